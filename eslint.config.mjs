@@ -1,0 +1,24 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const noVscodeInCore = {
+  'no-restricted-imports': ['error', {
+    paths: [{ name: 'vscode', message: 'src/redis and src/docker stay free of VS Code: pass plain values in from src/views or src/commands.' }],
+  }],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test/harness/**', 'test-results/**', '.tmp/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'eqeqeq': ['error', 'always'],
+      'curly': ['error', 'multi-line'],
+    },
+  },
+  { files: ['src/redis/**/*.ts', 'src/docker/**/*.ts'], rules: noVscodeInCore },
+  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } } },
+);

@@ -1,0 +1,30 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../logger';
+import { describeEndpoint } from '../redis/endpoint';
+import { formatPing, pingServer } from '../redis/ping';
+import type { RedisSession } from '../redisSession';
+
+/**
+ * `sharedRedis.ping`: `PONG in 0.4 ms · Redis 7.0.15`, or one error naming the endpoint
+ * and the reason. Resolves to the text it showed, so tests and other extensions can read it.
+ */
+export function registerPingCommand(session: RedisSession, log: Logger): vscode.Disposable {
+  return vscode.commands.registerCommand('sharedRedis.ping', async (): Promise<string> => {
+    const where = describeEndpoint(session.endpoint);
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Pinging Redis at ${where}` },
+        () => session.use(pingServer),
+      );
+      const text = formatPing(result);
+      log.info(`${where}: ${text}`);
+      void vscode.window.showInformationMessage(text);
+      return text;
+    } catch (error) {
+      const text = `Ping failed: ${error instanceof Error ? error.message : String(error)}`;
+      log.error(text);
+      void vscode.window.showErrorMessage(text, 'Show Logs').then((choice) => { if (choice) log.show(); });
+      return text;
+    }
+  });
+}

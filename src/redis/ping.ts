@@ -1,0 +1,24 @@
+import type Redis from 'ioredis';
+import { parseInfo, serverVersion } from './info';
+
+export interface PingResult {
+  readonly reply: string;
+  readonly roundTripMs: number;
+  readonly version: string | undefined;
+}
+
+/** One PING on an open connection, timed from send to reply, plus the server's version. */
+export async function pingServer(client: Redis): Promise<PingResult> {
+  const version = serverVersion(parseInfo(await client.info('server')));
+  const started = process.hrtime.bigint();
+  const reply = await client.ping();
+  const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return { reply, roundTripMs, version };
+}
+
+/** `PONG in 0.4 ms · Redis 7.0.15`; sub-10 ms times keep one decimal, larger ones none. */
+export function formatPing(result: PingResult): string {
+  const ms = result.roundTripMs < 10 ? result.roundTripMs.toFixed(1) : Math.round(result.roundTripMs).toString();
+  const version = result.version ? ` · Redis ${result.version}` : '';
+  return `${result.reply} in ${ms} ms${version}`;
+}

@@ -1,0 +1,77 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A real `redis-server` on a free loopback port, with no persistence, for one test run. */
+export interface RedisServer {
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly password: string | undefined;
+  /** SIGSTOP: the kernel still accepts connections but Redis answers nothing (a real hang). */
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedisServer(options: { password?: string; extraArgs?: string[] } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'shared-redis-test-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.extraArgs ?? [])];
+  // The password goes through a config on stdin, never on the command line.
+  const config = options.password ? `requirepass "${options.password}"\n` : '';
+  const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+  child.stdin?.end(config);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  await waitForPort(port, child, () => stderr);
+  const pid = child.pid ?? 0;
+  return {
+    host: '127.0.0.1',
+    port,
+    pid,
+    password: options.password,
+    pause: () => process.kill(pid, 'SIGSTOP'),
+    resume: () => process.kill(pid, 'SIGCONT'),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        try { process.kill(pid, 'SIGCONT'); } catch { /* already gone */ }
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,116 @@
+import * as assert from 'node:assert/strict';
+import { connectRedis, reconnectDelay } from '../../../src/redis/connection';
+import { RedisEndpoint } from '../../../src/redis/endpoint';
+import { RedisConnectionError } from '../../../src/redis/errors';
+import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
+
+const PASSWORD = 'unit-test-password-7f3a9c';
+const FAST = { timeoutMs: 800, maxReconnects: 2, connectionName: 'shared-redis-unit' };
+
+function endpointOf(server: { host: string; port: number }, extra: Partial<RedisEndpoint> = {}): RedisEndpoint {
+  return { host: server.host, port: server.port, db: 0, tls: false, ...extra };
+}
+
+async function failure(promise: Promise<unknown>): Promise<RedisConnectionError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof RedisConnectionError, `expected a RedisConnectionError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the connection to fail');
+}
+
+describe('connectRedis against a real redis-server', function () {
+  this.timeout(15_000);
+  let open: RedisServer;
+  let guarded: RedisServer;
+
+  before(async () => {
+    [open, guarded] = await Promise.all([startRedisServer(), startRedisServer({ password: PASSWORD })]);
+  });
+  after(async () => {
+    await Promise.all([open?.stop(), guarded?.stop()]);
+  });
+
+  it('connects, and the connection answers commands', async () => {
+    const client = await connectRedis(endpointOf(open), {}, FAST);
+    try {
+      assert.equal(client.status, 'ready');
+      assert.equal(await client.ping(), 'PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('selects the configured database', async () => {
+    const client = await connectRedis(endpointOf(open, { db: 3 }), {}, FAST);
+    try {
+      await client.set('unit:db-check', 'in db 3');
+      const keyspace = await client.info('keyspace');
+      assert.match(keyspace, /^db3:keys=1,/m);
+      assert.doesNotMatch(keyspace, /^db0:/m);
+    } finally {
+      await client.del('unit:db-check');
+      client.disconnect();
+    }
+  });
+
+  it('authenticates with the right password', async () => {
+    const client = await connectRedis(endpointOf(guarded), { password: PASSWORD }, FAST);
+    try {
+      assert.equal(await client.ping(), 'PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('reports a wrong password as auth-failed, naming the endpoint but never the password', async () => {
+    const error = await failure(connectRedis(endpointOf(guarded), { password: 'not-the-password' }, FAST));
+    assert.equal(error.kind, 'auth-failed');
+    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${guarded.port} rejected the password`));
+    assert.match(error.message, /Set Password/);
+    assert.ok(!error.message.includes('not-the-password'));
+    assert.ok(!error.message.includes(PASSWORD));
+  });
+
+  it('reports a missing password as auth-failed', async () => {
+    const error = await failure(connectRedis(endpointOf(guarded), {}, FAST));
+    assert.equal(error.kind, 'auth-failed');
+    assert.match(error.message, /requires a password and none was given/);
+  });
+
+  it('reports an unknown ACL user as auth-failed, naming the user', async () => {
+    const error = await failure(connectRedis(endpointOf(guarded, { username: 'billing-service' }), { password: PASSWORD }, FAST));
+    assert.equal(error.kind, 'auth-failed');
+    assert.match(error.message, /rejected the username "billing-service" or its password/);
+  });
+
+  it('reports a closed port as unreachable, with what to do', async () => {
+    const port = await freePort();
+    const error = await failure(connectRedis({ host: '127.0.0.1', port, db: 0, tls: false }, {}, FAST));
+    assert.equal(error.kind, 'unreachable');
+    assert.equal(error.message, `Redis at 127.0.0.1:${port} is unreachable (ECONNREFUSED). Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.`);
+  });
+
+  it('reports a server that accepts but never answers as a timeout, within the deadline', async () => {
+    const paused = await startRedisServer();
+    paused.pause();
+    try {
+      const started = Date.now();
+      const error = await failure(connectRedis(endpointOf(paused), {}, FAST));
+      assert.equal(error.kind, 'timeout');
+      assert.match(error.message, /did not answer in time/);
+      // The bounded retry gives up: no attempt outlives a few deadlines.
+      assert.ok(Date.now() - started < 8 * FAST.timeoutMs, `gave up after ${Date.now() - started} ms`);
+    } finally {
+      await paused.stop();
+    }
+  });
+
+  it('stops reconnecting after a bounded number of attempts with growing delays', () => {
+    const delays = [1, 2, 3, 4, 5, 6, 7].map((attempt) => reconnectDelay(attempt, 5));
+    assert.deepEqual(delays, [100, 200, 400, 800, 1600, null, null]);
+    assert.equal(reconnectDelay(12, 20), 2000);
+  });
+});
