@@ -3,6 +3,21 @@
 // and ssh2 works without them, so they are left out rather than bundled.
 import * as esbuild from 'esbuild';
 
+// dockerode loads its BuildKit session code (gRPC + protobuf, about 1 MB) at the top
+// of docker.js, but only `buildImage` with BuildKit uses it, and we never build images.
+// Swap it for a module that says so if it is ever reached.
+const withoutBuildkitSession = {
+  name: 'without-buildkit-session',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/session$/ }, (args) =>
+      /dockerode[\\/]lib$/.test(args.resolveDir) ? { path: 'dockerode-session', namespace: 'stub' } : undefined);
+    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: 'module.exports = function withSession(_docker, _auth, done) { done(new Error("BuildKit sessions are not part of this bundle.")); };',
+      loader: 'js',
+    }));
+  },
+};
+
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
@@ -19,6 +34,7 @@ const options = {
   sourcesContent: false,
   logLevel: 'warning',
   metafile: true,
+  plugins: [withoutBuildkitSession],
 };
 
 if (watch) {

@@ -1,28 +1,55 @@
 import * as vscode from 'vscode';
 import { registerPingCommand } from './commands/ping';
 import { registerSetPasswordCommand } from './commands/setPassword';
+import { registerCreateStackCommand } from './commands/stack/createStack';
+import { registerOpenStackFileCommand } from './commands/stack/openStackFile';
+import { registerRemoveStackCommand } from './commands/stack/removeStack';
+import { registerShowLogsCommand } from './commands/stack/showLogs';
+import { registerStartCommand } from './commands/stack/start';
+import { registerStopRestartCommands } from './commands/stack/stopRestart';
 import { createLogger } from './logger';
 import { RedisSession } from './redisSession';
 import { RedisSecrets } from './secrets';
+import { StackService, stackState } from './stackService';
 import { KeysView } from './views/keysView';
 import { StackView } from './views/stackView';
+import { StackStatusBar } from './views/statusBar';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: the services, for the integration tests and other extensions. */
+export interface SharedRedisApi {
+  readonly stack: StackService;
+  readonly session: RedisSession;
+}
+
+export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const started = performance.now();
   const logger = createLogger();
   context.subscriptions.push(logger);
 
   const secrets = new RedisSecrets(context.secrets);
-  const session = new RedisSession(secrets, logger.child('Redis'));
+  const stack = new StackService(context, logger.child('Stack'));
+  const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
+  const bundledStackDir = vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath;
   context.subscriptions.push(
+    stack,
     session,
-    new StackView(logger.child('Stack')),
+    new StackView(stack),
     new KeysView(),
     registerPingCommand(session, logger.child('Ping')),
     registerSetPasswordCommand(session, secrets, logger.child('Secrets')),
+    registerStartCommand(stack, logger.child('Stack')),
+    ...registerStopRestartCommands(stack, logger.child('Stack')),
+    registerRemoveStackCommand(stack, logger.child('Stack')),
+    registerShowLogsCommand(stack, logger.child('Logs')),
+    registerCreateStackCommand(stack, bundledStackDir, logger.child('Stack')),
+    registerOpenStackFileCommand(stack),
+    vscode.commands.registerCommand('sharedRedis.refreshStack', async () => stackState(await stack.refresh())),
+    new StackStatusBar(stack),
   );
+  void stack.refresh();
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
+  return { stack, session };
 }
 
 export function deactivate(): void {

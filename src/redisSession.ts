@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { affectsRedisConnection, readRedisEndpoint } from './config';
+import { affectsRedisConnection, readRedisEndpoint, SECTION } from './config';
+import type { StackRedis } from './docker/stack/stackController';
 import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
@@ -15,15 +16,52 @@ export class RedisSession implements vscode.Disposable {
   private client: Promise<Redis> | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly secrets: RedisSecrets, private readonly log: Logger) {
+  private stackRedis: StackRedis | undefined;
+
+  constructor(private readonly secrets: RedisSecrets, private readonly log: Logger, stackChanges?: vscode.Event<{ redis: StackRedis | undefined }>) {
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => { if (affectsRedisConnection(event)) this.reset('settings changed'); }),
       secrets.onDidChange(() => this.reset('stored password changed')),
     );
+    if (stackChanges) {
+      this.subscriptions.push(stackChanges(({ redis }) => {
+        const before = this.stackRedis;
+        this.stackRedis = redis;
+        if (before?.port !== redis?.port || before?.host !== redis?.host || before?.password !== redis?.password) {
+          this.reset(redis ? `the stack's Redis is ready at ${redis.host}:${redis.port}` : 'the stack\'s Redis is not running');
+          this.changed.fire();
+        }
+      }));
+    }
   }
 
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when the endpoint or its password may have changed. */
+  readonly onDidChangeEndpoint = this.changed.event;
+
+  /**
+   * The settings' endpoint; while the stack's Redis is healthy and the host and port
+   * were not set to something else, the stack's published port.
+   */
   get endpoint(): RedisEndpoint {
-    return readRedisEndpoint();
+    const configured = readRedisEndpoint();
+    const redis = this.stackRedis;
+    if (!redis) return configured;
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const explicit = (key: string): boolean => {
+      const inspected = config.inspect(key);
+      return inspected?.globalValue !== undefined || inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined;
+    };
+    if ((explicit('host') && configured.host !== redis.host) || (explicit('port') && configured.port !== redis.port)) return configured;
+    return { ...configured, host: redis.host, port: redis.port };
+  }
+
+  /** SecretStorage first, then the stack's `.env` when we talk to the stack's Redis. */
+  private async password(endpoint: RedisEndpoint): Promise<string | undefined> {
+    const stored = await this.secrets.password(endpoint);
+    if (stored !== undefined) return stored;
+    const redis = this.stackRedis;
+    return redis && redis.host === endpoint.host && redis.port === endpoint.port && !endpoint.username ? redis.password : undefined;
   }
 
   /** Runs `action` on a ready connection; a failure is a typed `RedisConnectionError`. */
@@ -51,7 +89,7 @@ export class RedisSession implements vscode.Disposable {
   private async open(endpoint: RedisEndpoint): Promise<Redis> {
     const where = describeEndpoint(endpoint);
     this.log.info(`Connecting to ${where}`);
-    const password = await this.secrets.password(endpoint);
+    const password = await this.password(endpoint);
     try {
       const client = await connectRedis(endpoint, { password });
       client.on('error', (error: Error) => this.log.warn(`${where}: ${classifyRedisError(error, endpoint).reason}`));
@@ -75,6 +113,7 @@ export class RedisSession implements vscode.Disposable {
 
   dispose(): void {
     this.reset('extension deactivated');
+    this.changed.dispose();
     this.subscriptions.forEach((s) => s.dispose());
   }
 }

@@ -1,66 +1,102 @@
 import * as vscode from 'vscode';
-import { readDockerHost } from '../config';
-import { connectEngine } from '../docker/engine';
-import type { Logger } from '../logger';
+import { describeStatus, formatUptime, ServiceStatus } from '../docker/stack/status';
+import { StackService, StackSnapshot, stackState } from '../stackService';
 
-type EngineState = 'checking' | 'reachable' | 'unreachable';
+type StackRow = ServiceRow | ProblemRow;
+
+class ServiceRow {
+  constructor(readonly status: ServiceStatus, readonly snapshot: StackSnapshot) {}
+}
+
+/** A tree row for what stops the stack from being read, with the action that fixes it. */
+class ProblemRow {
+  constructor(readonly message: string, readonly fix: vscode.Command) {}
+}
 
 /**
- * The Stack view. Until the stack itself is managed it has no rows: its welcome
- * content tells whether a Docker engine answers, from the context key set here.
- * The engine is probed only while the view is visible.
+ * The Stack view: one row per compose service (`running · healthy · 127.0.0.1:6379`).
+ * Welcome content covers an unreachable engine and a stack that does not exist yet.
+ * Rows are rebuilt only while the view is visible.
  */
-export class StackView implements vscode.TreeDataProvider<never>, vscode.Disposable {
-  private readonly view: vscode.TreeView<never>;
+export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<StackRow>;
   private readonly subscriptions: vscode.Disposable[] = [];
-  private probing: Promise<void> | undefined;
+  private stale = false;
 
-  constructor(private readonly log: Logger) {
-    this.view = vscode.window.createTreeView('sharedRedis.stack', { treeDataProvider: this });
+  constructor(private readonly stack: StackService) {
+    this.view = vscode.window.createTreeView('sharedRedis.stack', { treeDataProvider: this, showCollapseAll: false });
     this.subscriptions.push(
       this.view,
-      this.view.onDidChangeVisibility((e) => { if (e.visible) void this.refresh(); }),
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('sharedRedis.dockerHost')) void this.refresh(); }),
-      vscode.commands.registerCommand('sharedRedis.refreshStack', () => this.refresh(true)),
+      this.changed,
+      stack.onDidChange(() => this.onStackChanged()),
+      this.view.onDidChangeVisibility((e) => {
+        if (!e.visible) return;
+        void stack.refresh();
+        if (this.stale) { this.stale = false; this.changed.fire(); }
+      }),
     );
-    if (this.view.visible) void this.refresh();
+    this.describe(stack.snapshot);
   }
 
-  getTreeItem(element: never): vscode.TreeItem {
-    return element;
+  private onStackChanged(): void {
+    this.describe(this.stack.snapshot);
+    if (this.view.visible) this.changed.fire(); else this.stale = true;
   }
 
-  getChildren(): never[] {
-    return [];
+  private describe(snapshot: StackSnapshot): void {
+    const state = stackState(snapshot);
+    this.view.description = snapshot.busy ?? (snapshot.project ? `${snapshot.project.name}${snapshot.location.source === 'bundled' ? ' (bundled)' : ''}` : '');
+    this.view.badge = state === 'unhealthy' ? { value: 1, tooltip: 'The shared Redis is unhealthy' } : undefined;
   }
 
-  /** Probes the engine (once at a time) and returns the state the welcome content shows. */
-  async refresh(force = false): Promise<EngineState> {
-    if (!this.view.visible && !force) return 'checking';
-    this.probing ??= this.probe().finally(() => { this.probing = undefined; });
-    await this.probing;
-    return this.state;
-  }
-
-  private state: EngineState = 'checking';
-
-  private async probe(): Promise<void> {
-    try {
-      const engine = await connectEngine(readDockerHost());
-      this.log.info(`Docker Engine ${engine.version} answers at ${engine.endpoint.url} (${engine.endpoint.source})`);
-      await this.setState('reachable');
-    } catch (error) {
-      this.log.warn(error instanceof Error ? error.message : String(error));
-      await this.setState('unreachable');
+  getChildren(element?: StackRow): StackRow[] {
+    if (element) return [];
+    const snapshot = this.stack.snapshot;
+    if (snapshot.engine !== 'reachable') return [];
+    if (snapshot.projectError) {
+      return [new ProblemRow(snapshot.projectError, { command: 'sharedRedis.openStackFile', title: 'Open Stack File' })];
     }
+    return snapshot.services.map((s) => new ServiceRow(s, snapshot));
   }
 
-  private async setState(state: EngineState): Promise<void> {
-    this.state = state;
-    await vscode.commands.executeCommand('setContext', 'sharedRedis.engineState', state);
+  getTreeItem(row: StackRow): vscode.TreeItem {
+    if (row instanceof ProblemRow) {
+      const item = new vscode.TreeItem(row.message.split('\n')[0] ?? row.message);
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+      item.tooltip = new vscode.MarkdownString().appendText(row.message).appendMarkdown('\n\n_Click to open the stack file._');
+      item.command = row.fix;
+      item.id = 'problem';
+      return item;
+    }
+    const { status, snapshot } = row;
+    const item = new vscode.TreeItem(status.service);
+    item.id = `service:${status.service}`;
+    item.description = describeStatus(status);
+    item.iconPath = iconFor(status);
+    item.contextValue = `service.${status.state}`;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${status.service}** — ${describeStatus(status)}\n\n`);
+    tooltip.appendMarkdown(`| | |\n|---|---|\n`);
+    tooltip.appendMarkdown(`| Container | \`${status.containerName}\` |\n| Image | \`${status.image}\` |\n`);
+    if (status.startedAt) tooltip.appendMarkdown(`| Up | ${formatUptime(status.startedAt)} |\n`);
+    tooltip.appendMarkdown(`| Compose file | \`${snapshot.location.composeFile}\` |\n`);
+    item.tooltip = tooltip;
+    item.command = { command: 'sharedRedis.showLogs', title: 'Show Logs', arguments: [status.service] };
+    return item;
   }
 
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
   }
+}
+
+function iconFor(status: ServiceStatus): vscode.ThemeIcon {
+  if (status.health === 'unhealthy' || status.state === 'restarting' || status.state === 'dead') {
+    return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+  }
+  if (status.state === 'running' && status.health === 'starting') return new vscode.ThemeIcon('loading~spin');
+  if (status.state === 'running') return new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'));
+  return new vscode.ThemeIcon('circle-outline', new vscode.ThemeColor('disabledForeground'));
 }

@@ -1,0 +1,19 @@
+import * as vscode from 'vscode';
+import { existsSync } from 'node:fs';
+import { prepareBundledStack } from '../../docker/stack/location';
+import type { StackService } from '../../stackService';
+
+/** `sharedRedis.openStackFile`: the compose file in use (the bundled one is opened from global storage). */
+export function registerOpenStackFileCommand(stack: StackService): vscode.Disposable {
+  return vscode.commands.registerCommand('sharedRedis.openStackFile', async (): Promise<string | undefined> => {
+    const settings = stack.settings();
+    if (settings.location.source === 'bundled') prepareBundledStack(settings.bundledStackDir, settings.location);
+    if (!existsSync(settings.location.composeFile)) {
+      void vscode.window.showErrorMessage(`The stack file ${settings.location.composeFile} does not exist. Fix the sharedRedis.composeFile setting, or clear it to use the bundled stack.`, 'Open Settings')
+        .then((c) => { if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'sharedRedis.composeFile'); });
+      return undefined;
+    }
+    await vscode.window.showTextDocument(vscode.Uri.file(settings.location.composeFile));
+    return settings.location.composeFile;
+  });
+}

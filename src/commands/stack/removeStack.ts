@@ -1,0 +1,48 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../../logger';
+import { StackService, stackState } from '../../stackService';
+import { presentError } from '../presentError';
+
+/**
+ * `sharedRedis.removeStack`: containers and networks after one confirmation that names
+ * them; the data volumes only after a second, explicit one that names each volume.
+ */
+export function registerRemoveStackCommand(stack: StackService, log: Logger): vscode.Disposable {
+  return vscode.commands.registerCommand('sharedRedis.removeStack', async (): Promise<string> => {
+    try {
+      const controller = await stack.controller();
+      const project = await controller.load(stack.settings());
+      const plan = await controller.removalPlan(project.name);
+      if (plan.containers.length === 0 && plan.networks.length === 0) {
+        void vscode.window.showInformationMessage(`The ${project.name} stack has no containers or networks to remove.`);
+        return stackState(await stack.refresh());
+      }
+      const what = [
+        plan.containers.length ? `containers ${plan.containers.map((c) => c.name).join(', ')}` : '',
+        plan.networks.length ? `network${plan.networks.length > 1 ? 's' : ''} ${plan.networks.join(', ')}` : '',
+      ].filter(Boolean).join(' and ');
+      const kept = plan.volumes.length ? ` The data volume${plan.volumes.length > 1 ? 's' : ''} ${plan.volumes.join(', ')} ${plan.volumes.length > 1 ? 'are' : 'is'} kept.` : '';
+      const first = await vscode.window.showWarningMessage(`Remove the ${project.name} stack?`, { modal: true, detail: `This removes ${what}.${kept}` }, 'Remove');
+      if (first !== 'Remove') return 'cancelled';
+
+      let removeVolumes = false;
+      if (plan.volumes.length > 0) {
+        const second = await vscode.window.showWarningMessage(
+          `Also delete the volume${plan.volumes.length > 1 ? 's' : ''} ${plan.volumes.join(', ')}?`,
+          { modal: true, detail: 'This deletes every key stored in the shared Redis, for every service, and cannot be undone. Choose Keep Volume to keep the data for the next start.' },
+          'Delete Volume', 'Keep Volume');
+        if (second === undefined) return 'cancelled';
+        removeVolumes = second === 'Delete Volume';
+      }
+      const removed = await stack.run('Removing', () => controller.remove(project.name, removeVolumes));
+      const text = `Removed ${removed.containers.length} container(s) and ${removed.networks.length} network(s)`
+        + (removeVolumes ? ` and deleted the volume(s) ${removed.volumes.join(', ')}.` : plan.volumes.length ? `; kept ${plan.volumes.join(', ')}.` : '.');
+      log.info(text);
+      void vscode.window.showInformationMessage(text);
+      return stackState(await stack.refresh());
+    } catch (error) {
+      presentError('Could not remove the stack', error, log);
+      return stackState(await stack.refresh());
+    }
+  });
+}

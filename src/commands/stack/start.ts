@@ -1,0 +1,37 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../../logger';
+import { StackService, stackState } from '../../stackService';
+import { presentError } from '../presentError';
+
+/** `sharedRedis.start`: up, then wait for healthy, with progress and cancel. Resolves to the state reached. */
+export function registerStartCommand(stack: StackService, log: Logger): vscode.Disposable {
+  const start = async (): Promise<string> => {
+    const settings = stack.settings();
+    try {
+      const result = await stack.run('Starting', async () => vscode.window.withProgress({
+        location: vscode.ProgressLocation.Notification,
+        title: 'Shared Redis',
+        cancellable: true,
+      }, async (progress, token) => {
+        const controller = await stack.controller();
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        return controller.start(settings, {
+          signal: abort.signal,
+          onProgress: (p) => { progress.report({ message: p.message }); if (!p.pull) log.info(p.message); },
+        });
+      }));
+      const changed = [...result.actions].filter(([, action]) => action !== 'unchanged');
+      const snapshot = await stack.refresh();
+      const where = snapshot.redis ? ` at ${snapshot.redis.host}:${snapshot.redis.port}` : '';
+      const text = changed.length === 0 ? `Shared Redis was already running${where}.` : `Shared Redis is running and healthy${where}.`;
+      log.info(`${text} (${[...result.actions].map(([s, a]) => `${s}: ${a}`).join(', ')})`);
+      void vscode.window.showInformationMessage(text);
+      return stackState(snapshot);
+    } catch (error) {
+      presentError('Could not start the shared Redis', error, log, start);
+      return stackState(await stack.refresh());
+    }
+  };
+  return vscode.commands.registerCommand('sharedRedis.start', start);
+}

@@ -1,0 +1,36 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../../logger';
+import { StackService, stackState } from '../../stackService';
+import { presentError } from '../presentError';
+
+/** `sharedRedis.stop` and `sharedRedis.restart`: containers and volumes stay; so does every key. */
+export function registerStopRestartCommands(stack: StackService, log: Logger): vscode.Disposable[] {
+  const operate = (verb: 'Stopping' | 'Restarting', done: string) => async (): Promise<string> => {
+    try {
+      const services = await stack.run(verb, async () => {
+        const controller = await stack.controller();
+        const project = await controller.load(stack.settings());
+        return verb === 'Stopping' ? controller.stop(project) : controller.restart(project);
+      });
+      const text = services.length === 0 ? 'The shared Redis stack has no containers to ' + (verb === 'Stopping' ? 'stop.' : 'restart.') : `Shared Redis ${done} (${services.join(', ')}). Its data is kept.`;
+      log.info(text);
+      void vscode.window.showInformationMessage(text);
+    } catch (error) {
+      presentError(`${verb} the shared Redis failed`, error, log);
+    }
+    return stackState(await stack.refresh());
+  };
+  return [
+    vscode.commands.registerCommand('sharedRedis.stop', operate('Stopping', 'stopped')),
+    vscode.commands.registerCommand('sharedRedis.restart', operate('Restarting', 'restarted')),
+    vscode.commands.registerCommand('sharedRedis.stackActions', async () => {
+      const pick = await vscode.window.showQuickPick([
+        { label: '$(debug-stop) Stop', description: 'Containers and data are kept', command: 'sharedRedis.stop' },
+        { label: '$(debug-restart) Restart', command: 'sharedRedis.restart' },
+        { label: '$(output) Show Logs', command: 'sharedRedis.showLogs' },
+        { label: '$(go-to-file) Open Stack File', command: 'sharedRedis.openStackFile' },
+      ], { title: 'Shared Redis', placeHolder: 'The shared Redis is running' });
+      if (pick) await vscode.commands.executeCommand(pick.command);
+    }),
+  ];
+}

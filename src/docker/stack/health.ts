@@ -1,0 +1,46 @@
+import type Docker from 'dockerode';
+import { StackError } from './errors';
+import { tailLogs } from './logs';
+
+export interface WaitOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly onState?: (state: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the container is healthy (or, without a healthcheck, running). A container
+ * that exits, restarts, or turns unhealthy fails with its last 20 log lines.
+ */
+export async function waitUntilReady(docker: Docker, containerId: string, service: string, healthcheck: boolean, options: WaitOptions = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  const container = docker.getContainer(containerId);
+  let lastState = '';
+  for (;;) {
+    if (options.signal?.aborted) throw new StackError('cancelled', `Starting ${service} was cancelled.`, service);
+    const info = await container.inspect();
+    const state = info.State;
+    const health = state.Health?.Status;
+    const now = healthcheck && health ? `${state.Status} · ${health}` : state.Status;
+    if (now !== lastState) { lastState = now; options.onState?.(now); }
+
+    if (state.Status === 'exited' || state.Status === 'dead' || state.Status === 'restarting' || info.RestartCount > 0) {
+      const logs = await tailLogs(docker, containerId, 20).catch(() => []);
+      const code = state.Status === 'exited' ? ` (exit code ${state.ExitCode})` : '';
+      throw new StackError('container-exited', `${service} exited while starting${code}.`, service, logs);
+    }
+    if (healthcheck && health === 'unhealthy') {
+      const logs = await tailLogs(docker, containerId, 20).catch(() => []);
+      const probe = state.Health?.Log?.at(-1)?.Output?.trim();
+      throw new StackError('unhealthy', `${service} turned unhealthy${probe ? ` (its healthcheck said: ${probe})` : ''}.`, service, logs);
+    }
+    if (state.Status === 'running' && (!healthcheck || health === 'healthy' || health === undefined)) return;
+    if (Date.now() > deadline) {
+      const logs = await tailLogs(docker, containerId, 20).catch(() => []);
+      throw new StackError('unhealthy', `${service} did not turn healthy within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s (it is ${now}).`, service, logs);
+    }
+    await sleep(200);
+  }
+}

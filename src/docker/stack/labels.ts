@@ -1,0 +1,24 @@
+/**
+ * The labels docker compose puts on what it creates. With them, `docker compose ps`,
+ * `docker compose down` (v2) and `docker-compose` (v1) see what the extension started
+ * as their own project, and the extension sees theirs.
+ */
+export const PROJECT_LABEL = 'com.docker.compose.project';
+export const SERVICE_LABEL = 'com.docker.compose.service';
+export const CONTAINER_NUMBER_LABEL = 'com.docker.compose.container-number';
+export const ONEOFF_LABEL = 'com.docker.compose.oneoff';
+export const CONFIG_HASH_LABEL = 'com.docker.compose.config-hash';
+export const WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir';
+export const CONFIG_FILES_LABEL = 'com.docker.compose.project.config_files';
+export const VERSION_LABEL = 'com.docker.compose.version';
+export const NETWORK_LABEL = 'com.docker.compose.network';
+export const VOLUME_LABEL = 'com.docker.compose.volume';
+/** Marks objects this extension created, for its own diagnostics only. */
+export const CREATED_BY_LABEL = 'dev.shared-redis.created-by';
+
+/** The Compose file format level whose behaviour the extension follows. */
+export const COMPOSE_VERSION = '2.24.0';
+
+export function projectFilter(project: string): { label: string[] } {
+  return { label: [`${PROJECT_LABEL}=${project}`] };
+}

@@ -1,0 +1,73 @@
+import type Docker from 'dockerode';
+import { CONFIG_HASH_LABEL, ONEOFF_LABEL, projectFilter, SERVICE_LABEL } from './labels';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type HealthState = 'starting' | 'healthy' | 'unhealthy';
+
+export interface PublishedPort {
+  readonly hostIp: string;
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
+/** One service's container as the engine reports it. */
+export interface ServiceStatus {
+  readonly service: string;
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly image: string;
+  readonly state: ContainerState;
+  readonly health: HealthState | undefined;
+  readonly ports: readonly PublishedPort[];
+  readonly startedAt: Date | undefined;
+  readonly configHash: string | undefined;
+}
+
+/** The project's service containers (one-off `run` containers excluded), sorted by service. */
+export async function projectStatus(docker: Docker, project: string): Promise<ServiceStatus[]> {
+  const containers = await docker.listContainers({ all: true, filters: projectFilter(project) });
+  const statuses = await Promise.all(containers
+    .filter((c) => c.Labels[ONEOFF_LABEL] !== 'True')
+    .map(async (c): Promise<ServiceStatus> => {
+      const details = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+      const health = details?.State.Health?.Status;
+      const startedAt = details?.State.Running ? new Date(details.State.StartedAt) : undefined;
+      return {
+        service: c.Labels[SERVICE_LABEL] ?? '',
+        containerId: c.Id,
+        containerName: (c.Names[0] ?? '').replace(/^\//, ''),
+        image: c.Image,
+        state: (details?.State.Status ?? c.State) as ContainerState,
+        health: health === 'starting' || health === 'healthy' || health === 'unhealthy' ? health : undefined,
+        ports: c.Ports.filter((p) => p.PublicPort !== undefined)
+          .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
+        startedAt,
+        configHash: c.Labels[CONFIG_HASH_LABEL],
+      };
+    }));
+  return statuses.sort((a, b) => a.service.localeCompare(b.service));
+}
+
+/** `running · healthy · 127.0.0.1:6379`, `exited`, `running · starting`. */
+export function describeStatus(status: ServiceStatus): string {
+  const parts: string[] = [status.state];
+  if (status.health) parts.push(status.health);
+  const seen = new Set<string>();
+  for (const port of status.ports) {
+    const text = `${port.hostIp && port.hostIp !== '0.0.0.0' ? port.hostIp : '0.0.0.0'}:${port.hostPort}`;
+    if (!seen.has(text)) { seen.add(text); parts.push(text); }
+  }
+  return parts.join(' · ');
+}
+
+/** `5m`, `2h 10m`, `3d 4h`: how long a container has been up. */
+export function formatUptime(startedAt: Date, now = new Date()): string {
+  const seconds = Math.max(0, Math.floor((now.getTime() - startedAt.getTime()) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}

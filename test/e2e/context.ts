@@ -1,0 +1,22 @@
+import type { Page } from 'playwright-core';
+
+/** What run.ts sets up for the e2e tests: one browser page and the workbench to open in it. */
+export interface E2eContext {
+  readonly page: Page;
+  /** The workbench URL, with this extension loaded and a workspace pointing at the test redis-server. */
+  readonly workbenchUrl: string;
+  /** Where screenshots go (test-results/). */
+  readonly screenshotsDir: string;
+  readonly redisPort: number;
+}
+
+let current: E2eContext | undefined;
+
+export function setE2eContext(context: E2eContext): void {
+  current = context;
+}
+
+export function e2e(): E2eContext {
+  if (!current) throw new Error('No e2e context: run the e2e tests with `node out/test/e2e/run.js`.');
+  return current;
+}

@@ -1,0 +1,77 @@
+/**
+ * E2E level: the extension's UI in the real VS Code 1.100 workbench (code-server),
+ * driven through headless Chromium by playwright-core, against a real redis-server.
+ *
+ *   node out/test/e2e/run.js
+ *
+ * Starts redis-server and code-server (workspace settings point at that redis), opens
+ * the workbench with this extension loaded, and runs mocha over out/test/e2e/*.test.js
+ * in this process with the ResultsReporter (SHARED_REDIS_RESULTS, default
+ * test-results/e2e.json). Screenshots go to test-results/e2e-*.png. Exit code 1 on any
+ * failure; everything it started is stopped on the way out.
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Mocha from 'mocha';
+import {
+  createWorkspace, launchBrowser, printResults, readResults, repoRoot, requireBuilt, runCleanups,
+  startCodeServer, startTestRedis, tempDir, LauncherError, writeLauncherFailure,
+} from '../support/codeServer';
+import type { LevelResults } from '../support/levelResults';
+import ResultsReporter from '../support/resultsReporter';
+import { setE2eContext } from './context';
+
+const LEVEL = 'e2e';
+
+async function main(): Promise<LevelResults> {
+  const root = repoRoot();
+  const output = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(root, 'test-results', `${LEVEL}.json`));
+  const screenshotsDir = join(root, 'test-results');
+  rmSync(output, { force: true });
+  if (existsSync(screenshotsDir)) {
+    for (const old of readdirSync(screenshotsDir).filter((f) => f.startsWith('e2e-') && f.endsWith('.png'))) {
+      rmSync(join(screenshotsDir, old), { force: true });
+    }
+  }
+  const started = Date.now();
+  try {
+    const testFiles = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+    requireBuilt(root, 'dist/extension.js');
+    if (testFiles.length === 0) throw new LauncherError(`No *.test.js in ${__dirname}: run \`npm run compile-tests\` first.`);
+
+    const redis = await startTestRedis();
+    const dir = tempDir('shared-redis-e2e-');
+    const server = await startCodeServer({ dir, root });
+    const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
+    console.log(`${LEVEL}: redis-server on ${redis.port}, code-server on ${server.port} (log: ${server.logFile})`);
+    const { page } = await launchBrowser({ consoleLog: join(dir, 'browser-console.log') });
+    setE2eContext({
+      page,
+      workbenchUrl: server.workbenchUrl({ folder, extensionDevelopmentPath: root }),
+      screenshotsDir,
+      redisPort: redis.port,
+    });
+
+    const mocha = new Mocha({ ui: 'bdd', reporter: ResultsReporter, reporterOptions: { output }, timeout: 90_000, color: false });
+    for (const file of testFiles) mocha.addFile(join(__dirname, file));
+    await new Promise<number>((done) => mocha.run(done));
+    const results = readResults(output);
+    if (!results) throw new LauncherError(`mocha finished without writing ${output}`);
+    console.log(`${LEVEL}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return results;
+  } catch (error) {
+    if (!existsSync(output)) writeLauncherFailure(output, LEVEL, error);
+    throw error;
+  }
+}
+
+main()
+  .then(async (results) => {
+    await runCleanups();
+    printResults(LEVEL, results);
+    process.exit(results.failed > 0 || results.passed === 0 ? 1 : 0);
+  }, async (error: unknown) => {
+    await runCleanups();
+    console.error(`\n${LEVEL}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });

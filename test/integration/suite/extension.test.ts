@@ -1,0 +1,149 @@
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { suiteConfig } from './config';
+
+const EXTENSION_ID = 'shared-redis-dev.shared-redis';
+
+interface Manifest {
+  contributes?: {
+    commands?: Array<{ command: string }>;
+    views?: Record<string, Array<{ id: string }>>;
+  };
+}
+
+function extension(): vscode.Extension<unknown> {
+  const found = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(found, `extension ${EXTENSION_ID} is not loaded (extensionDevelopmentPath wrong?)`);
+  return found;
+}
+
+function manifest(): Manifest {
+  return extension().packageJSON as Manifest;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Sets sharedRedis.port in the workspace settings and waits until the extension host sees it. */
+async function setWorkspacePort(port: number | undefined): Promise<void> {
+  const config = vscode.workspace.getConfiguration('sharedRedis');
+  await config.update('port', port, vscode.ConfigurationTarget.Workspace);
+  await waitFor(`sharedRedis.port to read ${port ?? 'its default'}`, () => {
+    const inspected = vscode.workspace.getConfiguration('sharedRedis').inspect<number>('port');
+    return inspected?.workspaceValue === port ? true : undefined;
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  const found: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry);
+    try {
+      if (statSync(path).isDirectory()) found.push(...filesUnder(path));
+      else found.push(path);
+    } catch { /* vanished while listing */ }
+  }
+  return found;
+}
+
+// Mocha runs a suite's own tests before its nested suites, so every test sits in a
+// nested suite of its own and they run in the order written.
+describe('Shared Redis inside VS Code', () => {
+  describe('activation', () => {
+    it('activates', async () => {
+      const ext = extension();
+      await ext.activate();
+      assert.equal(ext.isActive, true);
+    });
+
+    it('logs its activation time to the "Shared Redis" log', async () => {
+      const { logsDir } = suiteConfig();
+      // The log channel's file is flushed asynchronously: look for it for a little while.
+      const line = await waitFor(`a "Shared Redis" log file under ${logsDir} that says "Activated in"`, () => {
+        for (const file of filesUnder(logsDir).filter((path) => path.endsWith('.log') && path.includes('Shared Redis'))) {
+          const found = readFileSync(file, 'utf8').split('\n').find((l) => l.includes('Activated in'));
+          if (found) return found;
+        }
+        return undefined;
+      });
+      assert.match(line, /Activated in \d+(\.\d+)? ms/);
+    });
+  });
+
+  describe('commands', () => {
+    it('registers exactly the commands package.json contributes', async () => {
+      await extension().activate();
+      const contributes = manifest().contributes ?? {};
+      const declared = (contributes.commands ?? []).map((c) => c.command).sort();
+      assert.ok(declared.length > 0, 'package.json contributes no commands');
+      // VS Code adds `<viewId>.focus`, `<viewId>.resetViewLocation` ... for every view; those are not ours.
+      const viewIds = Object.values(contributes.views ?? {}).flat().map((view) => view.id);
+      const isViewCommand = (id: string): boolean => viewIds.some((view) => id.startsWith(`${view}.`) && !declared.includes(id));
+      const registered = (await vscode.commands.getCommands(true))
+        .filter((id) => id.startsWith('sharedRedis.') && !isViewCommand(id))
+        .sort();
+      const notRegistered = declared.filter((id) => !registered.includes(id));
+      const notDeclared = registered.filter((id) => !declared.includes(id));
+      assert.deepEqual(
+        { notRegistered, notDeclared },
+        { notRegistered: [], notDeclared: [] },
+        `declared in package.json but not registered: [${notRegistered.join(', ')}]; ` +
+        `registered but missing from package.json: [${notDeclared.join(', ')}]`,
+      );
+    });
+  });
+
+  describe('sharedRedis.ping', () => {
+    it('answers PONG from the real redis-server in the settings', async () => {
+      const { redisPort } = suiteConfig();
+      assert.equal(vscode.workspace.getConfiguration('sharedRedis').get<number>('port'), redisPort,
+        'the workspace settings do not point at the test redis-server');
+      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      assert.match(text, /^PONG in \d+(\.\d)? ms · Redis 7\./);
+    });
+  });
+
+  describe('sharedRedis.ping with sharedRedis.port pointing at a closed port', () => {
+    let original: number | undefined;
+
+    before(async () => {
+      original = vscode.workspace.getConfiguration('sharedRedis').inspect<number>('port')?.workspaceValue;
+      await setWorkspacePort(suiteConfig().closedPort);
+    });
+
+    after(async () => {
+      await setWorkspacePort(original);
+    });
+
+    it('names 127.0.0.1:PORT and says it is unreachable', async () => {
+      const { closedPort } = suiteConfig();
+      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      assert.match(text, /^Ping failed: /);
+      assert.ok(text.includes(`127.0.0.1:${closedPort}`), `the failure does not name 127.0.0.1:${closedPort}: ${text}`);
+      assert.match(text, /unreachable/);
+    });
+  });
+
+  describe('sharedRedis.ping after the setting is restored', () => {
+    it('answers PONG again', async () => {
+      assert.equal(vscode.workspace.getConfiguration('sharedRedis').get<number>('port'), suiteConfig().redisPort);
+      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      assert.match(text, /^PONG in /);
+    });
+  });
+});

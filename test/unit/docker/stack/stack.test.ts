@@ -1,0 +1,204 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer, Server } from 'node:net';
+import type Docker from 'dockerode';
+import Redis from 'ioredis';
+import type { EngineConnection } from '../../../../src/docker/engine';
+import { StackError } from '../../../../src/docker/stack/errors';
+import { StackController, StackSettings, stackRedis } from '../../../../src/docker/stack/stackController';
+import { requireEngine } from '../../../support/engine';
+import { freePort } from '../../../support/redisServer';
+import { BUNDLED_STACK, projectResources, StackFixture, stackFixture } from '../../../support/stackFixture';
+
+function settingsOf(fixture: StackFixture): StackSettings {
+  return {
+    location: { composeFile: fixture.composeFile, envFile: `${fixture.dir}/.env`, source: 'setting' },
+    bundledStackDir: BUNDLED_STACK,
+    projectName: fixture.project,
+    env: {},
+  };
+}
+
+async function redisOf(fixture: StackFixture): Promise<Redis> {
+  const client = new Redis({ host: '127.0.0.1', port: fixture.port, password: fixture.password, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  return client;
+}
+
+async function stackError(promise: Promise<unknown>): Promise<StackError> {
+  try { await promise; } catch (error) {
+    assert.ok(error instanceof StackError, `expected a StackError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the start to fail');
+}
+
+describe('the shared-redis stack on the real engine', function () {
+  this.timeout(120_000);
+  let engine: EngineConnection | undefined;
+  let docker: Docker;
+  const fixtures: StackFixture[] = [];
+  const fixture = async (overrides: Record<string, string> = {}): Promise<StackFixture> => {
+    const made = stackFixture(await freePort(), overrides);
+    fixtures.push(made);
+    return made;
+  };
+
+  before(async function () {
+    engine = await requireEngine(this);
+    if (engine) docker = engine.docker;
+  });
+  after(async () => {
+    for (const f of fixtures) await f.cleanup(docker);
+  });
+
+  it('starts healthy, and keeps every key across stop, start and restart', async () => {
+    const stack = await fixture();
+    const controller = new StackController(docker);
+    const first = await controller.start(settingsOf(stack));
+    assert.equal(first.actions.get('shared-redis'), 'created');
+
+    const statuses = await controller.status(stack.project);
+    assert.equal(statuses.length, 1);
+    assert.equal(statuses[0]?.health, 'healthy');
+    assert.deepEqual(statuses[0]?.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}`), [`127.0.0.1:${stack.port}->6379`]);
+    const project = await controller.load(settingsOf(stack));
+    assert.deepEqual(stackRedis(project, statuses, {}), { host: '127.0.0.1', port: stack.port, password: stack.password });
+
+    let client = await redisOf(stack);
+    await client.set('auth:session:42', 'alive');
+    client.disconnect();
+
+    assert.deepEqual(await controller.stop(project), ['shared-redis']);
+    assert.equal((await controller.status(stack.project))[0]?.state, 'exited');
+    const again = await controller.start(settingsOf(stack));
+    assert.equal(again.actions.get('shared-redis'), 'started');
+    client = await redisOf(stack);
+    assert.equal(await client.get('auth:session:42'), 'alive');
+    client.disconnect();
+
+    await controller.restart(project);
+    await controller.start(settingsOf(stack)); // waits for healthy again
+    client = await redisOf(stack);
+    assert.equal(await client.get('auth:session:42'), 'alive');
+    client.disconnect();
+  });
+
+  it('does nothing on a second start of an unchanged running stack, and runs two concurrent starts once', async () => {
+    const stack = await fixture();
+    const controller = new StackController(docker);
+    const [a, b] = [controller.start(settingsOf(stack)), controller.start(settingsOf(stack))];
+    assert.equal(a, b, 'the second start joins the first');
+    await a;
+    const containers = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${stack.project}`] } });
+    assert.equal(containers.length, 1);
+    const id = containers[0]?.Id;
+    const third = await controller.start(settingsOf(stack));
+    assert.equal(third.actions.get('shared-redis'), 'unchanged');
+    assert.equal((await controller.status(stack.project))[0]?.containerId, id);
+  });
+
+  it('recreates a changed service and keeps its volume and data', async () => {
+    const stack = await fixture();
+    const controller = new StackController(docker);
+    await controller.start(settingsOf(stack));
+    let client = await redisOf(stack);
+    await client.set('user:profile:7', '{"name":"Ada"}');
+    await client.save();
+    client.disconnect();
+    const before = (await controller.status(stack.project))[0]?.containerId;
+
+    stack.setEnv({ REDIS_MAXMEMORY: '128mb' });
+    const result = await controller.start(settingsOf(stack));
+    assert.equal(result.actions.get('shared-redis'), 'recreated');
+    const after = (await controller.status(stack.project))[0]?.containerId;
+    assert.notEqual(after, before);
+    client = await redisOf(stack);
+    assert.equal(await client.get('user:profile:7'), '{"name":"Ada"}');
+    assert.equal(((await client.config('GET', 'maxmemory')) as string[])[1], String(128 * 1024 * 1024));
+    client.disconnect();
+  });
+
+  it('is a project Compose v1 sees: docker-compose ps lists it and docker-compose down removes it', async () => {
+    const stack = await fixture();
+    await new StackController(docker).start(settingsOf(stack));
+    const ps = execFileSync('docker-compose', ['-p', stack.project, '-f', stack.composeFile, 'ps'], { cwd: stack.dir }).toString();
+    assert.match(ps, new RegExp(`${stack.project}-shared-redis-1\\s.*Up \\(healthy\\)`));
+    execFileSync('docker-compose', ['-p', stack.project, '-f', stack.composeFile, 'down'], { cwd: stack.dir, stdio: 'ignore' });
+    assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 1 });
+  });
+
+  it('shows a stack that Compose v1 started', async () => {
+    const stack = await fixture();
+    execFileSync('docker-compose', ['-p', stack.project, '-f', stack.composeFile, 'up', '-d'], { cwd: stack.dir, stdio: 'ignore' });
+    const statuses = await new StackController(docker).status(stack.project);
+    assert.equal(statuses.length, 1);
+    assert.equal(statuses[0]?.service, 'shared-redis');
+    assert.equal(statuses[0]?.state, 'running');
+    assert.equal(statuses[0]?.ports[0]?.hostPort, stack.port);
+  });
+
+  it('removes containers and network but keeps the volume unless asked', async () => {
+    const stack = await fixture();
+    const controller = new StackController(docker);
+    await controller.start(settingsOf(stack));
+    const client = await redisOf(stack);
+    await client.set('shared:config:app', 'v1');
+    await client.save();
+    client.disconnect();
+
+    const removed = await controller.remove(stack.project, false);
+    assert.deepEqual(removed.volumes, []);
+    assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 1 });
+    await controller.start(settingsOf(stack));
+    const back = await redisOf(stack);
+    assert.equal(await back.get('shared:config:app'), 'v1', 'the data came back with the kept volume');
+    back.disconnect();
+
+    const all = await controller.remove(stack.project, true);
+    assert.deepEqual(all.volumes, [`${stack.project}_redis-data`]);
+    assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 0 });
+  });
+
+  describe('refuses bad input with one clear message and leaves nothing behind', () => {
+    it('an image the engine does not have and cannot pull', async () => {
+      const stack = await fixture({ REDIS_IMAGE: 'shared-redis/not-there:0.0.1' });
+      const error = await stackError(new StackController(docker).start(settingsOf(stack)));
+      assert.equal(error.kind, 'image-missing');
+      assert.match(error.message, /^The image shared-redis\/not-there:0\.0\.1 is not on the Docker engine and could not be pulled \(.+\)\. .*set REDIS_IMAGE in the stack's \.env/);
+      assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 0 });
+    });
+
+    it('a host port that is already in use', async () => {
+      const port = await freePort();
+      const blocker: Server = createServer();
+      await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+      try {
+        const stack = await fixture({ REDIS_PORT: String(port) });
+        (stack as { port: number }).port = port;
+        const error = await stackError(new StackController(docker).start(settingsOf(stack)));
+        assert.equal(error.kind, 'port-in-use');
+        assert.equal(error.message, `Port ${port} on the host is already in use, so shared-redis cannot publish it. Stop what uses port ${port}, or set REDIS_PORT in the stack's .env to a free port.`);
+        assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 0 });
+      } finally {
+        blocker.close();
+      }
+    });
+
+    it('a container that exits at once, with its last log lines', async () => {
+      const stack = await fixture({ REDIS_MAXMEMORY_POLICY: 'not-a-policy' });
+      const error = await stackError(new StackController(docker).start(settingsOf(stack)));
+      assert.equal(error.kind, 'container-exited');
+      assert.match(error.message, /^shared-redis exited while starting( \(exit code 1\))?\.\nLast \d+ log lines:\n/);
+      assert.match(error.message, /FATAL CONFIG FILE ERROR[\s\S]*maxmemory-policy "not-a-policy"/);
+      assert.ok(error.logs.length > 0 && error.logs.length <= 20);
+      assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 0 });
+    });
+
+    it('a missing required variable, before anything is created', async () => {
+      const stack = await fixture({ REDIS_PASSWORD: '' });
+      await assert.rejects(new StackController(docker).start(settingsOf(stack)), /REDIS_PASSWORD/);
+      assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 0 });
+    });
+  });
+});
