@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run demo`: builds and packages the extension, starts a seeded Redis on 6379 and
-# serves code-server with the packaged extension installed at http://127.0.0.1:8080.
+# `npm run demo`: builds and packages the extension, starts the shared-redis stack (through
+# the extension's own code) in a demo workspace, seeds it, and serves code-server with the
+# packaged extension installed at http://127.0.0.1:8080.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -13,16 +14,12 @@ npm run --silent package >/dev/null
 vsix=$(ls -t shared-redis-*.vsix | head -1)
 echo "demo: packaged $vsix ($(du -k "$vsix" | cut -f1) KB)"
 
-mkdir -p "$demo/workspace" "$demo/user/User" "$demo/extensions" "$demo/redis"
-started_redis=""
-if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
-  echo "demo: a Redis already answers on 127.0.0.1:$redis_port; using it as it is"
-else
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$demo/redis" --save "" --appendonly no --daemonize yes --pidfile "$demo/redis/redis.pid" >/dev/null
-  started_redis=1
-  for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  node scripts/seed.mjs "$redis_port"
-fi
+mkdir -p "$demo/workspace" "$demo/user/User" "$demo/extensions"
+npm run --silent compile-tests
+# The image built offline from Debian's redis-server (scripts/build-redis-image.sh) stands
+# in for redis:7.2-alpine; the extension inside code-server inherits this too.
+export REDIS_IMAGE=${REDIS_IMAGE:-shared-redis/redis-offline:7.0.15}
+DEMO_REDIS_PORT=$redis_port node scripts/demo-stack.mjs "$demo/workspace"
 
 cat > "$demo/user/User/settings.json" <<JSON
 {
@@ -30,7 +27,7 @@ cat > "$demo/user/User/settings.json" <<JSON
   "security.workspace.trust.enabled": false,
   "telemetry.telemetryLevel": "off",
   "extensions.autoCheckUpdates": false,
-  "sharedRedis.port": $redis_port
+  "workbench.colorTheme": "Default Dark Modern"
 }
 JSON
 
@@ -39,7 +36,6 @@ code_server="$root/test/harness/node_modules/.bin/code-server"
 
 cleanup() {
   [[ -n "${server_pid:-}" ]] && kill "$server_pid" 2>/dev/null || true
-  [[ -n "$started_redis" ]] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
 }
 trap cleanup EXIT INT TERM
 
@@ -50,5 +46,6 @@ server_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 echo
 echo "Shared Redis demo: http://127.0.0.1:$port"
-echo "(Redis on 127.0.0.1:$redis_port; code-server log: $demo/code-server.log; Ctrl+C stops both)"
+echo "(the shared-redis stack publishes Redis on 127.0.0.1:$redis_port and keeps running after Ctrl+C;"
+echo " stop it from the status bar or with \"Shared Redis: Stop\"; code-server log: $demo/code-server.log)"
 wait "$server_pid"

@@ -26,7 +26,9 @@ const TIME_LIMIT_MS = Number(process.env['SHARED_REDIS_INTEGRATION_TIMEOUT_MS'] 
 async function main(): Promise<LevelResults> {
   const root = repoRoot();
   const output = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(root, 'test-results', `${LEVEL}.json`));
+  const timeoutShot = join(root, 'test-results', `${LEVEL}-timeout.png`);
   rmSync(output, { force: true });
+  rmSync(timeoutShot, { force: true });
   const started = Date.now();
   try {
     requireBuilt(root, 'dist/extension.js', 'out/test/integration/suite/index.js');
@@ -64,11 +66,10 @@ async function main(): Promise<LevelResults> {
         throw new LauncherError(`code-server exited before the suite reported; see ${server.logFile}`);
       }
       if (Date.now() > deadline) {
-        const shot = join(root, 'test-results', `${LEVEL}-timeout.png`);
-        await page.screenshot({ path: shot }).catch(() => undefined);
+        await page.screenshot({ path: timeoutShot }).catch(() => undefined);
         throw new LauncherError(
           `the suite did not report within ${TIME_LIMIT_MS / 1000} s (no ${output}). ` +
-          `Screenshot: ${shot}; browser console: ${consoleLog}; code-server log: ${server.logFile} ` +
+          `Screenshot: ${timeoutShot}; browser console: ${consoleLog}; code-server log: ${server.logFile} ` +
           '(set SHARED_REDIS_KEEP_TMP=1 to keep them)');
       }
       await sleep(250);

@@ -117,16 +117,24 @@ export function killOnExit(pid: number, options: { group: boolean }): () => void
   return () => pidsToKill.delete(pid);
 }
 
-/** Runs every registered cleanup once (errors are reported, not thrown). */
-export async function runCleanups(): Promise<void> {
-  while (cleanups.length > 0) {
-    const cleanup = cleanups.pop();
-    try {
-      await cleanup?.();
-    } catch (error) {
-      console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
+let cleaning: Promise<void> | undefined;
+
+/**
+ * Runs every registered cleanup once, last registered first (errors are reported, not
+ * thrown). Concurrent callers (the normal end and a signal) share one run.
+ */
+export function runCleanups(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) {
+      const cleanup = cleanups.pop();
+      try {
+        await cleanup?.();
+      } catch (error) {
+        console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
-  }
+  })();
+  return cleaning;
 }
 
 /** A test redis-server (see redisServer.ts) that is stopped at cleanup, or killed if this process dies. */
@@ -211,7 +219,10 @@ export function readResults(output: string): LevelResults | undefined {
 
 export function printResults(level: string, results: LevelResults): void {
   console.log(`\n${level}: ${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
-  for (const failure of results.failures) console.log(`  ✗ ${failure.title}\n    ${failure.error.split('\n')[0] ?? ''}`);
+  for (const failure of results.failures) {
+    const detail = failure.error.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at ')).slice(0, 4);
+    console.log(`  ✗ ${failure.title}\n${detail.map((line) => `    ${line}`).join('\n')}`);
+  }
 }
 
 // ---------------------------------------------------------------- code-server
@@ -307,7 +318,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     logFile,
     process: child,
     workbenchUrl: ({ folder, extensionDevelopmentPath, extensionTestsPath }) => {
-      const remote = (path: string): string => `vscode-remote://127.0.0.1:${port}${path}`;
+      const remote = (path: string): string => `vscode-remote://127.0.0.1:${port}${path.split('/').map(encodeURIComponent).join('/')}`;
       const payload: Array<[string, string]> = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
       if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
       payload.push(['skipWelcome', 'true'], ['skipReleaseNotes', 'true']);

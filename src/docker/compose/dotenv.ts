@@ -13,6 +13,7 @@ import { interpolate, InterpolationError, Lookup } from './interpolate';
  * - an empty value (`KEY=`) is the empty string.
  *
  * Interpolation inside the file sees the lookup first, then keys defined earlier in the file.
+ * Error messages name keys and lines, never values (they are often passwords).
  */
 export class DotenvError extends Error {
   override readonly name = 'DotenvError';
@@ -52,8 +53,8 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
     while (i < src.length && !['=', ':', '\n'].includes(src[i] ?? '')) {
       const c = src[i] ?? '';
       if (!KEY_CHAR.test(c) && !/[ \t]/.test(c)) {
-        const text = src.slice(keyStart, src.indexOf('\n', keyStart) < 0 ? undefined : src.indexOf('\n', keyStart));
-        throw new DotenvError(`unexpected character ${JSON.stringify(c)} in variable name ${JSON.stringify(text)}`, statementLine);
+        // Only the name so far: the rest of the line may be a secret.
+        throw new DotenvError(`unexpected character ${JSON.stringify(c)} in variable name ${JSON.stringify(src.slice(keyStart, i + 1))}`, statementLine);
       }
       i++;
     }
@@ -73,7 +74,6 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
     let value: string;
     try {
       if (quote === '"' || quote === "'") {
-        const start = i;
         let raw = '';
         let escaped = false;
         let closed = false;
@@ -91,15 +91,12 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
           i++;
           break;
         }
-        if (!closed) {
-          const firstLine = src.slice(start).split('\n')[0] ?? '';
-          throw new DotenvError(`unterminated quoted value ${firstLine}`, statementLine);
-        }
+        if (!closed) throw new DotenvError(`the quoted value of ${key} has no closing ${quote}`, statementLine);
         value = quote === '"' ? interpolate(expandEscapes(raw), resolve) : raw;
         skipBlank();
         if (src[i] === '#') skipToLineEnd();
         if (i < src.length && src[i] !== '\n') {
-          throw new DotenvError(`unexpected text after the closing quote of ${key}: ${JSON.stringify(src.slice(i).split('\n')[0])}`, line);
+          throw new DotenvError(`unexpected text after the closing quote of ${key}`, line);
         }
       } else {
         const end = src.indexOf('\n', i);

@@ -95,12 +95,15 @@ export async function loadComposeProject(file: string, options: LoadComposeOptio
   const active = raw.services.filter((s) => isServiceEnabled(s.profiles, profiles));
   const activeNames = new Set(active.map((s) => s.name));
   checkDependencies(check, raw, activeNames, profiles);
-  const order = dependencyOrder(active.map((s) => s.name), (name) => activeDependencies(raw, name, activeNames));
-  if ('cycle' in order) {
-    const first = raw.services.find((s) => s.name === order.cycle[0]);
-    const edge = first?.dependsOn.find((d) => d.service === order.cycle[1]);
-    check.report(edge ?? { line: first?.line ?? 1, path: `services.${order.cycle[0] ?? ''}` }, `depends_on makes a cycle: ${order.cycle.join(' -> ')}`);
+  // A cycle is an error in the file even among services whose profile is off.
+  const allNames = new Set(raw.services.map((s) => s.name));
+  const whole = dependencyOrder([...allNames], (name) => activeDependencies(raw, name, allNames));
+  if ('cycle' in whole) {
+    const first = raw.services.find((s) => s.name === whole.cycle[0]);
+    const edge = first?.dependsOn.find((d) => d.service === whole.cycle[1]);
+    check.report(edge ?? { line: first?.line ?? 1, path: `services.${whole.cycle[0] ?? ''}` }, `depends_on makes a cycle: ${whole.cycle.join(' -> ')}`);
   }
+  const order = dependencyOrder(active.map((s) => s.name), (name) => activeDependencies(raw, name, activeNames));
   if (problems.length > 0) fail(problems);
 
   let name: string;
@@ -198,6 +201,7 @@ export async function loadComposeProject(file: string, options: LoadComposeOptio
   };
 }
 
+/** The services `name` depends on, among `active`. */
 function activeDependencies(raw: RawProject, name: string, active: ReadonlySet<string>): string[] {
   return (raw.services.find((s) => s.name === name)?.dependsOn ?? []).map((d) => d.service).filter((d) => active.has(d));
 }

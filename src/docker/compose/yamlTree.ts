@@ -37,8 +37,8 @@ export interface ScalarNode extends NodeBase {
   readonly value: string | number | boolean | null;
   /** The text before interpolation, when it had a `$` in it. */
   readonly template?: string;
-  /** Variables the template looked up. */
-  readonly variables?: readonly string[];
+  /** Variables the template looked up, with their values when set (kept so messages can hide secret ones). */
+  readonly variables?: ReadonlyArray<readonly [name: string, value: string | undefined]>;
   /** Interpolation failed (already reported): validation skips this value. */
   readonly failed?: boolean;
 }
@@ -65,8 +65,7 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
-      const pos = lineCounter.linePos(error.pos[0]);
-      problems.push({ file, line: pos.line, message: `invalid YAML: ${error.message} (column ${pos.col})` });
+      problems.push(problemAt(file, lineCounter.linePos(error.pos[0]).line, undefined, `invalid YAML: ${error.message}`));
     }
     return undefined;
   }
@@ -144,11 +143,11 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
     const used = new Set<string>();
     try {
       const interpolated = interpolate(text, lookup, used);
-      return { kind: 'scalar', line, path, value: interpolated, template: text, variables: [...used] };
+      return { kind: 'scalar', line, path, value: interpolated, template: text, variables: [...used].map((name) => [name, lookup(name)] as const) };
     } catch (error) {
       if (!(error instanceof InterpolationError)) throw error;
       problems.push(problemAt(file, line, path, error.message, error.variable));
-      return { kind: 'scalar', line, path, value: text, template: text, variables: [...used], failed: true };
+      return { kind: 'scalar', line, path, value: text, template: text, variables: [...used].map((name) => [name, lookup(name)] as const), failed: true };
     }
   };
 

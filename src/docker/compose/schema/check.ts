@@ -4,6 +4,20 @@ import type { MapNode, ScalarNode, SeqNode, TreeNode } from '../yamlTree';
 /** Variable names whose values are never repeated in an error message. */
 const SECRET_NAME = /PASS|SECRET|TOKEN|AUTH|CREDENTIAL|PRIVATE|KEY/i;
 
+/** A value interpolated from a variable whose name looks like a secret's. */
+function isSecret(node: TreeNode): node is ScalarNode & { readonly template: string } {
+  return node.kind === 'scalar' && node.template !== undefined && (node.variables ?? []).some(([name]) => SECRET_NAME.test(name));
+}
+
+/** The whole value as its template, and any secret variable's value as `${NAME}`. */
+function hideSecrets(node: ScalarNode & { readonly template: string }, message: string): string {
+  let text = typeof node.value === 'string' && node.value !== '' ? message.split(node.value).join(node.template) : message;
+  for (const [name, value] of node.variables ?? []) {
+    if (SECRET_NAME.test(name) && value) text = text.split(value).join(`\${${name}}`);
+  }
+  return text;
+}
+
 /** Shortest readable description of a value, for "expected X, got Y". */
 export function describe(node: TreeNode): string {
   if (node.kind === 'map') return 'a mapping';
@@ -13,7 +27,7 @@ export function describe(node: TreeNode): string {
   if (typeof value !== 'string') return String(value);
   const shown = quote(value);
   if (node.template === undefined) return shown;
-  if (node.variables?.some((name) => SECRET_NAME.test(name))) return quote(node.template);
+  if (isSecret(node)) return quote(node.template);
   return `${shown} (from ${quote(node.template)})`;
 }
 
@@ -42,15 +56,22 @@ function distance(a: string, b: string): number {
 export class Checker {
   constructor(readonly file: string, readonly problems: ComposeProblem[]) {}
 
-  report(at: { readonly line: number; readonly path: string }, message: string): undefined {
-    this.problems.push(problemAt(this.file, at.line, at.path, message));
+  /** Reports at a node or place; a value from a secret-looking variable is shown as its template. */
+  report(at: TreeNode | { readonly line: number; readonly path: string }, message: string): undefined {
+    const text = 'kind' in at && isSecret(at) ? hideSecrets(at, message) : message;
+    this.problems.push(problemAt(this.file, at.line, at.path, text));
     return undefined;
   }
 
-  /** `expected <what>, got <value>`; silent for values whose interpolation already failed. */
+  /**
+   * `expected <what>, got <value> (<why>)`; silent for values whose interpolation already
+   * failed. For a value from a secret-looking variable the reason is left out, as it may
+   * quote part of the value.
+   */
   expected(node: TreeNode, what: string, why?: string): undefined {
     if (node.kind === 'scalar' && node.failed) return undefined;
-    return this.report(node, `expected ${what}, got ${describe(node)}${why ? ` (${why})` : ''}`);
+    const reason = why && !isSecret(node) ? ` (${why})` : '';
+    return this.report(node, `expected ${what}, got ${describe(node)}${reason}`);
   }
 
   /** Reports keys that are neither in `allowed` nor `x-` extensions. */

@@ -92,6 +92,10 @@ function readKeyValues<T>(check: Checker, node: TreeNode, what: string, onBare: 
   const entries: Array<[string, string | T]> = [];
   if (node.kind === 'map') {
     for (const entry of node.entries) {
+      if (entry.value.kind === 'scalar' && entry.value.value === null && !entry.value.failed) {
+        entries.push([entry.key, onBare]);
+        continue;
+      }
       const value = check.text(entry.value, 'a string, number or boolean', onBare);
       if (value !== undefined) entries.push([entry.key, value]);
     }
@@ -309,8 +313,9 @@ export function readService(context: ServiceContext, name: string, line: number,
   }
   const networks = get('networks');
   if (networks) {
+    // An empty list or mapping joins `default`, as if there were none.
     const refs = readNetworks(check, networks);
-    if (refs) service.networks = refs;
+    if (refs && refs.length > 0) service.networks = refs;
   }
   const healthcheck = get('healthcheck');
   if (healthcheck) {

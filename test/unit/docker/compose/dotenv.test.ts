@@ -58,11 +58,12 @@ describe('parseDotenv', () => {
 
   it('reports bad lines with their line number', () => {
     const cases: Array<[string, number, string]> = [
-      ['A=1\nB="open\n\n', 2, 'unterminated quoted value "open'],
+      ['A=1\nB="open\n\n', 2, 'the quoted value of B has no closing "'],
+      ["A='open", 1, "the quoted value of A has no closing '"],
       ['A=1\n\nBAD KEY=1', 3, 'variable name "BAD KEY" contains a space'],
-      ['A=1\nB$=2', 2, 'unexpected character "$" in variable name "B$=2"'],
+      ['A=1\nB$=secret', 2, 'unexpected character "$" in variable name "B$"'],
       ['=value', 1, 'a line starts with "=" or ":" but names no variable'],
-      ['A="x" trailing', 1, 'unexpected text after the closing quote of A: "trailing"'],
+      ['A="x" trailing', 1, 'unexpected text after the closing quote of A'],
       ['A=1\nB=${NOPE:?needed}', 2, 'B: required variable NOPE is missing a value: needed'],
     ];
     for (const [text, line, message] of cases) {

@@ -1,0 +1,56 @@
+import type Redis from 'ioredis';
+import { RedisEndpoint } from '../endpoint';
+import { classifyRedisError, RedisConnectionError } from '../errors';
+
+/** A walk or a page stopped because its AbortSignal fired (a refresh, a new filter). */
+export class KeyspaceCancelledError extends Error {
+  override readonly name = 'AbortError';
+
+  constructor() {
+    super('The keyspace walk was cancelled.');
+  }
+}
+
+/** The server refused a command for a reason that is not the connection's (a TYPE name it
+ * does not know, a Redis too old for SCAN TYPE, a busy script): its own message. */
+export class KeyspaceCommandError extends Error {
+  override readonly name = 'KeyspaceCommandError';
+
+  constructor(readonly command: string, readonly reply: string) {
+    super(`Redis refused ${command}: ${reply}`);
+  }
+}
+
+const AUTH_OR_CONNECTION_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i;
+
+/**
+ * Turns a failure of a keyspace command into a typed error: a server reply about
+ * authentication and every transport failure become a RedisConnectionError (through
+ * classifyRedisError, one wording for the whole extension); any other server reply a
+ * KeyspaceCommandError; a cancellation stays one.
+ */
+export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: string): Error {
+  if (cause instanceof RedisConnectionError || cause instanceof KeyspaceCommandError || cause instanceof KeyspaceCancelledError) return cause;
+  // A bug is a bug, not a connection problem: let it show as what it is.
+  if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof ReferenceError || cause instanceof SyntaxError) return cause;
+  const isReply = cause instanceof Error && (cause.name === 'ReplyError' || cause instanceof ServerReplyError);
+  if (isReply && !AUTH_OR_CONNECTION_REPLY.test(cause.message)) return new KeyspaceCommandError(command, cause.message);
+  return classifyRedisError(cause, endpoint);
+}
+
+/** An error reply read by our own RESP reader (ioredis uses ReplyError for the same). */
+export class ServerReplyError extends Error {
+  override readonly name = 'ServerReplyError';
+}
+
+/** Where an ioredis client points, to name it in errors. */
+export function endpointOfClient(client: Redis): RedisEndpoint {
+  const options = client.options;
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 6379,
+    db: options.db ?? 0,
+    username: options.username,
+    tls: options.tls !== undefined,
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * The key browser's core, free of VS Code: walk the keyspace with SCAN into a namespace
+ * model with exact counts, page a namespace's direct keys with TYPE and PTTL, format
+ * what a row shows. See walker.ts, namespaceModel.ts and pager.ts.
+ */
+export { BinaryString, KeyBytes, bytesOf, escapeGlob, fromBinary, toBinary } from './binary';
+export { DisplayOptions, displayBytes, displaySegment } from './display';
+export { KeyspaceCancelledError, KeyspaceCommandError } from './errors';
+export { GONE, KEY_TYPES, NO_TTL, describeKey, formatBytes, formatKeyCount, formatTtl, groupThousands, isCoreKeyType, typeDisplayName } from './format';
+export { globMatches } from './glob';
+export { KeyEntry, describeKeys, memoryUsage } from './keyInfo';
+export {
+  ChildOrder, DEFAULT_KEEP_NAMES_UP_TO, DEFAULT_MAX_NAMESPACES, DEFAULT_MAX_STORED_NAMES,
+  NamespaceModel, NamespaceModelOptions, NamespaceNode, WalkState, compareBinary,
+} from './namespaceModel';
+export { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions, keyLabel } from './pager';
+export { DEFAULT_SCAN_COUNT, KeyspaceWalk, WalkOptions, WalkProgress, WalkTarget, cursorFraction, walkKeyspace } from './walker';

@@ -1,0 +1,60 @@
+import type Redis from 'ioredis';
+import { RedisEndpoint } from '../endpoint';
+import { BinaryString, fromBinary, KeyBytes, toBinary } from './binary';
+import { endpointOfClient, keyspaceError } from './errors';
+import { GONE } from './format';
+
+/** A key as a row shows it, read from the server when the row was fetched. */
+export interface KeyEntry {
+  /** Exact bytes, for every action on the key. */
+  readonly key: Buffer;
+  /** The same bytes as a binary string: a stable, unique id. */
+  readonly id: BinaryString;
+  /** TYPE's answer: `string`, `hash`, … or `none` when the key is gone. */
+  readonly type: string;
+  /** PTTL in milliseconds: -1 without TTL, -2 when gone. */
+  readonly pttlMs: number;
+  /** The key no longer exists (deleted or expired since it was listed). */
+  readonly gone: boolean;
+}
+
+/** TYPE and PTTL of every key, in one pipelined round trip. A key that vanished is
+ * reported `gone`, not as an error. Connection failures are RedisConnectionError. */
+export async function describeKeys(client: Redis, keys: readonly KeyBytes[], endpoint?: RedisEndpoint): Promise<KeyEntry[]> {
+  if (keys.length === 0) return [];
+  const buffers = keys.map((key) => (typeof key === 'string' ? fromBinary(key) : key));
+  const pipeline = client.pipeline();
+  for (const key of buffers) {
+    pipeline.type(key);
+    pipeline.pttl(key);
+  }
+  let replies: [Error | null, unknown][] | null;
+  try {
+    replies = await pipeline.exec();
+  } catch (error) {
+    throw keyspaceError(error, endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
+  }
+  if (replies === null) throw keyspaceError(new Error('the pipeline was not run'), endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
+  return buffers.map((key, i) => {
+    const [typeError, type] = replies[2 * i] ?? [new Error('missing reply'), undefined];
+    const [ttlError, pttl] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
+    const failure = typeError ?? ttlError;
+    if (failure) throw keyspaceError(failure, endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
+    const typeName = String(type);
+    const pttlMs = Number(pttl);
+    const gone = typeName === 'none' || pttlMs === GONE;
+    return { key, id: toBinary(key), type: gone ? 'none' : typeName, pttlMs: gone ? GONE : pttlMs, gone };
+  });
+}
+
+/** MEMORY USAGE of one key in bytes (for a tooltip, fetched when asked for), or
+ * undefined when the key is gone. `samples` bounds the work for large aggregates. */
+export async function memoryUsage(client: Redis, key: KeyBytes, samples = 5, endpoint?: RedisEndpoint): Promise<number | undefined> {
+  const bytes = typeof key === 'string' ? fromBinary(key) : key;
+  try {
+    const reply = await client.call('MEMORY', 'USAGE', bytes, 'SAMPLES', samples);
+    return reply === null || reply === undefined ? undefined : Number(reply);
+  } catch (error) {
+    throw keyspaceError(error, endpoint ?? endpointOfClient(client), 'MEMORY USAGE');
+  }
+}

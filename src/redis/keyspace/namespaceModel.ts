@@ -1,0 +1,398 @@
+import { BinaryString, bytesOf, fromBinary, KeyBytes, toBinary } from './binary';
+import { displayBytes, DisplayOptions, displaySegment } from './display';
+import { keyHash as keyHashOf, MUL_A, MUL_B, pathHash, SEED_A, SEED_B } from './keyHash';
+import { SeenKeys } from './seenKeys';
+
+/**
+ * How key names map to namespaces (delimiter D, `:` by default):
+ *
+ * - A key is split on D from left to right into segments s0 … sn (n = number of
+ *   delimiters; segments may be empty). With n = 0 it is a top-level key (a direct key
+ *   of the root). Otherwise it belongs to the namespaces s0, s0Ds1, …, s0D…Ds(n-1) and is
+ *   a direct key of the deepest one, labelled sn. `a:b:c` is in `a` and `a:b`, and is the
+ *   direct key `c` of `a:b`.
+ * - The count of a namespace with path P is the number of keys whose name starts with
+ *   P + D (all depths below it); its direct count those whose namespace is exactly P.
+ *   The root counts every key.
+ * - Empty segments are namespaces like any other: `a::b` is the direct key `b` of `a:`
+ *   (path `a` + D + ``) under `a`; `:a` is the key `a` of the namespace `` (empty
+ *   segment) under the root; `a:` is the key `` (empty label) of `a`; `:` is the key ``
+ *   of the namespace ``. A namespace's identity is its prefix P + D, so the namespace ``
+ *   (prefix `:`) and the root (prefix empty) never collide.
+ * - Names are bytes: segments and keys are kept exactly (binary strings inside, Buffers
+ *   outside), whatever they contain (non-UTF-8 bytes, newlines, a 512 KB name).
+ */
+export type WalkState = 'walking' | 'complete' | 'failed' | 'cancelled';
+
+export type ChildOrder = 'name' | 'count';
+
+export interface NamespaceModelOptions {
+  /** Splits key names into namespaces (default `:`). A string is taken as UTF-8. */
+  readonly delimiter?: Buffer | string;
+  /** A namespace keeps the names of its direct keys while it has at most this many
+   * (default 1000, five pages of 200); past that it keeps only counts and its keys
+   * are paged with SCAN. */
+  readonly keepNamesUpTo?: number;
+  /** Names kept over all namespaces at most (default 100,000), bounding memory when
+   * there are many small namespaces. Once reached, namespaces that would need more
+   * keep counts only. */
+  readonly maxStoredNames?: number;
+  /** Namespaces tracked at most (default 100,000). Keys that would need a new one past
+   * that are still counted in every tracked ancestor, as `untrackedCount` of the
+   * deepest; `truncated` tells. Counts of tracked namespaces stay exact. */
+  readonly maxNamespaces?: number;
+  /** Count a key SCAN returns twice only once (default true; see SeenKeys). */
+  readonly dedupe?: boolean;
+  /** The filter the walk used, remembered for paging: SCAN MATCH pattern and TYPE. */
+  readonly match?: Buffer | string | undefined;
+  readonly type?: string | undefined;
+}
+
+export const DEFAULT_KEEP_NAMES_UP_TO = 1000;
+export const DEFAULT_MAX_STORED_NAMES = 100_000;
+export const DEFAULT_MAX_NAMESPACES = 100_000;
+
+/** One namespace (or the root) of a NamespaceModel; live while the walk runs. */
+export class NamespaceNode {
+  /** Keys under this namespace's prefix, at every depth (the root: every key). */
+  count = 0;
+  /** Keys directly in this namespace (the root: keys without a delimiter). */
+  directCount = 0;
+  /** Keys in child namespaces that were not tracked because `maxNamespaces` was reached. */
+  untrackedCount = 0;
+  /** @internal Full names of the direct keys while the namespace is small; undefined once large. */
+  names: BinaryString[] | undefined = [];
+  /** @internal */
+  children: Map<BinaryString, NamespaceNode> | undefined;
+  /** @internal The path's bytes, to confirm a lookup by hash. */
+  readonly pathBuffer: Buffer;
+  /** @internal The next node whose path has the same lookup hash. */
+  sameHash: NamespaceNode | undefined;
+
+  /** @internal */
+  constructor(
+    readonly model: NamespaceModel,
+    readonly parent: NamespaceNode | undefined,
+    /** The last segment, exact bytes as a binary string ('' for the root). */
+    readonly segment: BinaryString,
+    /** The path (segments joined by the delimiter, no trailing delimiter) as a binary string. */
+    readonly path: BinaryString,
+  ) {
+    this.depth = parent ? parent.depth + 1 : 0;
+    this.id = parent ? path + model.delimiterBinary : '';
+    this.pathBuffer = fromBinary(path);
+  }
+
+  /** 0 for the root, 1 for `auth`, 2 for `auth:session`. */
+  readonly depth: number;
+  /** Stable, unique identity: the key prefix (path + delimiter) as a binary string; '' for the root. */
+  readonly id: BinaryString;
+
+  get isRoot(): boolean {
+    return this.parent === undefined;
+  }
+
+  /** Exact bytes every key of this namespace starts with (path + delimiter; empty for the root). */
+  get prefix(): Buffer {
+    return fromBinary(this.id);
+  }
+
+  get pathBytes(): Buffer {
+    return fromBinary(this.path);
+  }
+
+  get segmentBytes(): Buffer {
+    return fromBinary(this.segment);
+  }
+
+  /** The segment for a tree row, escaped where not printable (`""` when empty). */
+  label(options?: DisplayOptions): string {
+    return displaySegment(this.segment, options);
+  }
+
+  /** The whole path, escaped (`auth:session`); '' for the root. */
+  displayPath(options?: DisplayOptions): string {
+    return displayBytes(this.path, options);
+  }
+
+  /** Child namespaces, by segment byte order (default) or by count, largest first. */
+  childNamespaces(order: ChildOrder = 'name'): NamespaceNode[] {
+    const list = this.children ? [...this.children.values()] : [];
+    return order === 'count'
+      ? list.sort((a, b) => b.count - a.count || compareBinary(a.segment, b.segment))
+      : list.sort((a, b) => compareBinary(a.segment, b.segment));
+  }
+
+  get childCount(): number {
+    return this.children?.size ?? 0;
+  }
+
+  child(segment: KeyBytes): NamespaceNode | undefined {
+    return this.children?.get(typeof segment === 'string' ? segment : toBinary(segment));
+  }
+
+  /** True when every direct key name is held in memory: the walk is complete and the
+   * namespace small enough. Paging then needs no SCAN. */
+  get hasAllDirectKeyNames(): boolean {
+    return this.names !== undefined && this.model.complete;
+  }
+
+  /** The direct keys' exact names in byte order, when all are held (see hasAllDirectKeyNames). */
+  directKeyNames(): Buffer[] | undefined {
+    if (!this.hasAllDirectKeyNames || this.names === undefined) return undefined;
+    return [...this.names].sort(compareBinary).map(fromBinary);
+  }
+
+  /** The label of one of this namespace's direct keys: the key after the prefix. */
+  keyLabel(key: KeyBytes): BinaryString {
+    const binary = typeof key === 'string' ? key : toBinary(key);
+    return binary.slice(this.id.length);
+  }
+}
+
+function sameBytes(path: Buffer, bytes: Buffer, start: number, end: number): boolean {
+  if (path.length !== end - start) return false;
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] !== bytes[start + i]) return false;
+  }
+  return true;
+}
+
+export function compareBinary(a: BinaryString, b: BinaryString): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Exact key counts for every namespace path at every depth, built from one walk of the
+ * keyspace (`add` per key); see the definitions at the top of this file. Memory: a
+ * node per namespace plus the names of small namespaces (bounded by `keepNamesUpTo`
+ * per namespace and `maxStoredNames` overall); a large namespace costs a few numbers.
+ */
+export class NamespaceModel {
+  readonly root: NamespaceNode;
+  readonly delimiter: Buffer;
+  /** @internal */
+  readonly delimiterBinary: BinaryString;
+  readonly match: Buffer | undefined;
+  readonly type: string | undefined;
+  readonly keepNamesUpTo: number;
+  readonly maxStoredNames: number;
+  readonly maxNamespaces: number;
+
+  state: WalkState = 'walking';
+  /** Why the walk stopped early, when state is 'failed'. */
+  error: Error | undefined;
+  /** Keys SCAN returned, duplicates included. */
+  keysSeen = 0;
+  /** Keys SCAN returned more than once, counted once. */
+  duplicates = 0;
+  /** Namespaces tracked (the root not included). */
+  namespaceCount = 0;
+  /** Names held over all namespaces. */
+  storedNames = 0;
+  /** True when `maxNamespaces` was reached and some namespaces are not tracked. */
+  truncated = false;
+
+  private readonly index = new Map<BinaryString, NamespaceNode>();
+  /** Nodes by the lookup hash of their path bytes (pathHash), chained on sameHash. */
+  private readonly byPathHash = new Map<number, NamespaceNode>();
+  private readonly delimiterByte: number;
+  private seen: SeenKeys | undefined;
+  private readonly singleByte: boolean;
+
+  constructor(options: NamespaceModelOptions = {}) {
+    this.delimiter = Buffer.from(bytesOf(options.delimiter ?? ':'));
+    if (this.delimiter.length === 0) throw new RangeError('The namespace delimiter must not be empty.');
+    this.delimiterBinary = toBinary(this.delimiter);
+    this.singleByte = this.delimiter.length === 1;
+    this.delimiterByte = this.delimiter[0] as number;
+    this.match = options.match === undefined ? undefined : Buffer.from(bytesOf(options.match));
+    this.type = options.type;
+    this.keepNamesUpTo = options.keepNamesUpTo ?? DEFAULT_KEEP_NAMES_UP_TO;
+    this.maxStoredNames = options.maxStoredNames ?? DEFAULT_MAX_STORED_NAMES;
+    this.maxNamespaces = options.maxNamespaces ?? DEFAULT_MAX_NAMESPACES;
+    this.seen = options.dedupe === false ? undefined : new SeenKeys();
+    this.root = new NamespaceNode(this, undefined, '', '');
+  }
+
+  /** True only when a walk went through the whole keyspace: counts are final. */
+  get complete(): boolean {
+    return this.state === 'complete';
+  }
+
+  /** Distinct keys counted. */
+  get totalKeys(): number {
+    return this.root.count;
+  }
+
+  /** Counts one key. */
+  add(key: KeyBytes): void {
+    const bytes = typeof key === 'string' ? fromBinary(key) : key;
+    this.addBytes(bytes, 0, bytes.length);
+  }
+
+  /**
+   * Counts the key in `bytes[start, end)`: the walk's hot path, which allocates nothing
+   * for a key of a known namespace. One pass over the bytes finds the last delimiter
+   * and hashes both the key (for SeenKeys) and the path before that delimiter; the path
+   * hash finds the namespace node, whose bytes are compared to confirm it; then one
+   * counter per depth. A key's name is copied only when its namespace keeps names.
+   */
+  addBytes(bytes: Buffer, start: number, end: number): void {
+    this.keysSeen++;
+    if (!this.singleByte) {
+      this.addSplit(bytes.toString('latin1', start, end));
+      return;
+    }
+    const d = this.delimiterByte;
+    let a = SEED_A;
+    let b = SEED_B;
+    let cut = -1;
+    let pathHashA = 0;
+    for (let i = start; i < end; i++) {
+      const c = bytes[i] as number;
+      if (c === d) {
+        cut = i;
+        pathHashA = a;
+      }
+      a = Math.imul(a ^ c, MUL_A);
+      b = Math.imul(b ^ c, MUL_B);
+    }
+    if (this.seen !== undefined) {
+      // finishHash (keyHash.ts), inlined.
+      b ^= end - start;
+      const h1 = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+      const h2 = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+      if (!this.seen.addHash(h1, h2)) {
+        this.duplicates++;
+        return;
+      }
+    }
+    let node: NamespaceNode | undefined;
+    if (cut < 0) {
+      node = this.root;
+    } else {
+      node = this.byPathHash.get(pathHashA & 0x3fffffff);
+      while (node !== undefined && !sameBytes(node.pathBuffer, bytes, start, cut)) node = node.sameHash;
+      if (node === undefined) {
+        const path = bytes.toString('latin1', start, cut);
+        node = this.resolve(path);
+        if (node.path !== path || node.isRoot) {
+          this.countUntracked(node);
+          return;
+        }
+      }
+    }
+    this.countDirect(node, bytes, start, end);
+  }
+
+  /** The general path (a delimiter of several bytes): split the binary string. */
+  private addSplit(key: BinaryString): void {
+    const cut = this.lastDelimiter(key);
+    if (this.seen !== undefined) {
+      const buffer = fromBinary(key);
+      const [h1, h2] = keyHashOf(buffer);
+      if (!this.seen.addHash(h1, h2)) {
+        this.duplicates++;
+        return;
+      }
+    }
+    let node = this.root;
+    if (cut >= 0) {
+      const path = key.slice(0, cut);
+      node = this.index.get(path) ?? this.resolve(path);
+      if (node.path !== path || node.isRoot) {
+        this.countUntracked(node);
+        return;
+      }
+    }
+    const buffer = fromBinary(key);
+    this.countDirect(node, buffer, 0, buffer.length);
+  }
+
+  /** Past maxNamespaces: counted in the deepest tracked ancestor only. */
+  private countUntracked(node: NamespaceNode): void {
+    node.untrackedCount++;
+    for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
+  }
+
+  private countDirect(node: NamespaceNode, bytes: Buffer, start: number, end: number): void {
+    for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
+    node.directCount++;
+    const names = node.names;
+    if (names !== undefined) {
+      if (names.length < this.keepNamesUpTo && this.storedNames < this.maxStoredNames) {
+        names.push(bytes.toString('latin1', start, end));
+        this.storedNames++;
+      } else {
+        this.storedNames -= names.length;
+        node.names = undefined;
+      }
+    }
+  }
+
+  /** Ends the walk; releases what only the walk needed. */
+  finish(state: Exclude<WalkState, 'walking'>, error?: Error): void {
+    this.state = state;
+    this.error = error;
+    this.seen = undefined;
+  }
+
+  /** The namespace with this path (segments joined by the delimiter, without trailing
+   * delimiter), or undefined. The root has no path: use `root`. */
+  findNamespace(path: KeyBytes): NamespaceNode | undefined {
+    return this.index.get(typeof path === 'string' ? path : toBinary(path));
+  }
+
+  /** The namespace a key belongs to and its label there, by the rules above, whether or
+   * not the model tracks that namespace. `path` is undefined for a top-level key. */
+  split(key: KeyBytes): { path: BinaryString | undefined; label: BinaryString } {
+    const binary = typeof key === 'string' ? key : toBinary(key);
+    const cut = this.lastDelimiter(binary);
+    return cut < 0 ? { path: undefined, label: binary }
+      : { path: binary.slice(0, cut), label: binary.slice(cut + this.delimiterBinary.length) };
+  }
+
+  /** Segments of a path or key, split left to right (exact bytes as binary strings). */
+  segments(path: KeyBytes): BinaryString[] {
+    return (typeof path === 'string' ? path : toBinary(path)).split(this.delimiterBinary);
+  }
+
+  /** Position of the delimiter that ends the key's namespace path, or -1. For a
+   * one-byte delimiter the last occurrence; for a longer one the last of a
+   * left-to-right, non-overlapping split (as `String.prototype.split` does). */
+  private lastDelimiter(key: BinaryString): number {
+    const d = this.delimiterBinary;
+    if (this.singleByte) return key.lastIndexOf(d);
+    let last = -1;
+    for (let at = key.indexOf(d); at >= 0; at = key.indexOf(d, at + d.length)) last = at;
+    return last;
+  }
+
+  /** Finds or creates the node of a path, or returns the deepest tracked ancestor when
+   * maxNamespaces does not allow creating it. */
+  private resolve(path: BinaryString): NamespaceNode {
+    const segments = path.split(this.delimiterBinary);
+    let node = this.root;
+    let nodePath: BinaryString | undefined;
+    for (const segment of segments) {
+      nodePath = nodePath === undefined ? segment : nodePath + this.delimiterBinary + segment;
+      let next = node.children?.get(segment);
+      if (next === undefined) {
+        if (this.namespaceCount >= this.maxNamespaces) {
+          this.truncated = true;
+          return node;
+        }
+        next = new NamespaceNode(this, node, segment, nodePath);
+        (node.children ??= new Map()).set(segment, next);
+        this.index.set(nodePath, next);
+        const hash = pathHash(next.pathBuffer);
+        next.sameHash = this.byPathHash.get(hash);
+        this.byPathHash.set(hash, next);
+        this.namespaceCount++;
+      }
+      node = next;
+    }
+    return node;
+  }
+}

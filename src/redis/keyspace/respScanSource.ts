@@ -1,0 +1,199 @@
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { ConnectionTuning, DEFAULT_TUNING } from '../connection';
+import { RedisCredentials, RedisEndpoint } from '../endpoint';
+import { KeyspaceCancelledError, keyspaceError, ServerReplyError } from './errors';
+import { encodeCommand, ReplyHandler, ScanReplyReader } from './resp';
+import { ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
+
+/**
+ * A dedicated connection for one keyspace walk, speaking RESP2 itself (see resp.ts):
+ * as soon as a SCAN reply's cursor arrives, the next SCAN goes out, and the keys of the
+ * current reply are read and counted while the server works on the next batch. Only
+ * one SCAN is ever ahead, so the server still does bounded work per call and other
+ * clients are served between calls exactly as with a plain SCAN loop.
+ *
+ * A connection of its own also keeps the walk from queueing in front of the commands
+ * the tree sends on the main connection (TYPE, PTTL of an expanded namespace).
+ * It authenticates and selects the database like connectRedis, with the same timeouts;
+ * the password is sent once and kept nowhere else.
+ */
+export class RespScanSource implements ScanSource {
+  private readonly reader: ScanReplyReader;
+  private handler: ReplyHandler;
+  private failure: ((error: unknown) => void) | undefined;
+  private closedByUs = false;
+
+  private constructor(private readonly socket: net.Socket, private readonly endpoint: RedisEndpoint) {
+    this.handler = ignoring;
+    this.reader = new ScanReplyReader({
+      simple: (text) => this.handler.simple(text),
+      error: (message) => this.handler.error(message),
+      scanCursor: (cursor) => this.handler.scanCursor(cursor),
+      scanKey: (chunk, start, end) => this.handler.scanKey(chunk, start, end),
+      scanEnd: () => this.handler.scanEnd(),
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.reader.feed(chunk);
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+    socket.on('error', (error) => this.fail(error));
+    socket.on('timeout', () => this.fail(Object.assign(new Error('Redis did not answer: the command timed out'), { code: 'ETIMEDOUT' })));
+    socket.on('close', () => this.fail(new Error('the connection was closed')));
+  }
+
+  /** Connects, authenticates, selects the database and names the connection
+   * (`<connectionName>-walk`). Failures are RedisConnectionError. */
+  static async open(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning = DEFAULT_TUNING, signal?: AbortSignal): Promise<RespScanSource> {
+    if (signal?.aborted) throw new KeyspaceCancelledError();
+    const socket = await connectSocket(endpoint, tuning, signal);
+    const source = new RespScanSource(socket, endpoint);
+    // Idle while a command is out means no answer: a paused or unreachable server.
+    socket.setTimeout(tuning.timeoutMs);
+    try {
+      await source.handshake(credentials, tuning, signal);
+      return source;
+    } catch (error) {
+      source.close();
+      throw error;
+    }
+  }
+
+  scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
+    return this.exchange(signal, 'SCAN', (resolve, reject) => {
+      let last = false;
+      let cursor = '0';
+      this.handler = {
+        simple: () => reject(new Error('unexpected reply to SCAN')),
+        error: (message) => reject(new ServerReplyError(message)),
+        scanCursor: (next) => {
+          cursor = next;
+          last = next === '0';
+          // The point of this class: ask for the next batch before reading this one.
+          if (!last) this.send(['SCAN', ...scanArguments(next, request)]);
+        },
+        scanKey: (chunk, start, end) => sink.key(chunk, start, end),
+        scanEnd: () => {
+          sink.batchEnd(cursor);
+          if (last) resolve();
+        },
+      };
+      this.send(['SCAN', ...scanArguments('0', request)]);
+    });
+  }
+
+  close(): void {
+    this.closedByUs = true;
+    this.handler = ignoring;
+    this.failure = undefined;
+    this.socket.destroy();
+  }
+
+  private async handshake(credentials: RedisCredentials, tuning: ConnectionTuning, signal: AbortSignal | undefined): Promise<void> {
+    const commands: (string | number)[][] = [];
+    const password = credentials.password;
+    if (password !== undefined && password !== '') {
+      commands.push(this.endpoint.username ? ['AUTH', this.endpoint.username, password] : ['AUTH', password]);
+    }
+    if (this.endpoint.db !== 0) commands.push(['SELECT', this.endpoint.db]);
+    commands.push(['CLIENT', 'SETNAME', `${tuning.connectionName}-walk`]);
+    await this.exchange(signal, 'the handshake', (resolve, reject) => {
+      let pending = commands.length;
+      let firstError: string | undefined;
+      const answered = (error?: string): void => {
+        if (error !== undefined && firstError === undefined) firstError = error;
+        if (--pending > 0) return;
+        if (firstError === undefined) resolve();
+        else reject(new ServerReplyError(firstError));
+      };
+      this.handler = {
+        simple: () => answered(),
+        // A password given to a server that has none is not an error (ioredis ignores it too).
+        error: (message) => answered(/without any password configured/i.test(message) ? undefined : message),
+        scanCursor: () => reject(new Error('unexpected SCAN reply')),
+        scanKey: () => undefined,
+        scanEnd: () => undefined,
+      };
+      for (const command of commands) this.send(command);
+    });
+  }
+
+  /** Runs one request/reply exchange: settles once, on the first of the handler's
+   * resolve/reject, a transport failure, or the signal. */
+  private exchange(signal: AbortSignal | undefined, command: string, start: (resolve: () => void, reject: (error: unknown) => void) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const onAbort = (): void => settle(new KeyspaceCancelledError());
+      const settle = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        this.handler = ignoring;
+        this.failure = undefined;
+        if (error === undefined) {
+          resolve();
+        } else {
+          // After a failure or a cancellation the stream is in an unknown state: drop it.
+          this.close();
+          reject(keyspaceError(error, this.endpoint, command));
+        }
+      };
+      if (signal?.aborted) return settle(new KeyspaceCancelledError());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.failure = settle;
+      start(() => settle(), (error) => settle(error ?? new Error('failed')));
+    });
+  }
+
+  private send(args: readonly (string | Buffer | number)[]): void {
+    this.socket.write(encodeCommand(args));
+  }
+
+  private fail(error: unknown): void {
+    if (this.closedByUs) return;
+    const failure = this.failure;
+    if (failure) failure(error);
+    else this.socket.destroy();
+  }
+}
+
+const ignoring: ReplyHandler = {
+  simple: () => undefined,
+  error: () => undefined,
+  scanCursor: () => undefined,
+  scanKey: () => undefined,
+  scanEnd: () => undefined,
+};
+
+function connectSocket(endpoint: RedisEndpoint, tuning: ConnectionTuning, signal: AbortSignal | undefined): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket: net.Socket = endpoint.tls
+      ? tls.connect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host })
+      : net.connect({ host: endpoint.host, port: endpoint.port });
+    let done = false;
+    const finish = (error?: unknown): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.removeListener('error', finish);
+      if (error === undefined) {
+        resolve(socket);
+      } else {
+        socket.destroy();
+        reject(error instanceof KeyspaceCancelledError ? error : keyspaceError(error, endpoint, 'connect'));
+      }
+    };
+    const onAbort = (): void => finish(new KeyspaceCancelledError());
+    const timer = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), tuning.timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
+      socket.setNoDelay(true);
+      finish();
+    });
+    socket.on('error', finish);
+  });
+}

@@ -1,0 +1,44 @@
+/** One SCAN loop's arguments: COUNT (the bound on work per call), MATCH and TYPE. */
+export interface ScanRequest {
+  readonly count: number;
+  readonly match?: Buffer | undefined;
+  readonly type?: string | undefined;
+}
+
+/** Receives a SCAN loop's keys as they are read, and the end of each reply. */
+export interface ScanSink {
+  /** A key: the bytes `bytes[start, end)`, valid only during the call. */
+  key(bytes: Buffer, start: number, end: number): void;
+  /** A reply was read to its end; `cursor` is the one it returned ('0' at the end). */
+  batchEnd(cursor: string): void;
+}
+
+/** Runs a whole SCAN loop, from cursor 0 until the server returns cursor 0. */
+export interface ScanSource {
+  /** Resolves at the end of the keyspace; rejects with a typed error (keyspaceError), or
+   * KeyspaceCancelledError soon after `signal` fires. */
+  scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void>;
+  close(): void;
+}
+
+export function scanArguments(cursor: string, request: ScanRequest): (string | Buffer | number)[] {
+  const args: (string | Buffer | number)[] = [cursor, 'COUNT', request.count];
+  if (request.match !== undefined) args.push('MATCH', request.match);
+  if (request.type !== undefined) args.push('TYPE', request.type);
+  return args;
+}
+
+/** Checks the shape of a SCAN reply from ioredis's callBuffer. */
+export function asScanReply(reply: unknown): [string, Buffer[]] {
+  if (Array.isArray(reply) && reply.length === 2 && Buffer.isBuffer(reply[0]) && Array.isArray(reply[1])) {
+    return [reply[0].toString('latin1'), reply[1] as Buffer[]];
+  }
+  throw new Error('unexpected SCAN reply');
+}
+
+/** Silences a promise's rejection that nobody may wait for any more (a SCAN sent ahead
+ * of a cancellation); whoever awaits it still sees the error. */
+export function quietly<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
