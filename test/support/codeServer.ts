@@ -85,8 +85,11 @@ export function onCleanup(cleanup: () => Promise<void> | void): void {
   cleanups.push(cleanup);
   if (signalsHooked) return;
   signalsHooked = true;
+  let signalled = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (signalled) return; // a second Ctrl+C while cleaning up: the exit handler kills the rest
+      signalled = true;
       console.error(`\nReceived ${signal}; stopping code-server, Chromium and redis-server.`);
       void runCleanups().finally(() => process.exit(130));
     });
@@ -94,26 +97,36 @@ export function onCleanup(cleanup: () => Promise<void> | void): void {
 }
 
 const pidsToKill = new Map<number, { group: boolean }>();
+const dirsToRemove = new Set<string>();
 let exitHooked = false;
 
 /**
- * Last resort: if this process dies without running its cleanups (an uncaught
- * exception, process.exit), SIGKILL these synchronously from the 'exit' handler.
+ * Last resort when this process ends without finishing its cleanups (an uncaught
+ * exception, process.exit): the 'exit' handler SIGKILLs these processes and removes
+ * the temp folders synchronously. (playwright-core kills its browser the same way.)
  */
-export function killOnExit(pid: number, options: { group: boolean }): () => void {
-  pidsToKill.set(pid, options);
-  if (!exitHooked) {
-    exitHooked = true;
-    process.on('exit', () => {
-      for (const [target, { group }] of pidsToKill) {
-        try { process.kill(group ? -target : target, 'SIGKILL'); } catch { /* already gone */ }
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const [target, { group }] of pidsToKill) {
+      try { process.kill(group ? -target : target, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    if (process.env['SHARED_REDIS_KEEP_TMP'] !== '1') {
+      for (const dir of dirsToRemove) {
+        try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
       }
-    });
-    process.on('uncaughtException', (error) => {
-      console.error('uncaught exception:', error);
-      void runCleanups().finally(() => process.exit(1));
-    });
-  }
+    }
+  });
+  process.on('uncaughtException', (error) => {
+    console.error('uncaught exception:', error);
+    void runCleanups().finally(() => process.exit(1));
+  });
+}
+
+export function killOnExit(pid: number, options: { group: boolean }): () => void {
+  hookExit();
+  pidsToKill.set(pid, options);
   return () => pidsToKill.delete(pid);
 }
 
@@ -153,9 +166,12 @@ export async function startTestRedis(): Promise<RedisServer> {
 /** A fresh temp folder, removed at cleanup unless SHARED_REDIS_KEEP_TMP=1. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  hookExit();
+  dirsToRemove.add(dir);
   onCleanup(() => {
     if (process.env['SHARED_REDIS_KEEP_TMP'] === '1') console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+    dirsToRemove.delete(dir);
   });
   return dir;
 }
@@ -399,7 +415,12 @@ export async function launchBrowser(options: { consoleLog?: string; echo?: (line
     throw new LauncherError(`Chromium is not at ${CHROMIUM_PATH}: apt-get install -y chromium (or set SHARED_REDIS_CHROMIUM).`);
   }
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  // Signals are handled by onCleanup (which closes the browser in order, then exits);
+  // playwright's own 'exit' handler still kills the browser if this process dies.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS,
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+  });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= browser.close().catch(() => undefined);

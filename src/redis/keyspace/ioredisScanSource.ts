@@ -43,6 +43,14 @@ export class IoredisScanSource implements ScanSource {
     }
   }
 
+  async dbsize(): Promise<number> {
+    try {
+      return await this.client.dbsize();
+    } catch (error) {
+      throw keyspaceError(error, this.endpoint, 'DBSIZE');
+    }
+  }
+
   close(): void {
     // The client belongs to the caller.
   }

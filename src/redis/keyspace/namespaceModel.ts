@@ -1,6 +1,6 @@
 import { BinaryString, bytesOf, fromBinary, KeyBytes, toBinary } from './binary';
 import { displayBytes, DisplayOptions, displaySegment } from './display';
-import { keyHash as keyHashOf, MUL_A, MUL_B, pathHash, SEED_A, SEED_B } from './keyHash';
+import { keyHash as keyHashOf, pathHash } from './keyHash';
 import { SeenKeys } from './seenKeys';
 
 /**
@@ -245,8 +245,9 @@ export class NamespaceModel {
       return;
     }
     const d = this.delimiterByte;
-    let a = SEED_A;
-    let b = SEED_B;
+    // The constants of keyHash.ts as int32 literals: V8 keeps the loop in integer registers.
+    let a = -559038737; // SEED_A | 0
+    let b = 1103547991; // SEED_B
     let cut = -1;
     let pathHashA = 0;
     for (let i = start; i < end; i++) {
@@ -255,14 +256,14 @@ export class NamespaceModel {
         cut = i;
         pathHashA = a;
       }
-      a = Math.imul(a ^ c, MUL_A);
-      b = Math.imul(b ^ c, MUL_B);
+      a = Math.imul(a ^ c, -1640531535); // MUL_A | 0
+      b = Math.imul(b ^ c, 1597334677); // MUL_B
     }
     if (this.seen !== undefined) {
       // finishHash (keyHash.ts), inlined.
       b ^= end - start;
-      const h1 = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
-      const h2 = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+      const h1 = Math.imul(a ^ (a >>> 16), -2048144789) ^ Math.imul(b ^ (b >>> 13), -1028477387);
+      const h2 = Math.imul(b ^ (b >>> 16), -2048144789) ^ Math.imul(h1 ^ (h1 >>> 13), -1028477387);
       if (!this.seen.addHash(h1, h2)) {
         this.duplicates++;
         return;
@@ -329,6 +330,11 @@ export class NamespaceModel {
         node.names = undefined;
       }
     }
+  }
+
+  /** Sizes the walk's tables for about this many keys (DBSIZE); before the first key only. */
+  expectKeys(keys: number): void {
+    if (this.seen !== undefined && this.keysSeen === 0) this.seen = new SeenKeys(keys);
   }
 
   /** Ends the walk; releases what only the walk needed. */

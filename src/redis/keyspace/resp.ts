@@ -1,6 +1,6 @@
 /**
  * A minimal RESP2 writer and an incremental reader for the replies a keyspace walk gets:
- * simple strings and errors (the handshake) and SCAN's `[cursor, [key, …]]`. It exists
+ * simple strings, integers and errors (the handshake, DBSIZE) and SCAN's `[cursor, [key, …]]`. It exists
  * for one reason: it reports a SCAN reply's cursor as soon as the reply's first bytes
  * arrive, so the walker sends the next SCAN while it still reads and counts the keys of
  * the current one; the server and the client then work at the same time instead of
@@ -21,6 +21,8 @@ export function encodeCommand(args: readonly (Buffer | string | number)[]): Buff
 export interface ReplyHandler {
   /** `+OK` and other simple strings. */
   simple(text: string): void;
+  /** `:42`, an integer reply (DBSIZE). */
+  integer(value: number): void;
   /** `-ERR …`: the server's error message. */
   error(message: string): void;
   /** A SCAN reply began: its cursor. Its keys follow, then `scanEnd`. */
@@ -97,6 +99,10 @@ export class ScanReplyReader {
             const message = buf.toString('utf8', this.pos + 1, cr);
             this.pos = cr + 2;
             this.handler.error(message);
+          } else if (type === 0x3a /* : */) {
+            const value = this.integer(this.pos + 1, cr);
+            this.pos = cr + 2;
+            this.handler.integer(value);
           } else if (type === 0x2a /* * */ && this.integer(this.pos + 1, cr) === 2) {
             this.pos = cr + 2;
             this.state = State.CursorHeader;

@@ -28,6 +28,7 @@ export class RespScanSource implements ScanSource {
     this.handler = ignoring;
     this.reader = new ScanReplyReader({
       simple: (text) => this.handler.simple(text),
+      integer: (value) => this.handler.integer(value),
       error: (message) => this.handler.error(message),
       scanCursor: (cursor) => this.handler.scanCursor(cursor),
       scanKey: (chunk, start, end) => this.handler.scanKey(chunk, start, end),
@@ -62,12 +63,24 @@ export class RespScanSource implements ScanSource {
     }
   }
 
+  dbsize(signal?: AbortSignal): Promise<number> {
+    let size = 0;
+    return this.exchange(signal, 'DBSIZE', (resolve, reject) => {
+      this.handler = {
+        ...unexpected(reject),
+        integer: (value) => { size = value; resolve(); },
+        error: (message) => reject(new ServerReplyError(message)),
+      };
+      this.send(['DBSIZE']);
+    }).then(() => size);
+  }
+
   scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
     return this.exchange(signal, 'SCAN', (resolve, reject) => {
       let last = false;
       let cursor = '0';
       this.handler = {
-        simple: () => reject(new Error('unexpected reply to SCAN')),
+        ...unexpected(reject),
         error: (message) => reject(new ServerReplyError(message)),
         scanCursor: (next) => {
           cursor = next;
@@ -110,12 +123,10 @@ export class RespScanSource implements ScanSource {
         else reject(new ServerReplyError(firstError));
       };
       this.handler = {
+        ...unexpected(reject),
         simple: () => answered(),
         // A password given to a server that has none is not an error (ioredis ignores it too).
         error: (message) => answered(/without any password configured/i.test(message) ? undefined : message),
-        scanCursor: () => reject(new Error('unexpected SCAN reply')),
-        scanKey: () => undefined,
-        scanEnd: () => undefined,
       };
       for (const command of commands) this.send(command);
     });
@@ -160,8 +171,15 @@ export class RespScanSource implements ScanSource {
   }
 }
 
+/** A handler that rejects every reply; exchanges override what they expect. */
+function unexpected(reject: (error: unknown) => void): ReplyHandler {
+  const fail = (): void => reject(new Error('unexpected reply'));
+  return { simple: fail, integer: fail, error: fail, scanCursor: fail, scanKey: fail, scanEnd: fail };
+}
+
 const ignoring: ReplyHandler = {
   simple: () => undefined,
+  integer: () => undefined,
   error: () => undefined,
   scanCursor: () => undefined,
   scanKey: () => undefined,

@@ -15,6 +15,9 @@ export interface ScanSink {
 
 /** Runs a whole SCAN loop, from cursor 0 until the server returns cursor 0. */
 export interface ScanSource {
+  /** DBSIZE: the keys in the database when the walk starts (sizes the walk's tables and
+   * gives its progress a denominator). */
+  dbsize(signal?: AbortSignal): Promise<number>;
   /** Resolves at the end of the keyspace; rejects with a typed error (keyspaceError), or
    * KeyspaceCancelledError soon after `signal` fires. */
   scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void>;

@@ -1,22 +1,23 @@
 /**
  * The set of keys a walk has counted, so that a key SCAN returns twice (it may, when the
- * table shrinks during the walk) is counted once. It holds a 64-bit hash per key in two
- * typed arrays (open addressing, load at most 1/2): 16 bytes per key at worst, outside
- * the JavaScript heap, and released with the walk. Two different keys share a 64-bit
+ * table shrinks during the walk) is counted once. It holds a 64-bit hash per key in one
+ * typed array (open addressing, load at most 1/2): outside
+ * the JavaScript heap (8 bytes a slot, 2 to 4 slots a key), and released with the walk. Two different keys share a 64-bit
  * hash with a probability of about n²/2⁶⁵ (3·10⁻⁸ for a million keys); such a pair would
  * be counted once.
  */
 export class SeenKeys {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
+  /** Slot i holds its two halves at 2i and 2i + 1: one cache line per probe. */
+  private slots: Int32Array;
   private mask: number;
   private used = 0;
 
-  constructor(initialCapacity = 1 << 16) {
+  /** `expectedKeys` (DBSIZE when the walk starts) sizes the table once, sparing the
+   * rehashes of growing from small. */
+  constructor(expectedKeys = 1 << 15) {
     let capacity = 1 << 4;
-    while (capacity < initialCapacity) capacity <<= 1;
-    this.hi = new Uint32Array(capacity);
-    this.lo = new Uint32Array(capacity);
+    while (capacity < expectedKeys * 2) capacity *= 2;
+    this.slots = new Int32Array(capacity * 2);
     this.mask = capacity - 1;
   }
 
@@ -26,39 +27,39 @@ export class SeenKeys {
 
   /** Adds a key's 64-bit hash (two 32-bit halves, see keyHash); false when it was there already. */
   addHash(h1: number, h2: number): boolean {
-    h1 >>>= 0;
-    h2 >>>= 0;
+    h1 |= 0;
+    h2 |= 0;
     if (h1 === 0 && h2 === 0) h2 = 1; // (0, 0) marks an empty slot
     return this.insert(h1, h2);
   }
 
   private insert(h1: number, h2: number): boolean {
-    const { hi, lo, mask } = this;
+    const slots = this.slots;
+    const mask = this.mask;
     let slot = (h1 ^ (h2 >>> 7)) & mask;
     for (;;) {
-      const a = hi[slot] as number;
-      const b = lo[slot] as number;
+      const a = slots[2 * slot] as number;
+      const b = slots[2 * slot + 1] as number;
       if (a === 0 && b === 0) break;
       if (a === h1 && b === h2) return false;
       slot = (slot + 1) & mask;
     }
-    hi[slot] = h1;
-    lo[slot] = h2;
+    slots[2 * slot] = h1;
+    slots[2 * slot + 1] = h2;
     this.used++;
     if (this.used * 2 > mask) this.grow();
     return true;
   }
 
   private grow(): void {
-    const { hi, lo } = this;
+    const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    this.hi = new Uint32Array(capacity);
-    this.lo = new Uint32Array(capacity);
+    this.slots = new Int32Array(capacity * 2);
     this.mask = capacity - 1;
     this.used = 0;
-    for (let i = 0; i < hi.length; i++) {
-      const a = hi[i] as number;
-      const b = lo[i] as number;
+    for (let i = 0; i < old.length; i += 2) {
+      const a = old[i] as number;
+      const b = old[i + 1] as number;
       if (a !== 0 || b !== 0) this.insert(a, b);
     }
   }

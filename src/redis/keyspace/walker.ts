@@ -22,6 +22,8 @@ export interface WalkProgress {
   readonly model: NamespaceModel;
   /** Distinct keys counted so far. */
   readonly keysCounted: number;
+  /** DBSIZE when the walk started (all keys, whatever the filter). */
+  readonly expectedKeys: number;
   /** SCAN calls answered so far. */
   readonly batches: number;
   /** Share of the keyspace's hash table walked so far, 0 to 1, from the SCAN cursor
@@ -78,10 +80,11 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   let lastEmit = -Infinity;
   let shownAny = false;
   let fraction = 0;
+  let expectedKeys = 0;
 
   const emit = (done: boolean): void => {
     lastEmit = performance.now();
-    onProgress?.({ model, keysCounted: model.totalKeys, batches, fraction, elapsedMs: lastEmit - started, done });
+    onProgress?.({ model, keysCounted: model.totalKeys, expectedKeys, batches, fraction, elapsedMs: lastEmit - started, done });
   };
 
   const done = (async (): Promise<NamespaceModel> => {
@@ -91,6 +94,9 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       source ??= 'client' in target
         ? new IoredisScanSource(target.client, endpoint)
         : await RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal);
+      expectedKeys = await source.dbsize(signal);
+      // A filter may keep few of them: then let the tables grow as keys come.
+      model.expectKeys(request.match !== undefined || request.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys);
       await source.scanAll(request, {
         key: (bytes, start, end) => model.addBytes(bytes, start, end),
         batchEnd: (cursor) => {
