@@ -19,6 +19,7 @@ import { StackStatusBar } from './views/statusBar';
 export interface SharedRedisApi {
   readonly stack: StackService;
   readonly session: RedisSession;
+  readonly views: { readonly stack: StackView };
 }
 
 export function activate(context: vscode.ExtensionContext): SharedRedisApi {
@@ -30,10 +31,11 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const stack = new StackService(context, logger.child('Stack'));
   const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
   const bundledStackDir = vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath;
+  const stackView = new StackView(stack);
   context.subscriptions.push(
     stack,
     session,
-    new StackView(stack),
+    stackView,
     new KeysView(),
     registerPingCommand(session, logger.child('Ping')),
     registerSetPasswordCommand(session, secrets, logger.child('Secrets')),
@@ -49,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   void stack.refresh();
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return { stack, session };
+  return { stack, session, views: { stack: stackView } };
 }
 
 export function deactivate(): void {

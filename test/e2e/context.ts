@@ -8,6 +8,8 @@ export interface E2eContext {
   /** Where screenshots go (test-results/). */
   readonly screenshotsDir: string;
   readonly redisPort: number;
+  /** Host port the bundled stack's Redis is published on when the test starts it. */
+  readonly stackPort: number;
 }
 
 let current: E2eContext | undefined;

@@ -14,12 +14,15 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import {
-  createWorkspace, launchBrowser, printResults, readResults, repoRoot, requireBuilt, runCleanups,
+  onCleanup, createWorkspace, launchBrowser, printResults, readResults, repoRoot, requireBuilt, runCleanups,
   startCodeServer, startTestRedis, tempDir, LauncherError, writeLauncherFailure,
 } from '../support/codeServer';
 import type { LevelResults } from '../support/levelResults';
 import ResultsReporter from '../support/resultsReporter';
 import { setE2eContext } from './context';
+import { connectEngine } from '../../src/docker/engine';
+import { freePort } from '../support/redisServer';
+import { OFFLINE_REDIS_IMAGE, removeProject } from '../support/stackFixture';
 
 const LEVEL = 'e2e';
 
@@ -41,7 +44,20 @@ async function main(): Promise<LevelResults> {
 
     const redis = await startTestRedis();
     const dir = tempDir('shared-redis-e2e-');
-    const server = await startCodeServer({ dir, root });
+    // The bundled stack, started from the Stack view, runs as its own project on a free
+    // port with the offline image, so it never touches a stack a developer runs here.
+    const stackPort = await freePort();
+    const stackId = Math.random().toString(36).slice(2, 8);
+    const stackEnv = {
+      REDIS_IMAGE: OFFLINE_REDIS_IMAGE, REDIS_PORT: String(stackPort),
+      REDIS_NETWORK: `srtest-e2e-net-${stackId}`, COMPOSE_PROJECT_NAME: `srtest-e2e-${stackId}`,
+    };
+    onCleanup(async () => {
+      const { docker } = await connectEngine(undefined);
+      await removeProject(docker, stackEnv.COMPOSE_PROJECT_NAME);
+      await docker.getNetwork(stackEnv.REDIS_NETWORK).remove().catch(() => undefined);
+    });
+    const server = await startCodeServer({ dir, root, env: stackEnv });
     const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
     console.log(`${LEVEL}: redis-server on ${redis.port}, code-server on ${server.port} (log: ${server.logFile})`);
     const { page } = await launchBrowser({ consoleLog: join(dir, 'browser-console.log') });
@@ -50,6 +66,7 @@ async function main(): Promise<LevelResults> {
       workbenchUrl: server.workbenchUrl({ folder, extensionDevelopmentPath: root }),
       screenshotsDir,
       redisPort: redis.port,
+      stackPort,
     });
 
     const mocha = new Mocha({ ui: 'bdd', reporter: ResultsReporter, reporterOptions: { output }, timeout: 90_000, color: false });

@@ -148,4 +148,21 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await message.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     assert.match((await message.textContent())?.trim() ?? '', PONG);
   });
+
+  it('starts the shared Redis from the Stack view and shows it running · healthy', async () => {
+    const { page, stackPort } = e2e();
+    await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+    const stack = pane(page, 'Stack');
+    await stack.locator('.welcome-view-content a.monaco-button', { hasText: 'Start Shared Redis' }).click();
+    const row = stack.locator('.monaco-list-row', { hasText: 'shared-redis' });
+    await row.locator('.label-description', { hasText: `running · healthy · 127.0.0.1:${stackPort}` })
+      .waitFor({ state: 'visible', timeout: 90_000 });
+    await page.locator('.statusbar-item', { hasText: 'Redis: running' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const message = notificationMessages(page).filter({ hasText: /Shared Redis is running/ }).first();
+    await message.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await row.hover(); // the row's tooltip: container, image, uptime, compose file
+    await page.locator('.monaco-hover, .workbench-hover', { hasText: 'Container' }).first()
+      .waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+    await screenshot(page, 'e2e-stack-running.png');
+  });
 });

@@ -265,6 +265,8 @@ export interface CodeServerOptions {
   readonly userSettings?: Record<string, unknown>;
   readonly root?: string;
   readonly startTimeoutMs?: number;
+  /** Extra environment for code-server and so for the extension host. */
+  readonly env?: Record<string, string>;
 }
 
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
@@ -303,7 +305,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     // Its own process group, so stop() reaches the extension hosts and helpers it forks.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, XDG_CONFIG_HOME: xdgConfig, XDG_DATA_HOME: xdgData, TMPDIR: tmp },
+    env: { ...process.env, ...options.env, XDG_CONFIG_HOME: xdgConfig, XDG_DATA_HOME: xdgData, TMPDIR: tmp },
   });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });

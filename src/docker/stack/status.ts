@@ -31,7 +31,8 @@ export async function projectStatus(docker: Docker, project: string): Promise<Se
     .filter((c) => c.Labels[ONEOFF_LABEL] !== 'True')
     .map(async (c): Promise<ServiceStatus> => {
       const details = await docker.getContainer(c.Id).inspect().catch(() => undefined);
-      const health = details?.State.Health?.Status;
+      // The engine keeps the last health status of a stopped container: only a running one has a health.
+      const health = details?.State.Running ? details.State.Health?.Status : undefined;
       const startedAt = details?.State.Running ? new Date(details.State.StartedAt) : undefined;
       return {
         service: c.Labels[SERVICE_LABEL] ?? '',

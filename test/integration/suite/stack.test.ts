@@ -1,0 +1,85 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { SharedRedisApi } from '../../../src/extension';
+import { engineCandidates } from '../../../src/docker/endpoint';
+import { connectEngine, probeEngines } from '../../../src/docker/engine';
+import { freePort } from '../../support/redisServer';
+import { StackFixture, stackFixture } from '../../support/stackFixture';
+
+const EXTENSION_ID = 'shared-redis-dev.shared-redis';
+
+async function api(): Promise<SharedRedisApi> {
+  const extension = vscode.extensions.getExtension<SharedRedisApi>(EXTENSION_ID);
+  assert.ok(extension);
+  return extension.activate();
+}
+
+/** The Stack view's rows as a user reads them: label and description. */
+async function stackRows(shared: SharedRedisApi): Promise<string[]> {
+  const provider = shared.views.stack;
+  const rows = await provider.getChildren();
+  return rows.map((row) => {
+    const item = provider.getTreeItem(row);
+    return `${String(item.label)} — ${String(item.description ?? '')}`;
+  });
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('the stack, driven by commands inside VS Code', function () {
+  this.timeout(120_000);
+  let fixture: StackFixture;
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
+  let savedPort: number | undefined;
+
+  before(async () => {
+    // The real engine; under CI its absence is a failure (probeEngines throws).
+    await probeEngines(engineCandidates(undefined), 3000);
+    fixture = stackFixture(await freePort());
+    savedPort = config().inspect<number>('port')?.workspaceValue;
+    await config().update('composeFile', fixture.composeFile, vscode.ConfigurationTarget.Workspace);
+    await config().update('projectName', fixture.project, vscode.ConfigurationTarget.Workspace);
+  });
+
+  after(async () => {
+    const shared = await api();
+    const controller = await shared.stack.controller();
+    await controller.remove(fixture.project, true); // test data only
+    await config().update('composeFile', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('projectName', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('port', savedPort, vscode.ConfigurationTarget.Workspace);
+    await (await connectEngine(undefined)).docker.getNetwork(fixture.network).remove().catch(() => undefined);
+  });
+
+  it('sharedRedis.start brings the Stack view to running · healthy', async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshStack'), 'absent');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+    await eventually('the Stack view to show the service healthy', async () =>
+      (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port}`);
+  });
+
+  it('then talks to the stack\'s Redis with the password from its .env', async () => {
+    // The launcher pinned sharedRedis.port to its own redis-server; without that pin the
+    // extension follows the healthy stack.
+    await config().update('port', undefined, vscode.ConfigurationTarget.Workspace);
+    const shared = await api();
+    await eventually('the session to follow the stack', async () => shared.session.endpoint.port === fixture.port);
+    const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+    assert.match(text, /^PONG in \d+(\.\d)? ms · Redis 7\./);
+  });
+
+  it('sharedRedis.stop brings it to stopped, and start brings it back', async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.stop'), 'stopped');
+    await eventually('the Stack view to show the service stopped', async () =>
+      (await stackRows(shared)).join() === 'shared-redis — exited');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+  });
+});

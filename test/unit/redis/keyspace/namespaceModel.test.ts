@@ -1,0 +1,197 @@
+import * as assert from 'node:assert/strict';
+import { fromBinary, toBinary } from '../../../../src/redis/keyspace/binary';
+import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
+import { oddKeys, random, referenceCounts, modelCounts } from './support';
+
+function build(keys: (string | Buffer)[], options: ConstructorParameters<typeof NamespaceModel>[0] = {}): NamespaceModel {
+  const model = new NamespaceModel(options);
+  for (const key of keys) model.add(typeof key === 'string' ? Buffer.from(key) : key);
+  model.finish('complete');
+  return model;
+}
+
+const names = (node: NamespaceNode | undefined): string[] => (node?.directKeyNames() ?? []).map((b) => b.toString('latin1'));
+
+describe('NamespaceModel', () => {
+  it('counts every namespace at every depth: a:b:c is in a and a:b, the direct key c of a:b', () => {
+    const model = build(['a:b:c', 'a:b:d', 'a:x', 'a:b:e:f', 'top', 'b:1']);
+    assert.equal(model.totalKeys, 6);
+    assert.equal(model.root.directCount, 1);
+    assert.deepEqual(names(model.root), ['top']);
+    const a = model.findNamespace('a');
+    assert.ok(a);
+    assert.equal(a.count, 4);
+    assert.equal(a.directCount, 1);
+    assert.deepEqual(names(a), ['a:x']);
+    const ab = a.child('b');
+    assert.ok(ab);
+    assert.equal(ab, model.findNamespace(Buffer.from('a:b')));
+    assert.equal(ab.count, 3);
+    assert.equal(ab.directCount, 2);
+    assert.deepEqual(names(ab), ['a:b:c', 'a:b:d']);
+    assert.deepEqual(ab.directKeyNames()?.map((k) => ab.keyLabel(k)), ['c', 'd']);
+    assert.equal(ab.child('e')?.count, 1);
+    assert.equal(ab.depth, 2);
+    assert.equal(ab.parent, a);
+    assert.equal(ab.id, 'a:b:');
+    assert.deepEqual(ab.prefix, Buffer.from('a:b:'));
+    assert.equal(ab.displayPath(), 'a:b');
+    assert.deepEqual(model.root.childNamespaces().map((n) => n.label()), ['a', 'b']);
+    assert.equal(model.namespaceCount, 4);
+  });
+
+  it('sorts children by bytes or by count', () => {
+    const model = build(['b:1', 'a:1', 'a:2', 'c:1', 'c:2', 'c:3', 'B:1']);
+    assert.deepEqual(model.root.childNamespaces().map((n) => n.segment), ['B', 'a', 'b', 'c']);
+    assert.deepEqual(model.root.childNamespaces('count').map((n) => n.segment), ['c', 'a', 'B', 'b']);
+  });
+
+  it('keeps empty segments, leading and trailing delimiters and the lone delimiter exact', () => {
+    const model = build(['a::b', ':a', 'a:', ':', '::', 'x']);
+    const a = model.findNamespace('a');
+    assert.ok(a);
+    assert.equal(a.count, 2); // a::b and a:
+    assert.deepEqual(names(a), ['a:']);
+    assert.deepEqual(a.directKeyNames()?.map((k) => a.keyLabel(k)), ['']);
+    const aEmpty = a.child('');
+    assert.ok(aEmpty);
+    assert.equal(aEmpty.path, 'a:');
+    assert.equal(aEmpty.id, 'a::');
+    assert.equal(aEmpty.label(), '""');
+    assert.deepEqual(names(aEmpty), ['a::b']);
+    const empty = model.root.child('');
+    assert.ok(empty);
+    assert.notEqual(empty, model.root);
+    assert.equal(empty.id, ':');
+    assert.equal(model.root.id, '');
+    assert.equal(empty.count, 3); // :a, : and ::
+    assert.deepEqual(names(empty), [':', ':a']);
+    assert.deepEqual(names(empty.child('')), ['::']);
+    assert.deepEqual(names(model.root), ['x']);
+  });
+
+  it('represents every odd key with its exact bytes', () => {
+    const keys = oddKeys();
+    const model = build(keys);
+    const held: Buffer[] = [];
+    const visit = (node: NamespaceNode): void => {
+      held.push(...(node.directKeyNames() ?? []));
+      for (const child of node.childNamespaces()) visit(child);
+    };
+    visit(model.root);
+    assert.equal(held.length, keys.length);
+    const sortBytes = (list: Buffer[]): Buffer[] => [...list].sort(Buffer.compare);
+    assert.deepEqual(sortBytes(held), sortBytes(keys));
+    const binary = model.findNamespace(Buffer.from([0x6f, 0x64, 0x64, 0x3a, 0xff, 0xfe, 0x00, 0x80]));
+    assert.ok(binary);
+    assert.equal(binary.label(), '\\xff\\xfe\\x00\\x80');
+    assert.equal(model.findNamespace('odd:huge')?.directKeyNames()?.[0]?.length, 512 * 1024 + 9);
+    assert.equal(model.findNamespace(Buffer.from('odd:emoji 🚀'))?.label(), 'emoji 🚀');
+  });
+
+  it('matches a reference over random keys at every depth, with a one-byte and a multi-byte delimiter', () => {
+    const next = random(42);
+    const segments = ['auth', 'user', 'shared', 'session', 'token', '', 'x', 'é', '\u00ff'];
+    const keys: Buffer[] = [];
+    const seen = new Set<string>();
+    while (keys.length < 5000) {
+      const depth = Math.floor(next() * 5);
+      const parts = Array.from({ length: depth }, () => segments[Math.floor(next() * segments.length)] as string);
+      parts.push(String(Math.floor(next() * 100_000)));
+      const key = Buffer.from(parts.join(':'), 'latin1');
+      if (seen.has(key.toString('latin1'))) continue;
+      seen.add(key.toString('latin1'));
+      keys.push(key);
+    }
+    const model = build(keys);
+    const reference = referenceCounts(keys);
+    assert.deepEqual(modelCounts(model.root), reference.counts);
+    assert.equal(model.totalKeys, keys.length);
+    assert.equal(model.root.directCount, reference.direct.get(null)?.length ?? 0);
+
+    // The same keys joined with '::' instead: a multi-byte delimiter splits left to right.
+    const doubled = keys.map((k) => Buffer.from(k.toString('latin1').split(':').join('::'), 'latin1'));
+    const viaDouble = build(doubled, { delimiter: '::' });
+    const mapped = new Map([...reference.counts].map(([path, count]) => [path.split(':').join('::'), count]));
+    assert.deepEqual(modelCounts(viaDouble.root), mapped);
+  });
+
+  it('splits a multi-byte delimiter left to right, like String.prototype.split', () => {
+    const model = build(['a:::b', 'a::::b'], { delimiter: '::' });
+    // 'a:::b' → ['a', ':b'] ; 'a::::b' → ['a', '', 'b']
+    assert.deepEqual(names(model.findNamespace('a')), ['a:::b']);
+    assert.deepEqual(names(model.findNamespace('a::')), ['a::::b']);
+    assert.deepEqual(model.split('a:::b'), { path: 'a', label: ':b' });
+  });
+
+  it('counts a key SCAN returns twice once', () => {
+    const model = new NamespaceModel();
+    for (const key of ['a:1', 'a:2', 'a:1', 'b', 'b']) model.add(key);
+    assert.equal(model.keysSeen, 5);
+    assert.equal(model.duplicates, 2);
+    assert.equal(model.totalKeys, 3);
+    const noDedupe = new NamespaceModel({ dedupe: false });
+    for (const key of ['a:1', 'a:1']) noDedupe.add(key);
+    assert.equal(noDedupe.totalKeys, 2);
+  });
+
+  it('keeps names only for small namespaces, within an overall budget', () => {
+    const keys = [
+      ...Array.from({ length: 10 }, (_, i) => `small:${i}`),
+      ...Array.from({ length: 51 }, (_, i) => `large:${i}`),
+      ...Array.from({ length: 50 }, (_, i) => `edge:${i}`),
+    ];
+    const model = build(keys, { keepNamesUpTo: 50 });
+    assert.equal(model.findNamespace('small')?.directKeyNames()?.length, 10);
+    assert.equal(model.findNamespace('edge')?.directKeyNames()?.length, 50);
+    assert.equal(model.findNamespace('large')?.directKeyNames(), undefined);
+    assert.equal(model.findNamespace('large')?.hasAllDirectKeyNames, false);
+    assert.equal(model.findNamespace('large')?.count, 51);
+    assert.equal(model.storedNames, 60);
+
+    const budget = build(keys, { keepNamesUpTo: 50, maxStoredNames: 30 });
+    assert.equal(budget.storedNames <= 30, true);
+    assert.equal(budget.findNamespace('large')?.count, 51);
+    assert.equal(budget.findNamespace('edge')?.count, 50);
+    // Counts never depend on what is held.
+    assert.deepEqual(modelCounts(budget.root), modelCounts(model.root));
+  });
+
+  it('holds names as final only when the walk completed', () => {
+    const model = new NamespaceModel();
+    model.add('a:1');
+    assert.equal(model.complete, false);
+    assert.equal(model.findNamespace('a')?.directKeyNames(), undefined);
+    model.finish('failed', new Error('x'));
+    assert.equal(model.complete, false);
+    assert.equal(model.findNamespace('a')?.hasAllDirectKeyNames, false);
+  });
+
+  it('stops tracking new namespaces past maxNamespaces and still counts their keys in every tracked ancestor', () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `user:profile:${i}:name`);
+    const model = build([...keys, 'user:x'], { maxNamespaces: 12 });
+    assert.equal(model.truncated, true);
+    assert.equal(model.namespaceCount, 12);
+    const profile = model.findNamespace('user:profile');
+    assert.ok(profile);
+    assert.equal(profile.count, 100);
+    assert.equal(profile.childCount, 10);
+    assert.equal(profile.untrackedCount, 90);
+    assert.equal(model.findNamespace('user')?.count, 101);
+    assert.equal(model.totalKeys, 101);
+  });
+
+  it('converts ids back to exact bytes', () => {
+    const key = Buffer.from([0x61, 0x3a, 0xff, 0x0a]);
+    const model = build([key]);
+    const node = model.findNamespace('a');
+    assert.ok(node);
+    assert.deepEqual(fromBinary(node.id), Buffer.from('a:'));
+    assert.deepEqual(node.directKeyNames(), [key]);
+    assert.equal(toBinary(key), node.names?.[0]);
+  });
+
+  it('refuses an empty delimiter', () => {
+    assert.throws(() => new NamespaceModel({ delimiter: '' }), RangeError);
+  });
+});

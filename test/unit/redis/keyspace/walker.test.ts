@@ -1,0 +1,285 @@
+import * as assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { RedisConnectionError } from '../../../../src/redis/errors';
+import { KeyspaceCancelledError, KeyspaceCommandError } from '../../../../src/redis/keyspace/errors';
+import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
+import { cursorFraction, walkKeyspace, WalkOptions, WalkProgress, WalkTarget } from '../../../../src/redis/keyspace/walker';
+import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { clientOf, endpointOf, modelCounts, oddKeys, random, referenceCounts, writeKeys, WrittenKey } from './support';
+
+const FAST = { timeoutMs: 1000, maxReconnects: 0, connectionName: 'shared-redis-unit' };
+
+/** A few thousand random keys over nested namespaces, mixed types, ~70% with TTLs. */
+function randomKeys(seed: number, count: number): WrittenKey[] {
+  const next = random(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
+  const paths = ['auth:session', 'auth:token', 'auth:refresh', 'user:profile', 'user:roles', 'shared:config', 'shared:cache:pages', 'shared:cache:api', 'billing', 'a:b:c:d', ''];
+  const types = ['string', 'hash', 'set', 'list', 'zset'] as const;
+  const keys = new Map<string, WrittenKey>();
+  while (keys.size < count) {
+    const path = pick(paths);
+    const id = Math.floor(next() * 1e9).toString(36);
+    const name = path === '' ? `top-${id}` : `${path}:${id}`;
+    keys.set(name, { key: Buffer.from(name), type: pick(types), ttl: next() < 0.7 });
+  }
+  return [...keys.values()];
+}
+
+function allHeldNames(node: NamespaceNode): Buffer[] {
+  return [...(node.directKeyNames() ?? []), ...node.childNamespaces().flatMap(allHeldNames)];
+}
+
+describe('walkKeyspace against a real redis-server', function () {
+  this.timeout(30_000);
+  let server: RedisServer;
+  let client: Redis;
+  let written: WrittenKey[];
+  const odd = oddKeys();
+
+  before(async () => {
+    server = await startRedisServer();
+    client = await clientOf(server);
+    written = randomKeys(1, 4000);
+    await writeKeys(client, written);
+    await writeKeys(client, odd.map((key) => ({ key, type: 'string', ttl: false })));
+  });
+  after(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+
+  const targets: [string, () => WalkTarget][] = [
+    ['its own connection', () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST })],
+    ['an ioredis client', () => ({ client })],
+  ];
+
+  for (const [name, target] of targets) {
+    describe(`through ${name}`, () => {
+      it('counts every namespace at every depth exactly as the reference computed from the data written', async () => {
+        const walk = walkKeyspace(target(), { count: 100 });
+        const model = await walk.done;
+        assert.equal(model, walk.model);
+        assert.equal(model.complete, true);
+        assert.equal(model.state, 'complete');
+        const keys = [...written.map((w) => w.key), ...odd];
+        const reference = referenceCounts(keys);
+        assert.equal(model.totalKeys, keys.length);
+        assert.equal(model.totalKeys, await client.dbsize());
+        assert.deepEqual(modelCounts(model.root), reference.counts);
+        assert.equal(model.root.directCount, reference.direct.get(null)?.length);
+        // Each namespace: its count is its direct keys plus its children's counts.
+        const check = (node: NamespaceNode): void => {
+          const sum = node.directCount + node.childNamespaces().reduce((s, c) => s + c.count, 0);
+          assert.equal(node.count, sum, node.displayPath());
+          node.childNamespaces().forEach(check);
+        };
+        check(model.root);
+      });
+
+      it('keeps the exact bytes of every odd key', async () => {
+        const model = await walkKeyspace(target(), { count: 50, keepNamesUpTo: 10_000 }).done;
+        const held = allHeldNames(model.root).map((b) => b.toString('hex'));
+        for (const key of odd) assert.ok(held.includes(key.toString('hex')), `missing ${JSON.stringify(key.subarray(0, 40).toString('latin1'))}`);
+        // And the bytes work for commands: every held name exists as written.
+        const exists = await client.exists(...odd);
+        assert.equal(exists, odd.length);
+      });
+
+      it('filters with MATCH and TYPE', async () => {
+        const byMatch = await walkKeyspace(target(), { match: 'auth:*', count: 100 }).done;
+        const authKeys = written.filter((w) => w.key.toString().startsWith('auth:')).map((w) => w.key);
+        assert.equal(byMatch.totalKeys, authKeys.length);
+        assert.deepEqual(modelCounts(byMatch.root), referenceCounts(authKeys).counts);
+
+        const byType = await walkKeyspace(target(), { type: 'hash', count: 100 }).done;
+        const hashes = written.filter((w) => w.type === 'hash').map((w) => w.key);
+        assert.equal(byType.totalKeys, hashes.length);
+        assert.deepEqual(modelCounts(byType.root), referenceCounts(hashes).counts);
+
+        const both = await walkKeyspace(target(), { match: Buffer.from('user:*'), type: 'set', count: 100 }).done;
+        assert.equal(both.totalKeys, written.filter((w) => w.type === 'set' && w.key.toString().startsWith('user:')).length);
+        assert.equal(both.match?.toString(), 'user:*');
+        assert.equal(both.type, 'set');
+      });
+
+      it('reports progress while it walks, namespaces first, and a final event', async () => {
+        const events: WalkProgress[] = [];
+        let sawPartial = false;
+        const model = await walkKeyspace(target(), {
+          count: 10,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            events.push(p);
+            if (!p.done && p.model.root.childCount > 0 && p.model.complete === false) sawPartial = true;
+          },
+        }).done;
+        assert.ok(events.length > 10);
+        assert.ok(sawPartial);
+        const first = events[0];
+        assert.ok(first && first.keysCounted > 0 && !first.done);
+        const last = events[events.length - 1];
+        assert.ok(last?.done);
+        assert.equal(last.keysCounted, model.totalKeys);
+        assert.equal(last.fraction, 1);
+        assert.equal(last.expectedKeys, model.totalKeys);
+        for (let i = 1; i < events.length; i++) assert.ok((events[i] as WalkProgress).keysCounted >= (events[i - 1] as WalkProgress).keysCounted);
+      });
+
+      it('stops when cancelled, rejects with an AbortError and marks the model cancelled', async () => {
+        const controller = new AbortController();
+        const walk = walkKeyspace(target(), {
+          count: 10,
+          signal: controller.signal,
+          progressIntervalMs: 0,
+          onProgress: (p) => { if (p.batches === 3) controller.abort(); },
+        });
+        await assert.rejects(walk.done, (error: unknown) => error instanceof KeyspaceCancelledError && error.name === 'AbortError');
+        assert.equal(walk.model.state, 'cancelled');
+        assert.equal(walk.model.complete, false);
+        assert.ok(walk.model.totalKeys < written.length);
+
+        const early = new AbortController();
+        early.abort();
+        await assert.rejects(walkKeyspace(target(), { signal: early.signal }).done, KeyspaceCancelledError);
+      });
+
+      it('gives the server\'s refusal of a bad TYPE as a KeyspaceCommandError', async () => {
+        // Redis 7 answers an unknown TYPE with an empty result, older ones with an error; either is fine, never a crash.
+        const walk = walkKeyspace(target(), { type: 'no-such-type' });
+        try {
+          const model = await walk.done;
+          assert.equal(model.totalKeys, 0);
+        } catch (error) {
+          assert.ok(error instanceof KeyspaceCommandError, String(error));
+        }
+      });
+    });
+  }
+
+  it('survives keys deleted while it walks: counts stay consistent and deleted keys are counted at most once', async () => {
+    const scratch = await startRedisServer();
+    const scratchClient = await clientOf(scratch);
+    try {
+      const keys = Array.from({ length: 3000 }, (_, i) => ({ key: Buffer.from(`ns:${i % 3}:${i}`), type: 'string' as const, ttl: false }));
+      await writeKeys(scratchClient, keys);
+      const doomed = keys.filter((_, i) => i % 7 === 0).map((k) => k.key);
+      let deleted = false;
+      const walk = walkKeyspace({ endpoint: endpointOf(scratch), credentials: {}, tuning: FAST }, {
+        count: 20,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          if (!deleted && p.batches >= 5) {
+            deleted = true;
+            void scratchClient.del(...doomed);
+          }
+        },
+      });
+      const model = await walk.done;
+      assert.ok(deleted);
+      assert.equal(model.complete, true);
+      // Keys present for the whole walk are all counted; deleted ones at most once.
+      assert.ok(model.totalKeys >= keys.length - doomed.length, `${model.totalKeys}`);
+      assert.ok(model.totalKeys <= keys.length, `${model.totalKeys}`);
+      const ns = model.findNamespace('ns');
+      assert.equal(ns?.count, model.totalKeys);
+      assert.equal(ns?.childNamespaces().reduce((s, c) => s + c.count, 0), model.totalKeys);
+    } finally {
+      scratchClient.disconnect();
+      await scratch.stop();
+    }
+  });
+
+  it('walks the configured database and authenticates on its own connection', async () => {
+    const guarded = await startRedisServer({ password: 'keyspace-unit-secret' });
+    try {
+      const admin = await clientOf(guarded, 3);
+      await writeKeys(admin, [{ key: Buffer.from('db3:only'), type: 'string', ttl: false }]);
+      admin.disconnect();
+      const model = await walkKeyspace({ endpoint: endpointOf(guarded, 3), credentials: { password: 'keyspace-unit-secret' }, tuning: FAST }).done;
+      assert.equal(model.totalKeys, 1);
+      assert.equal(model.findNamespace('db3')?.count, 1);
+
+      const wrong = walkKeyspace({ endpoint: endpointOf(guarded), credentials: { password: 'not-it' }, tuning: FAST });
+      await assert.rejects(wrong.done, (error: unknown) => {
+        assert.ok(error instanceof RedisConnectionError, String(error));
+        assert.equal(error.kind, 'auth-failed');
+        assert.ok(!error.message.includes('not-it'));
+        return true;
+      });
+      assert.equal(wrong.model.state, 'failed');
+
+      const none = walkKeyspace({ endpoint: endpointOf(guarded), credentials: {}, tuning: FAST });
+      await assert.rejects(none.done, (error: unknown) => error instanceof RedisConnectionError && error.kind === 'auth-failed');
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('fails with an unreachable RedisConnectionError when nothing listens', async () => {
+    const gone = await startRedisServer();
+    const endpoint = endpointOf(gone);
+    await gone.stop();
+    const walk = walkKeyspace({ endpoint, credentials: {}, tuning: FAST });
+    await assert.rejects(walk.done, (error: unknown) => error instanceof RedisConnectionError && error.kind === 'unreachable');
+    assert.equal(walk.model.complete, false);
+  });
+
+  for (const via of ['its own connection', 'an ioredis client'] as const) {
+    it(`reports Redis killed mid-walk (through ${via}) as a RedisConnectionError and never as final counts`, async () => {
+      const doomed = await startRedisServer();
+      const doomedClient = await clientOf(doomed);
+      try {
+        await writeKeys(doomedClient, Array.from({ length: 20_000 }, (_, i) => ({ key: Buffer.from(`k:${i % 5}:${i}`), type: 'string' as const, ttl: false })));
+        let killed: Promise<void> | undefined;
+        const options: WalkOptions = {
+          count: 10,
+          progressIntervalMs: 0,
+          onProgress: (p) => { if (p.batches === 20 && !killed) killed = doomed.stop(); },
+        };
+        const walk = walkKeyspace(via === 'an ioredis client' ? { client: doomedClient } : { endpoint: endpointOf(doomed), credentials: {}, tuning: FAST }, options);
+        await assert.rejects(walk.done, (error: unknown) => {
+          assert.ok(error instanceof RedisConnectionError, `got ${String(error)}`);
+          assert.equal(error.kind, 'unreachable');
+          return true;
+        });
+        await killed;
+        const model: NamespaceModel = walk.model;
+        assert.equal(model.complete, false);
+        assert.equal(model.state, 'failed');
+        assert.ok(model.error instanceof RedisConnectionError);
+        assert.ok(model.totalKeys > 0 && model.totalKeys < 20_000, `${model.totalKeys}`);
+        assert.equal(model.findNamespace('k:1')?.hasAllDirectKeyNames, false);
+      } finally {
+        doomedClient.disconnect();
+        await doomed.stop();
+      }
+    });
+  }
+
+  it('reports a paused (hung) Redis as a timeout', async () => {
+    const hung = await startRedisServer();
+    try {
+      const admin = await clientOf(hung);
+      await writeKeys(admin, Array.from({ length: 5000 }, (_, i) => ({ key: Buffer.from(`h:${i}`), type: 'string' as const, ttl: false })));
+      admin.disconnect();
+      const walk = walkKeyspace({ endpoint: endpointOf(hung), credentials: {}, tuning: { ...FAST, timeoutMs: 300 } }, {
+        count: 10,
+        progressIntervalMs: 0,
+        onProgress: (p) => { if (p.batches === 5) hung.pause(); },
+      });
+      await assert.rejects(walk.done, (error: unknown) => error instanceof RedisConnectionError && error.kind === 'timeout');
+      assert.equal(walk.model.state, 'failed');
+    } finally {
+      hung.resume();
+      await hung.stop();
+    }
+  });
+
+  it('turns the cursor into how far the walk is', () => {
+    assert.equal(cursorFraction('0'), 0);
+    // For a table of 8 buckets the cursors go 0, 4, 2, 6, 1, 5, 3, 7 (reverse binary).
+    const order = ['4', '2', '6', '1', '5', '3', '7'].map(cursorFraction);
+    assert.deepEqual(order, [0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875].map((f) => f));
+    assert.equal(cursorFraction('garbage'), 0);
+  });
+});
