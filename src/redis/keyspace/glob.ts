@@ -9,6 +9,8 @@ import { BinaryString } from './binary';
  * `pattern` and `key` are binary strings (one character per byte).
  */
 export function globMatches(pattern: BinaryString, key: BinaryString): boolean {
+  // SCAN does not match at all for the pattern `*` (so even the empty key name passes).
+  if (pattern === '*') return true;
   return match(pattern, 0, key, 0, { skipLonger: false }, 0);
 }
 

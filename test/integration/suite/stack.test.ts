@@ -75,6 +75,18 @@ describe('the stack, driven by commands inside VS Code', function () {
     assert.match(text, /^PONG in \d+(\.\d)? ms · Redis 7\./);
   });
 
+  it('follows a change made outside the extension through the engine\'s events', async () => {
+    const shared = await api();
+    const { docker } = await connectEngine(undefined);
+    const [container] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${fixture.project}`] } });
+    assert.ok(container);
+    await docker.getContainer(container.Id).restart({ t: 1 });
+    // No command runs: only the event stream can tell the view the container restarted
+    // (its health goes back to starting, then healthy).
+    await eventually('the row to show the restart', async () => (await stackRows(shared)).join().includes('starting'));
+    await eventually('the row to turn healthy again', async () => (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port}`);
+  });
+
   it('sharedRedis.stop brings it to stopped, and start brings it back', async () => {
     const shared = await api();
     assert.equal(await vscode.commands.executeCommand('sharedRedis.stop'), 'stopped');

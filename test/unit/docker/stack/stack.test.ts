@@ -4,7 +4,9 @@ import { createServer, Server } from 'node:net';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
 import type { EngineConnection } from '../../../../src/docker/engine';
+import { followProjectEvents } from '../../../../src/docker/events';
 import { StackError } from '../../../../src/docker/stack/errors';
+import { followLogs } from '../../../../src/docker/stack/logs';
 import { StackController, StackSettings, stackRedis } from '../../../../src/docker/stack/stackController';
 import { requireEngine } from '../../../support/engine';
 import { freePort } from '../../../support/redisServer';
@@ -82,6 +84,31 @@ describe('the shared-redis stack on the real engine', function () {
     client = await redisOf(stack);
     assert.equal(await client.get('auth:session:42'), 'alive');
     client.disconnect();
+  });
+
+  it('follows the project\'s engine events and a service\'s logs, demultiplexed into lines', async () => {
+    const stack = await fixture();
+    const controller = new StackController(docker);
+    const events: string[] = [];
+    const subscription = followProjectEvents(docker, stack.project, (e) => { if (e.type === 'container') events.push(e.action); });
+    try {
+      await controller.start(settingsOf(stack));
+      const status = (await controller.status(stack.project))[0];
+      assert.ok(status);
+      const lines: Array<[string, string]> = [];
+      const follower = await followLogs(docker, status.containerId, (line, output) => lines.push([output, line]), { tail: 50 });
+      const deadline = Date.now() + 10_000;
+      while (!lines.some(([, l]) => /Ready to accept connections/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      follower.dispose();
+      assert.ok(lines.some(([output, l]) => output === 'stdout' && /Ready to accept connections/.test(l)), `no ready line in ${JSON.stringify(lines.slice(-5))}`);
+      assert.ok(lines.every(([, l]) => !l.includes('\n') && !/^[\x00-\x02]\x00\x00\x00/.test(l)), 'every line is whole and free of stream headers');
+      await docker.getContainer(status.containerId).stop({ t: 1 });
+      while (!events.includes('die') && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(['create', 'start', 'die'].every((a) => events.includes(a)), `events seen: ${events.join(', ')}`);
+      assert.ok(events.some((a) => a.startsWith('health_status: healthy')), `events seen: ${events.join(', ')}`);
+    } finally {
+      subscription.dispose();
+    }
   });
 
   it('does nothing on a second start of an unchanged running stack, and runs two concurrent starts once', async () => {
