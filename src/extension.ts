@@ -11,6 +11,8 @@ import { createLogger } from './logger';
 import { RedisSession } from './redisSession';
 import { RedisSecrets } from './secrets';
 import { StackService, stackState } from './stackService';
+import { registerKeyBrowsingCommands } from './commands/keys/browse';
+import { KeyBrowser } from './keyBrowser';
 import { KeysView } from './views/keysView';
 import { StackView } from './views/stackView';
 import { StackStatusBar } from './views/statusBar';
@@ -19,7 +21,8 @@ import { StackStatusBar } from './views/statusBar';
 export interface SharedRedisApi {
   readonly stack: StackService;
   readonly session: RedisSession;
-  readonly views: { readonly stack: StackView };
+  readonly views: { readonly stack: StackView; readonly keys: KeysView };
+  readonly keys: KeyBrowser;
 }
 
 export function activate(context: vscode.ExtensionContext): SharedRedisApi {
@@ -32,11 +35,15 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
   const bundledStackDir = vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath;
   const stackView = new StackView(stack);
+  const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
+  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'));
   context.subscriptions.push(
     stack,
     session,
     stackView,
-    new KeysView(),
+    keyBrowser,
+    keysView,
+    ...registerKeyBrowsingCommands(keyBrowser, keysView),
     registerPingCommand(session, logger.child('Ping')),
     registerSetPasswordCommand(session, secrets, logger.child('Secrets')),
     registerStartCommand(stack, logger.child('Stack')),
@@ -51,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   void stack.refresh();
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return { stack, session, views: { stack: stackView } };
+  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView } };
 }
 
 export function deactivate(): void {

@@ -13,7 +13,7 @@ import type { RedisSecrets } from './secrets';
  * the settings or the stored password change, so the next use reconnects with them.
  */
 export class RedisSession implements vscode.Disposable {
-  private client: Promise<Redis> | undefined;
+  private connection: Promise<Redis> | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   private stackRedis: StackRedis | undefined;
@@ -56,12 +56,23 @@ export class RedisSession implements vscode.Disposable {
     return { ...configured, host: redis.host, port: redis.port };
   }
 
+  /** The endpoint and its password, for work that opens connections of its own (a keyspace walk). */
+  async target(): Promise<{ endpoint: RedisEndpoint; credentials: { password: string | undefined } }> {
+    const endpoint = this.endpoint;
+    return { endpoint, credentials: { password: await this.password(endpoint) } };
+  }
+
   /** SecretStorage first, then the stack's `.env` when we talk to the stack's Redis. */
   private async password(endpoint: RedisEndpoint): Promise<string | undefined> {
     const stored = await this.secrets.password(endpoint);
     if (stored !== undefined) return stored;
     const redis = this.stackRedis;
     return redis && redis.host === endpoint.host && redis.port === endpoint.port && !endpoint.username ? redis.password : undefined;
+  }
+
+  /** The shared connection, opened if needed; a failure is a `RedisConnectionError`. */
+  client(): Promise<Redis> {
+    return this.connected(this.endpoint);
   }
 
   /** Runs `action` on a ready connection; a failure is a typed `RedisConnectionError`. */
@@ -78,12 +89,12 @@ export class RedisSession implements vscode.Disposable {
   }
 
   private connected(endpoint: RedisEndpoint): Promise<Redis> {
-    if (!this.client) {
+    if (!this.connection) {
       const attempt = this.open(endpoint);
-      this.client = attempt;
-      attempt.catch(() => { if (this.client === attempt) this.client = undefined; });
+      this.connection = attempt;
+      attempt.catch(() => { if (this.connection === attempt) this.connection = undefined; });
     }
-    return this.client;
+    return this.connection;
   }
 
   private async open(endpoint: RedisEndpoint): Promise<Redis> {
@@ -103,8 +114,8 @@ export class RedisSession implements vscode.Disposable {
   }
 
   reset(why: string): void {
-    const previous = this.client;
-    this.client = undefined;
+    const previous = this.connection;
+    this.connection = undefined;
     if (previous) {
       this.log.debug(`Dropping the connection: ${why}`);
       previous.then((client) => client.disconnect(), () => undefined);

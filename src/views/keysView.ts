@@ -1,21 +1,317 @@
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import { affectsRedisConnection, SECTION } from '../config';
+import { BrowserState, describeFilter, KeyBrowser } from '../keyBrowser';
+import type { Logger } from '../logger';
+import { describeEndpoint } from '../redis/endpoint';
+import { RedisConnectionError } from '../redis/errors';
+import {
+  BinaryString, describeKey, displayBytes, formatBytes, formatKeyCount, formatTtl, fromBinary, groupThousands, keyLabel,
+  memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, toBinary, typeDisplayName,
+} from '../redis/keyspace';
+import type { RedisSession } from '../redisSession';
+import { DeclaredNamespace, readDeclaredNamespaces } from './declaredNamespaces';
+
+/** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
+export class NamespaceRow {
+  constructor(readonly parent: NamespaceRow | undefined, readonly path: BinaryString, readonly segment: BinaryString, readonly declared: DeclaredNamespace | undefined) {}
+}
+
+export class KeyRow {
+  constructor(readonly parent: NamespaceRow | undefined, readonly key: PagedKey) {}
+}
+
+export class LoadMoreRow {
+  constructor(readonly parent: NamespaceRow | undefined, readonly shown: number, readonly total: number) {}
+}
+
+/** A row that says what is wrong (or going on), optionally with the command that helps. */
+export class MessageRow {
+  constructor(readonly id: string, readonly label: string, readonly icon: vscode.ThemeIcon, readonly command?: vscode.Command, readonly tooltip?: string) {}
+}
+
+export type KeysRow = NamespaceRow | KeyRow | LoadMoreRow | MessageRow;
+
+interface LoadedPages {
+  readonly pager: NamespaceKeyPager;
+  keys: PagedKey[];
+  more: boolean;
+  loading: Promise<void> | undefined;
+  error: Error | undefined;
+}
+
+const ROOT = '\u0000root';
 
 /**
- * The Keys view. It lists nothing yet, so VS Code shows its welcome content (a Ping
- * button) in its place; registering a provider keeps the "no data provider" notice away.
+ * The Keys view: namespaces with exact counts (declared ones first, with their owning
+ * service), then keys with `TYPE · TTL`, paged with a `Load more…` row. It walks the
+ * keyspace only while visible; a refresh that comes while hidden waits until it shows.
  */
-export class KeysView implements vscode.TreeDataProvider<never>, vscode.Disposable {
-  private readonly view = vscode.window.createTreeView('sharedRedis.keys', { treeDataProvider: this });
+export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<KeysRow | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  readonly view: vscode.TreeView<KeysRow>;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private pages = new Map<string, LoadedPages>();
+  private pagesModel: NamespaceModel | undefined;
+  private stale = true;
+  private declared: DeclaredNamespace[];
 
-  getTreeItem(element: never): vscode.TreeItem {
-    return element;
+  constructor(private readonly browser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger) {
+    this.declared = readDeclaredNamespaces(log);
+    this.view = vscode.window.createTreeView('sharedRedis.keys', { treeDataProvider: this, showCollapseAll: true });
+    this.subscriptions.push(
+      this.view,
+      this.changed,
+      browser.onDidChange((state) => this.onBrowserState(state)),
+      this.view.onDidChangeVisibility((e) => { if (e.visible && this.stale) void this.refresh(); }),
+      session.onDidChangeEndpoint(() => this.requestRefresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.namespaces`)) { this.declared = readDeclaredNamespaces(log); this.changed.fire(undefined); }
+        if (affectsRedisConnection(e) || ['delimiter', 'scanCount', 'pageSize'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) this.requestRefresh();
+      }),
+      vscode.commands.registerCommand('sharedRedis.loadMoreKeys', (row: LoadMoreRow) => this.loadMore(row.parent)),
+    );
+    if (this.view.visible) void this.refresh();
   }
 
-  getChildren(): never[] {
+  /** Walks again now if the view is visible, else as soon as it shows. */
+  requestRefresh(): void {
+    this.stale = true;
+    if (this.view.visible) void this.refresh();
+  }
+
+  refresh(): Promise<BrowserState> {
+    this.stale = false;
+    return this.browser.refresh();
+  }
+
+  private onBrowserState(state: BrowserState): void {
+    const filter = describeFilter(this.browser.filter);
+    void vscode.commands.executeCommand('setContext', 'sharedRedis.keysFiltered', filter !== '');
+    this.view.description = filter;
+    if (state.kind === 'walking') {
+      const p = state.progress;
+      this.view.message = p && p.expectedKeys > 0
+        ? `Counting keys… ${Math.round(p.fraction * 100)}% (${groupThousands(p.keysCounted)} so far)`
+        : 'Counting keys…';
+    } else if (state.kind === 'complete') {
+      this.view.message = state.model.totalKeys === 0 && filter ? `No keys match ${filter}.` : '';
+    } else {
+      this.view.message = '';
+    }
+    this.changed.fire(undefined);
+  }
+
+  private model(): NamespaceModel | undefined {
+    const state = this.browser.state;
+    const model = state.kind === 'idle' ? undefined : state.model;
+    if (model !== this.pagesModel) { this.pages = new Map(); this.pagesModel = model; }
+    return model;
+  }
+
+  getParent(row: KeysRow): KeysRow | undefined {
+    return row instanceof MessageRow ? undefined : row.parent;
+  }
+
+  async getChildren(row?: KeysRow): Promise<KeysRow[]> {
+    const state = this.browser.state;
+    if (!row) {
+      if (state.kind === 'idle') return [];
+      if (state.kind === 'failed' && !(state.error.name === 'AbortError')) return this.failureRows(state.error);
+    }
+    const model = this.model();
+    if (!model) return [];
+    if (row instanceof NamespaceRow || row === undefined) {
+      const node = row ? model.findNamespace(row.path) : model.root;
+      const namespaces = this.namespaceRows(row, node);
+      const keys = node ? await this.keyRows(row, node) : [];
+      return [...namespaces, ...keys];
+    }
     return [];
   }
 
-  dispose(): void {
-    this.view.dispose();
+  private namespaceRows(parent: NamespaceRow | undefined, node: NamespaceNode | undefined): NamespaceRow[] {
+    const delimiter = toBinary(fromBinary(node?.model.delimiterBinary ?? ':'));
+    const parentPath = parent?.path;
+    const declaredHere = this.declared.filter((d) => {
+      const at = d.path.lastIndexOf(delimiter);
+      return parentPath === undefined ? at === -1 : at !== -1 && d.path.slice(0, at) === parentPath;
+    });
+    const rows: NamespaceRow[] = [];
+    const seen = new Set<string>();
+    for (const declared of declaredHere) {
+      const segment = parentPath === undefined ? declared.path : declared.path.slice(parentPath.length + delimiter.length);
+      rows.push(new NamespaceRow(parent, declared.path, segment, declared));
+      seen.add(declared.path);
+    }
+    for (const child of node?.childNamespaces('name') ?? []) {
+      if (seen.has(child.path)) continue;
+      rows.push(new NamespaceRow(parent, child.path, child.segment, this.declared.find((d) => d.path === child.path)));
+    }
+    return rows;
   }
+
+  private async keyRows(parent: NamespaceRow | undefined, node: NamespaceNode): Promise<KeysRow[]> {
+    if (node.directCount === 0) return [];
+    // Keys are listed once the walk has finished: before that a page could miss keys.
+    if (!node.model.complete) return [new MessageRow(`counting:${rowKey(node.path)}`, `${groupThousands(node.directCount)} keys here so far…`, new vscode.ThemeIcon('loading~spin'))];
+    let pages: LoadedPages;
+    try {
+      pages = await this.pagesFor(node);
+    } catch (error) {
+      return [new MessageRow(`error:${rowKey(node.path)}`, `Could not list the keys: ${error instanceof Error ? error.message : String(error)}`, new vscode.ThemeIcon('error'), { command: 'sharedRedis.refreshKeys', title: 'Retry' })];
+    }
+    if (pages.keys.length === 0 && pages.more && !pages.error) await this.loadPage(pages);
+    const rows: KeysRow[] = pages.keys.map((key) => new KeyRow(parent, key));
+    if (pages.error) {
+      rows.push(new MessageRow(`error:${rowKey(node.path)}`, `Could not list the keys: ${pages.error.message}`, new vscode.ThemeIcon('error'), { command: 'sharedRedis.loadMoreKeys', title: 'Retry', arguments: [new LoadMoreRow(parent, pages.keys.length, node.directCount)] }));
+    } else if (pages.more) {
+      rows.push(new LoadMoreRow(parent, pages.keys.length, node.directCount));
+    }
+    return rows;
+  }
+
+  private async pagesFor(node: NamespaceNode): Promise<LoadedPages> {
+    const key = node.isRoot ? ROOT : node.path;
+    let pages = this.pages.get(key);
+    if (!pages) {
+      const client = await this.session.client();
+      const pageSize = vscode.workspace.getConfiguration(SECTION).get<number>('pageSize', 200);
+      const count = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+      pages = { pager: new NamespaceKeyPager(client, node, { pageSize, count, endpoint: this.session.endpoint }), keys: [], more: true, loading: undefined, error: undefined };
+      this.pages.set(key, pages);
+    }
+    return pages;
+  }
+
+  private async loadPage(pages: LoadedPages): Promise<void> {
+    pages.loading ??= pages.pager.next().then((page) => {
+      pages.keys.push(...page.keys);
+      pages.more = page.more;
+      pages.error = undefined;
+    }, (error: unknown) => {
+      pages.error = error instanceof Error ? error : new Error(String(error));
+      this.log.warn(`Paging keys failed: ${pages.error.message}`);
+    }).finally(() => { pages.loading = undefined; });
+    await pages.loading;
+  }
+
+  private async loadMore(parent: NamespaceRow | undefined): Promise<void> {
+    const model = this.model();
+    const node = parent ? model?.findNamespace(parent.path) : model?.root;
+    if (!node) return;
+    await this.loadPage(await this.pagesFor(node));
+    this.changed.fire(parent);
+  }
+
+  private failureRows(error: Error): KeysRow[] {
+    const reason = error instanceof RedisConnectionError ? `${error.endpoint} ${error.reason}` : error.message;
+    const rows: KeysRow[] = [new MessageRow('failure', reason, new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')), undefined, error.message)];
+    const fix = (id: string, label: string, command: string, icon: string): MessageRow =>
+      new MessageRow(`fix:${id}`, label, new vscode.ThemeIcon(icon), { command, title: label });
+    if (error instanceof RedisConnectionError) {
+      if (error.kind === 'auth-failed') rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
+      if (error.kind === 'unreachable') rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));
+      rows.push(fix('ping', 'Ping Redis', 'sharedRedis.ping', 'pulse'));
+      rows.push(fix('settings', 'Connection Settings', 'workbench.action.openSettings', 'settings-gear'));
+    } else if (describeFilter(this.browser.filter)) {
+      rows.push(fix('clear', 'Clear Filter', 'sharedRedis.clearKeyFilter', 'clear-all'));
+    }
+    rows.push(fix('retry', 'Retry', 'sharedRedis.refreshKeys', 'refresh'));
+    return rows;
+  }
+
+  getTreeItem(row: KeysRow): vscode.TreeItem {
+    if (row instanceof NamespaceRow) {
+      const node = this.model()?.findNamespace(row.path);
+      const count = node?.count ?? 0;
+      const item = new vscode.TreeItem(displaySegmentLabel(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `ns:${rowKey(row.path)}`;
+      item.description = row.declared?.owner ? `${formatKeyCount(count)} · ${row.declared.owner}` : formatKeyCount(count);
+      item.iconPath = new vscode.ThemeIcon(row.declared ? 'symbol-namespace' : 'symbol-folder');
+      item.contextValue = row.declared ? 'namespace.declared' : 'namespace';
+      const tooltip = new vscode.MarkdownString();
+      tooltip.appendMarkdown(`**${escapeMarkdown(displayBytes(row.path))}${escapeMarkdown(displayBytes(this.model()?.delimiterBinary ?? ':'))}**\n\n`);
+      tooltip.appendMarkdown(`${formatKeyCount(count)} in all, ${groupThousands(node?.directCount ?? 0)} directly here`);
+      if (row.declared?.owner) tooltip.appendMarkdown(`\n\nOwned by ${escapeMarkdown(row.declared.owner)}`);
+      if (this.browser.state.kind === 'walking') tooltip.appendMarkdown('\n\n_Still counting…_');
+      item.tooltip = tooltip;
+      return item;
+    }
+    if (row instanceof KeyRow) {
+      const key = row.key;
+      const item = new vscode.TreeItem(keyLabel(key), vscode.TreeItemCollapsibleState.None);
+      item.id = `key:${rowKey(key.id)}`;
+      item.description = describeKey(key.type, key.pttlMs);
+      item.iconPath = iconForType(key.type);
+      item.contextValue = key.gone ? 'key.gone' : `key.${key.type}`;
+      return item;
+    }
+    if (row instanceof LoadMoreRow) {
+      const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+      item.id = `more:${row.parent ? rowKey(row.parent.path) : 'root'}`;
+      item.description = `${groupThousands(row.shown)} of ${groupThousands(row.total)} shown`;
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
+      item.command = { command: 'sharedRedis.loadMoreKeys', title: 'Load more', arguments: [row] };
+      return item;
+    }
+    const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
+    item.id = row.id;
+    item.iconPath = row.icon;
+    if (row.command) item.command = row.command;
+    if (row.tooltip) item.tooltip = row.tooltip;
+    return item;
+  }
+
+  /** The tooltip of a key row, with MEMORY USAGE fetched only when it is asked for. */
+  async resolveTreeItem(item: vscode.TreeItem, row: KeysRow): Promise<vscode.TreeItem> {
+    if (!(row instanceof KeyRow)) return item;
+    const key = row.key;
+    const tooltip = new vscode.MarkdownString();
+    tooltip.appendMarkdown(`**${escapeMarkdown(displayBytes(key.key, { maxLength: 1000 }))}**\n\n`);
+    tooltip.appendMarkdown(`| | |\n|---|---|\n| Type | ${escapeMarkdown(typeDisplayName(key.type))} |\n| TTL | ${formatTtl(key.pttlMs)} |\n`);
+    if (!key.gone) {
+      try {
+        const bytes = await this.session.use((client) => memoryUsage(client, key.key));
+        tooltip.appendMarkdown(`| Size | ${bytes === undefined ? 'gone' : formatBytes(bytes)} |\n`);
+      } catch (error) {
+        tooltip.appendMarkdown(`| Size | unknown (${escapeMarkdown(error instanceof Error ? error.message : String(error))}) |\n`);
+      }
+    }
+    tooltip.appendMarkdown(`\n_${describeEndpoint(this.session.endpoint)} · as fetched ${new Date().toLocaleTimeString()}_`);
+    item.tooltip = tooltip;
+    return item;
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((s) => s.dispose());
+  }
+}
+
+function displaySegmentLabel(segment: BinaryString): string {
+  return segment.length === 0 ? '""' : displayBytes(segment);
+}
+
+/** A short stable id for any bytes, also for a 512 KB key name. */
+function rowKey(bytes: BinaryString): string {
+  return bytes.length <= 64 && /^[\x20-\x7e]*$/.test(bytes) ? bytes : createHash('sha1').update(bytes, 'latin1').digest('hex');
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+const TYPE_ICONS: Record<string, string> = {
+  string: 'symbol-string',
+  hash: 'symbol-object',
+  list: 'list-ordered',
+  set: 'symbol-array',
+  zset: 'symbol-numeric',
+  stream: 'pulse',
+  none: 'circle-slash',
+};
+
+function iconForType(type: string): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(Object.prototype.hasOwnProperty.call(TYPE_ICONS, type) ? TYPE_ICONS[type] as string : 'symbol-misc');
 }

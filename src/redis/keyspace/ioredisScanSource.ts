@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
 import { KeyspaceCancelledError, endpointOfClient, keyspaceError } from './errors';
-import { asScanReply, quietly, ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
+import { asScanReply, firstCursor, isLastCursor, quietly, ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
 
 /**
  * SCAN through an open ioredis client (`callBuffer`, keys as Buffers). The next SCAN is
@@ -27,10 +27,10 @@ export class IoredisScanSource implements ScanSource {
     });
     quietly(abort);
     try {
-      let pending = this.scan('0', request);
+      let pending = this.scan(firstCursor(request), request);
       for (;;) {
         const [cursor, keys] = await Promise.race([pending, abort]);
-        const more = cursor !== '0';
+        const more = !isLastCursor(cursor, request);
         if (more) pending = this.scan(cursor, request);
         for (const key of keys) sink.key(key, 0, key.length);
         sink.batchEnd(cursor);

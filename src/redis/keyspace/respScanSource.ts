@@ -4,7 +4,7 @@ import { ConnectionTuning, DEFAULT_TUNING } from '../connection';
 import { RedisCredentials, RedisEndpoint } from '../endpoint';
 import { KeyspaceCancelledError, keyspaceError, ServerReplyError } from './errors';
 import { encodeCommand, ReplyHandler, ScanReplyReader } from './resp';
-import { ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
+import { firstCursor, isLastCursor, ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
 
 /**
  * A dedicated connection for one keyspace walk, speaking RESP2 itself (see resp.ts):
@@ -84,7 +84,7 @@ export class RespScanSource implements ScanSource {
         error: (message) => reject(new ServerReplyError(message)),
         scanCursor: (next) => {
           cursor = next;
-          last = next === '0';
+          last = isLastCursor(next, request);
           // The point of this class: ask for the next batch before reading this one.
           if (!last) this.send(['SCAN', ...scanArguments(next, request)]);
         },
@@ -94,7 +94,7 @@ export class RespScanSource implements ScanSource {
           if (last) resolve();
         },
       };
-      this.send(['SCAN', ...scanArguments('0', request)]);
+      this.send(['SCAN', ...scanArguments(firstCursor(request), request)]);
     });
   }
 

@@ -3,6 +3,31 @@ export interface ScanRequest {
   readonly count: number;
   readonly match?: Buffer | undefined;
   readonly type?: string | undefined;
+  /** Which part of the cursor space: all of it (default), or one half for two walks
+   * side by side (see `cursorHalf`). */
+  readonly half?: CursorHalf | undefined;
+}
+
+/**
+ * SCAN visits the table's buckets in reverse-binary order of their index: all even
+ * buckets come first (cursors 0 … until the first odd one), then all odd buckets
+ * (cursor 1 … until 0). So the cursor space splits in two halves two connections can
+ * walk at once: 'even' starts at 0 and stops at the first odd cursor returned, 'odd'
+ * starts at 1 and stops at 0. A call that crosses the middle returns a few keys of the
+ * other half too, and a resize during the walk may repeat keys; the model counts every
+ * key once (SeenKeys), so the halves together count each key exactly once.
+ */
+export type CursorHalf = 'even' | 'odd';
+
+export function firstCursor(request: ScanRequest): string {
+  return request.half === 'odd' ? '1' : '0';
+}
+
+/** True when the walk of this request ends at this returned cursor. */
+export function isLastCursor(cursor: string, request: ScanRequest): boolean {
+  if (cursor === '0') return true;
+  // The parity of a decimal number is that of its last digit, and '0'…'9' are 48…57.
+  return request.half === 'even' && (cursor.charCodeAt(cursor.length - 1) & 1) === 1;
 }
 
 /** Receives a SCAN loop's keys as they are read, and the end of each reply. */

@@ -5,9 +5,10 @@ import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './error
 import { IoredisScanSource } from './ioredisScanSource';
 import { NamespaceModel, NamespaceModelOptions } from './namespaceModel';
 import { RespScanSource } from './respScanSource';
-import { ScanRequest, ScanSource } from './scanSource';
+import { CursorHalf, isLastCursor, ScanRequest, ScanSource } from './scanSource';
 
 export const DEFAULT_SCAN_COUNT = 1000;
+export const DEFAULT_CONNECTIONS = 2;
 
 /**
  * Where to walk: an endpoint, through a connection of the walk's own (the fast path,
@@ -35,8 +36,10 @@ export interface WalkProgress {
 }
 
 export interface WalkOptions extends NamespaceModelOptions {
-  /** SCAN COUNT: the bound on the work of one call, so that other clients wait at most
-   * that long (default 1000; setting `scanCount`). */
+  /** The bound on the SCAN work another client's command can wait behind, in keys
+   * (default 1000; setting `scanCount`). With one connection it is each call's COUNT;
+   * with two, each connection's calls use COUNT ⌈count/2⌉, so that the two calls the
+   * server may run back to back before another client's command add up to `count`. */
   readonly count?: number;
   readonly signal?: AbortSignal;
   /** Called while the walk runs: once as soon as the first keys are counted, then at
@@ -45,6 +48,12 @@ export interface WalkOptions extends NamespaceModelOptions {
   readonly onProgress?: (progress: WalkProgress) => void;
   /** Default 100 ms. */
   readonly progressIntervalMs?: number;
+  /** Connections of the walk's own (an endpoint target; default 2): 2 walk the two
+   * halves of the cursor space side by side (see CursorHalf in scanSource.ts), so the
+   * server always has the next SCAN at hand when it finishes one, instead of idling
+   * for a round trip after each call; 1 is the plain loop. An ioredis client target
+   * always walks with one loop. */
+  readonly connections?: 1 | 2;
   /** Tests only: the source to walk with instead of one made from the target. */
   readonly source?: ScanSource;
 }
@@ -65,12 +74,16 @@ export interface KeyspaceWalk {
  */
 export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): KeyspaceWalk {
   const model = new NamespaceModel(options);
+  const count = options.count ?? DEFAULT_SCAN_COUNT;
+  if (!Number.isInteger(count) || count < 1) throw new RangeError('SCAN COUNT must be a positive integer.');
+  const connections = 'client' in target || options.source ? 1 : options.connections ?? DEFAULT_CONNECTIONS;
+  if (connections !== 1 && connections !== 2) throw new RangeError('A walk uses one or two connections.');
+  if (connections === 2 && options.dedupe === false) throw new RangeError('Two connections need dedupe: the halves may overlap.');
   const request: ScanRequest = {
-    count: options.count ?? DEFAULT_SCAN_COUNT,
+    count: Math.ceil(count / connections),
     match: model.match,
     type: options.type,
   };
-  if (!Number.isInteger(request.count) || request.count < 1) throw new RangeError('SCAN COUNT must be a positive integer.');
   const endpoint = 'client' in target ? target.endpoint ?? endpointOfClient(target.client) : target.endpoint;
   const signal = options.signal;
   const onProgress = options.onProgress;
@@ -87,31 +100,57 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
     onProgress?.({ model, keysCounted: model.totalKeys, expectedKeys, batches, fraction, elapsedMs: lastEmit - started, done });
   };
 
+  const halves: (CursorHalf | undefined)[] = connections === 2 ? ['even', 'odd'] : [undefined];
+  const progressOf = halves.map(() => 0);
   const done = (async (): Promise<NamespaceModel> => {
-    let source: ScanSource | undefined = options.source;
+    const sources: ScanSource[] = [];
     try {
       if (signal?.aborted) throw new KeyspaceCancelledError();
-      source ??= 'client' in target
-        ? new IoredisScanSource(target.client, endpoint)
-        : await RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal);
-      expectedKeys = await source.dbsize(signal);
+      if (options.source) sources.push(options.source);
+      else if ('client' in target) sources.push(new IoredisScanSource(target.client, endpoint));
+      else {
+        const opened = await Promise.allSettled(halves.map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)));
+        for (const result of opened) if (result.status === 'fulfilled') sources.push(result.value);
+        const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      const first = sources[0] as ScanSource;
+      expectedKeys = await first.dbsize(signal);
       // A filter may keep few of them: then let the tables grow as keys come.
       model.expectKeys(request.match !== undefined || request.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys);
-      await source.scanAll(request, {
-        key: (bytes, start, end) => model.addBytes(bytes, start, end),
-        batchEnd: (cursor) => {
-          batches++;
-          fraction = cursor === '0' ? 1 : cursorFraction(cursor);
-          if (onProgress === undefined) return;
-          if (!shownAny) {
-            if (model.totalKeys === 0) return;
-            shownAny = true;
-            emit(false);
-          } else if (performance.now() - lastEmit >= interval) {
-            emit(false);
-          }
-        },
-      }, signal);
+      // Both halves feed the one model; a failure of either stops the other.
+      const inner = new AbortController();
+      const stop = (): void => inner.abort();
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        await Promise.all(sources.map((source, i) => {
+          const half = halves[i];
+          return source.scanAll({ ...request, half }, {
+            key: (bytes, start, end) => model.addBytes(bytes, start, end),
+            batchEnd: (cursor) => {
+              batches++;
+              const at = cursorFraction(cursor);
+              progressOf[i] = half === undefined ? (cursor === '0' ? 1 : at)
+                : half === 'even' ? (isLastCursor(cursor, { count: 0, half }) ? 0.5 : Math.min(at, 0.5))
+                : (cursor === '0' ? 0.5 : Math.max(at - 0.5, 0));
+              fraction = progressOf.reduce((sum, f) => sum + f, 0);
+              if (onProgress === undefined) return;
+              if (!shownAny) {
+                if (model.totalKeys === 0) return;
+                shownAny = true;
+                emit(false);
+              } else if (performance.now() - lastEmit >= interval) {
+                emit(false);
+              }
+            },
+          }, inner.signal).catch((error: unknown) => {
+            inner.abort();
+            throw error;
+          });
+        }));
+      } finally {
+        signal?.removeEventListener('abort', stop);
+      }
       model.finish('complete');
       fraction = 1;
       emit(true);
@@ -121,7 +160,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       model.finish(typed instanceof KeyspaceCancelledError ? 'cancelled' : 'failed', typed);
       throw typed;
     } finally {
-      source?.close();
+      for (const source of sources) source.close();
     }
   })();
   return { model, done };

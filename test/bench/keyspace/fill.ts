@@ -30,7 +30,7 @@ const namespaced: NamespacePlan[] = [
   { path: 'shared:config', keys: 25, kind: 'hash' },
   { path: 'shared:cache:pages', keys: 80_000, kind: 'string' },
   { path: 'shared:cache:api', keys: 60_000, kind: 'string' },
-  { path: 'shared:cache:geo', keys: 25_000, kind: 'string' },
+  { path: 'shared:cache:geo', keys: 20_000, kind: 'string' },
 ];
 const outside: NamespacePlan[] = [
   { path: 'billing:invoice', keys: 3_000, kind: 'string' },

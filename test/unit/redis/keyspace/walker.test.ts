@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { KeyspaceCancelledError, KeyspaceCommandError } from '../../../../src/redis/keyspace/errors';
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
-import { cursorFraction, walkKeyspace, WalkOptions, WalkProgress, WalkTarget } from '../../../../src/redis/keyspace/walker';
+import { cursorFraction, walkKeyspace, walkKeyspace as walk, WalkOptions, WalkProgress, WalkTarget } from '../../../../src/redis/keyspace/walker';
 import { RedisServer, startRedisServer } from '../../../support/redisServer';
 import { clientOf, endpointOf, modelCounts, oddKeys, random, referenceCounts, writeKeys, WrittenKey } from './support';
 
@@ -48,12 +48,14 @@ describe('walkKeyspace against a real redis-server', function () {
     await server?.stop();
   });
 
-  const targets: [string, () => WalkTarget][] = [
-    ['its own connection', () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST })],
-    ['an ioredis client', () => ({ client })],
+  const targets: [string, () => WalkTarget, WalkOptions][] = [
+    ['two connections of its own (the default)', () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }), {}],
+    ['one connection of its own', () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }), { connections: 1 }],
+    ['an ioredis client', () => ({ client }), {}],
   ];
 
-  for (const [name, target] of targets) {
+  for (const [name, target, base] of targets) {
+    const walkKeyspace = (walkTarget: WalkTarget, options: WalkOptions = {}): ReturnType<typeof walk> => walk(walkTarget, { ...base, ...options });
     describe(`through ${name}`, () => {
       it('counts every namespace at every depth exactly as the reference computed from the data written', async () => {
         const walk = walkKeyspace(target(), { count: 100 });
@@ -188,6 +190,47 @@ describe('walkKeyspace against a real redis-server', function () {
       await scratch.stop();
     }
   });
+
+  for (const connections of [1, 2] as const) {
+    it(`counts each key present throughout exactly once while the table grows and shrinks under the walk (${connections} connection${connections === 1 ? '' : 's'})`, async () => {
+      const scratch = await startRedisServer();
+      const writer = await clientOf(scratch);
+      try {
+        await writeKeys(writer, Array.from({ length: 2000 }, (_, i) => ({ key: Buffer.from(`stay:${i % 4}:${i}`), type: 'string' as const, ttl: false })));
+        const transient = Array.from({ length: 60_000 }, (_, i) => ({ key: Buffer.from(`tmp:${i}`), type: 'string' as const, ttl: false }));
+        let phase: 'before' | 'growing' | 'grown' | 'shrinking' = 'before';
+        let work: Promise<unknown> = Promise.resolve();
+        const model = await walkKeyspace({ endpoint: endpointOf(scratch), credentials: {}, tuning: FAST }, {
+          connections,
+          count: 6,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            if (phase === 'before' && p.batches >= 10) {
+              phase = 'growing';
+              work = writeKeys(writer, transient).then(() => { phase = 'grown'; });
+            } else if (phase === 'grown') {
+              phase = 'shrinking';
+              // Down to 2,000 keys in a table sized for 60,000: the server shrinks it (and rehashes) while the walk goes on.
+              work = (async () => {
+                for (let i = 0; i < transient.length; i += 5000) await writer.del(...transient.slice(i, i + 5000).map((t) => t.key));
+              })();
+            }
+          },
+        }).done;
+        // The deletions began while the walk still ran (the walk ends after them otherwise too).
+        assert.equal(phase, 'shrinking');
+        await work;
+        if (process.env['KEYSPACE_DEBUG']) console.log(`duplicates ${model.duplicates}, tmp counted ${model.findNamespace('tmp')?.count}`);
+        assert.equal(model.findNamespace('stay')?.count, 2000);
+        for (let i = 0; i < 4; i++) assert.equal(model.findNamespace(`stay:${i}`)?.count, 500);
+        assert.ok((model.findNamespace('tmp')?.count ?? 0) <= transient.length);
+        assert.equal(model.totalKeys, 2000 + (model.findNamespace('tmp')?.count ?? 0));
+      } finally {
+        writer.disconnect();
+        await scratch.stop();
+      }
+    });
+  }
 
   it('walks the configured database and authenticates on its own connection', async () => {
     const guarded = await startRedisServer({ password: 'keyspace-unit-secret' });

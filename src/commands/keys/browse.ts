@@ -1,0 +1,33 @@
+import * as vscode from 'vscode';
+import { describeFilter, KeyBrowser } from '../../keyBrowser';
+import { KEY_TYPES, typeDisplayName } from '../../redis/keyspace';
+import type { KeysView } from '../../views/keysView';
+
+/** `sharedRedis.refreshKeys`, `sharedRedis.filterKeys` and `sharedRedis.clearKeyFilter`. Each resolves to the walk's end state. */
+export function registerKeyBrowsingCommands(browser: KeyBrowser, view: KeysView): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('sharedRedis.refreshKeys', async () => (await view.refresh()).kind),
+    vscode.commands.registerCommand('sharedRedis.filterKeys', async (filter?: { match?: string; type?: string }) => {
+      if (filter && typeof filter === 'object') return (await browser.setFilter(filter)).kind;
+      const current = browser.filter;
+      const match = await vscode.window.showInputBox({
+        title: 'Filter keys (1/2): pattern',
+        prompt: 'A glob as SCAN MATCH takes it: * any characters, ? one, [abc] a set, \\ escapes. Empty: every key.',
+        value: current.match ?? '',
+        placeHolder: 'auth:session:*',
+        validateInput: (value) => (/[\r\n]/.test(value) ? 'A pattern is one line: remove the line break.' : undefined),
+      });
+      if (match === undefined) return undefined;
+      const any = { label: 'Any type', type: undefined as string | undefined };
+      const picks = [any, ...KEY_TYPES.map((t) => ({ label: typeDisplayName(t), description: t === 'zset' ? 'zset' : undefined, type: t as string | undefined }))];
+      const type = await vscode.window.showQuickPick(picks, { title: 'Filter keys (2/2): type', placeHolder: current.type ? `Now: ${current.type}` : 'Any type' });
+      if (type === undefined) return undefined;
+      const state = await browser.setFilter({ match: match.trim() || undefined, type: type.type });
+      return state.kind;
+    }),
+    vscode.commands.registerCommand('sharedRedis.clearKeyFilter', async () => {
+      if (!describeFilter(browser.filter)) return 'unfiltered';
+      return (await browser.setFilter({})).kind;
+    }),
+  ];
+}

@@ -1,0 +1,120 @@
+import * as vscode from 'vscode';
+import { SECTION } from './config';
+import type { Logger } from './logger';
+import { describeEndpoint } from './redis/endpoint';
+import { RedisConnectionError } from './redis/errors';
+import { NamespaceModel, walkKeyspace, WalkProgress } from './redis/keyspace';
+import type { RedisSession } from './redisSession';
+
+export interface KeyFilter {
+  /** SCAN MATCH glob, e.g. `auth:*`. */
+  readonly match?: string | undefined;
+  /** SCAN TYPE, e.g. `hash`. */
+  readonly type?: string | undefined;
+}
+
+export type BrowserState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'walking'; readonly model: NamespaceModel; readonly progress: WalkProgress | undefined }
+  | { readonly kind: 'complete'; readonly model: NamespaceModel; readonly elapsedMs: number }
+  | { readonly kind: 'failed'; readonly model: NamespaceModel | undefined; readonly error: Error };
+
+/**
+ * One walk of the keyspace at a time, for the Keys view: a refresh or a filter change
+ * cancels the walk in progress. Publishes the state as the walk goes, at most every
+ * 200 ms, so the tree shows namespaces with their counts while they grow.
+ */
+export class KeyBrowser implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<BrowserState>();
+  readonly onDidChange = this.changed.event;
+  private walk: AbortController | undefined;
+  private current: BrowserState = { kind: 'idle' };
+  private currentFilter: KeyFilter = {};
+  private generation = 0;
+
+  constructor(private readonly session: RedisSession, private readonly log: Logger) {}
+
+  get state(): BrowserState {
+    return this.current;
+  }
+
+  get filter(): KeyFilter {
+    return this.currentFilter;
+  }
+
+  setFilter(filter: KeyFilter): Promise<BrowserState> {
+    this.currentFilter = { match: filter.match || undefined, type: filter.type || undefined };
+    return this.refresh();
+  }
+
+  /** Cancels any walk in progress and walks again; resolves when this walk ends. */
+  async refresh(): Promise<BrowserState> {
+    this.walk?.abort();
+    const abort = new AbortController();
+    this.walk = abort;
+    const generation = ++this.generation;
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const { endpoint, credentials } = await this.session.target();
+    const where = describeEndpoint(endpoint);
+    const filter = this.currentFilter;
+    let walk: ReturnType<typeof walkKeyspace>;
+    try {
+      walk = walkKeyspace({ endpoint, credentials }, {
+        delimiter: config.get<string>('delimiter', ':') || ':',
+        count: config.get<number>('scanCount', 1000),
+        keepNamesUpTo: Math.max(config.get<number>('pageSize', 200) * 5, 1000),
+        match: filter.match,
+        type: filter.type,
+        signal: abort.signal,
+        progressIntervalMs: 200,
+        onProgress: (progress) => {
+          if (generation === this.generation && !progress.done) this.publish({ kind: 'walking', model: progress.model, progress });
+        },
+      });
+    } catch (error) {
+      this.publish({ kind: 'failed', model: undefined, error: error instanceof Error ? error : new Error(String(error)) });
+      return this.current;
+    }
+    this.publish({ kind: 'walking', model: walk.model, progress: undefined });
+    const started = performance.now();
+    const work = walk.done.then((model) => {
+      const elapsedMs = performance.now() - started;
+      this.log.info(`Walked ${model.totalKeys.toLocaleString('en-US')} keys of ${where} in ${elapsedMs.toFixed(0)} ms${describeFilter(filter) ? ` (${describeFilter(filter)})` : ''}`);
+      return { kind: 'complete', model, elapsedMs } as const;
+    }, (error: unknown) => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (failure.name !== 'AbortError') this.log.warn(`Walking ${where} failed: ${failure.message}`);
+      return { kind: 'failed', model: walk.model, error: failure } as const;
+    });
+    void vscode.window.withProgress({ location: { viewId: 'sharedRedis.keys' } }, () => work);
+    const state = await work;
+    if (generation === this.generation) {
+      this.walk = undefined;
+      // A cancelled walk was replaced by a newer one: nothing to publish.
+      if (!(state.kind === 'failed' && state.error.name === 'AbortError')) this.publish(state);
+    }
+    return state;
+  }
+
+  cancel(): void {
+    this.walk?.abort();
+  }
+
+  private publish(state: BrowserState): void {
+    this.current = state;
+    this.changed.fire(state);
+  }
+
+  dispose(): void {
+    this.walk?.abort();
+    this.changed.dispose();
+  }
+}
+
+export function describeFilter(filter: KeyFilter): string {
+  return [filter.match ? `match ${filter.match}` : '', filter.type ? `type ${filter.type}` : ''].filter(Boolean).join(' · ');
+}
+
+export function isConnectionFailure(state: BrowserState): state is Extract<BrowserState, { kind: 'failed' }> & { error: RedisConnectionError } {
+  return state.kind === 'failed' && state.error instanceof RedisConnectionError;
+}

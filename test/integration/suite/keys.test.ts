@@ -1,0 +1,83 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { SharedRedisApi } from '../../../src/extension';
+import type { KeysRow } from '../../../src/views/keysView';
+import { suiteConfig } from './config';
+
+async function api(): Promise<SharedRedisApi> {
+  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
+  assert.ok(extension);
+  return extension.activate();
+}
+
+/** What a user reads on each row: `label — description`. */
+async function rows(shared: SharedRedisApi, parent?: KeysRow): Promise<string[]> {
+  const provider = shared.views.keys;
+  const children = await provider.getChildren(parent);
+  return children.map((row) => {
+    const item = provider.getTreeItem(row);
+    return `${typeof item.label === 'string' ? item.label : item.label?.label ?? ''} — ${String(item.description ?? '')}`;
+  });
+}
+
+async function child(shared: SharedRedisApi, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
+  const provider = shared.views.keys;
+  const found = (await provider.getChildren(parent)).find((row) => provider.getTreeItem(row).label === label);
+  assert.ok(found, `no row "${label}"`);
+  return found;
+}
+
+describe('the Keys view, read through its tree provider', function () {
+  this.timeout(60_000);
+  let redis: Redis;
+
+  before(async () => {
+    redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
+    await redis.connect();
+    await redis.flushdb(); // the launcher's private test server
+    const pipeline = redis.pipeline();
+    for (let i = 1; i <= 30; i++) pipeline.hset(`auth:session:${1000 + i}`, 'userId', String(i)).expire(`auth:session:${1000 + i}`, 3600);
+    for (let i = 1; i <= 12; i++) pipeline.set(`auth:token:${i}`, `t${i}`, 'EX', 120);
+    for (let i = 1; i <= 5; i++) pipeline.set(`user:profile:${i}`, JSON.stringify({ id: i }));
+    pipeline.sadd('user:roles:1', 'reader');
+    pipeline.set('billing:invoice:7', '42.00');
+    pipeline.set('orphan', 'x');
+    await pipeline.exec();
+  });
+  after(() => redis.disconnect());
+
+  it('lists declared namespaces first with owners and exact counts, then the rest', async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    assert.deepEqual(await rows(shared), [
+      'auth — 42 keys · Auth Service',
+      'user — 6 keys · User Service',
+      'shared — 0 keys · Shared',
+      'billing — 1 key',
+      'orphan — string · no TTL',
+    ]);
+  });
+
+  it('expands a namespace into child namespaces and keys with type and TTL', async () => {
+    const shared = await api();
+    const auth = await child(shared, undefined, 'auth');
+    assert.deepEqual(await rows(shared, auth), ['session — 30 keys', 'token — 12 keys']);
+    const session = await child(shared, auth, 'session');
+    const keys = await rows(shared, session);
+    assert.equal(keys.length, 30);
+    assert.equal(keys[0]?.split(' — ')[0], '1001');
+    for (const key of keys) assert.match(key, /^10\d\d — hash · (59m \d+s|1h 0m)$/);
+    const token = await rows(shared, await child(shared, auth, 'token'));
+    assert.match(token[0] ?? '', /^1 — string · (1m \d+s|2m 0s|\d+s)$/);
+  });
+
+  it('filters by pattern and type, and says so in the view', async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.filterKeys', { match: 'user:*', type: 'set' }), 'complete');
+    assert.equal(shared.views.keys.view.description, 'match user:* · type set');
+    assert.deepEqual(await rows(shared), ['auth — 0 keys · Auth Service', 'user — 1 key · User Service', 'shared — 0 keys · Shared']);
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.clearKeyFilter'), 'complete');
+    assert.equal(shared.views.keys.view.description, '');
+  });
+});
