@@ -229,7 +229,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
       const item = new vscode.TreeItem(displaySegmentLabel(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `ns:${rowKey(row.path)}`;
       item.description = row.declared?.owner ? `${formatKeyCount(count)} · ${row.declared.owner}` : formatKeyCount(count);
-      item.iconPath = new vscode.ThemeIcon(row.declared ? 'symbol-namespace' : 'symbol-folder');
+      item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
       item.contextValue = row.declared ? 'namespace.declared' : 'namespace';
       const tooltip = new vscode.MarkdownString();
       tooltip.appendMarkdown(`**${escapeMarkdown(displayBytes(row.path))}${escapeMarkdown(displayBytes(this.model()?.delimiterBinary ?? ':'))}**\n\n`);

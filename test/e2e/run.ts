@@ -10,6 +10,7 @@
  * test-results/e2e.json). Screenshots go to test-results/e2e-*.png. Exit code 1 on any
  * failure; everything it started is stopped on the way out.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
@@ -43,6 +44,9 @@ async function main(): Promise<LevelResults> {
     if (testFiles.length === 0) throw new LauncherError(`No *.test.js in ${__dirname}: run \`npm run compile-tests\` first.`);
 
     const redis = await startTestRedis();
+    // The design's namespaces (auth:session:*, user:profile:*, shared:config:app ...), as the demo seeds them.
+    const seeded = spawnSync(process.execPath, [join(root, 'scripts/seed.mjs'), String(redis.port)], { encoding: 'utf8' });
+    if (seeded.status !== 0) throw new LauncherError(`seeding the test redis-server failed: ${seeded.stderr}`);
     const dir = tempDir('shared-redis-e2e-');
     // The bundled stack, started from the Stack view, runs as its own project on a free
     // port with the offline image, so it never touches a stack a developer runs here.

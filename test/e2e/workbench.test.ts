@@ -63,6 +63,11 @@ async function settledView(page: Page, title: string, viewId: string, settled: (
   }
 }
 
+/** A namespace row of the Keys view, by its label. */
+function namespaceRow(page: Page, label: string): Locator {
+  return pane(page, 'Keys').locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+}
+
 /** A view's pane in the side bar, found by the title in its header. */
 function pane(page: Page, title: string): Locator {
   return page.locator('.part.sidebar .pane').filter({
@@ -104,17 +109,20 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
   });
 
-  it('shows the Stack and Keys views with their welcome content', async () => {
+  it('shows the Stack view (welcome or rows) and the Keys view with the seed\'s namespaces', async () => {
     const { page } = e2e();
     await activityBarIcon(page).click();
     await page.locator('.part.sidebar .composite.title h2', { hasText: /^Shared Redis$/i })
       .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
 
     // Keys: its welcome content (the connection is not browsed yet) with the Ping button.
-    const keys = await settledView(page, 'Keys', 'sharedRedis.keys', () => true);
-    if (!('welcome' in keys)) assert.fail(`the Keys view shows ${keys.rows} rows instead of its welcome content`);
-    assert.ok(keys.welcome.buttons.includes('Ping Redis'), `the Keys view has no "Ping Redis" button: ${keys.welcome.buttons.join(', ')}`);
-    console.log(`      Keys view says: ${keys.welcome.text}`);
+    // Keys: the seeded test server's namespaces, declared ones first with their owners.
+    const keys = pane(page, 'Keys');
+    await namespaceRow(page, 'auth').locator('.label-description', { hasText: /^16 keys · Auth Service$/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const labels = (await keys.locator('.monaco-list-row .label-name').allTextContents()).map(normalize);
+    assert.deepEqual(labels.slice(0, 3), ['auth', 'user', 'shared']);
+    console.log(`      Keys view lists: ${labels.join(', ')}`);
 
     // Stack: it probes the Docker engine when it becomes visible. Whatever the engine
     // says, the probe must finish: a settled welcome (not "Looking for...") or stack rows.
@@ -139,14 +147,23 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     assert.match(text, PONG);
   });
 
-  it('pings from the "Ping Redis" button in the Keys view', async () => {
+  it('expands the seed\'s namespaces in the Keys view: counts, types and TTLs', async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
-    await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
-    await pane(page, 'Keys').locator('.welcome-view-content a.monaco-button', { hasText: 'Ping Redis' }).click();
-    const message = notificationMessages(page).filter({ hasText: /PONG|Ping failed/ }).first();
-    await message.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    assert.match((await message.textContent())?.trim() ?? '', PONG);
+    // Give the Keys view the side bar's height so the expanded namespaces fit.
+    await pane(page, 'Stack').locator('.pane-header').click();
+    await namespaceRow(page, 'auth').click();
+    await namespaceRow(page, 'session').locator('.label-description', { hasText: /^8 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await namespaceRow(page, 'session').click();
+    const session = page.locator('.part.sidebar .monaco-list-row', { hasText: '1001' }).first();
+    await session.locator('.label-description', { hasText: /^hash · (59m \d+s|1h 0m)$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await namespaceRow(page, 'user').click();
+    await namespaceRow(page, 'profile').click();
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: '1008' }).last()
+      .locator('.label-description', { hasText: 'string · no TTL' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.mouse.move(900, 300);
+    await screenshot(page, 'e2e-keys.png');
+    await pane(page, 'Stack').locator('.pane-header').click(); // open the Stack view again for the next test
   });
 
   it('starts the shared Redis from the Stack view and shows it running · healthy', async () => {

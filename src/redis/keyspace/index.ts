@@ -14,4 +14,4 @@ export {
   NamespaceModel, NamespaceModelOptions, NamespaceNode, WalkState, compareBinary,
 } from './namespaceModel';
 export { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions, keyLabel } from './pager';
-export { DEFAULT_SCAN_COUNT, KeyspaceWalk, WalkOptions, WalkProgress, WalkTarget, cursorFraction, walkKeyspace } from './walker';
+export { DEFAULT_CONNECTIONS, DEFAULT_SCAN_COUNT, KeyspaceWalk, WalkOptions, WalkProgress, WalkTarget, cursorFraction, walkKeyspace } from './walker';

@@ -192,6 +192,8 @@ export class NamespaceModel {
   storedNames = 0;
   /** True when `maxNamespaces` was reached and some namespaces are not tracked. */
   truncated = false;
+  /** @internal Keys whose namespace the hash lookup did not find (new or untracked ones). */
+  lookupMisses = 0;
 
   private readonly index = new Map<BinaryString, NamespaceNode>();
   /** Nodes by the lookup hash of their path bytes (pathHash), chained on sameHash. */
@@ -276,6 +278,7 @@ export class NamespaceModel {
       node = this.byPathHash.get(pathHashA & 0x3fffffff);
       while (node !== undefined && !sameBytes(node.pathBuffer, bytes, start, cut)) node = node.sameHash;
       if (node === undefined) {
+        this.lookupMisses++;
         const path = bytes.toString('latin1', start, cut);
         node = this.resolve(path);
         if (node.path !== path || node.isRoot) {

@@ -191,6 +191,14 @@ describe('NamespaceModel', () => {
     assert.equal(toBinary(key), node.names?.[0]);
   });
 
+  it('finds a known namespace by the hash of its path bytes (the fast path) for every key after its first', () => {
+    const model = new NamespaceModel();
+    const keys = ['a:b:1', 'a:2', 'x', 'a:b:3', 'a:4', 'c::d:5', 'c::d:6', '\u00ff:7', '\u00ff:8'];
+    for (const key of keys) model.add(key);
+    // One miss for each namespace path first seen as a key's own: a:b (creating a too), c::d, \xff.
+    assert.equal(model.lookupMisses, 3);
+  });
+
   it('refuses an empty delimiter', () => {
     assert.throws(() => new NamespaceModel({ delimiter: '' }), RangeError);
   });
