@@ -171,7 +171,7 @@ export function compareBinary(a: BinaryString, b: BinaryString): number {
 export class NamespaceModel {
   readonly root: NamespaceNode;
   readonly delimiter: Buffer;
-  /** @internal */
+  /** The delimiter as a binary string. */
   readonly delimiterBinary: BinaryString;
   readonly match: Buffer | undefined;
   readonly type: string | undefined;

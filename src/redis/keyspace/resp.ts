@@ -111,15 +111,39 @@ export class ScanReplyReader {
           }
           break;
         }
-        case State.CursorHeader:
         case State.ItemHeader: {
-          const cr = this.lineEnd();
-          if (cr < 0) return;
-          if (buf[this.pos] !== 0x24 /* $ */) throw new RespProtocolError('expected a bulk string in a SCAN reply');
-          this.bulkLength = this.integer(this.pos + 1, cr);
-          if (this.bulkLength < 0) throw new RespProtocolError('unexpected null in a SCAN reply');
-          this.pos = cr + 2;
-          this.state = this.state === State.CursorHeader ? State.CursorBody : State.ItemBody;
+          // The hot loop: whole `$<len>\r\n<bytes>\r\n` items, read without touching state.
+          let pos = this.pos;
+          let remaining = this.remainingItems;
+          const handler = this.handler;
+          while (remaining > 0 && pos < end && buf[pos] === 0x24 /* $ */) {
+            let i = pos + 1;
+            let length = 0;
+            let c = i < end ? buf[i] as number : -1;
+            while (c >= 48 && c <= 57) {
+              length = length * 10 + c - 48;
+              c = ++i < end ? buf[i] as number : -1;
+            }
+            if (c !== CR || i === pos + 1 || i + 1 >= end || buf[i + 1] !== 10) break; // incomplete or unusual: the general path decides
+            const from = i + 2;
+            const stop = from + length;
+            if (stop + 2 > end) break;
+            pos = stop + 2;
+            remaining--;
+            handler.scanKey(buf, from, stop);
+          }
+          this.pos = pos;
+          this.remainingItems = remaining;
+          if (remaining === 0) {
+            this.endScan();
+            break;
+          }
+          // A partial or unusual item header: the general path.
+          if (pos >= end || !this.bulkHeader()) return;
+          break;
+        }
+        case State.CursorHeader: {
+          if (!this.bulkHeader()) return;
           break;
         }
         case State.CursorBody:
@@ -153,6 +177,19 @@ export class ScanReplyReader {
         }
       }
     }
+  }
+
+  /** Reads a `$<len>` line (of the cursor or of an item); false when it is incomplete. */
+  private bulkHeader(): boolean {
+    const buf = this.buffer;
+    const cr = this.lineEnd();
+    if (cr < 0) return false;
+    if (buf[this.pos] !== 0x24 /* $ */) throw new RespProtocolError('expected a bulk string in a SCAN reply');
+    this.bulkLength = this.integer(this.pos + 1, cr);
+    if (this.bulkLength < 0) throw new RespProtocolError('unexpected null in a SCAN reply');
+    this.pos = cr + 2;
+    this.state = this.state === State.CursorHeader ? State.CursorBody : State.ItemBody;
+    return true;
   }
 
   private endScan(): void {

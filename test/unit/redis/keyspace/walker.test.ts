@@ -318,6 +318,36 @@ describe('walkKeyspace against a real redis-server', function () {
     }
   });
 
+  it('walks an empty database and a one-key database to completion, through one or two connections', async () => {
+    const tiny = await startRedisServer();
+    try {
+      for (const connections of [1, 2] as const) {
+        const events: WalkProgress[] = [];
+        const empty = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { connections, onProgress: (p) => events.push(p) }).done;
+        assert.equal(empty.complete, true);
+        assert.equal(empty.totalKeys, 0);
+        assert.deepEqual(events.map((e) => e.done), [true]);
+      }
+      const admin = await clientOf(tiny);
+      await writeKeys(admin, [{ key: Buffer.from('only:one'), type: 'string', ttl: false }]);
+      admin.disconnect();
+      for (const connections of [1, 2] as const) {
+        const one = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { connections }).done;
+        assert.equal(one.totalKeys, 1);
+        assert.equal(one.findNamespace('only')?.count, 1);
+      }
+    } finally {
+      await tiny.stop();
+    }
+  });
+
+  it('refuses options that cannot give exact counts', () => {
+    const target = { endpoint: endpointOf(server), credentials: {} };
+    assert.throws(() => walkKeyspace(target, { connections: 2, dedupe: false }), RangeError);
+    assert.throws(() => walkKeyspace(target, { count: 0 }), RangeError);
+    assert.throws(() => walkKeyspace(target, { delimiter: '' }), RangeError);
+  });
+
   it('turns the cursor into how far the walk is', () => {
     assert.equal(cursorFraction('0'), 0);
     // For a table of 8 buckets the cursors go 0, 4, 2, 6, 1, 5, 3, 7 (reverse binary).
