@@ -12,6 +12,10 @@ import { RedisSession } from './redisSession';
 import { RedisSecrets } from './secrets';
 import { StackService, stackState } from './stackService';
 import { registerKeyBrowsingCommands } from './commands/keys/browse';
+import { registerKeyInspection } from './commands/keys/inspect';
+import { registerKeyOperationCommands } from './commands/keys/operations';
+import { registerServerCommands } from './commands/server';
+import type { ExtensionServices } from './services';
 import { KeyBrowser } from './keyBrowser';
 import { KeysView } from './views/keysView';
 import { StackView } from './views/stackView';
@@ -54,6 +58,12 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
     registerOpenStackFileCommand(stack),
     vscode.commands.registerCommand('sharedRedis.refreshStack', async () => stackState(await stack.refresh())),
     new StackStatusBar(stack),
+  );
+  const services: ExtensionServices = { context, logger, session, secrets, stack, keyBrowser, keysView };
+  context.subscriptions.push(
+    ...registerKeyInspection(services),
+    ...registerKeyOperationCommands(services),
+    ...registerServerCommands(services),
   );
   void stack.refresh();
 

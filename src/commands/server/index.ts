@@ -1,0 +1,6 @@
+import type * as vscode from 'vscode';
+import type { ExtensionServices } from '../../services';
+
+export function registerServerCommands(_services: ExtensionServices): vscode.Disposable[] {
+  return [];
+}
