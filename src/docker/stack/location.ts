@@ -66,7 +66,11 @@ export function prepareBundledStack(bundledStackDir: string, location: StackLoca
     writeStackFiles(bundledStackDir, dir);
     return;
   }
-  copyFileSync(join(bundledStackDir, 'docker-compose.yml'), location.composeFile);
+  // Only when the extension's copy changed: this runs on every refresh of the Stack view.
+  const shipped = readFileSync(join(bundledStackDir, 'docker-compose.yml'));
+  if (!existsSync(location.composeFile) || !readFileSync(location.composeFile).equals(shipped)) {
+    writeFileSync(location.composeFile, shipped);
+  }
 }
 
 /**
