@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SharedRedisApi } from '../../../src/extension';
 import { engineCandidates } from '../../../src/docker/endpoint';
 import { connectEngine, probeEngines } from '../../../src/docker/engine';
 import { freePort } from '../../support/redisServer';
-import { StackFixture, stackFixture } from '../../support/stackFixture';
+import { BUNDLED_STACK, StackFixture, stackFixture } from '../../support/stackFixture';
 
 const EXTENSION_ID = 'shared-redis-dev.shared-redis';
 
@@ -93,5 +95,29 @@ describe('the stack, driven by commands inside VS Code', function () {
     await eventually('the Stack view to show the service stopped', async () =>
       (await stackRows(shared)).join() === 'shared-redis — exited');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+  });
+
+  it('sharedRedis.createStack writes the stack into the workspace once, with a generated password kept out of git', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    assert.ok(folder);
+    const dir = join(folder, 'shared-redis');
+    try {
+      const composeFile = await vscode.commands.executeCommand<string>('sharedRedis.createStack');
+      assert.equal(composeFile, join(dir, 'docker-compose.yml'));
+      assert.equal(readFileSync(composeFile, 'utf8'), readFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), 'utf8'));
+      const env = readFileSync(join(dir, '.env'), 'utf8');
+      assert.ok((/^REDIS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '').length >= 32);
+      assert.match(readFileSync(join(folder, '.gitignore'), 'utf8'), /^shared-redis\/\.env$/m);
+      assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, composeFile, 'the new compose file is opened');
+
+      writeFileSync(composeFile, '# edited by the team\n');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.createStack'), undefined);
+      assert.equal(readFileSync(composeFile, 'utf8'), '# edited by the team\n', 'nothing is overwritten');
+      assert.equal(readFileSync(join(dir, '.env'), 'utf8'), env);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(join(folder, '.gitignore'), { force: true });
+    }
   });
 });
