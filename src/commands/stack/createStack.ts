@@ -25,8 +25,9 @@ export function registerCreateStackCommand(stack: StackService, bundledStackDir:
     const composeFile = join(dir, 'docker-compose.yml');
     if (result.existing.length > 0) {
       const names = result.existing.map((f) => f.slice(folder.uri.fsPath.length + 1)).join(', ');
-      const choice = await vscode.window.showWarningMessage(`${names} already exist${result.existing.length === 1 ? 's' : ''}; nothing was overwritten.`, 'Open');
-      if (choice) await vscode.window.showTextDocument(vscode.Uri.file(existsSync(composeFile) ? composeFile : result.existing[0] ?? composeFile));
+      void vscode.window.showWarningMessage(`${names} already exist${result.existing.length === 1 ? 's' : ''}; nothing was overwritten.`, 'Open').then((choice) => {
+        if (choice) void vscode.window.showTextDocument(vscode.Uri.file(existsSync(composeFile) ? composeFile : result.existing[0] ?? composeFile));
+      });
       return undefined;
     }
     const ignored = ignoreEnvFile(folder.uri.fsPath);
