@@ -27,7 +27,8 @@ cat > "$demo/user/User/settings.json" <<JSON
   "security.workspace.trust.enabled": false,
   "telemetry.telemetryLevel": "off",
   "extensions.autoCheckUpdates": false,
-  "workbench.colorTheme": "Default Dark Modern"
+  "workbench.colorTheme": "Default Dark Modern",
+  "git.openRepositoryInParentFolders": "never"
 }
 JSON
 
