@@ -246,6 +246,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
       item.description = describeKey(key.type, key.pttlMs);
       item.iconPath = iconForType(key.type);
       item.contextValue = key.gone ? 'key.gone' : `key.${key.type}`;
+      item.command = { command: 'sharedRedis.inspectKey', title: 'Inspect Key', arguments: [row] };
       return item;
     }
     if (row instanceof LoadMoreRow) {

@@ -1,0 +1,60 @@
+import * as vscode from 'vscode';
+import { SECTION } from '../../config';
+import { parseInfo } from '../../redis/info';
+import { describeEndpoint } from '../../redis/endpoint';
+import { describeSummary, summarizeInfo } from '../../redis/serverInfo';
+import type { ExtensionServices } from '../../services';
+import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
+import { completedModel, samplingNote, statsOf, targetOf } from './namespaces';
+
+/** Top-level namespaces in the INFO view's table, largest first. */
+export const INFO_NAMESPACES = 20;
+
+/** Reads INFO and the top-level namespaces' stats: what the INFO view shows. */
+export async function readInfoContent(services: ExtensionServices): Promise<InfoContent> {
+  const { session, keyBrowser } = services;
+  const endpoint = describeEndpoint(session.endpoint);
+  const raw = await session.use((client) => client.info());
+  const summary = summarizeInfo(parseInfo(raw));
+  const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+  let namespaces: InfoContent['namespaces'] = [];
+  let namespacesNote: string;
+  const model = await completedModel(keyBrowser).catch(() => undefined);
+  if (!model) {
+    namespacesNote = 'The keyspace could not be walked, so there is no namespace table; see the Keys view.';
+  } else {
+    const top = model.root.childNamespaces('count');
+    const { rows } = await statsOf(session, top.slice(0, INFO_NAMESPACES).map((node) => targetOf(model, node)));
+    namespaces = rows;
+    const filtered = model.match !== undefined || model.type !== undefined;
+    namespacesNote = [
+      top.length === 0 ? 'No namespaces: no key contains the delimiter.' : '',
+      top.length > INFO_NAMESPACES ? `The ${INFO_NAMESPACES} largest of ${top.length} top-level namespaces.` : '',
+      filtered ? 'The Keys view is filtered: its counts are not used; keys are counted with a bounded SCAN.' : '',
+      top.length > 0 ? samplingNote(scanCount) : '',
+    ].filter(Boolean).join(' ');
+  }
+  return { endpoint, readAt: new Date(), summary, sections: describeSummary(summary), namespaces, namespacesNote, raw };
+}
+
+/**
+ * `sharedRedis.info`: opens (or reveals) the INFO view and reads INFO again. Resolves to
+ * the view's state: its title, its HTML and what it shows (or the error it shows).
+ */
+export function registerInfoCommand(services: ExtensionServices): vscode.Disposable {
+  const log = services.logger.child('Info');
+  return vscode.commands.registerCommand('sharedRedis.info', async (): Promise<InfoPanelState> => {
+    const state = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `Reading INFO of ${describeEndpoint(services.session.endpoint)}` },
+      () => InfoPanel.show(services.context.extensionUri, () => readInfoContent(services), (error) => {
+        const message = error instanceof Error ? error.message : String(error);
+        log.error(`INFO failed: ${message}`);
+        return message;
+      }),
+    );
+    if (state.error) {
+      void vscode.window.showErrorMessage(`Redis INFO: ${state.error}`, 'Show Logs').then((choice) => { if (choice) log.show(); });
+    }
+    return state;
+  });
+}

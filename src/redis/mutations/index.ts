@@ -1,0 +1,11 @@
+/**
+ * Changes to keys, free of VS Code: TTL input, EXPIRE/PERSIST/UNLINK on exact bytes, and
+ * deleting a namespace (exact count first, then UNLINK in batches with progress and cancel).
+ * Never KEYS, never FLUSH*.
+ */
+export { describeSeconds, MAX_TTL_SECONDS, parseTtl, TTL_FORMS_MESSAGE, TtlParse } from './ttl';
+export { KeyChange, keyPttl, persistKey, setKeyTtl, unlinkKey } from './keyOperations';
+export {
+  CountOptions, DEFAULT_COUNT_SCAN, DEFAULT_UNLINK_BATCH, DeleteOptions, DeleteResult, NamespacePlan,
+  deleteNamespaceKeys, describeDeletion, namespacePrefix, planNamespaceDeletion,
+} from './namespaceDelete';

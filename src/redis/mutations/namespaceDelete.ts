@@ -1,0 +1,130 @@
+import type Redis from 'ioredis';
+import type { RedisEndpoint } from '../endpoint';
+import { BinaryString, escapeGlob, fromBinary, KeyBytes, toBinary } from '../keyspace/binary';
+import { formatKeyCount, groupThousands } from '../keyspace/format';
+import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
+import { asScanReply, scanArguments } from '../keyspace/scanSource';
+
+export const DEFAULT_UNLINK_BATCH = 500;
+export const DEFAULT_COUNT_SCAN = 1000;
+
+/**
+ * Exactly the keys under one namespace, counted once: every key whose bytes start with
+ * `prefix` (the namespace's path and the delimiter, e.g. `auth:session:`). SCAN MATCH
+ * with the prefix's glob characters escaped narrows what the server sends, and each key
+ * it returns is checked again byte for byte, so `auth:sessions:x` never counts for
+ * `auth:session:`. The names are kept: a deletion removes these and nothing else.
+ */
+export interface NamespacePlan {
+  readonly prefix: Buffer;
+  /** The keys found, as binary strings (exact bytes), each once. */
+  readonly keys: readonly BinaryString[];
+  readonly count: number;
+}
+
+export interface CountOptions {
+  /** SCAN COUNT per call (default 1000): the most work one call asks of the server. */
+  readonly scanCount?: number;
+  readonly signal?: AbortSignal;
+  readonly endpoint?: RedisEndpoint;
+  /** After each SCAN call: keys found so far. */
+  readonly onProgress?: (found: number) => void;
+}
+
+/** The namespace prefix (`path` + delimiter) as bytes. */
+export function namespacePrefix(path: KeyBytes, delimiter: KeyBytes): Buffer {
+  const bytes = (value: KeyBytes): Buffer => (typeof value === 'string' ? fromBinary(value) : value);
+  return Buffer.concat([bytes(path), bytes(delimiter)]);
+}
+
+/** Walks the keyspace with SCAN MATCH and collects the namespace's keys. Rejects with a
+ * typed error (keyspaceError), or KeyspaceCancelledError when `signal` fires. */
+export async function planNamespaceDeletion(client: Redis, prefix: Buffer, options: CountOptions = {}): Promise<NamespacePlan> {
+  if (prefix.length === 0) throw new RangeError('An empty prefix would be every key: refusing.');
+  const endpoint = options.endpoint ?? endpointOfClient(client);
+  const request = { count: options.scanCount ?? DEFAULT_COUNT_SCAN, match: Buffer.concat([escapeGlob(prefix), Buffer.from('*')]) };
+  const found = new Set<BinaryString>();
+  let cursor = '0';
+  do {
+    if (options.signal?.aborted) throw new KeyspaceCancelledError();
+    let reply: [string, Buffer[]];
+    try {
+      reply = asScanReply(await client.callBuffer('SCAN', ...scanArguments(cursor, request)));
+    } catch (error) {
+      throw keyspaceError(error, endpoint, 'SCAN');
+    }
+    const [next, keys] = reply;
+    for (const key of keys) {
+      if (key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix)) found.add(toBinary(key));
+    }
+    cursor = next;
+    options.onProgress?.(found.size);
+  } while (cursor !== '0');
+  const keys = [...found];
+  return { prefix, keys, count: keys.length };
+}
+
+export interface DeleteOptions {
+  /** Keys per UNLINK (default 500). */
+  readonly batchSize?: number;
+  /** Checked between batches: a batch sent is finished, nothing after it is sent. */
+  readonly signal?: AbortSignal;
+  readonly endpoint?: RedisEndpoint;
+  /** After each batch: keys removed so far, keys looked at so far, of `plan.count`. */
+  readonly onProgress?: (progress: { deleted: number; processed: number; total: number }) => void;
+}
+
+export interface DeleteResult {
+  readonly prefix: Buffer;
+  /** Keys the plan held. */
+  readonly total: number;
+  /** Keys UNLINK removed. */
+  readonly deleted: number;
+  /** Keys of the plan sent to UNLINK (removed, or already gone). */
+  readonly processed: number;
+  /** Keys of the plan that were already gone (expired or deleted by someone else). */
+  readonly alreadyGone: number;
+  /** Keys of the plan never sent: they remain. */
+  readonly remaining: number;
+  readonly cancelled: boolean;
+}
+
+/**
+ * UNLINKs the plan's keys in batches. A cancel between batches stops there and reports
+ * what was removed; a failure rejects with a typed error whose `partial` says the same.
+ */
+export async function deleteNamespaceKeys(client: Redis, plan: NamespacePlan, options: DeleteOptions = {}): Promise<DeleteResult> {
+  const batchSize = options.batchSize ?? DEFAULT_UNLINK_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('The batch size must be a positive integer.');
+  const endpoint = options.endpoint ?? endpointOfClient(client);
+  let deleted = 0;
+  let processed = 0;
+  const result = (cancelled: boolean): DeleteResult => ({
+    prefix: plan.prefix, total: plan.count, deleted, processed, alreadyGone: processed - deleted, remaining: plan.count - processed, cancelled,
+  });
+  while (processed < plan.count) {
+    if (options.signal?.aborted) return result(true);
+    const batch = plan.keys.slice(processed, processed + batchSize).map(fromBinary);
+    let removed: number;
+    try {
+      removed = Number(await client.callBuffer('UNLINK', ...batch));
+    } catch (error) {
+      const failure = keyspaceError(error, endpoint, 'UNLINK');
+      throw Object.assign(failure, { partial: result(false) });
+    }
+    deleted += removed;
+    processed += batch.length;
+    options.onProgress?.({ deleted, processed, total: plan.count });
+  }
+  return result(false);
+}
+
+/** What a deletion did, in one sentence: `Deleted 270,000 keys under auth:session:`, or
+ * `Cancelled after deleting 1,000 of 270,000 keys under auth:session:; 269,000 keys remain`. */
+export function describeDeletion(result: DeleteResult, prefixText: string): string {
+  const gone = result.alreadyGone > 0 ? ` (${formatKeyCount(result.alreadyGone)} had already gone)` : '';
+  if (result.cancelled) {
+    return `Cancelled after deleting ${groupThousands(result.deleted)} of ${formatKeyCount(result.total)} under ${prefixText}${gone}; ${formatKeyCount(result.remaining)} remain`;
+  }
+  return `Deleted ${formatKeyCount(result.deleted)} under ${prefixText}${gone}`;
+}

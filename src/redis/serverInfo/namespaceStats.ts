@@ -1,0 +1,200 @@
+import type Redis from 'ioredis';
+import { RedisEndpoint } from '../endpoint';
+import { escapeGlob, KeyBytes, toBinary, fromBinary } from '../keyspace';
+import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
+import { formatBytes, groupThousands } from '../keyspace/format';
+import { formatPercent } from './summary';
+
+/** One namespace to describe: its display name, exact key prefix (path + delimiter) and, when known, its exact key count. */
+export interface NamespaceTarget {
+  readonly name: string;
+  readonly prefix: KeyBytes;
+  /** Exact count from a keyspace walk; without it the count comes from the bounded SCAN. */
+  readonly keys?: number | undefined;
+}
+
+export interface NamespaceStatsOptions {
+  /** Keys of the database, for the share of all keys; DBSIZE when not given. */
+  readonly totalKeys?: number | undefined;
+  /** Keys sampled at most per namespace for TTL and MEMORY USAGE (default 100). */
+  readonly sampleSize?: number;
+  /** COUNT of each SCAN call (default 1000). */
+  readonly scanCount?: number;
+  /** SCAN calls at most per namespace (default 100): bounds the work on a large keyspace. */
+  readonly maxScanCalls?: number;
+  /** SAMPLES argument of MEMORY USAGE for aggregates (default 5). */
+  readonly memorySamples?: number;
+  readonly endpoint?: RedisEndpoint;
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_SAMPLE_SIZE = 100;
+export const DEFAULT_STATS_SCAN_COUNT = 1000;
+export const DEFAULT_MAX_SCAN_CALLS = 100;
+
+/** One row of the per-namespace table. */
+export interface NamespaceStats {
+  readonly name: string;
+  /** Keys in the namespace: exact when `keysExact`, else a lower bound (what the bounded SCAN found). */
+  readonly keys: number;
+  readonly keysExact: boolean;
+  /** keys / all keys of the database, undefined when the database is empty. */
+  readonly shareOfAll: number | undefined;
+  /** Keys sampled (still alive when sampled). */
+  readonly sampled: number;
+  /** Sampled keys with a TTL. */
+  readonly sampledWithTtl: number;
+  /** Share of the sample with a TTL (exact when every key was sampled), undefined without a sample. */
+  readonly ttlShare: number | undefined;
+  /** MEMORY USAGE summed over the sample. */
+  readonly sampledBytes: number;
+  /** sampledBytes / sampled × keys, undefined without a sample. */
+  readonly estimatedBytes: number | undefined;
+  /** True when every key of the namespace was sampled, so TTL share and memory are exact. */
+  readonly exact: boolean;
+  /** SCAN calls it took. */
+  readonly scanCalls: number;
+}
+
+/**
+ * Keys, share of all keys, share with a TTL and memory of one namespace, from a bounded
+ * `SCAN MATCH <escaped prefix>*` (never KEYS): up to `sampleSize` keys are sampled with
+ * PTTL and MEMORY USAGE, and the memory of the whole namespace is estimated from them.
+ */
+export async function namespaceStats(client: Redis, target: NamespaceTarget, options: NamespaceStatsOptions = {}): Promise<NamespaceStats> {
+  const endpoint = options.endpoint ?? endpointOfClient(client);
+  const sampleSize = Math.max(1, Math.floor(options.sampleSize ?? DEFAULT_SAMPLE_SIZE));
+  const scanCount = Math.max(1, Math.floor(options.scanCount ?? DEFAULT_STATS_SCAN_COUNT));
+  const maxScanCalls = Math.max(1, Math.floor(options.maxScanCalls ?? DEFAULT_MAX_SCAN_CALLS));
+  const prefix = typeof target.prefix === 'string' ? fromBinary(target.prefix) : target.prefix;
+  const pattern = Buffer.concat([escapeGlob(prefix), Buffer.from('*')]);
+  const knownCount = target.keys;
+
+  let totalKeys = options.totalKeys;
+  if (totalKeys === undefined) {
+    try {
+      totalKeys = await client.dbsize();
+    } catch (error) {
+      throw keyspaceError(error, endpoint, 'DBSIZE');
+    }
+  }
+
+  // SCAN until the sample is full (and, without a known count, until the end), bounded by maxScanCalls.
+  const seen = new Set<string>();
+  const sample: Buffer[] = [];
+  let cursor = '0';
+  let scanCalls = 0;
+  let complete = false;
+  for (;;) {
+    if (options.signal?.aborted) throw new KeyspaceCancelledError();
+    let reply: unknown;
+    try {
+      reply = await client.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', scanCount);
+    } catch (error) {
+      throw keyspaceError(error, endpoint, 'SCAN');
+    }
+    scanCalls++;
+    if (!Array.isArray(reply) || !Buffer.isBuffer(reply[0]) || !Array.isArray(reply[1])) throw keyspaceError(new Error('SCAN gave an unexpected reply'), endpoint, 'SCAN');
+    cursor = reply[0].toString();
+    for (const key of reply[1] as unknown[]) {
+      if (!Buffer.isBuffer(key)) continue;
+      // MATCH is a glob; check the exact bytes too.
+      if (key.length < prefix.length || !key.subarray(0, prefix.length).equals(prefix)) continue;
+      const id = toBinary(key);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (sample.length < sampleSize) sample.push(key);
+    }
+    if (cursor === '0') { complete = true; break; }
+    if (scanCalls >= maxScanCalls) break;
+    if (knownCount !== undefined && sample.length >= sampleSize) break;
+  }
+
+  let sampled = 0;
+  let sampledWithTtl = 0;
+  let sampledBytes = 0;
+  if (sample.length > 0) {
+    const pipeline = client.pipeline();
+    for (const key of sample) {
+      pipeline.pttl(key);
+      pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', options.memorySamples ?? 5);
+    }
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await pipeline.exec();
+    } catch (error) {
+      throw keyspaceError(error, endpoint, 'PTTL/MEMORY USAGE');
+    }
+    if (replies === null) throw keyspaceError(new Error('the pipeline was not run'), endpoint, 'PTTL/MEMORY USAGE');
+    for (let i = 0; i < sample.length; i++) {
+      const [ttlError, pttl] = replies[2 * i] ?? [new Error('missing reply'), undefined];
+      const [memoryError, memory] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
+      const failure = ttlError ?? memoryError;
+      if (failure) throw keyspaceError(failure, endpoint, 'PTTL/MEMORY USAGE');
+      const pttlMs = Number(pttl);
+      if (pttlMs === -2 || memory === null || memory === undefined) continue; // gone since SCAN saw it
+      sampled++;
+      if (pttlMs >= 0) sampledWithTtl++;
+      sampledBytes += Number(memory);
+    }
+  }
+
+  const keysExact = knownCount !== undefined || complete;
+  const keys = knownCount ?? seen.size;
+  const exact = complete && sample.length === seen.size && sampled === keys;
+  return {
+    name: target.name,
+    keys,
+    keysExact,
+    shareOfAll: totalKeys > 0 ? Math.min(1, keys / totalKeys) : undefined,
+    sampled,
+    sampledWithTtl,
+    ttlShare: sampled > 0 ? sampledWithTtl / sampled : undefined,
+    sampledBytes,
+    estimatedBytes: sampled > 0 ? (exact ? sampledBytes : Math.round((sampledBytes / sampled) * keys)) : undefined,
+    exact,
+    scanCalls,
+  };
+}
+
+/** Stats of several namespaces, one after the other (so the server sees one bounded SCAN at a time). */
+export async function namespaceStatsTable(client: Redis, targets: readonly NamespaceTarget[], options: NamespaceStatsOptions = {}): Promise<NamespaceStats[]> {
+  let totalKeys = options.totalKeys;
+  if (totalKeys === undefined) {
+    try {
+      totalKeys = await client.dbsize();
+    } catch (error) {
+      throw keyspaceError(error, options.endpoint ?? endpointOfClient(client), 'DBSIZE');
+    }
+  }
+  const rows: NamespaceStats[] = [];
+  for (const target of targets) rows.push(await namespaceStats(client, target, { ...options, totalKeys }));
+  return rows;
+}
+
+/** A row of the table as text: what the INFO view and the namespaceStats command show. */
+export interface NamespaceStatsRow {
+  readonly namespace: string;
+  /** `42 keys`, or `≥ 1,000 keys` when the bounded SCAN did not reach the end. */
+  readonly keys: string;
+  /** `72.4%` of all keys in the database. */
+  readonly share: string;
+  /** `100%` of the sampled keys have a TTL. */
+  readonly withTtl: string;
+  /** `≈ 4.2 KiB`, or `4.2 KiB` when every key was sampled. */
+  readonly memory: string;
+  /** `30 of 30 keys sampled`. */
+  readonly sample: string;
+}
+
+export function describeNamespaceStats(stats: NamespaceStats): NamespaceStatsRow {
+  const keys = `${stats.keysExact ? '' : '≥ '}${groupThousands(stats.keys)} ${stats.keys === 1 ? 'key' : 'keys'}`;
+  return {
+    namespace: stats.name,
+    keys,
+    share: formatPercent(stats.shareOfAll),
+    withTtl: formatPercent(stats.ttlShare),
+    memory: stats.estimatedBytes === undefined ? '–' : `${stats.exact ? '' : '≈ '}${formatBytes(stats.estimatedBytes)}`,
+    sample: `${groupThousands(stats.sampled)} of ${groupThousands(stats.keys)} ${stats.keys === 1 ? 'key' : 'keys'} sampled`,
+  };
+}

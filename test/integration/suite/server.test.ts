@@ -1,0 +1,231 @@
+import * as assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { SharedRedisApi } from '../../../src/extension';
+import type { OpenCliResult } from '../../../src/commands/server/openCli';
+import type { NamespaceStatsRow } from '../../../src/redis/serverInfo';
+import { connectEngine } from '../../../src/docker/engine';
+import { ContainerRedisCliPty, LocalRedisCliPty } from '../../../src/views/cliTerminal';
+import type { InfoPanelState } from '../../../src/views/infoPanel';
+import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
+import { OFFLINE_REDIS_IMAGE } from '../../support/stackFixture';
+import { suiteConfig } from './config';
+
+/** Every process's command line, as the kernel shows it to anyone (`ps`). */
+function commandLines(): Array<{ pid: number; cmdline: string }> {
+  const lines: Array<{ pid: number; cmdline: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      lines.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return lines;
+}
+
+async function eventually(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) {
+      const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).map((tab) => `${tab.label} (${tab.input?.constructor.name ?? 'no input'})`);
+      throw new Error(`timed out waiting for ${what}; tabs: ${tabs.join(', ') || 'none'}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('server commands: INFO view, namespace statistics, redis-cli terminal', function () {
+  this.timeout(60_000);
+  let redis: Redis;
+  const seeded: string[] = [];
+
+  before(async () => {
+    redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
+    await redis.connect();
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 20; i++) { seeded.push(`srvstats:a:${i}`); pipeline.set(`srvstats:a:${i}`, 'x'.repeat(50), 'EX', 3600); }
+    for (let i = 0; i < 10; i++) { seeded.push(`srvstats:b:${i}`); pipeline.hset(`srvstats:b:${i}`, 'f', 'v'); }
+    seeded.push('srvstatsx:neighbour');
+    pipeline.set('srvstatsx:neighbour', 'shares the letters, not the namespace');
+    await pipeline.exec();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+  });
+
+  after(async () => {
+    await redis.unlink(...seeded);
+    redis.disconnect();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('sharedRedis.info opens a webview with the summary, a nonce CSP and only local resources', async () => {
+    const state = await vscode.commands.executeCommand<InfoPanelState>('sharedRedis.info');
+    assert.equal(state.error, undefined);
+    assert.equal(state.title, `Redis INFO · 127.0.0.1:${suiteConfig().redisPort}`);
+    const content = state.content;
+    assert.ok(content);
+    assert.match(content.summary.server.version ?? '', /^\d+\.\d+\.\d+$/);
+    assert.ok((content.summary.keyspace.find((db) => db.db === 0)?.keys ?? 0) >= 31);
+    assert.deepEqual(content.sections.map((s) => s.title), ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Keyspace']);
+    const row = content.namespaces.find((r) => r.namespace === 'srvstats');
+    assert.ok(row, `no srvstats row in ${JSON.stringify(content.namespaces)}`);
+    assert.equal(row.keys, '30 keys');
+    assert.equal(row.withTtl, '66.7%');
+    assert.equal(row.sample, '30 of 30 keys sampled');
+
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(state.html)?.[1];
+    assert.ok(csp, 'no CSP meta');
+    assert.match(csp, /default-src 'none'/);
+    const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+    assert.ok(nonce && nonce.length >= 16, `no nonce in ${csp}`);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const scripts = [...state.html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1] ?? '');
+    assert.equal(scripts.length, 1);
+    assert.ok(scripts.every((attributes) => attributes.includes(`nonce="${nonce}"`)));
+    for (const [, url] of state.html.matchAll(/(?:src|href)="([^"]+)"/g)) assert.match(url ?? '', /\/media\/info\/info\.(css|js)$/);
+    assert.match(state.html, /<button id="refresh"/);
+    assert.match(state.html, /<summary>Raw INFO<\/summary>\s*<pre># Server/);
+
+    const infoTabs = (): vscode.Tab[] => vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.label === state.title);
+    await eventually(`a webview tab "${state.title}"`, () => infoTabs().length === 1);
+
+    // Asking again reveals the same view with a fresh reading.
+    const again = await vscode.commands.executeCommand<InfoPanelState>('sharedRedis.info');
+    assert.notEqual(again.html, state.html);
+    assert.equal(infoTabs().length, 1);
+  });
+
+  it('sharedRedis.namespaceStats gives the table for a namespace and its children', async () => {
+    const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats', 'srvstats');
+    assert.ok(rows);
+    assert.deepEqual(rows.map((r) => [r.namespace, r.keys, r.withTtl, r.sample]), [
+      ['srvstats', '30 keys', '66.7%', '30 of 30 keys sampled'],
+      ['srvstats:a', '20 keys', '100%', '20 of 20 keys sampled'],
+      ['srvstats:b', '10 keys', '0%', '10 of 10 keys sampled'],
+    ]);
+    for (const r of rows) assert.match(r.memory, /^\d+(\.\d)? (B|KiB)$/);
+    assert.match(rows[0]?.share ?? '', /%$/);
+  });
+
+  it('sharedRedis.namespaceStats works on a Keys view namespace row, as its context menu passes it', async () => {
+    const shared = await vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis')?.activate();
+    assert.ok(shared);
+    const provider = shared.views.keys;
+    const row = (await provider.getChildren(undefined)).find((r) => provider.getTreeItem(r).label === 'srvstats');
+    assert.ok(row, 'no srvstats row');
+    assert.match(String(provider.getTreeItem(row).contextValue), /^namespace/);
+    const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats', row);
+    assert.deepEqual(rows?.map((r) => [r.namespace, r.keys]), [['srvstats', '30 keys'], ['srvstats:a', '20 keys'], ['srvstats:b', '10 keys']]);
+  });
+
+  it('sharedRedis.info says which endpoint failed when Redis does not answer', async () => {
+    const config = vscode.workspace.getConfiguration('sharedRedis');
+    const saved = config.inspect<number>('port')?.workspaceValue;
+    await config.update('port', await freePort(), vscode.ConfigurationTarget.Workspace);
+    try {
+      const state = await vscode.commands.executeCommand<InfoPanelState>('sharedRedis.info');
+      assert.match(state.error ?? '', /127\.0\.0\.1:\d+ is unreachable/);
+      assert.match(state.html, /class="error" role="alert"/);
+      assert.match(state.html, /<button id="refresh"/);
+    } finally {
+      await config.update('port', saved, vscode.ConfigurationTarget.Workspace);
+    }
+    const state = await vscode.commands.executeCommand<InfoPanelState>('sharedRedis.info');
+    assert.equal(state.error, undefined);
+  });
+
+  it('sharedRedis.openCli opens a redis-cli terminal that answers PING with PONG', async () => {
+    const result = await vscode.commands.executeCommand<OpenCliResult>('sharedRedis.openCli', { mode: 'local' });
+    assert.equal(result.mode, 'local');
+    const { pty, terminal } = result;
+    assert.ok(pty && terminal);
+    await pty.waitForOutput(/> $/);
+    terminal.sendText('PING');
+    await pty.waitForOutput(/PONG/);
+    pty.handleInput?.('GET srvstats:a:1\r');
+    await pty.waitForOutput(/"x{50}"/);
+    terminal.dispose();
+    await pty.exited;
+  });
+
+  it('gives redis-cli the password through REDISCLI_AUTH, never on a command line', async () => {
+    const password = `pw-${randomBytes(12).toString('hex')}`;
+    const server: RedisServer = await startRedisServer({ password });
+    try {
+      const pty = new LocalRedisCliPty({ host: server.host, port: server.port, db: 0, tls: false }, password);
+      const terminal = vscode.window.createTerminal({ name: 'redis-cli test', pty });
+      try {
+        await pty.waitForOutput(/> $/);
+        pty.handleInput('PING\r');
+        await pty.waitForOutput(/PONG/); // authenticated, or it would say NOAUTH
+        assert.doesNotMatch(pty.output, /NOAUTH|WRONGPASS/);
+        const pid = pty.pid;
+        assert.ok(pid);
+        const lines = commandLines();
+        const cli = lines.find((p) => p.pid === pid);
+        assert.ok(cli, 'redis-cli is not running');
+        assert.match(cli.cmdline, new RegExp(`redis-cli .*-p ${server.port}`));
+        const leaking = lines.filter((p) => p.cmdline.includes(password));
+        assert.deepEqual(leaking, [], 'a command line contains the password');
+        assert.ok(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`REDISCLI_AUTH=${password}`));
+      } finally {
+        terminal.dispose();
+        await pty.exited;
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('runs redis-cli inside a container through the engine, the password in the exec\'s Env only', async function () {
+    let docker: Docker;
+    try {
+      docker = (await connectEngine(undefined)).docker;
+      await docker.getImage(OFFLINE_REDIS_IMAGE).inspect();
+    } catch {
+      this.skip(); // no engine or no image here: the stack suite reports that
+      return;
+    }
+    const password = `pw-${randomBytes(12).toString('hex')}`;
+    // The server checks the password's SHA-256 from an ACL file, as the stack does: it is on no command line.
+    const dir = mkdtempSync(join(tmpdir(), 'shared-redis-cli-'));
+    writeFileSync(join(dir, 'users.acl'), `user default on #${createHash('sha256').update(password).digest('hex')} ~* &* +@all\n`);
+    const container = await docker.createContainer({
+      Image: OFFLINE_REDIS_IMAGE,
+      Cmd: ['redis-server', '--aclfile', '/etc/redis/users.acl'],
+      Labels: { 'shared-redis.test': 'server.test' },
+      HostConfig: { Binds: [`${join(dir, 'users.acl')}:/etc/redis/users.acl:ro`] },
+    });
+    try {
+      await container.start();
+      const name = (await container.inspect()).Name.replace(/^\//, '');
+      const pty = new ContainerRedisCliPty(docker, container.id, { host: '127.0.0.1', port: 6379, db: 0, tls: false }, password, name);
+      const terminal = vscode.window.createTerminal({ name: 'redis-cli container test', pty });
+      try {
+        await pty.waitForOutput(/6379> /, 20_000);
+        pty.handleInput('PING\r');
+        await pty.waitForOutput(/PONG/);
+        assert.doesNotMatch(pty.output, /NOAUTH|WRONGPASS/);
+        assert.deepEqual(commandLines().filter((p) => p.cmdline.includes(password)), [], 'a command line contains the password');
+        const execs = (await container.inspect()).ExecIDs ?? [];
+        assert.ok(execs.length > 0);
+        for (const id of execs) {
+          const exec = await docker.getExec(id).inspect();
+          assert.doesNotMatch(JSON.stringify(exec.ProcessConfig), new RegExp(password));
+        }
+      } finally {
+        terminal.dispose();
+        await pty.exited;
+      }
+    } finally {
+      await container.remove({ force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
