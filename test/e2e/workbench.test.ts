@@ -68,6 +68,12 @@ function namespaceRow(page: Page, label: string): Locator {
   return pane(page, 'Keys').locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
 }
 
+/** A key row of the Keys view: the row labelled `label` that follows the namespace row `namespace`. */
+function keyRow(page: Page, namespace: string, label: string): Locator {
+  return pane(page, 'Keys').locator(`.monaco-list-row:below(:text-is("${namespace}"))`)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+}
+
 /** A view's pane in the side bar, found by the title in its header. */
 function pane(page: Page, title: string): Locator {
   return page.locator('.part.sidebar .pane').filter({
@@ -163,12 +169,43 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       .locator('.label-description', { hasText: 'string · no TTL' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await page.mouse.move(900, 300);
     await screenshot(page, 'e2e-keys.png');
-    await pane(page, 'Stack').locator('.pane-header').click(); // open the Stack view again for the next test
+  });
+
+  it('opens a JSON string key pretty-printed, from a click on its row', async () => {
+    const { page } = e2e();
+    await keyRow(page, 'profile', '1001').click();
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-lines', { hasText: '"name": "Ada"' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.locator('.tabs-container .tab.active', { hasText: 'user:profile:1001' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await screenshot(page, 'e2e-key-json.png');
+  });
+
+  it('opens a hash key as field/value with its TTL', async () => {
+    const { page } = e2e();
+    await keyRow(page, 'session', '1001').click();
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-lines', { hasText: 'userId' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await editor.locator('.view-lines', { hasText: /TTL/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await screenshot(page, 'e2e-key-hash.png');
+  });
+
+  it('shows the server\'s INFO at a glance', async () => {
+    const { page } = e2e();
+    await runFromCommandPalette(page, 'Shared Redis: Show Server Info');
+    await page.locator('.tabs-container .tab.active', { hasText: 'Redis INFO' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    // The webview's content lives in nested iframes.
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await frame.locator('body', { hasText: '7.0.15' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await frame.locator('body', { hasText: 'auth' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.waitForTimeout(300);
+    await screenshot(page, 'e2e-info.png');
+    await runFromCommandPalette(page, 'View: Close All Editors');
   });
 
   it('starts the shared Redis from the Stack view and shows it running · healthy', async () => {
     const { page, stackPort } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+    await pane(page, 'Stack').locator('.pane-header').click(); // open the Stack view again
     const stack = pane(page, 'Stack');
     await stack.locator('.welcome-view-content a.monaco-button', { hasText: 'Start Shared Redis' }).click();
     const row = stack.locator('.monaco-list-row', { hasText: 'shared-redis' });
