@@ -12,7 +12,7 @@ import {
 import type { ExtensionServices } from '../../services';
 import { KeyRow, NamespaceRow } from '../../views/keysView';
 import { presentError } from '../presentError';
-import { readOnlyRefusal, trackReadOnlyContext } from './readOnly';
+import { readOnlyRefusal, trackReadOnlyContext } from '../readOnly';
 
 /**
  * What every key operation command resolves to, for tests and other extensions:

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../../logger';
 import { StackService, stackState } from '../../stackService';
 import { presentError } from '../presentError';
+import { readOnlyRefusal } from '../readOnly';
 
 /**
  * `sharedRedis.removeStack`: containers and networks after one confirmation that names
@@ -9,6 +10,7 @@ import { presentError } from '../presentError';
  */
 export function registerRemoveStackCommand(stack: StackService, log: Logger): vscode.Disposable {
   return vscode.commands.registerCommand('sharedRedis.removeStack', async (): Promise<string> => {
+    if (readOnlyRefusal('Remove Stack')) return 'refused';
     try {
       const controller = await stack.controller();
       const project = await controller.load(stack.settings());

@@ -167,6 +167,8 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
       const ttlAfter = await redis.ttl('opstest:ro');
       assert.ok(ttlAfter <= ttlBefore && ttlAfter > ttlBefore - 5, `${ttlBefore} → ${ttlAfter}`);
       assert.equal(await redis.exists('opstest:ttl', 'opstest:keep', 'opstest:copy'), 3);
+      // The stack's only destructive command is refused too.
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.removeStack'), 'refused');
       // Reading stays allowed.
       assert.equal((await run('sharedRedis.copyKeyName', 'opstest:ro')).outcome, 'done');
       void shared;

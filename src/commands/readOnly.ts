@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { SECTION } from '../config';
 
 /** The setting (and the context key `when` clauses read) that disables every mutating command. */
 export const READ_ONLY_SETTING = `${SECTION}.readOnly`;
