@@ -6,8 +6,8 @@ import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
 import { RedisConnectionError } from '../redis/errors';
 import {
-  BinaryString, describeKey, displayBytes, formatBytes, formatKeyCount, formatTtl, fromBinary, groupThousands, keyLabel,
-  memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, toBinary, typeDisplayName,
+  BinaryString, describeKey, displayBytes, displaySegment, formatBytes, formatKeyCount, formatTtl, groupThousands, keyLabel,
+  memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, typeDisplayName,
 } from '../redis/keyspace';
 import type { RedisSession } from '../redisSession';
 import { DeclaredNamespace, readDeclaredNamespaces } from './declaredNamespaces';
@@ -132,7 +132,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
   }
 
   private namespaceRows(parent: NamespaceRow | undefined, node: NamespaceNode | undefined): NamespaceRow[] {
-    const delimiter = toBinary(fromBinary(node?.model.delimiterBinary ?? ':'));
+    const delimiter = node?.model.delimiterBinary ?? ':';
     const parentPath = parent?.path;
     const declaredHere = this.declared.filter((d) => {
       const at = d.path.lastIndexOf(delimiter);
@@ -226,7 +226,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
     if (row instanceof NamespaceRow) {
       const node = this.model()?.findNamespace(row.path);
       const count = node?.count ?? 0;
-      const item = new vscode.TreeItem(displaySegmentLabel(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(displaySegment(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `ns:${rowKey(row.path)}`;
       item.description = row.declared?.owner ? `${formatKeyCount(count)} · ${row.declared.owner}` : formatKeyCount(count);
       item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
@@ -288,10 +288,6 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
   }
-}
-
-function displaySegmentLabel(segment: BinaryString): string {
-  return segment.length === 0 ? '""' : displayBytes(segment);
 }
 
 /** A short stable id for any bytes, also for a 512 KB key name. */

@@ -15,8 +15,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import {
-  onCleanup, createWorkspace, launchBrowser, printResults, readResults, repoRoot, requireBuilt, runCleanups,
-  startCodeServer, startTestRedis, tempDir, LauncherError, writeLauncherFailure,
+  onCleanup, createWorkspace, launchBrowser, readResults, repoRoot, requireBuilt, runLevel,
+  startCodeServer, startTestRedis, tempDir, LauncherError,
 } from '../support/codeServer';
 import type { LevelResults } from '../support/levelResults';
 import ResultsReporter from '../support/resultsReporter';
@@ -27,9 +27,11 @@ import { OFFLINE_REDIS_IMAGE, removeProject } from '../support/stackFixture';
 
 const LEVEL = 'e2e';
 
+const OUTPUT = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(repoRoot(), 'test-results', `${LEVEL}.json`));
+
 async function main(): Promise<LevelResults> {
+  const output = OUTPUT;
   const root = repoRoot();
-  const output = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(root, 'test-results', `${LEVEL}.json`));
   const screenshotsDir = join(root, 'test-results');
   rmSync(output, { force: true });
   if (existsSync(screenshotsDir)) {
@@ -38,61 +40,47 @@ async function main(): Promise<LevelResults> {
     }
   }
   const started = Date.now();
-  try {
-    const testFiles = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
-    requireBuilt(root, 'dist/extension.js');
-    if (testFiles.length === 0) throw new LauncherError(`No *.test.js in ${__dirname}: run \`npm run compile-tests\` first.`);
+  const testFiles = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+  requireBuilt(root, 'dist/extension.js');
+  if (testFiles.length === 0) throw new LauncherError(`No *.test.js in ${__dirname}: run \`npm run compile-tests\` first.`);
 
-    const redis = await startTestRedis();
-    // The design's namespaces (auth:session:*, user:profile:*, shared:config:app ...), as the demo seeds them.
-    const seeded = spawnSync(process.execPath, [join(root, 'scripts/seed.mjs'), String(redis.port)], { encoding: 'utf8' });
-    if (seeded.status !== 0) throw new LauncherError(`seeding the test redis-server failed: ${seeded.stderr}`);
-    const dir = tempDir('shared-redis-e2e-');
-    // The bundled stack, started from the Stack view, runs as its own project on a free
-    // port with the offline image, so it never touches a stack a developer runs here.
-    const stackPort = await freePort();
-    const stackId = Math.random().toString(36).slice(2, 8);
-    const stackEnv = {
-      REDIS_IMAGE: OFFLINE_REDIS_IMAGE, REDIS_PORT: String(stackPort),
-      REDIS_NETWORK: `srtest-e2e-net-${stackId}`, COMPOSE_PROJECT_NAME: `srtest-e2e-${stackId}`,
-    };
-    onCleanup(async () => {
-      const { docker } = await connectEngine(undefined);
-      await removeProject(docker, stackEnv.COMPOSE_PROJECT_NAME);
-      await docker.getNetwork(stackEnv.REDIS_NETWORK).remove().catch(() => undefined);
-    });
-    const server = await startCodeServer({ dir, root, env: stackEnv });
-    const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
-    console.log(`${LEVEL}: redis-server on ${redis.port}, code-server on ${server.port} (log: ${server.logFile})`);
-    const { page } = await launchBrowser({ consoleLog: join(dir, 'browser-console.log') });
-    setE2eContext({
-      page,
-      workbenchUrl: server.workbenchUrl({ folder, extensionDevelopmentPath: root }),
-      screenshotsDir,
-      redisPort: redis.port,
-      stackPort,
-    });
+  const redis = await startTestRedis();
+  // The design's namespaces (auth:session:*, user:profile:*, shared:config:app ...), as the demo seeds them.
+  const seeded = spawnSync(process.execPath, [join(root, 'scripts/seed.mjs'), String(redis.port)], { encoding: 'utf8' });
+  if (seeded.status !== 0) throw new LauncherError(`seeding the test redis-server failed: ${seeded.stderr}`);
+  const dir = tempDir('shared-redis-e2e-');
+  // The bundled stack, started from the Stack view, runs as its own project on a free
+  // port with the offline image, so it never touches a stack a developer runs here.
+  const stackPort = await freePort();
+  const stackId = Math.random().toString(36).slice(2, 8);
+  const stackEnv = {
+    REDIS_IMAGE: OFFLINE_REDIS_IMAGE, REDIS_PORT: String(stackPort),
+    REDIS_NETWORK: `srtest-e2e-net-${stackId}`, COMPOSE_PROJECT_NAME: `srtest-e2e-${stackId}`,
+  };
+  onCleanup(async () => {
+    const { docker } = await connectEngine(undefined);
+    await removeProject(docker, stackEnv.COMPOSE_PROJECT_NAME);
+    await docker.getNetwork(stackEnv.REDIS_NETWORK).remove().catch(() => undefined);
+  });
+  const server = await startCodeServer({ dir, root, env: stackEnv });
+  const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
+  console.log(`${LEVEL}: redis-server on ${redis.port}, code-server on ${server.port} (log: ${server.logFile})`);
+  const { page } = await launchBrowser({ consoleLog: join(dir, 'browser-console.log') });
+  setE2eContext({
+    page,
+    workbenchUrl: server.workbenchUrl({ folder, extensionDevelopmentPath: root }),
+    screenshotsDir,
+    redisPort: redis.port,
+    stackPort,
+  });
 
-    const mocha = new Mocha({ ui: 'bdd', reporter: ResultsReporter, reporterOptions: { output }, timeout: 90_000, color: false });
-    for (const file of testFiles) mocha.addFile(join(__dirname, file));
-    await new Promise<number>((done) => mocha.run(done));
-    const results = readResults(output);
-    if (!results) throw new LauncherError(`mocha finished without writing ${output}`);
-    console.log(`${LEVEL}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return results;
-  } catch (error) {
-    if (!existsSync(output)) writeLauncherFailure(output, LEVEL, error);
-    throw error;
-  }
+  const mocha = new Mocha({ ui: 'bdd', reporter: ResultsReporter, reporterOptions: { output }, timeout: 90_000, color: false });
+  for (const file of testFiles) mocha.addFile(join(__dirname, file));
+  await new Promise<number>((done) => mocha.run(done));
+  const results = readResults(output);
+  if (!results) throw new LauncherError(`mocha finished without writing ${output}`);
+  console.log(`${LEVEL}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return results;
 }
 
-main()
-  .then(async (results) => {
-    await runCleanups();
-    printResults(LEVEL, results);
-    process.exit(results.failed > 0 || results.passed === 0 ? 1 : 0);
-  }, async (error: unknown) => {
-    await runCleanups();
-    console.error(`\n${LEVEL}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+runLevel(LEVEL, OUTPUT, main);

@@ -12,76 +12,64 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import {
-  createWorkspace, LauncherError, printResults, QUIET_USER_SETTINGS, readResults, repoRoot, requireBuilt,
-  runCleanups, startTestRedis, tempDir, TEST_CONFIG_FILE, writeJson, writeLauncherFailure,
+  createWorkspace, LauncherError, QUIET_USER_SETTINGS, readResults, repoRoot, requireBuilt,
+  runLevel, startTestRedis, tempDir, TEST_CONFIG_FILE, writeJson,
 } from '../support/codeServer';
 import type { LevelResults } from '../support/levelResults';
 import { freePort } from '../support/redisServer';
 
 const LEVEL = 'integration';
 
+const OUTPUT = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(repoRoot(), 'test-results', `${LEVEL}.json`));
+
 async function main(): Promise<LevelResults> {
+  const output = OUTPUT;
   const root = repoRoot();
-  const output = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(root, 'test-results', `${LEVEL}.json`));
   rmSync(output, { force: true });
+  requireBuilt(root, 'dist/extension.js', 'out/test/integration/suite/index.js');
+
+  const redis = await startTestRedis();
+  const closedPort = await freePort();
+
+  const dir = tempDir('shared-redis-electron-');
+  const userDataDir = join(dir, 'user-data');
+  const extensionsDir = join(dir, 'extensions');
+  writeJson(join(userDataDir, 'User', 'settings.json'), QUIET_USER_SETTINGS);
+  const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port }, {
+    results: output,
+    logsDir: join(userDataDir, 'logs'),
+    redisPort: redis.port,
+    closedPort,
+  });
+  console.log(`${LEVEL} (electron): redis-server on ${redis.port}, workspace ${folder}`);
+
+  let exitCode: number | undefined;
   try {
-    requireBuilt(root, 'dist/extension.js', 'out/test/integration/suite/index.js');
-
-    const redis = await startTestRedis();
-    const closedPort = await freePort();
-
-    const dir = tempDir('shared-redis-electron-');
-    const userDataDir = join(dir, 'user-data');
-    const extensionsDir = join(dir, 'extensions');
-    writeJson(join(userDataDir, 'User', 'settings.json'), QUIET_USER_SETTINGS);
-    const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port }, {
-      results: output,
-      logsDir: join(userDataDir, 'logs'),
-      redisPort: redis.port,
-      closedPort,
+    exitCode = await runTests({
+      version: process.env['SHARED_REDIS_VSCODE_VERSION'] ?? 'stable',
+      extensionDevelopmentPath: root,
+      extensionTestsPath: join(root, 'out', 'test', 'integration', 'suite', 'index'),
+      // Electron passes the environment through, so the config file is named explicitly too.
+      extensionTestsEnv: { SHARED_REDIS_TEST_CONFIG: join(folder, TEST_CONFIG_FILE) },
+      launchArgs: [
+        folder,
+        `--user-data-dir=${userDataDir}`,
+        `--extensions-dir=${extensionsDir}`,
+        '--disable-extensions',
+        '--disable-gpu',
+        '--disable-telemetry',
+      ],
     });
-    console.log(`${LEVEL} (electron): redis-server on ${redis.port}, workspace ${folder}`);
-
-    let exitCode: number | undefined;
-    try {
-      exitCode = await runTests({
-        version: process.env['SHARED_REDIS_VSCODE_VERSION'] ?? 'stable',
-        extensionDevelopmentPath: root,
-        extensionTestsPath: join(root, 'out', 'test', 'integration', 'suite', 'index'),
-        // Electron passes the environment through, so the config file is named explicitly too.
-        extensionTestsEnv: { SHARED_REDIS_TEST_CONFIG: join(folder, TEST_CONFIG_FILE) },
-        launchArgs: [
-          folder,
-          `--user-data-dir=${userDataDir}`,
-          `--extensions-dir=${extensionsDir}`,
-          '--disable-extensions',
-          '--disable-gpu',
-          '--disable-telemetry',
-        ],
-      });
-    } catch (error) {
-      // A non-zero exit rejects; the results file (if any) still says what ran.
-      if (!existsSync(output)) throw error;
-      console.log(`${LEVEL} (electron): VS Code ended with ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const results = readResults(output);
-    if (!results) {
-      throw new LauncherError(`VS Code exited${exitCode === undefined ? '' : ` with ${exitCode}`} without the suite reporting (no ${output}).`);
-    }
-    return results;
   } catch (error) {
-    if (!existsSync(output)) writeLauncherFailure(output, LEVEL, error);
-    throw error;
+    // A non-zero exit rejects; the results file (if any) still says what ran.
+    if (!existsSync(output)) throw error;
+    console.log(`${LEVEL} (electron): VS Code ended with ${error instanceof Error ? error.message : String(error)}`);
   }
+  const results = readResults(output);
+  if (!results) {
+    throw new LauncherError(`VS Code exited${exitCode === undefined ? '' : ` with ${exitCode}`} without the suite reporting (no ${output}).`);
+  }
+  return results;
 }
 
-main()
-  .then(async (results) => {
-    await runCleanups();
-    printResults(`${LEVEL} (electron)`, results);
-    process.exit(results.failed > 0 || results.passed === 0 ? 1 : 0);
-  }, async (error: unknown) => {
-    await runCleanups();
-    console.error(`\n${LEVEL} (electron): FAILED: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+runLevel(`${LEVEL} (electron)`, OUTPUT, main);

@@ -445,3 +445,26 @@ export async function launchBrowser(options: { consoleLog?: string; echo?: (line
   page.on('pageerror', (error) => write(`[pageerror] ${error.message}\n`));
   return { browser, context, page, close };
 }
+
+/**
+ * Runs a launcher's `main` and ends the process: a results file is written even when
+ * `main` fails before the suite reports, cleanups always run, and the exit code is 1 on
+ * any failure or when no test ran.
+ */
+export function runLevel(level: string, output: string, main: () => Promise<LevelResults>): void {
+  main()
+    .catch((error: unknown) => {
+      if (!existsSync(output)) writeLauncherFailure(output, level, error);
+      throw error;
+    })
+    .then(async (results) => {
+      await runCleanups();
+      printResults(level, results);
+      process.exit(results.failed > 0 || results.passed === 0 ? 1 : 0);
+    }, async (error: unknown) => {
+      await runCleanups();
+      console.error(`\n${level}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+}
+

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
 
 export interface PullProgress {
@@ -6,10 +7,6 @@ export interface PullProgress {
   readonly id: string | undefined;
   readonly current: number | undefined;
   readonly total: number | undefined;
-}
-
-function isNotFound(error: unknown): boolean {
-  return (error as { statusCode?: number } | undefined)?.statusCode === 404;
 }
 
 /** Makes sure `image` is on the engine, pulling it (with progress) only when it is not. */
@@ -35,7 +32,7 @@ export async function ensureImage(docker: Docker, image: string, onProgress: (ev
     });
     return 'pulled';
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^\(HTTP code \d+\) [a-z ]+- /, '') : String(error);
+    const reason = engineMessage(error);
     throw new StackError('image-missing',
       `The image ${image} is not on the Docker engine and could not be pulled (${reason.trim()}). `
       + 'Pull or load it when you are online (docker pull / docker load), or set REDIS_IMAGE in the stack\'s .env to an image the engine has.');

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { projectFilter } from './labels';
 import { projectStatus } from './status';
-import { engineMessage } from './up';
+import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
 
 /** Stops the project's running containers, dependents first. Containers and volumes stay. */
@@ -61,7 +61,7 @@ export async function removeStack(docker: Docker, project: string, removeVolumes
   }
   for (const network of plan.networks) {
     await docker.getNetwork(network).remove().catch((error: unknown) => {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw new StackError('engine', `Could not remove the network ${network}: ${engineMessage(error)}`);
+      if (!isNotFound(error)) throw new StackError('engine', `Could not remove the network ${network}: ${engineMessage(error)}`);
     });
   }
   if (removeVolumes) {

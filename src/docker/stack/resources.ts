@@ -1,11 +1,8 @@
 import type Docker from 'dockerode';
+import { isNotFound } from '../engineErrors';
 import { StackError } from './errors';
 import { COMPOSE_VERSION, NETWORK_LABEL, PROJECT_LABEL, VERSION_LABEL, VOLUME_LABEL } from './labels';
 import type { ResourcePlan } from './plan';
-
-function isNotFound(error: unknown): boolean {
-  return (error as { statusCode?: number } | undefined)?.statusCode === 404;
-}
 
 /** Creates the network unless it exists; returns true when this call created it. */
 export async function ensureNetwork(docker: Docker, project: string, network: ResourcePlan): Promise<boolean> {

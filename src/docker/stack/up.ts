@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { engineMessage } from '../engineErrors';
 import { StackError } from './errors';
 import { waitUntilReady } from './health';
 import { ensureImage, PullProgress } from './images';
@@ -160,10 +161,4 @@ async function rollBack(docker: Docker, created: { containers: string[]; network
   for (const name of created.networks) await docker.getNetwork(name).remove().catch(() => undefined);
   // Only volumes this very call created, and so held nothing before it.
   for (const name of created.volumes) await docker.getVolume(name).remove().catch(() => undefined);
-}
-
-export function engineMessage(error: unknown): string {
-  const json = (error as { json?: { message?: string } } | undefined)?.json;
-  if (json?.message) return json.message;
-  return error instanceof Error ? error.message.replace(/^\(HTTP code \d+\) [a-z ]+- /, '') : String(error);
 }
