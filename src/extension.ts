@@ -15,6 +15,10 @@ import { registerKeyBrowsingCommands } from './commands/keys/browse';
 import { registerKeyInspection } from './commands/keys/inspect';
 import { registerKeyOperationCommands } from './commands/keys/operations';
 import { registerServerCommands } from './commands/server';
+import { registerBackupCommands } from './commands/backup';
+import { registerHealthCommands } from './commands/health';
+import { registerMigrationCommands } from './commands/migration';
+import { registerSecurityCommands } from './commands/security';
 import type { ExtensionServices } from './services';
 import { KeyBrowser } from './keyBrowser';
 import { KeysView } from './views/keysView';
@@ -64,6 +68,10 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
     ...registerKeyInspection(services),
     ...registerKeyOperationCommands(services),
     ...registerServerCommands(services),
+    ...registerSecurityCommands(services),
+    ...registerHealthCommands(services),
+    ...registerBackupCommands(services),
+    ...registerMigrationCommands(services),
   );
   void stack.refresh();
 
