@@ -15,18 +15,19 @@ const { fillEnvTemplate } = require(join(root, 'out/src/docker/stack/dotenvFile.
 
 const workspace = resolve(process.argv[2]);
 const dir = join(workspace, 'shared-redis');
-const written = writeStackFiles(join(root, 'stack'), dir);
+const policy = { declared: ['auth', 'user', 'shared'], delimiter: ':' };
+const written = writeStackFiles(join(root, 'stack'), dir, policy);
 const envFile = join(dir, '.env');
 if (written.written.length > 0) {
   // The demo runs offline: the image built from Debian's redis-server stands in for redis:7.2-alpine.
   const image = process.env.REDIS_IMAGE ?? 'shared-redis/redis-offline:7.0.15';
   const env = fillEnvTemplate(readFileSync(envFile, 'utf8'), { REDIS_IMAGE: image, REDIS_PORT: process.env.DEMO_REDIS_PORT ?? '6379' });
   (await import('node:fs')).writeFileSync(envFile, env);
-  console.log(`demo: created ${dir} (docker-compose.yml, .env with a generated password, users.acl)`);
+  console.log(`demo: created ${dir} (docker-compose.yml, .env with generated passwords, users.acl with a user per service)`);
 }
 const engine = await connectEngine(undefined);
 const controller = new StackController(engine.docker);
-const settings = { location: { composeFile: join(dir, 'docker-compose.yml'), envFile, source: 'workspace' }, bundledStackDir: join(root, 'stack') };
+const settings = { location: { composeFile: join(dir, 'docker-compose.yml'), envFile, source: 'workspace' }, bundledStackDir: join(root, 'stack'), policy };
 try {
   const result = await controller.start(settings, { onProgress: (p) => { if (!p.pull) console.log(`demo: ${p.message}`); } });
   console.log(`demo: stack ${[...result.actions].map(([s, a]) => `${s} ${a}`).join(', ')}`);
@@ -36,5 +37,5 @@ try {
 }
 const password = /^REDIS_PASSWORD=(.*)$/m.exec(readFileSync(envFile, 'utf8'))?.[1];
 const port = /^REDIS_PORT=(.*)$/m.exec(readFileSync(envFile, 'utf8'))?.[1] ?? '6379';
-const seeded = spawnSync('node', [join(root, 'scripts/seed.mjs'), port], { stdio: 'inherit', env: { ...process.env, REDIS_PASSWORD: password } });
+const seeded = spawnSync('node', [join(root, 'scripts/seed.mjs'), port], { stdio: 'inherit', env: { ...process.env, REDIS_USERNAME: 'operator', REDIS_PASSWORD: password } });
 process.exit(seeded.status ?? 1);

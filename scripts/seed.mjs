@@ -1,12 +1,12 @@
 // Seeds a Redis with the namespaces of the design, for the demo and the screenshots:
 // auth:session:*, auth:token:*, user:profile:*, user:roles:*, shared:config:app, some
 // with TTLs. It only writes keys under those namespaces.
-// Usage: node scripts/seed.mjs [port] [host]  (password, if any, from REDIS_PASSWORD)
+// Usage: node scripts/seed.mjs [port] [host]  (user and password, if any, from REDIS_USERNAME and REDIS_PASSWORD)
 import Redis from 'ioredis';
 
 const port = Number(process.argv[2] ?? 6379);
 const host = process.argv[3] ?? '127.0.0.1';
-const redis = new Redis({ host, port, password: process.env.REDIS_PASSWORD || undefined, lazyConnect: true });
+const redis = new Redis({ host, port, username: process.env.REDIS_USERNAME || undefined, password: process.env.REDIS_PASSWORD || undefined, lazyConnect: true });
 await redis.connect();
 
 const users = ['1001', '1002', '1003', '1004', '1005', '1006', '1007', '1008'];

@@ -6,6 +6,7 @@ import { connectEngine, EngineConnection } from './docker/engine';
 import { EventSubscription, followProjectEvents } from './docker/events';
 import { resolveStackLocation, StackLocation } from './docker/stack/location';
 import { StackController, StackRedis, StackSettings, stackRedis } from './docker/stack/stackController';
+import type { NamespacePolicy } from './docker/stack/serviceAccess';
 import type { ServiceStatus } from './docker/stack/status';
 import type { Logger } from './logger';
 
@@ -76,6 +77,7 @@ export class StackService implements vscode.Disposable {
     return {
       location: this.location(),
       bundledStackDir: vscode.Uri.joinPath(this.context.extensionUri, 'stack').fsPath,
+      policy: namespacePolicy(),
       projectName: vscode.workspace.getConfiguration(SECTION).get<string>('projectName', '').trim() || undefined,
     };
   }
@@ -199,4 +201,16 @@ export function stackState(snapshot: StackSnapshot): string {
   if (snapshot.services.some((s) => s.health === 'starting')) return 'starting';
   if (snapshot.services.every((s) => s.state !== 'running')) return 'stopped';
   return 'running';
+}
+
+/**
+ * The declared namespaces' names and the delimiter, read quietly (the Keys view reports
+ * malformed entries): each top-level one gets a service user in the stack's ACL file.
+ */
+export function namespacePolicy(config = vscode.workspace.getConfiguration(SECTION)): NamespacePolicy {
+  const raw = config.get<unknown>('namespaces', []);
+  const declared = Array.isArray(raw)
+    ? raw.map((entry) => (entry as { name?: unknown } | null)?.name).filter((name): name is string => typeof name === 'string' && name.trim() !== '').map((name) => name.trim())
+    : [];
+  return { declared, delimiter: config.get<string>('delimiter', ':') };
 }

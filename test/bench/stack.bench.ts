@@ -11,7 +11,7 @@ import { connectEngine } from '../../src/docker/engine';
 import { waitUntilReady } from '../../src/docker/stack/health';
 import { StackController } from '../../src/docker/stack/stackController';
 import { freePort } from '../support/redisServer';
-import { BUNDLED_STACK, removeProject, stackFixture } from '../support/stackFixture';
+import { BUNDLED_STACK, DEFAULT_POLICY, removeProject, stackFixture } from '../support/stackFixture';
 
 const ROUNDS = Number(process.env['BENCH_STACK_ROUNDS'] ?? 7);
 
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const fixture = stackFixture(await freePort());
   const settings = {
     location: { composeFile: fixture.composeFile, envFile: `${fixture.dir}/.env`, source: 'setting' as const },
-    bundledStackDir: BUNDLED_STACK, projectName: fixture.project, env: {},
+    bundledStackDir: BUNDLED_STACK, projectName: fixture.project, env: {}, policy: DEFAULT_POLICY,
   };
   const containersAbsent = async (): Promise<void> => {
     await removeProject(docker, fixture.project);

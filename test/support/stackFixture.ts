@@ -12,6 +12,12 @@ export const OFFLINE_REDIS_IMAGE = process.env['SHARED_REDIS_TEST_IMAGE'] ?? 'sh
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const BUNDLED_STACK = join(REPO_ROOT, 'stack');
 
+/** The design's namespaces, each with its service user in the stack's ACL file. */
+export const DEFAULT_POLICY = { declared: ['auth', 'user', 'shared'], delimiter: ':' } as const;
+
+/** The stack's own user for the extension, with REDIS_PASSWORD. */
+export const OPERATOR = 'operator';
+
 export interface StackFixture {
   readonly dir: string;
   readonly composeFile: string;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
 import type { Logger } from '../../logger';
-import type { StackService } from '../../stackService';
+import { namespacePolicy, StackService } from '../../stackService';
 
 /**
  * `sharedRedis.createStack`: writes `shared-redis/docker-compose.yml`, `.env` (fresh
@@ -21,7 +21,7 @@ export function registerCreateStackCommand(stack: StackService, bundledStackDir:
     const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Create the shared Redis stack in which folder?' });
     if (!folder) return undefined;
     const dir = join(folder.uri.fsPath, WORKSPACE_STACK_DIR);
-    const result = writeStackFiles(bundledStackDir, dir);
+    const result = writeStackFiles(bundledStackDir, dir, namespacePolicy());
     const composeFile = join(dir, 'docker-compose.yml');
     if (result.existing.length > 0) {
       const names = result.existing.map((f) => f.slice(folder.uri.fsPath.length + 1)).join(', ');
@@ -33,7 +33,7 @@ export function registerCreateStackCommand(stack: StackService, bundledStackDir:
     const ignored = ignoreEnvFile(folder.uri.fsPath);
     log.info(`Created the stack in ${dir}${ignored ? '; added shared-redis/.env to .gitignore' : ''}`);
     await vscode.window.showTextDocument(vscode.Uri.file(composeFile));
-    void vscode.window.showInformationMessage(`Created ${WORKSPACE_STACK_DIR}/docker-compose.yml with a generated password in ${WORKSPACE_STACK_DIR}/.env (kept out of git).`, 'Start').then((c) => {
+    void vscode.window.showInformationMessage(`Created ${WORKSPACE_STACK_DIR}/docker-compose.yml with generated passwords for the operator and each service in ${WORKSPACE_STACK_DIR}/.env (kept out of git) and their users in users.acl.`, 'Start').then((c) => {
       if (c) void vscode.commands.executeCommand('sharedRedis.start');
     });
     stack.scheduleRefresh(0);

@@ -7,7 +7,7 @@ import type { StackService } from '../../stackService';
 export function registerOpenStackFileCommand(stack: StackService): vscode.Disposable {
   return vscode.commands.registerCommand('sharedRedis.openStackFile', async (): Promise<string | undefined> => {
     const settings = stack.settings();
-    if (settings.location.source === 'bundled') prepareBundledStack(settings.bundledStackDir, settings.location);
+    if (settings.location.source === 'bundled') prepareBundledStack(settings.bundledStackDir, settings.location, settings.policy);
     if (!existsSync(settings.location.composeFile)) {
       void vscode.window.showErrorMessage(`The stack file ${settings.location.composeFile} does not exist. Fix the sharedRedis.composeFile setting, or clear it to use the bundled stack.`, 'Open Settings')
         .then((c) => { if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'sharedRedis.composeFile'); });

@@ -1,7 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { fillEnvTemplate } from './dotenvFile';
-import { defaultUserAcl, generatePassword } from './secrets';
+import { generatePassword } from './secrets';
+import { NamespacePolicy, syncAclFile } from './serviceAccess';
 
 export type StackSource = 'setting' | 'workspace' | 'bundled';
 
@@ -36,10 +38,11 @@ export function resolveStackLocation(options: { setting?: string | undefined; wo
 }
 
 /**
- * Writes a stack folder: the compose file, a `.env` with freshly generated passwords and
- * the ACL file. Never overwrites: returns the files that already existed instead.
+ * Writes a stack folder: the compose file, a `.env` with freshly generated passwords (the
+ * operator's, Redis Commander's and one per declared service) and the ACL file with a
+ * user per service. Never overwrites: returns the files that already existed instead.
  */
-export function writeStackFiles(bundledStackDir: string, targetDir: string): { written: string[]; existing: string[] } {
+export function writeStackFiles(bundledStackDir: string, targetDir: string, policy: NamespacePolicy): { written: string[]; existing: string[] } {
   const files = {
     compose: join(targetDir, 'docker-compose.yml'),
     env: join(targetDir, '.env'),
@@ -48,11 +51,11 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string): { w
   const existing = Object.values(files).filter((f) => existsSync(f));
   if (existing.length > 0) return { written: [], existing };
   mkdirSync(targetDir, { recursive: true });
-  const password = generatePassword();
   copyFileSync(join(bundledStackDir, 'docker-compose.yml'), files.compose);
   const template = readFileSync(join(bundledStackDir, '.env.example'), 'utf8');
-  writeFileSync(files.env, fillEnvTemplate(template, { REDIS_PASSWORD: password, COMMANDER_PASSWORD: generatePassword() }), { mode: 0o600 });
-  writeFileSync(files.acl, defaultUserAcl(password), { mode: 0o644 });
+  const servicePasswords = Object.fromEntries(serviceNamespaces(policy.declared, policy.delimiter).map((ns) => [serviceUser(ns).envKey, generatePassword()]));
+  writeFileSync(files.env, fillEnvTemplate(template, { REDIS_PASSWORD: generatePassword(), COMMANDER_PASSWORD: generatePassword(), ...servicePasswords }), { mode: 0o600 });
+  syncAclFile({ envFile: files.env, aclFile: files.acl }, policy);
   return { written: Object.values(files), existing: [] };
 }
 
@@ -60,10 +63,10 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string): { w
  * Keeps the bundled stack in global storage current: the compose file follows the
  * extension's, the `.env` (with its generated password) is created once and then kept.
  */
-export function prepareBundledStack(bundledStackDir: string, location: StackLocation): void {
+export function prepareBundledStack(bundledStackDir: string, location: StackLocation, policy: NamespacePolicy): void {
   const dir = dirname(location.composeFile);
   if (!existsSync(location.envFile)) {
-    writeStackFiles(bundledStackDir, dir);
+    writeStackFiles(bundledStackDir, dir, policy);
     return;
   }
   // Only when the extension's copy changed: this runs on every refresh of the Stack view.
@@ -71,24 +74,4 @@ export function prepareBundledStack(bundledStackDir: string, location: StackLoca
   if (!existsSync(location.composeFile) || !readFileSync(location.composeFile).equals(shipped)) {
     writeFileSync(location.composeFile, shipped);
   }
-}
-
-/**
- * Makes `users.acl` beside the compose file agree with REDIS_PASSWORD: creates it when
- * missing, rewrites only the `user default` line when the password changed, and keeps
- * any other users in it. Only for stacks that mount it.
- */
-export function syncDefaultUserAcl(aclFile: string, password: string): 'created' | 'updated' | 'unchanged' {
-  const line = defaultUserAcl(password).split('\n').find((l) => l.startsWith('user default')) ?? '';
-  if (!existsSync(aclFile)) {
-    writeFileSync(aclFile, defaultUserAcl(password), { mode: 0o644 });
-    return 'created';
-  }
-  const current = readFileSync(aclFile, 'utf8');
-  if (current.split('\n').includes(line)) return 'unchanged';
-  const lines = current.split('\n');
-  const index = lines.findIndex((l) => l.startsWith('user default '));
-  if (index === -1) lines.unshift(line); else lines[index] = line;
-  writeFileSync(aclFile, lines.join('\n'));
-  return 'updated';
 }

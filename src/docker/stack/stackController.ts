@@ -2,7 +2,10 @@ import type Docker from 'dockerode';
 import { join } from 'node:path';
 import { loadComposeProject } from '../compose/load';
 import type { ComposeProject } from '../compose/model';
-import { StackLocation, prepareBundledStack, syncDefaultUserAcl } from './location';
+import { reloadAcl } from '../../redis/acl/reload';
+import { OPERATOR_USER } from '../../redis/acl/rules';
+import { StackLocation, prepareBundledStack } from './location';
+import { aclFileHasUser, NamespacePolicy, syncAclFile } from './serviceAccess';
 import { removeStack, removalPlan, RemovalPlan, restartStack, stopStack } from './lifecycle';
 import { planStack } from './planStack';
 import { projectStatus, ServiceStatus } from './status';
@@ -14,12 +17,19 @@ export interface StackSettings {
   readonly bundledStackDir: string;
   readonly projectName?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
+  /** Declared namespaces: each gets a service user in the stack's ACL file. */
+  readonly policy: NamespacePolicy;
 }
 
-/** The Redis a running stack offers: loopback, its published port, the password from `.env`. */
+/** What a start did to the stack's `users.acl`, and whether a running Redis reloaded it. */
+export type AclSync = 'unchanged' | 'created' | 'updated' | 'reloaded' | 'not-managed' | { readonly reloadFailed: string };
+
+/** The Redis a running stack offers: loopback, its published port, the operator's user and password from `.env`. */
 export interface StackRedis {
   readonly host: string;
   readonly port: number;
+  /** `operator` when the stack's ACL file has that user; undefined for an older file (default user). */
+  readonly username: string | undefined;
   readonly password: string | undefined;
 }
 
@@ -28,20 +38,20 @@ export interface StackRedis {
  * while one runs waits for it instead of racing it.
  */
 export class StackController {
-  private starting: Promise<UpResult> | undefined;
+  private starting: Promise<UpResult & { acl: AclSync }> | undefined;
 
   constructor(private readonly docker: Docker) {}
 
   /** Reads and checks the compose file; nothing on the engine changes. */
   async load(settings: StackSettings): Promise<ComposeProject> {
-    if (settings.location.source === 'bundled') prepareBundledStack(settings.bundledStackDir, settings.location);
+    if (settings.location.source === 'bundled') prepareBundledStack(settings.bundledStackDir, settings.location, settings.policy);
     return loadComposeProject(settings.location.composeFile, {
       ...(settings.env ? { env: settings.env } : {}),
       ...(settings.projectName ? { projectName: settings.projectName } : {}),
     });
   }
 
-  start(settings: StackSettings, options: UpOptions = {}): Promise<UpResult> {
+  start(settings: StackSettings, options: UpOptions = {}): Promise<UpResult & { acl: AclSync }> {
     this.starting ??= this.up(settings, options).finally(() => { this.starting = undefined; });
     return this.starting;
   }
@@ -50,14 +60,24 @@ export class StackController {
     return this.starting !== undefined;
   }
 
-  private async up(settings: StackSettings, options: UpOptions): Promise<UpResult> {
+  private async up(settings: StackSettings, options: UpOptions): Promise<UpResult & { acl: AclSync }> {
     const project = await this.load(settings);
-    const password = redisPassword(project, settings.env ?? process.env);
-    const acl = join(project.workingDir, 'users.acl');
-    if (password && project.services.some((s) => s.volumes.some((m) => m.type === 'bind' && m.source === acl))) {
-      syncDefaultUserAcl(acl, password);
+    const aclFile = managedAclFile(project);
+    const synced = aclFile ? syncAclFile({ envFile: project.envFile.path, aclFile }, settings.policy) : 'not-managed';
+    const result = await upStack(this.docker, planStack(project), options);
+    // A container that was not (re)created still runs with the old users: reload them.
+    const kept = [...result.actions.values()].some((a) => a === 'unchanged' || a === 'started');
+    if (synced !== 'updated' || !kept) return { ...result, acl: synced === 'no-password' ? 'not-managed' : synced };
+    const env = settings.env ?? process.env;
+    const redis = stackRedis(project, await this.status(project.name), env);
+    const password = redisPassword(project, env);
+    if (!redis || !password) return { ...result, acl: 'updated' };
+    try {
+      await reloadAcl({ host: redis.host, port: redis.port, db: 0, tls: false }, password);
+      return { ...result, acl: 'reloaded' };
+    } catch (error) {
+      return { ...result, acl: { reloadFailed: error instanceof Error ? error.message : String(error) } };
     }
-    return upStack(this.docker, planStack(project), options);
   }
 
   async stop(project: ComposeProject): Promise<string[]> {
@@ -92,7 +112,15 @@ export function stackRedis(project: ComposeProject, statuses: readonly ServiceSt
     const port = status.ports.find((p) => p.containerPort === 6379 && p.protocol === 'tcp');
     if (!port) continue;
     const host = !port.hostIp || port.hostIp === '0.0.0.0' ? '127.0.0.1' : port.hostIp === '::' ? '::1' : port.hostIp;
-    return { host, port: port.hostPort, password: redisPassword(project, env) };
+    const aclFile = managedAclFile(project);
+    const username = aclFile && aclFileHasUser(aclFile, OPERATOR_USER) ? OPERATOR_USER : undefined;
+    return { host, port: port.hostPort, username, password: redisPassword(project, env) };
   }
   return undefined;
+}
+
+/** The stack's `users.acl` when a service bind-mounts it from beside the compose file. */
+export function managedAclFile(project: ComposeProject): string | undefined {
+  const acl = join(project.workingDir, 'users.acl');
+  return project.services.some((s) => s.volumes.some((m) => m.type === 'bind' && m.source === acl)) ? acl : undefined;
 }

@@ -10,19 +10,20 @@ import { followLogs } from '../../../../src/docker/stack/logs';
 import { StackController, StackSettings, stackRedis } from '../../../../src/docker/stack/stackController';
 import { requireEngine } from '../../../support/engine';
 import { freePort } from '../../../support/redisServer';
-import { BUNDLED_STACK, projectResources, StackFixture, stackFixture } from '../../../support/stackFixture';
+import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, projectResources, StackFixture, stackFixture } from '../../../support/stackFixture';
 
 function settingsOf(fixture: StackFixture): StackSettings {
   return {
     location: { composeFile: fixture.composeFile, envFile: `${fixture.dir}/.env`, source: 'setting' },
     bundledStackDir: BUNDLED_STACK,
     projectName: fixture.project,
+    policy: DEFAULT_POLICY,
     env: {},
   };
 }
 
 async function redisOf(fixture: StackFixture): Promise<Redis> {
-  const client = new Redis({ host: '127.0.0.1', port: fixture.port, password: fixture.password, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis({ host: '127.0.0.1', port: fixture.port, username: OPERATOR, password: fixture.password, lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   return client;
 }
@@ -65,7 +66,7 @@ describe('the shared-redis stack on the real engine', function () {
     assert.equal(statuses[0]?.health, 'healthy');
     assert.deepEqual(statuses[0]?.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}`), [`127.0.0.1:${stack.port}->6379`]);
     const project = await controller.load(settingsOf(stack));
-    assert.deepEqual(stackRedis(project, statuses, {}), { host: '127.0.0.1', port: stack.port, password: stack.password });
+    assert.deepEqual(stackRedis(project, statuses, {}), { host: '127.0.0.1', port: stack.port, username: OPERATOR, password: stack.password });
 
     let client = await redisOf(stack);
     await client.set('auth:session:42', 'alive');

@@ -1,0 +1,98 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseDotenv } from '../compose/dotenv';
+import {
+  aclFileUsers, managedAclLines, mergeAclFile, serviceNamespaces, serviceUser, ServiceUser,
+} from '../../redis/acl/rules';
+import { fillEnvTemplate } from './dotenvFile';
+import { generatePassword } from './secrets';
+
+/** Which namespaces the team declared (setting `sharedRedis.namespaces`) and the key delimiter. */
+export interface NamespacePolicy {
+  readonly declared: readonly string[];
+  readonly delimiter: string;
+}
+
+export interface ServiceCredentials {
+  readonly user: ServiceUser;
+  readonly password: string;
+}
+
+export interface StackAccessState {
+  /** REDIS_PASSWORD from `.env`: the operator's password. */
+  readonly operatorPassword: string | undefined;
+  /** Service users with a password in `.env`. */
+  readonly services: readonly ServiceCredentials[];
+  /** Declared top-level namespaces whose service has no password in `.env` yet. */
+  readonly missing: readonly string[];
+}
+
+function readEnv(envFile: string): Record<string, string> {
+  return existsSync(envFile) ? parseDotenv(readFileSync(envFile, 'utf8')) : {};
+}
+
+/**
+ * What `.env` and `users.acl` say about the stack's users. Service namespaces are the
+ * declared ones plus any `<ns>-service` user already in the ACL file.
+ */
+export function readStackAccess(files: { envFile: string; aclFile: string }, policy: NamespacePolicy): StackAccessState {
+  const env = readEnv(files.envFile);
+  const fromAcl = existsSync(files.aclFile)
+    ? aclFileUsers(readFileSync(files.aclFile, 'utf8')).filter((u) => u.endsWith('-service')).map((u) => u.slice(0, -'-service'.length))
+    : [];
+  const declared = serviceNamespaces(policy.declared, policy.delimiter);
+  const namespaces = serviceNamespaces([...declared, ...fromAcl], policy.delimiter);
+  const services: ServiceCredentials[] = [];
+  for (const namespace of namespaces) {
+    const user = serviceUser(namespace);
+    const password = env[user.envKey];
+    if (password) services.push({ user, password });
+  }
+  return {
+    operatorPassword: env['REDIS_PASSWORD'] || undefined,
+    services,
+    missing: declared.filter((ns) => !services.some((s) => s.user.namespace === ns)),
+  };
+}
+
+/**
+ * Generates passwords for `namespaces` that have none in `.env` and appends them there
+ * (the file keeps its comments, order and 0600 mode). Returns the namespaces added.
+ */
+export function addServicePasswords(envFile: string, namespaces: readonly string[]): string[] {
+  const env = readEnv(envFile);
+  const added: Record<string, string> = {};
+  const names: string[] = [];
+  for (const namespace of namespaces) {
+    const user = serviceUser(namespace);
+    if (env[user.envKey]) continue;
+    added[user.envKey] = generatePassword();
+    names.push(namespace);
+  }
+  if (names.length === 0) return [];
+  const current = existsSync(envFile) ? readFileSync(envFile, 'utf8') : '';
+  writeFileSync(envFile, `${fillEnvTemplate(current.replace(/\n+$/, ''), added)}\n`, { mode: 0o600 });
+  return names;
+}
+
+/**
+ * Makes `users.acl` agree with `.env`: the default user (PING only), the operator and one
+ * user per service with a password, each line replaced or added; other users kept.
+ * Written in place (same inode), because the container bind-mounts this one file and
+ * would keep seeing the old file after a rename.
+ */
+export function syncAclFile(files: { envFile: string; aclFile: string }, policy: NamespacePolicy): 'created' | 'updated' | 'unchanged' | 'no-password' {
+  const access = readStackAccess(files, policy);
+  if (!access.operatorPassword) return 'no-password';
+  const exists = existsSync(files.aclFile);
+  const current = exists ? readFileSync(files.aclFile, 'utf8') : '';
+  const managed = managedAclLines({ operatorPassword: access.operatorPassword, services: access.services, delimiter: policy.delimiter });
+  const next = mergeAclFile(current, managed);
+  if (exists && next === current) return 'unchanged';
+  writeFileSync(files.aclFile, next, exists ? undefined : { mode: 0o644 });
+  return exists ? 'updated' : 'created';
+}
+
+/** True when the ACL file has the operator user, i.e. the extension connects as `operator`. */
+export function aclFileHasUser(aclFile: string, username: string): boolean {
+  return existsSync(aclFile) && aclFileUsers(readFileSync(aclFile, 'utf8')).includes(username);
+}

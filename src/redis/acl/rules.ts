@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The shared Redis's users, one per service, as Redis 7 ACL rules. A service's user may
+ * read and write only its own namespace (keys and Pub/Sub channels), may read the shared
+ * namespace, and may not run dangerous or admin commands. Redis checks the key patterns
+ * on every command, inside scripts too, so isolation holds for EVAL as well.
+ */
+
+/** The extension's own user: every key, every command but those that wipe or block a shared server. */
+export const OPERATOR_USER = 'operator';
+
+/** The namespace every service may read; its own service may write it. */
+export const SHARED_NAMESPACE = 'shared';
+
+/**
+ * Commands a service user never gets, beyond the whole `@dangerous` and `@admin`
+ * categories, named so that the rule reads as the list the team agreed on.
+ */
+export const SERVICE_DENIED_COMMANDS = [
+  'flushall', 'flushdb', 'keys', 'config', 'debug', 'shutdown', 'acl', 'module', 'monitor',
+  'swapdb', 'migrate', 'randomkey', 'function',
+  // A script or its cache is server-wide: one service must not kill or drop another's.
+  'script|kill', 'script|flush',
+] as const;
+
+/**
+ * INFO is in `@dangerous`, but client libraries ask it for readiness (ioredis's ready
+ * check) and it shows no key or value, so services keep it.
+ */
+export const SERVICE_ALLOWED_EXTRAS = ['info'] as const;
+
+/** Commands the operator does without: on a shared server they wipe or stop everyone's data. */
+export const OPERATOR_DENIED_COMMANDS = ['flushall', 'flushdb', 'keys', 'debug', 'shutdown', 'module'] as const;
+
+export interface ServiceUser {
+  /** The namespace's first segment, e.g. `auth`. */
+  readonly namespace: string;
+  readonly username: string;
+  /** `.env` variable that holds the password. */
+  readonly envKey: string;
+}
+
+export function serviceUser(namespace: string): ServiceUser {
+  return { namespace, username: `${namespace}-service`, envKey: serviceEnvKey(namespace) };
+}
+
+/** `REDIS_SERVICE_PASSWORD_AUTH` for `auth`; anything outside [A-Z0-9] becomes `_`. */
+export function serviceEnvKey(namespace: string): string {
+  return `REDIS_SERVICE_PASSWORD_${namespace.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Why a namespace cannot have a service user, or undefined when it can. */
+export function invalidServiceNamespace(namespace: string, delimiter: string): string | undefined {
+  if (namespace === '') return 'the namespace is empty';
+  if (delimiter !== '' && namespace.includes(delimiter)) return `a service owns a top-level namespace; "${namespace}" contains the delimiter "${delimiter}"`;
+  // ACL usernames and patterns are split on spaces, and globs would widen the pattern.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(namespace)) return `"${namespace}" may hold only letters, digits, "_", "." and "-" to be a Redis user name and key pattern`;
+  return undefined;
+}
+
+/** Top-level namespaces that get a service user: the first segment of each declared one, in order, once. */
+export function serviceNamespaces(declared: readonly string[], delimiter: string): string[] {
+  const names = declared.map((name) => (delimiter ? name.split(delimiter)[0] ?? '' : name).trim());
+  return [...new Set(names)].filter((name) => invalidServiceNamespace(name, delimiter) === undefined);
+}
+
+export function passwordHash(password: string): string {
+  return createHash('sha256').update(password).digest('hex');
+}
+
+/** The rule for a service's user, without `user <name>` and without the password. */
+export function serviceRules(namespace: string, delimiter: string): string {
+  const own = `${namespace}${delimiter}*`;
+  const shared = `${SHARED_NAMESPACE}${delimiter}*`;
+  const sharedRead = namespace === SHARED_NAMESPACE ? [] : [`%R~${shared}`];
+  return [
+    'resetkeys', `~${own}`, ...sharedRead,
+    'resetchannels', `&${own}`,
+    '+@all', '-@dangerous', '-@admin',
+    ...SERVICE_DENIED_COMMANDS.map((c) => `-${c}`),
+    ...SERVICE_ALLOWED_EXTRAS.map((c) => `+${c}`),
+  ].join(' ');
+}
+
+export function operatorRules(): string {
+  return ['~*', '&*', '+@all', ...OPERATOR_DENIED_COMMANDS.map((c) => `-${c}`)].join(' ');
+}
+
+/**
+ * The default user keeps the operator's password but may only PING: the compose
+ * healthcheck (`redis-cli ping` with REDISCLI_AUTH) keeps working, and a service that still
+ * connects with the old shared password and no user name gets NOPERM instead of every key.
+ */
+export function defaultRules(): string {
+  return 'resetkeys resetchannels -@all +ping';
+}
+
+export interface AclUserLine {
+  readonly username: string;
+  readonly password: string;
+  readonly rules: string;
+}
+
+/** `user <name> on #<sha256> <rules>`: the file never holds a plaintext password. */
+export function aclLine(user: AclUserLine): string {
+  return `user ${user.username} on #${passwordHash(user.password)} ${user.rules}`;
+}
+
+export interface StackAccess {
+  /** REDIS_PASSWORD: the operator's, and the default user's for the healthcheck. */
+  readonly operatorPassword: string;
+  readonly services: readonly { readonly user: ServiceUser; readonly password: string }[];
+  readonly delimiter: string;
+}
+
+export function managedAclLines(access: StackAccess): AclUserLine[] {
+  return [
+    { username: 'default', password: access.operatorPassword, rules: defaultRules() },
+    { username: OPERATOR_USER, password: access.operatorPassword, rules: operatorRules() },
+    ...access.services.map((s) => ({ username: s.user.username, password: s.password, rules: serviceRules(s.user.namespace, access.delimiter) })),
+  ];
+}
+
+/**
+ * The ACL file's text with the managed users' lines replaced or added, in place, and
+ * every other line (users the team added by hand) kept as it was. Redis ACL files take
+ * no comments, so the file is only `user` lines.
+ */
+export function mergeAclFile(current: string, managed: readonly AclUserLine[]): string {
+  const lines = current.split('\n').filter((line) => line.trim() !== '');
+  const byName = new Map(managed.map((user) => [user.username, aclLine(user)]));
+  const out = lines.map((line) => {
+    const name = /^user\s+(\S+)/.exec(line)?.[1];
+    if (name === undefined || !byName.has(name)) return line;
+    const replacement = byName.get(name) ?? line;
+    byName.delete(name);
+    return replacement;
+  });
+  return [...out, ...byName.values()].join('\n') + '\n';
+}
+
+/** The user names that have a `user` line in an ACL file's text. */
+export function aclFileUsers(text: string): string[] {
+  return text.split('\n').map((line) => /^user\s+(\S+)/.exec(line)?.[1]).filter((name): name is string => name !== undefined);
+}
