@@ -1,0 +1,124 @@
+import type Redis from 'ioredis';
+import type { RedisEndpoint } from '../endpoint';
+import { displayBytes, displaySegment, formatBytes, formatKeyCount, groupThousands, KeyspaceCancelledError, NamespaceModel } from '../keyspace';
+import { cacheNamespaces, CacheTtlResult, checkCacheTtl } from './cacheTtl';
+import { checkMemory, MemoryResult } from './memory';
+import type { CheckId, DeclaredNamespaceSpec, Finding } from './types';
+import { checkUndeclaredKeys, UndeclaredResult } from './undeclared';
+
+export interface CheckOptions {
+  readonly scanCount?: number | undefined;
+  readonly maxScanCalls?: number | undefined;
+  /** The memory limit when maxmemory is 0. */
+  readonly budgetBytes?: number | undefined;
+  /** Share of the limit from which memory is a finding (default 0.8). */
+  readonly warnAt?: number | undefined;
+  readonly examples?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly endpoint?: RedisEndpoint | undefined;
+}
+
+/** Everything one run of the checks found; a check that failed has its message in `errors` and no result. */
+export interface CheckReport {
+  readonly checkedAt: Date;
+  /** Keys in the walk the checks ran on. */
+  readonly keys: number;
+  readonly delimiter: Buffer;
+  readonly undeclared: UndeclaredResult | undefined;
+  /** One per namespace declared as a cache. */
+  readonly cacheTtl: readonly CacheTtlResult[] | undefined;
+  readonly memory: MemoryResult | undefined;
+  readonly errors: Readonly<Partial<Record<CheckId, string>>>;
+  /** The problems, by check: undeclared keys, cache keys without TTL, memory. */
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Runs the three checks on a complete, unfiltered keyspace walk: keys outside every
+ * declared namespace, keys without a TTL in namespaces declared as caches, memory
+ * against its limit. Bounded work on a shared Redis: SCAN with COUNT, never KEYS. A
+ * failing check does not stop the others; a cancellation (signal) rejects with
+ * KeyspaceCancelledError.
+ */
+export async function runChecks(client: Redis, model: NamespaceModel, declared: readonly DeclaredNamespaceSpec[], options: CheckOptions = {}): Promise<CheckReport> {
+  const errors: Partial<Record<CheckId, string>> = {};
+  const bound = { scanCount: options.scanCount, maxScanCalls: options.maxScanCalls, signal: options.signal, endpoint: options.endpoint };
+  const attempt = async <T>(id: CheckId, work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof KeyspaceCancelledError || options.signal?.aborted) throw new KeyspaceCancelledError();
+      errors[id] = error instanceof Error ? error.message : String(error);
+      return undefined;
+    }
+  };
+  const examples = options.examples ?? 3;
+  const undeclared = await attempt('undeclared', () => checkUndeclaredKeys(model, declared, { ...bound, client, examples }));
+  const cacheTtl = await attempt('cacheTtl', () => checkCacheTtl(client, cacheNamespaces(declared), { ...bound, model, examples }));
+  const memory = await attempt('memory', () => checkMemory(client, {
+    model, budgetBytes: options.budgetBytes, warnAt: options.warnAt ?? 0.8, scanCount: options.scanCount, signal: options.signal, endpoint: options.endpoint,
+  }));
+  const report = { checkedAt: new Date(), keys: model.totalKeys, delimiter: model.delimiter, undeclared, cacheTtl, memory, errors };
+  return { ...report, findings: findingsOf(report) };
+}
+
+/** The problems of a report, as rows of a Problems-style list. */
+export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
+  const findings: Finding[] = [];
+  const delimiter = displayBytes(report.delimiter);
+  for (const group of report.undeclared?.groups ?? []) {
+    const where = group.segment === undefined ? `no ${delimiter} in the name` : `first segment ${displaySegment(group.segment)}`;
+    findings.push({
+      check: 'undeclared',
+      id: `undeclared:${group.segment === undefined ? '' : `=${group.segment}`}`,
+      severity: 'warning',
+      label: group.segment === undefined ? '(no namespace)' : displaySegment(group.segment),
+      description: `${formatKeyCount(group.count)} outside every declared namespace`,
+      detail: `${formatKeyCount(group.count)} (${where}) belong to no namespace of the setting sharedRedis.namespaces: a service may have forgotten its prefix, or the namespace is not declared yet.`,
+      namespacePath: group.segment,
+      count: group.count,
+      countExact: true,
+      examples: group.examples,
+    });
+  }
+  for (const ns of report.cacheTtl ?? []) {
+    if (ns.withoutTtl === 0) continue;
+    const bound = ns.exact ? '' : 'at least ';
+    findings.push({
+      check: 'cacheTtl',
+      id: `cacheTtl:${ns.path}`,
+      severity: 'warning',
+      label: displayBytes(ns.path),
+      description: `${bound}${groupThousands(ns.withoutTtl)} of ${groupThousands(ns.keys)} ${ns.keys === 1 ? 'key' : 'keys'} without a TTL`,
+      detail: `${displayBytes(ns.path)} is declared as a cache, so its keys should expire; ${bound}${formatKeyCount(ns.withoutTtl)} never will and keep taking memory.`
+        + (ns.exact ? '' : ` The check stopped after ${groupThousands(ns.scanCalls)} SCAN calls: there may be more.`),
+      namespacePath: ns.path,
+      count: ns.withoutTtl,
+      countExact: ns.exact,
+      examples: ns.examples,
+    });
+  }
+  const memory = report.memory;
+  if (memory && memory.share !== undefined && memory.limitBytes !== undefined && memory.share >= memory.warnAt) {
+    const limit = memory.limitSource === 'maxmemory' ? 'maxmemory' : 'the memory budget (setting sharedRedis.memoryBudget)';
+    const full = memory.share >= 1;
+    findings.push({
+      check: 'memory',
+      id: 'memory:usage',
+      severity: full ? 'error' : 'warning',
+      label: 'Memory',
+      description: `${percent(memory.share)} of ${memory.limitSource === 'maxmemory' ? 'maxmemory' : 'the budget'} (${formatBytes(memory.usedBytes)} of ${formatBytes(memory.limitBytes)})`,
+      detail: `Redis uses ${formatBytes(memory.usedBytes)}, ${percent(memory.share)} of ${limit} (${formatBytes(memory.limitBytes)}); the warning starts at ${percent(memory.warnAt)}. `
+        + (memory.limitSource === 'maxmemory'
+          ? memory.policy === 'noeviction' ? 'With the policy noeviction, writes fail once it is full.' : `With the policy ${memory.policy ?? 'unknown'}, keys are evicted once it is full.`
+          : 'maxmemory is not set: Redis will grow until the machine runs out.'),
+      examples: [],
+    });
+  }
+  return findings;
+}
+
+export function percent(share: number): string {
+  const value = share * 100;
+  return `${value >= 10 || value === 0 ? value.toFixed(0) : value.toFixed(1)}%`;
+}
