@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { RedisEndpoint } from './redis/endpoint';
+import type { RedisEndpoint, RedisTlsSettings } from './redis/endpoint';
+import { expandSettingPath } from './redis/tls';
 
 export const SECTION = 'sharedRedis';
 
@@ -12,6 +13,24 @@ export function readRedisEndpoint(config = vscode.workspace.getConfiguration(SEC
     db: config.get<number>('db', 0),
     username: username || undefined,
     tls: config.get<boolean>('tls', false),
+    tlsSettings: readTlsSettings(config),
+  };
+}
+
+/**
+ * The TLS settings: file paths with `${workspaceFolder}`, `${userHome}` and `~` expanded
+ * (relative paths from the first workspace folder). The files are read when connecting.
+ * Certificate checking is on unless `tlsVerifyCertificate` is explicitly false.
+ */
+export function readTlsSettings(config = vscode.workspace.getConfiguration(SECTION)): RedisTlsSettings {
+  const places = { workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath };
+  const path = (key: string): string | undefined => expandSettingPath(config.get<string>(key, ''), places);
+  return {
+    caFile: path('tlsCaFile'),
+    certFile: path('tlsCertFile'),
+    keyFile: path('tlsKeyFile'),
+    serverName: config.get<string>('tlsServerName', '').trim() || undefined,
+    verifyCertificate: config.get<boolean>('tlsVerifyCertificate', true) !== false,
   };
 }
 
@@ -19,7 +38,10 @@ export function readDockerHost(config = vscode.workspace.getConfiguration(SECTIO
   return config.get<string>('dockerHost', '').trim() || undefined;
 }
 
+/** The settings (under `sharedRedis.`) that decide which Redis we talk to and how. */
+export const REDIS_CONNECTION_SETTINGS = ['host', 'port', 'db', 'username', 'tls', 'tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName', 'tlsVerifyCertificate'] as const;
+
 /** True when a change touches any setting that decides which Redis we talk to. */
 export function affectsRedisConnection(event: vscode.ConfigurationChangeEvent): boolean {
-  return ['host', 'port', 'db', 'username', 'tls'].some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+  return REDIS_CONNECTION_SETTINGS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
 }

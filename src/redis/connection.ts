@@ -1,6 +1,8 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { RedisCredentials, RedisEndpoint } from './endpoint';
-import { classifyRedisError } from './errors';
+import type { Socket } from 'node:net';
+import { classifyRedisError, isPermanentFailure, tlsHandshakeTimeout } from './errors';
+import { tlsConnectionOptions } from './tls';
 
 export interface ConnectionTuning {
   /** TCP connect and each command's deadline, in milliseconds. */
@@ -17,14 +19,19 @@ export function reconnectDelay(attempt: number, maxReconnects: number): number |
   return attempt > maxReconnects ? null : Math.min(100 * 2 ** (attempt - 1), 2000);
 }
 
-export function redisOptions(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning): RedisOptions {
+/**
+ * ioredis options for an endpoint. Reads the TLS files (a `tls-config` RedisConnectionError
+ * when one cannot be used). `permanentFailure` tells the retry strategy that the last error
+ * was one no reconnect can fix (a wrong password, a certificate): then it does not reconnect.
+ */
+export function redisOptions(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning, permanentFailure: () => boolean = () => false): RedisOptions {
   return {
     host: endpoint.host,
     port: endpoint.port,
     db: endpoint.db,
     username: endpoint.username,
     password: credentials.password,
-    tls: endpoint.tls ? { servername: endpoint.host } : undefined,
+    tls: tlsConnectionOptions(endpoint),
     connectionName: tuning.connectionName,
     lazyConnect: true,
     connectTimeout: tuning.timeoutMs,
@@ -32,7 +39,7 @@ export function redisOptions(endpoint: RedisEndpoint, credentials: RedisCredenti
     maxRetriesPerRequest: 1,
     // Fail fast while disconnected instead of queueing commands behind a dead socket.
     enableOfflineQueue: false,
-    retryStrategy: (attempt) => reconnectDelay(attempt, tuning.maxReconnects),
+    retryStrategy: (attempt) => permanentFailure() ? null : reconnectDelay(attempt, tuning.maxReconnects),
     reconnectOnError: () => false,
   };
 }
@@ -40,19 +47,36 @@ export function redisOptions(endpoint: RedisEndpoint, credentials: RedisCredenti
 /**
  * Opens a connection and resolves once the server is ready (authenticated, db
  * selected). Any failure is a `RedisConnectionError`, and the half-open client is
- * closed so that no reconnect loop outlives the failed attempt.
+ * closed so that no reconnect loop outlives the failed attempt. Later, after a drop,
+ * the client reconnects a bounded number of times, and not at all once the server
+ * refused the password or the TLS handshake failed: another attempt would fail the same way.
  */
 export async function connectRedis(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning = DEFAULT_TUNING): Promise<Redis> {
-  const client = new Redis(redisOptions(endpoint, credentials, tuning));
+  let permanent = false;
+  const client = new Redis(redisOptions(endpoint, credentials, tuning, () => permanent));
+  // Stays for the client's life: errors come before the close that asks the retry strategy.
+  client.on('error', (error: unknown) => { permanent = isPermanentFailure(classifyRedisError(error, endpoint).kind); });
   let lastError: unknown;
   const remember = (error: unknown): void => { lastError = error; };
   client.on('error', remember);
+  // With TLS, a handshake that never ends after the TCP connection opened is a server without TLS, not a slow one.
+  let tcpConnected = false;
+  const connecting = client.connect();
+  if (endpoint.tls) {
+    // The stream exists once ioredis's connector has run (next tick), before any I/O: watch its TCP connect.
+    setImmediate(() => {
+      const stream = client.stream as Socket | undefined;
+      if (stream?.connecting) stream.once('connect', () => { tcpConnected = true; });
+      else if (stream && !stream.destroyed) tcpConnected = true;
+    });
+  }
   try {
-    await client.connect();
+    await connecting;
     return client;
   } catch (error) {
     client.disconnect();
-    throw classifyRedisError(lastError ?? error, endpoint);
+    const failure = classifyRedisError(lastError ?? error, endpoint);
+    throw failure.kind === 'timeout' && tcpConnected ? tlsHandshakeTimeout(endpoint) : failure;
   } finally {
     client.off('error', remember);
   }

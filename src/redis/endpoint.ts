@@ -6,10 +6,34 @@ export interface RedisEndpoint {
   readonly db: number;
   readonly username?: string | undefined;
   readonly tls: boolean;
+  /** Certificates and checks for TLS; read only when `tls` is on. Absent: the system's CAs, checks on. */
+  readonly tlsSettings?: RedisTlsSettings | undefined;
+}
+
+/**
+ * TLS as the settings describe it: file paths (already expanded, read when connecting,
+ * never the PEM text itself), the name to check, and whether to check at all.
+ */
+export interface RedisTlsSettings {
+  /** CA certificate(s) in PEM that signed the server's certificate (`sharedRedis.tlsCaFile`). */
+  readonly caFile?: string | undefined;
+  /** Client certificate in PEM, for servers with `tls-auth-clients yes` (`sharedRedis.tlsCertFile`). */
+  readonly certFile?: string | undefined;
+  /** The client certificate's private key in PEM (`sharedRedis.tlsKeyFile`). */
+  readonly keyFile?: string | undefined;
+  /** The name the server's certificate must carry (SNI and host name check); default: the host. */
+  readonly serverName?: string | undefined;
+  /** False only when certificate checking was turned off explicitly (`sharedRedis.tlsVerifyCertificate`). */
+  readonly verifyCertificate?: boolean | undefined;
 }
 
 export interface RedisCredentials {
   readonly password?: string | undefined;
+}
+
+/** True when TLS is on but the server's certificate is not checked (anyone on the path can read along). */
+export function tlsUnverified(endpoint: RedisEndpoint): boolean {
+  return endpoint.tls && endpoint.tlsSettings?.verifyCertificate === false;
 }
 
 /** `127.0.0.1:6379`, with `db 3`, `user alice` and `TLS` appended when they apply. */
@@ -18,6 +42,15 @@ export function describeEndpoint(endpoint: RedisEndpoint): string {
   const extras: string[] = [];
   if (endpoint.db !== 0) extras.push(`db ${endpoint.db}`);
   if (endpoint.username) extras.push(`user ${endpoint.username}`);
-  if (endpoint.tls) extras.push('TLS');
+  if (endpoint.tls) extras.push(tlsUnverified(endpoint) ? 'TLS, certificate not checked' : 'TLS');
   return extras.length > 0 ? `${host}:${endpoint.port} (${extras.join(', ')})` : `${host}:${endpoint.port}`;
+}
+
+/** True for 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: only this machine can reach it. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }

@@ -2,6 +2,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ConnectionTuning, DEFAULT_TUNING } from '../connection';
 import { RedisCredentials, RedisEndpoint } from '../endpoint';
+import { tlsHandshakeTimeout } from '../errors';
+import { tlsConnectionOptions } from '../tls';
 import { KeyspaceCancelledError, keyspaceError, ServerReplyError } from './errors';
 import { encodeCommand, ReplyHandler, ScanReplyReader } from './resp';
 import { firstCursor, isLastCursor, ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
@@ -186,12 +188,21 @@ const ignoring: ReplyHandler = {
   scanEnd: () => undefined,
 };
 
+/** A TCP socket, or with TLS on a TLS socket with the same certificates and checks as connectRedis. */
 function connectSocket(endpoint: RedisEndpoint, tuning: ConnectionTuning, signal: AbortSignal | undefined): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket: net.Socket = endpoint.tls
-      ? tls.connect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host })
+    let tlsOptions: tls.ConnectionOptions | undefined;
+    try {
+      tlsOptions = tlsConnectionOptions(endpoint);
+    } catch (error) {
+      reject(keyspaceError(error, endpoint, 'connect'));
+      return;
+    }
+    const socket: net.Socket = tlsOptions
+      ? tls.connect({ ...tlsOptions, host: endpoint.host, port: endpoint.port })
       : net.connect({ host: endpoint.host, port: endpoint.port });
     let done = false;
+    let tcpConnected = false;
     const finish = (error?: unknown): void => {
       if (done) return;
       done = true;
@@ -202,13 +213,18 @@ function connectSocket(endpoint: RedisEndpoint, tuning: ConnectionTuning, signal
         resolve(socket);
       } else {
         socket.destroy();
-        reject(error instanceof KeyspaceCancelledError ? error : keyspaceError(error, endpoint, 'connect'));
+        const timedOut = (error as { code?: unknown }).code === 'ETIMEDOUT';
+        reject(error instanceof KeyspaceCancelledError ? error
+          // TCP connected, TLS never answered: a server without TLS (as connectRedis says).
+          : tlsOptions && tcpConnected && timedOut ? tlsHandshakeTimeout(endpoint)
+          : keyspaceError(error, endpoint, 'connect'));
       }
     };
     const onAbort = (): void => finish(new KeyspaceCancelledError());
     const timer = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), tuning.timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
+    if (tlsOptions) socket.once('connect', () => { tcpConnected = true; });
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       socket.setNoDelay(true);
       finish();
     });

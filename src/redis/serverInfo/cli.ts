@@ -19,8 +19,25 @@ export interface RedisCliLaunch {
 export function localCliLaunch(endpoint: RedisEndpoint, password: string | undefined): RedisCliLaunch {
   const args = ['--no-raw', '-h', endpoint.host, '-p', String(endpoint.port), '-n', String(endpoint.db)];
   if (endpoint.username) args.push('--user', endpoint.username);
-  if (endpoint.tls) args.push('--tls', '--sni', endpoint.host);
+  args.push(...cliTlsArguments(endpoint));
   return { args, env: password === undefined || password === '' ? {} : { REDISCLI_AUTH: password } };
+}
+
+/**
+ * redis-cli's TLS flags for the endpoint's settings: `--tls`, `--cacert`, `--cert`, `--key`,
+ * `--sni` (the server name, else the host), and `--insecure` only when certificate checking
+ * was turned off. Paths only: the files' contents never reach the command line.
+ */
+export function cliTlsArguments(endpoint: RedisEndpoint): string[] {
+  if (!endpoint.tls) return [];
+  const settings = endpoint.tlsSettings ?? {};
+  const args = ['--tls'];
+  if (settings.caFile) args.push('--cacert', settings.caFile);
+  if (settings.certFile) args.push('--cert', settings.certFile);
+  if (settings.keyFile) args.push('--key', settings.keyFile);
+  args.push('--sni', settings.serverName?.trim() || endpoint.host);
+  if (settings.verifyCertificate === false) args.push('--insecure');
+  return args;
 }
 
 /** The command for redis-cli inside the stack's container, which listens on its own 6379; the password goes in the exec's Env. */

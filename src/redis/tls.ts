@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { checkServerIdentity, ConnectionOptions } from 'node:tls';
+import { describeEndpoint, RedisEndpoint, RedisTlsSettings } from './endpoint';
+import { RedisConnectionError } from './errors';
+
+/** The setting behind each file, to name it in messages. */
+export const TLS_FILE_SETTINGS = {
+  caFile: 'sharedRedis.tlsCaFile',
+  certFile: 'sharedRedis.tlsCertFile',
+  keyFile: 'sharedRedis.tlsKeyFile',
+} as const satisfies Record<keyof RedisTlsSettings & ('caFile' | 'certFile' | 'keyFile'), string>;
+
+type TlsFile = keyof typeof TLS_FILE_SETTINGS;
+
+const WHAT: Record<TlsFile, string> = { caFile: 'CA certificate', certFile: 'client certificate', keyFile: 'client key' };
+
+/**
+ * Expands a path setting: `${workspaceFolder}`, `${userHome}` and a leading `~`; a relative
+ * path is taken from the workspace folder. Empty means unset.
+ */
+export function expandSettingPath(value: string | undefined, places: { workspaceFolder?: string | undefined; home?: string }): string | undefined {
+  const raw = value?.trim();
+  if (!raw) return undefined;
+  // PEM text is not a path: keep it as is so that reading it gives the clear message below.
+  if (looksLikePem(raw)) return raw;
+  const home = places.home ?? homedir();
+  let path = raw.replace(/\$\{userHome\}/g, home);
+  if (places.workspaceFolder !== undefined) path = path.replace(/\$\{workspaceFolder\}/g, places.workspaceFolder);
+  if (path === '~') path = home;
+  else if (path.startsWith('~/') || path.startsWith('~\\')) path = join(home, path.slice(2));
+  if (!isAbsolute(path) && places.workspaceFolder !== undefined && !path.includes('${')) path = resolve(places.workspaceFolder, path);
+  return path;
+}
+
+function looksLikePem(value: string): boolean {
+  return /-----BEGIN [A-Z0-9 ]+-----/.test(value);
+}
+
+/**
+ * The `tls.connect` options for an endpoint, or undefined without TLS. The files are read
+ * now (each connection reads them afresh, so a renewed certificate needs no reload).
+ * A file that cannot be used is a RedisConnectionError of kind `tls-config` naming the
+ * setting and the path, never its content.
+ */
+export function tlsConnectionOptions(endpoint: RedisEndpoint): ConnectionOptions | undefined {
+  if (!endpoint.tls) return undefined;
+  const settings = endpoint.tlsSettings ?? {};
+  const serverName = settings.serverName?.trim() || undefined;
+  const options: ConnectionOptions = { rejectUnauthorized: settings.verifyCertificate !== false };
+  // SNI carries host names only (RFC 6066): an IP address is checked against the certificate but not sent.
+  const checkedName = serverName ?? endpoint.host;
+  if (isIP(checkedName) === 0) options.servername = checkedName;
+  else if (serverName) options.checkServerIdentity = (_host, certificate) => checkServerIdentity(serverName, certificate);
+  if (settings.caFile) options.ca = readPem(endpoint, 'caFile', settings.caFile);
+  if (settings.certFile || settings.keyFile) {
+    if (!settings.certFile || !settings.keyFile) {
+      const missing: TlsFile = settings.certFile ? 'keyFile' : 'certFile';
+      throw tlsConfigError(endpoint, `has a TLS ${settings.certFile ? 'client certificate' : 'client key'} but no ${WHAT[missing]}`,
+        `Set ${TLS_FILE_SETTINGS[missing]} too: the client certificate and its key go together.`);
+    }
+    options.cert = readPem(endpoint, 'certFile', settings.certFile);
+    options.key = readPem(endpoint, 'keyFile', settings.keyFile);
+  }
+  return options;
+}
+
+function readPem(endpoint: RedisEndpoint, file: TlsFile, path: string): Buffer {
+  const setting = TLS_FILE_SETTINGS[file];
+  if (looksLikePem(path)) {
+    throw tlsConfigError(endpoint, `has the ${WHAT[file]} itself in ${setting} instead of a file path`,
+      `Save it in a file (keys never belong in settings) and set ${setting} to that file's path.`);
+  }
+  let content: Buffer;
+  try {
+    content = readFileSync(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)'
+      : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${typeof code === 'string' ? code : String(error)})`;
+    throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} ${why}`, `Check ${setting}: it must be the path of a PEM file this editor can read.`);
+  }
+  if (!looksLikePem(content.toString('latin1'))) {
+    throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} is not a PEM file`,
+      `Check ${setting}: it must be a PEM file (text starting with -----BEGIN ...). Convert DER with openssl x509 -inform der.`);
+  }
+  return content;
+}
+
+function tlsConfigError(endpoint: RedisEndpoint, reason: string, hint: string): RedisConnectionError {
+  return new RedisConnectionError('tls-config', describeEndpoint(endpoint), reason, hint);
+}
