@@ -1,0 +1,100 @@
+import type Docker from 'dockerode';
+import type Redis from 'ioredis';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { copyFileOut } from './containerFiles';
+import { readRdbHeader } from './rdbHeader';
+import { checkRdbFile } from './rdbCheck';
+import { persistenceConfig, snapshot } from './persistence';
+
+export interface BackupResult {
+  readonly file: string;
+  readonly bytes: number;
+  /** Keys in the backup (alive at the moment of the snapshot). */
+  readonly keys: number;
+  readonly expires: number;
+  readonly rdbVersion: number;
+  readonly redisVersion: string | undefined;
+}
+
+export interface BackupOptions {
+  /** `shared-redis` gives `shared-redis-2026-11-27T10-15-03.rdb`. */
+  readonly prefix: string;
+  /** Added after the time: `pre-restore` gives `...T10-15-03-pre-restore.rdb`. */
+  readonly suffix?: string | undefined;
+  readonly now?: Date | undefined;
+  readonly onProgress?: ((message: string) => void) | undefined;
+  readonly snapshotTimeoutMs?: number | undefined;
+}
+
+/** `2026-11-27T10-15-03`, local time: sorts by name and is valid on every file system. */
+export function backupStamp(date: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}T${two(date.getHours())}-${two(date.getMinutes())}-${two(date.getSeconds())}`;
+}
+
+/** A name in `folder` that does not exist yet: `<prefix>-<stamp>[-<suffix>][-2].rdb`. */
+export function backupFileName(folder: string, prefix: string, date: Date, suffix?: string): string {
+  const base = `${prefix}-${backupStamp(date)}${suffix ? `-${suffix}` : ''}`;
+  const taken = new Set(existingNames(folder));
+  for (let n = 1; ; n++) {
+    const name = `${base}${n === 1 ? '' : `-${n}`}.rdb`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+function existingNames(folder: string): string[] {
+  try { return readdirSync(folder); } catch { return []; }
+}
+
+/**
+ * Backs up the stack's Redis into `folder`: BGSAVE and wait for it, copy the RDB file out
+ * of the container through the engine's archive API, then check the copy with the
+ * server's own redis-check-rdb (which also counts its keys). The file appears under its
+ * final name only once it is complete and checked.
+ */
+export async function backupRedis(docker: Docker, containerId: string, client: Redis, folder: string, options: BackupOptions): Promise<BackupResult> {
+  const progress = options.onProgress ?? ((): void => undefined);
+  const config = await persistenceConfig(client);
+  progress('Redis is writing a snapshot (BGSAVE)');
+  await snapshot(client, { onState: progress, ...(options.snapshotTimeoutMs ? { timeoutMs: options.snapshotTimeoutMs } : {}) });
+
+  mkdirSync(folder, { recursive: true });
+  const name = backupFileName(folder, options.prefix, options.now ?? new Date(), options.suffix);
+  const file = join(folder, name);
+  const partial = `${file}.partial`;
+  try {
+    progress(`Copying ${config.dbfilename} out of the container`);
+    await copyFileOut(docker.getContainer(containerId), posix.join(config.dir, config.dbfilename), partial);
+    progress('Checking the copy');
+    const header = await readRdbHeader(partial, config.redisVersion);
+    const check = await checkRdbFile(docker, containerId, partial);
+    renameSync(partial, file);
+    return { file, bytes: statSync(file).size, keys: check.keys, expires: check.expires, rdbVersion: header.version, redisVersion: check.writtenBy ?? config.redisVersion };
+  } finally {
+    rmSync(partial, { force: true });
+  }
+}
+
+export interface BackupFile {
+  readonly file: string;
+  readonly name: string;
+  readonly bytes: number;
+  readonly modified: Date;
+}
+
+/** The `.rdb` files in a folder, newest first. */
+export function listBackups(folder: string): BackupFile[] {
+  return existingNames(folder)
+    .filter((name) => name.endsWith('.rdb'))
+    .flatMap((name) => {
+      const file = join(folder, name);
+      try {
+        const info = statSync(file);
+        return info.isFile() ? [{ file, name, bytes: info.size, modified: info.mtime }] : [];
+      } catch {
+        return [];
+      }
+    })
+    .sort((a, b) => b.modified.getTime() - a.modified.getTime() || b.name.localeCompare(a.name));
+}

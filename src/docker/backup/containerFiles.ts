@@ -1,0 +1,132 @@
+import type Docker from 'dockerode';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import { engineMessage } from '../engineErrors';
+import { BackupError } from './errors';
+
+/**
+ * Files in and out of a container through the engine's archive API (what `docker cp`
+ * uses). Works on running and stopped containers alike, and needs nothing inside the
+ * image: no shell, no tar.
+ */
+
+/** One entry of an archive put into a container: a host file, some bytes, or a directory. */
+export type ArchiveEntry =
+  | { readonly name: string; readonly type: 'file'; readonly source: string; readonly mode?: number }
+  | { readonly name: string; readonly type: 'bytes'; readonly data: Buffer; readonly mode?: number }
+  | { readonly name: string; readonly type: 'directory'; readonly mode?: number }
+  | { readonly name: string; readonly type: 'symlink'; readonly target: string };
+
+export interface Owner { readonly uid: number; readonly gid: number }
+
+/**
+ * Copies one file out of the container to `dest` (streamed, any size). The engine sends
+ * a tar holding the single file; its content is written to `dest`. Returns its size.
+ */
+export async function copyFileOut(container: Docker.Container, path: string, dest: string): Promise<number> {
+  let archive: NodeJS.ReadableStream;
+  try {
+    archive = await container.getArchive({ path });
+  } catch (error) {
+    throw new BackupError('engine', `Could not copy ${path} out of the container: ${engineMessage(error)}`);
+  }
+  const extract = tar.extract();
+  let bytes = -1;
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      if (bytes >= 0 || header.type !== 'file') {
+        stream.on('end', next);
+        stream.resume();
+        return;
+      }
+      bytes = header.size ?? 0;
+      pipeline(stream, createWriteStream(dest)).then(() => next(), reject);
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  (archive as Readable).pipe(extract);
+  await done;
+  if (bytes < 0) throw new BackupError('engine', `${path} in the container is not a regular file.`);
+  return (await stat(dest)).size;
+}
+
+/**
+ * The owner of a path in the container, from the first header of its archive (the path
+ * itself); the rest of the archive is not read.
+ */
+export async function ownerOf(container: Docker.Container, path: string): Promise<Owner> {
+  const archive = await container.getArchive({ path }) as Readable;
+  const extract = tar.extract();
+  return new Promise<Owner>((resolve, reject) => {
+    extract.on('entry', (header) => {
+      resolve({ uid: header.uid ?? 0, gid: header.gid ?? 0 });
+      archive.destroy();
+      extract.destroy();
+    });
+    extract.on('error', reject);
+    extract.on('finish', () => reject(new Error(`The archive of ${path} was empty.`)));
+    archive.pipe(extract);
+  });
+}
+
+/**
+ * Puts entries into the container under `dir`, in order. The engine replaces what is
+ * there: a file entry over an existing directory removes that directory (the archive
+ * API's default, `noOverwriteDirNonDir` unset), which is how a directory is emptied
+ * without a shell in the image.
+ */
+export async function putEntries(container: Docker.Container, dir: string, entries: readonly ArchiveEntry[], owner: Owner = { uid: 0, gid: 0 }): Promise<void> {
+  const pack = tar.pack();
+  const feed = (async () => {
+    for (const entry of entries) {
+      const common = { name: entry.name, uid: owner.uid, gid: owner.gid, mtime: new Date() };
+      if (entry.type === 'directory') {
+        pack.entry({ ...common, type: 'directory', mode: entry.mode ?? 0o755 });
+      } else if (entry.type === 'symlink') {
+        pack.entry({ ...common, type: 'symlink', linkname: entry.target, mode: 0o777 });
+      } else if (entry.type === 'bytes') {
+        pack.entry({ ...common, type: 'file', mode: entry.mode ?? 0o644 }, entry.data);
+      } else {
+        const { size } = await stat(entry.source);
+        await new Promise<void>((resolve, reject) => {
+          const sink = pack.entry({ ...common, type: 'file', mode: entry.mode ?? 0o644, size }, (error) => (error ? reject(error) : resolve()));
+          createReadStream(entry.source).on('error', reject).pipe(sink);
+        });
+      }
+    }
+    pack.finalize();
+  })();
+  feed.catch((error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))));
+  const body = new PassThrough();
+  pack.pipe(body);
+  try {
+    const response: unknown = await container.putArchive(body, { path: dir });
+    await feed;
+    // The engine answers once it has unpacked everything; drain its (empty) reply.
+    if (response instanceof Readable) response.resume();
+  } catch (error) {
+    throw new BackupError('engine', `Could not copy into ${dir} in the container: ${engineMessage(error)}`);
+  }
+}
+
+/** Runs a command in a running container; resolves to its exit code and output. */
+export async function execIn(docker: Docker, container: Docker.Container, cmd: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const exec = await container.exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
+  const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
+  docker.modem.demuxStream(stream, stdout, stderr);
+  await new Promise<void>((resolve, reject) => { stream.on('end', resolve); stream.on('close', resolve); stream.on('error', reject); });
+  let info = await exec.inspect();
+  for (let i = 0; info.Running && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    info = await exec.inspect();
+  }
+  return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}

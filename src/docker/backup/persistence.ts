@@ -1,0 +1,103 @@
+import type Redis from 'ioredis';
+import { parseInfo } from '../../redis/info';
+import { parseKeyspace } from '../../redis/serverInfo/summary';
+import { BackupError } from './errors';
+
+/** Where and how the server keeps its data, from CONFIG GET (with the defaults if CONFIG is not allowed). */
+export interface PersistenceConfig {
+  readonly dir: string;
+  readonly dbfilename: string;
+  readonly appendonly: boolean;
+  /** Redis 7's AOF folder (`appendonlydir`); undefined on Redis 6, whose AOF is one file. */
+  readonly appenddirname: string | undefined;
+  readonly appendfilename: string;
+  readonly redisVersion: string | undefined;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function configGet(client: Redis, name: string): Promise<string | undefined> {
+  try {
+    const reply = await client.call('CONFIG', 'GET', name) as string[];
+    return reply[1];
+  } catch {
+    // An ACL user without CONFIG: fall back to what INFO and the defaults say.
+    return undefined;
+  }
+}
+
+export async function persistenceConfig(client: Redis): Promise<PersistenceConfig> {
+  const info = parseInfo(await client.info());
+  const [dir, dbfilename, appendonly, appenddirname, appendfilename] = await Promise.all(
+    ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename'].map((name) => configGet(client, name)));
+  const redisVersion = info.get('server')?.['redis_version'];
+  const major = Number(/^(\d+)/.exec(redisVersion ?? '')?.[1] ?? '7');
+  return {
+    dir: dir || '/data',
+    dbfilename: dbfilename || 'dump.rdb',
+    appendonly: appendonly !== undefined ? appendonly === 'yes' : info.get('persistence')?.['aof_enabled'] === '1',
+    appenddirname: appenddirname || (major >= 7 ? 'appendonlydir' : undefined),
+    appendfilename: appendfilename || 'appendonly.aof',
+    redisVersion,
+  };
+}
+
+/** Every key of every database (INFO keyspace), which counts without walking the keyspace. */
+export async function countKeys(client: Redis): Promise<number> {
+  const info = parseInfo(await client.info('keyspace'));
+  return parseKeyspace(info.get('keyspace')).reduce((sum, db) => sum + db.keys, 0);
+}
+
+export interface SnapshotOptions {
+  readonly timeoutMs?: number;
+  readonly onState?: (message: string) => void;
+}
+
+/**
+ * BGSAVE, and waits until that snapshot (not an earlier one) is on disk: LASTSAVE moves
+ * past its value before the BGSAVE. A save already running is waited for first, an AOF
+ * rewrite in progress makes the save wait its turn (BGSAVE SCHEDULE). Fails with
+ * Redis's own status when the child could not write the file.
+ */
+export async function snapshot(client: Redis, options: SnapshotOptions = {}): Promise<number> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+  const persistence = async (): Promise<Record<string, string>> => parseInfo(await client.info('persistence')).get('persistence') ?? {};
+  const lastsave = async (): Promise<number> => Number(await client.lastsave());
+  const overdue = (): void => {
+    if (Date.now() > deadline) throw new BackupError('snapshot-failed', `Redis did not finish its snapshot within ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s.`);
+  };
+
+  for (;;) {
+    overdue();
+    const before = await persistence();
+    if (before['rdb_bgsave_in_progress'] === '1') {
+      options.onState?.('Waiting for a snapshot already in progress');
+      await sleep(200);
+      continue;
+    }
+    let last = await lastsave();
+    // LASTSAVE counts seconds: start in a later second than the last save, so that a save
+    // finishing within the same second still shows as a change.
+    while (Number((await client.time())[0]) <= last) { overdue(); await sleep(100); }
+    last = await lastsave();
+    try {
+      await client.call('BGSAVE', 'SCHEDULE');
+    } catch (error) {
+      if (/already in progress/i.test((error as Error).message)) continue;
+      throw new BackupError('snapshot-failed', `Redis refused BGSAVE: ${(error as Error).message}`);
+    }
+    options.onState?.('Redis is writing its snapshot');
+    let seenRunning = false;
+    for (;;) {
+      await sleep(100);
+      const now = await lastsave();
+      if (now > last) return now;
+      const state = await persistence();
+      if (state['rdb_bgsave_in_progress'] === '1') seenRunning = true;
+      else if (state['rdb_last_bgsave_status'] === 'err' && (seenRunning || before['rdb_last_bgsave_status'] !== 'err')) {
+        throw new BackupError('snapshot-failed', 'Redis could not write its snapshot (rdb_last_bgsave_status: err); its log says why, often a full disk.');
+      }
+      overdue();
+    }
+  }
+}

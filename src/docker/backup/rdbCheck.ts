@@ -1,0 +1,87 @@
+import type Docker from 'dockerode';
+import { basename } from 'node:path';
+import { execIn, putEntries } from './containerFiles';
+import { BackupError } from './errors';
+
+/** Where the check works inside the container: its own folder in /tmp, never the data folder. */
+const WORK_DIR = '/tmp/shared-redis-backup';
+const CHECK_FILE = `${WORK_DIR}/check.rdb`;
+const CHECKER = `${WORK_DIR}/redis-check-rdb`;
+/** Where images keep redis-server: the official ones, Debian's, Bitnami's. */
+const SERVER_PATHS = ['/usr/local/bin/redis-server', '/usr/bin/redis-server', '/opt/bitnami/redis/bin/redis-server'];
+
+export interface RdbCheck {
+  /** Keys the file holds that are still alive (keys read minus those already expired). */
+  readonly keys: number;
+  /** Of those, keys with a TTL. */
+  readonly expires: number;
+  /** The Redis that wrote the file (its `redis-ver` aux field), if it says. */
+  readonly writtenBy: string | undefined;
+}
+
+/**
+ * Checks an RDB file with the stack's own Redis: copies it into the container's /tmp and
+ * runs redis-check-rdb there, which reads every key and verifies the CRC64 checksum and
+ * the format version exactly as the server will when it loads it. redis-check-rdb is
+ * redis-server itself started under that name, so a symlink to the server binary works
+ * in images that ship only redis-server. A damaged or foreign file is a `BackupError`
+ * naming the file and the problem.
+ */
+export async function checkRdbFile(docker: Docker, containerId: string, file: string): Promise<RdbCheck> {
+  const container = docker.getContainer(containerId);
+  const server = await findServerBinary(container);
+  await putEntries(container, '/', [
+    { name: WORK_DIR.slice(1), type: 'directory', mode: 0o700 },
+    { name: CHECKER.slice(1), type: 'symlink', target: server },
+    { name: CHECK_FILE.slice(1), type: 'file', source: file, mode: 0o600 },
+  ]);
+  try {
+    const result = await execIn(docker, container, [CHECKER, CHECK_FILE]);
+    return parseCheckOutput(`${result.stdout}\n${result.stderr}`, result.exitCode, file);
+  } finally {
+    // Leave no copy of the data behind in the container's /tmp.
+    await putEntries(container, '/', [{ name: CHECK_FILE.slice(1), type: 'bytes', data: Buffer.alloc(0), mode: 0o600 }]).catch(() => undefined);
+  }
+}
+
+/** Reads redis-check-rdb's report: `[info] 5 keys read`, or the line after `RDB ERROR DETECTED`. */
+export function parseCheckOutput(output: string, exitCode: number, file: string): RdbCheck {
+  const name = basename(file);
+  const lines = output.split('\n').map((l) => l.trim());
+  const count = (what: string): number => Number(new RegExp(`^\\[info\\] (\\d+) ${what}$`, 'm').exec(output)?.[1] ?? 'NaN');
+  const errorAt = lines.indexOf('--- RDB ERROR DETECTED ---');
+  if (exitCode !== 0 || errorAt >= 0 || !lines.some((l) => l.includes('RDB looks OK'))) {
+    const detail = (errorAt >= 0 ? lines[errorAt + 1] : lines.find((l) => /error|wrong|can't|unexpected/i.test(l))) ?? `redis-check-rdb exited with code ${exitCode}`;
+    const problem = detail
+      .replace(/^\[offset (\d+)\]\s*/, (_m, offset: string) => `at byte ${offset}: `)
+      .replace(/Internal error in RDB reading offset \d+, function at [^>]*-> /, '')
+      .replace(/\.$/, '');
+    const doing = /^\[additional info\] While doing: (.*)$/m.exec(output)?.[1];
+    const why = /CRC error|checksum/i.test(problem) ? ' (its checksum does not match its content: the file was changed or damaged)'
+      : /Unexpected EOF/i.test(problem) ? ' (the file is cut off)'
+      : /I\/O error|invalid encoding/i.test(problem) ? ' (the file is cut off or damaged)'
+      : /format version/i.test(problem) ? ' (it was written by a newer Redis than the stack runs)'
+      : '';
+    throw new BackupError('invalid-file', `${name} is not a valid Redis backup: ${problem}${doing ? ` while reading ${doing}` : ''}${why}. Nothing was changed.`, file);
+  }
+  const read = count('keys read');
+  const expired = count('already expired');
+  const expires = count('expires');
+  if (!Number.isFinite(read)) throw new BackupError('invalid-file', `redis-check-rdb did not report how many keys ${name} holds.`, file);
+  return {
+    keys: read - (Number.isFinite(expired) ? expired : 0),
+    expires: Number.isFinite(expires) ? expires : 0,
+    writtenBy: /AUX FIELD redis-ver = '([^']*)'/.exec(output)?.[1],
+  };
+}
+
+async function findServerBinary(container: Docker.Container): Promise<string> {
+  const inspect = await container.inspect();
+  if (!inspect.State.Running) throw new BackupError('not-running', `The Redis container ${inspect.Name.replace(/^\//, '')} is not running: start the stack first.`);
+  const path = inspect.Path.startsWith('/') && /redis-server$/.test(inspect.Path) ? [inspect.Path] : [];
+  for (const candidate of [...path, ...SERVER_PATHS]) {
+    const found = await container.infoArchive({ path: candidate }).then(() => true, () => false);
+    if (found) return candidate;
+  }
+  throw new BackupError('engine', `Found no redis-server binary in the container (looked in ${SERVER_PATHS.join(', ')}), so the backup cannot be checked.`);
+}

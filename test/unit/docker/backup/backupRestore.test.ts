@@ -1,0 +1,230 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type Docker from 'dockerode';
+import Redis from 'ioredis';
+import { BackupError, backupRedis, BackupResult, countKeys, inspectBackup, listBackups, restoreBackup } from '../../../../src/docker/backup';
+import type { EngineConnection } from '../../../../src/docker/engine';
+import type { ComposeProject } from '../../../../src/docker/compose/model';
+import { StackController, StackSettings } from '../../../../src/docker/stack/stackController';
+import { requireEngine } from '../../../support/engine';
+import { freePort } from '../../../support/redisServer';
+import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, StackFixture, stackFixture } from '../../../support/stackFixture';
+
+function settingsOf(fixture: StackFixture): StackSettings {
+  return {
+    location: { composeFile: fixture.composeFile, envFile: `${fixture.dir}/.env`, source: 'setting' },
+    bundledStackDir: BUNDLED_STACK,
+    projectName: fixture.project,
+    env: {},
+    policy: DEFAULT_POLICY,
+  };
+}
+
+async function redisOf(fixture: StackFixture, db = 0): Promise<Redis> {
+  const client = new Redis({ host: '127.0.0.1', port: fixture.port, username: OPERATOR, password: fixture.password, db, lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined); // expected while the stack is stopped for a restore
+  await client.connect();
+  return client;
+}
+
+/** Every key of db 0 and db 1 as a user would read it: type, value, and absolute expiry (PEXPIRETIME). */
+async function readAll(fixture: StackFixture): Promise<Map<string, { type: string; value: unknown; expireAtMs: number }>> {
+  const all = new Map<string, { type: string; value: unknown; expireAtMs: number }>();
+  for (const db of [0, 1]) {
+    const client = await redisOf(fixture, db);
+    try {
+      let cursor = '0';
+      const keys: string[] = [];
+      do {
+        const [next, batch] = await client.scan(cursor, 'COUNT', 100);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      for (const key of keys) {
+        const type = await client.type(key);
+        const value = type === 'string' ? (await client.getBuffer(key))?.toString('hex')
+          : type === 'hash' ? await client.hgetall(key)
+          : type === 'list' ? await client.lrange(key, 0, -1)
+          : type === 'set' ? (await client.smembers(key)).sort()
+          : type === 'zset' ? await client.zrange(key, 0, -1, 'WITHSCORES')
+          : type === 'stream' ? await client.xrange(key, '-', '+')
+          : `unexpected type ${type}`;
+        const expireAtMs = Number(await client.call('PEXPIRETIME', key));
+        all.set(`db${db}:${key}`, { type, value, expireAtMs });
+      }
+    } finally {
+      client.disconnect();
+    }
+  }
+  return all;
+}
+
+/** Backup-time state equals restored state: same keys and values, expiry within a second. */
+function assertSameData(actual: Awaited<ReturnType<typeof readAll>>, expected: Awaited<ReturnType<typeof readAll>>): void {
+  assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
+  for (const [key, want] of expected) {
+    const got = actual.get(key);
+    assert.ok(got);
+    assert.equal(got.type, want.type, key);
+    assert.deepEqual(got.value, want.value, key);
+    if (want.expireAtMs < 0) assert.equal(got.expireAtMs, want.expireAtMs, `${key} has no TTL`);
+    else assert.ok(Math.abs(got.expireAtMs - want.expireAtMs) <= 1000, `${key} expires at ${got.expireAtMs}, expected ${want.expireAtMs}`);
+  }
+}
+
+describe('backup and restore of the stack\'s Redis on the real engine', function () {
+  this.timeout(180_000);
+  let engine: EngineConnection | undefined;
+  let docker: Docker;
+  let stack: StackFixture;
+  let controller: StackController;
+  let project: ComposeProject;
+  let folder: string;
+  let client: Redis;
+  let backup: BackupResult;
+  let atBackup: Awaited<ReturnType<typeof readAll>>;
+
+  const containerId = async (): Promise<string> => {
+    const status = (await controller.status(stack.project)).find((s) => s.service === 'shared-redis');
+    assert.ok(status);
+    return status.containerId;
+  };
+
+  before(async function () {
+    engine = await requireEngine(this);
+    if (!engine) return;
+    docker = engine.docker;
+    stack = stackFixture(await freePort());
+    folder = mkdtempSync(join(tmpdir(), 'shared-redis-backups-'));
+    controller = new StackController(docker);
+    await controller.start(settingsOf(stack));
+    project = await controller.load(settingsOf(stack));
+    client = await redisOf(stack);
+  });
+
+  after(async () => {
+    client?.disconnect();
+    if (docker) await stack.cleanup(docker);
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('backs up every key of every database into a dated file, and reports its size and key count', async () => {
+    await client.set('auth:session:42', 'alive', 'EX', 3600);
+    await client.set('auth:token:bin', Buffer.from([0, 1, 2, 255, 254]));
+    await client.hset('user:1', { name: 'Ada', email: 'ada@example.com' });
+    await client.pexpire('user:1', 7_200_500);
+    await client.rpush('shared:queue', 'a', 'b', 'c');
+    await client.sadd('shared:tags', 'x', 'y', 'z');
+    await client.zadd('shared:board', 1.5, 'ada', 3, 'bob');
+    await client.expire('shared:board', 86_400);
+    await client.xadd('shared:events', '1-1', 'type', 'login');
+    const db1 = await redisOf(stack, 1);
+    await db1.set('cache:page:/home', '<html>', 'EX', 600);
+    db1.disconnect();
+
+    atBackup = await readAll(stack);
+    backup = await backupRedis(docker, await containerId(), client, folder, { prefix: 'shared-redis', now: new Date(2026, 10, 27, 10, 15, 3) });
+
+    assert.equal(basename(backup.file), 'shared-redis-2026-11-27T10-15-03.rdb');
+    assert.equal(backup.bytes, statSync(backup.file).size);
+    assert.equal(readFileSync(backup.file).subarray(0, 5).toString(), 'REDIS');
+    assert.equal(backup.keys, 8);
+    assert.equal(backup.keys, await countKeys(client));
+    assert.equal(backup.expires, 4);
+    assert.deepEqual(listBackups(folder).map((b) => b.name), ['shared-redis-2026-11-27T10-15-03.rdb'], 'no partial file is left');
+
+    // A second backup in the same second gets its own name.
+    const again = await backupRedis(docker, await containerId(), client, folder, { prefix: 'shared-redis', now: new Date(2026, 10, 27, 10, 15, 3) });
+    assert.equal(basename(again.file), 'shared-redis-2026-11-27T10-15-03-2.rdb');
+    rmSync(again.file);
+  });
+
+  it('restores exactly the keys, values and TTLs of the moment of the backup, keeping the replaced data as a pre-restore backup', async () => {
+    // Change the data: add, delete, modify, drop a TTL, and touch db 1.
+    await client.set('auth:session:43', 'new');
+    await client.del('shared:queue');
+    await client.hset('user:1', 'name', 'Grace');
+    await client.persist('auth:session:42');
+    await client.zadd('shared:board', 9, 'eve');
+    const db1 = await redisOf(stack, 1);
+    await db1.del('cache:page:/home');
+    db1.disconnect();
+    const changedCount = await countKeys(client);
+    assert.equal(changedCount, 7);
+
+    const steps: string[] = [];
+    const result = await restoreBackup({
+      docker, containerId: await containerId(), client, file: backup.file, safetyFolder: folder, prefix: 'shared-redis',
+      stop: async () => { steps.push('stop'); await controller.stop(project); },
+      start: async () => { steps.push('start'); await controller.start(settingsOf(stack)); },
+      countKeys: async () => { const fresh = await redisOf(stack); try { return await countKeys(fresh); } finally { fresh.disconnect(); } },
+      onProgress: (message) => steps.push(message),
+    });
+    client.disconnect();
+    client = await redisOf(stack);
+
+    assert.equal(result.keys, 8);
+    assert.equal(result.inspection.keys, 8);
+    assert.ok(steps.indexOf('stop') < steps.indexOf('start'), steps.join(' | '));
+    assertSameData(await readAll(stack), atBackup);
+    assert.equal((await controller.status(stack.project))[0]?.health, 'healthy');
+
+    // The data the restore replaced is a backup of its own, restorable like any other.
+    assert.match(basename(result.previous.file), /^shared-redis-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-pre-restore\.rdb$/);
+    assert.equal(result.previous.keys, changedCount);
+  });
+
+  it('keeps writing the restored data to the AOF: a write after the restore survives a restart', async () => {
+    await client.set('auth:after-restore', 'kept');
+    const before = await readAll(stack);
+    await controller.restart(project);
+    await controller.start(settingsOf(stack)); // waits for healthy
+    client.disconnect();
+    client = await redisOf(stack);
+    assertSameData(await readAll(stack), before);
+    assert.equal(await client.get('auth:after-restore'), 'kept');
+    await client.del('auth:after-restore');
+  });
+
+  describe('refuses a corrupt or foreign file before anything is stopped', () => {
+    const bad: Array<[string, (good: Buffer) => Buffer, RegExp]> = [
+      ['cut-off.rdb', (good) => good.subarray(0, Math.floor(good.length / 2)), /^cut-off\.rdb is not a valid Redis backup: at byte \d+: .*\(the file is cut off( or damaged)?\)/],
+      ['flipped.rdb', (good) => { const b = Buffer.from(good); const i = Math.floor(b.length / 2); b[i] = (b[i] ?? 0) ^ 0xff; return b; }, /flipped\.rdb is not a valid Redis backup: .*/],
+      ['checksum.rdb', (good) => { const b = Buffer.from(good); const i = b.length - 3; b[i] = (b[i] ?? 0) ^ 0x01; return b; }, /checksum\.rdb is not a valid Redis backup: .*checksum does not match/],
+      ['logo.png', () => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]), /logo\.png is not a Redis backup: .*is a PNG image/],
+      ['notes.rdb', () => Buffer.from('user:1 = Ada\nuser:2 = Grace\n'), /notes\.rdb is not a Redis backup: .*starts with "user:1 ="/],
+      ['empty.rdb', () => Buffer.alloc(0), /empty\.rdb is not a Redis backup: .*is empty/],
+      ['future.rdb', (good) => { const b = Buffer.from(good); b.write('0099', 5, 'latin1'); return b; }, /future\.rdb was written by a newer Redis \(RDB format 99\)/],
+    ];
+    for (const [name, make, message] of bad) {
+      it(name, async () => {
+        const file = join(folder, name);
+        writeFileSync(file, make(readFileSync(backup.file)));
+        const before = await readAll(stack);
+        const id = await containerId();
+        const startedAt = (await docker.getContainer(id).inspect()).State.StartedAt;
+        await assert.rejects(inspectBackup(docker, id, client, file), (error: unknown) => {
+          assert.ok(error instanceof BackupError && error.kind === 'invalid-file', String(error));
+          assert.match(error.message, message);
+          assert.match(error.message, /Nothing was changed\.$/);
+          return true;
+        });
+        let stopped = false;
+        await assert.rejects(restoreBackup({
+          docker, containerId: id, client, file, safetyFolder: folder, prefix: 'shared-redis',
+          stop: async () => { stopped = true; await controller.stop(project); },
+          start: async () => { await controller.start(settingsOf(stack)); },
+          countKeys: () => countKeys(client),
+        }), BackupError);
+        assert.equal(stopped, false, 'the stack was never stopped');
+        const after = (await docker.getContainer(id).inspect()).State;
+        assert.equal(after.Running, true);
+        assert.equal(after.StartedAt, startedAt, 'the container was not restarted');
+        assertSameData(await readAll(stack), before);
+        assert.ok(!listBackups(folder).some((b) => b.name.endsWith('-pre-restore.rdb') && b.modified.getTime() > Date.now() - 5_000), 'no pre-restore backup was taken');
+      });
+    }
+  });
+});
