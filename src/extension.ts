@@ -31,6 +31,7 @@ export interface SharedRedisApi {
   readonly session: RedisSession;
   readonly views: { readonly stack: StackView; readonly keys: KeysView };
   readonly keys: KeyBrowser;
+  readonly statusBar: StackStatusBar;
 }
 
 export function activate(context: vscode.ExtensionContext): SharedRedisApi {
@@ -42,7 +43,8 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const stack = new StackService(context, logger.child('Stack'));
   const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
   const bundledStackDir = vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath;
-  const stackView = new StackView(stack);
+  const stackView = new StackView(stack, session);
+  const statusBar = new StackStatusBar(stack);
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
   const keysView = new KeysView(keyBrowser, session, logger.child('Keys'));
   context.subscriptions.push(
@@ -61,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
     registerCreateStackCommand(stack, bundledStackDir, logger.child('Stack')),
     registerOpenStackFileCommand(stack),
     vscode.commands.registerCommand('sharedRedis.refreshStack', async () => stackState(await stack.refresh())),
-    new StackStatusBar(stack),
+    statusBar,
   );
   const services: ExtensionServices = { context, logger, session, secrets, stack, keyBrowser, keysView };
   context.subscriptions.push(
@@ -76,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   void stack.refresh();
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView } };
+  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView }, statusBar };
 }
 
 export function deactivate(): void {

@@ -1,8 +1,22 @@
 import * as vscode from 'vscode';
+import { affectsRedisConnection } from '../config';
 import { describeStatus, formatUptime, ServiceStatus } from '../docker/stack/status';
+import { PASSWORDLESS_ADVICE, PasswordlessAccess, probePasswordlessAccess } from '../redis/hardening/passwordlessProbe';
+import type { RedisEndpoint } from '../redis/endpoint';
 import { StackService, StackSnapshot, stackState } from '../stackService';
 
-type StackRow = ServiceRow | ProblemRow;
+type StackRow = ServiceRow | ProblemRow | ExposureRow;
+
+/** Where the extension's Redis is (the session): what the passwordless probe asks. */
+export interface RedisEndpointSource {
+  readonly endpoint: RedisEndpoint;
+  readonly onDidChangeEndpoint: vscode.Event<void>;
+}
+
+/** The warning at the top: the Redis we use is on the network and serves anyone without a password. */
+class ExposureRow {
+  constructor(readonly access: PasswordlessAccess & { kind: 'open' }) {}
+}
 
 class ServiceRow {
   constructor(readonly status: ServiceStatus, readonly snapshot: StackSnapshot) {}
@@ -24,8 +38,11 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
   private readonly view: vscode.TreeView<StackRow>;
   private readonly subscriptions: vscode.Disposable[] = [];
   private stale = false;
+  private access: PasswordlessAccess | undefined;
+  private probes = 0;
+  private probing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly stack: StackService) {
+  constructor(private readonly stack: StackService, private readonly redis?: RedisEndpointSource) {
     this.view = vscode.window.createTreeView('sharedRedis.stack', { treeDataProvider: this, showCollapseAll: false });
     this.subscriptions.push(
       this.view,
@@ -34,10 +51,42 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
       this.view.onDidChangeVisibility((e) => {
         if (!e.visible) return;
         void stack.refresh();
+        void this.probe();
         if (this.stale) { this.stale = false; this.changed.fire(); }
       }),
     );
+    if (redis) {
+      this.subscriptions.push(
+        redis.onDidChangeEndpoint(() => void this.probe()),
+        vscode.workspace.onDidChangeConfiguration((event) => { if (affectsRedisConnection(event)) void this.probe(); }),
+      );
+      void this.probe();
+    }
     this.describe(stack.snapshot);
+  }
+
+  /** The last passwordless-access probe's answer (undefined before the first one). */
+  get passwordlessAccess(): PasswordlessAccess | undefined {
+    return this.access;
+  }
+
+  /**
+   * Asks once whether the Redis we use serves anyone without a password (see
+   * probePasswordlessAccess): when it opens, when its endpoint or settings change and when
+   * the view is shown again; never on a timer. Resolves when the answer is shown.
+   */
+  probe(): Promise<void> {
+    const redis = this.redis;
+    if (!redis) return Promise.resolve();
+    const run = ++this.probes;
+    const endpoint = redis.endpoint;
+    this.probing = probePasswordlessAccess(endpoint).then((access) => {
+      if (run !== this.probes) return;
+      const before = this.access;
+      this.access = access;
+      if (before?.kind !== access.kind || before.endpoint !== access.endpoint) this.onStackChanged();
+    }, () => undefined);
+    return this.probing;
   }
 
   private onStackChanged(): void {
@@ -53,15 +102,29 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
 
   getChildren(element?: StackRow): StackRow[] {
     if (element) return [];
+    const access = this.access;
+    const top: StackRow[] = access?.kind === 'open' ? [new ExposureRow(access)] : [];
     const snapshot = this.stack.snapshot;
-    if (snapshot.engine !== 'reachable') return [];
+    if (snapshot.engine !== 'reachable') return top;
     if (snapshot.projectError) {
-      return [new ProblemRow(snapshot.projectError, { command: 'sharedRedis.openStackFile', title: 'Open Stack File' })];
+      return [...top, new ProblemRow(snapshot.projectError, { command: 'sharedRedis.openStackFile', title: 'Open Stack File' })];
     }
-    return snapshot.services.map((s) => new ServiceRow(s, snapshot));
+    return [...top, ...snapshot.services.map((s) => new ServiceRow(s, snapshot))];
   }
 
   getTreeItem(row: StackRow): vscode.TreeItem {
+    if (row instanceof ExposureRow) {
+      const item = new vscode.TreeItem(`Redis at ${row.access.endpoint} accepts commands without a password`);
+      item.id = 'exposure';
+      item.description = 'reachable from the network';
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      item.contextValue = 'exposure.passwordless';
+      item.tooltip = new vscode.MarkdownString()
+        .appendMarkdown(`**Redis at \`${row.access.endpoint}\` is not on this machine's loopback and answered PING without any password.**\n\n`)
+        .appendMarkdown(PASSWORDLESS_ADVICE)
+        .appendMarkdown('\n\n_Checked once with a separate connection that sends no credentials; checked again when the endpoint changes or this view is shown._');
+      return item;
+    }
     if (row instanceof ProblemRow) {
       const item = new vscode.TreeItem(row.message.split('\n')[0] ?? row.message);
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));

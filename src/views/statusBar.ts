@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { affectsRedisConnection, readRedisEndpoint } from '../config';
 import { describeStatus } from '../docker/stack/status';
+import { tlsUnverified } from '../redis/endpoint';
 import { StackService, StackSnapshot, stackState } from '../stackService';
 
 const TEXT: Record<string, string> = {
@@ -16,29 +18,57 @@ const TEXT: Record<string, string> = {
 /** `$(database) Redis: running` — click to start it, or to stop or restart it when it runs. */
 export class StackStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('sharedRedis.status', vscode.StatusBarAlignment.Left, 10);
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
+  private tlsUnchecked = false;
 
-  constructor(stack: StackService) {
+  constructor(private readonly stack: StackService) {
     this.item.name = 'Shared Redis';
+    this.tlsUnchecked = tlsCheckingOff();
     this.render(stack.snapshot);
     this.item.show();
-    this.subscription = stack.onDidChange((s) => this.render(s));
+    this.subscriptions = [
+      stack.onDidChange((s) => this.render(s)),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (!affectsRedisConnection(event)) return;
+        this.tlsUnchecked = tlsCheckingOff();
+        this.render(this.stack.snapshot);
+      }),
+    ];
+  }
+
+  /** What the item shows, for tests and other extensions. */
+  get shown(): { readonly text: string; readonly tooltip: string; readonly background: string | undefined; readonly tlsUnchecked: boolean } {
+    const tooltip = this.item.tooltip;
+    return {
+      text: this.item.text,
+      tooltip: typeof tooltip === 'string' ? tooltip : tooltip?.value ?? '',
+      background: this.item.backgroundColor?.id,
+      tlsUnchecked: this.tlsUnchecked,
+    };
   }
 
   private render(snapshot: StackSnapshot): void {
     const state = stackState(snapshot);
-    this.item.text = snapshot.busy ? `$(loading~spin) Redis: ${snapshot.busy.toLowerCase()}` : TEXT[state] ?? '$(database) Redis';
+    const text = snapshot.busy ? `$(loading~spin) Redis: ${snapshot.busy.toLowerCase()}` : TEXT[state] ?? '$(database) Redis';
+    // TLS without certificate checks is flagged whatever the stack does: it is about the connection.
+    this.item.text = this.tlsUnchecked ? `${text} $(unlock)` : text;
     this.item.backgroundColor = state === 'unhealthy' || state === 'invalid'
       ? new vscode.ThemeColor('statusBarItem.errorBackground')
-      : state === 'unreachable' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      : state === 'unreachable' || this.tlsUnchecked ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.command = state === 'running' || state === 'unhealthy' || state === 'starting'
       ? { command: 'sharedRedis.stackActions', title: 'Stop or restart the shared Redis' }
       : state === 'unreachable' ? { command: 'sharedRedis.refreshStack', title: 'Look for the Docker engine again' }
       : { command: 'sharedRedis.start', title: 'Start the shared Redis' };
 
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = { enabledCommands: ['sharedRedis.start', 'sharedRedis.stop', 'sharedRedis.restart', 'sharedRedis.showLogs', 'sharedRedis.openStackFile', 'sharedRedis.refreshStack'] };
+    tooltip.isTrusted = { enabledCommands: ['workbench.action.openSettings', 'sharedRedis.start', 'sharedRedis.stop', 'sharedRedis.restart', 'sharedRedis.showLogs', 'sharedRedis.openStackFile', 'sharedRedis.refreshStack'] };
     tooltip.appendMarkdown('**Shared Redis**\n\n');
+    if (this.tlsUnchecked) {
+      const setting = `command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['sharedRedis.tlsVerifyCertificate']))}`;
+      tooltip.appendMarkdown('$(unlock) **TLS certificate checking is off**: anyone on the network path can pose as the server '
+        + `and read or change the traffic, password included. [Turn checking back on](${setting}) and set `
+        + `[the CA file](command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['sharedRedis.tlsCaFile']))}) instead.\n\n`);
+    }
     if (snapshot.engine === 'unreachable') {
       tooltip.appendMarkdown('No Docker engine answered. [Retry](command:sharedRedis.refreshStack)');
     } else {
@@ -54,7 +84,11 @@ export class StackStatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    this.subscriptions.forEach((s) => s.dispose());
     this.item.dispose();
   }
+}
+
+function tlsCheckingOff(): boolean {
+  return tlsUnverified(readRedisEndpoint());
 }

@@ -1,0 +1,129 @@
+import * as assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
+import * as vscode from 'vscode';
+import type { SharedRedisApi } from '../../../src/extension';
+import { CountingProxy, makeCertificates, sleep, startCountingProxy, startRedis, TestCertificates, TestRedis } from '../../unit/redis/tls/fixtures';
+
+async function api(): Promise<SharedRedisApi> {
+  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
+  assert.ok(extension, 'the extension is installed');
+  return extension.activate();
+}
+
+async function eventually(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const KEYS = ['host', 'port', 'tls', 'tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName', 'tlsVerifyCertificate'] as const;
+
+/** Sets workspace settings for one test and puts the previous workspace values back afterwards. */
+async function withSettings(values: Partial<Record<(typeof KEYS)[number], unknown>>, body: () => Promise<void>): Promise<void> {
+  const config = vscode.workspace.getConfiguration('sharedRedis');
+  const saved = new Map(KEYS.map((key) => [key, config.inspect(key)?.workspaceValue]));
+  try {
+    for (const key of KEYS) {
+      if (key in values) await config.update(key, values[key], vscode.ConfigurationTarget.Workspace);
+    }
+    await body();
+  } finally {
+    for (const [key, value] of saved) await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+  }
+}
+
+function nonLoopbackAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const address of list ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  throw new Error('this machine has no non-loopback IPv4 address to test with');
+}
+
+describe('connection hardening: TLS settings, the status bar flag, the Stack view warning', function () {
+  this.timeout(90_000);
+  let certs: TestCertificates;
+  let tlsRedis: TestRedis;
+  let expiredRedis: TestRedis;
+  let exposed: TestRedis;
+  let proxy: CountingProxy | undefined;
+
+  before(async () => {
+    certs = makeCertificates();
+    [tlsRedis, expiredRedis, exposed] = await Promise.all([
+      startRedis({ tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, authClients: 'optional' } }),
+      startRedis({ tls: { cert: certs.expiredCert, key: certs.expiredKey, ca: certs.caCert, authClients: 'optional' } }),
+      startRedis({ host: nonLoopbackAddress(), extraArgs: ['--protected-mode', 'no'] }),
+    ]);
+    await api();
+  });
+  after(async () => {
+    await proxy?.close();
+    await Promise.all([tlsRedis, expiredRedis, exposed].map((s) => s?.stop()));
+    certs?.remove();
+  });
+
+  it('pings a TLS Redis with the CA file from the settings', async () => {
+    await withSettings({ host: '127.0.0.1', port: tlsRedis.port, tls: true, tlsCaFile: certs.caCert, tlsServerName: 'redis.test' }, async () => {
+      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      assert.match(text, /^PONG in [\d.]+ ms · Redis 7\./);
+    });
+  });
+
+  it('an expired server certificate: the ping says so once, with one connection attempt', async () => {
+    proxy = await startCountingProxy(expiredRedis);
+    await withSettings({ host: '127.0.0.1', port: proxy.port, tls: true, tlsCaFile: certs.caCert }, async () => {
+      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      assert.equal(text, `Ping failed: Redis at 127.0.0.1:${proxy?.port ?? 0} (TLS) presented a TLS certificate that has expired. `
+        + 'Renew the server\'s certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on.');
+      await sleep(2500);
+      assert.equal(proxy?.connections, 1);
+    });
+  });
+
+  it('a CA file that does not exist is named in the message', async () => {
+    await withSettings({ host: '127.0.0.1', port: tlsRedis.port, tls: true, tlsCaFile: '${workspaceFolder}/no-such-ca.pem' }, async () => {
+      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+      assert.equal(text, `Ping failed: Redis at 127.0.0.1:${tlsRedis.port} (TLS) cannot use the CA certificate: ${folder}/no-such-ca.pem does not exist. `
+        + 'Check sharedRedis.tlsCaFile: it must be the path of a PEM file this editor can read.');
+    });
+  });
+
+  it('certificate checking turned off is flagged in the status bar, and only then', async () => {
+    const shared = await api();
+    assert.equal(shared.statusBar.shown.tlsUnchecked, false);
+    assert.doesNotMatch(shared.statusBar.shown.text, /\$\(unlock\)/);
+    await withSettings({ host: '127.0.0.1', port: expiredRedis.port, tls: true, tlsVerifyCertificate: false }, async () => {
+      await eventually('the status bar flag', () => shared.statusBar.shown.tlsUnchecked);
+      const shown = shared.statusBar.shown;
+      assert.match(shown.text, / \$\(unlock\)$/);
+      assert.equal(shown.background, 'statusBarItem.warningBackground');
+      assert.match(shown.tooltip, /TLS certificate checking is off/);
+      assert.match(shown.tooltip, /command:workbench\.action\.openSettings\?%5B%22sharedRedis\.tlsVerifyCertificate%22%5D/);
+      // The explicit opt-out does what it says: the expired certificate is accepted.
+      assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG/);
+    });
+    await eventually('the flag to go', () => !shared.statusBar.shown.tlsUnchecked);
+    assert.doesNotMatch(shared.statusBar.shown.text, /\$\(unlock\)/);
+  });
+
+  it('a Redis on a non-loopback address without a password gets a warning row at the top of the Stack view', async () => {
+    const shared = await api();
+    const view = shared.views.stack;
+    await withSettings({ host: exposed.host, port: exposed.port, tls: false }, async () => {
+      await eventually('the probe to find the open Redis', () => view.passwordlessAccess?.kind === 'open');
+      const [first] = view.getChildren();
+      assert.ok(first, 'the Stack view has rows');
+      const item = view.getTreeItem(first);
+      assert.equal(item.label, `Redis at ${exposed.host}:${exposed.port} accepts commands without a password`);
+      assert.equal((item.iconPath as vscode.ThemeIcon).id, 'warning');
+      assert.equal(((item.iconPath as vscode.ThemeIcon).color as vscode.ThemeColor).id, 'problemsWarningIcon.foreground');
+      assert.match((item.tooltip as vscode.MarkdownString).value, /requirepass/);
+      assert.match((item.tooltip as vscode.MarkdownString).value, /bind Redis to 127\.0\.0\.1/);
+    });
+    await eventually('the warning to go with the loopback endpoint', () => view.passwordlessAccess?.kind === 'loopback');
+    assert.ok(view.getChildren().every((row) => view.getTreeItem(row).id !== 'exposure'));
+  });
+});
