@@ -1,0 +1,365 @@
+import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { RedisEndpoint } from '../endpoint';
+import { classifyRedisError } from '../errors';
+import { cursorFraction, fromBinary, toBinary } from '../keyspace';
+import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
+import { keyHash } from '../keyspace/keyHash';
+import { asScanReply, quietly, scanArguments } from '../keyspace/scanSource';
+import { SeenKeys } from '../keyspace/seenKeys';
+import { CompiledMapping, KeyMapper } from './mapping';
+
+/**
+ * - `dry-run` (the default): reads the source and checks the target, writes nothing;
+ *   `copied` counts what a copy would write.
+ * - `copy`: RESTORE without REPLACE; a key that exists in the target is skipped.
+ * - `replace`: RESTORE ... REPLACE; an existing target key is overwritten (`replaced`).
+ */
+export type MigrationMode = 'dry-run' | 'copy' | 'replace';
+
+export const DEFAULT_MIGRATION_BATCH = 500;
+export const DEFAULT_MIGRATION_SCAN_COUNT = 1000;
+export const DEFAULT_EXAMPLES = 5;
+
+export const REASON_EXISTS = 'exists in the target';
+export const REASON_EXPIRED = 'expired or deleted in the source before it was copied';
+
+export interface KeyExample {
+  readonly source: Buffer;
+  readonly target: Buffer;
+}
+
+/** All keys skipped or failed for one reason, with a few examples. */
+export interface ReasonGroup {
+  readonly kind: 'skipped' | 'failed';
+  /** REASON_EXISTS, REASON_EXPIRED, or the server's error reply (`ERR DUMP payload version or checksum are wrong`). */
+  readonly reason: string;
+  count: number;
+  readonly examples: KeyExample[];
+}
+
+export interface MappingTotals {
+  readonly mapping: CompiledMapping;
+  /** Source keys of this mapping looked at. */
+  processed: number;
+  copied: number;
+  replaced: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface MigrationResult {
+  readonly mode: MigrationMode;
+  /** The cancellation stopped it between two batches: every key looked at was copied
+   * whole (with its TTL) or not at all; the keys not reached yet are not in the target. */
+  readonly cancelled: boolean;
+  /** Distinct source keys SCAN returned (mapped or not). */
+  readonly scanned: number;
+  /** Source keys whose first segment is mapped, looked at (copied, skipped or failed). */
+  readonly processed: number;
+  /** Keys written (a dry run: keys that would be written). */
+  readonly copied: number;
+  /** Of `copied`, keys that overwrote an existing target key (mode `replace`; a dry run
+   * counts none: existing keys are skipped). */
+  readonly replaced: number;
+  readonly skippedExisting: number;
+  readonly skippedExpired: number;
+  readonly failed: number;
+  /** Skips and failures by reason, largest first. */
+  readonly reasons: readonly ReasonGroup[];
+  readonly perMapping: readonly MappingTotals[];
+  /** Keys copied (or that would be) per TYPE. */
+  readonly byType: Readonly<Record<string, number>>;
+  readonly elapsedMs: number;
+}
+
+export interface MigrationProgress {
+  readonly processed: number;
+  /** What the caller said to expect (the scan's counts of the mapped segments), if given. */
+  readonly expected: number | undefined;
+  readonly copied: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Share of the source keyspace walked, 0 to 1 (from the SCAN cursor). */
+  readonly scanFraction: number;
+}
+
+export interface MigrationOptions {
+  readonly mode?: MigrationMode;
+  readonly delimiter?: Buffer | string;
+  /** Keys per DUMP/RESTORE pipeline (default 500). */
+  readonly batchSize?: number;
+  /** SCAN COUNT on the source (default 1000). */
+  readonly scanCount?: number;
+  /** Checked between batches: a batch started is finished, nothing after it is read or written. */
+  readonly signal?: AbortSignal;
+  readonly expected?: number;
+  /** After each batch. */
+  readonly onProgress?: (progress: MigrationProgress) => void;
+  /** Example keys kept per reason (default 5). */
+  readonly examples?: number;
+  readonly sourceEndpoint?: RedisEndpoint;
+  readonly targetEndpoint?: RedisEndpoint;
+}
+
+/** A connection failure in the middle of a migration; `partial` says what was done
+ * before it (the batch in flight may or may not have been written: run again to finish). */
+export interface PartialMigration {
+  readonly partial: MigrationResult;
+}
+
+interface Item {
+  readonly source: Buffer;
+  readonly target: Buffer;
+  readonly totals: MappingTotals;
+}
+
+/**
+ * Copies the mapped source keys into the target with DUMP/RESTORE, keeping types and
+ * TTLs. Walks the source with SCAN (bounded COUNT, each key once), and per batch sends
+ * one pipeline to the source (PTTL, TYPE, DUMP per key) and one to the target (RESTORE
+ * with the remaining TTL, without REPLACE unless the mode is `replace`; EXISTS for a dry
+ * run). A RESTORE refused with BUSYKEY is a key skipped as existing; any other refusal
+ * is a failure with the server's reason; a key gone between SCAN and DUMP is skipped as
+ * expired. TTLs: the remaining milliseconds PTTL gave, less the time since PTTL was
+ * sent, so a copy never outlives its source.
+ *
+ * Resolves with the result, also when cancelled (between batches). Rejects with a
+ * RedisConnectionError (with `partial`) when either server cannot be reached.
+ */
+export async function migrateKeys(source: Redis, target: Redis, mappings: readonly CompiledMapping[], options: MigrationOptions = {}): Promise<MigrationResult> {
+  const mode = options.mode ?? 'dry-run';
+  const batchSize = options.batchSize ?? DEFAULT_MIGRATION_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('The batch size must be a positive integer.');
+  const scanCount = options.scanCount ?? DEFAULT_MIGRATION_SCAN_COUNT;
+  const maxExamples = options.examples ?? DEFAULT_EXAMPLES;
+  const sourceEndpoint = options.sourceEndpoint ?? endpointOfClient(source);
+  const targetEndpoint = options.targetEndpoint ?? endpointOfClient(target);
+  const mapper = new KeyMapper(mappings, options.delimiter ?? ':');
+  const totals = new Map<CompiledMapping, MappingTotals>(mappings.map((mapping) => [mapping, { mapping, processed: 0, copied: 0, replaced: 0, skipped: 0, failed: 0 }]));
+  const reasons = new Map<string, ReasonGroup>();
+  const byType: Record<string, number> = {};
+  const seen = new SeenKeys(options.expected ?? 1 << 15);
+  const started = performance.now();
+  let scanned = 0;
+  let processed = 0;
+  let copied = 0;
+  let replaced = 0;
+  let skippedExisting = 0;
+  let skippedExpired = 0;
+  let failed = 0;
+  let scanFraction = 0;
+
+  const result = (cancelled: boolean): MigrationResult => ({
+    mode, cancelled, scanned, processed, copied, replaced, skippedExisting, skippedExpired, failed,
+    reasons: [...reasons.values()].sort((a, b) => b.count - a.count),
+    perMapping: [...totals.values()],
+    byType: { ...byType },
+    elapsedMs: performance.now() - started,
+  });
+
+  const note = (kind: ReasonGroup['kind'], reason: string, item: Item): void => {
+    let group = reasons.get(`${kind}\n${reason}`);
+    if (!group) {
+      group = { kind, reason, count: 0, examples: [] };
+      reasons.set(`${kind}\n${reason}`, group);
+    }
+    group.count++;
+    if (group.examples.length < maxExamples) group.examples.push({ source: item.source, target: item.target });
+  };
+  const skip = (item: Item, reason: string): void => {
+    if (reason === REASON_EXISTS) skippedExisting++;
+    else skippedExpired++;
+    item.totals.skipped++;
+    note('skipped', reason, item);
+  };
+  const fail = (item: Item, reason: string): void => {
+    failed++;
+    item.totals.failed++;
+    note('failed', reason, item);
+  };
+  const copy = (item: Item, type: string, overwrote: boolean): void => {
+    copied++;
+    item.totals.copied++;
+    byType[type] = (byType[type] ?? 0) + 1;
+    if (overwrote) {
+      replaced++;
+      item.totals.replaced++;
+    }
+  };
+
+  const live = mode !== 'dry-run';
+  interface Read { readonly batch: Item[]; readonly sentAt: number; readonly replies: PipelineReplies }
+
+  /** Reads a batch from the source: PTTL, then DUMP (a copy: the type is the payload's
+   * first byte) or TYPE (a dry run). Counts nothing: a read whose write never starts
+   * (a cancel) leaves no trace. */
+  const readBatch = async (batch: Item[]): Promise<Read> => {
+    const reads = source.pipeline();
+    for (const item of batch) {
+      reads.pttl(item.source);
+      if (live) reads.dumpBuffer(item.source);
+      else reads.type(item.source);
+    }
+    const sentAt = performance.now();
+    return { batch, sentAt, replies: await execute(reads, sourceEndpoint) };
+  };
+
+  /** Writes a batch read before (EXISTS for a dry run) and counts every key of it. */
+  const writeBatch = async ({ batch, sentAt, replies }: Read): Promise<void> => {
+    const writes = target.pipeline();
+    const written: { item: Item; type: string }[] = [];
+    batch.forEach((item, i) => {
+      const [pttlError, pttlReply] = replies[2 * i] ?? [null, null];
+      const [secondError, secondReply] = replies[2 * i + 1] ?? [null, null];
+      const error = pttlError ?? secondError;
+      if (error) {
+        fail(item, `source refused: ${error.message}`);
+        return;
+      }
+      const pttl = Number(pttlReply);
+      const payload = live && Buffer.isBuffer(secondReply) ? secondReply : undefined;
+      const type = live ? (payload ? payloadType(payload) : 'none') : String(secondReply);
+      if (pttl === -2 || type === 'none') {
+        skip(item, REASON_EXPIRED);
+        return;
+      }
+      let ttl = 0;
+      if (pttl >= 0) {
+        // What is left of it now: the copy never outlives its source.
+        ttl = Math.floor(pttl - (performance.now() - sentAt));
+        if (ttl <= 0) {
+          skip(item, REASON_EXPIRED);
+          return;
+        }
+      }
+      if (mode === 'dry-run') writes.exists(item.target);
+      else if (mode === 'copy') writes.restore(item.target, ttl, payload as Buffer);
+      else {
+        writes.exists(item.target);
+        writes.restore(item.target, ttl, payload as Buffer, 'REPLACE');
+      }
+      written.push({ item, type });
+    });
+    const wrote = written.length > 0 ? await execute(writes, targetEndpoint) : [];
+    written.forEach(({ item, type }, i) => {
+      if (mode === 'dry-run') {
+        const [, exists] = wrote[i] ?? [null, 0];
+        if (Number(exists) > 0) skip(item, REASON_EXISTS);
+        else copy(item, type, false);
+      } else if (mode === 'copy') {
+        const [error] = wrote[i] ?? [null];
+        if (!error) copy(item, type, false);
+        else if (/^BUSYKEY\b/.test(error.message)) skip(item, REASON_EXISTS);
+        else fail(item, error.message);
+      } else {
+        const [, exists] = wrote[2 * i] ?? [null, 0];
+        const [error] = wrote[2 * i + 1] ?? [null];
+        if (!error) copy(item, type, Number(exists) > 0);
+        else fail(item, error.message);
+      }
+    });
+    processed += batch.length;
+    for (const item of batch) item.totals.processed++;
+    options.onProgress?.({ processed, expected: options.expected, copied, skipped: skippedExisting + skippedExpired, failed, scanFraction });
+  };
+
+  // One write in flight while the next batch is read (and the next SCAN runs).
+  let writing: Promise<void> | undefined;
+  const settle = async (): Promise<void> => {
+    const inFlight = writing;
+    writing = undefined;
+    if (inFlight) await inFlight;
+  };
+  const pending: Item[] = [];
+  /** Sends the full batches (all, at the end); false when cancelled. A cancel is seen
+   * between batches: a batch whose write started is finished and counted, one only read
+   * is dropped. */
+  const flush = async (all: boolean): Promise<boolean> => {
+    while (pending.length >= batchSize || (all && pending.length > 0)) {
+      if (options.signal?.aborted) return false;
+      const reading = quietly(readBatch(pending.splice(0, batchSize)));
+      await settle();
+      if (options.signal?.aborted) {
+        await reading.catch(() => undefined);
+        return false;
+      }
+      writing = quietly(writeBatch(await reading));
+    }
+    return true;
+  };
+
+  try {
+    let cursor = '0';
+    do {
+      if (options.signal?.aborted) {
+        await settle();
+        return result(true);
+      }
+      let reply: [string, Buffer[]];
+      try {
+        reply = asScanReply(await source.callBuffer('SCAN', ...scanArguments(cursor, { count: scanCount })));
+      } catch (error) {
+        throw keyspaceError(error, sourceEndpoint, 'SCAN');
+      }
+      const [next, keys] = reply;
+      for (const key of keys) {
+        const [h1, h2] = keyHash(key);
+        if (!seen.addHash(h1, h2)) continue;
+        scanned++;
+        const mapped = mapper.map(toBinary(key));
+        if (!mapped) continue;
+        pending.push({ source: key, target: fromBinary(mapped.target), totals: totals.get(mapped.mapping) as MappingTotals });
+      }
+      cursor = next;
+      scanFraction = cursor === '0' ? 1 : cursorFraction(cursor);
+      if (!await flush(cursor === '0')) {
+        await settle();
+        return result(true);
+      }
+    } while (cursor !== '0');
+    await settle();
+    return result(false);
+  } catch (error) {
+    // A write still in flight (the failure was a SCAN or a read) lands or fails first, so `partial` counts it.
+    await writing?.catch(() => undefined);
+    if (error instanceof KeyspaceCancelledError) return result(true);
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { partial: result(false) });
+  }
+}
+
+type PipelineReplies = [Error | null, unknown][];
+
+/** Runs a pipeline. A server's refusal of one command stays with that command (it is
+ * about one key); anything else (a dropped connection, a timeout) fails the whole
+ * migration as a RedisConnectionError. */
+async function execute(pipeline: ChainableCommander, endpoint: RedisEndpoint): Promise<PipelineReplies> {
+  let replies: PipelineReplies | null;
+  try {
+    replies = await pipeline.exec();
+  } catch (error) {
+    throw classifyRedisError(error, endpoint);
+  }
+  if (!replies) throw classifyRedisError(new Error('the pipeline was discarded'), endpoint);
+  for (const [error] of replies) {
+    if (error && error.name !== 'ReplyError') throw classifyRedisError(error, endpoint);
+    // An authentication reply is about the connection, not the key.
+    if (error && /^(NOAUTH|WRONGPASS)\b/.test(error.message)) throw classifyRedisError(error, endpoint);
+  }
+  return replies;
+}
+
+/**
+ * The key's type from a DUMP payload: its first byte is the RDB object type (rdb.h:
+ * RDB_TYPE_*), one code per type and encoding. Saves a TYPE per key on a copy; only
+ * the summary's per-type counts use it.
+ */
+const RDB_TYPES: Readonly<Record<number, string>> = {
+  0: 'string', 1: 'list', 2: 'set', 3: 'zset', 4: 'hash', 5: 'zset', 6: 'module', 7: 'module', 9: 'hash', 10: 'list', 11: 'set',
+  12: 'zset', 13: 'hash', 14: 'list', 15: 'stream', 16: 'hash', 17: 'zset', 18: 'list', 19: 'stream', 20: 'set', 21: 'stream',
+  22: 'hash', 23: 'hash', 24: 'hash', 25: 'hash',
+};
+
+export function payloadType(payload: Buffer): string {
+  return RDB_TYPES[payload[0] ?? -1] ?? 'other';
+}

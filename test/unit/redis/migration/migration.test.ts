@@ -1,0 +1,293 @@
+import * as assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { RedisConnectionError } from '../../../../src/redis/errors';
+import {
+  CompiledMapping, MigrationResult, REASON_EXISTS, REASON_EXPIRED, compileMappings, describeMigration, migrateKeys,
+  renderMigrationReport, sameDatabase, scanSourceSegments, serverIdentity,
+} from '../../../../src/redis/migration';
+import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { clientOf, endpointOf } from '../keyspace/support';
+import { allKeys, assertCopied, BINARY_SEGMENT, SourceKey, sourceKeys, typeCounts, UNMAPPED, writeSource } from './fixture';
+
+const TOTAL = 100_000;
+const DECLARED = [{ path: 'auth', owner: 'Auth Service' }, { path: 'user', owner: 'User Service' }, { path: 'shared', owner: 'Shared' }];
+const MAPPINGS = [
+  { source: 'session', target: 'auth:session' },
+  { source: 'profile', target: 'user:profile' },
+  { source: 'cfg', target: 'shared:config' },
+  { source: BINARY_SEGMENT, target: 'shared:legacy' },
+];
+
+/** Where the test expects a source key in the target. */
+function targetOf(key: Buffer): Buffer {
+  const text = key.toString('latin1');
+  const cut = text.indexOf(':');
+  const segment = text.slice(0, cut);
+  const prefix = { session: 'auth:session', profile: 'user:profile', cfg: 'shared:config', [BINARY_SEGMENT.toString('latin1')]: 'shared:legacy' }[segment];
+  assert.ok(prefix, text);
+  return Buffer.concat([Buffer.from(prefix), key.subarray(cut)]);
+}
+
+describe('migration from another Redis (two real redis-servers, 100,000 keys)', function () {
+  this.timeout(300_000);
+  let sourceServer: RedisServer;
+  let targetServer: RedisServer;
+  let source: Redis;
+  let target: Redis;
+  let keys: SourceKey[];
+  let pairs: { source: SourceKey; target: Buffer }[];
+  let mappings: CompiledMapping[];
+  const conflict = Buffer.from('auth:session:6');
+
+  before(async () => {
+    [sourceServer, targetServer] = await Promise.all([startRedisServer(), startRedisServer({ password: 'target-secret' })]);
+    source = await clientOf(sourceServer);
+    target = await clientOf(targetServer);
+    keys = sourceKeys(TOTAL);
+    pairs = keys.map((key) => ({ source: key, target: targetOf(key.key) }));
+    await writeSource(source, keys);
+    mappings = compileMappings(MAPPINGS, { declared: DECLARED });
+  });
+  after(async () => {
+    source?.disconnect();
+    target?.disconnect();
+    await Promise.all([sourceServer?.stop(), targetServer?.stop()]);
+  });
+
+  /** The target as the tests start it: empty but for one key the target's own service wrote. */
+  async function resetTarget(): Promise<void> {
+    await target.flushdb(); // this test's own server
+    await target.set(conflict, 'written by the auth service');
+  }
+
+  it('counts the source keys per first segment (binary segments and keys without a delimiter too)', async () => {
+    const scan = await scanSourceSegments({ endpoint: endpointOf(sourceServer), credentials: {} }, { count: 1000 });
+    assert.equal(scan.totalKeys, TOTAL + UNMAPPED.length);
+    const counts = new Map(scan.segments.map((s) => [s.segment === null ? null : s.segment.toString('latin1'), s.count]));
+    const expected = (segment: string): number => keys.filter((k) => k.key.toString('latin1').startsWith(`${segment}:`)).length;
+    assert.equal(counts.get('session'), expected('session'));
+    assert.equal(counts.get('profile'), expected('profile'));
+    assert.equal(counts.get('cfg'), expected('cfg'));
+    assert.equal(counts.get(BINARY_SEGMENT.toString('latin1')), 5);
+    assert.equal(counts.get('other'), 1000);
+    assert.equal(counts.get('sessionx'), 1);
+    assert.equal(counts.get('Session'), 1);
+    assert.equal(counts.get(null), 2); // toplevel, counter
+    assert.equal(scan.segments[0]?.segment?.toString(), 'session'); // largest first
+    assert.equal(scan.segments.at(-1)?.segment, null);
+  });
+
+  it('dry run (the default) reports what would be copied and skipped, and writes nothing', async () => {
+    await resetTarget();
+    const result = await migrateKeys(source, target, mappings);
+    assert.equal(result.mode, 'dry-run');
+    assert.equal(result.cancelled, false);
+    assert.equal(result.scanned, TOTAL + UNMAPPED.length);
+    assert.equal(result.processed, TOTAL);
+    assert.equal(result.copied, TOTAL - 1);
+    assert.equal(result.skippedExisting, 1);
+    assert.equal(result.failed, 0);
+    assert.deepEqual(result.reasons.map((r) => [r.kind, r.reason, r.count, r.examples.map((e) => [e.source.toString(), e.target.toString()])]),
+      [['skipped', REASON_EXISTS, 1, [['session:6', 'auth:session:6']]]]);
+    assert.deepEqual([...await allKeys(target)], ['auth:session:6']);
+    assert.equal(await target.get(conflict), 'written by the auth service');
+    assert.match(describeMigration(result), /^Dry run: 99,999 keys would be copied, 1 would be skipped \(1 exist in the target\), 0 failed; nothing was written\.$/);
+  });
+
+  it('copies 100,000 keys of every type under their new prefixes with values and TTLs, skips and reports the conflict', async () => {
+    await resetTarget();
+    const progress: number[] = [];
+    const result = await migrateKeys(source, target, mappings, { mode: 'copy', batchSize: 500, expected: TOTAL, onProgress: (p) => progress.push(p.processed) });
+    assert.equal(result.copied, TOTAL - 1);
+    assert.equal(result.skippedExisting, 1);
+    assert.equal(result.skippedExpired, 0);
+    assert.equal(result.failed, 0);
+    assert.equal(result.cancelled, false);
+    assert.equal(progress.length, TOTAL / 500);
+    assert.equal(progress.at(-1), TOTAL);
+    assert.equal(await target.get(conflict), 'written by the auth service', 'an existing key is never overwritten by Copy');
+    assert.equal(await target.dbsize(), TOTAL);
+    // Types: the source's, per type, as the summary counts them; the target also holds its own string.
+    const copiedTypes: Record<string, number> = {};
+    for (const key of keys) if (key.key.toString() !== 'session:6') copiedTypes[key.type] = (copiedTypes[key.type] ?? 0) + 1;
+    const sorted = (record: Readonly<Record<string, number>>): [string, number][] => Object.entries(record).sort();
+    assert.deepEqual(sorted(result.byType), sorted(copiedTypes));
+    assert.deepEqual(sorted(await typeCounts(target)), sorted({ ...copiedTypes, string: (copiedTypes['string'] ?? 0) + 1 }));
+    assert.deepEqual(Object.keys(copiedTypes).sort(), ['hash', 'list', 'set', 'stream', 'string', 'zset']);
+    const targetNames = await allKeys(target);
+    for (const key of UNMAPPED) assert.equal(targetNames.has(key.toString('latin1')), false);
+    // Every copied key: value, type and TTL (within a second), binary names exact.
+    await assertCopied(source, target, pairs.filter((p) => !p.target.equals(conflict)));
+    const withTtl = pairs.filter((p) => p.source.ttlMs !== undefined).length;
+    assert.ok(withTtl > 20_000);
+    const perMapping = result.perMapping.map((m) => [m.mapping.target, m.processed, m.copied, m.skipped]);
+    assert.deepEqual(perMapping.map(([t]) => t), ['auth:session', 'user:profile', 'shared:config', 'shared:legacy']);
+    assert.equal(perMapping[0]?.[3], 1);
+    assert.equal(perMapping[3]?.[2], 5);
+    const report = renderMigrationReport(result, { source: '127.0.0.1:1', target: '127.0.0.1:2', expected: TOTAL });
+    assert.match(report, /\| Copied \| 99,999 \|/);
+    assert.match(report, /### Skipped: exists in the target \(1 key\)/);
+    assert.match(report, /- `session:6` → `auth:session:6`/);
+    assert.match(report, /\| `\\xffb` \| `shared:legacy` \| 5 \| 5 \| 0 \| 0 \|/);
+  });
+
+  it('a cancel half-way leaves every key complete or absent; running again finishes, skipping what was copied', async () => {
+    await resetTarget();
+    const abort = new AbortController();
+    const first = await migrateKeys(source, target, mappings, {
+      mode: 'copy', signal: abort.signal, onProgress: (p) => { if (p.processed >= TOTAL / 2) abort.abort(); },
+    });
+    assert.equal(first.cancelled, true);
+    assert.equal(first.processed, TOTAL / 2);
+    assert.ok(first.copied >= TOTAL / 2 - 1 && first.copied <= TOTAL / 2);
+    const present = await allKeys(target);
+    assert.equal(present.size, first.copied + 1);
+    // Consistent: each key either there whole (value and TTL) or not there at all.
+    const copiedPairs = pairs.filter((p) => present.has(p.target.toString('latin1')) && !p.target.equals(conflict));
+    assert.equal(copiedPairs.length, first.copied);
+    await assertCopied(source, target, copiedPairs);
+    assert.match(describeMigration(first), /^Cancelled after 50,000 keys: copied /);
+
+    const second = await migrateKeys(source, target, mappings, { mode: 'copy' });
+    assert.equal(second.cancelled, false);
+    assert.equal(second.skippedExisting, first.copied + 1);
+    assert.equal(second.copied, TOTAL - 1 - first.copied);
+    assert.equal(await target.dbsize(), TOTAL);
+    await assertCopied(source, target, pairs.filter((p) => !p.target.equals(conflict)));
+  });
+
+  it('Copy and replace overwrites existing keys when asked, and says how many', async () => {
+    await resetTarget();
+    const cfgOnly = compileMappings([{ source: 'cfg', target: 'shared:config' }], { declared: DECLARED });
+    await migrateKeys(source, target, cfgOnly, { mode: 'copy' });
+    // The shared config's owner changed one copied key since.
+    await target.set('shared:config:2', 'changed in the target');
+    const cfgKeys = keys.filter((k) => k.key.toString().startsWith('cfg:'));
+    const result = await migrateKeys(source, target, cfgOnly, { mode: 'replace' });
+    assert.equal(result.copied, cfgKeys.length);
+    assert.equal(result.replaced, cfgKeys.length);
+    assert.equal(result.skippedExisting, 0);
+    const changed = keys.find((k) => k.key.toString() === 'cfg:2');
+    assert.ok(changed);
+    await assertCopied(source, target, [{ source: changed, target: Buffer.from('shared:config:2') }]);
+    assert.match(describeMigration(result), /replaced existing keys/);
+    // Replacing the conflict key too, when asked.
+    const sessionOnly = compileMappings([{ source: 'session', target: 'auth:session' }], { declared: DECLARED });
+    await migrateKeys(source, target, sessionOnly, { mode: 'replace' });
+    const conflictSource = keys.find((k) => k.key.toString() === 'session:6');
+    assert.ok(conflictSource);
+    await assertCopied(source, target, [{ source: conflictSource, target: conflict }]);
+  });
+});
+
+describe('migration: failures, expired keys, the same server, connection loss', function () {
+  this.timeout(60_000);
+  let sourceServer: RedisServer;
+  let targetServer: RedisServer;
+  let source: Redis;
+  let target: Redis;
+
+  before(async () => {
+    [sourceServer, targetServer] = await Promise.all([startRedisServer(), startRedisServer()]);
+    source = await clientOf(sourceServer);
+    target = await clientOf(targetServer);
+  });
+  after(async () => {
+    source?.disconnect();
+    target?.disconnect();
+    await Promise.all([sourceServer?.stop(), targetServer?.stop()]);
+  });
+
+  async function seedSmall(): Promise<void> {
+    await source.flushdb();
+    await target.flushdb();
+    const pipeline = source.pipeline();
+    for (let i = 0; i < 10; i++) pipeline.set(`session:${i}`, `s${i}`);
+    for (let i = 0; i < 10; i++) pipeline.hset(`profile:${i}`, 'n', String(i));
+    await pipeline.exec();
+  }
+
+  it('records the server\'s refusal per key with its reason (an ACL user that may write only auth:*), and copies the rest', async () => {
+    await seedSmall();
+    await target.call('ACL', 'SETUSER', 'authonly', 'on', '>pw', '~auth:*', '+@all');
+    const limited = await clientOf(targetServer);
+    await limited.call('AUTH', 'authonly', 'pw');
+    try {
+      const mappings = compileMappings([{ source: 'session', target: 'auth:session' }, { source: 'profile', target: 'user:profile' }]);
+      const result = await migrateKeys(source, limited, mappings, { mode: 'copy' });
+      assert.equal(result.copied, 10);
+      assert.equal(result.failed, 10);
+      const failure = result.reasons.find((r) => r.kind === 'failed');
+      assert.ok(failure);
+      assert.match(failure.reason, /^NOPERM/);
+      assert.equal(failure.count, 10);
+      assert.equal(failure.examples.length, 5);
+      assert.match(failure.examples[0]?.target.toString() ?? '', /^user:profile:\d$/);
+      const report = renderMigrationReport(result, { source: 'a', target: 'b' });
+      assert.match(report, /### Failed: NOPERM[^\n]*\(10 keys\)\n\nThe target's user may not write these keys \(ACL\)/);
+      assert.match(report, /- … and 5 keys more|… and 5 more/);
+      assert.equal(await target.exists('user:profile:1'), 0);
+      assert.equal(await target.get('auth:session:3'), 's3');
+    } finally {
+      limited.disconnect();
+      await target.call('ACL', 'DELUSER', 'authonly');
+    }
+  });
+
+  it('a key deleted in the source after SCAN found it is skipped as expired, not failed', async () => {
+    await seedSmall();
+    const mappings = compileMappings([{ source: 'session', target: 'auth:session' }, { source: 'profile', target: 'user:profile' }]);
+    // All 20 keys come in the first SCAN reply; after the first batch of one, two of them vanish.
+    let deleted = false;
+    const result = await migrateKeys(source, target, mappings, {
+      mode: 'copy', batchSize: 1,
+      onProgress: () => { if (!deleted) { deleted = true; void source.unlink('session:9', 'profile:9'); } },
+    });
+    assert.equal(result.processed, 20);
+    assert.equal(result.skippedExpired, 2);
+    assert.equal(result.copied, 18);
+    assert.deepEqual(result.reasons.map((r) => [r.kind, r.reason, r.count]), [['skipped', REASON_EXPIRED, 2]]);
+    assert.equal(await target.dbsize(), 18);
+  });
+
+  it('keys without a delimiter can be mapped under a prefix; unmapped segments stay out', async () => {
+    await seedSmall();
+    await source.set('counter', '41');
+    await source.set('other:1', 'x');
+    const result = await migrateKeys(source, target, compileMappings([{ source: null, target: 'legacy' }]), { mode: 'copy' });
+    assert.equal(result.copied, 1);
+    assert.deepEqual([...await allKeys(target)], ['legacy:counter']);
+  });
+
+  it('tells the same server and database apart from another, however it is addressed', async () => {
+    const again = await clientOf(sourceServer);
+    const db1 = await clientOf(sourceServer, 1);
+    try {
+      const a = await serverIdentity(source, endpointOf(sourceServer));
+      assert.match(a.version, /^\d+\.\d+\.\d+$/);
+      assert.equal(sameDatabase(a, await serverIdentity(again, { ...endpointOf(sourceServer), host: 'localhost' })), true);
+      assert.equal(sameDatabase(a, await serverIdentity(db1, endpointOf(sourceServer, 1))), false);
+      assert.equal(sameDatabase(a, await serverIdentity(target, endpointOf(targetServer))), false);
+    } finally {
+      again.disconnect();
+      db1.disconnect();
+    }
+  });
+
+  it('the target connection dropping mid-way rejects with a connection error that says what was done', async () => {
+    await seedSmall();
+    const mappings = compileMappings([{ source: 'session', target: 'auth:session' }, { source: 'profile', target: 'user:profile' }]);
+    const client = await clientOf(targetServer);
+    const error = await migrateKeys(source, client, mappings, {
+      mode: 'copy', batchSize: 5,
+      // The connection closes right after the first batch (no reconnect: retryStrategy off).
+      onProgress: (p) => { if (p.processed === 5) client.disconnect(); },
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof RedisConnectionError, String(error));
+    assert.equal(error.kind, 'unreachable');
+    const partial = (error as unknown as { partial: MigrationResult }).partial;
+    assert.equal(partial.copied, 5);
+    assert.equal(partial.processed, 5);
+    assert.equal(await target.dbsize(), 5);
+  });
+});
