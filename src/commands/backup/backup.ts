@@ -1,0 +1,76 @@
+import * as vscode from 'vscode';
+import { backupRedis } from '../../docker/backup';
+import { formatBytes, formatKeyCount } from '../../redis/keyspace/format';
+import type { ExtensionServices } from '../../services';
+import { presentError } from '../presentError';
+import { defaultBackupFolder, displayPath, ensureBackupFolder } from './folders';
+import { NoStackRedis, stackTarget } from './stackTarget';
+
+export interface BackupArgs {
+  /** The folder to write into; without it the user picks (the default folder first). */
+  readonly folder?: string;
+}
+
+export type BackupOutcome =
+  | { readonly outcome: 'done'; readonly file: string; readonly bytes: number; readonly keys: number; readonly message: string }
+  | { readonly outcome: 'cancelled' | 'failed'; readonly message: string };
+
+/**
+ * `sharedRedis.backup [{ folder }]`: BGSAVE, wait for it, copy the RDB file out of the
+ * container into a dated file, check it, and say its size and key count. Allowed under
+ * readOnly: it changes nothing in Redis.
+ */
+export function registerBackupCommand(services: ExtensionServices): vscode.Disposable {
+  const log = services.logger.child('Backup');
+  const backup = async (args?: BackupArgs): Promise<BackupOutcome> => {
+    try {
+      const target = await stackTarget(services);
+      const folder = typeof args?.folder === 'string' ? args.folder : await pickFolder(services);
+      if (!folder) return { outcome: 'cancelled', message: 'No folder was chosen.' };
+      ensureBackupFolder(folder);
+      const result = await services.stack.run('Backing up', async () => vscode.window.withProgress({
+        location: vscode.ProgressLocation.Notification, title: `Backing up ${target.project.name}`,
+      }, async (progress) => {
+        const client = await target.connect();
+        try {
+          return await backupRedis(target.docker, target.container.containerId, client, folder, {
+            prefix: target.project.name,
+            onProgress: (message) => { progress.report({ message }); log.debug(message); },
+          });
+        } finally {
+          client.disconnect();
+        }
+      }));
+      const message = `Backed up ${formatKeyCount(result.keys)} (${formatBytes(result.bytes)}) of ${target.project.name} to ${displayPath(result.file)}.`;
+      log.info(message);
+      void vscode.window.showInformationMessage(message, 'Reveal File').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.file));
+      });
+      return { outcome: 'done', file: result.file, bytes: result.bytes, keys: result.keys, message };
+    } catch (error) {
+      if (error instanceof NoStackRedis) {
+        const message = `Cannot back up: ${error.message}.`;
+        log.warn(message);
+        void vscode.window.showWarningMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
+        return { outcome: 'failed', message };
+      }
+      return { outcome: 'failed', message: presentError('Backup failed', error, log) };
+    }
+  };
+  return vscode.commands.registerCommand('sharedRedis.backup', backup);
+}
+
+async function pickFolder(services: ExtensionServices): Promise<string | undefined> {
+  const folder = defaultBackupFolder(services.context);
+  const choice = await vscode.window.showQuickPick([
+    { label: `$(folder) ${displayPath(folder)}`, description: 'default', folder },
+    { label: '$(folder-opened) Choose a folder…', folder: undefined },
+  ], { title: 'Back up the shared Redis into', placeHolder: 'A dated .rdb file is written into this folder' });
+  if (!choice) return undefined;
+  if (choice.folder) return choice.folder;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Back Up Here',
+    defaultUri: vscode.Uri.file(folder),
+  });
+  return picked?.[0]?.fsPath;
+}

@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { SECTION } from '../../config';
+import { WORKSPACE_STACK_DIR } from '../../docker/stack/location';
+
+export const BACKUP_FOLDER_SETTING = `${SECTION}.backupFolder`;
+
+/**
+ * Where backups go unless the user picks another folder: the `sharedRedis.backupFolder`
+ * setting (relative to the first workspace folder), else `shared-redis/backups/` in the
+ * first workspace folder, else `backups/` in the extension's global storage.
+ */
+export function defaultBackupFolder(context: vscode.ExtensionContext): string {
+  const workspace = (vscode.workspace.workspaceFolders ?? []).find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+  const setting = vscode.workspace.getConfiguration(SECTION).get<string>('backupFolder', '').trim();
+  if (setting) return isAbsolute(setting) || !workspace ? setting : join(workspace, setting);
+  return workspace ? join(workspace, WORKSPACE_STACK_DIR, 'backups') : join(context.globalStorageUri.fsPath, 'backups');
+}
+
+/**
+ * Creates the folder; a new one gets a `.gitignore` of `*`, so that backups (every key of
+ * the shared Redis) never end up in a commit.
+ */
+export function ensureBackupFolder(folder: string): void {
+  if (existsSync(folder)) return;
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, '.gitignore'), '# Backups of the shared Redis hold its data: keep them out of git.\n*\n');
+}
+
+/** `shared-redis/backups/x.rdb` inside the workspace, the full path outside it. */
+export function displayPath(file: string): string {
+  const workspace = (vscode.workspace.workspaceFolders ?? []).find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+  if (workspace) {
+    const inside = relative(workspace, file);
+    if (inside && !inside.startsWith('..') && !isAbsolute(inside)) return inside;
+  }
+  return file;
+}

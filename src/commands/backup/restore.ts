@@ -1,0 +1,126 @@
+import * as vscode from 'vscode';
+import { basename } from 'node:path';
+import { BackupError, BackupInspection, countKeys, inspectBackup, listBackups, restoreBackup } from '../../docker/backup';
+import { formatBytes, formatKeyCount } from '../../redis/keyspace/format';
+import type { ExtensionServices } from '../../services';
+import { presentError } from '../presentError';
+import { readOnlyRefusal } from '../readOnly';
+import { defaultBackupFolder, displayPath, ensureBackupFolder } from './folders';
+import { NoStackRedis, StackTarget, stackTarget } from './stackTarget';
+
+export interface RestoreArgs {
+  /** The backup to restore; without it the user picks one from `folder` or a file dialog. */
+  readonly file?: string;
+  /** Where the quick pick lists backups, and where the pre-restore backup goes (default: the backup folder). */
+  readonly folder?: string;
+  /** Skips the modal confirmation (tests, which cannot click it). */
+  readonly confirm?: boolean;
+}
+
+export type RestoreOutcome =
+  | { readonly outcome: 'restored'; readonly keys: number; readonly backupKeys: number; readonly previous: string; readonly message: string }
+  | { readonly outcome: 'refused' | 'cancelled' | 'failed'; readonly message: string };
+
+/**
+ * `sharedRedis.restore [{ file, folder, confirm }]`: checks the backup with the stack's
+ * own Redis, asks before replacing the current data (saying how many keys it holds now),
+ * backs the current data up, stops the stack, puts the file into the data volume, starts
+ * it, waits for healthy and counts the keys. A corrupt or foreign file is refused before
+ * anything is stopped. Refused under readOnly.
+ */
+export function registerRestoreCommand(services: ExtensionServices): vscode.Disposable {
+  const log = services.logger.child('Restore');
+  const restore = async (args?: RestoreArgs): Promise<RestoreOutcome> => {
+    const refusal = readOnlyRefusal('Restore');
+    if (refusal) return { outcome: 'refused', message: refusal };
+    try {
+      const target = await stackTarget(services);
+      const folder = typeof args?.folder === 'string' ? args.folder : defaultBackupFolder(services.context);
+      const file = typeof args?.file === 'string' ? args.file : await pickBackup(folder);
+      if (!file) return { outcome: 'cancelled', message: 'No backup was chosen.' };
+
+      const { inspection, current } = await vscode.window.withProgress({
+        location: vscode.ProgressLocation.Notification, title: `Checking ${basename(file)}`,
+      }, () => inspect(target, file));
+
+      const question = `Replace the ${formatKeyCount(current)} in ${target.project.name} with the backup ${basename(file)} (${formatKeyCount(inspection.keys)})?`;
+      if (args?.confirm !== true) {
+        const answer = await vscode.window.showWarningMessage(question, {
+          modal: true,
+          detail: `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
+        }, 'Replace Data');
+        if (answer !== 'Replace Data') return { outcome: 'cancelled', message: 'The restore was cancelled; nothing was changed.' };
+      }
+      log.info(`${question} Confirmed.`);
+
+      ensureBackupFolder(folder);
+      const result = await services.stack.run('Restoring', async () => vscode.window.withProgress({
+        location: vscode.ProgressLocation.Notification, title: `Restoring ${target.project.name}`,
+      }, async (progress) => {
+        const client = await target.connect();
+        client.on('error', () => undefined); // the stop ends this connection; it is not used after
+        try {
+          return await restoreBackup({
+            docker: target.docker, containerId: target.container.containerId, client, file,
+            safetyFolder: folder, prefix: target.project.name, inspection,
+            stop: () => target.controller.stop(target.project),
+            start: () => target.controller.start(services.stack.settings()),
+            countKeys: async () => {
+              const fresh = await target.connect();
+              try { return await countKeys(fresh); } finally { fresh.disconnect(); }
+            },
+            onProgress: (message) => { progress.report({ message }); log.info(message); },
+          });
+        } finally {
+          client.disconnect();
+        }
+      }));
+      services.session.reset('the stack was restored from a backup');
+      services.keysView.requestRefresh();
+      const message = `Restored ${basename(file)}: ${target.project.name} holds ${formatKeyCount(result.keys)}. The data it replaced is in ${basename(result.previous.file)}.`;
+      log.info(message);
+      void vscode.window.showInformationMessage(message);
+      return { outcome: 'restored', keys: result.keys, backupKeys: result.inspection.keys, previous: result.previous.file, message };
+    } catch (error) {
+      if (error instanceof NoStackRedis) {
+        const message = `Cannot restore: ${error.message}. Nothing was changed.`;
+        log.warn(message);
+        void vscode.window.showWarningMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
+        return { outcome: 'failed', message };
+      }
+      if (error instanceof BackupError && error.kind === 'invalid-file') {
+        return { outcome: 'refused', message: presentError('Restore refused', error, log) };
+      }
+      return { outcome: 'failed', message: presentError('Restore failed', error, log) };
+    }
+  };
+  return vscode.commands.registerCommand('sharedRedis.restore', restore);
+}
+
+async function inspect(target: StackTarget, file: string): Promise<{ inspection: BackupInspection; current: number }> {
+  const client = await target.connect();
+  try {
+    const inspection = await inspectBackup(target.docker, target.container.containerId, client, file);
+    return { inspection, current: await countKeys(client) };
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Backups in the folder, newest first, with size and date; or any file through a dialog. */
+async function pickBackup(folder: string): Promise<string | undefined> {
+  const items: Array<vscode.QuickPickItem & { file?: string }> = listBackups(folder).map((backup) => ({
+    label: `$(database) ${backup.name}`,
+    description: `${formatBytes(backup.bytes)} · ${backup.modified.toLocaleString()}`,
+    file: backup.file,
+  }));
+  items.push({ label: '$(folder-opened) Choose a file…', description: items.length === 0 ? `no backups in ${displayPath(folder)}` : '' });
+  const choice = await vscode.window.showQuickPick(items, { title: 'Restore the shared Redis from', placeHolder: `Backups in ${displayPath(folder)}, newest first` });
+  if (!choice) return undefined;
+  if (choice.file) return choice.file;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: true, canSelectFolders: false, canSelectMany: false, openLabel: 'Restore',
+    defaultUri: vscode.Uri.file(folder), filters: { 'Redis backups': ['rdb'], 'All files': ['*'] },
+  });
+  return picked?.[0]?.fsPath;
+}
