@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { BackupError, BackupInspection, countKeys, inspectBackup, listBackups, restoreBackup } from '../../docker/backup';
-import { formatBytes, formatKeyCount } from '../../redis/keyspace/format';
+import { formatBytes, formatKeyCount, groupThousands } from '../../redis/keyspace/format';
 import type { ExtensionServices } from '../../services';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
@@ -77,7 +77,9 @@ export function registerRestoreCommand(services: ExtensionServices): vscode.Disp
       }));
       services.session.reset('the stack was restored from a backup');
       services.keysView.requestRefresh();
-      const message = `Restored ${basename(file)}: ${target.project.name} holds ${formatKeyCount(result.keys)}. The data it replaced is in ${basename(result.previous.file)}.`;
+      const expired = result.inspection.keys - result.keys;
+      const note = expired > 0 ? ` (the backup had ${groupThousands(result.inspection.keys)}; keys whose TTL ran out since are gone)` : '';
+      const message = `Restored ${basename(file)}: ${target.project.name} holds ${formatKeyCount(result.keys)}${note}. The data it replaced is in ${basename(result.previous.file)}.`;
       log.info(message);
       void vscode.window.showInformationMessage(message);
       return { outcome: 'restored', keys: result.keys, backupKeys: result.inspection.keys, previous: result.previous.file, message };

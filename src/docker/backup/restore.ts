@@ -99,7 +99,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     throw new BackupError('engine', `The restore failed while copying into the volume (${reason}). The data from before is in ${previous.file}.`, file);
   }
   progress('Starting the stack and waiting until it is healthy');
-  await options.start();
+  try {
+    await options.start();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BackupError('engine', `The stack did not come back after the restore: ${reason}\nThe data from before is in ${previous.file}; restore it to go back.`, file);
+  }
   const keys = await options.countKeys();
   return { keys, inspection, previous };
 }
