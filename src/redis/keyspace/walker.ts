@@ -109,7 +109,9 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       if (options.source) sources.push(options.source);
       else if ('client' in target) sources.push(new IoredisScanSource(target.client, endpoint));
       else {
-        const opened = await Promise.allSettled(halves.map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)));
+        // One connection first: a wrong password or a bad certificate then costs one attempt, not one per half.
+        sources.push(await RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal));
+        const opened = await Promise.allSettled(halves.slice(1).map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)));
         for (const result of opened) if (result.status === 'fulfilled') sources.push(result.value);
         const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed) throw failed.reason;

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { connectRedis } from '../../../../src/redis/connection';
 import { RedisConnectionError } from '../../../../src/redis/errors';
+import { walkKeyspace } from '../../../../src/redis/keyspace';
 import { RespScanSource } from '../../../../src/redis/keyspace/respScanSource';
 import { CountingProxy, sleep, startCountingProxy, startRedis, TestRedis } from './fixtures';
 
@@ -50,6 +51,17 @@ describe('wrong and missing passwords: one message, one connection attempt', fun
     await assert.rejects(RespScanSource.open(endpoint(), { password: 'not-it' }, FAST), (e: unknown) => e instanceof RedisConnectionError && e.kind === 'auth-failed');
     await sleep(1500);
     assert.equal(via.connections, 4);
+  });
+
+  it('a keyspace walk (Refresh Keys) with a wrong password is one attempt, though it walks on two connections', async () => {
+    const walk = walkKeyspace({ endpoint: endpoint(), credentials: { password: 'not-it' }, tuning: FAST }, { connections: 2 });
+    await assert.rejects(walk.done, (e: unknown) => e instanceof RedisConnectionError && e.kind === 'auth-failed');
+    await sleep(1500);
+    assert.equal(via.connections, 1);
+    // With the right password it does open both.
+    const ok = walkKeyspace({ endpoint: endpoint(), credentials: { password: PASSWORD }, tuning: FAST }, { connections: 2 });
+    await ok.done;
+    assert.equal(via.connections, 3);
   });
 
   it('the right password still connects through the same path', async () => {
