@@ -6,6 +6,8 @@ import { BackupError } from './errors';
 /** Where the check works inside the container: its own folder in /tmp, never the data folder. */
 const WORK_DIR = '/tmp/shared-redis-backup';
 const CHECK_FILE = `${WORK_DIR}/check.rdb`;
+/** The copy a check leaves in the container: emptied once the check is done. */
+export const CHECK_COPY = CHECK_FILE;
 const CHECKER = `${WORK_DIR}/redis-check-rdb`;
 /** Where images keep redis-server: the official ones, Debian's, Bitnami's. */
 const SERVER_PATHS = ['/usr/local/bin/redis-server', '/usr/bin/redis-server', '/opt/bitnami/redis/bin/redis-server'];
@@ -31,9 +33,10 @@ export async function checkRdbFile(docker: Docker, containerId: string, file: st
   const container = docker.getContainer(containerId);
   const server = await findServerBinary(container);
   await putEntries(container, '/', [
-    { name: WORK_DIR.slice(1), type: 'directory', mode: 0o700 },
+    // Readable by whichever user `docker exec` runs as (the image's USER may not be root).
+    { name: WORK_DIR.slice(1), type: 'directory', mode: 0o755 },
     { name: CHECKER.slice(1), type: 'symlink', target: server },
-    { name: CHECK_FILE.slice(1), type: 'file', source: file, mode: 0o600 },
+    { name: CHECK_FILE.slice(1), type: 'file', source: file, mode: 0o644 },
   ]);
   try {
     const result = await execIn(docker, container, [CHECKER, CHECK_FILE]);

@@ -5,6 +5,8 @@ import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
 import { BackupError, backupRedis, BackupResult, countKeys, inspectBackup, listBackups, restoreBackup } from '../../../../src/docker/backup';
+import { copyFileOut } from '../../../../src/docker/backup/containerFiles';
+import { CHECK_COPY } from '../../../../src/docker/backup/rdbCheck';
 import type { EngineConnection } from '../../../../src/docker/engine';
 import type { ComposeProject } from '../../../../src/docker/compose/model';
 import { StackController, StackSettings } from '../../../../src/docker/stack/stackController';
@@ -134,6 +136,9 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
     assert.equal(backup.keys, await countKeys(client));
     assert.equal(backup.expires, 4);
     assert.deepEqual(listBackups(folder).map((b) => b.name), ['shared-redis-2026-11-27T10-15-03.rdb'], 'no partial file is left');
+    const leftover = join(folder, 'leftover');
+    assert.equal(await copyFileOut(docker.getContainer(await containerId()), CHECK_COPY, leftover), 0, 'the copy checked inside the container is emptied');
+    rmSync(leftover);
 
     // A second backup in the same second gets its own name.
     const again = await backupRedis(docker, await containerId(), client, folder, { prefix: 'shared-redis', now: new Date(2026, 10, 27, 10, 15, 3) });
