@@ -5,8 +5,11 @@ import type { StackRedis } from './docker/stack/stackController';
 import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
-import { classifyRedisError } from './redis/errors';
-import type { RedisSecrets } from './secrets';
+import { classifyRedisError, RedisConnectionError } from './redis/errors';
+import { RedisSecrets, StoredCredentials } from './secrets';
+import type { EnteredCredentials } from './views/passwordPrompt';
+
+export type PasswordPrompt = (where: string, reason: string, username: string | undefined) => Promise<EnteredCredentials | undefined>;
 
 /**
  * The one connection the extension shares, opened on first use and dropped whenever
@@ -17,17 +20,27 @@ export class RedisSession implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
 
   private stackRedis: StackRedis | undefined;
+  /** Who the open connection logged in as, and with what. Never logged. */
+  private active: { endpoint: RedisEndpoint; password: string | undefined } | undefined;
+  /** Credentials typed at the prompt and kept only for this session, by server. */
+  private readonly entered = new Map<string, StoredCredentials>();
+  /** Servers whose password was already asked for. */
+  private readonly asked = new Set<string>();
+  private storing = false;
+  /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
+  prompt: PasswordPrompt | undefined;
 
   constructor(private readonly secrets: RedisSecrets, private readonly log: Logger, stackChanges?: vscode.Event<{ redis: StackRedis | undefined }>) {
     this.subscriptions.push(
-      vscode.workspace.onDidChangeConfiguration((event) => { if (affectsRedisConnection(event)) this.reset('settings changed'); }),
-      secrets.onDidChange(() => this.reset('stored password changed')),
+      vscode.workspace.onDidChangeConfiguration((event) => { if (affectsRedisConnection(event)) { this.asked.clear(); this.reset('settings changed'); } }),
+      // The prompt's own store must not drop the connection it has just opened.
+      secrets.onDidChange(() => { if (!this.storing) { this.forgetEntered(); this.reset('stored password changed'); } }),
     );
     if (stackChanges) {
       this.subscriptions.push(stackChanges(({ redis }) => {
         const before = this.stackRedis;
         this.stackRedis = redis;
-        if (before?.port !== redis?.port || before?.host !== redis?.host || before?.password !== redis?.password) {
+        if (before?.port !== redis?.port || before?.host !== redis?.host || before?.password !== redis?.password || before?.username !== redis?.username) {
           this.reset(redis ? `the stack's Redis is ready at ${redis.host}:${redis.port}` : 'the stack\'s Redis is not running');
           this.changed.fire();
         }
@@ -53,25 +66,48 @@ export class RedisSession implements vscode.Disposable {
       return inspected?.globalValue !== undefined || inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined;
     };
     if ((explicit('host') && configured.host !== redis.host) || (explicit('port') && configured.port !== redis.port)) return configured;
-    return { ...configured, host: redis.host, port: redis.port };
+    return { ...configured, host: redis.host, port: redis.port, username: configured.username ?? redis.username };
   }
 
-  /** The endpoint and its password, for work that opens connections of its own (a keyspace walk). */
+  /**
+   * The endpoint (user name included) and password the shared connection uses, for work
+   * that opens connections of its own (a keyspace walk, redis-cli). Connects first, so a
+   * refused password is asked for once here too.
+   */
   async target(): Promise<{ endpoint: RedisEndpoint; credentials: { password: string | undefined } }> {
-    const endpoint = this.endpoint;
-    return { endpoint, credentials: { password: await this.password(endpoint) } };
+    await this.client();
+    const active = this.active;
+    if (active) return { endpoint: active.endpoint, credentials: { password: active.password } };
+    const resolved = await this.credentials(this.endpoint);
+    return { endpoint: resolved.endpoint, credentials: { password: resolved.password } };
   }
 
-  /** SecretStorage first, then the stack's `.env` when we talk to the stack's Redis. */
-  private async password(endpoint: RedisEndpoint): Promise<string | undefined> {
-    const stored = await this.secrets.password(endpoint);
-    if (stored !== undefined) return stored;
+  /**
+   * Who to log in as, and with which password: what was typed at the prompt this session,
+   * then SecretStorage, then the stack's `.env` when we talk to the stack's Redis. A stored
+   * user name applies unless the `username` setting names another user.
+   */
+  private async credentials(endpoint: RedisEndpoint): Promise<{ endpoint: RedisEndpoint; password: string | undefined }> {
+    const explicitUser = readRedisEndpoint().username;
+    const key = RedisSecrets.key(endpoint);
+    for (const candidate of [this.entered.get(key), await this.secrets.credentials(endpoint)]) {
+      if (candidate && (!explicitUser || candidate.username === explicitUser)) {
+        return { endpoint: { ...endpoint, username: candidate.username }, password: candidate.password };
+      }
+    }
     const redis = this.stackRedis;
-    return redis && redis.host === endpoint.host && redis.port === endpoint.port && !endpoint.username ? redis.password : undefined;
+    if (redis && redis.host === endpoint.host && redis.port === endpoint.port && (!explicitUser || explicitUser === redis.username)) {
+      return { endpoint: { ...endpoint, username: redis.username }, password: redis.password };
+    }
+    return { endpoint, password: undefined };
   }
 
-  /** The shared connection, opened if needed; a failure is a `RedisConnectionError`. */
-  client(): Promise<Redis> {
+  /**
+   * The shared connection, opened if needed; a failure is a `RedisConnectionError`. A
+   * connection the server closed meanwhile (a restart, `ACL LOAD`, `CLIENT KILL`) is
+   * replaced rather than handed out half-dead.
+   */
+  async client(): Promise<Redis> {
     return this.connected(this.endpoint);
   }
 
@@ -84,11 +120,17 @@ export class RedisSession implements vscode.Disposable {
     } catch (error) {
       // A broken socket means the next use should start afresh rather than reuse it.
       if (client.status !== 'ready') this.reset('connection lost');
-      throw classifyRedisError(error, endpoint);
+      throw classifyRedisError(error, this.active?.endpoint ?? endpoint);
     }
   }
 
-  private connected(endpoint: RedisEndpoint): Promise<Redis> {
+  private async connected(endpoint: RedisEndpoint): Promise<Redis> {
+    const existing = this.connection;
+    if (existing) {
+      const client = await existing;
+      if (client.status === 'ready' || this.connection !== existing) return this.connection ?? client;
+      this.reset(`the connection was ${client.status}`);
+    }
     if (!this.connection) {
       const attempt = this.open(endpoint);
       this.connection = attempt;
@@ -97,25 +139,68 @@ export class RedisSession implements vscode.Disposable {
     return this.connection;
   }
 
-  private async open(endpoint: RedisEndpoint): Promise<Redis> {
+  private async open(base: RedisEndpoint): Promise<Redis> {
+    const { endpoint, password } = await this.credentials(base);
     const where = describeEndpoint(endpoint);
     this.log.info(`Connecting to ${where}`);
-    const password = await this.password(endpoint);
     try {
-      const client = await connectRedis(endpoint, { password });
-      client.on('error', (error: Error) => this.log.warn(`${where}: ${classifyRedisError(error, endpoint).reason}`));
-      client.on('end', () => this.log.info(`Connection to ${where} closed`));
-      this.log.info(`Connected to ${where}`);
-      return client;
+      return this.opened(await connectRedis(endpoint, { password }), endpoint, password);
     } catch (error) {
       this.log.error(`Could not connect: ${error instanceof Error ? error.message : String(error)}`);
-      throw error;
+      const retry = await this.askOnce(endpoint, error);
+      if (!retry) throw error;
+      this.log.info(`Connecting to ${describeEndpoint(retry.endpoint)} with the password just entered`);
+      try {
+        const client = this.opened(await connectRedis(retry.endpoint, { password: retry.password }), retry.endpoint, retry.password);
+        return client;
+      } catch (second) {
+        this.log.error(`Could not connect: ${second instanceof Error ? second.message : String(second)}`);
+        throw second;
+      }
     }
+  }
+
+  private opened(client: Redis, endpoint: RedisEndpoint, password: string | undefined): Redis {
+    const where = describeEndpoint(endpoint);
+    client.on('error', (error: Error) => this.log.warn(`${where}: ${classifyRedisError(error, endpoint).reason}`));
+    client.on('end', () => this.log.info(`Connection to ${where} closed`));
+    this.active = { endpoint, password };
+    this.log.info(`Connected to ${where}`);
+    return client;
+  }
+
+  /**
+   * On NOAUTH or WRONGPASS, asks for the password once per server until the settings or the
+   * stored credentials change; cancelling leaves the one error message.
+   */
+  private async askOnce(endpoint: RedisEndpoint, error: unknown): Promise<{ endpoint: RedisEndpoint; password: string } | undefined> {
+    if (!(error instanceof RedisConnectionError) || error.kind !== 'auth-failed' || !this.prompt) return undefined;
+    const key = RedisSecrets.key(endpoint);
+    if (this.asked.has(key)) return undefined;
+    this.asked.add(key);
+    const reason = /NOAUTH/i.test(error.message) ? 'a password is needed' : 'the password was refused';
+    const entered = await this.prompt(describeEndpoint({ ...endpoint, username: undefined }), reason, endpoint.username);
+    if (!entered) return undefined;
+    const credentials = { username: entered.username, password: entered.password };
+    this.entered.set(key, credentials);
+    if (entered.remember) {
+      this.storing = true;
+      await this.secrets.store(endpoint, credentials).finally(() => { this.storing = false; });
+      this.log.info(`Stored the password for ${describeEndpoint(endpoint)} in secret storage`);
+    }
+    return { endpoint: { ...endpoint, username: entered.username }, password: entered.password };
+  }
+
+  /** Forgets what was typed at the prompt and lets it ask again (after Set Password, for one). */
+  forgetEntered(): void {
+    this.entered.clear();
+    this.asked.clear();
   }
 
   reset(why: string): void {
     const previous = this.connection;
     this.connection = undefined;
+    this.active = undefined;
     if (previous) {
       this.log.debug(`Dropping the connection: ${why}`);
       previous.then((client) => client.disconnect(), () => undefined);

@@ -1,7 +1,13 @@
 import * as vscode from 'vscode';
-import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
+import type { RedisEndpoint } from './redis/endpoint';
 
-/** Passwords live in SecretStorage, one per endpoint (host, port and user), never in settings. */
+/** A user name (none: Redis's default user) and its password, as SecretStorage keeps them. */
+export interface StoredCredentials {
+  readonly username: string | undefined;
+  readonly password: string;
+}
+
+/** Credentials live in SecretStorage, one entry per server (host and port), never in settings. */
 export class RedisSecrets {
   readonly onDidChange: vscode.Event<vscode.SecretStorageChangeEvent>;
 
@@ -9,19 +15,28 @@ export class RedisSecrets {
     this.onDidChange = storage.onDidChange;
   }
 
-  password(endpoint: RedisEndpoint): Thenable<string | undefined> {
-    return this.storage.get(RedisSecrets.key(endpoint));
+  async credentials(endpoint: RedisEndpoint): Promise<StoredCredentials | undefined> {
+    const raw = await this.storage.get(RedisSecrets.key(endpoint));
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = JSON.parse(raw) as { username?: unknown; password?: unknown };
+      if (typeof parsed.password !== 'string') return undefined;
+      return { username: typeof parsed.username === 'string' && parsed.username ? parsed.username : undefined, password: parsed.password };
+    } catch {
+      return undefined;
+    }
   }
 
-  async storePassword(endpoint: RedisEndpoint, password: string): Promise<void> {
-    await this.storage.store(RedisSecrets.key(endpoint), password);
+  async store(endpoint: RedisEndpoint, credentials: StoredCredentials): Promise<void> {
+    await this.storage.store(RedisSecrets.key(endpoint), JSON.stringify({ username: credentials.username, password: credentials.password }));
   }
 
-  async forgetPassword(endpoint: RedisEndpoint): Promise<void> {
+  async forget(endpoint: RedisEndpoint): Promise<void> {
     await this.storage.delete(RedisSecrets.key(endpoint));
   }
 
   static key(endpoint: RedisEndpoint): string {
-    return `sharedRedis.password/${describeEndpoint({ ...endpoint, db: 0, tls: false })}`;
+    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    return `sharedRedis.credentials/${host}:${endpoint.port}`;
   }
 }

@@ -26,6 +26,8 @@ export function registerStartCommand(stack: StackService, log: Logger): vscode.D
       const where = snapshot.redis ? ` at ${snapshot.redis.host}:${snapshot.redis.port}` : '';
       const text = changed.length === 0 ? `Shared Redis was already running${where}.` : `Shared Redis is running and healthy${where}.`;
       log.info(`${text} (${[...result.actions].map(([s, a]) => `${s}: ${a}`).join(', ')})`);
+      if (typeof result.acl === 'object') log.warn(`users.acl changed, but the running Redis did not reload it (${result.acl.reloadFailed}); restart the stack to apply it`);
+      else if (result.acl !== 'unchanged' && result.acl !== 'not-managed') log.info(`users.acl ${result.acl}`);
       void vscode.window.showInformationMessage(text);
       return stackState(snapshot);
     } catch (error) {

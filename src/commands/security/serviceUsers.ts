@@ -1,0 +1,105 @@
+import * as vscode from 'vscode';
+import { SECTION } from '../../config';
+import { addServicePasswords, syncAclFile } from '../../docker/stack/serviceAccess';
+import { reloadAcl } from '../../redis/acl/reload';
+import { invalidServiceNamespace } from '../../redis/acl/rules';
+import type { ExtensionServices } from '../../services';
+import { namespacePolicy } from '../../stackService';
+import { readOnlyRefusal } from '../readOnly';
+import { stackAccess } from './stackAccess';
+
+export interface AddServiceUsersResult {
+  readonly outcome: 'added' | 'none-missing' | 'refused' | 'failed';
+  /** Namespaces whose users were added. */
+  readonly added: readonly string[];
+  /** `reloaded` when the running Redis took the new users without a restart. */
+  readonly reload: 'reloaded' | 'not-running' | 'failed' | 'skipped';
+  readonly message: string;
+}
+
+/**
+ * `sharedRedis.addServiceUsers`: gives each declared namespace without a user its
+ * `<ns>-service` user: a generated password in `.env`, its line in `users.acl`, and
+ * `ACL LOAD` on the running Redis, so nothing restarts.
+ */
+export function registerServiceUserCommands(services: ExtensionServices): vscode.Disposable[] {
+  const log = services.logger.child('ACL');
+
+  const addUsers = async (namespaces?: readonly string[]): Promise<AddServiceUsersResult> => {
+    const refusal = readOnlyRefusal('adding service users to users.acl');
+    if (refusal) return { outcome: 'refused', added: [], reload: 'skipped', message: refusal };
+    const context = await stackAccess(services.stack);
+    if (typeof context === 'string') {
+      void vscode.window.showErrorMessage(context);
+      return { outcome: 'failed', added: [], reload: 'skipped', message: context };
+    }
+    if (!context.access.operatorPassword) {
+      const message = `${context.files.envFile} has no REDIS_PASSWORD: set one (or run "Create Stack") before adding service users.`;
+      void vscode.window.showErrorMessage(message);
+      return { outcome: 'failed', added: [], reload: 'skipped', message };
+    }
+    const policy = namespacePolicy();
+    const wanted = (namespaces ?? context.access.missing).filter((ns) => context.access.missing.includes(ns));
+    const invalid = (namespaces ?? []).map((ns) => [ns, invalidServiceNamespace(ns, policy.delimiter)] as const).filter(([, why]) => why);
+    if (invalid.length > 0) {
+      const message = `Cannot add a user for ${invalid.map(([ns, why]) => `"${ns}" (${why})`).join(', ')}. Nothing was changed.`;
+      void vscode.window.showErrorMessage(message);
+      return { outcome: 'failed', added: [], reload: 'skipped', message };
+    }
+    if (wanted.length === 0) {
+      const message = 'Every declared namespace already has its service user.';
+      void vscode.window.showInformationMessage(message);
+      return { outcome: 'none-missing', added: [], reload: 'skipped', message };
+    }
+    const added = addServicePasswords(context.files.envFile, wanted);
+    syncAclFile(context.files, policy);
+    const names = added.map((ns) => `${ns}-service`).join(', ');
+    log.info(`Added ${names} to ${context.files.aclFile} (passwords in ${context.files.envFile})`);
+    const redis = (await services.stack.refresh()).redis;
+    if (!redis) {
+      const message = `Added ${names} to users.acl; they apply when the stack starts.`;
+      void vscode.window.showInformationMessage(message);
+      return { outcome: 'added', added, reload: 'not-running', message };
+    }
+    try {
+      await reloadAcl({ host: redis.host, port: redis.port, db: 0, tls: false }, context.access.operatorPassword);
+      // ACL LOAD closes every client that was logged in, ours included.
+      services.session.reset('the ACL was reloaded');
+      const message = `Added ${names} and reloaded the ACL: no restart needed. "Copy Service Connection" gives each service its .env lines.`;
+      log.info(`ACL LOAD on ${redis.host}:${redis.port} took ${names}`);
+      void vscode.window.showInformationMessage(message, 'Copy Service Connection').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.serviceConnection'); });
+      return { outcome: 'added', added, reload: 'reloaded', message };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const message = `Added ${names} to users.acl, but Redis did not reload it (${reason}). Restart the stack to apply it.`;
+      log.error(message);
+      void vscode.window.showWarningMessage(message, 'Restart').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.restart'); });
+      return { outcome: 'added', added, reload: 'failed', message };
+    }
+  };
+
+  /** Offers the users a newly declared namespace lacks; not awaited, so nothing blocks on it. */
+  const offerMissing = async (): Promise<void> => {
+    const context = await stackAccess(services.stack);
+    if (typeof context === 'string' || !context.access.operatorPassword || context.access.missing.length === 0) return;
+    const missing = context.access.missing;
+    const text = `Namespace${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ha${missing.length === 1 ? 's' : 've'} no Redis user yet. Add ${missing.map((ns) => `${ns}-service`).join(', ')} to users.acl and reload the ACL (no restart)?`;
+    void vscode.window.showInformationMessage(text, 'Add Users').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('sharedRedis.addServiceUsers', missing);
+    });
+  };
+
+  // Once per session, when the stack's Redis first turns healthy: a stack made before
+  // service users existed, or started without them, gets the offer too.
+  let offered = false;
+  return [
+    services.stack.onDidChange((snapshot) => {
+      if (snapshot.redis && !offered) { offered = true; void offerMissing(); }
+    }),
+    vscode.commands.registerCommand('sharedRedis.addServiceUsers', (namespaces?: unknown) =>
+      addUsers(Array.isArray(namespaces) ? namespaces.filter((n): n is string => typeof n === 'string') : undefined)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`${SECTION}.namespaces`)) void offerMissing();
+    }),
+  ];
+}

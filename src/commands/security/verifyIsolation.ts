@@ -1,0 +1,83 @@
+import * as vscode from 'vscode';
+import { connectRedis } from '../../redis/connection';
+import { describeEndpoint } from '../../redis/endpoint';
+import { IsolationReport, isolationMarkdown, verifyIsolation } from '../../redis/acl/isolation';
+import type { ExtensionServices } from '../../services';
+import { namespacePolicy } from '../../stackService';
+import type { ReportDocuments } from '../../views/reportDocument';
+import { presentError } from '../presentError';
+import { stackAccess } from './stackAccess';
+
+export interface VerifyIsolationResult {
+  readonly outcome: 'verified' | 'breach' | 'errors' | 'failed';
+  readonly report?: IsolationReport;
+  readonly message: string;
+}
+
+/**
+ * `sharedRedis.verifyIsolation`: logs in as each service user (passwords from the stack's
+ * `.env`) and proves its limits on the live server; the table opens in an editor, and any
+ * breach is an error naming the rule that allowed it.
+ */
+export function registerVerifyIsolationCommand(services: ExtensionServices, reports: ReportDocuments): vscode.Disposable {
+  const log = services.logger.child('Isolation');
+  return vscode.commands.registerCommand('sharedRedis.verifyIsolation', async (): Promise<VerifyIsolationResult> => {
+    const context = await stackAccess(services.stack);
+    if (typeof context === 'string') {
+      void vscode.window.showErrorMessage(context);
+      return { outcome: 'failed', message: context };
+    }
+    if (context.access.services.length === 0) {
+      const message = `The stack has no service users yet (${context.files.envFile} holds none of their passwords): run "Shared Redis: Add Service Users".`;
+      void vscode.window.showErrorMessage(message, 'Add Service Users').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.addServiceUsers'); });
+      return { outcome: 'failed', message };
+    }
+    try {
+      const redis = (await services.stack.refresh()).redis;
+      if (!redis) {
+        const message = 'The stack\'s Redis is not running: start it ("Shared Redis: Start"), then verify its users.';
+        void vscode.window.showErrorMessage(message, 'Start').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
+        return { outcome: 'failed', message };
+      }
+      const server = { host: redis.host, port: redis.port, db: 0, tls: false };
+      const where = describeEndpoint(server);
+      const operator = await connectRedis({ ...server, username: redis.username }, { password: redis.password });
+      let report: IsolationReport;
+      try {
+        report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying namespace isolation on ${where}` }, async (progress) => {
+          const step = 100 / context.access.services.length;
+          return verifyIsolation({
+            endpoint: server, operator, delimiter: namespacePolicy().delimiter,
+            services: context.access.services.map((s) => ({ namespace: s.user.namespace, username: s.user.username, password: s.password })),
+            onService: (username) => progress.report({ increment: step, message: `${username} done` }),
+          });
+        });
+      } finally {
+        operator.disconnect();
+      }
+      await reports.show('Namespace Isolation.md', isolationMarkdown(report, where, new Date()));
+      const users = context.access.services.length;
+      if (report.breaches.length > 0) {
+        const first = report.breaches[0];
+        const message = `Isolation breach: ${report.breaches.length} check${report.breaches.length === 1 ? '' : 's'} failed. ` +
+          `${first?.service} — ${first?.check}: ${first?.actual}, allowed by ${first?.rule ?? 'an unknown rule'}. Fix users.acl, then run "Add Service Users" or restart the stack.`;
+        log.error(message);
+        void vscode.window.showErrorMessage(message);
+        return { outcome: 'breach', report, message };
+      }
+      if (report.errors.length > 0) {
+        const first = report.errors[0];
+        const message = `${report.errors.length} isolation check${report.errors.length === 1 ? '' : 's'} could not run: ${first?.service} — ${first?.check}: ${first?.answer}`;
+        log.warn(message);
+        void vscode.window.showWarningMessage(message);
+        return { outcome: 'errors', report, message };
+      }
+      const message = `Namespace isolation holds on ${where}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
+      log.info(message);
+      void vscode.window.showInformationMessage(message);
+      return { outcome: 'verified', report, message };
+    } catch (error) {
+      return { outcome: 'failed', message: presentError('Could not verify isolation', error, log) };
+    }
+  });
+}

@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+
+export const REPORT_SCHEME = 'shared-redis-report';
+
+/**
+ * Read-only Markdown reports (isolation checks and the like) as virtual documents: they
+ * open like a file, never ask to be saved, and are rewritten when a check runs again.
+ */
+export class ReportDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly reports = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly registration = vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, this);
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.reports.get(uri.path) ?? '';
+  }
+
+  /** Shows `markdown` under `name` (e.g. `Isolation.md`) in an editor, replacing an earlier report of that name. */
+  async show(name: string, markdown: string): Promise<vscode.TextDocument> {
+    const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${name}` });
+    this.reports.set(uri.path, markdown);
+    this.changed.fire(uri);
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(document, 'markdown');
+    await vscode.window.showTextDocument(document, { preview: false });
+    return document;
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.changed.dispose();
+  }
+}
