@@ -9,14 +9,29 @@ export interface DeclaredNamespace {
   readonly path: BinaryString;
   readonly name: string;
   readonly owner: string | undefined;
+  /** Declared as a cache (`"cache": true` or `"ttlRequired": true`): every key in it should have a TTL (the Checks view says when not). */
+  readonly cache: boolean;
 }
 
-const DEFAULT = [{ name: 'auth', owner: 'Auth Service' }, { name: 'user', owner: 'User Service' }, { name: 'shared', owner: 'Shared' }];
+/** The setting's default (package.json has the same): the three services' namespaces, and the caches inside them. */
+export const DEFAULT_DECLARED_NAMESPACES = [
+  { name: 'auth', owner: 'Auth Service' },
+  { name: 'user', owner: 'User Service' },
+  { name: 'shared', owner: 'Shared' },
+  { name: 'user:search', owner: 'User Service', cache: true },
+  { name: 'user:profile', owner: 'User Service', cache: true },
+  { name: 'shared:cache', owner: 'Shared', cache: true },
+];
 
-/** Reads the setting; entries that are not `{ "name": "...", "owner": "..." }` are reported once and left out. */
-export function readDeclaredNamespaces(log: Logger): DeclaredNamespace[] {
-  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('namespaces', DEFAULT);
+/**
+ * Reads the setting; entries that are not `{ "name": "...", "owner": "...", "cache": true }`
+ * (owner and cache optional; `ttlRequired` means the same as `cache`) are reported and left
+ * out. `quiet`: left out without a message (a second reader of the same setting).
+ */
+export function readDeclaredNamespaces(log: Logger, options: { quiet?: boolean } = {}): DeclaredNamespace[] {
+  const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('namespaces', DEFAULT_DECLARED_NAMESPACES);
   if (!Array.isArray(raw)) {
+    if (options.quiet) return [];
     void vscode.window.showWarningMessage('The sharedRedis.namespaces setting must be a list like [{ "name": "auth", "owner": "Auth Service" }]; it is ignored until then.');
     return [];
   }
@@ -25,14 +40,22 @@ export function readDeclaredNamespaces(log: Logger): DeclaredNamespace[] {
   for (const [index, entry] of raw.entries()) {
     const name = (entry as { name?: unknown } | null)?.name;
     const owner = (entry as { owner?: unknown } | null)?.owner;
-    if (typeof name !== 'string' || name.trim() === '' || (owner !== undefined && typeof owner !== 'string')) {
+    const cache = (entry as { cache?: unknown } | null)?.cache;
+    const ttlRequired = (entry as { ttlRequired?: unknown } | null)?.ttlRequired;
+    if (typeof name !== 'string' || name.trim() === '' || (owner !== undefined && typeof owner !== 'string')
+      || (cache !== undefined && typeof cache !== 'boolean') || (ttlRequired !== undefined && typeof ttlRequired !== 'boolean')) {
       bad.push(`[${index}]`);
       continue;
     }
-    declared.push({ path: toBinary(Buffer.from(name.trim(), 'utf8')), name: name.trim(), owner: typeof owner === 'string' && owner.trim() ? owner.trim() : undefined });
+    declared.push({
+      path: toBinary(Buffer.from(name.trim(), 'utf8')),
+      name: name.trim(),
+      owner: typeof owner === 'string' && owner.trim() ? owner.trim() : undefined,
+      cache: cache === true || ttlRequired === true,
+    });
   }
-  if (bad.length > 0) {
-    const message = `sharedRedis.namespaces${bad.join(', ')}: each entry needs a "name" (like "auth") and may have an "owner" (like "Auth Service"); ${bad.length === 1 ? 'that entry is' : 'those entries are'} ignored.`;
+  if (bad.length > 0 && !options.quiet) {
+    const message = `sharedRedis.namespaces${bad.join(', ')}: each entry needs a "name" (like "auth" or "user:search") and may have an "owner" (like "Auth Service") and "cache": true; ${bad.length === 1 ? 'that entry is' : 'those entries are'} ignored.`;
     log.warn(message);
     void vscode.window.showWarningMessage(message, 'Open Settings').then((c) => { if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'sharedRedis.namespaces'); });
   }

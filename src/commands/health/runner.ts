@@ -1,0 +1,177 @@
+import * as vscode from 'vscode';
+import { SECTION } from '../../config';
+import { BrowserState, describeFilter } from '../../keyBrowser';
+import type { Logger } from '../../logger';
+import { CheckReport, DeclaredNamespaceSpec, parseMemorySize, runChecks } from '../../redis/checks';
+import { describeEndpoint } from '../../redis/endpoint';
+import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from '../../redis/keyspace';
+import type { ExtensionServices } from '../../services';
+import type { ChecksView } from '../../views/checksView';
+import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
+
+/** How long a run waits for the Keys view's walk in progress before walking on its own. */
+const WALK_WAIT_MS = 120_000;
+
+/** What a run ended with. `report` is set when it completed. */
+export type RunOutcome =
+  | { readonly kind: 'complete'; readonly report: CheckReport }
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** True for a walk the checks can judge the whole keyspace by: complete and unfiltered. */
+export function isFullWalk(model: NamespaceModel | undefined): model is NamespaceModel {
+  return model !== undefined && model.complete && model.match === undefined && model.type === undefined;
+}
+
+/**
+ * Runs the checks (one run at a time: a new one cancels the one in progress) and puts the
+ * report into the Checks view. After each full walk of the Keys view (complete and
+ * unfiltered) the checks run on its model; a filtered Keys view makes a run walk the
+ * keyspace on its own, without touching the Keys view's filter.
+ */
+export class ChecksRunner implements vscode.Disposable {
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private running: AbortController | undefined;
+  private budgetWarned: string | undefined;
+  private latest: Promise<RunOutcome> | undefined;
+
+  constructor(private readonly services: ExtensionServices, private readonly view: ChecksView, private readonly log: Logger) {
+    this.subscriptions.push(
+      services.keyBrowser.onDidChange((state) => this.onWalk(state)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!['namespaces', 'memoryBudget', 'memoryWarningPercent'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return;
+        const state = services.keyBrowser.state;
+        if (view.report && state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model);
+      }),
+    );
+  }
+
+  private onWalk(state: BrowserState): void {
+    if (state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model);
+  }
+
+  /** Runs the checks on `model`, or on the best full walk there is. Never rejects. A run
+   * cancelled by a newer one resolves to the newer one's outcome. */
+  async run(model?: NamespaceModel, options: { fresh?: boolean } = {}): Promise<RunOutcome> {
+    this.running?.abort();
+    const abort = new AbortController();
+    this.running = abort;
+    this.view.setRunning(true);
+    const work = this.runOnce(model, abort.signal, options.fresh === true);
+    this.latest = work;
+    void vscode.window.withProgress({ location: { viewId: 'sharedRedis.checks' } }, () => work);
+    const outcome = await work;
+    if (this.running === abort) {
+      this.running = undefined;
+      this.view.setRunning(false);
+      if (outcome.kind === 'complete') this.view.setReport(outcome.report);
+      else if (outcome.kind === 'failed') this.view.setFailure(outcome.message);
+    } else if (this.latest !== work && this.latest !== undefined) {
+      return this.latestOutcome();
+    }
+    return outcome;
+  }
+
+  /**
+   * What the command runs: a fresh walk first (the Keys view's, refreshed, when it is
+   * unfiltered; else one of our own), so the checks judge the keyspace as it is now.
+   */
+  async runFresh(): Promise<RunOutcome> {
+    const browser = this.services.keyBrowser;
+    if (describeFilter(browser.filter) === '') {
+      const state = await browser.refresh();
+      if (state.kind === 'complete' && isFullWalk(state.model)) return this.run(state.model);
+      if (state.kind === 'failed' && state.error.name !== 'AbortError') {
+        const message = state.error.message;
+        this.view.setFailure(message);
+        return { kind: 'failed', message };
+      }
+    }
+    return this.run(undefined, { fresh: true });
+  }
+
+  /** The outcome of the newest run, following any run that replaces it. */
+  private async latestOutcome(): Promise<RunOutcome> {
+    for (;;) {
+      const latest = this.latest as Promise<RunOutcome>;
+      const outcome = await latest;
+      if (this.latest === latest) return outcome;
+    }
+  }
+
+  private async runOnce(given: NamespaceModel | undefined, signal: AbortSignal, fresh: boolean): Promise<RunOutcome> {
+    const started = performance.now();
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const scanCount = config.get<number>('scanCount', 1000);
+    try {
+      const model = isFullWalk(given) ? given : await this.fullWalk(signal, fresh);
+      if (signal.aborted) return { kind: 'cancelled' };
+      const declared: DeclaredNamespaceSpec[] = readDeclaredNamespaces(this.log, { quiet: true }).map((d) => ({ path: d.path, owner: d.owner, cache: d.cache }));
+      const outcome = await this.services.session.use(async (client) => {
+        try {
+          return await runChecks(client, model, declared, {
+            scanCount,
+            budgetBytes: this.budget(config.get<string>('memoryBudget', '256mb')),
+            warnAt: Math.min(100, Math.max(1, config.get<number>('memoryWarningPercent', 80))) / 100,
+            signal,
+            endpoint: this.services.session.endpoint,
+          });
+        } catch (error) {
+          if (error instanceof KeyspaceCancelledError) return undefined;
+          throw error;
+        }
+      });
+      if (!outcome) return { kind: 'cancelled' };
+      const errors = Object.entries(outcome.errors).map(([check, message]) => `${check}: ${message}`);
+      this.log.info(`Checked ${outcome.keys.toLocaleString('en-US')} keys in ${(performance.now() - started).toFixed(0)} ms: `
+        + `${outcome.findings.length} ${outcome.findings.length === 1 ? 'problem' : 'problems'}${outcome.findings.map((f) => `; ${f.label}: ${f.description}`).join('')}`
+        + `${errors.length > 0 ? `; failed: ${errors.join('; ')}` : ''}`);
+      return { kind: 'complete', report: outcome };
+    } catch (error) {
+      if (signal.aborted || (error instanceof Error && error.name === 'AbortError')) return { kind: 'cancelled' };
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.warn(`The checks could not run: ${message}`);
+      return { kind: 'failed', message };
+    }
+  }
+
+  /** The Keys view's walk when it is (or is about to be) complete and unfiltered; else a walk of our own. */
+  private async fullWalk(signal: AbortSignal, fresh: boolean): Promise<NamespaceModel> {
+    const browser = this.services.keyBrowser;
+    const state = browser.state;
+    if (!fresh && state.kind === 'complete' && isFullWalk(state.model)) return state.model;
+    if (!fresh && state.kind === 'walking' && state.model.match === undefined && state.model.type === undefined) {
+      const next = await new Promise<BrowserState | undefined>((resolve) => {
+        const timer = setTimeout(() => { subscription.dispose(); resolve(undefined); }, WALK_WAIT_MS);
+        const subscription = browser.onDidChange((s) => { if (s.kind !== 'walking') { clearTimeout(timer); subscription.dispose(); resolve(s); } });
+      });
+      if (next?.kind === 'complete' && isFullWalk(next.model)) return next.model;
+    }
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const { endpoint, credentials } = await this.services.session.target();
+    this.log.info(`Walking ${describeEndpoint(endpoint)} for the checks`);
+    return walkKeyspace({ endpoint, credentials }, {
+      delimiter: config.get<string>('delimiter', ':') || ':',
+      count: config.get<number>('scanCount', 1000),
+      signal,
+    }).done;
+  }
+
+  /** The memory budget setting in bytes; a value that is not a size is said once in the log and ignored. */
+  private budget(setting: string): number | undefined {
+    const bytes = parseMemorySize(setting);
+    if (bytes === null) {
+      if (this.budgetWarned !== setting) {
+        this.budgetWarned = setting;
+        this.log.warn(`sharedRedis.memoryBudget "${setting}" is not a size like 256mb or 1gb: it is ignored.`);
+      }
+      return undefined;
+    }
+    return bytes;
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    this.subscriptions.forEach((s) => s.dispose());
+  }
+}

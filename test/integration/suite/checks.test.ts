@@ -1,0 +1,204 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { BulkTtlResult, OpenKeysResult } from '../../../src/commands/health/actions';
+import type { RunOutcome } from '../../../src/commands/health/runner';
+import type { SharedRedisApi } from '../../../src/extension';
+import type { ChecksRow, ChecksView } from '../../../src/views/checksView';
+import { suiteConfig } from './config';
+
+/** This suite works in a database of its own, so other suites' keys (and their flushes) do not meet its checks. */
+const DB = 9;
+
+async function api(): Promise<SharedRedisApi> {
+  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
+  assert.ok(extension);
+  return extension.activate();
+}
+
+async function checksView(): Promise<ChecksView> {
+  const view = (await api()).views.checks;
+  assert.ok(view, 'the API has the Checks view');
+  return view;
+}
+
+/** What a user reads on each row: `label — description`. */
+async function rows(view: ChecksView, parent?: ChecksRow): Promise<string[]> {
+  return (await view.getChildren(parent)).map((row) => {
+    const item = view.getTreeItem(row);
+    return item.description ? `${String(item.label)} — ${String(item.description)}` : String(item.label);
+  });
+}
+
+async function child(view: ChecksView, parent: ChecksRow | undefined, label: string): Promise<ChecksRow> {
+  const found = (await view.getChildren(parent)).find((row) => view.getTreeItem(row).label === label);
+  assert.ok(found, `no row "${label}" in ${JSON.stringify(await rows(view, parent))}`);
+  return found;
+}
+
+async function check(): Promise<Extract<RunOutcome, { kind: 'complete' }>> {
+  const outcome = await vscode.commands.executeCommand<RunOutcome>('sharedRedis.checkNamespaces');
+  assert.equal(outcome.kind, 'complete', JSON.stringify(outcome));
+  return outcome as Extract<RunOutcome, { kind: 'complete' }>;
+}
+
+describe('the Checks view: findings on real data, and their quick actions', function () {
+  this.timeout(90_000);
+  let redis: Redis;
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
+  const saved: Record<string, unknown> = {};
+
+  before(async () => {
+    for (const key of ['db', 'memoryBudget', 'readOnly', 'namespaces']) saved[key] = config().inspect(key)?.workspaceValue;
+    redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, db: DB, lazyConnect: true });
+    await redis.connect();
+    await clear(redis);
+    await config().update('db', DB, vscode.ConfigurationTarget.Workspace);
+    await config().update('namespaces', undefined, vscode.ConfigurationTarget.Workspace); // the default: auth, user, shared; caches user:search, user:profile, shared:cache
+    await config().update('memoryBudget', '1gb', vscode.ConfigurationTarget.Workspace);
+    const pipeline = redis.pipeline();
+    for (let i = 1; i <= 5; i++) pipeline.set(`auth:session:${i}`, 's', 'EX', 3600);
+    for (let i = 1; i <= 3; i++) pipeline.set(`user:search:q${i}`, 'r', 'EX', 300);
+    pipeline.set('shared:config:app', '{}');
+    await pipeline.exec();
+  });
+  after(async () => {
+    await clear(redis);
+    redis.disconnect();
+    for (const [key, value] of Object.entries(saved)) await config().update(key, value, vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('sharedRedis.clearKeyFilter');
+  });
+
+  it('says "No problems found" on clean data', async () => {
+    const outcome = await check();
+    assert.deepEqual(outcome.report.findings, []);
+    assert.equal(outcome.report.keys, 9);
+    const view = await checksView();
+    const top = await rows(view);
+    assert.match(top[0] ?? '', /^No problems found — 9 keys · /);
+    assert.deepEqual(top.slice(1), [
+      'Keys outside declared namespaces — no problems',
+      'Cache keys without a TTL — no problems',
+      'Memory — no problems',
+    ]);
+    assert.equal(view.view.badge, undefined);
+    const caches = await rows(view, await child(view, undefined, 'Cache keys without a TTL'));
+    assert.deepEqual(caches, ['user:search — all 3 keys expire', 'user:profile — empty', 'shared:cache — empty']);
+    const memory = await rows(view, await child(view, undefined, 'Memory'));
+    assert.match(memory[0] ?? '', /^Used memory — \d+\.\d MiB of 1\.0 GiB budget \(sharedRedis\.memoryBudget\) \(\d+(\.\d)?%\)$/);
+    assert.equal(memory[1], 'Eviction policy — noeviction');
+  });
+
+  it('lists keys outside the namespaces, cache keys without a TTL and memory over the budget', async () => {
+    const pipeline = redis.pipeline();
+    for (let i = 1; i <= 4; i++) pipeline.set(`orders:${i}`, 'o');
+    for (let i = 10; i <= 14; i++) pipeline.set(`user:search:q${i}`, 'r');
+    await pipeline.exec();
+    await config().update('memoryBudget', '1kb', vscode.ConfigurationTarget.Workspace);
+    const outcome = await check();
+    assert.deepEqual(outcome.report.findings.map((f) => [f.check, f.label, f.severity]), [
+      ['undeclared', 'orders', 'warning'],
+      ['cacheTtl', 'user:search', 'warning'],
+      ['memory', 'Memory', 'error'],
+    ]);
+    const view = await checksView();
+    const top = await rows(view);
+    assert.match(top[0] ?? '', /^3 problems found — 18 keys · /);
+    assert.deepEqual(top.slice(1, 3), ['Keys outside declared namespaces — 1 namespace · 4 keys', 'Cache keys without a TTL — 1 namespace · 5 keys']);
+    assert.match(top[3] ?? '', /^Memory — \d+% of the budget \(\d+\.\d MiB of 1\.0 KiB\)$/);
+    assert.deepEqual(view.view.badge, { value: 3, tooltip: '3 problems found by the checks' });
+
+    const undeclared = await child(view, undefined, 'Keys outside declared namespaces');
+    assert.deepEqual(await rows(view, undeclared), ['orders — 4 keys outside every declared namespace']);
+    const orders = await child(view, undeclared, 'orders');
+    assert.equal(view.getTreeItem(orders).contextValue, 'check.finding.undeclared');
+    assert.deepEqual(await rows(view, orders), ['orders:1', 'orders:2', 'orders:3', '… and 1 more']);
+
+    const caches = await child(view, undefined, 'Cache keys without a TTL');
+    assert.deepEqual(await rows(view, caches), ['user:search — 5 of 8 keys without a TTL', 'user:profile — empty', 'shared:cache — empty']);
+    const search = await child(view, caches, 'user:search');
+    const item = view.getTreeItem(search);
+    assert.equal(item.contextValue, 'check.finding.cacheTtl');
+    assert.match((item.tooltip as vscode.MarkdownString).value, /declared as a cache/);
+    const examples = await view.getChildren(search);
+    assert.equal(examples.length, 4);
+    const example = view.getTreeItem(examples[0] as ChecksRow);
+    assert.match(String(example.label), /^user:search:q1[0-4]$/);
+    assert.equal(example.command?.command, 'sharedRedis.inspectKey');
+
+    const memory = await child(view, undefined, 'Memory');
+    const memoryRows = await view.getChildren(memory);
+    assert.equal(view.getTreeItem(memoryRows[0] as ChecksRow).contextValue, 'check.finding.memory');
+    assert.equal(view.getTreeItem(memoryRows[0] as ChecksRow).command?.command, 'sharedRedis.info');
+  });
+
+  it('opens the keys of a finding in the Keys view, filtered to its namespace', async () => {
+    const view = await checksView();
+    const orders = await child(view, await child(view, undefined, 'Keys outside declared namespaces'), 'orders');
+    const result = await vscode.commands.executeCommand<OpenKeysResult>('sharedRedis.openCheckKeys', orders);
+    assert.deepEqual(result, { match: 'orders:*', state: 'complete' });
+    const shared = await api();
+    assert.equal(shared.views.keys.view.description, 'match orders:*');
+    assert.equal(shared.keys.state.kind === 'complete' ? shared.keys.state.model.totalKeys : -1, 4);
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.clearKeyFilter'), 'complete');
+  });
+
+  it('refuses the bulk TTL under readOnly and changes nothing', async () => {
+    const view = await checksView();
+    const search = await child(view, await child(view, undefined, 'Cache keys without a TTL'), 'user:search');
+    assert.equal(view.getTreeItem(search).contextValue, 'check.finding.cacheTtl');
+    await config().update('readOnly', true, vscode.ConfigurationTarget.Workspace);
+    try {
+      const result = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', search, '10m', { confirm: true });
+      assert.equal(result.outcome, 'refused');
+      assert.match(result.message, /read-only/);
+      assert.equal(await redis.ttl('user:search:q10'), -1);
+    } finally {
+      await config().update('readOnly', saved['readOnly'], vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('sets a TTL on exactly the cache keys without one, and the finding goes away', async () => {
+    const view = await checksView();
+    const search = await child(view, await child(view, undefined, 'Cache keys without a TTL'), 'user:search');
+    assert.equal(view.getTreeItem(search).contextValue, 'check.finding.cacheTtl');
+    const bad = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', search, '1.5h', { confirm: true });
+    assert.equal(bad.outcome, 'invalid');
+    const result = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', search, '10m', { confirm: true });
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(result.count, 5);
+    assert.equal(result.message, 'Set a TTL of 10m on 5 keys under user:search:.');
+    for (let i = 10; i <= 14; i++) {
+      const ttl = await redis.ttl(`user:search:q${i}`);
+      assert.ok(ttl > 590 && ttl <= 600, `user:search:q${i} ${ttl}`);
+    }
+    const kept = await redis.ttl('user:search:q1');
+    assert.ok(kept > 200 && kept <= 300, `a key that had a TTL keeps it: ${kept}`);
+    assert.equal(await redis.ttl('orders:1'), -1, 'other namespaces are untouched');
+
+    const again = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', 'user:search', '10m', { confirm: true });
+    assert.equal(again.outcome, 'unchanged');
+
+    const outcome = await check();
+    assert.deepEqual(outcome.report.findings.map((f) => f.check), ['undeclared', 'memory']);
+    assert.deepEqual(await rows(view, await child(view, undefined, 'Cache keys without a TTL')), ['user:search — all 8 keys expire', 'user:profile — empty', 'shared:cache — empty']);
+  });
+
+  it('takes nested cache namespaces from the setting', async () => {
+    await config().update('namespaces', [{ name: 'orders', owner: 'Order Service' }, { name: 'orders:cache', ttlRequired: true }, { name: 'auth' }, { name: 'user' }, { name: 'shared' }], vscode.ConfigurationTarget.Workspace);
+    await redis.set('orders:cache:1', 'c');
+    const outcome = await check();
+    assert.deepEqual(outcome.report.findings.filter((f) => f.check !== 'memory').map((f) => [f.check, f.label, f.description]), [
+      ['cacheTtl', 'orders:cache', '1 of 1 key without a TTL'],
+    ]);
+  });
+});
+
+async function clear(redis: Redis): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scanBuffer(cursor, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next.toString();
+  } while (cursor !== '0');
+}
