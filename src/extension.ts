@@ -21,6 +21,7 @@ import { registerMigrationCommands } from './commands/migration';
 import { registerSecurityCommands } from './commands/security';
 import type { ExtensionServices } from './services';
 import { KeyBrowser } from './keyBrowser';
+import { ChecksView } from './views/checksView';
 import { KeysView } from './views/keysView';
 import { StackView } from './views/stackView';
 import { StackStatusBar } from './views/statusBar';
@@ -29,7 +30,7 @@ import { StackStatusBar } from './views/statusBar';
 export interface SharedRedisApi {
   readonly stack: StackService;
   readonly session: RedisSession;
-  readonly views: { readonly stack: StackView; readonly keys: KeysView };
+  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView | undefined };
   readonly keys: KeyBrowser;
   readonly statusBar: StackStatusBar;
 }
@@ -78,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   void stack.refresh();
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView }, statusBar };
+  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView, checks: ChecksView.current }, statusBar };
 }
 
 export function deactivate(): void {
