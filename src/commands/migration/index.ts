@@ -1,8 +1,8 @@
 import type * as vscode from 'vscode';
 import type { ExtensionServices } from '../../services';
+import { registerImportFromRedisCommand } from './importFromRedis';
 
 /** Migration commands: sharedRedis.importFromRedis. */
 export function registerMigrationCommands(services: ExtensionServices): vscode.Disposable[] {
-  void services;
-  return [];
+  return registerImportFromRedisCommand(services);
 }

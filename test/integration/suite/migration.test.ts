@@ -1,0 +1,137 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { ImportOptions, ImportOutcome, ImportSource } from '../../../src/commands/migration/importFromRedis';
+import type { SharedRedisApi } from '../../../src/extension';
+import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
+import { suiteConfig } from './config';
+
+const PREFIX = `migtest${process.pid}`;
+const SEGMENT_KEYS = 300;
+
+function run(options: ImportOptions): Thenable<ImportOutcome> {
+  return vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', options);
+}
+
+async function scanTarget(redis: Redis, match: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+describe('Import from Another Redis (a second real redis-server into the shared one)', function () {
+  this.timeout(120_000);
+  let sourceServer: RedisServer;
+  let source: Redis;
+  let target: Redis;
+  const mappings = [
+    { source: 'session', target: `${PREFIX}:auth:session` },
+    { source: 'cart', target: `${PREFIX}:shop:cart` },
+  ];
+
+  before(async () => {
+    const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
+    assert.ok(extension);
+    await extension.activate();
+    sourceServer = await startRedisServer({ password: 'source-secret' });
+    source = new Redis({ host: sourceServer.host, port: sourceServer.port, password: 'source-secret', lazyConnect: true });
+    await source.connect();
+    const pipeline = source.pipeline();
+    for (let i = 0; i < SEGMENT_KEYS; i++) {
+      pipeline.set(`session:${i}`, `token-${i}`, 'PX', 3_600_000);
+      pipeline.hset(`cart:${i}`, 'items', String(i));
+      pipeline.rpush(`queue:${i}`, 'job'); // not mapped: stays behind
+    }
+    await pipeline.exec();
+    target = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
+    await target.connect();
+  });
+  after(async () => {
+    const keys = await scanTarget(target, `${PREFIX}:*`);
+    if (keys.length > 0) await target.unlink(...keys);
+    target?.disconnect();
+    source?.disconnect();
+    await sourceServer?.stop();
+    await vscode.workspace.getConfiguration('sharedRedis').update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
+  const from = (): ImportSource => ({ host: '127.0.0.1', port: sourceServer.port, password: 'source-secret' });
+
+  it('dry run: counts per first segment, reports what would be copied and the conflict, writes nothing, opens the summary', async () => {
+    await target.set(`${PREFIX}:auth:session:7`, 'the shared one');
+    const result = await run({ source: from(), mappings, mode: 'dry-run' });
+    assert.equal(result.outcome, 'done', result.message);
+    assert.deepEqual(result.segments?.map((s) => [s.segment?.toString(), s.count]).sort(), [['cart', SEGMENT_KEYS], ['queue', SEGMENT_KEYS], ['session', SEGMENT_KEYS]]);
+    assert.equal(result.message, `Dry run: 599 keys would be copied, 1 would be skipped (1 exist in the target), 0 failed; nothing was written.`);
+    assert.deepEqual(await scanTarget(target, `${PREFIX}:*`), [`${PREFIX}:auth:session:7`]);
+    // The summary is open, read-only, as Markdown.
+    assert.ok(result.reportUri);
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === result.reportUri);
+    assert.ok(document, 'the summary document is open');
+    assert.equal(document.languageId, 'markdown');
+    assert.match(document.getText(), /^# Import from Redis: Dry run/);
+    assert.match(document.getText(), /### Would be skipped: exists in the target \(1 key\)/);
+    assert.doesNotMatch(document.getText(), /source-secret/);
+  });
+
+  it('copies with types and TTLs, skips the existing key and says so; running again copies nothing twice', async () => {
+    const result = await run({ source: from(), mappings, mode: 'copy', showReport: false });
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(result.message, 'Copied 599 keys, skipped 1 (1 existed in the target), failed 0.');
+    assert.equal(await target.get(`${PREFIX}:auth:session:7`), 'the shared one');
+    assert.equal(await target.get(`${PREFIX}:auth:session:8`), 'token-8');
+    const ttl = await target.pttl(`${PREFIX}:auth:session:8`);
+    const sourceTtl = await source.pttl('session:8');
+    assert.ok(ttl > 0 && Math.abs(ttl - sourceTtl) < 1000, `${ttl} vs ${sourceTtl}`);
+    assert.deepEqual(await target.hgetall(`${PREFIX}:shop:cart:42`), { items: '42' });
+    assert.equal(await target.pttl(`${PREFIX}:shop:cart:42`), -1);
+    assert.equal((await scanTarget(target, `${PREFIX}:*`)).length, 2 * SEGMENT_KEYS);
+    assert.deepEqual(await scanTarget(target, `${PREFIX}:*queue*`), []);
+    const again = await run({ source: from(), mappings, mode: 'copy', showReport: false });
+    assert.equal(again.result?.copied, 0);
+    assert.equal(again.result?.skippedExisting, 2 * SEGMENT_KEYS);
+  });
+
+  it('refuses a copy under sharedRedis.readOnly (a dry run still runs)', async () => {
+    await vscode.workspace.getConfiguration('sharedRedis').update('readOnly', true, vscode.ConfigurationTarget.Workspace);
+    try {
+      await target.del(`${PREFIX}:shop:cart:1`);
+      const refused = await run({ source: from(), mappings, mode: 'replace', showReport: false });
+      assert.equal(refused.outcome, 'refused');
+      assert.match(refused.message, /read-only \(setting "sharedRedis\.readOnly"\)/);
+      assert.equal(await target.exists(`${PREFIX}:shop:cart:1`), 0);
+      const dry = await run({ source: from(), mappings, mode: 'dry-run', showReport: false });
+      assert.equal(dry.outcome, 'done');
+      assert.equal(dry.result?.copied, 1);
+    } finally {
+      await vscode.workspace.getConfiguration('sharedRedis').update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('refuses to import the shared Redis into itself, and names an unreachable or wrong-password source', async () => {
+    const self = await run({ source: { host: '127.0.0.1', port: suiteConfig().redisPort }, mappings, mode: 'copy', showReport: false });
+    assert.equal(self.outcome, 'refused');
+    assert.match(self.message, /is the shared Redis itself/);
+
+    const port = await freePort();
+    const unreachable = await run({ source: { host: '127.0.0.1', port }, mappings, mode: 'dry-run' });
+    assert.equal(unreachable.outcome, 'failed');
+    assert.equal(unreachable.message, `Could not connect to the source Redis at 127.0.0.1:${port}: it is unreachable (ECONNREFUSED). Check the host and port you entered, and that it is running.`);
+
+    const wrong = await run({ source: { ...from(), password: 'nope' }, mappings, mode: 'dry-run' });
+    assert.equal(wrong.outcome, 'failed');
+    assert.match(wrong.message, /^Could not connect to the source Redis at 127\.0\.0\.1:\d+: it rejected the password\. Check the username and password/);
+    assert.doesNotMatch(wrong.message, /nope/);
+  });
+
+  it('rejects a bad mapping before copying anything', async () => {
+    const result = await run({ source: from(), mappings: [{ source: 'session', target: '' }], mode: 'copy', showReport: false });
+    assert.equal(result.outcome, 'invalid');
+    assert.match(result.message, /the target prefix is empty/);
+  });
+});
