@@ -88,12 +88,13 @@ export function operatorRules(): string {
 }
 
 /**
- * The default user keeps the operator's password but may only PING: the compose
- * healthcheck (`redis-cli ping` with REDISCLI_AUTH) keeps working, and a service that still
- * connects with the old shared password and no user name gets NOPERM instead of every key.
+ * The default user is restricted to match the operator, with the same password: whoever
+ * knows REDIS_PASSWORD is the operator anyway, and the tools that cannot name a user keep
+ * working (the compose healthcheck's `redis-cli ping`, redis-cli in the container, Redis
+ * Commander's REDIS_HOSTS). Services get their own users and passwords instead.
  */
 export function defaultRules(): string {
-  return 'resetkeys resetchannels -@all +ping';
+  return `resetkeys resetchannels ${operatorRules()}`;
 }
 
 export interface AclUserLine {

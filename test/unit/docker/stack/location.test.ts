@@ -40,7 +40,7 @@ describe('which compose file is the stack, and its files', () => {
     assert.equal(statSync(join(target, '.env')).mode & 0o777, 0o600);
     const acl = readFileSync(join(target, 'users.acl'), 'utf8').trim().split('\n');
     assert.deepEqual(acl.map((line) => line.split(' ')[1]), ['default', 'operator', 'auth-service', 'user-service', 'shared-service']);
-    assert.equal(acl[0], `user default on #${sha(password)} resetkeys resetchannels -@all +ping`);
+    assert.match(acl[0] ?? '', new RegExp(`^user default on #${sha(password)} resetkeys resetchannels ~\\* &\\* \\+@all -flushall -flushdb -keys `));
     assert.match(acl[1] ?? '', new RegExp(`^user operator on #${sha(password)} ~\\* &\\* \\+@all -flushall -flushdb -keys `));
     for (const ns of ['auth', 'user', 'shared']) {
       const servicePassword = new RegExp(`^REDIS_SERVICE_PASSWORD_${ns.toUpperCase()}=(.+)$`, 'm').exec(env)?.[1] ?? '';

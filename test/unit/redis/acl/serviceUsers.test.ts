@@ -96,10 +96,12 @@ describe('one ACL user per service, enforced by a real Redis', function () {
     assert.match(await refusal(client.get('auth:session:1')), /^NOPERM/);
   });
 
-  it('the default user answers only PING (the healthcheck); the operator may not FLUSHALL or KEYS either', async () => {
+  it('the default user matches the operator (healthcheck, Redis Commander); neither may FLUSHALL or KEYS', async () => {
     const legacy = await login(undefined, env['REDIS_PASSWORD'] ?? '');
     assert.equal(await legacy.ping(), 'PONG');
-    assert.match(await refusal(legacy.get('auth:session:1')), /^NOPERM/);
+    assert.equal(await legacy.get('auth:session:1'), 'a');
+    assert.match(await refusal(legacy.flushdb()), /^NOPERM/);
+    assert.match(await refusal(legacy.keys('auth:*')), /^NOPERM/);
     const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
     assert.equal(await operator.get('user:profile:1'), 'u');
     assert.match(await refusal(operator.flushall()), /^NOPERM/);
