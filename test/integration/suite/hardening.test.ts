@@ -79,7 +79,17 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
         + 'Renew the server\'s certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on.');
       await sleep(2500);
       assert.equal(proxy?.connections, 1);
+      // Refresh Keys: the Keys view shows the same reason, after one more attempt only.
+      const shared = await api();
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'failed');
+      const [first] = await shared.views.keys.getChildren();
+      assert.ok(first, 'the Keys view shows the failure');
+      assert.equal(shared.views.keys.getTreeItem(first).label, `127.0.0.1:${proxy?.port ?? 0} (TLS) presented a TLS certificate that has expired`);
+      await sleep(2500);
+      assert.equal(proxy?.connections, 2);
     });
+    // Back on the launcher's Redis, the Keys view recovers.
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
   });
 
   it('a CA file that does not exist is named in the message', async () => {
