@@ -62,9 +62,8 @@ export function parseCheckOutput(output: string, exitCode: number, file: string)
     const doing = /^\[additional info\] While doing: (.*)$/m.exec(output)?.[1];
     const why = /CRC error|checksum/i.test(problem) ? ' (its checksum does not match its content: the file was changed or damaged)'
       : /Unexpected EOF/i.test(problem) ? ' (the file is cut off)'
-      : /I\/O error|invalid encoding/i.test(problem) ? ' (the file is cut off or damaged)'
       : /format version/i.test(problem) ? ' (it was written by a newer Redis than the stack runs)'
-      : '';
+      : ' (the file is damaged or cut off)';
     throw new BackupError('invalid-file', `${name} is not a valid Redis backup: ${problem}${doing ? ` while reading ${doing}` : ''}${why}. Nothing was changed.`, file);
   }
   const read = count('keys read');

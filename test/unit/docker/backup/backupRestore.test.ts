@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
@@ -11,7 +11,7 @@ import type { EngineConnection } from '../../../../src/docker/engine';
 import type { ComposeProject } from '../../../../src/docker/compose/model';
 import { StackController, StackSettings } from '../../../../src/docker/stack/stackController';
 import { requireEngine } from '../../../support/engine';
-import { freePort } from '../../../support/redisServer';
+import { freePort, startRedisServer } from '../../../support/redisServer';
 import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, StackFixture, stackFixture } from '../../../support/stackFixture';
 
 function settingsOf(fixture: StackFixture): StackSettings {
@@ -32,10 +32,10 @@ async function redisOf(fixture: StackFixture, db = 0): Promise<Redis> {
 }
 
 /** Every key of db 0 and db 1 as a user would read it: type, value, and absolute expiry (PEXPIRETIME). */
-async function readAll(fixture: StackFixture): Promise<Map<string, { type: string; value: unknown; expireAtMs: number }>> {
+async function readAll(fixture: StackFixture | ((db: number) => Promise<Redis>)): Promise<Map<string, { type: string; value: unknown; expireAtMs: number }>> {
   const all = new Map<string, { type: string; value: unknown; expireAtMs: number }>();
   for (const db of [0, 1]) {
-    const client = await redisOf(fixture, db);
+    const client = typeof fixture === 'function' ? await fixture(db) : await redisOf(fixture, db);
     try {
       let cursor = '0';
       const keys: string[] = [];
@@ -195,7 +195,7 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
 
   describe('refuses a corrupt or foreign file before anything is stopped', () => {
     const bad: Array<[string, (good: Buffer) => Buffer, RegExp]> = [
-      ['cut-off.rdb', (good) => good.subarray(0, Math.floor(good.length / 2)), /^cut-off\.rdb is not a valid Redis backup: at byte \d+: .*\(the file is cut off( or damaged)?\)/],
+      ['cut-off.rdb', (good) => good.subarray(0, Math.floor(good.length / 2)), /^cut-off\.rdb is not a valid Redis backup: at byte \d+: .*\(the file is (damaged or )?cut off\)/],
       ['flipped.rdb', (good) => { const b = Buffer.from(good); const i = Math.floor(b.length / 2); b[i] = (b[i] ?? 0) ^ 0xff; return b; }, /flipped\.rdb is not a valid Redis backup: .*/],
       ['checksum.rdb', (good) => { const b = Buffer.from(good); const i = b.length - 3; b[i] = (b[i] ?? 0) ^ 0x01; return b; }, /checksum\.rdb is not a valid Redis backup: .*checksum does not match/],
       ['logo.png', () => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]), /logo\.png is not a Redis backup: .*is a PNG image/],
@@ -230,6 +230,37 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
         assertSameData(await readAll(stack), before);
         assert.ok(!listBackups(folder).some((b) => b.name.endsWith('-pre-restore.rdb') && b.modified.getTime() > Date.now() - 5_000), 'no pre-restore backup was taken');
       });
+    }
+  });
+  it('restores a dump written by another Redis server, not by Back Up', async () => {
+    const dir = join(folder, 'elsewhere');
+    mkdirSync(dir);
+    const other = await startRedisServer({ extraArgs: ['--dir', dir, '--dbfilename', 'elsewhere.rdb'] });
+    try {
+      const open = async (db: number): Promise<Redis> => {
+        const c = new Redis({ host: other.host, port: other.port, db, lazyConnect: true, maxRetriesPerRequest: 1 });
+        await c.connect();
+        return c;
+      };
+      const writer = await open(0);
+      await writer.set('shared:imported', 'from-elsewhere', 'PX', 9_000_000);
+      await writer.hset('user:99', { name: 'Linus' });
+      await writer.lpush('auth:audit', 'x', 'y');
+      await writer.save();
+      writer.disconnect();
+      const expected = await readAll(open);
+      const result = await restoreBackup({
+        docker, containerId: await containerId(), client, file: join(dir, 'elsewhere.rdb'), safetyFolder: folder, prefix: 'shared-redis',
+        stop: () => controller.stop(project),
+        start: () => controller.start(settingsOf(stack)),
+        countKeys: async () => { const fresh = await redisOf(stack); try { return await countKeys(fresh); } finally { fresh.disconnect(); } },
+      });
+      client.disconnect();
+      client = await redisOf(stack);
+      assert.equal(result.keys, 3);
+      assertSameData(await readAll(stack), expected);
+    } finally {
+      await other.stop();
     }
   });
 });
