@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { connectRedis } from '../connection';
 import { describeEndpoint, isLoopbackHost, RedisEndpoint } from '../endpoint';
 import { RedisConnectionError } from '../errors';
@@ -25,7 +27,7 @@ const PROBE_TUNING = { timeoutMs: 2000, maxReconnects: 0, connectionName: 'share
  */
 export async function probePasswordlessAccess(endpoint: RedisEndpoint, timeoutMs = PROBE_TUNING.timeoutMs): Promise<PasswordlessAccess> {
   const where = describeEndpoint({ ...endpoint, username: undefined, db: 0 });
-  if (isLoopbackHost(endpoint.host)) return { kind: 'loopback', endpoint: where };
+  if (await resolvesToLoopback(endpoint.host)) return { kind: 'loopback', endpoint: where };
   let client;
   try {
     client = await connectRedis({ ...endpoint, username: undefined, db: 0 }, {}, { ...PROBE_TUNING, timeoutMs });
@@ -44,6 +46,19 @@ export async function probePasswordlessAccess(endpoint: RedisEndpoint, timeoutMs
     return { kind: 'unknown', endpoint: where, detail: message };
   } finally {
     client.disconnect();
+  }
+}
+
+/** A loopback address, or a name whose every address is loopback (`vm` → 127.0.0.1 in /etc/hosts). */
+async function resolvesToLoopback(host: string): Promise<boolean> {
+  if (isLoopbackHost(host)) return true;
+  if (isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0) return false;
+  try {
+    const addresses = await lookup(host, { all: true });
+    return addresses.length > 0 && addresses.every((a) => isLoopbackHost(a.address));
+  } catch {
+    // Not resolvable: the connection will say so; nothing to warn about either way.
+    return false;
   }
 }
 
