@@ -20,6 +20,7 @@ export type MigrationMode = 'dry-run' | 'copy' | 'replace';
 export const DEFAULT_MIGRATION_BATCH = 500;
 export const DEFAULT_MIGRATION_SCAN_COUNT = 1000;
 export const DEFAULT_EXAMPLES = 5;
+export const DEFAULT_MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 export const REASON_EXISTS = 'exists in the target';
 export const REASON_EXPIRED = 'expired or deleted in the source before it was copied';
@@ -89,6 +90,9 @@ export interface MigrationOptions {
   readonly delimiter?: Buffer | string;
   /** Keys per DUMP/RESTORE pipeline (default 500). */
   readonly batchSize?: number;
+  /** Payload bytes a batch should stay under (default 32 MiB): after a batch of large
+   * values the next batches take fewer keys (at least one), and grow back after small ones. */
+  readonly maxBatchBytes?: number;
   /** SCAN COUNT on the source (default 1000). */
   readonly scanCount?: number;
   /** Checked between batches: a batch started is finished, nothing after it is read or written. */
@@ -133,6 +137,8 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('The batch size must be a positive integer.');
   const scanCount = options.scanCount ?? DEFAULT_MIGRATION_SCAN_COUNT;
   const maxExamples = options.examples ?? DEFAULT_EXAMPLES;
+  const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+  let batchLimit = batchSize;
   const sourceEndpoint = options.sourceEndpoint ?? endpointOfClient(source);
   const targetEndpoint = options.targetEndpoint ?? endpointOfClient(target);
   const mapper = new KeyMapper(mappings, options.delimiter ?? ':');
@@ -202,7 +208,18 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
       else reads.type(item.source);
     }
     const sentAt = performance.now();
-    return { batch, sentAt, replies: await execute(reads, sourceEndpoint) };
+    const replies = await execute(reads, sourceEndpoint);
+    if (live) {
+      let bytes = 0;
+      for (let i = 1; i < replies.length; i += 2) {
+        const payload = replies[i]?.[1];
+        if (Buffer.isBuffer(payload)) bytes += payload.length;
+      }
+      // As many keys of this batch's average size as fit in maxBatchBytes: fewer after large
+      // values, back to batchSize after small ones.
+      batchLimit = bytes === 0 ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(maxBatchBytes / (bytes / batch.length))));
+    }
+    return { batch, sentAt, replies };
   };
 
   /** Writes a batch read before (EXISTS for a dry run) and counts every key of it. */
@@ -276,9 +293,9 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
    * between batches: a batch whose write started is finished and counted, one only read
    * is dropped. */
   const flush = async (all: boolean): Promise<boolean> => {
-    while (pending.length >= batchSize || (all && pending.length > 0)) {
+    while (pending.length >= batchLimit || (all && pending.length > 0)) {
       if (options.signal?.aborted) return false;
-      const reading = quietly(readBatch(pending.splice(0, batchSize)));
+      const reading = quietly(readBatch(pending.splice(0, batchLimit)));
       await settle();
       if (options.signal?.aborted) {
         await reading.catch(() => undefined);

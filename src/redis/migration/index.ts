@@ -10,7 +10,7 @@ export {
 } from './mapping';
 export { SegmentCount, ServerIdentity, SourceScan, SourceScanOptions, compareVersions, sameDatabase, scanSourceSegments, serverIdentity } from './sourceScan';
 export {
-  DEFAULT_EXAMPLES, DEFAULT_MIGRATION_BATCH, DEFAULT_MIGRATION_SCAN_COUNT, KeyExample, MappingTotals, MigrationMode,
+  DEFAULT_EXAMPLES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MIGRATION_BATCH, DEFAULT_MIGRATION_SCAN_COUNT, KeyExample, MappingTotals, MigrationMode,
   MigrationOptions, MigrationProgress, MigrationResult, PartialMigration, REASON_EXISTS, REASON_EXPIRED, ReasonGroup, migrateKeys,
 } from './copier';
 export { ReportContext, describeMigration, hintFor, renderMigrationReport } from './report';

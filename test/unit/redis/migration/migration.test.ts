@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import {
@@ -248,6 +249,23 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     assert.equal(result.copied, 18);
     assert.deepEqual(result.reasons.map((r) => [r.kind, r.reason, r.count]), [['skipped', REASON_EXPIRED, 2]]);
     assert.equal(await target.dbsize(), 18);
+  });
+
+  it('takes fewer keys a batch after a batch of large values, and copies them all', async () => {
+    await source.flushdb();
+    await target.flushdb();
+    const big = randomBytes(1024 * 1024); // random: DUMP compresses repetitive strings
+    const pipeline = source.pipeline();
+    for (let i = 0; i < 40; i++) pipeline.set(`blob:${i}`, Buffer.concat([Buffer.from(String(i)), big]));
+    await pipeline.exec();
+    const batches: number[] = [];
+    const result = await migrateKeys(source, target, compileMappings([{ source: 'blob', target: 'shared:blob' }]), {
+      mode: 'copy', batchSize: 10, maxBatchBytes: 3 * 1024 * 1024, onProgress: (p) => batches.push(p.processed),
+    });
+    assert.equal(result.copied, 40);
+    assert.deepEqual(batches.slice(0, 3), [10, 12, 14]); // 10 MiB in the first batch: 2 a batch from then on
+    assert.equal(batches.at(-1), 40);
+    assert.equal((await target.getBuffer('shared:blob:39'))?.equals(Buffer.concat([Buffer.from('39'), big])), true);
   });
 
   it('keys without a delimiter can be mapped under a prefix; unmapped segments stay out', async () => {
