@@ -98,6 +98,7 @@ function classifyTlsFailure(code: unknown, message: string, cause: unknown, endp
     const ca = endpoint.tlsSettings?.caFile;
     return new RedisConnectionError('tls-untrusted', where, `${what} (${code})`, ca
       ? `The CA in sharedRedis.tlsCaFile (${ca}) did not sign it: point sharedRedis.tlsCaFile at the CA certificate (PEM) that did.`
+      : code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ? 'Set sharedRedis.tlsCaFile to that certificate itself (PEM file) to trust it, or give the server one signed by a CA.'
       : 'Set sharedRedis.tlsCaFile to the CA certificate (PEM file) that signed the server\'s certificate.');
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {

@@ -27,6 +27,9 @@ export interface TestCertificates {
   readonly unknownCaKey: string;
   readonly clientCert: string;
   readonly clientKey: string;
+  /** Self-signed (its own issuer), for the loopback names. */
+  readonly selfSignedCert: string;
+  readonly selfSignedKey: string;
   remove(): void;
 }
 
@@ -54,6 +57,8 @@ export function makeCertificates(): TestCertificates {
   leaf('wrong-name', 'ca', '2', 'DNS:other.example', 'serverAuth');
   leaf('unknown-ca', 'other-ca', '2', local, 'serverAuth');
   leaf('client', 'ca', '2', 'DNS:client.test', 'clientAuth');
+  openssl(dir, 'req', '-x509', ...EC, '-keyout', 'self-signed.key', '-out', 'self-signed.crt', '-days', '2', '-subj', '/CN=self-signed',
+    '-addext', `subjectAltName=${local}`, '-addext', 'basicConstraints=critical,CA:FALSE');
   const at = (file: string): string => join(dir, file);
   return {
     dir,
@@ -69,6 +74,8 @@ export function makeCertificates(): TestCertificates {
     unknownCaKey: at('unknown-ca.key'),
     clientCert: at('client.crt'),
     clientKey: at('client.key'),
+    selfSignedCert: at('self-signed.crt'),
+    selfSignedKey: at('self-signed.key'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

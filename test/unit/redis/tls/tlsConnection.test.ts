@@ -37,6 +37,7 @@ describe('TLS connections against real redis-server processes', function () {
   let wrongName: TestRedis;
   let mutual: TestRedis;
   let plain: TestRedis;
+  let selfSigned: TestRedis;
   const proxies: CountingProxy[] = [];
   const proxy = async (server: TestRedis): Promise<CountingProxy> => {
     const p = await startCountingProxy(server);
@@ -47,18 +48,19 @@ describe('TLS connections against real redis-server processes', function () {
   before(async () => {
     certs = makeCertificates();
     const tls = (cert: string, key: string, authClients: 'yes' | 'optional' = 'optional') => ({ cert, key, ca: certs.caCert, authClients });
-    [good, expired, unknownCa, wrongName, mutual, plain] = await Promise.all([
+    [good, expired, unknownCa, wrongName, mutual, plain, selfSigned] = await Promise.all([
       startRedis({ tls: tls(certs.serverCert, certs.serverKey) }),
       startRedis({ tls: tls(certs.expiredCert, certs.expiredKey) }),
       startRedis({ tls: tls(certs.unknownCaCert, certs.unknownCaKey) }),
       startRedis({ tls: tls(certs.wrongNameCert, certs.wrongNameKey) }),
       startRedis({ tls: tls(certs.serverCert, certs.serverKey, 'yes') }),
       startRedis({}),
+      startRedis({ tls: { cert: certs.selfSignedCert, key: certs.selfSignedKey, ca: certs.caCert, authClients: 'optional' } }),
     ]);
   });
   after(async () => {
     await Promise.all(proxies.map((p) => p.close()));
-    await Promise.all([good, expired, unknownCa, wrongName, mutual, plain].map((s) => s?.stop()));
+    await Promise.all([good, expired, unknownCa, wrongName, mutual, plain, selfSigned].map((s) => s?.stop()));
     certs?.remove();
   });
 
@@ -124,6 +126,22 @@ describe('TLS connections against real redis-server processes', function () {
     const wrongCa = await failure(connectRedis(tlsEndpoint(unknownCa, { caFile: certs.caCert }), {}, FAST));
     assert.equal(wrongCa.kind, 'tls-untrusted');
     assert.ok(wrongCa.message.includes(`The CA in sharedRedis.tlsCaFile (${certs.caCert}) did not sign it`), wrongCa.message);
+  });
+
+  it('a self-signed certificate says to trust that certificate, and trusting it works', async () => {
+    const via = await proxy(selfSigned);
+    const error = await failure(connectRedis(tlsEndpoint(via, {}), {}, FAST));
+    assert.equal(error.kind, 'tls-untrusted');
+    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} (TLS) presented a self-signed TLS certificate (DEPTH_ZERO_SELF_SIGNED_CERT). `
+      + 'Set sharedRedis.tlsCaFile to that certificate itself (PEM file) to trust it, or give the server one signed by a CA.');
+    await sleep(WATCH_MS);
+    assert.equal(via.connections, 1);
+    const client = await connectRedis(tlsEndpoint(selfSigned, { caFile: certs.selfSignedCert }), {}, FAST);
+    try {
+      assert.equal(await client.ping(), 'PONG');
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('a certificate for another name says to set sharedRedis.tlsServerName', async () => {
