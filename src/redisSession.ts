@@ -147,7 +147,7 @@ export class RedisSession implements vscode.Disposable {
       return this.opened(await connectRedis(endpoint, { password }), endpoint, password);
     } catch (error) {
       this.log.error(`Could not connect: ${error instanceof Error ? error.message : String(error)}`);
-      const retry = await this.askOnce(endpoint, error);
+      const retry = await this.askOnce(endpoint, error, password !== undefined && password !== '');
       if (!retry) throw error;
       this.log.info(`Connecting to ${describeEndpoint(retry.endpoint)} with the password just entered`);
       try {
@@ -173,12 +173,12 @@ export class RedisSession implements vscode.Disposable {
    * On NOAUTH or WRONGPASS, asks for the password once per server until the settings or the
    * stored credentials change; cancelling leaves the one error message.
    */
-  private async askOnce(endpoint: RedisEndpoint, error: unknown): Promise<{ endpoint: RedisEndpoint; password: string } | undefined> {
+  private async askOnce(endpoint: RedisEndpoint, error: unknown, sentPassword: boolean): Promise<{ endpoint: RedisEndpoint; password: string } | undefined> {
     if (!(error instanceof RedisConnectionError) || error.kind !== 'auth-failed' || !this.prompt) return undefined;
     const key = RedisSecrets.key(endpoint);
     if (this.asked.has(key)) return undefined;
     this.asked.add(key);
-    const reason = /NOAUTH/i.test(error.message) ? 'a password is needed' : 'the password was refused';
+    const reason = sentPassword ? 'the password was refused' : 'a password is needed';
     const entered = await this.prompt(describeEndpoint({ ...endpoint, username: undefined }), reason, endpoint.username);
     if (!entered) return undefined;
     const credentials = { username: entered.username, password: entered.password };

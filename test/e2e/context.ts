@@ -8,6 +8,8 @@ export interface E2eContext {
   /** Where screenshots go (test-results/). */
   readonly screenshotsDir: string;
   readonly redisPort: number;
+  /** The workspace folder; its .vscode/settings.json is what the user's settings say. */
+  readonly workspaceFolder: string;
   /** Host port the bundled stack's Redis is published on when the test starts it. */
   readonly stackPort: number;
 }

@@ -71,6 +71,7 @@ async function main(): Promise<LevelResults> {
     workbenchUrl: server.workbenchUrl({ folder, extensionDevelopmentPath: root }),
     screenshotsDir,
     redisPort: redis.port,
+    workspaceFolder: folder,
     stackPort,
   });
 

@@ -1,8 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { repoRoot } from '../support/codeServer';
+import { startRedisServer } from '../support/redisServer';
 import { e2e } from './context';
 
 /** The workbench renders views and notifications asynchronously: wait this long for each. */
@@ -218,5 +220,42 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await page.locator('.monaco-hover, .workbench-hover', { hasText: 'Container' }).first()
       .waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
     await screenshot(page, 'e2e-stack-running.png');
+  });
+
+  it('asks once for a refused password, and remembers it when asked to', async () => {
+    const { page, workspaceFolder } = e2e();
+    const password = `e2e-${randomBytes(12).toString('hex')}`;
+    const locked = await startRedisServer({ password });
+    const settingsFile = join(workspaceFolder, '.vscode', 'settings.json');
+    const original = readFileSync(settingsFile, 'utf8');
+    try {
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(original), 'sharedRedis.host': locked.host, 'sharedRedis.port': locked.port }, null, 2));
+      await page.waitForTimeout(1_000); // the settings file is watched; let the change land
+      await runFromCommandPalette(page, 'Shared Redis: Ping');
+      const widget = page.locator('.quick-input-widget');
+      await widget.locator('.quick-input-title', { hasText: `Redis at 127.0.0.1:${locked.port}: a password is needed` })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      const input = widget.locator('.quick-input-box input');
+      assert.equal(await input.getAttribute('type'), 'password', 'the password is masked');
+      await page.keyboard.type(password);
+      await screenshot(page, 'e2e-password-prompt.png');
+      await page.keyboard.press('Enter');
+      await widget.locator('.monaco-list-row.focused', { hasText: 'Remember in VS Code\'s secret storage' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page.keyboard.press('Enter');
+      const pong = notificationMessages(page).filter({ hasText: PONG }).first();
+      await pong.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+
+      // Remembered: after a window reload (a new extension host) the stored password is used without a prompt.
+      await runFromCommandPalette(page, 'Developer: Reload Window');
+      await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
+      await page.waitForTimeout(2_000); // the extension activates on startup finished
+      await runFromCommandPalette(page, 'Shared Redis: Ping');
+      await notificationMessages(page).filter({ hasText: PONG }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      assert.equal(await widget.locator('.quick-input-title', { hasText: 'password' }).isVisible(), false, 'no second prompt');
+    } finally {
+      writeFileSync(settingsFile, original);
+      await locked.stop();
+    }
   });
 });

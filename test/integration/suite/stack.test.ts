@@ -107,6 +107,12 @@ describe('the stack, driven by commands inside VS Code', function () {
       assert.equal(readFileSync(composeFile, 'utf8'), readFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), 'utf8'));
       const env = readFileSync(join(dir, '.env'), 'utf8');
       assert.ok((/^REDIS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '').length >= 32);
+      // One user per declared namespace, each with its own generated password; the ACL file holds hashes only.
+      for (const ns of ['AUTH', 'USER', 'SHARED']) assert.ok((new RegExp(`^REDIS_SERVICE_PASSWORD_${ns}=(.*)$`, 'm').exec(env)?.[1] ?? '').length >= 32, ns);
+      const acl = readFileSync(join(dir, 'users.acl'), 'utf8');
+      assert.deepEqual(acl.trim().split('\n').map((line) => line.split(' ').slice(0, 3).join(' ')),
+        ['user default on', 'user operator on', 'user auth-service on', 'user user-service on', 'user shared-service on']);
+      assert.ok(!/PASSWORD/.test(acl) && ![...env.matchAll(/^[A-Z_]*PASSWORD[A-Z_]*=(.+)$/gm)].some((m) => acl.includes(m[1] ?? '-')));
       assert.match(readFileSync(join(folder, '.gitignore'), 'utf8'), /^shared-redis\/\.env$/m);
       assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, composeFile, 'the new compose file is opened');
 
