@@ -4,9 +4,9 @@ import { SECTION } from '../../config';
 import { connectRedis, DEFAULT_TUNING } from '../../redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../redis/endpoint';
 import { RedisConnectionError } from '../../redis/errors';
-import { BinaryString, displayBytes, displaySegment, formatKeyCount, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
+import { BinaryString, displayBytes, displaySegment, formatKeyCount, fromBinary, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
 import {
-  checkMappings, compareVersions, compileMappings, describeMigration, MigrationMode, MigrationResult, migrateKeys, NamespaceOwner,
+  checkMappings, compareVersions, compileMappings, describeMigration, guessTargetPrefix, MigrationMode, MigrationResult, migrateKeys, NamespaceOwner,
   ownerOf, renderMigrationReport, sameDatabase, scanSourceSegments, SegmentCount, SegmentMapping, serverIdentity,
 } from '../../redis/migration';
 import type { ExtensionServices } from '../../services';
@@ -242,25 +242,15 @@ class Importer {
     return mappings;
   }
 
-  /**
-   * A first guess at the target prefix: the segment itself when it is a declared
-   * namespace; `<ns>:<segment>` when the shared Redis already has that namespace under
-   * exactly one declared namespace, or when the source's host names one (`auth-redis`);
-   * else the segment itself (the input box warns when it is not declared).
-   */
+  /** guessTargetPrefix with the Keys view's last walk of the shared Redis, as text for the input box. */
   private guessTarget(segment: Buffer | null, declared: readonly NamespaceOwner[], delimiter: Buffer, sourceHost: string): string {
-    const d = delimiter.toString('utf8');
-    const names = declared.map((ns) => (typeof ns.path === 'string' ? ns.path : ns.path.toString('utf8')));
-    const fromHost = names.find((name) => sourceHost.toLowerCase().split(/[^a-z0-9]+/).includes(name.toLowerCase()));
-    if (segment === null) return fromHost ? `${fromHost}${d}legacy` : 'legacy';
-    const text = segment.toString('utf8');
-    if (names.includes(text)) return text;
     const state = this.services.keyBrowser.state;
     const model = state.kind === 'idle' ? undefined : state.model;
-    const existing = model ? names.filter((name) => model.findNamespace(Buffer.concat([Buffer.from(name + d), segment])) !== undefined) : [];
-    if (existing.length === 1) return `${existing[0] ?? ''}${d}${text}`;
-    if (fromHost) return `${fromHost}${d}${text}`;
-    return text;
+    const guess = guessTargetPrefix(segment, {
+      declared, delimiter, sourceHost,
+      ...(model ? { targetHas: (path: BinaryString) => model.findNamespace(path) !== undefined } : {}),
+    });
+    return fromBinary(guess).toString('utf8');
   }
 
   private async askMode(targetName: string): Promise<MigrationMode | undefined> {

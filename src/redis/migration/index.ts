@@ -6,7 +6,7 @@
  */
 export {
   CompiledMapping, KeyMapper, MappingCheck, MappingError, MappingIssue, NamespaceOwner, SegmentMapping,
-  checkMappings, compileMappings, ownerOf, segmentText,
+  GuessContext, checkMappings, compileMappings, guessTargetPrefix, ownerOf, segmentText,
 } from './mapping';
 export { SegmentCount, ServerIdentity, SourceScan, SourceScanOptions, compareVersions, sameDatabase, scanSourceSegments, serverIdentity } from './sourceScan';
 export {

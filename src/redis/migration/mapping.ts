@@ -166,3 +166,37 @@ export class KeyMapper {
     return mapping ? { mapping, target: mapping.target + key.slice(cut) } : undefined;
   }
 }
+
+export interface GuessContext {
+  readonly declared: readonly NamespaceOwner[];
+  readonly delimiter?: Buffer | string;
+  /** The source's host name: a declared namespace it names (`auth-redis`) is a hint. */
+  readonly sourceHost?: string;
+  /** Whether the target already has a namespace with this path (binary string), e.g. from the Keys view's walk. */
+  readonly targetHas?: (path: BinaryString) => boolean;
+}
+
+/**
+ * A first guess at the target prefix of a source segment, for the user to accept or edit:
+ * 1. the segment itself when it is a declared top-level namespace (`auth` -> `auth`);
+ * 2. the one declared namespace whose last segment it is (`profile` -> `user:profile`);
+ * 3. the one `<declared>:<segment>` the target already has (`session` -> `auth:session`);
+ * 4. `<ns>:<segment>` when the source's host names a declared namespace (`auth-redis`);
+ * 5. the segment itself. Keys without a delimiter: `<ns>:legacy` by rule 4, else `legacy`.
+ */
+export function guessTargetPrefix(segment: Buffer | string | null, context: GuessContext): BinaryString {
+  const d = binaryOf(context.delimiter ?? ':');
+  const paths = context.declared.map((ns) => binaryOf(ns.path));
+  const words = (context.sourceHost ?? '').toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
+  const fromHost = paths.find((path) => !path.includes(d) && words.includes(path.toLowerCase()));
+  if (segment === null) return fromHost !== undefined ? `${fromHost}${d}legacy` : 'legacy';
+  const s = binaryOf(segment);
+  if (paths.includes(s)) return s;
+  const nested = paths.filter((path) => path.endsWith(d + s));
+  if (nested.length === 1) return nested[0] as BinaryString;
+  const topLevel = paths.filter((path) => !path.includes(d));
+  const existing = context.targetHas ? topLevel.filter((path) => context.targetHas?.(path + d + s) === true) : [];
+  if (existing.length === 1) return `${existing[0] as BinaryString}${d}${s}`;
+  if (fromHost !== undefined) return `${fromHost}${d}${s}`;
+  return s;
+}

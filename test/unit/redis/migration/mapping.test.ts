@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { checkMappings, compileMappings, KeyMapper, MappingError, ownerOf } from '../../../../src/redis/migration';
+import { checkMappings, compileMappings, guessTargetPrefix, KeyMapper, MappingError, ownerOf } from '../../../../src/redis/migration';
 import { describeMigration, hintFor, renderMigrationReport } from '../../../../src/redis/migration/report';
 import type { MigrationResult } from '../../../../src/redis/migration';
 
@@ -74,6 +74,22 @@ describe('migration mappings', () => {
     const check = checkMappings([{ source: 'a', target: 'auth' }, { source: 'b', target: 'auth:x' }], { declared: DECLARED });
     assert.deepEqual(check.errors, []);
     assert.match(messages(check.warnings).join(), /auth:x and auth are nested/);
+  });
+});
+
+describe('migration target guesses', () => {
+  const declared = [...DECLARED, { path: 'user:profile', owner: 'User Service' }];
+
+  it('prefers a declared namespace of that name, then the one declared namespace it ends, then what the target has, then the host', () => {
+    assert.equal(guessTargetPrefix('auth', { declared }), 'auth');
+    assert.equal(guessTargetPrefix('profile', { declared }), 'user:profile');
+    assert.equal(guessTargetPrefix('session', { declared, targetHas: (path) => path === 'auth:session' }), 'auth:session');
+    assert.equal(guessTargetPrefix('session', { declared, targetHas: (path) => path.endsWith(':session') }), 'session', 'two candidates: no guess');
+    assert.equal(guessTargetPrefix('session', { declared, sourceHost: 'auth-redis' }), 'auth:session');
+    assert.equal(guessTargetPrefix('session', { declared, sourceHost: 'authentication.local' }), 'session');
+    assert.equal(guessTargetPrefix(null, { declared, sourceHost: 'user-redis.internal' }), 'user:legacy');
+    assert.equal(guessTargetPrefix(null, { declared }), 'legacy');
+    assert.equal(guessTargetPrefix(Buffer.from([0xff]), { declared }), '\xff');
   });
 });
 
