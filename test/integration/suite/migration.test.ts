@@ -129,6 +129,20 @@ describe('Import from Another Redis (a second real redis-server into the shared 
     assert.doesNotMatch(wrong.message, /nope/);
   });
 
+  it('asks how when no mode is given, with Dry run as the default choice', async () => {
+    const pending = vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', { source: from(), mappings, showReport: false });
+    // Wait for the mode picker, then take what is selected: the first item.
+    let outcome: ImportOutcome | undefined;
+    void pending.then((o) => { outcome = o; });
+    for (let i = 0; i < 100 && outcome === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    }
+    const result = await pending;
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(result.result?.mode, 'dry-run');
+  });
+
   it('rejects a bad mapping before copying anything', async () => {
     const result = await run({ source: from(), mappings: [{ source: 'session', target: '' }], mode: 'copy', showReport: false });
     assert.equal(result.outcome, 'invalid');
