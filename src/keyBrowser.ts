@@ -54,7 +54,15 @@ export class KeyBrowser implements vscode.Disposable {
     this.walk = abort;
     const generation = ++this.generation;
     const config = vscode.workspace.getConfiguration(SECTION);
-    const { endpoint, credentials } = await this.session.target();
+    let target: Awaited<ReturnType<RedisSession['target']>>;
+    try {
+      // Connects the shared session first: a refused password is asked for once, there.
+      target = await this.session.target();
+    } catch (error) {
+      if (generation === this.generation) this.publish({ kind: 'failed', model: undefined, error: error instanceof Error ? error : new Error(String(error)) });
+      return this.current;
+    }
+    const { endpoint, credentials } = target;
     const where = describeEndpoint(endpoint);
     const filter = this.currentFilter;
     let walk: ReturnType<typeof walkKeyspace>;

@@ -75,7 +75,9 @@ async function main(): Promise<LevelResults> {
     stackPort,
   });
 
-  const mocha = new Mocha({ ui: 'bdd', reporter: ResultsReporter, reporterOptions: { output }, timeout: 90_000, color: false });
+  // SHARED_REDIS_E2E_GREP runs a subset while working on one area (keep the test that opens the workbench in it).
+  const grep = process.env['SHARED_REDIS_E2E_GREP'];
+  const mocha = new Mocha({ ui: 'bdd', reporter: ResultsReporter, reporterOptions: { output }, timeout: 90_000, color: false, ...(grep ? { grep: new RegExp(grep) } : {}) });
   for (const file of testFiles) mocha.addFile(join(__dirname, file));
   await new Promise<number>((done) => mocha.run(done));
   const results = readResults(output);
