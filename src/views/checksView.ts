@@ -251,7 +251,7 @@ function memoryRows(report: CheckReport): InfoRow[] {
     rows.push(new InfoRow('info:memory:evicted', 'Evicted keys', groupThousands(m.evictedKeys), 'INFO stats evicted_keys: keys Redis removed to stay under maxmemory since it started.', 'check.memory'));
   }
   if (m.topNamespaces.length > 0) {
-    rows.push(new InfoRow('info:memory:top', 'Largest namespaces', 'sampled', 'The top-level namespaces holding the most memory, from MEMORY USAGE of up to 50 keys sampled per namespace (≈ marks an estimate).', 'check.memory',
+    rows.push(new InfoRow('info:memory:top', 'Largest namespaces', 'sampled', 'The top-level namespaces holding the most memory, among the 20 with the most keys: MEMORY USAGE of up to 50 keys per namespace, sampled with a bounded SCAN MATCH (≈ marks an estimate).', 'check.memory',
       m.topNamespaces.map((ns) => new InfoRow(`info:memory:top:${rowKey(ns.name)}`, ns.name, `${ns.exact ? '' : '≈ '}${formatBytes(ns.bytes)} · ${formatKeyCount(ns.keys)}`,
         `${ns.name}: ${ns.exact ? '' : 'about '}${formatBytes(ns.bytes)} in ${formatKeyCount(ns.keys)} (${groupThousands(ns.sampled)} sampled).`, 'check.memory.namespace', [], new vscode.ThemeIcon('database')))));
   }

@@ -79,12 +79,18 @@ export class ChecksRunner implements vscode.Disposable {
   async runFresh(): Promise<RunOutcome> {
     const browser = this.services.keyBrowser;
     if (describeFilter(browser.filter) === '') {
-      const state = await browser.refresh();
-      if (state.kind === 'complete' && isFullWalk(state.model)) return this.run(state.model);
-      if (state.kind === 'failed' && state.error.name !== 'AbortError') {
-        const message = state.error.message;
-        this.view.setFailure(message);
-        return { kind: 'failed', message };
+      let failure: Error | undefined;
+      try {
+        const state = await browser.refresh();
+        if (state.kind === 'complete' && isFullWalk(state.model)) return this.run(state.model);
+        if (state.kind === 'failed' && state.error.name !== 'AbortError') failure = state.error;
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+      if (failure) {
+        this.log.warn(`The checks could not run: ${failure.message}`);
+        this.view.setFailure(failure.message);
+        return { kind: 'failed', message: failure.message };
       }
     }
     return this.run(undefined, { fresh: true });

@@ -47,6 +47,8 @@ export interface MemoryOptions {
   /** Namespaces sampled at most (the largest by key count; default 20), and shown (default 5). */
   readonly sampledNamespaces?: number;
   readonly shownNamespaces?: number;
+  /** SCAN calls at most per sampled namespace (default 20): a namespace not met by then is left out of the list. */
+  readonly maxScanCallsPerNamespace?: number;
   /** Keys sampled per namespace (default 50). */
   readonly sampleSize?: number;
   readonly scanCount?: number | undefined;
@@ -92,7 +94,7 @@ export async function checkMemory(client: Redis, options: MemoryOptions = {}): P
   if (model?.complete && model.match === undefined && model.type === undefined) {
     const largest = model.root.childNamespaces('count').slice(0, options.sampledNamespaces ?? 20);
     const table = await namespaceStatsTable(client, largest.map((node) => ({ name: node.displayPath(), prefix: node.prefix, keys: node.count })), {
-      totalKeys: model.totalKeys, sampleSize: options.sampleSize ?? 50, scanCount: options.scanCount ?? 1000, maxScanCalls: 100, endpoint, ...(options.signal ? { signal: options.signal } : {}),
+      totalKeys: model.totalKeys, sampleSize: options.sampleSize ?? 50, scanCount: options.scanCount ?? 1000, maxScanCalls: options.maxScanCallsPerNamespace ?? 20, endpoint, ...(options.signal ? { signal: options.signal } : {}),
     });
     for (const row of table) {
       if (row.estimatedBytes === undefined) continue;

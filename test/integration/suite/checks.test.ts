@@ -5,6 +5,7 @@ import type { BulkTtlResult, OpenKeysResult } from '../../../src/commands/health
 import type { RunOutcome } from '../../../src/commands/health/runner';
 import type { SharedRedisApi } from '../../../src/extension';
 import type { ChecksRow, ChecksView } from '../../../src/views/checksView';
+import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
 
 /** This suite works in a database of its own, so other suites' keys (and their flushes) do not meet its checks. */
@@ -87,6 +88,19 @@ describe('the Checks view: findings on real data, and their quick actions', func
     const memory = await rows(view, await child(view, undefined, 'Memory'));
     assert.match(memory[0] ?? '', /^Used memory — \d+\.\d MiB of 1\.0 GiB budget \(sharedRedis\.memoryBudget\) \(\d+(\.\d)?%\)$/);
     assert.equal(memory[1], 'Eviction policy — noeviction');
+  });
+
+  it('lists the nested declared cache namespaces in the Keys view, even when empty', async () => {
+    const keys = (await api()).views.keys;
+    const keyRows = async (parent?: KeysRow): Promise<string[]> => (await keys.getChildren(parent)).map((row) => `${String(keys.getTreeItem(row).label)} — ${String(keys.getTreeItem(row).description)}`);
+    const find = async (parent: KeysRow | undefined, label: string): Promise<KeysRow> => {
+      const found = (await keys.getChildren(parent)).find((row) => keys.getTreeItem(row).label === label);
+      assert.ok(found, label);
+      return found;
+    };
+    assert.deepEqual(await keyRows(), ['auth — 5 keys · Auth Service', 'user — 3 keys · User Service', 'shared — 1 key · Shared']);
+    assert.deepEqual(await keyRows(await find(undefined, 'user')), ['search — 3 keys · User Service', 'profile — 0 keys · User Service']);
+    assert.deepEqual(await keyRows(await find(undefined, 'shared')), ['cache — 0 keys · Shared', 'config — 1 key']);
   });
 
   it('lists keys outside the namespaces, cache keys without a TTL and memory over the budget', async () => {
@@ -191,6 +205,33 @@ describe('the Checks view: findings on real data, and their quick actions', func
     assert.deepEqual(outcome.report.findings.filter((f) => f.check !== 'memory').map((f) => [f.check, f.label, f.description]), [
       ['cacheTtl', 'orders:cache', '1 of 1 key without a TTL'],
     ]);
+  });
+
+  it('runs again by itself after a full walk of the Keys view', async () => {
+    const view = await checksView();
+    const before = view.report;
+    await redis.set('legacy:1', 'l');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    // The run starts when the walk completes; wait for its report (the test's timeout bounds the wait).
+    while (view.report === before || !view.report?.findings.some((f) => f.label === 'legacy')) await new Promise((resolve) => setTimeout(resolve, 100));
+    const legacy = view.report.findings.find((f) => f.label === 'legacy');
+    assert.equal(legacy?.description, '1 key outside every declared namespace');
+  });
+
+  it('says in the view when the checks cannot reach Redis, and keeps the last report below', async () => {
+    const port = config().inspect<number>('port')?.workspaceValue;
+    await config().update('port', suiteConfig().closedPort, vscode.ConfigurationTarget.Workspace);
+    try {
+      const outcome = await vscode.commands.executeCommand<RunOutcome>('sharedRedis.checkNamespaces');
+      assert.equal(outcome.kind, 'failed');
+      assert.match(outcome.kind === 'failed' ? outcome.message : '', /127\.0\.0\.1:\d+ \(db 9\) is unreachable/);
+      const view = await checksView();
+      const top = await rows(view);
+      assert.match(top[0] ?? '', /^The checks could not run — Redis at 127\.0\.0\.1:\d+ \(db 9\) is unreachable/);
+      assert.match(top[1] ?? '', /problems? found/);
+    } finally {
+      await config().update('port', port, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import IORedis from 'ioredis';
 import type Redis from 'ioredis';
 import { checkMemory, parseMemorySize, runChecks } from '../../../../src/redis/checks';
 import { parseInfo } from '../../../../src/redis/info';
@@ -93,5 +94,30 @@ describe('checks: memory against maxmemory or the budget', function () {
     assert.equal(clean.memory?.limitSource, 'budget');
     assert.ok((clean.memory?.share ?? 1) < 0.1);
     assert.deepEqual(clean.memory?.topNamespaces.map((n) => n.name), ['auth']);
+  });
+});
+
+describe('checks: one failing check does not stop the others', function () {
+  this.timeout(30_000);
+  let server: RedisServer;
+  let client: Redis;
+  before(async () => {
+    // INFO renamed away, as some managed servers do: the memory check cannot read it.
+    server = await startRedisServer({ extraArgs: ['--rename-command', 'INFO', 'INFO_HIDDEN_FOR_TEST'] });
+    // ioredis's ready check sends INFO: without it, as a client of such a server must.
+    client = new IORedis({ host: server.host, port: server.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    await client.connect();
+    await put(client, ['orders:1', 'user:search:q1']);
+  });
+  after(async () => { client?.disconnect(); await server?.stop(); });
+
+  it('reports the failed check with the server\'s reason and the findings of the others', async () => {
+    const report = await runChecks(client, await walk(client), DEFAULT_DECLARED, { budgetBytes: 1024 });
+    assert.equal(report.memory, undefined);
+    assert.match(report.errors.memory ?? '', /unknown command/i);
+    assert.deepEqual(report.findings.map((f) => [f.check, f.label, f.description]), [
+      ['undeclared', 'orders', '1 key outside every declared namespace'],
+      ['cacheTtl', 'user:search', '1 of 1 key without a TTL'],
+    ]);
   });
 });
