@@ -31,8 +31,8 @@ export interface ImportSource {
  */
 export interface ImportOptions {
   readonly source?: ImportSource;
-  /** Source first segments (UTF-8 text, or `null` for keys without a delimiter) and their target prefixes. */
-  readonly mappings?: readonly { readonly source: string | null; readonly target: string; readonly crossOwner?: boolean }[];
+  /** Source first segments (UTF-8 text or exact bytes, or `null` for keys without a delimiter) and their target prefixes. */
+  readonly mappings?: readonly { readonly source: string | Buffer | null; readonly target: string; readonly crossOwner?: boolean }[];
   readonly mode?: MigrationMode;
   readonly batchSize?: number;
   /** Open the summary document (default true). */
@@ -157,6 +157,10 @@ class Importer {
       const partial = (error as { partial?: MigrationResult }).partial;
       if (partial && partial.copied > 0 && partial.mode !== 'dry-run') this.services.keysView.requestRefresh();
       const detail = partial ? ` (before the failure: ${describeMigration(partial)})` : '';
+      if (error instanceof RedisConnectionError && error.endpoint === sourceName) {
+        // The source dropped out: say so in words about the source, not the shared Redis's settings.
+        return { ...this.say('failed', `The import stopped. ${sourceFailure(error, sourceName)}${detail}`, 'error'), ...(partial ? { result: partial } : {}) };
+      }
       const failure = error instanceof Error ? Object.assign(error, { message: `${error.message}${detail}` }) : error;
       return { outcome: 'failed', message: presentError('The import stopped', failure, this.log), ...(partial ? { result: partial } : {}) };
     } finally {
