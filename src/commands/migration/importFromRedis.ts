@@ -59,6 +59,7 @@ export interface ImportOutcome {
 }
 
 const DISMISSED: ImportOutcome = { outcome: 'dismissed', message: '' };
+const MAX_SEGMENT_PICKS = 2000;
 const MODE_PICKS: readonly (vscode.QuickPickItem & { mode: MigrationMode })[] = [
   { label: 'Dry run', description: 'default', detail: 'Read the source and check the target: what would be copied, what exists already. Writes nothing.', mode: 'dry-run' },
   { label: 'Copy', detail: 'Copy with DUMP/RESTORE, keeping types and TTLs. Keys that exist in the target are skipped and reported.', mode: 'copy' },
@@ -211,11 +212,13 @@ class Importer {
   private async askMappings(segments: readonly SegmentCount[], declared: readonly NamespaceOwner[], delimiter: Buffer, sourceHost: string): Promise<SegmentMapping[] | undefined> {
     const d = displayBytes(delimiter);
     type Pick = vscode.QuickPickItem & { readonly segment: SegmentCount };
-    const items = segments.map((s): Pick => {
+    // A source with very many first segments: offer the largest ones (and the keys without a delimiter).
+    const offered = segments.length > MAX_SEGMENT_PICKS ? [...segments.slice(0, MAX_SEGMENT_PICKS), ...segments.filter((s) => s.segment === null)] : segments;
+    const items = offered.map((s): Pick => {
       const owner = s.segment === null ? undefined : ownerLabel(s.segment, declared, delimiter);
       return { label: s.segment === null ? `(keys without ${d})` : displaySegment(s.segment), description: formatKeyCount(s.count), ...(owner ? { detail: owner } : {}), segment: s };
     });
-    const picks = await vscode.window.showQuickPick(items, { title: 'Import from Another Redis: which first segments?', placeHolder: 'Select the key groups to import; each gets a target prefix next. Unselected ones are left out.', canPickMany: true, ignoreFocusOut: true });
+    const picks = await vscode.window.showQuickPick(items, { title: 'Import from Another Redis: which first segments?', placeHolder: `Select the key groups to import; each gets a target prefix next. Unselected ones are left out.${offered.length < segments.length ? ` (The ${MAX_SEGMENT_PICKS.toLocaleString('en-US')} largest of ${segments.length.toLocaleString('en-US')} segments.)` : ''}`, canPickMany: true, ignoreFocusOut: true });
     if (picks === undefined || picks.length === 0) return undefined;
     const mappings: SegmentMapping[] = [];
     for (const pick of picks) {
