@@ -150,6 +150,11 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
       for (const ns of caches) {
         if (ns.withoutTtl > 0) continue;
         const name = displayBytes(ns.path);
+        if (!ns.exact) {
+          rows.push(new InfoRow(`info:cacheTtl:${rowKey(ns.path)}`, name, `all ${formatKeyCount(ns.keys)} looked at expire`,
+            `${name} is declared as a cache. The check stopped after ${groupThousands(ns.scanCalls)} SCAN calls: every one of the ${formatKeyCount(ns.keys)} it looked at has a TTL, the rest were not looked at. Check Namespaces looks further.`, 'check.info', [], INFO_ICON));
+          continue;
+        }
         rows.push(new InfoRow(`info:cacheTtl:${rowKey(ns.path)}`, name, ns.keys === 0 ? 'empty' : `all ${formatKeyCount(ns.keys)} expire`,
           `${name} is declared as a cache; ${ns.keys === 0 ? 'it holds no keys' : `every one of its ${formatKeyCount(ns.keys)} has a TTL`}.`, 'check.info', [], PASS_ICON));
       }

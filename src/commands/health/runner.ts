@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { SECTION } from '../../config';
 import { BrowserState, describeFilter } from '../../keyBrowser';
 import type { Logger } from '../../logger';
-import { CheckReport, DeclaredNamespaceSpec, parseMemorySize, runChecks } from '../../redis/checks';
+import { CheckReport, DEFAULT_CHECK_MAX_SCAN_CALLS, DeclaredNamespaceSpec, parseMemorySize, runChecks } from '../../redis/checks';
 import { describeEndpoint } from '../../redis/endpoint';
 import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from '../../redis/keyspace';
 import type { ExtensionServices } from '../../services';
@@ -11,6 +11,8 @@ import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
 
 /** How long a run waits for the Keys view's walk in progress before walking on its own. */
 const WALK_WAIT_MS = 120_000;
+/** SCAN calls at most per cache namespace in the run after each walk (100,000 keys at COUNT 1000). */
+const AUTOMATIC_MAX_SCAN_CALLS = 100;
 
 /** What a run ended with. `report` is set when it completed. */
 export type RunOutcome =
@@ -47,17 +49,17 @@ export class ChecksRunner implements vscode.Disposable {
   }
 
   private onWalk(state: BrowserState): void {
-    if (state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model);
+    if (state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model, { automatic: true });
   }
 
   /** Runs the checks on `model`, or on the best full walk there is. Never rejects. A run
    * cancelled by a newer one resolves to the newer one's outcome. */
-  async run(model?: NamespaceModel, options: { fresh?: boolean } = {}): Promise<RunOutcome> {
+  async run(model?: NamespaceModel, options: { fresh?: boolean; automatic?: boolean } = {}): Promise<RunOutcome> {
     this.running?.abort();
     const abort = new AbortController();
     this.running = abort;
     this.view.setRunning(true);
-    const work = this.runOnce(model, abort.signal, options.fresh === true);
+    const work = this.runOnce(model, abort.signal, options.fresh === true, options.automatic === true);
     this.latest = work;
     void vscode.window.withProgress({ location: { viewId: 'sharedRedis.checks' } }, () => work);
     const outcome = await work;
@@ -105,7 +107,7 @@ export class ChecksRunner implements vscode.Disposable {
     }
   }
 
-  private async runOnce(given: NamespaceModel | undefined, signal: AbortSignal, fresh: boolean): Promise<RunOutcome> {
+  private async runOnce(given: NamespaceModel | undefined, signal: AbortSignal, fresh: boolean, automatic: boolean): Promise<RunOutcome> {
     const started = performance.now();
     const config = vscode.workspace.getConfiguration(SECTION);
     const scanCount = config.get<number>('scanCount', 1000);
@@ -117,6 +119,8 @@ export class ChecksRunner implements vscode.Disposable {
         try {
           return await runChecks(client, model, declared, {
             scanCount,
+            // After every walk the SCAN of a large cache namespace stops sooner (counts become lower bounds); the command goes further.
+            maxScanCalls: automatic ? AUTOMATIC_MAX_SCAN_CALLS : DEFAULT_CHECK_MAX_SCAN_CALLS,
             budgetBytes: this.budget(config.get<string>('memoryBudget', '256mb')),
             warnAt: Math.min(100, Math.max(1, config.get<number>('memoryWarningPercent', 80))) / 100,
             signal,

@@ -15,6 +15,8 @@ export interface CacheTtlResult {
   readonly keys: number;
   /** Keys without a TTL among them. */
   readonly withoutTtl: number;
+  /** Keys in the namespace by the walk, when there was one (the SCAN may have looked at fewer). */
+  readonly total: number | undefined;
   /** True when every key of the namespace was looked at; false when the SCAN bound stopped it (then counts are lower bounds). */
   readonly exact: boolean;
   readonly examples: readonly Buffer[];
@@ -55,7 +57,7 @@ export async function checkCacheTtl(client: Redis, namespaces: readonly Declared
     const prefix = prefixOf(ns.path, delimiter);
     const node = model?.findNamespace(ns.path);
     if (model && model.complete && model.match === undefined && model.type === undefined && (!node || node.count === 0)) {
-      results.push({ path: ns.path, prefix, keys: 0, withoutTtl: 0, exact: true, examples: [], source: 'walk', scanCalls: 0 });
+      results.push({ path: ns.path, prefix, keys: 0, withoutTtl: 0, total: 0, exact: true, examples: [], source: 'walk', scanCalls: 0 });
       continue;
     }
     const tally = { keys: 0, withoutTtl: 0, examples: [] as Buffer[] };
@@ -77,7 +79,7 @@ export async function checkCacheTtl(client: Redis, namespaces: readonly Declared
         const batch = names.slice(i, i + PTTL_BATCH);
         count(batch, await pttlOf(client, batch, endpoint));
       }
-      results.push({ path: ns.path, prefix, ...tally, exact: true, source: 'walk', scanCalls: 0 });
+      results.push({ path: ns.path, prefix, ...tally, total: node?.count, exact: true, source: 'walk', scanCalls: 0 });
       continue;
     }
     const seen = new Set<BinaryString>();
@@ -90,7 +92,7 @@ export async function checkCacheTtl(client: Redis, namespaces: readonly Declared
       });
       count(fresh, await pttlOf(client, fresh, endpoint));
     });
-    results.push({ path: ns.path, prefix, ...tally, exact: outcome.complete, source: 'scan', scanCalls: outcome.calls });
+    results.push({ path: ns.path, prefix, ...tally, total: node?.count, exact: outcome.complete, source: 'scan', scanCalls: outcome.calls });
   }
   return results;
 }

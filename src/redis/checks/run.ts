@@ -89,7 +89,9 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
       id: `cacheTtl:${ns.path}`,
       severity: 'warning',
       label: displayBytes(ns.path),
-      description: `${bound}${groupThousands(ns.withoutTtl)} of ${groupThousands(ns.keys)} ${ns.keys === 1 ? 'key' : 'keys'} without a TTL`,
+      description: ns.exact
+        ? `${groupThousands(ns.withoutTtl)} of ${formatKeyCount(ns.keys)} without a TTL`
+        : `at least ${groupThousands(ns.withoutTtl)}${ns.total !== undefined ? ` of ${formatKeyCount(ns.total)}` : ` ${ns.withoutTtl === 1 ? 'key' : 'keys'}`} without a TTL (${groupThousands(ns.keys)} looked at)`,
       detail: `${displayBytes(ns.path)} is declared as a cache, so its keys should expire; ${bound}${formatKeyCount(ns.withoutTtl)} never will and keep taking memory.`
         + (ns.exact ? '' : ` The check stopped after ${groupThousands(ns.scanCalls)} SCAN calls: there may be more.`),
       namespacePath: ns.path,

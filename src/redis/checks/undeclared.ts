@@ -6,6 +6,8 @@ import type { DeclaredNamespaceSpec } from './types';
 export const DEFAULT_EXAMPLES = 3;
 /** SCAN calls at most when looking for examples the walk did not keep. */
 export const EXAMPLE_SCAN_CALLS = 50;
+/** Groups at most (the largest) whose examples may come from SCAN. */
+export const EXAMPLE_SCAN_GROUPS = 10;
 
 /** Keys outside every declared namespace that share a first segment (or have no delimiter at all). */
 export interface UndeclaredGroup {
@@ -56,11 +58,7 @@ export async function checkUndeclaredKeys(model: NamespaceModel, declared: reado
   const root = model.root;
   const topLevel = root.directCount;
   if (topLevel > 0) {
-    const examples = (root.directKeyNames() ?? []).slice(0, wanted);
-    if (examples.length < Math.min(wanted, topLevel) && options.client) {
-      await scanExamples(options.client, Buffer.alloc(0), examples, wanted, (key) => key.indexOf(delimiter) === -1, options);
-    }
-    groups.push({ segment: undefined, count: topLevel, examples });
+    groups.push({ segment: undefined, count: topLevel, examples: (root.directKeyNames() ?? []).slice(0, wanted) });
   }
   for (const child of root.childNamespaces('name')) {
     if (declaredPaths.has(child.path)) continue;
@@ -69,12 +67,19 @@ export async function checkUndeclaredKeys(model: NamespaceModel, declared: reado
     if (count <= 0) continue;
     const examples: Buffer[] = [];
     collectNames(child, declaredPaths, examples, wanted);
-    if (examples.length < Math.min(wanted, count) && options.client) {
-      await scanExamples(options.client, child.prefix, examples, wanted, (key) => !covered(key), options);
-    }
     groups.push({ segment: child.segment, count, examples });
   }
   groups.sort((a, b) => b.count - a.count || compareBinary(a.segment ?? '', b.segment ?? ''));
+  // Groups too large for the walk to keep their names: examples from a bounded SCAN, for the largest few only.
+  if (options.client) {
+    for (const group of groups.slice(0, EXAMPLE_SCAN_GROUPS)) {
+      const examples = group.examples as Buffer[];
+      if (examples.length >= Math.min(wanted, group.count)) continue;
+      const prefix = group.segment === undefined ? Buffer.alloc(0) : Buffer.concat([fromBinary(group.segment), delimiter]);
+      const accept = group.segment === undefined ? (key: Buffer): boolean => key.indexOf(delimiter) === -1 : (key: Buffer): boolean => !covered(key);
+      await scanExamples(options.client, prefix, examples, wanted, accept, options);
+    }
+  }
   return { total: groups.reduce((sum, g) => sum + g.count, 0), groups, keys };
 }
 

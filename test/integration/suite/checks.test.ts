@@ -154,6 +154,11 @@ describe('the Checks view: findings on real data, and their quick actions', func
     const shared = await api();
     assert.equal(shared.views.keys.view.description, 'match orders:*');
     assert.equal(shared.keys.state.kind === 'complete' ? shared.keys.state.model.totalKeys : -1, 4);
+    // With the Keys view filtered, the checks still judge the whole keyspace, and leave the filter alone.
+    const outcome = await check();
+    assert.equal(outcome.report.keys, 18);
+    assert.equal(outcome.report.findings.length, 3);
+    assert.equal(shared.views.keys.view.description, 'match orders:*');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.clearKeyFilter'), 'complete');
   });
 
