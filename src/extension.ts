@@ -23,6 +23,8 @@ import type { ExtensionServices } from './services';
 import { KeyBrowser } from './keyBrowser';
 import { ChecksView } from './views/checksView';
 import { KeysView } from './views/keysView';
+import { askForPassword } from './views/passwordPrompt';
+import { ReportDocuments } from './views/reportDocument';
 import { StackView } from './views/stackView';
 import { StackStatusBar } from './views/statusBar';
 
@@ -43,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const secrets = new RedisSecrets(context.secrets);
   const stack = new StackService(context, logger.child('Stack'));
   const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
+  session.prompt = askForPassword;
   const bundledStackDir = vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath;
   const stackView = new StackView(stack, session);
   const statusBar = new StackStatusBar(stack);
@@ -66,7 +69,9 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
     vscode.commands.registerCommand('sharedRedis.refreshStack', async () => stackState(await stack.refresh())),
     statusBar,
   );
-  const services: ExtensionServices = { context, logger, session, secrets, stack, keyBrowser, keysView };
+  const reports = new ReportDocuments();
+  context.subscriptions.push(reports);
+  const services: ExtensionServices = { context, logger, session, secrets, stack, keyBrowser, keysView, reports };
   context.subscriptions.push(
     ...registerKeyInspection(services),
     ...registerKeyOperationCommands(services),

@@ -5,6 +5,7 @@ import type { RedisSession } from './redisSession';
 import type { RedisSecrets } from './secrets';
 import type { StackService } from './stackService';
 import type { KeysView } from './views/keysView';
+import type { ReportDocuments } from './views/reportDocument';
 
 /** What command modules are given: the services activate() built. */
 export interface ExtensionServices {
@@ -15,4 +16,6 @@ export interface ExtensionServices {
   readonly stack: StackService;
   readonly keyBrowser: KeyBrowser;
   readonly keysView: KeysView;
+  /** Read-only Markdown reports (isolation, import summaries), one content provider for all. */
+  readonly reports: ReportDocuments;
 }

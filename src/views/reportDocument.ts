@@ -13,7 +13,7 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
   private readonly registration = vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, this);
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.reports.get(uri.path) ?? '';
+    return this.reports.get(uri.path) ?? '# This report is no longer available\n\nReports are kept until the window is reloaded.\n';
   }
 
   /** Shows `markdown` under `name` (e.g. `Isolation.md`) in an editor, replacing an earlier report of that name. */
@@ -27,8 +27,17 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
     return document;
   }
 
+  /** Shows `markdown` as a new report `<title> <date time>.md`, keeping earlier ones (one per run). */
+  async open(title: string, markdown: string, when = new Date()): Promise<vscode.Uri> {
+    const stamp = when.toISOString().replace(/[:.]/g, '-').replace('T', ' ').slice(0, 19);
+    let name = `${title} ${stamp}.md`;
+    for (let n = 2; this.reports.has(`/${name}`); n++) name = `${title} ${stamp} (${n}).md`;
+    return (await this.show(name, markdown)).uri;
+  }
+
   dispose(): void {
     this.registration.dispose();
     this.changed.dispose();
+    this.reports.clear();
   }
 }

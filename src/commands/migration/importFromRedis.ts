@@ -13,7 +13,7 @@ import type { ExtensionServices } from '../../services';
 import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
-import { ImportReports } from './reportDocument';
+import { ReportDocuments } from '../../views/reportDocument';
 
 /** The source server, as the input boxes ask for it. The password is used for this run only: never logged or stored. */
 export interface ImportSource {
@@ -68,10 +68,8 @@ const MODE_PICKS: readonly (vscode.QuickPickItem & { mode: MigrationMode })[] = 
 
 /** `sharedRedis.importFromRedis`. */
 export function registerImportFromRedisCommand(services: ExtensionServices): vscode.Disposable[] {
-  const reports = new ImportReports();
-  const importer = new Importer(services, reports);
+  const importer = new Importer(services, services.reports);
   return [
-    reports,
     vscode.commands.registerCommand('sharedRedis.importFromRedis', (options?: ImportOptions) => importer.run(options ?? {})),
   ];
 }
@@ -79,7 +77,7 @@ export function registerImportFromRedisCommand(services: ExtensionServices): vsc
 class Importer {
   private readonly log: ExtensionServices['logger'];
 
-  constructor(private readonly services: ExtensionServices, private readonly reports: ImportReports) {
+  constructor(private readonly services: ExtensionServices, private readonly reports: ReportDocuments) {
     this.log = services.logger.child('Import');
   }
 
@@ -151,7 +149,7 @@ class Importer {
       const report = renderMigrationReport(result, { source: sourceName, target: targetName, sourceVersion: sourceId.version, targetVersion: targetId.version, expected, warnings });
       const message = describeMigration(result);
       this.log.info(message);
-      const reportUri = options.showReport === false ? undefined : (await this.reports.open(report)).toString();
+      const reportUri = options.showReport === false ? undefined : (await this.reports.open('Import from Redis', report)).toString();
       const outcome = this.say(result.cancelled ? 'cancelled' : 'done', message, result.failed > 0 ? 'warning' : 'info');
       return { ...outcome, segments: scan.segments, result, report, ...(reportUri ? { reportUri } : {}) };
     } catch (error) {
