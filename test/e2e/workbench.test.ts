@@ -222,6 +222,34 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await screenshot(page, 'e2e-stack-running.png');
   });
 
+  it('verifies namespace isolation on the running stack and shows the table', async () => {
+    const { page } = e2e();
+    await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+    await runFromCommandPalette(page, 'Shared Redis: Verify Namespace Isolation');
+    const message = notificationMessages(page).filter({ hasText: /Namespace isolation holds|Isolation breach|could not/ }).first();
+    await message.waitFor({ state: 'visible', timeout: 60_000 });
+    const text = (await message.textContent())?.trim() ?? '';
+    console.log(`      notification: ${text}`);
+    await page.locator('.tab.active', { hasText: 'Namespace Isolation.md' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page.locator('.editor-instance .view-lines', { hasText: '## auth-service' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await screenshot(page, 'e2e-isolation.png');
+    assert.match(text, /^Namespace isolation holds on 127\.0\.0\.1:\d+: 3 service users, \d+ checks, no breach\.$/);
+    await runFromCommandPalette(page, 'View: Close All Editors');
+  });
+
+  it('shows the Checks view\'s findings on the seeded data', async () => {
+    const { page } = e2e();
+    await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+    await pane(page, 'Stack').locator('.pane-header').click(); // collapse the Stack view for room
+    const checks = pane(page, 'Checks');
+    await checks.locator('.pane-header').click();
+    // The seed's user:profile:* strings have no TTL, and user:profile is a cache by default.
+    const finding = checks.locator('.monaco-list-row', { hasText: 'profile' }).first();
+    await finding.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await screenshot(page, 'e2e-checks.png');
+    await checks.locator('.pane-header').click();
+  });
+
   it('asks once for a refused password, and remembers it when asked to', async () => {
     const { page, workspaceFolder } = e2e();
     const password = `e2e-${randomBytes(12).toString('hex')}`;
