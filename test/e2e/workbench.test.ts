@@ -240,14 +240,20 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
   it('shows the Checks view\'s findings on the seeded data', async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
-    await pane(page, 'Stack').locator('.pane-header').click(); // collapse the Stack view for room
+    // Room for the Checks view: collapse the Stack and Keys views.
+    await pane(page, 'Stack').locator('.pane-header').click();
+    await pane(page, 'Keys').locator('.pane-header').click();
     const checks = pane(page, 'Checks');
     await checks.locator('.pane-header').click();
     // The seed's user:profile:* strings have no TTL, and user:profile is a cache by default.
-    const finding = checks.locator('.monaco-list-row', { hasText: 'profile' }).first();
+    const finding = checks.locator('.monaco-list-row', { hasText: 'user:profile' }).first();
     await finding.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await finding.locator('.label-description', { hasText: /^8 of 8 keys without a TTL/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await finding.hover();
+    await page.waitForTimeout(1_000); // its tooltip
     await screenshot(page, 'e2e-checks.png');
     await checks.locator('.pane-header').click();
+    await pane(page, 'Keys').locator('.pane-header').click();
   });
 
   it('asks once for a refused password, and remembers it when asked to', async () => {
