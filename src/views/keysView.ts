@@ -208,13 +208,15 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
   private failureRows(error: Error): KeysRow[] {
     const reason = error instanceof RedisConnectionError ? `${error.endpoint} ${error.reason}` : error.message;
     const rows: KeysRow[] = [new MessageRow('failure', reason, new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')), undefined, error.message)];
-    const fix = (id: string, label: string, command: string, icon: string): MessageRow =>
-      new MessageRow(`fix:${id}`, label, new vscode.ThemeIcon(icon), { command, title: label });
+    const fix = (id: string, label: string, command: string, icon: string, args?: unknown[]): MessageRow =>
+      new MessageRow(`fix:${id}`, label, new vscode.ThemeIcon(icon), { command, title: label, ...(args ? { arguments: args } : {}) });
     if (error instanceof RedisConnectionError) {
       if (error.kind === 'auth-failed') rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
       if (error.kind === 'unreachable') rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));
       rows.push(fix('ping', 'Ping Redis', 'sharedRedis.ping', 'pulse'));
-      rows.push(fix('settings', 'Connection Settings', 'workbench.action.openSettings', 'settings-gear'));
+      // A certificate problem is fixed in the TLS settings; anything else in the connection's.
+      if (error.kind.startsWith('tls-')) rows.push(fix('settings', 'TLS Settings', 'workbench.action.openSettings', 'lock', [`${SECTION}.tls`]));
+      else rows.push(fix('settings', 'Connection Settings', 'workbench.action.openSettings', 'settings-gear', [SECTION]));
     } else if (describeFilter(this.browser.filter)) {
       rows.push(fix('clear', 'Clear Filter', 'sharedRedis.clearKeyFilter', 'clear-all'));
     }

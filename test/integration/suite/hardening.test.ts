@@ -90,6 +90,9 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
       const [first] = await shared.views.keys.getChildren();
       assert.ok(first, 'the Keys view shows the failure');
       assert.equal(shared.views.keys.getTreeItem(first).label, `127.0.0.1:${proxy?.port ?? 0} (TLS) presented a TLS certificate that has expired`);
+      const fixes = (await shared.views.keys.getChildren()).slice(1).map((row) => shared.views.keys.getTreeItem(row));
+      assert.deepEqual(fixes.map((item) => item.label), ['Ping Redis', 'TLS Settings', 'Retry']);
+      assert.deepEqual(fixes[1]?.command?.arguments, ['sharedRedis.tls'], 'opens the TLS settings, not all of them');
       await sleep(2500);
       assert.equal(proxy?.connections, before + 2, 'one more for Refresh Keys');
     });
