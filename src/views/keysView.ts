@@ -145,6 +145,13 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
       rows.push(new NamespaceRow(parent, declared.path, segment, declared));
       seen.add(declared.path);
     }
+    // The ancestors of a nested declared namespace (`billing` of `billing:invoices`) show even
+    // without keys, or the declared one could not be reached.
+    for (const ancestor of declaredAncestors(this.declared, delimiter, parentPath)) {
+      if (seen.has(ancestor)) continue;
+      rows.push(new NamespaceRow(parent, ancestor, parentPath === undefined ? ancestor : ancestor.slice(parentPath.length + delimiter.length), undefined));
+      seen.add(ancestor);
+    }
     for (const child of node?.childNamespaces('name') ?? []) {
       if (seen.has(child.path)) continue;
       rows.push(new NamespaceRow(parent, child.path, child.segment, this.declared.find((d) => d.path === child.path)));
@@ -313,4 +320,18 @@ const TYPE_ICONS: Record<string, string> = {
 
 function iconForType(type: string): vscode.ThemeIcon {
   return new vscode.ThemeIcon(Object.prototype.hasOwnProperty.call(TYPE_ICONS, type) ? TYPE_ICONS[type] as string : 'symbol-misc');
+}
+
+/** Paths one level below `parentPath` that lead to a deeper declared namespace, in declaration order. */
+function declaredAncestors(declared: readonly DeclaredNamespace[], delimiter: string, parentPath: BinaryString | undefined): BinaryString[] {
+  const found: BinaryString[] = [];
+  for (const { path } of declared) {
+    for (let at = path.indexOf(delimiter); at !== -1; at = path.indexOf(delimiter, at + delimiter.length)) {
+      const ancestor = path.slice(0, at);
+      const above = ancestor.lastIndexOf(delimiter);
+      const ancestorParent = above === -1 ? undefined : ancestor.slice(0, above);
+      if (ancestorParent === parentPath && !found.includes(ancestor)) found.push(ancestor);
+    }
+  }
+  return found;
 }

@@ -103,6 +103,24 @@ describe('the Checks view: findings on real data, and their quick actions', func
     assert.deepEqual(await keyRows(await find(undefined, 'shared')), ['cache — 0 keys · Shared', 'config — 1 key']);
   });
 
+  it('lists the parent of a nested declared namespace that has no keys of its own, so the declared one can be reached', async () => {
+    const keys = (await api()).views.keys;
+    const rows = async (parent?: KeysRow): Promise<KeysRow[]> => keys.getChildren(parent);
+    const label = (row: KeysRow): string => `${String(keys.getTreeItem(row).label)} — ${String(keys.getTreeItem(row).description)}`;
+    const before = config().inspect('namespaces')?.workspaceValue;
+    const declared = Array.isArray(before) ? before : (config().inspect('namespaces')?.defaultValue as unknown[]);
+    await config().update('namespaces', [...declared, { name: 'billing:invoices', owner: 'Billing Service' }], vscode.ConfigurationTarget.Workspace);
+    try {
+      const top = await rows();
+      const billing = top.find((row) => keys.getTreeItem(row).label === 'billing');
+      assert.ok(billing, `top level: ${top.map(label).join(', ')}`);
+      assert.equal(label(billing), 'billing — 0 keys');
+      assert.deepEqual((await rows(billing)).map(label), ['invoices — 0 keys · Billing Service']);
+    } finally {
+      await config().update('namespaces', before, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('lists keys outside the namespaces, cache keys without a TTL and memory over the budget', async () => {
     const pipeline = redis.pipeline();
     for (let i = 1; i <= 4; i++) pipeline.set(`orders:${i}`, 'o');
