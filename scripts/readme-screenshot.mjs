@@ -10,7 +10,7 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   await page.goto(url);
-  await page.locator('.part.activitybar a.action-label[aria-label="Shared Redis"]').click({ timeout: 60_000 });
+  await page.locator('.part.activitybar a.action-label[aria-label^="Shared Redis"]').click({ timeout: 60_000 });
   const keys = page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header h3.title', { hasText: /^Keys$/i }) });
   const row = (label) => keys.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
   await page.locator('.statusbar-item', { hasText: 'Redis: running' }).waitFor({ timeout: 30_000 });

@@ -9,6 +9,9 @@ import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { RedisSecrets, StoredCredentials } from './secrets';
 import type { EnteredCredentials } from './views/passwordPrompt';
 
+/** How long a first connection waits for the stack's first snapshot (an engine that does not answer takes longer). */
+const STACK_WAIT_MS = 4000;
+
 export type PasswordPrompt = (where: string, reason: string, username: string | undefined) => Promise<EnteredCredentials | undefined>;
 
 /**
@@ -27,6 +30,12 @@ export class RedisSession implements vscode.Disposable {
   /** Servers whose password was already asked for. */
   private readonly asked = new Set<string>();
   private storing = false;
+  /**
+   * Settles with the stack's first snapshot. Until then the stack's port and password are
+   * unknown, and a connection to the default endpoint without them would fail (and ask for
+   * a password) only because the extension has just started.
+   */
+  private stackKnown: Promise<void> = Promise.resolve();
   /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
   prompt: PasswordPrompt | undefined;
 
@@ -37,7 +46,10 @@ export class RedisSession implements vscode.Disposable {
       secrets.onDidChange(() => { if (!this.storing) { this.forgetEntered(); this.reset('stored password changed'); } }),
     );
     if (stackChanges) {
+      let known: () => void = () => undefined;
+      this.stackKnown = new Promise((resolve) => { known = resolve; });
       this.subscriptions.push(stackChanges(({ redis }) => {
+        known();
         const before = this.stackRedis;
         this.stackRedis = redis;
         if (before?.port !== redis?.port || before?.host !== redis?.host || before?.password !== redis?.password || before?.username !== redis?.username) {
@@ -124,7 +136,9 @@ export class RedisSession implements vscode.Disposable {
     }
   }
 
-  private async connected(endpoint: RedisEndpoint): Promise<Redis> {
+  private async connected(requested: RedisEndpoint): Promise<Redis> {
+    // Before the first connection, wait for the stack's first snapshot: it may change the endpoint.
+    const endpoint = (await this.stackSettled()) ? this.endpoint : requested;
     const existing = this.connection;
     if (existing) {
       const client = await existing;
@@ -189,6 +203,19 @@ export class RedisSession implements vscode.Disposable {
       this.log.info(`Stored the password for ${describeEndpoint(endpoint)} in secret storage`);
     }
     return { endpoint: { ...endpoint, username: entered.username }, password: entered.password };
+  }
+
+  /** True once the stack's first snapshot arrived; false if it did not within STACK_WAIT_MS. */
+  private async stackSettled(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.stackKnown.then(() => true),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), STACK_WAIT_MS); }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Forgets what was typed at the prompt and lets it ask again (after Set Password, for one). */
