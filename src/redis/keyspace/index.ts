@@ -13,5 +13,6 @@ export {
   ChildOrder, DEFAULT_KEEP_NAMES_UP_TO, DEFAULT_MAX_NAMESPACES, DEFAULT_MAX_STORED_NAMES,
   NamespaceModel, NamespaceModelOptions, NamespaceNode, WalkState, compareBinary,
 } from './namespaceModel';
+export { DEFAULT_PREFIX_SCAN_COUNT, ScanBound, ScanOutcome, scanKeysWithPrefix } from './prefixScan';
 export { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions, keyLabel } from './pager';
 export { DEFAULT_CONNECTIONS, DEFAULT_SCAN_COUNT, KeyspaceWalk, WalkOptions, WalkProgress, WalkTarget, cursorFraction, walkKeyspace } from './walker';

@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
-import { BinaryString, escapeGlob, fromBinary, KeyBytes, toBinary } from '../keyspace/binary';
+import { BinaryString, fromBinary, KeyBytes, toBinary } from '../keyspace/binary';
 import { formatKeyCount, groupThousands } from '../keyspace/format';
-import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
-import { asScanReply, scanArguments } from '../keyspace/scanSource';
+import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { scanKeysWithPrefix } from '../keyspace/prefixScan';
 
 export const DEFAULT_UNLINK_BATCH = 500;
 export const DEFAULT_COUNT_SCAN = 1000;
@@ -41,25 +41,11 @@ export function namespacePrefix(path: KeyBytes, delimiter: KeyBytes): Buffer {
  * typed error (keyspaceError), or KeyspaceCancelledError when `signal` fires. */
 export async function planNamespaceDeletion(client: Redis, prefix: Buffer, options: CountOptions = {}): Promise<NamespacePlan> {
   if (prefix.length === 0) throw new RangeError('An empty prefix would be every key: refusing.');
-  const endpoint = options.endpoint ?? endpointOfClient(client);
-  const request = { count: options.scanCount ?? DEFAULT_COUNT_SCAN, match: Buffer.concat([escapeGlob(prefix), Buffer.from('*')]) };
   const found = new Set<BinaryString>();
-  let cursor = '0';
-  do {
-    if (options.signal?.aborted) throw new KeyspaceCancelledError();
-    let reply: [string, Buffer[]];
-    try {
-      reply = asScanReply(await client.callBuffer('SCAN', ...scanArguments(cursor, request)));
-    } catch (error) {
-      throw keyspaceError(error, endpoint, 'SCAN');
-    }
-    const [next, keys] = reply;
-    for (const key of keys) {
-      if (key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix)) found.add(toBinary(key));
-    }
-    cursor = next;
+  await scanKeysWithPrefix(client, prefix, { scanCount: options.scanCount ?? DEFAULT_COUNT_SCAN, signal: options.signal, endpoint: options.endpoint }, (keys) => {
+    for (const key of keys) found.add(toBinary(key));
     options.onProgress?.(found.size);
-  } while (cursor !== '0');
+  });
   const keys = [...found];
   return { prefix, keys, count: keys.length };
 }

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
-import { escapeGlob, KeyBytes, toBinary, fromBinary } from '../keyspace';
-import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
+import { KeyBytes, scanKeysWithPrefix, toBinary, fromBinary } from '../keyspace';
+import { endpointOfClient, keyspaceError } from '../keyspace/errors';
 import { formatBytes, groupThousands } from '../keyspace/format';
 import { formatPercent } from './summary';
 
@@ -67,7 +67,6 @@ export async function namespaceStats(client: Redis, target: NamespaceTarget, opt
   const scanCount = Math.max(1, Math.floor(options.scanCount ?? DEFAULT_STATS_SCAN_COUNT));
   const maxScanCalls = Math.max(1, Math.floor(options.maxScanCalls ?? DEFAULT_MAX_SCAN_CALLS));
   const prefix = typeof target.prefix === 'string' ? fromBinary(target.prefix) : target.prefix;
-  const pattern = Buffer.concat([escapeGlob(prefix), Buffer.from('*')]);
   const knownCount = target.keys;
 
   let totalKeys = options.totalKeys;
@@ -82,33 +81,15 @@ export async function namespaceStats(client: Redis, target: NamespaceTarget, opt
   // SCAN until the sample is full (and, without a known count, until the end), bounded by maxScanCalls.
   const seen = new Set<string>();
   const sample: Buffer[] = [];
-  let cursor = '0';
-  let scanCalls = 0;
-  let complete = false;
-  for (;;) {
-    if (options.signal?.aborted) throw new KeyspaceCancelledError();
-    let reply: unknown;
-    try {
-      reply = await client.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', scanCount);
-    } catch (error) {
-      throw keyspaceError(error, endpoint, 'SCAN');
-    }
-    scanCalls++;
-    if (!Array.isArray(reply) || !Buffer.isBuffer(reply[0]) || !Array.isArray(reply[1])) throw keyspaceError(new Error('SCAN gave an unexpected reply'), endpoint, 'SCAN');
-    cursor = reply[0].toString();
-    for (const key of reply[1] as unknown[]) {
-      if (!Buffer.isBuffer(key)) continue;
-      // MATCH is a glob; check the exact bytes too.
-      if (key.length < prefix.length || !key.subarray(0, prefix.length).equals(prefix)) continue;
+  const { calls: scanCalls, complete } = await scanKeysWithPrefix(client, prefix, { scanCount, maxScanCalls, signal: options.signal, endpoint }, (keys) => {
+    for (const key of keys) {
       const id = toBinary(key);
       if (seen.has(id)) continue;
       seen.add(id);
       if (sample.length < sampleSize) sample.push(key);
     }
-    if (cursor === '0') { complete = true; break; }
-    if (scanCalls >= maxScanCalls) break;
-    if (knownCount !== undefined && sample.length >= sampleSize) break;
-  }
+    return !(knownCount !== undefined && sample.length >= sampleSize);
+  });
 
   let sampled = 0;
   let sampledWithTtl = 0;
