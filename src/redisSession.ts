@@ -36,6 +36,8 @@ export class RedisSession implements vscode.Disposable {
    * a password) only because the extension has just started.
    */
   private stackKnown: Promise<void> = Promise.resolve();
+  /** The same, readable without waiting: every command passes here. */
+  private stackIsKnown = false;
   /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
   prompt: PasswordPrompt | undefined;
 
@@ -49,6 +51,7 @@ export class RedisSession implements vscode.Disposable {
       let known: () => void = () => undefined;
       this.stackKnown = new Promise((resolve) => { known = resolve; });
       this.subscriptions.push(stackChanges(({ redis }) => {
+        this.stackIsKnown = true;
         known();
         const before = this.stackRedis;
         this.stackRedis = redis;
@@ -207,6 +210,7 @@ export class RedisSession implements vscode.Disposable {
 
   /** True once the stack's first snapshot arrived; false if it did not within STACK_WAIT_MS. */
   private async stackSettled(): Promise<boolean> {
+    if (this.stackIsKnown) return true;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([

@@ -9,6 +9,7 @@ import { StackController, StackRedis, StackSettings, stackRedis } from './docker
 import type { NamespacePolicy } from './docker/stack/serviceAccess';
 import type { ServiceStatus } from './docker/stack/status';
 import type { Logger } from './logger';
+import { readDeclaredNamespaces } from './views/declaredNamespaces';
 
 export type EngineState = 'checking' | 'reachable' | 'unreachable';
 
@@ -208,9 +209,5 @@ export function stackState(snapshot: StackSnapshot): string {
  * malformed entries): each top-level one gets a service user in the stack's ACL file.
  */
 export function namespacePolicy(config = vscode.workspace.getConfiguration(SECTION)): NamespacePolicy {
-  const raw = config.get<unknown>('namespaces', []);
-  const declared = Array.isArray(raw)
-    ? raw.map((entry) => (entry as { name?: unknown } | null)?.name).filter((name): name is string => typeof name === 'string' && name.trim() !== '').map((name) => name.trim())
-    : [];
-  return { declared, delimiter: config.get<string>('delimiter', ':') };
+  return { declared: readDeclaredNamespaces(undefined).map((ns) => ns.name), delimiter: config.get<string>('delimiter', ':') };
 }

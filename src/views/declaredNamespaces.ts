@@ -26,12 +26,14 @@ export const DEFAULT_DECLARED_NAMESPACES = [
 /**
  * Reads the setting; entries that are not `{ "name": "...", "owner": "...", "cache": true }`
  * (owner and cache optional; `ttlRequired` means the same as `cache`) are reported and left
- * out. `quiet`: left out without a message (a second reader of the same setting).
+ * out. Without a logger, or with `quiet`, they are left out without a message (a second
+ * reader of the same setting: the Keys view reports them).
  */
-export function readDeclaredNamespaces(log: Logger, options: { quiet?: boolean } = {}): DeclaredNamespace[] {
+export function readDeclaredNamespaces(log: Logger | undefined, options: { quiet?: boolean } = {}): DeclaredNamespace[] {
+  const quiet = options.quiet === true || log === undefined;
   const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>('namespaces', DEFAULT_DECLARED_NAMESPACES);
   if (!Array.isArray(raw)) {
-    if (options.quiet) return [];
+    if (quiet) return [];
     void vscode.window.showWarningMessage('The sharedRedis.namespaces setting must be a list like [{ "name": "auth", "owner": "Auth Service" }]; it is ignored until then.');
     return [];
   }
@@ -54,9 +56,9 @@ export function readDeclaredNamespaces(log: Logger, options: { quiet?: boolean }
       cache: cache === true || ttlRequired === true,
     });
   }
-  if (bad.length > 0 && !options.quiet) {
+  if (bad.length > 0 && !quiet) {
     const message = `sharedRedis.namespaces${bad.join(', ')}: each entry needs a "name" (like "auth" or "user:search") and may have an "owner" (like "Auth Service") and "cache": true; ${bad.length === 1 ? 'that entry is' : 'those entries are'} ignored.`;
-    log.warn(message);
+    log?.warn(message);
     void vscode.window.showWarningMessage(message, 'Open Settings').then((c) => { if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'sharedRedis.namespaces'); });
   }
   return declared;

@@ -4,7 +4,7 @@ import { formatBytes, formatKeyCount } from '../../redis/keyspace/format';
 import type { ExtensionServices } from '../../services';
 import { presentError } from '../presentError';
 import { defaultBackupFolder, displayPath, ensureBackupFolder } from './folders';
-import { NoStackRedis, stackTarget } from './stackTarget';
+import { NoStackRedis, stackTarget } from '../stackTarget';
 
 export interface BackupArgs {
   /** The folder to write into; without it the user picks (the default folder first). */

@@ -6,7 +6,7 @@ import type { ExtensionServices } from '../../services';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import { defaultBackupFolder, displayPath, ensureBackupFolder } from './folders';
-import { NoStackRedis, StackTarget, stackTarget } from './stackTarget';
+import { NoStackRedis, StackTarget, stackTarget } from '../stackTarget';
 
 export interface RestoreArgs {
   /** The backup to restore; without it the user picks one from `folder` or a file dialog. */

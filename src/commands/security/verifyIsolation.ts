@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { connectRedis } from '../../redis/connection';
 import { describeEndpoint } from '../../redis/endpoint';
 import { IsolationReport, isolationMarkdown, verifyIsolation } from '../../redis/acl/isolation';
 import type { ExtensionServices } from '../../services';
 import { namespacePolicy } from '../../stackService';
 import type { ReportDocuments } from '../../views/reportDocument';
 import { presentError } from '../presentError';
+import { NoStackRedis, StackTarget, stackTarget } from '../stackTarget';
 import { stackAccess } from './stackAccess';
 
 export interface VerifyIsolationResult {
@@ -33,15 +33,18 @@ export function registerVerifyIsolationCommand(services: ExtensionServices, repo
       return { outcome: 'failed', message };
     }
     try {
-      const redis = (await services.stack.refresh()).redis;
-      if (!redis) {
-        const message = 'The stack\'s Redis is not running: start it ("Shared Redis: Start"), then verify its users.';
-        void vscode.window.showErrorMessage(message, 'Start').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
+      let target: StackTarget;
+      try {
+        target = await stackTarget(services);
+      } catch (error) {
+        if (!(error instanceof NoStackRedis)) throw error;
+        const message = `Cannot verify isolation: ${error.message}.`;
+        void vscode.window.showErrorMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
         return { outcome: 'failed', message };
       }
-      const server = { host: redis.host, port: redis.port, db: 0, tls: false };
+      const server = { ...target.endpoint, username: undefined };
       const where = describeEndpoint(server);
-      const operator = await connectRedis({ ...server, username: redis.username }, { password: redis.password });
+      const operator = await target.connect();
       let report: IsolationReport;
       try {
         report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying namespace isolation on ${where}` }, async (progress) => {
