@@ -3,6 +3,7 @@ import { projectFilter } from './labels';
 import { projectStatus } from './status';
 import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
+import { waitUntilReady, WaitOptions } from './health';
 
 /** Stops the project's running containers, dependents first. Containers and volumes stay. */
 export async function stopStack(docker: Docker, project: string, order: readonly string[] = []): Promise<string[]> {
@@ -18,12 +19,16 @@ export async function stopStack(docker: Docker, project: string, order: readonly
   return stopped;
 }
 
-/** Restarts the project's existing containers in dependency order. */
-export async function restartStack(docker: Docker, project: string, order: readonly string[] = []): Promise<string[]> {
+/**
+ * Restarts the project's existing containers in dependency order, each healthy (or, without
+ * a healthcheck, running) before the next, so "restarted" means usable, as after a start.
+ */
+export async function restartStack(docker: Docker, project: string, order: readonly string[] = [], wait: WaitOptions = {}): Promise<string[]> {
   const statuses = await projectStatus(docker, project);
   const restarted: string[] = [];
   for (const status of sortReverse(statuses, order).reverse()) {
     await docker.getContainer(status.containerId).restart({ t: 10 });
+    await waitUntilReady(docker, status.containerId, status.service, true, wait);
     restarted.push(status.service);
   }
   return restarted;

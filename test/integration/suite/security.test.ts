@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
@@ -10,7 +12,10 @@ import { connectEngine, probeEngines } from '../../../src/docker/engine';
 import type { AddServiceUsersResult } from '../../../src/commands/security/serviceUsers';
 import type { ServiceConnectionResult } from '../../../src/commands/security/serviceConnection';
 import type { VerifyIsolationResult } from '../../../src/commands/security/verifyIsolation';
-import { freePort } from '../../support/redisServer';
+import type { BackupOutcome } from '../../../src/commands/backup/backup';
+import type { RestoreOutcome } from '../../../src/commands/backup/restore';
+import type { ImportOutcome } from '../../../src/commands/migration/importFromRedis';
+import { freePort, startRedisServer } from '../../support/redisServer';
 import { StackFixture, stackFixture } from '../../support/stackFixture';
 import { suiteConfig } from './config';
 
@@ -201,6 +206,37 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     await run('sharedRedis.showLogs');
     await run('sharedRedis.serviceConnection', { service: 'shared', from: 'host' });
     await run('sharedRedis.verifyIsolation');
+    await run('sharedRedis.filterKeys', { match: 'auth:*' });
+    await run('sharedRedis.clearKeyFilter');
+    await run('sharedRedis.deleteNamespace', 'sectest:empty:'); // nothing to delete: no confirmation
+    await run('sharedRedis.checkNamespaces');
+    await run('sharedRedis.setTtlOnKeysWithoutTtl', 'user:profile', '10m', { confirm: true });
+    await run('sharedRedis.refreshStack');
+    await run('sharedRedis.openStackFile');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.restart'), 'running');
+    const backups = mkdtempSync(join(tmpdir(), 'sectest-backups-'));
+    const backup = await vscode.commands.executeCommand<BackupOutcome>('sharedRedis.backup', { folder: backups });
+    assert.equal(backup.outcome, 'done', backup.message);
+    if (backup.outcome === 'done') {
+      const restored = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', { file: backup.file, folder: backups, confirm: true });
+      assert.equal(restored.outcome, 'restored', restored.message);
+    }
+    // A dry-run import from another password-protected Redis: its password is one more secret to look for.
+    const sourcePassword = `source-${randomBytes(16).toString('hex')}`;
+    const source = await startRedisServer({ password: sourcePassword });
+    try {
+      const imported = await vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
+        source: { host: source.host, port: source.port, password: sourcePassword }, mappings: [{ source: 'session', target: 'auth:session' }], mode: 'dry-run',
+      });
+      assert.equal(imported.outcome, 'done', imported.message);
+      const refusedSource = await vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
+        source: { host: source.host, port: source.port, password: `${sourcePassword}-wrong` }, mappings: [{ source: 'session', target: 'auth:session' }], mode: 'dry-run',
+      });
+      assert.equal(refusedSource.outcome, 'failed', refusedSource.message);
+      notifications.push(imported.report ?? '', refusedSource.message);
+    } finally {
+      await source.stop();
+    }
     const cli = await vscode.commands.executeCommand<{ pty?: { waitForOutput(re: RegExp, ms?: number): Promise<void>; handleInput(s: string): void } ; terminal?: vscode.Terminal }>('sharedRedis.openCli');
     await cli.pty?.waitForOutput(/> $/, 20_000);
     cli.pty?.handleInput('PING\r');
@@ -218,8 +254,8 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     }
     assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG/, 'back on the stack\'s own credentials');
 
-    const secrets = Object.entries(readEnv()).filter(([key, value]) => key.includes('PASSWORD') && value.length >= 16).map(([, value]) => value).concat(wrong);
-    assert.ok(secrets.length >= 6, `${secrets.length} secrets to look for`);
+    const secrets = Object.entries(readEnv()).filter(([key, value]) => key.includes('PASSWORD') && value.length >= 16).map(([, value]) => value).concat(wrong, sourcePassword);
+    assert.ok(secrets.length >= 7, `${secrets.length} secrets to look for`);
     const leaks: string[] = [];
     const check = (where: string, text: string): void => {
       for (const secret of secrets) if (text.includes(secret)) leaks.push(`${where} holds ${secret.slice(0, 4)}…`);
@@ -238,7 +274,9 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     assert.ok(notifications.length >= 5, `${notifications.length} notifications recorded`);
     for (const text of notifications) check(`notification "${text.slice(0, 60)}"`, text);
     // Tree rows and their tooltips, resolved as on hover.
-    for (const provider of [shared.views.stack, shared.views.keys] as unknown as vscode.TreeDataProvider<unknown>[]) {
+    // Editors: key documents, the INFO and isolation reports, the import summary, the stack file.
+    for (const document of vscode.workspace.textDocuments) check(`document ${document.uri.toString()}`, document.getText());
+    for (const provider of [shared.views.stack, shared.views.keys, shared.views.checks] as unknown as vscode.TreeDataProvider<unknown>[]) {
       const visit = async (element: unknown, depth: number): Promise<void> => {
         for (const child of (await provider.getChildren(element)) ?? []) {
           let item = await provider.getTreeItem(child);

@@ -80,8 +80,8 @@ describe('the shared-redis stack on the real engine', function () {
     assert.equal(await client.get('auth:session:42'), 'alive');
     client.disconnect();
 
-    await controller.restart(project);
-    await controller.start(settingsOf(stack)); // waits for healthy again
+    assert.deepEqual(await controller.restart(project), ['shared-redis']);
+    assert.equal((await controller.status(stack.project))[0]?.health, 'healthy', 'restart returns once the container is healthy again');
     client = await redisOf(stack);
     assert.equal(await client.get('auth:session:42'), 'alive');
     client.disconnect();
