@@ -2,6 +2,12 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { affectsRedisConnection, readRedisEndpoint, SECTION } from './config';
 import type { StackRedis } from './docker/stack/stackController';
+
+/** What the session needs of a stack snapshot: its Redis once healthy, and while it starts. */
+export interface StackRedisChange {
+  readonly redis: StackRedis | undefined;
+  readonly redisStarting: StackRedis | undefined;
+}
 import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
@@ -22,7 +28,9 @@ export class RedisSession implements vscode.Disposable {
   private connection: Promise<Redis> | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
+  /** The stack's Redis while its container runs (healthy or still starting). */
   private stackRedis: StackRedis | undefined;
+  private stackReady = false;
   /** Who the open connection logged in as, and with what. Never logged. */
   private active: { endpoint: RedisEndpoint; password: string | undefined } | undefined;
   /** Credentials typed at the prompt and kept only for this session, by server. */
@@ -41,7 +49,7 @@ export class RedisSession implements vscode.Disposable {
   /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
   prompt: PasswordPrompt | undefined;
 
-  constructor(private readonly secrets: RedisSecrets, private readonly log: Logger, stackChanges?: vscode.Event<{ redis: StackRedis | undefined }>) {
+  constructor(private readonly secrets: RedisSecrets, private readonly log: Logger, stackChanges?: vscode.Event<StackRedisChange>) {
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => { if (affectsRedisConnection(event)) { this.asked.clear(); this.reset('settings changed'); } }),
       // The prompt's own store must not drop the connection it has just opened.
@@ -50,13 +58,19 @@ export class RedisSession implements vscode.Disposable {
     if (stackChanges) {
       let known: () => void = () => undefined;
       this.stackKnown = new Promise((resolve) => { known = resolve; });
-      this.subscriptions.push(stackChanges(({ redis }) => {
+      this.subscriptions.push(stackChanges(({ redis, redisStarting }) => {
         this.stackIsKnown = true;
         known();
+        // A Redis still starting is already the one to talk to, with the stack's own
+        // password: a window opened meanwhile must not ask for it. Turning healthy resets
+        // the connection again, so the views retry once Redis is ready.
+        const now = redis ?? redisStarting;
         const before = this.stackRedis;
-        this.stackRedis = redis;
-        if (before?.port !== redis?.port || before?.host !== redis?.host || before?.password !== redis?.password || before?.username !== redis?.username) {
-          this.reset(redis ? `the stack's Redis is ready at ${redis.host}:${redis.port}` : 'the stack\'s Redis is not running');
+        const wasReady = this.stackReady;
+        this.stackRedis = now;
+        this.stackReady = redis !== undefined;
+        if (before?.port !== now?.port || before?.host !== now?.host || before?.password !== now?.password || before?.username !== now?.username || wasReady !== this.stackReady) {
+          this.reset(redis ? `the stack's Redis is ready at ${redis.host}:${redis.port}` : now ? `the stack's Redis is starting at ${now.host}:${now.port}` : 'the stack\'s Redis is not running');
           this.changed.fire();
         }
       }));
@@ -68,7 +82,7 @@ export class RedisSession implements vscode.Disposable {
   readonly onDidChangeEndpoint = this.changed.event;
 
   /**
-   * The settings' endpoint; while the stack's Redis is healthy and the host and port
+   * The settings' endpoint; while the stack's Redis runs (healthy or starting) and the host and port
    * were not set to something else, the stack's published port.
    */
   get endpoint(): RedisEndpoint {

@@ -23,7 +23,10 @@ export interface StackSnapshot {
   /** Why the compose file could not be read, if it could not. */
   readonly projectError: string | undefined;
   readonly services: readonly ServiceStatus[];
+  /** The stack's Redis once it is healthy (or has no healthcheck). */
   readonly redis: StackRedis | undefined;
+  /** The stack's Redis while its healthcheck still says starting. */
+  readonly redisStarting: StackRedis | undefined;
   readonly busy: string | undefined;
 }
 
@@ -47,7 +50,7 @@ export class StackService implements vscode.Disposable {
   constructor(private readonly context: vscode.ExtensionContext, private readonly log: Logger) {
     this.current = {
       engine: 'checking', engineError: undefined, engineDescription: undefined, location: this.location(),
-      project: undefined, projectError: undefined, services: [], redis: undefined, busy: undefined,
+      project: undefined, projectError: undefined, services: [], redis: undefined, redisStarting: undefined, busy: undefined,
     };
     this.subscriptions.push(
       this.changed,
@@ -132,7 +135,7 @@ export class StackService implements vscode.Disposable {
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
       if (this.current.engine !== 'unreachable') this.log.warn(message);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, services: [], redis: undefined, busy: this.busy };
+      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, services: [], redis: undefined, redisStarting: undefined, busy: this.busy };
     }
     const engineDescription = this.engine ? `Docker Engine ${this.engine.version} · ${this.engine.endpoint.url}` : undefined;
     let project: ComposeProject | undefined;
@@ -146,12 +149,13 @@ export class StackService implements vscode.Disposable {
       const services = project ? await controller.status(project.name) : [];
       if (project) this.followEvents(project.name);
       const redis = project ? stackRedis(project, services.filter((s) => s.health !== 'starting' && s.health !== 'unhealthy'), process.env) : undefined;
-      return { engine: 'reachable', engineError: undefined, engineDescription, location, project, projectError, services, redis, busy: this.busy };
+      const redisStarting = project ? stackRedis(project, services.filter((s) => s.health === 'starting'), process.env) : undefined;
+      return { engine: 'reachable', engineError: undefined, engineDescription, location, project, projectError, services, redis, redisStarting, busy: this.busy };
     } catch (error) {
       // The engine went away between the probe and the listing.
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, busy: this.busy };
+      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, redisStarting: undefined, busy: this.busy };
     }
   }
 

@@ -41,13 +41,28 @@ export async function projectStatus(docker: Docker, project: string): Promise<Se
         image: c.Image,
         state: (details?.State.Status ?? c.State) as ContainerState,
         health: health === 'starting' || health === 'healthy' || health === 'unhealthy' ? health : undefined,
-        ports: c.Ports.filter((p) => p.PublicPort !== undefined)
+        // From the same inspect as the state: the listing may predate a restart's start and show no ports.
+        ports: details ? inspectedPorts(details) : c.Ports.filter((p) => p.PublicPort !== undefined)
           .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
         startedAt,
         configHash: c.Labels[CONFIG_HASH_LABEL],
       };
     }));
   return statuses.sort((a, b) => a.service.localeCompare(b.service));
+}
+
+/** The host ports a running container publishes, from `NetworkSettings.Ports` (`"6379/tcp": [{ HostIp, HostPort }]`). */
+function inspectedPorts(details: Docker.ContainerInspectInfo): PublishedPort[] {
+  if (!details.State.Running) return [];
+  const ports: PublishedPort[] = [];
+  for (const [spec, bindings] of Object.entries(details.NetworkSettings.Ports ?? {})) {
+    const [containerPort = '', protocol = 'tcp'] = spec.split('/');
+    for (const binding of bindings ?? []) {
+      const hostPort = Number(binding.HostPort);
+      if (Number.isInteger(hostPort) && hostPort > 0) ports.push({ hostIp: binding.HostIp ?? '', hostPort, containerPort: Number(containerPort), protocol });
+    }
+  }
+  return ports;
 }
 
 /** `running · healthy · 127.0.0.1:6379`, `exited`, `running · starting`. */
