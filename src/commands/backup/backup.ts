@@ -3,7 +3,7 @@ import { backupRedis } from '../../docker/backup';
 import { formatBytes, formatKeyCount } from '../../redis/keyspace/format';
 import type { ExtensionServices } from '../../services';
 import { presentError } from '../presentError';
-import { defaultBackupFolder, displayPath, ensureBackupFolder } from './folders';
+import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
 import { NoStackRedis, stackTarget } from '../stackTarget';
 
 export interface BackupArgs {
@@ -70,7 +70,7 @@ async function pickFolder(services: ExtensionServices): Promise<string | undefin
   if (choice.folder) return choice.folder;
   const picked = await vscode.window.showOpenDialog({
     canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Back Up Here',
-    defaultUri: vscode.Uri.file(folder),
+    defaultUri: vscode.Uri.file(dialogStartFolder(folder)),
   });
   return picked?.[0]?.fsPath;
 }

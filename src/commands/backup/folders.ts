@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { SECTION } from '../../config';
 import { WORKSPACE_STACK_DIR } from '../../docker/stack/location';
 
@@ -36,4 +36,19 @@ export function displayPath(file: string): string {
     if (inside && !inside.startsWith('..') && !isAbsolute(inside)) return inside;
   }
   return file;
+}
+
+/**
+ * Where a file dialog opens for `folder`: the folder, or its nearest parent that exists
+ * (the default backup folder is only created by the first backup, and the workbench's
+ * dialog would open on a path that does not exist, with nothing to pick).
+ */
+export function dialogStartFolder(folder: string): string {
+  let current = folder;
+  while (!existsSync(current)) {
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
 }

@@ -5,7 +5,7 @@ import { formatBytes, formatKeyCount, groupThousands } from '../../redis/keyspac
 import type { ExtensionServices } from '../../services';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
-import { defaultBackupFolder, displayPath, ensureBackupFolder } from './folders';
+import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
 import { NoStackRedis, StackTarget, stackTarget } from '../stackTarget';
 
 export interface RestoreArgs {
@@ -122,7 +122,7 @@ async function pickBackup(folder: string): Promise<string | undefined> {
   if (choice.file) return choice.file;
   const picked = await vscode.window.showOpenDialog({
     canSelectFiles: true, canSelectFolders: false, canSelectMany: false, openLabel: 'Restore',
-    defaultUri: vscode.Uri.file(folder), filters: { 'Redis backups': ['rdb'], 'All files': ['*'] },
+    defaultUri: vscode.Uri.file(dialogStartFolder(folder)), filters: { 'Redis backups': ['rdb'], 'All files': ['*'] },
   });
   return picked?.[0]?.fsPath;
 }
