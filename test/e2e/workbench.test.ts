@@ -1,8 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Redis from 'ioredis';
 import type { Locator, Page } from 'playwright-core';
+import { parseDotenv } from '../../src/docker/compose/dotenv';
 import { repoRoot } from '../support/codeServer';
 import { startRedisServer } from '../support/redisServer';
 import { e2e } from './context';
@@ -74,6 +76,92 @@ function namespaceRow(page: Page, label: string): Locator {
 function keyRow(page: Page, namespace: string, label: string): Locator {
   return pane(page, 'Keys').locator(`.monaco-list-row:below(:text-is("${namespace}"))`)
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+}
+
+/** Runs one of a view's title actions (they show while the header is hovered). */
+async function viewAction(page: Page, title: string, action: string): Promise<void> {
+  const header = pane(page, title).locator('.pane-header');
+  await header.hover();
+  await header.locator(`.actions .action-label[aria-label^="${action}"]`).click();
+}
+
+/** Right-clicks `row` and picks `item` from its context menu. */
+async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const entry = page.locator('.monaco-menu .action-item .action-label', { hasText: new RegExp(`^${item}$`) });
+  await entry.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  // The menu runs an item on mouse-up after its own mouse-down: press and release as a hand does.
+  await entry.click({ delay: 100 });
+  await entry.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+}
+
+/** The workbench's modal dialog (what `showWarningMessage({ modal: true })` renders in the browser). */
+function modalDialog(page: Page): Locator {
+  return page.locator('.monaco-dialog-box');
+}
+
+/** What the modal dialog says: its message, its detail and its buttons. */
+async function readDialog(dialog: Locator): Promise<{ message: string; detail: string; buttons: string[] }> {
+  await dialog.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  return {
+    message: normalize(await dialog.locator('.dialog-message-text').textContent() ?? ''),
+    detail: normalize(await dialog.locator('.dialog-message-detail').textContent() ?? ''),
+    buttons: (await dialog.locator('.dialog-buttons .monaco-button').allTextContents()).map(normalize),
+  };
+}
+
+function dialogButton(dialog: Locator, label: string): Locator {
+  return dialog.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^${label}$`) });
+}
+
+/** A row of the open quick pick, by its label (without `$(icon)`). */
+function quickPickRow(page: Page, label: string): Locator {
+  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}$`) }) }).first();
+}
+
+/**
+ * Answers the workbench's own "simple" file dialog (what `showOpenDialog` renders in the
+ * browser): waits until it shows its starting folder, types `path` into its path box and
+ * presses its OK button, labelled `okLabel`. Returns the path the dialog started at.
+ */
+async function answerOpenDialog(page: Page, path: string, okLabel: string, screenshotName: string): Promise<string> {
+  const widget = page.locator('.quick-input-widget');
+  const ok = widget.locator('.quick-input-action .monaco-button', { hasText: new RegExp(`^${okLabel}$`) });
+  await ok.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  const input = widget.locator('.quick-input-box input');
+  // It fills in its starting folder once it has listed it: type after that, or it overwrites what was typed.
+  await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  const deadline = Date.now() + UI_TIMEOUT;
+  while (await input.inputValue() === '' && Date.now() < deadline) await page.waitForTimeout(100);
+  const start = await input.inputValue();
+  console.log(`      the file dialog starts at ${start}`);
+  await input.fill(path);
+  await screenshot(page, screenshotName);
+  await ok.click();
+  await widget.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  return start;
+}
+
+/** A client of its own on 127.0.0.1:`port`, to check what the extension did (or set things up). */
+async function directClient(port: number, auth: { username?: string; password?: string } = {}): Promise<Redis> {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1, ...auth });
+  client.on('error', () => undefined); // a failed command says why; the retries in between need not
+  await client.connect();
+  return client;
+}
+
+/**
+ * The bundled stack's `.env`, in the extension's global storage: code-server's
+ * user-data-dir, which run.ts puts beside the workspace folder.
+ */
+function stackEnv(): Record<string, string> {
+  const storage = join(dirname(e2e().workspaceFolder), 'user-data', 'User', 'globalStorage');
+  const files = existsSync(storage)
+    ? readdirSync(storage).map((entry) => join(storage, entry, 'shared-redis', '.env')).filter((file) => existsSync(file))
+    : [];
+  assert.equal(files.length, 1, `expected one stack .env under ${storage}, found ${JSON.stringify(files)}`);
+  return parseDotenv(readFileSync(files[0] as string, 'utf8'));
 }
 
 /** A view's pane in the side bar, found by the title in its header. */
@@ -204,6 +292,111 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await runFromCommandPalette(page, 'View: Close All Editors');
   });
 
+  it('deletes a key from its context menu after the modal confirmation, and not when cancelled', async () => {
+    const { page, redisPort } = e2e();
+    const redis = await directClient(redisPort);
+    const doomed = 'user:e2edelete:1';
+    const kept = 'user:e2edelete:2';
+    try {
+      await redis.set(doomed, 'to be deleted');
+      await redis.set(kept, 'stays');
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
+      await viewAction(page, 'Keys', 'Collapse All');
+      await namespaceRow(page, 'user').click();
+      await namespaceRow(page, 'e2edelete').locator('.label-description', { hasText: /^2 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'e2edelete').click();
+      const row = keyRow(page, 'e2edelete', '1');
+      await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+
+      // Cancel: the dialog names the key and where it is; nothing is deleted.
+      await contextMenu(page, row, 'Delete Key…');
+      const dialog = modalDialog(page);
+      const asked = await readDialog(dialog);
+      await screenshot(page, 'e2e-delete-key-dialog.png');
+      assert.equal(asked.message, `Delete the key ${doomed}?`);
+      assert.match(asked.detail, new RegExp(`^UNLINK removes this one key from the shared Redis at 127\\.0\\.0\\.1:${redisPort}\\. It cannot be undone\\.$`));
+      assert.deepEqual([...asked.buttons].sort(), ['Cancel', 'Delete']);
+      await dialogButton(dialog, 'Cancel').click();
+      await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      assert.equal(await redis.get(doomed), 'to be deleted', 'Cancel left the key in Redis');
+      assert.equal(await row.isVisible(), true, 'Cancel left the key in the tree');
+
+      // Delete: gone from Redis and from the tree; its neighbour stays.
+      await contextMenu(page, row, 'Delete Key…');
+      assert.equal((await readDialog(dialog)).message, `Delete the key ${doomed}?`);
+      await dialogButton(dialog, 'Delete').click();
+      await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await notificationMessages(page).filter({ hasText: `Deleted ${doomed}.` }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'e2edelete').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      assert.equal(await redis.exists(doomed), 0, 'the key is gone from Redis');
+      assert.equal(await redis.get(kept), 'stays');
+      await keyRow(page, 'e2edelete', '2').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    } catch (error) {
+      await screenshot(page, 'e2e-delete-key-failure.png');
+      await page.keyboard.press('Escape'); // a menu or dialog left open would block the next test
+      throw error;
+    } finally {
+      await redis.unlink(doomed, kept);
+      redis.disconnect();
+    }
+  });
+
+  it('deletes exactly a namespace\'s keys from its context menu after the modal confirmation', async () => {
+    const { page, redisPort } = e2e();
+    const redis = await directClient(redisPort);
+    const inside = ['1', '2', '3', '4', '5'].map((n) => `e2ens:a:${n}`);
+    const neighbour = 'e2ens:ab:1';
+    try {
+      for (const key of [...inside, neighbour]) await redis.set(key, key);
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
+      await viewAction(page, 'Keys', 'Collapse All');
+      await namespaceRow(page, 'e2ens').locator('.label-description', { hasText: /^6 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'e2ens').click();
+      const row = namespaceRow(page, 'a');
+      await row.locator('.label-description', { hasText: /^5 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'ab').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+
+      // Escape: the dialog says how many keys, under which prefix, and that the neighbour is kept; nothing is deleted.
+      await contextMenu(page, row, 'Delete Namespace…');
+      const dialog = modalDialog(page);
+      const asked = await readDialog(dialog);
+      await screenshot(page, 'e2e-delete-namespace-dialog.png');
+      assert.equal(asked.message, 'Delete 5 keys under e2ens:a:?');
+      assert.match(asked.detail, /^Exactly the keys whose names start with e2ens:a: in the shared Redis at 127\.0\.0\.1:\d+, counted just now; keys that merely start with the same letters are kept\./);
+      assert.deepEqual([...asked.buttons].sort(), ['Cancel', 'Delete']);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      assert.equal(await redis.exists(...inside, neighbour), 6, 'Escape deleted nothing');
+
+      await contextMenu(page, row, 'Delete Namespace…');
+      assert.equal((await readDialog(dialog)).message, 'Delete 5 keys under e2ens:a:?');
+      await dialogButton(dialog, 'Delete').click();
+      await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await notificationMessages(page).filter({ hasText: /^Deleted 5 keys under e2ens:a:\.$/ }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      assert.equal(await redis.exists(...inside), 0, 'the namespace\'s keys are gone');
+      assert.equal(await redis.get(neighbour), neighbour, 'the key that only shares the letters stays');
+      await namespaceRow(page, 'e2ens').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'ab').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      // The progress notifications of the count and the deletion close once they are done.
+      await page.locator('.notifications-toasts .notification-toast', { hasText: /Counting keys|Deleting 5 keys/ }).first().waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await page.mouse.move(900, 300);
+      await screenshot(page, 'e2e-delete-namespace-done.png');
+      await redis.unlink(neighbour);
+      await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
+    } catch (error) {
+      await screenshot(page, 'e2e-delete-namespace-failure.png');
+      await page.keyboard.press('Escape');
+      throw error;
+    } finally {
+      await redis.unlink(...inside, neighbour);
+      redis.disconnect();
+    }
+  });
+
   it('starts the shared Redis from the Stack view and shows it running · healthy', async () => {
     const { page, stackPort } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
@@ -254,6 +447,90 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await screenshot(page, 'e2e-checks.png');
     await checks.locator('.pane-header').click();
     await pane(page, 'Keys').locator('.pane-header').click();
+  });
+
+  it('backs up the running stack into a folder picked in the file dialog, and restores it after the confirmation', async function () {
+    this.timeout(240_000);
+    const { page, stackPort, workspaceFolder } = e2e();
+    const password = stackEnv()['REDIS_PASSWORD'];
+    assert.ok(password, 'the stack\'s .env has REDIS_PASSWORD');
+    const stack = await directClient(stackPort, { username: 'operator', password });
+    const folder = join(workspaceFolder, 'e2e-backups');
+    mkdirSync(folder, { recursive: true });
+    try {
+      await stack.set('e2e:backup:color', 'blue');
+      await stack.hset('e2e:backup:profile', { name: 'Ada', plan: 'pro' });
+      const keysAtBackup = await stack.dbsize();
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+
+      // Back Up: "Choose a folder…", then the workbench's file dialog.
+      await runFromCommandPalette(page, 'Shared Redis: Back Up Data');
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Back up the shared Redis into' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await quickPickRow(page, 'Choose a folder…').click();
+      const backupStart = await answerOpenDialog(page, `${folder}/`, 'Back Up Here', 'e2e-backup-folder-dialog.png');
+      // The default folder does not exist before the first backup: the dialog opens on the nearest one that does.
+      assert.ok(existsSync(backupStart), `the folder dialog opens in a folder that exists, not at ${backupStart}`);
+      const done = notificationMessages(page).filter({ hasText: /^Backed up / }).first();
+      await done.waitFor({ state: 'visible', timeout: 60_000 });
+      const text = normalize(await done.textContent() ?? '');
+      console.log(`      notification: ${text}`);
+      await screenshot(page, 'e2e-backup-done.png');
+      const reported = /^Backed up (\d+) keys? \((\d+(?:\.\d+)? (?:B|KB|MB))\) of (\S+) to (e2e-backups\/\S+\.rdb)\.$/.exec(text);
+      assert.ok(reported, `the notification says size, key count and file: ${text}`);
+      assert.equal(Number(reported[1]), keysAtBackup, 'the key count is the stack\'s');
+      const file = join(workspaceFolder, reported[4] as string);
+      assert.ok(existsSync(file) && statSync(file).size > 0, `${file} is on disk`);
+      const project = reported[3] as string;
+
+      // Change the data after the backup.
+      await stack.set('e2e:backup:color', 'red');
+      await stack.set('e2e:backup:later', 'written after the backup');
+      const keysNow = await stack.dbsize();
+
+      // Restore: no backups in the default folder, so "Choose a file…", then the file dialog, then the modal.
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      await runFromCommandPalette(page, 'Shared Redis: Restore Data from Backup…');
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Restore the shared Redis from' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await quickPickRow(page, 'Choose a file…').click();
+      const restoreStart = await answerOpenDialog(page, file, 'Restore', 'e2e-restore-file-dialog.png');
+      assert.ok(existsSync(restoreStart), `the file dialog opens in a folder that exists, not at ${restoreStart}`);
+      const dialog = modalDialog(page);
+      const asked = await readDialog(dialog);
+      await screenshot(page, 'e2e-restore-dialog.png');
+      const name = file.slice(folder.length + 1);
+      assert.equal(asked.message, `Replace the ${keysNow} keys in ${project} with the backup ${name} (${keysAtBackup} keys)?`);
+      assert.match(asked.detail, /The stack will be stopped and started; services lose their connection meanwhile\. The current data is backed up first into shared-redis\/backups\./);
+      assert.deepEqual([...asked.buttons].sort(), ['Cancel', 'Replace Data']);
+      stack.disconnect(); // the restore stops the stack
+      await dialogButton(dialog, 'Replace Data').click();
+      await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      const restored = notificationMessages(page).filter({ hasText: /^Restored / }).first();
+      await restored.waitFor({ state: 'visible', timeout: 180_000 });
+      const restoredText = normalize(await restored.textContent() ?? '');
+      console.log(`      notification: ${restoredText}`);
+      // A long message without buttons shows on one line: expand it, as a user would to read it.
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /^Restored / }).first();
+      await toast.hover();
+      await toast.locator('.action-label[aria-label^="Expand"]').click({ timeout: 5_000 });
+      await screenshot(page, 'e2e-restore-done.png');
+      const summary = new RegExp(`^Restored ${name.replace(/\./g, '\\.')}: ${project} holds ${keysAtBackup} keys\\. The data it replaced is in (\\S+\\.rdb)\\.$`).exec(restoredText);
+      assert.ok(summary, `the notification says what the stack holds now: ${restoredText}`);
+      assert.ok(existsSync(join(workspaceFolder, 'shared-redis', 'backups', summary[1] as string)), 'the replaced data was backed up into the default folder');
+    } catch (error) {
+      await screenshot(page, 'e2e-backup-restore-failure.png');
+      throw error;
+    } finally {
+      stack.disconnect();
+    }
+    // The stack was restarted: check with a new connection.
+    const after = await directClient(stackPort, { username: 'operator', password });
+    try {
+      assert.equal(await after.get('e2e:backup:color'), 'blue', 'the changed key has its backed-up value again');
+      assert.deepEqual(await after.hgetall('e2e:backup:profile'), { name: 'Ada', plan: 'pro' });
+      assert.equal(await after.exists('e2e:backup:later'), 0, 'the key written after the backup is gone');
+    } finally {
+      after.disconnect();
+    }
   });
 
   it('asks once for a refused password, and remembers it when asked to', async () => {
