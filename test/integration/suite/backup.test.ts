@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
 import { engineCandidates } from '../../../src/docker/endpoint';
@@ -12,14 +11,7 @@ import { connectEngine, probeEngines } from '../../../src/docker/engine';
 import { stackState } from '../../../src/stackService';
 import { freePort } from '../../support/redisServer';
 import { OPERATOR, StackFixture, stackFixture } from '../../support/stackFixture';
-
-const EXTENSION_ID = 'shared-redis-dev.shared-redis';
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>(EXTENSION_ID);
-  assert.ok(extension);
-  return extension.activate();
-}
+import { api } from './extensionApi';
 
 type Data = Map<string, { type: string; value: unknown; expireAtMs: number }>;
 

@@ -3,19 +3,13 @@ import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { BulkTtlResult, OpenKeysResult } from '../../../src/commands/health/actions';
 import type { RunOutcome } from '../../../src/commands/health/runner';
-import type { SharedRedisApi } from '../../../src/extension';
 import type { ChecksRow, ChecksView } from '../../../src/views/checksView';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
+import { api } from './extensionApi';
 
 /** This suite works in a database of its own, so other suites' keys (and their flushes) do not meet its checks. */
 const DB = 9;
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
-  assert.ok(extension);
-  return extension.activate();
-}
 
 async function checksView(): Promise<ChecksView> {
   const view = (await api()).views.checks;

@@ -1,22 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
 import { CountingProxy, makeCertificates, sleep, startCountingProxy, startRedis, TestCertificates, TestRedis } from '../../unit/redis/tls/fixtures';
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
-  assert.ok(extension, 'the extension is installed');
-  return extension.activate();
-}
-
-async function eventually(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { api, eventually } from './extensionApi';
 
 const KEYS = ['host', 'port', 'tls', 'tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName', 'tlsVerifyCertificate'] as const;
 

@@ -1,15 +1,9 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
-  assert.ok(extension);
-  return extension.activate();
-}
+import { api } from './extensionApi';
 
 function documentOf(uri: string | undefined): vscode.TextDocument {
   assert.ok(uri, 'inspectKey returned no URI');

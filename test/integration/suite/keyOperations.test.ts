@@ -6,14 +6,9 @@ import type { SharedRedisApi } from '../../../src/extension';
 import { TTL_FORMS_MESSAGE } from '../../../src/redis/mutations';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
+import { api } from './extensionApi';
 
 const MUTATING = ['sharedRedis.setTtl', 'sharedRedis.persistKey', 'sharedRedis.deleteKey', 'sharedRedis.deleteNamespace'];
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
-  assert.ok(extension);
-  return extension.activate();
-}
 
 function run(command: string, ...args: unknown[]): Thenable<KeyOperationResult> {
   return vscode.commands.executeCommand<KeyOperationResult>(command, ...args);

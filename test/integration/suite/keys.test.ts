@@ -4,12 +4,7 @@ import * as vscode from 'vscode';
 import type { SharedRedisApi } from '../../../src/extension';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
-  assert.ok(extension);
-  return extension.activate();
-}
+import { api } from './extensionApi';
 
 /** What a user reads on each row: `label — description`. */
 async function rows(shared: SharedRedisApi, parent?: KeysRow): Promise<string[]> {

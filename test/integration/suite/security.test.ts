@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
 import { parseDotenv } from '../../../src/docker/compose/dotenv';
 import { engineCandidates } from '../../../src/docker/endpoint';
 import { connectEngine, probeEngines } from '../../../src/docker/engine';
@@ -18,22 +17,7 @@ import type { ImportOutcome } from '../../../src/commands/migration/importFromRe
 import { freePort, startRedisServer } from '../../support/redisServer';
 import { StackFixture, stackFixture } from '../../support/stackFixture';
 import { suiteConfig } from './config';
-
-const EXTENSION_ID = 'shared-redis-dev.shared-redis';
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>(EXTENSION_ID);
-  assert.ok(extension);
-  return extension.activate();
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { api, eventually } from './extensionApi';
 
 /** Every file under `dir` (settings, logs), as text. */
 function filesUnder(dir: string): string[] {

@@ -7,14 +7,7 @@ import { engineCandidates } from '../../../src/docker/endpoint';
 import { connectEngine, probeEngines } from '../../../src/docker/engine';
 import { freePort } from '../../support/redisServer';
 import { BUNDLED_STACK, StackFixture, stackFixture } from '../../support/stackFixture';
-
-const EXTENSION_ID = 'shared-redis-dev.shared-redis';
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>(EXTENSION_ID);
-  assert.ok(extension);
-  return extension.activate();
-}
+import { api, eventually } from './extensionApi';
 
 /** The Stack view's rows as a user reads them: label and description. */
 async function stackRows(shared: SharedRedisApi): Promise<string[]> {
@@ -24,14 +17,6 @@ async function stackRows(shared: SharedRedisApi): Promise<string[]> {
     const item = provider.getTreeItem(row);
     return `${String(item.label)} — ${String(item.description ?? '')}`;
   });
-}
-
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('the stack, driven by commands inside VS Code', function () {

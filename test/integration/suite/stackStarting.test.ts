@@ -1,25 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
 import { engineCandidates } from '../../../src/docker/endpoint';
 import { connectEngine, probeEngines } from '../../../src/docker/engine';
 import { freePort } from '../../support/redisServer';
 import { StackFixture, stackFixture } from '../../support/stackFixture';
-
-async function api(): Promise<SharedRedisApi> {
-  const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
-  assert.ok(extension);
-  return extension.activate();
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { api, eventually } from './extensionApi';
 
 /**
  * A stack whose Redis is up but whose healthcheck has not passed yet (a window opened
