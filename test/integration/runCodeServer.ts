@@ -21,7 +21,7 @@ import {
 import { freePort } from '../support/redisServer';
 
 const LEVEL = 'integration';
-const TIME_LIMIT_MS = Number(process.env['SHARED_REDIS_INTEGRATION_TIMEOUT_MS'] ?? 180_000);
+const TIME_LIMIT_MS = Number(process.env['SHARED_REDIS_INTEGRATION_TIMEOUT_MS'] ?? 360_000);
 
 const OUTPUT = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(repoRoot(), 'test-results', `${LEVEL}.json`));
 
