@@ -32,7 +32,7 @@ import { StackStatusBar } from './views/statusBar';
 export interface SharedRedisApi {
   readonly stack: StackService;
   readonly session: RedisSession;
-  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView | undefined };
+  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
   readonly keys: KeyBrowser;
   readonly statusBar: StackStatusBar;
 }
@@ -51,12 +51,14 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const statusBar = new StackStatusBar(stack);
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
   const keysView = new KeysView(keyBrowser, session, logger.child('Keys'));
+  const checksView = new ChecksView();
   context.subscriptions.push(
     stack,
     session,
     stackView,
     keyBrowser,
     keysView,
+    checksView,
     ...registerKeyBrowsingCommands(keyBrowser, keysView),
     registerPingCommand(session, logger.child('Ping')),
     registerSetPasswordCommand(session, secrets, logger.child('Secrets')),
@@ -77,14 +79,14 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
     ...registerKeyOperationCommands(services),
     ...registerServerCommands(services),
     ...registerSecurityCommands(services),
-    ...registerHealthCommands(services),
+    ...registerHealthCommands(services, checksView),
     ...registerBackupCommands(services),
     ...registerMigrationCommands(services),
   );
   void stack.refresh();
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView, checks: ChecksView.current }, statusBar };
+  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView, checks: checksView }, statusBar };
 }
 
 export function deactivate(): void {

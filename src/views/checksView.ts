@@ -62,8 +62,6 @@ function severityIcon(severity: Severity): vscode.ThemeIcon {
  * the INFO view. The view's badge counts the problems.
  */
 export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Disposable {
-  /** The one registered (for the extension's API). */
-  static current: ChecksView | undefined;
   private readonly changed = new vscode.EventEmitter<ChecksRow | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   readonly view: vscode.TreeView<ChecksRow>;
@@ -73,7 +71,6 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
 
   constructor() {
     this.view = vscode.window.createTreeView('sharedRedis.checks', { treeDataProvider: this, showCollapseAll: true });
-    ChecksView.current = this;
   }
 
   get report(): CheckReport | undefined {
@@ -220,7 +217,6 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
   }
 
   dispose(): void {
-    if (ChecksView.current === this) ChecksView.current = undefined;
     this.view.dispose();
     this.changed.dispose();
   }

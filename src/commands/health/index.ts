@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ExtensionServices } from '../../services';
-import { ChecksView } from '../../views/checksView';
+import type { ChecksView } from '../../views/checksView';
 import { registerCheckActions } from './actions';
 import { ChecksRunner, RunOutcome } from './runner';
 
@@ -9,12 +9,10 @@ import { ChecksRunner, RunOutcome } from './runner';
  * Checks view; they also run after each full walk of the Keys view), the findings'
  * actions `sharedRedis.openCheckKeys` and `sharedRedis.setTtlOnKeysWithoutTtl`.
  */
-export function registerHealthCommands(services: ExtensionServices): vscode.Disposable[] {
+export function registerHealthCommands(services: ExtensionServices, view: ChecksView): vscode.Disposable[] {
   const log = services.logger.child('Checks');
-  const view = new ChecksView();
   const runner = new ChecksRunner(services, view, log);
   return [
-    view,
     runner,
     vscode.commands.registerCommand('sharedRedis.checkNamespaces', async (options?: { reveal?: boolean }): Promise<RunOutcome> => {
       if (options?.reveal !== false) void vscode.commands.executeCommand('sharedRedis.checks.focus');
