@@ -104,6 +104,18 @@ export class KeyBrowser implements vscode.Disposable {
     return state;
   }
 
+  /**
+   * Applies a change the user just made to the finished walk's model (no new walk: gentle
+   * on a shared Redis) and publishes it again. False when there is no finished walk or
+   * `change` says the model cannot take it; the caller walks again then.
+   */
+  patch(change: (model: NamespaceModel) => boolean): boolean {
+    const state = this.current;
+    if (state.kind !== 'complete' || !change(state.model)) return false;
+    this.publish({ ...state });
+    return true;
+  }
+
   cancel(): void {
     this.walk?.abort();
   }

@@ -7,7 +7,7 @@ import { describeEndpoint } from '../redis/endpoint';
 import { RedisConnectionError } from '../redis/errors';
 import {
   BinaryString, describeKey, displayBytes, displaySegment, formatBytes, formatKeyCount, formatTtl, groupThousands, keyLabel,
-  memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, typeDisplayName,
+  describeKeys, memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, toBinary, typeDisplayName,
 } from '../redis/keyspace';
 import type { RedisSession } from '../redisSession';
 import { DeclaredNamespace, readDeclaredNamespaces } from './declaredNamespaces';
@@ -79,6 +79,56 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
   requestRefresh(): void {
     this.stale = true;
     if (this.view.visible) void this.refresh();
+  }
+
+  /**
+   * After the user deleted a key or changed its TTL: patches the counts and that key's row
+   * instead of walking the keyspace again (one TYPE/PTTL round trip at most). Walks again
+   * when the model cannot be patched (still walking, filtered, or the key unknown to it).
+   */
+  async keyChanged(key: Buffer, change: 'deleted' | 'expiry'): Promise<void> {
+    const id = toBinary(key);
+    const pages = this.pagesOfKey(id);
+    if (change === 'deleted') {
+      if (!this.browser.patch((model) => model.removeKey(id))) { this.requestRefresh(); return; }
+      if (pages) {
+        pages.keys = pages.keys.filter((k) => k.id !== id);
+        pages.pager.forget(id);
+        pages.more = !pages.pager.done;
+      }
+      return;
+    }
+    const at = pages?.keys.findIndex((k) => k.id === id) ?? -1;
+    try {
+      if (pages && at >= 0) {
+        const [entry] = await this.session.use((client) => describeKeys(client, [key], this.session.endpoint));
+        if (entry) pages.keys[at] = { ...entry, labelBytes: pages.keys[at]?.labelBytes ?? entry.id };
+      }
+    } catch (error) {
+      this.log.warn(`Reading the new TTL of a key failed, walking again: ${error instanceof Error ? error.message : String(error)}`);
+      this.requestRefresh();
+      return;
+    }
+    // Counts are unchanged; publishing again updates the row and lets the checks look again.
+    if (!this.browser.patch(() => true)) this.changed.fire(undefined);
+  }
+
+  /** After the user deleted a whole namespace: drops it from the counts and rows, or walks again. */
+  namespaceDeleted(path: Buffer): void {
+    const binary = toBinary(path);
+    const delimiter = this.pagesModel?.delimiterBinary ?? ':';
+    if (!this.browser.patch((model) => model.removeNamespace(binary))) { this.requestRefresh(); return; }
+    for (const key of [...this.pages.keys()]) {
+      if (key === binary || key.startsWith(binary + delimiter)) this.pages.delete(key);
+    }
+  }
+
+  /** The loaded pages of the namespace a key belongs to, if any. */
+  private pagesOfKey(id: BinaryString): LoadedPages | undefined {
+    const model = this.model();
+    if (!model) return undefined;
+    const { path } = model.split(id);
+    return this.pages.get(path === undefined ? ROOT : path);
   }
 
   refresh(): Promise<BrowserState> {

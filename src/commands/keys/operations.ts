@@ -83,7 +83,7 @@ class KeyOperations {
     return this.run('set the TTL', async (client) => {
       const change = await setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint);
       if (change === 'gone') return this.gone(name);
-      this.services.keysView.requestRefresh();
+      await this.services.keysView.keyChanged(key, 'expiry');
       return this.info('done', `${name} now expires in ${describeSeconds(parsed.seconds)}.`);
     });
   }
@@ -98,7 +98,7 @@ class KeyOperations {
       const change = await persistKey(client, key, this.services.session.endpoint);
       if (change === 'gone') return this.gone(name);
       if (change === 'unchanged') return this.info('unchanged', `${name} has no TTL: nothing to change.`);
-      this.services.keysView.requestRefresh();
+      await this.services.keysView.keyChanged(key, 'expiry');
       return this.info('done', `${name} no longer expires.`);
     });
   }
@@ -136,7 +136,7 @@ class KeyOperations {
     return this.run('delete the key', async (client) => {
       const change = await unlinkKey(client, key, this.services.session.endpoint);
       if (change === 'gone') return this.gone(name);
-      this.services.keysView.requestRefresh();
+      await this.services.keysView.keyChanged(key, 'deleted');
       return this.info('done', `Deleted ${name}.`);
     });
   }
@@ -182,7 +182,8 @@ class KeyOperations {
           throw partial ? Object.assign(error as Error, { message: `${(error as Error).message} (${describeDeletion(partial, prefixText)} before the failure)` }) : error;
         });
       });
-      this.services.keysView.requestRefresh();
+      if (result.cancelled) this.services.keysView.requestRefresh();
+      else this.services.keysView.namespaceDeleted(path);
       const message = describeDeletion(result, prefixText);
       this.log.info(message);
       return { ...this.info(result.cancelled ? 'cancelled' : 'done', `${message}.`), deletion: result };

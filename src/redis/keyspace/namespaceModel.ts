@@ -347,6 +347,89 @@ export class NamespaceModel {
     this.seen = undefined;
   }
 
+  /**
+   * Takes one key the user deleted out of a complete, unfiltered model, so the counts stay
+   * exact without walking again; namespaces left empty go too. False, changing nothing,
+   * when the model cannot tell (still walking, or filtered: the key may not have been
+   * counted) or when it holds the names of the key's namespace and this key is not among
+   * them.
+   */
+  removeKey(key: KeyBytes): boolean {
+    if (!this.complete || this.match !== undefined || this.type !== undefined) return false;
+    const binary = typeof key === 'string' ? key : toBinary(key);
+    const { path } = this.split(binary);
+    const node = path === undefined ? this.root : this.findNamespace(path);
+    if (node === undefined) {
+      // Its namespace was past maxNamespaces: counted in the deepest tracked ancestor.
+      const ancestor = this.deepestTracked(path ?? '');
+      if (ancestor.untrackedCount === 0) return false;
+      ancestor.untrackedCount--;
+      this.uncount(ancestor, 1);
+      return true;
+    }
+    if (node.directCount === 0) return false;
+    if (node.names !== undefined) {
+      const at = node.names.indexOf(binary);
+      if (at < 0) return false;
+      node.names.splice(at, 1);
+      this.storedNames--;
+    }
+    node.directCount--;
+    this.uncount(node, 1);
+    return true;
+  }
+
+  /**
+   * Takes a namespace the user deleted (every key under its prefix) out of a complete,
+   * unfiltered model, with all namespaces below it; the ancestors lose its count. False,
+   * changing nothing, when the model cannot tell or does not track that namespace.
+   */
+  removeNamespace(path: KeyBytes): boolean {
+    if (!this.complete || this.match !== undefined || this.type !== undefined) return false;
+    const node = this.findNamespace(path);
+    if (node === undefined || node.parent === undefined) return false;
+    const removed = node.count;
+    node.parent.children?.delete(node.segment);
+    this.forgetSubtree(node);
+    this.uncount(node.parent, removed);
+    return true;
+  }
+
+  /** Lowers the counts from `node` up to the root; drops namespaces left with no key. */
+  private uncount(node: NamespaceNode, keys: number): void {
+    for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count -= keys;
+    for (let n: NamespaceNode | undefined = node; n?.parent !== undefined && n.count === 0; n = n.parent) {
+      n.parent.children?.delete(n.segment);
+      this.forgetSubtree(n);
+    }
+  }
+
+  private forgetSubtree(node: NamespaceNode): void {
+    for (const child of node.children?.values() ?? []) this.forgetSubtree(child);
+    this.storedNames -= node.names?.length ?? 0;
+    this.index.delete(node.path);
+    const hash = pathHash(node.pathBuffer);
+    let first = this.byPathHash.get(hash);
+    if (first === node) {
+      if (node.sameHash) this.byPathHash.set(hash, node.sameHash); else this.byPathHash.delete(hash);
+    } else {
+      while (first !== undefined && first.sameHash !== node) first = first.sameHash;
+      if (first) first.sameHash = node.sameHash;
+    }
+    this.namespaceCount--;
+  }
+
+  /** The deepest namespace of the path that the model tracks (the root at least). */
+  private deepestTracked(path: BinaryString): NamespaceNode {
+    let node = this.root;
+    for (const segment of path === '' ? [] : path.split(this.delimiterBinary)) {
+      const next = node.children?.get(segment);
+      if (next === undefined) break;
+      node = next;
+    }
+    return node;
+  }
+
   /** The namespace with this path (segments joined by the delimiter, without trailing
    * delimiter), or undefined. The root has no path: use `root`. */
   findNamespace(path: KeyBytes): NamespaceNode | undefined {

@@ -90,6 +90,20 @@ export class NamespaceKeyPager {
     return this.finished;
   }
 
+  /** A key deleted since this pager was made: no later page gives it. */
+  forget(key: BinaryString): void {
+    this.given.add(key);
+    if (this.names !== undefined) {
+      const at = this.names.indexOf(key, this.offset);
+      if (at >= 0) this.names.splice(at, 1);
+      this.finished = this.offset >= this.names.length;
+    } else {
+      const at = this.ready.indexOf(key);
+      if (at >= 0) this.ready.splice(at, 1);
+      this.finished = this.cursor === undefined && this.ready.length === 0;
+    }
+  }
+
   /** The next page. Rejects with RedisConnectionError, KeyspaceCommandError or, when
    * `signal` fires between round trips, KeyspaceCancelledError; after a rejection the
    * pager is where it was, and `next()` may be called again. Calls made while one is

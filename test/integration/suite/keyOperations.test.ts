@@ -74,10 +74,35 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
     const row = await child(shared, await child(shared, await child(shared, undefined, 'opstest'), 'row'), '1');
     // (The test's copy of the KeyRow class is not the bundle's: the row is checked by what it shows.)
     assert.equal(shared.views.keys.getTreeItem(row).contextValue, 'key.hash');
+    const walked = shared.keys.state;
     const result = await run('sharedRedis.setTtl', row, '1h');
     assert.equal(result.outcome, 'done', result.message);
     const ttl = await redis.ttl('opstest:row:1');
     assert.ok(ttl > 3590 && ttl <= 3600, String(ttl));
+    // The row shows the new TTL at once, from one TYPE/PTTL read: the keyspace is not walked again.
+    const after = await child(shared, await child(shared, await child(shared, undefined, 'opstest'), 'row'), '1');
+    assert.match(String(shared.views.keys.getTreeItem(after).description), /^hash · (59m \d+s|1h 0m)$/);
+    assert.ok(walked.kind === 'complete' && shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model, 'the same walk, patched');
+  });
+
+  it('takes a deleted key out of the counts and rows without walking again; an emptied namespace goes', async () => {
+    const shared = await api();
+    await redis.set('opstest:gone:1', 'v');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    const walked = shared.keys.state;
+    assert.ok(walked.kind === 'complete');
+    const label = async (): Promise<string> => String(shared.views.keys.getTreeItem(await child(shared, undefined, 'opstest')).description);
+    const before = await label();
+    const count = Number(/^(\d+) keys/.exec(before)?.[1]);
+    assert.ok(count > 1, before);
+    await child(shared, await child(shared, await child(shared, undefined, 'opstest'), 'gone'), '1'); // the row is shown
+    // What Delete Key does once its modal dialog is confirmed (the dialog itself is clicked at the e2e level).
+    assert.equal(await redis.unlink('opstest:gone:1'), 1);
+    await shared.views.keys.keyChanged(Buffer.from('opstest:gone:1'), 'deleted');
+    assert.equal(await label(), `${count - 1} keys`);
+    const rows = (await shared.views.keys.getChildren(await child(shared, undefined, 'opstest'))).map((r) => shared.views.keys.getTreeItem(r).label);
+    assert.ok(!rows.includes('gone'), `the emptied namespace is gone: ${rows.join(', ')}`);
+    assert.ok(shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model, 'the same walk, patched');
   });
 
   it('persists a key, and says when there is no TTL to remove', async () => {

@@ -199,6 +199,84 @@ describe('NamespaceModel', () => {
     assert.equal(model.lookupMisses, 3);
   });
 
+  it('after keys and namespaces are deleted, counts and namespaces equal a fresh walk of what is left', () => {
+    const next = random(7);
+    const segments = ['auth', 'user', 'shared', 'session', 'x', '', 'é'];
+    const keys = new Map<string, Buffer>();
+    while (keys.size < 3000) {
+      const parts = Array.from({ length: Math.floor(next() * 4) }, () => segments[Math.floor(next() * segments.length)] as string);
+      parts.push(String(Math.floor(next() * 50_000)));
+      const key = Buffer.from(parts.join(':'), 'latin1');
+      keys.set(key.toString('latin1'), key);
+    }
+    // Small budgets, so some namespaces keep names and some only counts.
+    const options = { keepNamesUpTo: 40, maxStoredNames: 1500 };
+    const model = build([...keys.values()], options);
+    const left = new Map(keys);
+    for (const [id, key] of [...keys].filter(() => next() < 0.3)) {
+      assert.equal(model.removeKey(key), true, `removes ${id}`);
+      left.delete(id);
+    }
+    for (const path of ['user:session', 'x', 'auth::']) {
+      const node = model.findNamespace(path);
+      if (!node) continue;
+      assert.equal(model.removeNamespace(path), true);
+      for (const id of [...left.keys()]) if (id.startsWith(`${path}:`)) left.delete(id);
+    }
+    const fresh = build([...left.values()], options);
+    assert.deepEqual(modelCounts(model.root), modelCounts(fresh.root));
+    assert.equal(model.totalKeys, left.size);
+    assert.equal(model.root.directCount, fresh.root.directCount);
+    assert.equal(model.namespaceCount, fresh.namespaceCount, 'namespaces left empty are gone');
+    assert.equal(model.findNamespace('user:session'), undefined);
+    // Names still held are exactly the keys left in those namespaces.
+    for (const node of [model.root, ...[...left.keys()].map((id) => model.findNamespace(model.split(id).path ?? '')).filter((n) => n !== undefined)]) {
+      const held = node?.directKeyNames();
+      if (held) assert.deepEqual(held.map((b) => b.toString('latin1')), [...left.keys()].filter((id) => model.split(id).path === (node?.isRoot ? undefined : node?.path)).sort());
+    }
+  });
+
+  it('deleting the last key of a namespace removes it and its emptied parents, not a parent with other keys', () => {
+    const model = build(['a:b:c:1', 'a:2', 'z:1']);
+    assert.equal(model.removeKey('a:b:c:1'), true);
+    assert.equal(model.findNamespace('a:b:c'), undefined);
+    assert.equal(model.findNamespace('a:b'), undefined);
+    assert.equal(model.findNamespace('a')?.count, 1);
+    assert.equal(model.removeKey('a:2'), true);
+    assert.equal(model.findNamespace('a'), undefined);
+    assert.deepEqual(model.root.childNamespaces().map((n) => n.path), ['z']);
+    assert.equal(model.totalKeys, 1);
+  });
+
+  it('refuses to patch what it cannot know, and changes nothing then', () => {
+    const walking = new NamespaceModel();
+    walking.add('a:1');
+    assert.equal(walking.removeKey('a:1'), false, 'still walking');
+    const filtered = build(['a:1', 'b:1'], { match: 'a:*' });
+    assert.equal(filtered.removeKey('a:1'), false, 'a filtered walk may not have counted the key');
+    assert.equal(filtered.removeNamespace('a'), false);
+    const model = build(['a:1', 'a:2']);
+    assert.equal(model.removeKey('a:3'), false, 'a name the namespace does not hold');
+    assert.equal(model.removeKey('q:1'), false, 'a namespace it does not track');
+    assert.equal(model.removeNamespace('q'), false);
+    assert.equal(model.findNamespace('a')?.count, 2);
+    assert.equal(model.totalKeys, 2);
+  });
+
+  it('takes a deleted key of an untracked namespace (past maxNamespaces) from its deepest tracked ancestor', () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `user:profile:${i}:name`);
+    const model = build(keys, { maxNamespaces: 5 });
+    const profile = model.findNamespace('user:profile');
+    assert.ok(profile && profile.untrackedCount > 0);
+    const untracked = keys.find((k) => model.findNamespace(k.slice(0, k.lastIndexOf(':'))) === undefined);
+    assert.ok(untracked);
+    const before = profile.untrackedCount;
+    assert.equal(model.removeKey(untracked), true);
+    assert.equal(profile.untrackedCount, before - 1);
+    assert.equal(profile.count, 29);
+    assert.equal(model.totalKeys, 29);
+  });
+
   it('refuses an empty delimiter', () => {
     assert.throws(() => new NamespaceModel({ delimiter: '' }), RangeError);
   });

@@ -118,6 +118,29 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     }
   });
 
+  it('never gives a key it was told was deleted, from held names or from SCAN', async () => {
+    const smallNode = model.findNamespace('small');
+    const bigNode = model.findNamespace('big');
+    assert.ok(smallNode?.hasAllDirectKeyNames && bigNode && !bigNode.hasAllDirectKeyNames);
+    for (const [node, pageSize] of [[smallNode, 5], [bigNode, 200]] as const) {
+      const pager = new NamespaceKeyPager(client, node, { pageSize });
+      const first = await pager.next();
+      const all: string[] = node === smallNode ? [...small].sort() : [...big];
+      const later = all.filter((k: string) => !first.keys.some((f) => f.id === k));
+      const forgotten = [later[0], later[later.length - 1]].filter((k): k is string => k !== undefined);
+      for (const key of forgotten) pager.forget(toBinary(Buffer.from(key)));
+      const rest = await allPages(pager);
+      const given = [...first.keys, ...rest.keys].map((k) => k.id);
+      assert.equal(given.length, all.length - forgotten.length);
+      for (const key of forgotten) assert.ok(!given.includes(key), `${key} is not given`);
+    }
+    // Forgetting the last names not given yet ends the pages.
+    const pager = new NamespaceKeyPager(client, smallNode, { pageSize: 10 });
+    await pager.next();
+    for (const key of [...small].sort().slice(10)) pager.forget(key);
+    assert.equal(pager.done, true);
+  });
+
   it('reports keys that vanished since the walk as gone, not as errors', async () => {
     await writeKeys(client, [{ key: Buffer.from('vanish:a'), type: 'string', ttl: false }, { key: Buffer.from('vanish:b'), type: 'hash', ttl: true }]);
     const walked = await walkKeyspace({ client }).done;
