@@ -398,7 +398,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       assert.equal((await readDialog(dialog)).message, 'Delete 5 keys under e2ens:a:?');
       await dialogButton(dialog, 'Delete').click();
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
-      // The tree is walked again after the deletion, and after the message is posted.
+      // The tree shows the deletion; the message is posted with it.
       await namespaceRow(page, 'e2ens').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
       await namespaceRow(page, 'ab').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
