@@ -7,6 +7,7 @@ import { describeSeconds, parseTtl } from '../../redis/mutations';
 import type { ExtensionServices } from '../../services';
 import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
 import { NamespaceRow } from '../../views/keysView';
+import { withLateProgress } from '../../views/lateProgress';
 import type { KeyOperationResult } from '../keys/operations';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
@@ -123,14 +124,12 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
     };
     try {
       const client = await services.session.client();
-      const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Counting keys without a TTL under ${prefixText}`, cancellable: true }, (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        return planTtlForKeysWithoutOne(client, prefix, {
-          scanCount, signal: abort.signal, endpoint,
-          onProgress: (found, scanned) => progress.report({ message: `${groupThousands(found)} of ${formatKeyCount(scanned)} so far` }),
-        });
-      }).then((p): NoTtlPlan | undefined => p, (error: unknown) => { if (error instanceof KeyspaceCancelledError) return undefined; throw error; });
+      const plan = await withLateProgress(`Counting keys without a TTL (${prefixText}*)`, (report, signal) =>
+        planTtlForKeysWithoutOne(client, prefix, {
+          scanCount, signal, endpoint,
+          onProgress: (found, scanned) => report(`${groupThousands(found)} of ${formatKeyCount(scanned)} so far`),
+        }),
+      ).then((p): NoTtlPlan | undefined => p, (error: unknown) => { if (error instanceof KeyspaceCancelledError) return undefined; throw error; });
       if (!plan) return notify('cancelled', `Cancelled counting the keys under ${prefixText}: nothing was changed.`);
       if (plan.count === 0) return notify('unchanged', `Every key under ${prefixText} already has a TTL (${formatKeyCount(plan.scanned)}): nothing to change.`, { count: 0 });
       if (options?.confirm !== true) {
@@ -141,7 +140,7 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
         }, 'Set TTL');
         if (choice !== 'Set TTL') return { ...dismissed, count: plan.count };
       }
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Setting a TTL on ${formatKeyCount(plan.count)} under ${prefixText}`, cancellable: true }, (progress, token) => {
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Setting a TTL on ${formatKeyCount(plan.count)} (${prefixText}*)`, cancellable: true }, (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         let reported = 0;

@@ -11,6 +11,7 @@ import {
 } from '../../redis/mutations';
 import type { ExtensionServices } from '../../services';
 import { KeyRow, NamespaceRow } from '../../views/keysView';
+import { withLateProgress } from '../../views/lateProgress';
 import { presentError } from '../presentError';
 import { readOnlyRefusal, trackReadOnlyContext } from '../readOnly';
 
@@ -152,11 +153,9 @@ class KeyOperations {
     const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
     return this.run('delete the namespace', async (client) => {
       const endpoint = this.services.session.endpoint;
-      const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Counting keys under ${prefixText}`, cancellable: true }, (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        return planNamespaceDeletion(client, prefix, { scanCount, signal: abort.signal, endpoint, onProgress: (found) => progress.report({ message: `${formatKeyCount(found)} so far` }) });
-      }).then((p) => p, (error: unknown) => { if (error instanceof KeyspaceCancelledError) return undefined; throw error; });
+      const plan = await withLateProgress(`Counting keys (${prefixText}*)`, (report, signal) =>
+        planNamespaceDeletion(client, prefix, { scanCount, signal, endpoint, onProgress: (found) => report(`${formatKeyCount(found)} so far`) }),
+      ).then((p) => p, (error: unknown) => { if (error instanceof KeyspaceCancelledError) return undefined; throw error; });
       if (!plan) return this.info('cancelled', `Cancelled counting the keys under ${prefixText}: nothing was deleted.`);
       if (plan.count === 0) return this.info('unchanged', `Nothing to delete: no keys under ${prefixText}`);
       const choice = await vscode.window.showWarningMessage(`Delete ${formatKeyCount(plan.count)} under ${prefixText}?`, {
@@ -164,7 +163,7 @@ class KeyOperations {
         detail: `Exactly the keys whose names start with ${prefixText} in the shared Redis at ${this.where()}, counted just now; keys that merely start with the same letters are kept. They are removed with UNLINK in batches of ${DEFAULT_UNLINK_BATCH}; cancelling stops after the current batch. It cannot be undone.`,
       }, 'Delete');
       if (choice !== 'Delete') return DISMISSED;
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Deleting ${formatKeyCount(plan.count)} under ${prefixText}`, cancellable: true }, (progress, token) => {
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Deleting ${formatKeyCount(plan.count)} (${prefixText}*)`, cancellable: true }, (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         let reported = 0;
