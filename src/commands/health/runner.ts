@@ -25,6 +25,9 @@ export function isFullWalk(model: NamespaceModel | undefined): model is Namespac
   return model !== undefined && model.complete && model.match === undefined && model.type === undefined;
 }
 
+/** How long the checks wait after the user's own change to a key before they run again. */
+const PATCH_SETTLE_MS = 1500;
+
 /**
  * Runs the checks (one run at a time: a new one cancels the one in progress) and puts the
  * report into the Checks view. After each full walk of the Keys view (complete and
@@ -34,6 +37,8 @@ export function isFullWalk(model: NamespaceModel | undefined): model is Namespac
 export class ChecksRunner implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private running: AbortController | undefined;
+  private lastWalk: NamespaceModel | undefined;
+  private patchTimer: ReturnType<typeof setTimeout> | undefined;
   private budgetWarned: string | undefined;
   private latest: Promise<RunOutcome> | undefined;
 
@@ -49,7 +54,17 @@ export class ChecksRunner implements vscode.Disposable {
   }
 
   private onWalk(state: BrowserState): void {
-    if (state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model, { automatic: true });
+    if (state.kind !== 'complete' || !isFullWalk(state.model)) return;
+    const model = state.model;
+    clearTimeout(this.patchTimer);
+    if (model !== this.lastWalk) {
+      this.lastWalk = model;
+      void this.run(model, { automatic: true });
+      return;
+    }
+    // The same walk, patched by the user's own change (Set TTL, Delete Key …): one run
+    // after a burst of such changes, not one per change.
+    this.patchTimer = setTimeout(() => void this.run(model, { automatic: true }), PATCH_SETTLE_MS);
   }
 
   /** Runs the checks on `model`, or on the best full walk there is. Never rejects. A run
@@ -181,6 +196,7 @@ export class ChecksRunner implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.patchTimer);
     this.running?.abort();
     this.subscriptions.forEach((s) => s.dispose());
   }

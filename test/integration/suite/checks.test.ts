@@ -233,6 +233,24 @@ describe('the Checks view: findings on real data, and their quick actions', func
     assert.equal(legacy?.description, '1 key outside every declared namespace');
   });
 
+  it('looks again after the user\'s own key changes, without a new walk', async () => {
+    const shared = await api();
+    const view = await checksView();
+    await redis.set('legacy:2', 'l');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    const walked = shared.keys.state;
+    while (view.report?.findings.find((f) => f.label === 'legacy')?.description !== '2 keys outside every declared namespace') await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = view.report;
+    // Delete Key, twice in a row (its modal dialog is clicked at the e2e level; here the deletions and what the command tells the view).
+    for (const key of ['legacy:1', 'legacy:2']) {
+      assert.equal(await redis.unlink(key), 1);
+      await shared.views.keys.keyChanged(Buffer.from(key), 'deleted');
+    }
+    while (view.report === before) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(view.report?.findings.some((f) => f.label === 'legacy'), false, 'the finding is gone with its keys');
+    assert.ok(walked.kind === 'complete' && shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model, 'no new walk');
+  });
+
   it('says in the view when the checks cannot reach Redis, and keeps the last report below', async () => {
     const port = config().inspect<number>('port')?.workspaceValue;
     await config().update('port', suiteConfig().closedPort, vscode.ConfigurationTarget.Workspace);
