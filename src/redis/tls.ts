@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { checkServerIdentity, ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, ConnectionOptions, createSecureContext } from 'node:tls';
 import { describeEndpoint, RedisEndpoint, RedisTlsSettings } from './endpoint';
 import { RedisConnectionError } from './errors';
 
@@ -64,6 +64,14 @@ export function tlsConnectionOptions(endpoint: RedisEndpoint): ConnectionOptions
     options.cert = readPem(endpoint, 'certFile', settings.certFile);
     options.key = readPem(endpoint, 'keyFile', settings.keyFile);
   }
+  try {
+    // OpenSSL reads the files here as it would at connect time, where a bad key would look like a network failure.
+    createSecureContext({ ca: options.ca, cert: options.cert, key: options.key });
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/^error:[0-9A-F]+:/i, '');
+    throw tlsConfigError(endpoint, `cannot use its TLS files (${reason})`,
+      'Check sharedRedis.tlsCaFile, sharedRedis.tlsCertFile and sharedRedis.tlsKeyFile: the client certificate and its key must belong together.');
+  }
   return options;
 }
 
@@ -82,9 +90,15 @@ function readPem(endpoint: RedisEndpoint, file: TlsFile, path: string): Buffer {
       : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${typeof code === 'string' ? code : String(error)})`;
     throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} ${why}`, `Check ${setting}: it must be the path of a PEM file this editor can read.`);
   }
-  if (!looksLikePem(content.toString('latin1'))) {
+  const text = content.toString('latin1');
+  if (!looksLikePem(text)) {
     throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} is not a PEM file`,
       `Check ${setting}: it must be a PEM file (text starting with -----BEGIN ...). Convert DER with openssl x509 -inform der.`);
+  }
+  // A passphrase would be one more secret to keep; the extension asks for none.
+  if (file === 'keyFile' && /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,ENCRYPTED/m.test(text)) {
+    throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} is encrypted with a passphrase`,
+      `Check ${setting}: point it at a key without a passphrase, kept where only you can read it (openssl pkey -in ${path} -out client.key).`);
   }
   return content;
 }

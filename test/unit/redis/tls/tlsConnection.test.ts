@@ -192,6 +192,25 @@ describe('TLS connections against real redis-server processes', function () {
     assert.equal(via.connections, 0);
   });
 
+  it('an encrypted client key: one clear message saying to decrypt it, and nothing connects', async () => {
+    const via = await proxy(mutual);
+    const encrypted = join(certs.dir, 'client-key-encrypted.pem');
+    await new Promise<void>((resolve, reject) => execFile('openssl', ['pkey', '-in', certs.clientKey, '-aes256', '-passout', 'pass:a-passphrase', '-out', encrypted], (error) => (error ? reject(error) : resolve())));
+    const error = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: encrypted }), {}, FAST));
+    assert.equal(error.kind, 'tls-config');
+    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} (TLS) cannot use the client key: ${encrypted} is encrypted with a passphrase. `
+      + `Check sharedRedis.tlsKeyFile: point it at a key without a passphrase, kept where only you can read it (openssl pkey -in ${encrypted} -out client.key).`);
+    assert.equal(via.connections, 0);
+  });
+
+  it('a client certificate with a key that is not its own: one clear message naming the settings, and nothing connects', async () => {
+    const via = await proxy(mutual);
+    const error = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.serverKey }), {}, FAST));
+    assert.equal(error.kind, 'tls-config');
+    assert.match(error.message, /cannot use its TLS files \(.*key values mismatch\)\. Check sharedRedis\.tlsCaFile, sharedRedis\.tlsCertFile and sharedRedis\.tlsKeyFile: the client certificate and its key must belong together\.$/);
+    assert.equal(via.connections, 0);
+  });
+
   it('refuses PEM text in a path setting without repeating it', async () => {
     const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----';
     const error = await failure(connectRedis(tlsEndpoint(good, { certFile: certs.clientCert, keyFile: pem }), {}, FAST));
