@@ -3,9 +3,10 @@ import { affectsRedisConnection } from '../config';
 import { describeStatus, formatUptime, ServiceStatus } from '../docker/stack/status';
 import { PASSWORDLESS_ADVICE, PasswordlessAccess, probePasswordlessAccess } from '../redis/hardening/passwordlessProbe';
 import type { RedisEndpoint } from '../redis/endpoint';
-import { StackService, StackSnapshot, stackState } from '../stackService';
+import { namespacePolicy, StackService, StackSnapshot, stackState } from '../stackService';
+import { stackUsersRow, UserRow, UsersRow, usersTreeItem, userTreeItem } from './stackUsers';
 
-type StackRow = ServiceRow | ProblemRow | ExposureRow;
+type StackRow = ServiceRow | ProblemRow | ExposureRow | UsersRow | UserRow;
 
 /** Where the extension's Redis is (the session): what the passwordless probe asks. */
 export interface RedisEndpointSource {
@@ -28,7 +29,8 @@ class ProblemRow {
 }
 
 /**
- * The Stack view: one row per compose service (`running · healthy · 127.0.0.1:6379`).
+ * The Stack view: one row per compose service (`running · healthy · 127.0.0.1:6379`), then
+ * the stack's Redis users (see stackUsers.ts).
  * Welcome content covers an unreachable engine and a stack that does not exist yet.
  * Rows are rebuilt only while the view is visible.
  */
@@ -48,6 +50,7 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
       this.view,
       this.changed,
       stack.onDidChange(() => this.onStackChanged()),
+      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('sharedRedis.namespaces')) this.onStackChanged(); }),
       this.view.onDidChangeVisibility((e) => {
         if (!e.visible) return;
         void stack.refresh();
@@ -101,6 +104,7 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
   }
 
   getChildren(element?: StackRow): StackRow[] {
+    if (element instanceof UsersRow) return [...element.users];
     if (element) return [];
     const access = this.access;
     const top: StackRow[] = access?.kind === 'open' ? [new ExposureRow(access)] : [];
@@ -109,10 +113,13 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     if (snapshot.projectError) {
       return [...top, new ProblemRow(snapshot.projectError, { command: 'sharedRedis.openStackFile', title: 'Open Stack File' })];
     }
-    return [...top, ...snapshot.services.map((s) => new ServiceRow(s, snapshot))];
+    const users = stackUsersRow(snapshot);
+    return [...top, ...snapshot.services.map((s) => new ServiceRow(s, snapshot)), ...(users ? [users] : [])];
   }
 
   getTreeItem(row: StackRow): vscode.TreeItem {
+    if (row instanceof UsersRow) return usersTreeItem(row);
+    if (row instanceof UserRow) return userTreeItem(row, namespacePolicy().delimiter);
     if (row instanceof ExposureRow) {
       const item = new vscode.TreeItem(`Redis at ${row.access.endpoint} accepts commands without a password`);
       item.id = 'exposure';

@@ -66,6 +66,16 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     try { await promise; } catch (error) { return error instanceof Error ? error.message : String(error); }
     return assert.fail('expected NOPERM');
   };
+  /** The Stack view's "Redis users" row and its children, as a user reads them: `label — description`. */
+  const userRows = async (): Promise<string[]> => {
+    const view = (await api()).views.stack as unknown as vscode.TreeDataProvider<unknown>;
+    const read = async (row: unknown): Promise<string> => { const item = await view.getTreeItem(row); return `${String(item.label)} — ${String(item.description)}`; };
+    const top = (await view.getChildren()) ?? [];
+    const users = [];
+    for (const row of top) if ((await read(row)).startsWith('Redis users')) users.push(row);
+    assert.equal(users.length, 1, 'one Redis users row');
+    return [await read(users[0]), ...await Promise.all(((await view.getChildren(users[0])) ?? []).map(read))];
+  };
   const startedAt = async (): Promise<string> => {
     const { docker } = await connectEngine(undefined);
     const [container] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${fixture.project}`] } });
@@ -113,9 +123,17 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     const acl = readFileSync(join(fixture.dir, 'users.acl'), 'utf8');
     assert.deepEqual(acl.trim().split('\n').map((l) => l.split(' ')[1]), ['default', 'operator'], 'no service has a password in .env yet');
 
+    assert.deepEqual(await userRows(), [
+      'Redis users — operator + 0 services · 3 to add', 'operator — this extension · every key',
+      'auth-service — not created yet', 'user-service — not created yet', 'shared-service — not created yet',
+    ]);
     const before = await startedAt();
     const result = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers');
     assert.equal(result.outcome, 'added');
+    assert.deepEqual(await userRows(), [
+      'Redis users — operator + 3 services', 'operator — this extension · every key',
+      'auth-service — auth:* · reads shared:*', 'user-service — user:* · reads shared:*', 'shared-service — shared:*',
+    ]);
     assert.deepEqual(result.added, ['auth', 'user', 'shared']);
     assert.equal(result.reload, 'reloaded');
     assert.equal(await startedAt(), before, 'the container was not restarted');
@@ -166,8 +184,10 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     ], vscode.ConfigurationTarget.Workspace);
     // The setting change offers it in a notification; the button runs this command with the namespaces.
     await eventually('the offer to add billing-service', async () => notifications.some((n) => n.startsWith('Namespace billing has no Redis user yet. Add billing-service to users.acl')));
+    assert.deepEqual((await userRows()).filter((r) => /^(Redis users|billing)/.test(r)), ['Redis users — operator + 3 services · 1 to add', 'billing-service — not created yet']);
     const result = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers', ['billing']);
     assert.deepEqual([result.outcome, result.added, result.reload], ['added', ['billing'], 'reloaded']);
+    assert.deepEqual((await userRows()).filter((r) => /^(Redis users|billing)/.test(r)), ['Redis users — operator + 4 services', 'billing-service — billing:* · reads shared:*']);
     env = readEnv();
     const billing = await login('billing-service', env['REDIS_SERVICE_PASSWORD_BILLING'] ?? '');
     assert.equal(await billing.set('billing:invoice:1', '42'), 'OK');
