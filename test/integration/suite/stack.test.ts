@@ -19,6 +19,9 @@ async function stackRows(shared: SharedRedisApi): Promise<string[]> {
   });
 }
 
+/** The users row of a fixture stack: its .env has the operator's password and no service's yet. */
+const USERS_ROW = 'Redis users — operator + 0 services · 3 to add';
+
 describe('the stack, driven by commands inside VS Code', function () {
   this.timeout(120_000);
   let fixture: StackFixture;
@@ -49,7 +52,7 @@ describe('the stack, driven by commands inside VS Code', function () {
     assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshStack'), 'absent');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
     await eventually('the Stack view to show the service healthy', async () =>
-      (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port}`);
+      (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port},${USERS_ROW}`);
   });
 
   it('then talks to the stack\'s Redis with the password from its .env', async () => {
@@ -71,14 +74,14 @@ describe('the stack, driven by commands inside VS Code', function () {
     // No command runs: only the event stream can tell the view the container restarted
     // (its health goes back to starting, then healthy).
     await eventually('the row to show the restart', async () => (await stackRows(shared)).join().includes('starting'));
-    await eventually('the row to turn healthy again', async () => (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port}`);
+    await eventually('the row to turn healthy again', async () => (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port},${USERS_ROW}`);
   });
 
   it('sharedRedis.stop brings it to stopped, and start brings it back', async () => {
     const shared = await api();
     assert.equal(await vscode.commands.executeCommand('sharedRedis.stop'), 'stopped');
     await eventually('the Stack view to show the service stopped', async () =>
-      (await stackRows(shared)).join() === 'shared-redis — exited');
+      (await stackRows(shared)).join() === `shared-redis — exited,${USERS_ROW}`);
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
   });
 
