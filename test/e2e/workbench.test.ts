@@ -438,10 +438,23 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await screenshot(page, 'e2e-stack-running.png');
   });
 
-  it('verifies namespace isolation on the running stack and shows the table', async () => {
+  it('lists the stack\'s Redis users in the Stack view, and verifies namespace isolation from there', async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
-    await runFromCommandPalette(page, 'Shared Redis: Verify Namespace Isolation');
+    const stack = pane(page, 'Stack');
+    const users = stack.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^Redis users$/ }) });
+    await users.locator('.label-description', { hasText: /^operator \+ 3 services$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await users.click();
+    const user = (name: string): Locator => stack.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
+    await user('auth-service').locator('.label-description', { hasText: /^auth:\* · reads shared:\*$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await user('shared-service').locator('.label-description', { hasText: /^shared:\*$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await user('operator').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await user('auth-service').hover();
+    await user('auth-service').locator('.action-label[aria-label="Copy Service Connection"]').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await screenshot(page, 'e2e-stack-users.png');
+    // The row's inline action runs the verification.
+    await users.hover();
+    await users.locator('.action-label[aria-label="Verify Namespace Isolation"]').click();
     const message = notificationMessages(page).filter({ hasText: /Namespace isolation holds|Isolation breach|could not/ }).first();
     await message.waitFor({ state: 'visible', timeout: 60_000 });
     const text = (await message.textContent())?.trim() ?? '';
