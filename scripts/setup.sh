@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(redis-server redis-tools docker.io docker-compose chromium libkrb5-dev ripgrep curl)
+packages=(redis-server redis-tools docker.io docker-compose chromium libkrb5-dev ripgrep curl openssl)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
