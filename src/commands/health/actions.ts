@@ -3,11 +3,12 @@ import { SECTION } from '../../config';
 import type { Logger } from '../../logger';
 import { DEFAULT_EXPIRE_BATCH, ExpireResult, expireKeysWithoutTtl, Finding, NoTtlPlan, planTtlForKeysWithoutOne } from '../../redis/checks';
 import { BinaryString, displayBytes, escapeGlob, formatKeyCount, fromBinary, groupThousands, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
-import { describeSeconds, parseTtl } from '../../redis/mutations';
+import { describeSeconds } from '../../redis/mutations';
 import type { ExtensionServices } from '../../services';
 import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
 import { NamespaceRow } from '../../views/keysView';
 import { withLateProgress } from '../../views/lateProgress';
+import { askTtl } from '../../views/ttlInput';
 import type { KeyOperationResult } from '../keys/operations';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
@@ -96,25 +97,14 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
     if (path === undefined) return dismissed;
     const prefix = Buffer.concat([fromBinary(path), delimiter()]);
     const prefixText = displayBytes(prefix);
-    let input = typeof ttlArgument === 'string' ? ttlArgument : undefined;
-    if (input === undefined) {
-      input = await vscode.window.showInputBox({
-        title: `Set a TTL on the keys without one under ${prefixText}`,
-        prompt: 'Seconds, or with a unit: 90, 90s, 30m, 1h, 2d. Keys that already expire keep their TTL.',
-        placeHolder: '1h',
-        validateInput: (value) => {
-          if (value.trim() === '') return undefined;
-          const check = parseTtl(value);
-          return check.ok ? undefined : check.message;
-        },
-      });
-      if (input === undefined) return dismissed;
-    }
-    const ttl = parseTtl(input);
-    if (!ttl.ok) {
-      void vscode.window.showErrorMessage(ttl.message);
-      return { outcome: 'invalid', message: ttl.message };
-    }
+    const answer = await askTtl(ttlArgument, {
+      title: `Set a TTL on the keys without one under ${prefixText}`,
+      prompt: 'Seconds, or with a unit: 90, 90s, 30m, 1h, 2d. Keys that already expire keep their TTL.',
+      placeHolder: '1h',
+    });
+    if (answer.kind === 'dismissed') return dismissed;
+    if (answer.kind === 'invalid') return { outcome: 'invalid', message: answer.message };
+    const ttl = answer;
     const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
     const endpoint = services.session.endpoint;
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;

@@ -6,12 +6,13 @@ import {
   BinaryString, displayBytes, formatKeyCount, fromBinary, KeyspaceCancelledError, NamespaceModel, NamespaceNode, toBinary,
 } from '../../redis/keyspace';
 import {
-  DEFAULT_UNLINK_BATCH, DeleteResult, deleteNamespaceKeys, describeDeletion, describeSeconds, namespacePrefix, parseTtl,
+  DEFAULT_UNLINK_BATCH, DeleteResult, deleteNamespaceKeys, describeDeletion, describeSeconds, namespacePrefix,
   persistKey, planNamespaceDeletion, setKeyTtl, unlinkKey,
 } from '../../redis/mutations';
 import type { ExtensionServices } from '../../services';
 import { KeyRow, NamespaceRow } from '../../views/keysView';
 import { withLateProgress } from '../../views/lateProgress';
+import { askTtl } from '../../views/ttlInput';
 import { presentError } from '../presentError';
 import { readOnlyRefusal, trackReadOnlyContext } from '../readOnly';
 
@@ -62,25 +63,9 @@ class KeyOperations {
     const key = await this.resolveKey(target, 'Set TTL: which key?');
     if (!key) return DISMISSED;
     const name = displayBytes(key);
-    let input: string | undefined = typeof ttlArgument === 'string' ? ttlArgument : undefined;
-    if (input === undefined) {
-      input = await vscode.window.showInputBox({
-        title: `Set TTL of ${name}`,
-        prompt: 'Seconds, or with a unit: 90, 90s, 30m, 1h, 2d',
-        placeHolder: '30m',
-        validateInput: (value) => {
-          if (value.trim() === '') return undefined;
-          const check = parseTtl(value);
-          return check.ok ? undefined : check.message;
-        },
-      });
-      if (input === undefined) return DISMISSED;
-    }
-    const parsed = parseTtl(input);
-    if (!parsed.ok) {
-      void vscode.window.showErrorMessage(parsed.message);
-      return { outcome: 'invalid', message: parsed.message };
-    }
+    const parsed = await askTtl(ttlArgument, { title: `Set TTL of ${name}`, prompt: 'Seconds, or with a unit: 90, 90s, 30m, 1h, 2d', placeHolder: '30m' });
+    if (parsed.kind === 'dismissed') return DISMISSED;
+    if (parsed.kind === 'invalid') return { outcome: 'invalid', message: parsed.message };
     return this.run('set the TTL', async (client) => {
       const change = await setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint);
       if (change === 'gone') return this.gone(name);

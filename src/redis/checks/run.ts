@@ -1,21 +1,17 @@
 import type Redis from 'ioredis';
-import type { RedisEndpoint } from '../endpoint';
+import type { ScanBound } from '../keyspace/prefixScan';
 import { displayBytes, displaySegment, formatBytes, formatKeyCount, groupThousands, KeyspaceCancelledError, NamespaceModel } from '../keyspace';
 import { cacheNamespaces, CacheTtlResult, checkCacheTtl } from './cacheTtl';
 import { checkMemory, MemoryResult } from './memory';
 import type { CheckId, DeclaredNamespaceSpec, Finding } from './types';
 import { checkUndeclaredKeys, UndeclaredResult } from './undeclared';
 
-export interface CheckOptions {
-  readonly scanCount?: number | undefined;
-  readonly maxScanCalls?: number | undefined;
+export interface CheckOptions extends ScanBound {
   /** The memory limit when maxmemory is 0. */
   readonly budgetBytes?: number | undefined;
   /** Share of the limit from which memory is a finding (default 0.8). */
   readonly warnAt?: number | undefined;
   readonly examples?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
-  readonly endpoint?: RedisEndpoint | undefined;
 }
 
 /** Everything one run of the checks found; a check that failed has its message in `errors` and no result. */
