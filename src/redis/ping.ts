@@ -9,7 +9,7 @@ export interface PingResult {
 
 /** One PING on an open connection, timed from send to reply, plus the server's version. */
 export async function pingServer(client: Redis): Promise<PingResult> {
-  const version = serverVersion(parseInfo(await client.info('server')));
+  const version = await versionIfAllowed(client);
   const started = process.hrtime.bigint();
   const reply = await client.ping();
   const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -21,4 +21,14 @@ export function formatPing(result: PingResult): string {
   const ms = result.roundTripMs < 10 ? result.roundTripMs.toFixed(1) : Math.round(result.roundTripMs).toString();
   const version = result.version ? ` · Redis ${result.version}` : '';
   return `${result.reply} in ${ms} ms${version}`;
+}
+
+/** The server's version, or undefined for a user whose ACL forbids INFO (a read-only user). */
+async function versionIfAllowed(client: Redis): Promise<string | undefined> {
+  try {
+    return serverVersion(parseInfo(await client.info('server')));
+  } catch (error) {
+    if (error instanceof Error && /^NOPERM\b/.test(error.message)) return undefined;
+    throw error;
+  }
 }

@@ -108,19 +108,23 @@ export class RespScanSource implements ScanSource {
   }
 
   private async handshake(credentials: RedisCredentials, tuning: ConnectionTuning, signal: AbortSignal | undefined): Promise<void> {
-    const commands: (string | number)[][] = [];
+    // Replies come in order: `optional` marks a command whose refusal does not matter.
+    const commands: { args: (string | number)[]; optional: boolean }[] = [];
     const password = credentials.password;
     if (password !== undefined && password !== '') {
-      commands.push(this.endpoint.username ? ['AUTH', this.endpoint.username, password] : ['AUTH', password]);
+      commands.push({ args: this.endpoint.username ? ['AUTH', this.endpoint.username, password] : ['AUTH', password], optional: false });
     }
-    if (this.endpoint.db !== 0) commands.push(['SELECT', this.endpoint.db]);
-    commands.push(['CLIENT', 'SETNAME', `${tuning.connectionName}-walk`]);
+    if (this.endpoint.db !== 0) commands.push({ args: ['SELECT', this.endpoint.db], optional: false });
+    // The name only helps CLIENT LIST readers; a user whose ACL forbids CLIENT (`~* +@read`)
+    // must still walk, as ioredis also ignores a refused SETNAME.
+    commands.push({ args: ['CLIENT', 'SETNAME', `${tuning.connectionName}-walk`], optional: true });
     await this.exchange(signal, 'the handshake', (resolve, reject) => {
-      let pending = commands.length;
+      let answers = 0;
       let firstError: string | undefined;
       const answered = (error?: string): void => {
-        if (error !== undefined && firstError === undefined) firstError = error;
-        if (--pending > 0) return;
+        const command = commands[answers++];
+        if (error !== undefined && firstError === undefined && !command?.optional) firstError = error;
+        if (answers < commands.length) return;
         if (firstError === undefined) resolve();
         else reject(new ServerReplyError(firstError));
       };
@@ -130,7 +134,7 @@ export class RespScanSource implements ScanSource {
         // A password given to a server that has none is not an error (ioredis ignores it too).
         error: (message) => answered(/without any password configured/i.test(message) ? undefined : message),
       };
-      for (const command of commands) this.send(command);
+      for (const command of commands) this.send(command.args);
     });
   }
 
