@@ -24,9 +24,11 @@ export class RespScanSource implements ScanSource {
   private readonly reader: ScanReplyReader;
   private handler: ReplyHandler;
   private failure: ((error: unknown) => void) | undefined;
+  /** Why the socket broke while no command was out; the next exchange fails with it at once. */
+  private broken: unknown;
   private closedByUs = false;
 
-  private constructor(private readonly socket: net.Socket, private readonly endpoint: RedisEndpoint) {
+  private constructor(private readonly socket: net.Socket, private readonly endpoint: RedisEndpoint, private readonly timeoutMs: number) {
     this.handler = ignoring;
     this.reader = new ScanReplyReader({
       simple: (text) => this.handler.simple(text),
@@ -53,9 +55,7 @@ export class RespScanSource implements ScanSource {
   static async open(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning = DEFAULT_TUNING, signal?: AbortSignal): Promise<RespScanSource> {
     if (signal?.aborted) throw new KeyspaceCancelledError();
     const socket = await connectSocket(endpoint, tuning, signal);
-    const source = new RespScanSource(socket, endpoint);
-    // Idle while a command is out means no answer: a paused or unreachable server.
-    socket.setTimeout(tuning.timeoutMs);
+    const source = new RespScanSource(socket, endpoint, tuning.timeoutMs);
     try {
       await source.handshake(credentials, tuning, signal);
       return source;
@@ -150,6 +150,7 @@ export class RespScanSource implements ScanSource {
         signal?.removeEventListener('abort', onAbort);
         this.handler = ignoring;
         this.failure = undefined;
+        this.socket.setTimeout(0);
         if (error === undefined) {
           resolve();
         } else {
@@ -159,8 +160,12 @@ export class RespScanSource implements ScanSource {
         }
       };
       if (signal?.aborted) return settle(new KeyspaceCancelledError());
+      if (this.broken !== undefined || this.socket.destroyed) return settle(this.broken ?? new Error('the connection was closed'));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.failure = settle;
+      // Silence while a command is out means no answer (a paused or unreachable server);
+      // an idle connection between commands owes nothing, so the clock runs only now.
+      this.socket.setTimeout(this.timeoutMs);
       start(() => settle(), (error) => settle(error ?? new Error('failed')));
     });
   }
@@ -172,8 +177,12 @@ export class RespScanSource implements ScanSource {
   private fail(error: unknown): void {
     if (this.closedByUs) return;
     const failure = this.failure;
-    if (failure) failure(error);
-    else this.socket.destroy();
+    if (failure) {
+      failure(error);
+    } else {
+      this.broken ??= error;
+      this.socket.destroy();
+    }
   }
 }
 
