@@ -9,24 +9,13 @@ import { walkKeyspace } from '../../../src/redis/keyspace/walker';
 import { pingServer } from '../../../src/redis/ping';
 import { RedisServer, startRedisServer } from '../../support/redisServer';
 import { clientOf, endpointOf, writeKeys } from './keyspace/support';
+import { settled as settledWithin } from '../../support/settled';
 
 const TIMEOUT_MS = 300;
 const TUNING = { timeoutMs: TIMEOUT_MS, maxReconnects: 0, connectionName: 'shared-redis-unit' };
 
-/**
- * Waits for `promise` to settle, or fails the test with 'did not settle' once `guardMs`
- * has passed: a hang shows as that message, not as mocha's bare timeout. The guard is
- * far above the configured deadline; the test asserts THAT it settles and HOW.
- */
-async function settled<T>(promise: Promise<T>, guardMs = 20 * TIMEOUT_MS): Promise<{ value?: T; error?: unknown }> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('did not settle')), guardMs); });
-  try {
-    return await Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), guard]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** A hang shows as 'did not settle' (see support/settled.ts). */
+const settled = <T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> => settledWithin(promise, 20 * TIMEOUT_MS);
 
 /** The one message a user sees: names the endpoint, says what happened and what to do. */
 function assertTimeout(outcome: { value?: unknown; error?: unknown }, server: RedisServer): void {
