@@ -34,6 +34,7 @@ export class RespScanSource implements ScanSource {
       simple: (text) => this.handler.simple(text),
       integer: (value) => this.handler.integer(value),
       error: (message) => this.handler.error(message),
+      bulk: (text) => this.handler.bulk(text),
       scanCursor: (cursor) => this.handler.scanCursor(cursor),
       scanKey: (chunk, start, end) => this.handler.scanKey(chunk, start, end),
       scanEnd: () => this.handler.scanEnd(),
@@ -75,6 +76,19 @@ export class RespScanSource implements ScanSource {
       };
       this.send(['DBSIZE']);
     }).then(() => size);
+  }
+
+  /** `INFO server`'s text, or undefined when the user may not run INFO (NOPERM). */
+  serverInfo(signal?: AbortSignal): Promise<string | undefined> {
+    let text: string | undefined;
+    return this.exchange(signal, 'INFO', (resolve, reject) => {
+      this.handler = {
+        ...unexpected(reject),
+        bulk: (reply) => { text = reply; resolve(); },
+        error: (message) => (/^NOPERM\b/.test(message) ? resolve() : reject(new ServerReplyError(message))),
+      };
+      this.send(['INFO', 'server']);
+    }).then(() => text);
   }
 
   scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
@@ -189,13 +203,14 @@ export class RespScanSource implements ScanSource {
 /** A handler that rejects every reply; exchanges override what they expect. */
 function unexpected(reject: (error: unknown) => void): ReplyHandler {
   const fail = (): void => reject(new Error('unexpected reply'));
-  return { simple: fail, integer: fail, error: fail, scanCursor: fail, scanKey: fail, scanEnd: fail };
+  return { simple: fail, integer: fail, error: fail, bulk: fail, scanCursor: fail, scanKey: fail, scanEnd: fail };
 }
 
 const ignoring: ReplyHandler = {
   simple: () => undefined,
   integer: () => undefined,
   error: () => undefined,
+  bulk: () => undefined,
   scanCursor: () => undefined,
   scanKey: () => undefined,
   scanEnd: () => undefined,
