@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import { parseInfo, serverVersion } from './info';
+import { endpointOfClient, keyspaceError } from './keyspace/errors';
 
 export interface PingResult {
   readonly reply: string;
@@ -7,13 +8,21 @@ export interface PingResult {
   readonly version: string | undefined;
 }
 
-/** One PING on an open connection, timed from send to reply, plus the server's version. */
+/**
+ * One PING on an open connection, timed from send to reply, plus the server's version.
+ * A failure is typed like every other command's: a RedisConnectionError naming the
+ * endpoint (a server that stopped answering is a `timeout`), or the server's refusal.
+ */
 export async function pingServer(client: Redis): Promise<PingResult> {
-  const version = serverVersion(parseInfo(await client.info('server')));
-  const started = process.hrtime.bigint();
-  const reply = await client.ping();
-  const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
-  return { reply, roundTripMs, version };
+  try {
+    const version = await versionIfAllowed(client);
+    const started = process.hrtime.bigint();
+    const reply = await client.ping();
+    const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
+    return { reply, roundTripMs, version };
+  } catch (error) {
+    throw keyspaceError(error, endpointOfClient(client), 'PING');
+  }
 }
 
 /** `PONG in 0.4 ms · Redis 7.0.15`; sub-10 ms times keep one decimal, larger ones none. */
@@ -21,4 +30,14 @@ export function formatPing(result: PingResult): string {
   const ms = result.roundTripMs < 10 ? result.roundTripMs.toFixed(1) : Math.round(result.roundTripMs).toString();
   const version = result.version ? ` · Redis ${result.version}` : '';
   return `${result.reply} in ${ms} ms${version}`;
+}
+
+/** The server's version, or undefined for a user whose ACL forbids INFO (a read-only user). */
+async function versionIfAllowed(client: Redis): Promise<string | undefined> {
+  try {
+    return serverVersion(parseInfo(await client.info('server')));
+  } catch (error) {
+    if (error instanceof Error && /^NOPERM\b/.test(error.message)) return undefined;
+    throw error;
+  }
 }

@@ -35,7 +35,7 @@ export async function copyFileOut(container: Docker.Container, path: string, des
   }
   const extract = tar.extract();
   let bytes = -1;
-  const done = new Promise<void>((resolve, reject) => {
+  const written = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       if (bytes >= 0 || header.type !== 'file') {
         stream.on('end', next);
@@ -46,10 +46,14 @@ export async function copyFileOut(container: Docker.Container, path: string, des
       pipeline(stream, createWriteStream(dest)).then(() => next(), reject);
     });
     extract.on('finish', resolve);
-    extract.on('error', reject);
   });
-  (archive as Readable).pipe(extract);
-  await done;
+  try {
+    // pipeline, not pipe: a stream that breaks mid-copy (engine gone, socket cut) fails
+    // the copy with its error instead of leaving it waiting for an end that never comes.
+    await Promise.all([pipeline(archive as Readable, extract), written]);
+  } catch (error) {
+    throw new BackupError('engine', `Could not copy ${path} out of the container: ${engineMessage(error)}`);
+  }
   if (bytes < 0) throw new BackupError('engine', `${path} in the container is not a regular file.`);
   return (await stat(dest)).size;
 }
@@ -59,18 +63,22 @@ export async function copyFileOut(container: Docker.Container, path: string, des
  * itself); the rest of the archive is not read.
  */
 export async function ownerOf(container: Docker.Container, path: string): Promise<Owner> {
-  const archive = await container.getArchive({ path }) as Readable;
-  const extract = tar.extract();
-  return new Promise<Owner>((resolve, reject) => {
-    extract.on('entry', (header) => {
-      resolve({ uid: header.uid ?? 0, gid: header.gid ?? 0 });
-      archive.destroy();
-      extract.destroy();
+  try {
+    const archive = await container.getArchive({ path }) as Readable;
+    const extract = tar.extract();
+    return await new Promise<Owner>((resolve, reject) => {
+      extract.on('entry', (header) => {
+        resolve({ uid: header.uid ?? 0, gid: header.gid ?? 0 });
+        archive.destroy();
+        extract.destroy();
+      });
+      extract.on('finish', () => reject(new Error(`The archive of ${path} was empty.`)));
+      // A break before the first entry rejects; the destroy after it is ours (already resolved).
+      pipeline(archive, extract).catch(reject);
     });
-    extract.on('error', reject);
-    extract.on('finish', () => reject(new Error(`The archive of ${path} was empty.`)));
-    archive.pipe(extract);
-  });
+  } catch (error) {
+    throw new BackupError('engine', `Could not read ${path} in the container: ${engineMessage(error)}`);
+  }
 }
 
 /**
@@ -92,24 +100,31 @@ export async function putEntries(container: Docker.Container, dir: string, entri
         pack.entry({ ...common, type: 'file', mode: entry.mode ?? 0o644 }, entry.data);
       } else {
         const { size } = await stat(entry.source);
-        await new Promise<void>((resolve, reject) => {
-          const sink = pack.entry({ ...common, type: 'file', mode: entry.mode ?? 0o644, size }, (error) => (error ? reject(error) : resolve()));
-          createReadStream(entry.source).on('error', reject).pipe(sink);
-        });
+        const sink = pack.entry({ ...common, type: 'file', mode: entry.mode ?? 0o644, size });
+        await pipeline(createReadStream(entry.source), sink);
       }
     }
     pack.finalize();
   })();
-  feed.catch((error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))));
+  let feedError: unknown;
+  feed.catch((error: unknown) => {
+    feedError = error;
+    pack.destroy(error instanceof Error ? error : new Error(String(error)));
+  });
   const body = new PassThrough();
-  pack.pipe(body);
+  // pipeline, not pipe: a feed that fails (a host file that cannot be read) destroys the
+  // request body, so the engine's request fails instead of waiting for the rest forever.
+  const sending = pipeline(pack, body);
   try {
-    const response: unknown = await container.putArchive(body, { path: dir });
-    await feed;
+    const [response] = await Promise.all([container.putArchive(body, { path: dir }) as Promise<unknown>, feed, sending]);
     // The engine answers once it has unpacked everything; drain its (empty) reply.
     if (response instanceof Readable) response.resume();
   } catch (error) {
-    throw new BackupError('engine', `Could not copy into ${dir} in the container: ${engineMessage(error)}`);
+    // The first cause, not its echo: a file that could not be read also cuts the request.
+    const message = `Could not copy into ${dir} in the container: ${engineMessage(feedError ?? error)}`;
+    // The engine refused: stop feeding a body nobody reads (the host file is closed).
+    pack.destroy();
+    throw new BackupError('engine', message);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * A minimal RESP2 writer and an incremental reader for the replies a keyspace walk gets:
- * simple strings, integers and errors (the handshake, DBSIZE) and SCAN's `[cursor, [key, …]]`. It exists
+ * simple strings, integers and errors (the handshake, DBSIZE), bulk strings (INFO) and SCAN's `[cursor, [key, …]]`. It exists
  * for one reason: it reports a SCAN reply's cursor as soon as the reply's first bytes
  * arrive, so the walker sends the next SCAN while it still reads and counts the keys of
  * the current one; the server and the client then work at the same time instead of
@@ -25,6 +25,8 @@ export interface ReplyHandler {
   integer(value: number): void;
   /** `-ERR …`: the server's error message. */
   error(message: string): void;
+  /** `$…`, a bulk string reply (INFO), as UTF-8 text; undefined for a null bulk. */
+  bulk(text: string | undefined): void;
   /** A SCAN reply began: its cursor. Its keys follow, then `scanEnd`. */
   scanCursor(cursor: string): void;
   /** One key of the current SCAN reply: the bytes `chunk[start, end)`, valid only
@@ -37,7 +39,7 @@ export class RespProtocolError extends Error {
   override readonly name = 'RespProtocolError';
 }
 
-const enum State { Reply, CursorHeader, CursorBody, ItemsHeader, ItemHeader, ItemBody }
+const enum State { Reply, ReplyBody, CursorHeader, CursorBody, ItemsHeader, ItemHeader, ItemBody }
 
 const CR = 13;
 
@@ -103,6 +105,15 @@ export class ScanReplyReader {
             const value = this.integer(this.pos + 1, cr);
             this.pos = cr + 2;
             this.handler.integer(value);
+          } else if (type === 0x24 /* $ */) {
+            const length = this.integer(this.pos + 1, cr);
+            this.pos = cr + 2;
+            if (length < 0) {
+              this.handler.bulk(undefined);
+            } else {
+              this.bulkLength = length;
+              this.state = State.ReplyBody;
+            }
           } else if (type === 0x2a /* * */ && this.integer(this.pos + 1, cr) === 2) {
             this.pos = cr + 2;
             this.state = State.CursorHeader;
@@ -146,6 +157,7 @@ export class ScanReplyReader {
           if (!this.bulkHeader()) return;
           break;
         }
+        case State.ReplyBody:
         case State.CursorBody:
         case State.ItemBody: {
           const stop = this.pos + this.bulkLength;
@@ -155,7 +167,10 @@ export class ScanReplyReader {
           }
           const from = this.pos;
           this.pos = stop + 2;
-          if (this.state === State.CursorBody) {
+          if (this.state === State.ReplyBody) {
+            this.state = State.Reply;
+            this.handler.bulk(buf.toString('utf8', from, stop));
+          } else if (this.state === State.CursorBody) {
             this.state = State.ItemsHeader;
             this.handler.scanCursor(buf.toString('latin1', from, stop));
           } else {

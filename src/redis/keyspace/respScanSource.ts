@@ -24,14 +24,17 @@ export class RespScanSource implements ScanSource {
   private readonly reader: ScanReplyReader;
   private handler: ReplyHandler;
   private failure: ((error: unknown) => void) | undefined;
+  /** Why the socket broke while no command was out; the next exchange fails with it at once. */
+  private broken: unknown;
   private closedByUs = false;
 
-  private constructor(private readonly socket: net.Socket, private readonly endpoint: RedisEndpoint) {
+  private constructor(private readonly socket: net.Socket, private readonly endpoint: RedisEndpoint, private readonly timeoutMs: number) {
     this.handler = ignoring;
     this.reader = new ScanReplyReader({
       simple: (text) => this.handler.simple(text),
       integer: (value) => this.handler.integer(value),
       error: (message) => this.handler.error(message),
+      bulk: (text) => this.handler.bulk(text),
       scanCursor: (cursor) => this.handler.scanCursor(cursor),
       scanKey: (chunk, start, end) => this.handler.scanKey(chunk, start, end),
       scanEnd: () => this.handler.scanEnd(),
@@ -53,9 +56,7 @@ export class RespScanSource implements ScanSource {
   static async open(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning = DEFAULT_TUNING, signal?: AbortSignal): Promise<RespScanSource> {
     if (signal?.aborted) throw new KeyspaceCancelledError();
     const socket = await connectSocket(endpoint, tuning, signal);
-    const source = new RespScanSource(socket, endpoint);
-    // Idle while a command is out means no answer: a paused or unreachable server.
-    socket.setTimeout(tuning.timeoutMs);
+    const source = new RespScanSource(socket, endpoint, tuning.timeoutMs);
     try {
       await source.handshake(credentials, tuning, signal);
       return source;
@@ -75,6 +76,19 @@ export class RespScanSource implements ScanSource {
       };
       this.send(['DBSIZE']);
     }).then(() => size);
+  }
+
+  /** `INFO server`'s text, or undefined when the user may not run INFO (NOPERM). */
+  serverInfo(signal?: AbortSignal): Promise<string | undefined> {
+    let text: string | undefined;
+    return this.exchange(signal, 'INFO', (resolve, reject) => {
+      this.handler = {
+        ...unexpected(reject),
+        bulk: (reply) => { text = reply; resolve(); },
+        error: (message) => (/^NOPERM\b/.test(message) ? resolve() : reject(new ServerReplyError(message))),
+      };
+      this.send(['INFO', 'server']);
+    }).then(() => text);
   }
 
   scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
@@ -108,19 +122,23 @@ export class RespScanSource implements ScanSource {
   }
 
   private async handshake(credentials: RedisCredentials, tuning: ConnectionTuning, signal: AbortSignal | undefined): Promise<void> {
-    const commands: (string | number)[][] = [];
+    // Replies come in order: `optional` marks a command whose refusal does not matter.
+    const commands: { args: (string | number)[]; optional: boolean }[] = [];
     const password = credentials.password;
     if (password !== undefined && password !== '') {
-      commands.push(this.endpoint.username ? ['AUTH', this.endpoint.username, password] : ['AUTH', password]);
+      commands.push({ args: this.endpoint.username ? ['AUTH', this.endpoint.username, password] : ['AUTH', password], optional: false });
     }
-    if (this.endpoint.db !== 0) commands.push(['SELECT', this.endpoint.db]);
-    commands.push(['CLIENT', 'SETNAME', `${tuning.connectionName}-walk`]);
+    if (this.endpoint.db !== 0) commands.push({ args: ['SELECT', this.endpoint.db], optional: false });
+    // The name only helps CLIENT LIST readers; a user whose ACL forbids CLIENT (`~* +@read`)
+    // must still walk, as ioredis also ignores a refused SETNAME.
+    commands.push({ args: ['CLIENT', 'SETNAME', `${tuning.connectionName}-walk`], optional: true });
     await this.exchange(signal, 'the handshake', (resolve, reject) => {
-      let pending = commands.length;
+      let answers = 0;
       let firstError: string | undefined;
       const answered = (error?: string): void => {
-        if (error !== undefined && firstError === undefined) firstError = error;
-        if (--pending > 0) return;
+        const command = commands[answers++];
+        if (error !== undefined && firstError === undefined && !command?.optional) firstError = error;
+        if (answers < commands.length) return;
         if (firstError === undefined) resolve();
         else reject(new ServerReplyError(firstError));
       };
@@ -130,7 +148,7 @@ export class RespScanSource implements ScanSource {
         // A password given to a server that has none is not an error (ioredis ignores it too).
         error: (message) => answered(/without any password configured/i.test(message) ? undefined : message),
       };
-      for (const command of commands) this.send(command);
+      for (const command of commands) this.send(command.args);
     });
   }
 
@@ -146,6 +164,7 @@ export class RespScanSource implements ScanSource {
         signal?.removeEventListener('abort', onAbort);
         this.handler = ignoring;
         this.failure = undefined;
+        this.socket.setTimeout(0);
         if (error === undefined) {
           resolve();
         } else {
@@ -155,8 +174,12 @@ export class RespScanSource implements ScanSource {
         }
       };
       if (signal?.aborted) return settle(new KeyspaceCancelledError());
+      if (this.broken !== undefined || this.socket.destroyed) return settle(this.broken ?? new Error('the connection was closed'));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.failure = settle;
+      // Silence while a command is out means no answer (a paused or unreachable server);
+      // an idle connection between commands owes nothing, so the clock runs only now.
+      this.socket.setTimeout(this.timeoutMs);
       start(() => settle(), (error) => settle(error ?? new Error('failed')));
     });
   }
@@ -168,21 +191,26 @@ export class RespScanSource implements ScanSource {
   private fail(error: unknown): void {
     if (this.closedByUs) return;
     const failure = this.failure;
-    if (failure) failure(error);
-    else this.socket.destroy();
+    if (failure) {
+      failure(error);
+    } else {
+      this.broken ??= error;
+      this.socket.destroy();
+    }
   }
 }
 
 /** A handler that rejects every reply; exchanges override what they expect. */
 function unexpected(reject: (error: unknown) => void): ReplyHandler {
   const fail = (): void => reject(new Error('unexpected reply'));
-  return { simple: fail, integer: fail, error: fail, scanCursor: fail, scanKey: fail, scanEnd: fail };
+  return { simple: fail, integer: fail, error: fail, bulk: fail, scanCursor: fail, scanKey: fail, scanEnd: fail };
 }
 
 const ignoring: ReplyHandler = {
   simple: () => undefined,
   integer: () => undefined,
   error: () => undefined,
+  bulk: () => undefined,
   scanCursor: () => undefined,
   scanKey: () => undefined,
   scanEnd: () => undefined,

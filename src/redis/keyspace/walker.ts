@@ -3,6 +3,7 @@ import { ConnectionTuning } from '../connection';
 import { RedisCredentials, RedisEndpoint } from '../endpoint';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './errors';
 import { IoredisScanSource } from './ioredisScanSource';
+import { keepsReverseBinaryCursor } from './cursorContract';
 import { NamespaceModel, NamespaceModelOptions } from './namespaceModel';
 import { RespScanSource } from './respScanSource';
 import { CursorHalf, isLastCursor, ScanRequest, ScanSource } from './scanSource';
@@ -51,8 +52,10 @@ export interface WalkOptions extends NamespaceModelOptions {
   /** Connections of the walk's own (an endpoint target; default 2): 2 walk the two
    * halves of the cursor space side by side (see CursorHalf in scanSource.ts), so the
    * server always has the next SCAN at hand when it finishes one, instead of idling
-   * for a round trip after each call; 1 is the plain loop. An ioredis client target
-   * always walks with one loop. */
+   * for a round trip after each call; 1 is the plain loop. Two only on a server known
+   * to keep Redis's reverse-binary cursor order (Redis, Valkey: see cursorContract.ts);
+   * any other server, or a user who may not run INFO, walks with one. An ioredis client
+   * target always walks with one loop. */
   readonly connections?: 1 | 2;
   /** Tests only: the source to walk with instead of one made from the target. */
   readonly source?: ScanSource;
@@ -79,11 +82,11 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   const connections = 'client' in target || options.source ? 1 : options.connections ?? DEFAULT_CONNECTIONS;
   if (connections !== 1 && connections !== 2) throw new RangeError('A walk uses one or two connections.');
   if (connections === 2 && options.dedupe === false) throw new RangeError('Two connections need dedupe: the halves may overlap.');
-  const request: ScanRequest = {
-    count: Math.ceil(count / connections),
+  const request = (halvesWalked: number): ScanRequest => ({
+    count: Math.ceil(count / halvesWalked),
     match: model.match,
     type: options.type,
-  };
+  });
   const endpoint = 'client' in target ? target.endpoint ?? endpointOfClient(target.client) : target.endpoint;
   const signal = options.signal;
   const onProgress = options.onProgress;
@@ -100,8 +103,8 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
     onProgress?.({ model, keysCounted: model.totalKeys, expectedKeys, batches, fraction, elapsedMs: lastEmit - started, done });
   };
 
-  const halves: (CursorHalf | undefined)[] = connections === 2 ? ['even', 'odd'] : [undefined];
-  const progressOf = halves.map(() => 0);
+  let halves: (CursorHalf | undefined)[] = connections === 2 ? ['even', 'odd'] : [undefined];
+  const progressOf = [0, 0];
   const done = (async (): Promise<NamespaceModel> => {
     const sources: ScanSource[] = [];
     try {
@@ -110,7 +113,10 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       else if ('client' in target) sources.push(new IoredisScanSource(target.client, endpoint));
       else {
         // One connection first: a wrong password or a bad certificate then costs one attempt, not one per half.
-        sources.push(await RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal));
+        const first = await RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal);
+        sources.push(first);
+        // The halves rely on Redis's cursor order: elsewhere (or unknown) one plain loop.
+        if (halves.length === 2 && !keepsReverseBinaryCursor((await first.serverInfo(signal)) ?? '')) halves = [undefined];
         const opened = await Promise.allSettled(halves.slice(1).map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)));
         for (const result of opened) if (result.status === 'fulfilled') sources.push(result.value);
         const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -119,7 +125,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       const first = sources[0] as ScanSource;
       expectedKeys = await first.dbsize(signal);
       // A filter may keep few of them: then let the tables grow as keys come.
-      model.expectKeys(request.match !== undefined || request.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys);
+      model.expectKeys(model.match !== undefined || options.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys);
       // Both halves feed the one model; a failure of either stops the other.
       const inner = new AbortController();
       const stop = (): void => inner.abort();
@@ -127,7 +133,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       try {
         await Promise.all(sources.map((source, i) => {
           const half = halves[i];
-          return source.scanAll({ ...request, half }, {
+          return source.scanAll({ ...request(halves.length), half }, {
             key: (bytes, start, end) => model.addBytes(bytes, start, end),
             batchEnd: (cursor) => {
               batches++;

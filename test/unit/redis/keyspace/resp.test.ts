@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { encodeCommand, ReplyHandler, ScanReplyReader } from '../../../../src/redis/keyspace/resp';
 import { random } from './support';
 
-type Event = ['simple', string] | ['integer', number] | ['error', string] | ['cursor', string] | ['key', string] | ['end'];
+type Event = ['simple', string] | ['integer', number] | ['error', string] | ['bulk', string | undefined] | ['cursor', string] | ['key', string] | ['end'];
 
 function recorder(): { events: Event[]; handler: ReplyHandler } {
   const events: Event[] = [];
@@ -12,6 +12,7 @@ function recorder(): { events: Event[]; handler: ReplyHandler } {
       simple: (text) => events.push(['simple', text]),
       integer: (value) => events.push(['integer', value]),
       error: (message) => events.push(['error', message]),
+      bulk: (text) => events.push(['bulk', text]),
       scanCursor: (cursor) => events.push(['cursor', cursor]),
       // The range is valid only during the call: copy, as the model does.
       scanKey: (chunk, start, end) => events.push(['key', chunk.toString('latin1', start, end)]),
@@ -36,12 +37,14 @@ describe('RESP reader for SCAN replies', () => {
   ];
   const stream = Buffer.concat([
     Buffer.from('+OK\r\n:1000035\r\n-WRONGPASS invalid username-password pair\r\n'),
+    Buffer.from('$32\r\n# Server\r\nredis_version:7.0.15\r\n\r\n$-1\r\n'),
     scanReply('1536', keys),
     scanReply('0', []),
     scanReply('0', [Buffer.from('last')]),
   ]);
   const expected: Event[] = [
     ['simple', 'OK'], ['integer', 1000035], ['error', 'WRONGPASS invalid username-password pair'],
+    ['bulk', '# Server\r\nredis_version:7.0.15\r\n'], ['bulk', undefined],
     ['cursor', '1536'], ...keys.map((k): Event => ['key', k.toString('latin1')]), ['end'],
     ['cursor', '0'], ['end'],
     ['cursor', '0'], ['key', 'last'], ['end'],

@@ -1,0 +1,82 @@
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import { connectEngine } from '../../../src/docker/engine';
+import { LineBuffer } from '../../../src/docker/lineStream';
+import { followLogs, tailLogs } from '../../../src/docker/stack/logs';
+import { requireEngine } from '../../support/engine';
+
+const IMAGE = 'shared-redis/redis-offline:7.0.15';
+
+describe('log lines keep multi-byte UTF-8 characters', function () {
+  this.timeout(60_000);
+
+  it('whatever byte a chunk boundary falls on', () => {
+    const text = 'auth:session:ü · 鍵 · 🔑 · €\nzweite Zeile: ñ\n';
+    const bytes = Buffer.from(text, 'utf8');
+    for (let at = 0; at <= bytes.length; at++) {
+      const lines = new LineBuffer();
+      const got = [...lines.push(bytes.subarray(0, at)), ...lines.push(bytes.subarray(at)), ...lines.flush()];
+      assert.deepEqual(got, ['auth:session:ü · 鍵 · 🔑 · €', 'zweite Zeile: ñ'], `split at byte ${at}`);
+    }
+  });
+
+  it('a partial multi-byte character at the very end becomes one replacement character, not lost silently', () => {
+    const lines = new LineBuffer();
+    assert.deepEqual(lines.push(Buffer.from([0x61, 0xe2, 0x82])), []);
+    assert.deepEqual(lines.flush(), ['a\ufffd']);
+  });
+
+  describe('from a real container on the engine', () => {
+    let docker: Docker;
+    const created: Docker.Container[] = [];
+    // redis-cli names the host it could not reach, byte for byte. A line longer than 16 KiB
+    // reaches the log as several entries (the engine cuts lines at 16 KiB), so the engine
+    // itself splits the line, here in the middle of a 3-byte '€' (a 30-byte prefix and
+    // 'xy', then (16384 − 32) mod 3 = 2 bytes into a '€'). The containers log through the
+    // engine's `local` driver, which keeps the bytes of each piece as they are: the default
+    // `json-file` driver stores each piece as a JSON string and so replaces the cut
+    // character itself, before any reader sees it.
+    const host = `xy${'€'.repeat(7000)}`;
+
+    before(async function () {
+      // A container start can outlast the probe's short request timeout on a busy engine.
+      if (await requireEngine(this)) docker = (await connectEngine(undefined, { timeoutMs: 30_000 })).docker;
+    });
+    after(async () => {
+      for (const container of created) await container.remove({ force: true }).catch(() => undefined);
+    });
+
+    async function exitedContainer(tty: boolean): Promise<string> {
+      const container = await docker.createContainer({
+        name: `srtest-logs-${randomBytes(4).toString('hex')}`,
+        Image: IMAGE,
+        Cmd: ['redis-cli', '-h', host, 'ping'],
+        Tty: tty,
+        HostConfig: { LogConfig: { Type: 'local', Config: {} } },
+      });
+      created.push(container);
+      await container.start();
+      await container.wait();
+      return container.id;
+    }
+
+    for (const tty of [false, true]) {
+      it(`tails and follows a ${tty ? 'TTY' : 'multiplexed'} container's log intact`, async () => {
+        const id = await exitedContainer(tty);
+        const expectLine = (lines: string[]): void => {
+          const line = lines.find((l) => l.startsWith('Could not connect to Redis at '));
+          assert.ok(line, `no redis-cli line in ${JSON.stringify(lines.map((l) => l.slice(0, 60)))}`);
+          assert.ok(!line.includes('\ufffd'), `a character was broken at ${line.indexOf('\ufffd')}`);
+          assert.equal(line.slice('Could not connect to Redis at '.length, 'Could not connect to Redis at '.length + host.length), host);
+        };
+        expectLine(await tailLogs(docker, id, 20));
+        const followed: string[] = [];
+        await new Promise<void>((resolve, reject) => {
+          followLogs(docker, id, (line) => followed.push(line), { tail: 20, onEnd: resolve }).catch(reject);
+        });
+        expectLine(followed);
+      });
+    }
+  });
+});
