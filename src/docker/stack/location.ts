@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
+import { requireDelimiter } from '../../redis/delimiter';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
 import { NamespacePolicy, syncAclFile } from './serviceAccess';
@@ -50,6 +51,7 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
   };
   const existing = Object.values(files).filter((f) => existsSync(f));
   if (existing.length > 0) return { written: [], existing };
+  requireDelimiter(policy.delimiter);
   mkdirSync(targetDir, { recursive: true });
   copyFileSync(join(bundledStackDir, 'docker-compose.yml'), files.compose);
   const template = readFileSync(join(bundledStackDir, '.env.example'), 'utf8');

@@ -3,6 +3,7 @@ import { parseDotenv } from '../compose/dotenv';
 import {
   aclFileUsers, managedAclLines, mergeAclFile, serviceNamespaces, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
+import { requireDelimiter } from '../../redis/delimiter';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
 
@@ -81,6 +82,7 @@ export function addServicePasswords(envFile: string, namespaces: readonly string
  * would keep seeing the old file after a rename.
  */
 export function syncAclFile(files: { envFile: string; aclFile: string }, policy: NamespacePolicy): 'created' | 'updated' | 'unchanged' | 'no-password' {
+  requireDelimiter(policy.delimiter);
   const access = readStackAccess(files, policy);
   if (!access.operatorPassword) return 'no-password';
   const exists = existsSync(files.aclFile);

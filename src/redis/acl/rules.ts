@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { escapeGlob } from '../keyspace/binary';
 
 /**
  * The shared Redis's users, one per service, as Redis 7 ACL rules. A service's user may
@@ -69,10 +70,19 @@ export function passwordHash(password: string): string {
   return createHash('sha256').update(password).digest('hex');
 }
 
+/**
+ * `prefix*` as an ACL glob that matches exactly the names starting with `prefix`: the
+ * glob characters of a delimiter (`*`, `?`, `[`, `]`, `\\`) are escaped, as Redis's
+ * `stringmatchlen` reads them for key (`~`, `%R~`) and channel (`&`) patterns alike.
+ */
+export function prefixPattern(prefix: string): string {
+  return `${escapeGlob(Buffer.from(prefix, 'utf8')).toString('utf8')}*`;
+}
+
 /** The rule for a service's user, without `user <name>` and without the password. */
 export function serviceRules(namespace: string, delimiter: string): string {
-  const own = `${namespace}${delimiter}*`;
-  const shared = `${SHARED_NAMESPACE}${delimiter}*`;
+  const own = prefixPattern(`${namespace}${delimiter}`);
+  const shared = prefixPattern(`${SHARED_NAMESPACE}${delimiter}`);
   const sharedRead = namespace === SHARED_NAMESPACE ? [] : [`%R~${shared}`];
   return [
     'resetkeys', `~${own}`, ...sharedRead,
