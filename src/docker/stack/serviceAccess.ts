@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseDotenv } from '../compose/dotenv';
+import { DotenvError, parseDotenv } from '../compose/dotenv';
+import { formatProblem, problemAt } from '../compose/errors';
 import {
   aclFileUsers, managedAclLines, mergeAclFile, serviceNamespaces, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
@@ -27,8 +28,15 @@ export interface StackAccessState {
   readonly missing: readonly string[];
 }
 
+/** `.env`'s values; a malformed file throws its name and line (never a value), as a compose load does. */
 function readEnv(envFile: string): Record<string, string> {
-  return existsSync(envFile) ? parseDotenv(readFileSync(envFile, 'utf8')) : {};
+  if (!existsSync(envFile)) return {};
+  try {
+    return parseDotenv(readFileSync(envFile, 'utf8'));
+  } catch (error) {
+    if (error instanceof DotenvError) throw new Error(formatProblem(problemAt(envFile, error.line, undefined, error.message)));
+    throw error;
+  }
 }
 
 /**
