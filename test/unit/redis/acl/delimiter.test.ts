@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { parseDotenv } from '../../../../src/docker/compose/dotenv';
 import { writeStackFiles } from '../../../../src/docker/stack/location';
+import { stackAclFile } from '../../../../src/docker/stack/serviceAccess';
 import { checkDelimiter } from '../../../../src/redis/delimiter';
 import { startRedisServer } from '../../../support/redisServer';
 import { BUNDLED_STACK, OPERATOR } from '../../../support/stackFixture';
@@ -26,7 +27,7 @@ describe('the namespace delimiter in the ACL file, on a real Redis', function ()
       const dir = mkdtempSync(join(root, 'stack-'));
       writeStackFiles(BUNDLED_STACK, dir, { declared: ['auth', 'user', 'shared'], delimiter });
       const env = parseDotenv(readFileSync(join(dir, '.env'), 'utf8'));
-      const server = await startRedisServer({ extraArgs: ['--aclfile', join(dir, 'users.acl')] });
+      const server = await startRedisServer({ extraArgs: ['--aclfile', stackAclFile(dir)] });
       const operator = new Redis({ host: server.host, port: server.port, username: OPERATOR, password: env['REDIS_PASSWORD'], lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       try {
         await operator.connect();

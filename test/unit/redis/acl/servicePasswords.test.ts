@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { parseDotenv } from '../../../../src/docker/compose/dotenv';
 import { writeStackFiles } from '../../../../src/docker/stack/location';
+import { stackAclFile } from '../../../../src/docker/stack/serviceAccess';
 import { serviceEnvKey, serviceUser } from '../../../../src/redis/acl/rules';
 import { startRedisServer } from '../../../support/redisServer';
 import { BUNDLED_STACK } from '../../../support/stackFixture';
@@ -33,7 +34,7 @@ describe('one .env password per service user', function () {
     const env = parseDotenv(readFileSync(join(dir, '.env'), 'utf8'));
     const passwords = namespaces.map((ns) => env[serviceUser(ns).envKey] ?? '');
     assert.equal(new Set(passwords).size, namespaces.length, 'four passwords');
-    const server = await startRedisServer({ extraArgs: ['--aclfile', join(dir, 'users.acl')] });
+    const server = await startRedisServer({ extraArgs: ['--aclfile', stackAclFile(dir)] });
     try {
       for (const [i, ns] of namespaces.entries()) {
         for (const [j, password] of passwords.entries()) {
