@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RedisEndpoint, RedisTlsSettings } from './redis/endpoint';
+import { requireDelimiter } from './redis/delimiter';
 import { expandSettingPath } from './redis/tls';
 
 export const SECTION = 'sharedRedis';
@@ -44,4 +45,13 @@ export const REDIS_CONNECTION_SETTINGS = ['host', 'port', 'db', 'username', 'tls
 /** True when a change touches any setting that decides which Redis we talk to. */
 export function affectsRedisConnection(event: vscode.ConfigurationChangeEvent): boolean {
   return REDIS_CONNECTION_SETTINGS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+}
+
+/**
+ * `sharedRedis.delimiter`, by the one rule of {@link requireDelimiter}: the Keys tree, the
+ * checks and users.acl see the same value, and a value none of them can use (empty, a
+ * blank or control character) throws one message naming the setting.
+ */
+export function readDelimiter(config = vscode.workspace.getConfiguration(SECTION)): string {
+  return requireDelimiter(config.get<unknown>('delimiter', ':'));
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from './config';
+import { readDelimiter, SECTION } from './config';
 import type { Logger } from './logger';
 import { describeEndpoint } from './redis/endpoint';
 import { RedisConnectionError } from './redis/errors';
@@ -68,7 +68,7 @@ export class KeyBrowser implements vscode.Disposable {
     let walk: ReturnType<typeof walkKeyspace>;
     try {
       walk = walkKeyspace({ endpoint, credentials }, {
-        delimiter: config.get<string>('delimiter', ':') || ':',
+        delimiter: readDelimiter(config),
         count: config.get<number>('scanCount', 1000),
         keepNamesUpTo: Math.max(config.get<number>('pageSize', 200) * 5, 1000),
         match: filter.match,

@@ -213,5 +213,10 @@ export function stackState(snapshot: StackSnapshot): string {
  * malformed entries): each top-level one gets a service user in the stack's ACL file.
  */
 export function namespacePolicy(config = vscode.workspace.getConfiguration(SECTION)): NamespacePolicy {
-  return { declared: readDeclaredNamespaces(undefined).map((ns) => ns.name), delimiter: config.get<string>('delimiter', ':') };
+  return { declared: readDeclaredNamespaces(undefined).map((ns) => ns.name), delimiter: stringOr(config.get<unknown>('delimiter', ':')) };
+}
+
+/** The setting as typed; users.acl's writers refuse what {@link readDelimiter}'s rule refuses. */
+function stringOr(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

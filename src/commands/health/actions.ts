@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { readDelimiter, SECTION } from '../../config';
 import type { Logger } from '../../logger';
 import { DEFAULT_EXPIRE_BATCH, ExpireResult, expireKeysWithoutTtl, Finding, NoTtlPlan, planTtlForKeysWithoutOne } from '../../redis/checks';
 import { BinaryString, displayBytes, escapeGlob, formatKeyCount, fromBinary, groupThousands, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
@@ -42,7 +42,7 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
   const delimiter = (): Buffer => {
     const state = services.keyBrowser.state;
     if (state.kind !== 'idle' && state.model) return state.model.delimiter;
-    return Buffer.from(vscode.workspace.getConfiguration(SECTION).get<string>('delimiter', ':') || ':', 'utf8');
+    return Buffer.from(readDelimiter(), 'utf8');
   };
   /** A path from a finding row (exact bytes), a string (UTF-8, a trailing delimiter dropped) or a Buffer. `null`: keys without a namespace. */
   const pathOf = (target: unknown): BinaryString | null | undefined => {

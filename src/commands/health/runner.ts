@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { readDelimiter, SECTION } from '../../config';
 import { BrowserState, describeFilter } from '../../keyBrowser';
 import type { Logger } from '../../logger';
 import { CheckReport, DEFAULT_CHECK_MAX_SCAN_CALLS, DeclaredNamespaceSpec, parseMemorySize, runChecks } from '../../redis/checks';
@@ -176,7 +176,7 @@ export class ChecksRunner implements vscode.Disposable {
     const { endpoint, credentials } = await this.services.session.target();
     this.log.info(`Walking ${describeEndpoint(endpoint)} for the checks`);
     return walkKeyspace({ endpoint, credentials }, {
-      delimiter: config.get<string>('delimiter', ':') || ':',
+      delimiter: readDelimiter(config),
       count: config.get<number>('scanCount', 1000),
       signal,
     }).done;

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { readDelimiter, SECTION } from '../../config';
 import { RedisConnectionError } from '../../redis/errors';
 import {
   BinaryString, displayBytes, formatKeyCount, fromBinary, KeyspaceCancelledError, NamespaceModel, NamespaceNode, toBinary,
@@ -209,7 +209,7 @@ class KeyOperations {
   private delimiter(): Buffer {
     const model = this.model();
     if (model) return model.delimiter;
-    return Buffer.from(vscode.workspace.getConfiguration(SECTION).get<string>('delimiter', ':') || ':', 'utf8');
+    return Buffer.from(readDelimiter(), 'utf8');
   }
 
   private model(): NamespaceModel | undefined {

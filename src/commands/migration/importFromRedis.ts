@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { readDelimiter, SECTION } from '../../config';
 import { connectRedis, DEFAULT_TUNING } from '../../redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../redis/endpoint';
 import { RedisConnectionError } from '../../redis/errors';
@@ -295,7 +295,7 @@ class Importer {
   }
 
   private delimiter(): Buffer {
-    return Buffer.from(vscode.workspace.getConfiguration(SECTION).get<string>('delimiter', ':') || ':', 'utf8');
+    return Buffer.from(readDelimiter(), 'utf8');
   }
 
   private say(outcome: ImportOutcome['outcome'], message: string, level: 'info' | 'warning' | 'error' = 'info'): ImportOutcome {

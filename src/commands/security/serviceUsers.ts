@@ -3,6 +3,7 @@ import { SECTION } from '../../config';
 import { addServicePasswords, syncAclFile } from '../../docker/stack/serviceAccess';
 import { reloadAcl } from '../../redis/acl/reload';
 import { invalidServiceNamespace } from '../../redis/acl/rules';
+import { checkDelimiter } from '../../redis/delimiter';
 import type { ExtensionServices } from '../../services';
 import { namespacePolicy } from '../../stackService';
 import { readOnlyRefusal } from '../readOnly';
@@ -39,6 +40,11 @@ export function registerServiceUserCommands(services: ExtensionServices): vscode
       return { outcome: 'failed', added: [], reload: 'skipped', message };
     }
     const policy = namespacePolicy();
+    const delimiter = checkDelimiter(policy.delimiter);
+    if (!delimiter.ok) {
+      void vscode.window.showErrorMessage(delimiter.message);
+      return { outcome: 'failed', added: [], reload: 'skipped', message: delimiter.message };
+    }
     const wanted = (namespaces ?? context.access.missing).filter((ns) => context.access.missing.includes(ns));
     const invalid = (namespaces ?? []).map((ns) => [ns, invalidServiceNamespace(ns, policy.delimiter)] as const).filter(([, why]) => why);
     if (invalid.length > 0) {

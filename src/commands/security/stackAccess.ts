@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { ComposeProject } from '../../docker/compose/model';
-import { readStackAccess, StackAccessState } from '../../docker/stack/serviceAccess';
-import { managedAclFile } from '../../docker/stack/stackController';
+import { readStackAccess, StackAccessFiles, StackAccessState } from '../../docker/stack/serviceAccess';
+import { stackAccessFiles } from '../../docker/stack/stackController';
 import { namespacePolicy, StackService } from '../../stackService';
 
 /** The stack's project, its `.env` and `users.acl`, and the users they define. */
 export interface StackAccessContext {
   readonly project: ComposeProject;
-  readonly files: { readonly envFile: string; readonly aclFile: string };
+  readonly files: StackAccessFiles;
   readonly access: StackAccessState;
 }
 
@@ -18,10 +18,9 @@ export async function stackAccess(stack: StackService): Promise<StackAccessConte
   if (!project) {
     return `The stack's compose file could not be read${snapshot.projectError ? ` (${snapshot.projectError.split('\n')[0] ?? ''})` : ''}: open it with "Shared Redis: Open Stack File" or create one with "Create Stack".`;
   }
-  const aclFile = managedAclFile(project);
-  if (!aclFile) {
-    return `${join(project.workingDir, 'docker-compose.yml')} does not mount users.acl from beside it, so the stack has no per-service users: compare it with the file "Create Stack" writes.`;
+  const files = stackAccessFiles(project);
+  if (!files) {
+    return `${join(project.workingDir, 'docker-compose.yml')} does not mount acl/users.acl (or users.acl) from beside it, so the stack has no per-service users: compare it with the file "Create Stack" writes.`;
   }
-  const files = { envFile: project.envFile.path, aclFile };
   return { project, files, access: readStackAccess(files, namespacePolicy()) };
 }

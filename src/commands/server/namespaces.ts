@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { readDelimiter, SECTION } from '../../config';
 import type { BrowserState, KeyBrowser } from '../../keyBrowser';
 import { NamespaceModel, NamespaceNode } from '../../redis/keyspace';
 import { KeyspaceCancelledError } from '../../redis/keyspace/errors';
@@ -43,7 +43,7 @@ export function targetOf(model: NamespaceModel | undefined, node: NamespaceNode)
 export function targetsForPath(model: NamespaceModel | undefined, path: Buffer, withChildren: boolean): NamespaceTarget[] {
   const node = model?.findNamespace(path);
   if (node && !node.isRoot) return [targetOf(model, node), ...(withChildren ? node.childNamespaces('count').slice(0, 50).map((child) => targetOf(model, child)) : [])];
-  const delimiter = model?.delimiter ?? Buffer.from(vscode.workspace.getConfiguration(SECTION).get<string>('delimiter', ':') || ':', 'utf8');
+  const delimiter = model?.delimiter ?? Buffer.from(readDelimiter(), 'utf8');
   return [{ name: path.toString('utf8'), prefix: Buffer.concat([path, delimiter]) }];
 }
 

@@ -43,7 +43,8 @@ export async function copyFileOut(container: Docker.Container, path: string, des
         return;
       }
       bytes = header.size ?? 0;
-      pipeline(stream, createWriteStream(dest)).then(() => next(), reject);
+      // Owner-only from the first byte: a copy out of Redis (a backup) holds every key.
+      pipeline(stream, createWriteStream(dest, { mode: 0o600 })).then(() => next(), reject);
     });
     extract.on('finish', resolve);
   });

@@ -53,14 +53,14 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
     while (i < src.length && !['=', ':', '\n'].includes(src[i] ?? '')) {
       const c = src[i] ?? '';
       if (!KEY_CHAR.test(c) && !/[ \t]/.test(c)) {
-        // Only the name so far: the rest of the line may be a secret.
-        throw new DotenvError(`unexpected character ${JSON.stringify(c)} in variable name ${JSON.stringify(src.slice(keyStart, i + 1))}`, statementLine);
+        // Not even the name so far: a line without "=" may be a password of its own.
+        throw new DotenvError(`unexpected character ${JSON.stringify(c)} in a variable name (names hold letters, digits, "_", ".", "-", "[" and "]"; the line is not shown, it may be a secret)`, statementLine);
       }
       i++;
     }
     const key = src.slice(keyStart, i).trim();
     if (key === '') throw new DotenvError('a line starts with "=" or ":" but names no variable', statementLine);
-    if (/\s/.test(key)) throw new DotenvError(`variable name ${JSON.stringify(key)} contains a space`, statementLine);
+    if (/\s/.test(key)) throw new DotenvError('a variable name contains a space (the line is not shown, it may be a secret)', statementLine);
 
     if (i >= src.length || src[i] === '\n') {
       const inherited = lookup(key);
@@ -107,7 +107,11 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
         value = interpolate(raw.trimEnd(), resolve);
       }
     } catch (error) {
-      if (error instanceof InterpolationError) throw new DotenvError(`${key}: ${error.message}`, statementLine, error.variable);
+      // The message of a `${VAR:?message}` is part of this value: left out with the value.
+      if (error instanceof InterpolationError) {
+        const what = error.kind === 'required' ? `required variable ${error.variable ?? ''} is missing a value` : error.message;
+        throw new DotenvError(`${key}: ${what}`, statementLine, error.variable);
+      }
       throw error;
     }
     values.set(key, value);

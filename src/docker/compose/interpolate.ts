@@ -17,9 +17,13 @@
 /** Value of a variable, or undefined when it is not set at all (empty string = set and empty). */
 export type Lookup = (name: string) => string | undefined;
 
+/**
+ * A template that cannot be interpolated. The message never quotes the template: it is
+ * often a password (`REDIS_PASSWORD=s3cr$1t`); callers add the file, line and key.
+ */
 export class InterpolationError extends Error {
   override readonly name = 'InterpolationError';
-  constructor(message: string, readonly variable?: string) {
+  constructor(message: string, readonly variable?: string, readonly kind: 'invalid' | 'required' = 'invalid') {
     super(message);
   }
 }
@@ -57,12 +61,12 @@ export function interpolate(template: string, lookup: Lookup, used?: Set<string>
     }
     if (next === '{') {
       const close = closingBrace(template, i);
-      if (close < 0) throw invalid(template);
-      out += braced(template.slice(i + 2, close), template, lookup, used);
+      if (close < 0) throw invalid();
+      out += braced(template.slice(i + 2, close), lookup, used);
       i = close + 1;
       continue;
     }
-    throw invalid(template);
+    throw invalid();
   }
   return out;
 }
@@ -83,16 +87,16 @@ function closingBrace(s: string, start: number): number {
   return -1;
 }
 
-function braced(body: string, template: string, lookup: Lookup, used: Set<string> | undefined): string {
+function braced(body: string, lookup: Lookup, used: Set<string> | undefined): string {
   const name = NAME.exec(body)?.[0];
-  if (name === undefined) throw invalid(template);
+  if (name === undefined) throw invalid();
   used?.add(name);
   const rest = body.slice(name.length);
   const value = lookup(name);
   if (rest === '') return value ?? '';
 
   const operator = /^:?[-+?]/.exec(rest)?.[0];
-  if (operator === undefined) throw invalid(template);
+  if (operator === undefined) throw invalid();
   const word = interpolate(rest.slice(operator.length), lookup, used);
   const set = value !== undefined;
   const nonEmpty = set && value !== '';
@@ -104,11 +108,11 @@ function braced(body: string, template: string, lookup: Lookup, used: Set<string
     case ':?':
     case '?':
       if (operator === ':?' ? nonEmpty : set) return value ?? '';
-      throw new InterpolationError(`required variable ${name} is missing a value${word ? `: ${word}` : ''}`, name);
+      throw new InterpolationError(`required variable ${name} is missing a value${word ? `: ${word}` : ''}`, name, 'required');
   }
-  throw invalid(template);
+  throw invalid();
 }
 
-function invalid(template: string): InterpolationError {
-  return new InterpolationError(`invalid interpolation format in ${JSON.stringify(template)} (write "$$" for a literal "$")`);
+function invalid(): InterpolationError {
+  return new InterpolationError('invalid interpolation format: a "$" starts no ${VAR} or $VAR (write "$$" for a literal "$"; the value is not shown, it may be a secret)');
 }

@@ -1,9 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
+import { requireDelimiter } from '../../redis/delimiter';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
-import { NamespacePolicy, syncAclFile } from './serviceAccess';
+import { writeFileAtomic } from './atomicFile';
+import { legacyAclFile, NamespacePolicy, stackAclFile, syncAclFile } from './serviceAccess';
 
 export type StackSource = 'setting' | 'workspace' | 'bundled';
 
@@ -46,15 +48,16 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
   const files = {
     compose: join(targetDir, 'docker-compose.yml'),
     env: join(targetDir, '.env'),
-    acl: join(targetDir, 'users.acl'),
+    acl: stackAclFile(targetDir),
   };
-  const existing = Object.values(files).filter((f) => existsSync(f));
+  const existing = [...Object.values(files), legacyAclFile(targetDir)].filter((f) => existsSync(f));
   if (existing.length > 0) return { written: [], existing };
+  requireDelimiter(policy.delimiter);
   mkdirSync(targetDir, { recursive: true });
   copyFileSync(join(bundledStackDir, 'docker-compose.yml'), files.compose);
   const template = readFileSync(join(bundledStackDir, '.env.example'), 'utf8');
   const servicePasswords = Object.fromEntries(serviceNamespaces(policy.declared, policy.delimiter).map((ns) => [serviceUser(ns).envKey, generatePassword()]));
-  writeFileSync(files.env, fillEnvTemplate(template, { REDIS_PASSWORD: generatePassword(), COMMANDER_PASSWORD: generatePassword(), ...servicePasswords }), { mode: 0o600 });
+  writeFileAtomic(files.env, fillEnvTemplate(template, { REDIS_PASSWORD: generatePassword(), COMMANDER_PASSWORD: generatePassword(), ...servicePasswords }), 0o600);
   syncAclFile({ envFile: files.env, aclFile: files.acl }, policy);
   return { written: Object.values(files), existing: [] };
 }
@@ -72,6 +75,11 @@ export function prepareBundledStack(bundledStackDir: string, location: StackLoca
   // Only when the extension's copy changed: this runs on every refresh of the Stack view.
   const shipped = readFileSync(join(bundledStackDir, 'docker-compose.yml'));
   if (!existsSync(location.composeFile) || !readFileSync(location.composeFile).equals(shipped)) {
+    // A bundled stack from before the `acl` folder: its users (hand-added ones too) move with it.
+    if (existsSync(legacyAclFile(dir)) && !existsSync(stackAclFile(dir))) {
+      mkdirSync(dirname(stackAclFile(dir)), { recursive: true });
+      renameSync(legacyAclFile(dir), stackAclFile(dir));
+    }
     writeFileSync(location.composeFile, shipped);
   }
 }

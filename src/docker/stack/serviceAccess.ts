@@ -1,10 +1,36 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseDotenv } from '../compose/dotenv';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DotenvError, parseDotenv } from '../compose/dotenv';
+import { formatProblem, problemAt } from '../compose/errors';
 import {
   aclFileUsers, managedAclLines, mergeAclFile, serviceNamespaces, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
+import { requireDelimiter } from '../../redis/delimiter';
+import { writeFileAtomic } from './atomicFile';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
+
+/**
+ * The stack's ACL file: `acl/users.acl` beside the compose file. The container mounts the
+ * `acl` folder (not the file), so a new users.acl renamed into place is what Redis reads
+ * on `ACL LOAD` or its next start: the file is replaced all or nothing, never rewritten
+ * in place under a running Redis.
+ */
+export function stackAclFile(stackDir: string): string {
+  return join(stackDir, 'acl', 'users.acl');
+}
+
+/** Where stacks made before the `acl` folder kept it; their compose file mounts this one file. */
+export function legacyAclFile(stackDir: string): string {
+  return join(stackDir, 'users.acl');
+}
+
+/** The stack's `.env` and ACL file. `aclMountedAlone`: the container bind-mounts the ACL file itself (an older stack). */
+export interface StackAccessFiles {
+  readonly envFile: string;
+  readonly aclFile: string;
+  readonly aclMountedAlone?: boolean | undefined;
+}
 
 /** Which namespaces the team declared (setting `sharedRedis.namespaces`) and the key delimiter. */
 export interface NamespacePolicy {
@@ -26,15 +52,22 @@ export interface StackAccessState {
   readonly missing: readonly string[];
 }
 
+/** `.env`'s values; a malformed file throws its name and line (never a value), as a compose load does. */
 function readEnv(envFile: string): Record<string, string> {
-  return existsSync(envFile) ? parseDotenv(readFileSync(envFile, 'utf8')) : {};
+  if (!existsSync(envFile)) return {};
+  try {
+    return parseDotenv(readFileSync(envFile, 'utf8'));
+  } catch (error) {
+    if (error instanceof DotenvError) throw new Error(formatProblem(problemAt(envFile, error.line, undefined, error.message)));
+    throw error;
+  }
 }
 
 /**
  * What `.env` and `users.acl` say about the stack's users. Service namespaces are the
  * declared ones plus any `<ns>-service` user already in the ACL file.
  */
-export function readStackAccess(files: { envFile: string; aclFile: string }, policy: NamespacePolicy): StackAccessState {
+export function readStackAccess(files: StackAccessFiles, policy: NamespacePolicy): StackAccessState {
   const env = readEnv(files.envFile);
   const fromAcl = existsSync(files.aclFile)
     ? aclFileUsers(readFileSync(files.aclFile, 'utf8')).filter((u) => u.endsWith('-service')).map((u) => u.slice(0, -'-service'.length))
@@ -70,17 +103,23 @@ export function addServicePasswords(envFile: string, namespaces: readonly string
   }
   if (names.length === 0) return [];
   const current = existsSync(envFile) ? readFileSync(envFile, 'utf8') : '';
-  writeFileSync(envFile, `${fillEnvTemplate(current.replace(/\n+$/, ''), added)}\n`, { mode: 0o600 });
+  // All or nothing, and 0600 from now on even if the team's file was readable by others.
+  writeFileAtomic(envFile, `${fillEnvTemplate(current.replace(/\n+$/, ''), added)}\n`, 0o600);
   return names;
 }
 
 /**
  * Makes `users.acl` agree with `.env`: the default user (PING only), the operator and one
  * user per service with a password, each line replaced or added; other users kept.
- * Written in place (same inode), because the container bind-mounts this one file and
- * would keep seeing the old file after a rename.
+ *
+ * The file is 0644, not 0600: the official Redis image runs redis-server as its own
+ * unprivileged user, which reads the file through the bind mount. It holds SHA-256
+ * hashes of the passwords, never a password. It is replaced by a rename (all or
+ * nothing), which the container sees because it mounts the folder; an older stack that
+ * mounts the file alone keeps the inode, so that file is rewritten in place.
  */
-export function syncAclFile(files: { envFile: string; aclFile: string }, policy: NamespacePolicy): 'created' | 'updated' | 'unchanged' | 'no-password' {
+export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy): 'created' | 'updated' | 'unchanged' | 'no-password' {
+  requireDelimiter(policy.delimiter);
   const access = readStackAccess(files, policy);
   if (!access.operatorPassword) return 'no-password';
   const exists = existsSync(files.aclFile);
@@ -88,7 +127,12 @@ export function syncAclFile(files: { envFile: string; aclFile: string }, policy:
   const managed = managedAclLines({ operatorPassword: access.operatorPassword, services: access.services, delimiter: policy.delimiter });
   const next = mergeAclFile(current, managed);
   if (exists && next === current) return 'unchanged';
-  writeFileSync(files.aclFile, next, exists ? undefined : { mode: 0o644 });
+  if (files.aclMountedAlone) {
+    writeFileSync(files.aclFile, next, exists ? undefined : { mode: 0o644 });
+  } else {
+    mkdirSync(dirname(files.aclFile), { recursive: true });
+    writeFileAtomic(files.aclFile, next, 0o644);
+  }
   return exists ? 'updated' : 'created';
 }
 

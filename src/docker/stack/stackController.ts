@@ -1,11 +1,11 @@
 import type Docker from 'dockerode';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { loadComposeProject } from '../compose/load';
 import type { ComposeProject } from '../compose/model';
 import { reloadAcl } from '../../redis/acl/reload';
 import { OPERATOR_USER } from '../../redis/acl/rules';
 import { StackLocation, prepareBundledStack } from './location';
-import { aclFileHasUser, NamespacePolicy, syncAclFile } from './serviceAccess';
+import { aclFileHasUser, legacyAclFile, NamespacePolicy, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
 import { removeStack, removalPlan, RemovalPlan, restartStack, stopStack } from './lifecycle';
 import { planStack } from './planStack';
 import { projectStatus, ServiceStatus } from './status';
@@ -62,8 +62,8 @@ export class StackController {
 
   private async up(settings: StackSettings, options: UpOptions): Promise<UpResult & { acl: AclSync }> {
     const project = await this.load(settings);
-    const aclFile = managedAclFile(project);
-    const synced = aclFile ? syncAclFile({ envFile: project.envFile.path, aclFile }, settings.policy) : 'not-managed';
+    const files = stackAccessFiles(project);
+    const synced = files ? syncAclFile(files, settings.policy) : 'not-managed';
     const result = await upStack(this.docker, planStack(project), options);
     // A container that was not (re)created still runs with the old users: reload them.
     const kept = [...result.actions.values()].some((a) => a === 'unchanged' || a === 'started');
@@ -119,8 +119,18 @@ export function stackRedis(project: ComposeProject, statuses: readonly ServiceSt
   return undefined;
 }
 
-/** The stack's `users.acl` when a service bind-mounts it from beside the compose file. */
+/**
+ * The stack's ACL file when a service bind-mounts it from beside the compose file: the
+ * `acl` folder (`acl/users.acl`), or, in a stack made before that folder, `users.acl` alone.
+ */
 export function managedAclFile(project: ComposeProject): string | undefined {
-  const acl = join(project.workingDir, 'users.acl');
-  return project.services.some((s) => s.volumes.some((m) => m.type === 'bind' && m.source === acl)) ? acl : undefined;
+  const binds = project.services.flatMap((s) => s.volumes.filter((m) => m.type === 'bind').map((m) => m.source));
+  if (binds.includes(dirname(stackAclFile(project.workingDir)))) return stackAclFile(project.workingDir);
+  return binds.includes(legacyAclFile(project.workingDir)) ? legacyAclFile(project.workingDir) : undefined;
+}
+
+/** The stack's `.env` and ACL file, as {@link syncAclFile} writes them; undefined when the stack mounts no ACL file of ours. */
+export function stackAccessFiles(project: ComposeProject): StackAccessFiles | undefined {
+  const aclFile = managedAclFile(project);
+  return aclFile ? { envFile: project.envFile.path, aclFile, aclMountedAlone: aclFile === legacyAclFile(project.workingDir) } : undefined;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { escapeGlob } from '../keyspace/binary';
 
 /**
  * The shared Redis's users, one per service, as Redis 7 ACL rules. A service's user may
@@ -45,9 +46,27 @@ export function serviceUser(namespace: string): ServiceUser {
   return { namespace, username: `${namespace}-service`, envKey: serviceEnvKey(namespace) };
 }
 
-/** `REDIS_SERVICE_PASSWORD_AUTH` for `auth`; anything outside [A-Z0-9] becomes `_`. */
+const ENV_KEY_PREFIX = 'REDIS_SERVICE_PASSWORD_';
+
+/**
+ * The `.env` variable of a namespace's password, one per namespace (Redis user names are
+ * case-sensitive, so `auth` and `Auth` are two users with two passwords):
+ * - lowercase letters and digits, words joined by single `_` (`auth`, `user_profile`):
+ *   upper-cased, as since the first release (`REDIS_SERVICE_PASSWORD_USER_PROFILE`), so
+ *   existing stacks' `.env` files keep working;
+ * - any other name: one more `_` after the prefix (no name of the first kind starts so),
+ *   lowercase letters upper-cased, digits kept, every other byte as `_` and two hex
+ *   digits (`user-profile` → `REDIS_SERVICE_PASSWORD__USER_2DPROFILE`, `Auth` →
+ *   `REDIS_SERVICE_PASSWORD___41UTH`). `_` starts every escape and nothing else there,
+ *   so two names never share a variable.
+ */
 export function serviceEnvKey(namespace: string): string {
-  return `REDIS_SERVICE_PASSWORD_${namespace.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  if (/^[a-z0-9]+(_[a-z0-9]+)*$/.test(namespace)) return `${ENV_KEY_PREFIX}${namespace.toUpperCase()}`;
+  const encoded = [...Buffer.from(namespace, 'utf8')].map((byte) => {
+    const char = String.fromCharCode(byte);
+    return /[a-z0-9]/.test(char) ? char.toUpperCase() : `_${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }).join('');
+  return `${ENV_KEY_PREFIX}_${encoded}`;
 }
 
 /** Why a namespace cannot have a service user, or undefined when it can. */
@@ -69,10 +88,19 @@ export function passwordHash(password: string): string {
   return createHash('sha256').update(password).digest('hex');
 }
 
+/**
+ * `prefix*` as an ACL glob that matches exactly the names starting with `prefix`: the
+ * glob characters of a delimiter (`*`, `?`, `[`, `]`, `\\`) are escaped, as Redis's
+ * `stringmatchlen` reads them for key (`~`, `%R~`) and channel (`&`) patterns alike.
+ */
+export function prefixPattern(prefix: string): string {
+  return `${escapeGlob(Buffer.from(prefix, 'utf8')).toString('utf8')}*`;
+}
+
 /** The rule for a service's user, without `user <name>` and without the password. */
 export function serviceRules(namespace: string, delimiter: string): string {
-  const own = `${namespace}${delimiter}*`;
-  const shared = `${SHARED_NAMESPACE}${delimiter}*`;
+  const own = prefixPattern(`${namespace}${delimiter}`);
+  const shared = prefixPattern(`${SHARED_NAMESPACE}${delimiter}`);
   const sharedRead = namespace === SHARED_NAMESPACE ? [] : [`%R~${shared}`];
   return [
     'resetkeys', `~${own}`, ...sharedRead,

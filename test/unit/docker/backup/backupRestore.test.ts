@@ -132,6 +132,7 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
     assert.equal(basename(backup.file), 'shared-redis-2026-11-27T10-15-03.rdb');
     assert.equal(backup.bytes, statSync(backup.file).size);
     assert.equal(readFileSync(backup.file).subarray(0, 5).toString(), 'REDIS');
+    assert.equal(statSync(backup.file).mode & 0o777, 0o600, 'a backup holds every key: readable by its owner only');
     assert.equal(backup.keys, 8);
     assert.equal(backup.keys, await countKeys(client));
     assert.equal(backup.expires, 4);
@@ -178,6 +179,7 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
 
     // The data the restore replaced is a backup of its own, restorable like any other.
     assert.match(basename(result.previous.file), /^shared-redis-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-pre-restore\.rdb$/);
+    assert.equal(statSync(result.previous.file).mode & 0o777, 0o600);
     assert.equal(result.previous.keys, changedCount);
   });
 

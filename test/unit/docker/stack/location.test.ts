@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillEnvTemplate } from '../../../../src/docker/stack/dotenvFile';
 import { prepareBundledStack, resolveStackLocation, writeStackFiles } from '../../../../src/docker/stack/location';
-import { addServicePasswords, readStackAccess, syncAclFile } from '../../../../src/docker/stack/serviceAccess';
+import { addServicePasswords, readStackAccess, stackAclFile, syncAclFile } from '../../../../src/docker/stack/serviceAccess';
 import { BUNDLED_STACK, DEFAULT_POLICY } from '../../../support/stackFixture';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -38,7 +38,7 @@ describe('which compose file is the stack, and its files', () => {
     assert.ok(password.length >= 32, `password of ${password.length} characters`);
     assert.match(env, /^COMMANDER_PASSWORD=.{32,}$/m);
     assert.equal(statSync(join(target, '.env')).mode & 0o777, 0o600);
-    const acl = readFileSync(join(target, 'users.acl'), 'utf8').trim().split('\n');
+    const acl = readFileSync(stackAclFile(target), 'utf8').trim().split('\n');
     assert.deepEqual(acl.map((line) => line.split(' ')[1]), ['default', 'operator', 'auth-service', 'user-service', 'shared-service']);
     assert.match(acl[0] ?? '', new RegExp(`^user default on #${sha(password)} resetkeys resetchannels ~\\* &\\* \\+@all -flushall -flushdb -keys `));
     assert.match(acl[1] ?? '', new RegExp(`^user operator on #${sha(password)} ~\\* &\\* \\+@all -flushall -flushdb -keys `));
@@ -73,8 +73,8 @@ describe('which compose file is the stack, and its files', () => {
     assert.equal(readFileSync(location.composeFile, 'utf8'), readFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), 'utf8'));
   });
 
-  it('brings users.acl in line with .env in place, keeping users the team added by hand', () => {
-    const files = { envFile: join(dir, '.env'), aclFile: join(dir, 'users.acl') };
+  it('brings an older stack\'s users.acl (mounted alone) in line with .env in place, keeping users the team added by hand', () => {
+    const files = { envFile: join(dir, '.env'), aclFile: join(dir, 'users.acl'), aclMountedAlone: true };
     writeFileSync(files.envFile, '# mine\nREDIS_PASSWORD=first-password-0123456789abcdef0123\n', { mode: 0o600 });
     assert.equal(syncAclFile(files, DEFAULT_POLICY), 'created');
     assert.deepEqual(readFileSync(files.aclFile, 'utf8').trim().split('\n').map((l) => l.split(' ')[1]), ['default', 'operator'],

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { parseDotenv } from '../../../../src/docker/compose/dotenv';
 import { writeStackFiles } from '../../../../src/docker/stack/location';
+import { stackAclFile } from '../../../../src/docker/stack/serviceAccess';
 import { isolationMarkdown, verifyIsolation } from '../../../../src/redis/acl/isolation';
 import { reloadAcl } from '../../../../src/redis/acl/reload';
 import { serviceUser } from '../../../../src/redis/acl/rules';
@@ -45,7 +46,7 @@ describe('one ACL user per service, enforced by a real Redis', function () {
     writeStackFiles(BUNDLED_STACK, dir, DEFAULT_POLICY);
     env = parseDotenv(readFileSync(join(dir, '.env'), 'utf8'));
     // DEBUG enabled, so that only the ACL stands between a service and it.
-    server = await startRedisServer({ extraArgs: ['--aclfile', join(dir, 'users.acl'), '--enable-debug-command', 'yes'] });
+    server = await startRedisServer({ extraArgs: ['--aclfile', stackAclFile(dir), '--enable-debug-command', 'yes'] });
     const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
     await operator.mset('auth:session:1', 'a', 'user:profile:1', 'u', 'shared:config:app', '{"theme":"dark"}');
   });
@@ -127,7 +128,7 @@ describe('one ACL user per service, enforced by a real Redis', function () {
   });
 
   it('verifyIsolation reports a breach with the rule that allowed it, after ACL LOAD of a widened file', async () => {
-    const aclFile = join(dir, 'users.acl');
+    const aclFile = stackAclFile(dir);
     const original = readFileSync(aclFile, 'utf8');
     // A teammate widens user-service by hand: another key pattern and FLUSHDB back.
     writeFileSync(aclFile, original.replace(/^(user user-service .*)$/m, '$1 ~auth:* +flushdb'));
