@@ -13,12 +13,16 @@ interface NodeBase {
   readonly line: number;
   /** `services.shared-redis.ports[0]`; empty for the document itself. */
   readonly path: string;
+  /** The file the value was read from, when the tree merges several (absent: the first file). */
+  readonly file?: string;
 }
 
 export interface MapEntry {
   readonly key: string;
   /** Line of the key. */
   readonly line: number;
+  /** The file the key was read from, when the tree merges several (absent: the first file). */
+  readonly file?: string;
   readonly value: TreeNode;
 }
 
