@@ -108,7 +108,7 @@ export async function loadComposeProject(fileOrFiles: string | readonly string[]
     if (next.kind === 'map' && next.entries.some((e) => e.key === 'version')) {
       warnings.push(`${files[index] ?? ''}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
     }
-    tree = tree === undefined ? next : mergeTrees(tree, next, files[index] ?? '', problems);
+    tree = tree === undefined ? next : mergeTrees(tree, next, { first: file, override: files[index] ?? '' }, problems);
   }
   if (!tree) fail(problems);
   const check = new Checker(file, problems);

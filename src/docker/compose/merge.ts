@@ -22,8 +22,9 @@ import type { MapEntry, MapNode, ScalarNode, SeqNode, TreeNode } from './yamlTre
  *
  * Every node of the override keeps its file, so a later problem names the right one.
  */
-export function mergeTrees(base: TreeNode, override: TreeNode, overrideFile: string, problems: ComposeProblem[]): TreeNode {
-  const check = new Checker(overrideFile, problems);
+export function mergeTrees(base: TreeNode, override: TreeNode, files: { readonly first: string; readonly override: string }, problems: ComposeProblem[]): TreeNode {
+  const check = new Checker(files.first, problems);
+  const overrideFile = files.override;
   return mergeValue(base, stampFile(override, overrideFile), [], check);
 }
 
@@ -72,7 +73,7 @@ function replace(_base: TreeNode, override: TreeNode): TreeNode {
 
 /** compose-go: `cannot override <path>`; said with both places. */
 function cannotOverride(base: MapNode | SeqNode, override: TreeNode, check: Checker): TreeNode {
-  const where = base.file !== undefined ? `${base.file} line ${base.line}` : `line ${base.line}`;
+  const where = `${base.file ?? check.file} line ${base.line}`;
   check.report(override, `cannot override ${base.kind === 'map' ? 'a mapping' : 'a list'} (${where}) with ${describe(override)}`);
   return base;
 }
