@@ -13,7 +13,7 @@ import { ProjectNameError, resolveProjectName } from './projectName';
 import { Checker } from './schema/check';
 import { RawProject, RawResource, readProject } from './schema/project';
 import type { RawService } from './schema/service';
-import { mergeTrees } from './merge';
+import { mergeTrees, withoutResets } from './merge';
 import { readYamlTree } from './yamlTree';
 import type { TreeNode } from './yamlTree';
 
@@ -108,7 +108,7 @@ export async function loadComposeProject(fileOrFiles: string | readonly string[]
     if (next.kind === 'map' && next.entries.some((e) => e.key === 'version')) {
       warnings.push(`${files[index] ?? ''}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
     }
-    tree = tree === undefined ? next : mergeTrees(tree, next, { first: file, override: files[index] ?? '' }, problems);
+    tree = tree === undefined ? withoutResets(next) : mergeTrees(tree, next, { first: file, override: files[index] ?? '' }, problems);
   }
   if (!tree) fail(problems);
   const check = new Checker(file, problems);

@@ -41,7 +41,7 @@ const SPECIALS: ReadonlyArray<readonly [pattern: readonly string[], merger: Merg
   [['services', '*', 'labels'], mergeKeyValues],
   [['networks', '*', 'labels'], mergeKeyValues],
   [['volumes', '*', 'labels'], mergeKeyValues],
-  [['services', '*', 'env_file'], (b, o) => ({ ...asSequence(b), items: [...asSequence(b).items, ...asSequence(o).items] })],
+  [['services', '*', 'env_file'], (b, o) => ({ ...asSequence(b), items: [...asSequence(b).items, ...asSequence(withoutResets(o)).items] })],
 ];
 
 function matches(path: readonly string[], pattern: readonly string[]): boolean {
@@ -62,13 +62,13 @@ function mergeValue(base: TreeNode, override: TreeNode, path: readonly string[],
   }
   if (base.kind === 'seq') {
     if (override.kind !== 'seq') return cannotOverride(base, override, check);
-    return { ...base, items: [...base.items, ...override.items] };
+    return { ...base, items: [...base.items, ...withoutResets(override).items] };
   }
-  return override;
+  return withoutResets(override);
 }
 
 function replace(_base: TreeNode, override: TreeNode): TreeNode {
-  return override;
+  return withoutResets(override);
 }
 
 /** compose-go: `cannot override <path>`; said with both places. */
@@ -83,13 +83,31 @@ function mergeMappings(base: MapNode, override: MapNode, path: readonly string[]
   for (const entry of override.entries) {
     const at = entries.findIndex((e) => e.key === entry.key);
     const existing = entries[at];
-    if (existing === undefined) {
-      entries.push(entry);
-      continue;
+    if (entry.value.tag === '!reset') {
+      if (existing !== undefined) entries.splice(at, 1);
+    } else if (existing === undefined) {
+      entries.push({ ...entry, value: withoutResets(entry.value) });
+    } else if (entry.value.tag === '!override') {
+      entries[at] = { ...entry, value: withoutResets(entry.value) };
+    } else {
+      entries[at] = { ...existing, value: mergeValue(existing.value, entry.value, [...path, entry.key], check) };
     }
-    entries[at] = { ...existing, value: mergeValue(existing.value, entry.value, [...path, entry.key], check) };
   }
   return { ...base, entries };
+}
+
+/**
+ * The value as Compose reads it from one file: `!reset` keys and items left out, the tags
+ * dropped (compose-go ResetProcessor). The first file goes through this; later ones as they merge.
+ */
+export function withoutResets(node: SeqNode): SeqNode;
+export function withoutResets(node: TreeNode): TreeNode;
+export function withoutResets(node: TreeNode): TreeNode {
+  const plain: TreeNode = { ...node };
+  delete (plain as { tag?: unknown }).tag;
+  if (plain.kind === 'map') return { ...plain, entries: plain.entries.filter((e) => e.value.tag !== '!reset').map((e) => ({ ...e, value: withoutResets(e.value) })) };
+  if (plain.kind === 'seq') return { ...plain, items: plain.items.filter((item) => item.tag !== '!reset').map((item) => withoutResets(item)) };
+  return plain;
 }
 
 /**
@@ -138,8 +156,13 @@ function mergeKeyValues(base: TreeNode, override: TreeNode, _path: readonly stri
   const right = keyValueEntries(override, check);
   for (const entry of right) {
     const at = entries.findIndex((e) => e.key === entry.key);
-    if (at >= 0) entries[at] = entry;
-    else entries.push(entry);
+    if (entry.value.tag === '!reset') {
+      if (at >= 0) entries.splice(at, 1);
+    } else if (at >= 0) {
+      entries[at] = { ...entry, value: withoutResets(entry.value) };
+    } else {
+      entries.push({ ...entry, value: withoutResets(entry.value) });
+    }
   }
   return { kind: 'map', line: base.line, path: base.path, ...fileOf(base), entries };
 }

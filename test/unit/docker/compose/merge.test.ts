@@ -117,6 +117,17 @@ describe('merging an override file by Compose\'s rules (compose-go override/merg
     assert.deepEqual(all.volumes.map((v) => v.name), ['p_extra']);
   });
 
+  it('!reset removes a value and !override replaces it instead of merging (compose-go loader/reset.go)', async () => {
+    const service = only(await merged(
+      yaml('services:', '  redis:', '    image: redis:7', '    ports: ["6379:6379"]', '    environment:', '      A: base', '      B: base', '    labels:', '      keep: "1"', '    volumes: ["/data"]'),
+      yaml('services:', '  redis:', '    ports: !reset []', '    environment: !override', '      C: only', '    labels:', '      keep: !reset null', '      new: "2"', '    volumes: !override ["/other"]'),
+    ));
+    assert.deepEqual(service.ports, []);
+    assert.deepEqual(service.environment, { C: 'only' });
+    assert.deepEqual(service.labels, { new: '2' });
+    assert.deepEqual(service.volumes.map((m) => m.target), ['/other']);
+  });
+
   it('resolves relative paths in every file against the first file\'s folder', async () => {
     await withProject({
       'compose.yaml': yaml('services:', '  redis:', '    image: redis:7'),
