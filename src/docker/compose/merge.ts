@@ -180,6 +180,10 @@ function keyValueEntries(node: TreeNode, check: Checker): MapEntry[] {
     }
     const eq = item.value.indexOf('=');
     const key = eq < 0 ? item.value : item.value.slice(0, eq);
+    if (key === '') {
+      check.expected(item, '"KEY=VALUE"');
+      continue;
+    }
     // The value keeps the item's template and variables, so a message can still hide a secret.
     const value: ScalarNode = { ...item, value: eq < 0 ? null : item.value.slice(eq + 1) };
     entries.push({ key, line: item.line, ...fileOf(item), value });

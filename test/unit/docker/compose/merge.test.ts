@@ -179,6 +179,16 @@ describe('problems in merged files name the file, line and key', () => {
     });
   });
 
+  it('a KEY=VALUE item without a key in a merged environment is refused, naming its file and line', async () => {
+    await withProject({
+      'compose.yaml': yaml('services:', '  redis:', '    image: redis:7', '    environment:', '      A: base'),
+      'compose.override.yaml': yaml('services:', '  redis:', '    environment:', '      - =oops'),
+    }, async ({ dir }) => {
+      await rejectsWith(loadComposeProject([join(dir, 'compose.yaml'), join(dir, 'compose.override.yaml')], { env: {} }),
+        `${join(dir, 'compose.override.yaml')} line 4: services.redis.environment[0]: expected "KEY=VALUE", got "=oops"`);
+    });
+  });
+
   it('a list overridden by a value of another kind is refused, naming both places', async () => {
     await withProject({
       'compose.yaml': yaml('services:', '  redis:', '    image: redis:7', '    ports:', '      - "6379:6379"'),
