@@ -4,6 +4,7 @@ import { readDockerHost, SECTION } from './config';
 import type { ComposeProject } from './docker/compose/model';
 import { connectEngine, EngineConnection } from './docker/engine';
 import { EventSubscription, followProjectEvents } from './docker/events';
+import { COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_FILE_NAMES } from './docker/compose/files';
 import { resolveStackLocation, StackLocation } from './docker/stack/location';
 import { StackController, StackRedis, StackSettings, stackRedis } from './docker/stack/stackController';
 import type { NamespacePolicy } from './docker/stack/serviceAccess';
@@ -44,6 +45,7 @@ export class StackService implements vscode.Disposable {
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<StackSnapshot> | undefined;
   private busy: string | undefined;
+  private loggedWarnings = '';
   private readonly subscriptions: vscode.Disposable[] = [];
   private current: StackSnapshot;
 
@@ -60,7 +62,7 @@ export class StackService implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh(0)),
     );
-    const watcher = vscode.workspace.createFileSystemWatcher('**/{docker-compose.yml,.env}');
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...COMPOSE_FILE_NAMES, ...COMPOSE_OVERRIDE_FILE_NAMES].join(',')},.env}`);
     this.subscriptions.push(watcher, watcher.onDidChange(() => this.scheduleRefresh()), watcher.onDidCreate(() => this.scheduleRefresh()), watcher.onDidDelete(() => this.scheduleRefresh()));
   }
 
@@ -142,6 +144,7 @@ export class StackService implements vscode.Disposable {
     let projectError: string | undefined;
     try {
       project = await controller.load(this.settings());
+      this.logWarnings(project.warnings);
     } catch (error) {
       projectError = error instanceof Error ? error.message : String(error);
     }
@@ -157,6 +160,14 @@ export class StackService implements vscode.Disposable {
       const message = error instanceof Error ? error.message : String(error);
       return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, redisStarting: undefined, busy: this.busy };
     }
+  }
+
+  /** Compose's warnings about the files, once each time they change (a refresh runs often). */
+  private logWarnings(warnings: readonly string[]): void {
+    const text = warnings.join('\n');
+    if (text === this.loggedWarnings) return;
+    this.loggedWarnings = text;
+    for (const warning of warnings) this.log.warn(warning);
   }
 
   private followEvents(project: string): void {

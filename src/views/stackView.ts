@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { affectsRedisConnection } from '../config';
 import { describeStatus, formatUptime, ServiceStatus } from '../docker/stack/status';
+import { stackFiles } from '../docker/stack/location';
 import { PASSWORDLESS_ADVICE, PasswordlessAccess, probePasswordlessAccess } from '../redis/hardening/passwordlessProbe';
 import type { RedisEndpoint } from '../redis/endpoint';
 import { namespacePolicy, StackService, StackSnapshot, stackState } from '../stackService';
@@ -151,7 +152,7 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     tooltip.appendMarkdown(`| | |\n|---|---|\n`);
     tooltip.appendMarkdown(`| Container | \`${status.containerName}\` |\n| Image | \`${status.image}\` |\n`);
     if (status.startedAt) tooltip.appendMarkdown(`| Up | ${formatUptime(status.startedAt)} |\n`);
-    tooltip.appendMarkdown(`| Compose file | \`${snapshot.location.composeFile}\` |\n`);
+    tooltip.appendMarkdown(`| Compose file | ${stackFiles(snapshot.location).map((f) => `\`${f}\``).join(', ')} |\n`);
     item.tooltip = tooltip;
     item.command = { command: 'sharedRedis.showLogs', title: 'Show Logs', arguments: [status.service] };
     return item;

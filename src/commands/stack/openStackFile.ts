@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { prepareBundledStack } from '../../docker/stack/location';
+import { prepareBundledStack, stackFiles } from '../../docker/stack/location';
 import type { StackService } from '../../stackService';
 
-/** `sharedRedis.openStackFile`: the compose file in use (the bundled one is opened from global storage). */
+/** `sharedRedis.openStackFile`: the compose files in use, the main one in front (the bundled one is opened from global storage). */
 export function registerOpenStackFileCommand(stack: StackService): vscode.Disposable {
   return vscode.commands.registerCommand('sharedRedis.openStackFile', async (): Promise<string | undefined> => {
     const settings = stack.settings();
@@ -13,7 +13,11 @@ export function registerOpenStackFileCommand(stack: StackService): vscode.Dispos
         .then((c) => { if (c) void vscode.commands.executeCommand('workbench.action.openSettings', 'sharedRedis.composeFile'); });
       return undefined;
     }
-    await vscode.window.showTextDocument(vscode.Uri.file(settings.location.composeFile));
+    // The other files (an override, the rest of a list) open too, behind the main one.
+    for (const file of stackFiles(settings.location).slice(1).filter((f) => existsSync(f))) {
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false, preserveFocus: true });
+    }
+    await vscode.window.showTextDocument(vscode.Uri.file(settings.location.composeFile), { preview: false });
     return settings.location.composeFile;
   });
 }

@@ -13,7 +13,9 @@ import { ProjectNameError, resolveProjectName } from './projectName';
 import { Checker } from './schema/check';
 import { RawProject, RawResource, readProject } from './schema/project';
 import type { RawService } from './schema/service';
+import { mergeTrees, withoutResets } from './merge';
 import { readYamlTree } from './yamlTree';
+import type { TreeNode } from './yamlTree';
 
 /** Own values only: `constructor` is not a variable. */
 function own(record: Readonly<Record<string, string | undefined>>, key: string): string | undefined {
@@ -47,31 +49,42 @@ function dotenvProblem(file: string, error: unknown): ComposeProblem {
 }
 
 /**
- * Loads a compose file the way Docker Compose would for `up`: reads the `.env` beside it,
- * interpolates, validates every supported key (anything else is an error naming the
- * file, line and key path), applies profiles, checks references and orders the active
- * services by `depends_on`. Throws {@link ComposeFileError} on any problem; nothing
- * here touches the engine.
+ * Loads compose files the way Docker Compose would for `up` (`-f a -f b`): reads the
+ * `.env`, interpolates each file, merges them in order by Compose's rules (`merge.ts`),
+ * validates every supported key (anything else is an error naming the file, line and key
+ * path), applies profiles, checks references and orders the active services by
+ * `depends_on`. Throws {@link ComposeFileError} on any problem; nothing here touches the
+ * engine. Relative paths in every file are relative to the first file's folder, as in Compose.
  *
- * Messages name files as the caller named `file` (an absolute path gives absolute names).
+ * Messages name files as the caller named them (absolute paths give absolute names).
  */
-export async function loadComposeProject(file: string, options: LoadComposeOptions = {}): Promise<ComposeProject> {
+export async function loadComposeProject(fileOrFiles: string | readonly string[], options: LoadComposeOptions = {}): Promise<ComposeProject> {
   const env = options.env ?? process.env;
-  const absoluteFile = resolve(file);
-  const workingDir = dirname(absoluteFile);
+  const files = typeof fileOrFiles === 'string' ? [fileOrFiles] : [...fileOrFiles];
+  const file = files[0];
+  if (file === undefined) fail([problemAt('(no compose file)', undefined, undefined, 'no compose file was given')]);
+  const absoluteFiles = files.map((f) => resolve(f));
+  const workingDir = dirname(resolve(file));
   const displayDir = dirname(file);
 
-  let text: string | undefined;
-  try {
-    text = await readText(absoluteFile);
-  } catch (error) {
-    fail([problemAt(file, undefined, undefined, `cannot read the file: ${(error as Error).message}`)]);
+  const texts: string[] = [];
+  const missing: ComposeProblem[] = [];
+  for (const [index, name] of files.entries()) {
+    let text: string | undefined;
+    try {
+      text = await readText(absoluteFiles[index] ?? name);
+    } catch (error) {
+      missing.push(problemAt(name, undefined, undefined, `cannot read the file: ${(error as Error).message}`));
+      continue;
+    }
+    if (text === undefined) missing.push(problemAt(name, undefined, undefined, 'the file does not exist'));
+    else texts.push(text);
   }
-  if (text === undefined) fail([problemAt(file, undefined, undefined, 'the file does not exist')]);
+  if (missing.length > 0) fail(missing);
 
-  // The .env beside the file; the process environment wins over it.
-  const envFilePath = join(workingDir, '.env');
-  const envFileDisplay = join(displayDir, '.env');
+  // The project's .env; the process environment wins over it.
+  const envFilePath = options.envFile !== undefined ? resolve(options.envFile) : join(workingDir, '.env');
+  const envFileDisplay = options.envFile ?? join(displayDir, '.env');
   const fromEnv: Lookup = (name) => own(env, name);
   let dotenv: Record<string, string> = {};
   const envText = await readText(envFilePath);
@@ -85,7 +98,18 @@ export async function loadComposeProject(file: string, options: LoadComposeOptio
   const lookup: Lookup = (name) => fromEnv(name) ?? own(dotenv, name);
 
   const problems: ComposeProblem[] = [];
-  const tree = readYamlTree(text, file, lookup, problems);
+  const trees = files.map((name, index) => readYamlTree(texts[index] ?? '', name, lookup, problems));
+  if (trees.some((t) => t === undefined)) fail(problems);
+  const warnings = [...(options.warnings ?? [])];
+  let tree: TreeNode | undefined;
+  for (const [index, next] of trees.entries()) {
+    if (!next) continue; // not reached: a file without a tree failed above
+    // compose-go loader.go warnObsoleteVersion, worded as Compose prints it.
+    if (next.kind === 'map' && next.entries.some((e) => e.key === 'version')) {
+      warnings.push(`${files[index] ?? ''}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
+    }
+    tree = tree === undefined ? withoutResets(next) : mergeTrees(tree, next, { first: file, override: files[index] ?? '' }, problems);
+  }
   if (!tree) fail(problems);
   const check = new Checker(file, problems);
   const raw = readProject({ check, workingDir, displayDir }, tree);
@@ -101,7 +125,7 @@ export async function loadComposeProject(file: string, options: LoadComposeOptio
   if ('cycle' in whole) {
     const first = raw.services.find((s) => s.name === whole.cycle[0]);
     const edge = first?.dependsOn.find((d) => d.service === whole.cycle[1]);
-    check.report(edge ?? { line: first?.line ?? 1, path: `services.${whole.cycle[0] ?? ''}` }, `depends_on makes a cycle: ${whole.cycle.join(' -> ')}`);
+    check.report(edge ?? { line: first?.line ?? 1, path: `services.${whole.cycle[0] ?? ''}`, file: first?.file }, `depends_on makes a cycle: ${whole.cycle.join(' -> ')}`);
   }
   const order = dependencyOrder(active.map((s) => s.name), (name) => activeDependencies(raw, name, activeNames));
   if (problems.length > 0) fail(problems);
@@ -139,11 +163,11 @@ export async function loadComposeProject(file: string, options: LoadComposeOptio
     const envFiles: string[] = [];
     for (const envFile of service.envFiles) {
       const content = await readText(envFile.path).catch((error: Error) => {
-        problems.push(problemAt(file, envFile.node.line, envFile.node.path, `cannot read ${envFile.display}: ${error.message}`));
+        problems.push(problemAt(envFile.node.file ?? file, envFile.node.line, envFile.node.path, `cannot read ${envFile.display}: ${error.message}`));
         return undefined;
       });
       if (content === undefined) {
-        if (envFile.required) problems.push(problemAt(file, envFile.node.line, envFile.node.path, `env file ${envFile.display} does not exist`));
+        if (envFile.required) problems.push(problemAt(envFile.node.file ?? file, envFile.node.line, envFile.node.path, `env file ${envFile.display} does not exist`));
         continue;
       }
       try {
@@ -191,13 +215,14 @@ export async function loadComposeProject(file: string, options: LoadComposeOptio
   return {
     name,
     workingDir,
-    configFiles: [absoluteFile],
+    configFiles: absoluteFiles,
     services,
     disabledServices: raw.services.filter((s) => !activeNames.has(s.name)).map((s) => s.name),
     profiles,
     networks,
     volumes,
     envFile,
+    warnings,
   };
 }
 

@@ -154,6 +154,8 @@ export interface ComposeProject {
   /** Volumes the active services use, in file order. */
   readonly volumes: readonly ComposeVolume[];
   readonly envFile: ComposeEnvFile;
+  /** Compose's warnings about the files (several with supported names, an obsolete `version`), as Compose words them. */
+  readonly warnings: readonly string[];
 }
 
 export interface LoadComposeOptions {
@@ -163,4 +165,8 @@ export interface LoadComposeOptions {
   readonly profiles?: readonly string[];
   /** Explicit project name; must already be a valid one. Wins over everything else. */
   readonly projectName?: string;
+  /** The `.env` to read. Default: `.env` beside the first file (Compose with `-f`); the stack folder's when its files came from discovery or COMPOSE_FILE. */
+  readonly envFile?: string;
+  /** Warnings from choosing the files (see `files.ts`), passed on in {@link ComposeProject.warnings}. */
+  readonly warnings?: readonly string[];
 }

@@ -13,12 +13,20 @@ interface NodeBase {
   readonly line: number;
   /** `services.shared-redis.ports[0]`; empty for the document itself. */
   readonly path: string;
+  /** The file the value was read from, when the tree merges several (absent: the first file). */
+  readonly file?: string;
+  /** Compose's merge tags: `!reset` removes the value from the files before, `!override` replaces it instead of merging. */
+  readonly tag?: MergeTag;
 }
+
+export type MergeTag = '!reset' | '!override';
 
 export interface MapEntry {
   readonly key: string;
   /** Line of the key. */
   readonly line: number;
+  /** The file the key was read from, when the tree merges several (absent: the first file). */
+  readonly file?: string;
   readonly value: TreeNode;
 }
 
@@ -75,6 +83,12 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
   let overBudget = false;
 
   const convert = (node: unknown, path: string, fallbackLine: number, seen: ReadonlySet<unknown>): TreeNode => {
+    const converted = convertNode(node, path, fallbackLine, seen);
+    const tag = (node as { tag?: unknown } | null)?.tag;
+    return tag === '!reset' || tag === '!override' ? { ...converted, tag } : converted;
+  };
+
+  const convertNode = (node: unknown, path: string, fallbackLine: number, seen: ReadonlySet<unknown>): TreeNode => {
     if (--budget < 0) {
       if (!overBudget) problems.push(problemAt(file, fallbackLine, path, 'the file expands to too many values (aliases inside aliases?)'));
       overBudget = true;

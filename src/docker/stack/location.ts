@@ -1,7 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
+import { ComposeFilesError, composeFilesFromSetting, discoverComposeFiles, stackFolderComposeFiles } from '../compose/files';
+import { loadComposeProject } from '../compose/load';
+import type { ComposeProject, LoadComposeOptions } from '../compose/model';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
 import { writeFileAtomic } from './atomicFile';
@@ -9,34 +12,69 @@ import { legacyAclFile, NamespacePolicy, stackAclFile, syncAclFile } from './ser
 
 export type StackSource = 'setting' | 'workspace' | 'bundled';
 
-/** Which compose file is "the stack", and where its `.env` is. */
+/** Which compose files are "the stack", and where its `.env` is. */
 export interface StackLocation {
+  /** The main file: the first of {@link composeFiles} (what "Open Stack File" opens first). */
   readonly composeFile: string;
+  /**
+   * Every file, in merge order, as Compose reads them (`-f a -f b`, COMPOSE_FILE, or the
+   * file and its override). Absent (a location built by hand): just {@link composeFile}.
+   */
+  readonly composeFiles?: readonly string[];
   readonly envFile: string;
   readonly source: StackSource;
+  /** Compose's warnings about the choice of files (two files with supported names, ...). */
+  readonly warnings?: readonly string[];
+  /** Set when `sharedRedis.composeFile` is not a path or a list of paths: loading the stack fails with it. */
+  readonly settingError?: string;
 }
 
 export const WORKSPACE_STACK_DIR = 'shared-redis';
 
+function location(composeFiles: readonly string[], envFile: string, source: StackSource, warnings: readonly string[] = []): StackLocation {
+  return { composeFile: composeFiles[0] ?? '', composeFiles, envFile, source, warnings };
+}
+
 /**
- * `sharedRedis.composeFile` if set (relative to the first workspace folder), else
- * `shared-redis/docker-compose.yml` in a workspace folder, else the stack bundled with
- * the extension, kept in its global storage so one click works in an empty window.
+ * `sharedRedis.composeFile` if set (one path or a list, like `-f a -f b`; relative to the
+ * first workspace folder; no override is added, as with `-f`), else the files of a
+ * `shared-redis` folder in a workspace folder as Compose picks them there (COMPOSE_FILE
+ * from the environment or its `.env`, else `compose.yaml` ... `docker-compose.yaml` and
+ * its override), else the stack bundled with the extension, kept in its global storage so
+ * one click works in an empty window.
  */
-export function resolveStackLocation(options: { setting?: string | undefined; workspaceFolders: readonly string[]; globalStorageDir: string }): StackLocation {
+export function resolveStackLocation(options: { setting?: unknown; workspaceFolders: readonly string[]; globalStorageDir: string; env?: NodeJS.ProcessEnv }): StackLocation {
   const { setting, workspaceFolders, globalStorageDir } = options;
-  if (setting && setting.trim()) {
-    const base = workspaceFolders[0] ?? process.cwd();
-    const composeFile = isAbsolute(setting) ? setting : resolve(base, setting);
-    return { composeFile, envFile: join(dirname(composeFile), '.env'), source: 'setting' };
+  const base = workspaceFolders[0] ?? process.cwd();
+  let named: string[];
+  try {
+    named = composeFilesFromSetting(setting, base);
+  } catch (error) {
+    const message = `sharedRedis.composeFile: ${(error as Error).message}`;
+    return { ...location([], join(base, '.env'), 'setting'), settingError: message };
   }
+  const first = named[0];
+  if (first !== undefined) return location(named, join(dirname(first), '.env'), 'setting');
   for (const folder of workspaceFolders) {
-    const composeFile = join(folder, WORKSPACE_STACK_DIR, 'docker-compose.yml');
-    if (existsSync(composeFile)) return { composeFile, envFile: join(dirname(composeFile), '.env'), source: 'workspace' };
+    const dir = join(folder, WORKSPACE_STACK_DIR);
+    if (!existsSync(dir)) continue;
+    const found = stackFolderComposeFiles(dir, options.env ?? process.env);
+    if (found.files.length > 0) return location(found.files, join(dir, '.env'), 'workspace', found.warnings);
   }
   // The folder's name is the project name: `shared-redis`, as in a workspace.
   const dir = join(globalStorageDir, WORKSPACE_STACK_DIR);
-  return { composeFile: join(dir, 'docker-compose.yml'), envFile: join(dir, '.env'), source: 'bundled' };
+  return location([join(dir, 'docker-compose.yml')], join(dir, '.env'), 'bundled');
+}
+
+/** The stack's files in merge order (`composeFiles`, or just `composeFile` for a location built by hand). */
+export function stackFiles(stack: StackLocation): readonly string[] {
+  return stack.composeFiles ?? [stack.composeFile];
+}
+
+/** Loads the stack's files as Compose would; a bad `sharedRedis.composeFile` fails here with its message. */
+export function loadStackProject(stack: StackLocation, options: Omit<LoadComposeOptions, 'envFile' | 'warnings'> = {}): Promise<ComposeProject> {
+  if (stack.settingError !== undefined) return Promise.reject(new ComposeFilesError(`${stack.settingError} (set it to a file path or a list of file paths, or clear it)`));
+  return loadComposeProject(stackFiles(stack), { ...options, envFile: stack.envFile, warnings: stack.warnings ?? [] });
 }
 
 /**
@@ -50,7 +88,8 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
     env: join(targetDir, '.env'),
     acl: stackAclFile(targetDir),
   };
-  const existing = [...Object.values(files), legacyAclFile(targetDir)].filter((f) => existsSync(f));
+  // Any file Compose would read as the stack counts: a second one would make Compose warn.
+  const existing = [...new Set([...Object.values(files), legacyAclFile(targetDir), ...discoverComposeFiles(targetDir).files])].filter((f) => existsSync(f));
   if (existing.length > 0) return { written: [], existing };
   requireDelimiter(policy.delimiter);
   mkdirSync(targetDir, { recursive: true });

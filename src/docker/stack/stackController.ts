@@ -1,10 +1,9 @@
 import type Docker from 'dockerode';
 import { dirname } from 'node:path';
-import { loadComposeProject } from '../compose/load';
 import type { ComposeProject } from '../compose/model';
 import { reloadAcl } from '../../redis/acl/reload';
 import { OPERATOR_USER } from '../../redis/acl/rules';
-import { StackLocation, prepareBundledStack } from './location';
+import { loadStackProject, StackLocation, prepareBundledStack } from './location';
 import { aclFileHasUser, legacyAclFile, NamespacePolicy, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
 import { removeStack, removalPlan, RemovalPlan, restartStack, stopStack } from './lifecycle';
 import { planStack } from './planStack';
@@ -45,7 +44,7 @@ export class StackController {
   /** Reads and checks the compose file; nothing on the engine changes. */
   async load(settings: StackSettings): Promise<ComposeProject> {
     if (settings.location.source === 'bundled') prepareBundledStack(settings.bundledStackDir, settings.location, settings.policy);
-    return loadComposeProject(settings.location.composeFile, {
+    return loadStackProject(settings.location, {
       ...(settings.env ? { env: settings.env } : {}),
       ...(settings.projectName ? { projectName: settings.projectName } : {}),
     });

@@ -49,6 +49,18 @@ function distance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
+/** Where a problem is: line, key path and, in a merged tree, the file (absent: the checker's file). */
+export interface Place {
+  readonly line: number;
+  readonly path: string;
+  readonly file?: string | undefined;
+}
+
+/** `{ file }` when the node or entry came from another file than the first; spread into a {@link Place}. */
+export function fileOf(at: { readonly file?: string | undefined }): { file?: string } {
+  return at.file !== undefined ? { file: at.file } : {};
+}
+
 /**
  * Collects problems while a tree is read into the model. Every reader returns undefined
  * (after reporting) when a value is unusable, so validation goes on and reports them all.
@@ -57,9 +69,9 @@ export class Checker {
   constructor(readonly file: string, readonly problems: ComposeProblem[]) {}
 
   /** Reports at a node or place; a value from a secret-looking variable is shown as its template. */
-  report(at: TreeNode | { readonly line: number; readonly path: string }, message: string): undefined {
+  report(at: TreeNode | Place, message: string): undefined {
     const text = 'kind' in at && isSecret(at) ? hideSecrets(at, message) : message;
-    this.problems.push(problemAt(this.file, at.line, at.path, text));
+    this.problems.push(problemAt(at.file ?? this.file, at.line, at.path, text));
     return undefined;
   }
 
@@ -80,7 +92,7 @@ export class Checker {
       if (allowed.includes(entry.key) || entry.key.startsWith('x-')) continue;
       const path = node.path ? `${node.path}.${entry.key}` : entry.key;
       const close = allowed.filter((key) => distance(key, entry.key) <= 2).sort((a, b) => distance(a, entry.key) - distance(b, entry.key))[0];
-      this.report({ line: entry.line, path }, close
+      this.report({ line: entry.line, path, ...fileOf(entry) }, close
         ? `unknown key "${entry.key}" (did you mean "${close}"?)`
         : `unknown key "${entry.key}" (allowed here: ${allowed.join(', ')})`);
     }

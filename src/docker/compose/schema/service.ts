@@ -3,7 +3,7 @@ import { parseDuration } from '../duration';
 import type { ComposeHealthcheck, ComposePort, ComposeRestartPolicy, DependencyCondition } from '../model';
 import { splitShellWords } from '../shellwords';
 import type { TreeNode } from '../yamlTree';
-import { Checker } from './check';
+import { Checker, fileOf, Place } from './check';
 import { RawMount, readMount } from './mounts';
 import { readPort } from './ports';
 
@@ -31,6 +31,7 @@ export interface RawNetworkRef {
   readonly aliases: readonly string[];
   readonly line: number;
   readonly path: string;
+  readonly file?: string;
 }
 
 export interface RawDependency {
@@ -40,6 +41,7 @@ export interface RawDependency {
   readonly required: boolean;
   readonly line: number;
   readonly path: string;
+  readonly file?: string;
 }
 
 /** A service as written, validated, before env files are read and names are resolved. */
@@ -47,6 +49,8 @@ export interface RawService {
   readonly name: string;
   readonly line: number;
   readonly path: string;
+  /** The file that declared the service, when the tree merges several (absent: the first file). */
+  readonly file?: string;
   readonly image?: string;
   readonly containerName?: string;
   readonly command?: readonly string[];
@@ -71,6 +75,35 @@ export interface ServiceContext {
   readonly workingDir: string;
   /** Folder of the compose file as the caller named it (for messages about env files). */
   readonly displayDir: string;
+}
+
+/**
+ * Compose's unicity rule (compose-go override/uncity.go, EnforceUnicity): in these lists a
+ * later item with the same key replaces the earlier one, in the earlier one's place. It
+ * runs on every file, and after an override file is merged in.
+ */
+export function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const result: T[] = [];
+  const index = new Map<string, number>();
+  for (const item of items) {
+    const k = key(item);
+    const at = index.get(k);
+    if (at === undefined) {
+      index.set(k, result.length);
+      result.push(item);
+    } else {
+      result[at] = item;
+    }
+  }
+  return result;
+}
+
+/**
+ * compose-go's portIndexer on the canonical (long) form: host IP (0.0.0.0 when absent),
+ * published, target, protocol; `mode` is not part of it.
+ */
+function portKey(port: ComposePort): string {
+  return `${port.hostIp ?? '0.0.0.0'}:${port.published ?? ''}:${port.target}/${port.protocol}`;
 }
 
 /** `command:` / `entrypoint:` as a list, a shell-style string, or null (the image's own). */
@@ -158,7 +191,7 @@ function readHealthcheck(check: Checker, node: TreeNode): ComposeHealthcheck | u
     }
   }
   if (disable === true) {
-    if (testNode) return check.report({ line: disableNode?.line ?? map.line, path: `${map.path}.disable` }, '"disable: true" cannot be combined with "test"');
+    if (testNode) return check.report({ line: disableNode?.line ?? map.line, path: `${map.path}.disable`, ...fileOf(disableNode ?? map) }, '"disable: true" cannot be combined with "test"');
     return { test: ['NONE'] };
   }
   const result: { -readonly [K in keyof ComposeHealthcheck]: ComposeHealthcheck[K] } = {};
@@ -192,7 +225,7 @@ function readDependsOn(check: Checker, node: TreeNode): RawDependency[] {
   if (node.kind === 'seq') {
     node.items.forEach((item) => {
       const service = check.nonEmptyString(item, 'a service name');
-      if (service !== undefined) dependencies.push({ service, condition: 'service_started', restart: false, required: true, line: item.line, path: item.path });
+      if (service !== undefined) dependencies.push({ service, condition: 'service_started', restart: false, required: true, line: item.line, path: item.path, ...fileOf(item) });
     });
     return dependencies;
   }
@@ -213,7 +246,7 @@ function readDependsOn(check: Checker, node: TreeNode): RawDependency[] {
     const requiredNode = Checker.get(options, 'required');
     const restart = restartNode ? check.boolean(restartNode) ?? false : false;
     const required = requiredNode ? check.boolean(requiredNode) ?? true : true;
-    dependencies.push({ service: entry.key, condition, restart, required, line: entry.line, path: entry.value.path });
+    dependencies.push({ service: entry.key, condition, restart, required, line: entry.line, path: entry.value.path, ...fileOf(entry) });
   }
   return dependencies;
 }
@@ -223,7 +256,7 @@ function readNetworks(check: Checker, node: TreeNode): RawNetworkRef[] | undefin
     const refs: RawNetworkRef[] = [];
     for (const item of node.items) {
       const key = check.nonEmptyString(item, 'a network name');
-      if (key !== undefined) refs.push({ key, aliases: [], line: item.line, path: item.path });
+      if (key !== undefined) refs.push({ key, aliases: [], line: item.line, path: item.path, ...fileOf(item) });
     }
     return refs;
   }
@@ -236,7 +269,8 @@ function readNetworks(check: Checker, node: TreeNode): RawNetworkRef[] | undefin
     check.keys(options, ['aliases']);
     const aliasesNode = Checker.get(options, 'aliases');
     const aliases = aliasesNode ? check.stringList(aliasesNode, 'a list of host names') ?? [] : [];
-    refs.push({ key: entry.key, aliases, line: entry.line, path: entry.value.path });
+    // Compose keeps one of each alias (compose-go override/uncity.go).
+    refs.push({ key: entry.key, aliases: [...new Set(aliases)], line: entry.line, path: entry.value.path, ...fileOf(entry) });
   }
   return refs;
 }
@@ -268,23 +302,24 @@ function readEnvFiles(context: ServiceContext, node: TreeNode): RawEnvFile[] {
   return files;
 }
 
-export function readService(context: ServiceContext, name: string, line: number, node: TreeNode): RawService | undefined {
+export function readService(context: ServiceContext, name: string, at: Place, node: TreeNode): RawService | undefined {
+  const { line } = at;
   const { check } = context;
   const map = check.map(node, 'a mapping with the service\'s image, ports, volumes, ...');
   if (!map) return undefined;
-  if (!NAME.test(name)) check.report({ line, path: map.path }, 'a service name may only contain letters, digits, ".", "_" and "-", and must not start with one of the last three');
+  if (!NAME.test(name)) check.report({ ...at, path: map.path }, 'a service name may only contain letters, digits, ".", "_" and "-", and must not start with one of the last three');
   check.keys(map, SERVICE_KEYS);
   const get = (key: string): TreeNode | undefined => Checker.get(map, key);
 
   const service: { -readonly [K in keyof RawService]: RawService[K] } = {
-    name, line, path: map.path, envFiles: [], environment: [], ports: [], mounts: [], dependsOn: [], labels: {}, profiles: [],
+    name, line, path: map.path, ...fileOf(at), envFiles: [], environment: [], ports: [], mounts: [], dependsOn: [], labels: {}, profiles: [],
   };
   const image = get('image');
   if (image) {
     const value = check.nonEmptyString(image, 'an image reference like "redis:7.2-alpine"');
     if (value !== undefined) service.image = value;
   } else {
-    check.report({ line, path: map.path }, 'no "image" (this loader runs images and does not build them)');
+    check.report({ ...at, path: map.path }, 'no "image" (this loader runs images and does not build them)');
   }
   const containerName = get('container_name');
   if (containerName) {
@@ -300,16 +335,16 @@ export function readService(context: ServiceContext, name: string, line: number,
   const environment = get('environment');
   if (environment) service.environment = readKeyValues(check, environment, 'environment variables', undefined) ?? [];
   const envFile = get('env_file');
-  if (envFile) service.envFiles = readEnvFiles(context, envFile);
+  if (envFile) service.envFiles = uniqueBy(readEnvFiles(context, envFile), (file) => (file.node.kind === 'scalar' ? String(file.node.value) : file.path));
   const ports = get('ports');
   if (ports) {
     const seq = check.seq(ports, 'a list of port mappings');
-    service.ports = seq ? seq.items.flatMap((item) => readPort(check, item) ?? []) : [];
+    service.ports = uniqueBy(seq ? seq.items.flatMap((item) => readPort(check, item) ?? []) : [], portKey);
   }
   const volumes = get('volumes');
   if (volumes) {
     const seq = check.seq(volumes, 'a list of volumes');
-    service.mounts = seq ? seq.items.flatMap((item) => readMount(check, item, context.workingDir) ?? []) : [];
+    service.mounts = uniqueBy(seq ? seq.items.flatMap((item) => readMount(check, item, context.workingDir) ?? []) : [], (mount) => mount.target);
   }
   const networks = get('networks');
   if (networks) {
@@ -339,7 +374,7 @@ export function readService(context: ServiceContext, name: string, line: number,
       const item = seq[index];
       if (!NAME.test(profile) && item) check.expected(item, 'a profile name of letters, digits, ".", "_" and "-"');
     });
-    service.profiles = list;
+    service.profiles = uniqueBy(list, (profile) => profile);
   }
   return service;
 }

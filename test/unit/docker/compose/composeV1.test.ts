@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { ComposeFileError } from '../../../../src/docker/compose/errors';
 import { loadComposeProject } from '../../../../src/docker/compose/load';
 import type { ComposePort, ComposeProject } from '../../../../src/docker/compose/model';
 import { parsePortSpec } from '../../../../src/docker/compose/schema/ports';
-import { FIXTURES, SHIPPED_STACK, withProject } from './helpers';
+import { DOCKER_COMPOSE, FIXTURES, requireDockerCompose, SHIPPED_STACK, withProject } from './helpers';
 
 /**
  * Cross-check against the real tool: Debian's docker-compose (Compose v1, 1.29.2).
@@ -15,7 +15,6 @@ import { FIXTURES, SHIPPED_STACK, withProject } from './helpers';
  * give the same image, ports and environment for the same file, .env and variables.
  * v1 knows neither `:+`/`+` nor nesting, so only the forms both know are compared here.
  */
-const DOCKER_COMPOSE = '/usr/bin/docker-compose';
 
 interface V1Result { readonly ok: boolean; readonly output: string }
 
@@ -75,11 +74,7 @@ describe('cross-check with docker-compose (Compose v1) config', function () {
   this.timeout(120_000);
 
   before(function () {
-    if (existsSync(DOCKER_COMPOSE)) return;
-    // npm run setup installs it; under CI a missing tool is a failure, not a skip.
-    if (process.env['CI'] === 'true') throw new Error(`${DOCKER_COMPOSE} is missing: run "npm run setup".`);
-    console.warn(`    Skipping: ${DOCKER_COMPOSE} is not installed (Debian package docker-compose; "npm run setup" installs it).`);
-    this.skip();
+    requireDockerCompose(this);
   });
 
   it('interpolates like docker-compose: defaults, required, $$, and the environment over .env', async () => {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ComposeFileError } from '../../../../src/docker/compose/errors';
@@ -54,4 +54,16 @@ export async function rejectsWith(promise: Promise<unknown>, message: string): P
 /** Lines joined with \n, so a YAML snippet's line numbers can be read off the array. */
 export function yaml(...lines: string[]): string {
   return `${lines.join('\n')}\n`;
+}
+
+/** Debian's docker-compose (Compose v1, 1.29.2), the real tool the loader is cross-checked with. */
+export const DOCKER_COMPOSE = '/usr/bin/docker-compose';
+
+/** In a `before`: skips the suite without docker-compose, except under CI, where a missing tool is a failure. */
+export function requireDockerCompose(context: Mocha.Context): void {
+  if (existsSync(DOCKER_COMPOSE)) return;
+  // npm run setup installs it.
+  if (process.env['CI'] === 'true') throw new Error(`${DOCKER_COMPOSE} is missing: run "npm run setup".`);
+  console.warn(`    Skipping: ${DOCKER_COMPOSE} is not installed (Debian package docker-compose; "npm run setup" installs it).`);
+  context.skip();
 }

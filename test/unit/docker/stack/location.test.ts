@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillEnvTemplate } from '../../../../src/docker/stack/dotenvFile';
-import { prepareBundledStack, resolveStackLocation, writeStackFiles } from '../../../../src/docker/stack/location';
+import { loadStackProject, prepareBundledStack, resolveStackLocation, writeStackFiles } from '../../../../src/docker/stack/location';
 import { addServicePasswords, readStackAccess, stackAclFile, syncAclFile } from '../../../../src/docker/stack/serviceAccess';
 import { BUNDLED_STACK, DEFAULT_POLICY } from '../../../support/stackFixture';
 
@@ -19,14 +19,64 @@ describe('which compose file is the stack, and its files', () => {
     const folder = join(dir, 'project');
     const storage = join(dir, 'storage');
     mkdirSync(join(folder, 'shared-redis'), { recursive: true });
-    assert.deepEqual(resolveStackLocation({ setting: 'infra/compose.yml', workspaceFolders: [folder], globalStorageDir: storage }),
-      { composeFile: join(folder, 'infra/compose.yml'), envFile: join(folder, 'infra/.env'), source: 'setting' });
-    assert.equal(resolveStackLocation({ workspaceFolders: [folder], globalStorageDir: storage }).source, 'bundled');
+    assert.deepEqual(resolveStackLocation({ setting: 'infra/compose.yml', workspaceFolders: [folder], globalStorageDir: storage, env: {} }),
+      { composeFile: join(folder, 'infra/compose.yml'), composeFiles: [join(folder, 'infra/compose.yml')], envFile: join(folder, 'infra/.env'), source: 'setting', warnings: [] });
+    assert.equal(resolveStackLocation({ workspaceFolders: [folder], globalStorageDir: storage, env: {} }).source, 'bundled');
     writeFileSync(join(folder, 'shared-redis/docker-compose.yml'), 'services: {}\n');
-    assert.deepEqual(resolveStackLocation({ workspaceFolders: [folder], globalStorageDir: storage }),
-      { composeFile: join(folder, 'shared-redis/docker-compose.yml'), envFile: join(folder, 'shared-redis/.env'), source: 'workspace' });
-    assert.deepEqual(resolveStackLocation({ workspaceFolders: [], globalStorageDir: storage }),
-      { composeFile: join(storage, 'shared-redis/docker-compose.yml'), envFile: join(storage, 'shared-redis/.env'), source: 'bundled' });
+    assert.deepEqual(resolveStackLocation({ workspaceFolders: [folder], globalStorageDir: storage, env: {} }),
+      { composeFile: join(folder, 'shared-redis/docker-compose.yml'), composeFiles: [join(folder, 'shared-redis/docker-compose.yml')], envFile: join(folder, 'shared-redis/.env'), source: 'workspace', warnings: [] });
+    assert.deepEqual(resolveStackLocation({ workspaceFolders: [], globalStorageDir: storage, env: {} }),
+      { composeFile: join(storage, 'shared-redis/docker-compose.yml'), composeFiles: [join(storage, 'shared-redis/docker-compose.yml')], envFile: join(storage, 'shared-redis/.env'), source: 'bundled', warnings: [] });
+  });
+
+  it('a workspace folder with only compose.yaml is the stack, never the bundled one; its override comes along', () => {
+    const folder = join(dir, 'project');
+    const stackDir = join(folder, 'shared-redis');
+    mkdirSync(stackDir, { recursive: true });
+    writeFileSync(join(stackDir, 'compose.yaml'), 'services: {}\n');
+    const only = resolveStackLocation({ workspaceFolders: [folder], globalStorageDir: join(dir, 'storage'), env: {} });
+    assert.equal(only.source, 'workspace');
+    assert.equal(only.composeFile, join(stackDir, 'compose.yaml'));
+    writeFileSync(join(stackDir, 'compose.override.yaml'), 'services: {}\n');
+    writeFileSync(join(stackDir, 'docker-compose.yml'), 'services: {}\n');
+    const both = resolveStackLocation({ workspaceFolders: [folder], globalStorageDir: join(dir, 'storage'), env: {} });
+    assert.deepEqual(both.composeFiles, [join(stackDir, 'compose.yaml'), join(stackDir, 'compose.override.yaml')]);
+    assert.equal(both.composeFile, join(stackDir, 'compose.yaml'));
+    assert.deepEqual(both.warnings, [
+      `Found multiple config files with supported names: ${join(stackDir, 'compose.yaml')}, ${join(stackDir, 'docker-compose.yml')}`,
+      `Using ${join(stackDir, 'compose.yaml')}`,
+    ]);
+  });
+
+  it('COMPOSE_FILE in the stack folder\'s .env chooses the files; the setting may list several, and names no override', () => {
+    const folder = join(dir, 'project');
+    const stackDir = join(folder, 'shared-redis');
+    mkdirSync(stackDir, { recursive: true });
+    writeFileSync(join(stackDir, 'base.yml'), 'services: {}\n');
+    writeFileSync(join(stackDir, '.env'), 'COMPOSE_FILE=base.yml:dev.yml\n');
+    const fromEnv = resolveStackLocation({ workspaceFolders: [folder], globalStorageDir: join(dir, 'storage'), env: {} });
+    assert.deepEqual(fromEnv.composeFiles, [join(stackDir, 'base.yml'), join(stackDir, 'dev.yml')]);
+    assert.equal(fromEnv.envFile, join(stackDir, '.env'));
+    writeFileSync(join(folder, 'compose.override.yaml'), 'services: {}\n');
+    const listed = resolveStackLocation({ setting: ['compose.yaml', 'extra.yml'], workspaceFolders: [folder], globalStorageDir: join(dir, 'storage'), env: {} });
+    assert.deepEqual(listed.composeFiles, [join(folder, 'compose.yaml'), join(folder, 'extra.yml')]);
+    assert.equal(listed.envFile, join(folder, '.env'));
+  });
+
+  it('a setting that is not a path or a list of paths fails the load with one message, naming the setting', async () => {
+    const location = resolveStackLocation({ setting: ['compose.yaml', 7], workspaceFolders: [dir], globalStorageDir: join(dir, 'storage'), env: {} });
+    await assert.rejects(loadStackProject(location), {
+      message: 'sharedRedis.composeFile: expected a compose file path or a list of paths, but item 2 is 7: give each file\'s path, or remove the item (set it to a file path or a list of file paths, or clear it)',
+    });
+  });
+
+  it('does not write docker-compose.yml beside a compose.yaml (Compose would warn about two files)', () => {
+    const target = join(dir, 'shared-redis');
+    mkdirSync(target);
+    writeFileSync(join(target, 'compose.yaml'), '# mine\n');
+    const refused = writeStackFiles(BUNDLED_STACK, target, DEFAULT_POLICY);
+    assert.deepEqual(refused.existing, [join(target, 'compose.yaml')]);
+    assert.ok(!existsSync(join(target, 'docker-compose.yml')));
   });
 
   it('writes the stack with fresh generated passwords, private .env, and never overwrites', () => {
