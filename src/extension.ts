@@ -1,27 +1,16 @@
 import * as vscode from 'vscode';
-import { registerPingCommand } from './commands/ping';
-import { registerSetPasswordCommand } from './commands/setPassword';
-import { registerCreateStackCommand } from './commands/stack/createStack';
-import { registerOpenStackFileCommand } from './commands/stack/openStackFile';
-import { registerRemoveStackCommand } from './commands/stack/removeStack';
-import { registerShowLogsCommand } from './commands/stack/showLogs';
-import { registerStartCommand } from './commands/stack/start';
-import { registerStopRestartCommands } from './commands/stack/stopRestart';
+import { ChecksRunner } from './checksRunner';
+import type { ExtensionServices } from './commands/context';
+import { trackReadOnlyContext } from './commands/readOnly';
+import { createCommands } from './commands/table';
 import { createLogger } from './logger';
 import { RedisSession } from './redisSession';
 import { RedisSecrets } from './secrets';
-import { StackService, stackState } from './stackService';
-import { registerKeyBrowsingCommands } from './commands/keys/browse';
-import { registerKeyInspection } from './commands/keys/inspect';
-import { registerKeyOperationCommands } from './commands/keys/operations';
-import { registerServerCommands } from './commands/server';
-import { registerBackupCommands } from './commands/backup';
-import { registerHealthCommands } from './commands/health';
-import { registerMigrationCommands } from './commands/migration';
-import { registerSecurityCommands } from './commands/security';
-import type { ExtensionServices } from './services';
+import { StackService } from './stackService';
 import { KeyBrowser } from './keyBrowser';
 import { ChecksView } from './views/checksView';
+import { disposeServerPanels } from './views/infoPanel';
+import { KeyDocumentProvider } from './views/keyDocument';
 import { KeysView } from './views/keysView';
 import { askForPassword } from './views/passwordPrompt';
 import { ReportDocuments } from './views/reportDocument';
@@ -42,47 +31,32 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const logger = createLogger();
   context.subscriptions.push(logger);
 
+  // The services: they own the state and publish it.
   const secrets = new RedisSecrets(context.secrets);
   const stack = new StackService(context, logger.child('Stack'));
   const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
   session.prompt = askForPassword;
-  const bundledStackDir = vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath;
+  const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
+  const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'));
+  const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
+  const reports = new ReportDocuments();
+  context.subscriptions.push(stack, session, keyBrowser, checks, keyDocuments, reports, trackReadOnlyContext(), new vscode.Disposable(disposeServerPanels));
+
+  // The views: they listen to the services and render.
   const stackView = new StackView(stack, session);
   const statusBar = new StackStatusBar(stack);
-  const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
   const keysView = new KeysView(keyBrowser, session, logger.child('Keys'));
-  const checksView = new ChecksView();
-  context.subscriptions.push(
-    stack,
-    session,
-    stackView,
-    keyBrowser,
-    keysView,
-    checksView,
-    ...registerKeyBrowsingCommands(keyBrowser, keysView),
-    registerPingCommand(session, logger.child('Ping')),
-    registerSetPasswordCommand(session, secrets, logger.child('Secrets')),
-    registerStartCommand(stack, logger.child('Stack')),
-    ...registerStopRestartCommands(stack, logger.child('Stack')),
-    registerRemoveStackCommand(stack, logger.child('Stack')),
-    registerShowLogsCommand(stack, logger.child('Logs')),
-    registerCreateStackCommand(stack, bundledStackDir, logger.child('Stack')),
-    registerOpenStackFileCommand(stack),
-    vscode.commands.registerCommand('sharedRedis.refreshStack', async () => stackState(await stack.refresh())),
-    statusBar,
-  );
-  const reports = new ReportDocuments();
-  context.subscriptions.push(reports);
-  const services: ExtensionServices = { context, logger, session, secrets, stack, keyBrowser, keysView, reports };
-  context.subscriptions.push(
-    ...registerKeyInspection(services),
-    ...registerKeyOperationCommands(services),
-    ...registerServerCommands(services),
-    ...registerSecurityCommands(services),
-    ...registerHealthCommands(services, checksView),
-    ...registerBackupCommands(services),
-    ...registerMigrationCommands(services),
-  );
+  const checksView = new ChecksView(checks);
+  context.subscriptions.push(stackView, statusBar, keysView, checksView);
+
+  // The commands: one table, one loop.
+  const services: ExtensionServices = {
+    context, logger, session, secrets, stack, keyBrowser, checks, keyDocuments, reports,
+    bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
+  };
+  for (const [id, handler] of createCommands(services)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown));
+  }
   void stack.refresh();
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);

@@ -4,9 +4,8 @@ import type { Logger } from '../../logger';
 import { DEFAULT_EXPIRE_BATCH, ExpireResult, expireKeysWithoutTtl, Finding, NoTtlPlan, planTtlForKeysWithoutOne } from '../../redis/checks';
 import { BinaryString, displayBytes, escapeGlob, formatKeyCount, fromBinary, groupThousands, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
 import { describeSeconds } from '../../redis/mutations';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
-import { NamespaceRow } from '../../views/keysView';
 import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
 import type { KeyOperationResult } from '../keys/operations';
@@ -38,7 +37,10 @@ function findingOf(target: unknown): Finding | undefined {
 }
 
 /** `sharedRedis.openCheckKeys` and `sharedRedis.setTtlOnKeysWithoutTtl`: the quick actions of the Checks view's findings. */
-export function registerCheckActions(services: ExtensionServices, log: Logger, rerun: () => void): vscode.Disposable[] {
+export function checkActionCommands(services: ExtensionServices): { openCheckKeys: CommandHandler; setTtlOnKeysWithoutTtl: CommandHandler } {
+  const log = services.logger.child('Checks');
+  // After a bulk change: the Keys view walks again (and the checks run after it) when it is visible; else the checks run now.
+  const rerun = (): void => { if (!services.keyBrowser.visible) void services.checks.run(); };
   const delimiter = (): Buffer => {
     const state = services.keyBrowser.state;
     if (state.kind !== 'idle' && state.model) return state.model.delimiter;
@@ -66,16 +68,7 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
     if (path !== null && state.kind === 'complete') {
       // Expand the namespace in the Keys view.
       try {
-        const declared = readDeclaredNamespaces(log, { quiet: true });
-        const segments = state.model.segments(path);
-        let row: NamespaceRow | undefined;
-        let rowPath: BinaryString | undefined;
-        for (const segment of segments) {
-          rowPath = rowPath === undefined ? segment : rowPath + state.model.delimiterBinary + segment;
-          const at = rowPath;
-          row = new NamespaceRow(row, at, segment, declared.find((d) => d.path === at));
-        }
-        if (row) await services.keysView.view.reveal(row, { expand: true, select: true, focus: false });
+        await services.keyBrowser.reveal(path);
       } catch (error) {
         log.debug(`Could not reveal ${displayBytes(path)} in the Keys view: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -149,21 +142,21 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
         ? `Cancelled after setting a TTL of ${describeSeconds(ttl.seconds)} on ${groupThousands(result.expired)} of ${formatKeyCount(result.total)} under ${prefixText}${skipped}; ${formatKeyCount(result.remaining)} still have none.`
         : `Set a TTL of ${describeSeconds(ttl.seconds)} on ${formatKeyCount(result.expired)} under ${prefixText}${skipped}.`;
       log.info(message);
-      services.keysView.requestRefresh();
+      services.keyBrowser.requestRefresh();
       rerun();
       return notify(result.cancelled ? 'cancelled' : 'done', message, { count: plan.count, expire: result });
     } catch (error) {
       const partial = (error as { partial?: ExpireResult }).partial;
-      if (partial && partial.expired > 0) { services.keysView.requestRefresh(); rerun(); }
+      if (partial && partial.expired > 0) { services.keyBrowser.requestRefresh(); rerun(); }
       const suffix = partial ? ` (${formatKeyCount(partial.expired)} got the TTL before the failure)` : '';
       return { outcome: 'failed', message: presentError(`Could not set the TTLs under ${prefixText}${suffix}`, error, log) };
     }
   };
 
-  return [
-    vscode.commands.registerCommand('sharedRedis.openCheckKeys', (target?: unknown) => openKeys(target)),
-    vscode.commands.registerCommand('sharedRedis.setTtlOnKeysWithoutTtl', (target?: unknown, ttl?: unknown, options?: BulkTtlOptions) => setTtl(target, ttl, options)),
-  ];
+  return {
+    openCheckKeys: (target?: unknown) => openKeys(target),
+    setTtlOnKeysWithoutTtl: (target?: unknown, ttl?: unknown, options?: BulkTtlOptions) => setTtl(target, ttl, options),
+  };
 }
 
 /** The namespaces declared as caches, and any the checks found, to choose from; or a path typed as text. */

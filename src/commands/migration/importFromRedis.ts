@@ -9,7 +9,7 @@ import {
   checkMappings, compareVersions, compileMappings, describeMigration, guessTargetPrefix, MigrationMode, MigrationResult, migrateKeys, NamespaceOwner,
   ownerOf, renderMigrationReport, sameDatabase, scanSourceSegments, SegmentCount, SegmentMapping, serverIdentity,
 } from '../../redis/migration';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
@@ -67,11 +67,9 @@ const MODE_PICKS: readonly (vscode.QuickPickItem & { mode: MigrationMode })[] = 
 ];
 
 /** `sharedRedis.importFromRedis`. */
-export function registerImportFromRedisCommand(services: ExtensionServices): vscode.Disposable[] {
+export function importFromRedisCommand(services: ExtensionServices): CommandHandler {
   const importer = new Importer(services, services.reports);
-  return [
-    vscode.commands.registerCommand('sharedRedis.importFromRedis', (options?: ImportOptions) => importer.run(options ?? {})),
-  ];
+  return (options?: ImportOptions) => importer.run(options ?? {});
 }
 
 class Importer {
@@ -145,7 +143,7 @@ class Importer {
       const result = await this.copy(sourceClient, targetClient, compileMappings(mappings, { delimiter, declared }), {
         mode, delimiter, expected, sourceEndpoint, targetEndpoint: target.endpoint, batchSize: options.batchSize, sourceName,
       });
-      if (result.copied > 0 && mode !== 'dry-run') this.services.keysView.requestRefresh();
+      if (result.copied > 0 && mode !== 'dry-run') this.services.keyBrowser.requestRefresh();
       const report = renderMigrationReport(result, { source: sourceName, target: targetName, sourceVersion: sourceId.version, targetVersion: targetId.version, expected, warnings });
       const message = describeMigration(result);
       this.log.info(message);
@@ -154,7 +152,7 @@ class Importer {
       return { ...outcome, segments: scan.segments, result, report, ...(reportUri ? { reportUri } : {}) };
     } catch (error) {
       const partial = (error as { partial?: MigrationResult }).partial;
-      if (partial && partial.copied > 0 && partial.mode !== 'dry-run') this.services.keysView.requestRefresh();
+      if (partial && partial.copied > 0 && partial.mode !== 'dry-run') this.services.keyBrowser.requestRefresh();
       const detail = partial ? ` (before the failure: ${describeMigration(partial)})` : '';
       if (error instanceof RedisConnectionError && error.endpoint === sourceName) {
         // The source dropped out: say so in words about the source, not the shared Redis's settings.

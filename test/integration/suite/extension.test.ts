@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../../src/commands/table';
 import { suiteConfig } from './config';
 
 const EXTENSION_ID = 'shared-redis-dev.shared-redis';
@@ -105,6 +106,17 @@ describe('Shared Redis inside VS Code', () => {
         `declared in package.json but not registered: [${notRegistered.join(', ')}]; ` +
         `registered but missing from package.json: [${notDeclared.join(', ')}]`,
       );
+    });
+  });
+
+  describe('the command table', () => {
+    it('maps exactly the commands package.json contributes, each to a handler', () => {
+      const declared = (manifest().contributes?.commands ?? []).map((c) => c.command).sort();
+      const inTable = Object.keys(COMMANDS).sort();
+      const missingFromTable = declared.filter((id) => !inTable.includes(id));
+      const notContributed = inTable.filter((id) => !declared.includes(id));
+      assert.deepEqual({ missingFromTable, notContributed }, { missingFromTable: [], notContributed: [] },
+        `contributed but not in src/commands/table.ts: [${missingFromTable.join(', ')}]; in the table but not contributed: [${notContributed.join(', ')}]`);
     });
   });
 

@@ -98,7 +98,7 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
     await child(shared, await child(shared, await child(shared, undefined, 'opstest'), 'gone'), '1'); // the row is shown
     // What Delete Key does once its modal dialog is confirmed (the dialog itself is clicked at the e2e level).
     assert.equal(await redis.unlink('opstest:gone:1'), 1);
-    await shared.views.keys.keyChanged(Buffer.from('opstest:gone:1'), 'deleted');
+    await shared.keys.keyChanged(Buffer.from('opstest:gone:1'), 'deleted');
     assert.equal(await label(), `${count - 1} keys`);
     const rows = (await shared.views.keys.getChildren(await child(shared, undefined, 'opstest'))).map((r) => shared.views.keys.getTreeItem(r).label);
     assert.ok(!rows.includes('gone'), `the emptied namespace is gone: ${rows.join(', ')}`);
