@@ -7,6 +7,14 @@ const noVscodeInCore = {
   }],
 };
 
+// One module reads VS Code's configuration: src/settings.ts (validated, defaulted, one change event).
+const settingsOnlyThroughSettingsModule = {
+  'no-restricted-syntax': ['error', {
+    selector: "MemberExpression[property.name='getConfiguration']",
+    message: 'Read settings through src/settings.ts (settings(), and SettingsWatcher.onDidChange): it validates and defaults them in one place.',
+  }],
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test/harness/**', 'test-results/**', '.tmp/**'] },
   js.configs.recommended,
@@ -20,5 +28,6 @@ export default tseslint.config(
     },
   },
   { files: ['src/redis/**/*.ts', 'src/docker/**/*.ts'], rules: noVscodeInCore },
+  { files: ['src/**/*.ts'], ignores: ['src/settings.ts'], rules: settingsOnlyThroughSettingsModule },
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } } },
 );

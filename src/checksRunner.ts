@@ -1,12 +1,11 @@
 import * as vscode from 'vscode';
-import { SECTION } from './config';
+import { settings, SettingsChange } from './settings';
 import { BrowserState, describeFilter, KeyBrowser } from './keyBrowser';
 import type { Logger } from './logger';
 import { CheckReport, DEFAULT_CHECK_MAX_SCAN_CALLS, DeclaredNamespaceSpec, parseMemorySize, runChecks } from './redis/checks';
 import { describeEndpoint } from './redis/endpoint';
 import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from './redis/keyspace';
 import type { RedisSession } from './redisSession';
-import { readDeclaredNamespaces } from './views/declaredNamespaces';
 
 /** How long a run waits for the Keys view's walk in progress before walking on its own. */
 const WALK_WAIT_MS = 120_000;
@@ -50,12 +49,12 @@ export class ChecksRunner implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ChecksEvent>();
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly keyBrowser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger) {
+  constructor(private readonly keyBrowser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
     this.subscriptions.push(
       this.changed,
       keyBrowser.onDidChange((state) => this.onWalk(state)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!['namespaces', 'memoryBudget', 'memoryWarningPercent'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return;
+      settingsChanges((change) => {
+        if (!change.affects('namespaces', 'memoryBudget', 'memoryWarningPercent')) return;
         const state = keyBrowser.state;
         if (this.lastReport && state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model);
       }),
@@ -143,20 +142,20 @@ export class ChecksRunner implements vscode.Disposable {
 
   private async runOnce(given: NamespaceModel | undefined, signal: AbortSignal, fresh: boolean, automatic: boolean): Promise<RunOutcome> {
     const started = performance.now();
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const scanCount = config.get<number>('scanCount', 1000);
+    const config = settings();
+    const scanCount = config.scanCount;
     try {
       const model = isFullWalk(given) ? given : await this.fullWalk(signal, fresh);
       if (signal.aborted) return { kind: 'cancelled' };
-      const declared: DeclaredNamespaceSpec[] = readDeclaredNamespaces(this.log, { quiet: true }).map((d) => ({ path: d.path, owner: d.owner, cache: d.cache }));
+      const declared: DeclaredNamespaceSpec[] = config.namespaces.map((d) => ({ path: d.path, owner: d.owner, cache: d.cache }));
       const outcome = await this.session.use(async (client) => {
         try {
           return await runChecks(client, model, declared, {
             scanCount,
             // After every walk the SCAN of a large cache namespace stops sooner (counts become lower bounds); the command goes further.
             maxScanCalls: automatic ? AUTOMATIC_MAX_SCAN_CALLS : DEFAULT_CHECK_MAX_SCAN_CALLS,
-            budgetBytes: this.budget(config.get<string>('memoryBudget', '256mb')),
-            warnAt: Math.min(100, Math.max(1, config.get<number>('memoryWarningPercent', 80))) / 100,
+            budgetBytes: this.budget(config.memoryBudget),
+            warnAt: config.memoryWarningPercent / 100,
             signal,
             endpoint: this.session.endpoint,
           });
@@ -191,12 +190,12 @@ export class ChecksRunner implements vscode.Disposable {
       });
       if (next?.kind === 'complete' && isFullWalk(next.model)) return next.model;
     }
-    const config = vscode.workspace.getConfiguration(SECTION);
+    const config = settings();
     const { endpoint, credentials } = await this.session.target();
     this.log.info(`Walking ${describeEndpoint(endpoint)} for the checks`);
     return walkKeyspace({ endpoint, credentials }, {
-      delimiter: config.get<string>('delimiter', ':') || ':',
-      count: config.get<number>('scanCount', 1000),
+      delimiter: config.delimiter,
+      count: config.scanCount,
       signal,
     }).done;
   }

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { ChecksRunner } from './checksRunner';
 import type { ExtensionServices } from './commands/context';
-import { trackReadOnlyContext } from './commands/readOnly';
 import { createCommands } from './commands/table';
 import { createLogger } from './logger';
 import { RedisSession } from './redisSession';
 import { RedisSecrets } from './secrets';
+import { SettingsWatcher } from './settings';
 import { StackService } from './stackService';
 import { KeyBrowser } from './keyBrowser';
 import { ChecksView } from './views/checksView';
@@ -32,26 +32,27 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   context.subscriptions.push(logger);
 
   // The services: they own the state and publish it.
+  const settings = new SettingsWatcher((message) => logger.child('Settings').warn(message));
   const secrets = new RedisSecrets(context.secrets);
-  const stack = new StackService(context, logger.child('Stack'));
-  const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
+  const stack = new StackService(context, logger.child('Stack'), settings.onDidChange);
+  const session = new RedisSession(secrets, logger.child('Redis'), settings.onDidChange, stack.onDidChange);
   session.prompt = askForPassword;
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
-  const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'));
+  const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
   const reports = new ReportDocuments();
-  context.subscriptions.push(stack, session, keyBrowser, checks, keyDocuments, reports, trackReadOnlyContext(), new vscode.Disposable(disposeServerPanels));
+  context.subscriptions.push(settings, stack, session, keyBrowser, checks, keyDocuments, reports, new vscode.Disposable(disposeServerPanels));
 
   // The views: they listen to the services and render.
-  const stackView = new StackView(stack, session);
-  const statusBar = new StackStatusBar(stack);
-  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'));
+  const stackView = new StackView(stack, settings.onDidChange, session);
+  const statusBar = new StackStatusBar(stack, settings.onDidChange);
+  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
   const checksView = new ChecksView(checks);
   context.subscriptions.push(stackView, statusBar, keysView, checksView);
 
   // The commands: one table, one loop.
   const services: ExtensionServices = {
-    context, logger, session, secrets, stack, keyBrowser, checks, keyDocuments, reports,
+    context, logger, settings, session, secrets, stack, keyBrowser, checks, keyDocuments, reports,
     bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
   };
   for (const [id, handler] of createCommands(services)) {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from './config';
+import { settings } from './settings';
 import type { Logger } from './logger';
 import { describeEndpoint } from './redis/endpoint';
 import { RedisConnectionError } from './redis/errors';
@@ -75,7 +75,7 @@ export class KeyBrowser implements vscode.Disposable {
     const abort = new AbortController();
     this.walk = abort;
     const generation = ++this.generation;
-    const config = vscode.workspace.getConfiguration(SECTION);
+    const config = settings();
     let target: Awaited<ReturnType<RedisSession['target']>>;
     try {
       // Connects the shared session first: a refused password is asked for once, there.
@@ -90,9 +90,9 @@ export class KeyBrowser implements vscode.Disposable {
     let walk: ReturnType<typeof walkKeyspace>;
     try {
       walk = walkKeyspace({ endpoint, credentials }, {
-        delimiter: config.get<string>('delimiter', ':') || ':',
-        count: config.get<number>('scanCount', 1000),
-        keepNamesUpTo: Math.max(config.get<number>('pageSize', 200) * 5, 1000),
+        delimiter: config.delimiter,
+        count: config.scanCount,
+        keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
         match: filter.match,
         type: filter.type,
         signal: abort.signal,

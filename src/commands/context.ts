@@ -4,6 +4,7 @@ import type { KeyBrowser } from '../keyBrowser';
 import type { Logger } from '../logger';
 import type { RedisSession } from '../redisSession';
 import type { RedisSecrets } from '../secrets';
+import type { SettingsWatcher } from '../settings';
 import type { StackService } from '../stackService';
 import type { KeyDocumentProvider } from '../views/keyDocument';
 import type { ReportDocuments } from '../views/reportDocument';
@@ -15,6 +16,8 @@ import type { ReportDocuments } from '../views/reportDocument';
 export interface ExtensionServices {
   readonly context: vscode.ExtensionContext;
   readonly logger: Logger;
+  /** The settings' change event (the values themselves: `settings()`). */
+  readonly settings: SettingsWatcher;
   readonly session: RedisSession;
   readonly secrets: RedisSecrets;
   readonly stack: StackService;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
-import { affectsRedisConnection, SECTION } from '../config';
+import { SECTION, settings, SettingsChange } from '../settings';
 import { BrowserState, describeFilter, KeyBrowser, KeyRowsListener } from '../keyBrowser';
 import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
@@ -10,7 +10,7 @@ import {
   describeKeys, memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, toBinary, typeDisplayName,
 } from '../redis/keyspace';
 import type { RedisSession } from '../redisSession';
-import { DeclaredNamespace, readDeclaredNamespaces } from './declaredNamespaces';
+import type { DeclaredNamespace } from '../settingsModel';
 
 /** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
 export class NamespaceRow {
@@ -56,10 +56,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private pages = new Map<string, LoadedPages>();
   private pagesModel: NamespaceModel | undefined;
   private stale = true;
-  private declared: DeclaredNamespace[];
+  private declared: readonly DeclaredNamespace[];
 
-  constructor(private readonly browser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger) {
-    this.declared = readDeclaredNamespaces(log);
+  constructor(private readonly browser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
+    this.declared = settings().namespaces;
     this.view = vscode.window.createTreeView('sharedRedis.keys', { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions.push(
       this.view,
@@ -67,9 +67,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       browser.onDidChange((state) => this.onBrowserState(state)),
       this.view.onDidChangeVisibility((e) => { if (e.visible && this.stale) void this.refresh(); }),
       session.onDidChangeEndpoint(() => this.refreshRequested()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.namespaces`)) { this.declared = readDeclaredNamespaces(log); this.changed.fire(undefined); }
-        if (affectsRedisConnection(e) || ['delimiter', 'scanCount', 'pageSize'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) this.refreshRequested();
+      settingsChanges((change) => {
+        if (change.affects('namespaces')) { this.declared = change.after.namespaces; this.changed.fire(undefined); }
+        if (change.affectsRedisConnection || change.affects('delimiter', 'scanCount', 'pageSize')) this.refreshRequested();
       }),
       browser.attach(this),
     );
@@ -250,8 +250,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     let pages = this.pages.get(key);
     if (!pages) {
       const client = await this.session.client();
-      const pageSize = vscode.workspace.getConfiguration(SECTION).get<number>('pageSize', 200);
-      const count = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+      const { pageSize, scanCount: count } = settings();
       pages = { pager: new NamespaceKeyPager(client, node, { pageSize, count, endpoint: this.session.endpoint }), keys: [], more: true, loading: undefined, error: undefined };
       this.pages.set(key, pages);
     }

@@ -1,11 +1,9 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
-import type { Logger } from '../../logger';
+import { delimiterBytes, settings } from '../../settings';
 import { DEFAULT_EXPIRE_BATCH, ExpireResult, expireKeysWithoutTtl, Finding, NoTtlPlan, planTtlForKeysWithoutOne } from '../../redis/checks';
 import { BinaryString, displayBytes, escapeGlob, formatKeyCount, fromBinary, groupThousands, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
 import { describeSeconds } from '../../redis/mutations';
 import type { CommandHandler, ExtensionServices } from '../context';
-import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
 import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
 import type { KeyOperationResult } from '../keys/operations';
@@ -44,7 +42,7 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
   const delimiter = (): Buffer => {
     const state = services.keyBrowser.state;
     if (state.kind !== 'idle' && state.model) return state.model.delimiter;
-    return Buffer.from(vscode.workspace.getConfiguration(SECTION).get<string>('delimiter', ':') || ':', 'utf8');
+    return delimiterBytes();
   };
   /** A path from a finding row (exact bytes), a string (UTF-8, a trailing delimiter dropped) or a Buffer. `null`: keys without a namespace. */
   const pathOf = (target: unknown): BinaryString | null | undefined => {
@@ -86,7 +84,7 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
       void vscode.window.showWarningMessage(message);
       return { outcome: 'invalid', message };
     }
-    path ??= await pickCacheNamespace(log);
+    path ??= await pickCacheNamespace();
     if (path === undefined) return dismissed;
     const prefix = Buffer.concat([fromBinary(path), delimiter()]);
     const prefixText = displayBytes(prefix);
@@ -98,7 +96,7 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
     if (answer.kind === 'dismissed') return dismissed;
     if (answer.kind === 'invalid') return { outcome: 'invalid', message: answer.message };
     const ttl = answer;
-    const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+    const scanCount = settings().scanCount;
     const endpoint = services.session.endpoint;
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;
     const notify = (outcome: BulkTtlResult['outcome'], message: string, extra: Partial<BulkTtlResult> = {}): BulkTtlResult => {
@@ -160,8 +158,8 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
 }
 
 /** The namespaces declared as caches, and any the checks found, to choose from; or a path typed as text. */
-async function pickCacheNamespace(log: Logger): Promise<BinaryString | undefined> {
-  const items = readDeclaredNamespaces(log, { quiet: true }).filter((d) => d.cache).map((d) => ({ label: d.name, description: d.owner ? `cache · ${d.owner}` : 'cache', path: d.path }));
+async function pickCacheNamespace(): Promise<BinaryString | undefined> {
+  const items = settings().namespaces.filter((d) => d.cache).map((d) => ({ label: d.name, description: d.owner ? `cache · ${d.owner}` : 'cache', path: d.path }));
   const picked = await vscode.window.showQuickPick([...items, { label: 'Another namespace…', description: 'type its path', path: undefined as BinaryString | undefined }], {
     title: 'Set TTL on Keys Without One: which namespace?',
     placeHolder: 'Its keys without a TTL get one; keys with a TTL keep theirs.',

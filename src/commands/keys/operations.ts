@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { delimiterBytes, settings } from '../../settings';
 import { RedisConnectionError } from '../../redis/errors';
 import {
   BinaryString, displayBytes, formatKeyCount, fromBinary, KeyspaceCancelledError, NamespaceModel, NamespaceNode, toBinary,
@@ -134,7 +134,7 @@ class KeyOperations {
     if (!path) return DISMISSED;
     const prefix = namespacePrefix(path, delimiter);
     const prefixText = displayBytes(prefix);
-    const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+    const scanCount = settings().scanCount;
     return this.run('delete the namespace', async (client) => {
       const endpoint = this.services.session.endpoint;
       const plan = await withLateProgress(`Counting keys (${prefixText}*)`, (report, signal) =>
@@ -208,7 +208,7 @@ class KeyOperations {
   private delimiter(): Buffer {
     const model = this.model();
     if (model) return model.delimiter;
-    return Buffer.from(vscode.workspace.getConfiguration(SECTION).get<string>('delimiter', ':') || ':', 'utf8');
+    return delimiterBytes();
   }
 
   private model(): NamespaceModel | undefined {

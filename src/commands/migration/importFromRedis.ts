@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { delimiterBytes, settings } from '../../settings';
 import { connectRedis, DEFAULT_TUNING } from '../../redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../redis/endpoint';
 import { RedisConnectionError } from '../../redis/errors';
@@ -10,7 +10,6 @@ import {
   ownerOf, renderMigrationReport, sameDatabase, scanSourceSegments, SegmentCount, SegmentMapping, serverIdentity,
 } from '../../redis/migration';
 import type { CommandHandler, ExtensionServices } from '../context';
-import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import { ReportDocuments } from '../../views/reportDocument';
@@ -116,7 +115,7 @@ class Importer {
       if (scan === undefined) return this.say('cancelled', `Cancelled counting the keys of ${sourceName}: nothing was copied.`);
       if (scan.segments.length === 0) return { ...this.say('done', `${sourceName} has no keys: nothing to import.`), segments: scan.segments };
 
-      const declared: NamespaceOwner[] = readDeclaredNamespaces(this.log).map((ns) => ({ path: ns.name, owner: ns.owner }));
+      const declared: NamespaceOwner[] = settings().namespaces.map((ns) => ({ path: ns.name, owner: ns.owner }));
       const mappings = options.mappings
         ? options.mappings.map((m): SegmentMapping => ({ source: m.source, target: m.target, ...(m.crossOwner ? { crossOwner: true } : {}) }))
         : await this.askMappings(scan.segments, declared, delimiter, sourceEndpoint.host);
@@ -191,7 +190,7 @@ class Importer {
   }
 
   private async scan(endpoint: RedisEndpoint, password: string | undefined, sourceName: string, delimiter: Buffer): Promise<{ segments: readonly SegmentCount[] } | undefined> {
-    const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+    const scanCount = settings().scanCount;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Counting the keys of ${sourceName}`, cancellable: true }, (progress, token) => {
       const abort = new AbortController();
       const subscription = token.onCancellationRequested(() => abort.abort());
@@ -293,7 +292,7 @@ class Importer {
   }
 
   private delimiter(): Buffer {
-    return Buffer.from(vscode.workspace.getConfiguration(SECTION).get<string>('delimiter', ':') || ':', 'utf8');
+    return delimiterBytes();
   }
 
   private say(outcome: ImportOutcome['outcome'], message: string, level: 'info' | 'warning' | 'error' = 'info'): ImportOutcome {

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
 import { addServicePasswords, syncAclFile } from '../../docker/stack/serviceAccess';
 import { reloadAcl } from '../../redis/acl/reload';
 import { invalidServiceNamespace } from '../../redis/acl/rules';
@@ -96,8 +95,8 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
     services.stack.onDidChange((snapshot) => {
       if (snapshot.redis && !offered) { offered = true; void offerMissing(); }
     }),
-    vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`${SECTION}.namespaces`)) void offerMissing();
+    services.settings.onDidChange((change) => {
+      if (change.affects('namespaces')) void offerMissing();
     }),
   );
   return (namespaces?: unknown) =>

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { settings } from '../../settings';
 import { parseInfo } from '../../redis/info';
 import { describeEndpoint } from '../../redis/endpoint';
 import { describeSummary, summarizeInfo } from '../../redis/serverInfo';
@@ -16,7 +16,7 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
   const endpoint = describeEndpoint(session.endpoint);
   const raw = await session.use((client) => client.info());
   const summary = summarizeInfo(parseInfo(raw));
-  const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+  const scanCount = settings().scanCount;
   let namespaces: InfoContent['namespaces'] = [];
   let namespacesNote: string;
   const model = await completedModel(keyBrowser).catch(() => undefined);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { settings } from '../../settings';
 import { NamespaceModel, NamespaceNode, fromBinary } from '../../redis/keyspace';
 import type { NamespaceStatsRow } from '../../redis/serverInfo';
 import type { CommandHandler, ExtensionServices } from '../context';
@@ -61,7 +61,7 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
           return statsOf(services.session, targets, abort.signal).finally(() => subscription.dispose());
         },
       );
-      const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+      const scanCount = settings().scanCount;
       const note = `${result.cancelled ? `Cancelled after ${result.rows.length} of ${targets.length} namespaces. ` : ''}${samplingNote(scanCount)}`;
       showNamespaceStatsPanel(services.context.extensionUri, `Namespace ${name}`, result.rows, note);
       log.info(`${name}: ${result.rows.map((row) => `${row.namespace} ${row.keys}, ${row.withTtl} with a TTL, ${row.memory} (${row.sample})`).join('; ')}`);
