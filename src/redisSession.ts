@@ -13,11 +13,17 @@ import { connectRedis } from './redis/connection';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { RedisSecrets, StoredCredentials } from './secrets';
-import type { EnteredCredentials } from './views/passwordPrompt';
 
 /** How long a first connection waits for the stack's first snapshot (an engine that does not answer takes longer). */
 const STACK_WAIT_MS = 4000;
 
+/** What the password prompt returns: the credentials typed, and whether to keep them. */
+export interface EnteredCredentials extends StoredCredentials {
+  /** Keep them in SecretStorage (else only until VS Code closes). */
+  readonly remember: boolean;
+}
+
+/** How to ask for a refused password (the glue gives the session one: views/passwordPrompt.ts). */
 export type PasswordPrompt = (where: string, reason: string, username: string | undefined) => Promise<EnteredCredentials | undefined>;
 
 /**
