@@ -1,67 +1,67 @@
 import * as vscode from 'vscode';
-import { ChecksRunner } from './checksRunner';
-import type { ExtensionServices } from './commands/context';
-import { createCommands } from './commands/table';
 import { createLogger } from './logger';
-import { RedisSession } from './redisSession';
-import { RedisSecrets } from './secrets';
-import { SettingsWatcher } from './settings';
-import { StackService } from './stackService';
-import { KeyBrowser } from './keyBrowser';
-import { ChecksView } from './views/checksView';
-import { disposeServerPanels } from './views/infoPanel';
-import { KeyDocumentProvider } from './views/keyDocument';
-import { KeysView } from './views/keysView';
-import { askForPassword } from './views/passwordPrompt';
-import { ReportDocuments } from './views/reportDocument';
-import { StackView } from './views/stackView';
-import { StackStatusBar } from './views/statusBar';
+import type { SecondStage, SharedRedisInternals } from './secondStage';
 
-/** What activate() returns: the services, for the integration tests and other extensions. */
+/**
+ * What other extensions may rely on (`vscode.extensions.getExtension('shared-redis-dev.shared-redis').activate()`).
+ * Additions keep `apiVersion`; anything removed or changed raises it. Everything else of
+ * the extension (services, views) is internal and may change in any release.
+ */
 export interface SharedRedisApi {
-  readonly stack: StackService;
-  readonly session: RedisSession;
-  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
-  readonly keys: KeyBrowser;
-  readonly statusBar: StackStatusBar;
+  readonly apiVersion: 1;
+  /**
+   * The shared stack's state: `checking`, `unreachable` (no Docker engine), `absent`,
+   * `invalid` (its compose file), `stopped`, `starting`, `running`, `unhealthy` or `busy`.
+   */
+  stackState(): Promise<string>;
+  /** Fires with the new state (as `stackState()` says it) whenever the stack changes. */
+  readonly onDidChangeStackState: vscode.Event<string>;
+  /** Where the shared Redis answers (the stack's published port while it runs). Never a password. */
+  redisEndpoint(): Promise<{ readonly host: string; readonly port: number; readonly db: number; readonly username: string | undefined; readonly tls: boolean }>;
+  /** Only when VS Code runs the extension's own tests (ExtensionMode.Test): its internals. */
+  readonly testing?: () => Promise<SharedRedisInternals>;
 }
 
+/**
+ * The first stage: registers every contributed command and loads the second stage (the
+ * Docker engine client, the Redis client, the views: dist/secondStage.js) without holding
+ * up activation. It runs only when a Shared Redis view opens or one of its commands runs
+ * (activationEvents), so windows that never use Redis never load either stage.
+ */
 export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const started = performance.now();
   const logger = createLogger();
   context.subscriptions.push(logger);
+  const stateChanged = new vscode.EventEmitter<string>();
+  context.subscriptions.push(stateChanged);
 
-  // The services: they own the state and publish it.
-  const settings = new SettingsWatcher((message) => logger.child('Settings').warn(message));
-  const secrets = new RedisSecrets(context.secrets);
-  const stack = new StackService(context, logger.child('Stack'), settings.onDidChange);
-  const session = new RedisSession(secrets, logger.child('Redis'), settings.onDidChange, stack.onDidChange);
-  session.prompt = askForPassword;
-  const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
-  const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
-  const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
-  const reports = new ReportDocuments();
-  context.subscriptions.push(settings, stack, session, keyBrowser, checks, keyDocuments, reports, new vscode.Disposable(disposeServerPanels));
+  let loading: Promise<SecondStage> | undefined;
+  const secondStage = (): Promise<SecondStage> => loading ??= (async () => {
+    const begun = performance.now();
+    const module = await import('./secondStage');
+    const loaded = performance.now();
+    const stage = module.startSecondStage(context, logger);
+    context.subscriptions.push(stage.onDidChangeStackState((state) => stateChanged.fire(state)));
+    logger.info(`Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms)`);
+    return stage;
+  })();
 
-  // The views: they listen to the services and render.
-  const stackView = new StackView(stack, settings.onDidChange, session);
-  const statusBar = new StackStatusBar(stack, settings.onDidChange);
-  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
-  const checksView = new ChecksView(checks);
-  context.subscriptions.push(stackView, statusBar, keysView, checksView);
-
-  // The commands: one table, one loop.
-  const services: ExtensionServices = {
-    context, logger, settings, session, secrets, stack, keyBrowser, checks, keyDocuments, reports,
-    bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
-  };
-  for (const [id, handler] of createCommands(services)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown));
+  // Every contributed command, in one loop: its handler is in src/commands/table.ts.
+  const commands = (context.extension.packageJSON as { contributes?: { commands?: Array<{ command: string }> } }).contributes?.commands ?? [];
+  for (const { command } of commands) {
+    context.subscriptions.push(vscode.commands.registerCommand(command, async (...args: unknown[]) => (await secondStage()).run(command, args)));
   }
-  void stack.refresh();
+  // A view opened or a command ran (the only activation events): the views are wanted now.
+  secondStage().catch((error: unknown) => logger.error(`Loading the extension failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView, checks: checksView }, statusBar };
+  return {
+    apiVersion: 1,
+    stackState: async () => (await secondStage()).stackState(),
+    onDidChangeStackState: stateChanged.event,
+    redisEndpoint: async () => (await secondStage()).redisEndpoint(),
+    ...(context.extensionMode === vscode.ExtensionMode.Test ? { testing: async () => (await secondStage()).internals } : {}),
+  };
 }
 
 export function deactivate(): void {

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
-import type { SharedRedisApi } from '../../../src/extension';
+import type { SharedRedisInternals } from '../../../src/secondStage';
 import { TTL_FORMS_MESSAGE } from '../../../src/redis/mutations';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
@@ -14,7 +14,7 @@ function run(command: string, ...args: unknown[]): Thenable<KeyOperationResult> 
   return vscode.commands.executeCommand<KeyOperationResult>(command, ...args);
 }
 
-async function child(shared: SharedRedisApi, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
+async function child(shared: SharedRedisInternals, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
   const provider = shared.views.keys;
   const found = (await provider.getChildren(parent)).find((row) => provider.getTreeItem(row).label === label);
   assert.ok(found, `no row "${label}"`);
