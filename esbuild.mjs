@@ -1,4 +1,7 @@
-// Bundles the extension into one CommonJS file. `vscode` is provided by the host;
+// Bundles the extension into two CommonJS files: dist/extension.js, the first stage
+// (registers the commands, logs; a few KiB), and dist/secondStage.js (the engine client,
+// the Redis client, yaml, the views), which the first loads with import() on the first
+// view or command. `vscode` is provided by the host;
 // ssh2's optional native pieces (cpu-features, *.node) are required inside try/catch
 // and ssh2 works without them, so they are left out rather than bundled.
 import * as esbuild from 'esbuild';
@@ -18,13 +21,22 @@ const withoutBuildkitSession = {
   },
 };
 
+// The first stage's `import('./secondStage')` stays a require of the second bundle, next to it.
+const secondStageApart = {
+  name: 'second-stage-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/secondStage$/ }, (args) =>
+      /[\\/]src[\\/]extension\.ts$/.test(args.importer) ? { path: './secondStage.js', external: true } : undefined);
+  },
+};
+
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 const options = {
-  entryPoints: ['src/extension.ts'],
+  entryPoints: { extension: 'src/extension.ts', secondStage: 'src/secondStage.ts' },
   bundle: true,
-  outfile: 'dist/extension.js',
+  outdir: 'dist',
   platform: 'node',
   target: 'node20',
   format: 'cjs',
@@ -34,7 +46,9 @@ const options = {
   sourcesContent: false,
   logLevel: 'warning',
   metafile: true,
-  plugins: [withoutBuildkitSession],
+  // import() becomes require(): the extension host resolves `vscode` for required modules.
+  supported: { 'dynamic-import': false },
+  plugins: [withoutBuildkitSession, secondStageApart],
 };
 
 if (watch) {
@@ -42,6 +56,7 @@ if (watch) {
   await ctx.watch();
 } else {
   const result = await esbuild.build(options);
-  const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
-  console.log(`dist/extension.js: ${(bytes / 1024).toFixed(0)} KiB${production ? ' (minified)' : ''}`);
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (output.entryPoint) console.log(`${file}: ${(output.bytes / 1024).toFixed(0)} KiB${production ? ' (minified)' : ''}`);
+  }
 }

@@ -1,92 +1,67 @@
 import * as vscode from 'vscode';
-import { registerPingCommand } from './commands/ping';
-import { registerSetPasswordCommand } from './commands/setPassword';
-import { registerCreateStackCommand } from './commands/stack/createStack';
-import { registerOpenStackFileCommand } from './commands/stack/openStackFile';
-import { registerRemoveStackCommand } from './commands/stack/removeStack';
-import { registerShowLogsCommand } from './commands/stack/showLogs';
-import { registerStartCommand } from './commands/stack/start';
-import { registerStopRestartCommands } from './commands/stack/stopRestart';
 import { createLogger } from './logger';
-import { RedisSession } from './redisSession';
-import { RedisSecrets } from './secrets';
-import { StackService, stackState } from './stackService';
-import { registerKeyBrowsingCommands } from './commands/keys/browse';
-import { registerKeyInspection } from './commands/keys/inspect';
-import { registerKeyOperationCommands } from './commands/keys/operations';
-import { registerServerCommands } from './commands/server';
-import { registerBackupCommands } from './commands/backup';
-import { registerHealthCommands } from './commands/health';
-import { registerMigrationCommands } from './commands/migration';
-import { registerSecurityCommands } from './commands/security';
-import type { ExtensionServices } from './services';
-import { KeyBrowser } from './keyBrowser';
-import { ChecksView } from './views/checksView';
-import { KeysView } from './views/keysView';
-import { askForPassword } from './views/passwordPrompt';
-import { ReportDocuments } from './views/reportDocument';
-import { StackView } from './views/stackView';
-import { StackStatusBar } from './views/statusBar';
+import type { SecondStage, SharedRedisInternals } from './secondStage';
 
-/** What activate() returns: the services, for the integration tests and other extensions. */
+/**
+ * What other extensions may rely on (`vscode.extensions.getExtension('shared-redis-dev.shared-redis').activate()`).
+ * Additions keep `apiVersion`; anything removed or changed raises it. Everything else of
+ * the extension (services, views) is internal and may change in any release.
+ */
 export interface SharedRedisApi {
-  readonly stack: StackService;
-  readonly session: RedisSession;
-  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
-  readonly keys: KeyBrowser;
-  readonly statusBar: StackStatusBar;
+  readonly apiVersion: 1;
+  /**
+   * The shared stack's state: `checking`, `unreachable` (no Docker engine), `absent`,
+   * `invalid` (its compose file), `stopped`, `starting`, `running`, `unhealthy` or `busy`.
+   */
+  stackState(): Promise<string>;
+  /** Fires with the new state (as `stackState()` says it) whenever the stack changes. */
+  readonly onDidChangeStackState: vscode.Event<string>;
+  /** Where the shared Redis answers (the stack's published port while it runs). Never a password. */
+  redisEndpoint(): Promise<{ readonly host: string; readonly port: number; readonly db: number; readonly username: string | undefined; readonly tls: boolean }>;
+  /** Only when VS Code runs the extension's own tests (ExtensionMode.Test): its internals. */
+  readonly testing?: () => Promise<SharedRedisInternals>;
 }
 
+/**
+ * The first stage: registers every contributed command and loads the second stage (the
+ * Docker engine client, the Redis client, the views: dist/secondStage.js) without holding
+ * up activation. It runs only when a Shared Redis view opens or one of its commands runs
+ * (activationEvents), so windows that never use Redis never load either stage.
+ */
 export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const started = performance.now();
   const logger = createLogger();
   context.subscriptions.push(logger);
+  const stateChanged = new vscode.EventEmitter<string>();
+  context.subscriptions.push(stateChanged);
 
-  const secrets = new RedisSecrets(context.secrets);
-  const stack = new StackService(context, logger.child('Stack'));
-  const session = new RedisSession(secrets, logger.child('Redis'), stack.onDidChange);
-  session.prompt = askForPassword;
-  const bundledStackDir = vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath;
-  const stackView = new StackView(stack, session);
-  const statusBar = new StackStatusBar(stack);
-  const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
-  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'));
-  const checksView = new ChecksView();
-  context.subscriptions.push(
-    stack,
-    session,
-    stackView,
-    keyBrowser,
-    keysView,
-    checksView,
-    ...registerKeyBrowsingCommands(keyBrowser, keysView),
-    registerPingCommand(session, logger.child('Ping')),
-    registerSetPasswordCommand(session, secrets, logger.child('Secrets')),
-    registerStartCommand(stack, logger.child('Stack')),
-    ...registerStopRestartCommands(stack, logger.child('Stack')),
-    registerRemoveStackCommand(stack, logger.child('Stack')),
-    registerShowLogsCommand(stack, logger.child('Logs')),
-    registerCreateStackCommand(stack, bundledStackDir, logger.child('Stack')),
-    registerOpenStackFileCommand(stack),
-    vscode.commands.registerCommand('sharedRedis.refreshStack', async () => stackState(await stack.refresh())),
-    statusBar,
-  );
-  const reports = new ReportDocuments();
-  context.subscriptions.push(reports);
-  const services: ExtensionServices = { context, logger, session, secrets, stack, keyBrowser, keysView, reports };
-  context.subscriptions.push(
-    ...registerKeyInspection(services),
-    ...registerKeyOperationCommands(services),
-    ...registerServerCommands(services),
-    ...registerSecurityCommands(services),
-    ...registerHealthCommands(services, checksView),
-    ...registerBackupCommands(services),
-    ...registerMigrationCommands(services),
-  );
-  void stack.refresh();
+  let loading: Promise<SecondStage> | undefined;
+  const secondStage = (): Promise<SecondStage> => loading ??= (async () => {
+    const begun = performance.now();
+    const module = await import('./secondStage');
+    const loaded = performance.now();
+    const stage = module.startSecondStage(context, logger);
+    context.subscriptions.push(stage.onDidChangeStackState((state) => stateChanged.fire(state)));
+    logger.info(`Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms)`);
+    return stage;
+  })();
+
+  // Every contributed command, in one loop: its handler is in src/commands/table.ts.
+  const commands = (context.extension.packageJSON as { contributes?: { commands?: Array<{ command: string }> } }).contributes?.commands ?? [];
+  for (const { command } of commands) {
+    context.subscriptions.push(vscode.commands.registerCommand(command, async (...args: unknown[]) => (await secondStage()).run(command, args)));
+  }
+  // A view opened or a command ran (the only activation events): the views are wanted now.
+  secondStage().catch((error: unknown) => logger.error(`Loading the extension failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView, checks: checksView }, statusBar };
+  return {
+    apiVersion: 1,
+    stackState: async () => (await secondStage()).stackState(),
+    onDidChangeStackState: stateChanged.event,
+    redisEndpoint: async () => (await secondStage()).redisEndpoint(),
+    ...(context.extensionMode === vscode.ExtensionMode.Test ? { testing: async () => (await secondStage()).internals } : {}),
+  };
 }
 
 export function deactivate(): void {

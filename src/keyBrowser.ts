@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { readDelimiter, SECTION } from './config';
+import { settings } from './settings';
 import type { Logger } from './logger';
 import { describeEndpoint } from './redis/endpoint';
 import { RedisConnectionError } from './redis/errors';
-import { NamespaceModel, walkKeyspace, WalkProgress } from './redis/keyspace';
+import { BinaryString, NamespaceModel, toBinary, walkKeyspace, WalkProgress } from './redis/keyspace';
 import type { RedisSession } from './redisSession';
 
 export interface KeyFilter {
@@ -20,6 +20,27 @@ export type BrowserState =
   | { readonly kind: 'failed'; readonly model: NamespaceModel | undefined; readonly error: Error };
 
 /**
+ * What a view of the browser's keys does when the user changed keys or asked to see a
+ * namespace (the Keys view implements it; the browser never knows the view's type).
+ */
+export interface KeyRowsListener {
+  /** Walk again now if shown, else as soon as shown. */
+  refreshRequested(): void;
+  /** A key the model already dropped: forget its row. */
+  keyDeleted(id: BinaryString): void;
+  /** A key whose TTL changed: read its row again. False when it could not (the listener asked for a new walk). */
+  keyExpiryChanged(key: Buffer): Promise<boolean>;
+  /** A namespace the model already dropped: forget its rows. */
+  namespaceDeleted(path: BinaryString): void;
+  /** Rows to draw again though the model did not change. */
+  rowsChanged(): void;
+  /** Show (expand and select) a namespace of the finished walk. */
+  reveal(path: BinaryString): Promise<void>;
+  /** True while the user can see the keys (a walk follows a refresh request at once). */
+  readonly visible: boolean;
+}
+
+/**
  * One walk of the keyspace at a time, for the Keys view: a refresh or a filter change
  * cancels the walk in progress. Publishes the state as the walk goes, at most every
  * 200 ms, so the tree shows namespaces with their counts while they grow.
@@ -31,6 +52,7 @@ export class KeyBrowser implements vscode.Disposable {
   private current: BrowserState = { kind: 'idle' };
   private currentFilter: KeyFilter = {};
   private generation = 0;
+  private readonly listeners = new Set<KeyRowsListener>();
 
   constructor(private readonly session: RedisSession, private readonly log: Logger) {}
 
@@ -53,7 +75,7 @@ export class KeyBrowser implements vscode.Disposable {
     const abort = new AbortController();
     this.walk = abort;
     const generation = ++this.generation;
-    const config = vscode.workspace.getConfiguration(SECTION);
+    const config = settings();
     let target: Awaited<ReturnType<RedisSession['target']>>;
     try {
       // Connects the shared session first: a refused password is asked for once, there.
@@ -68,9 +90,9 @@ export class KeyBrowser implements vscode.Disposable {
     let walk: ReturnType<typeof walkKeyspace>;
     try {
       walk = walkKeyspace({ endpoint, credentials }, {
-        delimiter: readDelimiter(config),
-        count: config.get<number>('scanCount', 1000),
-        keepNamesUpTo: Math.max(config.get<number>('pageSize', 200) * 5, 1000),
+        delimiter: config.delimiter,
+        count: config.scanCount,
+        keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
         match: filter.match,
         type: filter.type,
         signal: abort.signal,
@@ -114,6 +136,53 @@ export class KeyBrowser implements vscode.Disposable {
     if (state.kind !== 'complete' || !change(state.model)) return false;
     this.publish({ ...state });
     return true;
+  }
+
+  /** Lets a view follow the user's changes to keys; disposing stops it. */
+  attach(listener: KeyRowsListener): vscode.Disposable {
+    this.listeners.add(listener);
+    return new vscode.Disposable(() => this.listeners.delete(listener));
+  }
+
+  /** True when a view of the keys is visible: a refresh request walks at once. */
+  get visible(): boolean {
+    return [...this.listeners].some((l) => l.visible);
+  }
+
+  /** After a change of many keys: walks again now if the keys are shown, else as soon as they show. */
+  requestRefresh(): void {
+    for (const listener of this.listeners) listener.refreshRequested();
+  }
+
+  /**
+   * After the user deleted a key or changed its TTL: patches the counts and that key's row
+   * instead of walking the keyspace again (one TYPE/PTTL round trip at most). Walks again
+   * when the model cannot be patched (still walking, filtered, or the key unknown to it).
+   */
+  async keyChanged(key: Buffer, change: 'deleted' | 'expiry'): Promise<void> {
+    const id = toBinary(key);
+    if (change === 'deleted') {
+      if (!this.patch((model) => model.removeKey(id))) { this.requestRefresh(); return; }
+      for (const listener of this.listeners) listener.keyDeleted(id);
+      return;
+    }
+    for (const listener of this.listeners) {
+      if (!(await listener.keyExpiryChanged(key))) return;
+    }
+    // Counts are unchanged; publishing again updates the row and lets the checks look again.
+    if (!this.patch(() => true)) for (const listener of this.listeners) listener.rowsChanged();
+  }
+
+  /** After the user deleted a whole namespace: drops it from the counts and rows, or walks again. */
+  namespaceDeleted(path: Buffer): void {
+    const binary = toBinary(path);
+    if (!this.patch((model) => model.removeNamespace(binary))) { this.requestRefresh(); return; }
+    for (const listener of this.listeners) listener.namespaceDeleted(binary);
+  }
+
+  /** Shows a namespace of the finished walk in the views that list keys. */
+  async reveal(path: BinaryString): Promise<void> {
+    for (const listener of this.listeners) await listener.reveal(path);
   }
 
   cancel(): void {

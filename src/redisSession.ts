@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { affectsRedisConnection, readRedisEndpoint, SECTION } from './config';
+import { explicitlySet, readRedisEndpoint, SettingsChange } from './settings';
 import type { StackRedis } from './docker/stack/stackController';
 
 /** What the session needs of a stack snapshot: its Redis once healthy, and while it starts. */
@@ -13,11 +13,17 @@ import { connectRedis } from './redis/connection';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { RedisSecrets, StoredCredentials } from './secrets';
-import type { EnteredCredentials } from './views/passwordPrompt';
 
 /** How long a first connection waits for the stack's first snapshot (an engine that does not answer takes longer). */
 const STACK_WAIT_MS = 4000;
 
+/** What the password prompt returns: the credentials typed, and whether to keep them. */
+export interface EnteredCredentials extends StoredCredentials {
+  /** Keep them in SecretStorage (else only until VS Code closes). */
+  readonly remember: boolean;
+}
+
+/** How to ask for a refused password (the glue gives the session one: views/passwordPrompt.ts). */
 export type PasswordPrompt = (where: string, reason: string, username: string | undefined) => Promise<EnteredCredentials | undefined>;
 
 /**
@@ -49,9 +55,9 @@ export class RedisSession implements vscode.Disposable {
   /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
   prompt: PasswordPrompt | undefined;
 
-  constructor(private readonly secrets: RedisSecrets, private readonly log: Logger, stackChanges?: vscode.Event<StackRedisChange>) {
+  constructor(private readonly secrets: RedisSecrets, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>, stackChanges?: vscode.Event<StackRedisChange>) {
     this.subscriptions.push(
-      vscode.workspace.onDidChangeConfiguration((event) => { if (affectsRedisConnection(event)) { this.asked.clear(); this.reset('settings changed'); } }),
+      settingsChanges((change) => { if (change.affectsRedisConnection) { this.asked.clear(); this.reset('settings changed'); } }),
       // The prompt's own store must not drop the connection it has just opened.
       secrets.onDidChange(() => { if (!this.storing) { this.forgetEntered(); this.reset('stored password changed'); } }),
     );
@@ -89,11 +95,7 @@ export class RedisSession implements vscode.Disposable {
     const configured = readRedisEndpoint();
     const redis = this.stackRedis;
     if (!redis) return configured;
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const explicit = (key: string): boolean => {
-      const inspected = config.inspect(key);
-      return inspected?.globalValue !== undefined || inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined;
-    };
+    const explicit = explicitlySet;
     if ((explicit('host') && configured.host !== redis.host) || (explicit('port') && configured.port !== redis.port)) return configured;
     return { ...configured, host: redis.host, port: redis.port, username: configured.username ?? redis.username };
   }

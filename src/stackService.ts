@@ -1,18 +1,28 @@
 import type Docker from 'dockerode';
 import * as vscode from 'vscode';
-import { readDockerHost, SECTION } from './config';
+import { refusedSetting, settings, SettingsChange } from './settings';
 import type { ComposeProject } from './docker/compose/model';
 import { connectEngine, EngineConnection } from './docker/engine';
 import { EventSubscription, followProjectEvents } from './docker/events';
 import { COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_FILE_NAMES } from './docker/compose/files';
 import { resolveStackLocation, StackLocation } from './docker/stack/location';
-import { StackController, StackRedis, StackSettings, stackRedis } from './docker/stack/stackController';
-import type { NamespacePolicy } from './docker/stack/serviceAccess';
+import { managedAclFile, StackController, StackRedis, StackSettings, stackRedis } from './docker/stack/stackController';
+import { aclFileHasUser, NamespacePolicy, readStackAccess } from './docker/stack/serviceAccess';
+import { serviceUser } from './redis/acl/rules';
 import type { ServiceStatus } from './docker/stack/status';
 import type { Logger } from './logger';
-import { readDeclaredNamespaces } from './views/declaredNamespaces';
 
 export type EngineState = 'checking' | 'reachable' | 'unreachable';
+
+/** The stack's Redis users as `.env` and users.acl say, read once per refresh (names only: no password). */
+export interface StackUsers {
+  readonly aclFile: string;
+  readonly envFile: string;
+  /** Service users with a password in `.env`; `loaded` when users.acl has the user too. */
+  readonly services: ReadonlyArray<{ readonly username: string; readonly namespace: string; readonly envKey: string; readonly loaded: boolean }>;
+  /** Declared top-level namespaces whose service has no user yet. */
+  readonly missing: ReadonlyArray<{ readonly username: string; readonly namespace: string; readonly envKey: string }>;
+}
 
 /** What the Stack view, the status bar and the Redis connection know of the stack. */
 export interface StackSnapshot {
@@ -29,6 +39,8 @@ export interface StackSnapshot {
   /** The stack's Redis while its healthcheck still says starting. */
   readonly redisStarting: StackRedis | undefined;
   readonly busy: string | undefined;
+  /** The users of a running stack whose compose file mounts users.acl. */
+  readonly users: StackUsers | undefined;
 }
 
 /**
@@ -49,20 +61,21 @@ export class StackService implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private current: StackSnapshot;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly log: Logger) {
+  constructor(private readonly context: vscode.ExtensionContext, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
     this.current = {
       engine: 'checking', engineError: undefined, engineDescription: undefined, location: this.location(),
-      project: undefined, projectError: undefined, services: [], redis: undefined, redisStarting: undefined, busy: undefined,
+      project: undefined, projectError: undefined, services: [], redis: undefined, redisStarting: undefined, busy: undefined, users: undefined,
     };
     this.subscriptions.push(
       this.changed,
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.dockerHost`)) { this.dropEngine(); this.scheduleRefresh(0); }
-        if (e.affectsConfiguration(`${SECTION}.composeFile`) || e.affectsConfiguration(`${SECTION}.projectName`)) this.scheduleRefresh(0);
+      settingsChanges((change) => {
+        if (change.affects('dockerHost')) { this.dropEngine(); this.scheduleRefresh(0); }
+        // The namespaces and the delimiter decide the service users.
+        if (change.affects('composeFile', 'projectName', 'namespaces', 'delimiter')) this.scheduleRefresh(0);
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh(0)),
     );
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...COMPOSE_FILE_NAMES, ...COMPOSE_OVERRIDE_FILE_NAMES].join(',')},.env}`);
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...COMPOSE_FILE_NAMES, ...COMPOSE_OVERRIDE_FILE_NAMES].join(',')},.env,users.acl}`);
     this.subscriptions.push(watcher, watcher.onDidChange(() => this.scheduleRefresh()), watcher.onDidCreate(() => this.scheduleRefresh()), watcher.onDidDelete(() => this.scheduleRefresh()));
   }
 
@@ -71,9 +84,10 @@ export class StackService implements vscode.Disposable {
   }
 
   location(): StackLocation {
-    const config = vscode.workspace.getConfiguration(SECTION);
+    const { composeFile } = settings();
     return resolveStackLocation({
-      setting: config.get<string>('composeFile', ''),
+      // A list of files is the files work's (compose's merge); until the location takes one, its first file.
+      setting: typeof composeFile === 'string' ? composeFile : composeFile[0] ?? '',
       workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
       globalStorageDir: this.context.globalStorageUri.fsPath,
     });
@@ -84,14 +98,14 @@ export class StackService implements vscode.Disposable {
       location: this.location(),
       bundledStackDir: vscode.Uri.joinPath(this.context.extensionUri, 'stack').fsPath,
       policy: namespacePolicy(),
-      projectName: vscode.workspace.getConfiguration(SECTION).get<string>('projectName', '').trim() || undefined,
+      projectName: settings().projectName || undefined,
     };
   }
 
   /** The engine and a controller over it, connecting (and probing endpoints) on first use. */
   async controller(): Promise<StackController> {
     if (!this.engine || !this.controllerFor) {
-      this.engine = await connectEngine(readDockerHost());
+      this.engine = await connectEngine(settings().dockerHost || undefined);
       this.controllerFor = new StackController(this.engine.docker);
       this.log.info(`Docker Engine ${this.engine.version} at ${this.engine.endpoint.url} (${this.engine.endpoint.source})`);
     }
@@ -137,7 +151,7 @@ export class StackService implements vscode.Disposable {
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
       if (this.current.engine !== 'unreachable') this.log.warn(message);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, services: [], redis: undefined, redisStarting: undefined, busy: this.busy };
+      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, services: [], redis: undefined, redisStarting: undefined, busy: this.busy, users: undefined };
     }
     const engineDescription = this.engine ? `Docker Engine ${this.engine.version} · ${this.engine.endpoint.url}` : undefined;
     let project: ComposeProject | undefined;
@@ -153,12 +167,13 @@ export class StackService implements vscode.Disposable {
       if (project) this.followEvents(project.name);
       const redis = project ? stackRedis(project, services.filter((s) => s.health !== 'starting' && s.health !== 'unhealthy'), process.env) : undefined;
       const redisStarting = project ? stackRedis(project, services.filter((s) => s.health === 'starting'), process.env) : undefined;
-      return { engine: 'reachable', engineError: undefined, engineDescription, location, project, projectError, services, redis, redisStarting, busy: this.busy };
+      const users = project && services.length > 0 ? stackUsers(project) : undefined;
+      return { engine: 'reachable', engineError: undefined, engineDescription, location, project, projectError, services, redis, redisStarting, busy: this.busy, users };
     } catch (error) {
       // The engine went away between the probe and the listing.
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, redisStarting: undefined, busy: this.busy };
+      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, redisStarting: undefined, busy: this.busy, users: undefined };
     }
   }
 
@@ -219,15 +234,25 @@ export function stackState(snapshot: StackSnapshot): string {
   return 'running';
 }
 
-/**
- * The declared namespaces' names and the delimiter, read quietly (the Keys view reports
- * malformed entries): each top-level one gets a service user in the stack's ACL file.
- */
-export function namespacePolicy(config = vscode.workspace.getConfiguration(SECTION)): NamespacePolicy {
-  return { declared: readDeclaredNamespaces(undefined).map((ns) => ns.name), delimiter: stringOr(config.get<unknown>('delimiter', ':')) };
+/** The declared namespaces' names and the delimiter: each top-level one gets a service user in the stack's ACL file. */
+export function namespacePolicy(): NamespacePolicy {
+  const { namespaces, delimiter } = settings();
+  // An invalid delimiter is passed on as typed, not replaced by the default: users.acl's
+  // writers refuse it (requireDelimiter) instead of rewriting the file with another one.
+  const typed = refusedSetting('delimiter');
+  return { declared: namespaces.map((ns) => ns.name), delimiter: typed === undefined ? delimiter : typeof typed === 'string' ? typed : '' };
 }
 
-/** The setting as typed; users.acl's writers refuse what {@link readDelimiter}'s rule refuses. */
-function stringOr(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+/** The users of a stack whose compose file mounts users.acl, from its `.env` and users.acl (names only). */
+function stackUsers(project: ComposeProject): StackUsers | undefined {
+  const aclFile = managedAclFile(project);
+  if (!aclFile) return undefined;
+  const envFile = project.envFile.path;
+  const access = readStackAccess({ envFile, aclFile }, namespacePolicy());
+  return {
+    aclFile,
+    envFile,
+    services: access.services.map(({ user }) => ({ username: user.username, namespace: user.namespace, envKey: user.envKey, loaded: aclFileHasUser(aclFile, user.username) })),
+    missing: access.missing.map((namespace) => { const user = serviceUser(namespace); return { username: user.username, namespace, envKey: user.envKey }; }),
+  };
 }

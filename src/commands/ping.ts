@@ -1,15 +1,15 @@
 import * as vscode from 'vscode';
-import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
 import { formatPing, pingServer } from '../redis/ping';
-import type { RedisSession } from '../redisSession';
+import type { CommandHandler, ExtensionServices } from './context';
 
 /**
  * `sharedRedis.ping`: `PONG in 0.4 ms · Redis 7.0.15`, or one error naming the endpoint
  * and the reason. Resolves to the text it showed, so tests and other extensions can read it.
  */
-export function registerPingCommand(session: RedisSession, log: Logger): vscode.Disposable {
-  return vscode.commands.registerCommand('sharedRedis.ping', async (): Promise<string> => {
+export function pingCommand({ session, logger }: ExtensionServices): CommandHandler {
+  const log = logger.child('Ping');
+  return async (): Promise<string> => {
     const where = describeEndpoint(session.endpoint);
     try {
       const result = await vscode.window.withProgress(
@@ -26,5 +26,5 @@ export function registerPingCommand(session: RedisSession, log: Logger): vscode.
       void vscode.window.showErrorMessage(text, 'Show Logs').then((choice) => { if (choice) log.show(); });
       return text;
     }
-  });
+  };
 }

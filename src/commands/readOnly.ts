@@ -1,21 +1,12 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../config';
+import { SECTION, settings } from '../settings';
 
 /** The setting (and the context key `when` clauses read) that disables every mutating command. */
 export const READ_ONLY_SETTING = `${SECTION}.readOnly`;
 export const READ_ONLY_CONTEXT = 'sharedRedis.readOnly';
 
 export function isReadOnly(): boolean {
-  return vscode.workspace.getConfiguration(SECTION).get<boolean>('readOnly', false) === true;
-}
-
-/** Keeps the context key `sharedRedis.readOnly` equal to the setting. */
-export function trackReadOnlyContext(): vscode.Disposable {
-  const update = (): Thenable<unknown> => vscode.commands.executeCommand('setContext', READ_ONLY_CONTEXT, isReadOnly());
-  void update();
-  return vscode.workspace.onDidChangeConfiguration((event) => {
-    if (event.affectsConfiguration(READ_ONLY_SETTING)) void update();
-  });
+  return settings().readOnly;
 }
 
 /** When read-only is on: says so (naming the setting) and returns the message; else undefined. */

@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
-import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
-import type { RedisSession } from '../redisSession';
-import type { RedisSecrets } from '../secrets';
+import type { CommandHandler, ExtensionServices } from './context';
 
 /** Arguments other extensions or tests may pass instead of answering the input boxes. */
 export interface SetPasswordArgs {
@@ -14,8 +12,9 @@ export interface SetPasswordArgs {
  * `sharedRedis.setPassword`: stores the user name (empty: Redis's default user) and
  * password for the current server in SecretStorage; an empty password forgets them.
  */
-export function registerSetPasswordCommand(session: RedisSession, secrets: RedisSecrets, log: Logger): vscode.Disposable {
-  return vscode.commands.registerCommand('sharedRedis.setPassword', async (args?: SetPasswordArgs): Promise<boolean> => {
+export function setPasswordCommand({ session, secrets, logger }: ExtensionServices): CommandHandler {
+  const log = logger.child('Secrets');
+  return async (args?: SetPasswordArgs): Promise<boolean> => {
     const endpoint = session.endpoint;
     const server = describeEndpoint({ ...endpoint, username: undefined });
     let username = args?.username;
@@ -50,5 +49,5 @@ export function registerSetPasswordCommand(session: RedisSession, secrets: Redis
     }
     session.forgetEntered();
     return true;
-  });
+  };
 }

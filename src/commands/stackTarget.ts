@@ -4,7 +4,7 @@ import type { StackController } from '../docker/stack/stackController';
 import type { ServiceStatus } from '../docker/stack/status';
 import { connectRedis } from '../redis/connection';
 import type { RedisEndpoint } from '../redis/endpoint';
-import type { ExtensionServices } from '../services';
+import type { ExtensionServices } from './context';
 import type Docker from 'dockerode';
 
 /** The stack's Redis as backup and restore need it: its container, and how to log in to it. */

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { CheckId, CheckReport, Finding, Severity } from '../redis/checks';
 import { percent } from '../redis/checks';
 import { displayBytes, formatBytes, formatKeyCount, groupThousands } from '../redis/keyspace';
+import type { ChecksRunner } from '../checksRunner';
 
 /** The first row: how many problems, or none, or what stopped the run. */
 export class StatusRow {
@@ -69,8 +70,15 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
   private failure: string | undefined;
   private running = false;
 
-  constructor() {
+  private readonly subscription: vscode.Disposable;
+
+  constructor(checks: ChecksRunner) {
     this.view = vscode.window.createTreeView('sharedRedis.checks', { treeDataProvider: this, showCollapseAll: true });
+    this.subscription = checks.onDidChange((event) => {
+      if (event.kind === 'running') this.setRunning(event.running);
+      else if (event.kind === 'report') this.setReport(event.report);
+      else this.setFailure(event.message);
+    });
   }
 
   get report(): CheckReport | undefined {
@@ -217,6 +225,7 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
   }
 
   dispose(): void {
+    this.subscription.dispose();
     this.view.dispose();
     this.changed.dispose();
   }

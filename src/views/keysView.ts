@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
-import { affectsRedisConnection, SECTION } from '../config';
-import { BrowserState, describeFilter, KeyBrowser } from '../keyBrowser';
+import { SECTION, settings, SettingsChange } from '../settings';
+import { BrowserState, describeFilter, KeyBrowser, KeyRowsListener } from '../keyBrowser';
 import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
 import { RedisConnectionError } from '../redis/errors';
@@ -10,7 +10,7 @@ import {
   describeKeys, memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, toBinary, typeDisplayName,
 } from '../redis/keyspace';
 import type { RedisSession } from '../redisSession';
-import { DeclaredNamespace, readDeclaredNamespaces } from './declaredNamespaces';
+import type { DeclaredNamespace } from '../settingsModel';
 
 /** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
 export class NamespaceRow {
@@ -21,8 +21,9 @@ export class KeyRow {
   constructor(readonly parent: NamespaceRow | undefined, readonly key: PagedKey) {}
 }
 
+/** The `Load more…` row; `sharedRedis.loadMoreKeys` calls its `load`. */
 export class LoadMoreRow {
-  constructor(readonly parent: NamespaceRow | undefined, readonly shown: number, readonly total: number) {}
+  constructor(readonly parent: NamespaceRow | undefined, readonly shown: number, readonly total: number, readonly load: () => Promise<void>) {}
 }
 
 /** A row that says what is wrong (or going on), optionally with the command that helps. */
@@ -47,7 +48,7 @@ const ROOT = '\u0000root';
  * service), then keys with `TYPE · TTL`, paged with a `Load more…` row. It walks the
  * keyspace only while visible; a refresh that comes while hidden waits until it shows.
  */
-export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Disposable {
+export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListener, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<KeysRow | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   readonly view: vscode.TreeView<KeysRow>;
@@ -55,72 +56,85 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
   private pages = new Map<string, LoadedPages>();
   private pagesModel: NamespaceModel | undefined;
   private stale = true;
-  private declared: DeclaredNamespace[];
+  private declared: readonly DeclaredNamespace[];
 
-  constructor(private readonly browser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger) {
-    this.declared = readDeclaredNamespaces(log);
+  constructor(private readonly browser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
+    this.declared = settings().namespaces;
     this.view = vscode.window.createTreeView('sharedRedis.keys', { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions.push(
       this.view,
       this.changed,
       browser.onDidChange((state) => this.onBrowserState(state)),
       this.view.onDidChangeVisibility((e) => { if (e.visible && this.stale) void this.refresh(); }),
-      session.onDidChangeEndpoint(() => this.requestRefresh()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(`${SECTION}.namespaces`)) { this.declared = readDeclaredNamespaces(log); this.changed.fire(undefined); }
-        if (affectsRedisConnection(e) || ['delimiter', 'scanCount', 'pageSize'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) this.requestRefresh();
+      session.onDidChangeEndpoint(() => this.refreshRequested()),
+      settingsChanges((change) => {
+        if (change.affects('namespaces')) { this.declared = change.after.namespaces; this.changed.fire(undefined); }
+        if (change.affectsRedisConnection || change.affects('delimiter', 'scanCount', 'pageSize')) this.refreshRequested();
       }),
-      vscode.commands.registerCommand('sharedRedis.loadMoreKeys', (row: LoadMoreRow) => this.loadMore(row.parent)),
+      browser.attach(this),
     );
     if (this.view.visible) void this.refresh();
   }
 
   /** Walks again now if the view is visible, else as soon as it shows. */
-  requestRefresh(): void {
+  refreshRequested(): void {
     this.stale = true;
     if (this.view.visible) void this.refresh();
   }
 
-  /**
-   * After the user deleted a key or changed its TTL: patches the counts and that key's row
-   * instead of walking the keyspace again (one TYPE/PTTL round trip at most). Walks again
-   * when the model cannot be patched (still walking, filtered, or the key unknown to it).
-   */
-  async keyChanged(key: Buffer, change: 'deleted' | 'expiry'): Promise<void> {
+  get visible(): boolean {
+    return this.view.visible;
+  }
+
+  keyDeleted(id: BinaryString): void {
+    const pages = this.pagesOfKey(id);
+    if (pages) {
+      pages.keys = pages.keys.filter((k) => k.id !== id);
+      pages.pager.forget(id);
+      pages.more = !pages.pager.done;
+    }
+  }
+
+  async keyExpiryChanged(key: Buffer): Promise<boolean> {
     const id = toBinary(key);
     const pages = this.pagesOfKey(id);
-    if (change === 'deleted') {
-      if (!this.browser.patch((model) => model.removeKey(id))) { this.requestRefresh(); return; }
-      if (pages) {
-        pages.keys = pages.keys.filter((k) => k.id !== id);
-        pages.pager.forget(id);
-        pages.more = !pages.pager.done;
-      }
-      return;
-    }
     const at = pages?.keys.findIndex((k) => k.id === id) ?? -1;
     try {
       if (pages && at >= 0) {
         const [entry] = await this.session.use((client) => describeKeys(client, [key], this.session.endpoint));
         if (entry) pages.keys[at] = { ...entry, labelBytes: pages.keys[at]?.labelBytes ?? entry.id };
       }
+      return true;
     } catch (error) {
       this.log.warn(`Reading the new TTL of a key failed, walking again: ${error instanceof Error ? error.message : String(error)}`);
-      this.requestRefresh();
-      return;
+      this.browser.requestRefresh();
+      return false;
     }
-    // Counts are unchanged; publishing again updates the row and lets the checks look again.
-    if (!this.browser.patch(() => true)) this.changed.fire(undefined);
   }
 
-  /** After the user deleted a whole namespace: drops it from the counts and rows, or walks again. */
-  namespaceDeleted(path: Buffer): void {
-    const binary = toBinary(path);
+  namespaceDeleted(binary: BinaryString): void {
     const delimiter = this.pagesModel?.delimiterBinary ?? ':';
-    if (!this.browser.patch((model) => model.removeNamespace(binary))) { this.requestRefresh(); return; }
     for (const key of [...this.pages.keys()]) {
       if (key === binary || key.startsWith(binary + delimiter)) this.pages.delete(key);
     }
+  }
+
+  rowsChanged(): void {
+    this.changed.fire(undefined);
+  }
+
+  /** Expands and selects the namespace at `path` (its rows are found again by path). */
+  async reveal(path: BinaryString): Promise<void> {
+    const model = this.model();
+    if (!model) return;
+    let row: NamespaceRow | undefined;
+    let rowPath: BinaryString | undefined;
+    for (const segment of model.segments(path)) {
+      rowPath = rowPath === undefined ? segment : rowPath + model.delimiterBinary + segment;
+      const at = rowPath;
+      row = new NamespaceRow(row, at, segment, this.declared.find((d) => d.path === at));
+    }
+    if (row) await this.view.reveal(row, { expand: true, select: true, focus: false });
   }
 
   /** The loaded pages of the namespace a key belongs to, if any. */
@@ -137,6 +151,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
   }
 
   private onBrowserState(state: BrowserState): void {
+    // A walk started (here or by a command): what the view shows is being brought up to date.
+    if (state.kind === 'walking') this.stale = false;
     const filter = describeFilter(this.browser.filter);
     void vscode.commands.executeCommand('setContext', 'sharedRedis.keysFiltered', filter !== '');
     this.view.description = filter;
@@ -222,9 +238,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
     if (pages.keys.length === 0 && pages.more && !pages.error) await this.loadPage(pages);
     const rows: KeysRow[] = pages.keys.map((key) => new KeyRow(parent, key));
     if (pages.error) {
-      rows.push(new MessageRow(`error:${rowKey(node.path)}`, `Could not list the keys: ${pages.error.message}`, new vscode.ThemeIcon('error'), { command: 'sharedRedis.loadMoreKeys', title: 'Retry', arguments: [new LoadMoreRow(parent, pages.keys.length, node.directCount)] }));
+      rows.push(new MessageRow(`error:${rowKey(node.path)}`, `Could not list the keys: ${pages.error.message}`, new vscode.ThemeIcon('error'), { command: 'sharedRedis.loadMoreKeys', title: 'Retry', arguments: [new LoadMoreRow(parent, pages.keys.length, node.directCount, () => this.loadMore(parent))] }));
     } else if (pages.more) {
-      rows.push(new LoadMoreRow(parent, pages.keys.length, node.directCount));
+      rows.push(new LoadMoreRow(parent, pages.keys.length, node.directCount, () => this.loadMore(parent)));
     }
     return rows;
   }
@@ -234,8 +250,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, vscode.Dispos
     let pages = this.pages.get(key);
     if (!pages) {
       const client = await this.session.client();
-      const pageSize = vscode.workspace.getConfiguration(SECTION).get<number>('pageSize', 200);
-      const count = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+      const { pageSize, scanCount: count } = settings();
       pages = { pager: new NamespaceKeyPager(client, node, { pageSize, count, endpoint: this.session.endpoint }), keys: [], more: true, loading: undefined, error: undefined };
       this.pages.set(key, pages);
     }

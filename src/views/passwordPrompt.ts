@@ -1,10 +1,5 @@
 import * as vscode from 'vscode';
-import type { StoredCredentials } from '../secrets';
-
-export interface EnteredCredentials extends StoredCredentials {
-  /** Keep them in SecretStorage (else only until VS Code closes). */
-  readonly remember: boolean;
-}
+import type { EnteredCredentials } from '../redisSession';
 
 /**
  * Asks for the password a server refused or asked for: the password (masked), then

@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
-import { aclFileHasUser, readStackAccess } from '../docker/stack/serviceAccess';
-import { managedAclFile } from '../docker/stack/stackController';
-import { OPERATOR_DENIED_COMMANDS, OPERATOR_USER, SHARED_NAMESPACE, serviceUser } from '../redis/acl/rules';
-import { namespacePolicy, StackSnapshot } from '../stackService';
+import { OPERATOR_DENIED_COMMANDS, OPERATOR_USER, SHARED_NAMESPACE } from '../redis/acl/rules';
+import type { StackSnapshot } from '../stackService';
 
 /** The Stack view's "Redis users" row: the stack's users.acl in words. */
 export class UsersRow {
@@ -26,26 +24,21 @@ export class UserRow {
 }
 
 /**
- * The users of a running stack whose compose file mounts users.acl: the operator, each
- * service user, and declared namespaces whose service has no user yet. Only names: the
- * passwords stay in `.env`.
+ * The users of a running stack whose compose file mounts users.acl (the snapshot read them
+ * once per refresh): the operator, each service user, and declared namespaces whose service
+ * has no user yet. Only names: the passwords stay in `.env`.
  */
 export function stackUsersRow(snapshot: StackSnapshot): UsersRow | undefined {
-  const project = snapshot.project;
-  if (!project || snapshot.services.length === 0) return undefined;
-  const aclFile = managedAclFile(project);
-  if (!aclFile) return undefined;
-  const envFile = project.envFile.path;
-  const access = readStackAccess({ envFile, aclFile }, namespacePolicy());
+  const stackUsers = snapshot.users;
+  if (!stackUsers) return undefined;
   const users: UserRow[] = [];
-  const row = new UsersRow(users, aclFile, envFile);
+  const row = new UsersRow(users, stackUsers.aclFile, stackUsers.envFile);
   users.push(new UserRow(row, OPERATOR_USER, 'operator', undefined, false, 'REDIS_PASSWORD'));
-  for (const { user } of access.services) {
-    users.push(new UserRow(row, user.username, 'service', user.namespace, !aclFileHasUser(aclFile, user.username), user.envKey));
+  for (const user of stackUsers.services) {
+    users.push(new UserRow(row, user.username, 'service', user.namespace, !user.loaded, user.envKey));
   }
-  for (const namespace of access.missing) {
-    const user = serviceUser(namespace);
-    users.push(new UserRow(row, user.username, 'missing', namespace, false, user.envKey));
+  for (const user of stackUsers.missing) {
+    users.push(new UserRow(row, user.username, 'missing', user.namespace, false, user.envKey));
   }
   return row;
 }

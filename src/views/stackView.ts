@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { affectsRedisConnection } from '../config';
+import type { SettingsChange } from '../settings';
 import { describeStatus, formatUptime, ServiceStatus } from '../docker/stack/status';
 import { stackFiles } from '../docker/stack/location';
 import { PASSWORDLESS_ADVICE, PasswordlessAccess, probePasswordlessAccess } from '../redis/hardening/passwordlessProbe';
@@ -45,13 +45,12 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
   private probes = 0;
   private probing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly stack: StackService, private readonly redis?: RedisEndpointSource) {
+  constructor(private readonly stack: StackService, settingsChanges: vscode.Event<SettingsChange>, private readonly redis?: RedisEndpointSource) {
     this.view = vscode.window.createTreeView('sharedRedis.stack', { treeDataProvider: this, showCollapseAll: false });
     this.subscriptions.push(
       this.view,
       this.changed,
       stack.onDidChange(() => this.onStackChanged()),
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('sharedRedis.namespaces')) this.onStackChanged(); }),
       this.view.onDidChangeVisibility((e) => {
         if (!e.visible) return;
         void stack.refresh();
@@ -62,7 +61,7 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     if (redis) {
       this.subscriptions.push(
         redis.onDidChangeEndpoint(() => void this.probe()),
-        vscode.workspace.onDidChangeConfiguration((event) => { if (affectsRedisConnection(event)) void this.probe(); }),
+        settingsChanges((change) => { if (change.affectsRedisConnection) void this.probe(); }),
       );
       void this.probe();
     }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { affectsRedisConnection, readRedisEndpoint } from '../config';
+import { readRedisEndpoint, SettingsChange } from '../settings';
 import { describeStatus } from '../docker/stack/status';
 import { tlsUnverified } from '../redis/endpoint';
 import { StackService, StackSnapshot, stackState } from '../stackService';
@@ -21,15 +21,15 @@ export class StackStatusBar implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private tlsUnchecked = false;
 
-  constructor(private readonly stack: StackService) {
+  constructor(private readonly stack: StackService, settingsChanges: vscode.Event<SettingsChange>) {
     this.item.name = 'Shared Redis';
     this.tlsUnchecked = tlsCheckingOff();
     this.render(stack.snapshot);
     this.item.show();
     this.subscriptions = [
       stack.onDidChange((s) => this.render(s)),
-      vscode.workspace.onDidChangeConfiguration((event) => {
-        if (!affectsRedisConnection(event)) return;
+      settingsChanges((change) => {
+        if (!change.affectsRedisConnection) return;
         this.tlsUnchecked = tlsCheckingOff();
         this.render(this.stack.snapshot);
       }),

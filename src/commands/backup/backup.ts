@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { backupRedis } from '../../docker/backup';
 import { formatBytes, formatKeyCount } from '../../redis/keyspace/format';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
 import { NoStackRedis, stackTarget } from '../stackTarget';
@@ -20,7 +20,7 @@ export type BackupOutcome =
  * container into a dated file, check it, and say its size and key count. Allowed under
  * readOnly: it changes nothing in Redis.
  */
-export function registerBackupCommand(services: ExtensionServices): vscode.Disposable {
+export function backupCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Backup');
   const backup = async (args?: BackupArgs): Promise<BackupOutcome> => {
     try {
@@ -57,7 +57,7 @@ export function registerBackupCommand(services: ExtensionServices): vscode.Dispo
       return { outcome: 'failed', message: presentError('Backup failed', error, log) };
     }
   };
-  return vscode.commands.registerCommand('sharedRedis.backup', backup);
+  return backup;
 }
 
 async function pickFolder(services: ExtensionServices): Promise<string | undefined> {

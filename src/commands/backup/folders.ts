@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { SECTION } from '../../config';
+import { SECTION, settings } from '../../settings';
 import { WORKSPACE_STACK_DIR } from '../../docker/stack/location';
 
 export const BACKUP_FOLDER_SETTING = `${SECTION}.backupFolder`;
@@ -13,7 +13,7 @@ export const BACKUP_FOLDER_SETTING = `${SECTION}.backupFolder`;
  */
 export function defaultBackupFolder(context: vscode.ExtensionContext): string {
   const workspace = (vscode.workspace.workspaceFolders ?? []).find((f) => f.uri.scheme === 'file')?.uri.fsPath;
-  const setting = vscode.workspace.getConfiguration(SECTION).get<string>('backupFolder', '').trim();
+  const setting = settings().backupFolder;
   if (setting) return isAbsolute(setting) || !workspace ? setting : join(workspace, setting);
   return workspace ? join(workspace, WORKSPACE_STACK_DIR, 'backups') : join(context.globalStorageUri.fsPath, 'backups');
 }

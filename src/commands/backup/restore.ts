@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { BackupError, BackupInspection, countKeys, inspectBackup, listBackups, restoreBackup } from '../../docker/backup';
 import { formatBytes, formatKeyCount, groupThousands } from '../../redis/keyspace/format';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
@@ -28,7 +28,7 @@ export type RestoreOutcome =
  * it, waits for healthy and counts the keys. A corrupt or foreign file is refused before
  * anything is stopped. Refused under readOnly.
  */
-export function registerRestoreCommand(services: ExtensionServices): vscode.Disposable {
+export function restoreCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Restore');
   const restore = async (args?: RestoreArgs): Promise<RestoreOutcome> => {
     const refusal = readOnlyRefusal('Restore');
@@ -76,7 +76,7 @@ export function registerRestoreCommand(services: ExtensionServices): vscode.Disp
         }
       }));
       services.session.reset('the stack was restored from a backup');
-      services.keysView.requestRefresh();
+      services.keyBrowser.requestRefresh();
       const expired = result.inspection.keys - result.keys;
       const note = expired > 0 ? ` (the backup had ${groupThousands(result.inspection.keys)}; keys whose TTL ran out since are gone)` : '';
       const message = `Restored ${basename(file)}: ${target.project.name} holds ${formatKeyCount(result.keys)}${note}. The data it replaced is in ${basename(result.previous.file)}.`;
@@ -96,7 +96,7 @@ export function registerRestoreCommand(services: ExtensionServices): vscode.Disp
       return { outcome: 'failed', message: presentError('Restore failed', error, log) };
     }
   };
-  return vscode.commands.registerCommand('sharedRedis.restore', restore);
+  return restore;
 }
 
 async function inspect(target: StackTarget, file: string): Promise<{ inspection: BackupInspection; current: number }> {

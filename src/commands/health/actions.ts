@@ -1,12 +1,9 @@
 import * as vscode from 'vscode';
-import { readDelimiter, SECTION } from '../../config';
-import type { Logger } from '../../logger';
+import { delimiterBytes, settings } from '../../settings';
 import { DEFAULT_EXPIRE_BATCH, ExpireResult, expireKeysWithoutTtl, Finding, NoTtlPlan, planTtlForKeysWithoutOne } from '../../redis/checks';
 import { BinaryString, displayBytes, escapeGlob, formatKeyCount, fromBinary, groupThousands, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
 import { describeSeconds } from '../../redis/mutations';
-import type { ExtensionServices } from '../../services';
-import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
-import { NamespaceRow } from '../../views/keysView';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
 import type { KeyOperationResult } from '../keys/operations';
@@ -38,11 +35,14 @@ function findingOf(target: unknown): Finding | undefined {
 }
 
 /** `sharedRedis.openCheckKeys` and `sharedRedis.setTtlOnKeysWithoutTtl`: the quick actions of the Checks view's findings. */
-export function registerCheckActions(services: ExtensionServices, log: Logger, rerun: () => void): vscode.Disposable[] {
+export function checkActionCommands(services: ExtensionServices): { openCheckKeys: CommandHandler; setTtlOnKeysWithoutTtl: CommandHandler } {
+  const log = services.logger.child('Checks');
+  // After a bulk change: the Keys view walks again (and the checks run after it) when it is visible; else the checks run now.
+  const rerun = (): void => { if (!services.keyBrowser.visible) void services.checks.run(); };
   const delimiter = (): Buffer => {
     const state = services.keyBrowser.state;
     if (state.kind !== 'idle' && state.model) return state.model.delimiter;
-    return Buffer.from(readDelimiter(), 'utf8');
+    return delimiterBytes();
   };
   /** A path from a finding row (exact bytes), a string (UTF-8, a trailing delimiter dropped) or a Buffer. `null`: keys without a namespace. */
   const pathOf = (target: unknown): BinaryString | null | undefined => {
@@ -66,16 +66,7 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
     if (path !== null && state.kind === 'complete') {
       // Expand the namespace in the Keys view.
       try {
-        const declared = readDeclaredNamespaces(log, { quiet: true });
-        const segments = state.model.segments(path);
-        let row: NamespaceRow | undefined;
-        let rowPath: BinaryString | undefined;
-        for (const segment of segments) {
-          rowPath = rowPath === undefined ? segment : rowPath + state.model.delimiterBinary + segment;
-          const at = rowPath;
-          row = new NamespaceRow(row, at, segment, declared.find((d) => d.path === at));
-        }
-        if (row) await services.keysView.view.reveal(row, { expand: true, select: true, focus: false });
+        await services.keyBrowser.reveal(path);
       } catch (error) {
         log.debug(`Could not reveal ${displayBytes(path)} in the Keys view: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -93,7 +84,7 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
       void vscode.window.showWarningMessage(message);
       return { outcome: 'invalid', message };
     }
-    path ??= await pickCacheNamespace(log);
+    path ??= await pickCacheNamespace();
     if (path === undefined) return dismissed;
     const prefix = Buffer.concat([fromBinary(path), delimiter()]);
     const prefixText = displayBytes(prefix);
@@ -105,7 +96,7 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
     if (answer.kind === 'dismissed') return dismissed;
     if (answer.kind === 'invalid') return { outcome: 'invalid', message: answer.message };
     const ttl = answer;
-    const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+    const scanCount = settings().scanCount;
     const endpoint = services.session.endpoint;
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;
     const notify = (outcome: BulkTtlResult['outcome'], message: string, extra: Partial<BulkTtlResult> = {}): BulkTtlResult => {
@@ -149,26 +140,26 @@ export function registerCheckActions(services: ExtensionServices, log: Logger, r
         ? `Cancelled after setting a TTL of ${describeSeconds(ttl.seconds)} on ${groupThousands(result.expired)} of ${formatKeyCount(result.total)} under ${prefixText}${skipped}; ${formatKeyCount(result.remaining)} still have none.`
         : `Set a TTL of ${describeSeconds(ttl.seconds)} on ${formatKeyCount(result.expired)} under ${prefixText}${skipped}.`;
       log.info(message);
-      services.keysView.requestRefresh();
+      services.keyBrowser.requestRefresh();
       rerun();
       return notify(result.cancelled ? 'cancelled' : 'done', message, { count: plan.count, expire: result });
     } catch (error) {
       const partial = (error as { partial?: ExpireResult }).partial;
-      if (partial && partial.expired > 0) { services.keysView.requestRefresh(); rerun(); }
+      if (partial && partial.expired > 0) { services.keyBrowser.requestRefresh(); rerun(); }
       const suffix = partial ? ` (${formatKeyCount(partial.expired)} got the TTL before the failure)` : '';
       return { outcome: 'failed', message: presentError(`Could not set the TTLs under ${prefixText}${suffix}`, error, log) };
     }
   };
 
-  return [
-    vscode.commands.registerCommand('sharedRedis.openCheckKeys', (target?: unknown) => openKeys(target)),
-    vscode.commands.registerCommand('sharedRedis.setTtlOnKeysWithoutTtl', (target?: unknown, ttl?: unknown, options?: BulkTtlOptions) => setTtl(target, ttl, options)),
-  ];
+  return {
+    openCheckKeys: (target?: unknown) => openKeys(target),
+    setTtlOnKeysWithoutTtl: (target?: unknown, ttl?: unknown, options?: BulkTtlOptions) => setTtl(target, ttl, options),
+  };
 }
 
 /** The namespaces declared as caches, and any the checks found, to choose from; or a path typed as text. */
-async function pickCacheNamespace(log: Logger): Promise<BinaryString | undefined> {
-  const items = readDeclaredNamespaces(log, { quiet: true }).filter((d) => d.cache).map((d) => ({ label: d.name, description: d.owner ? `cache · ${d.owner}` : 'cache', path: d.path }));
+async function pickCacheNamespace(): Promise<BinaryString | undefined> {
+  const items = settings().namespaces.filter((d) => d.cache).map((d) => ({ label: d.name, description: d.owner ? `cache · ${d.owner}` : 'cache', path: d.path }));
   const picked = await vscode.window.showQuickPick([...items, { label: 'Another namespace…', description: 'type its path', path: undefined as BinaryString | undefined }], {
     title: 'Set TTL on Keys Without One: which namespace?',
     placeHolder: 'Its keys without a TTL get one; keys with a TTL keep theirs.',

@@ -1,13 +1,16 @@
 import * as vscode from 'vscode';
-import { describeFilter, KeyBrowser } from '../../keyBrowser';
+import { describeFilter } from '../../keyBrowser';
 import { KEY_TYPES, typeDisplayName } from '../../redis/keyspace';
-import type { KeysView } from '../../views/keysView';
+import type { CommandHandler, ExtensionServices } from '../context';
 
-/** `sharedRedis.refreshKeys`, `sharedRedis.filterKeys` and `sharedRedis.clearKeyFilter`. Each resolves to the walk's end state. */
-export function registerKeyBrowsingCommands(browser: KeyBrowser, view: KeysView): vscode.Disposable[] {
-  return [
-    vscode.commands.registerCommand('sharedRedis.refreshKeys', async () => (await view.refresh()).kind),
-    vscode.commands.registerCommand('sharedRedis.filterKeys', async (filter?: { match?: string; type?: string }) => {
+/**
+ * `sharedRedis.refreshKeys`, `sharedRedis.filterKeys` and `sharedRedis.clearKeyFilter`. Each
+ * resolves to the walk's end state. `sharedRedis.loadMoreKeys` is the `Load more…` row's.
+ */
+export function keyBrowsingCommands({ keyBrowser: browser }: ExtensionServices): Record<'refreshKeys' | 'filterKeys' | 'clearKeyFilter' | 'loadMoreKeys', CommandHandler> {
+  return {
+    refreshKeys: async () => (await browser.refresh()).kind,
+    filterKeys: async (filter?: { match?: string; type?: string }) => {
       if (filter && typeof filter === 'object') return (await browser.setFilter(filter)).kind;
       const current = browser.filter;
       const match = await vscode.window.showInputBox({
@@ -24,10 +27,12 @@ export function registerKeyBrowsingCommands(browser: KeyBrowser, view: KeysView)
       if (type === undefined) return undefined;
       const state = await browser.setFilter({ match: match.trim() || undefined, type: type.type });
       return state.kind;
-    }),
-    vscode.commands.registerCommand('sharedRedis.clearKeyFilter', async () => {
+    },
+    clearKeyFilter: async () => {
       if (!describeFilter(browser.filter)) return 'unfiltered';
       return (await browser.setFilter({})).kind;
-    }),
-  ];
+    },
+    // The row carries its own loader: the pages it extends are the view's.
+    loadMoreKeys: async (row?: { load?: () => Promise<void> }) => { await row?.load?.(); },
+  };
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { bytesOf, displayBytes, NamespaceNode } from '../../redis/keyspace';
-import type { ExtensionServices } from '../../services';
-import { KeyDocumentProvider, keyDocumentUri, KEY_SCHEME } from '../../views/keyDocument';
+import type { CommandHandler, ExtensionServices } from '../context';
+import { keyDocumentUri, KEY_SCHEME } from '../../views/keyDocument';
 
 /** The most key names the palette's picker offers (the walk may hold many more). */
 const MAX_PICK_NAMES = 5000;
@@ -16,9 +16,8 @@ type InspectArgument = { readonly key: { readonly key: Buffer } } | string | Buf
  * `sharedRedis.refreshKeyDocument` act on the given or active key document and resolve
  * to its new text.
  */
-export function registerKeyInspection(services: ExtensionServices): vscode.Disposable[] {
-  const { session } = services;
-  const documents = new KeyDocumentProvider(session, services.logger.child('Inspect'));
+export function keyInspectionCommands(services: ExtensionServices): Record<'inspectKey' | 'loadMoreValue' | 'refreshKeyDocument', CommandHandler> {
+  const { session, keyDocuments: documents } = services;
 
   const targetUri = (uri: unknown): vscode.Uri | undefined => {
     if (uri instanceof vscode.Uri && uri.scheme === KEY_SCHEME) return uri;
@@ -40,18 +39,17 @@ export function registerKeyInspection(services: ExtensionServices): vscode.Dispo
     return uri.toString();
   };
 
-  return [
-    documents,
-    vscode.commands.registerCommand('sharedRedis.inspectKey', inspect),
-    vscode.commands.registerCommand('sharedRedis.loadMoreValue', async (uri?: unknown) => {
+  return {
+    inspectKey: inspect,
+    loadMoreValue: async (uri?: unknown) => {
       const target = targetUri(uri);
       return target ? documents.loadMore(target) : undefined;
-    }),
-    vscode.commands.registerCommand('sharedRedis.refreshKeyDocument', async (uri?: unknown) => {
+    },
+    refreshKeyDocument: async (uri?: unknown) => {
       const target = targetUri(uri);
       return target ? documents.refresh(target) : undefined;
-    }),
-  ];
+    },
+  };
 }
 
 function keyOf(argument: unknown): Buffer | undefined {

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { readDelimiter, SECTION } from '../../config';
+import { delimiterBytes, settings } from '../../settings';
 import { RedisConnectionError } from '../../redis/errors';
 import {
   BinaryString, displayBytes, formatKeyCount, fromBinary, KeyspaceCancelledError, NamespaceModel, NamespaceNode, toBinary,
@@ -9,12 +9,12 @@ import {
   DEFAULT_UNLINK_BATCH, DeleteResult, deleteNamespaceKeys, describeDeletion, describeSeconds, namespacePrefix,
   persistKey, planNamespaceDeletion, setKeyTtl, unlinkKey,
 } from '../../redis/mutations';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { KeyRow, NamespaceRow } from '../../views/keysView';
 import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
 import { presentError } from '../presentError';
-import { readOnlyRefusal, trackReadOnlyContext } from '../readOnly';
+import { readOnlyRefusal } from '../readOnly';
 
 /**
  * What every key operation command resolves to, for tests and other extensions:
@@ -40,18 +40,17 @@ export interface KeyOperationResult {
 const DISMISSED: KeyOperationResult = { outcome: 'dismissed', message: '' };
 const MAX_PICKS = 5000;
 
-/** `sharedRedis.setTtl`, `persistKey`, `copyKeyName`, `deleteKey`, `deleteNamespace`, and the `sharedRedis.readOnly` context key. */
-export function registerKeyOperationCommands(services: ExtensionServices): vscode.Disposable[] {
+/** `sharedRedis.setTtl`, `persistKey`, `copyKeyName`, `deleteKey`, `deleteNamespace`. */
+export function keyOperationCommands(services: ExtensionServices): Record<'setTtl' | 'persistKey' | 'copyKeyName' | 'deleteKey' | 'deleteNamespace', CommandHandler> {
   const log = services.logger.child('Keys');
   const ops = new KeyOperations(services, log);
-  return [
-    trackReadOnlyContext(),
-    vscode.commands.registerCommand('sharedRedis.setTtl', (target?: unknown, ttl?: unknown) => ops.setTtl(target, ttl)),
-    vscode.commands.registerCommand('sharedRedis.persistKey', (target?: unknown) => ops.persist(target)),
-    vscode.commands.registerCommand('sharedRedis.copyKeyName', (target?: unknown) => ops.copyKeyName(target)),
-    vscode.commands.registerCommand('sharedRedis.deleteKey', (target?: unknown) => ops.deleteKey(target)),
-    vscode.commands.registerCommand('sharedRedis.deleteNamespace', (target?: unknown) => ops.deleteNamespace(target)),
-  ];
+  return {
+    setTtl: (target?: unknown, ttl?: unknown) => ops.setTtl(target, ttl),
+    persistKey: (target?: unknown) => ops.persist(target),
+    copyKeyName: (target?: unknown) => ops.copyKeyName(target),
+    deleteKey: (target?: unknown) => ops.deleteKey(target),
+    deleteNamespace: (target?: unknown) => ops.deleteNamespace(target),
+  };
 }
 
 class KeyOperations {
@@ -69,7 +68,7 @@ class KeyOperations {
     return this.run('set the TTL', async (client) => {
       const change = await setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint);
       if (change === 'gone') return this.gone(name);
-      await this.services.keysView.keyChanged(key, 'expiry');
+      await this.services.keyBrowser.keyChanged(key, 'expiry');
       return this.info('done', `${name} now expires in ${describeSeconds(parsed.seconds)}.`);
     });
   }
@@ -84,7 +83,7 @@ class KeyOperations {
       const change = await persistKey(client, key, this.services.session.endpoint);
       if (change === 'gone') return this.gone(name);
       if (change === 'unchanged') return this.info('unchanged', `${name} has no TTL: nothing to change.`);
-      await this.services.keysView.keyChanged(key, 'expiry');
+      await this.services.keyBrowser.keyChanged(key, 'expiry');
       return this.info('done', `${name} no longer expires.`);
     });
   }
@@ -122,7 +121,7 @@ class KeyOperations {
     return this.run('delete the key', async (client) => {
       const change = await unlinkKey(client, key, this.services.session.endpoint);
       if (change === 'gone') return this.gone(name);
-      await this.services.keysView.keyChanged(key, 'deleted');
+      await this.services.keyBrowser.keyChanged(key, 'deleted');
       return this.info('done', `Deleted ${name}.`);
     });
   }
@@ -135,7 +134,7 @@ class KeyOperations {
     if (!path) return DISMISSED;
     const prefix = namespacePrefix(path, delimiter);
     const prefixText = displayBytes(prefix);
-    const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+    const scanCount = settings().scanCount;
     return this.run('delete the namespace', async (client) => {
       const endpoint = this.services.session.endpoint;
       const plan = await withLateProgress(`Counting keys (${prefixText}*)`, (report, signal) =>
@@ -162,12 +161,12 @@ class KeyOperations {
           },
         }).catch((error: unknown) => {
           const partial = (error as { partial?: DeleteResult }).partial;
-          if (partial && partial.deleted > 0) this.services.keysView.requestRefresh();
+          if (partial && partial.deleted > 0) this.services.keyBrowser.requestRefresh();
           throw partial ? Object.assign(error as Error, { message: `${(error as Error).message} (${describeDeletion(partial, prefixText)} before the failure)` }) : error;
         });
       });
-      if (result.cancelled) this.services.keysView.requestRefresh();
-      else this.services.keysView.namespaceDeleted(path);
+      if (result.cancelled) this.services.keyBrowser.requestRefresh();
+      else this.services.keyBrowser.namespaceDeleted(path);
       const message = describeDeletion(result, prefixText);
       this.log.info(message);
       return { ...this.info(result.cancelled ? 'cancelled' : 'done', `${message}.`), deletion: result };
@@ -195,7 +194,7 @@ class KeyOperations {
   }
 
   private gone(name: string): KeyOperationResult {
-    this.services.keysView.requestRefresh();
+    this.services.keyBrowser.requestRefresh();
     const message = `${name} no longer exists (deleted or expired): nothing was changed.`;
     void vscode.window.showWarningMessage(message);
     return { outcome: 'gone', message };
@@ -209,7 +208,7 @@ class KeyOperations {
   private delimiter(): Buffer {
     const model = this.model();
     if (model) return model.delimiter;
-    return Buffer.from(readDelimiter(), 'utf8');
+    return delimiterBytes();
   }
 
   private model(): NamespaceModel | undefined {

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { readDelimiter, SECTION } from '../../config';
+import { delimiterBytes, settings } from '../../settings';
 import { connectRedis, DEFAULT_TUNING } from '../../redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../redis/endpoint';
 import { RedisConnectionError } from '../../redis/errors';
@@ -9,8 +9,7 @@ import {
   checkMappings, compareVersions, compileMappings, describeMigration, guessTargetPrefix, MigrationMode, MigrationResult, migrateKeys, NamespaceOwner,
   ownerOf, renderMigrationReport, sameDatabase, scanSourceSegments, SegmentCount, SegmentMapping, serverIdentity,
 } from '../../redis/migration';
-import type { ExtensionServices } from '../../services';
-import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import { ReportDocuments } from '../../views/reportDocument';
@@ -67,11 +66,9 @@ const MODE_PICKS: readonly (vscode.QuickPickItem & { mode: MigrationMode })[] = 
 ];
 
 /** `sharedRedis.importFromRedis`. */
-export function registerImportFromRedisCommand(services: ExtensionServices): vscode.Disposable[] {
+export function importFromRedisCommand(services: ExtensionServices): CommandHandler {
   const importer = new Importer(services, services.reports);
-  return [
-    vscode.commands.registerCommand('sharedRedis.importFromRedis', (options?: ImportOptions) => importer.run(options ?? {})),
-  ];
+  return (options?: ImportOptions) => importer.run(options ?? {});
 }
 
 class Importer {
@@ -118,7 +115,7 @@ class Importer {
       if (scan === undefined) return this.say('cancelled', `Cancelled counting the keys of ${sourceName}: nothing was copied.`);
       if (scan.segments.length === 0) return { ...this.say('done', `${sourceName} has no keys: nothing to import.`), segments: scan.segments };
 
-      const declared: NamespaceOwner[] = readDeclaredNamespaces(this.log).map((ns) => ({ path: ns.name, owner: ns.owner }));
+      const declared: NamespaceOwner[] = settings().namespaces.map((ns) => ({ path: ns.name, owner: ns.owner }));
       const mappings = options.mappings
         ? options.mappings.map((m): SegmentMapping => ({ source: m.source, target: m.target, ...(m.crossOwner ? { crossOwner: true } : {}) }))
         : await this.askMappings(scan.segments, declared, delimiter, sourceEndpoint.host);
@@ -145,7 +142,7 @@ class Importer {
       const result = await this.copy(sourceClient, targetClient, compileMappings(mappings, { delimiter, declared }), {
         mode, delimiter, expected, sourceEndpoint, targetEndpoint: target.endpoint, batchSize: options.batchSize, sourceName,
       });
-      if (result.copied > 0 && mode !== 'dry-run') this.services.keysView.requestRefresh();
+      if (result.copied > 0 && mode !== 'dry-run') this.services.keyBrowser.requestRefresh();
       const report = renderMigrationReport(result, { source: sourceName, target: targetName, sourceVersion: sourceId.version, targetVersion: targetId.version, expected, warnings });
       const message = describeMigration(result);
       this.log.info(message);
@@ -154,7 +151,7 @@ class Importer {
       return { ...outcome, segments: scan.segments, result, report, ...(reportUri ? { reportUri } : {}) };
     } catch (error) {
       const partial = (error as { partial?: MigrationResult }).partial;
-      if (partial && partial.copied > 0 && partial.mode !== 'dry-run') this.services.keysView.requestRefresh();
+      if (partial && partial.copied > 0 && partial.mode !== 'dry-run') this.services.keyBrowser.requestRefresh();
       const detail = partial ? ` (before the failure: ${describeMigration(partial)})` : '';
       if (error instanceof RedisConnectionError && error.endpoint === sourceName) {
         // The source dropped out: say so in words about the source, not the shared Redis's settings.
@@ -193,7 +190,7 @@ class Importer {
   }
 
   private async scan(endpoint: RedisEndpoint, password: string | undefined, sourceName: string, delimiter: Buffer): Promise<{ segments: readonly SegmentCount[] } | undefined> {
-    const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+    const scanCount = settings().scanCount;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Counting the keys of ${sourceName}`, cancellable: true }, (progress, token) => {
       const abort = new AbortController();
       const subscription = token.onCancellationRequested(() => abort.abort());
@@ -295,7 +292,7 @@ class Importer {
   }
 
   private delimiter(): Buffer {
-    return Buffer.from(readDelimiter(), 'utf8');
+    return delimiterBytes();
   }
 
   private say(outcome: ImportOutcome['outcome'], message: string, level: 'info' | 'warning' | 'error' = 'info'): ImportOutcome {

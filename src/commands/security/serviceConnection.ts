@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
 import { stackAccess } from './stackAccess';
 
@@ -23,9 +23,9 @@ export interface ServiceConnectionResult {
  * clipboard (host, port, its user and password, its key prefix) and says so without
  * showing the password.
  */
-export function registerServiceConnectionCommand(services: ExtensionServices): vscode.Disposable {
+export function serviceConnectionCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('ACL');
-  return vscode.commands.registerCommand('sharedRedis.serviceConnection', async (args?: ServiceConnectionArgs): Promise<ServiceConnectionResult> => {
+  return async (args?: ServiceConnectionArgs): Promise<ServiceConnectionResult> => {
     const context = await stackAccess(services.stack);
     const fail = (message: string): ServiceConnectionResult => { void vscode.window.showErrorMessage(message); return { outcome: 'failed', message }; };
     if (typeof context === 'string') return fail(context);
@@ -70,5 +70,5 @@ export function registerServiceConnectionCommand(services: ExtensionServices): v
     log.info(`Copied the connection lines of ${chosen.user.username} (${from})`);
     void vscode.window.showInformationMessage(message);
     return { outcome: 'copied', service: chosen.user.username, variables: lines.map(([k]) => k), message };
-  });
+  };
 }

@@ -1,10 +1,9 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
 import { addServicePasswords, syncAclFile } from '../../docker/stack/serviceAccess';
 import { reloadAcl } from '../../redis/acl/reload';
 import { invalidServiceNamespace } from '../../redis/acl/rules';
 import { checkDelimiter } from '../../redis/delimiter';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
 import { readOnlyRefusal } from '../readOnly';
 import { stackAccess } from './stackAccess';
@@ -23,7 +22,7 @@ export interface AddServiceUsersResult {
  * `<ns>-service` user: a generated password in `.env`, its line in `users.acl`, and
  * `ACL LOAD` on the running Redis, so nothing restarts.
  */
-export function registerServiceUserCommands(services: ExtensionServices): vscode.Disposable[] {
+export function addServiceUsersCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('ACL');
 
   const addUsers = async (namespaces?: readonly string[]): Promise<AddServiceUsersResult> => {
@@ -98,14 +97,14 @@ export function registerServiceUserCommands(services: ExtensionServices): vscode
   // Once per session, when the stack's Redis first turns healthy: a stack made before
   // service users existed, or started without them, gets the offer too.
   let offered = false;
-  return [
+  services.context.subscriptions.push(
     services.stack.onDidChange((snapshot) => {
       if (snapshot.redis && !offered) { offered = true; void offerMissing(); }
     }),
-    vscode.commands.registerCommand('sharedRedis.addServiceUsers', (namespaces?: unknown) =>
-      addUsers(Array.isArray(namespaces) ? namespaces.filter((n): n is string => typeof n === 'string') : undefined)),
-    vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`${SECTION}.namespaces`)) void offerMissing();
+    services.settings.onDidChange((change) => {
+      if (change.affects('namespaces')) void offerMissing();
     }),
-  ];
+  );
+  return (namespaces?: unknown) =>
+    addUsers(Array.isArray(namespaces) ? namespaces.filter((n): n is string => typeof n === 'string') : undefined);
 }

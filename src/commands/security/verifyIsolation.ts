@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
 import { describeEndpoint } from '../../redis/endpoint';
 import { IsolationReport, isolationMarkdown, verifyIsolation } from '../../redis/acl/isolation';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
-import type { ReportDocuments } from '../../views/reportDocument';
 import { presentError } from '../presentError';
 import { NoStackRedis, StackTarget, stackTarget } from '../stackTarget';
 import { stackAccess } from './stackAccess';
@@ -19,9 +18,10 @@ export interface VerifyIsolationResult {
  * `.env`) and proves its limits on the live server; the table opens in an editor, and any
  * breach is an error naming the rule that allowed it.
  */
-export function registerVerifyIsolationCommand(services: ExtensionServices, reports: ReportDocuments): vscode.Disposable {
+export function verifyIsolationCommand(services: ExtensionServices): CommandHandler {
+  const { reports } = services;
   const log = services.logger.child('Isolation');
-  return vscode.commands.registerCommand('sharedRedis.verifyIsolation', async (): Promise<VerifyIsolationResult> => {
+  return async (): Promise<VerifyIsolationResult> => {
     const context = await stackAccess(services.stack);
     if (typeof context === 'string') {
       void vscode.window.showErrorMessage(context);
@@ -82,5 +82,5 @@ export function registerVerifyIsolationCommand(services: ExtensionServices, repo
     } catch (error) {
       return { outcome: 'failed', message: presentError('Could not verify isolation', error, log) };
     }
-  });
+  };
 }

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { settings } from '../../settings';
 import { parseInfo } from '../../redis/info';
 import { describeEndpoint } from '../../redis/endpoint';
 import { describeSummary, summarizeInfo } from '../../redis/serverInfo';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
 import { completedModel, samplingNote, statsOf, targetOf } from './namespaces';
 
@@ -16,7 +16,7 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
   const endpoint = describeEndpoint(session.endpoint);
   const raw = await session.use((client) => client.info());
   const summary = summarizeInfo(parseInfo(raw));
-  const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+  const scanCount = settings().scanCount;
   let namespaces: InfoContent['namespaces'] = [];
   let namespacesNote: string;
   const model = await completedModel(keyBrowser).catch(() => undefined);
@@ -41,9 +41,9 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
  * `sharedRedis.info`: opens (or reveals) the INFO view and reads INFO again. Resolves to
  * the view's state: its title, its HTML and what it shows (or the error it shows).
  */
-export function registerInfoCommand(services: ExtensionServices): vscode.Disposable {
+export function infoCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Info');
-  return vscode.commands.registerCommand('sharedRedis.info', async (): Promise<InfoPanelState> => {
+  return async (): Promise<InfoPanelState> => {
     const state = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `Reading INFO of ${describeEndpoint(services.session.endpoint)}` },
       () => InfoPanel.show(services.context.extensionUri, () => readInfoContent(services), (error) => {
@@ -56,5 +56,5 @@ export function registerInfoCommand(services: ExtensionServices): vscode.Disposa
       void vscode.window.showErrorMessage(`Redis INFO: ${state.error}`, 'Show Logs').then((choice) => { if (choice) log.show(); });
     }
     return state;
-  });
+  };
 }

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { SECTION } from '../../config';
+import { settings } from '../../settings';
 import { NamespaceModel, NamespaceNode, fromBinary } from '../../redis/keyspace';
 import type { NamespaceStatsRow } from '../../redis/serverInfo';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { showNamespaceStatsPanel } from '../../views/infoPanel';
 import { presentError } from '../presentError';
 import { completedModel, samplingNote, statsOf, targetsForPath } from './namespaces';
@@ -44,9 +44,9 @@ async function pickNamespace(model: NamespaceModel | undefined): Promise<Buffer 
  * USAGE). From a namespace row, the palette (asks) or with a path. Shows it in a panel and
  * resolves to its rows, or undefined when nothing was chosen or it failed.
  */
-export function registerNamespaceStatsCommand(services: ExtensionServices): vscode.Disposable {
+export function namespaceStatsCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Namespace stats');
-  return vscode.commands.registerCommand('sharedRedis.namespaceStats', async (argument?: NamespaceArgument): Promise<NamespaceStatsRow[] | undefined> => {
+  return async (argument?: NamespaceArgument): Promise<NamespaceStatsRow[] | undefined> => {
     try {
       const model = await completedModel(services.keyBrowser).catch(() => undefined);
       const path = pathOf(argument) ?? await pickNamespace(model);
@@ -61,7 +61,7 @@ export function registerNamespaceStatsCommand(services: ExtensionServices): vsco
           return statsOf(services.session, targets, abort.signal).finally(() => subscription.dispose());
         },
       );
-      const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+      const scanCount = settings().scanCount;
       const note = `${result.cancelled ? `Cancelled after ${result.rows.length} of ${targets.length} namespaces. ` : ''}${samplingNote(scanCount)}`;
       showNamespaceStatsPanel(services.context.extensionUri, `Namespace ${name}`, result.rows, note);
       log.info(`${name}: ${result.rows.map((row) => `${row.namespace} ${row.keys}, ${row.withTtl} with a TTL, ${row.memory} (${row.sample})`).join('; ')}`);
@@ -70,5 +70,5 @@ export function registerNamespaceStatsCommand(services: ExtensionServices): vsco
       presentError('Namespace statistics failed', error, log);
       return undefined;
     }
-  });
+  };
 }

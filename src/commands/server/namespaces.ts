@@ -1,5 +1,4 @@
-import * as vscode from 'vscode';
-import { readDelimiter, SECTION } from '../../config';
+import { delimiterBytes, settings } from '../../settings';
 import type { BrowserState, KeyBrowser } from '../../keyBrowser';
 import { NamespaceModel, NamespaceNode } from '../../redis/keyspace';
 import { KeyspaceCancelledError } from '../../redis/keyspace/errors';
@@ -43,7 +42,7 @@ export function targetOf(model: NamespaceModel | undefined, node: NamespaceNode)
 export function targetsForPath(model: NamespaceModel | undefined, path: Buffer, withChildren: boolean): NamespaceTarget[] {
   const node = model?.findNamespace(path);
   if (node && !node.isRoot) return [targetOf(model, node), ...(withChildren ? node.childNamespaces('count').slice(0, 50).map((child) => targetOf(model, child)) : [])];
-  const delimiter = model?.delimiter ?? Buffer.from(readDelimiter(), 'utf8');
+  const delimiter = model?.delimiter ?? delimiterBytes();
   return [{ name: path.toString('utf8'), prefix: Buffer.concat([path, delimiter]) }];
 }
 
@@ -56,7 +55,7 @@ export interface StatsResult {
 
 /** Bounded stats of each target, one after the other; a cancel keeps the rows done so far. */
 export async function statsOf(session: RedisSession, targets: readonly NamespaceTarget[], signal?: AbortSignal): Promise<StatsResult> {
-  const scanCount = vscode.workspace.getConfiguration(SECTION).get<number>('scanCount', 1000);
+  const scanCount = settings().scanCount;
   const endpoint = session.endpoint;
   return session.use(async (client) => {
     const totalKeys = await client.dbsize();

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { describeEndpoint } from '../../redis/endpoint';
 import { findExecutable, redisCliInstallHint } from '../../redis/serverInfo';
-import type { ExtensionServices } from '../../services';
+import type { CommandHandler, ExtensionServices } from '../context';
 import { ContainerRedisCliPty, LocalRedisCliPty, RedisCliPty } from '../../views/cliTerminal';
 
 export interface OpenCliOptions {
@@ -37,9 +37,9 @@ function stackContainer(services: ExtensionServices): { id: string; name: string
  * redis-cli, else a message saying how to get one. The password travels in
  * REDISCLI_AUTH, never on a command line.
  */
-export function registerOpenCliCommand(services: ExtensionServices): vscode.Disposable {
+export function openCliCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('CLI');
-  return vscode.commands.registerCommand('sharedRedis.openCli', async (options?: OpenCliOptions): Promise<OpenCliResult> => {
+  return async (options?: OpenCliOptions): Promise<OpenCliResult> => {
     const { endpoint, credentials } = await services.session.target();
     const where = describeEndpoint(endpoint);
     const container = options?.mode === 'local' ? undefined : stackContainer(services);
@@ -76,5 +76,5 @@ export function registerOpenCliCommand(services: ExtensionServices): vscode.Disp
     terminal.show();
     log.info(`Opened ${name} (${mode === 'container' ? 'inside the stack\'s container' : 'local redis-cli'})`);
     return { mode, name, terminal, pty };
-  });
+  };
 }

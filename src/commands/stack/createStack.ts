@@ -2,16 +2,17 @@ import * as vscode from 'vscode';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
-import type { Logger } from '../../logger';
-import { namespacePolicy, StackService } from '../../stackService';
+import { namespacePolicy } from '../../stackService';
+import type { CommandHandler, ExtensionServices } from '../context';
 
 /**
  * `sharedRedis.createStack`: writes `shared-redis/docker-compose.yml`, `.env` (fresh
  * generated passwords) and `users.acl` into a workspace folder, and keeps `.env` out of
  * git. Never overwrites: if the files exist it offers to open them.
  */
-export function registerCreateStackCommand(stack: StackService, bundledStackDir: string, log: Logger): vscode.Disposable {
-  return vscode.commands.registerCommand('sharedRedis.createStack', async (): Promise<string | undefined> => {
+export function createStackCommand({ stack, bundledStackDir, logger }: ExtensionServices): CommandHandler {
+  const log = logger.child('Stack');
+  return async (): Promise<string | undefined> => {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     if (folders.length === 0) {
       void vscode.window.showErrorMessage('Open a folder first: the stack is created in shared-redis/ inside it. Without a folder, "Start" runs the bundled stack.', 'Open Folder')
@@ -38,7 +39,7 @@ export function registerCreateStackCommand(stack: StackService, bundledStackDir:
     });
     stack.scheduleRefresh(0);
     return composeFile;
-  });
+  };
 }
 
 /** Adds `shared-redis/.env` to the folder's .gitignore unless a line there already covers it. */

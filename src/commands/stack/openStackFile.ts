@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { prepareBundledStack, stackFiles } from '../../docker/stack/location';
-import type { StackService } from '../../stackService';
+import type { CommandHandler, ExtensionServices } from '../context';
 
 /** `sharedRedis.openStackFile`: the compose files in use, the main one in front (the bundled one is opened from global storage). */
-export function registerOpenStackFileCommand(stack: StackService): vscode.Disposable {
-  return vscode.commands.registerCommand('sharedRedis.openStackFile', async (): Promise<string | undefined> => {
+export function openStackFileCommand({ stack }: ExtensionServices): CommandHandler {
+  return async (): Promise<string | undefined> => {
     const settings = stack.settings();
     if (settings.location.source === 'bundled') prepareBundledStack(settings.bundledStackDir, settings.location, settings.policy);
     if (!existsSync(settings.location.composeFile)) {
@@ -19,5 +19,5 @@ export function registerOpenStackFileCommand(stack: StackService): vscode.Dispos
     }
     await vscode.window.showTextDocument(vscode.Uri.file(settings.location.composeFile), { preview: false });
     return settings.location.composeFile;
-  });
+  };
 }

@@ -1,15 +1,16 @@
 import * as vscode from 'vscode';
-import type { Logger } from '../../logger';
-import { StackService, stackState } from '../../stackService';
+import { stackState } from '../../stackService';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
+import type { CommandHandler, ExtensionServices } from '../context';
 
 /**
  * `sharedRedis.removeStack`: containers and networks after one confirmation that names
  * them; the data volumes only after a second, explicit one that names each volume.
  */
-export function registerRemoveStackCommand(stack: StackService, log: Logger): vscode.Disposable {
-  return vscode.commands.registerCommand('sharedRedis.removeStack', async (): Promise<string> => {
+export function removeStackCommand({ stack, logger }: ExtensionServices): CommandHandler {
+  const log = logger.child('Stack');
+  return async (): Promise<string> => {
     if (readOnlyRefusal('Remove Stack')) return 'refused';
     try {
       const controller = await stack.controller();
@@ -46,5 +47,5 @@ export function registerRemoveStackCommand(stack: StackService, log: Logger): vs
       presentError('Could not remove the stack', error, log);
       return stackState(await stack.refresh());
     }
-  });
+  };
 }

@@ -1,17 +1,18 @@
 import * as vscode from 'vscode';
 import { followLogs, LogFollower } from '../../docker/stack/logs';
-import type { Logger } from '../../logger';
-import type { StackService } from '../../stackService';
 import { presentError } from '../presentError';
+import type { CommandHandler, ExtensionServices } from '../context';
 
 /**
  * `sharedRedis.showLogs [service]`: follows a service's logs into its own output channel
  * (stdout and stderr, demultiplexed) until the container stops or the logs are shown
  * again; its last 200 lines come first.
  */
-export function registerShowLogsCommand(stack: StackService, log: Logger): vscode.Disposable {
+export function showLogsCommand({ stack, logger, context }: ExtensionServices): CommandHandler {
+  const log = logger.child('Logs');
   const channels = new Map<string, { channel: vscode.OutputChannel; follower?: LogFollower }>();
-  const command = vscode.commands.registerCommand('sharedRedis.showLogs', async (service?: string): Promise<boolean> => {
+  context.subscriptions.push({ dispose: () => channels.forEach((e) => { e.follower?.dispose(); e.channel.dispose(); }) });
+  return async (service?: string): Promise<boolean> => {
     try {
       const snapshot = await stack.refresh();
       const services = snapshot.services;
@@ -46,6 +47,5 @@ export function registerShowLogsCommand(stack: StackService, log: Logger): vscod
       presentError('Could not show the logs', error, log);
       return false;
     }
-  });
-  return vscode.Disposable.from(command, { dispose: () => channels.forEach((e) => { e.follower?.dispose(); e.channel.dispose(); }) });
+  };
 }

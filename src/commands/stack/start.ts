@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
-import type { Logger } from '../../logger';
-import { StackService, stackState } from '../../stackService';
+import { stackState } from '../../stackService';
 import { presentError } from '../presentError';
+import type { CommandHandler, ExtensionServices } from '../context';
 
 /** `sharedRedis.start`: up, then wait for healthy, with progress and cancel. Resolves to the state reached. */
-export function registerStartCommand(stack: StackService, log: Logger): vscode.Disposable {
+export function startCommand({ stack, logger }: ExtensionServices): CommandHandler {
+  const log = logger.child('Stack');
   const start = async (): Promise<string> => {
     const settings = stack.settings();
     try {
@@ -35,5 +36,5 @@ export function registerStartCommand(stack: StackService, log: Logger): vscode.D
       return stackState(await stack.refresh());
     }
   };
-  return vscode.commands.registerCommand('sharedRedis.start', start);
+  return start;
 }

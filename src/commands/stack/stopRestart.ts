@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
-import type { Logger } from '../../logger';
-import { StackService, stackState } from '../../stackService';
+import { stackState } from '../../stackService';
 import { presentError } from '../presentError';
+import type { CommandHandler, ExtensionServices } from '../context';
 
 /** `sharedRedis.stop` and `sharedRedis.restart`: containers and volumes stay; so does every key. */
-export function registerStopRestartCommands(stack: StackService, log: Logger): vscode.Disposable[] {
+export function stopRestartCommands({ stack, logger }: ExtensionServices): Record<'stop' | 'restart' | 'stackActions', CommandHandler> {
+  const log = logger.child('Stack');
   const operate = (verb: 'Stopping' | 'Restarting', done: string) => async (): Promise<string> => {
     try {
       const services = await stack.run(verb, async () => {
@@ -20,10 +21,10 @@ export function registerStopRestartCommands(stack: StackService, log: Logger): v
     }
     return stackState(await stack.refresh());
   };
-  return [
-    vscode.commands.registerCommand('sharedRedis.stop', operate('Stopping', 'stopped')),
-    vscode.commands.registerCommand('sharedRedis.restart', operate('Restarting', 'restarted')),
-    vscode.commands.registerCommand('sharedRedis.stackActions', async () => {
+  return {
+    stop: operate('Stopping', 'stopped'),
+    restart: operate('Restarting', 'restarted'),
+    stackActions: async () => {
       const pick = await vscode.window.showQuickPick([
         { label: '$(debug-stop) Stop', description: 'Containers and data are kept', command: 'sharedRedis.stop' },
         { label: '$(debug-restart) Restart', command: 'sharedRedis.restart' },
@@ -31,6 +32,6 @@ export function registerStopRestartCommands(stack: StackService, log: Logger): v
         { label: '$(go-to-file) Open Stack File', command: 'sharedRedis.openStackFile' },
       ], { title: 'Shared Redis', placeHolder: 'The shared Redis is running' });
       if (pick) await vscode.commands.executeCommand(pick.command);
-    }),
-  ];
+    },
+  };
 }

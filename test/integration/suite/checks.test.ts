@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { BulkTtlResult, OpenKeysResult } from '../../../src/commands/health/actions';
-import type { RunOutcome } from '../../../src/commands/health/runner';
+import type { RunOutcome } from '../../../src/checksRunner';
 import type { ChecksRow, ChecksView } from '../../../src/views/checksView';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
@@ -244,7 +244,7 @@ describe('the Checks view: findings on real data, and their quick actions', func
     // Delete Key, twice in a row (its modal dialog is clicked at the e2e level; here the deletions and what the command tells the view).
     for (const key of ['legacy:1', 'legacy:2']) {
       assert.equal(await redis.unlink(key), 1);
-      await shared.views.keys.keyChanged(Buffer.from(key), 'deleted');
+      await shared.keys.keyChanged(Buffer.from(key), 'deleted');
     }
     while (view.report === before) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(view.report?.findings.some((f) => f.label === 'legacy'), false, 'the finding is gone with its keys');

@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../../src/commands/table';
+import type { SharedRedisApi } from '../../../src/extension';
 import { suiteConfig } from './config';
 
 const EXTENSION_ID = 'shared-redis-dev.shared-redis';
@@ -61,6 +63,18 @@ function filesUnder(dir: string): string[] {
   return found;
 }
 
+/** The first line of the "Shared Redis" log that contains `text` (the log file is flushed asynchronously: looks for a while). */
+async function logLine(text: string): Promise<string> {
+  const { logsDir } = suiteConfig();
+  return waitFor(`a "Shared Redis" log file under ${logsDir} that says "${text}"`, () => {
+    for (const file of filesUnder(logsDir).filter((path) => path.endsWith('.log') && path.includes('Shared Redis'))) {
+      const found = readFileSync(file, 'utf8').split('\n').find((l) => l.includes(text));
+      if (found) return found;
+    }
+    return undefined;
+  });
+}
+
 // Mocha runs a suite's own tests before its nested suites, so every test sits in a
 // nested suite of its own and they run in the order written.
 describe('Shared Redis inside VS Code', () => {
@@ -72,16 +86,24 @@ describe('Shared Redis inside VS Code', () => {
     });
 
     it('logs its activation time to the "Shared Redis" log', async () => {
-      const { logsDir } = suiteConfig();
-      // The log channel's file is flushed asynchronously: look for it for a little while.
-      const line = await waitFor(`a "Shared Redis" log file under ${logsDir} that says "Activated in"`, () => {
-        for (const file of filesUnder(logsDir).filter((path) => path.endsWith('.log') && path.includes('Shared Redis'))) {
-          const found = readFileSync(file, 'utf8').split('\n').find((l) => l.includes('Activated in'));
-          if (found) return found;
-        }
-        return undefined;
-      });
+      const line = await logLine('Activated in');
       assert.match(line, /Activated in \d+(\.\d+)? ms/);
+    });
+
+    it('logs how long its second stage (engine, Redis, views) took to load', async () => {
+      await extension().activate();
+      const line = await logLine('Loaded the second stage');
+      assert.match(line, /Loaded the second stage in \d+(\.\d+)? ms \(modules \d+(\.\d+)? ms, services and views \d+(\.\d+)? ms\)/);
+    });
+
+    it('hands other extensions a narrow API, and its internals only under ExtensionMode.Test', async () => {
+      const exported = await extension().activate() as SharedRedisApi;
+      assert.deepEqual(Object.keys(exported).sort(), ['apiVersion', 'onDidChangeStackState', 'redisEndpoint', 'stackState', 'testing']);
+      assert.equal(exported.apiVersion, 1);
+      assert.match(await exported.stackState(), /^(checking|unreachable|absent|invalid|stopped|starting|running|unhealthy|busy)$/);
+      const endpoint = await exported.redisEndpoint();
+      assert.deepEqual(Object.keys(endpoint).sort(), ['db', 'host', 'port', 'tls', 'username']);
+      assert.ok(Number.isInteger(endpoint.port) && endpoint.port > 0, `a port: ${endpoint.port}`);
     });
   });
 
@@ -105,6 +127,17 @@ describe('Shared Redis inside VS Code', () => {
         `declared in package.json but not registered: [${notRegistered.join(', ')}]; ` +
         `registered but missing from package.json: [${notDeclared.join(', ')}]`,
       );
+    });
+  });
+
+  describe('the command table', () => {
+    it('maps exactly the commands package.json contributes, each to a handler', () => {
+      const declared = (manifest().contributes?.commands ?? []).map((c) => c.command).sort();
+      const inTable = Object.keys(COMMANDS).sort();
+      const missingFromTable = declared.filter((id) => !inTable.includes(id));
+      const notContributed = inTable.filter((id) => !declared.includes(id));
+      assert.deepEqual({ missingFromTable, notContributed }, { missingFromTable: [], notContributed: [] },
+        `contributed but not in src/commands/table.ts: [${missingFromTable.join(', ')}]; in the table but not contributed: [${notContributed.join(', ')}]`);
     });
   });
 

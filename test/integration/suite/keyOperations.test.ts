@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
-import type { SharedRedisApi } from '../../../src/extension';
+import type { SharedRedisInternals } from '../../../src/secondStage';
 import { TTL_FORMS_MESSAGE } from '../../../src/redis/mutations';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
@@ -14,7 +14,7 @@ function run(command: string, ...args: unknown[]): Thenable<KeyOperationResult> 
   return vscode.commands.executeCommand<KeyOperationResult>(command, ...args);
 }
 
-async function child(shared: SharedRedisApi, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
+async function child(shared: SharedRedisInternals, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
   const provider = shared.views.keys;
   const found = (await provider.getChildren(parent)).find((row) => provider.getTreeItem(row).label === label);
   assert.ok(found, `no row "${label}"`);
@@ -98,7 +98,7 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
     await child(shared, await child(shared, await child(shared, undefined, 'opstest'), 'gone'), '1'); // the row is shown
     // What Delete Key does once its modal dialog is confirmed (the dialog itself is clicked at the e2e level).
     assert.equal(await redis.unlink('opstest:gone:1'), 1);
-    await shared.views.keys.keyChanged(Buffer.from('opstest:gone:1'), 'deleted');
+    await shared.keys.keyChanged(Buffer.from('opstest:gone:1'), 'deleted');
     assert.equal(await label(), `${count - 1} keys`);
     const rows = (await shared.views.keys.getChildren(await child(shared, undefined, 'opstest'))).map((r) => shared.views.keys.getTreeItem(r).label);
     assert.ok(!rows.includes('gone'), `the emptied namespace is gone: ${rows.join(', ')}`);

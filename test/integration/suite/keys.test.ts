@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
+import type { SharedRedisInternals } from '../../../src/secondStage';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
 
 /** What a user reads on each row: `label — description`. */
-async function rows(shared: SharedRedisApi, parent?: KeysRow): Promise<string[]> {
+async function rows(shared: SharedRedisInternals, parent?: KeysRow): Promise<string[]> {
   const provider = shared.views.keys;
   const children = await provider.getChildren(parent);
   return children.map((row) => {
@@ -16,7 +16,7 @@ async function rows(shared: SharedRedisApi, parent?: KeysRow): Promise<string[]>
   });
 }
 
-async function child(shared: SharedRedisApi, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
+async function child(shared: SharedRedisInternals, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
   const provider = shared.views.keys;
   const found = (await provider.getChildren(parent)).find((row) => provider.getTreeItem(row).label === label);
   assert.ok(found, `no row "${label}"`);

@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { ImportOptions, ImportOutcome, ImportSource } from '../../../src/commands/migration/importFromRedis';
-import type { SharedRedisApi } from '../../../src/extension';
 import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
 import { suiteConfig } from './config';
+import { api } from './extensionApi';
 
 const PREFIX = `migtest${process.pid}`;
 const SEGMENT_KEYS = 300;
@@ -35,9 +35,7 @@ describe('Import from Another Redis (a second real redis-server into the shared 
   ];
 
   before(async () => {
-    const extension = vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis');
-    assert.ok(extension);
-    await extension.activate();
+    await api();
     sourceServer = await startRedisServer({ password: 'source-secret' });
     source = new Redis({ host: sourceServer.host, port: sourceServer.port, password: 'source-secret', lazyConnect: true });
     await source.connect();

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
 import type { OpenCliResult } from '../../../src/commands/server/openCli';
 import type { NamespaceStatsRow } from '../../../src/redis/serverInfo';
 import { connectEngine } from '../../../src/docker/engine';
@@ -14,6 +13,7 @@ import { ContainerRedisCliPty, LocalRedisCliPty } from '../../../src/views/cliTe
 import type { InfoPanelState } from '../../../src/views/infoPanel';
 import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
 import { OFFLINE_REDIS_IMAGE } from '../../support/stackFixture';
+import { api } from './extensionApi';
 import { suiteConfig } from './config';
 
 /** Every process's command line, as the kernel shows it to anyone (`ps`). */
@@ -114,7 +114,7 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
   });
 
   it('sharedRedis.namespaceStats works on a Keys view namespace row, as its context menu passes it', async () => {
-    const shared = await vscode.extensions.getExtension<SharedRedisApi>('shared-redis-dev.shared-redis')?.activate();
+    const shared = await api();
     assert.ok(shared);
     const provider = shared.views.keys;
     const row = (await provider.getChildren(undefined)).find((r) => provider.getTreeItem(r).label === 'srvstats');

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { SharedRedisApi } from '../../../src/extension';
+import type { SharedRedisInternals } from '../../../src/secondStage';
 import { engineCandidates } from '../../../src/docker/endpoint';
 import { connectEngine, probeEngines } from '../../../src/docker/engine';
 import { freePort } from '../../support/redisServer';
@@ -10,7 +10,7 @@ import { BUNDLED_STACK, StackFixture, stackFixture } from '../../support/stackFi
 import { api, eventually } from './extensionApi';
 
 /** The Stack view's rows as a user reads them: label and description. */
-async function stackRows(shared: SharedRedisApi): Promise<string[]> {
+async function stackRows(shared: SharedRedisInternals): Promise<string[]> {
   const provider = shared.views.stack;
   const rows = await provider.getChildren();
   return rows.map((row) => {

@@ -1,13 +1,11 @@
 import * as vscode from 'vscode';
-import { readDelimiter, SECTION } from '../../config';
-import { BrowserState, describeFilter } from '../../keyBrowser';
-import type { Logger } from '../../logger';
-import { CheckReport, DEFAULT_CHECK_MAX_SCAN_CALLS, DeclaredNamespaceSpec, parseMemorySize, runChecks } from '../../redis/checks';
-import { describeEndpoint } from '../../redis/endpoint';
-import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from '../../redis/keyspace';
-import type { ExtensionServices } from '../../services';
-import type { ChecksView } from '../../views/checksView';
-import { readDeclaredNamespaces } from '../../views/declaredNamespaces';
+import { settings, SettingsChange } from './settings';
+import { BrowserState, describeFilter, KeyBrowser } from './keyBrowser';
+import type { Logger } from './logger';
+import { CheckReport, DEFAULT_CHECK_MAX_SCAN_CALLS, DeclaredNamespaceSpec, parseMemorySize, runChecks } from './redis/checks';
+import { describeEndpoint } from './redis/endpoint';
+import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from './redis/keyspace';
+import type { RedisSession } from './redisSession';
 
 /** How long a run waits for the Keys view's walk in progress before walking on its own. */
 const WALK_WAIT_MS = 120_000;
@@ -25,12 +23,18 @@ export function isFullWalk(model: NamespaceModel | undefined): model is Namespac
   return model !== undefined && model.complete && model.match === undefined && model.type === undefined;
 }
 
+/** What the Checks view is told: a run started or ended, a report, or why a run failed. */
+export type ChecksEvent =
+  | { readonly kind: 'running'; readonly running: boolean }
+  | { readonly kind: 'report'; readonly report: CheckReport }
+  | { readonly kind: 'failure'; readonly message: string };
+
 /** How long the checks wait after the user's own change to a key before they run again. */
 const PATCH_SETTLE_MS = 1500;
 
 /**
- * Runs the checks (one run at a time: a new one cancels the one in progress) and puts the
- * report into the Checks view. After each full walk of the Keys view (complete and
+ * Runs the checks (one run at a time: a new one cancels the one in progress), keeps the
+ * last report and publishes it (the Checks view shows it). After each full walk of the Keys view (complete and
  * unfiltered) the checks run on its model; a filtered Keys view makes a run walk the
  * keyspace on its own, without touching the Keys view's filter.
  */
@@ -41,16 +45,30 @@ export class ChecksRunner implements vscode.Disposable {
   private patchTimer: ReturnType<typeof setTimeout> | undefined;
   private budgetWarned: string | undefined;
   private latest: Promise<RunOutcome> | undefined;
+  private lastReport: CheckReport | undefined;
+  private readonly changed = new vscode.EventEmitter<ChecksEvent>();
+  readonly onDidChange = this.changed.event;
 
-  constructor(private readonly services: ExtensionServices, private readonly view: ChecksView, private readonly log: Logger) {
+  constructor(private readonly keyBrowser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
     this.subscriptions.push(
-      services.keyBrowser.onDidChange((state) => this.onWalk(state)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!['namespaces', 'memoryBudget', 'memoryWarningPercent'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return;
-        const state = services.keyBrowser.state;
-        if (view.report && state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model);
+      this.changed,
+      keyBrowser.onDidChange((state) => this.onWalk(state)),
+      settingsChanges((change) => {
+        if (!change.affects('namespaces', 'memoryBudget', 'memoryWarningPercent')) return;
+        const state = keyBrowser.state;
+        if (this.lastReport && state.kind === 'complete' && isFullWalk(state.model)) void this.run(state.model);
       }),
     );
+  }
+
+  /** The last report of a run that completed. */
+  get report(): CheckReport | undefined {
+    return this.lastReport;
+  }
+
+  private publish(event: ChecksEvent): void {
+    if (event.kind === 'report') this.lastReport = event.report;
+    this.changed.fire(event);
   }
 
   private onWalk(state: BrowserState): void {
@@ -73,16 +91,16 @@ export class ChecksRunner implements vscode.Disposable {
     this.running?.abort();
     const abort = new AbortController();
     this.running = abort;
-    this.view.setRunning(true);
+    this.publish({ kind: 'running', running: true });
     const work = this.runOnce(model, abort.signal, options.fresh === true, options.automatic === true);
     this.latest = work;
     void vscode.window.withProgress({ location: { viewId: 'sharedRedis.checks' } }, () => work);
     const outcome = await work;
     if (this.running === abort) {
       this.running = undefined;
-      this.view.setRunning(false);
-      if (outcome.kind === 'complete') this.view.setReport(outcome.report);
-      else if (outcome.kind === 'failed') this.view.setFailure(outcome.message);
+      this.publish({ kind: 'running', running: false });
+      if (outcome.kind === 'complete') this.publish({ kind: 'report', report: outcome.report });
+      else if (outcome.kind === 'failed') this.publish({ kind: 'failure', message: outcome.message });
     } else if (this.latest !== work && this.latest !== undefined) {
       return this.latestOutcome();
     }
@@ -94,7 +112,7 @@ export class ChecksRunner implements vscode.Disposable {
    * unfiltered; else one of our own), so the checks judge the keyspace as it is now.
    */
   async runFresh(): Promise<RunOutcome> {
-    const browser = this.services.keyBrowser;
+    const browser = this.keyBrowser;
     if (describeFilter(browser.filter) === '') {
       let failure: Error | undefined;
       try {
@@ -106,7 +124,7 @@ export class ChecksRunner implements vscode.Disposable {
       }
       if (failure) {
         this.log.warn(`The checks could not run: ${failure.message}`);
-        this.view.setFailure(failure.message);
+        this.publish({ kind: 'failure', message: failure.message });
         return { kind: 'failed', message: failure.message };
       }
     }
@@ -124,22 +142,22 @@ export class ChecksRunner implements vscode.Disposable {
 
   private async runOnce(given: NamespaceModel | undefined, signal: AbortSignal, fresh: boolean, automatic: boolean): Promise<RunOutcome> {
     const started = performance.now();
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const scanCount = config.get<number>('scanCount', 1000);
+    const config = settings();
+    const scanCount = config.scanCount;
     try {
       const model = isFullWalk(given) ? given : await this.fullWalk(signal, fresh);
       if (signal.aborted) return { kind: 'cancelled' };
-      const declared: DeclaredNamespaceSpec[] = readDeclaredNamespaces(this.log, { quiet: true }).map((d) => ({ path: d.path, owner: d.owner, cache: d.cache }));
-      const outcome = await this.services.session.use(async (client) => {
+      const declared: DeclaredNamespaceSpec[] = config.namespaces.map((d) => ({ path: d.path, owner: d.owner, cache: d.cache }));
+      const outcome = await this.session.use(async (client) => {
         try {
           return await runChecks(client, model, declared, {
             scanCount,
             // After every walk the SCAN of a large cache namespace stops sooner (counts become lower bounds); the command goes further.
             maxScanCalls: automatic ? AUTOMATIC_MAX_SCAN_CALLS : DEFAULT_CHECK_MAX_SCAN_CALLS,
-            budgetBytes: this.budget(config.get<string>('memoryBudget', '256mb')),
-            warnAt: Math.min(100, Math.max(1, config.get<number>('memoryWarningPercent', 80))) / 100,
+            budgetBytes: this.budget(config.memoryBudget),
+            warnAt: config.memoryWarningPercent / 100,
             signal,
-            endpoint: this.services.session.endpoint,
+            endpoint: this.session.endpoint,
           });
         } catch (error) {
           if (error instanceof KeyspaceCancelledError) return undefined;
@@ -162,7 +180,7 @@ export class ChecksRunner implements vscode.Disposable {
 
   /** The Keys view's walk when it is (or is about to be) complete and unfiltered; else a walk of our own. */
   private async fullWalk(signal: AbortSignal, fresh: boolean): Promise<NamespaceModel> {
-    const browser = this.services.keyBrowser;
+    const browser = this.keyBrowser;
     const state = browser.state;
     if (!fresh && state.kind === 'complete' && isFullWalk(state.model)) return state.model;
     if (!fresh && state.kind === 'walking' && state.model.match === undefined && state.model.type === undefined) {
@@ -172,12 +190,12 @@ export class ChecksRunner implements vscode.Disposable {
       });
       if (next?.kind === 'complete' && isFullWalk(next.model)) return next.model;
     }
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const { endpoint, credentials } = await this.services.session.target();
+    const config = settings();
+    const { endpoint, credentials } = await this.session.target();
     this.log.info(`Walking ${describeEndpoint(endpoint)} for the checks`);
     return walkKeyspace({ endpoint, credentials }, {
-      delimiter: readDelimiter(config),
-      count: config.get<number>('scanCount', 1000),
+      delimiter: config.delimiter,
+      count: config.scanCount,
       signal,
     }).done;
   }

@@ -1,0 +1,90 @@
+import * as vscode from 'vscode';
+import { ChecksRunner } from './checksRunner';
+import type { ExtensionServices } from './commands/context';
+import { CommandId, createCommands } from './commands/table';
+import type { Logger } from './logger';
+import { RedisSession } from './redisSession';
+import { RedisSecrets } from './secrets';
+import { SettingsWatcher } from './settings';
+import { StackService, stackState } from './stackService';
+import { KeyBrowser } from './keyBrowser';
+import { ChecksView } from './views/checksView';
+import { disposeServerPanels } from './views/infoPanel';
+import { KeyDocumentProvider } from './views/keyDocument';
+import { KeysView } from './views/keysView';
+import { askForPassword } from './views/passwordPrompt';
+import { ReportDocuments } from './views/reportDocument';
+import { StackView } from './views/stackView';
+import { StackStatusBar } from './views/statusBar';
+
+/**
+ * The internals the integration tests reach (only under ExtensionMode.Test, through the
+ * API's `testing()`); not a contract for other extensions.
+ */
+export interface SharedRedisInternals {
+  readonly stack: StackService;
+  readonly session: RedisSession;
+  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
+  readonly keys: KeyBrowser;
+  readonly statusBar: StackStatusBar;
+}
+
+/** What the first stage (extension.ts) gets once this stage is loaded. */
+export interface SecondStage {
+  /** Runs a command of the table. */
+  run(id: string, args: unknown[]): unknown;
+  /** What the public API reads (see extension.ts). */
+  stackState(): string;
+  redisEndpoint(): { host: string; port: number; db: number; username: string | undefined; tls: boolean };
+  readonly onDidChangeStackState: vscode.Event<string>;
+  readonly internals: SharedRedisInternals;
+}
+
+/**
+ * The composition root: builds the services (they own the state), the views (they listen
+ * and render) and the command table (one context for all). The first stage loads this
+ * module on the first view or command; every disposable goes on context.subscriptions.
+ */
+export function startSecondStage(context: vscode.ExtensionContext, logger: Logger): SecondStage {
+  // The services: they own the state and publish it.
+  const settings = new SettingsWatcher((message) => logger.child('Settings').warn(message));
+  const secrets = new RedisSecrets(context.secrets);
+  const stack = new StackService(context, logger.child('Stack'), settings.onDidChange);
+  const session = new RedisSession(secrets, logger.child('Redis'), settings.onDidChange, stack.onDidChange);
+  session.prompt = askForPassword;
+  const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
+  const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
+  const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
+  const reports = new ReportDocuments();
+  context.subscriptions.push(settings, stack, session, keyBrowser, checks, keyDocuments, reports, new vscode.Disposable(disposeServerPanels));
+
+  // The views: they listen to the services and render.
+  const stackView = new StackView(stack, settings.onDidChange, session);
+  const statusBar = new StackStatusBar(stack, settings.onDidChange);
+  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
+  const checksView = new ChecksView(checks);
+  context.subscriptions.push(stackView, statusBar, keysView, checksView);
+
+  // The commands: one table, one loop.
+  const services: ExtensionServices = {
+    context, logger, settings, session, secrets, stack, keyBrowser, checks, keyDocuments, reports,
+    bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
+  };
+  const handlers = new Map<string, (...args: unknown[]) => unknown>(createCommands(services) as Array<[CommandId, (...args: unknown[]) => unknown]>);
+  void stack.refresh();
+
+  return {
+    run: (id, args) => {
+      const handler = handlers.get(id);
+      if (!handler) throw new Error(`Shared Redis has no command ${id}.`);
+      return handler(...args);
+    },
+    stackState: () => stackState(stack.snapshot),
+    redisEndpoint: () => {
+      const { host, port, db, username, tls } = session.endpoint;
+      return { host, port, db, username, tls };
+    },
+    onDidChangeStackState: (listener, thisArgs, disposables) => stack.onDidChange((snapshot) => listener.call(thisArgs, stackState(snapshot)), undefined, disposables),
+    internals: { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView, checks: checksView }, statusBar },
+  };
+}

@@ -1,0 +1,194 @@
+import { checkDelimiter } from './redis/delimiter';
+import { BinaryString, toBinary } from './redis/keyspace/binary';
+
+/**
+ * Every `sharedRedis.*` setting, read, validated and defaulted: pure data, no VS Code (the
+ * thin reader is settings.ts). A value that breaks its rule is replaced by the default and
+ * reported once as a problem naming the setting.
+ */
+
+/** A namespace the team agreed on (setting `sharedRedis.namespaces`), listed even when empty. */
+export interface DeclaredNamespace {
+  /** The namespace path as a binary string (`auth`, `user:search`). */
+  readonly path: BinaryString;
+  readonly name: string;
+  readonly owner: string | undefined;
+  /** Declared as a cache (`"cache": true` or `"ttlRequired": true`): every key in it should have a TTL (the Checks view says when not). */
+  readonly cache: boolean;
+}
+
+export interface SettingValues {
+  readonly host: string;
+  readonly port: number;
+  /** Empty: the default user. */
+  readonly username: string;
+  readonly db: number;
+  readonly tls: boolean;
+  readonly tlsCaFile: string;
+  readonly tlsCertFile: string;
+  readonly tlsKeyFile: string;
+  readonly tlsServerName: string;
+  readonly tlsVerifyCertificate: boolean;
+  /** Empty: the engine is found the usual ways (DOCKER_HOST, the sockets). */
+  readonly dockerHost: string;
+  /** The stack's compose file(s), as written (relative to the first workspace folder); empty: none set. */
+  readonly composeFile: string | readonly string[];
+  readonly projectName: string;
+  readonly delimiter: string;
+  readonly namespaces: readonly DeclaredNamespace[];
+  readonly scanCount: number;
+  readonly pageSize: number;
+  readonly readOnly: boolean;
+  /** As written (`256mb`); the checks parse it. */
+  readonly memoryBudget: string;
+  readonly memoryWarningPercent: number;
+  readonly backupFolder: string;
+}
+
+export type SettingKey = keyof SettingValues;
+
+/** The setting's default (package.json has the same): the three services' namespaces, and the caches inside them. */
+export const DEFAULT_DECLARED_NAMESPACES = [
+  { name: 'auth', owner: 'Auth Service' },
+  { name: 'user', owner: 'User Service' },
+  { name: 'shared', owner: 'Shared' },
+  { name: 'user:search', owner: 'User Service', cache: true },
+  { name: 'user:profile', owner: 'User Service', cache: true },
+  { name: 'shared:cache', owner: 'Shared', cache: true },
+];
+
+/** The defaults, the same as package.json's. */
+export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
+  host: '127.0.0.1', port: 6379, username: '', db: 0,
+  tls: false, tlsCaFile: '', tlsCertFile: '', tlsKeyFile: '', tlsServerName: '', tlsVerifyCertificate: true,
+  dockerHost: '', composeFile: '', projectName: '',
+  delimiter: ':', scanCount: 1000, pageSize: 200, readOnly: false,
+  memoryBudget: '256mb', memoryWarningPercent: 80, backupFolder: '',
+};
+
+/** A setting whose value was not used, and why (a sentence that names it). */
+export interface SettingProblem {
+  readonly key: SettingKey;
+  readonly message: string;
+}
+
+export interface ReadSettings {
+  readonly values: SettingValues;
+  readonly problems: readonly SettingProblem[];
+}
+
+/** Reads every setting through `get` (the value under `sharedRedis.<key>`, undefined when unset). */
+export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
+  const problems: SettingProblem[] = [];
+  const refuse = <K extends SettingKey>(key: K, rule: string): SettingValues[K] => {
+    problems.push({ key, message: `The setting sharedRedis.${key} ${rule}; the default is used until then.` });
+    return (key === 'namespaces' ? [] : DEFAULTS[key as Exclude<SettingKey, 'namespaces'>]) as SettingValues[K];
+  };
+  const text = <K extends SettingKey>(key: K, trim = true): SettingValues[K] => {
+    const value = get(key);
+    if (value === undefined || value === null) return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    if (typeof value !== 'string') return refuse(key, 'must be text');
+    return (trim ? value.trim() : value) as SettingValues[K];
+  };
+  const flag = <K extends SettingKey>(key: K): SettingValues[K] => {
+    const value = get(key);
+    if (value === undefined || value === null) return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    if (typeof value !== 'boolean') return refuse(key, 'must be true or false');
+    return value as SettingValues[K];
+  };
+  const integer = <K extends SettingKey>(key: K, min: number, max: number): SettingValues[K] => {
+    const value = get(key);
+    if (value === undefined || value === null) return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return refuse(key, `must be a whole number from ${min} to ${max}`);
+    return value as SettingValues[K];
+  };
+
+  const host = text('host');
+  const delimiterValue = get('delimiter');
+  const delimiter = delimiterValue === undefined || delimiterValue === null ? DEFAULTS.delimiter : checkDelimiter(delimiterValue);
+  const values: SettingValues = {
+    host: host === '' ? DEFAULTS.host : host,
+    port: integer('port', 1, 65535),
+    username: text('username'),
+    db: integer('db', 0, 15),
+    tls: flag('tls'),
+    tlsCaFile: text('tlsCaFile', false),
+    tlsCertFile: text('tlsCertFile', false),
+    tlsKeyFile: text('tlsKeyFile', false),
+    tlsServerName: text('tlsServerName'),
+    tlsVerifyCertificate: flag('tlsVerifyCertificate'),
+    dockerHost: text('dockerHost'),
+    composeFile: composeFile(get('composeFile'), refuse),
+    projectName: text('projectName'),
+    delimiter: typeof delimiter === 'string' ? delimiter : delimiter.ok ? delimiter.delimiter : refuse('delimiter', delimiter.message),
+    namespaces: declaredNamespaces(get('namespaces'), problems),
+    scanCount: integer('scanCount', 10, 100_000),
+    pageSize: integer('pageSize', 10, 5000),
+    readOnly: flag('readOnly'),
+    memoryBudget: text('memoryBudget'),
+    memoryWarningPercent: integer('memoryWarningPercent', 1, 100),
+    backupFolder: text('backupFolder'),
+  };
+  return { values, problems };
+}
+
+/** One path, or several (Compose merges them in order); empty entries are dropped. */
+function composeFile(value: unknown, refuse: (key: 'composeFile', rule: string) => string | readonly string[]): string | readonly string[] {
+  if (value === undefined || value === null) return DEFAULTS.composeFile;
+  if (typeof value === 'string') return value.trim();
+  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string')) {
+    const files = (value as string[]).map((entry) => entry.trim()).filter((entry) => entry !== '');
+    return files.length === 1 ? files[0] as string : files;
+  }
+  return refuse('composeFile', 'must be a path, or a list of paths, to compose files');
+}
+
+/**
+ * Entries that are not `{ "name": "...", "owner": "...", "cache": true }` (owner and cache
+ * optional; `ttlRequired` means the same as `cache`) are left out and reported.
+ */
+function declaredNamespaces(raw: unknown, problems: SettingProblem[]): DeclaredNamespace[] {
+  if (raw === undefined || raw === null) raw = DEFAULT_DECLARED_NAMESPACES;
+  if (!Array.isArray(raw)) {
+    problems.push({ key: 'namespaces', message: 'The sharedRedis.namespaces setting must be a list like [{ "name": "auth", "owner": "Auth Service" }]; it is ignored until then.' });
+    return [];
+  }
+  const declared: DeclaredNamespace[] = [];
+  const bad: string[] = [];
+  for (const [index, entry] of raw.entries()) {
+    const name = (entry as { name?: unknown } | null)?.name;
+    const owner = (entry as { owner?: unknown } | null)?.owner;
+    const cache = (entry as { cache?: unknown } | null)?.cache;
+    const ttlRequired = (entry as { ttlRequired?: unknown } | null)?.ttlRequired;
+    if (typeof name !== 'string' || name.trim() === '' || (owner !== undefined && typeof owner !== 'string')
+      || (cache !== undefined && typeof cache !== 'boolean') || (ttlRequired !== undefined && typeof ttlRequired !== 'boolean')) {
+      bad.push(`[${index}]`);
+      continue;
+    }
+    declared.push({
+      path: toBinary(Buffer.from(name.trim(), 'utf8')),
+      name: name.trim(),
+      owner: typeof owner === 'string' && owner.trim() ? owner.trim() : undefined,
+      cache: cache === true || ttlRequired === true,
+    });
+  }
+  if (bad.length > 0) {
+    problems.push({
+      key: 'namespaces',
+      message: `sharedRedis.namespaces${bad.join(', ')}: each entry needs a "name" (like "auth" or "user:search") and may have an "owner" (like "Auth Service") and "cache": true; ${bad.length === 1 ? 'that entry is' : 'those entries are'} ignored.`,
+    });
+  }
+  return declared;
+}
+
+/** The settings whose value differs between `before` and `after`. */
+export function changedSettings(before: SettingValues, after: SettingValues): Set<SettingKey> {
+  const keys = new Set<SettingKey>();
+  for (const key of Object.keys(after) as SettingKey[]) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) keys.add(key);
+  }
+  return keys;
+}
+
+/** The settings (under `sharedRedis.`) that decide which Redis we talk to and how. */
+export const REDIS_CONNECTION_SETTINGS = ['host', 'port', 'db', 'username', 'tls', 'tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName', 'tlsVerifyCertificate'] as const satisfies readonly SettingKey[];

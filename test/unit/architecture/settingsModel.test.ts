@@ -1,0 +1,94 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { changedSettings, DEFAULT_DECLARED_NAMESPACES, DEFAULTS, readSettings, SettingKey } from '../../../src/settingsModel';
+
+const root = join(__dirname, '..', '..', '..', '..');
+
+/** Reads `given` as the user's settings; anything not in it is unset. */
+function read(given: Record<string, unknown>): ReturnType<typeof readSettings> {
+  return readSettings((key) => given[key]);
+}
+
+describe('settings (src/settingsModel.ts)', () => {
+  it('has the defaults package.json contributes, for every sharedRedis setting it contributes', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default?: unknown }> } | Array<{ properties: Record<string, { default?: unknown }> }> } };
+    const configuration = manifest.contributes.configuration;
+    const properties = Array.isArray(configuration) ? Object.assign({}, ...configuration.map((c) => c.properties)) as Record<string, { default?: unknown }> : configuration.properties;
+    const { values } = read({});
+    for (const [name, schema] of Object.entries(properties)) {
+      const key = name.replace(/^sharedRedis\./, '') as SettingKey;
+      assert.ok(key in values, `${name} is contributed but not read by the settings module`);
+      if (key === 'namespaces') assert.deepEqual(schema.default, DEFAULT_DECLARED_NAMESPACES);
+      else assert.deepEqual(schema.default, DEFAULTS[key], `${name}'s default`);
+    }
+  });
+
+  it('reads unset settings as their defaults, with no problem', () => {
+    const { values, problems } = read({});
+    assert.deepEqual(problems, []);
+    assert.equal(values.delimiter, ':');
+    assert.equal(values.scanCount, 1000);
+    assert.deepEqual(values.namespaces.map((n) => [n.name, n.owner, n.cache]), [
+      ['auth', 'Auth Service', false], ['user', 'User Service', false], ['shared', 'Shared', false],
+      ['user:search', 'User Service', true], ['user:profile', 'User Service', true], ['shared:cache', 'Shared', true],
+    ]);
+  });
+
+  it('refuses an empty delimiter with one message naming the setting, and uses ":"', () => {
+    const { values, problems } = read({ delimiter: '' });
+    assert.equal(values.delimiter, ':');
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0]?.key, 'delimiter');
+    assert.match(problems[0]?.message ?? '', /sharedRedis\.delimiter/);
+  });
+
+  it('keeps a delimiter that is not ":" exactly as written', () => {
+    assert.equal(read({ delimiter: '/' }).values.delimiter, '/');
+    assert.equal(read({ delimiter: ' | ' }).values.delimiter, ' | ');
+  });
+
+  it('refuses numbers out of range or not whole, naming the setting and its range', () => {
+    for (const [key, bad] of [['scanCount', 0], ['scanCount', 2.5], ['port', 70000], ['db', -1], ['pageSize', '200'], ['memoryWarningPercent', 0]] as const) {
+      const { values, problems } = read({ [key]: bad });
+      assert.equal(values[key], DEFAULTS[key], `${key} = ${JSON.stringify(bad)} falls back to the default`);
+      assert.equal(problems.length, 1, `${key} = ${JSON.stringify(bad)}`);
+      assert.match(problems[0]?.message ?? '', new RegExp(`sharedRedis\\.${key} must be a whole number from \\d+ to \\d+`));
+    }
+    assert.equal(read({ scanCount: 10 }).values.scanCount, 10);
+    assert.equal(read({ scanCount: 100000 }).values.scanCount, 100000);
+  });
+
+  it('trims text settings, and an empty host is the default host', () => {
+    const { values, problems } = read({ host: '  ', username: ' ops ', projectName: ' team ' });
+    assert.deepEqual(problems, []);
+    assert.equal(values.host, '127.0.0.1');
+    assert.equal(values.username, 'ops');
+    assert.equal(values.projectName, 'team');
+  });
+
+  it('takes composeFile as one path or a list of paths', () => {
+    assert.equal(read({ composeFile: ' stack/compose.yml ' }).values.composeFile, 'stack/compose.yml');
+    assert.deepEqual(read({ composeFile: ['a.yml', ' ', 'b.yml'] }).values.composeFile, ['a.yml', 'b.yml']);
+    const bad = read({ composeFile: [1] });
+    assert.equal(bad.values.composeFile, '');
+    assert.match(bad.problems[0]?.message ?? '', /sharedRedis\.composeFile must be a path, or a list of paths/);
+  });
+
+  it('leaves out malformed namespace entries, saying which, and keeps the rest', () => {
+    const { values, problems } = read({ namespaces: [{ name: 'auth' }, { owner: 'x' }, { name: 'billing', cache: 'yes' }, { name: ' orders ', ttlRequired: true }] });
+    assert.deepEqual(values.namespaces.map((n) => [n.name, n.cache]), [['auth', false], ['orders', true]]);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]?.message ?? '', /^sharedRedis\.namespaces\[1\], \[2\]: each entry needs a "name"/);
+    assert.deepEqual(read({ namespaces: 'auth' }).values.namespaces, []);
+    assert.match(read({ namespaces: 'auth' }).problems[0]?.message ?? '', /must be a list/);
+  });
+
+  it('says which settings changed, by value', () => {
+    const before = read({}).values;
+    assert.deepEqual([...changedSettings(before, read({}).values)], []);
+    assert.deepEqual([...changedSettings(before, read({ port: 6380, namespaces: [{ name: 'auth' }] }).values)].sort(), ['namespaces', 'port']);
+    // The same value written out is no change.
+    assert.deepEqual([...changedSettings(before, read({ delimiter: ':', scanCount: 1000 }).values)], []);
+  });
+});
