@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { suiteConfig } from './config';
+import { eventually } from './extensionApi';
 
 const EXTENSION_ID = 'shared-redis-dev.shared-redis';
 
@@ -23,15 +24,7 @@ function manifest(): Manifest {
   return extension().packageJSON as Manifest;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => eventually(what, probe, timeoutMs);
 
 /** Sets sharedRedis.port in the workspace settings and waits until the extension host sees it. */
 async function setWorkspacePort(port: number | undefined): Promise<void> {
