@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { filesUnder } from '../../support/files';
 import { suiteConfig } from './config';
 import { eventually } from './extensionApi';
 
@@ -36,23 +36,6 @@ async function setWorkspacePort(port: number | undefined): Promise<void> {
   });
 }
 
-function filesUnder(dir: string): string[] {
-  const found: string[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
-    const path = join(dir, entry);
-    try {
-      if (statSync(path).isDirectory()) found.push(...filesUnder(path));
-      else found.push(path);
-    } catch { /* vanished while listing */ }
-  }
-  return found;
-}
 
 // Mocha runs a suite's own tests before its nested suites, so every test sits in a
 // nested suite of its own and they run in the order written.

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,29 +13,15 @@ import type { VerifyIsolationResult } from '../../../src/commands/security/verif
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
 import type { ImportOutcome } from '../../../src/commands/migration/importFromRedis';
+import { filesUnder as filesOf } from '../../support/files';
 import { startRedisServer } from '../../support/redisServer';
 import { StackFixture } from '../../support/stackFixture';
 import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { suiteConfig } from './config';
 import { api, eventually } from './extensionApi';
 
-/** Every file under `dir` (settings, logs), as text. */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try { names = readdirSync(d); } catch { return; }
-    for (const name of names) {
-      const path = join(d, name);
-      let stat;
-      try { stat = statSync(path); } catch { continue; }
-      if (stat.isDirectory()) walk(path);
-      else if (stat.isFile() && stat.size < 20_000_000) out.push(path);
-    }
-  };
-  walk(dir);
-  return out;
-}
+/** Every file under `dir` (settings, logs) small enough to read as text. */
+const filesUnder = (dir: string): string[] => filesOf(dir, (_path, stat) => stat.size < 20_000_000);
 
 function commandLines(): string[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((pid) => {
