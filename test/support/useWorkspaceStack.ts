@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { StackFixture } from './stackFixture';
 import { stackLifecycle, UsedStack } from './useStack';
 
 export interface UseWorkspaceStackOptions {
@@ -6,6 +7,8 @@ export interface UseWorkspaceStackOptions {
   readonly settings?: Record<string, unknown>;
   /** Settings the suite's tests change themselves: their workspace values are restored after. */
   readonly restore?: readonly string[];
+  /** Changes the suite's stack files before the settings point the extension at them. */
+  readonly prepare?: (fixture: StackFixture) => void;
 }
 
 /**
@@ -22,6 +25,7 @@ export function useWorkspaceStack(options: UseWorkspaceStackOptions = {}): UsedS
   before(async function () {
     await lifecycle.open(this);
     const { fixture } = lifecycle.stack;
+    options.prepare?.(fixture);
     const settings: Record<string, unknown> = { composeFile: fixture.composeFile, projectName: fixture.project, ...options.settings };
     for (const key of [...Object.keys(settings), ...(options.restore ?? [])]) saved.set(key, config().inspect(key)?.workspaceValue);
     for (const [key, value] of Object.entries(settings)) await config().update(key, value, vscode.ConfigurationTarget.Workspace);
