@@ -13,6 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   codeServerBinary, launchBrowser, repoRoot, runCleanups, startCodeServer, tempDir, writeJson,
@@ -32,6 +33,8 @@ const EAGER = /^(\*|onStartupFinished|workspaceContains:.*)$/;
 interface Run {
   readonly ours: ActivationTimes | undefined;
   readonly baseline: ActivationTimes | undefined;
+  /** The extension host began activating it before the click (its own log, not the manifest). */
+  readonly activatedAtStartup: boolean;
   /** From the click on the activity bar icon until the Stack view shows a row or a settled welcome. */
   readonly viewMs: number;
   readonly viewShows: string;
@@ -41,6 +44,8 @@ interface Run {
   readonly logAfterClick: string[];
   readonly activatedLine: string | undefined;
   readonly steal: number;
+  /** The machine's 1-minute load average at the end of the run (other work on the same CPUs). */
+  readonly load: number;
 }
 
 function median(values: number[]): number {
@@ -91,7 +96,7 @@ async function oneRun(root: string, ours: Packaged, baseline: Packaged, eager: b
       const row = (id: string): ActivationTimes | undefined => rows.find((r) => r.extension === id);
       return row(baseline.id) && (!eager || row(ours.id)) ? { ours: row(ours.id), baseline: row(baseline.id) } : undefined;
     }, { timeoutMs: UI_TIMEOUT, intervalMs: 1000 });
-    if (!eager && activated(ours.id)) throw new Error(`${ours.id} declares no startup activation event but activated at startup`);
+    const activatedAtStartup = activated(ours.id);
 
     // The user opens the Shared Redis view.
     const logBefore = channelLog(server.userDataDir, 'Shared Redis').length;
@@ -109,10 +114,11 @@ async function oneRun(root: string, ours: Packaged, baseline: Packaged, eager: b
       (await activationTimes(page)).find((r) => r.extension === ours.id), { timeoutMs: UI_TIMEOUT, intervalMs: 1000 });
     const log = channelLog(server.userDataDir, 'Shared Redis');
     return {
-      ...atStartup, viewMs, viewShows, onOpen,
+      ...atStartup, activatedAtStartup, viewMs, viewShows, onOpen,
       logAfterClick: log.slice(logBefore).filter((line) => /\d ms\b/.test(line)),
       activatedLine: log.find((line) => line.includes('Activated in')),
       steal: stealShare(steal),
+      load: loadavg()[0] ?? 0,
     };
   } finally {
     await session.close();
@@ -146,7 +152,7 @@ async function main(): Promise<void> {
   const ourTotal = pick((r) => total(r.ours));
   const baseTotal = pick((r) => total(r.baseline));
   const rows: string[][] = [
-    ['Activates at startup', eager ? `yes (${bundle.events.join(', ')})` : `no (${bundle.events.join(', ') || 'none'})`, ''],
+    ['Activates at startup', `${runs.filter((r) => r.activatedAtStartup).length} of ${runs.length} runs`, `activation events: ${bundle.events.join(', ') || 'none declared (VS Code adds onView/onCommand from the contributions)'}`],
     ['Bundle loaded at activation (`main`)', `${(bundle.mainBytes / 1024).toFixed(0)} KiB (${bundle.main})`, 'what `require()` reads and compiles'],
     ['Module load at startup (Load Code)', ms(pick((r) => r.ours?.loadCode ?? Number.NaN)), `baseline ${ms(pick((r) => r.baseline?.loadCode ?? Number.NaN))}`],
     ['activate() at startup (Call + Finish Activate)', ms(pick((r) => (r.ours ? r.ours.callActivate + r.ours.finishActivate : Number.NaN))), `baseline ${ms(pick((r) => (r.baseline ? r.baseline.callActivate + r.baseline.finishActivate : Number.NaN)))}`],
@@ -157,7 +163,7 @@ async function main(): Promise<void> {
   const section = [
     '## Startup cost in code-server',
     '',
-    `The packaged extension (\`vsce package\` of this tree, ${(ours.bytes / 1024).toFixed(0)} KiB .vsix) and an empty extension (activation event \`onStartupFinished\`, \`activate() {}\`) installed with \`code-server --install-extension\` into a fresh user-data dir per run; code-server ${'4.100.3'} (VS Code 1.100.3) with the workbench in headless Chromium, a workspace whose settings point at a stack file that is not started. Figures are VS Code's own: the "Extension Activation Stats" of *Developer: Startup Performance* (Load Code = loading the main module, Call Activate = the synchronous part of \`activate()\`, Finish Activate = until its promise resolved), medians of ${RUNS} runs after one warm-up. "Open the view" is from the click on the activity bar icon until the Stack view shows its first row or a settled welcome (measured in the test process). CPU steal during the runs: median ${(median(runs.map((r) => r.steal)) * 100).toFixed(1)}%; on a shared 2-vCPU VM the figures move with the load. ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
+    `The packaged extension (\`vsce package\` of this tree, ${(ours.bytes / 1024).toFixed(0)} KiB .vsix) and an empty extension (activation event \`onStartupFinished\`, \`activate() {}\`) installed with \`code-server --install-extension\` into a fresh user-data dir per run; code-server ${'4.100.3'} (VS Code 1.100.3) with the workbench in headless Chromium, a workspace whose settings point at a stack file that is not started. Figures are VS Code's own: the "Extension Activation Stats" of *Developer: Startup Performance* (Load Code = loading the main module, Call Activate = the synchronous part of \`activate()\`, Finish Activate = until its promise resolved), medians of ${RUNS} runs after one warm-up. "Open the view" is from the click on the activity bar icon until the Stack view shows its first row or a settled welcome (measured in the test process). CPU steal during the runs: median ${(median(runs.map((r) => r.steal)) * 100).toFixed(1)}%, 1-minute load average median ${median(runs.map((r) => r.load)).toFixed(1)}; on a shared 2-vCPU VM the figures move with the load. ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
     '',
     'Reproduce: `SHARED_REDIS_SKIP_SETUP=1 npm run bench -- startup` (or `node out/test/bench/startup.bench.js` after `npm run compile-tests`; `BENCH_STARTUP_RUNS=N` for more runs).',
     '',

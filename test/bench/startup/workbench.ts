@@ -10,7 +10,7 @@ export const UI_TIMEOUT = 60_000;
 /** One row of the workbench's "Extension Activation Stats" (Developer: Startup Performance), in ms. */
 export interface ActivationTimes {
   readonly extension: string;
-  /** Activated at startup (an eager activation event) rather than on demand. */
+  /** VS Code's "Eager" column: activated while the window starts (`*`, workspaceContains); false for onStartupFinished. */
   readonly eager: boolean;
   /** Loading the extension's main module (require of the bundle). */
   readonly loadCode: number;
