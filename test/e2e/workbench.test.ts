@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import type { Locator, Page } from 'playwright-core';
 import { parseDotenv } from '../../src/docker/compose/dotenv';
 import { repoRoot } from '../support/codeServer';
+import { eventually } from '../support/eventually';
 import { startRedisServer } from '../support/redisServer';
 import { e2e } from './context';
 
@@ -50,21 +51,16 @@ async function settledView(page: Page, title: string, viewId: string, settled: (
   await view.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   const declared = declaredWelcomes(viewId);
   assert.ok(declared.length > 0, `package.json declares no welcome content for ${viewId}`);
-  const deadline = Date.now() + UI_TIMEOUT;
   let seen = '(nothing)';
-  for (;;) {
+  return eventually(`the ${title} view to settle on one of its declared welcome contents`, async (): Promise<{ welcome: Welcome } | { rows: number } | undefined> => {
     const rows = await view.locator('.pane-body .monaco-list-row').count();
     if (rows > 0) return { rows };
     const shown = (await view.locator('.welcome-view-content p').allTextContents()).map(normalize);
     const buttons = (await view.locator('.welcome-view-content a.monaco-button').allTextContents()).map(normalize);
     seen = `text ${JSON.stringify(shown)}, buttons ${JSON.stringify(buttons)}`;
     const welcome = declared.find((w) => shown.includes(w.text));
-    if (welcome && settled(welcome) && welcome.buttons.every((b) => buttons.includes(b))) return { welcome };
-    if (Date.now() > deadline) {
-      throw new Error(`the ${title} view did not settle on one of its declared welcome contents within ${UI_TIMEOUT / 1000} s; it shows ${seen}`);
-    }
-    await page.waitForTimeout(200);
-  }
+    return welcome && settled(welcome) && welcome.buttons.every((b) => buttons.includes(b)) ? { welcome } : undefined;
+  }, { timeoutMs: UI_TIMEOUT, intervalMs: 200, detail: () => `it shows ${seen}` });
 }
 
 /** A namespace row of the Keys view, by its label. */

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,10 +29,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedisServer(options: { password?: string; extraArgs?: string[] } = {}): Promise<RedisServer> {
+/** How to start a test's redis-server. */
+export interface RedisServerOptions {
+  /** Set with `requirepass` through the config on stdin, never on the command line. */
+  readonly password?: string;
+  /** The text of an ACL file, written next to the server's data and loaded with `--aclfile`. */
+  readonly acl?: string;
+  readonly extraArgs?: readonly string[];
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shared-redis-test-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.extraArgs ?? [])];
+  const aclArgs = options.acl === undefined ? [] : ['--aclfile', writeAclFile(dir, options.acl)];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...aclArgs, ...(options.extraArgs ?? [])];
   // The password goes through a config on stdin, never on the command line.
   const config = options.password ? `requirepass "${options.password}"\n` : '';
   const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -74,4 +84,10 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
     if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within 10 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+function writeAclFile(dir: string, text: string): string {
+  const file = join(dir, 'users.acl');
+  writeFileSync(file, text, { mode: 0o600 }); // it may hold password hashes
+  return file;
 }

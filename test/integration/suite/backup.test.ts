@@ -6,11 +6,10 @@ import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
-import { engineCandidates } from '../../../src/docker/endpoint';
-import { connectEngine, probeEngines } from '../../../src/docker/engine';
+import { connectEngine } from '../../../src/docker/engine';
 import { stackState } from '../../../src/stackService';
-import { freePort } from '../../support/redisServer';
-import { OPERATOR, StackFixture, stackFixture } from '../../support/stackFixture';
+import { OPERATOR, StackFixture } from '../../support/stackFixture';
+import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { api } from './extensionApi';
 
 type Data = Map<string, { type: string; value: unknown; expireAtMs: number }>;
@@ -61,6 +60,7 @@ async function withClient<T>(fixture: StackFixture, work: (client: Redis) => Pro
 
 describe('backup and restore, driven by commands inside VS Code', function () {
   this.timeout(180_000);
+  const stack = useWorkspaceStack({ restore: ['readOnly'] });
   let fixture: StackFixture;
   let folder: string;
   let backupFile: string;
@@ -75,24 +75,12 @@ describe('backup and restore, driven by commands inside VS Code', function () {
   };
 
   before(async () => {
-    await probeEngines(engineCandidates(undefined), 3000);
-    fixture = stackFixture(await freePort());
+    fixture = stack.fixture;
     folder = mkdtempSync(join(tmpdir(), 'shared-redis-backups-'));
-    await config().update('composeFile', fixture.composeFile, vscode.ConfigurationTarget.Workspace);
-    await config().update('projectName', fixture.project, vscode.ConfigurationTarget.Workspace);
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
   });
 
-  after(async () => {
-    await config().update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
-    const shared = await api();
-    const controller = await shared.stack.controller();
-    await controller.remove(fixture.project, true); // test data only
-    await config().update('composeFile', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('projectName', undefined, vscode.ConfigurationTarget.Workspace);
-    await (await connectEngine(undefined)).docker.getNetwork(fixture.network).remove().catch(() => undefined);
-    rmSync(folder, { recursive: true, force: true });
-  });
+  after(() => rmSync(folder, { recursive: true, force: true }));
 
   it('sharedRedis.backup writes a dated .rdb file into the folder and reports its size and key count', async () => {
     await withClient(fixture, async (client) => {

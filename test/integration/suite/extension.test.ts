@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/commands/table';
 import type { SharedRedisApi } from '../../../src/extension';
+import { filesUnder } from '../../support/files';
 import { suiteConfig } from './config';
+import { eventually } from './extensionApi';
 
 const EXTENSION_ID = 'shared-redis-dev.shared-redis';
 
@@ -25,15 +26,7 @@ function manifest(): Manifest {
   return extension().packageJSON as Manifest;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => eventually(what, probe, timeoutMs);
 
 /** Sets sharedRedis.port in the workspace settings and waits until the extension host sees it. */
 async function setWorkspacePort(port: number | undefined): Promise<void> {
@@ -45,23 +38,6 @@ async function setWorkspacePort(port: number | undefined): Promise<void> {
   });
 }
 
-function filesUnder(dir: string): string[] {
-  const found: string[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
-    const path = join(dir, entry);
-    try {
-      if (statSync(path).isDirectory()) found.push(...filesUnder(path));
-      else found.push(path);
-    } catch { /* vanished while listing */ }
-  }
-  return found;
-}
 
 /** The first line of the "Shared Redis" log that contains `text` (the log file is flushed asynchronously: looks for a while). */
 async function logLine(text: string): Promise<string> {

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
-import { api } from './extensionApi';
+import { api, eventually } from './extensionApi';
 
 function documentOf(uri: string | undefined): vscode.TextDocument {
   assert.ok(uri, 'inspectKey returned no URI');
@@ -12,13 +12,7 @@ function documentOf(uri: string | undefined): vscode.TextDocument {
   return document;
 }
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (what: string, check: () => boolean, timeoutMs = 5000): Promise<boolean> => eventually(what, check, { timeoutMs, intervalMs: 50 });
 
 describe('inspecting a key in a read-only editor', function () {
   this.timeout(60_000);

@@ -1,41 +1,27 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { parseDotenv } from '../../../src/docker/compose/dotenv';
-import { engineCandidates } from '../../../src/docker/endpoint';
-import { connectEngine, probeEngines } from '../../../src/docker/engine';
+import { connectEngine } from '../../../src/docker/engine';
 import type { AddServiceUsersResult } from '../../../src/commands/security/serviceUsers';
 import type { ServiceConnectionResult } from '../../../src/commands/security/serviceConnection';
 import type { VerifyIsolationResult } from '../../../src/commands/security/verifyIsolation';
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
 import type { ImportOutcome } from '../../../src/commands/migration/importFromRedis';
-import { freePort, startRedisServer } from '../../support/redisServer';
-import { StackFixture, stackFixture } from '../../support/stackFixture';
+import { filesUnder as filesOf } from '../../support/files';
+import { startRedisServer } from '../../support/redisServer';
+import { StackFixture } from '../../support/stackFixture';
+import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { suiteConfig } from './config';
 import { api, eventually } from './extensionApi';
 
-/** Every file under `dir` (settings, logs), as text. */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try { names = readdirSync(d); } catch { return; }
-    for (const name of names) {
-      const path = join(d, name);
-      let stat;
-      try { stat = statSync(path); } catch { continue; }
-      if (stat.isDirectory()) walk(path);
-      else if (stat.isFile() && stat.size < 20_000_000) out.push(path);
-    }
-  };
-  walk(dir);
-  return out;
-}
+/** Every file under `dir` (settings, logs) small enough to read as text. */
+const filesUnder = (dir: string): string[] => filesOf(dir, (_path, stat) => stat.size < 20_000_000);
 
 function commandLines(): string[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((pid) => {
@@ -45,11 +31,10 @@ function commandLines(): string[] {
 
 describe('one Redis user per service on a real stack, and no secret in sight', function () {
   this.timeout(180_000);
+  const stack = useWorkspaceStack({ settings: { port: undefined, host: undefined }, restore: ['namespaces'] });
   let fixture: StackFixture;
   let env: Record<string, string>;
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
-  let savedPort: number | undefined;
-  let savedHost: string | undefined;
   /** Every notification the extension shows during this suite, recorded on the way to the real API. */
   const notifications: string[] = [];
   const originals = { info: vscode.window.showInformationMessage, warn: vscode.window.showWarningMessage, error: vscode.window.showErrorMessage };
@@ -84,33 +69,18 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
   };
 
   before(async () => {
-    await probeEngines(engineCandidates(undefined), 3000);
+    fixture = stack.fixture;
     // Spy on the window API the extension shares with this suite: calls still go through.
     const record = <T extends (...args: never[]) => unknown>(original: T) => ((...args: unknown[]) => {
       notifications.push(String(args[0]));
       return (original as unknown as (...a: unknown[]) => unknown).apply(vscode.window, args);
     }) as unknown as T;
     Object.assign(vscode.window, { showInformationMessage: record(originals.info), showWarningMessage: record(originals.warn), showErrorMessage: record(originals.error) });
-    fixture = stackFixture(await freePort());
-    savedPort = config().inspect<number>('port')?.workspaceValue;
-    savedHost = config().inspect<string>('host')?.workspaceValue;
-    await config().update('composeFile', fixture.composeFile, vscode.ConfigurationTarget.Workspace);
-    await config().update('projectName', fixture.project, vscode.ConfigurationTarget.Workspace);
-    await config().update('port', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('host', undefined, vscode.ConfigurationTarget.Workspace);
   });
 
   after(async () => {
     Object.assign(vscode.window, { showInformationMessage: originals.info, showWarningMessage: originals.warn, showErrorMessage: originals.error });
     clients.forEach((c) => c.disconnect());
-    const shared = await api();
-    await (await shared.stack.controller()).remove(fixture.project, true); // test data only
-    await config().update('namespaces', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('composeFile', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('projectName', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('port', savedPort, vscode.ConfigurationTarget.Workspace);
-    await config().update('host', savedHost, vscode.ConfigurationTarget.Workspace);
-    await (await connectEngine(undefined)).docker.getNetwork(fixture.network).remove().catch(() => undefined);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

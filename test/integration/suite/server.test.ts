@@ -11,6 +11,7 @@ import type { NamespaceStatsRow } from '../../../src/redis/serverInfo';
 import { connectEngine } from '../../../src/docker/engine';
 import { ContainerRedisCliPty, LocalRedisCliPty } from '../../../src/views/cliTerminal';
 import type { InfoPanelState } from '../../../src/views/infoPanel';
+import { eventually as waitUntil } from '../../support/eventually';
 import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
 import { OFFLINE_REDIS_IMAGE } from '../../support/stackFixture';
 import { api } from './extensionApi';
@@ -30,16 +31,13 @@ function commandLines(): Array<{ pid: number; cmdline: string }> {
   return lines;
 }
 
-async function eventually(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).map((tab) => `${tab.label} (${tab.input?.constructor.name ?? 'no input'})`);
-      throw new Error(`timed out waiting for ${what}; tabs: ${tabs.join(', ') || 'none'}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The open tabs, for a failure to say what the window showed. */
+function openTabs(): string {
+  const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).map((tab) => `${tab.label} (${tab.input?.constructor.name ?? 'no input'})`);
+  return `tabs: ${tabs.join(', ') || 'none'}`;
 }
+
+const eventually = (what: string, check: () => boolean, timeoutMs = 10_000): Promise<boolean> => waitUntil(what, check, { timeoutMs, detail: openTabs });
 
 describe('server commands: INFO view, namespace statistics, redis-cli terminal', function () {
   this.timeout(60_000);

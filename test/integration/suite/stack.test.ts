@@ -3,10 +3,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SharedRedisInternals } from '../../../src/secondStage';
-import { engineCandidates } from '../../../src/docker/endpoint';
-import { connectEngine, probeEngines } from '../../../src/docker/engine';
-import { freePort } from '../../support/redisServer';
-import { BUNDLED_STACK, StackFixture, stackFixture } from '../../support/stackFixture';
+import { connectEngine } from '../../../src/docker/engine';
+import { BUNDLED_STACK, StackFixture } from '../../support/stackFixture';
+import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { api, eventually } from './extensionApi';
 
 /** The Stack view's rows as a user reads them: label and description. */
@@ -24,28 +23,11 @@ const USERS_ROW = 'Redis users — operator + 0 services · 3 to add';
 
 describe('the stack, driven by commands inside VS Code', function () {
   this.timeout(120_000);
+  // The real engine (its absence fails the suite); a test unpins sharedRedis.port.
+  const stack = useWorkspaceStack({ restore: ['port'] });
   let fixture: StackFixture;
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
-  let savedPort: number | undefined;
-
-  before(async () => {
-    // The real engine; under CI its absence is a failure (probeEngines throws).
-    await probeEngines(engineCandidates(undefined), 3000);
-    fixture = stackFixture(await freePort());
-    savedPort = config().inspect<number>('port')?.workspaceValue;
-    await config().update('composeFile', fixture.composeFile, vscode.ConfigurationTarget.Workspace);
-    await config().update('projectName', fixture.project, vscode.ConfigurationTarget.Workspace);
-  });
-
-  after(async () => {
-    const shared = await api();
-    const controller = await shared.stack.controller();
-    await controller.remove(fixture.project, true); // test data only
-    await config().update('composeFile', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('projectName', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('port', savedPort, vscode.ConfigurationTarget.Workspace);
-    await (await connectEngine(undefined)).docker.getNetwork(fixture.network).remove().catch(() => undefined);
-  });
+  before(() => { fixture = stack.fixture; });
 
   it('sharedRedis.start brings the Stack view to running · healthy', async () => {
     const shared = await api();

@@ -1,10 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { engineCandidates } from '../../../src/docker/endpoint';
-import { connectEngine, probeEngines } from '../../../src/docker/engine';
-import { freePort } from '../../support/redisServer';
-import { StackFixture, stackFixture } from '../../support/stackFixture';
+import { connectEngine } from '../../../src/docker/engine';
+import { StackFixture } from '../../support/stackFixture';
+import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { api, eventually } from './extensionApi';
 
 /**
@@ -14,30 +13,17 @@ import { api, eventually } from './extensionApi';
  */
 describe('a stack whose healthcheck still says starting', function () {
   this.timeout(150_000);
+  const stack = useWorkspaceStack({
+    settings: { port: undefined, host: undefined },
+    prepare: (made) => {
+      // A slow first healthcheck keeps the container "starting" for seconds after each (re)start.
+      const compose = readFileSync(made.composeFile, 'utf8');
+      assert.match(compose, /interval: 2s/);
+      writeFileSync(made.composeFile, compose.replace('interval: 2s', 'interval: 8s'));
+    },
+  });
   let fixture: StackFixture;
-  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
-  const saved: Record<string, unknown> = {};
-
-  before(async () => {
-    await probeEngines(engineCandidates(undefined), 3000);
-    fixture = stackFixture(await freePort());
-    // A slow first healthcheck keeps the container "starting" for seconds after each (re)start.
-    const compose = readFileSync(fixture.composeFile, 'utf8');
-    assert.match(compose, /interval: 2s/);
-    writeFileSync(fixture.composeFile, compose.replace('interval: 2s', 'interval: 8s'));
-    for (const key of ['port', 'host', 'composeFile', 'projectName']) saved[key] = config().inspect(key)?.workspaceValue;
-    await config().update('composeFile', fixture.composeFile, vscode.ConfigurationTarget.Workspace);
-    await config().update('projectName', fixture.project, vscode.ConfigurationTarget.Workspace);
-    await config().update('port', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('host', undefined, vscode.ConfigurationTarget.Workspace);
-  });
-
-  after(async () => {
-    const shared = await api();
-    await (await shared.stack.controller()).remove(fixture.project, true); // test data only
-    for (const [key, value] of Object.entries(saved)) await config().update(key, value, vscode.ConfigurationTarget.Workspace);
-    await (await connectEngine(undefined)).docker.getNetwork(fixture.network).remove().catch(() => undefined);
-  });
+  before(() => { fixture = stack.fixture; });
 
   it('pings a restarted stack while its healthcheck says starting, with the .env password and no prompt', async () => {
     const shared = await api();

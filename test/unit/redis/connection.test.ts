@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { connectRedis, reconnectDelay } from '../../../src/redis/connection';
 import { RedisEndpoint } from '../../../src/redis/endpoint';
 import { RedisConnectionError } from '../../../src/redis/errors';
-import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
+import { freePort, startRedisServer } from '../../support/redisServer';
+import { useRedisServer } from '../../support/useRedisServer';
 
 const PASSWORD = 'unit-test-password-7f3a9c';
 const FAST = { timeoutMs: 800, maxReconnects: 2, connectionName: 'shared-redis-unit' };
@@ -23,15 +24,8 @@ async function failure(promise: Promise<unknown>): Promise<RedisConnectionError>
 
 describe('connectRedis against a real redis-server', function () {
   this.timeout(15_000);
-  let open: RedisServer;
-  let guarded: RedisServer;
-
-  before(async () => {
-    [open, guarded] = await Promise.all([startRedisServer(), startRedisServer({ password: PASSWORD })]);
-  });
-  after(async () => {
-    await Promise.all([open?.stop(), guarded?.stop()]);
-  });
+  const open = useRedisServer();
+  const guarded = useRedisServer({ password: PASSWORD });
 
   it('connects, and the connection answers commands', async () => {
     const client = await connectRedis(endpointOf(open), {}, FAST);

@@ -1,13 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { connectRedis } from '../../../src/redis/connection';
 import { parseInfo, serverVersion } from '../../../src/redis/info';
-import { RedisServer, startRedisServer } from '../../support/redisServer';
+import { useRedisServer } from '../../support/useRedisServer';
 
 describe('parseInfo', function () {
   this.timeout(10_000);
-  let server: RedisServer;
-  before(async () => { server = await startRedisServer(); });
-  after(async () => { await server?.stop(); });
+  const server = useRedisServer();
 
   it('splits a real INFO reply into sections and fields', async () => {
     const client = await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {});

@@ -2,13 +2,11 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connectRedis } from '../../../src/redis/connection';
 import { formatPing, pingServer } from '../../../src/redis/ping';
-import { RedisServer, startRedisServer } from '../../support/redisServer';
+import { useRedisServer } from '../../support/useRedisServer';
 
 describe('ping', function () {
   this.timeout(10_000);
-  let server: RedisServer;
-  before(async () => { server = await startRedisServer(); });
-  after(async () => { await server?.stop(); });
+  const server = useRedisServer();
 
   it('measures the round trip and reads the version the server reports', async () => {
     const client = await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {});

@@ -7,12 +7,11 @@ import Redis from 'ioredis';
 import { BackupError, backupRedis, BackupResult, countKeys, inspectBackup, listBackups, restoreBackup } from '../../../../src/docker/backup';
 import { copyFileOut } from '../../../../src/docker/backup/containerFiles';
 import { CHECK_COPY } from '../../../../src/docker/backup/rdbCheck';
-import type { EngineConnection } from '../../../../src/docker/engine';
 import type { ComposeProject } from '../../../../src/docker/compose/model';
 import { StackController, StackSettings } from '../../../../src/docker/stack/stackController';
-import { requireEngine } from '../../../support/engine';
-import { freePort, startRedisServer } from '../../../support/redisServer';
-import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, StackFixture, stackFixture } from '../../../support/stackFixture';
+import { startRedisServer } from '../../../support/redisServer';
+import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, StackFixture } from '../../../support/stackFixture';
+import { useStack } from '../../../support/useStack';
 
 function settingsOf(fixture: StackFixture): StackSettings {
   return {
@@ -78,7 +77,7 @@ function assertSameData(actual: Awaited<ReturnType<typeof readAll>>, expected: A
 
 describe('backup and restore of the stack\'s Redis on the real engine', function () {
   this.timeout(180_000);
-  let engine: EngineConnection | undefined;
+  const stacks = useStack();
   let docker: Docker;
   let stack: StackFixture;
   let controller: StackController;
@@ -95,10 +94,8 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
   };
 
   before(async function () {
-    engine = await requireEngine(this);
-    if (!engine) return;
-    docker = engine.docker;
-    stack = stackFixture(await freePort());
+    docker = stacks.docker;
+    stack = stacks.fixture;
     folder = mkdtempSync(join(tmpdir(), 'shared-redis-backups-'));
     controller = new StackController(docker);
     await controller.start(settingsOf(stack));
@@ -108,7 +105,6 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
 
   after(async () => {
     client?.disconnect();
-    if (docker) await stack.cleanup(docker);
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
 

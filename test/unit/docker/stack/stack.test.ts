@@ -3,14 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { createServer, Server } from 'node:net';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
-import type { EngineConnection } from '../../../../src/docker/engine';
 import { followProjectEvents } from '../../../../src/docker/events';
 import { StackError } from '../../../../src/docker/stack/errors';
 import { followLogs } from '../../../../src/docker/stack/logs';
 import { StackController, StackSettings, stackRedis } from '../../../../src/docker/stack/stackController';
-import { requireEngine } from '../../../support/engine';
 import { freePort } from '../../../support/redisServer';
-import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, projectResources, StackFixture, stackFixture } from '../../../support/stackFixture';
+import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, projectResources, StackFixture } from '../../../support/stackFixture';
+import { useStack } from '../../../support/useStack';
 
 function settingsOf(fixture: StackFixture): StackSettings {
   return {
@@ -38,22 +37,10 @@ async function stackError(promise: Promise<unknown>): Promise<StackError> {
 
 describe('the shared-redis stack on the real engine', function () {
   this.timeout(120_000);
-  let engine: EngineConnection | undefined;
+  const stacks = useStack({ suiteStack: false });
+  const fixture = stacks.create;
   let docker: Docker;
-  const fixtures: StackFixture[] = [];
-  const fixture = async (overrides: Record<string, string> = {}): Promise<StackFixture> => {
-    const made = stackFixture(await freePort(), overrides);
-    fixtures.push(made);
-    return made;
-  };
-
-  before(async function () {
-    engine = await requireEngine(this);
-    if (engine) docker = engine.docker;
-  });
-  after(async () => {
-    for (const f of fixtures) await f.cleanup(docker);
-  });
+  before(() => { docker = stacks.docker; });
 
   it('starts healthy, and keeps every key across stop, start and restart', async () => {
     const stack = await fixture();

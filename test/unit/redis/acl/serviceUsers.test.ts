@@ -9,7 +9,7 @@ import { stackAclFile } from '../../../../src/docker/stack/serviceAccess';
 import { isolationMarkdown, verifyIsolation } from '../../../../src/redis/acl/isolation';
 import { reloadAcl } from '../../../../src/redis/acl/reload';
 import { serviceUser } from '../../../../src/redis/acl/rules';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR } from '../../../support/stackFixture';
 
 /**
@@ -20,14 +20,18 @@ import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR } from '../../../support/stackF
 describe('one ACL user per service, enforced by a real Redis', function () {
   this.timeout(30_000);
   let dir: string;
-  let server: RedisServer;
   let env: Record<string, string>;
-  const clients: Redis[] = [];
+  const server = useRedisServer(() => {
+    dir = mkdtempSync(join(tmpdir(), 'acl-'));
+    writeStackFiles(BUNDLED_STACK, dir, DEFAULT_POLICY);
+    env = parseDotenv(readFileSync(join(dir, '.env'), 'utf8'));
+    // DEBUG enabled, so that only the ACL stands between a service and it.
+    return { extraArgs: ['--aclfile', stackAclFile(dir), '--enable-debug-command', 'yes'] };
+  });
 
   const login = async (username: string | undefined, password: string): Promise<Redis> => {
-    const client = new Redis({ host: server.host, port: server.port, username, password, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, retryStrategy: () => null });
+    const client = server.keep(new Redis({ host: server.host, port: server.port, username, password, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, retryStrategy: () => null }));
     await client.connect();
-    clients.push(client);
     return client;
   };
   const as = (namespace: string): Promise<Redis> => login(serviceUser(namespace).username, env[serviceUser(namespace).envKey] ?? '');
@@ -42,19 +46,10 @@ describe('one ACL user per service, enforced by a real Redis', function () {
   };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acl-'));
-    writeStackFiles(BUNDLED_STACK, dir, DEFAULT_POLICY);
-    env = parseDotenv(readFileSync(join(dir, '.env'), 'utf8'));
-    // DEBUG enabled, so that only the ACL stands between a service and it.
-    server = await startRedisServer({ extraArgs: ['--aclfile', stackAclFile(dir), '--enable-debug-command', 'yes'] });
     const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
     await operator.mset('auth:session:1', 'a', 'user:profile:1', 'u', 'shared:config:app', '{"theme":"dark"}');
   });
-  after(async () => {
-    clients.forEach((c) => c.disconnect());
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const [ns, other] of [['auth', 'user'], ['user', 'auth']] as const) {
     it(`${ns}-service reads and writes ${ns}:*, reads shared:*, and gets NOPERM on ${other}:* for read, write and delete`, async () => {

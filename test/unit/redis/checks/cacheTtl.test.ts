@@ -1,21 +1,19 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { cacheNamespaces, checkCacheTtl, expireKeysWithoutTtl, findingsOf, planTtlForKeysWithoutOne } from '../../../../src/redis/checks';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
-import { clientOf } from '../keyspace/support';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { DEFAULT_DECLARED, names, put, range, walk } from './support';
 
 describe('checks: cache namespaces holding keys without a TTL', function () {
   this.timeout(60_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let clean: Redis;
   let broken: Redis;
   const caches = cacheNamespaces(DEFAULT_DECLARED);
 
   before(async () => {
-    server = await startRedisServer();
-    clean = await clientOf(server, 0);
-    broken = await clientOf(server, 1);
+    clean = await server.connect(0);
+    broken = await server.connect(1);
     for (const client of [clean, broken]) {
       await put(client, range(10, (i) => `user:search:q${i}`), 300);
       await put(client, range(1500, (i) => `shared:cache:pages:${i}`), 900);
@@ -25,7 +23,6 @@ describe('checks: cache namespaces holding keys without a TTL', function () {
     await put(broken, ['user:search:q100', 'user:search:q101', 'user:search:deep:q102', 'user:searches:1']);
     await put(broken, range(450, (i) => `shared:cache:pages:${2000 + i}`));
   });
-  after(async () => { clean?.disconnect(); broken?.disconnect(); await server?.stop(); });
 
   it('reads the cache flag of the declared namespaces', () => {
     assert.deepEqual(caches.map((c) => c.path), ['user:search', 'user:profile', 'shared:cache']);

@@ -3,8 +3,7 @@ import IORedis from 'ioredis';
 import type Redis from 'ioredis';
 import { checkMemory, parseMemorySize, runChecks } from '../../../../src/redis/checks';
 import { parseInfo } from '../../../../src/redis/info';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
-import { clientOf } from '../keyspace/support';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { DEFAULT_DECLARED, put, range, walk } from './support';
 
 const MAXMEMORY = 8 * 1024 * 1024;
@@ -15,24 +14,21 @@ async function usedMemory(client: Redis): Promise<number> {
 
 describe('checks: memory against maxmemory or the budget', function () {
   this.timeout(60_000);
-  let limited: RedisServer;
-  let unlimited: RedisServer;
+  // A Redis at 85% of its maxmemory, most of it in the blob namespace.
+  const limited = useRedisServer({ extraArgs: ['--maxmemory', String(MAXMEMORY), '--maxmemory-policy', 'allkeys-lru'] });
+  // A Redis without maxmemory and little in it.
+  const unlimited = useRedisServer();
   let full: Redis;
   let roomy: Redis;
 
   before(async () => {
-    // A Redis at 85% of its maxmemory, most of it in the blob namespace.
-    limited = await startRedisServer({ extraArgs: ['--maxmemory', String(MAXMEMORY), '--maxmemory-policy', 'allkeys-lru'] });
-    full = await clientOf(limited);
+    full = await limited.connect();
     await put(full, range(20, (i) => `auth:session:${i}`), 3600);
     await put(full, range(40, (i) => `shared:config:${i}`));
     for (let i = 0; (await usedMemory(full)) < 0.85 * MAXMEMORY; i++) await full.set(`blob:${i}`, 'x'.repeat(128 * 1024));
-    // A Redis without maxmemory and little in it.
-    unlimited = await startRedisServer();
-    roomy = await clientOf(unlimited);
+    roomy = await unlimited.connect();
     await put(roomy, range(20, (i) => `auth:session:${i}`), 3600);
   });
-  after(async () => { full?.disconnect(); roomy?.disconnect(); await limited?.stop(); await unlimited?.stop(); });
 
   it('reads memory sizes as redis.conf writes them', () => {
     assert.equal(parseMemorySize('256mb'), 256 * 1024 * 1024);
@@ -99,17 +95,15 @@ describe('checks: memory against maxmemory or the budget', function () {
 
 describe('checks: one failing check does not stop the others', function () {
   this.timeout(30_000);
-  let server: RedisServer;
+  // INFO renamed away, as some managed servers do: the memory check cannot read it.
+  const server = useRedisServer({ extraArgs: ['--rename-command', 'INFO', 'INFO_HIDDEN_FOR_TEST'] });
   let client: Redis;
   before(async () => {
-    // INFO renamed away, as some managed servers do: the memory check cannot read it.
-    server = await startRedisServer({ extraArgs: ['--rename-command', 'INFO', 'INFO_HIDDEN_FOR_TEST'] });
     // ioredis's ready check sends INFO: without it, as a client of such a server must.
-    client = new IORedis({ host: server.host, port: server.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client = server.keep(new IORedis({ host: server.host, port: server.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, retryStrategy: () => null }));
     await client.connect();
     await put(client, ['orders:1', 'user:search:q1']);
   });
-  after(async () => { client?.disconnect(); await server?.stop(); });
 
   it('reports the failed check with the server\'s reason and the findings of the others', async () => {
     const report = await runChecks(client, await walk(client), DEFAULT_DECLARED, { budgetBytes: 1024 });

@@ -1,20 +1,18 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { checkUndeclaredKeys } from '../../../../src/redis/checks';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
-import { clientOf } from '../keyspace/support';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { DEFAULT_DECLARED, names, put, range, walk } from './support';
 
 describe('checks: keys outside every declared namespace', function () {
   this.timeout(30_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let clean: Redis;
   let broken: Redis;
 
   before(async () => {
-    server = await startRedisServer();
-    clean = await clientOf(server, 0);
-    broken = await clientOf(server, 1);
+    clean = await server.connect(0);
+    broken = await server.connect(1);
     // Clean: every key under a declared namespace, at several depths.
     for (const client of [clean, broken]) {
       await put(client, range(20, (i) => `auth:session:${i}`), 3600);
@@ -26,7 +24,6 @@ describe('checks: keys outside every declared namespace', function () {
     await put(broken, range(1200, (i) => `billing:invoice:${i}`));
     await put(broken, ['session:42', 'orphan', 'authx:1', 'auth']);
   });
-  after(async () => { clean?.disconnect(); broken?.disconnect(); await server?.stop(); });
 
   it('finds nothing when every key is in a declared namespace', async () => {
     const result = await checkUndeclaredKeys(await walk(clean), DEFAULT_DECLARED, { client: clean });

@@ -4,7 +4,8 @@ import { KeyTypeChangedError, readKeyValue } from '../../../../src/redis/keyValu
 import { describeReadFailure, hexDump, renderKeyValue, stringShape } from '../../../../src/redis/keyValue/render';
 import { nextStreamId } from '../../../../src/redis/keyValue/read';
 import { RedisConnectionError } from '../../../../src/redis/errors';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf } from '../keyspace/support';
 
 async function show(client: Redis, key: string | Buffer, pages = 1): Promise<ReturnType<typeof renderKeyValue>> {
@@ -16,17 +17,9 @@ const body = (text: string): string[] => text.split('\n').filter((line) => !line
 
 describe('key inspection against a real redis-server', function () {
   this.timeout(60_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let client: Redis;
-
-  before(async () => {
-    server = await startRedisServer();
-    client = await clientOf(server);
-  });
-  after(async () => {
-    client?.disconnect();
-    await server?.stop();
-  });
+  before(async () => { client = await server.connect(); });
 
   it('shows a text string with its header', async () => {
     await client.set('auth:token:1', 'hello world', 'EX', 3600);

@@ -1,15 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { NamespaceKeyPager } from '../../../../src/redis/keyspace/pager';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf } from './support';
 
 describe('the walk and the pager in the selected database (setting db)', function () {
   this.timeout(20_000);
-  let server: RedisServer;
+  const server = useRedisServer();
 
   before(async () => {
-    server = await startRedisServer();
     const db0 = await clientOf(server, 0);
     const db3 = await clientOf(server, 3);
     await db0.mset('auth:session:1', 'a', 'auth:session:2', 'b', 'user:profile:1', 'c');
@@ -17,7 +16,6 @@ describe('the walk and the pager in the selected database (setting db)', functio
     db0.disconnect();
     db3.disconnect();
   });
-  after(async () => { await server?.stop(); });
 
   it('counts only the keys of db 3, on both walk paths', async () => {
     for (const connections of [1, 2] as const) {

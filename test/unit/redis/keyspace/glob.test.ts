@@ -2,13 +2,13 @@ import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { escapeGlob, toBinary } from '../../../../src/redis/keyspace/binary';
 import { globMatches } from '../../../../src/redis/keyspace/glob';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
-import { clientOf, oddKeys, writeKeys } from './support';
+import { useRedisServer } from '../../../support/useRedisServer';
+import { oddKeys, writeKeys } from './support';
 
 /** The client-side glob must agree with the server's MATCH byte for byte. */
 describe('globMatches agrees with SCAN MATCH of a real redis-server', function () {
   this.timeout(20_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let client: Redis;
   const keys: Buffer[] = [
     'auth:session:1', 'auth:session:12', 'auth:token:1', 'auth:', 'auth', 'user:profile:a', 'user:Profile:b', 'a*b', 'a?b', 'a[b', 'a]b',
@@ -21,13 +21,8 @@ describe('globMatches agrees with SCAN MATCH of a real redis-server', function (
   ].map((p) => Buffer.from(p, 'latin1'));
 
   before(async () => {
-    server = await startRedisServer();
-    client = await clientOf(server);
+    client = await server.connect();
     await writeKeys(client, keys.map((key) => ({ key, type: 'string', ttl: false })));
-  });
-  after(async () => {
-    client?.disconnect();
-    await server?.stop();
   });
 
   async function serverMatches(pattern: Buffer): Promise<Set<string>> {

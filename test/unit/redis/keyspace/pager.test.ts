@@ -5,7 +5,8 @@ import { describeKeys, memoryUsage } from '../../../../src/redis/keyspace/keyInf
 import { NamespaceModel } from '../../../../src/redis/keyspace/namespaceModel';
 import { KeyPage, keyLabel, NamespaceKeyPager, PagedKey } from '../../../../src/redis/keyspace/pager';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf, oddKeys, writeKeys, WrittenKey } from './support';
 
 async function allPages(pager: NamespaceKeyPager): Promise<{ pages: KeyPage[]; keys: PagedKey[] }> {
@@ -23,7 +24,7 @@ const ids = (keys: { id: string }[]): string[] => keys.map((k) => k.id).sort();
 
 describe('NamespaceKeyPager against a real redis-server', function () {
   this.timeout(30_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let client: Redis;
   let model: NamespaceModel;
   const big = Array.from({ length: 2500 }, (_, i) => `big:${i}`);
@@ -32,8 +33,7 @@ describe('NamespaceKeyPager against a real redis-server', function () {
   const odd = oddKeys();
 
   before(async () => {
-    server = await startRedisServer();
-    client = await clientOf(server);
+    client = await server.connect();
     const keys: WrittenKey[] = [
       ...big.map((k, i): WrittenKey => ({ key: Buffer.from(k), type: i % 2 ? 'hash' : 'string', ttl: i % 3 === 0 })),
       ...bigDeeper.map((k): WrittenKey => ({ key: Buffer.from(k), type: 'string', ttl: false })),
@@ -43,10 +43,6 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     ];
     await writeKeys(client, keys);
     model = await walkKeyspace({ client }, { keepNamesUpTo: 100 }).done;
-  });
-  after(async () => {
-    client?.disconnect();
-    await server?.stop();
   });
 
   it('pages a small namespace from the names the walk kept, with TYPE and PTTL, in byte order', async () => {

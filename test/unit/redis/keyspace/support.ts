@@ -2,17 +2,12 @@ import Redis from 'ioredis';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
 import { RedisServer } from '../../../support/redisServer';
 
+export { clientOf } from '../../../support/redisClient';
+
 /** Helpers shared by the keyspace tests. */
 
 export function endpointOf(server: RedisServer, db = 0): RedisEndpoint {
   return { host: server.host, port: server.port, db, tls: false };
-}
-
-export async function clientOf(server: RedisServer, db = 0): Promise<Redis> {
-  const client = new Redis({ host: server.host, port: server.port, db, password: server.password, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
 }
 
 /** A small deterministic PRNG (mulberry32), so a failing run can be replayed. */

@@ -4,7 +4,8 @@ import { RedisConnectionError } from '../../../../src/redis/errors';
 import { KeyspaceCancelledError, KeyspaceCommandError } from '../../../../src/redis/keyspace/errors';
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
 import { cursorFraction, walkKeyspace, walkKeyspace as walk, WalkOptions, WalkProgress, WalkTarget } from '../../../../src/redis/keyspace/walker';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf, modelCounts, oddKeys, random, referenceCounts, writeKeys, WrittenKey } from './support';
 
 const FAST = { timeoutMs: 1000, maxReconnects: 0, connectionName: 'shared-redis-unit' };
@@ -31,21 +32,16 @@ function allHeldNames(node: NamespaceNode): Buffer[] {
 
 describe('walkKeyspace against a real redis-server', function () {
   this.timeout(30_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let client: Redis;
   let written: WrittenKey[];
   const odd = oddKeys();
 
   before(async () => {
-    server = await startRedisServer();
-    client = await clientOf(server);
+    client = await server.connect();
     written = randomKeys(1, 4000);
     await writeKeys(client, written);
     await writeKeys(client, odd.map((key) => ({ key, type: 'string', ttl: false })));
-  });
-  after(async () => {
-    client?.disconnect();
-    await server?.stop();
   });
 
   const targets: [string, () => WalkTarget, WalkOptions][] = [

@@ -6,7 +6,7 @@ import {
   CompiledMapping, MigrationResult, REASON_EXISTS, REASON_EXPIRED, compileMappings, describeMigration, migrateKeys,
   renderMigrationReport, sameDatabase, scanSourceSegments, serverIdentity,
 } from '../../../../src/redis/migration';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf } from '../keyspace/support';
 import { allKeys, assertCopied, BINARY_SEGMENT, SourceKey, sourceKeys, typeCounts, UNMAPPED, writeSource } from './fixture';
 
@@ -31,8 +31,8 @@ function targetOf(key: Buffer): Buffer {
 
 describe('migration from another Redis (two real redis-servers, 100,000 keys)', function () {
   this.timeout(300_000);
-  let sourceServer: RedisServer;
-  let targetServer: RedisServer;
+  const sourceServer = useRedisServer();
+  const targetServer = useRedisServer({ password: 'target-secret' });
   let source: Redis;
   let target: Redis;
   let keys: SourceKey[];
@@ -41,18 +41,12 @@ describe('migration from another Redis (two real redis-servers, 100,000 keys)', 
   const conflict = Buffer.from('auth:session:6');
 
   before(async () => {
-    [sourceServer, targetServer] = await Promise.all([startRedisServer(), startRedisServer({ password: 'target-secret' })]);
-    source = await clientOf(sourceServer);
-    target = await clientOf(targetServer);
+    source = await sourceServer.connect();
+    target = await targetServer.connect();
     keys = sourceKeys(TOTAL);
     pairs = keys.map((key) => ({ source: key, target: targetOf(key.key) }));
     await writeSource(source, keys);
     mappings = compileMappings(MAPPINGS, { declared: DECLARED });
-  });
-  after(async () => {
-    source?.disconnect();
-    target?.disconnect();
-    await Promise.all([sourceServer?.stop(), targetServer?.stop()]);
   });
 
   /** The target as the tests start it: empty but for one key the target's own service wrote. */
@@ -183,20 +177,14 @@ describe('migration from another Redis (two real redis-servers, 100,000 keys)', 
 
 describe('migration: failures, expired keys, the same server, connection loss', function () {
   this.timeout(60_000);
-  let sourceServer: RedisServer;
-  let targetServer: RedisServer;
+  const sourceServer = useRedisServer();
+  const targetServer = useRedisServer();
   let source: Redis;
   let target: Redis;
 
   before(async () => {
-    [sourceServer, targetServer] = await Promise.all([startRedisServer(), startRedisServer()]);
-    source = await clientOf(sourceServer);
-    target = await clientOf(targetServer);
-  });
-  after(async () => {
-    source?.disconnect();
-    target?.disconnect();
-    await Promise.all([sourceServer?.stop(), targetServer?.stop()]);
+    source = await sourceServer.connect();
+    target = await targetServer.connect();
   });
 
   async function seedSmall(): Promise<void> {

@@ -3,24 +3,18 @@ import Redis from 'ioredis';
 import { KeyspaceCommandError } from '../../../../src/redis/keyspace/errors';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { keyPttl, parseTtl, persistKey, setKeyTtl, unlinkKey } from '../../../../src/redis/mutations';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf } from '../keyspace/support';
 
 describe('key operations against a real redis-server', function () {
   this.timeout(30_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let client: Redis;
   const binary = Buffer.from([0x6f, 0x70, 0x3a, 0xff, 0x00, 0xfe, 0x0a, 0x2a]); // op:\xff\x00\xfe\n*
   const latin1Lookalike = Buffer.from('op:\u00ff\u0000\u00fe\n*', 'utf8'); // the same text as UTF-8: other bytes
 
-  before(async () => {
-    server = await startRedisServer();
-    client = await clientOf(server);
-  });
-  after(async () => {
-    client?.disconnect();
-    await server?.stop();
-  });
+  before(async () => { client = await server.connect(); });
   beforeEach(() => client.flushdb()); // this test's own server
 
   it('sets each accepted TTL form on a key', async () => {

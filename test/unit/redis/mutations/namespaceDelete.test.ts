@@ -4,7 +4,8 @@ import { toBinary } from '../../../../src/redis/keyspace/binary';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { KeyspaceCancelledError } from '../../../../src/redis/keyspace/errors';
 import { deleteNamespaceKeys, describeDeletion, namespacePrefix, planNamespaceDeletion } from '../../../../src/redis/mutations';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf } from '../keyspace/support';
 
 const TARGET = 200_000;
@@ -30,17 +31,10 @@ async function countMatching(client: Redis, prefix: string): Promise<number> {
 
 describe('namespace deletion against a real redis-server', function () {
   this.timeout(120_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let client: Redis;
 
-  before(async () => {
-    server = await startRedisServer();
-    client = await clientOf(server);
-  });
-  after(async () => {
-    client?.disconnect();
-    await server?.stop();
-  });
+  before(async () => { client = await server.connect(); });
 
   async function seed(): Promise<void> {
     await client.flushdb(); // this test's own server

@@ -2,15 +2,14 @@ import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { connectRedis } from '../../../../src/redis/connection';
 import { describeNamespaceStats, namespaceStats, namespaceStatsTable } from '../../../../src/redis/serverInfo';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 
 describe('per-namespace stats', function () {
   this.timeout(30_000);
-  let server: RedisServer;
+  const server = useRedisServer();
   let client: Redis;
   before(async () => {
-    server = await startRedisServer();
-    client = await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {});
+    client = server.keep(await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {}));
     const pipeline = client.pipeline();
     for (let i = 0; i < 30; i++) pipeline.set(`auth:session:${i}`, 'x'.repeat(100), 'EX', 3600);
     for (let i = 0; i < 10; i++) pipeline.set(`auth:token:${i}`, 't');
@@ -24,7 +23,6 @@ describe('per-namespace stats', function () {
     for (let i = 0; i < 9; i++) pipeline.set(`other:${i}`, 'o');
     await pipeline.exec();
   });
-  after(async () => { client?.disconnect(); await server?.stop(); });
   const total = 30 + 10 + 1 + 2 + 3000 + 9;
 
   it('counts keys, share of all keys and share with a TTL exactly on a small namespace', async () => {

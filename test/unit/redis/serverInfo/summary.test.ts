@@ -3,17 +3,13 @@ import type Redis from 'ioredis';
 import { connectRedis } from '../../../../src/redis/connection';
 import { parseInfo } from '../../../../src/redis/info';
 import { describeSummary, formatDuration, formatPercent, hitRatio, parseKeyspace, summarizeInfo } from '../../../../src/redis/serverInfo';
-import { RedisServer, startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 
 describe('INFO summary', function () {
   this.timeout(10_000);
-  let server: RedisServer;
+  const server = useRedisServer({ extraArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] });
   let client: Redis;
-  before(async () => {
-    server = await startRedisServer({ extraArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] });
-    client = await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {});
-  });
-  after(async () => { client?.disconnect(); await server?.stop(); });
+  before(async () => { client = server.keep(await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {})); });
 
   it('reads every field of a real INFO reply', async () => {
     await client.set('a', '1');
