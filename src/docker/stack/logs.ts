@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { PassThrough, Readable } from 'node:stream';
+import { finished, PassThrough, Readable } from 'node:stream';
 import { LineBuffer } from '../lineStream';
 
 export type OutputName = 'stdout' | 'stderr';
@@ -27,8 +27,10 @@ export async function followLogs(
   const container = docker.getContainer(containerId);
   const info = await container.inspect();
   const stream = await container.logs({ stdout: true, stderr: true, follow: true, tail: options.tail ?? 200 }) as NodeJS.ReadableStream & { destroy(): void };
-  splitStreams(docker, stream, info.Config.Tty, onLine, () => options.onEnd?.());
-  return { dispose: () => stream.destroy() };
+  // After dispose nothing more is said: the caller may already show another follower's lines.
+  let disposed = false;
+  splitStreams(docker, stream, info.Config.Tty, (line, name) => { if (!disposed) onLine(line, name); }, () => { if (!disposed) options.onEnd?.(); });
+  return { dispose: () => { disposed = true; stream.destroy(); } };
 }
 
 /**
@@ -52,6 +54,9 @@ function splitStreams(
       if (--open === 0) onEnd();
     });
   }
-  if (tty) stream.pipe(outputs.stdout); else docker.modem.demuxStream(stream, outputs.stdout, outputs.stderr);
-  stream.on('end', () => { outputs.stdout.end(); outputs.stderr.end(); });
+  // The outputs end when the engine's stream does, however it does: at its end, on an
+  // error (engine restarted, socket cut) or closed early; `finished` also keeps an error
+  // from going unhandled. So pipe without its own end.
+  if (tty) stream.pipe(outputs.stdout, { end: false }); else docker.modem.demuxStream(stream, outputs.stdout, outputs.stderr);
+  finished(stream as Readable, () => { outputs.stdout.end(); outputs.stderr.end(); });
 }

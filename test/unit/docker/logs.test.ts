@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { connectEngine } from '../../../src/docker/engine';
 import { LineBuffer } from '../../../src/docker/lineStream';
 import { followLogs, tailLogs } from '../../../src/docker/stack/logs';
 import { requireEngine } from '../../support/engine';
+import { settled } from '../../support/settled';
 
 const IMAGE = 'shared-redis/redis-offline:7.0.15';
 
@@ -78,5 +80,53 @@ describe('log lines keep multi-byte UTF-8 characters', function () {
         expectLine(followed);
       });
     }
+  });
+});
+
+describe('following logs whose stream breaks', () => {
+  for (const tty of [false, true]) {
+    it(`says the ${tty ? 'TTY' : 'multiplexed'} stream ended when it breaks instead of waiting forever`, async () => {
+      // Injected: the engine's log stream failing mid-way (an engine restart) cannot be
+      // produced on demand. The multiplexed frames and docker-modem's demuxer are real.
+      const frame = (text: string): Buffer => {
+        const payload = Buffer.from(text);
+        const header = Buffer.alloc(8);
+        header.writeUInt8(1, 0);
+        header.writeUInt32BE(payload.length, 4);
+        return tty ? payload : Buffer.concat([header, payload]);
+      };
+      const broken = new PassThrough();
+      const { default: DockerClient } = await import('dockerode');
+      const modem = new DockerClient({ socketPath: '/nonexistent' }).modem;
+      const fakeEngine = {
+        modem,
+        getContainer: () => ({ inspect: async () => ({ Config: { Tty: tty } }), logs: async () => broken }),
+      } as unknown as Docker;
+      const lines: string[] = [];
+      const ended = new Promise<void>((resolve) => {
+        void followLogs(fakeEngine, 'c0ffee', (line) => lines.push(line), { onEnd: resolve }).then(() => {
+          broken.write(frame('first line\nsecond '));
+          setImmediate(() => broken.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+        });
+      });
+      const outcome = await settled(ended, 5000);
+      assert.equal(outcome.error, undefined, 'onEnd was not called');
+      assert.deepEqual(lines, ['first line', 'second ']);
+    });
+  }
+
+  it('says nothing more once disposed (Show Logs again clears the output and follows anew)', async () => {
+    const stream = new PassThrough();
+    const { default: DockerClient } = await import('dockerode');
+    const fakeEngine = {
+      modem: new DockerClient({ socketPath: '/nonexistent' }).modem,
+      getContainer: () => ({ inspect: async () => ({ Config: { Tty: true } }), logs: async () => stream }),
+    } as unknown as Docker;
+    const said: string[] = [];
+    const follower = await followLogs(fakeEngine, 'c0ffee', (line) => said.push(line), { onEnd: () => said.push('(ended)') });
+    stream.write('a partial line');
+    follower.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(said, []);
   });
 });
