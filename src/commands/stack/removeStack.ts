@@ -1,17 +1,19 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../logger';
-import { StackService, stackState } from '../../stackService';
+import { StackBusyError, StackService, stackState } from '../../stackService';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 
 /**
  * `sharedRedis.removeStack`: containers and networks after one confirmation that names
- * them; the data volumes only after a second, explicit one that names each volume.
+ * them; the data volumes only after a second, explicit one that names each volume. The
+ * plan is computed once: what the dialogs named is exactly what is removed.
  */
 export function registerRemoveStackCommand(stack: StackService, log: Logger): vscode.Disposable {
   return vscode.commands.registerCommand('sharedRedis.removeStack', async (): Promise<string> => {
     if (readOnlyRefusal('Remove Stack')) return 'refused';
     try {
+      stack.assertIdle();
       const controller = await stack.controller();
       const project = await controller.load(stack.settings());
       const plan = await controller.removalPlan(project.name);
@@ -36,13 +38,18 @@ export function registerRemoveStackCommand(stack: StackService, log: Logger): vs
         if (second === undefined) return 'cancelled';
         removeVolumes = second === 'Delete Volume';
       }
-      const removed = await stack.run('Removing', () => controller.remove(project.name, removeVolumes));
+      const removed = await stack.run('Removing', () => controller.removePlanned(plan, removeVolumes));
       const text = `Removed ${removed.containers.length} container(s) and ${removed.networks.length} network(s)`
-        + (removeVolumes ? ` and deleted the volume(s) ${removed.volumes.join(', ')}.` : plan.volumes.length ? `; kept ${plan.volumes.join(', ')}.` : '.');
+        + (removeVolumes ? ` and deleted the volume(s) ${removed.volumes.join(', ') || '(none)'}` : plan.volumes.length ? `; kept ${plan.volumes.join(', ')}` : '')
+        + (removed.kept.length ? `; left ${removed.kept.join(', ')}, now in use by something started after the dialog.` : '.');
       log.info(text);
       void vscode.window.showInformationMessage(text);
       return stackState(await stack.refresh());
     } catch (error) {
+      if (error instanceof StackBusyError) {
+        void vscode.window.showInformationMessage(error.message);
+        return 'busy';
+      }
       presentError('Could not remove the stack', error, log);
       return stackState(await stack.refresh());
     }

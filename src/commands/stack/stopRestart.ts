@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../logger';
-import { StackService, stackState } from '../../stackService';
+import { StackBusyError, StackService, stackState } from '../../stackService';
 import { presentError } from '../presentError';
 
 /** `sharedRedis.stop` and `sharedRedis.restart`: containers and volumes stay; so does every key. */
@@ -16,6 +16,10 @@ export function registerStopRestartCommands(stack: StackService, log: Logger): v
       log.info(text);
       void vscode.window.showInformationMessage(text);
     } catch (error) {
+      if (error instanceof StackBusyError) {
+        void vscode.window.showInformationMessage(error.message);
+        return 'busy';
+      }
       presentError(`${verb} the shared Redis failed`, error, log);
     }
     return stackState(await stack.refresh());
