@@ -24,6 +24,27 @@ export interface StackUsers {
   readonly missing: ReadonlyArray<{ readonly username: string; readonly namespace: string; readonly envKey: string }>;
 }
 
+/** The one stack operation in progress: what it is, since when, and whether its notification can cancel it. */
+export interface StackOperation {
+  readonly what: string;
+  readonly startedAt: number;
+  readonly cancellable: boolean;
+}
+
+/**
+ * Another stack operation was asked for while one runs. Operations never overlap: the
+ * one that runs keeps its progress, its cancel and the busy state; this one changes nothing.
+ */
+export class StackBusyError extends Error {
+  override readonly name = 'StackBusyError';
+
+  constructor(readonly running: StackOperation, now = Date.now()) {
+    const seconds = Math.max(0, Math.round((now - running.startedAt) / 1000));
+    super(`Shared Redis is already ${running.what.toLowerCase()} (started ${seconds} s ago); `
+      + (running.cancellable ? 'wait for it or cancel it from its notification.' : 'wait for it to finish.'));
+  }
+}
+
 /** What the Stack view, the status bar and the Redis connection know of the stack. */
 export interface StackSnapshot {
   readonly engine: EngineState;
@@ -56,7 +77,7 @@ export class StackService implements vscode.Disposable {
   private eventsProject: string | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<StackSnapshot> | undefined;
-  private busy: string | undefined;
+  private operation: StackOperation | undefined;
   private loggedWarnings = '';
   private readonly subscriptions: vscode.Disposable[] = [];
   private current: StackSnapshot;
@@ -118,14 +139,32 @@ export class StackService implements vscode.Disposable {
     return this.engine.docker;
   }
 
-  /** Marks an operation in progress (shown in the view and status bar) while `work` runs. */
-  async run<T>(what: string, work: () => Promise<T>): Promise<T> {
-    this.busy = what;
-    this.publish({ ...this.current, busy: what });
+  /** The operation in progress, if any. */
+  get inProgress(): StackOperation | undefined {
+    return this.operation;
+  }
+
+  /** Throws {@link StackBusyError} while an operation runs: for commands that ask before they run. */
+  assertIdle(): void {
+    if (this.operation) throw new StackBusyError(this.operation);
+  }
+
+  /**
+   * Runs `work` as the one stack operation in progress (shown in the view and status bar
+   * until it ends). While another runs it throws {@link StackBusyError} and `work` never
+   * starts; the check and the claim happen in one synchronous step, so two clicks cannot
+   * both pass it.
+   */
+  async run<T>(what: string, work: () => Promise<T>, options: { cancellable?: boolean } = {}): Promise<T> {
+    this.assertIdle();
+    this.operation = { what, startedAt: Date.now(), cancellable: options.cancellable ?? false };
+    this.publish(this.current);
     try {
       return await work();
     } finally {
-      this.busy = undefined;
+      this.operation = undefined;
+      // A refresh that began during the operation reads the engine as it was then: read again after it.
+      await this.refreshing?.catch(() => undefined);
       await this.refresh();
     }
   }
@@ -151,7 +190,7 @@ export class StackService implements vscode.Disposable {
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
       if (this.current.engine !== 'unreachable') this.log.warn(message);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, services: [], redis: undefined, redisStarting: undefined, busy: this.busy, users: undefined };
+      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, services: [], redis: undefined, redisStarting: undefined, busy: undefined, users: undefined };
     }
     const engineDescription = this.engine ? `Docker Engine ${this.engine.version} · ${this.engine.endpoint.url}` : undefined;
     let project: ComposeProject | undefined;
@@ -165,15 +204,17 @@ export class StackService implements vscode.Disposable {
     try {
       const services = project ? await controller.status(project.name) : [];
       if (project) this.followEvents(project.name);
-      const redis = project ? stackRedis(project, services.filter((s) => s.health !== 'starting' && s.health !== 'unhealthy'), process.env) : undefined;
-      const redisStarting = project ? stackRedis(project, services.filter((s) => s.health === 'starting'), process.env) : undefined;
+      // Another stack's files may own the running containers: log in with that stack's password.
+      const credentials = project && services.length > 0 ? await controller.credentialsOf(project) : project;
+      const redis = credentials ? stackRedis(credentials, services.filter((s) => s.health !== 'starting' && s.health !== 'unhealthy'), process.env) : undefined;
+      const redisStarting = credentials ? stackRedis(credentials, services.filter((s) => s.health === 'starting'), process.env) : undefined;
       const users = project && services.length > 0 ? stackUsers(project) : undefined;
-      return { engine: 'reachable', engineError: undefined, engineDescription, location, project, projectError, services, redis, redisStarting, busy: this.busy, users };
+      return { engine: 'reachable', engineError: undefined, engineDescription, location, project, projectError, services, redis, redisStarting, busy: undefined, users };
     } catch (error) {
       // The engine went away between the probe and the listing.
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, redisStarting: undefined, busy: this.busy, users: undefined };
+      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, redisStarting: undefined, busy: undefined, users: undefined };
     }
   }
 
@@ -208,7 +249,9 @@ export class StackService implements vscode.Disposable {
     this.controllerFor = undefined;
   }
 
-  private publish(snapshot: StackSnapshot): void {
+  private publish(read: StackSnapshot): void {
+    // The busy state is the operation's at the moment of publishing, not at the moment of reading.
+    const snapshot = { ...read, busy: this.operation?.what };
     this.current = snapshot;
     void vscode.commands.executeCommand('setContext', 'sharedRedis.engineState', snapshot.engine);
     void vscode.commands.executeCommand('setContext', 'sharedRedis.stackState', stackState(snapshot));

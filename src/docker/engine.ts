@@ -22,14 +22,23 @@ export function connectEngine(setting: string | undefined, options: { timeoutMs?
   return probeEngines(engineCandidates(setting, options.environment ?? processEnvironment()), options.timeoutMs);
 }
 
+/**
+ * How long an answer from an engine that accepted the request may take. The probe's few
+ * seconds are for finding the engine; a loaded engine takes longer than that to start or
+ * stop a container (docker-modem then destroys the request: "socket hang up").
+ */
+const ENGINE_REPLY_TIMEOUT_MS = 60_000;
+
 /** Probes the candidates in order with `GET /_ping` and returns the first engine that answers. */
 export async function probeEngines(candidates: readonly EngineCandidate[], timeout = 3000): Promise<EngineConnection> {
   const attempts: Array<{ endpoint: EngineCandidate; reason: string }> = [];
   for (const endpoint of candidates) {
     try {
-      const docker = new Docker({ ...dockerOptions(endpoint), timeout });
-      await docker.ping();
-      const version = await docker.version();
+      const probe = new Docker({ ...dockerOptions(endpoint), timeout });
+      await probe.ping();
+      const version = await probe.version();
+      // The probe found it fast; a reply to an operation may take as long as the engine needs.
+      const docker = new Docker({ ...dockerOptions(endpoint), timeout: Math.max(timeout, ENGINE_REPLY_TIMEOUT_MS) });
       return { docker, endpoint, version: version.Version, apiVersion: version.ApiVersion };
     } catch (error) {
       attempts.push({ endpoint, reason: describeEngineError(error) });

@@ -1,18 +1,20 @@
 import * as vscode from 'vscode';
-import { stackState } from '../../stackService';
+import { StackBusyError, stackState } from '../../stackService';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import type { CommandHandler, ExtensionServices } from '../context';
 
 /**
  * `sharedRedis.removeStack`: containers and networks after one confirmation that names
- * them; the data volumes only after a second, explicit one that names each volume.
+ * them; the data volumes only after a second, explicit one that names each volume. The
+ * plan is computed once: what the dialogs named is exactly what is removed.
  */
 export function removeStackCommand({ stack, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Stack');
   return async (): Promise<string> => {
     if (readOnlyRefusal('Remove Stack')) return 'refused';
     try {
+      stack.assertIdle();
       const controller = await stack.controller();
       const project = await controller.load(stack.settings());
       const plan = await controller.removalPlan(project.name);
@@ -37,13 +39,18 @@ export function removeStackCommand({ stack, logger }: ExtensionServices): Comman
         if (second === undefined) return 'cancelled';
         removeVolumes = second === 'Delete Volume';
       }
-      const removed = await stack.run('Removing', () => controller.remove(project.name, removeVolumes));
+      const removed = await stack.run('Removing', () => controller.removePlanned(plan, removeVolumes));
       const text = `Removed ${removed.containers.length} container(s) and ${removed.networks.length} network(s)`
-        + (removeVolumes ? ` and deleted the volume(s) ${removed.volumes.join(', ')}.` : plan.volumes.length ? `; kept ${plan.volumes.join(', ')}.` : '.');
+        + (removeVolumes ? ` and deleted the volume(s) ${removed.volumes.join(', ') || '(none)'}` : plan.volumes.length ? `; kept ${plan.volumes.join(', ')}` : '')
+        + (removed.kept.length ? `; left ${removed.kept.join(', ')}, now in use by something started after the dialog.` : '.');
       log.info(text);
       void vscode.window.showInformationMessage(text);
       return stackState(await stack.refresh());
     } catch (error) {
+      if (error instanceof StackBusyError) {
+        void vscode.window.showInformationMessage(error.message);
+        return 'busy';
+      }
       presentError('Could not remove the stack', error, log);
       return stackState(await stack.refresh());
     }

@@ -1,40 +1,74 @@
 import * as vscode from 'vscode';
-import { stackState } from '../../stackService';
+import { ForeignStackError } from '../../docker/stack/ownership';
+import type { StackSettings } from '../../docker/stack/stackController';
+import type { UpOptions } from '../../docker/stack/up';
+import type { Logger } from '../../logger';
+import { StackBusyError, StackService, stackState } from '../../stackService';
 import { presentError } from '../presentError';
 import type { CommandHandler, ExtensionServices } from '../context';
+import { askAboutForeignStack } from './foreignStack';
 
-/** `sharedRedis.start`: up, then wait for healthy, with progress and cancel. Resolves to the state reached. */
+/**
+ * `sharedRedis.start`: up, then wait for healthy, with progress and cancel. Resolves to the
+ * state reached, `busy` when another stack operation runs, `cancelled` when the user
+ * declined to touch a project that another stack's files started.
+ */
 export function startCommand({ stack, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Stack');
   const start = async (): Promise<string> => {
     const settings = stack.settings();
     try {
-      const result = await stack.run('Starting', async () => vscode.window.withProgress({
-        location: vscode.ProgressLocation.Notification,
-        title: 'Shared Redis',
-        cancellable: true,
-      }, async (progress, token) => {
-        const controller = await stack.controller();
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        return controller.start(settings, {
-          signal: abort.signal,
-          onProgress: (p) => { progress.report({ message: p.message }); if (!p.pull) log.info(p.message); },
-        });
-      }));
-      const changed = [...result.actions].filter(([, action]) => action !== 'unchanged');
+      const outcome = await stack.run('Starting', () => startOrAsk(stack, settings, log), { cancellable: true });
+      if (outcome === 'cancelled') return outcome;
       const snapshot = await stack.refresh();
       const where = snapshot.redis ? ` at ${snapshot.redis.host}:${snapshot.redis.port}` : '';
-      const text = changed.length === 0 ? `Shared Redis was already running${where}.` : `Shared Redis is running and healthy${where}.`;
-      log.info(`${text} (${[...result.actions].map(([s, a]) => `${s}: ${a}`).join(', ')})`);
-      if (typeof result.acl === 'object') log.warn(`users.acl changed, but the running Redis did not reload it (${result.acl.reloadFailed}); restart the stack to apply it`);
-      else if (result.acl !== 'unchanged' && result.acl !== 'not-managed') log.info(`users.acl ${result.acl}`);
+      const text = typeof outcome === 'string' ? `Using the shared Redis that ${outcome} started${where}, as it is; nothing was changed.`
+        : outcome.changed.length === 0 ? `Shared Redis was already running${where}.` : `Shared Redis is running and healthy${where}.`;
+      log.info(`${text}${typeof outcome === 'string' ? '' : ` (${outcome.summary})`}`);
       void vscode.window.showInformationMessage(text);
       return stackState(snapshot);
     } catch (error) {
+      if (error instanceof StackBusyError) {
+        void vscode.window.showInformationMessage(error.message);
+        return 'busy';
+      }
       presentError('Could not start the shared Redis', error, log, start);
       return stackState(await stack.refresh());
     }
   };
   return start;
+}
+
+/** Starts the stack; if another stack's files own the project, asks first (see foreignStack.ts). */
+async function startOrAsk(stack: StackService, settings: StackSettings, log: Logger): Promise<{ changed: string[]; summary: string } | string> {
+  const controller = await stack.controller();
+  const up = (options: UpOptions & { replaceForeign?: ForeignStackError['containers'] }): Promise<{ changed: string[]; summary: string }> =>
+    controller.start(settings, options).then((result) => {
+      if (typeof result.acl === 'object') log.warn(`users.acl changed, but the running Redis did not reload it (${result.acl.reloadFailed}); restart the stack to apply it`);
+      else if (result.acl !== 'unchanged' && result.acl !== 'not-managed') log.info(`users.acl ${result.acl}`);
+      return {
+        changed: [...result.actions].filter(([, action]) => action !== 'unchanged').map(([service]) => service),
+        summary: [...result.actions].map(([s, a]) => `${s}: ${a}`).join(', '),
+      };
+    });
+  try {
+    return await withStartProgress(log, (options) => up(options));
+  } catch (error) {
+    if (!(error instanceof ForeignStackError)) throw error;
+    log.info(error.message);
+    const choice = await askAboutForeignStack(error);
+    if (choice === undefined) return 'cancelled';
+    if (choice === 'replace') return withStartProgress(log, (options) => up({ ...options, replaceForeign: error.containers }));
+    await withStartProgress(log, (options) => controller.useForeign(error.containers, options));
+    return error.containers[0]?.origin.composeFile ?? 'another stack';
+  }
+}
+
+/** The one notification of a start: its progress lines, and Cancel. */
+function withStartProgress<T>(log: Logger, work: (options: UpOptions) => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Shared Redis', cancellable: true }, (progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return work({ signal: abort.signal, onProgress: (p) => { progress.report({ message: p.message }); if (!p.pull) log.info(p.message); } });
+  });
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { stackState } from '../../stackService';
+import { StackBusyError, stackState } from '../../stackService';
 import { presentError } from '../presentError';
 import type { CommandHandler, ExtensionServices } from '../context';
 
@@ -17,6 +17,10 @@ export function stopRestartCommands({ stack, logger }: ExtensionServices): Recor
       log.info(text);
       void vscode.window.showInformationMessage(text);
     } catch (error) {
+      if (error instanceof StackBusyError) {
+        void vscode.window.showInformationMessage(error.message);
+        return 'busy';
+      }
       presentError(`${verb} the shared Redis failed`, error, log);
     }
     return stackState(await stack.refresh());

@@ -55,24 +55,59 @@ export async function removalPlan(docker: Docker, project: string): Promise<Remo
   };
 }
 
+/** What a removal did: what it removed, and what it left with the reason. */
+export interface RemovalResult extends RemovalPlan {
+  /** `network shared-redis (it still has active endpoints)`: named in the plan, still there. */
+  readonly kept: readonly string[];
+}
+
 /**
- * `docker compose down`: containers and the project's networks. Volumes only when
- * `removeVolumes` is true, which the caller sets only after the user confirmed by name.
+ * `docker compose down` for the project's current plan. Volumes only when `removeVolumes`
+ * is true, which the caller sets only after the user confirmed by name.
  */
-export async function removeStack(docker: Docker, project: string, removeVolumes: boolean): Promise<RemovalPlan> {
-  const plan = await removalPlan(docker, project);
+export async function removeStack(docker: Docker, project: string, removeVolumes: boolean): Promise<RemovalResult> {
+  return removePlanned(docker, await removalPlan(docker, project), removeVolumes);
+}
+
+/**
+ * Removes exactly what `plan` lists: the containers by id, then the networks, then (only
+ * with `removeVolumes`) the volumes. The plan is the one the user saw: something that
+ * appeared since is not in it and stays; something already gone is skipped; a network or
+ * volume that a newcomer uses is kept and said so, not forced.
+ */
+export async function removePlanned(docker: Docker, plan: RemovalPlan, removeVolumes: boolean): Promise<RemovalResult> {
+  const removed: { containers: Array<RemovalPlan['containers'][number]>; networks: string[]; volumes: string[] } = { containers: [], networks: [], volumes: [] };
+  const kept: string[] = [];
   for (const container of plan.containers) {
-    await docker.getContainer(container.id).remove({ force: true, v: false });
+    const gone = await docker.getContainer(container.id).remove({ force: true, v: false }).then(() => false, (error: unknown) => {
+      if (isNotFound(error)) return true;
+      throw new StackError('engine', `Could not remove the container ${container.name}: ${engineMessage(error)}`, container.service);
+    });
+    if (!gone) removed.containers.push(container);
   }
   for (const network of plan.networks) {
-    await docker.getNetwork(network).remove().catch((error: unknown) => {
-      if (!isNotFound(error)) throw new StackError('engine', `Could not remove the network ${network}: ${engineMessage(error)}`);
+    await docker.getNetwork(network).remove().then(() => removed.networks.push(network), (error: unknown) => {
+      if (isNotFound(error)) return;
+      if (isInUse(error)) { kept.push(`network ${network} (${engineMessage(error)})`); return; }
+      throw new StackError('engine', `Could not remove the network ${network}: ${engineMessage(error)}`);
     });
   }
   if (removeVolumes) {
-    for (const volume of plan.volumes) await docker.getVolume(volume).remove();
+    for (const volume of plan.volumes) {
+      await docker.getVolume(volume).remove().then(() => removed.volumes.push(volume), (error: unknown) => {
+        if (isNotFound(error)) return;
+        if (isInUse(error)) { kept.push(`volume ${volume} (${engineMessage(error)})`); return; }
+        throw new StackError('engine', `Could not remove the volume ${volume}: ${engineMessage(error)}`);
+      });
+    }
   }
-  return { ...plan, volumes: removeVolumes ? plan.volumes : [] };
+  return { ...removed, kept };
+}
+
+/** 409 Conflict, or an older engine's 403 "has active endpoints": something else still uses it. */
+function isInUse(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 409 || (status === 403 && /active endpoints/i.test(engineMessage(error)));
 }
 
 function sortReverse<T extends { service: string }>(items: readonly T[], order: readonly string[]): T[] {

@@ -1,11 +1,16 @@
 import type Docker from 'dockerode';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { loadComposeProject } from '../compose/load';
 import type { ComposeProject } from '../compose/model';
 import { reloadAcl } from '../../redis/acl/reload';
 import { OPERATOR_USER } from '../../redis/acl/rules';
 import { loadStackProject, StackLocation, prepareBundledStack } from './location';
 import { aclFileHasUser, legacyAclFile, NamespacePolicy, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
-import { removeStack, removalPlan, RemovalPlan, restartStack, stopStack } from './lifecycle';
+import { engineMessage, isNotFound } from '../engineErrors';
+import { StackError } from './errors';
+import { waitUntilReady } from './health';
+import { removePlanned, removeStack, removalPlan, RemovalPlan, RemovalResult, restartStack, stopStack } from './lifecycle';
+import { ForeignContainer, foreignContainers, ForeignStackError } from './ownership';
 import { planStack } from './planStack';
 import { projectStatus, ServiceStatus } from './status';
 import { upStack, UpOptions, UpResult } from './up';
@@ -32,6 +37,14 @@ export interface StackRedis {
   readonly password: string | undefined;
 }
 
+export interface StartOptions extends UpOptions {
+  /**
+   * The containers of another stack's files that the user agreed to replace (exactly
+   * these: one that appeared since is refused again). Their volumes are kept.
+   */
+  readonly replaceForeign?: readonly ForeignContainer[];
+}
+
 /**
  * The stack's operations over one engine. Starts are single-flight: a second start
  * while one runs waits for it instead of racing it.
@@ -50,7 +63,13 @@ export class StackController {
     });
   }
 
-  start(settings: StackSettings, options: UpOptions = {}): Promise<UpResult & { acl: AclSync }> {
+  /**
+   * `up` for the stack's files. If the project's containers were created from another
+   * stack's files (another folder, the bundled stack, another window's `-f`), it changes
+   * nothing and throws {@link ForeignStackError}, unless they are the ones named in
+   * `replaceForeign`: those are stopped and removed (volumes kept) before the up.
+   */
+  start(settings: StackSettings, options: StartOptions = {}): Promise<UpResult & { acl: AclSync }> {
     this.starting ??= this.up(settings, options).finally(() => { this.starting = undefined; });
     return this.starting;
   }
@@ -59,8 +78,22 @@ export class StackController {
     return this.starting !== undefined;
   }
 
-  private async up(settings: StackSettings, options: UpOptions): Promise<UpResult & { acl: AclSync }> {
+  private async up(settings: StackSettings, options: StartOptions): Promise<UpResult & { acl: AclSync }> {
     const project = await this.load(settings);
+    const foreign = await this.foreign(project);
+    if (foreign.length > 0) {
+      const agreed = new Set((options.replaceForeign ?? []).map((c) => c.id));
+      const unconfirmed = foreign.filter((c) => !agreed.has(c.id));
+      if (unconfirmed.length > 0) throw new ForeignStackError(project.name, ownStack(project).composeFile, unconfirmed, project.volumes.map((v) => v.name));
+      for (const container of foreign) {
+        options.onProgress?.({ service: container.service, message: `Removing ${container.name} (started from ${container.origin.composeFile ?? container.origin.workingDir ?? 'other files'}); its volumes stay` });
+        const old = this.docker.getContainer(container.id);
+        await old.stop({ t: 10 }).catch(() => undefined); // a clean shutdown lets Redis write its data first
+        await old.remove({ force: true, v: false }).catch((error: unknown) => {
+          if (!isNotFound(error)) throw new StackError('engine', `Could not remove ${container.name} to replace it: ${engineMessage(error)}`, container.service);
+        });
+      }
+    }
     const files = stackAccessFiles(project);
     const synced = files ? syncAclFile(files, settings.policy) : 'not-managed';
     const result = await upStack(this.docker, planStack(project), options);
@@ -79,6 +112,41 @@ export class StackController {
     }
   }
 
+  /** The project's containers that another stack's files created (see ownership.ts). */
+  foreign(project: ComposeProject): Promise<ForeignContainer[]> {
+    return foreignContainers(this.docker, project.name, ownStack(project));
+  }
+
+  /**
+   * "Use that stack as it is": its containers keep their configuration; stopped ones are
+   * started (as `docker start` would) and each is waited for until healthy or running.
+   */
+  async useForeign(containers: readonly ForeignContainer[], options: UpOptions = {}): Promise<string[]> {
+    const started: string[] = [];
+    for (const container of containers.filter((c) => !c.running)) {
+      options.onProgress?.({ service: container.service, message: `Starting ${container.name} as it is` });
+      await this.docker.getContainer(container.id).start().catch((error: unknown) => {
+        if ((error as { statusCode?: number }).statusCode !== 304) throw new StackError('engine', `Could not start ${container.name}: ${engineMessage(error)}`, container.service);
+      });
+      started.push(container.service);
+    }
+    for (const container of containers) {
+      await waitUntilReady(this.docker, container.id, container.service, true, { signal: options.signal, timeoutMs: options.healthTimeoutMs });
+    }
+    return started;
+  }
+
+  /**
+   * The project whose `.env` and `users.acl` the running Redis was started with: ours, or,
+   * when another stack's files own the containers, that stack's (if its files can be read
+   * here), so the extension logs in with the password that Redis really has.
+   */
+  async credentialsOf(project: ComposeProject, env?: NodeJS.ProcessEnv): Promise<ComposeProject> {
+    const owner = (await this.foreign(project)).find((c) => c.origin.composeFile)?.origin.composeFile;
+    if (!owner) return project;
+    return loadComposeProject(owner, { projectName: project.name, ...(env ? { env } : {}) }).catch(() => project);
+  }
+
   async stop(project: ComposeProject): Promise<string[]> {
     return stopStack(this.docker, project.name, project.services.map((s) => s.name));
   }
@@ -91,13 +159,24 @@ export class StackController {
     return removalPlan(this.docker, projectName);
   }
 
-  remove(projectName: string, removeVolumes: boolean): Promise<RemovalPlan> {
+  /** Computes the plan now and removes it: for callers that show no dialog. */
+  remove(projectName: string, removeVolumes: boolean): Promise<RemovalResult> {
     return removeStack(this.docker, projectName, removeVolumes);
+  }
+
+  /** Removes exactly the plan the user confirmed, nothing that appeared since. */
+  removePlanned(plan: RemovalPlan, removeVolumes: boolean): Promise<RemovalResult> {
+    return removePlanned(this.docker, plan, removeVolumes);
   }
 
   status(projectName: string): Promise<ServiceStatus[]> {
     return projectStatus(this.docker, projectName);
   }
+}
+
+/** The stack's main compose file and folder, what ownership is judged by. */
+export function ownStack(project: ComposeProject): { composeFile: string; workingDir: string } {
+  return { composeFile: project.configFiles[0] ?? join(project.workingDir, 'docker-compose.yml'), workingDir: project.workingDir };
 }
 
 export function redisPassword(project: ComposeProject, env: NodeJS.ProcessEnv): string | undefined {
