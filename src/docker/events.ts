@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { LineBuffer } from './lineStream';
+import { allowQuiet } from './quietStream';
 import { PROJECT_LABEL } from './stack/labels';
 
 /** The parts of an engine event a stack view needs. */
@@ -43,7 +44,7 @@ export function followProjectEvents(
     if (disposed) return;
     docker.getEvents({ filters: { label: [`${PROJECT_LABEL}=${project}`] } }).then((events) => {
       if (disposed) { (events as { destroy?: () => void }).destroy?.(); return; }
-      stream = events;
+      stream = allowQuiet(events);
       failures = 0;
       onStateChange(true);
       const lines = new LineBuffer();

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
+import { allowQuiet } from '../docker/quietStream';
 import * as vscode from 'vscode';
 import { describeEndpoint, RedisEndpoint } from '../redis/endpoint';
 import { containerCliLaunch, localCliLaunch } from '../redis/serverInfo';
@@ -212,7 +213,7 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
       Tty: true,
     });
     this.exec = exec;
-    const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+    const stream = allowQuiet(await exec.start({ hijack: true, stdin: true, Tty: true }));
     this.stream = stream;
     if (this.ended) { stream.destroy(); return; }
     stream.on('data', (chunk: Buffer) => this.write(chunk.toString('utf8')));

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { allowQuiet } from '../quietStream';
 import { finished, PassThrough, Readable } from 'node:stream';
 import { LineBuffer } from '../lineStream';
 
@@ -26,7 +27,7 @@ export async function followLogs(
 ): Promise<LogFollower> {
   const container = docker.getContainer(containerId);
   const info = await container.inspect();
-  const stream = await container.logs({ stdout: true, stderr: true, follow: true, tail: options.tail ?? 200 }) as NodeJS.ReadableStream & { destroy(): void };
+  const stream = allowQuiet(await container.logs({ stdout: true, stderr: true, follow: true, tail: options.tail ?? 200 }) as NodeJS.ReadableStream & { destroy(): void });
   // After dispose nothing more is said: the caller may already show another follower's lines.
   let disposed = false;
   splitStreams(docker, stream, info.Config.Tty, (line, name) => { if (!disposed) onLine(line, name); }, () => { if (!disposed) options.onEnd?.(); });

@@ -1,12 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import type Docker from 'dockerode';
+import Docker from 'dockerode';
+import Redis from 'ioredis';
 import { connectEngine } from '../../../src/docker/engine';
 import { LineBuffer } from '../../../src/docker/lineStream';
 import { followLogs, tailLogs } from '../../../src/docker/stack/logs';
 import { requireEngine } from '../../support/engine';
 import { settled } from '../../support/settled';
+import { eventually } from '../../support/eventually';
+import { freePort } from '../../support/redisServer';
 
 const IMAGE = 'shared-redis/redis-offline:7.0.15';
 
@@ -128,5 +131,50 @@ describe('following logs whose stream breaks', () => {
     follower.dispose();
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(said, []);
+  });
+});
+
+describe('following a quiet container', function () {
+  this.timeout(60_000);
+  let docker: Docker;
+  let container: Docker.Container | undefined;
+  let redis: Redis | undefined;
+  // A client like the user's engine connection: a request times out (here after 2 s) when the
+  // engine does not answer. A followed log is not a request: it may stay quiet for hours.
+  const withRequestTimeout = new Docker({ socketPath: '/var/run/docker.sock', timeout: 2000 });
+
+  before(async function () {
+    if (await requireEngine(this)) docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  });
+  after(async () => {
+    redis?.disconnect();
+    await container?.remove({ force: true }).catch(() => undefined);
+  });
+
+  it('keeps following through a quiet spell longer than the client request timeout', async () => {
+    const port = await freePort();
+    container = await docker.createContainer({
+      name: `srtest-quiet-${randomBytes(4).toString('hex')}`,
+      Image: IMAGE,
+      Cmd: ['redis-server', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      HostConfig: { PortBindings: { '6379/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+      ExposedPorts: { '6379/tcp': {} },
+    });
+    await container.start();
+    const lines: string[] = [];
+    let ended = false;
+    const follower = await followLogs(withRequestTimeout, container.id, (line) => lines.push(line), { onEnd: () => { ended = true; } });
+    try {
+      await eventually('Redis to say it is ready', () => lines.some((l) => l.includes('Ready to accept connections')));
+      // Three times the client's timeout without a line, then Redis logs one.
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      await redis.save();
+      await eventually('the line Redis logs after the quiet spell', () => lines.some((l) => l.includes('DB saved on disk')) || ended);
+      assert.equal(ended, false, `the follower stopped during the quiet spell; it saw: ${lines.slice(-3).join(' | ')}`);
+    } finally {
+      follower.dispose();
+    }
   });
 });
