@@ -120,7 +120,7 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     await eventually('the session to follow the stack', async () => shared.session.endpoint.port === fixture.port);
     assert.equal(shared.session.endpoint.username, 'operator');
     assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG in /);
-    const acl = readFileSync(join(fixture.dir, 'users.acl'), 'utf8');
+    const acl = readFileSync(join(fixture.dir, 'acl', 'users.acl'), 'utf8');
     assert.deepEqual(acl.trim().split('\n').map((l) => l.split(' ')[1]), ['default', 'operator'], 'no service has a password in .env yet');
 
     assert.deepEqual(await userRows(), [
