@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DotenvError, parseDotenv } from '../compose/dotenv';
 import { formatProblem, problemAt } from '../compose/errors';
@@ -69,9 +69,7 @@ function readEnv(envFile: string): Record<string, string> {
  */
 export function readStackAccess(files: StackAccessFiles, policy: NamespacePolicy): StackAccessState {
   const env = readEnv(files.envFile);
-  const fromAcl = existsSync(files.aclFile)
-    ? aclFileUsers(readFileSync(files.aclFile, 'utf8')).filter((u) => u.endsWith('-service')).map((u) => u.slice(0, -'-service'.length))
-    : [];
+  const fromAcl = aclFileUsers(readAclText(files.aclFile) ?? '').filter((u) => u.endsWith('-service')).map((u) => u.slice(0, -'-service'.length));
   const declared = serviceNamespaces(policy.declared, policy.delimiter);
   const namespaces = serviceNamespaces([...declared, ...fromAcl], policy.delimiter);
   const services: ServiceCredentials[] = [];
@@ -122,8 +120,9 @@ export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy): '
   requireDelimiter(policy.delimiter);
   const access = readStackAccess(files, policy);
   if (!access.operatorPassword) return 'no-password';
-  const exists = existsSync(files.aclFile);
-  const current = exists ? readFileSync(files.aclFile, 'utf8') : '';
+  const text = readAclText(files.aclFile);
+  const exists = text !== undefined;
+  const current = text ?? '';
   const managed = managedAclLines({ operatorPassword: access.operatorPassword, services: access.services, delimiter: policy.delimiter });
   const next = mergeAclFile(current, managed);
   if (exists && next === current) return 'unchanged';
@@ -136,7 +135,38 @@ export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy): '
   return exists ? 'updated' : 'created';
 }
 
+/**
+ * Why REDIS_PASSWORD in the process environment would lock the extension or the
+ * healthcheck out, or undefined. Compose interpolates the compose file with the
+ * environment first, so its value becomes the healthcheck's REDISCLI_AUTH, while
+ * users.acl is written from `.env`: when `.env` sets REDIS_PASSWORD and the environment
+ * holds another value (an empty one too), one of them is refused by Redis. Neither value
+ * is in the message.
+ */
+export function operatorPasswordConflict(envFile: string, environment: NodeJS.ProcessEnv): string | undefined {
+  const fromEnvironment = environment['REDIS_PASSWORD'];
+  const fromFile = readEnv(envFile)['REDIS_PASSWORD'];
+  if (fromEnvironment === undefined || fromFile === undefined || fromEnvironment === fromFile) return undefined;
+  return `REDIS_PASSWORD is set in the environment VS Code was started from${fromEnvironment === '' ? ' (empty)' : ''}, and differs from the one in ${envFile}. ` +
+    'Compose takes the environment\'s value (it wins over .env) for the healthcheck\'s REDISCLI_AUTH, while users.acl is written from .env, so Redis would refuse one of them. ' +
+    'Unset REDIS_PASSWORD in that environment (or give it the value in .env), restart VS Code from there, and start again. Nothing was changed.';
+}
+
 /** True when the ACL file has the operator user, i.e. the extension connects as `operator`. */
 export function aclFileHasUser(aclFile: string, username: string): boolean {
-  return existsSync(aclFile) && aclFileUsers(readFileSync(aclFile, 'utf8')).includes(username);
+  return aclFileUsers(readAclText(aclFile) ?? '').includes(username);
+}
+
+/**
+ * The ACL file's text, undefined when it does not exist. A folder in its place is what
+ * the engine makes of a missing bind-mount source (an older stack's short-syntax mount,
+ * started without the file): said plainly instead of EISDIR.
+ */
+function readAclText(aclFile: string): string | undefined {
+  if (!existsSync(aclFile)) return undefined;
+  if (statSync(aclFile).isDirectory()) {
+    throw new Error(`${aclFile} is a folder, not the ACL file: the Docker engine made it when the stack was started without that file. ` +
+      'Stop the stack, remove the empty folder, and start the stack from VS Code, which writes the file first.');
+  }
+  return readFileSync(aclFile, 'utf8');
 }

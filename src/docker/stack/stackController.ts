@@ -5,7 +5,7 @@ import type { ComposeProject } from '../compose/model';
 import { reloadAcl } from '../../redis/acl/reload';
 import { OPERATOR_USER } from '../../redis/acl/rules';
 import { loadStackProject, StackLocation, prepareBundledStack } from './location';
-import { aclFileHasUser, legacyAclFile, NamespacePolicy, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
+import { aclFileHasUser, legacyAclFile, NamespacePolicy, operatorPasswordConflict, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
 import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
 import { waitUntilReady } from './health';
@@ -79,6 +79,8 @@ export class StackController {
   }
 
   private async up(settings: StackSettings, options: StartOptions): Promise<UpResult & { acl: AclSync }> {
+    const conflict = operatorPasswordConflict(settings.location.envFile, settings.env ?? process.env);
+    if (conflict) throw new Error(conflict);
     const project = await this.load(settings);
     const foreign = await this.foreign(project);
     if (foreign.length > 0) {
@@ -179,8 +181,14 @@ export function ownStack(project: ComposeProject): { composeFile: string; workin
   return { composeFile: project.configFiles[0] ?? join(project.workingDir, 'docker-compose.yml'), workingDir: project.workingDir };
 }
 
+/**
+ * The operator's password: `.env`'s for a stack whose users.acl we write (the file is made
+ * from it), else Compose's interpolation order (the environment wins over `.env`).
+ */
 export function redisPassword(project: ComposeProject, env: NodeJS.ProcessEnv): string | undefined {
-  return env['REDIS_PASSWORD'] || project.envFile.values['REDIS_PASSWORD'] || undefined;
+  const fromFile = project.envFile.values['REDIS_PASSWORD'];
+  if (managedAclFile(project) && fromFile) return fromFile;
+  return env['REDIS_PASSWORD'] || fromFile || undefined;
 }
 
 /** Where the stack's Redis answers: the port its Redis service publishes for 6379. */

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -90,7 +90,7 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     await eventually('the session to follow the stack', async () => shared.session.endpoint.port === fixture.port);
     assert.equal(shared.session.endpoint.username, 'operator');
     assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG in /);
-    const acl = readFileSync(join(fixture.dir, 'users.acl'), 'utf8');
+    const acl = readFileSync(join(fixture.dir, 'acl', 'users.acl'), 'utf8');
     assert.deepEqual(acl.trim().split('\n').map((l) => l.split(' ')[1]), ['default', 'operator'], 'no service has a password in .env yet');
 
     assert.deepEqual(await userRows(), [
@@ -266,5 +266,34 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     commandLines().forEach((line, i) => check(`command line #${i}`, line));
     cli.terminal?.dispose();
     assert.deepEqual(leaks, []);
+  });
+
+  it('a malformed .env is named by file, line and variable in the Stack view, Start\'s message and the logs, never by its value', async () => {
+    const shared = await api();
+    const envFile = join(fixture.dir, '.env');
+    const original = readFileSync(envFile, 'utf8');
+    const marker = randomBytes(8).toString('hex');
+    const broken = [
+      `REDIS_PASSWORD=s3cr$1t-${marker}`, `REDIS_PASSWORD="s3cr3t-${marker}`, `REDIS_PASSWORD=s3cr3t-${marker}\${oops`,
+      `REDIS_PASSWORD=s3cr3t-${marker}\${MISSING:?${marker}}`, `REDIS_PASSWORD=\ns3cr3t!${marker}`, `REDIS_PASSWORD=\ns3cr3t ${marker}`,
+    ];
+    const seen: string[] = [];
+    try {
+      for (const line of broken) {
+        writeFileSync(envFile, original.replace(/^REDIS_PASSWORD=.*$/m, () => line), { mode: 0o600 });
+        const snapshot = await shared.stack.refresh();
+        assert.match(snapshot.projectError ?? '', new RegExp(`^${envFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line \\d+: `), snapshot.projectError);
+        seen.push(snapshot.projectError ?? '');
+        await vscode.commands.executeCommand('sharedRedis.start'); // refused: the message goes through the notifications spy
+      }
+    } finally {
+      writeFileSync(envFile, original, { mode: 0o600 });
+      await shared.stack.refresh();
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // log files are flushed asynchronously
+    const places = [...seen.map((text) => ['Stack view problem row', text]), ...notifications.map((text) => ['notification', text]),
+      ...filesUnder(suiteConfig().logsDir).map((file) => [file, readFileSync(file, 'latin1')])];
+    assert.ok(notifications.some((n) => n.includes(`${envFile} line`)), 'Start said which file and line');
+    assert.deepEqual(places.filter(([, text]) => (text ?? '').includes(marker)).map(([where]) => where), []);
   });
 });

@@ -79,7 +79,7 @@ describe('the stack, driven by commands inside VS Code', function () {
       assert.ok((/^REDIS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '').length >= 32);
       // One user per declared namespace, each with its own generated password; the ACL file holds hashes only.
       for (const ns of ['AUTH', 'USER', 'SHARED']) assert.ok((new RegExp(`^REDIS_SERVICE_PASSWORD_${ns}=(.*)$`, 'm').exec(env)?.[1] ?? '').length >= 32, ns);
-      const acl = readFileSync(join(dir, 'users.acl'), 'utf8');
+      const acl = readFileSync(join(dir, 'acl', 'users.acl'), 'utf8');
       assert.deepEqual(acl.trim().split('\n').map((line) => line.split(' ').slice(0, 3).join(' ')),
         ['user default on', 'user operator on', 'user auth-service on', 'user user-service on', 'user shared-service on']);
       assert.ok(!/PASSWORD/.test(acl) && ![...env.matchAll(/^[A-Z_]*PASSWORD[A-Z_]*=(.+)$/gm)].some((m) => acl.includes(m[1] ?? '-')));

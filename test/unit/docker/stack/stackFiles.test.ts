@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { prepareBundledStack, resolveStackLocation, writeStackFiles } from '../../../../src/docker/stack/location';
@@ -49,6 +49,16 @@ describe('the stack\'s secret files: private, and never half written', () => {
     prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
     assert.equal(readFileSync(stackAclFile(stackDir), 'utf8'), `${current}user reporting on #abc ~report:* +@read\n`);
     assert.deepEqual(readdirSync(stackDir).sort(), ['.env', 'acl', 'docker-compose.yml']);
+  });
+
+  it('a folder where users.acl belongs (the engine made it for a missing file) is named plainly, and nothing is written', () => {
+    writeStackFiles(BUNDLED_STACK, dir, DEFAULT_POLICY);
+    const files = { envFile: join(dir, '.env'), aclFile: join(dir, 'users.acl'), aclMountedAlone: true };
+    mkdirSync(files.aclFile);
+    assert.throws(() => syncAclFile(files, DEFAULT_POLICY), {
+      message: `${files.aclFile} is a folder, not the ACL file: the Docker engine made it when the stack was started without that file. Stop the stack, remove the empty folder, and start the stack from VS Code, which writes the file first.`,
+    });
+    assert.deepEqual(readdirSync(files.aclFile), []);
   });
 
   it('appending service passwords to a .env that was readable by everyone makes it 0600', () => {
