@@ -149,9 +149,10 @@ async function ensureServiceContainer(
     progress({ service: service.service, message: `Recreating ${current.containerName} (${changed.join(', ')} changed)` });
     const old = docker.getContainer(previous.Id);
     const name = previous.Name.replace(/^\//, '');
+    // In the journal before the stop: whatever step fails, the rollback restores it.
+    journal.replaced.push({ id: previous.Id, name, wasRunning: previous.State.Running });
     await old.stop({ t: 10 }).catch((error: unknown) => { if (!isNotModified(error)) throw error; });
     await old.rename({ name: `${previous.Id.slice(0, 12)}_${name}` });
-    journal.replaced.push({ id: previous.Id, name, wasRunning: previous.State.Running });
   }
 
   progress({ service: service.service, message: `Creating ${service.containerName}` });
@@ -239,8 +240,9 @@ async function rollBack(docker: Docker, journal: StartJournal): Promise<string[]
   for (const old of journal.replaced) {
     try {
       const container = docker.getContainer(old.id);
-      await container.rename({ name: old.name });
-      if (old.wasRunning) await container.start();
+      const state = await container.inspect();
+      if (state.Name.replace(/^\//, '') !== old.name) await container.rename({ name: old.name });
+      if (old.wasRunning && !state.State.Running) await container.start();
     } catch (error) {
       problems.push(`The previous container ${old.name} was kept but could not be restarted (${engineMessage(error)}); start it with docker start ${old.id.slice(0, 12)}.`);
     }

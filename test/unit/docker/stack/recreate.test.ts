@@ -234,6 +234,22 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
       });
     }
 
+    it('carries the anonymous volume of an image VOLUME over', async () => {
+      const tag = `shared-redis/srtest-${Math.random().toString(36).slice(2, 8)}:volume`;
+      images.push(tag);
+      const [repo = '', version = ''] = tag.split(':');
+      const scratch = await docker.createContainer({ Image: OFFLINE_REDIS_IMAGE });
+      await scratch.commit({ repo, tag: version, changes: 'VOLUME /data' });
+      await scratch.remove();
+      const stack = await miniStack({ IMAGE: tag, DATA: 'cache-data:/elsewhere' });
+      await start(stack);
+      await write(stack, 'user:profile:8', 'Grace');
+      stack.env = { ...stack.env, MODE: 'two' };
+      writeStack(stack);
+      assert.equal((await start(stack)).actions.get('cache'), 'recreated');
+      assert.equal(await read(stack, 'user:profile:8'), 'Grace');
+    });
+
     it('carries the anonymous volume of a docker-compose container over', async () => {
       const stack = await miniStack({ DATA: '/data' });
       composeV1(stack, 'up', '-d');
