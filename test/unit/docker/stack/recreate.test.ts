@@ -98,6 +98,17 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
     }).toString();
   }
 
+  /** The offline image with one Dockerfile change, committed under `tag` (a new one unless given). */
+  async function derivedImage(tag: string | undefined, change: string): Promise<string> {
+    const name = tag ?? `shared-redis/srtest-${Math.random().toString(36).slice(2, 8)}:1`;
+    if (!images.includes(name)) images.push(name);
+    const [repo = '', version = ''] = name.split(':');
+    const scratch = await docker.createContainer({ Image: OFFLINE_REDIS_IMAGE });
+    await scratch.commit({ repo, tag: version, changes: change });
+    await scratch.remove();
+    return name;
+  }
+
   async function containers(stack: MiniStack): Promise<Docker.ContainerInspectInfo[]> {
     const listed = await docker.listContainers({ all: true, filters: { label: [`${PROJECT_LABEL}=${stack.project}`] } });
     return Promise.all(listed.map((c) => docker.getContainer(c.Id).inspect()));
@@ -200,19 +211,12 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
     }
 
     it('recreates when the image behind the same name changed', async () => {
-      const stack = await miniStack();
-      const tag = `shared-redis/srtest-${Math.random().toString(36).slice(2, 8)}:1`;
-      images.push(tag);
-      const [repo = '', version = ''] = tag.split(':');
-      await docker.getImage(OFFLINE_REDIS_IMAGE).tag({ repo, tag: version });
-      stack.env = { ...stack.env, IMAGE: tag };
-      writeStack(stack);
+      const tag = await derivedImage(undefined, 'LABEL first=yes');
+      const stack = await miniStack({ IMAGE: tag });
       await start(stack);
       const before = await only(stack);
       // The same name now points to another image (same files, a new label).
-      const scratch = await docker.createContainer({ Image: OFFLINE_REDIS_IMAGE });
-      await scratch.commit({ repo, tag: version, changes: 'LABEL rebuilt=yes' });
-      await scratch.remove();
+      await derivedImage(tag, 'LABEL rebuilt=yes');
       const result = await start(stack);
       assert.equal(result.actions.get('cache'), 'recreated');
       assert.notEqual((await only(stack)).Image, before.Image);
@@ -235,12 +239,7 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
     }
 
     it('carries the anonymous volume of an image VOLUME over', async () => {
-      const tag = `shared-redis/srtest-${Math.random().toString(36).slice(2, 8)}:volume`;
-      images.push(tag);
-      const [repo = '', version = ''] = tag.split(':');
-      const scratch = await docker.createContainer({ Image: OFFLINE_REDIS_IMAGE });
-      await scratch.commit({ repo, tag: version, changes: 'VOLUME /data' });
-      await scratch.remove();
+      const tag = await derivedImage(undefined, 'VOLUME /data');
       const stack = await miniStack({ IMAGE: tag, DATA: 'cache-data:/elsewhere' });
       await start(stack);
       await write(stack, 'user:profile:8', 'Grace');
