@@ -15,6 +15,11 @@ export const NETWORK_LABEL = 'com.docker.compose.network';
 export const VOLUME_LABEL = 'com.docker.compose.volume';
 /** Marks objects this extension created, for its own diagnostics only. */
 export const CREATED_BY_LABEL = 'dev.shared-redis.created-by';
+/**
+ * On containers the extension created: its own digest of the service's model. Equal digest
+ * and image is a fast "unchanged"; the config-hash label holds Compose v1's hash instead.
+ */
+export const PLAN_DIGEST_LABEL = 'dev.shared-redis.plan-digest';
 
 /** The Compose file format level whose behaviour the extension follows. */
 export const COMPOSE_VERSION = '2.24.0';

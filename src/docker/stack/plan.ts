@@ -31,7 +31,10 @@ export interface ServicePlan {
   readonly service: string;
   readonly containerName: string;
   readonly image: string;
+  /** The extension's digest of the service's model (`ComposeService.configHash`): equal means nothing changed. */
   readonly configHash: string;
+  /** Compose v1's `config_dict()` without `image_id`, to write the config-hash `docker-compose` expects. */
+  readonly composeV1Config: Readonly<Record<string, unknown>>;
   readonly dependsOn: ReadonlyArray<{ readonly service: string; readonly condition: DependencyCondition }>;
   readonly hasHealthcheck: boolean;
   readonly ports: ReadonlyArray<{ readonly hostIp: string; readonly hostPort: string; readonly containerPort: string; readonly protocol: string }>;

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { ComposeMount, ComposePort, ComposeProject, ComposeService } from '../compose/model';
+import { composeV1Config } from './composeV1Hash';
 import type { ServicePlan, StackPlan } from './plan';
 
 /** Turns a loaded compose project into what the engine is asked to create. */
@@ -46,6 +47,7 @@ function planService(project: string, service: ComposeService): ServicePlan {
     containerName: service.containerName ?? `${project}-${service.name}-1`,
     image: service.image,
     configHash: service.configHash,
+    composeV1Config: composeV1Config(service),
     dependsOn: service.dependsOn.map((d) => ({ service: d.service, condition: d.condition })),
     hasHealthcheck: service.healthcheck?.test?.[0] !== 'NONE' && service.healthcheck !== undefined,
     ports: service.ports.map(portOf),

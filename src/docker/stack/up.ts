@@ -5,8 +5,10 @@ import { waitUntilReady } from './health';
 import { ensureImage, PullProgress } from './images';
 import {
   COMPOSE_VERSION, CONFIG_FILES_LABEL, CONFIG_HASH_LABEL, CONTAINER_NUMBER_LABEL, CREATED_BY_LABEL, ONEOFF_LABEL,
-  PROJECT_LABEL, SERVICE_LABEL, VERSION_LABEL, WORKING_DIR_LABEL,
+  PLAN_DIGEST_LABEL, PROJECT_LABEL, SERVICE_LABEL, VERSION_LABEL, WORKING_DIR_LABEL,
 } from './labels';
+import { composeV1ConfigHash } from './composeV1Hash';
+import { containerDrift, plannedMounts } from './drift';
 import type { ServicePlan, StackPlan } from './plan';
 import { ensureNetwork, ensureVolume } from './resources';
 import { projectStatus, ServiceStatus } from './status';
@@ -28,16 +30,29 @@ export interface UpResult {
   readonly actions: ReadonlyMap<string, 'unchanged' | 'started' | 'created' | 'recreated'>;
 }
 
+/** What one Start did, so a failure can undo exactly that and nothing else. */
+interface StartJournal {
+  readonly containers: string[];
+  readonly networks: string[];
+  readonly volumes: string[];
+  /** Named volumes a container of this Start ran with: they may hold writes. */
+  readonly usedVolumes: Set<string>;
+  /** Previous containers, stopped and renamed aside until their replacements are ready. */
+  readonly replaced: Array<{ readonly id: string; readonly name: string; readonly wasRunning: boolean }>;
+}
+
 /**
  * `docker compose up -d --wait` through the Engine API: networks, volumes, then each
  * service after the ones it depends on, each container labelled as Compose labels its
- * own. Unchanged running services are left alone; a service whose configuration hash
- * changed is recreated with its volumes kept. If anything fails, what this call created
- * is removed again (never a volume that existed before), and the error says why.
+ * own. A container that already matches its plan (whoever created it) is left alone; a
+ * changed one is recreated as Compose does: the old one is stopped and renamed aside, the
+ * new one gets its volumes (anonymous ones too), and the old one is removed only once the
+ * new one is ready. If anything fails, what this call created is removed again and the old
+ * containers are put back; volumes are kept (see {@link rollBack}).
  */
 export async function upStack(docker: Docker, plan: StackPlan, options: UpOptions = {}): Promise<UpResult> {
   const progress = options.onProgress ?? (() => undefined);
-  const created: { containers: string[]; networks: string[]; volumes: string[] } = { containers: [], networks: [], volumes: [] };
+  const journal: StartJournal = { containers: [], networks: [], volumes: [], usedVolumes: new Set(), replaced: [] };
   const actions = new Map<string, 'unchanged' | 'started' | 'created' | 'recreated'>();
   const checkCancel = (): void => {
     if (options.signal?.aborted) throw new StackError('cancelled', 'Starting the stack was cancelled.');
@@ -45,12 +60,12 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
 
   try {
     for (const network of plan.networks) {
-      if (await ensureNetwork(docker, plan.project, network)) { created.networks.push(network.name); progress({ message: `Created network ${network.name}` }); }
+      if (await ensureNetwork(docker, plan.project, network)) { journal.networks.push(network.name); progress({ message: `Created network ${network.name}` }); }
     }
     for (const volume of plan.volumes) {
-      if (await ensureVolume(docker, plan.project, volume)) { created.volumes.push(volume.name); progress({ message: `Created volume ${volume.name}` }); }
+      if (await ensureVolume(docker, plan.project, volume)) { journal.volumes.push(volume.name); progress({ message: `Created volume ${volume.name}` }); }
     }
-    const existing = new Map((await projectStatus(docker, plan.project)).map((s) => [s.service, s]));
+    const existing = currentContainers(await projectStatus(docker, plan.project));
     const ready = new Map<string, string>();
 
     for (const service of plan.services) {
@@ -63,7 +78,7 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
           await waitUntilReady(docker, containerId, dependency.service, dependencyPlan.hasHealthcheck, { signal: options.signal, timeoutMs: options.healthTimeoutMs });
         }
       }
-      const { containerId, action } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), created, progress, options.signal);
+      const { containerId, action } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), journal, progress, options.signal);
       actions.set(service.service, action);
       ready.set(service.service, containerId);
     }
@@ -78,12 +93,32 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
         onState: (state) => progress({ service: service.service, message: `${service.service}: ${state}` }),
       });
     }
-    return { actions };
   } catch (error) {
-    await rollBack(docker, created);
-    if (error instanceof StackError) throw error;
-    throw new StackError('engine', `The Docker engine refused to start the stack: ${engineMessage(error)}`);
+    const restoreProblems = await rollBack(docker, journal);
+    const failure = error instanceof StackError ? error : new StackError('engine', `The Docker engine refused to start the stack: ${engineMessage(error)}`);
+    if (restoreProblems.length === 0) throw failure;
+    throw new StackError(failure.kind, `${failure.message.split('\nLast ')[0] ?? ''} ${restoreProblems.join(' ')}`, failure.service, failure.logs);
   }
+  // Every new container is ready: the ones they replace can go (their volumes stay).
+  for (const old of journal.replaced) await docker.getContainer(old.id).remove({ force: true, v: false }).catch(() => undefined);
+  return { actions };
+}
+
+/**
+ * The service's container for each service. A name `<id12>_<name>` is an old container a
+ * Start set aside (Compose's rename on recreate); the properly named one wins over it.
+ */
+function currentContainers(statuses: readonly ServiceStatus[]): Map<string, ServiceStatus> {
+  const byService = new Map<string, ServiceStatus>();
+  for (const status of statuses) {
+    const held = byService.get(status.service);
+    if (!held || (isSetAside(held.containerName) && !isSetAside(status.containerName))) byService.set(status.service, status);
+  }
+  return byService;
+}
+
+function isSetAside(name: string): boolean {
+  return /^[0-9a-f]{12}_/.test(name);
 }
 
 async function ensureServiceContainer(
@@ -91,28 +126,38 @@ async function ensureServiceContainer(
   plan: StackPlan,
   service: ServicePlan,
   current: ServiceStatus | undefined,
-  created: { containers: string[] },
+  journal: StartJournal,
   progress: (p: UpProgress) => void,
   signal: AbortSignal | undefined,
 ): Promise<{ containerId: string; action: 'unchanged' | 'started' | 'created' | 'recreated' }> {
-  if (current && current.configHash === service.configHash) {
-    if (current.state === 'running') return { containerId: current.containerId, action: 'unchanged' };
-    progress({ service: service.service, message: `Starting ${current.containerName}` });
-    await startContainer(docker, current.containerId, service);
-    return { containerId: current.containerId, action: 'started' };
+  await ensureImage(docker, service.image, (pull) => progress({ service: service.service, message: `Pulling ${service.image}: ${pull.status}`, pull }));
+  const image = await docker.getImage(service.image).inspect();
+  if (signal?.aborted) throw new StackError('cancelled', 'Starting the stack was cancelled.');
+
+  let previous: Docker.ContainerInspectInfo | undefined;
+  if (current) {
+    previous = await docker.getContainer(current.containerId).inspect();
+    const changed = containerDrift(previous, image, service);
+    if (changed.length === 0) {
+      if (previous.State.Running) return { containerId: previous.Id, action: 'unchanged' };
+      progress({ service: service.service, message: `Starting ${current.containerName}` });
+      await startContainer(docker, previous.Id, service);
+      return { containerId: previous.Id, action: 'started' };
+    }
+    // Recreate as Compose does: stop the old container and rename it aside; it is removed
+    // once the new one is ready, or renamed back and restarted if the new one fails.
+    progress({ service: service.service, message: `Recreating ${current.containerName} (${changed.join(', ')} changed)` });
+    const old = docker.getContainer(previous.Id);
+    const name = previous.Name.replace(/^\//, '');
+    // In the journal before the stop: whatever step fails, the rollback restores it.
+    journal.replaced.push({ id: previous.Id, name, wasRunning: previous.State.Running });
+    await old.stop({ t: 10 }).catch((error: unknown) => { if (!isNotModified(error)) throw error; });
+    await old.rename({ name: `${previous.Id.slice(0, 12)}_${name}` });
   }
 
-  await ensureImage(docker, service.image, (pull) => progress({ service: service.service, message: `Pulling ${service.image}: ${pull.status}`, pull }));
-  if (signal?.aborted) throw new StackError('cancelled', 'Starting the stack was cancelled.');
-  if (current) {
-    // Recreate: the configuration changed. Named volumes are kept; only the container goes.
-    progress({ service: service.service, message: `Recreating ${current.containerName} (configuration changed)` });
-    const old = docker.getContainer(current.containerId);
-    await old.stop({ t: 10 }).catch(() => undefined);
-    await old.remove({ v: false, force: true });
-  }
   progress({ service: service.service, message: `Creating ${service.containerName}` });
   const [primary, ...others] = service.networks;
+  const mounts = previous ? withCarriedVolumes(service, previous, image) : service.create.HostConfig?.Mounts;
   const container = await docker.createContainer({
     ...service.create,
     name: service.containerName,
@@ -122,25 +167,49 @@ async function ensureServiceContainer(
       [SERVICE_LABEL]: service.service,
       [CONTAINER_NUMBER_LABEL]: '1',
       [ONEOFF_LABEL]: 'False',
-      [CONFIG_HASH_LABEL]: service.configHash,
+      // Compose v1's own hash, so `docker-compose up -d` sees this container as up to date.
+      [CONFIG_HASH_LABEL]: composeV1ConfigHash(service.composeV1Config, image.Id),
+      [PLAN_DIGEST_LABEL]: service.configHash,
       [WORKING_DIR_LABEL]: plan.workingDir,
       [CONFIG_FILES_LABEL]: plan.configFiles.join(','),
       [VERSION_LABEL]: COMPOSE_VERSION,
       [CREATED_BY_LABEL]: 'shared-redis-vscode',
     },
-    HostConfig: { ...service.create.HostConfig, ...(primary ? { NetworkMode: primary.name } : {}) },
+    HostConfig: { ...service.create.HostConfig, ...(mounts ? { Mounts: mounts } : {}), ...(primary ? { NetworkMode: primary.name } : {}) },
     ...(primary ? { NetworkingConfig: { EndpointsConfig: { [primary.name]: { Aliases: [...primary.aliases] } } } } : {}),
   });
-  created.containers.push(container.id);
+  journal.containers.push(container.id);
   // Engines before API 1.44 take one network at create; the others are joined before start.
   for (const network of others) {
     await docker.getNetwork(network.name).connect({ Container: container.id, EndpointConfig: { Aliases: [...network.aliases] } });
   }
   progress({ service: service.service, message: `Starting ${service.containerName}` });
   await startContainer(docker, container.id, service);
-  return { containerId: container.id, action: current ? 'recreated' : 'created' };
+  for (const mount of plannedMounts(service)) if (mount.type === 'volume' && mount.source) journal.usedVolumes.add(mount.source);
+  return { containerId: container.id, action: previous ? 'recreated' : 'created' };
 }
 
+/**
+ * The plan's mounts with the old container's anonymous volumes carried over, as Compose
+ * does on recreate (v1 `get_container_data_volumes`): for each anonymous volume of the
+ * service (`- /data`) and each image VOLUME that no named volume or bind covers, the
+ * volume the old container had there is mounted again, so its data stays.
+ */
+function withCarriedVolumes(service: ServicePlan, previous: Docker.ContainerInspectInfo, image: Docker.ImageInspectInfo): Docker.MountSettings[] {
+  const old = new Map(previous.Mounts.filter((m) => m.Type === 'volume' && m.Name).map((m) => [m.Destination, m.Name as string]));
+  const mounts = (service.create.HostConfig?.Mounts ?? []).map((mount) => (
+    mount.Type === 'volume' && !mount.Source && old.has(mount.Target) ? { ...mount, Source: old.get(mount.Target) as string } : mount));
+  const covered = new Set(plannedMounts(service).map((m) => m.target));
+  for (const target of Object.keys((image.Config ?? image.ContainerConfig).Volumes ?? {})) {
+    const name = old.get(target);
+    if (name && !covered.has(target)) mounts.push({ Type: 'volume', Source: name, Target: target, ReadOnly: false });
+  }
+  return mounts;
+}
+
+function isNotModified(error: unknown): boolean {
+  return (error as { statusCode?: number } | undefined)?.statusCode === 304;
+}
 async function startContainer(docker: Docker, containerId: string, service: ServicePlan): Promise<void> {
   try {
     await docker.getContainer(containerId).start();
@@ -156,9 +225,31 @@ async function startContainer(docker: Docker, containerId: string, service: Serv
   }
 }
 
-async function rollBack(docker: Docker, created: { containers: string[]; networks: string[]; volumes: string[] }): Promise<void> {
-  for (const id of created.containers) await docker.getContainer(id).remove({ force: true, v: false }).catch(() => undefined);
-  for (const name of created.networks) await docker.getNetwork(name).remove().catch(() => undefined);
-  // Only volumes this very call created, and so held nothing before it.
-  for (const name of created.volumes) await docker.getVolume(name).remove().catch(() => undefined);
+/**
+ * Undoes one failed Start: removes the containers and networks it created, and renames
+ * back and restarts the containers it set aside. Returns what could not be restored.
+ *
+ * Volumes: Compose never removes a volume when `up` fails, and neither does this, except
+ * one this very Start created that no container of it ever ran with (so nothing can have
+ * been written to it; e.g. the image was missing or the port was taken). A volume that
+ * existed before, or that a container already served writes from, is always kept.
+ */
+async function rollBack(docker: Docker, journal: StartJournal): Promise<string[]> {
+  const problems: string[] = [];
+  for (const id of journal.containers) await docker.getContainer(id).remove({ force: true, v: false }).catch(() => undefined);
+  for (const old of journal.replaced) {
+    try {
+      const container = docker.getContainer(old.id);
+      const state = await container.inspect();
+      if (state.Name.replace(/^\//, '') !== old.name) await container.rename({ name: old.name });
+      if (old.wasRunning && !state.State.Running) await container.start();
+    } catch (error) {
+      problems.push(`The previous container ${old.name} was kept but could not be restarted (${engineMessage(error)}); start it with docker start ${old.id.slice(0, 12)}.`);
+    }
+  }
+  for (const name of journal.networks) await docker.getNetwork(name).remove().catch(() => undefined);
+  for (const name of journal.volumes) {
+    if (!journal.usedVolumes.has(name)) await docker.getVolume(name).remove().catch(() => undefined);
+  }
+  return problems;
 }
