@@ -84,6 +84,12 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     problems.push({ key, message: `The setting sharedRedis.${key} ${rule}; the default is used until then.` });
     return (key === 'namespaces' ? [] : DEFAULTS[key as Exclude<SettingKey, 'namespaces'>]) as SettingValues[K];
   };
+  // checkDelimiter's message already names the setting and why; users.acl's writers refuse
+  // the value as typed (see namespacePolicy), so only the tree falls back to the default.
+  const refuseDelimiter = (message: string): string => {
+    problems.push({ key: 'delimiter', message: `${message.replace(/ Nothing was changed\.$/, '')} Until then the Keys view splits keys at "${DEFAULTS.delimiter}", and users.acl is left as it is.` });
+    return DEFAULTS.delimiter;
+  };
   const text = <K extends SettingKey>(key: K, trim = true): SettingValues[K] => {
     const value = get(key);
     if (value === undefined || value === null) return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
@@ -120,7 +126,7 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     dockerHost: text('dockerHost'),
     composeFile: composeFile(get('composeFile'), refuse),
     projectName: text('projectName'),
-    delimiter: typeof delimiter === 'string' ? delimiter : delimiter.ok ? delimiter.delimiter : refuse('delimiter', delimiter.message),
+    delimiter: typeof delimiter === 'string' ? delimiter : delimiter.ok ? delimiter.delimiter : refuseDelimiter(delimiter.message),
     namespaces: declaredNamespaces(get('namespaces'), problems),
     scanCount: integer('scanCount', 10, 100_000),
     pageSize: integer('pageSize', 10, 5000),

@@ -45,7 +45,18 @@ describe('settings (src/settingsModel.ts)', () => {
 
   it('keeps a delimiter that is not ":" exactly as written', () => {
     assert.equal(read({ delimiter: '/' }).values.delimiter, '/');
-    assert.equal(read({ delimiter: ' | ' }).values.delimiter, ' | ');
+    assert.equal(read({ delimiter: '::' }).values.delimiter, '::');
+    assert.equal(read({ delimiter: '*' }).values.delimiter, '*');
+  });
+
+  it('refuses a delimiter with a space (users.acl could not express it) in one message naming the setting once', () => {
+    const { values, problems } = read({ delimiter: ' | ' });
+    assert.equal(values.delimiter, ':');
+    assert.equal(problems.length, 1);
+    const message = problems[0]?.message ?? '';
+    assert.match(message, /contains a space/);
+    assert.equal(message.split('sharedRedis.delimiter').length - 1, 1, message);
+    assert.match(message, /users\.acl is left as it is\.$/);
   });
 
   it('refuses numbers out of range or not whole, naming the setting and its range', () => {
