@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
@@ -114,10 +114,12 @@ export function prepareBundledStack(bundledStackDir: string, location: StackLoca
   // Only when the extension's copy changed: this runs on every refresh of the Stack view.
   const shipped = readFileSync(join(bundledStackDir, 'docker-compose.yml'));
   if (!existsSync(location.composeFile) || !readFileSync(location.composeFile).equals(shipped)) {
-    // A bundled stack from before the `acl` folder: its users (hand-added ones too) move with it.
+    // A bundled stack from before the `acl` folder: its users (hand-added ones too) are copied
+    // into it. The old file stays: a container made before the upgrade bind-mounts it alone,
+    // and a restart of that container (by the engine too) needs its source to still be a file.
     if (existsSync(legacyAclFile(dir)) && !existsSync(stackAclFile(dir))) {
       mkdirSync(dirname(stackAclFile(dir)), { recursive: true });
-      renameSync(legacyAclFile(dir), stackAclFile(dir));
+      copyFileSync(legacyAclFile(dir), stackAclFile(dir));
     }
     writeFileSync(location.composeFile, shipped);
   }

@@ -123,6 +123,22 @@ describe('which compose file is the stack, and its files', () => {
     assert.equal(readFileSync(location.composeFile, 'utf8'), readFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), 'utf8'));
   });
 
+  it('upgrading the bundled stack to the acl folder leaves the old users.acl in place for the container that still mounts it', () => {
+    const location = resolveStackLocation({ workspaceFolders: [], globalStorageDir: dir });
+    prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
+    // A bundled stack from before the acl folder: users.acl beside the compose file, mounted alone
+    // into a container that keeps running across the upgrade (and is restarted by the engine).
+    const stackDir = join(dir, 'shared-redis');
+    const legacy = join(stackDir, 'users.acl');
+    const users = readFileSync(stackAclFile(stackDir), 'utf8') + 'user reporting on #abc ~report:* +@read\n';
+    rmSync(join(stackDir, 'acl'), { recursive: true, force: true });
+    writeFileSync(legacy, users);
+    writeFileSync(location.composeFile, '# the compose file of the previous version\n');
+    prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
+    assert.equal(readFileSync(legacy, 'utf8'), users, 'the running container\'s bind mount source is still the file it was');
+    assert.equal(readFileSync(stackAclFile(stackDir), 'utf8'), users, 'the acl folder has the same users, hand-added ones too');
+  });
+
   it('brings an older stack\'s users.acl (mounted alone) in line with .env in place, keeping users the team added by hand', () => {
     const files = { envFile: join(dir, '.env'), aclFile: join(dir, 'users.acl'), aclMountedAlone: true };
     writeFileSync(files.envFile, '# mine\nREDIS_PASSWORD=first-password-0123456789abcdef0123\n', { mode: 0o600 });
