@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import { fillEnvTemplate } from '../../src/docker/stack/dotenvFile';
 import { generatePassword } from '../../src/docker/stack/secrets';
 import { PROJECT_LABEL } from '../../src/docker/stack/labels';
+import { stackAclFile, syncAclFile } from '../../src/docker/stack/serviceAccess';
 
 /** The Redis image built offline by scripts/build-redis-image.sh (no registry here). */
 export const OFFLINE_REDIS_IMAGE = process.env['SHARED_REDIS_TEST_IMAGE'] ?? 'shared-redis/redis-offline:7.0.15';
@@ -46,6 +47,8 @@ export function stackFixture(port: number, overrides: Record<string, string> = {
     REDIS_IMAGE: OFFLINE_REDIS_IMAGE, REDIS_NETWORK: network, ...overrides,
   };
   writeFileSync(envFile, fillEnvTemplate(readFileSync(join(dir, '.env.example'), 'utf8'), values));
+  // users.acl as Create Stack writes it, so docker-compose can start the folder on its own too.
+  syncAclFile({ envFile, aclFile: stackAclFile(dir) }, DEFAULT_POLICY);
   return {
     dir, composeFile: join(dir, 'docker-compose.yml'), project, password, port, network,
     setEnv: (more) => writeFileSync(envFile, fillEnvTemplate(readFileSync(envFile, 'utf8'), more)),

@@ -79,26 +79,32 @@ export class StackController {
   }
 
   private async up(settings: StackSettings, options: StartOptions): Promise<UpResult & { acl: AclSync }> {
-    const conflict = operatorPasswordConflict(settings.location.envFile, settings.env ?? process.env);
-    if (conflict) throw new Error(conflict);
     const project = await this.load(settings);
-    const foreign = await this.foreign(project);
-    if (foreign.length > 0) {
-      const agreed = new Set((options.replaceForeign ?? []).map((c) => c.id));
-      const unconfirmed = foreign.filter((c) => !agreed.has(c.id));
-      if (unconfirmed.length > 0) throw new ForeignStackError(project.name, ownStack(project).composeFile, unconfirmed, project.volumes.map((v) => v.name));
-      for (const container of foreign) {
-        options.onProgress?.({ service: container.service, message: `Removing ${container.name} (started from ${container.origin.composeFile ?? container.origin.workingDir ?? 'other files'}); its volumes stay` });
-        const old = this.docker.getContainer(container.id);
-        await old.stop({ t: 10 }).catch(() => undefined); // a clean shutdown lets Redis write its data first
-        await old.remove({ force: true, v: false }).catch((error: unknown) => {
-          if (!isNotFound(error)) throw new StackError('engine', `Could not remove ${container.name} to replace it: ${engineMessage(error)}`, container.service);
-        });
-      }
-    }
     const files = stackAccessFiles(project);
+    // Only a stack whose users.acl we write from .env: elsewhere Compose's own order (the
+    // environment over .env) is what the container gets, and redisPassword follows it.
+    const conflict = files ? operatorPasswordConflict(settings.location.envFile, settings.env ?? process.env) : undefined;
+    if (conflict) throw new Error(conflict);
+    const foreign = await this.foreign(project);
+    const agreed = new Set((options.replaceForeign ?? []).map((c) => c.id));
+    const unconfirmed = foreign.filter((c) => !agreed.has(c.id));
+    if (unconfirmed.length > 0) throw new ForeignStackError(project.name, ownStack(project).composeFile, unconfirmed, project.volumes.map((v) => v.name));
+    // Everything that can refuse runs before the engine changes (the delimiter, users.acl).
     const synced = files ? syncAclFile(files, settings.policy) : 'not-managed';
-    const result = await upStack(this.docker, planStack(project), options);
+    const plan = planStack(project);
+    const planned = new Set(plan.services.map((s) => s.service));
+    // A replaced container of one of our services goes through up's own recreate: set aside,
+    // its anonymous volumes carried over, and put back if the new one fails.
+    const result = await upStack(this.docker, plan, { ...options, recreate: new Set(foreign.filter((c) => planned.has(c.service)).map((c) => c.id)) });
+    // Another stack's services that ours does not have go only once ours is up; volumes stay.
+    for (const container of foreign.filter((c) => !planned.has(c.service))) {
+      options.onProgress?.({ service: container.service, message: `Removing ${container.name} (started from ${container.origin.composeFile ?? container.origin.workingDir ?? 'other files'}); its volumes stay` });
+      const old = this.docker.getContainer(container.id);
+      await old.stop({ t: 10 }).catch(() => undefined); // a clean shutdown lets Redis write its data first
+      await old.remove({ force: true, v: false }).catch((error: unknown) => {
+        if (!isNotFound(error)) throw new StackError('engine', `Could not remove ${container.name} to replace it: ${engineMessage(error)}`, container.service);
+      });
+    }
     // A container that was not (re)created still runs with the old users: reload them.
     const kept = [...result.actions.values()].some((a) => a === 'unchanged' || a === 'started');
     if (synced !== 'updated' || !kept) return { ...result, acl: synced === 'no-password' ? 'not-managed' : synced };

@@ -23,6 +23,8 @@ export interface UpOptions {
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: (progress: UpProgress) => void;
   readonly healthTimeoutMs?: number | undefined;
+  /** Containers to recreate even when unchanged (another stack's, which the user chose to replace). */
+  readonly recreate?: ReadonlySet<string> | undefined;
 }
 
 export interface UpResult {
@@ -78,7 +80,7 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
           await waitUntilReady(docker, containerId, dependency.service, dependencyPlan.hasHealthcheck, { signal: options.signal, timeoutMs: options.healthTimeoutMs });
         }
       }
-      const { containerId, action } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), journal, progress, options.signal);
+      const { containerId, action } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), journal, progress, options);
       actions.set(service.service, action);
       ready.set(service.service, containerId);
     }
@@ -128,7 +130,7 @@ async function ensureServiceContainer(
   current: ServiceStatus | undefined,
   journal: StartJournal,
   progress: (p: UpProgress) => void,
-  signal: AbortSignal | undefined,
+  { signal, recreate }: UpOptions,
 ): Promise<{ containerId: string; action: 'unchanged' | 'started' | 'created' | 'recreated' }> {
   await ensureImage(docker, service.image, (pull) => progress({ service: service.service, message: `Pulling ${service.image}: ${pull.status}`, pull }));
   const image = await docker.getImage(service.image).inspect();
@@ -137,7 +139,7 @@ async function ensureServiceContainer(
   let previous: Docker.ContainerInspectInfo | undefined;
   if (current) {
     previous = await docker.getContainer(current.containerId).inspect();
-    const changed = containerDrift(previous, image, service);
+    const changed = recreate?.has(previous.Id) ? ['the stack it belongs to'] : containerDrift(previous, image, service);
     if (changed.length === 0) {
       if (previous.State.Running) return { containerId: previous.Id, action: 'unchanged' };
       progress({ service: service.service, message: `Starting ${current.containerName}` });

@@ -10,6 +10,7 @@ import { StackController, StackSettings, stackRedis } from '../../../../src/dock
 import { freePort } from '../../../support/redisServer';
 import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, projectResources, StackFixture } from '../../../support/stackFixture';
 import { useStack } from '../../../support/useStack';
+import { eventually } from '../../../support/eventually';
 
 function settingsOf(fixture: StackFixture): StackSettings {
   return {
@@ -25,6 +26,25 @@ async function redisOf(fixture: StackFixture): Promise<Redis> {
   const client = new Redis({ host: '127.0.0.1', port: fixture.port, username: OPERATOR, password: fixture.password, lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   return client;
+}
+
+async function eventuallyRedis(fixture: StackFixture): Promise<Redis> {
+  return eventually(`Redis of ${fixture.project} to answer`, async () => {
+    const client = new Redis({ host: '127.0.0.1', port: fixture.port, username: OPERATOR, password: fixture.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+      return client;
+    } catch {
+      client.disconnect();
+      return undefined;
+    }
+  }, 30_000);
+}
+
+function listening(): Promise<Server> {
+  return new Promise((resolve) => { const server = createServer(); server.listen(0, '127.0.0.1', () => resolve(server)); });
 }
 
 async function stackError(promise: Promise<unknown>): Promise<StackError> {
@@ -153,6 +173,35 @@ describe('the shared-redis stack on the real engine', function () {
     assert.equal(statuses[0]?.service, 'shared-redis');
     assert.equal(statuses[0]?.state, 'running');
     assert.equal(statuses[0]?.ports[0]?.hostPort, stack.port);
+  });
+
+  it('"Replace It" with a new container that cannot start puts the other stack\'s container back, with its data', async () => {
+    // The other stack: the same project started by docker-compose from another folder's files.
+    const theirs = await fixture();
+    execFileSync('docker-compose', ['-p', theirs.project, '-f', theirs.composeFile, 'up', '-d'], { cwd: theirs.dir, stdio: 'ignore' });
+    const controller = new StackController(docker);
+    const client = await eventuallyRedis(theirs);
+    await client.set('auth:session:7', 'kept');
+    await client.save();
+    client.disconnect();
+    const [before] = await controller.status(theirs.project);
+    // Ours: the same project name and password, but its host port is taken, so its container cannot start.
+    const blocker = await listening();
+    const ours = await fixture({ REDIS_PASSWORD: theirs.password, REDIS_NETWORK: theirs.network });
+    ours.setEnv({ REDIS_PORT: String((blocker.address() as { port: number }).port) });
+    const settings = { ...settingsOf(ours), projectName: theirs.project };
+    try {
+      const foreign = await controller.foreign(await controller.load(settings));
+      assert.equal(foreign.length, 1, 'their container is another stack\'s');
+      await stackError(controller.start(settings, { replaceForeign: foreign }));
+    } finally {
+      blocker.close();
+    }
+    const after = await controller.status(theirs.project);
+    assert.deepEqual(after.map((s) => [s.containerId, s.containerName, s.state]), [[before?.containerId, before?.containerName, 'running']]);
+    const back = await eventuallyRedis(theirs);
+    assert.equal(await back.get('auth:session:7'), 'kept');
+    back.disconnect();
   });
 
   it('removes containers and network but keeps the volume unless asked', async () => {
