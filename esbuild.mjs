@@ -13,9 +13,11 @@ const withoutBuildkitSession = {
   name: 'without-buildkit-session',
   setup(build) {
     build.onResolve({ filter: /^\.\/session$/ }, (args) =>
-      /dockerode[\\/]lib$/.test(args.resolveDir) ? { path: 'dockerode-session', namespace: 'stub' } : undefined);
+      /dockerode[\\/]lib$/.test(args.resolveDir) ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
+    );
     build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: 'module.exports = function withSession(_docker, _auth, done) { done(new Error("BuildKit sessions are not part of this bundle.")); };',
+      contents:
+        'module.exports = function withSession(_docker, _auth, done) { done(new Error("BuildKit sessions are not part of this bundle.")); };',
       loader: 'js',
     }));
   },
@@ -26,7 +28,8 @@ const secondStageApart = {
   name: 'second-stage-apart',
   setup(build) {
     build.onResolve({ filter: /^\.\/secondStage$/ }, (args) =>
-      /[\\/]src[\\/]extension\.ts$/.test(args.importer) ? { path: './secondStage.js', external: true } : undefined);
+      /[\\/]src[\\/]extension\.ts$/.test(args.importer) ? { path: './secondStage.js', external: true } : undefined,
+    );
   },
 };
 
@@ -57,6 +60,7 @@ if (watch) {
 } else {
   const result = await esbuild.build(options);
   for (const [file, output] of Object.entries(result.metafile.outputs)) {
-    if (output.entryPoint) console.log(`${file}: ${(output.bytes / 1024).toFixed(0)} KiB${production ? ' (minified)' : ''}`);
+    if (output.entryPoint)
+      console.log(`${file}: ${(output.bytes / 1024).toFixed(0)} KiB${production ? ' (minified)' : ''}`);
   }
 }

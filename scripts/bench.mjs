@@ -7,13 +7,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { cpus, totalmem, release } from 'node:os';
 
 const only = process.argv.slice(2);
-const run = (cmd, args, env = {}) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status === 0;
+const run = (cmd, args, env = {}) =>
+  spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status === 0;
 
 if (process.env.SHARED_REDIS_SKIP_SETUP !== '1' && !run('bash', ['scripts/setup.sh'])) process.exit(1);
 if (!run('npm', ['run', '--silent', 'build']) || !run('npm', ['run', '--silent', 'compile-tests'])) process.exit(1);
 
 mkdirSync('test-results', { recursive: true });
-const benches = readdirSync('out/test/bench').filter((f) => f.endsWith('.bench.js'))
+const benches = readdirSync('out/test/bench')
+  .filter((f) => f.endsWith('.bench.js'))
   .filter((f) => only.length === 0 || only.some((name) => f.startsWith(name)));
 const sections = [];
 let failed = false;

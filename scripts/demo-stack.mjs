@@ -21,15 +21,28 @@ const envFile = join(dir, '.env');
 if (written.written.length > 0) {
   // The demo runs offline: the image built from Debian's redis-server stands in for redis:7.2-alpine.
   const image = process.env.REDIS_IMAGE ?? 'shared-redis/redis-offline:7.0.15';
-  const env = fillEnvTemplate(readFileSync(envFile, 'utf8'), { REDIS_IMAGE: image, REDIS_PORT: process.env.DEMO_REDIS_PORT ?? '6379' });
+  const env = fillEnvTemplate(readFileSync(envFile, 'utf8'), {
+    REDIS_IMAGE: image,
+    REDIS_PORT: process.env.DEMO_REDIS_PORT ?? '6379',
+  });
   (await import('node:fs')).writeFileSync(envFile, env);
-  console.log(`demo: created ${dir} (docker-compose.yml, .env with generated passwords, users.acl with a user per service)`);
+  console.log(
+    `demo: created ${dir} (docker-compose.yml, .env with generated passwords, users.acl with a user per service)`,
+  );
 }
 const engine = await connectEngine(undefined);
 const controller = new StackController(engine.docker);
-const settings = { location: { composeFile: join(dir, 'docker-compose.yml'), envFile, source: 'workspace' }, bundledStackDir: join(root, 'stack'), policy };
+const settings = {
+  location: { composeFile: join(dir, 'docker-compose.yml'), envFile, source: 'workspace' },
+  bundledStackDir: join(root, 'stack'),
+  policy,
+};
 try {
-  const result = await controller.start(settings, { onProgress: (p) => { if (!p.pull) console.log(`demo: ${p.message}`); } });
+  const result = await controller.start(settings, {
+    onProgress: (p) => {
+      if (!p.pull) console.log(`demo: ${p.message}`);
+    },
+  });
   console.log(`demo: stack ${[...result.actions].map(([s, a]) => `${s} ${a}`).join(', ')}`);
 } catch (error) {
   console.error(`demo: could not start the stack: ${error.message}`);
@@ -37,5 +50,8 @@ try {
 }
 const password = /^REDIS_PASSWORD=(.*)$/m.exec(readFileSync(envFile, 'utf8'))?.[1];
 const port = /^REDIS_PORT=(.*)$/m.exec(readFileSync(envFile, 'utf8'))?.[1] ?? '6379';
-const seeded = spawnSync('node', [join(root, 'scripts/seed.mjs'), port], { stdio: 'inherit', env: { ...process.env, REDIS_USERNAME: 'operator', REDIS_PASSWORD: password } });
+const seeded = spawnSync('node', [join(root, 'scripts/seed.mjs'), port], {
+  stdio: 'inherit',
+  env: { ...process.env, REDIS_USERNAME: 'operator', REDIS_PASSWORD: password },
+});
 process.exit(seeded.status ?? 1);

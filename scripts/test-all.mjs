@@ -5,7 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
 const LEVELS = {
-  unit: ['npx', 'mocha', '--reporter', './out/test/support/resultsReporter.js', '--timeout', '20000', 'out/test/unit/**/*.test.js'],
+  unit: [
+    'npx',
+    'mocha',
+    '--reporter',
+    './out/test/support/resultsReporter.js',
+    '--timeout',
+    '20000',
+    'out/test/unit/**/*.test.js',
+  ],
   integration: ['node', 'out/test/integration/runCodeServer.js'],
   e2e: ['node', 'out/test/e2e/run.js'],
 };
@@ -29,7 +37,12 @@ if (process.env.SHARED_REDIS_SKIP_SETUP !== '1' && !step('setup', 'bash', ['scri
   console.error('Setup failed: the tests need the packages and services it reports above.');
   process.exit(1);
 }
-for (const [title, script] of [['typecheck', 'typecheck'], ['lint', 'lint'], ['build', 'build'], ['compile tests', 'compile-tests']]) {
+for (const [title, script] of [
+  ['typecheck', 'typecheck'],
+  ['lint', 'lint'],
+  ['build', 'build'],
+  ['compile tests', 'compile-tests'],
+]) {
   if (!step(title, 'npm', ['run', '--silent', script])) {
     console.error(`${title} failed; no tests were run.`);
     process.exit(1);

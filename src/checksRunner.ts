@@ -2,7 +2,13 @@ import * as vscode from 'vscode';
 import { settings, SettingsChange } from './settings';
 import { BrowserState, describeFilter, KeyBrowser } from './keyBrowser';
 import type { Logger } from './logger';
-import { CheckReport, DEFAULT_CHECK_MAX_SCAN_CALLS, DeclaredNamespaceSpec, parseMemorySize, runChecks } from './redis/checks';
+import {
+  CheckReport,
+  DEFAULT_CHECK_MAX_SCAN_CALLS,
+  DeclaredNamespaceSpec,
+  parseMemorySize,
+  runChecks,
+} from './redis/checks';
 import { describeEndpoint } from './redis/endpoint';
 import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from './redis/keyspace';
 import type { RedisSession } from './redisSession';
@@ -49,7 +55,12 @@ export class ChecksRunner implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ChecksEvent>();
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly keyBrowser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
+  constructor(
+    private readonly keyBrowser: KeyBrowser,
+    private readonly session: RedisSession,
+    private readonly log: Logger,
+    settingsChanges: vscode.Event<SettingsChange>,
+  ) {
     this.subscriptions.push(
       this.changed,
       keyBrowser.onDidChange((state) => this.onWalk(state)),
@@ -140,14 +151,23 @@ export class ChecksRunner implements vscode.Disposable {
     }
   }
 
-  private async runOnce(given: NamespaceModel | undefined, signal: AbortSignal, fresh: boolean, automatic: boolean): Promise<RunOutcome> {
+  private async runOnce(
+    given: NamespaceModel | undefined,
+    signal: AbortSignal,
+    fresh: boolean,
+    automatic: boolean,
+  ): Promise<RunOutcome> {
     const started = performance.now();
     const config = settings();
     const scanCount = config.scanCount;
     try {
       const model = isFullWalk(given) ? given : await this.fullWalk(signal, fresh);
       if (signal.aborted) return { kind: 'cancelled' };
-      const declared: DeclaredNamespaceSpec[] = config.namespaces.map((d) => ({ path: d.path, owner: d.owner, cache: d.cache }));
+      const declared: DeclaredNamespaceSpec[] = config.namespaces.map((d) => ({
+        path: d.path,
+        owner: d.owner,
+        cache: d.cache,
+      }));
       const outcome = await this.session.use(async (client) => {
         try {
           return await runChecks(client, model, declared, {
@@ -166,9 +186,11 @@ export class ChecksRunner implements vscode.Disposable {
       });
       if (!outcome) return { kind: 'cancelled' };
       const errors = Object.entries(outcome.errors).map(([check, message]) => `${check}: ${message}`);
-      this.log.info(`Checked ${outcome.keys.toLocaleString('en-US')} keys in ${(performance.now() - started).toFixed(0)} ms: `
-        + `${outcome.findings.length} ${outcome.findings.length === 1 ? 'problem' : 'problems'}${outcome.findings.map((f) => `; ${f.label}: ${f.description}`).join('')}`
-        + `${errors.length > 0 ? `; failed: ${errors.join('; ')}` : ''}`);
+      this.log.info(
+        `Checked ${outcome.keys.toLocaleString('en-US')} keys in ${(performance.now() - started).toFixed(0)} ms: ` +
+          `${outcome.findings.length} ${outcome.findings.length === 1 ? 'problem' : 'problems'}${outcome.findings.map((f) => `; ${f.label}: ${f.description}`).join('')}` +
+          `${errors.length > 0 ? `; failed: ${errors.join('; ')}` : ''}`,
+      );
       return { kind: 'complete', report: outcome };
     } catch (error) {
       if (signal.aborted || (error instanceof Error && error.name === 'AbortError')) return { kind: 'cancelled' };
@@ -185,19 +207,31 @@ export class ChecksRunner implements vscode.Disposable {
     if (!fresh && state.kind === 'complete' && isFullWalk(state.model)) return state.model;
     if (!fresh && state.kind === 'walking' && state.model.match === undefined && state.model.type === undefined) {
       const next = await new Promise<BrowserState | undefined>((resolve) => {
-        const timer = setTimeout(() => { subscription.dispose(); resolve(undefined); }, WALK_WAIT_MS);
-        const subscription = browser.onDidChange((s) => { if (s.kind !== 'walking') { clearTimeout(timer); subscription.dispose(); resolve(s); } });
+        const timer = setTimeout(() => {
+          subscription.dispose();
+          resolve(undefined);
+        }, WALK_WAIT_MS);
+        const subscription = browser.onDidChange((s) => {
+          if (s.kind !== 'walking') {
+            clearTimeout(timer);
+            subscription.dispose();
+            resolve(s);
+          }
+        });
       });
       if (next?.kind === 'complete' && isFullWalk(next.model)) return next.model;
     }
     const config = settings();
     const { endpoint, credentials } = await this.session.target();
     this.log.info(`Walking ${describeEndpoint(endpoint)} for the checks`);
-    return walkKeyspace({ endpoint, credentials }, {
-      delimiter: config.delimiter,
-      count: config.scanCount,
-      signal,
-    }).done;
+    return walkKeyspace(
+      { endpoint, credentials },
+      {
+        delimiter: config.delimiter,
+        count: config.scanCount,
+        signal,
+      },
+    ).done;
   }
 
   /** The memory budget setting in bytes; a value that is not a size is said once in the log and ignored. */

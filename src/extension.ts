@@ -17,7 +17,13 @@ export interface SharedRedisApi {
   /** Fires with the new state (as `stackState()` says it) whenever the stack changes. */
   readonly onDidChangeStackState: vscode.Event<string>;
   /** Where the shared Redis answers (the stack's published port while it runs). Never a password. */
-  redisEndpoint(): Promise<{ readonly host: string; readonly port: number; readonly db: number; readonly username: string | undefined; readonly tls: boolean }>;
+  redisEndpoint(): Promise<{
+    readonly host: string;
+    readonly port: number;
+    readonly db: number;
+    readonly username: string | undefined;
+    readonly tls: boolean;
+  }>;
   /** Only when VS Code runs the extension's own tests (ExtensionMode.Test): its internals. */
   readonly testing?: () => Promise<SharedRedisInternals>;
 }
@@ -35,24 +41,47 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const stateChanged = new vscode.EventEmitter<string>();
   context.subscriptions.push(stateChanged);
 
+  // Deactivated while the second stage was loading: it must not start into disposed subscriptions.
+  let disposed = false;
+  context.subscriptions.push({
+    dispose: () => {
+      disposed = true;
+    },
+  });
   let loading: Promise<SecondStage> | undefined;
-  const secondStage = (): Promise<SecondStage> => loading ??= (async () => {
-    const begun = performance.now();
-    const module = await import('./secondStage');
-    const loaded = performance.now();
-    const stage = module.startSecondStage(context, logger);
-    context.subscriptions.push(stage.onDidChangeStackState((state) => stateChanged.fire(state)));
-    logger.info(`Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms)`);
-    return stage;
-  })();
+  const secondStage = (): Promise<SecondStage> =>
+    (loading ??= (async () => {
+      const begun = performance.now();
+      const module = await import('./secondStage');
+      const loaded = performance.now();
+      if (disposed) throw new Error('Shared Redis was deactivated while it loaded.');
+      const stage = module.startSecondStage(context, logger);
+      context.subscriptions.push(stage.onDidChangeStackState((state) => stateChanged.fire(state)));
+      logger.info(
+        `Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms)`,
+      );
+      return stage;
+    })().catch((error: unknown) => {
+      // Not cached: the next command or view tries again instead of failing until a reload.
+      loading = undefined;
+      throw error;
+    }));
 
   // Every contributed command, in one loop: its handler is in src/commands/table.ts.
-  const commands = (context.extension.packageJSON as { contributes?: { commands?: Array<{ command: string }> } }).contributes?.commands ?? [];
+  const commands =
+    (context.extension.packageJSON as { contributes?: { commands?: Array<{ command: string }> } }).contributes
+      ?.commands ?? [];
   for (const { command } of commands) {
-    context.subscriptions.push(vscode.commands.registerCommand(command, async (...args: unknown[]) => (await secondStage()).run(command, args)));
+    context.subscriptions.push(
+      vscode.commands.registerCommand(command, async (...args: unknown[]) => (await secondStage()).run(command, args)),
+    );
   }
   // A view opened or a command ran (the only activation events): the views are wanted now.
-  secondStage().catch((error: unknown) => logger.error(`Loading the extension failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+  secondStage().catch((error: unknown) =>
+    logger.error(
+      `Loading the extension failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    ),
+  );
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
   return {
@@ -60,7 +89,9 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
     stackState: async () => (await secondStage()).stackState(),
     onDidChangeStackState: stateChanged.event,
     redisEndpoint: async () => (await secondStage()).redisEndpoint(),
-    ...(context.extensionMode === vscode.ExtensionMode.Test ? { testing: async () => (await secondStage()).internals } : {}),
+    ...(context.extensionMode === vscode.ExtensionMode.Test
+      ? { testing: async () => (await secondStage()).internals }
+      : {}),
   };
 }
 

@@ -54,7 +54,10 @@ export class KeyBrowser implements vscode.Disposable {
   private generation = 0;
   private readonly listeners = new Set<KeyRowsListener>();
 
-  constructor(private readonly session: RedisSession, private readonly log: Logger) {}
+  constructor(
+    private readonly session: RedisSession,
+    private readonly log: Logger,
+  ) {}
 
   get state(): BrowserState {
     return this.current;
@@ -81,7 +84,13 @@ export class KeyBrowser implements vscode.Disposable {
       // Connects the shared session first: a refused password is asked for once, there.
       target = await this.session.target();
     } catch (error) {
-      if (generation === this.generation) this.publish({ kind: 'failed', model: undefined, error: error instanceof Error ? error : new Error(String(error)) });
+      if (generation === this.generation) {
+        this.publish({
+          kind: 'failed',
+          model: undefined,
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+      }
       return this.current;
     }
     const { endpoint, credentials } = target;
@@ -89,33 +98,47 @@ export class KeyBrowser implements vscode.Disposable {
     const filter = this.currentFilter;
     let walk: ReturnType<typeof walkKeyspace>;
     try {
-      walk = walkKeyspace({ endpoint, credentials }, {
-        delimiter: config.delimiter,
-        count: config.scanCount,
-        keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
-        match: filter.match,
-        type: filter.type,
-        signal: abort.signal,
-        progressIntervalMs: 200,
-        onProgress: (progress) => {
-          if (generation === this.generation && !progress.done) this.publish({ kind: 'walking', model: progress.model, progress });
+      walk = walkKeyspace(
+        { endpoint, credentials },
+        {
+          delimiter: config.delimiter,
+          count: config.scanCount,
+          keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
+          match: filter.match,
+          type: filter.type,
+          signal: abort.signal,
+          progressIntervalMs: 200,
+          onProgress: (progress) => {
+            if (generation === this.generation && !progress.done) {
+              this.publish({ kind: 'walking', model: progress.model, progress });
+            }
+          },
         },
-      });
+      );
     } catch (error) {
-      this.publish({ kind: 'failed', model: undefined, error: error instanceof Error ? error : new Error(String(error)) });
+      this.publish({
+        kind: 'failed',
+        model: undefined,
+        error: error instanceof Error ? error : new Error(String(error)),
+      });
       return this.current;
     }
     this.publish({ kind: 'walking', model: walk.model, progress: undefined });
     const started = performance.now();
-    const work = walk.done.then((model) => {
-      const elapsedMs = performance.now() - started;
-      this.log.info(`Walked ${model.totalKeys.toLocaleString('en-US')} keys of ${where} in ${elapsedMs.toFixed(0)} ms${describeFilter(filter) ? ` (${describeFilter(filter)})` : ''}`);
-      return { kind: 'complete', model, elapsedMs } as const;
-    }, (error: unknown) => {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      if (failure.name !== 'AbortError') this.log.warn(`Walking ${where} failed: ${failure.message}`);
-      return { kind: 'failed', model: walk.model, error: failure } as const;
-    });
+    const work = walk.done.then(
+      (model) => {
+        const elapsedMs = performance.now() - started;
+        this.log.info(
+          `Walked ${model.totalKeys.toLocaleString('en-US')} keys of ${where} in ${elapsedMs.toFixed(0)} ms${describeFilter(filter) ? ` (${describeFilter(filter)})` : ''}`,
+        );
+        return { kind: 'complete', model, elapsedMs } as const;
+      },
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (failure.name !== 'AbortError') this.log.warn(`Walking ${where} failed: ${failure.message}`);
+        return { kind: 'failed', model: walk.model, error: failure } as const;
+      },
+    );
     void vscode.window.withProgress({ location: { viewId: 'sharedRedis.keys' } }, () => work);
     const state = await work;
     if (generation === this.generation) {
@@ -162,7 +185,10 @@ export class KeyBrowser implements vscode.Disposable {
   async keyChanged(key: Buffer, change: 'deleted' | 'expiry'): Promise<void> {
     const id = toBinary(key);
     if (change === 'deleted') {
-      if (!this.patch((model) => model.removeKey(id))) { this.requestRefresh(); return; }
+      if (!this.patch((model) => model.removeKey(id))) {
+        this.requestRefresh();
+        return;
+      }
       for (const listener of this.listeners) listener.keyDeleted(id);
       return;
     }
@@ -176,7 +202,10 @@ export class KeyBrowser implements vscode.Disposable {
   /** After the user deleted a whole namespace: drops it from the counts and rows, or walks again. */
   namespaceDeleted(path: Buffer): void {
     const binary = toBinary(path);
-    if (!this.patch((model) => model.removeNamespace(binary))) { this.requestRefresh(); return; }
+    if (!this.patch((model) => model.removeNamespace(binary))) {
+      this.requestRefresh();
+      return;
+    }
     for (const listener of this.listeners) listener.namespaceDeleted(binary);
   }
 
@@ -201,9 +230,13 @@ export class KeyBrowser implements vscode.Disposable {
 }
 
 export function describeFilter(filter: KeyFilter): string {
-  return [filter.match ? `match ${filter.match}` : '', filter.type ? `type ${filter.type}` : ''].filter(Boolean).join(' · ');
+  return [filter.match ? `match ${filter.match}` : '', filter.type ? `type ${filter.type}` : '']
+    .filter(Boolean)
+    .join(' · ');
 }
 
-export function isConnectionFailure(state: BrowserState): state is Extract<BrowserState, { kind: 'failed' }> & { error: RedisConnectionError } {
+export function isConnectionFailure(
+  state: BrowserState,
+): state is Extract<BrowserState, { kind: 'failed' }> & { error: RedisConnectionError } {
   return state.kind === 'failed' && state.error instanceof RedisConnectionError;
 }

@@ -24,7 +24,11 @@ export interface EnteredCredentials extends StoredCredentials {
 }
 
 /** How to ask for a refused password (the glue gives the session one: views/passwordPrompt.ts). */
-export type PasswordPrompt = (where: string, reason: string, username: string | undefined) => Promise<EnteredCredentials | undefined>;
+export type PasswordPrompt = (
+  where: string,
+  reason: string,
+  username: string | undefined,
+) => Promise<EnteredCredentials | undefined>;
 
 /**
  * The one connection the extension shares, opened on first use and dropped whenever
@@ -55,31 +59,62 @@ export class RedisSession implements vscode.Disposable {
   /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
   prompt: PasswordPrompt | undefined;
 
-  constructor(private readonly secrets: RedisSecrets, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>, stackChanges?: vscode.Event<StackRedisChange>) {
+  constructor(
+    private readonly secrets: RedisSecrets,
+    private readonly log: Logger,
+    settingsChanges: vscode.Event<SettingsChange>,
+    stackChanges?: vscode.Event<StackRedisChange>,
+  ) {
     this.subscriptions.push(
-      settingsChanges((change) => { if (change.affectsRedisConnection) { this.asked.clear(); this.reset('settings changed'); } }),
+      settingsChanges((change) => {
+        if (change.affectsRedisConnection) {
+          this.asked.clear();
+          this.reset('settings changed');
+        }
+      }),
       // The prompt's own store must not drop the connection it has just opened.
-      secrets.onDidChange(() => { if (!this.storing) { this.forgetEntered(); this.reset('stored password changed'); } }),
+      secrets.onDidChange(() => {
+        if (!this.storing) {
+          this.forgetEntered();
+          this.reset('stored password changed');
+        }
+      }),
     );
     if (stackChanges) {
       let known: () => void = () => undefined;
-      this.stackKnown = new Promise((resolve) => { known = resolve; });
-      this.subscriptions.push(stackChanges(({ redis, redisStarting }) => {
-        this.stackIsKnown = true;
-        known();
-        // A Redis still starting is already the one to talk to, with the stack's own
-        // password: a window opened meanwhile must not ask for it. Turning healthy resets
-        // the connection again, so the views retry once Redis is ready.
-        const now = redis ?? redisStarting;
-        const before = this.stackRedis;
-        const wasReady = this.stackReady;
-        this.stackRedis = now;
-        this.stackReady = redis !== undefined;
-        if (before?.port !== now?.port || before?.host !== now?.host || before?.password !== now?.password || before?.username !== now?.username || wasReady !== this.stackReady) {
-          this.reset(redis ? `the stack's Redis is ready at ${redis.host}:${redis.port}` : now ? `the stack's Redis is starting at ${now.host}:${now.port}` : 'the stack\'s Redis is not running');
-          this.changed.fire();
-        }
-      }));
+      this.stackKnown = new Promise((resolve) => {
+        known = resolve;
+      });
+      this.subscriptions.push(
+        stackChanges(({ redis, redisStarting }) => {
+          this.stackIsKnown = true;
+          known();
+          // A Redis still starting is already the one to talk to, with the stack's own
+          // password: a window opened meanwhile must not ask for it. Turning healthy resets
+          // the connection again, so the views retry once Redis is ready.
+          const now = redis ?? redisStarting;
+          const before = this.stackRedis;
+          const wasReady = this.stackReady;
+          this.stackRedis = now;
+          this.stackReady = redis !== undefined;
+          if (
+            before?.port !== now?.port ||
+            before?.host !== now?.host ||
+            before?.password !== now?.password ||
+            before?.username !== now?.username ||
+            wasReady !== this.stackReady
+          ) {
+            this.reset(
+              redis
+                ? `the stack's Redis is ready at ${redis.host}:${redis.port}`
+                : now
+                  ? `the stack's Redis is starting at ${now.host}:${now.port}`
+                  : "the stack's Redis is not running",
+            );
+            this.changed.fire();
+          }
+        }),
+      );
     }
   }
 
@@ -96,7 +131,9 @@ export class RedisSession implements vscode.Disposable {
     const redis = this.stackRedis;
     if (!redis) return configured;
     const explicit = explicitlySet;
-    if ((explicit('host') && configured.host !== redis.host) || (explicit('port') && configured.port !== redis.port)) return configured;
+    if ((explicit('host') && configured.host !== redis.host) || (explicit('port') && configured.port !== redis.port)) {
+      return configured;
+    }
     return { ...configured, host: redis.host, port: redis.port, username: configured.username ?? redis.username };
   }
 
@@ -118,7 +155,9 @@ export class RedisSession implements vscode.Disposable {
    * then SecretStorage, then the stack's `.env` when we talk to the stack's Redis. A stored
    * user name applies unless the `username` setting names another user.
    */
-  private async credentials(endpoint: RedisEndpoint): Promise<{ endpoint: RedisEndpoint; password: string | undefined }> {
+  private async credentials(
+    endpoint: RedisEndpoint,
+  ): Promise<{ endpoint: RedisEndpoint; password: string | undefined }> {
     const explicitUser = readRedisEndpoint().username;
     const key = RedisSecrets.key(endpoint);
     for (const candidate of [this.entered.get(key), await this.secrets.credentials(endpoint)]) {
@@ -127,7 +166,12 @@ export class RedisSession implements vscode.Disposable {
       }
     }
     const redis = this.stackRedis;
-    if (redis && redis.host === endpoint.host && redis.port === endpoint.port && (!explicitUser || explicitUser === redis.username)) {
+    if (
+      redis &&
+      redis.host === endpoint.host &&
+      redis.port === endpoint.port &&
+      (!explicitUser || explicitUser === redis.username)
+    ) {
       return { endpoint: { ...endpoint, username: redis.username }, password: redis.password };
     }
     return { endpoint, password: undefined };
@@ -167,7 +211,9 @@ export class RedisSession implements vscode.Disposable {
     if (!this.connection) {
       const attempt = this.open(endpoint);
       this.connection = attempt;
-      attempt.catch(() => { if (this.connection === attempt) this.connection = undefined; });
+      attempt.catch(() => {
+        if (this.connection === attempt) this.connection = undefined;
+      });
     }
     return this.connection;
   }
@@ -184,7 +230,11 @@ export class RedisSession implements vscode.Disposable {
       if (!retry) throw error;
       this.log.info(`Connecting to ${describeEndpoint(retry.endpoint)} with the password just entered`);
       try {
-        const client = this.opened(await connectRedis(retry.endpoint, { password: retry.password }), retry.endpoint, retry.password);
+        const client = this.opened(
+          await connectRedis(retry.endpoint, { password: retry.password }),
+          retry.endpoint,
+          retry.password,
+        );
         return client;
       } catch (second) {
         this.log.error(`Could not connect: ${second instanceof Error ? second.message : String(second)}`);
@@ -206,19 +256,29 @@ export class RedisSession implements vscode.Disposable {
    * On NOAUTH or WRONGPASS, asks for the password once per server until the settings or the
    * stored credentials change; cancelling leaves the one error message.
    */
-  private async askOnce(endpoint: RedisEndpoint, error: unknown, sentPassword: boolean): Promise<{ endpoint: RedisEndpoint; password: string } | undefined> {
+  private async askOnce(
+    endpoint: RedisEndpoint,
+    error: unknown,
+    sentPassword: boolean,
+  ): Promise<{ endpoint: RedisEndpoint; password: string } | undefined> {
     if (!(error instanceof RedisConnectionError) || error.kind !== 'auth-failed' || !this.prompt) return undefined;
     const key = RedisSecrets.key(endpoint);
     if (this.asked.has(key)) return undefined;
     this.asked.add(key);
     const reason = sentPassword ? 'the password was refused' : 'a password is needed';
-    const entered = await this.prompt(describeEndpoint({ ...endpoint, username: undefined }), reason, endpoint.username);
+    const entered = await this.prompt(
+      describeEndpoint({ ...endpoint, username: undefined }),
+      reason,
+      endpoint.username,
+    );
     if (!entered) return undefined;
     const credentials = { username: entered.username, password: entered.password };
     this.entered.set(key, credentials);
     if (entered.remember) {
       this.storing = true;
-      await this.secrets.store(endpoint, credentials).finally(() => { this.storing = false; });
+      await this.secrets.store(endpoint, credentials).finally(() => {
+        this.storing = false;
+      });
       this.log.info(`Stored the password for ${describeEndpoint(endpoint)} in secret storage`);
     }
     return { endpoint: { ...endpoint, username: entered.username }, password: entered.password };
@@ -231,7 +291,9 @@ export class RedisSession implements vscode.Disposable {
     try {
       return await Promise.race([
         this.stackKnown.then(() => true),
-        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), STACK_WAIT_MS); }),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), STACK_WAIT_MS);
+        }),
       ]);
     } finally {
       clearTimeout(timer);
@@ -250,7 +312,10 @@ export class RedisSession implements vscode.Disposable {
     this.active = undefined;
     if (previous) {
       this.log.debug(`Dropping the connection: ${why}`);
-      previous.then((client) => client.disconnect(), () => undefined);
+      previous.then(
+        (client) => client.disconnect(),
+        () => undefined,
+      );
     }
   }
 

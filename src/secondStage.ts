@@ -56,7 +56,16 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
   const reports = new ReportDocuments();
-  context.subscriptions.push(settings, stack, session, keyBrowser, checks, keyDocuments, reports, new vscode.Disposable(disposeServerPanels));
+  context.subscriptions.push(
+    settings,
+    stack,
+    session,
+    keyBrowser,
+    checks,
+    keyDocuments,
+    reports,
+    new vscode.Disposable(disposeServerPanels),
+  );
 
   // The views: they listen to the services and render.
   const stackView = new StackView(stack, settings.onDidChange, session);
@@ -67,10 +76,21 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
 
   // The commands: one table, one loop.
   const services: ExtensionServices = {
-    context, logger, settings, session, secrets, stack, keyBrowser, checks, keyDocuments, reports,
+    context,
+    logger,
+    settings,
+    session,
+    secrets,
+    stack,
+    keyBrowser,
+    checks,
+    keyDocuments,
+    reports,
     bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
   };
-  const handlers = new Map<string, (...args: unknown[]) => unknown>(createCommands(services) as Array<[CommandId, (...args: unknown[]) => unknown]>);
+  const handlers = new Map<string, (...args: unknown[]) => unknown>(
+    createCommands(services) as Array<[CommandId, (...args: unknown[]) => unknown]>,
+  );
   void stack.refresh();
 
   return {
@@ -84,7 +104,14 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
       const { host, port, db, username, tls } = session.endpoint;
       return { host, port, db, username, tls };
     },
-    onDidChangeStackState: (listener, thisArgs, disposables) => stack.onDidChange((snapshot) => listener.call(thisArgs, stackState(snapshot)), undefined, disposables),
-    internals: { stack, session, keys: keyBrowser, views: { stack: stackView, keys: keysView, checks: checksView }, statusBar },
+    onDidChangeStackState: (listener, thisArgs, disposables) =>
+      stack.onDidChange((snapshot) => listener.call(thisArgs, stackState(snapshot)), undefined, disposables),
+    internals: {
+      stack,
+      session,
+      keys: keyBrowser,
+      views: { stack: stackView, keys: keysView, checks: checksView },
+      statusBar,
+    },
   };
 }

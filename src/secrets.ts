@@ -21,14 +21,20 @@ export class RedisSecrets {
     try {
       const parsed = JSON.parse(raw) as { username?: unknown; password?: unknown };
       if (typeof parsed.password !== 'string') return undefined;
-      return { username: typeof parsed.username === 'string' && parsed.username ? parsed.username : undefined, password: parsed.password };
+      return {
+        username: typeof parsed.username === 'string' && parsed.username ? parsed.username : undefined,
+        password: parsed.password,
+      };
     } catch {
       return undefined;
     }
   }
 
   async store(endpoint: RedisEndpoint, credentials: StoredCredentials): Promise<void> {
-    await this.storage.store(RedisSecrets.key(endpoint), JSON.stringify({ username: credentials.username, password: credentials.password }));
+    await this.storage.store(
+      RedisSecrets.key(endpoint),
+      JSON.stringify({ username: credentials.username, password: credentials.password }),
+    );
   }
 
   async forget(endpoint: RedisEndpoint): Promise<void> {

@@ -1,7 +1,14 @@
 import * as vscode from 'vscode';
 import type { RedisEndpoint, RedisTlsSettings } from './redis/endpoint';
 import { expandSettingPath } from './redis/tls';
-import { changedSettings, readSettings, REDIS_CONNECTION_SETTINGS, SettingKey, SettingProblem, SettingValues } from './settingsModel';
+import {
+  changedSettings,
+  readSettings,
+  REDIS_CONNECTION_SETTINGS,
+  SettingKey,
+  SettingProblem,
+  SettingValues,
+} from './settingsModel';
 
 /** The settings' section: `sharedRedis.*`. */
 export const SECTION = 'sharedRedis';
@@ -36,13 +43,19 @@ export function settings(): SettingValues {
  */
 export function refusedSetting(key: SettingKey): unknown {
   const read = readNow();
-  return read.problems.some((p) => p.key === key) ? vscode.workspace.getConfiguration(SECTION).get<unknown>(key) : undefined;
+  return read.problems.some((p) => p.key === key)
+    ? vscode.workspace.getConfiguration(SECTION).get<unknown>(key)
+    : undefined;
 }
 
 /** True when the user set `key` somewhere (user, workspace or folder settings), not left at its default. */
 export function explicitlySet(key: SettingKey): boolean {
   const inspected = vscode.workspace.getConfiguration(SECTION).inspect(key);
-  return inspected?.globalValue !== undefined || inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined;
+  return (
+    inspected?.globalValue !== undefined ||
+    inspected?.workspaceValue !== undefined ||
+    inspected?.workspaceFolderValue !== undefined
+  );
 }
 
 /** The settings' namespace delimiter as bytes (never empty). */
@@ -113,7 +126,9 @@ export class SettingsWatcher implements vscode.Disposable {
     if (keys.size === 0) return;
     if (keys.has('readOnly')) this.publishContext();
     this.changed.fire({
-      keys, before, after: values,
+      keys,
+      before,
+      after: values,
       affects: (...which) => which.some((key) => keys.has(key)),
       affectsRedisConnection: REDIS_CONNECTION_SETTINGS.some((key) => keys.has(key)),
     });

@@ -59,11 +59,26 @@ export const DEFAULT_DECLARED_NAMESPACES = [
 
 /** The defaults, the same as package.json's. */
 export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
-  host: '127.0.0.1', port: 6379, username: '', db: 0,
-  tls: false, tlsCaFile: '', tlsCertFile: '', tlsKeyFile: '', tlsServerName: '', tlsVerifyCertificate: true,
-  dockerHost: '', composeFile: '', projectName: '',
-  delimiter: ':', scanCount: 1000, pageSize: 200, readOnly: false,
-  memoryBudget: '256mb', memoryWarningPercent: 80, backupFolder: '',
+  host: '127.0.0.1',
+  port: 6379,
+  username: '',
+  db: 0,
+  tls: false,
+  tlsCaFile: '',
+  tlsCertFile: '',
+  tlsKeyFile: '',
+  tlsServerName: '',
+  tlsVerifyCertificate: true,
+  dockerHost: '',
+  composeFile: '',
+  projectName: '',
+  delimiter: ':',
+  scanCount: 1000,
+  pageSize: 200,
+  readOnly: false,
+  memoryBudget: '256mb',
+  memoryWarningPercent: 80,
+  backupFolder: '',
 };
 
 /** A setting whose value was not used, and why (a sentence that names it). */
@@ -87,31 +102,43 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
   // checkDelimiter's message already names the setting and why; users.acl's writers refuse
   // the value as typed (see namespacePolicy), so only the tree falls back to the default.
   const refuseDelimiter = (message: string): string => {
-    problems.push({ key: 'delimiter', message: `${message.replace(/ Nothing was changed\.$/, '')} Until then the Keys view splits keys at "${DEFAULTS.delimiter}", and users.acl is left as it is.` });
+    problems.push({
+      key: 'delimiter',
+      message: `${message.replace(/ Nothing was changed\.$/, '')} Until it is fixed the Keys view splits keys at "${DEFAULTS.delimiter}", and Start and Add Service Users refuse to rewrite users.acl.`,
+    });
     return DEFAULTS.delimiter;
   };
   const text = <K extends SettingKey>(key: K, trim = true): SettingValues[K] => {
     const value = get(key);
-    if (value === undefined || value === null) return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    if (value === undefined || value === null) {
+      return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    }
     if (typeof value !== 'string') return refuse(key, 'must be text');
     return (trim ? value.trim() : value) as SettingValues[K];
   };
   const flag = <K extends SettingKey>(key: K): SettingValues[K] => {
     const value = get(key);
-    if (value === undefined || value === null) return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    if (value === undefined || value === null) {
+      return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    }
     if (typeof value !== 'boolean') return refuse(key, 'must be true or false');
     return value as SettingValues[K];
   };
   const integer = <K extends SettingKey>(key: K, min: number, max: number): SettingValues[K] => {
     const value = get(key);
-    if (value === undefined || value === null) return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return refuse(key, `must be a whole number from ${min} to ${max}`);
+    if (value === undefined || value === null) {
+      return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      return refuse(key, `must be a whole number from ${min} to ${max}`);
+    }
     return value as SettingValues[K];
   };
 
   const host = text('host');
   const delimiterValue = get('delimiter');
-  const delimiter = delimiterValue === undefined || delimiterValue === null ? DEFAULTS.delimiter : checkDelimiter(delimiterValue);
+  const delimiter =
+    delimiterValue === undefined || delimiterValue === null ? DEFAULTS.delimiter : checkDelimiter(delimiterValue);
   const values: SettingValues = {
     host: host === '' ? DEFAULTS.host : host,
     port: integer('port', 1, 65535),
@@ -126,7 +153,12 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     dockerHost: text('dockerHost'),
     composeFile: composeFile(get('composeFile'), refuse),
     projectName: text('projectName'),
-    delimiter: typeof delimiter === 'string' ? delimiter : delimiter.ok ? delimiter.delimiter : refuseDelimiter(delimiter.message),
+    delimiter:
+      typeof delimiter === 'string'
+        ? delimiter
+        : delimiter.ok
+          ? delimiter.delimiter
+          : refuseDelimiter(delimiter.message),
     namespaces: declaredNamespaces(get('namespaces'), problems),
     scanCount: integer('scanCount', 10, 100_000),
     pageSize: integer('pageSize', 10, 5000),
@@ -139,12 +171,15 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
 }
 
 /** One path, or several (Compose merges them in order); empty entries are dropped. */
-function composeFile(value: unknown, refuse: (key: 'composeFile', rule: string) => string | readonly string[]): string | readonly string[] {
+function composeFile(
+  value: unknown,
+  refuse: (key: 'composeFile', rule: string) => string | readonly string[],
+): string | readonly string[] {
   if (value === undefined || value === null) return DEFAULTS.composeFile;
   if (typeof value === 'string') return value.trim();
   if (Array.isArray(value) && value.every((entry) => typeof entry === 'string')) {
     const files = (value as string[]).map((entry) => entry.trim()).filter((entry) => entry !== '');
-    return files.length === 1 ? files[0] as string : files;
+    return files.length === 1 ? (files[0] as string) : files;
   }
   return refuse('composeFile', 'must be a path, or a list of paths, to compose files');
 }
@@ -156,7 +191,11 @@ function composeFile(value: unknown, refuse: (key: 'composeFile', rule: string) 
 function declaredNamespaces(raw: unknown, problems: SettingProblem[]): DeclaredNamespace[] {
   if (raw === undefined || raw === null) raw = DEFAULT_DECLARED_NAMESPACES;
   if (!Array.isArray(raw)) {
-    problems.push({ key: 'namespaces', message: 'The sharedRedis.namespaces setting must be a list like [{ "name": "auth", "owner": "Auth Service" }]; it is ignored until then.' });
+    problems.push({
+      key: 'namespaces',
+      message:
+        'The sharedRedis.namespaces setting must be a list like [{ "name": "auth", "owner": "Auth Service" }]; it is ignored until then.',
+    });
     return [];
   }
   const declared: DeclaredNamespace[] = [];
@@ -166,8 +205,13 @@ function declaredNamespaces(raw: unknown, problems: SettingProblem[]): DeclaredN
     const owner = (entry as { owner?: unknown } | null)?.owner;
     const cache = (entry as { cache?: unknown } | null)?.cache;
     const ttlRequired = (entry as { ttlRequired?: unknown } | null)?.ttlRequired;
-    if (typeof name !== 'string' || name.trim() === '' || (owner !== undefined && typeof owner !== 'string')
-      || (cache !== undefined && typeof cache !== 'boolean') || (ttlRequired !== undefined && typeof ttlRequired !== 'boolean')) {
+    if (
+      typeof name !== 'string' ||
+      name.trim() === '' ||
+      (owner !== undefined && typeof owner !== 'string') ||
+      (cache !== undefined && typeof cache !== 'boolean') ||
+      (ttlRequired !== undefined && typeof ttlRequired !== 'boolean')
+    ) {
       bad.push(`[${index}]`);
       continue;
     }
@@ -197,4 +241,15 @@ export function changedSettings(before: SettingValues, after: SettingValues): Se
 }
 
 /** The settings (under `sharedRedis.`) that decide which Redis we talk to and how. */
-export const REDIS_CONNECTION_SETTINGS = ['host', 'port', 'db', 'username', 'tls', 'tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName', 'tlsVerifyCertificate'] as const satisfies readonly SettingKey[];
+export const REDIS_CONNECTION_SETTINGS = [
+  'host',
+  'port',
+  'db',
+  'username',
+  'tls',
+  'tlsCaFile',
+  'tlsCertFile',
+  'tlsKeyFile',
+  'tlsServerName',
+  'tlsVerifyCertificate',
+] as const satisfies readonly SettingKey[];

@@ -19,7 +19,12 @@ export interface StackUsers {
   readonly aclFile: string;
   readonly envFile: string;
   /** Service users with a password in `.env`; `loaded` when users.acl has the user too. */
-  readonly services: ReadonlyArray<{ readonly username: string; readonly namespace: string; readonly envKey: string; readonly loaded: boolean }>;
+  readonly services: ReadonlyArray<{
+    readonly username: string;
+    readonly namespace: string;
+    readonly envKey: string;
+    readonly loaded: boolean;
+  }>;
   /** Declared top-level namespaces whose service has no user yet. */
   readonly missing: ReadonlyArray<{ readonly username: string; readonly namespace: string; readonly envKey: string }>;
 }
@@ -38,10 +43,15 @@ export interface StackOperation {
 export class StackBusyError extends Error {
   override readonly name = 'StackBusyError';
 
-  constructor(readonly running: StackOperation, now = Date.now()) {
+  constructor(
+    readonly running: StackOperation,
+    now = Date.now(),
+  ) {
     const seconds = Math.max(0, Math.round((now - running.startedAt) / 1000));
-    super(`Shared Redis is already ${running.what.toLowerCase()} (started ${seconds} s ago); `
-      + (running.cancellable ? 'wait for it or cancel it from its notification.' : 'wait for it to finish.'));
+    super(
+      `Shared Redis is already ${running.what.toLowerCase()} (started ${seconds} s ago); ` +
+        (running.cancellable ? 'wait for it or cancel it from its notification.' : 'wait for it to finish.'),
+    );
   }
 }
 
@@ -82,22 +92,45 @@ export class StackService implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private current: StackSnapshot;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Logger,
+    settingsChanges: vscode.Event<SettingsChange>,
+  ) {
     this.current = {
-      engine: 'checking', engineError: undefined, engineDescription: undefined, location: this.location(),
-      project: undefined, projectError: undefined, services: [], redis: undefined, redisStarting: undefined, busy: undefined, users: undefined,
+      engine: 'checking',
+      engineError: undefined,
+      engineDescription: undefined,
+      location: this.location(),
+      project: undefined,
+      projectError: undefined,
+      services: [],
+      redis: undefined,
+      redisStarting: undefined,
+      busy: undefined,
+      users: undefined,
     };
     this.subscriptions.push(
       this.changed,
       settingsChanges((change) => {
-        if (change.affects('dockerHost')) { this.dropEngine(); this.scheduleRefresh(0); }
+        if (change.affects('dockerHost')) {
+          this.dropEngine();
+          this.scheduleRefresh(0);
+        }
         // The namespaces and the delimiter decide the service users.
         if (change.affects('composeFile', 'projectName', 'namespaces', 'delimiter')) this.scheduleRefresh(0);
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh(0)),
     );
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/{${[...COMPOSE_FILE_NAMES, ...COMPOSE_OVERRIDE_FILE_NAMES].join(',')},.env,users.acl}`);
-    this.subscriptions.push(watcher, watcher.onDidChange(() => this.scheduleRefresh()), watcher.onDidCreate(() => this.scheduleRefresh()), watcher.onDidDelete(() => this.scheduleRefresh()));
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      `**/{${[...COMPOSE_FILE_NAMES, ...COMPOSE_OVERRIDE_FILE_NAMES].join(',')},.env,users.acl}`,
+    );
+    this.subscriptions.push(
+      watcher,
+      watcher.onDidChange(() => this.scheduleRefresh()),
+      watcher.onDidCreate(() => this.scheduleRefresh()),
+      watcher.onDidDelete(() => this.scheduleRefresh()),
+    );
   }
 
   get snapshot(): StackSnapshot {
@@ -107,9 +140,10 @@ export class StackService implements vscode.Disposable {
   location(): StackLocation {
     const { composeFile } = settings();
     return resolveStackLocation({
-      // A list of files is the files work's (compose's merge); until the location takes one, its first file.
-      setting: typeof composeFile === 'string' ? composeFile : composeFile[0] ?? '',
-      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+      setting: composeFile,
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? [])
+        .filter((f) => f.uri.scheme === 'file')
+        .map((f) => f.uri.fsPath),
       globalStorageDir: this.context.globalStorageUri.fsPath,
     });
   }
@@ -128,7 +162,9 @@ export class StackService implements vscode.Disposable {
     if (!this.engine || !this.controllerFor) {
       this.engine = await connectEngine(settings().dockerHost || undefined);
       this.controllerFor = new StackController(this.engine.docker);
-      this.log.info(`Docker Engine ${this.engine.version} at ${this.engine.endpoint.url} (${this.engine.endpoint.source})`);
+      this.log.info(
+        `Docker Engine ${this.engine.version} at ${this.engine.endpoint.url} (${this.engine.endpoint.source})`,
+      );
     }
     return this.controllerFor;
   }
@@ -171,13 +207,22 @@ export class StackService implements vscode.Disposable {
 
   scheduleRefresh(delayMs = 250): void {
     if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => { this.refreshTimer = undefined; void this.refresh(); }, delayMs);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refresh();
+    }, delayMs);
   }
 
   /** Reads the compose file and the engine's view of the project; one refresh at a time. */
   refresh(): Promise<StackSnapshot> {
-    this.refreshing ??= this.read().then((snapshot) => { this.publish(snapshot); return snapshot; })
-      .finally(() => { this.refreshing = undefined; });
+    this.refreshing ??= this.read()
+      .then((snapshot) => {
+        this.publish(snapshot);
+        return snapshot;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
     return this.refreshing;
   }
 
@@ -190,9 +235,22 @@ export class StackService implements vscode.Disposable {
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
       if (this.current.engine !== 'unreachable') this.log.warn(message);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, services: [], redis: undefined, redisStarting: undefined, busy: undefined, users: undefined };
+      return {
+        ...this.current,
+        engine: 'unreachable',
+        engineError: message,
+        engineDescription: undefined,
+        location,
+        services: [],
+        redis: undefined,
+        redisStarting: undefined,
+        busy: undefined,
+        users: undefined,
+      };
     }
-    const engineDescription = this.engine ? `Docker Engine ${this.engine.version} · ${this.engine.endpoint.url}` : undefined;
+    const engineDescription = this.engine
+      ? `Docker Engine ${this.engine.version} · ${this.engine.endpoint.url}`
+      : undefined;
     let project: ComposeProject | undefined;
     let projectError: string | undefined;
     try {
@@ -201,20 +259,78 @@ export class StackService implements vscode.Disposable {
     } catch (error) {
       projectError = error instanceof Error ? error.message : String(error);
     }
+    let services: ServiceStatus[];
+    let credentials: ComposeProject | undefined;
     try {
-      const services = project ? await controller.status(project.name) : [];
+      services = project ? await controller.status(project.name) : [];
       if (project) this.followEvents(project.name);
       // Another stack's files may own the running containers: log in with that stack's password.
-      const credentials = project && services.length > 0 ? await controller.credentialsOf(project) : project;
-      const redis = credentials ? stackRedis(credentials, services.filter((s) => s.health !== 'starting' && s.health !== 'unhealthy'), process.env) : undefined;
-      const redisStarting = credentials ? stackRedis(credentials, services.filter((s) => s.health === 'starting'), process.env) : undefined;
-      const users = project && services.length > 0 ? stackUsers(project) : undefined;
-      return { engine: 'reachable', engineError: undefined, engineDescription, location, project, projectError, services, redis, redisStarting, busy: undefined, users };
+      credentials = project && services.length > 0 ? await controller.credentialsOf(project) : project;
     } catch (error) {
       // The engine went away between the probe and the listing.
       this.dropEngine();
       const message = error instanceof Error ? error.message : String(error);
-      return { ...this.current, engine: 'unreachable', engineError: message, engineDescription: undefined, location, project, projectError, services: [], redis: undefined, redisStarting: undefined, busy: undefined, users: undefined };
+      return {
+        ...this.current,
+        engine: 'unreachable',
+        engineError: message,
+        engineDescription: undefined,
+        location,
+        project,
+        projectError,
+        services: [],
+        redis: undefined,
+        redisStarting: undefined,
+        busy: undefined,
+        users: undefined,
+      };
+    }
+    // The stack's own files (users.acl, .env) are read here: a problem with them is the
+    // stack's, said on its row, never an unreachable engine.
+    try {
+      const redis = credentials
+        ? stackRedis(
+            credentials,
+            services.filter((s) => s.health !== 'starting' && s.health !== 'unhealthy'),
+            process.env,
+          )
+        : undefined;
+      const redisStarting = credentials
+        ? stackRedis(
+            credentials,
+            services.filter((s) => s.health === 'starting'),
+            process.env,
+          )
+        : undefined;
+      const users = project && services.length > 0 ? stackUsers(project) : undefined;
+      return {
+        engine: 'reachable',
+        engineError: undefined,
+        engineDescription,
+        location,
+        project,
+        projectError,
+        services,
+        redis,
+        redisStarting,
+        busy: undefined,
+        users,
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        engine: 'reachable',
+        engineError: undefined,
+        engineDescription,
+        location,
+        project,
+        projectError: projectError ?? message,
+        services,
+        redis: undefined,
+        redisStarting: undefined,
+        busy: undefined,
+        users: undefined,
+      };
     }
   }
 
@@ -231,14 +347,24 @@ export class StackService implements vscode.Disposable {
     this.events?.dispose();
     if (!this.engine) return;
     this.eventsProject = project;
-    this.events = followProjectEvents(this.engine.docker, project, (event) => {
-      if (event.type === 'container' || event.type === 'network' || event.type === 'volume') {
-        this.log.trace(`engine event: ${event.type} ${event.action} ${event.attributes['name'] ?? event.id.slice(0, 12)}`);
-        this.scheduleRefresh();
-      }
-    }, (connected, error) => {
-      if (!connected) { this.log.debug(`Engine event stream dropped${error ? `: ${error.message}` : ''}; subscribing again`); this.scheduleRefresh(); }
-    });
+    this.events = followProjectEvents(
+      this.engine.docker,
+      project,
+      (event) => {
+        if (event.type === 'container' || event.type === 'network' || event.type === 'volume') {
+          this.log.trace(
+            `engine event: ${event.type} ${event.action} ${event.attributes['name'] ?? event.id.slice(0, 12)}`,
+          );
+          this.scheduleRefresh();
+        }
+      },
+      (connected, error) => {
+        if (!connected) {
+          this.log.debug(`Engine event stream dropped${error ? `: ${error.message}` : ''}; subscribing again`);
+          this.scheduleRefresh();
+        }
+      },
+    );
   }
 
   private dropEngine(): void {
@@ -271,7 +397,9 @@ export function stackState(snapshot: StackSnapshot): string {
   if (snapshot.busy) return 'busy';
   if (snapshot.projectError) return 'invalid';
   if (snapshot.services.length === 0) return 'absent';
-  if (snapshot.services.some((s) => s.health === 'unhealthy' || s.state === 'restarting' || s.state === 'dead')) return 'unhealthy';
+  if (snapshot.services.some((s) => s.health === 'unhealthy' || s.state === 'restarting' || s.state === 'dead')) {
+    return 'unhealthy';
+  }
   if (snapshot.services.some((s) => s.health === 'starting')) return 'starting';
   if (snapshot.services.every((s) => s.state !== 'running')) return 'stopped';
   return 'running';
@@ -283,7 +411,10 @@ export function namespacePolicy(): NamespacePolicy {
   // An invalid delimiter is passed on as typed, not replaced by the default: users.acl's
   // writers refuse it (requireDelimiter) instead of rewriting the file with another one.
   const typed = refusedSetting('delimiter');
-  return { declared: namespaces.map((ns) => ns.name), delimiter: typed === undefined ? delimiter : typeof typed === 'string' ? typed : '' };
+  return {
+    declared: namespaces.map((ns) => ns.name),
+    delimiter: typed === undefined ? delimiter : typeof typed === 'string' ? typed : '',
+  };
 }
 
 /** The users of a stack whose compose file mounts users.acl, from its `.env` and users.acl (names only). */
@@ -295,7 +426,15 @@ function stackUsers(project: ComposeProject): StackUsers | undefined {
   return {
     aclFile,
     envFile,
-    services: access.services.map(({ user }) => ({ username: user.username, namespace: user.namespace, envKey: user.envKey, loaded: aclFileHasUser(aclFile, user.username) })),
-    missing: access.missing.map((namespace) => { const user = serviceUser(namespace); return { username: user.username, namespace, envKey: user.envKey }; }),
+    services: access.services.map(({ user }) => ({
+      username: user.username,
+      namespace: user.namespace,
+      envKey: user.envKey,
+      loaded: aclFileHasUser(aclFile, user.username),
+    })),
+    missing: access.missing.map((namespace) => {
+      const user = serviceUser(namespace);
+      return { username: user.username, namespace, envKey: user.envKey };
+    }),
   };
 }

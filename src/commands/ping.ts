@@ -23,7 +23,9 @@ export function pingCommand({ session, logger }: ExtensionServices): CommandHand
     } catch (error) {
       const text = `Ping failed: ${error instanceof Error ? error.message : String(error)}`;
       log.error(text);
-      void vscode.window.showErrorMessage(text, 'Show Logs').then((choice) => { if (choice) log.show(); });
+      void vscode.window.showErrorMessage(text, 'Show Logs').then((choice) => {
+        if (choice) log.show();
+      });
       return text;
     }
   };

@@ -17,7 +17,10 @@ export function presentError(prefix: string, error: unknown, log: Logger, retry?
   const actions: Array<[string, () => unknown]> = [];
   if (error instanceof EngineUnreachableError) {
     if (retry) actions.push(['Retry', retry]);
-    actions.push(['Open Settings', () => vscode.commands.executeCommand('workbench.action.openSettings', 'sharedRedis.dockerHost')]);
+    actions.push([
+      'Open Settings',
+      () => vscode.commands.executeCommand('workbench.action.openSettings', 'sharedRedis.dockerHost'),
+    ]);
   } else if (error instanceof ComposeFileError) {
     actions.push(['Open Stack File', () => vscode.commands.executeCommand('sharedRedis.openStackFile')]);
   } else if (error instanceof StackError && error.logs.length > 0) {

@@ -14,7 +14,9 @@ export function readOnlyRefusal(action: string): string | undefined {
   if (!isReadOnly()) return undefined;
   const message = `Shared Redis is read-only (setting "${READ_ONLY_SETTING}"): ${action} was not run and nothing was changed.`;
   void vscode.window.showWarningMessage(message, 'Open Setting').then((choice) => {
-    if (choice === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openSettings', READ_ONLY_SETTING);
+    if (choice === 'Open Setting') {
+      void vscode.commands.executeCommand('workbench.action.openSettings', READ_ONLY_SETTING);
+    }
   });
   return message;
 }

@@ -23,7 +23,7 @@ export function setPasswordCommand({ session, secrets, logger }: ExtensionServic
       const stored = await secrets.credentials(endpoint);
       username = await vscode.window.showInputBox({
         title: `Redis at ${server}: user name (1/2)`,
-        prompt: 'The ACL user to log in as; leave empty for Redis\'s default user.',
+        prompt: "The ACL user to log in as; leave empty for Redis's default user.",
         value: stored?.username ?? endpoint.username ?? '',
         ignoreFocusOut: true,
         validateInput: (value) => (/\s/.test(value) ? 'A Redis user name has no spaces.' : undefined),
@@ -31,7 +31,7 @@ export function setPasswordCommand({ session, secrets, logger }: ExtensionServic
       if (username === undefined) return false;
       password = await vscode.window.showInputBox({
         title: `Redis at ${server}: password (2/2)`,
-        prompt: 'Stored in VS Code\'s secret storage, never in settings. Leave empty to forget the stored credentials.',
+        prompt: "Stored in VS Code's secret storage, never in settings. Leave empty to forget the stored credentials.",
         password: true,
         ignoreFocusOut: true,
       });
@@ -45,7 +45,9 @@ export function setPasswordCommand({ session, secrets, logger }: ExtensionServic
       const user = username?.trim() || undefined;
       await secrets.store(endpoint, { username: user, password });
       log.info(`Stored credentials for ${server}${user ? ` (user ${user})` : ''}`);
-      void vscode.window.showInformationMessage(`Stored the password${user ? ` for user ${user}` : ''} for ${server} in secret storage.`);
+      void vscode.window.showInformationMessage(
+        `Stored the password${user ? ` for user ${user}` : ''} for ${server} in secret storage.`,
+      );
     }
     session.forgetEntered();
     return true;

@@ -22,7 +22,12 @@ export interface StackTarget {
 /** Why there is no target: the engine or the stack is not there, or its Redis is not running. */
 export class NoStackRedis extends Error {
   override readonly name = 'NoStackRedis';
-  constructor(message: string, readonly canStart: boolean) { super(message); }
+  constructor(
+    message: string,
+    readonly canStart: boolean,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -32,12 +37,25 @@ export class NoStackRedis extends Error {
  */
 export async function stackTarget(services: ExtensionServices): Promise<StackTarget> {
   const snapshot = await services.stack.refresh();
-  if (snapshot.engine !== 'reachable') throw new NoStackRedis(`the Docker engine is not reachable${snapshot.engineError ? ` (${snapshot.engineError})` : ''}`, false);
-  if (!snapshot.project) throw new NoStackRedis(`the stack's compose file cannot be read${snapshot.projectError ? `: ${snapshot.projectError}` : ''}`, false);
+  if (snapshot.engine !== 'reachable') {
+    throw new NoStackRedis(
+      `the Docker engine is not reachable${snapshot.engineError ? ` (${snapshot.engineError})` : ''}`,
+      false,
+    );
+  }
+  if (!snapshot.project) {
+    throw new NoStackRedis(
+      `the stack's compose file cannot be read${snapshot.projectError ? `: ${snapshot.projectError}` : ''}`,
+      false,
+    );
+  }
   const container = snapshot.services.find((s) => s.ports.some((p) => p.containerPort === 6379));
   const redis = snapshot.redis;
   if (!container || container.state !== 'running' || !redis) {
-    throw new NoStackRedis(`the ${snapshot.project.name} stack is not running${container ? ` (${container.service} is ${container.health ?? container.state})` : ''}; start it first`, true);
+    throw new NoStackRedis(
+      `the ${snapshot.project.name} stack is not running${container ? ` (${container.service} is ${container.health ?? container.state})` : ''}; start it first`,
+      true,
+    );
   }
   const controller = await services.stack.controller();
   const docker = await services.stack.docker();
@@ -50,7 +68,12 @@ export async function stackTarget(services: ExtensionServices): Promise<StackTar
     password = target.credentials.password;
   }
   return {
-    docker, controller, project: snapshot.project, container, endpoint, password,
+    docker,
+    controller,
+    project: snapshot.project,
+    container,
+    endpoint,
+    password,
     connect: () => connectRedis(endpoint, { password }),
   };
 }

@@ -55,7 +55,10 @@ export const COMMANDS = {
   'sharedRedis.showLogs': showLogsCommand,
   'sharedRedis.createStack': createStackCommand,
   'sharedRedis.openStackFile': openStackFileCommand,
-  'sharedRedis.refreshStack': ({ stack }) => async () => stackState(await stack.refresh()),
+  'sharedRedis.refreshStack':
+    ({ stack }) =>
+    async () =>
+      stackState(await stack.refresh()),
   // The connection
   'sharedRedis.ping': pingCommand,
   'sharedRedis.setPassword': setPasswordCommand,

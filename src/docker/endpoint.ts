@@ -29,7 +29,13 @@ export function processEnvironment(): EndpointEnvironment {
     platform: process.platform,
     uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
     exists: existsSync,
-    readText: (path) => { try { return readFileSync(path, 'utf8'); } catch { return undefined; } },
+    readText: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 
@@ -39,7 +45,10 @@ export function processEnvironment(): EndpointEnvironment {
  * Rancher Desktop. An explicit choice (setting, DOCKER_HOST, a context) comes first and
  * the well-known sockets only follow when they exist on disk.
  */
-export function engineCandidates(setting: string | undefined, environment: EndpointEnvironment = processEnvironment()): EngineCandidate[] {
+export function engineCandidates(
+  setting: string | undefined,
+  environment: EndpointEnvironment = processEnvironment(),
+): EngineCandidate[] {
   const { env, home, platform, uid } = environment;
   const candidates: EngineCandidate[] = [];
   const add = (url: string, source: string, tls?: EngineCandidate['tls']): void => {
@@ -87,7 +96,11 @@ function contextEndpoint(environment: EndpointEnvironment): { name: string; url:
   if (!name) {
     const config = environment.readText(join(configDir, 'config.json'));
     if (config) {
-      try { name = (JSON.parse(config) as { currentContext?: string }).currentContext; } catch { /* an unreadable config names no context */ }
+      try {
+        name = (JSON.parse(config) as { currentContext?: string }).currentContext;
+      } catch {
+        /* an unreadable config names no context */
+      }
     }
   }
   if (!name || name === 'default') return undefined;
@@ -104,7 +117,10 @@ function contextEndpoint(environment: EndpointEnvironment): { name: string; url:
 }
 
 /** dockerode's options for a candidate. */
-export function dockerOptions(candidate: EngineCandidate, readFile: (path: string) => Buffer = readFileSync): DockerOptions {
+export function dockerOptions(
+  candidate: EngineCandidate,
+  readFile: (path: string) => Buffer = readFileSync,
+): DockerOptions {
   const url = new URL(candidate.url.replace(/^npipe:\/\/\/\//, 'npipe://x/'));
   switch (url.protocol) {
     case 'unix:':

@@ -12,13 +12,18 @@ export class EngineUnreachableError extends Error {
   override readonly name = 'EngineUnreachableError';
 
   constructor(readonly attempts: ReadonlyArray<{ endpoint: EngineCandidate; reason: string }>) {
-    super(`No Docker engine answered. Tried ${attempts.map((a) => `${a.endpoint.url} (${a.endpoint.source}: ${a.reason})`).join('; ')}. `
-      + 'Start Docker, or point the sharedRedis.dockerHost setting at your engine.');
+    super(
+      `No Docker engine answered. Tried ${attempts.map((a) => `${a.endpoint.url} (${a.endpoint.source}: ${a.reason})`).join('; ')}. ` +
+        'Start Docker, or point the sharedRedis.dockerHost setting at your engine.',
+    );
   }
 }
 
 /** Finds the engine the way `engineCandidates` orders them. */
-export function connectEngine(setting: string | undefined, options: { timeoutMs?: number; environment?: EndpointEnvironment } = {}): Promise<EngineConnection> {
+export function connectEngine(
+  setting: string | undefined,
+  options: { timeoutMs?: number; environment?: EndpointEnvironment } = {},
+): Promise<EngineConnection> {
   return probeEngines(engineCandidates(setting, options.environment ?? processEnvironment()), options.timeoutMs);
 }
 

@@ -28,7 +28,7 @@ export function followProjectEvents(
   onStateChange: (connected: boolean, error?: Error) => void = () => undefined,
 ): EventSubscription {
   let disposed = false;
-  let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
+  let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let failures = 0;
 
@@ -42,21 +42,27 @@ export function followProjectEvents(
 
   const subscribe = (): void => {
     if (disposed) return;
-    docker.getEvents({ filters: { label: [`${PROJECT_LABEL}=${project}`] } }).then((events) => {
-      if (disposed) { (events as { destroy?: () => void }).destroy?.(); return; }
-      stream = allowQuiet(events);
-      failures = 0;
-      onStateChange(true);
-      const lines = new LineBuffer();
-      events.on('data', (chunk: Buffer) => {
-        for (const line of lines.push(chunk)) {
-          const event = parseEvent(line);
-          if (event) onEvent(event);
+    docker.getEvents({ filters: { label: [`${PROJECT_LABEL}=${project}`] } }).then(
+      (events) => {
+        if (disposed) {
+          (events as { destroy?: () => void }).destroy?.();
+          return;
         }
-      });
-      events.once('error', (error: Error) => resubscribe(error));
-      events.once('end', () => resubscribe());
-    }, (error: Error) => resubscribe(error));
+        stream = allowQuiet(events);
+        failures = 0;
+        onStateChange(true);
+        const lines = new LineBuffer();
+        events.on('data', (chunk: Buffer) => {
+          for (const line of lines.push(chunk)) {
+            const event = parseEvent(line);
+            if (event) onEvent(event);
+          }
+        });
+        events.once('error', (error: Error) => resubscribe(error));
+        events.once('end', () => resubscribe());
+      },
+      (error: Error) => resubscribe(error),
+    );
   };
 
   subscribe();
@@ -73,7 +79,14 @@ export function followProjectEvents(
 export function parseEvent(line: string): EngineEvent | undefined {
   if (!line.trim()) return undefined;
   try {
-    const raw = JSON.parse(line) as { Type?: string; Action?: string; status?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; id?: string; time?: number };
+    const raw = JSON.parse(line) as {
+      Type?: string;
+      Action?: string;
+      status?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+      id?: string;
+      time?: number;
+    };
     return {
       type: raw.Type ?? 'container',
       action: raw.Action ?? raw.status ?? '',

@@ -12,7 +12,11 @@ export interface ConnectionTuning {
   readonly connectionName: string;
 }
 
-export const DEFAULT_TUNING: ConnectionTuning = { timeoutMs: 5000, maxReconnects: 5, connectionName: 'shared-redis-vscode' };
+export const DEFAULT_TUNING: ConnectionTuning = {
+  timeoutMs: 5000,
+  maxReconnects: 5,
+  connectionName: 'shared-redis-vscode',
+};
 
 /** Backoff of 100, 200, 400 ... ms capped at 2 s, then stop: a dead server costs a handful of attempts, not a storm. */
 export function reconnectDelay(attempt: number, maxReconnects: number): number | null {
@@ -24,7 +28,12 @@ export function reconnectDelay(attempt: number, maxReconnects: number): number |
  * when one cannot be used). `permanentFailure` tells the retry strategy that the last error
  * was one no reconnect can fix (a wrong password, a certificate): then it does not reconnect.
  */
-export function redisOptions(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning, permanentFailure: () => boolean = () => false): RedisOptions {
+export function redisOptions(
+  endpoint: RedisEndpoint,
+  credentials: RedisCredentials,
+  tuning: ConnectionTuning,
+  permanentFailure: () => boolean = () => false,
+): RedisOptions {
   return {
     host: endpoint.host,
     port: endpoint.port,
@@ -39,7 +48,7 @@ export function redisOptions(endpoint: RedisEndpoint, credentials: RedisCredenti
     maxRetriesPerRequest: 1,
     // Fail fast while disconnected instead of queueing commands behind a dead socket.
     enableOfflineQueue: false,
-    retryStrategy: (attempt) => permanentFailure() ? null : reconnectDelay(attempt, tuning.maxReconnects),
+    retryStrategy: (attempt) => (permanentFailure() ? null : reconnectDelay(attempt, tuning.maxReconnects)),
     reconnectOnError: () => false,
   };
 }
@@ -51,13 +60,21 @@ export function redisOptions(endpoint: RedisEndpoint, credentials: RedisCredenti
  * the client reconnects a bounded number of times, and not at all once the server
  * refused the password or the TLS handshake failed: another attempt would fail the same way.
  */
-export async function connectRedis(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning = DEFAULT_TUNING): Promise<Redis> {
+export async function connectRedis(
+  endpoint: RedisEndpoint,
+  credentials: RedisCredentials,
+  tuning: ConnectionTuning = DEFAULT_TUNING,
+): Promise<Redis> {
   let permanent = false;
   const client = new Redis(redisOptions(endpoint, credentials, tuning, () => permanent));
   // Stays for the client's life: errors come before the close that asks the retry strategy.
-  client.on('error', (error: unknown) => { permanent = isPermanentFailure(classifyRedisError(error, endpoint).kind); });
+  client.on('error', (error: unknown) => {
+    permanent = isPermanentFailure(classifyRedisError(error, endpoint).kind);
+  });
   let lastError: unknown;
-  const remember = (error: unknown): void => { lastError = error; };
+  const remember = (error: unknown): void => {
+    lastError = error;
+  };
   client.on('error', remember);
   // With TLS, a handshake that never ends after the TCP connection opened is a server without TLS, not a slow one.
   let tcpConnected = false;
@@ -66,8 +83,11 @@ export async function connectRedis(endpoint: RedisEndpoint, credentials: RedisCr
     // The stream exists once ioredis's connector has run (next tick), before any I/O: watch its TCP connect.
     setImmediate(() => {
       const stream = client.stream as Socket | undefined;
-      if (stream?.connecting) stream.once('connect', () => { tcpConnected = true; });
-      else if (stream && !stream.destroyed) tcpConnected = true;
+      if (stream?.connecting) {
+        stream.once('connect', () => {
+          tcpConnected = true;
+        });
+      } else if (stream && !stream.destroyed) tcpConnected = true;
     });
   }
   try {

@@ -48,7 +48,10 @@ export function describeEndpoint(endpoint: RedisEndpoint): string {
 
 /** True for 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: only this machine can reach it. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;

@@ -8,7 +8,8 @@ export type RedisFailureKind = 'unreachable' | 'auth-failed' | 'timeout' | TlsFa
  * wants a client certificate (or refused ours); the TLS settings point at a file that
  * cannot be used.
  */
-export type TlsFailureKind = 'tls-expired' | 'tls-untrusted' | 'tls-name-mismatch' | 'tls-not-tls' | 'tls-client-certificate' | 'tls-config';
+export type TlsFailureKind =
+  'tls-expired' | 'tls-untrusted' | 'tls-name-mismatch' | 'tls-not-tls' | 'tls-client-certificate' | 'tls-config';
 
 /** Failures that another attempt cannot fix (a wrong password, a bad certificate): never reconnect on them. */
 export function isPermanentFailure(kind: RedisFailureKind): boolean {
@@ -31,7 +32,15 @@ export class RedisConnectionError extends Error {
 
 const AUTH_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i;
 const TIMEOUT = /timed out|ETIMEDOUT/i;
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 /**
  * Turns whatever ioredis reported into a typed error. `cause` is the last error the
@@ -46,23 +55,38 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
   const code = (cause as { code?: unknown } | undefined)?.code;
 
   if (AUTH_REPLY.test(message)) {
-    const what = message.startsWith('NOAUTH') ? 'requires a password and none was given'
-      : endpoint.username ? `rejected the username "${endpoint.username}" or its password`
-      : 'rejected the password';
-    return new RedisConnectionError('auth-failed', where, what,
-      'Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack\'s .env.');
+    const what = message.startsWith('NOAUTH')
+      ? 'requires a password and none was given'
+      : endpoint.username
+        ? `rejected the username "${endpoint.username}" or its password`
+        : 'rejected the password';
+    return new RedisConnectionError(
+      'auth-failed',
+      where,
+      what,
+      'Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack\'s .env.',
+    );
   }
   const tlsFailure = classifyTlsFailure(code, message, cause, endpoint, where);
   if (tlsFailure) return tlsFailure;
   if (TIMEOUT.test(message) || code === 'ETIMEDOUT') {
-    return new RedisConnectionError('timeout', where, 'did not answer in time',
-      'The server may be overloaded, paused or behind a firewall; check that it is running and try again.');
+    return new RedisConnectionError(
+      'timeout',
+      where,
+      'did not answer in time',
+      'The server may be overloaded, paused or behind a firewall; check that it is running and try again.',
+    );
   }
-  const reason = typeof code === 'string' && UNREACHABLE_CODES.has(code)
-    ? `is unreachable (${code})`
-    : `is unreachable (${message})`;
-  return new RedisConnectionError('unreachable', where, reason,
-    'Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.');
+  const reason =
+    typeof code === 'string' && UNREACHABLE_CODES.has(code)
+      ? `is unreachable (${code})`
+      : `is unreachable (${message})`;
+  return new RedisConnectionError(
+    'unreachable',
+    where,
+    reason,
+    'Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.',
+  );
 }
 
 /**
@@ -70,54 +94,94 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
  * does with a TLS hello (it waits for the end of a command line that never comes).
  */
 export function tlsHandshakeTimeout(endpoint: RedisEndpoint): RedisConnectionError {
-  return new RedisConnectionError('tls-not-tls', describeEndpoint(endpoint), 'accepted the connection but did not answer the TLS handshake',
-    'It looks like a Redis without TLS on that port: use the server\'s tls-port in sharedRedis.port, or turn sharedRedis.tls off.');
+  return new RedisConnectionError(
+    'tls-not-tls',
+    describeEndpoint(endpoint),
+    'accepted the connection but did not answer the TLS handshake',
+    "It looks like a Redis without TLS on that port: use the server's tls-port in sharedRedis.port, or turn sharedRedis.tls off.",
+  );
 }
 
 const UNTRUSTED_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
 ]);
 /** The server refused our client certificate, or asked for one we did not send. */
-const CLIENT_CERTIFICATE = /ALERT_CERTIFICATE_REQUIRED|ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_HANDSHAKE_FAILURE|certificate required|bad certificate|tlsv1 alert unknown ca/i;
+const CLIENT_CERTIFICATE =
+  /ALERT_CERTIFICATE_REQUIRED|ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_HANDSHAKE_FAILURE|certificate required|bad certificate|tlsv1 alert unknown ca/i;
 /** What OpenSSL says when the other side answers with something that is not TLS (a plain Redis's error reply). */
-const NOT_TLS = /wrong version number|packet length too long|unknown protocol|record layer failure|ERR_SSL_WRONG_VERSION_NUMBER|http request/i;
+const NOT_TLS =
+  /wrong version number|packet length too long|unknown protocol|record layer failure|ERR_SSL_WRONG_VERSION_NUMBER|http request/i;
 
-function classifyTlsFailure(code: unknown, message: string, cause: unknown, endpoint: RedisEndpoint, where: string): RedisConnectionError | undefined {
+function classifyTlsFailure(
+  code: unknown,
+  message: string,
+  cause: unknown,
+  endpoint: RedisEndpoint,
+  where: string,
+): RedisConnectionError | undefined {
   const name = endpoint.tlsSettings?.serverName;
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     const what = code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet';
-    return new RedisConnectionError('tls-expired', where, `presented a TLS certificate that ${what}`,
+    return new RedisConnectionError(
+      'tls-expired',
+      where,
+      `presented a TLS certificate that ${what}`,
       code === 'CERT_HAS_EXPIRED'
-        ? 'Renew the server\'s certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on.'
-        : 'Check the clock of this machine and of the server, or the certificate\'s start date.');
+        ? "Renew the server's certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on."
+        : "Check the clock of this machine and of the server, or the certificate's start date.",
+    );
   }
   if (typeof code === 'string' && UNTRUSTED_CODES.has(code)) {
-    const what = code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ? 'presented a self-signed TLS certificate'
-      : 'presented a TLS certificate signed by an unknown certificate authority';
+    const what =
+      code === 'DEPTH_ZERO_SELF_SIGNED_CERT'
+        ? 'presented a self-signed TLS certificate'
+        : 'presented a TLS certificate signed by an unknown certificate authority';
     const ca = endpoint.tlsSettings?.caFile;
-    return new RedisConnectionError('tls-untrusted', where, `${what} (${code})`, ca
-      ? `The CA in sharedRedis.tlsCaFile (${ca}) did not sign it: point sharedRedis.tlsCaFile at the CA certificate (PEM) that did.`
-      : code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ? 'Set sharedRedis.tlsCaFile to that certificate itself (PEM file) to trust it, or give the server one signed by a CA.'
-      : 'Set sharedRedis.tlsCaFile to the CA certificate (PEM file) that signed the server\'s certificate.');
+    return new RedisConnectionError(
+      'tls-untrusted',
+      where,
+      `${what} (${code})`,
+      ca
+        ? `The CA in sharedRedis.tlsCaFile (${ca}) did not sign it: point sharedRedis.tlsCaFile at the CA certificate (PEM) that did.`
+        : code === 'DEPTH_ZERO_SELF_SIGNED_CERT'
+          ? 'Set sharedRedis.tlsCaFile to that certificate itself (PEM file) to trust it, or give the server one signed by a CA.'
+          : "Set sharedRedis.tlsCaFile to the CA certificate (PEM file) that signed the server's certificate.",
+    );
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const detail = (cause as { reason?: unknown }).reason;
     const expected = name ?? endpoint.host;
-    return new RedisConnectionError('tls-name-mismatch', where,
+    return new RedisConnectionError(
+      'tls-name-mismatch',
+      where,
       `presented a TLS certificate that is not for "${expected}"${typeof detail === 'string' ? ` (${detail.replace(/\.$/, '')})` : ''}`,
-      'Set sharedRedis.tlsServerName to a name the certificate carries, or connect by that name in sharedRedis.host.');
+      'Set sharedRedis.tlsServerName to a name the certificate carries, or connect by that name in sharedRedis.host.',
+    );
   }
   if (CLIENT_CERTIFICATE.test(message) || (typeof code === 'string' && CLIENT_CERTIFICATE.test(code))) {
     const given = endpoint.tlsSettings?.certFile !== undefined;
-    return new RedisConnectionError('tls-client-certificate', where,
+    return new RedisConnectionError(
+      'tls-client-certificate',
+      where,
       given ? 'refused the TLS client certificate' : 'requires a TLS client certificate and none was given',
-      given ? 'Check that sharedRedis.tlsCertFile and sharedRedis.tlsKeyFile hold a certificate signed by the CA the server trusts (tls-ca-cert-file).'
-        : 'Set sharedRedis.tlsCertFile and sharedRedis.tlsKeyFile to the client certificate and its key (PEM files).');
+      given
+        ? 'Check that sharedRedis.tlsCertFile and sharedRedis.tlsKeyFile hold a certificate signed by the CA the server trusts (tls-ca-cert-file).'
+        : 'Set sharedRedis.tlsCertFile and sharedRedis.tlsKeyFile to the client certificate and its key (PEM files).',
+    );
   }
   if (endpoint.tls && (NOT_TLS.test(message) || (typeof code === 'string' && NOT_TLS.test(code)))) {
-    return new RedisConnectionError('tls-not-tls', where, 'did not answer with TLS',
-      'It looks like a Redis without TLS on that port: use the server\'s tls-port in sharedRedis.port, or turn sharedRedis.tls off.');
+    return new RedisConnectionError(
+      'tls-not-tls',
+      where,
+      'did not answer with TLS',
+      "It looks like a Redis without TLS on that port: use the server's tls-port in sharedRedis.port, or turn sharedRedis.tls off.",
+    );
   }
   return undefined;
 }

@@ -15,13 +15,20 @@ export const TLS_FILE_SETTINGS = {
 
 type TlsFile = keyof typeof TLS_FILE_SETTINGS;
 
-const WHAT: Record<TlsFile, string> = { caFile: 'CA certificate', certFile: 'client certificate', keyFile: 'client key' };
+const WHAT: Record<TlsFile, string> = {
+  caFile: 'CA certificate',
+  certFile: 'client certificate',
+  keyFile: 'client key',
+};
 
 /**
  * Expands a path setting: `${workspaceFolder}`, `${userHome}` and a leading `~`; a relative
  * path is taken from the workspace folder. Empty means unset.
  */
-export function expandSettingPath(value: string | undefined, places: { workspaceFolder?: string | undefined; home?: string }): string | undefined {
+export function expandSettingPath(
+  value: string | undefined,
+  places: { workspaceFolder?: string | undefined; home?: string },
+): string | undefined {
   const raw = value?.trim();
   if (!raw) return undefined;
   // PEM text is not a path: keep it as is so that reading it gives the clear message below.
@@ -31,7 +38,9 @@ export function expandSettingPath(value: string | undefined, places: { workspace
   if (places.workspaceFolder !== undefined) path = path.replace(/\$\{workspaceFolder\}/g, places.workspaceFolder);
   if (path === '~') path = home;
   else if (path.startsWith('~/') || path.startsWith('~\\')) path = join(home, path.slice(2));
-  if (!isAbsolute(path) && places.workspaceFolder !== undefined && !path.includes('${')) path = resolve(places.workspaceFolder, path);
+  if (!isAbsolute(path) && places.workspaceFolder !== undefined && !path.includes('${')) {
+    path = resolve(places.workspaceFolder, path);
+  }
   return path;
 }
 
@@ -53,13 +62,18 @@ export function tlsConnectionOptions(endpoint: RedisEndpoint): ConnectionOptions
   // SNI carries host names only (RFC 6066): an IP address is checked against the certificate but not sent.
   const checkedName = serverName ?? endpoint.host;
   if (isIP(checkedName) === 0) options.servername = checkedName;
-  else if (serverName) options.checkServerIdentity = (_host, certificate) => checkServerIdentity(serverName, certificate);
+  else if (serverName) {
+    options.checkServerIdentity = (_host, certificate) => checkServerIdentity(serverName, certificate);
+  }
   if (settings.caFile) options.ca = readPem(endpoint, 'caFile', settings.caFile);
   if (settings.certFile || settings.keyFile) {
     if (!settings.certFile || !settings.keyFile) {
       const missing: TlsFile = settings.certFile ? 'keyFile' : 'certFile';
-      throw tlsConfigError(endpoint, `has a TLS ${settings.certFile ? 'client certificate' : 'client key'} but no ${WHAT[missing]}`,
-        `Set ${TLS_FILE_SETTINGS[missing]} too: the client certificate and its key go together.`);
+      throw tlsConfigError(
+        endpoint,
+        `has a TLS ${settings.certFile ? 'client certificate' : 'client key'} but no ${WHAT[missing]}`,
+        `Set ${TLS_FILE_SETTINGS[missing]} too: the client certificate and its key go together.`,
+      );
     }
     options.cert = readPem(endpoint, 'certFile', settings.certFile);
     options.key = readPem(endpoint, 'keyFile', settings.keyFile);
@@ -69,8 +83,11 @@ export function tlsConnectionOptions(endpoint: RedisEndpoint): ConnectionOptions
     createSecureContext({ ca: options.ca, cert: options.cert, key: options.key });
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).replace(/^error:[0-9A-F]+:/i, '');
-    throw tlsConfigError(endpoint, `cannot use its TLS files (${reason})`,
-      'Check sharedRedis.tlsCaFile, sharedRedis.tlsCertFile and sharedRedis.tlsKeyFile: the client certificate and its key must belong together.');
+    throw tlsConfigError(
+      endpoint,
+      `cannot use its TLS files (${reason})`,
+      'Check sharedRedis.tlsCaFile, sharedRedis.tlsCertFile and sharedRedis.tlsKeyFile: the client certificate and its key must belong together.',
+    );
   }
   return options;
 }
@@ -78,27 +95,46 @@ export function tlsConnectionOptions(endpoint: RedisEndpoint): ConnectionOptions
 function readPem(endpoint: RedisEndpoint, file: TlsFile, path: string): Buffer {
   const setting = TLS_FILE_SETTINGS[file];
   if (looksLikePem(path)) {
-    throw tlsConfigError(endpoint, `has the ${WHAT[file]} itself in ${setting} instead of a file path`,
-      `Save it in a file (keys never belong in settings) and set ${setting} to that file's path.`);
+    throw tlsConfigError(
+      endpoint,
+      `has the ${WHAT[file]} itself in ${setting} instead of a file path`,
+      `Save it in a file (keys never belong in settings) and set ${setting} to that file's path.`,
+    );
   }
   let content: Buffer;
   try {
     content = readFileSync(path);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)'
-      : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${typeof code === 'string' ? code : String(error)})`;
-    throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} ${why}`, `Check ${setting}: it must be the path of a PEM file this editor can read.`);
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'cannot be read (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a folder, not a file'
+            : `cannot be read (${typeof code === 'string' ? code : String(error)})`;
+    throw tlsConfigError(
+      endpoint,
+      `cannot use the ${WHAT[file]}: ${path} ${why}`,
+      `Check ${setting}: it must be the path of a PEM file this editor can read.`,
+    );
   }
   const text = content.toString('latin1');
   if (!looksLikePem(text)) {
-    throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} is not a PEM file`,
-      `Check ${setting}: it must be a PEM file (text starting with -----BEGIN ...). Convert DER with openssl x509 -inform der.`);
+    throw tlsConfigError(
+      endpoint,
+      `cannot use the ${WHAT[file]}: ${path} is not a PEM file`,
+      `Check ${setting}: it must be a PEM file (text starting with -----BEGIN ...). Convert DER with openssl x509 -inform der.`,
+    );
   }
   // A passphrase would be one more secret to keep; the extension asks for none.
   if (file === 'keyFile' && /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,ENCRYPTED/m.test(text)) {
-    throw tlsConfigError(endpoint, `cannot use the ${WHAT[file]}: ${path} is encrypted with a passphrase`,
-      `Check ${setting}: point it at a key without a passphrase, kept where only you can read it (openssl pkey -in ${path} -out client.key).`);
+    throw tlsConfigError(
+      endpoint,
+      `cannot use the ${WHAT[file]}: ${path} is encrypted with a passphrase`,
+      `Check ${setting}: point it at a key without a passphrase, kept where only you can read it (openssl pkey -in ${path} -out client.key).`,
+    );
   }
   return content;
 }

@@ -7,7 +7,14 @@ import type { ChecksRunner } from '../checksRunner';
 
 /** The first row: how many problems, or none, or what stopped the run. */
 export class StatusRow {
-  constructor(readonly id: string, readonly label: string, readonly description: string, readonly icon: vscode.ThemeIcon, readonly tooltip: string, readonly command?: vscode.Command) {}
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    readonly description: string,
+    readonly icon: vscode.ThemeIcon,
+    readonly tooltip: string,
+    readonly command?: vscode.Command,
+  ) {}
 }
 
 /** One check, with its findings (and what it looked at) below. */
@@ -35,7 +42,10 @@ export class InfoRow {
 
 /** An example key of a finding: a click opens it. */
 export class ExampleRow {
-  constructor(readonly parent: FindingRow, readonly key: Buffer) {}
+  constructor(
+    readonly parent: FindingRow,
+    readonly key: Buffer,
+  ) {}
 }
 
 export type ChecksRow = StatusRow | CheckRow | FindingRow | InfoRow | ExampleRow;
@@ -51,7 +61,9 @@ const PASS_ICON = new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.ic
 
 function severityIcon(severity: Severity): vscode.ThemeIcon {
   if (severity === 'error') return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-  if (severity === 'warning') return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+  if (severity === 'warning') {
+    return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+  }
   return INFO_ICON;
 }
 
@@ -96,7 +108,10 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
     this.current = report;
     this.failure = undefined;
     const problems = report.findings.length;
-    this.view.badge = problems > 0 ? { value: problems, tooltip: `${problems} ${problems === 1 ? 'problem' : 'problems'} found by the checks` } : undefined;
+    this.view.badge =
+      problems > 0
+        ? { value: problems, tooltip: `${problems} ${problems === 1 ? 'problem' : 'problems'} found by the checks` }
+        : undefined;
     this.view.description = `checked ${report.checkedAt.toLocaleTimeString()}`;
     this.changed.fire(undefined);
   }
@@ -118,16 +133,39 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
     if (!row) {
       const rows: ChecksRow[] = [];
       if (this.failure) {
-        rows.push(new StatusRow('status:failed', 'The checks could not run', this.failure, new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')), this.failure,
-          { command: 'sharedRedis.checkNamespaces', title: 'Retry' }));
+        rows.push(
+          new StatusRow(
+            'status:failed',
+            'The checks could not run',
+            this.failure,
+            new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')),
+            this.failure,
+            { command: 'sharedRedis.checkNamespaces', title: 'Retry' },
+          ),
+        );
       }
       if (!report) return rows;
       const problems = report.findings.length;
       const failed = Object.keys(report.errors).length;
-      const summary = problems === 0 ? (failed > 0 ? 'No problems found by the checks that ran' : 'No problems found') : `${problems} ${problems === 1 ? 'problem' : 'problems'} found`;
-      rows.push(new StatusRow('status:summary', summary, this.running ? 'checking again…' : `${formatKeyCount(report.keys)} · ${report.checkedAt.toLocaleTimeString()}`,
-        problems > 0 ? severityIcon(report.findings.some((f) => f.severity === 'error') ? 'error' : 'warning') : PASS_ICON,
-        `Checked ${formatKeyCount(report.keys)} at ${report.checkedAt.toLocaleString()}.${failed > 0 ? ` ${failed} ${failed === 1 ? 'check' : 'checks'} failed: see below.` : ''}`));
+      const summary =
+        problems === 0
+          ? failed > 0
+            ? 'No problems found by the checks that ran'
+            : 'No problems found'
+          : `${problems} ${problems === 1 ? 'problem' : 'problems'} found`;
+      rows.push(
+        new StatusRow(
+          'status:summary',
+          summary,
+          this.running
+            ? 'checking again…'
+            : `${formatKeyCount(report.keys)} · ${report.checkedAt.toLocaleTimeString()}`,
+          problems > 0
+            ? severityIcon(report.findings.some((f) => f.severity === 'error') ? 'error' : 'warning')
+            : PASS_ICON,
+          `Checked ${formatKeyCount(report.keys)} at ${report.checkedAt.toLocaleString()}.${failed > 0 ? ` ${failed} ${failed === 1 ? 'check' : 'checks'} failed: see below.` : ''}`,
+        ),
+      );
       return [...rows, ...CHECKS.map((check) => new CheckRow(check))];
     }
     if (!report) return [];
@@ -136,7 +174,17 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
       const children: ChecksRow[] = row.finding.examples.map((key) => new ExampleRow(row, key));
       const more = (row.finding.count ?? 0) - row.finding.examples.length;
       if (row.finding.examples.length > 0 && more > 0) {
-        children.push(new InfoRow(`${row.finding.id}:more`, `… and ${groupThousands(more)} more`, '', 'Open the keys to see them all.', 'check.more', [], new vscode.ThemeIcon('ellipsis')));
+        children.push(
+          new InfoRow(
+            `${row.finding.id}:more`,
+            `… and ${groupThousands(more)} more`,
+            '',
+            'Open the keys to see them all.',
+            'check.more',
+            [],
+            new vscode.ThemeIcon('ellipsis'),
+          ),
+        );
       }
       return children;
     }
@@ -146,26 +194,79 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
 
   private checkChildren(report: CheckReport, check: CheckId): ChecksRow[] {
     const error = report.errors[check];
-    if (error) return [new StatusRow(`error:${check}`, 'The check failed', error, new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')), error, { command: 'sharedRedis.checkNamespaces', title: 'Retry' })];
+    if (error) {
+      return [
+        new StatusRow(
+          `error:${check}`,
+          'The check failed',
+          error,
+          new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')),
+          error,
+          { command: 'sharedRedis.checkNamespaces', title: 'Retry' },
+        ),
+      ];
+    }
     const rows: ChecksRow[] = report.findings.filter((f) => f.check === check).map((f) => new FindingRow(f));
-    if (check === 'undeclared' && report.undeclared?.skipped) rows.push(new InfoRow('info:undeclared:skipped', 'Not checked', report.undeclared.skipped, report.undeclared.skipped, 'check.info'));
+    if (check === 'undeclared' && report.undeclared?.skipped) {
+      rows.push(
+        new InfoRow(
+          'info:undeclared:skipped',
+          'Not checked',
+          report.undeclared.skipped,
+          report.undeclared.skipped,
+          'check.info',
+        ),
+      );
+    }
     if (check === 'cacheTtl') {
       const caches = report.cacheTtl ?? [];
-      if (caches.length === 0) rows.push(new InfoRow('info:cacheTtl:none', 'No namespace is declared as a cache', 'setting sharedRedis.namespaces', 'Add "cache": true to a namespace of the setting sharedRedis.namespaces to check that its keys expire.', 'check.info'));
+      if (caches.length === 0) {
+        rows.push(
+          new InfoRow(
+            'info:cacheTtl:none',
+            'No namespace is declared as a cache',
+            'setting sharedRedis.namespaces',
+            'Add "cache": true to a namespace of the setting sharedRedis.namespaces to check that its keys expire.',
+            'check.info',
+          ),
+        );
+      }
       for (const ns of caches) {
         if (ns.withoutTtl > 0) continue;
         const name = displayBytes(ns.path);
         if (!ns.exact) {
-          rows.push(new InfoRow(`info:cacheTtl:${rowKey(ns.path)}`, name, `all ${formatKeyCount(ns.keys)} looked at expire`,
-            `${name} is declared as a cache. The check stopped after ${groupThousands(ns.scanCalls)} SCAN calls: every one of the ${formatKeyCount(ns.keys)} it looked at has a TTL, the rest were not looked at. Check Namespaces looks further.`, 'check.info', [], INFO_ICON));
+          rows.push(
+            new InfoRow(
+              `info:cacheTtl:${rowKey(ns.path)}`,
+              name,
+              `all ${formatKeyCount(ns.keys)} looked at expire`,
+              `${name} is declared as a cache. The check stopped after ${groupThousands(ns.scanCalls)} SCAN calls: every one of the ${formatKeyCount(ns.keys)} it looked at has a TTL, the rest were not looked at. Check Namespaces looks further.`,
+              'check.info',
+              [],
+              INFO_ICON,
+            ),
+          );
           continue;
         }
-        rows.push(new InfoRow(`info:cacheTtl:${rowKey(ns.path)}`, name, ns.keys === 0 ? 'empty' : `all ${formatKeyCount(ns.keys)} expire`,
-          `${name} is declared as a cache; ${ns.keys === 0 ? 'it holds no keys' : `every one of its ${formatKeyCount(ns.keys)} has a TTL`}.`, 'check.info', [], PASS_ICON));
+        rows.push(
+          new InfoRow(
+            `info:cacheTtl:${rowKey(ns.path)}`,
+            name,
+            ns.keys === 0 ? 'empty' : `all ${formatKeyCount(ns.keys)} expire`,
+            `${name} is declared as a cache; ${ns.keys === 0 ? 'it holds no keys' : `every one of its ${formatKeyCount(ns.keys)} has a TTL`}.`,
+            'check.info',
+            [],
+            PASS_ICON,
+          ),
+        );
       }
     }
     if (check === 'memory' && report.memory) rows.push(...memoryRows(report));
-    if (rows.length === 0) rows.push(new InfoRow(`info:${check}:clean`, 'No problems found', '', 'Nothing to report.', 'check.info', [], PASS_ICON));
+    if (rows.length === 0) {
+      rows.push(
+        new InfoRow(`info:${check}:clean`, 'No problems found', '', 'Nothing to report.', 'check.info', [], PASS_ICON),
+      );
+    }
     return rows;
   }
 
@@ -184,24 +285,46 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
       const report = this.current;
       const findings = report?.findings.filter((f) => f.check === row.check) ?? [];
       const error = report?.errors[row.check];
-      const item = new vscode.TreeItem(CHECK_TITLES[row.check], findings.length > 0 || error ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(
+        CHECK_TITLES[row.check],
+        findings.length > 0 || error
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed,
+      );
       item.id = `check:${row.check}`;
-      item.description = error ? 'failed' : findings.length === 0 ? 'no problems' : describeFindings(row.check, findings);
-      item.iconPath = error ? severityIcon('error') : findings.length > 0 ? severityIcon(findings.some((f) => f.severity === 'error') ? 'error' : 'warning') : PASS_ICON;
+      item.description = error
+        ? 'failed'
+        : findings.length === 0
+          ? 'no problems'
+          : describeFindings(row.check, findings);
+      item.iconPath = error
+        ? severityIcon('error')
+        : findings.length > 0
+          ? severityIcon(findings.some((f) => f.severity === 'error') ? 'error' : 'warning')
+          : PASS_ICON;
       item.contextValue = `check.${row.check}`;
       item.tooltip = CHECK_TOOLTIPS[row.check];
       return item;
     }
     if (row instanceof FindingRow) {
       const f = row.finding;
-      const item = new vscode.TreeItem(f.label, f.examples.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(
+        f.label,
+        f.examples.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+      );
       item.id = `finding:${rowKey(f.id)}`;
       item.description = f.description;
       item.iconPath = severityIcon(f.severity);
       item.contextValue = `check.finding.${f.check}`;
       const tooltip = new vscode.MarkdownString();
-      tooltip.appendMarkdown(`**${escapeMarkdown(f.label)}**: ${escapeMarkdown(f.description)}\n\n${escapeMarkdown(f.detail)}`);
-      if (f.examples.length > 0) tooltip.appendMarkdown(`\n\nFor example: ${f.examples.map((key) => `\`${displayBytes(key, { maxLength: 80 }).replace(/`/g, "'")}\``).join(', ')}`);
+      tooltip.appendMarkdown(
+        `**${escapeMarkdown(f.label)}**: ${escapeMarkdown(f.description)}\n\n${escapeMarkdown(f.detail)}`,
+      );
+      if (f.examples.length > 0) {
+        tooltip.appendMarkdown(
+          `\n\nFor example: ${f.examples.map((key) => `\`${displayBytes(key, { maxLength: 80 }).replace(/`/g, "'")}\``).join(', ')}`,
+        );
+      }
       item.tooltip = tooltip;
       if (f.check === 'memory') item.command = { command: 'sharedRedis.info', title: 'Show Server Info' };
       return item;
@@ -215,7 +338,10 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
       item.command = { command: 'sharedRedis.inspectKey', title: 'Inspect Key', arguments: [row.key] };
       return item;
     }
-    const item = new vscode.TreeItem(row.label, row.children.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      row.label,
+      row.children.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = row.id;
     item.description = row.description;
     item.tooltip = row.tooltip;
@@ -232,9 +358,12 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
 }
 
 const CHECK_TOOLTIPS: Record<CheckId, string> = {
-  undeclared: 'Keys whose name starts with no namespace of the setting sharedRedis.namespaces, per first segment: a service may have forgotten its prefix. Counts from the Keys view\'s walk.',
-  cacheTtl: 'Namespaces declared as caches ("cache": true in sharedRedis.namespaces) whose keys have no TTL: they never expire. Found with SCAN MATCH on the namespace (or the names the walk kept) and PTTL.',
-  memory: 'Used memory against maxmemory (or the setting sharedRedis.memoryBudget when maxmemory is 0), the eviction policy, and the namespaces that hold the most memory, from sampled MEMORY USAGE.',
+  undeclared:
+    "Keys whose name starts with no namespace of the setting sharedRedis.namespaces, per first segment: a service may have forgotten its prefix. Counts from the Keys view's walk.",
+  cacheTtl:
+    'Namespaces declared as caches ("cache": true in sharedRedis.namespaces) whose keys have no TTL: they never expire. Found with SCAN MATCH on the namespace (or the names the walk kept) and PTTL.',
+  memory:
+    'Used memory against maxmemory (or the setting sharedRedis.memoryBudget when maxmemory is 0), the eviction policy, and the namespaces that hold the most memory, from sampled MEMORY USAGE.',
 };
 
 function describeFindings(check: CheckId, findings: readonly Finding[]): string {
@@ -248,28 +377,77 @@ function memoryRows(report: CheckReport): InfoRow[] {
   const m = report.memory;
   if (!m) return [];
   const rows: InfoRow[] = [];
-  const limit = m.limitSource === 'maxmemory' ? 'maxmemory' : m.limitSource === 'budget' ? 'budget (sharedRedis.memoryBudget)' : undefined;
-  rows.push(new InfoRow('info:memory:used', 'Used memory',
-    m.limitBytes !== undefined && m.share !== undefined ? `${formatBytes(m.usedBytes)} of ${formatBytes(m.limitBytes)} ${limit} (${percent(m.share)})` : `${formatBytes(m.usedBytes)} · no maxmemory, no budget`,
-    limit ? `INFO memory used_memory against the ${limit}; a warning from ${percent(m.warnAt)} (setting sharedRedis.memoryWarningPercent).`
-      : 'maxmemory is 0 and the setting sharedRedis.memoryBudget is empty: there is no limit to check against.',
-    'check.memory'));
-  rows.push(new InfoRow('info:memory:policy', 'Eviction policy', m.policy ?? 'unknown',
-    m.policy === 'noeviction' ? 'noeviction: when memory is full, writes fail with an OOM error.' : `maxmemory-policy ${m.policy ?? 'unknown'}: ${m.policy?.startsWith('volatile') ? 'only keys with a TTL are evicted when memory is full.' : 'keys are evicted when memory is full.'}`,
-    'check.memory'));
+  const limit =
+    m.limitSource === 'maxmemory'
+      ? 'maxmemory'
+      : m.limitSource === 'budget'
+        ? 'budget (sharedRedis.memoryBudget)'
+        : undefined;
+  rows.push(
+    new InfoRow(
+      'info:memory:used',
+      'Used memory',
+      m.limitBytes !== undefined && m.share !== undefined
+        ? `${formatBytes(m.usedBytes)} of ${formatBytes(m.limitBytes)} ${limit} (${percent(m.share)})`
+        : `${formatBytes(m.usedBytes)} · no maxmemory, no budget`,
+      limit
+        ? `INFO memory used_memory against the ${limit}; a warning from ${percent(m.warnAt)} (setting sharedRedis.memoryWarningPercent).`
+        : 'maxmemory is 0 and the setting sharedRedis.memoryBudget is empty: there is no limit to check against.',
+      'check.memory',
+    ),
+  );
+  rows.push(
+    new InfoRow(
+      'info:memory:policy',
+      'Eviction policy',
+      m.policy ?? 'unknown',
+      m.policy === 'noeviction'
+        ? 'noeviction: when memory is full, writes fail with an OOM error.'
+        : `maxmemory-policy ${m.policy ?? 'unknown'}: ${m.policy?.startsWith('volatile') ? 'only keys with a TTL are evicted when memory is full.' : 'keys are evicted when memory is full.'}`,
+      'check.memory',
+    ),
+  );
   if (m.evictedKeys !== undefined && m.evictedKeys > 0) {
-    rows.push(new InfoRow('info:memory:evicted', 'Evicted keys', groupThousands(m.evictedKeys), 'INFO stats evicted_keys: keys Redis removed to stay under maxmemory since it started.', 'check.memory'));
+    rows.push(
+      new InfoRow(
+        'info:memory:evicted',
+        'Evicted keys',
+        groupThousands(m.evictedKeys),
+        'INFO stats evicted_keys: keys Redis removed to stay under maxmemory since it started.',
+        'check.memory',
+      ),
+    );
   }
   if (m.topNamespaces.length > 0) {
-    rows.push(new InfoRow('info:memory:top', 'Largest namespaces', 'sampled', 'The top-level namespaces holding the most memory, among the 20 with the most keys: MEMORY USAGE of up to 50 keys per namespace, sampled with a bounded SCAN MATCH (≈ marks an estimate).', 'check.memory',
-      m.topNamespaces.map((ns) => new InfoRow(`info:memory:top:${rowKey(ns.name)}`, ns.name, `${ns.exact ? '' : '≈ '}${formatBytes(ns.bytes)} · ${formatKeyCount(ns.keys)}`,
-        `${ns.name}: ${ns.exact ? '' : 'about '}${formatBytes(ns.bytes)} in ${formatKeyCount(ns.keys)} (${groupThousands(ns.sampled)} sampled).`, 'check.memory.namespace', [], new vscode.ThemeIcon('database')))));
+    rows.push(
+      new InfoRow(
+        'info:memory:top',
+        'Largest namespaces',
+        'sampled',
+        'The top-level namespaces holding the most memory, among the 20 with the most keys: MEMORY USAGE of up to 50 keys per namespace, sampled with a bounded SCAN MATCH (≈ marks an estimate).',
+        'check.memory',
+        m.topNamespaces.map(
+          (ns) =>
+            new InfoRow(
+              `info:memory:top:${rowKey(ns.name)}`,
+              ns.name,
+              `${ns.exact ? '' : '≈ '}${formatBytes(ns.bytes)} · ${formatKeyCount(ns.keys)}`,
+              `${ns.name}: ${ns.exact ? '' : 'about '}${formatBytes(ns.bytes)} in ${formatKeyCount(ns.keys)} (${groupThousands(ns.sampled)} sampled).`,
+              'check.memory.namespace',
+              [],
+              new vscode.ThemeIcon('database'),
+            ),
+        ),
+      ),
+    );
   }
   return rows;
 }
 
 function rowKey(text: string): string {
-  return text.length <= 64 && /^[\x20-\x7e]*$/.test(text) ? text : createHash('sha1').update(text, 'latin1').digest('hex');
+  return text.length <= 64 && /^[\x20-\x7e]*$/.test(text)
+    ? text
+    : createHash('sha1').update(text, 'latin1').digest('hex');
 }
 
 function escapeMarkdown(text: string): string {

@@ -28,7 +28,9 @@ abstract class CliPtyBase implements vscode.Disposable {
   private text = '';
   private readonly waiters = new Set<() => void>();
   private resolveExit: (code: number | undefined) => void = () => undefined;
-  readonly exited = new Promise<number | undefined>((resolve) => { this.resolveExit = resolve; });
+  readonly exited = new Promise<number | undefined>((resolve) => {
+    this.resolveExit = resolve;
+  });
   protected ended = false;
 
   get output(): string {
@@ -53,10 +55,23 @@ abstract class CliPtyBase implements vscode.Disposable {
   waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        if (pattern.test(this.text)) { done(); resolve(this.text); }
+        if (pattern.test(this.text)) {
+          done();
+          resolve(this.text);
+        }
       };
-      const timer = setTimeout(() => { done(); reject(new Error(`The terminal did not show ${String(pattern)} within ${timeoutMs} ms; it showed: ${JSON.stringify(this.text.slice(-500))}`)); }, timeoutMs);
-      const done = (): void => { clearTimeout(timer); this.waiters.delete(check); };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(
+            `The terminal did not show ${String(pattern)} within ${timeoutMs} ms; it showed: ${JSON.stringify(this.text.slice(-500))}`,
+          ),
+        );
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
       this.waiters.add(check);
       check();
     });
@@ -82,7 +97,11 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
   private promptTimer: NodeJS.Timeout | undefined;
   private readonly prompt: string;
 
-  constructor(private readonly endpoint: RedisEndpoint, private readonly password: string | undefined, private readonly executable = 'redis-cli') {
+  constructor(
+    private readonly endpoint: RedisEndpoint,
+    private readonly password: string | undefined,
+    private readonly executable = 'redis-cli',
+  ) {
     super();
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     this.prompt = `${host}:${endpoint.port}${endpoint.db !== 0 ? `[${endpoint.db}]` : ''}> `;
@@ -98,7 +117,9 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
     const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env };
     // A REDISCLI_AUTH of the editor's own environment must not reach another server.
     if (!launch.env['REDISCLI_AUTH']) delete env['REDISCLI_AUTH'];
-    this.write(`redis-cli connected to ${describeEndpoint(this.endpoint)}. Type a command and press Enter; "exit" or Ctrl+D closes.\n`);
+    this.write(
+      `redis-cli connected to ${describeEndpoint(this.endpoint)}. Type a command and press Enter; "exit" or Ctrl+D closes.\n`,
+    );
     let child: ChildProcess;
     try {
       child = spawn(this.executable, [...launch.args], { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
@@ -110,7 +131,12 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
     child.stdout?.on('data', (chunk: Buffer) => this.output_(chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => this.output_(chunk.toString('utf8')));
     child.on('error', (error) => this.finish(1, `redis-cli failed: ${error.message}`));
-    child.on('exit', (code, signal) => this.finish(code ?? undefined, `redis-cli exited${signal ? ` (${signal})` : code ? ` with ${code}` : ''}. Close this terminal or press any key.`));
+    child.on('exit', (code, signal) =>
+      this.finish(
+        code ?? undefined,
+        `redis-cli exited${signal ? ` (${signal})` : code ? ` with ${code}` : ''}. Close this terminal or press any key.`,
+      ),
+    );
     child.stdin?.on('error', () => undefined);
     this.write(this.prompt);
   }
@@ -119,11 +145,17 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
     this.write(text);
     // The reply ends when output pauses: show the prompt again, with what is typed so far.
     if (this.promptTimer) clearTimeout(this.promptTimer);
-    this.promptTimer = setTimeout(() => { this.promptTimer = undefined; if (!this.ended) this.write(this.prompt + this.line); }, 40);
+    this.promptTimer = setTimeout(() => {
+      this.promptTimer = undefined;
+      if (!this.ended) this.write(this.prompt + this.line);
+    }, 40);
   }
 
   handleInput(data: string): void {
-    if (this.ended) { this.closeEmitter.fire(0); return; }
+    if (this.ended) {
+      this.closeEmitter.fire(0);
+      return;
+    }
     for (let i = 0; i < data.length; i++) {
       const char = data[i] as string;
       if (char === '\x1b') {
@@ -137,12 +169,18 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
         if (char === '\n' && data[i - 1] === '\r') continue;
         this.submit();
       } else if (char === '\x7f' || char === '\b') {
-        if (this.line.length > 0) { this.line = this.line.slice(0, -1); this.write('\b \b'); }
+        if (this.line.length > 0) {
+          this.line = this.line.slice(0, -1);
+          this.write('\b \b');
+        }
       } else if (char === '\x03') {
         this.line = '';
         this.write(`^C\n${this.prompt}`);
       } else if (char === '\x04') {
-        if (this.line.length === 0) { this.write('\n'); this.child?.stdin?.end(); }
+        if (this.line.length === 0) {
+          this.write('\n');
+          this.child?.stdin?.end();
+        }
       } else if (char === '\x15') {
         this.write('\b \b'.repeat(this.line.length));
         this.line = '';
@@ -165,7 +203,10 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
     const line = this.line;
     this.line = '';
     this.write('\n');
-    if (line.trim() === '') { this.write(this.prompt); return; }
+    if (line.trim() === '') {
+      this.write(this.prompt);
+      return;
+    }
     if (this.history[this.history.length - 1] !== line) this.history.push(line);
     this.historyIndex = this.history.length;
     this.child?.stdin?.write(`${line}\n`);
@@ -192,14 +233,27 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
   private exec: Docker.Exec | undefined;
   private dimensions: vscode.TerminalDimensions | undefined;
 
-  constructor(private readonly docker: Docker, private readonly containerId: string, private readonly endpoint: RedisEndpoint, private readonly password: string | undefined, private readonly containerName: string) {
+  constructor(
+    private readonly docker: Docker,
+    private readonly containerId: string,
+    private readonly endpoint: RedisEndpoint,
+    private readonly password: string | undefined,
+    private readonly containerName: string,
+  ) {
     super();
   }
 
   open(initialDimensions: vscode.TerminalDimensions | undefined): void {
     this.dimensions = initialDimensions;
-    this.write(`redis-cli in container ${this.containerName} (the stack's Redis, ${describeEndpoint(this.endpoint)}).\n`);
-    void this.start().catch((error: unknown) => this.finish(1, `Could not start redis-cli in ${this.containerName}: ${error instanceof Error ? error.message : String(error)}`));
+    this.write(
+      `redis-cli in container ${this.containerName} (the stack's Redis, ${describeEndpoint(this.endpoint)}).\n`,
+    );
+    void this.start().catch((error: unknown) =>
+      this.finish(
+        1,
+        `Could not start redis-cli in ${this.containerName}: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
   }
 
   private async start(): Promise<void> {
@@ -215,18 +269,34 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
     this.exec = exec;
     const stream = allowQuiet(await exec.start({ hijack: true, stdin: true, Tty: true }));
     this.stream = stream;
-    if (this.ended) { stream.destroy(); return; }
+    if (this.ended) {
+      stream.destroy();
+      return;
+    }
     stream.on('data', (chunk: Buffer) => this.write(chunk.toString('utf8')));
     stream.on('error', (error: Error) => this.finish(1, `The engine's stream failed: ${error.message}`));
     stream.on('end', () => {
-      void exec.inspect().then((info) => info.ExitCode ?? undefined, () => undefined)
-        .then((code) => this.finish(code ?? undefined, `redis-cli exited${code ? ` with ${code}` : ''}. Close this terminal or press any key.`));
+      void exec
+        .inspect()
+        .then(
+          (info) => info.ExitCode ?? undefined,
+          () => undefined,
+        )
+        .then((code) =>
+          this.finish(
+            code ?? undefined,
+            `redis-cli exited${code ? ` with ${code}` : ''}. Close this terminal or press any key.`,
+          ),
+        );
     });
     if (this.dimensions) this.setDimensions(this.dimensions);
   }
 
   handleInput(data: string): void {
-    if (this.ended) { this.closeEmitter.fire(0); return; }
+    if (this.ended) {
+      this.closeEmitter.fire(0);
+      return;
+    }
     this.stream?.write(data);
   }
 

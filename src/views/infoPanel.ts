@@ -38,7 +38,11 @@ export class InfoPanel implements vscode.Disposable {
   private state: InfoPanelState;
   private loading: Promise<InfoPanelState> | undefined;
 
-  private constructor(private readonly extensionUri: vscode.Uri, private readonly load: () => Promise<InfoContent>, private readonly describeError: (error: unknown) => string) {
+  private constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly load: () => Promise<InfoContent>,
+    private readonly describeError: (error: unknown) => string,
+  ) {
     const mediaRoot = vscode.Uri.joinPath(extensionUri, 'media', 'info');
     this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Redis INFO', vscode.ViewColumn.Active, {
       enableScripts: true,
@@ -49,13 +53,19 @@ export class InfoPanel implements vscode.Disposable {
     this.subscriptions.push(
       this.panel.onDidDispose(() => this.dispose()),
       this.panel.webview.onDidReceiveMessage((message: unknown) => {
-        if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'refresh') void this.refresh();
+        if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'refresh') {
+          void this.refresh();
+        }
       }),
     );
   }
 
   /** Opens the view (or reveals the one already open) and reads INFO again. */
-  static async show(extensionUri: vscode.Uri, load: () => Promise<InfoContent>, describeError: (error: unknown) => string): Promise<InfoPanelState> {
+  static async show(
+    extensionUri: vscode.Uri,
+    load: () => Promise<InfoContent>,
+    describeError: (error: unknown) => string,
+  ): Promise<InfoPanelState> {
     let panel = InfoPanel.current;
     if (!panel) {
       panel = new InfoPanel(extensionUri, load, describeError);
@@ -76,7 +86,9 @@ export class InfoPanel implements vscode.Disposable {
   }
 
   refresh(): Promise<InfoPanelState> {
-    this.loading ??= this.read().finally(() => { this.loading = undefined; });
+    this.loading ??= this.read().finally(() => {
+      this.loading = undefined;
+    });
     return this.loading;
   }
 
@@ -116,7 +128,10 @@ export class InfoPanel implements vscode.Disposable {
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 export function renderBody(content: InfoContent | undefined, error: string | undefined): string {
@@ -127,12 +142,18 @@ export function renderBody(content: InfoContent | undefined, error: string | und
   </div>
   <button id="refresh" type="button" title="Read INFO again">Refresh</button>
 </header>`;
-  const failure = error ? `<div class="error" role="alert">${escapeHtml(error)}${content ? '<br>Showing what was read before.' : ''}</div>` : '';
+  const failure = error
+    ? `<div class="error" role="alert">${escapeHtml(error)}${content ? '<br>Showing what was read before.' : ''}</div>`
+    : '';
   if (!content) return `${header}\n${failure}`;
-  const cards = content.sections.map((section) => `<section class="card">
+  const cards = content.sections
+    .map(
+      (section) => `<section class="card">
   <h2>${escapeHtml(section.title)}</h2>
   <dl>${section.fields.map((f) => `<dt>${escapeHtml(f.label)}</dt><dd>${escapeHtml(f.value)}</dd>`).join('')}</dl>
-</section>`).join('\n');
+</section>`,
+    )
+    .join('\n');
   const namespaces = `<section class="namespaces">
   <h2>Namespaces</h2>
   ${renderNamespaceTable(content.namespaces)}
@@ -152,7 +173,12 @@ ${namespaces}
 
 function renderNamespaceTable(rows: readonly NamespaceStatsRow[]): string {
   if (rows.length === 0) return '';
-  const body = rows.map((row) => `<tr><td class="name">${escapeHtml(row.namespace)}</td><td class="num">${escapeHtml(row.keys)}</td><td class="num">${escapeHtml(row.share)}</td><td class="num">${escapeHtml(row.withTtl)}</td><td class="num">${escapeHtml(row.memory)}</td><td class="sample">${escapeHtml(row.sample)}</td></tr>`).join('\n');
+  const body = rows
+    .map(
+      (row) =>
+        `<tr><td class="name">${escapeHtml(row.namespace)}</td><td class="num">${escapeHtml(row.keys)}</td><td class="num">${escapeHtml(row.share)}</td><td class="num">${escapeHtml(row.withTtl)}</td><td class="num">${escapeHtml(row.memory)}</td><td class="sample">${escapeHtml(row.sample)}</td></tr>`,
+    )
+    .join('\n');
   return `<table>
     <thead><tr><th>Namespace</th><th class="num">Keys</th><th class="num">Share of all keys</th><th class="num">With a TTL</th><th class="num">Memory</th><th>Sample</th></tr></thead>
     <tbody>
@@ -162,7 +188,13 @@ ${body}
 }
 
 /** A webview page with the view's CSP (nonce'd script, local stylesheet only). */
-function page(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, body: string, withScript: boolean): string {
+function page(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  title: string,
+  body: string,
+  withScript: boolean,
+): string {
   const nonce = randomBytes(16).toString('base64');
   const media = vscode.Uri.joinPath(extensionUri, 'media', 'info');
   const css = webview.asWebviewUri(vscode.Uri.joinPath(media, 'info.css'));
@@ -193,22 +225,35 @@ ${withScript ? `<script nonce="${nonce}" src="${String(js)}"></script>` : ''}
 /** What `sharedRedis.namespaceStats` shows, in a panel of its own (one, reused). */
 let statsPanel: vscode.WebviewPanel | undefined;
 
-export function showNamespaceStatsPanel(extensionUri: vscode.Uri, title: string, rows: readonly NamespaceStatsRow[], note: string): string {
+export function showNamespaceStatsPanel(
+  extensionUri: vscode.Uri,
+  title: string,
+  rows: readonly NamespaceStatsRow[],
+  note: string,
+): string {
   if (!statsPanel) {
     statsPanel = vscode.window.createWebviewPanel('sharedRedis.namespaceStats', title, vscode.ViewColumn.Active, {
       enableScripts: false,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media', 'info')],
     });
-    statsPanel.onDidDispose(() => { statsPanel = undefined; });
+    statsPanel.onDidDispose(() => {
+      statsPanel = undefined;
+    });
   } else {
     statsPanel.reveal();
   }
   statsPanel.title = title;
-  const html = page(statsPanel.webview, extensionUri, title, `<header><div><h1>${escapeHtml(title)}</h1></div></header>
+  const html = page(
+    statsPanel.webview,
+    extensionUri,
+    title,
+    `<header><div><h1>${escapeHtml(title)}</h1></div></header>
 <section class="namespaces">
   ${renderNamespaceTable(rows)}
   <p class="note">${escapeHtml(note)}</p>
-</section>`, false);
+</section>`,
+    false,
+  );
   statsPanel.webview.html = html;
   return html;
 }

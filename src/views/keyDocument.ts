@@ -50,7 +50,9 @@ interface DocumentState {
  * CodeLens on the "… more not shown" line that loads the next page. Each provide reads
  * the key again; load more grows the document's page count and re-reads.
  */
-export class KeyDocumentProvider implements vscode.TextDocumentContentProvider, vscode.CodeLensProvider, vscode.Disposable {
+export class KeyDocumentProvider
+  implements vscode.TextDocumentContentProvider, vscode.CodeLensProvider, vscode.Disposable
+{
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly lensesChanged = new vscode.EventEmitter<void>();
@@ -58,14 +60,21 @@ export class KeyDocumentProvider implements vscode.TextDocumentContentProvider, 
   private readonly states = new Map<string, DocumentState>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly session: RedisSession, private readonly log: Logger) {
+  constructor(
+    private readonly session: RedisSession,
+    private readonly log: Logger,
+  ) {
     this.subscriptions.push(
       this.changed,
       this.lensesChanged,
       vscode.workspace.registerTextDocumentContentProvider(KEY_SCHEME, this),
       vscode.languages.registerCodeLensProvider({ scheme: KEY_SCHEME }, this),
-      vscode.workspace.onDidCloseTextDocument((document) => { if (document.uri.scheme === KEY_SCHEME) this.states.delete(document.uri.toString()); }),
-      session.onDidChangeEndpoint(() => { for (const document of this.openDocuments()) void this.refresh(document.uri); }),
+      vscode.workspace.onDidCloseTextDocument((document) => {
+        if (document.uri.scheme === KEY_SCHEME) this.states.delete(document.uri.toString());
+      }),
+      session.onDidChangeEndpoint(() => {
+        for (const document of this.openDocuments()) void this.refresh(document.uri);
+      }),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
     );
   }
@@ -123,7 +132,11 @@ export class KeyDocumentProvider implements vscode.TextDocumentContentProvider, 
     const document = this.openDocuments().find((d) => d.uri.toString() === id);
     if (!document || document.getText() === text) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = (): void => { clearTimeout(timer); listener.dispose(); resolve(); };
+      const done = (): void => {
+        clearTimeout(timer);
+        listener.dispose();
+        resolve();
+      };
       const timer = setTimeout(done, 3000);
       const listener = vscode.workspace.onDidChangeTextDocument((event) => {
         if (event.document.uri.toString() === id && event.document.getText() === text) done();
@@ -149,11 +162,15 @@ export class KeyDocumentProvider implements vscode.TextDocumentContentProvider, 
     if (!target) {
       rendered = message(`This is not a key's address: ${uri.toString()}\n`);
     } else if (target.db !== this.session.endpoint.db) {
-      rendered = message(`${keyTitle(target.key)} was opened from db ${target.db}, but the connection now uses db ${this.session.endpoint.db} (${describeEndpoint(this.session.endpoint)}). Inspect the key again from the Keys view.\n`);
+      rendered = message(
+        `${keyTitle(target.key)} was opened from db ${target.db}, but the connection now uses db ${this.session.endpoint.db} (${describeEndpoint(this.session.endpoint)}). Inspect the key again from the Keys view.\n`,
+      );
     } else {
       try {
         const pages = state.pages;
-        const value = await this.session.use((client) => readKeyValue(client, target.key, { pages, endpoint: this.session.endpoint }));
+        const value = await this.session.use((client) =>
+          readKeyValue(client, target.key, { pages, endpoint: this.session.endpoint }),
+        );
         rendered = renderKeyValue(value);
       } catch (error) {
         const text = describeReadFailure(target.key, error);
@@ -173,7 +190,9 @@ export class KeyDocumentProvider implements vscode.TextDocumentContentProvider, 
       const wanted = this.states.get(uri.toString())?.rendered?.language;
       const document = this.openDocuments().find((d) => d.uri.toString() === uri.toString());
       if (wanted && document && document.languageId !== wanted) {
-        void vscode.languages.setTextDocumentLanguage(document, wanted).then(undefined, (error: unknown) => this.log.debug(`Could not set the language: ${String(error)}`));
+        void vscode.languages
+          .setTextDocumentLanguage(document, wanted)
+          .then(undefined, (error: unknown) => this.log.debug(`Could not set the language: ${String(error)}`));
       }
     }, 0);
   }
@@ -183,8 +202,16 @@ export class KeyDocumentProvider implements vscode.TextDocumentContentProvider, 
     if (!rendered || rendered.moreLine === undefined || rendered.moreLine >= document.lineCount) return [];
     const range = document.lineAt(rendered.moreLine).range;
     return [
-      new vscode.CodeLens(range, { command: 'sharedRedis.loadMoreValue', title: '$(fold-down) Load more', arguments: [document.uri] }),
-      new vscode.CodeLens(range, { command: 'sharedRedis.refreshKeyDocument', title: '$(refresh) Refresh', arguments: [document.uri] }),
+      new vscode.CodeLens(range, {
+        command: 'sharedRedis.loadMoreValue',
+        title: '$(fold-down) Load more',
+        arguments: [document.uri],
+      }),
+      new vscode.CodeLens(range, {
+        command: 'sharedRedis.refreshKeyDocument',
+        title: '$(refresh) Refresh',
+        arguments: [document.uri],
+      }),
     ];
   }
 

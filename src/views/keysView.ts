@@ -6,29 +6,63 @@ import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
 import { RedisConnectionError } from '../redis/errors';
 import {
-  BinaryString, describeKey, displayBytes, displaySegment, formatBytes, formatKeyCount, formatTtl, groupThousands, keyLabel,
-  describeKeys, memoryUsage, NamespaceKeyPager, NamespaceModel, NamespaceNode, PagedKey, toBinary, typeDisplayName,
+  BinaryString,
+  describeKey,
+  displayBytes,
+  displaySegment,
+  formatBytes,
+  formatKeyCount,
+  formatTtl,
+  groupThousands,
+  keyLabel,
+  describeKeys,
+  memoryUsage,
+  NamespaceKeyPager,
+  NamespaceModel,
+  NamespaceNode,
+  PagedKey,
+  toBinary,
+  typeDisplayName,
 } from '../redis/keyspace';
 import type { RedisSession } from '../redisSession';
 import type { DeclaredNamespace } from '../settingsModel';
 
 /** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
 export class NamespaceRow {
-  constructor(readonly parent: NamespaceRow | undefined, readonly path: BinaryString, readonly segment: BinaryString, readonly declared: DeclaredNamespace | undefined) {}
+  constructor(
+    readonly parent: NamespaceRow | undefined,
+    readonly path: BinaryString,
+    readonly segment: BinaryString,
+    readonly declared: DeclaredNamespace | undefined,
+  ) {}
 }
 
 export class KeyRow {
-  constructor(readonly parent: NamespaceRow | undefined, readonly key: PagedKey) {}
+  constructor(
+    readonly parent: NamespaceRow | undefined,
+    readonly key: PagedKey,
+  ) {}
 }
 
 /** The `Load more…` row; `sharedRedis.loadMoreKeys` calls its `load`. */
 export class LoadMoreRow {
-  constructor(readonly parent: NamespaceRow | undefined, readonly shown: number, readonly total: number, readonly load: () => Promise<void>) {}
+  constructor(
+    readonly parent: NamespaceRow | undefined,
+    readonly shown: number,
+    readonly total: number,
+    readonly load: () => Promise<void>,
+  ) {}
 }
 
 /** A row that says what is wrong (or going on), optionally with the command that helps. */
 export class MessageRow {
-  constructor(readonly id: string, readonly label: string, readonly icon: vscode.ThemeIcon, readonly command?: vscode.Command, readonly tooltip?: string) {}
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    readonly icon: vscode.ThemeIcon,
+    readonly command?: vscode.Command,
+    readonly tooltip?: string,
+  ) {}
 }
 
 export type KeysRow = NamespaceRow | KeyRow | LoadMoreRow | MessageRow;
@@ -58,18 +92,30 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private stale = true;
   private declared: readonly DeclaredNamespace[];
 
-  constructor(private readonly browser: KeyBrowser, private readonly session: RedisSession, private readonly log: Logger, settingsChanges: vscode.Event<SettingsChange>) {
+  constructor(
+    private readonly browser: KeyBrowser,
+    private readonly session: RedisSession,
+    private readonly log: Logger,
+    settingsChanges: vscode.Event<SettingsChange>,
+  ) {
     this.declared = settings().namespaces;
     this.view = vscode.window.createTreeView('sharedRedis.keys', { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions.push(
       this.view,
       this.changed,
       browser.onDidChange((state) => this.onBrowserState(state)),
-      this.view.onDidChangeVisibility((e) => { if (e.visible && this.stale) void this.refresh(); }),
+      this.view.onDidChangeVisibility((e) => {
+        if (e.visible && this.stale) void this.refresh();
+      }),
       session.onDidChangeEndpoint(() => this.refreshRequested()),
       settingsChanges((change) => {
-        if (change.affects('namespaces')) { this.declared = change.after.namespaces; this.changed.fire(undefined); }
-        if (change.affectsRedisConnection || change.affects('delimiter', 'scanCount', 'pageSize')) this.refreshRequested();
+        if (change.affects('namespaces')) {
+          this.declared = change.after.namespaces;
+          this.changed.fire(undefined);
+        }
+        if (change.affectsRedisConnection || change.affects('delimiter', 'scanCount', 'pageSize')) {
+          this.refreshRequested();
+        }
       }),
       browser.attach(this),
     );
@@ -106,7 +152,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       }
       return true;
     } catch (error) {
-      this.log.warn(`Reading the new TTL of a key failed, walking again: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(
+        `Reading the new TTL of a key failed, walking again: ${error instanceof Error ? error.message : String(error)}`,
+      );
       this.browser.requestRefresh();
       return false;
     }
@@ -132,7 +180,12 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     for (const segment of model.segments(path)) {
       rowPath = rowPath === undefined ? segment : rowPath + model.delimiterBinary + segment;
       const at = rowPath;
-      row = new NamespaceRow(row, at, segment, this.declared.find((d) => d.path === at));
+      row = new NamespaceRow(
+        row,
+        at,
+        segment,
+        this.declared.find((d) => d.path === at),
+      );
     }
     if (row) await this.view.reveal(row, { expand: true, select: true, focus: false });
   }
@@ -158,9 +211,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     this.view.description = filter;
     if (state.kind === 'walking') {
       const p = state.progress;
-      this.view.message = p && p.expectedKeys > 0
-        ? `Counting keys… ${Math.round(p.fraction * 100)}% (${groupThousands(p.keysCounted)} so far)`
-        : 'Counting keys…';
+      this.view.message =
+        p && p.expectedKeys > 0
+          ? `Counting keys… ${Math.round(p.fraction * 100)}% (${groupThousands(p.keysCounted)} so far)`
+          : 'Counting keys…';
     } else if (state.kind === 'complete') {
       this.view.message = state.model.totalKeys === 0 && filter ? `No keys match ${filter}.` : '';
     } else {
@@ -172,7 +226,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private model(): NamespaceModel | undefined {
     const state = this.browser.state;
     const model = state.kind === 'idle' ? undefined : state.model;
-    if (model !== this.pagesModel) { this.pages = new Map(); this.pagesModel = model; }
+    if (model !== this.pagesModel) {
+      this.pages = new Map();
+      this.pagesModel = model;
+    }
     return model;
   }
 
@@ -207,7 +264,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const rows: NamespaceRow[] = [];
     const seen = new Set<string>();
     for (const declared of declaredHere) {
-      const segment = parentPath === undefined ? declared.path : declared.path.slice(parentPath.length + delimiter.length);
+      const segment =
+        parentPath === undefined ? declared.path : declared.path.slice(parentPath.length + delimiter.length);
       rows.push(new NamespaceRow(parent, declared.path, segment, declared));
       seen.add(declared.path);
     }
@@ -215,12 +273,26 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // without keys, or the declared one could not be reached.
     for (const ancestor of declaredAncestors(this.declared, delimiter, parentPath)) {
       if (seen.has(ancestor)) continue;
-      rows.push(new NamespaceRow(parent, ancestor, parentPath === undefined ? ancestor : ancestor.slice(parentPath.length + delimiter.length), undefined));
+      rows.push(
+        new NamespaceRow(
+          parent,
+          ancestor,
+          parentPath === undefined ? ancestor : ancestor.slice(parentPath.length + delimiter.length),
+          undefined,
+        ),
+      );
       seen.add(ancestor);
     }
     for (const child of node?.childNamespaces('name') ?? []) {
       if (seen.has(child.path)) continue;
-      rows.push(new NamespaceRow(parent, child.path, child.segment, this.declared.find((d) => d.path === child.path)));
+      rows.push(
+        new NamespaceRow(
+          parent,
+          child.path,
+          child.segment,
+          this.declared.find((d) => d.path === child.path),
+        ),
+      );
     }
     return rows;
   }
@@ -228,17 +300,43 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private async keyRows(parent: NamespaceRow | undefined, node: NamespaceNode): Promise<KeysRow[]> {
     if (node.directCount === 0) return [];
     // Keys are listed once the walk has finished: before that a page could miss keys.
-    if (!node.model.complete) return [new MessageRow(`counting:${rowKey(node.path)}`, `${groupThousands(node.directCount)} keys here so far…`, new vscode.ThemeIcon('loading~spin'))];
+    if (!node.model.complete) {
+      return [
+        new MessageRow(
+          `counting:${rowKey(node.path)}`,
+          `${groupThousands(node.directCount)} keys here so far…`,
+          new vscode.ThemeIcon('loading~spin'),
+        ),
+      ];
+    }
     let pages: LoadedPages;
     try {
       pages = await this.pagesFor(node);
     } catch (error) {
-      return [new MessageRow(`error:${rowKey(node.path)}`, `Could not list the keys: ${error instanceof Error ? error.message : String(error)}`, new vscode.ThemeIcon('error'), { command: 'sharedRedis.refreshKeys', title: 'Retry' })];
+      return [
+        new MessageRow(
+          `error:${rowKey(node.path)}`,
+          `Could not list the keys: ${error instanceof Error ? error.message : String(error)}`,
+          new vscode.ThemeIcon('error'),
+          { command: 'sharedRedis.refreshKeys', title: 'Retry' },
+        ),
+      ];
     }
     if (pages.keys.length === 0 && pages.more && !pages.error) await this.loadPage(pages);
     const rows: KeysRow[] = pages.keys.map((key) => new KeyRow(parent, key));
     if (pages.error) {
-      rows.push(new MessageRow(`error:${rowKey(node.path)}`, `Could not list the keys: ${pages.error.message}`, new vscode.ThemeIcon('error'), { command: 'sharedRedis.loadMoreKeys', title: 'Retry', arguments: [new LoadMoreRow(parent, pages.keys.length, node.directCount, () => this.loadMore(parent))] }));
+      rows.push(
+        new MessageRow(
+          `error:${rowKey(node.path)}`,
+          `Could not list the keys: ${pages.error.message}`,
+          new vscode.ThemeIcon('error'),
+          {
+            command: 'sharedRedis.loadMoreKeys',
+            title: 'Retry',
+            arguments: [new LoadMoreRow(parent, pages.keys.length, node.directCount, () => this.loadMore(parent))],
+          },
+        ),
+      );
     } else if (pages.more) {
       rows.push(new LoadMoreRow(parent, pages.keys.length, node.directCount, () => this.loadMore(parent)));
     }
@@ -251,21 +349,35 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (!pages) {
       const client = await this.session.client();
       const { pageSize, scanCount: count } = settings();
-      pages = { pager: new NamespaceKeyPager(client, node, { pageSize, count, endpoint: this.session.endpoint }), keys: [], more: true, loading: undefined, error: undefined };
+      pages = {
+        pager: new NamespaceKeyPager(client, node, { pageSize, count, endpoint: this.session.endpoint }),
+        keys: [],
+        more: true,
+        loading: undefined,
+        error: undefined,
+      };
       this.pages.set(key, pages);
     }
     return pages;
   }
 
   private async loadPage(pages: LoadedPages): Promise<void> {
-    pages.loading ??= pages.pager.next().then((page) => {
-      pages.keys.push(...page.keys);
-      pages.more = page.more;
-      pages.error = undefined;
-    }, (error: unknown) => {
-      pages.error = error instanceof Error ? error : new Error(String(error));
-      this.log.warn(`Paging keys failed: ${pages.error.message}`);
-    }).finally(() => { pages.loading = undefined; });
+    pages.loading ??= pages.pager
+      .next()
+      .then(
+        (page) => {
+          pages.keys.push(...page.keys);
+          pages.more = page.more;
+          pages.error = undefined;
+        },
+        (error: unknown) => {
+          pages.error = error instanceof Error ? error : new Error(String(error));
+          this.log.warn(`Paging keys failed: ${pages.error.message}`);
+        },
+      )
+      .finally(() => {
+        pages.loading = undefined;
+      });
     await pages.loading;
   }
 
@@ -279,16 +391,31 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
   private failureRows(error: Error): KeysRow[] {
     const reason = error instanceof RedisConnectionError ? `${error.endpoint} ${error.reason}` : error.message;
-    const rows: KeysRow[] = [new MessageRow('failure', reason, new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')), undefined, error.message)];
+    const rows: KeysRow[] = [
+      new MessageRow(
+        'failure',
+        reason,
+        new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground')),
+        undefined,
+        error.message,
+      ),
+    ];
     const fix = (id: string, label: string, command: string, icon: string, args?: unknown[]): MessageRow =>
-      new MessageRow(`fix:${id}`, label, new vscode.ThemeIcon(icon), { command, title: label, ...(args ? { arguments: args } : {}) });
+      new MessageRow(`fix:${id}`, label, new vscode.ThemeIcon(icon), {
+        command,
+        title: label,
+        ...(args ? { arguments: args } : {}),
+      });
     if (error instanceof RedisConnectionError) {
       if (error.kind === 'auth-failed') rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
       if (error.kind === 'unreachable') rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));
       rows.push(fix('ping', 'Ping Redis', 'sharedRedis.ping', 'pulse'));
       // A certificate problem is fixed in the TLS settings; anything else in the connection's.
-      if (error.kind.startsWith('tls-')) rows.push(fix('settings', 'TLS Settings', 'workbench.action.openSettings', 'lock', [`${SECTION}.tls`]));
-      else rows.push(fix('settings', 'Connection Settings', 'workbench.action.openSettings', 'settings-gear', [SECTION]));
+      if (error.kind.startsWith('tls-')) {
+        rows.push(fix('settings', 'TLS Settings', 'workbench.action.openSettings', 'lock', [`${SECTION}.tls`]));
+      } else {
+        rows.push(fix('settings', 'Connection Settings', 'workbench.action.openSettings', 'settings-gear', [SECTION]));
+      }
     } else if (describeFilter(this.browser.filter)) {
       rows.push(fix('clear', 'Clear Filter', 'sharedRedis.clearKeyFilter', 'clear-all'));
     }
@@ -302,12 +429,18 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const count = node?.count ?? 0;
       const item = new vscode.TreeItem(displaySegment(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `ns:${rowKey(row.path)}`;
-      item.description = row.declared?.owner ? `${formatKeyCount(count)} · ${row.declared.owner}` : formatKeyCount(count);
+      item.description = row.declared?.owner
+        ? `${formatKeyCount(count)} · ${row.declared.owner}`
+        : formatKeyCount(count);
       item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
       item.contextValue = row.declared ? 'namespace.declared' : 'namespace';
       const tooltip = new vscode.MarkdownString();
-      tooltip.appendMarkdown(`**${escapeMarkdown(displayBytes(row.path))}${escapeMarkdown(displayBytes(this.model()?.delimiterBinary ?? ':'))}**\n\n`);
-      tooltip.appendMarkdown(`${formatKeyCount(count)} in all, ${groupThousands(node?.directCount ?? 0)} directly here`);
+      tooltip.appendMarkdown(
+        `**${escapeMarkdown(displayBytes(row.path))}${escapeMarkdown(displayBytes(this.model()?.delimiterBinary ?? ':'))}**\n\n`,
+      );
+      tooltip.appendMarkdown(
+        `${formatKeyCount(count)} in all, ${groupThousands(node?.directCount ?? 0)} directly here`,
+      );
       if (row.declared?.owner) tooltip.appendMarkdown(`\n\nOwned by ${escapeMarkdown(row.declared.owner)}`);
       if (this.browser.state.kind === 'walking') tooltip.appendMarkdown('\n\n_Still counting…_');
       item.tooltip = tooltip;
@@ -345,16 +478,22 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const key = row.key;
     const tooltip = new vscode.MarkdownString();
     tooltip.appendMarkdown(`**${escapeMarkdown(displayBytes(key.key, { maxLength: 1000 }))}**\n\n`);
-    tooltip.appendMarkdown(`| | |\n|---|---|\n| Type | ${escapeMarkdown(typeDisplayName(key.type))} |\n| TTL | ${formatTtl(key.pttlMs)} |\n`);
+    tooltip.appendMarkdown(
+      `| | |\n|---|---|\n| Type | ${escapeMarkdown(typeDisplayName(key.type))} |\n| TTL | ${formatTtl(key.pttlMs)} |\n`,
+    );
     if (!key.gone) {
       try {
         const bytes = await this.session.use((client) => memoryUsage(client, key.key));
         tooltip.appendMarkdown(`| Size | ${bytes === undefined ? 'gone' : formatBytes(bytes)} |\n`);
       } catch (error) {
-        tooltip.appendMarkdown(`| Size | unknown (${escapeMarkdown(error instanceof Error ? error.message : String(error))}) |\n`);
+        tooltip.appendMarkdown(
+          `| Size | unknown (${escapeMarkdown(error instanceof Error ? error.message : String(error))}) |\n`,
+        );
       }
     }
-    tooltip.appendMarkdown(`\n_${describeEndpoint(this.session.endpoint)} · as fetched ${new Date().toLocaleTimeString()}_`);
+    tooltip.appendMarkdown(
+      `\n_${describeEndpoint(this.session.endpoint)} · as fetched ${new Date().toLocaleTimeString()}_`,
+    );
     item.tooltip = tooltip;
     return item;
   }
@@ -366,7 +505,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
 /** A short stable id for any bytes, also for a 512 KB key name. */
 function rowKey(bytes: BinaryString): string {
-  return bytes.length <= 64 && /^[\x20-\x7e]*$/.test(bytes) ? bytes : createHash('sha1').update(bytes, 'latin1').digest('hex');
+  return bytes.length <= 64 && /^[\x20-\x7e]*$/.test(bytes)
+    ? bytes
+    : createHash('sha1').update(bytes, 'latin1').digest('hex');
 }
 
 function escapeMarkdown(text: string): string {
@@ -384,11 +525,17 @@ const TYPE_ICONS: Record<string, string> = {
 };
 
 function iconForType(type: string): vscode.ThemeIcon {
-  return new vscode.ThemeIcon(Object.prototype.hasOwnProperty.call(TYPE_ICONS, type) ? TYPE_ICONS[type] as string : 'symbol-misc');
+  return new vscode.ThemeIcon(
+    Object.prototype.hasOwnProperty.call(TYPE_ICONS, type) ? (TYPE_ICONS[type] as string) : 'symbol-misc',
+  );
 }
 
 /** Paths one level below `parentPath` that lead to a deeper declared namespace, in declaration order. */
-function declaredAncestors(declared: readonly DeclaredNamespace[], delimiter: string, parentPath: BinaryString | undefined): BinaryString[] {
+function declaredAncestors(
+  declared: readonly DeclaredNamespace[],
+  delimiter: string,
+  parentPath: BinaryString | undefined,
+): BinaryString[] {
   const found: BinaryString[] = [];
   for (const { path } of declared) {
     for (let at = path.indexOf(delimiter); at !== -1; at = path.indexOf(delimiter, at + delimiter.length)) {

@@ -17,14 +17,23 @@ export async function withLateProgress<T>(
   const abort = new AbortController();
   let lastMessage: string | undefined;
   let show: ((message: string) => void) | undefined;
-  const work = task((message) => { lastMessage = message; show?.(message); }, abort.signal);
+  const work = task((message) => {
+    lastMessage = message;
+    show?.(message);
+  }, abort.signal);
   const timer = setTimeout(() => {
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-      token.onCancellationRequested(() => abort.abort());
-      show = (message) => progress.report({ message });
-      if (lastMessage !== undefined) show(lastMessage);
-      return work.then(() => undefined, () => undefined);
-    });
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (progress, token) => {
+        token.onCancellationRequested(() => abort.abort());
+        show = (message) => progress.report({ message });
+        if (lastMessage !== undefined) show(lastMessage);
+        return work.then(
+          () => undefined,
+          () => undefined,
+        );
+      },
+    );
   }, delayMs);
   try {
     return await work;

@@ -13,7 +13,10 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
   private readonly registration = vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, this);
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.reports.get(uri.path) ?? '# This report is no longer available\n\nReports are kept until the window is reloaded.\n';
+    return (
+      this.reports.get(uri.path) ??
+      '# This report is no longer available\n\nReports are kept until the window is reloaded.\n'
+    );
   }
 
   /** Shows `markdown` under `name` (e.g. `Isolation.md`) in an editor, replacing an earlier report of that name. */

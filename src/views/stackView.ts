@@ -21,12 +21,18 @@ class ExposureRow {
 }
 
 class ServiceRow {
-  constructor(readonly status: ServiceStatus, readonly snapshot: StackSnapshot) {}
+  constructor(
+    readonly status: ServiceStatus,
+    readonly snapshot: StackSnapshot,
+  ) {}
 }
 
 /** A tree row for what stops the stack from being read, with the action that fixes it. */
 class ProblemRow {
-  constructor(readonly message: string, readonly fix: vscode.Command) {}
+  constructor(
+    readonly message: string,
+    readonly fix: vscode.Command,
+  ) {}
 }
 
 /**
@@ -45,7 +51,11 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
   private probes = 0;
   private probing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly stack: StackService, settingsChanges: vscode.Event<SettingsChange>, private readonly redis?: RedisEndpointSource) {
+  constructor(
+    private readonly stack: StackService,
+    settingsChanges: vscode.Event<SettingsChange>,
+    private readonly redis?: RedisEndpointSource,
+  ) {
     this.view = vscode.window.createTreeView('sharedRedis.stack', { treeDataProvider: this, showCollapseAll: false });
     this.subscriptions.push(
       this.view,
@@ -55,13 +65,18 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
         if (!e.visible) return;
         void stack.refresh();
         void this.probe();
-        if (this.stale) { this.stale = false; this.changed.fire(); }
+        if (this.stale) {
+          this.stale = false;
+          this.changed.fire();
+        }
       }),
     );
     if (redis) {
       this.subscriptions.push(
         redis.onDidChangeEndpoint(() => void this.probe()),
-        settingsChanges((change) => { if (change.affectsRedisConnection) void this.probe(); }),
+        settingsChanges((change) => {
+          if (change.affectsRedisConnection) void this.probe();
+        }),
       );
       void this.probe();
     }
@@ -83,23 +98,29 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     if (!redis) return Promise.resolve();
     const run = ++this.probes;
     const endpoint = redis.endpoint;
-    this.probing = probePasswordlessAccess(endpoint).then((access) => {
-      if (run !== this.probes) return;
-      const before = this.access;
-      this.access = access;
-      if (before?.kind !== access.kind || before.endpoint !== access.endpoint) this.onStackChanged();
-    }, () => undefined);
+    this.probing = probePasswordlessAccess(endpoint).then(
+      (access) => {
+        if (run !== this.probes) return;
+        const before = this.access;
+        this.access = access;
+        if (before?.kind !== access.kind || before.endpoint !== access.endpoint) this.onStackChanged();
+      },
+      () => undefined,
+    );
     return this.probing;
   }
 
   private onStackChanged(): void {
     this.describe(this.stack.snapshot);
-    if (this.view.visible) this.changed.fire(); else this.stale = true;
+    if (this.view.visible) this.changed.fire();
+    else this.stale = true;
   }
 
   private describe(snapshot: StackSnapshot): void {
     const state = stackState(snapshot);
-    this.view.description = snapshot.busy ?? (snapshot.project ? `${snapshot.project.name}${snapshot.location.source === 'bundled' ? ' (bundled)' : ''}` : '');
+    this.view.description =
+      snapshot.busy ??
+      (snapshot.project ? `${snapshot.project.name}${snapshot.location.source === 'bundled' ? ' (bundled)' : ''}` : '');
     this.view.badge = state === 'unhealthy' ? { value: 1, tooltip: 'The shared Redis is unhealthy' } : undefined;
   }
 
@@ -111,7 +132,10 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     const snapshot = this.stack.snapshot;
     if (snapshot.engine !== 'reachable') return top;
     if (snapshot.projectError) {
-      return [...top, new ProblemRow(snapshot.projectError, { command: 'sharedRedis.openStackFile', title: 'Open Stack File' })];
+      return [
+        ...top,
+        new ProblemRow(snapshot.projectError, { command: 'sharedRedis.openStackFile', title: 'Open Stack File' }),
+      ];
     }
     const users = stackUsersRow(snapshot);
     return [...top, ...snapshot.services.map((s) => new ServiceRow(s, snapshot)), ...(users ? [users] : [])];
@@ -127,15 +151,21 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
       item.contextValue = 'exposure.passwordless';
       item.tooltip = new vscode.MarkdownString()
-        .appendMarkdown(`**Redis at \`${row.access.endpoint}\` is not on this machine's loopback and answered PING without any password.**\n\n`)
+        .appendMarkdown(
+          `**Redis at \`${row.access.endpoint}\` is not on this machine's loopback and answered PING without any password.**\n\n`,
+        )
         .appendMarkdown(PASSWORDLESS_ADVICE)
-        .appendMarkdown('\n\n_Checked once with a separate connection that sends no credentials; checked again when the endpoint changes or this view is shown._');
+        .appendMarkdown(
+          '\n\n_Checked once with a separate connection that sends no credentials; checked again when the endpoint changes or this view is shown._',
+        );
       return item;
     }
     if (row instanceof ProblemRow) {
       const item = new vscode.TreeItem(row.message.split('\n')[0] ?? row.message);
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
-      item.tooltip = new vscode.MarkdownString().appendText(row.message).appendMarkdown('\n\n_Click to open the stack file._');
+      item.tooltip = new vscode.MarkdownString()
+        .appendText(row.message)
+        .appendMarkdown('\n\n_Click to open the stack file._');
       item.command = row.fix;
       item.id = 'problem';
       return item;
@@ -151,7 +181,11 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     tooltip.appendMarkdown(`| | |\n|---|---|\n`);
     tooltip.appendMarkdown(`| Container | \`${status.containerName}\` |\n| Image | \`${status.image}\` |\n`);
     if (status.startedAt) tooltip.appendMarkdown(`| Up | ${formatUptime(status.startedAt)} |\n`);
-    tooltip.appendMarkdown(`| Compose file | ${stackFiles(snapshot.location).map((f) => `\`${f}\``).join(', ')} |\n`);
+    tooltip.appendMarkdown(
+      `| Compose file | ${stackFiles(snapshot.location)
+        .map((f) => `\`${f}\``)
+        .join(', ')} |\n`,
+    );
     item.tooltip = tooltip;
     item.command = { command: 'sharedRedis.showLogs', title: 'Show Logs', arguments: [status.service] };
     return item;
@@ -167,6 +201,8 @@ function iconFor(status: ServiceStatus): vscode.ThemeIcon {
     return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
   }
   if (status.state === 'running' && status.health === 'starting') return new vscode.ThemeIcon('loading~spin');
-  if (status.state === 'running') return new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'));
+  if (status.state === 'running') {
+    return new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed'));
+  }
   return new vscode.ThemeIcon('circle-outline', new vscode.ThemeColor('disabledForeground'));
 }

@@ -21,7 +21,10 @@ export class StackStatusBar implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private tlsUnchecked = false;
 
-  constructor(private readonly stack: StackService, settingsChanges: vscode.Event<SettingsChange>) {
+  constructor(
+    private readonly stack: StackService,
+    settingsChanges: vscode.Event<SettingsChange>,
+  ) {
     this.item.name = 'Shared Redis';
     this.tlsUnchecked = tlsCheckingOff();
     this.render(stack.snapshot);
@@ -37,11 +40,16 @@ export class StackStatusBar implements vscode.Disposable {
   }
 
   /** What the item shows, for tests and other extensions. */
-  get shown(): { readonly text: string; readonly tooltip: string; readonly background: string | undefined; readonly tlsUnchecked: boolean } {
+  get shown(): {
+    readonly text: string;
+    readonly tooltip: string;
+    readonly background: string | undefined;
+    readonly tlsUnchecked: boolean;
+  } {
     const tooltip = this.item.tooltip;
     return {
       text: this.item.text,
-      tooltip: typeof tooltip === 'string' ? tooltip : tooltip?.value ?? '',
+      tooltip: typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? ''),
       background: this.item.backgroundColor?.id,
       tlsUnchecked: this.tlsUnchecked,
     };
@@ -49,25 +57,44 @@ export class StackStatusBar implements vscode.Disposable {
 
   private render(snapshot: StackSnapshot): void {
     const state = stackState(snapshot);
-    const text = snapshot.busy ? `$(loading~spin) Redis: ${snapshot.busy.toLowerCase()}` : TEXT[state] ?? '$(database) Redis';
+    const text = snapshot.busy
+      ? `$(loading~spin) Redis: ${snapshot.busy.toLowerCase()}`
+      : (TEXT[state] ?? '$(database) Redis');
     // TLS without certificate checks is flagged whatever the stack does: it is about the connection.
     this.item.text = this.tlsUnchecked ? `${text} $(unlock)` : text;
-    this.item.backgroundColor = state === 'unhealthy' || state === 'invalid'
-      ? new vscode.ThemeColor('statusBarItem.errorBackground')
-      : state === 'unreachable' || this.tlsUnchecked ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.command = state === 'running' || state === 'unhealthy' || state === 'starting'
-      ? { command: 'sharedRedis.stackActions', title: 'Stop or restart the shared Redis' }
-      : state === 'unreachable' ? { command: 'sharedRedis.refreshStack', title: 'Look for the Docker engine again' }
-      : { command: 'sharedRedis.start', title: 'Start the shared Redis' };
+    this.item.backgroundColor =
+      state === 'unhealthy' || state === 'invalid'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : state === 'unreachable' || this.tlsUnchecked
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+    this.item.command =
+      state === 'running' || state === 'unhealthy' || state === 'starting'
+        ? { command: 'sharedRedis.stackActions', title: 'Stop or restart the shared Redis' }
+        : state === 'unreachable'
+          ? { command: 'sharedRedis.refreshStack', title: 'Look for the Docker engine again' }
+          : { command: 'sharedRedis.start', title: 'Start the shared Redis' };
 
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = { enabledCommands: ['workbench.action.openSettings', 'sharedRedis.start', 'sharedRedis.stop', 'sharedRedis.restart', 'sharedRedis.showLogs', 'sharedRedis.openStackFile', 'sharedRedis.refreshStack'] };
+    tooltip.isTrusted = {
+      enabledCommands: [
+        'workbench.action.openSettings',
+        'sharedRedis.start',
+        'sharedRedis.stop',
+        'sharedRedis.restart',
+        'sharedRedis.showLogs',
+        'sharedRedis.openStackFile',
+        'sharedRedis.refreshStack',
+      ],
+    };
     tooltip.appendMarkdown('**Shared Redis**\n\n');
     if (this.tlsUnchecked) {
       const setting = `command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['sharedRedis.tlsVerifyCertificate']))}`;
-      tooltip.appendMarkdown('$(unlock) **TLS certificate checking is off**: anyone on the network path can pose as the server '
-        + `and read or change the traffic, password included. [Turn checking back on](${setting}) and set `
-        + `[the CA file](command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['sharedRedis.tlsCaFile']))}) instead.\n\n`);
+      tooltip.appendMarkdown(
+        '$(unlock) **TLS certificate checking is off**: anyone on the network path can pose as the server ' +
+          `and read or change the traffic, password included. [Turn checking back on](${setting}) and set ` +
+          `[the CA file](command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['sharedRedis.tlsCaFile']))}) instead.\n\n`,
+      );
     }
     if (snapshot.engine === 'unreachable') {
       tooltip.appendMarkdown('No Docker engine answered. [Retry](command:sharedRedis.refreshStack)');
@@ -76,9 +103,11 @@ export class StackStatusBar implements vscode.Disposable {
       if (snapshot.services.length === 0) tooltip.appendMarkdown('The stack has no containers yet.\n');
       if (snapshot.redis) tooltip.appendMarkdown(`\nRedis at \`${snapshot.redis.host}:${snapshot.redis.port}\`\n`);
       tooltip.appendMarkdown(`\n\`${snapshot.location.composeFile}\`\n\n`);
-      tooltip.appendMarkdown(state === 'running'
-        ? '[Stop](command:sharedRedis.stop) · [Restart](command:sharedRedis.restart) · [Logs](command:sharedRedis.showLogs)'
-        : '[Start](command:sharedRedis.start) · [Open Stack File](command:sharedRedis.openStackFile)');
+      tooltip.appendMarkdown(
+        state === 'running'
+          ? '[Stop](command:sharedRedis.stop) · [Restart](command:sharedRedis.restart) · [Logs](command:sharedRedis.showLogs)'
+          : '[Start](command:sharedRedis.start) · [Open Stack File](command:sharedRedis.openStackFile)',
+      );
     }
     this.item.tooltip = tooltip;
   }

@@ -10,7 +10,10 @@ export type TtlAnswer =
  * A TTL given as an argument, or asked for (validated while typed). Bad input gets one
  * error message naming the accepted forms; nothing is changed by the caller then.
  */
-export async function askTtl(argument: unknown, ask: { title: string; prompt: string; placeHolder: string }): Promise<TtlAnswer> {
+export async function askTtl(
+  argument: unknown,
+  ask: { title: string; prompt: string; placeHolder: string },
+): Promise<TtlAnswer> {
   let input = typeof argument === 'string' ? argument : undefined;
   if (input === undefined) {
     input = await vscode.window.showInputBox({

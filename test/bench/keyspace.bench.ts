@@ -27,7 +27,7 @@ if (!gc) {
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -62,8 +62,12 @@ async function scanUsec(client: Redis): Promise<number> {
 
 function checkCounts(model: NamespaceModel, total: number): void {
   const { namespaces, topLevel } = expectedCounts();
-  if (!model.complete || model.totalKeys !== total) throw new Error(`walk counted ${model.totalKeys} keys, expected ${total}`);
-  if (model.root.directCount !== topLevel) throw new Error(`top-level keys ${model.root.directCount}, expected ${topLevel}`);
+  if (!model.complete || model.totalKeys !== total) {
+    throw new Error(`walk counted ${model.totalKeys} keys, expected ${total}`);
+  }
+  if (model.root.directCount !== topLevel) {
+    throw new Error(`top-level keys ${model.root.directCount}, expected ${topLevel}`);
+  }
   for (const [path, count] of namespaces) {
     const node = model.findNamespace(path);
     if (node?.count !== count) throw new Error(`namespace ${path}: ${node?.count} keys, expected ${count}`);
@@ -99,7 +103,13 @@ class Pinger {
   }
 }
 
-interface Row { figure: string; median: string; target: string; result: string; method: string }
+interface Row {
+  figure: string;
+  median: string;
+  target: string;
+  result: string;
+  method: string;
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -119,7 +129,9 @@ async function main(): Promise<void> {
     const dbsize = await admin.dbsize();
     if (dbsize !== total) throw new Error(`DBSIZE ${dbsize} after writing ${total} keys`);
     const withTtl = Number(/^db0:keys=\d+,expires=(\d+)/m.exec(await admin.info('keyspace'))?.[1] ?? 0);
-    console.log(`filled ${total} keys (${((withTtl / total) * 100).toFixed(0)}% with TTL) in ${((Date.now() - fillStart) / 1000).toFixed(1)} s`);
+    console.log(
+      `filled ${total} keys (${((withTtl / total) * 100).toFixed(0)}% with TTL) in ${((Date.now() - fillStart) / 1000).toFixed(1)} s`,
+    );
 
     // Warm-up walk (JIT, allocator), checked but not measured.
     checkCounts(await walkKeyspace(target, walkOptions).done, total);
@@ -160,18 +172,51 @@ async function main(): Promise<void> {
       heaps.push(grown / MB);
       peaks.push(peak / MB);
       steals.push(steal);
-      console.log(`walk ${run + 1}/${RUNS}: ${wall.toFixed(0)} ms, server SCAN ${serverMs.toFixed(0)} ms, ratio ${(wall / serverMs).toFixed(3)}, first namespaces ${first?.toFixed(1)} ms, heap +${(grown / MB).toFixed(2)} MB, peak +${(peak / MB).toFixed(1)} MB, CPU steal ${(steal * 100).toFixed(1)}%`);
+      console.log(
+        `walk ${run + 1}/${RUNS}: ${wall.toFixed(0)} ms, server SCAN ${serverMs.toFixed(0)} ms, ratio ${(wall / serverMs).toFixed(3)}, first namespaces ${first?.toFixed(1)} ms, heap +${(grown / MB).toFixed(2)} MB, peak +${(peak / MB).toFixed(1)} MB, CPU steal ${(steal * 100).toFixed(1)}%`,
+      );
     }
     if (!model) throw new Error('no walk ran');
     const ratio = median(ratios);
     const first = median(firsts);
     const heapGrowth = median(heaps);
     rows.push(
-      { figure: `Full walk of ${total.toLocaleString('en-US')} keys, wall time`, median: `${(median(walls) / 1000).toFixed(2)} s`, target: '—', result: '—', method: `From the call to walkKeyspace (connecting its own connections, handshake, DBSIZE) until the complete model: ${CONNECTIONS === 1 ? `one connection, SCAN COUNT ${COUNT}` : `two connections walking the two halves of the cursor space, SCAN COUNT ${Math.ceil(COUNT / 2)} each (scanCount ${COUNT})`}; every namespace count checked against the data written.` },
-      { figure: 'Walk wall time ÷ server time in SCAN', median: ratio.toFixed(2), target: '≤ 1.3', result: ratio <= 1.3 ? 'pass' : 'FAIL', method: 'Wall time divided by the delta of INFO commandstats cmdstat_scan usec over the same walk.' },
-      { figure: 'Time until the first namespaces are shown', median: `${first.toFixed(0)} ms`, target: '< 200 ms', result: first < 200 ? 'pass' : 'FAIL', method: 'From the call to walkKeyspace until the first progress event whose model has a namespace.' },
-      { figure: 'Heap growth holding the model', median: `${heapGrowth.toFixed(2)} MB`, target: '< 40 MB', result: heapGrowth < 40 ? 'pass' : 'FAIL', method: `heapUsed after a forced GC with the complete model alive, minus heapUsed after a forced GC before the walk. The model holds ${model.namespaceCount} namespaces with counts and the names of the small ones only (${model.storedNames.toLocaleString('en-US')} names); large namespaces keep counts and page with SCAN.` },
-      { figure: 'Peak memory during the walk (information)', median: `${median(peaks).toFixed(1)} MB`, target: '—', result: '—', method: 'Largest heapUsed + ArrayBuffer growth seen at progress events; includes the walk\'s duplicate filter (typed arrays, released at the end) and garbage not yet collected.' },
+      {
+        figure: `Full walk of ${total.toLocaleString('en-US')} keys, wall time`,
+        median: `${(median(walls) / 1000).toFixed(2)} s`,
+        target: '—',
+        result: '—',
+        method: `From the call to walkKeyspace (connecting its own connections, handshake, DBSIZE) until the complete model: ${CONNECTIONS === 1 ? `one connection, SCAN COUNT ${COUNT}` : `two connections walking the two halves of the cursor space, SCAN COUNT ${Math.ceil(COUNT / 2)} each (scanCount ${COUNT})`}; every namespace count checked against the data written.`,
+      },
+      {
+        figure: 'Walk wall time ÷ server time in SCAN',
+        median: ratio.toFixed(2),
+        target: '≤ 1.3',
+        result: ratio <= 1.3 ? 'pass' : 'FAIL',
+        method: 'Wall time divided by the delta of INFO commandstats cmdstat_scan usec over the same walk.',
+      },
+      {
+        figure: 'Time until the first namespaces are shown',
+        median: `${first.toFixed(0)} ms`,
+        target: '< 200 ms',
+        result: first < 200 ? 'pass' : 'FAIL',
+        method: 'From the call to walkKeyspace until the first progress event whose model has a namespace.',
+      },
+      {
+        figure: 'Heap growth holding the model',
+        median: `${heapGrowth.toFixed(2)} MB`,
+        target: '< 40 MB',
+        result: heapGrowth < 40 ? 'pass' : 'FAIL',
+        method: `heapUsed after a forced GC with the complete model alive, minus heapUsed after a forced GC before the walk. The model holds ${model.namespaceCount} namespaces with counts and the names of the small ones only (${model.storedNames.toLocaleString('en-US')} names); large namespaces keep counts and page with SCAN.`,
+      },
+      {
+        figure: 'Peak memory during the walk (information)',
+        median: `${median(peaks).toFixed(1)} MB`,
+        target: '—',
+        result: '—',
+        method:
+          "Largest heapUsed + ArrayBuffer growth seen at progress events; includes the walk's duplicate filter (typed arrays, released at the end) and garbage not yet collected.",
+      },
     );
 
     // (4) Gentleness: PING from a second client (worker thread) during walks, and during KEYS * for contrast.
@@ -188,7 +233,9 @@ async function main(): Promise<void> {
       walkSamples += samples.length;
       walkP99.push(percentile(samples, 99));
       walkMax.push(Math.max(...samples));
-      console.log(`PING during walk ${run + 1}/${GENTLE_RUNS}: ${samples.length} pings, p99 ${percentile(samples, 99).toFixed(2)} ms, max ${Math.max(...samples).toFixed(2)} ms, CPU steal ${((gentleSteals[run] ?? 0) * 100).toFixed(1)}%`);
+      console.log(
+        `PING during walk ${run + 1}/${GENTLE_RUNS}: ${samples.length} pings, p99 ${percentile(samples, 99).toFixed(2)} ms, max ${Math.max(...samples).toFixed(2)} ms, CPU steal ${((gentleSteals[run] ?? 0) * 100).toFixed(1)}%`,
+      );
     }
     const keysP99: number[] = [];
     for (let run = 0; run < GENTLE_RUNS; run++) {
@@ -196,18 +243,32 @@ async function main(): Promise<void> {
       await keysClient.connect();
       pinger.begin();
       const t0 = performance.now();
-      const all = await keysClient.callBuffer('KEYS', '*') as Buffer[];
+      const all = (await keysClient.callBuffer('KEYS', '*')) as Buffer[];
       const keysMs = performance.now() - t0;
       const samples = await pinger.end();
       keysClient.disconnect();
       keysP99.push(percentile(samples, 99));
-      console.log(`PING during KEYS * ${run + 1}/${GENTLE_RUNS}: ${all.length} keys in ${keysMs.toFixed(0)} ms, ${samples.length} pings, p99 ${percentile(samples, 99).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms`);
+      console.log(
+        `PING during KEYS * ${run + 1}/${GENTLE_RUNS}: ${all.length} keys in ${keysMs.toFixed(0)} ms, ${samples.length} pings, p99 ${percentile(samples, 99).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms`,
+      );
     }
     await pinger.close();
     const gentle = median(walkP99);
     rows.push(
-      { figure: 'PING p99 from a second client during the walk', median: `${gentle.toFixed(2)} ms`, target: '< 5 ms', result: gentle < 5 ? 'pass' : 'FAIL', method: `A worker thread sends a PING every ms (open loop: a stall counts once per PING it delays) during ${GENTLE_RUNS} walks (${walkSamples} pings in all; median of the walks' max ${median(walkMax).toFixed(2)} ms).` },
-      { figure: 'PING p99 during `KEYS *` (contrast)', median: `${median(keysP99).toFixed(0)} ms`, target: '—', result: '—', method: 'The same pinger while KEYS * runs on this private server (the command the extension never sends).' },
+      {
+        figure: 'PING p99 from a second client during the walk',
+        median: `${gentle.toFixed(2)} ms`,
+        target: '< 5 ms',
+        result: gentle < 5 ? 'pass' : 'FAIL',
+        method: `A worker thread sends a PING every ms (open loop: a stall counts once per PING it delays) during ${GENTLE_RUNS} walks (${walkSamples} pings in all; median of the walks' max ${median(walkMax).toFixed(2)} ms).`,
+      },
+      {
+        figure: 'PING p99 during `KEYS *` (contrast)',
+        median: `${median(keysP99).toFixed(0)} ms`,
+        target: '—',
+        result: '—',
+        method: 'The same pinger while KEYS * runs on this private server (the command the extension never sends).',
+      },
     );
 
     // (5) Expanding a namespace after the walk: first page with TYPE and PTTL, on an ioredis connection like the tree's.
@@ -227,7 +288,9 @@ async function main(): Promise<void> {
         scans = page.scans;
         if (page.keys.some((k) => k.gone || !k.type)) throw new Error(`page of ${path} has keys without a type`);
       }
-      console.log(`first page of ${path} (${node.directCount} keys): ${keys} keys, ${scans} SCAN calls, median ${median(times).toFixed(1)} ms`);
+      console.log(
+        `first page of ${path} (${node.directCount} keys): ${keys} keys, ${scans} SCAN calls, median ${median(times).toFixed(1)} ms`,
+      );
       return { ms: median(times), keys, scans };
     };
     const small = await expand(SMALL_NAMESPACE);
@@ -237,9 +300,27 @@ async function main(): Promise<void> {
     const bigCount = model.findNamespace(BIG_NAMESPACE)?.count ?? 0;
     const midCount = model.findNamespace(MID_NAMESPACE)?.count ?? 0;
     rows.push(
-      { figure: `First page of a 10-key namespace (\`${SMALL_NAMESPACE}\`)`, median: `${small.ms.toFixed(1)} ms`, target: '< 150 ms', result: small.ms < 150 ? 'pass' : 'FAIL', method: `NamespaceKeyPager.next(): ${small.keys} keys from the names the walk kept, TYPE and PTTL in one pipelined round trip.` },
-      { figure: `First page of a ${bigCount.toLocaleString('en-US')}-key namespace (\`${BIG_NAMESPACE}\`)`, median: `${big.ms.toFixed(1)} ms`, target: '< 150 ms', result: big.ms < 150 ? 'pass' : 'FAIL', method: `${big.keys} direct keys collected with SCAN MATCH ${BIG_NAMESPACE}:* (${big.scans} call${big.scans === 1 ? '' : 's'}), then TYPE and PTTL in one pipelined round trip.` },
-      { figure: `First page of a ${midCount.toLocaleString('en-US')}-key namespace (\`${MID_NAMESPACE}\`, information)`, median: `${mid.ms.toFixed(1)} ms`, target: '—', result: '—', method: `Too large to keep names (over 1,000) and 0.3% of the keyspace: SCAN MATCH with a COUNT raised to at most 5,000 (${mid.scans} calls), then TYPE and PTTL.` },
+      {
+        figure: `First page of a 10-key namespace (\`${SMALL_NAMESPACE}\`)`,
+        median: `${small.ms.toFixed(1)} ms`,
+        target: '< 150 ms',
+        result: small.ms < 150 ? 'pass' : 'FAIL',
+        method: `NamespaceKeyPager.next(): ${small.keys} keys from the names the walk kept, TYPE and PTTL in one pipelined round trip.`,
+      },
+      {
+        figure: `First page of a ${bigCount.toLocaleString('en-US')}-key namespace (\`${BIG_NAMESPACE}\`)`,
+        median: `${big.ms.toFixed(1)} ms`,
+        target: '< 150 ms',
+        result: big.ms < 150 ? 'pass' : 'FAIL',
+        method: `${big.keys} direct keys collected with SCAN MATCH ${BIG_NAMESPACE}:* (${big.scans} call${big.scans === 1 ? '' : 's'}), then TYPE and PTTL in one pipelined round trip.`,
+      },
+      {
+        figure: `First page of a ${midCount.toLocaleString('en-US')}-key namespace (\`${MID_NAMESPACE}\`, information)`,
+        median: `${mid.ms.toFixed(1)} ms`,
+        target: '—',
+        result: '—',
+        method: `Too large to keep names (over 1,000) and 0.3% of the keyspace: SCAN MATCH with a COUNT raised to at most 5,000 (${mid.scans} calls), then TYPE and PTTL.`,
+      },
     );
   } finally {
     admin.disconnect();

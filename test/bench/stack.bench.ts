@@ -18,7 +18,7 @@ const ROUNDS = Number(process.env['BENCH_STACK_ROUNDS'] ?? 7);
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] ?? 0 : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -27,11 +27,17 @@ async function main(): Promise<void> {
   const fixture = stackFixture(await freePort());
   const settings = {
     location: { composeFile: fixture.composeFile, envFile: `${fixture.dir}/.env`, source: 'setting' as const },
-    bundledStackDir: BUNDLED_STACK, projectName: fixture.project, env: {}, policy: DEFAULT_POLICY,
+    bundledStackDir: BUNDLED_STACK,
+    projectName: fixture.project,
+    env: {},
+    policy: DEFAULT_POLICY,
   };
   const containersAbsent = async (): Promise<void> => {
     await removeProject(docker, fixture.project);
-    await docker.getNetwork(fixture.network).remove().catch(() => undefined);
+    await docker
+      .getNetwork(fixture.network)
+      .remove()
+      .catch(() => undefined);
   };
 
   const ours: number[] = [];
@@ -50,9 +56,14 @@ async function main(): Promise<void> {
   const runCompose = async (): Promise<void> => {
     await containersAbsent();
     const started = performance.now();
-    const up = spawnSync('docker-compose', ['-p', fixture.project, '-f', fixture.composeFile, 'up', '-d'], { cwd: fixture.dir, encoding: 'utf8' });
+    const up = spawnSync('docker-compose', ['-p', fixture.project, '-f', fixture.composeFile, 'up', '-d'], {
+      cwd: fixture.dir,
+      encoding: 'utf8',
+    });
     if (up.status !== 0) throw new Error(`docker-compose up failed: ${up.stderr}`);
-    const [container] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${fixture.project}`] } });
+    const [container] = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${fixture.project}`] },
+    });
     if (!container) throw new Error('docker-compose started no container');
     // The same wait as the extension's, polling at the same interval.
     await waitUntilReady(docker, container.Id, 'shared-redis', true);
@@ -60,11 +71,22 @@ async function main(): Promise<void> {
   };
 
   try {
-    await runOurs(); await runCompose(); // warm-up: first runs pay for cold caches on both sides
-    ours.length = 0; cpu.length = 0; compose.length = 0;
+    await runOurs();
+    await runCompose(); // warm-up: first runs pay for cold caches on both sides
+    ours.length = 0;
+    cpu.length = 0;
+    compose.length = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) { await runOurs(); await runCompose(); } else { await runCompose(); await runOurs(); }
-      console.log(`round ${round + 1}: extension ${ours.at(-1)?.toFixed(0)} ms, docker-compose ${compose.at(-1)?.toFixed(0)} ms`);
+      if (round % 2 === 0) {
+        await runOurs();
+        await runCompose();
+      } else {
+        await runCompose();
+        await runOurs();
+      }
+      console.log(
+        `round ${round + 1}: extension ${ours.at(-1)?.toFixed(0)} ms, docker-compose ${compose.at(-1)?.toFixed(0)} ms`,
+      );
     }
   } finally {
     await fixture.cleanup(docker);
@@ -95,7 +117,11 @@ All rounds: extension ${ours.map((v) => v.toFixed(0)).join(', ')} ms; docker-com
 }
 
 function composeVersion(): string {
-  return /(\d+\.\d+\.\d+)/.exec(spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 'v1';
+  return (
+    /(\d+\.\d+\.\d+)/.exec(
+      spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).stdout ?? '',
+    )?.[1] ?? 'v1'
+  );
 }
 
 main().catch((error: unknown) => {

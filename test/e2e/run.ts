@@ -15,8 +15,17 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Mocha from 'mocha';
 import {
-  onCleanup, createWorkspace, launchBrowser, readResults, repoRoot, requireBuilt, runLevel,
-  startCodeServer, startTestRedis, tempDir, LauncherError,
+  onCleanup,
+  createWorkspace,
+  launchBrowser,
+  readResults,
+  repoRoot,
+  requireBuilt,
+  runLevel,
+  startCodeServer,
+  startTestRedis,
+  tempDir,
+  LauncherError,
 } from '../support/codeServer';
 import type { LevelResults } from '../support/levelResults';
 import ResultsReporter from '../support/resultsReporter';
@@ -40,13 +49,19 @@ async function main(): Promise<LevelResults> {
     }
   }
   const started = Date.now();
-  const testFiles = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+  const testFiles = readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort();
   requireBuilt(root, 'dist/extension.js');
-  if (testFiles.length === 0) throw new LauncherError(`No *.test.js in ${__dirname}: run \`npm run compile-tests\` first.`);
+  if (testFiles.length === 0) {
+    throw new LauncherError(`No *.test.js in ${__dirname}: run \`npm run compile-tests\` first.`);
+  }
 
   const redis = await startTestRedis();
   // The design's namespaces (auth:session:*, user:profile:*, shared:config:app ...), as the demo seeds them.
-  const seeded = spawnSync(process.execPath, [join(root, 'scripts/seed.mjs'), String(redis.port)], { encoding: 'utf8' });
+  const seeded = spawnSync(process.execPath, [join(root, 'scripts/seed.mjs'), String(redis.port)], {
+    encoding: 'utf8',
+  });
   if (seeded.status !== 0) throw new LauncherError(`seeding the test redis-server failed: ${seeded.stderr}`);
   const dir = tempDir('shared-redis-e2e-');
   // The bundled stack, started from the Stack view, runs as its own project on a free
@@ -54,13 +69,18 @@ async function main(): Promise<LevelResults> {
   const stackPort = await freePort();
   const stackId = Math.random().toString(36).slice(2, 8);
   const stackEnv = {
-    REDIS_IMAGE: OFFLINE_REDIS_IMAGE, REDIS_PORT: String(stackPort),
-    REDIS_NETWORK: `srtest-e2e-net-${stackId}`, COMPOSE_PROJECT_NAME: `srtest-e2e-${stackId}`,
+    REDIS_IMAGE: OFFLINE_REDIS_IMAGE,
+    REDIS_PORT: String(stackPort),
+    REDIS_NETWORK: `srtest-e2e-net-${stackId}`,
+    COMPOSE_PROJECT_NAME: `srtest-e2e-${stackId}`,
   };
   onCleanup(async () => {
     const { docker } = await connectEngine(undefined);
     await removeProject(docker, stackEnv.COMPOSE_PROJECT_NAME);
-    await docker.getNetwork(stackEnv.REDIS_NETWORK).remove().catch(() => undefined);
+    await docker
+      .getNetwork(stackEnv.REDIS_NETWORK)
+      .remove()
+      .catch(() => undefined);
   });
   const server = await startCodeServer({ dir, root, env: stackEnv });
   const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
@@ -77,7 +97,14 @@ async function main(): Promise<LevelResults> {
 
   // SHARED_REDIS_E2E_GREP runs a subset while working on one area (keep the test that opens the workbench in it).
   const grep = process.env['SHARED_REDIS_E2E_GREP'];
-  const mocha = new Mocha({ ui: 'bdd', reporter: ResultsReporter, reporterOptions: { output }, timeout: 90_000, color: false, ...(grep ? { grep: new RegExp(grep) } : {}) });
+  const mocha = new Mocha({
+    ui: 'bdd',
+    reporter: ResultsReporter,
+    reporterOptions: { output },
+    timeout: 90_000,
+    color: false,
+    ...(grep ? { grep: new RegExp(grep) } : {}),
+  });
   for (const file of testFiles) mocha.addFile(join(__dirname, file));
   await new Promise<number>((done) => mocha.run(done));
   const results = readResults(output);

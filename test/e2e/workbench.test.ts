@@ -31,11 +31,15 @@ function declaredWelcomes(viewId: string): Welcome[] {
   const manifest = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
     contributes?: { viewsWelcome?: Array<{ view: string; when?: string; contents: string }> };
   };
-  return (manifest.contributes?.viewsWelcome ?? []).filter((w) => w.view === viewId).map((w) => ({
-    when: w.when,
-    text: normalize(w.contents.split('\n').find((line) => line.trim() && !line.trim().startsWith('[')) ?? ''),
-    buttons: [...w.contents.matchAll(/^\[([^\]]+)\]\(command:[^)]*\)$/gm)].map((m) => normalize((m[1] ?? '').replace(/\$\([\w-]+\)/g, ''))),
-  }));
+  return (manifest.contributes?.viewsWelcome ?? [])
+    .filter((w) => w.view === viewId)
+    .map((w) => ({
+      when: w.when,
+      text: normalize(w.contents.split('\n').find((line) => line.trim() && !line.trim().startsWith('[')) ?? ''),
+      buttons: [...w.contents.matchAll(/^\[([^\]]+)\]\(command:[^)]*\)$/gm)].map((m) =>
+        normalize((m[1] ?? '').replace(/\$\([\w-]+\)/g, '')),
+      ),
+    }));
 }
 
 function normalize(text: string): string {
@@ -46,32 +50,46 @@ function normalize(text: string): string {
  * Waits until the view shows one of its declared welcome contents that `settled`
  * accepts, with all of that content's buttons, or tree rows instead; says which.
  */
-async function settledView(page: Page, title: string, viewId: string, settled: (welcome: Welcome) => boolean): Promise<{ welcome: Welcome } | { rows: number }> {
+async function settledView(
+  page: Page,
+  title: string,
+  viewId: string,
+  settled: (welcome: Welcome) => boolean,
+): Promise<{ welcome: Welcome } | { rows: number }> {
   const view = pane(page, title);
   await view.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   const declared = declaredWelcomes(viewId);
   assert.ok(declared.length > 0, `package.json declares no welcome content for ${viewId}`);
   let seen = '(nothing)';
-  return eventually(`the ${title} view to settle on one of its declared welcome contents`, async (): Promise<{ welcome: Welcome } | { rows: number } | undefined> => {
-    const rows = await view.locator('.pane-body .monaco-list-row').count();
-    if (rows > 0) return { rows };
-    const shown = (await view.locator('.welcome-view-content p').allTextContents()).map(normalize);
-    const buttons = (await view.locator('.welcome-view-content a.monaco-button').allTextContents()).map(normalize);
-    seen = `text ${JSON.stringify(shown)}, buttons ${JSON.stringify(buttons)}`;
-    const welcome = declared.find((w) => shown.includes(w.text));
-    return welcome && settled(welcome) && welcome.buttons.every((b) => buttons.includes(b)) ? { welcome } : undefined;
-  }, { timeoutMs: UI_TIMEOUT, intervalMs: 200, detail: () => `it shows ${seen}` });
+  return eventually(
+    `the ${title} view to settle on one of its declared welcome contents`,
+    async (): Promise<{ welcome: Welcome } | { rows: number } | undefined> => {
+      const rows = await view.locator('.pane-body .monaco-list-row').count();
+      if (rows > 0) return { rows };
+      const shown = (await view.locator('.welcome-view-content p').allTextContents()).map(normalize);
+      const buttons = (await view.locator('.welcome-view-content a.monaco-button').allTextContents()).map(normalize);
+      seen = `text ${JSON.stringify(shown)}, buttons ${JSON.stringify(buttons)}`;
+      const welcome = declared.find((w) => shown.includes(w.text));
+      return welcome && settled(welcome) && welcome.buttons.every((b) => buttons.includes(b)) ? { welcome } : undefined;
+    },
+    { timeoutMs: UI_TIMEOUT, intervalMs: 200, detail: () => `it shows ${seen}` },
+  );
 }
 
 /** A namespace row of the Keys view, by its label. */
 function namespaceRow(page: Page, label: string): Locator {
-  return pane(page, 'Keys').locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+  return pane(page, 'Keys')
+    .locator('.monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
+    .first();
 }
 
 /** A key row of the Keys view: the row labelled `label` that follows the namespace row `namespace`. */
 function keyRow(page: Page, namespace: string, label: string): Locator {
-  return pane(page, 'Keys').locator(`.monaco-list-row:below(:text-is("${namespace}"))`)
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+  return pane(page, 'Keys')
+    .locator(`.monaco-list-row:below(:text-is("${namespace}"))`)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
+    .first();
 }
 
 /** Runs one of a view's title actions (they show while the header is hovered). */
@@ -100,8 +118,8 @@ function modalDialog(page: Page): Locator {
 async function readDialog(dialog: Locator): Promise<{ message: string; detail: string; buttons: string[] }> {
   await dialog.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   return {
-    message: normalize(await dialog.locator('.dialog-message-text').textContent() ?? ''),
-    detail: normalize(await dialog.locator('.dialog-message-detail').textContent() ?? ''),
+    message: normalize((await dialog.locator('.dialog-message-text').textContent()) ?? ''),
+    detail: normalize((await dialog.locator('.dialog-message-detail').textContent()) ?? ''),
     buttons: (await dialog.locator('.dialog-buttons .monaco-button').allTextContents()).map(normalize),
   };
 }
@@ -112,8 +130,10 @@ function dialogButton(dialog: Locator, label: string): Locator {
 
 /** A row of the open quick pick, by its label (without `$(icon)`). */
 function quickPickRow(page: Page, label: string): Locator {
-  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}$`) }) }).first();
+  return page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}$`) }) })
+    .first();
 }
 
 /**
@@ -129,7 +149,7 @@ async function answerOpenDialog(page: Page, path: string, okLabel: string, scree
   // It fills in its starting folder once it has listed it: type after that, or it overwrites what was typed.
   await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   const deadline = Date.now() + UI_TIMEOUT;
-  while (await input.inputValue() === '' && Date.now() < deadline) await page.waitForTimeout(100);
+  while ((await input.inputValue()) === '' && Date.now() < deadline) await page.waitForTimeout(100);
   const start = await input.inputValue();
   console.log(`      the file dialog starts at ${start}`);
   await input.fill(path);
@@ -154,7 +174,9 @@ async function directClient(port: number, auth: { username?: string; password?: 
 function stackEnv(): Record<string, string> {
   const storage = join(dirname(e2e().workspaceFolder), 'user-data', 'User', 'globalStorage');
   const files = existsSync(storage)
-    ? readdirSync(storage).map((entry) => join(storage, entry, 'shared-redis', '.env')).filter((file) => existsSync(file))
+    ? readdirSync(storage)
+        .map((entry) => join(storage, entry, 'shared-redis', '.env'))
+        .filter((file) => existsSync(file))
     : [];
   assert.equal(files.length, 1, `expected one stack .env under ${storage}, found ${JSON.stringify(files)}`);
   return parseDotenv(readFileSync(files[0] as string, 'utf8'));
@@ -169,7 +191,9 @@ function pane(page: Page, title: string): Locator {
 
 /** Toasts that have finished sliding in (so a screenshot shows them whole). */
 function notificationMessages(page: Page): Locator {
-  return page.locator('.notifications-toasts .notification-toast.notification-fade-in-done .notification-list-item-message');
+  return page.locator(
+    '.notifications-toasts .notification-toast.notification-fade-in-done .notification-list-item-message',
+  );
 }
 
 /**
@@ -181,14 +205,22 @@ function notificationMessages(page: Page): Locator {
  */
 async function notificationText(page: Page, pattern: RegExp, screenshotName?: string): Promise<string> {
   const toast = notificationMessages(page).filter({ hasText: pattern }).first();
-  if (await toast.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
+  if (
+    await toast.waitFor({ state: 'visible', timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    )
+  ) {
     if (screenshotName) await screenshot(page, screenshotName);
-    return normalize(await toast.textContent() ?? '');
+    return normalize((await toast.textContent()) ?? '');
   }
   await runFromCommandPalette(page, 'Notifications: Show Notifications');
-  const listed = page.locator('.notifications-center .notification-list-item-message').filter({ hasText: pattern }).first();
+  const listed = page
+    .locator('.notifications-center .notification-list-item-message')
+    .filter({ hasText: pattern })
+    .first();
   await listed.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-  const text = normalize(await listed.textContent() ?? '');
+  const text = normalize((await listed.textContent()) ?? '');
   console.log(`      (no toast: found in the notification center) ${text}`);
   if (screenshotName) await screenshot(page, screenshotName);
   await runFromCommandPalette(page, 'Notifications: Hide Notifications');
@@ -224,16 +256,18 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
   });
 
-  it('shows the Stack view (welcome or rows) and the Keys view with the seed\'s namespaces', async () => {
+  it("shows the Stack view (welcome or rows) and the Keys view with the seed's namespaces", async () => {
     const { page } = e2e();
     await activityBarIcon(page).click();
-    await page.locator('.part.sidebar .composite.title h2', { hasText: /^Shared Redis$/i })
+    await page
+      .locator('.part.sidebar .composite.title h2', { hasText: /^Shared Redis$/i })
       .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
 
     // Keys: its welcome content (the connection is not browsed yet) with the Ping button.
     // Keys: the seeded test server's namespaces, declared ones first with their owners.
     const keys = pane(page, 'Keys');
-    await namespaceRow(page, 'auth').locator('.label-description', { hasText: /^16 keys · Auth Service$/ })
+    await namespaceRow(page, 'auth')
+      .locator('.label-description', { hasText: /^16 keys · Auth Service$/ })
       .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     const labels = (await keys.locator('.monaco-list-row .label-name').allTextContents()).map(normalize);
     assert.deepEqual(labels.slice(0, 3), ['auth', 'user', 'shared']);
@@ -245,8 +279,11 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     console.log(`      Stack view says: ${'welcome' in stack ? stack.welcome.text : `${stack.rows} row(s)`}`);
 
     await activityBarIcon(page).hover({ force: true }); // the badge covers part of it; shows the icon's "Shared Redis" hover in the screenshot
-    await page.locator('.monaco-hover, .workbench-hover', { hasText: 'Shared Redis' }).first()
-      .waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+    await page
+      .locator('.monaco-hover, .workbench-hover', { hasText: 'Shared Redis' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 5_000 })
+      .catch(() => undefined);
     await screenshot(page, 'e2e-activity-bar.png');
   });
 
@@ -254,7 +291,9 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     const { page } = e2e();
     await page.mouse.move(900, 300); // away from the activity bar, so its hover closes
     await runFromCommandPalette(page, 'Shared Redis: Ping');
-    const message = notificationMessages(page).filter({ hasText: /PONG|Ping failed/ }).first();
+    const message = notificationMessages(page)
+      .filter({ hasText: /PONG|Ping failed/ })
+      .first();
     await message.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     const text = (await message.textContent())?.trim() ?? '';
     console.log(`      notification: ${text}`);
@@ -262,20 +301,27 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     assert.match(text, PONG);
   });
 
-  it('expands the seed\'s namespaces in the Keys view: counts, types and TTLs', async () => {
+  it("expands the seed's namespaces in the Keys view: counts, types and TTLs", async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
     // Give the Keys view the side bar's height so the expanded namespaces fit.
     await pane(page, 'Stack').locator('.pane-header').click();
     await namespaceRow(page, 'auth').click();
-    await namespaceRow(page, 'session').locator('.label-description', { hasText: /^8 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await namespaceRow(page, 'session')
+      .locator('.label-description', { hasText: /^8 keys$/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await namespaceRow(page, 'session').click();
     const session = page.locator('.part.sidebar .monaco-list-row', { hasText: '1001' }).first();
-    await session.locator('.label-description', { hasText: /^hash · ([1-5]?\dm \d+s|1h 0m)$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await session
+      .locator('.label-description', { hasText: /^hash · ([1-5]?\dm \d+s|1h 0m)$/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await namespaceRow(page, 'user').click();
     await namespaceRow(page, 'profile').click();
-    await page.locator('.part.sidebar .monaco-list-row', { hasText: '1008' }).last()
-      .locator('.label-description', { hasText: 'string · no TTL' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.part.sidebar .monaco-list-row', { hasText: '1008' })
+      .last()
+      .locator('.label-description', { hasText: 'string · no TTL' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await page.mouse.move(900, 300);
     await screenshot(page, 'e2e-keys.png');
   });
@@ -284,8 +330,12 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     const { page } = e2e();
     await keyRow(page, 'profile', '1001').click();
     const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.view-lines', { hasText: '"name": "Ada"' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await page.locator('.tabs-container .tab.active', { hasText: 'user:profile:1001' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await editor
+      .locator('.view-lines', { hasText: '"name": "Ada"' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.tabs-container .tab.active', { hasText: 'user:profile:1001' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await screenshot(page, 'e2e-key-json.png');
   });
 
@@ -298,10 +348,12 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await screenshot(page, 'e2e-key-hash.png');
   });
 
-  it('shows the server\'s INFO at a glance', async () => {
+  it("shows the server's INFO at a glance", async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Shared Redis: Show Server Info');
-    await page.locator('.tabs-container .tab.active', { hasText: 'Redis INFO' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.tabs-container .tab.active', { hasText: 'Redis INFO' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     // The webview's content lives in nested iframes.
     const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await frame.locator('body', { hasText: '7.0.15' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -323,7 +375,9 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
       await viewAction(page, 'Keys', 'Collapse All');
       await namespaceRow(page, 'user').click();
-      await namespaceRow(page, 'e2edelete').locator('.label-description', { hasText: /^2 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'e2edelete')
+        .locator('.label-description', { hasText: /^2 keys$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await namespaceRow(page, 'e2edelete').click();
       const row = keyRow(page, 'e2edelete', '1');
       await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -334,7 +388,12 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       const asked = await readDialog(dialog);
       await screenshot(page, 'e2e-delete-key-dialog.png');
       assert.equal(asked.message, `Delete the key ${doomed}?`);
-      assert.match(asked.detail, new RegExp(`^UNLINK removes this one key from the shared Redis at 127\\.0\\.0\\.1:${redisPort}\\. It cannot be undone\\.$`));
+      assert.match(
+        asked.detail,
+        new RegExp(
+          `^UNLINK removes this one key from the shared Redis at 127\\.0\\.0\\.1:${redisPort}\\. It cannot be undone\\.$`,
+        ),
+      );
       assert.deepEqual([...asked.buttons].sort(), ['Cancel', 'Delete']);
       await dialogButton(dialog, 'Cancel').click();
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
@@ -346,8 +405,13 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       assert.equal((await readDialog(dialog)).message, `Delete the key ${doomed}?`);
       await dialogButton(dialog, 'Delete').click();
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
-      await notificationMessages(page).filter({ hasText: `Deleted ${doomed}.` }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      await namespaceRow(page, 'e2edelete').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await notificationMessages(page)
+        .filter({ hasText: `Deleted ${doomed}.` })
+        .first()
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'e2edelete')
+        .locator('.label-description', { hasText: /^1 key$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
       assert.equal(await redis.exists(doomed), 0, 'the key is gone from Redis');
       assert.equal(await redis.get(kept), 'stays');
@@ -362,7 +426,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     }
   });
 
-  it('deletes exactly a namespace\'s keys from its context menu after the modal confirmation', async () => {
+  it("deletes exactly a namespace's keys from its context menu after the modal confirmation", async () => {
     const { page, redisPort } = e2e();
     const redis = await directClient(redisPort);
     const inside = ['1', '2', '3', '4', '5'].map((n) => `e2ens:a:${n}`);
@@ -372,11 +436,17 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
       await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
       await viewAction(page, 'Keys', 'Collapse All');
-      await namespaceRow(page, 'e2ens').locator('.label-description', { hasText: /^6 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'e2ens')
+        .locator('.label-description', { hasText: /^6 keys$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await namespaceRow(page, 'e2ens').click();
       const row = namespaceRow(page, 'a');
-      await row.locator('.label-description', { hasText: /^5 keys$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      await namespaceRow(page, 'ab').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await row
+        .locator('.label-description', { hasText: /^5 keys$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'ab')
+        .locator('.label-description', { hasText: /^1 key$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
 
       // Escape: the dialog says how many keys, under which prefix, and that the neighbour is kept; nothing is deleted.
       await contextMenu(page, row, 'Delete Namespace…');
@@ -384,7 +454,10 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       const asked = await readDialog(dialog);
       await screenshot(page, 'e2e-delete-namespace-dialog.png');
       assert.equal(asked.message, 'Delete 5 keys under e2ens:a:?');
-      assert.match(asked.detail, /^Exactly the keys whose names start with e2ens:a: in the shared Redis at 127\.0\.0\.1:\d+, counted just now; keys that merely start with the same letters are kept\./);
+      assert.match(
+        asked.detail,
+        /^Exactly the keys whose names start with e2ens:a: in the shared Redis at 127\.0\.0\.1:\d+, counted just now; keys that merely start with the same letters are kept\./,
+      );
       assert.deepEqual([...asked.buttons].sort(), ['Cancel', 'Delete']);
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
@@ -395,14 +468,24 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       await dialogButton(dialog, 'Delete').click();
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
       // The tree shows the deletion; the message is posted with it.
-      await namespaceRow(page, 'e2ens').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'e2ens')
+        .locator('.label-description', { hasText: /^1 key$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
-      await namespaceRow(page, 'ab').locator('.label-description', { hasText: /^1 key$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await namespaceRow(page, 'ab')
+        .locator('.label-description', { hasText: /^1 key$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       // The progress notifications of the count and the deletion close once they are done.
-      await page.locator('.notifications-toasts .notification-toast', { hasText: /Counting keys|Deleting 5 keys/ }).first().waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await page
+        .locator('.notifications-toasts .notification-toast', { hasText: /Counting keys|Deleting 5 keys/ })
+        .first()
+        .waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
       await page.mouse.move(900, 300);
-      assert.equal(await notificationText(page, /^Deleted \d+ keys? under e2ens:a:/, 'e2e-delete-namespace-done.png'), 'Deleted 5 keys under e2ens:a:.');
-      assert.equal(await redis.exists(...inside), 0, 'the namespace\'s keys are gone');
+      assert.equal(
+        await notificationText(page, /^Deleted \d+ keys? under e2ens:a:/, 'e2e-delete-namespace-done.png'),
+        'Deleted 5 keys under e2ens:a:.',
+      );
+      assert.equal(await redis.exists(...inside), 0, "the namespace's keys are gone");
       assert.equal(await redis.get(neighbour), neighbour, 'the key that only shares the letters stays');
       await redis.unlink(neighbour);
       await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
@@ -423,46 +506,73 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     const stack = pane(page, 'Stack');
     await stack.locator('.welcome-view-content a.monaco-button', { hasText: 'Start Shared Redis' }).click();
     const row = stack.locator('.monaco-list-row', { hasText: 'shared-redis' });
-    await row.locator('.label-description', { hasText: `running · healthy · 127.0.0.1:${stackPort}` })
+    await row
+      .locator('.label-description', { hasText: `running · healthy · 127.0.0.1:${stackPort}` })
       .waitFor({ state: 'visible', timeout: 90_000 });
-    await page.locator('.statusbar-item', { hasText: 'Redis: running' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    const message = notificationMessages(page).filter({ hasText: /Shared Redis is running/ }).first();
+    await page
+      .locator('.statusbar-item', { hasText: 'Redis: running' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const message = notificationMessages(page)
+      .filter({ hasText: /Shared Redis is running/ })
+      .first();
     await message.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await row.hover(); // the row's tooltip: container, image, uptime, compose file
-    await page.locator('.monaco-hover, .workbench-hover', { hasText: 'Container' }).first()
-      .waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+    await page
+      .locator('.monaco-hover, .workbench-hover', { hasText: 'Container' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 5_000 })
+      .catch(() => undefined);
     await screenshot(page, 'e2e-stack-running.png');
   });
 
-  it('lists the stack\'s Redis users in the Stack view, and verifies namespace isolation from there', async () => {
+  it("lists the stack's Redis users in the Stack view, and verifies namespace isolation from there", async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
     const stack = pane(page, 'Stack');
-    const users = stack.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^Redis users$/ }) });
-    await users.locator('.label-description', { hasText: /^operator \+ 3 services$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const users = stack
+      .locator('.monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: /^Redis users$/ }) });
+    await users
+      .locator('.label-description', { hasText: /^operator \+ 3 services$/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await users.click();
-    const user = (name: string): Locator => stack.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
-    await user('auth-service').locator('.label-description', { hasText: /^auth:\* · reads shared:\*$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await user('shared-service').locator('.label-description', { hasText: /^shared:\*$/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const user = (name: string): Locator =>
+      stack
+        .locator('.monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
+    await user('auth-service')
+      .locator('.label-description', { hasText: /^auth:\* · reads shared:\*$/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await user('shared-service')
+      .locator('.label-description', { hasText: /^shared:\*$/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await user('operator').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await user('auth-service').hover();
-    await user('auth-service').locator('.action-label[aria-label="Copy Service Connection"]').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await user('auth-service')
+      .locator('.action-label[aria-label="Copy Service Connection"]')
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await screenshot(page, 'e2e-stack-users.png');
     // The row's inline action runs the verification.
     await users.hover();
     await users.locator('.action-label[aria-label="Verify Namespace Isolation"]').click();
-    const message = notificationMessages(page).filter({ hasText: /Namespace isolation holds|Isolation breach|could not/ }).first();
+    const message = notificationMessages(page)
+      .filter({ hasText: /Namespace isolation holds|Isolation breach|could not/ })
+      .first();
     await message.waitFor({ state: 'visible', timeout: 60_000 });
     const text = (await message.textContent())?.trim() ?? '';
     console.log(`      notification: ${text}`);
-    await page.locator('.tab.active', { hasText: 'Namespace Isolation.md' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await page.locator('.editor-instance .view-lines', { hasText: '## auth-service' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.tab.active', { hasText: 'Namespace Isolation.md' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.editor-instance .view-lines', { hasText: '## auth-service' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await screenshot(page, 'e2e-isolation.png');
     assert.match(text, /^Namespace isolation holds on 127\.0\.0\.1:\d+: 3 service users, \d+ checks, no breach\.$/);
     await runFromCommandPalette(page, 'View: Close All Editors');
   });
 
-  it('shows the Checks view\'s findings on the seeded data', async () => {
+  it("shows the Checks view's findings on the seeded data", async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
     // Room for the Checks view: collapse the Stack and Keys views.
@@ -473,7 +583,9 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     // The seed's user:profile:* strings have no TTL, and user:profile is a cache by default.
     const finding = checks.locator('.monaco-list-row', { hasText: 'user:profile' }).first();
     await finding.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await finding.locator('.label-description', { hasText: /^8 of 8 keys without a TTL/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await finding
+      .locator('.label-description', { hasText: /^8 of 8 keys without a TTL/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await finding.hover();
     await page.waitForTimeout(1_000); // its tooltip
     await screenshot(page, 'e2e-checks.png');
@@ -485,7 +597,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     this.timeout(240_000);
     const { page, stackPort, workspaceFolder } = e2e();
     const password = stackEnv()['REDIS_PASSWORD'];
-    assert.ok(password, 'the stack\'s .env has REDIS_PASSWORD');
+    assert.ok(password, "the stack's .env has REDIS_PASSWORD");
     const stack = await directClient(stackPort, { username: 'operator', password });
     const folder = join(workspaceFolder, 'e2e-backups');
     mkdirSync(folder, { recursive: true });
@@ -497,19 +609,24 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
 
       // Back Up: "Choose a folder…", then the workbench's file dialog.
       await runFromCommandPalette(page, 'Shared Redis: Back Up Data');
-      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Back up the shared Redis into' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page
+        .locator('.quick-input-widget .quick-input-title', { hasText: 'Back up the shared Redis into' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await quickPickRow(page, 'Choose a folder…').click();
       const backupStart = await answerOpenDialog(page, `${folder}/`, 'Back Up Here', 'e2e-backup-folder-dialog.png');
       // The default folder does not exist before the first backup: the dialog opens on the nearest one that does.
       assert.ok(existsSync(backupStart), `the folder dialog opens in a folder that exists, not at ${backupStart}`);
-      const done = notificationMessages(page).filter({ hasText: /^Backed up / }).first();
+      const done = notificationMessages(page)
+        .filter({ hasText: /^Backed up / })
+        .first();
       await done.waitFor({ state: 'visible', timeout: 60_000 });
-      const text = normalize(await done.textContent() ?? '');
+      const text = normalize((await done.textContent()) ?? '');
       console.log(`      notification: ${text}`);
       await screenshot(page, 'e2e-backup-done.png');
-      const reported = /^Backed up (\d+) keys? \((\d+(?:\.\d+)? (?:B|KB|MB))\) of (\S+) to (e2e-backups\/\S+\.rdb)\.$/.exec(text);
+      const reported =
+        /^Backed up (\d+) keys? \((\d+(?:\.\d+)? (?:B|KB|MB))\) of (\S+) to (e2e-backups\/\S+\.rdb)\.$/.exec(text);
       assert.ok(reported, `the notification says size, key count and file: ${text}`);
-      assert.equal(Number(reported[1]), keysAtBackup, 'the key count is the stack\'s');
+      assert.equal(Number(reported[1]), keysAtBackup, "the key count is the stack's");
       const file = join(workspaceFolder, reported[4] as string);
       assert.ok(existsSync(file) && statSync(file).size > 0, `${file} is on disk`);
       const project = reported[3] as string;
@@ -522,7 +639,9 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       // Restore: no backups in the default folder, so "Choose a file…", then the file dialog, then the modal.
       await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
       await runFromCommandPalette(page, 'Shared Redis: Restore Data from Backup…');
-      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Restore the shared Redis from' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page
+        .locator('.quick-input-widget .quick-input-title', { hasText: 'Restore the shared Redis from' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await quickPickRow(page, 'Choose a file…').click();
       const restoreStart = await answerOpenDialog(page, file, 'Restore', 'e2e-restore-file-dialog.png');
       assert.ok(existsSync(restoreStart), `the file dialog opens in a folder that exists, not at ${restoreStart}`);
@@ -530,24 +649,37 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       const asked = await readDialog(dialog);
       await screenshot(page, 'e2e-restore-dialog.png');
       const name = file.slice(folder.length + 1);
-      assert.equal(asked.message, `Replace the ${keysNow} keys in ${project} with the backup ${name} (${keysAtBackup} keys)?`);
-      assert.match(asked.detail, /The stack will be stopped and started; services lose their connection meanwhile\. The current data is backed up first into shared-redis\/backups\./);
+      assert.equal(
+        asked.message,
+        `Replace the ${keysNow} keys in ${project} with the backup ${name} (${keysAtBackup} keys)?`,
+      );
+      assert.match(
+        asked.detail,
+        /The stack will be stopped and started; services lose their connection meanwhile\. The current data is backed up first into shared-redis\/backups\./,
+      );
       assert.deepEqual([...asked.buttons].sort(), ['Cancel', 'Replace Data']);
       stack.disconnect(); // the restore stops the stack
       await dialogButton(dialog, 'Replace Data').click();
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
-      const restored = notificationMessages(page).filter({ hasText: /^Restored / }).first();
+      const restored = notificationMessages(page)
+        .filter({ hasText: /^Restored / })
+        .first();
       await restored.waitFor({ state: 'visible', timeout: 180_000 });
-      const restoredText = normalize(await restored.textContent() ?? '');
+      const restoredText = normalize((await restored.textContent()) ?? '');
       console.log(`      notification: ${restoredText}`);
       // A long message without buttons shows on one line: expand it, as a user would to read it.
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /^Restored / }).first();
       await toast.hover();
       await toast.locator('.action-label[aria-label^="Expand"]').click({ timeout: 5_000 });
       await screenshot(page, 'e2e-restore-done.png');
-      const summary = new RegExp(`^Restored ${name.replace(/\./g, '\\.')}: ${project} holds ${keysAtBackup} keys\\. The data it replaced is in (\\S+\\.rdb)\\.$`).exec(restoredText);
+      const summary = new RegExp(
+        `^Restored ${name.replace(/\./g, '\\.')}: ${project} holds ${keysAtBackup} keys\\. The data it replaced is in (\\S+\\.rdb)\\.$`,
+      ).exec(restoredText);
       assert.ok(summary, `the notification says what the stack holds now: ${restoredText}`);
-      assert.ok(existsSync(join(workspaceFolder, 'shared-redis', 'backups', summary[1] as string)), 'the replaced data was backed up into the default folder');
+      assert.ok(
+        existsSync(join(workspaceFolder, 'shared-redis', 'backups', summary[1] as string)),
+        'the replaced data was backed up into the default folder',
+      );
     } catch (error) {
       await screenshot(page, 'e2e-backup-restore-failure.png');
       throw error;
@@ -573,11 +705,23 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     const original = readFileSync(settingsFile, 'utf8');
     try {
       await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
-      writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(original), 'sharedRedis.host': locked.host, 'sharedRedis.port': locked.port }, null, 2));
+      writeFileSync(
+        settingsFile,
+        JSON.stringify(
+          { ...JSON.parse(original), 'sharedRedis.host': locked.host, 'sharedRedis.port': locked.port },
+          null,
+          2,
+        ),
+      );
       const widget = page.locator('.quick-input-widget');
-      const prompt = widget.locator('.quick-input-title', { hasText: `Redis at 127.0.0.1:${locked.port}: a password is needed` });
+      const prompt = widget.locator('.quick-input-title', {
+        hasText: `Redis at 127.0.0.1:${locked.port}: a password is needed`,
+      });
       // The visible Keys view reconnects on the settings change and may ask first; else Ping does.
-      const askedByItself = await prompt.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
+      const askedByItself = await prompt.waitFor({ state: 'visible', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
       if (!askedByItself) {
         await runFromCommandPalette(page, 'Shared Redis: Ping');
         await prompt.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -587,7 +731,9 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       await page.keyboard.type(password);
       await screenshot(page, 'e2e-password-prompt.png');
       await page.keyboard.press('Enter');
-      await widget.locator('.monaco-list-row.focused', { hasText: 'Remember in VS Code\'s secret storage' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await widget
+        .locator('.monaco-list-row.focused', { hasText: "Remember in VS Code's secret storage" })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await page.keyboard.press('Enter');
       if (askedByItself) await runFromCommandPalette(page, 'Shared Redis: Ping');
       const pong = notificationMessages(page).filter({ hasText: PONG }).first();
@@ -600,8 +746,15 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       await page.locator('.statusbar-item', { hasText: /Redis:/ }).waitFor({ state: 'visible', timeout: 60_000 });
       await page.mouse.click(900, 400); // focus the workbench, not the reloaded page's address
       await runFromCommandPalette(page, 'Shared Redis: Ping');
-      await notificationMessages(page).filter({ hasText: PONG }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-      assert.equal(await widget.locator('.quick-input-title', { hasText: 'password' }).isVisible(), false, 'no second prompt');
+      await notificationMessages(page)
+        .filter({ hasText: PONG })
+        .first()
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      assert.equal(
+        await widget.locator('.quick-input-title', { hasText: 'password' }).isVisible(),
+        false,
+        'no second prompt',
+      );
     } catch (error) {
       await screenshot(page, 'e2e-password-prompt-failure.png');
       throw error;

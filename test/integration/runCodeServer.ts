@@ -15,8 +15,17 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LevelResults } from '../support/levelResults';
 import {
-  createWorkspace, launchBrowser, LauncherError, readResults, repoRoot, requireBuilt,
-  runLevel, sleep, startCodeServer, startTestRedis, tempDir,
+  createWorkspace,
+  launchBrowser,
+  LauncherError,
+  readResults,
+  repoRoot,
+  requireBuilt,
+  runLevel,
+  sleep,
+  startCodeServer,
+  startTestRedis,
+  tempDir,
 } from '../support/codeServer';
 import { freePort } from '../support/redisServer';
 
@@ -39,21 +48,27 @@ async function main(): Promise<LevelResults> {
 
   const dir = tempDir('shared-redis-integration-');
   const server = await startCodeServer({ dir, root });
-  const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port }, {
-    results: output,
-    logsDir: join(server.userDataDir, 'logs'),
-    redisPort: redis.port,
-    closedPort,
-  });
+  const folder = createWorkspace(
+    dir,
+    { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port },
+    {
+      results: output,
+      logsDir: join(server.userDataDir, 'logs'),
+      redisPort: redis.port,
+      closedPort,
+    },
+  );
   console.log(`${LEVEL}: redis-server on ${redis.port}, code-server on ${server.port} (log: ${server.logFile})`);
 
   const consoleLog = join(dir, 'browser-console.log');
   const { page } = await launchBrowser({ consoleLog, echo: (line) => console.log(`  │ ${line}`) });
-  await page.goto(server.workbenchUrl({
-    folder,
-    extensionDevelopmentPath: root,
-    extensionTestsPath: join(root, 'out', 'test', 'integration', 'suite', 'index'),
-  }));
+  await page.goto(
+    server.workbenchUrl({
+      folder,
+      extensionDevelopmentPath: root,
+      extensionTestsPath: join(root, 'out', 'test', 'integration', 'suite', 'index'),
+    }),
+  );
 
   const deadline = started + TIME_LIMIT_MS;
   for (;;) {
@@ -70,8 +85,9 @@ async function main(): Promise<LevelResults> {
       await page.screenshot({ path: timeoutShot }).catch(() => undefined);
       throw new LauncherError(
         `the suite did not report within ${TIME_LIMIT_MS / 1000} s (no ${output}). ` +
-        `Screenshot: ${timeoutShot}; browser console: ${consoleLog}; code-server log: ${server.logFile} ` +
-        '(set SHARED_REDIS_KEEP_TMP=1 to keep them)');
+          `Screenshot: ${timeoutShot}; browser console: ${consoleLog}; code-server log: ${server.logFile} ` +
+          '(set SHARED_REDIS_KEEP_TMP=1 to keep them)',
+      );
     }
     await sleep(250);
   }

@@ -12,8 +12,17 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import {
-  createWorkspace, LauncherError, QUIET_USER_SETTINGS, readResults, repoRoot, requireBuilt,
-  runLevel, startTestRedis, tempDir, TEST_CONFIG_FILE, writeJson,
+  createWorkspace,
+  LauncherError,
+  QUIET_USER_SETTINGS,
+  readResults,
+  repoRoot,
+  requireBuilt,
+  runLevel,
+  startTestRedis,
+  tempDir,
+  TEST_CONFIG_FILE,
+  writeJson,
 } from '../support/codeServer';
 import type { LevelResults } from '../support/levelResults';
 import { freePort } from '../support/redisServer';
@@ -35,12 +44,16 @@ async function main(): Promise<LevelResults> {
   const userDataDir = join(dir, 'user-data');
   const extensionsDir = join(dir, 'extensions');
   writeJson(join(userDataDir, 'User', 'settings.json'), QUIET_USER_SETTINGS);
-  const folder = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port }, {
-    results: output,
-    logsDir: join(userDataDir, 'logs'),
-    redisPort: redis.port,
-    closedPort,
-  });
+  const folder = createWorkspace(
+    dir,
+    { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port },
+    {
+      results: output,
+      logsDir: join(userDataDir, 'logs'),
+      redisPort: redis.port,
+      closedPort,
+    },
+  );
   console.log(`${LEVEL} (electron): redis-server on ${redis.port}, workspace ${folder}`);
 
   let exitCode: number | undefined;
@@ -67,7 +80,9 @@ async function main(): Promise<LevelResults> {
   }
   const results = readResults(output);
   if (!results) {
-    throw new LauncherError(`VS Code exited${exitCode === undefined ? '' : ` with ${exitCode}`} without the suite reporting (no ${output}).`);
+    throw new LauncherError(
+      `VS Code exited${exitCode === undefined ? '' : ` with ${exitCode}`} without the suite reporting (no ${output}).`,
+    );
   }
   return results;
 }

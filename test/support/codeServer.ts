@@ -16,8 +16,12 @@ import { freePort, RedisServer, startRedisServer } from './redisServer';
 export const HARNESS_VERSION = '4.100.3';
 export const CHROMIUM_PATH = process.env['SHARED_REDIS_CHROMIUM'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 export const VIEWPORT = { width: 1400, height: 900 };
 /** The file the integration suite reads, in the root of the workspace folder it runs in. */
@@ -42,7 +46,9 @@ export function repoRoot(from: string = __dirname): string {
     if (existsSync(manifest)) {
       try {
         if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'shared-redis') return dir;
-      } catch { /* not ours; keep looking */ }
+      } catch {
+        /* not ours; keep looking */
+      }
     }
     if (dirname(dir) === dir) throw new Error(`No shared-redis package.json above ${from}`);
   }
@@ -58,11 +64,14 @@ export function codeServerBinary(root: string = repoRoot()): string {
   const harness = join(root, 'test', 'harness');
   const bin = join(harness, 'node_modules', '.bin', 'code-server');
   const manifest = join(harness, 'node_modules', 'code-server', 'package.json');
-  const version = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version : undefined;
+  const version = existsSync(manifest)
+    ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version
+    : undefined;
   if (!existsSync(bin) || version !== HARNESS_VERSION) {
     throw new LauncherError(
       `The code-server test harness is not installed${version ? ` (found ${version}, want ${HARNESS_VERSION})` : ''}. ` +
-      'Install it with: bash test/harness/install.sh (or run scripts/setup.sh, which does it).');
+        'Install it with: bash test/harness/install.sh (or run scripts/setup.sh, which does it).',
+    );
   }
   return bin;
 }
@@ -110,11 +119,19 @@ function hookExit(): void {
   exitHooked = true;
   process.on('exit', () => {
     for (const [target, { group }] of pidsToKill) {
-      try { process.kill(group ? -target : target, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(group ? -target : target, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     if (process.env['SHARED_REDIS_KEEP_TMP'] !== '1') {
       for (const dir of dirsToRemove) {
-        try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch {
+          /* best effort */
+        }
       }
     }
   });
@@ -219,7 +236,12 @@ export function writeLauncherFailure(output: string, level: string, error: unkno
     passed: 0,
     failed: 1,
     skipped: 0,
-    failures: [{ title: `${level}: the test run did not complete`, error: error instanceof Error ? error.message : String(error) }],
+    failures: [
+      {
+        title: `${level}: the test run did not complete`,
+        error: error instanceof Error ? error.message : String(error),
+      },
+    ],
   };
   writeJson(output, results);
 }
@@ -236,7 +258,11 @@ export function readResults(output: string): LevelResults | undefined {
 export function printResults(level: string, results: LevelResults): void {
   console.log(`\n${level}: ${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
   for (const failure of results.failures) {
-    const detail = failure.error.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at ')).slice(0, 4);
+    const detail = failure.error
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('at '))
+      .slice(0, 4);
     console.log(`  ✗ ${failure.title}\n${detail.map((line) => `    ${line}`).join('\n')}`);
   }
 }
@@ -289,24 +315,33 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
 
   const port = await freePort();
   const log = createWriteStream(logFile);
-  const child = spawn(bin, [
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--disable-getting-started-override',
-    '--ignore-last-opened',
-  ], {
-    cwd: root,
-    // Its own process group, so stop() reaches the extension hosts and helpers it forks.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env, XDG_CONFIG_HOME: xdgConfig, XDG_DATA_HOME: xdgData, TMPDIR: tmp },
-  });
+  const child = spawn(
+    bin,
+    [
+      '--config',
+      configFile,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+    ],
+    {
+      cwd: root,
+      // Its own process group, so stop() reaches the extension hosts and helpers it forks.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env, XDG_CONFIG_HOME: xdgConfig, XDG_DATA_HOME: xdgData, TMPDIR: tmp },
+    },
+  );
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const pid = child.pid;
@@ -315,7 +350,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const forget = killOnExit(pid, { group: true });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopped ??= stopProcessGroup(child, pid).finally(() => { forget(); log.end(); });
+    stopped ??= stopProcessGroup(child, pid).finally(() => {
+      forget();
+      log.end();
+    });
     return stopped;
   };
   onCleanup(stop);
@@ -325,7 +363,9 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     await waitForHttp(`${url}/healthz`, child, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     await stop();
-    throw new LauncherError(`${error instanceof Error ? error.message : String(error)}\n--- ${logFile}:\n${tail(logFile)}`);
+    throw new LauncherError(
+      `${error instanceof Error ? error.message : String(error)}\n--- ${logFile}:\n${tail(logFile)}`,
+    );
   }
 
   return {
@@ -336,7 +376,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     logFile,
     process: child,
     workbenchUrl: ({ folder, extensionDevelopmentPath, extensionTestsPath }) => {
-      const remote = (path: string): string => `vscode-remote://127.0.0.1:${port}${path.split('/').map(encodeURIComponent).join('/')}`;
+      const remote = (path: string): string =>
+        `vscode-remote://127.0.0.1:${port}${path.split('/').map(encodeURIComponent).join('/')}`;
       const payload: Array<[string, string]> = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
       if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
       payload.push(['skipWelcome', 'true'], ['skipReleaseNotes', 'true']);
@@ -364,7 +405,11 @@ async function stopProcessGroup(child: ChildProcess, pid: number): Promise<void>
     }
   };
   const signal = (name: NodeJS.Signals): void => {
-    try { process.kill(-pid, name); } catch { /* the group is gone */ }
+    try {
+      process.kill(-pid, name);
+    } catch {
+      /* the group is gone */
+    }
   };
   if (!alive()) return;
   signal('SIGTERM');
@@ -381,15 +426,22 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new LauncherError(`code-server exited (${child.exitCode ?? child.signalCode}) before it answered at ${url}`);
+      throw new LauncherError(
+        `code-server exited (${child.exitCode ?? child.signalCode}) before it answered at ${url}`,
+      );
     }
     const status = await new Promise<number>((resolvePromise) => {
-      const request = get(url, (response) => { response.resume(); resolvePromise(response.statusCode ?? 0); });
+      const request = get(url, (response) => {
+        response.resume();
+        resolvePromise(response.statusCode ?? 0);
+      });
       request.setTimeout(2_000, () => request.destroy());
       request.once('error', () => resolvePromise(0));
     });
     if (status === 200) return;
-    if (Date.now() > deadline) throw new LauncherError(`code-server did not answer at ${url} within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) {
+      throw new LauncherError(`code-server did not answer at ${url} within ${timeoutMs / 1000} s`);
+    }
     await sleep(100);
   }
 }
@@ -412,16 +464,24 @@ export interface BrowserSession {
  * browser here). Browser console lines go to `consoleLog` (a file) and the suite's
  * own output (lines with SUITE_OUTPUT_MARKER) to `echo` as well.
  */
-export async function launchBrowser(options: { consoleLog?: string; echo?: (line: string) => void } = {}): Promise<BrowserSession> {
+export async function launchBrowser(
+  options: { consoleLog?: string; echo?: (line: string) => void } = {},
+): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new LauncherError(`Chromium is not at ${CHROMIUM_PATH}: apt-get install -y chromium (or set SHARED_REDIS_CHROMIUM).`);
+    throw new LauncherError(
+      `Chromium is not at ${CHROMIUM_PATH}: apt-get install -y chromium (or set SHARED_REDIS_CHROMIUM).`,
+    );
   }
   const { chromium } = await import('playwright-core');
   // Signals are handled by onCleanup (which closes the browser in order, then exits);
   // playwright's own 'exit' handler still kills the browser if this process dies.
   const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS,
-    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -434,7 +494,9 @@ export async function launchBrowser(options: { consoleLog?: string; echo?: (line
   const sink = options.consoleLog ? createWriteStream(options.consoleLog) : undefined;
   sink?.on('error', () => undefined);
   // The page keeps logging until the browser is gone: drop lines once the file is closed.
-  const write = (line: string): void => { if (sink && !sink.writableEnded) sink.write(line); };
+  const write = (line: string): void => {
+    if (sink && !sink.writableEnded) sink.write(line);
+  };
   if (sink) onCleanup(() => close().then(() => new Promise<void>((r) => sink.end(r))));
   page.on('console', (message) => {
     const text = message.text();
@@ -457,14 +519,16 @@ export function runLevel(level: string, output: string, main: () => Promise<Leve
       if (!existsSync(output)) writeLauncherFailure(output, level, error);
       throw error;
     })
-    .then(async (results) => {
-      await runCleanups();
-      printResults(level, results);
-      process.exit(results.failed > 0 || results.passed === 0 ? 1 : 0);
-    }, async (error: unknown) => {
-      await runCleanups();
-      console.error(`\n${level}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    });
+    .then(
+      async (results) => {
+        await runCleanups();
+        printResults(level, results);
+        process.exit(results.failed > 0 || results.passed === 0 ? 1 : 0);
+      },
+      async (error: unknown) => {
+        await runCleanups();
+        console.error(`\n${level}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
 }
-

@@ -9,7 +9,9 @@ export async function requireEngine(context: Mocha.Context): Promise<EngineConne
     return await connectEngine(undefined, { timeoutMs: 2000 });
   } catch (error) {
     if (process.env['CI'] === 'true') throw error;
-    console.warn(`    Skipping: no Docker engine is reachable (${error instanceof Error ? error.message : String(error)}). Run "npm run setup" or start Docker.`);
+    console.warn(
+      `    Skipping: no Docker engine is reachable (${error instanceof Error ? error.message : String(error)}). Run "npm run setup" or start Docker.`,
+    );
     context.skip();
     return undefined;
   }

@@ -18,7 +18,11 @@ export async function eventually<T>(
   check: () => T | false | undefined | Promise<T | false | undefined>,
   options: number | EventuallyOptions = {},
 ): Promise<T> {
-  const { timeoutMs = 20_000, intervalMs = 100, detail } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const {
+    timeoutMs = 20_000,
+    intervalMs = 100,
+    detail,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const answer = await check();

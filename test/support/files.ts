@@ -5,11 +5,19 @@ import { join } from 'node:path';
 export function filesUnder(dir: string, keep: (path: string, stat: Stats) => boolean = () => true): string[] {
   const found: string[] = [];
   let names: string[];
-  try { names = readdirSync(dir); } catch { return found; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return found;
+  }
   for (const name of names) {
     const path = join(dir, name);
     let stat: Stats;
-    try { stat = statSync(path); } catch { continue; }
+    try {
+      stat = statSync(path);
+    } catch {
+      continue;
+    }
     if (stat.isDirectory()) found.push(...filesUnder(path, keep));
     else if (stat.isFile() && keep(path, stat)) found.push(path);
   }

@@ -12,7 +12,16 @@ export interface RedisAddress {
  * queueing or reconnecting, so a test that breaks the server sees the error at once.
  */
 export async function clientOf(server: RedisAddress, db = 0): Promise<Redis> {
-  const client = new Redis({ host: server.host, port: server.port, db, password: server.password, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis({
+    host: server.host,
+    port: server.port,
+    db,
+    password: server.password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   await client.connect();
   return client;

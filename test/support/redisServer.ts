@@ -42,13 +42,28 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shared-redis-test-'));
   const aclArgs = options.acl === undefined ? [] : ['--aclfile', writeAclFile(dir, options.acl)];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...aclArgs, ...(options.extraArgs ?? [])];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    ...aclArgs,
+    ...(options.extraArgs ?? []),
+  ];
   // The password goes through a config on stdin, never on the command line.
   const config = options.password ? `requirepass "${options.password}"\n` : '';
   const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   child.stdin?.end(config);
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   await waitForPort(port, child, () => stderr);
   const pid = child.pid ?? 0;
   return {
@@ -60,7 +75,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     resume: () => process.kill(pid, 'SIGCONT'),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
-        try { process.kill(pid, 'SIGCONT'); } catch { /* already gone */ }
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          /* already gone */
+        }
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
@@ -77,7 +96,10 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;

@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import * as Mocha from 'mocha';
 import type { LevelResults } from './levelResults';
 
-
 /**
  * Mocha's spec output plus a JSON file of counts (path in SHARED_REDIS_RESULTS or the
  * reporter option `output`). The file is written only when the run ends, so a

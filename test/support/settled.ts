@@ -5,9 +5,17 @@
  */
 export async function settled<T>(promise: Promise<T>, guardMs: number): Promise<{ value?: T; error?: unknown }> {
   let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('did not settle')), guardMs); });
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('did not settle')), guardMs);
+  });
   try {
-    return await Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), guard]);
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      guard,
+    ]);
   } finally {
     clearTimeout(timer);
   }

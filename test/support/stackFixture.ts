@@ -43,18 +43,30 @@ export function stackFixture(port: number, overrides: Record<string, string> = {
   cpSync(BUNDLED_STACK, dir, { recursive: true });
   const envFile = join(dir, '.env');
   const values = {
-    REDIS_PASSWORD: password, COMMANDER_PASSWORD: generatePassword(), REDIS_PORT: String(port),
-    REDIS_IMAGE: OFFLINE_REDIS_IMAGE, REDIS_NETWORK: network, ...overrides,
+    REDIS_PASSWORD: password,
+    COMMANDER_PASSWORD: generatePassword(),
+    REDIS_PORT: String(port),
+    REDIS_IMAGE: OFFLINE_REDIS_IMAGE,
+    REDIS_NETWORK: network,
+    ...overrides,
   };
   writeFileSync(envFile, fillEnvTemplate(readFileSync(join(dir, '.env.example'), 'utf8'), values));
   // users.acl as Create Stack writes it, so docker-compose can start the folder on its own too.
   syncAclFile({ envFile, aclFile: stackAclFile(dir) }, DEFAULT_POLICY);
   return {
-    dir, composeFile: join(dir, 'docker-compose.yml'), project, password, port, network,
+    dir,
+    composeFile: join(dir, 'docker-compose.yml'),
+    project,
+    password,
+    port,
+    network,
     setEnv: (more) => writeFileSync(envFile, fillEnvTemplate(readFileSync(envFile, 'utf8'), more)),
     cleanup: async (docker) => {
       await removeProject(docker, project);
-      await docker.getNetwork(network).remove().catch(() => undefined);
+      await docker
+        .getNetwork(network)
+        .remove()
+        .catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -63,16 +75,36 @@ export function stackFixture(port: number, overrides: Record<string, string> = {
 /** Removes everything labelled with the project, volumes included: test data only. */
 export async function removeProject(docker: Docker, project: string): Promise<void> {
   const filters = { label: [`${PROJECT_LABEL}=${project}`] };
-  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
-  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  for (const n of await docker.listNetworks({ filters })) {
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
+  }
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) {
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => undefined);
+  }
 }
 
 /** What the engine holds for a project: used to check that a failure left nothing behind. */
-export async function projectResources(docker: Docker, project: string): Promise<{ containers: number; networks: number; volumes: number }> {
+export async function projectResources(
+  docker: Docker,
+  project: string,
+): Promise<{ containers: number; networks: number; volumes: number }> {
   const filters = { label: [`${PROJECT_LABEL}=${project}`] };
   const [containers, networks, volumes] = await Promise.all([
-    docker.listContainers({ all: true, filters }), docker.listNetworks({ filters }), docker.listVolumes({ filters }),
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
   ]);
   return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
 }

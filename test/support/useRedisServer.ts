@@ -24,10 +24,13 @@ export function useRedisServer(options: RedisServerOptions | (() => RedisServerO
   let server: RedisServer | undefined;
   const clients: Closable[] = [];
   const started = (): RedisServer => {
-    if (!server) throw new Error('useRedisServer: the server runs only inside the suite\'s tests and hooks');
+    if (!server) throw new Error("useRedisServer: the server runs only inside the suite's tests and hooks");
     return server;
   };
-  const keep = <T extends Closable>(client: T): T => { clients.push(client); return client; };
+  const keep = <T extends Closable>(client: T): T => {
+    clients.push(client);
+    return client;
+  };
 
   before(async function () {
     server = await startRedisServer(typeof options === 'function' ? options() : options);
@@ -39,10 +42,18 @@ export function useRedisServer(options: RedisServerOptions | (() => RedisServerO
   });
 
   return {
-    get host() { return started().host; },
-    get port() { return started().port; },
-    get pid() { return started().pid; },
-    get password() { return started().password; },
+    get host() {
+      return started().host;
+    },
+    get port() {
+      return started().port;
+    },
+    get pid() {
+      return started().pid;
+    },
+    get password() {
+      return started().password;
+    },
     pause: () => started().pause(),
     resume: () => started().resume(),
     stop: () => started().stop(),

@@ -40,7 +40,7 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
   let suiteFixture: StackFixture | undefined;
   const made: StackFixture[] = [];
   const engine = (): Docker => {
-    if (!docker) throw new Error('useStack: the engine is there only inside the suite\'s tests and hooks');
+    if (!docker) throw new Error("useStack: the engine is there only inside the suite's tests and hooks");
     return docker;
   };
   const create = async (overrides: Record<string, string> = {}): Promise<StackFixture> => {
@@ -50,9 +50,13 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
     return fixture;
   };
   const stack: UsedStack = {
-    get docker() { return engine(); },
+    get docker() {
+      return engine();
+    },
     get fixture() {
-      if (!suiteFixture) throw new Error('useStack: the suite\'s stack is made in its before hook (suiteStack: false makes none)');
+      if (!suiteFixture) {
+        throw new Error("useStack: the suite's stack is made in its before hook (suiteStack: false makes none)");
+      }
       return suiteFixture;
     },
     create,
@@ -60,7 +64,9 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
   return {
     stack,
     open: async (context) => {
-      docker = options.required ? (await connectEngine(undefined, { timeoutMs: 3000 })).docker : (await requireEngine(context))?.docker;
+      docker = options.required
+        ? (await connectEngine(undefined, { timeoutMs: 3000 })).docker
+        : (await requireEngine(context))?.docker;
       if (!docker) return false;
       if (options.suiteStack ?? true) suiteFixture = await create(options.overrides);
       return true;
@@ -79,7 +85,11 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
  */
 export function useStack(options: UseStackOptions = {}): UsedStack {
   const lifecycle = stackLifecycle(options);
-  before(async function () { await lifecycle.open(this); });
-  after(async function () { await lifecycle.close(); });
+  before(async function () {
+    await lifecycle.open(this);
+  });
+  after(async function () {
+    await lifecycle.close();
+  });
   return lifecycle.stack;
 }

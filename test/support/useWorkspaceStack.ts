@@ -26,9 +26,17 @@ export function useWorkspaceStack(options: UseWorkspaceStackOptions = {}): UsedS
     await lifecycle.open(this);
     const { fixture } = lifecycle.stack;
     options.prepare?.(fixture);
-    const settings: Record<string, unknown> = { composeFile: fixture.composeFile, projectName: fixture.project, ...options.settings };
-    for (const key of [...Object.keys(settings), ...(options.restore ?? [])]) saved.set(key, config().inspect(key)?.workspaceValue);
-    for (const [key, value] of Object.entries(settings)) await config().update(key, value, vscode.ConfigurationTarget.Workspace);
+    const settings: Record<string, unknown> = {
+      composeFile: fixture.composeFile,
+      projectName: fixture.project,
+      ...options.settings,
+    };
+    for (const key of [...Object.keys(settings), ...(options.restore ?? [])]) {
+      saved.set(key, config().inspect(key)?.workspaceValue);
+    }
+    for (const [key, value] of Object.entries(settings)) {
+      await config().update(key, value, vscode.ConfigurationTarget.Workspace);
+    }
   });
   after(async function () {
     await lifecycle.close();

@@ -12,7 +12,13 @@ export interface BackupArgs {
 }
 
 export type BackupOutcome =
-  | { readonly outcome: 'done'; readonly file: string; readonly bytes: number; readonly keys: number; readonly message: string }
+  | {
+      readonly outcome: 'done';
+      readonly file: string;
+      readonly bytes: number;
+      readonly keys: number;
+      readonly message: string;
+    }
   | { readonly outcome: 'cancelled' | 'failed'; readonly message: string };
 
 /**
@@ -28,19 +34,28 @@ export function backupCommand(services: ExtensionServices): CommandHandler {
       const folder = typeof args?.folder === 'string' ? args.folder : await pickFolder(services);
       if (!folder) return { outcome: 'cancelled', message: 'No folder was chosen.' };
       ensureBackupFolder(folder);
-      const result = await services.stack.run('Backing up', async () => vscode.window.withProgress({
-        location: vscode.ProgressLocation.Notification, title: `Backing up ${target.project.name}`,
-      }, async (progress) => {
-        const client = await target.connect();
-        try {
-          return await backupRedis(target.docker, target.container.containerId, client, folder, {
-            prefix: target.project.name,
-            onProgress: (message) => { progress.report({ message }); log.debug(message); },
-          });
-        } finally {
-          client.disconnect();
-        }
-      }));
+      const result = await services.stack.run('Backing up', async () =>
+        vscode.window.withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `Backing up ${target.project.name}`,
+          },
+          async (progress) => {
+            const client = await target.connect();
+            try {
+              return await backupRedis(target.docker, target.container.containerId, client, folder, {
+                prefix: target.project.name,
+                onProgress: (message) => {
+                  progress.report({ message });
+                  log.debug(message);
+                },
+              });
+            } finally {
+              client.disconnect();
+            }
+          },
+        ),
+      );
       const message = `Backed up ${formatKeyCount(result.keys)} (${formatBytes(result.bytes)}) of ${target.project.name} to ${displayPath(result.file)}.`;
       log.info(message);
       void vscode.window.showInformationMessage(message, 'Reveal File').then((choice) => {
@@ -51,7 +66,9 @@ export function backupCommand(services: ExtensionServices): CommandHandler {
       if (error instanceof NoStackRedis) {
         const message = `Cannot back up: ${error.message}.`;
         log.warn(message);
-        void vscode.window.showWarningMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
+        void vscode.window.showWarningMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => {
+          if (c) void vscode.commands.executeCommand('sharedRedis.start');
+        });
         return { outcome: 'failed', message };
       }
       return { outcome: 'failed', message: presentError('Backup failed', error, log) };
@@ -62,14 +79,20 @@ export function backupCommand(services: ExtensionServices): CommandHandler {
 
 async function pickFolder(services: ExtensionServices): Promise<string | undefined> {
   const folder = defaultBackupFolder(services.context);
-  const choice = await vscode.window.showQuickPick([
-    { label: `$(folder) ${displayPath(folder)}`, description: 'default', folder },
-    { label: '$(folder-opened) Choose a folder…', folder: undefined },
-  ], { title: 'Back up the shared Redis into', placeHolder: 'A dated .rdb file is written into this folder' });
+  const choice = await vscode.window.showQuickPick(
+    [
+      { label: `$(folder) ${displayPath(folder)}`, description: 'default', folder },
+      { label: '$(folder-opened) Choose a folder…', folder: undefined },
+    ],
+    { title: 'Back up the shared Redis into', placeHolder: 'A dated .rdb file is written into this folder' },
+  );
   if (!choice) return undefined;
   if (choice.folder) return choice.folder;
   const picked = await vscode.window.showOpenDialog({
-    canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Back Up Here',
+    canSelectFiles: false,
+    canSelectFolders: true,
+    canSelectMany: false,
+    openLabel: 'Back Up Here',
     defaultUri: vscode.Uri.file(dialogStartFolder(folder)),
   });
   return picked?.[0]?.fsPath;

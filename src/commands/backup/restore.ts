@@ -1,6 +1,13 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import { BackupError, BackupInspection, countKeys, inspectBackup, listBackups, restoreBackup } from '../../docker/backup';
+import {
+  BackupError,
+  BackupInspection,
+  countKeys,
+  inspectBackup,
+  listBackups,
+  restoreBackup,
+} from '../../docker/backup';
 import { formatBytes, formatKeyCount, groupThousands } from '../../redis/keyspace/format';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
@@ -18,7 +25,13 @@ export interface RestoreArgs {
 }
 
 export type RestoreOutcome =
-  | { readonly outcome: 'restored'; readonly keys: number; readonly backupKeys: number; readonly previous: string; readonly message: string }
+  | {
+      readonly outcome: 'restored';
+      readonly keys: number;
+      readonly backupKeys: number;
+      readonly previous: string;
+      readonly message: string;
+    }
   | { readonly outcome: 'refused' | 'cancelled' | 'failed'; readonly message: string };
 
 /**
@@ -39,55 +52,94 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
       const file = typeof args?.file === 'string' ? args.file : await pickBackup(folder);
       if (!file) return { outcome: 'cancelled', message: 'No backup was chosen.' };
 
-      const { inspection, current } = await vscode.window.withProgress({
-        location: vscode.ProgressLocation.Notification, title: `Checking ${basename(file)}`,
-      }, () => inspect(target, file));
+      const { inspection, current } = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Checking ${basename(file)}`,
+        },
+        () => inspect(target, file),
+      );
 
       const question = `Replace the ${formatKeyCount(current)} in ${target.project.name} with the backup ${basename(file)} (${formatKeyCount(inspection.keys)})?`;
       if (args?.confirm !== true) {
-        const answer = await vscode.window.showWarningMessage(question, {
-          modal: true,
-          detail: `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
-        }, 'Replace Data');
-        if (answer !== 'Replace Data') return { outcome: 'cancelled', message: 'The restore was cancelled; nothing was changed.' };
+        const answer = await vscode.window.showWarningMessage(
+          question,
+          {
+            modal: true,
+            detail: `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
+          },
+          'Replace Data',
+        );
+        if (answer !== 'Replace Data') {
+          return { outcome: 'cancelled', message: 'The restore was cancelled; nothing was changed.' };
+        }
       }
       log.info(`${question} Confirmed.`);
 
       ensureBackupFolder(folder);
-      const result = await services.stack.run('Restoring', async () => vscode.window.withProgress({
-        location: vscode.ProgressLocation.Notification, title: `Restoring ${target.project.name}`,
-      }, async (progress) => {
-        const client = await target.connect();
-        client.on('error', () => undefined); // the stop ends this connection; it is not used after
-        try {
-          return await restoreBackup({
-            docker: target.docker, containerId: target.container.containerId, client, file,
-            safetyFolder: folder, prefix: target.project.name, inspection,
-            stop: () => target.controller.stop(target.project),
-            start: () => target.controller.start(services.stack.settings()),
-            countKeys: async () => {
-              const fresh = await target.connect();
-              try { return await countKeys(fresh); } finally { fresh.disconnect(); }
-            },
-            onProgress: (message) => { progress.report({ message }); log.info(message); },
-          });
-        } finally {
-          client.disconnect();
-        }
-      }));
+      const result = await services.stack.run('Restoring', async () =>
+        vscode.window.withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `Restoring ${target.project.name}`,
+          },
+          async (progress) => {
+            const client = await target.connect();
+            client.on('error', () => undefined); // the stop ends this connection; it is not used after
+            try {
+              return await restoreBackup({
+                docker: target.docker,
+                containerId: target.container.containerId,
+                client,
+                file,
+                safetyFolder: folder,
+                prefix: target.project.name,
+                inspection,
+                stop: () => target.controller.stop(target.project),
+                start: () => target.controller.start(services.stack.settings()),
+                countKeys: async () => {
+                  const fresh = await target.connect();
+                  try {
+                    return await countKeys(fresh);
+                  } finally {
+                    fresh.disconnect();
+                  }
+                },
+                onProgress: (message) => {
+                  progress.report({ message });
+                  log.info(message);
+                },
+              });
+            } finally {
+              client.disconnect();
+            }
+          },
+        ),
+      );
       services.session.reset('the stack was restored from a backup');
       services.keyBrowser.requestRefresh();
       const expired = result.inspection.keys - result.keys;
-      const note = expired > 0 ? ` (the backup had ${groupThousands(result.inspection.keys)}; keys whose TTL ran out since are gone)` : '';
+      const note =
+        expired > 0
+          ? ` (the backup had ${groupThousands(result.inspection.keys)}; keys whose TTL ran out since are gone)`
+          : '';
       const message = `Restored ${basename(file)}: ${target.project.name} holds ${formatKeyCount(result.keys)}${note}. The data it replaced is in ${basename(result.previous.file)}.`;
       log.info(message);
       void vscode.window.showInformationMessage(message);
-      return { outcome: 'restored', keys: result.keys, backupKeys: result.inspection.keys, previous: result.previous.file, message };
+      return {
+        outcome: 'restored',
+        keys: result.keys,
+        backupKeys: result.inspection.keys,
+        previous: result.previous.file,
+        message,
+      };
     } catch (error) {
       if (error instanceof NoStackRedis) {
         const message = `Cannot restore: ${error.message}. Nothing was changed.`;
         log.warn(message);
-        void vscode.window.showWarningMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
+        void vscode.window.showWarningMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => {
+          if (c) void vscode.commands.executeCommand('sharedRedis.start');
+        });
         return { outcome: 'failed', message };
       }
       if (error instanceof BackupError && error.kind === 'invalid-file') {
@@ -116,13 +168,23 @@ async function pickBackup(folder: string): Promise<string | undefined> {
     description: `${formatBytes(backup.bytes)} · ${backup.modified.toLocaleString()}`,
     file: backup.file,
   }));
-  items.push({ label: '$(folder-opened) Choose a file…', description: items.length === 0 ? `no backups in ${displayPath(folder)}` : '' });
-  const choice = await vscode.window.showQuickPick(items, { title: 'Restore the shared Redis from', placeHolder: `Backups in ${displayPath(folder)}, newest first` });
+  items.push({
+    label: '$(folder-opened) Choose a file…',
+    description: items.length === 0 ? `no backups in ${displayPath(folder)}` : '',
+  });
+  const choice = await vscode.window.showQuickPick(items, {
+    title: 'Restore the shared Redis from',
+    placeHolder: `Backups in ${displayPath(folder)}, newest first`,
+  });
   if (!choice) return undefined;
   if (choice.file) return choice.file;
   const picked = await vscode.window.showOpenDialog({
-    canSelectFiles: true, canSelectFolders: false, canSelectMany: false, openLabel: 'Restore',
-    defaultUri: vscode.Uri.file(dialogStartFolder(folder)), filters: { 'Redis backups': ['rdb'], 'All files': ['*'] },
+    canSelectFiles: true,
+    canSelectFolders: false,
+    canSelectMany: false,
+    openLabel: 'Restore',
+    defaultUri: vscode.Uri.file(dialogStartFolder(folder)),
+    filters: { 'Redis backups': ['rdb'], 'All files': ['*'] },
   });
   return picked?.[0]?.fsPath;
 }

@@ -1,7 +1,23 @@
 import * as vscode from 'vscode';
 import { delimiterBytes, settings } from '../../settings';
-import { DEFAULT_EXPIRE_BATCH, ExpireResult, expireKeysWithoutTtl, Finding, NoTtlPlan, planTtlForKeysWithoutOne } from '../../redis/checks';
-import { BinaryString, displayBytes, escapeGlob, formatKeyCount, fromBinary, groupThousands, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
+import {
+  DEFAULT_EXPIRE_BATCH,
+  ExpireResult,
+  expireKeysWithoutTtl,
+  Finding,
+  NoTtlPlan,
+  planTtlForKeysWithoutOne,
+} from '../../redis/checks';
+import {
+  BinaryString,
+  displayBytes,
+  escapeGlob,
+  formatKeyCount,
+  fromBinary,
+  groupThousands,
+  KeyspaceCancelledError,
+  toBinary,
+} from '../../redis/keyspace';
 import { describeSeconds } from '../../redis/mutations';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { withLateProgress } from '../../views/lateProgress';
@@ -31,14 +47,21 @@ interface BulkTtlOptions {
 /** A Checks view finding row, or anything with its shape. */
 function findingOf(target: unknown): Finding | undefined {
   const finding = (target as { finding?: unknown } | null | undefined)?.finding;
-  return finding && typeof finding === 'object' && typeof (finding as Finding).check === 'string' ? finding as Finding : undefined;
+  return finding && typeof finding === 'object' && typeof (finding as Finding).check === 'string'
+    ? (finding as Finding)
+    : undefined;
 }
 
 /** `sharedRedis.openCheckKeys` and `sharedRedis.setTtlOnKeysWithoutTtl`: the quick actions of the Checks view's findings. */
-export function checkActionCommands(services: ExtensionServices): { openCheckKeys: CommandHandler; setTtlOnKeysWithoutTtl: CommandHandler } {
+export function checkActionCommands(services: ExtensionServices): {
+  openCheckKeys: CommandHandler;
+  setTtlOnKeysWithoutTtl: CommandHandler;
+} {
   const log = services.logger.child('Checks');
   // After a bulk change: the Keys view walks again (and the checks run after it) when it is visible; else the checks run now.
-  const rerun = (): void => { if (!services.keyBrowser.visible) void services.checks.run(); };
+  const rerun = (): void => {
+    if (!services.keyBrowser.visible) void services.checks.run();
+  };
   const delimiter = (): Buffer => {
     const state = services.keyBrowser.state;
     if (state.kind !== 'idle' && state.model) return state.model.delimiter;
@@ -49,7 +72,8 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
     const finding = findingOf(target);
     if (finding) return finding.namespacePath ?? null;
     const d = toBinary(delimiter());
-    const trim = (path: BinaryString): BinaryString => (path.length > d.length && path.endsWith(d) ? path.slice(0, -d.length) : path);
+    const trim = (path: BinaryString): BinaryString =>
+      path.length > d.length && path.endsWith(d) ? path.slice(0, -d.length) : path;
     if (Buffer.isBuffer(target)) return target.length > 0 ? trim(toBinary(target)) : undefined;
     if (typeof target === 'string' && target !== '') return trim(toBinary(Buffer.from(target, 'utf8')));
     return undefined;
@@ -68,13 +92,19 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
       try {
         await services.keyBrowser.reveal(path);
       } catch (error) {
-        log.debug(`Could not reveal ${displayBytes(path)} in the Keys view: ${error instanceof Error ? error.message : String(error)}`);
+        log.debug(
+          `Could not reveal ${displayBytes(path)} in the Keys view: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
     return { match, state: state.kind };
   };
 
-  const setTtl = async (target: unknown, ttlArgument: unknown, options: BulkTtlOptions | undefined): Promise<BulkTtlResult> => {
+  const setTtl = async (
+    target: unknown,
+    ttlArgument: unknown,
+    options: BulkTtlOptions | undefined,
+  ): Promise<BulkTtlResult> => {
     const dismissed: BulkTtlResult = { outcome: 'dismissed', message: '' };
     const refused = readOnlyRefusal('Set TTL on Keys Without One');
     if (refused) return { outcome: 'refused', message: refused };
@@ -99,7 +129,11 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
     const scanCount = settings().scanCount;
     const endpoint = services.session.endpoint;
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;
-    const notify = (outcome: BulkTtlResult['outcome'], message: string, extra: Partial<BulkTtlResult> = {}): BulkTtlResult => {
+    const notify = (
+      outcome: BulkTtlResult['outcome'],
+      message: string,
+      extra: Partial<BulkTtlResult> = {},
+    ): BulkTtlResult => {
       void vscode.window.showInformationMessage(message);
       return { outcome, message, ...extra };
     };
@@ -107,34 +141,60 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
       const client = await services.session.client();
       const plan = await withLateProgress(`Counting keys without a TTL (${prefixText}*)`, (report, signal) =>
         planTtlForKeysWithoutOne(client, prefix, {
-          scanCount, signal, endpoint,
+          scanCount,
+          signal,
+          endpoint,
           onProgress: (found, scanned) => report(`${groupThousands(found)} of ${formatKeyCount(scanned)} so far`),
         }),
-      ).then((p): NoTtlPlan | undefined => p, (error: unknown) => { if (error instanceof KeyspaceCancelledError) return undefined; throw error; });
+      ).then(
+        (p): NoTtlPlan | undefined => p,
+        (error: unknown) => {
+          if (error instanceof KeyspaceCancelledError) return undefined;
+          throw error;
+        },
+      );
       if (!plan) return notify('cancelled', `Cancelled counting the keys under ${prefixText}: nothing was changed.`);
-      if (plan.count === 0) return notify('unchanged', `Every key under ${prefixText} already has a TTL (${formatKeyCount(plan.scanned)}): nothing to change.`, { count: 0 });
+      if (plan.count === 0) {
+        return notify(
+          'unchanged',
+          `Every key under ${prefixText} already has a TTL (${formatKeyCount(plan.scanned)}): nothing to change.`,
+          { count: 0 },
+        );
+      }
       if (options?.confirm !== true) {
-        const choice = await vscode.window.showWarningMessage(`Set a TTL of ${describeSeconds(ttl.seconds)} on ${formatKeyCount(plan.count)} without one under ${prefixText}?`, {
-          modal: true,
-          detail: `Exactly the ${formatKeyCount(plan.count)} under ${prefixText} that have no TTL (of ${formatKeyCount(plan.scanned)} there), counted just now in the shared Redis at ${where}. `
-            + `They will be deleted by Redis when it runs out, in ${describeSeconds(ttl.seconds)}. Keys that have a TTL keep theirs. EXPIRE runs in batches of ${DEFAULT_EXPIRE_BATCH}; cancelling stops after the current batch.`,
-        }, 'Set TTL');
+        const choice = await vscode.window.showWarningMessage(
+          `Set a TTL of ${describeSeconds(ttl.seconds)} on ${formatKeyCount(plan.count)} without one under ${prefixText}?`,
+          {
+            modal: true,
+            detail:
+              `Exactly the ${formatKeyCount(plan.count)} under ${prefixText} that have no TTL (of ${formatKeyCount(plan.scanned)} there), counted just now in the shared Redis at ${where}. ` +
+              `They will be deleted by Redis when it runs out, in ${describeSeconds(ttl.seconds)}. Keys that have a TTL keep theirs. EXPIRE runs in batches of ${DEFAULT_EXPIRE_BATCH}; cancelling stops after the current batch.`,
+          },
+          'Set TTL',
+        );
         if (choice !== 'Set TTL') return { ...dismissed, count: plan.count };
       }
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Setting a TTL on ${formatKeyCount(plan.count)} (${prefixText}*)`, cancellable: true }, (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        let reported = 0;
-        return expireKeysWithoutTtl(client, plan, ttl.seconds, {
-          signal: abort.signal,
-          endpoint,
-          onProgress: ({ expired, processed, total }) => {
-            const fraction = (processed / total) * 100;
-            progress.report({ increment: fraction - reported, message: `${formatKeyCount(expired)} done` });
-            reported = fraction;
-          },
-        });
-      });
+      const result = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Setting a TTL on ${formatKeyCount(plan.count)} (${prefixText}*)`,
+          cancellable: true,
+        },
+        (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          return expireKeysWithoutTtl(client, plan, ttl.seconds, {
+            signal: abort.signal,
+            endpoint,
+            onProgress: ({ expired, processed, total }) => {
+              const fraction = (processed / total) * 100;
+              progress.report({ increment: fraction - reported, message: `${formatKeyCount(expired)} done` });
+              reported = fraction;
+            },
+          });
+        },
+      );
       const skipped = result.skipped > 0 ? ` (${formatKeyCount(result.skipped)} had meanwhile got a TTL or gone)` : '';
       const message = result.cancelled
         ? `Cancelled after setting a TTL of ${describeSeconds(ttl.seconds)} on ${groupThousands(result.expired)} of ${formatKeyCount(result.total)} under ${prefixText}${skipped}; ${formatKeyCount(result.remaining)} still have none.`
@@ -145,9 +205,15 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
       return notify(result.cancelled ? 'cancelled' : 'done', message, { count: plan.count, expire: result });
     } catch (error) {
       const partial = (error as { partial?: ExpireResult }).partial;
-      if (partial && partial.expired > 0) { services.keyBrowser.requestRefresh(); rerun(); }
+      if (partial && partial.expired > 0) {
+        services.keyBrowser.requestRefresh();
+        rerun();
+      }
       const suffix = partial ? ` (${formatKeyCount(partial.expired)} got the TTL before the failure)` : '';
-      return { outcome: 'failed', message: presentError(`Could not set the TTLs under ${prefixText}${suffix}`, error, log) };
+      return {
+        outcome: 'failed',
+        message: presentError(`Could not set the TTLs under ${prefixText}${suffix}`, error, log),
+      };
     }
   };
 
@@ -159,13 +225,25 @@ export function checkActionCommands(services: ExtensionServices): { openCheckKey
 
 /** The namespaces declared as caches, and any the checks found, to choose from; or a path typed as text. */
 async function pickCacheNamespace(): Promise<BinaryString | undefined> {
-  const items = settings().namespaces.filter((d) => d.cache).map((d) => ({ label: d.name, description: d.owner ? `cache · ${d.owner}` : 'cache', path: d.path }));
-  const picked = await vscode.window.showQuickPick([...items, { label: 'Another namespace…', description: 'type its path', path: undefined as BinaryString | undefined }], {
-    title: 'Set TTL on Keys Without One: which namespace?',
-    placeHolder: 'Its keys without a TTL get one; keys with a TTL keep theirs.',
-  });
+  const items = settings()
+    .namespaces.filter((d) => d.cache)
+    .map((d) => ({ label: d.name, description: d.owner ? `cache · ${d.owner}` : 'cache', path: d.path }));
+  const picked = await vscode.window.showQuickPick(
+    [
+      ...items,
+      { label: 'Another namespace…', description: 'type its path', path: undefined as BinaryString | undefined },
+    ],
+    {
+      title: 'Set TTL on Keys Without One: which namespace?',
+      placeHolder: 'Its keys without a TTL get one; keys with a TTL keep theirs.',
+    },
+  );
   if (!picked) return undefined;
   if (picked.path !== undefined) return picked.path;
-  const typed = await vscode.window.showInputBox({ title: 'Set TTL on Keys Without One', prompt: 'Namespace path, e.g. user:search', ignoreFocusOut: true });
+  const typed = await vscode.window.showInputBox({
+    title: 'Set TTL on Keys Without One',
+    prompt: 'Namespace path, e.g. user:search',
+    ignoreFocusOut: true,
+  });
   return typed?.trim() ? toBinary(Buffer.from(typed.trim(), 'utf8')) : undefined;
 }

@@ -12,7 +12,9 @@ export function checkNamespacesCommand({ checks, logger }: ExtensionServices): C
     if (options?.reveal !== false) void vscode.commands.executeCommand('sharedRedis.checks.focus');
     const outcome = await checks.runFresh();
     if (outcome.kind === 'failed') {
-      void vscode.window.showErrorMessage(`Check Namespaces: ${outcome.message}`, 'Show Logs').then((choice) => { if (choice) log.show(); });
+      void vscode.window.showErrorMessage(`Check Namespaces: ${outcome.message}`, 'Show Logs').then((choice) => {
+        if (choice) log.show();
+      });
     }
     return outcome;
   };

@@ -7,7 +7,9 @@ import type { CommandHandler, ExtensionServices } from '../context';
  * `sharedRedis.refreshKeys`, `sharedRedis.filterKeys` and `sharedRedis.clearKeyFilter`. Each
  * resolves to the walk's end state. `sharedRedis.loadMoreKeys` is the `Load more…` row's.
  */
-export function keyBrowsingCommands({ keyBrowser: browser }: ExtensionServices): Record<'refreshKeys' | 'filterKeys' | 'clearKeyFilter' | 'loadMoreKeys', CommandHandler> {
+export function keyBrowsingCommands({
+  keyBrowser: browser,
+}: ExtensionServices): Record<'refreshKeys' | 'filterKeys' | 'clearKeyFilter' | 'loadMoreKeys', CommandHandler> {
   return {
     refreshKeys: async () => (await browser.refresh()).kind,
     filterKeys: async (filter?: { match?: string; type?: string }) => {
@@ -22,8 +24,18 @@ export function keyBrowsingCommands({ keyBrowser: browser }: ExtensionServices):
       });
       if (match === undefined) return undefined;
       const any = { label: 'Any type', type: undefined as string | undefined };
-      const picks = [any, ...KEY_TYPES.map((t) => ({ label: typeDisplayName(t), description: t === 'zset' ? 'zset' : undefined, type: t as string | undefined }))];
-      const type = await vscode.window.showQuickPick(picks, { title: 'Filter keys (2/2): type', placeHolder: current.type ? `Now: ${current.type}` : 'Any type' });
+      const picks = [
+        any,
+        ...KEY_TYPES.map((t) => ({
+          label: typeDisplayName(t),
+          description: t === 'zset' ? 'zset' : undefined,
+          type: t as string | undefined,
+        })),
+      ];
+      const type = await vscode.window.showQuickPick(picks, {
+        title: 'Filter keys (2/2): type',
+        placeHolder: current.type ? `Now: ${current.type}` : 'Any type',
+      });
       if (type === undefined) return undefined;
       const state = await browser.setFilter({ match: match.trim() || undefined, type: type.type });
       return state.kind;
@@ -33,6 +45,8 @@ export function keyBrowsingCommands({ keyBrowser: browser }: ExtensionServices):
       return (await browser.setFilter({})).kind;
     },
     // The row carries its own loader: the pages it extends are the view's.
-    loadMoreKeys: async (row?: { load?: () => Promise<void> }) => { await row?.load?.(); },
+    loadMoreKeys: async (row?: { load?: () => Promise<void> }) => {
+      await row?.load?.();
+    },
   };
 }

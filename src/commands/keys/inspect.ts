@@ -16,7 +16,9 @@ type InspectArgument = { readonly key: { readonly key: Buffer } } | string | Buf
  * `sharedRedis.refreshKeyDocument` act on the given or active key document and resolve
  * to its new text.
  */
-export function keyInspectionCommands(services: ExtensionServices): Record<'inspectKey' | 'loadMoreValue' | 'refreshKeyDocument', CommandHandler> {
+export function keyInspectionCommands(
+  services: ExtensionServices,
+): Record<'inspectKey' | 'loadMoreValue' | 'refreshKeyDocument', CommandHandler> {
   const { session, keyDocuments: documents } = services;
 
   const targetUri = (uri: unknown): vscode.Uri | undefined => {
@@ -26,15 +28,18 @@ export function keyInspectionCommands(services: ExtensionServices): Record<'insp
   };
 
   const inspect = async (argument?: InspectArgument): Promise<string | undefined> => {
-    const key = keyOf(argument) ?? await pickKey(services);
+    const key = keyOf(argument) ?? (await pickKey(services));
     if (key === undefined) return undefined;
     const uri = keyDocumentUri(key, session.endpoint.db);
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     // Already open: read it again rather than show what was read before.
     if (open) await documents.refresh(uri);
-    const document = open ?? await vscode.workspace.openTextDocument(uri);
+    const document = open ?? (await vscode.workspace.openTextDocument(uri));
     const language = documents.rendered(uri)?.language;
-    const shown = language && document.languageId !== language ? await vscode.languages.setTextDocumentLanguage(document, language) : document;
+    const shown =
+      language && document.languageId !== language
+        ? await vscode.languages.setTextDocumentLanguage(document, language)
+        : document;
     await vscode.window.showTextDocument(shown, { preview: true });
     return uri.toString();
   };
@@ -87,9 +92,10 @@ async function pickKey(services: ExtensionServices): Promise<Buffer | undefined>
   pick.items = known;
   return new Promise<Buffer | undefined>((resolve) => {
     pick.onDidChangeValue((value) => {
-      const typed = value.length > 0 && !known.some((item) => item.label === value)
-        ? [{ label: value, description: 'inspect this name', alwaysShow: true, bytes: Buffer.from(value, 'utf8') }]
-        : [];
+      const typed =
+        value.length > 0 && !known.some((item) => item.label === value)
+          ? [{ label: value, description: 'inspect this name', alwaysShow: true, bytes: Buffer.from(value, 'utf8') }]
+          : [];
       pick.items = [...typed, ...known];
     });
     pick.onDidAccept(() => {
@@ -97,7 +103,10 @@ async function pickKey(services: ExtensionServices): Promise<Buffer | undefined>
       resolve(chosen?.bytes ?? (pick.value ? Buffer.from(pick.value, 'utf8') : undefined));
       pick.hide();
     });
-    pick.onDidHide(() => { resolve(undefined); pick.dispose(); });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
     pick.show();
   });
 }

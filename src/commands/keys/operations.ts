@@ -3,11 +3,26 @@ import * as vscode from 'vscode';
 import { delimiterBytes, settings } from '../../settings';
 import { RedisConnectionError } from '../../redis/errors';
 import {
-  BinaryString, displayBytes, formatKeyCount, fromBinary, KeyspaceCancelledError, NamespaceModel, NamespaceNode, toBinary,
+  BinaryString,
+  displayBytes,
+  formatKeyCount,
+  fromBinary,
+  KeyspaceCancelledError,
+  NamespaceModel,
+  NamespaceNode,
+  toBinary,
 } from '../../redis/keyspace';
 import {
-  DEFAULT_UNLINK_BATCH, DeleteResult, deleteNamespaceKeys, describeDeletion, describeSeconds, namespacePrefix,
-  persistKey, planNamespaceDeletion, setKeyTtl, unlinkKey,
+  DEFAULT_UNLINK_BATCH,
+  DeleteResult,
+  deleteNamespaceKeys,
+  describeDeletion,
+  describeSeconds,
+  namespacePrefix,
+  persistKey,
+  planNamespaceDeletion,
+  setKeyTtl,
+  unlinkKey,
 } from '../../redis/mutations';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { KeyRow, NamespaceRow } from '../../views/keysView';
@@ -41,7 +56,9 @@ const DISMISSED: KeyOperationResult = { outcome: 'dismissed', message: '' };
 const MAX_PICKS = 5000;
 
 /** `sharedRedis.setTtl`, `persistKey`, `copyKeyName`, `deleteKey`, `deleteNamespace`. */
-export function keyOperationCommands(services: ExtensionServices): Record<'setTtl' | 'persistKey' | 'copyKeyName' | 'deleteKey' | 'deleteNamespace', CommandHandler> {
+export function keyOperationCommands(
+  services: ExtensionServices,
+): Record<'setTtl' | 'persistKey' | 'copyKeyName' | 'deleteKey' | 'deleteNamespace', CommandHandler> {
   const log = services.logger.child('Keys');
   const ops = new KeyOperations(services, log);
   return {
@@ -54,7 +71,10 @@ export function keyOperationCommands(services: ExtensionServices): Record<'setTt
 }
 
 class KeyOperations {
-  constructor(private readonly services: ExtensionServices, private readonly log: ExtensionServices['logger']) {}
+  constructor(
+    private readonly services: ExtensionServices,
+    private readonly log: ExtensionServices['logger'],
+  ) {}
 
   async setTtl(target: unknown, ttlArgument: unknown): Promise<KeyOperationResult> {
     const refused = readOnlyRefusal('Set TTL');
@@ -62,7 +82,11 @@ class KeyOperations {
     const key = await this.resolveKey(target, 'Set TTL: which key?');
     if (!key) return DISMISSED;
     const name = displayBytes(key);
-    const parsed = await askTtl(ttlArgument, { title: `Set TTL of ${name}`, prompt: 'Seconds, or with a unit: 90, 90s, 30m, 1h, 2d', placeHolder: '30m' });
+    const parsed = await askTtl(ttlArgument, {
+      title: `Set TTL of ${name}`,
+      prompt: 'Seconds, or with a unit: 90, 90s, 30m, 1h, 2d',
+      placeHolder: '30m',
+    });
     if (parsed.kind === 'dismissed') return DISMISSED;
     if (parsed.kind === 'invalid') return { outcome: 'invalid', message: parsed.message };
     return this.run('set the TTL', async (client) => {
@@ -99,9 +123,10 @@ class KeyOperations {
       return { outcome: 'failed', message: presentError('Could not copy the key name', error, this.log) };
     }
     const shown = displayBytes(key);
-    const message = utf8 !== undefined
-      ? `Copied ${shown}.`
-      : `Copied ${shown} escaped: the name is not valid UTF-8, so bytes are written as \\xNN (and \\ as \\\\).`;
+    const message =
+      utf8 !== undefined
+        ? `Copied ${shown}.`
+        : `Copied ${shown} escaped: the name is not valid UTF-8, so bytes are written as \\xNN (and \\ as \\\\).`;
     void vscode.window.setStatusBarMessage(message, 4000);
     if (utf8 === undefined) void vscode.window.showInformationMessage(message);
     return { outcome: 'done', message, text };
@@ -113,10 +138,14 @@ class KeyOperations {
     const key = await this.resolveKey(target, 'Delete which key?');
     if (!key) return DISMISSED;
     const name = displayBytes(key);
-    const choice = await vscode.window.showWarningMessage(`Delete the key ${name}?`, {
-      modal: true,
-      detail: `UNLINK removes this one key from the shared Redis at ${this.where()}. It cannot be undone.`,
-    }, 'Delete');
+    const choice = await vscode.window.showWarningMessage(
+      `Delete the key ${name}?`,
+      {
+        modal: true,
+        detail: `UNLINK removes this one key from the shared Redis at ${this.where()}. It cannot be undone.`,
+      },
+      'Delete',
+    );
     if (choice !== 'Delete') return DISMISSED;
     return this.run('delete the key', async (client) => {
       const change = await unlinkKey(client, key, this.services.session.endpoint);
@@ -138,33 +167,59 @@ class KeyOperations {
     return this.run('delete the namespace', async (client) => {
       const endpoint = this.services.session.endpoint;
       const plan = await withLateProgress(`Counting keys (${prefixText}*)`, (report, signal) =>
-        planNamespaceDeletion(client, prefix, { scanCount, signal, endpoint, onProgress: (found) => report(`${formatKeyCount(found)} so far`) }),
-      ).then((p) => p, (error: unknown) => { if (error instanceof KeyspaceCancelledError) return undefined; throw error; });
+        planNamespaceDeletion(client, prefix, {
+          scanCount,
+          signal,
+          endpoint,
+          onProgress: (found) => report(`${formatKeyCount(found)} so far`),
+        }),
+      ).then(
+        (p) => p,
+        (error: unknown) => {
+          if (error instanceof KeyspaceCancelledError) return undefined;
+          throw error;
+        },
+      );
       if (!plan) return this.info('cancelled', `Cancelled counting the keys under ${prefixText}: nothing was deleted.`);
       if (plan.count === 0) return this.info('unchanged', `Nothing to delete: no keys under ${prefixText}`);
-      const choice = await vscode.window.showWarningMessage(`Delete ${formatKeyCount(plan.count)} under ${prefixText}?`, {
-        modal: true,
-        detail: `Exactly the keys whose names start with ${prefixText} in the shared Redis at ${this.where()}, counted just now; keys that merely start with the same letters are kept. They are removed with UNLINK in batches of ${DEFAULT_UNLINK_BATCH}; cancelling stops after the current batch. It cannot be undone.`,
-      }, 'Delete');
+      const choice = await vscode.window.showWarningMessage(
+        `Delete ${formatKeyCount(plan.count)} under ${prefixText}?`,
+        {
+          modal: true,
+          detail: `Exactly the keys whose names start with ${prefixText} in the shared Redis at ${this.where()}, counted just now; keys that merely start with the same letters are kept. They are removed with UNLINK in batches of ${DEFAULT_UNLINK_BATCH}; cancelling stops after the current batch. It cannot be undone.`,
+        },
+        'Delete',
+      );
       if (choice !== 'Delete') return DISMISSED;
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Deleting ${formatKeyCount(plan.count)} (${prefixText}*)`, cancellable: true }, (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        let reported = 0;
-        return deleteNamespaceKeys(client, plan, {
-          signal: abort.signal,
-          endpoint,
-          onProgress: ({ deleted, processed, total }) => {
-            const fraction = (processed / total) * 100;
-            progress.report({ increment: fraction - reported, message: `${formatKeyCount(deleted)} deleted` });
-            reported = fraction;
-          },
-        }).catch((error: unknown) => {
-          const partial = (error as { partial?: DeleteResult }).partial;
-          if (partial && partial.deleted > 0) this.services.keyBrowser.requestRefresh();
-          throw partial ? Object.assign(error as Error, { message: `${(error as Error).message} (${describeDeletion(partial, prefixText)} before the failure)` }) : error;
-        });
-      });
+      const result = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Deleting ${formatKeyCount(plan.count)} (${prefixText}*)`,
+          cancellable: true,
+        },
+        (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          return deleteNamespaceKeys(client, plan, {
+            signal: abort.signal,
+            endpoint,
+            onProgress: ({ deleted, processed, total }) => {
+              const fraction = (processed / total) * 100;
+              progress.report({ increment: fraction - reported, message: `${formatKeyCount(deleted)} deleted` });
+              reported = fraction;
+            },
+          }).catch((error: unknown) => {
+            const partial = (error as { partial?: DeleteResult }).partial;
+            if (partial && partial.deleted > 0) this.services.keyBrowser.requestRefresh();
+            throw partial
+              ? Object.assign(error as Error, {
+                  message: `${(error as Error).message} (${describeDeletion(partial, prefixText)} before the failure)`,
+                })
+              : error;
+          });
+        },
+      );
       if (result.cancelled) this.services.keyBrowser.requestRefresh();
       else this.services.keyBrowser.namespaceDeleted(path);
       const message = describeDeletion(result, prefixText);
@@ -181,9 +236,15 @@ class KeyOperations {
       return await action(client);
     } catch (error) {
       if (client && client.status !== 'ready') this.services.session.reset('connection lost');
-      const failure = error instanceof Error && !(error instanceof RedisConnectionError) && client && client.status !== 'ready'
-        ? new RedisConnectionError('unreachable', this.where(), `dropped the connection (${error.message})`, 'Check that the shared Redis is running, then try again.')
-        : error;
+      const failure =
+        error instanceof Error && !(error instanceof RedisConnectionError) && client && client.status !== 'ready'
+          ? new RedisConnectionError(
+              'unreachable',
+              this.where(),
+              `dropped the connection (${error.message})`,
+              'Check that the shared Redis is running, then try again.',
+            )
+          : error;
       return { outcome: 'failed', message: presentError(`Could not ${what}`, failure, this.log) };
     }
   }
@@ -222,7 +283,9 @@ class KeyOperations {
     if (Buffer.isBuffer(target)) return target;
     if (target instanceof Uint8Array) return Buffer.from(target);
     if (typeof target === 'string' && target !== '') return Buffer.from(target, 'utf8');
-    if (target && typeof target === 'object' && Buffer.isBuffer((target as { key?: unknown }).key)) return (target as { key: Buffer }).key;
+    if (target && typeof target === 'object' && Buffer.isBuffer((target as { key?: unknown }).key)) {
+      return (target as { key: Buffer }).key;
+    }
     const names: BinaryString[] = [];
     walkNodes(this.model()?.root, (node) => {
       for (const name of node.names ?? []) {
@@ -231,22 +294,35 @@ class KeyOperations {
       }
       return names.length < MAX_PICKS;
     });
-    const picked = await pickWithFreeText(title, 'A key name from the Keys view, or type one (as UTF-8 text)', names.sort().map((id) => ({ label: displayBytes(id), id })));
+    const picked = await pickWithFreeText(
+      title,
+      'A key name from the Keys view, or type one (as UTF-8 text)',
+      names.sort().map((id) => ({ label: displayBytes(id), id })),
+    );
     return picked === undefined ? undefined : 'id' in picked ? fromBinary(picked.id) : Buffer.from(picked.text, 'utf8');
   }
 
   /** A NamespaceRow, a Buffer or string path (a trailing delimiter is dropped); else asks. Returns the path's bytes. */
   private async resolveNamespace(target: unknown, delimiter: Buffer): Promise<Buffer | undefined> {
-    const trim = (bytes: Buffer): Buffer => (bytes.length > delimiter.length && bytes.subarray(bytes.length - delimiter.length).equals(delimiter) ? bytes.subarray(0, bytes.length - delimiter.length) : bytes);
+    const trim = (bytes: Buffer): Buffer =>
+      bytes.length > delimiter.length && bytes.subarray(bytes.length - delimiter.length).equals(delimiter)
+        ? bytes.subarray(0, bytes.length - delimiter.length)
+        : bytes;
     if (target instanceof NamespaceRow) return fromBinary(target.path);
     if (Buffer.isBuffer(target)) return trim(target);
     if (typeof target === 'string' && target !== '') return trim(Buffer.from(target, 'utf8'));
     const items: { label: string; description: string; id: BinaryString }[] = [];
     walkNodes(this.model()?.root, (node) => {
-      if (!node.isRoot) items.push({ label: displayBytes(node.path), description: formatKeyCount(node.count), id: node.path });
+      if (!node.isRoot) {
+        items.push({ label: displayBytes(node.path), description: formatKeyCount(node.count), id: node.path });
+      }
       return items.length < MAX_PICKS;
     });
-    const picked = await pickWithFreeText('Delete which namespace?', `A namespace (the delimiter ${displayBytes(toBinary(delimiter))} is added), or type one`, items);
+    const picked = await pickWithFreeText(
+      'Delete which namespace?',
+      `A namespace (the delimiter ${displayBytes(toBinary(delimiter))} is added), or type one`,
+      items,
+    );
     if (picked === undefined) return undefined;
     return 'id' in picked ? fromBinary(picked.id) : trim(Buffer.from(picked.text, 'utf8'));
   }
@@ -263,7 +339,11 @@ function walkNodes(node: NamespaceNode | undefined, visit: (node: NamespaceNode)
 type Choice<T> = T | { readonly text: string };
 
 /** A QuickPick of known names that also takes what is typed. */
-function pickWithFreeText<T extends { label: string; id: BinaryString }>(title: string, placeHolder: string, items: T[]): Promise<Choice<T> | undefined> {
+function pickWithFreeText<T extends { label: string; id: BinaryString }>(
+  title: string,
+  placeHolder: string,
+  items: T[],
+): Promise<Choice<T> | undefined> {
   return new Promise((resolve) => {
     type Item = vscode.QuickPickItem & { readonly choice: Choice<T> };
     const known: Item[] = items.map((item) => ({ ...item, choice: item }));
@@ -280,12 +360,15 @@ function pickWithFreeText<T extends { label: string; id: BinaryString }>(title: 
       quickPick.dispose();
     };
     quickPick.onDidChangeValue((value) => {
-      const typed: Item[] = value !== '' && !known.some((item) => item.label === value)
-        ? [{ label: value, description: 'as typed', alwaysShow: true, choice: { text: value } }]
-        : [];
+      const typed: Item[] =
+        value !== '' && !known.some((item) => item.label === value)
+          ? [{ label: value, description: 'as typed', alwaysShow: true, choice: { text: value } }]
+          : [];
       quickPick.items = [...typed, ...known];
     });
-    quickPick.onDidAccept(() => finish(quickPick.selectedItems[0]?.choice ?? (quickPick.value ? { text: quickPick.value } : undefined)));
+    quickPick.onDidAccept(() =>
+      finish(quickPick.selectedItems[0]?.choice ?? (quickPick.value ? { text: quickPick.value } : undefined)),
+    );
     quickPick.onDidHide(() => finish(undefined));
     quickPick.show();
   });

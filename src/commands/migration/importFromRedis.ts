@@ -4,10 +4,32 @@ import { delimiterBytes, settings } from '../../settings';
 import { connectRedis, DEFAULT_TUNING } from '../../redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../redis/endpoint';
 import { RedisConnectionError } from '../../redis/errors';
-import { BinaryString, displayBytes, displaySegment, formatKeyCount, fromBinary, KeyspaceCancelledError, toBinary } from '../../redis/keyspace';
 import {
-  checkMappings, compareVersions, compileMappings, describeMigration, guessTargetPrefix, MigrationMode, MigrationResult, migrateKeys, NamespaceOwner,
-  ownerOf, renderMigrationReport, sameDatabase, scanSourceSegments, SegmentCount, SegmentMapping, serverIdentity,
+  BinaryString,
+  displayBytes,
+  displaySegment,
+  formatKeyCount,
+  fromBinary,
+  KeyspaceCancelledError,
+  toBinary,
+} from '../../redis/keyspace';
+import {
+  checkMappings,
+  compareVersions,
+  compileMappings,
+  describeMigration,
+  guessTargetPrefix,
+  MigrationMode,
+  MigrationResult,
+  migrateKeys,
+  NamespaceOwner,
+  ownerOf,
+  renderMigrationReport,
+  sameDatabase,
+  scanSourceSegments,
+  SegmentCount,
+  SegmentMapping,
+  serverIdentity,
 } from '../../redis/migration';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
@@ -31,7 +53,11 @@ export interface ImportSource {
 export interface ImportOptions {
   readonly source?: ImportSource;
   /** Source first segments (UTF-8 text or exact bytes, or `null` for keys without a delimiter) and their target prefixes. */
-  readonly mappings?: readonly { readonly source: string | Buffer | null; readonly target: string; readonly crossOwner?: boolean }[];
+  readonly mappings?: readonly {
+    readonly source: string | Buffer | null;
+    readonly target: string;
+    readonly crossOwner?: boolean;
+  }[];
   readonly mode?: MigrationMode;
   readonly batchSize?: number;
   /** Open the summary document (default true). */
@@ -60,9 +86,22 @@ export interface ImportOutcome {
 const DISMISSED: ImportOutcome = { outcome: 'dismissed', message: '' };
 const MAX_SEGMENT_PICKS = 2000;
 const MODE_PICKS: readonly (vscode.QuickPickItem & { mode: MigrationMode })[] = [
-  { label: 'Dry run', description: 'default', detail: 'Read the source and check the target: what would be copied, what exists already. Writes nothing.', mode: 'dry-run' },
-  { label: 'Copy', detail: 'Copy with DUMP/RESTORE, keeping types and TTLs. Keys that exist in the target are skipped and reported.', mode: 'copy' },
-  { label: 'Copy and replace existing', detail: 'Copy, and overwrite keys that exist in the target with the source\'s.', mode: 'replace' },
+  {
+    label: 'Dry run',
+    description: 'default',
+    detail: 'Read the source and check the target: what would be copied, what exists already. Writes nothing.',
+    mode: 'dry-run',
+  },
+  {
+    label: 'Copy',
+    detail: 'Copy with DUMP/RESTORE, keeping types and TTLs. Keys that exist in the target are skipped and reported.',
+    mode: 'copy',
+  },
+  {
+    label: 'Copy and replace existing',
+    detail: "Copy, and overwrite keys that exist in the target with the source's.",
+    mode: 'replace',
+  },
 ];
 
 /** `sharedRedis.importFromRedis`. */
@@ -74,7 +113,10 @@ export function importFromRedisCommand(services: ExtensionServices): CommandHand
 class Importer {
   private readonly log: ExtensionServices['logger'];
 
-  constructor(private readonly services: ExtensionServices, private readonly reports: ReportDocuments) {
+  constructor(
+    private readonly services: ExtensionServices,
+    private readonly reports: ReportDocuments,
+  ) {
     this.log = services.logger.child('Import');
   }
 
@@ -93,61 +135,119 @@ class Importer {
     let targetClient: Redis | undefined;
     try {
       try {
-        sourceClient = await connectRedis(sourceEndpoint, { password }, { ...DEFAULT_TUNING, connectionName: 'shared-redis-vscode-import', timeoutMs: 15_000 });
+        sourceClient = await connectRedis(
+          sourceEndpoint,
+          { password },
+          { ...DEFAULT_TUNING, connectionName: 'shared-redis-vscode-import', timeoutMs: 15_000 },
+        );
       } catch (error) {
         return this.say('failed', sourceFailure(error, sourceName), 'error');
       }
       const target = await this.services.session.target();
       const targetName = describeEndpoint(target.endpoint);
       try {
-        targetClient = await connectRedis(target.endpoint, target.credentials, { ...DEFAULT_TUNING, connectionName: 'shared-redis-vscode-import', timeoutMs: 15_000 });
+        targetClient = await connectRedis(target.endpoint, target.credentials, {
+          ...DEFAULT_TUNING,
+          connectionName: 'shared-redis-vscode-import',
+          timeoutMs: 15_000,
+        });
       } catch (error) {
-        return { outcome: 'failed', message: presentError('Could not reach the shared Redis to import into', error, this.log) };
+        return {
+          outcome: 'failed',
+          message: presentError('Could not reach the shared Redis to import into', error, this.log),
+        };
       }
-      const [sourceId, targetId] = await Promise.all([serverIdentity(sourceClient, sourceEndpoint), serverIdentity(targetClient, target.endpoint)]);
+      const [sourceId, targetId] = await Promise.all([
+        serverIdentity(sourceClient, sourceEndpoint),
+        serverIdentity(targetClient, target.endpoint),
+      ]);
       if (sameDatabase(sourceId, targetId)) {
-        return this.say('refused', `${sourceName} is the shared Redis itself (${targetName}, same server and database): choose the per-service Redis to import from.`, 'error');
+        return this.say(
+          'refused',
+          `${sourceName} is the shared Redis itself (${targetName}, same server and database): choose the per-service Redis to import from.`,
+          'error',
+        );
       }
-      this.log.info(`Import from ${sourceName} (Redis ${sourceId.version}) into ${targetName} (Redis ${targetId.version})`);
+      this.log.info(
+        `Import from ${sourceName} (Redis ${sourceId.version}) into ${targetName} (Redis ${targetId.version})`,
+      );
 
       const delimiter = this.delimiter();
       const scan = await this.scan(sourceEndpoint, password, sourceName, delimiter);
-      if (scan === undefined) return this.say('cancelled', `Cancelled counting the keys of ${sourceName}: nothing was copied.`);
-      if (scan.segments.length === 0) return { ...this.say('done', `${sourceName} has no keys: nothing to import.`), segments: scan.segments };
+      if (scan === undefined) {
+        return this.say('cancelled', `Cancelled counting the keys of ${sourceName}: nothing was copied.`);
+      }
+      if (scan.segments.length === 0) {
+        return { ...this.say('done', `${sourceName} has no keys: nothing to import.`), segments: scan.segments };
+      }
 
       const declared: NamespaceOwner[] = settings().namespaces.map((ns) => ({ path: ns.name, owner: ns.owner }));
       const mappings = options.mappings
-        ? options.mappings.map((m): SegmentMapping => ({ source: m.source, target: m.target, ...(m.crossOwner ? { crossOwner: true } : {}) }))
+        ? options.mappings.map((m): SegmentMapping => ({
+            source: m.source,
+            target: m.target,
+            ...(m.crossOwner ? { crossOwner: true } : {}),
+          }))
         : await this.askMappings(scan.segments, declared, delimiter, sourceEndpoint.host);
       if (mappings === undefined) return { ...DISMISSED, segments: scan.segments };
       const check = checkMappings(mappings, { delimiter, declared });
       if (check.errors.length > 0) {
-        return { ...this.say('invalid', `The mapping cannot be used: ${check.errors.map((e) => e.message).join(' ')}`, 'error'), segments: scan.segments };
+        return {
+          ...this.say(
+            'invalid',
+            `The mapping cannot be used: ${check.errors.map((e) => e.message).join(' ')}`,
+            'error',
+          ),
+          segments: scan.segments,
+        };
       }
 
-      const mode = options.mode ?? await this.askMode(targetName);
+      const mode = options.mode ?? (await this.askMode(targetName));
       if (mode === undefined) return { ...DISMISSED, segments: scan.segments };
       if (mode !== 'dry-run') {
         const refused = readOnlyRefusal('Import from Another Redis (copy)');
         if (refused) return { outcome: 'refused', message: refused, segments: scan.segments };
       }
 
-      const bytes = (value: Buffer | string | null): BinaryString | null => (value === null ? null : toBinary(typeof value === 'string' ? Buffer.from(value, 'utf8') : value));
+      const bytes = (value: Buffer | string | null): BinaryString | null =>
+        value === null ? null : toBinary(typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
       const mappedSources = new Set(mappings.map((m) => bytes(m.source)));
-      const expected = scan.segments.filter((s) => mappedSources.has(s.segment === null ? null : toBinary(s.segment))).reduce((sum, s) => sum + s.count, 0);
+      const expected = scan.segments
+        .filter((s) => mappedSources.has(s.segment === null ? null : toBinary(s.segment)))
+        .reduce((sum, s) => sum + s.count, 0);
       const warnings = check.warnings.map((w) => w.message);
       if (sourceId.version && targetId.version && compareVersions(sourceId.version, targetId.version) > 0) {
-        warnings.push(`The source runs Redis ${sourceId.version}, newer than the target's ${targetId.version}: RESTORE may refuse payloads in a newer format (reported per key as failed).`);
+        warnings.push(
+          `The source runs Redis ${sourceId.version}, newer than the target's ${targetId.version}: RESTORE may refuse payloads in a newer format (reported per key as failed).`,
+        );
       }
       const result = await this.copy(sourceClient, targetClient, compileMappings(mappings, { delimiter, declared }), {
-        mode, delimiter, expected, sourceEndpoint, targetEndpoint: target.endpoint, batchSize: options.batchSize, sourceName,
+        mode,
+        delimiter,
+        expected,
+        sourceEndpoint,
+        targetEndpoint: target.endpoint,
+        batchSize: options.batchSize,
+        sourceName,
       });
       if (result.copied > 0 && mode !== 'dry-run') this.services.keyBrowser.requestRefresh();
-      const report = renderMigrationReport(result, { source: sourceName, target: targetName, sourceVersion: sourceId.version, targetVersion: targetId.version, expected, warnings });
+      const report = renderMigrationReport(result, {
+        source: sourceName,
+        target: targetName,
+        sourceVersion: sourceId.version,
+        targetVersion: targetId.version,
+        expected,
+        warnings,
+      });
       const message = describeMigration(result);
       this.log.info(message);
-      const reportUri = options.showReport === false ? undefined : (await this.reports.open('Import from Redis', report)).toString();
-      const outcome = this.say(result.cancelled ? 'cancelled' : 'done', message, result.failed > 0 ? 'warning' : 'info');
+      const reportUri =
+        options.showReport === false ? undefined : (await this.reports.open('Import from Redis', report)).toString();
+      const outcome = this.say(
+        result.cancelled ? 'cancelled' : 'done',
+        message,
+        result.failed > 0 ? 'warning' : 'info',
+      );
       return { ...outcome, segments: scan.segments, result, report, ...(reportUri ? { reportUri } : {}) };
     } catch (error) {
       const partial = (error as { partial?: MigrationResult }).partial;
@@ -155,10 +255,17 @@ class Importer {
       const detail = partial ? ` (before the failure: ${describeMigration(partial)})` : '';
       if (error instanceof RedisConnectionError && error.endpoint === sourceName) {
         // The source dropped out: say so in words about the source, not the shared Redis's settings.
-        return { ...this.say('failed', `The import stopped. ${sourceFailure(error, sourceName)}${detail}`, 'error'), ...(partial ? { result: partial } : {}) };
+        return {
+          ...this.say('failed', `The import stopped. ${sourceFailure(error, sourceName)}${detail}`, 'error'),
+          ...(partial ? { result: partial } : {}),
+        };
       }
       const failure = error instanceof Error ? Object.assign(error, { message: `${error.message}${detail}` }) : error;
-      return { outcome: 'failed', message: presentError('The import stopped', failure, this.log), ...(partial ? { result: partial } : {}) };
+      return {
+        outcome: 'failed',
+        message: presentError('The import stopped', failure, this.log),
+        ...(partial ? { result: partial } : {}),
+      };
     } finally {
       sourceClient?.disconnect();
       targetClient?.disconnect();
@@ -168,52 +275,134 @@ class Importer {
   private checkSource(source: ImportSource): { endpoint: RedisEndpoint; password: string | undefined } | string {
     const host = typeof source.host === 'string' ? source.host.trim() : '';
     if (!host) return 'The source needs a host.';
-    if (!Number.isInteger(source.port) || source.port < 1 || source.port > 65535) return `The source port must be a number from 1 to 65535 (got ${String(source.port)}).`;
+    if (!Number.isInteger(source.port) || source.port < 1 || source.port > 65535) {
+      return `The source port must be a number from 1 to 65535 (got ${String(source.port)}).`;
+    }
     const db = source.db ?? 0;
-    if (!Number.isInteger(db) || db < 0) return `The source database must be a whole number, 0 or more (got ${String(db)}).`;
-    return { endpoint: { host, port: source.port, db, username: source.username?.trim() || undefined, tls: source.tls === true }, password: source.password || undefined };
+    if (!Number.isInteger(db) || db < 0) {
+      return `The source database must be a whole number, 0 or more (got ${String(db)}).`;
+    }
+    return {
+      endpoint: {
+        host,
+        port: source.port,
+        db,
+        username: source.username?.trim() || undefined,
+        tls: source.tls === true,
+      },
+      password: source.password || undefined,
+    };
   }
 
   private async askSource(): Promise<{ endpoint: RedisEndpoint; password: string | undefined } | string | undefined> {
     const title = (step: number): string => `Import from Another Redis (${step}/5)`;
-    const host = await vscode.window.showInputBox({ title: title(1), prompt: 'Host of the Redis to import from (a per-service Redis)', value: '127.0.0.1', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Enter a host name or address.') });
+    const host = await vscode.window.showInputBox({
+      title: title(1),
+      prompt: 'Host of the Redis to import from (a per-service Redis)',
+      value: '127.0.0.1',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'Enter a host name or address.'),
+    });
     if (host === undefined) return undefined;
-    const port = await vscode.window.showInputBox({ title: title(2), prompt: 'Port', value: '6380', ignoreFocusOut: true, validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'A port number from 1 to 65535.') });
+    const port = await vscode.window.showInputBox({
+      title: title(2),
+      prompt: 'Port',
+      value: '6380',
+      ignoreFocusOut: true,
+      validateInput: (v) =>
+        /^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'A port number from 1 to 65535.',
+    });
     if (port === undefined) return undefined;
-    const db = await vscode.window.showInputBox({ title: title(3), prompt: 'Database number', value: '0', ignoreFocusOut: true, validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'A database number: 0, 1, 2 …') });
+    const db = await vscode.window.showInputBox({
+      title: title(3),
+      prompt: 'Database number',
+      value: '0',
+      ignoreFocusOut: true,
+      validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'A database number: 0, 1, 2 …'),
+    });
     if (db === undefined) return undefined;
-    const username = await vscode.window.showInputBox({ title: title(4), prompt: 'Username (ACL), or leave empty for the default user', ignoreFocusOut: true });
+    const username = await vscode.window.showInputBox({
+      title: title(4),
+      prompt: 'Username (ACL), or leave empty for the default user',
+      ignoreFocusOut: true,
+    });
     if (username === undefined) return undefined;
-    const password = await vscode.window.showInputBox({ title: title(5), prompt: 'Password of the source Redis, or leave empty. Used for this import only: not stored, not logged.', password: true, ignoreFocusOut: true });
+    const password = await vscode.window.showInputBox({
+      title: title(5),
+      prompt: 'Password of the source Redis, or leave empty. Used for this import only: not stored, not logged.',
+      password: true,
+      ignoreFocusOut: true,
+    });
     if (password === undefined) return undefined;
     return this.checkSource({ host, port: Number(port), db: Number(db), username, password });
   }
 
-  private async scan(endpoint: RedisEndpoint, password: string | undefined, sourceName: string, delimiter: Buffer): Promise<{ segments: readonly SegmentCount[] } | undefined> {
+  private async scan(
+    endpoint: RedisEndpoint,
+    password: string | undefined,
+    sourceName: string,
+    delimiter: Buffer,
+  ): Promise<{ segments: readonly SegmentCount[] } | undefined> {
     const scanCount = settings().scanCount;
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Counting the keys of ${sourceName}`, cancellable: true }, (progress, token) => {
-      const abort = new AbortController();
-      const subscription = token.onCancellationRequested(() => abort.abort());
-      return scanSourceSegments({ endpoint, credentials: { password } }, {
-        delimiter, count: scanCount, signal: abort.signal,
-        onProgress: (counted, expected) => progress.report({ message: `${formatKeyCount(counted)} of ${formatKeyCount(expected)}` }),
-      }).then((scan) => scan, (error: unknown) => {
-        if (error instanceof KeyspaceCancelledError) return undefined;
-        throw error;
-      }).finally(() => subscription.dispose());
-    });
+    return vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Counting the keys of ${sourceName}`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        const abort = new AbortController();
+        const subscription = token.onCancellationRequested(() => abort.abort());
+        return scanSourceSegments(
+          { endpoint, credentials: { password } },
+          {
+            delimiter,
+            count: scanCount,
+            signal: abort.signal,
+            onProgress: (counted, expected) =>
+              progress.report({ message: `${formatKeyCount(counted)} of ${formatKeyCount(expected)}` }),
+          },
+        )
+          .then(
+            (scan) => scan,
+            (error: unknown) => {
+              if (error instanceof KeyspaceCancelledError) return undefined;
+              throw error;
+            },
+          )
+          .finally(() => subscription.dispose());
+      },
+    );
   }
 
-  private async askMappings(segments: readonly SegmentCount[], declared: readonly NamespaceOwner[], delimiter: Buffer, sourceHost: string): Promise<SegmentMapping[] | undefined> {
+  private async askMappings(
+    segments: readonly SegmentCount[],
+    declared: readonly NamespaceOwner[],
+    delimiter: Buffer,
+    sourceHost: string,
+  ): Promise<SegmentMapping[] | undefined> {
     const d = displayBytes(delimiter);
     type Pick = vscode.QuickPickItem & { readonly segment: SegmentCount };
     // A source with very many first segments: offer the largest ones (and the keys without a delimiter).
-    const offered = segments.length > MAX_SEGMENT_PICKS ? [...segments.slice(0, MAX_SEGMENT_PICKS), ...segments.filter((s) => s.segment === null)] : segments;
+    const offered =
+      segments.length > MAX_SEGMENT_PICKS
+        ? [...segments.slice(0, MAX_SEGMENT_PICKS), ...segments.filter((s) => s.segment === null)]
+        : segments;
     const items = offered.map((s): Pick => {
       const owner = s.segment === null ? undefined : ownerLabel(s.segment, declared, delimiter);
-      return { label: s.segment === null ? `(keys without ${d})` : displaySegment(s.segment), description: formatKeyCount(s.count), ...(owner ? { detail: owner } : {}), segment: s };
+      return {
+        label: s.segment === null ? `(keys without ${d})` : displaySegment(s.segment),
+        description: formatKeyCount(s.count),
+        ...(owner ? { detail: owner } : {}),
+        segment: s,
+      };
     });
-    const picks = await vscode.window.showQuickPick(items, { title: 'Import from Another Redis: which first segments?', placeHolder: `Select the key groups to import; each gets a target prefix next. Unselected ones are left out.${offered.length < segments.length ? ` (The ${MAX_SEGMENT_PICKS.toLocaleString('en-US')} largest of ${segments.length.toLocaleString('en-US')} segments.)` : ''}`, canPickMany: true, ignoreFocusOut: true });
+    const picks = await vscode.window.showQuickPick(items, {
+      title: 'Import from Another Redis: which first segments?',
+      placeHolder: `Select the key groups to import; each gets a target prefix next. Unselected ones are left out.${offered.length < segments.length ? ` (The ${MAX_SEGMENT_PICKS.toLocaleString('en-US')} largest of ${segments.length.toLocaleString('en-US')} segments.)` : ''}`,
+      canPickMany: true,
+      ignoreFocusOut: true,
+    });
     if (picks === undefined || picks.length === 0) return undefined;
     const mappings: SegmentMapping[] = [];
     for (const pick of picks) {
@@ -225,7 +414,12 @@ class Importer {
         const index = mappings.length;
         const error = result.errors.find((e) => e.index === index);
         if (error) {
-          return { message: error.message + (/confirmed explicitly/.test(error.message) ? ' Press Enter to confirm it.' : ''), severity: /confirmed explicitly/.test(error.message) ? vscode.InputBoxValidationSeverity.Warning : vscode.InputBoxValidationSeverity.Error };
+          return {
+            message: error.message + (/confirmed explicitly/.test(error.message) ? ' Press Enter to confirm it.' : ''),
+            severity: /confirmed explicitly/.test(error.message)
+              ? vscode.InputBoxValidationSeverity.Warning
+              : vscode.InputBoxValidationSeverity.Error,
+          };
         }
         const warning = result.warnings.find((w) => w.index === index);
         return warning ? { message: warning.message, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
@@ -245,57 +439,102 @@ class Importer {
   }
 
   /** guessTargetPrefix with the Keys view's last walk of the shared Redis, as text for the input box. */
-  private guessTarget(segment: Buffer | null, declared: readonly NamespaceOwner[], delimiter: Buffer, sourceHost: string): string {
+  private guessTarget(
+    segment: Buffer | null,
+    declared: readonly NamespaceOwner[],
+    delimiter: Buffer,
+    sourceHost: string,
+  ): string {
     const state = this.services.keyBrowser.state;
     const model = state.kind === 'idle' ? undefined : state.model;
     const guess = guessTargetPrefix(segment, {
-      declared, delimiter, sourceHost,
+      declared,
+      delimiter,
+      sourceHost,
       ...(model ? { targetHas: (path: BinaryString) => model.findNamespace(path) !== undefined } : {}),
     });
     return fromBinary(guess).toString('utf8');
   }
 
   private async askMode(targetName: string): Promise<MigrationMode | undefined> {
-    const pick = await vscode.window.showQuickPick(MODE_PICKS, { title: `Import into ${targetName}: how?`, placeHolder: 'Dry run first is a good idea', ignoreFocusOut: true });
+    const pick = await vscode.window.showQuickPick(MODE_PICKS, {
+      title: `Import into ${targetName}: how?`,
+      placeHolder: 'Dry run first is a good idea',
+      ignoreFocusOut: true,
+    });
     if (pick === undefined) return undefined;
     if (pick.mode === 'replace') {
-      const choice = await vscode.window.showWarningMessage('Overwrite existing keys in the shared Redis?', {
-        modal: true,
-        detail: `Keys of ${targetName} that have the same name as an imported key are replaced by the source's value and TTL. Keys that do not collide are not touched. It cannot be undone.`,
-      }, 'Copy and Replace');
+      const choice = await vscode.window.showWarningMessage(
+        'Overwrite existing keys in the shared Redis?',
+        {
+          modal: true,
+          detail: `Keys of ${targetName} that have the same name as an imported key are replaced by the source's value and TTL. Keys that do not collide are not touched. It cannot be undone.`,
+        },
+        'Copy and Replace',
+      );
       if (choice !== 'Copy and Replace') return undefined;
     }
     return pick.mode;
   }
 
-  private copy(source: Redis, target: Redis, mappings: ReturnType<typeof compileMappings>, run: {
-    mode: MigrationMode; delimiter: Buffer; expected: number; sourceEndpoint: RedisEndpoint; targetEndpoint: RedisEndpoint; batchSize: number | undefined; sourceName: string;
-  }): Thenable<MigrationResult> {
+  private copy(
+    source: Redis,
+    target: Redis,
+    mappings: ReturnType<typeof compileMappings>,
+    run: {
+      mode: MigrationMode;
+      delimiter: Buffer;
+      expected: number;
+      sourceEndpoint: RedisEndpoint;
+      targetEndpoint: RedisEndpoint;
+      batchSize: number | undefined;
+      sourceName: string;
+    },
+  ): Thenable<MigrationResult> {
     const verb = run.mode === 'dry-run' ? 'Checking' : 'Copying';
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${verb} ${formatKeyCount(run.expected)} from ${run.sourceName}`, cancellable: true }, (progress, token) => {
-      const abort = new AbortController();
-      const subscription = token.onCancellationRequested(() => abort.abort());
-      let reported = 0;
-      return migrateKeys(source, target, mappings, {
-        mode: run.mode, delimiter: run.delimiter, expected: run.expected, signal: abort.signal,
-        sourceEndpoint: run.sourceEndpoint, targetEndpoint: run.targetEndpoint,
-        ...(run.batchSize !== undefined ? { batchSize: run.batchSize } : {}),
-        onProgress: (p) => {
-          const fraction = run.expected > 0 ? Math.min(100, (p.processed / run.expected) * 100) : p.scanFraction * 100;
-          const skipped = p.skipped > 0 ? `, ${p.skipped.toLocaleString('en-US')} skipped` : '';
-          const failed = p.failed > 0 ? `, ${p.failed.toLocaleString('en-US')} failed` : '';
-          progress.report({ increment: fraction - reported, message: `${p.processed.toLocaleString('en-US')} done: ${p.copied.toLocaleString('en-US')} ${run.mode === 'dry-run' ? 'to copy' : 'copied'}${skipped}${failed}` });
-          reported = fraction;
-        },
-      }).finally(() => subscription.dispose());
-    });
+    return vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `${verb} ${formatKeyCount(run.expected)} from ${run.sourceName}`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        const abort = new AbortController();
+        const subscription = token.onCancellationRequested(() => abort.abort());
+        let reported = 0;
+        return migrateKeys(source, target, mappings, {
+          mode: run.mode,
+          delimiter: run.delimiter,
+          expected: run.expected,
+          signal: abort.signal,
+          sourceEndpoint: run.sourceEndpoint,
+          targetEndpoint: run.targetEndpoint,
+          ...(run.batchSize !== undefined ? { batchSize: run.batchSize } : {}),
+          onProgress: (p) => {
+            const fraction =
+              run.expected > 0 ? Math.min(100, (p.processed / run.expected) * 100) : p.scanFraction * 100;
+            const skipped = p.skipped > 0 ? `, ${p.skipped.toLocaleString('en-US')} skipped` : '';
+            const failed = p.failed > 0 ? `, ${p.failed.toLocaleString('en-US')} failed` : '';
+            progress.report({
+              increment: fraction - reported,
+              message: `${p.processed.toLocaleString('en-US')} done: ${p.copied.toLocaleString('en-US')} ${run.mode === 'dry-run' ? 'to copy' : 'copied'}${skipped}${failed}`,
+            });
+            reported = fraction;
+          },
+        }).finally(() => subscription.dispose());
+      },
+    );
   }
 
   private delimiter(): Buffer {
     return delimiterBytes();
   }
 
-  private say(outcome: ImportOutcome['outcome'], message: string, level: 'info' | 'warning' | 'error' = 'info'): ImportOutcome {
+  private say(
+    outcome: ImportOutcome['outcome'],
+    message: string,
+    level: 'info' | 'warning' | 'error' = 'info',
+  ): ImportOutcome {
     if (level === 'error') {
       this.log.warn(message);
       void vscode.window.showErrorMessage(message);
@@ -313,11 +552,13 @@ function ownerLabel(segment: Buffer, declared: readonly NamespaceOwner[], delimi
 /** The source's connection failure in words about the source (not the shared Redis's settings). */
 function sourceFailure(error: unknown, sourceName: string): string {
   if (error instanceof RedisConnectionError) {
-    const hint = error.kind === 'auth-failed' ? 'Check the username and password you entered for it.'
-      : error.kind === 'timeout' ? 'Check that it is running and reachable from here.'
-      : 'Check the host and port you entered, and that it is running.';
+    const hint =
+      error.kind === 'auth-failed'
+        ? 'Check the username and password you entered for it.'
+        : error.kind === 'timeout'
+          ? 'Check that it is running and reachable from here.'
+          : 'Check the host and port you entered, and that it is running.';
     return `Could not connect to the source Redis at ${sourceName}: it ${error.reason}. ${hint}`;
   }
   return `Could not connect to the source Redis at ${sourceName}: ${error instanceof Error ? error.message : String(error)}`;
 }
-

@@ -27,44 +27,75 @@ export function serviceConnectionCommand(services: ExtensionServices): CommandHa
   const log = services.logger.child('ACL');
   return async (args?: ServiceConnectionArgs): Promise<ServiceConnectionResult> => {
     const context = await stackAccess(services.stack);
-    const fail = (message: string): ServiceConnectionResult => { void vscode.window.showErrorMessage(message); return { outcome: 'failed', message }; };
+    const fail = (message: string): ServiceConnectionResult => {
+      void vscode.window.showErrorMessage(message);
+      return { outcome: 'failed', message };
+    };
     if (typeof context === 'string') return fail(context);
     const users = context.access.services;
     if (users.length === 0) {
       const message = `The stack has no service users yet (${context.files.envFile} holds none of their passwords): run "Shared Redis: Add Service Users" first.`;
-      void vscode.window.showErrorMessage(message, 'Add Service Users').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.addServiceUsers'); });
+      void vscode.window.showErrorMessage(message, 'Add Service Users').then((c) => {
+        if (c) void vscode.commands.executeCommand('sharedRedis.addServiceUsers');
+      });
       return { outcome: 'failed', message };
     }
     const delimiter = namespacePolicy().delimiter;
     let chosen = users.find((s) => s.user.namespace === args?.service || s.user.username === args?.service);
     if (args?.service !== undefined && !chosen) {
-      return fail(`No service user "${args.service}" in the stack: it has ${users.map((s) => s.user.username).join(', ')}.`);
+      return fail(
+        `No service user "${args.service}" in the stack: it has ${users.map((s) => s.user.username).join(', ')}.`,
+      );
     }
     if (!chosen) {
-      const pick = await vscode.window.showQuickPick(users.map((s) => ({
-        label: s.user.username, description: `${s.user.namespace}${delimiter}*`, detail: `Reads and writes ${s.user.namespace}${delimiter}*, reads shared${delimiter}*`, credentials: s,
-      })), { title: 'Copy the .env lines for which service?', ignoreFocusOut: true });
+      const pick = await vscode.window.showQuickPick(
+        users.map((s) => ({
+          label: s.user.username,
+          description: `${s.user.namespace}${delimiter}*`,
+          detail: `Reads and writes ${s.user.namespace}${delimiter}*, reads shared${delimiter}*`,
+          credentials: s,
+        })),
+        { title: 'Copy the .env lines for which service?', ignoreFocusOut: true },
+      );
       if (!pick) return { outcome: 'dismissed' };
       chosen = pick.credentials;
     }
     const redisService = context.project.services.find((s) => s.ports.some((p) => p.target === 6379));
-    const hostPort = services.stack.snapshot.redis?.port ?? Number(redisService?.ports.find((p) => p.target === 6379)?.published ?? 6379);
+    const hostPort =
+      services.stack.snapshot.redis?.port ??
+      Number(redisService?.ports.find((p) => p.target === 6379)?.published ?? 6379);
     const network = context.project.networks[0]?.name;
     let from = args?.from;
     if (!from) {
-      const pick = await vscode.window.showQuickPick([
-        { label: 'On this machine', description: `127.0.0.1:${hostPort}`, from: 'host' as const },
-        ...(redisService && network ? [{ label: `In a container on the ${network} network`, description: `${redisService.name}:6379`, from: 'network' as const }] : []),
-      ], { title: `Where does ${chosen.user.username} run?`, ignoreFocusOut: true });
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: 'On this machine', description: `127.0.0.1:${hostPort}`, from: 'host' as const },
+          ...(redisService && network
+            ? [
+                {
+                  label: `In a container on the ${network} network`,
+                  description: `${redisService.name}:6379`,
+                  from: 'network' as const,
+                },
+              ]
+            : []),
+        ],
+        { title: `Where does ${chosen.user.username} run?`, ignoreFocusOut: true },
+      );
       if (!pick) return { outcome: 'dismissed' };
       from = pick.from;
     }
     const [host, port] = from === 'network' && redisService ? [redisService.name, 6379] : ['127.0.0.1', hostPort];
     const lines: Array<[string, string]> = [
-      ['REDIS_HOST', host], ['REDIS_PORT', String(port)], ['REDIS_USERNAME', chosen.user.username],
-      ['REDIS_PASSWORD', chosen.password], ['REDIS_KEY_PREFIX', `${chosen.user.namespace}${delimiter}`],
+      ['REDIS_HOST', host],
+      ['REDIS_PORT', String(port)],
+      ['REDIS_USERNAME', chosen.user.username],
+      ['REDIS_PASSWORD', chosen.password],
+      ['REDIS_KEY_PREFIX', `${chosen.user.namespace}${delimiter}`],
     ];
-    await vscode.env.clipboard.writeText(`# Shared Redis: ${chosen.user.username} may use ${chosen.user.namespace}${delimiter}* and read shared${delimiter}*\n${lines.map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+    await vscode.env.clipboard.writeText(
+      `# Shared Redis: ${chosen.user.username} may use ${chosen.user.namespace}${delimiter}* and read shared${delimiter}*\n${lines.map(([k, v]) => `${k}=${v}`).join('\n')}\n`,
+    );
     const shown = lines.map(([k, v]) => (k === 'REDIS_PASSWORD' ? `${k} (hidden)` : `${k}=${v}`)).join(', ');
     const message = `Copied ${chosen.user.username}'s .env lines to the clipboard: ${shown}. Paste them into the service's .env and keep that file out of git.`;
     log.info(`Copied the connection lines of ${chosen.user.username} (${from})`);

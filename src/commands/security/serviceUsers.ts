@@ -45,7 +45,9 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       return { outcome: 'failed', added: [], reload: 'skipped', message: delimiter.message };
     }
     const wanted = (namespaces ?? context.access.missing).filter((ns) => context.access.missing.includes(ns));
-    const invalid = (namespaces ?? []).map((ns) => [ns, invalidServiceNamespace(ns, policy.delimiter)] as const).filter(([, why]) => why);
+    const invalid = (namespaces ?? [])
+      .map((ns) => [ns, invalidServiceNamespace(ns, policy.delimiter)] as const)
+      .filter(([, why]) => why);
     if (invalid.length > 0) {
       const message = `Cannot add a user for ${invalid.map(([ns, why]) => `"${ns}" (${why})`).join(', ')}. Nothing was changed.`;
       void vscode.window.showErrorMessage(message);
@@ -72,13 +74,17 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       services.session.reset('the ACL was reloaded');
       const message = `Added ${names} and reloaded the ACL: no restart needed. "Copy Service Connection" gives each service its .env lines.`;
       log.info(`ACL LOAD on ${redis.host}:${redis.port} took ${names}`);
-      void vscode.window.showInformationMessage(message, 'Copy Service Connection').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.serviceConnection'); });
+      void vscode.window.showInformationMessage(message, 'Copy Service Connection').then((c) => {
+        if (c) void vscode.commands.executeCommand('sharedRedis.serviceConnection');
+      });
       return { outcome: 'added', added, reload: 'reloaded', message };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const message = `Added ${names} to users.acl, but Redis did not reload it (${reason}). Restart the stack to apply it.`;
       log.error(message);
-      void vscode.window.showWarningMessage(message, 'Restart').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.restart'); });
+      void vscode.window.showWarningMessage(message, 'Restart').then((c) => {
+        if (c) void vscode.commands.executeCommand('sharedRedis.restart');
+      });
       return { outcome: 'added', added, reload: 'failed', message };
     }
   };
@@ -99,7 +105,10 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
   let offered = false;
   services.context.subscriptions.push(
     services.stack.onDidChange((snapshot) => {
-      if (snapshot.redis && !offered) { offered = true; void offerMissing(); }
+      if (snapshot.redis && !offered) {
+        offered = true;
+        void offerMissing();
+      }
     }),
     services.settings.onDidChange((change) => {
       if (change.affects('namespaces')) void offerMissing();

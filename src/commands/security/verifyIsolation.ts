@@ -29,7 +29,9 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
     }
     if (context.access.services.length === 0) {
       const message = `The stack has no service users yet (${context.files.envFile} holds none of their passwords): run "Shared Redis: Add Service Users".`;
-      void vscode.window.showErrorMessage(message, 'Add Service Users').then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.addServiceUsers'); });
+      void vscode.window.showErrorMessage(message, 'Add Service Users').then((c) => {
+        if (c) void vscode.commands.executeCommand('sharedRedis.addServiceUsers');
+      });
       return { outcome: 'failed', message };
     }
     try {
@@ -39,7 +41,9 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
       } catch (error) {
         if (!(error instanceof NoStackRedis)) throw error;
         const message = `Cannot verify isolation: ${error.message}.`;
-        void vscode.window.showErrorMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => { if (c) void vscode.commands.executeCommand('sharedRedis.start'); });
+        void vscode.window.showErrorMessage(message, ...(error.canStart ? ['Start'] : [])).then((c) => {
+          if (c) void vscode.commands.executeCommand('sharedRedis.start');
+        });
         return { outcome: 'failed', message };
       }
       const server = { ...target.endpoint, username: undefined };
@@ -47,14 +51,23 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
       const operator = await target.connect();
       let report: IsolationReport;
       try {
-        report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Verifying namespace isolation on ${where}` }, async (progress) => {
-          const step = 100 / context.access.services.length;
-          return verifyIsolation({
-            endpoint: server, operator, delimiter: namespacePolicy().delimiter,
-            services: context.access.services.map((s) => ({ namespace: s.user.namespace, username: s.user.username, password: s.password })),
-            onService: (username) => progress.report({ increment: step, message: `${username} done` }),
-          });
-        });
+        report = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Verifying namespace isolation on ${where}` },
+          async (progress) => {
+            const step = 100 / context.access.services.length;
+            return verifyIsolation({
+              endpoint: server,
+              operator,
+              delimiter: namespacePolicy().delimiter,
+              services: context.access.services.map((s) => ({
+                namespace: s.user.namespace,
+                username: s.user.username,
+                password: s.password,
+              })),
+              onService: (username) => progress.report({ increment: step, message: `${username} done` }),
+            });
+          },
+        );
       } finally {
         operator.disconnect();
       }
@@ -62,7 +75,8 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
       const users = context.access.services.length;
       if (report.breaches.length > 0) {
         const first = report.breaches[0];
-        const message = `Isolation breach: ${report.breaches.length} check${report.breaches.length === 1 ? '' : 's'} failed. ` +
+        const message =
+          `Isolation breach: ${report.breaches.length} check${report.breaches.length === 1 ? '' : 's'} failed. ` +
           `${first?.service} — ${first?.check}: ${first?.actual}, allowed by ${first?.rule ?? 'an unknown rule'}. Fix users.acl, then run "Add Service Users" or restart the stack.`;
         log.error(message);
         void vscode.window.showErrorMessage(message);

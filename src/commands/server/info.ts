@@ -24,7 +24,10 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
     namespacesNote = 'The keyspace could not be walked, so there is no namespace table; see the Keys view.';
   } else {
     const top = model.root.childNamespaces('count');
-    const { rows } = await statsOf(session, top.slice(0, INFO_NAMESPACES).map((node) => targetOf(model, node)));
+    const { rows } = await statsOf(
+      session,
+      top.slice(0, INFO_NAMESPACES).map((node) => targetOf(model, node)),
+    );
     namespaces = rows;
     const filtered = model.match !== undefined || model.type !== undefined;
     namespacesNote = [
@@ -32,7 +35,9 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
       top.length > INFO_NAMESPACES ? `The ${INFO_NAMESPACES} largest of ${top.length} top-level namespaces.` : '',
       filtered ? 'The Keys view is filtered: its counts are not used; keys are counted with a bounded SCAN.' : '',
       top.length > 0 ? samplingNote(scanCount) : '',
-    ].filter(Boolean).join(' ');
+    ]
+      .filter(Boolean)
+      .join(' ');
   }
   return { endpoint, readAt: new Date(), summary, sections: describeSummary(summary), namespaces, namespacesNote, raw };
 }
@@ -45,15 +50,25 @@ export function infoCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Info');
   return async (): Promise<InfoPanelState> => {
     const state = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `Reading INFO of ${describeEndpoint(services.session.endpoint)}` },
-      () => InfoPanel.show(services.context.extensionUri, () => readInfoContent(services), (error) => {
-        const message = error instanceof Error ? error.message : String(error);
-        log.error(`INFO failed: ${message}`);
-        return message;
-      }),
+      {
+        location: vscode.ProgressLocation.Window,
+        title: `Reading INFO of ${describeEndpoint(services.session.endpoint)}`,
+      },
+      () =>
+        InfoPanel.show(
+          services.context.extensionUri,
+          () => readInfoContent(services),
+          (error) => {
+            const message = error instanceof Error ? error.message : String(error);
+            log.error(`INFO failed: ${message}`);
+            return message;
+          },
+        ),
     );
     if (state.error) {
-      void vscode.window.showErrorMessage(`Redis INFO: ${state.error}`, 'Show Logs').then((choice) => { if (choice) log.show(); });
+      void vscode.window.showErrorMessage(`Redis INFO: ${state.error}`, 'Show Logs').then((choice) => {
+        if (choice) log.show();
+      });
     }
     return state;
   };

@@ -28,12 +28,24 @@ async function pickNamespace(model: NamespaceModel | undefined): Promise<Buffer 
   };
   if (model) visit(model.root);
   if (nodes.length === 0) {
-    const typed = await vscode.window.showInputBox({ title: 'Namespace Statistics', prompt: 'Namespace path, e.g. auth or auth:session', ignoreFocusOut: true });
+    const typed = await vscode.window.showInputBox({
+      title: 'Namespace Statistics',
+      prompt: 'Namespace path, e.g. auth or auth:session',
+      ignoreFocusOut: true,
+    });
     return typed ? Buffer.from(typed, 'utf8') : undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    nodes.map((node) => ({ label: node.displayPath(), description: `${node.count.toLocaleString('en-US')} ${node.count === 1 ? 'key' : 'keys'}`, node })),
-    { title: 'Namespace Statistics', placeHolder: 'Which namespace? Its child namespaces are included.', matchOnDescription: false },
+    nodes.map((node) => ({
+      label: node.displayPath(),
+      description: `${node.count.toLocaleString('en-US')} ${node.count === 1 ? 'key' : 'keys'}`,
+      node,
+    })),
+    {
+      title: 'Namespace Statistics',
+      placeHolder: 'Which namespace? Its child namespaces are included.',
+      matchOnDescription: false,
+    },
   );
   return picked?.node.pathBytes;
 }
@@ -49,12 +61,16 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
   return async (argument?: NamespaceArgument): Promise<NamespaceStatsRow[] | undefined> => {
     try {
       const model = await completedModel(services.keyBrowser).catch(() => undefined);
-      const path = pathOf(argument) ?? await pickNamespace(model);
+      const path = pathOf(argument) ?? (await pickNamespace(model));
       if (!path) return undefined;
       const targets = targetsForPath(model, path, true);
       const name = path.toString('utf8');
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Sampling ${name} and its namespaces`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Sampling ${name} and its namespaces`,
+          cancellable: true,
+        },
         (_progress, token) => {
           const abort = new AbortController();
           const subscription = token.onCancellationRequested(() => abort.abort());
@@ -64,7 +80,9 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
       const scanCount = settings().scanCount;
       const note = `${result.cancelled ? `Cancelled after ${result.rows.length} of ${targets.length} namespaces. ` : ''}${samplingNote(scanCount)}`;
       showNamespaceStatsPanel(services.context.extensionUri, `Namespace ${name}`, result.rows, note);
-      log.info(`${name}: ${result.rows.map((row) => `${row.namespace} ${row.keys}, ${row.withTtl} with a TTL, ${row.memory} (${row.sample})`).join('; ')}`);
+      log.info(
+        `${name}: ${result.rows.map((row) => `${row.namespace} ${row.keys}, ${row.withTtl} with a TTL, ${row.memory} (${row.sample})`).join('; ')}`,
+      );
       return result.rows;
     } catch (error) {
       presentError('Namespace statistics failed', error, log);

@@ -2,7 +2,13 @@ import { delimiterBytes, settings } from '../../settings';
 import type { BrowserState, KeyBrowser } from '../../keyBrowser';
 import { NamespaceModel, NamespaceNode } from '../../redis/keyspace';
 import { KeyspaceCancelledError } from '../../redis/keyspace/errors';
-import { describeNamespaceStats, namespaceStats, NamespaceStats, NamespaceStatsRow, NamespaceTarget } from '../../redis/serverInfo';
+import {
+  describeNamespaceStats,
+  namespaceStats,
+  NamespaceStats,
+  NamespaceStatsRow,
+  NamespaceTarget,
+} from '../../redis/serverInfo';
 import type { RedisSession } from '../../redisSession';
 
 /** How long to wait for the Keys view's walk in progress before walking again. */
@@ -23,8 +29,17 @@ export async function completedModel(browser: KeyBrowser): Promise<NamespaceMode
   if (state.kind === 'walking') {
     // A walk cancelled without a successor publishes nothing more: stop waiting after a while.
     const next = await new Promise<BrowserState | undefined>((resolve) => {
-      const timer = setTimeout(() => { subscription.dispose(); resolve(undefined); }, WALK_WAIT_MS);
-      const subscription = browser.onDidChange((s) => { if (s.kind !== 'walking') { clearTimeout(timer); subscription.dispose(); resolve(s); } });
+      const timer = setTimeout(() => {
+        subscription.dispose();
+        resolve(undefined);
+      }, WALK_WAIT_MS);
+      const subscription = browser.onDidChange((s) => {
+        if (s.kind !== 'walking') {
+          clearTimeout(timer);
+          subscription.dispose();
+          resolve(s);
+        }
+      });
     });
     if (next?.kind === 'complete') return next.model;
   }
@@ -39,9 +54,23 @@ export function targetOf(model: NamespaceModel | undefined, node: NamespaceNode)
 }
 
 /** A namespace typed by a person (UTF-8 path, no trailing delimiter), found in the model if it is there. */
-export function targetsForPath(model: NamespaceModel | undefined, path: Buffer, withChildren: boolean): NamespaceTarget[] {
+export function targetsForPath(
+  model: NamespaceModel | undefined,
+  path: Buffer,
+  withChildren: boolean,
+): NamespaceTarget[] {
   const node = model?.findNamespace(path);
-  if (node && !node.isRoot) return [targetOf(model, node), ...(withChildren ? node.childNamespaces('count').slice(0, 50).map((child) => targetOf(model, child)) : [])];
+  if (node && !node.isRoot) {
+    return [
+      targetOf(model, node),
+      ...(withChildren
+        ? node
+            .childNamespaces('count')
+            .slice(0, 50)
+            .map((child) => targetOf(model, child))
+        : []),
+    ];
+  }
   const delimiter = model?.delimiter ?? delimiterBytes();
   return [{ name: path.toString('utf8'), prefix: Buffer.concat([path, delimiter]) }];
 }
@@ -54,7 +83,11 @@ export interface StatsResult {
 }
 
 /** Bounded stats of each target, one after the other; a cancel keeps the rows done so far. */
-export async function statsOf(session: RedisSession, targets: readonly NamespaceTarget[], signal?: AbortSignal): Promise<StatsResult> {
+export async function statsOf(
+  session: RedisSession,
+  targets: readonly NamespaceTarget[],
+  signal?: AbortSignal,
+): Promise<StatsResult> {
   const scanCount = settings().scanCount;
   const endpoint = session.endpoint;
   return session.use(async (client) => {
@@ -62,11 +95,26 @@ export async function statsOf(session: RedisSession, targets: readonly Namespace
     const stats: NamespaceStats[] = [];
     let cancelled = false;
     for (const target of targets) {
-      if (signal?.aborted) { cancelled = true; break; }
+      if (signal?.aborted) {
+        cancelled = true;
+        break;
+      }
       try {
-        stats.push(await namespaceStats(client, target, { totalKeys, sampleSize: SAMPLE_SIZE, scanCount, maxScanCalls: MAX_SCAN_CALLS, endpoint, ...(signal ? { signal } : {}) }));
+        stats.push(
+          await namespaceStats(client, target, {
+            totalKeys,
+            sampleSize: SAMPLE_SIZE,
+            scanCount,
+            maxScanCalls: MAX_SCAN_CALLS,
+            endpoint,
+            ...(signal ? { signal } : {}),
+          }),
+        );
       } catch (error) {
-        if (error instanceof KeyspaceCancelledError) { cancelled = true; break; }
+        if (error instanceof KeyspaceCancelledError) {
+          cancelled = true;
+          break;
+        }
         throw error;
       }
     }
@@ -76,6 +124,8 @@ export async function statsOf(session: RedisSession, targets: readonly Namespace
 
 /** How the table was made, in one sentence. */
 export function samplingNote(scanCount: number): string {
-  return `Keys are exact counts from the Keys view's walk (or a bounded SCAN, marked ≥). TTL share and memory come from up to ${SAMPLE_SIZE} keys sampled per namespace `
-    + `with SCAN MATCH on the namespace's prefix (at most ${MAX_SCAN_CALLS} calls of COUNT ${scanCount}, never KEYS), PTTL and MEMORY USAGE; ≈ marks an estimate.`;
+  return (
+    `Keys are exact counts from the Keys view's walk (or a bounded SCAN, marked ≥). TTL share and memory come from up to ${SAMPLE_SIZE} keys sampled per namespace ` +
+    `with SCAN MATCH on the namespace's prefix (at most ${MAX_SCAN_CALLS} calls of COUNT ${scanCount}, never KEYS), PTTL and MEMORY USAGE; ≈ marks an estimate.`
+  );
 }

@@ -27,7 +27,9 @@ function stackContainer(services: ExtensionServices): { id: string; name: string
   const endpoint = services.session.endpoint;
   const redis = snapshot.redis;
   if (!redis || redis.host !== endpoint.host || redis.port !== endpoint.port || endpoint.tls) return undefined;
-  const service = snapshot.services.find((s) => s.state === 'running' && s.ports.some((p) => p.containerPort === 6379 && p.hostPort === redis.port));
+  const service = snapshot.services.find(
+    (s) => s.state === 'running' && s.ports.some((p) => p.containerPort === 6379 && p.hostPort === redis.port),
+  );
   return service ? { id: service.containerId, name: service.containerName } : undefined;
 }
 
@@ -47,10 +49,18 @@ export function openCliCommand(services: ExtensionServices): CommandHandler {
     let mode: 'container' | 'local' = 'local';
     if (container) {
       try {
-        pty = new ContainerRedisCliPty(await services.stack.docker(), container.id, endpoint, credentials.password, container.name);
+        pty = new ContainerRedisCliPty(
+          await services.stack.docker(),
+          container.id,
+          endpoint,
+          credentials.password,
+          container.name,
+        );
         mode = 'container';
       } catch (error) {
-        log.warn(`The engine is not reachable for redis-cli in ${container.name} (${error instanceof Error ? error.message : String(error)}); trying a local redis-cli`);
+        log.warn(
+          `The engine is not reachable for redis-cli in ${container.name} (${error instanceof Error ? error.message : String(error)}); trying a local redis-cli`,
+        );
       }
     } else if (options?.mode === 'container') {
       const message = `The stack's Redis is not running at ${where}: start the stack to use the redis-cli in its container.`;
@@ -74,7 +84,7 @@ export function openCliCommand(services: ExtensionServices): CommandHandler {
     const name = mode === 'container' ? `redis-cli · ${container?.name ?? ''}` : `redis-cli · ${where}`;
     const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('terminal') });
     terminal.show();
-    log.info(`Opened ${name} (${mode === 'container' ? 'inside the stack\'s container' : 'local redis-cli'})`);
+    log.info(`Opened ${name} (${mode === 'container' ? "inside the stack's container" : 'local redis-cli'})`);
     return { mode, name, terminal, pty };
   };
 }

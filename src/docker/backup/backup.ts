@@ -44,7 +44,11 @@ export function backupFileName(folder: string, prefix: string, date: Date, suffi
 }
 
 function existingNames(folder: string): string[] {
-  try { return readdirSync(folder); } catch { return []; }
+  try {
+    return readdirSync(folder);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -53,11 +57,20 @@ function existingNames(folder: string): string[] {
  * server's own redis-check-rdb (which also counts its keys). The file appears under its
  * final name only once it is complete and checked.
  */
-export async function backupRedis(docker: Docker, containerId: string, client: Redis, folder: string, options: BackupOptions): Promise<BackupResult> {
+export async function backupRedis(
+  docker: Docker,
+  containerId: string,
+  client: Redis,
+  folder: string,
+  options: BackupOptions,
+): Promise<BackupResult> {
   const progress = options.onProgress ?? ((): void => undefined);
   const config = await persistenceConfig(client);
   progress('Redis is writing a snapshot (BGSAVE)');
-  await snapshot(client, { onState: progress, ...(options.snapshotTimeoutMs ? { timeoutMs: options.snapshotTimeoutMs } : {}) });
+  await snapshot(client, {
+    onState: progress,
+    ...(options.snapshotTimeoutMs ? { timeoutMs: options.snapshotTimeoutMs } : {}),
+  });
 
   mkdirSync(folder, { recursive: true });
   const name = backupFileName(folder, options.prefix, options.now ?? new Date(), options.suffix);
@@ -70,7 +83,14 @@ export async function backupRedis(docker: Docker, containerId: string, client: R
     const header = await readRdbHeader(partial, config.redisVersion);
     const check = await checkRdbFile(docker, containerId, partial);
     renameSync(partial, file);
-    return { file, bytes: statSync(file).size, keys: check.keys, expires: check.expires, rdbVersion: header.version, redisVersion: check.writtenBy ?? config.redisVersion };
+    return {
+      file,
+      bytes: statSync(file).size,
+      keys: check.keys,
+      expires: check.expires,
+      rdbVersion: header.version,
+      redisVersion: check.writtenBy ?? config.redisVersion,
+    };
   } finally {
     rmSync(partial, { force: true });
   }

@@ -20,7 +20,10 @@ export type ArchiveEntry =
   | { readonly name: string; readonly type: 'directory'; readonly mode?: number }
   | { readonly name: string; readonly type: 'symlink'; readonly target: string };
 
-export interface Owner { readonly uid: number; readonly gid: number }
+export interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
 
 /**
  * Copies one file out of the container to `dest` (streamed, any size). The engine sends
@@ -65,7 +68,7 @@ export async function copyFileOut(container: Docker.Container, path: string, des
  */
 export async function ownerOf(container: Docker.Container, path: string): Promise<Owner> {
   try {
-    const archive = await container.getArchive({ path }) as Readable;
+    const archive = (await container.getArchive({ path })) as Readable;
     const extract = tar.extract();
     return await new Promise<Owner>((resolve, reject) => {
       extract.on('entry', (header) => {
@@ -88,7 +91,12 @@ export async function ownerOf(container: Docker.Container, path: string): Promis
  * API's default, `noOverwriteDirNonDir` unset), which is how a directory is emptied
  * without a shell in the image.
  */
-export async function putEntries(container: Docker.Container, dir: string, entries: readonly ArchiveEntry[], owner: Owner = { uid: 0, gid: 0 }): Promise<void> {
+export async function putEntries(
+  container: Docker.Container,
+  dir: string,
+  entries: readonly ArchiveEntry[],
+  owner: Owner = { uid: 0, gid: 0 },
+): Promise<void> {
   const pack = tar.pack();
   const feed = (async () => {
     for (const entry of entries) {
@@ -117,7 +125,11 @@ export async function putEntries(container: Docker.Container, dir: string, entri
   // request body, so the engine's request fails instead of waiting for the rest forever.
   const sending = pipeline(pack, body);
   try {
-    const [response] = await Promise.all([container.putArchive(body, { path: dir }) as Promise<unknown>, feed, sending]);
+    const [response] = await Promise.all([
+      container.putArchive(body, { path: dir }) as Promise<unknown>,
+      feed,
+      sending,
+    ]);
     // The engine answers once it has unpacked everything; drain its (empty) reply.
     if (response instanceof Readable) response.resume();
   } catch (error) {
@@ -130,7 +142,11 @@ export async function putEntries(container: Docker.Container, dir: string, entri
 }
 
 /** Runs a command in a running container; resolves to its exit code and output. */
-export async function execIn(docker: Docker, container: Docker.Container, cmd: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+export async function execIn(
+  docker: Docker,
+  container: Docker.Container,
+  cmd: readonly string[],
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const exec = await container.exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out: Buffer[] = [];
@@ -138,11 +154,19 @@ export async function execIn(docker: Docker, container: Docker.Container, cmd: r
   const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
   const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
   docker.modem.demuxStream(stream, stdout, stderr);
-  await new Promise<void>((resolve, reject) => { stream.on('end', resolve); stream.on('close', resolve); stream.on('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+  });
   let info = await exec.inspect();
   for (let i = 0; info.Running && i < 50; i++) {
     await new Promise((r) => setTimeout(r, 20));
     info = await exec.inspect();
   }
-  return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+  return {
+    exitCode: info.ExitCode ?? -1,
+    stdout: Buffer.concat(out).toString('utf8'),
+    stderr: Buffer.concat(err).toString('utf8'),
+  };
 }

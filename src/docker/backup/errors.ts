@@ -12,7 +12,11 @@ export type BackupFailureKind =
 export class BackupError extends Error {
   override readonly name = 'BackupError';
 
-  constructor(readonly kind: BackupFailureKind, message: string, readonly file?: string) {
+  constructor(
+    readonly kind: BackupFailureKind,
+    message: string,
+    readonly file?: string,
+  ) {
     super(message);
   }
 }

@@ -1,6 +1,21 @@
 export { BackupError, BackupFailureKind } from './errors';
-export { backupFileName, backupRedis, backupStamp, BackupFile, BackupOptions, BackupResult, listBackups } from './backup';
-export { BackupInspection, inspectBackup, restoreBackup, restoreEntries, RestoreOptions, RestoreResult } from './restore';
+export {
+  backupFileName,
+  backupRedis,
+  backupStamp,
+  BackupFile,
+  BackupOptions,
+  BackupResult,
+  listBackups,
+} from './backup';
+export {
+  BackupInspection,
+  inspectBackup,
+  restoreBackup,
+  restoreEntries,
+  RestoreOptions,
+  RestoreResult,
+} from './restore';
 export { countKeys, persistenceConfig, PersistenceConfig, snapshot } from './persistence';
 export { newestRdbVersion, readRdbHeader } from './rdbHeader';
 export { checkRdbFile, parseCheckOutput, RdbCheck } from './rdbCheck';

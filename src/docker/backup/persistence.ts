@@ -18,7 +18,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 async function configGet(client: Redis, name: string): Promise<string | undefined> {
   try {
-    const reply = await client.call('CONFIG', 'GET', name) as string[];
+    const reply = (await client.call('CONFIG', 'GET', name)) as string[];
     return reply[1];
   } catch {
     // An ACL user without CONFIG: fall back to what INFO and the defaults say.
@@ -29,7 +29,8 @@ async function configGet(client: Redis, name: string): Promise<string | undefine
 export async function persistenceConfig(client: Redis): Promise<PersistenceConfig> {
   const info = parseInfo(await client.info());
   const [dir, dbfilename, appendonly, appenddirname, appendfilename] = await Promise.all(
-    ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename'].map((name) => configGet(client, name)));
+    ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename'].map((name) => configGet(client, name)),
+  );
   const redisVersion = info.get('server')?.['redis_version'];
   const major = Number(/^(\d+)/.exec(redisVersion ?? '')?.[1] ?? '7');
   return {
@@ -61,10 +62,16 @@ export interface SnapshotOptions {
  */
 export async function snapshot(client: Redis, options: SnapshotOptions = {}): Promise<number> {
   const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
-  const persistence = async (): Promise<Record<string, string>> => parseInfo(await client.info('persistence')).get('persistence') ?? {};
+  const persistence = async (): Promise<Record<string, string>> =>
+    parseInfo(await client.info('persistence')).get('persistence') ?? {};
   const lastsave = async (): Promise<number> => Number(await client.lastsave());
   const overdue = (): void => {
-    if (Date.now() > deadline) throw new BackupError('snapshot-failed', `Redis did not finish its snapshot within ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s.`);
+    if (Date.now() > deadline) {
+      throw new BackupError(
+        'snapshot-failed',
+        `Redis did not finish its snapshot within ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s.`,
+      );
+    }
   };
 
   for (;;) {
@@ -78,7 +85,10 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
     let last = await lastsave();
     // LASTSAVE counts seconds: start in a later second than the last save, so that a save
     // finishing within the same second still shows as a change.
-    while (Number((await client.time())[0]) <= last) { overdue(); await sleep(100); }
+    while (Number((await client.time())[0]) <= last) {
+      overdue();
+      await sleep(100);
+    }
     last = await lastsave();
     try {
       await client.call('BGSAVE', 'SCHEDULE');
@@ -94,8 +104,14 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
       if (now > last) return now;
       const state = await persistence();
       if (state['rdb_bgsave_in_progress'] === '1') seenRunning = true;
-      else if (state['rdb_last_bgsave_status'] === 'err' && (seenRunning || before['rdb_last_bgsave_status'] !== 'err')) {
-        throw new BackupError('snapshot-failed', 'Redis could not write its snapshot (rdb_last_bgsave_status: err); its log says why, often a full disk.');
+      else if (
+        state['rdb_last_bgsave_status'] === 'err' &&
+        (seenRunning || before['rdb_last_bgsave_status'] !== 'err')
+      ) {
+        throw new BackupError(
+          'snapshot-failed',
+          'Redis could not write its snapshot (rdb_last_bgsave_status: err); its log says why, often a full disk.',
+        );
       }
       overdue();
     }

@@ -43,7 +43,9 @@ export async function checkRdbFile(docker: Docker, containerId: string, file: st
     return parseCheckOutput(`${result.stdout}\n${result.stderr}`, result.exitCode, file);
   } finally {
     // Leave no copy of the data behind in the container's /tmp.
-    await putEntries(container, '/', [{ name: CHECK_FILE.slice(1), type: 'bytes', data: Buffer.alloc(0), mode: 0o600 }]).catch(() => undefined);
+    await putEntries(container, '/', [
+      { name: CHECK_FILE.slice(1), type: 'bytes', data: Buffer.alloc(0), mode: 0o600 },
+    ]).catch(() => undefined);
   }
 }
 
@@ -51,25 +53,37 @@ export async function checkRdbFile(docker: Docker, containerId: string, file: st
 export function parseCheckOutput(output: string, exitCode: number, file: string): RdbCheck {
   const name = basename(file);
   const lines = output.split('\n').map((l) => l.trim());
-  const count = (what: string): number => Number(new RegExp(`^\\[info\\] (\\d+) ${what}$`, 'm').exec(output)?.[1] ?? 'NaN');
+  const count = (what: string): number =>
+    Number(new RegExp(`^\\[info\\] (\\d+) ${what}$`, 'm').exec(output)?.[1] ?? 'NaN');
   const errorAt = lines.indexOf('--- RDB ERROR DETECTED ---');
   if (exitCode !== 0 || errorAt >= 0 || !lines.some((l) => l.includes('RDB looks OK'))) {
-    const detail = (errorAt >= 0 ? lines[errorAt + 1] : lines.find((l) => /error|wrong|can't|unexpected/i.test(l))) ?? `redis-check-rdb exited with code ${exitCode}`;
+    const detail =
+      (errorAt >= 0 ? lines[errorAt + 1] : lines.find((l) => /error|wrong|can't|unexpected/i.test(l))) ??
+      `redis-check-rdb exited with code ${exitCode}`;
     const problem = detail
       .replace(/^\[offset (\d+)\]\s*/, (_m, offset: string) => `at byte ${offset}: `)
       .replace(/Internal error in RDB reading offset \d+, function at [^>]*-> /, '')
       .replace(/\.$/, '');
     const doing = /^\[additional info\] While doing: (.*)$/m.exec(output)?.[1];
-    const why = /CRC error|checksum/i.test(problem) ? ' (its checksum does not match its content: the file was changed or damaged)'
-      : /Unexpected EOF/i.test(problem) ? ' (the file is cut off)'
-      : /format version/i.test(problem) ? ' (it was written by a newer Redis than the stack runs)'
-      : ' (the file is damaged or cut off)';
-    throw new BackupError('invalid-file', `${name} is not a valid Redis backup: ${problem}${doing ? ` while reading ${doing}` : ''}${why}. Nothing was changed.`, file);
+    const why = /CRC error|checksum/i.test(problem)
+      ? ' (its checksum does not match its content: the file was changed or damaged)'
+      : /Unexpected EOF/i.test(problem)
+        ? ' (the file is cut off)'
+        : /format version/i.test(problem)
+          ? ' (it was written by a newer Redis than the stack runs)'
+          : ' (the file is damaged or cut off)';
+    throw new BackupError(
+      'invalid-file',
+      `${name} is not a valid Redis backup: ${problem}${doing ? ` while reading ${doing}` : ''}${why}. Nothing was changed.`,
+      file,
+    );
   }
   const read = count('keys read');
   const expired = count('already expired');
   const expires = count('expires');
-  if (!Number.isFinite(read)) throw new BackupError('invalid-file', `redis-check-rdb did not report how many keys ${name} holds.`, file);
+  if (!Number.isFinite(read)) {
+    throw new BackupError('invalid-file', `redis-check-rdb did not report how many keys ${name} holds.`, file);
+  }
   return {
     keys: read - (Number.isFinite(expired) ? expired : 0),
     expires: Number.isFinite(expires) ? expires : 0,
@@ -79,11 +93,22 @@ export function parseCheckOutput(output: string, exitCode: number, file: string)
 
 async function findServerBinary(container: Docker.Container): Promise<string> {
   const inspect = await container.inspect();
-  if (!inspect.State.Running) throw new BackupError('not-running', `The Redis container ${inspect.Name.replace(/^\//, '')} is not running: start the stack first.`);
+  if (!inspect.State.Running) {
+    throw new BackupError(
+      'not-running',
+      `The Redis container ${inspect.Name.replace(/^\//, '')} is not running: start the stack first.`,
+    );
+  }
   const path = inspect.Path.startsWith('/') && /redis-server$/.test(inspect.Path) ? [inspect.Path] : [];
   for (const candidate of [...path, ...SERVER_PATHS]) {
-    const found = await container.infoArchive({ path: candidate }).then(() => true, () => false);
+    const found = await container.infoArchive({ path: candidate }).then(
+      () => true,
+      () => false,
+    );
     if (found) return candidate;
   }
-  throw new BackupError('engine', `Found no redis-server binary in the container (looked in ${SERVER_PATHS.join(', ')}), so the backup cannot be checked.`);
+  throw new BackupError(
+    'engine',
+    `Found no redis-server binary in the container (looked in ${SERVER_PATHS.join(', ')}), so the backup cannot be checked.`,
+  );
 }

@@ -49,19 +49,35 @@ export async function readRdbHeader(file: string, redisVersion?: string): Promis
     const { bytesRead } = await handle.read(head, 0, 9, 0);
     const magic = head.subarray(0, bytesRead);
     if (bytesRead < 5 || magic.subarray(0, 5).toString('latin1') !== 'REDIS') {
-      throw new BackupError('invalid-file', `${name} is not a Redis backup: an RDB file starts with "REDIS", this one ${describeStart(magic)}. Nothing was changed.`, file);
+      throw new BackupError(
+        'invalid-file',
+        `${name} is not a Redis backup: an RDB file starts with "REDIS", this one ${describeStart(magic)}. Nothing was changed.`,
+        file,
+      );
     }
     const digits = magic.subarray(5).toString('latin1');
     if (!/^\d{4}$/.test(digits)) {
-      throw new BackupError('invalid-file', `${name} is not a readable Redis backup: its header has no RDB version after "REDIS". Nothing was changed.`, file);
+      throw new BackupError(
+        'invalid-file',
+        `${name} is not a readable Redis backup: its header has no RDB version after "REDIS". Nothing was changed.`,
+        file,
+      );
     }
     const version = Number(digits);
     if (size < MIN_RDB_BYTES) {
-      throw new BackupError('invalid-file', `${name} is damaged: it is ${size} bytes long, too short for an RDB file (it was cut off). Nothing was changed.`, file);
+      throw new BackupError(
+        'invalid-file',
+        `${name} is damaged: it is ${size} bytes long, too short for an RDB file (it was cut off). Nothing was changed.`,
+        file,
+      );
     }
     const newest = newestRdbVersion(redisVersion);
     if (version === 0 || (newest !== undefined && version > newest)) {
-      throw new BackupError('invalid-file', `${name} was written by a newer Redis (RDB format ${version}); the stack's Redis ${redisVersion ?? ''} reads format ${newest ?? '?'} and older. Nothing was changed.`, file);
+      throw new BackupError(
+        'invalid-file',
+        `${name} was written by a newer Redis (RDB format ${version}); the stack's Redis ${redisVersion ?? ''} reads format ${newest ?? '?'} and older. Nothing was changed.`,
+        file,
+      );
     }
     return { version, bytes: size };
   } finally {
@@ -71,7 +87,11 @@ export async function readRdbHeader(file: string, redisVersion?: string): Promis
 
 function describeStart(bytes: Buffer): string {
   if (bytes.length === 0) return 'is empty';
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'is a PNG image';
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+    return 'is a PNG image';
+  }
   const printable = [...bytes.subarray(0, 8)].every((b) => b >= 0x20 && b < 0x7f);
-  return printable ? `starts with "${bytes.subarray(0, 8).toString('latin1')}"` : `starts with the bytes ${bytes.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim()}`;
+  return printable
+    ? `starts with "${bytes.subarray(0, 8).toString('latin1')}"`
+    : `starts with the bytes ${bytes.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim()}`;
 }

@@ -26,11 +26,24 @@ export interface BackupInspection {
  * file (every key and the CRC64 checksum) with redis-check-rdb inside the container.
  * A corrupt or foreign file is a `BackupError` of kind `invalid-file`.
  */
-export async function inspectBackup(docker: Docker, containerId: string, client: Redis, file: string): Promise<BackupInspection> {
+export async function inspectBackup(
+  docker: Docker,
+  containerId: string,
+  client: Redis,
+  file: string,
+): Promise<BackupInspection> {
   const { redisVersion } = await persistenceConfig(client);
   const header = await readRdbHeader(file, redisVersion);
   const check = await checkRdbFile(docker, containerId, file);
-  return { file, bytes: header.bytes, rdbVersion: header.version, keys: check.keys, expires: check.expires, writtenBy: check.writtenBy, modifiedMs: statSync(file).mtimeMs };
+  return {
+    file,
+    bytes: header.bytes,
+    rdbVersion: header.version,
+    keys: check.keys,
+    expires: check.expires,
+    writtenBy: check.writtenBy,
+    modifiedMs: statSync(file).mtimeMs,
+  };
 }
 
 export interface RestoreOptions {
@@ -80,12 +93,17 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 
   progress(`Checking ${basename(file)}`);
   const unchanged = options.inspection && options.inspection.file === file && sameFile(file, options.inspection);
-  const inspection = unchanged && options.inspection ? options.inspection : await inspectBackup(docker, containerId, client, file);
+  const inspection =
+    unchanged && options.inspection ? options.inspection : await inspectBackup(docker, containerId, client, file);
   const config = await persistenceConfig(client);
   const owner = await ownerOf(container, config.dir);
 
   progress('Backing up the current data first');
-  const previous = await backupRedis(docker, containerId, client, options.safetyFolder, { prefix: options.prefix, suffix: 'pre-restore', onProgress: progress });
+  const previous = await backupRedis(docker, containerId, client, options.safetyFolder, {
+    prefix: options.prefix,
+    suffix: 'pre-restore',
+    onProgress: progress,
+  });
 
   progress('Stopping the stack');
   await options.stop();
@@ -96,14 +114,22 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     // The data may be half replaced: start anyway, and say where the previous data is.
     await options.start().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new BackupError('engine', `The restore failed while copying into the volume (${reason}). The data from before is in ${previous.file}.`, file);
+    throw new BackupError(
+      'engine',
+      `The restore failed while copying into the volume (${reason}). The data from before is in ${previous.file}.`,
+      file,
+    );
   }
   progress('Starting the stack and waiting until it is healthy');
   try {
     await options.start();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new BackupError('engine', `The stack did not come back after the restore: ${reason}\nThe data from before is in ${previous.file}; restore it to go back.`, file);
+    throw new BackupError(
+      'engine',
+      `The stack did not come back after the restore: ${reason}\nThe data from before is in ${previous.file}; restore it to go back.`,
+      file,
+    );
   }
   const keys = await options.countKeys();
   return { keys, inspection, previous };
@@ -120,7 +146,11 @@ export function restoreEntries(config: PersistenceConfig, file: string): Archive
       // ... and a folder over that file makes it a fresh, empty one.
       { name: config.appenddirname, type: 'directory', mode: 0o755 },
       { name: `${config.appenddirname}/${base}`, type: 'file', source: file },
-      { name: `${config.appenddirname}/${config.appendfilename}.manifest`, type: 'bytes', data: Buffer.from(`file ${base} seq 1 type b\n`) },
+      {
+        name: `${config.appenddirname}/${config.appendfilename}.manifest`,
+        type: 'bytes',
+        data: Buffer.from(`file ${base} seq 1 type b\n`),
+      },
     );
   } else if (config.appendonly) {
     entries.push({ name: config.appendfilename, type: 'file', source: file });

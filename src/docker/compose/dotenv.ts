@@ -17,7 +17,11 @@ import { interpolate, InterpolationError, Lookup } from './interpolate';
  */
 export class DotenvError extends Error {
   override readonly name = 'DotenvError';
-  constructor(message: string, readonly line: number, readonly variable?: string) {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly variable?: string,
+  ) {
     super(message);
   }
 }
@@ -40,9 +44,19 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
 
   while (i < src.length) {
     const char = src[i];
-    if (char === '\n') { line++; i++; continue; }
-    if (char !== undefined && /\s/.test(char)) { i++; continue; }
-    if (char === '#') { skipToLineEnd(); continue; }
+    if (char === '\n') {
+      line++;
+      i++;
+      continue;
+    }
+    if (char !== undefined && /\s/.test(char)) {
+      i++;
+      continue;
+    }
+    if (char === '#') {
+      skipToLineEnd();
+      continue;
+    }
 
     const statementLine = line;
     if (/^export[ \t]/.test(src.slice(i, i + 7))) {
@@ -54,13 +68,21 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
       const c = src[i] ?? '';
       if (!KEY_CHAR.test(c) && !/[ \t]/.test(c)) {
         // Not even the name so far: a line without "=" may be a password of its own.
-        throw new DotenvError(`unexpected character ${JSON.stringify(c)} in a variable name (names hold letters, digits, "_", ".", "-", "[" and "]"; the line is not shown, it may be a secret)`, statementLine);
+        throw new DotenvError(
+          `unexpected character ${JSON.stringify(c)} in a variable name (names hold letters, digits, "_", ".", "-", "[" and "]"; the line is not shown, it may be a secret)`,
+          statementLine,
+        );
       }
       i++;
     }
     const key = src.slice(keyStart, i).trim();
     if (key === '') throw new DotenvError('a line starts with "=" or ":" but names no variable', statementLine);
-    if (/\s/.test(key)) throw new DotenvError('a variable name contains a space (the line is not shown, it may be a secret)', statementLine);
+    if (/\s/.test(key)) {
+      throw new DotenvError(
+        'a variable name contains a space (the line is not shown, it may be a secret)',
+        statementLine,
+      );
+    }
 
     if (i >= src.length || src[i] === '\n') {
       const inherited = lookup(key);
@@ -81,12 +103,22 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
           const c = src[i] ?? '';
           if (c === '\n') line++;
           if (c !== quote) {
-            if (!escaped && c === '\\') { escaped = true; continue; }
-            if (escaped) { escaped = false; raw += '\\'; }
+            if (!escaped && c === '\\') {
+              escaped = true;
+              continue;
+            }
+            if (escaped) {
+              escaped = false;
+              raw += '\\';
+            }
             raw += c;
             continue;
           }
-          if (escaped) { escaped = false; raw += c; continue; }
+          if (escaped) {
+            escaped = false;
+            raw += c;
+            continue;
+          }
           closed = true;
           i++;
           break;
@@ -109,7 +141,8 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
     } catch (error) {
       // The message of a `${VAR:?message}` is part of this value: left out with the value.
       if (error instanceof InterpolationError) {
-        const what = error.kind === 'required' ? `required variable ${error.variable ?? ''} is missing a value` : error.message;
+        const what =
+          error.kind === 'required' ? `required variable ${error.variable ?? ''} is missing a value` : error.message;
         throw new DotenvError(`${key}: ${what}`, statementLine, error.variable);
       }
       throw error;
@@ -121,7 +154,17 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined): Rec
 
 /** `\n`, `\t`, `\r`, `\\`, `\"` and friends as Go would unquote them; `\$` stays a literal `$`. */
 function expandEscapes(raw: string): string {
-  const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', '"': '"' };
+  const simple: Record<string, string> = {
+    n: '\n',
+    t: '\t',
+    r: '\r',
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    v: '\v',
+    '\\': '\\',
+    '"': '"',
+  };
   return raw.replace(/\\(.)/gs, (match, c: string) => {
     if (c === '$') return '$$';
     return simple[c] ?? match;
@@ -129,7 +172,10 @@ function expandEscapes(raw: string): string {
 }
 
 /** Reads and parses one env file; undefined when it does not exist. */
-export async function readDotenvFile(path: string, lookup: Lookup = () => undefined): Promise<Record<string, string> | undefined> {
+export async function readDotenvFile(
+  path: string,
+  lookup: Lookup = () => undefined,
+): Promise<Record<string, string> | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

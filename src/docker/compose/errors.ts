@@ -13,7 +13,13 @@ export interface ComposeProblem {
 }
 
 /** A problem with only the fields that are known (the model's optional fields stay absent, not undefined). */
-export function problemAt(file: string, line: number | undefined, keyPath: string | undefined, message: string, variable?: string): ComposeProblem {
+export function problemAt(
+  file: string,
+  line: number | undefined,
+  keyPath: string | undefined,
+  message: string,
+  variable?: string,
+): ComposeProblem {
   return {
     file,
     ...(line !== undefined ? { line } : {}),

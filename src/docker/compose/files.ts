@@ -9,9 +9,19 @@ import { parseDotenv } from './dotenv';
  */
 
 /** In Compose's order of preference (compose-go DefaultFileNames). */
-export const COMPOSE_FILE_NAMES: readonly string[] = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
+export const COMPOSE_FILE_NAMES: readonly string[] = [
+  'compose.yaml',
+  'compose.yml',
+  'docker-compose.yml',
+  'docker-compose.yaml',
+];
 /** In Compose's order of preference (compose-go DefaultOverrideFileNames); any of them goes with any base name. */
-export const COMPOSE_OVERRIDE_FILE_NAMES: readonly string[] = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
+export const COMPOSE_OVERRIDE_FILE_NAMES: readonly string[] = [
+  'compose.override.yml',
+  'compose.override.yaml',
+  'docker-compose.override.yml',
+  'docker-compose.override.yaml',
+];
 
 export interface ComposeFiles {
   /** Absolute paths, in merge order: the main file first. Empty: the folder has none. */
@@ -22,14 +32,16 @@ export interface ComposeFiles {
 
 /** Names present in `dir`, in order (compose-go findFiles: anything `stat` finds counts). */
 function present(dir: string, names: readonly string[]): string[] {
-  return names.map((name) => join(dir, name)).filter((path) => {
-    try {
-      statSync(path);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return names
+    .map((name) => join(dir, name))
+    .filter((path) => {
+      try {
+        statSync(path);
+        return true;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /**
@@ -42,10 +54,14 @@ export function discoverComposeFiles(dir: string): ComposeFiles {
   const winner = candidates[0];
   if (winner === undefined) return { files: [], warnings: [] };
   const warnings: string[] = [];
-  if (candidates.length > 1) warnings.push(`Found multiple config files with supported names: ${candidates.join(', ')}`, `Using ${winner}`);
+  if (candidates.length > 1) {
+    warnings.push(`Found multiple config files with supported names: ${candidates.join(', ')}`, `Using ${winner}`);
+  }
   const overrides = present(dir, COMPOSE_OVERRIDE_FILE_NAMES);
   const override = overrides[0];
-  if (overrides.length > 1 && override !== undefined) warnings.push(`Found multiple override files with supported names: ${overrides.join(', ')}`, `Using ${override}`);
+  if (overrides.length > 1 && override !== undefined) {
+    warnings.push(`Found multiple override files with supported names: ${overrides.join(', ')}`, `Using ${override}`);
+  }
   return { files: override !== undefined ? [winner, override] : [winner], warnings };
 }
 
@@ -60,13 +76,16 @@ export class ComposeFilesError extends Error {
  */
 export function composeFilesFromSetting(value: unknown, base: string): string[] {
   if (value === undefined || value === null) return [];
-  const list: unknown[] = typeof value === 'string' ? (value.trim() === '' ? [] : [value]) : Array.isArray(value) ? value : [value];
+  const list: unknown[] =
+    typeof value === 'string' ? (value.trim() === '' ? [] : [value]) : Array.isArray(value) ? value : [value];
   if (typeof value !== 'string' && !Array.isArray(value)) {
     throw new ComposeFilesError(`expected a compose file path or a list of paths, got ${JSON.stringify(value)}`);
   }
   return list.map((item, index) => {
     if (typeof item !== 'string' || item.trim() === '') {
-      throw new ComposeFilesError(`expected a compose file path or a list of paths, but item ${index + 1} is ${JSON.stringify(item)}: give each file's path, or remove the item`);
+      throw new ComposeFilesError(
+        `expected a compose file path or a list of paths, but item ${index + 1} is ${JSON.stringify(item)}: give each file's path, or remove the item`,
+      );
     }
     return isAbsolute(item) ? item : resolve(base, item);
   });
@@ -79,12 +98,23 @@ export function composeFilesFromSetting(value: unknown, base: string): string[] 
  */
 export function composeFilesFromEnv(value: string, separator: string | undefined, base: string): string[] {
   // Unlike compose-go, an empty item (`a.yml::b.yml`) is skipped rather than read as the folder itself.
-  return value.split(separator || delimiter).filter((item) => item !== '').map((item) => (isAbsolute(item) ? item : resolve(base, item)));
+  return value
+    .split(separator || delimiter)
+    .filter((item) => item !== '')
+    .map((item) => (isAbsolute(item) ? item : resolve(base, item)));
 }
 
 /** The variables that choose files: the process environment wins over the folder's `.env` (compose-go Mapping.Merge). */
-function composeVariable(name: string, env: NodeJS.ProcessEnv, dotenv: Readonly<Record<string, string>>): string | undefined {
-  return Object.prototype.hasOwnProperty.call(env, name) ? env[name] : Object.prototype.hasOwnProperty.call(dotenv, name) ? dotenv[name] : undefined;
+function composeVariable(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  dotenv: Readonly<Record<string, string>>,
+): string | undefined {
+  return Object.prototype.hasOwnProperty.call(env, name)
+    ? env[name]
+    : Object.prototype.hasOwnProperty.call(dotenv, name)
+      ? dotenv[name]
+      : undefined;
 }
 
 /**
@@ -92,12 +122,17 @@ function composeVariable(name: string, env: NodeJS.ProcessEnv, dotenv: Readonly<
  * the environment, else from `dir/.env`) if set, else discovery with the override. A
  * `.env` that cannot be read or parsed here is left to the loader, which reports it.
  */
-export function stackFolderComposeFiles(dir: string, env: NodeJS.ProcessEnv = process.env): ComposeFiles & { readonly fromEnv: boolean } {
+export function stackFolderComposeFiles(
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ComposeFiles & { readonly fromEnv: boolean } {
   let dotenv: Record<string, string> = {};
   const envFile = join(dir, '.env');
   if (existsSync(envFile)) {
     try {
-      dotenv = parseDotenv(readFileSync(envFile, 'utf8'), (name) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined));
+      dotenv = parseDotenv(readFileSync(envFile, 'utf8'), (name) =>
+        Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined,
+      );
     } catch {
       dotenv = {};
     }
@@ -105,7 +140,11 @@ export function stackFolderComposeFiles(dir: string, env: NodeJS.ProcessEnv = pr
   const composeFile = composeVariable('COMPOSE_FILE', env, dotenv);
   // An empty COMPOSE_FILE counts as unset (compose-go would read the folder itself as a file).
   if (composeFile !== undefined && composeFile !== '') {
-    return { files: composeFilesFromEnv(composeFile, composeVariable('COMPOSE_PATH_SEPARATOR', env, dotenv), dir), warnings: [], fromEnv: true };
+    return {
+      files: composeFilesFromEnv(composeFile, composeVariable('COMPOSE_PATH_SEPARATOR', env, dotenv), dir),
+      warnings: [],
+      fromEnv: true,
+    };
   }
   return { ...discoverComposeFiles(dir), fromEnv: false };
 }

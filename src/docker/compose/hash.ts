@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 /** JSON with object keys sorted at every level and undefined members left out. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  }
   const members = Object.keys(value)
     .sort()
     .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
@@ -27,10 +29,13 @@ export function configHash(service: object): string {
  */
 export function pythonJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof value === 'string') {
+    return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
   if (typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(',')}]`;
-  const members = Object.keys(value).sort()
+  const members = Object.keys(value)
+    .sort()
     .map((key) => `${pythonJson(key)}:${pythonJson((value as Record<string, unknown>)[key])}`);
   return `{${members.join(',')}}`;
 }

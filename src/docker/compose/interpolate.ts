@@ -23,7 +23,11 @@ export type Lookup = (name: string) => string | undefined;
  */
 export class InterpolationError extends Error {
   override readonly name = 'InterpolationError';
-  constructor(message: string, readonly variable?: string, readonly kind: 'invalid' | 'required' = 'invalid') {
+  constructor(
+    message: string,
+    readonly variable?: string,
+    readonly kind: 'invalid' | 'required' = 'invalid',
+  ) {
     super(message);
   }
 }
@@ -101,18 +105,28 @@ function braced(body: string, lookup: Lookup, used: Set<string> | undefined): st
   const set = value !== undefined;
   const nonEmpty = set && value !== '';
   switch (operator) {
-    case ':-': return nonEmpty ? value : word;
-    case '-': return set ? value : word;
-    case ':+': return nonEmpty ? word : value ?? '';
-    case '+': return set ? word : '';
+    case ':-':
+      return nonEmpty ? value : word;
+    case '-':
+      return set ? value : word;
+    case ':+':
+      return nonEmpty ? word : (value ?? '');
+    case '+':
+      return set ? word : '';
     case ':?':
     case '?':
       if (operator === ':?' ? nonEmpty : set) return value ?? '';
-      throw new InterpolationError(`required variable ${name} is missing a value${word ? `: ${word}` : ''}`, name, 'required');
+      throw new InterpolationError(
+        `required variable ${name} is missing a value${word ? `: ${word}` : ''}`,
+        name,
+        'required',
+      );
   }
   throw invalid();
 }
 
 function invalid(): InterpolationError {
-  return new InterpolationError('invalid interpolation format: a "$" starts no ${VAR} or $VAR (write "$$" for a literal "$"; the value is not shown, it may be a secret)');
+  return new InterpolationError(
+    'invalid interpolation format: a "$" starts no ${VAR} or $VAR (write "$$" for a literal "$"; the value is not shown, it may be a secret)',
+  );
 }

@@ -5,7 +5,13 @@ import { ComposeFileError, ComposeProblem, problemAt } from './errors';
 import { configHash } from './hash';
 import type { Lookup } from './interpolate';
 import type {
-  ComposeEnvFile, ComposeMount, ComposeNetwork, ComposeProject, ComposeService, ComposeVolume, LoadComposeOptions,
+  ComposeEnvFile,
+  ComposeMount,
+  ComposeNetwork,
+  ComposeProject,
+  ComposeService,
+  ComposeVolume,
+  LoadComposeOptions,
 } from './model';
 import { dependencyOrder } from './order';
 import { enabledProfiles, isServiceEnabled } from './profiles';
@@ -39,7 +45,9 @@ function withoutNode<T extends { readonly node: unknown }>(value: T): Omit<T, 'n
 /** Throws the problems, top of the file first (stable, so one line keeps its order). */
 function fail(problems: readonly ComposeProblem[]): never {
   const files = [...new Set(problems.map((p) => p.file))];
-  const sorted = files.flatMap((f) => problems.filter((p) => p.file === f).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  const sorted = files.flatMap((f) =>
+    problems.filter((p) => p.file === f).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+  );
   throw new ComposeFileError(sorted);
 }
 
@@ -58,7 +66,10 @@ function dotenvProblem(file: string, error: unknown): ComposeProblem {
  *
  * Messages name files as the caller named them (absolute paths give absolute names).
  */
-export async function loadComposeProject(fileOrFiles: string | readonly string[], options: LoadComposeOptions = {}): Promise<ComposeProject> {
+export async function loadComposeProject(
+  fileOrFiles: string | readonly string[],
+  options: LoadComposeOptions = {},
+): Promise<ComposeProject> {
   const env = options.env ?? process.env;
   const files = typeof fileOrFiles === 'string' ? [fileOrFiles] : [...fileOrFiles];
   const file = files[0];
@@ -106,9 +117,14 @@ export async function loadComposeProject(fileOrFiles: string | readonly string[]
     if (!next) continue; // not reached: a file without a tree failed above
     // compose-go loader.go warnObsoleteVersion, worded as Compose prints it.
     if (next.kind === 'map' && next.entries.some((e) => e.key === 'version')) {
-      warnings.push(`${files[index] ?? ''}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
+      warnings.push(
+        `${files[index] ?? ''}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`,
+      );
     }
-    tree = tree === undefined ? withoutResets(next) : mergeTrees(tree, next, { first: file, override: files[index] ?? '' }, problems);
+    tree =
+      tree === undefined
+        ? withoutResets(next)
+        : mergeTrees(tree, next, { first: file, override: files[index] ?? '' }, problems);
   }
   if (!tree) fail(problems);
   const check = new Checker(file, problems);
@@ -125,35 +141,65 @@ export async function loadComposeProject(fileOrFiles: string | readonly string[]
   if ('cycle' in whole) {
     const first = raw.services.find((s) => s.name === whole.cycle[0]);
     const edge = first?.dependsOn.find((d) => d.service === whole.cycle[1]);
-    check.report(edge ?? { line: first?.line ?? 1, path: `services.${whole.cycle[0] ?? ''}`, file: first?.file }, `depends_on makes a cycle: ${whole.cycle.join(' -> ')}`);
+    check.report(
+      edge ?? { line: first?.line ?? 1, path: `services.${whole.cycle[0] ?? ''}`, file: first?.file },
+      `depends_on makes a cycle: ${whole.cycle.join(' -> ')}`,
+    );
   }
-  const order = dependencyOrder(active.map((s) => s.name), (name) => activeDependencies(raw, name, activeNames));
+  const order = dependencyOrder(
+    active.map((s) => s.name),
+    (name) => activeDependencies(raw, name, activeNames),
+  );
   if (problems.length > 0) fail(problems);
 
   let name: string;
   try {
-    name = resolveProjectName({ explicit: options.projectName, environment: lookup('COMPOSE_PROJECT_NAME'), fromFile: raw.name, workingDir }).name;
+    name = resolveProjectName({
+      explicit: options.projectName,
+      environment: lookup('COMPOSE_PROJECT_NAME'),
+      fromFile: raw.name,
+      workingDir,
+    }).name;
   } catch (error) {
     if (!(error instanceof ProjectNameError)) throw error;
-    const where = error.source === 'COMPOSE_PROJECT_NAME' && fromEnv('COMPOSE_PROJECT_NAME') === undefined ? envFileDisplay : file;
+    const where =
+      error.source === 'COMPOSE_PROJECT_NAME' && fromEnv('COMPOSE_PROJECT_NAME') === undefined ? envFileDisplay : file;
     fail([problemAt(where, undefined, undefined, error.message)]);
   }
 
-  const resourceName = (resource: RawResource): string => resource.name ?? (resource.external ? resource.key : `${name}_${resource.key}`);
-  const ordered = ('order' in order ? order.order : []).map((serviceName) => active.find((s) => s.name === serviceName) as RawService);
+  const resourceName = (resource: RawResource): string =>
+    resource.name ?? (resource.external ? resource.key : `${name}_${resource.key}`);
+  const ordered = ('order' in order ? order.order : []).map(
+    (serviceName) => active.find((s) => s.name === serviceName) as RawService,
+  );
 
   // Networks and volumes the active services use, as `docker compose up` creates them.
   const usedNetworks = new Set(ordered.flatMap((s) => (s.networks ?? [{ key: 'default' }]).map((n) => n.key)));
-  const declaredNetworks = usedNetworks.has('default') && !raw.networks.some((n) => n.key === 'default')
-    ? [{ key: 'default', line: 1, external: false, labels: {} }, ...raw.networks]
-    : raw.networks;
-  const networks: ComposeNetwork[] = declaredNetworks.filter((n) => usedNetworks.has(n.key)).map((n) => ({
-    key: n.key, name: resourceName(n), external: n.external, ...(n.driver !== undefined ? { driver: n.driver } : {}), labels: n.labels,
-  }));
-  const usedVolumes = new Set(ordered.flatMap((s) => s.mounts.flatMap((m) => (m.type === 'volume' && m.source !== undefined ? [m.source] : []))));
-  const volumes: ComposeVolume[] = raw.volumes.filter((v) => usedVolumes.has(v.key)).map((v) => ({
-    key: v.key, name: resourceName(v), external: v.external, ...(v.driver !== undefined ? { driver: v.driver } : {}), labels: v.labels,
-  }));
+  const declaredNetworks =
+    usedNetworks.has('default') && !raw.networks.some((n) => n.key === 'default')
+      ? [{ key: 'default', line: 1, external: false, labels: {} }, ...raw.networks]
+      : raw.networks;
+  const networks: ComposeNetwork[] = declaredNetworks
+    .filter((n) => usedNetworks.has(n.key))
+    .map((n) => ({
+      key: n.key,
+      name: resourceName(n),
+      external: n.external,
+      ...(n.driver !== undefined ? { driver: n.driver } : {}),
+      labels: n.labels,
+    }));
+  const usedVolumes = new Set(
+    ordered.flatMap((s) => s.mounts.flatMap((m) => (m.type === 'volume' && m.source !== undefined ? [m.source] : []))),
+  );
+  const volumes: ComposeVolume[] = raw.volumes
+    .filter((v) => usedVolumes.has(v.key))
+    .map((v) => ({
+      key: v.key,
+      name: resourceName(v),
+      external: v.external,
+      ...(v.driver !== undefined ? { driver: v.driver } : {}),
+      labels: v.labels,
+    }));
   const networkName = new Map(networks.map((n) => [n.key, n.name]));
   const volumeName = new Map(volumes.map((v) => [v.key, v.name]));
 
@@ -163,11 +209,27 @@ export async function loadComposeProject(fileOrFiles: string | readonly string[]
     const envFiles: string[] = [];
     for (const envFile of service.envFiles) {
       const content = await readText(envFile.path).catch((error: Error) => {
-        problems.push(problemAt(envFile.node.file ?? file, envFile.node.line, envFile.node.path, `cannot read ${envFile.display}: ${error.message}`));
+        problems.push(
+          problemAt(
+            envFile.node.file ?? file,
+            envFile.node.line,
+            envFile.node.path,
+            `cannot read ${envFile.display}: ${error.message}`,
+          ),
+        );
         return undefined;
       });
       if (content === undefined) {
-        if (envFile.required) problems.push(problemAt(envFile.node.file ?? file, envFile.node.line, envFile.node.path, `env file ${envFile.display} does not exist`));
+        if (envFile.required) {
+          problems.push(
+            problemAt(
+              envFile.node.file ?? file,
+              envFile.node.line,
+              envFile.node.path,
+              `env file ${envFile.display} does not exist`,
+            ),
+          );
+        }
         continue;
       }
       try {
@@ -198,7 +260,11 @@ export async function loadComposeProject(fileOrFiles: string | readonly string[]
       envFiles,
       ports: service.ports,
       volumes: mounts,
-      networks: (service.networks ?? [{ key: 'default', aliases: [] }]).map((n) => ({ key: n.key, name: networkName.get(n.key) ?? n.key, aliases: n.aliases })),
+      networks: (service.networks ?? [{ key: 'default', aliases: [] }]).map((n) => ({
+        key: n.key,
+        name: networkName.get(n.key) ?? n.key,
+        aliases: n.aliases,
+      })),
       ...(service.healthcheck !== undefined ? { healthcheck: service.healthcheck } : {}),
       ...(service.restart !== undefined ? { restart: service.restart } : {}),
       dependsOn: service.dependsOn
@@ -228,21 +294,33 @@ export async function loadComposeProject(fileOrFiles: string | readonly string[]
 
 /** The services `name` depends on, among `active`. */
 function activeDependencies(raw: RawProject, name: string, active: ReadonlySet<string>): string[] {
-  return (raw.services.find((s) => s.name === name)?.dependsOn ?? []).map((d) => d.service).filter((d) => active.has(d));
+  return (raw.services.find((s) => s.name === name)?.dependsOn ?? [])
+    .map((d) => d.service)
+    .filter((d) => active.has(d));
 }
 
 /** Every depends_on names a service of the file; an active service needs its required dependencies active too. */
-function checkDependencies(check: Checker, raw: RawProject, active: ReadonlySet<string>, profiles: readonly string[]): void {
+function checkDependencies(
+  check: Checker,
+  raw: RawProject,
+  active: ReadonlySet<string>,
+  profiles: readonly string[],
+): void {
   for (const service of raw.services) {
     for (const dependency of service.dependsOn) {
       const target = raw.services.find((s) => s.name === dependency.service);
       if (!target) {
-        check.report(dependency, `service "${service.name}" depends on "${dependency.service}", which is not a service of this file`);
+        check.report(
+          dependency,
+          `service "${service.name}" depends on "${dependency.service}", which is not a service of this file`,
+        );
       } else if (active.has(service.name) && !active.has(target.name) && dependency.required) {
         const enabled = profiles.length > 0 ? `enabled: ${profiles.join(', ')}` : 'none enabled';
-        check.report(dependency, `service "${service.name}" depends on "${target.name}", which only runs with profile ${target.profiles.map((p) => `"${p}"`).join(' or ')} (${enabled})`);
+        check.report(
+          dependency,
+          `service "${service.name}" depends on "${target.name}", which only runs with profile ${target.profiles.map((p) => `"${p}"`).join(' or ')} (${enabled})`,
+        );
       }
     }
   }
 }
-

@@ -22,7 +22,12 @@ import type { MapEntry, MapNode, ScalarNode, SeqNode, TreeNode } from './yamlTre
  *
  * Every node of the override keeps its file, so a later problem names the right one.
  */
-export function mergeTrees(base: TreeNode, override: TreeNode, files: { readonly first: string; readonly override: string }, problems: ComposeProblem[]): TreeNode {
+export function mergeTrees(
+  base: TreeNode,
+  override: TreeNode,
+  files: { readonly first: string; readonly override: string },
+  problems: ComposeProblem[],
+): TreeNode {
   const check = new Checker(files.first, problems);
   const overrideFile = files.override;
   return mergeValue(base, stampFile(override, overrideFile), [], check);
@@ -35,13 +40,28 @@ const SPECIALS: ReadonlyArray<readonly [pattern: readonly string[], merger: Merg
   [['services', '*', 'command'], replace],
   [['services', '*', 'entrypoint'], replace],
   [['services', '*', 'healthcheck', 'test'], replace],
-  [['services', '*', 'depends_on'], (b, o, p, c) => mergeMappings(asMapping(b, c, 'a service name', dependencyDefaults), asMapping(o, c, 'a service name', dependencyDefaults), p, c)],
-  [['services', '*', 'networks'], (b, o, p, c) => mergeMappings(asMapping(b, c, 'a network name'), asMapping(o, c, 'a network name'), p, c)],
+  [
+    ['services', '*', 'depends_on'],
+    (b, o, p, c) =>
+      mergeMappings(
+        asMapping(b, c, 'a service name', dependencyDefaults),
+        asMapping(o, c, 'a service name', dependencyDefaults),
+        p,
+        c,
+      ),
+  ],
+  [
+    ['services', '*', 'networks'],
+    (b, o, p, c) => mergeMappings(asMapping(b, c, 'a network name'), asMapping(o, c, 'a network name'), p, c),
+  ],
   [['services', '*', 'environment'], mergeKeyValues],
   [['services', '*', 'labels'], mergeKeyValues],
   [['networks', '*', 'labels'], mergeKeyValues],
   [['volumes', '*', 'labels'], mergeKeyValues],
-  [['services', '*', 'env_file'], (b, o) => ({ ...asSequence(b), items: [...asSequence(b).items, ...asSequence(withoutResets(o)).items] })],
+  [
+    ['services', '*', 'env_file'],
+    (b, o) => ({ ...asSequence(b), items: [...asSequence(b).items, ...asSequence(withoutResets(o)).items] }),
+  ],
 ];
 
 function matches(path: readonly string[], pattern: readonly string[]): boolean {
@@ -74,7 +94,10 @@ function replace(_base: TreeNode, override: TreeNode): TreeNode {
 /** compose-go: `cannot override <path>`; said with both places. */
 function cannotOverride(base: MapNode | SeqNode, override: TreeNode, check: Checker): TreeNode {
   const where = `${base.file ?? check.file} line ${base.line}`;
-  check.report(override, `cannot override ${base.kind === 'map' ? 'a mapping' : 'a list'} (${where}) with ${describe(override)}`);
+  check.report(
+    override,
+    `cannot override ${base.kind === 'map' ? 'a mapping' : 'a list'} (${where}) with ${describe(override)}`,
+  );
   return base;
 }
 
@@ -105,8 +128,17 @@ export function withoutResets(node: TreeNode): TreeNode;
 export function withoutResets(node: TreeNode): TreeNode {
   const plain: TreeNode = { ...node };
   delete (plain as { tag?: unknown }).tag;
-  if (plain.kind === 'map') return { ...plain, entries: plain.entries.filter((e) => e.value.tag !== '!reset').map((e) => ({ ...e, value: withoutResets(e.value) })) };
-  if (plain.kind === 'seq') return { ...plain, items: plain.items.filter((item) => item.tag !== '!reset').map((item) => withoutResets(item)) };
+  if (plain.kind === 'map') {
+    return {
+      ...plain,
+      entries: plain.entries
+        .filter((e) => e.value.tag !== '!reset')
+        .map((e) => ({ ...e, value: withoutResets(e.value) })),
+    };
+  }
+  if (plain.kind === 'seq') {
+    return { ...plain, items: plain.items.filter((item) => item.tag !== '!reset').map((item) => withoutResets(item)) };
+  }
   return plain;
 }
 
@@ -125,7 +157,9 @@ function asMapping(node: TreeNode, check: Checker, what: string, defaults?: (ite
       check.expected(item, what);
       return [];
     }
-    const value: TreeNode = defaults ? defaults(item) : { kind: 'scalar', line: item.line, path: item.path, value: null, ...fileOf(item) };
+    const value: TreeNode = defaults
+      ? defaults(item)
+      : { kind: 'scalar', line: item.line, path: item.path, value: null, ...fileOf(item) };
     return [{ key: item.value, line: item.line, ...fileOf(item), value }];
   });
   return { kind: 'map', line: node.line, path: node.path, ...fileOf(node), entries };
@@ -134,9 +168,18 @@ function asMapping(node: TreeNode, check: Checker, what: string, defaults?: (ite
 /** What a listed `depends_on` item means (compose-go mergeDependsOn's default). */
 function dependencyDefaults(item: TreeNode): MapNode {
   const scalar = (key: string, value: string | boolean): MapEntry => ({
-    key, line: item.line, ...fileOf(item), value: { kind: 'scalar', line: item.line, path: `${item.path}.${key}`, value, ...fileOf(item) },
+    key,
+    line: item.line,
+    ...fileOf(item),
+    value: { kind: 'scalar', line: item.line, path: `${item.path}.${key}`, value, ...fileOf(item) },
   });
-  return { kind: 'map', line: item.line, path: item.path, ...fileOf(item), entries: [scalar('condition', 'service_started'), scalar('required', true)] };
+  return {
+    kind: 'map',
+    line: item.line,
+    path: item.path,
+    ...fileOf(item),
+    entries: [scalar('condition', 'service_started'), scalar('required', true)],
+  };
 }
 
 /** compose-go `convertIntoSequence` for a list-valued key: a single value is a list of one. */
@@ -195,5 +238,9 @@ function keyValueEntries(node: TreeNode, check: Checker): MapEntry[] {
 export function stampFile(node: TreeNode, file: string): TreeNode {
   if (node.kind === 'scalar') return { ...node, file };
   if (node.kind === 'seq') return { ...node, file, items: node.items.map((item) => stampFile(item, file)) };
-  return { ...node, file, entries: node.entries.map((entry) => ({ ...entry, file, value: stampFile(entry.value, file) })) };
+  return {
+    ...node,
+    file,
+    entries: node.entries.map((entry) => ({ ...entry, file, value: stampFile(entry.value, file) })),
+  };
 }

@@ -2,12 +2,17 @@
  * Dependencies-first order of services (Kahn's algorithm, ties kept in file order), or
  * the cycle that prevents one.
  */
-export function dependencyOrder(names: readonly string[], dependsOn: (name: string) => readonly string[]): { order: string[] } | { cycle: string[] } {
+export function dependencyOrder(
+  names: readonly string[],
+  dependsOn: (name: string) => readonly string[],
+): { order: string[] } | { cycle: string[] } {
   const known = new Set(names);
   const remaining = new Map(names.map((name) => [name, new Set(dependsOn(name).filter((d) => known.has(d)))]));
   const order: string[] = [];
   while (remaining.size > 0) {
-    const ready = [...remaining.keys()].find((name) => [...(remaining.get(name) ?? [])].every((d) => !remaining.has(d)));
+    const ready = [...remaining.keys()].find((name) =>
+      [...(remaining.get(name) ?? [])].every((d) => !remaining.has(d)),
+    );
     if (ready === undefined) return { cycle: findCycle(remaining) };
     order.push(ready);
     remaining.delete(ready);

@@ -1,6 +1,9 @@
 /** COMPOSE_PROFILES (comma-separated) plus explicit profiles, without blanks or repeats. */
 export function enabledProfiles(composeProfiles: string | undefined, explicit: readonly string[] = []): string[] {
-  const fromEnv = (composeProfiles ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const fromEnv = (composeProfiles ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   return [...new Set([...fromEnv, ...explicit.map((p) => p.trim()).filter((p) => p !== '')])];
 }
 

@@ -6,7 +6,10 @@ import { basename } from 'node:path';
  * user sets explicitly (`-p`, COMPOSE_PROJECT_NAME) must already be valid.
  */
 export function normalizeProjectName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[_-]+/, '');
 }
 
 export function isValidProjectName(name: string): boolean {
@@ -27,25 +30,45 @@ export interface ProjectNameInputs {
 
 export class ProjectNameError extends Error {
   override readonly name = 'ProjectNameError';
-  constructor(message: string, readonly source: ProjectNameSource) {
+  constructor(
+    message: string,
+    readonly source: ProjectNameSource,
+  ) {
     super(message);
   }
 }
 
 /** The project name and where it came from, in Compose's order of precedence. */
-export function resolveProjectName(inputs: ProjectNameInputs): { readonly name: string; readonly source: ProjectNameSource } {
-  const imperative = (name: string, source: ProjectNameSource, label: string): { name: string; source: ProjectNameSource } => {
+export function resolveProjectName(inputs: ProjectNameInputs): {
+  readonly name: string;
+  readonly source: ProjectNameSource;
+} {
+  const imperative = (
+    name: string,
+    source: ProjectNameSource,
+    label: string,
+  ): { name: string; source: ProjectNameSource } => {
     if (!isValidProjectName(name)) {
-      throw new ProjectNameError(`invalid project name ${JSON.stringify(name)} (${label}): it must contain only lowercase letters, digits, "-" and "_", and start with a letter or digit` +
-        (normalizeProjectName(name) ? `; "${normalizeProjectName(name)}" would do` : ''), source);
+      throw new ProjectNameError(
+        `invalid project name ${JSON.stringify(name)} (${label}): it must contain only lowercase letters, digits, "-" and "_", and start with a letter or digit` +
+          (normalizeProjectName(name) ? `; "${normalizeProjectName(name)}" would do` : ''),
+        source,
+      );
     }
     return { name, source };
   };
-  if (inputs.explicit !== undefined && inputs.explicit !== '') return imperative(inputs.explicit, 'option', 'the project name option');
-  if (inputs.environment !== undefined && inputs.environment !== '') return imperative(inputs.environment, 'COMPOSE_PROJECT_NAME', 'COMPOSE_PROJECT_NAME');
+  if (inputs.explicit !== undefined && inputs.explicit !== '') {
+    return imperative(inputs.explicit, 'option', 'the project name option');
+  }
+  if (inputs.environment !== undefined && inputs.environment !== '') {
+    return imperative(inputs.environment, 'COMPOSE_PROJECT_NAME', 'COMPOSE_PROJECT_NAME');
+  }
   const fromFile = normalizeProjectName(inputs.fromFile ?? '');
   if (fromFile) return { name: fromFile, source: 'name' };
   const folder = normalizeProjectName(basename(inputs.workingDir));
   if (folder) return { name: folder, source: 'folder' };
-  throw new ProjectNameError(`cannot make a project name out of the folder name ${JSON.stringify(basename(inputs.workingDir))}: set "name:" in the file or COMPOSE_PROJECT_NAME`, 'folder');
+  throw new ProjectNameError(
+    `cannot make a project name out of the folder name ${JSON.stringify(basename(inputs.workingDir))}: set "name:" in the file or COMPOSE_PROJECT_NAME`,
+    'folder',
+  );
 }

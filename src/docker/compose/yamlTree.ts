@@ -68,12 +68,19 @@ const NODE_BUDGET = 100_000;
  * Parses `text` and builds the tree. Problems (YAML syntax, failed interpolation) are
  * appended to `problems`; the tree is undefined when the YAML itself is unusable.
  */
-export function readYamlTree(text: string, file: string, lookup: Lookup, problems: ComposeProblem[]): TreeNode | undefined {
+export function readYamlTree(
+  text: string,
+  file: string,
+  lookup: Lookup,
+  problems: ComposeProblem[],
+): TreeNode | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
-      problems.push(problemAt(file, lineCounter.linePos(error.pos[0]).line, undefined, `invalid YAML: ${error.message}`));
+      problems.push(
+        problemAt(file, lineCounter.linePos(error.pos[0]).line, undefined, `invalid YAML: ${error.message}`),
+      );
     }
     return undefined;
   }
@@ -90,7 +97,11 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
 
   const convertNode = (node: unknown, path: string, fallbackLine: number, seen: ReadonlySet<unknown>): TreeNode => {
     if (--budget < 0) {
-      if (!overBudget) problems.push(problemAt(file, fallbackLine, path, 'the file expands to too many values (aliases inside aliases?)'));
+      if (!overBudget) {
+        problems.push(
+          problemAt(file, fallbackLine, path, 'the file expands to too many values (aliases inside aliases?)'),
+        );
+      }
       overBudget = true;
       return { kind: 'scalar', line: fallbackLine, path, value: null, failed: true };
     }
@@ -99,7 +110,14 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
       const target = node.resolve(doc as Document.Parsed);
       const line = lineOf(node, fallbackLine);
       if (!target || seen.has(target)) {
-        problems.push(problemAt(file, line, path, `alias *${node.source} ${target ? 'refers to itself' : 'has no anchor before it'}`));
+        problems.push(
+          problemAt(
+            file,
+            line,
+            path,
+            `alias *${node.source} ${target ? 'refers to itself' : 'has no anchor before it'}`,
+          ),
+        );
         return { kind: 'scalar', line, path, value: null, failed: true };
       }
       return convert(target, path, line, new Set([...seen, target]));
@@ -107,7 +125,12 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
     const line = lineOf(node as YamlNode, fallbackLine);
     if (isScalar(node)) return scalar(node.value, line, path);
     if (isSeq(node)) {
-      return { kind: 'seq', line, path, items: node.items.map((item, index) => convert(item, itemPath(path, index), line, seen)) };
+      return {
+        kind: 'seq',
+        line,
+        path,
+        items: node.items.map((item, index) => convert(item, itemPath(path, index), line, seen)),
+      };
     }
     if (isMap(node)) {
       const entries: MapEntry[] = [];
@@ -119,7 +142,10 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
           merges.push({ node: pair.value, line: keyLine });
           continue;
         }
-        const key = isScalar(keyNode) && keyNode.value !== null && typeof keyNode.value !== 'object' ? String(keyNode.value) : undefined;
+        const key =
+          isScalar(keyNode) && keyNode.value !== null && typeof keyNode.value !== 'object'
+            ? String(keyNode.value)
+            : undefined;
         if (key === undefined) {
           problems.push(problemAt(file, keyLine, path, 'keys must be plain strings'));
           continue;
@@ -150,18 +176,35 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
   };
 
   const scalar = (value: unknown, line: number, path: string): ScalarNode => {
-    if (typeof value === 'number' || typeof value === 'boolean' || value === null) return { kind: 'scalar', line, path, value };
+    if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
+      return { kind: 'scalar', line, path, value };
+    }
     if (typeof value === 'bigint') return { kind: 'scalar', line, path, value: Number(value) };
     const text = typeof value === 'symbol' ? (value.description ?? '') : String(value);
     if (!text.includes('$')) return { kind: 'scalar', line, path, value: text };
     const used = new Set<string>();
     try {
       const interpolated = interpolate(text, lookup, used);
-      return { kind: 'scalar', line, path, value: interpolated, template: text, variables: [...used].map((name) => [name, lookup(name)] as const) };
+      return {
+        kind: 'scalar',
+        line,
+        path,
+        value: interpolated,
+        template: text,
+        variables: [...used].map((name) => [name, lookup(name)] as const),
+      };
     } catch (error) {
       if (!(error instanceof InterpolationError)) throw error;
       problems.push(problemAt(file, line, path, error.message, error.variable));
-      return { kind: 'scalar', line, path, value: text, template: text, variables: [...used].map((name) => [name, lookup(name)] as const), failed: true };
+      return {
+        kind: 'scalar',
+        line,
+        path,
+        value: text,
+        template: text,
+        variables: [...used].map((name) => [name, lookup(name)] as const),
+        failed: true,
+      };
     }
   };
 
@@ -172,5 +215,7 @@ export function readYamlTree(text: string, file: string, lookup: Lookup, problem
 function isMergeKey(key: unknown): boolean {
   if (!isScalar(key)) return false;
   const value = key.value;
-  return (typeof value === 'symbol' && value.description === '<<') || (value === '<<' && (!key.type || key.type === 'PLAIN'));
+  return (
+    (typeof value === 'symbol' && value.description === '<<') || (value === '<<' && (!key.type || key.type === 'PLAIN'))
+  );
 }

@@ -36,9 +36,20 @@ export interface IsolationReport {
 
 /** Commands no service may run; checked with `ACL DRYRUN`, never executed on the shared server. */
 export const DENIED_PROBES: readonly (readonly string[])[] = [
-  ['FLUSHALL'], ['FLUSHDB'], ['KEYS', '*'], ['CONFIG', 'SET', 'maxmemory', '0'], ['CONFIG', 'GET', 'maxmemory'],
-  ['ACL', 'LIST'], ['ACL', 'SETUSER', 'intruder', 'on'], ['DEBUG', 'SLEEP', '0'], ['SHUTDOWN', 'NOSAVE'],
-  ['MODULE', 'LIST'], ['MONITOR'], ['SWAPDB', '0', '1'], ['CLIENT', 'KILL', 'TYPE', 'normal'], ['SCRIPT', 'KILL'],
+  ['FLUSHALL'],
+  ['FLUSHDB'],
+  ['KEYS', '*'],
+  ['CONFIG', 'SET', 'maxmemory', '0'],
+  ['CONFIG', 'GET', 'maxmemory'],
+  ['ACL', 'LIST'],
+  ['ACL', 'SETUSER', 'intruder', 'on'],
+  ['DEBUG', 'SLEEP', '0'],
+  ['SHUTDOWN', 'NOSAVE'],
+  ['MODULE', 'LIST'],
+  ['MONITOR'],
+  ['SWAPDB', '0', '1'],
+  ['CLIENT', 'KILL', 'TYPE', 'normal'],
+  ['SCRIPT', 'KILL'],
 ];
 
 const PROBE_TTL_MS = '60000';
@@ -64,7 +75,12 @@ export async function verifyIsolation(options: {
 
   for (const service of services) {
     const ownKey = probeKey(service.namespace);
-    const add = async (check: string, expected: Outcome, run: () => Promise<Outcome | { outcome: Outcome; answer: string }>, breachRule?: () => Promise<string | undefined>): Promise<void> => {
+    const add = async (
+      check: string,
+      expected: Outcome,
+      run: () => Promise<Outcome | { outcome: Outcome; answer: string }>,
+      breachRule?: () => Promise<string | undefined>,
+    ): Promise<void> => {
       let actual: Outcome | 'error';
       let answer: string;
       try {
@@ -75,17 +91,25 @@ export async function verifyIsolation(options: {
         actual = 'error';
         answer = error instanceof Error ? error.message : String(error);
       }
-      const rule = actual !== 'error' && actual !== expected && breachRule ? await breachRule().catch(() => undefined) : undefined;
+      const rule =
+        actual !== 'error' && actual !== expected && breachRule ? await breachRule().catch(() => undefined) : undefined;
       checks.push({ service: service.username, check, expected, actual, answer: shorten(answer), rule });
     };
 
     let client: Redis;
     try {
       // No ready check: INFO is the one thing a failed login would make it ask.
-      client = await connectRedis({ ...endpoint, username: service.username }, { password: service.password }, { timeoutMs: 5000, maxReconnects: 0, connectionName: 'shared-redis-isolation-check' });
+      client = await connectRedis(
+        { ...endpoint, username: service.username },
+        { password: service.password },
+        { timeoutMs: 5000, maxReconnects: 0, connectionName: 'shared-redis-isolation-check' },
+      );
     } catch (error) {
       checks.push({
-        service: service.username, check: 'log in with its password from .env', expected: 'allowed', actual: 'error',
+        service: service.username,
+        check: 'log in with its password from .env',
+        expected: 'allowed',
+        actual: 'error',
         answer: shorten(classifyRedisError(error, { ...endpoint, username: service.username }).message),
       });
       options.onService?.(service.username);
@@ -94,35 +118,70 @@ export async function verifyIsolation(options: {
     try {
       const keyRule = (key: string, write: boolean) => () => explainKeyAccess(operator, service.username, key, write);
       const commandRule = (args: readonly string[]) => () => explainCommand(operator, service.username, args);
-      const tryKey = (args: string[], key: string, write: boolean): Promise<Outcome | { outcome: Outcome; answer: string }> => runKeyCommand(client, args).then((r) => {
-        if (r.outcome === 'allowed' && write) written.add(key);
-        return r;
-      });
+      const tryKey = (
+        args: string[],
+        key: string,
+        write: boolean,
+      ): Promise<Outcome | { outcome: Outcome; answer: string }> =>
+        runKeyCommand(client, args).then((r) => {
+          if (r.outcome === 'allowed' && write) written.add(key);
+          return r;
+        });
 
-      await add(`SET ${ownKey} (its own namespace)`, 'allowed', () => tryKey(['SET', ownKey, 'probe', 'PX', PROBE_TTL_MS], ownKey, true));
+      await add(`SET ${ownKey} (its own namespace)`, 'allowed', () =>
+        tryKey(['SET', ownKey, 'probe', 'PX', PROBE_TTL_MS], ownKey, true),
+      );
       await add(`GET ${ownKey} (its own namespace)`, 'allowed', async () => {
         const r = await runKeyCommand(client, ['GET', ownKey]);
-        return r.outcome === 'allowed' && r.answer !== 'probe' ? { outcome: 'refused', answer: `read back ${r.answer}` } : r;
+        return r.outcome === 'allowed' && r.answer !== 'probe'
+          ? { outcome: 'refused', answer: `read back ${r.answer}` }
+          : r;
       });
       await add(`UNLINK ${ownKey} (its own namespace)`, 'allowed', () => runKeyCommand(client, ['UNLINK', ownKey]));
 
       const sharedKey = probeKey(SHARED_NAMESPACE);
       if (service.namespace !== SHARED_NAMESPACE) {
-        await add(`GET ${sharedKey} (read the shared namespace)`, 'allowed', () => runKeyCommand(client, ['GET', sharedKey]));
-        await add(`SET ${sharedKey} (write the shared namespace)`, 'refused', () => tryKey(['SET', sharedKey, 'probe', 'PX', PROBE_TTL_MS], sharedKey, true), keyRule(sharedKey, true));
+        await add(`GET ${sharedKey} (read the shared namespace)`, 'allowed', () =>
+          runKeyCommand(client, ['GET', sharedKey]),
+        );
+        await add(
+          `SET ${sharedKey} (write the shared namespace)`,
+          'refused',
+          () => tryKey(['SET', sharedKey, 'probe', 'PX', PROBE_TTL_MS], sharedKey, true),
+          keyRule(sharedKey, true),
+        );
       }
       for (const other of services) {
         if (other.namespace === service.namespace || other.namespace === SHARED_NAMESPACE) continue;
         const key = probeKey(other.namespace);
         const whose = `(${other.username}'s namespace)`;
         await add(`GET ${key} ${whose}`, 'refused', () => runKeyCommand(client, ['GET', key]), keyRule(key, false));
-        await add(`SET ${key} ${whose}`, 'refused', () => tryKey(['SET', key, 'probe', 'PX', PROBE_TTL_MS], key, true), keyRule(key, true));
-        await add(`UNLINK ${key} ${whose}`, 'refused', () => runKeyCommand(client, ['UNLINK', key]), keyRule(key, true));
-        await add(`EVAL reading ${key} with only ${ownKey} declared`, 'refused',
-          () => runKeyCommand(client, ['EVAL', "return redis.call('GET', ARGV[1])", '1', ownKey, key]), keyRule(key, false));
+        await add(
+          `SET ${key} ${whose}`,
+          'refused',
+          () => tryKey(['SET', key, 'probe', 'PX', PROBE_TTL_MS], key, true),
+          keyRule(key, true),
+        );
+        await add(
+          `UNLINK ${key} ${whose}`,
+          'refused',
+          () => runKeyCommand(client, ['UNLINK', key]),
+          keyRule(key, true),
+        );
+        await add(
+          `EVAL reading ${key} with only ${ownKey} declared`,
+          'refused',
+          () => runKeyCommand(client, ['EVAL', "return redis.call('GET', ARGV[1])", '1', ownKey, key]),
+          keyRule(key, false),
+        );
       }
       for (const args of DENIED_PROBES) {
-        await add(`${args.join(' ')} (denied command, simulated with ACL DRYRUN)`, 'refused', () => dryRun(operator, service.username, args), commandRule(args));
+        await add(
+          `${args.join(' ')} (denied command, simulated with ACL DRYRUN)`,
+          'refused',
+          () => dryRun(operator, service.username, args),
+          commandRule(args),
+        );
       }
     } finally {
       client.disconnect();
@@ -156,7 +215,11 @@ export function isRefusal(message: string): boolean {
 }
 
 /** `ACL DRYRUN` answers OK when the user could run the command, or the reason it could not. */
-async function dryRun(operator: Redis, username: string, args: readonly string[]): Promise<{ outcome: Outcome; answer: string }> {
+async function dryRun(
+  operator: Redis,
+  username: string,
+  args: readonly string[],
+): Promise<{ outcome: Outcome; answer: string }> {
   const reply = String(await operator.call('ACL', 'DRYRUN', username, ...args));
   return { outcome: reply === 'OK' ? 'allowed' : 'refused', answer: reply };
 }
@@ -168,19 +231,28 @@ interface UserRules {
 }
 
 async function userRules(operator: Redis, username: string): Promise<UserRules> {
-  const reply = await operator.call('ACL', 'GETUSER', username) as unknown[];
+  const reply = (await operator.call('ACL', 'GETUSER', username)) as unknown[];
   const fields = new Map<string, unknown>();
   for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
-  const commands = String(fields.get('commands') ?? '').split(' ').filter(Boolean);
-  const keys = String(fields.get('keys') ?? '').split(' ').filter(Boolean);
-  const lines = (await operator.call('ACL', 'LIST') as unknown[]).map(String);
+  const commands = String(fields.get('commands') ?? '')
+    .split(' ')
+    .filter(Boolean);
+  const keys = String(fields.get('keys') ?? '')
+    .split(' ')
+    .filter(Boolean);
+  const lines = ((await operator.call('ACL', 'LIST')) as unknown[]).map(String);
   const line = lines.find((l) => l.startsWith(`user ${username} `)) ?? `user ${username}`;
   // The password hash is no secret, but it is noise in a report.
   return { line: line.replace(/#[0-9a-f]{64}/g, '#…'), commands, keys };
 }
 
 /** The key pattern that let a user read or write a key it should not. */
-async function explainKeyAccess(operator: Redis, username: string, key: string, write: boolean): Promise<string | undefined> {
+async function explainKeyAccess(
+  operator: Redis,
+  username: string,
+  key: string,
+  write: boolean,
+): Promise<string | undefined> {
   const rules = await userRules(operator, username);
   const pattern = rules.keys.find((p) => {
     const match = /^(%(R|W|RW))?~(.*)$/.exec(p);
@@ -197,12 +269,16 @@ async function explainCommand(operator: Redis, username: string, args: readonly 
   const rules = await userRules(operator, username);
   const name = (args[0] ?? '').toLowerCase();
   const full = args.length > 1 ? `${name}|${(args[1] ?? '').toLowerCase()}` : name;
-  const info = await operator.call('COMMAND', 'INFO', name) as unknown[][];
+  const info = (await operator.call('COMMAND', 'INFO', name)) as unknown[][];
   const categories = ((info[0]?.[6] as unknown[] | undefined) ?? []).map((c) => String(c).replace(/^@/, ''));
   let decisive: string | undefined;
   for (const token of rules.commands) {
     const target = token.slice(1).toLowerCase();
-    const applies = target === '@all' || target === name || target === full || (target.startsWith('@') && categories.includes(target.slice(1)));
+    const applies =
+      target === '@all' ||
+      target === name ||
+      target === full ||
+      (target.startsWith('@') && categories.includes(target.slice(1)));
     if (applies) decisive = token;
   }
   if (!decisive) return `\`${rules.line}\``;
@@ -218,21 +294,34 @@ function shorten(text: string): string {
 
 /** The report as Markdown: a summary, then one table per service. */
 export function isolationMarkdown(report: IsolationReport, where: string, when: Date): string {
-  const out = [`# Namespace isolation on ${where}`, '', `Checked ${when.toISOString()}: ${report.checks.length} checks, ` +
-    `${report.breaches.length} breach${report.breaches.length === 1 ? '' : 'es'}, ${report.errors.length} could not run.`, ''];
-  for (const breach of report.breaches) out.push(`- **Breach:** ${breach.service} — ${breach.check}: ${breach.actual}, expected ${breach.expected}. Allowed by ${breach.rule ?? 'an unknown rule'}.`);
+  const out = [
+    `# Namespace isolation on ${where}`,
+    '',
+    `Checked ${when.toISOString()}: ${report.checks.length} checks, ` +
+      `${report.breaches.length} breach${report.breaches.length === 1 ? '' : 'es'}, ${report.errors.length} could not run.`,
+    '',
+  ];
+  for (const breach of report.breaches) {
+    out.push(
+      `- **Breach:** ${breach.service} — ${breach.check}: ${breach.actual}, expected ${breach.expected}. Allowed by ${breach.rule ?? 'an unknown rule'}.`,
+    );
+  }
   if (report.breaches.length > 0) out.push('');
   const services = [...new Set(report.checks.map((c) => c.service))];
   for (const service of services) {
     out.push(`## ${service}`, '', '| Check | Expected | Result | Server answer |', '|---|---|---|---|');
     for (const c of report.checks.filter((x) => x.service === service)) {
-      const mark = c.actual === 'error' ? '⚠ could not run' : c.actual === c.expected ? `✓ ${c.actual}` : `✗ **${c.actual}**`;
+      const mark =
+        c.actual === 'error' ? '⚠ could not run' : c.actual === c.expected ? `✓ ${c.actual}` : `✗ **${c.actual}**`;
       out.push(`| ${cell(c.check)} | ${c.expected} | ${mark} | ${cell(c.answer)} |`);
     }
     out.push('');
   }
-  out.push('Key reads and writes ran for real on probe keys with a 60 s TTL, deleted afterwards. Denied commands were simulated with `ACL DRYRUN`, never run.',
-    'Redis has no per-pattern permission for `SCAN`: a service can list key names of other namespaces, but not read their values.', '');
+  out.push(
+    'Key reads and writes ran for real on probe keys with a 60 s TTL, deleted afterwards. Denied commands were simulated with `ACL DRYRUN`, never run.',
+    'Redis has no per-pattern permission for `SCAN`: a service can list key names of other namespaces, but not read their values.',
+    '',
+  );
   return out.join('\n');
 }
 

@@ -19,10 +19,22 @@ export const SHARED_NAMESPACE = 'shared';
  * categories, named so that the rule reads as the list the team agreed on.
  */
 export const SERVICE_DENIED_COMMANDS = [
-  'flushall', 'flushdb', 'keys', 'config', 'debug', 'shutdown', 'acl', 'module', 'monitor',
-  'swapdb', 'migrate', 'randomkey', 'function',
+  'flushall',
+  'flushdb',
+  'keys',
+  'config',
+  'debug',
+  'shutdown',
+  'acl',
+  'module',
+  'monitor',
+  'swapdb',
+  'migrate',
+  'randomkey',
+  'function',
   // A script or its cache is server-wide: one service must not kill or drop another's.
-  'script|kill', 'script|flush',
+  'script|kill',
+  'script|flush',
 ] as const;
 
 /**
@@ -62,25 +74,31 @@ const ENV_KEY_PREFIX = 'REDIS_SERVICE_PASSWORD_';
  */
 export function serviceEnvKey(namespace: string): string {
   if (/^[a-z0-9]+(_[a-z0-9]+)*$/.test(namespace)) return `${ENV_KEY_PREFIX}${namespace.toUpperCase()}`;
-  const encoded = [...Buffer.from(namespace, 'utf8')].map((byte) => {
-    const char = String.fromCharCode(byte);
-    return /[a-z0-9]/.test(char) ? char.toUpperCase() : `_${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }).join('');
+  const encoded = [...Buffer.from(namespace, 'utf8')]
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[a-z0-9]/.test(char) ? char.toUpperCase() : `_${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
   return `${ENV_KEY_PREFIX}_${encoded}`;
 }
 
 /** Why a namespace cannot have a service user, or undefined when it can. */
 export function invalidServiceNamespace(namespace: string, delimiter: string): string | undefined {
   if (namespace === '') return 'the namespace is empty';
-  if (delimiter !== '' && namespace.includes(delimiter)) return `a service owns a top-level namespace; "${namespace}" contains the delimiter "${delimiter}"`;
+  if (delimiter !== '' && namespace.includes(delimiter)) {
+    return `a service owns a top-level namespace; "${namespace}" contains the delimiter "${delimiter}"`;
+  }
   // ACL usernames and patterns are split on spaces, and globs would widen the pattern.
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(namespace)) return `"${namespace}" may hold only letters, digits, "_", "." and "-" to be a Redis user name and key pattern`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(namespace)) {
+    return `"${namespace}" may hold only letters, digits, "_", "." and "-" to be a Redis user name and key pattern`;
+  }
   return undefined;
 }
 
 /** Top-level namespaces that get a service user: the first segment of each declared one, in order, once. */
 export function serviceNamespaces(declared: readonly string[], delimiter: string): string[] {
-  const names = declared.map((name) => (delimiter ? name.split(delimiter)[0] ?? '' : name).trim());
+  const names = declared.map((name) => (delimiter ? (name.split(delimiter)[0] ?? '') : name).trim());
   return [...new Set(names)].filter((name) => invalidServiceNamespace(name, delimiter) === undefined);
 }
 
@@ -103,9 +121,14 @@ export function serviceRules(namespace: string, delimiter: string): string {
   const shared = prefixPattern(`${SHARED_NAMESPACE}${delimiter}`);
   const sharedRead = namespace === SHARED_NAMESPACE ? [] : [`%R~${shared}`];
   return [
-    'resetkeys', `~${own}`, ...sharedRead,
-    'resetchannels', `&${own}`,
-    '+@all', '-@dangerous', '-@admin',
+    'resetkeys',
+    `~${own}`,
+    ...sharedRead,
+    'resetchannels',
+    `&${own}`,
+    '+@all',
+    '-@dangerous',
+    '-@admin',
     ...SERVICE_DENIED_COMMANDS.map((c) => `-${c}`),
     ...SERVICE_ALLOWED_EXTRAS.map((c) => `+${c}`),
   ].join(' ');
@@ -147,7 +170,11 @@ export function managedAclLines(access: StackAccess): AclUserLine[] {
   return [
     { username: 'default', password: access.operatorPassword, rules: defaultRules() },
     { username: OPERATOR_USER, password: access.operatorPassword, rules: operatorRules() },
-    ...access.services.map((s) => ({ username: s.user.username, password: s.password, rules: serviceRules(s.user.namespace, access.delimiter) })),
+    ...access.services.map((s) => ({
+      username: s.user.username,
+      password: s.password,
+      rules: serviceRules(s.user.namespace, access.delimiter),
+    })),
   ];
 }
 
@@ -171,5 +198,8 @@ export function mergeAclFile(current: string, managed: readonly AclUserLine[]): 
 
 /** The user names that have a `user` line in an ACL file's text. */
 export function aclFileUsers(text: string): string[] {
-  return text.split('\n').map((line) => /^user\s+(\S+)/.exec(line)?.[1]).filter((name): name is string => name !== undefined);
+  return text
+    .split('\n')
+    .map((line) => /^user\s+(\S+)/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
 }

@@ -46,7 +46,11 @@ export function cacheNamespaces(declared: readonly DeclaredNamespaceSpec[]): Dec
  * namespaces), else from a bounded `SCAN MATCH <escaped prefix>*`; TTLs from pipelined
  * PTTL, one round trip per batch. Namespaces the walk found empty cost nothing.
  */
-export async function checkCacheTtl(client: Redis, namespaces: readonly DeclaredNamespaceSpec[], options: CacheTtlOptions = {}): Promise<CacheTtlResult[]> {
+export async function checkCacheTtl(
+  client: Redis,
+  namespaces: readonly DeclaredNamespaceSpec[],
+  options: CacheTtlOptions = {},
+): Promise<CacheTtlResult[]> {
   const model = options.model;
   const delimiter = model?.delimiter ?? options.delimiter ?? Buffer.from(':');
   const wanted = Math.max(0, Math.floor(options.examples ?? DEFAULT_EXAMPLES));
@@ -56,8 +60,24 @@ export async function checkCacheTtl(client: Redis, namespaces: readonly Declared
     if (options.signal?.aborted) throw new KeyspaceCancelledError();
     const prefix = prefixOf(ns.path, delimiter);
     const node = model?.findNamespace(ns.path);
-    if (model && model.complete && model.match === undefined && model.type === undefined && (!node || node.count === 0)) {
-      results.push({ path: ns.path, prefix, keys: 0, withoutTtl: 0, total: 0, exact: true, examples: [], source: 'walk', scanCalls: 0 });
+    if (
+      model &&
+      model.complete &&
+      model.match === undefined &&
+      model.type === undefined &&
+      (!node || node.count === 0)
+    ) {
+      results.push({
+        path: ns.path,
+        prefix,
+        keys: 0,
+        withoutTtl: 0,
+        total: 0,
+        exact: true,
+        examples: [],
+        source: 'walk',
+        scanCalls: 0,
+      });
       continue;
     }
     const tally = { keys: 0, withoutTtl: 0, examples: [] as Buffer[] };
@@ -92,7 +112,15 @@ export async function checkCacheTtl(client: Redis, namespaces: readonly Declared
       });
       count(fresh, await pttlOf(client, fresh, endpoint));
     });
-    results.push({ path: ns.path, prefix, ...tally, total: node?.count, exact: outcome.complete, source: 'scan', scanCalls: outcome.calls });
+    results.push({
+      path: ns.path,
+      prefix,
+      ...tally,
+      total: node?.count,
+      exact: outcome.complete,
+      source: 'scan',
+      scanCalls: outcome.calls,
+    });
   }
   return results;
 }
@@ -130,22 +158,33 @@ export interface PlanOptions {
 }
 
 /** Walks the whole keyspace with `SCAN MATCH <escaped prefix>*` (bounded COUNT, no call limit: the count must be exact) and PTTL. */
-export async function planTtlForKeysWithoutOne(client: Redis, prefix: Buffer, options: PlanOptions = {}): Promise<NoTtlPlan> {
+export async function planTtlForKeysWithoutOne(
+  client: Redis,
+  prefix: Buffer,
+  options: PlanOptions = {},
+): Promise<NoTtlPlan> {
   if (prefix.length === 0) throw new RangeError('An empty prefix would be every key: refusing.');
   const endpoint = options.endpoint ?? endpointOfClient(client);
   const seen = new Set<BinaryString>();
   const found: BinaryString[] = [];
-  await scanPrefix(client, prefix, { scanCount: options.scanCount, signal: options.signal, endpoint, maxScanCalls: Number.MAX_SAFE_INTEGER }, async (keys) => {
-    const fresh = keys.filter((key) => {
-      const id = toBinary(key);
-      if (seen.has(id)) return false;
-      seen.add(id);
-      return true;
-    });
-    const ttls = await pttlOf(client, fresh, endpoint);
-    fresh.forEach((key, i) => { if (ttls[i] === -1) found.push(toBinary(key)); });
-    options.onProgress?.(found.length, seen.size);
-  });
+  await scanPrefix(
+    client,
+    prefix,
+    { scanCount: options.scanCount, signal: options.signal, endpoint, maxScanCalls: Number.MAX_SAFE_INTEGER },
+    async (keys) => {
+      const fresh = keys.filter((key) => {
+        const id = toBinary(key);
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+      const ttls = await pttlOf(client, fresh, endpoint);
+      fresh.forEach((key, i) => {
+        if (ttls[i] === -1) found.push(toBinary(key));
+      });
+      options.onProgress?.(found.length, seen.size);
+    },
+  );
   return { prefix, keys: found, count: found.length, scanned: seen.size };
 }
 
@@ -180,8 +219,15 @@ export const DEFAULT_EXPIRE_BATCH = 500;
  * older Redis that refuses NX, each batch reads PTTL first and expires the keys still
  * without one. A cancel between batches stops there and reports what was done.
  */
-export async function expireKeysWithoutTtl(client: Redis, plan: NoTtlPlan, seconds: number, options: ExpireOptions = {}): Promise<ExpireResult> {
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new RangeError('A TTL is a positive whole number of seconds.');
+export async function expireKeysWithoutTtl(
+  client: Redis,
+  plan: NoTtlPlan,
+  seconds: number,
+  options: ExpireOptions = {},
+): Promise<ExpireResult> {
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new RangeError('A TTL is a positive whole number of seconds.');
+  }
   const batchSize = options.batchSize ?? DEFAULT_EXPIRE_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('The batch size must be a positive integer.');
   const endpoint = options.endpoint ?? endpointOfClient(client);
@@ -189,7 +235,13 @@ export async function expireKeysWithoutTtl(client: Redis, plan: NoTtlPlan, secon
   let processed = 0;
   let nx = true;
   const result = (cancelled: boolean): ExpireResult => ({
-    prefix: plan.prefix, total: plan.count, expired, processed, skipped: processed - expired, remaining: plan.count - processed, cancelled,
+    prefix: plan.prefix,
+    total: plan.count,
+    expired,
+    processed,
+    skipped: processed - expired,
+    remaining: plan.count - processed,
+    cancelled,
   });
   while (processed < plan.count) {
     if (options.signal?.aborted) return result(true);
@@ -199,7 +251,13 @@ export async function expireKeysWithoutTtl(client: Redis, plan: NoTtlPlan, secon
       if (changed === undefined) {
         nx = false;
         const ttls = await pttlOf(client, batch, endpoint);
-        changed = await expireBatch(client, batch.filter((_, i) => ttls[i] === -1), seconds, false) ?? 0;
+        changed =
+          (await expireBatch(
+            client,
+            batch.filter((_, i) => ttls[i] === -1),
+            seconds,
+            false,
+          )) ?? 0;
       }
       expired += changed;
     } catch (error) {
@@ -212,7 +270,12 @@ export async function expireKeysWithoutTtl(client: Redis, plan: NoTtlPlan, secon
 }
 
 /** Keys that got the TTL; undefined when the server refuses `NX` (Redis before 7). */
-async function expireBatch(client: Redis, keys: readonly Buffer[], seconds: number, nx: boolean): Promise<number | undefined> {
+async function expireBatch(
+  client: Redis,
+  keys: readonly Buffer[],
+  seconds: number,
+  nx: boolean,
+): Promise<number | undefined> {
   if (keys.length === 0) return 0;
   const pipeline = client.pipeline();
   for (const key of keys) {

@@ -4,11 +4,42 @@
  * memory against maxmemory or a budget. Bounded SCAN with COUNT, never KEYS.
  */
 export { CheckId, DeclaredNamespaceSpec, Finding, Severity } from './types';
-export { DEFAULT_CHECK_MAX_SCAN_CALLS, DEFAULT_CHECK_SCAN_COUNT, ScanBound, prefixOf, pttlOf, scanPrefix } from './scan';
-export { DEFAULT_EXAMPLES, UndeclaredGroup, UndeclaredOptions, UndeclaredResult, assertFullWalk, checkUndeclaredKeys } from './undeclared';
 export {
-  CacheTtlOptions, CacheTtlResult, DEFAULT_EXPIRE_BATCH, ExpireOptions, ExpireResult, NoTtlPlan, PlanOptions,
-  cacheNamespaces, checkCacheTtl, expireKeysWithoutTtl, planTtlForKeysWithoutOne,
+  DEFAULT_CHECK_MAX_SCAN_CALLS,
+  DEFAULT_CHECK_SCAN_COUNT,
+  ScanBound,
+  prefixOf,
+  pttlOf,
+  scanPrefix,
+} from './scan';
+export {
+  DEFAULT_EXAMPLES,
+  UndeclaredGroup,
+  UndeclaredOptions,
+  UndeclaredResult,
+  assertFullWalk,
+  checkUndeclaredKeys,
+} from './undeclared';
+export {
+  CacheTtlOptions,
+  CacheTtlResult,
+  DEFAULT_EXPIRE_BATCH,
+  ExpireOptions,
+  ExpireResult,
+  NoTtlPlan,
+  PlanOptions,
+  cacheNamespaces,
+  checkCacheTtl,
+  expireKeysWithoutTtl,
+  planTtlForKeysWithoutOne,
 } from './cacheTtl';
-export { DEFAULT_WARN_AT, LimitSource, MemoryOptions, MemoryResult, NamespaceMemory, checkMemory, parseMemorySize } from './memory';
+export {
+  DEFAULT_WARN_AT,
+  LimitSource,
+  MemoryOptions,
+  MemoryResult,
+  NamespaceMemory,
+  checkMemory,
+  parseMemorySize,
+} from './memory';
 export { CheckOptions, CheckReport, findingsOf, percent, runChecks } from './run';

@@ -68,7 +68,7 @@ export async function checkMemory(client: Redis, options: MemoryOptions = {}): P
   const endpoint = options.endpoint ?? endpointOfClient(client);
   let raw: string;
   try {
-    raw = await client.info('memory') + await client.info('stats');
+    raw = (await client.info('memory')) + (await client.info('stats'));
   } catch (error) {
     throw keyspaceError(error, endpoint, 'INFO');
   }
@@ -93,12 +93,27 @@ export async function checkMemory(client: Redis, options: MemoryOptions = {}): P
   const model = options.model;
   if (model?.complete && model.match === undefined && model.type === undefined) {
     const largest = model.root.childNamespaces('count').slice(0, options.sampledNamespaces ?? 20);
-    const table = await namespaceStatsTable(client, largest.map((node) => ({ name: node.displayPath(), prefix: node.prefix, keys: node.count })), {
-      totalKeys: model.totalKeys, sampleSize: options.sampleSize ?? 50, scanCount: options.scanCount ?? 1000, maxScanCalls: options.maxScanCallsPerNamespace ?? 20, endpoint, ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const table = await namespaceStatsTable(
+      client,
+      largest.map((node) => ({ name: node.displayPath(), prefix: node.prefix, keys: node.count })),
+      {
+        totalKeys: model.totalKeys,
+        sampleSize: options.sampleSize ?? 50,
+        scanCount: options.scanCount ?? 1000,
+        maxScanCalls: options.maxScanCallsPerNamespace ?? 20,
+        endpoint,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
     for (const row of table) {
       if (row.estimatedBytes === undefined) continue;
-      topNamespaces.push({ name: row.name, bytes: row.estimatedBytes, exact: row.exact, keys: row.keys, sampled: row.sampled });
+      topNamespaces.push({
+        name: row.name,
+        bytes: row.estimatedBytes,
+        exact: row.exact,
+        keys: row.keys,
+        sampled: row.sampled,
+      });
     }
     topNamespaces.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
     topNamespaces.splice(options.shownNamespaces ?? 5);
@@ -120,7 +135,7 @@ async function configGet(client: Redis, names: string[]): Promise<Record<string,
   const out: Record<string, string> = {};
   for (const name of names) {
     try {
-      const reply = await client.call('CONFIG', 'GET', name) as unknown;
+      const reply = (await client.call('CONFIG', 'GET', name)) as unknown;
       if (Array.isArray(reply) && reply.length >= 2) out[String(reply[0])] = String(reply[1]);
     } catch {
       // CONFIG may be renamed or refused on a managed server: the figure is then unknown.
@@ -129,7 +144,16 @@ async function configGet(client: Redis, names: string[]): Promise<Record<string,
   return out;
 }
 
-const UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1000 ** 2, mb: 1024 ** 2, g: 1000 ** 3, gb: 1024 ** 3 };
+const UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1024,
+  m: 1000 ** 2,
+  mb: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1024 ** 3,
+};
 
 /**
  * A memory size as redis.conf writes `maxmemory`: `256mb`, `1gb`, `512kb`, `1g`

@@ -1,6 +1,14 @@
 import type Redis from 'ioredis';
 import type { ScanBound } from '../keyspace/prefixScan';
-import { displayBytes, displaySegment, formatBytes, formatKeyCount, groupThousands, KeyspaceCancelledError, NamespaceModel } from '../keyspace';
+import {
+  displayBytes,
+  displaySegment,
+  formatBytes,
+  formatKeyCount,
+  groupThousands,
+  KeyspaceCancelledError,
+  NamespaceModel,
+} from '../keyspace';
 import { cacheNamespaces, CacheTtlResult, checkCacheTtl } from './cacheTtl';
 import { checkMemory, MemoryResult } from './memory';
 import type { CheckId, DeclaredNamespaceSpec, Finding } from './types';
@@ -36,9 +44,19 @@ export interface CheckReport {
  * failing check does not stop the others; a cancellation (signal) rejects with
  * KeyspaceCancelledError.
  */
-export async function runChecks(client: Redis, model: NamespaceModel, declared: readonly DeclaredNamespaceSpec[], options: CheckOptions = {}): Promise<CheckReport> {
+export async function runChecks(
+  client: Redis,
+  model: NamespaceModel,
+  declared: readonly DeclaredNamespaceSpec[],
+  options: CheckOptions = {},
+): Promise<CheckReport> {
   const errors: Partial<Record<CheckId, string>> = {};
-  const bound = { scanCount: options.scanCount, maxScanCalls: options.maxScanCalls, signal: options.signal, endpoint: options.endpoint };
+  const bound = {
+    scanCount: options.scanCount,
+    maxScanCalls: options.maxScanCalls,
+    signal: options.signal,
+    endpoint: options.endpoint,
+  };
   const attempt = async <T>(id: CheckId, work: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await work();
@@ -49,12 +67,31 @@ export async function runChecks(client: Redis, model: NamespaceModel, declared: 
     }
   };
   const examples = options.examples ?? 3;
-  const undeclared = await attempt('undeclared', () => checkUndeclaredKeys(model, declared, { ...bound, client, examples }));
-  const cacheTtl = await attempt('cacheTtl', () => checkCacheTtl(client, cacheNamespaces(declared), { ...bound, model, examples }));
-  const memory = await attempt('memory', () => checkMemory(client, {
-    model, budgetBytes: options.budgetBytes, warnAt: options.warnAt ?? 0.8, scanCount: options.scanCount, signal: options.signal, endpoint: options.endpoint,
-  }));
-  const report = { checkedAt: new Date(), keys: model.totalKeys, delimiter: model.delimiter, undeclared, cacheTtl, memory, errors };
+  const undeclared = await attempt('undeclared', () =>
+    checkUndeclaredKeys(model, declared, { ...bound, client, examples }),
+  );
+  const cacheTtl = await attempt('cacheTtl', () =>
+    checkCacheTtl(client, cacheNamespaces(declared), { ...bound, model, examples }),
+  );
+  const memory = await attempt('memory', () =>
+    checkMemory(client, {
+      model,
+      budgetBytes: options.budgetBytes,
+      warnAt: options.warnAt ?? 0.8,
+      scanCount: options.scanCount,
+      signal: options.signal,
+      endpoint: options.endpoint,
+    }),
+  );
+  const report = {
+    checkedAt: new Date(),
+    keys: model.totalKeys,
+    delimiter: model.delimiter,
+    undeclared,
+    cacheTtl,
+    memory,
+    errors,
+  };
   return { ...report, findings: findingsOf(report) };
 }
 
@@ -63,7 +100,8 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
   const findings: Finding[] = [];
   const delimiter = displayBytes(report.delimiter);
   for (const group of report.undeclared?.groups ?? []) {
-    const where = group.segment === undefined ? `no ${delimiter} in the name` : `first segment ${displaySegment(group.segment)}`;
+    const where =
+      group.segment === undefined ? `no ${delimiter} in the name` : `first segment ${displaySegment(group.segment)}`;
     findings.push({
       check: 'undeclared',
       id: `undeclared:${group.segment === undefined ? '' : `=${group.segment}`}`,
@@ -88,8 +126,9 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
       description: ns.exact
         ? `${groupThousands(ns.withoutTtl)} of ${formatKeyCount(ns.keys)} without a TTL`
         : `at least ${groupThousands(ns.withoutTtl)}${ns.total !== undefined ? ` of ${formatKeyCount(ns.total)}` : ` ${ns.withoutTtl === 1 ? 'key' : 'keys'}`} without a TTL (${groupThousands(ns.keys)} looked at)`,
-      detail: `${displayBytes(ns.path)} is declared as a cache, so its keys should expire; ${bound}${formatKeyCount(ns.withoutTtl)} never will and keep taking memory.`
-        + (ns.exact ? '' : ` The check stopped after ${groupThousands(ns.scanCalls)} SCAN calls: there may be more.`),
+      detail:
+        `${displayBytes(ns.path)} is declared as a cache, so its keys should expire; ${bound}${formatKeyCount(ns.withoutTtl)} never will and keep taking memory.` +
+        (ns.exact ? '' : ` The check stopped after ${groupThousands(ns.scanCalls)} SCAN calls: there may be more.`),
       namespacePath: ns.path,
       count: ns.withoutTtl,
       countExact: ns.exact,
@@ -98,7 +137,8 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
   }
   const memory = report.memory;
   if (memory && memory.share !== undefined && memory.limitBytes !== undefined && memory.share >= memory.warnAt) {
-    const limit = memory.limitSource === 'maxmemory' ? 'maxmemory' : 'the memory budget (setting sharedRedis.memoryBudget)';
+    const limit =
+      memory.limitSource === 'maxmemory' ? 'maxmemory' : 'the memory budget (setting sharedRedis.memoryBudget)';
     const full = memory.share >= 1;
     findings.push({
       check: 'memory',
@@ -106,9 +146,12 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
       severity: full ? 'error' : 'warning',
       label: 'Memory',
       description: `${percent(memory.share)} of ${memory.limitSource === 'maxmemory' ? 'maxmemory' : 'the budget'} (${formatBytes(memory.usedBytes)} of ${formatBytes(memory.limitBytes)})`,
-      detail: `Redis uses ${formatBytes(memory.usedBytes)}, ${percent(memory.share)} of ${limit} (${formatBytes(memory.limitBytes)}); the warning starts at ${percent(memory.warnAt)}. `
-        + (memory.limitSource === 'maxmemory'
-          ? memory.policy === 'noeviction' ? 'With the policy noeviction, writes fail once it is full.' : `With the policy ${memory.policy ?? 'unknown'}, keys are evicted once it is full.`
+      detail:
+        `Redis uses ${formatBytes(memory.usedBytes)}, ${percent(memory.share)} of ${limit} (${formatBytes(memory.limitBytes)}); the warning starts at ${percent(memory.warnAt)}. ` +
+        (memory.limitSource === 'maxmemory'
+          ? memory.policy === 'noeviction'
+            ? 'With the policy noeviction, writes fail once it is full.'
+            : `With the policy ${memory.policy ?? 'unknown'}, keys are evicted once it is full.`
           : 'maxmemory is not set: Redis will grow until the machine runs out.'),
       examples: [],
     });

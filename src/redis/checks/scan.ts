@@ -11,8 +11,18 @@ export const DEFAULT_CHECK_SCAN_COUNT = DEFAULT_PREFIX_SCAN_COUNT;
 export const DEFAULT_CHECK_MAX_SCAN_CALLS = 1000;
 
 /** The keyspace's prefix scan, bounded by default as the checks are: at most 1,000 calls. */
-export function scanPrefix(client: Redis, prefix: Buffer, bound: ScanBound, batch: (keys: Buffer[]) => Promise<boolean | void> | boolean | void): Promise<ScanOutcome> {
-  return scanKeysWithPrefix(client, prefix, { ...bound, maxScanCalls: bound.maxScanCalls ?? DEFAULT_CHECK_MAX_SCAN_CALLS }, batch);
+export function scanPrefix(
+  client: Redis,
+  prefix: Buffer,
+  bound: ScanBound,
+  batch: (keys: Buffer[]) => Promise<boolean | void> | boolean | void,
+): Promise<ScanOutcome> {
+  return scanKeysWithPrefix(
+    client,
+    prefix,
+    { ...bound, maxScanCalls: bound.maxScanCalls ?? DEFAULT_CHECK_MAX_SCAN_CALLS },
+    batch,
+  );
 }
 
 /** PTTL of each key in one pipelined round trip: -1 without a TTL, -2 gone. */
@@ -26,7 +36,9 @@ export async function pttlOf(client: Redis, keys: readonly Buffer[], endpoint?: 
   } catch (error) {
     throw keyspaceError(error, endpoint ?? endpointOfClient(client), 'PTTL');
   }
-  if (replies === null) throw keyspaceError(new Error('the pipeline was not run'), endpoint ?? endpointOfClient(client), 'PTTL');
+  if (replies === null) {
+    throw keyspaceError(new Error('the pipeline was not run'), endpoint ?? endpointOfClient(client), 'PTTL');
+  }
   return keys.map((_, i) => {
     const [error, value] = replies?.[i] ?? [new Error('missing reply'), undefined];
     if (error) throw keyspaceError(error, endpoint ?? endpointOfClient(client), 'PTTL');

@@ -44,15 +44,27 @@ export interface UndeclaredOptions extends ScanBound {
  * outside all. Counts come from a complete, unfiltered keyspace walk (exact); examples
  * from the names the walk kept, else from a bounded SCAN MATCH of the group's prefix.
  */
-export async function checkUndeclaredKeys(model: NamespaceModel, declared: readonly DeclaredNamespaceSpec[], options: UndeclaredOptions = {}): Promise<UndeclaredResult> {
+export async function checkUndeclaredKeys(
+  model: NamespaceModel,
+  declared: readonly DeclaredNamespaceSpec[],
+  options: UndeclaredOptions = {},
+): Promise<UndeclaredResult> {
   assertFullWalk(model);
   const keys = model.totalKeys;
-  if (declared.length === 0) return { total: 0, groups: [], keys, skipped: 'No namespace is declared (setting sharedRedis.namespaces), so no key can be outside one.' };
+  if (declared.length === 0) {
+    return {
+      total: 0,
+      groups: [],
+      keys,
+      skipped: 'No namespace is declared (setting sharedRedis.namespaces), so no key can be outside one.',
+    };
+  }
   const wanted = Math.max(0, Math.floor(options.examples ?? DEFAULT_EXAMPLES));
   const declaredPaths = new Set(declared.map((d) => d.path));
   const delimiter = model.delimiter;
   const prefixes = declared.map((d) => Buffer.concat([fromBinary(d.path), delimiter]));
-  const covered = (key: Buffer): boolean => prefixes.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
+  const covered = (key: Buffer): boolean =>
+    prefixes.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
 
   const groups: UndeclaredGroup[] = [];
   const root = model.root;
@@ -75,8 +87,12 @@ export async function checkUndeclaredKeys(model: NamespaceModel, declared: reado
     for (const group of groups.slice(0, EXAMPLE_SCAN_GROUPS)) {
       const examples = group.examples as Buffer[];
       if (examples.length >= Math.min(wanted, group.count)) continue;
-      const prefix = group.segment === undefined ? Buffer.alloc(0) : Buffer.concat([fromBinary(group.segment), delimiter]);
-      const accept = group.segment === undefined ? (key: Buffer): boolean => key.indexOf(delimiter) === -1 : (key: Buffer): boolean => !covered(key);
+      const prefix =
+        group.segment === undefined ? Buffer.alloc(0) : Buffer.concat([fromBinary(group.segment), delimiter]);
+      const accept =
+        group.segment === undefined
+          ? (key: Buffer): boolean => key.indexOf(delimiter) === -1
+          : (key: Buffer): boolean => !covered(key);
       await scanExamples(options.client, prefix, examples, wanted, accept, options);
     }
   }
@@ -86,7 +102,9 @@ export async function checkUndeclaredKeys(model: NamespaceModel, declared: reado
 /** The checks judge the whole keyspace: a filtered or unfinished walk would mislead. */
 export function assertFullWalk(model: NamespaceModel): void {
   if (!model.complete) throw new RangeError('The checks need a complete keyspace walk.');
-  if (model.match !== undefined || model.type !== undefined) throw new RangeError('The checks need an unfiltered keyspace walk.');
+  if (model.match !== undefined || model.type !== undefined) {
+    throw new RangeError('The checks need an unfiltered keyspace walk.');
+  }
 }
 
 /** Keys under `node` that are inside a declared namespace (the shallowest declared ones, so none counts twice). */
@@ -111,16 +129,28 @@ function collectNames(node: NamespaceNode, declared: ReadonlySet<BinaryString>, 
   }
 }
 
-async function scanExamples(client: Redis, prefix: Buffer, into: Buffer[], wanted: number, accept: (key: Buffer) => boolean, bound: ScanBound): Promise<void> {
+async function scanExamples(
+  client: Redis,
+  prefix: Buffer,
+  into: Buffer[],
+  wanted: number,
+  accept: (key: Buffer) => boolean,
+  bound: ScanBound,
+): Promise<void> {
   const seen = new Set(into.map((key) => key.toString('latin1')));
-  await scanPrefix(client, prefix, { ...bound, maxScanCalls: Math.min(bound.maxScanCalls ?? EXAMPLE_SCAN_CALLS, EXAMPLE_SCAN_CALLS) }, (keys) => {
-    for (const key of keys) {
-      const id = key.toString('latin1');
-      if (seen.has(id) || !accept(key)) continue;
-      seen.add(id);
-      into.push(key);
-      if (into.length >= wanted) return false;
-    }
-    return undefined;
-  });
+  await scanPrefix(
+    client,
+    prefix,
+    { ...bound, maxScanCalls: Math.min(bound.maxScanCalls ?? EXAMPLE_SCAN_CALLS, EXAMPLE_SCAN_CALLS) },
+    (keys) => {
+      for (const key of keys) {
+        const id = key.toString('latin1');
+        if (seen.has(id) || !accept(key)) continue;
+        seen.add(id);
+        into.push(key);
+        if (into.length >= wanted) return false;
+      }
+      return undefined;
+    },
+  );
 }

@@ -25,24 +25,35 @@ const PROBE_TUNING = { timeoutMs: 2000, maxReconnects: 0, connectionName: 'share
  * one short connection of its own, with no username and no password (never the user's),
  * PING, close. Nothing is retried; a loopback endpoint is not contacted at all.
  */
-export async function probePasswordlessAccess(endpoint: RedisEndpoint, timeoutMs = PROBE_TUNING.timeoutMs): Promise<PasswordlessAccess> {
+export async function probePasswordlessAccess(
+  endpoint: RedisEndpoint,
+  timeoutMs = PROBE_TUNING.timeoutMs,
+): Promise<PasswordlessAccess> {
   const where = describeEndpoint({ ...endpoint, username: undefined, db: 0 });
   if (await resolvesToLoopback(endpoint.host)) return { kind: 'loopback', endpoint: where };
   let client;
   try {
     client = await connectRedis({ ...endpoint, username: undefined, db: 0 }, {}, { ...PROBE_TUNING, timeoutMs });
   } catch (error) {
-    if (error instanceof RedisConnectionError && error.kind === 'auth-failed') return { kind: 'closed', endpoint: where, detail: 'requires a password' };
+    if (error instanceof RedisConnectionError && error.kind === 'auth-failed') {
+      return { kind: 'closed', endpoint: where, detail: 'requires a password' };
+    }
     const message = error instanceof Error ? error.message : String(error);
-    if (/\bDENIED\b|protected mode/i.test(message)) return { kind: 'closed', endpoint: where, detail: 'refuses clients without a password (protected mode)' };
+    if (/\bDENIED\b|protected mode/i.test(message)) {
+      return { kind: 'closed', endpoint: where, detail: 'refuses clients without a password (protected mode)' };
+    }
     return { kind: 'unknown', endpoint: where, detail: error instanceof RedisConnectionError ? error.reason : message };
   }
   try {
     const reply = await client.ping();
-    return reply === 'PONG' ? { kind: 'open', endpoint: where } : { kind: 'unknown', endpoint: where, detail: `answered PING with ${reply}` };
+    return reply === 'PONG'
+      ? { kind: 'open', endpoint: where }
+      : { kind: 'unknown', endpoint: where, detail: `answered PING with ${reply}` };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/^(NOAUTH|WRONGPASS|NOPERM)\b|\bDENIED\b/.test(message)) return { kind: 'closed', endpoint: where, detail: 'refuses commands without a password' };
+    if (/^(NOAUTH|WRONGPASS|NOPERM)\b|\bDENIED\b/.test(message)) {
+      return { kind: 'closed', endpoint: where, detail: 'refuses commands without a password' };
+    }
     return { kind: 'unknown', endpoint: where, detail: message };
   } finally {
     client.disconnect();
@@ -63,6 +74,7 @@ async function resolvesToLoopback(host: string): Promise<boolean> {
 }
 
 /** The advice for an `open` endpoint: what to change on the server. */
-export const PASSWORDLESS_ADVICE = 'Anyone who can reach this address can read, change and delete every key. '
-  + 'Set a password (requirepass, or an ACL user with a password and `ACL SETUSER default off`), '
-  + 'or bind Redis to 127.0.0.1 only (bind 127.0.0.1 -::1) and keep protected-mode on.';
+export const PASSWORDLESS_ADVICE =
+  'Anyone who can reach this address can read, change and delete every key. ' +
+  'Set a password (requirepass, or an ACL user with a password and `ACL SETUSER default off`), ' +
+  'or bind Redis to 127.0.0.1 only (bind 127.0.0.1 -::1) and keep protected-mode on.';

@@ -42,9 +42,19 @@ export interface StreamEntry {
 export type KeyValue =
   | { readonly kind: 'gone'; readonly key: Buffer }
   | { readonly kind: 'string'; readonly header: KeyHeader; readonly bytes: Buffer }
-  | { readonly kind: 'hash'; readonly header: KeyHeader; readonly entries: readonly (readonly [Buffer, Buffer])[]; readonly complete: boolean }
+  | {
+      readonly kind: 'hash';
+      readonly header: KeyHeader;
+      readonly entries: readonly (readonly [Buffer, Buffer])[];
+      readonly complete: boolean;
+    }
   | { readonly kind: 'list'; readonly header: KeyHeader; readonly items: readonly Buffer[] }
-  | { readonly kind: 'set'; readonly header: KeyHeader; readonly members: readonly Buffer[]; readonly complete: boolean }
+  | {
+      readonly kind: 'set';
+      readonly header: KeyHeader;
+      readonly members: readonly Buffer[];
+      readonly complete: boolean;
+    }
   | { readonly kind: 'zset'; readonly header: KeyHeader; readonly members: readonly (readonly [Buffer, string])[] }
   | { readonly kind: 'stream'; readonly header: KeyHeader; readonly entries: readonly StreamEntry[] }
   | { readonly kind: 'unsupported'; readonly header: KeyHeader };
@@ -53,12 +63,22 @@ export type KeyValue =
 export class KeyTypeChangedError extends Error {
   override readonly name = 'KeyTypeChangedError';
 
-  constructor(readonly key: Buffer, readonly expectedType: string) {
+  constructor(
+    readonly key: Buffer,
+    readonly expectedType: string,
+  ) {
     super(`The key changed type while it was read (it was a ${expectedType}).`);
   }
 }
 
-const LENGTH_COMMAND: Record<string, string> = { string: 'STRLEN', hash: 'HLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', stream: 'XLEN' };
+const LENGTH_COMMAND: Record<string, string> = {
+  string: 'STRLEN',
+  hash: 'HLEN',
+  list: 'LLEN',
+  set: 'SCARD',
+  zset: 'ZCARD',
+  stream: 'XLEN',
+};
 
 /**
  * Reads a key for inspection: header (TYPE, PTTL, OBJECT ENCODING, MEMORY USAGE and
@@ -92,7 +112,13 @@ export async function readKeyValue(client: Redis, key: Buffer, options: ReadOpti
       if ((await client.exists(key).catch(() => 1)) === 0) return { kind: 'gone', key };
       throw new KeyTypeChangedError(key, header.type);
     }
-    if (error instanceof KeyTypeChangedError || error instanceof RedisConnectionError || error instanceof KeyspaceCommandError) throw error;
+    if (
+      error instanceof KeyTypeChangedError ||
+      error instanceof RedisConnectionError ||
+      error instanceof KeyspaceCommandError
+    ) {
+      throw error;
+    }
     throw keyspaceError(error, endpoint, 'reading the value');
   }
 }
@@ -100,18 +126,32 @@ export async function readKeyValue(client: Redis, key: Buffer, options: ReadOpti
 /** How many elements (or bytes of a string) a value holds as read. */
 export function shownCount(value: KeyValue): number {
   switch (value.kind) {
-    case 'gone': case 'unsupported': return 0;
-    case 'string': return value.bytes.length;
-    case 'hash': return value.entries.length;
-    case 'list': return value.items.length;
-    case 'set': return value.members.length;
-    case 'zset': return value.members.length;
-    case 'stream': return value.entries.length;
+    case 'gone':
+    case 'unsupported':
+      return 0;
+    case 'string':
+      return value.bytes.length;
+    case 'hash':
+      return value.entries.length;
+    case 'list':
+      return value.items.length;
+    case 'set':
+      return value.members.length;
+    case 'zset':
+      return value.members.length;
+    case 'stream':
+      return value.entries.length;
   }
 }
 
 async function readHeader(client: Redis, key: Buffer): Promise<KeyHeader | undefined> {
-  const first = await client.pipeline().type(key).pttl(key).call('OBJECT', 'ENCODING', key).call('MEMORY', 'USAGE', key, 'SAMPLES', 5).exec();
+  const first = await client
+    .pipeline()
+    .type(key)
+    .pttl(key)
+    .call('OBJECT', 'ENCODING', key)
+    .call('MEMORY', 'USAGE', key, 'SAMPLES', 5)
+    .exec();
   if (!first) throw new Error('the pipeline was not run');
   const [typeReply, ttlReply, encodingReply, memoryReply] = first;
   const [typeError, type] = typeReply ?? [new Error('missing reply'), undefined];
@@ -121,14 +161,21 @@ async function readHeader(client: Redis, key: Buffer): Promise<KeyHeader | undef
   const typeName = String(type);
   if (typeName === 'none' || Number(pttl) === -2) return undefined;
   // OBJECT ENCODING and MEMORY USAGE are nice to have: a server that refuses them (an ACL) still shows the value.
-  const encoding = encodingReply && !encodingReply[0] && encodingReply[1] !== null ? String(encodingReply[1]) : undefined;
+  const encoding =
+    encodingReply && !encodingReply[0] && encodingReply[1] !== null ? String(encodingReply[1]) : undefined;
   const memory = memoryReply && !memoryReply[0] && memoryReply[1] !== null ? Number(memoryReply[1]) : undefined;
   const lengthCommand = LENGTH_COMMAND[typeName];
   const length = lengthCommand ? Number(await client.call(lengthCommand, key)) : 0;
   return { key, type: typeName, pttlMs: Number(pttl), encoding, memoryBytes: memory, length };
 }
 
-async function readBody(client: Redis, header: KeyHeader, byteLimit: number, elementLimit: number, pageSize: number): Promise<KeyValue> {
+async function readBody(
+  client: Redis,
+  header: KeyHeader,
+  byteLimit: number,
+  elementLimit: number,
+  pageSize: number,
+): Promise<KeyValue> {
   const key = header.key;
   switch (header.type) {
     case 'string': {
@@ -161,7 +208,9 @@ async function readBody(client: Redis, header: KeyHeader, byteLimit: number, ele
         const start = members.length;
         const stop = Math.min(elementLimit, start + pageSize) - 1;
         const flat = await client.zrangeBuffer(key, start, stop, 'WITHSCORES');
-        for (let i = 0; i + 1 < flat.length; i += 2) members.push([flat[i] as Buffer, (flat[i + 1] as Buffer).toString('latin1')]);
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          members.push([flat[i] as Buffer, (flat[i + 1] as Buffer).toString('latin1')]);
+        }
         if (flat.length / 2 < stop - start + 1) break;
       }
       return { kind: 'zset', header, members };
@@ -183,7 +232,7 @@ async function readBody(client: Redis, header: KeyHeader, byteLimit: number, ele
       let start = '-';
       while (entries.length < elementLimit) {
         const count = Math.min(pageSize, elementLimit - entries.length);
-        const reply = await client.callBuffer('XRANGE', key, start, '+', 'COUNT', count) as [Buffer, Buffer[]][];
+        const reply = (await client.callBuffer('XRANGE', key, start, '+', 'COUNT', count)) as [Buffer, Buffer[]][];
         for (const [id, flat] of reply) {
           const fields: [Buffer, Buffer][] = [];
           for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i] as Buffer, flat[i + 1] as Buffer]);
@@ -205,12 +254,19 @@ async function readBody(client: Redis, header: KeyHeader, byteLimit: number, ele
  * `complete` when the scan finished: then every element was read. The server may give an
  * element twice (during a rehash); each is kept once.
  */
-async function scanAll(client: Redis, command: 'HSCAN' | 'SSCAN', key: Buffer, limit: number, count: number, width: number): Promise<{ items: Buffer[][]; complete: boolean }> {
+async function scanAll(
+  client: Redis,
+  command: 'HSCAN' | 'SSCAN',
+  key: Buffer,
+  limit: number,
+  count: number,
+  width: number,
+): Promise<{ items: Buffer[][]; complete: boolean }> {
   const items: Buffer[][] = [];
   const seen = new Set<string>();
   let cursor = '0';
   do {
-    const reply = await client.callBuffer(command, key, cursor, 'COUNT', count) as [Buffer, Buffer[]];
+    const reply = (await client.callBuffer(command, key, cursor, 'COUNT', count)) as [Buffer, Buffer[]];
     cursor = reply[0].toString('latin1');
     const flat = reply[1];
     for (let i = 0; i + width - 1 < flat.length; i += width) {

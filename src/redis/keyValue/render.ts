@@ -34,13 +34,24 @@ export function keyTitle(key: Buffer): string {
  * line each (see displayBytes), so binary members are exact and unambiguous.
  */
 export function renderKeyValue(value: KeyValue, now: Date = new Date()): RenderedKey {
-  if (value.kind === 'gone') return { text: goneMessage(value.key), language: 'plaintext', remaining: 0, moreLine: undefined };
+  if (value.kind === 'gone') {
+    return { text: goneMessage(value.key), language: 'plaintext', remaining: 0, moreLine: undefined };
+  }
   const header = value.header;
   const lines = headerLines(header, now);
   const shown = shownCount(value);
   const remaining = Math.max(0, header.length - shown);
   let language: RenderedKey['language'] = 'plaintext';
-  const unit = value.kind === 'string' ? 'byte' : value.kind === 'hash' ? 'field' : value.kind === 'stream' ? 'entry' : value.kind === 'set' || value.kind === 'zset' ? 'member' : 'element';
+  const unit =
+    value.kind === 'string'
+      ? 'byte'
+      : value.kind === 'hash'
+        ? 'field'
+        : value.kind === 'stream'
+          ? 'entry'
+          : value.kind === 'set' || value.kind === 'zset'
+            ? 'member'
+            : 'element';
   if (value.kind !== 'unsupported') {
     lines.push(`// ${summary(header.length, shown, unit, value.kind === 'string')}`);
   }
@@ -49,9 +60,14 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
     case 'string': {
       const shape = stringShape(value.bytes, remaining > 0);
       if (value.bytes.length === 0) lines.push('// (empty string)');
-      else if (shape.kind === 'json') { language = 'jsonc'; body.push(shape.text); }
-      else if (shape.kind === 'text') body.push(shape.text);
-      else { lines.push('// not UTF-8 text: shown as a hex dump'); body.push(...hexDump(value.bytes)); }
+      else if (shape.kind === 'json') {
+        language = 'jsonc';
+        body.push(shape.text);
+      } else if (shape.kind === 'text') body.push(shape.text);
+      else {
+        lines.push('// not UTF-8 text: shown as a hex dump');
+        body.push(...hexDump(value.bytes));
+      }
       break;
     }
     case 'hash': {
@@ -59,7 +75,9 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
       const width = Math.min(40, Math.max(5, ...fields.map((f) => f.length)));
       body.push(`${'field'.padEnd(width)}  value`);
       value.entries.forEach(([, v], i) => body.push(`${(fields[i] ?? '').padEnd(width)}  ${element(v)}`));
-      if (remaining > 0) lines.push('// fields are sorted among those read so far (HSCAN reads them in no particular order)');
+      if (remaining > 0) {
+        lines.push('// fields are sorted among those read so far (HSCAN reads them in no particular order)');
+      }
       break;
     }
     case 'list': {
@@ -69,13 +87,17 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
     }
     case 'set':
       body.push(...value.members.map(element));
-      if (remaining > 0) lines.push('// members are sorted among those read so far (SSCAN reads them in no particular order)');
+      if (remaining > 0) {
+        lines.push('// members are sorted among those read so far (SSCAN reads them in no particular order)');
+      }
       break;
     case 'zset': {
       const width = String(Math.max(0, value.members.length - 1)).length;
       const scoreWidth = Math.min(24, Math.max(5, ...value.members.map(([, s]) => s.length)));
       body.push(`${'#'.padStart(width)}  ${'score'.padStart(scoreWidth)}  member`);
-      value.members.forEach(([member, score], i) => body.push(`${String(i).padStart(width)}  ${score.padStart(scoreWidth)}  ${element(member)}`));
+      value.members.forEach(([member, score], i) =>
+        body.push(`${String(i).padStart(width)}  ${score.padStart(scoreWidth)}  ${element(member)}`),
+      );
       break;
     }
     case 'stream':
@@ -95,13 +117,18 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
   if (remaining > 0) {
     text.push('');
     moreLine = text.length;
-    text.push(`// … ${moreNote(remaining, value.kind === 'string')} Use "Load More" (the editor's title bar or the line above) to read the next ${value.kind === 'string' ? '1 MB' : '1,000'}.`);
+    text.push(
+      `// … ${moreNote(remaining, value.kind === 'string')} Use "Load More" (the editor's title bar or the line above) to read the next ${value.kind === 'string' ? '1 MB' : '1,000'}.`,
+    );
   }
   return { text: `${text.join('\n')}\n`, language, remaining, moreLine: moreLine === undefined ? undefined : moreLine };
 }
 
 function headerLines(header: KeyHeader, now: Date): string[] {
-  const expires = header.pttlMs >= 0 ? ` (expires around ${new Date(now.getTime() + header.pttlMs).toISOString().replace(/\.\d+Z$/, 'Z')})` : '';
+  const expires =
+    header.pttlMs >= 0
+      ? ` (expires around ${new Date(now.getTime() + header.pttlMs).toISOString().replace(/\.\d+Z$/, 'Z')})`
+      : '';
   return [
     `// key       ${keyTitle(header.key)}`,
     `// type      ${typeDisplayName(header.type)}`,
@@ -121,11 +148,15 @@ function summary(total: number, shown: number, unit: string, isString: boolean):
     const size = `${groupThousands(total)} ${total === 1 ? 'byte' : 'bytes'}`;
     return shown >= total ? `length    ${size}` : `length    ${size}, the first ${formatBytes(shown)} shown`;
   }
-  return shown >= total ? `length    ${plural(total, unit)}` : `length    ${plural(total, unit)}, ${groupThousands(shown)} shown`;
+  return shown >= total
+    ? `length    ${plural(total, unit)}`
+    : `length    ${plural(total, unit)}, ${groupThousands(shown)} shown`;
 }
 
 function moreNote(remaining: number, isString: boolean): string {
-  return isString ? `${formatBytes(remaining)} more (${groupThousands(remaining)} bytes) not shown.` : `${groupThousands(remaining)} more not shown.`;
+  return isString
+    ? `${formatBytes(remaining)} more (${groupThousands(remaining)} bytes) not shown.`
+    : `${groupThousands(remaining)} more not shown.`;
 }
 
 /** The one message for a key that no longer exists. */
@@ -163,7 +194,11 @@ const DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function stringShape(bytes: Buffer, truncated = false): StringShape {
   let text: string | undefined;
   for (let cut = 0; cut <= (truncated ? 3 : 0) && text === undefined; cut++) {
-    try { text = DECODER.decode(bytes.subarray(0, bytes.length - cut)); } catch { /* try a shorter cut */ }
+    try {
+      text = DECODER.decode(bytes.subarray(0, bytes.length - cut));
+    } catch {
+      /* try a shorter cut */
+    }
   }
   // eslint-disable-next-line no-control-regex
   if (text === undefined || /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text)) return { kind: 'binary' };
@@ -171,7 +206,9 @@ export function stringShape(bytes: Buffer, truncated = false): StringShape {
   if (!truncated && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
     try {
       return { kind: 'json', text: JSON.stringify(JSON.parse(trimmed), null, 2) };
-    } catch { /* text, not JSON */ }
+    } catch {
+      /* text, not JSON */
+    }
   }
   return { kind: 'text', text };
 }

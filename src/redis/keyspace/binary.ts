@@ -11,7 +11,9 @@ export type BinaryString = string;
 export type KeyBytes = Buffer | BinaryString;
 
 export function toBinary(bytes: Buffer | Uint8Array): BinaryString {
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString(
+    'latin1',
+  );
 }
 
 export function fromBinary(binary: BinaryString): Buffer {

@@ -20,5 +20,7 @@ export function keepsReverseBinaryCursor(infoServer: string): boolean {
   if (name !== undefined) return name === 'valkey' || name === 'redis';
   if (Object.keys(server).some((field) => OTHER_PRODUCTS.test(field))) return false;
   if (OTHER_PRODUCTS.test(`${server['executable'] ?? ''} ${server['config_file'] ?? ''}`)) return false;
-  return server['redis_version'] !== undefined && server['redis_build_id'] !== undefined && server['run_id'] !== undefined;
+  return (
+    server['redis_version'] !== undefined && server['redis_build_id'] !== undefined && server['run_id'] !== undefined
+  );
 }

@@ -11,10 +11,13 @@ const hex2 = (byte: number): string => `\\x${HEX[byte >> 4]}${HEX[byte & 15]}`;
 
 /** Characters that decode fine but would break a one-line label, shown as `\u{…}`. */
 function invisible(codePoint: number): boolean {
-  return (codePoint >= 0x80 && codePoint <= 0x9f) // C1 controls
-    || codePoint === 0x2028 || codePoint === 0x2029 // line and paragraph separators
-    || (codePoint >= 0x200b && codePoint <= 0x200f) // zero-width characters and marks
-    || codePoint === 0xfeff;
+  return (
+    (codePoint >= 0x80 && codePoint <= 0x9f) || // C1 controls
+    codePoint === 0x2028 ||
+    codePoint === 0x2029 || // line and paragraph separators
+    (codePoint >= 0x200b && codePoint <= 0x200f) || // zero-width characters and marks
+    codePoint === 0xfeff
+  );
 }
 
 /** Length of the valid UTF-8 sequence starting at `i` and its code point, or undefined. */
@@ -23,10 +26,19 @@ function utf8At(s: BinaryString, i: number): [number, number] | undefined {
   let length: number;
   let codePoint: number;
   let min: number;
-  if (b0 >= 0xc2 && b0 <= 0xdf) { length = 2; codePoint = b0 & 0x1f; min = 0x80; }
-  else if (b0 >= 0xe0 && b0 <= 0xef) { length = 3; codePoint = b0 & 0x0f; min = 0x800; }
-  else if (b0 >= 0xf0 && b0 <= 0xf4) { length = 4; codePoint = b0 & 0x07; min = 0x10000; }
-  else return undefined;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    length = 2;
+    codePoint = b0 & 0x1f;
+    min = 0x80;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    length = 3;
+    codePoint = b0 & 0x0f;
+    min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    length = 4;
+    codePoint = b0 & 0x07;
+    min = 0x10000;
+  } else return undefined;
   if (i + length > s.length) return undefined;
   for (let k = 1; k < length; k++) {
     const b = s.charCodeAt(i + k);
@@ -56,13 +68,25 @@ export function displayBytes(bytes: KeyBytes, options: DisplayOptions = {}): str
     if (b >= 0x20 && b < 0x7f) {
       out += b === 0x5c ? '\\\\' : s[i];
       i++;
-    } else if (b === 0x0a) { out += '\\n'; i++; }
-    else if (b === 0x09) { out += '\\t'; i++; }
-    else if (b === 0x0d) { out += '\\r'; i++; }
-    else if (b < 0x80) { out += hex2(b); i++; }
-    else {
+    } else if (b === 0x0a) {
+      out += '\\n';
+      i++;
+    } else if (b === 0x09) {
+      out += '\\t';
+      i++;
+    } else if (b === 0x0d) {
+      out += '\\r';
+      i++;
+    } else if (b < 0x80) {
+      out += hex2(b);
+      i++;
+    } else {
       const decoded = utf8At(s, i);
-      if (decoded === undefined) { out += hex2(b); i++; continue; }
+      if (decoded === undefined) {
+        out += hex2(b);
+        i++;
+        continue;
+      }
       const [length, codePoint] = decoded;
       out += invisible(codePoint) ? `\\u{${codePoint.toString(16)}}` : String.fromCodePoint(codePoint);
       i += length;

@@ -16,7 +16,10 @@ export class KeyspaceCancelledError extends Error {
 export class KeyspaceCommandError extends Error {
   override readonly name = 'KeyspaceCommandError';
 
-  constructor(readonly command: string, readonly reply: string) {
+  constructor(
+    readonly command: string,
+    readonly reply: string,
+  ) {
     super(`Redis refused ${command}: ${reply}`);
   }
 }
@@ -30,9 +33,22 @@ const AUTH_OR_CONNECTION_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid
  * KeyspaceCommandError; a cancellation stays one.
  */
 export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: string): Error {
-  if (cause instanceof RedisConnectionError || cause instanceof KeyspaceCommandError || cause instanceof KeyspaceCancelledError) return cause;
+  if (
+    cause instanceof RedisConnectionError ||
+    cause instanceof KeyspaceCommandError ||
+    cause instanceof KeyspaceCancelledError
+  ) {
+    return cause;
+  }
   // A bug is a bug, not a connection problem: let it show as what it is.
-  if (cause instanceof TypeError || cause instanceof RangeError || cause instanceof ReferenceError || cause instanceof SyntaxError) return cause;
+  if (
+    cause instanceof TypeError ||
+    cause instanceof RangeError ||
+    cause instanceof ReferenceError ||
+    cause instanceof SyntaxError
+  ) {
+    return cause;
+  }
   const isReply = cause instanceof Error && (cause.name === 'ReplyError' || cause instanceof ServerReplyError);
   if (isReply && !AUTH_OR_CONNECTION_REPLY.test(cause.message)) return new KeyspaceCommandError(command, cause.message);
   return classifyRedisError(cause, endpoint);

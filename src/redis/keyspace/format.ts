@@ -1,6 +1,6 @@
 /** Redis's core value types, as TYPE names them; modules add their own (`ReJSON-RL`). */
 export const KEY_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream'] as const;
-export type CoreKeyType = typeof KEY_TYPES[number];
+export type CoreKeyType = (typeof KEY_TYPES)[number];
 
 /** PTTL's answers that are not durations. */
 export const NO_TTL = -1;
@@ -19,7 +19,7 @@ const TYPE_NAMES: Record<string, string> = {
 
 /** A type for people: `sorted set` for zset, `gone` for none, others as TYPE says. */
 export function typeDisplayName(type: string): string {
-  return Object.prototype.hasOwnProperty.call(TYPE_NAMES, type) ? TYPE_NAMES[type] as string : type;
+  return Object.prototype.hasOwnProperty.call(TYPE_NAMES, type) ? (TYPE_NAMES[type] as string) : type;
 }
 
 export function isCoreKeyType(type: string): type is CoreKeyType {
@@ -52,7 +52,9 @@ export function formatKeyCount(count: number): string {
 }
 
 export function groupThousands(n: number): string {
-  return Math.trunc(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return Math.trunc(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** A key row's description: `string · 59m 12s`, `hash · no TTL`, `gone`. */
@@ -66,6 +68,9 @@ export function formatBytes(bytes: number): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
   return `${value.toFixed(1)} ${units[unit] as string}`;
 }

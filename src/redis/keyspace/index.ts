@@ -6,13 +6,40 @@
 export { BinaryString, KeyBytes, bytesOf, escapeGlob, fromBinary, toBinary } from './binary';
 export { DisplayOptions, displayBytes, displaySegment } from './display';
 export { KeyspaceCancelledError, KeyspaceCommandError } from './errors';
-export { GONE, KEY_TYPES, NO_TTL, describeKey, formatBytes, formatKeyCount, formatTtl, groupThousands, isCoreKeyType, typeDisplayName } from './format';
+export {
+  GONE,
+  KEY_TYPES,
+  NO_TTL,
+  describeKey,
+  formatBytes,
+  formatKeyCount,
+  formatTtl,
+  groupThousands,
+  isCoreKeyType,
+  typeDisplayName,
+} from './format';
 export { globMatches } from './glob';
 export { KeyEntry, describeKeys, memoryUsage } from './keyInfo';
 export {
-  ChildOrder, DEFAULT_KEEP_NAMES_UP_TO, DEFAULT_MAX_NAMESPACES, DEFAULT_MAX_STORED_NAMES,
-  NamespaceModel, NamespaceModelOptions, NamespaceNode, WalkState, compareBinary,
+  ChildOrder,
+  DEFAULT_KEEP_NAMES_UP_TO,
+  DEFAULT_MAX_NAMESPACES,
+  DEFAULT_MAX_STORED_NAMES,
+  NamespaceModel,
+  NamespaceModelOptions,
+  NamespaceNode,
+  WalkState,
+  compareBinary,
 } from './namespaceModel';
 export { DEFAULT_PREFIX_SCAN_COUNT, ScanBound, ScanOutcome, scanKeysWithPrefix } from './prefixScan';
 export { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions, keyLabel } from './pager';
-export { DEFAULT_CONNECTIONS, DEFAULT_SCAN_COUNT, KeyspaceWalk, WalkOptions, WalkProgress, WalkTarget, cursorFraction, walkKeyspace } from './walker';
+export {
+  DEFAULT_CONNECTIONS,
+  DEFAULT_SCAN_COUNT,
+  KeyspaceWalk,
+  WalkOptions,
+  WalkProgress,
+  WalkTarget,
+  cursorFraction,
+  walkKeyspace,
+} from './walker';

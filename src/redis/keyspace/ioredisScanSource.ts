@@ -1,7 +1,16 @@
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
 import { KeyspaceCancelledError, endpointOfClient, keyspaceError } from './errors';
-import { asScanReply, firstCursor, isLastCursor, quietly, ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
+import {
+  asScanReply,
+  firstCursor,
+  isLastCursor,
+  quietly,
+  ScanRequest,
+  scanArguments,
+  ScanSink,
+  ScanSource,
+} from './scanSource';
 
 /**
  * SCAN through an open ioredis client (`callBuffer`, keys as Buffers). The next SCAN is
@@ -14,7 +23,10 @@ import { asScanReply, firstCursor, isLastCursor, quietly, ScanRequest, scanArgum
 export class IoredisScanSource implements ScanSource {
   private readonly endpoint: RedisEndpoint;
 
-  constructor(private readonly client: Redis, endpoint?: RedisEndpoint) {
+  constructor(
+    private readonly client: Redis,
+    endpoint?: RedisEndpoint,
+  ) {
     this.endpoint = endpoint ?? endpointOfClient(client);
   }
 

@@ -20,7 +20,11 @@ export interface KeyEntry {
 
 /** TYPE and PTTL of every key, in one pipelined round trip. A key that vanished is
  * reported `gone`, not as an error. Connection failures are RedisConnectionError. */
-export async function describeKeys(client: Redis, keys: readonly KeyBytes[], endpoint?: RedisEndpoint): Promise<KeyEntry[]> {
+export async function describeKeys(
+  client: Redis,
+  keys: readonly KeyBytes[],
+  endpoint?: RedisEndpoint,
+): Promise<KeyEntry[]> {
   if (keys.length === 0) return [];
   const buffers = keys.map((key) => (typeof key === 'string' ? fromBinary(key) : key));
   const pipeline = client.pipeline();
@@ -34,7 +38,9 @@ export async function describeKeys(client: Redis, keys: readonly KeyBytes[], end
   } catch (error) {
     throw keyspaceError(error, endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
   }
-  if (replies === null) throw keyspaceError(new Error('the pipeline was not run'), endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
+  if (replies === null) {
+    throw keyspaceError(new Error('the pipeline was not run'), endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
+  }
   return buffers.map((key, i) => {
     const [typeError, type] = replies[2 * i] ?? [new Error('missing reply'), undefined];
     const [ttlError, pttl] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
@@ -49,7 +55,12 @@ export async function describeKeys(client: Redis, keys: readonly KeyBytes[], end
 
 /** MEMORY USAGE of one key in bytes (for a tooltip, fetched when asked for), or
  * undefined when the key is gone. `samples` bounds the work for large aggregates. */
-export async function memoryUsage(client: Redis, key: KeyBytes, samples = 5, endpoint?: RedisEndpoint): Promise<number | undefined> {
+export async function memoryUsage(
+  client: Redis,
+  key: KeyBytes,
+  samples = 5,
+  endpoint?: RedisEndpoint,
+): Promise<number | undefined> {
   const bytes = typeof key === 'string' ? fromBinary(key) : key;
   try {
     const reply = await client.call('MEMORY', 'USAGE', bytes, 'SAMPLES', samples);

@@ -411,7 +411,8 @@ export class NamespaceModel {
     const hash = pathHash(node.pathBuffer);
     let first = this.byPathHash.get(hash);
     if (first === node) {
-      if (node.sameHash) this.byPathHash.set(hash, node.sameHash); else this.byPathHash.delete(hash);
+      if (node.sameHash) this.byPathHash.set(hash, node.sameHash);
+      else this.byPathHash.delete(hash);
     } else {
       while (first !== undefined && first.sameHash !== node) first = first.sameHash;
       if (first) first.sameHash = node.sameHash;
@@ -441,7 +442,8 @@ export class NamespaceModel {
   split(key: KeyBytes): { path: BinaryString | undefined; label: BinaryString } {
     const binary = typeof key === 'string' ? key : toBinary(key);
     const cut = this.lastDelimiter(binary);
-    return cut < 0 ? { path: undefined, label: binary }
+    return cut < 0
+      ? { path: undefined, label: binary }
       : { path: binary.slice(0, cut), label: binary.slice(cut + this.delimiterBinary.length) };
   }
 

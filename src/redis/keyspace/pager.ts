@@ -63,9 +63,15 @@ export class NamespaceKeyPager {
   private readonly given = new Set<BinaryString>();
   private finished = false;
 
-  constructor(private readonly client: Redis, readonly namespace: NamespaceNode, options: PagerOptions = {}) {
+  constructor(
+    private readonly client: Redis,
+    readonly namespace: NamespaceNode,
+    options: PagerOptions = {},
+  ) {
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(this.pageSize) || this.pageSize < 1) throw new RangeError('The page size must be a positive integer.');
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 1) {
+      throw new RangeError('The page size must be a positive integer.');
+    }
     this.endpoint = options.endpoint ?? endpointOfClient(client);
     const model = namespace.model;
     if (namespace.hasAllDirectKeyNames && namespace.names !== undefined) {
@@ -110,7 +116,10 @@ export class NamespaceKeyPager {
    * running wait for it (two quick clicks on `Load more…` give two pages). */
   next(signal?: AbortSignal): Promise<KeyPage> {
     const run = this.queue.then(() => this.nextNow(signal));
-    this.queue = run.then(() => undefined, () => undefined);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -177,4 +186,3 @@ export class NamespaceKeyPager {
 export function keyLabel(key: PagedKey, options?: DisplayOptions): string {
   return displaySegment(key.labelBytes, options);
 }
-

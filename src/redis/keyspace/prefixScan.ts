@@ -28,9 +28,17 @@ export interface ScanOutcome {
  * byte against the prefix (MATCH is a glob). `batch` gets each call's keys and may
  * return false to stop early. May hand the same key twice (SCAN does): dedupe there.
  */
-export async function scanKeysWithPrefix(client: Redis, prefix: Buffer, bound: ScanBound, batch: (keys: Buffer[]) => Promise<boolean | void> | boolean | void): Promise<ScanOutcome> {
+export async function scanKeysWithPrefix(
+  client: Redis,
+  prefix: Buffer,
+  bound: ScanBound,
+  batch: (keys: Buffer[]) => Promise<boolean | void> | boolean | void,
+): Promise<ScanOutcome> {
   const endpoint = bound.endpoint ?? endpointOfClient(client);
-  const request = { count: Math.max(1, Math.floor(bound.scanCount ?? DEFAULT_PREFIX_SCAN_COUNT)), match: prefix.length > 0 ? Buffer.concat([escapeGlob(prefix), Buffer.from('*')]) : undefined };
+  const request = {
+    count: Math.max(1, Math.floor(bound.scanCount ?? DEFAULT_PREFIX_SCAN_COUNT)),
+    match: prefix.length > 0 ? Buffer.concat([escapeGlob(prefix), Buffer.from('*')]) : undefined,
+  };
   const maxCalls = Math.max(1, Math.floor(bound.maxScanCalls ?? Number.MAX_SAFE_INTEGER));
   let cursor = '0';
   let calls = 0;
@@ -46,10 +54,12 @@ export async function scanKeysWithPrefix(client: Redis, prefix: Buffer, bound: S
     calls++;
     const [next, keys] = reply;
     cursor = next;
-    const inside = prefix.length === 0 ? keys : keys.filter((key) => key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix));
+    const inside =
+      prefix.length === 0
+        ? keys
+        : keys.filter((key) => key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix));
     // Stopping on the last page still saw every key.
     if (inside.length > 0 && (await batch(inside)) === false) return { calls, complete: cursor === '0' };
   } while (cursor !== '0');
   return { calls, complete: true };
 }
-

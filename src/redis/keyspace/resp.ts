@@ -39,7 +39,15 @@ export class RespProtocolError extends Error {
   override readonly name = 'RespProtocolError';
 }
 
-const enum State { Reply, ReplyBody, CursorHeader, CursorBody, ItemsHeader, ItemHeader, ItemBody }
+const enum State {
+  Reply,
+  ReplyBody,
+  CursorHeader,
+  CursorBody,
+  ItemsHeader,
+  ItemHeader,
+  ItemBody,
+}
 
 const CR = 13;
 
@@ -118,7 +126,9 @@ export class ScanReplyReader {
             this.pos = cr + 2;
             this.state = State.CursorHeader;
           } else {
-            throw new RespProtocolError(`unexpected reply: ${JSON.stringify(buf.toString('latin1', this.pos, Math.min(cr, this.pos + 40)))}`);
+            throw new RespProtocolError(
+              `unexpected reply: ${JSON.stringify(buf.toString('latin1', this.pos, Math.min(cr, this.pos + 40)))}`,
+            );
           }
           break;
         }
@@ -130,10 +140,10 @@ export class ScanReplyReader {
           while (remaining > 0 && pos < end && buf[pos] === 0x24 /* $ */) {
             let i = pos + 1;
             let length = 0;
-            let c = i < end ? buf[i] as number : -1;
+            let c = i < end ? (buf[i] as number) : -1;
             while (c >= 48 && c <= 57) {
               length = length * 10 + c - 48;
-              c = ++i < end ? buf[i] as number : -1;
+              c = ++i < end ? (buf[i] as number) : -1;
             }
             if (c !== CR || i === pos + 1 || i + 1 >= end || buf[i + 1] !== 10) break; // incomplete or unusual: the general path decides
             const from = i + 2;
@@ -234,7 +244,10 @@ export class ScanReplyReader {
     const buf = this.buffer;
     let negative = false;
     let i = from;
-    if (buf[i] === 0x2d) { negative = true; i++; }
+    if (buf[i] === 0x2d) {
+      negative = true;
+      i++;
+    }
     let n = 0;
     for (; i < to; i++) {
       const digit = (buf[i] as number) - 48;

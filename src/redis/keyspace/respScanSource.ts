@@ -28,7 +28,11 @@ export class RespScanSource implements ScanSource {
   private broken: unknown;
   private closedByUs = false;
 
-  private constructor(private readonly socket: net.Socket, private readonly endpoint: RedisEndpoint, private readonly timeoutMs: number) {
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly endpoint: RedisEndpoint,
+    private readonly timeoutMs: number,
+  ) {
     this.handler = ignoring;
     this.reader = new ScanReplyReader({
       simple: (text) => this.handler.simple(text),
@@ -47,13 +51,20 @@ export class RespScanSource implements ScanSource {
       }
     });
     socket.on('error', (error) => this.fail(error));
-    socket.on('timeout', () => this.fail(Object.assign(new Error('Redis did not answer: the command timed out'), { code: 'ETIMEDOUT' })));
+    socket.on('timeout', () =>
+      this.fail(Object.assign(new Error('Redis did not answer: the command timed out'), { code: 'ETIMEDOUT' })),
+    );
     socket.on('close', () => this.fail(new Error('the connection was closed')));
   }
 
   /** Connects, authenticates, selects the database and names the connection
    * (`<connectionName>-walk`). Failures are RedisConnectionError. */
-  static async open(endpoint: RedisEndpoint, credentials: RedisCredentials, tuning: ConnectionTuning = DEFAULT_TUNING, signal?: AbortSignal): Promise<RespScanSource> {
+  static async open(
+    endpoint: RedisEndpoint,
+    credentials: RedisCredentials,
+    tuning: ConnectionTuning = DEFAULT_TUNING,
+    signal?: AbortSignal,
+  ): Promise<RespScanSource> {
     if (signal?.aborted) throw new KeyspaceCancelledError();
     const socket = await connectSocket(endpoint, tuning, signal);
     const source = new RespScanSource(socket, endpoint, tuning.timeoutMs);
@@ -71,7 +82,10 @@ export class RespScanSource implements ScanSource {
     return this.exchange(signal, 'DBSIZE', (resolve, reject) => {
       this.handler = {
         ...unexpected(reject),
-        integer: (value) => { size = value; resolve(); },
+        integer: (value) => {
+          size = value;
+          resolve();
+        },
         error: (message) => reject(new ServerReplyError(message)),
       };
       this.send(['DBSIZE']);
@@ -84,7 +98,10 @@ export class RespScanSource implements ScanSource {
     return this.exchange(signal, 'INFO', (resolve, reject) => {
       this.handler = {
         ...unexpected(reject),
-        bulk: (reply) => { text = reply; resolve(); },
+        bulk: (reply) => {
+          text = reply;
+          resolve();
+        },
         error: (message) => (/^NOPERM\b/.test(message) ? resolve() : reject(new ServerReplyError(message))),
       };
       this.send(['INFO', 'server']);
@@ -121,12 +138,19 @@ export class RespScanSource implements ScanSource {
     this.socket.destroy();
   }
 
-  private async handshake(credentials: RedisCredentials, tuning: ConnectionTuning, signal: AbortSignal | undefined): Promise<void> {
+  private async handshake(
+    credentials: RedisCredentials,
+    tuning: ConnectionTuning,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     // Replies come in order: `optional` marks a command whose refusal does not matter.
     const commands: { args: (string | number)[]; optional: boolean }[] = [];
     const password = credentials.password;
     if (password !== undefined && password !== '') {
-      commands.push({ args: this.endpoint.username ? ['AUTH', this.endpoint.username, password] : ['AUTH', password], optional: false });
+      commands.push({
+        args: this.endpoint.username ? ['AUTH', this.endpoint.username, password] : ['AUTH', password],
+        optional: false,
+      });
     }
     if (this.endpoint.db !== 0) commands.push({ args: ['SELECT', this.endpoint.db], optional: false });
     // The name only helps CLIENT LIST readers; a user whose ACL forbids CLIENT (`~* +@read`)
@@ -154,7 +178,11 @@ export class RespScanSource implements ScanSource {
 
   /** Runs one request/reply exchange: settles once, on the first of the handler's
    * resolve/reject, a transport failure, or the signal. */
-  private exchange(signal: AbortSignal | undefined, command: string, start: (resolve: () => void, reject: (error: unknown) => void) => void): Promise<void> {
+  private exchange(
+    signal: AbortSignal | undefined,
+    command: string,
+    start: (resolve: () => void, reject: (error: unknown) => void) => void,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const onAbort = (): void => settle(new KeyspaceCancelledError());
@@ -174,13 +202,18 @@ export class RespScanSource implements ScanSource {
         }
       };
       if (signal?.aborted) return settle(new KeyspaceCancelledError());
-      if (this.broken !== undefined || this.socket.destroyed) return settle(this.broken ?? new Error('the connection was closed'));
+      if (this.broken !== undefined || this.socket.destroyed) {
+        return settle(this.broken ?? new Error('the connection was closed'));
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.failure = settle;
       // Silence while a command is out means no answer (a paused or unreachable server);
       // an idle connection between commands owes nothing, so the clock runs only now.
       this.socket.setTimeout(this.timeoutMs);
-      start(() => settle(), (error) => settle(error ?? new Error('failed')));
+      start(
+        () => settle(),
+        (error) => settle(error ?? new Error('failed')),
+      );
     });
   }
 
@@ -217,7 +250,11 @@ const ignoring: ReplyHandler = {
 };
 
 /** A TCP socket, or with TLS on a TLS socket with the same certificates and checks as connectRedis. */
-function connectSocket(endpoint: RedisEndpoint, tuning: ConnectionTuning, signal: AbortSignal | undefined): Promise<net.Socket> {
+function connectSocket(
+  endpoint: RedisEndpoint,
+  tuning: ConnectionTuning,
+  signal: AbortSignal | undefined,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     let tlsOptions: tls.ConnectionOptions | undefined;
     try {
@@ -242,16 +279,27 @@ function connectSocket(endpoint: RedisEndpoint, tuning: ConnectionTuning, signal
       } else {
         socket.destroy();
         const timedOut = (error as { code?: unknown }).code === 'ETIMEDOUT';
-        reject(error instanceof KeyspaceCancelledError ? error
-          // TCP connected, TLS never answered: a server without TLS (as connectRedis says).
-          : tlsOptions && tcpConnected && timedOut ? tlsHandshakeTimeout(endpoint)
-          : keyspaceError(error, endpoint, 'connect'));
+        reject(
+          error instanceof KeyspaceCancelledError
+            ? error
+            : // TCP connected, TLS never answered: a server without TLS (as connectRedis says).
+              tlsOptions && tcpConnected && timedOut
+              ? tlsHandshakeTimeout(endpoint)
+              : keyspaceError(error, endpoint, 'connect'),
+        );
       }
     };
     const onAbort = (): void => finish(new KeyspaceCancelledError());
-    const timer = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), tuning.timeoutMs);
+    const timer = setTimeout(
+      () => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })),
+      tuning.timeoutMs,
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (tlsOptions) socket.once('connect', () => { tcpConnected = true; });
+    if (tlsOptions) {
+      socket.once('connect', () => {
+        tcpConnected = true;
+      });
+    }
     socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       socket.setNoDelay(true);
       finish();

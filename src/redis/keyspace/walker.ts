@@ -79,15 +79,17 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   const model = new NamespaceModel(options);
   const count = options.count ?? DEFAULT_SCAN_COUNT;
   if (!Number.isInteger(count) || count < 1) throw new RangeError('SCAN COUNT must be a positive integer.');
-  const connections = 'client' in target || options.source ? 1 : options.connections ?? DEFAULT_CONNECTIONS;
+  const connections = 'client' in target || options.source ? 1 : (options.connections ?? DEFAULT_CONNECTIONS);
   if (connections !== 1 && connections !== 2) throw new RangeError('A walk uses one or two connections.');
-  if (connections === 2 && options.dedupe === false) throw new RangeError('Two connections need dedupe: the halves may overlap.');
+  if (connections === 2 && options.dedupe === false) {
+    throw new RangeError('Two connections need dedupe: the halves may overlap.');
+  }
   const request = (halvesWalked: number): ScanRequest => ({
     count: Math.ceil(count / halvesWalked),
     match: model.match,
     type: options.type,
   });
-  const endpoint = 'client' in target ? target.endpoint ?? endpointOfClient(target.client) : target.endpoint;
+  const endpoint = 'client' in target ? (target.endpoint ?? endpointOfClient(target.client)) : target.endpoint;
   const signal = options.signal;
   const onProgress = options.onProgress;
   const interval = options.progressIntervalMs ?? 100;
@@ -100,7 +102,15 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
 
   const emit = (done: boolean): void => {
     lastEmit = performance.now();
-    onProgress?.({ model, keysCounted: model.totalKeys, expectedKeys, batches, fraction, elapsedMs: lastEmit - started, done });
+    onProgress?.({
+      model,
+      keysCounted: model.totalKeys,
+      expectedKeys,
+      batches,
+      fraction,
+      elapsedMs: lastEmit - started,
+      done,
+    });
   };
 
   let halves: (CursorHalf | undefined)[] = connections === 2 ? ['even', 'odd'] : [undefined];
@@ -116,8 +126,12 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
         const first = await RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal);
         sources.push(first);
         // The halves rely on Redis's cursor order: elsewhere (or unknown) one plain loop.
-        if (halves.length === 2 && !keepsReverseBinaryCursor((await first.serverInfo(signal)) ?? '')) halves = [undefined];
-        const opened = await Promise.allSettled(halves.slice(1).map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)));
+        if (halves.length === 2 && !keepsReverseBinaryCursor((await first.serverInfo(signal)) ?? '')) {
+          halves = [undefined];
+        }
+        const opened = await Promise.allSettled(
+          halves.slice(1).map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)),
+        );
         for (const result of opened) if (result.status === 'fulfilled') sources.push(result.value);
         const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed) throw failed.reason;
@@ -125,37 +139,56 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       const first = sources[0] as ScanSource;
       expectedKeys = await first.dbsize(signal);
       // A filter may keep few of them: then let the tables grow as keys come.
-      model.expectKeys(model.match !== undefined || options.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys);
+      model.expectKeys(
+        model.match !== undefined || options.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys,
+      );
       // Both halves feed the one model; a failure of either stops the other.
       const inner = new AbortController();
       const stop = (): void => inner.abort();
       signal?.addEventListener('abort', stop, { once: true });
       try {
-        await Promise.all(sources.map((source, i) => {
-          const half = halves[i];
-          return source.scanAll({ ...request(halves.length), half }, {
-            key: (bytes, start, end) => model.addBytes(bytes, start, end),
-            batchEnd: (cursor) => {
-              batches++;
-              const at = cursorFraction(cursor);
-              progressOf[i] = half === undefined ? (cursor === '0' ? 1 : at)
-                : half === 'even' ? (isLastCursor(cursor, { count: 0, half }) ? 0.5 : Math.min(at, 0.5))
-                : (cursor === '0' ? 0.5 : Math.max(at - 0.5, 0));
-              fraction = progressOf.reduce((sum, f) => sum + f, 0);
-              if (onProgress === undefined) return;
-              if (!shownAny) {
-                if (model.totalKeys === 0) return;
-                shownAny = true;
-                emit(false);
-              } else if (performance.now() - lastEmit >= interval) {
-                emit(false);
-              }
-            },
-          }, inner.signal).catch((error: unknown) => {
-            inner.abort();
-            throw error;
-          });
-        }));
+        await Promise.all(
+          sources.map((source, i) => {
+            const half = halves[i];
+            return source
+              .scanAll(
+                { ...request(halves.length), half },
+                {
+                  key: (bytes, start, end) => model.addBytes(bytes, start, end),
+                  batchEnd: (cursor) => {
+                    batches++;
+                    const at = cursorFraction(cursor);
+                    progressOf[i] =
+                      half === undefined
+                        ? cursor === '0'
+                          ? 1
+                          : at
+                        : half === 'even'
+                          ? isLastCursor(cursor, { count: 0, half })
+                            ? 0.5
+                            : Math.min(at, 0.5)
+                          : cursor === '0'
+                            ? 0.5
+                            : Math.max(at - 0.5, 0);
+                    fraction = progressOf.reduce((sum, f) => sum + f, 0);
+                    if (onProgress === undefined) return;
+                    if (!shownAny) {
+                      if (model.totalKeys === 0) return;
+                      shownAny = true;
+                      emit(false);
+                    } else if (performance.now() - lastEmit >= interval) {
+                      emit(false);
+                    }
+                  },
+                },
+                inner.signal,
+              )
+              .catch((error: unknown) => {
+                inner.abort();
+                throw error;
+              });
+          }),
+        );
       } finally {
         signal?.removeEventListener('abort', stop);
       }
@@ -192,4 +225,3 @@ export function cursorFraction(cursor: string): number {
   }
   return Number(reversed) / 2 ** 64;
 }
-

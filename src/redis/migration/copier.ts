@@ -131,7 +131,12 @@ interface Item {
  * Resolves with the result, also when cancelled (between batches). Rejects with a
  * RedisConnectionError (with `partial`) when either server cannot be reached.
  */
-export async function migrateKeys(source: Redis, target: Redis, mappings: readonly CompiledMapping[], options: MigrationOptions = {}): Promise<MigrationResult> {
+export async function migrateKeys(
+  source: Redis,
+  target: Redis,
+  mappings: readonly CompiledMapping[],
+  options: MigrationOptions = {},
+): Promise<MigrationResult> {
   const mode = options.mode ?? 'dry-run';
   const batchSize = options.batchSize ?? DEFAULT_MIGRATION_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('The batch size must be a positive integer.');
@@ -142,7 +147,9 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
   const sourceEndpoint = options.sourceEndpoint ?? endpointOfClient(source);
   const targetEndpoint = options.targetEndpoint ?? endpointOfClient(target);
   const mapper = new KeyMapper(mappings, options.delimiter ?? ':');
-  const totals = new Map<CompiledMapping, MappingTotals>(mappings.map((mapping) => [mapping, { mapping, processed: 0, copied: 0, replaced: 0, skipped: 0, failed: 0 }]));
+  const totals = new Map<CompiledMapping, MappingTotals>(
+    mappings.map((mapping) => [mapping, { mapping, processed: 0, copied: 0, replaced: 0, skipped: 0, failed: 0 }]),
+  );
   const reasons = new Map<string, ReasonGroup>();
   const byType: Record<string, number> = {};
   const seen = new SeenKeys(options.expected ?? 1 << 15);
@@ -157,7 +164,15 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
   let scanFraction = 0;
 
   const result = (cancelled: boolean): MigrationResult => ({
-    mode, cancelled, scanned, processed, copied, replaced, skippedExisting, skippedExpired, failed,
+    mode,
+    cancelled,
+    scanned,
+    processed,
+    copied,
+    replaced,
+    skippedExisting,
+    skippedExpired,
+    failed,
     reasons: [...reasons.values()].sort((a, b) => b.count - a.count),
     perMapping: [...totals.values()],
     byType: { ...byType },
@@ -195,7 +210,11 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
   };
 
   const live = mode !== 'dry-run';
-  interface Read { readonly batch: Item[]; readonly sentAt: number; readonly replies: PipelineReplies }
+  interface Read {
+    readonly batch: Item[];
+    readonly sentAt: number;
+    readonly replies: PipelineReplies;
+  }
 
   /** Reads a batch from the source: PTTL, then DUMP (a copy: the type is the payload's
    * first byte) or TYPE (a dry run). Counts nothing: a read whose write never starts
@@ -217,7 +236,8 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
       }
       // As many keys of this batch's average size as fit in maxBatchBytes: fewer after large
       // values, back to batchSize after small ones.
-      batchLimit = bytes === 0 ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(maxBatchBytes / (bytes / batch.length))));
+      batchLimit =
+        bytes === 0 ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(maxBatchBytes / (bytes / batch.length))));
     }
     return { batch, sentAt, replies };
   };
@@ -278,7 +298,14 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
     });
     processed += batch.length;
     for (const item of batch) item.totals.processed++;
-    options.onProgress?.({ processed, expected: options.expected, copied, skipped: skippedExisting + skippedExpired, failed, scanFraction });
+    options.onProgress?.({
+      processed,
+      expected: options.expected,
+      copied,
+      skipped: skippedExisting + skippedExpired,
+      failed,
+      scanFraction,
+    });
   };
 
   // One write in flight while the next batch is read (and the next SCAN runs).
@@ -326,11 +353,15 @@ export async function migrateKeys(source: Redis, target: Redis, mappings: readon
         scanned++;
         const mapped = mapper.map(toBinary(key));
         if (!mapped) continue;
-        pending.push({ source: key, target: fromBinary(mapped.target), totals: totals.get(mapped.mapping) as MappingTotals });
+        pending.push({
+          source: key,
+          target: fromBinary(mapped.target),
+          totals: totals.get(mapped.mapping) as MappingTotals,
+        });
       }
       cursor = next;
       scanFraction = cursor === '0' ? 1 : cursorFraction(cursor);
-      if (!await flush(cursor === '0')) {
+      if (!(await flush(cursor === '0'))) {
         await settle();
         return result(true);
       }
@@ -372,9 +403,31 @@ async function execute(pipeline: ChainableCommander, endpoint: RedisEndpoint): P
  * the summary's per-type counts use it.
  */
 const RDB_TYPES: Readonly<Record<number, string>> = {
-  0: 'string', 1: 'list', 2: 'set', 3: 'zset', 4: 'hash', 5: 'zset', 6: 'module', 7: 'module', 9: 'hash', 10: 'list', 11: 'set',
-  12: 'zset', 13: 'hash', 14: 'list', 15: 'stream', 16: 'hash', 17: 'zset', 18: 'list', 19: 'stream', 20: 'set', 21: 'stream',
-  22: 'hash', 23: 'hash', 24: 'hash', 25: 'hash',
+  0: 'string',
+  1: 'list',
+  2: 'set',
+  3: 'zset',
+  4: 'hash',
+  5: 'zset',
+  6: 'module',
+  7: 'module',
+  9: 'hash',
+  10: 'list',
+  11: 'set',
+  12: 'zset',
+  13: 'hash',
+  14: 'list',
+  15: 'stream',
+  16: 'hash',
+  17: 'zset',
+  18: 'list',
+  19: 'stream',
+  20: 'set',
+  21: 'stream',
+  22: 'hash',
+  23: 'hash',
+  24: 'hash',
+  25: 'hash',
 };
 
 export function payloadType(payload: Buffer): string {

@@ -5,12 +5,45 @@
  * dry run by default), and a summary. See README.md.
  */
 export {
-  CompiledMapping, KeyMapper, MappingCheck, MappingError, MappingIssue, NamespaceOwner, SegmentMapping,
-  GuessContext, checkMappings, compileMappings, guessTargetPrefix, ownerOf, segmentText,
+  CompiledMapping,
+  KeyMapper,
+  MappingCheck,
+  MappingError,
+  MappingIssue,
+  NamespaceOwner,
+  SegmentMapping,
+  GuessContext,
+  checkMappings,
+  compileMappings,
+  guessTargetPrefix,
+  ownerOf,
+  segmentText,
 } from './mapping';
-export { SegmentCount, ServerIdentity, SourceScan, SourceScanOptions, compareVersions, sameDatabase, scanSourceSegments, serverIdentity } from './sourceScan';
 export {
-  DEFAULT_EXAMPLES, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MIGRATION_BATCH, DEFAULT_MIGRATION_SCAN_COUNT, KeyExample, MappingTotals, MigrationMode,
-  MigrationOptions, MigrationProgress, MigrationResult, PartialMigration, REASON_EXISTS, REASON_EXPIRED, ReasonGroup, migrateKeys,
+  SegmentCount,
+  ServerIdentity,
+  SourceScan,
+  SourceScanOptions,
+  compareVersions,
+  sameDatabase,
+  scanSourceSegments,
+  serverIdentity,
+} from './sourceScan';
+export {
+  DEFAULT_EXAMPLES,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MIGRATION_BATCH,
+  DEFAULT_MIGRATION_SCAN_COUNT,
+  KeyExample,
+  MappingTotals,
+  MigrationMode,
+  MigrationOptions,
+  MigrationProgress,
+  MigrationResult,
+  PartialMigration,
+  REASON_EXISTS,
+  REASON_EXPIRED,
+  ReasonGroup,
+  migrateKeys,
 } from './copier';
 export { ReportContext, describeMigration, hintFor, renderMigrationReport } from './report';

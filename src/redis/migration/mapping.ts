@@ -53,7 +53,11 @@ const binaryOf = (value: Buffer | string): BinaryString => toBinary(bytesOf(valu
 
 /** The declared namespace that owns `path` (the longest declared path that is `path` or a
  * prefix of it at a segment boundary), or undefined. */
-export function ownerOf(path: Buffer | string, declared: readonly NamespaceOwner[], delimiter: Buffer | string = ':'): NamespaceOwner | undefined {
+export function ownerOf(
+  path: Buffer | string,
+  declared: readonly NamespaceOwner[],
+  delimiter: Buffer | string = ':',
+): NamespaceOwner | undefined {
   const p = binaryOf(path);
   const d = binaryOf(delimiter);
   let best: NamespaceOwner | undefined;
@@ -81,14 +85,19 @@ function ownerName(namespace: NamespaceOwner): string {
  * target nested inside another mapping's target (keys may collide; the second is then
  * skipped as existing).
  */
-export function checkMappings(mappings: readonly SegmentMapping[], options: { delimiter?: Buffer | string; declared?: readonly NamespaceOwner[] } = {}): MappingCheck {
+export function checkMappings(
+  mappings: readonly SegmentMapping[],
+  options: { delimiter?: Buffer | string; declared?: readonly NamespaceOwner[] } = {},
+): MappingCheck {
   const d = binaryOf(options.delimiter ?? ':');
   const declared = options.declared ?? [];
   const errors: MappingIssue[] = [];
   const warnings: MappingIssue[] = [];
   const seenSources = new Map<BinaryString | null, number>();
   const targets: { index: number; target: BinaryString }[] = [];
-  if (mappings.length === 0) errors.push({ index: -1, message: 'No segment is mapped: choose at least one to import.' });
+  if (mappings.length === 0) {
+    errors.push({ index: -1, message: 'No segment is mapped: choose at least one to import.' });
+  }
   mappings.forEach((mapping, index) => {
     const from = segmentText(mapping.source);
     const source = mapping.source === null ? null : binaryOf(mapping.source);
@@ -97,27 +106,50 @@ export function checkMappings(mappings: readonly SegmentMapping[], options: { de
     const before = seenSources.get(source);
     if (before !== undefined) errors.push({ index, message: `${from} is mapped twice.` });
     seenSources.set(source, index);
-    if (source !== null && source.includes(d)) errors.push({ index, message: `${from} is not a first segment: it contains the delimiter.` });
+    if (source !== null && source.includes(d)) {
+      errors.push({ index, message: `${from} is not a first segment: it contains the delimiter.` });
+    }
     if (target.length === 0) {
       errors.push({ index, message: `${from}: the target prefix is empty; give a namespace such as auth:session.` });
       return;
     }
     if (target.startsWith(d) || target.endsWith(d)) {
-      errors.push({ index, message: `${from} -> ${shown}: leave out the leading or trailing delimiter (the delimiter between the prefix and the rest of the key is added).` });
+      errors.push({
+        index,
+        message: `${from} -> ${shown}: leave out the leading or trailing delimiter (the delimiter between the prefix and the rest of the key is added).`,
+      });
       return;
     }
     const targetOwner = ownerOf(target, declared, d);
     const sourceOwner = source === null ? undefined : ownerOf(source, declared, d);
     if (targetOwner === undefined) {
-      if (declared.length > 0) warnings.push({ index, message: `${from} -> ${shown}: ${displayBytes(fromBinary(target.split(d)[0] ?? target))} is not a declared namespace (setting sharedRedis.namespaces).` });
-    } else if (sourceOwner !== undefined && ownerName(sourceOwner) !== ownerName(targetOwner) && mapping.crossOwner !== true) {
-      errors.push({ index, message: `${from} belongs to ${ownerName(sourceOwner)} but ${shown} to ${ownerName(targetOwner)}: mapping into another service's namespace must be confirmed explicitly.` });
+      if (declared.length > 0) {
+        warnings.push({
+          index,
+          message: `${from} -> ${shown}: ${displayBytes(fromBinary(target.split(d)[0] ?? target))} is not a declared namespace (setting sharedRedis.namespaces).`,
+        });
+      }
+    } else if (
+      sourceOwner !== undefined &&
+      ownerName(sourceOwner) !== ownerName(targetOwner) &&
+      mapping.crossOwner !== true
+    ) {
+      errors.push({
+        index,
+        message: `${from} belongs to ${ownerName(sourceOwner)} but ${shown} to ${ownerName(targetOwner)}: mapping into another service's namespace must be confirmed explicitly.`,
+      });
     }
     for (const other of targets) {
       if (other.target === target) {
-        errors.push({ index, message: `${from} and ${segmentText(mappings[other.index]?.source ?? null)} both map to ${shown}: their keys would collide.` });
+        errors.push({
+          index,
+          message: `${from} and ${segmentText(mappings[other.index]?.source ?? null)} both map to ${shown}: their keys would collide.`,
+        });
       } else if (target.startsWith(other.target + d) || other.target.startsWith(target + d)) {
-        warnings.push({ index, message: `${shown} and ${displayBytes(fromBinary(other.target))} are nested: keys of the two mappings may land on the same name (the second is then skipped as existing).` });
+        warnings.push({
+          index,
+          message: `${shown} and ${displayBytes(fromBinary(other.target))} are nested: keys of the two mappings may land on the same name (the second is then skipped as existing).`,
+        });
       }
     }
     targets.push({ index, target });
@@ -126,10 +158,17 @@ export function checkMappings(mappings: readonly SegmentMapping[], options: { de
 }
 
 /** Throws a RangeError naming every error of `checkMappings`; returns the compiled mappings. */
-export function compileMappings(mappings: readonly SegmentMapping[], options: { delimiter?: Buffer | string; declared?: readonly NamespaceOwner[] } = {}): CompiledMapping[] {
+export function compileMappings(
+  mappings: readonly SegmentMapping[],
+  options: { delimiter?: Buffer | string; declared?: readonly NamespaceOwner[] } = {},
+): CompiledMapping[] {
   const check = checkMappings(mappings, options);
   if (check.errors.length > 0) throw new MappingError(check.errors);
-  return mappings.map((mapping, index) => ({ index, source: mapping.source === null ? null : binaryOf(mapping.source), target: binaryOf(mapping.target) }));
+  return mappings.map((mapping, index) => ({
+    index,
+    source: mapping.source === null ? null : binaryOf(mapping.source),
+    target: binaryOf(mapping.target),
+  }));
 }
 
 export class MappingError extends RangeError {
@@ -146,7 +185,10 @@ export class KeyMapper {
   private readonly topLevel: CompiledMapping | undefined;
   private readonly d: BinaryString;
 
-  constructor(readonly mappings: readonly CompiledMapping[], delimiter: Buffer | string = ':') {
+  constructor(
+    readonly mappings: readonly CompiledMapping[],
+    delimiter: Buffer | string = ':',
+  ) {
     this.d = binaryOf(delimiter);
     let topLevel: CompiledMapping | undefined;
     for (const mapping of mappings) {
@@ -187,7 +229,10 @@ export interface GuessContext {
 export function guessTargetPrefix(segment: Buffer | string | null, context: GuessContext): BinaryString {
   const d = binaryOf(context.delimiter ?? ':');
   const paths = context.declared.map((ns) => binaryOf(ns.path));
-  const words = (context.sourceHost ?? '').toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
+  const words = (context.sourceHost ?? '')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 0);
   const fromHost = paths.find((path) => !path.includes(d) && words.includes(path.toLowerCase()));
   if (segment === null) return fromHost !== undefined ? `${fromHost}${d}legacy` : 'legacy';
   const s = binaryOf(segment);

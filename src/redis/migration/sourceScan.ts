@@ -41,7 +41,9 @@ export async function scanSourceSegments(target: WalkTarget, options: SourceScan
     ...(options.onProgress ? { onProgress: (p) => options.onProgress?.(p.keysCounted, p.expectedKeys) } : {}),
   });
   const model = await walk.done;
-  const segments: SegmentCount[] = model.root.childNamespaces('count').map((node) => ({ segment: Buffer.from(node.segmentBytes), count: node.count }));
+  const segments: SegmentCount[] = model.root
+    .childNamespaces('count')
+    .map((node) => ({ segment: Buffer.from(node.segmentBytes), count: node.count }));
   if (model.root.directCount > 0) segments.push({ segment: null, count: model.root.directCount });
   return { segments, totalKeys: model.totalKeys };
 }
@@ -54,7 +56,10 @@ export interface ServerIdentity {
   readonly db: number;
 }
 
-export async function serverIdentity(client: Redis, endpoint: RedisEndpoint = endpointOfClient(client)): Promise<ServerIdentity> {
+export async function serverIdentity(
+  client: Redis,
+  endpoint: RedisEndpoint = endpointOfClient(client),
+): Promise<ServerIdentity> {
   let info: string;
   try {
     info = await client.info('server');

@@ -6,6 +6,14 @@
 export { describeSeconds, MAX_TTL_SECONDS, parseTtl, TTL_FORMS_MESSAGE, TtlParse } from './ttl';
 export { KeyChange, keyPttl, persistKey, setKeyTtl, unlinkKey } from './keyOperations';
 export {
-  CountOptions, DEFAULT_COUNT_SCAN, DEFAULT_UNLINK_BATCH, DeleteOptions, DeleteResult, NamespacePlan,
-  deleteNamespaceKeys, describeDeletion, namespacePrefix, planNamespaceDeletion,
+  CountOptions,
+  DEFAULT_COUNT_SCAN,
+  DEFAULT_UNLINK_BATCH,
+  DeleteOptions,
+  DeleteResult,
+  NamespacePlan,
+  deleteNamespaceKeys,
+  describeDeletion,
+  namespacePrefix,
+  planNamespaceDeletion,
 } from './namespaceDelete';

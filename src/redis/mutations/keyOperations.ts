@@ -5,7 +5,12 @@ import { endpointOfClient, keyspaceError } from '../keyspace/errors';
 /** What a change to one key did. `gone`: the key does not exist (deleted or expired). */
 export type KeyChange = 'changed' | 'unchanged' | 'gone';
 
-async function run(client: Redis, command: string, args: (Buffer | string | number)[], endpoint?: RedisEndpoint): Promise<unknown> {
+async function run(
+  client: Redis,
+  command: string,
+  args: (Buffer | string | number)[],
+  endpoint?: RedisEndpoint,
+): Promise<unknown> {
   try {
     return await client.callBuffer(command, ...args);
   } catch (error) {
@@ -14,8 +19,15 @@ async function run(client: Redis, command: string, args: (Buffer | string | numb
 }
 
 /** EXPIRE on the exact bytes: `changed`, or `gone` when there is no such key. */
-export async function setKeyTtl(client: Redis, key: Buffer, seconds: number, endpoint?: RedisEndpoint): Promise<KeyChange> {
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new RangeError('A TTL is a positive whole number of seconds.');
+export async function setKeyTtl(
+  client: Redis,
+  key: Buffer,
+  seconds: number,
+  endpoint?: RedisEndpoint,
+): Promise<KeyChange> {
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new RangeError('A TTL is a positive whole number of seconds.');
+  }
   return Number(await run(client, 'EXPIRE', [key, seconds], endpoint)) === 1 ? 'changed' : 'gone';
 }
 

@@ -39,13 +39,22 @@ export function namespacePrefix(path: KeyBytes, delimiter: KeyBytes): Buffer {
 
 /** Walks the keyspace with SCAN MATCH and collects the namespace's keys. Rejects with a
  * typed error (keyspaceError), or KeyspaceCancelledError when `signal` fires. */
-export async function planNamespaceDeletion(client: Redis, prefix: Buffer, options: CountOptions = {}): Promise<NamespacePlan> {
+export async function planNamespaceDeletion(
+  client: Redis,
+  prefix: Buffer,
+  options: CountOptions = {},
+): Promise<NamespacePlan> {
   if (prefix.length === 0) throw new RangeError('An empty prefix would be every key: refusing.');
   const found = new Set<BinaryString>();
-  await scanKeysWithPrefix(client, prefix, { scanCount: options.scanCount ?? DEFAULT_COUNT_SCAN, signal: options.signal, endpoint: options.endpoint }, (keys) => {
-    for (const key of keys) found.add(toBinary(key));
-    options.onProgress?.(found.size);
-  });
+  await scanKeysWithPrefix(
+    client,
+    prefix,
+    { scanCount: options.scanCount ?? DEFAULT_COUNT_SCAN, signal: options.signal, endpoint: options.endpoint },
+    (keys) => {
+      for (const key of keys) found.add(toBinary(key));
+      options.onProgress?.(found.size);
+    },
+  );
   const keys = [...found];
   return { prefix, keys, count: keys.length };
 }
@@ -79,14 +88,24 @@ export interface DeleteResult {
  * UNLINKs the plan's keys in batches. A cancel between batches stops there and reports
  * what was removed; a failure rejects with a typed error whose `partial` says the same.
  */
-export async function deleteNamespaceKeys(client: Redis, plan: NamespacePlan, options: DeleteOptions = {}): Promise<DeleteResult> {
+export async function deleteNamespaceKeys(
+  client: Redis,
+  plan: NamespacePlan,
+  options: DeleteOptions = {},
+): Promise<DeleteResult> {
   const batchSize = options.batchSize ?? DEFAULT_UNLINK_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('The batch size must be a positive integer.');
   const endpoint = options.endpoint ?? endpointOfClient(client);
   let deleted = 0;
   let processed = 0;
   const result = (cancelled: boolean): DeleteResult => ({
-    prefix: plan.prefix, total: plan.count, deleted, processed, alreadyGone: processed - deleted, remaining: plan.count - processed, cancelled,
+    prefix: plan.prefix,
+    total: plan.count,
+    deleted,
+    processed,
+    alreadyGone: processed - deleted,
+    remaining: plan.count - processed,
+    cancelled,
   });
   while (processed < plan.count) {
     if (options.signal?.aborted) return result(true);

@@ -6,20 +6,24 @@ const UNIT_SECONDS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 
 export const MAX_TTL_SECONDS = 36_500 * 86_400;
 
 /** The one message every rejected input gets. */
-export const TTL_FORMS_MESSAGE = 'Enter a TTL as a whole number of seconds (90) or with a unit: 90s, 30m, 1h, 2d; more than 0 and at most 36500d.';
+export const TTL_FORMS_MESSAGE =
+  'Enter a TTL as a whole number of seconds (90) or with a unit: 90s, 30m, 1h, 2d; more than 0 and at most 36500d.';
 
 export type TtlParse =
-  | { readonly ok: true; readonly seconds: number }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly seconds: number } | { readonly ok: false; readonly message: string };
 
 export function parseTtl(input: string): TtlParse {
   const match = /^\s*(\d+)\s*([smhd]?)\s*$/i.exec(input);
   const digits = match?.[1];
   const unit = match?.[2]?.toLowerCase() ?? '';
   const factor = UNIT_SECONDS[unit];
-  if (digits === undefined || factor === undefined || digits.length > 16) return { ok: false, message: TTL_FORMS_MESSAGE };
+  if (digits === undefined || factor === undefined || digits.length > 16) {
+    return { ok: false, message: TTL_FORMS_MESSAGE };
+  }
   const seconds = Number(digits) * factor;
-  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_TTL_SECONDS) return { ok: false, message: TTL_FORMS_MESSAGE };
+  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_TTL_SECONDS) {
+    return { ok: false, message: TTL_FORMS_MESSAGE };
+  }
   return { ok: true, seconds };
 }
 
@@ -27,7 +31,12 @@ export function parseTtl(input: string): TtlParse {
 export function describeSeconds(seconds: number): string {
   const parts: string[] = [];
   let rest = seconds;
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * size;

@@ -49,14 +49,21 @@ export function containerCliLaunch(endpoint: RedisEndpoint, password: string | u
 
 /** What a person does to get redis-cli, by platform. */
 export function redisCliInstallHint(platform: NodeJS.Platform = process.platform): string {
-  const how = platform === 'darwin' ? 'brew install redis'
-    : platform === 'win32' ? 'install Redis in WSL (sudo apt-get install redis-tools) or use Memurai'
-    : 'sudo apt-get install redis-tools (Debian/Ubuntu), sudo dnf install redis (Fedora), or brew install redis (macOS)';
+  const how =
+    platform === 'darwin'
+      ? 'brew install redis'
+      : platform === 'win32'
+        ? 'install Redis in WSL (sudo apt-get install redis-tools) or use Memurai'
+        : 'sudo apt-get install redis-tools (Debian/Ubuntu), sudo dnf install redis (Fedora), or brew install redis (macOS)';
   return `redis-cli was not found on the PATH. Install it: ${how}. Or start the Shared Redis stack: its container has redis-cli.`;
 }
 
 /** The first executable named `name` on `pathVariable` (PATH), or undefined. */
-export function findExecutable(name: string, pathVariable = process.env['PATH'] ?? '', platform: NodeJS.Platform = process.platform): string | undefined {
+export function findExecutable(
+  name: string,
+  pathVariable = process.env['PATH'] ?? '',
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
   const names = platform === 'win32' ? [`${name}.exe`, `${name}.cmd`, name] : [name];
   for (const dir of pathVariable.split(delimiter)) {
     if (!dir) continue;

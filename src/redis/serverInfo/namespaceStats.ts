@@ -61,7 +61,11 @@ export interface NamespaceStats {
  * `SCAN MATCH <escaped prefix>*` (never KEYS): up to `sampleSize` keys are sampled with
  * PTTL and MEMORY USAGE, and the memory of the whole namespace is estimated from them.
  */
-export async function namespaceStats(client: Redis, target: NamespaceTarget, options: NamespaceStatsOptions = {}): Promise<NamespaceStats> {
+export async function namespaceStats(
+  client: Redis,
+  target: NamespaceTarget,
+  options: NamespaceStatsOptions = {},
+): Promise<NamespaceStats> {
   const endpoint = options.endpoint ?? endpointOfClient(client);
   const sampleSize = Math.max(1, Math.floor(options.sampleSize ?? DEFAULT_SAMPLE_SIZE));
   const scanCount = Math.max(1, Math.floor(options.scanCount ?? DEFAULT_STATS_SCAN_COUNT));
@@ -81,15 +85,20 @@ export async function namespaceStats(client: Redis, target: NamespaceTarget, opt
   // SCAN until the sample is full (and, without a known count, until the end), bounded by maxScanCalls.
   const seen = new Set<string>();
   const sample: Buffer[] = [];
-  const { calls: scanCalls, complete } = await scanKeysWithPrefix(client, prefix, { scanCount, maxScanCalls, signal: options.signal, endpoint }, (keys) => {
-    for (const key of keys) {
-      const id = toBinary(key);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      if (sample.length < sampleSize) sample.push(key);
-    }
-    return !(knownCount !== undefined && sample.length >= sampleSize);
-  });
+  const { calls: scanCalls, complete } = await scanKeysWithPrefix(
+    client,
+    prefix,
+    { scanCount, maxScanCalls, signal: options.signal, endpoint },
+    (keys) => {
+      for (const key of keys) {
+        const id = toBinary(key);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        if (sample.length < sampleSize) sample.push(key);
+      }
+      return !(knownCount !== undefined && sample.length >= sampleSize);
+    },
+  );
 
   let sampled = 0;
   let sampledWithTtl = 0;
@@ -139,7 +148,11 @@ export async function namespaceStats(client: Redis, target: NamespaceTarget, opt
 }
 
 /** Stats of several namespaces, one after the other (so the server sees one bounded SCAN at a time). */
-export async function namespaceStatsTable(client: Redis, targets: readonly NamespaceTarget[], options: NamespaceStatsOptions = {}): Promise<NamespaceStats[]> {
+export async function namespaceStatsTable(
+  client: Redis,
+  targets: readonly NamespaceTarget[],
+  options: NamespaceStatsOptions = {},
+): Promise<NamespaceStats[]> {
   let totalKeys = options.totalKeys;
   if (totalKeys === undefined) {
     try {

@@ -53,7 +53,16 @@ export interface InfoSummary {
 
 /** Keyspace hit ratio in [0, 1], or undefined when there was no lookup yet (or the inputs are not counts). */
 export function hitRatio(hits: number | undefined, misses: number | undefined): number | undefined {
-  if (hits === undefined || misses === undefined || !Number.isFinite(hits) || !Number.isFinite(misses) || hits < 0 || misses < 0) return undefined;
+  if (
+    hits === undefined ||
+    misses === undefined ||
+    !Number.isFinite(hits) ||
+    !Number.isFinite(misses) ||
+    hits < 0 ||
+    misses < 0
+  ) {
+    return undefined;
+  }
   const lookups = hits + misses;
   return lookups === 0 ? undefined : hits / lookups;
 }
@@ -76,11 +85,18 @@ export function parseKeyspace(section: Record<string, string> | undefined): Keys
   for (const [name, value] of Object.entries(section ?? {})) {
     const match = /^db(\d+)$/.exec(name);
     if (!match) continue;
-    const fields = new Map(value.split(',').map((pair) => {
-      const eq = pair.indexOf('=');
-      return [pair.slice(0, eq).trim(), Number(pair.slice(eq + 1))] as const;
-    }));
-    dbs.push({ db: Number(match[1]), keys: fields.get('keys') ?? 0, expires: fields.get('expires') ?? 0, avgTtlMs: fields.get('avg_ttl') ?? 0 });
+    const fields = new Map(
+      value.split(',').map((pair) => {
+        const eq = pair.indexOf('=');
+        return [pair.slice(0, eq).trim(), Number(pair.slice(eq + 1))] as const;
+      }),
+    );
+    dbs.push({
+      db: Number(match[1]),
+      keys: fields.get('keys') ?? 0,
+      expires: fields.get('expires') ?? 0,
+      avgTtlMs: fields.get('avg_ttl') ?? 0,
+    });
   }
   return dbs.sort((a, b) => a.db - b.db);
 }
@@ -171,8 +187,13 @@ const bytes = (n: number | undefined): string => (n === undefined ? dash : forma
 /** The summary as text a person reads; `now` for the age of the last save. */
 export function describeSummary(summary: InfoSummary, now: Date = new Date()): SummarySection[] {
   const { server, clients, memory, persistence, stats } = summary;
-  const lastSave = persistence.lastSaveUnix === undefined ? dash
-    : `${new Date(persistence.lastSaveUnix * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${formatDuration(now.getTime() / 1000 - persistence.lastSaveUnix)} ago)`;
+  const lastSave =
+    persistence.lastSaveUnix === undefined
+      ? dash
+      : `${new Date(persistence.lastSaveUnix * 1000)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, ' UTC')} (${formatDuration(now.getTime() / 1000 - persistence.lastSaveUnix)} ago)`;
   return [
     {
       title: 'Server',
@@ -196,8 +217,15 @@ export function describeSummary(summary: InfoSummary, now: Date = new Date()): S
       fields: [
         { label: 'Used', value: bytes(memory.usedBytes) },
         { label: 'Peak', value: bytes(memory.peakBytes) },
-        { label: 'Fragmentation ratio', value: memory.fragmentationRatio === undefined ? dash : memory.fragmentationRatio.toFixed(2) },
-        { label: 'Max memory', value: memory.maxBytes === undefined ? dash : memory.maxBytes === 0 ? 'no limit' : formatBytes(memory.maxBytes) },
+        {
+          label: 'Fragmentation ratio',
+          value: memory.fragmentationRatio === undefined ? dash : memory.fragmentationRatio.toFixed(2),
+        },
+        {
+          label: 'Max memory',
+          value:
+            memory.maxBytes === undefined ? dash : memory.maxBytes === 0 ? 'no limit' : formatBytes(memory.maxBytes),
+        },
         { label: 'Eviction policy', value: memory.policy ?? dash },
       ],
     },
@@ -207,7 +235,15 @@ export function describeSummary(summary: InfoSummary, now: Date = new Date()): S
         { label: 'Last save', value: lastSave },
         { label: 'Last background save', value: persistence.lastBgsaveStatus ?? dash },
         { label: 'Changes since last save', value: count(persistence.changesSinceLastSave) },
-        { label: 'AOF', value: persistence.aofEnabled === undefined ? dash : persistence.aofEnabled ? `on · last write ${persistence.aofLastWriteStatus ?? dash}` : 'off' },
+        {
+          label: 'AOF',
+          value:
+            persistence.aofEnabled === undefined
+              ? dash
+              : persistence.aofEnabled
+                ? `on · last write ${persistence.aofLastWriteStatus ?? dash}`
+                : 'off',
+        },
       ],
     },
     {
@@ -217,7 +253,10 @@ export function describeSummary(summary: InfoSummary, now: Date = new Date()): S
         { label: 'Commands processed', value: count(stats.totalCommands) },
         {
           label: 'Keyspace hit ratio',
-          value: stats.hitRatio === undefined ? `${dash} (no lookups yet)` : `${formatPercent(stats.hitRatio)} (${count(stats.keyspaceHits)} hits, ${count(stats.keyspaceMisses)} misses)`,
+          value:
+            stats.hitRatio === undefined
+              ? `${dash} (no lookups yet)`
+              : `${formatPercent(stats.hitRatio)} (${count(stats.keyspaceHits)} hits, ${count(stats.keyspaceMisses)} misses)`,
         },
         { label: 'Expired keys', value: count(stats.expiredKeys) },
         { label: 'Evicted keys', value: count(stats.evictedKeys) },
@@ -225,12 +264,13 @@ export function describeSummary(summary: InfoSummary, now: Date = new Date()): S
     },
     {
       title: 'Keyspace',
-      fields: summary.keyspace.length === 0
-        ? [{ label: 'Databases', value: 'no keys' }]
-        : summary.keyspace.map((db) => ({
-          label: `db${db.db}`,
-          value: `${groupThousands(db.keys)} ${db.keys === 1 ? 'key' : 'keys'} · ${groupThousands(db.expires)} with a TTL${db.avgTtlMs > 0 ? ` · average TTL ${formatDuration(db.avgTtlMs / 1000)}` : ''}`,
-        })),
+      fields:
+        summary.keyspace.length === 0
+          ? [{ label: 'Databases', value: 'no keys' }]
+          : summary.keyspace.map((db) => ({
+              label: `db${db.db}`,
+              value: `${groupThousands(db.keys)} ${db.keys === 1 ? 'key' : 'keys'} · ${groupThousands(db.expires)} with a TTL${db.avgTtlMs > 0 ? ` · average TTL ${formatDuration(db.avgTtlMs / 1000)}` : ''}`,
+            })),
     },
   ];
 }

@@ -49,7 +49,10 @@ export function expectedCounts(): { namespaces: Map<string, number>; topLevel: n
   const namespaces = new Map<string, number>();
   let topLevel = 0;
   for (const plan of PLAN) {
-    if (plan.path === '') { topLevel += plan.keys; continue; }
+    if (plan.path === '') {
+      topLevel += plan.keys;
+      continue;
+    }
     const segments = plan.path.split(':');
     for (let depth = 1; depth <= segments.length; depth++) {
       const path = segments.slice(0, depth).join(':');
@@ -81,7 +84,9 @@ export async function fillKeyspace(port: number, host = '127.0.0.1'): Promise<nu
   let failed: string | undefined;
   let wake: (() => void) | undefined;
   socket.on('data', (chunk: Buffer) => {
-    if (failed === undefined && chunk.includes(0x2d /* - */) && /^-/m.test(chunk.toString('latin1'))) failed = chunk.toString('latin1').slice(0, 200);
+    if (failed === undefined && chunk.includes(0x2d /* - */) && /^-/m.test(chunk.toString('latin1'))) {
+      failed = chunk.toString('latin1').slice(0, 200);
+    }
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) replies++;
     if (replies >= expectedReplies) wake?.();
   });
@@ -91,7 +96,11 @@ export async function fillKeyspace(port: number, host = '127.0.0.1'): Promise<nu
     if (batch.length === 0) return;
     socket.write(batch.join(''));
     batch = [];
-    if (replies < expectedReplies) await new Promise<void>((resolve) => { wake = resolve; });
+    if (replies < expectedReplies) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
     if (failed !== undefined) throw new Error(`Redis refused a fill command: ${failed}`);
   };
   for (const plan of PLAN) {

@@ -10,7 +10,11 @@ export interface Packaged {
 }
 
 const run = (cwd: string, command: string, args: string[]): void => {
-  execFileSync(command, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, npm_config_yes: 'true' } });
+  execFileSync(command, args, {
+    cwd,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, npm_config_yes: 'true' },
+  });
 };
 
 /**
@@ -19,18 +23,30 @@ const run = (cwd: string, command: string, args: string[]): void => {
  */
 export function packageExtension(root: string, into: string): Packaged {
   const copy = join(into, 'source');
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-    .split('\0').filter((file) => file && !file.startsWith('test/'));
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((file) => file && !file.startsWith('test/'));
   for (const file of files) {
     try {
       if (!statSync(join(root, file)).isFile()) continue;
-    } catch { continue; } // deleted in the working tree
+    } catch {
+      continue;
+    } // deleted in the working tree
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     cpSync(join(root, file), join(copy, file));
   }
   symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
   const vsix = join(into, 'shared-redis.vsix');
-  run(copy, join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--no-rewrite-relative-links', '--out', vsix]);
+  run(copy, join(root, 'node_modules', '.bin', 'vsce'), [
+    'package',
+    '--no-dependencies',
+    '--no-rewrite-relative-links',
+    '--out',
+    vsix,
+  ]);
   const manifest = JSON.parse(readFileSync(join(copy, 'package.json'), 'utf8')) as { publisher: string; name: string };
   return { id: `${manifest.publisher}.${manifest.name}`, vsix, bytes: statSync(vsix).size };
 }
@@ -39,13 +55,39 @@ export function packageExtension(root: string, into: string): Packaged {
 export function packageEmptyExtension(root: string, into: string): Packaged {
   const dir = join(into, 'empty-extension');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({
-    name: 'startup-baseline', displayName: 'Startup baseline', publisher: 'shared-redis-bench', version: '0.0.1',
-    engines: { vscode: '^1.100.0' }, main: './extension.js', activationEvents: ['onStartupFinished'], files: ['extension.js'],
-  }, null, 2));
-  writeFileSync(join(dir, 'extension.js'), 'exports.activate = function activate() {};\nexports.deactivate = function deactivate() {};\n');
-  writeFileSync(join(dir, 'README.md'), '# Startup baseline\n\nAn extension that does nothing, for the startup benchmark.\n');
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'startup-baseline',
+        displayName: 'Startup baseline',
+        publisher: 'shared-redis-bench',
+        version: '0.0.1',
+        engines: { vscode: '^1.100.0' },
+        main: './extension.js',
+        activationEvents: ['onStartupFinished'],
+        files: ['extension.js'],
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(dir, 'extension.js'),
+    'exports.activate = function activate() {};\nexports.deactivate = function deactivate() {};\n',
+  );
+  writeFileSync(
+    join(dir, 'README.md'),
+    '# Startup baseline\n\nAn extension that does nothing, for the startup benchmark.\n',
+  );
   const vsix = join(into, 'startup-baseline.vsix');
-  run(dir, join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix]);
+  run(dir, join(root, 'node_modules', '.bin', 'vsce'), [
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--skip-license',
+    '--out',
+    vsix,
+  ]);
   return { id: 'shared-redis-bench.startup-baseline', vsix, bytes: statSync(vsix).size };
 }

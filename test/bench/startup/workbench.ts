@@ -26,7 +26,9 @@ export function activityBarIcon(page: Page, title: string): Locator {
 }
 
 export function pane(page: Page, title: string): Locator {
-  return page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) });
+  return page
+    .locator('.part.sidebar .pane')
+    .filter({ has: page.locator('.pane-header h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) });
 }
 
 /** Runs a command by its title from the command palette. */
@@ -35,7 +37,9 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   await page.keyboard.type(title);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { hasText: title }).first()
+  await page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row.focused', { hasText: title })
+    .first()
     .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
@@ -51,12 +55,16 @@ export async function activationTimes(page: Page): Promise<ActivationTimes[]> {
   const editor = page.locator('.editor-instance .monaco-editor').first();
   await editor.locator('.view-lines', { hasText: 'System Info' }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   await editor.click({ position: { x: 200, y: 40 } });
-  const text = await eventually('the Startup Performance document on the clipboard', async () => {
-    await page.keyboard.press('Control+A');
-    await page.keyboard.press('Control+C');
-    const copied = String(await page.evaluate('navigator.clipboard.readText()'));
-    return copied.includes('System Info') ? copied : undefined;
-  }, { timeoutMs: UI_TIMEOUT, intervalMs: 500 });
+  const text = await eventually(
+    'the Startup Performance document on the clipboard',
+    async () => {
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Control+C');
+      const copied = String(await page.evaluate('navigator.clipboard.readText()'));
+      return copied.includes('System Info') ? copied : undefined;
+    },
+    { timeoutMs: UI_TIMEOUT, intervalMs: 500 },
+  );
   await runCommand(page, 'View: Close All Editors');
   return parseActivationStats(text);
 }
@@ -69,8 +77,12 @@ export function parseActivationStats(markdown: string): ActivationTimes[] {
     const cells = line.split('|').map((cell) => cell.trim());
     if (cells.length < 8 || !/^\d+$/.test(cells[3] ?? '')) continue;
     rows.push({
-      extension: cells[1] ?? '', eager: cells[2] === 'true', loadCode: Number(cells[3]), callActivate: Number(cells[4]),
-      finishActivate: Number(cells[5]), event: cells[6] ?? '',
+      extension: cells[1] ?? '',
+      eager: cells[2] === 'true',
+      loadCode: Number(cells[3]),
+      callActivate: Number(cells[4]),
+      finishActivate: Number(cells[5]),
+      event: cells[6] ?? '',
     });
   }
   return rows;
@@ -78,10 +90,14 @@ export function parseActivationStats(markdown: string): ActivationTimes[] {
 
 /** The lines of the extension host's logs (exthost*.log, remoteexthost.log) under a user-data dir. */
 export function extensionHostLog(userDataDir: string): string[] {
-  return filesUnder(join(userDataDir, 'logs'), (path) => /exthost[^/]*\.log$/.test(path)).flatMap((file) => readFileSync(file, 'utf8').split('\n'));
+  return filesUnder(join(userDataDir, 'logs'), (path) => /exthost[^/]*\.log$/.test(path)).flatMap((file) =>
+    readFileSync(file, 'utf8').split('\n'),
+  );
 }
 
 /** The lines of an extension's own log channel (its output channel's file) under a user-data dir. */
 export function channelLog(userDataDir: string, channel: string): string[] {
-  return filesUnder(join(userDataDir, 'logs'), (path) => path.endsWith(`${channel}.log`)).flatMap((file) => readFileSync(file, 'utf8').split('\n'));
+  return filesUnder(join(userDataDir, 'logs'), (path) => path.endsWith(`${channel}.log`)).flatMap((file) =>
+    readFileSync(file, 'utf8').split('\n'),
+  );
 }

@@ -16,7 +16,14 @@ type Data = Map<string, { type: string; value: unknown; expireAtMs: number }>;
 
 /** The stack's keys as a user reads them: type, value, absolute expiry (PEXPIRETIME). */
 async function readAll(fixture: StackFixture): Promise<Data> {
-  const client = new Redis({ host: '127.0.0.1', port: fixture.port, username: OPERATOR, password: fixture.password, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port: fixture.port,
+    username: OPERATOR,
+    password: fixture.password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -27,12 +34,18 @@ async function readAll(fixture: StackFixture): Promise<Data> {
       cursor = next;
       for (const key of keys) {
         const type = await client.type(key);
-        const value = type === 'string' ? await client.get(key)
-          : type === 'hash' ? await client.hgetall(key)
-          : type === 'list' ? await client.lrange(key, 0, -1)
-          : type === 'set' ? (await client.smembers(key)).sort()
-          : type === 'zset' ? await client.zrange(key, 0, -1, 'WITHSCORES')
-          : `type ${type}`;
+        const value =
+          type === 'string'
+            ? await client.get(key)
+            : type === 'hash'
+              ? await client.hgetall(key)
+              : type === 'list'
+                ? await client.lrange(key, 0, -1)
+                : type === 'set'
+                  ? (await client.smembers(key)).sort()
+                  : type === 'zset'
+                    ? await client.zrange(key, 0, -1, 'WITHSCORES')
+                    : `type ${type}`;
         data.set(key, { type, value, expireAtMs: Number(await client.call('PEXPIRETIME', key)) });
       }
     } while (cursor !== '0');
@@ -48,14 +61,28 @@ function assertSameData(actual: Data, expected: Data): void {
     const got = actual.get(key);
     assert.ok(got, key);
     assert.deepEqual([got.type, got.value], [want.type, want.value], key);
-    assert.ok(want.expireAtMs < 0 ? got.expireAtMs === want.expireAtMs : Math.abs(got.expireAtMs - want.expireAtMs) <= 1000, `${key}: expires at ${got.expireAtMs}, expected ${want.expireAtMs}`);
+    assert.ok(
+      want.expireAtMs < 0 ? got.expireAtMs === want.expireAtMs : Math.abs(got.expireAtMs - want.expireAtMs) <= 1000,
+      `${key}: expires at ${got.expireAtMs}, expected ${want.expireAtMs}`,
+    );
   }
 }
 
 async function withClient<T>(fixture: StackFixture, work: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ host: '127.0.0.1', port: fixture.port, username: OPERATOR, password: fixture.password, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port: fixture.port,
+    username: OPERATOR,
+    password: fixture.password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   await client.connect();
-  try { return await work(client); } finally { client.disconnect(); }
+  try {
+    return await work(client);
+  } finally {
+    client.disconnect();
+  }
 }
 
 describe('backup and restore, driven by commands inside VS Code', function () {
@@ -69,7 +96,9 @@ describe('backup and restore, driven by commands inside VS Code', function () {
 
   const redisStartedAt = async (): Promise<string> => {
     const { docker } = await connectEngine(undefined);
-    const [container] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${fixture.project}`] } });
+    const [container] = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${fixture.project}`] },
+    });
     assert.ok(container, 'the Redis container is running');
     return (await docker.getContainer(container.Id).inspect()).State.StartedAt;
   };
@@ -97,7 +126,10 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     assert.equal(result.outcome, 'done', result.message);
     assert.ok(result.outcome === 'done');
     backupFile = result.file;
-    assert.match(basename(result.file), new RegExp(`^${fixture.project}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.rdb$`));
+    assert.match(
+      basename(result.file),
+      new RegExp(`^${fixture.project}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.rdb$`),
+    );
     assert.equal(result.keys, 6);
     assert.deepEqual(readdirSync(folder), [basename(result.file)]);
     assert.match(result.message, /^Backed up 6 keys \(\d+(\.\d)? (B|KiB)\) of srtest-\w+ to .*\.rdb\.$/);
@@ -110,7 +142,11 @@ describe('backup and restore, driven by commands inside VS Code', function () {
       await client.hset('user:7', 'name', 'Grace');
       await client.persist('auth:session:7');
     });
-    const result = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', { file: backupFile, folder, confirm: true });
+    const result = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+      file: backupFile,
+      folder,
+      confirm: true,
+    });
     assert.equal(result.outcome, 'restored', result.message);
     assert.ok(result.outcome === 'restored');
     assert.equal(result.keys, 6);
@@ -119,7 +155,10 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     const shared = await api();
     assert.equal(stackState(await shared.stack.refresh()), 'running');
     assert.match(basename(result.previous), /-pre-restore\.rdb$/);
-    assert.match(result.message, /^Restored .*\.rdb: srtest-\w+ holds 6 keys\. The data it replaced is in .*-pre-restore\.rdb\.$/);
+    assert.match(
+      result.message,
+      /^Restored .*\.rdb: srtest-\w+ holds 6 keys\. The data it replaced is in .*-pre-restore\.rdb\.$/,
+    );
   });
 
   it('refuses a corrupt file before anything is stopped; the stack keeps running with its data', async () => {
@@ -128,9 +167,16 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     writeFileSync(corrupt, good.subarray(0, good.length - 20));
     const before = await readAll(fixture);
     const startedAt = await redisStartedAt();
-    const result = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', { file: corrupt, folder, confirm: true });
+    const result = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+      file: corrupt,
+      folder,
+      confirm: true,
+    });
     assert.equal(result.outcome, 'refused');
-    assert.match(result.message, /^Restore refused: corrupt\.rdb is not a valid Redis backup: .*Nothing was changed\.$/);
+    assert.match(
+      result.message,
+      /^Restore refused: corrupt\.rdb is not a valid Redis backup: .*Nothing was changed\.$/,
+    );
     assert.equal(await redisStartedAt(), startedAt, 'the Redis container was not restarted');
     assertSameData(await readAll(fixture), before);
   });
@@ -139,7 +185,11 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     await config().update('readOnly', true, vscode.ConfigurationTarget.Workspace);
     try {
       const startedAt = await redisStartedAt();
-      const restored = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', { file: backupFile, folder, confirm: true });
+      const restored = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+        file: backupFile,
+        folder,
+        confirm: true,
+      });
       assert.equal(restored.outcome, 'refused');
       assert.match(restored.message, /read-only .*Restore was not run/);
       assert.equal(await redisStartedAt(), startedAt);

@@ -42,7 +42,9 @@ describe('the Checks view: findings on real data, and their quick actions', func
   const saved: Record<string, unknown> = {};
 
   before(async () => {
-    for (const key of ['db', 'memoryBudget', 'readOnly', 'namespaces']) saved[key] = config().inspect(key)?.workspaceValue;
+    for (const key of ['db', 'memoryBudget', 'readOnly', 'namespaces']) {
+      saved[key] = config().inspect(key)?.workspaceValue;
+    }
     redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, db: DB, lazyConnect: true });
     await redis.connect();
     await clear(redis);
@@ -58,7 +60,9 @@ describe('the Checks view: findings on real data, and their quick actions', func
   after(async () => {
     await clear(redis);
     redis.disconnect();
-    for (const [key, value] of Object.entries(saved)) await config().update(key, value, vscode.ConfigurationTarget.Workspace);
+    for (const [key, value] of Object.entries(saved)) {
+      await config().update(key, value, vscode.ConfigurationTarget.Workspace);
+    }
     await vscode.commands.executeCommand('sharedRedis.clearKeyFilter');
   });
 
@@ -78,30 +82,48 @@ describe('the Checks view: findings on real data, and their quick actions', func
     const caches = await rows(view, await child(view, undefined, 'Cache keys without a TTL'));
     assert.deepEqual(caches, ['user:search — all 3 keys expire', 'user:profile — empty', 'shared:cache — empty']);
     const memory = await rows(view, await child(view, undefined, 'Memory'));
-    assert.match(memory[0] ?? '', /^Used memory — \d+\.\d MiB of 1\.0 GiB budget \(sharedRedis\.memoryBudget\) \(\d+(\.\d)?%\)$/);
+    assert.match(
+      memory[0] ?? '',
+      /^Used memory — \d+\.\d MiB of 1\.0 GiB budget \(sharedRedis\.memoryBudget\) \(\d+(\.\d)?%\)$/,
+    );
     assert.equal(memory[1], 'Eviction policy — noeviction');
   });
 
   it('lists the nested declared cache namespaces in the Keys view, even when empty', async () => {
     const keys = (await api()).views.keys;
-    const keyRows = async (parent?: KeysRow): Promise<string[]> => (await keys.getChildren(parent)).map((row) => `${String(keys.getTreeItem(row).label)} — ${String(keys.getTreeItem(row).description)}`);
+    const keyRows = async (parent?: KeysRow): Promise<string[]> =>
+      (await keys.getChildren(parent)).map(
+        (row) => `${String(keys.getTreeItem(row).label)} — ${String(keys.getTreeItem(row).description)}`,
+      );
     const find = async (parent: KeysRow | undefined, label: string): Promise<KeysRow> => {
       const found = (await keys.getChildren(parent)).find((row) => keys.getTreeItem(row).label === label);
       assert.ok(found, label);
       return found;
     };
-    assert.deepEqual(await keyRows(), ['auth — 5 keys · Auth Service', 'user — 3 keys · User Service', 'shared — 1 key · Shared']);
-    assert.deepEqual(await keyRows(await find(undefined, 'user')), ['search — 3 keys · User Service', 'profile — 0 keys · User Service']);
+    assert.deepEqual(await keyRows(), [
+      'auth — 5 keys · Auth Service',
+      'user — 3 keys · User Service',
+      'shared — 1 key · Shared',
+    ]);
+    assert.deepEqual(await keyRows(await find(undefined, 'user')), [
+      'search — 3 keys · User Service',
+      'profile — 0 keys · User Service',
+    ]);
     assert.deepEqual(await keyRows(await find(undefined, 'shared')), ['cache — 0 keys · Shared', 'config — 1 key']);
   });
 
   it('lists the parent of a nested declared namespace that has no keys of its own, so the declared one can be reached', async () => {
     const keys = (await api()).views.keys;
     const rows = async (parent?: KeysRow): Promise<KeysRow[]> => keys.getChildren(parent);
-    const label = (row: KeysRow): string => `${String(keys.getTreeItem(row).label)} — ${String(keys.getTreeItem(row).description)}`;
+    const label = (row: KeysRow): string =>
+      `${String(keys.getTreeItem(row).label)} — ${String(keys.getTreeItem(row).description)}`;
     const before = config().inspect('namespaces')?.workspaceValue;
     const declared = Array.isArray(before) ? before : (config().inspect('namespaces')?.defaultValue as unknown[]);
-    await config().update('namespaces', [...declared, { name: 'billing:invoices', owner: 'Billing Service' }], vscode.ConfigurationTarget.Workspace);
+    await config().update(
+      'namespaces',
+      [...declared, { name: 'billing:invoices', owner: 'Billing Service' }],
+      vscode.ConfigurationTarget.Workspace,
+    );
     try {
       const top = await rows();
       const billing = top.find((row) => keys.getTreeItem(row).label === 'billing');
@@ -120,15 +142,21 @@ describe('the Checks view: findings on real data, and their quick actions', func
     await pipeline.exec();
     await config().update('memoryBudget', '1kb', vscode.ConfigurationTarget.Workspace);
     const outcome = await check();
-    assert.deepEqual(outcome.report.findings.map((f) => [f.check, f.label, f.severity]), [
-      ['undeclared', 'orders', 'warning'],
-      ['cacheTtl', 'user:search', 'warning'],
-      ['memory', 'Memory', 'error'],
-    ]);
+    assert.deepEqual(
+      outcome.report.findings.map((f) => [f.check, f.label, f.severity]),
+      [
+        ['undeclared', 'orders', 'warning'],
+        ['cacheTtl', 'user:search', 'warning'],
+        ['memory', 'Memory', 'error'],
+      ],
+    );
     const view = await checksView();
     const top = await rows(view);
     assert.match(top[0] ?? '', /^3 problems found — 18 keys · /);
-    assert.deepEqual(top.slice(1, 3), ['Keys outside declared namespaces — 1 namespace · 4 keys', 'Cache keys without a TTL — 1 namespace · 5 keys']);
+    assert.deepEqual(top.slice(1, 3), [
+      'Keys outside declared namespaces — 1 namespace · 4 keys',
+      'Cache keys without a TTL — 1 namespace · 5 keys',
+    ]);
     assert.match(top[3] ?? '', /^Memory — \d+% of the budget \(\d+\.\d MiB of 1\.0 KiB\)$/);
     assert.deepEqual(view.view.badge, { value: 3, tooltip: '3 problems found by the checks' });
 
@@ -139,7 +167,11 @@ describe('the Checks view: findings on real data, and their quick actions', func
     assert.deepEqual(await rows(view, orders), ['orders:1', 'orders:2', 'orders:3', '… and 1 more']);
 
     const caches = await child(view, undefined, 'Cache keys without a TTL');
-    assert.deepEqual(await rows(view, caches), ['user:search — 5 of 8 keys without a TTL', 'user:profile — empty', 'shared:cache — empty']);
+    assert.deepEqual(await rows(view, caches), [
+      'user:search — 5 of 8 keys without a TTL',
+      'user:profile — empty',
+      'shared:cache — empty',
+    ]);
     const search = await child(view, caches, 'user:search');
     const item = view.getTreeItem(search);
     assert.equal(item.contextValue, 'check.finding.cacheTtl');
@@ -178,7 +210,12 @@ describe('the Checks view: findings on real data, and their quick actions', func
     assert.equal(view.getTreeItem(search).contextValue, 'check.finding.cacheTtl');
     await config().update('readOnly', true, vscode.ConfigurationTarget.Workspace);
     try {
-      const result = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', search, '10m', { confirm: true });
+      const result = await vscode.commands.executeCommand<BulkTtlResult>(
+        'sharedRedis.setTtlOnKeysWithoutTtl',
+        search,
+        '10m',
+        { confirm: true },
+      );
       assert.equal(result.outcome, 'refused');
       assert.match(result.message, /read-only/);
       assert.equal(await redis.ttl('user:search:q10'), -1);
@@ -191,9 +228,19 @@ describe('the Checks view: findings on real data, and their quick actions', func
     const view = await checksView();
     const search = await child(view, await child(view, undefined, 'Cache keys without a TTL'), 'user:search');
     assert.equal(view.getTreeItem(search).contextValue, 'check.finding.cacheTtl');
-    const bad = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', search, '1.5h', { confirm: true });
+    const bad = await vscode.commands.executeCommand<BulkTtlResult>(
+      'sharedRedis.setTtlOnKeysWithoutTtl',
+      search,
+      '1.5h',
+      { confirm: true },
+    );
     assert.equal(bad.outcome, 'invalid');
-    const result = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', search, '10m', { confirm: true });
+    const result = await vscode.commands.executeCommand<BulkTtlResult>(
+      'sharedRedis.setTtlOnKeysWithoutTtl',
+      search,
+      '10m',
+      { confirm: true },
+    );
     assert.equal(result.outcome, 'done', result.message);
     assert.equal(result.count, 5);
     assert.equal(result.message, 'Set a TTL of 10m on 5 keys under user:search:.');
@@ -205,21 +252,44 @@ describe('the Checks view: findings on real data, and their quick actions', func
     assert.ok(kept > 200 && kept <= 300, `a key that had a TTL keeps it: ${kept}`);
     assert.equal(await redis.ttl('orders:1'), -1, 'other namespaces are untouched');
 
-    const again = await vscode.commands.executeCommand<BulkTtlResult>('sharedRedis.setTtlOnKeysWithoutTtl', 'user:search', '10m', { confirm: true });
+    const again = await vscode.commands.executeCommand<BulkTtlResult>(
+      'sharedRedis.setTtlOnKeysWithoutTtl',
+      'user:search',
+      '10m',
+      { confirm: true },
+    );
     assert.equal(again.outcome, 'unchanged');
 
     const outcome = await check();
-    assert.deepEqual(outcome.report.findings.map((f) => f.check), ['undeclared', 'memory']);
-    assert.deepEqual(await rows(view, await child(view, undefined, 'Cache keys without a TTL')), ['user:search — all 8 keys expire', 'user:profile — empty', 'shared:cache — empty']);
+    assert.deepEqual(
+      outcome.report.findings.map((f) => f.check),
+      ['undeclared', 'memory'],
+    );
+    assert.deepEqual(await rows(view, await child(view, undefined, 'Cache keys without a TTL')), [
+      'user:search — all 8 keys expire',
+      'user:profile — empty',
+      'shared:cache — empty',
+    ]);
   });
 
   it('takes nested cache namespaces from the setting', async () => {
-    await config().update('namespaces', [{ name: 'orders', owner: 'Order Service' }, { name: 'orders:cache', ttlRequired: true }, { name: 'auth' }, { name: 'user' }, { name: 'shared' }], vscode.ConfigurationTarget.Workspace);
+    await config().update(
+      'namespaces',
+      [
+        { name: 'orders', owner: 'Order Service' },
+        { name: 'orders:cache', ttlRequired: true },
+        { name: 'auth' },
+        { name: 'user' },
+        { name: 'shared' },
+      ],
+      vscode.ConfigurationTarget.Workspace,
+    );
     await redis.set('orders:cache:1', 'c');
     const outcome = await check();
-    assert.deepEqual(outcome.report.findings.filter((f) => f.check !== 'memory').map((f) => [f.check, f.label, f.description]), [
-      ['cacheTtl', 'orders:cache', '1 of 1 key without a TTL'],
-    ]);
+    assert.deepEqual(
+      outcome.report.findings.filter((f) => f.check !== 'memory').map((f) => [f.check, f.label, f.description]),
+      [['cacheTtl', 'orders:cache', '1 of 1 key without a TTL']],
+    );
   });
 
   it('runs again by itself after a full walk of the Keys view', async () => {
@@ -228,18 +298,24 @@ describe('the Checks view: findings on real data, and their quick actions', func
     await redis.set('legacy:1', 'l');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
     // The run starts when the walk completes; wait for its report (the test's timeout bounds the wait).
-    while (view.report === before || !view.report?.findings.some((f) => f.label === 'legacy')) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (view.report === before || !view.report?.findings.some((f) => f.label === 'legacy')) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const legacy = view.report.findings.find((f) => f.label === 'legacy');
     assert.equal(legacy?.description, '1 key outside every declared namespace');
   });
 
-  it('looks again after the user\'s own key changes, without a new walk', async () => {
+  it("looks again after the user's own key changes, without a new walk", async () => {
     const shared = await api();
     const view = await checksView();
     await redis.set('legacy:2', 'l');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
     const walked = shared.keys.state;
-    while (view.report?.findings.find((f) => f.label === 'legacy')?.description !== '2 keys outside every declared namespace') await new Promise((resolve) => setTimeout(resolve, 100));
+    while (
+      view.report?.findings.find((f) => f.label === 'legacy')?.description !== '2 keys outside every declared namespace'
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const before = view.report;
     // Delete Key, twice in a row (its modal dialog is clicked at the e2e level; here the deletions and what the command tells the view).
     for (const key of ['legacy:1', 'legacy:2']) {
@@ -247,8 +323,15 @@ describe('the Checks view: findings on real data, and their quick actions', func
       await shared.keys.keyChanged(Buffer.from(key), 'deleted');
     }
     while (view.report === before) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(view.report?.findings.some((f) => f.label === 'legacy'), false, 'the finding is gone with its keys');
-    assert.ok(walked.kind === 'complete' && shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model, 'no new walk');
+    assert.equal(
+      view.report?.findings.some((f) => f.label === 'legacy'),
+      false,
+      'the finding is gone with its keys',
+    );
+    assert.ok(
+      walked.kind === 'complete' && shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model,
+      'no new walk',
+    );
   });
 
   it('says in the view when the checks cannot reach Redis, and keeps the last report below', async () => {

@@ -19,7 +19,9 @@ export function suiteConfig(): SuiteConfig {
   ].filter((file): file is string => typeof file === 'string' && file.length > 0);
   const file = candidates.find((candidate) => existsSync(candidate));
   if (!file) {
-    throw new Error(`No ${TEST_CONFIG_FILE} found (looked at: ${candidates.join(', ') || 'no workspace folder open'}). Start the suite with out/test/integration/runCodeServer.js.`);
+    throw new Error(
+      `No ${TEST_CONFIG_FILE} found (looked at: ${candidates.join(', ') || 'no workspace folder open'}). Start the suite with out/test/integration/runCodeServer.js.`,
+    );
   }
   cached = JSON.parse(readFileSync(file, 'utf8')) as SuiteConfig;
   return cached;

@@ -26,7 +26,11 @@ function manifest(): Manifest {
   return extension().packageJSON as Manifest;
 }
 
-const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => eventually(what, probe, timeoutMs);
+const waitFor = <T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> => eventually(what, probe, timeoutMs);
 
 /** Sets sharedRedis.port in the workspace settings and waits until the extension host sees it. */
 async function setWorkspacePort(port: number | undefined): Promise<void> {
@@ -38,13 +42,14 @@ async function setWorkspacePort(port: number | undefined): Promise<void> {
   });
 }
 
-
 /** The first line of the "Shared Redis" log that contains `text` (the log file is flushed asynchronously: looks for a while). */
 async function logLine(text: string): Promise<string> {
   const { logsDir } = suiteConfig();
   return waitFor(`a "Shared Redis" log file under ${logsDir} that says "${text}"`, () => {
     for (const file of filesUnder(logsDir).filter((path) => path.endsWith('.log') && path.includes('Shared Redis'))) {
-      const found = readFileSync(file, 'utf8').split('\n').find((l) => l.includes(text));
+      const found = readFileSync(file, 'utf8')
+        .split('\n')
+        .find((l) => l.includes(text));
       if (found) return found;
     }
     return undefined;
@@ -69,14 +74,26 @@ describe('Shared Redis inside VS Code', () => {
     it('logs how long its second stage (engine, Redis, views) took to load', async () => {
       await extension().activate();
       const line = await logLine('Loaded the second stage');
-      assert.match(line, /Loaded the second stage in \d+(\.\d+)? ms \(modules \d+(\.\d+)? ms, services and views \d+(\.\d+)? ms\)/);
+      assert.match(
+        line,
+        /Loaded the second stage in \d+(\.\d+)? ms \(modules \d+(\.\d+)? ms, services and views \d+(\.\d+)? ms\)/,
+      );
     });
 
     it('hands other extensions a narrow API, and its internals only under ExtensionMode.Test', async () => {
-      const exported = await extension().activate() as SharedRedisApi;
-      assert.deepEqual(Object.keys(exported).sort(), ['apiVersion', 'onDidChangeStackState', 'redisEndpoint', 'stackState', 'testing']);
+      const exported = (await extension().activate()) as SharedRedisApi;
+      assert.deepEqual(Object.keys(exported).sort(), [
+        'apiVersion',
+        'onDidChangeStackState',
+        'redisEndpoint',
+        'stackState',
+        'testing',
+      ]);
       assert.equal(exported.apiVersion, 1);
-      assert.match(await exported.stackState(), /^(checking|unreachable|absent|invalid|stopped|starting|running|unhealthy|busy)$/);
+      assert.match(
+        await exported.stackState(),
+        /^(checking|unreachable|absent|invalid|stopped|starting|running|unhealthy|busy)$/,
+      );
       const endpoint = await exported.redisEndpoint();
       assert.deepEqual(Object.keys(endpoint).sort(), ['db', 'host', 'port', 'tls', 'username']);
       assert.ok(Number.isInteger(endpoint.port) && endpoint.port > 0, `a port: ${endpoint.port}`);
@@ -90,8 +107,11 @@ describe('Shared Redis inside VS Code', () => {
       const declared = (contributes.commands ?? []).map((c) => c.command).sort();
       assert.ok(declared.length > 0, 'package.json contributes no commands');
       // VS Code adds `<viewId>.focus`, `<viewId>.resetViewLocation` ... for every view; those are not ours.
-      const viewIds = Object.values(contributes.views ?? {}).flat().map((view) => view.id);
-      const isViewCommand = (id: string): boolean => viewIds.some((view) => id.startsWith(`${view}.`) && !declared.includes(id));
+      const viewIds = Object.values(contributes.views ?? {})
+        .flat()
+        .map((view) => view.id);
+      const isViewCommand = (id: string): boolean =>
+        viewIds.some((view) => id.startsWith(`${view}.`) && !declared.includes(id));
       const registered = (await vscode.commands.getCommands(true))
         .filter((id) => id.startsWith('sharedRedis.') && !isViewCommand(id))
         .sort();
@@ -101,7 +121,7 @@ describe('Shared Redis inside VS Code', () => {
         { notRegistered, notDeclared },
         { notRegistered: [], notDeclared: [] },
         `declared in package.json but not registered: [${notRegistered.join(', ')}]; ` +
-        `registered but missing from package.json: [${notDeclared.join(', ')}]`,
+          `registered but missing from package.json: [${notDeclared.join(', ')}]`,
       );
     });
   });
@@ -112,16 +132,22 @@ describe('Shared Redis inside VS Code', () => {
       const inTable = Object.keys(COMMANDS).sort();
       const missingFromTable = declared.filter((id) => !inTable.includes(id));
       const notContributed = inTable.filter((id) => !declared.includes(id));
-      assert.deepEqual({ missingFromTable, notContributed }, { missingFromTable: [], notContributed: [] },
-        `contributed but not in src/commands/table.ts: [${missingFromTable.join(', ')}]; in the table but not contributed: [${notContributed.join(', ')}]`);
+      assert.deepEqual(
+        { missingFromTable, notContributed },
+        { missingFromTable: [], notContributed: [] },
+        `contributed but not in src/commands/table.ts: [${missingFromTable.join(', ')}]; in the table but not contributed: [${notContributed.join(', ')}]`,
+      );
     });
   });
 
   describe('sharedRedis.ping', () => {
     it('answers PONG from the real redis-server in the settings', async () => {
       const { redisPort } = suiteConfig();
-      assert.equal(vscode.workspace.getConfiguration('sharedRedis').get<number>('port'), redisPort,
-        'the workspace settings do not point at the test redis-server');
+      assert.equal(
+        vscode.workspace.getConfiguration('sharedRedis').get<number>('port'),
+        redisPort,
+        'the workspace settings do not point at the test redis-server',
+      );
       const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
       assert.match(text, /^PONG in \d+(\.\d)? ms · Redis 7\./);
     });

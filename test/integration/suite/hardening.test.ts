@@ -1,13 +1,33 @@
 import * as assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import * as vscode from 'vscode';
-import { CountingProxy, makeCertificates, sleep, startCountingProxy, startRedis, TestCertificates, TestRedis } from '../../unit/redis/tls/fixtures';
+import {
+  CountingProxy,
+  makeCertificates,
+  sleep,
+  startCountingProxy,
+  startRedis,
+  TestCertificates,
+  TestRedis,
+} from '../../unit/redis/tls/fixtures';
 import { api, eventually } from './extensionApi';
 
-const KEYS = ['host', 'port', 'tls', 'tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName', 'tlsVerifyCertificate'] as const;
+const KEYS = [
+  'host',
+  'port',
+  'tls',
+  'tlsCaFile',
+  'tlsCertFile',
+  'tlsKeyFile',
+  'tlsServerName',
+  'tlsVerifyCertificate',
+] as const;
 
 /** Sets workspace settings for one test and puts the previous workspace values back afterwards. */
-async function withSettings(values: Partial<Record<(typeof KEYS)[number], unknown>>, body: () => Promise<void>): Promise<void> {
+async function withSettings(
+  values: Partial<Record<(typeof KEYS)[number], unknown>>,
+  body: () => Promise<void>,
+): Promise<void> {
   const config = vscode.workspace.getConfiguration('sharedRedis');
   const saved = new Map(KEYS.map((key) => [key, config.inspect(key)?.workspaceValue]));
   try {
@@ -39,7 +59,9 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
     certs = makeCertificates();
     [tlsRedis, expiredRedis, exposed] = await Promise.all([
       startRedis({ tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, authClients: 'optional' } }),
-      startRedis({ tls: { cert: certs.expiredCert, key: certs.expiredKey, ca: certs.caCert, authClients: 'optional' } }),
+      startRedis({
+        tls: { cert: certs.expiredCert, key: certs.expiredKey, ca: certs.caCert, authClients: 'optional' },
+      }),
       startRedis({ host: nonLoopbackAddress(), extraArgs: ['--protected-mode', 'no'] }),
     ]);
     await api();
@@ -51,10 +73,13 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
   });
 
   it('pings a TLS Redis with the CA file from the settings', async () => {
-    await withSettings({ host: '127.0.0.1', port: tlsRedis.port, tls: true, tlsCaFile: certs.caCert, tlsServerName: 'redis.test' }, async () => {
-      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
-      assert.match(text, /^PONG in [\d.]+ ms · Redis 7\./);
-    });
+    await withSettings(
+      { host: '127.0.0.1', port: tlsRedis.port, tls: true, tlsCaFile: certs.caCert, tlsServerName: 'redis.test' },
+      async () => {
+        const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+        assert.match(text, /^PONG in [\d.]+ ms · Redis 7\./);
+      },
+    );
   });
 
   it('an expired server certificate: the ping says so once, with one connection attempt', async () => {
@@ -66,8 +91,11 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
       const before = proxy?.connections ?? 0;
       assert.ok(before <= 4, `${before} attempts after four settings changes`);
       const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
-      assert.equal(text, `Ping failed: Redis at 127.0.0.1:${proxy?.port ?? 0} (TLS) presented a TLS certificate that has expired. `
-        + 'Renew the server\'s certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on.');
+      assert.equal(
+        text,
+        `Ping failed: Redis at 127.0.0.1:${proxy?.port ?? 0} (TLS) presented a TLS certificate that has expired. ` +
+          "Renew the server's certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on.",
+      );
       await sleep(2500);
       assert.equal(proxy?.connections, before + 1, 'one attempt for the ping');
       // Refresh Keys: the Keys view shows the same reason, after one more attempt only.
@@ -75,9 +103,15 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
       assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'failed');
       const [first] = await shared.views.keys.getChildren();
       assert.ok(first, 'the Keys view shows the failure');
-      assert.equal(shared.views.keys.getTreeItem(first).label, `127.0.0.1:${proxy?.port ?? 0} (TLS) presented a TLS certificate that has expired`);
+      assert.equal(
+        shared.views.keys.getTreeItem(first).label,
+        `127.0.0.1:${proxy?.port ?? 0} (TLS) presented a TLS certificate that has expired`,
+      );
       const fixes = (await shared.views.keys.getChildren()).slice(1).map((row) => shared.views.keys.getTreeItem(row));
-      assert.deepEqual(fixes.map((item) => item.label), ['Ping Redis', 'TLS Settings', 'Retry']);
+      assert.deepEqual(
+        fixes.map((item) => item.label),
+        ['Ping Redis', 'TLS Settings', 'Retry'],
+      );
       assert.deepEqual(fixes[1]?.command?.arguments, ['sharedRedis.tls'], 'opens the TLS settings, not all of them');
       await sleep(2500);
       assert.equal(proxy?.connections, before + 2, 'one more for Refresh Keys');
@@ -87,28 +121,40 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
   });
 
   it('a CA file that does not exist is named in the message', async () => {
-    await withSettings({ host: '127.0.0.1', port: tlsRedis.port, tls: true, tlsCaFile: '${workspaceFolder}/no-such-ca.pem' }, async () => {
-      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-      assert.equal(text, `Ping failed: Redis at 127.0.0.1:${tlsRedis.port} (TLS) cannot use the CA certificate: ${folder}/no-such-ca.pem does not exist. `
-        + 'Check sharedRedis.tlsCaFile: it must be the path of a PEM file this editor can read.');
-    });
+    await withSettings(
+      { host: '127.0.0.1', port: tlsRedis.port, tls: true, tlsCaFile: '${workspaceFolder}/no-such-ca.pem' },
+      async () => {
+        const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+        const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+        assert.equal(
+          text,
+          `Ping failed: Redis at 127.0.0.1:${tlsRedis.port} (TLS) cannot use the CA certificate: ${folder}/no-such-ca.pem does not exist. ` +
+            'Check sharedRedis.tlsCaFile: it must be the path of a PEM file this editor can read.',
+        );
+      },
+    );
   });
 
   it('certificate checking turned off is flagged in the status bar, and only then', async () => {
     const shared = await api();
     assert.equal(shared.statusBar.shown.tlsUnchecked, false);
     assert.doesNotMatch(shared.statusBar.shown.text, /\$\(unlock\)/);
-    await withSettings({ host: '127.0.0.1', port: expiredRedis.port, tls: true, tlsVerifyCertificate: false }, async () => {
-      await eventually('the status bar flag', () => shared.statusBar.shown.tlsUnchecked);
-      const shown = shared.statusBar.shown;
-      assert.match(shown.text, / \$\(unlock\)$/);
-      assert.equal(shown.background, 'statusBarItem.warningBackground');
-      assert.match(shown.tooltip, /TLS certificate checking is off/);
-      assert.match(shown.tooltip, /command:workbench\.action\.openSettings\?%5B%22sharedRedis\.tlsVerifyCertificate%22%5D/);
-      // The explicit opt-out does what it says: the expired certificate is accepted.
-      assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG/);
-    });
+    await withSettings(
+      { host: '127.0.0.1', port: expiredRedis.port, tls: true, tlsVerifyCertificate: false },
+      async () => {
+        await eventually('the status bar flag', () => shared.statusBar.shown.tlsUnchecked);
+        const shown = shared.statusBar.shown;
+        assert.match(shown.text, / \$\(unlock\)$/);
+        assert.equal(shown.background, 'statusBarItem.warningBackground');
+        assert.match(shown.tooltip, /TLS certificate checking is off/);
+        assert.match(
+          shown.tooltip,
+          /command:workbench\.action\.openSettings\?%5B%22sharedRedis\.tlsVerifyCertificate%22%5D/,
+        );
+        // The explicit opt-out does what it says: the expired certificate is accepted.
+        assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG/);
+      },
+    );
     await eventually('the flag to go', () => !shared.statusBar.shown.tlsUnchecked);
     assert.doesNotMatch(shared.statusBar.shown.text, /\$\(unlock\)/);
   });
@@ -123,11 +169,17 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
       const item = view.getTreeItem(first);
       assert.equal(item.label, `Redis at ${exposed.host}:${exposed.port} accepts commands without a password`);
       assert.equal((item.iconPath as vscode.ThemeIcon).id, 'warning');
-      assert.equal(((item.iconPath as vscode.ThemeIcon).color as vscode.ThemeColor).id, 'problemsWarningIcon.foreground');
+      assert.equal(
+        ((item.iconPath as vscode.ThemeIcon).color as vscode.ThemeColor).id,
+        'problemsWarningIcon.foreground',
+      );
       assert.match((item.tooltip as vscode.MarkdownString).value, /requirepass/);
       assert.match((item.tooltip as vscode.MarkdownString).value, /bind Redis to 127\.0\.0\.1/);
     });
-    await eventually('the warning to go with the loopback endpoint', () => view.passwordlessAccess?.kind === 'loopback');
+    await eventually(
+      'the warning to go with the loopback endpoint',
+      () => view.passwordlessAccess?.kind === 'loopback',
+    );
     assert.ok(view.getChildren().every((row) => view.getTreeItem(row).id !== 'exposure'));
   });
 });

@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
   } catch (error) {
     // Loading the suite failed before mocha could report: say so in the results file.
     if (!(error instanceof Error && /integration test\(s\) failed$/.test(error.message))) {
-      writeLauncherFailure(output, 'integration', error instanceof Error ? error.stack ?? error.message : error);
+      writeLauncherFailure(output, 'integration', error instanceof Error ? (error.stack ?? error.message) : error);
     }
     throw error;
   }

@@ -12,7 +12,8 @@ function documentOf(uri: string | undefined): vscode.TextDocument {
   return document;
 }
 
-const until = (what: string, check: () => boolean, timeoutMs = 5000): Promise<boolean> => eventually(what, check, { timeoutMs, intervalMs: 50 });
+const until = (what: string, check: () => boolean, timeoutMs = 5000): Promise<boolean> =>
+  eventually(what, check, { timeoutMs, intervalMs: 50 });
 
 describe('inspecting a key in a read-only editor', function () {
   this.timeout(60_000);

@@ -8,7 +8,12 @@ import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
 
-const MUTATING = ['sharedRedis.setTtl', 'sharedRedis.persistKey', 'sharedRedis.deleteKey', 'sharedRedis.deleteNamespace'];
+const MUTATING = [
+  'sharedRedis.setTtl',
+  'sharedRedis.persistKey',
+  'sharedRedis.deleteKey',
+  'sharedRedis.deleteNamespace',
+];
 
 function run(command: string, ...args: unknown[]): Thenable<KeyOperationResult> {
   return vscode.commands.executeCommand<KeyOperationResult>(command, ...args);
@@ -82,7 +87,10 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
     // The row shows the new TTL at once, from one TYPE/PTTL read: the keyspace is not walked again.
     const after = await child(shared, await child(shared, await child(shared, undefined, 'opstest'), 'row'), '1');
     assert.match(String(shared.views.keys.getTreeItem(after).description), /^hash · (59m \d+s|1h 0m)$/);
-    assert.ok(walked.kind === 'complete' && shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model, 'the same walk, patched');
+    assert.ok(
+      walked.kind === 'complete' && shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model,
+      'the same walk, patched',
+    );
   });
 
   it('takes a deleted key out of the counts and rows without walking again; an emptied namespace goes', async () => {
@@ -91,7 +99,8 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
     assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
     const walked = shared.keys.state;
     assert.ok(walked.kind === 'complete');
-    const label = async (): Promise<string> => String(shared.views.keys.getTreeItem(await child(shared, undefined, 'opstest')).description);
+    const label = async (): Promise<string> =>
+      String(shared.views.keys.getTreeItem(await child(shared, undefined, 'opstest')).description);
     const before = await label();
     const count = Number(/^(\d+) keys/.exec(before)?.[1]);
     assert.ok(count > 1, before);
@@ -100,9 +109,14 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
     assert.equal(await redis.unlink('opstest:gone:1'), 1);
     await shared.keys.keyChanged(Buffer.from('opstest:gone:1'), 'deleted');
     assert.equal(await label(), `${count - 1} keys`);
-    const rows = (await shared.views.keys.getChildren(await child(shared, undefined, 'opstest'))).map((r) => shared.views.keys.getTreeItem(r).label);
+    const rows = (await shared.views.keys.getChildren(await child(shared, undefined, 'opstest'))).map(
+      (r) => shared.views.keys.getTreeItem(r).label,
+    );
     assert.ok(!rows.includes('gone'), `the emptied namespace is gone: ${rows.join(', ')}`);
-    assert.ok(shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model, 'the same walk, patched');
+    assert.ok(
+      shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model,
+      'the same walk, patched',
+    );
   });
 
   it('persists a key, and says when there is no TTL to remove', async () => {
@@ -201,7 +215,9 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
   it('declares when clauses that hide the mutating commands under readOnly', () => {
     const extension = vscode.extensions.getExtension('shared-redis-dev.shared-redis');
     assert.ok(extension);
-    const menus = (extension.packageJSON as { contributes: { menus: Record<string, { command: string; when?: string }[]> } }).contributes.menus;
+    const menus = (
+      extension.packageJSON as { contributes: { menus: Record<string, { command: string; when?: string }[]> } }
+    ).contributes.menus;
     for (const command of MUTATING) {
       const palette = menus['commandPalette']?.find((entry) => entry.command === command);
       assert.match(palette?.when ?? '', /!sharedRedis\.readOnly/, command);

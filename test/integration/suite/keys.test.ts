@@ -12,7 +12,7 @@ async function rows(shared: SharedRedisInternals, parent?: KeysRow): Promise<str
   const children = await provider.getChildren(parent);
   return children.map((row) => {
     const item = provider.getTreeItem(row);
-    return `${typeof item.label === 'string' ? item.label : item.label?.label ?? ''} — ${String(item.description ?? '')}`;
+    return `${typeof item.label === 'string' ? item.label : (item.label?.label ?? '')} — ${String(item.description ?? '')}`;
   });
 }
 
@@ -32,7 +32,9 @@ describe('the Keys view, read through its tree provider', function () {
     await redis.connect();
     await redis.flushdb(); // the launcher's private test server
     const pipeline = redis.pipeline();
-    for (let i = 1; i <= 30; i++) pipeline.hset(`auth:session:${1000 + i}`, 'userId', String(i)).expire(`auth:session:${1000 + i}`, 3600);
+    for (let i = 1; i <= 30; i++) {
+      pipeline.hset(`auth:session:${1000 + i}`, 'userId', String(i)).expire(`auth:session:${1000 + i}`, 3600);
+    }
     for (let i = 1; i <= 12; i++) pipeline.set(`auth:token:${i}`, `t${i}`, 'EX', 120);
     for (let i = 1; i <= 5; i++) pipeline.set(`user:profile:${i}`, JSON.stringify({ id: i }));
     pipeline.sadd('user:roles:1', 'reader');
@@ -69,9 +71,16 @@ describe('the Keys view, read through its tree provider', function () {
 
   it('filters by pattern and type, and says so in the view', async () => {
     const shared = await api();
-    assert.equal(await vscode.commands.executeCommand('sharedRedis.filterKeys', { match: 'user:*', type: 'set' }), 'complete');
+    assert.equal(
+      await vscode.commands.executeCommand('sharedRedis.filterKeys', { match: 'user:*', type: 'set' }),
+      'complete',
+    );
     assert.equal(shared.views.keys.view.description, 'match user:* · type set');
-    assert.deepEqual(await rows(shared), ['auth — 0 keys · Auth Service', 'user — 1 key · User Service', 'shared — 0 keys · Shared']);
+    assert.deepEqual(await rows(shared), [
+      'auth — 0 keys · Auth Service',
+      'user — 1 key · User Service',
+      'shared — 0 keys · Shared',
+    ]);
     assert.equal(await vscode.commands.executeCommand('sharedRedis.clearKeyFilter'), 'complete');
     assert.equal(shared.views.keys.view.description, '');
   });

@@ -37,7 +37,12 @@ describe('Import from Another Redis (a second real redis-server into the shared 
   before(async () => {
     await api();
     sourceServer = await startRedisServer({ password: 'source-secret' });
-    source = new Redis({ host: sourceServer.host, port: sourceServer.port, password: 'source-secret', lazyConnect: true });
+    source = new Redis({
+      host: sourceServer.host,
+      port: sourceServer.port,
+      password: 'source-secret',
+      lazyConnect: true,
+    });
     await source.connect();
     const pipeline = source.pipeline();
     for (let i = 0; i < SEGMENT_KEYS; i++) {
@@ -55,7 +60,9 @@ describe('Import from Another Redis (a second real redis-server into the shared 
     target?.disconnect();
     source?.disconnect();
     await sourceServer?.stop();
-    await vscode.workspace.getConfiguration('sharedRedis').update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace
+      .getConfiguration('sharedRedis')
+      .update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
   });
 
   const from = (): ImportSource => ({ host: '127.0.0.1', port: sourceServer.port, password: 'source-secret' });
@@ -64,8 +71,15 @@ describe('Import from Another Redis (a second real redis-server into the shared 
     await target.set(`${PREFIX}:auth:session:7`, 'the shared one');
     const result = await run({ source: from(), mappings, mode: 'dry-run' });
     assert.equal(result.outcome, 'done', result.message);
-    assert.deepEqual(result.segments?.map((s) => [s.segment?.toString(), s.count]).sort(), [['cart', SEGMENT_KEYS], ['queue', SEGMENT_KEYS], ['session', SEGMENT_KEYS]]);
-    assert.equal(result.message, `Dry run: 599 keys would be copied, 1 would be skipped (1 exist in the target), 0 failed; nothing was written.`);
+    assert.deepEqual(result.segments?.map((s) => [s.segment?.toString(), s.count]).sort(), [
+      ['cart', SEGMENT_KEYS],
+      ['queue', SEGMENT_KEYS],
+      ['session', SEGMENT_KEYS],
+    ]);
+    assert.equal(
+      result.message,
+      `Dry run: 599 keys would be copied, 1 would be skipped (1 exist in the target), 0 failed; nothing was written.`,
+    );
     assert.deepEqual(await scanTarget(target, `${PREFIX}:*`), [`${PREFIX}:auth:session:7`]);
     // The summary is open, read-only, as Markdown.
     assert.ok(result.reportUri);
@@ -96,7 +110,9 @@ describe('Import from Another Redis (a second real redis-server into the shared 
   });
 
   it('refuses a copy under sharedRedis.readOnly (a dry run still runs)', async () => {
-    await vscode.workspace.getConfiguration('sharedRedis').update('readOnly', true, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace
+      .getConfiguration('sharedRedis')
+      .update('readOnly', true, vscode.ConfigurationTarget.Workspace);
     try {
       await target.del(`${PREFIX}:shop:cart:1`);
       const refused = await run({ source: from(), mappings, mode: 'replace', showReport: false });
@@ -107,31 +123,50 @@ describe('Import from Another Redis (a second real redis-server into the shared 
       assert.equal(dry.outcome, 'done');
       assert.equal(dry.result?.copied, 1);
     } finally {
-      await vscode.workspace.getConfiguration('sharedRedis').update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.workspace
+        .getConfiguration('sharedRedis')
+        .update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
 
   it('refuses to import the shared Redis into itself, and names an unreachable or wrong-password source', async () => {
-    const self = await run({ source: { host: '127.0.0.1', port: suiteConfig().redisPort }, mappings, mode: 'copy', showReport: false });
+    const self = await run({
+      source: { host: '127.0.0.1', port: suiteConfig().redisPort },
+      mappings,
+      mode: 'copy',
+      showReport: false,
+    });
     assert.equal(self.outcome, 'refused');
     assert.match(self.message, /is the shared Redis itself/);
 
     const port = await freePort();
     const unreachable = await run({ source: { host: '127.0.0.1', port }, mappings, mode: 'dry-run' });
     assert.equal(unreachable.outcome, 'failed');
-    assert.equal(unreachable.message, `Could not connect to the source Redis at 127.0.0.1:${port}: it is unreachable (ECONNREFUSED). Check the host and port you entered, and that it is running.`);
+    assert.equal(
+      unreachable.message,
+      `Could not connect to the source Redis at 127.0.0.1:${port}: it is unreachable (ECONNREFUSED). Check the host and port you entered, and that it is running.`,
+    );
 
     const wrong = await run({ source: { ...from(), password: 'nope' }, mappings, mode: 'dry-run' });
     assert.equal(wrong.outcome, 'failed');
-    assert.match(wrong.message, /^Could not connect to the source Redis at 127\.0\.0\.1:\d+: it rejected the password\. Check the username and password/);
+    assert.match(
+      wrong.message,
+      /^Could not connect to the source Redis at 127\.0\.0\.1:\d+: it rejected the password\. Check the username and password/,
+    );
     assert.doesNotMatch(wrong.message, /nope/);
   });
 
   it('asks how when no mode is given, with Dry run as the default choice', async () => {
-    const pending = vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', { source: from(), mappings, showReport: false });
+    const pending = vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
+      source: from(),
+      mappings,
+      showReport: false,
+    });
     // Wait for the mode picker, then take what is selected: the first item.
     let outcome: ImportOutcome | undefined;
-    void pending.then((o) => { outcome = o; });
+    void pending.then((o) => {
+      outcome = o;
+    });
     for (let i = 0; i < 100 && outcome === undefined; i++) {
       await new Promise((r) => setTimeout(r, 200));
       await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
@@ -142,7 +177,12 @@ describe('Import from Another Redis (a second real redis-server into the shared 
   });
 
   it('rejects a bad mapping before copying anything', async () => {
-    const result = await run({ source: from(), mappings: [{ source: 'session', target: '' }], mode: 'copy', showReport: false });
+    const result = await run({
+      source: from(),
+      mappings: [{ source: 'session', target: '' }],
+      mode: 'copy',
+      showReport: false,
+    });
     assert.equal(result.outcome, 'invalid');
     assert.match(result.message, /the target prefix is empty/);
   });

@@ -24,9 +24,15 @@ import { api, eventually } from './extensionApi';
 const filesUnder = (dir: string): string[] => filesOf(dir, (_path, stat) => stat.size < 20_000_000);
 
 function commandLines(): string[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((pid) => {
-    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        return '';
+      }
+    });
 }
 
 describe('one Redis user per service on a real stack, and no secret in sight', function () {
@@ -37,33 +43,54 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
   /** Every notification the extension shows during this suite, recorded on the way to the real API. */
   const notifications: string[] = [];
-  const originals = { info: vscode.window.showInformationMessage, warn: vscode.window.showWarningMessage, error: vscode.window.showErrorMessage };
+  const originals = {
+    info: vscode.window.showInformationMessage,
+    warn: vscode.window.showWarningMessage,
+    error: vscode.window.showErrorMessage,
+  };
   const clients: Redis[] = [];
 
   const readEnv = (): Record<string, string> => parseDotenv(readFileSync(join(fixture.dir, '.env'), 'utf8'));
   const login = async (username: string, password: string): Promise<Redis> => {
-    const client = new Redis({ host: '127.0.0.1', port: fixture.port, username, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: fixture.port,
+      username,
+      password,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     clients.push(client);
     await client.connect();
     return client;
   };
   const refused = async (promise: Promise<unknown>): Promise<string> => {
-    try { await promise; } catch (error) { return error instanceof Error ? error.message : String(error); }
+    try {
+      await promise;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
     return assert.fail('expected NOPERM');
   };
   /** The Stack view's "Redis users" row and its children, as a user reads them: `label — description`. */
   const userRows = async (): Promise<string[]> => {
     const view = (await api()).views.stack as unknown as vscode.TreeDataProvider<unknown>;
-    const read = async (row: unknown): Promise<string> => { const item = await view.getTreeItem(row); return `${String(item.label)} — ${String(item.description)}`; };
+    const read = async (row: unknown): Promise<string> => {
+      const item = await view.getTreeItem(row);
+      return `${String(item.label)} — ${String(item.description)}`;
+    };
     const top = (await view.getChildren()) ?? [];
     const users = [];
     for (const row of top) if ((await read(row)).startsWith('Redis users')) users.push(row);
     assert.equal(users.length, 1, 'one Redis users row');
-    return [await read(users[0]), ...await Promise.all(((await view.getChildren(users[0])) ?? []).map(read))];
+    return [await read(users[0]), ...(await Promise.all(((await view.getChildren(users[0])) ?? []).map(read)))];
   };
   const startedAt = async (): Promise<string> => {
     const { docker } = await connectEngine(undefined);
-    const [container] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${fixture.project}`] } });
+    const [container] = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${fixture.project}`] },
+    });
     assert.ok(container);
     return (await docker.getContainer(container.Id).inspect()).State.StartedAt;
   };
@@ -71,15 +98,24 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
   before(async () => {
     fixture = stack.fixture;
     // Spy on the window API the extension shares with this suite: calls still go through.
-    const record = <T extends (...args: never[]) => unknown>(original: T) => ((...args: unknown[]) => {
-      notifications.push(String(args[0]));
-      return (original as unknown as (...a: unknown[]) => unknown).apply(vscode.window, args);
-    }) as unknown as T;
-    Object.assign(vscode.window, { showInformationMessage: record(originals.info), showWarningMessage: record(originals.warn), showErrorMessage: record(originals.error) });
+    const record = <T extends (...args: never[]) => unknown>(original: T) =>
+      ((...args: unknown[]) => {
+        notifications.push(String(args[0]));
+        return (original as unknown as (...a: unknown[]) => unknown).apply(vscode.window, args);
+      }) as unknown as T;
+    Object.assign(vscode.window, {
+      showInformationMessage: record(originals.info),
+      showWarningMessage: record(originals.warn),
+      showErrorMessage: record(originals.error),
+    });
   });
 
   after(async () => {
-    Object.assign(vscode.window, { showInformationMessage: originals.info, showWarningMessage: originals.warn, showErrorMessage: originals.error });
+    Object.assign(vscode.window, {
+      showInformationMessage: originals.info,
+      showWarningMessage: originals.warn,
+      showErrorMessage: originals.error,
+    });
     clients.forEach((c) => c.disconnect());
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
@@ -91,18 +127,31 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     assert.equal(shared.session.endpoint.username, 'operator');
     assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG in /);
     const acl = readFileSync(join(fixture.dir, 'acl', 'users.acl'), 'utf8');
-    assert.deepEqual(acl.trim().split('\n').map((l) => l.split(' ')[1]), ['default', 'operator'], 'no service has a password in .env yet');
+    assert.deepEqual(
+      acl
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[1]),
+      ['default', 'operator'],
+      'no service has a password in .env yet',
+    );
 
     assert.deepEqual(await userRows(), [
-      'Redis users — operator + 0 services · 3 to add', 'operator — this extension · every key',
-      'auth-service — not created yet', 'user-service — not created yet', 'shared-service — not created yet',
+      'Redis users — operator + 0 services · 3 to add',
+      'operator — this extension · every key',
+      'auth-service — not created yet',
+      'user-service — not created yet',
+      'shared-service — not created yet',
     ]);
     const before = await startedAt();
     const result = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers');
     assert.equal(result.outcome, 'added');
     assert.deepEqual(await userRows(), [
-      'Redis users — operator + 3 services', 'operator — this extension · every key',
-      'auth-service — auth:* · reads shared:*', 'user-service — user:* · reads shared:*', 'shared-service — shared:*',
+      'Redis users — operator + 3 services',
+      'operator — this extension · every key',
+      'auth-service — auth:* · reads shared:*',
+      'user-service — user:* · reads shared:*',
+      'shared-service — shared:*',
     ]);
     assert.deepEqual(result.added, ['auth', 'user', 'shared']);
     assert.equal(result.reload, 'reloaded');
@@ -116,48 +165,98 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     assert.match(await refused(auth.call('FLUSHALL')), /^NOPERM/);
   });
 
-  it('Copy Service Connection puts the service\'s .env lines on the clipboard and says so without the password', async () => {
-    const result = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', { service: 'user', from: 'host' });
+  it("Copy Service Connection puts the service's .env lines on the clipboard and says so without the password", async () => {
+    const result = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', {
+      service: 'user',
+      from: 'host',
+    });
     assert.equal(result.outcome, 'copied');
-    assert.deepEqual(result.variables, ['REDIS_HOST', 'REDIS_PORT', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_KEY_PREFIX']);
+    assert.deepEqual(result.variables, [
+      'REDIS_HOST',
+      'REDIS_PORT',
+      'REDIS_USERNAME',
+      'REDIS_PASSWORD',
+      'REDIS_KEY_PREFIX',
+    ]);
     const clipboard = await vscode.env.clipboard.readText();
-    assert.equal(clipboard.split('\n').slice(1).join('\n'),
-      `REDIS_HOST=127.0.0.1\nREDIS_PORT=${fixture.port}\nREDIS_USERNAME=user-service\nREDIS_PASSWORD=${env['REDIS_SERVICE_PASSWORD_USER']}\nREDIS_KEY_PREFIX=user:\n`);
+    assert.equal(
+      clipboard.split('\n').slice(1).join('\n'),
+      `REDIS_HOST=127.0.0.1\nREDIS_PORT=${fixture.port}\nREDIS_USERNAME=user-service\nREDIS_PASSWORD=${env['REDIS_SERVICE_PASSWORD_USER']}\nREDIS_KEY_PREFIX=user:\n`,
+    );
     assert.match(result.message ?? '', /REDIS_PASSWORD \(hidden\)/);
     assert.ok(!(result.message ?? '').includes(env['REDIS_SERVICE_PASSWORD_USER'] ?? '-'));
-    const fromNetwork = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', { service: 'auth-service', from: 'network' });
+    const fromNetwork = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', {
+      service: 'auth-service',
+      from: 'network',
+    });
     assert.equal(fromNetwork.outcome, 'copied');
-    assert.match(await vscode.env.clipboard.readText(), /^REDIS_HOST=shared-redis\nREDIS_PORT=6379\nREDIS_USERNAME=auth-service\n/m);
-    const unknown = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', { service: 'billing', from: 'host' });
+    assert.match(
+      await vscode.env.clipboard.readText(),
+      /^REDIS_HOST=shared-redis\nREDIS_PORT=6379\nREDIS_USERNAME=auth-service\n/m,
+    );
+    const unknown = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', {
+      service: 'billing',
+      from: 'host',
+    });
     assert.equal(unknown.outcome, 'failed');
-    assert.equal(unknown.message, 'No service user "billing" in the stack: it has auth-service, user-service, shared-service.');
+    assert.equal(
+      unknown.message,
+      'No service user "billing" in the stack: it has auth-service, user-service, shared-service.',
+    );
   });
 
-  it('Verify Namespace Isolation proves every service user\'s limits and opens the table', async () => {
+  it("Verify Namespace Isolation proves every service user's limits and opens the table", async () => {
     const result = await vscode.commands.executeCommand<VerifyIsolationResult>('sharedRedis.verifyIsolation');
     assert.equal(result.outcome, 'verified', result.message);
-    assert.match(result.message, new RegExp(`^Namespace isolation holds on 127\\.0\\.0\\.1:${fixture.port}: 3 service users, \\d+ checks, no breach\\.$`));
+    assert.match(
+      result.message,
+      new RegExp(
+        `^Namespace isolation holds on 127\\.0\\.0\\.1:${fixture.port}: 3 service users, \\d+ checks, no breach\\.$`,
+      ),
+    );
     const editor = vscode.window.activeTextEditor;
     assert.equal(editor?.document.uri.scheme, 'shared-redis-report');
     assert.equal(editor?.document.languageId, 'markdown');
     const text = editor?.document.getText() ?? '';
     assert.match(text, /^# Namespace isolation on 127\.0\.0\.1:\d+\n/);
     assert.match(text, /## auth-service\n\n\| Check \| Expected \| Result \| Server answer \|/);
-    assert.match(text, /\| SET user:__shared_redis_isolation_probe__:[0-9a-f]+ \(user-service's namespace\) \| refused \| ✓ refused \| NOPERM/);
+    assert.match(
+      text,
+      /\| SET user:__shared_redis_isolation_probe__:[0-9a-f]+ \(user-service's namespace\) \| refused \| ✓ refused \| NOPERM/,
+    );
     assert.match(text, /\| FLUSHALL \(denied command, simulated with ACL DRYRUN\) \| refused \| ✓ refused \|/);
   });
 
   it('a namespace added to the setting gets its user through ACL LOAD, with the stack still running', async () => {
     const before = await startedAt();
-    await config().update('namespaces', [
-      { name: 'auth', owner: 'Auth Service' }, { name: 'user', owner: 'User Service' }, { name: 'shared', owner: 'Shared' }, { name: 'billing', owner: 'Billing Service' },
-    ], vscode.ConfigurationTarget.Workspace);
+    await config().update(
+      'namespaces',
+      [
+        { name: 'auth', owner: 'Auth Service' },
+        { name: 'user', owner: 'User Service' },
+        { name: 'shared', owner: 'Shared' },
+        { name: 'billing', owner: 'Billing Service' },
+      ],
+      vscode.ConfigurationTarget.Workspace,
+    );
     // The setting change offers it in a notification; the button runs this command with the namespaces.
-    await eventually('the offer to add billing-service', async () => notifications.some((n) => n.startsWith('Namespace billing has no Redis user yet. Add billing-service to users.acl')));
-    assert.deepEqual((await userRows()).filter((r) => /^(Redis users|billing)/.test(r)), ['Redis users — operator + 3 services · 1 to add', 'billing-service — not created yet']);
-    const result = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers', ['billing']);
+    await eventually('the offer to add billing-service', async () =>
+      notifications.some((n) =>
+        n.startsWith('Namespace billing has no Redis user yet. Add billing-service to users.acl'),
+      ),
+    );
+    assert.deepEqual(
+      (await userRows()).filter((r) => /^(Redis users|billing)/.test(r)),
+      ['Redis users — operator + 3 services · 1 to add', 'billing-service — not created yet'],
+    );
+    const result = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers', [
+      'billing',
+    ]);
     assert.deepEqual([result.outcome, result.added, result.reload], ['added', ['billing'], 'reloaded']);
-    assert.deepEqual((await userRows()).filter((r) => /^(Redis users|billing)/.test(r)), ['Redis users — operator + 4 services', 'billing-service — billing:* · reads shared:*']);
+    assert.deepEqual(
+      (await userRows()).filter((r) => /^(Redis users|billing)/.test(r)),
+      ['Redis users — operator + 4 services', 'billing-service — billing:* · reads shared:*'],
+    );
     env = readEnv();
     const billing = await login('billing-service', env['REDIS_SERVICE_PASSWORD_BILLING'] ?? '');
     assert.equal(await billing.set('billing:invoice:1', '42'), 'OK');
@@ -168,7 +267,9 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
   it('no password shows up in settings, logs, messages, tree tooltips or any command line after running the commands', async () => {
     const shared = await api();
     // Every command once, against the stack (the operator's password in play), plus a refused password.
-    const run = async (command: string, ...args: unknown[]): Promise<void> => { await vscode.commands.executeCommand(command, ...args); };
+    const run = async (command: string, ...args: unknown[]): Promise<void> => {
+      await vscode.commands.executeCommand(command, ...args);
+    };
     await run('sharedRedis.ping');
     await run('sharedRedis.info');
     await run('sharedRedis.namespaceStats', 'auth');
@@ -192,7 +293,11 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     const backup = await vscode.commands.executeCommand<BackupOutcome>('sharedRedis.backup', { folder: backups });
     assert.equal(backup.outcome, 'done', backup.message);
     if (backup.outcome === 'done') {
-      const restored = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', { file: backup.file, folder: backups, confirm: true });
+      const restored = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+        file: backup.file,
+        folder: backups,
+        confirm: true,
+      });
       assert.equal(restored.outcome, 'restored', restored.message);
     }
     // A dry-run import from another password-protected Redis: its password is one more secret to look for.
@@ -200,18 +305,25 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     const source = await startRedisServer({ password: sourcePassword });
     try {
       const imported = await vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
-        source: { host: source.host, port: source.port, password: sourcePassword }, mappings: [{ source: 'session', target: 'auth:session' }], mode: 'dry-run',
+        source: { host: source.host, port: source.port, password: sourcePassword },
+        mappings: [{ source: 'session', target: 'auth:session' }],
+        mode: 'dry-run',
       });
       assert.equal(imported.outcome, 'done', imported.message);
       const refusedSource = await vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
-        source: { host: source.host, port: source.port, password: `${sourcePassword}-wrong` }, mappings: [{ source: 'session', target: 'auth:session' }], mode: 'dry-run',
+        source: { host: source.host, port: source.port, password: `${sourcePassword}-wrong` },
+        mappings: [{ source: 'session', target: 'auth:session' }],
+        mode: 'dry-run',
       });
       assert.equal(refusedSource.outcome, 'failed', refusedSource.message);
       notifications.push(imported.report ?? '', refusedSource.message);
     } finally {
       await source.stop();
     }
-    const cli = await vscode.commands.executeCommand<{ pty?: { waitForOutput(re: RegExp, ms?: number): Promise<void>; handleInput(s: string): void } ; terminal?: vscode.Terminal }>('sharedRedis.openCli');
+    const cli = await vscode.commands.executeCommand<{
+      pty?: { waitForOutput(re: RegExp, ms?: number): Promise<void>; handleInput(s: string): void };
+      terminal?: vscode.Terminal;
+    }>('sharedRedis.openCli');
     await cli.pty?.waitForOutput(/> $/, 20_000);
     cli.pty?.handleInput('PING\r');
     await cli.pty?.waitForOutput(/PONG/);
@@ -226,9 +338,16 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
       await run('sharedRedis.setPassword', { password: '' });
       shared.session.prompt = prompt;
     }
-    assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG/, 'back on the stack\'s own credentials');
+    assert.match(
+      await vscode.commands.executeCommand<string>('sharedRedis.ping'),
+      /^PONG/,
+      "back on the stack's own credentials",
+    );
 
-    const secrets = Object.entries(readEnv()).filter(([key, value]) => key.includes('PASSWORD') && value.length >= 16).map(([, value]) => value).concat(wrong, sourcePassword);
+    const secrets = Object.entries(readEnv())
+      .filter(([key, value]) => key.includes('PASSWORD') && value.length >= 16)
+      .map(([, value]) => value)
+      .concat(wrong, sourcePassword);
     assert.ok(secrets.length >= 7, `${secrets.length} secrets to look for`);
     const leaks: string[] = [];
     const check = (where: string, text: string): void => {
@@ -238,26 +357,42 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
     for (const file of filesUnder(join(folder, '.vscode'))) check(file, readFileSync(file, 'latin1'));
     const userDataDir = dirname(suiteConfig().logsDir);
-    for (const file of filesUnder(join(userDataDir, 'User')).filter((f) => /\.json$/.test(f))) check(file, readFileSync(file, 'latin1'));
+    for (const file of filesUnder(join(userDataDir, 'User')).filter((f) => /\.json$/.test(f))) {
+      check(file, readFileSync(file, 'latin1'));
+    }
     // Logs: the output channel's file and every other log of this VS Code.
     await new Promise((r) => setTimeout(r, 1500)); // log files are flushed asynchronously
     const logs = filesUnder(suiteConfig().logsDir);
-    assert.ok(logs.some((f) => /Shared Redis\.log$/.test(f)), `the extension's log file is among ${logs.length} log files`);
+    assert.ok(
+      logs.some((f) => /Shared Redis\.log$/.test(f)),
+      `the extension's log file is among ${logs.length} log files`,
+    );
     for (const file of logs) check(file, readFileSync(file, 'latin1'));
     // Notifications and the messages commands returned.
     assert.ok(notifications.length >= 5, `${notifications.length} notifications recorded`);
     for (const text of notifications) check(`notification "${text.slice(0, 60)}"`, text);
     // Tree rows and their tooltips, resolved as on hover.
     // Editors: key documents, the INFO and isolation reports, the import summary, the stack file.
-    for (const document of vscode.workspace.textDocuments) check(`document ${document.uri.toString()}`, document.getText());
-    for (const provider of [shared.views.stack, shared.views.keys, shared.views.checks] as unknown as vscode.TreeDataProvider<unknown>[]) {
+    for (const document of vscode.workspace.textDocuments) {
+      check(`document ${document.uri.toString()}`, document.getText());
+    }
+    for (const provider of [
+      shared.views.stack,
+      shared.views.keys,
+      shared.views.checks,
+    ] as unknown as vscode.TreeDataProvider<unknown>[]) {
       const visit = async (element: unknown, depth: number): Promise<void> => {
         for (const child of (await provider.getChildren(element)) ?? []) {
           let item = await provider.getTreeItem(child);
-          if (provider.resolveTreeItem) item = (await provider.resolveTreeItem(item, child, new vscode.CancellationTokenSource().token)) ?? item;
-          const tooltip = item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : String(item.tooltip ?? '');
+          if (provider.resolveTreeItem) {
+            item = (await provider.resolveTreeItem(item, child, new vscode.CancellationTokenSource().token)) ?? item;
+          }
+          const tooltip =
+            item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : String(item.tooltip ?? '');
           check(`tree row ${String(item.label)}`, `${String(item.label)} ${String(item.description ?? '')} ${tooltip}`);
-          if (depth < 3 && item.collapsibleState !== vscode.TreeItemCollapsibleState.None) await visit(child, depth + 1);
+          if (depth < 3 && item.collapsibleState !== vscode.TreeItemCollapsibleState.None) {
+            await visit(child, depth + 1);
+          }
         }
       };
       await visit(undefined, 0);
@@ -268,21 +403,33 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     assert.deepEqual(leaks, []);
   });
 
-  it('a malformed .env is named by file, line and variable in the Stack view, Start\'s message and the logs, never by its value', async () => {
+  it("a malformed .env is named by file, line and variable in the Stack view, Start's message and the logs, never by its value", async () => {
     const shared = await api();
     const envFile = join(fixture.dir, '.env');
     const original = readFileSync(envFile, 'utf8');
     const marker = randomBytes(8).toString('hex');
     const broken = [
-      `REDIS_PASSWORD=s3cr$1t-${marker}`, `REDIS_PASSWORD="s3cr3t-${marker}`, `REDIS_PASSWORD=s3cr3t-${marker}\${oops`,
-      `REDIS_PASSWORD=s3cr3t-${marker}\${MISSING:?${marker}}`, `REDIS_PASSWORD=\ns3cr3t!${marker}`, `REDIS_PASSWORD=\ns3cr3t ${marker}`,
+      `REDIS_PASSWORD=s3cr$1t-${marker}`,
+      `REDIS_PASSWORD="s3cr3t-${marker}`,
+      `REDIS_PASSWORD=s3cr3t-${marker}\${oops`,
+      `REDIS_PASSWORD=s3cr3t-${marker}\${MISSING:?${marker}}`,
+      `REDIS_PASSWORD=\ns3cr3t!${marker}`,
+      `REDIS_PASSWORD=\ns3cr3t ${marker}`,
     ];
     const seen: string[] = [];
     try {
       for (const line of broken) {
-        writeFileSync(envFile, original.replace(/^REDIS_PASSWORD=.*$/m, () => line), { mode: 0o600 });
+        writeFileSync(
+          envFile,
+          original.replace(/^REDIS_PASSWORD=.*$/m, () => line),
+          { mode: 0o600 },
+        );
         const snapshot = await shared.stack.refresh();
-        assert.match(snapshot.projectError ?? '', new RegExp(`^${envFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line \\d+: `), snapshot.projectError);
+        assert.match(
+          snapshot.projectError ?? '',
+          new RegExp(`^${envFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line \\d+: `),
+          snapshot.projectError,
+        );
         seen.push(snapshot.projectError ?? '');
         await vscode.commands.executeCommand('sharedRedis.start'); // refused: the message goes through the notifications spy
       }
@@ -291,9 +438,18 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
       await shared.stack.refresh();
     }
     await new Promise((r) => setTimeout(r, 1500)); // log files are flushed asynchronously
-    const places = [...seen.map((text) => ['Stack view problem row', text]), ...notifications.map((text) => ['notification', text]),
-      ...filesUnder(suiteConfig().logsDir).map((file) => [file, readFileSync(file, 'latin1')])];
-    assert.ok(notifications.some((n) => n.includes(`${envFile} line`)), 'Start said which file and line');
-    assert.deepEqual(places.filter(([, text]) => (text ?? '').includes(marker)).map(([where]) => where), []);
+    const places = [
+      ...seen.map((text) => ['Stack view problem row', text]),
+      ...notifications.map((text) => ['notification', text]),
+      ...filesUnder(suiteConfig().logsDir).map((file) => [file, readFileSync(file, 'latin1')]),
+    ];
+    assert.ok(
+      notifications.some((n) => n.includes(`${envFile} line`)),
+      'Start said which file and line',
+    );
+    assert.deepEqual(
+      places.filter(([, text]) => (text ?? '').includes(marker)).map(([where]) => where),
+      [],
+    );
   });
 });

@@ -33,11 +33,14 @@ function commandLines(): Array<{ pid: number; cmdline: string }> {
 
 /** The open tabs, for a failure to say what the window showed. */
 function openTabs(): string {
-  const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).map((tab) => `${tab.label} (${tab.input?.constructor.name ?? 'no input'})`);
+  const tabs = vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .map((tab) => `${tab.label} (${tab.input?.constructor.name ?? 'no input'})`);
   return `tabs: ${tabs.join(', ') || 'none'}`;
 }
 
-const eventually = (what: string, check: () => boolean, timeoutMs = 10_000): Promise<boolean> => waitUntil(what, check, { timeoutMs, detail: openTabs });
+const eventually = (what: string, check: () => boolean, timeoutMs = 10_000): Promise<boolean> =>
+  waitUntil(what, check, { timeoutMs, detail: openTabs });
 
 describe('server commands: INFO view, namespace statistics, redis-cli terminal', function () {
   this.timeout(60_000);
@@ -48,8 +51,14 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
     await redis.connect();
     const pipeline = redis.pipeline();
-    for (let i = 0; i < 20; i++) { seeded.push(`srvstats:a:${i}`); pipeline.set(`srvstats:a:${i}`, 'x'.repeat(50), 'EX', 3600); }
-    for (let i = 0; i < 10; i++) { seeded.push(`srvstats:b:${i}`); pipeline.hset(`srvstats:b:${i}`, 'f', 'v'); }
+    for (let i = 0; i < 20; i++) {
+      seeded.push(`srvstats:a:${i}`);
+      pipeline.set(`srvstats:a:${i}`, 'x'.repeat(50), 'EX', 3600);
+    }
+    for (let i = 0; i < 10; i++) {
+      seeded.push(`srvstats:b:${i}`);
+      pipeline.hset(`srvstats:b:${i}`, 'f', 'v');
+    }
     seeded.push('srvstatsx:neighbour');
     pipeline.set('srvstatsx:neighbour', 'shares the letters, not the namespace');
     await pipeline.exec();
@@ -70,7 +79,10 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     assert.ok(content);
     assert.match(content.summary.server.version ?? '', /^\d+\.\d+\.\d+$/);
     assert.ok((content.summary.keyspace.find((db) => db.db === 0)?.keys ?? 0) >= 31);
-    assert.deepEqual(content.sections.map((s) => s.title), ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Keyspace']);
+    assert.deepEqual(
+      content.sections.map((s) => s.title),
+      ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Keyspace'],
+    );
     const row = content.namespaces.find((r) => r.namespace === 'srvstats');
     assert.ok(row, `no srvstats row in ${JSON.stringify(content.namespaces)}`);
     assert.equal(row.keys, '30 keys');
@@ -86,11 +98,16 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     const scripts = [...state.html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1] ?? '');
     assert.equal(scripts.length, 1);
     assert.ok(scripts.every((attributes) => attributes.includes(`nonce="${nonce}"`)));
-    for (const [, url] of state.html.matchAll(/(?:src|href)="([^"]+)"/g)) assert.match(url ?? '', /\/media\/info\/info\.(css|js)$/);
+    for (const [, url] of state.html.matchAll(/(?:src|href)="([^"]+)"/g)) {
+      assert.match(url ?? '', /\/media\/info\/info\.(css|js)$/);
+    }
     assert.match(state.html, /<button id="refresh"/);
     assert.match(state.html, /<summary>Raw INFO<\/summary>\s*<pre># Server/);
 
-    const infoTabs = (): vscode.Tab[] => vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.label === state.title);
+    const infoTabs = (): vscode.Tab[] =>
+      vscode.window.tabGroups.all
+        .flatMap((group) => group.tabs)
+        .filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.label === state.title);
     await eventually(`a webview tab "${state.title}"`, () => infoTabs().length === 1);
 
     // Asking again reveals the same view with a fresh reading.
@@ -100,13 +117,19 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
   });
 
   it('sharedRedis.namespaceStats gives the table for a namespace and its children', async () => {
-    const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats', 'srvstats');
+    const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
+      'sharedRedis.namespaceStats',
+      'srvstats',
+    );
     assert.ok(rows);
-    assert.deepEqual(rows.map((r) => [r.namespace, r.keys, r.withTtl, r.sample]), [
-      ['srvstats', '30 keys', '66.7%', '30 of 30 keys sampled'],
-      ['srvstats:a', '20 keys', '100%', '20 of 20 keys sampled'],
-      ['srvstats:b', '10 keys', '0%', '10 of 10 keys sampled'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.namespace, r.keys, r.withTtl, r.sample]),
+      [
+        ['srvstats', '30 keys', '66.7%', '30 of 30 keys sampled'],
+        ['srvstats:a', '20 keys', '100%', '20 of 20 keys sampled'],
+        ['srvstats:b', '10 keys', '0%', '10 of 10 keys sampled'],
+      ],
+    );
     for (const r of rows) assert.match(r.memory, /^\d+(\.\d)? (B|KiB)$/);
     assert.match(rows[0]?.share ?? '', /%$/);
   });
@@ -118,8 +141,18 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     const row = (await provider.getChildren(undefined)).find((r) => provider.getTreeItem(r).label === 'srvstats');
     assert.ok(row, 'no srvstats row');
     assert.match(String(provider.getTreeItem(row).contextValue), /^namespace/);
-    const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats', row);
-    assert.deepEqual(rows?.map((r) => [r.namespace, r.keys]), [['srvstats', '30 keys'], ['srvstats:a', '20 keys'], ['srvstats:b', '10 keys']]);
+    const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
+      'sharedRedis.namespaceStats',
+      row,
+    );
+    assert.deepEqual(
+      rows?.map((r) => [r.namespace, r.keys]),
+      [
+        ['srvstats', '30 keys'],
+        ['srvstats:a', '20 keys'],
+        ['srvstats:b', '10 keys'],
+      ],
+    );
   });
 
   it('sharedRedis.info says which endpoint failed when Redis does not answer', async () => {
@@ -181,7 +214,7 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     }
   });
 
-  it('runs redis-cli inside a container through the engine, the password in the exec\'s Env only', async function () {
+  it("runs redis-cli inside a container through the engine, the password in the exec's Env only", async function () {
     let docker: Docker;
     try {
       docker = (await connectEngine(undefined)).docker;
@@ -193,7 +226,10 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     const password = `pw-${randomBytes(12).toString('hex')}`;
     // The server checks the password's SHA-256 from an ACL file, as the stack does: it is on no command line.
     const dir = mkdtempSync(join(tmpdir(), 'shared-redis-cli-'));
-    writeFileSync(join(dir, 'users.acl'), `user default on #${createHash('sha256').update(password).digest('hex')} ~* &* +@all\n`);
+    writeFileSync(
+      join(dir, 'users.acl'),
+      `user default on #${createHash('sha256').update(password).digest('hex')} ~* &* +@all\n`,
+    );
     const container = await docker.createContainer({
       Image: OFFLINE_REDIS_IMAGE,
       Cmd: ['redis-server', '--aclfile', '/etc/redis/users.acl'],
@@ -203,14 +239,24 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     try {
       await container.start();
       const name = (await container.inspect()).Name.replace(/^\//, '');
-      const pty = new ContainerRedisCliPty(docker, container.id, { host: '127.0.0.1', port: 6379, db: 0, tls: false }, password, name);
+      const pty = new ContainerRedisCliPty(
+        docker,
+        container.id,
+        { host: '127.0.0.1', port: 6379, db: 0, tls: false },
+        password,
+        name,
+      );
       const terminal = vscode.window.createTerminal({ name: 'redis-cli container test', pty });
       try {
         await pty.waitForOutput(/6379> /, 20_000);
         pty.handleInput('PING\r');
         await pty.waitForOutput(/PONG/);
         assert.doesNotMatch(pty.output, /NOAUTH|WRONGPASS/);
-        assert.deepEqual(commandLines().filter((p) => p.cmdline.includes(password)), [], 'a command line contains the password');
+        assert.deepEqual(
+          commandLines().filter((p) => p.cmdline.includes(password)),
+          [],
+          'a command line contains the password',
+        );
         const execs = (await container.inspect()).ExecIDs ?? [];
         assert.ok(execs.length > 0);
         for (const id of execs) {

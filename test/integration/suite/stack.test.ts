@@ -27,17 +27,40 @@ describe('the stack, driven by commands inside VS Code', function () {
   const stack = useWorkspaceStack({ restore: ['port'] });
   let fixture: StackFixture;
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
-  before(() => { fixture = stack.fixture; });
+  before(() => {
+    fixture = stack.fixture;
+  });
+
+  it('sharedRedis.composeFile as a list: every file is the stack, in order (like -f a -f b)', async () => {
+    const before = config().inspect<unknown>('composeFile')?.workspaceValue;
+    const override = join(fixture.dir, 'compose.local.yml');
+    writeFileSync(override, 'services:\n  shared-redis:\n    labels:\n      team.local: "yes"\n');
+    try {
+      await config().update('composeFile', [fixture.composeFile, override], vscode.ConfigurationTarget.Workspace);
+      const shared = await api();
+      await eventually('the stack to read both files', () => {
+        const { location } = shared.stack.settings();
+        return JSON.stringify(location.composeFiles) === JSON.stringify([fixture.composeFile, override]);
+      });
+    } finally {
+      await config().update('composeFile', before, vscode.ConfigurationTarget.Workspace);
+      rmSync(override, { force: true });
+    }
+  });
 
   it('sharedRedis.start brings the Stack view to running · healthy', async () => {
     const shared = await api();
     assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshStack'), 'absent');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
-    await eventually('the Stack view to show the service healthy', async () =>
-      (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port},${USERS_ROW}`);
+    await eventually(
+      'the Stack view to show the service healthy',
+      async () =>
+        (await stackRows(shared)).join() ===
+        `shared-redis — running · healthy · 127.0.0.1:${fixture.port},${USERS_ROW}`,
+    );
   });
 
-  it('then talks to the stack\'s Redis with the password from its .env', async () => {
+  it("then talks to the stack's Redis with the password from its .env", async () => {
     // The launcher pinned sharedRedis.port to its own redis-server; without that pin the
     // extension follows the healthy stack.
     await config().update('port', undefined, vscode.ConfigurationTarget.Workspace);
@@ -47,23 +70,32 @@ describe('the stack, driven by commands inside VS Code', function () {
     assert.match(text, /^PONG in \d+(\.\d)? ms · Redis 7\./);
   });
 
-  it('follows a change made outside the extension through the engine\'s events', async () => {
+  it("follows a change made outside the extension through the engine's events", async () => {
     const shared = await api();
     const { docker } = await connectEngine(undefined);
-    const [container] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${fixture.project}`] } });
+    const [container] = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${fixture.project}`] },
+    });
     assert.ok(container);
     await docker.getContainer(container.Id).restart({ t: 1 });
     // No command runs: only the event stream can tell the view the container restarted
     // (its health goes back to starting, then healthy).
     await eventually('the row to show the restart', async () => (await stackRows(shared)).join().includes('starting'));
-    await eventually('the row to turn healthy again', async () => (await stackRows(shared)).join() === `shared-redis — running · healthy · 127.0.0.1:${fixture.port},${USERS_ROW}`);
+    await eventually(
+      'the row to turn healthy again',
+      async () =>
+        (await stackRows(shared)).join() ===
+        `shared-redis — running · healthy · 127.0.0.1:${fixture.port},${USERS_ROW}`,
+    );
   });
 
   it('sharedRedis.stop brings it to stopped, and start brings it back', async () => {
     const shared = await api();
     assert.equal(await vscode.commands.executeCommand('sharedRedis.stop'), 'stopped');
-    await eventually('the Stack view to show the service stopped', async () =>
-      (await stackRows(shared)).join() === `shared-redis — exited,${USERS_ROW}`);
+    await eventually(
+      'the Stack view to show the service stopped',
+      async () => (await stackRows(shared)).join() === `shared-redis — exited,${USERS_ROW}`,
+    );
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
   });
 
@@ -78,11 +110,27 @@ describe('the stack, driven by commands inside VS Code', function () {
       const env = readFileSync(join(dir, '.env'), 'utf8');
       assert.ok((/^REDIS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '').length >= 32);
       // One user per declared namespace, each with its own generated password; the ACL file holds hashes only.
-      for (const ns of ['AUTH', 'USER', 'SHARED']) assert.ok((new RegExp(`^REDIS_SERVICE_PASSWORD_${ns}=(.*)$`, 'm').exec(env)?.[1] ?? '').length >= 32, ns);
+      for (const ns of ['AUTH', 'USER', 'SHARED']) {
+        assert.ok((new RegExp(`^REDIS_SERVICE_PASSWORD_${ns}=(.*)$`, 'm').exec(env)?.[1] ?? '').length >= 32, ns);
+      }
       const acl = readFileSync(join(dir, 'acl', 'users.acl'), 'utf8');
-      assert.deepEqual(acl.trim().split('\n').map((line) => line.split(' ').slice(0, 3).join(' ')),
-        ['user default on', 'user operator on', 'user auth-service on', 'user user-service on', 'user shared-service on']);
-      assert.ok(!/PASSWORD/.test(acl) && ![...env.matchAll(/^[A-Z_]*PASSWORD[A-Z_]*=(.+)$/gm)].some((m) => acl.includes(m[1] ?? '-')));
+      assert.deepEqual(
+        acl
+          .trim()
+          .split('\n')
+          .map((line) => line.split(' ').slice(0, 3).join(' ')),
+        [
+          'user default on',
+          'user operator on',
+          'user auth-service on',
+          'user user-service on',
+          'user shared-service on',
+        ],
+      );
+      assert.ok(
+        !/PASSWORD/.test(acl) &&
+          ![...env.matchAll(/^[A-Z_]*PASSWORD[A-Z_]*=(.+)$/gm)].some((m) => acl.includes(m[1] ?? '-')),
+      );
       assert.match(readFileSync(join(folder, '.gitignore'), 'utf8'), /^shared-redis\/\.env$/m);
       assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, composeFile, 'the new compose file is opened');
 

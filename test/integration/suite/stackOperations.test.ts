@@ -10,7 +10,14 @@ import { CONFIG_FILES_LABEL, PROJECT_LABEL, SERVICE_LABEL } from '../../../src/d
 import { syncAclFile } from '../../../src/docker/stack/serviceAccess';
 import { stackState } from '../../../src/stackService';
 import { freePort } from '../../support/redisServer';
-import { DEFAULT_POLICY, OFFLINE_REDIS_IMAGE, OPERATOR, removeProject, StackFixture, stackFixture } from '../../support/stackFixture';
+import {
+  DEFAULT_POLICY,
+  OFFLINE_REDIS_IMAGE,
+  OPERATOR,
+  removeProject,
+  StackFixture,
+  stackFixture,
+} from '../../support/stackFixture';
 import { api, eventually } from './extensionApi';
 
 type Answer = (message: string, detail: string) => string | undefined | Promise<string | undefined>;
@@ -33,10 +40,12 @@ class WindowSpy {
   };
 
   install(): void {
-    const pass = (original: (...args: never[]) => unknown) => (...args: unknown[]): unknown => {
-      this.messages.push(String(args[0]));
-      return (original as (...a: unknown[]) => unknown).apply(vscode.window, args);
-    };
+    const pass =
+      (original: (...args: never[]) => unknown) =>
+      (...args: unknown[]): unknown => {
+        this.messages.push(String(args[0]));
+        return (original as (...a: unknown[]) => unknown).apply(vscode.window, args);
+      };
     Object.assign(vscode.window, {
       showInformationMessage: pass(this.originals.showInformationMessage),
       showErrorMessage: pass(this.originals.showErrorMessage),
@@ -82,7 +91,9 @@ class StackSettings {
 
   async restore(): Promise<void> {
     const config = vscode.workspace.getConfiguration('sharedRedis');
-    for (const [key, value] of Object.entries(this.saved)) await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+    for (const [key, value] of Object.entries(this.saved)) {
+      await config.update(key, value, vscode.ConfigurationTarget.Workspace);
+    }
   }
 }
 
@@ -94,13 +105,18 @@ async function containers(docker: Docker, project: string): Promise<Docker.Conta
 /** How many containers the engine created for the project since `since` (seconds), from its event log. */
 async function creates(docker: Docker, project: string, since: number): Promise<number> {
   const until = Math.ceil(Date.now() / 1000) + 1;
-  const stream = await docker.getEvents({ since, until, filters: { type: ['container'], event: ['create'], label: [`${PROJECT_LABEL}=${project}`] } });
+  const stream = await docker.getEvents({
+    since,
+    until,
+    filters: { type: ['container'], event: ['create'], label: [`${PROJECT_LABEL}=${project}`] },
+  });
   let text = '';
   for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString('utf8');
   return text.split('\n').filter((line) => line.trim()).length;
 }
 
-const BUSY = /^Shared Redis is already (starting|stopping|restarting|removing) \(started \d+ s ago\); (wait for it or cancel it from its notification|wait for it to finish)\.$/;
+const BUSY =
+  /^Shared Redis is already (starting|stopping|restarting|removing) \(started \d+ s ago\); (wait for it or cancel it from its notification|wait for it to finish)\.$/;
 
 describe('stack operations, one at a time, inside VS Code', function () {
   this.timeout(180_000);
@@ -135,8 +151,11 @@ describe('stack operations, one at a time, inside VS Code', function () {
     assert.equal((await containers(docker, fixture.project)).length, 1);
     assert.equal(await creates(docker, fixture.project, since), 1, 'the engine created one container');
     const busy = spy.messages.filter((m) => BUSY.test(m));
-    assert.deepEqual(busy.map((m) => m.replace(/\d+ s/, 'N s')), ['Shared Redis is already starting (started N s ago); wait for it or cancel it from its notification.']);
-    assert.equal(spy.progresses, 1, 'one progress notification, the running start\'s');
+    assert.deepEqual(
+      busy.map((m) => m.replace(/\d+ s/, 'N s')),
+      ['Shared Redis is already starting (started N s ago); wait for it or cancel it from its notification.'],
+    );
+    assert.equal(spy.progresses, 1, "one progress notification, the running start's");
     assert.equal((await api()).stack.snapshot.busy, undefined, 'busy ends with the start');
   });
 
@@ -164,8 +183,12 @@ describe('stack operations, one at a time, inside VS Code', function () {
     assert.equal(details.State.Running, true);
     assert.equal(details.RestartCount, 0);
     assert.equal(await creates(docker, fixture.project, since), 1);
-    assert.deepEqual(spy.messages.filter((m) => BUSY.test(m)).map((m) => m.replace(/\d+ s/, 'N s')),
-      Array(3).fill('Shared Redis is already starting (started N s ago); wait for it or cancel it from its notification.'));
+    assert.deepEqual(
+      spy.messages.filter((m) => BUSY.test(m)).map((m) => m.replace(/\d+ s/, 'N s')),
+      Array(3).fill(
+        'Shared Redis is already starting (started N s ago); wait for it or cancel it from its notification.',
+      ),
+    );
     assert.equal(shared.stack.snapshot.busy, undefined);
     assert.match(shared.statusBar.shown.text, /Redis: running/);
   });
@@ -176,8 +199,10 @@ describe('stack operations, one at a time, inside VS Code', function () {
     await eventually('the stop to be under way', () => shared.stack.snapshot.busy === 'Stopping');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'busy');
     assert.equal(await stopping, 'stopped');
-    assert.deepEqual(spy.messages.filter((m) => BUSY.test(m)).map((m) => m.replace(/\d+ s/, 'N s')),
-      ['Shared Redis is already stopping (started N s ago); wait for it to finish.']);
+    assert.deepEqual(
+      spy.messages.filter((m) => BUSY.test(m)).map((m) => m.replace(/\d+ s/, 'N s')),
+      ['Shared Redis is already stopping (started N s ago); wait for it to finish.'],
+    );
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
   });
 
@@ -188,7 +213,10 @@ describe('stack operations, one at a time, inside VS Code', function () {
     spy.answer = async (message) => {
       if (message.startsWith('Remove the ')) {
         // Another tool adds a container to the project while the dialog is open.
-        late = await docker.createContainer({ Image: OFFLINE_REDIS_IMAGE, Labels: { [PROJECT_LABEL]: fixture.project, [SERVICE_LABEL]: 'late' } });
+        late = await docker.createContainer({
+          Image: OFFLINE_REDIS_IMAGE,
+          Labels: { [PROJECT_LABEL]: fixture.project, [SERVICE_LABEL]: 'late' },
+        });
         return 'Remove';
       }
       return 'Keep Volume';
@@ -199,12 +227,22 @@ describe('stack operations, one at a time, inside VS Code', function () {
       const first = spy.questions[0];
       assert.ok(first);
       const name = original.Names[0]?.replace(/^\//, '');
-      assert.equal(first.detail, `This removes containers ${name} and network ${fixture.network}. The data volume ${fixture.project}_redis-data is kept.`);
+      assert.equal(
+        first.detail,
+        `This removes containers ${name} and network ${fixture.network}. The data volume ${fixture.project}_redis-data is kept.`,
+      );
       assert.equal(spy.questions[1]?.message, `Also delete the volume ${fixture.project}_redis-data?`);
       assert.ok(late);
       const left = await containers(docker, fixture.project);
-      assert.deepEqual(left.map((c) => c.Id), [late.id], 'the container that appeared after the dialog is still there; the named one is gone');
-      assert.ok(spy.messages.includes(`Removed 1 container(s) and 1 network(s); kept ${fixture.project}_redis-data.`), spy.messages.join(' | '));
+      assert.deepEqual(
+        left.map((c) => c.Id),
+        [late.id],
+        'the container that appeared after the dialog is still there; the named one is gone',
+      );
+      assert.ok(
+        spy.messages.includes(`Removed 1 container(s) and 1 network(s); kept ${fixture.project}_redis-data.`),
+        spy.messages.join(' | '),
+      );
     } finally {
       await late?.remove({ force: true });
     }
@@ -222,13 +260,24 @@ describe('two stacks with one project name', function () {
   let ours: StackFixture;
   const clients: Redis[] = [];
   const login = async (password: string): Promise<Redis> => {
-    const client = new Redis({ host: '127.0.0.1', port: theirs.port, username: OPERATOR, password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: theirs.port,
+      username: OPERATOR,
+      password,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
     clients.push(client);
     await client.connect();
     return client;
   };
   const compose = (fixture: StackFixture, ...args: string[]): void => {
-    execFileSync('docker-compose', ['-p', theirs.project, '-f', fixture.composeFile, ...args], { cwd: fixture.dir, stdio: 'pipe' });
+    execFileSync('docker-compose', ['-p', theirs.project, '-f', fixture.composeFile, ...args], {
+      cwd: fixture.dir,
+      stdio: 'pipe',
+    });
   };
 
   before(async () => {
@@ -236,7 +285,9 @@ describe('two stacks with one project name', function () {
     docker = (await connectEngine(undefined)).docker;
     theirs = stackFixture(await freePort());
     ours = stackFixture(theirs.port);
-    for (const fixture of [theirs, ours]) syncAclFile({ envFile: join(fixture.dir, '.env'), aclFile: join(fixture.dir, 'users.acl') }, DEFAULT_POLICY);
+    for (const fixture of [theirs, ours]) {
+      syncAclFile({ envFile: join(fixture.dir, '.env'), aclFile: join(fixture.dir, 'users.acl') }, DEFAULT_POLICY);
+    }
     compose(theirs, 'up', '-d');
     await settings.use(ours.composeFile, theirs.project);
     spy.install();
@@ -254,7 +305,11 @@ describe('two stacks with one project name', function () {
 
   it('Start names the files that run the project and, on "Use That Stack", changes nothing and logs in with that stack\'s password', async () => {
     const shared = await api();
-    await eventually('docker-compose\'s Redis to be healthy', async () => (await containers(docker, theirs.project)).some((c) => c.Status.includes('(healthy)')), 60_000);
+    await eventually(
+      "docker-compose's Redis to be healthy",
+      async () => (await containers(docker, theirs.project)).some((c) => c.Status.includes('(healthy)')),
+      60_000,
+    );
     const [before] = await containers(docker, theirs.project);
     assert.ok(before);
     const startedAt = (await docker.getContainer(before.Id).inspect()).State.StartedAt;
@@ -264,14 +319,24 @@ describe('two stacks with one project name', function () {
     assert.equal(spy.questions.length, 1);
     const question = spy.questions[0];
     assert.equal(question?.message, `The ${theirs.project} project is already running from another stack's files.`);
-    assert.ok(question?.detail.includes(`was started from ${theirs.composeFile}; this window's stack is ${ours.composeFile}.`), question?.detail);
-    assert.ok(question?.detail.includes(`The volume ${theirs.project}_redis-data is kept and used again by this stack`), question?.detail);
+    assert.ok(
+      question?.detail.includes(`was started from ${theirs.composeFile}; this window's stack is ${ours.composeFile}.`),
+      question?.detail,
+    );
+    assert.ok(
+      question?.detail.includes(`The volume ${theirs.project}_redis-data is kept and used again by this stack`),
+      question?.detail,
+    );
 
     const [after] = await containers(docker, theirs.project);
     assert.equal(after?.Id, before.Id, 'the same container');
     assert.equal((await docker.getContainer(before.Id).inspect()).State.StartedAt, startedAt, 'not restarted');
     await eventually('the session to follow the stack', () => shared.session.endpoint.port === theirs.port);
-    assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG in /, 'logged in with the password that Redis has (theirs, not this window\'s .env)');
+    assert.match(
+      await vscode.commands.executeCommand<string>('sharedRedis.ping'),
+      /^PONG in /,
+      "logged in with the password that Redis has (theirs, not this window's .env)",
+    );
   });
 
   it('"Replace It" recreates the container from this window\'s files and keeps the data volume with its keys', async () => {
@@ -288,14 +353,17 @@ describe('two stacks with one project name', function () {
     assert.equal(await back.get('shared:config:owner'), 'kept');
   });
 
-  it('a cancelled question changes nothing, and a container docker-compose made from this window\'s own files is this stack: no question', async () => {
+  it("a cancelled question changes nothing, and a container docker-compose made from this window's own files is this stack: no question", async () => {
     // docker-compose takes the project back from its folder: the window's Start asks again; Cancel leaves it.
     compose(theirs, 'up', '-d');
     const [theirsAgain] = await containers(docker, theirs.project);
     assert.ok(theirsAgain);
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'cancelled');
     assert.equal(spy.questions.length, 1);
-    assert.deepEqual((await containers(docker, theirs.project)).map((c) => c.Id), [theirsAgain.Id]);
+    assert.deepEqual(
+      (await containers(docker, theirs.project)).map((c) => c.Id),
+      [theirsAgain.Id],
+    );
 
     spy.reset();
     compose(ours, 'up', '-d');

@@ -23,7 +23,9 @@ describe('a stack whose healthcheck still says starting', function () {
     },
   });
   let fixture: StackFixture;
-  before(() => { fixture = stack.fixture; });
+  before(() => {
+    fixture = stack.fixture;
+  });
 
   it('pings a restarted stack while its healthcheck says starting, with the .env password and no prompt', async () => {
     const shared = await api();
@@ -32,18 +34,32 @@ describe('a stack whose healthcheck still says starting', function () {
 
     // Restart from outside the extension, as `docker restart` in a terminal would.
     const { docker } = await connectEngine(undefined);
-    const [container] = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${fixture.project}`] } });
+    const [container] = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${fixture.project}`] },
+    });
     assert.ok(container);
     await docker.getContainer(container.Id).restart({ t: 5 });
-    await eventually('the Stack view to see the container starting', () => shared.stack.snapshot.services.some((s) => s.health === 'starting'));
+    await eventually('the Stack view to see the container starting', () =>
+      shared.stack.snapshot.services.some((s) => s.health === 'starting'),
+    );
 
     const prompts: string[] = [];
     const prompt = shared.session.prompt;
-    shared.session.prompt = async (where) => { prompts.push(where); return undefined; };
+    shared.session.prompt = async (where) => {
+      prompts.push(where);
+      return undefined;
+    };
     try {
-      assert.equal(shared.session.endpoint.port, fixture.port, `the session keeps talking to the stack while it starts (the snapshot has it at port ${String(shared.stack.snapshot.redisStarting?.port)})`);
+      assert.equal(
+        shared.session.endpoint.port,
+        fixture.port,
+        `the session keeps talking to the stack while it starts (the snapshot has it at port ${String(shared.stack.snapshot.redisStarting?.port)})`,
+      );
       const reply = await vscode.commands.executeCommand<string>('sharedRedis.ping');
-      assert.ok(shared.stack.snapshot.services.some((s) => s.health === 'starting'), 'the ping ran while the healthcheck still said starting');
+      assert.ok(
+        shared.stack.snapshot.services.some((s) => s.health === 'starting'),
+        'the ping ran while the healthcheck still said starting',
+      );
       assert.match(reply, /^PONG in /);
       assert.deepEqual(prompts, [], 'no password prompt');
 

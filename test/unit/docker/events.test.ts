@@ -27,14 +27,23 @@ describe("a project's engine events", function () {
     const events: EngineEvent[] = [];
     const drops: string[] = [];
     let connected = false;
-    const subscription = followProjectEvents(withRequestTimeout, project, (event) => events.push(event), (up, error) => {
-      connected = up;
-      if (!up) drops.push(error?.message ?? 'the stream ended');
-    });
+    const subscription = followProjectEvents(
+      withRequestTimeout,
+      project,
+      (event) => events.push(event),
+      (up, error) => {
+        connected = up;
+        if (!up) drops.push(error?.message ?? 'the stream ended');
+      },
+    );
     try {
       await eventually('the event stream to connect', () => connected);
       await new Promise((resolve) => setTimeout(resolve, 6000));
-      const container = await docker.createContainer({ Image: OFFLINE_REDIS_IMAGE, Cmd: ['redis-server'], Labels: { [PROJECT_LABEL]: project } });
+      const container = await docker.createContainer({
+        Image: OFFLINE_REDIS_IMAGE,
+        Cmd: ['redis-server'],
+        Labels: { [PROJECT_LABEL]: project },
+      });
       created.push(container);
       await eventually('the create event', () => events.some((e) => e.action === 'create' && e.id === container.id));
       assert.deepEqual(drops, [], 'the stream was dropped during the quiet spell');

@@ -73,7 +73,10 @@ describe('log lines keep multi-byte UTF-8 characters', function () {
           const line = lines.find((l) => l.startsWith('Could not connect to Redis at '));
           assert.ok(line, `no redis-cli line in ${JSON.stringify(lines.map((l) => l.slice(0, 60)))}`);
           assert.ok(!line.includes('\ufffd'), `a character was broken at ${line.indexOf('\ufffd')}`);
-          assert.equal(line.slice('Could not connect to Redis at '.length, 'Could not connect to Redis at '.length + host.length), host);
+          assert.equal(
+            line.slice('Could not connect to Redis at '.length, 'Could not connect to Redis at '.length + host.length),
+            host,
+          );
         };
         expectLine(await tailLogs(docker, id, 20));
         const followed: string[] = [];
@@ -126,7 +129,9 @@ describe('following logs whose stream breaks', () => {
       getContainer: () => ({ inspect: async () => ({ Config: { Tty: true } }), logs: async () => stream }),
     } as unknown as Docker;
     const said: string[] = [];
-    const follower = await followLogs(fakeEngine, 'c0ffee', (line) => said.push(line), { onEnd: () => said.push('(ended)') });
+    const follower = await followLogs(fakeEngine, 'c0ffee', (line) => said.push(line), {
+      onEnd: () => said.push('(ended)'),
+    });
     stream.write('a partial line');
     follower.dispose();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -163,7 +168,11 @@ describe('following a quiet container', function () {
     await container.start();
     const lines: string[] = [];
     let ended = false;
-    const follower = await followLogs(withRequestTimeout, container.id, (line) => lines.push(line), { onEnd: () => { ended = true; } });
+    const follower = await followLogs(withRequestTimeout, container.id, (line) => lines.push(line), {
+      onEnd: () => {
+        ended = true;
+      },
+    });
     try {
       await eventually('Redis to say it is ready', () => lines.some((l) => l.includes('Ready to accept connections')));
       // Three times the client's timeout without a line, then Redis logs one.
@@ -171,7 +180,10 @@ describe('following a quiet container', function () {
       redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
       await redis.connect();
       await redis.save();
-      await eventually('the line Redis logs after the quiet spell', () => lines.some((l) => l.includes('DB saved on disk')) || ended);
+      await eventually(
+        'the line Redis logs after the quiet spell',
+        () => lines.some((l) => l.includes('DB saved on disk')) || ended,
+      );
       assert.equal(ended, false, `the follower stopped during the quiet spell; it saw: ${lines.slice(-3).join(' | ')}`);
     } finally {
       follower.dispose();

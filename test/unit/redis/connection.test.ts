@@ -75,7 +75,9 @@ describe('connectRedis against a real redis-server', function () {
   });
 
   it('reports an unknown ACL user as auth-failed, naming the user', async () => {
-    const error = await failure(connectRedis(endpointOf(guarded, { username: 'billing-service' }), { password: PASSWORD }, FAST));
+    const error = await failure(
+      connectRedis(endpointOf(guarded, { username: 'billing-service' }), { password: PASSWORD }, FAST),
+    );
     assert.equal(error.kind, 'auth-failed');
     assert.match(error.message, /rejected the username "billing-service" or its password/);
   });
@@ -84,7 +86,10 @@ describe('connectRedis against a real redis-server', function () {
     const port = await freePort();
     const error = await failure(connectRedis({ host: '127.0.0.1', port, db: 0, tls: false }, {}, FAST));
     assert.equal(error.kind, 'unreachable');
-    assert.equal(error.message, `Redis at 127.0.0.1:${port} is unreachable (ECONNREFUSED). Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.`);
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${port} is unreachable (ECONNREFUSED). Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.`,
+    );
   });
 
   it('reports a server that accepts but never answers as a timeout, within the deadline', async () => {

@@ -5,7 +5,10 @@ import { classifyRedisError } from '../../../src/redis/errors';
 describe('describeEndpoint', () => {
   it('names host and port, and only the extras that apply', () => {
     assert.equal(describeEndpoint({ host: '127.0.0.1', port: 6379, db: 0, tls: false }), '127.0.0.1:6379');
-    assert.equal(describeEndpoint({ host: 'redis.local', port: 6380, db: 2, username: 'auth-service', tls: true }), 'redis.local:6380 (db 2, user auth-service, TLS)');
+    assert.equal(
+      describeEndpoint({ host: 'redis.local', port: 6380, db: 2, username: 'auth-service', tls: true }),
+      'redis.local:6380 (db 2, user auth-service, TLS)',
+    );
     assert.equal(describeEndpoint({ host: '::1', port: 6379, db: 0, tls: false }), '[::1]:6379');
   });
 });
@@ -13,11 +16,20 @@ describe('describeEndpoint', () => {
 describe('classifyRedisError', () => {
   const endpoint = { host: '127.0.0.1', port: 6379, db: 0, tls: false };
   it('sorts server replies and socket errors into the three kinds', () => {
-    assert.equal(classifyRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), endpoint).kind, 'auth-failed');
+    assert.equal(
+      classifyRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), endpoint).kind,
+      'auth-failed',
+    );
     assert.equal(classifyRedisError(new Error('NOAUTH Authentication required.'), endpoint).kind, 'auth-failed');
     assert.equal(classifyRedisError(new Error('Command timed out'), endpoint).kind, 'timeout');
-    assert.equal(classifyRedisError(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }), endpoint).kind, 'timeout');
-    assert.equal(classifyRedisError(Object.assign(new Error('getaddrinfo ENOTFOUND redis'), { code: 'ENOTFOUND' }), endpoint).message,
-      'Redis at 127.0.0.1:6379 is unreachable (ENOTFOUND). Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.');
+    assert.equal(
+      classifyRedisError(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }), endpoint).kind,
+      'timeout',
+    );
+    assert.equal(
+      classifyRedisError(Object.assign(new Error('getaddrinfo ENOTFOUND redis'), { code: 'ENOTFOUND' }), endpoint)
+        .message,
+      'Redis at 127.0.0.1:6379 is unreachable (ENOTFOUND). Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.',
+    );
   });
 });

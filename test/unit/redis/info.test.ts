@@ -23,7 +23,9 @@ describe('parseInfo', function () {
   });
 
   it('keeps colons inside values and ignores lines outside a section', () => {
-    const info = parseInfo('stray:line\r\n# Server\r\nexecutable:/usr/bin/redis-server\r\nconfig_file:C:\\redis.conf\r\n\r\n# Keyspace\r\n');
+    const info = parseInfo(
+      'stray:line\r\n# Server\r\nexecutable:/usr/bin/redis-server\r\nconfig_file:C:\\redis.conf\r\n\r\n# Keyspace\r\n',
+    );
     assert.equal(info.get('server')?.['config_file'], 'C:\\redis.conf');
     assert.deepEqual(info.get('keyspace'), {});
     assert.equal(info.size, 2);

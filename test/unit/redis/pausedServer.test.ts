@@ -15,14 +15,21 @@ const TIMEOUT_MS = 300;
 const TUNING = { timeoutMs: TIMEOUT_MS, maxReconnects: 0, connectionName: 'shared-redis-unit' };
 
 /** A hang shows as 'did not settle' (see support/settled.ts). */
-const settled = <T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> => settledWithin(promise, 20 * TIMEOUT_MS);
+const settled = <T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> =>
+  settledWithin(promise, 20 * TIMEOUT_MS);
 
 /** The one message a user sees: names the endpoint, says what happened and what to do. */
 function assertTimeout(outcome: { value?: unknown; error?: unknown }, server: RedisServer): void {
   const error = outcome.error;
-  assert.ok(error instanceof RedisConnectionError, `expected a RedisConnectionError, got ${outcome.error === undefined ? 'a value' : String(error)}`);
+  assert.ok(
+    error instanceof RedisConnectionError,
+    `expected a RedisConnectionError, got ${outcome.error === undefined ? 'a value' : String(error)}`,
+  );
   assert.equal(error.kind, 'timeout');
-  assert.equal(error.message, `Redis at 127.0.0.1:${server.port} did not answer in time. The server may be overloaded, paused or behind a firewall; check that it is running and try again.`);
+  assert.equal(
+    error.message,
+    `Redis at 127.0.0.1:${server.port} did not answer in time. The server may be overloaded, paused or behind a firewall; check that it is running and try again.`,
+  );
 }
 
 describe('a Redis that stops answering (SIGSTOP) against a real redis-server', function () {
@@ -32,7 +39,10 @@ describe('a Redis that stops answering (SIGSTOP) against a real redis-server', f
   beforeEach(async () => {
     server = await startRedisServer();
     const admin = await clientOf(server);
-    await writeKeys(admin, Array.from({ length: 3000 }, (_, i) => ({ key: Buffer.from(`ns:${i}`), type: 'string' as const, ttl: false })));
+    await writeKeys(
+      admin,
+      Array.from({ length: 3000 }, (_, i) => ({ key: Buffer.from(`ns:${i}`), type: 'string' as const, ttl: false })),
+    );
     await admin.hset('ns:hash', 'f', 'v');
     admin.disconnect();
   });
@@ -50,10 +60,17 @@ describe('a Redis that stops answering (SIGSTOP) against a real redis-server', f
     });
 
     it(`fails a walk through ${connections} connection(s) of its own when the server is paused mid-walk`, async () => {
-      const walk = walkKeyspace({ endpoint: endpointOf(server), credentials: {}, tuning: TUNING }, {
-        connections, count: 10, progressIntervalMs: 0,
-        onProgress: (p) => { if (p.batches === 3) server.pause(); },
-      });
+      const walk = walkKeyspace(
+        { endpoint: endpointOf(server), credentials: {}, tuning: TUNING },
+        {
+          connections,
+          count: 10,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            if (p.batches === 3) server.pause();
+          },
+        },
+      );
       assertTimeout(await settled(walk.done), server);
     });
   }
@@ -74,11 +91,22 @@ describe('a Redis that stops answering (SIGSTOP) against a real redis-server', f
 
   describe('through the shared ioredis connection', () => {
     let client: Redis;
-    beforeEach(async () => { client = await connectRedis(endpointOf(server), {}, TUNING); });
+    beforeEach(async () => {
+      client = await connectRedis(endpointOf(server), {}, TUNING);
+    });
     afterEach(() => client.disconnect());
 
     it('fails a walk', async () => {
-      const walk = walkKeyspace({ client }, { count: 10, progressIntervalMs: 0, onProgress: (p) => { if (p.batches === 3) server.pause(); } });
+      const walk = walkKeyspace(
+        { client },
+        {
+          count: 10,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            if (p.batches === 3) server.pause();
+          },
+        },
+      );
       assertTimeout(await settled(walk.done), server);
     });
 
@@ -97,7 +125,10 @@ describe('a Redis that stops answering (SIGSTOP) against a real redis-server', f
       const namespace = model.findNamespace('ns');
       assert.ok(namespace);
       server.pause();
-      assertTimeout(await settled(new NamespaceKeyPager(client, namespace, { pageSize: 50, count: 10 }).next()), server);
+      assertTimeout(
+        await settled(new NamespaceKeyPager(client, namespace, { pageSize: 50, count: 10 }).next()),
+        server,
+      );
     });
   });
 });

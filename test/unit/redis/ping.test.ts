@@ -16,14 +16,20 @@ describe('ping', function () {
       assert.equal(result.reply, 'PONG');
       assert.equal(result.version, installed);
       assert.ok(result.roundTripMs > 0 && result.roundTripMs < 1000, `round trip ${result.roundTripMs} ms`);
-      assert.match(formatPing(result), new RegExp(`^PONG in \\d+(\\.\\d)? ms · Redis ${installed?.replace(/\./g, '\\.')}$`));
+      assert.match(
+        formatPing(result),
+        new RegExp(`^PONG in \\d+(\\.\\d)? ms · Redis ${installed?.replace(/\./g, '\\.')}$`),
+      );
     } finally {
       client.disconnect();
     }
   });
 
   it('formats sub-10 ms times with one decimal and slower ones whole', () => {
-    assert.equal(formatPing({ reply: 'PONG', roundTripMs: 0.4321, version: '7.0.15' }), 'PONG in 0.4 ms · Redis 7.0.15');
+    assert.equal(
+      formatPing({ reply: 'PONG', roundTripMs: 0.4321, version: '7.0.15' }),
+      'PONG in 0.4 ms · Redis 7.0.15',
+    );
     assert.equal(formatPing({ reply: 'PONG', roundTripMs: 9.96, version: '7.2.4' }), 'PONG in 10.0 ms · Redis 7.2.4');
     assert.equal(formatPing({ reply: 'PONG', roundTripMs: 123.6, version: undefined }), 'PONG in 124 ms');
   });

@@ -6,12 +6,17 @@ const SECRET_NAME = /PASS|SECRET|TOKEN|AUTH|CREDENTIAL|PRIVATE|KEY/i;
 
 /** A value interpolated from a variable whose name looks like a secret's. */
 function isSecret(node: TreeNode): node is ScalarNode & { readonly template: string } {
-  return node.kind === 'scalar' && node.template !== undefined && (node.variables ?? []).some(([name]) => SECRET_NAME.test(name));
+  return (
+    node.kind === 'scalar' &&
+    node.template !== undefined &&
+    (node.variables ?? []).some(([name]) => SECRET_NAME.test(name))
+  );
 }
 
 /** The whole value as its template, and any secret variable's value as `${NAME}`. */
 function hideSecrets(node: ScalarNode & { readonly template: string }, message: string): string {
-  let text = typeof node.value === 'string' && node.value !== '' ? message.split(node.value).join(node.template) : message;
+  let text =
+    typeof node.value === 'string' && node.value !== '' ? message.split(node.value).join(node.template) : message;
   for (const [name, value] of node.variables ?? []) {
     if (SECRET_NAME.test(name) && value) text = text.split(value).join(`\${${name}}`);
   }
@@ -66,7 +71,10 @@ export function fileOf(at: { readonly file?: string | undefined }): { file?: str
  * (after reporting) when a value is unusable, so validation goes on and reports them all.
  */
 export class Checker {
-  constructor(readonly file: string, readonly problems: ComposeProblem[]) {}
+  constructor(
+    readonly file: string,
+    readonly problems: ComposeProblem[],
+  ) {}
 
   /** Reports at a node or place; a value from a secret-looking variable is shown as its template. */
   report(at: TreeNode | Place, message: string): undefined {
@@ -91,10 +99,15 @@ export class Checker {
     for (const entry of node.entries) {
       if (allowed.includes(entry.key) || entry.key.startsWith('x-')) continue;
       const path = node.path ? `${node.path}.${entry.key}` : entry.key;
-      const close = allowed.filter((key) => distance(key, entry.key) <= 2).sort((a, b) => distance(a, entry.key) - distance(b, entry.key))[0];
-      this.report({ line: entry.line, path, ...fileOf(entry) }, close
-        ? `unknown key "${entry.key}" (did you mean "${close}"?)`
-        : `unknown key "${entry.key}" (allowed here: ${allowed.join(', ')})`);
+      const close = allowed
+        .filter((key) => distance(key, entry.key) <= 2)
+        .sort((a, b) => distance(a, entry.key) - distance(b, entry.key))[0];
+      this.report(
+        { line: entry.line, path, ...fileOf(entry) },
+        close
+          ? `unknown key "${entry.key}" (did you mean "${close}"?)`
+          : `unknown key "${entry.key}" (allowed here: ${allowed.join(', ')})`,
+      );
     }
   }
 
@@ -104,7 +117,9 @@ export class Checker {
 
   /** A mapping, or an empty value read as an empty mapping (`volumes:` with nothing under it). */
   optionalMap(node: TreeNode, what = 'a mapping'): MapNode | undefined {
-    if (node.kind === 'scalar' && node.value === null && !node.failed) return { kind: 'map', line: node.line, path: node.path, entries: [] };
+    if (node.kind === 'scalar' && node.value === null && !node.failed) {
+      return { kind: 'map', line: node.line, path: node.path, entries: [] };
+    }
     return this.map(node, what);
   }
 
@@ -133,7 +148,12 @@ export class Checker {
   integer(node: TreeNode, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
     if (node.kind === 'scalar' && node.failed) return undefined;
     const value = scalarValue(node);
-    const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : NaN;
+    const number =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)
+          ? Number(value)
+          : NaN;
     if (!Number.isInteger(number)) return this.expected(node, what);
     if (number < min || number > max) return this.expected(node, what, `out of range ${min}-${max}`);
     return number;

@@ -5,8 +5,23 @@ import { Checker } from './check';
 
 /** A mount as read from the file; named volumes are checked against the top-level ones later. */
 export type RawMount =
-  | { readonly type: 'volume'; readonly source?: string; readonly target: string; readonly readOnly: boolean; readonly nocopy?: boolean; readonly node: TreeNode }
-  | { readonly type: 'bind'; readonly source: string; readonly target: string; readonly readOnly: boolean; readonly createHostPath: boolean; readonly selinux?: 'z' | 'Z'; readonly node: TreeNode };
+  | {
+      readonly type: 'volume';
+      readonly source?: string;
+      readonly target: string;
+      readonly readOnly: boolean;
+      readonly nocopy?: boolean;
+      readonly node: TreeNode;
+    }
+  | {
+      readonly type: 'bind';
+      readonly source: string;
+      readonly target: string;
+      readonly readOnly: boolean;
+      readonly createHostPath: boolean;
+      readonly selinux?: 'z' | 'Z';
+      readonly node: TreeNode;
+    };
 
 const SHORT = 'a volume like "data:/data" or "./conf:/etc/conf:ro"';
 const LONG_KEYS = ['type', 'source', 'target', 'read_only'];
@@ -14,7 +29,13 @@ const WINDOWS_DRIVE = /^[a-zA-Z]:[\\/]/;
 
 /** What Compose treats as a host path rather than a volume name. */
 function isHostPath(source: string): boolean {
-  return source.startsWith('.') || source.startsWith('/') || source.startsWith('~') || source.startsWith('\\') || WINDOWS_DRIVE.test(source);
+  return (
+    source.startsWith('.') ||
+    source.startsWith('/') ||
+    source.startsWith('~') ||
+    source.startsWith('\\') ||
+    WINDOWS_DRIVE.test(source)
+  );
 }
 
 /** `~` is the home folder; relative paths are relative to the compose file's folder. */
@@ -60,12 +81,24 @@ export function readMount(check: Checker, node: TreeNode, workingDir: string): R
       if (mode === 'ro' || mode === 'rw') readOnly = mode === 'ro';
       else if (bind && (mode === 'z' || mode === 'Z')) selinux = mode;
       else if (!bind && mode === 'nocopy') nocopy = true;
-      else return check.expected(node, SHORT, `unknown mode "${mode}": ${bind ? 'ro, rw, z or Z' : 'ro, rw or nocopy'}`);
+      else {
+        return check.expected(node, SHORT, `unknown mode "${mode}": ${bind ? 'ro, rw, z or Z' : 'ro, rw or nocopy'}`);
+      }
     }
     if (bind) {
-      return { type: 'bind', source: resolveHostPath(source, workingDir), target, readOnly, createHostPath: true, ...(selinux ? { selinux } : {}), node };
+      return {
+        type: 'bind',
+        source: resolveHostPath(source, workingDir),
+        target,
+        readOnly,
+        createHostPath: true,
+        ...(selinux ? { selinux } : {}),
+        node,
+      };
     }
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) return check.expected(node, SHORT, `"${source}" is neither a volume name nor a path`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) {
+      return check.expected(node, SHORT, `"${source}" is neither a volume name nor a path`);
+    }
     return { type: 'volume', source, target, readOnly, ...(nocopy ? { nocopy } : {}), node };
   }
 
@@ -83,11 +116,28 @@ export function readMount(check: Checker, node: TreeNode, workingDir: string): R
   const target = check.nonEmptyString(targetNode, 'an absolute container path');
   if (target !== undefined && !target.startsWith('/')) check.expected(targetNode, 'an absolute container path');
   const readOnly = readOnlyNode ? check.boolean(readOnlyNode) : false;
-  const source = sourceNode ? check.nonEmptyString(sourceNode, type === 'bind' ? 'a host path' : 'a volume name') : undefined;
+  const source = sourceNode
+    ? check.nonEmptyString(sourceNode, type === 'bind' ? 'a host path' : 'a volume name')
+    : undefined;
   if (type === 'bind' && !sourceNode) return check.report(map, 'a bind mount needs "source" (the host path)');
-  if (type === undefined || target === undefined || !target.startsWith('/') || readOnly === undefined || (sourceNode && source === undefined)) return undefined;
+  if (
+    type === undefined ||
+    target === undefined ||
+    !target.startsWith('/') ||
+    readOnly === undefined ||
+    (sourceNode && source === undefined)
+  ) {
+    return undefined;
+  }
   if (type === 'bind') {
-    return { type: 'bind', source: resolveHostPath(source ?? '', workingDir), target, readOnly, createHostPath: false, node };
+    return {
+      type: 'bind',
+      source: resolveHostPath(source ?? '', workingDir),
+      target,
+      readOnly,
+      createHostPath: false,
+      node,
+    };
   }
   if (type !== 'volume') return undefined;
   if (source !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) {

@@ -7,7 +7,10 @@ const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
 const SHORT = 'a port mapping like "127.0.0.1:6379:6379"';
 const LONG_KEYS = ['target', 'published', 'host_ip', 'protocol', 'mode'];
 
-interface Range { readonly start: number; readonly end: number }
+interface Range {
+  readonly start: number;
+  readonly end: number;
+}
 
 function parseRange(text: string, min: number): Range | string {
   const match = /^(\d+)(?:-(\d+))?$/.exec(text);
@@ -40,13 +43,15 @@ export function parsePortSpec(spec: string): ComposePort[] | string {
   const slash = body.lastIndexOf('/');
   if (slash >= 0) {
     const proto = body.slice(slash + 1).toLowerCase();
-    if (!PROTOCOLS.includes(proto as PortProtocol)) return `unknown protocol "${body.slice(slash + 1)}" (tcp, udp or sctp)`;
+    if (!PROTOCOLS.includes(proto as PortProtocol)) {
+      return `unknown protocol "${body.slice(slash + 1)}" (tcp, udp or sctp)`;
+    }
     protocol = proto as PortProtocol;
     body = body.slice(0, slash);
   }
   const parts = body.split(':');
   const container = parts[parts.length - 1] ?? '';
-  const published = parts.length >= 2 ? parts[parts.length - 2] ?? '' : '';
+  const published = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : '';
   const ipText = parts.length >= 3 ? parts.slice(0, -2).join(':') : '';
   let ip: string | undefined;
   if (ipText !== '') {
@@ -97,8 +102,9 @@ export function readPort(check: Checker, node: TreeNode): ComposePort[] | undefi
     const text = check.text(publishedNode, 'a host port or range like 6379 or "8000-8010"', undefined);
     if (text !== undefined) {
       const range = parseRange(text, 0);
-      if (typeof range === 'string') check.expected(publishedNode, 'a host port or range like 6379 or "8000-8010"', range);
-      else published = rangeText(range);
+      if (typeof range === 'string') {
+        check.expected(publishedNode, 'a host port or range like 6379 or "8000-8010"', range);
+      } else published = rangeText(range);
     }
   }
   let ip: string | undefined;
@@ -114,8 +120,9 @@ export function readPort(check: Checker, node: TreeNode): ComposePort[] | undefi
   const protocolNode = Checker.get(map, 'protocol');
   if (protocolNode) {
     const text = check.string(protocolNode, '"tcp", "udp" or "sctp"');
-    if (text !== undefined && PROTOCOLS.includes(text.toLowerCase() as PortProtocol)) protocol = text.toLowerCase() as PortProtocol;
-    else if (text !== undefined) check.expected(protocolNode, '"tcp", "udp" or "sctp"');
+    if (text !== undefined && PROTOCOLS.includes(text.toLowerCase() as PortProtocol)) {
+      protocol = text.toLowerCase() as PortProtocol;
+    } else if (text !== undefined) check.expected(protocolNode, '"tcp", "udp" or "sctp"');
   }
   let mode: 'host' | 'ingress' | undefined;
   const modeNode = Checker.get(map, 'mode');
@@ -125,11 +132,13 @@ export function readPort(check: Checker, node: TreeNode): ComposePort[] | undefi
     else if (text !== undefined) check.expected(modeNode, '"host" or "ingress"');
   }
   if (target === undefined) return undefined;
-  return [{
-    target,
-    ...(published !== undefined ? { published } : {}),
-    ...(ip !== undefined ? { hostIp: ip } : {}),
-    protocol,
-    ...(mode !== undefined ? { mode } : {}),
-  }];
+  return [
+    {
+      target,
+      ...(published !== undefined ? { published } : {}),
+      ...(ip !== undefined ? { hostIp: ip } : {}),
+      protocol,
+      ...(mode !== undefined ? { mode } : {}),
+    },
+  ];
 }

@@ -30,12 +30,22 @@ function readResources(check: Checker, node: TreeNode, kind: 'network' | 'volume
   if (!map) return [];
   const resources: RawResource[] = [];
   for (const entry of map.entries) {
-    if (!KEY.test(entry.key)) check.report({ line: entry.line, path: entry.value.path, ...fileOf(entry) }, `a ${kind} key may only contain letters, digits, ".", "_" and "-"`);
+    if (!KEY.test(entry.key)) {
+      check.report(
+        { line: entry.line, path: entry.value.path, ...fileOf(entry) },
+        `a ${kind} key may only contain letters, digits, ".", "_" and "-"`,
+      );
+    }
     const options = check.optionalMap(entry.value, `a mapping with ${RESOURCE_KEYS.join(', ')} (or nothing)`);
     if (!options) continue;
     check.keys(options, RESOURCE_KEYS);
     const get = (key: string): TreeNode | undefined => Checker.get(options, key);
-    const resource: { -readonly [K in keyof RawResource]: RawResource[K] } = { key: entry.key, line: entry.line, external: false, labels: {} };
+    const resource: { -readonly [K in keyof RawResource]: RawResource[K] } = {
+      key: entry.key,
+      line: entry.line,
+      external: false,
+      labels: {},
+    };
     const nameNode = get('name');
     if (nameNode) {
       const name = check.nonEmptyString(nameNode, `a ${kind} name`);
@@ -53,7 +63,12 @@ function readResources(check: Checker, node: TreeNode, kind: 'network' | 'volume
     if (resource.external) {
       for (const key of ['driver', 'labels']) {
         const conflicting = options.entries.find((e) => e.key === key);
-        if (conflicting) check.report({ line: conflicting.line, path: conflicting.value.path, ...fileOf(conflicting) }, `an external ${kind} is not created, so "${key}" cannot be set`);
+        if (conflicting) {
+          check.report(
+            { line: conflicting.line, path: conflicting.value.path, ...fileOf(conflicting) },
+            `an external ${kind} is not created, so "${key}" cannot be set`,
+          );
+        }
       }
     }
     resources.push(resource);
@@ -90,7 +105,12 @@ export function readProject(context: ServiceContext, root: TreeNode): RawProject
   const networkKeys = new Set(project.networks.map((n) => n.key));
   const read: RawService[] = [];
   for (const entry of services.entries) {
-    const service = readService(context, entry.key, { line: entry.line, path: entry.value.path, ...fileOf(entry) }, entry.value);
+    const service = readService(
+      context,
+      entry.key,
+      { line: entry.line, path: entry.value.path, ...fileOf(entry) },
+      entry.value,
+    );
     if (!service) continue;
     checkReferences(check, service, volumeKeys, networkKeys);
     read.push(service);

@@ -8,13 +8,29 @@ import { RawMount, readMount } from './mounts';
 import { readPort } from './ports';
 
 export const SERVICE_KEYS = [
-  'image', 'container_name', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'volumes',
-  'networks', 'healthcheck', 'restart', 'depends_on', 'labels', 'profiles',
+  'image',
+  'container_name',
+  'command',
+  'entrypoint',
+  'environment',
+  'env_file',
+  'ports',
+  'volumes',
+  'networks',
+  'healthcheck',
+  'restart',
+  'depends_on',
+  'labels',
+  'profiles',
 ] as const;
 
 const HEALTHCHECK_KEYS = ['test', 'interval', 'timeout', 'start_period', 'start_interval', 'retries', 'disable'];
 const DEPENDS_ON_KEYS = ['condition', 'restart', 'required'];
-const CONDITIONS: readonly DependencyCondition[] = ['service_started', 'service_healthy', 'service_completed_successfully'];
+const CONDITIONS: readonly DependencyCondition[] = [
+  'service_started',
+  'service_healthy',
+  'service_completed_successfully',
+];
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export interface RawEnvFile {
@@ -121,7 +137,12 @@ function readCommand(check: Checker, node: TreeNode): string[] | null | undefine
 }
 
 /** `KEY=VALUE` items or a mapping; `onBare` is the value of a lone `KEY` (or `KEY:` with nothing). */
-function readKeyValues<T>(check: Checker, node: TreeNode, what: string, onBare: T): Array<[string, string | T]> | undefined {
+function readKeyValues<T>(
+  check: Checker,
+  node: TreeNode,
+  what: string,
+  onBare: T,
+): Array<[string, string | T]> | undefined {
   const entries: Array<[string, string | T]> = [];
   if (node.kind === 'map') {
     for (const entry of node.entries) {
@@ -185,18 +206,38 @@ function readHealthcheck(check: Checker, node: TreeNode): ComposeHealthcheck | u
       else if (kind === 'NONE' && args.length === 0) test = items;
       else if (kind === 'CMD' && args.length > 0) test = items;
       else if (kind === 'CMD-SHELL' && args.length === 1) test = items;
-      else check.expected(testNode, what, kind === 'CMD-SHELL' ? '"CMD-SHELL" takes exactly one command line' : kind === 'CMD' ? '"CMD" needs a program to run' : 'the first item must be "CMD", "CMD-SHELL" or "NONE"');
+      else {
+        check.expected(
+          testNode,
+          what,
+          kind === 'CMD-SHELL'
+            ? '"CMD-SHELL" takes exactly one command line'
+            : kind === 'CMD'
+              ? '"CMD" needs a program to run'
+              : 'the first item must be "CMD", "CMD-SHELL" or "NONE"',
+        );
+      }
     } else {
       check.expected(testNode, what);
     }
   }
   if (disable === true) {
-    if (testNode) return check.report({ line: disableNode?.line ?? map.line, path: `${map.path}.disable`, ...fileOf(disableNode ?? map) }, '"disable: true" cannot be combined with "test"');
+    if (testNode) {
+      return check.report(
+        { line: disableNode?.line ?? map.line, path: `${map.path}.disable`, ...fileOf(disableNode ?? map) },
+        '"disable: true" cannot be combined with "test"',
+      );
+    }
     return { test: ['NONE'] };
   }
   const result: { -readonly [K in keyof ComposeHealthcheck]: ComposeHealthcheck[K] } = {};
   if (test) result.test = test;
-  for (const [key, field] of [['interval', 'interval'], ['timeout', 'timeout'], ['start_period', 'startPeriod'], ['start_interval', 'startInterval']] as const) {
+  for (const [key, field] of [
+    ['interval', 'interval'],
+    ['timeout', 'timeout'],
+    ['start_period', 'startPeriod'],
+    ['start_interval', 'startInterval'],
+  ] as const) {
     const valueNode = get(key);
     if (!valueNode) continue;
     const value = readDuration(check, valueNode);
@@ -225,7 +266,17 @@ function readDependsOn(check: Checker, node: TreeNode): RawDependency[] {
   if (node.kind === 'seq') {
     node.items.forEach((item) => {
       const service = check.nonEmptyString(item, 'a service name');
-      if (service !== undefined) dependencies.push({ service, condition: 'service_started', restart: false, required: true, line: item.line, path: item.path, ...fileOf(item) });
+      if (service !== undefined) {
+        dependencies.push({
+          service,
+          condition: 'service_started',
+          restart: false,
+          required: true,
+          line: item.line,
+          path: item.path,
+          ...fileOf(item),
+        });
+      }
     });
     return dependencies;
   }
@@ -238,15 +289,36 @@ function readDependsOn(check: Checker, node: TreeNode): RawDependency[] {
     let condition: DependencyCondition = 'service_started';
     const conditionNode = Checker.get(options, 'condition');
     if (conditionNode) {
-      const text = check.string(conditionNode, CONDITIONS.map((c) => `"${c}"`).join(', ').replace(/, ([^,]*)$/, ' or $1'));
-      if (text !== undefined && CONDITIONS.includes(text as DependencyCondition)) condition = text as DependencyCondition;
-      else if (text !== undefined) check.expected(conditionNode, CONDITIONS.map((c) => `"${c}"`).join(', ').replace(/, ([^,]*)$/, ' or $1'));
+      const text = check.string(
+        conditionNode,
+        CONDITIONS.map((c) => `"${c}"`)
+          .join(', ')
+          .replace(/, ([^,]*)$/, ' or $1'),
+      );
+      if (text !== undefined && CONDITIONS.includes(text as DependencyCondition)) {
+        condition = text as DependencyCondition;
+      } else if (text !== undefined) {
+        check.expected(
+          conditionNode,
+          CONDITIONS.map((c) => `"${c}"`)
+            .join(', ')
+            .replace(/, ([^,]*)$/, ' or $1'),
+        );
+      }
     }
     const restartNode = Checker.get(options, 'restart');
     const requiredNode = Checker.get(options, 'required');
-    const restart = restartNode ? check.boolean(restartNode) ?? false : false;
-    const required = requiredNode ? check.boolean(requiredNode) ?? true : true;
-    dependencies.push({ service: entry.key, condition, restart, required, line: entry.line, path: entry.value.path, ...fileOf(entry) });
+    const restart = restartNode ? (check.boolean(restartNode) ?? false) : false;
+    const required = requiredNode ? (check.boolean(requiredNode) ?? true) : true;
+    dependencies.push({
+      service: entry.key,
+      condition,
+      restart,
+      required,
+      line: entry.line,
+      path: entry.value.path,
+      ...fileOf(entry),
+    });
   }
   return dependencies;
 }
@@ -268,9 +340,15 @@ function readNetworks(check: Checker, node: TreeNode): RawNetworkRef[] | undefin
     if (!options) continue;
     check.keys(options, ['aliases']);
     const aliasesNode = Checker.get(options, 'aliases');
-    const aliases = aliasesNode ? check.stringList(aliasesNode, 'a list of host names') ?? [] : [];
+    const aliases = aliasesNode ? (check.stringList(aliasesNode, 'a list of host names') ?? []) : [];
     // Compose keeps one of each alias (compose-go override/uncity.go).
-    refs.push({ key: entry.key, aliases: [...new Set(aliases)], line: entry.line, path: entry.value.path, ...fileOf(entry) });
+    refs.push({
+      key: entry.key,
+      aliases: [...new Set(aliases)],
+      line: entry.line,
+      path: entry.value.path,
+      ...fileOf(entry),
+    });
   }
   return refs;
 }
@@ -292,7 +370,7 @@ function readEnvFiles(context: ServiceContext, node: TreeNode): RawEnvFile[] {
       }
       pathNode = found;
       const requiredNode = Checker.get(item, 'required');
-      required = requiredNode ? check.boolean(requiredNode) ?? true : true;
+      required = requiredNode ? (check.boolean(requiredNode) ?? true) : true;
     }
     const file = check.nonEmptyString(pathNode, node.kind === 'seq' ? 'a file path' : what);
     if (file === undefined) continue;
@@ -305,14 +383,29 @@ function readEnvFiles(context: ServiceContext, node: TreeNode): RawEnvFile[] {
 export function readService(context: ServiceContext, name: string, at: Place, node: TreeNode): RawService | undefined {
   const { line } = at;
   const { check } = context;
-  const map = check.map(node, 'a mapping with the service\'s image, ports, volumes, ...');
+  const map = check.map(node, "a mapping with the service's image, ports, volumes, ...");
   if (!map) return undefined;
-  if (!NAME.test(name)) check.report({ ...at, path: map.path }, 'a service name may only contain letters, digits, ".", "_" and "-", and must not start with one of the last three');
+  if (!NAME.test(name)) {
+    check.report(
+      { ...at, path: map.path },
+      'a service name may only contain letters, digits, ".", "_" and "-", and must not start with one of the last three',
+    );
+  }
   check.keys(map, SERVICE_KEYS);
   const get = (key: string): TreeNode | undefined => Checker.get(map, key);
 
   const service: { -readonly [K in keyof RawService]: RawService[K] } = {
-    name, line, path: map.path, ...fileOf(at), envFiles: [], environment: [], ports: [], mounts: [], dependsOn: [], labels: {}, profiles: [],
+    name,
+    line,
+    path: map.path,
+    ...fileOf(at),
+    envFiles: [],
+    environment: [],
+    ports: [],
+    mounts: [],
+    dependsOn: [],
+    labels: {},
+    profiles: [],
   };
   const image = get('image');
   if (image) {
@@ -325,7 +418,9 @@ export function readService(context: ServiceContext, name: string, at: Place, no
   if (containerName) {
     const value = check.string(containerName, 'a container name of letters, digits, ".", "_" and "-"');
     if (value !== undefined && /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(value)) service.containerName = value;
-    else if (value !== undefined) check.expected(containerName, 'a container name of letters, digits, ".", "_" and "-"');
+    else if (value !== undefined) {
+      check.expected(containerName, 'a container name of letters, digits, ".", "_" and "-"');
+    }
   }
   for (const key of ['command', 'entrypoint'] as const) {
     const valueNode = get(key);
@@ -335,7 +430,11 @@ export function readService(context: ServiceContext, name: string, at: Place, no
   const environment = get('environment');
   if (environment) service.environment = readKeyValues(check, environment, 'environment variables', undefined) ?? [];
   const envFile = get('env_file');
-  if (envFile) service.envFiles = uniqueBy(readEnvFiles(context, envFile), (file) => (file.node.kind === 'scalar' ? String(file.node.value) : file.path));
+  if (envFile) {
+    service.envFiles = uniqueBy(readEnvFiles(context, envFile), (file) =>
+      file.node.kind === 'scalar' ? String(file.node.value) : file.path,
+    );
+  }
   const ports = get('ports');
   if (ports) {
     const seq = check.seq(ports, 'a list of port mappings');
@@ -344,7 +443,10 @@ export function readService(context: ServiceContext, name: string, at: Place, no
   const volumes = get('volumes');
   if (volumes) {
     const seq = check.seq(volumes, 'a list of volumes');
-    service.mounts = uniqueBy(seq ? seq.items.flatMap((item) => readMount(check, item, context.workingDir) ?? []) : [], (mount) => mount.target);
+    service.mounts = uniqueBy(
+      seq ? seq.items.flatMap((item) => readMount(check, item, context.workingDir) ?? []) : [],
+      (mount) => mount.target,
+    );
   }
   const networks = get('networks');
   if (networks) {
@@ -380,7 +482,12 @@ export function readService(context: ServiceContext, name: string, at: Place, no
 }
 
 /** Checks a service reaches only declared volumes and networks. */
-export function checkReferences(check: Checker, service: RawService, volumes: ReadonlySet<string>, networks: ReadonlySet<string>): void {
+export function checkReferences(
+  check: Checker,
+  service: RawService,
+  volumes: ReadonlySet<string>,
+  networks: ReadonlySet<string>,
+): void {
   for (const mount of service.mounts) {
     if (mount.type === 'volume' && mount.source !== undefined && !volumes.has(mount.source)) {
       check.report(mount.node, `volume "${mount.source}" is not declared under the top-level "volumes"`);
@@ -392,4 +499,3 @@ export function checkReferences(check: Checker, service: RawService, volumes: Re
     }
   }
 }
-

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
-import { BackupError, backupRedis, BackupResult, countKeys, inspectBackup, listBackups, restoreBackup } from '../../../../src/docker/backup';
+import {
+  BackupError,
+  backupRedis,
+  BackupResult,
+  countKeys,
+  inspectBackup,
+  listBackups,
+  restoreBackup,
+} from '../../../../src/docker/backup';
 import { copyFileOut } from '../../../../src/docker/backup/containerFiles';
 import { CHECK_COPY } from '../../../../src/docker/backup/rdbCheck';
 import type { ComposeProject } from '../../../../src/docker/compose/model';
@@ -24,14 +32,24 @@ function settingsOf(fixture: StackFixture): StackSettings {
 }
 
 async function redisOf(fixture: StackFixture, db = 0): Promise<Redis> {
-  const client = new Redis({ host: '127.0.0.1', port: fixture.port, username: OPERATOR, password: fixture.password, db, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port: fixture.port,
+    username: OPERATOR,
+    password: fixture.password,
+    db,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   client.on('error', () => undefined); // expected while the stack is stopped for a restore
   await client.connect();
   return client;
 }
 
 /** Every key of db 0 and db 1 as a user would read it: type, value, and absolute expiry (PEXPIRETIME). */
-async function readAll(fixture: StackFixture | ((db: number) => Promise<Redis>)): Promise<Map<string, { type: string; value: unknown; expireAtMs: number }>> {
+async function readAll(
+  fixture: StackFixture | ((db: number) => Promise<Redis>),
+): Promise<Map<string, { type: string; value: unknown; expireAtMs: number }>> {
   const all = new Map<string, { type: string; value: unknown; expireAtMs: number }>();
   for (const db of [0, 1]) {
     const client = typeof fixture === 'function' ? await fixture(db) : await redisOf(fixture, db);
@@ -45,13 +63,20 @@ async function readAll(fixture: StackFixture | ((db: number) => Promise<Redis>))
       } while (cursor !== '0');
       for (const key of keys) {
         const type = await client.type(key);
-        const value = type === 'string' ? (await client.getBuffer(key))?.toString('hex')
-          : type === 'hash' ? await client.hgetall(key)
-          : type === 'list' ? await client.lrange(key, 0, -1)
-          : type === 'set' ? (await client.smembers(key)).sort()
-          : type === 'zset' ? await client.zrange(key, 0, -1, 'WITHSCORES')
-          : type === 'stream' ? await client.xrange(key, '-', '+')
-          : `unexpected type ${type}`;
+        const value =
+          type === 'string'
+            ? (await client.getBuffer(key))?.toString('hex')
+            : type === 'hash'
+              ? await client.hgetall(key)
+              : type === 'list'
+                ? await client.lrange(key, 0, -1)
+                : type === 'set'
+                  ? (await client.smembers(key)).sort()
+                  : type === 'zset'
+                    ? await client.zrange(key, 0, -1, 'WITHSCORES')
+                    : type === 'stream'
+                      ? await client.xrange(key, '-', '+')
+                      : `unexpected type ${type}`;
         const expireAtMs = Number(await client.call('PEXPIRETIME', key));
         all.set(`db${db}:${key}`, { type, value, expireAtMs });
       }
@@ -63,7 +88,10 @@ async function readAll(fixture: StackFixture | ((db: number) => Promise<Redis>))
 }
 
 /** Backup-time state equals restored state: same keys and values, expiry within a second. */
-function assertSameData(actual: Awaited<ReturnType<typeof readAll>>, expected: Awaited<ReturnType<typeof readAll>>): void {
+function assertSameData(
+  actual: Awaited<ReturnType<typeof readAll>>,
+  expected: Awaited<ReturnType<typeof readAll>>,
+): void {
   assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
   for (const [key, want] of expected) {
     const got = actual.get(key);
@@ -71,11 +99,16 @@ function assertSameData(actual: Awaited<ReturnType<typeof readAll>>, expected: A
     assert.equal(got.type, want.type, key);
     assert.deepEqual(got.value, want.value, key);
     if (want.expireAtMs < 0) assert.equal(got.expireAtMs, want.expireAtMs, `${key} has no TTL`);
-    else assert.ok(Math.abs(got.expireAtMs - want.expireAtMs) <= 1000, `${key} expires at ${got.expireAtMs}, expected ${want.expireAtMs}`);
+    else {
+      assert.ok(
+        Math.abs(got.expireAtMs - want.expireAtMs) <= 1000,
+        `${key} expires at ${got.expireAtMs}, expected ${want.expireAtMs}`,
+      );
+    }
   }
 }
 
-describe('backup and restore of the stack\'s Redis on the real engine', function () {
+describe("backup and restore of the stack's Redis on the real engine", function () {
   this.timeout(180_000);
   const stacks = useStack();
   let docker: Docker;
@@ -123,7 +156,10 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
     db1.disconnect();
 
     atBackup = await readAll(stack);
-    backup = await backupRedis(docker, await containerId(), client, folder, { prefix: 'shared-redis', now: new Date(2026, 10, 27, 10, 15, 3) });
+    backup = await backupRedis(docker, await containerId(), client, folder, {
+      prefix: 'shared-redis',
+      now: new Date(2026, 10, 27, 10, 15, 3),
+    });
 
     assert.equal(basename(backup.file), 'shared-redis-2026-11-27T10-15-03.rdb');
     assert.equal(backup.bytes, statSync(backup.file).size);
@@ -132,13 +168,24 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
     assert.equal(backup.keys, 8);
     assert.equal(backup.keys, await countKeys(client));
     assert.equal(backup.expires, 4);
-    assert.deepEqual(listBackups(folder).map((b) => b.name), ['shared-redis-2026-11-27T10-15-03.rdb'], 'no partial file is left');
+    assert.deepEqual(
+      listBackups(folder).map((b) => b.name),
+      ['shared-redis-2026-11-27T10-15-03.rdb'],
+      'no partial file is left',
+    );
     const leftover = join(folder, 'leftover');
-    assert.equal(await copyFileOut(docker.getContainer(await containerId()), CHECK_COPY, leftover), 0, 'the copy checked inside the container is emptied');
+    assert.equal(
+      await copyFileOut(docker.getContainer(await containerId()), CHECK_COPY, leftover),
+      0,
+      'the copy checked inside the container is emptied',
+    );
     rmSync(leftover);
 
     // A second backup in the same second gets its own name.
-    const again = await backupRedis(docker, await containerId(), client, folder, { prefix: 'shared-redis', now: new Date(2026, 10, 27, 10, 15, 3) });
+    const again = await backupRedis(docker, await containerId(), client, folder, {
+      prefix: 'shared-redis',
+      now: new Date(2026, 10, 27, 10, 15, 3),
+    });
     assert.equal(basename(again.file), 'shared-redis-2026-11-27T10-15-03-2.rdb');
     rmSync(again.file);
   });
@@ -158,10 +205,28 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
 
     const steps: string[] = [];
     const result = await restoreBackup({
-      docker, containerId: await containerId(), client, file: backup.file, safetyFolder: folder, prefix: 'shared-redis',
-      stop: async () => { steps.push('stop'); await controller.stop(project); },
-      start: async () => { steps.push('start'); await controller.start(settingsOf(stack)); },
-      countKeys: async () => { const fresh = await redisOf(stack); try { return await countKeys(fresh); } finally { fresh.disconnect(); } },
+      docker,
+      containerId: await containerId(),
+      client,
+      file: backup.file,
+      safetyFolder: folder,
+      prefix: 'shared-redis',
+      stop: async () => {
+        steps.push('stop');
+        await controller.stop(project);
+      },
+      start: async () => {
+        steps.push('start');
+        await controller.start(settingsOf(stack));
+      },
+      countKeys: async () => {
+        const fresh = await redisOf(stack);
+        try {
+          return await countKeys(fresh);
+        } finally {
+          fresh.disconnect();
+        }
+      },
       onProgress: (message) => steps.push(message),
     });
     client.disconnect();
@@ -193,20 +258,62 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
 
   describe('refuses a corrupt or foreign file before anything is stopped', () => {
     const bad: Array<[string, (good: Buffer) => Buffer, RegExp]> = [
-      ['cut-off.rdb', (good) => good.subarray(0, Math.floor(good.length / 2)), /^cut-off\.rdb is not a valid Redis backup: at byte \d+: .*\(the file is (damaged or )?cut off\)/],
-      ['flipped.rdb', (good) => { const b = Buffer.from(good); const i = Math.floor(b.length / 2); b[i] = (b[i] ?? 0) ^ 0xff; return b; }, /flipped\.rdb is not a valid Redis backup: .*/],
-      ['checksum.rdb', (good) => { const b = Buffer.from(good); const i = b.length - 3; b[i] = (b[i] ?? 0) ^ 0x01; return b; }, /checksum\.rdb is not a valid Redis backup: .*checksum does not match/],
-      ['logo.png', () => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]), /logo\.png is not a Redis backup: .*is a PNG image/],
-      ['notes.rdb', () => Buffer.from('user:1 = Ada\nuser:2 = Grace\n'), /notes\.rdb is not a Redis backup: .*starts with "user:1 ="/],
+      [
+        'cut-off.rdb',
+        (good) => good.subarray(0, Math.floor(good.length / 2)),
+        /^cut-off\.rdb is not a valid Redis backup: at byte \d+: .*\(the file is (damaged or )?cut off\)/,
+      ],
+      [
+        'flipped.rdb',
+        (good) => {
+          const b = Buffer.from(good);
+          const i = Math.floor(b.length / 2);
+          b[i] = (b[i] ?? 0) ^ 0xff;
+          return b;
+        },
+        /flipped\.rdb is not a valid Redis backup: .*/,
+      ],
+      [
+        'checksum.rdb',
+        (good) => {
+          const b = Buffer.from(good);
+          const i = b.length - 3;
+          b[i] = (b[i] ?? 0) ^ 0x01;
+          return b;
+        },
+        /checksum\.rdb is not a valid Redis backup: .*checksum does not match/,
+      ],
+      [
+        'logo.png',
+        () => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]),
+        /logo\.png is not a Redis backup: .*is a PNG image/,
+      ],
+      [
+        'notes.rdb',
+        () => Buffer.from('user:1 = Ada\nuser:2 = Grace\n'),
+        /notes\.rdb is not a Redis backup: .*starts with "user:1 ="/,
+      ],
       ['empty.rdb', () => Buffer.alloc(0), /empty\.rdb is not a Redis backup: .*is empty/],
-      ['future.rdb', (good) => { const b = Buffer.from(good); b.write('0099', 5, 'latin1'); return b; }, /future\.rdb was written by a newer Redis \(RDB format 99\)/],
+      [
+        'future.rdb',
+        (good) => {
+          const b = Buffer.from(good);
+          b.write('0099', 5, 'latin1');
+          return b;
+        },
+        /future\.rdb was written by a newer Redis \(RDB format 99\)/,
+      ],
     ];
     for (const [name, make, message] of bad) {
       it(name, async () => {
         const file = join(folder, name);
         writeFileSync(file, make(readFileSync(backup.file)));
         const before = await readAll(stack);
-        const safetyCopies = (): string[] => listBackups(folder).filter((b) => b.name.endsWith('-pre-restore.rdb')).map((b) => b.name).sort();
+        const safetyCopies = (): string[] =>
+          listBackups(folder)
+            .filter((b) => b.name.endsWith('-pre-restore.rdb'))
+            .map((b) => b.name)
+            .sort();
         const copiesBefore = safetyCopies();
         const id = await containerId();
         const startedAt = (await docker.getContainer(id).inspect()).State.StartedAt;
@@ -217,12 +324,25 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
           return true;
         });
         let stopped = false;
-        await assert.rejects(restoreBackup({
-          docker, containerId: id, client, file, safetyFolder: folder, prefix: 'shared-redis',
-          stop: async () => { stopped = true; await controller.stop(project); },
-          start: async () => { await controller.start(settingsOf(stack)); },
-          countKeys: () => countKeys(client),
-        }), BackupError);
+        await assert.rejects(
+          restoreBackup({
+            docker,
+            containerId: id,
+            client,
+            file,
+            safetyFolder: folder,
+            prefix: 'shared-redis',
+            stop: async () => {
+              stopped = true;
+              await controller.stop(project);
+            },
+            start: async () => {
+              await controller.start(settingsOf(stack));
+            },
+            countKeys: () => countKeys(client),
+          }),
+          BackupError,
+        );
         assert.equal(stopped, false, 'the stack was never stopped');
         const after = (await docker.getContainer(id).inspect()).State;
         assert.equal(after.Running, true);
@@ -250,10 +370,22 @@ describe('backup and restore of the stack\'s Redis on the real engine', function
       writer.disconnect();
       const expected = await readAll(open);
       const result = await restoreBackup({
-        docker, containerId: await containerId(), client, file: join(dir, 'elsewhere.rdb'), safetyFolder: folder, prefix: 'shared-redis',
+        docker,
+        containerId: await containerId(),
+        client,
+        file: join(dir, 'elsewhere.rdb'),
+        safetyFolder: folder,
+        prefix: 'shared-redis',
         stop: () => controller.stop(project),
         start: () => controller.start(settingsOf(stack)),
-        countKeys: async () => { const fresh = await redisOf(stack); try { return await countKeys(fresh); } finally { fresh.disconnect(); } },
+        countKeys: async () => {
+          const fresh = await redisOf(stack);
+          try {
+            return await countKeys(fresh);
+          } finally {
+            fresh.disconnect();
+          }
+        },
       });
       client.disconnect();
       client = await redisOf(stack);

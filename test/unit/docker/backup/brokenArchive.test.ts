@@ -25,18 +25,20 @@ const settled = <T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }
 function breakingAfter(container: Docker.Container, afterBytes: number): Docker.Container {
   return {
     getArchive: async (options: { path: string }) => {
-      const real = await container.getArchive(options) as Readable;
-      return Readable.from((async function* () {
-        let passed = 0;
-        for await (const chunk of real as AsyncIterable<Buffer>) {
-          passed += chunk.length;
-          if (passed > afterBytes) {
-            real.destroy();
-            throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      const real = (await container.getArchive(options)) as Readable;
+      return Readable.from(
+        (async function* () {
+          let passed = 0;
+          for await (const chunk of real as AsyncIterable<Buffer>) {
+            passed += chunk.length;
+            if (passed > afterBytes) {
+              real.destroy();
+              throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+            }
+            yield chunk;
           }
-          yield chunk;
-        }
-      })());
+        })(),
+      );
     },
   } as unknown as Docker.Container;
 }
@@ -51,13 +53,20 @@ describe('a backup copy whose archive stream breaks, on the real engine', functi
     // A container start can outlast the probe's short request timeout on a busy engine.
     if (!(await requireEngine(this))) return;
     docker = (await connectEngine(undefined, { timeoutMs: 60_000 })).docker;
-    container = await docker.createContainer({ name: `srtest-archive-${randomBytes(4).toString('hex')}`, Image: IMAGE });
-    await putEntries(container, '/data', [{ name: 'dump.rdb', type: 'bytes', data: randomBytes(BIG_BYTES), mode: 0o600 }]);
+    container = await docker.createContainer({
+      name: `srtest-archive-${randomBytes(4).toString('hex')}`,
+      Image: IMAGE,
+    });
+    await putEntries(container, '/data', [
+      { name: 'dump.rdb', type: 'bytes', data: randomBytes(BIG_BYTES), mode: 0o600 },
+    ]);
   });
   after(async () => {
     await container?.remove({ force: true }).catch(() => undefined);
   });
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'shared-redis-archive-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'shared-redis-archive-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('copies the file out whole when nothing breaks (the premise)', async () => {
@@ -65,37 +74,57 @@ describe('a backup copy whose archive stream breaks, on the real engine', functi
   });
 
   it('fails copying a file out with a message naming the file, instead of hanging', async () => {
-    const outcome = await settled(copyFileOut(breakingAfter(container, 1024 * 1024), '/data/dump.rdb', join(dir, 'copy.rdb')));
-    assert.ok(outcome.error instanceof BackupError, `expected a BackupError, got ${outcome.error === undefined ? 'a value' : String(outcome.error)}`);
+    const outcome = await settled(
+      copyFileOut(breakingAfter(container, 1024 * 1024), '/data/dump.rdb', join(dir, 'copy.rdb')),
+    );
+    assert.ok(
+      outcome.error instanceof BackupError,
+      `expected a BackupError, got ${outcome.error === undefined ? 'a value' : String(outcome.error)}`,
+    );
     assert.equal(outcome.error.kind, 'engine');
     assert.match(outcome.error.message, /^Could not copy \/data\/dump\.rdb out of the container: .*socket hang up/);
   });
 
   it('fails reading the owner of a folder when the stream breaks before the first entry', async () => {
     const outcome = await settled(ownerOf(breakingAfter(container, 0), '/data'));
-    assert.ok(outcome.error instanceof BackupError, `expected a BackupError, got ${outcome.error === undefined ? 'a value' : String(outcome.error)}`);
+    assert.ok(
+      outcome.error instanceof BackupError,
+      `expected a BackupError, got ${outcome.error === undefined ? 'a value' : String(outcome.error)}`,
+    );
     assert.match(outcome.error.message, /^Could not read \/data in the container: .*socket hang up/);
   });
 
   it('fails putting a file into the container when the host file cannot be read, instead of hanging', async () => {
     // A folder where a file was expected: stat works, reading fails (EISDIR) mid-archive.
-    const outcome = await settled(putEntries(container, '/data', [
-      { name: 'first.txt', type: 'bytes', data: Buffer.from('first') },
-      { name: 'dump.rdb', type: 'file', source: dir },
-    ]));
-    assert.ok(outcome.error instanceof BackupError, `expected a BackupError, got ${outcome.error === undefined ? 'a value' : String(outcome.error)}`);
+    const outcome = await settled(
+      putEntries(container, '/data', [
+        { name: 'first.txt', type: 'bytes', data: Buffer.from('first') },
+        { name: 'dump.rdb', type: 'file', source: dir },
+      ]),
+    );
+    assert.ok(
+      outcome.error instanceof BackupError,
+      `expected a BackupError, got ${outcome.error === undefined ? 'a value' : String(outcome.error)}`,
+    );
     assert.match(outcome.error.message, /^Could not copy into \/data in the container: .*EISDIR/);
   });
 
   it('fails copying out of a container removed while the copy runs, instead of hanging', async () => {
-    const doomed = await docker.createContainer({ name: `srtest-archive-${randomBytes(4).toString('hex')}`, Image: IMAGE });
+    const doomed = await docker.createContainer({
+      name: `srtest-archive-${randomBytes(4).toString('hex')}`,
+      Image: IMAGE,
+    });
     try {
-      await putEntries(doomed, '/data', [{ name: 'dump.rdb', type: 'bytes', data: randomBytes(BIG_BYTES), mode: 0o600 }]);
+      await putEntries(doomed, '/data', [
+        { name: 'dump.rdb', type: 'bytes', data: randomBytes(BIG_BYTES), mode: 0o600 },
+      ]);
       const slow = {
         getArchive: async (options: { path: string }) => {
-          const real = await doomed.getArchive(options) as Readable;
+          const real = (await doomed.getArchive(options)) as Readable;
           // The removal happens once the copy is under way (the first bytes arrived).
-          real.once('data', () => { void doomed.remove({ force: true, v: true }).catch(() => undefined); });
+          real.once('data', () => {
+            void doomed.remove({ force: true, v: true }).catch(() => undefined);
+          });
           return real;
         },
       } as unknown as Docker.Container;
@@ -103,7 +132,13 @@ describe('a backup copy whose archive stream breaks, on the real engine', functi
       const outcome = await settled(copyFileOut(slow, '/data/dump.rdb', dest));
       // The engine may have sent the whole file before the removal took effect: then the copy is whole.
       if (outcome.error === undefined) assert.equal(outcome.value, BIG_BYTES);
-      else assert.ok(outcome.error instanceof BackupError && /^Could not copy \/data\/dump\.rdb out of the container/.test(outcome.error.message), String(outcome.error));
+      else {
+        assert.ok(
+          outcome.error instanceof BackupError &&
+            /^Could not copy \/data\/dump\.rdb out of the container/.test(outcome.error.message),
+          String(outcome.error),
+        );
+      }
     } finally {
       await doomed.remove({ force: true }).catch(() => undefined);
     }

@@ -11,7 +11,12 @@ describe('parseDotenv', () => {
   });
 
   it('keeps empty values, trims around the key and trailing blanks, and takes "export " off', () => {
-    assert.deepEqual(parseDotenv('EMPTY=\nexport A=1\n  B = two  \nexport\tC=3'), { EMPTY: '', A: '1', B: 'two', C: '3' });
+    assert.deepEqual(parseDotenv('EMPTY=\nexport A=1\n  B = two  \nexport\tC=3'), {
+      EMPTY: '',
+      A: '1',
+      B: 'two',
+      C: '3',
+    });
   });
 
   it('accepts KEY: VALUE too', () => {
@@ -19,9 +24,15 @@ describe('parseDotenv', () => {
   });
 
   it('cuts inline comments after " #" on unquoted values only', () => {
-    assert.deepEqual(parseDotenv('A=one # comment\nB=two#not-a-comment\nC="three # kept"\nD=\'four # kept\' # comment'), {
-      A: 'one', B: 'two#not-a-comment', C: 'three # kept', D: 'four # kept',
-    });
+    assert.deepEqual(
+      parseDotenv('A=one # comment\nB=two#not-a-comment\nC="three # kept"\nD=\'four # kept\' # comment'),
+      {
+        A: 'one',
+        B: 'two#not-a-comment',
+        C: 'three # kept',
+        D: 'four # kept',
+      },
+    );
   });
 
   it('keeps single-quoted values literal', () => {
@@ -38,7 +49,7 @@ describe('parseDotenv', () => {
   });
 
   it('interpolates unquoted values with the lookup first, then earlier keys', () => {
-    const lookup = (name: string): string | undefined => ({ FROM_ENV: 'env' } as Record<string, string>)[name];
+    const lookup = (name: string): string | undefined => (({ FROM_ENV: 'env' }) as Record<string, string>)[name];
     const parsed = parseDotenv('BASE=base\nA=${BASE}-x\nB=$FROM_ENV\nC=${NOPE:-dflt}\nD=$$literal', lookup);
     assert.deepEqual(parsed, { BASE: 'base', A: 'base-x', B: 'env', C: 'dflt', D: '$literal' });
   });
@@ -61,19 +72,26 @@ describe('parseDotenv', () => {
       ['A=1\nB="open\n\n', 2, 'the quoted value of B has no closing "'],
       ["A='open", 1, "the quoted value of A has no closing '"],
       ['A=1\n\nBAD KEY=1', 3, 'a variable name contains a space (the line is not shown, it may be a secret)'],
-      ['A=1\nB$=secret', 2, 'unexpected character "$" in a variable name (names hold letters, digits, "_", ".", "-", "[" and "]"; the line is not shown, it may be a secret)'],
+      [
+        'A=1\nB$=secret',
+        2,
+        'unexpected character "$" in a variable name (names hold letters, digits, "_", ".", "-", "[" and "]"; the line is not shown, it may be a secret)',
+      ],
       ['=value', 1, 'a line starts with "=" or ":" but names no variable'],
       ['A="x" trailing', 1, 'unexpected text after the closing quote of A'],
       // The `${VAR:?message}` text is part of B's value, which may be a secret: left out.
       ['A=1\nB=${NOPE:?needed}', 2, 'B: required variable NOPE is missing a value'],
     ];
     for (const [text, line, message] of cases) {
-      assert.throws(() => parseDotenv(text), (error: unknown) => {
-        assert.ok(error instanceof DotenvError, text);
-        assert.equal(error.message, message);
-        assert.equal(error.line, line, text);
-        return true;
-      });
+      assert.throws(
+        () => parseDotenv(text),
+        (error: unknown) => {
+          assert.ok(error instanceof DotenvError, text);
+          assert.equal(error.message, message);
+          assert.equal(error.line, line, text);
+          return true;
+        },
+      );
     }
   });
 });

@@ -5,7 +5,10 @@ import { dirname, join, resolve } from 'node:path';
 import { ComposeFileError } from '../../../../src/docker/compose/errors';
 
 /** Repo root, from out/test/unit/docker/compose (compiled) or test/unit/docker/compose. */
-export const REPO_ROOT = resolve(__dirname, __dirname.includes(`${join('out', 'test')}`) ? '../../../../..' : '../../../..');
+export const REPO_ROOT = resolve(
+  __dirname,
+  __dirname.includes(`${join('out', 'test')}`) ? '../../../../..' : '../../../..',
+);
 export const FIXTURES = join(REPO_ROOT, 'test/unit/docker/compose/fixtures');
 export const SHIPPED_STACK = join(REPO_ROOT, 'stack/docker-compose.yml');
 
@@ -29,7 +32,11 @@ export function tempProject(files: Readonly<Record<string, string>>, folder = 'p
 }
 
 /** Runs `body` with a temp project and always removes it. */
-export async function withProject<T>(files: Readonly<Record<string, string>>, body: (project: TempProject) => Promise<T>, folder?: string): Promise<T> {
+export async function withProject<T>(
+  files: Readonly<Record<string, string>>,
+  body: (project: TempProject) => Promise<T>,
+  folder?: string,
+): Promise<T> {
   const project = tempProject(files, folder);
   try {
     return await body(project);
@@ -64,6 +71,8 @@ export function requireDockerCompose(context: Mocha.Context): void {
   if (existsSync(DOCKER_COMPOSE)) return;
   // npm run setup installs it.
   if (process.env['CI'] === 'true') throw new Error(`${DOCKER_COMPOSE} is missing: run "npm run setup".`);
-  console.warn(`    Skipping: ${DOCKER_COMPOSE} is not installed (Debian package docker-compose; "npm run setup" installs it).`);
+  console.warn(
+    `    Skipping: ${DOCKER_COMPOSE} is not installed (Debian package docker-compose; "npm run setup" installs it).`,
+  );
   context.skip();
 }

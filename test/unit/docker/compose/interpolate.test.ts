@@ -6,12 +6,15 @@ const lookup: Lookup = (name) => (Object.prototype.hasOwnProperty.call(vars, nam
 const run = (template: string): string => interpolate(template, lookup);
 
 function throwsInterpolation(template: string, message: string, variable?: string): void {
-  assert.throws(() => run(template), (error: unknown) => {
-    assert.ok(error instanceof InterpolationError);
-    assert.equal(error.message, message);
-    assert.equal(error.variable, variable);
-    return true;
-  });
+  assert.throws(
+    () => run(template),
+    (error: unknown) => {
+      assert.ok(error instanceof InterpolationError);
+      assert.equal(error.message, message);
+      assert.equal(error.variable, variable);
+      return true;
+    },
+  );
 }
 
 describe('interpolate', () => {
@@ -73,7 +76,11 @@ describe('interpolate', () => {
     assert.equal(run('${SET?need it}'), 'value');
     assert.equal(run('${EMPTY?need it}'), '');
     throwsInterpolation('${EMPTY:?need it}', 'required variable EMPTY is missing a value: need it', 'EMPTY');
-    throwsInterpolation('${UNSET:?set UNSET in .env}', 'required variable UNSET is missing a value: set UNSET in .env', 'UNSET');
+    throwsInterpolation(
+      '${UNSET:?set UNSET in .env}',
+      'required variable UNSET is missing a value: set UNSET in .env',
+      'UNSET',
+    );
     throwsInterpolation('${UNSET?need it}', 'required variable UNSET is missing a value: need it', 'UNSET');
     throwsInterpolation('x ${UNSET:?}', 'required variable UNSET is missing a value', 'UNSET');
   });
@@ -100,9 +107,23 @@ describe('interpolate', () => {
   });
 
   it('reports every other use of $ as an invalid template', () => {
-    for (const template of ['$', 'cost: 5$', '$1', '$ x', '${}', '${1A}', '${A.B}', '${A:x}', '${UNCLOSED', '${A:-${B}']) {
+    for (const template of [
+      '$',
+      'cost: 5$',
+      '$1',
+      '$ x',
+      '${}',
+      '${1A}',
+      '${A.B}',
+      '${A:x}',
+      '${UNCLOSED',
+      '${A:-${B}',
+    ]) {
       // Never the template itself: it is often a password.
-      throwsInterpolation(template, 'invalid interpolation format: a "$" starts no ${VAR} or $VAR (write "$$" for a literal "$"; the value is not shown, it may be a secret)');
+      throwsInterpolation(
+        template,
+        'invalid interpolation format: a "$" starts no ${VAR} or $VAR (write "$$" for a literal "$"; the value is not shown, it may be a secret)',
+      );
     }
   });
 

@@ -3,15 +3,30 @@ import { parseDuration } from '../../../../src/docker/compose/duration';
 import { canonicalJson, configHash } from '../../../../src/docker/compose/hash';
 import { dependencyOrder } from '../../../../src/docker/compose/order';
 import { enabledProfiles, isServiceEnabled } from '../../../../src/docker/compose/profiles';
-import { isValidProjectName, normalizeProjectName, ProjectNameError, resolveProjectName } from '../../../../src/docker/compose/projectName';
+import {
+  isValidProjectName,
+  normalizeProjectName,
+  ProjectNameError,
+  resolveProjectName,
+} from '../../../../src/docker/compose/projectName';
 import { parsePortSpec } from '../../../../src/docker/compose/schema/ports';
 import { splitShellWords } from '../../../../src/docker/compose/shellwords';
 
 describe('splitShellWords', () => {
   it('splits on blanks and honours quotes and backslashes like a shell', () => {
     assert.deepEqual(splitShellWords('redis-server --appendonly yes'), ['redis-server', '--appendonly', 'yes']);
-    assert.deepEqual(splitShellWords('  sh   -c  "redis-cli -a \\"$$P\\" ping"  '), ['sh', '-c', 'redis-cli -a "$$P" ping']);
-    assert.deepEqual(splitShellWords(`echo 'single "kept" \\n' a\\ b "" x`), ['echo', 'single "kept" \\n', 'a b', '', 'x']);
+    assert.deepEqual(splitShellWords('  sh   -c  "redis-cli -a \\"$$P\\" ping"  '), [
+      'sh',
+      '-c',
+      'redis-cli -a "$$P" ping',
+    ]);
+    assert.deepEqual(splitShellWords(`echo 'single "kept" \\n' a\\ b "" x`), [
+      'echo',
+      'single "kept" \\n',
+      'a b',
+      '',
+      'x',
+    ]);
     assert.deepEqual(splitShellWords('echo "back\\\\slash \\n"'), ['echo', 'back\\slash \\n']);
     assert.deepEqual(splitShellWords('a"b"\'c\'d'), ['abcd']);
     assert.deepEqual(splitShellWords(''), []);
@@ -36,19 +51,27 @@ describe('parseDuration', () => {
   });
 
   it('refuses anything else', () => {
-    for (const text of ['5', '', 's', '5 s', '5d', '-5s', '1m30', 'abc']) assert.equal(parseDuration(text), undefined, text);
+    for (const text of ['5', '', 's', '5 s', '5d', '-5s', '1m30', 'abc']) {
+      assert.equal(parseDuration(text), undefined, text);
+    }
   });
 });
 
 describe('parsePortSpec', () => {
   it('reads the short syntax forms', () => {
-    assert.deepEqual(parsePortSpec('127.0.0.1:6379:6379'), [{ target: 6379, published: '6379', hostIp: '127.0.0.1', protocol: 'tcp' }]);
+    assert.deepEqual(parsePortSpec('127.0.0.1:6379:6379'), [
+      { target: 6379, published: '6379', hostIp: '127.0.0.1', protocol: 'tcp' },
+    ]);
     assert.deepEqual(parsePortSpec('6380:6379'), [{ target: 6379, published: '6380', protocol: 'tcp' }]);
     assert.deepEqual(parsePortSpec('6379'), [{ target: 6379, protocol: 'tcp' }]);
     assert.deepEqual(parsePortSpec('6379/udp'), [{ target: 6379, protocol: 'udp' }]);
     assert.deepEqual(parsePortSpec('127.0.0.1::6379'), [{ target: 6379, hostIp: '127.0.0.1', protocol: 'tcp' }]);
-    assert.deepEqual(parsePortSpec('[::1]:6379:6379/tcp'), [{ target: 6379, published: '6379', hostIp: '::1', protocol: 'tcp' }]);
-    assert.deepEqual(parsePortSpec('::1:6379:6379'), [{ target: 6379, published: '6379', hostIp: '::1', protocol: 'tcp' }]);
+    assert.deepEqual(parsePortSpec('[::1]:6379:6379/tcp'), [
+      { target: 6379, published: '6379', hostIp: '::1', protocol: 'tcp' },
+    ]);
+    assert.deepEqual(parsePortSpec('::1:6379:6379'), [
+      { target: 6379, published: '6379', hostIp: '::1', protocol: 'tcp' },
+    ]);
   });
 
   it('maps ranges one to one, or a host range onto one port', () => {
@@ -57,7 +80,10 @@ describe('parsePortSpec', () => {
       { target: 8001, published: '7001', hostIp: '127.0.0.1', protocol: 'tcp' },
     ]);
     assert.deepEqual(parsePortSpec('8000-8010:80'), [{ target: 80, published: '8000-8010', protocol: 'tcp' }]);
-    assert.deepEqual(parsePortSpec('9000-9001'), [{ target: 9000, protocol: 'tcp' }, { target: 9001, protocol: 'tcp' }]);
+    assert.deepEqual(parsePortSpec('9000-9001'), [
+      { target: 9000, protocol: 'tcp' },
+      { target: 9001, protocol: 'tcp' },
+    ]);
   });
 
   it('says what is wrong with a bad one', () => {
@@ -85,19 +111,37 @@ describe('project names', () => {
 
   it('takes the option, then COMPOSE_PROJECT_NAME, then name:, then the folder', () => {
     const workingDir = '/work/Shared Redis';
-    assert.deepEqual(resolveProjectName({ explicit: 'opt', environment: 'env', fromFile: 'file', workingDir }), { name: 'opt', source: 'option' });
-    assert.deepEqual(resolveProjectName({ environment: 'env', fromFile: 'file', workingDir }), { name: 'env', source: 'COMPOSE_PROJECT_NAME' });
-    assert.deepEqual(resolveProjectName({ environment: '', fromFile: 'My File', workingDir }), { name: 'myfile', source: 'name' });
+    assert.deepEqual(resolveProjectName({ explicit: 'opt', environment: 'env', fromFile: 'file', workingDir }), {
+      name: 'opt',
+      source: 'option',
+    });
+    assert.deepEqual(resolveProjectName({ environment: 'env', fromFile: 'file', workingDir }), {
+      name: 'env',
+      source: 'COMPOSE_PROJECT_NAME',
+    });
+    assert.deepEqual(resolveProjectName({ environment: '', fromFile: 'My File', workingDir }), {
+      name: 'myfile',
+      source: 'name',
+    });
     assert.deepEqual(resolveProjectName({ fromFile: '!!', workingDir }), { name: 'sharedredis', source: 'folder' });
   });
 
   it('refuses an explicit name that is not valid, suggesting the normalised one', () => {
-    assert.throws(() => resolveProjectName({ explicit: 'My Stack', workingDir: '/x' }), (error: unknown) => {
-      assert.ok(error instanceof ProjectNameError);
-      assert.equal(error.message, 'invalid project name "My Stack" (the project name option): it must contain only lowercase letters, digits, "-" and "_", and start with a letter or digit; "mystack" would do');
-      return true;
-    });
-    assert.throws(() => resolveProjectName({ workingDir: '/tmp/...' }), /cannot make a project name out of the folder name "..."/);
+    assert.throws(
+      () => resolveProjectName({ explicit: 'My Stack', workingDir: '/x' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ProjectNameError);
+        assert.equal(
+          error.message,
+          'invalid project name "My Stack" (the project name option): it must contain only lowercase letters, digits, "-" and "_", and start with a letter or digit; "mystack" would do',
+        );
+        return true;
+      },
+    );
+    assert.throws(
+      () => resolveProjectName({ workingDir: '/tmp/...' }),
+      /cannot make a project name out of the folder name "..."/,
+    );
   });
 });
 
@@ -118,13 +162,22 @@ describe('profiles', () => {
 describe('dependencyOrder', () => {
   it('puts dependencies first and keeps file order otherwise', () => {
     const deps: Record<string, string[]> = { web: ['api'], api: ['redis', 'db'], db: [], redis: [], tool: [] };
-    assert.deepEqual(dependencyOrder(['web', 'api', 'db', 'redis', 'tool'], (n) => deps[n] ?? []), { order: ['db', 'redis', 'api', 'web', 'tool'] });
+    assert.deepEqual(
+      dependencyOrder(['web', 'api', 'db', 'redis', 'tool'], (n) => deps[n] ?? []),
+      { order: ['db', 'redis', 'api', 'web', 'tool'] },
+    );
   });
 
   it('finds a cycle', () => {
     const deps: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: [] };
-    assert.deepEqual(dependencyOrder(['d', 'a', 'b', 'c'], (n) => deps[n] ?? []), { cycle: ['a', 'b', 'c', 'a'] });
-    assert.deepEqual(dependencyOrder(['self'], () => ['self']), { cycle: ['self', 'self'] });
+    assert.deepEqual(
+      dependencyOrder(['d', 'a', 'b', 'c'], (n) => deps[n] ?? []),
+      { cycle: ['a', 'b', 'c', 'a'] },
+    );
+    assert.deepEqual(
+      dependencyOrder(['self'], () => ['self']),
+      { cycle: ['self', 'self'] },
+    );
   });
 });
 

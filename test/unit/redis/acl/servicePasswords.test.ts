@@ -13,7 +13,7 @@ import { BUNDLED_STACK } from '../../../support/stackFixture';
 describe('one .env password per service user', function () {
   this.timeout(30_000);
 
-  it('keeps today\'s keys for lowercase namespaces, so existing stacks\' .env still works', () => {
+  it("keeps today's keys for lowercase namespaces, so existing stacks' .env still works", () => {
     assert.equal(serviceEnvKey('auth'), 'REDIS_SERVICE_PASSWORD_AUTH');
     assert.equal(serviceEnvKey('shared'), 'REDIS_SERVICE_PASSWORD_SHARED');
     assert.equal(serviceEnvKey('cache2'), 'REDIS_SERVICE_PASSWORD_CACHE2');
@@ -21,7 +21,23 @@ describe('one .env password per service user', function () {
   });
 
   it('gives names that differ only in case or punctuation different keys', () => {
-    const names = ['user-profile', 'user_profile', 'USER.PROFILE', 'user.profile', 'User_Profile', 'user__profile', 'user_-profile', 'auth', 'Auth', 'AUTH', 'a_2D', 'a-', 'a_', 'a__2D', 'a_2d'];
+    const names = [
+      'user-profile',
+      'user_profile',
+      'USER.PROFILE',
+      'user.profile',
+      'User_Profile',
+      'user__profile',
+      'user_-profile',
+      'auth',
+      'Auth',
+      'AUTH',
+      'a_2D',
+      'a-',
+      'a_',
+      'a__2D',
+      'a_2d',
+    ];
     const keys = names.map(serviceEnvKey);
     assert.equal(new Set(keys).size, names.length, keys.join('\n'));
     for (const key of keys) assert.match(key, /^[A-Z][A-Z0-9_]*$/, 'a name Compose and every shell accept');
@@ -38,13 +54,33 @@ describe('one .env password per service user', function () {
     try {
       for (const [i, ns] of namespaces.entries()) {
         for (const [j, password] of passwords.entries()) {
-          const client = new Redis({ host: server.host, port: server.port, username: serviceUser(ns).username, password, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, retryStrategy: () => null });
+          const client = new Redis({
+            host: server.host,
+            port: server.port,
+            username: serviceUser(ns).username,
+            password,
+            lazyConnect: true,
+            maxRetriesPerRequest: 0,
+            enableReadyCheck: false,
+            retryStrategy: () => null,
+          });
           let refusal = '';
-          client.on('error', (error: Error) => { refusal = error.message; });
-          const outcome = await client.connect().then(() => client.set(`${ns}:k`, 'v')).catch((error: Error) => refusal || error.message);
+          client.on('error', (error: Error) => {
+            refusal = error.message;
+          });
+          const outcome = await client
+            .connect()
+            .then(() => client.set(`${ns}:k`, 'v'))
+            .catch((error: Error) => refusal || error.message);
           client.disconnect();
           if (i === j) assert.equal(outcome, 'OK', `${ns}-service with its own password`);
-          else assert.match(String(outcome), /WRONGPASS/, `${ns}-service with ${namespaces[j]}-service's password: ${String(outcome)}`);
+          else {
+            assert.match(
+              String(outcome),
+              /WRONGPASS/,
+              `${ns}-service with ${namespaces[j]}-service's password: ${String(outcome)}`,
+            );
+          }
         }
       }
     } finally {

@@ -30,11 +30,23 @@ describe('one ACL user per service, enforced by a real Redis', function () {
   });
 
   const login = async (username: string | undefined, password: string): Promise<Redis> => {
-    const client = server.keep(new Redis({ host: server.host, port: server.port, username, password, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false, retryStrategy: () => null }));
+    const client = server.keep(
+      new Redis({
+        host: server.host,
+        port: server.port,
+        username,
+        password,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        enableReadyCheck: false,
+        retryStrategy: () => null,
+      }),
+    );
     await client.connect();
     return client;
   };
-  const as = (namespace: string): Promise<Redis> => login(serviceUser(namespace).username, env[serviceUser(namespace).envKey] ?? '');
+  const as = (namespace: string): Promise<Redis> =>
+    login(serviceUser(namespace).username, env[serviceUser(namespace).envKey] ?? '');
   const refusal = async (promise: Promise<unknown>): Promise<string> => {
     try {
       const reply = await promise;
@@ -51,7 +63,10 @@ describe('one ACL user per service, enforced by a real Redis', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const [ns, other] of [['auth', 'user'], ['user', 'auth']] as const) {
+  for (const [ns, other] of [
+    ['auth', 'user'],
+    ['user', 'auth'],
+  ] as const) {
     it(`${ns}-service reads and writes ${ns}:*, reads shared:*, and gets NOPERM on ${other}:* for read, write and delete`, async () => {
       const client = await as(ns);
       assert.equal(await client.set(`${ns}:k`, 'v'), 'OK');
@@ -62,15 +77,31 @@ describe('one ACL user per service, enforced by a real Redis', function () {
       assert.match(await refusal(client.get(`${other}:${other === 'user' ? 'profile' : 'session'}:1`)), /^NOPERM/);
       assert.match(await refusal(client.set(`${other}:x`, 'v')), /^NOPERM/);
       assert.match(await refusal(client.del(`${other === 'user' ? 'user:profile:1' : 'auth:session:1'}`)), /^NOPERM/);
-      assert.match(await refusal(client.unlink(`${other === 'user' ? 'user:profile:1' : 'auth:session:1'}`)), /^NOPERM/);
+      assert.match(
+        await refusal(client.unlink(`${other === 'user' ? 'user:profile:1' : 'auth:session:1'}`)),
+        /^NOPERM/,
+      );
       assert.match(await refusal(client.publish(`${other}:events`, 'x')), /^NOPERM .*channel/);
       assert.equal(await client.publish(`${ns}:events`, 'x'), 0);
     });
 
     it(`${ns}-service is refused FLUSHALL, FLUSHDB, KEYS *, CONFIG SET, ACL LIST, DEBUG, SHUTDOWN and MODULE`, async () => {
       const client = await as(ns);
-      for (const args of [['FLUSHALL'], ['FLUSHDB'], ['KEYS', '*'], ['CONFIG', 'SET', 'maxmemory', '1'], ['ACL', 'LIST'], ['DEBUG', 'SLEEP', '0'], ['SHUTDOWN', 'NOSAVE'], ['MODULE', 'LIST']]) {
-        assert.match(await refusal(client.call(args[0] ?? '', ...args.slice(1))), /^NOPERM this user has no permissions to run the '/, args.join(' '));
+      for (const args of [
+        ['FLUSHALL'],
+        ['FLUSHDB'],
+        ['KEYS', '*'],
+        ['CONFIG', 'SET', 'maxmemory', '1'],
+        ['ACL', 'LIST'],
+        ['DEBUG', 'SLEEP', '0'],
+        ['SHUTDOWN', 'NOSAVE'],
+        ['MODULE', 'LIST'],
+      ]) {
+        assert.match(
+          await refusal(client.call(args[0] ?? '', ...args.slice(1))),
+          /^NOPERM this user has no permissions to run the '/,
+          args.join(' '),
+        );
       }
       const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
       assert.equal(await operator.dbsize(), 3, 'nothing was flushed');
@@ -78,9 +109,19 @@ describe('one ACL user per service, enforced by a real Redis', function () {
 
     it(`${ns}-service cannot reach ${other}:* through EVAL with only its own keys declared`, async () => {
       const client = await as(ns);
-      const message = await refusal(client.eval("return redis.call('GET', ARGV[1])", 1, `${ns}:probe`, `${other === 'user' ? 'user:profile:1' : 'auth:session:1'}`));
+      const message = await refusal(
+        client.eval(
+          "return redis.call('GET', ARGV[1])",
+          1,
+          `${ns}:probe`,
+          `${other === 'user' ? 'user:profile:1' : 'auth:session:1'}`,
+        ),
+      );
       assert.match(message, /can't access at least one of the keys/);
-      assert.match(await refusal(client.eval("return redis.call('SET', ARGV[1], 'x')", 1, `${ns}:probe`, `${other}:planted`)), /can't access/);
+      assert.match(
+        await refusal(client.eval("return redis.call('SET', ARGV[1], 'x')", 1, `${ns}:probe`, `${other}:planted`)),
+        /can't access/,
+      );
       const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
       assert.equal(await operator.exists(`${other}:planted`), 0);
     });
@@ -106,20 +147,43 @@ describe('one ACL user per service, enforced by a real Redis', function () {
 
   it('verifyIsolation finds no breach on the generated users, and runs no denied command for real', async () => {
     const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
-    const services = ['auth', 'user', 'shared'].map((ns) => ({ namespace: ns, username: `${ns}-service`, password: env[serviceUser(ns).envKey] ?? '' }));
-    const report = await verifyIsolation({ endpoint: { host: server.host, port: server.port, db: 0, tls: false }, operator, services, delimiter: ':' });
+    const services = ['auth', 'user', 'shared'].map((ns) => ({
+      namespace: ns,
+      username: `${ns}-service`,
+      password: env[serviceUser(ns).envKey] ?? '',
+    }));
+    const report = await verifyIsolation({
+      endpoint: { host: server.host, port: server.port, db: 0, tls: false },
+      operator,
+      services,
+      delimiter: ':',
+    });
     assert.deepEqual(report.breaches, []);
     assert.deepEqual(report.errors, []);
-    const auth = report.checks.filter((c) => c.service === 'auth-service').map((c) => `${c.check.replace(/[0-9a-f]{12}/g, 'ID')} → ${c.actual}`);
-    assert.ok(auth.includes('SET auth:__shared_redis_isolation_probe__:ID (its own namespace) → allowed'), auth.join('\n'));
+    const auth = report.checks
+      .filter((c) => c.service === 'auth-service')
+      .map((c) => `${c.check.replace(/[0-9a-f]{12}/g, 'ID')} → ${c.actual}`);
+    assert.ok(
+      auth.includes('SET auth:__shared_redis_isolation_probe__:ID (its own namespace) → allowed'),
+      auth.join('\n'),
+    );
     assert.ok(auth.includes('SET shared:__shared_redis_isolation_probe__:ID (write the shared namespace) → refused'));
-    assert.ok(auth.includes('UNLINK user:__shared_redis_isolation_probe__:ID (user-service\'s namespace) → refused'));
-    assert.ok(auth.includes('EVAL reading user:__shared_redis_isolation_probe__:ID with only auth:__shared_redis_isolation_probe__:ID declared → refused'));
+    assert.ok(auth.includes("UNLINK user:__shared_redis_isolation_probe__:ID (user-service's namespace) → refused"));
+    assert.ok(
+      auth.includes(
+        'EVAL reading user:__shared_redis_isolation_probe__:ID with only auth:__shared_redis_isolation_probe__:ID declared → refused',
+      ),
+    );
     assert.ok(auth.includes('FLUSHALL (denied command, simulated with ACL DRYRUN) → refused'));
     assert.equal(await operator.dbsize(), 4, 'the probe keys are gone, the data is all there');
     const markdown = isolationMarkdown(report, `${server.host}:${server.port}`, new Date());
-    assert.match(markdown, /^# Namespace isolation on 127\.0\.0\.1:\d+\n\nChecked .*: \d+ checks, 0 breaches, 0 could not run\./);
-    for (const [key, password] of Object.entries(env)) if (key.includes('PASSWORD') && password) assert.ok(!markdown.includes(password), `no ${key} in the report`);
+    assert.match(
+      markdown,
+      /^# Namespace isolation on 127\.0\.0\.1:\d+\n\nChecked .*: \d+ checks, 0 breaches, 0 could not run\./,
+    );
+    for (const [key, password] of Object.entries(env)) {
+      if (key.includes('PASSWORD') && password) assert.ok(!markdown.includes(password), `no ${key} in the report`);
+    }
   });
 
   it('verifyIsolation reports a breach with the rule that allowed it, after ACL LOAD of a widened file', async () => {
@@ -130,13 +194,39 @@ describe('one ACL user per service, enforced by a real Redis', function () {
     try {
       await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
       const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
-      const services = ['auth', 'user'].map((ns) => ({ namespace: ns, username: `${ns}-service`, password: env[serviceUser(ns).envKey] ?? '' }));
-      const report = await verifyIsolation({ endpoint: { host: server.host, port: server.port, db: 0, tls: false }, operator, services, delimiter: ':' });
-      const breaches = report.breaches.map((b) => `${b.service}: ${b.check.split(' (')[0]?.replace(/[0-9a-f]{12}/g, 'ID')} ⇐ ${b.rule}`);
-      assert.ok(breaches.some((b) => /^user-service: FLUSHDB ⇐ `\+@all` with no `-flushdb` after it in `user user-service on #… /.test(b)), breaches.join('\n'));
-      assert.ok(breaches.includes('user-service: SET auth:__shared_redis_isolation_probe__:ID ⇐ key pattern `~auth:*` in `user user-service on #… ' +
-        breaches.find((b) => b.startsWith('user-service: SET auth'))?.split(' in `user user-service on #… ')[1]), breaches.join('\n'));
-      assert.ok(breaches.some((b) => /^user-service: GET auth:__shared_redis_isolation_probe__:ID ⇐ key pattern `~auth:\*`/.test(b)), breaches.join('\n'));
+      const services = ['auth', 'user'].map((ns) => ({
+        namespace: ns,
+        username: `${ns}-service`,
+        password: env[serviceUser(ns).envKey] ?? '',
+      }));
+      const report = await verifyIsolation({
+        endpoint: { host: server.host, port: server.port, db: 0, tls: false },
+        operator,
+        services,
+        delimiter: ':',
+      });
+      const breaches = report.breaches.map(
+        (b) => `${b.service}: ${b.check.split(' (')[0]?.replace(/[0-9a-f]{12}/g, 'ID')} ⇐ ${b.rule}`,
+      );
+      assert.ok(
+        breaches.some((b) =>
+          /^user-service: FLUSHDB ⇐ `\+@all` with no `-flushdb` after it in `user user-service on #… /.test(b),
+        ),
+        breaches.join('\n'),
+      );
+      assert.ok(
+        breaches.includes(
+          'user-service: SET auth:__shared_redis_isolation_probe__:ID ⇐ key pattern `~auth:*` in `user user-service on #… ' +
+            breaches.find((b) => b.startsWith('user-service: SET auth'))?.split(' in `user user-service on #… ')[1],
+        ),
+        breaches.join('\n'),
+      );
+      assert.ok(
+        breaches.some((b) =>
+          /^user-service: GET auth:__shared_redis_isolation_probe__:ID ⇐ key pattern `~auth:\*`/.test(b),
+        ),
+        breaches.join('\n'),
+      );
       assert.equal(report.breaches.filter((b) => b.service === 'auth-service').length, 0, 'auth-service is unchanged');
       assert.equal(await operator.dbsize(), 4, 'the dry run flushed nothing');
     } finally {

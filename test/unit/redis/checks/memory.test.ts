@@ -15,7 +15,9 @@ async function usedMemory(client: Redis): Promise<number> {
 describe('checks: memory against maxmemory or the budget', function () {
   this.timeout(60_000);
   // A Redis at 85% of its maxmemory, most of it in the blob namespace.
-  const limited = useRedisServer({ extraArgs: ['--maxmemory', String(MAXMEMORY), '--maxmemory-policy', 'allkeys-lru'] });
+  const limited = useRedisServer({
+    extraArgs: ['--maxmemory', String(MAXMEMORY), '--maxmemory-policy', 'allkeys-lru'],
+  });
   // A Redis without maxmemory and little in it.
   const unlimited = useRedisServer();
   let full: Redis;
@@ -23,11 +25,24 @@ describe('checks: memory against maxmemory or the budget', function () {
 
   before(async () => {
     full = await limited.connect();
-    await put(full, range(20, (i) => `auth:session:${i}`), 3600);
-    await put(full, range(40, (i) => `shared:config:${i}`));
-    for (let i = 0; (await usedMemory(full)) < 0.85 * MAXMEMORY; i++) await full.set(`blob:${i}`, 'x'.repeat(128 * 1024));
+    await put(
+      full,
+      range(20, (i) => `auth:session:${i}`),
+      3600,
+    );
+    await put(
+      full,
+      range(40, (i) => `shared:config:${i}`),
+    );
+    for (let i = 0; (await usedMemory(full)) < 0.85 * MAXMEMORY; i++) {
+      await full.set(`blob:${i}`, 'x'.repeat(128 * 1024));
+    }
     roomy = await unlimited.connect();
-    await put(roomy, range(20, (i) => `auth:session:${i}`), 3600);
+    await put(
+      roomy,
+      range(20, (i) => `auth:session:${i}`),
+      3600,
+    );
   });
 
   it('reads memory sizes as redis.conf writes them', () => {
@@ -51,7 +66,10 @@ describe('checks: memory against maxmemory or the budget', function () {
     assert.equal(result.policy, 'allkeys-lru');
     assert.ok(Math.abs(result.usedBytes - before) < 256 * 1024, `${result.usedBytes} vs ${before}`);
     assert.ok(result.share !== undefined && result.share >= 0.85 && result.share < 1, String(result.share));
-    assert.deepEqual(result.topNamespaces.map((n) => n.name), ['blob', 'shared', 'auth']);
+    assert.deepEqual(
+      result.topNamespaces.map((n) => n.name),
+      ['blob', 'shared', 'auth'],
+    );
     const blob = result.topNamespaces[0];
     assert.ok(blob && blob.bytes > 0.7 * MAXMEMORY, String(blob?.bytes));
     assert.equal(result.evictedKeys, 0);
@@ -78,10 +96,16 @@ describe('checks: memory against maxmemory or the budget', function () {
     assert.match(memory[0]?.description ?? '', /^(8\d|9\d)% of maxmemory \(\d+\.\d MiB of 8\.0 MiB\)$/);
     assert.match(memory[0]?.detail ?? '', /allkeys-lru/);
     // blob:* is outside every declared namespace too.
-    assert.deepEqual(broken.findings.filter((f) => f.check === 'undeclared').map((f) => f.label), ['blob']);
+    assert.deepEqual(
+      broken.findings.filter((f) => f.check === 'undeclared').map((f) => f.label),
+      ['blob'],
+    );
 
     const over = await runChecks(roomy, await walk(roomy), DEFAULT_DECLARED, { budgetBytes: 512 * 1024 });
-    assert.deepEqual(over.findings.map((f) => [f.check, f.severity]), [['memory', 'error']]);
+    assert.deepEqual(
+      over.findings.map((f) => [f.check, f.severity]),
+      [['memory', 'error']],
+    );
     assert.match(over.findings[0]?.detail ?? '', /maxmemory is not set/);
 
     const clean = await runChecks(roomy, await walk(roomy), DEFAULT_DECLARED, { budgetBytes: 256 * 1024 * 1024 });
@@ -89,7 +113,10 @@ describe('checks: memory against maxmemory or the budget', function () {
     assert.deepEqual(clean.errors, {});
     assert.equal(clean.memory?.limitSource, 'budget');
     assert.ok((clean.memory?.share ?? 1) < 0.1);
-    assert.deepEqual(clean.memory?.topNamespaces.map((n) => n.name), ['auth']);
+    assert.deepEqual(
+      clean.memory?.topNamespaces.map((n) => n.name),
+      ['auth'],
+    );
   });
 });
 
@@ -100,18 +127,30 @@ describe('checks: one failing check does not stop the others', function () {
   let client: Redis;
   before(async () => {
     // ioredis's ready check sends INFO: without it, as a client of such a server must.
-    client = server.keep(new IORedis({ host: server.host, port: server.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, retryStrategy: () => null }));
+    client = server.keep(
+      new IORedis({
+        host: server.host,
+        port: server.port,
+        lazyConnect: true,
+        enableReadyCheck: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      }),
+    );
     await client.connect();
     await put(client, ['orders:1', 'user:search:q1']);
   });
 
-  it('reports the failed check with the server\'s reason and the findings of the others', async () => {
+  it("reports the failed check with the server's reason and the findings of the others", async () => {
     const report = await runChecks(client, await walk(client), DEFAULT_DECLARED, { budgetBytes: 1024 });
     assert.equal(report.memory, undefined);
     assert.match(report.errors.memory ?? '', /unknown command/i);
-    assert.deepEqual(report.findings.map((f) => [f.check, f.label, f.description]), [
-      ['undeclared', 'orders', '1 key outside every declared namespace'],
-      ['cacheTtl', 'user:search', '1 of 1 key without a TTL'],
-    ]);
+    assert.deepEqual(
+      report.findings.map((f) => [f.check, f.label, f.description]),
+      [
+        ['undeclared', 'orders', '1 key outside every declared namespace'],
+        ['cacheTtl', 'user:search', '1 of 1 key without a TTL'],
+      ],
+    );
   });
 });

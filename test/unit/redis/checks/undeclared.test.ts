@@ -15,13 +15,27 @@ describe('checks: keys outside every declared namespace', function () {
     broken = await server.connect(1);
     // Clean: every key under a declared namespace, at several depths.
     for (const client of [clean, broken]) {
-      await put(client, range(20, (i) => `auth:session:${i}`), 3600);
-      await put(client, range(5, (i) => `user:profile:${i}`), 600);
+      await put(
+        client,
+        range(20, (i) => `auth:session:${i}`),
+        3600,
+      );
+      await put(
+        client,
+        range(5, (i) => `user:profile:${i}`),
+        600,
+      );
       await put(client, ['user:roles:1', 'shared:config:app', 'shared:cache:pages:home'], 60);
     }
     // Broken: services that forgot their prefix.
-    await put(broken, range(7, (i) => `orders:${i}`));
-    await put(broken, range(1200, (i) => `billing:invoice:${i}`));
+    await put(
+      broken,
+      range(7, (i) => `orders:${i}`),
+    );
+    await put(
+      broken,
+      range(1200, (i) => `billing:invoice:${i}`),
+    );
     await put(broken, ['session:42', 'orphan', 'authx:1', 'auth']);
   });
 
@@ -35,13 +49,16 @@ describe('checks: keys outside every declared namespace', function () {
   it('counts the keys outside per first segment, largest first, with examples', async () => {
     const result = await checkUndeclaredKeys(await walk(broken), DEFAULT_DECLARED, { client: broken });
     assert.equal(result.total, 7 + 1200 + 1 + 1 + 2);
-    assert.deepEqual(result.groups.map((g) => [g.segment, g.count]), [
-      ['billing', 1200],
-      ['orders', 7],
-      [undefined, 2], // `orphan` and `auth`: no delimiter, so in no namespace
-      ['authx', 1], // shares the letters of auth, not its namespace
-      ['session', 1],
-    ]);
+    assert.deepEqual(
+      result.groups.map((g) => [g.segment, g.count]),
+      [
+        ['billing', 1200],
+        ['orders', 7],
+        [undefined, 2], // `orphan` and `auth`: no delimiter, so in no namespace
+        ['authx', 1], // shares the letters of auth, not its namespace
+        ['session', 1],
+      ],
+    );
     const byName = new Map(result.groups.map((g) => [g.segment ?? '', names(g.examples)]));
     assert.deepEqual(byName.get('orders'), ['orders:0', 'orders:1', 'orders:2']);
     assert.deepEqual(byName.get(''), ['auth', 'orphan']);
@@ -65,8 +82,15 @@ describe('checks: keys outside every declared namespace', function () {
 
   it('counts keys beside a nested declared namespace as outside it', async () => {
     // Only user:profile declared: user:roles:1 is outside, the profiles are not.
-    const result = await checkUndeclaredKeys(await walk(clean), [{ path: 'auth' }, { path: 'shared' }, { path: 'user:profile', cache: true }], { client: clean });
-    assert.deepEqual(result.groups.map((g) => [g.segment, g.count, names(g.examples)]), [['user', 1, ['user:roles:1']]]);
+    const result = await checkUndeclaredKeys(
+      await walk(clean),
+      [{ path: 'auth' }, { path: 'shared' }, { path: 'user:profile', cache: true }],
+      { client: clean },
+    );
+    assert.deepEqual(
+      result.groups.map((g) => [g.segment, g.count, names(g.examples)]),
+      [['user', 1, ['user:roles:1']]],
+    );
   });
 
   it('judges nothing when no namespace is declared, and refuses a filtered walk', async () => {

@@ -19,7 +19,9 @@ describe('key inspection against a real redis-server', function () {
   this.timeout(60_000);
   const server = useRedisServer();
   let client: Redis;
-  before(async () => { client = await server.connect(); });
+  before(async () => {
+    client = await server.connect();
+  });
 
   it('shows a text string with its header', async () => {
     await client.set('auth:token:1', 'hello world', 'EX', 3600);
@@ -51,7 +53,10 @@ describe('key inspection against a real redis-server', function () {
     assert.equal(doc.language, 'jsonc');
     assert.ok(doc.text.includes(JSON.stringify(value, null, 2)));
     // Every non-JSON line is a comment, so the document parses as JSON with comments.
-    const json = doc.text.split('\n').filter((line) => !line.startsWith('//')).join('\n');
+    const json = doc.text
+      .split('\n')
+      .filter((line) => !line.startsWith('//'))
+      .join('\n');
     assert.deepEqual(JSON.parse(json), value);
     // A JSON scalar, or something that only looks like JSON, stays text.
     await client.set('not-json', '{ nope');
@@ -62,7 +67,9 @@ describe('key inspection against a real redis-server', function () {
 
   it('shows binary values as a hex dump, and binary key names escaped', async () => {
     const key = Buffer.from([0x62, 0x69, 0x6e, 0x3a, 0xff, 0x00, 0x0a]);
-    const bytes = Buffer.from([0x48, 0x69, 0x00, 0xff, 0xfe, 0x01, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x80]);
+    const bytes = Buffer.from([
+      0x48, 0x69, 0x00, 0xff, 0xfe, 0x01, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x80,
+    ]);
     await client.set(key, bytes);
     const doc = await show(client, key);
     assert.match(doc.text, /^\/\/ key {7}bin:\\xff\\x00\\n$/m);
@@ -104,7 +111,13 @@ describe('key inspection against a real redis-server', function () {
     await client.zadd('leaderboard', 30, 'carol', 10, 'alice', 20.5, 'bob', -1, 'zed');
     const doc = await show(client, 'leaderboard');
     assert.match(doc.text, /^\/\/ type {6}sorted set$/m);
-    assert.deepEqual(body(doc.text), ['#  score  member', '0     -1  zed', '1     10  alice', '2   20.5  bob', '3     30  carol']);
+    assert.deepEqual(body(doc.text), [
+      '#  score  member',
+      '0     -1  zed',
+      '1     10  alice',
+      '2   20.5  bob',
+      '3     30  carol',
+    ]);
   });
 
   it('shows a stream as entries with ids and fields', async () => {
@@ -132,10 +145,36 @@ describe('key inspection against a real redis-server', function () {
     });
 
     for (const [type, key, firstLines] of [
-      ['list', 'huge:list', (lines: string[]) => { assert.equal(lines[0], '  0  item-0000'); assert.equal(lines[999], '999  item-0999'); }],
-      ['hash', 'huge:hash', (lines: string[]) => { assert.match(lines[0] ?? '', /^field {6}value$/); }],
-      ['set', 'huge:set', (lines: string[]) => { assert.deepEqual(lines, [...lines].sort()); }],
-      ['zset', 'huge:zset', (lines: string[]) => { assert.equal(lines[1], '  0      0  item-0000'); assert.equal(lines[1000], '999    999  item-0999'); }],
+      [
+        'list',
+        'huge:list',
+        (lines: string[]) => {
+          assert.equal(lines[0], '  0  item-0000');
+          assert.equal(lines[999], '999  item-0999');
+        },
+      ],
+      [
+        'hash',
+        'huge:hash',
+        (lines: string[]) => {
+          assert.match(lines[0] ?? '', /^field {6}value$/);
+        },
+      ],
+      [
+        'set',
+        'huge:set',
+        (lines: string[]) => {
+          assert.deepEqual(lines, [...lines].sort());
+        },
+      ],
+      [
+        'zset',
+        'huge:zset',
+        (lines: string[]) => {
+          assert.equal(lines[1], '  0      0  item-0000');
+          assert.equal(lines[1000], '999    999  item-0999');
+        },
+      ],
     ] as const) {
       it(`a ${n}-element ${type} shows 1,000 and "500 more", then all after Load More`, async () => {
         const first = await show(client, key);
@@ -154,7 +193,9 @@ describe('key inspection against a real redis-server', function () {
         assert.doesNotMatch(second.text, /more not shown/);
         if (type !== 'list' && type !== 'zset') {
           // Everything read: the members are exactly the set's.
-          const values = body(second.text).slice(header).map((line) => line.split(/\s+/)[0]);
+          const values = body(second.text)
+            .slice(header)
+            .map((line) => line.split(/\s+/)[0]);
           assert.equal(new Set(values).size, 1500);
         }
       });
@@ -186,8 +227,13 @@ describe('key inspection against a real redis-server', function () {
 
     it('never asks one command for more than a page', async () => {
       const seen: string[] = [];
-      const spy = (async (...args: unknown[]) => { seen.push(args.map((a) => (Buffer.isBuffer(a) ? a.toString() : String(a))).join(' ')); return (client.callBuffer as (...a: unknown[]) => Promise<unknown>)(...args); });
-      const proxy = new Proxy(client, { get: (target, name, receiver) => (name === 'callBuffer' ? spy : Reflect.get(target, name, receiver)) });
+      const spy = async (...args: unknown[]) => {
+        seen.push(args.map((a) => (Buffer.isBuffer(a) ? a.toString() : String(a))).join(' '));
+        return (client.callBuffer as (...a: unknown[]) => Promise<unknown>)(...args);
+      };
+      const proxy = new Proxy(client, {
+        get: (target, name, receiver) => (name === 'callBuffer' ? spy : Reflect.get(target, name, receiver)),
+      });
       await readKeyValue(proxy, Buffer.from('huge:set'), { pages: 2 });
       await readKeyValue(proxy, Buffer.from('huge:stream'), { pages: 2 });
       assert.ok(seen.some((c) => c.startsWith('SSCAN huge:set')));
@@ -209,13 +255,24 @@ describe('key inspection against a real redis-server', function () {
     await client.hset('shifty', 'a', '1');
     // Replace the hash by a string right after the header was read.
     const proxy = new Proxy(client, {
-      get: (target, name, receiver) => (name === 'callBuffer'
-        ? async (...args: unknown[]) => { await target.del('shifty'); await target.set('shifty', 'now a string'); return (target.callBuffer as (...a: unknown[]) => Promise<unknown>)(...args); }
-        : Reflect.get(target, name, receiver)),
+      get: (target, name, receiver) =>
+        name === 'callBuffer'
+          ? async (...args: unknown[]) => {
+              await target.del('shifty');
+              await target.set('shifty', 'now a string');
+              return (target.callBuffer as (...a: unknown[]) => Promise<unknown>)(...args);
+            }
+          : Reflect.get(target, name, receiver),
     });
-    const error = await readKeyValue(proxy, Buffer.from('shifty')).then(() => undefined, (e: unknown) => e);
+    const error = await readKeyValue(proxy, Buffer.from('shifty')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof KeyTypeChangedError);
-    assert.equal(describeReadFailure(Buffer.from('shifty'), error), 'shifty changed type while it was read (it was a hash). Refresh to read it again.\n');
+    assert.equal(
+      describeReadFailure(Buffer.from('shifty'), error),
+      'shifty changed type while it was read (it was a hash). Refresh to read it again.\n',
+    );
     // Read again, it shows what it is now.
     assert.match((await show(client, 'shifty')).text, /^now a string$/m);
   });
@@ -224,15 +281,28 @@ describe('key inspection against a real redis-server', function () {
     const locked = await startRedisServer({ password: 's3cret-pw' });
     try {
       // Connected without a password (no ready check, which would fail first): every command gets NOAUTH.
-      const noAuth = new Redis({ host: locked.host, port: locked.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      const noAuth = new Redis({
+        host: locked.host,
+        port: locked.port,
+        lazyConnect: true,
+        enableReadyCheck: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      });
       noAuth.on('error', () => undefined);
       await noAuth.connect();
       try {
-        const error = await readKeyValue(noAuth, Buffer.from('k'), { endpoint: endpointOf(locked) }).then(() => undefined, (e: unknown) => e);
+        const error = await readKeyValue(noAuth, Buffer.from('k'), { endpoint: endpointOf(locked) }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(error instanceof RedisConnectionError, String(error));
         assert.equal(error.kind, 'auth-failed');
         const message = describeReadFailure(Buffer.from('k'), error);
-        assert.equal(message, `Could not read k: Redis at 127.0.0.1:${locked.port} requires a password and none was given. Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack's .env.\n`);
+        assert.equal(
+          message,
+          `Could not read k: Redis at 127.0.0.1:${locked.port} requires a password and none was given. Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack's .env.\n`,
+        );
         assert.doesNotMatch(message, /s3cret-pw/);
       } finally {
         noAuth.disconnect();
@@ -248,10 +318,18 @@ describe('key inspection against a real redis-server', function () {
     try {
       await c.hset('h', 'f', 'v');
       await doomed.stop();
-      const error = await readKeyValue(c, Buffer.from('h'), { endpoint: endpointOf(doomed) }).then(() => undefined, (e: unknown) => e);
+      const error = await readKeyValue(c, Buffer.from('h'), { endpoint: endpointOf(doomed) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof RedisConnectionError, String(error));
       assert.equal(error.kind, 'unreachable');
-      assert.match(describeReadFailure(Buffer.from('h'), error), new RegExp(`^Could not read h: Redis at 127\\.0\\.0\\.1:${doomed.port} is unreachable \\(.+\\)\\. Start the shared Redis stack, or check the sharedRedis\\.host and sharedRedis\\.port settings\\.\\n$`));
+      assert.match(
+        describeReadFailure(Buffer.from('h'), error),
+        new RegExp(
+          `^Could not read h: Redis at 127\\.0\\.0\\.1:${doomed.port} is unreachable \\(.+\\)\\. Start the shared Redis stack, or check the sharedRedis\\.host and sharedRedis\\.port settings\\.\\n$`,
+        ),
+      );
     } finally {
       c.disconnect();
     }

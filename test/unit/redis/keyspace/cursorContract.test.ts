@@ -6,13 +6,19 @@ import { RedisServer, startRedisServer } from '../../../support/redisServer';
 import { clientOf, endpointOf, writeKeys } from './support';
 
 /** INFO server as each product answers it (trimmed to the lines that matter, shapes kept). */
-const REDIS_7 = '# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:ae4d7c971a948f0\r\nredis_mode:standalone\r\nos:Linux 6.1.0 x86_64\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:15230\r\nrun_id:5a27c62920b3f1e5fbbd79d511d6f8d7da9ec326\r\ntcp_port:6379\r\nexecutable:/usr/bin/redis-server\r\nconfig_file:\r\n';
-const VALKEY_8 = '# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.0.1\r\nredis_git_sha1:00000000\r\nredis_build_id:4f2e5c0e1c1f7a3b\r\nserver_mode:standalone\r\nredis_mode:standalone\r\nmultiplexing_api:epoll\r\nprocess_id:1\r\nrun_id:0d4c9e0b7a6d4f1c9e8b7a6d5c4b3a2910f0e1d2\r\nexecutable:/usr/local/bin/valkey-server\r\n';
-const DRAGONFLY = '# Server\r\nredis_version:7.2.0\r\ndragonfly_version:df-v1.21.2\r\nredis_mode:standalone\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ntcp_port:6379\r\nthp_enabled:1\r\nuptime_in_seconds:12\r\nuptime_in_days:0\r\n';
-const KEYDB = '# Server\r\nredis_version:6.3.4\r\nredis_git_sha1:7e7e5e57\r\nredis_git_dirty:1\r\nredis_build_id:2f8bd2a5a1b0e8d3\r\nredis_mode:standalone\r\nmultiplexing_api:epoll\r\nprocess_id:1\r\nrun_id:9a1f0e8c7d6b5a4f3e2d1c0b9a8f7e6d5c4b3a21\r\nexecutable:/usr/local/bin/keydb-server\r\nconfig_file:/etc/keydb/keydb.conf\r\n';
-const KVROCKS = '# Server\r\nversion:2.8.0\r\nkvrocks_version:2.8.0\r\nredis_version:4.0.0\r\ngit_sha1:7f1f8d3\r\nos:Linux 5.15.0 x86_64\r\nprocess_id:1\r\ntcp_port:6666\r\n';
+const REDIS_7 =
+  '# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:ae4d7c971a948f0\r\nredis_mode:standalone\r\nos:Linux 6.1.0 x86_64\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:15230\r\nrun_id:5a27c62920b3f1e5fbbd79d511d6f8d7da9ec326\r\ntcp_port:6379\r\nexecutable:/usr/bin/redis-server\r\nconfig_file:\r\n';
+const VALKEY_8 =
+  '# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.0.1\r\nredis_git_sha1:00000000\r\nredis_build_id:4f2e5c0e1c1f7a3b\r\nserver_mode:standalone\r\nredis_mode:standalone\r\nmultiplexing_api:epoll\r\nprocess_id:1\r\nrun_id:0d4c9e0b7a6d4f1c9e8b7a6d5c4b3a2910f0e1d2\r\nexecutable:/usr/local/bin/valkey-server\r\n';
+const DRAGONFLY =
+  '# Server\r\nredis_version:7.2.0\r\ndragonfly_version:df-v1.21.2\r\nredis_mode:standalone\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ntcp_port:6379\r\nthp_enabled:1\r\nuptime_in_seconds:12\r\nuptime_in_days:0\r\n';
+const KEYDB =
+  '# Server\r\nredis_version:6.3.4\r\nredis_git_sha1:7e7e5e57\r\nredis_git_dirty:1\r\nredis_build_id:2f8bd2a5a1b0e8d3\r\nredis_mode:standalone\r\nmultiplexing_api:epoll\r\nprocess_id:1\r\nrun_id:9a1f0e8c7d6b5a4f3e2d1c0b9a8f7e6d5c4b3a21\r\nexecutable:/usr/local/bin/keydb-server\r\nconfig_file:/etc/keydb/keydb.conf\r\n';
+const KVROCKS =
+  '# Server\r\nversion:2.8.0\r\nkvrocks_version:2.8.0\r\nredis_version:4.0.0\r\ngit_sha1:7f1f8d3\r\nos:Linux 5.15.0 x86_64\r\nprocess_id:1\r\ntcp_port:6666\r\n';
 /** A server that only imitates a few of Redis's lines (a proxy, an emulator). */
-const LOOKALIKE = '# Server\r\nredis_version:7.2.4\r\nos:Linux 5.15.0-1015-aws x86_64\r\narch_bits:64\r\nprocess_id:1\r\ntcp_port:6379\r\n';
+const LOOKALIKE =
+  '# Server\r\nredis_version:7.2.4\r\nos:Linux 5.15.0-1015-aws x86_64\r\narch_bits:64\r\nprocess_id:1\r\ntcp_port:6379\r\n';
 
 describe('which servers keep the reverse-binary SCAN cursor (two halves)', () => {
   it('trusts Redis and Valkey', () => {
@@ -22,7 +28,14 @@ describe('which servers keep the reverse-binary SCAN cursor (two halves)', () =>
   });
 
   it('does not trust other products, look-alikes or an empty answer', () => {
-    for (const [name, info] of Object.entries({ DRAGONFLY, KEYDB, KVROCKS, LOOKALIKE, empty: '', other: REDIS_7.replace('redis_mode:standalone', 'server_name:garnet') })) {
+    for (const [name, info] of Object.entries({
+      DRAGONFLY,
+      KEYDB,
+      KVROCKS,
+      LOOKALIKE,
+      empty: '',
+      other: REDIS_7.replace('redis_mode:standalone', 'server_name:garnet'),
+    })) {
       assert.equal(keepsReverseBinaryCursor(info), false, name);
     }
   });
@@ -37,7 +50,10 @@ describe('the walk chooses its connections from the real server', function () {
   before(async () => {
     server = await startRedisServer();
     admin = await clientOf(server);
-    await writeKeys(admin, Array.from({ length: 2000 }, (_, i) => ({ key: Buffer.from(`c:${i}`), type: 'string' as const, ttl: false })));
+    await writeKeys(
+      admin,
+      Array.from({ length: 2000 }, (_, i) => ({ key: Buffer.from(`c:${i}`), type: 'string' as const, ttl: false })),
+    );
     await admin.call('ACL', 'SETUSER', 'reader', 'on', '>pw', '~*', '+@read');
   });
   after(async () => {
@@ -49,16 +65,21 @@ describe('the walk chooses its connections from the real server', function () {
   async function walkConnectionsSeen(endpoint: ReturnType<typeof endpointOf>, password?: string): Promise<number> {
     let seen = 0;
     let asked: Promise<void> | undefined;
-    const walk = walkKeyspace({ endpoint, credentials: { password }, tuning: FAST }, {
-      count: 10,
-      progressIntervalMs: 0,
-      onProgress: () => {
-        asked ??= (async () => {
-          const list = String(await admin.call('CLIENT', 'LIST'));
-          seen = list.split('\n').filter((line) => / name=shared-redis-unit-walk /.test(line) || / user=reader /.test(line)).length;
-        })();
+    const walk = walkKeyspace(
+      { endpoint, credentials: { password }, tuning: FAST },
+      {
+        count: 10,
+        progressIntervalMs: 0,
+        onProgress: () => {
+          asked ??= (async () => {
+            const list = String(await admin.call('CLIENT', 'LIST'));
+            seen = list
+              .split('\n')
+              .filter((line) => / name=shared-redis-unit-walk /.test(line) || / user=reader /.test(line)).length;
+          })();
+        },
       },
-    });
+    );
     const model = await walk.done;
     await asked;
     assert.equal(model.totalKeys, 2000);

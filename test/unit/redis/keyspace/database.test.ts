@@ -21,16 +21,25 @@ describe('the walk and the pager in the selected database (setting db)', functio
     for (const connections of [1, 2] as const) {
       const model = await walkKeyspace({ endpoint: endpointOf(server, 3), credentials: {} }, { connections }).done;
       assert.equal(model.totalKeys, 2);
-      assert.deepEqual(model.root.childNamespaces().map((n) => `${n.label()}=${n.count}`), ['auth=1', 'billing=1']);
+      assert.deepEqual(
+        model.root.childNamespaces().map((n) => `${n.label()}=${n.count}`),
+        ['auth=1', 'billing=1'],
+      );
     }
     const client = await clientOf(server, 3);
     try {
       const model = await walkKeyspace({ client }).done;
-      assert.deepEqual(model.root.childNamespaces().map((n) => `${n.label()}=${n.count}`), ['auth=1', 'billing=1']);
+      assert.deepEqual(
+        model.root.childNamespaces().map((n) => `${n.label()}=${n.count}`),
+        ['auth=1', 'billing=1'],
+      );
       const session = model.findNamespace('auth:session');
       assert.ok(session);
       const page = await new NamespaceKeyPager(client, session).next();
-      assert.deepEqual(page.keys.map((k) => k.key.toString()), ['auth:session:9']);
+      assert.deepEqual(
+        page.keys.map((k) => k.key.toString()),
+        ['auth:session:9'],
+      );
     } finally {
       client.disconnect();
     }

@@ -1,7 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { escapeGlob, fromBinary, toBinary } from '../../../../src/redis/keyspace/binary';
 import { displayBytes, displaySegment } from '../../../../src/redis/keyspace/display';
-import { describeKey, formatBytes, formatKeyCount, formatTtl, typeDisplayName } from '../../../../src/redis/keyspace/format';
+import {
+  describeKey,
+  formatBytes,
+  formatKeyCount,
+  formatTtl,
+  typeDisplayName,
+} from '../../../../src/redis/keyspace/format';
 
 describe('keyspace formatting', () => {
   describe('formatTtl', () => {
@@ -55,7 +61,8 @@ describe('keyspace formatting', () => {
 });
 
 describe('key display', () => {
-  const show = (bytes: number[] | string): string => displayBytes(typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes));
+  const show = (bytes: number[] | string): string =>
+    displayBytes(typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes));
 
   it('shows printable ASCII, spaces and valid UTF-8 as they are', () => {
     assert.equal(show('auth:session:1001'), 'auth:session:1001');
@@ -77,8 +84,15 @@ describe('key display', () => {
 
   it('never shows two different byte strings the same way', () => {
     const samples = [
-      [0xff], [0x5c, 0x78, 0x66, 0x66], [0x0a], [0x5c, 0x6e], [0xe2, 0x80, 0x8b], [0x5c, 0x75, 0x7b, 0x32, 0x30, 0x30, 0x62, 0x7d],
-      [0xc3, 0xa9], [0xe9], [],
+      [0xff],
+      [0x5c, 0x78, 0x66, 0x66],
+      [0x0a],
+      [0x5c, 0x6e],
+      [0xe2, 0x80, 0x8b],
+      [0x5c, 0x75, 0x7b, 0x32, 0x30, 0x30, 0x62, 0x7d],
+      [0xc3, 0xa9],
+      [0xe9],
+      [],
     ].map((bytes) => Buffer.from(bytes));
     const shown = samples.map((b) => displayBytes(b));
     assert.equal(new Set(shown).size, samples.length, shown.join(' | '));

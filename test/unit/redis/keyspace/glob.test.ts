@@ -11,25 +11,101 @@ describe('globMatches agrees with SCAN MATCH of a real redis-server', function (
   const server = useRedisServer();
   let client: Redis;
   const keys: Buffer[] = [
-    'auth:session:1', 'auth:session:12', 'auth:token:1', 'auth:', 'auth', 'user:profile:a', 'user:Profile:b', 'a*b', 'a?b', 'a[b', 'a]b',
-    'a\\b', 'ab', 'aXb', 'a-b', 'a^b', '', 'x', 'xx', 'abc', 'abcabc', 'a:b:c', 'hello', 'hallo', 'hxllo', 'hllo', 'heeeello',
-  ].map((k): Buffer => Buffer.from(k)).concat(oddKeys(), [Buffer.from([0x61, 0xff, 0x62]), Buffer.from([0x61, 0x7f, 0x62]), Buffer.from([0x61, 0x80, 0x62])]);
+    'auth:session:1',
+    'auth:session:12',
+    'auth:token:1',
+    'auth:',
+    'auth',
+    'user:profile:a',
+    'user:Profile:b',
+    'a*b',
+    'a?b',
+    'a[b',
+    'a]b',
+    'a\\b',
+    'ab',
+    'aXb',
+    'a-b',
+    'a^b',
+    '',
+    'x',
+    'xx',
+    'abc',
+    'abcabc',
+    'a:b:c',
+    'hello',
+    'hallo',
+    'hxllo',
+    'hllo',
+    'heeeello',
+  ]
+    .map((k): Buffer => Buffer.from(k))
+    .concat(oddKeys(), [
+      Buffer.from([0x61, 0xff, 0x62]),
+      Buffer.from([0x61, 0x7f, 0x62]),
+      Buffer.from([0x61, 0x80, 0x62]),
+    ]);
   const patterns = [
-    '*', 'auth:*', 'auth:session:?', 'auth:session:*', '*:1', 'a?b', 'a*b', 'a\\*b', 'a\\?b', 'a[*]b', 'a[\\]]b', 'a[]]b', 'a[^X]b', 'a[a-z]b',
-    'a[z-a]b', 'a[\\-]b', 'h[ae]llo', 'h[^e]llo', 'h*llo', 'h**llo', '*llo', 'a[', 'a[b', '[', '\\', 'a\\', '*abc', '*abc*', '?', '??', '',
-    'user:[pP]rofile:*', 'a[\x00-\x7f]b', 'a[\x7f-\x80]b', 'a[\x80-\xff]b', 'odd:*', 'odd:[^a-z]*', '*\n*', '*:', ':*', '*::*', 'odd:huge:a*a',
+    '*',
+    'auth:*',
+    'auth:session:?',
+    'auth:session:*',
+    '*:1',
+    'a?b',
+    'a*b',
+    'a\\*b',
+    'a\\?b',
+    'a[*]b',
+    'a[\\]]b',
+    'a[]]b',
+    'a[^X]b',
+    'a[a-z]b',
+    'a[z-a]b',
+    'a[\\-]b',
+    'h[ae]llo',
+    'h[^e]llo',
+    'h*llo',
+    'h**llo',
+    '*llo',
+    'a[',
+    'a[b',
+    '[',
+    '\\',
+    'a\\',
+    '*abc',
+    '*abc*',
+    '?',
+    '??',
+    '',
+    'user:[pP]rofile:*',
+    'a[\x00-\x7f]b',
+    'a[\x7f-\x80]b',
+    'a[\x80-\xff]b',
+    'odd:*',
+    'odd:[^a-z]*',
+    '*\n*',
+    '*:',
+    ':*',
+    '*::*',
+    'odd:huge:a*a',
   ].map((p) => Buffer.from(p, 'latin1'));
 
   before(async () => {
     client = await server.connect();
-    await writeKeys(client, keys.map((key) => ({ key, type: 'string', ttl: false })));
+    await writeKeys(
+      client,
+      keys.map((key) => ({ key, type: 'string', ttl: false })),
+    );
   });
 
   async function serverMatches(pattern: Buffer): Promise<Set<string>> {
     const found = new Set<string>();
     let cursor = '0';
     do {
-      const [next, batch] = await client.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000) as [Buffer, Buffer[]];
+      const [next, batch] = (await client.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)) as [
+        Buffer,
+        Buffer[],
+      ];
       cursor = next.toString();
       for (const key of batch) found.add(key.toString('latin1'));
     } while (cursor !== '0');
@@ -52,8 +128,11 @@ describe('globMatches agrees with SCAN MATCH of a real redis-server', function (
         const prefix = key.subarray(0, Math.min(cut, 40));
         const pattern = Buffer.concat([escapeGlob(prefix), Buffer.from('*')]);
         for (const other of keys) {
-          assert.equal(globMatches(toBinary(pattern), toBinary(other)), other.subarray(0, prefix.length).equals(prefix),
-            `${JSON.stringify(pattern.toString('latin1').slice(0, 40))} ~ ${JSON.stringify(other.toString('latin1').slice(0, 40))}`);
+          assert.equal(
+            globMatches(toBinary(pattern), toBinary(other)),
+            other.subarray(0, prefix.length).equals(prefix),
+            `${JSON.stringify(pattern.toString('latin1').slice(0, 40))} ~ ${JSON.stringify(other.toString('latin1').slice(0, 40))}`,
+          );
         }
       }
     }

@@ -3,14 +3,18 @@ import { fromBinary, toBinary } from '../../../../src/redis/keyspace/binary';
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
 import { oddKeys, random, referenceCounts, modelCounts } from './support';
 
-function build(keys: (string | Buffer)[], options: ConstructorParameters<typeof NamespaceModel>[0] = {}): NamespaceModel {
+function build(
+  keys: (string | Buffer)[],
+  options: ConstructorParameters<typeof NamespaceModel>[0] = {},
+): NamespaceModel {
   const model = new NamespaceModel(options);
   for (const key of keys) model.add(typeof key === 'string' ? Buffer.from(key) : key);
   model.finish('complete');
   return model;
 }
 
-const names = (node: NamespaceNode | undefined): string[] => (node?.directKeyNames() ?? []).map((b) => b.toString('latin1'));
+const names = (node: NamespaceNode | undefined): string[] =>
+  (node?.directKeyNames() ?? []).map((b) => b.toString('latin1'));
 
 describe('NamespaceModel', () => {
   it('counts every namespace at every depth: a:b:c is in a and a:b, the direct key c of a:b', () => {
@@ -29,21 +33,33 @@ describe('NamespaceModel', () => {
     assert.equal(ab.count, 3);
     assert.equal(ab.directCount, 2);
     assert.deepEqual(names(ab), ['a:b:c', 'a:b:d']);
-    assert.deepEqual(ab.directKeyNames()?.map((k) => ab.keyLabel(k)), ['c', 'd']);
+    assert.deepEqual(
+      ab.directKeyNames()?.map((k) => ab.keyLabel(k)),
+      ['c', 'd'],
+    );
     assert.equal(ab.child('e')?.count, 1);
     assert.equal(ab.depth, 2);
     assert.equal(ab.parent, a);
     assert.equal(ab.id, 'a:b:');
     assert.deepEqual(ab.prefix, Buffer.from('a:b:'));
     assert.equal(ab.displayPath(), 'a:b');
-    assert.deepEqual(model.root.childNamespaces().map((n) => n.label()), ['a', 'b']);
+    assert.deepEqual(
+      model.root.childNamespaces().map((n) => n.label()),
+      ['a', 'b'],
+    );
     assert.equal(model.namespaceCount, 4);
   });
 
   it('sorts children by bytes or by count', () => {
     const model = build(['b:1', 'a:1', 'a:2', 'c:1', 'c:2', 'c:3', 'B:1']);
-    assert.deepEqual(model.root.childNamespaces().map((n) => n.segment), ['B', 'a', 'b', 'c']);
-    assert.deepEqual(model.root.childNamespaces('count').map((n) => n.segment), ['c', 'a', 'B', 'b']);
+    assert.deepEqual(
+      model.root.childNamespaces().map((n) => n.segment),
+      ['B', 'a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      model.root.childNamespaces('count').map((n) => n.segment),
+      ['c', 'a', 'B', 'b'],
+    );
   });
 
   it('keeps empty segments, leading and trailing delimiters and the lone delimiter exact', () => {
@@ -52,7 +68,10 @@ describe('NamespaceModel', () => {
     assert.ok(a);
     assert.equal(a.count, 2); // a::b and a:
     assert.deepEqual(names(a), ['a:']);
-    assert.deepEqual(a.directKeyNames()?.map((k) => a.keyLabel(k)), ['']);
+    assert.deepEqual(
+      a.directKeyNames()?.map((k) => a.keyLabel(k)),
+      [''],
+    );
     const aEmpty = a.child('');
     assert.ok(aEmpty);
     assert.equal(aEmpty.path, 'a:');
@@ -204,7 +223,10 @@ describe('NamespaceModel', () => {
     const segments = ['auth', 'user', 'shared', 'session', 'x', '', 'é'];
     const keys = new Map<string, Buffer>();
     while (keys.size < 3000) {
-      const parts = Array.from({ length: Math.floor(next() * 4) }, () => segments[Math.floor(next() * segments.length)] as string);
+      const parts = Array.from(
+        { length: Math.floor(next() * 4) },
+        () => segments[Math.floor(next() * segments.length)] as string,
+      );
       parts.push(String(Math.floor(next() * 50_000)));
       const key = Buffer.from(parts.join(':'), 'latin1');
       keys.set(key.toString('latin1'), key);
@@ -230,9 +252,17 @@ describe('NamespaceModel', () => {
     assert.equal(model.namespaceCount, fresh.namespaceCount, 'namespaces left empty are gone');
     assert.equal(model.findNamespace('user:session'), undefined);
     // Names still held are exactly the keys left in those namespaces.
-    for (const node of [model.root, ...[...left.keys()].map((id) => model.findNamespace(model.split(id).path ?? '')).filter((n) => n !== undefined)]) {
+    for (const node of [
+      model.root,
+      ...[...left.keys()].map((id) => model.findNamespace(model.split(id).path ?? '')).filter((n) => n !== undefined),
+    ]) {
       const held = node?.directKeyNames();
-      if (held) assert.deepEqual(held.map((b) => b.toString('latin1')), [...left.keys()].filter((id) => model.split(id).path === (node?.isRoot ? undefined : node?.path)).sort());
+      if (held) {
+        assert.deepEqual(
+          held.map((b) => b.toString('latin1')),
+          [...left.keys()].filter((id) => model.split(id).path === (node?.isRoot ? undefined : node?.path)).sort(),
+        );
+      }
     }
   });
 
@@ -244,7 +274,10 @@ describe('NamespaceModel', () => {
     assert.equal(model.findNamespace('a')?.count, 1);
     assert.equal(model.removeKey('a:2'), true);
     assert.equal(model.findNamespace('a'), undefined);
-    assert.deepEqual(model.root.childNamespaces().map((n) => n.path), ['z']);
+    assert.deepEqual(
+      model.root.childNamespaces().map((n) => n.path),
+      ['z'],
+    );
     assert.equal(model.totalKeys, 1);
   });
 

@@ -50,9 +50,15 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     assert.ok(node?.hasAllDirectKeyNames);
     const pager = new NamespaceKeyPager(client, node, { pageSize: 5 });
     const { pages, keys } = await allPages(pager);
-    assert.deepEqual(pages.map((p) => p.keys.length), [5, 5, 2]);
+    assert.deepEqual(
+      pages.map((p) => p.keys.length),
+      [5, 5, 2],
+    );
     assert.ok(pages.every((p) => p.scans === 0));
-    assert.deepEqual(keys.map((k) => k.id), [...small].sort());
+    assert.deepEqual(
+      keys.map((k) => k.id),
+      [...small].sort(),
+    );
     for (const key of keys) {
       const i = Number(key.id.split(':')[1]);
       assert.equal(key.type, i % 2 ? 'set' : 'zset');
@@ -64,7 +70,7 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     assert.deepEqual(await pager.next(), { keys: [], more: false, scans: 0 });
   });
 
-  it('pages a large namespace with SCAN MATCH: every direct key exactly once, none of its children\'s', async () => {
+  it("pages a large namespace with SCAN MATCH: every direct key exactly once, none of its children's", async () => {
     const node = model.findNamespace('big');
     assert.ok(node && !node.hasAllDirectKeyNames);
     assert.equal(node.directCount, 2500);
@@ -118,7 +124,10 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     const smallNode = model.findNamespace('small');
     const bigNode = model.findNamespace('big');
     assert.ok(smallNode?.hasAllDirectKeyNames && bigNode && !bigNode.hasAllDirectKeyNames);
-    for (const [node, pageSize] of [[smallNode, 5], [bigNode, 200]] as const) {
+    for (const [node, pageSize] of [
+      [smallNode, 5],
+      [bigNode, 200],
+    ] as const) {
       const pager = new NamespaceKeyPager(client, node, { pageSize });
       const first = await pager.next();
       const all: string[] = node === smallNode ? [...small].sort() : [...big];
@@ -138,19 +147,28 @@ describe('NamespaceKeyPager against a real redis-server', function () {
   });
 
   it('reports keys that vanished since the walk as gone, not as errors', async () => {
-    await writeKeys(client, [{ key: Buffer.from('vanish:a'), type: 'string', ttl: false }, { key: Buffer.from('vanish:b'), type: 'hash', ttl: true }]);
+    await writeKeys(client, [
+      { key: Buffer.from('vanish:a'), type: 'string', ttl: false },
+      { key: Buffer.from('vanish:b'), type: 'hash', ttl: true },
+    ]);
     const walked = await walkKeyspace({ client }).done;
     await client.del('vanish:a');
     const node = walked.findNamespace('vanish');
     assert.ok(node);
     const page = await new NamespaceKeyPager(client, node).next();
-    assert.deepEqual(page.keys.map((k) => [k.id, k.type, k.gone]), [['vanish:a', 'none', true], ['vanish:b', 'hash', false]]);
+    assert.deepEqual(
+      page.keys.map((k) => [k.id, k.type, k.gone]),
+      [
+        ['vanish:a', 'none', true],
+        ['vanish:b', 'hash', false],
+      ],
+    );
     assert.equal(page.keys[0]?.pttlMs, -2);
     assert.ok((page.keys[1]?.pttlMs ?? 0) > 0);
     await client.del('vanish:b');
   });
 
-  it('applies the walk\'s filters when it pages with SCAN (MATCH on the client, TYPE on the server)', async () => {
+  it("applies the walk's filters when it pages with SCAN (MATCH on the client, TYPE on the server)", async () => {
     const byType = await walkKeyspace({ client }, { type: 'hash', keepNamesUpTo: 0 }).done;
     const bigHashes = byType.findNamespace('big');
     assert.ok(bigHashes);
@@ -206,7 +224,14 @@ describe('NamespaceKeyPager against a real redis-server', function () {
 
   it('describes keys in one round trip and reads MEMORY USAGE', async () => {
     const entries = await describeKeys(client, [Buffer.from('small:0'), 'no-such-key', Buffer.from('big:3')]);
-    assert.deepEqual(entries.map((e) => [e.id, e.type, e.gone]), [['small:0', 'zset', false], ['no-such-key', 'none', true], ['big:3', 'hash', false]]);
+    assert.deepEqual(
+      entries.map((e) => [e.id, e.type, e.gone]),
+      [
+        ['small:0', 'zset', false],
+        ['no-such-key', 'none', true],
+        ['big:3', 'hash', false],
+      ],
+    );
     assert.deepEqual(await describeKeys(client, []), []);
     const bytes = await memoryUsage(client, Buffer.from('big:3'));
     assert.ok(bytes !== undefined && bytes > 0);
@@ -220,7 +245,10 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     const doomed = await startRedisServer();
     const doomedClient = await clientOf(doomed);
     try {
-      await writeKeys(doomedClient, Array.from({ length: 500 }, (_, i) => ({ key: Buffer.from(`d:${i}`), type: 'string' as const, ttl: false })));
+      await writeKeys(
+        doomedClient,
+        Array.from({ length: 500 }, (_, i) => ({ key: Buffer.from(`d:${i}`), type: 'string' as const, ttl: false })),
+      );
       const walked = await walkKeyspace({ endpoint: endpointOf(doomed), credentials: {} }, { keepNamesUpTo: 10 }).done;
       const node = walked.findNamespace('d');
       assert.ok(node);

@@ -19,7 +19,10 @@ describe('a read-only ACL user (~* +@read) against a real redis-server', functio
   this.timeout(30_000);
   let server: RedisServer;
   let admin: Redis;
-  const reader = (): ReturnType<typeof endpointOf> & { username: string } => ({ ...endpointOf(server), username: 'reader' });
+  const reader = (): ReturnType<typeof endpointOf> & { username: string } => ({
+    ...endpointOf(server),
+    username: 'reader',
+  });
 
   before(async () => {
     server = await startRedisServer();
@@ -44,7 +47,10 @@ describe('a read-only ACL user (~* +@read) against a real redis-server', functio
 
   for (const connections of [1, 2] as const) {
     it(`walks the keyspace through ${connections} connection(s) of the walk's own`, async () => {
-      const model = await walkKeyspace({ endpoint: reader(), credentials: { password: PASSWORD }, tuning: FAST }, { connections }).done;
+      const model = await walkKeyspace(
+        { endpoint: reader(), credentials: { password: PASSWORD }, tuning: FAST },
+        { connections },
+      ).done;
       assert.equal(model.totalKeys, 301);
       assert.equal(model.findNamespace('auth')?.count, 300);
       assert.equal(model.findNamespace('user')?.count, 1);
@@ -63,7 +69,9 @@ describe('a read-only ACL user (~* +@read) against a real redis-server', functio
       assert.ok(page.keys.every((key) => key.type === 'string'));
       const value = await readKeyValue(client, Buffer.from('user:profile:1'));
       assert.equal(value.kind, 'hash');
-      assert.deepEqual(value.kind === 'hash' ? value.entries.map(([f, v]) => `${f.toString()}=${v.toString()}`) : [], ['name=Ada']);
+      assert.deepEqual(value.kind === 'hash' ? value.entries.map(([f, v]) => `${f.toString()}=${v.toString()}`) : [], [
+        'name=Ada',
+      ]);
       const text = await readKeyValue(client, Buffer.from('auth:session:7'));
       assert.equal(text.kind === 'string' ? text.bytes.toString() : text.kind, 'v7');
     } finally {

@@ -2,7 +2,14 @@ import * as assert from 'node:assert/strict';
 import { encodeCommand, ReplyHandler, ScanReplyReader } from '../../../../src/redis/keyspace/resp';
 import { random } from './support';
 
-type Event = ['simple', string] | ['integer', number] | ['error', string] | ['bulk', string | undefined] | ['cursor', string] | ['key', string] | ['end'];
+type Event =
+  | ['simple', string]
+  | ['integer', number]
+  | ['error', string]
+  | ['bulk', string | undefined]
+  | ['cursor', string]
+  | ['key', string]
+  | ['end'];
 
 function recorder(): { events: Event[]; handler: ReplyHandler } {
   const events: Event[] = [];
@@ -43,11 +50,19 @@ describe('RESP reader for SCAN replies', () => {
     scanReply('0', [Buffer.from('last')]),
   ]);
   const expected: Event[] = [
-    ['simple', 'OK'], ['integer', 1000035], ['error', 'WRONGPASS invalid username-password pair'],
-    ['bulk', '# Server\r\nredis_version:7.0.15\r\n'], ['bulk', undefined],
-    ['cursor', '1536'], ...keys.map((k): Event => ['key', k.toString('latin1')]), ['end'],
-    ['cursor', '0'], ['end'],
-    ['cursor', '0'], ['key', 'last'], ['end'],
+    ['simple', 'OK'],
+    ['integer', 1000035],
+    ['error', 'WRONGPASS invalid username-password pair'],
+    ['bulk', '# Server\r\nredis_version:7.0.15\r\n'],
+    ['bulk', undefined],
+    ['cursor', '1536'],
+    ...keys.map((k): Event => ['key', k.toString('latin1')]),
+    ['end'],
+    ['cursor', '0'],
+    ['end'],
+    ['cursor', '0'],
+    ['key', 'last'],
+    ['end'],
   ];
 
   it('reads a stream fed in one chunk', () => {
@@ -92,14 +107,23 @@ describe('RESP reader for SCAN replies', () => {
 
   it('rejects what is not RESP', () => {
     const { handler } = recorder();
-    assert.throws(() => new ScanReplyReader(handler).feed(Buffer.from('HTTP/1.1 400 Bad Request\r\n')), /unexpected reply/);
+    assert.throws(
+      () => new ScanReplyReader(handler).feed(Buffer.from('HTTP/1.1 400 Bad Request\r\n')),
+      /unexpected reply/,
+    );
     assert.throws(() => new ScanReplyReader(handler).feed(Buffer.from('*2\r\n:5\r\n')), /bulk string/);
     assert.throws(() => new ScanReplyReader(handler).feed(Buffer.from('+OK\rX')), /CRLF/);
   });
 
   it('encodes commands with binary arguments', () => {
-    assert.equal(encodeCommand(['SCAN', '0', 'COUNT', 1000]).toString('latin1'), '*4\r\n$4\r\nSCAN\r\n$1\r\n0\r\n$5\r\nCOUNT\r\n$4\r\n1000\r\n');
-    assert.deepEqual(encodeCommand([Buffer.from([0xff, 0x0a])]), Buffer.from([0x2a, 0x31, 0x0d, 0x0a, 0x24, 0x32, 0x0d, 0x0a, 0xff, 0x0a, 0x0d, 0x0a]));
+    assert.equal(
+      encodeCommand(['SCAN', '0', 'COUNT', 1000]).toString('latin1'),
+      '*4\r\n$4\r\nSCAN\r\n$1\r\n0\r\n$5\r\nCOUNT\r\n$4\r\n1000\r\n',
+    );
+    assert.deepEqual(
+      encodeCommand([Buffer.from([0xff, 0x0a])]),
+      Buffer.from([0x2a, 0x31, 0x0d, 0x0a, 0x24, 0x32, 0x0d, 0x0a, 0xff, 0x0a, 0x0d, 0x0a]),
+    );
     assert.equal(encodeCommand(['é']).toString('latin1'), '*1\r\n$2\r\n\u00c3\u00a9\r\n');
   });
 });

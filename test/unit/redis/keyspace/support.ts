@@ -34,11 +34,21 @@ export async function writeKeys(client: Redis, keys: readonly WrittenKey[]): Pro
     const pipeline = client.pipeline();
     for (const { key, type, ttl } of keys.slice(i, i + 5000)) {
       switch (type) {
-        case 'string': pipeline.set(key, 'v'); break;
-        case 'hash': pipeline.hset(key, 'f', 'v'); break;
-        case 'set': pipeline.sadd(key, 'm'); break;
-        case 'list': pipeline.rpush(key, 'e'); break;
-        case 'zset': pipeline.zadd(key, 1, 'm'); break;
+        case 'string':
+          pipeline.set(key, 'v');
+          break;
+        case 'hash':
+          pipeline.hset(key, 'f', 'v');
+          break;
+        case 'set':
+          pipeline.sadd(key, 'm');
+          break;
+        case 'list':
+          pipeline.rpush(key, 'e');
+          break;
+        case 'zset':
+          pipeline.zadd(key, 1, 'm');
+          break;
       }
       if (ttl) pipeline.pexpire(key, 3_600_000);
     }
@@ -53,12 +63,17 @@ export async function writeKeys(client: Redis, keys: readonly WrittenKey[]): Pro
  * split on the delimiter (a one-byte delimiter: every occurrence), and count each
  * proper prefix path. Paths are binary strings; the root's direct keys under `null`.
  */
-export function referenceCounts(keys: readonly Buffer[], delimiter = 0x3a): { counts: Map<string, number>; direct: Map<string | null, string[]> } {
+export function referenceCounts(
+  keys: readonly Buffer[],
+  delimiter = 0x3a,
+): { counts: Map<string, number>; direct: Map<string | null, string[]> } {
   const counts = new Map<string, number>();
   const direct = new Map<string | null, string[]>();
   for (const key of keys) {
     const positions: number[] = [];
-    key.forEach((byte, i) => { if (byte === delimiter) positions.push(i); });
+    key.forEach((byte, i) => {
+      if (byte === delimiter) positions.push(i);
+    });
     for (const position of positions) {
       const path = key.subarray(0, position).toString('latin1');
       counts.set(path, (counts.get(path) ?? 0) + 1);
@@ -73,7 +88,9 @@ export function referenceCounts(keys: readonly Buffer[], delimiter = 0x3a): { co
 }
 
 /** Every namespace of a model as path → count (paths as binary strings). */
-export function modelCounts(root: { childNamespaces(): { path: string; count: number; childNamespaces(): unknown[] }[] }): Map<string, number> {
+export function modelCounts(root: {
+  childNamespaces(): { path: string; count: number; childNamespaces(): unknown[] }[];
+}): Map<string, number> {
   const out = new Map<string, number>();
   type Node = { path: string; count: number; childNamespaces(): Node[] };
   const visit = (node: Node): void => {

@@ -3,7 +3,14 @@ import type Redis from 'ioredis';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { KeyspaceCancelledError, KeyspaceCommandError } from '../../../../src/redis/keyspace/errors';
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
-import { cursorFraction, walkKeyspace, walkKeyspace as walk, WalkOptions, WalkProgress, WalkTarget } from '../../../../src/redis/keyspace/walker';
+import {
+  cursorFraction,
+  walkKeyspace,
+  walkKeyspace as walk,
+  WalkOptions,
+  WalkProgress,
+  WalkTarget,
+} from '../../../../src/redis/keyspace/walker';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf, modelCounts, oddKeys, random, referenceCounts, writeKeys, WrittenKey } from './support';
@@ -14,7 +21,19 @@ const FAST = { timeoutMs: 1000, maxReconnects: 0, connectionName: 'shared-redis-
 function randomKeys(seed: number, count: number): WrittenKey[] {
   const next = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
-  const paths = ['auth:session', 'auth:token', 'auth:refresh', 'user:profile', 'user:roles', 'shared:config', 'shared:cache:pages', 'shared:cache:api', 'billing', 'a:b:c:d', ''];
+  const paths = [
+    'auth:session',
+    'auth:token',
+    'auth:refresh',
+    'user:profile',
+    'user:roles',
+    'shared:config',
+    'shared:cache:pages',
+    'shared:cache:api',
+    'billing',
+    'a:b:c:d',
+    '',
+  ];
   const types = ['string', 'hash', 'set', 'list', 'zset'] as const;
   const keys = new Map<string, WrittenKey>();
   while (keys.size < count) {
@@ -41,17 +60,29 @@ describe('walkKeyspace against a real redis-server', function () {
     client = await server.connect();
     written = randomKeys(1, 4000);
     await writeKeys(client, written);
-    await writeKeys(client, odd.map((key) => ({ key, type: 'string', ttl: false })));
+    await writeKeys(
+      client,
+      odd.map((key) => ({ key, type: 'string', ttl: false })),
+    );
   });
 
   const targets: [string, () => WalkTarget, WalkOptions][] = [
-    ['two connections of its own (the default)', () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }), {}],
-    ['one connection of its own', () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }), { connections: 1 }],
+    [
+      'two connections of its own (the default)',
+      () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }),
+      {},
+    ],
+    [
+      'one connection of its own',
+      () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }),
+      { connections: 1 },
+    ],
     ['an ioredis client', () => ({ client }), {}],
   ];
 
   for (const [name, target, base] of targets) {
-    const walkKeyspace = (walkTarget: WalkTarget, options: WalkOptions = {}): ReturnType<typeof walk> => walk(walkTarget, { ...base, ...options });
+    const walkKeyspace = (walkTarget: WalkTarget, options: WalkOptions = {}): ReturnType<typeof walk> =>
+      walk(walkTarget, { ...base, ...options });
     describe(`through ${name}`, () => {
       it('counts every namespace at every depth exactly as the reference computed from the data written', async () => {
         const walk = walkKeyspace(target(), { count: 100 });
@@ -77,7 +108,12 @@ describe('walkKeyspace against a real redis-server', function () {
       it('keeps the exact bytes of every odd key', async () => {
         const model = await walkKeyspace(target(), { count: 50, keepNamesUpTo: 10_000 }).done;
         const held = allHeldNames(model.root).map((b) => b.toString('hex'));
-        for (const key of odd) assert.ok(held.includes(key.toString('hex')), `missing ${JSON.stringify(key.subarray(0, 40).toString('latin1'))}`);
+        for (const key of odd) {
+          assert.ok(
+            held.includes(key.toString('hex')),
+            `missing ${JSON.stringify(key.subarray(0, 40).toString('latin1'))}`,
+          );
+        }
         // And the bytes work for commands: every held name exists as written.
         const exists = await client.exists(...odd);
         assert.equal(exists, odd.length);
@@ -95,7 +131,10 @@ describe('walkKeyspace against a real redis-server', function () {
         assert.deepEqual(modelCounts(byType.root), referenceCounts(hashes).counts);
 
         const both = await walkKeyspace(target(), { match: Buffer.from('user:*'), type: 'set', count: 100 }).done;
-        assert.equal(both.totalKeys, written.filter((w) => w.type === 'set' && w.key.toString().startsWith('user:')).length);
+        assert.equal(
+          both.totalKeys,
+          written.filter((w) => w.type === 'set' && w.key.toString().startsWith('user:')).length,
+        );
         assert.equal(both.match?.toString(), 'user:*');
         assert.equal(both.type, 'set');
       });
@@ -120,7 +159,9 @@ describe('walkKeyspace against a real redis-server', function () {
         assert.equal(last.keysCounted, model.totalKeys);
         assert.equal(last.fraction, 1);
         assert.equal(last.expectedKeys, model.totalKeys);
-        for (let i = 1; i < events.length; i++) assert.ok((events[i] as WalkProgress).keysCounted >= (events[i - 1] as WalkProgress).keysCounted);
+        for (let i = 1; i < events.length; i++) {
+          assert.ok((events[i] as WalkProgress).keysCounted >= (events[i - 1] as WalkProgress).keysCounted);
+        }
       });
 
       it('stops when cancelled, rejects with an AbortError and marks the model cancelled', async () => {
@@ -129,9 +170,14 @@ describe('walkKeyspace against a real redis-server', function () {
           count: 10,
           signal: controller.signal,
           progressIntervalMs: 0,
-          onProgress: (p) => { if (p.batches === 3) controller.abort(); },
+          onProgress: (p) => {
+            if (p.batches === 3) controller.abort();
+          },
         });
-        await assert.rejects(walk.done, (error: unknown) => error instanceof KeyspaceCancelledError && error.name === 'AbortError');
+        await assert.rejects(
+          walk.done,
+          (error: unknown) => error instanceof KeyspaceCancelledError && error.name === 'AbortError',
+        );
         assert.equal(walk.model.state, 'cancelled');
         assert.equal(walk.model.complete, false);
         assert.ok(walk.model.totalKeys < written.length);
@@ -141,7 +187,7 @@ describe('walkKeyspace against a real redis-server', function () {
         await assert.rejects(walkKeyspace(target(), { signal: early.signal }).done, KeyspaceCancelledError);
       });
 
-      it('gives the server\'s refusal of a bad TYPE as a KeyspaceCommandError', async () => {
+      it("gives the server's refusal of a bad TYPE as a KeyspaceCommandError", async () => {
         // Redis 7 answers an unknown TYPE with an empty result, older ones with an error; either is fine, never a crash.
         const walk = walkKeyspace(target(), { type: 'no-such-type' });
         try {
@@ -158,20 +204,27 @@ describe('walkKeyspace against a real redis-server', function () {
     const scratch = await startRedisServer();
     const scratchClient = await clientOf(scratch);
     try {
-      const keys = Array.from({ length: 3000 }, (_, i) => ({ key: Buffer.from(`ns:${i % 3}:${i}`), type: 'string' as const, ttl: false }));
+      const keys = Array.from({ length: 3000 }, (_, i) => ({
+        key: Buffer.from(`ns:${i % 3}:${i}`),
+        type: 'string' as const,
+        ttl: false,
+      }));
       await writeKeys(scratchClient, keys);
       const doomed = keys.filter((_, i) => i % 7 === 0).map((k) => k.key);
       let deleted = false;
-      const walk = walkKeyspace({ endpoint: endpointOf(scratch), credentials: {}, tuning: FAST }, {
-        count: 20,
-        progressIntervalMs: 0,
-        onProgress: (p) => {
-          if (!deleted && p.batches >= 5) {
-            deleted = true;
-            void scratchClient.del(...doomed);
-          }
+      const walk = walkKeyspace(
+        { endpoint: endpointOf(scratch), credentials: {}, tuning: FAST },
+        {
+          count: 20,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            if (!deleted && p.batches >= 5) {
+              deleted = true;
+              void scratchClient.del(...doomed);
+            }
+          },
         },
-      });
+      );
       const model = await walk.done;
       assert.ok(deleted);
       assert.equal(model.complete, true);
@@ -180,7 +233,10 @@ describe('walkKeyspace against a real redis-server', function () {
       assert.ok(model.totalKeys <= keys.length, `${model.totalKeys}`);
       const ns = model.findNamespace('ns');
       assert.equal(ns?.count, model.totalKeys);
-      assert.equal(ns?.childNamespaces().reduce((s, c) => s + c.count, 0), model.totalKeys);
+      assert.equal(
+        ns?.childNamespaces().reduce((s, c) => s + c.count, 0),
+        model.totalKeys,
+      );
     } finally {
       scratchClient.disconnect();
       await scratch.stop();
@@ -192,31 +248,51 @@ describe('walkKeyspace against a real redis-server', function () {
       const scratch = await startRedisServer();
       const writer = await clientOf(scratch);
       try {
-        await writeKeys(writer, Array.from({ length: 2000 }, (_, i) => ({ key: Buffer.from(`stay:${i % 4}:${i}`), type: 'string' as const, ttl: false })));
-        const transient = Array.from({ length: 60_000 }, (_, i) => ({ key: Buffer.from(`tmp:${i}`), type: 'string' as const, ttl: false }));
+        await writeKeys(
+          writer,
+          Array.from({ length: 2000 }, (_, i) => ({
+            key: Buffer.from(`stay:${i % 4}:${i}`),
+            type: 'string' as const,
+            ttl: false,
+          })),
+        );
+        const transient = Array.from({ length: 60_000 }, (_, i) => ({
+          key: Buffer.from(`tmp:${i}`),
+          type: 'string' as const,
+          ttl: false,
+        }));
         let phase: 'before' | 'growing' | 'grown' | 'shrinking' = 'before';
         let work: Promise<unknown> = Promise.resolve();
-        const model = await walkKeyspace({ endpoint: endpointOf(scratch), credentials: {}, tuning: FAST }, {
-          connections,
-          count: 6,
-          progressIntervalMs: 0,
-          onProgress: (p) => {
-            if (phase === 'before' && p.batches >= 10) {
-              phase = 'growing';
-              work = writeKeys(writer, transient).then(() => { phase = 'grown'; });
-            } else if (phase === 'grown') {
-              phase = 'shrinking';
-              // Down to 2,000 keys in a table sized for 60,000: the server shrinks it (and rehashes) while the walk goes on.
-              work = (async () => {
-                for (let i = 0; i < transient.length; i += 5000) await writer.del(...transient.slice(i, i + 5000).map((t) => t.key));
-              })();
-            }
+        const model = await walkKeyspace(
+          { endpoint: endpointOf(scratch), credentials: {}, tuning: FAST },
+          {
+            connections,
+            count: 6,
+            progressIntervalMs: 0,
+            onProgress: (p) => {
+              if (phase === 'before' && p.batches >= 10) {
+                phase = 'growing';
+                work = writeKeys(writer, transient).then(() => {
+                  phase = 'grown';
+                });
+              } else if (phase === 'grown') {
+                phase = 'shrinking';
+                // Down to 2,000 keys in a table sized for 60,000: the server shrinks it (and rehashes) while the walk goes on.
+                work = (async () => {
+                  for (let i = 0; i < transient.length; i += 5000) {
+                    await writer.del(...transient.slice(i, i + 5000).map((t) => t.key));
+                  }
+                })();
+              }
+            },
           },
-        }).done;
+        ).done;
         // The deletions began while the walk still ran (the walk ends after them otherwise too).
         assert.equal(phase, 'shrinking');
         await work;
-        if (process.env['KEYSPACE_DEBUG']) console.log(`duplicates ${model.duplicates}, tmp counted ${model.findNamespace('tmp')?.count}`);
+        if (process.env['KEYSPACE_DEBUG']) {
+          console.log(`duplicates ${model.duplicates}, tmp counted ${model.findNamespace('tmp')?.count}`);
+        }
         assert.equal(model.findNamespace('stay')?.count, 2000);
         for (let i = 0; i < 4; i++) assert.equal(model.findNamespace(`stay:${i}`)?.count, 500);
         assert.ok((model.findNamespace('tmp')?.count ?? 0) <= transient.length);
@@ -234,7 +310,11 @@ describe('walkKeyspace against a real redis-server', function () {
       const admin = await clientOf(guarded, 3);
       await writeKeys(admin, [{ key: Buffer.from('db3:only'), type: 'string', ttl: false }]);
       admin.disconnect();
-      const model = await walkKeyspace({ endpoint: endpointOf(guarded, 3), credentials: { password: 'keyspace-unit-secret' }, tuning: FAST }).done;
+      const model = await walkKeyspace({
+        endpoint: endpointOf(guarded, 3),
+        credentials: { password: 'keyspace-unit-secret' },
+        tuning: FAST,
+      }).done;
       assert.equal(model.totalKeys, 1);
       assert.equal(model.findNamespace('db3')?.count, 1);
 
@@ -248,7 +328,10 @@ describe('walkKeyspace against a real redis-server', function () {
       assert.equal(wrong.model.state, 'failed');
 
       const none = walkKeyspace({ endpoint: endpointOf(guarded), credentials: {}, tuning: FAST });
-      await assert.rejects(none.done, (error: unknown) => error instanceof RedisConnectionError && error.kind === 'auth-failed');
+      await assert.rejects(
+        none.done,
+        (error: unknown) => error instanceof RedisConnectionError && error.kind === 'auth-failed',
+      );
     } finally {
       await guarded.stop();
     }
@@ -259,7 +342,10 @@ describe('walkKeyspace against a real redis-server', function () {
     const endpoint = endpointOf(gone);
     await gone.stop();
     const walk = walkKeyspace({ endpoint, credentials: {}, tuning: FAST });
-    await assert.rejects(walk.done, (error: unknown) => error instanceof RedisConnectionError && error.kind === 'unreachable');
+    await assert.rejects(
+      walk.done,
+      (error: unknown) => error instanceof RedisConnectionError && error.kind === 'unreachable',
+    );
     assert.equal(walk.model.complete, false);
   });
 
@@ -268,14 +354,28 @@ describe('walkKeyspace against a real redis-server', function () {
       const doomed = await startRedisServer();
       const doomedClient = await clientOf(doomed);
       try {
-        await writeKeys(doomedClient, Array.from({ length: 20_000 }, (_, i) => ({ key: Buffer.from(`k:${i % 5}:${i}`), type: 'string' as const, ttl: false })));
+        await writeKeys(
+          doomedClient,
+          Array.from({ length: 20_000 }, (_, i) => ({
+            key: Buffer.from(`k:${i % 5}:${i}`),
+            type: 'string' as const,
+            ttl: false,
+          })),
+        );
         let killed: Promise<void> | undefined;
         const options: WalkOptions = {
           count: 10,
           progressIntervalMs: 0,
-          onProgress: (p) => { if (p.batches === 20 && !killed) killed = doomed.stop(); },
+          onProgress: (p) => {
+            if (p.batches === 20 && !killed) killed = doomed.stop();
+          },
         };
-        const walk = walkKeyspace(via === 'an ioredis client' ? { client: doomedClient } : { endpoint: endpointOf(doomed), credentials: {}, tuning: FAST }, options);
+        const walk = walkKeyspace(
+          via === 'an ioredis client'
+            ? { client: doomedClient }
+            : { endpoint: endpointOf(doomed), credentials: {}, tuning: FAST },
+          options,
+        );
         await assert.rejects(walk.done, (error: unknown) => {
           assert.ok(error instanceof RedisConnectionError, `got ${String(error)}`);
           assert.equal(error.kind, 'unreachable');
@@ -299,14 +399,25 @@ describe('walkKeyspace against a real redis-server', function () {
     const hung = await startRedisServer();
     try {
       const admin = await clientOf(hung);
-      await writeKeys(admin, Array.from({ length: 5000 }, (_, i) => ({ key: Buffer.from(`h:${i}`), type: 'string' as const, ttl: false })));
+      await writeKeys(
+        admin,
+        Array.from({ length: 5000 }, (_, i) => ({ key: Buffer.from(`h:${i}`), type: 'string' as const, ttl: false })),
+      );
       admin.disconnect();
-      const walk = walkKeyspace({ endpoint: endpointOf(hung), credentials: {}, tuning: { ...FAST, timeoutMs: 300 } }, {
-        count: 10,
-        progressIntervalMs: 0,
-        onProgress: (p) => { if (p.batches === 5) hung.pause(); },
-      });
-      await assert.rejects(walk.done, (error: unknown) => error instanceof RedisConnectionError && error.kind === 'timeout');
+      const walk = walkKeyspace(
+        { endpoint: endpointOf(hung), credentials: {}, tuning: { ...FAST, timeoutMs: 300 } },
+        {
+          count: 10,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            if (p.batches === 5) hung.pause();
+          },
+        },
+      );
+      await assert.rejects(
+        walk.done,
+        (error: unknown) => error instanceof RedisConnectionError && error.kind === 'timeout',
+      );
       assert.equal(walk.model.state, 'failed');
     } finally {
       hung.resume();
@@ -319,16 +430,23 @@ describe('walkKeyspace against a real redis-server', function () {
     try {
       for (const connections of [1, 2] as const) {
         const events: WalkProgress[] = [];
-        const empty = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { connections, onProgress: (p) => events.push(p) }).done;
+        const empty = await walkKeyspace(
+          { endpoint: endpointOf(tiny), credentials: {}, tuning: FAST },
+          { connections, onProgress: (p) => events.push(p) },
+        ).done;
         assert.equal(empty.complete, true);
         assert.equal(empty.totalKeys, 0);
-        assert.deepEqual(events.map((e) => e.done), [true]);
+        assert.deepEqual(
+          events.map((e) => e.done),
+          [true],
+        );
       }
       const admin = await clientOf(tiny);
       await writeKeys(admin, [{ key: Buffer.from('only:one'), type: 'string', ttl: false }]);
       admin.disconnect();
       for (const connections of [1, 2] as const) {
-        const one = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { connections }).done;
+        const one = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { connections })
+          .done;
         assert.equal(one.totalKeys, 1);
         assert.equal(one.findNamespace('only')?.count, 1);
       }
@@ -348,7 +466,10 @@ describe('walkKeyspace against a real redis-server', function () {
     assert.equal(cursorFraction('0'), 0);
     // For a table of 8 buckets the cursors go 0, 4, 2, 6, 1, 5, 3, 7 (reverse binary).
     const order = ['4', '2', '6', '1', '5', '3', '7'].map(cursorFraction);
-    assert.deepEqual(order, [0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875].map((f) => f));
+    assert.deepEqual(
+      order,
+      [0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875].map((f) => f),
+    );
     assert.equal(cursorFraction('garbage'), 0);
   });
 });

@@ -3,15 +3,37 @@ import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import {
-  CompiledMapping, MigrationResult, REASON_EXISTS, REASON_EXPIRED, compileMappings, describeMigration, migrateKeys,
-  renderMigrationReport, sameDatabase, scanSourceSegments, serverIdentity,
+  CompiledMapping,
+  MigrationResult,
+  REASON_EXISTS,
+  REASON_EXPIRED,
+  compileMappings,
+  describeMigration,
+  migrateKeys,
+  renderMigrationReport,
+  sameDatabase,
+  scanSourceSegments,
+  serverIdentity,
 } from '../../../../src/redis/migration';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf } from '../keyspace/support';
-import { allKeys, assertCopied, BINARY_SEGMENT, SourceKey, sourceKeys, typeCounts, UNMAPPED, writeSource } from './fixture';
+import {
+  allKeys,
+  assertCopied,
+  BINARY_SEGMENT,
+  SourceKey,
+  sourceKeys,
+  typeCounts,
+  UNMAPPED,
+  writeSource,
+} from './fixture';
 
 const TOTAL = 100_000;
-const DECLARED = [{ path: 'auth', owner: 'Auth Service' }, { path: 'user', owner: 'User Service' }, { path: 'shared', owner: 'Shared' }];
+const DECLARED = [
+  { path: 'auth', owner: 'Auth Service' },
+  { path: 'user', owner: 'User Service' },
+  { path: 'shared', owner: 'Shared' },
+];
 const MAPPINGS = [
   { source: 'session', target: 'auth:session' },
   { source: 'profile', target: 'user:profile' },
@@ -24,7 +46,12 @@ function targetOf(key: Buffer): Buffer {
   const text = key.toString('latin1');
   const cut = text.indexOf(':');
   const segment = text.slice(0, cut);
-  const prefix = { session: 'auth:session', profile: 'user:profile', cfg: 'shared:config', [BINARY_SEGMENT.toString('latin1')]: 'shared:legacy' }[segment];
+  const prefix = {
+    session: 'auth:session',
+    profile: 'user:profile',
+    cfg: 'shared:config',
+    [BINARY_SEGMENT.toString('latin1')]: 'shared:legacy',
+  }[segment];
   assert.ok(prefix, text);
   return Buffer.concat([Buffer.from(prefix), key.subarray(cut)]);
 }
@@ -58,8 +85,11 @@ describe('migration from another Redis (two real redis-servers, 100,000 keys)', 
   it('counts the source keys per first segment (binary segments and keys without a delimiter too)', async () => {
     const scan = await scanSourceSegments({ endpoint: endpointOf(sourceServer), credentials: {} }, { count: 1000 });
     assert.equal(scan.totalKeys, TOTAL + UNMAPPED.length);
-    const counts = new Map(scan.segments.map((s) => [s.segment === null ? null : s.segment.toString('latin1'), s.count]));
-    const expected = (segment: string): number => keys.filter((k) => k.key.toString('latin1').startsWith(`${segment}:`)).length;
+    const counts = new Map(
+      scan.segments.map((s) => [s.segment === null ? null : s.segment.toString('latin1'), s.count]),
+    );
+    const expected = (segment: string): number =>
+      keys.filter((k) => k.key.toString('latin1').startsWith(`${segment}:`)).length;
     assert.equal(counts.get('session'), expected('session'));
     assert.equal(counts.get('profile'), expected('profile'));
     assert.equal(counts.get('cfg'), expected('cfg'));
@@ -82,17 +112,32 @@ describe('migration from another Redis (two real redis-servers, 100,000 keys)', 
     assert.equal(result.copied, TOTAL - 1);
     assert.equal(result.skippedExisting, 1);
     assert.equal(result.failed, 0);
-    assert.deepEqual(result.reasons.map((r) => [r.kind, r.reason, r.count, r.examples.map((e) => [e.source.toString(), e.target.toString()])]),
-      [['skipped', REASON_EXISTS, 1, [['session:6', 'auth:session:6']]]]);
-    assert.deepEqual([...await allKeys(target)], ['auth:session:6']);
+    assert.deepEqual(
+      result.reasons.map((r) => [
+        r.kind,
+        r.reason,
+        r.count,
+        r.examples.map((e) => [e.source.toString(), e.target.toString()]),
+      ]),
+      [['skipped', REASON_EXISTS, 1, [['session:6', 'auth:session:6']]]],
+    );
+    assert.deepEqual([...(await allKeys(target))], ['auth:session:6']);
     assert.equal(await target.get(conflict), 'written by the auth service');
-    assert.match(describeMigration(result), /^Dry run: 99,999 keys would be copied, 1 would be skipped \(1 exist in the target\), 0 failed; nothing was written\.$/);
+    assert.match(
+      describeMigration(result),
+      /^Dry run: 99,999 keys would be copied, 1 would be skipped \(1 exist in the target\), 0 failed; nothing was written\.$/,
+    );
   });
 
   it('copies 100,000 keys of every type under their new prefixes with values and TTLs, skips and reports the conflict', async () => {
     await resetTarget();
     const progress: number[] = [];
-    const result = await migrateKeys(source, target, mappings, { mode: 'copy', batchSize: 500, expected: TOTAL, onProgress: (p) => progress.push(p.processed) });
+    const result = await migrateKeys(source, target, mappings, {
+      mode: 'copy',
+      batchSize: 500,
+      expected: TOTAL,
+      onProgress: (p) => progress.push(p.processed),
+    });
     assert.equal(result.copied, TOTAL - 1);
     assert.equal(result.skippedExisting, 1);
     assert.equal(result.skippedExpired, 0);
@@ -100,23 +145,39 @@ describe('migration from another Redis (two real redis-servers, 100,000 keys)', 
     assert.equal(result.cancelled, false);
     assert.equal(progress.length, TOTAL / 500);
     assert.equal(progress.at(-1), TOTAL);
-    assert.equal(await target.get(conflict), 'written by the auth service', 'an existing key is never overwritten by Copy');
+    assert.equal(
+      await target.get(conflict),
+      'written by the auth service',
+      'an existing key is never overwritten by Copy',
+    );
     assert.equal(await target.dbsize(), TOTAL);
     // Types: the source's, per type, as the summary counts them; the target also holds its own string.
     const copiedTypes: Record<string, number> = {};
-    for (const key of keys) if (key.key.toString() !== 'session:6') copiedTypes[key.type] = (copiedTypes[key.type] ?? 0) + 1;
+    for (const key of keys) {
+      if (key.key.toString() !== 'session:6') copiedTypes[key.type] = (copiedTypes[key.type] ?? 0) + 1;
+    }
     const sorted = (record: Readonly<Record<string, number>>): [string, number][] => Object.entries(record).sort();
     assert.deepEqual(sorted(result.byType), sorted(copiedTypes));
-    assert.deepEqual(sorted(await typeCounts(target)), sorted({ ...copiedTypes, string: (copiedTypes['string'] ?? 0) + 1 }));
+    assert.deepEqual(
+      sorted(await typeCounts(target)),
+      sorted({ ...copiedTypes, string: (copiedTypes['string'] ?? 0) + 1 }),
+    );
     assert.deepEqual(Object.keys(copiedTypes).sort(), ['hash', 'list', 'set', 'stream', 'string', 'zset']);
     const targetNames = await allKeys(target);
     for (const key of UNMAPPED) assert.equal(targetNames.has(key.toString('latin1')), false);
     // Every copied key: value, type and TTL (within a second), binary names exact.
-    await assertCopied(source, target, pairs.filter((p) => !p.target.equals(conflict)));
+    await assertCopied(
+      source,
+      target,
+      pairs.filter((p) => !p.target.equals(conflict)),
+    );
     const withTtl = pairs.filter((p) => p.source.ttlMs !== undefined).length;
     assert.ok(withTtl > 20_000);
     const perMapping = result.perMapping.map((m) => [m.mapping.target, m.processed, m.copied, m.skipped]);
-    assert.deepEqual(perMapping.map(([t]) => t), ['auth:session', 'user:profile', 'shared:config', 'shared:legacy']);
+    assert.deepEqual(
+      perMapping.map(([t]) => t),
+      ['auth:session', 'user:profile', 'shared:config', 'shared:legacy'],
+    );
     assert.equal(perMapping[0]?.[3], 1);
     assert.equal(perMapping[3]?.[2], 5);
     const report = renderMigrationReport(result, { source: '127.0.0.1:1', target: '127.0.0.1:2', expected: TOTAL });
@@ -130,7 +191,11 @@ describe('migration from another Redis (two real redis-servers, 100,000 keys)', 
     await resetTarget();
     const abort = new AbortController();
     const first = await migrateKeys(source, target, mappings, {
-      mode: 'copy', signal: abort.signal, onProgress: (p) => { if (p.processed >= TOTAL / 2) abort.abort(); },
+      mode: 'copy',
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.processed >= TOTAL / 2) abort.abort();
+      },
     });
     assert.equal(first.cancelled, true);
     assert.equal(first.processed, TOTAL / 2);
@@ -148,7 +213,11 @@ describe('migration from another Redis (two real redis-servers, 100,000 keys)', 
     assert.equal(second.skippedExisting, first.copied + 1);
     assert.equal(second.copied, TOTAL - 1 - first.copied);
     assert.equal(await target.dbsize(), TOTAL);
-    await assertCopied(source, target, pairs.filter((p) => !p.target.equals(conflict)));
+    await assertCopied(
+      source,
+      target,
+      pairs.filter((p) => !p.target.equals(conflict)),
+    );
   });
 
   it('Copy and replace overwrites existing keys when asked, and says how many', async () => {
@@ -196,13 +265,16 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     await pipeline.exec();
   }
 
-  it('records the server\'s refusal per key with its reason (an ACL user that may write only auth:*), and copies the rest', async () => {
+  it("records the server's refusal per key with its reason (an ACL user that may write only auth:*), and copies the rest", async () => {
     await seedSmall();
     await target.call('ACL', 'SETUSER', 'authonly', 'on', '>pw', '~auth:*', '+@all');
     const limited = await clientOf(targetServer);
     await limited.call('AUTH', 'authonly', 'pw');
     try {
-      const mappings = compileMappings([{ source: 'session', target: 'auth:session' }, { source: 'profile', target: 'user:profile' }]);
+      const mappings = compileMappings([
+        { source: 'session', target: 'auth:session' },
+        { source: 'profile', target: 'user:profile' },
+      ]);
       const result = await migrateKeys(source, limited, mappings, { mode: 'copy' });
       assert.equal(result.copied, 10);
       assert.equal(result.failed, 10);
@@ -225,7 +297,10 @@ describe('migration: failures, expired keys, the same server, connection loss', 
 
   it('a key deleted in the source after SCAN found it is skipped as expired, not failed', async () => {
     await seedSmall();
-    const mappings = compileMappings([{ source: 'session', target: 'auth:session' }, { source: 'profile', target: 'user:profile' }]);
+    const mappings = compileMappings([
+      { source: 'session', target: 'auth:session' },
+      { source: 'profile', target: 'user:profile' },
+    ]);
     // All 20 keys come in the first SCAN reply; after the first batch of one, the last two in
     // SCAN order vanish (the copier reads one batch ahead, so those are not read yet).
     const [, order] = await source.scan('0', 'COUNT', 1000);
@@ -233,13 +308,22 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     assert.equal(order.length, 20);
     let deleted = false;
     const result = await migrateKeys(source, target, mappings, {
-      mode: 'copy', batchSize: 1,
-      onProgress: () => { if (!deleted) { deleted = true; void source.unlink(...last); } },
+      mode: 'copy',
+      batchSize: 1,
+      onProgress: () => {
+        if (!deleted) {
+          deleted = true;
+          void source.unlink(...last);
+        }
+      },
     });
     assert.equal(result.processed, 20);
     assert.equal(result.skippedExpired, 2);
     assert.equal(result.copied, 18);
-    assert.deepEqual(result.reasons.map((r) => [r.kind, r.reason, r.count]), [['skipped', REASON_EXPIRED, 2]]);
+    assert.deepEqual(
+      result.reasons.map((r) => [r.kind, r.reason, r.count]),
+      [['skipped', REASON_EXPIRED, 2]],
+    );
     assert.equal(await target.dbsize(), 18);
   });
 
@@ -252,7 +336,10 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     await pipeline.exec();
     const batches: number[] = [];
     const result = await migrateKeys(source, target, compileMappings([{ source: 'blob', target: 'shared:blob' }]), {
-      mode: 'copy', batchSize: 10, maxBatchBytes: 3 * 1024 * 1024, onProgress: (p) => batches.push(p.processed),
+      mode: 'copy',
+      batchSize: 10,
+      maxBatchBytes: 3 * 1024 * 1024,
+      onProgress: (p) => batches.push(p.processed),
     });
     assert.equal(result.copied, 40);
     assert.deepEqual(batches.slice(0, 3), [10, 12, 14]); // 10 MiB in the first batch: 2 a batch from then on
@@ -264,9 +351,11 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     await seedSmall();
     await source.set('counter', '41');
     await source.set('other:1', 'x');
-    const result = await migrateKeys(source, target, compileMappings([{ source: null, target: 'legacy' }]), { mode: 'copy' });
+    const result = await migrateKeys(source, target, compileMappings([{ source: null, target: 'legacy' }]), {
+      mode: 'copy',
+    });
     assert.equal(result.copied, 1);
-    assert.deepEqual([...await allKeys(target)], ['legacy:counter']);
+    assert.deepEqual([...(await allKeys(target))], ['legacy:counter']);
   });
 
   it('tells the same server and database apart from another, however it is addressed', async () => {
@@ -275,7 +364,10 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     try {
       const a = await serverIdentity(source, endpointOf(sourceServer));
       assert.match(a.version, /^\d+\.\d+\.\d+$/);
-      assert.equal(sameDatabase(a, await serverIdentity(again, { ...endpointOf(sourceServer), host: 'localhost' })), true);
+      assert.equal(
+        sameDatabase(a, await serverIdentity(again, { ...endpointOf(sourceServer), host: 'localhost' })),
+        true,
+      );
       assert.equal(sameDatabase(a, await serverIdentity(db1, endpointOf(sourceServer, 1))), false);
       assert.equal(sameDatabase(a, await serverIdentity(target, endpointOf(targetServer))), false);
     } finally {
@@ -286,13 +378,22 @@ describe('migration: failures, expired keys, the same server, connection loss', 
 
   it('the target connection dropping mid-way rejects with a connection error that says what was done', async () => {
     await seedSmall();
-    const mappings = compileMappings([{ source: 'session', target: 'auth:session' }, { source: 'profile', target: 'user:profile' }]);
+    const mappings = compileMappings([
+      { source: 'session', target: 'auth:session' },
+      { source: 'profile', target: 'user:profile' },
+    ]);
     const client = await clientOf(targetServer);
     const error = await migrateKeys(source, client, mappings, {
-      mode: 'copy', batchSize: 5,
+      mode: 'copy',
+      batchSize: 5,
       // The connection closes right after the first batch (no reconnect: retryStrategy off).
-      onProgress: (p) => { if (p.processed === 5) client.disconnect(); },
-    }).then(() => undefined, (e: unknown) => e);
+      onProgress: (p) => {
+        if (p.processed === 5) client.disconnect();
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof RedisConnectionError, String(error));
     assert.equal(error.kind, 'unreachable');
     const partial = (error as unknown as { partial: MigrationResult }).partial;

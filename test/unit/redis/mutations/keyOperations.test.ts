@@ -14,11 +14,19 @@ describe('key operations against a real redis-server', function () {
   const binary = Buffer.from([0x6f, 0x70, 0x3a, 0xff, 0x00, 0xfe, 0x0a, 0x2a]); // op:\xff\x00\xfe\n*
   const latin1Lookalike = Buffer.from('op:\u00ff\u0000\u00fe\n*', 'utf8'); // the same text as UTF-8: other bytes
 
-  before(async () => { client = await server.connect(); });
+  before(async () => {
+    client = await server.connect();
+  });
   beforeEach(() => client.flushdb()); // this test's own server
 
   it('sets each accepted TTL form on a key', async () => {
-    for (const [input, seconds] of [['90', 90], ['90s', 90], ['30m', 1800], ['1h', 3600], ['2d', 172_800]] as const) {
+    for (const [input, seconds] of [
+      ['90', 90],
+      ['90s', 90],
+      ['30m', 1800],
+      ['1h', 3600],
+      ['2d', 172_800],
+    ] as const) {
       await client.set('op:ttl', 'v');
       const parsed = parseTtl(input);
       assert.ok(parsed.ok);
@@ -83,17 +91,30 @@ describe('key operations against a real redis-server', function () {
   it('turns a NOAUTH server and a dropped connection into typed errors', async () => {
     const locked = await startRedisServer({ password: 'op-secret' });
     try {
-      const anonymous = new Redis({ host: locked.host, port: locked.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      const anonymous = new Redis({
+        host: locked.host,
+        port: locked.port,
+        lazyConnect: true,
+        enableReadyCheck: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      });
       anonymous.on('error', () => undefined);
       await anonymous.connect();
       try {
-        await assert.rejects(setKeyTtl(anonymous, Buffer.from('k'), 60), (error: unknown) => error instanceof RedisConnectionError && error.kind === 'auth-failed');
+        await assert.rejects(
+          setKeyTtl(anonymous, Buffer.from('k'), 60),
+          (error: unknown) => error instanceof RedisConnectionError && error.kind === 'auth-failed',
+        );
       } finally {
         anonymous.disconnect();
       }
       const dropped = await clientOf(locked);
       await locked.stop();
-      await assert.rejects(persistKey(dropped, Buffer.from('k')), (error: unknown) => error instanceof RedisConnectionError && !error.message.includes('op-secret'));
+      await assert.rejects(
+        persistKey(dropped, Buffer.from('k')),
+        (error: unknown) => error instanceof RedisConnectionError && !error.message.includes('op-secret'),
+      );
       dropped.disconnect();
     } finally {
       await locked.stop();
@@ -101,7 +122,18 @@ describe('key operations against a real redis-server', function () {
   });
 
   it('reports a server refusal as the server said it', async () => {
-    const failing = { callBuffer: () => Promise.reject(Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' })), options: {} } as unknown as Redis;
-    await assert.rejects(setKeyTtl(failing, Buffer.from('k'), 5), (error: unknown) => error instanceof KeyspaceCommandError && /WRONGTYPE/.test(error.message));
+    const failing = {
+      callBuffer: () =>
+        Promise.reject(
+          Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), {
+            name: 'ReplyError',
+          }),
+        ),
+      options: {},
+    } as unknown as Redis;
+    await assert.rejects(
+      setKeyTtl(failing, Buffer.from('k'), 5),
+      (error: unknown) => error instanceof KeyspaceCommandError && /WRONGTYPE/.test(error.message),
+    );
   });
 });

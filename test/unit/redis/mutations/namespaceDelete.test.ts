@@ -3,7 +3,12 @@ import type Redis from 'ioredis';
 import { toBinary } from '../../../../src/redis/keyspace/binary';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { KeyspaceCancelledError } from '../../../../src/redis/keyspace/errors';
-import { deleteNamespaceKeys, describeDeletion, namespacePrefix, planNamespaceDeletion } from '../../../../src/redis/mutations';
+import {
+  deleteNamespaceKeys,
+  describeDeletion,
+  namespacePrefix,
+  planNamespaceDeletion,
+} from '../../../../src/redis/mutations';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf } from '../keyspace/support';
@@ -12,9 +17,21 @@ const TARGET = 200_000;
 
 /** Keys that share the prefix's letters but are not under `auth:session:`. */
 const NEIGHBOURS = [
-  'auth:sessions:x', 'auth:sessions:', 'auth:session', 'auth:sessionx:1', 'auth:session-1', 'auth:sessio:1',
-  'auth:Session:1', 'Auth:session:1', 'auth:token:1', 'xauth:session:1', 'auth::session:1', 'auth:session;1',
-  'auth:session\\:1', 'auth', 'user:auth:session:1',
+  'auth:sessions:x',
+  'auth:sessions:',
+  'auth:session',
+  'auth:sessionx:1',
+  'auth:session-1',
+  'auth:sessio:1',
+  'auth:Session:1',
+  'Auth:session:1',
+  'auth:token:1',
+  'xauth:session:1',
+  'auth::session:1',
+  'auth:session;1',
+  'auth:session\\:1',
+  'auth',
+  'user:auth:session:1',
 ];
 
 async function fill(client: Redis, keys: (n: number) => string | Buffer, n: number): Promise<void> {
@@ -34,7 +51,9 @@ describe('namespace deletion against a real redis-server', function () {
   const server = useRedisServer();
   let client: Redis;
 
-  before(async () => { client = await server.connect(); });
+  before(async () => {
+    client = await server.connect();
+  });
 
   async function seed(): Promise<void> {
     await client.flushdb(); // this test's own server
@@ -47,20 +66,36 @@ describe('namespace deletion against a real redis-server', function () {
 
   async function assertNeighboursIntact(): Promise<void> {
     const values = await client.mget(...NEIGHBOURS);
-    assert.deepEqual(values, NEIGHBOURS.map(() => 'neighbour'));
+    assert.deepEqual(
+      values,
+      NEIGHBOURS.map(() => 'neighbour'),
+    );
     assert.equal(await countMatching(client, 'auth:sessions:'), 5002); // its own 5,000 and two neighbours
   }
 
   it(`counts exactly ${TARGET.toLocaleString('en-US')} keys, deletes them all, and touches no neighbour`, async () => {
     await seed();
     const progress: number[] = [];
-    const plan = await planNamespaceDeletion(client, namespacePrefix('auth:session', ':'), { onProgress: (found) => progress.push(found) });
+    const plan = await planNamespaceDeletion(client, namespacePrefix('auth:session', ':'), {
+      onProgress: (found) => progress.push(found),
+    });
     assert.equal(plan.count, TARGET);
     assert.equal(new Set(plan.keys).size, TARGET);
     assert.ok(progress.length > 1 && progress.at(-1) === TARGET);
     const batches: number[] = [];
-    const result = await deleteNamespaceKeys(client, plan, { batchSize: 500, onProgress: (p) => batches.push(p.processed) });
-    assert.deepEqual(result, { prefix: Buffer.from('auth:session:'), total: TARGET, deleted: TARGET, processed: TARGET, alreadyGone: 0, remaining: 0, cancelled: false });
+    const result = await deleteNamespaceKeys(client, plan, {
+      batchSize: 500,
+      onProgress: (p) => batches.push(p.processed),
+    });
+    assert.deepEqual(result, {
+      prefix: Buffer.from('auth:session:'),
+      total: TARGET,
+      deleted: TARGET,
+      processed: TARGET,
+      alreadyGone: 0,
+      remaining: 0,
+      cancelled: false,
+    });
     assert.equal(batches.length, TARGET / 500);
     assert.equal(describeDeletion(result, 'auth:session:'), 'Deleted 200,000 keys under auth:session:');
     assert.equal(await countMatching(client, 'auth:session:'), 0);
@@ -76,12 +111,17 @@ describe('namespace deletion against a real redis-server', function () {
     const result = await deleteNamespaceKeys(client, plan, {
       batchSize: 1000,
       signal: abort.signal,
-      onProgress: ({ processed }) => { if (processed >= TARGET / 2) abort.abort(); },
+      onProgress: ({ processed }) => {
+        if (processed >= TARGET / 2) abort.abort();
+      },
     });
     assert.equal(result.cancelled, true);
     assert.equal(result.deleted, TARGET / 2);
     assert.equal(result.remaining, TARGET / 2);
-    assert.equal(describeDeletion(result, 'auth:session:'), 'Cancelled after deleting 100,000 of 200,000 keys under auth:session:; 100,000 keys remain');
+    assert.equal(
+      describeDeletion(result, 'auth:session:'),
+      'Cancelled after deleting 100,000 of 200,000 keys under auth:session:; 100,000 keys remain',
+    );
     // Consistent: what was not sent is all still there, what was sent is all gone.
     assert.equal(await countMatching(client, 'auth:session:'), TARGET / 2);
     const sent = plan.keys.slice(0, result.processed);
@@ -95,7 +135,16 @@ describe('namespace deletion against a real redis-server', function () {
     await client.flushdb();
     await fill(client, (i) => `c:ns:${i}`, 20_000);
     const abort = new AbortController();
-    await assert.rejects(planNamespaceDeletion(client, Buffer.from('c:ns:'), { scanCount: 100, signal: abort.signal, onProgress: (found) => { if (found > 1000) abort.abort(); } }), KeyspaceCancelledError);
+    await assert.rejects(
+      planNamespaceDeletion(client, Buffer.from('c:ns:'), {
+        scanCount: 100,
+        signal: abort.signal,
+        onProgress: (found) => {
+          if (found > 1000) abort.abort();
+        },
+      }),
+      KeyspaceCancelledError,
+    );
     assert.equal(await client.dbsize(), 20_000);
   });
 
@@ -113,7 +162,9 @@ describe('namespace deletion against a real redis-server', function () {
   it('treats glob characters and binary bytes in the prefix as plain bytes', async () => {
     await client.flushdb();
     const prefix = Buffer.from([0x62, 0x2a, 0x3f, 0x5b, 0x78, 0x5d, 0x5c, 0xff, 0x00, 0x3a]); // b*?[x]\ \xff \0 :
-    const inside = Array.from({ length: 300 }, (_, i) => Buffer.concat([prefix, Buffer.from(String(i)), Buffer.from([0x80])]));
+    const inside = Array.from({ length: 300 }, (_, i) =>
+      Buffer.concat([prefix, Buffer.from(String(i)), Buffer.from([0x80])]),
+    );
     const outside = [
       Buffer.from([0x62, 0x41, 0x41, 0x78, 0x5c, 0xff, 0x00, 0x3a, 0x31]), // what the glob would match unescaped
       Buffer.from([0x62, 0x2a, 0x3f, 0x5b, 0x78, 0x5d, 0x5c, 0xfe, 0x00, 0x3a, 0x31]),
@@ -137,15 +188,23 @@ describe('namespace deletion against a real redis-server', function () {
     try {
       await fill(ownClient, (i) => `d:ns:${i}`, 5000);
       const plan = await planNamespaceDeletion(ownClient, Buffer.from('d:ns:'));
-      await assert.rejects(deleteNamespaceKeys(ownClient, plan, {
-        batchSize: 1000,
-        onProgress: ({ processed }) => { if (processed === 2000) ownClient.disconnect(); }, // the socket drops
-      }), (error: unknown) => {
-        assert.ok(error instanceof RedisConnectionError, String(error));
-        const partial = (error as { partial?: { deleted: number; remaining: number } }).partial;
-        assert.deepEqual({ deleted: partial?.deleted, remaining: partial?.remaining }, { deleted: 2000, remaining: 3000 });
-        return true;
-      });
+      await assert.rejects(
+        deleteNamespaceKeys(ownClient, plan, {
+          batchSize: 1000,
+          onProgress: ({ processed }) => {
+            if (processed === 2000) ownClient.disconnect();
+          }, // the socket drops
+        }),
+        (error: unknown) => {
+          assert.ok(error instanceof RedisConnectionError, String(error));
+          const partial = (error as { partial?: { deleted: number; remaining: number } }).partial;
+          assert.deepEqual(
+            { deleted: partial?.deleted, remaining: partial?.remaining },
+            { deleted: 2000, remaining: 3000 },
+          );
+          return true;
+        },
+      );
       const check = await clientOf(own);
       assert.equal((await planNamespaceDeletion(check, Buffer.from('d:ns:'))).count, 3000);
       check.disconnect();

@@ -3,7 +3,15 @@ import { describeSeconds, MAX_TTL_SECONDS, parseTtl, TTL_FORMS_MESSAGE } from '.
 
 describe('parseTtl', () => {
   const accepted: [string, number][] = [
-    ['90', 90], ['90s', 90], ['30m', 1800], ['1h', 3600], ['2d', 172_800], ['1', 1], [' 45 ', 45], ['10 m', 600], ['2H', 7200],
+    ['90', 90],
+    ['90s', 90],
+    ['30m', 1800],
+    ['1h', 3600],
+    ['2d', 172_800],
+    ['1', 1],
+    [' 45 ', 45],
+    ['10 m', 600],
+    ['2H', 7200],
     ['36500d', MAX_TTL_SECONDS],
   ];
   for (const [input, seconds] of accepted) {
@@ -12,7 +20,27 @@ describe('parseTtl', () => {
     });
   }
 
-  const rejected = ['abc', '-5', '1.5h', '', '   ', '99999999999999999999', '0', '0s', '36501d', '5w', '1h30m', '+5', '5 s s', '1e3', '0x10', '٣', 'NaN', 'Infinity', '5ms'];
+  const rejected = [
+    'abc',
+    '-5',
+    '1.5h',
+    '',
+    '   ',
+    '99999999999999999999',
+    '0',
+    '0s',
+    '36501d',
+    '5w',
+    '1h30m',
+    '+5',
+    '5 s s',
+    '1e3',
+    '0x10',
+    '٣',
+    'NaN',
+    'Infinity',
+    '5ms',
+  ];
   for (const input of rejected) {
     it(`rejects ${JSON.stringify(input)} with the accepted forms`, () => {
       assert.deepEqual(parseTtl(input), { ok: false, message: TTL_FORMS_MESSAGE });

@@ -2,7 +2,12 @@ import * as assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { containerCliLaunch, findExecutable, localCliLaunch, redisCliInstallHint } from '../../../../src/redis/serverInfo';
+import {
+  containerCliLaunch,
+  findExecutable,
+  localCliLaunch,
+  redisCliInstallHint,
+} from '../../../../src/redis/serverInfo';
 
 describe('redis-cli launch', () => {
   const endpoint = { host: '10.0.0.5', port: 6380, db: 3, tls: false };
@@ -18,10 +23,14 @@ describe('redis-cli launch', () => {
   it('sets no REDISCLI_AUTH without a password, and asks for TLS when the endpoint uses it', () => {
     assert.deepEqual(localCliLaunch(endpoint, undefined).env, {});
     assert.deepEqual(localCliLaunch(endpoint, '').env, {});
-    assert.deepEqual(localCliLaunch({ ...endpoint, tls: true }, undefined).args.slice(-3), ['--tls', '--sni', '10.0.0.5']);
+    assert.deepEqual(localCliLaunch({ ...endpoint, tls: true }, undefined).args.slice(-3), [
+      '--tls',
+      '--sni',
+      '10.0.0.5',
+    ]);
   });
 
-  it('inside the container talks to the container\'s own port, the password in the exec\'s Env', () => {
+  it("inside the container talks to the container's own port, the password in the exec's Env", () => {
     const launch = containerCliLaunch(endpoint, 'pw');
     assert.deepEqual(launch.args, ['redis-cli', '-n', '3']);
     assert.deepEqual(launch.env, { REDISCLI_AUTH: 'pw' });

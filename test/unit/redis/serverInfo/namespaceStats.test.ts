@@ -55,7 +55,11 @@ describe('per-namespace stats', function () {
   });
 
   it('bounds the sample and says how many keys were sampled', async () => {
-    const stats = await namespaceStats(client, { name: 'big', prefix: 'big:', keys: 3000 }, { sampleSize: 50, scanCount: 100 });
+    const stats = await namespaceStats(
+      client,
+      { name: 'big', prefix: 'big:', keys: 3000 },
+      { sampleSize: 50, scanCount: 100 },
+    );
     assert.equal(stats.keys, 3000);
     assert.equal(stats.sampled, 50);
     assert.equal(stats.exact, false);
@@ -68,7 +72,11 @@ describe('per-namespace stats', function () {
   });
 
   it('without a known count, a bounded SCAN gives a lower bound and says so', async () => {
-    const stats = await namespaceStats(client, { name: 'big', prefix: 'big:' }, { sampleSize: 10, scanCount: 10, maxScanCalls: 3 });
+    const stats = await namespaceStats(
+      client,
+      { name: 'big', prefix: 'big:' },
+      { sampleSize: 10, scanCount: 10, maxScanCalls: 3 },
+    );
     assert.equal(stats.scanCalls, 3);
     assert.equal(stats.keysExact, false);
     assert.ok(stats.sampled <= 10);
@@ -83,9 +91,20 @@ describe('per-namespace stats', function () {
 
   it('gives a table for a namespace and its children', async () => {
     const rows = await namespaceStatsTable(client, [
-      { name: 'auth', prefix: 'auth:' }, { name: 'auth:session', prefix: 'auth:session:' }, { name: 'auth:token', prefix: 'auth:token:' }, { name: 'none', prefix: 'none:' },
+      { name: 'auth', prefix: 'auth:' },
+      { name: 'auth:session', prefix: 'auth:session:' },
+      { name: 'auth:token', prefix: 'auth:token:' },
+      { name: 'none', prefix: 'none:' },
     ]);
-    assert.deepEqual(rows.map((r) => [r.name, r.keys, r.ttlShare]), [['auth', 41, 30 / 41], ['auth:session', 30, 1], ['auth:token', 10, 0], ['none', 0, undefined]]);
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.keys, r.ttlShare]),
+      [
+        ['auth', 41, 30 / 41],
+        ['auth:session', 30, 1],
+        ['auth:token', 10, 0],
+        ['none', 0, undefined],
+      ],
+    );
     assert.equal(describeNamespaceStats(rows[3]!).memory, '–');
   });
 });

@@ -2,14 +2,23 @@ import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { connectRedis } from '../../../../src/redis/connection';
 import { parseInfo } from '../../../../src/redis/info';
-import { describeSummary, formatDuration, formatPercent, hitRatio, parseKeyspace, summarizeInfo } from '../../../../src/redis/serverInfo';
+import {
+  describeSummary,
+  formatDuration,
+  formatPercent,
+  hitRatio,
+  parseKeyspace,
+  summarizeInfo,
+} from '../../../../src/redis/serverInfo';
 import { useRedisServer } from '../../../support/useRedisServer';
 
 describe('INFO summary', function () {
   this.timeout(10_000);
   const server = useRedisServer({ extraArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] });
   let client: Redis;
-  before(async () => { client = server.keep(await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {})); });
+  before(async () => {
+    client = server.keep(await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {}));
+  });
 
   it('reads every field of a real INFO reply', async () => {
     await client.set('a', '1');
@@ -42,11 +51,21 @@ describe('INFO summary', function () {
     assert.equal(summary.stats.expiredKeys, 0);
     assert.equal(summary.stats.evictedKeys, 0);
     assert.ok((summary.stats.opsPerSec ?? -1) >= 0);
-    assert.deepEqual(summary.keyspace.map((db) => [db.db, db.keys, db.expires]), [[0, 2, 1], [2, 1, 0]]);
+    assert.deepEqual(
+      summary.keyspace.map((db) => [db.db, db.keys, db.expires]),
+      [
+        [0, 2, 1],
+        [2, 1, 0],
+      ],
+    );
 
     const sections = describeSummary(summary);
-    assert.deepEqual(sections.map((s) => s.title), ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Keyspace']);
-    const field = (title: string, label: string): string | undefined => sections.find((s) => s.title === title)?.fields.find((f) => f.label === label)?.value;
+    assert.deepEqual(
+      sections.map((s) => s.title),
+      ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Keyspace'],
+    );
+    const field = (title: string, label: string): string | undefined =>
+      sections.find((s) => s.title === title)?.fields.find((f) => f.label === label)?.value;
     assert.equal(field('Memory', 'Max memory'), '64.0 MiB');
     assert.equal(field('Memory', 'Eviction policy'), 'allkeys-lru');
     assert.equal(field('Stats', 'Keyspace hit ratio'), '75.0% (3 hits, 1 misses)');
@@ -66,10 +85,13 @@ describe('INFO summary', function () {
   });
 
   it('parses keyspace lines, ignoring what is not a db', () => {
-    assert.deepEqual(parseKeyspace({ db10: 'keys=5,expires=2,avg_ttl=1000', db1: 'keys=1,expires=0,avg_ttl=0', other: 'x' }), [
-      { db: 1, keys: 1, expires: 0, avgTtlMs: 0 },
-      { db: 10, keys: 5, expires: 2, avgTtlMs: 1000 },
-    ]);
+    assert.deepEqual(
+      parseKeyspace({ db10: 'keys=5,expires=2,avg_ttl=1000', db1: 'keys=1,expires=0,avg_ttl=0', other: 'x' }),
+      [
+        { db: 1, keys: 1, expires: 0, avgTtlMs: 0 },
+        { db: 10, keys: 5, expires: 2, avgTtlMs: 1000 },
+      ],
+    );
   });
 });
 

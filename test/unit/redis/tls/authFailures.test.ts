@@ -13,12 +13,25 @@ describe('wrong and missing passwords: one message, one connection attempt', fun
   let guarded: TestRedis;
   let via: CountingProxy;
 
-  before(async () => { guarded = await startRedis({ password: PASSWORD }); });
-  beforeEach(async () => { via = await startCountingProxy(guarded); });
-  afterEach(async () => { await via.close(); });
-  after(async () => { await guarded?.stop(); });
+  before(async () => {
+    guarded = await startRedis({ password: PASSWORD });
+  });
+  beforeEach(async () => {
+    via = await startCountingProxy(guarded);
+  });
+  afterEach(async () => {
+    await via.close();
+  });
+  after(async () => {
+    await guarded?.stop();
+  });
 
-  const endpoint = (): { host: string; port: number; db: number; tls: false } => ({ host: via.host, port: via.port, db: 0, tls: false });
+  const endpoint = (): { host: string; port: number; db: number; tls: false } => ({
+    host: via.host,
+    port: via.port,
+    db: 0,
+    tls: false,
+  });
 
   async function failure(promise: Promise<unknown>): Promise<RedisConnectionError> {
     try {
@@ -33,7 +46,10 @@ describe('wrong and missing passwords: one message, one connection attempt', fun
   it('a wrong password', async () => {
     const error = await failure(connectRedis(endpoint(), { password: 'not-it' }, FAST));
     assert.equal(error.kind, 'auth-failed');
-    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} rejected the password. Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack's .env.`);
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${via.port} rejected the password. Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack's .env.`,
+    );
     await sleep(2500);
     assert.equal(via.connections, 1);
   });
@@ -46,20 +62,29 @@ describe('wrong and missing passwords: one message, one connection attempt', fun
     assert.equal(via.connections, 1);
   });
 
-  it('each user action is one attempt, also for the keyspace walk\'s connection', async () => {
+  it("each user action is one attempt, also for the keyspace walk's connection", async () => {
     for (let i = 0; i < 3; i++) await failure(connectRedis(endpoint(), { password: 'not-it' }, FAST));
-    await assert.rejects(RespScanSource.open(endpoint(), { password: 'not-it' }, FAST), (e: unknown) => e instanceof RedisConnectionError && e.kind === 'auth-failed');
+    await assert.rejects(
+      RespScanSource.open(endpoint(), { password: 'not-it' }, FAST),
+      (e: unknown) => e instanceof RedisConnectionError && e.kind === 'auth-failed',
+    );
     await sleep(1500);
     assert.equal(via.connections, 4);
   });
 
   it('a keyspace walk (Refresh Keys) with a wrong password is one attempt, though it walks on two connections', async () => {
-    const walk = walkKeyspace({ endpoint: endpoint(), credentials: { password: 'not-it' }, tuning: FAST }, { connections: 2 });
+    const walk = walkKeyspace(
+      { endpoint: endpoint(), credentials: { password: 'not-it' }, tuning: FAST },
+      { connections: 2 },
+    );
     await assert.rejects(walk.done, (e: unknown) => e instanceof RedisConnectionError && e.kind === 'auth-failed');
     await sleep(1500);
     assert.equal(via.connections, 1);
     // With the right password it does open both.
-    const ok = walkKeyspace({ endpoint: endpoint(), credentials: { password: PASSWORD }, tuning: FAST }, { connections: 2 });
+    const ok = walkKeyspace(
+      { endpoint: endpoint(), credentials: { password: PASSWORD }, tuning: FAST },
+      { connections: 2 },
+    );
     await ok.done;
     assert.equal(via.connections, 3);
   });

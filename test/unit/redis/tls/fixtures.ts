@@ -41,12 +41,42 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes
 
 export function makeCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'shared-redis-tls-'));
-  const ca = (name: string): void => openssl(dir, 'req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name} test CA`);
+  const ca = (name: string): void =>
+    openssl(
+      dir,
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name} test CA`,
+    );
   const leaf = (name: string, signer: string, days: string, san: string, usage: string): void => {
     openssl(dir, 'req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
     writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=${usage}\n`);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`, '-CAcreateserial',
-      '-out', `${name}.crt`, '-days', days, '-extfile', `${name}.ext`);
+    openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${signer}.crt`,
+      '-CAkey',
+      `${signer}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      days,
+      '-extfile',
+      `${name}.ext`,
+    );
   };
   ca('ca');
   ca('other-ca');
@@ -57,8 +87,24 @@ export function makeCertificates(): TestCertificates {
   leaf('wrong-name', 'ca', '2', 'DNS:other.example', 'serverAuth');
   leaf('unknown-ca', 'other-ca', '2', local, 'serverAuth');
   leaf('client', 'ca', '2', 'DNS:client.test', 'clientAuth');
-  openssl(dir, 'req', '-x509', ...EC, '-keyout', 'self-signed.key', '-out', 'self-signed.crt', '-days', '2', '-subj', '/CN=self-signed',
-    '-addext', `subjectAltName=${local}`, '-addext', 'basicConstraints=critical,CA:FALSE');
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    'self-signed.key',
+    '-out',
+    'self-signed.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=self-signed',
+    '-addext',
+    `subjectAltName=${local}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+  );
   const at = (file: string): string => join(dir, file);
   return {
     dir,
@@ -91,25 +137,59 @@ export interface TestRedis {
  * Starts redis-server with the given listening arguments and waits until `host:port`
  * accepts connections. The password, if any, goes through the config on stdin.
  */
-export async function startRedis(options: { host?: string; tls?: { cert: string; key: string; ca: string; authClients: 'yes' | 'no' | 'optional' }; password?: string; extraArgs?: string[] }): Promise<TestRedis> {
+export async function startRedis(options: {
+  host?: string;
+  tls?: { cert: string; key: string; ca: string; authClients: 'yes' | 'no' | 'optional' };
+  password?: string;
+  extraArgs?: string[];
+}): Promise<TestRedis> {
   const host = options.host ?? '127.0.0.1';
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shared-redis-tls-server-'));
   const listen = options.tls
-    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key,
-      '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', options.tls.authClients]
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        options.tls.cert,
+        '--tls-key-file',
+        options.tls.key,
+        '--tls-ca-cert-file',
+        options.tls.ca,
+        '--tls-auth-clients',
+        options.tls.authClients,
+      ]
     : ['--port', String(port)];
-  const args = ['-', ...listen, '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.extraArgs ?? [])];
+  const args = [
+    '-',
+    ...listen,
+    '--bind',
+    host,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    ...(options.extraArgs ?? []),
+  ];
   const child: ChildProcess = spawn('redis-server', args, { stdio: ['pipe', 'ignore', 'pipe'] });
   child.stdin?.end(options.password ? `requirepass "${options.password}"\n` : '');
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, host);
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) break;
@@ -150,7 +230,10 @@ export async function startCountingProxy(target: { host: string; port: number })
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
-      s.on('error', () => { client.destroy(); upstream.destroy(); });
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
     }
     client.pipe(upstream);
     upstream.pipe(client);
@@ -161,11 +244,14 @@ export async function startCountingProxy(target: { host: string; port: number })
   return {
     host: '127.0.0.1',
     port,
-    get connections() { return connections; },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -27,9 +27,16 @@ describe('the passwordless-access probe against real redis-server processes', fu
       startRedis({ extraArgs: ['--protected-mode', 'no'] }),
     ]);
   });
-  after(async () => { await Promise.all([exposed, guarded, protectedMode, loopback].map((s) => s?.stop())); });
+  after(async () => {
+    await Promise.all([exposed, guarded, protectedMode, loopback].map((s) => s?.stop()));
+  });
 
-  const endpoint = (server: TestRedis): { host: string; port: number; db: number; tls: false } => ({ host: server.host, port: server.port, db: 0, tls: false });
+  const endpoint = (server: TestRedis): { host: string; port: number; db: number; tls: false } => ({
+    host: server.host,
+    port: server.port,
+    db: 0,
+    tls: false,
+  });
 
   it('a Redis on a non-loopback address that answers PING without a password is open', async () => {
     const result = await probePasswordlessAccess(endpoint(exposed));

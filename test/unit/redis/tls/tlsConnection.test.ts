@@ -7,7 +7,15 @@ import { RedisEndpoint, RedisTlsSettings } from '../../../../src/redis/endpoint'
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { RespScanSource } from '../../../../src/redis/keyspace/respScanSource';
 import { localCliLaunch } from '../../../../src/redis/serverInfo';
-import { CountingProxy, makeCertificates, sleep, startCountingProxy, startRedis, TestCertificates, TestRedis } from './fixtures';
+import {
+  CountingProxy,
+  makeCertificates,
+  sleep,
+  startCountingProxy,
+  startRedis,
+  TestCertificates,
+  TestRedis,
+} from './fixtures';
 
 const FAST = { timeoutMs: 2000, maxReconnects: 5, connectionName: 'shared-redis-tls-unit' };
 /** Long enough for a reconnect loop (100, 200, 400 ms ...) to show itself in the count. */
@@ -47,7 +55,12 @@ describe('TLS connections against real redis-server processes', function () {
 
   before(async () => {
     certs = makeCertificates();
-    const tls = (cert: string, key: string, authClients: 'yes' | 'optional' = 'optional') => ({ cert, key, ca: certs.caCert, authClients });
+    const tls = (cert: string, key: string, authClients: 'yes' | 'optional' = 'optional') => ({
+      cert,
+      key,
+      ca: certs.caCert,
+      authClients,
+    });
     [good, expired, unknownCa, wrongName, mutual, plain, selfSigned] = await Promise.all([
       startRedis({ tls: tls(certs.serverCert, certs.serverKey) }),
       startRedis({ tls: tls(certs.expiredCert, certs.expiredKey) }),
@@ -55,7 +68,9 @@ describe('TLS connections against real redis-server processes', function () {
       startRedis({ tls: tls(certs.wrongNameCert, certs.wrongNameKey) }),
       startRedis({ tls: tls(certs.serverCert, certs.serverKey, 'yes') }),
       startRedis({}),
-      startRedis({ tls: { cert: certs.selfSignedCert, key: certs.selfSignedKey, ca: certs.caCert, authClients: 'optional' } }),
+      startRedis({
+        tls: { cert: certs.selfSignedCert, key: certs.selfSignedKey, ca: certs.caCert, authClients: 'optional' },
+      }),
     ]);
   });
   after(async () => {
@@ -81,13 +96,19 @@ describe('TLS connections against real redis-server processes', function () {
     } finally {
       client.disconnect();
     }
-    const error = await failure(connectRedis(tlsEndpoint(good, { caFile: certs.caCert, serverName: 'elsewhere.test' }), {}, FAST));
+    const error = await failure(
+      connectRedis(tlsEndpoint(good, { caFile: certs.caCert, serverName: 'elsewhere.test' }), {}, FAST),
+    );
     assert.equal(error.kind, 'tls-name-mismatch');
     assert.match(error.message, /not for "elsewhere\.test"/);
   });
 
   it('sends the client certificate to a server that requires one', async () => {
-    const client = await connectRedis(tlsEndpoint(mutual, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey }), {}, FAST);
+    const client = await connectRedis(
+      tlsEndpoint(mutual, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey }),
+      {},
+      FAST,
+    );
     try {
       assert.equal(await client.ping(), 'PONG');
     } finally {
@@ -99,7 +120,10 @@ describe('TLS connections against real redis-server processes', function () {
     const via = await proxy(mutual);
     const error = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert }), {}, FAST));
     assert.equal(error.kind, 'tls-client-certificate');
-    assert.match(error.message, /requires a TLS client certificate and none was given\. Set sharedRedis\.tlsCertFile and sharedRedis\.tlsKeyFile/);
+    assert.match(
+      error.message,
+      /requires a TLS client certificate and none was given\. Set sharedRedis\.tlsCertFile and sharedRedis\.tlsKeyFile/,
+    );
     await sleep(WATCH_MS);
     assert.equal(via.connections, 1);
   });
@@ -108,8 +132,11 @@ describe('TLS connections against real redis-server processes', function () {
     const via = await proxy(expired);
     const error = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert }), {}, FAST));
     assert.equal(error.kind, 'tls-expired');
-    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} (TLS) presented a TLS certificate that has expired. `
-      + 'Renew the server\'s certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on.');
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${via.port} (TLS) presented a TLS certificate that has expired. ` +
+        "Renew the server's certificate (redis.conf tls-cert-file) and restart Redis; certificate checking stays on.",
+    );
     await sleep(WATCH_MS);
     assert.equal(via.connections, 1, 'no reconnect after a certificate failure');
   });
@@ -118,22 +145,33 @@ describe('TLS connections against real redis-server processes', function () {
     const via = await proxy(unknownCa);
     const error = await failure(connectRedis(tlsEndpoint(via, {}), {}, FAST));
     assert.equal(error.kind, 'tls-untrusted');
-    assert.match(error.message, new RegExp(`^Redis at 127\\.0\\.0\\.1:${via.port} \\(TLS\\) presented a TLS certificate signed by an unknown certificate authority \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\\)\\. Set sharedRedis\\.tlsCaFile to the CA certificate`));
+    assert.match(
+      error.message,
+      new RegExp(
+        `^Redis at 127\\.0\\.0\\.1:${via.port} \\(TLS\\) presented a TLS certificate signed by an unknown certificate authority \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\\)\\. Set sharedRedis\\.tlsCaFile to the CA certificate`,
+      ),
+    );
     await sleep(WATCH_MS);
     assert.equal(via.connections, 1, 'no reconnect after a certificate failure');
 
     // With a CA configured, but not the one that signed it, the message says so.
     const wrongCa = await failure(connectRedis(tlsEndpoint(unknownCa, { caFile: certs.caCert }), {}, FAST));
     assert.equal(wrongCa.kind, 'tls-untrusted');
-    assert.ok(wrongCa.message.includes(`The CA in sharedRedis.tlsCaFile (${certs.caCert}) did not sign it`), wrongCa.message);
+    assert.ok(
+      wrongCa.message.includes(`The CA in sharedRedis.tlsCaFile (${certs.caCert}) did not sign it`),
+      wrongCa.message,
+    );
   });
 
   it('a self-signed certificate says to trust that certificate, and trusting it works', async () => {
     const via = await proxy(selfSigned);
     const error = await failure(connectRedis(tlsEndpoint(via, {}), {}, FAST));
     assert.equal(error.kind, 'tls-untrusted');
-    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} (TLS) presented a self-signed TLS certificate (DEPTH_ZERO_SELF_SIGNED_CERT). `
-      + 'Set sharedRedis.tlsCaFile to that certificate itself (PEM file) to trust it, or give the server one signed by a CA.');
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${via.port} (TLS) presented a self-signed TLS certificate (DEPTH_ZERO_SELF_SIGNED_CERT). ` +
+        'Set sharedRedis.tlsCaFile to that certificate itself (PEM file) to trust it, or give the server one signed by a CA.',
+    );
     await sleep(WATCH_MS);
     assert.equal(via.connections, 1);
     const client = await connectRedis(tlsEndpoint(selfSigned, { caFile: certs.selfSignedCert }), {}, FAST);
@@ -148,7 +186,10 @@ describe('TLS connections against real redis-server processes', function () {
     const via = await proxy(wrongName);
     const error = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert }), {}, FAST));
     assert.equal(error.kind, 'tls-name-mismatch');
-    assert.match(error.message, /presented a TLS certificate that is not for "127\.0\.0\.1" \(IP: 127\.0\.0\.1 is not in the cert's list: \)\. Set sharedRedis\.tlsServerName/);
+    assert.match(
+      error.message,
+      /presented a TLS certificate that is not for "127\.0\.0\.1" \(IP: 127\.0\.0\.1 is not in the cert's list: \)\. Set sharedRedis\.tlsServerName/,
+    );
     await sleep(WATCH_MS);
     assert.equal(via.connections, 1);
   });
@@ -157,12 +198,18 @@ describe('TLS connections against real redis-server processes', function () {
     const via = await proxy(plain);
     const error = await failure(connectRedis(tlsEndpoint(via, {}), {}, FAST));
     assert.equal(error.kind, 'tls-not-tls');
-    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} (TLS) accepted the connection but did not answer the TLS handshake. `
-      + 'It looks like a Redis without TLS on that port: use the server\'s tls-port in sharedRedis.port, or turn sharedRedis.tls off.');
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${via.port} (TLS) accepted the connection but did not answer the TLS handshake. ` +
+        "It looks like a Redis without TLS on that port: use the server's tls-port in sharedRedis.port, or turn sharedRedis.tls off.",
+    );
     await sleep(WATCH_MS);
     assert.equal(via.connections, 1);
     // The walk's connection says the same.
-    await assert.rejects(RespScanSource.open(tlsEndpoint(plain, {}), {}, FAST), (e: unknown) => e instanceof RedisConnectionError && e.kind === 'tls-not-tls');
+    await assert.rejects(
+      RespScanSource.open(tlsEndpoint(plain, {}), {}, FAST),
+      (e: unknown) => e instanceof RedisConnectionError && e.kind === 'tls-not-tls',
+    );
   });
 
   it('certificate checking off (the explicit opt-out) accepts the expired certificate', async () => {
@@ -179,13 +226,21 @@ describe('TLS connections against real redis-server processes', function () {
     const missing = join(certs.dir, 'no-such-ca.pem');
     const error = await failure(connectRedis(tlsEndpoint(via, { caFile: missing }), {}, FAST));
     assert.equal(error.kind, 'tls-config');
-    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} (TLS) cannot use the CA certificate: ${missing} does not exist. `
-      + 'Check sharedRedis.tlsCaFile: it must be the path of a PEM file this editor can read.');
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${via.port} (TLS) cannot use the CA certificate: ${missing} does not exist. ` +
+        'Check sharedRedis.tlsCaFile: it must be the path of a PEM file this editor can read.',
+    );
 
     const notPem = join(certs.dir, 'not-pem.txt');
     writeFileSync(notPem, 'hello');
-    const bad = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: notPem }), {}, FAST));
-    assert.match(bad.message, new RegExp(`cannot use the client key: .*not-pem\\.txt is not a PEM file\\. Check sharedRedis\\.tlsKeyFile`));
+    const bad = await failure(
+      connectRedis(tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: notPem }), {}, FAST),
+    );
+    assert.match(
+      bad.message,
+      new RegExp(`cannot use the client key: .*not-pem\\.txt is not a PEM file\\. Check sharedRedis\\.tlsKeyFile`),
+    );
 
     const half = await failure(connectRedis(tlsEndpoint(via, { certFile: certs.clientCert }), {}, FAST));
     assert.match(half.message, /has a TLS client certificate but no client key\. Set sharedRedis\.tlsKeyFile too/);
@@ -195,52 +250,98 @@ describe('TLS connections against real redis-server processes', function () {
   it('an encrypted client key: one clear message saying to decrypt it, and nothing connects', async () => {
     const via = await proxy(mutual);
     const encrypted = join(certs.dir, 'client-key-encrypted.pem');
-    await new Promise<void>((resolve, reject) => execFile('openssl', ['pkey', '-in', certs.clientKey, '-aes256', '-passout', 'pass:a-passphrase', '-out', encrypted], (error) => (error ? reject(error) : resolve())));
-    const error = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: encrypted }), {}, FAST));
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        'openssl',
+        ['pkey', '-in', certs.clientKey, '-aes256', '-passout', 'pass:a-passphrase', '-out', encrypted],
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+    const error = await failure(
+      connectRedis(
+        tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: encrypted }),
+        {},
+        FAST,
+      ),
+    );
     assert.equal(error.kind, 'tls-config');
-    assert.equal(error.message, `Redis at 127.0.0.1:${via.port} (TLS) cannot use the client key: ${encrypted} is encrypted with a passphrase. `
-      + `Check sharedRedis.tlsKeyFile: point it at a key without a passphrase, kept where only you can read it (openssl pkey -in ${encrypted} -out client.key).`);
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${via.port} (TLS) cannot use the client key: ${encrypted} is encrypted with a passphrase. ` +
+        `Check sharedRedis.tlsKeyFile: point it at a key without a passphrase, kept where only you can read it (openssl pkey -in ${encrypted} -out client.key).`,
+    );
     assert.equal(via.connections, 0);
   });
 
   it('a client certificate with a key that is not its own: one clear message naming the settings, and nothing connects', async () => {
     const via = await proxy(mutual);
-    const error = await failure(connectRedis(tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.serverKey }), {}, FAST));
+    const error = await failure(
+      connectRedis(
+        tlsEndpoint(via, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.serverKey }),
+        {},
+        FAST,
+      ),
+    );
     assert.equal(error.kind, 'tls-config');
-    assert.match(error.message, /cannot use its TLS files \(.*key values mismatch\)\. Check sharedRedis\.tlsCaFile, sharedRedis\.tlsCertFile and sharedRedis\.tlsKeyFile: the client certificate and its key must belong together\.$/);
+    assert.match(
+      error.message,
+      /cannot use its TLS files \(.*key values mismatch\)\. Check sharedRedis\.tlsCaFile, sharedRedis\.tlsCertFile and sharedRedis\.tlsKeyFile: the client certificate and its key must belong together\.$/,
+    );
     assert.equal(via.connections, 0);
   });
 
   it('refuses PEM text in a path setting without repeating it', async () => {
-    const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----';
-    const error = await failure(connectRedis(tlsEndpoint(good, { certFile: certs.clientCert, keyFile: pem }), {}, FAST));
+    const pem =
+      '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----';
+    const error = await failure(
+      connectRedis(tlsEndpoint(good, { certFile: certs.clientCert, keyFile: pem }), {}, FAST),
+    );
     assert.equal(error.kind, 'tls-config');
     assert.match(error.message, /has the client key itself in sharedRedis\.tlsKeyFile instead of a file path/);
     assert.ok(!error.message.includes('MIGHAgEA'));
   });
 
-  it('the keyspace walk\'s own connection uses the same TLS settings', async () => {
+  it("the keyspace walk's own connection uses the same TLS settings", async () => {
     const source = await RespScanSource.open(tlsEndpoint(good, { caFile: certs.caCert }), {}, FAST);
     try {
-      assert.equal(typeof await source.dbsize(), 'number');
+      assert.equal(typeof (await source.dbsize()), 'number');
     } finally {
       source.close();
     }
     const via = await proxy(expired);
-    await assert.rejects(RespScanSource.open(tlsEndpoint(via, { caFile: certs.caCert }), {}, FAST),
-      (error: unknown) => error instanceof RedisConnectionError && error.kind === 'tls-expired');
+    await assert.rejects(
+      RespScanSource.open(tlsEndpoint(via, { caFile: certs.caCert }), {}, FAST),
+      (error: unknown) => error instanceof RedisConnectionError && error.kind === 'tls-expired',
+    );
     await sleep(500);
     assert.equal(via.connections, 1);
   });
 
   it('the local redis-cli gets --tls, --cacert, --cert, --key and --sni, and --insecure only with checking off', async () => {
-    const run = (endpoint: RedisEndpoint): Promise<string> => new Promise((resolve) => {
-      const launch = localCliLaunch(endpoint, undefined);
-      execFile('redis-cli', [...launch.args, 'PING'], { timeout: 10_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`.trim()));
+    const run = (endpoint: RedisEndpoint): Promise<string> =>
+      new Promise((resolve) => {
+        const launch = localCliLaunch(endpoint, undefined);
+        execFile('redis-cli', [...launch.args, 'PING'], { timeout: 10_000 }, (_error, stdout, stderr) =>
+          resolve(`${stdout}${stderr}`.trim()),
+        );
+      });
+    const mutualEndpoint = tlsEndpoint(mutual, {
+      caFile: certs.caCert,
+      certFile: certs.clientCert,
+      keyFile: certs.clientKey,
+      serverName: 'redis.test',
     });
-    const mutualEndpoint = tlsEndpoint(mutual, { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey, serverName: 'redis.test' });
-    assert.deepEqual(localCliLaunch(mutualEndpoint, undefined).args.slice(7),
-      ['--tls', '--cacert', certs.caCert, '--cert', certs.clientCert, '--key', certs.clientKey, '--sni', 'redis.test']);
+    assert.deepEqual(localCliLaunch(mutualEndpoint, undefined).args.slice(7), [
+      '--tls',
+      '--cacert',
+      certs.caCert,
+      '--cert',
+      certs.clientCert,
+      '--key',
+      certs.clientKey,
+      '--sni',
+      'redis.test',
+    ]);
     assert.equal(await run(mutualEndpoint), 'PONG');
     assert.match(await run(tlsEndpoint(expired, { caFile: certs.caCert })), /certificate verify failed/i);
     const insecure = tlsEndpoint(expired, { verifyCertificate: false });
