@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { DotenvError, parseDotenv } from '../compose/dotenv';
 import { formatProblem, problemAt } from '../compose/errors';
 import {
-  aclFileUsers, managedAclLines, mergeAclFile, serviceNamespaces, serviceUser, ServiceUser,
+  aclFileUsers, managedAclLines, mergeAclFile, serviceNamespaces, servicePasswordIn, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
 import { writeFileAtomic } from './atomicFile';
@@ -75,7 +75,7 @@ export function readStackAccess(files: StackAccessFiles, policy: NamespacePolicy
   const services: ServiceCredentials[] = [];
   for (const namespace of namespaces) {
     const user = serviceUser(namespace);
-    const password = env[user.envKey];
+    const password = servicePasswordIn(env, namespace, namespaces);
     if (password) services.push({ user, password });
   }
   return {
@@ -95,7 +95,7 @@ export function addServicePasswords(envFile: string, namespaces: readonly string
   const names: string[] = [];
   for (const namespace of namespaces) {
     const user = serviceUser(namespace);
-    if (env[user.envKey]) continue;
+    if (servicePasswordIn(env, namespace, namespaces)) continue;
     added[user.envKey] = generatePassword();
     names.push(namespace);
   }

@@ -72,6 +72,31 @@ const ENV_KEY_PREFIX = 'REDIS_SERVICE_PASSWORD_';
  *   `REDIS_SERVICE_PASSWORD___41UTH`). `_` starts every escape and nothing else there,
  *   so two names never share a variable.
  */
+/** The key the versions before the collision-free keys used: anything outside [A-Z0-9] became `_`. */
+export function legacyServiceEnvKey(namespace: string): string {
+  return `${ENV_KEY_PREFIX}${namespace.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/**
+ * A service's password in `.env`: under its key, or under the key an earlier version gave
+ * it, when no other of `namespaces` has (or had) that key; so an existing stack's service
+ * keeps its password instead of being given a new one that locks it out.
+ */
+export function servicePasswordIn(
+  env: Readonly<Record<string, string>>,
+  namespace: string,
+  namespaces: readonly string[],
+): string | undefined {
+  const key = serviceEnvKey(namespace);
+  if (env[key]) return env[key];
+  const legacy = legacyServiceEnvKey(namespace);
+  if (legacy === key) return undefined;
+  const claimed = namespaces.some(
+    (other) => other !== namespace && (serviceEnvKey(other) === legacy || legacyServiceEnvKey(other) === legacy),
+  );
+  return claimed ? undefined : env[legacy] || undefined;
+}
+
 export function serviceEnvKey(namespace: string): string {
   if (/^[a-z0-9]+(_[a-z0-9]+)*$/.test(namespace)) return `${ENV_KEY_PREFIX}${namespace.toUpperCase()}`;
   const encoded = [...Buffer.from(namespace, 'utf8')]

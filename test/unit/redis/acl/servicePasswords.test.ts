@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { parseDotenv } from '../../../../src/docker/compose/dotenv';
 import { writeStackFiles } from '../../../../src/docker/stack/location';
-import { stackAclFile } from '../../../../src/docker/stack/serviceAccess';
+import { addServicePasswords, readStackAccess, stackAclFile } from '../../../../src/docker/stack/serviceAccess';
 import { serviceEnvKey, serviceUser } from '../../../../src/redis/acl/rules';
 import { startRedisServer } from '../../../support/redisServer';
 import { BUNDLED_STACK } from '../../../support/stackFixture';
@@ -87,5 +87,50 @@ describe('one .env password per service user', function () {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a stack's .env from before the collision-free keys", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'legacy-keys-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps a hyphenated namespace's password under its old key, so its running service is not locked out", () => {
+    const files = { envFile: join(dir, '.env'), aclFile: join(dir, 'users.acl') };
+    // What the previous version wrote for `user-profile` (its key then: anything but [A-Z0-9] became `_`).
+    writeFileSync(
+      files.envFile,
+      'REDIS_PASSWORD=operator-password-0123456789abcdef\nREDIS_SERVICE_PASSWORD_USER_PROFILE=the-old-service-password-0123456\n',
+      { mode: 0o600 },
+    );
+    const policy = { declared: ['user-profile'], delimiter: ':' };
+    const access = readStackAccess(files, policy);
+    assert.deepEqual(
+      access.services.map((s) => [s.user.username, s.password]),
+      [['user-profile-service', 'the-old-service-password-0123456']],
+    );
+    assert.deepEqual(access.missing, []);
+    assert.deepEqual(
+      addServicePasswords(files.envFile, ['user-profile']),
+      [],
+      'no new password replaces the one the service uses',
+    );
+  });
+
+  it('does not hand that old key to a namespace when another one now owns it', () => {
+    const files = { envFile: join(dir, '.env'), aclFile: join(dir, 'users.acl') };
+    writeFileSync(
+      files.envFile,
+      'REDIS_PASSWORD=operator-password-0123456789abcdef\nREDIS_SERVICE_PASSWORD_USER_PROFILE=belongs-to-user_profile-0123456789\n',
+      { mode: 0o600 },
+    );
+    const access = readStackAccess(files, { declared: ['user-profile', 'user_profile'], delimiter: ':' });
+    assert.deepEqual(
+      access.services.map((s) => s.user.username),
+      ['user_profile-service'],
+    );
+    assert.deepEqual(access.missing, ['user-profile']);
   });
 });
