@@ -76,9 +76,10 @@ export function stackFixture(port: number, overrides: Record<string, string> = {
 export async function removeProject(docker: Docker, project: string): Promise<void> {
   const filters = { label: [`${PROJECT_LABEL}=${project}`] };
   for (const c of await docker.listContainers({ all: true, filters })) {
+    // v: its anonymous volumes too (test data only).
     await docker
       .getContainer(c.Id)
-      .remove({ force: true })
+      .remove({ force: true, v: true })
       .catch(() => undefined);
   }
   for (const n of await docker.listNetworks({ filters })) {

@@ -79,12 +79,20 @@ export class StackController {
   }
 
   private async up(settings: StackSettings, options: StartOptions): Promise<UpResult & { acl: AclSync }> {
-    const project = await this.load(settings);
+    const conflict = operatorPasswordConflict(settings.location.envFile, settings.env ?? process.env);
+    let project: ComposeProject;
+    try {
+      project = await this.load(settings);
+    } catch (error) {
+      // An empty REDIS_PASSWORD in the environment also fails the compose file's interpolation:
+      // the conflict is the cause worth naming.
+      if (conflict) throw new Error(conflict);
+      throw error;
+    }
     const files = stackAccessFiles(project);
     // Only a stack whose users.acl we write from .env: elsewhere Compose's own order (the
     // environment over .env) is what the container gets, and redisPassword follows it.
-    const conflict = files ? operatorPasswordConflict(settings.location.envFile, settings.env ?? process.env) : undefined;
-    if (conflict) throw new Error(conflict);
+    if (files && conflict) throw new Error(conflict);
     const foreign = await this.foreign(project);
     const agreed = new Set((options.replaceForeign ?? []).map((c) => c.id));
     const unconfirmed = foreign.filter((c) => !agreed.has(c.id));

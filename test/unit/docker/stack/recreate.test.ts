@@ -61,11 +61,15 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
     // No request timeout: on a loaded machine a container's start can take longer than the probe's.
     if (engine) docker = new Docker(dockerOptions(engine.endpoint));
   });
-  after(async () => {
-    for (const stack of stacks) {
+  // Each test's stacks go when it ends: a suite holding all of them at once would hold ~20
+  // networks, and the engine's default address pools run out at about 30.
+  afterEach(async () => {
+    for (const stack of stacks.splice(0)) {
       await removeProject(docker, stack.project);
       rmSync(stack.dir, { recursive: true, force: true });
     }
+  });
+  after(async () => {
     for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
   });
 

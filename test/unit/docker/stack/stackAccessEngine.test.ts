@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
@@ -28,6 +28,12 @@ function compose(fixture: StackFixture, ...args: string[]): { status: number | n
  * it, renamed into place) and a running Redis still reads the new file on ACL LOAD; and
  * a missing folder fails the start instead of turning into an empty directory.
  */
+/** A stack folder as a team might have it before Create Stack or Start wrote its acl folder. */
+function withoutAcl(fixture: StackFixture): StackFixture {
+  rmSync(dirname(stackAclFile(fixture.dir)), { recursive: true, force: true });
+  return fixture;
+}
+
 describe('the stack\'s users.acl and REDIS_PASSWORD, on the real engine with docker-compose', function () {
   this.timeout(180_000);
   let engine: EngineConnection | undefined;
@@ -40,7 +46,7 @@ describe('the stack\'s users.acl and REDIS_PASSWORD, on the real engine with doc
   after(async () => { for (const f of fixtures) await f.cleanup(docker); });
 
   it('docker-compose up without users.acl fails clearly and creates no directory in its place', async () => {
-    const fixture = stackFixture(await freePort());
+    const fixture = withoutAcl(stackFixture(await freePort()));
     fixtures.push(fixture);
     const up = compose(fixture, 'up', '-d');
     assert.notEqual(up.status, 0, up.output);
@@ -49,7 +55,7 @@ describe('the stack\'s users.acl and REDIS_PASSWORD, on the real engine with doc
   });
 
   it('a user added while Redis runs (users.acl renamed into place) logs in after ACL LOAD, with no restart', async () => {
-    const fixture = stackFixture(await freePort());
+    const fixture = withoutAcl(stackFixture(await freePort()));
     fixtures.push(fixture);
     const files = { envFile: `${fixture.dir}/.env`, aclFile: stackAclFile(fixture.dir) };
     assert.equal(syncAclFile(files, DEFAULT_POLICY), 'created');
@@ -85,7 +91,7 @@ describe('the stack\'s users.acl and REDIS_PASSWORD, on the real engine with doc
   // healthcheck's REDISCLI_AUTH), while users.acl is written from .env: Start refuses, saying which wins and why.
   for (const [what, environment] of [['a different value', 'another-password-from-the-shell-0123456789'], ['an empty value', '']] as const) {
     it(`${what} in the environment: Start refuses with one message naming both places, and nothing is created or written`, async () => {
-      const fixture = stackFixture(await freePort());
+      const fixture = withoutAcl(stackFixture(await freePort()));
       fixtures.push(fixture);
       const controller = new StackController(docker);
       let message = '';

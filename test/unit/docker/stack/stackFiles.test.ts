@@ -36,7 +36,7 @@ describe('the stack\'s secret files: private, and never half written', () => {
     assert.deepEqual(readdirSync(dir).sort(), ['.env', 'acl', 'docker-compose.yml']);
   });
 
-  it('the bundled stack of an older release moves its users.acl, hand-added users and all, into the acl folder', () => {
+  it('the bundled stack of an older release copies its users.acl, hand-added users and all, into the acl folder', () => {
     const location = resolveStackLocation({ workspaceFolders: [], globalStorageDir: dir });
     prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
     const stackDir = join(dir, 'shared-redis');
@@ -48,7 +48,9 @@ describe('the stack\'s secret files: private, and never half written', () => {
     writeFileSync(location.composeFile, '# the older release\'s file\n');
     prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
     assert.equal(readFileSync(stackAclFile(stackDir), 'utf8'), `${current}user reporting on #abc ~report:* +@read\n`);
-    assert.deepEqual(readdirSync(stackDir).sort(), ['.env', 'acl', 'docker-compose.yml']);
+    // The old file stays: the container made by the older release bind-mounts it alone.
+    assert.equal(readFileSync(join(stackDir, 'users.acl'), 'utf8'), `${current}user reporting on #abc ~report:* +@read\n`);
+    assert.deepEqual(readdirSync(stackDir).sort(), ['.env', 'acl', 'docker-compose.yml', 'users.acl']);
   });
 
   it('a folder where users.acl belongs (the engine made it for a missing file) is named plainly, and nothing is written', () => {
