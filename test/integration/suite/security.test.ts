@@ -245,10 +245,15 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
         n.startsWith('Namespace billing has no Redis user yet. Add billing-service to users.acl'),
       ),
     );
-    assert.deepEqual(
-      (await userRows()).filter((r) => /^(Redis users|billing)/.test(r)),
-      ['Redis users — operator + 3 services · 1 to add', 'billing-service — not created yet'],
-    );
+    // The Stack view re-reads the stack's users on its own refresh after the setting change,
+    // which may come a moment after the offer.
+    const expected = ['Redis users — operator + 3 services · 1 to add', 'billing-service — not created yet'];
+    const rowsNow = async (): Promise<string[]> => (await userRows()).filter((r) => /^(Redis users|billing)/.test(r));
+    await eventually(
+      'the Stack view to list billing-service as not created yet',
+      async () => JSON.stringify(await rowsNow()) === JSON.stringify(expected),
+    ).catch(() => undefined);
+    assert.deepEqual(await rowsNow(), expected);
     const result = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers', [
       'billing',
     ]);
