@@ -206,19 +206,7 @@ export class ChecksRunner implements vscode.Disposable {
     const state = browser.state;
     if (!fresh && state.kind === 'complete' && isFullWalk(state.model)) return state.model;
     if (!fresh && state.kind === 'walking' && state.model.match === undefined && state.model.type === undefined) {
-      const next = await new Promise<BrowserState | undefined>((resolve) => {
-        const timer = setTimeout(() => {
-          subscription.dispose();
-          resolve(undefined);
-        }, WALK_WAIT_MS);
-        const subscription = browser.onDidChange((s) => {
-          if (s.kind !== 'walking') {
-            clearTimeout(timer);
-            subscription.dispose();
-            resolve(s);
-          }
-        });
-      });
+      const next = await browser.walkEnded(WALK_WAIT_MS);
       if (next?.kind === 'complete' && isFullWalk(next.model)) return next.model;
     }
     const config = settings();

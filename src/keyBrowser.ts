@@ -59,6 +59,26 @@ export class KeyBrowser implements vscode.Disposable {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * The state once the walk in progress ends (complete, failed, cancelled). A walk cancelled
+   * without a successor publishes nothing more: undefined after `timeoutMs`.
+   */
+  walkEnded(timeoutMs: number): Promise<BrowserState | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        subscription.dispose();
+        resolve(undefined);
+      }, timeoutMs);
+      const subscription = this.onDidChange((s) => {
+        if (s.kind !== 'walking') {
+          clearTimeout(timer);
+          subscription.dispose();
+          resolve(s);
+        }
+      });
+    });
+  }
+
   get state(): BrowserState {
     return this.current;
   }

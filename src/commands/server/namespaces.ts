@@ -1,5 +1,5 @@
 import { delimiterBytes, settings } from '../../settings';
-import type { BrowserState, KeyBrowser } from '../../keyBrowser';
+import type { KeyBrowser } from '../../keyBrowser';
 import { NamespaceModel, NamespaceNode } from '../../redis/keyspace';
 import { KeyspaceCancelledError } from '../../redis/keyspace/errors';
 import {
@@ -28,19 +28,7 @@ export async function completedModel(browser: KeyBrowser): Promise<NamespaceMode
   if (state.kind === 'complete') return state.model;
   if (state.kind === 'walking') {
     // A walk cancelled without a successor publishes nothing more: stop waiting after a while.
-    const next = await new Promise<BrowserState | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        subscription.dispose();
-        resolve(undefined);
-      }, WALK_WAIT_MS);
-      const subscription = browser.onDidChange((s) => {
-        if (s.kind !== 'walking') {
-          clearTimeout(timer);
-          subscription.dispose();
-          resolve(s);
-        }
-      });
-    });
+    const next = await browser.walkEnded(WALK_WAIT_MS);
     if (next?.kind === 'complete') return next.model;
   }
   const after = await browser.refresh();
