@@ -31,6 +31,7 @@ export {
   WalkState,
   compareBinary,
 } from './namespaceModel';
+export { compareNatural } from './naturalOrder';
 export { DEFAULT_PREFIX_SCAN_COUNT, ScanBound, ScanOutcome, scanKeysWithPrefix } from './prefixScan';
 export { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions, keyLabel } from './pager';
 export {

@@ -1,7 +1,9 @@
 import { BinaryString, bytesOf, fromBinary, KeyBytes, toBinary } from './binary';
 import { displayBytes, DisplayOptions, displaySegment } from './display';
 import { keyHash as keyHashOf, pathHash } from './keyHash';
+import { compareNatural } from './naturalOrder';
 import { SeenKeys } from './seenKeys';
+import { UntrackedNamespaces } from './untrackedNamespaces';
 
 /**
  * How key names map to namespaces (delimiter D, `:` by default):
@@ -60,6 +62,10 @@ export class NamespaceNode {
   directCount = 0;
   /** Keys in child namespaces that were not tracked because `maxNamespaces` was reached. */
   untrackedCount = 0;
+  /** The child namespaces those untracked keys are in (distinct, exact): with
+   * `untrackedCount`, what a "not listed" row says. Direct children only: an untracked
+   * `user:7` is one, whatever its sub-namespaces. */
+  untrackedNamespaces = 0;
   /** @internal Full names of the direct keys while the namespace is small; undefined once large. */
   names: BinaryString[] | undefined = [];
   /** @internal */
@@ -68,6 +74,8 @@ export class NamespaceNode {
   readonly pathBuffer: Buffer;
   /** @internal The next node whose path has the same lookup hash. */
   sameHash: NamespaceNode | undefined;
+  /** @internal Children in natural order, sorted once until a child comes or goes. */
+  sortedByName: NamespaceNode[] | undefined;
 
   /** @internal */
   constructor(
@@ -115,12 +123,20 @@ export class NamespaceNode {
     return displayBytes(this.path, options);
   }
 
-  /** Child namespaces, by segment byte order (default) or by count, largest first. */
+  /** Child namespaces, by segment in natural order (default: `9`, `10`, `100`; see
+   * compareNatural) or by count, largest first (then naturally). */
   childNamespaces(order: ChildOrder = 'name'): NamespaceNode[] {
+    if (order === 'name') return [...this.sortedChildNamespaces()];
     const list = this.children ? [...this.children.values()] : [];
-    return order === 'count'
-      ? list.sort((a, b) => b.count - a.count || compareBinary(a.segment, b.segment))
-      : list.sort((a, b) => compareBinary(a.segment, b.segment));
+    return list.sort((a, b) => b.count - a.count || compareNatural(a.segment, b.segment));
+  }
+
+  /** The children in natural order without a copy (do not change it): a view pages
+   * through 250,000 of them without sorting them again for every page. */
+  sortedChildNamespaces(): readonly NamespaceNode[] {
+    return (this.sortedByName ??= this.children
+      ? [...this.children.values()].sort((a, b) => compareNatural(a.segment, b.segment))
+      : []);
   }
 
   get childCount(): number {
@@ -137,10 +153,10 @@ export class NamespaceNode {
     return this.names !== undefined && this.model.complete;
   }
 
-  /** The direct keys' exact names in byte order, when all are held (see hasAllDirectKeyNames). */
+  /** The direct keys' exact names in natural order, when all are held (see hasAllDirectKeyNames). */
   directKeyNames(): Buffer[] | undefined {
     if (!this.hasAllDirectKeyNames || this.names === undefined) return undefined;
-    return [...this.names].sort(compareBinary).map(fromBinary);
+    return [...this.names].sort(compareNatural).map(fromBinary);
   }
 
   /** The label of one of this namespace's direct keys: the key after the prefix. */
@@ -194,6 +210,11 @@ export class NamespaceModel {
   truncated = false;
   /** @internal Keys whose namespace the hash lookup did not find (new or untracked ones). */
   lookupMisses = 0;
+
+  /** The namespaces past maxNamespaces, by path hash, with their key counts. */
+  private readonly untracked = new UntrackedNamespaces();
+  /** Set by `resolve` when it could not create a node: the path of the first namespace not tracked. */
+  private untrackedPath: BinaryString = '';
 
   private readonly index = new Map<BinaryString, NamespaceNode>();
   /** Nodes by the lookup hash of their path bytes (pathHash), chained on sameHash. */
@@ -314,9 +335,12 @@ export class NamespaceModel {
     this.countDirect(node, buffer, 0, buffer.length);
   }
 
-  /** Past maxNamespaces: counted in the deepest tracked ancestor only. */
+  /** Past maxNamespaces: counted in the deepest tracked ancestor only, and in the
+   * namespace below it that `resolve` could not create (untrackedPath). */
   private countUntracked(node: NamespaceNode): void {
     node.untrackedCount++;
+    const [h1, h2] = keyHashOf(fromBinary(this.untrackedPath));
+    if (this.untracked.addKey(h1, h2)) node.untrackedNamespaces++;
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
   }
 
@@ -363,6 +387,11 @@ export class NamespaceModel {
       // Its namespace was past maxNamespaces: counted in the deepest tracked ancestor.
       const ancestor = this.deepestTracked(path ?? '');
       if (ancestor.untrackedCount === 0) return false;
+      const untrackedPath = this.segments(path ?? '')
+        .slice(0, ancestor.depth + 1)
+        .join(this.delimiterBinary);
+      const [h1, h2] = keyHashOf(fromBinary(untrackedPath));
+      if (this.untracked.removeKey(h1, h2)) ancestor.untrackedNamespaces--;
       ancestor.untrackedCount--;
       this.uncount(ancestor, 1);
       return true;
@@ -390,6 +419,7 @@ export class NamespaceModel {
     if (node === undefined || node.parent === undefined) return false;
     const removed = node.count;
     node.parent.children?.delete(node.segment);
+    node.parent.sortedByName = undefined;
     this.forgetSubtree(node);
     this.uncount(node.parent, removed);
     return true;
@@ -400,6 +430,7 @@ export class NamespaceModel {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count -= keys;
     for (let n: NamespaceNode | undefined = node; n?.parent !== undefined && n.count === 0; n = n.parent) {
       n.parent.children?.delete(n.segment);
+      n.parent.sortedByName = undefined;
       this.forgetSubtree(n);
     }
   }
@@ -464,7 +495,9 @@ export class NamespaceModel {
   }
 
   /** Finds or creates the node of a path, or returns the deepest tracked ancestor when
-   * maxNamespaces does not allow creating it. */
+   * maxNamespaces does not allow creating it (then `untrackedPath` is the path of the
+   * namespace below it). Once a namespace was refused, none is created any more, not even
+   * after a removal makes room: keys of a namespace counted as untracked must stay there. */
   private resolve(path: BinaryString): NamespaceNode {
     const segments = path.split(this.delimiterBinary);
     let node = this.root;
@@ -473,12 +506,14 @@ export class NamespaceModel {
       nodePath = nodePath === undefined ? segment : nodePath + this.delimiterBinary + segment;
       let next = node.children?.get(segment);
       if (next === undefined) {
-        if (this.namespaceCount >= this.maxNamespaces) {
+        if (this.truncated || this.namespaceCount >= this.maxNamespaces) {
           this.truncated = true;
+          this.untrackedPath = nodePath;
           return node;
         }
         next = new NamespaceNode(this, node, segment, nodePath);
         (node.children ??= new Map()).set(segment, next);
+        node.sortedByName = undefined;
         this.index.set(nodePath, next);
         const hash = pathHash(next.pathBuffer);
         next.sameHash = this.byPathHash.get(hash);

@@ -5,7 +5,8 @@ import { displaySegment, DisplayOptions } from './display';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './errors';
 import { globMatches } from './glob';
 import { describeKeys, KeyEntry } from './keyInfo';
-import { compareBinary, NamespaceNode } from './namespaceModel';
+import { NamespaceNode } from './namespaceModel';
+import { compareNatural } from './naturalOrder';
 import { asScanReply, ScanRequest, scanArguments } from './scanSource';
 import { DEFAULT_SCAN_COUNT } from './walker';
 
@@ -45,7 +46,7 @@ export interface KeyPage {
  * The pager is the continuation token: keep it with the namespace's row and call
  * `next()` for `Load more…`.
  *
- * - Small namespace of a complete walk: the names the model holds, in byte order.
+ * - Small namespace of a complete walk: the names the model holds, in natural order (compareNatural).
  * - Otherwise: SCAN with `MATCH <escaped prefix>*` (no MATCH for the root), and the
  *   walk's TYPE filter, from where the last page stopped until a page of direct keys is
  *   collected; keys SCAN returns twice are given once (the pager remembers what it gave);
@@ -75,7 +76,7 @@ export class NamespaceKeyPager {
     this.endpoint = options.endpoint ?? endpointOfClient(client);
     const model = namespace.model;
     if (namespace.hasAllDirectKeyNames && namespace.names !== undefined) {
-      this.names = [...namespace.names].sort(compareBinary);
+      this.names = [...namespace.names].sort(compareNatural);
       return;
     }
     const count = options.count ?? DEFAULT_SCAN_COUNT;
@@ -133,7 +134,7 @@ export class NamespaceKeyPager {
       page = this.names.slice(this.offset, this.offset + this.pageSize);
     } else {
       scans = await this.fill(signal);
-      page = this.ready.slice(0, this.pageSize).sort(compareBinary);
+      page = this.ready.slice(0, this.pageSize).sort(compareNatural);
     }
     if (signal?.aborted) throw new KeyspaceCancelledError();
     const entries = await describeKeys(this.client, page, this.endpoint);

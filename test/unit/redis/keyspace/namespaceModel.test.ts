@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { fromBinary, toBinary } from '../../../../src/redis/keyspace/binary';
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
+import { compareNatural } from '../../../../src/redis/keyspace/naturalOrder';
 import { oddKeys, random, referenceCounts, modelCounts } from './support';
 
 function build(
@@ -260,7 +261,9 @@ describe('NamespaceModel', () => {
       if (held) {
         assert.deepEqual(
           held.map((b) => b.toString('latin1')),
-          [...left.keys()].filter((id) => model.split(id).path === (node?.isRoot ? undefined : node?.path)).sort(),
+          [...left.keys()]
+            .filter((id) => model.split(id).path === (node?.isRoot ? undefined : node?.path))
+            .sort(compareNatural),
         );
       }
     }

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { toBinary } from '../../../../src/redis/keyspace/binary';
 import { describeKeys, memoryUsage } from '../../../../src/redis/keyspace/keyInfo';
 import { NamespaceModel } from '../../../../src/redis/keyspace/namespaceModel';
+import { compareNatural } from '../../../../src/redis/keyspace/naturalOrder';
 import { KeyPage, keyLabel, NamespaceKeyPager, PagedKey } from '../../../../src/redis/keyspace/pager';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { startRedisServer } from '../../../support/redisServer';
@@ -45,7 +46,7 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     model = await walkKeyspace({ client }, { keepNamesUpTo: 100 }).done;
   });
 
-  it('pages a small namespace from the names the walk kept, with TYPE and PTTL, in byte order', async () => {
+  it('pages a small namespace from the names the walk kept, with TYPE and PTTL, in natural order', async () => {
     const node = model.findNamespace('small');
     assert.ok(node?.hasAllDirectKeyNames);
     const pager = new NamespaceKeyPager(client, node, { pageSize: 5 });
@@ -57,7 +58,7 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     assert.ok(pages.every((p) => p.scans === 0));
     assert.deepEqual(
       keys.map((k) => k.id),
-      [...small].sort(),
+      [...small].sort(compareNatural),
     );
     for (const key of keys) {
       const i = Number(key.id.split(':')[1]);
@@ -130,7 +131,7 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     ] as const) {
       const pager = new NamespaceKeyPager(client, node, { pageSize });
       const first = await pager.next();
-      const all: string[] = node === smallNode ? [...small].sort() : [...big];
+      const all: string[] = node === smallNode ? [...small].sort(compareNatural) : [...big];
       const later = all.filter((k: string) => !first.keys.some((f) => f.id === k));
       const forgotten = [later[0], later[later.length - 1]].filter((k): k is string => k !== undefined);
       for (const key of forgotten) pager.forget(toBinary(Buffer.from(key)));
@@ -142,7 +143,7 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     // Forgetting the last names not given yet ends the pages.
     const pager = new NamespaceKeyPager(client, smallNode, { pageSize: 10 });
     await pager.next();
-    for (const key of [...small].sort().slice(10)) pager.forget(key);
+    for (const key of [...small].sort(compareNatural).slice(10)) pager.forget(key);
     assert.equal(pager.done, true);
   });
 
