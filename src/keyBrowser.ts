@@ -3,7 +3,14 @@ import { settings } from './settings';
 import type { Logger } from './logger';
 import { describeEndpoint } from './redis/endpoint';
 import { RedisConnectionError } from './redis/errors';
-import { BinaryString, NamespaceModel, toBinary, walkKeyspace, WalkProgress } from './redis/keyspace';
+import {
+  BinaryString,
+  NamespaceModel,
+  NamespaceModelOptions,
+  toBinary,
+  walkKeyspace,
+  WalkProgress,
+} from './redis/keyspace';
 import type { RedisSession } from './redisSession';
 
 export interface KeyFilter {
@@ -53,6 +60,9 @@ export class KeyBrowser implements vscode.Disposable {
   private currentFilter: KeyFilter = {};
   private generation = 0;
   private readonly listeners = new Set<KeyRowsListener>();
+  /** Tests only (reached through the API's `testing()`, never a setting): the model's limits,
+   * so that a test reaches them with a few thousand keys. */
+  modelLimits: Pick<NamespaceModelOptions, 'maxNamespaces' | 'maxStoredNames'> = {};
 
   constructor(
     private readonly session: RedisSession,
@@ -124,6 +134,7 @@ export class KeyBrowser implements vscode.Disposable {
           delimiter: config.delimiter,
           count: config.scanCount,
           keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
+          ...this.modelLimits,
           match: filter.match,
           type: filter.type,
           signal: abort.signal,

@@ -16,6 +16,7 @@ import {
   groupThousands,
   keyLabel,
   describeKeys,
+  filterPatternFor,
   memoryUsage,
   NamespaceKeyPager,
   NamespaceModel,
@@ -44,13 +45,27 @@ export class KeyRow {
   ) {}
 }
 
-/** The `Load more…` row; `sharedRedis.loadMoreKeys` calls its `load`. */
+/** The `Load more…` row of a namespace's keys or of its child namespaces;
+ * `sharedRedis.loadMoreKeys` calls its `load`. */
 export class LoadMoreRow {
   constructor(
     readonly parent: NamespaceRow | undefined,
     readonly shown: number,
     readonly total: number,
     readonly load: () => Promise<void>,
+    readonly listing: 'keys' | 'namespaces' = 'keys',
+  ) {}
+}
+
+/** What the model stopped tracking under a namespace (past its namespace limit): how many
+ * child namespaces and keys, and the filter that lists them. Nothing is left out silently. */
+export class NotListedRow {
+  constructor(
+    readonly parent: NamespaceRow | undefined,
+    readonly namespaces: number,
+    readonly keys: number,
+    /** The key filter's pattern for everything under the namespace (`user:*`). */
+    readonly pattern: string,
   ) {}
 }
 
@@ -65,7 +80,7 @@ export class MessageRow {
   ) {}
 }
 
-export type KeysRow = NamespaceRow | KeyRow | LoadMoreRow | MessageRow;
+export type KeysRow = NamespaceRow | KeyRow | LoadMoreRow | NotListedRow | MessageRow;
 
 interface LoadedPages {
   readonly pager: NamespaceKeyPager;
@@ -88,6 +103,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   readonly view: vscode.TreeView<KeysRow>;
   private readonly subscriptions: vscode.Disposable[] = [];
   private pages = new Map<string, LoadedPages>();
+  /** Child namespaces shown per namespace (ROOT or its path) beyond the first page. */
+  private namespacesShown = new Map<string, number>();
   private pagesModel: NamespaceModel | undefined;
   private stale = true;
   private declared: readonly DeclaredNamespace[];
@@ -178,8 +195,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     let row: NamespaceRow | undefined;
     let rowPath: BinaryString | undefined;
     for (const segment of model.segments(path)) {
+      const parentNode = rowPath === undefined ? model.root : model.findNamespace(rowPath);
       rowPath = rowPath === undefined ? segment : rowPath + model.delimiterBinary + segment;
       const at = rowPath;
+      this.showChild(parentNode, at);
       row = new NamespaceRow(
         row,
         at,
@@ -188,6 +207,16 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       );
     }
     if (row) await this.view.reveal(row, { expand: true, select: true, focus: false });
+  }
+
+  /** Extends the pages of `parent`'s child namespaces until its child at `path` is listed. */
+  private showChild(parent: NamespaceNode | undefined, path: BinaryString): void {
+    if (!parent) return;
+    const at = parent.sortedChildNamespaces().findIndex((child) => child.path === path);
+    const key = parent.isRoot ? ROOT : parent.path;
+    const pageSize = settings().pageSize;
+    const shown = this.namespacesShown.get(key) ?? pageSize;
+    if (at >= shown) this.namespacesShown.set(key, Math.ceil((at + 1) / pageSize) * pageSize);
   }
 
   /** The loaded pages of the namespace a key belongs to, if any. */
@@ -228,6 +257,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const model = state.kind === 'idle' ? undefined : state.model;
     if (model !== this.pagesModel) {
       this.pages = new Map();
+      this.namespacesShown = new Map();
       this.pagesModel = model;
     }
     return model;
@@ -248,20 +278,24 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (row instanceof NamespaceRow || row === undefined) {
       const node = row ? model.findNamespace(row.path) : model.root;
       const namespaces = this.namespaceRows(row, node);
+      const notListed = node && node.untrackedCount > 0 ? [this.notListedRow(row, node)] : [];
       const keys = node ? await this.keyRows(row, node) : [];
-      return [...namespaces, ...keys];
+      return [...namespaces, ...notListed, ...keys];
     }
     return [];
   }
 
-  private namespaceRows(parent: NamespaceRow | undefined, node: NamespaceNode | undefined): NamespaceRow[] {
+  private namespaceRows(
+    parent: NamespaceRow | undefined,
+    node: NamespaceNode | undefined,
+  ): (NamespaceRow | LoadMoreRow)[] {
     const delimiter = node?.model.delimiterBinary ?? ':';
     const parentPath = parent?.path;
     const declaredHere = this.declared.filter((d) => {
       const at = d.path.lastIndexOf(delimiter);
       return parentPath === undefined ? at === -1 : at !== -1 && d.path.slice(0, at) === parentPath;
     });
-    const rows: NamespaceRow[] = [];
+    const rows: (NamespaceRow | LoadMoreRow)[] = [];
     const seen = new Set<string>();
     for (const declared of declaredHere) {
       const segment =
@@ -283,18 +317,34 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       );
       seen.add(ancestor);
     }
-    for (const child of node?.childNamespaces('name') ?? []) {
+    if (!node) return rows;
+    // The other children page like keys: a namespace with 250,000 ids shows the first
+    // `pageSize` in natural order and a `Load more…` row, never all of them at once.
+    const declaredChildren = [...seen].filter((path) => node.model.findNamespace(path)?.parent === node).length;
+    const total = node.childCount - declaredChildren;
+    const key = node.isRoot ? ROOT : node.path;
+    const shown = Math.min(this.namespacesShown.get(key) ?? settings().pageSize, total);
+    let listed = 0;
+    for (const child of node.firstChildNamespaces(shown + declaredChildren)) {
+      if (listed === shown) break;
       if (seen.has(child.path)) continue;
-      rows.push(
-        new NamespaceRow(
-          parent,
-          child.path,
-          child.segment,
-          this.declared.find((d) => d.path === child.path),
-        ),
-      );
+      rows.push(new NamespaceRow(parent, child.path, child.segment, undefined));
+      listed++;
+    }
+    if (listed < total) {
+      rows.push(new LoadMoreRow(parent, listed, total, () => this.loadMoreNamespaces(parent, listed), 'namespaces'));
     }
     return rows;
+  }
+
+  private notListedRow(parent: NamespaceRow | undefined, node: NamespaceNode): NotListedRow {
+    return new NotListedRow(parent, node.untrackedNamespaces, node.untrackedCount, filterPatternFor(node.prefix));
+  }
+
+  private loadMoreNamespaces(parent: NamespaceRow | undefined, listed: number): Promise<void> {
+    this.namespacesShown.set(parent ? parent.path : ROOT, listed + settings().pageSize);
+    this.changed.fire(parent);
+    return Promise.resolve();
   }
 
   private async keyRows(parent: NamespaceRow | undefined, node: NamespaceNode): Promise<KeysRow[]> {
@@ -458,10 +508,31 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     }
     if (row instanceof LoadMoreRow) {
       const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
-      item.id = `more:${row.parent ? rowKey(row.parent.path) : 'root'}`;
-      item.description = `${groupThousands(row.shown)} of ${groupThousands(row.total)} shown`;
+      const namespaces = row.listing === 'namespaces';
+      item.id = `${namespaces ? 'more-namespaces' : 'more'}:${row.parent ? rowKey(row.parent.path) : 'root'}`;
+      item.description = `${groupThousands(row.shown)} of ${groupThousands(row.total)}${namespaces ? ' namespaces' : ''} shown`;
       item.iconPath = new vscode.ThemeIcon('ellipsis');
       item.command = { command: 'sharedRedis.loadMoreKeys', title: 'Load more', arguments: [row] };
+      return item;
+    }
+    if (row instanceof NotListedRow) {
+      const namespaces = `${groupThousands(row.namespaces)} more namespace${row.namespaces === 1 ? '' : 's'}`;
+      const item = new vscode.TreeItem(
+        `${namespaces} · ${formatKeyCount(row.keys)} not listed`,
+        vscode.TreeItemCollapsibleState.None,
+      );
+      item.id = `not-listed:${row.parent ? rowKey(row.parent.path) : 'root'}`;
+      item.description = `Filter… (${row.pattern})`;
+      item.iconPath = new vscode.ThemeIcon('filter');
+      item.tooltip =
+        `The Keys view tracks at most ${groupThousands(this.model()?.maxNamespaces ?? 0)} namespaces: these came ` +
+        `after that. Their keys are in every count above. Filter the keys (${row.pattern}, narrowed ` +
+        'to the ids you look for) to list them.';
+      item.command = {
+        command: 'sharedRedis.filterKeys',
+        title: 'Filter Keys…',
+        arguments: [{ prefill: row.pattern }],
+      };
       return item;
     }
     const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);

@@ -12,13 +12,18 @@ export function keyBrowsingCommands({
 }: ExtensionServices): Record<'refreshKeys' | 'filterKeys' | 'clearKeyFilter' | 'loadMoreKeys', CommandHandler> {
   return {
     refreshKeys: async () => (await browser.refresh()).kind,
-    filterKeys: async (filter?: { match?: string; type?: string }) => {
-      if (filter && typeof filter === 'object') return (await browser.setFilter(filter)).kind;
+    // `{ prefill }` (a "not listed" row of the Keys view): asks, starting from that pattern.
+    filterKeys: async (filter?: { match?: string; type?: string; prefill?: string }) => {
+      const prefill = typeof filter?.prefill === 'string' ? filter.prefill : undefined;
+      if (filter && typeof filter === 'object' && prefill === undefined) return (await browser.setFilter(filter)).kind;
       const current = browser.filter;
+      const value = prefill ?? current.match ?? '';
       const match = await vscode.window.showInputBox({
         title: 'Filter keys (1/2): pattern',
         prompt: 'A glob as SCAN MATCH takes it: * any characters, ? one, [abc] a set, \\ escapes. Empty: every key.',
-        value: current.match ?? '',
+        value,
+        // The cursor before the final `*` of a prefilled `user:*`, to type the ids' start.
+        ...(prefill?.endsWith('*') ? { valueSelection: [value.length - 1, value.length - 1] as [number, number] } : {}),
         placeHolder: 'auth:session:*',
         validateInput: (value) => (/[\r\n]/.test(value) ? 'A pattern is one line: remove the line break.' : undefined),
       });

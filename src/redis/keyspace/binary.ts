@@ -31,3 +31,15 @@ export function escapeGlob(bytes: KeyBytes): Buffer {
   const binary = typeof bytes === 'string' ? bytes : toBinary(bytes);
   return fromBinary(binary.replace(/[*?[\]\\]/g, '\\$&'));
 }
+
+/**
+ * The key filter's pattern (one line of text) for every key under `prefix`:
+ * `escapeGlob(prefix) + '*'`. A byte that is not part of UTF-8 text, and a line break,
+ * becomes `?` (one byte in SCAN MATCH): the pattern then matches a little more, never less.
+ */
+export function filterPatternFor(prefix: KeyBytes): string {
+  const escaped = escapeGlob(prefix);
+  const text = escaped.toString('utf8');
+  const readable = Buffer.from(text, 'utf8').equals(escaped) ? text : toBinary(escaped).replace(/[\x80-\xff]/g, '?');
+  return `${readable.replace(/[\r\n]/g, '?')}*`;
+}

@@ -3,7 +3,7 @@
  * model with exact counts, page a namespace's direct keys with TYPE and PTTL, format
  * what a row shows. See walker.ts, namespaceModel.ts and pager.ts.
  */
-export { BinaryString, KeyBytes, bytesOf, escapeGlob, fromBinary, toBinary } from './binary';
+export { BinaryString, KeyBytes, bytesOf, escapeGlob, filterPatternFor, fromBinary, toBinary } from './binary';
 export { DisplayOptions, displayBytes, displaySegment } from './display';
 export { KeyspaceCancelledError, KeyspaceCommandError } from './errors';
 export {

@@ -139,6 +139,32 @@ export class NamespaceNode {
       : []);
   }
 
+  /** The first `limit` children in natural order: a page of a wide namespace. While the
+   * walk still adds children, one pass picks them (no sort of 250,000 children for every
+   * refresh of the tree); once it is complete, the cached sort serves every page. */
+  firstChildNamespaces(limit: number): readonly NamespaceNode[] {
+    const children = this.children;
+    if (children === undefined) return [];
+    if (this.model.complete || this.sortedByName !== undefined || children.size <= limit * 4) {
+      return this.sortedChildNamespaces().slice(0, limit);
+    }
+    const picked: NamespaceNode[] = [];
+    for (const child of children.values()) {
+      const last = picked[limit - 1];
+      if (last !== undefined && compareNatural(child.segment, last.segment) >= 0) continue;
+      let low = 0;
+      let high = picked.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (compareNatural((picked[middle] as NamespaceNode).segment, child.segment) <= 0) low = middle + 1;
+        else high = middle;
+      }
+      picked.splice(low, 0, child);
+      if (picked.length > limit) picked.pop();
+    }
+    return picked;
+  }
+
   get childCount(): number {
     return this.children?.size ?? 0;
   }

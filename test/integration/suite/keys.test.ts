@@ -1,36 +1,15 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
-import type { SharedRedisInternals } from '../../../src/secondStage';
-import type { KeysRow } from '../../../src/views/keysView';
-import { suiteConfig } from './config';
 import { api } from './extensionApi';
-
-/** What a user reads on each row: `label — description`. */
-async function rows(shared: SharedRedisInternals, parent?: KeysRow): Promise<string[]> {
-  const provider = shared.views.keys;
-  const children = await provider.getChildren(parent);
-  return children.map((row) => {
-    const item = provider.getTreeItem(row);
-    return `${typeof item.label === 'string' ? item.label : (item.label?.label ?? '')} — ${String(item.description ?? '')}`;
-  });
-}
-
-async function child(shared: SharedRedisInternals, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
-  const provider = shared.views.keys;
-  const found = (await provider.getChildren(parent)).find((row) => provider.getTreeItem(row).label === label);
-  assert.ok(found, `no row "${label}"`);
-  return found;
-}
+import { child, emptiedTestRedis, rows } from './keysTree';
 
 describe('the Keys view, read through its tree provider', function () {
   this.timeout(60_000);
   let redis: Redis;
 
   before(async () => {
-    redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
-    await redis.connect();
-    await redis.flushdb(); // the launcher's private test server
+    redis = await emptiedTestRedis();
     const pipeline = redis.pipeline();
     for (let i = 1; i <= 30; i++) {
       pipeline.hset(`auth:session:${1000 + i}`, 'userId', String(i)).expire(`auth:session:${1000 + i}`, 3600);

@@ -1,9 +1,12 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
+import { filterPatternFor, toBinary } from '../../../../src/redis/keyspace/binary';
+import { globMatches } from '../../../../src/redis/keyspace/glob';
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
 import { NamespaceKeyPager } from '../../../../src/redis/keyspace/pager';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { useRedisServer } from '../../../support/useRedisServer';
+import { random } from './support';
 
 function build(
   keys: (string | Buffer)[],
@@ -225,5 +228,42 @@ describe('wide namespaces against a real redis-server', function () {
         `keepNamesUpTo ${keepNamesUpTo}`,
       );
     }
+  });
+});
+
+describe('the filter pattern offered for what is not listed', () => {
+  it('matches every key under the prefix, escaped, on one line, never fewer keys', () => {
+    assert.equal(filterPatternFor(Buffer.from('user:')), 'user:*');
+    assert.equal(filterPatternFor(Buffer.from('a*b?[c]\\:')), 'a\\*b\\?\\[c\\]\\\\:*');
+    assert.equal(filterPatternFor(Buffer.from('')), '*');
+    assert.equal(filterPatternFor(Buffer.from('é:')), 'é:*');
+    assert.equal(filterPatternFor(Buffer.from([0x61, 0xff, 0x0a, 0x3a])), 'a??:*');
+    for (const prefix of [Buffer.from([0x61, 0xff, 0x0a, 0x3a]), Buffer.from('x*y:')]) {
+      const key = Buffer.concat([prefix, Buffer.from('1:2')]);
+      assert.equal(globMatches(toBinary(Buffer.from(filterPatternFor(prefix), 'utf8')), toBinary(key)), true);
+    }
+  });
+});
+
+describe('the first page of a wide namespace', () => {
+  it('is the same while the walk runs (picked in one pass) as once it is complete (sorted once)', () => {
+    const next = random(7);
+    const model = new NamespaceModel();
+    const ids = Array.from({ length: 5000 }, () => Math.floor(next() * 1e6));
+    for (const id of ids) model.add(Buffer.from(`user:${id}:profile`));
+    const user = model.findNamespace('user');
+    assert.ok(user);
+    const walking = user.firstChildNamespaces(200).map((n) => n.segment);
+    const expected = [...new Set(ids)]
+      .sort((a, b) => a - b)
+      .slice(0, 200)
+      .map(String);
+    assert.deepEqual(walking, expected);
+    model.finish('complete');
+    assert.deepEqual(
+      user.firstChildNamespaces(200).map((n) => n.segment),
+      expected,
+    );
+    assert.equal(user.firstChildNamespaces(10_000).length, new Set(ids).size);
   });
 });

@@ -1,0 +1,82 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { SharedRedisInternals } from '../../../src/secondStage';
+import type { KeysRow } from '../../../src/views/keysView';
+import { api } from './extensionApi';
+import { child, emptiedTestRedis, rows } from './keysTree';
+
+/** Clicks a row: runs its command with its arguments, as VS Code does. */
+async function click(shared: SharedRedisInternals, row: KeysRow): Promise<unknown> {
+  const command = shared.views.keys.getTreeItem(row).command;
+  assert.ok(command, 'the row has a command');
+  return vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
+}
+
+const IDS = 3000;
+
+describe('the Keys view with a wide namespace (user:{id}:…)', function () {
+  this.timeout(60_000);
+  let redis: Redis;
+
+  before(async () => {
+    redis = await emptiedTestRedis();
+    const pipeline = redis.pipeline();
+    for (let id = 0; id < IDS; id++) pipeline.set(`user:${id}:profile`, 'p').set(`user:${id}:roles`, 'r');
+    pipeline.set('user:direct', 'd');
+    await pipeline.exec();
+  });
+  after(async () => {
+    (await api()).keys.modelLimits = {};
+    await redis.flushdb();
+    redis.disconnect();
+  });
+
+  it('lists declared namespaces, then the first page of ids in natural order, Load more…, then the direct keys', async () => {
+    const shared = await api();
+    // A declared namespace (the default setting declares user:search and user:profile) that also has keys.
+    await redis.set('user:profile:x', '1');
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const user = await child(shared, undefined, 'user');
+      const first = await rows(shared, user);
+      assert.deepEqual(first.slice(0, 2), ['search — 0 keys · User Service', 'profile — 1 key · User Service']);
+      assert.deepEqual(
+        first.slice(2, 14),
+        ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'].map((id) => `${id} — 2 keys`),
+      );
+      assert.equal(first.length, 2 + 200 + 2);
+      assert.equal(first[201], '199 — 2 keys');
+      assert.deepEqual(first.slice(202), ['Load more… — 200 of 3,000 namespaces shown', 'direct — string · no TTL']);
+
+      await click(shared, await child(shared, user, 'Load more…'));
+      const second = await rows(shared, user);
+      assert.equal(second.length, 2 + 400 + 2);
+      assert.equal(second[401], '399 — 2 keys');
+      assert.equal(second[402], 'Load more… — 400 of 3,000 namespaces shown');
+      assert.equal(second.filter((row) => row.startsWith('profile —')).length, 1, 'a declared namespace shows once');
+    } finally {
+      await redis.del('user:profile:x');
+    }
+  });
+
+  it('says exactly how many namespaces and keys it does not list past the namespace limit, and offers a filter', async () => {
+    const shared = await api();
+    // `user` and 999 ids: the other 2,001 ids and their 4,002 keys are past the limit.
+    shared.keys.modelLimits = { maxNamespaces: 1000 };
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    assert.equal((await rows(shared))[1], 'user — 6,001 keys · User Service');
+    const user = await child(shared, undefined, 'user');
+    const listed = await rows(shared, user);
+    assert.deepEqual(listed.slice(0, 2), ['search — 0 keys · User Service', 'profile — 0 keys · User Service']);
+    assert.deepEqual(listed.slice(202), [
+      'Load more… — 200 of 999 namespaces shown',
+      '2,001 more namespaces · 4,002 keys not listed — Filter… (user:*)',
+      'direct — string · no TTL',
+    ]);
+    const notListed = await child(shared, user, '2,001 more namespaces · 4,002 keys not listed');
+    const command = shared.views.keys.getTreeItem(notListed).command;
+    assert.equal(command?.command, 'sharedRedis.filterKeys');
+    assert.deepEqual(command?.arguments, [{ prefill: 'user:*' }]);
+  });
+});
