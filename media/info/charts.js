@@ -53,7 +53,7 @@
   }
   /** @param {number} at */
   function clock(at) {
-    return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    return new Date(at).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit', second: '2-digit' });
   }
   /** The smallest 1, 2 or 5 × 10^n at or above `value`. @param {number} value */
   function niceCeil(value) {
@@ -73,7 +73,8 @@
    * What each chart draws: lines of (number|null) per point, how to format a value, and a
    * note under it for what a line cannot say (no limit, no lookups, a missing right).
    * @typedef {{ label: string, colour: number, value: (p: any) => (number | null) }} Line
-   * @typedef {{ id: string, title: string, format: (v: number) => string, lines: () => Line[],
+   * @typedef {{ id: string, title: string, format: (v: number) => string, axis?: (v: number) => string,
+   *   whole?: boolean, lines: () => Line[],
    *   top?: (max: number) => number, threshold?: () => ({ value: number, label: string } | undefined),
    *   note: () => string, empty?: (p: any) => string | undefined }} Chart
    */
@@ -105,7 +106,10 @@
     {
       id: 'clients',
       title: 'Connected clients per service',
-      format: (v) => `${short(v)} clients`,
+      format: (v) => `${short(v)} ${v === 1 ? 'client' : 'clients'}`,
+      axis: short,
+      whole: true,
+      top: (max) => Math.max(2, niceCeil(max)),
       lines: () => {
         /** @type {Map<string, number>} */
         const latest = new Map();
@@ -235,12 +239,13 @@
     const y = (/** @type {number} */ v) => MARGIN.top + innerH - (Math.min(v, top) / top) * innerH;
     /** @type {Element[]} */
     const children = [];
-    // Grid and the value axis: 0, half, top.
+    // Grid and the value axis: 0, half, top (no half a client).
     for (const fraction of [0, 0.5, 1]) {
       const value = top * fraction;
+      if (chart.whole && !Number.isInteger(value)) continue;
       const yy = y(value);
       children.push(svg('line', { class: 'grid', x1: MARGIN.left, x2: width - MARGIN.right, y1: yy, y2: yy }));
-      children.push(svg('text', { class: 'axis', x: MARGIN.left - 6, y: yy + 4, 'text-anchor': 'end' }, chart.format(value)));
+      children.push(svg('text', { class: 'axis', x: MARGIN.left - 6, y: yy + 4, 'text-anchor': 'end' }, (chart.axis ?? chart.format)(value)));
     }
     // The time axis: the span's two ends.
     children.push(svg('text', { class: 'axis', x: MARGIN.left, y: HEIGHT - 6, 'text-anchor': 'start' }, clock(from)));
