@@ -9,7 +9,7 @@ import { SettingsWatcher } from './settings';
 import { StackService, stackState } from './stackService';
 import { KeyBrowser } from './keyBrowser';
 import { ChecksView } from './views/checksView';
-import { disposeServerPanels } from './views/infoPanel';
+import { disposeServerPanels, InfoChartsState, InfoPanel } from './views/infoPanel';
 import { KeyDocumentProvider } from './views/keyDocument';
 import { KeysView } from './views/keysView';
 import { askForPassword } from './views/passwordPrompt';
@@ -27,6 +27,8 @@ export interface SharedRedisInternals {
   readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
   readonly keys: KeyBrowser;
   readonly statusBar: StackStatusBar;
+  /** What the Server Info page's charts hold now, while it is open. */
+  readonly infoCharts: () => InfoChartsState | undefined;
 }
 
 /** What the first stage (extension.ts) gets once this stage is loaded. */
@@ -112,6 +114,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
       keys: keyBrowser,
       views: { stack: stackView, keys: keysView, checks: checksView },
       statusBar,
+      infoCharts: () => InfoPanel.open?.charts,
     },
   };
 }

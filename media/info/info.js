@@ -2,7 +2,8 @@
 // @ts-check
 /* global acquireVsCodeApi, document, window */
 (function () {
-  const vscode = acquireVsCodeApi();
+  // One API object per page (acquireVsCodeApi throws when called twice): shared with charts.js.
+  const vscode = (window.sharedRedisApi ??= acquireVsCodeApi());
   const button = document.getElementById('refresh');
   if (button) {
     button.addEventListener('click', () => {

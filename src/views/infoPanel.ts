@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { InfoSummary, NamespaceStatsRow, SummarySection } from '../redis/serverInfo';
+import { InfoSampler, type ServerSample } from '../redis/observe/infoSampler';
+import type { ChartPoint } from '../redis/observe/infoSeries';
 
 /** What the INFO view shows, read by the command that opens it. */
 export interface InfoContent {
@@ -16,6 +18,17 @@ export interface InfoContent {
   readonly raw: string;
 }
 
+/** What the charts hold and do now: what a test reads (the points the page was sent). */
+export interface InfoChartsState {
+  readonly points: readonly ChartPoint[];
+  /** True while the panel is visible and so samples every 2 s. */
+  readonly sampling: boolean;
+  /** Samples asked of the server since the panel opened. */
+  readonly reads: number;
+  /** Points posted to the page one by one, and whole series posted (each time the page loaded). */
+  readonly posted: { readonly points: number; readonly series: number };
+}
+
 /** What `sharedRedis.info` resolves to: enough for a test or another extension to check what is shown. */
 export interface InfoPanelState {
   readonly title: string;
@@ -29,7 +42,9 @@ const VIEW_TYPE = 'sharedRedis.info';
 /**
  * The INFO view: one webview panel, revealed again when asked twice. Theme-aware (VS Code's
  * CSS variables), with a Content-Security-Policy that allows only its own stylesheet
- * and its nonce'd script from media/info, a refresh button, and the raw INFO at the bottom.
+ * and its nonce'd scripts from media/info, a refresh button, and the raw INFO at the bottom.
+ * Live charts on top sample the server every 2 s while the panel is visible, and not at all
+ * while it is hidden (it keeps what it has) or closed.
  */
 export class InfoPanel implements vscode.Disposable {
   private static current: InfoPanel | undefined;
@@ -37,11 +52,15 @@ export class InfoPanel implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private state: InfoPanelState;
   private loading: Promise<InfoPanelState> | undefined;
+  private readonly sampler: InfoSampler;
+  private readonly posted = { points: 0, series: 0 };
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly load: () => Promise<InfoContent>,
     private readonly describeError: (error: unknown) => string,
+    readSample: () => Promise<ServerSample>,
+    describeSampleError: (error: unknown) => string,
   ) {
     const mediaRoot = vscode.Uri.joinPath(extensionUri, 'media', 'info');
     this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Redis INFO', vscode.ViewColumn.Active, {
@@ -50,14 +69,37 @@ export class InfoPanel implements vscode.Disposable {
       retainContextWhenHidden: false,
     });
     this.state = { title: this.panel.title, html: '', content: undefined, error: undefined };
+    this.sampler = new InfoSampler(readSample, (point) => this.post({ type: 'point', point }), describeSampleError);
     this.subscriptions.push(
       this.panel.onDidDispose(() => this.dispose()),
       this.panel.webview.onDidReceiveMessage((message: unknown) => {
-        if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'refresh') {
-          void this.refresh();
+        const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
+        if (type === 'refresh') void this.refresh();
+        // The page (re)loaded (first shown, shown again after being hidden, refreshed): it gets the whole series.
+        if (type === 'chartsReady') {
+          const { series, intervalMs } = this.sampler;
+          this.post({ type: 'points', points: series.points, capacity: series.capacity, intervalMs });
         }
       }),
+      this.panel.onDidChangeViewState(({ webviewPanel }) => this.sampleWhileVisible(webviewPanel.visible)),
     );
+    this.sampleWhileVisible(this.panel.visible);
+  }
+
+  private sampleWhileVisible(visible: boolean): void {
+    if (visible && !this.disposed) this.sampler.start();
+    else this.sampler.stop();
+  }
+
+  private post(
+    message:
+      | { type: 'point'; point: ChartPoint }
+      | { type: 'points'; points: readonly ChartPoint[]; capacity: number; intervalMs: number },
+  ): void {
+    if (this.disposed) return;
+    if (message.type === 'point') this.posted.points++;
+    else this.posted.series++;
+    void this.panel.webview.postMessage(message);
   }
 
   /** Opens the view (or reveals the one already open) and reads INFO again. */
@@ -65,10 +107,11 @@ export class InfoPanel implements vscode.Disposable {
     extensionUri: vscode.Uri,
     load: () => Promise<InfoContent>,
     describeError: (error: unknown) => string,
+    charts: { read: () => Promise<ServerSample>; describeError: (error: unknown) => string },
   ): Promise<InfoPanelState> {
     let panel = InfoPanel.current;
     if (!panel) {
-      panel = new InfoPanel(extensionUri, load, describeError);
+      panel = new InfoPanel(extensionUri, load, describeError, charts.read, charts.describeError);
       InfoPanel.current = panel;
     } else {
       panel.panel.reveal();
@@ -83,6 +126,15 @@ export class InfoPanel implements vscode.Disposable {
 
   get snapshot(): InfoPanelState {
     return this.state;
+  }
+
+  get charts(): InfoChartsState {
+    return {
+      points: [...this.sampler.series.points],
+      sampling: this.sampler.running,
+      reads: this.sampler.reads,
+      posted: { ...this.posted },
+    };
   }
 
   refresh(): Promise<InfoPanelState> {
@@ -121,6 +173,7 @@ export class InfoPanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.sampler.stop();
     if (InfoPanel.current === this) InfoPanel.current = undefined;
     this.subscriptions.forEach((s) => s.dispose());
     this.panel.dispose();
@@ -145,7 +198,9 @@ export function renderBody(content: InfoContent | undefined, error: string | und
   const failure = error
     ? `<div class="error" role="alert">${escapeHtml(error)}${content ? '<br>Showing what was read before.' : ''}</div>`
     : '';
-  if (!content) return `${header}\n${failure}`;
+  // Filled by media/info/charts.js with the series the panel sends.
+  const charts = '<section class="charts" id="charts" aria-label="Live charts"></section>';
+  if (!content) return `${header}\n${failure}\n${charts}`;
   const cards = content.sections
     .map(
       (section) => `<section class="card">
@@ -161,6 +216,7 @@ export function renderBody(content: InfoContent | undefined, error: string | und
 </section>`;
   return `${header}
 ${failure}
+${charts}
 <main class="cards">
 ${cards}
 </main>
@@ -199,6 +255,7 @@ function page(
   const media = vscode.Uri.joinPath(extensionUri, 'media', 'info');
   const css = webview.asWebviewUri(vscode.Uri.joinPath(media, 'info.css'));
   const js = webview.asWebviewUri(vscode.Uri.joinPath(media, 'info.js'));
+  const chartsJs = webview.asWebviewUri(vscode.Uri.joinPath(media, 'charts.js'));
   const csp = [
     "default-src 'none'",
     `style-src ${webview.cspSource}`,
@@ -217,7 +274,7 @@ function page(
 </head>
 <body>
 ${body}
-${withScript ? `<script nonce="${nonce}" src="${String(js)}"></script>` : ''}
+${withScript ? `<script nonce="${nonce}" src="${String(js)}"></script>\n<script nonce="${nonce}" src="${String(chartsJs)}"></script>` : ''}
 </body>
 </html>`;
 }

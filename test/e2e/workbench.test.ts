@@ -764,3 +764,76 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     }
   });
 });
+
+describe('Server Info page: live charts', () => {
+  it('draws the charts while the page samples under a little load, with values on hover', async function () {
+    this.timeout(120_000);
+    const { page, workbenchUrl, redisPort, workspaceFolder } = e2e();
+    // The screenshot in the dark theme (the page follows the theme's chart colours).
+    const settingsFile = join(workspaceFolder, '.vscode', 'settings.json');
+    const original = readFileSync(settingsFile, 'utf8');
+    writeFileSync(
+      settingsFile,
+      JSON.stringify({ ...JSON.parse(original), 'workbench.colorTheme': 'Default Dark Modern' }, null, 2),
+    );
+    if (!(await page.locator('.monaco-workbench').isVisible())) {
+      await page.goto(workbenchUrl);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
+    }
+    await page.mouse.click(900, 400); // focus the workbench
+    await runFromCommandPalette(page, 'Shared Redis: Show Server Info');
+    const tab = page.locator('.tabs-container .tab.active', { hasText: 'Redis INFO' });
+    await tab.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    // The page reads the server the settings name (the stack's Redis while it runs): load that one.
+    const port = Number(/:(\d+)/.exec((await tab.textContent()) ?? '')?.[1] ?? redisPort);
+    const load = await directClient(
+      port,
+      port === e2e().stackPort ? { username: 'operator', password: stackEnv()['REDIS_PASSWORD'] ?? '' } : {},
+    );
+    let loading = true;
+    const generator = (async () => {
+      for (let round = 0; loading; round++) {
+        const pipeline = load.pipeline();
+        for (let i = 0; i < 50; i++) {
+          // Short-lived keys (they expire by the hundred) and reads that hit about two times in three.
+          pipeline.set(`e2e:charts:${round}:${i}`, 'x', 'PX', 200 + i * 10);
+          pipeline.get(`e2e:charts:${round - (i % 3)}:${i}`);
+        }
+        await pipeline.exec();
+        await new Promise((resolve) => setTimeout(resolve, 20 + (round % 10) * 8));
+      }
+    })();
+    try {
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      const ops = frame.locator('.chart[data-chart="ops"]');
+      await ops.locator('path.line').waitFor({ state: 'attached', timeout: UI_TIMEOUT });
+      // About 10 s of samples (one every 2 s).
+      await page.waitForTimeout(10_000);
+      const status = normalize((await frame.locator('#charts-status').textContent()) ?? '');
+      assert.match(status, /^Sampled every 2 s while this page is visible/);
+      assert.match(normalize((await ops.locator('.legend').textContent()) ?? ''), /commands \d+(\.\d)?k? ops\/s/);
+      assert.match(
+        normalize((await frame.locator('.chart[data-chart="memory"] .chart-note').textContent()) ?? ''),
+        /maxmemory/,
+      );
+      const plot = ops.locator('svg.plot');
+      const box = await plot.boundingBox();
+      assert.ok(box, 'the ops/s chart has a size');
+      await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+      const tip = ops.locator('.tooltip');
+      await tip.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await screenshot(page, 'info-charts.png');
+      assert.match(
+        normalize((await tip.textContent()) ?? ''),
+        /\d?\d:\d\d:\d\d.*(commands: [\d.]+k? ops\/s|No sample)/,
+      );
+    } finally {
+      loading = false;
+      await generator;
+      load.disconnect();
+      writeFileSync(settingsFile, original);
+    }
+    await runFromCommandPalette(page, 'View: Close All Editors');
+  });
+});

@@ -3,6 +3,8 @@ import { settings } from '../../settings';
 import { parseInfo } from '../../redis/info';
 import { describeEndpoint } from '../../redis/endpoint';
 import { describeSummary, summarizeInfo } from '../../redis/serverInfo';
+import { MissingRightError, serviceOfUser } from '../../redis/observe/clientList';
+import { readServerSample, ServerSample } from '../../redis/observe/infoSampler';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
 import { completedModel, samplingNote, statsOf, targetOf } from './namespaces';
@@ -43,11 +45,44 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
 }
 
 /**
+ * One chart sample on the shared connection. A refused INFO stays a MissingRightError (it
+ * names the right to grant) rather than being read as a connection failure.
+ */
+export async function readChartSample(services: ExtensionServices): Promise<ServerSample> {
+  const { namespaces, delimiter } = settings();
+  const serviceOf = (user: string): string | undefined => serviceOfUser(user, namespaces, delimiter);
+  const outcome = await services.session.use((client) =>
+    readServerSample(client, serviceOf).catch((error: unknown) => {
+      if (error instanceof MissingRightError) return error;
+      throw error;
+    }),
+  );
+  if (outcome instanceof MissingRightError) throw outcome;
+  return outcome;
+}
+
+/**
  * `sharedRedis.info`: opens (or reveals) the INFO view and reads INFO again. Resolves to
  * the view's state: its title, its HTML and what it shows (or the error it shows).
  */
 export function infoCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Info');
+  let sampling = true;
+  const charts = {
+    read: () =>
+      readChartSample(services).then((sample) => {
+        if (!sampling) log.info('Charts: sampling again');
+        sampling = true;
+        return sample;
+      }),
+    // Logged once when sampling starts failing, not every 2 s while it does.
+    describeError: (error: unknown): string => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (sampling) log.warn(`Charts: no sample (${message}); trying again every 2 s while the page is visible`);
+      sampling = false;
+      return message;
+    },
+  };
   return async (): Promise<InfoPanelState> => {
     const state = await vscode.window.withProgress(
       {
@@ -63,6 +98,7 @@ export function infoCommand(services: ExtensionServices): CommandHandler {
             log.error(`INFO failed: ${message}`);
             return message;
           },
+          charts,
         ),
     );
     if (state.error) {

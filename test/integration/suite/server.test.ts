@@ -96,10 +96,10 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     assert.ok(nonce && nonce.length >= 16, `no nonce in ${csp}`);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     const scripts = [...state.html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1] ?? '');
-    assert.equal(scripts.length, 1);
+    assert.equal(scripts.length, 2, 'info.js and charts.js');
     assert.ok(scripts.every((attributes) => attributes.includes(`nonce="${nonce}"`)));
     for (const [, url] of state.html.matchAll(/(?:src|href)="([^"]+)"/g)) {
-      assert.match(url ?? '', /\/media\/info\/info\.(css|js)$/);
+      assert.match(url ?? '', /\/media\/info\/(info\.css|info\.js|charts\.js)$/);
     }
     assert.match(state.html, /<button id="refresh"/);
     assert.match(state.html, /<summary>Raw INFO<\/summary>\s*<pre># Server/);
