@@ -11,18 +11,24 @@ export async function keyContents(client: Redis, key: Buffer | string): Promise<
   const hex = (items: Buffer[]): string[] => items.map((item) => item.toString('hex'));
   const pairs = (flat: Buffer[]): string[] => {
     const result: string[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) result.push(`${flat[i]?.toString('hex')}=${flat[i + 1]?.toString('hex')}`);
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      result.push(`${flat[i]?.toString('hex')}=${flat[i + 1]?.toString('hex')}`);
+    }
     return result;
   };
   switch (type) {
     case 'string':
       return `string ${(await client.getBuffer(key))?.toString('hex')}`;
     case 'hash':
-      return `hash ${pairs((await client.callBuffer('HGETALL', key)) as Buffer[]).sort().join(' ')}`;
+      return `hash ${pairs((await client.callBuffer('HGETALL', key)) as Buffer[])
+        .sort()
+        .join(' ')}`;
     case 'list':
       return `list ${hex(await client.lrangeBuffer(key, 0, -1)).join(' ')}`;
     case 'set':
-      return `set ${hex(await client.smembersBuffer(key)).sort().join(' ')}`;
+      return `set ${hex(await client.smembersBuffer(key))
+        .sort()
+        .join(' ')}`;
     case 'zset':
       return `zset ${pairs((await client.callBuffer('ZRANGE', key, '0', '-1', 'WITHSCORES')) as Buffer[]).join(' ')}`;
     case 'stream': {

@@ -128,7 +128,10 @@ export async function readExportFile(
       }
       const name = record.key.toString('latin1');
       if (seen.has(name)) {
-        fail(lineNumber, `the key ${JSON.stringify(parsed.value && (parsed.value as { key?: unknown }).key)} appears twice in the file`);
+        fail(
+          lineNumber,
+          `the key ${JSON.stringify(parsed.value && (parsed.value as { key?: unknown }).key)} appears twice in the file`,
+        );
         continue;
       }
       seen.add(name);
@@ -141,10 +144,16 @@ export async function readExportFile(
   }
   if (lineNumber === 0) fail(1, 'the file is empty (an export has a header line, one line per key and a last line)');
   else if (header && !end && !signal?.aborted) {
-    fail(lastLine + 1, 'the file ends without its last line {"end":true,"keys":N}: it was cut short (or that line was removed)');
+    fail(
+      lastLine + 1,
+      'the file ends without its last line {"end":true,"keys":N}: it was cut short (or that line was removed)',
+    );
   } else if (end && invalidCount === 0 && end.keys !== keys) {
     // Checked only when every key line is valid: an invalid line is already the reason to stop.
-    fail(endLine, `the last line says ${JSON.stringify(end.keys)} keys but the file has ${keys} (a line removed or added by hand? correct "keys")`);
+    fail(
+      endLine,
+      `the last line says ${JSON.stringify(end.keys)} keys but the file has ${keys} (a line removed or added by hand? correct "keys")`,
+    );
   }
   return { header, keys, invalid, invalidCount, size, mtimeMs };
 }
@@ -188,7 +197,9 @@ function checkHeader(value: unknown): FileHeader | string {
     return `not a Shared Redis export (line 1 has no "format":"${FORMAT_NAME}")`;
   }
   const version = value['version'];
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return 'line 1: "version" is not a positive integer';
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    return 'line 1: "version" is not a positive integer';
+  }
   if (version > FORMAT_VERSION) {
     return `written by a newer Shared Redis (format version ${version}; this one reads up to ${FORMAT_VERSION}): update the extension`;
   }
@@ -322,7 +333,9 @@ function checkValue(type: string, value: unknown): ReadableValue | string {
         if (typeof fields === 'string') return `entry ${i + 1}: ${fields}`;
         if (fields.length === 0) return `entry ${i + 1} has no fields`;
         const previous = entries[entries.length - 1];
-        if (previous && !idAfter(entry['id'], previous.id)) return `entry ${i + 1}: the id ${entry['id']} is not after ${previous.id}`;
+        if (previous && !idAfter(entry['id'], previous.id)) {
+          return `entry ${i + 1}: the id ${entry['id']} is not after ${previous.id}`;
+        }
         entries.push({ id: entry['id'], fields });
       }
       return { type, entries };

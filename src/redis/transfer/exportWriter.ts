@@ -205,7 +205,12 @@ interface BatchRead {
 }
 
 /** TYPE of each key, then one MULTI per key (TYPE PTTL DUMP <read>): two round trips a batch. */
-async function readBatch(client: Redis, keys: Buffer[], endpoint: RedisEndpoint, dumpOnly: boolean): Promise<BatchRead> {
+async function readBatch(
+  client: Redis,
+  keys: Buffer[],
+  endpoint: RedisEndpoint,
+  dumpOnly: boolean,
+): Promise<BatchRead> {
   const types = client.pipeline();
   for (const key of keys) types.callBuffer('TYPE', key);
   const typeReplies = await executeAll(types, endpoint);
@@ -374,7 +379,9 @@ function* bytesChunks(bytes: Buffer): Generator<string> {
     // Escaped slice by slice: a surrogate pair cut in two becomes two \u escapes, which
     // JSON.parse joins again inside the one string.
     yield '"';
-    for (let at = 0; at < json.length; at += CHUNK_CHARS) yield JSON.stringify(json.slice(at, at + CHUNK_CHARS)).slice(1, -1);
+    for (let at = 0; at < json.length; at += CHUNK_CHARS) {
+      yield JSON.stringify(json.slice(at, at + CHUNK_CHARS)).slice(1, -1);
+    }
     yield '"';
     return;
   }

@@ -153,8 +153,14 @@ export interface ImportResult {
  * PEXPIRE, so an existing key is still never touched. Refuses a plan with invalid lines,
  * and a file that changed since its dry run (ImportFileChangedError), before any write.
  */
-export async function importNamespace(client: Redis, plan: ImportPlan, options: ImportOptions = {}): Promise<ImportResult> {
-  if (!plan.header || plan.check.invalidCount > 0) throw new RangeError('The file has invalid lines: nothing is imported.');
+export async function importNamespace(
+  client: Redis,
+  plan: ImportPlan,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  if (!plan.header || plan.check.invalidCount > 0) {
+    throw new RangeError('The file has invalid lines: nothing is imported.');
+  }
   if (plan.targetPrefix.length === 0) throw new RangeError('An empty target prefix: refusing.');
   const now = await stat(plan.file);
   if (now.size !== plan.check.size || now.mtimeMs !== plan.check.mtimeMs) {
@@ -313,4 +319,3 @@ function valueCommands(key: Buffer, value: ReadableValue): (string | Buffer)[][]
       return value.entries.map((entry) => ['XADD', key, entry.id, ...entry.fields.flat()]);
   }
 }
-

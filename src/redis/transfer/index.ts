@@ -6,7 +6,15 @@
  */
 export { defaultExportFileName, FORMAT_NAME, FORMAT_VERSION, JsonBytes } from './format';
 export { DEFAULT_EXPORT_SCAN_COUNT, ExportOptions, ExportResult, exportNamespace } from './exportWriter';
-export { FileCheck, FileHeader, InvalidLine, KeyRecord, MAX_INVALID_LISTED, readExportFile, readExportHeader } from './exportFile';
+export {
+  FileCheck,
+  FileHeader,
+  InvalidLine,
+  KeyRecord,
+  MAX_INVALID_LISTED,
+  readExportFile,
+  readExportHeader,
+} from './exportFile';
 export {
   DEFAULT_IMPORT_BATCH,
   ImportFailure,

@@ -40,7 +40,7 @@ describe('export and import of a namespace against a real redis-server', functio
     await client.set('auth:json', '{"a":1,"b":[true,null]}');
     await client.set(binaryKey, binaryValue, 'PX', 900_000);
     await client.set('auth:text:emoji', 'café ☕ 😀 \u2028 "quoted" \\ end');
-    await client.hset('auth:session:1', { user: 'ada', role: 'admin', '__proto__': 'x' });
+    await client.hset('auth:session:1', { user: 'ada', role: 'admin', __proto__: 'x' });
     await client.pexpire('auth:session:1', 300_000);
     await client.hset('auth:session:bin', Buffer.from([0xff, 0x01]), binaryValue);
     await client.rpush('auth:list', 'a', 'b', Buffer.from([0xfe]), 'a');
@@ -89,7 +89,10 @@ describe('export and import of a namespace against a real redis-server', functio
       if (sourceTtl < 0) assert.equal(targetTtl, -1);
       else assert.ok(targetTtl > 0 && Math.abs(targetTtl - sourceTtl) < 5_000, `${sourceTtl} vs ${targetTtl}`);
     }
-    assert.deepEqual(await client.getBuffer(Buffer.from([0x63, 0x6f, 0x70, 0x79, 0x3a, 0xff, 0x00, 0xfe, 0x0a])), binaryValue);
+    assert.deepEqual(
+      await client.getBuffer(Buffer.from([0x63, 0x6f, 0x70, 0x79, 0x3a, 0xff, 0x00, 0xfe, 0x0a])),
+      binaryValue,
+    );
     const groups = (await client.xinfo('GROUPS', 'copy:stream')) as unknown[][];
     assert.equal(groups.length, 1, 'the consumer group came along in the DUMP payload');
   });
@@ -98,7 +101,10 @@ describe('export and import of a namespace against a real redis-server', functio
     await fillEveryType();
     const file = join(dir, 'out.jsonl');
     await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.equal(lines[0]?.['format'], 'shared-redis-export');
     assert.equal(lines[0]?.['prefix'], 'auth:');
     assert.match(String(lines[0]?.['server']), /^redis \d+\.\d+/);
@@ -118,7 +124,13 @@ describe('export and import of a namespace against a real redis-server', functio
       ['high', 'inf'],
     ]);
     assert.deepEqual(byKey.get('"auth:stream"')?.['value'], [
-      { id: '1-1', fields: [['f', 'v'], ['f', 'w']] },
+      {
+        id: '1-1',
+        fields: [
+          ['f', 'v'],
+          ['f', 'w'],
+        ],
+      },
       { id: '2-0', fields: [[{ base64: '/w==' }, { base64: binaryValue.toString('base64') }]] },
     ]);
   });
@@ -181,15 +193,31 @@ describe('export and import of a namespace against a real redis-server', functio
     const [header, a, b, end] = await validExport();
     const cases: [string, string, RegExp][] = [
       ['a trailing comma', [header, `${a},`, b, end].join('\n'), /^line 2: not valid JSON/],
-      ['a key outside the prefix', [header, a, (b as string).replace('auth:b', 'user:b'), end].join('\n'), /^line 3: the key "user:b" is not under/],
+      [
+        'a key outside the prefix',
+        [header, a, (b as string).replace('auth:b', 'user:b'), end].join('\n'),
+        /^line 3: the key "user:b" is not under/,
+      ],
       ['a duplicate key', [header, a, a, end].join('\n'), /^line 3: the key "auth:a" appears twice/],
       ['a cut file', [header, a, b].join('\n'), /^line 4: the file ends without its last line/],
       ['a count that disagrees', [header, a, end].join('\n'), /^line 3: the last line says 2 keys but the file has 1/],
       ['a file of another tool', '{"users":[1,2]}\n', /^line 1: not a Shared Redis export/],
       ['a 0-byte file', '', /^line 1: the file is empty/],
-      ['a damaged payload base64', [header, (a as string).replace(/"dump":"/, '"dump":"!'), b, end].join('\n'), /^line 2: "dump" is not a base64/],
-      ['a payload of another type', [header, (a as string).replace('"type":"string"', '"type":"hash"'), b, end].join('\n'), /^line 2: "dump" holds a string but "type" says hash/],
-      ['a newer format', [(header as string).replace('"version":1', '"version":2'), a, b, end].join('\n'), /^line 1: written by a newer Shared Redis/],
+      [
+        'a damaged payload base64',
+        [header, (a as string).replace(/"dump":"/, '"dump":"!'), b, end].join('\n'),
+        /^line 2: "dump" is not a base64/,
+      ],
+      [
+        'a payload of another type',
+        [header, (a as string).replace('"type":"string"', '"type":"hash"'), b, end].join('\n'),
+        /^line 2: "dump" holds a string but "type" says hash/,
+      ],
+      [
+        'a newer format',
+        [(header as string).replace('"version":1', '"version":2'), a, b, end].join('\n'),
+        /^line 1: written by a newer Shared Redis/,
+      ],
     ];
     for (const [what, text, expected] of cases) {
       const { plan } = await planOf(text);
