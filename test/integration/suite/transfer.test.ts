@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { TransferResult } from '../../../src/commands/keys/transfer';
+import { keyContents } from '../../support/keyContents';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
 
@@ -99,7 +100,7 @@ describe('export and import of a namespace', function () {
     assert.equal(imported.plan?.toCreate, KEYS);
     assert.equal(imported.imported?.created, KEYS, imported.message);
 
-    // Small values keep their compact encodings, so the copies' DUMP payloads equal the originals'.
+    // Small values keep their compact encodings, so most copies' DUMP payloads equal the originals'.
     for (let start = 0; start < KEYS; start += 1000) {
       const pipeline = redis.pipeline();
       for (let i = start; i < Math.min(KEYS, start + 1000); i++) {
@@ -111,7 +112,15 @@ describe('export and import of a namespace', function () {
       for (let i = start; i < Math.min(KEYS, start + 1000); i++) {
         const at = 3 * (i - start);
         const [original, copy, ttl] = [replies[at]?.[1], replies[at + 1]?.[1], Number(replies[at + 2]?.[1])];
-        assert.ok(Buffer.isBuffer(copy) && Buffer.isBuffer(original) && copy.equals(original), `key ${i} differs`);
+        assert.ok(Buffer.isBuffer(copy) && Buffer.isBuffer(original), `key ${i} is missing`);
+        // A set RESTORE rebuilds as a hash table may list its members in another order: then its contents decide.
+        if (!copy.equals(original)) {
+          assert.equal(
+            await keyContents(redis, keyName('xfercopy:', i)),
+            await keyContents(redis, keyName('xfer:', i)),
+            `key ${i} differs`,
+          );
+        }
         if (i % 2 === 0) assert.ok(ttl > 3_000_000 && ttl <= 3_600_000 + i, `key ${i}: TTL ${ttl}`);
         else assert.equal(ttl, -1, `key ${i} got a TTL`);
       }
