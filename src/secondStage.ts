@@ -8,6 +8,7 @@ import { RedisSecrets } from './secrets';
 import { SettingsWatcher } from './settings';
 import { StackService, stackState } from './stackService';
 import { KeyBrowser } from './keyBrowser';
+import { KeyChanges } from './keyChanges';
 import { ChecksView } from './views/checksView';
 import { disposeServerPanels, InfoChartsState, InfoPanel } from './views/infoPanel';
 import { KeyDocumentProvider } from './views/keyDocument';
@@ -26,6 +27,9 @@ export interface SharedRedisInternals {
   readonly session: RedisSession;
   readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
   readonly keys: KeyBrowser;
+  readonly keyChanges: KeyChanges;
+  /** The extension's workspaceState (what "Don't Ask Again" is remembered in). */
+  readonly workspaceState: vscode.Memento;
   readonly statusBar: StackStatusBar;
   /** What the Server Info page's charts hold now, while it is open. */
   readonly infoCharts: () => InfoChartsState | undefined;
@@ -55,6 +59,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const session = new RedisSession(secrets, logger.child('Redis'), settings.onDidChange, stack.onDidChange);
   session.prompt = askForPassword;
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
+  const keyChanges = new KeyChanges(context.workspaceState, logger.child('Changes'));
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
   const reports = new ReportDocuments();
@@ -63,6 +68,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     stack,
     session,
     keyBrowser,
+    keyChanges,
     checks,
     keyDocuments,
     reports,
@@ -85,6 +91,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     secrets,
     stack,
     keyBrowser,
+    keyChanges,
     checks,
     keyDocuments,
     reports,
@@ -112,6 +119,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
       stack,
       session,
       keys: keyBrowser,
+      keyChanges,
+      workspaceState: context.workspaceState,
       views: { stack: stackView, keys: keysView, checks: checksView },
       statusBar,
       infoCharts: () => InfoPanel.open?.charts,

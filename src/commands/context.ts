@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { ChecksRunner } from '../checksRunner';
 import type { KeyBrowser } from '../keyBrowser';
+import type { KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
 import type { RedisSession } from '../redisSession';
 import type { RedisSecrets } from '../secrets';
@@ -22,6 +23,8 @@ export interface ExtensionServices {
   readonly secrets: RedisSecrets;
   readonly stack: StackService;
   readonly keyBrowser: KeyBrowser;
+  /** The write gate (readOnly, namespace owners), the undo journal and the keys-changed event. */
+  readonly keyChanges: KeyChanges;
   /** The health checks: runs them, holds the last report (the Checks view shows it). */
   readonly checks: ChecksRunner;
   /** The read-only `redis-key:` documents (registered at activation so restored editors open). */

@@ -6,6 +6,7 @@ import { checkNamespacesCommand } from './health';
 import { keyBrowsingCommands } from './keys/browse';
 import { keyInspectionCommands } from './keys/inspect';
 import { keyOperationCommands } from './keys/operations';
+import { transferCommands } from './keys/transfer';
 import { importFromRedisCommand } from './migration/importFromRedis';
 import { pingCommand } from './ping';
 import { addServiceUsersCommand } from './security/serviceUsers';
@@ -39,6 +40,7 @@ const browsing = once(keyBrowsingCommands);
 const inspection = once(keyInspectionCommands);
 const operations = once(keyOperationCommands);
 const checkActions = once(checkActionCommands);
+const transfer = once(transferCommands);
 
 /**
  * Every command of the extension: its id (as contributed in package.json) and the handler
@@ -72,6 +74,8 @@ export const COMMANDS = {
   'sharedRedis.copyKeyName': (c) => operations(c).copyKeyName,
   'sharedRedis.deleteKey': (c) => operations(c).deleteKey,
   'sharedRedis.deleteNamespace': (c) => operations(c).deleteNamespace,
+  'sharedRedis.exportNamespace': (c) => transfer(c).exportNamespace,
+  'sharedRedis.importNamespace': (c) => transfer(c).importNamespace,
   'sharedRedis.inspectKey': (c) => inspection(c).inspectKey,
   'sharedRedis.loadMoreValue': (c) => inspection(c).loadMoreValue,
   'sharedRedis.refreshKeyDocument': (c) => inspection(c).refreshKeyDocument,

@@ -376,12 +376,12 @@ export async function migrateKeys(
   }
 }
 
-type PipelineReplies = [Error | null, unknown][];
+export type PipelineReplies = [Error | null, unknown][];
 
 /** Runs a pipeline. A server's refusal of one command stays with that command (it is
  * about one key); anything else (a dropped connection, a timeout) fails the whole
  * migration as a RedisConnectionError. */
-async function execute(pipeline: ChainableCommander, endpoint: RedisEndpoint): Promise<PipelineReplies> {
+export async function execute(pipeline: ChainableCommander, endpoint: RedisEndpoint): Promise<PipelineReplies> {
   let replies: PipelineReplies | null;
   try {
     replies = await pipeline.exec();

@@ -17,3 +17,16 @@ export {
   namespacePrefix,
   planNamespaceDeletion,
 } from './namespaceDelete';
+export {
+  DEFAULT_UNDO_LIMIT_BYTES,
+  KeySnapshot,
+  SnapshotOptions,
+  UndoResult,
+  UndoStep,
+  applyUndo,
+  describeNotKept,
+  monotonicNow,
+  planUndo,
+  snapshotBytes,
+  snapshotKeys,
+} from './undoJournal';

@@ -1,0 +1,223 @@
+import type Redis from 'ioredis';
+import type { RedisEndpoint } from '../endpoint';
+import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { formatBytes } from '../keyspace/format';
+import { displayBytes } from '../keyspace/display';
+
+/**
+ * The before-state of keys the extension is about to change, for Undo Last Change: `DUMP`
+ * (Redis's own exact serialization, every type, binary-safe) and `PTTL`, taken on the
+ * client that will write. Undo puts it back with `RESTORE … REPLACE` and the TTL that would
+ * remain now, or deletes a key that did not exist before. No VS Code here.
+ */
+
+/** The largest DUMP payload kept per key (1 MiB): larger values are noted as not undoable. */
+export const DEFAULT_UNDO_LIMIT_BYTES = 1024 * 1024;
+
+/** The before-state of one key. */
+export type KeySnapshot =
+  | { readonly key: Buffer; readonly state: 'absent' }
+  /** `pttl`: -1 without a TTL; `takenAt`: the clock's reading (ms) when PTTL was read. */
+  | {
+      readonly key: Buffer;
+      readonly state: 'value';
+      readonly payload: Buffer;
+      readonly pttl: number;
+      readonly takenAt: number;
+    }
+  /** Not kept: over the size limit, or DUMP refused (ACL, a server without DUMP). `reason` says which. */
+  | { readonly key: Buffer; readonly state: 'notKept'; readonly reason: string };
+
+export interface SnapshotOptions {
+  readonly limitBytes?: number;
+  /** A monotonic clock in ms (default `performance.now`): TTLs are counted down with it, never with wall time. */
+  readonly now?: () => number;
+  readonly endpoint?: RedisEndpoint;
+}
+
+export function monotonicNow(): number {
+  return performance.now();
+}
+
+/**
+ * Snapshots `keys` in two pipelined round trips (never MULTI: the caller may hold a WATCH,
+ * and EXEC would drop it). A key whose estimated size (MEMORY USAGE) is already far over the
+ * limit is not dumped at all, so a huge value is never transferred; the exact test is on the
+ * payload's length.
+ */
+export async function snapshotKeys(
+  client: Redis,
+  keys: readonly Buffer[],
+  options: SnapshotOptions = {},
+): Promise<KeySnapshot[]> {
+  const limit = options.limitBytes ?? DEFAULT_UNDO_LIMIT_BYTES;
+  const now = options.now ?? monotonicNow;
+  const endpoint = options.endpoint ?? endpointOfClient(client);
+  const unique = dedupe(keys);
+  if (unique.length === 0) return [];
+
+  const sizes = await pipelineReplies(
+    client,
+    unique.map((key) => ['MEMORY', 'USAGE', key]),
+    endpoint,
+  );
+  const toDump: Buffer[] = [];
+  const snapshots = new Map<string, KeySnapshot>();
+  unique.forEach((key, i) => {
+    const size = sizes[i];
+    // MEMORY USAGE may be refused (an ACL, a not-quite-Redis): then only the payload decides.
+    if (!(size instanceof Error) && size !== null && Number(size) > 2 * limit) {
+      snapshots.set(key.toString('latin1'), tooLarge(key, Number(size), limit, 'about '));
+    } else {
+      toDump.push(key);
+    }
+  });
+
+  const replies = await pipelineReplies(
+    client,
+    toDump.flatMap((key) => [
+      ['DUMP', key],
+      ['PTTL', key],
+    ]),
+    endpoint,
+  );
+  const takenAt = now();
+  toDump.forEach((key, i) => {
+    const payload = replies[2 * i];
+    const pttl = replies[2 * i + 1];
+    const id = key.toString('latin1');
+    if (payload instanceof Error) {
+      snapshots.set(id, { key, state: 'notKept', reason: `Redis refused DUMP (${payload.message})` });
+    } else if (pttl instanceof Error) {
+      snapshots.set(id, { key, state: 'notKept', reason: `Redis refused PTTL (${pttl.message})` });
+    } else if (payload === null || Number(pttl) === -2) {
+      // No key (or it expired between DUMP and PTTL): before the write it does not exist.
+      snapshots.set(id, { key, state: 'absent' });
+    } else if ((payload as Buffer).length > limit) {
+      snapshots.set(id, tooLarge(key, (payload as Buffer).length, limit, ''));
+    } else {
+      snapshots.set(id, { key, state: 'value', payload: payload as Buffer, pttl: Number(pttl), takenAt });
+    }
+  });
+  return unique.map((key) => snapshots.get(key.toString('latin1')) as KeySnapshot);
+}
+
+function tooLarge(key: Buffer, size: number, limit: number, about: string): KeySnapshot {
+  return {
+    key,
+    state: 'notKept',
+    reason: `its value is ${about}${formatBytes(size)}, over the undo limit of ${formatBytes(limit)}`,
+  };
+}
+
+/** What Undo does with one key. */
+export type UndoStep =
+  /** RESTORE … REPLACE; `ttlMs` 0: no TTL. */
+  | { readonly key: Buffer; readonly action: 'restore'; readonly payload: Buffer; readonly ttlMs: number }
+  /** It did not exist before the change: UNLINK. */
+  | { readonly key: Buffer; readonly action: 'delete' }
+  /** Its TTL would have run out by now: restoring would bring back a value that is gone; left as it is. */
+  | { readonly key: Buffer; readonly action: 'expired' }
+  | { readonly key: Buffer; readonly action: 'notKept'; readonly reason: string };
+
+/** The steps that put `snapshots` back at time `now` (the same clock as the snapshot's). */
+export function planUndo(snapshots: readonly KeySnapshot[], now: number = monotonicNow()): UndoStep[] {
+  return snapshots.map((snapshot): UndoStep => {
+    switch (snapshot.state) {
+      case 'absent':
+        return { key: snapshot.key, action: 'delete' };
+      case 'notKept':
+        return { key: snapshot.key, action: 'notKept', reason: snapshot.reason };
+      case 'value': {
+        if (snapshot.pttl < 0) return { key: snapshot.key, action: 'restore', payload: snapshot.payload, ttlMs: 0 };
+        const remaining = Math.ceil(snapshot.pttl - (now - snapshot.takenAt));
+        return remaining > 0
+          ? { key: snapshot.key, action: 'restore', payload: snapshot.payload, ttlMs: remaining }
+          : { key: snapshot.key, action: 'expired' };
+      }
+    }
+  });
+}
+
+export interface UndoResult {
+  readonly restored: readonly Buffer[];
+  readonly deleted: readonly Buffer[];
+  readonly expired: readonly Buffer[];
+  readonly notKept: readonly { readonly key: Buffer; readonly reason: string }[];
+}
+
+/** Applies the restore and delete steps in one MULTI/EXEC (all or nothing); the others are reported. */
+export async function applyUndo(
+  client: Redis,
+  steps: readonly UndoStep[],
+  endpoint?: RedisEndpoint,
+): Promise<UndoResult> {
+  const where = endpoint ?? endpointOfClient(client);
+  const writes = steps.filter((s) => s.action === 'restore' || s.action === 'delete');
+  if (writes.length > 0) {
+    const multi = client.multi();
+    for (const step of writes) {
+      if (step.action === 'restore') multi.callBuffer('RESTORE', step.key, step.ttlMs, step.payload, 'REPLACE');
+      else multi.callBuffer('UNLINK', step.key);
+    }
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await multi.exec();
+    } catch (error) {
+      throw keyspaceError(error, where, 'RESTORE');
+    }
+    const failed = replies?.find(([error]) => error)?.[0];
+    if (failed) throw keyspaceError(failed, where, 'RESTORE');
+  }
+  return {
+    restored: steps.filter((s) => s.action === 'restore').map((s) => s.key),
+    deleted: steps.filter((s) => s.action === 'delete').map((s) => s.key),
+    expired: steps.filter((s) => s.action === 'expired').map((s) => s.key),
+    notKept: steps.flatMap((s) => (s.action === 'notKept' ? [{ key: s.key, reason: s.reason }] : [])),
+  };
+}
+
+/** One line per key that cannot be undone, for a "cannot be undone" question; undefined when all are kept. */
+export function describeNotKept(snapshots: readonly KeySnapshot[]): string | undefined {
+  const lines = snapshots.flatMap((s) => (s.state === 'notKept' ? [`${displayBytes(s.key)}: ${s.reason}`] : []));
+  return lines.length > 0 ? lines.join('; ') : undefined;
+}
+
+/** The bytes a snapshot holds (the journal's budget). */
+export function snapshotBytes(snapshots: readonly KeySnapshot[]): number {
+  return snapshots.reduce((sum, s) => sum + s.key.length + (s.state === 'value' ? s.payload.length : 0), 0);
+}
+
+function dedupe(keys: readonly Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  return keys.filter((key) => {
+    const id = key.toString('latin1');
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/** Sends `commands` as one pipeline; each reply is its value or its Error (a connection failure throws). */
+async function pipelineReplies(
+  client: Redis,
+  commands: readonly (readonly (string | Buffer)[])[],
+  endpoint: RedisEndpoint,
+): Promise<unknown[]> {
+  if (commands.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const [name, ...args] of commands) pipeline.callBuffer(name as string, ...args);
+  let replies: [Error | null, unknown][] | null;
+  try {
+    replies = await pipeline.exec();
+  } catch (error) {
+    throw keyspaceError(error, endpoint, String(commands[0]?.[0]));
+  }
+  if (!replies) throw keyspaceError(new Error('the pipeline was not sent'), endpoint, String(commands[0]?.[0]));
+  return replies.map(([error, value]) => {
+    if (!error) return value;
+    // A reply error (NOPERM, unknown command) belongs to that key; a transport failure to all.
+    if (error.name !== 'ReplyError') throw keyspaceError(error, endpoint, String(commands[0]?.[0]));
+    return error;
+  });
+}

@@ -1,0 +1,398 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { chmod, realpath, rename, rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import { basename, dirname, join } from 'node:path';
+import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisEndpoint } from '../endpoint';
+import { classifyRedisError } from '../errors';
+import { parseInfo } from '../info';
+import { KeyspaceCancelledError, endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { keyHash } from '../keyspace/keyHash';
+import { scanKeysWithPrefix } from '../keyspace/prefixScan';
+import { SeenKeys } from '../keyspace/seenKeys';
+import { PipelineReplies, execute } from '../migration/copier';
+import { ExportEnd, ExportHeader, FORMAT_NAME, FORMAT_VERSION, jsonBytes } from './format';
+
+export const DEFAULT_EXPORT_SCAN_COUNT = 1000;
+/** Text handed to the file stream at a time: a huge value goes out in pieces of this size. */
+const CHUNK_CHARS = 64 * 1024;
+/** Times a key whose type changed between TYPE and its read is read again before giving up its readable value. */
+const TYPE_RETRIES = 3;
+
+export interface ExportOptions {
+  /** The namespace's delimiter, recorded in the header. */
+  readonly delimiter: Buffer;
+  readonly scanCount?: number;
+  /** Checked between batches: a cancelled export removes its temporary file; `file` is untouched. */
+  readonly signal?: AbortSignal;
+  readonly endpoint?: RedisEndpoint;
+  /** After each batch: keys written so far. */
+  readonly onProgress?: (exported: number) => void;
+}
+
+export interface ExportResult {
+  readonly file: string;
+  readonly cancelled: boolean;
+  /** Keys written to the file. */
+  readonly keys: number;
+  /** Keys SCAN returned that were gone (deleted or expired) before they were read. */
+  readonly gone: number;
+  /** Keys whose type kept changing while they were read: exported with their DUMP only. */
+  readonly withoutReadableValue: number;
+  readonly byType: Readonly<Record<string, number>>;
+  readonly bytes: number;
+}
+
+/** One key as read: one MULTI, so its type, TTL, DUMP and readable value agree. */
+interface KeySnapshot {
+  readonly key: Buffer;
+  readonly type: string;
+  readonly pttl: number;
+  readonly dump: Buffer;
+  /** The reply of the type's read command, undefined for types without one (modules). */
+  readonly value: unknown;
+}
+
+/**
+ * Writes every key under `prefix` (exact bytes: SCAN MATCH with the prefix escaped, then
+ * a byte check, so `auth:sessions:x` is not under `auth:session:`) to `file` in the
+ * export format (format.ts). Streamed: one SCAN batch is read at a time (TYPE, then per
+ * key MULTI TYPE PTTL DUMP <read> EXEC in one pipeline) and written out with the file
+ * stream's backpressure. The file is written under a temporary name with mode 0600
+ * (values may be secrets) and renamed over `file` only when complete: a cancel or a
+ * failure (a full disk, a lost connection) leaves `file` as it was.
+ */
+export async function exportNamespace(
+  client: Redis,
+  prefix: Buffer,
+  file: string,
+  options: ExportOptions,
+): Promise<ExportResult> {
+  if (prefix.length === 0) throw new RangeError('An empty prefix would be every key: refusing.');
+  const endpoint = options.endpoint ?? endpointOfClient(client);
+  const target = await realpath(file).catch(() => file);
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const server = await serverVersion(client, endpoint);
+  // flush: the data is on disk (fsync) before the stream closes, and so before the rename.
+  const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, encoding: 'utf8' });
+  let streamError: Error | undefined;
+  out.on('error', (error) => (streamError = error));
+  let bytes = 0;
+  let keys = 0;
+  let gone = 0;
+  let withoutReadableValue = 0;
+  const byType: Record<string, number> = {};
+  const write = async (text: string): Promise<void> => {
+    if (streamError) throw streamError;
+    bytes += Buffer.byteLength(text);
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  const result = (cancelled: boolean): ExportResult => ({
+    file: target,
+    cancelled,
+    keys,
+    gone,
+    withoutReadableValue,
+    byType: { ...byType },
+    bytes,
+  });
+  try {
+    await once(out, 'open');
+    await chmod(temp, 0o600); // exactly 0600, whatever the umask
+    const header: ExportHeader = {
+      format: FORMAT_NAME,
+      version: FORMAT_VERSION,
+      prefix: jsonBytes(prefix),
+      delimiter: jsonBytes(options.delimiter),
+      exportedAt: new Date().toISOString(),
+      server: `redis ${server}`,
+    };
+    await write(`${JSON.stringify(header)}\n`);
+    const seen = new SeenKeys();
+    let cancelled = false;
+    await scanKeysWithPrefix(
+      client,
+      prefix,
+      { scanCount: options.scanCount ?? DEFAULT_EXPORT_SCAN_COUNT, signal: options.signal, endpoint },
+      async (found) => {
+        const fresh = found.filter((key) => {
+          const [h1, h2] = keyHash(key);
+          return seen.addHash(h1, h2);
+        });
+        let pending = fresh;
+        for (let attempt = 1; pending.length > 0; attempt++) {
+          if (options.signal?.aborted) {
+            cancelled = true;
+            return false;
+          }
+          const read = await readBatch(client, pending, endpoint, attempt > TYPE_RETRIES);
+          gone += read.gone;
+          for (const snapshot of read.snapshots) {
+            if (snapshot.value === undefined && readCommand(snapshot.type)) withoutReadableValue++;
+            await writeChunks(recordChunks(snapshot), write);
+            keys++;
+            byType[snapshot.type] = (byType[snapshot.type] ?? 0) + 1;
+          }
+          pending = read.typeChanged;
+        }
+        options.onProgress?.(keys);
+        return true;
+      },
+    ).catch((error: unknown) => {
+      if (error instanceof KeyspaceCancelledError) cancelled = true;
+      else throw error;
+    });
+    if (cancelled || options.signal?.aborted) {
+      await discard();
+      return result(true);
+    }
+    const end: ExportEnd = { end: true, keys };
+    await write(`${JSON.stringify(end)}\n`);
+    out.end();
+    await finished(out);
+    if (streamError) throw streamError;
+    await rename(temp, target);
+    return result(false);
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+
+  async function discard(): Promise<void> {
+    out.destroy();
+    await finished(out).catch(() => undefined);
+    await rm(temp, { force: true });
+  }
+}
+
+async function serverVersion(client: Redis, endpoint: RedisEndpoint): Promise<string> {
+  try {
+    const info = parseInfo(await client.info('server'));
+    return info.get('server')?.['redis_version'] ?? 'unknown';
+  } catch (error) {
+    throw keyspaceError(error, endpoint, 'INFO');
+  }
+}
+
+/** The command that reads a type's whole value, binary-safe; undefined for types without one (modules). */
+function readCommand(type: string): string[] | undefined {
+  switch (type) {
+    case 'string':
+      return ['GET'];
+    case 'hash':
+      return ['HGETALL'];
+    case 'list':
+      return ['LRANGE', '0', '-1'];
+    case 'set':
+      return ['SMEMBERS'];
+    case 'zset':
+      return ['ZRANGE', '0', '-1', 'WITHSCORES'];
+    case 'stream':
+      return ['XRANGE', '-', '+'];
+    default:
+      return undefined;
+  }
+}
+
+interface BatchRead {
+  readonly snapshots: KeySnapshot[];
+  readonly gone: number;
+  /** Keys whose type changed between TYPE and the MULTI: read them again. */
+  readonly typeChanged: Buffer[];
+}
+
+/** TYPE of each key, then one MULTI per key (TYPE PTTL DUMP <read>): two round trips a batch. */
+async function readBatch(
+  client: Redis,
+  keys: Buffer[],
+  endpoint: RedisEndpoint,
+  dumpOnly: boolean,
+): Promise<BatchRead> {
+  const types = client.pipeline();
+  for (const key of keys) types.callBuffer('TYPE', key);
+  const typeReplies = await executeAll(types, endpoint);
+  const reads = client.pipeline();
+  const expected: { key: Buffer; type: string; read: string[] | undefined }[] = [];
+  let gone = 0;
+  keys.forEach((key, i) => {
+    const type = String(typeReplies[i]?.[1] ?? 'none');
+    if (type === 'none') {
+      gone++;
+      return;
+    }
+    const read = dumpOnly ? undefined : readCommand(type);
+    reads.callBuffer('MULTI');
+    reads.callBuffer('TYPE', key);
+    reads.callBuffer('PTTL', key);
+    reads.callBuffer('DUMP', key);
+    if (read) reads.callBuffer(read[0] as string, key, ...read.slice(1));
+    reads.callBuffer('EXEC');
+    expected.push({ key, type, read });
+  });
+  const snapshots: KeySnapshot[] = [];
+  const typeChanged: Buffer[] = [];
+  if (expected.length === 0) return { snapshots, gone, typeChanged };
+  const replies = await executeAll(reads, endpoint);
+  let at = 0;
+  for (const { key, type, read } of expected) {
+    at += read ? 5 : 4; // MULTI and the QUEUED replies
+    const exec = replies[at++]?.[1];
+    if (!Array.isArray(exec)) throw classifyRedisError(new Error('EXEC did not answer'), endpoint);
+    const [nowType, pttl, dump, value] = exec as [unknown, unknown, unknown, unknown];
+    if (String(nowType) === 'none' || !Buffer.isBuffer(dump)) {
+      gone++;
+      continue;
+    }
+    if (String(nowType) !== type || value instanceof Error) {
+      typeChanged.push(key);
+      continue;
+    }
+    snapshots.push({ key, type, pttl: Number(pttl), dump, value: read ? value : undefined });
+  }
+  return { snapshots, gone, typeChanged };
+}
+
+/** copier's execute (a refusal stays with its command), then any refusal fails the batch: a read should not be refused. */
+async function executeAll(pipeline: ChainableCommander, endpoint: RedisEndpoint): Promise<PipelineReplies> {
+  const replies = await execute(pipeline, endpoint);
+  const failed = replies.find(([error]) => error);
+  if (failed?.[0]) throw keyspaceError(failed[0], endpoint, 'DUMP');
+  return replies;
+}
+
+/** Hands a record's text to `write` in pieces of about CHUNK_CHARS. */
+async function writeChunks(pieces: Iterable<string>, write: (text: string) => Promise<void>): Promise<void> {
+  let parts: string[] = [];
+  let size = 0;
+  for (const piece of pieces) {
+    parts.push(piece);
+    size += piece.length;
+    if (size >= CHUNK_CHARS) {
+      await write(parts.join(''));
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size > 0) await write(parts.join(''));
+}
+
+/** One key's line, as pieces: `{"key":…,"type":…,"ttlMs":…,"value":…,"dump":"…"}\n`. */
+function* recordChunks(snapshot: KeySnapshot): Generator<string> {
+  // PTTL 0 is a key with under a millisecond left: RESTORE would read 0 as "no TTL".
+  const ttlMs = snapshot.pttl < 0 ? null : Math.max(1, snapshot.pttl);
+  yield `{"key":${JSON.stringify(jsonBytes(snapshot.key))},"type":${JSON.stringify(snapshot.type)},"ttlMs":${ttlMs},"value":`;
+  yield* valueChunks(snapshot.type, snapshot.value);
+  yield ',"dump":"';
+  // Base64 of slices whose length is a multiple of 3 concatenates to the base64 of the whole.
+  const slice = 3 * 16 * 1024;
+  for (let at = 0; at < snapshot.dump.length; at += slice) {
+    yield snapshot.dump.subarray(at, at + slice).toString('base64');
+  }
+  yield '"}\n';
+}
+
+function* valueChunks(type: string, value: unknown): Generator<string> {
+  if (value === undefined || value === null) {
+    yield 'null';
+    return;
+  }
+  switch (type) {
+    case 'string':
+      yield* bytesChunks(value as Buffer);
+      return;
+    case 'hash': {
+      const flat = value as Buffer[];
+      const pairs: [Buffer, Buffer][] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] as Buffer, flat[i + 1] as Buffer]);
+      // An object reads best; field names that are not text make it a list of [field, value] pairs.
+      const asObject = pairs.every(([field]) => typeof jsonBytes(field) === 'string');
+      yield asObject ? '{' : '[';
+      let first = true;
+      for (const [field, fieldValue] of pairs) {
+        yield first ? '' : ',';
+        first = false;
+        if (asObject) yield `${JSON.stringify(jsonBytes(field))}:`;
+        else yield `[${JSON.stringify(jsonBytes(field))},`;
+        yield* bytesChunks(fieldValue);
+        if (!asObject) yield ']';
+      }
+      yield asObject ? '}' : ']';
+      return;
+    }
+    case 'list':
+    case 'set': {
+      yield '[';
+      let first = true;
+      for (const item of value as Buffer[]) {
+        if (!first) yield ',';
+        first = false;
+        yield* bytesChunks(item);
+      }
+      yield ']';
+      return;
+    }
+    case 'zset': {
+      const flat = value as Buffer[];
+      yield '[';
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        yield i > 0 ? ',[' : '[';
+        yield* bytesChunks(flat[i] as Buffer);
+        yield `,${scoreJson(String(flat[i + 1]))}]`;
+      }
+      yield ']';
+      return;
+    }
+    case 'stream': {
+      yield '[';
+      let first = true;
+      for (const [id, fields] of value as [Buffer, Buffer[]][]) {
+        yield `${first ? '' : ','}{"id":${JSON.stringify(String(id))},"fields":[`;
+        first = false;
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          yield i > 0 ? ',[' : '[';
+          yield* bytesChunks(fields[i] as Buffer);
+          yield ',';
+          yield* bytesChunks(fields[i + 1] as Buffer);
+          yield ']';
+        }
+        yield ']}';
+      }
+      yield ']';
+      return;
+    }
+    default:
+      yield 'null';
+  }
+}
+
+/** JsonBytes of a value, in pieces: a long text or base64 is never one string of its whole size more. */
+function* bytesChunks(bytes: Buffer): Generator<string> {
+  const json = jsonBytes(bytes);
+  if (typeof json === 'string') {
+    if (json.length <= CHUNK_CHARS) {
+      yield JSON.stringify(json);
+      return;
+    }
+    // Escaped slice by slice: a surrogate pair cut in two becomes two \u escapes, which
+    // JSON.parse joins again inside the one string.
+    yield '"';
+    for (let at = 0; at < json.length; at += CHUNK_CHARS) {
+      yield JSON.stringify(json.slice(at, at + CHUNK_CHARS)).slice(1, -1);
+    }
+    yield '"';
+    return;
+  }
+  yield '{"base64":"';
+  const slice = 3 * 16 * 1024;
+  for (let at = 0; at < bytes.length; at += slice) yield bytes.subarray(at, at + slice).toString('base64');
+  yield '"}';
+}
+
+/** A score as a JSON number when it is finite (the same double back), else the text Redis gave (`inf`, `-inf`). */
+function scoreJson(score: string): string {
+  const number = Number(score);
+  return Number.isFinite(number) ? JSON.stringify(number) : JSON.stringify(score);
+}

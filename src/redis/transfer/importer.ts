@@ -1,0 +1,321 @@
+import { stat } from 'node:fs/promises';
+import type Redis from 'ioredis';
+import type { RedisEndpoint } from '../endpoint';
+import { classifyRedisError } from '../errors';
+import { endpointOfClient } from '../keyspace/errors';
+import { execute } from '../migration/copier';
+import { FileCheck, FileHeader, KeyRecord, ReadableValue, readExportFile } from './exportFile';
+
+export const DEFAULT_IMPORT_BATCH = 500;
+/** Payload bytes one RESTORE pipeline carries at most (a batch of large values is cut earlier). */
+export const DEFAULT_IMPORT_BATCH_BYTES = 32 * 1024 * 1024;
+/** Arguments per command when a value is written from its readable form (HSET, RPUSH, …). */
+const ARGS_PER_COMMAND = 1000;
+const EXAMPLES = 5;
+
+/** The server refused the payload: written by a Redis with a newer RDB format (or damaged). */
+const PAYLOAD_REFUSED = /DUMP payload version or checksum are wrong/i;
+
+/** The file changed between the dry run and the import: nothing was written. */
+export class ImportFileChangedError extends Error {
+  override readonly name = 'ImportFileChangedError';
+}
+
+/** What the dry run found: the file checked whole, and which target keys exist already. */
+export interface ImportPlan {
+  readonly file: string;
+  readonly check: FileCheck;
+  readonly header: FileHeader | undefined;
+  /** Each key's part after the file's prefix goes under this prefix. */
+  readonly targetPrefix: Buffer;
+  /** Valid key lines. */
+  readonly keys: number;
+  /** Of `keys`: their target key does not exist now. */
+  readonly toCreate: number;
+  /** Of `keys`: their target key exists (it will be skipped, never overwritten). */
+  readonly existing: number;
+  readonly existingExamples: readonly Buffer[];
+  readonly withTtl: number;
+  readonly byType: Readonly<Record<string, number>>;
+}
+
+export interface PlanOptions {
+  readonly signal?: AbortSignal;
+  readonly endpoint?: RedisEndpoint;
+  /** After each EXISTS batch: key lines read so far. */
+  readonly onProgress?: (read: number) => void;
+}
+
+/** The key a record lands on: the target prefix and the rest of its name after the file's prefix. */
+export function targetKeyOf(record: KeyRecord, header: FileHeader, targetPrefix: Buffer): Buffer {
+  return Buffer.concat([targetPrefix, record.key.subarray(header.prefix.length)]);
+}
+
+/**
+ * The dry run: reads and checks the whole file (readExportFile) and asks the server which
+ * target keys exist (EXISTS, pipelined per batch). Writes nothing.
+ */
+export async function planImport(
+  client: Redis,
+  file: string,
+  targetPrefix: Buffer | undefined,
+  options: PlanOptions = {},
+): Promise<ImportPlan> {
+  const endpoint = options.endpoint ?? endpointOfClient(client);
+  let prefix = targetPrefix;
+  let keys = 0;
+  let existing = 0;
+  let withTtl = 0;
+  const byType: Record<string, number> = {};
+  const existingExamples: Buffer[] = [];
+  let batch: Buffer[] = [];
+  const checkBatch = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const pipeline = client.pipeline();
+    for (const key of batch) pipeline.exists(key);
+    const replies = await execute(pipeline, endpoint);
+    replies.forEach(([error, reply], i) => {
+      if (error) throw classifyRedisError(error, endpoint);
+      if (Number(reply) > 0) {
+        existing++;
+        if (existingExamples.length < EXAMPLES) existingExamples.push(batch[i] as Buffer);
+      }
+    });
+    batch = [];
+    options.onProgress?.(keys);
+  };
+  const check = await readExportFile(
+    file,
+    async (record, header) => {
+      prefix ??= header.prefix;
+      keys++;
+      if (record.ttlMs !== undefined) withTtl++;
+      byType[record.type] = (byType[record.type] ?? 0) + 1;
+      batch.push(targetKeyOf(record, header, prefix));
+      if (batch.length >= DEFAULT_IMPORT_BATCH) await checkBatch();
+    },
+    options.signal,
+  );
+  await checkBatch();
+  return {
+    file,
+    check,
+    header: check.header,
+    targetPrefix: prefix ?? check.header?.prefix ?? Buffer.alloc(0),
+    keys,
+    toCreate: keys - existing,
+    existing,
+    existingExamples,
+    withTtl,
+    byType,
+  };
+}
+
+export interface ImportOptions {
+  readonly batchSize?: number;
+  readonly maxBatchBytes?: number;
+  /** Checked between batches: a batch sent is finished, nothing after it is sent. */
+  readonly signal?: AbortSignal;
+  readonly endpoint?: RedisEndpoint;
+  /** After each batch: key lines handled so far (created, skipped or failed) of `plan.keys`. */
+  readonly onProgress?: (progress: { processed: number; created: number; total: number }) => void;
+}
+
+export interface ImportFailure {
+  readonly reason: string;
+  count: number;
+  /** Line numbers in the file. */
+  readonly lines: number[];
+}
+
+export interface ImportResult {
+  readonly cancelled: boolean;
+  readonly total: number;
+  readonly processed: number;
+  /** Keys written (by RESTORE, or from the readable value). */
+  readonly created: number;
+  /** Keys that existed (also those created by someone else since the dry run): not touched. */
+  readonly existing: number;
+  /** Of `created`: written from the readable value because the server refused the DUMP
+   * payload (a newer Redis wrote it) or the line had none. Stream consumer groups are only in the payload. */
+  readonly fromReadableValue: number;
+  readonly failed: number;
+  readonly failures: readonly ImportFailure[];
+}
+
+/**
+ * Writes a planned file: RESTORE (without REPLACE: an existing key answers BUSYKEY and is
+ * skipped) of each key under the target prefix with the TTL it had when it was exported,
+ * counted from now (files are shared test data: a session exported with 59 minutes left
+ * gets 59 minutes again, whenever the file is imported). Pipelined per batch. A payload
+ * the server refuses (a newer RDB version) is written from the line's readable value
+ * instead: on its own connection, WATCH, EXISTS, then MULTI with the type's commands and
+ * PEXPIRE, so an existing key is still never touched. Refuses a plan with invalid lines,
+ * and a file that changed since its dry run (ImportFileChangedError), before any write.
+ */
+export async function importNamespace(
+  client: Redis,
+  plan: ImportPlan,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  if (!plan.header || plan.check.invalidCount > 0) {
+    throw new RangeError('The file has invalid lines: nothing is imported.');
+  }
+  if (plan.targetPrefix.length === 0) throw new RangeError('An empty target prefix: refusing.');
+  const now = await stat(plan.file);
+  if (now.size !== plan.check.size || now.mtimeMs !== plan.check.mtimeMs) {
+    throw new ImportFileChangedError(`${plan.file} changed since the dry run: nothing was imported. Run Import again.`);
+  }
+  const endpoint = options.endpoint ?? endpointOfClient(client);
+  const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH;
+  const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_IMPORT_BATCH_BYTES;
+  const header = plan.header;
+  let processed = 0;
+  let created = 0;
+  let existing = 0;
+  let fromReadableValue = 0;
+  let failed = 0;
+  const failures = new Map<string, ImportFailure>();
+  const fail = (record: KeyRecord, reason: string): void => {
+    failed++;
+    let failure = failures.get(reason);
+    if (!failure) failures.set(reason, (failure = { reason, count: 0, lines: [] }));
+    failure.count++;
+    if (failure.lines.length < EXAMPLES) failure.lines.push(record.line);
+  };
+  let writer: Redis | undefined;
+  const fallback = async (record: KeyRecord, key: Buffer): Promise<void> => {
+    if (!record.value) {
+      fail(record, 'the server refused its DUMP payload and the line has no readable value to write instead');
+      return;
+    }
+    try {
+      if (!writer) {
+        writer = client.duplicate({ lazyConnect: true });
+        await writer.connect();
+      }
+      const outcome = await writeReadable(writer, key, record.value, record.ttlMs);
+      if (outcome === 'existing') existing++;
+      else {
+        created++;
+        fromReadableValue++;
+      }
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ReplyError') fail(record, error.message);
+      else throw classifyRedisError(error, endpoint);
+    }
+  };
+
+  let batch: { record: KeyRecord; key: Buffer }[] = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const current = batch;
+    batch = [];
+    batchBytes = 0;
+    const restores = current.filter(({ record }) => record.dump);
+    const pipeline = client.pipeline();
+    for (const { record, key } of restores) pipeline.restore(key, record.ttlMs ?? 0, record.dump as Buffer);
+    const replies = restores.length > 0 ? await execute(pipeline, endpoint) : [];
+    const later: { record: KeyRecord; key: Buffer }[] = current.filter(({ record }) => !record.dump);
+    restores.forEach((item, i) => {
+      const [error] = replies[i] ?? [null];
+      if (!error) created++;
+      else if (/^BUSYKEY\b/.test(error.message)) existing++;
+      else if (PAYLOAD_REFUSED.test(error.message)) later.push(item);
+      else fail(item.record, error.message);
+    });
+    for (const { record, key } of later) await fallback(record, key);
+    processed += current.length;
+    options.onProgress?.({ processed, created, total: plan.keys });
+  };
+
+  let cancelled = false;
+  try {
+    const check = await readExportFile(
+      plan.file,
+      async (record) => {
+        if (options.signal?.aborted) {
+          cancelled = true;
+          return;
+        }
+        batch.push({ record, key: targetKeyOf(record, header, plan.targetPrefix) });
+        batchBytes += record.dump?.length ?? 0;
+        if (batch.length >= batchSize || batchBytes >= maxBatchBytes) await flush();
+      },
+      options.signal,
+    );
+    if (options.signal?.aborted) cancelled = true;
+    if (!cancelled) await flush();
+    // The dry run found the file valid; a line invalid now means it changed under us (same size and time).
+    for (const invalid of check.invalid) fail({ line: invalid.line } as KeyRecord, invalid.reason);
+  } finally {
+    writer?.disconnect();
+  }
+  return {
+    cancelled,
+    total: plan.keys,
+    processed,
+    created,
+    existing,
+    fromReadableValue,
+    failed,
+    failures: [...failures.values()].sort((a, b) => b.count - a.count),
+  };
+}
+
+/**
+ * Writes a value from its readable form, only if the key does not exist: WATCH, EXISTS,
+ * then MULTI (the type's commands, PEXPIRE) EXEC, which does nothing if the key was
+ * created in between. `client` is a connection of its own (WATCH is per connection).
+ */
+async function writeReadable(
+  client: Redis,
+  key: Buffer,
+  value: ReadableValue,
+  ttlMs: number | undefined,
+): Promise<'created' | 'existing'> {
+  await client.watch(key);
+  if ((await client.exists(key)) > 0) {
+    await client.unwatch();
+    return 'existing';
+  }
+  const multi = client.multi();
+  for (const args of valueCommands(key, value)) multi.callBuffer(args[0] as string, ...args.slice(1));
+  if (ttlMs !== undefined) multi.pexpire(key, ttlMs);
+  const replies = await multi.exec();
+  if (replies === null) return 'existing';
+  const failure = replies.find(([error]) => error)?.[0];
+  if (failure) throw failure;
+  return 'created';
+}
+
+/** The commands that build a value from scratch, at most ARGS_PER_COMMAND arguments each. */
+function valueCommands(key: Buffer, value: ReadableValue): (string | Buffer)[][] {
+  const chunked = (command: string, args: (string | Buffer)[], step: number): (string | Buffer)[][] => {
+    const commands: (string | Buffer)[][] = [];
+    for (let at = 0; at < args.length; at += step) commands.push([command, key, ...args.slice(at, at + step)]);
+    return commands;
+  };
+  const even = ARGS_PER_COMMAND - (ARGS_PER_COMMAND % 2);
+  switch (value.type) {
+    case 'string':
+      return [['SET', key, value.bytes]];
+    case 'hash':
+      return chunked('HSET', value.entries.flat(), even);
+    case 'list':
+      return chunked('RPUSH', [...value.items], ARGS_PER_COMMAND);
+    case 'set':
+      return chunked('SADD', [...value.items], ARGS_PER_COMMAND);
+    case 'zset':
+      return chunked(
+        'ZADD',
+        value.members.flatMap(([member, score]) => [score, member]),
+        even,
+      );
+    case 'stream':
+      // An empty stream still exists: one entry added and trimmed away at once.
+      if (value.entries.length === 0) return [['XADD', key, 'MAXLEN', '0', '*', 'empty', '']];
+      return value.entries.map((entry) => ['XADD', key, entry.id, ...entry.fields.flat()]);
+  }
+}

@@ -1,0 +1,126 @@
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type Redis from 'ioredis';
+import { applyUndo, planUndo, snapshotKeys } from '../../../../src/redis/mutations';
+import { clientOf } from '../../../support/redisClient';
+import { useRedisServer } from '../../../support/useRedisServer';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-server', function () {
+  this.timeout(30_000);
+  const server = useRedisServer({
+    // A user who may do everything but DUMP, as some teams' service users are set up.
+    acl: 'user default on nopass ~* &* +@all\nuser nodump on >nodump-pw ~* &* +@all -dump\n',
+  });
+  let client: Redis;
+  const binaryKey = Buffer.from([0x75, 0x6e, 0x64, 0x6f, 0x3a, 0xff, 0x00, 0x2a]); // undo:\xff\0*
+  const binaryValue = Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0x80, 0x41]);
+
+  before(async () => {
+    client = await server.connect();
+  });
+  beforeEach(() => client.flushdb()); // this suite's own server
+
+  it('restores a deleted binary key byte-exact with the TTL that remains now', async () => {
+    await client.set(binaryKey, binaryValue, 'EX', 100);
+    const snapshots = await snapshotKeys(client, [binaryKey]);
+    assert.equal(snapshots[0]?.state, 'value');
+    await client.unlink(binaryKey);
+    await sleep(1100);
+    const result = await applyUndo(client, planUndo(snapshots));
+    assert.deepEqual(result.restored, [binaryKey]);
+    assert.deepEqual(await client.getBuffer(binaryKey), binaryValue);
+    const pttl = await client.pttl(binaryKey);
+    // Counted down from the snapshot: not the full 100 s again, not gone.
+    assert.ok(pttl <= 99_000 && pttl > 90_000, String(pttl));
+  });
+
+  it('puts back every type after a change, and a key without TTL keeps none', async () => {
+    await client.hset('undo:hash', 'f', 'v', 'g', Buffer.from([0xff]));
+    await client.rpush('undo:list', 'a', 'b', 'c');
+    await client.sadd('undo:set', 'x', 'y');
+    await client.zadd('undo:zset', 1.5, 'm', -2, 'n');
+    await client.xadd('undo:stream', '1-1', 'f', 'v');
+    await client.set('undo:ttl', 'v', 'EX', 500);
+    const keys = ['undo:hash', 'undo:list', 'undo:set', 'undo:zset', 'undo:stream', 'undo:ttl'].map((k) =>
+      Buffer.from(k),
+    );
+    const before = await Promise.all(keys.map((k) => client.dumpBuffer(k)));
+    const snapshots = await snapshotKeys(client, keys);
+    await client.hset('undo:hash', 'f', 'changed');
+    await client.lset('undo:list', 1, 'B');
+    await client.srem('undo:set', 'x');
+    await client.zadd('undo:zset', 9, 'm');
+    await client.xadd('undo:stream', '2-1', 'g', 'w');
+    await client.persist('undo:ttl');
+    await applyUndo(client, planUndo(snapshots));
+    assert.deepEqual(await Promise.all(keys.map((k) => client.dumpBuffer(k))), before);
+    for (const key of keys.slice(0, 5)) assert.equal(await client.pttl(key), -1, key.toString());
+    const ttl = await client.ttl('undo:ttl');
+    assert.ok(ttl > 490 && ttl <= 500, String(ttl));
+  });
+
+  it('deletes on undo a key that did not exist before the change', async () => {
+    const snapshots = await snapshotKeys(client, [Buffer.from('undo:new')]);
+    assert.deepEqual(snapshots, [{ key: Buffer.from('undo:new'), state: 'absent' }]);
+    await client.set('undo:new', 'created');
+    const result = await applyUndo(client, planUndo(snapshots));
+    assert.deepEqual(result.deleted, [Buffer.from('undo:new')]);
+    assert.equal(await client.exists('undo:new'), 0);
+  });
+
+  it('says a key whose TTL has run out by now is not restored, and leaves it as it is', async () => {
+    await client.set('undo:short', 'old', 'PX', 300);
+    const snapshots = await snapshotKeys(client, [Buffer.from('undo:short')]);
+    await client.set('undo:short', 'new'); // the change: no TTL any more
+    await sleep(400);
+    const steps = planUndo(snapshots);
+    assert.deepEqual(steps, [{ key: Buffer.from('undo:short'), action: 'expired' }]);
+    const result = await applyUndo(client, steps);
+    assert.deepEqual(result.expired, [Buffer.from('undo:short')]);
+    assert.equal(await client.get('undo:short'), 'new');
+  });
+
+  it('keeps no value over the size limit and says why, without transferring a far larger one', async () => {
+    // Random bytes: DUMP compresses, so a run of one letter would fit under any limit.
+    await client.set('undo:big', randomBytes(5000));
+    await client.set('undo:huge', randomBytes(200_000));
+    await client.set('undo:small', 'ok');
+    const snapshots = await snapshotKeys(
+      client,
+      ['undo:big', 'undo:huge', 'undo:small'].map((k) => Buffer.from(k)),
+      {
+        limitBytes: 4096,
+      },
+    );
+    assert.deepEqual(
+      snapshots.map((s) => s.state),
+      ['notKept', 'notKept', 'value'],
+    );
+    assert.match((snapshots[0] as { reason: string }).reason, /over the undo limit of 4\.0 KiB/);
+    assert.match((snapshots[1] as { reason: string }).reason, /about .* over the undo limit/);
+  });
+
+  it('notes a key as not kept when the user may not DUMP, and changes nothing', async () => {
+    await client.set('undo:guarded', 'v');
+    const limited = server.keep(await clientOf({ host: server.host, port: server.port }));
+    await limited.call('AUTH', 'nodump', 'nodump-pw');
+    const snapshots = await snapshotKeys(limited, [Buffer.from('undo:guarded')]);
+    assert.equal(snapshots[0]?.state, 'notKept');
+    assert.match((snapshots[0] as { reason: string }).reason, /^Redis refused DUMP \(NOPERM/);
+    assert.equal(await client.get('undo:guarded'), 'v');
+  });
+
+  it('leaves a WATCH in place: a conditional write still fails when another client wrote meanwhile', async () => {
+    await client.set('undo:watched', 'v1');
+    const writer = await server.connect();
+    const other = await server.connect();
+    await writer.watch('undo:watched');
+    await snapshotKeys(writer, [Buffer.from('undo:watched')]);
+    await other.set('undo:watched', 'theirs');
+    const exec = await writer.multi().set('undo:watched', 'mine').exec();
+    assert.equal(exec, null);
+    assert.equal(await client.get('undo:watched'), 'theirs');
+  });
+});

@@ -1,0 +1,341 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import {
+  ImportFileChangedError,
+  exportNamespace,
+  importNamespace,
+  planImport,
+  readExportHeader,
+} from '../../../../src/redis/transfer';
+import { keyContents } from '../../../support/keyContents';
+import { useRedisServer } from '../../../support/useRedisServer';
+
+const COLON = Buffer.from(':');
+
+describe('export and import of a namespace against a real redis-server', function () {
+  this.timeout(60_000);
+  const server = useRedisServer();
+  let client: Redis;
+  let dir: string;
+
+  before(async () => {
+    client = await server.connect();
+  });
+  beforeEach(async () => {
+    await client.flushdb(); // this test's own server
+    dir = mkdtempSync(join(tmpdir(), 'shared-redis-transfer-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const binaryKey = Buffer.from([0x61, 0x75, 0x74, 0x68, 0x3a, 0xff, 0x00, 0xfe, 0x0a]); // auth:\xff\x00\xfe\n
+  const binaryValue = Buffer.from([0x00, 0xff, 0x80, 0x7f, 0xc3, 0x28]);
+
+  /** One key of every type under `auth:`, some with TTLs, binary names and values, a stream with a consumer group. */
+  async function fillEveryType(): Promise<void> {
+    await client.set('auth:token', 'abc', 'PX', 600_000);
+    await client.set('auth:json', '{"a":1,"b":[true,null]}');
+    await client.set(binaryKey, binaryValue, 'PX', 900_000);
+    await client.set('auth:text:emoji', 'café ☕ 😀 \u2028 "quoted" \\ end');
+    await client.hset('auth:session:1', { user: 'ada', role: 'admin', __proto__: 'x' });
+    await client.pexpire('auth:session:1', 300_000);
+    await client.hset('auth:session:bin', Buffer.from([0xff, 0x01]), binaryValue);
+    await client.rpush('auth:list', 'a', 'b', Buffer.from([0xfe]), 'a');
+    await client.sadd('auth:set', 'x', 'y', Buffer.from([0x80]));
+    await client.zadd('auth:zset', '1.5', 'one', '-inf', 'low', '+inf', 'high', '0.1', 'tenth');
+    await client.xadd('auth:stream', '1-1', 'f', 'v', 'f', 'w');
+    await client.xadd('auth:stream', '2-0', Buffer.from([0xff]), binaryValue);
+    await client.xgroup('CREATE', 'auth:stream', 'workers', '0');
+    await client.xreadgroup('GROUP', 'workers', 'alice', 'COUNT', '1', 'STREAMS', 'auth:stream', '>');
+  }
+
+  async function namesUnder(prefix: string): Promise<Buffer[]> {
+    const names: Buffer[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scanBuffer(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next.toString();
+      names.push(...keys);
+    } while (cursor !== '0');
+    return names.sort(Buffer.compare);
+  }
+
+  it('round-trips every type byte for byte into another prefix, with TTLs and a consumer group', async () => {
+    await fillEveryType();
+    const file = join(dir, 'auth.redis.jsonl');
+    const exported = await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+    assert.equal(exported.cancelled, false);
+    assert.equal(exported.keys, 10);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir), ['auth.redis.jsonl'], 'no temporary file is left');
+
+    const plan = await planImport(client, file, Buffer.from('copy:'));
+    assert.equal(plan.check.invalidCount, 0, JSON.stringify(plan.check.invalid));
+    assert.equal(plan.toCreate, 10);
+    assert.equal(plan.withTtl, 3);
+    const result = await importNamespace(client, plan);
+    assert.equal(result.created, 10);
+    assert.equal(result.fromReadableValue, 0);
+
+    const sources = await namesUnder('auth:');
+    assert.equal(sources.length, 10);
+    for (const source of sources) {
+      const target = Buffer.concat([Buffer.from('copy:'), source.subarray(5)]);
+      assert.equal(await keyContents(client, target), await keyContents(client, source), source.toString('latin1'));
+      const [sourceTtl, targetTtl] = [await client.pttl(source), await client.pttl(target)];
+      if (sourceTtl < 0) assert.equal(targetTtl, -1);
+      else assert.ok(targetTtl > 0 && Math.abs(targetTtl - sourceTtl) < 5_000, `${sourceTtl} vs ${targetTtl}`);
+    }
+    assert.deepEqual(
+      await client.getBuffer(Buffer.from([0x63, 0x6f, 0x70, 0x79, 0x3a, 0xff, 0x00, 0xfe, 0x0a])),
+      binaryValue,
+    );
+    const groups = (await client.xinfo('GROUPS', 'copy:stream')) as unknown[][];
+    assert.equal(groups.length, 1, 'the consumer group came along in the DUMP payload');
+  });
+
+  it('writes lines people can read: the header, text as text, bytes as base64', async () => {
+    await fillEveryType();
+    const file = join(dir, 'out.jsonl');
+    await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+    const lines = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(lines[0]?.['format'], 'shared-redis-export');
+    assert.equal(lines[0]?.['prefix'], 'auth:');
+    assert.match(String(lines[0]?.['server']), /^redis \d+\.\d+/);
+    assert.deepEqual(lines[lines.length - 1], { end: true, keys: 10 });
+    const byKey = new Map(lines.slice(1, -1).map((line) => [JSON.stringify(line['key']), line]));
+    assert.deepEqual(byKey.get('"auth:session:1"')?.['value'], { user: 'ada', role: 'admin', __proto__: 'x' });
+    assert.ok(Number(byKey.get('"auth:session:1"')?.['ttlMs']) > 200_000);
+    assert.equal(byKey.get('"auth:json"')?.['value'], '{"a":1,"b":[true,null]}');
+    assert.equal(byKey.get('"auth:json"')?.['ttlMs'], null);
+    assert.deepEqual(byKey.get(JSON.stringify({ base64: binaryKey.toString('base64') }))?.['value'], {
+      base64: binaryValue.toString('base64'),
+    });
+    assert.deepEqual(byKey.get('"auth:zset"')?.['value'], [
+      ['low', '-inf'],
+      ['tenth', 0.1],
+      ['one', 1.5],
+      ['high', 'inf'],
+    ]);
+    assert.deepEqual(byKey.get('"auth:stream"')?.['value'], [
+      {
+        id: '1-1',
+        fields: [
+          ['f', 'v'],
+          ['f', 'w'],
+        ],
+      },
+      { id: '2-0', fields: [[{ base64: '/w==' }, { base64: binaryValue.toString('base64') }]] },
+    ]);
+  });
+
+  it('exports exactly the keys under the prefix: look-alikes and glob characters stay out', async () => {
+    await client.set('auth:session:1', 'in');
+    await client.set('auth:sessions:1', 'look-alike');
+    await client.set('auth:session', 'the namespace name itself');
+    await client.set('a*b:1', 'in');
+    await client.set('axxb:1', 'matches the glob a*b: only');
+    const file = join(dir, 'x.jsonl');
+    const session = await exportNamespace(client, Buffer.from('auth:session:'), file, { delimiter: COLON });
+    assert.equal(session.keys, 1);
+    assert.match(readFileSync(file, 'utf8'), /"auth:session:1"/);
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /sessions/);
+    const glob = await exportNamespace(client, Buffer.from('a*b:'), file, { delimiter: COLON });
+    assert.equal(glob.keys, 1);
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /axxb/);
+  });
+
+  it('skips keys that exist in the target, counts them and leaves them as they were', async () => {
+    await fillEveryType();
+    const file = join(dir, 'auth.jsonl');
+    await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+    await client.set('copy:token', 'mine');
+    await client.hset('copy:session:1', 'user', 'grace');
+    const plan = await planImport(client, file, Buffer.from('copy:'));
+    assert.equal(plan.existing, 2);
+    assert.equal(plan.toCreate, 8);
+    // Created by someone else between the dry run and the import: still never overwritten.
+    await client.rpush('copy:list', 'theirs');
+    const result = await importNamespace(client, plan);
+    assert.equal(result.existing, 3);
+    assert.equal(result.created, 7);
+    assert.equal(await client.get('copy:token'), 'mine');
+    assert.equal(await client.pttl('copy:token'), -1);
+    assert.deepEqual(await client.hgetall('copy:session:1'), { user: 'grace' });
+    assert.deepEqual(await client.lrange('copy:list', 0, -1), ['theirs']);
+  });
+
+  /** A valid export of two keys, as text, to damage in the tests below. */
+  async function validExport(): Promise<string[]> {
+    await client.set('auth:a', '1');
+    await client.set('auth:b', '2');
+    const file = join(dir, 'valid.jsonl');
+    await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+    await client.flushdb();
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    // SCAN's order is the server's: auth:a first, whatever it was.
+    return [lines[0] as string, ...lines.slice(1, -1).sort(), lines[lines.length - 1] as string];
+  }
+
+  async function planOf(text: string) {
+    const file = join(dir, 'edited.jsonl');
+    writeFileSync(file, text);
+    return { file, plan: await planImport(client, file, undefined) };
+  }
+
+  it('refuses a damaged or hand-edited file whole, naming the line and why, and writes nothing', async () => {
+    const [header, a, b, end] = await validExport();
+    const cases: [string, string, RegExp][] = [
+      ['a trailing comma', [header, `${a},`, b, end].join('\n'), /^line 2: not valid JSON/],
+      [
+        'a key outside the prefix',
+        [header, a, (b as string).replace('auth:b', 'user:b'), end].join('\n'),
+        /^line 3: the key "user:b" is not under/,
+      ],
+      ['a duplicate key', [header, a, a, end].join('\n'), /^line 3: the key "auth:a" appears twice/],
+      ['a cut file', [header, a, b].join('\n'), /^line 4: the file ends without its last line/],
+      ['a count that disagrees', [header, a, end].join('\n'), /^line 3: the last line says 2 keys but the file has 1/],
+      ['a file of another tool', '{"users":[1,2]}\n', /^line 1: not a Shared Redis export/],
+      ['a 0-byte file', '', /^line 1: the file is empty/],
+      [
+        'a damaged payload base64',
+        [header, (a as string).replace(/"dump":"/, '"dump":"!'), b, end].join('\n'),
+        /^line 2: "dump" is not a base64/,
+      ],
+      [
+        'a payload of another type',
+        [header, (a as string).replace('"type":"string"', '"type":"hash"'), b, end].join('\n'),
+        /^line 2: "dump" holds a string but "type" says hash/,
+      ],
+      [
+        'a newer format',
+        [(header as string).replace('"version":1', '"version":2'), a, b, end].join('\n'),
+        /^line 1: written by a newer Shared Redis/,
+      ],
+    ];
+    for (const [what, text, expected] of cases) {
+      const { plan } = await planOf(text);
+      assert.ok(plan.check.invalidCount > 0, what);
+      const first = plan.check.invalid[0];
+      assert.match(`line ${first?.line}: ${first?.reason}`, expected, what);
+      await assert.rejects(importNamespace(client, plan), RangeError, what);
+    }
+    assert.equal(await client.dbsize(), 0, 'nothing was written');
+    assert.equal(await readExportHeader(join(dir, 'edited.jsonl')).then((h) => typeof h), 'string');
+  });
+
+  it('writes from the readable value when the server refuses a payload, and keeps the TTL', async () => {
+    await client.hset('auth:h', { a: '1', b: Buffer.from([0xff]) });
+    await client.pexpire('auth:h', 400_000);
+    await client.zadd('auth:z', '2.5', 'm');
+    await client.xadd('auth:s', '5-1', 'k', 'v');
+    const lines = (await validExportOf('auth:')).map((line) => {
+      if (!line.includes('"dump"')) return line;
+      // A payload whose checksum no longer matches gets the same refusal as one from a newer
+      // Redis ("DUMP payload version or checksum are wrong"): a real server's real answer.
+      const record = JSON.parse(line) as { dump: string };
+      const dump = Buffer.from(record.dump, 'base64');
+      dump[dump.length - 1] = (dump[dump.length - 1] as number) ^ 0xff;
+      return JSON.stringify({ ...record, dump: dump.toString('base64') });
+    });
+    const { plan } = await planOf(lines.join('\n'));
+    assert.equal(plan.check.invalidCount, 0, JSON.stringify(plan.check.invalid));
+    const result = await importNamespace(client, plan);
+    assert.equal(result.created, 3);
+    assert.equal(result.fromReadableValue, 3);
+    assert.deepEqual(await client.hgetallBuffer('auth:h'), { a: Buffer.from('1'), b: Buffer.from([0xff]) });
+    assert.ok((await client.pttl('auth:h')) > 390_000);
+    assert.equal(await client.pttl('auth:z'), -1);
+    assert.deepEqual(await client.zrange('auth:z', 0, -1, 'WITHSCORES'), ['m', '2.5']);
+    assert.deepEqual(await client.xrange('auth:s', '-', '+'), [['5-1', ['k', 'v']]]);
+  });
+
+  async function validExportOf(prefix: string): Promise<string[]> {
+    const file = join(dir, 'source.jsonl');
+    await exportNamespace(client, Buffer.from(prefix), file, { delimiter: COLON });
+    await client.flushdb();
+    return readFileSync(file, 'utf8').trimEnd().split('\n');
+  }
+
+  it('imports a hand-written line without a payload', async () => {
+    const text = [
+      '{"format":"shared-redis-export","version":1,"prefix":"seed:","delimiter":":"}',
+      '{"key":"seed:user:1","type":"hash","ttlMs":null,"value":{"name":"Ada"}}',
+      '{"key":"seed:flags","type":"set","ttlMs":120000,"value":["beta","dark"]}',
+      '{"end":true,"keys":2}',
+      '',
+    ].join('\n');
+    const { plan } = await planOf(text);
+    assert.equal(plan.check.invalidCount, 0, JSON.stringify(plan.check.invalid));
+    const result = await importNamespace(client, plan);
+    assert.equal(result.created, 2);
+    assert.deepEqual(await client.hgetall('seed:user:1'), { name: 'Ada' });
+    assert.deepEqual((await client.smembers('seed:flags')).sort(), ['beta', 'dark']);
+    assert.ok((await client.pttl('seed:flags')) > 100_000);
+  });
+
+  it('refuses to import a file changed since its dry run', async () => {
+    const { file, plan } = await planOf((await validExport()).join('\n'));
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n\n`);
+    await assert.rejects(importNamespace(client, plan), ImportFileChangedError);
+    assert.equal(await client.dbsize(), 0);
+  });
+
+  it('round-trips a large text value cut inside surrogate pairs, and a large binary one', async () => {
+    const text = '😀é'.repeat(200_000); // pieces of the line end in the middle of a pair
+    const bytes = Buffer.alloc(3_000_001, 0xff);
+    await client.set('big:text', text);
+    await client.set('big:bytes', bytes);
+    const file = join(dir, 'big.jsonl');
+    await exportNamespace(client, Buffer.from('big:'), file, { delimiter: COLON });
+    const plan = await planImport(client, file, Buffer.from('big2:'));
+    assert.equal(plan.check.invalidCount, 0, JSON.stringify(plan.check.invalid));
+    await importNamespace(client, plan);
+    assert.equal(await client.get('big2:text'), text);
+    assert.deepEqual(await client.getBuffer('big2:bytes'), bytes);
+  });
+
+  it('leaves no file and no temporary file when an export is cancelled', async () => {
+    const pipeline = client.pipeline();
+    for (let i = 0; i < 5000; i++) pipeline.set(`auth:k:${i}`, 'v');
+    await pipeline.exec();
+    const file = join(dir, 'cancelled.jsonl');
+    const abort = new AbortController();
+    const result = await exportNamespace(client, Buffer.from('auth:'), file, {
+      delimiter: COLON,
+      scanCount: 100,
+      signal: abort.signal,
+      onProgress: (exported) => exported > 500 && abort.abort(),
+    });
+    assert.equal(result.cancelled, true);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('leaves the previous file and no temporary file when the disk fills up mid-export', async function () {
+    // A real full disk: a 256 KiB tmpfs (the tests run as root, as the CI does).
+    const small = join(dir, 'small');
+    execFileSync('mkdir', [small]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]);
+    try {
+      writeFileSync(join(small, 'auth.jsonl'), 'the previous export\n');
+      const pipeline = client.pipeline();
+      for (let i = 0; i < 200; i++) pipeline.set(`auth:k:${i}`, 'x'.repeat(10_000));
+      await pipeline.exec();
+      await assert.rejects(
+        exportNamespace(client, Buffer.from('auth:'), join(small, 'auth.jsonl'), { delimiter: COLON, scanCount: 20 }),
+        /ENOSPC/,
+      );
+      assert.deepEqual(readdirSync(small), ['auth.jsonl']);
+      assert.equal(readFileSync(join(small, 'auth.jsonl'), 'utf8'), 'the previous export\n');
+    } finally {
+      execFileSync('umount', [small]);
+    }
+    assert.ok(!existsSync(join(small, 'auth.jsonl')));
+  });
+});
