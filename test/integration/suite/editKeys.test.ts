@@ -3,8 +3,6 @@ import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
 import { DONT_ASK_AGAIN, KeyChanges, WRITE } from '../../../src/keyChanges';
-import type { SharedRedisInternals } from '../../../src/secondStage';
-import type { KeysRow } from '../../../src/views/keysView';
 import type { Logger } from '../../../src/logger';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
@@ -187,13 +185,6 @@ describe('editing keys: the write gate (readOnly, namespace owners) and the undo
 
 function run(command: string, ...args: unknown[]): Thenable<KeyOperationResult> {
   return vscode.commands.executeCommand<KeyOperationResult>(command, ...args);
-}
-
-async function child(shared: SharedRedisInternals, parent: KeysRow | undefined, label: string): Promise<KeysRow> {
-  const provider = shared.views.keys;
-  const found = (await provider.getChildren(parent)).find((row) => provider.getTreeItem(row).label === label);
-  assert.ok(found, `no row "${label}"`);
-  return found;
 }
 
 describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function () {
@@ -430,35 +421,6 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     } finally {
       await config().update('readOnly', savedReadOnly, vscode.ConfigurationTarget.Workspace);
     }
-  });
-
-  it('the Keys view shows a new and a renamed key with the right counts, without walking again', async () => {
-    const shared = await api();
-    await redis.set('edkv:a:1', 'v');
-    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
-    const walked = shared.keys.state;
-    assert.ok(walked.kind === 'complete');
-    const description = async (...path: string[]): Promise<string> => {
-      let row: KeysRow | undefined;
-      for (const label of path) row = await child(shared, row, label);
-      return String(shared.views.keys.getTreeItem(row as KeysRow).description);
-    };
-    assert.match(await description('edkv'), /^1 key$/);
-    await child(shared, await child(shared, await child(shared, undefined, 'edkv'), 'a'), '1'); // its rows are loaded
-    assert.equal(
-      (await run('sharedRedis.newKey', undefined, { type: 'hash', name: 'edkv:a:2', field: 'f', value: 'v' })).outcome,
-      'done',
-    );
-    assert.match(await description('edkv', 'a'), /^2 keys$/);
-    assert.match(await description('edkv', 'a', '2'), /^hash · no TTL$/);
-    assert.equal((await run('sharedRedis.renameKey', 'edkv:a:1', 'edkv:b:1')).outcome, 'done');
-    assert.match(await description('edkv'), /^2 keys$/);
-    assert.match(await description('edkv', 'a'), /^1 key$/);
-    assert.match(await description('edkv', 'b', '1'), /^string · no TTL$/);
-    assert.ok(
-      shared.keys.state.kind === 'complete' && shared.keys.state.model === walked.model,
-      'the same walk, patched',
-    );
   });
 });
 
