@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { settings } from './settings';
+import type { KeysChangedEvent } from './keyChanges';
 import type { Logger } from './logger';
 import { describeEndpoint } from './redis/endpoint';
 import { RedisConnectionError } from './redis/errors';
@@ -39,6 +40,8 @@ export interface KeyRowsListener {
   keyExpiryChanged(key: Buffer): Promise<boolean>;
   /** A namespace the model already dropped: forget its rows. */
   namespaceDeleted(path: BinaryString): void;
+  /** A key the model just counted (created, or renamed to): its namespace's rows are listed again. */
+  keyAdded(id: BinaryString): void;
   /** Rows to draw again though the model did not change. */
   rowsChanged(): void;
   /** Show (expand and select) a namespace of the finished walk. */
@@ -63,11 +66,52 @@ export class KeyBrowser implements vscode.Disposable {
   /** Tests only (reached through the API's `testing()`, never a setting): the model's limits,
    * so that a test reaches them with a few thousand keys. */
   modelLimits: Pick<NamespaceModelOptions, 'maxNamespaces' | 'maxStoredNames'> = {};
+  /** The changes announced by KeyChanges, applied one after the other. */
+  private applying: Promise<void> = Promise.resolve();
+  private readonly following: vscode.Disposable | undefined;
 
   constructor(
     private readonly session: RedisSession,
     private readonly log: Logger,
-  ) {}
+    keysChanged?: vscode.Event<KeysChangedEvent>,
+  ) {
+    this.following = keysChanged?.((event) => {
+      this.applying = this.applying
+        .then(() => this.apply(event))
+        .catch((error: unknown) => {
+          this.log.warn(`Updating the keys after a change failed, walking again: ${String(error)}`);
+          this.requestRefresh();
+        });
+    });
+  }
+
+  /** Resolves when every change announced so far is in the model and the rows. */
+  applied(): Promise<void> {
+    return this.applying;
+  }
+
+  private async apply(event: KeysChangedEvent): Promise<void> {
+    // A change in another database than the one shown does not touch this model.
+    if (event.db !== this.session.endpoint.db) return;
+    if (event.kind === 'many') {
+      this.requestRefresh();
+      return;
+    }
+    for (const key of event.keys) {
+      if (event.kind === 'created') this.keyCreated(key);
+      else await this.keyChanged(key, event.kind === 'deleted' ? 'deleted' : 'expiry');
+    }
+  }
+
+  /** After the user created a key (New Key, the target of a rename or copy): counts it, or walks again. */
+  keyCreated(key: Buffer): void {
+    const id = toBinary(key);
+    if (!this.patch((model) => model.addKey(id))) {
+      this.requestRefresh();
+      return;
+    }
+    for (const listener of this.listeners) listener.keyAdded(id);
+  }
 
   /**
    * The state once the walk in progress ends (complete, failed, cancelled). A walk cancelled
@@ -255,6 +299,7 @@ export class KeyBrowser implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.following?.dispose();
     this.walk?.abort();
     this.changed.dispose();
   }

@@ -55,7 +55,7 @@ const MAX_RECORDED_BYTES = 16 * DEFAULT_UNDO_LIMIT_BYTES;
  * for this workspace's Redis (the `sharedRedis.namespaces` setting is usually a workspace
  * setting), and `user` may well belong to someone else in another project.
  */
-const NOT_ASKING_KEY = 'sharedRedis.writeWithoutAsking';
+export const NOT_ASKING_KEY = 'sharedRedis.writeWithoutAsking';
 
 export const WRITE = 'Write';
 export const DONT_ASK_AGAIN = "Don't Ask Again for This Namespace";

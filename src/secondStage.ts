@@ -58,8 +58,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const stack = new StackService(context, logger.child('Stack'), settings.onDidChange);
   const session = new RedisSession(secrets, logger.child('Redis'), settings.onDidChange, stack.onDidChange);
   session.prompt = askForPassword;
-  const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
   const keyChanges = new KeyChanges(context.workspaceState, logger.child('Changes'));
+  const keyBrowser = new KeyBrowser(session, logger.child('Keys'), keyChanges.onDidChangeKeys);
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
   const reports = new ReportDocuments();

@@ -5,6 +5,7 @@ import { checkActionCommands } from './health/actions';
 import { checkNamespacesCommand } from './health';
 import { keyBrowsingCommands } from './keys/browse';
 import { keyInspectionCommands } from './keys/inspect';
+import { keyEditCommands } from './keys/edit';
 import { keyOperationCommands } from './keys/operations';
 import { transferCommands } from './keys/transfer';
 import { importFromRedisCommand } from './migration/importFromRedis';
@@ -41,6 +42,7 @@ const inspection = once(keyInspectionCommands);
 const operations = once(keyOperationCommands);
 const checkActions = once(checkActionCommands);
 const transfer = once(transferCommands);
+const edits = once(keyEditCommands);
 
 /**
  * Every command of the extension: its id (as contributed in package.json) and the handler
@@ -79,6 +81,12 @@ export const COMMANDS = {
   'sharedRedis.inspectKey': (c) => inspection(c).inspectKey,
   'sharedRedis.loadMoreValue': (c) => inspection(c).loadMoreValue,
   'sharedRedis.refreshKeyDocument': (c) => inspection(c).refreshKeyDocument,
+  // Editing keys (src/commands/keys/edit)
+  'sharedRedis.newKey': (c) => edits(c).newKey,
+  'sharedRedis.renameKey': (c) => edits(c).renameKey,
+  'sharedRedis.copyKey': (c) => edits(c).copyKey,
+  'sharedRedis.moveToNamespace': (c) => edits(c).moveToNamespace,
+  'sharedRedis.undoLastChange': (c) => edits(c).undoLastChange,
   // The server (src/commands/server)
   'sharedRedis.info': infoCommand,
   'sharedRedis.namespaceStats': namespaceStatsCommand,

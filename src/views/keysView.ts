@@ -188,6 +188,14 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     this.changed.fire(undefined);
   }
 
+  keyAdded(id: BinaryString): void {
+    // Its namespace's pages are listed again (from the model's names, or that namespace's SCAN) when shown.
+    const model = this.model();
+    if (!model) return;
+    const { path } = model.split(id);
+    this.pages.delete(path === undefined ? ROOT : path);
+  }
+
   /** Expands and selects the namespace at `path` (its rows are found again by path). */
   async reveal(path: BinaryString): Promise<void> {
     const model = this.model();

@@ -18,11 +18,7 @@ export async function askTtl(
   if (input === undefined) {
     input = await vscode.window.showInputBox({
       ...ask,
-      validateInput: (value) => {
-        if (value.trim() === '') return undefined;
-        const check = parseTtl(value);
-        return check.ok ? undefined : check.message;
-      },
+      validateInput: (value) => (value.trim() === '' ? undefined : askTtlProblem(value)),
     });
     if (input === undefined) return { kind: 'dismissed' };
   }
@@ -32,4 +28,26 @@ export async function askTtl(
     return { kind: 'invalid', message: parsed.message };
   }
   return { kind: 'ok', seconds: parsed.seconds };
+}
+
+/** A TTL that may be left out: an empty answer (or argument `''`/`null`) is `none`. */
+export async function askOptionalTtl(
+  argument: unknown,
+  ask: { title: string; prompt: string; placeHolder: string },
+): Promise<TtlAnswer | { readonly kind: 'none' }> {
+  let input = argument === null ? '' : argument;
+  if (input === undefined) {
+    input = await vscode.window.showInputBox({
+      ...ask,
+      validateInput: (value) => (value.trim() === '' ? undefined : askTtlProblem(value)),
+    });
+    if (input === undefined) return { kind: 'dismissed' };
+  }
+  if (typeof input === 'string' && input.trim() === '') return { kind: 'none' };
+  return askTtl(input, ask);
+}
+
+function askTtlProblem(value: string): string | undefined {
+  const check = parseTtl(value);
+  return check.ok ? undefined : check.message;
 }

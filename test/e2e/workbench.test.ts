@@ -391,7 +391,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       assert.match(
         asked.detail,
         new RegExp(
-          `^UNLINK removes this one key from the shared Redis at 127\\.0\\.0\\.1:${redisPort}\\. It cannot be undone\\.$`,
+          `^UNLINK removes this one key from the shared Redis at 127\\.0\\.0\\.1:${redisPort}\\. Undo Last Change can restore it \\(values up to 1\\.0 MiB\\)\\.$`,
         ),
       );
       assert.deepEqual([...asked.buttons].sort(), ['Cancel', 'Delete']);
@@ -404,6 +404,9 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       await contextMenu(page, row, 'Delete Key…');
       assert.equal((await readDialog(dialog)).message, `Delete the key ${doomed}?`);
       await dialogButton(dialog, 'Delete').click();
+      // user:* is the User Service's (sharedRedis.namespaces): the first write there this session asks.
+      await dialogButton(dialog, 'Write').click(); // waits for the owner's question to show its button
+
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
       await notificationMessages(page)
         .filter({ hasText: `Deleted ${doomed}.` })

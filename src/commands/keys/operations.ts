@@ -1,20 +1,11 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { delimiterBytes, settings } from '../../settings';
-import { RedisConnectionError } from '../../redis/errors';
-import {
-  BinaryString,
-  displayBytes,
-  formatKeyCount,
-  fromBinary,
-  KeyspaceCancelledError,
-  NamespaceModel,
-  NamespaceNode,
-  toBinary,
-} from '../../redis/keyspace';
+import { settings } from '../../settings';
+import { displayBytes, formatBytes, formatKeyCount, KeyspaceCancelledError } from '../../redis/keyspace';
 import {
   DEFAULT_UNLINK_BATCH,
   DeleteResult,
+  MoveResult,
   deleteNamespaceKeys,
   describeDeletion,
   describeSeconds,
@@ -25,11 +16,12 @@ import {
   unlinkKey,
 } from '../../redis/mutations';
 import type { CommandHandler, ExtensionServices } from '../context';
-import { KeyRow, NamespaceRow } from '../../views/keysView';
 import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
+import { acceptNotUndoable } from './edit/common';
+import { delimiterOf, resolveKey, resolveNamespace, runOnSession, whereOf } from './targets';
 
 /**
  * What every key operation command resolves to, for tests and other extensions:
@@ -50,10 +42,11 @@ export interface KeyOperationResult {
   readonly text?: string;
   /** deleteNamespace: what the deletion did. */
   readonly deletion?: DeleteResult;
+  /** moveToNamespace (a namespace): what the move did. */
+  readonly move?: MoveResult;
 }
 
 const DISMISSED: KeyOperationResult = { outcome: 'dismissed', message: '' };
-const MAX_PICKS = 5000;
 
 /** `sharedRedis.setTtl`, `persistKey`, `copyKeyName`, `deleteKey`, `deleteNamespace`. */
 export function keyOperationCommands(
@@ -89,10 +82,18 @@ class KeyOperations {
     });
     if (parsed.kind === 'dismissed') return DISMISSED;
     if (parsed.kind === 'invalid') return { outcome: 'invalid', message: parsed.message };
+    const gate = await this.services.keyChanges.confirmWrite([key], `Set the TTL of ${name}`);
+    if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
     return this.run('set the TTL', async (client) => {
+      const pending = await this.services.keyChanges.recordBefore(client, [key], `Set the TTL of ${name}`);
+      if (!(await acceptNotUndoable(pending, `Set the TTL of ${name}`))) return DISMISSED;
       const change = await setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint);
-      if (change === 'gone') return this.gone(name);
-      await this.services.keyBrowser.keyChanged(key, 'expiry');
+      if (change === 'gone') {
+        pending.discard();
+        return this.gone(name);
+      }
+      pending.commit();
+      await this.changed(key, 'changed');
       return this.info('done', `${name} now expires in ${describeSeconds(parsed.seconds)}.`);
     });
   }
@@ -103,11 +104,17 @@ class KeyOperations {
     const key = await this.resolveKey(target, 'Remove the TTL of which key?');
     if (!key) return DISMISSED;
     const name = displayBytes(key);
+    const gate = await this.services.keyChanges.confirmWrite([key], `Remove the TTL of ${name}`);
+    if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
     return this.run('remove the TTL', async (client) => {
+      const pending = await this.services.keyChanges.recordBefore(client, [key], `Remove the TTL of ${name}`);
+      if (!(await acceptNotUndoable(pending, `Remove the TTL of ${name}`))) return DISMISSED;
       const change = await persistKey(client, key, this.services.session.endpoint);
+      if (change !== 'changed') pending.discard();
       if (change === 'gone') return this.gone(name);
       if (change === 'unchanged') return this.info('unchanged', `${name} has no TTL: nothing to change.`);
-      await this.services.keyBrowser.keyChanged(key, 'expiry');
+      pending.commit();
+      await this.changed(key, 'changed');
       return this.info('done', `${name} no longer expires.`);
     });
   }
@@ -142,15 +149,23 @@ class KeyOperations {
       `Delete the key ${name}?`,
       {
         modal: true,
-        detail: `UNLINK removes this one key from the shared Redis at ${this.where()}. It cannot be undone.`,
+        detail: `UNLINK removes this one key from the shared Redis at ${this.where()}. Undo Last Change can restore it (values up to ${formatBytes(this.services.keyChanges.undoLimitBytes)}).`,
       },
       'Delete',
     );
     if (choice !== 'Delete') return DISMISSED;
+    const gate = await this.services.keyChanges.confirmWrite([key], `Delete ${name}`);
+    if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
     return this.run('delete the key', async (client) => {
+      const pending = await this.services.keyChanges.recordBefore(client, [key], `Delete ${name}`);
+      if (!(await acceptNotUndoable(pending, `Delete ${name}`))) return DISMISSED;
       const change = await unlinkKey(client, key, this.services.session.endpoint);
-      if (change === 'gone') return this.gone(name);
-      await this.services.keyBrowser.keyChanged(key, 'deleted');
+      if (change === 'gone') {
+        pending.discard();
+        return this.gone(name);
+      }
+      pending.commit();
+      await this.changed(key, 'deleted');
       return this.info('done', `Deleted ${name}.`);
     });
   }
@@ -164,6 +179,8 @@ class KeyOperations {
     const prefix = namespacePrefix(path, delimiter);
     const prefixText = displayBytes(prefix);
     const scanCount = settings().scanCount;
+    const gate = await this.services.keyChanges.confirmWriteUnder(prefix, `Delete ${prefixText}*`);
+    if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
     return this.run('delete the namespace', async (client) => {
       const endpoint = this.services.session.endpoint;
       const plan = await withLateProgress(`Counting keys (${prefixText}*)`, (report, signal) =>
@@ -220,6 +237,10 @@ class KeyOperations {
           });
         },
       );
+      this.services.keyChanges.recordNotUndoable(
+        `Delete ${prefixText}*`,
+        'a namespace deletion is not recorded for undo',
+      );
       if (result.cancelled) this.services.keyBrowser.requestRefresh();
       else this.services.keyBrowser.namespaceDeleted(path);
       const message = describeDeletion(result, prefixText);
@@ -229,24 +250,14 @@ class KeyOperations {
   }
 
   /** Runs `action` on the shared connection; an error becomes one clear message. */
-  private async run(what: string, action: (client: Redis) => Promise<KeyOperationResult>): Promise<KeyOperationResult> {
-    let client: Redis | undefined;
-    try {
-      client = await this.services.session.client();
-      return await action(client);
-    } catch (error) {
-      if (client && client.status !== 'ready') this.services.session.reset('connection lost');
-      const failure =
-        error instanceof Error && !(error instanceof RedisConnectionError) && client && client.status !== 'ready'
-          ? new RedisConnectionError(
-              'unreachable',
-              this.where(),
-              `dropped the connection (${error.message})`,
-              'Check that the shared Redis is running, then try again.',
-            )
-          : error;
-      return { outcome: 'failed', message: presentError(`Could not ${what}`, failure, this.log) };
-    }
+  private run(what: string, action: (client: Redis) => Promise<KeyOperationResult>): Promise<KeyOperationResult> {
+    return runOnSession(this.services, this.log, what, action);
+  }
+
+  /** Tells the views (through KeyChanges) and waits until the Keys view shows the change. */
+  private async changed(key: Buffer, kind: 'changed' | 'deleted'): Promise<void> {
+    this.services.keyChanges.keysChanged({ keys: [key], kind, db: this.services.session.endpoint.db });
+    await this.services.keyBrowser.applied();
   }
 
   private info(outcome: KeyOperationResult['outcome'], message: string): KeyOperationResult {
@@ -262,116 +273,20 @@ class KeyOperations {
   }
 
   private where(): string {
-    const e = this.services.session.endpoint;
-    return `${e.host}:${e.port}${e.db ? ` db ${e.db}` : ''}`;
+    return whereOf(this.services);
   }
 
   private delimiter(): Buffer {
-    const model = this.model();
-    if (model) return model.delimiter;
-    return delimiterBytes();
+    return delimiterOf(this.services);
   }
 
-  private model(): NamespaceModel | undefined {
-    const state = this.services.keyBrowser.state;
-    return state.kind === 'idle' ? undefined : state.model;
+  private resolveKey(target: unknown, title: string): Promise<Buffer | undefined> {
+    return resolveKey(this.services, target, title);
   }
 
-  /** A KeyRow, a Buffer (exact bytes), a string (UTF-8 text) or `{ key: Buffer }`; else asks. */
-  private async resolveKey(target: unknown, title: string): Promise<Buffer | undefined> {
-    if (target instanceof KeyRow) return target.key.key;
-    if (Buffer.isBuffer(target)) return target;
-    if (target instanceof Uint8Array) return Buffer.from(target);
-    if (typeof target === 'string' && target !== '') return Buffer.from(target, 'utf8');
-    if (target && typeof target === 'object' && Buffer.isBuffer((target as { key?: unknown }).key)) {
-      return (target as { key: Buffer }).key;
-    }
-    const names: BinaryString[] = [];
-    walkNodes(this.model()?.root, (node) => {
-      for (const name of node.names ?? []) {
-        if (names.length >= MAX_PICKS) return false;
-        names.push(name);
-      }
-      return names.length < MAX_PICKS;
-    });
-    const picked = await pickWithFreeText(
-      title,
-      'A key name from the Keys view, or type one (as UTF-8 text)',
-      names.sort().map((id) => ({ label: displayBytes(id), id })),
-    );
-    return picked === undefined ? undefined : 'id' in picked ? fromBinary(picked.id) : Buffer.from(picked.text, 'utf8');
+  private resolveNamespace(target: unknown, delimiter: Buffer): Promise<Buffer | undefined> {
+    return resolveNamespace(this.services, target, delimiter, 'Delete which namespace?');
   }
-
-  /** A NamespaceRow, a Buffer or string path (a trailing delimiter is dropped); else asks. Returns the path's bytes. */
-  private async resolveNamespace(target: unknown, delimiter: Buffer): Promise<Buffer | undefined> {
-    const trim = (bytes: Buffer): Buffer =>
-      bytes.length > delimiter.length && bytes.subarray(bytes.length - delimiter.length).equals(delimiter)
-        ? bytes.subarray(0, bytes.length - delimiter.length)
-        : bytes;
-    if (target instanceof NamespaceRow) return fromBinary(target.path);
-    if (Buffer.isBuffer(target)) return trim(target);
-    if (typeof target === 'string' && target !== '') return trim(Buffer.from(target, 'utf8'));
-    const items: { label: string; description: string; id: BinaryString }[] = [];
-    walkNodes(this.model()?.root, (node) => {
-      if (!node.isRoot) {
-        items.push({ label: displayBytes(node.path), description: formatKeyCount(node.count), id: node.path });
-      }
-      return items.length < MAX_PICKS;
-    });
-    const picked = await pickWithFreeText(
-      'Delete which namespace?',
-      `A namespace (the delimiter ${displayBytes(toBinary(delimiter))} is added), or type one`,
-      items,
-    );
-    if (picked === undefined) return undefined;
-    return 'id' in picked ? fromBinary(picked.id) : trim(Buffer.from(picked.text, 'utf8'));
-  }
-}
-
-/** Visits nodes depth-first until `visit` returns false. */
-function walkNodes(node: NamespaceNode | undefined, visit: (node: NamespaceNode) => boolean): boolean {
-  if (!node) return true;
-  if (!visit(node)) return false;
-  for (const child of node.childNamespaces('name')) if (!walkNodes(child, visit)) return false;
-  return true;
-}
-
-type Choice<T> = T | { readonly text: string };
-
-/** A QuickPick of known names that also takes what is typed. */
-function pickWithFreeText<T extends { label: string; id: BinaryString }>(
-  title: string,
-  placeHolder: string,
-  items: T[],
-): Promise<Choice<T> | undefined> {
-  return new Promise((resolve) => {
-    type Item = vscode.QuickPickItem & { readonly choice: Choice<T> };
-    const known: Item[] = items.map((item) => ({ ...item, choice: item }));
-    const quickPick = vscode.window.createQuickPick<Item>();
-    quickPick.title = title;
-    quickPick.placeholder = placeHolder;
-    quickPick.matchOnDescription = true;
-    quickPick.items = known;
-    let done = false;
-    const finish = (value: Choice<T> | undefined): void => {
-      if (done) return;
-      done = true;
-      resolve(value);
-      quickPick.dispose();
-    };
-    quickPick.onDidChangeValue((value) => {
-      const typed: Item[] =
-        value !== '' && !known.some((item) => item.label === value)
-          ? [{ label: value, description: 'as typed', alwaysShow: true, choice: { text: value } }]
-          : [];
-      quickPick.items = [...typed, ...known];
-    });
-    quickPick.onDidAccept(() =>
-      finish(quickPick.selectedItems[0]?.choice ?? (quickPick.value ? { text: quickPick.value } : undefined)),
-    );
-    quickPick.onDidHide(() => finish(undefined));
-    quickPick.show();
-  });
 }
 
 function decodeUtf8(bytes: Buffer): string | undefined {

@@ -398,6 +398,23 @@ export class NamespaceModel {
   }
 
   /**
+   * Counts one key the user just created (or renamed to) in a complete, unfiltered model,
+   * making its namespaces as needed, so the counts stay exact without walking again. False,
+   * changing nothing, when the model cannot tell (still walking, or filtered) or already
+   * holds the key's name.
+   */
+  addKey(key: KeyBytes): boolean {
+    if (!this.complete || this.match !== undefined || this.type !== undefined) return false;
+    const binary = typeof key === 'string' ? key : toBinary(key);
+    const { path } = this.split(binary);
+    const node = path === undefined ? this.root : this.findNamespace(path);
+    if (node?.names?.includes(binary)) return false;
+    // The walk's table of seen keys is released at the end: this adds without it.
+    this.add(binary);
+    return true;
+  }
+
+  /**
    * Takes one key the user deleted out of a complete, unfiltered model, so the counts stay
    * exact without walking again; namespaces left empty go too. False, changing nothing,
    * when the model cannot tell (still walking, or filtered: the key may not have been

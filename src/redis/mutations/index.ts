@@ -30,3 +30,17 @@ export {
   snapshotBytes,
   snapshotKeys,
 } from './undoJournal';
+export {
+  ConditionalOutcome,
+  BeforeWrite,
+  ConditionalWrite,
+  NEW_KEY_TYPES,
+  NewKeySpec,
+  NewKeyType,
+  conditionalWrite,
+  copyKey,
+  createKey,
+  movedName,
+  renameKey,
+} from './keyEdits';
+export { MoveOptions, MoveResult, describeMove, moveNamespaceKeys } from './namespaceMove';

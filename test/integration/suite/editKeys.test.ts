@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
+import type { KeyOperationResult } from '../../../src/commands/keys/operations';
 import { DONT_ASK_AGAIN, KeyChanges, WRITE } from '../../../src/keyChanges';
 import type { Logger } from '../../../src/logger';
 import { suiteConfig } from './config';
@@ -179,6 +180,247 @@ describe('editing keys: the write gate (readOnly, namespace owners) and the undo
     shared.keyChanges.keysChanged({ keys: [Buffer.from('edfree:x')], kind: 'created', db: 0 });
     subscription.dispose();
     assert.deepEqual(seen, ['created 0 edfree:x']);
+  });
+});
+
+function run(command: string, ...args: unknown[]): Thenable<KeyOperationResult> {
+  return vscode.commands.executeCommand<KeyOperationResult>(command, ...args);
+}
+
+describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function () {
+  this.timeout(90_000);
+  let redis: Redis;
+  const modal = new ModalAnswers();
+  let savedReadOnly: unknown;
+
+  before(async () => {
+    redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
+    await redis.connect();
+    savedReadOnly = config().inspect('readOnly')?.workspaceValue;
+    modal.install();
+  });
+  after(async () => {
+    modal.restore();
+    await config().update('readOnly', savedReadOnly, vscode.ConfigurationTarget.Workspace);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scanBuffer(cursor, 'MATCH', 'edk*', 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next.toString();
+    } while (cursor !== '0');
+    redis.disconnect();
+  });
+  beforeEach(() => modal.reset());
+
+  const ttlOf = async (key: string | Buffer): Promise<number> => redis.ttl(key);
+
+  it('creates a key of each type with its first value, with and without a TTL', async () => {
+    await api();
+    const cases = [
+      { type: 'string', value: 'v' },
+      { type: 'hash', field: 'f', value: 'v' },
+      { type: 'list', value: 'first' },
+      { type: 'set', value: 'm' },
+      { type: 'zset', value: 'm', score: '-2.5' },
+      { type: 'stream', field: 'f', value: 'v' },
+    ];
+    for (const c of cases) {
+      for (const ttl of ['', '30m']) {
+        const name = `edk:new:${c.type}:${ttl || 'none'}`;
+        const result = await run('sharedRedis.newKey', undefined, { ...c, name, ttl });
+        assert.equal(result.outcome, 'done', result.message);
+        assert.equal(await redis.type(name), c.type);
+        const seconds = await ttlOf(name);
+        if (ttl) assert.ok(seconds > 1790 && seconds <= 1800, `${name}: ${seconds}`);
+        else assert.equal(seconds, -1, name);
+      }
+    }
+    assert.equal(await redis.get('edk:new:string:none'), 'v');
+    assert.deepEqual(await redis.hgetall('edk:new:hash:none'), { f: 'v' });
+    assert.deepEqual(await redis.lrange('edk:new:list:none', 0, -1), ['first']);
+    assert.deepEqual(await redis.smembers('edk:new:set:none'), ['m']);
+    assert.deepEqual(await redis.zrange('edk:new:zset:none', 0, -1, 'WITHSCORES'), ['m', '-2.5']);
+    const entries = await redis.xrange('edk:new:stream:none', '-', '+');
+    assert.deepEqual(
+      entries.map(([, fields]) => fields),
+      [['f', 'v']],
+    );
+  });
+
+  it('refuses an existing name, an empty name and a non-numeric score with one message each, changing nothing', async () => {
+    await api();
+    await redis.set('edk:taken', 'theirs', 'EX', 400);
+    const existing = await run('sharedRedis.newKey', undefined, {
+      type: 'hash',
+      name: 'edk:taken',
+      field: 'f',
+      value: 'v',
+    });
+    assert.deepEqual(existing, {
+      outcome: 'invalid',
+      message: 'A key named edk:taken already exists: nothing was changed. Choose another name.',
+    });
+    assert.equal(await redis.get('edk:taken'), 'theirs');
+    assert.ok((await ttlOf('edk:taken')) > 390);
+    const empty = await run('sharedRedis.newKey', undefined, { type: 'string', name: '', value: 'v' });
+    assert.deepEqual(empty, {
+      outcome: 'invalid',
+      message: 'A key name cannot be empty: type a name. Nothing was created.',
+    });
+    const score = await run('sharedRedis.newKey', undefined, {
+      type: 'zset',
+      name: 'edk:z',
+      value: 'm',
+      score: 'high',
+    });
+    assert.deepEqual(score, {
+      outcome: 'invalid',
+      message: 'The score "high" is not a number: type one such as 1, -2.5 or 1e3. Nothing was created.',
+    });
+    assert.equal(await redis.exists('edk:z'), 0);
+  });
+
+  it('renames only onto a free name, keeping the TTL; look-alike names are untouched', async () => {
+    await api();
+    await redis.set('edk:auth:1', 'a1', 'EX', 500);
+    await redis.set('edk:authx:1', 'x1');
+    const taken = await run('sharedRedis.renameKey', 'edk:auth:1', 'edk:authx:1');
+    assert.equal(taken.outcome, 'invalid');
+    assert.match(taken.message, /^A key named edk:authx:1 already exists: nothing was renamed/);
+    assert.deepEqual([await redis.get('edk:auth:1'), await redis.get('edk:authx:1')], ['a1', 'x1']);
+    const renamed = await run('sharedRedis.renameKey', 'edk:auth:1', 'edk:auth:renamed');
+    assert.equal(renamed.outcome, 'done', renamed.message);
+    assert.equal(await redis.exists('edk:auth:1'), 0);
+    assert.equal(await redis.get('edk:auth:renamed'), 'a1');
+    assert.ok((await ttlOf('edk:auth:renamed')) > 490);
+    assert.equal(await redis.get('edk:authx:1'), 'x1');
+  });
+
+  it('copies without REPLACE; onto an existing key only after "Replace", and Undo puts the replaced value back', async () => {
+    await api();
+    await redis.set('edk:copy:src', 'source', 'EX', 600);
+    await redis.set('edk:copy:dst', Buffer.from([0xff, 0x00, 0x01]), 'EX', 300);
+    const declined = await run('sharedRedis.copyKey', 'edk:copy:src', 'edk:copy:dst');
+    assert.equal(declined.outcome, 'dismissed');
+    assert.deepEqual(modal.questions, ['edk:copy:dst already exists. Replace it with a copy of edk:copy:src?']);
+    assert.deepEqual(await redis.getBuffer('edk:copy:dst'), Buffer.from([0xff, 0x00, 0x01]));
+
+    const fresh = await run('sharedRedis.copyKey', 'edk:copy:src', 'edk:copy:new');
+    assert.equal(fresh.outcome, 'done', fresh.message);
+    assert.equal(await redis.get('edk:copy:new'), 'source');
+    assert.ok((await ttlOf('edk:copy:new')) > 590, 'COPY keeps the TTL');
+
+    modal.reset((message) =>
+      message.startsWith('edk:copy:dst already exists') ? 'Replace' : message.startsWith('Undo') ? 'Undo' : undefined,
+    );
+    const replaced = await run('sharedRedis.copyKey', 'edk:copy:src', 'edk:copy:dst');
+    assert.equal(replaced.outcome, 'done', replaced.message);
+    assert.equal(await redis.get('edk:copy:dst'), 'source');
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.equal(undone.outcome, 'done', undone.message);
+    assert.deepEqual(await redis.getBuffer('edk:copy:dst'), Buffer.from([0xff, 0x00, 0x01]));
+    const ttl = await ttlOf('edk:copy:dst');
+    assert.ok(ttl > 280 && ttl <= 300, String(ttl));
+  });
+
+  it('moves exactly one namespace: look-alike and glob prefixes stay, an existing target is skipped and listed', async () => {
+    await api();
+    const pipeline = redis.pipeline();
+    pipeline.set('edkm:auth:1', 'a1');
+    pipeline.set('edkm:auth:2', 'a2', 'EX', 700);
+    pipeline.set('edkm:auth:3', 'a3');
+    pipeline.set('edkm:authx:1', 'x1');
+    pipeline.set('edkm:auth*:1', 'star1');
+    pipeline.set('edkm:new:3', 'already here');
+    await pipeline.exec();
+    modal.reset((message) => (message.startsWith('Move 3 keys from edkm:auth: to edkm:new:?') ? 'Move' : undefined));
+    const result = await run('sharedRedis.moveToNamespace', { namespace: 'edkm:auth' }, 'edkm:new');
+    assert.deepEqual(modal.questions, ['Move 3 keys from edkm:auth: to edkm:new:?']);
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(
+      result.message,
+      'Moved 2 of 3 keys from edkm:auth: to edkm:new:; 1 skipped (the new name exists). Skipped, left where they are: edkm:auth:3.',
+    );
+    assert.deepEqual(await redis.mget('edkm:new:1', 'edkm:new:2', 'edkm:new:3', 'edkm:auth:3'), [
+      'a1',
+      'a2',
+      'already here',
+      'a3',
+    ]);
+    assert.ok((await ttlOf('edkm:new:2')) > 690, 'the TTL moved with the key');
+    assert.deepEqual(await redis.mget('edkm:authx:1', 'edkm:auth*:1'), ['x1', 'star1']);
+    assert.equal(await redis.exists('edkm:auth:1', 'edkm:auth:2'), 0);
+
+    // A prefix with a glob character moves its own keys only.
+    modal.reset(() => 'Move');
+    const star = await run('sharedRedis.moveToNamespace', { namespace: 'edkm:auth*' }, 'edkm:star');
+    assert.equal(star.outcome, 'done', star.message);
+    assert.deepEqual(await redis.mget('edkm:star:1', 'edkm:authx:1', 'edkm:auth:3'), ['star1', 'x1', 'a3']);
+    // Not undoable: Undo says so and changes nothing.
+    const undo = await run('sharedRedis.undoLastChange');
+    assert.equal(undo.outcome, 'unchanged');
+    assert.match(undo.message, /^The last change, Move edkm:auth\*:\* to edkm:star:, cannot be undone/);
+    assert.equal(await redis.get('edkm:star:1'), 'star1');
+  });
+
+  it('moves one key into another namespace with RENAMENX, keeping its TTL', async () => {
+    await api();
+    await redis.set('edk:one:key', 'v', 'EX', 800);
+    const moved = await run('sharedRedis.moveToNamespace', 'edk:one:key', 'edk:two');
+    assert.equal(moved.outcome, 'done', moved.message);
+    assert.equal(await redis.get('edk:two:key'), 'v');
+    assert.ok((await ttlOf('edk:two:key')) > 790);
+  });
+
+  it('Undo restores a deleted binary key byte-exact with its remaining TTL, after one confirmation naming it', async () => {
+    await api();
+    const key = Buffer.from([0x65, 0x64, 0x6b, 0x3a, 0xff, 0x00, 0x2a]); // edk:\xff\0*
+    const value = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a]);
+    await redis.set(key, value, 'EX', 900);
+    modal.reset((message) =>
+      message.startsWith('Delete the key') ? 'Delete' : message.startsWith('Undo') ? 'Undo' : undefined,
+    );
+    assert.equal((await run('sharedRedis.deleteKey', key)).outcome, 'done');
+    assert.equal(await redis.exists(key), 0);
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.equal(undone.outcome, 'done', undone.message);
+    assert.equal(modal.questions[1], 'Undo "Delete edk:\\xff\\x00*"?');
+    assert.deepEqual(await redis.getBuffer(key), value);
+    const ttl = await ttlOf(key);
+    assert.ok(ttl > 880 && ttl <= 900, String(ttl));
+    // Set TTL is undone too: the key had no TTL before.
+    await redis.set('edk:ttl:undo', 'v');
+    assert.equal((await run('sharedRedis.setTtl', 'edk:ttl:undo', '1h')).outcome, 'done');
+    assert.equal((await run('sharedRedis.undoLastChange')).outcome, 'done');
+    assert.equal(await redis.ttl('edk:ttl:undo'), -1);
+  });
+
+  it('with readOnly on, refuses every editing command and changes nothing', async () => {
+    await api();
+    await redis.set('edk:ro', 'v', 'EX', 400);
+    await config().update('readOnly', true, vscode.ConfigurationTarget.Workspace);
+    try {
+      const results = [
+        await run('sharedRedis.newKey', undefined, { type: 'string', name: 'edk:ro:new', value: 'v' }),
+        await run('sharedRedis.renameKey', 'edk:ro', 'edk:ro:renamed'),
+        await run('sharedRedis.copyKey', 'edk:ro', 'edk:ro:copy'),
+        await run('sharedRedis.moveToNamespace', 'edk:ro', 'edk:elsewhere'),
+        await run('sharedRedis.moveToNamespace', { namespace: 'edk' }, 'edk2'),
+        await run('sharedRedis.undoLastChange'),
+      ];
+      for (const result of results) {
+        assert.equal(result.outcome, 'refused', result.message);
+        assert.match(
+          result.message,
+          /^Shared Redis is read-only \(setting "sharedRedis\.readOnly"\): .* was not run and nothing was changed\.$/,
+        );
+      }
+      assert.deepEqual(modal.questions, []);
+      assert.equal(await redis.get('edk:ro'), 'v');
+      assert.equal(await redis.exists('edk:ro:new', 'edk:ro:renamed', 'edk:ro:copy', 'edk:elsewhere:ro'), 0);
+    } finally {
+      await config().update('readOnly', savedReadOnly, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });
 

@@ -18,6 +18,7 @@ import { startRedisServer } from '../../support/redisServer';
 import { StackFixture } from '../../support/stackFixture';
 import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { suiteConfig } from './config';
+import { NOT_ASKING_KEY } from '../../../src/keyChanges';
 import { api, eventually } from './extensionApi';
 
 /** Every file under `dir` (settings, logs) small enough to read as text. */
@@ -280,8 +281,11 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     await run('sharedRedis.namespaceStats', 'auth');
     await run('sharedRedis.refreshKeys');
     await run('sharedRedis.inspectKey', 'auth:session:7');
+    // Writes into auth:* ask whose namespace it is (a modal this suite does not answer): answered for good beforehand.
+    await shared.workspaceState.update(NOT_ASKING_KEY, ['auth']);
     await run('sharedRedis.setTtl', 'auth:session:7', '10m');
     await run('sharedRedis.persistKey', 'auth:session:7');
+    await shared.workspaceState.update(NOT_ASKING_KEY, undefined);
     await run('sharedRedis.copyKeyName', 'auth:session:7');
     await run('sharedRedis.showLogs');
     await run('sharedRedis.serviceConnection', { service: 'shared', from: 'host' });

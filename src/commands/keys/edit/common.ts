@@ -1,0 +1,89 @@
+import type Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { PendingUndo } from '../../../keyChanges';
+import type { ExtensionServices } from '../../context';
+import type { KeyOperationResult } from '../operations';
+
+/** What the editing commands resolve to: the key operations' outcomes. */
+export type EditResult = KeyOperationResult;
+
+export const DISMISSED: EditResult = { outcome: 'dismissed', message: '' };
+
+/** Shows `message` (a warning for anything but done) and returns it as the result. */
+export function tell(outcome: EditResult['outcome'], message: string): EditResult {
+  if (outcome === 'done' || outcome === 'unchanged') void vscode.window.showInformationMessage(message);
+  else if (outcome === 'invalid' || outcome === 'failed') void vscode.window.showErrorMessage(message);
+  else void vscode.window.showWarningMessage(message);
+  return { outcome, message };
+}
+
+/**
+ * Runs `action` on a connection of its own (a duplicate of the session's: same server,
+ * database and credentials), because WATCH belongs to a connection and the shared one
+ * serves the views meanwhile. Closed afterwards.
+ */
+export async function withOwnConnection<T>(
+  services: ExtensionServices,
+  action: (client: Redis) => Promise<T>,
+): Promise<T> {
+  const own = (await services.session.client()).duplicate();
+  own.on('error', () => undefined); // a failure reaches the command that is waiting
+  try {
+    if (own.status === 'wait') await own.connect();
+    return await action(own);
+  } finally {
+    own.disconnect();
+  }
+}
+
+/**
+ * The undo record of one change, taken inside the write's WATCH right before it: when a
+ * key's before-state cannot be kept (too large, DUMP refused) the user is asked whether to
+ * go on without undo. `settle(true)` after the write, `settle(false)` when it did not happen.
+ */
+export class UndoRecord {
+  private pending: PendingUndo | undefined;
+
+  constructor(
+    private readonly services: ExtensionServices,
+    private readonly keys: readonly Buffer[],
+    private readonly label: string,
+  ) {}
+
+  /** False when the user would rather not change what cannot be undone. */
+  readonly beforeWrite = async (client: Redis): Promise<boolean> => {
+    this.pending = await this.services.keyChanges.recordBefore(client, this.keys, this.label);
+    return acceptNotUndoable(this.pending, this.label);
+  };
+
+  settle(written: boolean): void {
+    if (written) this.pending?.commit();
+    else this.pending?.discard();
+  }
+}
+
+export const CHANGE_ANYWAY = 'Change Without Undo';
+
+/** Asks before a change Undo Last Change could not restore; true when all is kept or the user accepts. */
+export async function acceptNotUndoable(pending: PendingUndo, label: string): Promise<boolean> {
+  if (pending.notUndoable === undefined) return true;
+  const choice = await vscode.window.showWarningMessage(
+    `${label}: this change cannot be undone. Go on?`,
+    {
+      modal: true,
+      detail: `Undo Last Change could not keep the value before the change: ${pending.notUndoable}.`,
+    },
+    CHANGE_ANYWAY,
+  );
+  if (choice === CHANGE_ANYWAY) return true;
+  pending.discard();
+  return false;
+}
+
+/** Text typed by a person as exact bytes (UTF-8), or the bytes given by a caller. */
+export function bytesArgument(value: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  return undefined;
+}

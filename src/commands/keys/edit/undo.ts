@@ -1,0 +1,100 @@
+import type Redis from 'ioredis';
+import * as vscode from 'vscode';
+import { displayBytes } from '../../../redis/keyspace';
+import { applyUndo, describeSeconds, planUndo, UndoStep } from '../../../redis/mutations';
+import type { ExtensionServices } from '../../context';
+import { runOnSession, whereOf } from '../targets';
+import { EditResult, tell } from './common';
+
+export const UNDO = 'Undo';
+
+/**
+ * `sharedRedis.undoLastChange`: puts back the keys of the last recorded change (RESTORE …
+ * REPLACE with the TTL that remains now; a key that did not exist is deleted), after one
+ * confirmation naming them. A namespace move or delete is named, not undone.
+ */
+export async function undoLastChange(services: ExtensionServices): Promise<EditResult> {
+  const gate = await services.keyChanges.confirmWrite([], 'Undo Last Change');
+  if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
+  const last = services.keyChanges.lastChange;
+  if (!last) {
+    return tell('unchanged', 'Nothing to undo: no change made with Shared Redis was recorded in this session.');
+  }
+  if (!last.undoable) {
+    services.keyChanges.forget(last);
+    return tell('unchanged', `The last change, ${last.label}, cannot be undone (${last.reason}). Nothing was changed.`);
+  }
+  const here = whereOf(services);
+  if (last.where !== here) {
+    return tell(
+      'invalid',
+      `The last change (${last.label}) was made at ${last.where}, and Shared Redis is now connected to ${here}: nothing was changed. Connect to ${last.where} again to undo it.`,
+    );
+  }
+  const steps = planUndo(last.snapshots);
+  const writes = steps.filter((s) => s.action === 'restore' || s.action === 'delete');
+  const left = describeLeft(steps);
+  if (writes.length === 0) {
+    services.keyChanges.forget(last);
+    return tell('unchanged', `${last.label} cannot be undone: ${left}. Nothing was changed.`);
+  }
+  const choice = await vscode.window.showWarningMessage(
+    `Undo "${last.label}"?`,
+    {
+      modal: true,
+      detail: `${writes.map(describeStep).join('; ')}.${left ? ` Not undone: ${left}.` : ''} Whatever was written to these keys since is replaced.`,
+    },
+    UNDO,
+  );
+  if (choice !== UNDO) return { outcome: 'dismissed', message: '' };
+  return runOnSession(services, services.logger.child('Keys'), 'undo the last change', async (client) => {
+    const existed = await existing(
+      client,
+      writes.map((s) => s.key),
+    );
+    const result = await applyUndo(client, steps, services.session.endpoint);
+    services.keyChanges.forget(last);
+    const db = services.session.endpoint.db;
+    const back = result.restored.filter((key) => !existed.has(key.toString('latin1')));
+    const changed = result.restored.filter((key) => existed.has(key.toString('latin1')));
+    const removed = result.deleted.filter((key) => existed.has(key.toString('latin1')));
+    if (back.length > 0) services.keyChanges.keysChanged({ keys: back, kind: 'created', db });
+    if (changed.length > 0) services.keyChanges.keysChanged({ keys: changed, kind: 'changed', db });
+    if (removed.length > 0) services.keyChanges.keysChanged({ keys: removed, kind: 'deleted', db });
+    await services.keyBrowser.applied();
+    return tell(
+      'done',
+      `Undid ${last.label}: ${writes.map(describeStep).join('; ')}.${left ? ` Not undone: ${left}.` : ''}`,
+    );
+  });
+}
+
+function describeStep(step: UndoStep): string {
+  const name = displayBytes(step.key);
+  if (step.action === 'delete') return `deletes ${name} (it did not exist before)`;
+  if (step.action === 'restore') {
+    const ttl = step.ttlMs === 0 ? 'no TTL' : `${describeSeconds(Math.ceil(step.ttlMs / 1000))} left`;
+    return `restores ${name} as it was (${ttl})`;
+  }
+  return name;
+}
+
+/** The keys Undo leaves as they are, and why. */
+function describeLeft(steps: readonly UndoStep[]): string {
+  return steps
+    .flatMap((s) =>
+      s.action === 'expired'
+        ? [`${displayBytes(s.key)} (its TTL would have run out by now)`]
+        : s.action === 'notKept'
+          ? [`${displayBytes(s.key)} (${s.reason})`]
+          : [],
+    )
+    .join('; ');
+}
+
+async function existing(client: Redis, keys: readonly Buffer[]): Promise<Set<string>> {
+  const pipeline = client.pipeline();
+  for (const key of keys) pipeline.exists(key);
+  const replies = (await pipeline.exec()) ?? [];
+  return new Set(keys.filter((_, i) => Number(replies[i]?.[1]) === 1).map((key) => key.toString('latin1')));
+}
