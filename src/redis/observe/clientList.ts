@@ -117,10 +117,15 @@ function userOf(client: Redis): string | undefined {
   return typeof username === 'string' && username !== '' ? username : 'default';
 }
 
+/** A reply's string or bulk string as text. */
+export function replyText(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
 /** CLIENT LIST on `client` (ioredis). Throws MissingRightError when the user lacks the right. */
 export async function listClients(client: Redis): Promise<ClientInfo[]> {
   const reply = await callWithRight(client, ['CLIENT', 'LIST'], 'CLIENT LIST', '+client|list');
-  return parseClientList(Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply));
+  return parseClientList(replyText(reply));
 }
 
 /**
@@ -162,4 +167,25 @@ export function serviceOfUser(
     declared = true;
   }
   return declared ? user : undefined;
+}
+
+/**
+ * CLIENT KILL ID `id`: true when the server closed it, false when no such client was
+ * connected any more. MissingRightError when the user may not kill clients.
+ */
+export async function killClientById(client: Redis, id: string): Promise<boolean> {
+  const killed = await callWithRight(client, ['CLIENT', 'KILL', 'ID', id], 'CLIENT KILL', '+client|kill');
+  return Number(killed) > 0;
+}
+
+/** The ACL users the server knows (ACL USERS); undefined when the user may not list them. */
+export async function serverUsers(client: Redis): Promise<string[] | undefined> {
+  try {
+    const reply = await callWithRight(client, ['ACL', 'USERS'], 'ACL USERS', '+acl|users');
+    return Array.isArray(reply) ? reply.map(String) : [];
+  } catch (error) {
+    // Redis 5 has no ACL: no users to list.
+    if (error instanceof MissingRightError || /^ERR unknown command/.test((error as Error).message)) return undefined;
+    throw error;
+  }
 }
