@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ChecksRunner } from './checksRunner';
+import { ClientsMonitor } from './clientsMonitor';
 import type { ExtensionServices } from './commands/context';
 import { CommandId, createCommands } from './commands/table';
 import type { Logger } from './logger';
@@ -9,6 +10,7 @@ import { SettingsWatcher } from './settings';
 import { StackService, stackState } from './stackService';
 import { KeyBrowser } from './keyBrowser';
 import { ChecksView } from './views/checksView';
+import { ClientsView } from './views/clientsView';
 import { disposeServerPanels } from './views/infoPanel';
 import { KeyDocumentProvider } from './views/keyDocument';
 import { KeysView } from './views/keysView';
@@ -24,7 +26,13 @@ import { StackStatusBar } from './views/statusBar';
 export interface SharedRedisInternals {
   readonly stack: StackService;
   readonly session: RedisSession;
-  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
+  readonly views: {
+    readonly stack: StackView;
+    readonly keys: KeysView;
+    readonly checks: ChecksView;
+    readonly clients: ClientsView;
+  };
+  readonly clients: ClientsMonitor;
   readonly keys: KeyBrowser;
   readonly statusBar: StackStatusBar;
 }
@@ -54,6 +62,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   session.prompt = askForPassword;
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
+  const clients = new ClientsMonitor(session, logger.child('Clients'));
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
   const reports = new ReportDocuments();
   context.subscriptions.push(
@@ -62,6 +71,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     session,
     keyBrowser,
     checks,
+    clients,
     keyDocuments,
     reports,
     new vscode.Disposable(disposeServerPanels),
@@ -72,7 +82,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const statusBar = new StackStatusBar(stack, settings.onDidChange);
   const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
   const checksView = new ChecksView(checks);
-  context.subscriptions.push(stackView, statusBar, keysView, checksView);
+  const clientsView = new ClientsView(clients);
+  context.subscriptions.push(stackView, statusBar, keysView, checksView, clientsView);
 
   // The commands: one table, one loop.
   const services: ExtensionServices = {
@@ -84,6 +95,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     stack,
     keyBrowser,
     checks,
+    clients,
     keyDocuments,
     reports,
     bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
@@ -110,7 +122,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
       stack,
       session,
       keys: keyBrowser,
-      views: { stack: stackView, keys: keysView, checks: checksView },
+      views: { stack: stackView, keys: keysView, checks: checksView, clients: clientsView },
+      clients,
       statusBar,
     },
   };
