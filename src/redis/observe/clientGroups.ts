@@ -55,7 +55,9 @@ export function groupClients(
     list.push(client);
     byUser.set(client.user, list);
   }
-  const order = new Map(options.expectedUsers.map((user, i) => [user, i]));
+  // The first place a user is expected (the setting's order, then the server's users); everyone else after.
+  const expected = [...new Set(options.expectedUsers)];
+  const order = new Map(expected.map((user, i) => [user, i]));
   const groups = [...byUser.entries()].map(([user, list]): ClientGroup => {
     const sorted = [...list].sort((a, b) => b.ageSeconds - a.ageSeconds || Number(a.id) - Number(b.id));
     return {
@@ -76,7 +78,7 @@ export function groupClients(
     const rb = order.get(b.user) ?? (b.service ? order.size : order.size + 1);
     return ra - rb || a.user.localeCompare(b.user);
   });
-  const missing = [...new Set(options.expectedUsers)]
+  const missing = expected
     .filter((user) => !byUser.has(user))
     .map((user) => ({ user, service: serviceOfUser(user, options.namespaces, options.delimiter) }));
   return { groups, missing, total: clients.length };

@@ -49,6 +49,27 @@ describe('clients grouped by service', () => {
     assert.equal(snapshot.total, 5);
   });
 
+  it('keeps services before other users when a service user is expected twice (setting and ACL USERS)', () => {
+    const clients = parseClientList(
+      [
+        line(1, 'default', 5, 5),
+        line(2, 'user-service', 5, 5),
+        line(3, 'auth-service', 5, 5),
+        line(4, 'aaa', 1, 1),
+      ].join('\n'),
+    );
+    const expectedUsers = [...options.expectedUsers, 'auth-service', 'shared-service', 'user-service'];
+    const snapshot = groupClients(clients, { ...options, expectedUsers });
+    assert.deepEqual(
+      snapshot.groups.map((g) => g.user),
+      ['auth-service', 'user-service', 'aaa', 'default'],
+    );
+    assert.deepEqual(
+      snapshot.missing.map((m) => m.user),
+      ['shared-service'],
+    );
+  });
+
   it('lists a bounded number of connections per group and says how many are not shown', () => {
     const clients = parseClientList(
       Array.from({ length: 20_000 }, (_, i) => line(i, 'user-service', i % 1000, i % 7)).join('\n'),
