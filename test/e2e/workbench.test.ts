@@ -764,3 +764,79 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     }
   });
 });
+
+describe('Which service does what: Clients and Denied Accesses in the workbench', () => {
+  const services: Redis[] = [];
+  const login = async (username: string, connectionName: string): Promise<Redis> => {
+    const password = stackEnv()[`REDIS_SERVICE_PASSWORD_${username.replace(/-service$/, '').toUpperCase()}`];
+    assert.ok(password, `the stack's .env has the password of ${username}`);
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: e2e().stackPort,
+      username,
+      password,
+      connectionName,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    services.push(client);
+    await client.connect();
+    return client;
+  };
+
+  after(() => services.forEach((client) => client.disconnect()));
+
+  it("shows the connected services, the extension's own connections, and a denied access by service", async () => {
+    const { page } = e2e();
+    await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+    const auth = await login('auth-service', 'auth-api');
+    const user = await login('user-service', 'user-api');
+    await auth.set('auth:session:e2e', 'token', 'EX', 600);
+    await assert.rejects(user.get('auth:session:e2e'), /NOPERM/);
+
+    // Room for the Clients view: collapse the Stack and Keys views, then open it from the palette.
+    for (const title of ['Stack', 'Keys']) {
+      if ((await pane(page, title).locator('.pane-header').getAttribute('aria-expanded')) === 'true') {
+        await pane(page, title).locator('.pane-header').click();
+      }
+    }
+    await runFromCommandPalette(page, 'Shared Redis: Show Clients');
+    const clients = pane(page, 'Clients');
+    const group = (name: string): Locator =>
+      clients
+        .locator('.monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
+    await group('auth-service')
+      .locator('.label-description', { hasText: /^Auth Service · 1 connection · oldest / })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await group('user-service')
+      .locator('.label-description', { hasText: /^User Service · 1 connection · oldest / })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await group('shared-service')
+      .locator('.label-description', { hasText: /^Shared · not connected$/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await group('operator').click();
+    await clients
+      .locator('.monaco-list-row .label-description', { hasText: /^this extension \(shared-redis-vscode\) · db 0 · / })
+      .first()
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await group('auth-service').click();
+    await clients
+      .locator('.monaco-list-row .label-description', { hasText: /^"auth-api" · db 0 · / })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await screenshot(page, 'clients.png');
+
+    await runFromCommandPalette(page, 'Shared Redis: Show Denied Accesses');
+    await page
+      .locator('.tab.active', { hasText: 'Denied Accesses.md' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.editor-instance .view-lines', { hasText: 'tried `GET auth:session:e2e`: no permission for the key' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await screenshot(page, 'denied-accesses.png');
+    await runFromCommandPalette(page, 'View: Close All Editors');
+    await clients.locator('.pane-header').click();
+  });
+});
