@@ -76,8 +76,13 @@ export class ClientsMonitor implements vscode.Disposable {
     if (this.current.kind !== 'ready') this.publish({ kind: 'loading' });
     const state = await this.read();
     this.publish(state);
-    if (this.watching && generation === this.generation && state.kind === 'ready') {
-      clearTimeout(this.timer);
+    // A read from before the view was hidden (and maybe shown again) schedules and cancels nothing.
+    if (generation !== this.generation) return state;
+    // One timer at most; a failure (a missing right, Redis gone) also cancels the one a
+    // concurrent read scheduled, so it is said once and not retried every 2 s.
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.watching && state.kind === 'ready') {
       this.timer = setTimeout(() => void this.refresh(), CLIENTS_REFRESH_MS);
     }
     return state;

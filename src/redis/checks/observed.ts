@@ -1,4 +1,5 @@
 import { DeniedAccess, deniedAccessLine } from '../observe/aclLog';
+import { isExtensionConnection } from '../observe/clientList';
 import { commandText } from '../observe/commandText';
 import { formatMicros, SlowLog } from '../observe/slowLog';
 import type { Finding } from './types';
@@ -17,7 +18,8 @@ import type { Finding } from './types';
 export function slowLogFindings(log: SlowLog): Finding[] {
   const byUser = new Map<string, SlowLog['entries'][number][]>();
   for (const entry of log.entries) {
-    if (!entry.service || !entry.user) continue;
+    // The extension's own connections (its isolation check logs in as each service) are no service's doing.
+    if (!entry.service || !entry.user || isExtensionConnection({ name: entry.clientName })) continue;
     byUser.set(entry.user, [...(byUser.get(entry.user) ?? []), entry]);
   }
   const threshold =
@@ -44,7 +46,11 @@ export function slowLogFindings(log: SlowLog): Finding[] {
 /** One finding per user refused by the ACL (a wrong password included): its latest refusal, and how many more. */
 export function deniedAccessFindings(entries: readonly DeniedAccess[]): Finding[] {
   const byUser = new Map<string, DeniedAccess[]>();
-  for (const entry of entries) byUser.set(entry.username, [...(byUser.get(entry.username) ?? []), entry]);
+  for (const entry of entries) {
+    // Refusals the extension provoked itself (Verify Namespace Isolation's probes) prove isolation; they are no problem.
+    if (isExtensionConnection({ name: entry.clientName })) continue;
+    byUser.set(entry.username, [...(byUser.get(entry.username) ?? []), entry]);
+  }
   return [...byUser.entries()].map(([user, list]) => {
     // ACL LOG is newest first: the first is the latest.
     const latest = list[0] as DeniedAccess;

@@ -1,4 +1,5 @@
 import { DeniedAccess, deniedAccessLine } from './aclLog';
+import { isExtensionConnection } from './clientList';
 import { commandText } from './commandText';
 import { formatMicros, SlowLog, slowLogSender } from './slowLog';
 
@@ -67,7 +68,10 @@ export function deniedAccessesMarkdown(entries: readonly DeniedAccess[], where: 
   for (const entry of entries) {
     const service = entry.service && entry.service !== entry.username ? ` (${entry.service})` : '';
     const client = [entry.clientAddr, entry.clientName ? `"${entry.clientName}"` : ''].filter(Boolean).join(' ');
-    const line = deniedAccessLine(entry);
+    const own = isExtensionConnection({ name: entry.clientName })
+      ? ' (a probe of this extension, e.g. Verify Namespace Isolation)'
+      : '';
+    const line = deniedAccessLine(entry) + own;
     const user = entry.username || '(no user name)';
     out.push(`- ${line.replace(user, `**${user}**${service}`)}${client ? ` — from ${client}` : ''}`);
   }

@@ -136,6 +136,62 @@ describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
 });
 
 describe('slow log and ACL log replies', () => {
+  it("leaves the extension's own refusals (its isolation check's probes) out of the findings", () => {
+    const entries = parseAclLog(
+      [
+        [
+          'count',
+          4,
+          'reason',
+          'key',
+          'context',
+          'toplevel',
+          'object',
+          'user:probe',
+          'username',
+          'auth-service',
+          'age-seconds',
+          '1',
+          'client-info',
+          'id=9 addr=127.0.0.1:3 name=shared-redis-isolation-check cmd=get user=auth-service',
+        ],
+        [
+          'count',
+          1,
+          'reason',
+          'key',
+          'context',
+          'toplevel',
+          'object',
+          'auth:x',
+          'username',
+          'user-service',
+          'age-seconds',
+          '1',
+          'client-info',
+          'id=10 addr=127.0.0.1:4 name=user-api cmd=get user=user-service',
+        ],
+      ],
+      DEFAULT_DECLARED_NAMESPACES,
+    );
+    assert.deepEqual(
+      deniedAccessFindings(entries).map((f) => f.label),
+      ['user-service'],
+    );
+    const slow = parseSlowLog([
+      [1, 1700000000, 50000, ['get', 'auth:x'], '127.0.0.1:3', 'shared-redis-isolation-check'],
+      [2, 1700000000, 40000, ['keys', 'user:*'], '127.0.0.1:4', 'user-api'],
+    ]).map((e) => ({
+      ...e,
+      user: e.clientAddr.endsWith(':3') ? 'auth-service' : 'user-service',
+      service: 'Some Service',
+    }));
+    assert.deepEqual(
+      slowLogFindings({ entries: slow, length: 2, maxLength: 128, thresholdMicros: 10000 }).map((f) => f.label),
+      ['user-service'],
+    );
+  });
+
   it('reads a Redis 3 slow log entry (no client address or name)', () => {
     const [entry] = parseSlowLog([[5, 1700000000, 12000, ['keys', '*']]]);
     assert.equal(entry?.clientAddr, '');
