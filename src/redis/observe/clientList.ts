@@ -139,13 +139,14 @@ export function isExtensionConnection(client: Pick<ClientInfo, 'name'>): boolean
   return client.name.startsWith(EXTENSION_CONNECTION_PREFIX);
 }
 
-/** A declared namespace as the setting gives it (settingsModel's DeclaredNamespace fits). */
-export interface NamespaceOwner {
-  /** The namespace path, e.g. `auth` or `user:search`. */
-  readonly name: string;
-  readonly owner?: string | undefined;
-}
-
+/**
+ * A declared namespace as the setting gives it (settingsModel's DeclaredNamespace fits):
+ * `name` (`auth`, `user:search`), or `prefix` as OBSERVING.md first named it (`auth` or
+ * `auth:`; a trailing delimiter is ignored).
+ */
+export type NamespaceOwner = (
+  { readonly name: string; readonly prefix?: undefined } | { readonly prefix: string; readonly name?: undefined }
+) & { readonly owner?: string | undefined };
 /**
  * Maps an ACL user to the service that owns it (e.g. `auth-service` -> "Auth Service"):
  * a service user is `<top-level namespace>-service` (src/redis/acl/rules.ts, serviceUser),
@@ -161,7 +162,8 @@ export function serviceOfUser(
 ): string | undefined {
   let declared = false;
   for (const ns of namespaces) {
-    const top = delimiter === '' ? ns.name : (ns.name.split(delimiter)[0] ?? '');
+    const path = ns.name ?? ns.prefix ?? '';
+    const top = delimiter === '' ? path : (path.split(delimiter)[0] ?? '');
     if (top === '' || serviceUser(top).username !== user) continue;
     if (ns.owner) return ns.owner;
     declared = true;

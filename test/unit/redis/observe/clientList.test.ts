@@ -131,6 +131,8 @@ describe('serviceOfUser', () => {
   it('finds the owner through a nested namespace and another delimiter', () => {
     assert.equal(serviceOfUser('billing-service', [{ name: 'billing/invoices', owner: 'Billing' }], '/'), 'Billing');
     assert.equal(serviceOfUser('billing-service', [{ name: 'billing:invoices', owner: 'Billing' }], ':'), 'Billing');
+    // The first surface named it `prefix`; a trailing delimiter is ignored.
+    assert.equal(serviceOfUser('billing-service', [{ prefix: 'billing:', owner: 'Billing' }]), 'Billing');
   });
 
   it('gives an owner-less service its user name, and no service to other users', () => {
