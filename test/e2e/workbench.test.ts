@@ -791,18 +791,20 @@ describe('Which service does what: Clients and Denied Accesses in the workbench'
   it("shows the connected services, the extension's own connections, and a denied access by service", async () => {
     const { page } = e2e();
     await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+    // The stack runs after the earlier tests; started here when this block runs alone.
+    await runFromCommandPalette(page, 'Shared Redis: Start');
+    await page.locator('.statusbar-item', { hasText: 'Redis: running' }).waitFor({ state: 'visible', timeout: 90_000 });
     const auth = await login('auth-service', 'auth-api');
     const user = await login('user-service', 'user-api');
     await auth.set('auth:session:e2e', 'token', 'EX', 600);
     await assert.rejects(user.get('auth:session:e2e'), /NOPERM/);
 
     // Room for the Clients view: collapse the Stack and Keys views, then open it from the palette.
-    for (const title of ['Stack', 'Keys']) {
-      if ((await pane(page, title).locator('.pane-header').getAttribute('aria-expanded')) === 'true') {
-        await pane(page, title).locator('.pane-header').click();
-      }
-    }
     await runFromCommandPalette(page, 'Shared Redis: Show Clients');
+    for (const title of ['Stack', 'Keys', 'Checks']) {
+      const header = pane(page, title).locator('.pane-header');
+      if ((await header.count()) > 0 && (await header.getAttribute('aria-expanded')) === 'true') await header.click();
+    }
     const clients = pane(page, 'Clients');
     const group = (name: string): Locator =>
       clients
