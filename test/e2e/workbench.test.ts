@@ -765,80 +765,75 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
   });
 });
 
-describe('Which service does what: Clients and Denied Accesses in the workbench', () => {
-  const services: Redis[] = [];
-  const login = async (username: string, connectionName: string): Promise<Redis> => {
-    const password = stackEnv()[`REDIS_SERVICE_PASSWORD_${username.replace(/-service$/, '').toUpperCase()}`];
-    assert.ok(password, `the stack's .env has the password of ${username}`);
-    const client = new Redis({
-      host: '127.0.0.1',
-      port: e2e().stackPort,
-      username,
-      password,
-      connectionName,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    services.push(client);
-    await client.connect();
-    return client;
-  };
-
-  after(() => services.forEach((client) => client.disconnect()));
-
-  it("shows the connected services, the extension's own connections, and a denied access by service", async () => {
-    const { page } = e2e();
-    await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
-    // The stack runs after the earlier tests; started here when this block runs alone.
-    await runFromCommandPalette(page, 'Shared Redis: Start');
-    await page.locator('.statusbar-item', { hasText: 'Redis: running' }).waitFor({ state: 'visible', timeout: 90_000 });
-    const auth = await login('auth-service', 'auth-api');
-    const user = await login('user-service', 'user-api');
-    await auth.set('auth:session:e2e', 'token', 'EX', 600);
-    await assert.rejects(user.get('auth:session:e2e'), /NOPERM/);
-
-    // Room for the Clients view: collapse the Stack and Keys views, then open it from the palette.
-    await runFromCommandPalette(page, 'Shared Redis: Show Clients');
-    for (const title of ['Stack', 'Keys', 'Checks']) {
-      const header = pane(page, title).locator('.pane-header');
-      if ((await header.count()) > 0 && (await header.getAttribute('aria-expanded')) === 'true') await header.click();
+describe('Server Info page: live charts', () => {
+  it('draws the charts while the page samples under a little load, with values on hover', async function () {
+    this.timeout(120_000);
+    const { page, workbenchUrl, redisPort, workspaceFolder } = e2e();
+    // The screenshot in the dark theme (the page follows the theme's chart colours).
+    const settingsFile = join(workspaceFolder, '.vscode', 'settings.json');
+    const original = readFileSync(settingsFile, 'utf8');
+    writeFileSync(
+      settingsFile,
+      JSON.stringify({ ...JSON.parse(original), 'workbench.colorTheme': 'Default Dark Modern' }, null, 2),
+    );
+    if (!(await page.locator('.monaco-workbench').isVisible())) {
+      await page.goto(workbenchUrl);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
     }
-    const clients = pane(page, 'Clients');
-    const group = (name: string): Locator =>
-      clients
-        .locator('.monaco-list-row')
-        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
-    await group('auth-service')
-      .locator('.label-description', { hasText: /^Auth Service · 1 connection · oldest / })
-      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await group('user-service')
-      .locator('.label-description', { hasText: /^User Service · 1 connection · oldest / })
-      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await group('shared-service')
-      .locator('.label-description', { hasText: /^Shared · not connected$/ })
-      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await group('operator').click();
-    await clients
-      .locator('.monaco-list-row .label-description', { hasText: /^this extension \(shared-redis-vscode\) · db 0 · / })
-      .first()
-      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await group('auth-service').click();
-    await clients
-      .locator('.monaco-list-row .label-description', { hasText: /^"auth-api" · db 0 · / })
-      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await screenshot(page, 'clients.png');
-
-    await runFromCommandPalette(page, 'Shared Redis: Show Denied Accesses');
-    await page
-      .locator('.tab.active', { hasText: 'Denied Accesses.md' })
-      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await page
-      .locator('.editor-instance .view-lines', { hasText: 'tried `GET auth:session:e2e`: no permission for the key' })
-      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await screenshot(page, 'denied-accesses.png');
+    await page.mouse.click(900, 400); // focus the workbench
+    await runFromCommandPalette(page, 'Shared Redis: Show Server Info');
+    const tab = page.locator('.tabs-container .tab.active', { hasText: 'Redis INFO' });
+    await tab.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    // The page reads the server the settings name (the stack's Redis while it runs): load that one.
+    const port = Number(/:(\d+)/.exec((await tab.textContent()) ?? '')?.[1] ?? redisPort);
+    const load = await directClient(
+      port,
+      port === e2e().stackPort ? { username: 'operator', password: stackEnv()['REDIS_PASSWORD'] ?? '' } : {},
+    );
+    let loading = true;
+    const generator = (async () => {
+      for (let round = 0; loading; round++) {
+        const pipeline = load.pipeline();
+        for (let i = 0; i < 50; i++) {
+          // Short-lived keys (they expire by the hundred) and reads that hit about two times in three.
+          pipeline.set(`e2e:charts:${round}:${i}`, 'x', 'PX', 200 + i * 10);
+          pipeline.get(`e2e:charts:${round - (i % 3)}:${i}`);
+        }
+        await pipeline.exec();
+        await new Promise((resolve) => setTimeout(resolve, 20 + (round % 10) * 8));
+      }
+    })();
+    try {
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      const ops = frame.locator('.chart[data-chart="ops"]');
+      await ops.locator('path.line').waitFor({ state: 'attached', timeout: UI_TIMEOUT });
+      // About 10 s of samples (one every 2 s).
+      await page.waitForTimeout(10_000);
+      const status = normalize((await frame.locator('#charts-status').textContent()) ?? '');
+      assert.match(status, /^Sampled every 2 s while this page is visible/);
+      assert.match(normalize((await ops.locator('.legend').textContent()) ?? ''), /commands \d+(\.\d)?k? ops\/s/);
+      assert.match(
+        normalize((await frame.locator('.chart[data-chart="memory"] .chart-note').textContent()) ?? ''),
+        /maxmemory/,
+      );
+      const plot = ops.locator('svg.plot');
+      const box = await plot.boundingBox();
+      assert.ok(box, 'the ops/s chart has a size');
+      await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+      const tip = ops.locator('.tooltip');
+      await tip.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await screenshot(page, 'info-charts.png');
+      assert.match(
+        normalize((await tip.textContent()) ?? ''),
+        /\d?\d:\d\d:\d\d.*(commands: [\d.]+k? ops\/s|No sample)/,
+      );
+    } finally {
+      loading = false;
+      await generator;
+      load.disconnect();
+      writeFileSync(settingsFile, original);
+    }
     await runFromCommandPalette(page, 'View: Close All Editors');
-    await clients.locator('.pane-header').click();
   });
 });
