@@ -12,6 +12,7 @@ import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
+import { MissingRightError } from './redis/observe/clientList';
 import { RedisSecrets, StoredCredentials } from './secrets';
 
 /** How long a first connection waits for the stack's first snapshot (an engine that does not answer takes longer). */
@@ -195,6 +196,8 @@ export class RedisSession implements vscode.Disposable {
     } catch (error) {
       // A broken socket means the next use should start afresh rather than reuse it.
       if (client.status !== 'ready') this.reset('connection lost');
+      // A refused command is no connection failure: its message names the right to grant.
+      if (error instanceof MissingRightError) throw error;
       throw classifyRedisError(error, this.active?.endpoint ?? endpoint);
     }
   }

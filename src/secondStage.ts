@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ChecksRunner } from './checksRunner';
+import { ClientsMonitor } from './clientsMonitor';
 import type { ExtensionServices } from './commands/context';
 import { CommandId, createCommands } from './commands/table';
 import type { Logger } from './logger';
@@ -10,6 +11,7 @@ import { StackService, stackState } from './stackService';
 import { KeyBrowser } from './keyBrowser';
 import { KeyChanges } from './keyChanges';
 import { ChecksView } from './views/checksView';
+import { ClientsView } from './views/clientsView';
 import { disposeServerPanels, InfoChartsState, InfoPanel } from './views/infoPanel';
 import { KeyDocumentProvider } from './views/keyDocument';
 import { KeysView } from './views/keysView';
@@ -25,7 +27,13 @@ import { StackStatusBar } from './views/statusBar';
 export interface SharedRedisInternals {
   readonly stack: StackService;
   readonly session: RedisSession;
-  readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
+  readonly views: {
+    readonly stack: StackView;
+    readonly keys: KeysView;
+    readonly checks: ChecksView;
+    readonly clients: ClientsView;
+  };
+  readonly clients: ClientsMonitor;
   readonly keys: KeyBrowser;
   readonly keyChanges: KeyChanges;
   /** The extension's workspaceState (what "Don't Ask Again" is remembered in). */
@@ -61,6 +69,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const keyChanges = new KeyChanges(context.workspaceState, logger.child('Changes'));
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'), keyChanges.onDidChangeKeys);
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
+  const clients = new ClientsMonitor(session, logger.child('Clients'));
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
   const reports = new ReportDocuments();
   context.subscriptions.push(
@@ -70,6 +79,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     keyBrowser,
     keyChanges,
     checks,
+    clients,
     keyDocuments,
     reports,
     new vscode.Disposable(disposeServerPanels),
@@ -80,7 +90,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const statusBar = new StackStatusBar(stack, settings.onDidChange);
   const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
   const checksView = new ChecksView(checks);
-  context.subscriptions.push(stackView, statusBar, keysView, checksView);
+  const clientsView = new ClientsView(clients);
+  context.subscriptions.push(stackView, statusBar, keysView, checksView, clientsView);
 
   // The commands: one table, one loop.
   const services: ExtensionServices = {
@@ -93,6 +104,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     keyBrowser,
     keyChanges,
     checks,
+    clients,
     keyDocuments,
     reports,
     bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
@@ -121,7 +133,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
       keys: keyBrowser,
       keyChanges,
       workspaceState: context.workspaceState,
-      views: { stack: stackView, keys: keysView, checks: checksView },
+      views: { stack: stackView, keys: keysView, checks: checksView, clients: clientsView },
+      clients,
       statusBar,
       infoCharts: () => InfoPanel.open?.charts,
     },

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { ChecksRunner } from '../checksRunner';
+import type { ClientsMonitor } from '../clientsMonitor';
 import type { KeyBrowser } from '../keyBrowser';
 import type { KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
@@ -27,6 +28,8 @@ export interface ExtensionServices {
   readonly keyChanges: KeyChanges;
   /** The health checks: runs them, holds the last report (the Checks view shows it). */
   readonly checks: ChecksRunner;
+  /** Who is connected (CLIENT LIST by service), polled while the Clients view is visible. */
+  readonly clients: ClientsMonitor;
   /** The read-only `redis-key:` documents (registered at activation so restored editors open). */
   readonly keyDocuments: KeyDocumentProvider;
   /** Read-only Markdown reports (isolation, import summaries), one content provider for all. */

@@ -9,6 +9,8 @@ import { keyEditCommands } from './keys/edit';
 import { keyOperationCommands } from './keys/operations';
 import { transferCommands } from './keys/transfer';
 import { importFromRedisCommand } from './migration/importFromRedis';
+import { clientCommands } from './observe/clients';
+import { logCommands } from './observe/logs';
 import { pingCommand } from './ping';
 import { addServiceUsersCommand } from './security/serviceUsers';
 import { serviceConnectionCommand } from './security/serviceConnection';
@@ -43,6 +45,8 @@ const operations = once(keyOperationCommands);
 const checkActions = once(checkActionCommands);
 const transfer = once(transferCommands);
 const edits = once(keyEditCommands);
+const observeClients = once(clientCommands);
+const observeLogs = once(logCommands);
 
 /**
  * Every command of the extension: its id (as contributed in package.json) and the handler
@@ -95,6 +99,12 @@ export const COMMANDS = {
   'sharedRedis.checkNamespaces': checkNamespacesCommand,
   'sharedRedis.openCheckKeys': (c) => checkActions(c).openCheckKeys,
   'sharedRedis.setTtlOnKeysWithoutTtl': (c) => checkActions(c).setTtlOnKeysWithoutTtl,
+  // Observing (src/commands/observe)
+  'sharedRedis.showClients': (c) => observeClients(c).showClients,
+  'sharedRedis.killClient': (c) => observeClients(c).killClient,
+  'sharedRedis.showSlowLog': (c) => observeLogs(c).showSlowLog,
+  'sharedRedis.resetSlowLog': (c) => observeLogs(c).resetSlowLog,
+  'sharedRedis.showDeniedAccesses': (c) => observeLogs(c).showDeniedAccesses,
   // Security (src/commands/security)
   'sharedRedis.serviceConnection': serviceConnectionCommand,
   'sharedRedis.verifyIsolation': verifyIsolationCommand,

@@ -54,8 +54,16 @@ const CHECK_TITLES: Record<CheckId, string> = {
   undeclared: 'Keys outside declared namespaces',
   cacheTtl: 'Cache keys without a TTL',
   memory: 'Memory',
+  slowLog: 'Slow commands from services',
+  deniedAccesses: 'Denied accesses',
 };
-const CHECKS: readonly CheckId[] = ['undeclared', 'cacheTtl', 'memory'];
+const CHECKS: readonly CheckId[] = ['undeclared', 'cacheTtl', 'memory', 'slowLog', 'deniedAccesses'];
+/** What a click on a finding of these checks opens. */
+const FINDING_COMMANDS: Partial<Record<CheckId, vscode.Command>> = {
+  memory: { command: 'sharedRedis.info', title: 'Show Server Info' },
+  slowLog: { command: 'sharedRedis.showSlowLog', title: 'Show Slow Log' },
+  deniedAccesses: { command: 'sharedRedis.showDeniedAccesses', title: 'Show Denied Accesses' },
+};
 const INFO_ICON = new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
 const PASS_ICON = new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
 
@@ -326,7 +334,8 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
         );
       }
       item.tooltip = tooltip;
-      if (f.check === 'memory') item.command = { command: 'sharedRedis.info', title: 'Show Server Info' };
+      const command = FINDING_COMMANDS[f.check];
+      if (command) item.command = command;
       return item;
     }
     if (row instanceof ExampleRow) {
@@ -364,10 +373,20 @@ const CHECK_TOOLTIPS: Record<CheckId, string> = {
     'Namespaces declared as caches ("cache": true in sharedRedis.namespaces) whose keys have no TTL: they never expire. Found with SCAN MATCH on the namespace (or the names the walk kept) and PTTL.',
   memory:
     'Used memory against maxmemory (or the setting sharedRedis.memoryBudget when maxmemory is 0), the eviction policy, and the namespaces that hold the most memory, from sampled MEMORY USAGE.',
+  slowLog:
+    "Commands a service's user ran over the server's slowlog-log-slower-than (SLOWLOG GET, the newest 128): while one runs, every other service waits. Reset Slow Log clears them.",
+  deniedAccesses:
+    "Accesses the ACL refused (ACL LOG): a service that tried another namespace's key, a command it may not run, or a wrong password. The proof that namespaces are enforced, and the fastest way to find a service that forgot its prefix.",
 };
 
 function describeFindings(check: CheckId, findings: readonly Finding[]): string {
   if (check === 'memory') return findings[0]?.description ?? '';
+  if (check === 'slowLog' || check === 'deniedAccesses') {
+    const times = findings.reduce((sum, f) => sum + (f.count ?? 0), 0);
+    const what =
+      check === 'slowLog' ? (times === 1 ? 'slow command' : 'slow commands') : times === 1 ? 'refusal' : 'refusals';
+    return `${findings.length} ${findings.length === 1 ? 'user' : 'users'} · ${groupThousands(times)} ${what}`;
+  }
   const keys = findings.reduce((sum, f) => sum + (f.count ?? 0), 0);
   const inexact = findings.some((f) => f.countExact === false);
   return `${findings.length} ${findings.length === 1 ? 'namespace' : 'namespaces'} · ${inexact ? '≥ ' : ''}${formatKeyCount(keys)}`;

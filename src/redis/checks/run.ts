@@ -12,6 +12,9 @@ import {
 import { cacheNamespaces, CacheTtlResult, checkCacheTtl } from './cacheTtl';
 import { checkMemory, MemoryResult } from './memory';
 import type { CheckId, DeclaredNamespaceSpec, Finding } from './types';
+import { DeniedAccess, readAclLog } from '../observe/aclLog';
+import { readSlowLog, SlowLog } from '../observe/slowLog';
+import { deniedAccessFindings, slowLogFindings } from './observed';
 import { checkUndeclaredKeys, UndeclaredResult } from './undeclared';
 
 export interface CheckOptions extends ScanBound {
@@ -32,6 +35,10 @@ export interface CheckReport {
   /** One per namespace declared as a cache. */
   readonly cacheTtl: readonly CacheTtlResult[] | undefined;
   readonly memory: MemoryResult | undefined;
+  /** The slow log (SLOWLOG GET), whose services' entries are findings. */
+  readonly slowLog?: SlowLog | undefined;
+  /** The ACL LOG's refusals, each user's a finding. */
+  readonly deniedAccesses?: readonly DeniedAccess[] | undefined;
   readonly errors: Readonly<Partial<Record<CheckId, string>>>;
   /** The problems, by check: undeclared keys, cache keys without TTL, memory. */
   readonly findings: readonly Finding[];
@@ -83,6 +90,11 @@ export async function runChecks(
       endpoint: options.endpoint,
     }),
   );
+  // The observed checks map users to services through the declared namespaces, as text.
+  const owners = declared.map((d) => ({ name: Buffer.from(d.path, 'latin1').toString('utf8'), owner: d.owner }));
+  const delimiter = model.delimiter.toString('utf8');
+  const slowLog = await attempt('slowLog', () => readSlowLog(client, owners, delimiter));
+  const deniedAccesses = await attempt('deniedAccesses', () => readAclLog(client, owners, delimiter));
   const report = {
     checkedAt: new Date(),
     keys: model.totalKeys,
@@ -90,6 +102,8 @@ export async function runChecks(
     undeclared,
     cacheTtl,
     memory,
+    slowLog,
+    deniedAccesses,
     errors,
   };
   return { ...report, findings: findingsOf(report) };
@@ -156,6 +170,8 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
       examples: [],
     });
   }
+  if (report.slowLog) findings.push(...slowLogFindings(report.slowLog));
+  if (report.deniedAccesses) findings.push(...deniedAccessFindings(report.deniedAccesses));
   return findings;
 }
 

@@ -117,10 +117,15 @@ function userOf(client: Redis): string | undefined {
   return typeof username === 'string' && username !== '' ? username : 'default';
 }
 
+/** A reply's string or bulk string as text. */
+export function replyText(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
 /** CLIENT LIST on `client` (ioredis). Throws MissingRightError when the user lacks the right. */
 export async function listClients(client: Redis): Promise<ClientInfo[]> {
   const reply = await callWithRight(client, ['CLIENT', 'LIST'], 'CLIENT LIST', '+client|list');
-  return parseClientList(Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply));
+  return parseClientList(replyText(reply));
 }
 
 /**
@@ -134,13 +139,14 @@ export function isExtensionConnection(client: Pick<ClientInfo, 'name'>): boolean
   return client.name.startsWith(EXTENSION_CONNECTION_PREFIX);
 }
 
-/** A declared namespace as the setting gives it (settingsModel's DeclaredNamespace fits). */
-export interface NamespaceOwner {
-  /** The namespace path, e.g. `auth` or `user:search`. */
-  readonly name: string;
-  readonly owner?: string | undefined;
-}
-
+/**
+ * A declared namespace as the setting gives it (settingsModel's DeclaredNamespace fits):
+ * `name` (`auth`, `user:search`), or `prefix` as OBSERVING.md first named it (`auth` or
+ * `auth:`; a trailing delimiter is ignored).
+ */
+export type NamespaceOwner = (
+  { readonly name: string; readonly prefix?: undefined } | { readonly prefix: string; readonly name?: undefined }
+) & { readonly owner?: string | undefined };
 /**
  * Maps an ACL user to the service that owns it (e.g. `auth-service` -> "Auth Service"):
  * a service user is `<top-level namespace>-service` (src/redis/acl/rules.ts, serviceUser),
@@ -156,10 +162,32 @@ export function serviceOfUser(
 ): string | undefined {
   let declared = false;
   for (const ns of namespaces) {
-    const top = delimiter === '' ? ns.name : (ns.name.split(delimiter)[0] ?? '');
+    const path = ns.name ?? ns.prefix ?? '';
+    const top = delimiter === '' ? path : (path.split(delimiter)[0] ?? '');
     if (top === '' || serviceUser(top).username !== user) continue;
     if (ns.owner) return ns.owner;
     declared = true;
   }
   return declared ? user : undefined;
+}
+
+/**
+ * CLIENT KILL ID `id`: true when the server closed it, false when no such client was
+ * connected any more. MissingRightError when the user may not kill clients.
+ */
+export async function killClientById(client: Redis, id: string): Promise<boolean> {
+  const killed = await callWithRight(client, ['CLIENT', 'KILL', 'ID', id], 'CLIENT KILL', '+client|kill');
+  return Number(killed) > 0;
+}
+
+/** The ACL users the server knows (ACL USERS); undefined when the user may not list them. */
+export async function serverUsers(client: Redis): Promise<string[] | undefined> {
+  try {
+    const reply = await callWithRight(client, ['ACL', 'USERS'], 'ACL USERS', '+acl|users');
+    return Array.isArray(reply) ? reply.map(String) : [];
+  } catch (error) {
+    // Redis 5 has no ACL: no users to list.
+    if (error instanceof MissingRightError || /^ERR unknown command/.test((error as Error).message)) return undefined;
+    throw error;
+  }
 }

@@ -77,6 +77,8 @@ describe('the Checks view: findings on real data, and their quick actions', func
       'Keys outside declared namespaces — no problems',
       'Cache keys without a TTL — no problems',
       'Memory — no problems',
+      'Slow commands from services — no problems',
+      'Denied accesses — no problems',
     ]);
     assert.equal(view.view.badge, undefined);
     const caches = await rows(view, await child(view, undefined, 'Cache keys without a TTL'));

@@ -12,6 +12,7 @@ import {
 } from '../../../../src/redis/observe/clientList';
 import { DEFAULT_DECLARED_NAMESPACES } from '../../../../src/settingsModel';
 import { useRedisServer } from '../../../support/useRedisServer';
+import { login } from './login';
 
 const ACL = [
   'user default on nopass ~* &* +@all',
@@ -28,20 +29,7 @@ describe('CLIENT LIST on a real Redis', function () {
   // Listens on IPv4, IPv6 loopback and a unix socket, to see each address form Redis prints.
   const server = useRedisServer({ acl: ACL, extraArgs: ['--bind', '127.0.0.1 ::1', '--unixsocket', socket] });
 
-  async function open(options: RedisOptions): Promise<Redis> {
-    const client = new Redis({
-      host: server.host,
-      port: server.port,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      enableOfflineQueue: false,
-      ...options,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
-    return server.keep(client);
-  }
+  const open = (options: RedisOptions = {}): Promise<Redis> => login(server, options);
 
   it('lists every connection with its user, name, database, address and last command', async () => {
     const auth = await open({ username: 'auth-service', password: 'auth-pw', connectionName: 'auth-api', db: 2 });
@@ -143,6 +131,8 @@ describe('serviceOfUser', () => {
   it('finds the owner through a nested namespace and another delimiter', () => {
     assert.equal(serviceOfUser('billing-service', [{ name: 'billing/invoices', owner: 'Billing' }], '/'), 'Billing');
     assert.equal(serviceOfUser('billing-service', [{ name: 'billing:invoices', owner: 'Billing' }], ':'), 'Billing');
+    // The first surface named it `prefix`; a trailing delimiter is ignored.
+    assert.equal(serviceOfUser('billing-service', [{ prefix: 'billing:', owner: 'Billing' }]), 'Billing');
   });
 
   it('gives an owner-less service its user name, and no service to other users', () => {

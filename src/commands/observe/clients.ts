@@ -1,0 +1,133 @@
+import * as vscode from 'vscode';
+import type { ClientsState } from '../../clientsMonitor';
+import { describeEndpoint } from '../../redis/endpoint';
+import {
+  ClientInfo,
+  isExtensionConnection,
+  killClientById,
+  listClients,
+  MissingRightError,
+  serviceOfUser,
+} from '../../redis/observe/clientList';
+import { settings } from '../../settings';
+import type { CommandHandler, ExtensionServices } from '../context';
+import { readOnlyRefusal } from '../readOnly';
+
+/** What Kill Client… resolves to (tests and other extensions read it). */
+export interface KillClientResult {
+  readonly outcome: 'killed' | 'gone' | 'cancelled' | 'refused' | 'failed';
+  readonly message: string | undefined;
+}
+
+/** Options tests (and other extensions) pass instead of answering the modal confirmation. */
+interface KillOptions {
+  readonly confirm?: boolean;
+}
+
+/** A Clients view row, a ClientInfo, or a client id. */
+function targetOf(arg: unknown): { id: string; client: ClientInfo | undefined } | undefined {
+  if (typeof arg === 'string' && /^\d+$/.test(arg)) return { id: arg, client: undefined };
+  const client = (arg as { client?: unknown } | null | undefined)?.client ?? arg;
+  if (client && typeof client === 'object' && typeof (client as ClientInfo).id === 'string') {
+    const info = client as ClientInfo;
+    return { id: info.id, client: info };
+  }
+  return undefined;
+}
+
+/** `sharedRedis.showClients`, `sharedRedis.killClient`. */
+export function clientCommands(services: ExtensionServices): {
+  showClients: CommandHandler;
+  killClient: CommandHandler;
+} {
+  const { session, clients: monitor } = services;
+  const log = services.logger.child('Clients');
+
+  const showClients = async (): Promise<ClientsState> => {
+    // Revealing the view makes it visible, which starts the polling; the read here is the first one.
+    await vscode.commands.executeCommand('sharedRedis.clients.focus');
+    return monitor.refresh();
+  };
+
+  const killClient = async (arg?: unknown, options?: KillOptions): Promise<KillClientResult> => {
+    const say = (outcome: KillClientResult['outcome'], message: string): KillClientResult => {
+      if (outcome === 'killed' || outcome === 'gone') void vscode.window.showInformationMessage(message);
+      else if (outcome === 'refused') void vscode.window.showWarningMessage(message);
+      else void vscode.window.showErrorMessage(message);
+      log.info(message);
+      return { outcome, message };
+    };
+    const readOnly = readOnlyRefusal('Kill Client');
+    if (readOnly) return { outcome: 'refused', message: readOnly };
+    const where = describeEndpoint(session.endpoint);
+    try {
+      // Always the client as it is now: a row may be seconds old, its id reused by nobody but gone.
+      const current = await session.use((client) => listClients(client));
+      let target = targetOf(arg);
+      if (!target) {
+        const picked = await pickClient(current);
+        if (!picked) return { outcome: 'cancelled', message: undefined };
+        target = { id: picked.id, client: picked };
+      }
+      const client = current.find((c) => c.id === target.id);
+      if (!client) {
+        return say('gone', `Client #${target.id} is no longer connected to ${where}: nothing to kill.`);
+      }
+      if (isExtensionConnection(client)) {
+        return say(
+          'refused',
+          `Client #${client.id} (${client.name}) is Shared Redis's own connection: Kill Client does not close it. ` +
+            'It closes by itself when its work ends (a walk, a check) or when the window closes; Stop or Restart the stack to drop every connection.',
+        );
+      }
+      const config = settings();
+      const service = serviceOfUser(client.user, config.namespaces, config.delimiter);
+      const who = service ? `${service} (user ${client.user})` : `user ${client.user}`;
+      const named = client.name ? `, named "${client.name}"` : ', with no name';
+      if (options?.confirm !== true) {
+        const choice = await vscode.window.showWarningMessage(
+          `Kill the connection of ${who} from ${client.addr}${named}?`,
+          {
+            modal: true,
+            detail:
+              `CLIENT KILL ID ${client.id} on ${where}. The connection closes at once, a command it is running included; ` +
+              'the service sees an error and its client library usually reconnects. No data is changed.',
+          },
+          'Kill Client',
+        );
+        if (choice !== 'Kill Client') return { outcome: 'cancelled', message: undefined };
+      }
+      const killed = await session.use((redis) => killClientById(redis, client.id));
+      void monitor.refresh();
+      return killed
+        ? say('killed', `Killed the connection of ${who} from ${client.addr}${named}.`)
+        : say('gone', `Client #${client.id} had already disconnected from ${where}: nothing was killed.`);
+    } catch (error) {
+      if (error instanceof MissingRightError) return say('failed', `Kill Client: ${error.message}`);
+      return say('failed', `Kill Client failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  return { showClients, killClient };
+}
+
+async function pickClient(clients: readonly ClientInfo[]): Promise<ClientInfo | undefined> {
+  const config = settings();
+  const items = clients.map((c) => {
+    const service = serviceOfUser(c.user, config.namespaces, config.delimiter);
+    const own = isExtensionConnection(c);
+    return {
+      label: `${own ? '$(vscode) ' : '$(plug) '}${c.user}${service ? ` · ${service}` : ''}`,
+      description: `${c.addr}${c.name ? ` · "${c.name}"` : ''}${own ? ' · this extension (not killed)' : ''}`,
+      detail: `#${c.id} · db ${c.db} · age ${c.ageSeconds}s · idle ${c.idleSeconds}s · last ${c.lastCommand || '(none)'}`,
+      client: c,
+    };
+  });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Kill Client',
+    placeHolder: 'The connection to close (you confirm next)',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  return picked?.client;
+}

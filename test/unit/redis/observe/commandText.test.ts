@@ -1,0 +1,55 @@
+import * as assert from 'node:assert/strict';
+import { commandText, secretArguments, shortArgument } from '../../../../src/redis/observe/commandText';
+
+describe('commands as the Slow Log and Denied Accesses show them', () => {
+  it('redacts passwords of AUTH, HELLO, ACL SETUSER, CONFIG SET requirepass/masterauth and MIGRATE', () => {
+    assert.equal(commandText(['auth', 'hunter2']), 'AUTH (redacted)');
+    assert.equal(commandText(['AUTH', 'user-service', 'hunter2']), 'AUTH (redacted) (redacted)');
+    assert.equal(
+      commandText(['hello', '3', 'AUTH', 'svc', 'hunter2', 'SETNAME', 'x']),
+      'HELLO 3 AUTH svc (redacted) SETNAME x',
+    );
+    assert.equal(
+      commandText(['acl', 'setuser', 'svc', 'on', '>hunter2', '~svc:*']),
+      'ACL setuser svc (redacted) (redacted) (redacted)',
+    );
+    assert.equal(
+      commandText(['config', 'set', 'maxmemory', '1gb', 'requirepass', 'hunter2', 'masterauth', 'm']),
+      'CONFIG set maxmemory 1gb requirepass (redacted) masterauth (redacted)',
+    );
+    assert.equal(commandText(['CONFIG', 'SET', 'REQUIREPASS', 'hunter2']), 'CONFIG SET REQUIREPASS (redacted)');
+    assert.deepEqual([...secretArguments(['migrate', 'h', '1', '', '0', '5', 'AUTH2', 'u', 'pw', 'KEYS', 'k'])], [8]);
+    assert.equal(commandText(['migrate', 'h', '1', 'k', '0', '5', 'auth', 'pw']), 'MIGRATE h 1 k 0 5 auth (redacted)');
+    for (const text of [
+      commandText(['auth', 'hunter2']),
+      commandText(['hello', '3', 'auth', 'u', 'hunter2']),
+      commandText(['acl', 'setuser', 'u', '>hunter2']),
+      commandText(['config', 'set', 'requirepass', 'hunter2']),
+    ]) {
+      assert.doesNotMatch(text, /hunter2/);
+    }
+  });
+
+  it("keeps Redis's own (redacted) marker and other commands' arguments", () => {
+    assert.equal(commandText(['auth', '(redacted)', '(redacted)']), 'AUTH (redacted) (redacted)');
+    assert.equal(commandText(['keys', 'user:*']), 'KEYS user:*');
+    assert.equal(commandText(['get', 'auth:session:42']), 'GET auth:session:42');
+    assert.equal(commandText([]), '');
+  });
+
+  it('cuts long arguments with their full size, also those the server already cut', () => {
+    assert.equal(shortArgument('a'.repeat(300), 10), 'aaaaaaaaaa…(300 bytes)');
+    assert.equal(shortArgument(`${'a'.repeat(128)}... (172 more bytes)`, 10), 'aaaaaaaaaa…(300 bytes)');
+    assert.equal(shortArgument('é'.repeat(50), 4), 'éééé…(100 bytes)');
+    assert.equal(shortArgument(''), '""');
+    assert.equal(shortArgument('two words'), '"two words"');
+    assert.equal(shortArgument('a\r\nb'), 'a\\x0d\\x0ab');
+  });
+
+  it("shows so many arguments, and says how many more (the server's own count included)", () => {
+    const del = ['del', ...Array.from({ length: 20 }, (_, i) => `k${i}`)];
+    assert.equal(commandText(del, { maxArgs: 3 }), 'DEL k0 k1 k2 … (+17 more)');
+    const cutByServer = ['del', ...Array.from({ length: 31 }, (_, i) => `k${i}`), '... (69 more arguments)'];
+    assert.equal(commandText(cutByServer, { maxArgs: 2 }), 'DEL k0 k1 … (+98 more)');
+  });
+});
