@@ -59,7 +59,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'));
   const keyChanges = new KeyChanges(context.workspaceState, logger.child('Changes'));
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
-  const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
+  const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'), settings.onDidChange, keyChanges);
   const reports = new ReportDocuments();
   context.subscriptions.push(
     settings,
