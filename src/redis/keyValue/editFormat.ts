@@ -93,7 +93,9 @@ function readOnlyReasonOf(value: KeyValue): string | undefined {
     }
     return stringTextProblem(value.bytes);
   }
-  const complete = (value.kind !== 'hash' && value.kind !== 'set') || value.complete;
+  // A scan that stopped at its limit with the cursor not yet back at 0 still read everything when it read HLEN/SCARD distinct elements.
+  const complete =
+    (value.kind !== 'hash' && value.kind !== 'set') || value.complete || shownCount(value) === header.length;
   if (header.length > ELEMENT_PAGE_SIZE || shownCount(value) < header.length || !complete) {
     return `it has more than ${ELEMENT_PAGE_SIZE.toLocaleString('en-US')} elements; only values an editor shows whole are edited here, use the Redis CLI for it`;
   }

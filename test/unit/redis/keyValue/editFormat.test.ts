@@ -225,6 +225,11 @@ describe('the editable document of a key (format, parse, plan) against a real re
     }
   });
 
+  it('edits a hash of exactly 1,000 fields (its HSCAN can stop at the limit before the cursor is back at 0)', async () => {
+    await client.hset('rt:thousand', ...Array.from({ length: 1000 }, (_, i) => [`field:${i}`, `v${i}`]).flat());
+    await assertRoundTrip('rt:thousand');
+  });
+
   it('names the type the header shows', async () => {
     await client.zadd('rt:type', 1, 'a');
     assert.equal(documentType(renderEditable(await read('rt:type')).text), 'zset');
