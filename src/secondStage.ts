@@ -70,7 +70,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'), keyChanges.onDidChangeKeys);
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
   const clients = new ClientsMonitor(session, logger.child('Clients'));
-  const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
+  const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'), settings.onDidChange, keyChanges);
   const reports = new ReportDocuments();
   context.subscriptions.push(
     settings,

@@ -30,7 +30,7 @@ export interface ExtensionServices {
   readonly checks: ChecksRunner;
   /** Who is connected (CLIENT LIST by service), polled while the Clients view is visible. */
   readonly clients: ClientsMonitor;
-  /** The read-only `redis-key:` documents (registered at activation so restored editors open). */
+  /** The `redis-key:` documents, editable where an exact edit is possible (registered at activation so restored editors open). */
   readonly keyDocuments: KeyDocumentProvider;
   /** Read-only Markdown reports (isolation, import summaries), one content provider for all. */
   readonly reports: ReportDocuments;

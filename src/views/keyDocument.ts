@@ -1,9 +1,26 @@
+import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
-import { displayBytes } from '../redis/keyspace';
-import { describeReadFailure, keyTitle, readKeyValue, renderKeyValue, RenderedKey } from '../redis/keyValue';
+import { displayBytes, typeDisplayName } from '../redis/keyspace';
+import {
+  describeReadFailure,
+  documentType,
+  EditableDocument,
+  EditFormatError,
+  KeyValue,
+  keyTitle,
+  parseEdited,
+  readKeyValue,
+  renderEditable,
+  RenderedKey,
+  saveKeyValue,
+  StreamEntryChangedError,
+  valueVersion,
+} from '../redis/keyValue';
 import type { RedisSession } from '../redisSession';
+import { settings, SettingsChange } from '../settings';
 
 /** Documents of keys: `redis-key:/<key name for the tab>?key=<hex of the exact bytes>&db=<n>&pages=<n>`. */
 export const KEY_SCHEME = 'redis-key';
@@ -38,43 +55,80 @@ export function parseKeyDocumentUri(uri: vscode.Uri): KeyDocumentTarget | undefi
   return { key: Buffer.from(hex, 'hex'), db, pages: Number.isInteger(pages) && pages >= 1 ? pages : 1 };
 }
 
-interface DocumentState {
-  pages: number;
-  rendered: RenderedKey | undefined;
-  /** Text read by a refresh or load-more command, handed to VS Code when it asks next. */
-  prepared: { text: string; at: number } | undefined;
+/** One read of a key, as a document shows it. */
+interface Version {
+  /** valueVersion of the value, or a digest of the message shown instead of one. */
+  readonly id: string;
+  readonly value: KeyValue | undefined;
+  readonly rendered: EditableDocument;
+  /** What stat reports: changes whenever the value read changes (VS Code's "changed on disk"). */
+  readonly mtime: number;
+  readonly size: number;
 }
 
+interface DocumentState {
+  pages: number;
+  /** The version the editor holds: the last readFile. */
+  base: Version | undefined;
+  /** The newest version read (stat, readFile, save): what a save is conditional on. */
+  latest: Version | undefined;
+  /** The next read gets a new mtime even when the value is the same (a TTL change, Refresh): VS Code then reloads. */
+  renew: boolean;
+}
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Read-only documents of keys (a content provider's documents cannot be edited), with a
- * CodeLens on the "… more not shown" line that loads the next page. Each provide reads
- * the key again; load more grows the document's page count and re-reads.
+ * The `redis-key:` documents: a FileSystemProvider, so a key is edited in the real editor
+ * (dirty marker, Ctrl+S, undo, Compare, "changed on disk"). A value that can be edited
+ * safely is rendered in the edit format (src/redis/keyValue/editFormat.ts); any other is
+ * read-only (FilePermission.Readonly) with a first line saying why.
+ *
+ * Versions: each read is digested (valueVersion); stat's mtime changes when the digest
+ * does. VS Code's save first stats the file and refuses with its own conflict choices
+ * (Compare, Overwrite) when the mtime moved on, but only when the size differs too
+ * (fileService.validateWriteFile): so a version whose rendering has the same size as the
+ * editor's reports one byte more (the size is not used for anything else here). The save
+ * itself is conditional on the key still being the version stat last read (WATCH, read,
+ * compare, MULTI/EXEC), which after "Overwrite" is the newer one the user chose to replace.
+ *
+ * A CodeLens on the "… more not shown" line of a large (read-only) value loads the next page.
  */
-export class KeyDocumentProvider
-  implements vscode.TextDocumentContentProvider, vscode.CodeLensProvider, vscode.Disposable
-{
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
+export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.CodeLensProvider, vscode.Disposable {
+  private readonly fileChanges = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.fileChanges.event;
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly states = new Map<string, DocumentState>();
   private readonly subscriptions: vscode.Disposable[] = [];
+  private hasMore: boolean | undefined;
 
   constructor(
     private readonly session: RedisSession,
     private readonly log: Logger,
+    settingsChanged: vscode.Event<SettingsChange>,
+    private readonly keyChanges: KeyChanges,
   ) {
     this.subscriptions.push(
-      this.changed,
+      this.fileChanges,
       this.lensesChanged,
-      vscode.workspace.registerTextDocumentContentProvider(KEY_SCHEME, this),
+      vscode.workspace.registerFileSystemProvider(KEY_SCHEME, this, { isCaseSensitive: true }),
       vscode.languages.registerCodeLensProvider({ scheme: KEY_SCHEME }, this),
       vscode.workspace.onDidCloseTextDocument((document) => {
         if (document.uri.scheme === KEY_SCHEME) this.states.delete(document.uri.toString());
       }),
-      session.onDidChangeEndpoint(() => {
-        for (const document of this.openDocuments()) void this.refresh(document.uri);
+      session.onDidChangeEndpoint(() => this.reloadOpen(() => true)),
+      settingsChanged((change) => {
+        if (change.affects('readOnly')) this.reloadOpen(() => true);
       }),
+      keyChanges.onDidChangeKeys((event) =>
+        this.reloadOpen(
+          (target) =>
+            event.kind === 'many' ||
+            (event.db === target.db && event.keys.some((key) => Buffer.compare(key, target.key) === 0)),
+        ),
+      ),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
     );
   }
@@ -82,20 +136,18 @@ export class KeyDocumentProvider
   /** `sharedRedis.keyValueHasMore`: the active key document has more to load (shows the Load More button). */
   private updateContext(): void {
     const uri = vscode.window.activeTextEditor?.document.uri;
-    const more = uri?.scheme === KEY_SCHEME && (this.states.get(uri.toString())?.rendered?.remaining ?? 0) > 0;
+    const more = uri?.scheme === KEY_SCHEME && (this.rendered(uri)?.remaining ?? 0) > 0;
     if (more !== this.hasMore) {
       this.hasMore = more;
       void vscode.commands.executeCommand('setContext', 'sharedRedis.keyValueHasMore', more);
     }
   }
 
-  private hasMore: boolean | undefined;
-
   private state(uri: vscode.Uri): DocumentState {
     const id = uri.toString();
     let state = this.states.get(id);
     if (!state) {
-      state = { pages: parseKeyDocumentUri(uri)?.pages ?? 1, rendered: undefined, prepared: undefined };
+      state = { pages: parseKeyDocumentUri(uri)?.pages ?? 1, base: undefined, latest: undefined, renew: false };
       this.states.set(id, state);
     }
     return state;
@@ -105,32 +157,160 @@ export class KeyDocumentProvider
     return vscode.workspace.textDocuments.filter((document) => document.uri.scheme === KEY_SCHEME);
   }
 
-  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    const state = this.state(uri);
-    const prepared = state.prepared;
-    state.prepared = undefined;
-    if (prepared && Date.now() - prepared.at < 10_000) return prepared.text;
-    const rendered = await this.read(uri);
-    this.syncLanguage(uri);
-    return rendered.text;
+  /** Tells VS Code that open documents matching `which` changed; those without unsaved edits are read again. */
+  private reloadOpen(which: (target: KeyDocumentTarget) => boolean): void {
+    const changed: vscode.FileChangeEvent[] = [];
+    for (const document of this.openDocuments()) {
+      const target = parseKeyDocumentUri(document.uri);
+      if (!target || !which(target)) continue;
+      if (!document.isDirty) this.state(document.uri).renew = true;
+      changed.push({ type: vscode.FileChangeType.Changed, uri: document.uri });
+    }
+    if (changed.length > 0) this.fileChanges.fire(changed);
   }
+
+  // --- the file system: one file per key
+
+  watch(): vscode.Disposable {
+    // Changes are announced by the extension itself (onDidChangeKeys, settings, Refresh).
+    return new vscode.Disposable(() => undefined);
+  }
+
+  async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const version = await this.read(uri);
+    const readOnly = version.rendered.readOnlyReason !== undefined && version.value?.kind !== 'gone';
+    return {
+      type: vscode.FileType.File,
+      ctime: 0,
+      mtime: version.mtime,
+      size: version.size,
+      ...(readOnly || settings().readOnly ? { permissions: vscode.FilePermission.Readonly } : {}),
+    };
+  }
+
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    const state = this.state(uri);
+    const version = await this.read(uri);
+    state.base = version;
+    this.syncLanguage(uri, version.rendered.language);
+    return ENCODER.encode(version.rendered.text);
+  }
+
+  async writeFile(uri: vscode.Uri, content: Uint8Array): Promise<void> {
+    const target = parseKeyDocumentUri(uri);
+    if (!target) throw vscode.FileSystemError.FileNotFound(uri);
+    const name = keyTitle(target.key);
+    const refuse = (why: string): never => {
+      this.log.warn(`Save ${name}: ${why}`);
+      throw vscode.FileSystemError.NoPermissions(`${why} Nothing was written.`);
+    };
+    if (target.db !== this.session.endpoint.db) {
+      refuse(`${name} was opened from db ${target.db}, but the connection now uses db ${this.session.endpoint.db}.`);
+    }
+    const state = this.state(uri);
+    const expected = (state.latest ?? (await this.read(uri))).value;
+    if (!expected || expected.kind === 'gone') {
+      throw vscode.FileSystemError.FileNotFound(`${name} no longer exists (deleted or expired). Nothing was written.`);
+    }
+    let text: string;
+    try {
+      text = DECODER.decode(content);
+    } catch {
+      return refuse(`The document is not UTF-8 text (save it with the UTF-8 encoding).`);
+    }
+    const shownType = documentType(text);
+    if (shownType !== undefined && shownType !== expected.header.type) {
+      refuse(
+        `${name} is now a ${typeDisplayName(expected.header.type)} (it was a ${typeDisplayName(shownType)} when the editor read it). Revert the editor to see it as it is.`,
+      );
+    }
+    const reason = renderEditable(expected).readOnlyReason;
+    if (reason !== undefined) refuse(`${name} cannot be saved: ${reason}.`);
+    let edited;
+    try {
+      edited = parseEdited(expected, text);
+    } catch (error) {
+      if (error instanceof EditFormatError) refuse(`${name}: ${error.message}.`);
+      throw error;
+    }
+    const decision = await this.keyChanges.confirmWrite([target.key], `Save ${name}`);
+    if (!decision.allowed) refuse(decision.message);
+    let outcome;
+    try {
+      outcome = await this.session.use(async (shared) => {
+        // WATCH needs a connection of its own: the shared one's WATCH could be cleared by another EXEC.
+        const client = shared.duplicate();
+        try {
+          await client.connect();
+          return await saveKeyValue(client, target.key, expected, edited, {
+            pages: state.pages,
+            beforeWrite: (writer) => this.keyChanges.recordBefore(writer, [target.key], `Save ${name}`),
+          });
+        } finally {
+          client.disconnect();
+        }
+      });
+    } catch (error) {
+      if (error instanceof StreamEntryChangedError) refuse(`${name}: ${error.message}.`);
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`Save ${name} failed: ${message}`);
+      throw vscode.FileSystemError.Unavailable(`Could not save ${name}: ${message}`);
+    }
+    if (outcome.kind === 'conflict') {
+      this.remember(uri, outcome.current);
+      this.fileChanges.fire([{ type: vscode.FileChangeType.Changed, uri }]);
+      const now =
+        outcome.current.kind === 'gone'
+          ? 'it was deleted meanwhile'
+          : outcome.current.header.type !== expected.header.type
+            ? `it is a ${typeDisplayName(outcome.current.header.type)} now`
+            : 'another client changed it meanwhile';
+      refuse(`${name} is not what the editor read: ${now}. Save again to compare or overwrite.`);
+    }
+    if (outcome.kind === 'saved') {
+      this.log.info(`Saved ${name} (${outcome.commands} ${outcome.commands === 1 ? 'command' : 'commands'})`);
+      this.keyChanges.keysChanged({ keys: [target.key], kind: 'changed', db: target.db });
+    }
+    state.base = await this.read(uri);
+  }
+
+  readDirectory(): [string, vscode.FileType][] {
+    return [];
+  }
+
+  createDirectory(uri: vscode.Uri): void {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  delete(uri: vscode.Uri): void {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  rename(uri: vscode.Uri): void {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  // --- reading
 
   /** Reads the key again and shows it. Resolves to the document's new text, once an open document shows it. */
   async refresh(uri: vscode.Uri): Promise<string> {
-    const rendered = await this.read(uri);
-    this.state(uri).prepared = { text: rendered.text, at: Date.now() };
-    const shown = this.shown(uri, rendered.text);
-    this.changed.fire(uri);
-    this.syncLanguage(uri);
+    const document = this.openDocuments().find((d) => d.uri.toString() === uri.toString());
+    const state = this.state(uri);
+    if (document && !document.isDirty) state.renew = true;
+    const version = await this.read(uri);
+    if (!document) return version.rendered.text;
+    state.renew = false;
+    const shown = this.shown(uri, version.rendered.text);
+    this.fileChanges.fire([{ type: vscode.FileChangeType.Changed, uri }]);
     await shown;
-    return rendered.text;
+    return document.isDirty ? version.rendered.text : document.getText();
   }
 
   /** Resolves once an open document shows `text` (at most 3 s); at once when it is not open. */
   private shown(uri: vscode.Uri, text: string): Promise<void> {
     const id = uri.toString();
     const document = this.openDocuments().find((d) => d.uri.toString() === id);
-    if (!document || document.getText() === text) return Promise.resolve();
+    if (!document || document.getText() === text || document.isDirty) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -139,7 +319,7 @@ export class KeyDocumentProvider
       };
       const timer = setTimeout(done, 3000);
       const listener = vscode.workspace.onDidChangeTextDocument((event) => {
-        if (event.document.uri.toString() === id && event.document.getText() === text) done();
+        if (event.document.uri.toString() === id && sameButTtl(event.document.getText(), text)) done();
       });
     });
   }
@@ -150,15 +330,17 @@ export class KeyDocumentProvider
     return this.refresh(uri);
   }
 
-  /** What the last read rendered (language, what is left), for the commands and tests. */
-  rendered(uri: vscode.Uri): RenderedKey | undefined {
-    return this.states.get(uri.toString())?.rendered;
+  /** What the last read rendered (language, what is left, why read-only), for the commands and tests. */
+  rendered(uri: vscode.Uri): EditableDocument | undefined {
+    return this.states.get(uri.toString())?.latest?.rendered;
   }
 
-  private async read(uri: vscode.Uri): Promise<RenderedKey> {
+  /** Reads the key (the document's pages) and keeps it as the latest version. */
+  private async read(uri: vscode.Uri): Promise<Version> {
     const state = this.state(uri);
     const target = parseKeyDocumentUri(uri);
-    let rendered: RenderedKey;
+    let value: KeyValue | undefined;
+    let rendered: EditableDocument;
     if (!target) {
       rendered = message(`This is not a key's address: ${uri.toString()}\n`);
     } else if (target.db !== this.session.endpoint.db) {
@@ -168,28 +350,50 @@ export class KeyDocumentProvider
     } else {
       try {
         const pages = state.pages;
-        const value = await this.session.use((client) =>
+        value = await this.session.use((client) =>
           readKeyValue(client, target.key, { pages, endpoint: this.session.endpoint }),
         );
-        rendered = renderKeyValue(value);
+        rendered = renderEditable(value);
       } catch (error) {
         const text = describeReadFailure(target.key, error);
         this.log.warn(text.trimEnd());
         rendered = message(text);
       }
     }
-    state.rendered = rendered;
+    const version = this.remember(uri, value, rendered);
     this.lensesChanged.fire();
     setTimeout(() => this.updateContext(), 0);
-    return rendered;
+    return version;
+  }
+
+  /** Keeps a read as the document's latest version: same value, same mtime; another value, a later one. */
+  private remember(
+    uri: vscode.Uri,
+    value: KeyValue | undefined,
+    rendered = renderEditable(value ?? goneOf(uri)),
+  ): Version {
+    const state = this.state(uri);
+    const id = value ? valueVersion(value) : `message:${createHash('sha256').update(rendered.text).digest('hex')}`;
+    const latest = state.latest;
+    const renew = state.renew;
+    state.renew = false;
+    let size = ENCODER.encode(rendered.text).length;
+    if (latest && latest.id === id && !renew) {
+      state.latest = { ...latest, value, rendered };
+      return state.latest;
+    }
+    // See the class comment: a new version must not look like the editor's by its size.
+    if (state.base && state.base.id !== id && size === state.base.size) size++;
+    const mtime = Math.max(Date.now(), (latest?.mtime ?? 0) + 1);
+    state.latest = { id, value, rendered, mtime, size };
+    return state.latest;
   }
 
   /** JSON values get JSON highlighting (their header is in comments: `jsonc`); others plain text. */
-  private syncLanguage(uri: vscode.Uri): void {
+  private syncLanguage(uri: vscode.Uri, wanted: RenderedKey['language']): void {
     setTimeout(() => {
-      const wanted = this.states.get(uri.toString())?.rendered?.language;
       const document = this.openDocuments().find((d) => d.uri.toString() === uri.toString());
-      if (wanted && document && document.languageId !== wanted) {
+      if (document && document.languageId !== wanted) {
         void vscode.languages
           .setTextDocumentLanguage(document, wanted)
           .then(undefined, (error: unknown) => this.log.debug(`Could not set the language: ${String(error)}`));
@@ -198,7 +402,7 @@ export class KeyDocumentProvider
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const rendered = this.states.get(document.uri.toString())?.rendered;
+    const rendered = this.rendered(document.uri);
     if (!rendered || rendered.moreLine === undefined || rendered.moreLine >= document.lineCount) return [];
     const range = document.lineAt(rendered.moreLine).range;
     return [
@@ -221,6 +425,16 @@ export class KeyDocumentProvider
   }
 }
 
-function message(text: string): RenderedKey {
-  return { text, language: 'plaintext', remaining: 0, moreLine: undefined };
+function goneOf(uri: vscode.Uri): KeyValue {
+  return { kind: 'gone', key: parseKeyDocumentUri(uri)?.key ?? Buffer.alloc(0) };
+}
+
+/** Two renderings of the same version differ at most in the TTL line (it counts down). */
+function sameButTtl(a: string, b: string): boolean {
+  const ttl = /^\/\/ TTL .*$/m;
+  return a.replace(ttl, '') === b.replace(ttl, '');
+}
+
+function message(text: string): EditableDocument {
+  return { text, language: 'plaintext', remaining: 0, moreLine: undefined, readOnlyReason: 'no value' };
 }

@@ -840,3 +840,82 @@ describe('Server Info page: live charts', () => {
     await runFromCommandPalette(page, 'View: Close All Editors');
   });
 });
+
+describe('editing a key in its document (code-server + Chromium)', () => {
+  const key = 'editdemo:profile';
+
+  /** Puts the cursor on the word before the closing quote of the line holding `text`, and selects that word. */
+  async function selectLastWord(page: Page, text: string): Promise<void> {
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    const line = editor.locator('.view-line', { hasText: text }).first();
+    await line.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await line.click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Control+Shift+ArrowLeft');
+  }
+
+  it('changes a field of a hash in the editor, saves with Ctrl+S, and the tree and a direct client agree', async () => {
+    const { page, redisPort } = e2e();
+    const redis = await directClient(redisPort);
+    try {
+      await redis.del(key);
+      await redis.hset(key, 'name', 'Ada', 'role', 'viewer');
+      await redis.expire(key, 3600);
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      if (!(await pane(page, 'Keys').isVisible())) await activityBarIcon(page).click();
+      await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
+      await namespaceRow(page, 'editdemo').click();
+      await keyRow(page, 'editdemo', 'profile').click();
+      await selectLastWord(page, '"role": "viewer"');
+      await page.keyboard.type('editor');
+      await page
+        .locator('.editor-instance .monaco-editor .view-line', { hasText: '"role": "editor"' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await screenshot(page, 'edit-hash.png');
+      await page.keyboard.press('Control+s');
+      await eventually('the save to reach Redis', async () => (await redis.hget(key, 'role')) === 'editor', {
+        timeoutMs: UI_TIMEOUT,
+        intervalMs: 100,
+      });
+      assert.deepEqual(await redis.hgetall(key), { name: 'Ada', role: 'editor' });
+      assert.ok((await redis.ttl(key)) > 3500, 'the TTL survived the save');
+      await keyRow(page, 'editdemo', 'profile')
+        .locator('.label-description', { hasText: /^hash · (59m \d+s|1h 0m)$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("offers VS Code's own Compare / Overwrite when another client changed the key, and overwrites nothing", async () => {
+    const { page, redisPort } = e2e();
+    const redis = await directClient(redisPort);
+    try {
+      await selectLastWord(page, '"role": "editor"');
+      await page.keyboard.type('admin');
+      await redis.hset(key, 'role', 'owner'); // another service, meanwhile
+      await page.keyboard.press('Control+s');
+      const message = notificationMessages(page)
+        .filter({ hasText: /The content of the file is newer/ })
+        .first();
+      await message.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      const buttons = (
+        await page
+          .locator('.notifications-toasts .notification-list-item-buttons-container .monaco-button')
+          .allTextContents()
+      ).map(normalize);
+      console.log(`      notification: ${normalize((await message.textContent()) ?? '')} [${buttons.join(' | ')}]`);
+      await screenshot(page, 'edit-conflict.png');
+      assert.ok(buttons.includes('Compare') && buttons.includes('Overwrite'), buttons.join(', '));
+      assert.equal(await redis.hget(key, 'role'), 'owner', 'the other client’s write is kept');
+      await runFromCommandPalette(page, 'File: Revert File');
+      await page
+        .locator('.editor-instance .monaco-editor .view-line', { hasText: '"role": "owner"' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+    }
+  });
+});

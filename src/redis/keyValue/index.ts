@@ -24,3 +24,14 @@ export {
   renderKeyValue,
   stringShape,
 } from './render';
+export {
+  EditableDocument,
+  EditedValue,
+  EditFormatError,
+  documentType,
+  parseEdited,
+  renderEditable,
+  scoreValue,
+} from './editFormat';
+export { compactJson, isCompactJson, JsonSyntaxError, prettyJson } from './jsonLayout';
+export { SaveOutcome, SavePlan, StreamEntryChangedError, planSave, saveKeyValue, valueVersion } from './save';

@@ -124,7 +124,7 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
   return { text: `${text.join('\n')}\n`, language, remaining, moreLine: moreLine === undefined ? undefined : moreLine };
 }
 
-function headerLines(header: KeyHeader, now: Date): string[] {
+export function headerLines(header: KeyHeader, now: Date): string[] {
   const expires =
     header.pttlMs >= 0
       ? ` (expires around ${new Date(now.getTime() + header.pttlMs).toISOString().replace(/\.\d+Z$/, 'Z')})`
@@ -143,7 +143,7 @@ function plural(n: number, unit: string): string {
   return `${groupThousands(n)} ${unit === 'entry' ? 'entries' : `${unit}s`}`;
 }
 
-function summary(total: number, shown: number, unit: string, isString: boolean): string {
+export function summary(total: number, shown: number, unit: string, isString: boolean): string {
   if (isString) {
     const size = `${groupThousands(total)} ${total === 1 ? 'byte' : 'bytes'}`;
     return shown >= total ? `length    ${size}` : `length    ${size}, the first ${formatBytes(shown)} shown`;

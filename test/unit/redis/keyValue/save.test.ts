@@ -1,0 +1,92 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import { parseEdited, renderEditable } from '../../../../src/redis/keyValue/editFormat';
+import { KeyValue, readKeyValue } from '../../../../src/redis/keyValue/read';
+import { saveKeyValue } from '../../../../src/redis/keyValue/save';
+import { useRedisServer } from '../../../support/useRedisServer';
+
+describe('saving an edited key document against a real redis-server', function () {
+  this.timeout(60_000);
+  const server = useRedisServer();
+  let client: Redis;
+  let other: Redis;
+  before(async () => {
+    client = await server.connect();
+    other = await server.connect();
+  });
+
+  const read = (key: string): Promise<KeyValue> => readKeyValue(client, Buffer.from(key));
+
+  async function save(
+    key: string,
+    edit: (text: string) => string,
+    between?: () => Promise<unknown>,
+  ): Promise<Awaited<ReturnType<typeof saveKeyValue>>> {
+    const value = await read(key);
+    const edited = parseEdited(value, edit(renderEditable(value).text));
+    await between?.();
+    return saveKeyValue(client, Buffer.from(key), value, edited, { pages: 1 });
+  }
+
+  it('keeps the TTL of every type, a list rewrite included', async () => {
+    await client.set('ttl:string', 'a', 'EX', 1000);
+    await client.hset('ttl:hash', 'f', '1');
+    await client.rpush('ttl:list', 'a', 'b', 'c');
+    await client.sadd('ttl:set', 'a');
+    await client.zadd('ttl:zset', 1, 'a');
+    await client.xadd('ttl:stream', '*', 'f', '1');
+    for (const key of ['ttl:hash', 'ttl:list', 'ttl:set', 'ttl:zset', 'ttl:stream']) await client.expire(key, 1000);
+    const edits: Record<string, (text: string) => string> = {
+      'ttl:string': (t) => t.replace(/a$/, 'b'),
+      'ttl:hash': (t) => t.replace('"f": "1"', '"f": "2"'),
+      'ttl:list': (t) => t.replace('"a"\n', ''),
+      'ttl:set': (t) => `${t}"b"\n`,
+      'ttl:zset': (t) => t.replace('"a": 1', '"a": 5'),
+      'ttl:stream': (t) => `${t}*  "f": "2"\n`,
+    };
+    for (const [key, edit] of Object.entries(edits)) {
+      assert.equal((await save(key, edit)).kind, 'saved', key);
+      const ttl = await client.ttl(key);
+      assert.ok(ttl > 990 && ttl <= 1000, `${key} TTL ${ttl}`);
+    }
+    assert.equal(await client.get('ttl:string'), 'b');
+    assert.deepEqual(await client.lrange('ttl:list', 0, -1), ['b', 'c']);
+    assert.equal(await client.zscore('ttl:zset', 'a'), '5');
+    assert.equal(await client.xlen('ttl:stream'), 2);
+  });
+
+  it('writes nothing when another client changed the key after the read, and says what it is now', async () => {
+    await client.hset('conflict:hash', 'f', '1', 'g', '1');
+    const outcome = await save(
+      'conflict:hash',
+      (t) => t.replace('"f": "1"', '"f": "mine"'),
+      () => other.hset('conflict:hash', 'g', '2'),
+    );
+    assert.equal(outcome.kind, 'conflict');
+    assert.deepEqual(await client.hgetall('conflict:hash'), { f: '1', g: '2' });
+  });
+
+  it('writes nothing when the key was deleted or changed type meanwhile', async () => {
+    await client.set('conflict:gone', 'a');
+    const gone = await save(
+      'conflict:gone',
+      (t) => t.replace(/a$/, 'b'),
+      () => other.del('conflict:gone'),
+    );
+    assert.equal(gone.kind === 'conflict' && gone.current.kind, 'gone');
+    assert.equal(await client.exists('conflict:gone'), 0);
+    await client.sadd('conflict:type', 'a');
+    const typed = await save(
+      'conflict:type',
+      (t) => `${t}"b"\n`,
+      async () => (await other.del('conflict:type'), other.rpush('conflict:type', 'x')),
+    );
+    assert.equal(typed.kind === 'conflict' && typed.current.kind, 'list');
+    assert.deepEqual(await client.lrange('conflict:type', 0, -1), ['x']);
+  });
+
+  it('is unchanged (and sends no write) when the document says what the key holds', async () => {
+    await client.hset('same:hash', 'f', '1');
+    assert.equal((await save('same:hash', (t) => t)).kind, 'unchanged');
+  });
+});
