@@ -8,6 +8,10 @@ import { RedisSecrets } from './secrets';
 import { SettingsWatcher } from './settings';
 import { StackService, stackState } from './stackService';
 import { KeyBrowser } from './keyBrowser';
+import { ProfilerService } from './profilerService';
+import { PubSubService } from './pubSubService';
+import { ProfilerOutput } from './views/profilerOutput';
+import { SubscriptionOutput } from './views/subscriptionOutput';
 import { ChecksView } from './views/checksView';
 import { disposeServerPanels } from './views/infoPanel';
 import { KeyDocumentProvider } from './views/keyDocument';
@@ -27,6 +31,10 @@ export interface SharedRedisInternals {
   readonly views: { readonly stack: StackView; readonly keys: KeysView; readonly checks: ChecksView };
   readonly keys: KeyBrowser;
   readonly statusBar: StackStatusBar;
+  readonly profiler: ProfilerService;
+  readonly profilerOutput: ProfilerOutput;
+  readonly pubSub: PubSubService;
+  readonly subscriptionOutput: SubscriptionOutput;
 }
 
 /** What the first stage (extension.ts) gets once this stage is loaded. */
@@ -56,6 +64,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'));
   const reports = new ReportDocuments();
+  const profiler = new ProfilerService(session, logger.child('Profiler'));
+  const pubSub = new PubSubService(session, logger.child('PubSub'));
   context.subscriptions.push(
     settings,
     stack,
@@ -64,6 +74,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     checks,
     keyDocuments,
     reports,
+    profiler,
+    pubSub,
     new vscode.Disposable(disposeServerPanels),
   );
 
@@ -72,7 +84,9 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const statusBar = new StackStatusBar(stack, settings.onDidChange);
   const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
   const checksView = new ChecksView(checks);
-  context.subscriptions.push(stackView, statusBar, keysView, checksView);
+  const profilerOutput = new ProfilerOutput(profiler);
+  const subscriptionOutput = new SubscriptionOutput(pubSub);
+  context.subscriptions.push(stackView, statusBar, keysView, checksView, profilerOutput, subscriptionOutput);
 
   // The commands: one table, one loop.
   const services: ExtensionServices = {
@@ -86,6 +100,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     checks,
     keyDocuments,
     reports,
+    profiler,
+    pubSub,
     bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
   };
   const handlers = new Map<string, (...args: unknown[]) => unknown>(
@@ -112,6 +128,10 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
       keys: keyBrowser,
       views: { stack: stackView, keys: keysView, checks: checksView },
       statusBar,
+      profiler,
+      profilerOutput,
+      pubSub,
+      subscriptionOutput,
     },
   };
 }

@@ -7,6 +7,8 @@ import { keyBrowsingCommands } from './keys/browse';
 import { keyInspectionCommands } from './keys/inspect';
 import { keyOperationCommands } from './keys/operations';
 import { importFromRedisCommand } from './migration/importFromRedis';
+import { profilerCommands } from './observe/profiler';
+import { pubSubCommands } from './observe/pubSub';
 import { pingCommand } from './ping';
 import { addServiceUsersCommand } from './security/serviceUsers';
 import { serviceConnectionCommand } from './security/serviceConnection';
@@ -39,6 +41,8 @@ const browsing = once(keyBrowsingCommands);
 const inspection = once(keyInspectionCommands);
 const operations = once(keyOperationCommands);
 const checkActions = once(checkActionCommands);
+const profiling = once(profilerCommands);
+const pubSub = once(pubSubCommands);
 
 /**
  * Every command of the extension: its id (as contributed in package.json) and the handler
@@ -79,6 +83,13 @@ export const COMMANDS = {
   'sharedRedis.info': infoCommand,
   'sharedRedis.namespaceStats': namespaceStatsCommand,
   'sharedRedis.openCli': openCliCommand,
+  // Observing (src/commands/observe)
+  'sharedRedis.startProfiler': (c) => profiling(c).startProfiler,
+  'sharedRedis.stopProfiler': (c) => profiling(c).stopProfiler,
+  'sharedRedis.filterProfiler': (c) => profiling(c).filterProfiler,
+  'sharedRedis.subscribe': (c) => pubSub(c).subscribe,
+  'sharedRedis.unsubscribe': (c) => pubSub(c).unsubscribe,
+  'sharedRedis.publish': (c) => pubSub(c).publish,
   // Health checks (src/commands/health)
   'sharedRedis.checkNamespaces': checkNamespacesCommand,
   'sharedRedis.openCheckKeys': (c) => checkActions(c).openCheckKeys,
