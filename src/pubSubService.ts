@@ -42,11 +42,7 @@ export class PubSubService implements vscode.Disposable {
       credentials,
       channel,
       (message) => this.messageEmitter.fire({ id, message }),
-      (why) => {
-        this.subscriptions.delete(id);
-        this.log.info(`Subscription to ${channel} ended: ${why}`);
-        this.changeEmitter.fire({ id, channel, ended: why });
-      },
+      (why) => this.ended(id, channel, why),
     );
     this.subscriptions.set(id, { channel, subscription });
     this.log.info(`Subscribed to ${channel}`);
@@ -54,8 +50,18 @@ export class PubSubService implements vscode.Disposable {
     return { id, channel };
   }
 
+  /** Closes the subscription's connection; it is gone from `active` at once. */
   unsubscribe(id: number): void {
-    this.subscriptions.get(id)?.subscription.close();
+    const held = this.subscriptions.get(id);
+    if (!held) return;
+    held.subscription.close();
+    this.ended(id, held.channel, 'unsubscribed');
+  }
+
+  private ended(id: number, channel: string, why: string): void {
+    if (!this.subscriptions.delete(id)) return;
+    this.log.info(`Subscription to ${channel} ended: ${why}`);
+    this.changeEmitter.fire({ id, channel, ended: why });
   }
 
   /** PUBLISH on the shared connection; resolves to the number of subscribers that got it. */

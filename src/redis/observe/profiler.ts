@@ -92,6 +92,8 @@ export class Profiler {
   private held: MonitoredCommand[] = [];
   private lookup: Promise<void> | undefined;
   private lastLookupMs = -Infinity;
+  /** Addresses one CLIENT LIST did not know yet. */
+  private readonly missedOnce = new Set<string>();
   private readonly now: () => number;
   /** Lines that arrived with the handshake's last reply. */
   private readonly early: Array<{ line: Buffer; cut: boolean }> = [];
@@ -237,11 +239,16 @@ export class Profiler {
     take(this.early.splice(0));
   }
 
-  /** Names the service of `command`, asking CLIENT LIST (at most once a second) about new addresses. */
+  /**
+   * Names the service of `command`. A line from an address not yet known waits (with every line
+   * after it, to keep the order) for a CLIENT LIST, asked at most once a second; an address still
+   * missing after a second look is a connection already gone, shown without a service.
+   */
   private accept(command: MonitoredCommand): void {
-    if (this.held.length > 0 || (this.lookup === undefined && this.unknown(command.source) && this.lookUp())) {
+    if (this.unknown(command.source) || this.held.length > 0) {
       this.held.push(command);
       if (this.held.length >= MAX_HELD_LINES) this.release();
+      else this.lookup ??= this.lookUp();
       return;
     }
     this.emit(command);
@@ -251,27 +258,34 @@ export class Profiler {
     return source !== 'lua' && !source.startsWith('unix:') && !this.users.has(source);
   }
 
-  /** Starts a CLIENT LIST when allowed; true when one runs. */
-  private lookUp(): boolean {
-    if (this.now() - this.lastLookupMs < LOOKUP_INTERVAL_MS) return false;
+  /** Asks CLIENT LIST now, or as soon as LOOKUP_INTERVAL_MS since the last one has passed. */
+  private async lookUp(): Promise<void> {
+    const wait = Math.max(0, this.lastLookupMs + LOOKUP_INTERVAL_MS - this.now());
+    if (wait > 0) await new Promise((resolve) => this.timers.push(setTimeout(resolve, wait)));
+    if (this.ended) return;
     this.lastLookupMs = this.now();
-    const lookup = this.options
-      .listClients()
-      .then(
-        (clients) => {
-          if (this.users.size > MAX_ADDRESSES) this.users.clear();
-          for (const client of clients) this.users.set(client.addr, client.user);
-        },
-        () => undefined,
-      )
-      .then(() => {
-        // Whoever is still unknown is gone already (or CLIENT LIST was refused): do not ask again for them.
-        for (const command of this.held) if (this.unknown(command.source)) this.users.set(command.source, undefined);
-        this.lookup = undefined;
-        this.release();
-      });
-    this.lookup = lookup;
-    return true;
+    const asked = new Set(this.held.map((command) => command.source));
+    try {
+      const clients = await this.options.listClients();
+      if (this.users.size > MAX_ADDRESSES) this.users.clear();
+      for (const client of clients) this.users.set(client.addr, client.user);
+    } catch {
+      // Refused or failed (the caller says why once): the lines are shown without a service.
+      for (const source of asked) this.users.set(source, undefined);
+    }
+    for (const source of asked) {
+      if (!this.unknown(source)) continue;
+      // Missing twice: gone before CLIENT LIST saw it (a one-off connection, a healthcheck).
+      if (this.missedOnce.has(source)) this.users.set(source, undefined);
+      else this.missedOnce.add(source);
+    }
+    if (this.missedOnce.size > MAX_ADDRESSES) this.missedOnce.clear();
+    this.lookup = undefined;
+    // Release in order up to the first line whose address still waits for another look.
+    const waiting = this.held.findIndex((command) => this.unknown(command.source));
+    const ready = waiting < 0 ? this.held.splice(0) : this.held.splice(0, waiting);
+    for (const command of ready) this.emit(command);
+    if (this.held.length > 0) this.lookup = this.lookUp();
   }
 
   private release(): void {

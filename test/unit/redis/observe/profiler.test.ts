@@ -84,6 +84,18 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     assert.equal(await monitorConnections(), 0);
   });
 
+  it('names a service that connects right after another (within the one CLIENT LIST a second)', async function () {
+    const { profiler, commands } = await profile();
+    const auth = await serviceClient('auth-service', 'auth-pw');
+    await auth.set('auth:first', 'x');
+    await eventually('the first service named', () => commands.some((c) => c.service === 'auth-service'));
+    const user = await serviceClient('user-service', 'user-pw');
+    await user.set('user:right-after', 'x');
+    await eventually('the second command shown', () => commands.some((c) => c.key === 'user:right-after'));
+    profiler.stop();
+    assert.equal(commands.find((c) => c.key === 'user:right-after')?.service, 'user-service');
+  });
+
   it('never shows the arguments of AUTH or CONFIG SET requirepass', async function () {
     const { profiler, commands } = await profile();
     const client = await serviceClient('auth-service', 'auth-pw');
