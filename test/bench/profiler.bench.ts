@@ -1,0 +1,155 @@
+// Profiler benchmark: what MONITOR (through the profiler core, which parses, attributes and
+// counts every line) costs a shared Redis, and that the profiler ends by itself at its limits.
+// Load: redis-benchmark (Debian's redis-tools) SET/GET, 20 clients, no pipelining (how services talk).
+// Run: npm run bench -- profiler. Writes a Markdown section to $BENCH_OUTPUT (default test-results/bench-profiler.md).
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Redis from 'ioredis';
+import { parseClientList } from '../../src/redis/observe/clientList';
+import { Profiler, ProfilerEnded, ProfilerOptions } from '../../src/redis/observe/profiler';
+import { cpuTimes, stealShare } from '../support/cpuSteal';
+import { startRedisServer } from '../support/redisServer';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 100_000);
+const OUTPUT = process.env['BENCH_OUTPUT'] ?? 'test-results/bench-profiler.md';
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** redis-benchmark's requests per second for SET and GET (its CSV), run without blocking this event loop. */
+async function load(port: number, requests = REQUESTS): Promise<{ set: number; get: number }> {
+  const child = spawn('redis-benchmark', [
+    '-p',
+    String(port),
+    '-t',
+    'set,get',
+    '-n',
+    String(requests),
+    '-c',
+    '20',
+    '-q',
+    '--csv',
+  ]);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`redis-benchmark exited with ${code}: ${out}`);
+  const rps = (name: string): number => Number(new RegExp(`^"${name}","([\\d.]+)"`, 'm').exec(out)?.[1] ?? NaN);
+  return { set: rps('SET'), get: rps('GET') };
+}
+
+async function main(): Promise<void> {
+  const server = await startRedisServer();
+  const admin = new Redis({ port: server.port, host: server.host });
+  const options = (overrides: Partial<ProfilerOptions>, onEnd: (ended: ProfilerEnded) => void): ProfilerOptions => ({
+    maxSeconds: 600,
+    maxLines: 100_000_000,
+    delimiter: ':',
+    summaryEveryMs: 10_000,
+    listClients: async () => parseClientList(String(await admin.call('CLIENT', 'LIST'))),
+    onCommand: () => undefined,
+    onRates: () => undefined,
+    onEnd,
+    ...overrides,
+  });
+  const endpoint = { host: server.host, port: server.port, db: 0, tls: false };
+  /** The monitor client's output buffer on the server (omem), sampled while the load runs: how far the profiler lags. */
+  const sampleOmem = (): { stop: () => number } => {
+    let max = 0;
+    const timer = setInterval(() => {
+      void admin.call('CLIENT', 'LIST').then((text) => {
+        for (const c of parseClientList(String(text))) {
+          if (c.flags.includes('O')) max = Math.max(max, Number(c.fields.get('omem') ?? 0));
+        }
+      });
+    }, 250);
+    return { stop: () => (clearInterval(timer), max) };
+  };
+
+  try {
+    await load(server.port, 20_000); // warm-up
+    const steal = cpuTimes();
+    const without: number[] = [];
+    const withProfiler: number[] = [];
+    const lines: number[] = [];
+    const omem: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const base = await load(server.port);
+      without.push(base.set + base.get);
+      let ended: ProfilerEnded | undefined;
+      const profiler = await Profiler.start(
+        endpoint,
+        {},
+        options({}, (e) => (ended = e)),
+      );
+      const sampler = sampleOmem();
+      const profiled = await load(server.port);
+      omem.push(sampler.stop());
+      profiler.stop();
+      withProfiler.push(profiled.set + profiled.get);
+      lines.push(ended?.lines ?? 0);
+      console.log(
+        `run ${run + 1}: without ${fmt(base.set + base.get)} ops/s, with ${fmt(profiled.set + profiled.get)} ops/s, ${fmt(ended?.lines ?? 0)} lines`,
+      );
+    }
+    const stealDuring = stealShare(steal);
+
+    // Ends by itself: a 3 s time limit under load, and a 50,000-line limit under load.
+    const limited = async (overrides: Partial<ProfilerOptions>): Promise<ProfilerEnded> => {
+      let resolveEnd: (ended: ProfilerEnded) => void = () => undefined;
+      const done = new Promise<ProfilerEnded>((resolve) => (resolveEnd = resolve));
+      await Profiler.start(endpoint, {}, options(overrides, resolveEnd));
+      const loading = load(server.port, 400_000);
+      const end = await done;
+      await loading;
+      return end;
+    };
+    const byTime = await limited({ maxSeconds: 3 });
+    const byLines = await limited({ maxLines: 50_000 });
+    const monitorsLeft = parseClientList(String(await admin.call('CLIENT', 'LIST'))).filter((c) =>
+      c.flags.includes('O'),
+    ).length;
+
+    const w = median(without);
+    const p = median(withProfiler);
+    const cost = 1 - p / w;
+    const section = `## profiler
+
+What \`MONITOR\` costs the shared server while **Start Profiler** runs: ops/s (SET + GET) of
+\`redis-benchmark -t set,get -n ${REQUESTS} -c 20\` (no pipelining) against a local redis-server,
+without and with the profiler consuming the stream through its core (parse, attribute, count).
+Medians of ${RUNS} runs; CPU steal during the runs: ${(stealDuring * 100).toFixed(1)} %.
+
+| | ops/s (median) | runs |
+|---|---:|---|
+| without the profiler | ${fmt(w)} | ${without.map(fmt).join(', ')} |
+| with the profiler | ${fmt(p)} | ${withProfiler.map(fmt).join(', ')} |
+| **cost** | **${(cost * 100).toFixed(0)} % fewer ops/s** | |
+
+Lines the profiler read per run: ${lines.map(fmt).join(', ')}; the monitor client's largest output
+buffer on the server while it ran (omem, sampled every 250 ms): ${omem.map(fmt).join(', ')} bytes.
+
+Ends by itself under load: with a 3 s limit it ended by **${byTime.end.reason}** after
+${(byTime.elapsedMs / 1000).toFixed(2)} s (${fmt(byTime.lines)} lines); with a 50,000-line limit by
+**${byLines.end.reason}** after ${(byLines.elapsedMs / 1000).toFixed(2)} s (${fmt(byLines.lines)} lines).
+MONITOR connections left afterwards: ${monitorsLeft}.
+`;
+    mkdirSync(dirname(OUTPUT), { recursive: true });
+    writeFileSync(OUTPUT, section);
+    console.log(section);
+  } finally {
+    admin.disconnect();
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
