@@ -4,6 +4,7 @@
 // Run: npm run bench -- profiler. Writes a Markdown section to $BENCH_OUTPUT (default test-results/bench-profiler.md).
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import { dirname } from 'node:path';
 import Redis from 'ioredis';
 import { parseClientList } from '../../src/redis/observe/clientList';
@@ -23,8 +24,10 @@ const median = (values: number[]): number => {
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** redis-benchmark's requests per second for SET and GET (its CSV), run without blocking this event loop. */
-async function load(port: number, requests = REQUESTS): Promise<{ set: number; get: number }> {
+async function load(port: number, requests = REQUESTS, pipeline = 1): Promise<{ set: number; get: number }> {
   const child = spawn('redis-benchmark', [
+    '-P',
+    String(pipeline),
     '-p',
     String(port),
     '-t',
@@ -75,29 +78,44 @@ async function main(): Promise<void> {
   try {
     await load(server.port, 20_000); // warm-up
     const steal = cpuTimes();
-    const without: number[] = [];
-    const withProfiler: number[] = [];
-    const lines: number[] = [];
-    const omem: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const base = await load(server.port);
-      without.push(base.set + base.get);
-      let ended: ProfilerEnded | undefined;
-      const profiler = await Profiler.start(
-        endpoint,
-        {},
-        options({}, (e) => (ended = e)),
-      );
-      const sampler = sampleOmem();
-      const profiled = await load(server.port);
-      omem.push(sampler.stop());
-      profiler.stop();
-      withProfiler.push(profiled.set + profiled.get);
-      lines.push(ended?.lines ?? 0);
-      console.log(
-        `run ${run + 1}: without ${fmt(base.set + base.get)} ops/s, with ${fmt(profiled.set + profiled.get)} ops/s, ${fmt(ended?.lines ?? 0)} lines`,
-      );
-    }
+    const load1 = os.loadavg()[0] ?? 0;
+    /** Without and with the profiler, in alternating order (the machine is shared: drift hits both). */
+    const measure = async (pipeline: number, requests: number) => {
+      const result = { without: [] as number[], with: [] as number[], lines: [] as number[], omem: [] as number[] };
+      const plain = async (): Promise<void> => {
+        const r = await load(server.port, requests, pipeline);
+        result.without.push(r.set + r.get);
+      };
+      const profiled = async (): Promise<void> => {
+        let ended: ProfilerEnded | undefined;
+        const profiler = await Profiler.start(
+          endpoint,
+          {},
+          options({}, (e) => (ended = e)),
+        );
+        const sampler = sampleOmem();
+        const r = await load(server.port, requests, pipeline);
+        result.omem.push(sampler.stop());
+        profiler.stop();
+        result.with.push(r.set + r.get);
+        result.lines.push(ended?.lines ?? 0);
+      };
+      for (let run = 0; run < RUNS; run++) {
+        if (run % 2 === 0) {
+          await plain();
+          await profiled();
+        } else {
+          await profiled();
+          await plain();
+        }
+        console.log(
+          `-P ${pipeline} run ${run + 1}: without ${fmt(result.without[run] ?? 0)}, with ${fmt(result.with[run] ?? 0)} ops/s`,
+        );
+      }
+      return result;
+    };
+    const single = await measure(1, REQUESTS);
+    const pipelined = await measure(16, REQUESTS * 4);
     const stealDuring = stealShare(steal);
 
     // Ends by itself: a 3 s time limit under load, and a 50,000-line limit under load.
@@ -116,24 +134,25 @@ async function main(): Promise<void> {
       c.flags.includes('O'),
     ).length;
 
-    const w = median(without);
-    const p = median(withProfiler);
-    const cost = 1 - p / w;
+    const row = (label: string, m: Awaited<ReturnType<typeof measure>>): string => {
+      const w = median(m.without);
+      const p = median(m.with);
+      return `| ${label} | ${fmt(w)} (${m.without.map(fmt).join(', ')}) | ${fmt(p)} (${m.with.map(fmt).join(', ')}) | **${((1 - p / w) * 100).toFixed(0)} %** | ${m.lines.map(fmt).join(', ')} | ${m.omem.map(fmt).join(', ')} |`;
+    };
     const section = `## profiler
 
-What \`MONITOR\` costs the shared server while **Start Profiler** runs: ops/s (SET + GET) of
-\`redis-benchmark -t set,get -n ${REQUESTS} -c 20\` (no pipelining) against a local redis-server,
-without and with the profiler consuming the stream through its core (parse, attribute, count).
-Medians of ${RUNS} runs; CPU steal during the runs: ${(stealDuring * 100).toFixed(1)} %.
+What \`MONITOR\` costs the shared server while **Start Profiler** runs: ops/s (SET + GET rates) of
+\`redis-benchmark -t set,get -c 20\` against a local redis-server, without and with the profiler
+consuming the stream through its core (parse, attribute, count), in alternating order. Medians
+of ${RUNS} runs; CPU steal during the runs: ${(stealDuring * 100).toFixed(1)} %; load average
+before: ${load1.toFixed(2)} on ${os.cpus().length} CPUs (other work on the machine makes single
+runs noisy). "lines" is what the profiler read per run; "omem" the monitor client's largest
+output buffer on the server (sampled every 250 ms: above 0 means the profiler lagged).
 
-| | ops/s (median) | runs |
-|---|---:|---|
-| without the profiler | ${fmt(w)} | ${without.map(fmt).join(', ')} |
-| with the profiler | ${fmt(p)} | ${withProfiler.map(fmt).join(', ')} |
-| **cost** | **${(cost * 100).toFixed(0)} % fewer ops/s** | |
-
-Lines the profiler read per run: ${lines.map(fmt).join(', ')}; the monitor client's largest output
-buffer on the server while it ran (omem, sampled every 250 ms): ${omem.map(fmt).join(', ')} bytes.
+| load | ops/s without (runs) | ops/s with the profiler (runs) | cost | lines | omem (bytes) |
+|---|---:|---:|---:|---|---|
+${row(`no pipelining, ${fmt(REQUESTS)} requests`, single)}
+${row(`pipelines of 16, ${fmt(REQUESTS * 4)} requests`, pipelined)}
 
 Ends by itself under load: with a 3 s limit it ended by **${byTime.end.reason}** after
 ${(byTime.elapsedMs / 1000).toFixed(2)} s (${fmt(byTime.lines)} lines); with a 50,000-line limit by

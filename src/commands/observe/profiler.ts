@@ -5,10 +5,11 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 
 /**
- * What MONITOR cost in the profiler bench (test/bench/profiler.bench.ts): the share of a load
- * generator's ops/s lost on the same server while the profiler consumed the stream.
+ * What MONITOR cost in the profiler bench (test/bench/profiler.bench.ts, docs/benchmarks.md):
+ * 27 % of redis-benchmark's ops/s with pipelines of 16; without pipelining the difference was
+ * within the (busy) machine's noise.
  */
-export const MEASURED_MONITOR_COST = 'about half';
+export const MEASURED_MONITOR_COST = 'up to about a quarter';
 
 /**
  * Start Profiler, Stop Profiler, Filter Profiler. Start says once per session what MONITOR
