@@ -790,14 +790,15 @@ describe('Shared Redis profiler in the workbench', () => {
         void client.set(`user:profile:${n}`, `{"name":"user ${n}"}`).catch(() => undefined);
         void client.get(`auth:session:${n % 7}`).catch(() => undefined);
       }, 100);
+      // The output's editor renders spaces as non-breaking ones: \s matches both.
       const output = page.locator('.part.panel .view-lines');
-      await output.filter({ hasText: /SET +user:profile:\d+/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await output.filter({ hasText: /SET\s+user:profile:\d+/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await screenshot(page, 'profiler.png');
       clearInterval(load);
       await item.click(); // the Stop button
       await item.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
       await output
-        .filter({ hasText: /Profiler stopped: [\d,]+ commands/ })
+        .filter({ hasText: /Profiler\sstopped:\s[\d,]+\scommands/ })
         .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await eventually(
         'no MONITOR connection left',
