@@ -10,6 +10,10 @@ import { SettingsWatcher } from './settings';
 import { StackService, stackState } from './stackService';
 import { KeyBrowser } from './keyBrowser';
 import { KeyChanges } from './keyChanges';
+import { ProfilerService } from './profilerService';
+import { PubSubService } from './pubSubService';
+import { ProfilerOutput } from './views/profilerOutput';
+import { SubscriptionOutput } from './views/subscriptionOutput';
 import { ChecksView } from './views/checksView';
 import { ClientsView } from './views/clientsView';
 import { disposeServerPanels, InfoChartsState, InfoPanel } from './views/infoPanel';
@@ -41,6 +45,10 @@ export interface SharedRedisInternals {
   readonly statusBar: StackStatusBar;
   /** What the Server Info page's charts hold now, while it is open. */
   readonly infoCharts: () => InfoChartsState | undefined;
+  readonly profiler: ProfilerService;
+  readonly profilerOutput: ProfilerOutput;
+  readonly pubSub: PubSubService;
+  readonly subscriptionOutput: SubscriptionOutput;
 }
 
 /** What the first stage (extension.ts) gets once this stage is loaded. */
@@ -72,6 +80,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const clients = new ClientsMonitor(session, logger.child('Clients'));
   const keyDocuments = new KeyDocumentProvider(session, logger.child('Inspect'), settings.onDidChange, keyChanges);
   const reports = new ReportDocuments();
+  const profiler = new ProfilerService(session, logger.child('Profiler'));
+  const pubSub = new PubSubService(session, logger.child('PubSub'));
   context.subscriptions.push(
     settings,
     stack,
@@ -82,6 +92,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     clients,
     keyDocuments,
     reports,
+    profiler,
+    pubSub,
     new vscode.Disposable(disposeServerPanels),
   );
 
@@ -91,7 +103,18 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
   const checksView = new ChecksView(checks);
   const clientsView = new ClientsView(clients);
-  context.subscriptions.push(stackView, statusBar, keysView, checksView, clientsView);
+
+  const profilerOutput = new ProfilerOutput(profiler);
+  const subscriptionOutput = new SubscriptionOutput(pubSub);
+  context.subscriptions.push(
+    stackView,
+    statusBar,
+    keysView,
+    checksView,
+    clientsView,
+    profilerOutput,
+    subscriptionOutput,
+  );
 
   // The commands: one table, one loop.
   const services: ExtensionServices = {
@@ -107,6 +130,8 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     clients,
     keyDocuments,
     reports,
+    profiler,
+    pubSub,
     bundledStackDir: vscode.Uri.joinPath(context.extensionUri, 'stack').fsPath,
   };
   const handlers = new Map<string, (...args: unknown[]) => unknown>(
@@ -137,6 +162,10 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
       clients,
       statusBar,
       infoCharts: () => InfoPanel.open?.charts,
+      profiler,
+      profilerOutput,
+      pubSub,
+      subscriptionOutput,
     },
   };
 }

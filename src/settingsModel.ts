@@ -43,6 +43,10 @@ export interface SettingValues {
   readonly memoryBudget: string;
   readonly memoryWarningPercent: number;
   readonly backupFolder: string;
+  /** The profiler (MONITOR) stops by itself after this many seconds. */
+  readonly profilerMaxSeconds: number;
+  /** ... and after this many commands. */
+  readonly profilerMaxLines: number;
 }
 
 export type SettingKey = keyof SettingValues;
@@ -79,6 +83,8 @@ export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
   memoryBudget: '256mb',
   memoryWarningPercent: 80,
   backupFolder: '',
+  profilerMaxSeconds: 60,
+  profilerMaxLines: 10_000,
 };
 
 /** A setting whose value was not used, and why (a sentence that names it). */
@@ -166,6 +172,8 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     memoryBudget: text('memoryBudget'),
     memoryWarningPercent: integer('memoryWarningPercent', 1, 100),
     backupFolder: text('backupFolder'),
+    profilerMaxSeconds: integer('profilerMaxSeconds', 1, 3600),
+    profilerMaxLines: integer('profilerMaxLines', 10, 1_000_000),
   };
   return { values, problems };
 }

@@ -4,6 +4,8 @@ import type { ClientsMonitor } from '../clientsMonitor';
 import type { KeyBrowser } from '../keyBrowser';
 import type { KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
+import type { ProfilerService } from '../profilerService';
+import type { PubSubService } from '../pubSubService';
 import type { RedisSession } from '../redisSession';
 import type { RedisSecrets } from '../secrets';
 import type { SettingsWatcher } from '../settings';
@@ -34,6 +36,10 @@ export interface ExtensionServices {
   readonly keyDocuments: KeyDocumentProvider;
   /** Read-only Markdown reports (isolation, import summaries), one content provider for all. */
   readonly reports: ReportDocuments;
+  /** The profiler (MONITOR): one per window, stopped on dispose. */
+  readonly profiler: ProfilerService;
+  /** Pub/Sub subscriptions, each on its own connection, closed on dispose. */
+  readonly pubSub: PubSubService;
   /** The compose stack shipped inside the extension. */
   readonly bundledStackDir: string;
 }

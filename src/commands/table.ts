@@ -11,6 +11,8 @@ import { transferCommands } from './keys/transfer';
 import { importFromRedisCommand } from './migration/importFromRedis';
 import { clientCommands } from './observe/clients';
 import { logCommands } from './observe/logs';
+import { profilerCommands } from './observe/profiler';
+import { pubSubCommands } from './observe/pubSub';
 import { pingCommand } from './ping';
 import { addServiceUsersCommand } from './security/serviceUsers';
 import { serviceConnectionCommand } from './security/serviceConnection';
@@ -47,6 +49,8 @@ const transfer = once(transferCommands);
 const edits = once(keyEditCommands);
 const observeClients = once(clientCommands);
 const observeLogs = once(logCommands);
+const profiling = once(profilerCommands);
+const pubSub = once(pubSubCommands);
 
 /**
  * Every command of the extension: its id (as contributed in package.json) and the handler
@@ -95,6 +99,13 @@ export const COMMANDS = {
   'sharedRedis.info': infoCommand,
   'sharedRedis.namespaceStats': namespaceStatsCommand,
   'sharedRedis.openCli': openCliCommand,
+  // Observing (src/commands/observe)
+  'sharedRedis.startProfiler': (c) => profiling(c).startProfiler,
+  'sharedRedis.stopProfiler': (c) => profiling(c).stopProfiler,
+  'sharedRedis.filterProfiler': (c) => profiling(c).filterProfiler,
+  'sharedRedis.subscribe': (c) => pubSub(c).subscribe,
+  'sharedRedis.unsubscribe': (c) => pubSub(c).unsubscribe,
+  'sharedRedis.publish': (c) => pubSub(c).publish,
   // Health checks (src/commands/health)
   'sharedRedis.checkNamespaces': checkNamespacesCommand,
   'sharedRedis.openCheckKeys': (c) => checkActions(c).openCheckKeys,

@@ -919,3 +919,52 @@ describe('editing a key in its document (code-server + Chromium)', () => {
     }
   });
 });
+
+describe('Shared Redis profiler in the workbench', () => {
+  it('starts the profiler after its cost is shown, lists commands with their service, and stops from the status bar', async () => {
+    const { page, redisPort } = e2e();
+    await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+    // The workbench's settings point the extension at the suite's seeded redis-server: load it.
+    const client = await directClient(redisPort);
+    let load: NodeJS.Timeout | undefined;
+    try {
+      await runFromCommandPalette(page, 'Shared Redis: Start Profiler');
+      const dialog = modalDialog(page);
+      const shown = await readDialog(dialog);
+      assert.equal(shown.message, 'Start the profiler on the shared Redis?');
+      assert.match(
+        shown.detail,
+        /MONITOR .* fewer commands per second .* stops by itself after 60 s or 10,000 commands/,
+      );
+      await dialogButton(dialog, 'Start Profiler').click();
+      const item = page.locator('.statusbar-item', { hasText: /Profiling \d+ s · [\d,]+ cmds/ });
+      await item.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      let n = 0;
+      load = setInterval(() => {
+        n += 1;
+        void client.set(`user:profile:${n}`, `{"name":"user ${n}"}`).catch(() => undefined);
+        void client.get(`auth:session:${n % 7}`).catch(() => undefined);
+      }, 100);
+      // The output's editor renders spaces as non-breaking ones: \s matches both.
+      const output = page.locator('.part.panel .view-lines');
+      await output.filter({ hasText: /SET\s+user:profile:\d+/ }).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await screenshot(page, 'profiler.png');
+      clearInterval(load);
+      await item.click(); // the Stop button
+      await item.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await output
+        .filter({ hasText: /Profiler\sstopped:\s[\d,]+\scommands/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await eventually(
+        'no MONITOR connection left',
+        async () => !/flags=\S*O/.test(String(await client.call('CLIENT', 'LIST'))),
+      );
+    } catch (error) {
+      await screenshot(page, 'profiler-failure.png');
+      throw error;
+    } finally {
+      clearInterval(load);
+      client.disconnect();
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import * as vscode from 'vscode';
+import { settings } from '../../settings';
+import type { ProfilerFilter } from '../../profilerService';
+import type { CommandHandler, ExtensionServices } from '../context';
+import { presentError } from '../presentError';
+
+/**
+ * What MONITOR cost in the profiler bench (test/bench/profiler.bench.ts, docs/benchmarks.md):
+ * 27 % of redis-benchmark's ops/s with pipelines of 16; without pipelining the difference was
+ * within the (busy) machine's noise.
+ */
+export const MEASURED_MONITOR_COST = 'up to about a quarter';
+
+/**
+ * Start Profiler, Stop Profiler, Filter Profiler. Start says once per session what MONITOR
+ * costs the shared server before it starts; a second Start while it runs just shows it.
+ */
+export function profilerCommands({ profiler, logger }: ExtensionServices): {
+  startProfiler: CommandHandler;
+  stopProfiler: CommandHandler;
+  filterProfiler: CommandHandler;
+} {
+  const log = logger.child('Profiler');
+  let costSeen = false;
+
+  const startProfiler = async (): Promise<string> => {
+    if (profiler.running) {
+      profiler.reveal();
+      return 'running';
+    }
+    if (!costSeen) {
+      const { profilerMaxSeconds, profilerMaxLines } = settings();
+      const choice = await vscode.window.showWarningMessage(
+        'Start the profiler on the shared Redis?',
+        {
+          modal: true,
+          detail: `MONITOR makes Redis copy every command of every service to this window: while it runs the server serves ${MEASURED_MONITOR_COST} fewer commands per second (measured in the profiler bench). It stops by itself after ${profilerMaxSeconds} s or ${profilerMaxLines.toLocaleString('en-US')} commands (settings sharedRedis.profilerMaxSeconds and profilerMaxLines).`,
+        },
+        'Start Profiler',
+      );
+      if (choice !== 'Start Profiler') return 'dismissed';
+      costSeen = true;
+    }
+    try {
+      profiler.reveal();
+      await profiler.start();
+      return 'started';
+    } catch (error) {
+      return presentError('Could not start the profiler', error, log);
+    }
+  };
+
+  const filterProfiler = async (given?: ProfilerFilter): Promise<ProfilerFilter | undefined> => {
+    if (given && typeof given === 'object') {
+      profiler.setFilter(given);
+      return given;
+    }
+    const current = profiler.currentFilter;
+    type Choice = vscode.QuickPickItem & {
+      kind?: vscode.QuickPickItemKind;
+      criterion?: keyof ProfilerFilter;
+      value?: string;
+    };
+    const group = (label: string, criterion: keyof ProfilerFilter, values: Iterable<string>): Choice[] => {
+      const sorted = [...values].sort();
+      if (sorted.length === 0) return [];
+      return [
+        { label, kind: vscode.QuickPickItemKind.Separator },
+        ...sorted.map((value) => ({
+          label: value,
+          criterion,
+          value,
+          picked: current[criterion]?.includes(value) ?? false,
+        })),
+      ];
+    };
+    const items = [
+      ...group('Services', 'services', profiler.seen.services),
+      ...group('Namespaces', 'namespaces', profiler.seen.namespaces),
+      ...group('Commands', 'commands', profiler.seen.commands),
+    ];
+    const picked = await vscode.window.showQuickPick(items, {
+      canPickMany: true,
+      title: 'Show only these services, namespaces and commands (none picked: everything)',
+    });
+    if (!picked) return undefined;
+    const values = (criterion: keyof ProfilerFilter): string[] =>
+      picked.filter((p) => p.criterion === criterion).map((p) => p.value as string);
+    const filter = { services: values('services'), namespaces: values('namespaces'), commands: values('commands') };
+    profiler.setFilter(filter);
+    return filter;
+  };
+
+  return {
+    startProfiler,
+    stopProfiler: () => {
+      profiler.stop();
+      return 'stopped';
+    },
+    filterProfiler,
+  };
+}

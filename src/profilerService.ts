@@ -1,0 +1,192 @@
+import * as vscode from 'vscode';
+import type { Logger } from './logger';
+import type { RedisSession } from './redisSession';
+import { settings } from './settings';
+import { listClients, MissingRightError } from './redis/observe/clientList';
+import { ProfiledCommand, Profiler, ProfilerEnded } from './redis/observe/profiler';
+import { describeRates } from './redis/observe/rates';
+
+/** What the running profile shows: each criterion given lets through only its values (none: everything). */
+export interface ProfilerFilter {
+  readonly services?: readonly string[];
+  readonly namespaces?: readonly string[];
+  readonly commands?: readonly string[];
+}
+
+/** A service, namespace and command a profile saw (for the filter's choices); bounded. */
+const MAX_SEEN = 200;
+/** How often the rates are summed up while it runs. */
+export const RATE_SUMMARY_MS = 10_000;
+
+/** The profile now: for the status bar and the tests. */
+export interface ProfilerState {
+  readonly running: boolean;
+  readonly startedMs: number;
+  readonly lines: number;
+  /** How the last profile ended (undefined while it runs or before the first). */
+  readonly ended: ProfilerEnded | undefined;
+}
+
+/**
+ * Owns the one profile (MONITOR) of the window: starts it on a connection of its own, applies the
+ * filter to what it hands on, and stops it on dispose (window closed, extension deactivated).
+ * Views listen to its events; it shows nothing itself.
+ */
+export class ProfilerService implements vscode.Disposable {
+  private profiler: Profiler | undefined;
+  private starting: Promise<void> | undefined;
+  private filter: ProfilerFilter = {};
+  private lastEnded: ProfilerEnded | undefined;
+  private startedMs = 0;
+  readonly seen = { services: new Set<string>(), namespaces: new Set<string>(), commands: new Set<string>() };
+
+  private readonly commandEmitter = new vscode.EventEmitter<ProfiledCommand>();
+  /** A profiled command that passes the filter. */
+  readonly onCommand = this.commandEmitter.event;
+  private readonly noteEmitter = new vscode.EventEmitter<string>();
+  /** A line about the profile itself: started, rates, filter, ended. */
+  readonly onNote = this.noteEmitter.event;
+  private readonly stateEmitter = new vscode.EventEmitter<ProfilerState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private readonly revealEmitter = new vscode.EventEmitter<void>();
+  /** Asks the view to bring the profile's output into sight. */
+  readonly onDidRequestReveal = this.revealEmitter.event;
+
+  constructor(
+    private readonly session: RedisSession,
+    private readonly log: Logger,
+  ) {}
+
+  get state(): ProfilerState {
+    return {
+      running: this.profiler?.running ?? false,
+      startedMs: this.startedMs,
+      lines: this.profiler?.lineCount ?? this.lastEnded?.lines ?? 0,
+      ended: this.profiler ? undefined : this.lastEnded,
+    };
+  }
+
+  get running(): boolean {
+    return this.starting !== undefined || (this.profiler?.running ?? false);
+  }
+
+  /**
+   * Starts a profile, unless one runs or starts already (a second click). Throws what the start
+   * throws: a MissingRightError naming `+monitor`, a RedisConnectionError.
+   */
+  async start(): Promise<void> {
+    if (this.running) return this.starting;
+    const starting = this.open().finally(() => {
+      this.starting = undefined;
+    });
+    this.starting = starting;
+    return starting;
+  }
+
+  private async open(): Promise<void> {
+    const { endpoint, credentials } = await this.session.target();
+    const { profilerMaxSeconds, profilerMaxLines, delimiter } = settings();
+    let lookupRefused = false;
+    this.lastEnded = undefined;
+    this.profiler = await Profiler.start(endpoint, credentials, {
+      maxSeconds: profilerMaxSeconds,
+      maxLines: profilerMaxLines,
+      delimiter,
+      summaryEveryMs: RATE_SUMMARY_MS,
+      listClients: async () => {
+        try {
+          return await this.session.use(listClients);
+        } catch (error) {
+          if (!lookupRefused) {
+            lookupRefused = true;
+            this.noteEmitter.fire(
+              `Services are not named: ${error instanceof MissingRightError ? error.message : String(error)}`,
+            );
+          }
+          throw error;
+        }
+      },
+      onCommand: (command) => this.accept(command),
+      onRates: (window) => this.noteEmitter.fire(describeRates(`last ${Math.round(window.seconds)} s`, window)),
+      onEnd: (ended) => this.ended(ended),
+    });
+    this.startedMs = Date.now();
+    this.log.info(`Profiler started (MONITOR) for at most ${profilerMaxSeconds} s or ${profilerMaxLines} commands`);
+    this.noteEmitter.fire(
+      `Profiling ${this.session.endpoint.host}:${this.session.endpoint.port}: MONITOR runs for at most ${profilerMaxSeconds} s or ${profilerMaxLines.toLocaleString('en-US')} commands.`,
+    );
+    this.stateEmitter.fire(this.state);
+  }
+
+  stop(): void {
+    this.profiler?.stop();
+  }
+
+  reveal(): void {
+    this.revealEmitter.fire();
+  }
+
+  /** Sets what the running (and the next) profile shows; empty: everything. */
+  setFilter(filter: ProfilerFilter): void {
+    this.filter = filter;
+    const parts = [
+      ...(filter.services ?? []).map((s) => `service ${s}`),
+      ...(filter.namespaces ?? []).map((n) => `namespace ${n}`),
+      ...(filter.commands ?? []).map((c) => `command ${c}`),
+    ];
+    this.noteEmitter.fire(parts.length === 0 ? 'Filter: everything' : `Filter: ${parts.join(', ')}`);
+  }
+
+  get currentFilter(): ProfilerFilter {
+    return this.filter;
+  }
+
+  private accept(command: ProfiledCommand): void {
+    const service = command.service ?? 'unknown';
+    remember(this.seen.services, service);
+    if (command.namespace !== undefined) remember(this.seen.namespaces, command.namespace);
+    remember(this.seen.commands, command.command);
+    const { services, namespaces, commands } = this.filter;
+    if (services?.length && !services.includes(service)) return;
+    if (namespaces?.length && (command.namespace === undefined || !namespaces.includes(command.namespace))) return;
+    if (commands?.length && !commands.includes(command.command)) return;
+    this.commandEmitter.fire(command);
+  }
+
+  private ended(ended: ProfilerEnded): void {
+    this.lastEnded = ended;
+    this.profiler = undefined;
+    const text = describeEnd(ended);
+    this.log.info(text);
+    this.noteEmitter.fire(text);
+    this.noteEmitter.fire(describeRates(`whole profile (${Math.round(ended.elapsedMs / 1000)} s)`, ended.rates));
+    this.stateEmitter.fire(this.state);
+  }
+
+  dispose(): void {
+    this.stop();
+    this.commandEmitter.dispose();
+    this.noteEmitter.dispose();
+    this.stateEmitter.dispose();
+    this.revealEmitter.dispose();
+  }
+}
+
+function remember(set: Set<string>, value: string): void {
+  if (set.size < MAX_SEEN) set.add(value);
+}
+
+/** `Profiler stopped by itself after 60 s (the limit, setting sharedRedis.profilerMaxSeconds): 1,234 commands.` */
+export function describeEnd({ end, lines, elapsedMs }: ProfilerEnded): string {
+  const count = `${lines.toLocaleString('en-US')} commands in ${Math.round(elapsedMs / 1000)} s`;
+  switch (end.reason) {
+    case 'stopped':
+      return `Profiler stopped: ${count}.`;
+    case 'time-limit':
+      return `Profiler stopped by itself at its time limit of ${end.seconds} s (setting sharedRedis.profilerMaxSeconds): ${count}.`;
+    case 'line-limit':
+      return `Profiler stopped by itself at its limit of ${end.lines.toLocaleString('en-US')} commands (setting sharedRedis.profilerMaxLines): ${count}.`;
+    case 'connection-lost':
+      return `Profiler stopped: the connection to Redis was lost (${end.message}); it does not reconnect by itself. ${count}.`;
+  }
+}

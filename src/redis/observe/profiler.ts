@@ -1,0 +1,350 @@
+import { connect as connectTcp, Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { RedisCredentials, RedisEndpoint } from '../endpoint';
+import { classifyRedisError } from '../errors';
+import { tlsConnectionOptions } from '../tls';
+import { MissingRightError } from './clientList';
+import { MonitorLineSplitter, parseMonitorLine } from './monitor';
+import { MonitoredCommand, monitoredCommand } from './monitoredCommand';
+import { CommandRates, RateWindow } from './rates';
+
+/**
+ * The profiler: `MONITOR` on a connection of its own, which it never reopens. It stops by itself
+ * at a time limit and a line limit, and tells why it ended. A raw socket rather than ioredis:
+ * ioredis's monitor mode splits arguments on `" "` (a value may hold it), keeps the escapes, and
+ * re-enters MONITOR silently after a reconnect; here the stream is framed by MonitorLineSplitter
+ * (whole lines whatever the TCP chunks) and a lost connection ends the profile.
+ */
+
+/** A command as the profiler shows it, with the service (ACL user) that sent it. */
+export interface ProfiledCommand extends MonitoredCommand {
+  /** The ACL user of the connection (`auth-service`), `lua`, or undefined when it could not be found. */
+  readonly service: string | undefined;
+}
+
+export type ProfilerEnd =
+  | { readonly reason: 'stopped' }
+  | { readonly reason: 'time-limit'; readonly seconds: number }
+  | { readonly reason: 'line-limit'; readonly lines: number }
+  | { readonly reason: 'connection-lost'; readonly message: string };
+
+export interface ProfilerEnded {
+  readonly end: ProfilerEnd;
+  readonly lines: number;
+  readonly elapsedMs: number;
+  /** The rates over the whole profile. */
+  readonly rates: RateWindow;
+}
+
+/** A connection as CLIENT LIST gives it: enough to name the service behind an address. */
+export interface ConnectedClient {
+  readonly addr: string;
+  readonly user: string;
+}
+
+export interface ProfilerOptions {
+  readonly maxSeconds: number;
+  readonly maxLines: number;
+  /** Splits a key's namespace off. */
+  readonly delimiter: string;
+  /** CLIENT LIST, on another connection (the profiler's own only streams). */
+  readonly listClients: () => Promise<readonly ConnectedClient[]>;
+  /** How often a rate summary is handed to `onRates` (0: never, only the end's). */
+  readonly summaryEveryMs?: number;
+  readonly connectionName?: string;
+  readonly connectTimeoutMs?: number;
+  readonly onCommand: (command: ProfiledCommand) => void;
+  readonly onRates?: (window: RateWindow) => void;
+  readonly onEnd: (ended: ProfilerEnded) => void;
+  /** Now, in ms (tests of the rates do not need it; the bench and views use the clock). */
+  readonly now?: () => number;
+}
+
+export const PROFILER_CONNECTION_NAME = 'shared-redis-profiler';
+
+/** Lines waiting for a CLIENT LIST answer are held (in order) up to this many; beyond, shown without a service. */
+const MAX_HELD_LINES = 2000;
+/** At most one CLIENT LIST per this many ms, however many unknown addresses appear. */
+const LOOKUP_INTERVAL_MS = 1000;
+/** Addresses remembered; beyond, the map starts afresh (clients come and go). */
+const MAX_ADDRESSES = 10_000;
+
+/** One RESP command, as bytes. */
+function encodeCommand(args: readonly string[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const arg of args) {
+    const bytes = Buffer.from(arg, 'utf8');
+    parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+export class Profiler {
+  private readonly socket: Socket;
+  private readonly splitter = new MonitorLineSplitter();
+  private readonly startedMs: number;
+  private lines = 0;
+  private ended = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly rates: CommandRates;
+  private readonly overall: CommandRates;
+  private readonly users = new Map<string, string | undefined>();
+  private held: MonitoredCommand[] = [];
+  private lookup: Promise<void> | undefined;
+  private lastLookupMs = -Infinity;
+  /** Addresses one CLIENT LIST did not know yet. */
+  private readonly missedOnce = new Set<string>();
+  private readonly now: () => number;
+  /** Lines that arrived with the handshake's last reply. */
+  private readonly early: Array<{ line: Buffer; cut: boolean }> = [];
+
+  private constructor(
+    socket: Socket,
+    private readonly options: ProfilerOptions,
+  ) {
+    this.socket = socket;
+    this.now = options.now ?? Date.now;
+    this.startedMs = this.now();
+    this.rates = new CommandRates(this.startedMs);
+    this.overall = new CommandRates(this.startedMs);
+  }
+
+  /**
+   * Connects, logs in, and starts MONITOR; resolves once Redis confirmed it. A user without the
+   * MONITOR right is a MissingRightError naming `+monitor`; a refused password or an unreachable
+   * server a RedisConnectionError.
+   */
+  static async start(
+    endpoint: RedisEndpoint,
+    credentials: RedisCredentials,
+    options: ProfilerOptions,
+  ): Promise<Profiler> {
+    const socket = await openSocket(endpoint, options.connectTimeoutMs ?? 5000);
+    const profiler = new Profiler(socket, options);
+    try {
+      await profiler.handshake(endpoint, credentials);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    profiler.run();
+    return profiler;
+  }
+
+  /** Commands seen so far (all of them, whatever a view filters). */
+  get lineCount(): number {
+    return this.lines;
+  }
+
+  get elapsedMs(): number {
+    return this.now() - this.startedMs;
+  }
+
+  get running(): boolean {
+    return !this.ended;
+  }
+
+  /** Stops MONITOR by closing its connection. */
+  stop(): void {
+    this.finish({ reason: 'stopped' });
+  }
+
+  private async handshake(endpoint: RedisEndpoint, credentials: RedisCredentials): Promise<void> {
+    const commands: string[][] = [];
+    if (credentials.password !== undefined && credentials.password !== '') {
+      commands.push(
+        endpoint.username ? ['AUTH', endpoint.username, credentials.password] : ['AUTH', credentials.password],
+      );
+    }
+    commands.push(['CLIENT', 'SETNAME', this.options.connectionName ?? PROFILER_CONNECTION_NAME], ['MONITOR']);
+    const replies = await new Promise<string[]>((resolve, reject) => {
+      const got: string[] = [];
+      const onData = (chunk: Buffer): void => {
+        for (const framed of this.splitter.push(chunk)) {
+          // MONITOR's first lines may come in the same chunk as its OK: they wait for run().
+          if (got.length === commands.length) this.early.push(framed);
+          else got.push(framed.line.toString('utf8'));
+        }
+        if (got.length === commands.length) {
+          cleanup();
+          resolve(got);
+        }
+      };
+      const onClose = (): void => {
+        cleanup();
+        reject(classifyRedisError(Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' }), endpoint));
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        reject(classifyRedisError(error, endpoint));
+      };
+      const cleanup = (): void => {
+        this.socket.off('data', onData);
+        this.socket.off('close', onClose);
+        this.socket.off('error', onError);
+      };
+      this.socket.on('data', onData);
+      this.socket.on('close', onClose);
+      this.socket.on('error', onError);
+      this.socket.write(Buffer.concat(commands.map(encodeCommand)));
+    });
+    const failure = (index: number): string | undefined => {
+      const reply = replies[index];
+      return reply?.startsWith('-') ? reply.slice(1) : undefined;
+    };
+    const authFailure = commands.length === 3 ? failure(0) : undefined;
+    if (authFailure) throw classifyRedisError(new Error(authFailure), endpoint);
+    // CLIENT SETNAME may be refused to a user without +client: the profile works all the same.
+    const monitorFailure = failure(commands.length - 1);
+    if (monitorFailure) {
+      if (/^NOPERM\b/.test(monitorFailure)) {
+        throw new MissingRightError('MONITOR', '+monitor', endpoint.username || 'default');
+      }
+      if (/^NOAUTH\b/.test(monitorFailure)) throw classifyRedisError(new Error(monitorFailure), endpoint);
+      throw new Error(`Redis refused MONITOR: ${monitorFailure}`);
+    }
+  }
+
+  private run(): void {
+    const take = (framed: ReadonlyArray<{ line: Buffer; cut: boolean }>): void => {
+      for (const { line, cut } of framed) {
+        if (this.ended) return;
+        if (line[0] !== 0x2b /* + */) continue;
+        const parsed = parseMonitorLine(line.subarray(1), cut);
+        if (!parsed) continue;
+        this.lines += 1;
+        this.accept(monitoredCommand(parsed, this.options.delimiter));
+        if (this.lines >= this.options.maxLines) {
+          this.finish({ reason: 'line-limit', lines: this.options.maxLines });
+          return;
+        }
+      }
+    };
+    this.socket.on('data', (chunk: Buffer) => take(this.splitter.push(chunk)));
+    this.socket.on('close', () =>
+      this.finish({ reason: 'connection-lost', message: 'the server closed the connection' }),
+    );
+    this.socket.on('error', (error: Error) => this.finish({ reason: 'connection-lost', message: error.message }));
+    this.timers.push(
+      setTimeout(
+        () => this.finish({ reason: 'time-limit', seconds: this.options.maxSeconds }),
+        this.options.maxSeconds * 1000,
+      ),
+    );
+    const every = this.options.summaryEveryMs ?? 0;
+    if (every > 0 && this.options.onRates) {
+      const onRates = this.options.onRates;
+      this.timers.push(setInterval(() => onRates(this.rates.close(this.now())), every));
+    }
+    take(this.early.splice(0));
+  }
+
+  /**
+   * Names the service of `command`. A line from an address not yet known waits (with every line
+   * after it, to keep the order) for a CLIENT LIST, asked at most once a second; an address still
+   * missing after a second look is a connection already gone, shown without a service.
+   */
+  private accept(command: MonitoredCommand): void {
+    if (this.unknown(command.source) || this.held.length > 0) {
+      this.held.push(command);
+      if (this.held.length >= MAX_HELD_LINES) this.release();
+      else this.lookup ??= this.lookUp();
+      return;
+    }
+    this.emit(command);
+  }
+
+  private unknown(source: string): boolean {
+    return source !== 'lua' && !source.startsWith('unix:') && !this.users.has(source);
+  }
+
+  /** Asks CLIENT LIST now, or as soon as LOOKUP_INTERVAL_MS since the last one has passed. */
+  private async lookUp(): Promise<void> {
+    const wait = Math.max(0, this.lastLookupMs + LOOKUP_INTERVAL_MS - this.now());
+    if (wait > 0) await new Promise((resolve) => this.timers.push(setTimeout(resolve, wait)));
+    if (this.ended) return;
+    this.lastLookupMs = this.now();
+    const asked = new Set(this.held.map((command) => command.source));
+    try {
+      const clients = await this.options.listClients();
+      if (this.users.size > MAX_ADDRESSES) this.users.clear();
+      for (const client of clients) this.users.set(client.addr, client.user);
+    } catch {
+      // Refused or failed (the caller says why once): the lines are shown without a service.
+      for (const source of asked) this.users.set(source, undefined);
+    }
+    for (const source of asked) {
+      if (!this.unknown(source)) continue;
+      // Missing twice: gone before CLIENT LIST saw it (a one-off connection, a healthcheck).
+      if (this.missedOnce.has(source)) this.users.set(source, undefined);
+      else this.missedOnce.add(source);
+    }
+    if (this.missedOnce.size > MAX_ADDRESSES) this.missedOnce.clear();
+    this.lookup = undefined;
+    // Release in order up to the first line whose address still waits for another look.
+    const waiting = this.held.findIndex((command) => this.unknown(command.source));
+    const ready = waiting < 0 ? this.held.splice(0) : this.held.splice(0, waiting);
+    for (const command of ready) this.emit(command);
+    if (this.held.length > 0) this.lookup = this.lookUp();
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const command of held) this.emit(command);
+  }
+
+  private emit(command: MonitoredCommand): void {
+    if (this.ended) return;
+    const service =
+      command.source === 'lua'
+        ? 'lua'
+        : command.source.startsWith('unix:')
+          ? 'unix socket'
+          : this.users.get(command.source);
+    const label = service ?? `unknown (${command.source})`;
+    this.rates.record(label, command.namespace);
+    this.overall.record(label, command.namespace);
+    this.options.onCommand({ ...command, service });
+  }
+
+  private finish(end: ProfilerEnd): void {
+    if (this.ended) return;
+    // Lines held for a lookup are shown first, attributed as far as known.
+    this.release();
+    this.ended = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.socket.destroy();
+    this.options.onEnd({
+      end,
+      lines: this.lines,
+      elapsedMs: this.elapsedMs,
+      rates: this.overall.close(this.now()),
+    });
+  }
+}
+
+async function openSocket(endpoint: RedisEndpoint, timeoutMs: number): Promise<Socket> {
+  const tls = tlsConnectionOptions(endpoint);
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = tls
+      ? connectTls({ ...tls, host: endpoint.host, port: endpoint.port })
+      : connectTcp({ host: endpoint.host, port: endpoint.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(classifyRedisError(new Error('Connection timed out'), endpoint));
+    }, timeoutMs);
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    const onError = (error: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(classifyRedisError(error, endpoint));
+    };
+    socket.once('error', onError);
+  });
+}

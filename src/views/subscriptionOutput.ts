@@ -1,0 +1,66 @@
+import * as vscode from 'vscode';
+import type { PubSubService } from '../pubSubService';
+
+/**
+ * One output channel per subscription (`Shared Redis Pub/Sub: auth:*`): time, channel, message;
+ * and a status bar item while any subscription is open, whose click offers to unsubscribe.
+ */
+export class SubscriptionOutput implements vscode.Disposable {
+  private readonly channels = new Map<number, vscode.OutputChannel>();
+  private readonly item = vscode.window.createStatusBarItem(
+    'sharedRedis.subscriptions',
+    vscode.StatusBarAlignment.Left,
+    8,
+  );
+  private readonly subscriptions: vscode.Disposable[];
+  /** What each subscription's channel received, for the tests (the last 1,000 lines each). */
+  readonly received = new Map<number, string[]>();
+
+  constructor(private readonly pubSub: PubSubService) {
+    this.item.name = 'Shared Redis Pub/Sub';
+    this.item.command = 'sharedRedis.unsubscribe';
+    this.subscriptions = [
+      pubSub.onMessage(({ id, message }) => {
+        const time = new Date(message.timeMs).toTimeString().slice(0, 8);
+        this.write(id, `${time}  ${message.channel}  ${message.message}`);
+      }),
+      pubSub.onDidChange(({ id, channel, ended }) => {
+        if (ended) {
+          this.write(id, `-- Unsubscribed from ${channel}: ${ended}.`);
+          this.channels.delete(id);
+        } else {
+          const output = vscode.window.createOutputChannel(`Shared Redis Pub/Sub: ${channel}`);
+          this.channels.set(id, output);
+          this.write(id, `-- Subscribed to ${channel}. Stop with "Shared Redis: Unsubscribe…" or the status bar.`);
+          output.show(true);
+        }
+        this.render();
+      }),
+    ];
+  }
+
+  private write(id: number, line: string): void {
+    this.channels.get(id)?.appendLine(line);
+    const lines = this.received.get(id) ?? [];
+    lines.push(line);
+    if (lines.length > 1000) lines.shift();
+    this.received.set(id, lines);
+  }
+
+  private render(): void {
+    const active = this.pubSub.active;
+    if (active.length === 0) {
+      this.item.hide();
+      return;
+    }
+    this.item.text = `$(radio-tower) ${active.length === 1 ? active[0]?.channel : `${active.length} subscriptions`}`;
+    this.item.tooltip = `Subscribed to ${active.map((s) => s.channel).join(', ')}: click to unsubscribe.`;
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((s) => s.dispose());
+    this.item.dispose();
+    for (const channel of this.channels.values()) channel.dispose();
+  }
+}

@@ -1,0 +1,200 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import { parseDotenv } from '../../../src/docker/compose/dotenv';
+import { ClientInfo, MissingRightError, parseClientList } from '../../../src/redis/observe/clientList';
+import { PROFILER_CONNECTION_NAME } from '../../../src/redis/observe/profiler';
+import { publish, SUBSCRIBER_CONNECTION_NAME } from '../../../src/redis/observe/subscription';
+import { ProfilerService } from '../../../src/profilerService';
+import type { Logger } from '../../../src/logger';
+import type { AddServiceUsersResult } from '../../../src/commands/security/serviceUsers';
+import type { SharedRedisInternals } from '../../../src/secondStage';
+import { useWorkspaceStack } from '../../support/useWorkspaceStack';
+import { api, eventually } from './extensionApi';
+
+describe('Profiler and Pub/Sub on a real stack with service users', function () {
+  this.timeout(180_000);
+  const stack = useWorkspaceStack({
+    settings: { port: undefined, host: undefined },
+    restore: ['namespaces', 'profilerMaxSeconds', 'profilerMaxLines'],
+  });
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
+  const clients: Redis[] = [];
+  let shared: SharedRedisInternals;
+  let env: Record<string, string>;
+  /** The operator's own connection, to read CLIENT LIST as the server sees it. */
+  let watcher: Redis;
+
+  const login = async (username: string, password: string): Promise<Redis> => {
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: stack.fixture.port,
+      username,
+      password,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    clients.push(client);
+    await client.connect();
+    return client;
+  };
+  const connections = async (): Promise<ClientInfo[]> => parseClientList(String(await watcher.call('CLIENT', 'LIST')));
+  const monitors = async (): Promise<ClientInfo[]> =>
+    (await connections()).filter((c) => c.name === PROFILER_CONNECTION_NAME || c.flags.includes('O'));
+  /** The profiler's output since `from` (an index into what it wrote). */
+  const output = (from = 0): string[] => shared.profilerOutput.shown.lines.slice(from);
+  const ended = async (): Promise<NonNullable<SharedRedisInternals['profiler']['state']['ended']>> =>
+    eventually('the profile to end', () => shared.profiler.state.ended, 30_000);
+
+  before(async () => {
+    shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+    await eventually(
+      'the session to follow the stack',
+      async () => shared.session.endpoint.port === stack.fixture.port,
+    );
+    const added = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers');
+    assert.ok(added.outcome === 'added' || added.outcome === 'none-missing', added.message);
+    env = parseDotenv(readFileSync(join(stack.fixture.dir, '.env'), 'utf8'));
+    watcher = await login('operator', env['REDIS_PASSWORD'] ?? '');
+  });
+
+  afterEach(async () => {
+    shared.profiler.stop();
+    await config().update('profilerMaxSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('profilerMaxLines', undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
+  after(() => clients.forEach((c) => c.disconnect()));
+
+  it('attributes commands to auth-service and user-service, filters, never shows a password, and closes MONITOR on Stop', async () => {
+    const from = output().length;
+    await shared.profiler.start();
+    await shared.profiler.start(); // a second Start while it runs starts nothing more
+    assert.equal((await monitors()).length, 1, 'one MONITOR connection');
+    assert.match(shared.profilerOutput.shown.statusText ?? '', /^\$\(debug-stop\) Profiling \d+ s · [\d,]+ cmds$/);
+
+    const authPassword = env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '';
+    const userPassword = env['REDIS_SERVICE_PASSWORD_USER'] ?? '';
+    const auth = await login('auth-service', authPassword);
+    const user = await login('user-service', userPassword);
+    await auth.set('auth:session:42', 'token');
+    await user.hset('user:profile:42', 'name', 'a "quoted" value\nwith a newline');
+    await user.get('user:profile:missing');
+    await watcher.config('SET', 'masterauth', 'sEcret-Master-Auth');
+    await eventually(
+      'both services in the profile',
+      () => {
+        const lines = output(from);
+        return (
+          lines.some((l) => /auth-service +SET +auth:session:42 +token$/.test(l)) &&
+          lines.some((l) => /user-service +HSET +user:profile:42 +name a "quoted" value\\x0awith a newline$/.test(l)) &&
+          lines.some((l) => /user-service +GET +user:profile:missing$/.test(l))
+        );
+      },
+      { detail: () => output(from).join('\n') },
+    );
+    assert.ok(
+      output(from).some((l) => / AUTH +\(redacted\) \(redacted\)$/.test(l)),
+      output(from).join('\n'),
+    );
+
+    await vscode.commands.executeCommand('sharedRedis.filterProfiler', { services: ['auth-service'] });
+    await eventually('the filter to be noted', () => output(from).some((l) => l === '-- Filter: service auth-service'));
+    const filteredFrom = output().length;
+    await user.get('user:profile:after-filter');
+    await auth.get('auth:session:after-filter');
+    await eventually('the auth-service line after the filter', () =>
+      output(filteredFrom).some((l) => l.includes('auth:session:after-filter')),
+    );
+    assert.ok(!output(filteredFrom).some((l) => l.includes('user:profile:after-filter')), 'user-service filtered out');
+    await vscode.commands.executeCommand('sharedRedis.filterProfiler', {});
+
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.stopProfiler'), 'stopped');
+    const end = await ended();
+    assert.equal(end.end.reason, 'stopped');
+    await eventually('the MONITOR connection gone', async () => (await monitors()).length === 0);
+    await eventually('the rates at the end', () =>
+      output(from).some((l) => /^-- whole profile .*auth-service/.test(l)),
+    );
+    assert.equal(shared.profilerOutput.shown.statusText, undefined, 'no status bar item, no timer');
+    const everything = output(from).join('\n');
+    for (const secret of [authPassword, userPassword, 'sEcret-Master-Auth']) assert.ok(!everything.includes(secret));
+  });
+
+  it('stops by itself at its time limit, and at its line limit', async () => {
+    await config().update('profilerMaxSeconds', 1, vscode.ConfigurationTarget.Workspace);
+    await shared.profiler.start();
+    const timed = await ended();
+    assert.deepEqual(timed.end, { reason: 'time-limit', seconds: 1 });
+    assert.ok(output().some((l) => /^-- Profiler stopped by itself at its time limit of 1 s/.test(l)));
+    await eventually('the MONITOR connection gone', async () => (await monitors()).length === 0);
+
+    await config().update('profilerMaxSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('profilerMaxLines', 10, vscode.ConfigurationTarget.Workspace);
+    await shared.profiler.start();
+    const auth = await login('auth-service', env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '');
+    for (let i = 0; i < 30; i++) await auth.get(`auth:limit:${i}`);
+    const limited = await ended();
+    assert.deepEqual([limited.end, limited.lines], [{ reason: 'line-limit', lines: 10 }, 10]);
+    await eventually('the MONITOR connection gone', async () => (await monitors()).length === 0);
+  });
+
+  it('closes its MONITOR connection when disposed (window closed, extension deactivated)', async () => {
+    const quiet = (): undefined => undefined;
+    const logger: Logger = {
+      info: quiet,
+      warn: quiet,
+      error: quiet,
+      debug: quiet,
+      trace: quiet,
+      child: () => logger,
+      show: quiet,
+    };
+    const own = new ProfilerService(shared.session, logger);
+    await own.start();
+    assert.equal((await monitors()).length, 1);
+    own.dispose();
+    await eventually('the MONITOR connection gone', async () => (await monitors()).length === 0);
+    assert.equal(own.running, false);
+  });
+
+  it('shows a message published by another client, publishes one, and closes the subscription on Unsubscribe', async () => {
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.subscribe', 'auth:*'), 'auth:*');
+    await eventually('the subscriber connection', async () =>
+      (await connections()).some((c) => c.name === SUBSCRIBER_CONNECTION_NAME),
+    );
+    const [subscription] = shared.pubSub.active;
+    assert.ok(subscription);
+    const auth = await login('auth-service', env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '');
+    assert.equal(await auth.publish('auth:events', Buffer.from([0x68, 0x69, 0x00, 0xff])), 1);
+    const published = await vscode.commands.executeCommand<string>(
+      'sharedRedis.publish',
+      'auth:events',
+      'from the command',
+    );
+    assert.equal(published, 'Published to auth:events: 1 subscriber received it.');
+    await eventually('both messages shown', () => {
+      const lines = shared.subscriptionOutput.received.get(subscription.id) ?? [];
+      return (
+        lines.some((l) => /^\d\d:\d\d:\d\d {2}auth:events {2}hi\\x00\\xff$/.test(l)) &&
+        lines.some((l) => /^\d\d:\d\d:\d\d {2}auth:events {2}from the command$/.test(l))
+      );
+    });
+    // A service may not publish outside its namespace's channels: one error naming the grant.
+    await assert.rejects(
+      publish(auth, 'user:events', 'x'),
+      (error: unknown) => error instanceof MissingRightError && error.grant === '&user:events',
+    );
+
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.unsubscribe', 'auth:*'), 'auth:*');
+    await eventually(
+      'the subscriber connection gone',
+      async () => !(await connections()).some((c) => c.name === SUBSCRIBER_CONNECTION_NAME),
+    );
+    assert.deepEqual(shared.pubSub.active, []);
+  });
+});

@@ -1,0 +1,170 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import { listClients, MissingRightError } from '../../../../src/redis/observe/clientList';
+import {
+  PROFILER_CONNECTION_NAME,
+  ProfiledCommand,
+  Profiler,
+  ProfilerEnded,
+  ProfilerOptions,
+} from '../../../../src/redis/observe/profiler';
+import { startRedisServer } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
+import { eventually } from '../../../support/eventually';
+
+const ACL = [
+  'user default on nopass ~* &* +@all',
+  'user auth-service on >auth-pw ~auth:* &auth:* +@all -monitor',
+  'user user-service on >user-pw ~user:* &user:* +@all -monitor',
+].join('\n');
+
+describe('Profiler (MONITOR) on a real Redis', function () {
+  this.timeout(30_000);
+  const server = useRedisServer({ acl: ACL });
+  const endpoint = () => ({ host: server.host, port: server.port, db: 0, tls: false });
+  let admin: Redis;
+  before(async () => {
+    admin = await server.connect();
+  });
+  const running: Profiler[] = [];
+  afterEach(() => running.splice(0).forEach((profiler) => profiler.stop()));
+
+  /** Starts a profile that records what it shows; `ended` settles when it stops. */
+  async function profile(options: Partial<ProfilerOptions> = {}) {
+    const commands: ProfiledCommand[] = [];
+    let resolveEnded: (ended: ProfilerEnded) => void = () => undefined;
+    const ended = new Promise<ProfilerEnded>((resolve) => (resolveEnded = resolve));
+    const profiler = await Profiler.start(
+      endpoint(),
+      {},
+      {
+        maxSeconds: 60,
+        maxLines: 10_000,
+        delimiter: ':',
+        listClients: () => listClients(admin),
+        onCommand: (command) => commands.push(command),
+        onEnd: resolveEnded,
+        ...options,
+      },
+    );
+    running.push(profiler);
+    return { profiler, commands, ended };
+  }
+
+  async function serviceClient(user: string, password: string): Promise<Redis> {
+    return server.keep(new Redis({ host: server.host, port: server.port, username: user, password }));
+  }
+
+  const monitorConnections = async (): Promise<number> =>
+    (await listClients(admin)).filter((c) => c.name === PROFILER_CONNECTION_NAME || c.flags.includes('O')).length;
+
+  it('attributes each command to the service that sent it, with its exact bytes', async function () {
+    const { profiler, commands, ended } = await profile();
+    const auth = await serviceClient('auth-service', 'auth-pw');
+    const user = await serviceClient('user-service', 'user-pw');
+    const tricky = Buffer.concat([Buffer.from('a" "b\nc\\'), Buffer.from([0x00, 0xff])]);
+    await auth.set('auth:session:1', 'x');
+    await user.set('user:profile:1', tricky);
+    await user.get('user:profile:1');
+    await eventually('the GET profiled', () => commands.some((c) => c.command === 'GET' && c.key === 'user:profile:1'));
+    profiler.stop();
+    const mine = commands.filter((c) => c.key?.startsWith('auth:') || c.key?.startsWith('user:'));
+    assert.deepEqual(
+      mine.map((c) => [c.service, c.command, c.key, c.namespace]),
+      [
+        ['auth-service', 'SET', 'auth:session:1', 'auth'],
+        ['user-service', 'SET', 'user:profile:1', 'user'],
+        ['user-service', 'GET', 'user:profile:1', 'user'],
+      ],
+    );
+    assert.equal(mine[1]?.args[0], String.raw`a" "b\x0ac\\\x00\xff`);
+    const end = await ended;
+    assert.equal(end.end.reason, 'stopped');
+    assert.match(end.rates.services.map((s) => s.service).join(','), /auth-service/);
+    assert.equal(await monitorConnections(), 0);
+  });
+
+  it('names a service that connects right after another (within the one CLIENT LIST a second)', async function () {
+    const { profiler, commands } = await profile();
+    const auth = await serviceClient('auth-service', 'auth-pw');
+    await auth.set('auth:first', 'x');
+    await eventually('the first service named', () => commands.some((c) => c.service === 'auth-service'));
+    const user = await serviceClient('user-service', 'user-pw');
+    await user.set('user:right-after', 'x');
+    await eventually('the second command shown', () => commands.some((c) => c.key === 'user:right-after'));
+    profiler.stop();
+    assert.equal(commands.find((c) => c.key === 'user:right-after')?.service, 'user-service');
+  });
+
+  it('never shows the arguments of AUTH or CONFIG SET requirepass', async function () {
+    const { profiler, commands } = await profile();
+    const client = await serviceClient('auth-service', 'auth-pw');
+    await client.call('AUTH', 'user-service', 'user-pw');
+    await admin.config('SET', 'requirepass', 'n3w-s3cret');
+    await admin.config('SET', 'requirepass', '');
+    await admin.call('ACL', 'SETUSER', 'temp-user', 'on', '>t3mp-s3cret');
+    await admin.call('ACL', 'DELUSER', 'temp-user');
+    await admin.get('user:marker');
+    await eventually('the marker profiled', () => commands.some((c) => c.key === 'user:marker'));
+    profiler.stop();
+    const shown = commands
+      .map((c) => [c.command, ...(c.key === undefined ? [] : [c.key]), ...c.args].join(' '))
+      .join('\n');
+    assert.doesNotMatch(shown, /user-pw|auth-pw|n3w-s3cret|t3mp-s3cret/);
+    // Redis 7 leaves admin commands (CONFIG, ACL) out of MONITOR; AUTH is there, redacted.
+    assert.match(shown, /^AUTH \(redacted\) \(redacted\)$/m);
+  });
+
+  it('stops by itself at the line limit and at the time limit, and closes its connection', async function () {
+    const lines = await profile({ maxLines: 5 });
+    for (let i = 0; i < 20; i++) await admin.get(`user:line:${i}`);
+    const byLines = await lines.ended;
+    assert.deepEqual([byLines.end, byLines.lines, lines.commands.length], [{ reason: 'line-limit', lines: 5 }, 5, 5]);
+    assert.equal(lines.profiler.running, false);
+
+    const timed = await profile({ maxSeconds: 1 });
+    const byTime = await timed.ended;
+    assert.deepEqual(byTime.end, { reason: 'time-limit', seconds: 1 });
+    await eventually('no MONITOR connection left', async () => (await monitorConnections()) === 0);
+  });
+
+  it('refuses a user without the MONITOR right with one error naming +monitor', async function () {
+    await assert.rejects(
+      Profiler.start(
+        { ...endpoint(), username: 'auth-service' },
+        { password: 'auth-pw' },
+        {
+          maxSeconds: 5,
+          maxLines: 10,
+          delimiter: ':',
+          listClients: async () => [],
+          onCommand: () => undefined,
+          onEnd: () => undefined,
+        },
+      ),
+      (error: unknown) =>
+        error instanceof MissingRightError && error.grant === '+monitor' && /MONITOR/.test(error.message),
+    );
+  });
+
+  it('says the connection was lost when the server goes away, and does not reconnect', async function () {
+    const doomed = await startRedisServer();
+    let ended: ProfilerEnded | undefined;
+    const profiler = await Profiler.start(
+      { host: doomed.host, port: doomed.port, db: 0, tls: false },
+      {},
+      {
+        maxSeconds: 60,
+        maxLines: 100,
+        delimiter: ':',
+        listClients: async () => [],
+        onCommand: () => undefined,
+        onEnd: (end) => (ended = end),
+      },
+    );
+    await doomed.stop();
+    await eventually('the profile ended', () => ended);
+    assert.equal(ended?.end.reason, 'connection-lost');
+    assert.equal(profiler.running, false);
+  });
+});
