@@ -3,7 +3,7 @@ import type { Logger } from './logger';
 import type { RedisSession } from './redisSession';
 import { settings } from './settings';
 import { listClients, MissingRightError } from './redis/observe/clientList';
-import { ProfiledCommand, Profiler, ProfilerEnded } from './redis/observe/profiler';
+import { DEFAULT_MAX_BACKLOG_BYTES, ProfiledCommand, Profiler, ProfilerEnded } from './redis/observe/profiler';
 import { describeRates } from './redis/observe/rates';
 
 /** What the running profile shows: each criterion given lets through only its values (none: everything). */
@@ -186,6 +186,8 @@ export function describeEnd({ end, lines, elapsedMs }: ProfilerEnded): string {
       return `Profiler stopped by itself at its time limit of ${end.seconds} s (setting sharedRedis.profilerMaxSeconds): ${count}.`;
     case 'line-limit':
       return `Profiler stopped by itself at its limit of ${end.lines.toLocaleString('en-US')} commands (setting sharedRedis.profilerMaxLines): ${count}.`;
+    case 'backlog':
+      return `Profiler stopped by itself: Redis held ${(end.bytes / 2 ** 20).toFixed(1)} MiB of MONITOR output it could not yet send (limit ${DEFAULT_MAX_BACKLOG_BYTES / 2 ** 20} MiB), memory the shared server would otherwise keep growing. Filter less or profile a quieter moment. ${count}.`;
     case 'connection-lost':
       return `Profiler stopped: the connection to Redis was lost (${end.message}); it does not reconnect by itself. ${count}.`;
   }

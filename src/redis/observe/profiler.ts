@@ -26,6 +26,8 @@ export type ProfilerEnd =
   | { readonly reason: 'stopped' }
   | { readonly reason: 'time-limit'; readonly seconds: number }
   | { readonly reason: 'line-limit'; readonly lines: number }
+  /** The server held more unread MONITOR output for us than the limit (its `omem` in CLIENT LIST). */
+  | { readonly reason: 'backlog'; readonly bytes: number }
   | { readonly reason: 'connection-lost'; readonly message: string };
 
 export interface ProfilerEnded {
@@ -40,11 +42,22 @@ export interface ProfilerEnded {
 export interface ConnectedClient {
   readonly addr: string;
   readonly user: string;
+  readonly id?: string;
+  /** CLIENT LIST's other fields (`omem`: output the server holds for the client, in bytes). */
+  readonly fields?: ReadonlyMap<string, string>;
 }
 
 export interface ProfilerOptions {
   readonly maxSeconds: number;
   readonly maxLines: number;
+  /**
+   * Redis buffers MONITOR output a slow reader has not taken, without limit for a normal
+   * client (the bench saw ~40 MB under a pipelined flood): above this many bytes (`omem`) the
+   * profile stops, so it never costs the shared server its memory. Default 16 MiB.
+   */
+  readonly maxBacklogBytes?: number;
+  /** How often the backlog is looked at (with the CLIENT LIST the service lookup uses). Default 1 s. */
+  readonly backlogCheckMs?: number;
   /** Splits a key's namespace off. */
   readonly delimiter: string;
   /** CLIENT LIST, on another connection (the profiler's own only streams). */
@@ -61,6 +74,7 @@ export interface ProfilerOptions {
 }
 
 export const PROFILER_CONNECTION_NAME = 'shared-redis-profiler';
+export const DEFAULT_MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /** Lines waiting for a CLIENT LIST answer are held (in order) up to this many; beyond, shown without a service. */
 const MAX_HELD_LINES = 2000;
@@ -95,6 +109,8 @@ export class Profiler {
   /** Addresses one CLIENT LIST did not know yet. */
   private readonly missedOnce = new Set<string>();
   private readonly now: () => number;
+  /** The connection's CLIENT ID (to find its `omem`); undefined when CLIENT ID was refused. */
+  private clientId: string | undefined;
   /** Lines that arrived with the handshake's last reply. */
   private readonly early: Array<{ line: Buffer; cut: boolean }> = [];
 
@@ -156,7 +172,11 @@ export class Profiler {
         endpoint.username ? ['AUTH', endpoint.username, credentials.password] : ['AUTH', credentials.password],
       );
     }
-    commands.push(['CLIENT', 'SETNAME', this.options.connectionName ?? PROFILER_CONNECTION_NAME], ['MONITOR']);
+    commands.push(
+      ['CLIENT', 'SETNAME', this.options.connectionName ?? PROFILER_CONNECTION_NAME],
+      ['CLIENT', 'ID'],
+      ['MONITOR'],
+    );
     const replies = await new Promise<string[]>((resolve, reject) => {
       const got: string[] = [];
       const onData = (chunk: Buffer): void => {
@@ -192,7 +212,11 @@ export class Profiler {
       const reply = replies[index];
       return reply?.startsWith('-') ? reply.slice(1) : undefined;
     };
-    const authFailure = commands.length === 3 ? failure(0) : undefined;
+    const authFailure = commands.length === 4 ? failure(0) : undefined;
+    // CLIENT ID may be refused (no +client): the backlog is then not watched, the limits still hold.
+    this.clientId = /^:\d+$/.test(replies[commands.length - 2] ?? '')
+      ? replies[commands.length - 2]?.slice(1)
+      : undefined;
     if (authFailure) throw classifyRedisError(new Error(authFailure), endpoint);
     // CLIENT SETNAME may be refused to a user without +client: the profile works all the same.
     const monitorFailure = failure(commands.length - 1);
@@ -231,6 +255,9 @@ export class Profiler {
         this.options.maxSeconds * 1000,
       ),
     );
+    if (this.clientId !== undefined) {
+      this.timers.push(setInterval(() => void this.checkBacklog(), this.options.backlogCheckMs ?? 1000));
+    }
     const every = this.options.summaryEveryMs ?? 0;
     if (every > 0 && this.options.onRates) {
       const onRates = this.options.onRates;
@@ -288,6 +315,24 @@ export class Profiler {
     if (this.held.length > 0) this.lookup = this.lookUp();
   }
 
+  /** Stops the profile when the server holds more of our output than `maxBacklogBytes`. */
+  private async checkBacklog(): Promise<void> {
+    if (this.ended || this.checkingBacklog) return;
+    this.checkingBacklog = true;
+    try {
+      const own = (await this.options.listClients()).find((client) => client.id === this.clientId);
+      const bytes = Number(own?.fields?.get('omem') ?? 0);
+      if (bytes > (this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES))
+        this.finish({ reason: 'backlog', bytes });
+    } catch {
+      // CLIENT LIST refused or failed: the time and line limits still end the profile.
+    } finally {
+      this.checkingBacklog = false;
+    }
+  }
+
+  private checkingBacklog = false;
+
   private release(): void {
     const held = this.held;
     this.held = [];
@@ -313,7 +358,7 @@ export class Profiler {
     // Lines held for a lookup are shown first, attributed as far as known.
     this.release();
     this.ended = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) clearTimeout(timer); // clears intervals too
     this.socket.destroy();
     this.options.onEnd({
       end,

@@ -128,6 +128,20 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     await eventually('no MONITOR connection left', async () => (await monitorConnections()) === 0);
   });
 
+  it('stops by itself when the server holds more unread MONITOR output for it than its backlog limit', async function () {
+    const backlog = await profile({ maxBacklogBytes: 256 * 1024, backlogCheckMs: 200 });
+    // A consumer too busy to read (an extension host under load) is simulated by pausing the
+    // profiler's socket: the server then buffers MONITOR's output for it, as under a real flood.
+    (backlog.profiler as unknown as { socket: { pause(): void } }).socket.pause();
+    const flood = admin.pipeline();
+    for (let i = 0; i < 50_000; i++) flood.set(`user:flood:${i}`, 'x'.repeat(64));
+    await flood.exec();
+    const ended = await backlog.ended;
+    assert.equal(ended.end.reason, 'backlog');
+    assert.ok(ended.end.reason === 'backlog' && ended.end.bytes > 256 * 1024, JSON.stringify(ended.end));
+    await eventually('no MONITOR connection left', async () => (await monitorConnections()) === 0);
+  });
+
   it('refuses a user without the MONITOR right with one error naming +monitor', async function () {
     await assert.rejects(
       Profiler.start(
