@@ -322,8 +322,9 @@ export class Profiler {
     try {
       const own = (await this.options.listClients()).find((client) => client.id === this.clientId);
       const bytes = Number(own?.fields?.get('omem') ?? 0);
-      if (bytes > (this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES))
+      if (bytes > (this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES)) {
         this.finish({ reason: 'backlog', bytes });
+      }
     } catch {
       // CLIENT LIST refused or failed: the time and line limits still end the profile.
     } finally {
