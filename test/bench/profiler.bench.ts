@@ -81,7 +81,13 @@ async function main(): Promise<void> {
     const load1 = os.loadavg()[0] ?? 0;
     /** Without and with the profiler, in alternating order (the machine is shared: drift hits both). */
     const measure = async (pipeline: number, requests: number) => {
-      const result = { without: [] as number[], with: [] as number[], lines: [] as number[], omem: [] as number[] };
+      const result = {
+        without: [] as number[],
+        with: [] as number[],
+        lines: [] as number[],
+        omem: [] as number[],
+        ends: [] as string[],
+      };
       const plain = async (): Promise<void> => {
         const r = await load(server.port, requests, pipeline);
         result.without.push(r.set + r.get);
@@ -99,6 +105,7 @@ async function main(): Promise<void> {
         profiler.stop();
         result.with.push(r.set + r.get);
         result.lines.push(ended?.lines ?? 0);
+        result.ends.push(ended?.end.reason ?? 'running');
       };
       for (let run = 0; run < RUNS; run++) {
         if (run % 2 === 0) {
@@ -137,7 +144,7 @@ async function main(): Promise<void> {
     const row = (label: string, m: Awaited<ReturnType<typeof measure>>): string => {
       const w = median(m.without);
       const p = median(m.with);
-      return `| ${label} | ${fmt(w)} (${m.without.map(fmt).join(', ')}) | ${fmt(p)} (${m.with.map(fmt).join(', ')}) | **${((1 - p / w) * 100).toFixed(0)} %** | ${m.lines.map(fmt).join(', ')} | ${m.omem.map(fmt).join(', ')} |`;
+      return `| ${label} | ${fmt(w)} (${m.without.map(fmt).join(', ')}) | ${fmt(p)} (${m.with.map(fmt).join(', ')}) | **${((1 - p / w) * 100).toFixed(0)} %** | ${m.lines.map(fmt).join(', ')} | ${m.omem.map(fmt).join(', ')} | ${m.ends.join(', ')} |`;
     };
     const section = `## profiler
 
@@ -147,10 +154,12 @@ consuming the stream through its core (parse, attribute, count), in alternating 
 of ${RUNS} runs; CPU steal during the runs: ${(stealDuring * 100).toFixed(1)} %; load average
 before: ${load1.toFixed(2)} on ${os.cpus().length} CPUs (other work on the machine makes single
 runs noisy). "lines" is what the profiler read per run; "omem" the monitor client's largest
-output buffer on the server (sampled every 250 ms: above 0 means the profiler lagged).
+output buffer on the server (sampled every 250 ms: above 0 means the profiler lagged); "ended" how
+the profile ended: \`stopped\` at the end of the load, or \`backlog\` when the server held more than
+16 MiB of unread output for it (the rest of that run's load then ran without MONITOR).
 
-| load | ops/s without (runs) | ops/s with the profiler (runs) | cost | lines | omem (bytes) |
-|---|---:|---:|---:|---|---|
+| load | ops/s without (runs) | ops/s with the profiler (runs) | cost | lines | omem (bytes) | ended |
+|---|---:|---:|---:|---|---|---|
 ${row(`no pipelining, ${fmt(REQUESTS)} requests`, single)}
 ${row(`pipelines of 16, ${fmt(REQUESTS * 4)} requests`, pipelined)}
 
