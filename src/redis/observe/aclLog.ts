@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { callWithRight, replyText, NamespaceOwner, parseClientList, serviceOfUser } from './clientList';
+import { callWithRight, replyText, NamespaceOwner, parseClientList, serverUsers, serviceOfUser } from './clientList';
 import { commandText } from './commandText';
 
 /** Entries read at most (ACL LOG keeps `acllog-max-len`, 128 by default). */
@@ -26,11 +26,20 @@ export interface DeniedAccess {
   readonly service: string | undefined;
 }
 
-/** Parses an ACL LOG reply: an array of flat `[field, value, …]` arrays (RESP2). */
+/** Shown instead of the name a failed login tried when no such user exists. */
+export const UNKNOWN_LOGIN_NAME = '(a user name that does not exist, not shown)';
+
+/**
+ * Parses an ACL LOG reply: an array of flat `[field, value, …]` arrays (RESP2). The name a
+ * failed login tried is shown only when it is one of `knownUsers` (or, without that list,
+ * a declared service's user): a client that swapped its user name and password (`AUTH pw
+ * user`) puts its password there.
+ */
 export function parseAclLog(
   reply: unknown,
   namespaces: readonly NamespaceOwner[] = [],
   delimiter = ':',
+  knownUsers?: readonly string[],
 ): DeniedAccess[] {
   if (!Array.isArray(reply)) return [];
   const entries: DeniedAccess[] = [];
@@ -39,7 +48,9 @@ export function parseAclLog(
     const fields = new Map<string, string>();
     for (let i = 0; i + 1 < raw.length; i += 2) fields.set(replyText(raw[i]), replyText(raw[i + 1]));
     const [info] = parseClientList(fields.get('client-info') ?? '');
-    const username = fields.get('username') ?? '';
+    const tried = fields.get('username') ?? '';
+    const known = knownUsers ? knownUsers.includes(tried) : serviceOfUser(tried, namespaces, delimiter) !== undefined;
+    const username = fields.get('reason') === 'auth' && tried !== '' && !known ? UNKNOWN_LOGIN_NAME : tried;
     entries.push({
       count: Number(fields.get('count') ?? 1) || 1,
       reason: fields.get('reason') ?? '',
@@ -64,7 +75,9 @@ export async function readAclLog(
   count = ACL_LOG_READ_LIMIT,
 ): Promise<DeniedAccess[]> {
   const reply = await callWithRight(client, ['ACL', 'LOG', String(count)], 'ACL LOG', '+acl|log');
-  return parseAclLog(reply, namespaces, delimiter);
+  // Without the right to list the users, only declared services' names are shown for failed logins.
+  const users = await serverUsers(client).catch(() => undefined);
+  return parseAclLog(reply, namespaces, delimiter, users);
 }
 
 const REASONS: Record<string, string> = {

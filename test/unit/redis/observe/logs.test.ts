@@ -98,6 +98,26 @@ describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
     );
   });
 
+  it('does not show a password a client sent in place of the user name (AUTH and HELLO with the two swapped)', async () => {
+    const operator = await open();
+    await operator.call('ACL', 'LOG', 'RESET');
+    const swapped = await open();
+    await assert.rejects(swapped.call('AUTH', 'auth-pw-typed-as-user', 'auth-service'), /WRONGPASS/);
+    await assert.rejects(swapped.call('HELLO', '2', 'AUTH', 'hello-pw-typed-as-user', 'x'), /WRONGPASS/);
+    const entries = await readAclLog(operator, DEFAULT_DECLARED_NAMESPACES, ':');
+    assert.equal(entries.length, 2);
+    const shown = [
+      ...entries.map(deniedAccessLine),
+      deniedAccessesMarkdown(entries, 'the test server', new Date(0)),
+      ...deniedAccessFindings(entries).flatMap((f) => [f.label, f.description, f.detail]),
+    ].join('\n');
+    assert.doesNotMatch(shown, /typed-as-user/);
+    assert.match(
+      deniedAccessLine(entries[0] as DeniedAccess),
+      /^\(a user name that does not exist, not shown\) failed to log in/,
+    );
+  });
+
   it('an entry for a user deleted since keeps its name, and no service', async () => {
     const operator = await open();
     await operator.call('ACL', 'LOG', 'RESET');
