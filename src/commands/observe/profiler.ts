@@ -5,11 +5,11 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 
 /**
- * What MONITOR cost in the profiler bench (test/bench/profiler.bench.ts, docs/benchmarks.md):
- * 27 % of redis-benchmark's ops/s with pipelines of 16; without pipelining the difference was
- * within the (busy) machine's noise.
+ * What MONITOR cost in the profiler bench (test/bench/profiler.bench.ts, docs/benchmarks.md) on a
+ * busy 2-core machine: 9 % of redis-benchmark's ops/s without pipelining, 27–53 % with
+ * pipelines of 16 (three runs on different days of load).
  */
-export const MEASURED_MONITOR_COST = 'up to about a quarter';
+export const MEASURED_MONITOR_COST = 'from about a tenth (plain clients) to half (pipelined floods)';
 
 /**
  * Start Profiler, Stop Profiler, Filter Profiler. Start says once per session what MONITOR
