@@ -1040,10 +1040,15 @@ describe('Which service does what: Clients and Denied Accesses in the workbench'
 
       // Room for the Clients view: collapse the Stack and Keys views, then open it from the palette.
       await runFromCommandPalette(page, 'Shared Redis: Show Clients');
-      for (const title of ['Stack', 'Keys', 'Checks']) {
-        const header = pane(page, title).locator('.pane-header');
-        if ((await header.count()) > 0 && (await header.getAttribute('aria-expanded')) === 'true') await header.click();
-      }
+      const collapseOthers = async (): Promise<void> => {
+        for (const title of ['Stack', 'Keys', 'Checks']) {
+          const header = pane(page, title).locator('.pane-header');
+          if ((await header.count()) > 0 && (await header.getAttribute('aria-expanded')) === 'true') {
+            await header.click();
+          }
+        }
+      };
+      await collapseOthers();
       const clients = pane(page, 'Clients');
       const group = (name: string): Locator =>
         clients
@@ -1069,6 +1074,17 @@ describe('Which service does what: Clients and Denied Accesses in the workbench'
       await clients
         .locator('.monaco-list-row .label-description', { hasText: /^"auth-api" · db 0 · / })
         .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      // Wide enough for the rows' descriptions: drag the side bar's edge to the right, and back after.
+      const sidebar = await page.locator('.part.sidebar').boundingBox();
+      assert.ok(sidebar, 'the side bar has a size');
+      const edge = { x: sidebar.x + sidebar.width + 1, y: sidebar.y + sidebar.height / 2 };
+      await page.mouse.move(edge.x, edge.y);
+      await page.mouse.down();
+      await page.mouse.move(edge.x + 300, edge.y, { steps: 10 });
+      await page.mouse.up();
+      // The Stack and Keys views may have opened again while the stack came up.
+      await collapseOthers();
+      await pane(page, 'Keys').locator('.pane-body').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
       await screenshot(page, 'clients.png');
 
       await runFromCommandPalette(page, 'Shared Redis: Show Denied Accesses');
@@ -1079,6 +1095,10 @@ describe('Which service does what: Clients and Denied Accesses in the workbench'
         .locator('.editor-instance .view-lines', { hasText: 'tried `GET auth:session:e2e`: no permission for the key' })
         .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       await screenshot(page, 'denied-accesses.png');
+      await page.mouse.move(edge.x + 300, edge.y);
+      await page.mouse.down();
+      await page.mouse.move(edge.x, edge.y, { steps: 10 });
+      await page.mouse.up();
       await runFromCommandPalette(page, 'View: Close All Editors');
       await clients.locator('.pane-header').click();
     } catch (error) {
