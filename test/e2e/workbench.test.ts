@@ -968,3 +968,203 @@ describe('Shared Redis profiler in the workbench', () => {
     }
   });
 });
+
+describe('New Key from a namespace in the workbench (code-server + Chromium)', () => {
+  const key = 'user:e2e-new';
+
+  it("creates a string key in an owned namespace: name pre-filled, owner's question, row and a direct client agree", async () => {
+    const { page, redisPort } = e2e();
+    const redis = await directClient(redisPort);
+    try {
+      await redis.del(key);
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      if (!(await pane(page, 'Keys').isVisible())) await activityBarIcon(page).click();
+      await namespaceRow(page, 'user').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await contextMenu(page, namespaceRow(page, 'user'), 'New Key…');
+
+      const widget = page.locator('.quick-input-widget');
+      await widget
+        .locator('.quick-input-title', { hasText: 'New Key: which type?' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await quickPickRow(page, 'string').click();
+      const input = widget.locator('.quick-input-box input');
+      await widget
+        .locator('.quick-input-title', { hasText: 'New String key' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      assert.equal(await input.inputValue(), 'user:', 'the name is pre-filled with the namespace prefix');
+      await page.keyboard.type('e2e-new');
+      await screenshot(page, 'new-key.png');
+      await page.keyboard.press('Enter');
+      await widget
+        .locator('.quick-input-title', { hasText: `New ${key}` })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page.keyboard.type('hello from the workbench');
+      await page.keyboard.press('Enter');
+      await widget
+        .locator('.quick-input-title', { hasText: `TTL of ${key}` })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page.keyboard.type('1h');
+      await page.keyboard.press('Enter');
+
+      // user:* belongs to User Service: the extension asks before it writes there (once per session).
+      const dialog = modalDialog(page);
+      const asked = await dialog.waitFor({ state: 'visible', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (asked) {
+        const { message, buttons } = await readDialog(dialog);
+        console.log(`      asked: ${message} [${buttons.join(' | ')}]`);
+        assert.match(message, /^user:\* belongs to User Service\. Create user:e2e-new\?$/);
+        await dialogButton(dialog, 'Write').click();
+        await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      }
+
+      const created = await notificationText(page, /^Created user:e2e-new/);
+      assert.equal(created, 'Created user:e2e-new (string, expires in 1h).');
+      assert.equal(await redis.get(key), 'hello from the workbench');
+      assert.ok((await redis.ttl(key)) > 3500, 'the TTL typed is set');
+      if ((await namespaceRow(page, 'user').getAttribute('aria-expanded')) !== 'true') {
+        await namespaceRow(page, 'user').click();
+      }
+      await keyRow(page, 'user', 'e2e-new')
+        .locator('.label-description', { hasText: /^string · (59m \d+s|1h 0m)$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page.mouse.move(900, 300);
+      await screenshot(page, 'new-key-row.png');
+    } catch (error) {
+      await screenshot(page, 'new-key-failure.png');
+      throw error;
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+    }
+  });
+});
+describe('Which service does what: Clients and Denied Accesses in the workbench', () => {
+  const services: Redis[] = [];
+  const login = async (username: string, connectionName: string): Promise<Redis> => {
+    const password = stackEnv()[`REDIS_SERVICE_PASSWORD_${username.replace(/-service$/, '').toUpperCase()}`];
+    assert.ok(password, `the stack's .env has the password of ${username}`);
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: e2e().stackPort,
+      username,
+      password,
+      connectionName,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    services.push(client);
+    await client.connect();
+    return client;
+  };
+
+  after(() => services.forEach((client) => client.disconnect()));
+
+  it("shows the connected services, the extension's own connections, and a denied access by service", async () => {
+    const { page, workspaceFolder } = e2e();
+    // The workspace names the seeded test redis-server (sharedRedis.host/port), and a host and port
+    // set explicitly win over the stack's: without them the extension talks to the stack's Redis,
+    // the one the services below log in to. Restored at the end.
+    const settingsFile = join(workspaceFolder, '.vscode', 'settings.json');
+    const original = readFileSync(settingsFile, 'utf8');
+    const toStack = JSON.parse(original) as Record<string, unknown>;
+    delete toStack['sharedRedis.host'];
+    delete toStack['sharedRedis.port'];
+    writeFileSync(settingsFile, JSON.stringify(toStack, null, 2));
+    try {
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      // The stack runs after the earlier tests; started here when this block runs alone.
+      await runFromCommandPalette(page, 'Shared Redis: Start');
+      await page
+        .locator('.statusbar-item', { hasText: 'Redis: running' })
+        .waitFor({ state: 'visible', timeout: 90_000 });
+      const auth = await login('auth-service', 'auth-api');
+      const user = await login('user-service', 'user-api');
+      await auth.set('auth:session:e2e', 'token', 'EX', 600);
+      await assert.rejects(user.get('auth:session:e2e'), /NOPERM/);
+
+      // Room for the Clients view: collapse the Stack and Keys views, then open it from the palette.
+      await runFromCommandPalette(page, 'Shared Redis: Show Clients');
+      const collapseOthers = async (): Promise<void> => {
+        for (const title of ['Stack', 'Keys', 'Checks']) {
+          const header = pane(page, title).locator('.pane-header');
+          if ((await header.count()) > 0 && (await header.getAttribute('aria-expanded')) === 'true') {
+            await header.click();
+          }
+        }
+      };
+      await collapseOthers();
+      const clients = pane(page, 'Clients');
+      const group = (name: string): Locator =>
+        clients
+          .locator('.monaco-list-row')
+          .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
+      await group('auth-service')
+        .locator('.label-description', { hasText: /^Auth Service · 1 connection · oldest / })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await group('user-service')
+        .locator('.label-description', { hasText: /^User Service · 1 connection · oldest / })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await group('shared-service')
+        .locator('.label-description', { hasText: /^Shared · not connected$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await group('operator').click();
+      await clients
+        .locator('.monaco-list-row .label-description', {
+          hasText: /^this extension \(shared-redis-vscode\) · db 0 · /,
+        })
+        .first()
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await group('auth-service').click();
+      await clients
+        .locator('.monaco-list-row .label-description', { hasText: /^"auth-api" · db 0 · / })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      // Wide enough for the rows' descriptions: drag the side bar's edge to the right, and back after.
+      const sidebar = await page.locator('.part.sidebar').boundingBox();
+      assert.ok(sidebar, 'the side bar has a size');
+      const edge = { x: sidebar.x + sidebar.width + 1, y: sidebar.y + sidebar.height / 2 };
+      await page.mouse.move(edge.x, edge.y);
+      await page.mouse.down();
+      await page.mouse.move(edge.x + 300, edge.y, { steps: 10 });
+      await page.mouse.up();
+      // The Stack and Keys views may have opened again while the stack came up.
+      await collapseOthers();
+      await pane(page, 'Keys').locator('.pane-body').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await screenshot(page, 'clients.png');
+
+      await runFromCommandPalette(page, 'Shared Redis: Show Denied Accesses');
+      await page
+        .locator('.tab.active', { hasText: 'Denied Accesses.md' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page
+        .locator('.editor-instance .view-lines', { hasText: 'tried `GET auth:session:e2e`: no permission for the key' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await screenshot(page, 'denied-accesses.png');
+      await page.mouse.move(edge.x + 300, edge.y);
+      await page.mouse.down();
+      await page.mouse.move(edge.x, edge.y, { steps: 10 });
+      await page.mouse.up();
+      await runFromCommandPalette(page, 'View: Close All Editors');
+      await clients.locator('.pane-header').click();
+    } catch (error) {
+      const clients = pane(page, 'Clients');
+      console.log(
+        `      Clients pane: ${await clients.count()} found, expanded ${await clients
+          .locator('.pane-header')
+          .getAttribute('aria-expanded')
+          .catch(() => '?')}, visible ${await clients.locator('.pane-body').isVisible()}, description ${await clients
+          .locator('.pane-header .description')
+          .textContent()
+          .catch(() => '?')}`,
+      );
+      await screenshot(page, 'clients-failure.png');
+      throw error;
+    } finally {
+      writeFileSync(settingsFile, original);
+    }
+  });
+});
