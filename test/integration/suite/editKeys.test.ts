@@ -4,16 +4,27 @@ import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
 import { DONT_ASK_AGAIN, KeyChanges, WRITE } from '../../../src/keyChanges';
 import type { Logger } from '../../../src/logger';
+import type { SharedRedisInternals } from '../../../src/secondStage';
+import type { KeysRow } from '../../../src/views/keysView';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
+import { child, rows } from './keysTree';
 
 type Answer = (message: string) => string | undefined;
 
-/** Modal questions (which a test cannot click) get `answer`'s reply and are recorded; other calls go through. */
+/**
+ * Modal questions (which a test cannot click) get `answer`'s reply and are recorded; other calls go through.
+ * Input boxes and quick picks (which a test cannot type into) are a question the test forgot to answer
+ * through the command's arguments: they are recorded in `unanswered` and dismissed at once, so the test
+ * fails naming the prompt instead of waiting for a person until its timeout.
+ */
 class ModalAnswers {
   readonly questions: string[] = [];
+  readonly unanswered: string[] = [];
   answer: Answer = () => undefined;
   private readonly original = vscode.window.showWarningMessage;
+  private readonly originalInputBox = vscode.window.showInputBox;
+  private readonly originalQuickPick = vscode.window.showQuickPick;
 
   install(): void {
     const original = this.original as (...a: unknown[]) => unknown;
@@ -26,16 +37,29 @@ class ModalAnswers {
         }
         return original.apply(vscode.window, [message, ...rest]);
       },
+      showInputBox: (options?: vscode.InputBoxOptions): Thenable<undefined> => {
+        this.unanswered.push(`input box "${options?.title ?? ''}: ${options?.prompt ?? ''}"`);
+        return Promise.resolve(undefined);
+      },
+      showQuickPick: (_items: unknown, options?: vscode.QuickPickOptions): Thenable<undefined> => {
+        this.unanswered.push(`quick pick "${options?.title ?? options?.placeHolder ?? ''}"`);
+        return Promise.resolve(undefined);
+      },
     });
   }
 
   reset(answer: Answer = () => undefined): void {
     this.questions.length = 0;
+    this.unanswered.length = 0;
     this.answer = answer;
   }
 
   restore(): void {
-    Object.assign(vscode.window, { showWarningMessage: this.original });
+    Object.assign(vscode.window, {
+      showWarningMessage: this.original,
+      showInputBox: this.originalInputBox,
+      showQuickPick: this.originalQuickPick,
+    });
   }
 }
 
@@ -421,6 +445,102 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     } finally {
       await config().update('readOnly', savedReadOnly, vscode.ConfigurationTarget.Workspace);
     }
+  });
+
+  /** `label — description` of the row at `path` (labels from the root down), as the user reads it. */
+  const rowAt = async (shared: SharedRedisInternals, ...path: string[]): Promise<string> => {
+    let row: KeysRow | undefined;
+    for (const label of path) row = await child(shared, row, label);
+    return `${path[path.length - 1] ?? ''} — ${String(shared.views.keys.getTreeItem(row as KeysRow).description)}`;
+  };
+
+  /** The rows listed under the namespace at `path`. */
+  const rowsUnder = async (shared: SharedRedisInternals, ...path: string[]): Promise<string[]> => {
+    let row: KeysRow | undefined;
+    for (const label of path) row = await child(shared, row, label);
+    return rows(shared, row);
+  };
+
+  /**
+   * A finished walk with `keys` (string values); from then on, every walk the Keys view's browser
+   * starts is recorded (a walk publishes a walking state with a new model before its first SCAN).
+   */
+  const walkedWith = async (shared: SharedRedisInternals, ...keys: string[]) => {
+    for (const key of keys) await redis.set(key, 'v');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    const walked = shared.keys.state;
+    assert.ok(walked.kind === 'complete');
+    const seen: string[] = [];
+    const following = shared.keys.onDidChange((state) => {
+      if (state.kind === 'walking') seen.push('the Keys view started a walk');
+    });
+    stopWatching.push(() => following.dispose());
+    return { model: walked.model, seen };
+  };
+  const stopWatching: (() => void)[] = [];
+  afterEach(() => stopWatching.splice(0).forEach((stop) => stop()));
+
+  /** The command's outcome is done, and it asked nothing the test did not answer. */
+  const done = async (command: string, ...args: unknown[]): Promise<void> => {
+    const result = await run(command, ...args);
+    assert.deepEqual(modal.unanswered, [], `${command} asked what the test did not answer`);
+    assert.equal(result.outcome, 'done', result.message);
+  };
+
+  const sameWalk = (shared: SharedRedisInternals, walked: Awaited<ReturnType<typeof walkedWith>>): void => {
+    assert.deepEqual(walked.seen, [], 'the keyspace was not walked again');
+    const state = shared.keys.state;
+    assert.ok(state.kind === 'complete' && state.model === walked.model, 'the view shows the same walk, patched');
+  };
+
+  it('after New Key and Rename Key the Keys view shows the key\'s row and the new counts, without walking again', async () => {
+    const shared = await api();
+    const walked = await walkedWith(shared, 'edkv:a:1');
+    assert.equal(await rowAt(shared, 'edkv'), 'edkv — 1 key');
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'a'), ['1 — string · no TTL']);
+
+    await done('sharedRedis.newKey', undefined, { type: 'hash', name: 'edkv:a:2', field: 'f', value: 'v', ttl: '' });
+    assert.equal(await rowAt(shared, 'edkv'), 'edkv — 2 keys');
+    assert.equal(await rowAt(shared, 'edkv', 'a'), 'a — 2 keys');
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'a'), ['1 — string · no TTL', '2 — hash · no TTL']);
+
+    await done('sharedRedis.renameKey', 'edkv:a:1', 'edkv:b:1');
+    assert.equal(await rowAt(shared, 'edkv'), 'edkv — 2 keys');
+    assert.deepEqual(await rowsUnder(shared, 'edkv'), ['a — 1 key', 'b — 1 key']);
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'a'), ['2 — hash · no TTL']);
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'b'), ['1 — string · no TTL']);
+    sameWalk(shared, walked);
+  });
+
+  it('after Copy Key the copy\'s row is listed and its namespace counts it, without walking again', async () => {
+    const shared = await api();
+    const walked = await walkedWith(shared, 'edkv:c:1');
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'c'), ['1 — string · no TTL']);
+    await done('sharedRedis.copyKey', 'edkv:c:1', 'edkv:c:2');
+    await done('sharedRedis.copyKey', 'edkv:c:1', 'edkv:d:1');
+    assert.equal(await rowAt(shared, 'edkv', 'c'), 'c — 2 keys');
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'c'), ['1 — string · no TTL', '2 — string · no TTL']);
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'd'), ['1 — string · no TTL']);
+    sameWalk(shared, walked);
+  });
+
+  it('after Undo Last Change of a deleted key its row and its count are back, without walking again', async () => {
+    const shared = await api();
+    const walked = await walkedWith(shared, 'edkv:e:1', 'edkv:e:2');
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'e'), ['1 — string · no TTL', '2 — string · no TTL']);
+    modal.reset((message) =>
+      message.startsWith('Delete the key') ? 'Delete' : message.startsWith('Undo') ? 'Undo' : undefined,
+    );
+    await done('sharedRedis.deleteKey', 'edkv:e:1');
+    assert.equal(await rowAt(shared, 'edkv', 'e'), 'e — 1 key');
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'e'), ['2 — string · no TTL']);
+    await done('sharedRedis.undoLastChange');
+    assert.equal(await rowAt(shared, 'edkv', 'e'), 'e — 2 keys');
+    assert.deepEqual(await rowsUnder(shared, 'edkv', 'e'), ['1 — string · no TTL', '2 — string · no TTL']);
+    sameWalk(shared, walked);
+    // What watches for a walk does see one when there is one.
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    assert.ok(walked.seen.length > 0, 'a refresh is seen as a walk');
   });
 });
 
