@@ -493,7 +493,7 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.ok(state.kind === 'complete' && state.model === walked.model, 'the view shows the same walk, patched');
   };
 
-  it('after New Key and Rename Key the Keys view shows the key\'s row and the new counts, without walking again', async () => {
+  it("after New Key and Rename Key the Keys view shows the key's row and the new counts, without walking again", async () => {
     const shared = await api();
     const walked = await walkedWith(shared, 'edkv:a:1');
     assert.equal(await rowAt(shared, 'edkv'), 'edkv — 1 key');
@@ -512,7 +512,7 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     sameWalk(shared, walked);
   });
 
-  it('after Copy Key the copy\'s row is listed and its namespace counts it, without walking again', async () => {
+  it("after Copy Key the copy's row is listed and its namespace counts it, without walking again", async () => {
     const shared = await api();
     const walked = await walkedWith(shared, 'edkv:c:1');
     assert.deepEqual(await rowsUnder(shared, 'edkv', 'c'), ['1 — string · no TTL']);
