@@ -45,6 +45,10 @@ const options = {
   format: 'cjs',
   external: ['vscode', 'cpu-features', '*.node'],
   minify: production,
+  // Error classes name themselves from constructor.name (redis-errors: ReplyError); when the
+  // bundle renames a clashing class (ReplyError -> ReplyError2), every `error.name ===
+  // 'ReplyError'` check would silently fail. keepNames keeps the source names.
+  keepNames: true,
   sourcemap: true,
   sourcesContent: false,
   logLevel: 'warning',
