@@ -241,8 +241,13 @@ async function runFromCommandPalette(page: Page, title: string): Promise<void> {
   await page.keyboard.type(title);
   const focused = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
   await focused.filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-  const label = (await focused.first().locator('.label-name').textContent())?.trim();
-  assert.equal(label, title, `the command palette's first match is "${label}", not "${title}"`);
+  // Recently used commands rank first ("Start Profiler" above "Start" once used): step down to the exact title.
+  let label = (await focused.first().locator('.label-name').textContent())?.trim();
+  for (let step = 0; label !== title && step < 10; step++) {
+    await page.keyboard.press('ArrowDown');
+    label = (await focused.first().locator('.label-name').textContent())?.trim();
+  }
+  assert.equal(label, title, `the command palette lists no "${title}" among its first matches (focused: "${label}")`);
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
 }
