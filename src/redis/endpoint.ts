@@ -1,3 +1,5 @@
+import type { ClusterAddresses } from './cluster/addresses';
+
 /** Where and how to reach a Redis server. The password is carried separately from
  * anything printable so that no description of an endpoint can ever contain it. */
 export interface RedisEndpoint {
@@ -8,6 +10,8 @@ export interface RedisEndpoint {
   readonly tls: boolean;
   /** Certificates and checks for TLS; read only when `tls` is on. Absent: the system's CAs, checks on. */
   readonly tlsSettings?: RedisTlsSettings | undefined;
+  /** Set when the endpoint is a Redis Cluster: the nodes to start from and how to reach what they announce. */
+  readonly cluster?: ClusterAddresses | undefined;
 }
 
 /**

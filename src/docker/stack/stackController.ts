@@ -14,6 +14,7 @@ import { ForeignContainer, foreignContainers, ForeignStackError } from './owners
 import { planStack } from './planStack';
 import { projectStatus, ServiceStatus } from './status';
 import { upStack, UpOptions, UpResult } from './up';
+import type { ClusterAddresses } from '../../redis/cluster/addresses';
 
 export interface StackSettings {
   readonly location: StackLocation;
@@ -35,6 +36,8 @@ export interface StackRedis {
   /** `operator` when the stack's ACL file has that user; undefined for an older file (default user). */
   readonly username: string | undefined;
   readonly password: string | undefined;
+  /** Set for the `cluster` stack variant: `host`/`port` are then the first seed. */
+  readonly cluster?: ClusterAddresses | undefined;
 }
 
 export interface StartOptions extends UpOptions {
