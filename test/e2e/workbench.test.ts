@@ -748,7 +748,11 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       await pong.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
 
       // Remembered: after a window reload (a new extension host) the stored password is used without a prompt.
+      // Wait for the new page's load event: the old page's workbench and status bar stay visible until the
+      // navigation starts, and an F1 pressed into the page being replaced is lost.
+      const reloaded = page.waitForEvent('load', { timeout: 60_000 });
       await runFromCommandPalette(page, 'Developer: Reload Window');
+      await reloaded;
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
       // The status bar item appears once the extension has activated in the new host.
       await page.locator('.statusbar-item', { hasText: /Redis:/ }).waitFor({ state: 'visible', timeout: 60_000 });
