@@ -1,3 +1,4 @@
+import { ReplyError } from 'ioredis';
 import { describeEndpoint, RedisEndpoint } from './endpoint';
 
 export type RedisFailureKind = 'unreachable' | 'auth-failed' | 'timeout' | TlsFailureKind;
@@ -184,4 +185,12 @@ function classifyTlsFailure(
     );
   }
   return undefined;
+}
+
+/**
+ * True for an error reply of the server (WRONGTYPE, NOPERM, BUSYKEY …): a refusal of one
+ * command, not a failed connection. By class, not by name: a bundler may rename classes.
+ */
+export function isReplyError(error: unknown): error is Error {
+  return error instanceof ReplyError;
 }

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
-import { classifyRedisError, RedisConnectionError } from '../errors';
+import { classifyRedisError, isReplyError, RedisConnectionError } from '../errors';
 
 /** A walk or a page stopped because its AbortSignal fired (a refresh, a new filter). */
 export class KeyspaceCancelledError extends Error {
@@ -49,7 +49,7 @@ export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: 
   ) {
     return cause;
   }
-  const isReply = cause instanceof Error && (cause.name === 'ReplyError' || cause instanceof ServerReplyError);
+  const isReply = isReplyError(cause) || cause instanceof ServerReplyError;
   if (isReply && !AUTH_OR_CONNECTION_REPLY.test(cause.message)) return new KeyspaceCommandError(command, cause.message);
   return classifyRedisError(cause, endpoint);
 }

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
-import { classifyRedisError } from '../errors';
+import { classifyRedisError, isReplyError } from '../errors';
 import { cursorFraction, fromBinary, toBinary } from '../keyspace';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
 import { keyHash } from '../keyspace/keyHash';
@@ -390,7 +390,7 @@ export async function execute(pipeline: ChainableCommander, endpoint: RedisEndpo
   }
   if (!replies) throw classifyRedisError(new Error('the pipeline was discarded'), endpoint);
   for (const [error] of replies) {
-    if (error && error.name !== 'ReplyError') throw classifyRedisError(error, endpoint);
+    if (error && !isReplyError(error)) throw classifyRedisError(error, endpoint);
     // An authentication reply is about the connection, not the key.
     if (error && /^(NOAUTH|WRONGPASS)\b/.test(error.message)) throw classifyRedisError(error, endpoint);
   }

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { fromBinary } from '../keyspace/binary';
+import { isReplyError } from '../errors';
 import { endpointOfClient, keyspaceError } from '../keyspace/errors';
 import { formatKeyCount, groupThousands } from '../keyspace/format';
 import { DEFAULT_UNLINK_BATCH, NamespacePlan } from './namespaceDelete';
@@ -72,7 +73,7 @@ export async function moveNamespaceKeys(
     replies.forEach(([error, reply], i) => {
       const key = batch[i] as Buffer;
       if (error) {
-        if (error.name !== 'ReplyError') {
+        if (!isReplyError(error)) {
           throw Object.assign(keyspaceError(error, endpoint, 'RENAMENX'), { partial: result(false) });
         }
         failed.push({ key, reason: /no such key/i.test(error.message) ? 'it no longer exists' : error.message });

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
+import { isReplyError } from '../errors';
 import { endpointOfClient, keyspaceError } from '../keyspace/errors';
 import { formatBytes } from '../keyspace/format';
 import { displayBytes } from '../keyspace/display';
@@ -217,7 +218,7 @@ async function pipelineReplies(
   return replies.map(([error, value]) => {
     if (!error) return value;
     // A reply error (NOPERM, unknown command) belongs to that key; a transport failure to all.
-    if (error.name !== 'ReplyError') throw keyspaceError(error, endpoint, String(commands[0]?.[0]));
+    if (!isReplyError(error)) throw keyspaceError(error, endpoint, String(commands[0]?.[0]));
     return error;
   });
 }

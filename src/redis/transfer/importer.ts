@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
-import { classifyRedisError } from '../errors';
+import { classifyRedisError, isReplyError } from '../errors';
 import { endpointOfClient } from '../keyspace/errors';
 import { execute } from '../migration/copier';
 import { FileCheck, FileHeader, KeyRecord, ReadableValue, readExportFile } from './exportFile';
@@ -201,7 +201,7 @@ export async function importNamespace(
         fromReadableValue++;
       }
     } catch (error) {
-      if (error instanceof Error && error.name === 'ReplyError') fail(record, error.message);
+      if (isReplyError(error)) fail(record, error.message);
       else throw classifyRedisError(error, endpoint);
     }
   };

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { KeyspaceCommandError } from '../../../../src/redis/keyspace/errors';
+import { connectRedis } from '../../../../src/redis/connection';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { keyPttl, parseTtl, persistKey, setKeyTtl, unlinkKey } from '../../../../src/redis/mutations';
 import { startRedisServer } from '../../../support/redisServer';
@@ -122,18 +123,29 @@ describe('key operations against a real redis-server', function () {
   });
 
   it('reports a server refusal as the server said it', async () => {
-    const failing = {
-      callBuffer: () =>
-        Promise.reject(
-          Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), {
-            name: 'ReplyError',
-          }),
-        ),
-      options: {},
-    } as unknown as Redis;
-    await assert.rejects(
-      setKeyTtl(failing, Buffer.from('k'), 5),
-      (error: unknown) => error instanceof KeyspaceCommandError && /WRONGTYPE/.test(error.message),
+    // A real refusal: a user without the EXPIRE family (NOPERM names the command).
+    const admin = await server.connect();
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'ttl-refused',
+      'on',
+      'nopass',
+      '~*',
+      '+@all',
+      '-expire',
+      '-pexpire',
+      '-pexpireat',
+      '-expireat',
     );
+    await admin.set('refusal:k', 'v');
+    const refused = server.keep(
+      await connectRedis({ host: server.host, port: server.port, db: 0, tls: false, username: 'ttl-refused' }, {}),
+    );
+    await assert.rejects(
+      setKeyTtl(refused, Buffer.from('refusal:k'), 5),
+      (error: unknown) => error instanceof KeyspaceCommandError && /NOPERM/.test(error.message),
+    );
+    assert.equal(await admin.pttl('refusal:k'), -1, 'the key keeps no TTL');
   });
 });
