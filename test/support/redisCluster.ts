@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import calculateSlot from 'cluster-key-slot';
 import Redis from 'ioredis';
 import { RedisServer, startRedisServer } from './redisServer';
 
@@ -182,4 +183,47 @@ async function masterPortsOf(nodes: readonly ClusterNodeServer[], password: stri
     }
   }
   throw new Error('no node of the test cluster answers');
+}
+
+/**
+ * Writes `key → value` for every key, each straight to the master serving its slot, in
+ * pipelines of 5,000 (a cluster pipeline must stay within one slot; a master accepts any
+ * slot it serves).
+ */
+export async function fillCluster(
+  fixture: RedisClusterFixture,
+  keys: readonly (string | Buffer)[],
+  value: string | Buffer = 'v',
+): Promise<void> {
+  const owners = await slotOwners(fixture);
+  const byPort = new Map<number, (string | Buffer)[]>();
+  for (const key of keys) {
+    const port = owners[calculateSlot(key)];
+    if (port === undefined) throw new Error('a slot has no master');
+    let list = byPort.get(port);
+    if (!list) byPort.set(port, (list = []));
+    list.push(key);
+  }
+  await Promise.all(
+    [...byPort].map(([port, list]) =>
+      withNode({ host: fixture.host, port }, fixture.password, async (client) => {
+        for (let i = 0; i < list.length; i += 5000) {
+          const pipeline = client.pipeline();
+          for (const key of list.slice(i, i + 5000)) pipeline.set(key, value);
+          await pipeline.exec();
+        }
+      }),
+    ),
+  );
+}
+
+/** The port of the master serving each slot, from CLUSTER SLOTS. */
+export async function slotOwners(fixture: RedisClusterFixture): Promise<number[]> {
+  const [port] = await fixture.masterPorts();
+  const reply = await withNode({ host: fixture.host, port: port ?? 0 }, fixture.password, (client) =>
+    client.cluster('SLOTS'),
+  );
+  const owners: number[] = [];
+  for (const [from, to, master] of reply) for (let slot = from; slot <= to; slot++) owners[slot] = master?.[1] ?? 0;
+  return owners;
 }

@@ -57,6 +57,15 @@ export function nodeForSlot(cluster: Cluster, slot: number): SlotOwner | undefin
   return master === undefined ? undefined : { slot, master, replicas: nodes?.slice(1) ?? [] };
 }
 
+/** A key's hash slot and who serves it, for a tooltip: `127.0.0.1:7001 (master; replica 127.0.0.1:7004)`. */
+export function slotOfKey(cluster: Cluster, key: Buffer | string): { slot: number; node: string } {
+  const slot = keySlot(key);
+  const owner = nodeForSlot(cluster, slot);
+  if (!owner) return { slot, node: 'no node (the slot is not served)' };
+  const replicas = owner.replicas.length === 0 ? '' : `; replica ${owner.replicas.join(', ')}`;
+  return { slot, node: `${owner.master} (master${replicas})` };
+}
+
 /** The masters of the client's current slot map, with their slot ranges and replicas. */
 export function clusterMasters(cluster: Cluster, endpoint: RedisEndpoint): ClusterMaster[] {
   const ranges = new Map<string, [number, number][]>();

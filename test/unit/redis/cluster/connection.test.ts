@@ -8,6 +8,7 @@ import {
   keySlot,
   nodeForSlot,
   SLOT_COUNT,
+  slotOfKey,
 } from '../../../../src/redis/cluster/topology';
 import { connectRedis } from '../../../../src/redis/connection';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
@@ -73,6 +74,10 @@ describe('a Redis Cluster connection (a real six-node cluster)', function () {
     assert.ok(direct);
     await cluster.set('auth:{42}:session', 'x');
     assert.equal(await direct.client.exists('auth:{42}:session'), 1);
+    // What the key tooltip shows: the slot, and the master that holds the key.
+    const shown = slotOfKey(cluster, Buffer.from('auth:{42}:session'));
+    assert.equal(shown.slot, keySlot('42'));
+    assert.match(shown.node, new RegExp(`^127\\.0\\.0\\.1:${port} \\(master`));
   });
 
   it('refuses a node-local command instead of sending it to a random node, naming it', async () => {
