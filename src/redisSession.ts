@@ -11,7 +11,7 @@ export interface StackRedisChange {
 }
 import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
-import { connectCluster } from './redis/cluster/connection';
+import { ClusterRoutingError, connectCluster } from './redis/cluster/connection';
 import { clusterMasters, isClusterEnabled, Topology } from './redis/cluster/topology';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
@@ -240,7 +240,7 @@ export class RedisSession implements vscode.Disposable {
       // A broken socket means the next use should start afresh rather than reuse it.
       if (statusOf(connected) !== 'ready') this.reset('connection lost');
       // A refused command is no connection failure: its message names the right to grant.
-      if (error instanceof MissingRightError) throw error;
+      if (error instanceof MissingRightError || error instanceof ClusterRoutingError) throw error;
       throw classifyRedisError(error, this.active?.endpoint ?? endpoint);
     }
   }

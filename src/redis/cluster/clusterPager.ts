@@ -8,6 +8,7 @@ import { NamespaceNode } from '../keyspace/namespaceModel';
 import { compareNatural } from '../keyspace/naturalOrder';
 import { OneAtATime } from '../keyspace/oneAtATime';
 import { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions } from '../keyspace/pager';
+import { lostConnection } from './nodes';
 import { ClusterMaster, Topology } from './topology';
 
 /** What a namespace row keeps to page its keys: NamespaceKeyPager on one server, ClusterKeyPager on a cluster. */
@@ -61,10 +62,14 @@ export class ClusterKeyPager implements KeyPager {
       return;
     }
     const share = Math.max(1, Math.ceil(this.pageSize / Math.max(1, masters.length)));
-    this.perMaster = masters.map(
-      (master) =>
-        new NamespaceKeyPager(master.client, namespace, { ...options, pageSize: share, endpoint: master.endpoint }),
-    );
+    this.perMaster = masters.map((master) => {
+      if (!master.client) throw lostConnection(master);
+      return new NamespaceKeyPager(master.client, namespace, {
+        ...options,
+        pageSize: share,
+        endpoint: master.endpoint,
+      });
+    });
   }
 
   get done(): boolean {

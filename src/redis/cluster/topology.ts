@@ -14,8 +14,8 @@ export interface ClusterMaster {
   readonly address: string;
   /** The cluster's endpoint with this node's host and port: for connections of a walk's own. */
   readonly endpoint: RedisEndpoint;
-  /** The connection ioredis keeps to this master. */
-  readonly client: Redis;
+  /** The connection ioredis keeps to this master; undefined once it dropped it (the node stopped answering). */
+  readonly client: Redis | undefined;
   /** Slot ranges it serves, inclusive, ascending. */
   readonly slots: readonly (readonly [number, number])[];
   /** `host:port` of its replicas as CLUSTER SLOTS lists them (Redis leaves out a replica that has replicated nothing yet). */
@@ -87,8 +87,8 @@ export function clusterMasters(cluster: Cluster, endpoint: RedisEndpoint): Clust
   const clients = new Map(cluster.nodes('all').map((node) => [`${node.options.host}:${node.options.port}`, node]));
   const masters: ClusterMaster[] = [];
   for (const [address, slots] of ranges) {
+    // A master the client lost stays listed (with no client): a caller must say it did not answer, not skip it.
     const client = clients.get(address);
-    if (!client) continue;
     masters.push({
       address,
       endpoint: nodeEndpoint(endpoint, address),

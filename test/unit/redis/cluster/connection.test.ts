@@ -13,7 +13,14 @@ import {
 import { connectRedis } from '../../../../src/redis/connection';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
 import { RedisConnectionError } from '../../../../src/redis/errors';
-import { useRedisCluster } from '../../../support/redisCluster';
+import { fillCluster, useRedisCluster } from '../../../support/redisCluster';
+import {
+  describeNodeInfos,
+  formatMasterPings,
+  pingMasters,
+  rawNodeInfos,
+  readNodeInfos,
+} from '../../../../src/redis/cluster/nodes';
 
 const PASSWORD = 'cluster-test-password-51c2';
 const FAST = { timeoutMs: 1500, maxReconnects: 2, connectionName: 'shared-redis-unit' };
@@ -43,9 +50,9 @@ describe('a Redis Cluster connection (a real six-node cluster)', function () {
     assert.deepEqual(await Promise.all(keys.map((key) => cluster.get(key))), keys);
     const masters = clusterMasters(cluster, seedOf(4));
     assert.equal(masters.length, 3);
-    const held = await Promise.all(masters.map((master) => master.client.dbsize()));
+    const held = await Promise.all(masters.map((master) => master.client?.dbsize()));
     assert.ok(
-      held.every((n) => n > 0),
+      held.every((n) => (n ?? 0) > 0),
       `every master holds some of the 60 keys: ${held.join(', ')}`,
     );
     await cluster.del(...keys.slice(0, 1));
@@ -73,7 +80,7 @@ describe('a Redis Cluster connection (a real six-node cluster)', function () {
     const direct = clusterMasters(cluster, seedOf()).find((m) => m.endpoint.port === port);
     assert.ok(direct);
     await cluster.set('auth:{42}:session', 'x');
-    assert.equal(await direct.client.exists('auth:{42}:session'), 1);
+    assert.equal(await direct.client?.exists('auth:{42}:session'), 1);
     // What the key tooltip shows: the slot, and the master that holds the key.
     const shown = slotOfKey(cluster, Buffer.from('auth:{42}:session'));
     assert.equal(shown.slot, keySlot('42'));
@@ -136,5 +143,66 @@ describe('a Redis Cluster connection (a real six-node cluster)', function () {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('reads INFO of every node: one card per node and totals that count each key once', async () => {
+    const cluster = await connect(seedOf());
+    await fillCluster(
+      fixture.cluster,
+      Array.from({ length: 3000 }, (_, i) => `info:key:${i}`),
+    );
+    const topology = {
+      kind: 'cluster' as const,
+      cluster,
+      endpoint: seedOf(),
+      masters: () => clusterMasters(cluster, seedOf()),
+    };
+    const nodes = await readNodeInfos(topology);
+    const masters = nodes.filter((node) => node.role === 'master');
+    assert.equal(masters.length, 3);
+    const cards = describeNodeInfos(nodes);
+    assert.equal(cards[0]?.title, 'Cluster totals');
+    const total = (label: string): string | undefined => cards[0]?.fields.find((f) => f.label === label)?.value;
+    const held = await Promise.all(
+      masters.map((m) =>
+        clusterMasters(cluster, seedOf())
+          .find((x) => x.address === m.address)
+          ?.client?.dbsize(),
+      ),
+    );
+    assert.equal(total('Keys (masters)'), held.reduce<number>((a, b) => a + (b ?? 0), 0).toLocaleString('en-US'));
+    assert.equal(cards.length, 1 + nodes.length);
+    for (const node of masters) {
+      const card = cards.find((c) => c.title === `${node.address} · master`);
+      assert.ok(card, `a card for ${node.address}`);
+      assert.match(card.fields[0]?.value ?? '', /^\d+-\d+/);
+    }
+    assert.match(rawNodeInfos(nodes), /### 127\.0\.0\.1:\d+ \(master, slots 0-/);
+  });
+
+  it('pings every master, and names a master that does not answer', async () => {
+    const cluster = await connect(seedOf());
+    const topology = {
+      kind: 'cluster' as const,
+      cluster,
+      endpoint: seedOf(),
+      masters: () => clusterMasters(cluster, seedOf()),
+    };
+    const text = formatMasterPings(await pingMasters(topology));
+    assert.match(text, /^PONG from 3 of 3 masters · Redis \d/);
+    for (const master of topology.masters()) {
+      assert.ok(text.includes(master.address), `${text} names ${master.address}`);
+    }
+    // Last in this suite: it stops a master for good.
+    const victim = topology.masters()[2];
+    assert.ok(victim);
+    await fixture.cluster.nodes.find((node) => node.port === victim.endpoint.port)?.stop();
+    const pings = await pingMasters(topology);
+    assert.throws(
+      () => formatMasterPings(pings),
+      new RegExp(
+        `1 of 3 cluster masters did not answer PING: 127\\.0\\.0\\.1:${victim.endpoint.port} \\(cluster master, slots \\d+-16383\\): Redis at`,
+      ),
+    );
   });
 });
