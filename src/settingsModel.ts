@@ -34,6 +34,8 @@ export interface SettingValues {
   /** The stack's compose file(s), as written (relative to the first workspace folder); empty: none set. */
   readonly composeFile: string | readonly string[];
   readonly projectName: string;
+  /** Which bundled stack Start runs and Create Stack writes: one Redis, or a six-node Redis Cluster. */
+  readonly stackVariant: StackVariant;
   readonly delimiter: string;
   readonly namespaces: readonly DeclaredNamespace[];
   readonly scanCount: number;
@@ -50,6 +52,9 @@ export interface SettingValues {
 }
 
 export type SettingKey = keyof SettingValues;
+
+export const STACK_VARIANTS = ['single', 'cluster'] as const;
+export type StackVariant = (typeof STACK_VARIANTS)[number];
 
 /** The setting's default (package.json has the same): the three services' namespaces, and the caches inside them. */
 export const DEFAULT_DECLARED_NAMESPACES = [
@@ -76,6 +81,7 @@ export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
   dockerHost: '',
   composeFile: '',
   projectName: '',
+  stackVariant: 'single',
   delimiter: ':',
   scanCount: 1000,
   pageSize: 200,
@@ -141,6 +147,17 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     return value as SettingValues[K];
   };
 
+  const oneOf = <K extends SettingKey>(key: K, allowed: readonly string[]): SettingValues[K] => {
+    const value = get(key);
+    if (value === undefined || value === null) {
+      return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    }
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      return refuse(key, `must be ${allowed.map((a) => `"${a}"`).join(' or ')}`);
+    }
+    return value as SettingValues[K];
+  };
+
   const host = text('host');
   const delimiterValue = get('delimiter');
   const delimiter =
@@ -159,6 +176,7 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     dockerHost: text('dockerHost'),
     composeFile: composeFile(get('composeFile'), refuse),
     projectName: text('projectName'),
+    stackVariant: oneOf('stackVariant', STACK_VARIANTS),
     delimiter:
       typeof delimiter === 'string'
         ? delimiter

@@ -21,6 +21,8 @@ export interface UseStackOptions {
   readonly suiteStack?: boolean;
   /** `.env` values for the suite's stack. */
   readonly overrides?: Record<string, string>;
+  /** The suite's stack is the cluster variant (six nodes). */
+  readonly cluster?: boolean;
   /**
    * Without an engine, fail (true) instead of skipping the suite on a developer's machine
    * (false, the default; under CI=true a missing engine fails either way).
@@ -82,7 +84,9 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
         ? (await connectEngine(undefined, { timeoutMs: 3000 })).docker
         : (await requireEngine(context))?.docker;
       if (!docker) return false;
-      if (options.suiteStack ?? true) suiteFixture = await create(options.overrides);
+      if (options.suiteStack ?? true) {
+        suiteFixture = await (options.cluster ? createCluster : create)(options.overrides);
+      }
       return true;
     },
     close: async () => {
