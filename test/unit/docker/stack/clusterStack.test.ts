@@ -8,6 +8,7 @@ import { StackController, StackSettings, stackRedis } from '../../../../src/dock
 import { describeStatus, ServiceStatus } from '../../../../src/docker/stack/status';
 import { BUNDLED_CLUSTER_STACK, DEFAULT_POLICY, OPERATOR, StackFixture } from '../../../support/stackFixture';
 import { useStack } from '../../../support/useStack';
+import { eventually } from '../../../support/eventually';
 
 const NODES = ['redis-node-1', 'redis-node-2', 'redis-node-3', 'redis-node-4', 'redis-node-5', 'redis-node-6'];
 const INIT = 'redis-cluster-init';
@@ -182,5 +183,32 @@ describe('the cluster stack on the real engine', function () {
     const ps = execFileSync('docker-compose', ['-p', fixture.project, '-f', fixture.composeFile, 'ps'], { cwd: fixture.dir, encoding: 'utf8' });
     for (const service of NODES) assert.match(ps, new RegExp(`${fixture.project}[-_]${service}[-_]1 .* Up \\(healthy\\)`));
     assert.match(ps, new RegExp(`${fixture.project}[-_]${INIT}[-_]1 .* Exit 0`));
+  });
+});
+
+describe('a cluster stack that docker-compose 1.29.2 started', function () {
+  this.timeout(240_000);
+  const stacks = useStack({ suiteStack: false });
+
+  it('is formed and recognised, and a Start afterwards changes nothing and does not run the init again', async () => {
+    const docker = stacks.docker;
+    const fixture = await stacks.createCluster();
+    execFileSync('docker-compose', ['-p', fixture.project, 'up', '-d'], { cwd: fixture.dir, stdio: 'pipe' });
+    const controller = new StackController(docker);
+    const project = await controller.load(settingsOf(fixture));
+    // docker-compose up -d does not wait for the init: the nodes are healthy, then it runs.
+    const init = await eventually('the init to complete', async () => {
+      const status = byService(await controller.status(fixture.project)).get(INIT);
+      return status?.exitCode === 0 && status;
+    }, 120_000);
+    const views = await controller.waitForCluster(project);
+    assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
+    const statuses = await controller.status(fixture.project);
+    assert.deepEqual(Object.keys(stackRedis(project, statuses, {})?.cluster?.natMap ?? {}), NODES.map((n) => `${n}:6379`));
+    const finishedAt = (await docker.getContainer(init.containerId).inspect()).State.FinishedAt;
+
+    const result = await controller.start(settingsOf(fixture));
+    for (const service of [...NODES, INIT]) assert.equal(result.actions.get(service), 'unchanged', service);
+    assert.equal((await docker.getContainer(init.containerId).inspect()).State.FinishedAt, finishedAt);
   });
 });
