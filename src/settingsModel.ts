@@ -34,6 +34,8 @@ export interface SettingValues {
   /** The stack's compose file(s), as written (relative to the first workspace folder); empty: none set. */
   readonly composeFile: string | readonly string[];
   readonly projectName: string;
+  /** Which bundled stack Start runs and Create Stack writes: one Redis, or a six-node Redis Cluster (then the connection is a cluster client even before INFO says so). */
+  readonly stackVariant: StackVariant;
   readonly delimiter: string;
   readonly namespaces: readonly DeclaredNamespace[];
   readonly scanCount: number;
@@ -47,11 +49,12 @@ export interface SettingValues {
   readonly profilerMaxSeconds: number;
   /** ... and after this many commands. */
   readonly profilerMaxLines: number;
-  /** `cluster`: the bundled stack is a Redis Cluster, and the connection is a cluster client even before INFO says so. */
-  readonly stackVariant: 'single' | 'cluster';
 }
 
 export type SettingKey = keyof SettingValues;
+
+export const STACK_VARIANTS = ['single', 'cluster'] as const;
+export type StackVariant = (typeof STACK_VARIANTS)[number];
 
 /** The setting's default (package.json has the same): the three services' namespaces, and the caches inside them. */
 export const DEFAULT_DECLARED_NAMESPACES = [
@@ -78,6 +81,7 @@ export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
   dockerHost: '',
   composeFile: '',
   projectName: '',
+  stackVariant: 'single',
   delimiter: ':',
   scanCount: 1000,
   pageSize: 200,
@@ -87,7 +91,6 @@ export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
   backupFolder: '',
   profilerMaxSeconds: 60,
   profilerMaxLines: 10_000,
-  stackVariant: 'single',
 };
 
 /** A setting whose value was not used, and why (a sentence that names it). */
@@ -173,6 +176,7 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     dockerHost: text('dockerHost'),
     composeFile: composeFile(get('composeFile'), refuse),
     projectName: text('projectName'),
+    stackVariant: oneOf('stackVariant', STACK_VARIANTS),
     delimiter:
       typeof delimiter === 'string'
         ? delimiter
@@ -188,7 +192,6 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     backupFolder: text('backupFolder'),
     profilerMaxSeconds: integer('profilerMaxSeconds', 1, 3600),
     profilerMaxLines: integer('profilerMaxLines', 10, 1_000_000),
-    stackVariant: oneOf('stackVariant', ['single', 'cluster'] as const),
   };
   return { values, problems };
 }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import * as vscode from 'vscode';
 import { refusedSetting, settings, SettingsChange } from './settings';
+import type { StackVariant } from './settingsModel';
 import type { ComposeProject } from './docker/compose/model';
 import { connectEngine, EngineConnection } from './docker/engine';
 import { EventSubscription, followProjectEvents } from './docker/events';
@@ -10,6 +11,8 @@ import { managedAclFile, StackController, StackRedis, StackSettings, stackRedis 
 import { aclFileHasUser, NamespacePolicy, readStackAccess } from './docker/stack/serviceAccess';
 import { serviceUser } from './redis/acl/rules';
 import type { ServiceStatus } from './docker/stack/status';
+import { ClusterNodeView, clusterViews } from './docker/stack/clusterHealth';
+import { isClusterNode, isClusterProject } from './docker/stack/clusterStack';
 import type { Logger } from './logger';
 
 export type EngineState = 'checking' | 'reachable' | 'unreachable';
@@ -72,6 +75,8 @@ export interface StackSnapshot {
   readonly busy: string | undefined;
   /** The users of a running stack whose compose file mounts users.acl. */
   readonly users: StackUsers | undefined;
+  /** For the cluster variant: what each running node says of the cluster (role, slots, state). */
+  readonly cluster?: readonly ClusterNodeView[] | undefined;
 }
 
 /**
@@ -118,7 +123,9 @@ export class StackService implements vscode.Disposable {
           this.scheduleRefresh(0);
         }
         // The namespaces and the delimiter decide the service users.
-        if (change.affects('composeFile', 'projectName', 'namespaces', 'delimiter')) this.scheduleRefresh(0);
+        if (change.affects('composeFile', 'projectName', 'namespaces', 'delimiter', 'stackVariant')) {
+          this.scheduleRefresh(0);
+        }
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh(0)),
     );
@@ -138,9 +145,10 @@ export class StackService implements vscode.Disposable {
   }
 
   location(): StackLocation {
-    const { composeFile } = settings();
+    const { composeFile, stackVariant } = settings();
     return resolveStackLocation({
       setting: composeFile,
+      variant: stackVariant,
       workspaceFolders: (vscode.workspace.workspaceFolders ?? [])
         .filter((f) => f.uri.scheme === 'file')
         .map((f) => f.uri.fsPath),
@@ -151,7 +159,7 @@ export class StackService implements vscode.Disposable {
   settings(): StackSettings {
     return {
       location: this.location(),
-      bundledStackDir: vscode.Uri.joinPath(this.context.extensionUri, 'stack').fsPath,
+      bundledStackDir: bundledStackDir(this.context.extensionUri, settings().stackVariant),
       policy: namespacePolicy(),
       projectName: settings().projectName || undefined,
     };
@@ -303,7 +311,9 @@ export class StackService implements vscode.Disposable {
           )
         : undefined;
       const users = project && services.length > 0 ? stackUsers(project) : undefined;
+      const cluster = project && this.engine ? await clusterOf(this.engine.docker, project, services) : undefined;
       return {
+        cluster,
         engine: 'reachable',
         engineError: undefined,
         engineDescription,
@@ -351,7 +361,13 @@ export class StackService implements vscode.Disposable {
       this.engine.docker,
       project,
       (event) => {
-        if (event.type === 'container' || event.type === 'network' || event.type === 'volume') {
+        // exec_*: a command run in a container (the cluster's state asked at each refresh, a
+        // CLI terminal) changes nothing the view shows, and following it would refresh forever.
+        if (
+          (event.type === 'container' && !event.action.startsWith('exec_')) ||
+          event.type === 'network' ||
+          event.type === 'volume'
+        ) {
           this.log.trace(
             `engine event: ${event.type} ${event.action} ${event.attributes['name'] ?? event.id.slice(0, 12)}`,
           );
@@ -397,7 +413,15 @@ export function stackState(snapshot: StackSnapshot): string {
   if (snapshot.busy) return 'busy';
   if (snapshot.projectError) return 'invalid';
   if (snapshot.services.length === 0) return 'absent';
-  if (snapshot.services.some((s) => s.health === 'unhealthy' || s.state === 'restarting' || s.state === 'dead')) {
+  if (
+    snapshot.services.some(
+      (s) =>
+        s.health === 'unhealthy' ||
+        s.state === 'restarting' ||
+        s.state === 'dead' ||
+        (s.runOnce && s.exitCode !== undefined && s.exitCode !== 0),
+    )
+  ) {
     return 'unhealthy';
   }
   if (snapshot.services.some((s) => s.health === 'starting')) return 'starting';
@@ -437,4 +461,27 @@ function stackUsers(project: ComposeProject): StackUsers | undefined {
       return { username: user.username, namespace, envKey: user.envKey };
     }),
   };
+}
+
+/** The extension's own folder of the bundled stack of that variant: `stack/`, or `stack/cluster/`. */
+export function bundledStackDir(extensionUri: vscode.Uri, variant: StackVariant): string {
+  return (
+    variant === 'cluster'
+      ? vscode.Uri.joinPath(extensionUri, 'stack', 'cluster')
+      : vscode.Uri.joinPath(extensionUri, 'stack')
+  ).fsPath;
+}
+
+/** Each running node's view of the cluster, for the cluster variant; undefined for any other stack. */
+async function clusterOf(
+  docker: Docker,
+  project: ComposeProject,
+  services: readonly ServiceStatus[],
+): Promise<ClusterNodeView[] | undefined> {
+  if (!isClusterProject(project)) return undefined;
+  const nodes = project.services.filter(isClusterNode).flatMap((node) => {
+    const status = services.find((s) => s.service === node.name && s.state === 'running');
+    return status ? [{ service: node.name, containerId: status.containerId }] : [];
+  });
+  return nodes.length > 0 ? clusterViews(docker, nodes) : [];
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { SettingsChange } from '../settings';
 import { describeStatus, formatUptime, ServiceStatus } from '../docker/stack/status';
+import type { ClusterNodeView } from '../docker/stack/clusterHealth';
 import { stackFiles } from '../docker/stack/location';
 import { PASSWORDLESS_ADVICE, PasswordlessAccess, probePasswordlessAccess } from '../redis/hardening/passwordlessProbe';
 import type { RedisEndpoint } from '../redis/endpoint';
@@ -173,11 +174,12 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     const { status, snapshot } = row;
     const item = new vscode.TreeItem(status.service);
     item.id = `service:${status.service}`;
-    item.description = describeStatus(status);
+    const node = describeClusterNode(snapshot.cluster?.find((v) => v.service === status.service));
+    item.description = node ? `${node} · ${describeStatus(status)}` : describeStatus(status);
     item.iconPath = iconFor(status);
     item.contextValue = `service.${status.state}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${status.service}** — ${describeStatus(status)}\n\n`);
+    tooltip.appendMarkdown(`**${status.service}** — ${String(item.description)}\n\n`);
     tooltip.appendMarkdown(`| | |\n|---|---|\n`);
     tooltip.appendMarkdown(`| Container | \`${status.containerName}\` |\n| Image | \`${status.image}\` |\n`);
     if (status.startedAt) tooltip.appendMarkdown(`| Up | ${formatUptime(status.startedAt)} |\n`);
@@ -196,7 +198,30 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
   }
 }
 
+/**
+ * A node's place in the cluster as it says itself: `master · slots 0-5460`, `replica of
+ * redis-node-1`, and `cluster_state:fail` (or why it did not answer) when it is not ok.
+ */
+export function describeClusterNode(view: ClusterNodeView | undefined): string | undefined {
+  if (!view) return undefined;
+  if (view.state === undefined) return `cluster state unknown (${view.error ?? 'no answer'})`;
+  const myself = view.nodes.find((n) => n.myself);
+  const state = view.state === 'ok' ? [] : [`cluster_state:${view.state}`];
+  if (!myself) return [...state].join(' · ') || undefined;
+  const master = view.nodes.find((n) => n.id === myself.masterId);
+  const role =
+    myself.role === 'master'
+      ? `master · ${myself.slots.length > 0 ? `slots ${myself.slots.join(', ')}` : 'no slots'}`
+      : `replica of ${master?.name ?? myself.masterId ?? '?'}`;
+  return [role, ...state].join(' · ');
+}
+
 function iconFor(status: ServiceStatus): vscode.ThemeIcon {
+  if (status.runOnce && status.state === 'exited') {
+    return status.exitCode === 0
+      ? new vscode.ThemeIcon('check')
+      : new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+  }
   if (status.health === 'unhealthy' || status.state === 'restarting' || status.state === 'dead') {
     return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
   }

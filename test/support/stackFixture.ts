@@ -6,12 +6,15 @@ import { fillEnvTemplate } from '../../src/docker/stack/dotenvFile';
 import { generatePassword } from '../../src/docker/stack/secrets';
 import { PROJECT_LABEL } from '../../src/docker/stack/labels';
 import { stackAclFile, syncAclFile } from '../../src/docker/stack/serviceAccess';
+import { replicationConfFile, syncReplicationConf } from '../../src/docker/stack/clusterStack';
 
 /** The Redis image built offline by scripts/build-redis-image.sh (no registry here). */
 export const OFFLINE_REDIS_IMAGE = process.env['SHARED_REDIS_TEST_IMAGE'] ?? 'shared-redis/redis-offline:7.0.15';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const BUNDLED_STACK = join(REPO_ROOT, 'stack');
+/** The cluster variant: six nodes and the init that forms the cluster. */
+export const BUNDLED_CLUSTER_STACK = join(BUNDLED_STACK, 'cluster');
 
 /** The design's namespaces, each with its service user in the stack's ACL file. */
 export const DEFAULT_POLICY = { declared: ['auth', 'user', 'shared'], delimiter: ':' } as const;
@@ -34,13 +37,17 @@ export interface StackFixture {
  * A copy of the shipped stack in a temp folder, with its own project name, network,
  * host port and a generated password, running the offline image.
  */
-export function stackFixture(port: number, overrides: Record<string, string> = {}): StackFixture {
+export function stackFixture(
+  port: number,
+  overrides: Record<string, string> = {},
+  source = BUNDLED_STACK,
+): StackFixture {
   const dir = mkdtempSync(join(tmpdir(), 'shared-redis-stack-'));
   const id = Math.random().toString(36).slice(2, 8);
   const project = `srtest-${id}`;
   const network = `srtest-net-${id}`;
   const password = generatePassword();
-  cpSync(BUNDLED_STACK, dir, { recursive: true });
+  cpSync(source, dir, { recursive: true });
   const envFile = join(dir, '.env');
   const values = {
     REDIS_PASSWORD: password,
@@ -53,6 +60,7 @@ export function stackFixture(port: number, overrides: Record<string, string> = {
   writeFileSync(envFile, fillEnvTemplate(readFileSync(join(dir, '.env.example'), 'utf8'), values));
   // users.acl as Create Stack writes it, so docker-compose can start the folder on its own too.
   syncAclFile({ envFile, aclFile: stackAclFile(dir) }, DEFAULT_POLICY);
+  if (source === BUNDLED_CLUSTER_STACK) syncReplicationConf(envFile, replicationConfFile(dir));
   return {
     dir,
     composeFile: join(dir, 'docker-compose.yml'),
@@ -108,4 +116,13 @@ export async function projectResources(
     docker.listVolumes({ filters }),
   ]);
   return { containers: containers.length, networks: networks.length, volumes: (volumes.Volumes ?? []).length };
+}
+
+/**
+ * A copy of the shipped cluster stack in a temp folder (see {@link stackFixture}): six
+ * nodes on six free loopback ports (`port` is node 1's).
+ */
+export function clusterStackFixture(ports: readonly number[], overrides: Record<string, string> = {}): StackFixture {
+  const published = Object.fromEntries(ports.map((p, i) => [`REDIS_CLUSTER_PORT_${i + 1}`, String(p)]));
+  return stackFixture(ports[0] ?? 0, { ...published, ...overrides }, BUNDLED_CLUSTER_STACK);
 }

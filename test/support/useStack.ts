@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { connectEngine } from '../../src/docker/engine';
 import { requireEngine } from './engine';
 import { freePort } from './redisServer';
-import { StackFixture, stackFixture } from './stackFixture';
+import { clusterStackFixture, StackFixture, stackFixture } from './stackFixture';
 
 /** The suite's stacks on the real engine, usable inside its tests and hooks. */
 export interface UsedStack {
@@ -12,6 +12,8 @@ export interface UsedStack {
   readonly fixture: StackFixture;
   /** Another stack on a free port, with `.env` overrides, removed when the suite ends. */
   create(overrides?: Record<string, string>): Promise<StackFixture>;
+  /** A cluster stack (six nodes on six free ports), removed when the suite ends. */
+  createCluster(overrides?: Record<string, string>): Promise<StackFixture>;
 }
 
 export interface UseStackOptions {
@@ -19,6 +21,8 @@ export interface UseStackOptions {
   readonly suiteStack?: boolean;
   /** `.env` values for the suite's stack. */
   readonly overrides?: Record<string, string>;
+  /** The suite's stack is the cluster variant (six nodes). */
+  readonly cluster?: boolean;
   /**
    * Without an engine, fail (true) instead of skipping the suite on a developer's machine
    * (false, the default; under CI=true a missing engine fails either way).
@@ -49,6 +53,17 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
     made.push(fixture);
     return fixture;
   };
+  const createCluster = async (overrides: Record<string, string> = {}): Promise<StackFixture> => {
+    engine();
+    const ports: number[] = [];
+    while (ports.length < 6) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    const fixture = clusterStackFixture(ports, overrides);
+    made.push(fixture);
+    return fixture;
+  };
   const stack: UsedStack = {
     get docker() {
       return engine();
@@ -60,6 +75,7 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
       return suiteFixture;
     },
     create,
+    createCluster,
   };
   return {
     stack,
@@ -68,7 +84,9 @@ export function stackLifecycle(options: UseStackOptions = {}): StackLifecycle {
         ? (await connectEngine(undefined, { timeoutMs: 3000 })).docker
         : (await requireEngine(context))?.docker;
       if (!docker) return false;
-      if (options.suiteStack ?? true) suiteFixture = await create(options.overrides);
+      if (options.suiteStack ?? true) {
+        suiteFixture = await (options.cluster ? createCluster : create)(options.overrides);
+      }
       return true;
     },
     close: async () => {

@@ -7,6 +7,8 @@ export interface UseWorkspaceStackOptions {
   readonly settings?: Record<string, unknown>;
   /** Settings the suite's tests change themselves: their workspace values are restored after. */
   readonly restore?: readonly string[];
+  /** The suite's stack is the cluster variant (six nodes). */
+  readonly cluster?: boolean;
   /** Changes the suite's stack files before the settings point the extension at them. */
   readonly prepare?: (fixture: StackFixture) => void;
 }
@@ -18,7 +20,7 @@ export interface UseWorkspaceStackOptions {
  * test data only) and every setting it touched gets its workspace value back.
  */
 export function useWorkspaceStack(options: UseWorkspaceStackOptions = {}): UsedStack {
-  const lifecycle = stackLifecycle({ required: true });
+  const lifecycle = stackLifecycle({ required: true, cluster: options.cluster ?? false });
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
   const saved = new Map<string, unknown>();
 

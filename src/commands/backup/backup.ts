@@ -5,6 +5,9 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
 import { NoStackRedis, stackTarget } from '../stackTarget';
+import type { Logger } from '../../logger';
+import type { StackSnapshot } from '../../stackService';
+import { backupClusterMasters, CLUSTER_BACKUP_STATEMENT, ClusterMaster, clusterMasters } from './clusterBackup';
 
 export interface BackupArgs {
   /** The folder to write into; without it the user picks (the default folder first). */
@@ -30,6 +33,8 @@ export function backupCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Backup');
   const backup = async (args?: BackupArgs): Promise<BackupOutcome> => {
     try {
+      const snapshot = await services.stack.refresh();
+      if (snapshot.cluster) return await backupCluster(services, snapshot, args, log);
       const target = await stackTarget(services);
       const folder = typeof args?.folder === 'string' ? args.folder : await pickFolder(services);
       if (!folder) return { outcome: 'cancelled', message: 'No folder was chosen.' };
@@ -75,6 +80,60 @@ export function backupCommand(services: ExtensionServices): CommandHandler {
     }
   };
   return backup;
+}
+
+/**
+ * The cluster variant: one RDB file per master (see {@link CLUSTER_BACKUP_STATEMENT}),
+ * each through the single-node backup; the message names every file and says what they are.
+ */
+async function backupCluster(
+  services: ExtensionServices,
+  snapshot: StackSnapshot,
+  args: BackupArgs | undefined,
+  log: Logger,
+): Promise<BackupOutcome> {
+  const project = snapshot.project?.name ?? 'cluster';
+  let masters: ClusterMaster[];
+  try {
+    masters = clusterMasters(snapshot, snapshot.cluster ?? []);
+  } catch (error) {
+    const message = `Cannot back up: ${error instanceof Error ? error.message : String(error)}.`;
+    log.warn(message);
+    void vscode.window.showWarningMessage(message);
+    return { outcome: 'failed', message };
+  }
+  const folder = typeof args?.folder === 'string' ? args.folder : await pickFolder(services);
+  if (!folder) return { outcome: 'cancelled', message: 'No folder was chosen.' };
+  ensureBackupFolder(folder);
+  const docker = await services.stack.docker();
+  const login = { username: snapshot.redis?.username, password: snapshot.redis?.password };
+  const results = await services.stack.run('Backing up', async () =>
+    vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Backing up ${project}, master by master` },
+      (progress) =>
+        backupClusterMasters(docker, project, masters, login, folder, (message) => {
+          progress.report({ message });
+          log.debug(message);
+        }),
+    ),
+  );
+  const keys = results.reduce((sum, r) => sum + r.keys, 0);
+  const bytes = results.reduce((sum, r) => sum + r.bytes, 0);
+  const files = results.map(
+    (r) =>
+      `${r.master.status.service} (slots ${r.master.slots.join(', ')}): ${formatKeyCount(r.keys)} in ${displayPath(r.file)}`,
+  );
+  const message = `Backed up ${formatKeyCount(keys)} (${formatBytes(bytes)}) of the cluster ${project}, one file per master: ${files.join('; ')}. ${CLUSTER_BACKUP_STATEMENT}`;
+  log.info(message);
+  void vscode.window
+    .showInformationMessage(
+      `Backed up ${formatKeyCount(keys)} of the cluster ${project} into ${results.length} files, one per master.`,
+      'Details',
+    )
+    .then((choice) => {
+      if (choice) void vscode.window.showInformationMessage(message, { modal: true });
+    });
+  return { outcome: 'done', file: results[0]?.file ?? folder, bytes, keys, message };
 }
 
 async function pickFolder(services: ExtensionServices): Promise<string | undefined> {

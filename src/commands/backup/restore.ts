@@ -14,6 +14,7 @@ import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
 import { NoStackRedis, StackTarget, stackTarget } from '../stackTarget';
+import { CLUSTER_BACKUP_STATEMENT } from './clusterBackup';
 
 export interface RestoreArgs {
   /** The backup to restore; without it the user picks one from `folder` or a file dialog. */
@@ -47,6 +48,12 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
     const refusal = readOnlyRefusal('Restore');
     if (refusal) return { outcome: 'refused', message: refusal };
     try {
+      if ((await services.stack.refresh()).cluster) {
+        const message = `Restore is not offered for a Redis Cluster stack yet; nothing was changed. ${CLUSTER_BACKUP_STATEMENT} To restore by hand: stop the stack, copy each master's file as dump.rdb into that master's volume (and remove its appendonlydir), and start it again.`;
+        log.warn(message);
+        void vscode.window.showWarningMessage(message);
+        return { outcome: 'refused', message };
+      }
       const target = await stackTarget(services);
       const folder = typeof args?.folder === 'string' ? args.folder : defaultBackupFolder(services.context);
       const file = typeof args?.file === 'string' ? args.file : await pickBackup(folder);

@@ -3,6 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
 import { namespacePolicy } from '../../stackService';
+import { settings } from '../../settings';
+import type { StackVariant } from '../../settingsModel';
 import type { CommandHandler, ExtensionServices } from '../context';
 
 /**
@@ -12,7 +14,7 @@ import type { CommandHandler, ExtensionServices } from '../context';
  */
 export function createStackCommand({ stack, bundledStackDir, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Stack');
-  return async (): Promise<string | undefined> => {
+  return async (given?: unknown): Promise<string | undefined> => {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     if (folders.length === 0) {
       void vscode.window.showErrorMessage('Open a folder first: the stack is created in shared-redis/ inside it. Without a folder, "Start" runs the bundled stack.', 'Open Folder')
@@ -21,8 +23,10 @@ export function createStackCommand({ stack, bundledStackDir, logger }: Extension
     }
     const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Create the shared Redis stack in which folder?' });
     if (!folder) return undefined;
+    const variant = given === 'single' || given === 'cluster' ? given : await pickVariant(settings().stackVariant);
+    if (!variant) return undefined;
     const dir = join(folder.uri.fsPath, WORKSPACE_STACK_DIR);
-    const result = writeStackFiles(bundledStackDir, dir, namespacePolicy());
+    const result = writeStackFiles(variant === 'cluster' ? join(bundledStackDir, 'cluster') : bundledStackDir, dir, namespacePolicy());
     const composeFile = join(dir, 'docker-compose.yml');
     if (result.existing.length > 0) {
       const names = result.existing.map((f) => f.slice(folder.uri.fsPath.length + 1)).join(', ');
@@ -32,14 +36,42 @@ export function createStackCommand({ stack, bundledStackDir, logger }: Extension
       return undefined;
     }
     const ignored = ignoreEnvFile(folder.uri.fsPath);
+    // The cluster's replication.conf holds the operator's password in plain text, as .env does.
+    if (variant === 'cluster') ignoreReplicationConf(folder.uri.fsPath);
     log.info(`Created the stack in ${dir}${ignored ? '; added shared-redis/.env to .gitignore' : ''}`);
     await vscode.window.showTextDocument(vscode.Uri.file(composeFile));
+    if (variant === 'cluster') {
+      void vscode.window.showInformationMessage(`Created ${WORKSPACE_STACK_DIR}/docker-compose.yml: a Redis Cluster of six nodes (three masters, three replicas) on 127.0.0.1:7001-7006, with generated passwords for the operator and each service in ${WORKSPACE_STACK_DIR}/.env (kept out of git), their users in acl/users.acl and the replicas' login in acl/replication.conf (kept out of git).`, 'Start').then((c) => {
+        if (c) void vscode.commands.executeCommand('sharedRedis.start');
+      });
+      stack.scheduleRefresh(0);
+      return composeFile;
+    }
     void vscode.window.showInformationMessage(`Created ${WORKSPACE_STACK_DIR}/docker-compose.yml with generated passwords for the operator and each service in ${WORKSPACE_STACK_DIR}/.env (kept out of git) and their users in users.acl.`, 'Start').then((c) => {
       if (c) void vscode.commands.executeCommand('sharedRedis.start');
     });
     stack.scheduleRefresh(0);
     return composeFile;
   };
+}
+
+/** Adds `shared-redis/acl/replication.conf` to the folder's .gitignore unless a line there is just that. */
+function ignoreReplicationConf(folder: string): void {
+  const gitignore = join(folder, '.gitignore');
+  const entry = `${WORKSPACE_STACK_DIR}/acl/replication.conf`;
+  const current = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+  if (current.split(/\r?\n/).some((l) => l.trim() === entry || l.trim() === `/${entry}`)) return;
+  writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# The cluster replicas' login (the operator's password)\n${entry}\n`);
+}
+
+/** Asks which stack to write, the setting's variant first (Escape: undefined). */
+async function pickVariant(preferred: StackVariant): Promise<StackVariant | undefined> {
+  const items: Array<vscode.QuickPickItem & { variant: StackVariant }> = [
+    { variant: 'single', label: 'One Redis', description: 'shared-redis on 127.0.0.1:6379', detail: 'The shared Redis as most teams run it locally.' },
+    { variant: 'cluster', label: 'Redis Cluster', description: 'six nodes on 127.0.0.1:7001-7006', detail: 'Three masters and three replicas: CROSSSLOT and the other cluster rules show up here as in production.' },
+  ];
+  items.sort((a, b) => Number(b.variant === preferred) - Number(a.variant === preferred));
+  return (await vscode.window.showQuickPick(items, { placeHolder: 'Which shared Redis stack should the workspace have? (sharedRedis.stackVariant is listed first)' }))?.variant;
 }
 
 /** Adds `shared-redis/.env` to the folder's .gitignore unless a line there already covers it. */

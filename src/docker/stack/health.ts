@@ -44,3 +44,27 @@ export async function waitUntilReady(docker: Docker, containerId: string, servic
     await sleep(200);
   }
 }
+
+/**
+ * Waits until a run-once container (the cluster's init) has exited 0. Exiting with another
+ * code fails with its last 20 log lines, which say why.
+ */
+export async function waitUntilCompleted(docker: Docker, containerId: string, service: string, options: WaitOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const deadline = Date.now() + timeoutMs;
+  const container = docker.getContainer(containerId);
+  for (;;) {
+    if (options.signal?.aborted) throw new StackError('cancelled', `Starting ${service} was cancelled.`, service);
+    const { State: state } = await container.inspect();
+    if (state.Status === 'exited' || state.Status === 'dead') {
+      if (state.ExitCode === 0) return;
+      const logs = await tailLogs(docker, containerId, 20).catch(() => []);
+      throw new StackError('container-exited', `${service} failed (exit code ${state.ExitCode}).`, service, logs);
+    }
+    if (Date.now() > deadline) {
+      const logs = await tailLogs(docker, containerId, 20).catch(() => []);
+      throw new StackError('unhealthy', `${service} did not complete within ${Math.round(timeoutMs / 1000)} s (it is ${state.Status}).`, service, logs);
+    }
+    await sleep(500);
+  }
+}

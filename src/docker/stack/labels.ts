@@ -21,6 +21,13 @@ export const CREATED_BY_LABEL = 'dev.shared-redis.created-by';
  */
 export const PLAN_DIGEST_LABEL = 'dev.shared-redis.plan-digest';
 
+/**
+ * On a service: it runs once. Its container, once it exited 0 with an unchanged configuration,
+ * is not started again by Start or Restart (Compose would run it again). The cluster stack's
+ * init has it, so `redis-cli --cluster create` runs once.
+ */
+export const RUN_ONCE_LABEL = 'dev.shared-redis.run-once';
+
 /** The Compose file format level whose behaviour the extension follows. */
 export const COMPOSE_VERSION = '2.24.0';
 

@@ -26,7 +26,8 @@ export async function stopStack(docker: Docker, project: string, order: readonly
 export async function restartStack(docker: Docker, project: string, order: readonly string[] = [], wait: WaitOptions = {}): Promise<string[]> {
   const statuses = await projectStatus(docker, project);
   const restarted: string[] = [];
-  for (const status of sortReverse(statuses, order).reverse()) {
+  // A run-once container (the cluster's init) is done: a restart would run its job again.
+  for (const status of sortReverse(statuses.filter((s) => !s.runOnce), order).reverse()) {
     await docker.getContainer(status.containerId).restart({ t: 10 });
     await waitUntilReady(docker, status.containerId, status.service, true, wait);
     restarted.push(status.service);

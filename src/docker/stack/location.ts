@@ -9,6 +9,7 @@ import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
 import { writeFileAtomic } from './atomicFile';
 import { legacyAclFile, NamespacePolicy, stackAclFile, syncAclFile } from './serviceAccess';
+import { replicationConfFile, syncReplicationConf } from './clusterStack';
 
 export type StackSource = 'setting' | 'workspace' | 'bundled';
 
@@ -30,6 +31,8 @@ export interface StackLocation {
 }
 
 export const WORKSPACE_STACK_DIR = 'shared-redis';
+/** The bundled cluster stack's folder in global storage, and so its project name. */
+export const BUNDLED_CLUSTER_STACK_DIR = 'shared-redis-cluster';
 
 function location(composeFiles: readonly string[], envFile: string, source: StackSource, warnings: readonly string[] = []): StackLocation {
   return { composeFile: composeFiles[0] ?? '', composeFiles, envFile, source, warnings };
@@ -43,7 +46,7 @@ function location(composeFiles: readonly string[], envFile: string, source: Stac
  * its override), else the stack bundled with the extension, kept in its global storage so
  * one click works in an empty window.
  */
-export function resolveStackLocation(options: { setting?: unknown; workspaceFolders: readonly string[]; globalStorageDir: string; env?: NodeJS.ProcessEnv }): StackLocation {
+export function resolveStackLocation(options: { setting?: unknown; workspaceFolders: readonly string[]; globalStorageDir: string; env?: NodeJS.ProcessEnv; variant?: 'single' | 'cluster' }): StackLocation {
   const { setting, workspaceFolders, globalStorageDir } = options;
   const base = workspaceFolders[0] ?? process.cwd();
   let named: string[];
@@ -61,8 +64,9 @@ export function resolveStackLocation(options: { setting?: unknown; workspaceFold
     const found = stackFolderComposeFiles(dir, options.env ?? process.env);
     if (found.files.length > 0) return location(found.files, join(dir, '.env'), 'workspace', found.warnings);
   }
-  // The folder's name is the project name: `shared-redis`, as in a workspace.
-  const dir = join(globalStorageDir, WORKSPACE_STACK_DIR);
+  // The folder's name is the project name: `shared-redis`, as in a workspace; the cluster
+  // variant is its own project (`shared-redis-cluster`), so each keeps its own volumes.
+  const dir = join(globalStorageDir, options.variant === 'cluster' ? BUNDLED_CLUSTER_STACK_DIR : WORKSPACE_STACK_DIR);
   return location([join(dir, 'docker-compose.yml')], join(dir, '.env'), 'bundled');
 }
 
@@ -94,11 +98,20 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
   requireDelimiter(policy.delimiter);
   mkdirSync(targetDir, { recursive: true });
   copyFileSync(join(bundledStackDir, 'docker-compose.yml'), files.compose);
+  const composeText = readFileSync(files.compose, 'utf8');
   const template = readFileSync(join(bundledStackDir, '.env.example'), 'utf8');
   const servicePasswords = Object.fromEntries(serviceNamespaces(policy.declared, policy.delimiter).map((ns) => [serviceUser(ns).envKey, generatePassword()]));
-  writeFileAtomic(files.env, fillEnvTemplate(template, { REDIS_PASSWORD: generatePassword(), COMMANDER_PASSWORD: generatePassword(), ...servicePasswords }), 0o600);
+  // Redis Commander's password only where the template has it (the cluster stack has no Commander).
+  const commander = /^COMMANDER_PASSWORD=/m.test(template) ? { COMMANDER_PASSWORD: generatePassword() } : {};
+  writeFileAtomic(files.env, fillEnvTemplate(template, { REDIS_PASSWORD: generatePassword(), ...commander, ...servicePasswords }), 0o600);
   syncAclFile({ envFile: files.env, aclFile: files.acl }, policy);
-  return { written: Object.values(files), existing: [] };
+  const written = Object.values(files);
+  // The cluster stack's nodes start from replication.conf (the replicas' masterauth).
+  if (composeText.includes('--cluster-enabled')) {
+    syncReplicationConf(files.env, replicationConfFile(targetDir));
+    written.push(replicationConfFile(targetDir));
+  }
+  return { written, existing: [] };
 }
 
 /**

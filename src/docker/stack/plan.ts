@@ -37,6 +37,8 @@ export interface ServicePlan {
   readonly composeV1Config: Readonly<Record<string, unknown>>;
   readonly dependsOn: ReadonlyArray<{ readonly service: string; readonly condition: DependencyCondition }>;
   readonly hasHealthcheck: boolean;
+  /** Labelled run-once (see RUN_ONCE_LABEL): done when it exited 0, never started again then. */
+  readonly runOnce: boolean;
   readonly ports: ReadonlyArray<{ readonly hostIp: string; readonly hostPort: string; readonly containerPort: string; readonly protocol: string }>;
   /** Networks (engine names) with the aliases the container answers to on each. */
   readonly networks: ReadonlyArray<{ readonly name: string; readonly aliases: readonly string[] }>;

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { ComposeMount, ComposePort, ComposeProject, ComposeService } from '../compose/model';
 import { composeV1Config } from './composeV1Hash';
 import type { ServicePlan, StackPlan } from './plan';
+import { RUN_ONCE_LABEL } from './labels';
 
 /** Turns a loaded compose project into what the engine is asked to create. */
 export function planStack(project: ComposeProject): StackPlan {
@@ -50,6 +51,7 @@ function planService(project: string, service: ComposeService): ServicePlan {
     composeV1Config: composeV1Config(service),
     dependsOn: service.dependsOn.map((d) => ({ service: d.service, condition: d.condition })),
     hasHealthcheck: service.healthcheck?.test?.[0] !== 'NONE' && service.healthcheck !== undefined,
+    runOnce: service.labels[RUN_ONCE_LABEL] === 'true',
     ports: service.ports.map(portOf),
     networks: service.networks.map((n) => ({ name: n.name, aliases: [service.name, ...n.aliases] })),
     create,

@@ -15,6 +15,8 @@ import { planStack } from './planStack';
 import { projectStatus, ServiceStatus } from './status';
 import { upStack, UpOptions, UpResult } from './up';
 import type { ClusterAddresses } from '../../redis/cluster/addresses';
+import { clusterAddresses, isClusterNode, isClusterProject, loopbackHost, replicationConfFile, stackClusterNodes, syncReplicationConf } from './clusterStack';
+import { ClusterNodeView, waitForCluster } from './clusterHealth';
 
 export interface StackSettings {
   readonly location: StackLocation;
@@ -102,6 +104,8 @@ export class StackController {
     if (unconfirmed.length > 0) throw new ForeignStackError(project.name, ownStack(project).composeFile, unconfirmed, project.volumes.map((v) => v.name));
     // Everything that can refuse runs before the engine changes (the delimiter, users.acl).
     const synced = files ? syncAclFile(files, settings.policy) : 'not-managed';
+    // The cluster's replicas log in to their master with the password in replication.conf.
+    if (files && isClusterProject(project)) syncReplicationConf(files.envFile, replicationConfFile(project.workingDir));
     const plan = planStack(project);
     const planned = new Set(plan.services.map((s) => s.service));
     // A replaced container of one of our services goes through up's own recreate: set aside,
@@ -116,6 +120,7 @@ export class StackController {
         if (!isNotFound(error)) throw new StackError('engine', `Could not remove ${container.name} to replace it: ${engineMessage(error)}`, container.service);
       });
     }
+    if (isClusterProject(project)) await this.waitForCluster(project, options);
     // A container that was not (re)created still runs with the old users: reload them.
     const kept = [...result.actions.values()].some((a) => a === 'unchanged' || a === 'started');
     if (synced !== 'updated' || !kept) return { ...result, acl: synced === 'no-password' ? 'not-managed' : synced };
@@ -170,8 +175,29 @@ export class StackController {
     return stopStack(this.docker, project.name, project.services.map((s) => s.name));
   }
 
-  async restart(project: ComposeProject): Promise<string[]> {
-    return restartStack(this.docker, project.name, project.services.map((s) => s.name));
+  async restart(project: ComposeProject, options: UpOptions = {}): Promise<string[]> {
+    const restarted = await restartStack(this.docker, project.name, project.services.map((s) => s.name));
+    if (isClusterProject(project)) await this.waitForCluster(project, options);
+    return restarted;
+  }
+
+  /**
+   * For the cluster variant: waits until every node says `cluster_state:ok` and sees the
+   * others (asked inside each container, see clusterHealth.ts); the engine's healthy says
+   * only that each node answers.
+   */
+  async waitForCluster(project: ComposeProject, options: UpOptions = {}): Promise<ClusterNodeView[]> {
+    const statuses = await this.status(project.name);
+    const nodes = project.services.filter(isClusterNode).flatMap((service) => {
+      const status = statuses.find((s) => s.service === service.name);
+      return status ? [{ service: service.name, containerId: status.containerId }] : [];
+    });
+    options.onProgress?.({ message: `Waiting for cluster_state:ok on ${nodes.length} nodes` });
+    return waitForCluster(this.docker, nodes, {
+      signal: options.signal,
+      timeoutMs: options.healthTimeoutMs,
+      onState: (state) => options.onProgress?.({ message: state }),
+    });
   }
 
   removalPlan(projectName: string): Promise<RemovalPlan> {
@@ -210,16 +236,26 @@ export function redisPassword(project: ComposeProject, env: NodeJS.ProcessEnv): 
 
 /** Where the stack's Redis answers: the port its Redis service publishes for 6379. */
 export function stackRedis(project: ComposeProject, statuses: readonly ServiceStatus[], env: NodeJS.ProcessEnv): StackRedis | undefined {
+  if (isClusterProject(project)) {
+    // The cluster variant: every running node is a seed, and what each announces maps to its port here.
+    const nodes = stackClusterNodes(project, statuses);
+    const first = nodes[0];
+    if (!first) return undefined;
+    return { ...first.published, username: operatorUser(project), password: redisPassword(project, env), cluster: clusterAddresses(nodes) };
+  }
   for (const status of statuses) {
     if (status.state !== 'running') continue;
     const port = status.ports.find((p) => p.containerPort === 6379 && p.protocol === 'tcp');
     if (!port) continue;
-    const host = !port.hostIp || port.hostIp === '0.0.0.0' ? '127.0.0.1' : port.hostIp === '::' ? '::1' : port.hostIp;
-    const aclFile = managedAclFile(project);
-    const username = aclFile && aclFileHasUser(aclFile, OPERATOR_USER) ? OPERATOR_USER : undefined;
-    return { host, port: port.hostPort, username, password: redisPassword(project, env) };
+    return { host: loopbackHost(port.hostIp), port: port.hostPort, username: operatorUser(project), password: redisPassword(project, env) };
   }
   return undefined;
+}
+
+/** `operator` when the stack's ACL file has that user; undefined for an older file (default user). */
+function operatorUser(project: ComposeProject): string | undefined {
+  const aclFile = managedAclFile(project);
+  return aclFile && aclFileHasUser(aclFile, OPERATOR_USER) ? OPERATOR_USER : undefined;
 }
 
 /**

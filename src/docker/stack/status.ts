@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { CONFIG_HASH_LABEL, ONEOFF_LABEL, projectFilter, SERVICE_LABEL } from './labels';
+import { CONFIG_HASH_LABEL, ONEOFF_LABEL, projectFilter, RUN_ONCE_LABEL, SERVICE_LABEL } from './labels';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type HealthState = 'starting' | 'healthy' | 'unhealthy';
@@ -22,6 +22,10 @@ export interface ServiceStatus {
   readonly ports: readonly PublishedPort[];
   readonly startedAt: Date | undefined;
   readonly configHash: string | undefined;
+  /** A run-once service (the cluster's init): exited 0 means done, not stopped. */
+  readonly runOnce?: boolean;
+  /** The exit code of a container that exited. */
+  readonly exitCode?: number | undefined;
 }
 
 /** The project's service containers (one-off `run` containers excluded), sorted by service. */
@@ -46,6 +50,8 @@ export async function projectStatus(docker: Docker, project: string): Promise<Se
           .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
         startedAt,
         configHash: c.Labels[CONFIG_HASH_LABEL],
+        runOnce: c.Labels[RUN_ONCE_LABEL] === 'true',
+        exitCode: details && details.State.Status === 'exited' ? details.State.ExitCode : undefined,
       };
     }));
   return statuses.sort((a, b) => a.service.localeCompare(b.service));
@@ -67,6 +73,7 @@ function inspectedPorts(details: Docker.ContainerInspectInfo): PublishedPort[] {
 
 /** `running · healthy · 127.0.0.1:6379`, `exited`, `running · starting`. */
 export function describeStatus(status: ServiceStatus): string {
+  if (status.runOnce && status.state === 'exited') return status.exitCode === 0 ? 'completed' : `failed (exit code ${status.exitCode ?? '?'})`;
   const parts: string[] = [status.state];
   if (status.health) parts.push(status.health);
   const seen = new Set<string>();

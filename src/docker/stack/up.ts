@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { engineMessage } from '../engineErrors';
 import { StackError } from './errors';
-import { waitUntilReady } from './health';
+import { waitUntilCompleted, waitUntilReady } from './health';
 import { ensureImage, PullProgress } from './images';
 import {
   COMPOSE_VERSION, CONFIG_FILES_LABEL, CONFIG_HASH_LABEL, CONTAINER_NUMBER_LABEL, CREATED_BY_LABEL, ONEOFF_LABEL,
@@ -88,6 +88,12 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
     for (const service of plan.services) {
       const containerId = ready.get(service.service);
       if (!containerId) continue;
+      if (service.runOnce) {
+        if (actions.get(service.service) === 'unchanged') continue;
+        progress({ service: service.service, message: `Waiting for ${service.service} to complete` });
+        await waitUntilCompleted(docker, containerId, service.service, { signal: options.signal, timeoutMs: options.healthTimeoutMs });
+        continue;
+      }
       progress({ service: service.service, message: service.hasHealthcheck ? `Waiting for ${service.service} to be healthy` : `Waiting for ${service.service} to run` });
       await waitUntilReady(docker, containerId, service.service, service.hasHealthcheck, {
         signal: options.signal,
@@ -139,6 +145,9 @@ async function ensureServiceContainer(
   let previous: Docker.ContainerInspectInfo | undefined;
   if (current) {
     previous = await docker.getContainer(current.containerId).inspect();
+    // A run-once service that completed is done, even if its file changed since: running it
+    // again would repeat its one job (the cluster's init would try to form the cluster again).
+    if (service.runOnce && completed(previous)) return { containerId: previous.Id, action: 'unchanged' };
     const changed = recreate?.has(previous.Id) ? ['the stack it belongs to'] : containerDrift(previous, image, service);
     if (changed.length === 0) {
       if (previous.State.Running) return { containerId: previous.Id, action: 'unchanged' };
@@ -207,6 +216,11 @@ function withCarriedVolumes(service: ServicePlan, previous: Docker.ContainerInsp
     if (name && !covered.has(target)) mounts.push({ Type: 'volume', Source: name, Target: target, ReadOnly: false });
   }
   return mounts;
+}
+
+/** A container that ran its command to the end with exit code 0. */
+function completed(info: Docker.ContainerInspectInfo): boolean {
+  return info.State.Status === 'exited' && info.State.ExitCode === 0;
 }
 
 function isNotModified(error: unknown): boolean {

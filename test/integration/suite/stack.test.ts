@@ -2,24 +2,11 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { SharedRedisInternals } from '../../../src/secondStage';
 import { connectEngine } from '../../../src/docker/engine';
 import { BUNDLED_STACK, StackFixture } from '../../support/stackFixture';
 import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { api, eventually } from './extensionApi';
-
-/** The Stack view's rows as a user reads them: label and description. */
-async function stackRows(shared: SharedRedisInternals): Promise<string[]> {
-  const provider = shared.views.stack;
-  const rows = await provider.getChildren();
-  return rows.map((row) => {
-    const item = provider.getTreeItem(row);
-    return `${String(item.label)} — ${String(item.description ?? '')}`;
-  });
-}
-
-/** The users row of a fixture stack: its .env has the operator's password and no service's yet. */
-const USERS_ROW = 'Redis users — operator + 0 services · 3 to add';
+import { stackRows, USERS_ROW } from './stackRows';
 
 describe('the stack, driven by commands inside VS Code', function () {
   this.timeout(120_000);
@@ -104,7 +91,7 @@ describe('the stack, driven by commands inside VS Code', function () {
     assert.ok(folder);
     const dir = join(folder, 'shared-redis');
     try {
-      const composeFile = await vscode.commands.executeCommand<string>('sharedRedis.createStack');
+      const composeFile = await vscode.commands.executeCommand<string>('sharedRedis.createStack', 'single');
       assert.equal(composeFile, join(dir, 'docker-compose.yml'));
       assert.equal(readFileSync(composeFile, 'utf8'), readFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), 'utf8'));
       const env = readFileSync(join(dir, '.env'), 'utf8');
@@ -135,7 +122,7 @@ describe('the stack, driven by commands inside VS Code', function () {
       assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, composeFile, 'the new compose file is opened');
 
       writeFileSync(composeFile, '# edited by the team\n');
-      assert.equal(await vscode.commands.executeCommand('sharedRedis.createStack'), undefined);
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.createStack', 'single'), undefined);
       assert.equal(readFileSync(composeFile, 'utf8'), '# edited by the team\n', 'nothing is overwritten');
       assert.equal(readFileSync(join(dir, '.env'), 'utf8'), env);
     } finally {

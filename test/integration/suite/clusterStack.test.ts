@@ -1,0 +1,132 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster } from 'ioredis';
+import * as vscode from 'vscode';
+import type { BackupOutcome } from '../../../src/commands/backup/backup';
+import type { RestoreOutcome } from '../../../src/commands/backup/restore';
+import { BUNDLED_CLUSTER_STACK } from '../../support/stackFixture';
+import { useWorkspaceStack } from '../../support/useWorkspaceStack';
+import { api, eventually } from './extensionApi';
+import { stackRows, USERS_ROW } from './stackRows';
+
+describe('the cluster stack, driven by commands inside VS Code', function () {
+  // Six containers on a small machine: one cluster for the suite.
+  this.timeout(240_000);
+  useWorkspaceStack({ cluster: true });
+
+  it('sharedRedis.start brings six nodes up; the Stack view shows each with its role, slots and health, and the init completed', async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshStack'), 'absent');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+    const port = (service: string): number | undefined =>
+      shared.stack.snapshot.services.find((s) => s.service === service)?.ports[0]?.hostPort;
+    let rows: string[] = [];
+    await eventually('the Stack view to show six healthy nodes in the cluster', async () => {
+      rows = await stackRows(shared);
+      return rows.filter((r) => / · running · healthy · 127\.0\.0\.1:\d+$/.test(r)).length === 6 && rows;
+    });
+    assert.deepEqual(rows.slice(0, 3), [
+      `redis-cluster-init — completed`,
+      `redis-node-1 — master · slots 0-5460 · running · healthy · 127.0.0.1:${port('redis-node-1')}`,
+      `redis-node-2 — master · slots 5461-10922 · running · healthy · 127.0.0.1:${port('redis-node-2')}`,
+    ]);
+    assert.equal(
+      rows[3],
+      `redis-node-3 — master · slots 10923-16383 · running · healthy · 127.0.0.1:${port('redis-node-3')}`,
+    );
+    // The replicas follow one master each (redis-cli picks which).
+    const replicas = rows
+      .slice(4, 7)
+      .map(
+        (r) => /^redis-node-[456] — replica of (redis-node-[123]) · running · healthy · 127\.0\.0\.1:\d+$/.exec(r)?.[1],
+      );
+    assert.deepEqual(replicas.slice().sort(), ['redis-node-1', 'redis-node-2', 'redis-node-3'], rows.join('\n'));
+    assert.equal(rows[7], USERS_ROW);
+    assert.equal(rows.length, 8);
+
+    // The connection gets the cluster's addresses: every node's published port, and the natMap.
+    const redis = shared.stack.snapshot.redis;
+    assert.deepEqual(
+      redis?.cluster?.seeds.map((s) => s.port),
+      [1, 2, 3, 4, 5, 6].map((n) => port(`redis-node-${n}`)),
+    );
+    assert.deepEqual(redis?.cluster?.natMap['redis-node-4:6379'], { host: '127.0.0.1', port: port('redis-node-4') });
+  });
+
+  it('sharedRedis.backup writes one checked RDB file per master, and says what a cluster backup is; restore refuses and changes nothing', async () => {
+    const shared = await api();
+    const redis = shared.stack.snapshot.redis;
+    assert.ok(redis?.cluster);
+    const client = new Cluster(
+      redis.cluster.seeds.map((s) => ({ ...s })),
+      { natMap: { ...redis.cluster.natMap }, redisOptions: { username: redis.username, password: redis.password } },
+    );
+    const folder = mkdtempSync(join(tmpdir(), 'shared-redis-cluster-backup-'));
+    try {
+      for (let i = 0; i < 90; i++) await client.set(`user:profile:${i}`, `profile ${i}`);
+      const result = await vscode.commands.executeCommand<BackupOutcome>('sharedRedis.backup', { folder });
+      assert.equal(result.outcome, 'done', result.message);
+      assert.equal(result.outcome === 'done' && result.keys, 90);
+      assert.match(result.message, /one file per master/);
+      assert.match(result.message, /not one point-in-time snapshot across the nodes/);
+      assert.match(result.message, /same slot layout/);
+      const files = readdirSync(folder).sort();
+      assert.equal(files.length, 3, files.join(', '));
+      for (const [i, file] of files.entries()) assert.match(file, new RegExp(`-redis-node-${i + 1}-.*\\.rdb$`));
+
+      const restore = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+        file: join(folder, files[0] ?? ''),
+        confirm: true,
+      });
+      assert.equal(restore.outcome, 'refused');
+      assert.match(restore.message, /Redis Cluster/);
+      assert.equal(await client.get('user:profile:7'), 'profile 7');
+    } finally {
+      client.disconnect();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('sharedRedis.stop stops every node and keeps the init as completed', async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.stop'), 'stopped');
+    await eventually('the Stack view to show the nodes stopped', async () => {
+      const rows = await stackRows(shared);
+      return (
+        rows.filter((r) => /^redis-node-\d — exited$/.test(r)).length === 6 &&
+        rows[0] === 'redis-cluster-init — completed'
+      );
+    });
+  });
+
+  it('sharedRedis.createStack with "cluster" writes the cluster stack, its replicas\' login 0600 and kept out of git', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    assert.ok(folder);
+    const dir = join(folder, 'shared-redis');
+    try {
+      const composeFile = await vscode.commands.executeCommand<string>('sharedRedis.createStack', 'cluster');
+      assert.equal(composeFile, join(dir, 'docker-compose.yml'));
+      assert.equal(
+        readFileSync(composeFile, 'utf8'),
+        readFileSync(join(BUNDLED_CLUSTER_STACK, 'docker-compose.yml'), 'utf8'),
+      );
+      const env = readFileSync(join(dir, '.env'), 'utf8');
+      const password = /^REDIS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '';
+      assert.ok(password.length >= 32);
+      assert.match(env, /^REDIS_CLUSTER_PORT_6=7006$/m);
+      assert.doesNotMatch(env, /COMMANDER/);
+      const conf = join(dir, 'acl', 'replication.conf');
+      assert.match(readFileSync(conf, 'utf8'), new RegExp(`^masterauth "${password}"$`, 'm'));
+      assert.equal(statSync(conf).mode & 0o777, 0o600);
+      const gitignore = readFileSync(join(folder, '.gitignore'), 'utf8');
+      assert.match(gitignore, /^shared-redis\/\.env$/m);
+      assert.match(gitignore, /^shared-redis\/acl\/replication\.conf$/m);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(join(folder, '.gitignore'), { force: true });
+    }
+  });
+});
