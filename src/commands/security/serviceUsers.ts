@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { addServicePasswords, syncAclFile } from '../../docker/stack/serviceAccess';
-import { reloadAcl } from '../../redis/acl/reload';
+import { reloadStackAcl } from '../../docker/stack/stackController';
 import { invalidServiceNamespace } from '../../redis/acl/rules';
 import { checkDelimiter } from '../../redis/delimiter';
 import type { CommandHandler, ExtensionServices } from '../context';
@@ -69,7 +69,7 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       return { outcome: 'added', added, reload: 'not-running', message };
     }
     try {
-      await reloadAcl({ host: redis.host, port: redis.port, db: 0, tls: false }, context.access.operatorPassword);
+      await reloadStackAcl(redis, context.access.operatorPassword);
       // ACL LOAD closes every client that was logged in, ours included.
       services.session.reset('the ACL was reloaded');
       const message = `Added ${names} and reloaded the ACL: no restart needed. "Copy Service Connection" gives each service its .env lines.`;

@@ -129,7 +129,7 @@ export class StackController {
     const password = redisPassword(project, env);
     if (!redis || !password) return { ...result, acl: 'updated' };
     try {
-      await reloadAcl({ host: redis.host, port: redis.port, db: 0, tls: false }, password);
+      await reloadStackAcl(redis, password);
       return { ...result, acl: 'reloaded' };
     } catch (error) {
       return { ...result, acl: { reloadFailed: error instanceof Error ? error.message : String(error) } };
@@ -256,6 +256,11 @@ export function stackRedis(project: ComposeProject, statuses: readonly ServiceSt
 function operatorUser(project: ComposeProject): string | undefined {
   const aclFile = managedAclFile(project);
   return aclFile && aclFileHasUser(aclFile, OPERATOR_USER) ? OPERATOR_USER : undefined;
+}
+
+/** `ACL LOAD` on the stack's running Redis: on every node of a cluster, each of which has its own users. */
+export async function reloadStackAcl(redis: StackRedis, operatorPassword: string): Promise<void> {
+  for (const node of redis.cluster?.seeds ?? [redis]) await reloadAcl({ host: node.host, port: node.port, db: 0, tls: false }, operatorPassword);
 }
 
 /**

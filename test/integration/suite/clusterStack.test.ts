@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster } from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
@@ -14,7 +14,7 @@ import { stackRows, USERS_ROW } from './stackRows';
 describe('the cluster stack, driven by commands inside VS Code', function () {
   // Six containers on a small machine: one cluster for the suite.
   this.timeout(240_000);
-  useWorkspaceStack({ cluster: true });
+  const stack = useWorkspaceStack({ cluster: true });
 
   it('sharedRedis.start brings six nodes up; the Stack view shows each with its role, slots and health, and the init completed', async () => {
     const shared = await api();
@@ -86,6 +86,39 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
     } finally {
       client.disconnect();
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('sharedRedis.addServiceUsers loads the new user on every node', async () => {
+    const shared = await api();
+    const result = await vscode.commands.executeCommand<{ reload: string; message: string }>(
+      'sharedRedis.addServiceUsers',
+      ['user'],
+    );
+    assert.equal(result.reload, 'reloaded', result.message);
+    const password = /^REDIS_SERVICE_PASSWORD_USER=(.+)$/m.exec(
+      readFileSync(join(stack.fixture.dir, '.env'), 'utf8'),
+    )?.[1];
+    assert.ok(password);
+    for (const node of shared.stack.snapshot.services.filter((s) => s.service.startsWith('redis-node-'))) {
+      const client = new Redis({
+        host: '127.0.0.1',
+        port: node.ports[0]?.hostPort ?? 0,
+        username: 'user-service',
+        password,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        assert.match(await client.info('server'), /redis_version/, node.service);
+      } catch (error) {
+        assert.fail(`${node.service} does not know user-service: ${String(error)}`);
+      } finally {
+        client.disconnect();
+      }
     }
   });
 

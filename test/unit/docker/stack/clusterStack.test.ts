@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type Docker from 'dockerode';
-import { Cluster } from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { execIn } from '../../../../src/docker/backup/containerFiles';
 import { clusterViews } from '../../../../src/docker/stack/clusterHealth';
 import { StackController, StackSettings, stackRedis } from '../../../../src/docker/stack/stackController';
@@ -177,6 +177,28 @@ describe('the cluster stack on the real engine', function () {
     const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: byService(statuses).get(service)?.containerId ?? '' })));
     assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
     assert.equal(await getInNetwork(docker, statuses, KEYS[2] as string), `value of ${KEYS[2] as string}`);
+  });
+
+  it('a service user added while the cluster runs is loaded on every node, not only the first', async () => {
+    const password = 'p'.repeat(40);
+    fixture.setEnv({ REDIS_SERVICE_PASSWORD_AUTH: password });
+    const result = await controller.start(settingsOf(fixture));
+    assert.equal(result.acl, 'reloaded');
+    const statuses = await controller.status(fixture.project);
+    for (const service of NODES) {
+      const port = byService(statuses).get(service)?.ports.find((p) => p.containerPort === 6379)?.hostPort;
+      const node = new Redis({ host: '127.0.0.1', port: port ?? 0, username: 'auth-service', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      node.on('error', () => undefined);
+      try {
+        await node.connect();
+        // Logged in as auth-service (connect AUTHs), and it may ask INFO as every service may.
+        assert.match(await node.info('server'), /redis_version/, service);
+      } catch (error) {
+        assert.fail(`${service} does not know auth-service: ${String(error)}`);
+      } finally {
+        node.disconnect();
+      }
+    }
   });
 
   it('is a project Compose v1 sees: docker-compose ps lists the six nodes up and the init exited 0', () => {
