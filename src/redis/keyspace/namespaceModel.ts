@@ -32,13 +32,13 @@ export interface NamespaceModelOptions {
   /** Splits key names into namespaces (default `:`). A string is taken as UTF-8. */
   readonly delimiter?: Buffer | string;
   /** A namespace keeps the names of its direct keys while it has at most this many
-   * (default 1000, five pages of 200); past that it keeps only counts and its keys
-   * are paged with SCAN. */
+   * (default: no fixed limit; the name budget and the sparsity rule decide). */
   readonly keepNamesUpTo?: number;
-  /** Names kept over all namespaces at most (default 100,000), bounding memory when
-   * there are many small namespaces. Once reached, namespaces that would need more
-   * keep counts only. */
+  /** Names kept over all namespaces at most (default: no limit but the byte budget). */
   readonly maxStoredNames?: number;
+  /** Estimated heap bytes of all kept names (default 8 MiB, see DEFAULT_NAME_BUDGET_BYTES).
+   * Over it, the namespaces holding the most names (the densest) give theirs up first. */
+  readonly nameBudgetBytes?: number;
   /** Namespaces tracked at most (default 100,000). Keys that would need a new one past
    * that are still counted in every tracked ancestor, as `untrackedCount` of the
    * deepest; `truncated` tells. Counts of tracked namespaces stay exact. */
@@ -50,8 +50,32 @@ export interface NamespaceModelOptions {
   readonly type?: string | undefined;
 }
 
-export const DEFAULT_KEEP_NAMES_UP_TO = 1000;
-export const DEFAULT_MAX_STORED_NAMES = 100_000;
+export const DEFAULT_KEEP_NAMES_UP_TO = Number.POSITIVE_INFINITY;
+export const DEFAULT_MAX_STORED_NAMES = Number.POSITIVE_INFINITY;
+/**
+ * Which namespaces keep their key names, by sparsity. Paging a namespace without names is
+ * `SCAN MATCH prefix*` over the whole keyspace until a page (200) of its keys turned up:
+ * about pageSize ÷ share keys read. A namespace of ≥ 1% of the keyspace (dense) finds a
+ * page within ~20,000 keys (a few calls of COUNT ≤ 5,000, milliseconds), so its names are
+ * not worth their memory; a sparse one (1,500 keys among 10M) would need the whole
+ * keyspace (seconds), while its names cost ~60 KB. Namespaces of at most
+ * SMALL_NAMESPACE_KEYS keys count as sparse whatever their share (a thousand names are
+ * cheap, and in a small keyspace SCAN is fast anyway).
+ */
+export const DENSE_SHARE = 0.01;
+export const SMALL_NAMESPACE_KEYS = 1000;
+/**
+ * The heap kept names may take in all: 8 MiB holds ~140,000 names of ~36 bytes (say a
+ * hundred sparse namespaces of 1,500 keys). The issue's target for the model of 10M keys
+ * is ≤ 40 MB of heap; the rest of the model is a few hundred bytes per namespace (see
+ * NamespaceNode), so 8 MiB of names leaves room for tens of thousands of namespaces.
+ * Over budget the largest holders (the densest, cheapest to page with SCAN) give theirs
+ * up first, and the per-namespace limit drops below them.
+ */
+export const DEFAULT_NAME_BUDGET_BYTES = 8 * 1024 * 1024;
+/** Estimated heap bytes of one kept name beyond its bytes: V8's string header (16) and the
+ * array slot (8) on 64-bit without pointer compression; less with it (Electron). */
+export const NAME_OVERHEAD_BYTES = 24;
 export const DEFAULT_MAX_NAMESPACES = 100_000;
 
 /** One namespace (or the root) of a NamespaceModel; live while the walk runs. */
@@ -207,8 +231,8 @@ export function compareBinary(a: BinaryString, b: BinaryString): number {
 /**
  * Exact key counts for every namespace path at every depth, built from one walk of the
  * keyspace (`add` per key); see the definitions at the top of this file. Memory: a
- * node per namespace plus the names of small namespaces (bounded by `keepNamesUpTo`
- * per namespace and `maxStoredNames` overall); a large namespace costs a few numbers.
+ * node per namespace plus the names of sparse namespaces (within `nameBudgetBytes`,
+ * densest dropped first; see DENSE_SHARE); a dense namespace costs a few numbers.
  */
 export class NamespaceModel {
   readonly root: NamespaceNode;
@@ -219,6 +243,7 @@ export class NamespaceModel {
   readonly type: string | undefined;
   readonly keepNamesUpTo: number;
   readonly maxStoredNames: number;
+  readonly nameBudgetBytes: number;
   readonly maxNamespaces: number;
 
   state: WalkState = 'walking';
@@ -232,6 +257,11 @@ export class NamespaceModel {
   namespaceCount = 0;
   /** Names held over all namespaces. */
   storedNames = 0;
+  /** Their estimated heap bytes (NAME_OVERHEAD_BYTES + length each), within nameBudgetBytes. */
+  storedNameBytes = 0;
+  /** A namespace keeps at most this many names: keepNamesUpTo, lowered by the
+   * keyspace's size (dense namespaces) and whenever the names exceed the budget. */
+  private nameCap: number;
   /** True when `maxNamespaces` was reached and some namespaces are not tracked. */
   truncated = false;
   /** @internal Keys whose namespace the hash lookup did not find (new or untracked ones). */
@@ -259,6 +289,8 @@ export class NamespaceModel {
     this.type = options.type;
     this.keepNamesUpTo = options.keepNamesUpTo ?? DEFAULT_KEEP_NAMES_UP_TO;
     this.maxStoredNames = options.maxStoredNames ?? DEFAULT_MAX_STORED_NAMES;
+    this.nameBudgetBytes = options.nameBudgetBytes ?? DEFAULT_NAME_BUDGET_BYTES;
+    this.nameCap = this.keepNamesUpTo;
     this.maxNamespaces = options.maxNamespaces ?? DEFAULT_MAX_NAMESPACES;
     this.seen = options.dedupe === false ? undefined : new SeenKeys();
     this.root = new NamespaceNode(this, undefined, '', '');
@@ -373,21 +405,86 @@ export class NamespaceModel {
   private countDirect(node: NamespaceNode, bytes: Buffer, start: number, end: number): void {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
     node.directCount++;
-    const names = node.names;
-    if (names !== undefined) {
-      if (names.length < this.keepNamesUpTo && this.storedNames < this.maxStoredNames) {
+    if (node.names !== undefined) this.keepName(node, bytes, start, end);
+  }
+
+  /** Keeps a direct key's name while the namespace is under the cap and the names fit the
+   * budget; over the budget the largest holders drop theirs (lowerNameCap). */
+  private keepName(node: NamespaceNode, bytes: Buffer, start: number, end: number): void {
+    const cost = NAME_OVERHEAD_BYTES + end - start;
+    // A name larger than the whole budget must not cost the other namespaces theirs.
+    if (cost > this.nameBudgetBytes) {
+      this.dropNames(node);
+      return;
+    }
+    for (;;) {
+      const names = node.names;
+      if (names === undefined) return;
+      if (names.length >= this.nameCap) {
+        this.dropNames(node);
+        return;
+      }
+      if (this.storedNameBytes + cost <= this.nameBudgetBytes && this.storedNames < this.maxStoredNames) {
         names.push(bytes.toString('latin1', start, end));
         this.storedNames++;
-      } else {
-        this.storedNames -= names.length;
-        node.names = undefined;
+        this.storedNameBytes += cost;
+        return;
+      }
+      if (!this.lowerNameCap(cost)) {
+        this.dropNames(node);
+        return;
       }
     }
   }
 
+  /**
+   * Makes room: drops the names of the largest holders (the densest namespaces, cheapest
+   * to page with SCAN) until the names take at most 3/4 of the budget, and lowers the cap
+   * below the last one dropped, so that no namespace that large keeps names again. The
+   * quarter left free makes these passes rare (each sorts the holders once).
+   */
+  private lowerNameCap(cost: number): boolean {
+    const holders = [...this.holders()].filter((node) => (node.names?.length ?? 0) > 0);
+    holders.sort((a, b) => (b.names?.length ?? 0) - (a.names?.length ?? 0));
+    const bytes = Math.min(this.nameBudgetBytes * 0.75, this.nameBudgetBytes - cost);
+    const names = Math.min(this.maxStoredNames * 0.75, this.maxStoredNames - 1);
+    let dropped = false;
+    for (const node of holders) {
+      if (this.storedNameBytes <= bytes && this.storedNames <= names) break;
+      this.nameCap = Math.min(this.nameCap, (node.names?.length ?? 0) - 1);
+      this.dropNames(node);
+      dropped = true;
+    }
+    return dropped;
+  }
+
+  private *holders(): Iterable<NamespaceNode> {
+    yield this.root;
+    yield* this.index.values();
+  }
+
+  /** The namespace keeps counts only from now on (it pages with SCAN). */
+  private dropNames(node: NamespaceNode): void {
+    const names = node.names;
+    if (names === undefined) return;
+    this.storedNames -= names.length;
+    for (const name of names) this.storedNameBytes -= NAME_OVERHEAD_BYTES + name.length;
+    node.names = undefined;
+  }
+
   /** Sizes the walk's tables for about this many keys (DBSIZE); before the first key only. */
   expectKeys(keys: number): void {
-    if (this.seen !== undefined && this.keysSeen === 0) this.seen = new SeenKeys(keys);
+    if (this.keysSeen !== 0) return;
+    if (this.seen !== undefined) this.seen = new SeenKeys(keys);
+    // Unfiltered, DBSIZE is what the walk will count: dense namespaces need no names from the start.
+    if (this.match === undefined && this.type === undefined) {
+      this.nameCap = Math.min(this.nameCap, this.denseFrom(keys));
+    }
+  }
+
+  /** Direct keys up to which a namespace is sparse in a keyspace of `keys` (see DENSE_SHARE). */
+  private denseFrom(keys: number): number {
+    return Math.max(SMALL_NAMESPACE_KEYS, Math.ceil(keys * DENSE_SHARE));
   }
 
   /** Ends the walk; releases what only the walk needed. */
@@ -395,6 +492,10 @@ export class NamespaceModel {
     this.state = state;
     this.error = error;
     this.seen = undefined;
+    if (state !== 'complete') return;
+    // Now that the keyspace's size is known: dense namespaces page fast with SCAN, drop their names.
+    this.nameCap = Math.min(this.nameCap, this.denseFrom(this.totalKeys));
+    for (const node of this.holders()) if (node.directCount > this.nameCap) this.dropNames(node);
   }
 
   /**
@@ -445,6 +546,7 @@ export class NamespaceModel {
       if (at < 0) return false;
       node.names.splice(at, 1);
       this.storedNames--;
+      this.storedNameBytes -= NAME_OVERHEAD_BYTES + binary.length;
     }
     node.directCount--;
     this.uncount(node, 1);
@@ -480,7 +582,7 @@ export class NamespaceModel {
 
   private forgetSubtree(node: NamespaceNode): void {
     for (const child of node.children?.values() ?? []) this.forgetSubtree(child);
-    this.storedNames -= node.names?.length ?? 0;
+    this.dropNames(node);
     this.index.delete(node.path);
     const hash = pathHash(node.pathBuffer);
     let first = this.byPathHash.get(hash);
