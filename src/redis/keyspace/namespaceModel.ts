@@ -1,5 +1,6 @@
 import { BinaryString, bytesOf, fromBinary, KeyBytes, toBinary } from './binary';
 import { displayBytes, DisplayOptions, displaySegment } from './display';
+import { ID_SEGMENT, isIdLike, PatternBudget, PatternNode } from './idPatterns';
 import { keyHash as keyHashOf, pathHash } from './keyHash';
 import { compareNatural } from './naturalOrder';
 import { SeenKeys } from './seenKeys';
@@ -100,6 +101,13 @@ export class NamespaceNode {
   sameHash: NamespaceNode | undefined;
   /** @internal Children in natural order, sorted once until a child comes or goes. */
   sortedByName: NamespaceNode[] | undefined;
+  /** The `{id}` pattern of this namespace's id-like child namespaces (user → `user:{id}`),
+   * with exact counts over all of them, tracked or not; undefined when it has none. */
+  idGroup: PatternNode | undefined;
+  /** @internal The patterns this namespace's keys count into (one per id-like segment above it). */
+  patterns: PatternTargets | undefined;
+  /** @internal Shared by the id-like children: the patterns they count into. */
+  idChildPatterns: PatternTargets | undefined;
 
   /** @internal */
   constructor(
@@ -216,6 +224,30 @@ export class NamespaceNode {
   }
 }
 
+/** The pattern nodes a namespace's keys count into; `unitemized` where the entry budget ran out. */
+interface PatternTargets {
+  readonly exact: PatternNode[];
+  readonly unitemized: PatternNode[];
+}
+
+/** The targets one segment further down (`create`: make pattern entries while the budget allows). */
+function descend(from: PatternTargets | undefined, segment: BinaryString, create: boolean): PatternTargets | undefined {
+  if (from === undefined) return undefined;
+  const exact: PatternNode[] = [];
+  const unitemized = [...from.unitemized];
+  for (const pattern of from.exact) {
+    const child = pattern.child(segment, create);
+    if (child) exact.push(child);
+    else unitemized.push(pattern);
+  }
+  return { exact, unitemized };
+}
+
+function countInto(targets: PatternTargets, label: BinaryString, by: 1 | -1): void {
+  for (const pattern of targets.exact) pattern.countKey(label, by);
+  for (const pattern of targets.unitemized) pattern.countUnitemized(by);
+}
+
 function sameBytes(path: Buffer, bytes: Buffer, start: number, end: number): boolean {
   if (path.length !== end - start) return false;
   for (let i = 0; i < path.length; i++) {
@@ -266,6 +298,10 @@ export class NamespaceModel {
   truncated = false;
   /** @internal Keys whose namespace the hash lookup did not find (new or untracked ones). */
   lookupMisses = 0;
+  /** True once a deletion of a whole namespace made the `{id}` pattern counts inexact
+   * (they are exact again after the next walk); then show the plain lists. */
+  patternsStale = false;
+  private readonly patternBudget = new PatternBudget();
 
   /** The namespaces past maxNamespaces, by path hash, with their key counts. */
   private readonly untracked = new UntrackedNamespaces();
@@ -361,7 +397,7 @@ export class NamespaceModel {
         const path = bytes.toString('latin1', start, cut);
         node = this.resolve(path);
         if (node.path !== path || node.isRoot) {
-          this.countUntracked(node);
+          this.countUntracked(node, path, bytes.toString('latin1', cut + 1, end));
           return;
         }
       }
@@ -385,7 +421,7 @@ export class NamespaceModel {
       const path = key.slice(0, cut);
       node = this.index.get(path) ?? this.resolve(path);
       if (node.path !== path || node.isRoot) {
-        this.countUntracked(node);
+        this.countUntracked(node, path, key.slice(cut + this.delimiterBinary.length));
         return;
       }
     }
@@ -394,18 +430,61 @@ export class NamespaceModel {
   }
 
   /** Past maxNamespaces: counted in the deepest tracked ancestor only, and in the
-   * namespace below it that `resolve` could not create (untrackedPath). */
-  private countUntracked(node: NamespaceNode): void {
+   * namespace below it that `resolve` could not create (untrackedPath); and in its patterns. */
+  private countUntracked(node: NamespaceNode, path: BinaryString, label: BinaryString): void {
     node.untrackedCount++;
     const [h1, h2] = keyHashOf(fromBinary(this.untrackedPath));
-    if (this.untracked.addKey(h1, h2)) node.untrackedNamespaces++;
+    const added = this.untracked.addKey(h1, h2);
+    if (added) node.untrackedNamespaces++;
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
+    const targets = this.untrackedTargets(node, path, true, added ? 1 : 0);
+    if (targets) countInto(targets, label, 1);
+  }
+
+  /** The patterns a key of an untracked namespace (`path`, below the tracked `node`) counts
+   * into; `instances` is added to the `{id}` group when its first segment is an id. */
+  private untrackedTargets(
+    node: NamespaceNode,
+    path: BinaryString,
+    create: boolean,
+    instances: number,
+  ): PatternTargets | undefined {
+    const below = this.segments(node.isRoot ? path : path.slice(node.id.length));
+    const first = below[0] ?? '';
+    let targets = descend(node.patterns, first, create);
+    if (isIdLike(first) && (create || node.idGroup)) {
+      const group = this.idGroupOf(node);
+      group.instances += instances;
+      group.untrackedInstances += instances;
+      group.untrackedKeys += create ? 1 : -1;
+      targets = { exact: [...(targets?.exact ?? []), group], unitemized: targets?.unitemized ?? [] };
+    }
+    for (const segment of below.slice(1)) targets = descend(targets, segment, create);
+    return targets;
+  }
+
+  private idGroupOf(node: NamespaceNode): PatternNode {
+    return (node.idGroup ??= new PatternNode(this.patternBudget, undefined, ID_SEGMENT));
+  }
+
+  /** The patterns a new child namespace's keys count into. */
+  private childTargets(parent: NamespaceNode, segment: BinaryString): PatternTargets | undefined {
+    if (!isIdLike(segment)) return descend(parent.patterns, segment, true);
+    if (parent.idChildPatterns === undefined) {
+      const above = descend(parent.patterns, segment, true);
+      parent.idChildPatterns = {
+        exact: [...(above?.exact ?? []), this.idGroupOf(parent)],
+        unitemized: above?.unitemized ?? [],
+      };
+    }
+    return parent.idChildPatterns;
   }
 
   private countDirect(node: NamespaceNode, bytes: Buffer, start: number, end: number): void {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
     node.directCount++;
     if (node.names !== undefined) this.keepName(node, bytes, start, end);
+    if (node.patterns !== undefined) countInto(node.patterns, bytes.toString('latin1', start + node.id.length, end), 1);
   }
 
   /** Keeps a direct key's name while the namespace is under the cap and the names fit the
@@ -535,7 +614,10 @@ export class NamespaceModel {
         .slice(0, ancestor.depth + 1)
         .join(this.delimiterBinary);
       const [h1, h2] = keyHashOf(fromBinary(untrackedPath));
-      if (this.untracked.removeKey(h1, h2)) ancestor.untrackedNamespaces--;
+      const emptied = this.untracked.removeKey(h1, h2);
+      if (emptied) ancestor.untrackedNamespaces--;
+      const targets = this.untrackedTargets(ancestor, path ?? '', false, emptied ? -1 : 0);
+      if (targets) countInto(targets, this.split(binary).label, -1);
       ancestor.untrackedCount--;
       this.uncount(ancestor, 1);
       return true;
@@ -549,6 +631,7 @@ export class NamespaceModel {
       this.storedNameBytes -= NAME_OVERHEAD_BYTES + binary.length;
     }
     node.directCount--;
+    if (node.patterns !== undefined) countInto(node.patterns, binary.slice(node.id.length), -1);
     this.uncount(node, 1);
     return true;
   }
@@ -563,6 +646,8 @@ export class NamespaceModel {
     const node = this.findNamespace(path);
     if (node === undefined || node.parent === undefined) return false;
     const removed = node.count;
+    // Which labels its keys had is not known here: the patterns are exact again after a walk.
+    if (node.patterns !== undefined || node.idGroup !== undefined || isIdLike(node.segment)) this.patternsStale = true;
     node.parent.children?.delete(node.segment);
     node.parent.sortedByName = undefined;
     this.forgetSubtree(node);
@@ -574,6 +659,7 @@ export class NamespaceModel {
   private uncount(node: NamespaceNode, keys: number): void {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count -= keys;
     for (let n: NamespaceNode | undefined = node; n?.parent !== undefined && n.count === 0; n = n.parent) {
+      if (n.parent.idGroup !== undefined && isIdLike(n.segment)) n.parent.idGroup.instances--;
       n.parent.children?.delete(n.segment);
       n.parent.sortedByName = undefined;
       this.forgetSubtree(n);
@@ -657,6 +743,8 @@ export class NamespaceModel {
           return node;
         }
         next = new NamespaceNode(this, node, segment, nodePath);
+        next.patterns = this.childTargets(node, segment);
+        if (isIdLike(segment)) this.idGroupOf(node).instances++;
         (node.children ??= new Map()).set(segment, next);
         node.sortedByName = undefined;
         this.index.set(nodePath, next);
