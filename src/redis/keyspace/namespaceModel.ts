@@ -573,8 +573,10 @@ export class NamespaceModel {
     this.seen = undefined;
     if (state !== 'complete') return;
     // Now that the keyspace's size is known: dense namespaces page fast with SCAN, drop their names.
-    this.nameCap = Math.min(this.nameCap, this.denseFrom(this.totalKeys));
-    for (const node of this.holders()) if (node.directCount > this.nameCap) this.dropNames(node);
+    // (Not the cap lowered for the budget: namespaces that kept all their names keep them.)
+    const dense = this.denseFrom(this.totalKeys);
+    this.nameCap = Math.min(this.nameCap, dense);
+    for (const node of this.holders()) if (node.directCount > dense) this.dropNames(node);
   }
 
   /**

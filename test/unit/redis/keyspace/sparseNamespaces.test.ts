@@ -101,6 +101,18 @@ describe('sparse namespaces: a small share of a large keyspace keeps its names',
     }
   });
 
+  it('over the budget with many equal namespaces, those that kept all their names still hold them after the walk', () => {
+    const model = new NamespaceModel({ nameBudgetBytes: 50_000 });
+    for (let id = 0; id < 2000; id++) for (const label of ['a', 'b', 'c', 'd']) model.add(`user:${id}:${label}`);
+    model.finish('complete');
+    const holding = Array.from({ length: 2000 }, (_, id) => model.findNamespace(`user:${id}`)).filter(
+      (node) => node?.hasAllDirectKeyNames,
+    );
+    assert.ok(holding.length > 100, `${holding.length} namespaces hold their names`);
+    assert.ok(model.storedNameBytes <= 50_000);
+    for (const node of holding) assert.equal(node?.directKeyNames()?.length, 4);
+  });
+
   it('keeps names by sparsity in the model alone: smallest namespaces first, within the byte budget', () => {
     const model = new NamespaceModel({ nameBudgetBytes: 20_000 });
     model.expectKeys(100_000);
