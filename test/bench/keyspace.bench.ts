@@ -19,6 +19,7 @@ import {
   SMALL_NAMESPACE,
   SPARSE_NAMESPACE,
 } from './keyspace/fill';
+import { WIDE_IDS, wideModelFigures } from './keyspace/wide';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
 const GENTLE_RUNS = 5;
@@ -342,6 +343,26 @@ async function main(): Promise<void> {
     admin.disconnect();
     await server.stop();
   }
+
+  // (6) A wide namespace: the model's memory for 250,000 ids, and expanding it.
+  const hostMemory = (): number => {
+    gc?.();
+    gc?.();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const wide = wideModelFigures(hostMemory);
+  const wideGrowth = (wide.modelBytes + wide.expandBytes) / MB;
+  console.log(
+    `wide namespace: model ${(wide.modelBytes / MB).toFixed(1)} MB, expand +${(wide.expandBytes / MB).toFixed(1)} MB; ${wide.idGroup}`,
+  );
+  rows.push({
+    figure: `Memory for a namespace with ${WIDE_IDS.toLocaleString('en-US')} child namespaces (1,000,000 keys), model and expanding it`,
+    median: `${wideGrowth.toFixed(1)} MB`,
+    target: '≤ 60 MB',
+    result: wideGrowth <= 60 ? 'pass' : 'FAIL',
+    method: `heapUsed + ArrayBuffers after forced GCs: the complete model of user:{id}:profile|roles|sessions|settings keys (fed to NamespaceModel.addBytes, the walk's form; ${wide.namespaces.toLocaleString('en-US')} namespaces tracked, the rest counted as not listed; ${wide.names.toLocaleString('en-US')} names kept) ${(wide.modelBytes / MB).toFixed(1)} MB, plus expanding \`user\` (first page of 200 ids in natural order and the {id} row's children) ${(wide.expandBytes / MB).toFixed(1)} MB. ${wide.idGroup}.`,
+  });
 
   const markdown = [
     '## Key browser',

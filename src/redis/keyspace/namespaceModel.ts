@@ -1,7 +1,7 @@
 import { BinaryString, bytesOf, fromBinary, KeyBytes, toBinary } from './binary';
 import { displayBytes, DisplayOptions, displaySegment } from './display';
 import { ID_SEGMENT, isIdLike, PatternBudget, PatternNode } from './idPatterns';
-import { keyHash as keyHashOf, pathHash } from './keyHash';
+import { keyHash as keyHashOf, pathHashOfBinary } from './keyHash';
 import { compareNatural } from './naturalOrder';
 import { SeenKeys } from './seenKeys';
 import { UntrackedNamespaces } from './untrackedNamespaces';
@@ -95,8 +95,6 @@ export class NamespaceNode {
   names: BinaryString[] | undefined = [];
   /** @internal */
   children: Map<BinaryString, NamespaceNode> | undefined;
-  /** @internal The path's bytes, to confirm a lookup by hash. */
-  readonly pathBuffer: Buffer;
   /** @internal The next node whose path has the same lookup hash. */
   sameHash: NamespaceNode | undefined;
   /** @internal Children in natural order, sorted once until a child comes or goes. */
@@ -119,14 +117,16 @@ export class NamespaceNode {
     readonly path: BinaryString,
   ) {
     this.depth = parent ? parent.depth + 1 : 0;
-    this.id = parent ? path + model.delimiterBinary : '';
-    this.pathBuffer = fromBinary(path);
   }
 
   /** 0 for the root, 1 for `auth`, 2 for `auth:session`. */
   readonly depth: number;
-  /** Stable, unique identity: the key prefix (path + delimiter) as a binary string; '' for the root. */
-  readonly id: BinaryString;
+
+  /** Stable, unique identity: the key prefix (path + delimiter) as a binary string; '' for the root.
+   * Made when asked (not held: a wide namespace has 100,000 nodes, each kept small). */
+  get id(): BinaryString {
+    return this.parent ? this.path + this.model.delimiterBinary : '';
+  }
 
   get isRoot(): boolean {
     return this.parent === undefined;
@@ -248,10 +248,11 @@ function countInto(targets: PatternTargets, label: BinaryString, by: 1 | -1): vo
   for (const pattern of targets.unitemized) pattern.countUnitemized(by);
 }
 
-function sameBytes(path: Buffer, bytes: Buffer, start: number, end: number): boolean {
+/** True when the binary string `path` is exactly bytes[start, end) (no Buffer per node to compare with). */
+function sameBytes(path: BinaryString, bytes: Buffer, start: number, end: number): boolean {
   if (path.length !== end - start) return false;
   for (let i = 0; i < path.length; i++) {
-    if (path[i] !== bytes[start + i]) return false;
+    if (path.charCodeAt(i) !== bytes[start + i]) return false;
   }
   return true;
 }
@@ -391,7 +392,7 @@ export class NamespaceModel {
       node = this.root;
     } else {
       node = this.byPathHash.get(pathHashA & 0x3fffffff);
-      while (node !== undefined && !sameBytes(node.pathBuffer, bytes, start, cut)) node = node.sameHash;
+      while (node !== undefined && !sameBytes(node.path, bytes, start, cut)) node = node.sameHash;
       if (node === undefined) {
         this.lookupMisses++;
         const path = bytes.toString('latin1', start, cut);
@@ -484,7 +485,8 @@ export class NamespaceModel {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
     node.directCount++;
     if (node.names !== undefined) this.keepName(node, bytes, start, end);
-    if (node.patterns !== undefined) countInto(node.patterns, bytes.toString('latin1', start + node.id.length, end), 1);
+    if (node.patterns !== undefined)
+      countInto(node.patterns, bytes.toString('latin1', start + node.path.length + this.delimiter.length, end), 1);
   }
 
   /** Keeps a direct key's name while the namespace is under the cap and the names fit the
@@ -672,7 +674,7 @@ export class NamespaceModel {
     for (const child of node.children?.values() ?? []) this.forgetSubtree(child);
     this.dropNames(node);
     this.index.delete(node.path);
-    const hash = pathHash(node.pathBuffer);
+    const hash = pathHashOfBinary(node.path);
     let first = this.byPathHash.get(hash);
     if (first === node) {
       if (node.sameHash) this.byPathHash.set(hash, node.sameHash);
@@ -750,7 +752,7 @@ export class NamespaceModel {
         (node.children ??= new Map()).set(segment, next);
         node.sortedByName = undefined;
         this.index.set(nodePath, next);
-        const hash = pathHash(next.pathBuffer);
+        const hash = pathHashOfBinary(next.path);
         next.sameHash = this.byPathHash.get(hash);
         this.byPathHash.set(hash, next);
         this.namespaceCount++;
