@@ -248,6 +248,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (!model) return;
     const { path } = model.split(id);
     this.pages.delete(path === undefined ? ROOT : path);
+    // And the pages of `{id}` patterns it may belong to (listed again when shown).
+    for (const key of [...this.pages.keys()]) if (key.startsWith(PATTERN_PAGES)) this.pages.delete(key);
   }
 
   /** Expands and selects the namespace at `path` (its rows are found again by path). */

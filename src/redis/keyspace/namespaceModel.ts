@@ -573,7 +573,9 @@ export class NamespaceModel {
     this.state = state;
     this.error = error;
     this.seen = undefined;
-    if (state !== 'complete') return;
+    // Filtered, a namespace's share of the keys counted says nothing about the SCAN over all
+    // keys its pages need: keep what the budget allows.
+    if (state !== 'complete' || this.match !== undefined || this.type !== undefined) return;
     // Now that the keyspace's size is known: dense namespaces page fast with SCAN, drop their names.
     // (Not the cap lowered for the budget: namespaces that kept all their names keep them.)
     const dense = this.denseFrom(this.totalKeys);

@@ -52,6 +52,16 @@ describe('sparse namespaces: a small share of a large keyspace keeps its names',
     assert.ok(keys.every((k) => k.type === 'string' && !k.gone));
   });
 
+  it('keeps the names under a filter too: the share of the filtered keys says nothing about SCAN over all keys', async () => {
+    const model = await walk({ match: 'billing:*' });
+    assert.equal(model.totalKeys, SPARSE + 1);
+    const node = model.findNamespace('billing:refund');
+    assert.equal(node?.hasAllDirectKeyNames, true, 'all but one of the filtered keys, yet 0.5% of the keyspace');
+    const page = await new NamespaceKeyPager(client, node, { pageSize: 200 }).next();
+    assert.equal(page.scans, 0);
+    assert.equal(page.keys.length, 200);
+  });
+
   it('drops the names of the densest namespaces first when over the budget, and they page with SCAN MATCH', async () => {
     // Room for about 700 names: the 1,500-key namespace must give its names up, the small one keeps them.
     const model = await walk({ nameBudgetBytes: 32 * 1024 });
