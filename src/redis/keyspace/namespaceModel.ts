@@ -485,8 +485,9 @@ export class NamespaceModel {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
     node.directCount++;
     if (node.names !== undefined) this.keepName(node, bytes, start, end);
-    if (node.patterns !== undefined)
+    if (node.patterns !== undefined) {
       countInto(node.patterns, bytes.toString('latin1', start + node.path.length + this.delimiter.length, end), 1);
+    }
   }
 
   /** Keeps a direct key's name while the namespace is under the cap and the names fit the
