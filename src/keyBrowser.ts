@@ -180,7 +180,6 @@ export class KeyBrowser implements vscode.Disposable {
       walk = walkTopology(topology, credentials, {
         delimiter: config.delimiter,
         count: config.scanCount,
-        keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
         ...this.modelLimits,
         match: filter.match,
         type: filter.type,

@@ -14,13 +14,17 @@ import {
   formatKeyCount,
   formatTtl,
   groupThousands,
+  isIdLike,
   keyLabel,
+  mostlyIds,
   describeKeys,
   filterPatternFor,
   memoryUsage,
   NamespaceModel,
   NamespaceNode,
   PagedKey,
+  PatternNode,
+  patternSelection,
   toBinary,
   typeDisplayName,
 } from '../redis/keyspace';
@@ -37,6 +41,37 @@ export class NamespaceRow {
     readonly segment: BinaryString,
     readonly declared: DeclaredNamespace | undefined,
   ) {}
+
+  /** Set when its child namespaces are mostly ids: shown as one `{id}` row (`grouped`) or
+   * as the plain list; `sharedRedis.showIdsAsList` / `sharedRedis.groupIds` call `toggle`. */
+  idGrouping: IdGrouping | undefined;
+}
+
+export interface IdGrouping {
+  readonly grouped: boolean;
+  readonly toggle: () => void;
+}
+
+/** `{id}`: every id-like child namespace of a namespace in one row, with exact counts. */
+export class IdGroupRow {
+  constructor(
+    readonly parent: NamespaceRow,
+    readonly grouping: IdGrouping,
+  ) {}
+
+  get path(): BinaryString {
+    return this.parent.path;
+  }
+}
+
+/** A name below `{id}` (`profile` of `user > {id}`), counted over all ids; its keys page with
+ * SCAN MATCH `user:*:profile`. `segments` from `{id}` down (`['{id}', 'profile']`). */
+export class PatternRow {
+  constructor(
+    readonly parent: IdGroupRow | PatternRow,
+    readonly path: BinaryString,
+    readonly segments: readonly BinaryString[],
+  ) {}
 }
 
 export class KeyRow {
@@ -46,11 +81,21 @@ export class KeyRow {
   ) {}
 }
 
+/** A key listed under a PatternRow (`user:42:profile` under `user > {id} > profile`). */
+export class PatternKeyRow extends KeyRow {
+  constructor(
+    readonly pattern: PatternRow,
+    key: PagedKey,
+  ) {
+    super(undefined, key);
+  }
+}
+
 /** The `Load more…` row of a namespace's keys or of its child namespaces;
  * `sharedRedis.loadMoreKeys` calls its `load`. */
 export class LoadMoreRow {
   constructor(
-    readonly parent: NamespaceRow | undefined,
+    readonly parent: NamespaceRow | PatternRow | undefined,
     readonly shown: number,
     readonly total: number,
     readonly load: () => Promise<void>,
@@ -81,7 +126,7 @@ export class MessageRow {
   ) {}
 }
 
-export type KeysRow = NamespaceRow | KeyRow | LoadMoreRow | NotListedRow | MessageRow;
+export type KeysRow = NamespaceRow | KeyRow | LoadMoreRow | NotListedRow | MessageRow | IdGroupRow | PatternRow;
 
 interface LoadedPages {
   readonly pager: KeyPager;
@@ -107,6 +152,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   /** Child namespaces shown per namespace (ROOT or its path) beyond the first page. */
   private namespacesShown = new Map<string, number>();
   private pagesModel: NamespaceModel | undefined;
+  /** Namespaces the user switched from `{id}` to the plain list of ids (kept over walks). */
+  private readonly idsAsList = new Set<BinaryString>();
   private stale = true;
   private declared: readonly DeclaredNamespace[];
 
@@ -151,6 +198,13 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 
   keyDeleted(id: BinaryString): void {
+    for (const [key, pages] of this.pages) {
+      if (key.startsWith(PATTERN_PAGES) && pages.keys.some((k) => k.id === id)) {
+        pages.keys = pages.keys.filter((k) => k.id !== id);
+        pages.pager.forget(id);
+        pages.more = !pages.pager.done;
+      }
+    }
     const pages = this.pagesOfKey(id);
     if (pages) {
       pages.keys = pages.keys.filter((k) => k.id !== id);
@@ -195,6 +249,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (!model) return;
     const { path } = model.split(id);
     this.pages.delete(path === undefined ? ROOT : path);
+    // And the pages of `{id}` patterns it may belong to (listed again when shown).
+    for (const key of [...this.pages.keys()]) if (key.startsWith(PATTERN_PAGES)) this.pages.delete(key);
   }
 
   /** Expands and selects the namespace at `path` (its rows are found again by path). */
@@ -273,6 +329,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 
   getParent(row: KeysRow): KeysRow | undefined {
+    if (row instanceof PatternKeyRow) return row.pattern;
     return row instanceof MessageRow ? undefined : row.parent;
   }
 
@@ -286,17 +343,104 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (!model) return [];
     if (row instanceof NamespaceRow || row === undefined) {
       const node = row ? model.findNamespace(row.path) : model.root;
-      const namespaces = this.namespaceRows(row, node);
-      const notListed = node && node.untrackedCount > 0 ? [this.notListedRow(row, node)] : [];
+      const group = row && node ? this.idGroupOf(row, node) : undefined;
+      const namespaces = this.namespaceRows(row, node, group);
+      const ids = row?.idGrouping && group ? [new IdGroupRow(row, row.idGrouping)] : [];
+      const notListed = node ? this.notListedRows(row, node, group) : [];
       const keys = node ? await this.keyRows(row, node) : [];
-      return [...namespaces, ...notListed, ...keys];
+      return [...namespaces, ...ids, ...notListed, ...keys];
     }
+    if (row instanceof IdGroupRow || row instanceof PatternRow) return this.patternRows(row);
     return [];
+  }
+
+  /** The `{id}` pattern of a namespace whose children are mostly ids, when it shows grouped;
+   * sets the row's `idGrouping` whenever grouping is possible. Counts must be final and exact. */
+  private idGroupOf(row: NamespaceRow, node: NamespaceNode): PatternNode | undefined {
+    const group = node.idGroup;
+    const model = node.model;
+    if (!group || !model.complete || model.patternsStale) return undefined;
+    if (!mostlyIds(group.instances, node.childCount + node.untrackedNamespaces)) return undefined;
+    const grouped = !this.idsAsList.has(row.path);
+    row.idGrouping = {
+      grouped,
+      toggle: () => {
+        if (grouped) this.idsAsList.add(row.path);
+        else this.idsAsList.delete(row.path);
+        this.changed.fire(undefined);
+      },
+    };
+    return grouped ? group : undefined;
+  }
+
+  /** The pattern a `{id}` or pattern row stands for, and its count. */
+  private patternOf(row: IdGroupRow | PatternRow): { node: PatternNode | undefined; keys: number } | undefined {
+    const namespace = this.model()?.findNamespace(row.path);
+    let pattern = namespace?.idGroup;
+    if (!pattern) return undefined;
+    if (row instanceof IdGroupRow) return { node: pattern, keys: pattern.keys };
+    const segments = row.segments.slice(1);
+    for (const segment of segments.slice(0, -1)) pattern = pattern?.children?.get(segment);
+    const entry = pattern?.entries().find((e) => e.segment === segments[segments.length - 1]);
+    return entry && { node: entry.node, keys: entry.keys };
+  }
+
+  private async patternRows(row: IdGroupRow | PatternRow): Promise<KeysRow[]> {
+    const found = this.patternOf(row);
+    if (!found) return [];
+    const segments = row instanceof IdGroupRow ? ['{id}'] : row.segments;
+    const rows: KeysRow[] = (found.node?.entries() ?? []).map(
+      (entry) => new PatternRow(row, row.path, [...segments, entry.segment]),
+    );
+    const namespace = this.model()?.findNamespace(row.path);
+    if (row instanceof IdGroupRow || !namespace) return rows;
+    const labelKeys = found.keys - (found.node?.keys ?? 0);
+    if (labelKeys <= 0) return rows;
+    const pagesKey = `${PATTERN_PAGES}${row.path}\u0000${segments.join('\u0000')}`;
+    let pages = this.pages.get(pagesKey);
+    if (!pages) {
+      const topology = await this.session.topology();
+      const { pageSize, scanCount: count } = settings();
+      const pattern = patternSelection(namespace, segments, labelKeys);
+      pages = {
+        pager: pagerFor(topology, namespace, { pageSize, count, pattern }),
+        keys: [],
+        more: true,
+        loading: undefined,
+        error: undefined,
+      };
+      this.pages.set(pagesKey, pages);
+    }
+    const loaded = pages;
+    if (loaded.keys.length === 0 && loaded.more && !loaded.error) await this.loadPage(loaded);
+    rows.push(...loaded.keys.map((key) => new PatternKeyRow(row, key)));
+    const loadMore = async (): Promise<void> => {
+      await this.loadPage(loaded);
+      this.changed.fire(row);
+    };
+    if (loaded.error) {
+      rows.push(
+        new MessageRow(
+          `error:${rowKey(pagesKey)}`,
+          `Could not list the keys: ${loaded.error.message}`,
+          new vscode.ThemeIcon('error'),
+          {
+            command: 'sharedRedis.loadMoreKeys',
+            title: 'Retry',
+            arguments: [new LoadMoreRow(row, loaded.keys.length, labelKeys, loadMore)],
+          },
+        ),
+      );
+    } else if (loaded.more) {
+      rows.push(new LoadMoreRow(row, loaded.keys.length, labelKeys, loadMore));
+    }
+    return rows;
   }
 
   private namespaceRows(
     parent: NamespaceRow | undefined,
     node: NamespaceNode | undefined,
+    idGroup?: PatternNode,
   ): (NamespaceRow | LoadMoreRow)[] {
     const delimiter = node?.model.delimiterBinary ?? ':';
     const parentPath = parent?.path;
@@ -330,13 +474,16 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // The other children page like keys: a namespace with 250,000 ids shows the first
     // `pageSize` in natural order and a `Load more…` row, never all of them at once.
     const declaredChildren = [...seen].filter((path) => node.model.findNamespace(path)?.parent === node).length;
-    const total = node.childCount - declaredChildren;
+    // Grouped: the ids are in the `{id}` row, the other children list as usual.
+    const trackedIds = idGroup ? idGroup.instances - idGroup.untrackedInstances : 0;
+    const total = node.childCount - declaredChildren - trackedIds;
     const key = node.isRoot ? ROOT : node.path;
     const shown = Math.min(this.namespacesShown.get(key) ?? settings().pageSize, total);
     let listed = 0;
-    for (const child of node.firstChildNamespaces(shown + declaredChildren)) {
+    const children = idGroup ? node.sortedChildNamespaces() : node.firstChildNamespaces(shown + declaredChildren);
+    for (const child of children) {
       if (listed === shown) break;
-      if (seen.has(child.path)) continue;
+      if (seen.has(child.path) || (idGroup && isIdLike(child.segment))) continue;
       rows.push(new NamespaceRow(parent, child.path, child.segment, undefined));
       listed++;
     }
@@ -346,8 +493,15 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     return rows;
   }
 
-  private notListedRow(parent: NamespaceRow | undefined, node: NamespaceNode): NotListedRow {
-    return new NotListedRow(parent, node.untrackedNamespaces, node.untrackedCount, filterPatternFor(node.prefix));
+  /** What is past the namespace limit; grouped, the ids among it are in the `{id}` row. */
+  private notListedRows(
+    parent: NamespaceRow | undefined,
+    node: NamespaceNode,
+    idGroup: PatternNode | undefined,
+  ): NotListedRow[] {
+    const keys = node.untrackedCount - (idGroup?.untrackedKeys ?? 0);
+    const namespaces = node.untrackedNamespaces - (idGroup?.untrackedInstances ?? 0);
+    return keys > 0 ? [new NotListedRow(parent, namespaces, keys, filterPatternFor(node.prefix))] : [];
   }
 
   private loadMoreNamespaces(parent: NamespaceRow | undefined, listed: number): Promise<void> {
@@ -486,6 +640,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   getTreeItem(row: KeysRow): vscode.TreeItem {
     if (row instanceof NamespaceRow) {
       const node = this.model()?.findNamespace(row.path);
+      if (node) this.idGroupOf(row, node); // sets row.idGrouping for the context menu
       const count = node?.count ?? 0;
       const item = new vscode.TreeItem(displaySegment(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `ns:${rowKey(row.path)}`;
@@ -493,7 +648,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         ? `${formatKeyCount(count)} · ${row.declared.owner}`
         : formatKeyCount(count);
       item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
-      item.contextValue = row.declared ? 'namespace.declared' : 'namespace';
+      const ids = row.idGrouping ? (row.idGrouping.grouped ? '.ids' : '.idList') : '';
+      item.contextValue = `${row.declared ? 'namespace.declared' : 'namespace'}${ids}`;
       const tooltip = new vscode.MarkdownString();
       tooltip.appendMarkdown(
         `**${escapeMarkdown(displayBytes(row.path))}${escapeMarkdown(displayBytes(this.model()?.delimiterBinary ?? ':'))}**\n\n`,
@@ -506,10 +662,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       item.tooltip = tooltip;
       return item;
     }
+    if (row instanceof IdGroupRow || row instanceof PatternRow) return this.patternItem(row);
     if (row instanceof KeyRow) {
       const key = row.key;
       const item = new vscode.TreeItem(keyLabel(key), vscode.TreeItemCollapsibleState.None);
-      item.id = `key:${rowKey(key.id)}`;
+      item.id = row instanceof PatternKeyRow ? `pattern-key:${rowKey(key.id)}` : `key:${rowKey(key.id)}`;
       item.description = describeKey(key.type, key.pttlMs);
       item.iconPath = iconForType(key.type);
       item.contextValue = key.gone ? 'key.gone' : `key.${key.type}`;
@@ -519,7 +676,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (row instanceof LoadMoreRow) {
       const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
       const namespaces = row.listing === 'namespaces';
-      item.id = `${namespaces ? 'more-namespaces' : 'more'}:${row.parent ? rowKey(row.parent.path) : 'root'}`;
+      const where = row.parent instanceof PatternRow ? patternRowKey(row.parent) : row.parent?.path;
+      item.id = `${namespaces ? 'more-namespaces' : 'more'}:${where !== undefined ? rowKey(where) : 'root'}`;
       item.description = `${groupThousands(row.shown)} of ${groupThousands(row.total)}${namespaces ? ' namespaces' : ''} shown`;
       item.iconPath = new vscode.ThemeIcon('ellipsis');
       item.command = { command: 'sharedRedis.loadMoreKeys', title: 'Load more', arguments: [row] };
@@ -550,6 +708,33 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     item.iconPath = row.icon;
     if (row.command) item.command = row.command;
     if (row.tooltip) item.tooltip = row.tooltip;
+    return item;
+  }
+
+  private patternItem(row: IdGroupRow | PatternRow): vscode.TreeItem {
+    const found = this.patternOf(row);
+    const keys = formatKeyCount(found?.keys ?? 0);
+    const delimiter = this.model()?.delimiterBinary ?? ':';
+    if (row instanceof IdGroupRow) {
+      const item = new vscode.TreeItem('{id}', vscode.TreeItemCollapsibleState.Collapsed);
+      const namespaces = found?.node?.instances ?? 0;
+      item.id = `ids:${rowKey(row.path)}`;
+      item.description = `${groupThousands(namespaces)} namespace${namespaces === 1 ? '' : 's'} · ${keys}`;
+      item.iconPath = new vscode.ThemeIcon('symbol-array');
+      item.contextValue = 'idGroup';
+      item.tooltip =
+        `Every id-like namespace under ${displayBytes(row.path)} (numbers, UUIDs, hex digests, ULIDs) in one row; ` +
+        `below it the names they share, counted over all ids. Show Ids as a List switches back.`;
+      return item;
+    }
+    const pattern = displayBytes(row.path + delimiter + row.segments.join(delimiter));
+    const item = new vscode.TreeItem(displaySegment(row.segments[row.segments.length - 1] ?? ''));
+    item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+    item.id = `pattern:${rowKey(patternRowKey(row))}`;
+    item.description = keys;
+    item.iconPath = new vscode.ThemeIcon('symbol-key');
+    item.contextValue = 'pattern';
+    item.tooltip = `${pattern}: ${keys} over all ids`;
     return item;
   }
 
@@ -594,6 +779,14 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
   }
+}
+
+/** Prefix of the pages of a pattern row in `pages` (not a namespace path: starts with NUL). */
+const PATTERN_PAGES = '\u0000pattern:';
+
+/** A pattern row's identity: its namespace path and segments, NUL-separated. */
+function patternRowKey(row: PatternRow): BinaryString {
+  return [row.path, ...row.segments].join('\u0000');
 }
 
 /** A short stable id for any bytes, also for a 512 KB key name. */

@@ -3,13 +3,30 @@ import { describeFilter } from '../../keyBrowser';
 import { KEY_TYPES, typeDisplayName } from '../../redis/keyspace';
 import type { CommandHandler, ExtensionServices } from '../context';
 
+interface IdGroupingRow {
+  readonly idGrouping?: { readonly grouped: boolean; readonly toggle: () => void } | undefined;
+  readonly grouping?: { readonly grouped: boolean; readonly toggle: () => void };
+}
+
+/** Switches the row's ids to the list (`fromGrouped`) or to `{id}`; true when it switched. */
+function switchIds(row: IdGroupingRow | undefined, fromGrouped: boolean): boolean {
+  const grouping = row?.idGrouping ?? row?.grouping;
+  if (grouping?.grouped !== fromGrouped) return false;
+  grouping.toggle();
+  return true;
+}
+
 /**
  * `sharedRedis.refreshKeys`, `sharedRedis.filterKeys` and `sharedRedis.clearKeyFilter`. Each
- * resolves to the walk's end state. `sharedRedis.loadMoreKeys` is the `Load more…` row's.
+ * resolves to the walk's end state. `sharedRedis.loadMoreKeys` is the `Load more…` row's;
+ * `sharedRedis.showIdsAsList` / `sharedRedis.groupIds` switch a namespace between `{id}` and its ids.
  */
 export function keyBrowsingCommands({
   keyBrowser: browser,
-}: ExtensionServices): Record<'refreshKeys' | 'filterKeys' | 'clearKeyFilter' | 'loadMoreKeys', CommandHandler> {
+}: ExtensionServices): Record<
+  'refreshKeys' | 'filterKeys' | 'clearKeyFilter' | 'loadMoreKeys' | 'showIdsAsList' | 'groupIds',
+  CommandHandler
+> {
   return {
     refreshKeys: async () => (await browser.refresh()).kind,
     // `{ prefill }` (a "not listed" row of the Keys view): asks, starting from that pattern.
@@ -53,5 +70,8 @@ export function keyBrowsingCommands({
     loadMoreKeys: async (row?: { load?: () => Promise<void> }) => {
       await row?.load?.();
     },
+    // A namespace row whose children are mostly ids, or its `{id}` row: the row carries the switch.
+    showIdsAsList: (row?: IdGroupingRow) => switchIds(row, true),
+    groupIds: (row?: IdGroupingRow) => switchIds(row, false),
   };
 }

@@ -56,7 +56,8 @@ export class ClusterKeyPager implements KeyPager {
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1) {
       throw new RangeError('The page size must be a positive integer.');
     }
-    if (namespace.hasAllDirectKeyNames && namespace.names !== undefined) {
+    // A pattern's keys (`user:*:profile`) are not the namespace's names: they page by SCAN MATCH.
+    if (options.pattern === undefined && namespace.hasAllDirectKeyNames && namespace.names !== undefined) {
       this.names = [...namespace.names].sort(compareNatural);
       this.perMaster = [];
       return;

@@ -32,8 +32,18 @@ export {
   compareBinary,
 } from './namespaceModel';
 export { compareNatural } from './naturalOrder';
+export { ID_SEGMENT, isIdLike, mostlyIds, PatternChild, PatternNode } from './idPatterns';
+export { patternSelection } from './patternPaging';
 export { DEFAULT_PREFIX_SCAN_COUNT, ScanBound, ScanOutcome, scanKeysWithPrefix } from './prefixScan';
-export { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions, keyLabel } from './pager';
+export {
+  DEFAULT_PAGE_SIZE,
+  KeyPage,
+  NamespaceKeyPager,
+  PagedKey,
+  PagerOptions,
+  PatternSelection,
+  keyLabel,
+} from './pager';
 export {
   DEFAULT_CONNECTIONS,
   DEFAULT_SCAN_COUNT,

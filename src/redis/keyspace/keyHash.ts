@@ -19,6 +19,13 @@ export function pathHash(bytes: Uint8Array, start = 0, end = bytes.length): numb
   return a & 0x3fffffff;
 }
 
+/** pathHash of a path held as a binary string (one char per byte), without copying it into a Buffer. */
+export function pathHashOfBinary(path: string): number {
+  let a = SEED_A;
+  for (let i = 0; i < path.length; i++) a = Math.imul(a ^ path.charCodeAt(i), MUL_A);
+  return a & 0x3fffffff;
+}
+
 /** The 64-bit hash of a key as two unsigned 32-bit halves. */
 export function keyHash(bytes: Uint8Array, start = 0, end = bytes.length): [number, number] {
   let a = SEED_A;

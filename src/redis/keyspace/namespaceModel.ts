@@ -1,6 +1,7 @@
 import { BinaryString, bytesOf, fromBinary, KeyBytes, toBinary } from './binary';
 import { displayBytes, DisplayOptions, displaySegment } from './display';
-import { keyHash as keyHashOf, pathHash } from './keyHash';
+import { ID_SEGMENT, isIdLike, PatternBudget, PatternNode } from './idPatterns';
+import { keyHash as keyHashOf, pathHashOfBinary } from './keyHash';
 import { compareNatural } from './naturalOrder';
 import { SeenKeys } from './seenKeys';
 import { UntrackedNamespaces } from './untrackedNamespaces';
@@ -32,13 +33,13 @@ export interface NamespaceModelOptions {
   /** Splits key names into namespaces (default `:`). A string is taken as UTF-8. */
   readonly delimiter?: Buffer | string;
   /** A namespace keeps the names of its direct keys while it has at most this many
-   * (default 1000, five pages of 200); past that it keeps only counts and its keys
-   * are paged with SCAN. */
+   * (default: no fixed limit; the name budget and the sparsity rule decide). */
   readonly keepNamesUpTo?: number;
-  /** Names kept over all namespaces at most (default 100,000), bounding memory when
-   * there are many small namespaces. Once reached, namespaces that would need more
-   * keep counts only. */
+  /** Names kept over all namespaces at most (default: no limit but the byte budget). */
   readonly maxStoredNames?: number;
+  /** Estimated heap bytes of all kept names (default 8 MiB, see DEFAULT_NAME_BUDGET_BYTES).
+   * Over it, the namespaces holding the most names (the densest) give theirs up first. */
+  readonly nameBudgetBytes?: number;
   /** Namespaces tracked at most (default 100,000). Keys that would need a new one past
    * that are still counted in every tracked ancestor, as `untrackedCount` of the
    * deepest; `truncated` tells. Counts of tracked namespaces stay exact. */
@@ -50,8 +51,32 @@ export interface NamespaceModelOptions {
   readonly type?: string | undefined;
 }
 
-export const DEFAULT_KEEP_NAMES_UP_TO = 1000;
-export const DEFAULT_MAX_STORED_NAMES = 100_000;
+export const DEFAULT_KEEP_NAMES_UP_TO = Number.POSITIVE_INFINITY;
+export const DEFAULT_MAX_STORED_NAMES = Number.POSITIVE_INFINITY;
+/**
+ * Which namespaces keep their key names, by sparsity. Paging a namespace without names is
+ * `SCAN MATCH prefix*` over the whole keyspace until a page (200) of its keys turned up:
+ * about pageSize ÷ share keys read. A namespace of ≥ 1% of the keyspace (dense) finds a
+ * page within ~20,000 keys (a few calls of COUNT ≤ 5,000, milliseconds), so its names are
+ * not worth their memory; a sparse one (1,500 keys among 10M) would need the whole
+ * keyspace (seconds), while its names cost ~60 KB. Namespaces of at most
+ * SMALL_NAMESPACE_KEYS keys count as sparse whatever their share (a thousand names are
+ * cheap, and in a small keyspace SCAN is fast anyway).
+ */
+export const DENSE_SHARE = 0.01;
+export const SMALL_NAMESPACE_KEYS = 1000;
+/**
+ * The heap kept names may take in all: 8 MiB holds ~140,000 names of ~36 bytes (say a
+ * hundred sparse namespaces of 1,500 keys). The issue's target for the model of 10M keys
+ * is ≤ 40 MB of heap; the rest of the model is a few hundred bytes per namespace (see
+ * NamespaceNode), so 8 MiB of names leaves room for tens of thousands of namespaces.
+ * Over budget the largest holders (the densest, cheapest to page with SCAN) give theirs
+ * up first, and the per-namespace limit drops below them.
+ */
+export const DEFAULT_NAME_BUDGET_BYTES = 8 * 1024 * 1024;
+/** Estimated heap bytes of one kept name beyond its bytes: V8's string header (16) and the
+ * array slot (8) on 64-bit without pointer compression; less with it (Electron). */
+export const NAME_OVERHEAD_BYTES = 24;
 export const DEFAULT_MAX_NAMESPACES = 100_000;
 
 /** One namespace (or the root) of a NamespaceModel; live while the walk runs. */
@@ -70,12 +95,17 @@ export class NamespaceNode {
   names: BinaryString[] | undefined = [];
   /** @internal */
   children: Map<BinaryString, NamespaceNode> | undefined;
-  /** @internal The path's bytes, to confirm a lookup by hash. */
-  readonly pathBuffer: Buffer;
   /** @internal The next node whose path has the same lookup hash. */
   sameHash: NamespaceNode | undefined;
   /** @internal Children in natural order, sorted once until a child comes or goes. */
   sortedByName: NamespaceNode[] | undefined;
+  /** The `{id}` pattern of this namespace's id-like child namespaces (user → `user:{id}`),
+   * with exact counts over all of them, tracked or not; undefined when it has none. */
+  idGroup: PatternNode | undefined;
+  /** @internal The patterns this namespace's keys count into (one per id-like segment above it). */
+  patterns: PatternTargets | undefined;
+  /** @internal Shared by the id-like children: the patterns they count into. */
+  idChildPatterns: PatternTargets | undefined;
 
   /** @internal */
   constructor(
@@ -87,14 +117,16 @@ export class NamespaceNode {
     readonly path: BinaryString,
   ) {
     this.depth = parent ? parent.depth + 1 : 0;
-    this.id = parent ? path + model.delimiterBinary : '';
-    this.pathBuffer = fromBinary(path);
   }
 
   /** 0 for the root, 1 for `auth`, 2 for `auth:session`. */
   readonly depth: number;
-  /** Stable, unique identity: the key prefix (path + delimiter) as a binary string; '' for the root. */
-  readonly id: BinaryString;
+
+  /** Stable, unique identity: the key prefix (path + delimiter) as a binary string; '' for the root.
+   * Made when asked (not held: a wide namespace has 100,000 nodes, each kept small). */
+  get id(): BinaryString {
+    return this.parent ? this.path + this.model.delimiterBinary : '';
+  }
 
   get isRoot(): boolean {
     return this.parent === undefined;
@@ -192,10 +224,35 @@ export class NamespaceNode {
   }
 }
 
-function sameBytes(path: Buffer, bytes: Buffer, start: number, end: number): boolean {
+/** The pattern nodes a namespace's keys count into; `unitemized` where the entry budget ran out. */
+interface PatternTargets {
+  readonly exact: PatternNode[];
+  readonly unitemized: PatternNode[];
+}
+
+/** The targets one segment further down (`create`: make pattern entries while the budget allows). */
+function descend(from: PatternTargets | undefined, segment: BinaryString, create: boolean): PatternTargets | undefined {
+  if (from === undefined) return undefined;
+  const exact: PatternNode[] = [];
+  const unitemized = [...from.unitemized];
+  for (const pattern of from.exact) {
+    const child = pattern.child(segment, create);
+    if (child) exact.push(child);
+    else unitemized.push(pattern);
+  }
+  return { exact, unitemized };
+}
+
+function countInto(targets: PatternTargets, label: BinaryString, by: 1 | -1): void {
+  for (const pattern of targets.exact) pattern.countKey(label, by);
+  for (const pattern of targets.unitemized) pattern.countUnitemized(by);
+}
+
+/** True when the binary string `path` is exactly bytes[start, end) (no Buffer per node to compare with). */
+function sameBytes(path: BinaryString, bytes: Buffer, start: number, end: number): boolean {
   if (path.length !== end - start) return false;
   for (let i = 0; i < path.length; i++) {
-    if (path[i] !== bytes[start + i]) return false;
+    if (path.charCodeAt(i) !== bytes[start + i]) return false;
   }
   return true;
 }
@@ -207,8 +264,8 @@ export function compareBinary(a: BinaryString, b: BinaryString): number {
 /**
  * Exact key counts for every namespace path at every depth, built from one walk of the
  * keyspace (`add` per key); see the definitions at the top of this file. Memory: a
- * node per namespace plus the names of small namespaces (bounded by `keepNamesUpTo`
- * per namespace and `maxStoredNames` overall); a large namespace costs a few numbers.
+ * node per namespace plus the names of sparse namespaces (within `nameBudgetBytes`,
+ * densest dropped first; see DENSE_SHARE); a dense namespace costs a few numbers.
  */
 export class NamespaceModel {
   readonly root: NamespaceNode;
@@ -219,6 +276,7 @@ export class NamespaceModel {
   readonly type: string | undefined;
   readonly keepNamesUpTo: number;
   readonly maxStoredNames: number;
+  readonly nameBudgetBytes: number;
   readonly maxNamespaces: number;
 
   state: WalkState = 'walking';
@@ -232,10 +290,19 @@ export class NamespaceModel {
   namespaceCount = 0;
   /** Names held over all namespaces. */
   storedNames = 0;
+  /** Their estimated heap bytes (NAME_OVERHEAD_BYTES + length each), within nameBudgetBytes. */
+  storedNameBytes = 0;
+  /** A namespace keeps at most this many names: keepNamesUpTo, lowered by the
+   * keyspace's size (dense namespaces) and whenever the names exceed the budget. */
+  private nameCap: number;
   /** True when `maxNamespaces` was reached and some namespaces are not tracked. */
   truncated = false;
   /** @internal Keys whose namespace the hash lookup did not find (new or untracked ones). */
   lookupMisses = 0;
+  /** True once a deletion of a whole namespace made the `{id}` pattern counts inexact
+   * (they are exact again after the next walk); then show the plain lists. */
+  patternsStale = false;
+  private readonly patternBudget = new PatternBudget();
 
   /** The namespaces past maxNamespaces, by path hash, with their key counts. */
   private readonly untracked = new UntrackedNamespaces();
@@ -259,6 +326,8 @@ export class NamespaceModel {
     this.type = options.type;
     this.keepNamesUpTo = options.keepNamesUpTo ?? DEFAULT_KEEP_NAMES_UP_TO;
     this.maxStoredNames = options.maxStoredNames ?? DEFAULT_MAX_STORED_NAMES;
+    this.nameBudgetBytes = options.nameBudgetBytes ?? DEFAULT_NAME_BUDGET_BYTES;
+    this.nameCap = this.keepNamesUpTo;
     this.maxNamespaces = options.maxNamespaces ?? DEFAULT_MAX_NAMESPACES;
     this.seen = options.dedupe === false ? undefined : new SeenKeys();
     this.root = new NamespaceNode(this, undefined, '', '');
@@ -323,13 +392,13 @@ export class NamespaceModel {
       node = this.root;
     } else {
       node = this.byPathHash.get(pathHashA & 0x3fffffff);
-      while (node !== undefined && !sameBytes(node.pathBuffer, bytes, start, cut)) node = node.sameHash;
+      while (node !== undefined && !sameBytes(node.path, bytes, start, cut)) node = node.sameHash;
       if (node === undefined) {
         this.lookupMisses++;
         const path = bytes.toString('latin1', start, cut);
         node = this.resolve(path);
         if (node.path !== path || node.isRoot) {
-          this.countUntracked(node);
+          this.countUntracked(node, path, bytes.toString('latin1', cut + 1, end));
           return;
         }
       }
@@ -353,7 +422,7 @@ export class NamespaceModel {
       const path = key.slice(0, cut);
       node = this.index.get(path) ?? this.resolve(path);
       if (node.path !== path || node.isRoot) {
-        this.countUntracked(node);
+        this.countUntracked(node, path, key.slice(cut + this.delimiterBinary.length));
         return;
       }
     }
@@ -362,32 +431,142 @@ export class NamespaceModel {
   }
 
   /** Past maxNamespaces: counted in the deepest tracked ancestor only, and in the
-   * namespace below it that `resolve` could not create (untrackedPath). */
-  private countUntracked(node: NamespaceNode): void {
+   * namespace below it that `resolve` could not create (untrackedPath); and in its patterns. */
+  private countUntracked(node: NamespaceNode, path: BinaryString, label: BinaryString): void {
     node.untrackedCount++;
     const [h1, h2] = keyHashOf(fromBinary(this.untrackedPath));
-    if (this.untracked.addKey(h1, h2)) node.untrackedNamespaces++;
+    const added = this.untracked.addKey(h1, h2);
+    if (added) node.untrackedNamespaces++;
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
+    const targets = this.untrackedTargets(node, path, true, added ? 1 : 0);
+    if (targets) countInto(targets, label, 1);
+  }
+
+  /** The patterns a key of an untracked namespace (`path`, below the tracked `node`) counts
+   * into; `instances` is added to the `{id}` group when its first segment is an id. */
+  private untrackedTargets(
+    node: NamespaceNode,
+    path: BinaryString,
+    create: boolean,
+    instances: number,
+  ): PatternTargets | undefined {
+    const below = this.segments(node.isRoot ? path : path.slice(node.id.length));
+    const first = below[0] ?? '';
+    let targets = descend(node.patterns, first, create);
+    if (isIdLike(first) && (create || node.idGroup)) {
+      const group = this.idGroupOf(node);
+      group.instances += instances;
+      group.untrackedInstances += instances;
+      group.untrackedKeys += create ? 1 : -1;
+      targets = { exact: [...(targets?.exact ?? []), group], unitemized: targets?.unitemized ?? [] };
+    }
+    for (const segment of below.slice(1)) targets = descend(targets, segment, create);
+    return targets;
+  }
+
+  private idGroupOf(node: NamespaceNode): PatternNode {
+    return (node.idGroup ??= new PatternNode(this.patternBudget, undefined, ID_SEGMENT));
+  }
+
+  /** The patterns a new child namespace's keys count into. */
+  private childTargets(parent: NamespaceNode, segment: BinaryString): PatternTargets | undefined {
+    if (!isIdLike(segment)) return descend(parent.patterns, segment, true);
+    if (parent.idChildPatterns === undefined) {
+      const above = descend(parent.patterns, segment, true);
+      parent.idChildPatterns = {
+        exact: [...(above?.exact ?? []), this.idGroupOf(parent)],
+        unitemized: above?.unitemized ?? [],
+      };
+    }
+    return parent.idChildPatterns;
   }
 
   private countDirect(node: NamespaceNode, bytes: Buffer, start: number, end: number): void {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count++;
     node.directCount++;
-    const names = node.names;
-    if (names !== undefined) {
-      if (names.length < this.keepNamesUpTo && this.storedNames < this.maxStoredNames) {
+    if (node.names !== undefined) this.keepName(node, bytes, start, end);
+    if (node.patterns !== undefined) {
+      countInto(node.patterns, bytes.toString('latin1', start + node.path.length + this.delimiter.length, end), 1);
+    }
+  }
+
+  /** Keeps a direct key's name while the namespace is under the cap and the names fit the
+   * budget; over the budget the largest holders drop theirs (lowerNameCap). */
+  private keepName(node: NamespaceNode, bytes: Buffer, start: number, end: number): void {
+    const cost = NAME_OVERHEAD_BYTES + end - start;
+    // A name larger than the whole budget must not cost the other namespaces theirs.
+    if (cost > this.nameBudgetBytes) {
+      this.dropNames(node);
+      return;
+    }
+    for (;;) {
+      const names = node.names;
+      if (names === undefined) return;
+      if (names.length >= this.nameCap) {
+        this.dropNames(node);
+        return;
+      }
+      if (this.storedNameBytes + cost <= this.nameBudgetBytes && this.storedNames < this.maxStoredNames) {
         names.push(bytes.toString('latin1', start, end));
         this.storedNames++;
-      } else {
-        this.storedNames -= names.length;
-        node.names = undefined;
+        this.storedNameBytes += cost;
+        return;
+      }
+      if (!this.lowerNameCap(cost)) {
+        this.dropNames(node);
+        return;
       }
     }
   }
 
+  /**
+   * Makes room: drops the names of the largest holders (the densest namespaces, cheapest
+   * to page with SCAN) until the names take at most 3/4 of the budget, and lowers the cap
+   * below the last one dropped, so that no namespace that large keeps names again. The
+   * quarter left free makes these passes rare (each sorts the holders once).
+   */
+  private lowerNameCap(cost: number): boolean {
+    const holders = [...this.holders()].filter((node) => (node.names?.length ?? 0) > 0);
+    holders.sort((a, b) => (b.names?.length ?? 0) - (a.names?.length ?? 0));
+    const bytes = Math.min(this.nameBudgetBytes * 0.75, this.nameBudgetBytes - cost);
+    const names = Math.min(this.maxStoredNames * 0.75, this.maxStoredNames - 1);
+    let dropped = false;
+    for (const node of holders) {
+      if (this.storedNameBytes <= bytes && this.storedNames <= names) break;
+      this.nameCap = Math.min(this.nameCap, (node.names?.length ?? 0) - 1);
+      this.dropNames(node);
+      dropped = true;
+    }
+    return dropped;
+  }
+
+  private *holders(): Iterable<NamespaceNode> {
+    yield this.root;
+    yield* this.index.values();
+  }
+
+  /** The namespace keeps counts only from now on (it pages with SCAN). */
+  private dropNames(node: NamespaceNode): void {
+    const names = node.names;
+    if (names === undefined) return;
+    this.storedNames -= names.length;
+    for (const name of names) this.storedNameBytes -= NAME_OVERHEAD_BYTES + name.length;
+    node.names = undefined;
+  }
+
   /** Sizes the walk's tables for about this many keys (DBSIZE); before the first key only. */
   expectKeys(keys: number): void {
-    if (this.seen !== undefined && this.keysSeen === 0) this.seen = new SeenKeys(keys);
+    if (this.keysSeen !== 0) return;
+    if (this.seen !== undefined) this.seen = new SeenKeys(keys);
+    // Unfiltered, DBSIZE is what the walk will count: dense namespaces need no names from the start.
+    if (this.match === undefined && this.type === undefined) {
+      this.nameCap = Math.min(this.nameCap, this.denseFrom(keys));
+    }
+  }
+
+  /** Direct keys up to which a namespace is sparse in a keyspace of `keys` (see DENSE_SHARE). */
+  private denseFrom(keys: number): number {
+    return Math.max(SMALL_NAMESPACE_KEYS, Math.ceil(keys * DENSE_SHARE));
   }
 
   /** Ends the walk; releases what only the walk needed. */
@@ -395,6 +574,14 @@ export class NamespaceModel {
     this.state = state;
     this.error = error;
     this.seen = undefined;
+    // Filtered, a namespace's share of the keys counted says nothing about the SCAN over all
+    // keys its pages need: keep what the budget allows.
+    if (state !== 'complete' || this.match !== undefined || this.type !== undefined) return;
+    // Now that the keyspace's size is known: dense namespaces page fast with SCAN, drop their names.
+    // (Not the cap lowered for the budget: namespaces that kept all their names keep them.)
+    const dense = this.denseFrom(this.totalKeys);
+    this.nameCap = Math.min(this.nameCap, dense);
+    for (const node of this.holders()) if (node.directCount > dense) this.dropNames(node);
   }
 
   /**
@@ -434,7 +621,10 @@ export class NamespaceModel {
         .slice(0, ancestor.depth + 1)
         .join(this.delimiterBinary);
       const [h1, h2] = keyHashOf(fromBinary(untrackedPath));
-      if (this.untracked.removeKey(h1, h2)) ancestor.untrackedNamespaces--;
+      const emptied = this.untracked.removeKey(h1, h2);
+      if (emptied) ancestor.untrackedNamespaces--;
+      const targets = this.untrackedTargets(ancestor, path ?? '', false, emptied ? -1 : 0);
+      if (targets) countInto(targets, this.split(binary).label, -1);
       ancestor.untrackedCount--;
       this.uncount(ancestor, 1);
       return true;
@@ -445,8 +635,10 @@ export class NamespaceModel {
       if (at < 0) return false;
       node.names.splice(at, 1);
       this.storedNames--;
+      this.storedNameBytes -= NAME_OVERHEAD_BYTES + binary.length;
     }
     node.directCount--;
+    if (node.patterns !== undefined) countInto(node.patterns, binary.slice(node.id.length), -1);
     this.uncount(node, 1);
     return true;
   }
@@ -461,6 +653,8 @@ export class NamespaceModel {
     const node = this.findNamespace(path);
     if (node === undefined || node.parent === undefined) return false;
     const removed = node.count;
+    // Which labels its keys had is not known here: the patterns are exact again after a walk.
+    if (node.patterns !== undefined || node.idGroup !== undefined || isIdLike(node.segment)) this.patternsStale = true;
     node.parent.children?.delete(node.segment);
     node.parent.sortedByName = undefined;
     this.forgetSubtree(node);
@@ -472,6 +666,7 @@ export class NamespaceModel {
   private uncount(node: NamespaceNode, keys: number): void {
     for (let n: NamespaceNode | undefined = node; n !== undefined; n = n.parent) n.count -= keys;
     for (let n: NamespaceNode | undefined = node; n?.parent !== undefined && n.count === 0; n = n.parent) {
+      if (n.parent.idGroup !== undefined && isIdLike(n.segment)) n.parent.idGroup.instances--;
       n.parent.children?.delete(n.segment);
       n.parent.sortedByName = undefined;
       this.forgetSubtree(n);
@@ -480,9 +675,9 @@ export class NamespaceModel {
 
   private forgetSubtree(node: NamespaceNode): void {
     for (const child of node.children?.values() ?? []) this.forgetSubtree(child);
-    this.storedNames -= node.names?.length ?? 0;
+    this.dropNames(node);
     this.index.delete(node.path);
-    const hash = pathHash(node.pathBuffer);
+    const hash = pathHashOfBinary(node.path);
     let first = this.byPathHash.get(hash);
     if (first === node) {
       if (node.sameHash) this.byPathHash.set(hash, node.sameHash);
@@ -555,10 +750,12 @@ export class NamespaceModel {
           return node;
         }
         next = new NamespaceNode(this, node, segment, nodePath);
+        next.patterns = this.childTargets(node, segment);
+        if (isIdLike(segment)) this.idGroupOf(node).instances++;
         (node.children ??= new Map()).set(segment, next);
         node.sortedByName = undefined;
         this.index.set(nodePath, next);
-        const hash = pathHash(next.pathBuffer);
+        const hash = pathHashOfBinary(next.path);
         next.sameHash = this.byPathHash.get(hash);
         this.byPathHash.set(hash, next);
         this.namespaceCount++;

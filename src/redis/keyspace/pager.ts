@@ -23,6 +23,18 @@ export interface PagerOptions {
   /** Default 5 × count. */
   readonly maxCount?: number;
   readonly endpoint?: RedisEndpoint;
+  /** Page the keys of a pattern below the namespace instead of its direct keys (see patternSelection). */
+  readonly pattern?: PatternSelection;
+}
+
+/** Keys below a namespace that match a pattern path (`user:` + `{id}:profile`). */
+export interface PatternSelection {
+  /** SCAN MATCH for them (a superset: `*` crosses delimiters). */
+  readonly match: Buffer;
+  /** The exact test, byte for byte. */
+  readonly accepts: (key: BinaryString) => boolean;
+  /** How many there are (the pattern's count), to size COUNT. */
+  readonly keys: number;
 }
 
 /** A direct key of a namespace, with its row label. */
@@ -76,22 +88,30 @@ export class NamespaceKeyPager {
     }
     this.endpoint = options.endpoint ?? endpointOfClient(client);
     const model = namespace.model;
-    if (namespace.hasAllDirectKeyNames && namespace.names !== undefined) {
+    const pattern = options.pattern;
+    if (pattern === undefined && namespace.hasAllDirectKeyNames && namespace.names !== undefined) {
       this.names = [...namespace.names].sort(compareNatural);
       return;
     }
     const count = options.count ?? DEFAULT_SCAN_COUNT;
     const maxCount = options.maxCount ?? count * 5;
     // Share of the keys SCAN will look at that are ours: known after a complete walk.
-    const share = model.complete && model.totalKeys > 0 ? Math.max(namespace.directCount, 1) / model.totalKeys : 1;
+    const wantedKeys = pattern?.keys ?? namespace.directCount;
+    const share = model.complete && model.totalKeys > 0 ? Math.max(wantedKeys, 1) / model.totalKeys : 1;
     const wanted = Math.ceil((this.pageSize * 1.25) / share);
     this.request = {
       count: Math.max(count, Math.min(maxCount, wanted)),
-      match: namespace.isRoot ? model.match : Buffer.concat([escapeGlob(namespace.id), Buffer.from('*')]),
+      match:
+        pattern?.match ??
+        (namespace.isRoot ? model.match : Buffer.concat([escapeGlob(namespace.id), Buffer.from('*')])),
       type: model.type,
     };
     this.cursor = '0';
+    const target = namespace.isRoot ? undefined : namespace.path;
+    this.accepts = pattern?.accepts ?? ((key) => model.split(key).path === target);
   }
+
+  private readonly accepts: (key: BinaryString) => boolean = () => false;
 
   /** True once the last page was returned. */
   get done(): boolean {
@@ -153,7 +173,6 @@ export class NamespaceKeyPager {
     let scans = 0;
     if (request === undefined) return scans;
     const model = this.namespace.model;
-    const target = this.namespace.isRoot ? undefined : this.namespace.path;
     const clientMatch = !this.namespace.isRoot && model.match !== undefined ? toBinary(model.match) : undefined;
     while (this.ready.length < this.pageSize && this.cursor !== undefined) {
       if (signal?.aborted) throw new KeyspaceCancelledError();
@@ -168,7 +187,7 @@ export class NamespaceKeyPager {
       this.cursor = cursor === '0' ? undefined : cursor;
       for (const buffer of keys) {
         const key = buffer.toString('latin1');
-        if (model.split(key).path !== target) continue;
+        if (!this.accepts(key)) continue;
         if (clientMatch !== undefined && !globMatches(clientMatch, key)) continue;
         if (this.given.has(key)) continue;
         this.given.add(key);

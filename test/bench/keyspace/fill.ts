@@ -17,6 +17,8 @@ export const TOTAL_KEYS = 1_000_000;
 export const BIG_NAMESPACE = 'auth:session';
 export const SMALL_NAMESPACE = 'user:search';
 export const MID_NAMESPACE = 'billing:invoice';
+/** 1,500 keys, 0.15% of the keyspace: too large for the old 1,000-name limit, sparse. */
+export const SPARSE_NAMESPACE = 'billing:refund';
 
 const namespaced: NamespacePlan[] = [
   { path: 'auth:session', keys: 250_000, kind: 'hash' },
@@ -34,6 +36,7 @@ const namespaced: NamespacePlan[] = [
 ];
 const outside: NamespacePlan[] = [
   { path: 'billing:invoice', keys: 3_000, kind: 'string' },
+  { path: 'billing:refund', keys: 1_500, kind: 'string' },
   { path: 'tmp', keys: 1_000, kind: 'string' },
   { path: '', keys: 1_000, kind: 'string' },
 ];

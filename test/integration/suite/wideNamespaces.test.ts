@@ -32,8 +32,63 @@ describe('the Keys view with a wide namespace (user:{id}:…)', function () {
     redis.disconnect();
   });
 
+  it('shows the ids as one {id} row with exact counts over all of them, and switches to the plain list and back', async () => {
+    const shared = await api();
+    // Past the namespace limit too: the {id} counts cover every id.
+    shared.keys.modelLimits = { maxNamespaces: 1000 };
+    await redis.set('user:7:sessions:a', 's');
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const user = await child(shared, undefined, 'user');
+      assert.equal(shared.views.keys.getTreeItem(user).contextValue, 'namespace.declared.ids');
+      assert.deepEqual(await rows(shared, user), [
+        'search — 0 keys · User Service',
+        'profile — 0 keys · User Service',
+        '{id} — 3,000 namespaces · 6,001 keys',
+        'direct — string · no TTL',
+      ]);
+      const ids = await child(shared, user, '{id}');
+      assert.deepEqual(await rows(shared, ids), ['profile — 3,000 keys', 'roles — 3,000 keys', 'sessions — 1 key']);
+      const roles = await child(shared, ids, 'roles');
+      const page = await rows(shared, roles);
+      assert.equal(page.length, 201);
+      assert.ok(
+        page.slice(0, 200).every((row) => /^\d+:roles — string · no TTL$/.test(row)),
+        page.slice(0, 3).join(),
+      );
+      assert.equal(page[200], 'Load more… — 200 of 3,000 shown');
+      const sessions = await child(shared, ids, 'sessions');
+      assert.deepEqual(await rows(shared, sessions), ['a — 1 key']);
+      // Stable ids: the same rows after another walk.
+      const before = shared.views.keys.getTreeItem(roles).id;
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const again = await child(shared, await child(shared, await child(shared, undefined, 'user'), '{id}'), 'roles');
+      assert.equal(shared.views.keys.getTreeItem(again).id, before);
+
+      shared.keys.modelLimits = {};
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const grouped = await child(shared, undefined, 'user');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.showIdsAsList', grouped), true);
+      const plain = await rows(shared, await child(shared, undefined, 'user'));
+      assert.deepEqual(plain.slice(2, 4), ['0 — 2 keys', '1 — 2 keys']);
+      assert.ok(!plain.some((row) => row.startsWith('{id}')));
+      assert.deepEqual(plain.slice(-2), ['Load more… — 200 of 3,000 namespaces shown', 'direct — string · no TTL']);
+      const listed = await child(shared, undefined, 'user');
+      assert.equal(shared.views.keys.getTreeItem(listed).contextValue, 'namespace.declared.idList');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.groupIds', listed), true);
+      assert.ok(
+        (await rows(shared, await child(shared, undefined, 'user'))).includes('{id} — 3,000 namespaces · 6,001 keys'),
+      );
+    } finally {
+      shared.keys.modelLimits = {};
+      await redis.del('user:7:sessions:a');
+    }
+  });
+
   it('lists declared namespaces, then the first page of ids in natural order, Load more…, then the direct keys', async () => {
     const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    await vscode.commands.executeCommand('sharedRedis.showIdsAsList', await child(shared, undefined, 'user'));
     // A declared namespace (the default setting declares user:search and user:profile) that also has keys.
     await redis.set('user:profile:x', '1');
     try {
@@ -66,6 +121,7 @@ describe('the Keys view with a wide namespace (user:{id}:…)', function () {
     shared.keys.modelLimits = { maxNamespaces: 1000 };
     assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
     assert.equal((await rows(shared))[1], 'user — 6,001 keys · User Service');
+    await vscode.commands.executeCommand('sharedRedis.showIdsAsList', await child(shared, undefined, 'user'));
     const user = await child(shared, undefined, 'user');
     const listed = await rows(shared, user);
     assert.deepEqual(listed.slice(0, 2), ['search — 0 keys · User Service', 'profile — 0 keys · User Service']);

@@ -4,22 +4,11 @@ import { toBinary } from '../../../../src/redis/keyspace/binary';
 import { describeKeys, memoryUsage } from '../../../../src/redis/keyspace/keyInfo';
 import { NamespaceModel } from '../../../../src/redis/keyspace/namespaceModel';
 import { compareNatural } from '../../../../src/redis/keyspace/naturalOrder';
-import { KeyPage, keyLabel, NamespaceKeyPager, PagedKey } from '../../../../src/redis/keyspace/pager';
+import { keyLabel, NamespaceKeyPager } from '../../../../src/redis/keyspace/pager';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
-import { clientOf, endpointOf, oddKeys, writeKeys, WrittenKey } from './support';
-
-async function allPages(pager: NamespaceKeyPager): Promise<{ pages: KeyPage[]; keys: PagedKey[] }> {
-  const pages: KeyPage[] = [];
-  for (let guard = 0; guard < 10_000; guard++) {
-    const page = await pager.next();
-    pages.push(page);
-    if (!page.more) break;
-  }
-  assert.equal(pager.done, true);
-  return { pages, keys: pages.flatMap((p) => p.keys) };
-}
+import { allPages, clientOf, endpointOf, oddKeys, writeKeys, WrittenKey } from './support';
 
 const ids = (keys: { id: string }[]): string[] => keys.map((k) => k.id).sort();
 

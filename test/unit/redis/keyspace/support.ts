@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
+import * as assert from 'node:assert/strict';
+import { KeyPage, NamespaceKeyPager, PagedKey } from '../../../../src/redis/keyspace/pager';
 import { RedisServer } from '../../../support/redisServer';
 
 export { clientOf } from '../../../support/redisClient';
@@ -119,4 +121,16 @@ export function oddKeys(): Buffer[] {
     Buffer.concat([Buffer.from('odd:huge:'), Buffer.alloc(512 * 1024, 0x61)]),
     Buffer.from(''), // the empty key name is a valid key too
   ];
+}
+
+/** Every page of a pager, until the last; asserts it then says it is done. */
+export async function allPages(pager: NamespaceKeyPager): Promise<{ pages: KeyPage[]; keys: PagedKey[] }> {
+  const pages: KeyPage[] = [];
+  for (let guard = 0; guard < 10_000; guard++) {
+    const page = await pager.next();
+    pages.push(page);
+    if (!page.more) break;
+  }
+  assert.equal(pager.done, true);
+  return { pages, keys: pages.flatMap((p) => p.keys) };
 }

@@ -210,7 +210,10 @@ describe('wide namespaces against a real redis-server', function () {
 
   it('lists ids in natural order and pages keys naturally, from kept names and from SCAN', async () => {
     for (const keepNamesUpTo of [1000, 2]) {
-      const model = await walkKeyspace({ client }, { keepNamesUpTo, maxStoredNames: 1_000_000 }).done;
+      const model = await walkKeyspace(
+        { client },
+        { keepNamesUpTo, maxStoredNames: 1_000_000, nameBudgetBytes: Number.POSITIVE_INFINITY },
+      ).done;
       const user = model.findNamespace('user');
       assert.ok(user);
       const first = user
