@@ -91,6 +91,15 @@ export async function connectCluster(
   } catch (error) {
     cluster.disconnect();
     const cause = lastNodeError ?? { error, at: endpoint };
+    const message = cause.error instanceof Error ? cause.error.message : String(cause.error);
+    if (/cluster support disabled/i.test(message)) {
+      throw new RedisConnectionError(
+        'unreachable',
+        describeEndpoint(cause.at),
+        'is not a Redis Cluster (cluster support is disabled on it)',
+        'Set sharedRedis.stackVariant to "single" for a single server, or point sharedRedis.host and sharedRedis.port at a cluster node.',
+      );
+    }
     throw classifyRedisError(cause.error, cause.at);
   }
 }

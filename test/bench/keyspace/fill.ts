@@ -77,7 +77,12 @@ function command(args: string[]): string {
   return out;
 }
 
-export async function fillKeyspace(port: number, host = '127.0.0.1'): Promise<number> {
+/** `accept`: only the keys it accepts are written (the cluster bench writes each master's share to it). */
+export async function fillKeyspace(
+  port: number,
+  host = '127.0.0.1',
+  accept: (key: string) => boolean = () => true,
+): Promise<number> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = connect(port, host, () => resolve(s));
     s.once('error', reject);
@@ -109,6 +114,7 @@ export async function fillKeyspace(port: number, host = '127.0.0.1'): Promise<nu
   for (const plan of PLAN) {
     for (let i = 0; i < plan.keys; i++) {
       const key = keyName(plan, i);
+      if (!accept(key)) continue;
       // ~70% with a TTL between 1 minute and 3 days.
       const ttlMs = i % 10 < 7 ? 60_000 + ((Math.imul(i, 40503) >>> 0) % 259_200_000) : 0;
       switch (plan.kind) {

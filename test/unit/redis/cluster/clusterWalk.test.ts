@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
 import type { Cluster } from 'ioredis';
 import { pagerFor } from '../../../../src/redis/cluster/clusterPager';
-import { walkCluster } from '../../../../src/redis/cluster/clusterWalk';
+import { ClusterSlotsChangedError, walkCluster } from '../../../../src/redis/cluster/clusterWalk';
 import { connectCluster } from '../../../../src/redis/cluster/connection';
 import { clusterMasters, keySlot, SLOT_COUNT, Topology } from '../../../../src/redis/cluster/topology';
+import { connectRedis } from '../../../../src/redis/connection';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { toBinary } from '../../../../src/redis/keyspace';
@@ -140,7 +141,60 @@ describe('walking a Redis Cluster (a real six-node cluster, 100,000 keys)', func
     assert.ok(slots.size > 100, 'the keys are spread over many slots (and masters)');
   });
 
+  it('refuses counts taken while a failover changed the slot map, and says to walk again', async () => {
+    const masters = clusterMasters(cluster, endpoint);
+    const old = masters[0];
+    assert.ok(old);
+    const oldServer = fixture.cluster.nodes.find((node) => node.port === old.endpoint.port);
+    const replicaPort = Number(old.replicas[0]?.split(':')[1]);
+    assert.ok(oldServer && replicaPort > 0, 'the first master has a listed replica');
+    let failover: Promise<void> | undefined;
+    const walk = walkCluster(
+      cluster,
+      endpoint,
+      { password: PASSWORD },
+      {
+        count: 10,
+        tuning: { ...FAST, timeoutMs: 15_000 },
+        progressIntervalMs: 0,
+        onProgress: () => {
+          // The master is frozen while its replica takes its slots over, then thaws as a replica.
+          failover ??= (async () => {
+            oldServer.pause();
+            try {
+              await takeOver(replicaPort);
+            } finally {
+              oldServer.resume();
+            }
+          })();
+        },
+      },
+    );
+    await assert.rejects(walk.done, (error: unknown) => {
+      assert.ok(error instanceof ClusterSlotsChangedError, String(error));
+      assert.match(error.message, /slot map changed while the keys were walked.*Refresh to walk the cluster again/);
+      assert.ok(error.message.includes(`127.0.0.1:${replicaPort}=0-`), error.message);
+      return true;
+    });
+    await failover;
+    assert.equal(walk.model.complete, false);
+  });
+
+  /** CLUSTER FAILOVER TAKEOVER on a replica (no agreement from its frozen master needed), until it serves slot 0. */
+  async function takeOver(port: number): Promise<void> {
+    const replica = await connectRedis({ ...endpoint, port }, { password: PASSWORD }, FAST);
+    try {
+      await replica.cluster('FAILOVER', 'TAKEOVER');
+      for (let i = 0; i < 100 && !/role:master/.test(await replica.info('replication')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      replica.disconnect();
+    }
+  }
+
   it('names the master that stopped mid-walk, and what happened', async () => {
+    await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
     const masters = clusterMasters(cluster, endpoint);
     const victim = masters[1];
     assert.ok(victim);
