@@ -14,7 +14,6 @@
  *
  * Writes a Markdown section to $BENCH_OUTPUT (default test-results/bench-keysView.md).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Redis from 'ioredis';
@@ -30,6 +29,8 @@ import {
 } from './keysView/fill';
 import { packageExtension } from './startup/packages';
 import { repoRoot } from '../support/codeServer';
+import { runWithWebSocket } from './keysView/inspector';
+import { describeCpu } from './keysView/processCpu';
 import { BareWalk, bareWalk, UserPathRun, userPathRun } from './keysView/userPath';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -84,6 +85,8 @@ async function measure(
         `${keyspace.name} run ${i}/${RUNS}${i === 0 ? ' (warm-up)' : ''}: first namespace ${ms(ui.firstNamespaceMs)}, counts ${ms(ui.countsMs)} ` +
           `(server SCAN ${ms(ui.scan.serverMs)} in ${ui.scan.calls} calls, p50 ${us(ui.scan.p50Us)} p99 ${us(ui.scan.p99Us)} max ${us(ui.scan.maxUs)}), ` +
           `${expand} first rows ${ms(ui.expandMs)}; bare walk ${ms(bare.wallMs)} (server SCAN ${ms(bare.scan.serverMs)}); ` +
+          `CPU: ${describeCpu(ui.cpu)}; ` +
+          `log: ${ui.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, 60)}`).join('; ')}; ` +
           `heap ${mb(ui.heapBefore)} → ${mb(ui.heapWalked)} → ${mb(ui.heapExpanded)}; CPU steal ${(ui.steal * 100).toFixed(1)}%, load ${ui.load.toFixed(1)}`,
       );
     }
@@ -185,7 +188,7 @@ function section(sizes: Measured[], wide: Measured | undefined, seconds: number)
   return [
     "## Keys view on the user's path (code-server)",
     '',
-    `The packaged extension installed into a fresh code-server (VS Code 1.100) per run, the workbench in headless Chromium, a workspace whose settings point at a private redis-server (\`--save "" --appendonly no\`) filled once per size with \`redis-cli --pipe\`: keyspace.bench's namespaces scaled to the size (\`auth:session\` … \`shared:cache:*\`, \`billing:invoice\`, \`tmp\`, top-level keys; ~70% with a TTL of 1 h to 3 days) and a sparse namespace \`${'outbox'}\` of ${SPARSE_KEYS.toLocaleString('en-US')} list keys among them${wide ? `; the wide case: ${WIDE_IDS.toLocaleString('en-US')} ids × \`user:{id}:profile|roles|settings|sessions\`` : ''}. Times are from the page's own pointerdown of the click until a watcher in the page (every 10 ms) sees the rows in the DOM. Medians of ${RUNS} runs per size (one warm-up run first); CPU steal median ${(median(all.map((r) => r.ui.steal)) * 100).toFixed(1)}%, 1-minute load average median ${median(all.map((r) => r.ui.load)).toFixed(1)} (on a shared 2-vCPU machine the figures move with it). Fill: ${[...sizes, ...(wide ? [wide] : [])].map((m) => `${m.keyspace.name} ${m.fillSeconds.toFixed(0)} s`).join(', ')}. ${seconds.toFixed(0)} s in all.`,
+    `The packaged extension installed into a fresh code-server (VS Code 1.100) per run, the workbench in headless Chromium, a workspace whose settings point at a private redis-server (\`--save "" --appendonly no\`) filled once per size with \`redis-cli --pipe\`: keyspace.bench's namespaces scaled to the size (\`auth:session\` … \`shared:cache:*\`, \`billing:invoice\`, \`tmp\`, top-level keys; ~70% with a TTL of 1 h to 3 days) and a sparse namespace \`${'outbox'}\` of ${SPARSE_KEYS.toLocaleString('en-US')} list keys among them${wide ? `; the wide case: ${WIDE_IDS.toLocaleString('en-US')} ids × \`user:{id}:profile|roles|settings|sessions\`` : ''}. Times are from the page's own pointerdown of the click until a watcher in the page (a MutationObserver) sees the rows in the DOM. Medians of ${RUNS} runs per size (one warm-up run first); CPU steal median ${(median(all.map((r) => r.ui.steal)) * 100).toFixed(1)}%, 1-minute load average median ${median(all.map((r) => r.ui.load)).toFixed(1)} (on a shared 2-vCPU machine the figures move with it). Fill: ${[...sizes, ...(wide ? [wide] : [])].map((m) => `${m.keyspace.name} ${m.fillSeconds.toFixed(0)} s`).join(', ')}. ${seconds.toFixed(0)} s in all.`,
     '',
     'Reproduce: `SHARED_REDIS_SKIP_SETUP=1 npm run bench -- keysView` (`BENCH_RUNS=N`, `BENCH_SIZES=1M,5M,10M`, `BENCH_WIDE=0`).',
     '',
@@ -219,19 +222,4 @@ async function main(): Promise<void> {
   console.log(`\n${markdown}\nwritten to ${OUTPUT}`);
 }
 
-// The inspector client needs Node's WebSocket: behind a flag on Node 20, so run again with it.
-if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined') {
-  const again = spawnSync(process.execPath, ['--experimental-websocket', ...process.execArgv, __filename], {
-    stdio: 'inherit',
-  });
-  process.exit(again.status ?? 1);
-} else {
-  main().then(
-    () => runCleanups(),
-    async (error: unknown) => {
-      console.error(error);
-      await runCleanups();
-      process.exitCode = 1;
-    },
-  );
-}
+runWithWebSocket(__filename, main, runCleanups);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { get } from 'node:http';
 import { eventually } from '../../support/eventually';
 
@@ -115,4 +116,25 @@ export function selfTimes(profile: CpuProfile): { fn: string; ms: number; share:
   return [...byFunction.entries()]
     .map(([fn, ms]) => ({ fn, ms, share: total > 0 ? ms / total : 0 }))
     .sort((a, b) => b.ms - a.ms);
+}
+
+/**
+ * Runs `main` with Node's WebSocket, which the inspector client needs: behind a flag on
+ * Node 20, so the script runs itself again with it. Cleanups run at the end either way.
+ */
+export function runWithWebSocket(script: string, main: () => Promise<void>, runCleanups: () => Promise<void>): void {
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined') {
+    const again = spawnSync(process.execPath, ['--experimental-websocket', ...process.execArgv, script], {
+      stdio: 'inherit',
+    });
+    process.exit(again.status ?? 1);
+  }
+  main().then(
+    () => runCleanups(),
+    async (error: unknown) => {
+      console.error(error);
+      await runCleanups();
+      process.exitCode = 1;
+    },
+  );
 }

@@ -14,13 +14,14 @@ import {
 import { cpuTimes, stealShare } from '../../support/cpuSteal';
 import { eventually } from '../../support/eventually';
 import { freePort, RedisServer } from '../../support/redisServer';
-import { activityBarIcon, pane, UI_TIMEOUT } from '../startup/workbench';
+import { activityBarIcon, channelLog, pane, UI_TIMEOUT } from '../startup/workbench';
 import { groupThousands } from '../../../src/redis/keyspace/format';
 import { Keyspace, SPARSE_NAMESPACE, SPARSE_TYPE, WIDE_NAMESPACE } from './fill';
 import { CpuProfile, Inspector } from './inspector';
 import { resetStats, ScanStats, scanStats } from './serverStats';
 import { awaitSights, installWatcher, Sights, sights } from './watcher';
 import { loadavg } from 'node:os';
+import { CpuByRole, cpuByRole, cpuSince } from './processCpu';
 
 /** How long a whole walk may take in the view before the run is given up (10M keys on a busy 2-core machine). */
 const WALK_TIMEOUT = 600_000;
@@ -41,6 +42,10 @@ export interface UserPathRun {
   readonly steal: number;
   readonly load: number;
   readonly profile?: CpuProfile;
+  /** The extension's own log lines after the click, with their time from the click (ms). */
+  readonly log: { ms: number; line: string }[];
+  /** CPU time each process used from the click until the counts showed. */
+  readonly cpu: CpuByRole;
 }
 
 export interface BareWalk {
@@ -94,6 +99,7 @@ export async function userPathRun(options: {
       await activityBarIcon(page, 'Shared Redis').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       inspector = await Inspector.connect(inspectPort);
       await installWatcher(page);
+      await settled();
       const heapBefore = await inspector.heapAfterGc();
 
       const counts: Record<string, string> = {};
@@ -106,6 +112,7 @@ export async function userPathRun(options: {
         await inspector.send('Profiler.start');
       }
       const cpu = cpuTimes();
+      const processes = cpuByRole();
       await activityBarIcon(page, 'Shared Redis').click();
       const walked = await waitFor(
         page,
@@ -117,6 +124,7 @@ export async function userPathRun(options: {
         ? (await inspector.send<{ profile: CpuProfile }>('Profiler.stop')).profile
         : undefined;
       const steal = stealShare(cpu);
+      const processCpu = cpuSince(processes);
       const scan = await scanStats(admin);
       const heapWalked = await inspector.heapAfterGc();
 
@@ -149,6 +157,8 @@ export async function userPathRun(options: {
         heapExpanded,
         steal,
         load: loadavg()[0] ?? 0,
+        cpu: processCpu,
+        log: logSince(server.userDataDir, walked.clickAt ?? Number.NaN),
         ...(profile ? { profile } : {}),
       };
     } finally {
@@ -159,6 +169,36 @@ export async function userPathRun(options: {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Waits until the workbench has finished starting (extensions activated at startup, the
+ * first layout): the extension host and the renderer used under 10% of a core for a
+ * second, or 30 s passed. The click then measures the Keys view, not VS Code's start.
+ */
+async function settled(): Promise<void> {
+  const busy = (cpu: CpuByRole): number =>
+    (cpu.get('extension host') ?? 0) + (cpu.get('Chromium renderer (workbench)') ?? 0);
+  const deadline = Date.now() + 30_000;
+  let before = cpuByRole();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const used = busy(cpuSince(before));
+    before = cpuByRole();
+    if (used < 100) return;
+  }
+}
+
+/** The extension's log channel lines written after `since` (epoch ms), timed from it. */
+function logSince(userDataDir: string, since: number): { ms: number; line: string }[] {
+  const lines: { ms: number; line: string }[] = [];
+  for (const line of channelLog(userDataDir, 'Shared Redis')) {
+    const stamp = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+) (.*)$/.exec(line);
+    if (!stamp) continue;
+    const at = new Date(`${stamp[1]}T${stamp[2]}`).getTime() - since;
+    if (at >= -1000) lines.push({ ms: at, line: stamp[3] ?? '' });
+  }
+  return lines;
 }
 
 async function waitFor(

@@ -2,8 +2,9 @@ import type { Page } from 'playwright-core';
 
 /**
  * Times what the user sees, in the page itself: a watcher reads the Keys view's rows
- * every 10 ms (the row elements the workbench renders: level, label, description) and
- * stamps Date.now() when each awaited sight first holds; the click's own time is the
+ * (the row elements the workbench renders: level, label, description) whenever the side
+ * bar's DOM changes (a MutationObserver: no polling that would take the workbench's CPU)
+ * and stamps Date.now() when each awaited sight first holds; the click's own time is the
  * page's pointerdown, so Playwright's checks before the click do not count.
  */
 export interface Awaited {
@@ -31,7 +32,7 @@ const INSTALL = `(() => {
   window.__keysBench = state;
   document.addEventListener('pointerdown', () => { if (state.clickAt === null) state.clickAt = Date.now(); }, true);
   const keysPane = ${KEYS_PANE};
-  setInterval(() => {
+  const check = () => {
     const want = state.want;
     if (!want.firstNamespace && !want.counts && !want.childRow) return;
     const pane = keysPane();
@@ -58,7 +59,10 @@ const INSTALL = `(() => {
         state.marks.childRow = now;
       }
     }
-  }, 10);
+  };
+  state.check = check;
+  new MutationObserver(check).observe(document.querySelector('.monaco-workbench') ?? document.body,
+    { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-level', 'class'] });
 })()`;
 
 /** Installs the watcher (once per page). */
@@ -69,7 +73,7 @@ export async function installWatcher(page: Page): Promise<void> {
 /** Sets what to watch for next and forgets the previous click and marks. */
 export async function awaitSights(page: Page, want: Awaited): Promise<void> {
   await page.evaluate(
-    `(() => { const s = window.__keysBench; s.want = ${JSON.stringify(want)}; s.clickAt = null; s.marks = {}; })()`,
+    `(() => { const s = window.__keysBench; s.want = ${JSON.stringify(want)}; s.clickAt = null; s.marks = {}; s.check(); })()`,
   );
 }
 
