@@ -83,6 +83,7 @@ async function measure(
       if (i > 0) runs.push({ ui, bare });
       console.log(
         `${keyspace.name} run ${i}/${RUNS}${i === 0 ? ' (warm-up)' : ''}: first namespace ${ms(ui.firstNamespaceMs)}, counts ${ms(ui.countsMs)} ` +
+          `(walk ended at ${ms(ui.walkEndMs)}, on screen ${ms(ui.countsMs - ui.walkEndMs)} later) ` +
           `(server SCAN ${ms(ui.scan.serverMs)} in ${ui.scan.calls} calls, p50 ${us(ui.scan.p50Us)} p99 ${us(ui.scan.p99Us)} max ${us(ui.scan.maxUs)}), ` +
           `${expand} first rows ${ms(ui.expandMs)}; bare walk ${ms(bare.wallMs)} (server SCAN ${ms(bare.scan.serverMs)}); ` +
           `CPU: ${describeCpu(ui.cpu)}; ` +
@@ -127,6 +128,13 @@ function section(sizes: Measured[], wide: Measured | undefined, seconds: number)
       m === base ? verdict(counts <= 2000) : verdict(counts <= baseCounts * ratio * 1.1),
       `every top-level row shows the count the fill wrote, the view no longer counts; ${(counts / bare).toFixed(2)}× the bare walk, ${(counts / serverMs).toFixed(2)}× the server's SCAN time (${ms(serverMs)})` +
         (m === base ? '' : `; ${(counts / baseCounts).toFixed(2)}× the 1M figure`),
+    ]);
+    rows.push([
+      `${size}: from the walk's end to the counts on screen`,
+      ms(pick(m, (r) => r.ui.countsMs - r.ui.walkEndMs)),
+      '—',
+      '—',
+      `the extension's log line "Walked …" (from the click: ${ms(pick(m, (r) => r.ui.walkEndMs))}) to the exact counts in the DOM: the last tree update's way to the pixels`,
     ]);
     rows.push([
       `${size}: bare walk ÷ server SCAN time`,
@@ -177,6 +185,14 @@ function section(sizes: Measured[], wide: Measured | undefined, seconds: number)
       ],
     );
   }
+  const cpuLines = sizes.map((m) => {
+    const roles = [...new Set(m.runs.flatMap((r) => [...r.ui.cpu.keys()]))].filter((role) => role !== 'other');
+    const parts = roles
+      .map((role) => [role, pick(m, (r) => r.ui.cpu.get(role) ?? 0)] as const)
+      .sort((a, b) => b[1] - a[1])
+      .map(([role, used]) => `${role} ${ms(used)}`);
+    return `${label(m.keyspace.total)}: ${parts.join(', ')}; bare walk's server SCAN ${ms(pick(m, (r) => r.bare.scan.serverMs))}`;
+  });
   const all = [...sizes, ...(wide ? [wide] : [])].flatMap((m) => m.runs);
   const contributions = sizes
     .map((m) => {
@@ -197,6 +213,8 @@ function section(sizes: Measured[], wide: Measured | undefined, seconds: number)
     ...rows.map((cells) => `| ${cells.join(' | ')} |`),
     '',
     `Who contributes: ${contributions}.`,
+    '',
+    `CPU time used from the click until the counts showed, by process (medians; 2 cores in all, shared with whatever else runs): ${cpuLines.join('; ')}.`,
     '',
     ...[...sizes, ...(wide ? [wide] : [])].map(
       (m) =>

@@ -86,6 +86,7 @@ export interface CpuProfile {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
     hitCount?: number;
+    children?: number[];
   }[];
   readonly startTime: number;
   readonly endTime: number;
@@ -93,8 +94,9 @@ export interface CpuProfile {
   readonly timeDeltas?: number[];
 }
 
-/** Self time per function (name, file, line), largest first, in ms. */
-export function selfTimes(profile: CpuProfile): { fn: string; ms: number; share: number }[] {
+/** Self time per function (name, file, line), largest first, in ms; with `inclusive`, the time
+ * in the function and everything it called (a function on the stack twice counts once). */
+export function selfTimes(profile: CpuProfile, inclusive = false): { fn: string; ms: number; share: number }[] {
   const byNode = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
@@ -104,14 +106,35 @@ export function selfTimes(profile: CpuProfile): { fn: string; ms: number; share:
     byNode.set(id, (byNode.get(id) ?? 0) + ((deltas[i + 1] ?? 0) as number) / 1000);
   }
   const total = [...byNode.values()].reduce((a, b) => a + b, 0);
-  const byFunction = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const ms = byNode.get(node.id) ?? 0;
-    if (ms === 0) continue;
+  const nameOf = (node: CpuProfile['nodes'][number]): string => {
     const { functionName, url, lineNumber } = node.callFrame;
     const file = url.split('/').slice(-2).join('/');
-    const fn = `${functionName || '(anonymous)'} ${file ? `${file}:${lineNumber + 1}` : ''}`.trim();
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+    return `${functionName || '(anonymous)'} ${file ? `${file}:${lineNumber + 1}` : ''}`.trim();
+  };
+  const byFunction = new Map<string, number>();
+  if (inclusive) {
+    const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    const visit = (id: number, onStack: Set<string>): number => {
+      const node = nodes.get(id);
+      if (!node) return 0;
+      const fn = nameOf(node);
+      const nested = onStack.has(fn);
+      if (!nested) onStack.add(fn);
+      let ms = byNode.get(id) ?? 0;
+      for (const child of node.children ?? []) ms += visit(child, onStack);
+      if (!nested) {
+        onStack.delete(fn);
+        byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+      }
+      return ms;
+    };
+    const root = profile.nodes[0];
+    if (root) visit(root.id, new Set());
+  } else {
+    for (const node of profile.nodes) {
+      const ms = byNode.get(node.id) ?? 0;
+      if (ms > 0) byFunction.set(nameOf(node), (byFunction.get(nameOf(node)) ?? 0) + ms);
+    }
   }
   return [...byFunction.entries()]
     .map(([fn, ms]) => ({ fn, ms, share: total > 0 ? ms / total : 0 }))

@@ -40,6 +40,12 @@ async function main(): Promise<void> {
     for (const f of functions.slice(0, TOP)) {
       console.log(`${f.ms.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.fn}`);
     }
+    console.log('\nTotal time (with callees) of the functions of the extension (dist/) and of the extension host:');
+    for (const f of selfTimes(run.profile, true)
+      .filter((f) => /dist\/|extensionHostProcess/.test(f.fn))
+      .slice(0, TOP)) {
+      console.log(`${f.ms.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.fn}`);
+    }
     const byFile = new Map<string, number>();
     for (const f of functions) {
       const file = /\s(\S+):\d+$/.exec(f.fn)?.[1] ?? (f.fn.startsWith('(') ? f.fn : '(native)');

@@ -44,6 +44,8 @@ export interface UserPathRun {
   readonly profile?: CpuProfile;
   /** The extension's own log lines after the click, with their time from the click (ms). */
   readonly log: { ms: number; line: string }[];
+  /** From the click until the extension logged the end of its walk (the log's ms resolution), or NaN. */
+  readonly walkEndMs: number;
   /** CPU time each process used from the click until the counts showed. */
   readonly cpu: CpuByRole;
 }
@@ -146,6 +148,7 @@ export async function userPathRun(options: {
       // The rows of the first page settle (and their data is read) before the heap is measured.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const heapExpanded = await inspector.heapAfterGc();
+      const log = logSince(server.userDataDir, walked.clickAt ?? Number.NaN);
       const since = (s: Sights, mark: string): number => (s.marks[mark] ?? Number.NaN) - (s.clickAt ?? Number.NaN);
       return {
         firstNamespaceMs: since(walked, 'firstNamespace'),
@@ -158,7 +161,8 @@ export async function userPathRun(options: {
         steal,
         load: loadavg()[0] ?? 0,
         cpu: processCpu,
-        log: logSince(server.userDataDir, walked.clickAt ?? Number.NaN),
+        log,
+        walkEndMs: log.find((l) => l.line.includes('[Extension/Keys] Walked'))?.ms ?? Number.NaN,
         ...(profile ? { profile } : {}),
       };
     } finally {
