@@ -35,6 +35,8 @@ export type ChecksEvent =
   | { readonly kind: 'report'; readonly report: CheckReport }
   | { readonly kind: 'failure'; readonly message: string };
 
+/** How long the automatic run waits after a walk completes, so the Keys view draws its counts first. */
+const AFTER_WALK_MS = 1000;
 /** How long the checks wait after the user's own change to a key before they run again. */
 const PATCH_SETTLE_MS = 1500;
 
@@ -48,7 +50,7 @@ export class ChecksRunner implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private running: AbortController | undefined;
   private lastWalk: NamespaceModel | undefined;
-  private patchTimer: ReturnType<typeof setTimeout> | undefined;
+  private runTimer: ReturnType<typeof setTimeout> | undefined;
   private budgetWarned: string | undefined;
   private latest: Promise<RunOutcome> | undefined;
   private lastReport: CheckReport | undefined;
@@ -83,17 +85,21 @@ export class ChecksRunner implements vscode.Disposable {
   }
 
   private onWalk(state: BrowserState): void {
+    // A new walk replaces the one whose run was waiting.
+    if (state.kind === 'walking') clearTimeout(this.runTimer);
     if (state.kind !== 'complete' || !isFullWalk(state.model)) return;
     const model = state.model;
-    clearTimeout(this.patchTimer);
+    clearTimeout(this.runTimer);
     if (model !== this.lastWalk) {
       this.lastWalk = model;
-      void this.run(model, { automatic: true });
+      // After the counts are on screen: the tree fetches and draws them right after the walk,
+      // and the checks' own SCANs and CPU would compete with that on a busy machine.
+      this.runTimer = setTimeout(() => void this.run(model, { automatic: true }), AFTER_WALK_MS);
       return;
     }
     // The same walk, patched by the user's own change (Set TTL, Delete Key …): one run
     // after a burst of such changes, not one per change.
-    this.patchTimer = setTimeout(() => void this.run(model, { automatic: true }), PATCH_SETTLE_MS);
+    this.runTimer = setTimeout(() => void this.run(model, { automatic: true }), PATCH_SETTLE_MS);
   }
 
   /** Runs the checks on `model`, or on the best full walk there is. Never rejects. A run
@@ -236,7 +242,7 @@ export class ChecksRunner implements vscode.Disposable {
   }
 
   dispose(): void {
-    clearTimeout(this.patchTimer);
+    clearTimeout(this.runTimer);
     this.running?.abort();
     this.subscriptions.forEach((s) => s.dispose());
   }

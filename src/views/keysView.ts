@@ -155,6 +155,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   /** Namespaces the user switched from `{id}` to the plain list of ids (kept over walks). */
   private readonly idsAsList = new Set<BinaryString>();
   private stale = true;
+  /** The filter the view's description and context key say (undefined before the first state). */
+  private shownFilter: string | undefined;
   private declared: readonly DeclaredNamespace[];
 
   constructor(
@@ -301,8 +303,12 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // A walk started (here or by a command): what the view shows is being brought up to date.
     if (state.kind === 'walking') this.stale = false;
     const filter = describeFilter(this.browser.filter);
-    void vscode.commands.executeCommand('setContext', 'sharedRedis.keysFiltered', filter !== '');
-    this.view.description = filter;
+    // Progress comes several times a second during a walk: tell the workbench only what changed.
+    if (filter !== this.shownFilter) {
+      this.shownFilter = filter;
+      void vscode.commands.executeCommand('setContext', 'sharedRedis.keysFiltered', filter !== '');
+      this.view.description = filter;
+    }
     if (state.kind === 'walking') {
       const p = state.progress;
       this.view.message =
@@ -518,7 +524,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         new MessageRow(
           `counting:${rowKey(node.path)}`,
           `${groupThousands(node.directCount)} keys here so far…`,
-          new vscode.ThemeIcon('loading~spin'),
+          // Not spinning: the view's progress bar already moves, and each animation repaints the workbench.
+          new vscode.ThemeIcon('loading'),
         ),
       ];
     }

@@ -1,0 +1,64 @@
+/**
+ * Where the extension host's time goes while the Keys view walks 1M keys: one run of the
+ * user's path (see userPath.ts) with a CPU profile of the extension host (the V8
+ * inspector's Profiler, from the click until every count is on screen), summarised as
+ * the functions with the most self time, and the same by file.
+ *
+ *   npm run compile-tests && node out/test/bench/keysView/profile.js   (BENCH_SIZE=1M, BENCH_TOP=30)
+ */
+import Redis from 'ioredis';
+import { repoRoot, runCleanups, startTestRedis, tempDir } from '../../support/codeServer';
+import { packageExtension } from '../startup/packages';
+import { fillWithRedisCli, shapedKeyspace } from './fill';
+import { runWithWebSocket, selfTimes } from './inspector';
+import { describeCpu } from './processCpu';
+import { userPathRun } from './userPath';
+
+const SIZE = Number((process.env['BENCH_SIZE'] ?? '1M').replace(/M$/i, '')) * 1_000_000;
+const TOP = Number(process.env['BENCH_TOP'] ?? 30);
+
+async function main(): Promise<void> {
+  const ours = packageExtension(repoRoot(), tempDir('shared-redis-profile-package-'));
+  const keyspace = shapedKeyspace(SIZE);
+  const redis = await startTestRedis();
+  const admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
+  await admin.connect();
+  try {
+    await fillWithRedisCli(redis.host, redis.port, keyspace);
+    const run = await userPathRun({ vsix: ours.vsix, redis, admin, keyspace, expand: 'sparse', profile: true });
+    if (!run.profile) throw new Error('no profile came back');
+    const functions = selfTimes(run.profile);
+    const total = functions.reduce((sum, f) => sum + f.ms, 0);
+    console.log(
+      `\n${keyspace.name}: counts on screen after ${run.countsMs.toFixed(0)} ms (first namespace ${run.firstNamespaceMs.toFixed(0)} ms, server SCAN ${run.scan.serverMs.toFixed(0)} ms); ` +
+        `extension host profile ${total.toFixed(0)} ms sampled, load ${run.load.toFixed(1)}\n`,
+    );
+    console.log(`CPU used from the click until the counts showed: ${describeCpu(run.cpu)}\n`);
+    console.log("The extension's log, from the click:");
+    for (const { ms, line } of run.log) console.log(`${ms.toFixed(0).padStart(7)} ms  ${line}`);
+    console.log('\nSelf time by function:');
+    for (const f of functions.slice(0, TOP)) {
+      console.log(`${f.ms.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.fn}`);
+    }
+    console.log('\nTotal time (with callees) of the functions of the extension (dist/) and of the extension host:');
+    for (const f of selfTimes(run.profile, true)
+      .filter((f) => /dist\/|extensionHostProcess/.test(f.fn))
+      .slice(0, TOP)) {
+      console.log(`${f.ms.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.fn}`);
+    }
+    const byFile = new Map<string, number>();
+    for (const f of functions) {
+      const file = /\s(\S+):\d+$/.exec(f.fn)?.[1] ?? (f.fn.startsWith('(') ? f.fn : '(native)');
+      byFile.set(file, (byFile.get(file) ?? 0) + f.ms);
+    }
+    console.log('\nSelf time by file:');
+    for (const [file, ms] of [...byFile.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+      console.log(`${ms.toFixed(0).padStart(7)} ms ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${file}`);
+    }
+  } finally {
+    admin.disconnect();
+    await redis.stop();
+  }
+}
+
+runWithWebSocket(__filename, main, runCleanups);
