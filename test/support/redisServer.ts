@@ -36,6 +36,8 @@ export interface RedisServerOptions {
   /** The text of an ACL file, written next to the server's data and loaded with `--aclfile`. */
   readonly acl?: string;
   readonly extraArgs?: readonly string[];
+  /** More redis.conf lines, sent on stdin with the password (for lines that hold secrets, like `masterauth`). */
+  readonly extraConfig?: string;
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -57,7 +59,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ...(options.extraArgs ?? []),
   ];
   // The password goes through a config on stdin, never on the command line.
-  const config = options.password ? `requirepass "${options.password}"\n` : '';
+  const config = (options.password ? `requirepass "${options.password}"\n` : '') + (options.extraConfig ?? '');
   const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   child.stdin?.end(config);
   let stderr = '';
@@ -89,7 +91,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+/** Resolves once `port` accepts connections; fails when `child` exits first or after 10 s. */
+export async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const { connect } = await import('node:net');
   const deadline = Date.now() + 10_000;
   for (;;) {
