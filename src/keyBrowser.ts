@@ -8,10 +8,12 @@ import {
   BinaryString,
   NamespaceModel,
   NamespaceModelOptions,
+  KeyspaceWalk,
   toBinary,
-  walkKeyspace,
   WalkProgress,
 } from './redis/keyspace';
+import { walkTopology } from './redis/cluster/clusterWalk';
+import type { Topology } from './redis/cluster/topology';
 import type { RedisSession } from './redisSession';
 
 export interface KeyFilter {
@@ -154,9 +156,11 @@ export class KeyBrowser implements vscode.Disposable {
     const generation = ++this.generation;
     const config = settings();
     let target: Awaited<ReturnType<RedisSession['target']>>;
+    let topology: Topology;
     try {
       // Connects the shared session first: a refused password is asked for once, there.
       target = await this.session.target();
+      topology = await this.session.topology();
     } catch (error) {
       if (generation === this.generation) {
         this.publish({
@@ -170,26 +174,24 @@ export class KeyBrowser implements vscode.Disposable {
     const { endpoint, credentials } = target;
     const where = describeEndpoint(endpoint);
     const filter = this.currentFilter;
-    let walk: ReturnType<typeof walkKeyspace>;
+    let walk: KeyspaceWalk;
     try {
-      walk = walkKeyspace(
-        { endpoint, credentials },
-        {
-          delimiter: config.delimiter,
-          count: config.scanCount,
-          keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
-          ...this.modelLimits,
-          match: filter.match,
-          type: filter.type,
-          signal: abort.signal,
-          progressIntervalMs: 200,
-          onProgress: (progress) => {
-            if (generation === this.generation && !progress.done) {
-              this.publish({ kind: 'walking', model: progress.model, progress });
-            }
-          },
+      // One server: the walker; a cluster: every master into one model.
+      walk = walkTopology(topology, credentials, {
+        delimiter: config.delimiter,
+        count: config.scanCount,
+        keepNamesUpTo: Math.max(config.pageSize * 5, 1000),
+        ...this.modelLimits,
+        match: filter.match,
+        type: filter.type,
+        signal: abort.signal,
+        progressIntervalMs: 200,
+        onProgress: (progress) => {
+          if (generation === this.generation && !progress.done) {
+            this.publish({ kind: 'walking', model: progress.model, progress });
+          }
         },
-      );
+      });
     } catch (error) {
       this.publish({
         kind: 'failed',

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
-import { explicitlySet, readRedisEndpoint, SettingsChange } from './settings';
+import { explicitlySet, readRedisEndpoint, settings, SettingsChange } from './settings';
 import type { StackRedis } from './docker/stack/stackController';
 
 /** What the session needs of a stack snapshot: its Redis once healthy, and while it starts. */
@@ -10,11 +11,27 @@ export interface StackRedisChange {
 }
 import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
+import { ClusterRoutingError, connectCluster } from './redis/cluster/connection';
+import { clusterMasters, isClusterEnabled, Topology } from './redis/cluster/topology';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { MissingRightError } from './redis/observe/clientList';
 import { reachedServer } from './redis/sentinel/currentMaster';
 import { RedisSecrets, StoredCredentials } from './secrets';
+
+/** The open connection: one server, or a cluster client (which routes keyed commands by slot). */
+type Connected =
+  { readonly kind: 'single'; readonly client: Redis } | { readonly kind: 'cluster'; readonly cluster: Cluster };
+
+/** The connection as the `use()` callers see it: a cluster client answers keyed commands like one server. */
+function asClient(connected: Connected): Redis {
+  // Cluster has Redis's command methods; node-local commands it refuses (ClusterRoutingError).
+  return connected.kind === 'single' ? connected.client : (connected.cluster as unknown as Redis);
+}
+
+function statusOf(connected: Connected): string {
+  return connected.kind === 'single' ? connected.client.status : connected.cluster.status;
+}
 
 /** How long a first connection waits for the stack's first snapshot (an engine that does not answer takes longer). */
 const STACK_WAIT_MS = 4000;
@@ -37,7 +54,7 @@ export type PasswordPrompt = (
  * the settings or the stored password change, so the next use reconnects with them.
  */
 export class RedisSession implements vscode.Disposable {
-  private connection: Promise<Redis> | undefined;
+  private connection: Promise<Connected> | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   /** The stack's Redis while its container runs (healthy or still starting). */
@@ -104,6 +121,7 @@ export class RedisSession implements vscode.Disposable {
             before?.host !== now?.host ||
             before?.password !== now?.password ||
             before?.username !== now?.username ||
+            JSON.stringify(before?.cluster) !== JSON.stringify(now?.cluster) ||
             wasReady !== this.stackReady
           ) {
             this.reset(
@@ -137,7 +155,13 @@ export class RedisSession implements vscode.Disposable {
     if ((explicit('host') && configured.host !== redis.host) || (explicit('port') && configured.port !== redis.port)) {
       return configured;
     }
-    return { ...configured, host: redis.host, port: redis.port, username: configured.username ?? redis.username };
+    return {
+      ...configured,
+      host: redis.host,
+      port: redis.port,
+      username: configured.username ?? redis.username,
+      cluster: redis.cluster,
+    };
   }
 
   /**
@@ -187,32 +211,51 @@ export class RedisSession implements vscode.Disposable {
    * replaced rather than handed out half-dead.
    */
   async client(): Promise<Redis> {
-    return this.connected(this.endpoint);
+    return asClient(await this.connected(this.endpoint));
+  }
+
+  /**
+   * One server or a cluster: what code that sends node-local commands (SCAN, INFO, DBSIZE,
+   * CLIENT LIST, ACL …) asks first, to send them to every master of a cluster. A failure
+   * is a `RedisConnectionError`.
+   */
+  async topology(): Promise<Topology> {
+    const endpoint = this.endpoint;
+    let connected: Connected;
+    try {
+      connected = await this.connected(endpoint);
+    } catch (error) {
+      throw classifyRedisError(error, endpoint);
+    }
+    const active = this.active?.endpoint ?? endpoint;
+    if (connected.kind === 'single') return { kind: 'single', client: connected.client, endpoint: active };
+    const cluster = connected.cluster;
+    return { kind: 'cluster', cluster, endpoint: active, masters: () => clusterMasters(cluster, active) };
   }
 
   /** Runs `action` on a ready connection; a failure is a typed `RedisConnectionError`. */
   async use<T>(action: (client: Redis) => Promise<T>): Promise<T> {
     const endpoint = this.endpoint;
-    const client = await this.connected(endpoint);
+    const connected = await this.connected(endpoint);
     try {
-      return await action(client);
+      return await action(asClient(connected));
     } catch (error) {
       // A broken socket means the next use should start afresh rather than reuse it.
-      if (client.status !== 'ready') this.reset('connection lost');
+      if (statusOf(connected) !== 'ready') this.reset('connection lost');
       // A refused command is no connection failure: its message names the right to grant.
-      if (error instanceof MissingRightError) throw error;
+      if (error instanceof MissingRightError || error instanceof ClusterRoutingError) throw error;
       throw classifyRedisError(error, this.active?.endpoint ?? endpoint);
     }
   }
 
-  private async connected(requested: RedisEndpoint): Promise<Redis> {
+  private async connected(requested: RedisEndpoint): Promise<Connected> {
     // Before the first connection, wait for the stack's first snapshot: it may change the endpoint.
     const endpoint = (await this.stackSettled()) ? this.endpoint : requested;
     const existing = this.connection;
     if (existing) {
       const client = await existing;
-      if (client.status === 'ready' || this.connection !== existing) return this.connection ?? client;
-      this.reset(`the connection was ${client.status}`);
+      if (statusOf(client) === 'ready' || this.connection !== existing) return this.connection ?? client;
+      this.reset(`the connection was ${statusOf(client)}`);
     }
     if (!this.connection) {
       const attempt = this.open(endpoint);
@@ -224,24 +267,19 @@ export class RedisSession implements vscode.Disposable {
     return this.connection;
   }
 
-  private async open(base: RedisEndpoint): Promise<Redis> {
+  private async open(base: RedisEndpoint): Promise<Connected> {
     const { endpoint, password } = await this.credentials(base);
     const where = describeEndpoint(endpoint);
     this.log.info(`Connecting to ${where}`);
     try {
-      return this.opened(await connectRedis(endpoint, { password }), endpoint, password);
+      return this.opened(await this.connect(endpoint, password), endpoint, password);
     } catch (error) {
       this.log.error(`Could not connect: ${error instanceof Error ? error.message : String(error)}`);
       const retry = await this.askOnce(endpoint, error, password !== undefined && password !== '');
       if (!retry) throw error;
       this.log.info(`Connecting to ${describeEndpoint(retry.endpoint)} with the password just entered`);
       try {
-        const client = this.opened(
-          await connectRedis(retry.endpoint, { password: retry.password }),
-          retry.endpoint,
-          retry.password,
-        );
-        return client;
+        return this.opened(await this.connect(retry.endpoint, retry.password), retry.endpoint, retry.password);
       } catch (second) {
         this.log.error(`Could not connect: ${second instanceof Error ? second.message : String(second)}`);
         throw second;
@@ -249,13 +287,37 @@ export class RedisSession implements vscode.Disposable {
     }
   }
 
-  private opened(client: Redis, endpoint: RedisEndpoint, password: string | undefined): Redis {
+  /**
+   * A cluster client when the stack says the endpoint is a cluster or the `stackVariant`
+   * setting forces it; else one connection, replaced by a cluster client when the server
+   * says it runs in cluster mode (`INFO cluster`).
+   */
+  private async connect(endpoint: RedisEndpoint, password: string | undefined): Promise<Connected> {
+    if (endpoint.cluster !== undefined || settings().stackVariant === 'cluster') {
+      return { kind: 'cluster', cluster: await connectCluster(endpoint, { password }) };
+    }
+    const client = await connectRedis(endpoint, { password });
+    let clusterMode: boolean;
+    try {
+      clusterMode = await isClusterEnabled(client);
+    } catch (error) {
+      client.disconnect();
+      throw classifyRedisError(error, endpoint);
+    }
+    if (!clusterMode) return { kind: 'single', client };
+    client.disconnect();
+    this.log.info(`${describeEndpoint(endpoint)} runs in cluster mode: connecting to every node`);
+    return { kind: 'cluster', cluster: await connectCluster(endpoint, { password }) };
+  }
+
+  private opened(connected: Connected, endpoint: RedisEndpoint, password: string | undefined): Connected {
     const where = describeEndpoint(endpoint);
+    const client = connected.kind === 'single' ? connected.client : connected.cluster;
     client.on('error', (error: Error) => this.log.warn(`${where}: ${classifyRedisError(error, endpoint).reason}`));
     client.on('end', () => this.log.info(`Connection to ${where} closed`));
     this.active = { endpoint, password };
-    this.log.info(`Connected to ${where}`);
-    return client;
+    this.log.info(`Connected to ${where}${connected.kind === 'cluster' ? ' (Redis Cluster)' : ''}`);
+    return connected;
   }
 
   /**
@@ -319,7 +381,7 @@ export class RedisSession implements vscode.Disposable {
     if (previous) {
       this.log.debug(`Dropping the connection: ${why}`);
       previous.then(
-        (client) => client.disconnect(),
+        (connected) => (connected.kind === 'single' ? connected.client : connected.cluster).disconnect(),
         () => undefined,
       );
     }

@@ -51,6 +51,8 @@ export interface SettingValues {
   readonly profilerMaxSeconds: number;
   /** ... and after this many commands. */
   readonly profilerMaxLines: number;
+  /** `cluster`: the bundled stack is a Redis Cluster, and the connection is a cluster client even before INFO says so. */
+  readonly stackVariant: 'single' | 'cluster';
 }
 
 export type SettingKey = keyof SettingValues;
@@ -91,6 +93,7 @@ export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
   backupFolder: '',
   profilerMaxSeconds: 60,
   profilerMaxLines: 10_000,
+  stackVariant: 'single',
 };
 
 /** A setting whose value was not used, and why (a sentence that names it). */
@@ -147,6 +150,17 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     return value as SettingValues[K];
   };
 
+  const oneOf = <K extends SettingKey, V extends string>(key: K, allowed: readonly V[]): SettingValues[K] => {
+    const value = get(key);
+    if (value === undefined || value === null) {
+      return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
+    }
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      return refuse(key, `must be one of ${allowed.map((v) => `"${v}"`).join(', ')}`);
+    }
+    return value as SettingValues[K];
+  };
+
   const host = text('host');
   const delimiterValue = get('delimiter');
   const delimiter =
@@ -182,6 +196,7 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     backupFolder: text('backupFolder'),
     profilerMaxSeconds: integer('profilerMaxSeconds', 1, 3600),
     profilerMaxLines: integer('profilerMaxLines', 10, 1_000_000),
+    stackVariant: oneOf('stackVariant', ['single', 'cluster'] as const),
   };
   return { values, problems };
 }
@@ -277,4 +292,5 @@ export const REDIS_CONNECTION_SETTINGS = [
   'tlsVerifyCertificate',
   'sentinels',
   'sentinelMasterName',
+  'stackVariant',
 ] as const satisfies readonly SettingKey[];

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeEndpoint } from '../redis/endpoint';
 import { formatPing, pingServer } from '../redis/ping';
+import { formatMasterPings, pingMasters } from '../redis/cluster/nodes';
 import type { CommandHandler, ExtensionServices } from './context';
 
 /**
@@ -12,11 +13,16 @@ export function pingCommand({ session, logger }: ExtensionServices): CommandHand
   return async (): Promise<string> => {
     const where = describeEndpoint(session.endpoint);
     try {
-      const result = await vscode.window.withProgress(
+      const text = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `Pinging Redis at ${where}` },
-        () => session.use(pingServer),
+        // On a cluster every master is pinged, each on its own connection.
+        async () => {
+          const topology = await session.topology();
+          return topology.kind === 'cluster'
+            ? formatMasterPings(await pingMasters(topology))
+            : formatPing(await session.use(pingServer));
+        },
       );
-      const text = formatPing(result);
       log.info(`${where}: ${text}`);
       void vscode.window.showInformationMessage(text);
       return text;

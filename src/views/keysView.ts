@@ -18,13 +18,14 @@ import {
   describeKeys,
   filterPatternFor,
   memoryUsage,
-  NamespaceKeyPager,
   NamespaceModel,
   NamespaceNode,
   PagedKey,
   toBinary,
   typeDisplayName,
 } from '../redis/keyspace';
+import { KeyPager, pagerFor } from '../redis/cluster/clusterPager';
+import { slotOfKey } from '../redis/cluster/topology';
 import type { RedisSession } from '../redisSession';
 import type { DeclaredNamespace } from '../settingsModel';
 
@@ -83,7 +84,7 @@ export class MessageRow {
 export type KeysRow = NamespaceRow | KeyRow | LoadMoreRow | NotListedRow | MessageRow;
 
 interface LoadedPages {
-  readonly pager: NamespaceKeyPager;
+  readonly pager: KeyPager;
   keys: PagedKey[];
   more: boolean;
   loading: Promise<void> | undefined;
@@ -405,10 +406,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const key = node.isRoot ? ROOT : node.path;
     let pages = this.pages.get(key);
     if (!pages) {
-      const client = await this.session.client();
+      const topology = await this.session.topology();
       const { pageSize, scanCount: count } = settings();
       pages = {
-        pager: new NamespaceKeyPager(client, node, { pageSize, count, endpoint: this.session.endpoint }),
+        // On a cluster the pager merges every master's SCAN cursor.
+        pager: pagerFor(topology, node, { pageSize, count }),
         keys: [],
         more: true,
         loading: undefined,
@@ -570,11 +572,23 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         );
       }
     }
+    const served = await this.servedBy(key.key);
+    if (served) tooltip.appendMarkdown(`| Slot | ${served.slot} · ${escapeMarkdown(served.node)} |\n`);
     tooltip.appendMarkdown(
       `\n_${describeEndpoint(this.session.endpoint)} · as fetched ${new Date().toLocaleTimeString()}_`,
     );
     item.tooltip = tooltip;
     return item;
+  }
+
+  /** On a cluster: the key's hash slot and the node serving it (`127.0.0.1:7001 (master)`); else undefined. */
+  private async servedBy(key: Buffer): Promise<{ slot: number; node: string } | undefined> {
+    try {
+      const topology = await this.session.topology();
+      return topology.kind === 'cluster' ? slotOfKey(topology.cluster, key) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   dispose(): void {

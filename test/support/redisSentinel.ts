@@ -32,11 +32,11 @@ export async function startSentinelSetup(count = 2, masterName = 'mymaster'): Pr
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
     const auth = `masterauth "${password}"\n`;
-    const first = await startRedisServer({ password, extraConfig: auth });
+    const first = await startRedisServer({ password, config: auth });
     started.push(first);
     const second = await startRedisServer({
       password,
-      extraConfig: `${auth}replicaof ${first.host} ${first.port}\n`,
+      config: `${auth}replicaof ${first.host} ${first.port}\n`,
     });
     started.push(second);
     const servers = [first, second];

@@ -36,8 +36,8 @@ export interface RedisServerOptions {
   /** The text of an ACL file, written next to the server's data and loaded with `--aclfile`. */
   readonly acl?: string;
   readonly extraArgs?: readonly string[];
-  /** More redis.conf lines, sent on stdin with the password (for lines that hold secrets, like `masterauth`). */
-  readonly extraConfig?: string;
+  /** More config lines through stdin (secrets such as `masterauth` never go on the command line). */
+  readonly config?: string;
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -59,7 +59,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ...(options.extraArgs ?? []),
   ];
   // The password goes through a config on stdin, never on the command line.
-  const config = (options.password ? `requirepass "${options.password}"\n` : '') + (options.extraConfig ?? '');
+  const config = (options.password ? `requirepass "${options.password}"\n` : '') + (options.config ?? '');
   const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   child.stdin?.end(config);
   let stderr = '';

@@ -6,6 +6,8 @@ import { describeSummary, summarizeInfo } from '../../redis/serverInfo';
 import { MissingRightError, serviceOfUser } from '../../redis/observe/clientList';
 import { readServerSample, ServerSample } from '../../redis/observe/infoSampler';
 import type { CommandHandler, ExtensionServices } from '../context';
+import { describeNodeInfos, rawNodeInfos, readNodeInfos } from '../../redis/cluster/nodes';
+import { ClusterRoutingError } from '../../redis/cluster/connection';
 import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
 import { completedModel, samplingNote, statsOf, targetOf } from './namespaces';
 
@@ -16,8 +18,11 @@ export const INFO_NAMESPACES = 20;
 export async function readInfoContent(services: ExtensionServices): Promise<InfoContent> {
   const { session, keyBrowser } = services;
   const endpoint = describeEndpoint(session.endpoint);
-  const raw = await session.use((client) => client.info());
-  const summary = summarizeInfo(parseInfo(raw));
+  const topology = await session.topology();
+  // A cluster: one card per node plus totals (nodes.ts); the header's version is the first master's.
+  const nodes = topology.kind === 'cluster' ? await readNodeInfos(topology) : undefined;
+  const raw = nodes ? rawNodeInfos(nodes) : await session.use((client) => client.info());
+  const summary = nodes?.[0]?.summary ?? summarizeInfo(parseInfo(raw));
   const scanCount = settings().scanCount;
   let namespaces: InfoContent['namespaces'] = [];
   let namespacesNote: string;
@@ -26,13 +31,21 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
     namespacesNote = 'The keyspace could not be walked, so there is no namespace table; see the Keys view.';
   } else {
     const top = model.root.childNamespaces('count');
-    const { rows } = await statsOf(
+    // Statistics that SCAN one server are refused on a cluster (ClusterRoutingError): the note says so.
+    const rows = await statsOf(
       session,
       top.slice(0, INFO_NAMESPACES).map((node) => targetOf(model, node)),
+    ).then(
+      (result) => result.rows,
+      (error: unknown) => {
+        if (!(error instanceof ClusterRoutingError)) throw error;
+        return error;
+      },
     );
-    namespaces = rows;
+    namespaces = rows instanceof ClusterRoutingError ? [] : rows;
     const filtered = model.match !== undefined || model.type !== undefined;
     namespacesNote = [
+      rows instanceof ClusterRoutingError ? `No namespace table: ${rows.message}` : '',
       top.length === 0 ? 'No namespaces: no key contains the delimiter.' : '',
       top.length > INFO_NAMESPACES ? `The ${INFO_NAMESPACES} largest of ${top.length} top-level namespaces.` : '',
       filtered ? 'The Keys view is filtered: its counts are not used; keys are counted with a bounded SCAN.' : '',
@@ -41,7 +54,8 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
       .filter(Boolean)
       .join(' ');
   }
-  return { endpoint, readAt: new Date(), summary, sections: describeSummary(summary), namespaces, namespacesNote, raw };
+  const sections = nodes ? describeNodeInfos(nodes) : describeSummary(summary);
+  return { endpoint, readAt: new Date(), summary, sections, namespaces, namespacesNote, raw };
 }
 
 /**

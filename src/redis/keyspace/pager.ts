@@ -6,6 +6,7 @@ import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './error
 import { globMatches } from './glob';
 import { describeKeys, KeyEntry } from './keyInfo';
 import { NamespaceNode } from './namespaceModel';
+import { OneAtATime } from './oneAtATime';
 import { compareNatural } from './naturalOrder';
 import { asScanReply, ScanRequest, scanArguments } from './scanSource';
 import { DEFAULT_SCAN_COUNT } from './walker';
@@ -116,15 +117,10 @@ export class NamespaceKeyPager {
    * pager is where it was, and `next()` may be called again. Calls made while one is
    * running wait for it (two quick clicks on `Load more…` give two pages). */
   next(signal?: AbortSignal): Promise<KeyPage> {
-    const run = this.queue.then(() => this.nextNow(signal));
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.queue.run(() => this.nextNow(signal));
   }
 
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new OneAtATime();
 
   private async nextNow(signal: AbortSignal | undefined): Promise<KeyPage> {
     if (this.finished) return { keys: [], more: false, scans: 0 };

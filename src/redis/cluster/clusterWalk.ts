@@ -1,0 +1,249 @@
+import type { Cluster } from 'ioredis';
+import { ConnectionTuning } from '../connection';
+import { describeEndpoint, RedisCredentials, RedisEndpoint } from '../endpoint';
+import { RedisConnectionError } from '../errors';
+import { keepsReverseBinaryCursor } from '../keyspace/cursorContract';
+import { KeyspaceCancelledError, KeyspaceCommandError, keyspaceError } from '../keyspace/errors';
+import { RespScanSource } from '../keyspace/respScanSource';
+import { CursorHalf, isLastCursor, ScanRequest, ScanSink, ScanSource } from '../keyspace/scanSource';
+import { cursorFraction, KeyspaceWalk, walkKeyspace, WalkOptions } from '../keyspace/walker';
+import { ClusterMaster, clusterMasters, formatSlotRanges, Topology } from './topology';
+
+/**
+ * Walks a Redis Cluster into one namespace model: every master at once, each with SCAN
+ * connections of its own (the walker's fast RESP path, the two cursor halves where the
+ * server keeps Redis's cursor order), each call with its own bounded COUNT, so no master
+ * waits behind more SCAN work than a single server would. Replicas are not walked, so
+ * nothing is counted twice; the model's own dedupe also drops a key that a slot
+ * migration shows on two masters.
+ *
+ * A master that fails mid-walk fails the walk with its name and slots in the message.
+ * The slot map is read before and after: when it changed meanwhile (a failover, a
+ * resharding), keys that moved from a master not yet walked to one already walked would be
+ * missed, so the walk fails with ClusterSlotsChangedError, partial counts kept, and a
+ * refresh walks the new map.
+ */
+export function walkCluster(
+  cluster: Cluster,
+  endpoint: RedisEndpoint,
+  credentials: RedisCredentials,
+  options: WalkOptions & { readonly tuning?: ConnectionTuning } = {},
+): KeyspaceWalk {
+  const source = new ClusterScanSource(cluster, endpoint, credentials, options.tuning);
+  // The walker uses the target only to name the endpoint: the source does the work.
+  return walkKeyspace({ client: cluster as never, endpoint }, { ...options, source });
+}
+
+/** One server: the walker as it is; a cluster: every master (walkCluster). */
+export function walkTopology(
+  topology: Topology,
+  credentials: RedisCredentials,
+  options: WalkOptions & { readonly tuning?: ConnectionTuning } = {},
+): KeyspaceWalk {
+  if (topology.kind === 'cluster') return walkCluster(topology.cluster, topology.endpoint, credentials, options);
+  const tuning = options.tuning;
+  return walkKeyspace(
+    tuning === undefined
+      ? { endpoint: topology.endpoint, credentials }
+      : { endpoint: topology.endpoint, credentials, tuning },
+    options,
+  );
+}
+
+/** The walk stopped because the cluster's slot map changed while it ran. */
+export class ClusterSlotsChangedError extends KeyspaceCommandError {
+  constructor(before: string, after: string) {
+    super('SCAN', 'the slot map changed during the walk');
+    this.message =
+      `The cluster's slot map changed while the keys were walked (a failover or a resharding: ${before} → ${after}), ` +
+      'so keys that moved may be missing from the counts. Refresh to walk the cluster again.';
+  }
+}
+
+/** `127.0.0.1:7001 (cluster master, slots 0-5460)`: how an error names a node. */
+export function describeMaster(master: ClusterMaster): string {
+  return `${describeEndpoint(master.endpoint)} (cluster master, slots ${formatSlotRanges(master.slots)})`;
+}
+
+/** One master's SCAN connections: one, or two walking the two cursor halves. */
+interface MasterWalk {
+  readonly master: ClusterMaster;
+  readonly sources: RespScanSource[];
+  readonly halves: (CursorHalf | undefined)[];
+  /** How far each half is, 0 to 0.5 (halves) or 0 to 1 (one loop). */
+  readonly progress: number[];
+}
+
+/**
+ * A ScanSource over every master of a cluster: DBSIZE is the masters' sum, scanAll runs
+ * their SCAN loops side by side into one sink and reports a combined cursor whose
+ * position (cursorFraction) is the masters' mean progress, '0' only when all finished.
+ */
+class ClusterScanSource implements ScanSource {
+  private walks: MasterWalk[] = [];
+  private slotMapBefore = '';
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly endpoint: RedisEndpoint,
+    private readonly credentials: RedisCredentials,
+    private readonly tuning: ConnectionTuning | undefined,
+  ) {}
+
+  async dbsize(signal?: AbortSignal): Promise<number> {
+    const masters = await this.currentMasters();
+    this.slotMapBefore = slotMapOf(masters);
+    this.walks = await openAll(masters, this.credentials, this.tuning, signal);
+    const sizes = await Promise.all(
+      this.walks.map((walk) => named(walk.master, () => (walk.sources[0] as RespScanSource).dbsize(signal))),
+    );
+    return sizes.reduce((sum, size) => sum + size, 0);
+  }
+
+  async scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
+    const inner = new AbortController();
+    const stop = (): void => inner.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    const walks = this.walks;
+    const report = (): void => sink.batchEnd(combinedCursor(walks));
+    try {
+      await Promise.all(
+        walks.flatMap((walk) =>
+          walk.sources.map((source, i) => {
+            const half = walk.halves[i];
+            const own: ScanRequest = { ...request, count: Math.ceil(request.count / walk.sources.length), half };
+            return named(walk.master, () =>
+              source.scanAll(
+                own,
+                {
+                  key: sink.key,
+                  batchEnd: (cursor) => {
+                    walk.progress[i] = halfProgress(cursor, own);
+                    report();
+                  },
+                },
+                inner.signal,
+              ),
+            ).catch((error: unknown) => {
+              inner.abort();
+              throw error;
+            });
+          }),
+        ),
+      );
+    } catch (error) {
+      if (signal?.aborted) throw new KeyspaceCancelledError();
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+    const after = slotMapOf(await this.currentMasters());
+    if (after !== this.slotMapBefore) throw new ClusterSlotsChangedError(this.slotMapBefore, after);
+    sink.batchEnd('0');
+  }
+
+  close(): void {
+    for (const walk of this.walks) for (const source of walk.sources) source.close();
+  }
+
+  /** The masters from a slot map read now (the client's cached one may predate a failover). */
+  private async currentMasters(): Promise<ClusterMaster[]> {
+    await new Promise<void>((resolve) => this.cluster.refreshSlotsCache(() => resolve()));
+    const masters = clusterMasters(this.cluster, this.endpoint);
+    if (masters.length === 0) {
+      throw new RedisConnectionError(
+        'unreachable',
+        describeEndpoint(this.endpoint),
+        'is a Redis Cluster whose slot map names no reachable master',
+        'Check that the cluster is up (cluster_state:ok) and that every node is reachable from this machine.',
+      );
+    }
+    return masters;
+  }
+}
+
+/** Opens every master's connections at once; the first failure closes the rest. */
+async function openAll(
+  masters: readonly ClusterMaster[],
+  credentials: RedisCredentials,
+  tuning: ConnectionTuning | undefined,
+  signal: AbortSignal | undefined,
+): Promise<MasterWalk[]> {
+  const opened = await Promise.allSettled(
+    masters.map((master) => named(master, () => openMaster(master, credentials, tuning, signal))),
+  );
+  const walks = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    for (const walk of walks) for (const source of walk.sources) source.close();
+    throw failed.reason;
+  }
+  return walks;
+}
+
+async function openMaster(
+  master: ClusterMaster,
+  credentials: RedisCredentials,
+  tuning: ConnectionTuning | undefined,
+  signal: AbortSignal | undefined,
+): Promise<MasterWalk> {
+  const first = await RespScanSource.open(master.endpoint, credentials, tuning, signal);
+  const sources = [first];
+  try {
+    // As the walker does: the halves only where the cursor order is Redis's.
+    if (keepsReverseBinaryCursor((await first.serverInfo(signal)) ?? '')) {
+      sources.push(await RespScanSource.open(master.endpoint, credentials, tuning, signal));
+      return { master, sources, halves: ['even', 'odd'], progress: [0, 0] };
+    }
+    return { master, sources, halves: [undefined], progress: [0] };
+  } catch (error) {
+    for (const source of sources) source.close();
+    throw error;
+  }
+}
+
+/** Runs `work` for one master; its failure names the master and its slots. */
+async function named<T>(master: ClusterMaster, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const typed = keyspaceError(error, master.endpoint, 'SCAN');
+    const where = describeMaster(master);
+    if (typed instanceof RedisConnectionError) {
+      throw new RedisConnectionError(typed.kind, where, typed.reason, typed.hint);
+    }
+    if (typed instanceof KeyspaceCommandError && !(typed instanceof ClusterSlotsChangedError)) {
+      throw new KeyspaceCommandError(typed.command, `${typed.reply} (on ${where})`);
+    }
+    throw typed;
+  }
+}
+
+/** A half's share walked, as the walker computes it: 0 to 0.5 for a half, 0 to 1 for one loop. */
+function halfProgress(cursor: string, request: ScanRequest): number {
+  const at = cursorFraction(cursor);
+  if (request.half === undefined) return cursor === '0' ? 1 : at;
+  if (request.half === 'even') return isLastCursor(cursor, request) ? 0.5 : Math.min(at, 0.5);
+  return cursor === '0' ? 0.5 : Math.max(at - 0.5, 0);
+}
+
+/**
+ * A cursor whose cursorFraction is the masters' mean progress: the walker reads its
+ * progress from the cursor it is given. Never '0' (the walker's "finished") before the end.
+ */
+function combinedCursor(walks: readonly MasterWalk[]): string {
+  const done = walks.reduce((sum, walk) => sum + walk.progress.reduce((a, b) => a + b, 0), 0) / walks.length;
+  const position = BigInt(Math.max(1, Math.floor(Math.min(done, 1 - 2 ** -20) * 2 ** 52))) << 12n;
+  let reversed = 0n;
+  let value = position;
+  for (let i = 0; i < 64; i++) {
+    reversed = (reversed << 1n) | (value & 1n);
+    value >>= 1n;
+  }
+  return reversed.toString();
+}
+
+/** `host:port=0-5460;…`: what must not change while a walk runs. */
+function slotMapOf(masters: readonly ClusterMaster[]): string {
+  return masters.map((master) => `${master.address}=${formatSlotRanges(master.slots)}`).join('; ');
+}

@@ -1,0 +1,170 @@
+import { Cluster, ClusterOptions } from 'ioredis';
+import type { Command } from 'ioredis';
+import { ConnectionTuning, DEFAULT_TUNING, reconnectDelay, redisOptions } from '../connection';
+import { describeEndpoint, RedisCredentials, RedisEndpoint } from '../endpoint';
+import { classifyRedisError, isPermanentFailure, RedisConnectionError } from '../errors';
+import calculateSlot from 'cluster-key-slot';
+import { ClusterAddresses } from './addresses';
+
+/** The nodes to start from: the stack's seeds, or the endpoint itself (a cluster found by INFO, or forced by the setting). */
+export function clusterAddresses(endpoint: RedisEndpoint): ClusterAddresses {
+  return endpoint.cluster ?? { seeds: [{ host: endpoint.host, port: endpoint.port }], natMap: {} };
+}
+
+/**
+ * ioredis Cluster options for an endpoint: the same credentials, TLS, timeouts and the
+ * same bounded, give-up-on-a-wrong-password reconnects as a single connection
+ * (redisOptions), for every node; the natMap turns the addresses the nodes announce into
+ * ones this machine reaches.
+ */
+export function clusterOptions(
+  endpoint: RedisEndpoint,
+  credentials: RedisCredentials,
+  tuning: ConnectionTuning,
+  permanentFailure: () => boolean = () => false,
+): ClusterOptions {
+  const single = redisOptions(endpoint, credentials, tuning, permanentFailure);
+  // Host, port and database come from the slot map (a cluster has only database 0); reconnects are the cluster's.
+  const perNode: ClusterOptions['redisOptions'] = {
+    username: single.username,
+    password: single.password,
+    tls: single.tls,
+    connectionName: single.connectionName,
+    connectTimeout: single.connectTimeout,
+    commandTimeout: single.commandTimeout,
+    maxRetriesPerRequest: single.maxRetriesPerRequest,
+    reconnectOnError: single.reconnectOnError,
+  };
+  const natMap: Record<string, { host: string; port: number }> = {};
+  for (const [announced, reachable] of Object.entries(clusterAddresses(endpoint).natMap)) {
+    natMap[announced] = { host: reachable.host, port: reachable.port };
+  }
+  return {
+    redisOptions: perNode,
+    natMap,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    slotsRefreshTimeout: tuning.timeoutMs,
+    clusterRetryStrategy: (attempt) => (permanentFailure() ? null : reconnectDelay(attempt, tuning.maxReconnects)),
+  };
+}
+
+/**
+ * Connects to a Redis Cluster and resolves once the slot map is known and the cluster is
+ * ready. Failures are a RedisConnectionError naming the node that failed when one did
+ * (a wrong password on a node is `auth-failed`, as on a single server), and the client is
+ * closed so that no reconnect loop outlives the attempt. Commands that act on one node's
+ * data and would go to a random node (SCAN, INFO, DBSIZE …) are refused: see refuseNodeLocal.
+ */
+export async function connectCluster(
+  endpoint: RedisEndpoint,
+  credentials: RedisCredentials,
+  tuning: ConnectionTuning = DEFAULT_TUNING,
+): Promise<Cluster> {
+  if (endpoint.db !== 0) {
+    throw new RedisConnectionError(
+      'unreachable',
+      describeEndpoint(endpoint),
+      `is a Redis Cluster, which has only database 0, not database ${endpoint.db}`,
+      'Set sharedRedis.db to 0 for a cluster.',
+    );
+  }
+  let permanent = false;
+  let lastNodeError: { error: unknown; at: RedisEndpoint } | undefined;
+  const seeds = clusterAddresses(endpoint).seeds.map((seed) => ({ host: seed.host, port: seed.port }));
+  const cluster = new Cluster(
+    seeds,
+    clusterOptions(endpoint, credentials, tuning, () => permanent),
+  );
+  refuseNodeLocal(cluster);
+  cluster.on('node error', (error: unknown, address: unknown) => {
+    const at = nodeEndpoint(endpoint, typeof address === 'string' ? address : undefined);
+    lastNodeError = { error, at };
+    permanent = isPermanentFailure(classifyRedisError(error, at).kind);
+  });
+  cluster.on('error', (error: unknown) => {
+    lastNodeError ??= { error, at: endpoint };
+  });
+  try {
+    await cluster.connect();
+    return cluster;
+  } catch (error) {
+    cluster.disconnect();
+    const cause = lastNodeError ?? { error, at: endpoint };
+    throw classifyRedisError(cause.error, cause.at);
+  }
+}
+
+/** The endpoint of one node (`host:port`), with the cluster's credentials and TLS. */
+export function nodeEndpoint(endpoint: RedisEndpoint, address: string | undefined): RedisEndpoint {
+  const match = address === undefined ? null : /^\[?(.*?)\]?:(\d+)$/.exec(address);
+  if (!match) return endpoint;
+  return { ...endpoint, host: match[1] as string, port: Number(match[2]), cluster: undefined };
+}
+
+/**
+ * Commands about one server's own state or keyspace. Without a key, ioredis would send
+ * them to a random node and the answer would look like the whole cluster's; the
+ * extension asks every master instead (topology().masters()), so here they are refused.
+ */
+const NODE_LOCAL_COMMANDS = new Set([
+  'scan',
+  'keys',
+  'info',
+  'dbsize',
+  'randomkey',
+  'client',
+  'acl',
+  'config',
+  'slowlog',
+  'monitor',
+  'latency',
+  'flushdb',
+  'flushall',
+  'swapdb',
+  'save',
+  'bgsave',
+  'bgrewriteaof',
+  'lastsave',
+  'debug',
+  'memory',
+]);
+
+/** Raised instead of sending a node-local command to a random node of a cluster. */
+export class ClusterRoutingError extends Error {
+  override readonly name = 'ClusterRoutingError';
+
+  constructor(readonly command: string) {
+    super(
+      `${command.toUpperCase()} answers for one node only, and this Redis is a cluster: this action does not support Redis Cluster yet.`,
+    );
+  }
+}
+
+/** Subcommands whose key (the argument after the subcommand) ioredis does not see: routed by its slot here. */
+const KEYED_SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = {
+  memory: ['usage'],
+  object: ['encoding', 'freq', 'idletime', 'refcount'],
+};
+
+function refuseNodeLocal(cluster: Cluster): void {
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = (command: Command, stream?: unknown, node?: unknown): unknown => {
+    const name = command.name.toLowerCase();
+    // A pipeline or transaction names its node already.
+    if (node === undefined) {
+      const [sub, key] = command.args;
+      if (
+        KEYED_SUBCOMMANDS[name]?.includes(String(sub).toLowerCase()) &&
+        (typeof key === 'string' || Buffer.isBuffer(key))
+      ) {
+        return send(command, stream as never, { slot: calculateSlot(key) });
+      }
+      if (NODE_LOCAL_COMMANDS.has(name) && command.getKeys().length === 0) {
+        command.reject(new ClusterRoutingError(command.name));
+        return command.promise;
+      }
+    }
+    return send(command, stream as never, node);
+  };
+}
