@@ -16,6 +16,7 @@ import { clusterMasters, isClusterEnabled, Topology } from './redis/cluster/topo
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { MissingRightError } from './redis/observe/clientList';
+import { reachedServer } from './redis/sentinel/currentMaster';
 import { RedisSecrets, StoredCredentials } from './secrets';
 
 /** The open connection: one server, or a cluster client (which routes keyed commands by slot). */
@@ -148,7 +149,8 @@ export class RedisSession implements vscode.Disposable {
   get endpoint(): RedisEndpoint {
     const configured = readRedisEndpoint();
     const redis = this.stackRedis;
-    if (!redis) return configured;
+    // Sentinel settings name production's master: the stack does not replace it.
+    if (!redis || configured.sentinel) return configured;
     const explicit = explicitlySet;
     if ((explicit('host') && configured.host !== redis.host) || (explicit('port') && configured.port !== redis.port)) {
       return configured;
@@ -168,9 +170,9 @@ export class RedisSession implements vscode.Disposable {
    * refused password is asked for once here too.
    */
   async target(): Promise<{ endpoint: RedisEndpoint; credentials: { password: string | undefined } }> {
-    await this.client();
+    const client = await this.client();
     const active = this.active;
-    if (active) return { endpoint: active.endpoint, credentials: { password: active.password } };
+    if (active) return { endpoint: reachedServer(active.endpoint, client), credentials: { password: active.password } };
     const resolved = await this.credentials(this.endpoint);
     return { endpoint: resolved.endpoint, credentials: { password: resolved.password } };
   }
@@ -193,6 +195,7 @@ export class RedisSession implements vscode.Disposable {
     const redis = this.stackRedis;
     if (
       redis &&
+      !endpoint.sentinel &&
       redis.host === endpoint.host &&
       redis.port === endpoint.port &&
       (!explicitUser || explicitUser === redis.username)

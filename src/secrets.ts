@@ -42,6 +42,10 @@ export class RedisSecrets {
   }
 
   static key(endpoint: RedisEndpoint): string {
+    // Through Sentinel the master moves between servers: its password belongs to the master's name.
+    if (endpoint.sentinel?.kind === 'sentinel') {
+      return `sharedRedis.credentials/sentinel/${endpoint.sentinel.masterName}`;
+    }
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     return `sharedRedis.credentials/${host}:${endpoint.port}`;
   }

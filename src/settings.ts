@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RedisEndpoint, RedisTlsSettings } from './redis/endpoint';
+import { parseSentinelSettings } from './redis/sentinel/config';
 import { expandSettingPath } from './redis/tls';
 import {
   changedSettings,
@@ -72,6 +73,7 @@ export function readRedisEndpoint(values = settings()): RedisEndpoint {
     username: values.username || undefined,
     tls: values.tls,
     tlsSettings: readTlsSettings(values),
+    sentinel: parseSentinelSettings(values.sentinels, values.sentinelMasterName),
   };
 }
 

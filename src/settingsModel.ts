@@ -29,6 +29,10 @@ export interface SettingValues {
   readonly tlsKeyFile: string;
   readonly tlsServerName: string;
   readonly tlsVerifyCertificate: boolean;
+  /** Sentinels as written (`host:port`); with `sentinelMasterName`, the master is found through them. */
+  readonly sentinels: readonly string[];
+  /** The master name the Sentinels monitor; empty: no Sentinel. */
+  readonly sentinelMasterName: string;
   /** Empty: the engine is found the usual ways (DOCKER_HOST, the sockets). */
   readonly dockerHost: string;
   /** The stack's compose file(s), as written (relative to the first workspace folder); empty: none set. */
@@ -78,6 +82,8 @@ export const DEFAULTS: Omit<SettingValues, 'namespaces'> = {
   tlsKeyFile: '',
   tlsServerName: '',
   tlsVerifyCertificate: true,
+  sentinels: [],
+  sentinelMasterName: '',
   dockerHost: '',
   composeFile: '',
   projectName: '',
@@ -173,6 +179,8 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     tlsKeyFile: text('tlsKeyFile', false),
     tlsServerName: text('tlsServerName'),
     tlsVerifyCertificate: flag('tlsVerifyCertificate'),
+    sentinels: textList(get('sentinels'), refuse),
+    sentinelMasterName: text('sentinelMasterName'),
     dockerHost: text('dockerHost'),
     composeFile: composeFile(get('composeFile'), refuse),
     projectName: text('projectName'),
@@ -208,6 +216,13 @@ function composeFile(
     return files.length === 1 ? (files[0] as string) : files;
   }
   return refuse('composeFile', 'must be a path, or a list of paths, to compose files');
+}
+
+/** A list of texts (each entry's form is checked where it is used: src/redis/sentinel/config.ts). */
+function textList(value: unknown, refuse: (key: 'sentinels', rule: string) => readonly string[]): readonly string[] {
+  if (value === undefined || value === null) return DEFAULTS.sentinels;
+  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string')) return value as string[];
+  return refuse('sentinels', 'must be a list of "host:port" texts, like ["127.0.0.1:26379"]');
 }
 
 /**
@@ -278,5 +293,7 @@ export const REDIS_CONNECTION_SETTINGS = [
   'tlsKeyFile',
   'tlsServerName',
   'tlsVerifyCertificate',
+  'sentinels',
+  'sentinelMasterName',
   'stackVariant',
 ] as const satisfies readonly SettingKey[];

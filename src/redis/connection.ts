@@ -1,7 +1,10 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { RedisCredentials, RedisEndpoint } from './endpoint';
 import type { Socket } from 'node:net';
-import { classifyRedisError, isPermanentFailure, tlsHandshakeTimeout } from './errors';
+import { describeEndpoint } from './endpoint';
+import { classifyRedisError, isPermanentFailure, RedisConnectionError, tlsHandshakeTimeout } from './errors';
+import type { SentinelTarget } from './sentinel/config';
+import { explainSentinelFailure } from './sentinel/diagnose';
 import { tlsConnectionOptions } from './tls';
 
 export interface ConnectionTuning {
@@ -34,13 +37,15 @@ export function redisOptions(
   tuning: ConnectionTuning,
   permanentFailure: () => boolean = () => false,
 ): RedisOptions {
+  const tls = tlsConnectionOptions(endpoint);
+  const sentinel = endpoint.sentinel?.kind === 'sentinel' ? sentinelOptions(endpoint.sentinel, tls) : {};
   return {
     host: endpoint.host,
     port: endpoint.port,
     db: endpoint.db,
     username: endpoint.username,
     password: credentials.password,
-    tls: tlsConnectionOptions(endpoint),
+    tls,
     connectionName: tuning.connectionName,
     lazyConnect: true,
     connectTimeout: tuning.timeoutMs,
@@ -50,6 +55,30 @@ export function redisOptions(
     enableOfflineQueue: false,
     retryStrategy: (attempt) => (permanentFailure() ? null : reconnectDelay(attempt, tuning.maxReconnects)),
     reconnectOnError: () => false,
+    ...sentinel,
+  };
+}
+
+/**
+ * The master found through Sentinel: the master's user and password are the endpoint's (from
+ * SecretStorage, as for any server); the Sentinels are asked without a password. A switch of
+ * master (`+switch-master`, which the failover detector hears on every Sentinel, or Sentinel
+ * killing the demoted master's clients) drops the connection: the session replaces a connection
+ * that is not ready, and the new one asks the Sentinels, so the next command reaches the new master.
+ */
+function sentinelOptions(target: SentinelTarget, tls: RedisOptions['tls']): RedisOptions {
+  return {
+    sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+    name: target.masterName,
+    role: 'master',
+    // One pass over the Sentinels per attempt: the retry strategy below decides about the next.
+    sentinelRetryStrategy: () => null,
+    failoverDetector: true,
+    // READONLY: the server we talk to was demoted and kept our connection. The command did not
+    // run: reconnect (the Sentinels name the new master) rather than stay 'ready' on a replica.
+    reconnectOnError: (error) => (/^READONLY\b/.test(error.message) ? 2 : false),
+    enableTLSForSentinelMode: tls !== undefined,
+    sentinelTLS: tls,
   };
 }
 
@@ -65,6 +94,14 @@ export async function connectRedis(
   credentials: RedisCredentials,
   tuning: ConnectionTuning = DEFAULT_TUNING,
 ): Promise<Redis> {
+  if (endpoint.sentinel?.kind === 'invalid') {
+    throw new RedisConnectionError(
+      'sentinel-config',
+      describeEndpoint(endpoint),
+      'is not used until its settings are fixed',
+      endpoint.sentinel.problem,
+    );
+  }
   let permanent = false;
   const client = new Redis(redisOptions(endpoint, credentials, tuning, () => permanent));
   // Stays for the client's life: errors come before the close that asks the retry strategy.
@@ -96,6 +133,9 @@ export async function connectRedis(
   } catch (error) {
     client.disconnect();
     const failure = classifyRedisError(lastError ?? error, endpoint);
+    if (endpoint.sentinel?.kind === 'sentinel' && failure.kind !== 'auth-failed' && !failure.kind.startsWith('tls-')) {
+      throw (await explainSentinelFailure({ ...endpoint, sentinel: endpoint.sentinel }, tuning.timeoutMs)) ?? failure;
+    }
     throw failure.kind === 'timeout' && tcpConnected ? tlsHandshakeTimeout(endpoint) : failure;
   } finally {
     client.off('error', remember);

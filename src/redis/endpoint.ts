@@ -1,4 +1,5 @@
 import type { ClusterAddresses } from './cluster/addresses';
+import { describeSentinelTarget, SentinelSetting } from './sentinel/config';
 
 /** Where and how to reach a Redis server. The password is carried separately from
  * anything printable so that no description of an endpoint can ever contain it. */
@@ -12,6 +13,8 @@ export interface RedisEndpoint {
   readonly tlsSettings?: RedisTlsSettings | undefined;
   /** Set when the endpoint is a Redis Cluster: the nodes to start from and how to reach what they announce. */
   readonly cluster?: ClusterAddresses | undefined;
+  /** Set when the master is found through Sentinel (then `host`/`port` are not used), or its settings cannot be used. */
+  readonly sentinel?: SentinelSetting | undefined;
 }
 
 /**
@@ -43,11 +46,18 @@ export function tlsUnverified(endpoint: RedisEndpoint): boolean {
 /** `127.0.0.1:6379`, with `db 3`, `user alice` and `TLS` appended when they apply. */
 export function describeEndpoint(endpoint: RedisEndpoint): string {
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  const sentinel = endpoint.sentinel;
+  const where =
+    sentinel?.kind === 'sentinel'
+      ? describeSentinelTarget(sentinel)
+      : sentinel?.kind === 'invalid'
+        ? 'Sentinel (settings to fix)'
+        : `${host}:${endpoint.port}`;
   const extras: string[] = [];
   if (endpoint.db !== 0) extras.push(`db ${endpoint.db}`);
   if (endpoint.username) extras.push(`user ${endpoint.username}`);
   if (endpoint.tls) extras.push(tlsUnverified(endpoint) ? 'TLS, certificate not checked' : 'TLS');
-  return extras.length > 0 ? `${host}:${endpoint.port} (${extras.join(', ')})` : `${host}:${endpoint.port}`;
+  return extras.length > 0 ? `${where} (${extras.join(', ')})` : where;
 }
 
 /** True for 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: only this machine can reach it. */

@@ -1,7 +1,14 @@
 import { ReplyError } from 'ioredis';
 import { describeEndpoint, RedisEndpoint } from './endpoint';
 
-export type RedisFailureKind = 'unreachable' | 'auth-failed' | 'timeout' | TlsFailureKind;
+export type RedisFailureKind = 'unreachable' | 'auth-failed' | 'timeout' | TlsFailureKind | SentinelFailureKind;
+
+/**
+ * Sentinel failures: its settings cannot be used; no Sentinel answered; they answered but
+ * monitor no master of that name; one asked for a password (we send none to Sentinels).
+ */
+export type SentinelFailureKind =
+  'sentinel-config' | 'sentinel-unreachable' | 'sentinel-unknown-master' | 'sentinel-auth';
 
 /**
  * TLS failures, each with its own fix: the server's certificate expired, is signed by a CA
@@ -14,7 +21,13 @@ export type TlsFailureKind =
 
 /** Failures that another attempt cannot fix (a wrong password, a bad certificate): never reconnect on them. */
 export function isPermanentFailure(kind: RedisFailureKind): boolean {
-  return kind === 'auth-failed' || kind.startsWith('tls-');
+  return (
+    kind === 'auth-failed' ||
+    kind.startsWith('tls-') ||
+    kind === 'sentinel-config' ||
+    kind === 'sentinel-unknown-master' ||
+    kind === 'sentinel-auth'
+  );
 }
 
 /** A connection failure a person can act on: what failed, where, and what to do. */

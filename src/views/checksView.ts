@@ -56,8 +56,9 @@ const CHECK_TITLES: Record<CheckId, string> = {
   memory: 'Memory',
   slowLog: 'Slow commands from services',
   deniedAccesses: 'Denied accesses',
+  clusterSlots: 'Cluster advice: keys used together across hash slots',
 };
-const CHECKS: readonly CheckId[] = ['undeclared', 'cacheTtl', 'memory', 'slowLog', 'deniedAccesses'];
+const CHECKS: readonly CheckId[] = ['undeclared', 'cacheTtl', 'memory', 'slowLog', 'deniedAccesses', 'clusterSlots'];
 /** What a click on a finding of these checks opens. */
 const FINDING_COMMANDS: Partial<Record<CheckId, vscode.Command>> = {
   memory: { command: 'sharedRedis.info', title: 'Show Server Info' },
@@ -377,6 +378,8 @@ const CHECK_TOOLTIPS: Record<CheckId, string> = {
     "Commands a service's user ran over the server's slowlog-log-slower-than (SLOWLOG GET, the newest 128): while one runs, every other service waits. Reset Slow Log clears them.",
   deniedAccesses:
     "Accesses the ACL refused (ACL LOG): a service that tried another namespace's key, a command it may not run, or a wrong password. The proof that namespaces are enforced, and the fastest way to find a service that forgot its prefix.",
+  clusterSlots:
+    "Keys of one id that differ only in their last segment (auth:42:session, auth:42:tokens) are one entity's data, used together; on a Redis Cluster they land in different hash slots and a multi-key command or transaction over them fails with CROSSSLOT. A hash tag (auth:{42}:session) keeps them in one slot. Found with a bounded SCAN of every key.",
 };
 
 function describeFindings(check: CheckId, findings: readonly Finding[]): string {

@@ -91,7 +91,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+/** Resolves once `port` accepts connections; fails when `child` exits first or after 10 s. */
+export async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const { connect } = await import('node:net');
   const deadline = Date.now() + 10_000;
   for (;;) {

@@ -43,3 +43,13 @@ export {
   parseMemorySize,
 } from './memory';
 export { CheckOptions, CheckReport, findingsOf, percent, runChecks } from './run';
+export {
+  CrossSlotShape,
+  DEFAULT_SLOT_ADVICE_MAX_KEYS,
+  EntityGroup,
+  SlotAdviceResult,
+  checkClusterSlots,
+  clusterSlotFindings,
+  findCrossSlotShapes,
+} from './clusterSlots';
+export { hashSlot, hashTagOf } from '../hashSlot';

@@ -16,6 +16,7 @@ import { DeniedAccess, readAclLog } from '../observe/aclLog';
 import { readSlowLog, SlowLog } from '../observe/slowLog';
 import { deniedAccessFindings, slowLogFindings } from './observed';
 import { checkUndeclaredKeys, UndeclaredResult } from './undeclared';
+import { checkClusterSlots, clusterSlotFindings, SlotAdviceResult } from './clusterSlots';
 
 export interface CheckOptions extends ScanBound {
   /** The memory limit when maxmemory is 0. */
@@ -39,6 +40,8 @@ export interface CheckReport {
   readonly slowLog?: SlowLog | undefined;
   /** The ACL LOG's refusals, each user's a finding. */
   readonly deniedAccesses?: readonly DeniedAccess[] | undefined;
+  /** Cluster advice: one id's keys spread over hash slots (CROSSSLOT on a cluster). */
+  readonly clusterSlots?: SlotAdviceResult | undefined;
   readonly errors: Readonly<Partial<Record<CheckId, string>>>;
   /** The problems, by check: undeclared keys, cache keys without TTL, memory. */
   readonly findings: readonly Finding[];
@@ -95,6 +98,7 @@ export async function runChecks(
   const delimiter = model.delimiter.toString('utf8');
   const slowLog = await attempt('slowLog', () => readSlowLog(client, owners, delimiter));
   const deniedAccesses = await attempt('deniedAccesses', () => readAclLog(client, owners, delimiter));
+  const clusterSlots = await attempt('clusterSlots', () => checkClusterSlots(client, model.delimiter, bound));
   const report = {
     checkedAt: new Date(),
     keys: model.totalKeys,
@@ -104,6 +108,7 @@ export async function runChecks(
     memory,
     slowLog,
     deniedAccesses,
+    clusterSlots,
     errors,
   };
   return { ...report, findings: findingsOf(report) };
@@ -172,6 +177,7 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
   }
   if (report.slowLog) findings.push(...slowLogFindings(report.slowLog));
   if (report.deniedAccesses) findings.push(...deniedAccessFindings(report.deniedAccesses));
+  if (report.clusterSlots) findings.push(...clusterSlotFindings(report.clusterSlots));
   return findings;
 }
 

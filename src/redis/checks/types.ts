@@ -1,7 +1,7 @@
 import type { BinaryString } from '../keyspace';
 
 /** Which check a finding comes from. */
-export type CheckId = 'undeclared' | 'cacheTtl' | 'memory' | 'slowLog' | 'deniedAccesses';
+export type CheckId = 'undeclared' | 'cacheTtl' | 'memory' | 'slowLog' | 'deniedAccesses' | 'clusterSlots';
 
 export type Severity = 'error' | 'warning' | 'info';
 

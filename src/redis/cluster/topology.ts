@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import calculateSlot from 'cluster-key-slot';
 import { RedisEndpoint } from '../endpoint';
+import { hashSlot } from '../hashSlot';
 import { parseInfo } from '../info';
 import { nodeEndpoint } from './connection';
 
@@ -40,7 +40,8 @@ export type Topology =
 
 /** The hash slot of a key (its `{hash tag}` when it has one), as Redis computes it. */
 export function keySlot(key: Buffer | string): number {
-  return calculateSlot(key);
+  // Not cluster-key-slot: it hashes `{bar` of `foo{}{bar}` where Redis hashes the whole key.
+  return hashSlot(key);
 }
 
 /** Which node serves a slot now, from the client's slot map. */

@@ -79,6 +79,7 @@ describe('the Checks view: findings on real data, and their quick actions', func
       'Memory — no problems',
       'Slow commands from services — no problems',
       'Denied accesses — no problems',
+      'Cluster advice: keys used together across hash slots — no problems',
     ]);
     assert.equal(view.view.badge, undefined);
     const caches = await rows(view, await child(view, undefined, 'Cache keys without a TTL'));
@@ -134,6 +135,27 @@ describe('the Checks view: findings on real data, and their quick actions', func
       assert.deepEqual((await rows(billing)).map(label), ['invoices — 0 keys · Billing Service']);
     } finally {
       await config().update('namespaces', before, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it("advises a hash tag for one id's keys that a Redis Cluster would refuse together (CROSSSLOT), with their slots", async () => {
+    await redis.set('auth:42:session', 's', 'EX', 3600);
+    await redis.set('auth:42:tokens', 't', 'EX', 3600);
+    try {
+      const outcome = await check();
+      assert.deepEqual(
+        outcome.report.findings.map((f) => [f.check, f.label]),
+        [['clusterSlots', 'auth:<id>:…']],
+      );
+      assert.match(
+        outcome.report.findings[0]?.detail ?? '',
+        /auth:42:session → slot 731, auth:42:tokens → slot 13575; .* CROSSSLOT\. .*auth:\{42\}:session, auth:\{42\}:tokens all map to slot 8000 /,
+      );
+      const view = await checksView();
+      const advice = await child(view, undefined, 'Cluster advice: keys used together across hash slots');
+      assert.deepEqual(await rows(view, advice), ['auth:<id>:… — 1 id whose keys span hash slots · 2 keys']);
+    } finally {
+      await redis.del('auth:42:session', 'auth:42:tokens');
     }
   });
 

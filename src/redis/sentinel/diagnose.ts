@@ -1,0 +1,119 @@
+import Redis from 'ioredis';
+import type { NodeAddress } from '../cluster/addresses';
+import { describeEndpoint, RedisEndpoint } from '../endpoint';
+import { RedisConnectionError } from '../errors';
+import type { SentinelTarget } from './config';
+
+/** What one Sentinel said when asked which masters it monitors. */
+type SentinelAnswer =
+  | { readonly kind: 'masters'; readonly names: readonly string[] }
+  | { readonly kind: 'auth' }
+  | { readonly kind: 'not-sentinel'; readonly reply: string }
+  | { readonly kind: 'unreachable'; readonly reason: string };
+
+/**
+ * Explains why connecting through Sentinel failed, by asking each Sentinel itself (ioredis
+ * reports every case as "All sentinels are unreachable"): none answered, one wants a password,
+ * an address is a plain Redis, or no Sentinel monitors a master of that name. Undefined when
+ * a Sentinel knows the master: then the failure is the master's own (its password, its address).
+ */
+export async function explainSentinelFailure(
+  endpoint: RedisEndpoint & { readonly sentinel: SentinelTarget },
+  timeoutMs: number,
+): Promise<RedisConnectionError | undefined> {
+  const target = endpoint.sentinel;
+  const where = describeEndpoint(endpoint);
+  const answers = await Promise.all(target.sentinels.map((address) => askSentinel(address, timeoutMs)));
+  const named = answers.map((answer, index) => ({ answer, at: addressText(target.sentinels[index] as NodeAddress) }));
+  const masters = named.flatMap(({ answer }) => (answer.kind === 'masters' ? [answer] : []));
+  if (masters.some((answer) => answer.names.includes(target.masterName))) return undefined;
+  const auth = named.find(({ answer }) => answer.kind === 'auth');
+  if (auth && masters.length === 0) {
+    return new RedisConnectionError(
+      'sentinel-auth',
+      where,
+      `could not be found: the Sentinel at ${auth.at} requires a password, and Shared Redis connects to Sentinels without one`,
+      "Let the Sentinels answer without a password (no requirepass in sentinel.conf; the master's own password stays required), or connect to the master directly with sharedRedis.host and sharedRedis.port and clear sharedRedis.sentinels.",
+    );
+  }
+  const notSentinel = named.find(({ answer }) => answer.kind === 'not-sentinel');
+  if (notSentinel && masters.length === 0) {
+    return new RedisConnectionError(
+      'sentinel-config',
+      where,
+      `could not be found: ${notSentinel.at} is not a Sentinel (it answered "${(notSentinel.answer as { reply: string }).reply}")`,
+      "Put the Sentinels' ports in sharedRedis.sentinels (Sentinel listens on 26379 by default), not the Redis server's.",
+    );
+  }
+  if (masters.length > 0) {
+    const monitored = [...new Set(masters.flatMap((answer) => answer.names))];
+    return new RedisConnectionError(
+      'sentinel-unknown-master',
+      where,
+      `is unknown to the Sentinels: they monitor ${monitored.length === 0 ? 'no master at all' : monitored.map((name) => `"${name}"`).join(', ')}`,
+      monitored.length === 0
+        ? 'Configure the Sentinels to monitor the master ("sentinel monitor NAME HOST PORT QUORUM"), or check sharedRedis.sentinels.'
+        : 'Set sharedRedis.sentinelMasterName to the master name the Sentinels use.',
+    );
+  }
+  const reasons = named.map(({ answer, at }) => `${at}: ${(answer as { reason?: string }).reason ?? answer.kind}`);
+  return new RedisConnectionError(
+    'sentinel-unreachable',
+    where,
+    `could not be found: no Sentinel answered (${reasons.join('; ')})`,
+    'Start the Sentinels, or fix the addresses in sharedRedis.sentinels.',
+  );
+}
+
+async function askSentinel(address: NodeAddress, timeoutMs: number): Promise<SentinelAnswer> {
+  const client = new Redis({
+    host: address.host,
+    port: address.port,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    // A Sentinel has no INFO-based readiness to wait for, and a plain Redis must still answer.
+    enableReadyCheck: false,
+  });
+  let lastError: unknown;
+  client.on('error', (error: unknown) => {
+    lastError = error;
+  });
+  try {
+    await client.connect();
+    const reply = (await client.call('SENTINEL', 'MASTERS')) as unknown;
+    return { kind: 'masters', names: masterNames(reply) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/^NOAUTH\b/.test(message)) return { kind: 'auth' };
+    if (/^ERR\b/.test(message)) return { kind: 'not-sentinel', reply: message.split('\n')[0] ?? message };
+    const cause = lastError ?? error;
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    return {
+      kind: 'unreachable',
+      reason: typeof code === 'string' ? code : cause instanceof Error ? cause.message : String(cause),
+    };
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** `SENTINEL MASTERS` replies one flat field/value list per master: the `name` fields. */
+function masterNames(reply: unknown): string[] {
+  if (!Array.isArray(reply)) return [];
+  const names: string[] = [];
+  for (const master of reply) {
+    if (!Array.isArray(master)) continue;
+    for (let i = 0; i + 1 < master.length; i += 2) {
+      if (String(master[i]) === 'name') names.push(String(master[i + 1]));
+    }
+  }
+  return names;
+}
+
+function addressText(address: NodeAddress): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
