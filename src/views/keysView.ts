@@ -542,7 +542,21 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         ),
       ];
     }
-    if (pages.keys.length === 0 && pages.more && !pages.error) await this.loadPage(pages);
+    if (pages.keys.length === 0 && pages.more && !pages.error) {
+      if (!node.hasAllDirectKeyNames) {
+        // A page found by SCAN MATCH can take seconds on a big keyspace: the namespace rows beside
+        // it show now, and the view asks again once the page is found.
+        if (!pages.loading) void this.loadPage(pages).then(() => this.changed.fire(parent));
+        return [
+          new MessageRow(
+            `listing:${rowKey(node.path)}`,
+            `Listing ${groupThousands(node.directCount)} ${node.directCount === 1 ? 'key' : 'keys'}…`,
+            new vscode.ThemeIcon('loading'),
+          ),
+        ];
+      }
+      await this.loadPage(pages);
+    }
     const rows: KeysRow[] = pages.keys.map((key) => new KeyRow(parent, key));
     if (pages.error) {
       rows.push(
