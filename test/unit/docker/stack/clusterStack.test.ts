@@ -290,3 +290,44 @@ describe('a cluster stack that docker-compose 1.29.2 started', function () {
     await assertStartKeepsTheCluster(ids, init);
   });
 });
+
+describe('a cluster stack whose init failed before the cluster was formed', function () {
+  this.timeout(240_000);
+  const stacks = useStack({ suiteStack: false });
+
+  it('Start runs the init again and reports its failure with its log line; the init row reads failed', async () => {
+    const docker = stacks.docker;
+    const fixture = await stacks.createCluster();
+    const controller = new StackController(docker);
+    const compose = (...args: string[]): string => execFileSync('docker-compose', ['-p', fixture.project, ...args], { cwd: fixture.dir, encoding: 'utf8', stdio: 'pipe' });
+    // Nodes 1 and 2 meet before the init runs: `--cluster create` refuses a node that knows
+    // another, so the init fails and the cluster is never formed (a real failed init, no fake).
+    compose('up', '-d', ...NODES);
+    const [node1, node2] = await eventually('nodes 1 and 2 to be healthy', async () => {
+      const statuses = byService(await controller.status(fixture.project));
+      const pair = [statuses.get('redis-node-1'), statuses.get('redis-node-2')];
+      return pair.every((s) => s?.health === 'healthy') && pair as ServiceStatus[];
+    }, 120_000);
+    const node2Address = Object.values((await docker.getContainer(node2?.containerId ?? '').inspect()).NetworkSettings.Networks)[0]?.IPAddress ?? '';
+    const met = await execIn(docker, docker.getContainer(node1?.containerId ?? ''), ['redis-cli', 'cluster', 'meet', node2Address, '6379']);
+    assert.equal(met.stdout.trim(), 'OK', met.stderr);
+    compose('up', '-d');
+    await eventually('the init to fail', async () => {
+      const status = byService(await controller.status(fixture.project)).get(INIT);
+      return status?.exitCode !== undefined && status.exitCode !== 0;
+    }, 120_000);
+
+    await assert.rejects(controller.start(settingsOf(fixture)), (error: Error & { logs?: readonly string[] }) => {
+      assert.match(error.message, /redis-cluster-init failed \(exit code 1\)/);
+      assert.ok(error.logs?.some((line) => /is not empty/.test(line)), (error.logs ?? []).join('\n'));
+      return true;
+    });
+    const statuses = await controller.status(fixture.project);
+    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: byService(statuses).get(service)?.containerId ?? '' })));
+    assert.equal(clusterFormed(views), false);
+    const init = byService(statuses).get(INIT);
+    assert.ok(init);
+    assert.equal(runOnceFailed(init, clusterFormed(views)), true);
+    assert.equal(describeStatus(init, clusterFormed(views)), 'failed (exit code 1)');
+  });
+});
