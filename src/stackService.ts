@@ -10,8 +10,8 @@ import { resolveStackLocation, StackLocation } from './docker/stack/location';
 import { managedAclFile, StackController, StackRedis, StackSettings, stackRedis } from './docker/stack/stackController';
 import { aclFileHasUser, NamespacePolicy, readStackAccess } from './docker/stack/serviceAccess';
 import { serviceUser } from './redis/acl/rules';
-import type { ServiceStatus } from './docker/stack/status';
-import { ClusterNodeView, clusterViews } from './docker/stack/clusterHealth';
+import { runOnceFailed, ServiceStatus } from './docker/stack/status';
+import { ClusterNodeView, clusterFormed, clusterViews } from './docker/stack/clusterHealth';
 import { isClusterNode, isClusterProject } from './docker/stack/clusterStack';
 import type { Logger } from './logger';
 
@@ -419,7 +419,7 @@ export function stackState(snapshot: StackSnapshot): string {
         s.health === 'unhealthy' ||
         s.state === 'restarting' ||
         s.state === 'dead' ||
-        (s.runOnce && s.exitCode !== undefined && s.exitCode !== 0),
+        runOnceFailed(s, clusterFormed(snapshot.cluster ?? [])),
     )
   ) {
     return 'unhealthy';

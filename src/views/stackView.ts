@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { SettingsChange } from '../settings';
-import { describeStatus, formatUptime, ServiceStatus } from '../docker/stack/status';
-import type { ClusterNodeView } from '../docker/stack/clusterHealth';
+import { describeStatus, formatUptime, runOnceFailed, ServiceStatus } from '../docker/stack/status';
+import { ClusterNodeView, clusterFormed } from '../docker/stack/clusterHealth';
 import { stackFiles } from '../docker/stack/location';
 import { PASSWORDLESS_ADVICE, PasswordlessAccess, probePasswordlessAccess } from '../redis/hardening/passwordlessProbe';
 import type { RedisEndpoint } from '../redis/endpoint';
@@ -175,8 +175,9 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     const item = new vscode.TreeItem(status.service);
     item.id = `service:${status.service}`;
     const node = describeClusterNode(snapshot.cluster?.find((v) => v.service === status.service));
-    item.description = node ? `${node} · ${describeStatus(status)}` : describeStatus(status);
-    item.iconPath = iconFor(status);
+    const formed = clusterFormed(snapshot.cluster ?? []);
+    item.description = node ? `${node} · ${describeStatus(status, formed)}` : describeStatus(status, formed);
+    item.iconPath = iconFor(status, formed);
     item.contextValue = `service.${status.state}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${status.service}** — ${String(item.description)}\n\n`);
@@ -216,11 +217,11 @@ export function describeClusterNode(view: ClusterNodeView | undefined): string |
   return [role, ...state].join(' · ');
 }
 
-function iconFor(status: ServiceStatus): vscode.ThemeIcon {
+function iconFor(status: ServiceStatus, clusterFormed: boolean): vscode.ThemeIcon {
   if (status.runOnce && status.state === 'exited') {
-    return status.exitCode === 0
-      ? new vscode.ThemeIcon('check')
-      : new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+    return runOnceFailed(status, clusterFormed)
+      ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
+      : new vscode.ThemeIcon('check');
   }
   if (status.health === 'unhealthy' || status.state === 'restarting' || status.state === 'dead') {
     return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));

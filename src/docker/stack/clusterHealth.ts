@@ -79,6 +79,11 @@ function settled(view: ClusterNodeView, size: number): boolean {
   return view.state === 'ok' && view.nodes.length === size && view.nodes.every((n) => !n.broken);
 }
 
+/** Every node of the cluster answers `cluster_state:ok` and sees all of them connected: the cluster is formed. */
+export function clusterFormed(views: readonly ClusterNodeView[]): boolean {
+  return views.length > 0 && views.every((v) => settled(v, views.length));
+}
+
 /**
  * The containers' addresses change when they start again (the engine hands out addresses
  * anew), while each node's nodes.conf remembers the old ones: nodes that lost each other

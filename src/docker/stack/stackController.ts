@@ -16,7 +16,7 @@ import { projectStatus, ServiceStatus } from './status';
 import { upStack, UpOptions, UpResult } from './up';
 import type { ClusterAddresses } from '../../redis/cluster/addresses';
 import { clusterAddresses, isClusterNode, isClusterProject, loopbackHost, replicationConfFile, stackClusterNodes, syncReplicationConf } from './clusterStack';
-import { ClusterNodeView, waitForCluster } from './clusterHealth';
+import { ClusterNodeContainer, ClusterNodeView, clusterViews, waitForCluster } from './clusterHealth';
 
 export interface StackSettings {
   readonly location: StackLocation;
@@ -110,7 +110,11 @@ export class StackController {
     const planned = new Set(plan.services.map((s) => s.service));
     // A replaced container of one of our services goes through up's own recreate: set aside,
     // its anonymous volumes carried over, and put back if the new one fails.
-    const result = await upStack(this.docker, plan, { ...options, recreate: new Set(foreign.filter((c) => planned.has(c.service)).map((c) => c.id)) });
+    const result = await upStack(this.docker, plan, {
+      ...options,
+      recreate: new Set(foreign.filter((c) => planned.has(c.service)).map((c) => c.id)),
+      runOnceDone: isClusterProject(project) ? () => this.clusterAlreadyFormed(project, options) : undefined,
+    });
     // Another stack's services that ours does not have go only once ours is up; volumes stay.
     for (const container of foreign.filter((c) => !planned.has(c.service))) {
       options.onProgress?.({ service: container.service, message: `Removing ${container.name} (started from ${container.origin.composeFile ?? container.origin.workingDir ?? 'other files'}); its volumes stay` });
@@ -182,16 +186,37 @@ export class StackController {
   }
 
   /**
+   * The cluster's init exited non-zero: `docker-compose up -d` runs it again on a cluster it
+   * formed before, and it fails with "Node is not empty". Its job is done when every node
+   * already knows all the others (only a formed cluster does) and the cluster then reaches
+   * `cluster_state:ok`; a node that knows only itself means the cluster was never formed,
+   * and the init runs again (and fails with its own log lines if it still cannot form it).
+   */
+  private async clusterAlreadyFormed(project: ComposeProject, options: UpOptions): Promise<boolean> {
+    const nodes = await this.clusterNodes(project);
+    const size = project.services.filter(isClusterNode).length;
+    const views = await clusterViews(this.docker, nodes);
+    if (nodes.length !== size || !views.every((v) => v.state !== undefined && v.nodes.length === size)) return false;
+    await this.waitForCluster(project, options);
+    return true;
+  }
+
+  /** The cluster's node containers (created ones, running or not), in service order. */
+  private async clusterNodes(project: ComposeProject): Promise<ClusterNodeContainer[]> {
+    const statuses = await this.status(project.name);
+    return project.services.filter(isClusterNode).flatMap((service) => {
+      const status = statuses.find((s) => s.service === service.name);
+      return status ? [{ service: service.name, containerId: status.containerId }] : [];
+    });
+  }
+
+  /**
    * For the cluster variant: waits until every node says `cluster_state:ok` and sees the
    * others (asked inside each container, see clusterHealth.ts); the engine's healthy says
    * only that each node answers.
    */
   async waitForCluster(project: ComposeProject, options: UpOptions = {}): Promise<ClusterNodeView[]> {
-    const statuses = await this.status(project.name);
-    const nodes = project.services.filter(isClusterNode).flatMap((service) => {
-      const status = statuses.find((s) => s.service === service.name);
-      return status ? [{ service: service.name, containerId: status.containerId }] : [];
-    });
+    const nodes = await this.clusterNodes(project);
     options.onProgress?.({ message: `Waiting for cluster_state:ok on ${nodes.length} nodes` });
     return waitForCluster(this.docker, nodes, {
       signal: options.signal,

@@ -71,9 +71,21 @@ function inspectedPorts(details: Docker.ContainerInspectInfo): PublishedPort[] {
   return ports;
 }
 
+/**
+ * A run-once container (the cluster's init) that exited non-zero and whose job is not done:
+ * re-run by `docker-compose up` on the cluster it formed, it fails with "Node is not empty",
+ * which is no failure while the cluster is formed (`clusterFormed`, see clusterHealth.ts).
+ */
+export function runOnceFailed(status: ServiceStatus, clusterFormed = false): boolean {
+  return status.runOnce === true && status.state === 'exited' && status.exitCode !== 0 && !clusterFormed;
+}
+
 /** `running · healthy · 127.0.0.1:6379`, `exited`, `running · starting`. */
-export function describeStatus(status: ServiceStatus): string {
-  if (status.runOnce && status.state === 'exited') return status.exitCode === 0 ? 'completed' : `failed (exit code ${status.exitCode ?? '?'})`;
+export function describeStatus(status: ServiceStatus, clusterFormed = false): string {
+  if (status.runOnce && status.state === 'exited') {
+    if (runOnceFailed(status, clusterFormed)) return `failed (exit code ${status.exitCode ?? '?'})`;
+    return status.exitCode === 0 ? 'completed' : `completed (the cluster is formed; a later run exited ${status.exitCode ?? '?'})`;
+  }
   const parts: string[] = [status.state];
   if (status.health) parts.push(status.health);
   const seen = new Set<string>();

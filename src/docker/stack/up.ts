@@ -25,6 +25,12 @@ export interface UpOptions {
   readonly healthTimeoutMs?: number | undefined;
   /** Containers to recreate even when unchanged (another stack's, which the user chose to replace). */
   readonly recreate?: ReadonlySet<string> | undefined;
+  /**
+   * Asked for a run-once service whose last run exited non-zero, once its dependencies are up:
+   * true when its job is done all the same (the cluster's init re-run by `docker-compose up`
+   * fails on the cluster it formed), so it is not run again.
+   */
+  readonly runOnceDone?: ((service: string) => Promise<boolean>) | undefined;
 }
 
 export interface UpResult {
@@ -136,7 +142,7 @@ async function ensureServiceContainer(
   current: ServiceStatus | undefined,
   journal: StartJournal,
   progress: (p: UpProgress) => void,
-  { signal, recreate }: UpOptions,
+  { signal, recreate, runOnceDone }: UpOptions,
 ): Promise<{ containerId: string; action: 'unchanged' | 'started' | 'created' | 'recreated' }> {
   await ensureImage(docker, service.image, (pull) => progress({ service: service.service, message: `Pulling ${service.image}: ${pull.status}`, pull }));
   const image = await docker.getImage(service.image).inspect();
@@ -148,6 +154,7 @@ async function ensureServiceContainer(
     // A run-once service that completed is done, even if its file changed since: running it
     // again would repeat its one job (the cluster's init would try to form the cluster again).
     if (service.runOnce && completed(previous)) return { containerId: previous.Id, action: 'unchanged' };
+    if (service.runOnce && exitedWithError(previous) && await runOnceDone?.(service.service)) return { containerId: previous.Id, action: 'unchanged' };
     const changed = recreate?.has(previous.Id) ? ['the stack it belongs to'] : containerDrift(previous, image, service);
     if (changed.length === 0) {
       if (previous.State.Running) return { containerId: previous.Id, action: 'unchanged' };
@@ -221,6 +228,11 @@ function withCarriedVolumes(service: ServicePlan, previous: Docker.ContainerInsp
 /** A container that ran its command to the end with exit code 0. */
 function completed(info: Docker.ContainerInspectInfo): boolean {
   return info.State.Status === 'exited' && info.State.ExitCode === 0;
+}
+
+/** A container that ran to the end and exited non-zero. */
+function exitedWithError(info: Docker.ContainerInspectInfo): boolean {
+  return info.State.Status === 'exited' && info.State.ExitCode !== 0;
 }
 
 function isNotModified(error: unknown): boolean {

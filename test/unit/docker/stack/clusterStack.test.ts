@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import Redis, { Cluster } from 'ioredis';
 import { execIn } from '../../../../src/docker/backup/containerFiles';
-import { clusterViews } from '../../../../src/docker/stack/clusterHealth';
+import { clusterFormed, clusterViews } from '../../../../src/docker/stack/clusterHealth';
 import { StackController, StackSettings, stackRedis } from '../../../../src/docker/stack/stackController';
-import { describeStatus, ServiceStatus } from '../../../../src/docker/stack/status';
+import { describeStatus, runOnceFailed, ServiceStatus } from '../../../../src/docker/stack/status';
 import { BUNDLED_CLUSTER_STACK, DEFAULT_POLICY, OPERATOR, StackFixture } from '../../../support/stackFixture';
 import { useStack } from '../../../support/useStack';
 import { eventually } from '../../../support/eventually';
@@ -211,12 +211,49 @@ describe('the cluster stack on the real engine', function () {
 describe('a cluster stack that docker-compose 1.29.2 started', function () {
   this.timeout(240_000);
   const stacks = useStack({ suiteStack: false });
+  let docker: Docker;
+  let fixture: StackFixture;
+  let controller: StackController;
+  const composeUp = (): void => { execFileSync('docker-compose', ['-p', fixture.project, 'up', '-d'], { cwd: fixture.dir, stdio: 'pipe' }); };
+  const finishedAt = async (containerId: string): Promise<string> => (await docker.getContainer(containerId).inspect()).State.FinishedAt;
+
+  /** After a `docker-compose up -d` on the formed cluster: its init ran again and exited non-zero. */
+  async function initRerunFailed(before: string): Promise<ServiceStatus> {
+    const init = await eventually('the init to run again and exit', async () => {
+      const status = byService(await controller.status(fixture.project)).get(INIT);
+      return status && status.exitCode !== undefined && status.exitCode !== 0 && await finishedAt(status.containerId) !== before && status;
+    }, 120_000);
+    const logs = execFileSync('docker', ['logs', init.containerId], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(logs, /is not empty/, 'the init failed because the cluster exists already');
+    return init;
+  }
+
+  /** Start succeeds, runs nothing again, keeps the node ids; the cluster is ok and the init row is not a failure. */
+  async function assertStartKeepsTheCluster(ids: readonly string[], init: ServiceStatus): Promise<void> {
+    const initFinished = await finishedAt(init.containerId);
+    const result = await controller.start(settingsOf(fixture));
+    assert.equal(result.actions.get(INIT), 'unchanged');
+    assert.equal(await finishedAt(init.containerId), initFinished, 'the init did not run again');
+    const statuses = await controller.status(fixture.project);
+    assert.deepEqual(await nodeIds(docker, statuses), ids);
+    for (const service of NODES) assert.equal(byService(statuses).get(service)?.health, 'healthy', service);
+    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: byService(statuses).get(service)?.containerId ?? '' })));
+    assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
+    const initStatus = byService(statuses).get(INIT);
+    assert.ok(initStatus);
+    const formed = clusterFormed(views);
+    assert.equal(runOnceFailed(initStatus, formed), false, 'the stack is not reported unhealthy');
+    assert.doesNotMatch(describeStatus(initStatus, formed), /fail/);
+  }
+
+  before(async () => {
+    docker = stacks.docker;
+    fixture = await stacks.createCluster();
+    controller = new StackController(docker);
+  });
 
   it('is formed and recognised, and a Start afterwards changes nothing and does not run the init again', async () => {
-    const docker = stacks.docker;
-    const fixture = await stacks.createCluster();
-    execFileSync('docker-compose', ['-p', fixture.project, 'up', '-d'], { cwd: fixture.dir, stdio: 'pipe' });
-    const controller = new StackController(docker);
+    composeUp();
     const project = await controller.load(settingsOf(fixture));
     // docker-compose up -d does not wait for the init: the nodes are healthy, then it runs.
     const init = await eventually('the init to complete', async () => {
@@ -227,10 +264,70 @@ describe('a cluster stack that docker-compose 1.29.2 started', function () {
     assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
     const statuses = await controller.status(fixture.project);
     assert.deepEqual(Object.keys(stackRedis(project, statuses, {})?.cluster?.natMap ?? {}), NODES.map((n) => `${n}:6379`));
-    const finishedAt = (await docker.getContainer(init.containerId).inspect()).State.FinishedAt;
+    const finished = await finishedAt(init.containerId);
 
     const result = await controller.start(settingsOf(fixture));
     for (const service of [...NODES, INIT]) assert.equal(result.actions.get(service), 'unchanged', service);
-    assert.equal((await docker.getContainer(init.containerId).inspect()).State.FinishedAt, finishedAt);
+    assert.equal(await finishedAt(init.containerId), finished);
+  });
+
+  it('a second docker-compose up -d runs the init again, which fails as the cluster exists; Start still succeeds and keeps the cluster', async () => {
+    const statuses = await controller.status(fixture.project);
+    const ids = await nodeIds(docker, statuses);
+    const before = await finishedAt(byService(statuses).get(INIT)?.containerId ?? '');
+    composeUp();
+    const init = await initRerunFailed(before);
+    await assertStartKeepsTheCluster(ids, init);
+  });
+
+  it("the extension's Stop, then docker-compose up -d, then Start keeps the cluster", async () => {
+    const statuses = await controller.status(fixture.project);
+    const ids = await nodeIds(docker, statuses);
+    const before = await finishedAt(byService(statuses).get(INIT)?.containerId ?? '');
+    await controller.stop(await controller.load(settingsOf(fixture)));
+    composeUp();
+    const init = await initRerunFailed(before);
+    await assertStartKeepsTheCluster(ids, init);
+  });
+});
+
+describe('a cluster stack whose init failed before the cluster was formed', function () {
+  this.timeout(240_000);
+  const stacks = useStack({ suiteStack: false });
+
+  it('Start runs the init again and reports its failure with its log line; the init row reads failed', async () => {
+    const docker = stacks.docker;
+    const fixture = await stacks.createCluster();
+    const controller = new StackController(docker);
+    const compose = (...args: string[]): string => execFileSync('docker-compose', ['-p', fixture.project, ...args], { cwd: fixture.dir, encoding: 'utf8', stdio: 'pipe' });
+    // Nodes 1 and 2 meet before the init runs: `--cluster create` refuses a node that knows
+    // another, so the init fails and the cluster is never formed (a real failed init, no fake).
+    compose('up', '-d', ...NODES);
+    const [node1, node2] = await eventually('nodes 1 and 2 to be healthy', async () => {
+      const statuses = byService(await controller.status(fixture.project));
+      const pair = [statuses.get('redis-node-1'), statuses.get('redis-node-2')];
+      return pair.every((s) => s?.health === 'healthy') && pair as ServiceStatus[];
+    }, 120_000);
+    const node2Address = Object.values((await docker.getContainer(node2?.containerId ?? '').inspect()).NetworkSettings.Networks)[0]?.IPAddress ?? '';
+    const met = await execIn(docker, docker.getContainer(node1?.containerId ?? ''), ['redis-cli', 'cluster', 'meet', node2Address, '6379']);
+    assert.equal(met.stdout.trim(), 'OK', met.stderr);
+    compose('up', '-d');
+    await eventually('the init to fail', async () => {
+      const status = byService(await controller.status(fixture.project)).get(INIT);
+      return status?.exitCode !== undefined && status.exitCode !== 0;
+    }, 120_000);
+
+    await assert.rejects(controller.start(settingsOf(fixture)), (error: Error & { logs?: readonly string[] }) => {
+      assert.match(error.message, /redis-cluster-init failed \(exit code 1\)/);
+      assert.ok(error.logs?.some((line) => /is not empty/.test(line)), (error.logs ?? []).join('\n'));
+      return true;
+    });
+    const statuses = await controller.status(fixture.project);
+    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: byService(statuses).get(service)?.containerId ?? '' })));
+    assert.equal(clusterFormed(views), false);
+    const init = byService(statuses).get(INIT);
+    assert.ok(init);
+    assert.equal(runOnceFailed(init, clusterFormed(views)), true);
+    assert.equal(describeStatus(init, clusterFormed(views)), 'failed (exit code 1)');
   });
 });
