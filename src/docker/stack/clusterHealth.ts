@@ -76,7 +76,12 @@ export function clusterViews(docker: Docker, nodes: readonly ClusterNodeContaine
 
 /** Healthy: `cluster_state:ok` and every other node known and connected. */
 function settled(view: ClusterNodeView, size: number): boolean {
-  return view.state === 'ok' && view.nodes.length === size && view.nodes.every((n) => !n.broken);
+  // A master without slots is a replica whose role has not reached this node yet (right after the init).
+  return (
+    view.state === 'ok' &&
+    view.nodes.length === size &&
+    view.nodes.every((n) => !n.broken && (n.role === 'replica' || n.slots.length > 0))
+  );
 }
 
 /** Every node of the cluster answers `cluster_state:ok` and sees all of them connected: the cluster is formed. */
