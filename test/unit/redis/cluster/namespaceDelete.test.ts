@@ -4,8 +4,12 @@ import type { Cluster } from 'ioredis';
 import { connectCluster } from '../../../../src/redis/cluster/connection';
 import { clusterMasters, Topology } from '../../../../src/redis/cluster/topology';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
-import { deleteNamespaceKeysOn, planNamespaceDeletionOn } from '../../../../src/redis/cluster/clusterNamespaceDelete';
-import { describeDeletion, namespacePrefix } from '../../../../src/redis/mutations';
+import {
+  ClusterNamespacePlan,
+  deleteNamespaceKeysOn,
+  planNamespaceDeletionOn,
+} from '../../../../src/redis/cluster/clusterNamespaceDelete';
+import { DeleteResult, describeDeletion, namespacePrefix } from '../../../../src/redis/mutations';
 import { fillCluster, useRedisCluster } from '../../../support/redisCluster';
 
 const PASSWORD = 'cluster-delete-password-5c1a';
@@ -110,5 +114,31 @@ describe('Delete Namespace on a Redis Cluster (a real six-node cluster)', functi
       left.push(...(await keysOf(master.client)));
     }
     assert.deepEqual(left.sort(), [...others].sort());
+  });
+
+  it('names the master that refused, and says what was deleted before it', async () => {
+    await fillCluster(fixture.cluster, namespaceKeys());
+    const prefix = namespacePrefix('auth:session', ':');
+    const plan = (await planNamespaceDeletionOn(topology(), prefix)) as ClusterNamespacePlan;
+    const [first, refusing] = plan.byMaster;
+    assert.ok(first && refusing?.master.client);
+    // A real refusal on one node only (ACLs are per node): that master's default user loses UNLINK.
+    const denied = refusing.master.client;
+    await denied.call('ACL', 'SETUSER', 'default', '-unlink');
+    try {
+      await assert.rejects(deleteNamespaceKeysOn(topology(), plan, { batchSize: 200 }), (error: Error) => {
+        assert.match(error.message, new RegExp(`^${refusing.master.address.replace(/\./g, '\\.')} .*NOPERM`));
+        const partial = (error as { partial?: DeleteResult }).partial;
+        assert.ok(partial);
+        assert.equal(partial.deleted, first.plan.count);
+        assert.equal(partial.remaining, NAMESPACE_KEYS - first.plan.count);
+        assert.match(describeDeletion({ ...partial, cancelled: true }, 'auth:session:'), /remain$/);
+        return true;
+      });
+    } finally {
+      await denied.call('ACL', 'SETUSER', 'default', '+unlink');
+    }
+    const again = await planNamespaceDeletionOn(topology(), prefix);
+    assert.equal(again.count, NAMESPACE_KEYS - first.plan.count);
   });
 });
