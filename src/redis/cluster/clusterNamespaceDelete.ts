@@ -30,6 +30,7 @@ export async function planNamespaceDeletionOn(
   // One master failing stops the others' walks: the count could not be exact.
   const stop = new AbortController();
   const abort = (): void => stop.abort();
+  if (options.signal?.aborted) stop.abort();
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
     const byMaster = await Promise.all(

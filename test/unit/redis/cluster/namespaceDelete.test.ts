@@ -9,6 +9,7 @@ import {
   deleteNamespaceKeysOn,
   planNamespaceDeletionOn,
 } from '../../../../src/redis/cluster/clusterNamespaceDelete';
+import { KeyspaceCancelledError } from '../../../../src/redis/keyspace/errors';
 import { DeleteResult, describeDeletion, namespacePrefix } from '../../../../src/redis/mutations';
 import { fillCluster, useRedisCluster } from '../../../support/redisCluster';
 
@@ -140,5 +141,35 @@ describe('Delete Namespace on a Redis Cluster (a real six-node cluster)', functi
     }
     const again = await planNamespaceDeletionOn(topology(), prefix);
     assert.equal(again.count, NAMESPACE_KEYS - first.plan.count);
+  });
+
+  it('cancelled between batches, says what was deleted, and the rest stays on the masters', async () => {
+    await fillCluster(fixture.cluster, namespaceKeys());
+    const prefix = namespacePrefix('auth:session', ':');
+    const plan = await planNamespaceDeletionOn(topology(), prefix);
+    assert.equal(plan.count, NAMESPACE_KEYS);
+    const abort = new AbortController();
+    const result = await deleteNamespaceKeysOn(topology(), plan, {
+      batchSize: 100,
+      signal: abort.signal,
+      onProgress: ({ processed }) => {
+        if (processed >= 300) abort.abort();
+      },
+    });
+    assert.equal(result.cancelled, true);
+    assert.equal(result.deleted, 300);
+    const left = await planNamespaceDeletionOn(topology(), prefix);
+    assert.equal(left.count, result.remaining);
+    assert.equal(left.count, NAMESPACE_KEYS - 300);
+    await deleteNamespaceKeysOn(topology(), left);
+  });
+
+  it('a count cancelled before it starts asks no master and rejects as cancelled', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    await assert.rejects(
+      planNamespaceDeletionOn(topology(), namespacePrefix('auth:session', ':'), { signal: abort.signal }),
+      KeyspaceCancelledError,
+    );
   });
 });
