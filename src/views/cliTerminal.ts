@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { allowQuiet } from '../docker/quietStream';
 import * as vscode from 'vscode';
 import { describeEndpoint, RedisEndpoint } from '../redis/endpoint';
-import { containerCliLaunch, localCliLaunch } from '../redis/serverInfo';
+import { CliTarget, containerCliLaunch, localCliLaunch } from '../redis/serverInfo';
 
 /** What both CLI terminals expose besides being a Pseudoterminal: their output so far, for tests and diagnostics. */
 export interface RedisCliPty extends vscode.Pseudoterminal {
@@ -101,6 +101,7 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
     private readonly endpoint: RedisEndpoint,
     private readonly password: string | undefined,
     private readonly executable = 'redis-cli',
+    private readonly target: CliTarget = {},
   ) {
     super();
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
@@ -113,7 +114,7 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
   }
 
   open(): void {
-    const launch = localCliLaunch(this.endpoint, this.password);
+    const launch = localCliLaunch(this.endpoint, this.password, this.target);
     const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env };
     // A REDISCLI_AUTH of the editor's own environment must not reach another server.
     if (!launch.env['REDISCLI_AUTH']) delete env['REDISCLI_AUTH'];
@@ -239,6 +240,7 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
     private readonly endpoint: RedisEndpoint,
     private readonly password: string | undefined,
     private readonly containerName: string,
+    private readonly target: CliTarget = {},
   ) {
     super();
   }
@@ -257,7 +259,7 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
   }
 
   private async start(): Promise<void> {
-    const launch = containerCliLaunch(this.endpoint, this.password);
+    const launch = containerCliLaunch(this.endpoint, this.password, this.target);
     const exec = await this.docker.getContainer(this.containerId).exec({
       Cmd: [...launch.args],
       Env: Object.entries(launch.env).map(([name, value]) => `${name}=${value}`),

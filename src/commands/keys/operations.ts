@@ -2,16 +2,15 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { settings } from '../../settings';
 import { displayBytes, formatBytes, formatKeyCount, KeyspaceCancelledError } from '../../redis/keyspace';
+import { deleteNamespaceKeysOn, planNamespaceDeletionOn } from '../../redis/cluster/clusterNamespaceDelete';
 import {
   DEFAULT_UNLINK_BATCH,
   DeleteResult,
   MoveResult,
-  deleteNamespaceKeys,
   describeDeletion,
   describeSeconds,
   namespacePrefix,
   persistKey,
-  planNamespaceDeletion,
   setKeyTtl,
   unlinkKey,
 } from '../../redis/mutations';
@@ -181,10 +180,12 @@ class KeyOperations {
     const scanCount = settings().scanCount;
     const gate = await this.services.keyChanges.confirmWriteUnder(prefix, `Delete ${prefixText}*`);
     if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
-    return this.run('delete the namespace', async (client) => {
+    return this.run('delete the namespace', async () => {
       const endpoint = this.services.session.endpoint;
+      // On a cluster: counted on every master, deleted master by master.
+      const topology = await this.services.session.topology();
       const plan = await withLateProgress(`Counting keys (${prefixText}*)`, (report, signal) =>
-        planNamespaceDeletion(client, prefix, {
+        planNamespaceDeletionOn(topology, prefix, {
           scanCount,
           signal,
           endpoint,
@@ -218,7 +219,7 @@ class KeyOperations {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;
-          return deleteNamespaceKeys(client, plan, {
+          return deleteNamespaceKeysOn(topology, plan, {
             signal: abort.signal,
             endpoint,
             onProgress: ({ deleted, processed, total }) => {

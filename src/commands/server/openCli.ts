@@ -44,6 +44,11 @@ export function openCliCommand(services: ExtensionServices): CommandHandler {
   return async (options?: OpenCliOptions): Promise<OpenCliResult> => {
     const { endpoint, credentials } = await services.session.target();
     const where = describeEndpoint(endpoint);
+    // On a cluster redis-cli follows MOVED (-c); a Redis not reachable now still gets its terminal.
+    const cluster = await services.session.topology().then(
+      (topology) => topology.kind === 'cluster',
+      () => false,
+    );
     const container = options?.mode === 'local' ? undefined : stackContainer(services);
     let pty: RedisCliPty | undefined;
     let mode: 'container' | 'local' = 'local';
@@ -55,6 +60,7 @@ export function openCliCommand(services: ExtensionServices): CommandHandler {
           endpoint,
           credentials.password,
           container.name,
+          { cluster },
         );
         mode = 'container';
       } catch (error) {
@@ -79,7 +85,7 @@ export function openCliCommand(services: ExtensionServices): CommandHandler {
         });
         return { mode: 'missing', message };
       }
-      pty = new LocalRedisCliPty(endpoint, credentials.password, executable);
+      pty = new LocalRedisCliPty(endpoint, credentials.password, executable, { cluster });
     }
     const name = mode === 'container' ? `redis-cli · ${container?.name ?? ''}` : `redis-cli · ${where}`;
     const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('terminal') });

@@ -1,4 +1,6 @@
 import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { hashSlot } from '../hashSlot';
 import type { RedisEndpoint } from '../endpoint';
 import { BinaryString, fromBinary, KeyBytes, toBinary } from '../keyspace/binary';
 import { formatKeyCount, groupThousands } from '../keyspace/format';
@@ -89,13 +91,14 @@ export interface DeleteResult {
  * what was removed; a failure rejects with a typed error whose `partial` says the same.
  */
 export async function deleteNamespaceKeys(
-  client: Redis,
+  client: Redis | Cluster,
   plan: NamespacePlan,
   options: DeleteOptions = {},
 ): Promise<DeleteResult> {
   const batchSize = options.batchSize ?? DEFAULT_UNLINK_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('The batch size must be a positive integer.');
-  const endpoint = options.endpoint ?? endpointOfClient(client);
+  const endpoint = options.endpoint ?? (client.isCluster ? undefined : endpointOfClient(client as Redis));
+  if (!endpoint) throw new RangeError('A cluster deletion must name its endpoint.');
   let deleted = 0;
   let processed = 0;
   const result = (cancelled: boolean): DeleteResult => ({
@@ -112,7 +115,7 @@ export async function deleteNamespaceKeys(
     const batch = plan.keys.slice(processed, processed + batchSize).map(fromBinary);
     let removed: number;
     try {
-      removed = Number(await client.callBuffer('UNLINK', ...batch));
+      removed = await unlinkBatch(client, batch);
     } catch (error) {
       const failure = keyspaceError(error, endpoint, 'UNLINK');
       throw Object.assign(failure, { partial: result(false) });
@@ -122,6 +125,21 @@ export async function deleteNamespaceKeys(
     options.onProgress?.({ deleted, processed, total: plan.count });
   }
   return result(false);
+}
+
+/** UNLINKs one batch. On a cluster a multi-key command must stay within one hash slot
+ * (CROSSSLOT otherwise): one UNLINK per slot of the batch, sent together. */
+async function unlinkBatch(client: Redis | Cluster, keys: Buffer[]): Promise<number> {
+  if (!client.isCluster) return Number(await client.callBuffer('UNLINK', ...keys));
+  const bySlot = new Map<number, Buffer[]>();
+  for (const key of keys) {
+    const slot = hashSlot(key);
+    const group = bySlot.get(slot);
+    if (group) group.push(key);
+    else bySlot.set(slot, [key]);
+  }
+  const removed = await Promise.all([...bySlot.values()].map((group) => client.callBuffer('UNLINK', ...group)));
+  return removed.reduce<number>((sum, count) => sum + Number(count), 0);
 }
 
 /** What a deletion did, in one sentence: `Deleted 270,000 keys under auth:session:`, or

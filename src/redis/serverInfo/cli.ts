@@ -12,12 +12,23 @@ export interface RedisCliLaunch {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** How the server answers: a Redis Cluster node replies MOVED for a key it does not serve. */
+export interface CliTarget {
+  /** Start redis-cli with `-c`, so that it follows MOVED and ASK to the node serving the key. */
+  readonly cluster?: boolean;
+}
+
 /**
  * Arguments for a local redis-cli with pipes for stdin and stdout: `--no-raw` keeps the
  * `(integer) 1` / `(nil)` formatting a person expects even though stdout is not a TTY.
  */
-export function localCliLaunch(endpoint: RedisEndpoint, password: string | undefined): RedisCliLaunch {
+export function localCliLaunch(
+  endpoint: RedisEndpoint,
+  password: string | undefined,
+  target: CliTarget = {},
+): RedisCliLaunch {
   const args = ['--no-raw', '-h', endpoint.host, '-p', String(endpoint.port), '-n', String(endpoint.db)];
+  if (target.cluster) args.push('-c');
   if (endpoint.username) args.push('--user', endpoint.username);
   args.push(...cliTlsArguments(endpoint));
   return { args, env: password === undefined || password === '' ? {} : { REDISCLI_AUTH: password } };
@@ -41,8 +52,13 @@ export function cliTlsArguments(endpoint: RedisEndpoint): string[] {
 }
 
 /** The command for redis-cli inside the stack's container, which listens on its own 6379; the password goes in the exec's Env. */
-export function containerCliLaunch(endpoint: RedisEndpoint, password: string | undefined): RedisCliLaunch {
+export function containerCliLaunch(
+  endpoint: RedisEndpoint,
+  password: string | undefined,
+  target: CliTarget = {},
+): RedisCliLaunch {
   const args = ['redis-cli', '-n', String(endpoint.db)];
+  if (target.cluster) args.push('-c');
   if (endpoint.username) args.push('--user', endpoint.username);
   return { args, env: password === undefined || password === '' ? {} : { REDISCLI_AUTH: password } };
 }

@@ -27,4 +27,11 @@ export {
   namespaceStats,
   namespaceStatsTable,
 } from './namespaceStats';
-export { RedisCliLaunch, containerCliLaunch, findExecutable, localCliLaunch, redisCliInstallHint } from './cli';
+export {
+  CliTarget,
+  RedisCliLaunch,
+  containerCliLaunch,
+  findExecutable,
+  localCliLaunch,
+  redisCliInstallHint,
+} from './cli';
