@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { RedisEndpoint } from './redis/endpoint';
+import { credentialKey, RedisEndpoint } from './redis/endpoint';
 
 /** A user name (none: Redis's default user) and its password, as SecretStorage keeps them. */
 export interface StoredCredentials {
@@ -42,11 +42,6 @@ export class RedisSecrets {
   }
 
   static key(endpoint: RedisEndpoint): string {
-    // Through Sentinel the master moves between servers: its password belongs to the master's name.
-    if (endpoint.sentinel?.kind === 'sentinel') {
-      return `sharedRedis.credentials/sentinel/${endpoint.sentinel.masterName}`;
-    }
-    const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-    return `sharedRedis.credentials/${host}:${endpoint.port}`;
+    return credentialKey(endpoint);
   }
 }

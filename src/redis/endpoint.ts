@@ -71,3 +71,20 @@ export function isLoopbackHost(host: string): boolean {
   const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
+
+/**
+ * The SecretStorage key of an endpoint's password: one per server (host and port). Through
+ * Sentinel the master moves between servers, so the key is the master's name together with
+ * the Sentinels that name it: two deployments both watching `mymaster` never share a password.
+ */
+export function credentialKey(endpoint: RedisEndpoint): string {
+  if (endpoint.sentinel?.kind === 'sentinel') {
+    const sentinels = endpoint.sentinel.sentinels
+      .map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`)
+      .sort()
+      .join(',');
+    return `sharedRedis.credentials/sentinel/${endpoint.sentinel.masterName}@${sentinels}`;
+  }
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `sharedRedis.credentials/${host}:${endpoint.port}`;
+}

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { describeEndpoint } from '../../../src/redis/endpoint';
+import { credentialKey, describeEndpoint, RedisEndpoint } from '../../../src/redis/endpoint';
 import { classifyRedisError } from '../../../src/redis/errors';
 
 describe('describeEndpoint', () => {
@@ -31,5 +31,35 @@ describe('classifyRedisError', () => {
         .message,
       'Redis at 127.0.0.1:6379 is unreachable (ENOTFOUND). Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.',
     );
+  });
+});
+
+describe('credentialKey: which stored password belongs to an endpoint', () => {
+  const viaSentinels = (masterName: string, ...ports: number[]): RedisEndpoint => ({
+    host: '127.0.0.1',
+    port: 6379,
+    db: 0,
+    tls: false,
+    sentinel: { kind: 'sentinel', masterName, sentinels: ports.map((port) => ({ host: '10.0.0.1', port })) },
+  });
+
+  it("keeps two Sentinel deployments' masters apart even when both are called mymaster", () => {
+    // Staging and production Sentinels both watching "mymaster": one password must not go to the other.
+    assert.notEqual(credentialKey(viaSentinels('mymaster', 26379)), credentialKey(viaSentinels('mymaster', 36379)));
+  });
+
+  it('is the same for the same Sentinels in another order, and for the same master after a failover', () => {
+    assert.equal(
+      credentialKey(viaSentinels('mymaster', 26379, 26380)),
+      credentialKey(viaSentinels('mymaster', 26380, 26379)),
+    );
+    assert.equal(
+      credentialKey({ ...viaSentinels('mymaster', 26379), host: '10.0.0.9', port: 6380 }),
+      credentialKey(viaSentinels('mymaster', 26379)),
+    );
+  });
+
+  it('is the host and port for one server', () => {
+    assert.equal(credentialKey({ host: '::1', port: 6380, db: 0, tls: false }), 'sharedRedis.credentials/[::1]:6380');
   });
 });
