@@ -134,6 +134,8 @@ interface LoadedPages {
   more: boolean;
   loading: Promise<void> | undefined;
   error: Error | undefined;
+  /** The newest row object that showed "Listing…" for this page: the one to refresh when it is found. */
+  waitingRow?: NamespaceRow | undefined;
 }
 
 const ROOT = '\u0000root';
@@ -546,7 +548,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       if (!node.hasAllDirectKeyNames) {
         // A page found by SCAN MATCH can take seconds on a big keyspace: the namespace rows beside
         // it show now, and the view asks again once the page is found.
-        if (!pages.loading) void this.loadPage(pages).then(() => this.changed.fire(parent));
+        // Fire for the row VS Code shows then: a refresh meanwhile replaces the row object, and a
+        // fire for the old one is ignored (the row would stay "Listing…").
+        pages.waitingRow = parent;
+        if (!pages.loading) void this.loadPage(pages).then(() => this.changed.fire(pages.waitingRow));
         return [
           new MessageRow(
             `listing:${rowKey(node.path)}`,

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { api } from './extensionApi';
-import { emptiedTestRedis, rows } from './keysTree';
+import type { KeysRow } from '../../../src/views/keysView';
+import { child, emptiedTestRedis, rows } from './keysTree';
 
 /** The launcher's private redis-server's process id, from its own INFO. */
 async function serverPid(redis: Redis): Promise<number> {
@@ -21,6 +22,7 @@ describe('the Keys view lists namespaces while a large page of keys is still bei
     const pipeline = redis.pipeline();
     for (let i = 0; i < 3000; i++) pipeline.set(`top${i}`, 'v');
     for (let i = 0; i < 5; i++) pipeline.set(`auth:session:${i}`, 's');
+    for (let i = 0; i < 3000; i++) pipeline.set(`big:${i}`, 'v');
     await pipeline.exec();
   });
   after(async () => {
@@ -58,5 +60,40 @@ describe('the Keys view lists namespaces while a large page of keys is still bei
       listed.slice(0, 8).join(' | '),
     );
     assert.ok(listed.includes('Load more… — 200 of 3,000 shown'), listed.slice(-2).join(' | '));
+  });
+
+  it('refreshes the row the view shows when the page is found, also after a refresh replaced the row', async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    const fired: (KeysRow | undefined)[] = [];
+    const idOf = (row: KeysRow | undefined): string | undefined =>
+      row ? shared.views.keys.getTreeItem(row).id : undefined;
+    const listening = shared.views.keys.onDidChangeTreeData((row) => {
+      fired.push(Array.isArray(row) ? row[0] : row);
+    });
+    const pid = await serverPid(redis);
+    process.kill(pid, 'SIGSTOP');
+    let latest: KeysRow;
+    try {
+      assert.ok((await rows(shared, await child(shared, undefined, 'big'))).includes('Listing 3,000 keys… — '));
+      // The tree is rendered again meanwhile (another row changed): VS Code now holds a new row object.
+      latest = await child(shared, undefined, 'big');
+      assert.ok((await rows(shared, latest)).includes('Listing 3,000 keys… — '));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    try {
+      for (let attempt = 0; attempt < 100 && !fired.some((row) => idOf(row) === idOf(latest)); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const big = fired.filter((row) => idOf(row) === idOf(latest));
+      assert.ok(big.length > 0, 'the view was told the row changed');
+      assert.ok(
+        big.every((row) => row === latest),
+        'with the row object VS Code holds now, not the replaced one',
+      );
+    } finally {
+      listening.dispose();
+    }
   });
 });
