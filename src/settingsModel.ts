@@ -159,7 +159,11 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
       return DEFAULTS[key as Exclude<SettingKey, 'namespaces'>] as SettingValues[K];
     }
     if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      return refuse(key, `must be one of ${allowed.map((v) => `"${v}"`).join(', ')}`);
+      const quoted = allowed.map((v) => `"${v}"`);
+      return refuse(
+        key,
+        quoted.length === 2 ? `must be ${quoted.join(' or ')}` : `must be one of ${quoted.join(', ')}`,
+      );
     }
     return value as SettingValues[K];
   };
