@@ -1,25 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { connectRedis, reconnectDelay } from '../../../src/redis/connection';
 import { RedisEndpoint } from '../../../src/redis/endpoint';
-import { RedisConnectionError } from '../../../src/redis/errors';
 import { freePort, startRedisServer } from '../../support/redisServer';
 import { useRedisServer } from '../../support/useRedisServer';
+import { connectionFailure as failure } from '../../support/connectionFailure';
 
 const PASSWORD = 'unit-test-password-7f3a9c';
 const FAST = { timeoutMs: 800, maxReconnects: 2, connectionName: 'shared-redis-unit' };
 
 function endpointOf(server: { host: string; port: number }, extra: Partial<RedisEndpoint> = {}): RedisEndpoint {
   return { host: server.host, port: server.port, db: 0, tls: false, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<RedisConnectionError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof RedisConnectionError, `expected a RedisConnectionError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the connection to fail');
 }
 
 describe('connectRedis against a real redis-server', function () {

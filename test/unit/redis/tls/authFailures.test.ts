@@ -4,6 +4,7 @@ import { RedisConnectionError } from '../../../../src/redis/errors';
 import { walkKeyspace } from '../../../../src/redis/keyspace';
 import { RespScanSource } from '../../../../src/redis/keyspace/respScanSource';
 import { CountingProxy, sleep, startCountingProxy, startRedis, TestRedis } from './fixtures';
+import { connectionFailure as failure } from '../../../support/connectionFailure';
 
 const PASSWORD = 'tls-unit-password-41c9';
 const FAST = { timeoutMs: 2000, maxReconnects: 5, connectionName: 'shared-redis-auth-unit' };
@@ -32,16 +33,6 @@ describe('wrong and missing passwords: one message, one connection attempt', fun
     db: 0,
     tls: false,
   });
-
-  async function failure(promise: Promise<unknown>): Promise<RedisConnectionError> {
-    try {
-      await promise;
-    } catch (error) {
-      assert.ok(error instanceof RedisConnectionError, `expected a RedisConnectionError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected the connection to fail');
-  }
 
   it('a wrong password', async () => {
     const error = await failure(connectRedis(endpoint(), { password: 'not-it' }, FAST));
