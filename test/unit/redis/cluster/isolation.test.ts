@@ -14,7 +14,9 @@ const SERVICES = ['auth', 'user'].map((namespace) => ({
 /** The stack's rules for each service on every node; the default user stays open (the test's operator). */
 const ACL = [
   'user default on nopass ~* &* +@all',
-  ...SERVICES.map((s) => aclLine({ username: s.username, password: s.password, rules: serviceRules(s.namespace, ':') })),
+  ...SERVICES.map((s) =>
+    aclLine({ username: s.username, password: s.password, rules: serviceRules(s.namespace, ':') }),
+  ),
 ].join('\n');
 
 /**
@@ -72,15 +74,21 @@ describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster
       const report = await verify();
       assert.deepEqual(report.errors, []);
       assert.ok(report.breaches.length > 0, 'the widened user is a breach');
-      assert.deepEqual([...new Set(report.breaches.map((b) => `${b.service} on ${b.node}`))], [
-        `auth-service on 127.0.0.1:${second}`,
-      ]);
+      assert.deepEqual(
+        [...new Set(report.breaches.map((b) => `${b.service} on ${b.node}`))],
+        [`auth-service on 127.0.0.1:${second}`],
+      );
       assert.ok(
-        report.breaches.some((b) => /^GET user:\S+ \(user-service's namespace\)$/.test(b.check) && /~user:\*/.test(b.rule ?? '')),
+        report.breaches.some(
+          (b) => /^GET user:\S+ \(user-service's namespace\)$/.test(b.check) && /~user:\*/.test(b.rule ?? ''),
+        ),
         JSON.stringify(report.breaches),
       );
       const markdown = isolationMarkdown(report, 'the cluster', new Date());
-      assert.match(markdown, new RegExp(`^- \\*\\*Breach:\\*\\* auth-service on 127\\.0\\.0\\.1:${second} — GET user:`, 'm'));
+      assert.match(
+        markdown,
+        new RegExp(`^- \\*\\*Breach:\\*\\* auth-service on 127\\.0\\.0\\.1:${second} — GET user:`, 'm'),
+      );
       assert.match(markdown, new RegExp(`^## auth-service on 127\\.0\\.0\\.1:${second}$`, 'm'));
     } finally {
       await operator.call('ACL', 'SETUSER', 'auth-service', 'resetkeys', '~auth:*', '%R~shared:*');
