@@ -1,6 +1,8 @@
 import type Redis from 'ioredis';
 import { hashSlot as keySlot } from '../hashSlot';
 import { displayBytes, formatKeyCount, groupThousands } from '../keyspace';
+import { onEveryMaster } from '../cluster/perMaster';
+import type { ClusterMaster } from '../cluster/topology';
 import { ScanBound, scanPrefix } from './scan';
 import type { Finding } from './types';
 
@@ -98,20 +100,18 @@ export function findCrossSlotShapes(keys: Iterable<Buffer>, delimiter: Buffer): 
 
 /**
  * Walks the keyspace (bounded SCAN, never KEYS) and finds the entity groups that span slots.
- * On a cluster `client` is every master's connection, walked one after the other (each holds its own keys).
+ * On a cluster every master is walked (each holds its own keys), and one that fails is named.
  */
 export async function checkClusterSlots(
-  client: Redis | readonly Redis[],
+  client: Redis | readonly ClusterMaster[],
   delimiter: Buffer,
   bound: ScanBound & { readonly maxKeys?: number | undefined; readonly onCluster?: boolean | undefined } = {},
 ): Promise<SlotAdviceResult> {
   const maxKeys = bound.maxKeys ?? DEFAULT_SLOT_ADVICE_MAX_KEYS;
   const seen: Buffer[] = [];
   let truncated = false;
-  let complete = true;
-  for (const node of Array.isArray(client) ? client : [client]) {
-    if (truncated) break;
-    const outcome = await scanPrefix(node as Redis, Buffer.alloc(0), bound, (keys) => {
+  const scan = (node: Redis) =>
+    scanPrefix(node, Buffer.alloc(0), bound, (keys) => {
       for (const key of keys) {
         if (seen.length >= maxKeys) {
           truncated = true;
@@ -121,12 +121,13 @@ export async function checkClusterSlots(
       }
       return true;
     });
-    complete &&= outcome.complete;
-  }
+  const outcomes = Array.isArray(client)
+    ? await onEveryMaster(client as readonly ClusterMaster[], scan)
+    : [await scan(client as Redis)];
   return {
     shapes: findCrossSlotShapes(seen, delimiter),
     looked: seen.length,
-    exact: complete && !truncated,
+    exact: outcomes.every((outcome) => outcome.complete) && !truncated,
     delimiter,
     onCluster: bound.onCluster,
   };

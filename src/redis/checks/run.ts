@@ -136,7 +136,7 @@ export async function runChecks(
     ? deniedAccessNodes?.flatMap((n) => n.entries)
     : await attempt('deniedAccesses', () => readAclLog(client, owners, delimiter));
   const clusterSlots = await attempt('clusterSlots', () =>
-    checkClusterSlots(masterClients ?? client, model.delimiter, { ...keysBound, onCluster: cluster !== undefined }),
+    checkClusterSlots(cluster?.masters ?? client, model.delimiter, { ...keysBound, onCluster: cluster !== undefined }),
   );
   const report = {
     checkedAt: new Date(),

@@ -4,6 +4,7 @@ import Redis, { Cluster } from 'ioredis';
 import { aclLine, serviceRules } from '../../../../src/redis/acl/rules';
 import { runChecks } from '../../../../src/redis/checks';
 import { clusterCheckNodes } from '../../../../src/redis/cluster/clusterChecks';
+import { clusterNamespaceStats } from '../../../../src/redis/cluster/clusterStatistics';
 import { walkCluster } from '../../../../src/redis/cluster/clusterWalk';
 import { connectCluster } from '../../../../src/redis/cluster/connection';
 import { clusterMasters, keySlot, Topology } from '../../../../src/redis/cluster/topology';
@@ -15,6 +16,8 @@ const ACL = [
   'user default on nopass ~* &* +@all',
   aclLine({ username: 'auth-service', password: AUTH_PASSWORD, rules: serviceRules('auth', ':') }),
 ].join('\n');
+
+const FAST = { timeoutMs: 3000, maxReconnects: 1, connectionName: 'shared-redis-unit' };
 
 const DECLARED = [
   { path: 'auth', owner: 'Auth Service' },
@@ -48,7 +51,7 @@ describe('the checks on a Redis Cluster (a real six-node cluster)', function () 
     const seed = fixture.cluster.nodes[0];
     assert.ok(seed);
     endpoint = { host: seed.host, port: seed.port, db: 0, tls: false };
-    cluster = await connectCluster(endpoint, { password: undefined });
+    cluster = await connectCluster(endpoint, { password: undefined }, FAST);
   });
   after(() => {
     cluster?.disconnect();
@@ -137,6 +140,31 @@ describe('the checks on a Redis Cluster (a real six-node cluster)', function () 
     } finally {
       await operator.config('SET', 'slowlog-log-slower-than', '10000');
       await operator.call('SLOWLOG', 'RESET');
+    }
+  });
+
+  it('names the master that stopped: Namespace Statistics fails naming it, each check says so as its one result', async () => {
+    await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+    const model = await walkCluster(cluster, endpoint, { password: undefined }).done;
+    const masters = clusterMasters(cluster, endpoint);
+    const victim = masters[2];
+    assert.ok(victim);
+    const server = fixture.cluster.nodes.find((n) => n.port === victim.endpoint.port);
+    assert.ok(server);
+    await server.stop();
+    const named = new RegExp(`127\\.0\\.0\\.1:${victim.endpoint.port} \\(cluster master, slots `);
+    await assert.rejects(
+      clusterNamespaceStats(masters, { name: 'user', prefix: Buffer.from('user:') }, { totalKeys: 44 }),
+      (error: unknown) => {
+        assert.match(String(error), named);
+        return true;
+      },
+    );
+    const report = await runChecks(cluster as unknown as Redis, model, DECLARED, {
+      cluster: clusterCheckNodes(topology()),
+    });
+    for (const check of ['cacheTtl', 'memory', 'slowLog', 'deniedAccesses', 'clusterSlots'] as const) {
+      assert.match(report.errors[check] ?? '', named, check);
     }
   });
 });
