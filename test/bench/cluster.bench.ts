@@ -35,6 +35,7 @@ interface Run {
   readonly slowestScan: number;
   readonly clientCpu: number;
   readonly mastersCpu: number[];
+  readonly separateWall: number;
   readonly singleWall: number;
   readonly singleScan: number;
   readonly steal: number;
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     await walkedSingle();
 
     const masterAdmins = admins.slice(0, -1);
+    const masterEndpoints = clusterMasters(cluster, endpoint).map((master) => master.endpoint);
     const masterPids = fixture.nodes.filter((node) => masterPorts.includes(node.port)).map((node) => node.pid);
     const runs: Run[] = [];
     for (let run = 0; run < RUNS; run++) {
@@ -133,6 +135,19 @@ async function main(): Promise<void> {
       await checkCounts(model, clusterSize, sizeBefore);
       const mastersScan = usecAfter.map((usec, i) => (usec - (usecBefore[i] ?? 0)) / 1000);
 
+      // The same masters walked as three single servers side by side (walkKeyspace each, models of their own):
+      // what the cluster walk costs beyond walking each master like a single server.
+      const separateBefore = await clusterSize();
+      const p0 = performance.now();
+      const separate = await Promise.all(
+        masterEndpoints.map((master) => walkKeyspace({ endpoint: master, credentials: {} }, { count: COUNT }).done),
+      );
+      const separateWall = performance.now() - p0;
+      const separateKeys = separate.reduce((sum, walked) => sum + walked.totalKeys, 0);
+      if (separateKeys > separateBefore || separateKeys < (await clusterSize())) {
+        throw new Error(`the separate walks counted ${separateKeys} keys; the masters held ${separateBefore} before`);
+      }
+
       const singleUsec = await scanUsec(singleAdmin);
       const s0 = performance.now();
       await walkedSingle();
@@ -144,6 +159,7 @@ async function main(): Promise<void> {
         slowestScan: Math.max(...mastersScan),
         clientCpu: (client.user + client.system) / 1000,
         mastersCpu,
+        separateWall,
         singleWall,
         singleScan,
         steal: stealShare(cpu),
@@ -153,7 +169,7 @@ async function main(): Promise<void> {
       console.log(
         `run ${run + 1}/${RUNS}: cluster walk ${wall.toFixed(0)} ms; masters' SCAN ${mastersScan.map((ms) => ms.toFixed(0)).join(' / ')} ms ` +
           `(wall ÷ slowest ${(wall / result.slowestScan).toFixed(2)}); masters' CPU ${mastersCpu.join(' / ')} ms; ` +
-          `walk process CPU ${result.clientCpu.toFixed(0)} ms; single-node walk ${singleWall.toFixed(0)} ms (its SCAN ${singleScan.toFixed(0)} ms); ` +
+          `walk process CPU ${result.clientCpu.toFixed(0)} ms; masters walked separately ${separateWall.toFixed(0)} ms; single-node walk ${singleWall.toFixed(0)} ms (its SCAN ${singleScan.toFixed(0)} ms); ` +
           `CPU steal ${(result.steal * 100).toFixed(1)}%, load average ${result.load.toFixed(1)}`,
       );
     }
@@ -184,11 +200,18 @@ async function main(): Promise<void> {
         `The same 1,000,000 keys on one redis-server, walked with walkKeyspace (two connections) right after each cluster walk: single-node median ${(med((r) => r.singleWall) / 1000).toFixed(2)} s, ${med((r) => r.singleWall / r.singleScan).toFixed(2)}× its server's SCAN time.`,
       ],
       [
+        'Cluster walk ÷ the three masters walked as single servers (information)',
+        med((r) => r.wall / r.separateWall).toFixed(2),
+        '—',
+        '—',
+        `Right after each cluster walk, each master walked with walkKeyspace (two connections, a model of its own), all three at once: median ${(med((r) => r.separateWall) / 1000).toFixed(2)} s. Near 1, the cluster walk costs what walking every master like a single server costs, and the rest of the first ratio is the machine's.`,
+      ],
+      [
         'Walk process CPU ÷ slowest master’s CPU (information)',
         clientBound.toFixed(2),
         '—',
         '—',
-        `The walk's one JavaScript thread counts every master's keys: its CPU time over the walk (median ${med((r) => r.clientCpu).toFixed(0)} ms, process.cpuUsage) divided by the busiest master's (/proc/PID/stat utime+stime, median ${med((r) => Math.max(...r.mastersCpu)).toFixed(0)} ms). Above 1, the walk cannot keep pace with the masters even with a free core for each process: the floor of the first ratio on any machine.`,
+        `The walk's one JavaScript thread counts every master's keys: its CPU time over the walk (median ${med((r) => r.clientCpu).toFixed(0)} ms, process.cpuUsage) divided by the busiest master's (/proc/PID/stat utime+stime, median ${med((r) => Math.max(...r.mastersCpu)).toFixed(0)} ms). Above 1, the walk cannot keep pace with the masters even with a free core for each process: roughly the floor of the first ratio on any machine.`,
       ],
     ];
     const markdown = [
@@ -202,8 +225,11 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- |',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
-      `All runs (cluster walk ms / slowest master's SCAN ms / single-node walk ms / load): ${runs
-        .map((r) => `${r.wall.toFixed(0)} / ${r.slowestScan.toFixed(0)} / ${r.singleWall.toFixed(0)} / ${r.load.toFixed(1)}`)
+      `All runs (cluster walk ms / slowest master's SCAN ms / masters walked separately ms / single-node walk ms / load): ${runs
+        .map(
+          (r) =>
+            `${r.wall.toFixed(0)} / ${r.slowestScan.toFixed(0)} / ${r.separateWall.toFixed(0)} / ${r.singleWall.toFixed(0)} / ${r.load.toFixed(1)}`,
+        )
         .join('; ')}. Reproduce: \`npm run compile-tests && BENCH_RUNS=${RUNS} BENCH_OUTPUT=${OUTPUT} node --expose-gc out/test/bench/cluster.bench.js\`.`,
       '',
     ].join('\n');
