@@ -230,7 +230,9 @@ async function main(): Promise<void> {
           (r) =>
             `${r.wall.toFixed(0)} / ${r.slowestScan.toFixed(0)} / ${r.separateWall.toFixed(0)} / ${r.singleWall.toFixed(0)} / ${r.load.toFixed(1)}`,
         )
-        .join('; ')}. Reproduce: \`npm run compile-tests && BENCH_RUNS=${RUNS} BENCH_OUTPUT=${OUTPUT} node --expose-gc out/test/bench/cluster.bench.js\`.`,
+        .join(
+          '; ',
+        )}. Reproduce: \`npm run compile-tests && BENCH_RUNS=${RUNS} BENCH_OUTPUT=${OUTPUT} node --expose-gc out/test/bench/cluster.bench.js\`.`,
       '',
     ].join('\n');
     mkdirSync(dirname(OUTPUT), { recursive: true });
