@@ -1,5 +1,9 @@
 import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
+import { connectCluster } from '../../redis/cluster/connection';
+import { lostConnection } from '../../redis/cluster/nodes';
+import { clusterMasters, isClusterEnabled } from '../../redis/cluster/topology';
 import { delimiterBytes, settings } from '../../settings';
 import { connectRedis, DEFAULT_TUNING } from '../../redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../redis/endpoint';
@@ -29,6 +33,7 @@ import {
   scanSourceSegments,
   SegmentCount,
   SegmentMapping,
+  ServerIdentity,
   serverIdentity,
 } from '../../redis/migration';
 import type { CommandHandler, ExtensionServices } from '../context';
@@ -132,7 +137,7 @@ class Importer {
     const sourceName = describeEndpoint(sourceEndpoint);
 
     let sourceClient: Redis | undefined;
-    let targetClient: Redis | undefined;
+    let targetClient: Redis | Cluster | undefined;
     try {
       try {
         sourceClient = await connectRedis(
@@ -143,25 +148,34 @@ class Importer {
       } catch (error) {
         return this.say('failed', sourceFailure(error, sourceName), 'error');
       }
+      if (await isClusterEnabled(sourceClient)) {
+        return this.say(
+          'refused',
+          `${sourceName} is a node of a Redis Cluster: importing from a cluster is not supported, and this node alone holds only its own slots' keys. Nothing was copied. Import from a single (non-cluster) Redis, for example a redis-server started from each master's backup file.`,
+          'error',
+        );
+      }
       const target = await this.services.session.target();
       const targetName = describeEndpoint(target.endpoint);
+      const tuning = { ...DEFAULT_TUNING, connectionName: 'shared-redis-vscode-import', timeoutMs: 15_000 };
       try {
-        targetClient = await connectRedis(target.endpoint, target.credentials, {
-          ...DEFAULT_TUNING,
-          connectionName: 'shared-redis-vscode-import',
-          timeoutMs: 15_000,
-        });
+        // A cluster target: keys go through a cluster client of the import's own, each to its slot's master.
+        targetClient =
+          (await this.services.session.topology()).kind === 'cluster'
+            ? await connectCluster(target.endpoint, target.credentials, tuning)
+            : await connectRedis(target.endpoint, target.credentials, tuning);
       } catch (error) {
         return {
           outcome: 'failed',
           message: presentError('Could not reach the shared Redis to import into', error, this.log),
         };
       }
-      const [sourceId, targetId] = await Promise.all([
+      const [sourceId, targetIds] = await Promise.all([
         serverIdentity(sourceClient, sourceEndpoint),
-        serverIdentity(targetClient, target.endpoint),
+        targetIdentities(targetClient, target.endpoint),
       ]);
-      if (sameDatabase(sourceId, targetId)) {
+      const targetId = targetIds[0] ?? { runId: '', version: '', db: 0 };
+      if (targetIds.some((id) => sameDatabase(sourceId, id))) {
         return this.say(
           'refused',
           `${sourceName} is the shared Redis itself (${targetName}, same server and database): choose the per-service Redis to import from.`,
@@ -479,7 +493,7 @@ class Importer {
 
   private copy(
     source: Redis,
-    target: Redis,
+    target: Redis | Cluster,
     mappings: ReturnType<typeof compileMappings>,
     run: {
       mode: MigrationMode;
@@ -542,6 +556,16 @@ class Importer {
     else void vscode.window.showInformationMessage(message);
     return { outcome, message };
   }
+}
+
+/** The target's server (one), or each master of a cluster target (the source must be none of them). */
+async function targetIdentities(target: Redis | Cluster, endpoint: RedisEndpoint): Promise<ServerIdentity[]> {
+  if (!target.isCluster) return [await serverIdentity(target as Redis, endpoint)];
+  return Promise.all(
+    clusterMasters(target as Cluster, endpoint).map((master) =>
+      master.client ? serverIdentity(master.client, master.endpoint) : Promise.reject(lostConnection(master)),
+    ),
+  );
 }
 
 function ownerLabel(segment: Buffer, declared: readonly NamespaceOwner[], delimiter: Buffer): string | undefined {
