@@ -2,6 +2,10 @@ import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { connectCluster } from '../../../../src/redis/cluster/connection';
+import {
+  migrateFromClusterMasters,
+  scanClusterSourceSegments,
+} from '../../../../src/redis/cluster/clusterSourceImport';
 import { clusterMasters } from '../../../../src/redis/cluster/topology';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
 import {
@@ -11,7 +15,7 @@ import {
   MigrationResult,
   REASON_EXISTS,
 } from '../../../../src/redis/migration';
-import { nodeKeys as keysOf, useRedisCluster } from '../../../support/redisCluster';
+import { fillCluster, nodeKeys as keysOf, useRedisCluster } from '../../../support/redisCluster';
 import { useRedisServer } from '../../../support/useRedisServer';
 
 const PASSWORD = 'cluster-import-password-8e2d';
@@ -139,5 +143,27 @@ describe('Import from Another Redis into a Redis Cluster (a real redis-server in
       { copied: SESSIONS + 3, skippedExisting: 0, failed: 0, replaced: SESSIONS + 3 },
     );
     for (const key of conflicts) assert.equal(await cluster.get(key), key.replace('auth:session:', 's'), key);
+  });
+
+  it('from a cluster source: counts and copies every master’s keys (replicas not twice), conflicts skipped', async () => {
+    const orders = Array.from({ length: 2000 }, (_, i) => `orders:${i}`);
+    await fillCluster(fixture.cluster, [...orders, 'orders:{7}:a', 'orders:{7}:b'], 'order');
+    const target = await source.connect();
+    await target.set('sales:orders:5', 'kept');
+    const credentials = { password: PASSWORD };
+    const scan = await scanClusterSourceSegments(cluster, endpoint, credentials, { delimiter: ':', count: 100 });
+    const ordersCount = scan.segments.find((s) => s.segment?.toString() === 'orders')?.count;
+    assert.equal(ordersCount, orders.length + 2);
+    const mappings = compileMappings([{ source: 'orders', target: 'sales:orders' }], { delimiter: ':', declared: [] });
+    const result = await migrateFromClusterMasters(cluster, endpoint, target, mappings, {
+      mode: 'copy',
+      batchSize: 300,
+    });
+    assert.deepEqual(tally(result), { copied: orders.length + 1, skippedExisting: 1, failed: 0 });
+    assert.equal(result.processed, orders.length + 2);
+    assert.equal(result.perMapping[0]?.copied, orders.length + 1);
+    assert.equal(await target.get('sales:orders:5'), 'kept');
+    assert.equal(await target.get('sales:orders:1999'), 'order');
+    assert.equal(await target.get('sales:orders:{7}:b'), 'order');
   });
 });
