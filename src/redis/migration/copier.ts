@@ -281,8 +281,10 @@ export async function migrateKeys(
     const wrote = written.length > 0 ? await writeTarget(target, writes, targetEndpoint) : [];
     written.forEach(({ item, type }, i) => {
       if (mode === 'dry-run') {
-        const [, exists] = wrote[i] ?? [null, 0];
-        if (Number(exists) > 0) skip(item, REASON_EXISTS);
+        const [error, exists] = wrote[i] ?? [null, 0];
+        // A refused check (an ACL, a MOVED) says nothing about the key: it would fail, not be copied.
+        if (error) fail(item, error.message);
+        else if (Number(exists) > 0) skip(item, REASON_EXISTS);
         else copy(item, type, false);
       } else if (mode === 'copy') {
         const [error] = wrote[i] ?? [null];
