@@ -227,3 +227,15 @@ export async function slotOwners(fixture: RedisClusterFixture): Promise<number[]
   for (const [from, to, master] of reply) for (let slot = from; slot <= to; slot++) owners[slot] = master?.[1] ?? 0;
   return owners;
 }
+
+/** Every key one node holds, by SCAN on that node (test code on a fixture's own cluster). */
+export async function nodeKeys(client: Redis): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}

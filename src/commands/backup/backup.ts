@@ -107,7 +107,7 @@ async function backupCluster(
   ensureBackupFolder(folder);
   const docker = await services.stack.docker();
   const login = { username: snapshot.redis?.username, password: snapshot.redis?.password };
-  const results = await services.stack.run('Backing up', async () =>
+  const { manifest, results } = await services.stack.run('Backing up', async () =>
     vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Backing up ${project}, master by master` },
       (progress) =>
@@ -123,7 +123,7 @@ async function backupCluster(
     (r) =>
       `${r.master.status.service} (slots ${r.master.slots.join(', ')}): ${formatKeyCount(r.keys)} in ${displayPath(r.file)}`,
   );
-  const message = `Backed up ${formatKeyCount(keys)} (${formatBytes(bytes)}) of the cluster ${project}, one file per master: ${files.join('; ')}. ${CLUSTER_BACKUP_STATEMENT}`;
+  const message = `Backed up ${formatKeyCount(keys)} (${formatBytes(bytes)}) of the cluster ${project}, one file per master: ${files.join('; ')}; the manifest ${displayPath(manifest)} names each file's node and slots. ${CLUSTER_BACKUP_STATEMENT}`;
   log.info(message);
   void vscode.window
     .showInformationMessage(
@@ -133,7 +133,7 @@ async function backupCluster(
     .then((choice) => {
       if (choice) void vscode.window.showInformationMessage(message, { modal: true });
     });
-  return { outcome: 'done', file: results[0]?.file ?? folder, bytes, keys, message };
+  return { outcome: 'done', file: manifest, bytes, keys, message };
 }
 
 async function pickFolder(services: ExtensionServices): Promise<string | undefined> {

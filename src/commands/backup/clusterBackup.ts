@@ -1,8 +1,15 @@
 import type Docker from 'dockerode';
-import { backupRedis, BackupResult } from '../../docker/backup';
+import { basename, join } from 'node:path';
+import { backupRedis, BackupResult, backupStamp } from '../../docker/backup';
 import type { ClusterNodeView } from '../../docker/stack/clusterHealth';
 import { loopbackHost } from '../../docker/stack/clusterStack';
 import type { ServiceStatus } from '../../docker/stack/status';
+import {
+  ClusterBackupManifest,
+  MANIFEST_FORMAT,
+  manifestName,
+  writeManifest,
+} from '../../redis/cluster/clusterBackupManifest';
 import { connectRedis } from '../../redis/connection';
 import type { StackSnapshot } from '../../stackService';
 
@@ -10,11 +17,14 @@ import type { StackSnapshot } from '../../stackService';
 export const CLUSTER_BACKUP_STATEMENT =
   'A cluster backup is one RDB file per master, each consistent for its own master at the moment it was written, ' +
   "not one point-in-time snapshot across the nodes (a write between two masters' snapshots may be in one file and not the other); " +
-  'replicas hold copies of their master and are not backed up. Restoring needs a cluster with the same slot layout (each file back onto the master that owned its slots).';
+  'replicas hold copies of their master and are not backed up. A manifest (.cluster.json) beside the files names the node and slots of each; ' +
+  'Restore puts each file back onto the node that served those slots, and refuses a cluster whose nodes or slots differ.';
 
 /** One master of a running cluster stack: its container, its published port and its slots. */
 export interface ClusterMaster {
   readonly status: ServiceStatus;
+  /** Its cluster node id (kept in nodes.conf on its volume). */
+  readonly nodeId: string;
   readonly slots: readonly string[];
   readonly host: string;
   readonly port: number;
@@ -38,15 +48,28 @@ export function clusterMasters(snapshot: StackSnapshot, views: readonly ClusterN
     const status = snapshot.services.find((s) => s.service === view.service);
     const published = status?.ports.find((p) => p.containerPort === 6379 && p.protocol === 'tcp');
     if (!status || !published) throw new Error(`the master ${view.service} publishes no port for Redis`);
-    masters.push({ status, slots: myself.slots, host: loopbackHost(published.hostIp), port: published.hostPort });
+    masters.push({
+      status,
+      nodeId: myself.id,
+      slots: myself.slots,
+      host: loopbackHost(published.hostIp),
+      port: published.hostPort,
+    });
   }
   return masters;
 }
 
+/** A cluster backup written: each master's file, and the manifest beside them. */
+export interface ClusterBackupResult {
+  readonly manifest: string;
+  readonly results: ReadonlyArray<BackupResult & { readonly master: ClusterMaster }>;
+}
+
 /**
- * Backs up each master into `folder` (`<project>-<service>-<stamp>.rdb`), one after the
- * other with the single-node backup (BGSAVE, copy out, check), over a connection to that
- * node alone.
+ * Backs up each master into `folder` (`<project>-<service>-<stamp>[-suffix].rdb`), one
+ * after the other with the single-node backup (BGSAVE, copy out, check), over a connection
+ * to that node alone; then writes the manifest (`<project>-<stamp>[-suffix].cluster.json`)
+ * naming each file's node id and slots, which a restore checks against the live cluster.
  */
 export async function backupClusterMasters(
   docker: Docker,
@@ -55,7 +78,8 @@ export async function backupClusterMasters(
   login: { readonly username: string | undefined; readonly password: string | undefined },
   folder: string,
   onProgress: (message: string) => void,
-): Promise<Array<BackupResult & { readonly master: ClusterMaster }>> {
+  suffix?: string,
+): Promise<ClusterBackupResult> {
   const results: Array<BackupResult & { readonly master: ClusterMaster }> = [];
   const now = new Date();
   for (const master of masters) {
@@ -66,6 +90,7 @@ export async function backupClusterMasters(
     try {
       const result = await backupRedis(docker, master.status.containerId, client, folder, {
         prefix: `${project}-${master.status.service}`,
+        suffix,
         now,
         onProgress: (message) => onProgress(`${master.status.service}: ${message}`),
       });
@@ -74,5 +99,22 @@ export async function backupClusterMasters(
       client.disconnect();
     }
   }
-  return results;
+  const manifest: ClusterBackupManifest = {
+    format: MANIFEST_FORMAT,
+    version: 1,
+    project,
+    createdAt: now.toISOString(),
+    statement: CLUSTER_BACKUP_STATEMENT,
+    masters: results.map((r) => ({
+      service: r.master.status.service,
+      nodeId: r.master.nodeId,
+      slots: r.master.slots,
+      file: basename(r.file),
+      keys: r.keys,
+      bytes: r.bytes,
+    })),
+  };
+  const file = join(folder, manifestName(project, backupStamp(now), suffix));
+  writeManifest(file, manifest);
+  return { manifest: file, results };
 }

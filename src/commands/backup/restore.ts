@@ -14,10 +14,10 @@ import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
 import { NoStackRedis, StackTarget, stackTarget } from '../stackTarget';
-import { CLUSTER_BACKUP_STATEMENT } from './clusterBackup';
+import { restoreCluster } from './clusterRestore';
 
 export interface RestoreArgs {
-  /** The backup to restore; without it the user picks one from `folder` or a file dialog. */
+  /** The backup to restore (on the cluster stack: a cluster backup's `.cluster.json` manifest); without it the user picks one from `folder` or a file dialog. */
   readonly file?: string;
   /** Where the quick pick lists backups, and where the pre-restore backup goes (default: the backup folder). */
   readonly folder?: string;
@@ -48,11 +48,10 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
     const refusal = readOnlyRefusal('Restore');
     if (refusal) return { outcome: 'refused', message: refusal };
     try {
-      if ((await services.stack.refresh()).cluster) {
-        const message = `Restore is not offered for a Redis Cluster stack yet; nothing was changed. ${CLUSTER_BACKUP_STATEMENT} To restore by hand: stop the stack, copy each master's file as dump.rdb into that master's volume (and remove its appendonlydir), and start it again.`;
-        log.warn(message);
-        void vscode.window.showWarningMessage(message);
-        return { outcome: 'refused', message };
+      const snapshot = await services.stack.refresh();
+      if (snapshot.cluster) {
+        const folder = typeof args?.folder === 'string' ? args.folder : defaultBackupFolder(services.context);
+        return await restoreCluster(services, snapshot, args, folder, log);
       }
       const target = await stackTarget(services);
       const folder = typeof args?.folder === 'string' ? args.folder : defaultBackupFolder(services.context);
@@ -68,19 +67,12 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
       );
 
       const question = `Replace the ${formatKeyCount(current)} in ${target.project.name} with the backup ${basename(file)} (${formatKeyCount(inspection.keys)})?`;
-      if (args?.confirm !== true) {
-        const answer = await vscode.window.showWarningMessage(
-          question,
-          {
-            modal: true,
-            detail: `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
-          },
-          'Replace Data',
-        );
-        if (answer !== 'Replace Data') {
-          return { outcome: 'cancelled', message: 'The restore was cancelled; nothing was changed.' };
-        }
-      }
+      const declined = await confirmReplace(
+        args,
+        question,
+        `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
+      );
+      if (declined) return declined;
       log.info(`${question} Confirmed.`);
 
       ensureBackupFolder(folder);
@@ -158,6 +150,19 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
   return restore;
 }
 
+/** The modal question before data is replaced (skipped when `confirm` is given); the outcome when it was not answered yes. */
+export async function confirmReplace(
+  args: RestoreArgs | undefined,
+  question: string,
+  detail: string,
+): Promise<RestoreOutcome | undefined> {
+  if (args?.confirm === true) return undefined;
+  const answer = await vscode.window.showWarningMessage(question, { modal: true, detail }, 'Replace Data');
+  return answer === 'Replace Data'
+    ? undefined
+    : { outcome: 'cancelled', message: 'The restore was cancelled; nothing was changed.' };
+}
+
 async function inspect(target: StackTarget, file: string): Promise<{ inspection: BackupInspection; current: number }> {
   const client = await target.connect();
   try {
@@ -169,20 +174,39 @@ async function inspect(target: StackTarget, file: string): Promise<{ inspection:
 }
 
 /** Backups in the folder, newest first, with size and date; or any file through a dialog. */
-async function pickBackup(folder: string): Promise<string | undefined> {
-  const items: Array<vscode.QuickPickItem & { file?: string }> = listBackups(folder).map((backup) => ({
-    label: `$(database) ${backup.name}`,
-    description: `${formatBytes(backup.bytes)} · ${backup.modified.toLocaleString()}`,
-    file: backup.file,
-  }));
-  items.push({
-    label: '$(folder-opened) Choose a file…',
-    description: items.length === 0 ? `no backups in ${displayPath(folder)}` : '',
-  });
-  const choice = await vscode.window.showQuickPick(items, {
-    title: 'Restore the shared Redis from',
-    placeHolder: `Backups in ${displayPath(folder)}, newest first`,
-  });
+function pickBackup(folder: string): Promise<string | undefined> {
+  return pickListedOrFile(
+    folder,
+    listBackups(folder).map((backup) => ({
+      label: `$(database) ${backup.name}`,
+      description: `${formatBytes(backup.bytes)} · ${backup.modified.toLocaleString()}`,
+      file: backup.file,
+    })),
+    {
+      choose: '$(folder-opened) Choose a file…',
+      none: `no backups in ${displayPath(folder)}`,
+      title: 'Restore the shared Redis from',
+      placeHolder: `Backups in ${displayPath(folder)}, newest first`,
+      filters: { 'Redis backups': ['rdb'], 'All files': ['*'] },
+    },
+  );
+}
+
+/** A quick pick of the listed files, with a last item that opens a file dialog in the folder. */
+export async function pickListedOrFile(
+  folder: string,
+  listed: Array<vscode.QuickPickItem & { file: string }>,
+  texts: {
+    readonly choose: string;
+    readonly none: string;
+    readonly title: string;
+    readonly placeHolder: string;
+    readonly filters: Record<string, string[]>;
+  },
+): Promise<string | undefined> {
+  const items: Array<vscode.QuickPickItem & { file?: string }> = [...listed];
+  items.push({ label: texts.choose, description: items.length === 0 ? texts.none : '' });
+  const choice = await vscode.window.showQuickPick(items, { title: texts.title, placeHolder: texts.placeHolder });
   if (!choice) return undefined;
   if (choice.file) return choice.file;
   const picked = await vscode.window.showOpenDialog({
@@ -191,7 +215,7 @@ async function pickBackup(folder: string): Promise<string | undefined> {
     canSelectMany: false,
     openLabel: 'Restore',
     defaultUri: vscode.Uri.file(dialogStartFolder(folder)),
-    filters: { 'Redis backups': ['rdb'], 'All files': ['*'] },
+    filters: texts.filters,
   });
   return picked?.[0]?.fsPath;
 }

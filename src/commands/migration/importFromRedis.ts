@@ -1,5 +1,10 @@
 import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
+import { connectCluster } from '../../redis/cluster/connection';
+import { lostConnection } from '../../redis/cluster/nodes';
+import { migrateFromClusterMasters, scanClusterSourceSegments } from '../../redis/cluster/clusterSourceImport';
+import { clusterMasters, isClusterEnabled } from '../../redis/cluster/topology';
 import { delimiterBytes, settings } from '../../settings';
 import { connectRedis, DEFAULT_TUNING } from '../../redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../redis/endpoint';
@@ -20,6 +25,7 @@ import {
   describeMigration,
   guessTargetPrefix,
   MigrationMode,
+  MigrationOptions,
   MigrationResult,
   migrateKeys,
   NamespaceOwner,
@@ -29,6 +35,7 @@ import {
   scanSourceSegments,
   SegmentCount,
   SegmentMapping,
+  ServerIdentity,
   serverIdentity,
 } from '../../redis/migration';
 import type { CommandHandler, ExtensionServices } from '../context';
@@ -132,7 +139,8 @@ class Importer {
     const sourceName = describeEndpoint(sourceEndpoint);
 
     let sourceClient: Redis | undefined;
-    let targetClient: Redis | undefined;
+    let sourceCluster: Cluster | undefined;
+    let targetClient: Redis | Cluster | undefined;
     try {
       try {
         sourceClient = await connectRedis(
@@ -143,37 +151,57 @@ class Importer {
       } catch (error) {
         return this.say('failed', sourceFailure(error, sourceName), 'error');
       }
+      const tuning = { ...DEFAULT_TUNING, connectionName: 'shared-redis-vscode-import', timeoutMs: 15_000 };
+      const sourceIsCluster = await isClusterEnabled(sourceClient);
+      if (sourceIsCluster && sourceEndpoint.db !== 0) {
+        return this.say('invalid', `${sourceName} is a Redis Cluster node: a cluster has only database 0.`, 'error');
+      }
       const target = await this.services.session.target();
       const targetName = describeEndpoint(target.endpoint);
       try {
-        targetClient = await connectRedis(target.endpoint, target.credentials, {
-          ...DEFAULT_TUNING,
-          connectionName: 'shared-redis-vscode-import',
-          timeoutMs: 15_000,
-        });
+        // A cluster target: keys go through a cluster client of the import's own, each to its slot's master.
+        targetClient =
+          (await this.services.session.topology()).kind === 'cluster'
+            ? await connectCluster(target.endpoint, target.credentials, tuning)
+            : await connectRedis(target.endpoint, target.credentials, tuning);
       } catch (error) {
         return {
           outcome: 'failed',
           message: presentError('Could not reach the shared Redis to import into', error, this.log),
         };
       }
-      const [sourceId, targetId] = await Promise.all([
-        serverIdentity(sourceClient, sourceEndpoint),
-        serverIdentity(targetClient, target.endpoint),
+      const [sourceNode, targetIds] = await Promise.all([
+        identities(sourceClient, sourceEndpoint),
+        identities(targetClient, target.endpoint),
       ]);
-      if (sameDatabase(sourceId, targetId)) {
-        return this.say(
+      let sourceIds = sourceNode;
+      const itself = (): ImportOutcome =>
+        this.say(
           'refused',
           `${sourceName} is the shared Redis itself (${targetName}, same server and database): choose the per-service Redis to import from.`,
           'error',
         );
+      const shared = (): boolean => sourceIds.some((a) => targetIds.some((b) => sameDatabase(a, b)));
+      if (shared()) return itself();
+      if (sourceIsCluster) {
+        // A cluster node holds only its own slots' keys: the import walks every master of the source cluster.
+        try {
+          sourceCluster = await connectCluster(sourceEndpoint, { password }, tuning);
+        } catch (error) {
+          return this.say('failed', sourceFailure(error, sourceName), 'error');
+        }
+        sourceIds = await identities(sourceCluster, sourceEndpoint);
+        if (shared()) return itself();
       }
+      const unknown = { runId: '', version: '', db: 0 };
+      const sourceId = sourceIds[0] ?? unknown;
+      const targetId = targetIds[0] ?? unknown;
       this.log.info(
         `Import from ${sourceName} (Redis ${sourceId.version}) into ${targetName} (Redis ${targetId.version})`,
       );
 
       const delimiter = this.delimiter();
-      const scan = await this.scan(sourceEndpoint, password, sourceName, delimiter);
+      const scan = await this.scan(sourceEndpoint, password, sourceName, delimiter, sourceCluster);
       if (scan === undefined) {
         return this.say('cancelled', `Cancelled counting the keys of ${sourceName}: nothing was copied.`);
       }
@@ -221,15 +249,20 @@ class Importer {
           `The source runs Redis ${sourceId.version}, newer than the target's ${targetId.version}: RESTORE may refuse payloads in a newer format (reported per key as failed).`,
         );
       }
-      const result = await this.copy(sourceClient, targetClient, compileMappings(mappings, { delimiter, declared }), {
-        mode,
-        delimiter,
-        expected,
-        sourceEndpoint,
-        targetEndpoint: target.endpoint,
-        batchSize: options.batchSize,
-        sourceName,
-      });
+      const result = await this.copy(
+        sourceCluster ?? sourceClient,
+        targetClient,
+        compileMappings(mappings, { delimiter, declared }),
+        {
+          mode,
+          delimiter,
+          expected,
+          sourceEndpoint,
+          targetEndpoint: target.endpoint,
+          batchSize: options.batchSize,
+          sourceName,
+        },
+      );
       if (result.copied > 0 && mode !== 'dry-run') this.services.keyBrowser.requestRefresh();
       const report = renderMigrationReport(result, {
         source: sourceName,
@@ -268,6 +301,7 @@ class Importer {
       };
     } finally {
       sourceClient?.disconnect();
+      sourceCluster?.disconnect();
       targetClient?.disconnect();
     }
   }
@@ -342,6 +376,7 @@ class Importer {
     password: string | undefined,
     sourceName: string,
     delimiter: Buffer,
+    cluster: Cluster | undefined,
   ): Promise<{ segments: readonly SegmentCount[] } | undefined> {
     const scanCount = settings().scanCount;
     return vscode.window.withProgress(
@@ -353,15 +388,17 @@ class Importer {
       (progress, token) => {
         const abort = new AbortController();
         const subscription = token.onCancellationRequested(() => abort.abort());
-        return scanSourceSegments(
-          { endpoint, credentials: { password } },
-          {
-            delimiter,
-            count: scanCount,
-            signal: abort.signal,
-            onProgress: (counted, expected) =>
-              progress.report({ message: `${formatKeyCount(counted)} of ${formatKeyCount(expected)}` }),
-          },
+        const options = {
+          delimiter,
+          count: scanCount,
+          signal: abort.signal,
+          onProgress: (counted: number, expected: number) =>
+            progress.report({ message: `${formatKeyCount(counted)} of ${formatKeyCount(expected)}` }),
+        };
+        return (
+          cluster
+            ? scanClusterSourceSegments(cluster, endpoint, { password }, options)
+            : scanSourceSegments({ endpoint, credentials: { password } }, options)
         )
           .then(
             (scan) => scan,
@@ -478,8 +515,8 @@ class Importer {
   }
 
   private copy(
-    source: Redis,
-    target: Redis,
+    source: Redis | Cluster,
+    target: Redis | Cluster,
     mappings: ReturnType<typeof compileMappings>,
     run: {
       mode: MigrationMode;
@@ -502,7 +539,11 @@ class Importer {
         const abort = new AbortController();
         const subscription = token.onCancellationRequested(() => abort.abort());
         let reported = 0;
-        return migrateKeys(source, target, mappings, {
+        const copy = (options: MigrationOptions): Promise<MigrationResult> =>
+          source.isCluster
+            ? migrateFromClusterMasters(source as Cluster, run.sourceEndpoint, target, mappings, options)
+            : migrateKeys(source as Redis, target, mappings, options);
+        return copy({
           mode: run.mode,
           delimiter: run.delimiter,
           expected: run.expected,
@@ -542,6 +583,16 @@ class Importer {
     else void vscode.window.showInformationMessage(message);
     return { outcome, message };
   }
+}
+
+/** The server (one), or each master of a cluster (a source and a target must share none). */
+async function identities(client: Redis | Cluster, endpoint: RedisEndpoint): Promise<ServerIdentity[]> {
+  if (!client.isCluster) return [await serverIdentity(client as Redis, endpoint)];
+  return Promise.all(
+    clusterMasters(client as Cluster, endpoint).map((master) =>
+      master.client ? serverIdentity(master.client, master.endpoint) : Promise.reject(lostConnection(master)),
+    ),
+  );
 }
 
 function ownerLabel(segment: Buffer, declared: readonly NamespaceOwner[], delimiter: Buffer): string | undefined {

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Cluster } from 'ioredis';
+import { CommandArgs, execKeyCommands, KeyCommands } from '../cluster/clusterKeyWrites';
 import { RedisEndpoint } from '../endpoint';
 import { classifyRedisError, isReplyError } from '../errors';
 import { cursorFraction, fromBinary, toBinary } from '../keyspace';
@@ -133,7 +134,7 @@ interface Item {
  */
 export async function migrateKeys(
   source: Redis,
-  target: Redis,
+  target: Redis | Cluster,
   mappings: readonly CompiledMapping[],
   options: MigrationOptions = {},
 ): Promise<MigrationResult> {
@@ -145,7 +146,7 @@ export async function migrateKeys(
   const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
   let batchLimit = batchSize;
   const sourceEndpoint = options.sourceEndpoint ?? endpointOfClient(source);
-  const targetEndpoint = options.targetEndpoint ?? endpointOfClient(target);
+  const targetEndpoint = options.targetEndpoint ?? endpointOfClient(target as Redis);
   const mapper = new KeyMapper(mappings, options.delimiter ?? ':');
   const totals = new Map<CompiledMapping, MappingTotals>(
     mappings.map((mapping) => [mapping, { mapping, processed: 0, copied: 0, replaced: 0, skipped: 0, failed: 0 }]),
@@ -244,7 +245,7 @@ export async function migrateKeys(
 
   /** Writes a batch read before (EXISTS for a dry run) and counts every key of it. */
   const writeBatch = async ({ batch, sentAt, replies }: Read): Promise<void> => {
-    const writes = target.pipeline();
+    const writes: KeyCommands[] = [];
     const written: { item: Item; type: string }[] = [];
     batch.forEach((item, i) => {
       const [pttlError, pttlReply] = replies[2 * i] ?? [null, null];
@@ -270,19 +271,20 @@ export async function migrateKeys(
           return;
         }
       }
-      if (mode === 'dry-run') writes.exists(item.target);
-      else if (mode === 'copy') writes.restore(item.target, ttl, payload as Buffer);
-      else {
-        writes.exists(item.target);
-        writes.restore(item.target, ttl, payload as Buffer, 'REPLACE');
-      }
+      const key = item.target;
+      const exists: [string, CommandArgs] = ['EXISTS', [key]];
+      const restore: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer]];
+      const replace: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer, 'REPLACE']];
+      writes.push({ key, commands: mode === 'dry-run' ? [exists] : mode === 'copy' ? [restore] : [exists, replace] });
       written.push({ item, type });
     });
-    const wrote = written.length > 0 ? await execute(writes, targetEndpoint) : [];
+    const wrote = written.length > 0 ? await writeTarget(target, writes, targetEndpoint) : [];
     written.forEach(({ item, type }, i) => {
       if (mode === 'dry-run') {
-        const [, exists] = wrote[i] ?? [null, 0];
-        if (Number(exists) > 0) skip(item, REASON_EXISTS);
+        const [error, exists] = wrote[i] ?? [null, 0];
+        // A refused check (an ACL, a MOVED) says nothing about the key: it would fail, not be copied.
+        if (error) fail(item, error.message);
+        else if (Number(exists) > 0) skip(item, REASON_EXISTS);
         else copy(item, type, false);
       } else if (mode === 'copy') {
         const [error] = wrote[i] ?? [null];
@@ -378,6 +380,24 @@ export async function migrateKeys(
 
 export type PipelineReplies = [Error | null, unknown][];
 
+/**
+ * Sends each key's commands to the target: one pipeline to a single server; on a Redis
+ * Cluster, each key to its slot's master (execKeyCommands). Replies in the order given.
+ */
+async function writeTarget(
+  target: Redis | Cluster,
+  writes: readonly KeyCommands[],
+  endpoint: RedisEndpoint,
+): Promise<PipelineReplies> {
+  if (target.isCluster) {
+    const cluster = target as Cluster;
+    return checkReplies(await execKeyCommands(cluster, writes, (pipeline) => execute(pipeline, endpoint)), endpoint);
+  }
+  const pipeline = (target as Redis).pipeline();
+  for (const { commands } of writes) for (const [name, args] of commands) pipeline.call(name, args);
+  return execute(pipeline, endpoint);
+}
+
 /** Runs a pipeline. A server's refusal of one command stays with that command (it is
  * about one key); anything else (a dropped connection, a timeout) fails the whole
  * migration as a RedisConnectionError. */
@@ -389,6 +409,10 @@ export async function execute(pipeline: ChainableCommander, endpoint: RedisEndpo
     throw classifyRedisError(error, endpoint);
   }
   if (!replies) throw classifyRedisError(new Error('the pipeline was discarded'), endpoint);
+  return checkReplies(replies, endpoint);
+}
+
+function checkReplies(replies: PipelineReplies, endpoint: RedisEndpoint): PipelineReplies {
   for (const [error] of replies) {
     if (error && !isReplyError(error)) throw classifyRedisError(error, endpoint);
     // An authentication reply is about the connection, not the key.

@@ -1,20 +1,42 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis, { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
+import type { ImportOptions, ImportOutcome } from '../../../src/commands/migration/importFromRedis';
+import { nodeKeys } from '../../support/redisCluster';
+import { startRedisServer } from '../../support/redisServer';
 import { BUNDLED_CLUSTER_STACK } from '../../support/stackFixture';
 import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { api, eventually } from './extensionApi';
 import { stackRows, USERS_ROW } from './stackRows';
 
+/** A cluster client of the test's own, on the stack's published ports. */
+async function clusterClient(): Promise<Cluster> {
+  const redis = (await api()).stack.snapshot.redis;
+  assert.ok(redis?.cluster);
+  return new Cluster(
+    redis.cluster.seeds.map((s) => ({ ...s })),
+    { natMap: { ...redis.cluster.natMap }, redisOptions: { username: redis.username, password: redis.password } },
+  );
+}
+
+/** Every key of the cluster, by SCAN on each master (test code). */
+async function clusterKeys(client: Cluster): Promise<string[]> {
+  await client.ping();
+  const keys: string[] = [];
+  for (const master of client.nodes('master')) keys.push(...(await nodeKeys(master)));
+  return keys;
+}
+
 describe('the cluster stack, driven by commands inside VS Code', function () {
   // Six containers on a small machine: one cluster for the suite.
   this.timeout(240_000);
-  const stack = useWorkspaceStack({ cluster: true });
+  // The session follows the stack (the workspace's host and port name the suites' single test server).
+  const stack = useWorkspaceStack({ cluster: true, settings: { host: undefined, port: undefined } });
 
   it('sharedRedis.start brings six nodes up; the Stack view shows each with its role, slots and health, and the init completed', async () => {
     const shared = await api();
@@ -55,34 +77,143 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
     assert.deepEqual(redis?.cluster?.natMap['redis-node-4:6379'], { host: '127.0.0.1', port: port('redis-node-4') });
   });
 
-  it('sharedRedis.backup writes one checked RDB file per master, and says what a cluster backup is; restore refuses and changes nothing', async () => {
+  it('sharedRedis.importFromRedis copies a real source redis-server into the cluster, each key to its master, and refuses the cluster itself as the source', async () => {
     const shared = await api();
     const redis = shared.stack.snapshot.redis;
     assert.ok(redis?.cluster);
-    const client = new Cluster(
-      redis.cluster.seeds.map((s) => ({ ...s })),
-      { natMap: { ...redis.cluster.natMap }, redisOptions: { username: redis.username, password: redis.password } },
-    );
+    const client = await clusterClient();
+    const source = await startRedisServer();
+    const sourceClient = new Redis({ host: source.host, port: source.port });
+    try {
+      const pipeline = sourceClient.pipeline();
+      for (let i = 0; i < 300; i++) pipeline.set(`session:${i}`, `token ${i}`);
+      await pipeline.exec();
+      await client.set('auth:session:7', 'already here');
+      const run = (mode: 'dry-run' | 'copy'): Thenable<ImportOutcome> =>
+        vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
+          source: { host: source.host, port: source.port },
+          mappings: [{ source: 'session', target: 'auth:session' }],
+          mode,
+          showReport: false,
+        } satisfies ImportOptions);
+      const dry = await run('dry-run');
+      assert.equal(dry.outcome, 'done', dry.message);
+      assert.deepEqual([dry.result?.copied, dry.result?.skippedExisting, dry.result?.failed], [299, 1, 0], dry.message);
+      assert.equal(await client.exists('auth:session:8'), 0);
+      const copy = await run('copy');
+      assert.equal(copy.outcome, 'done', copy.message);
+      assert.deepEqual(
+        [copy.result?.copied, copy.result?.skippedExisting, copy.result?.failed],
+        [299, 1, 0],
+        copy.message,
+      );
+      assert.equal(await client.get('auth:session:7'), 'already here');
+      assert.equal(await client.get('auth:session:299'), 'token 299');
+      // Each master holds its share.
+      for (const master of client.nodes('master')) {
+        assert.ok(Number(/keys=(\d+)/.exec(await master.info('keyspace'))?.[1]) > 50);
+      }
+
+      // A node of this very cluster as the source: refused with one message, nothing copied.
+      const node = shared.stack.snapshot.services.find((s) => s.service === 'redis-node-1');
+      const refused = await vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
+        source: {
+          host: '127.0.0.1',
+          port: node?.ports[0]?.hostPort ?? 0,
+          ...(redis.username ? { username: redis.username } : {}),
+          password: redis.password ?? '',
+        },
+        mappings: [{ source: 'auth', target: 'user:auth' }],
+        mode: 'copy',
+        showReport: false,
+      } satisfies ImportOptions);
+      assert.equal(refused.outcome, 'refused', refused.message);
+      assert.match(refused.message, /is the shared Redis itself/);
+      assert.equal(await client.exists('user:auth:session:7'), 0);
+    } finally {
+      sourceClient.disconnect();
+      client.disconnect();
+      await source.stop();
+    }
+  });
+
+  it('sharedRedis.backup writes one checked RDB file per master and a manifest of nodes and slots; sharedRedis.restore puts each back onto its node, refusing a manifest whose slots differ', async () => {
+    const client = await clusterClient();
     const folder = mkdtempSync(join(tmpdir(), 'shared-redis-cluster-backup-'));
     try {
       for (let i = 0; i < 90; i++) await client.set(`user:profile:${i}`, `profile ${i}`);
+      const before = await clusterKeys(client);
+      assert.ok(before.length >= 90 + 300);
       const result = await vscode.commands.executeCommand<BackupOutcome>('sharedRedis.backup', { folder });
       assert.equal(result.outcome, 'done', result.message);
-      assert.equal(result.outcome === 'done' && result.keys, 90);
+      assert.equal(result.outcome === 'done' && result.keys, before.length);
       assert.match(result.message, /one file per master/);
       assert.match(result.message, /not one point-in-time snapshot across the nodes/);
-      assert.match(result.message, /same slot layout/);
-      const files = readdirSync(folder).sort();
+      assert.match(result.message, /refuses a cluster whose nodes or slots differ/);
+      const files = readdirSync(folder)
+        .filter((f) => f.endsWith('.rdb'))
+        .sort();
       assert.equal(files.length, 3, files.join(', '));
       for (const [i, file] of files.entries()) assert.match(file, new RegExp(`-redis-node-${i + 1}-.*\\.rdb$`));
+      const manifestFile = result.outcome === 'done' ? result.file : '';
+      assert.match(manifestFile, /\.cluster\.json$/);
+      const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+        masters: { service: string; nodeId: string; slots: string[]; file: string }[];
+      };
+      assert.deepEqual(
+        manifest.masters.map((m) => [m.service, m.slots, m.file]),
+        files.map((file, i) => [`redis-node-${i + 1}`, [['0-5460'], ['5461-10922'], ['10923-16383']][i], file]),
+      );
 
-      const restore = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
-        file: join(folder, files[0] ?? ''),
+      // Change the data: one key changed, one deleted, one added.
+      await client.set('user:profile:1', 'changed');
+      await client.del('user:profile:2');
+      await client.set('user:profile:new', 'added');
+
+      // A manifest whose slots differ from the live cluster's is refused before anything stops.
+      const moved = join(folder, 'moved.cluster.json');
+      const changed = {
+        ...manifest,
+        masters: manifest.masters.map((m, i) => (i === 0 ? { ...m, slots: ['0-5000'] } : m)),
+      };
+      writeFileSync(moved, JSON.stringify(changed));
+      const refused = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+        file: moved,
+        folder,
         confirm: true,
       });
-      assert.equal(restore.outcome, 'refused');
-      assert.match(restore.message, /Redis Cluster/);
-      assert.equal(await client.get('user:profile:7'), 'profile 7');
+      assert.equal(refused.outcome, 'refused', refused.message);
+      assert.match(
+        refused.message,
+        /redis-node-1 \(node [0-9a-f]{8}\) served slots 0-5000 in the backup and serves slots 0-5460 now/,
+      );
+      assert.match(refused.message, /Nothing was changed/);
+      assert.equal(await client.get('user:profile:1'), 'changed');
+
+      const restored = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+        file: manifestFile,
+        folder,
+        confirm: true,
+      });
+      assert.equal(restored.outcome, 'restored', restored.message);
+      assert.equal(restored.outcome === 'restored' && restored.keys, before.length);
+      assert.match(restored.outcome === 'restored' ? restored.previous : '', /-pre-restore\.cluster\.json$/);
+
+      const after = await clusterClient();
+      try {
+        assert.deepEqual((await clusterKeys(after)).sort(), before.sort());
+        assert.equal(await after.get('user:profile:1'), 'profile 1');
+        assert.equal(await after.get('user:profile:2'), 'profile 2');
+        assert.equal(await after.exists('user:profile:new'), 0);
+        for (const node of after.nodes('all')) assert.match(String(await node.cluster('INFO')), /^cluster_state:ok/m);
+        // The replicas resynced the restored data from their masters.
+        await eventually('every replica to hold as many keys as its master', async () => {
+          const counts = await Promise.all(after.nodes('slave').map((n) => n.dbsize()));
+          return counts.length === 3 && counts.reduce((a, b) => a + b, 0) === before.length;
+        });
+      } finally {
+        after.disconnect();
+      }
     } finally {
       client.disconnect();
       rmSync(folder, { recursive: true, force: true });

@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { connectCluster } from '../../../../src/redis/cluster/connection';
 import { clusterMasters, Topology } from '../../../../src/redis/cluster/topology';
@@ -11,7 +10,7 @@ import {
 } from '../../../../src/redis/cluster/clusterNamespaceDelete';
 import { KeyspaceCancelledError } from '../../../../src/redis/keyspace/errors';
 import { DeleteResult, describeDeletion, namespacePrefix } from '../../../../src/redis/mutations';
-import { fillCluster, useRedisCluster } from '../../../support/redisCluster';
+import { fillCluster, nodeKeys as keysOf, useRedisCluster } from '../../../support/redisCluster';
 
 const PASSWORD = 'cluster-delete-password-5c1a';
 const FAST = { timeoutMs: 3000, maxReconnects: 1, connectionName: 'shared-redis-unit' };
@@ -37,18 +36,6 @@ function namespaceKeys(): string[] {
   for (let i = 0; i < NAMESPACE_KEYS - 2; i++) keys.push(`auth:session:${i}`);
   // Hash tags put keys of the namespace into the slots of other names, and glob characters must match as bytes.
   keys.push('auth:session:{user:42}', 'auth:session:*?[x]');
-  return keys;
-}
-
-/** Every key a master holds, by SCAN on that node (test code on the fixture's own cluster). */
-async function keysOf(client: Redis): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
   return keys;
 }
 

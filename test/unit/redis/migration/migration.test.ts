@@ -265,7 +265,8 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     await pipeline.exec();
   }
 
-  it("records the server's refusal per key with its reason (an ACL user that may write only auth:*), and copies the rest", async () => {
+  /** The source's 20 keys mapped into auth: and user:, and a target user that may only touch auth:*. */
+  async function asAuthOnlyUser(action: (limited: Redis, mappings: CompiledMapping[]) => Promise<void>): Promise<void> {
     await seedSmall();
     await target.call('ACL', 'SETUSER', 'authonly', 'on', '>pw', '~auth:*', '+@all');
     const limited = await clientOf(targetServer);
@@ -275,6 +276,15 @@ describe('migration: failures, expired keys, the same server, connection loss', 
         { source: 'session', target: 'auth:session' },
         { source: 'profile', target: 'user:profile' },
       ]);
+      await action(limited, mappings);
+    } finally {
+      limited.disconnect();
+      await target.call('ACL', 'DELUSER', 'authonly');
+    }
+  }
+
+  it("records the server's refusal per key with its reason (an ACL user that may write only auth:*), and copies the rest", async () => {
+    await asAuthOnlyUser(async (limited, mappings) => {
       const result = await migrateKeys(source, limited, mappings, { mode: 'copy' });
       assert.equal(result.copied, 10);
       assert.equal(result.failed, 10);
@@ -289,10 +299,15 @@ describe('migration: failures, expired keys, the same server, connection loss', 
       assert.match(report, /- … and 5 keys more|… and 5 more/);
       assert.equal(await target.exists('user:profile:1'), 0);
       assert.equal(await target.get('auth:session:3'), 's3');
-    } finally {
-      limited.disconnect();
-      await target.call('ACL', 'DELUSER', 'authonly');
-    }
+    });
+  });
+
+  it('a dry run whose existence check the target refuses reports those keys as failed, not as keys that would be copied', async () => {
+    await asAuthOnlyUser(async (limited, mappings) => {
+      const result = await migrateKeys(source, limited, mappings, { mode: 'dry-run' });
+      assert.deepEqual([result.copied, result.skippedExisting, result.failed], [10, 0, 10]);
+      assert.match(result.reasons.find((r) => r.kind === 'failed')?.reason ?? '', /^NOPERM/);
+    });
   });
 
   it('a key deleted in the source after SCAN found it is skipped as expired, not failed', async () => {
