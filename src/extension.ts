@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
       const stage = module.startSecondStage(context, logger);
       context.subscriptions.push(stage.onDidChangeStackState((state) => stateChanged.fire(state)));
       logger.info(
-        `Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, code cache ${load.cache}; services and views ${(performance.now() - loaded).toFixed(1)} ms)`,
+        `Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms; code cache ${load.cache})`,
       );
       if (load.cache !== 'stored') {
         // Once the first view has drawn and walked: the cache then holds the code that ran, for the next window.

@@ -91,7 +91,7 @@ async function measure(
         baseline.push(before);
         console.log(
           `${keyspace.name} run ${i}/${RUNS} baseline: first namespace ${ms(before.firstNamespaceMs)}, counts ${ms(before.countsMs)} (walk ended at ${ms(before.walkEndMs)}); ` +
-            `CPU: ${describeCpu(before.cpu)}; log: ${before.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, 60)}`).join('; ')}; load ${before.load.toFixed(1)}`,
+            `CPU: ${describeCpu(before.cpu)}; log: ${before.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, l.line.includes('second stage') ? 160 : 60)}`).join('; ')}; load ${before.load.toFixed(1)}`,
         );
       };
       if (i % 2 === 1) await runBaseline();
@@ -105,7 +105,7 @@ async function measure(
           `(server SCAN ${ms(ui.scan.serverMs)} in ${ui.scan.calls} calls, p50 ${us(ui.scan.p50Us)} p99 ${us(ui.scan.p99Us)} max ${us(ui.scan.maxUs)}), ` +
           `${expand} first rows ${ms(ui.expandMs)}; bare walk ${ms(bare.wallMs)} (server SCAN ${ms(bare.scan.serverMs)}); ` +
           `CPU: ${describeCpu(ui.cpu)}; ` +
-          `log: ${ui.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, 60)}`).join('; ')}; ` +
+          `log: ${ui.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, l.line.includes('second stage') ? 160 : 60)}`).join('; ')}; ` +
           `heap ${mb(ui.heapBefore)} → ${mb(ui.heapWalked)} → ${mb(ui.heapExpanded)}; CPU steal ${(ui.steal * 100).toFixed(1)}%, load ${ui.load.toFixed(1)}`,
       );
     }
