@@ -67,6 +67,9 @@ const options = {
   sourcesContent: false,
   logLevel: 'warning',
   metafile: true,
+  // import() becomes require(): src/codeCache.ts runs the bundle as a vm.Script, which has no
+  // hook for dynamic import, and the extension host resolves `vscode` for required modules.
+  supported: { 'dynamic-import': false },
   plugins: [withoutBuildkitSession, sshOnDemand],
 };
 
