@@ -1,10 +1,15 @@
 // Bundles the extension into two CommonJS files: dist/extension.js, the first stage
 // (registers the commands, logs; a few KiB), and dist/secondStage.js (the engine client,
-// the Redis client, yaml, the views), which the first loads with import() on the first
-// view or command. `vscode` is provided by the host;
-// ssh2's optional native pieces (cpu-features, *.node) are required inside try/catch
+// the Redis client, yaml, the views), which the first loads (src/codeCache.ts) on the first
+// view or command, with dist/secondStage.cache: V8's code cache of it, made here.
+// `vscode` is provided by the host; ssh2's optional native pieces (cpu-features, *.node) are required inside try/catch
 // and ssh2 works without them, so they are left out rather than bundled.
 import * as esbuild from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { Script } from 'node:vm';
 
 // dockerode loads its BuildKit session code (gRPC + protobuf, about 1 MB) at the top
 // of docker.js, but only `buildImage` with BuildKit uses it, and we never build images.
@@ -23,13 +28,22 @@ const withoutBuildkitSession = {
   },
 };
 
-// The first stage's `import('./secondStage')` stays a require of the second bundle, next to it.
-const secondStageApart = {
-  name: 'second-stage-apart',
+// docker-modem requires its SSH transport (ssh2 with its ciphers, about 280 KiB) at the
+// top of modem.js, so loading the engine client ran all of ssh2 although only an
+// `ssh://` DOCKER_HOST uses it. Require it when such a connection is made instead.
+const sshOnDemand = {
+  name: 'ssh-on-demand',
   setup(build) {
-    build.onResolve({ filter: /^\.\/secondStage$/ }, (args) =>
-      /[\\/]src[\\/]extension\.ts$/.test(args.importer) ? { path: './secondStage.js', external: true } : undefined,
+    build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
+      /docker-modem[\\/]lib$/.test(args.resolveDir)
+        ? { path: path.join(args.resolveDir, 'ssh.js'), namespace: 'ssh-on-demand' }
+        : undefined,
     );
+    build.onLoad({ filter: /.*/, namespace: 'ssh-on-demand' }, (args) => ({
+      contents: `module.exports = function sshAgent(options) { return require(${JSON.stringify(args.path)})(options); };`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
   },
 };
 
@@ -53,9 +67,10 @@ const options = {
   sourcesContent: false,
   logLevel: 'warning',
   metafile: true,
-  // import() becomes require(): the extension host resolves `vscode` for required modules.
+  // import() becomes require(): src/codeCache.ts runs the bundle as a vm.Script, which has no
+  // hook for dynamic import, and the extension host resolves `vscode` for required modules.
   supported: { 'dynamic-import': false },
-  plugins: [withoutBuildkitSession, secondStageApart],
+  plugins: [withoutBuildkitSession, sshOnDemand],
 };
 
 if (watch) {
@@ -63,8 +78,23 @@ if (watch) {
   await ctx.watch();
 } else {
   const result = await esbuild.build(options);
+  writeCodeCache('dist/secondStage.js', 'dist/secondStage.cache');
   for (const [file, output] of Object.entries(result.metafile.outputs)) {
     if (output.entryPoint)
       console.log(`${file}: ${(output.bytes / 1024).toFixed(0)} KiB${production ? ' (minified)' : ''}`);
   }
+}
+
+/**
+ * V8's code cache of a bundle (its eagerly compiled code; compiled, never run), in the format
+ * src/codeCache.ts reads: the source's SHA-1, then V8's data. Only a V8 like this Node's
+ * accepts it (code-server's extension host runs this Node); others compile as usual and
+ * keep a cache of their own.
+ */
+function writeCodeCache(bundle, cache) {
+  const source = readFileSync(bundle, 'utf8');
+  const data = new Script(Module.wrap(source), { filename: path.resolve(bundle) }).createCachedData();
+  const hash = createHash('sha1').update(source).digest('hex');
+  writeFileSync(cache, Buffer.concat([Buffer.from(hash, 'latin1'), data]));
+  console.log(`${cache}: ${(data.length / 1024).toFixed(0)} KiB (V8 ${process.versions.v8})`);
 }

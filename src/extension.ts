@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
+import { requireWithCodeCache } from './codeCache';
 import { createLogger } from './logger';
-import type { SecondStage, SharedRedisInternals } from './secondStage';
+import type { SecondStage, SharedRedisInternals, startSecondStage } from './secondStage';
 
 /**
  * What other extensions may rely on (`vscode.extensions.getExtension('shared-redis-dev.shared-redis').activate()`).
@@ -28,6 +29,9 @@ export interface SharedRedisApi {
   readonly testing?: () => Promise<SharedRedisInternals>;
 }
 
+/** How long after the second stage loads its code cache is written (see codeCache.ts). */
+const CODE_CACHE_DELAY_MS = 10_000;
+
 /**
  * The first stage: registers every contributed command and loads the second stage (the
  * Docker engine client, the Redis client, the views: dist/secondStage.js) without holding
@@ -51,15 +55,27 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   let loading: Promise<SecondStage> | undefined;
   const secondStage = (): Promise<SecondStage> =>
     (loading ??= (async () => {
+      await Promise.resolve(); // activate() returns first: the commands are registered before the load
       const begun = performance.now();
-      const module = await import('./secondStage');
+      const load = requireWithCodeCache(context.asAbsolutePath('dist/secondStage.js'), {
+        stored: vscode.Uri.joinPath(context.globalStorageUri, 'code-cache', 'secondStage.bin').fsPath,
+        shipped: context.asAbsolutePath('dist/secondStage.cache'),
+      });
+      const module = load.exports as { startSecondStage: typeof startSecondStage };
       const loaded = performance.now();
       if (disposed) throw new Error('Shared Redis was deactivated while it loaded.');
       const stage = module.startSecondStage(context, logger);
       context.subscriptions.push(stage.onDidChangeStackState((state) => stateChanged.fire(state)));
       logger.info(
-        `Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms)`,
+        `Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms; code cache ${load.cache})`,
       );
+      if (load.cache !== 'stored') {
+        // Once the first view has drawn and walked: the cache then holds the code that ran, for the next window.
+        const timer = setTimeout(() => {
+          if (!disposed && load.store()) logger.debug('Stored the code cache of the second stage');
+        }, CODE_CACHE_DELAY_MS);
+        context.subscriptions.push({ dispose: () => clearTimeout(timer) });
+      }
       return stage;
     })().catch((error: unknown) => {
       // Not cached: the next command or view tries again instead of failing until a reload.

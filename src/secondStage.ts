@@ -72,6 +72,11 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const settings = new SettingsWatcher((message) => logger.child('Settings').warn(message));
   const secrets = new RedisSecrets(context.secrets);
   const stack = new StackService(context, logger.child('Stack'), settings.onDidChange);
+  // The engine is asked now, so its answers travel while the rest is built: the Redis session
+  // waits for the stack's first snapshot before it connects (it may give the port and password).
+  // Every listener below subscribes before the first snapshot is published: this function is
+  // synchronous, and the refresh publishes from a later task or microtask.
+  void stack.refresh();
   const session = new RedisSession(secrets, logger.child('Redis'), settings.onDidChange, stack.onDidChange);
   session.prompt = askForPassword;
   const keyChanges = new KeyChanges(context.workspaceState, logger.child('Changes'));
@@ -137,7 +142,6 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const handlers = new Map<string, (...args: unknown[]) => unknown>(
     createCommands(services) as Array<[CommandId, (...args: unknown[]) => unknown]>,
   );
-  void stack.refresh();
 
   return {
     run: (id, args) => {

@@ -676,16 +676,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
       const ids = row.idGrouping ? (row.idGrouping.grouped ? '.ids' : '.idList') : '';
       item.contextValue = `${row.declared ? 'namespace.declared' : 'namespace'}${ids}`;
-      const tooltip = new vscode.MarkdownString();
-      tooltip.appendMarkdown(
-        `**${escapeMarkdown(displayBytes(row.path))}${escapeMarkdown(displayBytes(this.model()?.delimiterBinary ?? ':'))}**\n\n`,
-      );
-      tooltip.appendMarkdown(
-        `${formatKeyCount(count)} in all, ${groupThousands(node?.directCount ?? 0)} directly here`,
-      );
-      if (row.declared?.owner) tooltip.appendMarkdown(`\n\nOwned by ${escapeMarkdown(row.declared.owner)}`);
-      if (this.browser.state.kind === 'walking') tooltip.appendMarkdown('\n\n_Still counting…_');
-      item.tooltip = tooltip;
+      // The tooltip comes on hover (resolveTreeItem): the extension host parses every Markdown
+      // tooltip it sends, and during a walk the rows are sent again twice a second.
       return item;
     }
     if (row instanceof IdGroupRow || row instanceof PatternRow) return this.patternItem(row);
@@ -764,8 +756,13 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     return item;
   }
 
-  /** The tooltip of a key row, with MEMORY USAGE fetched only when it is asked for. */
+  /** The tooltip of a namespace row (its counts as they are now), and of a key row, with MEMORY
+   * USAGE fetched only when it is asked for. */
   async resolveTreeItem(item: vscode.TreeItem, row: KeysRow): Promise<vscode.TreeItem> {
+    if (row instanceof NamespaceRow) {
+      item.tooltip = this.namespaceTooltip(row);
+      return item;
+    }
     if (!(row instanceof KeyRow)) return item;
     const key = row.key;
     const tooltip = new vscode.MarkdownString();
@@ -790,6 +787,20 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     );
     item.tooltip = tooltip;
     return item;
+  }
+
+  private namespaceTooltip(row: NamespaceRow): vscode.MarkdownString {
+    const node = this.model()?.findNamespace(row.path);
+    const tooltip = new vscode.MarkdownString();
+    tooltip.appendMarkdown(
+      `**${escapeMarkdown(displayBytes(row.path))}${escapeMarkdown(displayBytes(this.model()?.delimiterBinary ?? ':'))}**\n\n`,
+    );
+    tooltip.appendMarkdown(
+      `${formatKeyCount(node?.count ?? 0)} in all, ${groupThousands(node?.directCount ?? 0)} directly here`,
+    );
+    if (row.declared?.owner) tooltip.appendMarkdown(`\n\nOwned by ${escapeMarkdown(row.declared.owner)}`);
+    if (this.browser.state.kind === 'walking') tooltip.appendMarkdown('\n\n_Still counting…_');
+    return tooltip;
   }
 
   /** On a cluster: the key's hash slot and the node serving it (`127.0.0.1:7001 (master)`); else undefined. */

@@ -11,6 +11,8 @@
  *
  *   npm run bench -- keysView      (or: node out/test/bench/keysView.bench.js)
  *   BENCH_RUNS=3 (runs per size), BENCH_SIZES=1M,5M,10M, BENCH_WIDE=0 to skip the wide case.
+ *   BENCH_BASELINE_VSIX=FILE: each run also runs that .vsix (e.g. the packaged main), the two
+ *   in alternating order, and the section ends with both side by side (same load, same server).
  *
  * Writes a Markdown section to $BENCH_OUTPUT (default test-results/bench-keysView.md).
  */
@@ -41,11 +43,14 @@ const WIDE = process.env['BENCH_WIDE'] !== '0';
 const WARM_UP = process.env['BENCH_WARMUP'] !== '0';
 const OUTPUT = process.env['BENCH_OUTPUT'] ?? 'test-results/bench-keysView.md';
 const MB = 1024 * 1024;
+const BASELINE_VSIX = process.env['BENCH_BASELINE_VSIX'];
 
 interface Measured {
   readonly keyspace: Keyspace;
   readonly fillSeconds: number;
   readonly runs: { ui: UserPathRun; bare: BareWalk }[];
+  /** The baseline .vsix's runs, interleaved with these (BENCH_BASELINE_VSIX). */
+  readonly baseline: UserPathRun[];
 }
 
 function median(values: number[]): number {
@@ -77,8 +82,21 @@ async function measure(
     if (dbsize !== keyspace.total) throw new Error(`DBSIZE ${dbsize} after writing ${keyspace.total} keys`);
     console.log(`filled ${keyspace.total.toLocaleString('en-US')} keys in ${fillSeconds.toFixed(1)} s`);
     const runs: Measured['runs'] = [];
+    const baseline: UserPathRun[] = [];
     for (let i = warmUp ? 0 : 1; i <= RUNS; i++) {
+      // The baseline first in odd runs, second in even ones: neither always gets the quieter slot.
+      const runBaseline = async (): Promise<void> => {
+        if (!BASELINE_VSIX || i === 0) return;
+        const before = await userPathRun({ vsix: BASELINE_VSIX, redis, admin, keyspace, expand });
+        baseline.push(before);
+        console.log(
+          `${keyspace.name} run ${i}/${RUNS} baseline: first namespace ${ms(before.firstNamespaceMs)}, counts ${ms(before.countsMs)} (walk ended at ${ms(before.walkEndMs)}); ` +
+            `CPU: ${describeCpu(before.cpu)}; log: ${before.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, l.line.includes('second stage') ? 160 : 60)}`).join('; ')}; load ${before.load.toFixed(1)}`,
+        );
+      };
+      if (i % 2 === 1) await runBaseline();
       const ui = await userPathRun({ vsix, redis, admin, keyspace, expand });
+      if (i % 2 === 0) await runBaseline();
       const bare = await bareWalk(redis, admin, keyspace.total);
       if (i > 0) runs.push({ ui, bare });
       console.log(
@@ -87,11 +105,11 @@ async function measure(
           `(server SCAN ${ms(ui.scan.serverMs)} in ${ui.scan.calls} calls, p50 ${us(ui.scan.p50Us)} p99 ${us(ui.scan.p99Us)} max ${us(ui.scan.maxUs)}), ` +
           `${expand} first rows ${ms(ui.expandMs)}; bare walk ${ms(bare.wallMs)} (server SCAN ${ms(bare.scan.serverMs)}); ` +
           `CPU: ${describeCpu(ui.cpu)}; ` +
-          `log: ${ui.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, 60)}`).join('; ')}; ` +
+          `log: ${ui.log.map((l) => `${ms(l.ms)} ${l.line.slice(0, l.line.includes('second stage') ? 160 : 60)}`).join('; ')}; ` +
           `heap ${mb(ui.heapBefore)} → ${mb(ui.heapWalked)} → ${mb(ui.heapExpanded)}; CPU steal ${(ui.steal * 100).toFixed(1)}%, load ${ui.load.toFixed(1)}`,
       );
     }
-    return { keyspace, fillSeconds, runs };
+    return { keyspace, fillSeconds, runs, baseline };
   } finally {
     admin.disconnect();
     await redis.stop();
@@ -201,6 +219,19 @@ function section(sizes: Measured[], wide: Measured | undefined, seconds: number)
       return `${label(m.keyspace.total)}: server ${ms(server)} of ${ms(counts)} (${((server / counts) * 100).toFixed(0)}%), the rest ${ms(counts - server)} is the extension, the workbench and the round trips; bare walk ${ms(pick(m, (r) => r.bare.wallMs))}`;
     })
     .join('; ');
+  const compared = sizes
+    .filter((m) => m.baseline.length > 0)
+    .map((m) => {
+      const figure = (name: string, f: (r: UserPathRun) => number): string =>
+        `${name} ${ms(median(m.baseline.map(f)))} → ${ms(median(m.runs.map((r) => f(r.ui))))} ` +
+        `(runs: ${m.baseline.map((r) => ms(f(r))).join(', ')} → ${m.runs.map((r) => ms(f(r.ui))).join(', ')})`;
+      const host = (r: UserPathRun): number => r.cpu.get('extension host') ?? Number.NaN;
+      return (
+        `${m.keyspace.name}, baseline → this tree, interleaved runs: ${figure('first namespace', (r) => r.firstNamespaceMs)}; ` +
+        `${figure('counts', (r) => r.countsMs)}; ${figure('walk end', (r) => r.walkEndMs)}; ` +
+        `${figure('extension host CPU', host)}; load ${m.baseline.map((r) => r.load.toFixed(1)).join(', ')} → ${m.runs.map((r) => r.ui.load.toFixed(1)).join(', ')}.`
+      );
+    });
   return [
     "## Keys view on the user's path (code-server)",
     '',
@@ -221,6 +252,7 @@ function section(sizes: Measured[], wide: Measured | undefined, seconds: number)
         `${m.keyspace.name}, all runs: counts ${m.runs.map((r) => ms(r.ui.countsMs)).join(', ')}; first namespace ${m.runs.map((r) => ms(r.ui.firstNamespaceMs)).join(', ')}; expand ${m.runs.map((r) => ms(r.ui.expandMs)).join(', ')}; bare walk ${m.runs.map((r) => ms(r.bare.wallMs)).join(', ')}.`,
     ),
     '',
+    ...(compared.length > 0 ? [...compared, ''] : []),
   ].join('\n');
 }
 

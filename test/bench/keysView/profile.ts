@@ -6,16 +6,21 @@
  *
  *   npm run compile-tests && node out/test/bench/keysView/profile.js   (BENCH_SIZE=1M, BENCH_TOP=30)
  */
+import { writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { repoRoot, runCleanups, startTestRedis, tempDir } from '../../support/codeServer';
 import { packageExtension } from '../startup/packages';
 import { fillWithRedisCli, shapedKeyspace } from './fill';
-import { runWithWebSocket, selfTimes } from './inspector';
+import { CpuProfile, runWithWebSocket, selfTimes } from './inspector';
 import { describeCpu } from './processCpu';
 import { userPathRun } from './userPath';
 
 const SIZE = Number((process.env['BENCH_SIZE'] ?? '1M').replace(/M$/i, '')) * 1_000_000;
 const TOP = Number(process.env['BENCH_TOP'] ?? 30);
+/** Where to keep the raw profile (a .cpuprofile file DevTools opens), if set. */
+const SAVE = process.env['BENCH_PROFILE_OUT'];
+/** The timeline's bin width (ms). */
+const BIN_MS = Number(process.env['BENCH_BIN_MS'] ?? 100);
 
 async function main(): Promise<void> {
   const ours = packageExtension(repoRoot(), tempDir('shared-redis-profile-package-'));
@@ -27,6 +32,7 @@ async function main(): Promise<void> {
     await fillWithRedisCli(redis.host, redis.port, keyspace);
     const run = await userPathRun({ vsix: ours.vsix, redis, admin, keyspace, expand: 'sparse', profile: true });
     if (!run.profile) throw new Error('no profile came back');
+    if (SAVE) writeFileSync(SAVE, JSON.stringify(run.profile));
     const functions = selfTimes(run.profile);
     const total = functions.reduce((sum, f) => sum + f.ms, 0);
     console.log(
@@ -36,6 +42,8 @@ async function main(): Promise<void> {
     console.log(`CPU used from the click until the counts showed: ${describeCpu(run.cpu)}\n`);
     console.log("The extension's log, from the click:");
     for (const { ms, line } of run.log) console.log(`${ms.toFixed(0).padStart(7)} ms  ${line}`);
+    console.log(`\nTimeline from the click (${BIN_MS} ms bins): idle, the extension's code (dist/), the rest`);
+    for (const bin of timeline(run.profile, BIN_MS)) console.log(bin);
     console.log('\nSelf time by function:');
     for (const f of functions.slice(0, TOP)) {
       console.log(`${f.ms.toFixed(0).padStart(7)} ms ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.fn}`);
@@ -59,6 +67,44 @@ async function main(): Promise<void> {
     admin.disconnect();
     await redis.stop();
   }
+}
+
+/**
+ * What the extension host did in each bin of the profile: idle, garbage collection, the
+ * extension's own frames (dist/ on the stack, by the innermost function of ours), the rest.
+ */
+function timeline(profile: CpuProfile, binMs: number): string[] {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const ours = (id: number): string | undefined => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = nodes.get(at)?.callFrame;
+      if (frame && /dist\//.test(frame.url)) return frame.functionName || '(top level)';
+    }
+    return undefined;
+  };
+  const bins: Map<string, number>[] = [];
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let t = 0;
+  for (let i = 0; i < samples.length; i++) {
+    t += (deltas[i] ?? 0) / 1000;
+    const id = samples[i] as number;
+    const name = nodes.get(id)?.callFrame.functionName ?? '';
+    const what =
+      name === '(idle)'
+        ? 'idle'
+        : name === '(garbage collector)'
+          ? 'GC'
+          : (ours(id) ?? `host:${name || '(anonymous)'}`);
+    const bin = (bins[Math.floor(t / binMs)] ??= new Map());
+    bin.set(what, (bin.get(what) ?? 0) + ((deltas[i + 1] ?? 0) as number) / 1000);
+  }
+  return bins.map((bin, i) => {
+    const parts = [...(bin ?? new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1]).slice(0, 4);
+    return `${String(i * binMs).padStart(6)} ms  ${parts.map(([w, ms]) => `${w} ${ms.toFixed(0)}`).join(', ')}`;
+  });
 }
 
 runWithWebSocket(__filename, main, runCleanups);

@@ -76,7 +76,7 @@ describe('Shared Redis inside VS Code', () => {
       const line = await logLine('Loaded the second stage');
       assert.match(
         line,
-        /Loaded the second stage in \d+(\.\d+)? ms \(modules \d+(\.\d+)? ms, services and views \d+(\.\d+)? ms\)/,
+        /Loaded the second stage in \d+(\.\d+)? ms \(modules \d+(\.\d+)? ms, services and views \d+(\.\d+)? ms; code cache (stored|shipped|rejected|none)\)/,
       );
     });
 

@@ -48,6 +48,26 @@ describe('the Keys view, read through its tree provider', function () {
     assert.match(token[0] ?? '', /^1 — string · (1m \d+s|2m 0s|\d+s)$/);
   });
 
+  it("shows a namespace's path, counts and owner in its tooltip when hovered", async () => {
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    const provider = shared.views.keys;
+    const tooltipOf = async (row: Awaited<ReturnType<typeof child>>): Promise<string> => {
+      // As the workbench does on hover: the row's item, then resolveTreeItem for what it left out.
+      const item = provider.getTreeItem(row);
+      const resolved = (await provider.resolveTreeItem(item, row)) ?? item;
+      assert.ok(resolved.tooltip instanceof vscode.MarkdownString, 'a Markdown tooltip');
+      return resolved.tooltip.value;
+    };
+    const auth = await child(shared, undefined, 'auth');
+    const tooltip = await tooltipOf(auth);
+    assert.match(tooltip, /^\*\*auth\\?:\*\*/);
+    assert.match(tooltip, /42 keys in all, 0 directly here/);
+    assert.match(tooltip, /Owned by Auth Service/);
+    assert.doesNotMatch(tooltip, /Still counting/);
+    assert.match(await tooltipOf(await child(shared, auth, 'session')), /30 keys in all, 30 directly here/);
+  });
+
   it('filters by pattern and type, and says so in the view', async () => {
     const shared = await api();
     assert.equal(

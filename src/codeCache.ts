@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
+/**
+ * Loading a CommonJS bundle with a V8 code cache: the compiled code of an earlier load, so V8
+ * skips parsing and compiling what the cache holds (about a third of the second stage's load
+ * on the extension host). Node 20, which the extension host runs, has no compile cache of its
+ * own for required files (module.enableCompileCache came with Node 22.1).
+ *
+ * A cache file is the source's SHA-1 (40 hex characters) and then V8's data. It is used only
+ * when the SHA-1 matches the file being loaded (V8 itself compares no more than the source's
+ * length) and V8 accepts it (same V8 version and flags); otherwise the bundle compiles as
+ * usual. Where it was looked for: `stored` (written by an earlier load in this V8), then
+ * `shipped` (made when the bundle was built).
+ */
+export interface CachedLoad {
+  readonly exports: unknown;
+  /** Which cache V8 used, or why none. */
+  readonly cache: 'stored' | 'shipped' | 'rejected' | 'none';
+  /** Writes what V8 has compiled by now to `stored`, for the next load; false when it could not. */
+  store(): boolean;
+}
+
+const HASH_LENGTH = 40;
+
+/** The cache file's contents for `source`: its SHA-1, then V8's data. */
+export function cacheFile(source: string, data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(sourceHash(source), 'latin1'), data]);
+}
+
+function sourceHash(source: string): string {
+  return createHash('sha1').update(source).digest('hex');
+}
+
+/** V8's data in `file` when it was made for the source with this hash; else undefined. */
+function readCache(file: string | undefined, hash: string): Buffer | undefined {
+  if (!file) return undefined;
+  let contents: Buffer;
+  try {
+    contents = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (contents.length <= HASH_LENGTH || contents.toString('latin1', 0, HASH_LENGTH) !== hash) return undefined;
+  return contents.subarray(HASH_LENGTH);
+}
+
+/**
+ * Requires the CommonJS file `file` as Node would (its own `require`, `module`, `__dirname`),
+ * compiled with the first usable cache of `stored` and `shipped`.
+ */
+export function requireWithCodeCache(file: string, caches: { stored?: string; shipped?: string }): CachedLoad {
+  const source = readFileSync(file, 'utf8');
+  const hash = sourceHash(source);
+  const candidates = [
+    ['stored', readCache(caches.stored, hash)],
+    ['shipped', readCache(caches.shipped, hash)],
+  ] as const;
+  const found = candidates.find(([, data]) => data !== undefined);
+  const script = new Script(Module.wrap(source), {
+    filename: file,
+    ...(found?.[1] ? { cachedData: found[1] } : {}),
+  });
+  const cache = !found ? 'none' : script.cachedDataRejected ? 'rejected' : found[0];
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: { exports: unknown },
+    filename: string,
+    dirname: string,
+  ) => void;
+  const module = { exports: {} as unknown };
+  wrapper.call(module.exports, module.exports, Module.createRequire(file), module, file, dirname(file));
+  return {
+    exports: module.exports,
+    cache,
+    store: () => {
+      const target = caches.stored;
+      if (!target) return false;
+      // Written aside and renamed: a window loading meanwhile reads the old file or the new one, never half.
+      const partial = join(dirname(target), `.${process.pid}.${Date.now()}.partial`);
+      try {
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(partial, cacheFile(source, script.createCachedData()));
+        renameSync(partial, target);
+        return true;
+      } catch {
+        try {
+          rmSync(partial, { force: true });
+        } catch {
+          // No folder to write into: nothing was left behind either.
+        }
+        return false;
+      }
+    },
+  };
+}
