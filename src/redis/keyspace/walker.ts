@@ -139,8 +139,15 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
           parts.slice(1).map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)),
         );
         for (const result of opened) if (result.status === 'fulfilled') sources.push(result.value);
-        const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-        if (failed) throw failed.reason;
+        if (signal?.aborted) throw new KeyspaceCancelledError();
+        // A server near its client limit (maxclients) refuses some: walk with as many parts as
+        // opened, rounded down to a power of two (the parts must split the cursor space evenly).
+        if (sources.length < parts.length) {
+          let usable = 1;
+          while (usable * 2 <= sources.length) usable *= 2;
+          for (const extra of sources.splice(usable)) extra.close();
+          parts = usable === 1 ? [undefined] : cursorParts(usable as 2 | 4 | 8);
+        }
       }
       const first = sources[0] as ScanSource;
       expectedKeys = await first.dbsize(signal);

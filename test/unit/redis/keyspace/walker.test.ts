@@ -463,6 +463,28 @@ describe('walkKeyspace against a real redis-server', function () {
     }
   });
 
+  it('walks with the connections a server near its client limit lets it open, and still counts every key once', async () => {
+    const crowded = await startRedisServer({ extraArgs: ['--maxclients', '3'] });
+    try {
+      const admin = await clientOf(crowded);
+      await writeKeys(
+        admin,
+        Array.from({ length: 3000 }, (_, i) => ({
+          key: Buffer.from(`near:${i % 3}:${i}`),
+          type: 'string' as const,
+          ttl: false,
+        })),
+      );
+      // The admin connection stays open: 2 of the walk's 8 connections find room.
+      const model = await walkKeyspace({ endpoint: endpointOf(crowded), credentials: {}, tuning: FAST }).done;
+      admin.disconnect();
+      assert.equal(model.totalKeys, 3000);
+      for (let i = 0; i < 3; i++) assert.equal(model.findNamespace(`near:${i}`)?.count, 1000);
+    } finally {
+      await crowded.stop();
+    }
+  });
+
   it('refuses options that cannot give exact counts', () => {
     const target = { endpoint: endpointOf(server), credentials: {} };
     assert.throws(() => walkKeyspace(target, { connections: 2, dedupe: false }), RangeError);
