@@ -23,7 +23,7 @@ import { WIDE_IDS, wideModelFigures } from './keyspace/wide';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
 const GENTLE_RUNS = 5;
-const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? DEFAULT_CONNECTIONS) as 1 | 2;
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? DEFAULT_CONNECTIONS) as 1 | 2 | 4 | 8;
 const COUNT = Number(process.env['BENCH_COUNT'] ?? DEFAULT_SCAN_COUNT);
 const OUTPUT = process.env['BENCH_OUTPUT'] ?? 'test-results/bench-keyspace.md';
 
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
         median: `${(median(walls) / 1000).toFixed(2)} s`,
         target: '—',
         result: '—',
-        method: `From the call to walkKeyspace (connecting its own connections, handshake, DBSIZE) until the complete model: ${CONNECTIONS === 1 ? `one connection, SCAN COUNT ${COUNT}` : `two connections walking the two halves of the cursor space, SCAN COUNT ${Math.ceil(COUNT / 2)} each (scanCount ${COUNT})`}; every namespace count checked against the data written.`,
+        method: `From the call to walkKeyspace (connecting its own connections, handshake, DBSIZE) until the complete model: ${CONNECTIONS === 1 ? `one connection, SCAN COUNT ${COUNT}` : `${CONNECTIONS} connections walking as many parts of the cursor space, SCAN COUNT ${Math.ceil(COUNT / CONNECTIONS)} each (scanCount ${COUNT})`}; every namespace count checked against the data written.`,
       },
       {
         figure: 'Walk wall time ÷ server time in SCAN',

@@ -161,7 +161,9 @@ export class RespScanSource implements ScanSource {
       let firstError: string | undefined;
       const answered = (error?: string): void => {
         const command = commands[answers++];
-        if (error !== undefined && firstError === undefined && !command?.optional) firstError = error;
+        // A server at its maxclients answers the first command so, then closes: never optional.
+        const full = error !== undefined && /^ERR max number of clients reached/i.test(error);
+        if (error !== undefined && firstError === undefined && (!command?.optional || full)) firstError = error;
         if (answers < commands.length) return;
         if (firstError === undefined) resolve();
         else reject(new ServerReplyError(firstError));

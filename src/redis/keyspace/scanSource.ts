@@ -6,6 +6,9 @@ export interface ScanRequest {
   /** Which part of the cursor space: all of it (default), or one half for two walks
    * side by side (see `cursorHalf`). */
   readonly half?: CursorHalf | undefined;
+  /** Or one of 2, 4 or 8 equal parts, for that many walks side by side (see CursorPart);
+   * wins over `half`. */
+  readonly part?: CursorPart | undefined;
 }
 
 /**
@@ -19,15 +22,50 @@ export interface ScanRequest {
  */
 export type CursorHalf = 'even' | 'odd';
 
+/**
+ * The same split in `of` parts (2, 4 or 8): SCAN's cursor order is the order of the
+ * bucket index's bits reversed, so the low k bits of a cursor (of = 2^k), reversed, say
+ * which k-th of the walk it is in. Part `index` (0 … of - 1, in walk order) starts at the
+ * cursor whose low k bits are `index` reversed, and ends at the first returned cursor
+ * whose low bits differ (it entered a later part; cursors only move forward in that
+ * order, also across a resize) or at 0. Half 'even' is part 0 of 2, 'odd' part 1 of 2.
+ * As with halves, a call may return keys of the next part, and a table smaller than `of`
+ * buckets makes parts share buckets; the walk's SeenKeys counts those keys once.
+ */
+export interface CursorPart {
+  readonly index: number;
+  readonly of: 2 | 4 | 8;
+}
+
+export function cursorParts(of: 2 | 4 | 8): CursorPart[] {
+  return Array.from({ length: of }, (_, index) => ({ index, of }));
+}
+
+function partOf(request: ScanRequest): CursorPart | undefined {
+  if (request.part !== undefined) return request.part;
+  if (request.half !== undefined) return { index: request.half === 'even' ? 0 : 1, of: 2 };
+  return undefined;
+}
+
+/** The low bits a part's cursors have: its index, k bits reversed. */
+function partBits(part: CursorPart): number {
+  let bits = 0;
+  for (let of = part.of, index = part.index; of > 1; of >>= 1, index >>= 1) bits = (bits << 1) | (index & 1);
+  return bits;
+}
+
 export function firstCursor(request: ScanRequest): string {
-  return request.half === 'odd' ? '1' : '0';
+  const part = partOf(request);
+  return part === undefined ? '0' : String(partBits(part));
 }
 
 /** True when the walk of this request ends at this returned cursor. */
 export function isLastCursor(cursor: string, request: ScanRequest): boolean {
   if (cursor === '0') return true;
-  // The parity of a decimal number is that of its last digit, and '0'…'9' are 48…57.
-  return request.half === 'even' && (cursor.charCodeAt(cursor.length - 1) & 1) === 1;
+  const part = partOf(request);
+  if (part === undefined) return false;
+  // A number's value mod 8 is that of its last three decimal digits (1000 is a multiple of 8).
+  return (Number(cursor.slice(-3)) & (part.of - 1)) !== partBits(part);
 }
 
 /** Receives a SCAN loop's keys as they are read, and the end of each reply. */

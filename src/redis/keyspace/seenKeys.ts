@@ -1,8 +1,9 @@
 /**
  * The set of keys a walk has counted, so that a key SCAN returns twice (it may, when the
  * table shrinks during the walk) is counted once. It holds a 64-bit hash per key in one
- * typed array (open addressing, load at most 1/2): outside
- * the JavaScript heap (8 bytes a slot, 2 to 4 slots a key), and released with the walk. Two different keys share a 64-bit
+ * typed array (open addressing, linear probing, load at most 3/4): outside the JavaScript
+ * heap (8 bytes a slot, 1⅓ to 2⅔ slots a key: 128 MB for 10M keys, where a load of at most
+ * 1/2 took 256 MB), and released with the walk. Two different keys share a 64-bit
  * hash with a probability of about n²/2⁶⁵ (3·10⁻⁸ for a million keys); such a pair would
  * be counted once.
  */
@@ -16,7 +17,7 @@ export class SeenKeys {
    * rehashes of growing from small. */
   constructor(expectedKeys = 1 << 15) {
     let capacity = 1 << 4;
-    while (capacity < expectedKeys * 2) capacity *= 2;
+    while (capacity * 3 < expectedKeys * 4) capacity *= 2;
     this.slots = new Int32Array(capacity * 2);
     this.mask = capacity - 1;
   }
@@ -47,7 +48,7 @@ export class SeenKeys {
     slots[2 * slot] = h1;
     slots[2 * slot + 1] = h2;
     this.used++;
-    if (this.used * 2 > mask) this.grow();
+    if (this.used * 4 > (mask + 1) * 3) this.grow();
     return true;
   }
 

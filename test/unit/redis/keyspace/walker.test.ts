@@ -5,12 +5,15 @@ import { KeyspaceCancelledError, KeyspaceCommandError } from '../../../../src/re
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
 import {
   cursorFraction,
+  partProgress,
   walkKeyspace,
   walkKeyspace as walk,
   WalkOptions,
   WalkProgress,
   WalkTarget,
 } from '../../../../src/redis/keyspace/walker';
+import { IoredisScanSource } from '../../../../src/redis/keyspace/ioredisScanSource';
+import { cursorParts, firstCursor, isLastCursor } from '../../../../src/redis/keyspace/scanSource';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf, modelCounts, oddKeys, random, referenceCounts, writeKeys, WrittenKey } from './support';
@@ -71,6 +74,11 @@ describe('walkKeyspace against a real redis-server', function () {
       'two connections of its own (the default)',
       () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }),
       {},
+    ],
+    [
+      'four connections of its own',
+      () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }),
+      { connections: 4 },
     ],
     [
       'one connection of its own',
@@ -243,7 +251,7 @@ describe('walkKeyspace against a real redis-server', function () {
     }
   });
 
-  for (const connections of [1, 2] as const) {
+  for (const connections of [1, 2, 4] as const) {
     it(`counts each key present throughout exactly once while the table grows and shrinks under the walk (${connections} connection${connections === 1 ? '' : 's'})`, async () => {
       const scratch = await startRedisServer();
       const writer = await clientOf(scratch);
@@ -425,10 +433,10 @@ describe('walkKeyspace against a real redis-server', function () {
     }
   });
 
-  it('walks an empty database and a one-key database to completion, through one or two connections', async () => {
+  it('walks an empty database and a one-key database to completion, through 1, 2, 4 or 8 connections', async () => {
     const tiny = await startRedisServer();
     try {
-      for (const connections of [1, 2] as const) {
+      for (const connections of [1, 2, 4, 8] as const) {
         const events: WalkProgress[] = [];
         const empty = await walkKeyspace(
           { endpoint: endpointOf(tiny), credentials: {}, tuning: FAST },
@@ -444,7 +452,7 @@ describe('walkKeyspace against a real redis-server', function () {
       const admin = await clientOf(tiny);
       await writeKeys(admin, [{ key: Buffer.from('only:one'), type: 'string', ttl: false }]);
       admin.disconnect();
-      for (const connections of [1, 2] as const) {
+      for (const connections of [1, 2, 4, 8] as const) {
         const one = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { connections })
           .done;
         assert.equal(one.totalKeys, 1);
@@ -455,11 +463,83 @@ describe('walkKeyspace against a real redis-server', function () {
     }
   });
 
+  it('walks with the connections a server near its client limit lets it open, and still counts every key once', async () => {
+    const crowded = await startRedisServer({ extraArgs: ['--maxclients', '3'] });
+    try {
+      const admin = await clientOf(crowded);
+      await writeKeys(
+        admin,
+        Array.from({ length: 3000 }, (_, i) => ({
+          key: Buffer.from(`near:${i % 3}:${i}`),
+          type: 'string' as const,
+          ttl: false,
+        })),
+      );
+      // The admin connection stays open: 2 of the walk's 8 connections find room.
+      const model = await walkKeyspace({ endpoint: endpointOf(crowded), credentials: {}, tuning: FAST }).done;
+      admin.disconnect();
+      assert.equal(model.totalKeys, 3000);
+      for (let i = 0; i < 3; i++) assert.equal(model.findNamespace(`near:${i}`)?.count, 1000);
+    } finally {
+      await crowded.stop();
+    }
+  });
+
   it('refuses options that cannot give exact counts', () => {
     const target = { endpoint: endpointOf(server), credentials: {} };
     assert.throws(() => walkKeyspace(target, { connections: 2, dedupe: false }), RangeError);
+    assert.throws(() => walkKeyspace(target, { connections: 4, dedupe: false }), RangeError);
+    assert.throws(() => walkKeyspace(target, { connections: 3 as never }), RangeError);
     assert.throws(() => walkKeyspace(target, { count: 0 }), RangeError);
     assert.throws(() => walkKeyspace(target, { delimiter: '' }), RangeError);
+  });
+
+  it('splits the cursor space into 2, 4 or 8 parts whose SCAN loops together return every key, whatever the table size', async () => {
+    const scratch = await startRedisServer();
+    try {
+      // Tables of 4 to 8,192 buckets (one database each): smaller than the 8 parts, and large.
+      for (const [db, size] of [1, 3, 40, 5000].entries()) {
+        const client = await clientOf(scratch, db);
+        const written = Array.from({ length: size }, (_, i) => `part:${i}`);
+        await writeKeys(
+          client,
+          written.map((key) => ({ key: Buffer.from(key), type: 'string' as const, ttl: false })),
+        );
+        for (const of of [2, 4, 8] as const) {
+          const seen = new Set<string>();
+          const progress: number[] = [];
+          for (const part of cursorParts(of)) {
+            const request = { count: 7, part };
+            await new IoredisScanSource(client).scanAll(request, {
+              key: (bytes, start, end) => seen.add(bytes.toString('latin1', start, end)),
+              batchEnd: (cursor) => progress.push(partProgress(cursor, request)),
+            });
+            assert.equal(progress.at(-1), 1 / of, `part ${part.index} of ${of} ends at its share`);
+          }
+          assert.deepEqual([...seen].sort(), [...written].sort(), `${size} keys in ${of} parts`);
+        }
+        client.disconnect();
+      }
+    } finally {
+      await scratch.stop();
+    }
+  });
+
+  it('starts each part at its own cursor and ends it when a cursor enters the next part', () => {
+    // 8 parts: the cursors of a table of 8 buckets in walk order are 0, 4, 2, 6, 1, 5, 3, 7.
+    assert.deepEqual(
+      cursorParts(8).map((part) => firstCursor({ count: 1, part })),
+      ['0', '4', '2', '6', '1', '5', '3', '7'],
+    );
+    const second = { count: 1, part: { index: 1, of: 4 } as const }; // cursors ≡ 2 (mod 4)
+    assert.equal(firstCursor(second), '2');
+    assert.equal(isLastCursor('1002', second), false);
+    assert.equal(isLastCursor('1001', second), true);
+    assert.equal(isLastCursor('0', second), true);
+    // The halves are the parts of 2.
+    assert.equal(firstCursor({ count: 1, half: 'odd' }), '1');
+    assert.equal(isLastCursor('13', { count: 1, half: 'even' }), true);
+    assert.equal(isLastCursor('13', { count: 1, half: 'odd' }), false);
   });
 
   it('turns the cursor into how far the walk is', () => {

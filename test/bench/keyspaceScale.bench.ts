@@ -1,0 +1,341 @@
+// The walk at scale: 1M, 5M and 10M keys in a bare Node process, each figure beside the
+// server's own SCAN time in the same walk, optionally beside a baseline tree's walker.
+// Run: npm run compile-tests && node --expose-gc out/test/bench/keyspaceScale.bench.js
+// Knobs: BENCH_SIZES (default 1000000,5000000,10000000), BENCH_RUNS (3), BENCH_VARIANTS
+// (walks of this tree to compare, `connections x scanCount` each, e.g. `2x1000,4x1000`;
+// default the walker's defaults), BENCH_BASELINE (a directory holding
+// another tree's compiled out/, e.g. main's, walked against the same server in the same
+// runs), BENCH_OUTPUT (default test-results/bench-keyspace-scale.md).
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import Redis from 'ioredis';
+import { RedisEndpoint } from '../../src/redis/endpoint';
+import { NamespaceModel } from '../../src/redis/keyspace/namespaceModel';
+import { NamespaceKeyPager } from '../../src/redis/keyspace/pager';
+import * as current from '../../src/redis/keyspace/walker';
+import { startRedisServer } from '../support/redisServer';
+import { keyName, NamespacePlan, SPARSE_NAMESPACE } from './keyspace/fill';
+
+const SIZES = (process.env['BENCH_SIZES'] ?? '1000000,5000000,10000000').split(',').map(Number);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const BASELINE = process.env['BENCH_BASELINE'];
+const OUTPUT = process.env['BENCH_OUTPUT'] ?? 'test-results/bench-keyspace-scale.md';
+const MB = 1024 * 1024;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) {
+  console.error('Run with node --expose-gc (the model heap needs it).');
+  process.exit(2);
+}
+
+type Walker = Pick<typeof current, 'walkKeyspace'>;
+interface Variant {
+  readonly name: string;
+  readonly walker: Walker;
+  readonly options: current.WalkOptions;
+}
+const variants: Variant[] = (process.env['BENCH_VARIANTS'] ?? 'default').split(',').map((spec) => {
+  if (spec === 'default') {
+    return {
+      name: `this tree (${current.DEFAULT_CONNECTIONS} × COUNT ${Math.ceil(current.DEFAULT_SCAN_COUNT / current.DEFAULT_CONNECTIONS)})`,
+      walker: current,
+      options: {},
+    };
+  }
+  const [connections, count] = spec.split('x').map(Number) as [1 | 2 | 4 | 8, number];
+  return {
+    name: `this tree (${connections} × COUNT ${Math.ceil(count / connections)})`,
+    walker: current,
+    options: { connections, count },
+  };
+});
+if (BASELINE) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const walker = require(resolve(BASELINE, 'out/src/redis/keyspace/walker.js')) as Walker;
+  variants.unshift({ name: 'baseline (2 × COUNT 500)', walker, options: {} });
+}
+
+/** The keyspace.bench plan scaled to `total` keys: the big namespaces grow with it, the small and sparse ones (`billing:refund`, 1,500 keys) stay. */
+function scaledPlan(total: number): NamespacePlan[] {
+  const factor = total / 1_000_000;
+  const plan: NamespacePlan[] = [
+    { path: 'auth:session', keys: 250_000 * factor, kind: 'hash' },
+    { path: 'auth:token', keys: 150_000 * factor, kind: 'string' },
+    { path: 'auth:refresh', keys: 100_000 * factor, kind: 'string' },
+    { path: 'auth:attempts', keys: 40_000 * factor, kind: 'string' },
+    { path: 'user:profile', keys: 150_000 * factor, kind: 'hash' },
+    { path: 'user:roles', keys: 80_000 * factor, kind: 'set' },
+    { path: 'user:permissions', keys: 60_000 * factor, kind: 'set' },
+    { path: 'user:search', keys: 10, kind: 'zset' },
+    { path: 'shared:config', keys: 25, kind: 'hash' },
+    { path: 'shared:cache:pages', keys: 80_000 * factor, kind: 'string' },
+    { path: 'shared:cache:api', keys: 60_000 * factor, kind: 'string' },
+    { path: 'shared:cache:geo', keys: 20_000 * factor, kind: 'string' },
+    { path: 'billing:invoice', keys: 3_000, kind: 'string' },
+    { path: SPARSE_NAMESPACE, keys: 1_500, kind: 'string' },
+    { path: 'tmp', keys: 1_000, kind: 'string' },
+    { path: '', keys: 1_000, kind: 'string' },
+  ];
+  const assigned = plan.reduce((sum, p) => sum + p.keys, 0);
+  plan.push({ path: 'shared:cache:i18n', keys: total - assigned, kind: 'string' });
+  return plan;
+}
+
+function resp(args: string[]): string {
+  let out = `*${args.length}\r\n`;
+  for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+  return out;
+}
+
+/** Writes the plan through `redis-cli --pipe` (the mass-insertion path), ~70% with a TTL of
+ * 1 hour to 3 days (none expires during the bench, so every walk must count them all). */
+async function fillWithPipe(port: number, plan: NamespacePlan[]): Promise<void> {
+  const cli = spawn('redis-cli', ['-p', String(port), '--pipe'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number>((resolveExit) => cli.on('close', (code) => resolveExit(code ?? -1)));
+  const stdin = cli.stdin;
+  let batch: string[] = [];
+  const flush = async (): Promise<void> => {
+    if (!stdin.write(batch.join(''))) await new Promise((r) => stdin.once('drain', r));
+    batch = [];
+  };
+  for (const p of plan) {
+    for (let i = 0; i < p.keys; i++) {
+      const key = keyName(p, i);
+      const ttl = i % 10 < 7 ? String(3_600_000 + ((Math.imul(i, 40503) >>> 0) % 255_600_000)) : undefined;
+      if (p.kind === 'string') batch.push(resp(ttl ? ['SET', key, String(i), 'PX', ttl] : ['SET', key, String(i)]));
+      else if (p.kind === 'hash') batch.push(resp(['HSET', key, 'id', String(i), 'device', i % 2 ? 'ios' : 'web']));
+      else if (p.kind === 'set') batch.push(resp(['SADD', key, 'reader', i % 3 ? 'editor' : 'admin']));
+      else batch.push(resp(['ZADD', key, String(i), 'alice', String(i + 1), 'bob']));
+      if (ttl && p.kind !== 'string') batch.push(resp(['PEXPIRE', key, ttl]));
+      if (batch.length >= 20_000) await flush();
+    }
+  }
+  await flush();
+  stdin.end();
+  const code = await exited;
+  if (code !== 0 || !/errors: 0,/.test(output)) throw new Error(`redis-cli --pipe failed (${code}): ${output.trim()}`);
+}
+
+const median = (values: number[]): number => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+function cpuTimes(): number[] {
+  try {
+    return (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return [];
+  }
+}
+function stealShare(since: number[]): number {
+  const delta = cpuTimes().map((v, i) => v - (since[i] ?? 0));
+  const total = delta.reduce((a, b) => a + b, 0);
+  return total > 0 ? (delta[7] ?? 0) / total : 0;
+}
+
+interface ScanStats {
+  readonly calls: number;
+  readonly usec: number;
+  /** Upper bounds (µs) of the histogram buckets holding the 50th and 99th percentile calls, and the slowest. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** SCAN's calls and time (INFO commandstats) and LATENCY HISTOGRAM since the last CONFIG RESETSTAT. */
+async function scanStats(admin: Redis): Promise<ScanStats> {
+  const stats = await admin.info('commandstats');
+  const m = /^cmdstat_scan:calls=(\d+),usec=(\d+)/m.exec(stats);
+  const reply = (await admin.call('LATENCY', 'HISTOGRAM', 'scan')) as unknown[];
+  const body = (reply[1] ?? []) as unknown[];
+  const histogram = (body[body.indexOf('histogram_usec') + 1] ?? []) as number[];
+  const buckets: [number, number][] = [];
+  for (let i = 0; i + 1 < histogram.length; i += 2) buckets.push([Number(histogram[i]), Number(histogram[i + 1])]);
+  const calls = Number(m?.[1] ?? 0);
+  const at = (share: number): number => buckets.find(([, cumulative]) => cumulative >= share * calls)?.[0] ?? NaN;
+  return { calls, usec: Number(m?.[2] ?? 0), p50: at(0.5), p99: at(0.99), max: buckets.at(-1)?.[0] ?? NaN };
+}
+
+interface Sample {
+  wallMs: number;
+  serverMs: number;
+  cpuMs: number;
+  firstMs: number;
+  heapMB: number;
+  peakExternalMB: number;
+  stats: ScanStats;
+  steal: number;
+  load: number;
+  sparsePageMs: number;
+  sparseScans: number;
+}
+
+async function walkOnce(
+  variant: Variant,
+  admin: Redis,
+  endpoint: RedisEndpoint,
+  total: number,
+  measureSparse: boolean,
+): Promise<Sample> {
+  let model: NamespaceModel | undefined;
+  gc?.();
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const externalBefore = process.memoryUsage().arrayBuffers;
+  let peakExternal = 0;
+  await admin.call('CONFIG', 'RESETSTAT');
+  const cpuBefore = cpuTimes();
+  const load = loadavg()[0] ?? NaN;
+  const usage = process.cpuUsage();
+  let first = NaN;
+  const t0 = performance.now();
+  const options = {
+    ...variant.options,
+    onProgress: (p: { model: NamespaceModel }): void => {
+      if (Number.isNaN(first) && p.model.root.childCount > 0) first = performance.now() - t0;
+      peakExternal = Math.max(peakExternal, process.memoryUsage().arrayBuffers - externalBefore);
+    },
+  };
+  model = await variant.walker.walkKeyspace({ endpoint, credentials: {} }, options).done;
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(usage);
+  const steal = stealShare(cpuBefore);
+  const stats = await scanStats(admin);
+  if (!model.complete || model.totalKeys !== total) {
+    throw new Error(`${variant.name}: counted ${model.totalKeys} of ${total}`);
+  }
+  if (model.findNamespace(SPARSE_NAMESPACE)?.count !== 1500) throw new Error(`${SPARSE_NAMESPACE} miscounted`);
+  gc?.();
+  gc?.();
+  const heapMB = (process.memoryUsage().heapUsed - heapBefore) / MB; // the model is alive here
+  let sparsePageMs = NaN;
+  let sparseScans = NaN;
+  if (measureSparse) {
+    const node = model.findNamespace(SPARSE_NAMESPACE);
+    if (!node) throw new Error(`no ${SPARSE_NAMESPACE}`);
+    const client = new Redis({ host: endpoint.host, port: endpoint.port, lazyConnect: true });
+    await client.connect();
+    const p0 = performance.now();
+    const page = await new NamespaceKeyPager(client, node).next();
+    sparsePageMs = performance.now() - p0;
+    sparseScans = page.scans;
+    client.disconnect();
+    if (page.keys.length !== 200) throw new Error(`first page of ${SPARSE_NAMESPACE}: ${page.keys.length} keys`);
+  }
+  model = undefined;
+  return {
+    wallMs,
+    serverMs: stats.usec / 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    firstMs: first,
+    heapMB,
+    peakExternalMB: peakExternal / MB,
+    stats,
+    steal,
+    load,
+    sparsePageMs,
+    sparseScans,
+  };
+}
+
+interface SizeResult {
+  readonly total: number;
+  readonly fillS: number;
+  readonly byVariant: Map<string, Sample[]>;
+}
+
+async function measureSize(total: number): Promise<SizeResult> {
+  const server = await startRedisServer();
+  const admin = new Redis({ host: server.host, port: server.port, lazyConnect: true });
+  await admin.connect();
+  const endpoint: RedisEndpoint = { host: server.host, port: server.port, db: 0, tls: false };
+  try {
+    const f0 = Date.now();
+    await fillWithPipe(server.port, scaledPlan(total));
+    const fillS = (Date.now() - f0) / 1000;
+    const dbsize = await admin.dbsize();
+    if (dbsize !== total) throw new Error(`DBSIZE ${dbsize}, expected ${total}`);
+    console.log(`${total.toLocaleString('en-US')} keys filled in ${fillS.toFixed(0)} s`);
+    const byVariant = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+    for (const variant of variants) await walkOnce(variant, admin, endpoint, total, false); // warm-up
+    // Interleaved, so that the machine's load falls on every variant alike.
+    for (let run = 0; run < RUNS; run++) {
+      for (const variant of variants) {
+        const s = await walkOnce(variant, admin, endpoint, total, true);
+        byVariant.get(variant.name)?.push(s);
+        console.log(
+          `${total / 1e6}M ${variant.name} ${run + 1}/${RUNS}: wall ${s.wallMs.toFixed(0)} ms, SCAN ${s.serverMs.toFixed(0)} ms (${s.stats.calls} calls), ratio ${(s.wallMs / s.serverMs).toFixed(3)}, client CPU ${s.cpuMs.toFixed(0)} ms, ` +
+            `p50 ≤${s.stats.p50} µs p99 ≤${s.stats.p99} µs max ≤${s.stats.max} µs, first ${s.firstMs.toFixed(0)} ms, heap +${s.heapMB.toFixed(2)} MB, ` +
+            `external peak ${s.peakExternalMB.toFixed(0)} MB, sparse page ${s.sparsePageMs.toFixed(1)} ms (${s.sparseScans} SCAN), load ${s.load.toFixed(2)}, steal ${(s.steal * 100).toFixed(1)}%`,
+        );
+      }
+    }
+    return { total, fillS, byVariant };
+  } finally {
+    admin.disconnect();
+    await server.stop();
+  }
+}
+
+function section(results: SizeResult[], started: number): string {
+  const one = results.find((r) => r.total === 1_000_000);
+  const rows: string[] = [];
+  for (const variant of variants) {
+    const walls1 = one ? median((one.byVariant.get(variant.name) ?? []).map((s) => s.wallMs)) : NaN;
+    const server1 = one ? median((one.byVariant.get(variant.name) ?? []).map((s) => s.serverMs)) : NaN;
+    for (const r of results) {
+      const s = r.byVariant.get(variant.name) ?? [];
+      const wall = median(s.map((x) => x.wallMs));
+      const server = median(s.map((x) => x.serverMs));
+      const cells = [
+        variant.name,
+        `${r.total / 1e6}M`,
+        `${(wall / 1000).toFixed(2)} s`,
+        `${(server / 1000).toFixed(2)} s`,
+        median(s.map((x) => x.wallMs / x.serverMs)).toFixed(2),
+        `${(median(s.map((x) => x.cpuMs)) / 1000).toFixed(2)} s`,
+        r.total === 1_000_000 ? '1×' : `${(wall / walls1).toFixed(2)}× (server ${(server / server1).toFixed(2)}×)`,
+        `${median(s.map((x) => x.stats.p50))} / ${median(s.map((x) => x.stats.p99))} / ${median(s.map((x) => x.stats.max))} µs`,
+        `${median(s.map((x) => x.stats.calls)).toLocaleString('en-US')}`,
+        `${median(s.map((x) => x.firstMs)).toFixed(0)} ms`,
+        `${median(s.map((x) => x.heapMB)).toFixed(2)} MB`,
+        `${median(s.map((x) => x.peakExternalMB)).toFixed(0)} MB`,
+        `${median(s.map((x) => x.sparsePageMs)).toFixed(1)} ms, ${median(s.map((x) => x.sparseScans))} SCAN`,
+        `${median(s.map((x) => x.load)).toFixed(1)} / ${(median(s.map((x) => x.steal)) * 100).toFixed(1)}%`,
+      ];
+      rows.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  return [
+    '## The walk at 1M, 5M and 10M keys (bare process, beside the server)',
+    '',
+    `One private redis-server per size (\`--save "" --appendonly no\`), filled with \`redis-cli --pipe\`: the keyspace.bench plan scaled (the big namespaces grow, \`${SPARSE_NAMESPACE}\` stays at 1,500 keys, 0.015% of 10M), ~70% with a TTL. Per size: one warm-up walk per variant, then ${RUNS} runs, the variants interleaved; medians. Server SCAN time is INFO commandstats' usec and the percentiles LATENCY HISTOGRAM scan's buckets (≤ the bucket's upper bound), both after CONFIG RESETSTAT before each walk. Heap: heapUsed after forced GCs with the complete model alive minus before the walk. External peak: ArrayBuffers at progress events (the duplicate filter, released at the end). Sparse page: NamespaceKeyPager.next() on \`${SPARSE_NAMESPACE}\` after the walk. Load: 1-minute load average at the walk's start; steal from /proc/stat during the walk. \`node --expose-gc out/test/bench/keyspaceScale.bench.js\`${BASELINE ? `, baseline = the walker compiled from ${BASELINE}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
+    '',
+    '| Walker | Keys | Wall | Server SCAN | Wall ÷ SCAN | Client CPU | Wall vs 1M | SCAN p50 / p99 / max | SCAN calls | First namespaces | Model heap | External peak | Sparse first page | Load / steal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const results: SizeResult[] = [];
+  for (const total of SIZES) results.push(await measureSize(total));
+  const markdown = section(results, started);
+  mkdirSync(dirname(OUTPUT), { recursive: true });
+  writeFileSync(OUTPUT, markdown);
+  console.log(`\n${markdown}\nwritten to ${join(process.cwd(), OUTPUT)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
