@@ -9,6 +9,7 @@ import {
   parseMemorySize,
   runChecks,
 } from './redis/checks';
+import { clusterCheckNodes } from './redis/cluster/clusterChecks';
 import { describeEndpoint } from './redis/endpoint';
 import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from './redis/keyspace';
 import type { RedisSession } from './redisSession';
@@ -174,6 +175,9 @@ export class ChecksRunner implements vscode.Disposable {
         owner: d.owner,
         cache: d.cache,
       }));
+      // On a cluster the checks read every master's keys and every node's own state.
+      const topology = await this.session.topology();
+      const cluster = topology.kind === 'cluster' ? clusterCheckNodes(topology) : undefined;
       const outcome = await this.session.use(async (client) => {
         try {
           return await runChecks(client, model, declared, {
@@ -184,6 +188,7 @@ export class ChecksRunner implements vscode.Disposable {
             warnAt: config.memoryWarningPercent / 100,
             signal,
             endpoint: this.session.endpoint,
+            cluster,
           });
         } catch (error) {
           if (error instanceof KeyspaceCancelledError) return undefined;

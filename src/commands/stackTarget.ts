@@ -59,7 +59,15 @@ export async function stackTarget(services: ExtensionServices): Promise<StackTar
   }
   const controller = await services.stack.controller();
   const docker = await services.stack.docker();
-  let endpoint: RedisEndpoint = { host: redis.host, port: redis.port, db: 0, username: redis.username, tls: false };
+  // A cluster stack's addresses too: work that reaches every node (Verify Namespace Isolation) needs its natMap.
+  let endpoint: RedisEndpoint = {
+    host: redis.host,
+    port: redis.port,
+    db: 0,
+    username: redis.username,
+    tls: false,
+    cluster: redis.cluster,
+  };
   let password = redis.password;
   const session = services.session.endpoint;
   if (session.host === redis.host && session.port === redis.port) {

@@ -408,7 +408,7 @@ function memoryRows(report: CheckReport): InfoRow[] {
   rows.push(
     new InfoRow(
       'info:memory:used',
-      'Used memory',
+      m.node === undefined ? 'Used memory' : `Used memory · ${m.node} (the fullest node)`,
       m.limitBytes !== undefined && m.share !== undefined
         ? `${formatBytes(m.usedBytes)} of ${formatBytes(m.limitBytes)} ${limit} (${percent(m.share)})`
         : `${formatBytes(m.usedBytes)} · no maxmemory, no budget`,

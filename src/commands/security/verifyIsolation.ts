@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { describeEndpoint } from '../../redis/endpoint';
-import { IsolationReport, isolationMarkdown, verifyIsolation } from '../../redis/acl/isolation';
+import { IsolationReport, isolationMarkdown, onNode, verifyIsolation } from '../../redis/acl/isolation';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
 import { presentError } from '../presentError';
@@ -77,19 +77,20 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
         const first = report.breaches[0];
         const message =
           `Isolation breach: ${report.breaches.length} check${report.breaches.length === 1 ? '' : 's'} failed. ` +
-          `${first?.service} — ${first?.check}: ${first?.actual}, allowed by ${first?.rule ?? 'an unknown rule'}. Fix users.acl, then run "Add Service Users" or restart the stack.`;
+          `${first?.service}${first ? onNode(first) : ''} — ${first?.check}: ${first?.actual}, allowed by ${first?.rule ?? 'an unknown rule'}. Fix users.acl, then run "Add Service Users" or restart the stack.`;
         log.error(message);
         void vscode.window.showErrorMessage(message);
         return { outcome: 'breach', report, message };
       }
       if (report.errors.length > 0) {
         const first = report.errors[0];
-        const message = `${report.errors.length} isolation check${report.errors.length === 1 ? '' : 's'} could not run: ${first?.service} — ${first?.check}: ${first?.answer}`;
+        const message = `${report.errors.length} isolation check${report.errors.length === 1 ? '' : 's'} could not run: ${first?.service}${first ? onNode(first) : ''} — ${first?.check}: ${first?.answer}`;
         log.warn(message);
         void vscode.window.showWarningMessage(message);
         return { outcome: 'errors', report, message };
       }
-      const message = `Namespace isolation holds on ${where}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
+      const masters = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined)).size;
+      const message = `Namespace isolation holds on ${where}${masters > 0 ? ` and every master of its cluster (${masters})` : ''}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
       log.info(message);
       void vscode.window.showInformationMessage(message);
       return { outcome: 'verified', report, message };

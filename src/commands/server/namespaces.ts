@@ -10,6 +10,11 @@ import {
   NamespaceTarget,
 } from '../../redis/serverInfo';
 import type { RedisSession } from '../../redisSession';
+import {
+  clusterKeyCount,
+  clusterNamespaceStats,
+  describeClusterNamespaceStats,
+} from '../../redis/cluster/clusterStatistics';
 
 /** How long to wait for the Keys view's walk in progress before walking again. */
 const WALK_WAIT_MS = 120_000;
@@ -70,44 +75,57 @@ export interface StatsResult {
   readonly cancelled: boolean;
 }
 
-/** Bounded stats of each target, one after the other; a cancel keeps the rows done so far. */
+/**
+ * Bounded stats of each target, one after the other; a cancel keeps the rows done so far.
+ * On a cluster every master is sampled (each holds its own keys) and the figures summed.
+ */
 export async function statsOf(
   session: RedisSession,
   targets: readonly NamespaceTarget[],
   signal?: AbortSignal,
 ): Promise<StatsResult> {
-  const scanCount = settings().scanCount;
+  const options = {
+    sampleSize: SAMPLE_SIZE,
+    scanCount: settings().scanCount,
+    maxScanCalls: MAX_SCAN_CALLS,
+    ...(signal ? { signal } : {}),
+  };
+  const topology = await session.topology();
+  if (topology.kind === 'cluster') {
+    const masters = topology.masters();
+    const totalKeys = await clusterKeyCount(masters);
+    const { stats, cancelled } = await eachTarget(targets, signal, (target) =>
+      clusterNamespaceStats(masters, target, { ...options, totalKeys }),
+    );
+    return { stats, rows: stats.map(describeClusterNamespaceStats), cancelled };
+  }
   const endpoint = session.endpoint;
   return session.use(async (client) => {
     const totalKeys = await client.dbsize();
-    const stats: NamespaceStats[] = [];
-    let cancelled = false;
-    for (const target of targets) {
-      if (signal?.aborted) {
-        cancelled = true;
-        break;
-      }
-      try {
-        stats.push(
-          await namespaceStats(client, target, {
-            totalKeys,
-            sampleSize: SAMPLE_SIZE,
-            scanCount,
-            maxScanCalls: MAX_SCAN_CALLS,
-            endpoint,
-            ...(signal ? { signal } : {}),
-          }),
-        );
-      } catch (error) {
-        if (error instanceof KeyspaceCancelledError) {
-          cancelled = true;
-          break;
-        }
-        throw error;
-      }
-    }
+    const { stats, cancelled } = await eachTarget(targets, signal, (target) =>
+      namespaceStats(client, target, { ...options, totalKeys, endpoint }),
+    );
     return { stats, rows: stats.map(describeNamespaceStats), cancelled };
   });
+}
+
+/** `sample` of each target in turn, until a cancel. */
+async function eachTarget<T>(
+  targets: readonly NamespaceTarget[],
+  signal: AbortSignal | undefined,
+  sample: (target: NamespaceTarget) => Promise<T>,
+): Promise<{ stats: T[]; cancelled: boolean }> {
+  const stats: T[] = [];
+  for (const target of targets) {
+    if (signal?.aborted) return { stats, cancelled: true };
+    try {
+      stats.push(await sample(target));
+    } catch (error) {
+      if (error instanceof KeyspaceCancelledError) return { stats, cancelled: true };
+      throw error;
+    }
+  }
+  return { stats, cancelled: false };
 }
 
 /** How the table was made, in one sentence. */

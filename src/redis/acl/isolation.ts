@@ -6,6 +6,7 @@ import { classifyRedisError } from '../errors';
 import { toBinary } from '../keyspace/binary';
 import { globMatches } from '../keyspace/glob';
 import { SHARED_NAMESPACE } from './rules';
+import { IsolationNode, isolationNodes } from '../cluster/clusterIsolation';
 
 export interface ServiceLogin {
   readonly namespace: string;
@@ -26,6 +27,8 @@ export interface IsolationCheck {
   readonly answer: string;
   /** For a breach: the ACL rule that allowed it. */
   readonly rule?: string | undefined;
+  /** On a Redis Cluster, the master (`host:port`) it ran on: ACL users are per node. */
+  readonly node?: string | undefined;
 }
 
 export interface IsolationReport {
@@ -67,10 +70,40 @@ export async function verifyIsolation(options: {
   /** Called as each service's checks finish, for progress. */
   readonly onService?: (username: string) => void;
 }): Promise<IsolationReport> {
-  const { endpoint, operator, services, delimiter } = options;
+  const { services, delimiter } = options;
   const checks: IsolationCheck[] = [];
   const probeId = randomBytes(6).toString('hex');
-  const probeKey = (ns: string): string => `${ns}${delimiter}__shared_redis_isolation_probe__${delimiter}${probeId}`;
+  // On a cluster every master keeps its own ACL users: each is checked on its own.
+  const targets = await isolationNodes(options.endpoint, options.operator, probeId);
+  try {
+    for (const node of targets.nodes) {
+      await verifyOnNode(node, services, delimiter, probeId, checks, (username) =>
+        options.onService?.(node.address === undefined ? username : `${username} on ${node.address}`),
+      );
+    }
+  } finally {
+    targets.close();
+  }
+  return {
+    checks,
+    breaches: checks.filter((c) => c.actual !== 'error' && c.actual !== c.expected),
+    errors: checks.filter((c) => c.actual === 'error'),
+  };
+}
+
+/** Every service's checks on one node (the server, or one master of a cluster), appended to `checks`. */
+async function verifyOnNode(
+  node: IsolationNode,
+  services: readonly ServiceLogin[],
+  delimiter: string,
+  probeId: string,
+  checks: IsolationCheck[],
+  onService: (username: string) => void,
+): Promise<void> {
+  const { endpoint, operator } = node;
+  // On a cluster the probe keys share a hash tag this master serves: they land here, in one slot (EVAL takes two of them).
+  const probeKey = (ns: string): string =>
+    `${ns}${delimiter}__shared_redis_isolation_probe__${delimiter}${node.hashTag === undefined ? probeId : `{${node.hashTag}}`}`;
   const written = new Set<string>();
 
   for (const service of services) {
@@ -93,7 +126,15 @@ export async function verifyIsolation(options: {
       }
       const rule =
         actual !== 'error' && actual !== expected && breachRule ? await breachRule().catch(() => undefined) : undefined;
-      checks.push({ service: service.username, check, expected, actual, answer: shorten(answer), rule });
+      checks.push({
+        service: service.username,
+        check,
+        expected,
+        actual,
+        answer: shorten(answer),
+        rule,
+        node: node.address,
+      });
     };
 
     let client: Redis;
@@ -111,8 +152,9 @@ export async function verifyIsolation(options: {
         expected: 'allowed',
         actual: 'error',
         answer: shorten(classifyRedisError(error, { ...endpoint, username: service.username }).message),
+        node: node.address,
       });
-      options.onService?.(service.username);
+      onService(service.username);
       continue;
     }
     try {
@@ -185,16 +227,11 @@ export async function verifyIsolation(options: {
       }
     } finally {
       client.disconnect();
-      options.onService?.(service.username);
+      onService(service.username);
     }
   }
   // Probe keys a breach let through, removed as the operator.
   if (written.size > 0) await operator.unlink(...written).catch(() => undefined);
-  return {
-    checks,
-    breaches: checks.filter((c) => c.actual !== 'error' && c.actual !== c.expected),
-    errors: checks.filter((c) => c.actual === 'error'),
-  };
 }
 
 /** Runs a command as the service; NOPERM (and a script's refusal) is `refused`, any other error is thrown. */
@@ -303,19 +340,26 @@ export function isolationMarkdown(report: IsolationReport, where: string, when: 
   ];
   for (const breach of report.breaches) {
     out.push(
-      `- **Breach:** ${breach.service} — ${breach.check}: ${breach.actual}, expected ${breach.expected}. Allowed by ${breach.rule ?? 'an unknown rule'}.`,
+      `- **Breach:** ${breach.service}${onNode(breach)} — ${breach.check}: ${breach.actual}, expected ${breach.expected}. Allowed by ${breach.rule ?? 'an unknown rule'}.`,
     );
   }
   if (report.breaches.length > 0) out.push('');
-  const services = [...new Set(report.checks.map((c) => c.service))];
-  for (const service of services) {
-    out.push(`## ${service}`, '', '| Check | Expected | Result | Server answer |', '|---|---|---|---|');
-    for (const c of report.checks.filter((x) => x.service === service)) {
+  // One table per service, and on a cluster per service and master.
+  const sections = [...new Set(report.checks.map((c) => `${c.service}${onNode(c)}`))];
+  for (const section of sections) {
+    out.push(`## ${section}`, '', '| Check | Expected | Result | Server answer |', '|---|---|---|---|');
+    for (const c of report.checks.filter((x) => `${x.service}${onNode(x)}` === section)) {
       const mark =
         c.actual === 'error' ? '⚠ could not run' : c.actual === c.expected ? `✓ ${c.actual}` : `✗ **${c.actual}**`;
       out.push(`| ${cell(c.check)} | ${c.expected} | ${mark} | ${cell(c.answer)} |`);
     }
     out.push('');
+  }
+  const nodes = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined));
+  if (nodes.size > 0) {
+    out.push(
+      `Redis Cluster: every node keeps its own ACL users, so each service was checked on each of the ${nodes.size} masters (a user changed on one node only is found there).`,
+    );
   }
   out.push(
     'Key reads and writes ran for real on probe keys with a 60 s TTL, deleted afterwards. Denied commands were simulated with `ACL DRYRUN`, never run.',
@@ -323,6 +367,11 @@ export function isolationMarkdown(report: IsolationReport, where: string, when: 
     '',
   );
   return out.join('\n');
+}
+
+/** ` on 127.0.0.1:7002` for a check that ran on one master of a cluster. */
+export function onNode(check: IsolationCheck): string {
+  return check.node === undefined ? '' : ` on ${check.node}`;
 }
 
 function cell(text: string): string {

@@ -1,6 +1,8 @@
 import type Redis from 'ioredis';
 import { hashSlot as keySlot } from '../hashSlot';
 import { displayBytes, formatKeyCount, groupThousands } from '../keyspace';
+import { onEveryMaster } from '../cluster/perMaster';
+import type { ClusterMaster } from '../cluster/topology';
 import { ScanBound, scanPrefix } from './scan';
 import type { Finding } from './types';
 
@@ -35,6 +37,8 @@ export interface SlotAdviceResult {
   /** False when the walk stopped early (scan bound or key bound): there may be more. */
   readonly exact: boolean;
   readonly delimiter: Buffer;
+  /** True when the keys were read on a Redis Cluster, where such commands fail now. */
+  readonly onCluster?: boolean | undefined;
 }
 
 /** An id segment: it has a digit (`42`, `u42`, a UUID, a hex hash); words like `session` or `profile` do not. */
@@ -94,30 +98,38 @@ export function findCrossSlotShapes(keys: Iterable<Buffer>, delimiter: Buffer): 
   return [...shapes.values()].sort((a, b) => b.keys - a.keys || Buffer.compare(a.namespace, b.namespace));
 }
 
-/** Walks the keyspace (bounded SCAN, never KEYS) and finds the entity groups that span slots. */
+/**
+ * Walks the keyspace (bounded SCAN, never KEYS) and finds the entity groups that span slots.
+ * On a cluster every master is walked (each holds its own keys), and one that fails is named.
+ */
 export async function checkClusterSlots(
-  client: Redis,
+  client: Redis | readonly ClusterMaster[],
   delimiter: Buffer,
-  bound: ScanBound & { readonly maxKeys?: number | undefined } = {},
+  bound: ScanBound & { readonly maxKeys?: number | undefined; readonly onCluster?: boolean | undefined } = {},
 ): Promise<SlotAdviceResult> {
   const maxKeys = bound.maxKeys ?? DEFAULT_SLOT_ADVICE_MAX_KEYS;
   const seen: Buffer[] = [];
   let truncated = false;
-  const outcome = await scanPrefix(client, Buffer.alloc(0), bound, (keys) => {
-    for (const key of keys) {
-      if (seen.length >= maxKeys) {
-        truncated = true;
-        return false;
+  const scan = (node: Redis) =>
+    scanPrefix(node, Buffer.alloc(0), bound, (keys) => {
+      for (const key of keys) {
+        if (seen.length >= maxKeys) {
+          truncated = true;
+          return false;
+        }
+        seen.push(key);
       }
-      seen.push(key);
-    }
-    return true;
-  });
+      return true;
+    });
+  const outcomes = Array.isArray(client)
+    ? await onEveryMaster(client as readonly ClusterMaster[], scan)
+    : [await scan(client as Redis)];
   return {
     shapes: findCrossSlotShapes(seen, delimiter),
     looked: seen.length,
-    exact: outcome.complete && !truncated,
+    exact: outcomes.every((outcome) => outcome.complete) && !truncated,
     delimiter,
+    onCluster: bound.onCluster,
   };
 }
 
@@ -152,7 +164,7 @@ export function clusterSlotFindings(result: SlotAdviceResult): Finding[] {
       detail:
         `Keys of one id that differ only in their last segment are one entity's data, which a service reads and writes together (MGET, MULTI, a Lua script). ` +
         `On a Redis Cluster they land in different hash slots: ${now}; a command or transaction over them fails with CROSSSLOT. ` +
-        `A hash tag keeps them together: Redis hashes only what is between the first "{" and the first "}" after it, so ${fixed} all map to slot ${keySlot(group.id)} (the slot of "${id}"). Worth doing before moving to a cluster; on a single Redis nothing fails yet.`,
+        `A hash tag keeps them together: Redis hashes only what is between the first "{" and the first "}" after it, so ${fixed} all map to slot ${keySlot(group.id)} (the slot of "${id}"). ${result.onCluster ? 'This Redis is a cluster: such a command fails now.' : 'Worth doing before moving to a cluster; on a single Redis nothing fails yet.'}`,
       namespacePath: shape.namespace.subarray(0, shape.namespace.length - result.delimiter.length).toString('latin1'),
       count: shape.keys,
       countExact: result.exact,

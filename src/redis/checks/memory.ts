@@ -35,6 +35,8 @@ export interface MemoryResult {
   readonly evictedKeys: number | undefined;
   /** The top-level namespaces holding the most memory (sampled), largest first. */
   readonly topNamespaces: readonly NamespaceMemory[];
+  /** On a cluster: the node (`host:port`) these figures are of, the fullest one. */
+  readonly node?: string | undefined;
 }
 
 export interface MemoryOptions {

@@ -17,6 +17,17 @@ import { readSlowLog, SlowLog } from '../observe/slowLog';
 import { deniedAccessFindings, slowLogFindings } from './observed';
 import { checkUndeclaredKeys, UndeclaredResult } from './undeclared';
 import { checkClusterSlots, clusterSlotFindings, SlotAdviceResult } from './clusterSlots';
+import {
+  atNode,
+  clusterAclLogs,
+  clusterCacheTtl,
+  ClusterCheckNodes,
+  clusterMemory,
+  clusterSlowLogs,
+  NodeDeniedAccesses,
+  NodeMemory,
+  NodeSlowLog,
+} from '../cluster/clusterChecks';
 
 export interface CheckOptions extends ScanBound {
   /** The memory limit when maxmemory is 0. */
@@ -24,6 +35,8 @@ export interface CheckOptions extends ScanBound {
   /** Share of the limit from which memory is a finding (default 0.8). */
   readonly warnAt?: number | undefined;
   readonly examples?: number | undefined;
+  /** On a Redis Cluster: its masters and nodes. Each check then reads every master's keys and every node's own state. */
+  readonly cluster?: ClusterCheckNodes | undefined;
 }
 
 /** Everything one run of the checks found; a check that failed has its message in `errors` and no result. */
@@ -42,6 +55,12 @@ export interface CheckReport {
   readonly deniedAccesses?: readonly DeniedAccess[] | undefined;
   /** Cluster advice: one id's keys spread over hash slots (CROSSSLOT on a cluster). */
   readonly clusterSlots?: SlotAdviceResult | undefined;
+  /** On a cluster: each node's memory (`memory` is then the fullest node's, with the namespaces summed over the masters). */
+  readonly memoryNodes?: readonly NodeMemory[] | undefined;
+  /** On a cluster: each node's slow log (`slowLog` is then all of them together). */
+  readonly slowLogNodes?: readonly NodeSlowLog[] | undefined;
+  /** On a cluster: each node's ACL LOG (`deniedAccesses` is then all of them together). */
+  readonly deniedAccessNodes?: readonly NodeDeniedAccesses[] | undefined;
   readonly errors: Readonly<Partial<Record<CheckId, string>>>;
   /** The problems, by check: undeclared keys, cache keys without TTL, memory. */
   readonly findings: readonly Finding[];
@@ -77,28 +96,48 @@ export async function runChecks(
     }
   };
   const examples = options.examples ?? 3;
+  const cluster = options.cluster;
+  // On a cluster every master's keys are read on its own connection (whose address names it in an error).
+  const masterClients = cluster?.masters.flatMap((master) => (master.client ? [master.client] : []));
+  const keysBound = cluster ? { ...bound, endpoint: undefined } : bound;
   const undeclared = await attempt('undeclared', () =>
-    checkUndeclaredKeys(model, declared, { ...bound, client, examples }),
+    checkUndeclaredKeys(model, declared, { ...keysBound, client: masterClients ?? client, examples }),
   );
   const cacheTtl = await attempt('cacheTtl', () =>
-    checkCacheTtl(client, cacheNamespaces(declared), { ...bound, model, examples }),
+    cluster
+      ? clusterCacheTtl(cluster.masters, cacheNamespaces(declared), { ...keysBound, model, examples })
+      : checkCacheTtl(client, cacheNamespaces(declared), { ...bound, model, examples }),
   );
-  const memory = await attempt('memory', () =>
-    checkMemory(client, {
-      model,
-      budgetBytes: options.budgetBytes,
-      warnAt: options.warnAt ?? 0.8,
-      scanCount: options.scanCount,
-      signal: options.signal,
-      endpoint: options.endpoint,
-    }),
-  );
+  const memoryOptions = {
+    model,
+    budgetBytes: options.budgetBytes,
+    warnAt: options.warnAt ?? 0.8,
+    scanCount: options.scanCount,
+    signal: options.signal,
+  };
+  const memoryNodes = cluster ? await attempt('memory', () => clusterMemory(cluster, memoryOptions)) : undefined;
+  const memory = cluster
+    ? memoryNodes?.worst
+    : await attempt('memory', () => checkMemory(client, { ...memoryOptions, endpoint: options.endpoint }));
   // The observed checks map users to services through the declared namespaces, as text.
   const owners = declared.map((d) => ({ name: Buffer.from(d.path, 'latin1').toString('utf8'), owner: d.owner }));
   const delimiter = model.delimiter.toString('utf8');
-  const slowLog = await attempt('slowLog', () => readSlowLog(client, owners, delimiter));
-  const deniedAccesses = await attempt('deniedAccesses', () => readAclLog(client, owners, delimiter));
-  const clusterSlots = await attempt('clusterSlots', () => checkClusterSlots(client, model.delimiter, bound));
+  // Each node of a cluster keeps its own slow log and ACL LOG.
+  const slowLogNodes = cluster
+    ? await attempt('slowLog', () => clusterSlowLogs(cluster.nodes, owners, delimiter))
+    : undefined;
+  const slowLog = cluster
+    ? slowLogNodes && mergedSlowLog(slowLogNodes.map((n) => n.log))
+    : await attempt('slowLog', () => readSlowLog(client, owners, delimiter));
+  const deniedAccessNodes = cluster
+    ? await attempt('deniedAccesses', () => clusterAclLogs(cluster.nodes, owners, delimiter))
+    : undefined;
+  const deniedAccesses = cluster
+    ? deniedAccessNodes?.flatMap((n) => n.entries)
+    : await attempt('deniedAccesses', () => readAclLog(client, owners, delimiter));
+  const clusterSlots = await attempt('clusterSlots', () =>
+    checkClusterSlots(cluster?.masters ?? client, model.delimiter, { ...keysBound, onCluster: cluster !== undefined }),
+  );
   const report = {
     checkedAt: new Date(),
     keys: model.totalKeys,
@@ -109,6 +148,9 @@ export async function runChecks(
     slowLog,
     deniedAccesses,
     clusterSlots,
+    memoryNodes: memoryNodes?.nodes,
+    slowLogNodes,
+    deniedAccessNodes,
     errors,
   };
   return { ...report, findings: findingsOf(report) };
@@ -154,8 +196,26 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
       examples: ns.examples,
     });
   }
-  const memory = report.memory;
-  if (memory && memory.share !== undefined && memory.limitBytes !== undefined && memory.share >= memory.warnAt) {
+  // On a cluster, each node's findings name it.
+  if (report.memoryNodes) {
+    for (const n of report.memoryNodes) findings.push(...atNode(memoryFindings(n.memory), n.node, n.description));
+  } else if (report.memory) findings.push(...memoryFindings(report.memory));
+  if (report.slowLogNodes) {
+    for (const n of report.slowLogNodes) findings.push(...atNode(slowLogFindings(n.log), n.node, n.description));
+  } else if (report.slowLog) findings.push(...slowLogFindings(report.slowLog));
+  if (report.deniedAccessNodes) {
+    for (const n of report.deniedAccessNodes) {
+      findings.push(...atNode(deniedAccessFindings(n.entries), n.node, n.description));
+    }
+  } else if (report.deniedAccesses) findings.push(...deniedAccessFindings(report.deniedAccesses));
+  if (report.clusterSlots) findings.push(...clusterSlotFindings(report.clusterSlots));
+  return findings;
+}
+
+/** The memory finding of one server (or one node of a cluster), when it is over the warning. */
+function memoryFindings(memory: MemoryResult): Finding[] {
+  const findings: Finding[] = [];
+  if (memory.share !== undefined && memory.limitBytes !== undefined && memory.share >= memory.warnAt) {
     const limit =
       memory.limitSource === 'maxmemory' ? 'maxmemory' : 'the memory budget (setting sharedRedis.memoryBudget)';
     const full = memory.share >= 1;
@@ -175,10 +235,17 @@ export function findingsOf(report: Omit<CheckReport, 'findings'>): Finding[] {
       examples: [],
     });
   }
-  if (report.slowLog) findings.push(...slowLogFindings(report.slowLog));
-  if (report.deniedAccesses) findings.push(...deniedAccessFindings(report.deniedAccesses));
-  if (report.clusterSlots) findings.push(...clusterSlotFindings(report.clusterSlots));
   return findings;
+}
+
+/** Several nodes' slow logs as one, newest first. */
+function mergedSlowLog(logs: readonly SlowLog[]): SlowLog {
+  return {
+    entries: logs.flatMap((log) => log.entries).sort((a, b) => b.time.getTime() - a.time.getTime()),
+    length: logs.reduce((sum, log) => sum + log.length, 0),
+    maxLength: logs[0]?.maxLength,
+    thresholdMicros: logs[0]?.thresholdMicros,
+  };
 }
 
 export function percent(share: number): string {

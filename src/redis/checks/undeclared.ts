@@ -33,8 +33,8 @@ export interface UndeclaredResult {
 export interface UndeclaredOptions extends ScanBound {
   /** Example keys per group (default 3). */
   readonly examples?: number;
-  /** Looks for examples with a bounded SCAN when the walk did not keep enough names. */
-  readonly client?: Redis | undefined;
+  /** Looks for examples with a bounded SCAN when the walk did not keep enough names (on a cluster: on each master in turn). */
+  readonly client?: Redis | readonly Redis[] | undefined;
 }
 
 /**
@@ -93,7 +93,10 @@ export async function checkUndeclaredKeys(
         group.segment === undefined
           ? (key: Buffer): boolean => key.indexOf(delimiter) === -1
           : (key: Buffer): boolean => !covered(key);
-      await scanExamples(options.client, prefix, examples, wanted, accept, options);
+      for (const client of Array.isArray(options.client) ? options.client : [options.client]) {
+        if (examples.length >= Math.min(wanted, group.count)) break;
+        await scanExamples(client as Redis, prefix, examples, wanted, accept, options);
+      }
     }
   }
   return { total: groups.reduce((sum, g) => sum + g.count, 0), groups, keys };

@@ -1,0 +1,117 @@
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { isolationMarkdown, verifyIsolation } from '../../../../src/redis/acl/isolation';
+import { aclLine, serviceRules } from '../../../../src/redis/acl/rules';
+import { useRedisCluster } from '../../../support/redisCluster';
+
+const SERVICES = ['auth', 'user'].map((namespace) => ({
+  namespace,
+  username: `${namespace}-service`,
+  password: randomBytes(16).toString('hex'),
+}));
+
+/** The stack's rules for each service on every node; the default user stays open (the test's operator). */
+const ACL = [
+  'user default on nopass ~* &* +@all',
+  ...SERVICES.map((s) =>
+    aclLine({ username: s.username, password: s.password, rules: serviceRules(s.namespace, ':') }),
+  ),
+].join('\n');
+
+/**
+ * ACL users live on each node of a Redis Cluster: Verify Namespace Isolation logs in as each
+ * service on every master, and a user that differs on one node is found there, named by
+ * its node.
+ */
+describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster)', function () {
+  this.timeout(60_000);
+  const fixture = useRedisCluster({ acl: `${ACL}\n` });
+  const opened: Redis[] = [];
+  const node = (port: number): Redis => {
+    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined);
+    opened.push(client);
+    return client;
+  };
+  afterEach(() => {
+    for (const client of opened.splice(0)) client.disconnect();
+  });
+
+  const verify = async () => {
+    const [first] = await fixture.cluster.masterPorts();
+    return verifyIsolation({
+      endpoint: { host: '127.0.0.1', port: first as number, db: 0, tls: false },
+      operator: node(first as number),
+      services: SERVICES,
+      delimiter: ':',
+    });
+  };
+
+  it('checks each service user on every master, and finds no breach when the nodes agree', async () => {
+    const masters = await fixture.cluster.masterPorts();
+    const report = await verify();
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(report.breaches, []);
+    for (const port of masters) {
+      for (const service of SERVICES) {
+        const own = report.checks.filter(
+          (c) => c.node === `127.0.0.1:${port}` && c.service === service.username && /its own namespace/.test(c.check),
+        );
+        assert.equal(own.length, 3, `SET, GET, UNLINK of ${service.username} on 127.0.0.1:${port}`);
+      }
+    }
+    // The probe keys are gone from every master.
+    for (const port of masters) assert.equal(await node(port).dbsize(), 0, `127.0.0.1:${port} keeps no probe key`);
+  });
+
+  it('names the master where a service user was widened by ACL SETUSER on that node only', async () => {
+    const masters = await fixture.cluster.masterPorts();
+    const second = masters[1] as number;
+    const operator = node(second);
+    await operator.call('ACL', 'SETUSER', 'auth-service', '~user:*');
+    try {
+      const report = await verify();
+      assert.deepEqual(report.errors, []);
+      assert.ok(report.breaches.length > 0, 'the widened user is a breach');
+      assert.deepEqual(
+        [...new Set(report.breaches.map((b) => `${b.service} on ${b.node}`))],
+        [`auth-service on 127.0.0.1:${second}`],
+      );
+      assert.ok(
+        report.breaches.some(
+          (b) => /^GET user:\S+ \(user-service's namespace\)$/.test(b.check) && /~user:\*/.test(b.rule ?? ''),
+        ),
+        JSON.stringify(report.breaches),
+      );
+      const markdown = isolationMarkdown(report, 'the cluster', new Date());
+      assert.match(
+        markdown,
+        new RegExp(`^- \\*\\*Breach:\\*\\* auth-service on 127\\.0\\.0\\.1:${second} — GET user:`, 'm'),
+      );
+      assert.match(markdown, new RegExp(`^## auth-service on 127\\.0\\.0\\.1:${second}$`, 'm'));
+    } finally {
+      await operator.call('ACL', 'SETUSER', 'auth-service', 'resetkeys', '~auth:*', '%R~shared:*');
+    }
+  });
+
+  it('names the master where a service user is missing', async () => {
+    const masters = await fixture.cluster.masterPorts();
+    const third = masters[2] as number;
+    const operator = node(third);
+    const rules = (await operator.call('ACL', 'LIST')) as string[];
+    const line = rules.find((l) => l.startsWith('user user-service '));
+    assert.ok(line);
+    await operator.call('ACL', 'DELUSER', 'user-service');
+    try {
+      const report = await verify();
+      assert.deepEqual(report.breaches, []);
+      assert.deepEqual(
+        report.errors.map((e) => `${e.service} on ${e.node}: ${e.check}`),
+        [`user-service on 127.0.0.1:${third}: log in with its password from .env`],
+      );
+    } finally {
+      await operator.call('ACL', 'SETUSER', 'user-service', ...line.split(' ').slice(2));
+    }
+  });
+});
