@@ -1,9 +1,6 @@
-import type Redis from 'ioredis';
-import { RedisConnectionError } from '../errors';
 import { ClientInfo, killClientById, listClients, serverUsers } from '../observe/clientList';
-import { describeMaster } from './clusterWalk';
-import { lostConnection } from './nodes';
-import { ClusterMaster, Topology } from './topology';
+import { onEveryMaster } from './perMaster';
+import { Topology } from './topology';
 
 /**
  * CLIENT LIST for the session's connection. CLIENT LIST answers for one node: on a cluster,
@@ -12,11 +9,8 @@ import { ClusterMaster, Topology } from './topology';
  */
 export async function listClientsOn(topology: Topology): Promise<ClientInfo[]> {
   if (topology.kind === 'single') return listClients(topology.client);
-  const perMaster = await Promise.all(
-    topology.masters().map(async (master) => {
-      const clients = await onMaster(master, listClients);
-      return clients.map((client): ClientInfo => ({ ...client, node: master.address }));
-    }),
+  const perMaster = await onEveryMaster(topology.masters(), async (client, master) =>
+    (await listClients(client)).map((info): ClientInfo => ({ ...info, node: master.address })),
   );
   return perMaster.flat();
 }
@@ -25,7 +19,7 @@ export async function listClientsOn(topology: Topology): Promise<ClientInfo[]> {
 export async function serverUsersOn(topology: Topology): Promise<string[] | undefined> {
   if (topology.kind === 'single') return serverUsers(topology.client);
   const [first] = topology.masters();
-  return first ? onMaster(first, serverUsers) : [];
+  return first ? ((await onEveryMaster([first], serverUsers))[0] ?? []) : [];
 }
 
 /**
@@ -37,18 +31,6 @@ export async function killClientOn(topology: Topology, client: Pick<ClientInfo, 
   const master = topology.masters().find((candidate) => candidate.address === client.node);
   // Its node no longer serves slots (a failover): that connection is not there any more.
   if (!master) return false;
-  return onMaster(master, (redis) => killClientById(redis, client.id));
-}
-
-/** Runs a node-local command on one master's own connection; a failure names the master. */
-async function onMaster<T>(master: ClusterMaster, action: (client: Redis) => Promise<T>): Promise<T> {
-  if (!master.client) throw lostConnection(master);
-  try {
-    return await action(master.client);
-  } catch (error) {
-    if (error instanceof Error && !(error instanceof RedisConnectionError)) {
-      error.message = `${describeMaster(master)}: ${error.message}`;
-    }
-    throw error;
-  }
+  const [killed] = await onEveryMaster([master], (redis) => killClientById(redis, client.id));
+  return killed ?? false;
 }
