@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { Logger } from './logger';
 import { serviceNamespaces, serviceUser } from './redis/acl/rules';
 import { ClientsSnapshot, groupClients } from './redis/observe/clientGroups';
-import { listClients, MissingRightError, serverUsers } from './redis/observe/clientList';
+import { listClientsOn, serverUsersOn } from './redis/cluster/clusterClients';
+import { MissingRightError } from './redis/observe/clientList';
 import type { RedisSession } from './redisSession';
 import { settings } from './settings';
 
@@ -91,9 +92,11 @@ export class ClientsMonitor implements vscode.Disposable {
   private async read(): Promise<ClientsState> {
     const config = settings();
     try {
-      const snapshot = await this.session.use(async (client) => {
-        const clients = await listClients(client);
-        const users = await serverUsers(client);
+      // On a cluster, every master's connections (CLIENT LIST answers for one node).
+      const topology = await this.session.topology();
+      const snapshot = await this.session.use(async () => {
+        const clients = await listClientsOn(topology);
+        const users = await serverUsersOn(topology);
         const declared = serviceNamespaces(
           config.namespaces.map((ns) => ns.name),
           config.delimiter,

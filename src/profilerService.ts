@@ -3,7 +3,8 @@ import type { Logger } from './logger';
 import type { RedisSession } from './redisSession';
 import { settings } from './settings';
 import { listClients, MissingRightError } from './redis/observe/clientList';
-import { DEFAULT_MAX_BACKLOG_BYTES, ProfiledCommand, Profiler, ProfilerEnded } from './redis/observe/profiler';
+import { RunningProfile, startProfile } from './redis/cluster/clusterProfiler';
+import { DEFAULT_MAX_BACKLOG_BYTES, ProfiledCommand, ProfilerEnded } from './redis/observe/profiler';
 import { describeRates } from './redis/observe/rates';
 
 /** What the running profile shows: each criterion given lets through only its values (none: everything). */
@@ -33,7 +34,7 @@ export interface ProfilerState {
  * Views listen to its events; it shows nothing itself.
  */
 export class ProfilerService implements vscode.Disposable {
-  private profiler: Profiler | undefined;
+  private profiler: RunningProfile | undefined;
   private starting: Promise<void> | undefined;
   private filter: ProfilerFilter = {};
   private lastEnded: ProfilerEnded | undefined;
@@ -85,17 +86,19 @@ export class ProfilerService implements vscode.Disposable {
 
   private async open(): Promise<void> {
     const { endpoint, credentials } = await this.session.target();
+    const topology = await this.session.topology();
     const { profilerMaxSeconds, profilerMaxLines, delimiter } = settings();
     let lookupRefused = false;
     this.lastEnded = undefined;
-    this.profiler = await Profiler.start(endpoint, credentials, {
+    this.profiler = await startProfile(topology, endpoint, credentials, {
       maxSeconds: profilerMaxSeconds,
       maxLines: profilerMaxLines,
       delimiter,
       summaryEveryMs: RATE_SUMMARY_MS,
-      listClients: async () => {
+      // On a cluster, each master's own connection: CLIENT LIST names that node's clients.
+      listClientsOn: async (client) => {
         try {
-          return await this.session.use(listClients);
+          return await listClients(client);
         } catch (error) {
           if (!lookupRefused) {
             lookupRefused = true;
@@ -112,8 +115,11 @@ export class ProfilerService implements vscode.Disposable {
     });
     this.startedMs = Date.now();
     this.log.info(`Profiler started (MONITOR) for at most ${profilerMaxSeconds} s or ${profilerMaxLines} commands`);
+    const limits = `at most ${profilerMaxSeconds} s or ${profilerMaxLines.toLocaleString('en-US')} commands`;
     this.noteEmitter.fire(
-      `Profiling ${this.session.endpoint.host}:${this.session.endpoint.port}: MONITOR runs for at most ${profilerMaxSeconds} s or ${profilerMaxLines.toLocaleString('en-US')} commands.`,
+      topology.kind === 'cluster'
+        ? `Profiling the cluster's ${this.profiler.nodes.length} masters (${this.profiler.nodes.join(', ')}): one MONITOR per master, each line names its node; together for ${limits}.`
+        : `Profiling ${this.profiler.nodes.join(', ')}: MONITOR runs for ${limits}.`,
     );
     this.stateEmitter.fire(this.state);
   }

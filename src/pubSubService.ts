@@ -35,7 +35,11 @@ export class PubSubService implements vscode.Disposable {
   async subscribe(channel: string): Promise<ActiveSubscription> {
     const existing = this.active.find((s) => s.channel === channel);
     if (existing) return existing;
-    const { endpoint, credentials } = await this.session.target();
+    const { endpoint: reached, credentials } = await this.session.target();
+    const configured = this.session.endpoint;
+    // Through Sentinel, the subscription asks the Sentinels itself (not the master reached now),
+    // so that it follows a failover to the new master.
+    const endpoint = configured.sentinel?.kind === 'sentinel' ? { ...configured, username: reached.username } : reached;
     const id = this.nextId++;
     const subscription = await Subscription.open(
       endpoint,

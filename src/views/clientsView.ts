@@ -141,8 +141,10 @@ function groupItem(group: ClientGroup): vscode.TreeItem {
 function clientItem(row: ClientRow): vscode.TreeItem {
   const c = row.client;
   const item = new vscode.TreeItem(c.addr || `#${c.id}`, vscode.TreeItemCollapsibleState.None);
-  item.id = `client:${c.id}`;
+  // A client id is one node's counter: on a cluster the node makes the row's id unique.
+  item.id = c.node === undefined ? `client:${c.id}` : `client:${c.node}:${c.id}`;
   const parts = [
+    c.node === undefined ? undefined : `on ${c.node}`,
     row.own ? `this extension (${c.name})` : c.name ? `"${c.name}"` : undefined,
     `db ${c.db}`,
     `age ${formatDuration(c.ageSeconds)}`,
@@ -152,7 +154,7 @@ function clientItem(row: ClientRow): vscode.TreeItem {
   item.description = parts.join(' · ');
   item.tooltip = [
     `Client #${c.id} · user ${c.user}${row.group.service ? ` (${row.group.service})` : ''}`,
-    `Address ${c.addr}${c.laddr ? ` → ${c.laddr}` : ''}`,
+    `Address ${c.addr}${c.laddr ? ` → ${c.laddr}` : ''}${c.node ? ` (cluster master ${c.node})` : ''}`,
     `Name ${c.name || '(none)'}${row.own ? ' — a connection of this extension' : ''}`,
     `Database ${c.db}, open ${formatDuration(c.ageSeconds)}, idle ${formatDuration(c.idleSeconds)}`,
     `Last command ${c.lastCommand || '(none)'}, flags ${c.flags || '(none)'}`,

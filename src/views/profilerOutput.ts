@@ -7,14 +7,15 @@ const MAX_PENDING_LINES = 2000;
 /** How often the pending lines are written (one append per flush, not one per command). */
 const FLUSH_MS = 250;
 
-/** `17:23:48.123  user-service   GET         user:profile:42  "x"` */
+/** `17:23:48.123  user-service   GET         user:profile:42  "x"`; on a cluster the node after the time. */
 export function formatProfiledCommand(command: ProfiledCommand): string {
   const time = new Date(command.timeMs);
   const clock = `${time.toTimeString().slice(0, 8)}.${String(time.getMilliseconds()).padStart(3, '0')}`;
   const service = command.service ?? `unknown (${command.source})`;
   const more = command.moreArguments > 0 ? ` … ${command.moreArguments} more` : '';
   const db = command.db !== 0 ? ` [db ${command.db}]` : '';
-  return `${clock}  ${service.padEnd(14)} ${command.command.padEnd(10)} ${command.key ?? ''}${db}  ${command.args.join(' ')}${more}`.trimEnd();
+  const node = command.node === undefined ? '' : `${command.node}  `;
+  return `${clock}  ${node}${service.padEnd(14)} ${command.command.padEnd(10)} ${command.key ?? ''}${db}  ${command.args.join(' ')}${more}`.trimEnd();
 }
 
 /**

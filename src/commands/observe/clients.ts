@@ -1,14 +1,8 @@
 import * as vscode from 'vscode';
 import type { ClientsState } from '../../clientsMonitor';
 import { describeEndpoint } from '../../redis/endpoint';
-import {
-  ClientInfo,
-  isExtensionConnection,
-  killClientById,
-  listClients,
-  MissingRightError,
-  serviceOfUser,
-} from '../../redis/observe/clientList';
+import { killClientOn, listClientsOn } from '../../redis/cluster/clusterClients';
+import { ClientInfo, isExtensionConnection, MissingRightError, serviceOfUser } from '../../redis/observe/clientList';
 import { settings } from '../../settings';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { readOnlyRefusal } from '../readOnly';
@@ -62,14 +56,25 @@ export function clientCommands(services: ExtensionServices): {
     const where = describeEndpoint(session.endpoint);
     try {
       // Always the client as it is now: a row may be seconds old, its id reused by nobody but gone.
-      const current = await session.use((client) => listClients(client));
+      const topology = await session.topology();
+      const current = await session.use(() => listClientsOn(topology));
       let target = targetOf(arg);
       if (!target) {
         const picked = await pickClient(current);
         if (!picked) return { outcome: 'cancelled', message: undefined };
         target = { id: picked.id, client: picked };
       }
-      const client = current.find((c) => c.id === target.id);
+      // On a cluster an id is one node's counter: the row's node tells which connection it is.
+      const node = target.client?.node;
+      const matching = current.filter((c) => c.id === target.id && (node === undefined || c.node === node));
+      if (matching.length > 1) {
+        const nodes = matching.map((c) => c.node).join(', ');
+        return say(
+          'refused',
+          `Client #${target.id} is a connection on each of ${nodes}: pick the one to kill in the Clients view.`,
+        );
+      }
+      const client = matching[0];
       if (!client) {
         return say('gone', `Client #${target.id} is no longer connected to ${where}: nothing to kill.`);
       }
@@ -86,18 +91,18 @@ export function clientCommands(services: ExtensionServices): {
       const named = client.name ? `, named "${client.name}"` : ', with no name';
       if (options?.confirm !== true) {
         const choice = await vscode.window.showWarningMessage(
-          `Kill the connection of ${who} from ${client.addr}${named}?`,
+          `Kill the connection of ${who} from ${client.addr}${named}${client.node ? ` on ${client.node}` : ''}?`,
           {
             modal: true,
             detail:
-              `CLIENT KILL ID ${client.id} on ${where}. The connection closes at once, a command it is running included; ` +
+              `CLIENT KILL ID ${client.id} on ${client.node ?? where}. The connection closes at once, a command it is running included; ` +
               'the service sees an error and its client library usually reconnects. No data is changed.',
           },
           'Kill Client',
         );
         if (choice !== 'Kill Client') return { outcome: 'cancelled', message: undefined };
       }
-      const killed = await session.use((redis) => killClientById(redis, client.id));
+      const killed = await session.use(() => killClientOn(topology, client));
       void monitor.refresh();
       return killed
         ? say('killed', `Killed the connection of ${who} from ${client.addr}${named}.`)
@@ -118,7 +123,7 @@ async function pickClient(clients: readonly ClientInfo[]): Promise<ClientInfo | 
     const own = isExtensionConnection(c);
     return {
       label: `${own ? '$(vscode) ' : '$(plug) '}${c.user}${service ? ` · ${service}` : ''}`,
-      description: `${c.addr}${c.name ? ` · "${c.name}"` : ''}${own ? ' · this extension (not killed)' : ''}`,
+      description: `${c.addr}${c.node ? ` → ${c.node}` : ''}${c.name ? ` · "${c.name}"` : ''}${own ? ' · this extension (not killed)' : ''}`,
       detail: `#${c.id} · db ${c.db} · age ${c.ageSeconds}s · idle ${c.idleSeconds}s · last ${c.lastCommand || '(none)'}`,
       client: c,
     };

@@ -1,4 +1,4 @@
-import { fromBinary } from '../keyspace/binary';
+import { BinaryString, fromBinary } from '../keyspace/binary';
 import { KeyspaceCancelledError } from '../keyspace/errors';
 import { RedisConnectionError } from '../errors';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../mutations/namespaceDelete';
 import { describeMaster } from './clusterWalk';
 import { lostConnection } from './nodes';
+import { readSlotState, receivingMasters } from './slotState';
 import { ClusterMaster, keySlot, Topology } from './topology';
 
 /** A namespace's keys on a cluster: each master's own, counted once (replicas are never asked). */
@@ -18,47 +19,89 @@ export interface ClusterNamespacePlan extends NamespacePlan {
   readonly byMaster: readonly { readonly master: ClusterMaster; readonly plan: NamespacePlan }[];
 }
 
-/** The exact count of a namespace's keys: on a cluster, every master's SCAN (in parallel), summed. */
+/**
+ * The exact count of a namespace's keys: on a cluster, every master's SCAN (in parallel), each
+ * key counted once also while slots move between masters (resharding): a key SCAN found on its
+ * source and again on the target counts once, and when the SCANs end, a master that imported a
+ * slot or serves one it did not serve when the count began is scanned again, since keys that
+ * arrived behind its cursor were seen by no SCAN (see slotState.ts).
+ */
 export async function planNamespaceDeletionOn(
   topology: Topology,
   prefix: Buffer,
   options: CountOptions = {},
 ): Promise<NamespacePlan> {
   if (topology.kind === 'single') return planNamespaceDeletion(topology.client, prefix, options);
-  const masters = topology.masters();
-  const found = masters.map(() => 0);
-  // One master failing stops the others' walks: the count could not be exact.
   const stop = new AbortController();
   const abort = (): void => stop.abort();
   if (options.signal?.aborted) stop.abort();
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
-    const byMaster = await Promise.all(
-      masters.map(async (master, index) => {
-        if (!master.client) throw lostConnection(master);
-        const plan = await planNamespaceDeletion(master.client, prefix, {
-          ...(options.scanCount === undefined ? {} : { scanCount: options.scanCount }),
-          signal: stop.signal,
-          endpoint: master.endpoint,
-          onProgress: (count) => {
-            found[index] = count;
-            options.onProgress?.(found.reduce((sum, n) => sum + n, 0));
-          },
-        }).catch((error: unknown) => {
-          stop.abort();
-          throw namedAfter(error, master);
-        });
-        // In slot order, so that a batch spans few slots (one UNLINK per slot).
-        const keys = [...plan.keys].sort((a, b) => keySlot(fromBinary(a)) - keySlot(fromBinary(b)));
-        return { master, plan: { ...plan, keys } };
-      }),
-    ); // Rejects with the first failure, not the cancellations it caused on the other masters.
+    let before = await readSlotState(topology.masters());
+    const counted = new Set<BinaryString>();
+    const parts = new Map<ClusterMaster['address'], { master: ClusterMaster; keys: BinaryString[] }>();
+    let masters = topology.masters();
+    for (let pass = 0; masters.length > 0; pass++) {
+      // The sweeps find few new keys among many counted: the progress shown is the first pass's.
+      const shown = pass === 0 ? options.onProgress : undefined;
+      for (const { master, plan } of await countOn(masters, prefix, options.scanCount, shown, stop)) {
+        let part = parts.get(master.address);
+        if (!part) parts.set(master.address, (part = { master, keys: [] }));
+        for (const key of plan.keys) {
+          if (counted.has(key)) continue;
+          counted.add(key);
+          part.keys.push(key);
+        }
+      }
+      if (pass >= MAX_SWEEPS) break;
+      const now = await readSlotState(topology.masters());
+      masters = receivingMasters(before, now);
+      before = now;
+    }
+    const byMaster = [...parts.values()].map(({ master, keys }) => {
+      // In slot order, so that a batch spans few slots (one UNLINK per slot).
+      const sorted = keys.sort((a, b) => keySlot(fromBinary(a)) - keySlot(fromBinary(b)));
+      return { master, plan: { prefix, keys: sorted, count: sorted.length } };
+    });
     const keys = byMaster.flatMap((part) => part.plan.keys);
     const plan: ClusterNamespacePlan = { prefix, keys, count: keys.length, byMaster };
     return plan;
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }
+}
+
+/** Scans after the first pass, at most (a resharding that goes on is not followed for ever). */
+const MAX_SWEEPS = 3;
+
+/** Each master's SCAN at once; one failing stops the others' (the count could not be exact). */
+async function countOn(
+  masters: readonly ClusterMaster[],
+  prefix: Buffer,
+  scanCount: number | undefined,
+  onProgress: ((found: number) => void) | undefined,
+  stop: AbortController,
+): Promise<{ master: ClusterMaster; plan: NamespacePlan }[]> {
+  const found = masters.map(() => 0);
+  // Rejects with the first failure, not the cancellations it caused on the other masters.
+  return Promise.all(
+    masters.map(async (master, index) => {
+      if (!master.client) throw lostConnection(master);
+      const plan = await planNamespaceDeletion(master.client, prefix, {
+        ...(scanCount === undefined ? {} : { scanCount }),
+        signal: stop.signal,
+        endpoint: master.endpoint,
+        onProgress: (count) => {
+          found[index] = count;
+          onProgress?.(found.reduce((sum, n) => sum + n, 0));
+        },
+      }).catch((error: unknown) => {
+        stop.abort();
+        throw namedAfter(error, master);
+      });
+      return { master, plan };
+    }),
+  );
 }
 
 /**

@@ -1,14 +1,15 @@
 import type { Cluster } from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
 import { BinaryString, fromBinary, toBinary } from '../keyspace/binary';
-import { KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
+import { KeyspaceCancelledError, KeyspaceCommandError, keyspaceError } from '../keyspace/errors';
 import { GONE } from '../keyspace/format';
-import { KeyEntry } from '../keyspace/keyInfo';
 import { NamespaceNode } from '../keyspace/namespaceModel';
 import { compareNatural } from '../keyspace/naturalOrder';
 import { OneAtATime } from '../keyspace/oneAtATime';
+import { describeKeys, KeyEntry } from '../keyspace/keyInfo';
 import { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions } from '../keyspace/pager';
 import { lostConnection } from './nodes';
+import { MasterSlots, readSlotState, receivingMasters } from './slotState';
 import { ClusterMaster, Topology } from './topology';
 
 /** What a namespace row keeps to page its keys: NamespaceKeyPager on one server, ClusterKeyPager on a cluster. */
@@ -24,7 +25,13 @@ export function pagerFor(topology: Topology, node: NamespaceNode, options: Pager
   if (topology.kind === 'single') {
     return new NamespaceKeyPager(topology.client, node, { ...options, endpoint: topology.endpoint });
   }
-  return new ClusterKeyPager(topology.cluster, topology.masters(), node, { ...options, endpoint: topology.endpoint });
+  return new ClusterKeyPager(
+    topology.cluster,
+    topology.masters(),
+    node,
+    { ...options, endpoint: topology.endpoint },
+    () => topology.masters(),
+  );
 }
 
 /**
@@ -32,14 +39,28 @@ export function pagerFor(topology: Topology, node: NamespaceNode, options: Pager
  * pages from the names the model holds. A large one pages every master at once: one
  * NamespaceKeyPager per master (its own `SCAN MATCH` cursor on that master's connection,
  * TYPE/PTTL pipelined there), each asked for its share of a page; a page merges their
- * answers in natural order. Every key comes once: each key lives on one master, and each
- * master's pager drops what its SCAN repeats.
+ * answers in natural order.
+ *
+ * Every key comes once, also while slots move between masters (resharding): the masters'
+ * pagers share one set of the keys given (a key listed on its source master is skipped when
+ * it turns up on the target); a listed key that moved before its TYPE is read there is read
+ * through the cluster client, which follows ASK and MOVED; and when the masters' SCANs end,
+ * a master that imported a slot or serves one it did not serve when paging began is scanned
+ * again (keys given are skipped), since keys that arrived behind its cursor were seen by no
+ * SCAN. The set holds the keys given, as the view holds their rows.
  */
 export class ClusterKeyPager implements KeyPager {
   private readonly pageSize: number;
   private readonly names: BinaryString[] | undefined;
   private offset = 0;
   private readonly perMaster: NamespaceKeyPager[];
+  private readonly given = new Set<BinaryString>();
+  /** The slots each master served (and imported) when paging began, or at the last look. */
+  private slotsBefore: MasterSlots[] | undefined;
+  /** True once the masters' SCANs ended and no slot had moved meanwhile. */
+  private settled = false;
+  private sweeps = 0;
+  private readonly options: PagerOptions;
   /** Keys the other masters gave in a round where one master failed: the next page starts with them. */
   private carried: PagedKey[] = [];
   private readonly endpoint: RedisEndpoint | undefined;
@@ -50,7 +71,9 @@ export class ClusterKeyPager implements KeyPager {
     masters: readonly ClusterMaster[],
     readonly namespace: NamespaceNode,
     options: PagerOptions = {},
+    private readonly currentMasters: () => readonly ClusterMaster[] = () => masters,
   ) {
+    this.options = options;
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.endpoint = options.endpoint;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1) {
@@ -62,21 +85,35 @@ export class ClusterKeyPager implements KeyPager {
       this.perMaster = [];
       return;
     }
-    const share = Math.max(1, Math.ceil(this.pageSize / Math.max(1, masters.length)));
-    this.perMaster = masters.map((master) => {
-      if (!master.client) throw lostConnection(master);
-      return new NamespaceKeyPager(master.client, namespace, {
-        ...options,
-        pageSize: share,
-        endpoint: master.endpoint,
-      });
+    this.perMaster = masters.map((master) => this.pagerOn(master, masters.length));
+  }
+
+  /** A SCAN pager on one master, its share of a page, skipping the keys any master's pager gave. */
+  private pagerOn(master: ClusterMaster, masterCount: number): NamespaceKeyPager {
+    const client = master.client;
+    if (!client) throw lostConnection(master);
+    const endpoint = master.endpoint;
+    return new NamespaceKeyPager(client, this.namespace, {
+      ...this.options,
+      pageSize: Math.max(1, Math.ceil(this.pageSize / Math.max(1, masterCount))),
+      endpoint,
+      given: this.given,
+      describe: async (keys) => {
+        try {
+          return await describeKeys(client, keys, endpoint);
+        } catch (error) {
+          // A key whose slot moved since SCAN listed it: ASK or MOVED; the cluster client follows them.
+          if (!(error instanceof KeyspaceCommandError && /^(ASK|MOVED) /.test(error.reply))) throw error;
+          return describeClusterKeys(this.cluster, keys, endpoint);
+        }
+      },
     });
   }
 
   get done(): boolean {
     return this.names !== undefined
       ? this.offset >= this.names.length
-      : this.carried.length === 0 && this.perMaster.every((pager) => pager.done);
+      : this.settled && this.carried.length === 0 && this.perMaster.every((pager) => pager.done);
   }
 
   forget(key: BinaryString): void {
@@ -106,6 +143,7 @@ export class ClusterKeyPager implements KeyPager {
         scans: 0,
       };
     }
+    this.slotsBefore ??= await readSlotState(this.currentMasters());
     // A master's pager that fails stays where it was; the keys the others gave in that
     // round are carried to the next page, so a retry loses none.
     const results = await Promise.allSettled(
@@ -126,9 +164,30 @@ export class ClusterKeyPager implements KeyPager {
       throw failed.reason;
     }
     keys.sort((a, b) => compareNatural(a.id, b.id));
+    if (this.perMaster.every((pager) => pager.done)) await this.settle();
     return { keys, more: !this.done, scans };
   }
+
+  /**
+   * Every master's SCAN has ended: scans again the masters that received keys since paging
+   * began (see the class comment), at most MAX_SWEEPS times under a resharding that goes on.
+   */
+  private async settle(): Promise<void> {
+    const before = this.slotsBefore ?? [];
+    const now = await readSlotState(this.currentMasters());
+    this.slotsBefore = now;
+    const receiving = this.sweeps < MAX_SWEEPS ? receivingMasters(before, now) : [];
+    if (receiving.length === 0) {
+      this.settled = true;
+      return;
+    }
+    this.sweeps += 1;
+    this.perMaster.push(...receiving.map((master) => this.pagerOn(master, receiving.length)));
+  }
 }
+
+/** Scans of the receiving masters after the first pass, at most (a resharding that goes on is not followed for ever). */
+const MAX_SWEEPS = 3;
 
 /**
  * TYPE and PTTL of keys on a cluster: each command goes to its key's master (ioredis

@@ -25,6 +25,10 @@ export interface PagerOptions {
   readonly endpoint?: RedisEndpoint;
   /** Page the keys of a pattern below the namespace instead of its direct keys (see patternSelection). */
   readonly pattern?: PatternSelection;
+  /** The keys already given, shared by pagers that must not give a key twice between them (a cluster's masters). */
+  readonly given?: Set<BinaryString>;
+  /** TYPE and PTTL of a page's keys (default: pipelined on this pager's connection). */
+  readonly describe?: (keys: readonly BinaryString[]) => Promise<KeyEntry[]>;
 }
 
 /** Keys below a namespace that match a pattern path (`user:` + `{id}:profile`). */
@@ -74,7 +78,8 @@ export class NamespaceKeyPager {
   private cursor: string | undefined;
   private readonly request: ScanRequest | undefined;
   private readonly ready: BinaryString[] = [];
-  private readonly given = new Set<BinaryString>();
+  private readonly given: Set<BinaryString>;
+  private readonly describe: (keys: readonly BinaryString[]) => Promise<KeyEntry[]>;
   private finished = false;
 
   constructor(
@@ -87,6 +92,8 @@ export class NamespaceKeyPager {
       throw new RangeError('The page size must be a positive integer.');
     }
     this.endpoint = options.endpoint ?? endpointOfClient(client);
+    this.given = options.given ?? new Set<BinaryString>();
+    this.describe = options.describe ?? ((keys) => describeKeys(this.client, keys, this.endpoint));
     const model = namespace.model;
     const pattern = options.pattern;
     if (pattern === undefined && namespace.hasAllDirectKeyNames && namespace.names !== undefined) {
@@ -153,7 +160,7 @@ export class NamespaceKeyPager {
       page = this.ready.slice(0, this.pageSize).sort(compareNatural);
     }
     if (signal?.aborted) throw new KeyspaceCancelledError();
-    const entries = await describeKeys(this.client, page, this.endpoint);
+    const entries = await this.describe(page);
     // Only now, with the page in hand, does the pager move on.
     if (this.names !== undefined) {
       this.offset += page.length;

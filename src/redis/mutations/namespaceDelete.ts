@@ -117,7 +117,12 @@ export async function deleteNamespaceKeys(
     try {
       removed = await unlinkBatch(client, batch);
     } catch (error) {
-      const failure = keyspaceError(error, endpoint, 'UNLINK');
+      // On a cluster the batch's other slot groups were unlinked: counted, and the refused ones named.
+      const groups = error instanceof SlotGroupsFailed ? error : undefined;
+      deleted += groups?.removed ?? 0;
+      processed += groups?.processed ?? 0;
+      const failure = keyspaceError(groups?.first ?? error, endpoint, 'UNLINK');
+      if (groups) failure.message = `${failure.message}; not deleted: ${groups.describeLeft()}`;
       throw Object.assign(failure, { partial: result(false) });
     }
     deleted += removed;
@@ -138,8 +143,46 @@ async function unlinkBatch(client: Redis | Cluster, keys: Buffer[]): Promise<num
     if (group) group.push(key);
     else bySlot.set(slot, [key]);
   }
-  const removed = await Promise.all([...bySlot.values()].map((group) => client.callBuffer('UNLINK', ...group)));
-  return removed.reduce<number>((sum, count) => sum + Number(count), 0);
+  const groups = [...bySlot];
+  const settled = await Promise.allSettled(groups.map(([, group]) => client.callBuffer('UNLINK', ...group)));
+  let removed = 0;
+  let processed = 0;
+  const failed: { slot: number; keys: number; error: unknown }[] = [];
+  settled.forEach((outcome, i) => {
+    const [slot, group] = groups[i] as [number, Buffer[]];
+    if (outcome.status === 'fulfilled') {
+      removed += Number(outcome.value);
+      processed += group.length;
+    } else {
+      failed.push({ slot, keys: group.length, error: outcome.reason });
+    }
+  });
+  if (failed.length > 0) throw new SlotGroupsFailed(removed, processed, failed);
+  return removed;
+}
+
+/** Some slot groups of a cluster batch failed; the others were unlinked. */
+class SlotGroupsFailed extends Error {
+  constructor(
+    /** Keys the other groups' UNLINKs removed. */
+    readonly removed: number,
+    /** Keys of the groups that succeeded. */
+    readonly processed: number,
+    readonly failed: readonly { readonly slot: number; readonly keys: number; readonly error: unknown }[],
+  ) {
+    super('UNLINK failed for some slots');
+  }
+
+  get first(): unknown {
+    return this.failed[0]?.error;
+  }
+
+  /** `40 keys in slot 2903, 3 keys in slot 17` (at most 5 named). */
+  describeLeft(): string {
+    const named = this.failed.slice(0, 5).map(({ slot, keys }) => `${formatKeyCount(keys)} in slot ${slot}`);
+    if (this.failed.length > 5) named.push(`${this.failed.length - 5} more slots`);
+    return named.join(', ');
+  }
 }
 
 /** What a deletion did, in one sentence: `Deleted 270,000 keys under auth:session:`, or

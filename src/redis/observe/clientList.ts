@@ -24,6 +24,8 @@ export interface ClientInfo {
   readonly flags: string;
   /** Raw fields as Redis printed them (for fields not modelled). */
   readonly fields: ReadonlyMap<string, string>;
+  /** On a cluster, the master (`host:port`) the connection is to; undefined on one server. */
+  readonly node?: string;
 }
 
 /**

@@ -20,6 +20,8 @@ import { CommandRates, RateWindow } from './rates';
 export interface ProfiledCommand extends MonitoredCommand {
   /** The ACL user of the connection (`auth-service`), `lua`, or undefined when it could not be found. */
   readonly service: string | undefined;
+  /** On a cluster, the master (`host:port`) that ran it; undefined on one server. */
+  readonly node?: string;
 }
 
 export type ProfilerEnd =

@@ -26,7 +26,10 @@ function channelGrant(channel: string): string {
 
 /**
  * One SUBSCRIBE or PSUBSCRIBE on a connection of its own, which does not reconnect (a lost
- * connection ends the subscription and says so). Closed by `close()`.
+ * connection ends the subscription and says so), except through Sentinel: there a failover
+ * drops it on purpose (the failover detector hears `+switch-master`), and it reconnects to the
+ * master the Sentinels name now, subscribing again (ioredis's autoResubscribe). A message
+ * published during the switch is not delivered (Pub/Sub keeps nothing). Closed by `close()`.
  */
 export class Subscription {
   private ended = false;
@@ -49,7 +52,7 @@ export class Subscription {
   ): Promise<Subscription> {
     const client = await connectRedis(endpoint, credentials, {
       ...DEFAULT_TUNING,
-      maxReconnects: 0,
+      maxReconnects: endpoint.sentinel?.kind === 'sentinel' ? DEFAULT_TUNING.maxReconnects : 0,
       connectionName: SUBSCRIBER_CONNECTION_NAME,
     });
     const subscription = new Subscription(client, channel);

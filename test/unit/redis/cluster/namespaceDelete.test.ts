@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { Cluster } from 'ioredis';
 import { connectCluster } from '../../../../src/redis/cluster/connection';
-import { clusterMasters, Topology } from '../../../../src/redis/cluster/topology';
+import { clusterMasters, keySlot, Topology } from '../../../../src/redis/cluster/topology';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
 import {
   ClusterNamespacePlan,
@@ -10,7 +10,8 @@ import {
 } from '../../../../src/redis/cluster/clusterNamespaceDelete';
 import { KeyspaceCancelledError } from '../../../../src/redis/keyspace/errors';
 import { DeleteResult, describeDeletion, namespacePrefix } from '../../../../src/redis/mutations';
-import { fillCluster, nodeKeys as keysOf, useRedisCluster } from '../../../support/redisCluster';
+import { fillCluster, nodeKeys as keysOf, slotOwners, useRedisCluster } from '../../../support/redisCluster';
+import { startSlotMigration } from '../../../support/slotMigration';
 
 const PASSWORD = 'cluster-delete-password-5c1a';
 const FAST = { timeoutMs: 3000, maxReconnects: 1, connectionName: 'shared-redis-unit' };
@@ -149,6 +150,72 @@ describe('Delete Namespace on a Redis Cluster (a real six-node cluster)', functi
     assert.equal(left.count, result.remaining);
     assert.equal(left.count, NAMESPACE_KEYS - 300);
     await deleteNamespaceKeysOn(topology(), left);
+  });
+
+  it('when one slot group is refused, the partial report counts only what was unlinked and names the slot left', async () => {
+    const refused = Array.from({ length: 40 }, (_, i) => `auth:session:{refused}${i}`);
+    await fillCluster(fixture.cluster, [...namespaceKeys(), ...refused]);
+    const prefix = namespacePrefix('auth:session', ':');
+    const plan = (await planNamespaceDeletionOn(topology(), prefix)) as ClusterNamespacePlan;
+    const slot = keySlot('{refused}');
+    const owner = plan.byMaster.find(({ master }) => master.slots.some(([from, to]) => slot >= from && slot <= to));
+    assert.ok(owner?.master.client);
+    // A real refusal of one slot's keys only: on its master, the user may touch only names going on with a digit.
+    const denied = owner.master.client;
+    await denied.call('ACL', 'SETUSER', 'default', 'resetkeys', '~auth:session:[0-9]*');
+    let partial: DeleteResult | undefined;
+    try {
+      // One batch per master: the refused slot's UNLINK goes with the other slots' of its master.
+      await assert.rejects(deleteNamespaceKeysOn(topology(), plan, { batchSize: 100_000 }), (error: Error) => {
+        partial = (error as { partial?: DeleteResult }).partial;
+        assert.match(error.message, new RegExp(`40 keys in slot ${slot}\\b`));
+        assert.match(error.message, /NOPERM/);
+        return true;
+      });
+    } finally {
+      await denied.call('ACL', 'SETUSER', 'default', 'resetkeys', '~*');
+    }
+    const left = await planNamespaceDeletionOn(topology(), prefix);
+    assert.ok(partial);
+    assert.deepEqual(
+      { deleted: partial.deleted, remaining: partial.remaining },
+      { deleted: plan.count - left.count, remaining: left.count },
+    );
+    await deleteNamespaceKeysOn(topology(), left);
+  });
+
+  it('counts each key once, and misses none, while a slot moves between masters during the count', async () => {
+    const moving = Array.from({ length: 600 }, (_, i) => `auth:session:{mover}${i}`);
+    const keys = [...namespaceKeys(), ...moving];
+    await fillCluster(fixture.cluster, keys);
+    const slot = keySlot('{mover}');
+    const from = (await slotOwners(fixture.cluster))[slot];
+    const to = (await fixture.cluster.masterPorts()).find((port) => port !== from);
+    assert.ok(from && to);
+    const migration = await startSlotMigration(fixture.cluster, slot, from, to);
+    let moved: Promise<void> | undefined;
+    try {
+      const prefix = namespacePrefix('auth:session', ':');
+      // The slot's keys move while the masters are scanned in small steps.
+      const plan = await planNamespaceDeletionOn(topology(), prefix, {
+        scanCount: 10,
+        onProgress: () => (moved ??= migration.step(300).then(() => migration.finish())),
+      });
+      await moved;
+      const names = plan.keys.map((key) => Buffer.from(key, 'latin1').toString());
+      assert.deepEqual(
+        names.filter((key, i) => names.indexOf(key) !== i),
+        [],
+        'no key counted twice',
+      );
+      assert.deepEqual([...names].sort(), [...keys].sort(), 'every key counted');
+      assert.equal(plan.count, keys.length);
+      const result = await deleteNamespaceKeysOn(topology(), plan, { batchSize: 500 });
+      assert.deepEqual([result.deleted, result.remaining], [keys.length, 0]);
+    } finally {
+      await moved?.catch(() => undefined);
+      migration.close();
+    }
   });
 
   it('a count cancelled before it starts asks no master and rejects as cancelled', async () => {
