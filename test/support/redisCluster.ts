@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import calculateSlot from 'cluster-key-slot';
 import Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { clusterMasters, Topology } from '../../src/redis/cluster/topology';
+import type { RedisEndpoint } from '../../src/redis/endpoint';
 import { RedisServer, startRedisServer } from './redisServer';
 
 /** One node of a test cluster: a real `redis-server` with `cluster-enabled yes`. */
@@ -226,4 +229,9 @@ export async function slotOwners(fixture: RedisClusterFixture): Promise<number[]
   const owners: number[] = [];
   for (const [from, to, master] of reply) for (let slot = from; slot <= to; slot++) owners[slot] = master?.[1] ?? 0;
   return owners;
+}
+
+/** The topology a cluster client gives the extension's code (as RedisSession.topology() does). */
+export function clusterTopology(cluster: Cluster, endpoint: RedisEndpoint): Topology {
+  return { kind: 'cluster', cluster, endpoint, masters: () => clusterMasters(cluster, endpoint) };
 }
