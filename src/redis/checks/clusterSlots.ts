@@ -1,4 +1,8 @@
 import type Redis from 'ioredis';
+import { Cluster } from 'ioredis';
+import { lostConnection } from '../cluster/nodes';
+import { clusterMasters } from '../cluster/topology';
+import type { RedisEndpoint } from '../endpoint';
 import { hashSlot as keySlot } from '../hashSlot';
 import { displayBytes, formatKeyCount, groupThousands } from '../keyspace';
 import { ScanBound, scanPrefix } from './scan';
@@ -94,7 +98,11 @@ export function findCrossSlotShapes(keys: Iterable<Buffer>, delimiter: Buffer): 
   return [...shapes.values()].sort((a, b) => b.keys - a.keys || Buffer.compare(a.namespace, b.namespace));
 }
 
-/** Walks the keyspace (bounded SCAN, never KEYS) and finds the entity groups that span slots. */
+/**
+ * Walks the keyspace (bounded SCAN, never KEYS) and finds the entity groups that span slots.
+ * On a Redis Cluster (the shared connection is then a Cluster client) SCAN answers for one
+ * node: every master of the slot map is walked instead, replicas never (they hold copies).
+ */
 export async function checkClusterSlots(
   client: Redis,
   delimiter: Buffer,
@@ -103,22 +111,41 @@ export async function checkClusterSlots(
   const maxKeys = bound.maxKeys ?? DEFAULT_SLOT_ADVICE_MAX_KEYS;
   const seen: Buffer[] = [];
   let truncated = false;
-  const outcome = await scanPrefix(client, Buffer.alloc(0), bound, (keys) => {
-    for (const key of keys) {
-      if (seen.length >= maxKeys) {
-        truncated = true;
-        return false;
+  let complete = true;
+  for (const node of nodesToWalk(client, bound.endpoint)) {
+    const outcome = await scanPrefix(node.client, Buffer.alloc(0), { ...bound, endpoint: node.endpoint }, (keys) => {
+      for (const key of keys) {
+        if (seen.length >= maxKeys) {
+          truncated = true;
+          return false;
+        }
+        seen.push(key);
       }
-      seen.push(key);
-    }
-    return true;
-  });
+      return true;
+    });
+    complete &&= outcome.complete;
+    if (truncated) break;
+  }
   return {
     shapes: findCrossSlotShapes(seen, delimiter),
     looked: seen.length,
-    exact: outcome.complete && !truncated,
+    exact: complete && !truncated,
     delimiter,
   };
+}
+
+/** The server itself, or each master of a cluster (a master the client lost fails, naming it). */
+function nodesToWalk(
+  client: Redis,
+  endpoint: RedisEndpoint | undefined,
+): { readonly client: Redis; readonly endpoint: RedisEndpoint | undefined }[] {
+  const shared: unknown = client;
+  if (!(shared instanceof Cluster)) return [{ client, endpoint }];
+  const where = endpoint ?? { host: 'the cluster', port: 0, db: 0, tls: false };
+  return clusterMasters(shared, where).map((master) => {
+    if (!master.client) throw lostConnection(master);
+    return { client: master.client, endpoint: master.endpoint };
+  });
 }
 
 /** With the id in a hash tag: `auth:{42}:session`. */
