@@ -3,11 +3,14 @@ import type { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
 import { explicitlySet, readRedisEndpoint, settings, SettingsChange } from './settings';
 import type { StackRedis } from './docker/stack/stackController';
+import { ClusterNodeView, clusterFormed } from './docker/stack/clusterHealth';
 
 /** What the session needs of a stack snapshot: its Redis once healthy, and while it starts. */
 export interface StackRedisChange {
   readonly redis: StackRedis | undefined;
   readonly redisStarting: StackRedis | undefined;
+  /** For the cluster variant: what each running node says of the cluster. */
+  readonly cluster?: readonly ClusterNodeView[] | undefined;
 }
 import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
@@ -105,7 +108,7 @@ export class RedisSession implements vscode.Disposable {
         known = resolve;
       });
       this.subscriptions.push(
-        stackChanges(({ redis, redisStarting }) => {
+        stackChanges(({ redis, redisStarting, cluster }) => {
           this.stackIsKnown = true;
           known();
           // A Redis still starting is already the one to talk to, with the stack's own
@@ -115,7 +118,9 @@ export class RedisSession implements vscode.Disposable {
           const before = this.stackRedis;
           const wasReady = this.stackReady;
           this.stackRedis = now;
-          this.stackReady = redis !== undefined;
+          // A cluster's nodes are healthy before the init has formed it: a connection made
+          // then fails (cluster_state is not ok), so the cluster is ready once it is formed.
+          this.stackReady = redis !== undefined && (cluster === undefined || clusterFormed(cluster));
           if (
             before?.port !== now?.port ||
             before?.host !== now?.host ||

@@ -176,11 +176,12 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     item.id = `service:${status.service}`;
     const node = describeClusterNode(snapshot.cluster?.find((v) => v.service === status.service));
     const formed = clusterFormed(snapshot.cluster ?? []);
-    item.description = node ? `${node} · ${describeStatus(status, formed)}` : describeStatus(status, formed);
+    const full = describeStatus(status, formed);
+    item.description = node ? nodeRow(node.row, status) : full;
     item.iconPath = iconFor(status, formed);
     item.contextValue = `service.${status.state}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown(`**${status.service}** — ${String(item.description)}\n\n`);
+    tooltip.appendMarkdown(`**${status.service}** — ${node ? `${node.full} · ${full}` : full}\n\n`);
     tooltip.appendMarkdown(`| | |\n|---|---|\n`);
     tooltip.appendMarkdown(`| Container | \`${status.containerName}\` |\n| Image | \`${status.image}\` |\n`);
     if (status.startedAt) tooltip.appendMarkdown(`| Up | ${formatUptime(status.startedAt)} |\n`);
@@ -201,20 +202,38 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
 
 /**
  * A node's place in the cluster as it says itself: `master · slots 0-5460`, `replica of
- * redis-node-1`, and `cluster_state:fail` (or why it did not answer) when it is not ok.
+ * redis-node-1`, and `cluster_state:fail` (or why it did not answer) when it is not ok. `row`
+ * is the short form for the row (`master · 0-5460`), `full` the tooltip's.
  */
-export function describeClusterNode(view: ClusterNodeView | undefined): string | undefined {
+export function describeClusterNode(view: ClusterNodeView | undefined): { row: string; full: string } | undefined {
   if (!view) return undefined;
-  if (view.state === undefined) return `cluster state unknown (${view.error ?? 'no answer'})`;
+  if (view.state === undefined) {
+    const unknown = `cluster state unknown (${view.error ?? 'no answer'})`;
+    return { row: unknown, full: unknown };
+  }
   const myself = view.nodes.find((n) => n.myself);
   const state = view.state === 'ok' ? [] : [`cluster_state:${view.state}`];
-  if (!myself) return [...state].join(' · ') || undefined;
-  const master = view.nodes.find((n) => n.id === myself.masterId);
-  const role =
-    myself.role === 'master'
-      ? `master · ${myself.slots.length > 0 ? `slots ${myself.slots.join(', ')}` : 'no slots'}`
-      : `replica of ${master?.name ?? myself.masterId ?? '?'}`;
-  return [role, ...state].join(' · ');
+  if (!myself) return state.length > 0 ? { row: state.join(' · '), full: state.join(' · ') } : undefined;
+  if (myself.role === 'replica') {
+    const master = view.nodes.find((n) => n.id === myself.masterId);
+    const role = [`replica of ${master?.name ?? myself.masterId ?? '?'}`, ...state].join(' · ');
+    return { row: role, full: role };
+  }
+  const slots = myself.slots.length > 0 ? myself.slots.join(', ') : undefined;
+  return {
+    row: ['master', slots ?? 'no slots', ...state].join(' · '),
+    full: ['master', slots ? `slots ${slots}` : 'no slots', ...state].join(' · '),
+  };
+}
+
+/**
+ * A node's row: its role and slots, and its state only when it is not healthy (the icon says
+ * healthy). Six such rows stay whole in a side bar of the default width; the address
+ * (`127.0.0.1:7001`) and the container's state in words are in the tooltip.
+ */
+function nodeRow(node: string, status: ServiceStatus): string {
+  if (status.state === 'running' && (status.health === 'healthy' || status.health === undefined)) return node;
+  return `${node} · ${status.state === 'running' ? (status.health ?? status.state) : status.state}`;
 }
 
 function iconFor(status: ServiceStatus, clusterFormed: boolean): vscode.ThemeIcon {

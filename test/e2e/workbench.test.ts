@@ -2,12 +2,14 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import type { Locator, Page } from 'playwright-core';
 import { parseDotenv } from '../../src/docker/compose/dotenv';
 import { repoRoot } from '../support/codeServer';
 import { eventually } from '../support/eventually';
 import { startRedisServer } from '../support/redisServer';
+import { OPERATOR } from '../support/stackFixture';
+import { stackLifecycle } from '../support/useStack';
 import { e2e } from './context';
 
 /** The workbench renders views and notifications asynchronously: wait this long for each. */
@@ -1173,6 +1175,145 @@ describe('Which service does what: Clients and Denied Accesses in the workbench'
       await screenshot(page, 'clients-failure.png');
       throw error;
     } finally {
+      writeFileSync(settingsFile, original);
+    }
+  });
+});
+
+describe('the cluster stack in the workbench: six nodes, and the Keys view summing every master', function () {
+  // Six containers on a small machine: one cluster for the block, removed after (only its own project).
+  this.timeout(300_000);
+  const lifecycle = stackLifecycle({ required: true, cluster: true });
+  before(async function () {
+    await lifecycle.open(this);
+  });
+  after(() => lifecycle.close());
+
+  it('starts the cluster stack from the palette, shows its six nodes, and the summed key counts', async () => {
+    const { page, workspaceFolder } = e2e();
+    const { fixture } = lifecycle.stack;
+    // The workspace names the seeded test redis-server (sharedRedis.host/port), which wins over the
+    // stack's Redis: without them the extension talks to the cluster it starts. Restored at the end.
+    const settingsFile = join(workspaceFolder, '.vscode', 'settings.json');
+    const original = readFileSync(settingsFile, 'utf8');
+    const toCluster = JSON.parse(original) as Record<string, unknown>;
+    delete toCluster['sharedRedis.host'];
+    delete toCluster['sharedRedis.port'];
+    toCluster['sharedRedis.stackVariant'] = 'cluster';
+    toCluster['sharedRedis.composeFile'] = fixture.composeFile;
+    toCluster['sharedRedis.projectName'] = fixture.project;
+    writeFileSync(settingsFile, JSON.stringify(toCluster, null, 2));
+    let client: Cluster | undefined;
+    try {
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      await runFromCommandPalette(page, 'Shared Redis: Start');
+      const stack = pane(page, 'Stack');
+      if ((await stack.locator('.pane-header').getAttribute('aria-expanded')) !== 'true') {
+        await stack.locator('.pane-header').click();
+      }
+      const node = (n: number): Locator =>
+        stack
+          .locator('.monaco-list-row')
+          .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^redis-node-${n}$`) }) });
+      // Each row whole at the side bar's default width: role and slots, health in its icon.
+      const described: Record<number, RegExp> = {
+        1: /^master · 0-5460$/,
+        2: /^master · 5461-10922$/,
+        3: /^master · 10923-16383$/,
+        4: /^replica of redis-node-[123]$/,
+        5: /^replica of redis-node-[123]$/,
+        6: /^replica of redis-node-[123]$/,
+      };
+      await page.mouse.move(900, 300); // no row hovered: its inline actions would take room
+      for (const [n, text] of Object.entries(described)) {
+        await node(Number(n))
+          .locator('.label-description', { hasText: text })
+          .waitFor({ state: 'visible', timeout: 180_000 });
+        await node(Number(n)).locator('.codicon-pass-filled').waitFor({ state: 'visible', timeout: 180_000 });
+      }
+      for (const n of Object.keys(described)) {
+        const label = node(Number(n)).locator('.monaco-icon-label-container');
+        const cut = await label.evaluate((element) => element.scrollWidth > element.clientWidth);
+        assert.equal(cut, false, `the row of redis-node-${n} is cut at the side bar's width`);
+      }
+      await stack
+        .locator('.monaco-list-row', { hasText: 'redis-cluster-init' })
+        .locator('.label-description', { hasText: /^completed$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await page
+        .locator('.statusbar-item', { hasText: 'Redis: running' })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      // The Keys view walks the cluster by itself once it is formed (no Refresh): its declared namespaces, empty.
+      await namespaceRow(page, 'auth')
+        .locator('.label-description', { hasText: /^0 keys · Auth Service$/ })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      await page.mouse.move(900, 300);
+      await screenshot(page, 'e2e-cluster-stack.png');
+      // The address and the state in words are in the row's tooltip.
+      const env = parseDotenv(readFileSync(join(dirname(fixture.composeFile), '.env'), 'utf8'));
+      const published = [1, 2, 3, 4, 5, 6].map((n) => Number(env[`REDIS_CLUSTER_PORT_${n}`]));
+      await node(1).hover();
+      await page
+        .locator('.monaco-hover, .workbench-hover', {
+          hasText: `master · slots 0-5460 · running · healthy · 127.0.0.1:${published[0]}`,
+        })
+        .first()
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await screenshot(page, 'e2e-cluster-node-tooltip.png');
+      await page.mouse.move(900, 300);
+
+      // Keys on every master, written through the nodes' published ports (the announced names map to them).
+      client = new Cluster(
+        published.map((port) => ({ host: '127.0.0.1', port })),
+        {
+          natMap: Object.fromEntries(
+            published.map((port, i) => [`redis-node-${i + 1}:6379`, { host: '127.0.0.1', port }]),
+          ),
+          enableAutoPipelining: true,
+          redisOptions: { username: OPERATOR, password: fixture.password },
+        },
+      );
+      const seeded = client;
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 3000; i++) writes.push(seeded.set(`shop:order:eu:${i}`, 'o'));
+      for (let i = 0; i < 2000; i++) writes.push(seeded.set(`shop:order:us:${i}`, 'o'));
+      for (let i = 0; i < 1000; i++) writes.push(seeded.set(`shop:cart:${i}`, 'c'));
+      for (let i = 0; i < 500; i++) writes.push(seeded.set(`shopping:${i}`, 's'));
+      await Promise.all(writes);
+      const perMaster = await Promise.all(seeded.nodes('master').map((master) => master.dbsize()));
+      assert.equal(perMaster.length, 3);
+      assert.ok(
+        perMaster.every((size) => size > 0),
+        `every master holds some of the keys: ${perMaster.join(', ')}`,
+      );
+
+      await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
+      // Room for the Keys view: collapse the Stack view.
+      if ((await stack.locator('.pane-header').getAttribute('aria-expanded')) === 'true') {
+        await stack.locator('.pane-header').click();
+      }
+      const count = (label: string, text: RegExp): Promise<void> =>
+        namespaceRow(page, label)
+          .locator('.label-description', { hasText: text })
+          .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await count('shop', /^6,000 keys$/);
+      await count('shopping', /^500 keys$/);
+      await namespaceRow(page, 'shop').click();
+      await count('order', /^5,000 keys$/);
+      await count('cart', /^1,000 keys$/);
+      await namespaceRow(page, 'order').click();
+      await count('eu', /^3,000 keys$/);
+      await count('us', /^2,000 keys$/);
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      await page.mouse.move(900, 300);
+      await screenshot(page, 'e2e-cluster-keys.png');
+      await namespaceRow(page, 'shop').click(); // collapsed again
+    } catch (error) {
+      await screenshot(page, 'e2e-cluster-failure.png');
+      throw error;
+    } finally {
+      client?.disconnect();
       writeFileSync(settingsFile, original);
     }
   });

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import calculateSlot from 'cluster-key-slot';
 import Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { clusterMasters, Topology } from '../../src/redis/cluster/topology';
+import type { RedisEndpoint } from '../../src/redis/endpoint';
 import { RedisServer, startRedisServer } from './redisServer';
 
 /** One node of a test cluster: a real `redis-server` with `cluster-enabled yes`. */
@@ -238,4 +241,9 @@ export async function nodeKeys(client: Redis): Promise<string[]> {
     cursor = next;
   } while (cursor !== '0');
   return keys;
+}
+
+/** The topology a cluster client gives the extension's code (as RedisSession.topology() does). */
+export function clusterTopology(cluster: Cluster, endpoint: RedisEndpoint): Topology {
+  return { kind: 'cluster', cluster, endpoint, masters: () => clusterMasters(cluster, endpoint) };
 }

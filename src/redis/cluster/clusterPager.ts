@@ -39,7 +39,7 @@ export function pagerFor(topology: Topology, node: NamespaceNode, options: Pager
  * pages from the names the model holds. A large one pages every master at once: one
  * NamespaceKeyPager per master (its own `SCAN MATCH` cursor on that master's connection,
  * TYPE/PTTL pipelined there), each asked for its share of a page; a page merges their
- * answers in natural order.
+ * answers in natural order, exactly the page size of them until the last page.
  *
  * Every key comes once, also while slots move between masters (resharding): the masters'
  * pagers share one set of the keys given (a key listed on its source master is skipped when
@@ -144,26 +144,31 @@ export class ClusterKeyPager implements KeyPager {
       };
     }
     this.slotsBefore ??= await readSlotState(this.currentMasters());
-    // A master's pager that fails stays where it was; the keys the others gave in that
-    // round are carried to the next page, so a retry loses none.
-    const results = await Promise.allSettled(
-      this.perMaster.map((pager) => (pager.done ? Promise.resolve(undefined) : pager.next(signal))),
-    );
+    // Rounds until a page is full: each master gives its share per round, and a namespace
+    // that lives on fewer masters (a hash tag keeps it in one slot) needs several rounds.
+    // A master's pager that fails stays where it was; the keys the others gave are carried
+    // to the next page, so a retry loses none. Keys beyond the page size wait for the next.
     const keys = this.carried;
     this.carried = [];
     let scans = 0;
-    for (const result of results) {
-      if (result.status === 'fulfilled') {
-        keys.push(...(result.value?.keys ?? []));
-        scans += result.value?.scans ?? 0;
+    while (keys.length < this.pageSize && this.perMaster.some((pager) => !pager.done)) {
+      const results = await Promise.allSettled(
+        this.perMaster.map((pager) => (pager.done ? Promise.resolve(undefined) : pager.next(signal))),
+      );
+      for (const result of results) {
+        if (result.status === 'fulfilled') {
+          keys.push(...(result.value?.keys ?? []));
+          scans += result.value?.scans ?? 0;
+        }
+      }
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) {
+        this.carried = keys;
+        throw failed.reason;
       }
     }
-    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed) {
-      this.carried = keys;
-      throw failed.reason;
-    }
     keys.sort((a, b) => compareNatural(a.id, b.id));
+    this.carried = keys.splice(this.pageSize);
     if (this.perMaster.every((pager) => pager.done)) await this.settle();
     return { keys, more: !this.done, scans };
   }

@@ -86,10 +86,19 @@ export async function connectCluster(
     lastNodeError ??= { error, at: endpoint };
   });
   try {
-    await cluster.connect();
+    await connectedOrEnded(cluster);
     return cluster;
   } catch (error) {
     cluster.disconnect();
+    // A node that failed (a wrong password, a closed port) is the cause worth naming.
+    if (error instanceof ClusterNotOkError && lastNodeError === undefined) {
+      throw new RedisConnectionError(
+        'unreachable',
+        describeEndpoint(endpoint),
+        'is a Redis Cluster whose cluster_state is not ok (it is still being formed, or some slots have no node)',
+        "Wait until every node reports cluster_state:ok (the stack's Start waits for it), then try again.",
+      );
+    }
     const cause = lastNodeError ?? { error, at: endpoint };
     const message = cause.error instanceof Error ? cause.error.message : String(cause.error);
     if (/cluster support disabled/i.test(message)) {
@@ -102,6 +111,31 @@ export async function connectCluster(
     }
     throw classifyRedisError(cause.error, cause.at);
   }
+}
+
+/** The cluster answered, but never said cluster_state:ok before the client stopped reconnecting. */
+class ClusterNotOkError extends Error {}
+
+/**
+ * `cluster.connect()`, which never settles when the nodes answer but the cluster is not ok
+ * (ioredis reconnects until its retry strategy gives up and then ends, without rejecting):
+ * its end rejects here, so a caller is not left waiting forever.
+ */
+function connectedOrEnded(cluster: Cluster): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const ended = (): void => reject(new ClusterNotOkError('the cluster client ended before it was ready'));
+    cluster.once('end', ended);
+    cluster.connect().then(
+      () => {
+        cluster.off('end', ended);
+        resolve();
+      },
+      (error: unknown) => {
+        cluster.off('end', ended);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** The endpoint of one node (`host:port`), with the cluster's credentials and TLS. */

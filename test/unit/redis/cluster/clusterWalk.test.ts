@@ -8,7 +8,7 @@ import { connectRedis } from '../../../../src/redis/connection';
 import { RedisEndpoint } from '../../../../src/redis/endpoint';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { toBinary } from '../../../../src/redis/keyspace';
-import { fillCluster, useRedisCluster } from '../../../support/redisCluster';
+import { clusterTopology, fillCluster, useRedisCluster } from '../../../support/redisCluster';
 
 const PASSWORD = 'cluster-walk-password-0b7e';
 const FAST = { timeoutMs: 3000, maxReconnects: 1, connectionName: 'shared-redis-unit' };
@@ -55,12 +55,7 @@ describe('walking a Redis Cluster (a real six-node cluster, 100,000 keys)', func
   });
   after(() => cluster?.disconnect());
 
-  const topology = (): Topology => ({
-    kind: 'cluster',
-    cluster,
-    endpoint,
-    masters: () => clusterMasters(cluster, endpoint),
-  });
+  const topology = (): Topology => clusterTopology(cluster, endpoint);
 
   it('counts every key of every master exactly once, at every depth', async () => {
     const walk = walkCluster(cluster, endpoint, { password: PASSWORD }, { count: 1000, tuning: FAST });
