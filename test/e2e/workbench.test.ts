@@ -1244,6 +1244,11 @@ describe('the cluster stack in the workbench: six nodes, and the Keys view summi
         .locator('.statusbar-item', { hasText: 'Redis: running' })
         .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       // The Keys view walks the cluster by itself once it is formed (no Refresh): its declared namespaces, empty.
+      // Open it first: a test before this block may have left it collapsed.
+      const keysPane = pane(page, 'Keys');
+      if ((await keysPane.locator('.pane-header').getAttribute('aria-expanded')) !== 'true') {
+        await keysPane.locator('.pane-header').click();
+      }
       await namespaceRow(page, 'auth')
         .locator('.label-description', { hasText: /^0 keys · Auth Service$/ })
         .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
