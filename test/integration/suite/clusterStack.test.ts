@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis, { Cluster } from 'ioredis';
@@ -146,7 +146,7 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
     }
   });
 
-  it('sharedRedis.backup writes one checked RDB file per master and a manifest of nodes and slots; sharedRedis.restore refuses a manifest whose slots differ, and (not offered yet) a cluster restore, changing nothing', async () => {
+  it('sharedRedis.backup writes one checked RDB file per master and a manifest of nodes and slots; sharedRedis.restore (not offered yet on a cluster) refuses and changes nothing', async () => {
     const client = await clusterClient();
     const folder = mkdtempSync(join(tmpdir(), 'shared-redis-cluster-backup-'));
     try {
@@ -178,26 +178,6 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
       await client.set('user:profile:1', 'changed');
       await client.del('user:profile:2');
       await client.set('user:profile:new', 'added');
-
-      // A manifest whose slots differ from the live cluster's is refused before anything stops.
-      const moved = join(folder, 'moved.cluster.json');
-      const changed = {
-        ...manifest,
-        masters: manifest.masters.map((m, i) => (i === 0 ? { ...m, slots: ['0-5000'] } : m)),
-      };
-      writeFileSync(moved, JSON.stringify(changed));
-      const refused = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
-        file: moved,
-        folder,
-        confirm: true,
-      });
-      assert.equal(refused.outcome, 'refused', refused.message);
-      assert.match(
-        refused.message,
-        /redis-node-1 \(node [0-9a-f]{8}\) served slots 0-5000 in the backup and serves slots 0-5460 now/,
-      );
-      assert.match(refused.message, /Nothing was changed/);
-      assert.equal(await client.get('user:profile:1'), 'changed');
 
       // Restore per node is not offered yet (see restore.ts): it is refused and changes nothing.
       const restored = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
