@@ -382,8 +382,12 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
       state.latest = { ...latest, value, rendered };
       return state.latest;
     }
+    // A renewed read of the same value (a TTL change, Refresh) keeps the size VS Code knows:
+    // only the header's TTL text differs, and a new mtime with a new size would make VS Code
+    // refuse the save of an edit made before it reloaded ("File Modified Since").
+    if (latest && latest.id === id) size = latest.size;
     // See the class comment: a new version must not look like the editor's by its size.
-    if (state.base && state.base.id !== id && size === state.base.size) size++;
+    else if (state.base && state.base.id !== id && size === state.base.size) size++;
     const mtime = Math.max(Date.now(), (latest?.mtime ?? 0) + 1);
     state.latest = { id, value, rendered, mtime, size };
     return state.latest;
