@@ -116,7 +116,12 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
       vscode.workspace.registerFileSystemProvider(KEY_SCHEME, this, { isCaseSensitive: true }),
       vscode.languages.registerCodeLensProvider({ scheme: KEY_SCHEME }, this),
       vscode.workspace.onDidCloseTextDocument((document) => {
-        if (document.uri.scheme === KEY_SCHEME) this.states.delete(document.uri.toString());
+        // A language change reaches extensions as a close and an open of a document that stays
+        // open: forgetting its versions then would let a save overwrite another client's change.
+        const id = document.uri.toString();
+        if (document.uri.scheme === KEY_SCHEME && !this.openDocuments().some((d) => d.uri.toString() === id)) {
+          this.states.delete(id);
+        }
       }),
       session.onDidChangeEndpoint(() => this.reloadOpen(() => true)),
       settingsChanged((change) => {

@@ -127,6 +127,19 @@ describe('editing a key in its document', function () {
     assert.equal(document.isDirty, true, 'the edit is still in the editor');
   });
 
+  it('does not overwrite a change made after the editor switched a JSON value to JSON highlighting', async () => {
+    // VS Code reports a language change to extensions as the document closing and opening again.
+    keys.push('edit:lang');
+    await redis.set('edit:lang', '{"a":1}');
+    const document = await open('edit:lang');
+    assert.ok(await until('the document is highlighted as JSON', () => document.languageId === 'jsonc'));
+    await edit(document, (t) => t.replace('"a": 1', '"a": 3'));
+    await other.set('edit:lang', '{"a":2}'); // same length: VS Code's own size check would miss it
+    assert.equal(await document.save(), false, 'the save failed');
+    assert.equal(await redis.get('edit:lang'), '{"a":2}');
+    assert.equal(document.isDirty, true, 'the edit is still in the editor');
+  });
+
   it('says a key deleted meanwhile no longer exists, and writes nothing', async () => {
     keys.push('edit:deleted');
     await redis.set('edit:deleted', 'here');
