@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { RedisEndpoint } from '../../src/redis/endpoint';
 import { NamespaceModel } from '../../src/redis/keyspace/namespaceModel';
@@ -332,7 +332,7 @@ async function main(): Promise<void> {
   const markdown = section(results, started);
   mkdirSync(dirname(OUTPUT), { recursive: true });
   writeFileSync(OUTPUT, markdown);
-  console.log(`\n${markdown}\nwritten to ${join(process.cwd(), OUTPUT)}`);
+  console.log(`\n${markdown}\nwritten to ${resolve(OUTPUT)}`);
 }
 
 main().catch((error: unknown) => {
