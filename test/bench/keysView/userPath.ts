@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { walkKeyspace } from '../../../src/redis/keyspace/walker';
@@ -65,6 +65,12 @@ export async function userPathRun(options: {
   readonly expand: 'sparse' | 'wide';
   /** Record a CPU profile of the extension host from the click until the counts show. */
   readonly profile?: boolean;
+  /**
+   * The team's workspace: it holds the stack's compose file (shared-redis/docker-compose.yml),
+   * so VS Code activates the extension at startup (workspaceContains) and the click only opens
+   * the view. Without it the click also activates the extension.
+   */
+  readonly team?: boolean;
 }): Promise<UserPathRun> {
   const { redis, admin, keyspace } = options;
   const dir = tempDir('shared-redis-bench-keysview-');
@@ -82,6 +88,13 @@ export async function userPathRun(options: {
       { stdio: 'ignore' },
     );
     const workspace = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
+    if (options.team) {
+      mkdirSync(join(workspace, 'shared-redis'));
+      copyFileSync(
+        join(repoRoot(), 'stack', 'docker-compose.yml'),
+        join(workspace, 'shared-redis', 'docker-compose.yml'),
+      );
+    }
     const inspectPort = await freePort();
     const server = await startCodeServer({ dir });
     const session = await launchBrowser({ consoleLog: join(dir, 'browser-console.log') });
@@ -101,6 +114,13 @@ export async function userPathRun(options: {
       await activityBarIcon(page, 'Shared Redis').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       inspector = await Inspector.connect(inspectPort);
       await installWatcher(page);
+      if (options.team) {
+        await eventually(
+          'the extension activated at startup (its second stage loaded)',
+          () => channelLog(server.userDataDir, 'Shared Redis').some((line) => line.includes('Loaded the second stage')),
+          { timeoutMs: UI_TIMEOUT, intervalMs: 100 },
+        );
+      }
       await settled();
       const heapBefore = await inspector.heapAfterGc();
 
