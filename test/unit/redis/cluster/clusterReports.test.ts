@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { aclLine, serviceRules } from '../../../../src/redis/acl/rules';
 import {
   clusterSlowLogLengths,
@@ -9,8 +9,11 @@ import {
   resetClusterSlowLogs,
 } from '../../../../src/redis/cluster/clusterLogs';
 import { clusterDeniedAccessesMarkdown, clusterSlowLogMarkdown } from '../../../../src/redis/cluster/clusterReports';
+import { readClusterServerSample } from '../../../../src/redis/cluster/clusterSample';
+import { serviceOfUser } from '../../../../src/redis/observe/clientList';
 import { useClusterTopology } from '../../../support/clusterTopology';
 import { eventually } from '../../../support/eventually';
+import { nodeClient } from '../../../support/redisClient';
 import { useRedisCluster } from '../../../support/redisCluster';
 
 const PASSWORD = 'cluster-logs-password-5c1a';
@@ -22,8 +25,11 @@ const ACL = [
 const OWNERS = [{ prefix: 'auth', owner: 'Auth Service' }];
 const NOW = new Date('2026-12-03T07:00:00Z');
 
-/** Show Slow Log, Reset Slow Log and Show Denied Accesses on a real six-node cluster: every node's own log, each entry naming its node. */
-describe('the slow log and the denied accesses on a Redis Cluster (a real six-node cluster)', function () {
+/**
+ * Show Slow Log, Reset Slow Log, Show Denied Accesses and the INFO view's charts on a real six-node
+ * cluster: every node's own log or figures, each entry naming its node.
+ */
+describe('node-local reports on a Redis Cluster (a real six-node cluster)', function () {
   this.timeout(60_000);
   const fixture = useRedisCluster({ password: PASSWORD, acl: `${ACL}\n` });
   const connection = useClusterTopology(() => fixture.cluster, PASSWORD);
@@ -39,18 +45,8 @@ describe('the slow log and the denied accesses on a Redis Cluster (a real six-no
 
   /** A connection straight to one node, as a service (or a person with redis-cli) would have. */
   async function direct(address: string, username = 'default', password = PASSWORD): Promise<Redis> {
-    const [host, port] = address.split(':');
-    const client = new Redis({
-      host,
-      port: Number(port),
-      username,
-      password,
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
+    const client = await nodeClient(address, { username, password });
     opened.push(client);
-    await client.connect();
     return client;
   }
 
@@ -149,5 +145,32 @@ describe('the slow log and the denied accesses on a Redis Cluster (a real six-no
     assert.ok(keyLine?.includes('**auth-service** (Auth Service)'), keyLine);
     const loginLine = markdown.split('\n').find((line) => line.includes('failed to log in'));
     assert.ok(loginLine?.includes(`on ${second}`), loginLine);
+  });
+
+  it("the INFO view's charts: one sample of the whole cluster, every node's counters and memory summed, clients per service on every node", async () => {
+    const nodes = nodeAddresses();
+    const [first, second] = connection
+      .topology()
+      .masters()
+      .map((master) => master.address);
+    assert.ok(first && second);
+    // The auth service connected to two masters: two connections of one service.
+    await direct(first, 'auth-service', AUTH_PASSWORD);
+    await direct(second, 'auth-service', AUTH_PASSWORD);
+    const serviceOf = (user: string): string | undefined => serviceOfUser(user, OWNERS, ':');
+    const infos = await Promise.all(nodes.map(async (address) => String(await (await direct(address)).info())));
+    const field = (info: string, name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
+    const sample = await readClusterServerSample(connection.topology(), serviceOf);
+    const commandsBefore = infos.reduce((sum, info) => sum + field(info, 'total_commands_processed'), 0);
+    assert.ok((sample.reading.totalCommands ?? 0) >= commandsBefore, 'every node counted');
+    assert.ok((sample.reading.totalCommands ?? 0) < commandsBefore + 1000);
+    const memory = infos.reduce((sum, info) => sum + field(info, 'used_memory'), 0);
+    assert.ok(
+      Math.abs((sample.reading.usedMemory ?? 0) - memory) < memory * 0.2,
+      `${sample.reading.usedMemory} ≈ ${memory}`,
+    );
+    assert.equal(sample.reading.runId?.split(',').length, 6);
+    assert.ok('counts' in sample.clients, JSON.stringify(sample.clients));
+    assert.equal(sample.clients.counts['Auth Service'], 2);
   });
 });
