@@ -1,0 +1,53 @@
+import * as assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { crossSlotRefusal, namespaceMoveRefusal } from '../../../../src/redis/cluster/clusterRefusals';
+import { keySlot } from '../../../../src/redis/cluster/topology';
+import { renameKey } from '../../../../src/redis/mutations';
+import { useClusterTopology } from '../../../support/clusterTopology';
+import { useRedisCluster } from '../../../support/redisCluster';
+
+const PASSWORD = 'cluster-key-commands-3e9d';
+
+/** Key commands that act on many keys or on two names, on a real six-node cluster. */
+describe('key commands on a Redis Cluster (a real six-node cluster)', function () {
+  this.timeout(60_000);
+  const fixture = useRedisCluster({ password: PASSWORD });
+  const connection = useClusterTopology(() => fixture.cluster, PASSWORD);
+  const cluster = (): Redis => connection.cluster as unknown as Redis;
+
+  it('Rename Key / Copy Key / Move to Namespace of one key across slots: one message naming both slots and their nodes, and what to do', async () => {
+    const [from, to] = [Buffer.from('auth:session:42'), Buffer.from('legacy:session:42')];
+    assert.notEqual(keySlot(from), keySlot(to));
+    await cluster().set(from, 'v');
+    // What the command did before: Redis's own CROSSSLOT, said of MULTI.
+    const own = cluster().duplicate();
+    await own.connect();
+    await assert.rejects(
+      renameKey(own, from, to).finally(() => own.disconnect()),
+      /CROSSSLOT/,
+    );
+    const message = crossSlotRefusal(connection.cluster, 'Rename Key', from, to);
+    assert.ok(message);
+    assert.match(message, /^Rename Key works on a Redis Cluster only within one hash slot/);
+    assert.ok(message.includes(`auth:session:42 is in slot ${keySlot(from)} (on 127.0.0.1:`), message);
+    assert.ok(message.includes(`legacy:session:42 would be in slot ${keySlot(to)} (on 127.0.0.1:`), message);
+    assert.match(message, /Nothing was changed\. Keep both names in one slot with the same hash tag/);
+    assert.doesNotMatch(message, /does not support Redis Cluster yet/);
+    assert.match(
+      crossSlotRefusal(connection.cluster, 'Copy Key', from, to) ?? '',
+      /refuses COPY across slots.*New Key instead/,
+    );
+    // Same slot (a shared hash tag): no refusal, and the rename works.
+    const [tagged, renamed] = [Buffer.from('auth:{42}:session'), Buffer.from('legacy:{42}:session')];
+    assert.equal(crossSlotRefusal(connection.cluster, 'Rename Key', tagged, renamed), undefined);
+    await cluster().set(tagged, 'v');
+    const second = cluster().duplicate();
+    await second.connect();
+    assert.equal((await renameKey(second, tagged, renamed).finally(() => second.disconnect())).kind, 'written');
+    assert.equal(await cluster().get(renamed), 'v');
+    assert.match(
+      namespaceMoveRefusal(Buffer.from('auth:'), Buffer.from('legacy:')),
+      /^Move to Namespace cannot move auth:\* to legacy: on a Redis Cluster: .* Nothing was moved\. .*Delete Namespace/,
+    );
+  });
+});
