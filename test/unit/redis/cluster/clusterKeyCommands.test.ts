@@ -1,7 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { crossSlotRefusal, namespaceMoveRefusal } from '../../../../src/redis/cluster/clusterRefusals';
+import { exportClusterNamespace } from '../../../../src/redis/cluster/clusterExport';
 import { keySlot } from '../../../../src/redis/cluster/topology';
+import { exportNamespace, importNamespace, planImport } from '../../../../src/redis/transfer';
 import { renameKey } from '../../../../src/redis/mutations';
 import { useClusterTopology } from '../../../support/clusterTopology';
 import { useRedisCluster } from '../../../support/redisCluster';
@@ -49,5 +54,47 @@ describe('key commands on a Redis Cluster (a real six-node cluster)', function (
       namespaceMoveRefusal(Buffer.from('auth:'), Buffer.from('legacy:')),
       /^Move to Namespace cannot move auth:\* to legacy: on a Redis Cluster: .* Nothing was moved\. .*Delete Namespace/,
     );
+  });
+
+  it('Export Namespace: one file with the keys of every master, which Import Namespace writes back into the cluster', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cluster-export-'));
+    try {
+      const keys = Array.from({ length: 60 }, (_, i) => `user:profile:${i}`);
+      for (const key of keys) await cluster().set(key, `value of ${key}`);
+      await cluster().hset('user:settings:1', 'theme', 'dark');
+      await cluster().set('user:token:1', 't', 'EX', 3600);
+      await cluster().set('users:not-this-one', 'x');
+      const masters = connection.topology().masters();
+      const holding = new Set(
+        keys.map(
+          (key) => masters.find((m) => m.slots.some(([a, b]) => keySlot(key) >= a && keySlot(key) <= b))?.address,
+        ),
+      );
+      assert.equal(holding.size, 3, 'the keys live on every master');
+      const file = join(folder, 'user.jsonl');
+      // Before: the export read one server, and the cluster client refused its INFO and SCAN.
+      await assert.rejects(
+        exportNamespace(cluster(), Buffer.from('user:'), join(folder, 'refused.jsonl'), {
+          delimiter: Buffer.from(':'),
+        }),
+        /answers for one node only/,
+      );
+      const exported = await exportClusterNamespace(connection.topology(), Buffer.from('user:'), file, {
+        delimiter: Buffer.from(':'),
+      });
+      assert.equal(exported.cancelled, false);
+      assert.equal(exported.keys, 62);
+      assert.deepEqual(exported.byType, { string: 61, hash: 1 });
+      const plan = await planImport(cluster(), file, Buffer.from('copy:'));
+      assert.equal(plan.keys, 62);
+      const imported = await importNamespace(cluster(), plan);
+      assert.equal(imported.created, 62);
+      assert.equal(await cluster().get('copy:profile:59'), 'value of user:profile:59');
+      assert.equal(await cluster().hget('copy:settings:1', 'theme'), 'dark');
+      assert.ok((await cluster().ttl('copy:token:1')) > 3000);
+      assert.equal(await cluster().exists('copy:not-this-one'), 0);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
