@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { crossSlotRefusal, namespaceMoveRefusal } from '../../../../src/redis/cluster/clusterRefusals';
+import { planTtlForKeysWithoutOne } from '../../../../src/redis/checks/cacheTtl';
 import { exportClusterNamespace } from '../../../../src/redis/cluster/clusterExport';
+import { expireClusterKeysWithoutTtl, planClusterTtlForKeysWithoutOne } from '../../../../src/redis/cluster/clusterTtl';
 import { keySlot } from '../../../../src/redis/cluster/topology';
 import { exportNamespace, importNamespace, planImport } from '../../../../src/redis/transfer';
 import { renameKey } from '../../../../src/redis/mutations';
@@ -96,5 +98,32 @@ describe('key commands on a Redis Cluster (a real six-node cluster)', function (
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('Set TTL on Keys Without One: counts the keys without a TTL on every master, then gives exactly those the TTL', async () => {
+    const without = Array.from({ length: 45 }, (_, i) => `cache:search:${i}`);
+    for (const key of without) await cluster().set(key, 'r');
+    for (let i = 0; i < 15; i++) await cluster().set(`cache:search:ttl:${i}`, 'r', 'EX', 600);
+    // Before: the count SCANned through the cluster client, which refuses SCAN.
+    await assert.rejects(planTtlForKeysWithoutOne(cluster(), Buffer.from('cache:')), /SCAN answers for one node only/);
+    const progress: [number, number][] = [];
+    const plan = await planClusterTtlForKeysWithoutOne(connection.topology(), Buffer.from('cache:'), {
+      onProgress: (found, scanned) => progress.push([found, scanned]),
+    });
+    assert.equal(plan.count, 45);
+    assert.equal(plan.scanned, 60);
+    assert.equal(plan.perMaster.length, 3);
+    assert.ok(
+      plan.perMaster.every((part) => part.plan.count > 0),
+      'the keys live on every master',
+    );
+    assert.deepEqual(progress.at(-1), [45, 60]);
+    const result = await expireClusterKeysWithoutTtl(plan, 3600);
+    assert.deepEqual(
+      { expired: result.expired, total: result.total, skipped: result.skipped, remaining: result.remaining },
+      { expired: 45, total: 45, skipped: 0, remaining: 0 },
+    );
+    for (const key of without) assert.ok((await cluster().ttl(key)) > 3500, key);
+    assert.ok((await cluster().ttl('cache:search:ttl:3')) <= 600, 'a key that had a TTL keeps it');
   });
 });
