@@ -10,6 +10,7 @@ import {
 } from '../../../../src/redis/cluster/clusterLogs';
 import { clusterDeniedAccessesMarkdown, clusterSlowLogMarkdown } from '../../../../src/redis/cluster/clusterReports';
 import { readClusterServerSample } from '../../../../src/redis/cluster/clusterSample';
+import { publishOnCluster, publishedText } from '../../../../src/redis/cluster/clusterPublish';
 import { serviceOfUser } from '../../../../src/redis/observe/clientList';
 import { useClusterTopology } from '../../../support/clusterTopology';
 import { eventually } from '../../../support/eventually';
@@ -172,5 +173,32 @@ describe('node-local reports on a Redis Cluster (a real six-node cluster)', func
     assert.equal(sample.reading.runId?.split(',').length, 6);
     assert.ok('counts' in sample.clients, JSON.stringify(sample.clients));
     assert.equal(sample.clients.counts['Auth Service'], 2);
+  });
+
+  it('Publish Message: sent through one known master, the message says how many of its subscribers got it and that other nodes do not report theirs', async () => {
+    const [first, second] = connection
+      .topology()
+      .masters()
+      .map((master) => master.address);
+    assert.ok(first && second);
+    const here = await direct(first);
+    const there = await direct(second);
+    const received: string[] = [];
+    here.on('message', (_channel: string, message: string) => received.push(`${first} ${message}`));
+    there.on('message', (_channel: string, message: string) => received.push(`${second} ${message}`));
+    await here.subscribe('orders:events');
+    await there.subscribe('orders:events');
+    const published = await publishOnCluster(connection.topology(), 'orders:events', 'created 42');
+    assert.deepEqual(published, { receivers: 1, node: first });
+    await eventually('both subscribers got it', () => received.length === 2);
+    assert.deepEqual([...received].sort(), [`${first} created 42`, `${second} created 42`].sort());
+    assert.equal(
+      publishedText('orders:events', published),
+      `Published to orders:events through ${first}: 1 subscriber there received it; the cluster forwards it to every node, whose subscribers Redis does not count.`,
+    );
+    assert.equal(
+      publishedText('orders:events', { receivers: 2 }),
+      'Published to orders:events: 2 subscribers received it.',
+    );
   });
 });
