@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { publishOnCluster, Published } from './redis/cluster/clusterPublish';
 import type { Logger } from './logger';
 import type { RedisSession } from './redisSession';
 import { publish, ReceivedMessage, Subscription } from './redis/observe/subscription';
@@ -68,9 +69,14 @@ export class PubSubService implements vscode.Disposable {
     this.changeEmitter.fire({ id, channel, ended: why });
   }
 
-  /** PUBLISH on the shared connection; resolves to the number of subscribers that got it. */
-  async publish(channel: string, message: string): Promise<number> {
-    return this.session.use((client) => publish(client, channel, message));
+  /**
+   * PUBLISH on the shared connection; resolves to the number of subscribers that got it. On a
+   * cluster, through one named master: PUBLISH counts only the subscribers of the node that took it.
+   */
+  async publish(channel: string, message: string): Promise<Published> {
+    const topology = await this.session.topology();
+    if (topology.kind === 'cluster') return publishOnCluster(topology, channel, message);
+    return { receivers: await this.session.use((client) => publish(client, channel, message)) };
   }
 
   dispose(): void {

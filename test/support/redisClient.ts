@@ -26,3 +26,26 @@ export async function clientOf(server: RedisAddress, db = 0): Promise<Redis> {
   await client.connect();
   return client;
 }
+
+/**
+ * A connection straight to one node (`host:port`), as a service or redis-cli would open it:
+ * it stays closed once the server closes it (a killed client is not hidden by a reconnect).
+ */
+export async function nodeClient(
+  address: string,
+  login: { readonly username?: string; readonly password?: string; readonly name?: string } = {},
+): Promise<Redis> {
+  const [host, port] = address.split(':');
+  const client = new Redis({
+    host,
+    port: Number(port),
+    username: login.username,
+    password: login.password,
+    connectionName: login.name,
+    lazyConnect: true,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}

@@ -19,6 +19,11 @@ import {
   toBinary,
 } from '../../redis/keyspace';
 import { describeSeconds } from '../../redis/mutations';
+import {
+  ClusterNoTtlPlan,
+  expireClusterKeysWithoutTtl,
+  planClusterTtlForKeysWithoutOne,
+} from '../../redis/cluster/clusterTtl';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
@@ -138,16 +143,20 @@ export function checkActionCommands(services: ExtensionServices): {
       return { outcome, message, ...extra };
     };
     try {
-      const client = await services.session.client();
-      const plan = await withLateProgress(`Counting keys without a TTL (${prefixText}*)`, (report, signal) =>
-        planTtlForKeysWithoutOne(client, prefix, {
+      // A cluster: every master counts its own keys, and later expires them on its own connection.
+      const topology = await services.session.topology();
+      const plan = await withLateProgress(`Counting keys without a TTL (${prefixText}*)`, (report, signal) => {
+        const options = {
           scanCount,
           signal,
-          endpoint,
-          onProgress: (found, scanned) => report(`${groupThousands(found)} of ${formatKeyCount(scanned)} so far`),
-        }),
-      ).then(
-        (p): NoTtlPlan | undefined => p,
+          onProgress: (found: number, scanned: number) =>
+            report(`${groupThousands(found)} of ${formatKeyCount(scanned)} so far`),
+        };
+        return topology.kind === 'cluster'
+          ? planClusterTtlForKeysWithoutOne(topology, prefix, options)
+          : planTtlForKeysWithoutOne(topology.client, prefix, { ...options, endpoint });
+      }).then(
+        (p): NoTtlPlan | ClusterNoTtlPlan | undefined => p,
         (error: unknown) => {
           if (error instanceof KeyspaceCancelledError) return undefined;
           throw error;
@@ -184,15 +193,17 @@ export function checkActionCommands(services: ExtensionServices): {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
           let reported = 0;
-          return expireKeysWithoutTtl(client, plan, ttl.seconds, {
+          const options = {
             signal: abort.signal,
-            endpoint,
-            onProgress: ({ expired, processed, total }) => {
+            onProgress: ({ expired, processed, total }: { expired: number; processed: number; total: number }) => {
               const fraction = (processed / total) * 100;
               progress.report({ increment: fraction - reported, message: `${formatKeyCount(expired)} done` });
               reported = fraction;
             },
-          });
+          };
+          if ('perMaster' in plan) return expireClusterKeysWithoutTtl(plan, ttl.seconds, options);
+          if (topology.kind === 'cluster') throw new Error('A cluster is planned master by master.');
+          return expireKeysWithoutTtl(topology.client, plan, ttl.seconds, { ...options, endpoint });
         },
       );
       const skipped = result.skipped > 0 ? ` (${formatKeyCount(result.skipped)} had meanwhile got a TTL or gone)` : '';

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { delimiterBytes, settings } from '../../settings';
 import { displayBytes, formatKeyCount, fromBinary, groupThousands } from '../../redis/keyspace';
 import { namespacePrefix } from '../../redis/mutations';
+import { exportClusterNamespace } from '../../redis/cluster/clusterExport';
 import {
   ExportResult,
   ImportPlan,
@@ -61,19 +62,21 @@ export function transferCommands(
     const file = fileArgument !== undefined ? filePath(fileArgument) : await askExportFile(prefix, delimiter);
     if (!file) return DISMISSED;
     try {
-      const redis = await client();
+      const topology = await services.session.topology();
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Exporting ${prefixText}*`, cancellable: true },
         (progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          return exportNamespace(redis, prefix, file, {
+          const options = {
             delimiter,
             scanCount: settings().scanCount,
             signal: abort.signal,
-            endpoint: services.session.endpoint,
-            onProgress: (exported) => progress.report({ message: `${formatKeyCount(exported)} written` }),
-          });
+            onProgress: (exported: number) => progress.report({ message: `${formatKeyCount(exported)} written` }),
+          };
+          // A cluster: every master's keys of the namespace, read master by master into the one file.
+          if (topology.kind === 'cluster') return exportClusterNamespace(topology, prefix, file, options);
+          return exportNamespace(topology.client, prefix, file, { ...options, endpoint: services.session.endpoint });
         },
       );
       if (result.cancelled) return info('cancelled', `Export of ${prefixText} cancelled: no file was written.`);

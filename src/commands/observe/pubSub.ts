@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { MissingRightError } from '../../redis/observe/clientList';
+import { publishedText } from '../../redis/cluster/clusterPublish';
 import { settings } from '../../settings';
 import { fromBinary } from '../../redis/keyspace/binary';
 import { NamespaceRow } from '../../views/keysView';
@@ -90,8 +91,7 @@ export function pubSubCommands({ pubSub, logger }: ExtensionServices): {
         : await vscode.window.showInputBox({ title: `Message to publish on ${channel}` });
     if (message === undefined) return undefined;
     try {
-      const receivers = await pubSub.publish(channel.trim(), message);
-      const text = `Published to ${channel.trim()}: ${receivers} ${receivers === 1 ? 'subscriber' : 'subscribers'} received it.`;
+      const text = publishedText(channel.trim(), await pubSub.publish(channel.trim(), message));
       void vscode.window.showInformationMessage(text);
       return text;
     } catch (error) {

@@ -8,6 +8,7 @@ import { readServerSample, ServerSample } from '../../redis/observe/infoSampler'
 import type { CommandHandler, ExtensionServices } from '../context';
 import { describeNodeInfos, rawNodeInfos, readNodeInfos } from '../../redis/cluster/nodes';
 import { ClusterRoutingError } from '../../redis/cluster/connection';
+import { readClusterServerSample } from '../../redis/cluster/clusterSample';
 import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
 import { completedModel, samplingNote, statsOf, targetOf } from './namespaces';
 
@@ -59,12 +60,15 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
 }
 
 /**
- * One chart sample on the shared connection. A refused INFO stays a MissingRightError (it
+ * One chart sample on the shared connection (on a cluster, of every node). A refused INFO stays a MissingRightError (it
  * names the right to grant) rather than being read as a connection failure.
  */
 export async function readChartSample(services: ExtensionServices): Promise<ServerSample> {
   const { namespaces, delimiter } = settings();
   const serviceOf = (user: string): string | undefined => serviceOfUser(user, namespaces, delimiter);
+  // INFO answers for one node: on a cluster, every node's figures summed (as the totals card).
+  const topology = await services.session.topology();
+  if (topology.kind === 'cluster') return readClusterServerSample(topology, serviceOf);
   const outcome = await services.session.use((client) =>
     readServerSample(client, serviceOf).catch((error: unknown) => {
       if (error instanceof MissingRightError) return error;

@@ -70,7 +70,7 @@ export function clusterCheckNodes(topology: ClusterTopology): ClusterCheckNodes 
 }
 
 /** `work` on every node at once; a failure names the node (a replica too, by its master). */
-function onEveryNode<T>(
+export function onEveryNode<T>(
   nodes: readonly CheckNode[],
   work: (client: Redis, node: CheckNode) => Promise<T>,
 ): Promise<T[]> {

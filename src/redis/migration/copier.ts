@@ -384,7 +384,7 @@ export type PipelineReplies = [Error | null, unknown][];
  * Sends each key's commands to the target: one pipeline to a single server; on a Redis
  * Cluster, each key to its slot's master (execKeyCommands). Replies in the order given.
  */
-async function writeTarget(
+export async function writeTarget(
   target: Redis | Cluster,
   writes: readonly KeyCommands[],
   endpoint: RedisEndpoint,

@@ -31,6 +31,17 @@ export interface ExportOptions {
   readonly endpoint?: RedisEndpoint;
   /** After each batch: keys written so far. */
   readonly onProgress?: (exported: number) => void;
+  /**
+   * The servers to read instead of `client`, one after the other, each SCANned and read on its
+   * own connection: the masters of a Redis Cluster (each holds only its own slots' keys).
+   */
+  readonly sources?: readonly ExportSource[];
+}
+
+/** One server an export reads its keys from. */
+export interface ExportSource {
+  readonly client: Redis;
+  readonly endpoint: RedisEndpoint;
 }
 
 export interface ExportResult {
@@ -72,10 +83,12 @@ export async function exportNamespace(
   options: ExportOptions,
 ): Promise<ExportResult> {
   if (prefix.length === 0) throw new RangeError('An empty prefix would be every key: refusing.');
-  const endpoint = options.endpoint ?? endpointOfClient(client);
+  const sources = options.sources ?? [{ client, endpoint: options.endpoint ?? endpointOfClient(client) }];
+  const [first] = sources;
+  if (!first) throw new RangeError('An export needs a server to read.');
   const target = await realpath(file).catch(() => file);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const server = await serverVersion(client, endpoint);
+  const server = await serverVersion(first.client, first.endpoint);
   // flush: the data is on disk (fsync) before the stream closes, and so before the rename.
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, encoding: 'utf8' });
   let streamError: Error | undefined;
@@ -113,38 +126,41 @@ export async function exportNamespace(
     await write(`${JSON.stringify(header)}\n`);
     const seen = new SeenKeys();
     let cancelled = false;
-    await scanKeysWithPrefix(
-      client,
-      prefix,
-      { scanCount: options.scanCount ?? DEFAULT_EXPORT_SCAN_COUNT, signal: options.signal, endpoint },
-      async (found) => {
-        const fresh = found.filter((key) => {
-          const [h1, h2] = keyHash(key);
-          return seen.addHash(h1, h2);
-        });
-        let pending = fresh;
-        for (let attempt = 1; pending.length > 0; attempt++) {
-          if (options.signal?.aborted) {
-            cancelled = true;
-            return false;
+    for (const { client, endpoint } of sources) {
+      if (cancelled) break;
+      await scanKeysWithPrefix(
+        client,
+        prefix,
+        { scanCount: options.scanCount ?? DEFAULT_EXPORT_SCAN_COUNT, signal: options.signal, endpoint },
+        async (found) => {
+          const fresh = found.filter((key) => {
+            const [h1, h2] = keyHash(key);
+            return seen.addHash(h1, h2);
+          });
+          let pending = fresh;
+          for (let attempt = 1; pending.length > 0; attempt++) {
+            if (options.signal?.aborted) {
+              cancelled = true;
+              return false;
+            }
+            const read = await readBatch(client, pending, endpoint, attempt > TYPE_RETRIES);
+            gone += read.gone;
+            for (const snapshot of read.snapshots) {
+              if (snapshot.value === undefined && readCommand(snapshot.type)) withoutReadableValue++;
+              await writeChunks(recordChunks(snapshot), write);
+              keys++;
+              byType[snapshot.type] = (byType[snapshot.type] ?? 0) + 1;
+            }
+            pending = read.typeChanged;
           }
-          const read = await readBatch(client, pending, endpoint, attempt > TYPE_RETRIES);
-          gone += read.gone;
-          for (const snapshot of read.snapshots) {
-            if (snapshot.value === undefined && readCommand(snapshot.type)) withoutReadableValue++;
-            await writeChunks(recordChunks(snapshot), write);
-            keys++;
-            byType[snapshot.type] = (byType[snapshot.type] ?? 0) + 1;
-          }
-          pending = read.typeChanged;
-        }
-        options.onProgress?.(keys);
-        return true;
-      },
-    ).catch((error: unknown) => {
-      if (error instanceof KeyspaceCancelledError) cancelled = true;
-      else throw error;
-    });
+          options.onProgress?.(keys);
+          return true;
+        },
+      ).catch((error: unknown) => {
+        if (error instanceof KeyspaceCancelledError) cancelled = true;
+        else throw error;
+      });
+    }
     if (cancelled || options.signal?.aborted) {
       await discard();
       return result(true);

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { classifyRedisError, isReplyError } from '../errors';
 import { endpointOfClient } from '../keyspace/errors';
-import { execute } from '../migration/copier';
+import { writeTarget } from '../migration/copier';
 import { FileCheck, FileHeader, KeyRecord, ReadableValue, readExportFile } from './exportFile';
 
 export const DEFAULT_IMPORT_BATCH = 500;
@@ -71,9 +71,12 @@ export async function planImport(
   let batch: Buffer[] = [];
   const checkBatch = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const pipeline = client.pipeline();
-    for (const key of batch) pipeline.exists(key);
-    const replies = await execute(pipeline, endpoint);
+    // On a Redis Cluster each key is asked of its slot's master (writeTarget groups them by node).
+    const replies = await writeTarget(
+      client,
+      batch.map((key) => ({ key, commands: [['EXISTS', [key]]] })),
+      endpoint,
+    );
     replies.forEach(([error, reply], i) => {
       if (error) throw classifyRedisError(error, endpoint);
       if (Number(reply) > 0) {
@@ -214,9 +217,18 @@ export async function importNamespace(
     batch = [];
     batchBytes = 0;
     const restores = current.filter(({ record }) => record.dump);
-    const pipeline = client.pipeline();
-    for (const { record, key } of restores) pipeline.restore(key, record.ttlMs ?? 0, record.dump as Buffer);
-    const replies = restores.length > 0 ? await execute(pipeline, endpoint) : [];
+    // On a Redis Cluster each key is written to its slot's master (writeTarget groups them by node).
+    const replies =
+      restores.length > 0
+        ? await writeTarget(
+            client,
+            restores.map(({ record, key }) => ({
+              key,
+              commands: [['RESTORE', [key, record.ttlMs ?? 0, record.dump as Buffer]]],
+            })),
+            endpoint,
+          )
+        : [];
     const later: { record: KeyRecord; key: Buffer }[] = current.filter(({ record }) => !record.dump);
     restores.forEach((item, i) => {
       const [error] = replies[i] ?? [null];

@@ -5,7 +5,7 @@
  * and restored without overwriting anything (importer.ts).
  */
 export { defaultExportFileName, FORMAT_NAME, FORMAT_VERSION, JsonBytes } from './format';
-export { DEFAULT_EXPORT_SCAN_COUNT, ExportOptions, ExportResult, exportNamespace } from './exportWriter';
+export { DEFAULT_EXPORT_SCAN_COUNT, ExportOptions, ExportResult, ExportSource, exportNamespace } from './exportWriter';
 export {
   FileCheck,
   FileHeader,

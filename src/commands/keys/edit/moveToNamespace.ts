@@ -10,6 +10,7 @@ import {
   namespacePrefix,
   planNamespaceDeletion,
 } from '../../../redis/mutations';
+import { namespaceMoveRefusal } from '../../../redis/cluster/clusterRefusals';
 import { settings } from '../../../settings';
 import { NamespaceRow } from '../../../views/keysView';
 import { withLateProgress } from '../../../views/lateProgress';
@@ -77,7 +78,7 @@ async function moveKey(
   if (target.equals(key)) {
     return tell('invalid', `${displayBytes(key)} is already in ${displayBytes(to)}: nothing was moved.`);
   }
-  return renameTo(services, key, target, `Move ${displayBytes(key)} to ${displayBytes(target)}`);
+  return renameTo(services, key, target, `Move ${displayBytes(key)} to ${displayBytes(target)}`, 'Move to Namespace');
 }
 
 async function moveNamespace(services: ExtensionServices, fromPrefix: Buffer, toPrefix: Buffer): Promise<EditResult> {
@@ -88,6 +89,10 @@ async function moveNamespace(services: ExtensionServices, fromPrefix: Buffer, to
     if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
   }
   const log = services.logger.child('Keys');
+  // A cluster renames only within a slot: one clear refusal instead of a SCAN refused on the first master.
+  if ((await services.session.topology().catch(() => undefined))?.kind === 'cluster') {
+    return tell('refused', namespaceMoveRefusal(fromPrefix, toPrefix));
+  }
   return runOnSession(services, log, `move ${fromText}`, async (client) => {
     const plan = await countKeys(services, client, fromPrefix);
     if (!plan) return tell('cancelled', `Cancelled counting the keys under ${fromText}: nothing was moved.`);

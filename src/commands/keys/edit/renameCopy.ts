@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { displayBytes } from '../../../redis/keyspace';
 import { copyKey, renameKey } from '../../../redis/mutations';
+import { crossSlotRefusal } from '../../../redis/cluster/clusterRefusals';
 import type { ExtensionServices } from '../../context';
 import { resolveKey, runOnSession } from '../targets';
 import { bytesArgument, DISMISSED, EditResult, tell, UndoRecord, withOwnConnection } from './common';
@@ -16,7 +17,7 @@ export async function renameKeyCommand(
   const names = await askNames(services, target, newName, 'Rename Key');
   if ('outcome' in names) return names;
   const { from, to } = names;
-  return renameTo(services, from, to, `Rename ${displayBytes(from)} to ${displayBytes(to)}`);
+  return renameTo(services, from, to, `Rename ${displayBytes(from)} to ${displayBytes(to)}`, 'Rename Key');
 }
 
 /** Renames one key after the gate; used by Rename Key and by Move to Namespace for one key. */
@@ -25,8 +26,11 @@ export async function renameTo(
   from: Buffer,
   to: Buffer,
   action: string,
+  command: 'Rename Key' | 'Move to Namespace',
 ): Promise<EditResult> {
   const [a, b] = [displayBytes(from), displayBytes(to)];
+  const crossSlot = await crossSlotOnCluster(services, command, from, to);
+  if (crossSlot) return crossSlot;
   const gate = await services.keyChanges.confirmWrite([from, to], action);
   if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
   return runOnSession(services, services.logger.child('Keys'), `rename ${a}`, async () => {
@@ -55,6 +59,8 @@ export async function copyKeyCommand(
   const { from, to } = names;
   const [a, b] = [displayBytes(from), displayBytes(to)];
   const action = `Copy ${a} to ${b}`;
+  const crossSlot = await crossSlotOnCluster(services, 'Copy Key', from, to);
+  if (crossSlot) return crossSlot;
   const gate = await services.keyChanges.confirmWrite([to], action);
   if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
   return runOnSession(services, services.logger.child('Keys'), `copy ${a}`, async () => {
@@ -92,6 +98,20 @@ export async function copyKeyCommand(
       return tell('done', `${replace ? 'Replaced' : 'Created'} ${b} with a copy of ${a} (value and TTL).`);
     }
   });
+}
+
+/** On a Redis Cluster, the refusal for two names in different hash slots (crossSlotRefusal); undefined elsewhere. */
+async function crossSlotOnCluster(
+  services: ExtensionServices,
+  command: Parameters<typeof crossSlotRefusal>[1],
+  from: Buffer,
+  to: Buffer,
+): Promise<EditResult | undefined> {
+  // A connection failure is left to the command's own attempt, which reports it as usual.
+  const topology = await services.session.topology().catch(() => undefined);
+  if (topology?.kind !== 'cluster') return undefined;
+  const refusal = crossSlotRefusal(topology.cluster, command, from, to);
+  return refusal === undefined ? undefined : tell('refused', refusal);
 }
 
 type Names = { readonly from: Buffer; readonly to: Buffer } | EditResult;

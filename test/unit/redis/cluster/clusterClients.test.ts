@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { killClientOn, listClientsOn, serverUsersOn } from '../../../../src/redis/cluster/clusterClients';
 import { eventually } from '../../../support/eventually';
 import { useClusterTopology } from '../../../support/clusterTopology';
+import { nodeClient } from '../../../support/redisClient';
 import { useRedisCluster } from '../../../support/redisCluster';
 
 const PASSWORD = 'cluster-clients-password-93fe';
@@ -18,19 +19,9 @@ describe('the Clients view on a Redis Cluster (a real six-node cluster)', functi
 
   /** A service's connection straight to one master, named so that the test finds it. */
   async function connectTo(address: string, name: string): Promise<Redis> {
-    const [host, port] = address.split(':');
-    const client = new Redis({
-      host,
-      port: Number(port),
-      password: PASSWORD,
-      connectionName: name,
-      lazyConnect: true,
-      // A killed connection stays closed (ioredis would reconnect and hide the kill).
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
+    // A killed connection stays closed (nodeClient does not reconnect, which would hide the kill).
+    const client = await nodeClient(address, { password: PASSWORD, name });
     opened.push(client);
-    await client.connect();
     return client;
   }
 
