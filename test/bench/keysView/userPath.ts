@@ -65,6 +65,8 @@ export async function userPathRun(options: {
   readonly expand: 'sparse' | 'wide';
   /** Record a CPU profile of the extension host from the click until the counts show. */
   readonly profile?: boolean;
+  /** More settings of the workspace (beside the connection's). */
+  readonly settings?: Record<string, unknown>;
 }): Promise<UserPathRun> {
   const { redis, admin, keyspace } = options;
   const dir = tempDir('shared-redis-bench-keysview-');
@@ -81,7 +83,11 @@ export async function userPathRun(options: {
       ],
       { stdio: 'ignore' },
     );
-    const workspace = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
+    const workspace = createWorkspace(dir, {
+      ...options.settings,
+      'sharedRedis.host': redis.host,
+      'sharedRedis.port': redis.port,
+    });
     const inspectPort = await freePort();
     const server = await startCodeServer({ dir });
     const session = await launchBrowser({ consoleLog: join(dir, 'browser-console.log') });
