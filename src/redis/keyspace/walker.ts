@@ -106,8 +106,20 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   let fraction = 0;
   let expectedKeys = 0;
 
+  let parts: (CursorPart | undefined)[] = connections === 1 ? [undefined] : cursorParts(connections);
+  /** Each part's request, and its newest cursor (none before its first reply): turned into
+   * `fraction` only when progress is reported, not for each of the thousands of replies. */
+  let requestOf: ScanRequest[] = [];
+  let cursorOf: (string | undefined)[] = [];
+  const walkedFraction = (): number =>
+    requestOf.reduce((sum, own, i) => {
+      const cursor = cursorOf[i];
+      return cursor === undefined ? sum : sum + partProgress(cursor, own);
+    }, 0);
+
   const emit = (done: boolean): void => {
     lastEmit = performance.now();
+    if (!done) fraction = walkedFraction();
     onProgress?.({
       model,
       keysCounted: model.totalKeys,
@@ -119,8 +131,6 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
     });
   };
 
-  let parts: (CursorPart | undefined)[] = connections === 1 ? [undefined] : cursorParts(connections);
-  const progressOf = parts.map(() => 0);
   const done = (async (): Promise<NamespaceModel> => {
     const sources: ScanSource[] = [];
     try {
@@ -155,6 +165,8 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       model.expectKeys(
         model.match !== undefined || options.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys,
       );
+      cursorOf = sources.map(() => undefined);
+      requestOf = sources.map((_, i) => ({ ...request(parts.length), part: parts[i] }));
       // All parts feed the one model; a failure of any stops the others.
       const inner = new AbortController();
       const stop = (): void => inner.abort();
@@ -162,7 +174,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       try {
         await Promise.all(
           sources.map((source, i) => {
-            const own: ScanRequest = { ...request(parts.length), part: parts[i] };
+            const own = requestOf[i] as ScanRequest;
             return source
               .scanAll(
                 own,
@@ -170,8 +182,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
                   key: (bytes, start, end) => model.addBytes(bytes, start, end),
                   batchEnd: (cursor) => {
                     batches++;
-                    progressOf[i] = partProgress(cursor, own);
-                    fraction = progressOf.reduce((sum, f) => sum + f, 0);
+                    cursorOf[i] = cursor;
                     if (onProgress === undefined) return;
                     if (!shownAny) {
                       if (model.totalKeys === 0) return;

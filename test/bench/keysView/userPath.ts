@@ -71,6 +71,8 @@ export async function userPathRun(options: {
    * the view. Without it the click also activates the extension.
    */
   readonly team?: boolean;
+  /** More settings of the workspace (beside the connection's). */
+  readonly settings?: Record<string, unknown>;
 }): Promise<UserPathRun> {
   const { redis, admin, keyspace } = options;
   const dir = tempDir('shared-redis-bench-keysview-');
@@ -87,7 +89,11 @@ export async function userPathRun(options: {
       ],
       { stdio: 'ignore' },
     );
-    const workspace = createWorkspace(dir, { 'sharedRedis.host': redis.host, 'sharedRedis.port': redis.port });
+    const workspace = createWorkspace(dir, {
+      ...options.settings,
+      'sharedRedis.host': redis.host,
+      'sharedRedis.port': redis.port,
+    });
     if (options.team) {
       mkdirSync(join(workspace, 'shared-redis'));
       copyFileSync(

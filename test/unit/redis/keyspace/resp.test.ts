@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { encodeCommand, ReplyHandler, ScanReplyReader } from '../../../../src/redis/keyspace/resp';
+import { encodeCommand, ReplyHandler, scanCommandEncoder, ScanReplyReader } from '../../../../src/redis/keyspace/resp';
 import { random } from './support';
 
 type Event =
@@ -94,6 +94,24 @@ describe('RESP reader for SCAN replies', () => {
     }
   });
 
+  it('reads the same events from one read buffer the socket overwrites after each read (net onread)', () => {
+    const next = random(11);
+    for (let round = 0; round < 50; round++) {
+      const { events, handler } = recorder();
+      const reader = new ScanReplyReader(handler);
+      const readBuffer = Buffer.alloc(64 * 1024);
+      for (let at = 0; at < stream.length;) {
+        const size = Math.min(1 + Math.floor(next() * (round % 2 ? 9 : readBuffer.length)), readBuffer.length);
+        const bytes = stream.copy(readBuffer, 0, at, at + size);
+        reader.feed(readBuffer.subarray(0, bytes), true);
+        readBuffer.fill(0x2a); // the next read lands here: what the reader held must be its own copy
+        at += bytes;
+      }
+      assert.deepEqual(events, expected, `round ${round}`);
+      assert.ok(reader.idle);
+    }
+  });
+
   it('hands the cursor over before the keys of its reply arrive', () => {
     const { events, handler } = recorder();
     const reader = new ScanReplyReader(handler);
@@ -125,5 +143,14 @@ describe('RESP reader for SCAN replies', () => {
       Buffer.from([0x2a, 0x31, 0x0d, 0x0a, 0x24, 0x32, 0x0d, 0x0a, 0xff, 0x0a, 0x0d, 0x0a]),
     );
     assert.equal(encodeCommand(['é']).toString('latin1'), '*1\r\n$2\r\n\u00c3\u00a9\r\n');
+  });
+
+  it('encodes SCAN with each cursor exactly as the whole command would be', () => {
+    for (const rest of [[], ['COUNT', 125], ['COUNT', 125, 'MATCH', Buffer.from([0xff, 0x2a]), 'TYPE', 'hash']]) {
+      const scan = scanCommandEncoder(rest);
+      for (const cursor of ['0', '7', '18446744073709551615']) {
+        assert.deepEqual(scan(cursor), encodeCommand(['SCAN', cursor, ...rest]), `${cursor} ${String(rest)}`);
+      }
+    }
   });
 });

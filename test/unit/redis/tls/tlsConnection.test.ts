@@ -6,6 +6,7 @@ import { connectRedis } from '../../../../src/redis/connection';
 import { RedisEndpoint, RedisTlsSettings } from '../../../../src/redis/endpoint';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { RespScanSource } from '../../../../src/redis/keyspace/respScanSource';
+import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { localCliLaunch } from '../../../../src/redis/serverInfo';
 import {
   CountingProxy,
@@ -210,6 +211,27 @@ describe('TLS connections against real redis-server processes', function () {
       RespScanSource.open(tlsEndpoint(plain, {}), {}, FAST),
       (e: unknown) => e instanceof RedisConnectionError && e.kind === 'tls-not-tls',
     );
+  });
+
+  it('walks the keyspace over TLS with exact counts (its reads come as data events, not into a reused buffer)', async () => {
+    const client = await connectRedis(tlsEndpoint(good, { caFile: certs.caCert }), {}, FAST);
+    try {
+      const pipeline = client.pipeline();
+      for (let i = 0; i < 3000; i++) pipeline.set(`tlswalk:${i % 3}:${i}`, 'x'.repeat(i % 50));
+      await pipeline.exec();
+      const model = await walkKeyspace(
+        { endpoint: tlsEndpoint(good, { caFile: certs.caCert }), credentials: {}, tuning: FAST },
+        { count: 200, match: 'tlswalk:*' },
+      ).done;
+      assert.equal(model.totalKeys, 3000);
+      assert.deepEqual(
+        [0, 1, 2].map((n) => model.findNamespace(`tlswalk:${n}`)?.count),
+        [1000, 1000, 1000],
+      );
+    } finally {
+      await client.del(...Array.from({ length: 3000 }, (_, i) => `tlswalk:${i % 3}:${i}`));
+      client.disconnect();
+    }
   });
 
   it('certificate checking off (the explicit opt-out) accepts the expired certificate', async () => {
