@@ -11,7 +11,7 @@ import {
   restoreEntries,
 } from '../../docker/backup';
 import { ownerOf, Owner, putEntries } from '../../docker/backup/containerFiles';
-import type { ClusterNodeView } from '../../docker/stack/clusterHealth';
+import { ClusterNodeContainer, ClusterNodeView, waitForReplicas } from '../../docker/stack/clusterHealth';
 import {
   ClusterBackupManifest,
   layoutDifferences,
@@ -59,8 +59,8 @@ class RestoreRefusal extends Error {}
  * its own; stops the stack; puts each master's file onto that master's volume and onto
  * its replicas' (so no replica can hand the old data back by a failover or a partial
  * resync while the cluster comes up; nodes.conf stays, so the nodes keep their ids and
- * slots); starts it, which waits for cluster_state:ok on every node; and counts the keys
- * on the masters.
+ * slots); starts it, which waits for cluster_state:ok on every node; waits until each
+ * replica has synced with its master (see waitForReplicas); and counts the keys on the masters.
  */
 export async function restoreCluster(
   services: ExtensionServices,
@@ -153,8 +153,12 @@ export async function restoreCluster(
             file,
           );
         }
+        // Each replica starts with a new replication id and syncs in full from its master;
+        // until then Redis leaves it out of CLUSTER SLOTS (so a cluster client would see no replicas).
+        say('Waiting for each replica to sync with its master');
+        const lagging = await waitForReplicas(docker, await nodeContainers(services), { timeoutMs: 60_000 });
         const keys = await countMasterKeys(services, login);
-        return { keys, previous: previous.manifest };
+        return { keys, previous: previous.manifest, lagging };
       },
     ),
   );
@@ -163,7 +167,11 @@ export async function restoreCluster(
   const expired = backupKeys - result.keys;
   const note =
     expired > 0 ? ` (the backup had ${groupThousands(backupKeys)}; keys whose TTL ran out since are gone)` : '';
-  const message = `Restored the cluster backup ${basename(file)}: ${project.name} holds ${formatKeyCount(result.keys)} on its masters${note}. The data it replaced is the cluster backup ${basename(result.previous)}.`;
+  const syncing =
+    result.lagging.length > 0
+      ? ` ${result.lagging.join(', ')} had not finished syncing with ${result.lagging.length === 1 ? 'its master' : 'their masters'} after 60 s (${result.lagging.length === 1 ? 'its' : 'each'} volume holds the same file).`
+      : '';
+  const message = `Restored the cluster backup ${basename(file)}: ${project.name} holds ${formatKeyCount(result.keys)} on its masters${note}. The data it replaced is the cluster backup ${basename(result.previous)}.${syncing}`;
   log.info(message);
   void vscode.window.showInformationMessage(message);
   return { outcome: 'restored', keys: result.keys, backupKeys, previous: result.previous, message };
@@ -253,6 +261,15 @@ function nodeClient(master: ClusterMaster, login: Login): Promise<Redis> {
     { host: master.host, port: master.port, db: 0, username: login.username, tls: false },
     { password: login.password },
   );
+}
+
+/** The running nodes of the cluster, as the engine names them (after a start). */
+async function nodeContainers(services: ExtensionServices): Promise<ClusterNodeContainer[]> {
+  const snapshot = await services.stack.refresh();
+  return (snapshot.cluster ?? []).flatMap((view) => {
+    const status = snapshot.services.find((s) => s.service === view.service);
+    return status ? [{ service: view.service, containerId: status.containerId }] : [];
+  });
 }
 
 /** The keys on the masters once the cluster is back (replicas hold copies and are not counted). */

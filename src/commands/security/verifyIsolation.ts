@@ -1,6 +1,12 @@
 import * as vscode from 'vscode';
 import { describeEndpoint } from '../../redis/endpoint';
-import { IsolationReport, isolationMarkdown, onNode, verifyIsolation } from '../../redis/acl/isolation';
+import {
+  breachedOnlySomeNodes,
+  IsolationReport,
+  isolationMarkdown,
+  onNode,
+  verifyIsolation,
+} from '../../redis/acl/isolation';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
 import { presentError } from '../presentError';
@@ -75,9 +81,14 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
       const users = context.access.services.length;
       if (report.breaches.length > 0) {
         const first = report.breaches[0];
-        const message =
-          `Isolation breach: ${report.breaches.length} check${report.breaches.length === 1 ? '' : 's'} failed. ` +
-          `${first?.service}${first ? onNode(first) : ''} — ${first?.check}: ${first?.actual}, allowed by ${first?.rule ?? 'an unknown rule'}. Fix users.acl, then run "Add Service Users" or restart the stack.`;
+        const failed = `${report.breaches.length} check${report.breaches.length === 1 ? '' : 's'} failed`;
+        const example = `${first?.service}${first ? onNode(first) : ''} — ${first?.check}: ${first?.actual}, allowed by ${first?.rule ?? 'an unknown rule'}.`;
+        // On a cluster, breaches on some masters only mean those nodes' users drifted from
+        // users.acl (which every node loads); "Add Service Users" adds no user there and reloads nothing.
+        const only = breachedOnlySomeNodes(report);
+        const message = only
+          ? `Isolation breach on ${only.join(', ')} only: ${failed}. ${example} The other masters refuse the same, so ${only.length === 1 ? "that node's" : "those nodes'"} users differ from users.acl (changed there with ACL SETUSER?): restart the stack to load users.acl on every node again.`
+          : `Isolation breach: ${failed}. ${example} Fix users.acl, then run "Add Service Users" or restart the stack.`;
         log.error(message);
         void vscode.window.showErrorMessage(message);
         return { outcome: 'breach', report, message };

@@ -144,3 +144,46 @@ export async function waitForCluster(docker: Docker, nodes: readonly ClusterNode
     await sleep(1_000);
   }
 }
+
+/** INFO replication of a replica says it holds its master's data: the link is up and no full sync is running. */
+export function replicaSynced(infoReplication: string): boolean {
+  return /^master_link_status:up\r?$/m.test(infoReplication) && /^master_sync_in_progress:0\r?$/m.test(infoReplication);
+}
+
+/** CLUSTER SLOTS (as redis-cli prints it) lists every one of these node ids. */
+export function slotsListAll(clusterSlots: string, ids: readonly string[]): boolean {
+  const listed = new Set(clusterSlots.split('\n').map((l) => l.trim()));
+  return ids.every((id) => listed.has(id));
+}
+
+/**
+ * Waits until every replica has synced with its master and every node lists it in CLUSTER
+ * SLOTS. A replica whose data was put on its volume (a restore) has a new replication id,
+ * so it makes a full sync when it starts; until it has, Redis leaves it out of CLUSTER
+ * SLOTS, and a cluster client that reads its slot map then (ioredis reads it again only on
+ * a redirection) lists no replicas. Resolves to the replicas still not there at the
+ * timeout (empty when all are).
+ */
+export async function waitForReplicas(docker: Docker, nodes: readonly ClusterNodeContainer[], options: WaitOptions = {}): Promise<string[]> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (options.signal?.aborted) throw new StackError('cancelled', 'Waiting for the replicas was cancelled.');
+    const views = await clusterViews(docker, nodes);
+    const replicas = views.flatMap((view) => {
+      const myself = view.nodes.find((n) => n.myself);
+      return myself?.role === 'replica' ? [{ service: view.service, id: myself.id }] : [];
+    });
+    const slots = await Promise.all(nodes.map((n) => execIn(docker, docker.getContainer(n.containerId), ['redis-cli', 'cluster', 'slots']).catch(() => undefined)));
+    const listedEverywhere = (id: string): boolean => slots.every((s) => s?.exitCode === 0 && slotsListAll(s.stdout, [id]));
+    const lagging: string[] = [];
+    for (const replica of replicas) {
+      const node = nodes.find((n) => n.service === replica.service);
+      const info = node ? await execIn(docker, docker.getContainer(node.containerId), ['redis-cli', 'info', 'replication']).catch(() => undefined) : undefined;
+      if (!info || info.exitCode !== 0 || !replicaSynced(info.stdout) || !listedEverywhere(replica.id)) lagging.push(replica.service);
+    }
+    if (lagging.length === 0) return [];
+    options.onState?.(`waiting for ${lagging.join(', ')} to sync with ${lagging.length === 1 ? 'its master' : 'their masters'}`);
+    if (Date.now() > deadline) return lagging;
+    await sleep(1_000);
+  }
+}

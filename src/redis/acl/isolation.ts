@@ -369,6 +369,18 @@ export function isolationMarkdown(report: IsolationReport, where: string, when: 
   return out.join('\n');
 }
 
+/**
+ * On a cluster: the masters that have breaches when the other masters have none, i.e. those
+ * nodes' users differ from the others' (each node keeps its own ACL users: ACL SETUSER on one
+ * node changes that node only); undefined when every checked master has breaches, or on a
+ * single server.
+ */
+export function breachedOnlySomeNodes(report: IsolationReport): string[] | undefined {
+  const nodes = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined));
+  const breached = [...new Set(report.breaches.map((b) => b.node).filter((n) => n !== undefined))];
+  return breached.length > 0 && breached.length < nodes.size ? breached : undefined;
+}
+
 /** ` on 127.0.0.1:7002` for a check that ran on one master of a cluster. */
 export function onNode(check: IsolationCheck): string {
   return check.node === undefined ? '' : ` on ${check.node}`;

@@ -1,7 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { isolationMarkdown, verifyIsolation } from '../../../../src/redis/acl/isolation';
+import {
+  breachedOnlySomeNodes,
+  IsolationCheck,
+  IsolationReport,
+  isolationMarkdown,
+  verifyIsolation,
+} from '../../../../src/redis/acl/isolation';
 import { aclLine, serviceRules } from '../../../../src/redis/acl/rules';
 import { useRedisCluster } from '../../../support/redisCluster';
 
@@ -78,6 +84,7 @@ describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster
         [...new Set(report.breaches.map((b) => `${b.service} on ${b.node}`))],
         [`auth-service on 127.0.0.1:${second}`],
       );
+      assert.deepEqual(breachedOnlySomeNodes(report), [`127.0.0.1:${second}`]);
       assert.ok(
         report.breaches.some(
           (b) => /^GET user:\S+ \(user-service's namespace\)$/.test(b.check) && /~user:\*/.test(b.rule ?? ''),
@@ -113,5 +120,31 @@ describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster
     } finally {
       await operator.call('ACL', 'SETUSER', 'user-service', ...line.split(' ').slice(2));
     }
+  });
+});
+
+describe('which masters a breach is on only', () => {
+  const check = (node: string, breach: boolean): IsolationCheck => ({
+    service: 'user-service',
+    check: "GET auth:… (auth-service's namespace)",
+    expected: 'refused',
+    actual: breach ? 'allowed' : 'refused',
+    answer: breach ? '(nil)' : 'NOPERM',
+    node,
+  });
+  const report = (checks: IsolationCheck[]): IsolationReport => ({
+    checks,
+    breaches: checks.filter((c) => c.actual !== c.expected),
+    errors: [],
+  });
+
+  it('names the masters with breaches when others passed, and none when every master (or the single server) has them', () => {
+    assert.deepEqual(breachedOnlySomeNodes(report([check('a:1', false), check('b:2', true), check('c:3', false)])), [
+      'b:2',
+    ]);
+    assert.equal(breachedOnlySomeNodes(report([check('a:1', true), check('b:2', true)])), undefined);
+    assert.equal(breachedOnlySomeNodes(report([check('a:1', false), check('b:2', false)])), undefined);
+    const single = { ...check('a:1', true), node: undefined };
+    assert.equal(breachedOnlySomeNodes(report([single])), undefined);
   });
 });
