@@ -1,8 +1,12 @@
 import * as assert from 'node:assert/strict';
+import type Redis from 'ioredis';
 import { isClusterEnabled } from '../../../../src/redis/cluster/topology';
 import { connectRedis } from '../../../../src/redis/connection';
 import { namespacePrefix, planNamespaceDeletion } from '../../../../src/redis/mutations';
+import { MissingRightError } from '../../../../src/redis/observe/clientList';
 import { fillCluster, useRedisCluster } from '../../../support/redisCluster';
+import { RedisServerOptions } from '../../../support/redisServer';
+import { useRedisServer } from '../../../support/useRedisServer';
 import { FAST } from './attackFixture';
 
 const OPERATOR_PASSWORD = 'cluster-attack-operator-password-9d21';
@@ -53,5 +57,46 @@ describe('attack: a cluster node whose user may not run INFO (a real six-node cl
     } finally {
       client.disconnect();
     }
+  });
+});
+
+/** A server and a connection to it as `user`, an ACL user with `rules` set by the default user. */
+function useServerWithUser(options: RedisServerOptions = {}): (user: string, rules: string) => Promise<Redis> {
+  const server = useRedisServer(options);
+  return async (user, rules) => {
+    const admin = await server.connect();
+    await admin.call('ACL', 'SETUSER', user, 'reset', 'on', `>${OPERATOR_PASSWORD}`, '~*', '&*', ...rules.split(' '));
+    const endpoint = { host: server.host, port: server.port, db: 0, tls: false, username: user };
+    return server.keep(await connectRedis(endpoint, { password: OPERATOR_PASSWORD }, FAST));
+  };
+}
+
+describe('telling a single server from a cluster node for a user who may not run INFO', function () {
+  this.timeout(20_000);
+  const connectAs = useServerWithUser();
+
+  it('knows a single server as one (CLUSTER MYID says cluster support is disabled)', async () => {
+    assert.equal(await isClusterEnabled(await connectAs('hardened', '+@all -@dangerous')), false);
+  });
+
+  it('knows a single server as one when CLUSTER is refused too (HELLO says standalone)', async () => {
+    assert.equal(await isClusterEnabled(await connectAs('no-cluster', '+@all -@dangerous -cluster')), false);
+  });
+});
+
+describe('a user who may run none of INFO, CLUSTER MYID and HELLO', function () {
+  this.timeout(20_000);
+  // Redis always lets anyone run HELLO (it is how one logs in), so only a server without it
+  // (renamed away here; before Redis 6 it did not exist) leaves nothing that can tell.
+  const connectAs = useServerWithUser({ config: 'rename-command HELLO ""\n' });
+
+  it('refuses to guess "single server", naming the right to grant', async () => {
+    const client = await connectAs('blind', '+@all -@dangerous -cluster');
+    await assert.rejects(isClusterEnabled(client), (error: unknown) => {
+      assert.ok(error instanceof MissingRightError, String(error));
+      assert.match(error.message, /may not run INFO/);
+      assert.match(error.message, /ACL SETUSER blind \+info/);
+      return true;
+    });
   });
 });
