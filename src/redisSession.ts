@@ -222,7 +222,8 @@ export class RedisSession implements vscode.Disposable {
   /**
    * One server or a cluster: what code that sends node-local commands (SCAN, INFO, DBSIZE,
    * CLIENT LIST, ACL …) asks first, to send them to every master of a cluster. A failure
-   * is a `RedisConnectionError`.
+   * is a `RedisConnectionError`, or a `MissingRightError` when the user may not ask whether
+   * the server is a cluster node.
    */
   async topology(): Promise<Topology> {
     const endpoint = this.endpoint;
@@ -230,6 +231,7 @@ export class RedisSession implements vscode.Disposable {
     try {
       connected = await this.connected(endpoint);
     } catch (error) {
+      if (error instanceof MissingRightError) throw error;
       throw classifyRedisError(error, endpoint);
     }
     const active = this.active?.endpoint ?? endpoint;
@@ -307,6 +309,8 @@ export class RedisSession implements vscode.Disposable {
       clusterMode = await isClusterEnabled(client);
     } catch (error) {
       client.disconnect();
+      // A user who may not ask whether the server is a cluster node: its message names the right, not "unreachable".
+      if (error instanceof MissingRightError) throw error;
       throw classifyRedisError(error, endpoint);
     }
     if (!clusterMode) return { kind: 'single', client };

@@ -16,7 +16,9 @@ import {
   SourceScanOptions,
   scanSourceSegments,
 } from '../migration';
+import { SeenKeys } from '../keyspace/seenKeys';
 import { lostConnection } from './nodes';
+import { readSlotState, receivingMasters } from './slotState';
 import { ClusterMaster, clusterMasters } from './topology';
 
 /** The source cluster's masters, each with the connection its cluster client keeps; a master it lost fails naming it. */
@@ -73,7 +75,10 @@ export async function scanClusterSourceSegments(
  * Copies from a cluster source master by master (migrateKeys on each master's own
  * connection: its SCAN finds its keys, its DUMP reads them), into one result. A cancel
  * stops after the master it reached; a connection failure carries the partial result of
- * every master so far.
+ * every master so far. A reshard during the import moves keys from a master not yet copied
+ * to one already copied: the masters' slots are read before and after (slotState.ts) and a
+ * master that received keys is copied again, the keys already looked at skipped (one SeenKeys
+ * for all). When a reshard still goes on after a few such sweeps, the import fails saying so.
  */
 export async function migrateFromClusterMasters(
   cluster: Cluster,
@@ -82,13 +87,16 @@ export async function migrateFromClusterMasters(
   mappings: readonly CompiledMapping[],
   options: MigrationOptions = {},
 ): Promise<MigrationResult> {
+  const mode = options.mode ?? 'dry-run';
   const results: MigrationResult[] = [];
-  for (const master of sourceMasters(cluster, endpoint)) {
-    const done = mergeMigrationResults(options.mode ?? 'dry-run', results, mappings, options.examples);
+  const seen = options.seen ?? new SeenKeys(options.expected ?? 1 << 15);
+  const copy = async (master: ClusterMaster & { readonly client: Redis }): Promise<boolean> => {
+    const done = mergeMigrationResults(mode, results, mappings, options.examples);
     try {
       results.push(
         await migrateKeys(master.client, target, mappings, {
           ...options,
+          seen,
           sourceEndpoint: master.endpoint,
           ...(options.onProgress
             ? {
@@ -105,19 +113,53 @@ export async function migrateFromClusterMasters(
         }),
       );
     } catch (error) {
-      const partial = (error as { partial?: MigrationResult }).partial;
-      throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
-        partial: mergeMigrationResults(
-          options.mode ?? 'dry-run',
-          partial ? [...results, partial] : results,
-          mappings,
-          options.examples,
+      throw withPartial(error, partialOf(error) ? [...results, partialOf(error) as MigrationResult] : results);
+    }
+    return results.at(-1)?.cancelled !== true;
+  };
+  const withPartial = (error: unknown, parts: readonly MigrationResult[]): Error =>
+    Object.assign(error instanceof Error ? error : new Error(String(error)), {
+      partial: mergeMigrationResults(mode, parts, mappings, options.examples),
+    });
+
+  const masters = sourceMasters(cluster, endpoint);
+  let before = await readSlotState(masters);
+  for (const master of masters) {
+    if (!(await copy(master))) return mergeMigrationResults(mode, results, mappings, options.examples);
+  }
+  for (let sweep = 0; ; sweep++) {
+    const now = await readSlotState(await currentSourceMasters(cluster, endpoint));
+    const receiving = receivingMasters(before, now);
+    before = now;
+    if (receiving.length === 0) break;
+    if (sweep >= MAX_SWEEPS) {
+      throw withPartial(
+        new Error(
+          `A resharding of the source cluster kept moving slots between masters (${receiving.map((m) => m.address).join(', ')} receiving) during the import, so keys it moved may not have been copied. Run the import again once the resharding is over: keys already in the target are skipped.`,
         ),
-      });
+        results,
+      );
+    }
+    for (const master of receiving) {
+      if (!master.client) throw withPartial(lostConnection(master), results);
+      if (!(await copy({ ...master, client: master.client }))) break;
     }
     if (results.at(-1)?.cancelled) break;
   }
-  return mergeMigrationResults(options.mode ?? 'dry-run', results, mappings, options.examples);
+  return mergeMigrationResults(mode, results, mappings, options.examples);
+}
+
+/** Sweeps after the first pass over every master, at most (a resharding that goes on is not followed for ever). */
+const MAX_SWEEPS = 3;
+
+/** The source's masters from a slot map read now (a reshard may have given slots to a master the cached map lacks). */
+async function currentSourceMasters(cluster: Cluster, endpoint: RedisEndpoint): Promise<ClusterMaster[]> {
+  await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+  return clusterMasters(cluster, endpoint);
+}
+
+function partialOf(error: unknown): MigrationResult | undefined {
+  return (error as { partial?: MigrationResult }).partial;
 }
 
 /** Several masters' results as one: counts summed, reasons and per-mapping totals merged, examples kept up to the limit. */

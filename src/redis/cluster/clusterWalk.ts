@@ -7,6 +7,7 @@ import { KeyspaceCancelledError, KeyspaceCommandError, keyspaceError } from '../
 import { RespScanSource } from '../keyspace/respScanSource';
 import { CursorHalf, isLastCursor, ScanRequest, ScanSink, ScanSource } from '../keyspace/scanSource';
 import { cursorFraction, KeyspaceWalk, walkKeyspace, WalkOptions } from '../keyspace/walker';
+import { MasterSlots, readSlotState } from './slotState';
 import { ClusterMaster, clusterMasters, formatSlotRanges, Topology } from './topology';
 
 /**
@@ -21,7 +22,9 @@ import { ClusterMaster, clusterMasters, formatSlotRanges, Topology } from './top
  * The slot map is read before and after: when it changed meanwhile (a failover, a
  * resharding), keys that moved from a master not yet walked to one already walked would be
  * missed, so the walk fails with ClusterSlotsChangedError, partial counts kept, and a
- * refresh walks the new map.
+ * refresh walks the new map. The slot map stays the same while a reshard moves a slot's
+ * keys (until its last step), so the masters' IMPORTING slots are read before and after
+ * too: a slot importing then or now fails the walk the same way (ClusterSlotsMigratingError).
  */
 export function walkCluster(
   cluster: Cluster,
@@ -60,6 +63,17 @@ export class ClusterSlotsChangedError extends KeyspaceCommandError {
   }
 }
 
+/** The walk stopped because a reshard was moving slots' keys between masters while it ran. */
+export class ClusterSlotsMigratingError extends ClusterSlotsChangedError {
+  constructor(slots: readonly number[]) {
+    super('', '');
+    const named = slots.slice(0, 5).join(', ') + (slots.length > 5 ? ` and ${slots.length - 5} more` : '');
+    this.message =
+      `A resharding was moving the keys of slot${slots.length === 1 ? '' : 's'} ${named} between masters while the keys were walked, ` +
+      'so keys that moved behind a master’s SCAN may be missing from the counts. Refresh once the resharding is over.';
+  }
+}
+
 /** `127.0.0.1:7001 (cluster master, slots 0-5460)`: how an error names a node. */
 export function describeMaster(master: ClusterMaster): string {
   return `${describeEndpoint(master.endpoint)} (cluster master, slots ${formatSlotRanges(master.slots)})`;
@@ -82,6 +96,7 @@ interface MasterWalk {
 class ClusterScanSource implements ScanSource {
   private walks: MasterWalk[] = [];
   private slotMapBefore = '';
+  private slotStateBefore: MasterSlots[] = [];
 
   constructor(
     private readonly cluster: Cluster,
@@ -93,6 +108,7 @@ class ClusterScanSource implements ScanSource {
   async dbsize(signal?: AbortSignal): Promise<number> {
     const masters = await this.currentMasters();
     this.slotMapBefore = slotMapOf(masters);
+    this.slotStateBefore = await readSlotState(masters);
     this.walks = await openAll(masters, this.credentials, this.tuning, signal);
     const sizes = await Promise.all(
       this.walks.map((walk) => named(walk.master, () => (walk.sources[0] as RespScanSource).dbsize(signal))),
@@ -137,8 +153,11 @@ class ClusterScanSource implements ScanSource {
     } finally {
       signal?.removeEventListener('abort', stop);
     }
-    const after = slotMapOf(await this.currentMasters());
+    const masters = await this.currentMasters();
+    const after = slotMapOf(masters);
     if (after !== this.slotMapBefore) throw new ClusterSlotsChangedError(this.slotMapBefore, after);
+    const importing = importingSlots([...this.slotStateBefore, ...(await readSlotState(masters))]);
+    if (importing.length > 0) throw new ClusterSlotsMigratingError(importing);
     sink.batchEnd('0');
   }
 
@@ -244,6 +263,11 @@ function combinedCursor(walks: readonly MasterWalk[]): string {
 }
 
 /** `host:port=0-5460;…`: what must not change while a walk runs. */
+/** Slots some master was importing (a reshard moving their keys), ascending, each once. */
+function importingSlots(states: readonly MasterSlots[]): number[] {
+  return [...new Set(states.flatMap((state) => state.importing))].sort((a, b) => a - b);
+}
+
 function slotMapOf(masters: readonly ClusterMaster[]): string {
   return masters.map((master) => `${master.address}=${formatSlotRanges(master.slots)}`).join('; ');
 }

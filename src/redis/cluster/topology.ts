@@ -3,6 +3,7 @@ import type { Cluster } from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
 import { hashSlot } from '../hashSlot';
 import { parseInfo } from '../info';
+import { isNoPermission, MissingRightError } from '../observe/clientList';
 import { nodeEndpoint } from './connection';
 
 /** Redis Cluster's number of hash slots. */
@@ -106,12 +107,53 @@ export function formatSlotRanges(slots: readonly (readonly [number, number])[]):
   return slots.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`)).join(', ');
 }
 
-/** True when the server runs in cluster mode (`INFO cluster` → `cluster_enabled:1`). A user who may not run INFO is taken as not a cluster. */
+/**
+ * True when the server runs in cluster mode. Asks `INFO cluster` first; a user who may not
+ * run INFO (it is @dangerous: `+@all -@dangerous` is a common hardened user) is asked
+ * CLUSTER MYID (not @dangerous on Redis 7; it fails with "cluster support disabled" on a
+ * single server), then HELLO's `mode` (Redis 6, where CLUSTER is still @dangerous). When
+ * the user may run none of them, throws a MissingRightError naming INFO: taking a cluster
+ * node for a single server would show one master's keys as the whole keyspace.
+ */
 export async function isClusterEnabled(client: Redis): Promise<boolean> {
   try {
     return parseInfo(await client.info('cluster')).get('cluster')?.['cluster_enabled'] === '1';
   } catch (error) {
-    if (error instanceof Error && /^NOPERM\b/.test(error.message)) return false;
-    throw error;
+    if (!isNoPermission(error)) throw error;
   }
+  try {
+    await client.call('CLUSTER', 'MYID');
+    return true;
+  } catch (error) {
+    if (/cluster support disabled/i.test(errorText(error))) return false;
+    if (!isNoPermission(error)) throw error;
+  }
+  try {
+    // Protocol 2 is the one ioredis speaks: the connection stays as it was.
+    const mode = helloMode(await client.call('HELLO', '2'));
+    if (mode !== undefined) return mode === 'cluster';
+  } catch (error) {
+    if (!isNoPermission(error) && !/unknown command/i.test(errorText(error))) throw error;
+  }
+  throw new MissingRightError(
+    'INFO (nor CLUSTER MYID or HELLO), so the extension cannot tell a Redis Cluster node from a single server',
+    '+info',
+    userOf(client),
+  );
+}
+
+/** `mode` of a RESP2 HELLO reply (a flat list of names and values): `standalone`, `sentinel` or `cluster`. */
+function helloMode(reply: unknown): string | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  const at = reply.findIndex((item) => String(item) === 'mode');
+  return at < 0 || at + 1 >= reply.length ? undefined : String(reply[at + 1]);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function userOf(client: Redis): string {
+  const username = (client.options as { username?: unknown } | undefined)?.username;
+  return typeof username === 'string' && username !== '' ? username : 'default';
 }

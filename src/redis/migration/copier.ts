@@ -105,6 +105,12 @@ export interface MigrationOptions {
   readonly examples?: number;
   readonly sourceEndpoint?: RedisEndpoint;
   readonly targetEndpoint?: RedisEndpoint;
+  /**
+   * Keys earlier calls looked at (a cluster source's masters share one): one SCAN returns
+   * again is skipped, not counted twice, so a master can be copied again after a reshard
+   * moved keys to it.
+   */
+  readonly seen?: SeenKeys;
 }
 
 /** A connection failure in the middle of a migration; `partial` says what was done
@@ -153,7 +159,7 @@ export async function migrateKeys(
   );
   const reasons = new Map<string, ReasonGroup>();
   const byType: Record<string, number> = {};
-  const seen = new SeenKeys(options.expected ?? 1 << 15);
+  const seen = options.seen ?? new SeenKeys(options.expected ?? 1 << 15);
   const started = performance.now();
   let scanned = 0;
   let processed = 0;

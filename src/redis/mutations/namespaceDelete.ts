@@ -121,9 +121,19 @@ export async function deleteNamespaceKeys(
       const groups = error instanceof SlotGroupsFailed ? error : undefined;
       deleted += groups?.removed ?? 0;
       processed += groups?.processed ?? 0;
+      const partial = result(false);
+      const notReached = partial.remaining - (groups?.failedKeys ?? 0);
+      const rest = notReached > 0 ? ` and ${formatKeyCount(notReached)} not reached` : '';
+      if (groups?.slotsMoving) {
+        // Not "unreachable": every node answers, the slots' keys are between two masters.
+        const failure = new Error(
+          `Redis Cluster is moving ${groups.failed.length === 1 ? 'this slot' : 'these slots'} between masters (a reshard), and refused to delete ${groups.failed.length === 1 ? 'its' : 'their'} keys meanwhile (${groups.firstMessage}); not deleted: ${groups.describeLeft()}${rest}. Run Delete Namespace again once the reshard is over: it counts the keys again.`,
+        );
+        throw Object.assign(failure, { partial });
+      }
       const failure = keyspaceError(groups?.first ?? error, endpoint, 'UNLINK');
-      if (groups) failure.message = `${failure.message}; not deleted: ${groups.describeLeft()}`;
-      throw Object.assign(failure, { partial: result(false) });
+      if (groups) failure.message = `${failure.message}; not deleted: ${groups.describeLeft()}${rest}`;
+      throw Object.assign(failure, { partial });
     }
     deleted += removed;
     processed += batch.length;
@@ -144,7 +154,7 @@ async function unlinkBatch(client: Redis | Cluster, keys: Buffer[]): Promise<num
     else bySlot.set(slot, [key]);
   }
   const groups = [...bySlot];
-  const settled = await Promise.allSettled(groups.map(([, group]) => client.callBuffer('UNLINK', ...group)));
+  const settled = await Promise.allSettled(groups.map(([, group]) => unlinkSlotGroup(client as Cluster, group)));
   let removed = 0;
   let processed = 0;
   const failed: { slot: number; keys: number; error: unknown }[] = [];
@@ -161,6 +171,30 @@ async function unlinkBatch(client: Redis | Cluster, keys: Buffer[]): Promise<num
   return removed;
 }
 
+/**
+ * One UNLINK for a slot's keys; while a reshard moves that slot (its keys split between the
+ * source and the target master), Redis answers a multi-key command with TRYAGAIN for as long
+ * as the move lasts: then one UNLINK per key, each of which follows the slot (ASK) on its own.
+ */
+async function unlinkSlotGroup(cluster: Cluster, keys: Buffer[]): Promise<number> {
+  try {
+    return Number(await cluster.callBuffer('UNLINK', ...keys));
+  } catch (error) {
+    if (keys.length === 1 || !isSlotMoving(error)) throw error;
+  }
+  const removed = await Promise.all(keys.map((key) => cluster.callBuffer('UNLINK', key)));
+  return removed.reduce((sum: number, n) => sum + Number(n), 0);
+}
+
+/**
+ * A refusal because the slot is moving between masters: TRYAGAIN, or ioredis giving up
+ * after following MOVED/ASK redirections ("Too many Cluster redirections").
+ */
+function isSlotMoving(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /\bTRYAGAIN\b|Too many Cluster redirections/.test(message);
+}
+
 /** Some slot groups of a cluster batch failed; the others were unlinked. */
 class SlotGroupsFailed extends Error {
   constructor(
@@ -175,6 +209,21 @@ class SlotGroupsFailed extends Error {
 
   get first(): unknown {
     return this.failed[0]?.error;
+  }
+
+  get firstMessage(): string {
+    const error = this.first;
+    return error instanceof Error ? error.message : String(error);
+  }
+
+  /** Keys of the failed groups. */
+  get failedKeys(): number {
+    return this.failed.reduce((sum, group) => sum + group.keys, 0);
+  }
+
+  /** Every failed group was refused because its slot is moving between masters (a reshard). */
+  get slotsMoving(): boolean {
+    return this.failed.every((group) => isSlotMoving(group.error));
   }
 
   /** `40 keys in slot 2903, 3 keys in slot 17` (at most 5 named). */

@@ -120,6 +120,9 @@ export async function namespaceStats(
       const [ttlError, pttl] = replies[2 * i] ?? [new Error('missing reply'), undefined];
       const [memoryError, memory] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
       const failure = ttlError ?? memoryError;
+      // A cluster master answers MOVED/ASK for a key of a slot a reshard is moving (SCAN saw it
+      // here, the slot is served elsewhere): not sampled, so the figures do not claim exactness.
+      if (failure && /^(MOVED|ASK) /.test(failure.message)) continue;
       if (failure) throw keyspaceError(failure, endpoint, 'PTTL/MEMORY USAGE');
       const pttlMs = Number(pttl);
       if (pttlMs === -2 || memory === null || memory === undefined) continue; // gone since SCAN saw it
