@@ -51,8 +51,8 @@ describe('attack: Verify Namespace Isolation on a Redis Cluster whose replica ha
 
     // user-service's key, on the replica's master and replicated to the replica.
     const owners = await slotOwners(fixture.cluster);
-    let key = '';
-    for (let i = 0; owners[keySlot(key)] !== masterPort; i++) key = `user:${i}`;
+    let key = 'user:0';
+    for (let i = 1; owners[keySlot(key)] !== masterPort; i++) key = `user:${i}`;
     const master = node(masterPort);
     await master.set(key, 'private to user-service');
     assert.equal(Number(await master.call('WAIT', '1', '2000')), 1);
