@@ -1,5 +1,6 @@
 import type { Cluster } from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
+import { RedisConnectionError } from '../errors';
 import { BinaryString, fromBinary, toBinary } from '../keyspace/binary';
 import { KeyspaceCancelledError, KeyspaceCommandError, keyspaceError } from '../keyspace/errors';
 import { GONE } from '../keyspace/format';
@@ -8,6 +9,7 @@ import { compareNatural } from '../keyspace/naturalOrder';
 import { OneAtATime } from '../keyspace/oneAtATime';
 import { describeKeys, KeyEntry } from '../keyspace/keyInfo';
 import { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions } from '../keyspace/pager';
+import { describeMaster } from './clusterWalk';
 import { lostConnection } from './nodes';
 import { MasterSlots, readSlotState, receivingMasters } from './slotState';
 import { ClusterMaster, Topology } from './topology';
@@ -48,12 +50,17 @@ export function pagerFor(topology: Topology, node: NamespaceNode, options: Pager
  * a master that imported a slot or serves one it did not serve when paging began is scanned
  * again (keys given are skipped), since keys that arrived behind its cursor were seen by no
  * SCAN. The set holds the keys given, as the view holds their rows.
+ *
+ * A master that stops answering (its connection closed) fails its share of the page; once a
+ * replica has taken its slots over (or it came back), the next page reads the slot map again
+ * and starts that share's SCAN over on the master that serves those slots now (keys given are
+ * skipped), so `Load more…` works again without a Refresh.
  */
 export class ClusterKeyPager implements KeyPager {
   private readonly pageSize: number;
   private readonly names: BinaryString[] | undefined;
   private offset = 0;
-  private readonly perMaster: NamespaceKeyPager[];
+  private perMaster: MasterPager[];
   private readonly given = new Set<BinaryString>();
   /** The slots each master served (and imported) when paging began, or at the last look. */
   private slotsBefore: MasterSlots[] | undefined;
@@ -89,11 +96,11 @@ export class ClusterKeyPager implements KeyPager {
   }
 
   /** A SCAN pager on one master, its share of a page, skipping the keys any master's pager gave. */
-  private pagerOn(master: ClusterMaster, masterCount: number): NamespaceKeyPager {
+  private pagerOn(master: ClusterMaster, masterCount: number): MasterPager {
     const client = master.client;
     if (!client) throw lostConnection(master);
     const endpoint = master.endpoint;
-    return new NamespaceKeyPager(client, this.namespace, {
+    const pager = new NamespaceKeyPager(client, this.namespace, {
       ...this.options,
       pageSize: Math.max(1, Math.ceil(this.pageSize / Math.max(1, masterCount))),
       endpoint,
@@ -108,12 +115,13 @@ export class ClusterKeyPager implements KeyPager {
         }
       },
     });
+    return { master, client, pager };
   }
 
   get done(): boolean {
     return this.names !== undefined
       ? this.offset >= this.names.length
-      : this.settled && this.carried.length === 0 && this.perMaster.every((pager) => pager.done);
+      : this.settled && this.carried.length === 0 && this.perMaster.every((part) => part.pager.done);
   }
 
   forget(key: BinaryString): void {
@@ -122,7 +130,7 @@ export class ClusterKeyPager implements KeyPager {
       if (at >= 0) this.names.splice(at, 1);
     }
     this.carried = this.carried.filter((entry) => entry.id !== key);
-    for (const pager of this.perMaster) pager.forget(key);
+    for (const part of this.perMaster) part.pager.forget(key);
   }
 
   /** As NamespaceKeyPager.next: calls made while one runs wait for it; a failure leaves the pager where it was. */
@@ -147,29 +155,43 @@ export class ClusterKeyPager implements KeyPager {
     // Rounds until a page is full: each master gives its share per round, and a namespace
     // that lives on fewer masters (a hash tag keeps it in one slot) needs several rounds.
     // A master's pager that fails stays where it was; the keys the others gave are carried
-    // to the next page, so a retry loses none. Keys beyond the page size wait for the next.
+    // to the next page, so a retry loses none (they are fewer than a page plus one round of
+    // the others' shares: a round runs only while the page is not full). Keys beyond the
+    // page size wait for the next. A master whose connection failed is looked up again, once
+    // per page: if another node serves its slots now, its share restarts there in this page.
     const keys = this.carried;
     this.carried = [];
     let scans = 0;
-    while (keys.length < this.pageSize && this.perMaster.some((pager) => !pager.done)) {
+    let lookedUp = false;
+    while (keys.length < this.pageSize && this.perMaster.some((part) => !part.pager.done)) {
+      const parts = [...this.perMaster];
       const results = await Promise.allSettled(
-        this.perMaster.map((pager) => (pager.done ? Promise.resolve(undefined) : pager.next(signal))),
+        parts.map((part) => (part.pager.done ? Promise.resolve(undefined) : part.pager.next(signal))),
       );
-      for (const result of results) {
+      const failures: { part: MasterPager; reason: unknown }[] = [];
+      results.forEach((result, at) => {
+        const part = parts[at];
         if (result.status === 'fulfilled') {
           keys.push(...(result.value?.keys ?? []));
           scans += result.value?.scans ?? 0;
+        } else if (part) {
+          failures.push({ part, reason: result.reason });
         }
-      }
-      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) {
+      });
+      if (failures.length === 0) continue;
+      const lost = failures.filter((failure) => isConnectionFailure(failure.reason));
+      const moved = lost.length > 0 && !lookedUp && !signal?.aborted ? await this.reroute(lost.map((f) => f.part)) : [];
+      lookedUp ||= lost.length > 0;
+      const left = failures.filter((failure) => !moved.includes(failure.part));
+      const first = left[0];
+      if (first) {
         this.carried = keys;
-        throw failed.reason;
+        throw explainFailure(first.part, first.reason);
       }
     }
     keys.sort((a, b) => compareNatural(a.id, b.id));
     this.carried = keys.splice(this.pageSize);
-    if (this.perMaster.every((pager) => pager.done)) await this.settle();
+    if (this.perMaster.every((part) => part.pager.done)) await this.settle();
     return { keys, more: !this.done, scans };
   }
 
@@ -189,6 +211,78 @@ export class ClusterKeyPager implements KeyPager {
     this.sweeps += 1;
     this.perMaster.push(...receiving.map((master) => this.pagerOn(master, receiving.length)));
   }
+
+  /**
+   * Masters whose connection failed: reads the slot map again, and where every slot of one is
+   * served now by masters on live connections other than the failed one (a replica took over,
+   * or the node came back), starts its share over there. Keys the dropped pager had read but not
+   * given yet are given back to the shared set, so the new SCAN gives them. Returns the parts
+   * replaced; the others still fail (the failover has not happened yet).
+   */
+  private async reroute(lost: readonly MasterPager[]): Promise<MasterPager[]> {
+    await new Promise<void>((resolve) => this.cluster.refreshSlotsCache(() => resolve()));
+    const now = this.currentMasters();
+    const replaced: MasterPager[] = [];
+    const added: MasterPager[] = [];
+    for (const part of lost) {
+      const takers = takersOf(part, now);
+      if (takers === undefined) continue;
+      for (const key of part.pager.waiting) this.given.delete(key);
+      replaced.push(part);
+      added.push(...takers.map((master) => this.pagerOn(master, now.length)));
+    }
+    if (replaced.length === 0) return replaced;
+    this.perMaster = [...this.perMaster.filter((part) => !replaced.includes(part)), ...added];
+    // Their SCANs begin now: settle() compares their slots with these, not with paging's start,
+    // so the takeover is not taken for keys moving in (which would scan them all again).
+    if (this.slotsBefore !== undefined) {
+      const states = await readSlotState(added.map((part) => part.master));
+      const ids = new Set(states.map((state) => state.id));
+      this.slotsBefore = [...this.slotsBefore.filter((state) => !ids.has(state.id)), ...states];
+    }
+    return replaced;
+  }
+}
+
+/** One master's share of the paging: the master as the slot map showed it, the connection used, its pager. */
+interface MasterPager {
+  readonly master: ClusterMaster;
+  readonly client: NonNullable<ClusterMaster['client']>;
+  readonly pager: NamespaceKeyPager;
+}
+
+/** A failure that another node (a promoted replica) or a later try may not have: the connection, not the command. */
+function isConnectionFailure(error: unknown): error is RedisConnectionError {
+  return error instanceof RedisConnectionError && (error.kind === 'unreachable' || error.kind === 'timeout');
+}
+
+/**
+ * The masters that serve a failed part's slots now, when each is on a live connection other
+ * than the failed one and together they serve every one of those slots; undefined otherwise.
+ */
+function takersOf(part: MasterPager, now: readonly ClusterMaster[]): ClusterMaster[] | undefined {
+  const takers = now.filter((master) =>
+    master.slots.some((range) => part.master.slots.some((own) => overlap(own, range))),
+  );
+  if (takers.length === 0) return undefined;
+  if (takers.some((master) => master.client === undefined || master.client === part.client)) return undefined;
+  for (const [from, to] of part.master.slots) {
+    for (let slot = from; slot <= to; slot++) {
+      if (!takers.some((master) => master.slots.some(([a, b]) => a <= slot && slot <= b))) return undefined;
+    }
+  }
+  return takers;
+}
+
+function overlap(a: readonly [number, number], b: readonly [number, number]): boolean {
+  return a[0] <= b[1] && b[0] <= a[1];
+}
+
+/** A master's failure as the user reads it: a lost connection names the node as a cluster master and says what to do. */
+function explainFailure(part: MasterPager, error: unknown): unknown {
+  if (!isConnectionFailure(error)) return error;
+  const hint = lostConnection(part.master).hint;
+  return new RedisConnectionError(error.kind, describeMaster(part.master), error.reason, hint);
 }
 
 /** Scans of the receiving masters after the first pass, at most (a resharding that goes on is not followed for ever). */

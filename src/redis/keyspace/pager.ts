@@ -125,6 +125,11 @@ export class NamespaceKeyPager {
     return this.finished;
   }
 
+  /** Keys SCAN read that no page gave yet (they are in `given` already): whoever drops this pager gives them back. */
+  get waiting(): readonly BinaryString[] {
+    return this.ready;
+  }
+
   /** A key deleted since this pager was made: no later page gives it. */
   forget(key: BinaryString): void {
     this.given.add(key);
