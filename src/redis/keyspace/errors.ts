@@ -1,3 +1,4 @@
+import { ClusterRoutingError } from '../cluster/connection';
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
 import { classifyRedisError, isReplyError, RedisConnectionError } from '../errors';
@@ -40,8 +41,10 @@ export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: 
   ) {
     return cause;
   }
-  // A bug is a bug, not a connection problem: let it show as what it is.
+  // A bug is a bug, not a connection problem: let it show as what it is. So is a node-local
+  // command the cluster client refused: its message says why, the server is not unreachable.
   if (
+    cause instanceof ClusterRoutingError ||
     cause instanceof TypeError ||
     cause instanceof RangeError ||
     cause instanceof ReferenceError ||
