@@ -23,7 +23,12 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
   async show(name: string, markdown: string): Promise<vscode.TextDocument> {
     const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${name}` });
     this.reports.set(uri.path, markdown);
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    // An open report is read again after the change event, a moment later: the caller (and the
+    // user's editor) gets the new report, not the one of the run before.
+    const reloaded = open && open.getText() !== markdown ? textBecomes(open, markdown) : Promise.resolve();
     this.changed.fire(uri);
+    await reloaded;
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.languages.setTextDocumentLanguage(document, 'markdown');
     await vscode.window.showTextDocument(document, { preview: false });
@@ -43,4 +48,19 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
     this.changed.dispose();
     this.reports.clear();
   }
+}
+
+/** Resolves once `document` holds `text` (at most 3 s: the editor then shows it anyway). */
+function textBecomes(document: vscode.TextDocument, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      listener.dispose();
+      resolve();
+    };
+    const timer = setTimeout(done, 3000);
+    const listener = vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.document === document && document.getText() === text) done();
+    });
+  });
 }

@@ -100,8 +100,8 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
         void vscode.window.showWarningMessage(message);
         return { outcome: 'errors', report, message };
       }
-      const nodes = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined)).size;
-      const message = `Namespace isolation holds on ${where}${nodes > 0 ? ` and every node of its cluster (${nodes}, masters and replicas)` : ''}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
+      const masters = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined)).size;
+      const message = `Namespace isolation holds on ${where}${masters > 0 ? ` and every master of its cluster (${masters})` : ''}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
       log.info(message);
       void vscode.window.showInformationMessage(message);
       return { outcome: 'verified', report, message };
