@@ -87,7 +87,7 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
         // users.acl (which every node loads); "Add Service Users" adds no user there and reloads nothing.
         const only = breachedOnlySomeNodes(report);
         const message = only
-          ? `Isolation breach on ${only.join(', ')} only: ${failed}. ${example} The other masters refuse the same, so ${only.length === 1 ? "that node's" : "those nodes'"} users differ from users.acl (changed there with ACL SETUSER?): restart the stack to load users.acl on every node again.`
+          ? `Isolation breach on ${only.join(', ')} only: ${failed}. ${example} The other nodes refuse the same, so ${only.length === 1 ? "that node's" : "those nodes'"} users differ from users.acl (changed there with ACL SETUSER?): restart the stack to load users.acl on every node again.`
           : `Isolation breach: ${failed}. ${example} Fix users.acl, then run "Add Service Users" or restart the stack.`;
         log.error(message);
         void vscode.window.showErrorMessage(message);
@@ -100,8 +100,8 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
         void vscode.window.showWarningMessage(message);
         return { outcome: 'errors', report, message };
       }
-      const masters = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined)).size;
-      const message = `Namespace isolation holds on ${where}${masters > 0 ? ` and every master of its cluster (${masters})` : ''}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
+      const nodes = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined)).size;
+      const message = `Namespace isolation holds on ${where}${nodes > 0 ? ` and every node of its cluster (${nodes}, masters and replicas)` : ''}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
       log.info(message);
       void vscode.window.showInformationMessage(message);
       return { outcome: 'verified', report, message };

@@ -27,7 +27,7 @@ export interface IsolationCheck {
   readonly answer: string;
   /** For a breach: the ACL rule that allowed it. */
   readonly rule?: string | undefined;
-  /** On a Redis Cluster, the master (`host:port`) it ran on: ACL users are per node. */
+  /** On a Redis Cluster, the node (`host:port`, master or replica) it ran on: ACL users are per node. */
   readonly node?: string | undefined;
 }
 
@@ -73,7 +73,7 @@ export async function verifyIsolation(options: {
   const { services, delimiter } = options;
   const checks: IsolationCheck[] = [];
   const probeId = randomBytes(6).toString('hex');
-  // On a cluster every master keeps its own ACL users: each is checked on its own.
+  // On a cluster every node (replicas too) keeps its own ACL users: each is checked on its own.
   const targets = await isolationNodes(options.endpoint, options.operator, probeId);
   try {
     for (const node of targets.nodes) {
@@ -91,7 +91,12 @@ export async function verifyIsolation(options: {
   };
 }
 
-/** Every service's checks on one node (the server, or one master of a cluster), appended to `checks`. */
+/**
+ * Every service's checks on one node (the server, or one master or replica of a cluster),
+ * appended to `checks`. A replica takes no writes: its reads run for real (after READONLY,
+ * as a client reading from replicas does), its writes are simulated with ACL DRYRUN, since
+ * its users are the ones in force once a failover makes it the master.
+ */
 async function verifyOnNode(
   node: IsolationNode,
   services: readonly ServiceLogin[],
@@ -105,6 +110,8 @@ async function verifyOnNode(
   const probeKey = (ns: string): string =>
     `${ns}${delimiter}__shared_redis_isolation_probe__${delimiter}${node.hashTag === undefined ? probeId : `{${node.hashTag}}`}`;
   const written = new Set<string>();
+  const replica = node.role === 'replica';
+  const simulated = replica ? ' (simulated with ACL DRYRUN: a replica takes no writes)' : '';
 
   for (const service of services) {
     const ownKey = probeKey(service.namespace);
@@ -158,6 +165,8 @@ async function verifyOnNode(
       continue;
     }
     try {
+      // Without READONLY a replica redirects every keyed command to its master.
+      if (replica) await client.call('READONLY').catch(() => undefined);
       const keyRule = (key: string, write: boolean) => () => explainKeyAccess(operator, service.username, key, write);
       const commandRule = (args: readonly string[]) => () => explainCommand(operator, service.username, args);
       const tryKey = (
@@ -165,21 +174,26 @@ async function verifyOnNode(
         key: string,
         write: boolean,
       ): Promise<Outcome | { outcome: Outcome; answer: string }> =>
-        runKeyCommand(client, args).then((r) => {
-          if (r.outcome === 'allowed' && write) written.add(key);
-          return r;
-        });
+        replica && write
+          ? dryRun(operator, service.username, args)
+          : runKeyCommand(client, args).then((r) => {
+              if (r.outcome === 'allowed' && write) written.add(key);
+              return r;
+            });
 
-      await add(`SET ${ownKey} (its own namespace)`, 'allowed', () =>
+      await add(`SET ${ownKey} (its own namespace)${simulated}`, 'allowed', () =>
         tryKey(['SET', ownKey, 'probe', 'PX', PROBE_TTL_MS], ownKey, true),
       );
       await add(`GET ${ownKey} (its own namespace)`, 'allowed', async () => {
         const r = await runKeyCommand(client, ['GET', ownKey]);
-        return r.outcome === 'allowed' && r.answer !== 'probe'
+        // Nothing was written on a replica: any value read is the read allowed.
+        return !replica && r.outcome === 'allowed' && r.answer !== 'probe'
           ? { outcome: 'refused', answer: `read back ${r.answer}` }
           : r;
       });
-      await add(`UNLINK ${ownKey} (its own namespace)`, 'allowed', () => runKeyCommand(client, ['UNLINK', ownKey]));
+      await add(`UNLINK ${ownKey} (its own namespace)${simulated}`, 'allowed', () =>
+        tryKey(['UNLINK', ownKey], ownKey, true),
+      );
 
       const sharedKey = probeKey(SHARED_NAMESPACE);
       if (service.namespace !== SHARED_NAMESPACE) {
@@ -187,7 +201,7 @@ async function verifyOnNode(
           runKeyCommand(client, ['GET', sharedKey]),
         );
         await add(
-          `SET ${sharedKey} (write the shared namespace)`,
+          `SET ${sharedKey} (write the shared namespace)${simulated}`,
           'refused',
           () => tryKey(['SET', sharedKey, 'probe', 'PX', PROBE_TTL_MS], sharedKey, true),
           keyRule(sharedKey, true),
@@ -199,21 +213,23 @@ async function verifyOnNode(
         const whose = `(${other.username}'s namespace)`;
         await add(`GET ${key} ${whose}`, 'refused', () => runKeyCommand(client, ['GET', key]), keyRule(key, false));
         await add(
-          `SET ${key} ${whose}`,
+          `SET ${key} ${whose}${simulated}`,
           'refused',
           () => tryKey(['SET', key, 'probe', 'PX', PROBE_TTL_MS], key, true),
           keyRule(key, true),
         );
         await add(
-          `UNLINK ${key} ${whose}`,
+          `UNLINK ${key} ${whose}${simulated}`,
           'refused',
-          () => runKeyCommand(client, ['UNLINK', key]),
+          () => tryKey(['UNLINK', key], key, true),
           keyRule(key, true),
         );
+        // A replica serves EVAL_RO (a script that only reads); ACL DRYRUN would not look inside a script.
+        const evalCommand = replica ? 'EVAL_RO' : 'EVAL';
         await add(
-          `EVAL reading ${key} with only ${ownKey} declared`,
+          `${evalCommand} reading ${key} with only ${ownKey} declared`,
           'refused',
-          () => runKeyCommand(client, ['EVAL', "return redis.call('GET', ARGV[1])", '1', ownKey, key]),
+          () => runKeyCommand(client, [evalCommand, "return redis.call('GET', ARGV[1])", '1', ownKey, key]),
           keyRule(key, false),
         );
       }
@@ -358,7 +374,7 @@ export function isolationMarkdown(report: IsolationReport, where: string, when: 
   const nodes = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined));
   if (nodes.size > 0) {
     out.push(
-      `Redis Cluster: every node keeps its own ACL users, so each service was checked on each of the ${nodes.size} masters (a user changed on one node only is found there).`,
+      `Redis Cluster: every node keeps its own ACL users, so each service was checked on each of the ${nodes.size} nodes, masters and replicas (a user changed on one node only is found there; a replica serves reads to clients that sent READONLY, and its users are in force after a failover).`,
     );
   }
   out.push(

@@ -17,6 +17,7 @@
  * /fd/[0-9]*` in the extension host every few seconds: ~0.5 s of the host's CPU in a 10 s
  * run, growing with the run's length (so with the machine's load), none of it ours. It is
  * off here unless BENCH_PORT_FINDER=1, so the host's CPU says what the extension costs.
+ * BENCH_TEAM=1 profiles the team's workspace, where the extension is active before the click.
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
@@ -38,6 +39,8 @@ const PROFILE = process.env['BENCH_PROFILE'] !== '0';
 const BASELINE = process.env['BENCH_BASELINE_VSIX'];
 const SAVE_VSIX = process.env['BENCH_SAVE_VSIX'];
 const SETTINGS = process.env['BENCH_PORT_FINDER'] === '1' ? {} : { 'remote.autoForwardPorts': false };
+/** BENCH_TEAM=1: the team's workspace (the extension active before the click: the click only opens the view). */
+const TEAM = process.env['BENCH_TEAM'] === '1';
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
           expand: 'sparse',
           profile: PROFILE,
           settings: SETTINGS,
+          team: TEAM,
         });
         const host = done.cpu.get('extension host') ?? Number.NaN;
         results.get(variant.name)?.push({ host, counts: done.countsMs, load: done.load });

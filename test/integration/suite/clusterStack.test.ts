@@ -367,28 +367,33 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
     }
   });
 
-  it('sharedRedis.verifyIsolation checks every service user on every master; a user changed on one master only is a breach named on that node', async () => {
+  it('sharedRedis.verifyIsolation checks every service user on every node, each once by its published port; a user changed on one master only is a breach named on that node', async () => {
     const shared = await api();
     const redis = shared.stack.snapshot.redis;
     const portOf = (service: string): number =>
       shared.stack.snapshot.services.find((s) => s.service === service)?.ports[0]?.hostPort ?? 0;
-    const masters = (await nodeStates()).filter((n) => n.role === 'master').map((n) => n.service);
-    assert.deepEqual(masters, ['redis-node-1', 'redis-node-2', 'redis-node-3']);
-    const addresses = masters.map((m) => `127.0.0.1:${portOf(m)}`);
+    const states = await nodeStates();
+    const masters = states.filter((n) => n.role === 'master').map((n) => `127.0.0.1:${portOf(n.service)}`);
+    const replicas = states.filter((n) => n.role === 'replica').map((n) => `127.0.0.1:${portOf(n.service)}`);
+    assert.equal(masters.length, 3);
+    assert.equal(replicas.length, 3);
+    // Every node once, by the port published on this machine (not also by its container address).
+    const addresses = [...masters, ...replicas];
     const users = ['auth-service', 'user-service'];
 
     const verified = await vscode.commands.executeCommand<VerifyIsolationResult>('sharedRedis.verifyIsolation');
     assert.equal(verified.outcome, 'verified', verified.message);
     assert.match(
       verified.message,
-      /^Namespace isolation holds on .* and every master of its cluster \(3\): 2 service users, \d+ checks, no breach\.$/,
+      /^Namespace isolation holds on .* and every node of its cluster \(6, masters and replicas\): 2 service users, \d+ checks, no breach\.$/,
     );
     const checks = verified.report?.checks ?? [];
     assert.deepEqual(
       checks.filter((c) => c.actual === 'error'),
       [],
     );
-    // Each user, on each master, got the same checks (its own namespace, the shared one, the other service's, denied commands).
+    // Each user got the same checks on each master (its own namespace, the shared one, the other
+    // service's, denied commands), and the same on each replica (writes simulated with ACL DRYRUN).
     const perNode = (user: string, node: string): string[] =>
       checks.filter((c) => c.service === user && c.node === node).map((c) => c.check.replace(/\{[^}]*\}/g, '{tag}'));
     for (const user of users) {
@@ -397,12 +402,18 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
         addresses.slice().sort(),
         user,
       );
-      const first = perNode(user, addresses[0] ?? '');
+      for (const group of [masters, replicas]) {
+        const first = perNode(user, group[0] ?? '');
+        assert.ok(
+          first.some((c) => /\(auth-service's namespace\)|\(user-service's namespace\)/.test(c)),
+          first.join('\n'),
+        );
+        for (const address of group) assert.deepEqual(perNode(user, address), first, `${user} on ${address}`);
+      }
       assert.ok(
-        first.some((c) => /\(auth-service's namespace\)|\(user-service's namespace\)/.test(c)),
-        first.join('\n'),
+        perNode(user, replicas[0] ?? '').some((c) => /^SET \S+ \(write the shared namespace\) \(simulated with ACL DRYRUN/.test(c)),
+        perNode(user, replicas[0] ?? '').join('\n'),
       );
-      for (const address of addresses) assert.deepEqual(perNode(user, address), first, `${user} on ${address}`);
     }
     // The report names each user on each master.
     const text = vscode.window.activeTextEditor?.document.getText() ?? '';
@@ -411,9 +422,10 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
         assert.match(text, new RegExp(`^## ${user} on ${address.replace(/\./g, '\\.')}$`, 'm'));
       }
     }
-    assert.match(text, /each service was checked on each of the 3 masters/);
+    assert.match(text, /each service was checked on each of the 6 nodes, masters and replicas/);
 
-    // One master's users differ: user-service may read and write auth:* there, and only there.
+    // One master's users differ: user-service may read and write auth:* there, and only there
+    // (ACL SETUSER is not replicated: its replica keeps the file's users).
     const tampered = nodeLogin(portOf('redis-node-2'), redis?.username, redis?.password);
     await tampered.connect();
     try {
@@ -435,7 +447,7 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
       assert.match(
         breach.message,
         new RegExp(
-          `^Isolation breach on ${node2.replace(/\./g, '\\.')} only: 4 checks failed\\. user-service on ${node2.replace(/\./g, '\\.')} — GET auth:\\S+ \\(auth-service's namespace\\): allowed, allowed by key pattern \`~auth:\\*\` in \`user user-service .*\`\\. The other masters refuse the same, so that node's users differ from users\\.acl \\(changed there with ACL SETUSER\\?\\): restart the stack to load users\\.acl on every node again\\.$`,
+          `^Isolation breach on ${node2.replace(/\./g, '\\.')} only: 4 checks failed\\. user-service on ${node2.replace(/\./g, '\\.')} — GET auth:\\S+ \\(auth-service's namespace\\): allowed, allowed by key pattern \`~auth:\\*\` in \`user user-service .*\`\\. The other nodes refuse the same, so that node's users differ from users\\.acl \\(changed there with ACL SETUSER\\?\\): restart the stack to load users\\.acl on every node again\\.$`,
         ),
       );
       // The same user on the other masters still holds.
