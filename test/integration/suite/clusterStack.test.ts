@@ -411,7 +411,9 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
         for (const address of group) assert.deepEqual(perNode(user, address), first, `${user} on ${address}`);
       }
       assert.ok(
-        perNode(user, replicas[0] ?? '').some((c) => /^SET \S+ \(write the shared namespace\) \(simulated with ACL DRYRUN/.test(c)),
+        perNode(user, replicas[0] ?? '').some((c) =>
+          /^SET \S+ \(write the shared namespace\) \(simulated with ACL DRYRUN/.test(c),
+        ),
         perNode(user, replicas[0] ?? '').join('\n'),
       );
     }
