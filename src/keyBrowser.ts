@@ -60,6 +60,20 @@ export interface KeyRowsListener {
 export const PROGRESS_INTERVAL_MS = 500;
 
 /**
+ * A walk expected to end within this long publishes no more progress: VS Code holds a tree
+ * refresh that comes within 200 ms of the view's previous change (its debounce of
+ * onDidChangeTreeData and of the view's message) until 200 ms have passed without one, so
+ * a progress just before the end would hold the final counts back by those 200 ms.
+ */
+export const FINAL_STRETCH_MS = 300;
+
+/** True when a walk going at its rate so far will end within FINAL_STRETCH_MS. */
+export function inFinalStretch(progress: { readonly fraction: number; readonly elapsedMs: number }): boolean {
+  const { fraction, elapsedMs } = progress;
+  return fraction > 0 && fraction < 1 && (elapsedMs * (1 - fraction)) / fraction < FINAL_STRETCH_MS;
+}
+
+/**
  * One walk of the keyspace at a time, for the Keys view: a refresh or a filter change
  * cancels the walk in progress. Publishes the state as the walk goes, at most every
  * PROGRESS_INTERVAL_MS, so the tree shows namespaces with their counts while they grow.
@@ -71,6 +85,8 @@ export class KeyBrowser implements vscode.Disposable {
   private current: BrowserState = { kind: 'idle' };
   private currentFilter: KeyFilter = {};
   private generation = 0;
+  /** A refresh is connecting and has published nothing yet. */
+  private starting = false;
   private readonly listeners = new Set<KeyRowsListener>();
   /** Tests only (reached through the API's `testing()`, never a setting): the model's limits,
    * so that a test reaches them with a few thousand keys. */
@@ -146,6 +162,32 @@ export class KeyBrowser implements vscode.Disposable {
     return this.current;
   }
 
+  /**
+   * Resolves once the state has rows to show (a key counted, or the walk over), or after
+   * `timeoutMs`: the view's first request for its rows waits here, so that the first
+   * namespaces come in its answer rather than through a change event, which VS Code
+   * delivers up to 200 ms later.
+   */
+  rowsKnown(timeoutMs: number): Promise<void> {
+    // Idle: the view that asks is visible, so its walk is about to start.
+    const known = (): boolean =>
+      !this.starting &&
+      this.current.kind !== 'idle' &&
+      (this.current.kind !== 'walking' || this.current.model.totalKeys > 0);
+    if (known()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        listener.dispose();
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const listener = this.changed.event(() => {
+        if (known()) done();
+      });
+    });
+  }
+
   get filter(): KeyFilter {
     return this.currentFilter;
   }
@@ -161,6 +203,7 @@ export class KeyBrowser implements vscode.Disposable {
     const abort = new AbortController();
     this.walk = abort;
     const generation = ++this.generation;
+    this.starting = true;
     const config = settings();
     let target: Awaited<ReturnType<RedisSession['target']>>;
     let topology: Topology;
@@ -193,7 +236,7 @@ export class KeyBrowser implements vscode.Disposable {
         signal: abort.signal,
         progressIntervalMs: PROGRESS_INTERVAL_MS,
         onProgress: (progress) => {
-          if (generation === this.generation && !progress.done) {
+          if (generation === this.generation && !progress.done && !inFinalStretch(progress)) {
             this.publish({ kind: 'walking', model: progress.model, progress });
           }
         },
@@ -222,7 +265,12 @@ export class KeyBrowser implements vscode.Disposable {
         return { kind: 'failed', model: walk.model, error: failure } as const;
       },
     );
-    void vscode.window.withProgress({ location: { viewId: 'sharedRedis.keys' } }, () => work);
+    // The view's progress bar until the first keys are counted; from then on the view's
+    // description says how far the walk is. The bar's animation took the workbench a fifth of
+    // a core for the whole walk, on the cores the walk and Redis need.
+    void vscode.window.withProgress({ location: { viewId: 'sharedRedis.keys' } }, () =>
+      Promise.race([work, this.firstKeysCounted(generation)]),
+    );
     const state = await work;
     if (generation === this.generation) {
       this.walk = undefined;
@@ -301,7 +349,20 @@ export class KeyBrowser implements vscode.Disposable {
     this.walk?.abort();
   }
 
+  /** Resolves when walk `generation` has counted its first keys, or is replaced by a newer one. */
+  private firstKeysCounted(generation: number): Promise<void> {
+    return new Promise((resolve) => {
+      const listener = this.changed.event((state) => {
+        if (generation !== this.generation || state.kind !== 'walking' || state.model.totalKeys > 0) {
+          listener.dispose();
+          resolve();
+        }
+      });
+    });
+  }
+
   private publish(state: BrowserState): void {
+    this.starting = false;
     this.current = state;
     this.changed.fire(state);
   }

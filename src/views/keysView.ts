@@ -27,6 +27,7 @@ import {
   patternSelection,
   toBinary,
   typeDisplayName,
+  WalkProgress,
 } from '../redis/keyspace';
 import { KeyPager, pagerFor } from '../redis/cluster/clusterPager';
 import { slotOfKey } from '../redis/cluster/topology';
@@ -139,6 +140,15 @@ interface LoadedPages {
 }
 
 const ROOT = '\u0000root';
+/** How long the view's request for its top rows waits for a walk's first keys before answering with what there is. */
+const FIRST_ROWS_WAIT_MS = 1000;
+
+/** `Counting keys… 45% (450,000 so far)` for a walk in progress. */
+function countingText(progress: WalkProgress | undefined): string {
+  return progress && progress.expectedKeys > 0
+    ? `Counting keys… ${Math.round(progress.fraction * 100)}% (${groupThousands(progress.keysCounted)} so far)`
+    : 'Counting keys…';
+}
 
 /**
  * The Keys view: namespaces with exact counts (declared ones first, with their owning
@@ -304,25 +314,23 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private onBrowserState(state: BrowserState): void {
     // A walk started (here or by a command): what the view shows is being brought up to date.
     if (state.kind === 'walking') this.stale = false;
+    // The rows first: VS Code sends a view's first change at once and holds one that follows
+    // within 200 ms until 200 ms have passed without another (the view's message is such a change).
+    this.changed.fire(undefined);
     const filter = describeFilter(this.browser.filter);
     // Progress comes several times a second during a walk: tell the workbench only what changed.
     if (filter !== this.shownFilter) {
       this.shownFilter = filter;
       void vscode.commands.executeCommand('setContext', 'sharedRedis.keysFiltered', filter !== '');
-      this.view.description = filter;
     }
-    if (state.kind === 'walking') {
-      const p = state.progress;
-      this.view.message =
-        p && p.expectedKeys > 0
-          ? `Counting keys… ${Math.round(p.fraction * 100)}% (${groupThousands(p.keysCounted)} so far)`
-          : 'Counting keys…';
-    } else if (state.kind === 'complete') {
-      this.view.message = state.model.totalKeys === 0 && filter ? `No keys match ${filter}.` : '';
-    } else {
-      this.view.message = '';
-    }
-    this.changed.fire(undefined);
+    // The walk's progress is said in the view's description, which VS Code shows at once: as
+    // the message, its end would reach the screen 200 ms after the final counts.
+    const counting = state.kind === 'walking' ? countingText(state.progress) : '';
+    const description = [filter, counting].filter((part) => part !== '').join(' · ');
+    if (description !== this.view.description) this.view.description = description;
+    const message =
+      state.kind === 'complete' && state.model.totalKeys === 0 && filter ? `No keys match ${filter}.` : '';
+    if (message !== this.view.message) this.view.message = message;
   }
 
   private model(): NamespaceModel | undefined {
@@ -342,6 +350,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 
   async getChildren(row?: KeysRow): Promise<KeysRow[]> {
+    // While the walk has counted nothing yet, the first rows come in this answer.
+    if (!row && this.view.visible) await this.browser.rowsKnown(FIRST_ROWS_WAIT_MS);
     const state = this.browser.state;
     if (!row) {
       if (state.kind === 'idle') return [];

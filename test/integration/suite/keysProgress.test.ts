@@ -1,0 +1,73 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import { api } from './extensionApi';
+import { emptiedTestRedis } from './keysTree';
+
+interface Seen {
+  readonly kind: string;
+  readonly description: string;
+  readonly message: string;
+}
+
+/** What the view's header (description) and message said at each state the walk published. */
+async function walkWatched(command: string, args?: unknown): Promise<Seen[]> {
+  const shared = await api();
+  const view = shared.views.keys.view;
+  const seen: Seen[] = [];
+  // The view listens first (it subscribed when the extension started): it has updated its header when this runs.
+  const listener = shared.keys.onDidChange((state) => {
+    seen.push({ kind: state.kind, description: view.description ?? '', message: view.message ?? '' });
+  });
+  try {
+    assert.equal(await vscode.commands.executeCommand(command, args), 'complete');
+  } finally {
+    listener.dispose();
+  }
+  return seen;
+}
+
+describe('the Keys view says how far its walk is', function () {
+  this.timeout(120_000);
+  let redis: Redis;
+
+  before(async () => {
+    redis = await emptiedTestRedis();
+    for (let batch = 0; batch < 10; batch++) {
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < 20_000; i++) pipeline.set(`load:${batch}:${i}`, 'v');
+      await pipeline.exec();
+    }
+  });
+  after(async () => {
+    await redis.flushdb(); // the launcher's private test server
+    redis.disconnect();
+  });
+
+  it('in its header while counting (the message above the rows stays empty), and no more once the counts are final', async () => {
+    const seen = await walkWatched('sharedRedis.refreshKeys');
+    const walking = seen.filter((s) => s.kind === 'walking');
+    assert.ok(walking.length > 0, JSON.stringify(seen));
+    for (const state of walking) {
+      assert.match(state.description, /^Counting keys…( \d+% \([\d,]+ so far\))?$/);
+      assert.equal(state.message, '');
+    }
+    assert.ok(
+      walking.some((s) => / \d+% \([\d,]+ so far\)$/.test(s.description)),
+      `no progress said: ${JSON.stringify(walking)}`,
+    );
+    assert.deepEqual(seen[seen.length - 1], { kind: 'complete', description: '', message: '' });
+  });
+
+  it('after the filter when one is set, and then the filter alone', async () => {
+    try {
+      const seen = await walkWatched('sharedRedis.filterKeys', { match: 'load:3:*' });
+      const walking = seen.filter((s) => s.kind === 'walking');
+      assert.ok(walking.length > 0, JSON.stringify(seen));
+      for (const state of walking) assert.match(state.description, /^match load:3:\* · Counting keys…/);
+      assert.deepEqual(seen[seen.length - 1], { kind: 'complete', description: 'match load:3:*', message: '' });
+    } finally {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.clearKeyFilter'), 'complete');
+    }
+  });
+});
