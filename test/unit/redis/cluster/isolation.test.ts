@@ -9,7 +9,8 @@ import {
   verifyIsolation,
 } from '../../../../src/redis/acl/isolation';
 import { aclLine, serviceRules } from '../../../../src/redis/acl/rules';
-import { useRedisCluster } from '../../../support/redisCluster';
+import { keySlot } from '../../../../src/redis/cluster/topology';
+import { slotOwners, useRedisCluster } from '../../../support/redisCluster';
 
 const SERVICES = ['auth', 'user'].map((namespace) => ({
   namespace,
@@ -26,16 +27,17 @@ const ACL = [
 ].join('\n');
 
 /**
- * ACL users live on each node of a Redis Cluster: Verify Namespace Isolation logs in as each
- * service on every master, and a user that differs on one node is found there, named by
- * its node.
+ * ACL users live on each node of a Redis Cluster, replicas included (ACL SETUSER is not
+ * replicated, and a replica serves reads to clients that sent READONLY): Verify Namespace
+ * Isolation logs in as each service on every node, and a user that differs on one node is
+ * found there, named by its node.
  */
 describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster)', function () {
   this.timeout(60_000);
   const fixture = useRedisCluster({ acl: `${ACL}\n` });
   const opened: Redis[] = [];
-  const node = (port: number): Redis => {
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const node = (port: number, login: { username?: string; password?: string } = {}): Redis => {
+    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1, ...login });
     client.on('error', () => undefined);
     opened.push(client);
     return client;
@@ -54,12 +56,16 @@ describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster
     });
   };
 
-  it('checks each service user on every master, and finds no breach when the nodes agree', async () => {
+  it('checks each service user on every node, masters and replicas, once each, and finds no breach when the nodes agree', async () => {
     const masters = await fixture.cluster.masterPorts();
     const report = await verify();
     assert.deepEqual(report.errors, []);
     assert.deepEqual(report.breaches, []);
-    for (const port of masters) {
+    assert.deepEqual(
+      [...new Set(report.checks.map((c) => c.node))].sort(),
+      fixture.cluster.nodes.map((n) => `127.0.0.1:${n.port}`).sort(),
+    );
+    for (const { port } of fixture.cluster.nodes) {
       for (const service of SERVICES) {
         const own = report.checks.filter(
           (c) => c.node === `127.0.0.1:${port}` && c.service === service.username && /its own namespace/.test(c.check),
@@ -99,6 +105,41 @@ describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster
       assert.match(markdown, new RegExp(`^## auth-service on 127\\.0\\.0\\.1:${second}$`, 'm'));
     } finally {
       await operator.call('ACL', 'SETUSER', 'auth-service', 'resetkeys', '~auth:*', '%R~shared:*');
+    }
+  });
+
+  it('names the replica where a service user was widened on that replica only (it serves READONLY reads)', async () => {
+    const masters = await fixture.cluster.masterPorts();
+    const replicaPort = fixture.cluster.nodes.map((n) => n.port).find((port) => !masters.includes(port));
+    assert.ok(replicaPort);
+    const replica = node(replicaPort);
+    const masterPort = Number(/master_port:(\d+)/.exec(await replica.info('replication'))?.[1]);
+    assert.ok(masters.includes(masterPort));
+    // user-service's key, on the replica's master and replicated to the replica (user:0 onwards:
+    // the empty key, outside ~user:*, would make the intruder's read fail with NOPERM).
+    const owners = await slotOwners(fixture.cluster);
+    let key = 'user:0';
+    for (let i = 1; owners[keySlot(key)] !== masterPort; i++) key = `user:${i}`;
+    const master = node(masterPort);
+    await master.set(key, 'private to user-service');
+    assert.equal(Number(await master.call('WAIT', '1', '2000')), 1);
+    await replica.call('ACL', 'SETUSER', 'auth-service', '~user:*');
+    try {
+      const auth = SERVICES[0];
+      assert.ok(auth);
+      const intruder = node(replicaPort, { username: auth.username, password: auth.password });
+      await intruder.call('READONLY');
+      assert.equal(await intruder.get(key), 'private to user-service', 'the breach is real: auth-service reads user:');
+
+      const report = await verify();
+      assert.deepEqual(report.errors, []);
+      assert.deepEqual(
+        [...new Set(report.breaches.map((b) => `${b.service} on ${b.node}`))],
+        [`auth-service on 127.0.0.1:${replicaPort}`],
+      );
+    } finally {
+      await replica.call('ACL', 'SETUSER', 'auth-service', 'resetkeys', '~auth:*', '%R~shared:*');
+      await master.del(key);
     }
   });
 
