@@ -10,6 +10,15 @@ export interface ScanStats {
   readonly p50Us: number;
   readonly p99Us: number;
   readonly maxUs: number;
+  /** The same percentiles exactly (INFO latencystats, Redis 7's latency tracking), in µs; undefined where the server has none. */
+  readonly exact: { readonly p50Us: number; readonly p99Us: number; readonly p999Us: number } | undefined;
+}
+
+/** The server's own CPU time so far (INFO cpu: user + system of the main thread and its others), in ms. */
+export async function serverCpuMs(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
 }
 
 /** CONFIG RESETSTAT: zeroes commandstats and (Redis 7) the per-command latency histograms. */
@@ -29,7 +38,11 @@ export async function scanStats(client: Redis): Promise<ScanStats> {
   for (let i = 0; i + 1 < flat.length; i += 2) buckets.push({ us: Number(flat[i]), cumulative: Number(flat[i + 1]) });
   const calls = buckets.at(-1)?.cumulative ?? 0;
   const percentile = (p: number): number => buckets.find((b) => b.cumulative >= Math.ceil(p * calls))?.us ?? Number.NaN;
+  const tracked = /^latency_percentiles_usec_scan:p50=([\d.]+),p99=([\d.]+),p99\.9=([\d.]+)/m.exec(
+    await client.info('latencystats'),
+  );
   return {
+    exact: tracked ? { p50Us: Number(tracked[1]), p99Us: Number(tracked[2]), p999Us: Number(tracked[3]) } : undefined,
     calls: Number(stat?.[1] ?? 0),
     serverMs: Number(stat?.[2] ?? 0) / 1000,
     p50Us: percentile(0.5),

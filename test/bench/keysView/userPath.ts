@@ -18,7 +18,7 @@ import { activityBarIcon, channelLog, pane, UI_TIMEOUT } from '../startup/workbe
 import { groupThousands } from '../../../src/redis/keyspace/format';
 import { Keyspace, SPARSE_NAMESPACE, SPARSE_TYPE, WIDE_NAMESPACE } from './fill';
 import { CpuProfile, Inspector } from './inspector';
-import { resetStats, ScanStats, scanStats } from './serverStats';
+import { resetStats, ScanStats, scanStats, serverCpuMs } from './serverStats';
 import { awaitSights, installWatcher, Sights, sights } from './watcher';
 import { loadavg } from 'node:os';
 import { CpuByRole, cpuByRole, cpuSince } from './processCpu';
@@ -53,6 +53,8 @@ export interface UserPathRun {
 export interface BareWalk {
   readonly wallMs: number;
   readonly scan: ScanStats;
+  /** The server's own CPU time over the walk (INFO cpu): its SCANs plus reading requests and writing replies. */
+  readonly serverCpuMs: number;
 }
 
 /** Runs the user's path once: a fresh code-server with the packaged extension, the Keys view opened by a click. */
@@ -251,6 +253,7 @@ async function waitFor(
 /** The bare walk: walkKeyspace in this Node process (as keyspace.bench), with the server's SCAN figures. */
 export async function bareWalk(redis: RedisServer, admin: Redis, expectedTotal: number): Promise<BareWalk> {
   await resetStats(admin);
+  const cpuBefore = await serverCpuMs(admin);
   const started = performance.now();
   const model = await walkKeyspace({
     endpoint: { host: redis.host, port: redis.port, db: 0, tls: false },
@@ -260,5 +263,6 @@ export async function bareWalk(redis: RedisServer, admin: Redis, expectedTotal: 
   if (model.totalKeys !== expectedTotal) {
     throw new Error(`the bare walk counted ${model.totalKeys} keys, not ${expectedTotal}`);
   }
-  return { wallMs, scan: await scanStats(admin) };
+  const serverCpu = (await serverCpuMs(admin)) - cpuBefore;
+  return { wallMs, scan: await scanStats(admin), serverCpuMs: serverCpu };
 }
