@@ -680,9 +680,15 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const count = node?.count ?? 0;
       const item = new vscode.TreeItem(displaySegment(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `ns:${rowKey(row.path)}`;
-      item.description = row.declared?.owner
-        ? `${formatKeyCount(count)} · ${row.declared.owner}`
-        : formatKeyCount(count);
+      // While the walk counts, a count is a lower bound: a declared namespace it has not reached
+      // yet is not "0 keys".
+      const counted =
+        this.browser.state.kind !== 'walking'
+          ? formatKeyCount(count)
+          : count === 0
+            ? 'counting…'
+            : `${formatKeyCount(count)} so far`;
+      item.description = row.declared?.owner ? `${counted} · ${row.declared.owner}` : counted;
       item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
       const ids = row.idGrouping ? (row.idGrouping.grouped ? '.ids' : '.idList') : '';
       item.contextValue = `${row.declared ? 'namespace.declared' : 'namespace'}${ids}`;

@@ -59,6 +59,28 @@ describe('the Keys view says how far its walk is', function () {
     assert.deepEqual(seen[seen.length - 1], { kind: 'complete', description: '', message: '' });
   });
 
+  it('on each namespace row: its count so far while counting, and the exact count once the walk is complete', async () => {
+    const shared = await api();
+    const provider = shared.views.keys;
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    const load = (await provider.getChildren()).find((row) => provider.getTreeItem(row).label === 'load');
+    assert.ok(load, 'a row "load"');
+    const said: string[] = [];
+    const listener = shared.keys.onDidChange((state) => {
+      said.push(`${state.kind}: ${String(provider.getTreeItem(load).description)}`);
+    });
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    } finally {
+      listener.dispose();
+    }
+    const walking = said.filter((s) => s.startsWith('walking: '));
+    assert.ok(walking.length > 0, said.join('\n'));
+    // Never a count that looks final (nor "0 keys") while counting.
+    for (const line of walking) assert.match(line, /^walking: (counting…|[\d,]+ keys? so far)$/);
+    assert.equal(said[said.length - 1], 'complete: 200,000 keys');
+  });
+
   it('after the filter when one is set, and then the filter alone', async () => {
     try {
       const seen = await walkWatched('sharedRedis.filterKeys', { match: 'load:3:*' });
