@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { eventWithin } from './eventWithin';
 import { settings } from './settings';
 import type { KeysChangedEvent } from './keyChanges';
 import type { Logger } from './logger';
@@ -174,18 +175,7 @@ export class KeyBrowser implements vscode.Disposable {
       !this.starting &&
       this.current.kind !== 'idle' &&
       (this.current.kind !== 'walking' || this.current.model.totalKeys > 0);
-    if (known()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        listener.dispose();
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      const listener = this.changed.event(() => {
-        if (known()) done();
-      });
-    });
+    return known() ? Promise.resolve() : eventWithin(this.changed.event, known, timeoutMs);
   }
 
   get filter(): KeyFilter {

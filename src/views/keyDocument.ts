@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import { eventWithin } from '../eventWithin';
 import type { KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
@@ -316,17 +317,11 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
     const id = uri.toString();
     const document = this.openDocuments().find((d) => d.uri.toString() === id);
     if (!document || document.getText() === text || document.isDirty) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        listener.dispose();
-        resolve();
-      };
-      const timer = setTimeout(done, 3000);
-      const listener = vscode.workspace.onDidChangeTextDocument((event) => {
-        if (event.document.uri.toString() === id && sameButTtl(event.document.getText(), text)) done();
-      });
-    });
+    return eventWithin(
+      vscode.workspace.onDidChangeTextDocument,
+      (event) => event.document.uri.toString() === id && sameButTtl(event.document.getText(), text),
+      3000,
+    );
   }
 
   /** Grows the document by one page (1,000 elements or 1 MB) and re-reads. */

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { eventWithin } from '../eventWithin';
 
 export const REPORT_SCHEME = 'shared-redis-report';
 
@@ -52,15 +53,9 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
 
 /** Resolves once `document` holds `text` (at most 3 s: the editor then shows it anyway). */
 function textBecomes(document: vscode.TextDocument, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      listener.dispose();
-      resolve();
-    };
-    const timer = setTimeout(done, 3000);
-    const listener = vscode.workspace.onDidChangeTextDocument((event) => {
-      if (event.document === document && document.getText() === text) done();
-    });
-  });
+  return eventWithin(
+    vscode.workspace.onDidChangeTextDocument,
+    (event) => event.document === document && document.getText() === text,
+    3000,
+  );
 }
