@@ -106,6 +106,21 @@ async function verifyOnNode(
   onService: (username: string) => void,
 ): Promise<void> {
   const { endpoint, operator } = node;
+  if (operator === undefined || node.unreachable !== undefined) {
+    // Not one check could run there: each service says why, so the node is named, never skipped.
+    for (const service of services) {
+      checks.push({
+        service: service.username,
+        check: 'reach the node to check its users',
+        expected: 'allowed',
+        actual: 'error',
+        answer: shorten(node.unreachable ?? 'no connection'),
+        node: node.address,
+      });
+      onService(service.username);
+    }
+    return;
+  }
   // On a cluster the probe keys share a hash tag this master serves: they land here, in one slot (EVAL takes two of them).
   const probeKey = (ns: string): string =>
     `${ns}${delimiter}__shared_redis_isolation_probe__${delimiter}${node.hashTag === undefined ? probeId : `{${node.hashTag}}`}`;

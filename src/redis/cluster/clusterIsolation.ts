@@ -22,8 +22,11 @@ export interface IsolationNode {
   readonly description: string | undefined;
   /** Where the services log in. */
   readonly endpoint: RedisEndpoint;
-  /** The operator's connection to this node (ACL DRYRUN, ACL GETUSER, removing probe keys). */
-  readonly operator: Redis;
+  /** The operator's connection to this node (ACL DRYRUN, ACL GETUSER, removing probe keys);
+   * undefined for a node that cannot be checked (see `unreachable`). */
+  readonly operator: Redis | undefined;
+  /** Why this node's users cannot be checked (a replica down or flagged `fail`): each service gets an error naming it. */
+  readonly unreachable?: string;
   /** A hash tag whose slot this master (a replica's master) serves: the probe keys carry it so that they land here, all in one slot. */
   readonly hashTag: string | undefined;
 }
@@ -75,27 +78,36 @@ export async function isolationNodes(
         operator: master.client,
         hashTag,
       });
-      for (const address of await replicasOf(master, endpoint)) {
+      for (const { address, down } of await replicasOf(master, endpoint)) {
         const replicaEndpoint = { ...nodeEndpoint(endpoint, address), username: operator.options.username };
-        let replicaOperator: Redis;
+        const replica = {
+          address,
+          role: 'replica' as const,
+          description: `${address} (cluster replica of ${master.address})`,
+          endpoint: { ...replicaEndpoint, username: endpoint.username },
+          hashTag,
+        };
+        // A replica that is down still has users, in force again when it is back (or promoted):
+        // it is named as not checked, and the nodes that answer are checked all the same.
+        if (down !== undefined) {
+          nodes.push({ ...replica, operator: undefined, unreachable: `the cluster flags it ${down}` });
+          continue;
+        }
         try {
-          replicaOperator = await connectRedis(
+          const replicaOperator = await connectRedis(
             replicaEndpoint,
             { password: operator.options.password },
             { timeoutMs: 5000, maxReconnects: 0, connectionName: 'shared-redis-isolation-check' },
           );
+          opened.push(replicaOperator);
+          nodes.push({ ...replica, operator: replicaOperator });
         } catch (error) {
-          throw classifyRedisError(error, replicaEndpoint);
+          nodes.push({
+            ...replica,
+            operator: undefined,
+            unreachable: classifyRedisError(error, replicaEndpoint).message,
+          });
         }
-        opened.push(replicaOperator);
-        nodes.push({
-          address,
-          role: 'replica',
-          description: `${address} (cluster replica of ${master.address})`,
-          endpoint: { ...replicaEndpoint, username: endpoint.username },
-          operator: replicaOperator,
-          hashTag,
-        });
       }
     }
     return { nodes, close };
@@ -112,18 +124,25 @@ export async function isolationNodes(
  * `noaddr` serves nothing and is left out. Without the right to run CLUSTER REPLICAS, the
  * slot map's replicas.
  */
-async function replicasOf(master: ClusterMaster, endpoint: RedisEndpoint): Promise<string[]> {
+async function replicasOf(master: ClusterMaster, endpoint: RedisEndpoint): Promise<ReplicaAddress[]> {
   const client = master.client;
-  if (!client) return [...master.replicas];
+  if (!client) return master.replicas.map((address) => ({ address }));
   let lines: string[];
   try {
     const id = String(await client.call('CLUSTER', 'MYID'));
     lines = ((await client.call('CLUSTER', 'REPLICAS', id)) as unknown[]).map(String);
   } catch (error) {
-    if (isNoPermission(error)) return [...master.replicas];
+    if (isNoPermission(error)) return master.replicas.map((address) => ({ address }));
     throw error;
   }
   return replicaAddresses(lines, clusterAddresses(endpoint).natMap, master.replicas);
+}
+
+/** A replica of CLUSTER REPLICAS, as this machine dials it. */
+export interface ReplicaAddress {
+  readonly address: string;
+  /** Set when the cluster flags it `fail` or `noaddr`: it serves nothing now. */
+  readonly down?: string;
 }
 
 /**
@@ -137,25 +156,26 @@ export function replicaAddresses(
   lines: readonly string[],
   natMap: Readonly<Record<string, { readonly host: string; readonly port: number }>>,
   slotMapReplicas: readonly string[],
-): string[] {
-  const found = new Set<string>();
+): ReplicaAddress[] {
+  const found = new Map<string, ReplicaAddress>();
   for (const line of lines) {
     // `<id> <ip:port@cport[,hostname]> <flags> <master id> …`
-    const [, announced, flags] = line.split(' ');
-    if (!announced || /(^|,)(fail|noaddr)(,|$)/.test(flags ?? '')) continue;
+    const [id = '', announced = '', flags = ''] = line.split(' ');
+    const down = /(^|,)(fail|noaddr)(,|$)/.exec(flags)?.[2];
     const [ipPort = '', hostname = ''] = announced.split(',');
     const ipAndPort = ipPort.replace(/@.*$/, '');
     // An IPv6 address has colons of its own: the port is after the last one.
     const port = ipAndPort.slice(ipAndPort.lastIndexOf(':') + 1);
     const names = hostname === '' ? [ipAndPort] : [`${hostname}:${port}`, ipAndPort];
     const mapped = names.map((name) => natMap[name]).find((reachable) => reachable !== undefined);
-    if (mapped) {
-      found.add(`${mapped.host}:${mapped.port}`);
-      continue;
-    }
-    found.add(names.find((name) => slotMapReplicas.includes(name)) ?? ipAndPort);
+    const address = mapped
+      ? `${mapped.host}:${mapped.port}`
+      : (names.find((name) => slotMapReplicas.includes(name)) ??
+        // `noaddr`: the cluster knows no address for it (`:0`), only its id.
+        (down === 'noaddr' ? `node ${id.slice(0, 8)} (no address)` : ipAndPort));
+    if (!found.has(address)) found.set(address, down === undefined ? { address } : { address, down });
   }
-  return [...found];
+  return [...found.values()];
 }
 
 /** `<probeId>-<n>` with the smallest n whose hash slot lies in `slots` (a few tries: each master serves a third of the slots). */

@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { replicaAddresses } from '../../../../src/redis/cluster/clusterIsolation';
+import { replicaAddresses as replicas } from '../../../../src/redis/cluster/clusterIsolation';
+
+/** The addresses alone, for the replicas that serve. */
+const replicaAddresses = (...args: Parameters<typeof replicas>): string[] => replicas(...args).map((r) => r.address);
 
 // CLUSTER REPLICAS lines in the form Redis 7.0 writes them; the first two as the bundled
 // cluster stack's nodes announce themselves (container IP, `--cluster-announce-hostname`).
@@ -46,12 +49,16 @@ describe('replicaAddresses: where Verify Namespace Isolation dials each replica 
     );
   });
 
-  it('leaves out a replica flagged fail or noaddr, which serves nothing', () => {
+  it('names a replica flagged fail or noaddr as down (it serves nothing now, and its users are in force when it is back)', () => {
     const lines = [
-      'a1 127.0.0.1:7004@17004 slave,fail m 0 0 1 disconnected',
-      'a2 :0@0 slave,noaddr m 0 0 1 disconnected',
+      'a1b2c3d4e5 127.0.0.1:7004@17004 slave,fail m 0 0 1 disconnected',
+      'f6e5d4c3b2 :0@0 slave,noaddr m 0 0 1 disconnected',
       'a3 127.0.0.1:7005@17005 slave m 0 0 1 connected',
     ];
-    assert.deepEqual(replicaAddresses(lines, {}, []), ['127.0.0.1:7005']);
+    assert.deepEqual(replicas(lines, {}, []), [
+      { address: '127.0.0.1:7004', down: 'fail' },
+      { address: 'node f6e5d4c3 (no address)', down: 'noaddr' },
+      { address: '127.0.0.1:7005' },
+    ]);
   });
 });
