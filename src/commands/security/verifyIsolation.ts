@@ -3,6 +3,7 @@ import { describeEndpoint } from '../../redis/endpoint';
 import {
   breachedOnlySomeNodes,
   IsolationReport,
+  clusterNodeCounts,
   isolationMarkdown,
   onNode,
   verifyIsolation,
@@ -101,7 +102,7 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
         return { outcome: 'errors', report, message };
       }
       const nodes = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined)).size;
-      const message = `Namespace isolation holds on ${where}${nodes > 0 ? ` and every node of its cluster (${nodes}, masters and replicas)` : ''}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
+      const message = `Namespace isolation holds on ${where}${nodes > 0 ? ` and every node of its cluster (${clusterNodeCounts(report)})` : ''}: ${users} service user${users === 1 ? '' : 's'}, ${report.checks.length} checks, no breach.`;
       log.info(message);
       void vscode.window.showInformationMessage(message);
       return { outcome: 'verified', report, message };

@@ -29,6 +29,8 @@ export interface IsolationCheck {
   readonly rule?: string | undefined;
   /** On a Redis Cluster, the node (`host:port`, master or replica) it ran on: ACL users are per node. */
   readonly node?: string | undefined;
+  /** On a Redis Cluster, that node's role. */
+  readonly nodeRole?: 'master' | 'replica' | undefined;
 }
 
 export interface IsolationReport {
@@ -116,6 +118,7 @@ async function verifyOnNode(
         actual: 'error',
         answer: shorten(node.unreachable ?? 'no connection'),
         node: node.address,
+        nodeRole: node.role === 'server' ? undefined : node.role,
       });
       onService(service.username);
     }
@@ -156,6 +159,7 @@ async function verifyOnNode(
         answer: shorten(answer),
         rule,
         node: node.address,
+        nodeRole: node.role === 'server' ? undefined : node.role,
       });
     };
 
@@ -175,6 +179,7 @@ async function verifyOnNode(
         actual: 'error',
         answer: shorten(classifyRedisError(error, { ...endpoint, username: service.username }).message),
         node: node.address,
+        nodeRole: node.role === 'server' ? undefined : node.role,
       });
       onService(service.username);
       continue;
@@ -389,7 +394,7 @@ export function isolationMarkdown(report: IsolationReport, where: string, when: 
   const nodes = new Set(report.checks.map((c) => c.node).filter((n) => n !== undefined));
   if (nodes.size > 0) {
     out.push(
-      `Redis Cluster: every node keeps its own ACL users, so each service was checked on each of the ${nodes.size} nodes, masters and replicas (a user changed on one node only is found there; a replica serves reads to clients that sent READONLY, and its users are in force after a failover).`,
+      `Redis Cluster: every node keeps its own ACL users, so each service was checked on each of the ${nodes.size} nodes (${clusterNodeCounts(report)}; a user changed on one node only is found there; a replica serves reads to clients that sent READONLY, and its users are in force after a failover).`,
     );
   }
   out.push(
@@ -419,4 +424,13 @@ export function onNode(check: IsolationCheck): string {
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
+}
+
+/** `3 masters and 3 replicas`: the cluster nodes a report's checks ran on (or were to run on), by role. */
+export function clusterNodeCounts(report: IsolationReport): string {
+  const count = (role: 'master' | 'replica'): number =>
+    new Set(report.checks.filter((c) => c.nodeRole === role).map((c) => c.node)).size;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const replicas = count('replica');
+  return `${plural(count('master'), 'master')}${replicas > 0 ? ` and ${plural(replicas, 'replica')}` : ''}`;
 }

@@ -65,6 +65,10 @@ describe('Verify Namespace Isolation on a Redis Cluster (a real six-node cluster
       [...new Set(report.checks.map((c) => c.node))].sort(),
       fixture.cluster.nodes.map((n) => `127.0.0.1:${n.port}`).sort(),
     );
+    assert.match(
+      isolationMarkdown(report, 'the cluster', new Date()),
+      /each service was checked on each of the 6 nodes \(3 masters and 3 replicas;/,
+    );
     for (const { port } of fixture.cluster.nodes) {
       for (const service of SERVICES) {
         const own = report.checks.filter(
