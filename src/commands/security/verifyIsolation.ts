@@ -61,7 +61,6 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
         report = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `Verifying namespace isolation on ${where}` },
           async (progress) => {
-            const step = 100 / context.access.services.length;
             return verifyIsolation({
               endpoint: server,
               operator,
@@ -71,7 +70,9 @@ export function verifyIsolationCommand(services: ExtensionServices): CommandHand
                 username: s.user.username,
                 password: s.password,
               })),
-              onService: (username) => progress.report({ increment: step, message: `${username} done` }),
+              // Each service on each node of a cluster: the bar fills once over all of them.
+              onService: (username, _done, total) =>
+                progress.report({ increment: 100 / total, message: `${username} done` }),
             });
           },
         );

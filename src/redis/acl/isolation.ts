@@ -69,8 +69,8 @@ export async function verifyIsolation(options: {
   readonly operator: Redis;
   readonly services: readonly ServiceLogin[];
   readonly delimiter: string;
-  /** Called as each service's checks finish, for progress. */
-  readonly onService?: (username: string) => void;
+  /** Called as each service's checks on a node finish, for progress: the `done`th of `total`. */
+  readonly onService?: (username: string, done: number, total: number) => void;
 }): Promise<IsolationReport> {
   const { services, delimiter } = options;
   const checks: IsolationCheck[] = [];
@@ -78,9 +78,11 @@ export async function verifyIsolation(options: {
   // On a cluster every node (replicas too) keeps its own ACL users: each is checked on its own.
   const targets = await isolationNodes(options.endpoint, options.operator, probeId);
   try {
+    const total = services.length * targets.nodes.length;
+    let done = 0;
     for (const node of targets.nodes) {
       await verifyOnNode(node, services, delimiter, probeId, checks, (username) =>
-        options.onService?.(node.address === undefined ? username : `${username} on ${node.address}`),
+        options.onService?.(node.address === undefined ? username : `${username} on ${node.address}`, ++done, total),
       );
     }
   } finally {
