@@ -3,11 +3,14 @@ import type { RedisEndpoint } from '../endpoint';
 import { hashSlot } from '../hashSlot';
 import { connectRedis } from '../connection';
 import { classifyRedisError } from '../errors';
-import { isNoPermission } from '../observe/clientList';
-import { clusterAddresses, connectCluster, nodeEndpoint } from './connection';
+import { connectCluster, nodeEndpoint } from './connection';
 import { describeMaster } from './clusterWalk';
 import { lostConnection } from './nodes';
-import { ClusterMaster, clusterMasters, isClusterEnabled } from './topology';
+import { replicasOf } from './replicas';
+import { clusterMasters, isClusterEnabled } from './topology';
+
+// Where each replica of CLUSTER REPLICAS is dialled (its unit test imports it from here).
+export { replicaAddresses } from './replicas';
 
 /** Where Verify Namespace Isolation proves the users' limits: the one server, or one node (master or replica) of a cluster. */
 export interface IsolationNode {
@@ -103,59 +106,6 @@ export async function isolationNodes(
     close();
     throw error;
   }
-}
-
-/**
- * The replicas of a master, as reachable `host:port`: the master's own CLUSTER REPLICAS,
- * since CLUSTER SLOTS (the client's slot map) leaves out a replica that has replicated
- * nothing yet, and its users are in force all the same. A replica flagged `fail` or
- * `noaddr` serves nothing and is left out. Without the right to run CLUSTER REPLICAS, the
- * slot map's replicas.
- */
-async function replicasOf(master: ClusterMaster, endpoint: RedisEndpoint): Promise<string[]> {
-  const client = master.client;
-  if (!client) return [...master.replicas];
-  let lines: string[];
-  try {
-    const id = String(await client.call('CLUSTER', 'MYID'));
-    lines = ((await client.call('CLUSTER', 'REPLICAS', id)) as unknown[]).map(String);
-  } catch (error) {
-    if (isNoPermission(error)) return [...master.replicas];
-    throw error;
-  }
-  return replicaAddresses(lines, clusterAddresses(endpoint).natMap, master.replicas);
-}
-
-/**
- * Where this machine dials each replica of CLUSTER REPLICAS' lines, one address per node:
- * the line lists a replica once, by its IP and, when it announces one, its hostname; the
- * slot map and the natMap name it by the hostname when there is one (the cluster stack's
- * `redis-node-4:6379` → `127.0.0.1:<published port>`). Its IP, dialled as well, would
- * check the same node twice.
- */
-export function replicaAddresses(
-  lines: readonly string[],
-  natMap: Readonly<Record<string, { readonly host: string; readonly port: number }>>,
-  slotMapReplicas: readonly string[],
-): string[] {
-  const found = new Set<string>();
-  for (const line of lines) {
-    // `<id> <ip:port@cport[,hostname]> <flags> <master id> …`
-    const [, announced, flags] = line.split(' ');
-    if (!announced || /(^|,)(fail|noaddr)(,|$)/.test(flags ?? '')) continue;
-    const [ipPort = '', hostname = ''] = announced.split(',');
-    const ipAndPort = ipPort.replace(/@.*$/, '');
-    // An IPv6 address has colons of its own: the port is after the last one.
-    const port = ipAndPort.slice(ipAndPort.lastIndexOf(':') + 1);
-    const names = hostname === '' ? [ipAndPort] : [`${hostname}:${port}`, ipAndPort];
-    const mapped = names.map((name) => natMap[name]).find((reachable) => reachable !== undefined);
-    if (mapped) {
-      found.add(`${mapped.host}:${mapped.port}`);
-      continue;
-    }
-    found.add(names.find((name) => slotMapReplicas.includes(name)) ?? ipAndPort);
-  }
-  return [...found];
 }
 
 /** `<probeId>-<n>` with the smallest n whose hash slot lies in `slots` (a few tries: each master serves a third of the slots). */

@@ -35,9 +35,13 @@ describe('replicaAddresses: where Verify Namespace Isolation dials each replica 
     const line = 'ab ::1:7005@17005 slave cd 0 0 1 connected';
     assert.deepEqual(replicaAddresses([line], {}, []), ['::1:7005']);
     assert.deepEqual(
-      replicaAddresses(['ab ::1:7005@17005,node-5 slave cd 0 0 1 connected'], {
-        'node-5:7005': { host: '127.0.0.1', port: 7005 },
-      }, []),
+      replicaAddresses(
+        ['ab ::1:7005@17005,node-5 slave cd 0 0 1 connected'],
+        {
+          'node-5:7005': { host: '127.0.0.1', port: 7005 },
+        },
+        [],
+      ),
       ['127.0.0.1:7005'],
     );
   });
