@@ -203,5 +203,6 @@ export function describeEnd({ end, lines, elapsedMs }: ProfilerEnded): string {
 function describeNodes(profile: RunningProfile): string {
   const replicas = profile.replicas ?? 0;
   const masters = profile.nodes.length - replicas;
-  return `${masters} ${masters === 1 ? 'master' : 'masters'}, ${replicas} ${replicas === 1 ? 'replica' : 'replicas'}: ${profile.nodes.join(', ')}`;
+  const left = (profile.notWatched ?? []).map((n) => `${n.node} (${n.reason})`);
+  return `${masters} ${masters === 1 ? 'master' : 'masters'}, ${replicas} ${replicas === 1 ? 'replica' : 'replicas'}: ${profile.nodes.join(', ')}${left.length > 0 ? `; not watched, not answering: ${left.join(', ')}` : ''}`;
 }

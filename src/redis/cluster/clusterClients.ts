@@ -1,4 +1,11 @@
-import { ClientInfo, killClientById, listClients, serverUsers } from '../observe/clientList';
+import {
+  ClientInfo,
+  isNoPermission,
+  killClientById,
+  listClients,
+  MissingRightError,
+  serverUsers,
+} from '../observe/clientList';
 import { onReachedNodes, reachEveryNode } from './everyNode';
 import { onEveryMaster } from './perMaster';
 import { Topology } from './topology';
@@ -11,14 +18,35 @@ const CLIENTS_CONNECTION = 'shared-redis-clients';
  * every node's (at once), masters and replicas (a service reading from replicas after
  * READONLY is connected there only), each connection naming its node and the node's role.
  * Replicas are found by their master's CLUSTER REPLICAS: the slot map leaves out one that has
- * not finished its first sync. A node that does not answer fails the list, naming it.
+ * not finished its first sync. A master that does not answer fails the list, naming it; a
+ * replica that does not answer (stopped, and not yet flagged `fail` by the cluster) is left
+ * out and handed to `onReplicaLeftOut`, so that the masters' clients are still listed.
  */
-export async function listClientsOn(topology: Topology): Promise<ClientInfo[]> {
+export async function listClientsOn(
+  topology: Topology,
+  onReplicaLeftOut: (node: string, reason: string) => void = () => undefined,
+): Promise<ClientInfo[]> {
   if (topology.kind === 'single') return listClients(topology.client);
   const reached = await reachEveryNode(topology, { connectionName: CLIENTS_CONNECTION });
   try {
-    const perNode = await onReachedNodes(reached.nodes, async (client, node) =>
-      (await listClients(client)).map((info): ClientInfo => ({ ...info, node: node.address, role: node.role })),
+    const perNode = await onReachedNodes(
+      reached.nodes.filter((node) => {
+        if (node.role === 'master' || node.client) return true;
+        onReplicaLeftOut(node.description, node.unreachable?.message ?? 'no connection');
+        return false;
+      }),
+      async (client, node) => {
+        let clients: ClientInfo[];
+        try {
+          clients = await listClients(client);
+        } catch (error) {
+          // A missing right is the same on every node: said, not hidden.
+          if (node.role === 'master' || error instanceof MissingRightError || isNoPermission(error)) throw error;
+          onReplicaLeftOut(node.description, error instanceof Error ? error.message : String(error));
+          return [];
+        }
+        return clients.map((info): ClientInfo => ({ ...info, node: node.address, role: node.role }));
+      },
     );
     return perNode.flat();
   } finally {

@@ -22,6 +22,8 @@ export interface RunningProfile {
   readonly nodes: readonly string[];
   /** On a cluster, how many of them are replicas. */
   readonly replicas?: number;
+  /** On a cluster, replicas not watched because they did not answer (stopped, not yet flagged `fail`). */
+  readonly notWatched?: readonly { readonly node: string; readonly reason: string }[];
   stop(): void;
 }
 
@@ -92,12 +94,31 @@ class ClusterProfiler implements RunningProfile {
     this.overall = new CommandRates(this.startedMs);
   }
 
+  /** Replicas whose MONITOR could not connect (stopped since they were found). */
+  private readonly silent = new Map<ReachedNode, string>();
+
+  /** Every master, and the replicas that answered: a replica that stopped has no commands to show. */
+  private get watched(): readonly ReachedNode[] {
+    return this.reached.nodes.filter(
+      (node) => node.role === 'master' || (node.client !== undefined && !this.silent.has(node)),
+    );
+  }
+
   get nodes(): readonly string[] {
-    return this.reached.nodes.map((node) => node.address);
+    return this.watched.map((node) => node.address);
   }
 
   get replicas(): number {
-    return this.reached.nodes.filter((node) => node.role === 'replica').length;
+    return this.watched.filter((node) => node.role === 'replica').length;
+  }
+
+  get notWatched(): readonly { readonly node: string; readonly reason: string }[] {
+    return this.reached.nodes
+      .filter((node) => !this.watched.includes(node))
+      .map((node) => ({
+        node: node.address,
+        reason: this.silent.get(node) ?? node.unreachable?.message ?? 'no connection',
+      }));
   }
 
   /** Starts every node's MONITOR at once; when one refuses (or did not answer), the others are closed and the error names that node. */
@@ -107,8 +128,19 @@ class ClusterProfiler implements RunningProfile {
     options: ProfileOptions,
   ): Promise<ClusterProfiler> {
     const profile = new ClusterProfiler(reached, options);
-    const started = await Promise.allSettled(reached.nodes.map((node) => profile.startOn(node, credentials)));
-    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const nodes = profile.watched;
+    const started = await Promise.allSettled(nodes.map((node) => profile.startOn(node, credentials)));
+    // A replica that stopped between being found and its MONITOR is left out, as one found stopped; a master is not.
+    started.forEach((result, i) => {
+      const node = nodes[i];
+      if (result.status === 'rejected' && node?.role === 'replica' && result.reason instanceof RedisConnectionError) {
+        profile.silent.set(node, result.reason.message);
+      }
+    });
+    const failed = started.find(
+      (result, i): result is PromiseRejectedResult =>
+        result.status === 'rejected' && !profile.silent.has(nodes[i] as ReachedNode),
+    );
     for (const result of started) if (result.status === 'fulfilled') profile.profilers.push(result.value);
     if (failed) {
       profile.ending = true;
