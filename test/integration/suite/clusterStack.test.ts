@@ -10,6 +10,7 @@ import type { RestoreOutcome } from '../../../src/commands/backup/restore';
 import type { ImportOptions, ImportOutcome } from '../../../src/commands/migration/importFromRedis';
 import type { ServiceConnectionResult } from '../../../src/commands/security/serviceConnection';
 import type { VerifyIsolationResult } from '../../../src/commands/security/verifyIsolation';
+import type { InfoPanelState } from '../../../src/views/infoPanel';
 import { parseDotenv } from '../../../src/docker/compose/dotenv';
 import { nodeKeys } from '../../support/redisCluster';
 import { startRedisServer } from '../../support/redisServer';
@@ -197,6 +198,23 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
       [1, 2, 3, 4, 5, 6].map((n) => port(`redis-node-${n}`)),
     );
     assert.deepEqual(redis?.cluster?.natMap['redis-node-4:6379'], { host: '127.0.0.1', port: port('redis-node-4') });
+  });
+
+  it('sharedRedis.info gives each of the six nodes one card, by its published port, replicas found by CLUSTER REPLICAS', async () => {
+    const shared = await api();
+    const portOf = (service: string): number =>
+      shared.stack.snapshot.services.find((s) => s.service === service)?.ports[0]?.hostPort ?? 0;
+    const state = await vscode.commands.executeCommand<InfoPanelState>('sharedRedis.info');
+    assert.equal(state.error, undefined, state.error);
+    const cards = (state.content?.sections ?? []).map((s) => s.title).filter((t) => / · (master|replica)/.test(t));
+    // Once each (a replica announces redis-node-N, mapped through the natMap; not also by its container IP).
+    assert.deepEqual(
+      cards.map((t) => t.split(' · ')[0]).sort(),
+      [1, 2, 3, 4, 5, 6].map((n) => `127.0.0.1:${portOf(`redis-node-${n}`)}`).sort(),
+      cards.join('\n'),
+    );
+    assert.equal(cards.filter((t) => t.endsWith(' · replica')).length, 3, cards.join('\n'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('sharedRedis.importFromRedis copies a real source redis-server into the cluster, each key to its master, and refuses the cluster itself as the source', async () => {
