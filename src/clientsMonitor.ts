@@ -25,6 +25,8 @@ export type ClientsState =
  */
 export class ClientsMonitor implements vscode.Disposable {
   private watching = false;
+  /** The replicas last left out of the list (they did not answer), as logged. */
+  private leftOutSaid = '';
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped on every watch change: a read started under an older one schedules no next read. */
   private generation = 0;
@@ -95,7 +97,12 @@ export class ClientsMonitor implements vscode.Disposable {
       // On a cluster, every master's connections (CLIENT LIST answers for one node).
       const topology = await this.session.topology();
       const snapshot = await this.session.use(async () => {
-        const clients = await listClientsOn(topology);
+        const leftOut: string[] = [];
+        const clients = await listClientsOn(topology, (node, reason) => leftOut.push(`${node}: ${reason}`));
+        // Said once while the same replicas stay silent, not every 2 s.
+        const said = leftOut.join('; ');
+        if (said !== this.leftOutSaid && said !== '') this.log.warn(`Clients of a replica not listed: ${said}`);
+        this.leftOutSaid = said;
         const users = await serverUsersOn(topology);
         const declared = serviceNamespaces(
           config.namespaces.map((ns) => ns.name),

@@ -95,7 +95,7 @@ export class ProfilerService implements vscode.Disposable {
       maxLines: profilerMaxLines,
       delimiter,
       summaryEveryMs: RATE_SUMMARY_MS,
-      // On a cluster, each master's own connection: CLIENT LIST names that node's clients.
+      // On a cluster, each node's own connection: CLIENT LIST names that node's clients.
       listClientsOn: async (client) => {
         try {
           return await listClients(client);
@@ -118,7 +118,7 @@ export class ProfilerService implements vscode.Disposable {
     const limits = `at most ${profilerMaxSeconds} s or ${profilerMaxLines.toLocaleString('en-US')} commands`;
     this.noteEmitter.fire(
       topology.kind === 'cluster'
-        ? `Profiling the cluster's ${this.profiler.nodes.length} masters (${this.profiler.nodes.join(', ')}): one MONITOR per master, each line names its node; together for ${limits}.`
+        ? `Profiling the cluster's ${this.profiler.nodes.length} nodes (${describeNodes(this.profiler)}): one MONITOR per node, each line names its node (a replica's reads come from clients that sent READONLY); together for ${limits}.`
         : `Profiling ${this.profiler.nodes.join(', ')}: MONITOR runs for ${limits}.`,
     );
     this.stateEmitter.fire(this.state);
@@ -197,4 +197,12 @@ export function describeEnd({ end, lines, elapsedMs }: ProfilerEnded): string {
     case 'connection-lost':
       return `Profiler stopped: the connection to Redis was lost (${end.message}); it does not reconnect by itself. ${count}.`;
   }
+}
+
+/** `3 masters, 3 replicas: 127.0.0.1:7001, …`. */
+function describeNodes(profile: RunningProfile): string {
+  const replicas = profile.replicas ?? 0;
+  const masters = profile.nodes.length - replicas;
+  const left = (profile.notWatched ?? []).map((n) => `${n.node} (${n.reason})`);
+  return `${masters} ${masters === 1 ? 'master' : 'masters'}, ${replicas} ${replicas === 1 ? 'replica' : 'replicas'}: ${profile.nodes.join(', ')}${left.length > 0 ? `; not watched, not answering: ${left.join(', ')}` : ''}`;
 }

@@ -144,7 +144,7 @@ function clientItem(row: ClientRow): vscode.TreeItem {
   // A client id is one node's counter: on a cluster the node makes the row's id unique.
   item.id = c.node === undefined ? `client:${c.id}` : `client:${c.node}:${c.id}`;
   const parts = [
-    c.node === undefined ? undefined : `on ${c.node}`,
+    c.node === undefined ? undefined : `on ${c.node}${c.role === 'replica' ? ' (replica)' : ''}`,
     row.own ? `this extension (${c.name})` : c.name ? `"${c.name}"` : undefined,
     `db ${c.db}`,
     `age ${formatDuration(c.ageSeconds)}`,
@@ -154,7 +154,7 @@ function clientItem(row: ClientRow): vscode.TreeItem {
   item.description = parts.join(' · ');
   item.tooltip = [
     `Client #${c.id} · user ${c.user}${row.group.service ? ` (${row.group.service})` : ''}`,
-    `Address ${c.addr}${c.laddr ? ` → ${c.laddr}` : ''}${c.node ? ` (cluster master ${c.node})` : ''}`,
+    `Address ${c.addr}${c.laddr ? ` → ${c.laddr}` : ''}${c.node ? ` (cluster ${c.role ?? 'master'} ${c.node})` : ''}`,
     `Name ${c.name || '(none)'}${row.own ? ' — a connection of this extension' : ''}`,
     `Database ${c.db}, open ${formatDuration(c.ageSeconds)}, idle ${formatDuration(c.idleSeconds)}`,
     `Last command ${c.lastCommand || '(none)'}, flags ${c.flags || '(none)'}`,

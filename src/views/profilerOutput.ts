@@ -14,7 +14,7 @@ export function formatProfiledCommand(command: ProfiledCommand): string {
   const service = command.service ?? `unknown (${command.source})`;
   const more = command.moreArguments > 0 ? ` … ${command.moreArguments} more` : '';
   const db = command.db !== 0 ? ` [db ${command.db}]` : '';
-  const node = command.node === undefined ? '' : `${command.node}  `;
+  const node = command.node === undefined ? '' : `${command.node}${command.role === 'replica' ? ' (replica)' : ''}  `;
   return `${clock}  ${node}${service.padEnd(14)} ${command.command.padEnd(10)} ${command.key ?? ''}${db}  ${command.args.join(' ')}${more}`.trimEnd();
 }
 

@@ -247,3 +247,51 @@ export async function nodeKeys(client: Redis): Promise<string[]> {
 export function clusterTopology(cluster: Cluster, endpoint: RedisEndpoint): Topology {
   return { kind: 'cluster', cluster, endpoint, masters: () => clusterMasters(cluster, endpoint) };
 }
+
+/**
+ * A seventh node joined to the cluster as a replica of the master at `masterPort` that can
+ * never finish its first sync: it has no `masterauth`, so the master refuses it. Redis 7.0
+ * leaves such a replica out of CLUSTER SLOTS (its replication offset stays 0) while its
+ * master's CLUSTER REPLICAS and CLUSTER NODES list it, and it answers clients all the same,
+ * as a replica does for the seconds (or, for a large dataset, minutes) of a real first sync.
+ */
+export async function addUnsyncedReplica(fixture: RedisClusterFixture, masterPort: number): Promise<ClusterNodeServer> {
+  const password = fixture.password;
+  const node = await startRedisServer({
+    config: 'cluster-enabled yes\ncluster-node-timeout 2000\n',
+    ...(password === undefined ? {} : { password }),
+  });
+  try {
+    const master = { host: fixture.host, port: masterPort };
+    const masterId = await withNode(master, password, async (client) => String(await client.call('CLUSTER', 'MYID')));
+    await withNode(node, password, (client) => client.call('CLUSTER', 'MEET', fixture.host, String(masterPort)));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const known = await withNode(node, password, async (client) => String(await client.cluster('NODES')));
+      if (known.includes(masterId)) break;
+      if (Date.now() > deadline) throw new Error('the seventh node did not learn the master within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await withNode(node, password, (client) => client.call('CLUSTER', 'REPLICATE', masterId));
+    for (;;) {
+      const replicas = await withNode(master, password, async (client) =>
+        ((await client.call('CLUSTER', 'REPLICAS', masterId)) as unknown[]).map(String),
+      );
+      if (replicas.some((line) => line.includes(`:${node.port}@`))) break;
+      if (Date.now() > deadline) throw new Error('the master did not list the seventh node as its replica within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return node;
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+}
+
+/** The ports CLUSTER SLOTS lists (masters and the replicas it names), asked of the node at `port`. */
+export async function slotMapPorts(fixture: RedisClusterFixture, port: number): Promise<number[]> {
+  const reply = (await withNode({ host: fixture.host, port }, fixture.password, (client) =>
+    client.cluster('SLOTS'),
+  )) as unknown as [number, number, ...[string, number][]][];
+  return [...new Set(reply.flatMap(([, , ...nodes]) => nodes.map((n) => Number(n[1]))))];
+}

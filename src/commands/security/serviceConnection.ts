@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
+import { declaredClusterNodes, isClusterProject } from '../../docker/stack/clusterStack';
+import { clipboardText, clusterLines, singleServerLines } from './serviceConnectionLines';
 import { stackAccess } from './stackAccess';
 
 export interface ServiceConnectionArgs {
@@ -20,8 +22,8 @@ export interface ServiceConnectionResult {
 
 /**
  * `sharedRedis.serviceConnection`: puts the `.env` lines one service needs on the
- * clipboard (host, port, its user and password, its key prefix) and says so without
- * showing the password.
+ * clipboard (host, port, its user and password, its key prefix; on a cluster stack every
+ * node and the natMap a cluster client needs) and says so without showing the password.
  */
 export function serviceConnectionCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('ACL');
@@ -60,21 +62,47 @@ export function serviceConnectionCommand(services: ExtensionServices): CommandHa
       if (!pick) return { outcome: 'dismissed' };
       chosen = pick.credentials;
     }
-    const redisService = context.project.services.find((s) => s.ports.some((p) => p.target === 6379));
+    const login = {
+      username: chosen.user.username,
+      password: chosen.password,
+      keyPrefix: `${chosen.user.namespace}${delimiter}`,
+    };
+    const heading = `Shared Redis: ${chosen.user.username} may use ${chosen.user.namespace}${delimiter}* and read shared${delimiter}*`;
+    const network = context.project.networks[0]?.name;
+    // A cluster stack: every node (and, for this machine, the natMap), never one node's host and port.
+    const clusterNodes = isClusterProject(context.project)
+      ? declaredClusterNodes(context.project, services.stack.snapshot.services)
+      : undefined;
+    if (clusterNodes?.length === 0) {
+      return fail(
+        `The cluster stack's nodes publish no port yet: start the stack ("Shared Redis: Start"), then copy ${chosen.user.username}'s lines again.`,
+      );
+    }
+    const redisService = clusterNodes
+      ? undefined
+      : context.project.services.find((s) => s.ports.some((p) => p.target === 6379));
     const hostPort =
       services.stack.snapshot.redis?.port ??
       Number(redisService?.ports.find((p) => p.target === 6379)?.published ?? 6379);
-    const network = context.project.networks[0]?.name;
     let from = args?.from;
     if (!from) {
+      const ports = clusterNodes?.map((n) => n.published.port);
       const pick = await vscode.window.showQuickPick(
         [
-          { label: 'On this machine', description: `127.0.0.1:${hostPort}`, from: 'host' as const },
-          ...(redisService && network
+          {
+            label: 'On this machine',
+            description: ports
+              ? `${ports.length} cluster nodes, ports ${ports.join(', ')} on 127.0.0.1`
+              : `127.0.0.1:${hostPort}`,
+            from: 'host' as const,
+          },
+          ...(network && (redisService || clusterNodes)
             ? [
                 {
                   label: `In a container on the ${network} network`,
-                  description: `${redisService.name}:6379`,
+                  description: clusterNodes
+                    ? `${clusterNodes.length} cluster nodes, ${clusterNodes.map((n) => n.announced.host).join(', ')}`
+                    : `${redisService?.name ?? ''}:6379`,
                   from: 'network' as const,
                 },
               ]
@@ -85,21 +113,23 @@ export function serviceConnectionCommand(services: ExtensionServices): CommandHa
       if (!pick) return { outcome: 'dismissed' };
       from = pick.from;
     }
-    const [host, port] = from === 'network' && redisService ? [redisService.name, 6379] : ['127.0.0.1', hostPort];
-    const lines: Array<[string, string]> = [
-      ['REDIS_HOST', host],
-      ['REDIS_PORT', String(port)],
-      ['REDIS_USERNAME', chosen.user.username],
-      ['REDIS_PASSWORD', chosen.password],
-      ['REDIS_KEY_PREFIX', `${chosen.user.namespace}${delimiter}`],
-    ];
-    await vscode.env.clipboard.writeText(
-      `# Shared Redis: ${chosen.user.username} may use ${chosen.user.namespace}${delimiter}* and read shared${delimiter}*\n${lines.map(([k, v]) => `${k}=${v}`).join('\n')}\n`,
-    );
-    const shown = lines.map(([k, v]) => (k === 'REDIS_PASSWORD' ? `${k} (hidden)` : `${k}=${v}`)).join(', ');
-    const message = `Copied ${chosen.user.username}'s .env lines to the clipboard: ${shown}. Paste them into the service's .env and keep that file out of git.`;
-    log.info(`Copied the connection lines of ${chosen.user.username} (${from})`);
+    const lines = clusterNodes
+      ? clusterLines(clusterNodes, from, login)
+      : from === 'network' && redisService
+        ? singleServerLines(redisService.name, 6379, login)
+        : singleServerLines('127.0.0.1', hostPort, login);
+    await vscode.env.clipboard.writeText(clipboardText(heading, lines));
+    const shown = lines.variables.map(([k, v]) => (k === 'REDIS_PASSWORD' ? `${k} (hidden)` : `${k}=${v}`)).join(', ');
+    const message = clusterNodes
+      ? `Copied ${chosen.user.username}'s .env lines for the Redis Cluster (${clusterNodes.length} nodes) to the clipboard: ${shown}. The service needs a cluster client (ioredis Redis.Cluster${from === 'host' ? ' with the natMap' : ''}); paste them into its .env and keep that file out of git.`
+      : `Copied ${chosen.user.username}'s .env lines to the clipboard: ${shown}. Paste them into the service's .env and keep that file out of git.`;
+    log.info(`Copied the connection lines of ${chosen.user.username} (${from}${clusterNodes ? ', cluster' : ''})`);
     void vscode.window.showInformationMessage(message);
-    return { outcome: 'copied', service: chosen.user.username, variables: lines.map(([k]) => k), message };
+    return {
+      outcome: 'copied',
+      service: chosen.user.username,
+      variables: lines.variables.map(([k]) => k),
+      message,
+    };
   };
 }

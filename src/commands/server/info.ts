@@ -20,10 +20,10 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
   const { session, keyBrowser } = services;
   const endpoint = describeEndpoint(session.endpoint);
   const topology = await session.topology();
-  // A cluster: one card per node plus totals (nodes.ts); the header's version is the first master's.
+  // A cluster: one card per node plus totals (nodes.ts); the header's version is the first node's that answered.
   const nodes = topology.kind === 'cluster' ? await readNodeInfos(topology) : undefined;
   const raw = nodes ? rawNodeInfos(nodes) : await session.use((client) => client.info());
-  const summary = nodes?.[0]?.summary ?? summarizeInfo(parseInfo(raw));
+  const summary = nodes?.find((node) => node.summary !== undefined)?.summary ?? summarizeInfo(parseInfo(raw));
   const scanCount = settings().scanCount;
   let namespaces: InfoContent['namespaces'] = [];
   let namespacesNote: string;

@@ -54,6 +54,33 @@ export function stackClusterNodes(project: ComposeProject, statuses: readonly Se
   return nodes;
 }
 
+/**
+ * Every node of a cluster stack, running or not, as a service would be told to reach it: the
+ * port the engine published for a running node, else the one its compose file publishes
+ * (`127.0.0.1:${REDIS_CLUSTER_PORT_1:-7001}:6379`, interpolated). A node whose port is
+ * published nowhere (an engine-picked port of a stopped node) is left out.
+ */
+export function declaredClusterNodes(project: ComposeProject, statuses: readonly ServiceStatus[]): StackClusterNode[] {
+  const running = stackClusterNodes(project, statuses);
+  const nodes: StackClusterNode[] = [];
+  for (const service of project.services.filter(isClusterNode)) {
+    const live = running.find((n) => n.service === service.name);
+    if (live) {
+      nodes.push(live);
+      continue;
+    }
+    const port = Number(argument(service.command, '--port') ?? DEFAULT_NODE_PORT);
+    const declared = service.ports.find((p) => p.target === port && p.protocol === 'tcp' && /^\d+$/.test(p.published ?? ''));
+    if (!declared) continue;
+    nodes.push({
+      service: service.name,
+      announced: { host: argument(service.command, '--cluster-announce-hostname') ?? service.name, port },
+      published: { host: loopbackHost(declared.hostIp ?? ''), port: Number(declared.published) },
+    });
+  }
+  return nodes;
+}
+
 /** `0.0.0.0` and `::` are every interface: this machine dials its loopback. */
 export function loopbackHost(hostIp: string): string {
   return !hostIp || hostIp === '0.0.0.0' ? '127.0.0.1' : hostIp === '::' ? '::1' : hostIp;

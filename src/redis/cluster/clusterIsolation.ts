@@ -3,11 +3,11 @@ import type { RedisEndpoint } from '../endpoint';
 import { hashSlot } from '../hashSlot';
 import { connectRedis } from '../connection';
 import { classifyRedisError } from '../errors';
-import { isNoPermission } from '../observe/clientList';
-import { clusterAddresses, connectCluster, nodeEndpoint } from './connection';
+import { connectCluster, nodeEndpoint } from './connection';
 import { describeMaster } from './clusterWalk';
 import { lostConnection } from './nodes';
-import { ClusterMaster, clusterMasters, isClusterEnabled } from './topology';
+import { replicaNodesOf } from './replicas';
+import { clusterMasters, isClusterEnabled } from './topology';
 
 /** Where Verify Namespace Isolation proves the users' limits: the one server, or one node (master or replica) of a cluster. */
 export interface IsolationNode {
@@ -78,7 +78,7 @@ export async function isolationNodes(
         operator: master.client,
         hashTag,
       });
-      for (const { address, down } of await replicasOf(master, endpoint)) {
+      for (const { address, down } of await replicaNodesOf(master, endpoint)) {
         const replicaEndpoint = { ...nodeEndpoint(endpoint, address), username: operator.options.username };
         const replica = {
           address,
@@ -115,67 +115,6 @@ export async function isolationNodes(
     close();
     throw error;
   }
-}
-
-/**
- * The replicas of a master, as reachable `host:port`: the master's own CLUSTER REPLICAS,
- * since CLUSTER SLOTS (the client's slot map) leaves out a replica that has replicated
- * nothing yet, and its users are in force all the same. A replica flagged `fail` or
- * `noaddr` serves nothing and is left out. Without the right to run CLUSTER REPLICAS, the
- * slot map's replicas.
- */
-async function replicasOf(master: ClusterMaster, endpoint: RedisEndpoint): Promise<ReplicaAddress[]> {
-  const client = master.client;
-  if (!client) return master.replicas.map((address) => ({ address }));
-  let lines: string[];
-  try {
-    const id = String(await client.call('CLUSTER', 'MYID'));
-    lines = ((await client.call('CLUSTER', 'REPLICAS', id)) as unknown[]).map(String);
-  } catch (error) {
-    if (isNoPermission(error)) return master.replicas.map((address) => ({ address }));
-    throw error;
-  }
-  return replicaAddresses(lines, clusterAddresses(endpoint).natMap, master.replicas);
-}
-
-/** A replica of CLUSTER REPLICAS, as this machine dials it. */
-export interface ReplicaAddress {
-  readonly address: string;
-  /** Set when the cluster flags it `fail` or `noaddr`: it serves nothing now. */
-  readonly down?: string;
-}
-
-/**
- * Where this machine dials each replica of CLUSTER REPLICAS' lines, one address per node:
- * the line lists a replica once, by its IP and, when it announces one, its hostname; the
- * slot map and the natMap name it by the hostname when there is one (the cluster stack's
- * `redis-node-4:6379` → `127.0.0.1:<published port>`). Its IP, dialled as well, would
- * check the same node twice.
- */
-export function replicaAddresses(
-  lines: readonly string[],
-  natMap: Readonly<Record<string, { readonly host: string; readonly port: number }>>,
-  slotMapReplicas: readonly string[],
-): ReplicaAddress[] {
-  const found = new Map<string, ReplicaAddress>();
-  for (const line of lines) {
-    // `<id> <ip:port@cport[,hostname]> <flags> <master id> …`
-    const [id = '', announced = '', flags = ''] = line.split(' ');
-    const down = /(^|,)(fail|noaddr)(,|$)/.exec(flags)?.[2];
-    const [ipPort = '', hostname = ''] = announced.split(',');
-    const ipAndPort = ipPort.replace(/@.*$/, '');
-    // An IPv6 address has colons of its own: the port is after the last one.
-    const port = ipAndPort.slice(ipAndPort.lastIndexOf(':') + 1);
-    const names = hostname === '' ? [ipAndPort] : [`${hostname}:${port}`, ipAndPort];
-    const mapped = names.map((name) => natMap[name]).find((reachable) => reachable !== undefined);
-    const address = mapped
-      ? `${mapped.host}:${mapped.port}`
-      : (names.find((name) => slotMapReplicas.includes(name)) ??
-        // `noaddr`: the cluster knows no address for it (`:0`), only its id.
-        (down === 'noaddr' ? `node ${id.slice(0, 8)} (no address)` : ipAndPort));
-    if (!found.has(address)) found.set(address, down === undefined ? { address } : { address, down });
-  }
-  return [...found.values()];
 }
 
 /** `<probeId>-<n>` with the smallest n whose hash slot lies in `slots` (a few tries: each master serves a third of the slots). */

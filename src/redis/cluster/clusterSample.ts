@@ -1,14 +1,14 @@
 import { readServerSample, ServerSample } from '../observe/infoSampler';
 import type { ClientsReading, InfoReading } from '../observe/infoSeries';
-import { clusterCheckNodes, onEveryNode } from './clusterChecks';
+import { onReachedNodes, reachEveryNode } from './everyNode';
 import type { Topology } from './topology';
 
 type ClusterTopology = Extract<Topology, { kind: 'cluster' }>;
 
 /**
  * One chart sample of a whole cluster: INFO and CLIENT LIST of every node (masters and
- * replicas) at once, summed, the same totals as the INFO view's cluster card (ops, memory
- * and clients over every node). A failure names the node.
+ * replicas, those the slot map leaves out too) at once, summed, the same totals as the INFO
+ * view's cluster card (ops, memory and clients over every node). A failure names the node.
  */
 export async function readClusterServerSample(
   topology: ClusterTopology,
@@ -16,17 +16,22 @@ export async function readClusterServerSample(
   now: () => number = Date.now,
 ): Promise<ServerSample> {
   const at = now();
-  const samples = await onEveryNode(clusterCheckNodes(topology).nodes, async (client, node) => ({
-    node: node.address,
-    sample: await readServerSample(client, serviceOf, () => at),
-  }));
-  return {
-    reading: summedReading(
-      samples.map((s) => s.sample.reading),
-      at,
-    ),
-    clients: summedClients(samples.map((s) => ({ node: s.node, clients: s.sample.clients }))),
-  };
+  const reached = await reachEveryNode(topology, { connectionName: 'shared-redis-charts' });
+  try {
+    const samples = await onReachedNodes(reached.nodes, async (client, node) => ({
+      node: node.address,
+      sample: await readServerSample(client, serviceOf, () => at),
+    }));
+    return {
+      reading: summedReading(
+        samples.map((s) => s.sample.reading),
+        at,
+      ),
+      clients: summedClients(samples.map((s) => ({ node: s.node, clients: s.sample.clients }))),
+    };
+  } finally {
+    reached.close();
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { parseInfo } from '../info';
 import { formatPing, pingServer, PingResult } from '../ping';
 import { InfoSummary, SummarySection, summarizeInfo } from '../serverInfo/summary';
 import { describeMaster } from './clusterWalk';
-import { nodeEndpoint } from './connection';
+import { reachEveryNode } from './everyNode';
 import { ClusterMaster, formatSlotRanges, Topology } from './topology';
 
 type ClusterTopology = Extract<Topology, { kind: 'cluster' }>;
@@ -60,49 +60,48 @@ export function lostConnection(master: ClusterMaster): RedisConnectionError {
   );
 }
 
-/** A node's INFO as the INFO view shows it. */
+/** A node's INFO as the INFO view shows it, or why it could not be read. */
 export interface NodeInfo {
   readonly address: string;
   readonly role: 'master' | 'replica';
   /** For a master, the slots it serves; for a replica, its master's address. */
   readonly serves: string;
-  readonly summary: InfoSummary;
+  /** Undefined when the node did not answer (see `error`). */
+  readonly summary: InfoSummary | undefined;
   readonly raw: string;
+  /** Why the node's INFO could not be read: its card says so. */
+  readonly error?: string;
 }
 
-/** INFO of every node of the slot map (masters and the replicas it lists), read at once. Fails naming a node that did not answer. */
+/**
+ * INFO of every node, read at once: the masters of the slot map and each one's replicas as
+ * its CLUSTER REPLICAS lists them (the slot map leaves out a replica that has not finished
+ * its first sync). A node that does not answer gets an entry saying why, so that it still
+ * has its card.
+ */
 export async function readNodeInfos(topology: ClusterTopology): Promise<NodeInfo[]> {
-  const masters = topology.masters();
-  const clients = new Map(
-    topology.cluster.nodes('all').map((node) => [`${node.options.host}:${node.options.port}`, node]),
-  );
-  const wanted: { address: string; role: NodeInfo['role']; serves: string; master: ClusterMaster }[] = [];
-  for (const master of masters) {
-    wanted.push({ address: master.address, role: 'master', serves: `slots ${formatSlotRanges(master.slots)}`, master });
-    for (const replica of master.replicas) {
-      wanted.push({ address: replica, role: 'replica', serves: `replica of ${master.address}`, master });
-    }
+  const reached = await reachEveryNode(topology, { connectionName: 'shared-redis-info', includeFailed: true });
+  try {
+    return await Promise.all(
+      reached.nodes.map(async (node): Promise<NodeInfo> => {
+        const serves =
+          node.role === 'master' ? `slots ${formatSlotRanges(node.master.slots)}` : `replica of ${node.master.address}`;
+        const base = { address: node.address, role: node.role, serves };
+        if (!node.client) {
+          return { ...base, summary: undefined, raw: '', error: node.unreachable?.message ?? 'no connection' };
+        }
+        try {
+          const raw = await node.client.info();
+          return { ...base, summary: summarizeInfo(parseInfo(raw)), raw };
+        } catch (error) {
+          const typed = keyspaceError(error, node.endpoint, 'INFO');
+          return { ...base, summary: undefined, raw: '', error: typed.message };
+        }
+      }),
+    );
+  } finally {
+    reached.close();
   }
-  return Promise.all(
-    wanted.map(async (node) => {
-      const client = clients.get(node.address) ?? (node.role === 'master' ? node.master.client : undefined);
-      if (!client) throw new Error(`The cluster client has no connection to ${node.address} (${node.serves}).`);
-      let raw: string;
-      try {
-        raw = await client.info();
-      } catch (error) {
-        const typed = keyspaceError(error, nodeEndpoint(node.master.endpoint, node.address), 'INFO');
-        throw new Error(`${node.address} (${node.role}, ${node.serves}): ${typed.message}`);
-      }
-      return {
-        address: node.address,
-        role: node.role,
-        serves: node.serves,
-        summary: summarizeInfo(parseInfo(raw)),
-        raw,
-      };
-    }),
-  );
 }
 
 const sum = (values: readonly (number | undefined)[]): number =>
@@ -113,39 +112,60 @@ const sum = (values: readonly (number | undefined)[]): number =>
  * replicas hold copies; memory, clients and ops over every node), then one card per node.
  */
 export function describeNodeInfos(nodes: readonly NodeInfo[]): SummarySection[] {
-  const masters = nodes.filter((node) => node.role === 'master');
-  const keysOf = (node: NodeInfo): number => sum(node.summary.keyspace.map((db) => db.keys));
+  const read = nodes.filter((node): node is NodeInfo & { summary: InfoSummary } => node.summary !== undefined);
+  const masters = read.filter((node) => node.role === 'master');
+  const keysOf = (node: { summary: InfoSummary }): number => sum(node.summary.keyspace.map((db) => db.keys));
+  const masterCount = nodes.filter((node) => node.role === 'master').length;
+  const missing = nodes.length - read.length;
   const totals: SummarySection = {
     title: 'Cluster totals',
     fields: [
-      { label: 'Nodes', value: `${masters.length} masters, ${nodes.length - masters.length} replicas` },
+      { label: 'Nodes', value: `${masterCount} masters, ${nodes.length - masterCount} replicas` },
+      ...(missing > 0
+        ? [{ label: 'Not reachable', value: `${missing} ${missing === 1 ? 'node' : 'nodes'}, not in the totals below` }]
+        : []),
       { label: 'Keys (masters)', value: groupThousands(sum(masters.map(keysOf))) },
-      { label: 'Used memory (all nodes)', value: formatBytes(sum(nodes.map((n) => n.summary.memory.usedBytes))) },
-      { label: 'Connected clients', value: groupThousands(sum(nodes.map((n) => n.summary.clients.connected))) },
-      { label: 'Ops/sec', value: groupThousands(sum(nodes.map((n) => n.summary.stats.opsPerSec))) },
+      { label: 'Used memory (all nodes)', value: formatBytes(sum(read.map((n) => n.summary.memory.usedBytes))) },
+      { label: 'Connected clients', value: groupThousands(sum(read.map((n) => n.summary.clients.connected))) },
+      { label: 'Ops/sec', value: groupThousands(sum(read.map((n) => n.summary.stats.opsPerSec))) },
     ],
   };
-  const cards = nodes.map((node): SummarySection => ({
-    title: `${node.address} · ${node.role}`,
-    fields: [
-      {
-        label: node.role === 'master' ? 'Slots' : 'Replica of',
-        value: node.serves.replace(/^(slots |replica of )/, ''),
-      },
-      { label: 'Keys', value: groupThousands(keysOf(node)) },
-      {
-        label: 'Used memory',
-        value: node.summary.memory.usedBytes === undefined ? '–' : formatBytes(node.summary.memory.usedBytes),
-      },
-      { label: 'Connected clients', value: groupThousands(node.summary.clients.connected ?? 0) },
-      { label: 'Ops/sec', value: groupThousands(node.summary.stats.opsPerSec ?? 0) },
-      { label: 'Version', value: node.summary.server.version ?? '–' },
-    ],
-  }));
+  const cards = nodes.map((node): SummarySection => {
+    const serves = {
+      label: node.role === 'master' ? 'Slots' : 'Replica of',
+      value: node.serves.replace(/^(slots |replica of )/, ''),
+    };
+    const summary = node.summary;
+    if (!summary) {
+      return {
+        title: `${node.address} · ${node.role} · not reachable`,
+        fields: [serves, { label: 'Not reachable', value: node.error ?? 'no answer' }],
+      };
+    }
+    return {
+      title: `${node.address} · ${node.role}`,
+      fields: [
+        serves,
+        { label: 'Keys', value: groupThousands(keysOf({ summary })) },
+        {
+          label: 'Used memory',
+          value: summary.memory.usedBytes === undefined ? '–' : formatBytes(summary.memory.usedBytes),
+        },
+        { label: 'Connected clients', value: groupThousands(summary.clients.connected ?? 0) },
+        { label: 'Ops/sec', value: groupThousands(summary.stats.opsPerSec ?? 0) },
+        { label: 'Version', value: summary.server.version ?? '–' },
+      ],
+    };
+  });
   return [totals, ...cards];
 }
 
 /** Every node's raw INFO, each under a line naming the node. */
 export function rawNodeInfos(nodes: readonly NodeInfo[]): string {
-  return nodes.map((node) => `### ${node.address} (${node.role}, ${node.serves})\n${node.raw}`).join('\n');
+  return nodes
+    .map(
+      (node) =>
+        `### ${node.address} (${node.role}, ${node.serves})\n${node.error === undefined ? node.raw : `# not reachable: ${node.error}\n`}`,
+    )
+    .join('\n');
 }

@@ -24,8 +24,10 @@ export interface ClientInfo {
   readonly flags: string;
   /** Raw fields as Redis printed them (for fields not modelled). */
   readonly fields: ReadonlyMap<string, string>;
-  /** On a cluster, the master (`host:port`) the connection is to; undefined on one server. */
+  /** On a cluster, the node (`host:port`) the connection is to; undefined on one server. */
   readonly node?: string;
+  /** On a cluster, that node's role: a replica's clients read after READONLY. */
+  readonly role?: 'master' | 'replica';
 }
 
 /**

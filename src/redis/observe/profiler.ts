@@ -20,8 +20,10 @@ import { CommandRates, RateWindow } from './rates';
 export interface ProfiledCommand extends MonitoredCommand {
   /** The ACL user of the connection (`auth-service`), `lua`, or undefined when it could not be found. */
   readonly service: string | undefined;
-  /** On a cluster, the master (`host:port`) that ran it; undefined on one server. */
+  /** On a cluster, the node (`host:port`) that ran it; undefined on one server. */
   readonly node?: string;
+  /** On a cluster, that node's role (a replica runs the reads of clients that sent READONLY). */
+  readonly role?: 'master' | 'replica';
 }
 
 export type ProfilerEnd =

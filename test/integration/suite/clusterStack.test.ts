@@ -2,12 +2,16 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import calculateSlot from 'cluster-key-slot';
 import Redis, { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
 import type { ImportOptions, ImportOutcome } from '../../../src/commands/migration/importFromRedis';
+import type { ServiceConnectionResult } from '../../../src/commands/security/serviceConnection';
 import type { VerifyIsolationResult } from '../../../src/commands/security/verifyIsolation';
+import type { InfoPanelState } from '../../../src/views/infoPanel';
+import { parseDotenv } from '../../../src/docker/compose/dotenv';
 import { nodeKeys } from '../../support/redisCluster';
 import { startRedisServer } from '../../support/redisServer';
 import { BUNDLED_CLUSTER_STACK } from '../../support/stackFixture';
@@ -31,6 +35,20 @@ async function clusterKeys(client: Cluster): Promise<string[]> {
   const keys: string[] = [];
   for (const master of client.nodes('master')) keys.push(...(await nodeKeys(master)));
   return keys;
+}
+
+/**
+ * `REDIS_CLUSTER_NAT_MAP`'s value as ioredis's natMap, parsed as a service would:
+ * `announced=reachable` pairs, comma separated.
+ */
+function parseNatMap(value: string): Record<string, { host: string; port: number }> {
+  const natMap: Record<string, { host: string; port: number }> = {};
+  for (const pair of value.split(',').filter(Boolean)) {
+    const [announced = '', reachable = ''] = pair.split('=');
+    const at = reachable.lastIndexOf(':');
+    natMap[announced] = { host: reachable.slice(0, at), port: Number(reachable.slice(at + 1)) };
+  }
+  return natMap;
 }
 
 /** A connection of the test's own to one node on its published port, not connected yet and never retried. */
@@ -180,6 +198,23 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
       [1, 2, 3, 4, 5, 6].map((n) => port(`redis-node-${n}`)),
     );
     assert.deepEqual(redis?.cluster?.natMap['redis-node-4:6379'], { host: '127.0.0.1', port: port('redis-node-4') });
+  });
+
+  it('sharedRedis.info gives each of the six nodes one card, by its published port, replicas found by CLUSTER REPLICAS', async () => {
+    const shared = await api();
+    const portOf = (service: string): number =>
+      shared.stack.snapshot.services.find((s) => s.service === service)?.ports[0]?.hostPort ?? 0;
+    const state = await vscode.commands.executeCommand<InfoPanelState>('sharedRedis.info');
+    assert.equal(state.error, undefined, state.error);
+    const cards = (state.content?.sections ?? []).map((s) => s.title).filter((t) => / · (master|replica)/.test(t));
+    // Once each (a replica announces redis-node-N, mapped through the natMap; not also by its container IP).
+    assert.deepEqual(
+      cards.map((t) => t.split(' · ')[0]).sort(),
+      [1, 2, 3, 4, 5, 6].map((n) => `127.0.0.1:${portOf(`redis-node-${n}`)}`).sort(),
+      cards.join('\n'),
+    );
+    assert.equal(cards.filter((t) => t.endsWith(' · replica')).length, 3, cards.join('\n'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('sharedRedis.importFromRedis copies a real source redis-server into the cluster, each key to its master, and refuses the cluster itself as the source', async () => {
@@ -365,6 +400,86 @@ describe('the cluster stack, driven by commands inside VS Code', function () {
         }
       }
     }
+  });
+
+  it('sharedRedis.serviceConnection on the cluster stack copies every node and the natMap, and a cluster client given exactly those lines works as the service', async () => {
+    const shared = await api();
+    const portOf = (service: string): number =>
+      shared.stack.snapshot.services.find((s) => s.service === service)?.ports[0]?.hostPort ?? 0;
+    const password = /^REDIS_SERVICE_PASSWORD_AUTH=(.+)$/m.exec(
+      readFileSync(join(stack.fixture.dir, '.env'), 'utf8'),
+    )?.[1];
+    assert.ok(password);
+    const nodes = [1, 2, 3, 4, 5, 6].map((n) => `redis-node-${n}`);
+
+    const fromHost = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', {
+      service: 'auth',
+      from: 'host',
+    });
+    assert.equal(fromHost.outcome, 'copied', fromHost.message);
+    const copied = await vscode.env.clipboard.readText();
+    const env = parseDotenv(copied);
+    // Every node by its published port, never one node's REDIS_HOST/REDIS_PORT (a plain client there gets MOVED).
+    assert.deepEqual(
+      fromHost.variables,
+      [
+        'REDIS_CLUSTER',
+        'REDIS_CLUSTER_NODES',
+        'REDIS_CLUSTER_NAT_MAP',
+        'REDIS_USERNAME',
+        'REDIS_PASSWORD',
+        'REDIS_KEY_PREFIX',
+      ],
+      copied.replace(password, '<password>'),
+    );
+    assert.equal(env['REDIS_CLUSTER'], 'true');
+    assert.equal(env['REDIS_CLUSTER_NODES'], nodes.map((n) => `127.0.0.1:${portOf(n)}`).join(','));
+    assert.equal(env['REDIS_CLUSTER_NAT_MAP'], nodes.map((n) => `${n}:6379=127.0.0.1:${portOf(n)}`).join(','));
+    assert.deepEqual(
+      [env['REDIS_USERNAME'], env['REDIS_PASSWORD'], env['REDIS_KEY_PREFIX']],
+      ['auth-service', password, 'auth:'],
+    );
+    assert.match(copied, /^# .*cluster client is required \(ioredis `new Redis\.Cluster\(nodes, \{ natMap \}\)`/m);
+    assert.doesNotMatch(copied, /^REDIS_(HOST|PORT)=/m);
+    assert.ok(!(fromHost.message ?? '').includes(password), 'the password is not in the message');
+    assert.match(fromHost.message ?? '', /REDIS_PASSWORD \(hidden\)/);
+    assert.match(fromHost.message ?? '', /Redis Cluster \(6 nodes\)/);
+
+    // The lines work: a cluster client given exactly them, as the service, writes and reads
+    // keys of its namespace on every master, and is refused another service's.
+    const service = new Cluster(
+      (env['REDIS_CLUSTER_NODES'] ?? '').split(',').map((address) => {
+        const [host = '', port = ''] = address.split(':');
+        return { host, port: Number(port) };
+      }),
+      {
+        natMap: parseNatMap(env['REDIS_CLUSTER_NAT_MAP'] ?? ''),
+        redisOptions: { username: env['REDIS_USERNAME'], password: env['REDIS_PASSWORD'] },
+        clusterRetryStrategy: () => null,
+      },
+    );
+    try {
+      const keys = Array.from({ length: 12 }, (_, i) => `${env['REDIS_KEY_PREFIX']}connection-check:${i}`);
+      for (const key of keys) assert.equal(await service.set(key, `from the copied lines ${key}`), 'OK', key);
+      for (const key of keys) assert.equal(await service.get(key), `from the copied lines ${key}`, key);
+      // The keys spread over the three masters (no MOVED error reached the service).
+      assert.equal(new Set(keys.map((key) => service.slots[calculateSlot(key)]?.[0])).size, 3);
+      await assert.rejects(service.get('user:profile:1'), /NOPERM/);
+      for (const key of keys) await service.del(key);
+    } finally {
+      service.disconnect();
+    }
+
+    // From a container on the stack's network: the names the nodes announce, no natMap.
+    const fromNetwork = await vscode.commands.executeCommand<ServiceConnectionResult>('sharedRedis.serviceConnection', {
+      service: 'auth-service',
+      from: 'network',
+    });
+    assert.equal(fromNetwork.outcome, 'copied', fromNetwork.message);
+    const inNetwork = parseDotenv(await vscode.env.clipboard.readText());
+    assert.equal(inNetwork['REDIS_CLUSTER_NODES'], nodes.map((n) => `${n}:6379`).join(','));
+    assert.equal(inNetwork['REDIS_CLUSTER_NAT_MAP'], undefined);
+    assert.equal(inNetwork['REDIS_USERNAME'], 'auth-service');
   });
 
   it('sharedRedis.verifyIsolation checks every service user on every node, each once by its published port; a user changed on one master only is a breach named on that node', async () => {

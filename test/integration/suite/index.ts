@@ -26,6 +26,8 @@ export async function run(): Promise<void> {
       reporterOptions: { output },
       timeout: 30_000,
       color: false,
+      // SHARED_REDIS_SUITE_GREP (a regular expression on test titles) runs some tests of a file.
+      ...(process.env['SHARED_REDIS_SUITE_GREP'] ? { grep: new RegExp(process.env['SHARED_REDIS_SUITE_GREP']) } : {}),
     });
     // SHARED_REDIS_SUITE_FILES (a regular expression on file names) runs a subset while working on one area.
     const only = process.env['SHARED_REDIS_SUITE_FILES'];

@@ -42,6 +42,30 @@ describe('the Clients view on a Redis Cluster (a real six-node cluster)', functi
     assert.ok((await serverUsersOn(topology()))?.includes('default'));
   });
 
+  it('lists the connections of every replica too (READONLY readers), each naming its node and role, and kills one there', async () => {
+    const masters = await fixture.cluster.masterPorts();
+    const replicas = fixture.cluster.nodes.filter((n) => !masters.includes(n.port)).map((n) => `${n.host}:${n.port}`);
+    assert.equal(replicas.length, 3);
+    const readers: Redis[] = [];
+    for (const [i, address] of replicas.entries()) {
+      const reader = await connectTo(address, `reader-service-${i}`);
+      await reader.call('READONLY');
+      readers.push(reader);
+    }
+    const clients = await listClientsOn(topology());
+    for (const [i, address] of replicas.entries()) {
+      assert.deepEqual(
+        clients.filter((c) => c.name === `reader-service-${i}`).map((c) => [c.node, c.role]),
+        [[address, 'replica']],
+      );
+    }
+    assert.ok(clients.filter((c) => c.role === 'master').length > 0);
+    const listed = clients.find((c) => c.name === 'reader-service-1');
+    assert.ok(listed);
+    assert.equal(await killClientOn(topology(), listed), true);
+    await eventually('the killed reader closed', () => readers[1]?.status !== 'ready');
+  });
+
   it('Kill Client closes the connection on the node it is listed on', async () => {
     const [, second] = topology()
       .masters()

@@ -1,8 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { replicaAddresses as replicas } from '../../../../src/redis/cluster/clusterIsolation';
-
-/** The addresses alone, for the replicas that serve. */
-const replicaAddresses = (...args: Parameters<typeof replicas>): string[] => replicas(...args).map((r) => r.address);
+import { replicaAddresses, replicaNodes as replicas } from '../../../../src/redis/cluster/replicas';
 
 // CLUSTER REPLICAS lines in the form Redis 7.0 writes them; the first two as the bundled
 // cluster stack's nodes announce themselves (container IP, `--cluster-announce-hostname`).
@@ -14,7 +11,7 @@ const STACK_NAT_MAP = {
   'redis-node-4:6379': { host: '127.0.0.1', port: 7004 },
 };
 
-describe('replicaAddresses: where Verify Namespace Isolation dials each replica of CLUSTER REPLICAS', () => {
+describe('replicaNodes: where this machine dials each replica of CLUSTER REPLICAS', () => {
   it('names a replica that announces a hostname by the natMap entry of that hostname, once (not also by its container IP)', () => {
     assert.deepEqual(replicaAddresses(STACK_LINES, STACK_NAT_MAP, ['127.0.0.1:7004']), ['127.0.0.1:7004']);
     // Not yet in the slot map (it has replicated nothing yet): the same address all the same.
@@ -56,9 +53,11 @@ describe('replicaAddresses: where Verify Namespace Isolation dials each replica 
       'a3 127.0.0.1:7005@17005 slave m 0 0 1 connected',
     ];
     assert.deepEqual(replicas(lines, {}, []), [
-      { address: '127.0.0.1:7004', down: 'fail' },
-      { address: 'node f6e5d4c3 (no address)', down: 'noaddr' },
-      { address: '127.0.0.1:7005' },
+      { address: '127.0.0.1:7004', failed: true, down: 'fail' },
+      { address: 'node f6e5d4c3 (no address)', failed: true, down: 'noaddr' },
+      { address: '127.0.0.1:7005', failed: false },
     ]);
+    // The replicas that serve, for the views that read them.
+    assert.deepEqual(replicaAddresses(lines, {}, []), ['127.0.0.1:7005']);
   });
 });
