@@ -39,14 +39,14 @@ interface Variant {
 const variants: Variant[] = (process.env['BENCH_VARIANTS'] ?? 'default').split(',').map((spec) => {
   if (spec === 'default') {
     return {
-      name: `this tree (${current.DEFAULT_CONNECTIONS} × COUNT ${Math.ceil(current.DEFAULT_SCAN_COUNT / current.DEFAULT_CONNECTIONS)})`,
+      name: `this tree (${current.DEFAULT_CONNECTIONS} × COUNT ${current.walkCallCount(current.DEFAULT_SCAN_COUNT, current.DEFAULT_CONNECTIONS)})`,
       walker: current,
       options: {},
     };
   }
   const [connections, count] = spec.split('x').map(Number) as [1 | 2 | 4 | 8, number];
   return {
-    name: `this tree (${connections} × COUNT ${Math.ceil(count / connections)})`,
+    name: `this tree (${connections} × COUNT ${current.walkCallCount(count, connections)})`,
     walker: current,
     options: { connections, count },
   };

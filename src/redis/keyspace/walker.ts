@@ -9,11 +9,22 @@ import { RespScanSource } from './respScanSource';
 import { CursorPart, cursorParts, isLastCursor, ScanRequest, ScanSource } from './scanSource';
 
 export const DEFAULT_SCAN_COUNT = 1000;
-/** Eight parts of the cursor space side by side, COUNT 125 each at the default scanCount:
- * a short call keeps SCAN's server time per call (LATENCY HISTOGRAM scan) under 1 ms at
- * the 99th percentile even on a loaded machine, and eight outstanding calls keep the
- * server busy while the client turns each reply around (keyspaceScale.bench). */
+/** Eight parts of the cursor space side by side, COUNT 250 each at the default scanCount
+ * (see walkCallCount): eight outstanding calls keep the server busy while the client turns
+ * each reply around (keyspaceScale.bench). */
 export const DEFAULT_CONNECTIONS = 8;
+
+/**
+ * COUNT of each SCAN call of a walk in `parts` parts: together the parts ask for twice
+ * `count` (never more than `count` in one call). Measured at 1M keys on 2 quiet cores
+ * (INFO latencystats, INFO cpu): eight calls of 125 took 1.34× the server's SCAN time with
+ * SCAN's p99 at 160 µs; of 250, 1.16–1.22× with p99 at 270–280 µs (the server's own CPU is
+ * 1.07–1.19× its SCAN time, the floor of that ratio); of 500, 1.14× but p99 525 µs, which
+ * doubles at 10M keys.
+ */
+export function walkCallCount(count: number, parts: number): number {
+  return Math.min(count, Math.ceil((count * 2) / parts));
+}
 
 /**
  * Where to walk: an endpoint, through a connection of the walk's own (the fast path,
@@ -91,7 +102,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
     throw new RangeError('Several connections need dedupe: their parts may overlap.');
   }
   const request = (partsWalked: number): ScanRequest => ({
-    count: Math.ceil(count / partsWalked),
+    count: walkCallCount(count, partsWalked),
     match: model.match,
     type: options.type,
   });
