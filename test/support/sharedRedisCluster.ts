@@ -20,8 +20,10 @@ import {
  * (a node stopped or paused, a failover, a slot given to another master) gets its cluster
  * stopped at its end, as before; a slot left MIGRATING/IMPORTING is set STABLE once its keys
  * are flushed. Whatever cannot be put back for certain is stopped and a new cluster started.
- * The last cluster stops in a root `after` hook. SHARED_REDIS_OWN_CLUSTERS=1: one cluster
- * per suite again. SHARED_REDIS_CLUSTER_LOG=<file>: what was reused, started and stopped, why.
+ * The last cluster stops in a root `after` hook. Only with SHARED_REDIS_SHARE_CLUSTERS=1,
+ * which the unit level sets (scripts/test-all.mjs); elsewhere (the integration suite inside
+ * VS Code, a mocha run by hand) each suite has its own cluster, as before.
+ * SHARED_REDIS_CLUSTER_LOG=<file>: which cluster was started, reused or stopped, and why.
  */
 
 /** A cluster of a suite: the nodes answer to the suite's password; `release` in its `after`. */
@@ -53,7 +55,7 @@ interface Pooled {
 }
 
 const pool: Pooled[] = [];
-const sharing = process.env['SHARED_REDIS_OWN_CLUSTERS'] !== '1' && typeof after === 'function';
+const sharing = process.env['SHARED_REDIS_SHARE_CLUSTERS'] === '1' && typeof after === 'function';
 if (sharing) {
   after('stop the shared test clusters', async function () {
     this.timeout(60_000);
@@ -166,6 +168,13 @@ async function startPooled(key: string, masters: number, replicas: number, withA
   }
   pool.push(pooled);
   trace(`started ${named(pooled)}`);
+  // A write each replica applies: until a replica's offset is past 0, CLUSTER SLOTS leaves it out
+  // (Redis 7), for up to repl-ping-replica-period (10 s). A reused cluster had its FLUSHALL too.
+  await Promise.all(
+    started.nodes
+      .filter((node) => pooled.masterPorts.includes(node.port))
+      .map((node) => admin(node, undefined, (client) => client.call('FLUSHALL', 'SYNC'))),
+  );
   return pooled;
 }
 
@@ -198,11 +207,16 @@ async function putBack(pooled: Pooled): Promise<void> {
       admin(node, login, async (client) => {
         // A reshard a test began and left: its keys are gone with FLUSHALL, the slot stays where it was.
         const mine = canonical(String(await client.cluster('NODES')));
-        for (const slot of mine.migrating) await client.cluster('SETSLOT', slot, 'STABLE');
+        for (const slot of mine.migrating) {
+          trace(`CLUSTER SETSLOT ${slot} STABLE on ${node.port}`);
+          await client.cluster('SETSLOT', slot, 'STABLE');
+        }
         const now = await configOf(client);
         for (const [name, value] of pooled.configs[i] ?? []) {
           if (name === 'requirepass' || name === 'masterauth') continue;
-          if (now.get(name) !== value) await client.config('SET', name, value);
+          if (now.get(name) === value) continue;
+          trace(`CONFIG SET ${name} back to "${value}" on ${node.port}`);
+          await client.config('SET', name, value);
         }
         await client.call('SCRIPT', 'FLUSH', 'SYNC');
         await client.call('SLOWLOG', 'RESET');
