@@ -17,6 +17,8 @@ const LEVELS = {
   integration: ['node', 'out/test/integration/runCodeServer.js'],
   e2e: ['node', 'out/test/e2e/run.js'],
 };
+// The unit suites share started Redis Clusters, put back as new between them (test/support/sharedRedisCluster.ts).
+const LEVEL_ENV = { unit: { SHARED_REDIS_SHARE_CLUSTERS: '1' } };
 
 const requested = process.argv.slice(2);
 const levels = requested.length > 0 ? requested : Object.keys(LEVELS);
@@ -55,7 +57,7 @@ for (const level of levels) {
   const output = `test-results/${level}.json`;
   rmSync(output, { force: true });
   const [command, ...args] = LEVELS[level];
-  const ok = step(`${level} tests`, command, args, { SHARED_REDIS_RESULTS: output });
+  const ok = step(`${level} tests`, command, args, { SHARED_REDIS_RESULTS: output, ...LEVEL_ENV[level] });
   if (!existsSync(output)) {
     // A level that never reported counts as one failure, so it cannot pass silently.
     lines.push(`${level}: did not report results (exit ${ok ? 0 : 'non-zero'})`);

@@ -5,6 +5,7 @@ import type { Cluster } from 'ioredis';
 import { clusterMasters, Topology } from '../../src/redis/cluster/topology';
 import type { RedisEndpoint } from '../../src/redis/endpoint';
 import { RedisServer, startRedisServer } from './redisServer';
+import { acquireRedisCluster, SuiteCluster } from './sharedRedisCluster';
 
 /** One node of a test cluster: a real `redis-server` with `cluster-enabled yes`. */
 export type ClusterNodeServer = RedisServer;
@@ -42,7 +43,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const masters = options.masters ?? 3;
   const replicas = options.replicasPerMaster ?? 1;
   const password = options.password;
-  const config = 'cluster-enabled yes\ncluster-node-timeout 2000\n' + (password ? `masterauth "${password}"\n` : '');
+  // repl-diskless-sync-delay 0: a replica's first sync starts at once, not after Redis's 5 s wait for more replicas.
+  const config =
+    'cluster-enabled yes\ncluster-node-timeout 2000\nrepl-diskless-sync-delay 0\n' +
+    (password ? `masterauth "${password}"\n` : '');
   const nodes: ClusterNodeServer[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => node.stop()));
@@ -83,21 +87,25 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   };
 }
 
-/** Mocha: one cluster for the calling suite (started in `before`, stopped in `after`): 2 cores, six servers. */
+/**
+ * Mocha: a cluster for the calling suite, from `before` to `after` (2 cores, six servers): a
+ * started one shared with earlier suites and put back as new, or a new one (sharedRedisCluster.ts).
+ */
 export function useRedisCluster(options: RedisClusterOptions = {}): { readonly cluster: RedisClusterFixture } {
-  let started: RedisClusterFixture | undefined;
+  let started: SuiteCluster | undefined;
   before(async function () {
     this.timeout(60_000);
-    started = await startRedisCluster(options);
+    started = await acquireRedisCluster(options);
   });
   after(async function () {
-    await started?.stop();
+    this.timeout(60_000);
+    await started?.release();
     started = undefined;
   });
   return {
     get cluster(): RedisClusterFixture {
       if (!started) throw new Error('useRedisCluster: the cluster runs only inside the suite');
-      return started;
+      return started.fixture;
     },
   };
 }
@@ -118,10 +126,12 @@ function runRedisCli(args: readonly string[], password: string | undefined): Pro
   });
 }
 
-async function withNode<T>(
+/** A short connection to one node; `limits` (ms) make it fail fast on a node that hangs (SIGSTOP). */
+export async function withNode<T>(
   node: { host: string; port: number },
   password: string | undefined,
   use: (client: Redis) => Promise<T>,
+  limits: { readonly connectTimeout?: number; readonly commandTimeout?: number } = {},
 ): Promise<T> {
   const client = new Redis({
     host: node.host,
@@ -131,6 +141,7 @@ async function withNode<T>(
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     retryStrategy: () => null,
+    ...limits,
   });
   client.on('error', () => undefined);
   try {
@@ -142,7 +153,7 @@ async function withNode<T>(
 }
 
 /** Every node says `cluster_state:ok` and knows every replica, and every replica's link to its master is up. */
-async function waitForClusterOk(
+export async function waitForClusterOk(
   nodes: readonly ClusterNodeServer[],
   replicas: number,
   password: string | undefined,
@@ -168,7 +179,10 @@ async function waitForClusterOk(
   }
 }
 
-async function masterPortsOf(nodes: readonly ClusterNodeServer[], password: string | undefined): Promise<number[]> {
+export async function masterPortsOf(
+  nodes: readonly ClusterNodeServer[],
+  password: string | undefined,
+): Promise<number[]> {
   for (const node of nodes) {
     try {
       const text = await withNode(node, password, async (client) => String(await client.cluster('NODES')));

@@ -31,7 +31,8 @@ export async function startSentinelSetup(count = 2, masterName = 'mymaster'): Pr
   const password = `sentinel-test-${Math.random().toString(36).slice(2)}`;
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    const auth = `masterauth "${password}"\n`;
+    // repl-diskless-sync-delay 0: a replica's (re)sync, after a failover too, starts at once, not after a 5 s wait.
+    const auth = `masterauth "${password}"\nrepl-diskless-sync-delay 0\n`;
     const first = await startRedisServer({ password, config: auth });
     started.push(first);
     const second = await startRedisServer({
