@@ -69,7 +69,7 @@ const ms = (v: number): string =>
   Number.isNaN(v) ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`;
 const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 const us = (v: number): string =>
-  Number.isNaN(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)} ms` : `${v} µs`;
+  Number.isNaN(v) ? '—' : v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)} ms` : `${Math.round(v)} µs`;
 const verdict = (ok: boolean): string => (ok ? 'pass' : 'FAIL');
 
 async function measure(
