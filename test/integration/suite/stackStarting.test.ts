@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { connectEngine } from '../../../src/docker/engine';
-import { StackFixture } from '../../support/stackFixture';
+import { OPERATOR, StackFixture } from '../../support/stackFixture';
 import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { api, eventually } from './extensionApi';
 
@@ -42,6 +43,11 @@ describe('a stack whose healthcheck still says starting', function () {
     await eventually('the Stack view to see the container starting', () =>
       shared.stack.snapshot.services.some((s) => s.health === 'starting'),
     );
+    // "starting" is the healthcheck's word, not Redis's: the container's redis-server takes a
+    // moment to listen after the container starts, and until then the published port resets
+    // each connection (ECONNRESET; CI saw the ping fail so once). What this test is about
+    // comes after: Redis answers while the healthcheck still says starting.
+    await eventually('the restarted Redis to answer', () => answersPing(fixture));
 
     const prompts: string[] = [];
     const prompt = shared.session.prompt;
@@ -72,3 +78,25 @@ describe('a stack whose healthcheck still says starting', function () {
     }
   });
 });
+
+/** True once the stack's Redis answers PING as the operator (one connection, no retries). */
+async function answersPing(fixture: StackFixture): Promise<boolean> {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port: fixture.port,
+    username: OPERATOR,
+    password: fixture.password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
