@@ -78,6 +78,8 @@ export const DEFAULT_NAME_BUDGET_BYTES = 8 * 1024 * 1024;
  * array slot (8) on 64-bit without pointer compression; less with it (Electron). */
 export const NAME_OVERHEAD_BYTES = 24;
 export const DEFAULT_MAX_NAMESPACES = 100_000;
+/** Keys that wait at most for the check against the keys seen (a SCAN reply holds about its COUNT). */
+const PENDING_KEYS = 1024;
 
 /** One namespace (or the root) of a NamespaceModel; live while the walk runs. */
 export class NamespaceNode {
@@ -314,6 +316,20 @@ export class NamespaceModel {
   private readonly byPathHash = new Map<number, NamespaceNode>();
   private readonly delimiterByte: number;
   private seen: SeenKeys | undefined;
+  /**
+   * Keys of the current SCAN reply waiting for the check against the keys seen, as their
+   * 64-bit hashes and their namespaces. Only keys of known namespaces that keep no names and
+   * no patterns wait (counting them needs nothing but the node): most keys of a large walk.
+   * Why: at 10M keys the table of seen keys holds 128 MB, and a key checked as it came
+   * waited for its own cache and TLB miss, the hashing of the next key in between keeping
+   * the misses from overlapping; checked back to back, a reply's misses overlap. Measured in
+   * a bare process, CPU per key counted over 10M shuffled keys of the benchmark's shape:
+   * 334–423 ns before, 248–264 ns after (the same without the check: 87–100 ns). Splitting
+   * the table by hash bits so that each check hits a 512 KB part measured no better.
+   */
+  private readonly pendingHashes = new Int32Array(2 * PENDING_KEYS);
+  private readonly pendingNodes: NamespaceNode[] = [];
+  private pendingCount = 0;
   private readonly singleByte: boolean;
 
   constructor(options: NamespaceModelOptions = {}) {
@@ -347,6 +363,29 @@ export class NamespaceModel {
   add(key: KeyBytes): void {
     const bytes = typeof key === 'string' ? fromBinary(key) : key;
     this.addBytes(bytes, 0, bytes.length);
+    this.settle();
+  }
+
+  /**
+   * Checks and counts the keys addBytes left waiting: the walk calls it at the end of each
+   * SCAN reply; the counts are then exact for every key added.
+   */
+  settle(): void {
+    const n = this.pendingCount;
+    if (n === 0) return;
+    this.pendingCount = 0;
+    const seen = this.seen as SeenKeys;
+    const hashes = this.pendingHashes;
+    const nodes = this.pendingNodes;
+    for (let i = 0; i < n; i++) {
+      if (!seen.addHash(hashes[2 * i] as number, hashes[2 * i + 1] as number)) {
+        this.duplicates++;
+        continue;
+      }
+      const node = nodes[i] as NamespaceNode;
+      for (let m: NamespaceNode | undefined = node; m !== undefined; m = m.parent) m.count++;
+      node.directCount++;
+    }
   }
 
   /**
@@ -377,30 +416,41 @@ export class NamespaceModel {
       a = Math.imul(a ^ c, -1640531535); // MUL_A | 0
       b = Math.imul(b ^ c, 1597334677); // MUL_B
     }
-    if (this.seen !== undefined) {
-      // finishHash (keyHash.ts), inlined.
-      b ^= end - start;
-      const h1 = Math.imul(a ^ (a >>> 16), -2048144789) ^ Math.imul(b ^ (b >>> 13), -1028477387);
-      const h2 = Math.imul(b ^ (b >>> 16), -2048144789) ^ Math.imul(h1 ^ (h1 >>> 13), -1028477387);
-      if (!this.seen.addHash(h1, h2)) {
-        this.duplicates++;
-        return;
-      }
-    }
     let node: NamespaceNode | undefined;
     if (cut < 0) {
       node = this.root;
     } else {
       node = this.byPathHash.get(pathHashA & 0x3fffffff);
       while (node !== undefined && !sameBytes(node.path, bytes, start, cut)) node = node.sameHash;
-      if (node === undefined) {
-        this.lookupMisses++;
-        const path = bytes.toString('latin1', start, cut);
-        node = this.resolve(path);
-        if (node.path !== path || node.isRoot) {
-          this.countUntracked(node, path, bytes.toString('latin1', cut + 1, end));
-          return;
-        }
+    }
+    const seen = this.seen;
+    if (seen !== undefined) {
+      // finishHash (keyHash.ts), inlined.
+      b ^= end - start;
+      const h1 = Math.imul(a ^ (a >>> 16), -2048144789) ^ Math.imul(b ^ (b >>> 13), -1028477387);
+      const h2 = Math.imul(b ^ (b >>> 16), -2048144789) ^ Math.imul(h1 ^ (h1 >>> 13), -1028477387);
+      if (node !== undefined && node.names === undefined && node.patterns === undefined) {
+        // The common case, a key of a known dense namespace: checked and counted in settle.
+        const at = this.pendingCount++;
+        this.pendingHashes[2 * at] = h1;
+        this.pendingHashes[2 * at + 1] = h2;
+        this.pendingNodes[at] = node;
+        if (at + 1 === PENDING_KEYS) this.settle();
+        return;
+      }
+      if (!seen.addHash(h1, h2)) {
+        this.duplicates++;
+        return;
+      }
+    }
+    // Not found: a namespace new to the model, or one past maxNamespaces (never the root).
+    if (node === undefined) {
+      this.lookupMisses++;
+      const path = bytes.toString('latin1', start, cut);
+      node = this.resolve(path);
+      if (node.path !== path || node.isRoot) {
+        this.countUntracked(node, path, bytes.toString('latin1', cut + 1, end));
+        return;
       }
     }
     this.countDirect(node, bytes, start, end);
@@ -571,6 +621,8 @@ export class NamespaceModel {
 
   /** Ends the walk; releases what only the walk needed. */
   finish(state: Exclude<WalkState, 'walking'>, error?: Error): void {
+    this.settle();
+    this.pendingNodes.length = 0;
     this.state = state;
     this.error = error;
     this.seen = undefined;

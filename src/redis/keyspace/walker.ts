@@ -192,6 +192,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
                 {
                   key: (bytes, start, end) => model.addBytes(bytes, start, end),
                   batchEnd: (cursor) => {
+                    model.settle();
                     batches++;
                     cursorOf[i] = cursor;
                     if (onProgress === undefined) return;

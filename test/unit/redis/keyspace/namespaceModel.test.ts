@@ -155,6 +155,88 @@ describe('NamespaceModel', () => {
     assert.equal(noDedupe.totalKeys, 2);
   });
 
+  for (const expected of [6000, 1 << 20]) {
+    it(`counts each key once when SCAN replies repeat keys, within a reply and across replies, exact after every reply (DBSIZE ${expected})`, () => {
+      // The walk feeds each reply's keys to addBytes inside one buffer and ends the batch after it.
+      const next = random(7);
+      const namespaces = ['dense:a', 'dense:b', 'small', 'x:y:z', 'ids:1', 'ids:2', 'ids:3', 'ids:4'];
+      const universe = Array.from({ length: 6000 }, (_, i) => {
+        const namespace = namespaces[Math.floor(next() * namespaces.length)] as string;
+        return namespace === 'small' && i % 10 !== 0 ? `top${i}` : `${namespace}:${i}`;
+      });
+      const model = new NamespaceModel({ keepNamesUpTo: 100, maxNamespaces: 8 });
+      // DBSIZE sizes the table of seen keys once.
+      model.expectKeys(expected);
+      const counted: Buffer[] = [];
+      const distinct = new Set<string>();
+      let replies = 0;
+      // `small` comes first, so it is among the namespaces tracked (others are past maxNamespaces).
+      universe.push('small:first');
+      while (distinct.size < universe.length) {
+        // Replies of 1 to 6,000 keys (past the 1,024 keys the model holds back), a fifth of them repeats.
+        const size = 1 + Math.floor(next() * (next() < 0.1 ? 6000 : 300));
+        const reply = Array.from({ length: replies === 0 ? 1 : size }, () => {
+          if (replies === 0) return 'small:first';
+          const pool = next() < 0.2 && counted.length > 0 ? counted : universe;
+          const key =
+            pool === counted
+              ? (counted[Math.floor(next() * counted.length)] as Buffer).toString('latin1')
+              : (universe[Math.floor(next() * universe.length)] as string);
+          return key;
+        });
+        const joined = Buffer.from(reply.join('\n'), 'latin1');
+        let at = 0;
+        for (const key of reply) {
+          model.addBytes(joined, at, at + key.length);
+          at += key.length + 1;
+        }
+        model.settle();
+        replies++;
+        for (const key of reply) {
+          if (!distinct.has(key)) counted.push(Buffer.from(key, 'latin1'));
+          distinct.add(key);
+        }
+        // Past maxNamespaces a namespace is not listed: its keys count in its listed ancestors.
+        const reference = referenceCounts(counted).counts;
+        for (const [path, count] of modelCounts(model.root))
+          assert.equal(count, reference.get(path), `${path} after reply ${replies}`);
+        assert.equal(model.totalKeys, distinct.size, `after reply ${replies}`);
+      }
+      model.finish('complete');
+      assert.equal(model.duplicates, model.keysSeen - universe.length);
+      assert.ok(model.duplicates > 1000, `${model.duplicates} repeats`);
+      assert.ok(model.truncated, 'some namespaces are past maxNamespaces');
+      // A namespace small enough to keep its names holds each name once.
+      const reference = referenceCounts(counted);
+      const small = reference.direct.get('small') ?? [];
+      assert.ok(small.length > 20 && small.length <= 100, `${small.length} keys in small`);
+      assert.deepEqual(names(model.findNamespace('small')).sort(), [...small].sort());
+    });
+  }
+
+  it('counts the keys of a reply that did not end before the walk finished', () => {
+    const model = new NamespaceModel({ keepNamesUpTo: 0 });
+    const keys = Buffer.from('a:1\na:2\na:1\nb:c:3', 'latin1');
+    for (const [start, end] of [
+      [0, 3],
+      [4, 7],
+      [8, 11],
+      [12, 17],
+    ] as const)
+      model.addBytes(keys, start, end);
+    model.finish('complete');
+    assert.deepEqual(
+      modelCounts(model.root),
+      new Map([
+        ['a', 2],
+        ['b', 1],
+        ['b:c', 1],
+      ]),
+    );
+    assert.equal(model.totalKeys, 3);
+    assert.equal(model.duplicates, 1);
+  });
+
   it('keeps names only for small namespaces, within an overall budget', () => {
     const keys = [
       ...Array.from({ length: 10 }, (_, i) => `small:${i}`),
