@@ -198,8 +198,9 @@ describe('NamespaceModel', () => {
         }
         // Past maxNamespaces a namespace is not listed: its keys count in its listed ancestors.
         const reference = referenceCounts(counted).counts;
-        for (const [path, count] of modelCounts(model.root))
+        for (const [path, count] of modelCounts(model.root)) {
           assert.equal(count, reference.get(path), `${path} after reply ${replies}`);
+        }
         assert.equal(model.totalKeys, distinct.size, `after reply ${replies}`);
       }
       model.finish('complete');
@@ -222,8 +223,9 @@ describe('NamespaceModel', () => {
       [4, 7],
       [8, 11],
       [12, 17],
-    ] as const)
+    ] as const) {
       model.addBytes(keys, start, end);
+    }
     model.finish('complete');
     assert.deepEqual(
       modelCounts(model.root),
