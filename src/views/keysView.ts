@@ -167,6 +167,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   /** Namespaces the user switched from `{id}` to the plain list of ids (kept over walks). */
   private readonly idsAsList = new Set<BinaryString>();
   private stale = true;
+  /** Requests for the top rows waiting for the walk's first keys (rowsKnown). */
+  private rootRowsWaiting = 0;
   /** The filter the view's description and context key say (undefined before the first state). */
   private shownFilter: string | undefined;
   private declared: readonly DeclaredNamespace[];
@@ -316,7 +318,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (state.kind === 'walking') this.stale = false;
     // The rows first: VS Code sends a view's first change at once and holds one that follows
     // within 200 ms until 200 ms have passed without another (the view's message is such a change).
-    this.changed.fire(undefined);
+    // Not while the view's request for its top rows waits for them: its answer brings this
+    // state, and a change announced meanwhile made the workbench ask again and show the rows
+    // only with that second answer, 100–150 ms later.
+    if (this.rootRowsWaiting === 0) this.changed.fire(undefined);
     const filter = describeFilter(this.browser.filter);
     // Progress comes several times a second during a walk: tell the workbench only what changed.
     if (filter !== this.shownFilter) {
@@ -351,7 +356,14 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
   async getChildren(row?: KeysRow): Promise<KeysRow[]> {
     // While the walk has counted nothing yet, the first rows come in this answer.
-    if (!row && this.view.visible) await this.browser.rowsKnown(FIRST_ROWS_WAIT_MS);
+    if (!row && this.view.visible) {
+      this.rootRowsWaiting++;
+      try {
+        await this.browser.rowsKnown(FIRST_ROWS_WAIT_MS);
+      } finally {
+        this.rootRowsWaiting--;
+      }
+    }
     const state = this.browser.state;
     if (!row) {
       if (state.kind === 'idle') return [];
