@@ -4,6 +4,7 @@ import { serviceNamespaces, serviceUser } from './redis/acl/rules';
 import { ClientsSnapshot, groupClients } from './redis/observe/clientGroups';
 import { listClientsOn, serverUsersOn } from './redis/cluster/clusterClients';
 import { MissingRightError } from './redis/observe/clientList';
+import { ReplicaCache } from './redis/cluster/replicaCache';
 import type { RedisSession } from './redisSession';
 import { settings } from './settings';
 
@@ -27,6 +28,8 @@ export class ClientsMonitor implements vscode.Disposable {
   private watching = false;
   /** The replicas last left out of the list (they did not answer), as logged. */
   private leftOutSaid = '';
+  /** On a cluster, the replica lists kept between polls: asked again when the cluster changes, not every 2 s. */
+  private readonly replicas = new ReplicaCache();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped on every watch change: a read started under an older one schedules no next read. */
   private generation = 0;
@@ -98,7 +101,11 @@ export class ClientsMonitor implements vscode.Disposable {
       const topology = await this.session.topology();
       const snapshot = await this.session.use(async () => {
         const leftOut: string[] = [];
-        const clients = await listClientsOn(topology, (node, reason) => leftOut.push(`${node}: ${reason}`));
+        const clients = await listClientsOn(
+          topology,
+          (node, reason) => leftOut.push(`${node}: ${reason}`),
+          this.replicas,
+        );
         // Said once while the same replicas stay silent, not every 2 s.
         const said = leftOut.join('; ');
         if (said !== this.leftOutSaid && said !== '') this.log.warn(`Clients of a replica not listed: ${said}`);

@@ -3,12 +3,13 @@ import { describeEndpoint } from '../redis/endpoint';
 import { formatPing, pingServer } from '../redis/ping';
 import { formatMasterPings, pingMasters } from '../redis/cluster/nodes';
 import type { CommandHandler, ExtensionServices } from './context';
+import { explainWithStack } from './redisNotReady';
 
 /**
  * `sharedRedis.ping`: `PONG in 0.4 ms · Redis 7.0.15`, or one error naming the endpoint
  * and the reason. Resolves to the text it showed, so tests and other extensions can read it.
  */
-export function pingCommand({ session, logger }: ExtensionServices): CommandHandler {
+export function pingCommand({ session, stack, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Ping');
   return async (): Promise<string> => {
     const where = describeEndpoint(session.endpoint);
@@ -26,7 +27,9 @@ export function pingCommand({ session, logger }: ExtensionServices): CommandHand
       log.info(`${where}: ${text}`);
       void vscode.window.showInformationMessage(text);
       return text;
-    } catch (error) {
+    } catch (failure) {
+      // A stack still starting is said as such, not as a stack to start.
+      const error = explainWithStack(failure, stack.snapshot);
       const text = `Ping failed: ${error instanceof Error ? error.message : String(error)}`;
       log.error(text);
       void vscode.window.showErrorMessage(text, 'Show Logs').then((choice) => {

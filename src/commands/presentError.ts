@@ -7,7 +7,8 @@ import type { Logger } from '../logger';
 /**
  * One message for a failure, with the action that helps: Retry and Open Settings for an
  * unreachable engine, Open Stack File for a bad compose file, Show Logs otherwise.
- * Resolves to the message shown.
+ * Resolves to the message shown. A Redis failure goes through explainWithStack first
+ * (redisNotReady.ts), so that a stack still starting is not told to be started.
  */
 export function presentError(prefix: string, error: unknown, log: Logger, retry?: () => unknown): string {
   const reason = error instanceof Error ? error.message : String(error);

@@ -14,6 +14,7 @@ import { delimiterBytes } from '../../settings';
 import { KeyRow, NamespaceRow } from '../../views/keysView';
 import type { ExtensionServices } from '../context';
 import { presentError } from '../presentError';
+import { explainWithStack } from '../redisNotReady';
 
 /**
  * What the key commands share: which key or namespace a command is about (a row, bytes,
@@ -50,7 +51,10 @@ export async function runOnSession<T>(
             'Check that the shared Redis is running, then try again.',
           )
         : error;
-    return { outcome: 'failed', message: presentError(`Could not ${what}`, failure, log) };
+    return {
+      outcome: 'failed',
+      message: presentError(`Could not ${what}`, explainWithStack(failure, services.stack.snapshot), log),
+    };
   }
 }
 

@@ -3,6 +3,7 @@ import { settings } from '../../settings';
 import type { ProfilerFilter } from '../../profilerService';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
+import { explainWithStack } from '../redisNotReady';
 
 /**
  * What MONITOR cost in the profiler bench (test/bench/profiler.bench.ts, docs/benchmarks.md) on a
@@ -15,7 +16,7 @@ export const MEASURED_MONITOR_COST = 'from about a tenth (plain clients) to half
  * Start Profiler, Stop Profiler, Filter Profiler. Start says once per session what MONITOR
  * costs the shared server before it starts; a second Start while it runs just shows it.
  */
-export function profilerCommands({ profiler, logger }: ExtensionServices): {
+export function profilerCommands({ profiler, stack, logger }: ExtensionServices): {
   startProfiler: CommandHandler;
   stopProfiler: CommandHandler;
   filterProfiler: CommandHandler;
@@ -46,7 +47,7 @@ export function profilerCommands({ profiler, logger }: ExtensionServices): {
       await profiler.start();
       return 'started';
     } catch (error) {
-      return presentError('Could not start the profiler', error, log);
+      return presentError('Could not start the profiler', explainWithStack(error, stack.snapshot), log);
     }
   };
 

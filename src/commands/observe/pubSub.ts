@@ -6,6 +6,7 @@ import { fromBinary } from '../../redis/keyspace/binary';
 import { NamespaceRow } from '../../views/keysView';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
+import { explainWithStack } from '../redisNotReady';
 import { readOnlyRefusal } from '../readOnly';
 
 /** The channel pattern a namespace's own messages use: `auth:*`. */
@@ -17,7 +18,7 @@ function namespacePattern(namespace: string): string {
  * Subscribe (a channel, or a pattern when it has `*`: PSUBSCRIBE), Unsubscribe, Publish. Subscribe
  * is pre-filled with the namespace's own pattern (from a namespace row, else the first declared).
  */
-export function pubSubCommands({ pubSub, logger }: ExtensionServices): {
+export function pubSubCommands({ pubSub, stack, logger }: ExtensionServices): {
   subscribe: CommandHandler;
   unsubscribe: CommandHandler;
   publish: CommandHandler;
@@ -29,7 +30,7 @@ export function pubSubCommands({ pubSub, logger }: ExtensionServices): {
       void vscode.window.showErrorMessage(error.message);
       return error.message;
     }
-    return presentError(what, error, log);
+    return presentError(what, explainWithStack(error, stack.snapshot), log);
   };
 
   const subscribe = async (target?: NamespaceRow | string): Promise<string | undefined> => {

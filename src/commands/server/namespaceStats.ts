@@ -5,6 +5,7 @@ import type { NamespaceStatsRow } from '../../redis/serverInfo';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { showNamespaceStatsPanel } from '../../views/infoPanel';
 import { presentError } from '../presentError';
+import { explainWithStack } from '../redisNotReady';
 import { completedModel, samplingNote, statsOf, targetsForPath } from './namespaces';
 
 /** What the command accepts: a Keys view namespace row (its `path`, exact bytes as a binary string), or a path typed as text. */
@@ -85,7 +86,7 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
       );
       return result.rows;
     } catch (error) {
-      presentError('Namespace statistics failed', error, log);
+      presentError('Namespace statistics failed', explainWithStack(error, services.stack.snapshot), log);
       return undefined;
     }
   };

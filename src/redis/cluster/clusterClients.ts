@@ -8,6 +8,7 @@ import {
 } from '../observe/clientList';
 import { onReachedNodes, reachEveryNode } from './everyNode';
 import { onEveryMaster } from './perMaster';
+import type { ReplicaCache } from './replicaCache';
 import { Topology } from './topology';
 
 /** The name of the connections opened to list a replica the cluster client does not know. */
@@ -21,13 +22,19 @@ const CLIENTS_CONNECTION = 'shared-redis-clients';
  * not finished its first sync. A master that does not answer fails the list, naming it; a
  * replica that does not answer (stopped, and not yet flagged `fail` by the cluster) is left
  * out and handed to `onReplicaLeftOut`, so that the masters' clients are still listed.
+ * A poll passes its `replicas` cache: the replica lists are then read again only when the
+ * cluster changed or a node failed (replicaCache.ts), not on every poll.
  */
 export async function listClientsOn(
   topology: Topology,
   onReplicaLeftOut: (node: string, reason: string) => void = () => undefined,
+  replicas?: ReplicaCache,
 ): Promise<ClientInfo[]> {
   if (topology.kind === 'single') return listClients(topology.client);
-  const reached = await reachEveryNode(topology, { connectionName: CLIENTS_CONNECTION });
+  const reached = await reachEveryNode(topology, {
+    connectionName: CLIENTS_CONNECTION,
+    ...(replicas ? { replicas } : {}),
+  });
   try {
     const perNode = await onReachedNodes(
       reached.nodes.filter((node) => {
@@ -43,12 +50,16 @@ export async function listClientsOn(
           // A missing right is the same on every node: said, not hidden.
           if (node.role === 'master' || error instanceof MissingRightError || isNoPermission(error)) throw error;
           onReplicaLeftOut(node.description, error instanceof Error ? error.message : String(error));
+          replicas?.invalidate();
           return [];
         }
         return clients.map((info): ClientInfo => ({ ...info, node: node.address, role: node.role }));
       },
     );
     return perNode.flat();
+  } catch (error) {
+    replicas?.invalidate();
+    throw error;
   } finally {
     reached.close();
   }

@@ -6,6 +6,7 @@ import { describeMaster } from './clusterWalk';
 import { nodeEndpoint } from './connection';
 import { lostConnection } from './nodes';
 import { namingNode } from './perMaster';
+import type { ReplicaCache } from './replicaCache';
 import { replicaNodesOf } from './replicas';
 import type { ClusterMaster, Topology } from './topology';
 
@@ -40,6 +41,8 @@ export interface ReachOptions {
   /** Also the replicas the cluster flags `fail` (the INFO view gives them a card saying so). */
   readonly includeFailed?: boolean;
   readonly timeoutMs?: number;
+  /** For a poll: the replica lists kept between reads (else each master's CLUSTER REPLICAS, every time). */
+  readonly replicas?: ReplicaCache;
 }
 
 /**
@@ -85,6 +88,7 @@ export async function reachEveryNode(topology: ClusterTopology, options: ReachOp
     }
   };
   try {
+    const known = await options.replicas?.read(topology);
     const perMaster = await Promise.all(
       topology.masters().map(async (master): Promise<ReachedNode[]> => {
         const self: ReachedNode = {
@@ -96,14 +100,18 @@ export async function reachEveryNode(topology: ClusterTopology, options: ReachOp
           client: master.client,
           unreachable: master.client ? undefined : lostConnection(master),
         };
-        const replicas = (await replicaNodesOf(master, topology.endpoint)).filter(
+        const replicas = (known?.get(master.address) ?? (await replicaNodesOf(master, topology.endpoint))).filter(
           (replica) => options.includeFailed === true || !replica.failed,
         );
         return [self, ...(await Promise.all(replicas.map((replica) => replicaNode(master, replica.address))))];
       }),
     );
-    return { nodes: perMaster.flat(), close };
+    const nodes = perMaster.flat();
+    // A node that did not answer may be gone, failed over or back soon: the next poll reads the lists again.
+    if (nodes.some((node) => !node.client)) options.replicas?.invalidate();
+    return { nodes, close };
   } catch (error) {
+    options.replicas?.invalidate();
     close();
     throw error;
   }

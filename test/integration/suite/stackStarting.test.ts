@@ -77,6 +77,53 @@ describe('a stack whose healthcheck still says starting', function () {
       shared.session.prompt = prompt;
     }
   });
+
+  it('says the stack is starting, not "Start the shared Redis stack", when Ping finds its Redis not answering yet', async () => {
+    const shared = await api();
+    await eventually('the stack to be healthy', () => shared.stack.snapshot.redis !== undefined, 60_000);
+    const { docker } = await connectEngine(undefined);
+    const [listed] = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${fixture.project}`] },
+    });
+    assert.ok(listed);
+    const container = docker.getContainer(listed.Id);
+    const shown: string[] = [];
+    const showErrorMessage = vscode.window.showErrorMessage;
+    Object.assign(vscode.window, {
+      showErrorMessage: (...args: unknown[]): unknown => {
+        shown.push(String(args[0]));
+        return (showErrorMessage as (...a: unknown[]) => unknown).apply(vscode.window, args);
+      },
+    });
+    try {
+      // A restart, then redis-server frozen (SIGSTOP from outside, as a slow start or a long AOF
+      // load would leave it): the container runs, its healthcheck says starting, and Redis does
+      // not answer (the port resets connections, or accepts them and never replies).
+      await container.restart({ t: 5 });
+      await container.kill({ signal: 'SIGSTOP' });
+      await eventually('the Stack view to see the container starting', () =>
+        shared.stack.snapshot.services.some((s) => s.state === 'running' && s.health === 'starting'),
+      );
+      const reply = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      assert.ok(
+        shared.stack.snapshot.services.some((s) => s.health === 'starting'),
+        'the ping ran while the healthcheck still said starting',
+      );
+      assert.match(
+        reply,
+        new RegExp(
+          `^Ping failed: Redis at 127\\.0\\.0\\.1:${fixture.port}( \\(user operator\\))? is not answering yet: ` +
+            'the shared Redis stack is starting \\(healthcheck: starting\\)\\. Try again in a few seconds\\.$',
+        ),
+      );
+      assert.deepEqual(shown, [reply], 'the one message the user sees');
+    } finally {
+      Object.assign(vscode.window, { showErrorMessage });
+      await container.kill({ signal: 'SIGCONT' }).catch(() => undefined);
+    }
+    await eventually('the stack to turn healthy again', () => shared.stack.snapshot.redis !== undefined, 60_000);
+    assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG in /);
+  });
 });
 
 /** True once the stack's Redis answers PING as the operator (one connection, no retries). */
