@@ -170,12 +170,16 @@ export class KeyBrowser implements vscode.Disposable {
    * delivers up to 200 ms later.
    */
   rowsKnown(timeoutMs: number): Promise<void> {
-    // Idle: the view that asks is visible, so its walk is about to start.
-    const known = (): boolean =>
+    return this.hasRows() ? Promise.resolve() : eventWithin(this.changed.event, () => this.hasRows(), timeoutMs);
+  }
+
+  /** The state has rows to show: a key counted, or the walk over (idle: a walk is about to start). */
+  hasRows(): boolean {
+    return (
       !this.starting &&
       this.current.kind !== 'idle' &&
-      (this.current.kind !== 'walking' || this.current.model.totalKeys > 0);
-    return known() ? Promise.resolve() : eventWithin(this.changed.event, known, timeoutMs);
+      (this.current.kind !== 'walking' || this.current.model.totalKeys > 0)
+    );
   }
 
   get filter(): KeyFilter {

@@ -29,7 +29,7 @@ export function pingCommand({ session, stack, logger }: ExtensionServices): Comm
       return text;
     } catch (failure) {
       // A stack still starting is said as such, not as a stack to start.
-      const error = explainWithStack(failure, stack.snapshot);
+      const error = explainWithStack(failure, stack.snapshot, session.endpoint);
       const text = `Ping failed: ${error instanceof Error ? error.message : String(error)}`;
       log.error(text);
       void vscode.window.showErrorMessage(text, 'Show Logs').then((choice) => {

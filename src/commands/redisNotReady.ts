@@ -1,4 +1,5 @@
 import { RedisConnectionError } from '../redis/errors';
+import type { RedisEndpoint } from '../redis/endpoint';
 import type { StackSnapshot } from '../stackService';
 
 /**
@@ -9,12 +10,12 @@ import type { StackSnapshot } from '../stackService';
  * say so instead; a stopped stack, another endpoint or any other failure keep the
  * classifier's message. Same kind and endpoint: only the words change.
  */
-export function explainWithStack(error: unknown, snapshot: StackSnapshot): unknown {
+export function explainWithStack(error: unknown, snapshot: StackSnapshot, endpoint: RedisEndpoint): unknown {
   if (!(error instanceof RedisConnectionError) || (error.kind !== 'unreachable' && error.kind !== 'timeout')) {
     return error;
   }
   const starting = snapshot.redisStarting;
-  if (!starting || !isStackEndpoint(error.endpoint, starting)) return error;
+  if (!starting || !isStackEndpoint(endpoint, starting)) return error;
   return new RedisConnectionError(
     error.kind,
     error.endpoint,
@@ -23,9 +24,10 @@ export function explainWithStack(error: unknown, snapshot: StackSnapshot): unkno
   );
 }
 
-/** `127.0.0.1:6379` or `127.0.0.1:6379 (user operator)`: the endpoint describeEndpoint() gave, at the stack's published port. */
-function isStackEndpoint(described: string, stack: { readonly host: string; readonly port: number }): boolean {
-  const host = stack.host.includes(':') ? `[${stack.host}]` : stack.host;
-  const where = `${host}:${stack.port}`;
-  return described === where || described.startsWith(`${where} (`);
+/**
+ * The session talks to the stack's Redis: its host and port, not through Sentinel. (Sentinel
+ * settings leave host and port at their defaults, which are the stack's defaults too.)
+ */
+function isStackEndpoint(endpoint: RedisEndpoint, stack: { readonly host: string; readonly port: number }): boolean {
+  return endpoint.sentinel === undefined && endpoint.host === stack.host && endpoint.port === stack.port;
 }

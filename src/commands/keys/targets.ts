@@ -53,7 +53,11 @@ export async function runOnSession<T>(
         : error;
     return {
       outcome: 'failed',
-      message: presentError(`Could not ${what}`, explainWithStack(failure, services.stack.snapshot), log),
+      message: presentError(
+        `Could not ${what}`,
+        explainWithStack(failure, services.stack.snapshot, services.session.endpoint),
+        log,
+      ),
     };
   }
 }

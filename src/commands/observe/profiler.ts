@@ -16,7 +16,7 @@ export const MEASURED_MONITOR_COST = 'from about a tenth (plain clients) to half
  * Start Profiler, Stop Profiler, Filter Profiler. Start says once per session what MONITOR
  * costs the shared server before it starts; a second Start while it runs just shows it.
  */
-export function profilerCommands({ profiler, stack, logger }: ExtensionServices): {
+export function profilerCommands({ profiler, stack, session, logger }: ExtensionServices): {
   startProfiler: CommandHandler;
   stopProfiler: CommandHandler;
   filterProfiler: CommandHandler;
@@ -47,7 +47,11 @@ export function profilerCommands({ profiler, stack, logger }: ExtensionServices)
       await profiler.start();
       return 'started';
     } catch (error) {
-      return presentError('Could not start the profiler', explainWithStack(error, stack.snapshot), log);
+      return presentError(
+        'Could not start the profiler',
+        explainWithStack(error, stack.snapshot, session.endpoint),
+        log,
+      );
     }
   };
 

@@ -18,7 +18,7 @@ function namespacePattern(namespace: string): string {
  * Subscribe (a channel, or a pattern when it has `*`: PSUBSCRIBE), Unsubscribe, Publish. Subscribe
  * is pre-filled with the namespace's own pattern (from a namespace row, else the first declared).
  */
-export function pubSubCommands({ pubSub, stack, logger }: ExtensionServices): {
+export function pubSubCommands({ pubSub, stack, session, logger }: ExtensionServices): {
   subscribe: CommandHandler;
   unsubscribe: CommandHandler;
   publish: CommandHandler;
@@ -30,7 +30,7 @@ export function pubSubCommands({ pubSub, stack, logger }: ExtensionServices): {
       void vscode.window.showErrorMessage(error.message);
       return error.message;
     }
-    return presentError(what, explainWithStack(error, stack.snapshot), log);
+    return presentError(what, explainWithStack(error, stack.snapshot, session.endpoint), log);
   };
 
   const subscribe = async (target?: NamespaceRow | string): Promise<string | undefined> => {

@@ -86,7 +86,11 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
       );
       return result.rows;
     } catch (error) {
-      presentError('Namespace statistics failed', explainWithStack(error, services.stack.snapshot), log);
+      presentError(
+        'Namespace statistics failed',
+        explainWithStack(error, services.stack.snapshot, services.session.endpoint),
+        log,
+      );
       return undefined;
     }
   };
