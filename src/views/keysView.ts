@@ -356,7 +356,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
   async getChildren(row?: KeysRow): Promise<KeysRow[]> {
     // While the walk has counted nothing yet, the first rows come in this answer.
-    if (!row && this.view.visible && !this.browser.hasRows()) {
+    if (!row && this.view.visible) {
       this.rootRowsWaiting++;
       try {
         await this.browser.rowsKnown(FIRST_ROWS_WAIT_MS);

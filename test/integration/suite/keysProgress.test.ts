@@ -107,33 +107,6 @@ describe('the Keys view says how far its walk is', function () {
     }
   });
 
-  it('announces a change made while the open view asks for rows it already has', async () => {
-    const shared = await api();
-    const provider = shared.views.keys;
-    await vscode.commands.executeCommand('workbench.view.extension.sharedRedis');
-    await eventually('the Keys view is visible', () => provider.view.visible);
-    try {
-      if (shared.keys.state.kind !== 'complete') await shared.keys.walkEnded(30_000);
-      assert.equal(shared.keys.state.kind, 'complete');
-      let announced = 0;
-      const listener = provider.onDidChangeTreeData(() => announced++);
-      try {
-        // E.g. VS Code asking for the top rows to reveal one, while a deleted key is patched out.
-        const asked = provider.getChildren();
-        assert.ok(
-          shared.keys.patch(() => true),
-          'the complete model takes the change',
-        );
-        await asked;
-        assert.equal(announced, 1, 'the change was announced');
-      } finally {
-        listener.dispose();
-      }
-    } finally {
-      await vscode.commands.executeCommand('workbench.view.explorer');
-    }
-  });
-
   it('after the filter when one is set, and then the filter alone', async () => {
     try {
       const seen = await walkWatched('sharedRedis.filterKeys', { match: 'load:3:*' });
