@@ -46,6 +46,18 @@ export function keyDocumentUri(key: Buffer, db: number, pages = 1): vscode.Uri {
   return vscode.Uri.from({ scheme: KEY_SCHEME, path: `/${title}`, query });
 }
 
+/**
+ * What a click on a key row runs: `vscode.open` of the key's document. VS Code keeps a tree
+ * row's command with arguments in a cache it empties whenever the view redraws, so a click
+ * that lands while the Keys view redraws (a walk's start and end, a setting changed) ran
+ * nothing and said "Actual command not found"; an API command's arguments travel with the
+ * row. Opening it also acts as in the Explorer: a click previews, a double click keeps the
+ * tab, and an open document is read again when its value changed.
+ */
+export function openKeyCommand(key: Buffer, db: number): vscode.Command {
+  return { command: 'vscode.open', title: 'Inspect Key', arguments: [keyDocumentUri(key, db)] };
+}
+
 export function parseKeyDocumentUri(uri: vscode.Uri): KeyDocumentTarget | undefined {
   if (uri.scheme !== KEY_SCHEME) return undefined;
   const params = new URLSearchParams(uri.query);
@@ -136,6 +148,12 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
         ),
       ),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
+      // Opened by VS Code itself (a key row's click is vscode.open), the document is announced
+      // after its first read: the language that read chose is set here.
+      vscode.workspace.onDidOpenTextDocument((document) => {
+        const language = document.uri.scheme === KEY_SCHEME ? this.rendered(document.uri)?.language : undefined;
+        if (language && document.languageId !== language) this.syncLanguage(document.uri, language);
+      }),
     );
   }
 

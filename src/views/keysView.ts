@@ -32,6 +32,7 @@ import {
 import { KeyPager, pagerFor } from '../redis/cluster/clusterPager';
 import { slotOfKey } from '../redis/cluster/topology';
 import type { RedisSession } from '../redisSession';
+import { openKeyCommand } from './keyDocument';
 import type { DeclaredNamespace } from '../settingsModel';
 
 /** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
@@ -164,6 +165,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   /** Child namespaces shown per namespace (ROOT or its path) beyond the first page. */
   private namespacesShown = new Map<string, number>();
   private pagesModel: NamespaceModel | undefined;
+  /** Namespaces the user expanded: shown while a new walk has not found them yet, so that a
+   * refresh does not collapse them (VS Code forgets the expansion of a row that was not listed). */
+  private readonly expanded = new Set<BinaryString>();
   /** Namespaces the user switched from `{id}` to the plain list of ids (kept over walks). */
   private readonly idsAsList = new Set<BinaryString>();
   private stale = true;
@@ -188,12 +192,23 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       this.view.onDidChangeVisibility((e) => {
         if (e.visible && this.stale) void this.refresh();
       }),
-      session.onDidChangeEndpoint(() => this.refreshRequested()),
+      this.view.onDidExpandElement(({ element }) => {
+        if (element instanceof NamespaceRow) this.expanded.add(element.path);
+      }),
+      this.view.onDidCollapseElement(({ element }) => {
+        if (element instanceof NamespaceRow) this.expanded.delete(element.path);
+      }),
+      session.onDidChangeEndpoint(() => {
+        this.expanded.clear();
+        this.refreshRequested();
+      }),
       settingsChanges((change) => {
         if (change.affects('namespaces')) {
           this.declared = change.after.namespaces;
           this.changed.fire(undefined);
         }
+        // Paths cut by another delimiter name other namespaces.
+        if (change.affects('delimiter')) this.expanded.clear();
         if (change.affectsRedisConnection || change.affects('delimiter', 'scanCount', 'pageSize')) {
           this.refreshRequested();
         }
@@ -250,6 +265,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
   namespaceDeleted(binary: BinaryString): void {
     const delimiter = this.pagesModel?.delimiterBinary ?? ':';
+    for (const path of [...this.expanded]) {
+      if (path === binary || path.startsWith(binary + delimiter)) this.expanded.delete(path);
+    }
     for (const key of [...this.pages.keys()]) {
       if (key === binary || key.startsWith(binary + delimiter)) this.pages.delete(key);
     }
@@ -316,6 +334,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private onBrowserState(state: BrowserState): void {
     // A walk started (here or by a command): what the view shows is being brought up to date.
     if (state.kind === 'walking') this.stale = false;
+    // A namespace gone since it was expanded (deleted, or another delimiter) is not kept for the next walk.
+    if (state.kind === 'complete') {
+      for (const path of this.expanded) if (!state.model.findNamespace(path)) this.expanded.delete(path);
+    }
     // The rows first: VS Code sends a view's first change at once and holds one that follows
     // within 200 ms until 200 ms have passed without another (the view's message is such a change).
     // Not while the view's request for its top rows waits for them: its answer brings this
@@ -378,7 +400,12 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const ids = row?.idGrouping && group ? [new IdGroupRow(row, row.idGrouping)] : [];
       const notListed = node ? this.notListedRows(row, node, group) : [];
       const keys = node ? await this.keyRows(row, node) : [];
-      return [...namespaces, ...ids, ...notListed, ...keys];
+      // A namespace the walk has not reached yet: an empty answer would make VS Code collapse it.
+      const counting =
+        row && !node && partialModel(state)
+          ? [new MessageRow(`counting:${rowKey(row.path)}`, 'Counting…', new vscode.ThemeIcon('loading~spin'))]
+          : [];
+      return [...namespaces, ...ids, ...notListed, ...keys, ...counting];
     }
     if (row instanceof IdGroupRow || row instanceof PatternRow) return this.patternRows(row);
     return [];
@@ -472,7 +499,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     node: NamespaceNode | undefined,
     idGroup?: PatternNode,
   ): (NamespaceRow | LoadMoreRow)[] {
-    const delimiter = node?.model.delimiterBinary ?? ':';
+    // A row the walk has not reached has no node: the delimiter is still the walk's.
+    const delimiter = node?.model.delimiterBinary ?? this.pagesModel?.delimiterBinary ?? ':';
     const parentPath = parent?.path;
     const declaredHere = this.declared.filter((d) => {
       const at = d.path.lastIndexOf(delimiter);
@@ -499,6 +527,16 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         ),
       );
       seen.add(ancestor);
+    }
+    // While a walk counts, an expanded namespace it has not reached yet keeps its row ("counting…").
+    const model = partialModel(this.browser.state);
+    if (model) {
+      for (const path of this.expanded) {
+        const { path: pathParent, label: segment } = model.split(path);
+        if (pathParent !== parentPath || seen.has(path) || model.findNamespace(path)) continue;
+        rows.push(new NamespaceRow(parent, path, segment, undefined));
+        seen.add(path);
+      }
     }
     if (!node) return rows;
     // The other children page like keys: a namespace with 250,000 ids shows the first
@@ -694,12 +732,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       item.id = `ns:${rowKey(row.path)}`;
       // While the walk counts, a count is a lower bound: a declared namespace it has not reached
       // yet is not "0 keys".
-      const counted =
-        this.browser.state.kind !== 'walking'
-          ? formatKeyCount(count)
-          : count === 0
-            ? 'counting…'
-            : `${formatKeyCount(count)} so far`;
+      const counted = !partialModel(this.browser.state)
+        ? formatKeyCount(count)
+        : count === 0
+          ? 'counting…'
+          : `${formatKeyCount(count)} so far`;
       item.description = row.declared?.owner ? `${counted} · ${row.declared.owner}` : counted;
       item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
       const ids = row.idGrouping ? (row.idGrouping.grouped ? '.ids' : '.idList') : '';
@@ -716,7 +753,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       item.description = describeKey(key.type, key.pttlMs);
       item.iconPath = iconForType(key.type);
       item.contextValue = key.gone ? 'key.gone' : `key.${key.type}`;
-      item.command = { command: 'sharedRedis.inspectKey', title: 'Inspect Key', arguments: [row] };
+      item.command = openKeyCommand(key.key, this.session.endpoint.db);
       return item;
     }
     if (row instanceof LoadMoreRow) {
@@ -882,6 +919,13 @@ function iconForType(type: string): vscode.ThemeIcon {
 }
 
 /** Paths one level below `parentPath` that lead to a deeper declared namespace, in declaration order. */
+/** The model of a walk that has not counted every key: one under way, or one a newer walk
+ * superseded (aborted) before its end. */
+function partialModel(state: BrowserState): NamespaceModel | undefined {
+  if (state.kind === 'walking') return state.model;
+  return state.kind === 'failed' && state.error.name === 'AbortError' ? state.model : undefined;
+}
+
 function declaredAncestors(
   declared: readonly DeclaredNamespace[],
   delimiter: string,

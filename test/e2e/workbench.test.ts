@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import Redis, { Cluster } from 'ioredis';
@@ -926,6 +926,119 @@ describe('editing a key in its document (code-server + Chromium)', () => {
         .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     } finally {
       await redis.del(key);
+      redis.disconnect();
+    }
+  });
+});
+
+describe('clicking key rows while the Keys view redraws (code-server + Chromium)', () => {
+  it('opens the clicked key every time, also while walks of the keyspace redraw the rows', async () => {
+    const { page, redisPort, workspaceFolder } = e2e();
+    const redis = await directClient(redisPort);
+    const settingsFile = join(workspaceFolder, '.vscode', 'settings.json');
+    const original = readFileSync(settingsFile, 'utf8');
+    const keys = ['clickdemo:alpha', 'clickdemo:beta'];
+    let rewriting: NodeJS.Timeout | undefined;
+    try {
+      for (const key of keys) await redis.set(key, `${key} value`);
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      if (!(await pane(page, 'Keys').isVisible())) await activityBarIcon(page).click();
+      await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
+      await namespaceRow(page, 'clickdemo').click();
+      await keyRow(page, 'clickdemo', 'alpha').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      // A user edits a setting the walk reads while clicking keys: each change walks the keyspace
+      // again and the workbench asks the view for its rows again (VS Code drops the commands of
+      // the rows it showed as it asks).
+      let writes = 0;
+      rewriting = setInterval(() => {
+        writes += 1;
+        // Written whole and renamed into place: VS Code reading a half-written file would take
+        // the default host and port for a moment.
+        const next = `${settingsFile}.${writes}.tmp`;
+        writeFileSync(
+          next,
+          JSON.stringify({ ...JSON.parse(original), 'sharedRedis.scanCount': 1000 + (writes % 2) }, null, 2),
+        );
+        renameSync(next, settingsFile);
+      }, 90);
+      for (let click = 0; click < 24; click++) {
+        const key = keys[click % 2] ?? '';
+        await keyRow(page, 'clickdemo', key.slice('clickdemo:'.length)).click();
+        const opened = await page
+          .locator('.tabs-container .tab.active', { hasText: key })
+          .waitFor({ state: 'visible', timeout: 5_000 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!opened) {
+          const said = (await page.locator('.notification-list-item-message').allTextContents()).map(normalize);
+          await screenshot(page, 'click-key-lost.png');
+          assert.fail(`click ${click + 1} on ${key} opened nothing (the workbench said: ${JSON.stringify(said)})`);
+        }
+        await page
+          .locator('.editor-instance .monaco-editor .view-line', { hasText: `${key} value` })
+          .first()
+          .waitFor({ state: 'visible', timeout: UI_TIMEOUT })
+          .catch(async (error: unknown) => {
+            const lines = await page.locator('.editor-instance .monaco-editor .view-line').allTextContents();
+            await screenshot(page, 'click-key-text.png');
+            throw new Error(
+              `click ${click + 1} on ${key}: the editor shows ${JSON.stringify(lines)} (${String(error)})`,
+            );
+          });
+      }
+      assert.ok(writes >= 10, `the settings changed only ${writes} times during the clicks`);
+    } finally {
+      clearInterval(rewriting);
+      writeFileSync(settingsFile, original);
+      await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
+});
+
+describe('a refresh keeps what the user expanded (code-server + Chromium)', () => {
+  it('keeps an expanded namespace expanded over a refresh that finds it late in the walk', async () => {
+    const { page, redisPort } = e2e();
+    const redis = await directClient(redisPort);
+    // Enough other keys that the walk's first replies, which the view answers with, lack the namespace.
+    const others = 60_000;
+    try {
+      await redis.eval(`for i=1,${others} do redis.call('SET','expandload:'..i,'x') end return 1`, 0);
+      await redis.set('expanddemo:alpha', 'a');
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      if (!(await pane(page, 'Keys').isVisible())) await activityBarIcon(page).click();
+      /** Refreshes, and waits for the walk's end and its final rows. */
+      const refreshed = async (): Promise<void> => {
+        await runFromCommandPalette(page, 'Shared Redis: Refresh Keys');
+        // The walk says "Counting keys…" in the view's header until it ends (a short one may end unseen).
+        const counting = pane(page, 'Keys').locator('.pane-header .description', { hasText: /Counting keys/ });
+        await counting.waitFor({ state: 'visible', timeout: 2_000 }).catch(() => undefined);
+        await counting.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+        // The rows with the final counts follow the header by VS Code's 200 ms.
+        await namespaceRow(page, 'expanddemo')
+          .locator('.label-description', { hasText: /^1 key$/ })
+          .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      };
+      await refreshed();
+      await namespaceRow(page, 'expanddemo').click();
+      const alpha = keyRow(page, 'expanddemo', 'alpha');
+      await alpha.waitFor({ state: 'visible', timeout: UI_TIMEOUT }).catch(async (error: unknown) => {
+        await screenshot(page, 'expand-first.png');
+        throw error;
+      });
+      for (let refresh = 1; refresh <= 3; refresh++) {
+        await refreshed();
+        if (!(await alpha.isVisible())) {
+          await screenshot(page, 'refresh-collapsed.png');
+          assert.fail(`after refresh ${refresh}, expanddemo is collapsed: its key is not listed`);
+        }
+      }
+      await screenshot(page, 'refresh-kept-expanded.png');
+    } finally {
+      await redis.eval(`for i=1,${others} do redis.call('DEL','expandload:'..i) end return 1`, 0);
+      await redis.del('expanddemo:alpha');
       redis.disconnect();
     }
   });

@@ -59,15 +59,44 @@ describe('inspecting a key in its editor', function () {
       return found;
     };
     const row = await find(await find(await find(undefined, 'inspect'), 'session'), '42');
+    // The row's command is one VS Code carries with the row (vscode.open of the key's document):
+    // a command with the extension's own arguments is lost when the view redraws under a click.
     const command = provider.getTreeItem(row).command;
-    assert.equal(command?.command, 'sharedRedis.inspectKey');
-    const uri = await vscode.commands.executeCommand<string>(command.command, ...(command.arguments ?? []));
+    assert.equal(command?.command, 'vscode.open');
+    const click = (): Thenable<unknown> =>
+      vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
+    await click();
+    const uri = vscode.window.activeTextEditor?.document.uri.toString();
+    assert.equal(vscode.Uri.parse(uri ?? '').path, '/inspect:session:42');
     const text = documentOf(uri).getText();
     assert.match(text, /^\/\/ type {6}hash$/m);
     assert.match(text, /^\/\/ TTL {7}(59m \d+s|1h 0m)/m);
     assert.match(text, /^"role": "admin"$/m);
     assert.match(text, /^"userId": "42"$/m);
     assert.equal(documentOf(uri).languageId, 'plaintext');
+    // Clicked again, after another client changed the key and another key was looked at: the
+    // open document reads it again (VS Code re-reads a document it opens again, when its stat changed).
+    try {
+      await redis.hset('inspect:session:42', 'role', 'owner');
+      await vscode.commands.executeCommand('sharedRedis.inspectKey', 'inspect:profile:42');
+      await click();
+      await until('the new value in the open document', () => /^"role": "owner"$/m.test(documentOf(uri).getText()));
+    } finally {
+      await redis.hset('inspect:session:42', 'role', 'admin');
+    }
+    // A JSON value opened by a click is shown as JSON with comments, as from the palette.
+    await redis.set('inspect:json:7', JSON.stringify({ id: 7 }));
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const json = provider.getTreeItem(await find(await find(await find(undefined, 'inspect'), 'json'), '7')).command;
+      assert.ok(json);
+      await vscode.commands.executeCommand(json.command, ...(json.arguments ?? []));
+      const opened = vscode.window.activeTextEditor?.document;
+      assert.equal(opened?.uri.path, '/inspect:json:7');
+      await until('the jsonc language', () => documentOf(opened.uri.toString()).languageId === 'jsonc');
+    } finally {
+      await redis.del('inspect:json:7');
+    }
   });
 
   it('is read-only for a value it cannot edit exactly: typing in its editor changes nothing', async () => {
