@@ -105,7 +105,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   // The views: they listen to the services and render.
   const stackView = new StackView(stack, settings.onDidChange, session);
   const statusBar = new StackStatusBar(stack, settings.onDidChange);
-  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange);
+  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange, stack);
   const checksView = new ChecksView(checks);
   const clientsView = new ClientsView(clients);
 

@@ -3,7 +3,7 @@ import { describeEndpoint } from '../redis/endpoint';
 import { formatPing, pingServer } from '../redis/ping';
 import { formatMasterPings, pingMasters } from '../redis/cluster/nodes';
 import type { CommandHandler, ExtensionServices } from './context';
-import { explainWithStack } from './redisNotReady';
+import { explainWithStack } from '../redisNotReady';
 
 /**
  * `sharedRedis.ping`: `PONG in 0.4 ms · Redis 7.0.15`, or one error naming the endpoint

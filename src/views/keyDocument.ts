@@ -114,6 +114,8 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly states = new Map<string, DocumentState>();
+  /** Open documents whose language was set at their first open. */
+  private readonly languageChosen = new Set<string>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private hasMore: boolean | undefined;
 
@@ -134,6 +136,7 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
         const id = document.uri.toString();
         if (document.uri.scheme === KEY_SCHEME && !this.openDocuments().some((d) => d.uri.toString() === id)) {
           this.states.delete(id);
+          this.languageChosen.delete(id);
         }
       }),
       session.onDidChangeEndpoint(() => this.reloadOpen(() => true)),
@@ -150,8 +153,12 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
       vscode.window.onDidChangeActiveTextEditor(() => this.updateContext()),
       // Opened by VS Code itself (a key row's click is vscode.open), the document is announced
       // after its first read: the language that read chose is set here.
+      // Only its first open: a language the user picks reaches extensions as a close and an open too.
       vscode.workspace.onDidOpenTextDocument((document) => {
-        const language = document.uri.scheme === KEY_SCHEME ? this.rendered(document.uri)?.language : undefined;
+        const id = document.uri.toString();
+        if (document.uri.scheme !== KEY_SCHEME || this.languageChosen.has(id)) return;
+        this.languageChosen.add(id);
+        const language = this.rendered(document.uri)?.language;
         if (language && document.languageId !== language) this.syncLanguage(document.uri, language);
       }),
     );

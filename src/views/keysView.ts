@@ -31,7 +31,9 @@ import {
 } from '../redis/keyspace';
 import { KeyPager, pagerFor } from '../redis/cluster/clusterPager';
 import { slotOfKey } from '../redis/cluster/topology';
+import { explainWithStack } from '../redisNotReady';
 import type { RedisSession } from '../redisSession';
+import type { StackService } from '../stackService';
 import { openKeyCommand } from './keyDocument';
 import type { DeclaredNamespace } from '../settingsModel';
 
@@ -182,6 +184,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     private readonly session: RedisSession,
     private readonly log: Logger,
     settingsChanges: vscode.Event<SettingsChange>,
+    /** What the Stack view knows: a stack that is starting is said so, not offered a start. */
+    private readonly stack: Pick<StackService, 'snapshot' | 'onDidChange'>,
   ) {
     this.declared = settings().namespaces;
     this.view = vscode.window.createTreeView('sharedRedis.keys', { treeDataProvider: this, showCollapseAll: true });
@@ -189,6 +193,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       this.view,
       this.changed,
       browser.onDidChange((state) => this.onBrowserState(state)),
+      // Failure rows say what the stack is doing: say it again when that changes.
+      stack.onDidChange(() => {
+        if (this.browser.state.kind === 'failed') this.changed.fire(undefined);
+      }),
       this.view.onDidChangeVisibility((e) => {
         if (e.visible && this.stale) void this.refresh();
       }),
@@ -689,7 +697,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     this.changed.fire(parent);
   }
 
-  private failureRows(error: Error): KeysRow[] {
+  private failureRows(failure: Error): KeysRow[] {
+    const error = explainWithStack(failure, this.stack.snapshot, this.session.endpoint) as Error;
+    const starting = error !== failure;
     const reason = error instanceof RedisConnectionError ? `${error.endpoint} ${error.reason}` : error.message;
     const rows: KeysRow[] = [
       new MessageRow(
@@ -708,7 +718,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       });
     if (error instanceof RedisConnectionError) {
       if (error.kind === 'auth-failed') rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
-      if (error.kind === 'unreachable') rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));
+      if (error.kind === 'unreachable' && !starting) {
+        rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));
+      }
       rows.push(fix('ping', 'Ping Redis', 'sharedRedis.ping', 'pulse'));
       // A certificate problem is fixed in the TLS settings; anything else in the connection's.
       if (error.kind.startsWith('tls-')) {

@@ -40,8 +40,32 @@ export interface RedisServerOptions {
   readonly config?: string;
 }
 
+/**
+ * A free port for a cluster node: Redis opens its cluster bus at the port + 10,000, so the port
+ * must be at most 55,535 (a higher one exits with "Redis port number too high") and its bus port
+ * free too. freePort() alone hands out ports up to 60,999 on Linux.
+ */
+async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = await freePort();
+    if (port <= 55_535 && (await portIsFree(port + 10_000))) return port;
+  }
+  throw new Error('found no free port pair (port, port + 10,000) for a cluster node in 200 tries');
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const port = await freePort();
+  const cluster =
+    /^cluster-enabled yes$/m.test(options.config ?? '') || options.extraArgs?.includes('--cluster-enabled');
+  const port = cluster ? await freeClusterPort() : await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shared-redis-test-'));
   const aclArgs = options.acl === undefined ? [] : ['--aclfile', writeAclFile(dir, options.acl)];
   const args = [
@@ -60,12 +84,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   ];
   // The password goes through a config on stdin, never on the command line.
   const config = (options.password ? `requirepass "${options.password}"\n` : '') + (options.config ?? '');
-  const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin?.end(config);
+  // Redis logs to stdout, where it says why it did not start: the last of it goes in the error.
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  const keep = (chunk: Buffer): void => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  };
+  child.stderr?.on('data', keep);
+  child.stdout?.on('data', keep);
   await waitForPort(port, child, () => stderr);
   const pid = child.pid ?? 0;
   return {

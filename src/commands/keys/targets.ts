@@ -14,7 +14,7 @@ import { delimiterBytes } from '../../settings';
 import { KeyRow, NamespaceRow } from '../../views/keysView';
 import type { ExtensionServices } from '../context';
 import { presentError } from '../presentError';
-import { explainWithStack } from '../redisNotReady';
+import { explainWithStack } from '../../redisNotReady';
 
 /**
  * What the key commands share: which key or namespace a command is about (a row, bytes,

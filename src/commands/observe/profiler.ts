@@ -3,7 +3,7 @@ import { settings } from '../../settings';
 import type { ProfilerFilter } from '../../profilerService';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
-import { explainWithStack } from '../redisNotReady';
+import { explainWithStack } from '../../redisNotReady';
 
 /**
  * What MONITOR cost in the profiler bench (test/bench/profiler.bench.ts, docs/benchmarks.md) on a

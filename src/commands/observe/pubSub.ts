@@ -6,7 +6,7 @@ import { fromBinary } from '../../redis/keyspace/binary';
 import { NamespaceRow } from '../../views/keysView';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
-import { explainWithStack } from '../redisNotReady';
+import { explainWithStack } from '../../redisNotReady';
 import { readOnlyRefusal } from '../readOnly';
 
 /** The channel pattern a namespace's own messages use: `auth:*`. */

@@ -5,7 +5,7 @@ import type { NamespaceStatsRow } from '../../redis/serverInfo';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { showNamespaceStatsPanel } from '../../views/infoPanel';
 import { presentError } from '../presentError';
-import { explainWithStack } from '../redisNotReady';
+import { explainWithStack } from '../../redisNotReady';
 import { completedModel, samplingNote, statsOf, targetsForPath } from './namespaces';
 
 /** What the command accepts: a Keys view namespace row (its `path`, exact bytes as a binary string), or a path typed as text. */

@@ -94,6 +94,10 @@ describe('inspecting a key in its editor', function () {
       const opened = vscode.window.activeTextEditor?.document;
       assert.equal(opened?.uri.path, '/inspect:json:7');
       await until('the jsonc language', () => documentOf(opened.uri.toString()).languageId === 'jsonc');
+      // A language the user picks (Change Language Mode) stays.
+      await vscode.languages.setTextDocumentLanguage(documentOf(opened.uri.toString()), 'json');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(documentOf(opened.uri.toString()).languageId, 'json');
     } finally {
       await redis.del('inspect:json:7');
     }

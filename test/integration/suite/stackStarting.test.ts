@@ -117,6 +117,22 @@ describe('a stack whose healthcheck still says starting', function () {
         ),
       );
       assert.deepEqual(shown, [reply], 'the one message the user sees');
+
+      // The Keys view says the same, and offers no "Start Shared Redis" for a stack that is starting.
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'failed');
+      const view = shared.views.keys;
+      const labels = (await view.getChildren(undefined)).map((row) => String(view.getTreeItem(row).label));
+      assert.ok(
+        shared.stack.snapshot.services.some((s) => s.health === 'starting'),
+        'the walk failed while the healthcheck still said starting',
+      );
+      assert.match(
+        labels[0] ?? '',
+        /is not answering yet: the shared Redis stack is starting \(healthcheck: starting\)/,
+        labels.join(' | '),
+      );
+      assert.ok(!labels.includes('Start Shared Redis'), labels.join(' | '));
+      assert.ok(labels.includes('Retry'), labels.join(' | '));
     } finally {
       Object.assign(vscode.window, { showErrorMessage });
       await container.kill({ signal: 'SIGCONT' }).catch(() => undefined);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { explainWithStack } from '../../../src/commands/redisNotReady';
-import { classifyRedisError } from '../../../src/redis/errors';
-import type { StackSnapshot } from '../../../src/stackService';
+import { explainWithStack } from '../../src/redisNotReady';
+import { classifyRedisError } from '../../src/redis/errors';
+import type { StackSnapshot } from '../../src/stackService';
 
 const STACK = { host: '127.0.0.1', port: 6379, username: 'operator', password: undefined };
 const ENDPOINT = { host: '127.0.0.1', port: 6379, db: 0, tls: false, username: 'operator' };

@@ -1,6 +1,6 @@
-import { RedisConnectionError } from '../redis/errors';
-import type { RedisEndpoint } from '../redis/endpoint';
-import type { StackSnapshot } from '../stackService';
+import { RedisConnectionError } from './redis/errors';
+import type { RedisEndpoint } from './redis/endpoint';
+import type { StackSnapshot } from './stackService';
 
 /**
  * The error to show for a Redis failure, knowing what the Stack view knows. src/redis's
