@@ -37,11 +37,11 @@ export type BrowserState =
 export interface KeyRowsListener {
   /** Walk again now if shown, else as soon as shown. */
   refreshRequested(): void;
-  /** A key the model already dropped: forget its row. */
+  /** A key deleted (the model dropped it, or a walk follows): forget its row. */
   keyDeleted(id: BinaryString): void;
   /** A key whose TTL changed: read its row again. False when it could not (the listener asked for a new walk). */
   keyExpiryChanged(key: Buffer): Promise<boolean>;
-  /** A namespace the model already dropped: forget its rows. */
+  /** A namespace deleted (the model dropped it, or a walk follows): forget its rows. */
   namespaceDeleted(path: BinaryString): void;
   /** A key the model just counted (created, or renamed to): its namespace's rows are listed again. */
   keyAdded(id: BinaryString): void;
@@ -310,11 +310,10 @@ export class KeyBrowser implements vscode.Disposable {
   async keyChanged(key: Buffer, change: 'deleted' | 'expiry'): Promise<void> {
     const id = toBinary(key);
     if (change === 'deleted') {
-      if (!this.patch((model) => model.removeKey(id))) {
-        this.requestRefresh();
-        return;
-      }
+      const patched = this.patch((model) => model.removeKey(id));
+      // Also while a walk counts: the rows held from the last walk drop the key.
       for (const listener of this.listeners) listener.keyDeleted(id);
+      if (!patched) this.requestRefresh();
       return;
     }
     for (const listener of this.listeners) {
@@ -327,11 +326,9 @@ export class KeyBrowser implements vscode.Disposable {
   /** After the user deleted a whole namespace: drops it from the counts and rows, or walks again. */
   namespaceDeleted(path: Buffer): void {
     const binary = toBinary(path);
-    if (!this.patch((model) => model.removeNamespace(binary))) {
-      this.requestRefresh();
-      return;
-    }
+    const patched = this.patch((model) => model.removeNamespace(binary));
     for (const listener of this.listeners) listener.namespaceDeleted(binary);
+    if (!patched) this.requestRefresh();
   }
 
   /** Shows a namespace of the finished walk in the views that list keys. */

@@ -167,6 +167,16 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   /** Child namespaces shown per namespace (ROOT or its path) beyond the first page. */
   private namespacesShown = new Map<string, number>();
   private pagesModel: NamespaceModel | undefined;
+  /**
+   * While a walk counts, the key pages of the last complete walk: an open namespace keeps its
+   * keys listed (and clickable) instead of "N keys here so far…" until the walk ends, seconds
+   * on a big keyspace. Replaced by the pages listed at the next walk's start; dropped for a
+   * namespace the walk did not find, and whole when the rows would mean other keys (another
+   * server, delimiter or filter).
+   */
+  private heldPages = new Map<string, LoadedPages>();
+  /** The filter `pages` were listed with. */
+  private pagesFilter = '';
   /** Namespaces the user expanded: shown while a new walk has not found them yet, so that a
    * refresh does not collapse them (VS Code forgets the expansion of a row that was not listed). */
   private readonly expanded = new Set<BinaryString>();
@@ -208,6 +218,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       }),
       session.onDidChangeEndpoint(() => {
         this.expanded.clear();
+        // Rows of the other server's keys are not held over the new server's walk.
+        this.pagesModel = undefined;
+        this.pages = new Map();
+        this.heldPages = new Map();
         this.refreshRequested();
       }),
       settingsChanges((change) => {
@@ -250,6 +264,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       pages.pager.forget(id);
       pages.more = !pages.pager.done;
     }
+    // Deleted while a walk counts: not listed among the held rows either.
+    for (const held of this.heldPages.values()) held.keys = held.keys.filter((k) => k.id !== id);
   }
 
   async keyExpiryChanged(key: Buffer): Promise<boolean> {
@@ -276,8 +292,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     for (const path of [...this.expanded]) {
       if (path === binary || path.startsWith(binary + delimiter)) this.expanded.delete(path);
     }
-    for (const key of [...this.pages.keys()]) {
-      if (key === binary || key.startsWith(binary + delimiter)) this.pages.delete(key);
+    for (const pages of [this.pages, this.heldPages]) {
+      for (const key of [...pages.keys()]) {
+        if (key === binary || key.startsWith(binary + delimiter)) pages.delete(key);
+      }
     }
   }
 
@@ -345,6 +363,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // A namespace gone since it was expanded (deleted, or another delimiter) is not kept for the next walk.
     if (state.kind === 'complete') {
       for (const path of this.expanded) if (!state.model.findNamespace(path)) this.expanded.delete(path);
+      for (const path of [...this.heldPages.keys()]) {
+        if (path !== ROOT && !state.model.findNamespace(path)) this.heldPages.delete(path);
+      }
     }
     // The rows first: VS Code sends a view's first change at once and holds one that follows
     // within 200 ms until 200 ms have passed without another (the view's message is such a change).
@@ -372,6 +393,19 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const state = this.browser.state;
     const model = state.kind === 'idle' ? undefined : state.model;
     if (model !== this.pagesModel) {
+      const previous = this.pagesModel;
+      const filter = describeFilter(this.browser.filter);
+      const walkingSameKeys =
+        previous !== undefined &&
+        model !== undefined &&
+        !model.complete &&
+        model.delimiterBinary === previous.delimiterBinary &&
+        filter === this.pagesFilter;
+      if (!walkingSameKeys) this.heldPages = new Map();
+      // The keys listed last: a namespace not listed since the last walk's end keeps older rows.
+      else if (previous.complete) this.heldPages = new Map([...this.heldPages, ...this.pages]);
+      // else a walk superseded before its end (its pages empty) hands on the pages held before it.
+      this.pagesFilter = filter;
       this.pages = new Map();
       this.namespacesShown = new Map();
       this.pagesModel = model;
@@ -409,9 +443,12 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const notListed = node ? this.notListedRows(row, node, group) : [];
       const keys = node ? await this.keyRows(row, node) : [];
       // A namespace the walk has not reached yet: an empty answer would make VS Code collapse it.
+      const held = row && !node ? this.heldPages.get(row.path) : undefined;
       const counting =
         row && !node && partialModel(state)
-          ? [new MessageRow(`counting:${rowKey(row.path)}`, 'Counting…', new vscode.ThemeIcon('loading~spin'))]
+          ? held && held.keys.length > 0
+            ? held.keys.map((key) => new KeyRow(row, key))
+            : [new MessageRow(`counting:${rowKey(row.path)}`, 'Counting…', new vscode.ThemeIcon('loading~spin'))]
           : [];
       return [...namespaces, ...ids, ...notListed, ...keys, ...counting];
     }
@@ -588,8 +625,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
   private async keyRows(parent: NamespaceRow | undefined, node: NamespaceNode): Promise<KeysRow[]> {
     if (node.directCount === 0) return [];
-    // Keys are listed once the walk has finished: before that a page could miss keys.
+    // Keys are listed once the walk has finished: before that a page could miss keys. The
+    // ones listed at the end of the last walk stay meanwhile.
     if (!node.model.complete) {
+      const held = this.heldPages.get(node.isRoot ? ROOT : node.path);
+      if (held && held.keys.length > 0) return held.keys.map((key) => new KeyRow(parent, key));
       return [
         new MessageRow(
           `counting:${rowKey(node.path)}`,

@@ -948,7 +948,8 @@ describe('clicking key rows while the Keys view redraws (code-server + Chromium)
       await keyRow(page, 'clickdemo', 'alpha').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
       // A user edits a setting the walk reads while clicking keys: each change walks the keyspace
       // again and the workbench asks the view for its rows again (VS Code drops the commands of
-      // the rows it showed as it asks).
+      // the rows it showed as it asks). The key rows stay listed while each walk counts: they gave
+      // way to "Counting…" for a few ms, and a click landing then hit another row or none.
       let writes = 0;
       rewriting = setInterval(() => {
         writes += 1;
@@ -973,8 +974,23 @@ describe('clicking key rows while the Keys view redraws (code-server + Chromium)
           );
         if (!opened) {
           const said = (await page.locator('.notification-list-item-message').allTextContents()).map(normalize);
+          const tabs = await page
+            .locator('.tabs-container .tab')
+            .evaluateAll((tabs) =>
+              tabs.map((tab) => `${tab.classList.contains('active') ? '*' : ''}${tab.textContent ?? ''}`),
+            );
+          const rows = await pane(page, 'Keys')
+            .locator('.monaco-list-row')
+            .evaluateAll((rows) =>
+              rows.map(
+                (row) =>
+                  `${row.classList.contains('selected') ? 'S' : ''}${row.classList.contains('focused') ? 'F' : ''}:${row.getAttribute('aria-label') ?? ''}`,
+              ),
+            );
           await screenshot(page, 'click-key-lost.png');
-          assert.fail(`click ${click + 1} on ${key} opened nothing (the workbench said: ${JSON.stringify(said)})`);
+          assert.fail(
+            `click ${click + 1} on ${key} opened nothing (the workbench said: ${JSON.stringify(said)}; tabs: ${JSON.stringify(tabs)}; Keys rows: ${JSON.stringify(rows)})`,
+          );
         }
         await page
           .locator('.editor-instance .monaco-editor .view-line', { hasText: `${key} value` })

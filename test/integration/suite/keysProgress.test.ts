@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { api, eventually } from './extensionApi';
-import { emptiedTestRedis } from './keysTree';
+import { child, emptiedTestRedis, rows } from './keysTree';
 
 interface Seen {
   readonly kind: string;
@@ -79,6 +79,44 @@ describe('the Keys view says how far its walk is', function () {
     // Never a count that looks final (nor "0 keys") while counting.
     for (const line of walking) assert.match(line, /^walking: (counting…|[\d,]+ keys? so far)$/);
     assert.equal(said[said.length - 1], 'complete: 200,000 keys');
+  });
+
+  it('keeps listing the keys of an open namespace while a refresh counts, less one deleted meanwhile', async () => {
+    const shared = await api();
+    await redis.set('clickdemo:alpha', 'a');
+    await redis.set('clickdemo:beta', 'b');
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const clickdemo = await child(shared, undefined, 'clickdemo');
+      const listed = ['alpha — string · no TTL', 'beta — string · no TTL'];
+      assert.deepEqual(await rows(shared, clickdemo), listed);
+      // VS Code asks for the rows of an open namespace again at each change the walk announces.
+      // Its keys gave way to "2 keys here so far…" or "Counting…" until the walk's end (seconds
+      // on a big keyspace), and a click landing on them then opened nothing (the e2e click test).
+      const asked: Promise<string[]>[] = [];
+      const states = shared.keys.onDidChange((state) => {
+        if (state.kind === 'walking') asked.push(rows(shared, clickdemo));
+      });
+      try {
+        assert.equal((await shared.keys.refresh()).kind, 'complete');
+      } finally {
+        states.dispose();
+      }
+      assert.ok(asked.length > 1, `the walk said its progress ${asked.length} times`);
+      for (const answer of await Promise.all(asked)) assert.deepEqual(answer, listed);
+      assert.deepEqual(await rows(shared, clickdemo), listed, 'at the walk end');
+
+      // A key deleted while a walk counts is no longer listed, though the walk still counts it.
+      const walk = shared.keys.refresh();
+      await shared.keys.rowsKnown(5_000);
+      assert.equal(shared.keys.state.kind, 'walking');
+      await redis.del('clickdemo:beta');
+      await shared.keys.keyChanged(Buffer.from('clickdemo:beta'), 'deleted');
+      assert.deepEqual(await rows(shared, clickdemo), ['alpha — string · no TTL']);
+      await walk;
+    } finally {
+      await redis.del('clickdemo:alpha', 'clickdemo:beta');
+    }
   });
 
   it("answers the open view's first request for its rows with the first namespaces, announcing no change while that request waits", async () => {
