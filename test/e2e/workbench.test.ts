@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import Redis, { Cluster } from 'ioredis';
 import type { Locator, Page } from 'playwright-core';
 import { parseDotenv } from '../../src/docker/compose/dotenv';
-import { repoRoot } from '../support/codeServer';
+import { repoRoot, WORKBENCH_LOAD_TIMEOUT_MS } from '../support/codeServer';
 import { eventually } from '../support/eventually';
 import { startRedisServer } from '../support/redisServer';
 import { OPERATOR } from '../support/stackFixture';
@@ -255,9 +255,10 @@ async function runFromCommandPalette(page: Page, title: string): Promise<void> {
 }
 
 describe('Shared Redis in the workbench (code-server + Chromium)', () => {
-  it('opens the workbench with the Shared Redis icon in the activity bar', async () => {
+  it('opens the workbench with the Shared Redis icon in the activity bar', async function () {
+    this.timeout(WORKBENCH_LOAD_TIMEOUT_MS + 90_000);
     const { page, workbenchUrl } = e2e();
-    await page.goto(workbenchUrl);
+    await page.goto(workbenchUrl, { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     // The icon appears once the extension host has read this extension's package.json.
     await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
@@ -791,7 +792,7 @@ describe('Server Info page: live charts', () => {
       JSON.stringify({ ...JSON.parse(original), 'workbench.colorTheme': 'Default Dark Modern' }, null, 2),
     );
     if (!(await page.locator('.monaco-workbench').isVisible())) {
-      await page.goto(workbenchUrl);
+      await page.goto(workbenchUrl, { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
       await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
     }

@@ -26,6 +26,7 @@ import {
   startCodeServer,
   startTestRedis,
   tempDir,
+  WORKBENCH_LOAD_TIMEOUT_MS,
 } from '../support/codeServer';
 import { freePort } from '../support/redisServer';
 
@@ -70,6 +71,7 @@ async function main(): Promise<LevelResults> {
       extensionDevelopmentPath: root,
       extensionTestsPath: join(root, 'out', 'test', 'integration', 'suite', 'index'),
     }),
+    { timeout: WORKBENCH_LOAD_TIMEOUT_MS },
   );
 
   const deadline = started + TIME_LIMIT_MS;

@@ -24,6 +24,12 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 export const VIEWPORT = { width: 1400, height: 900 };
+/**
+ * How long the workbench page may take to load: 11 MB of script, compressed by code-server as
+ * it is served. Seconds on a quiet machine; 27 s was seen on a throttled one, where Playwright's
+ * default 30 s failed a whole level before its first test.
+ */
+export const WORKBENCH_LOAD_TIMEOUT_MS = 120_000;
 /** The file the integration suite reads, in the root of the workspace folder it runs in. */
 export const TEST_CONFIG_FILE = '.shared-redis-test.json';
 
