@@ -168,15 +168,17 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private namespacesShown = new Map<string, number>();
   private pagesModel: NamespaceModel | undefined;
   /**
-   * While a walk counts, the key pages of the last complete walk: an open namespace keeps its
-   * keys listed (and clickable) instead of "N keys here so far…" until the walk ends, seconds
-   * on a big keyspace. Replaced by the pages listed at the next walk's start; dropped for a
-   * namespace the walk did not find, and whole when the rows would mean other keys (another
-   * server, delimiter or filter).
+   * While a walk counts, the keys the last complete walk listed, by namespace (ROOT for the
+   * top): an open namespace keeps its keys listed (and clickable) instead of "N keys here so
+   * far…" until the walk ends, seconds on a big keyspace. Taken when a walk starts, dropped
+   * when it ends, and not taken when the rows would mean other keys (another server or
+   * database, delimiter or filter). Only the keys: a pager would keep its whole old model.
    */
-  private heldPages = new Map<string, LoadedPages>();
-  /** The filter `pages` were listed with. */
-  private pagesFilter = '';
+  private heldKeys = new Map<string, PagedKey[]>();
+  /** Walks of a server or database the view no longer shows: their rows are never held. */
+  private readonly modelsOfOtherServers = new WeakSet<NamespaceModel>();
+  /** The last walk that ended: only the rows listed from it are held, never older ones. */
+  private lastCompleteModel: NamespaceModel | undefined;
   /** Namespaces the user expanded: shown while a new walk has not found them yet, so that a
    * refresh does not collapse them (VS Code forgets the expansion of a row that was not listed). */
   private readonly expanded = new Set<BinaryString>();
@@ -218,10 +220,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       }),
       session.onDidChangeEndpoint(() => {
         this.expanded.clear();
-        // Rows of the other server's keys are not held over the new server's walk.
-        this.pagesModel = undefined;
-        this.pages = new Map();
-        this.heldPages = new Map();
+        this.forgetServer();
         this.refreshRequested();
       }),
       settingsChanges((change) => {
@@ -231,6 +230,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         }
         // Paths cut by another delimiter name other namespaces.
         if (change.affects('delimiter')) this.expanded.clear();
+        if (change.affectsRedisConnection) this.forgetServer();
         if (change.affectsRedisConnection || change.affects('delimiter', 'scanCount', 'pageSize')) {
           this.refreshRequested();
         }
@@ -238,6 +238,14 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       browser.attach(this),
     );
     if (this.view.visible) void this.refresh();
+  }
+
+  /** Another server or database: its keys' rows are not held over the walks that follow. */
+  private forgetServer(): void {
+    if (this.pagesModel) this.modelsOfOtherServers.add(this.pagesModel);
+    const state = this.browser.state;
+    if (state.kind !== 'idle' && state.model) this.modelsOfOtherServers.add(state.model);
+    this.heldKeys = new Map();
   }
 
   /** Walks again now if the view is visible, else as soon as it shows. */
@@ -265,17 +273,23 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       pages.more = !pages.pager.done;
     }
     // Deleted while a walk counts: not listed among the held rows either.
-    for (const held of this.heldPages.values()) held.keys = held.keys.filter((k) => k.id !== id);
+    for (const [path, keys] of this.heldKeys) {
+      this.heldKeys.set(
+        path,
+        keys.filter((k) => k.id !== id),
+      );
+    }
   }
 
   async keyExpiryChanged(key: Buffer): Promise<boolean> {
     const id = toBinary(key);
-    const pages = this.pagesOfKey(id);
-    const at = pages?.keys.findIndex((k) => k.id === id) ?? -1;
+    // The key's row: on its page, or among the held rows while a walk counts.
+    const keys = [this.pagesOfKey(id)?.keys, ...this.heldKeys.values()].find((list) => list?.some((k) => k.id === id));
+    const at = keys?.findIndex((k) => k.id === id) ?? -1;
     try {
-      if (pages && at >= 0) {
+      if (keys && at >= 0) {
         const [entry] = await this.session.use((client) => describeKeys(client, [key], this.session.endpoint));
-        if (entry) pages.keys[at] = { ...entry, labelBytes: pages.keys[at]?.labelBytes ?? entry.id };
+        if (entry) keys[at] = { ...entry, labelBytes: keys[at]?.labelBytes ?? entry.id };
       }
       return true;
     } catch (error) {
@@ -292,9 +306,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     for (const path of [...this.expanded]) {
       if (path === binary || path.startsWith(binary + delimiter)) this.expanded.delete(path);
     }
-    for (const pages of [this.pages, this.heldPages]) {
-      for (const key of [...pages.keys()]) {
-        if (key === binary || key.startsWith(binary + delimiter)) pages.delete(key);
+    for (const listed of [this.pages, this.heldKeys]) {
+      for (const key of [...listed.keys()]) {
+        if (key === binary || key.startsWith(binary + delimiter)) listed.delete(key);
       }
     }
   }
@@ -363,9 +377,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // A namespace gone since it was expanded (deleted, or another delimiter) is not kept for the next walk.
     if (state.kind === 'complete') {
       for (const path of this.expanded) if (!state.model.findNamespace(path)) this.expanded.delete(path);
-      for (const path of [...this.heldPages.keys()]) {
-        if (path !== ROOT && !state.model.findNamespace(path)) this.heldPages.delete(path);
-      }
+      this.heldKeys = new Map(); // the walk's own pages are listed from now on
+      this.lastCompleteModel = state.model;
     }
     // The rows first: VS Code sends a view's first change at once and holds one that follows
     // within 200 ms until 200 ms have passed without another (the view's message is such a change).
@@ -394,18 +407,19 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const model = state.kind === 'idle' ? undefined : state.model;
     if (model !== this.pagesModel) {
       const previous = this.pagesModel;
-      const filter = describeFilter(this.browser.filter);
       const walkingSameKeys =
         previous !== undefined &&
         model !== undefined &&
         !model.complete &&
-        model.delimiterBinary === previous.delimiterBinary &&
-        filter === this.pagesFilter;
-      if (!walkingSameKeys) this.heldPages = new Map();
-      // The keys listed last: a namespace not listed since the last walk's end keeps older rows.
-      else if (previous.complete) this.heldPages = new Map([...this.heldPages, ...this.pages]);
-      // else a walk superseded before its end (its pages empty) hands on the pages held before it.
-      this.pagesFilter = filter;
+        !this.modelsOfOtherServers.has(previous) &&
+        walksOfSameKeys(previous, model);
+      if (!walkingSameKeys) this.heldKeys = new Map();
+      // The keys listed from the last walk; none when the view listed nothing since it ended
+      // (rows of an older walk could name keys another client deleted since).
+      else if (previous.complete) {
+        this.heldKeys = previous === this.lastCompleteModel ? keysListed(this.pages) : new Map();
+      }
+      // else a walk superseded before its end (it listed no pages) hands on the keys held before it.
       this.pages = new Map();
       this.namespacesShown = new Map();
       this.pagesModel = model;
@@ -443,11 +457,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const notListed = node ? this.notListedRows(row, node, group) : [];
       const keys = node ? await this.keyRows(row, node) : [];
       // A namespace the walk has not reached yet: an empty answer would make VS Code collapse it.
-      const held = row && !node ? this.heldPages.get(row.path) : undefined;
+      const held = row && !node ? this.heldKeys.get(row.path) : undefined;
       const counting =
         row && !node && partialModel(state)
-          ? held && held.keys.length > 0
-            ? held.keys.map((key) => new KeyRow(row, key))
+          ? held && held.length > 0
+            ? held.map((key) => new KeyRow(row, key))
             : [new MessageRow(`counting:${rowKey(row.path)}`, 'Counting…', new vscode.ThemeIcon('loading~spin'))]
           : [];
       return [...namespaces, ...ids, ...notListed, ...keys, ...counting];
@@ -624,12 +638,15 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 
   private async keyRows(parent: NamespaceRow | undefined, node: NamespaceNode): Promise<KeysRow[]> {
-    if (node.directCount === 0) return [];
     // Keys are listed once the walk has finished: before that a page could miss keys. The
-    // ones listed at the end of the last walk stay meanwhile.
+    // ones listed at the end of the last walk stay meanwhile, also before the walk counts
+    // any of them (it may have found only the namespace's child namespaces so far).
     if (!node.model.complete) {
-      const held = this.heldPages.get(node.isRoot ? ROOT : node.path);
-      if (held && held.keys.length > 0) return held.keys.map((key) => new KeyRow(parent, key));
+      const held = this.heldKeys.get(node.isRoot ? ROOT : node.path);
+      if (held && held.length > 0) return held.map((key) => new KeyRow(parent, key));
+    }
+    if (node.directCount === 0) return [];
+    if (!node.model.complete) {
       return [
         new MessageRow(
           `counting:${rowKey(node.path)}`,
@@ -937,6 +954,19 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
 /** Prefix of the pages of a pattern row in `pages` (not a namespace path: starts with NUL). */
 const PATTERN_PAGES = '\u0000pattern:';
+
+/** Two walks whose rows name the same keys: the same delimiter and filter (server and database apart). */
+function walksOfSameKeys(a: NamespaceModel, b: NamespaceModel): boolean {
+  const sameMatch = a.match === undefined || b.match === undefined ? a.match === b.match : a.match.equals(b.match);
+  return sameMatch && a.type === b.type && a.delimiterBinary === b.delimiterBinary;
+}
+
+/** The keys listed on each namespace's pages (pattern groups apart). */
+function keysListed(pages: ReadonlyMap<string, LoadedPages>): Map<string, PagedKey[]> {
+  const keys = new Map<string, PagedKey[]>();
+  for (const [path, loaded] of pages) if (!path.startsWith(PATTERN_PAGES)) keys.set(path, [...loaded.keys]);
+  return keys;
+}
 
 /** A pattern row's identity: its namespace path and segments, NUL-separated. */
 function patternRowKey(row: PatternRow): BinaryString {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { api, eventually } from './extensionApi';
+import type { KeysRow } from '../../../src/views/keysView';
 import { child, emptiedTestRedis, rows } from './keysTree';
 
 interface Seen {
@@ -116,6 +117,131 @@ describe('the Keys view says how far its walk is', function () {
       await walk;
     } finally {
       await redis.del('clickdemo:alpha', 'clickdemo:beta');
+    }
+  });
+
+  /** The rows of `parent` at each state a walk publishes while it counts, and at its end. */
+  async function rowsWhileWalking(
+    walk: () => Promise<unknown>,
+    parent: () => KeysRow,
+  ): Promise<{ walking: string[][]; end: string[] }> {
+    const shared = await api();
+    const asked: Promise<string[]>[] = [];
+    const states = shared.keys.onDidChange((state) => {
+      if (state.kind === 'walking') asked.push(rows(shared, parent()));
+    });
+    try {
+      await walk();
+    } finally {
+      states.dispose();
+    }
+    return { walking: await Promise.all(asked), end: await rows(shared, parent()) };
+  }
+
+  it('holds no rows of the last walk over the walk of another database', async () => {
+    const shared = await api();
+    const config = vscode.workspace.getConfiguration('sharedRedis');
+    const savedDb = config.inspect('db')?.workspaceValue;
+    const other = redis.duplicate({ db: 5 });
+    await redis.set('clickdemo:alpha', 'a');
+    await redis.set('clickdemo:beta', 'b');
+    await other.set('clickdemo:gamma', 'g');
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const clickdemo = await child(shared, undefined, 'clickdemo');
+      assert.deepEqual(await rows(shared, clickdemo), ['alpha — string · no TTL', 'beta — string · no TTL']);
+      // Database 0's alpha and beta, listed under database 5, would be opened, renamed or deleted there.
+      const seen = await rowsWhileWalking(
+        async () => {
+          await config.update('db', 5, vscode.ConfigurationTarget.Workspace);
+          assert.equal((await shared.keys.refresh()).kind, 'complete');
+        },
+        () => clickdemo,
+      );
+      assert.ok(seen.walking.length > 0, 'the walk said nothing while it counted');
+      for (const answer of seen.walking) {
+        assert.ok(
+          !answer.some((line) => /^(alpha|beta) — /.test(line)),
+          `rows of database 0 while database 5 counts: ${JSON.stringify(answer)}`,
+        );
+      }
+      assert.deepEqual(seen.end, ['gamma — string · no TTL']);
+    } finally {
+      await config.update('db', savedDb, vscode.ConfigurationTarget.Workspace);
+      await other.flushdb(); // the launcher's private test server
+      other.disconnect();
+      await redis.del('clickdemo:alpha', 'clickdemo:beta');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    }
+  });
+
+  it('holds the rows of the last finished walk only, not older ones', async () => {
+    const shared = await api();
+    await redis.set('clickdemo:alpha', 'a');
+    await redis.set('clickdemo:beta', 'b');
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const clickdemo = await child(shared, undefined, 'clickdemo');
+      assert.deepEqual(await rows(shared, clickdemo), ['alpha — string · no TTL', 'beta — string · no TTL']);
+      // Another client deletes beta; a walk finds it gone while clickdemo is closed (its rows not asked).
+      await redis.del('clickdemo:beta');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      // Opened during the next walk, clickdemo must not list the beta of two walks ago.
+      const seen = await rowsWhileWalking(
+        () => shared.keys.refresh(),
+        () => clickdemo,
+      );
+      for (const answer of seen.walking) {
+        assert.ok(!answer.includes('beta — string · no TTL'), `a key deleted two walks ago: ${JSON.stringify(answer)}`);
+      }
+      assert.deepEqual(seen.end, ['alpha — string · no TTL']);
+    } finally {
+      await redis.del('clickdemo:alpha', 'clickdemo:beta');
+    }
+  });
+
+  it("keeps the held keys listed while the walk has counted only the namespace's child namespaces", async () => {
+    const shared = await api();
+    // A thousand keys in a child namespace: the walk finds some of them before alpha and beta.
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 1000; i++) pipeline.set(`clickdemo:sub:${i}`, 'v');
+    pipeline.set('clickdemo:alpha', 'a').set('clickdemo:beta', 'b');
+    await pipeline.exec();
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const clickdemo = await child(shared, undefined, 'clickdemo');
+      const keys = ['alpha — string · no TTL', 'beta — string · no TTL'];
+      assert.deepEqual((await rows(shared, clickdemo)).slice(-2), keys);
+      const seen = await rowsWhileWalking(
+        () => shared.keys.refresh(),
+        () => clickdemo,
+      );
+      for (const answer of seen.walking) assert.deepEqual(answer.slice(-2), keys, JSON.stringify(answer));
+      assert.deepEqual(seen.end.slice(-2), keys);
+    } finally {
+      const del = redis.pipeline();
+      for (let i = 0; i < 1000; i++) del.del(`clickdemo:sub:${i}`);
+      await del.del('clickdemo:alpha', 'clickdemo:beta').exec();
+    }
+  });
+
+  it('shows a TTL set while a walk counts on the held key row', async () => {
+    const shared = await api();
+    await redis.set('clickdemo:alpha', 'a');
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const clickdemo = await child(shared, undefined, 'clickdemo');
+      assert.deepEqual(await rows(shared, clickdemo), ['alpha — string · no TTL']);
+      const walk = shared.keys.refresh();
+      await shared.keys.rowsKnown(5_000);
+      assert.equal(shared.keys.state.kind, 'walking');
+      await redis.expire('clickdemo:alpha', 3600);
+      await shared.keys.keyChanged(Buffer.from('clickdemo:alpha'), 'expiry');
+      const [row] = await rows(shared, clickdemo);
+      assert.match(row ?? '', /^alpha — string · (1h 0m|59m \d+s)$/);
+      await walk;
+    } finally {
+      await redis.del('clickdemo:alpha');
     }
   });
 
