@@ -42,6 +42,24 @@ describe('the cluster stack\'s files', () => {
     assert.ok(project.services.flatMap((s) => s.ports).every((p) => p.hostIp === '127.0.0.1'));
   });
 
+  it('both bundled stacks give a slow machine\'s healthcheck time: 10 s per probe, 30 s to start', async () => {
+    // CI on a throttled machine (a 1e8-step loop 4-23 s instead of a fraction of one) failed
+    // Start with "redis-node-4 turned unhealthy (its healthcheck said: Health check exceeded
+    // timeout (3s))": a redis-cli ping run through the engine, not Redis, took the 3 s.
+    for (const source of [BUNDLED_STACK, BUNDLED_CLUSTER_STACK]) {
+      const target = join(dir, source === BUNDLED_STACK ? 'single' : 'cluster');
+      writeStackFiles(source, target, DEFAULT_POLICY);
+      const project = await loadStackProject({ composeFile: join(target, 'docker-compose.yml'), envFile: join(target, '.env'), source: 'workspace' }, { env: {} });
+      const checked = project.services.filter((s) => s.healthcheck !== undefined);
+      assert.ok(checked.length >= 1, source);
+      for (const service of checked) {
+        assert.equal(service.healthcheck?.timeout, 10e9, `${service.name} probe timeout`);
+        assert.equal(service.healthcheck?.startPeriod, 30e9, `${service.name} start period`);
+        assert.equal(service.healthcheck?.interval, 2e9, `${service.name} interval: health shows within seconds`);
+      }
+    }
+  });
+
   it('the single stack gets no replication.conf; the bundled cluster stack in storage does', () => {
     writeStackFiles(BUNDLED_STACK, join(dir, 'single'), DEFAULT_POLICY);
     assert.equal(existsSync(replicationConfFile(join(dir, 'single'))), false);
