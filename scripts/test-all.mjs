@@ -1,8 +1,8 @@
 // `npm test`: prepares the machine, builds, then runs every test level (unit, integration
 // inside VS Code, e2e through a browser). Each level writes test-results/<level>.json;
 // this adds them up and ends with one line: `N passed, N failed, N skipped`.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 const LEVELS = {
   unit: [
@@ -53,16 +53,13 @@ for (const [title, script] of [
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
-for (const level of levels) {
+function report(level, ok) {
   const output = `test-results/${level}.json`;
-  rmSync(output, { force: true });
-  const [command, ...args] = LEVELS[level];
-  const ok = step(`${level} tests`, command, args, { SHARED_REDIS_RESULTS: output, ...LEVEL_ENV[level] });
   if (!existsSync(output)) {
     // A level that never reported counts as one failure, so it cannot pass silently.
     lines.push(`${level}: did not report results (exit ${ok ? 0 : 'non-zero'})`);
     totals.failed += 1;
-    continue;
+    return;
   }
   const results = JSON.parse(readFileSync(output, 'utf8'));
   if (!ok && results.failed === 0) results.failed = 1;
@@ -71,6 +68,44 @@ for (const level of levels) {
   totals.skipped += results.skipped;
   lines.push(`${level}: ${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
   for (const failure of results.failures ?? []) lines.push(`  ✗ ${failure.title}`);
+}
+function levelEnv(level) {
+  return { SHARED_REDIS_RESULTS: `test-results/${level}.json`, ...LEVEL_ENV[level] };
+}
+
+// The unit level waits mostly on the engine and its containers, the browser levels on Chromium
+// and code-server: run together they share a 2-core machine better than one after the other
+// (CI ran past its 90 minutes on a throttled machine with the levels in a row). Its output is
+// kept in a file and printed whole once it ends. SHARED_REDIS_SERIAL_LEVELS=1 runs them in a row.
+const alongside = levels.includes('unit') && levels.length > 1 && process.env.SHARED_REDIS_SERIAL_LEVELS !== '1';
+let unitDone;
+if (alongside) {
+  mkdirSync('test-results', { recursive: true });
+  rmSync('test-results/unit.json', { force: true });
+  const logFile = 'test-results/unit.log';
+  const log = openSync(logFile, 'w');
+  const [command, ...args] = LEVELS.unit;
+  console.log(`\n== unit tests: running alongside the other levels (output in ${logFile}, printed when they end)`);
+  const child = spawn(command, args, { stdio: ['ignore', log, log], env: { ...process.env, ...levelEnv('unit') } });
+  unitDone = new Promise((resolve) => {
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0));
+  }).then((ok) => {
+    closeSync(log);
+    return ok;
+  });
+}
+for (const level of levels) {
+  if (alongside && level === 'unit') continue;
+  rmSync(`test-results/${level}.json`, { force: true });
+  const [command, ...args] = LEVELS[level];
+  report(level, step(`${level} tests`, command, args, levelEnv(level)));
+}
+if (unitDone) {
+  const ok = await unitDone;
+  console.log('\n== unit tests (ran alongside the levels above)');
+  process.stdout.write(readFileSync('test-results/unit.log', 'utf8'));
+  report('unit', ok);
 }
 
 console.log('\n== summary');

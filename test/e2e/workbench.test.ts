@@ -12,8 +12,8 @@ import { OPERATOR } from '../support/stackFixture';
 import { stackLifecycle } from '../support/useStack';
 import { e2e } from './context';
 
-/** The workbench renders views and notifications asynchronously: wait this long for each. */
-const UI_TIMEOUT = 30_000;
+/** The workbench renders views and notifications asynchronously: wait this long for each (a hang guard; a throttled CI machine took 10-20 s for some redraws). */
+const UI_TIMEOUT = 60_000;
 const PONG = /PONG in .* ms · Redis 7\./;
 
 function activityBarIcon(page: Page): Locator {
@@ -708,7 +708,8 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     }
   });
 
-  it('asks once for a refused password, and remembers it when asked to', async () => {
+  it('asks once for a refused password, and remembers it when asked to', async function () {
+    this.timeout(WORKBENCH_LOAD_TIMEOUT_MS + 240_000);
     const { page, workspaceFolder } = e2e();
     const password = `e2e-${randomBytes(12).toString('hex')}`;
     const locked = await startRedisServer({ password });
@@ -753,12 +754,14 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       // Remembered: after a window reload (a new extension host) the stored password is used without a prompt.
       // Wait for the new page's load event: the old page's workbench and status bar stay visible until the
       // navigation starts, and an F1 pressed into the page being replaced is lost.
-      const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+      const reloaded = page.waitForEvent('load', { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
       await runFromCommandPalette(page, 'Developer: Reload Window');
       await reloaded;
-      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: WORKBENCH_LOAD_TIMEOUT_MS });
       // The status bar item appears once the extension has activated in the new host.
-      await page.locator('.statusbar-item', { hasText: /Redis:/ }).waitFor({ state: 'visible', timeout: 60_000 });
+      await page
+        .locator('.statusbar-item', { hasText: /Redis:/ })
+        .waitFor({ state: 'visible', timeout: WORKBENCH_LOAD_TIMEOUT_MS });
       await page.mouse.click(900, 400); // focus the workbench, not the reloaded page's address
       await runFromCommandPalette(page, 'Shared Redis: Ping');
       await notificationMessages(page)
@@ -782,7 +785,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
 
 describe('Server Info page: live charts', () => {
   it('draws the charts while the page samples under a little load, with values on hover', async function () {
-    this.timeout(120_000);
+    this.timeout(WORKBENCH_LOAD_TIMEOUT_MS + 180_000);
     const { page, workbenchUrl, redisPort, workspaceFolder } = e2e();
     // The screenshot in the dark theme (the page follows the theme's chart colours).
     const settingsFile = join(workspaceFolder, '.vscode', 'settings.json');
@@ -793,8 +796,8 @@ describe('Server Info page: live charts', () => {
     );
     if (!(await page.locator('.monaco-workbench').isVisible())) {
       await page.goto(workbenchUrl, { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
-      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-      await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: WORKBENCH_LOAD_TIMEOUT_MS });
+      await activityBarIcon(page).waitFor({ state: 'visible', timeout: WORKBENCH_LOAD_TIMEOUT_MS });
     }
     await page.mouse.click(900, 400); // focus the workbench
     await runFromCommandPalette(page, 'Shared Redis: Show Server Info');

@@ -31,9 +31,10 @@ import {
 import { freePort } from '../support/redisServer';
 
 const LEVEL = 'integration';
-// A guard against a hung run, not a speed target: the whole level (about 400 s on a loaded
-// 2-core machine since the editing and observing suites, with a 100,000-key round trip).
-const TIME_LIMIT_MS = Number(process.env['SHARED_REDIS_INTEGRATION_TIMEOUT_MS'] ?? 900_000);
+// A guard against a hung run, not a speed target: the whole level takes about 400 s on a
+// loaded 2-core machine, and went past 900 s on a throttled one (CI, 2026-12-04) while every
+// test it finished passed.
+const TIME_LIMIT_MS = Number(process.env['SHARED_REDIS_INTEGRATION_TIMEOUT_MS'] ?? 2_400_000);
 
 const OUTPUT = resolve(process.env['SHARED_REDIS_RESULTS'] ?? join(repoRoot(), 'test-results', `${LEVEL}.json`));
 

@@ -50,6 +50,14 @@ function byService(statuses: readonly ServiceStatus[]): Map<string, ServiceStatu
   return new Map(statuses.map((s) => [s.service, s]));
 }
 
+/** The id of a service's container; a missing one fails naming what exists (an empty id reads as HTTP 301 from the engine). */
+function containerOf(statuses: readonly ServiceStatus[] | Map<string, ServiceStatus>, service: string): string {
+  const byName = statuses instanceof Map ? statuses : byService(statuses);
+  const status = byName.get(service);
+  assert.ok(status, `${service} has no container; the project has: ${[...byName.keys()].join(', ') || 'none'}`);
+  return status.containerId;
+}
+
 async function nodeIds(docker: Docker, statuses: readonly ServiceStatus[]): Promise<string[]> {
   return Promise.all(NODES.map(async (service) => {
     const status = byService(statuses).get(service);
@@ -89,7 +97,7 @@ describe('the cluster stack on the real engine', function () {
     assert.equal(init && describeStatus(init), 'completed');
     initFinishedAt = (await docker.getContainer(init.containerId).inspect()).State.FinishedAt;
 
-    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: statuses.get(service)?.containerId ?? '' })));
+    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: containerOf(statuses, service) })));
     for (const view of views) {
       assert.equal(view.state, 'ok', `${view.service}: ${view.error ?? ''}`);
       assert.equal(view.nodes.length, 6, view.service);
@@ -174,7 +182,7 @@ describe('the cluster stack on the real engine', function () {
     const init = byService(statuses).get(INIT);
     assert.ok(init);
     assert.equal((await docker.getContainer(init.containerId).inspect()).State.FinishedAt, initFinishedAt);
-    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: byService(statuses).get(service)?.containerId ?? '' })));
+    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: containerOf(statuses, service) })));
     assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
     assert.equal(await getInNetwork(docker, statuses, KEYS[2] as string), `value of ${KEYS[2] as string}`);
   });
@@ -237,7 +245,7 @@ describe('a cluster stack that docker-compose 1.29.2 started', function () {
     const statuses = await controller.status(fixture.project);
     assert.deepEqual(await nodeIds(docker, statuses), ids);
     for (const service of NODES) assert.equal(byService(statuses).get(service)?.health, 'healthy', service);
-    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: byService(statuses).get(service)?.containerId ?? '' })));
+    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: containerOf(statuses, service) })));
     assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
     const initStatus = byService(statuses).get(INIT);
     assert.ok(initStatus);
@@ -274,7 +282,7 @@ describe('a cluster stack that docker-compose 1.29.2 started', function () {
   it('a second docker-compose up -d runs the init again, which fails as the cluster exists; Start still succeeds and keeps the cluster', async () => {
     const statuses = await controller.status(fixture.project);
     const ids = await nodeIds(docker, statuses);
-    const before = await finishedAt(byService(statuses).get(INIT)?.containerId ?? '');
+    const before = await finishedAt(containerOf(statuses, INIT));
     composeUp();
     const init = await initRerunFailed(before);
     await assertStartKeepsTheCluster(ids, init);
@@ -283,7 +291,7 @@ describe('a cluster stack that docker-compose 1.29.2 started', function () {
   it("the extension's Stop, then docker-compose up -d, then Start keeps the cluster", async () => {
     const statuses = await controller.status(fixture.project);
     const ids = await nodeIds(docker, statuses);
-    const before = await finishedAt(byService(statuses).get(INIT)?.containerId ?? '');
+    const before = await finishedAt(containerOf(statuses, INIT));
     await controller.stop(await controller.load(settingsOf(fixture)));
     composeUp();
     const init = await initRerunFailed(before);
@@ -306,10 +314,10 @@ describe('a cluster stack whose init failed before the cluster was formed', func
     const [node1, node2] = await eventually('nodes 1 and 2 to be healthy', async () => {
       const statuses = byService(await controller.status(fixture.project));
       const pair = [statuses.get('redis-node-1'), statuses.get('redis-node-2')];
-      return pair.every((s) => s?.health === 'healthy') && pair as ServiceStatus[];
+      return pair.every((s) => s?.health === 'healthy') && (pair as [ServiceStatus, ServiceStatus]);
     }, 120_000);
-    const node2Address = Object.values((await docker.getContainer(node2?.containerId ?? '').inspect()).NetworkSettings.Networks)[0]?.IPAddress ?? '';
-    const met = await execIn(docker, docker.getContainer(node1?.containerId ?? ''), ['redis-cli', 'cluster', 'meet', node2Address, '6379']);
+    const node2Address = Object.values((await docker.getContainer(node2.containerId).inspect()).NetworkSettings.Networks)[0]?.IPAddress ?? '';
+    const met = await execIn(docker, docker.getContainer(node1.containerId), ['redis-cli', 'cluster', 'meet', node2Address, '6379']);
     assert.equal(met.stdout.trim(), 'OK', met.stderr);
     compose('up', '-d');
     await eventually('the init to fail', async () => {
@@ -323,7 +331,7 @@ describe('a cluster stack whose init failed before the cluster was formed', func
       return true;
     });
     const statuses = await controller.status(fixture.project);
-    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: byService(statuses).get(service)?.containerId ?? '' })));
+    const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: containerOf(statuses, service) })));
     assert.equal(clusterFormed(views), false);
     const init = byService(statuses).get(INIT);
     assert.ok(init);
