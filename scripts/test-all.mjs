@@ -8,6 +8,9 @@ const LEVELS = {
   unit: [
     'npx',
     'mocha',
+    // Ends once every test has reported, whatever a failed test left open: a subscription through
+    // Sentinel that a failure never closed kept reconnecting and the level never ended (CI, 2026-12-04).
+    '--exit',
     '--reporter',
     './out/test/support/resultsReporter.js',
     '--timeout',

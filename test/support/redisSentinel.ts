@@ -115,7 +115,8 @@ export async function startSentinelSetup(count = 2, masterName = 'mymaster'): Pr
         await eventually(
           'the old master to become a replica of the new one',
           async () => {
-            const info = await ask(before, (c) => c.info('replication'));
+            // Sentinel closes the old master's clients (CLIENT KILL) as it reconfigures it: ask again.
+            const info = await ask(before, (c) => c.info('replication')).catch(() => '');
             return (
               info.includes('role:slave') &&
               info.includes(`master_port:${after.port}`) &&
