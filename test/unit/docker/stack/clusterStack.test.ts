@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import Redis, { Cluster } from 'ioredis';
 import { execIn } from '../../../../src/docker/backup/containerFiles';
@@ -185,6 +186,30 @@ describe('the cluster stack on the real engine', function () {
     const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: containerOf(statuses, service) })));
     assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
     assert.equal(await getInNetwork(docker, statuses, KEYS[2] as string), `value of ${KEYS[2] as string}`);
+  });
+
+  it('a cluster started from the template before the 10 s healthcheck is recreated by Start, and keeps its keys, node ids and formed cluster', async () => {
+    // A user upgrading the extension: their running cluster has the 3 s probe. Start recreates
+    // each node (its config changed) on new containers, whose addresses may differ from those in
+    // the nodes' cluster config; back to the current template, the same again.
+    const current = readFileSync(fixture.composeFile, 'utf8');
+    const previous = current.replace(/timeout: 10s/g, 'timeout: 3s').replace(/start_period: 30s/g, 'start_period: 5s');
+    assert.notEqual(previous, current);
+    const ids = await nodeIds(docker, await controller.status(fixture.project));
+    for (const template of [previous, current]) {
+      writeFileSync(fixture.composeFile, template);
+      const result = await controller.start(settingsOf(fixture));
+      for (const service of NODES) assert.equal(result.actions.get(service), 'recreated', service);
+      assert.equal(result.actions.get(INIT), 'unchanged');
+      const statuses = await controller.status(fixture.project);
+      assert.deepEqual(await nodeIds(docker, statuses), ids);
+      const views = await clusterViews(docker, NODES.map((service) => ({ service, containerId: containerOf(statuses, service) })));
+      assert.deepEqual(views.map((v) => v.state), NODES.map(() => 'ok'));
+      const init = byService(statuses).get(INIT);
+      assert.ok(init);
+      assert.equal((await docker.getContainer(init.containerId).inspect()).State.FinishedAt, initFinishedAt, 'the init did not run again');
+      for (const key of [KEYS[3], KEYS[44]] as string[]) assert.equal(await getInNetwork(docker, statuses, key), `value of ${key}`);
+    }
   });
 
   it('a service user added while the cluster runs is loaded on every node, not only the first', async () => {
