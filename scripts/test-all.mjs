@@ -73,13 +73,19 @@ function report(level, ok) {
   for (const failure of results.failures ?? []) lines.push(`  ✗ ${failure.title}`);
 }
 function levelEnv(level) {
-  return { SHARED_REDIS_RESULTS: `test-results/${level}.json`, ...LEVEL_ENV[level] };
+  // Beside the unit level, the integration level takes its ports below the kernel's ephemeral
+  // range, where the unit level's never are (see freePort in test/support/redisServer.ts).
+  const ports = alongside && level === 'integration' ? { SHARED_REDIS_PORT_BAND: 'below-ephemeral' } : {};
+  return { SHARED_REDIS_RESULTS: `test-results/${level}.json`, ...LEVEL_ENV[level], ...ports };
 }
 
-// The unit level waits mostly on the engine and its containers, the browser levels on Chromium
-// and code-server: run together they share a 2-core machine better than one after the other
-// (CI ran past its 90 minutes on a throttled machine with the levels in a row). Its output is
-// kept in a file and printed whole once it ends. SHARED_REDIS_SERIAL_LEVELS=1 runs them in a row.
+// The unit level waits mostly on the engine and its containers, the integration level on
+// code-server: run together they share a 2-core machine better than one after the other (CI ran
+// past its 90 minutes on a throttled machine with the levels in a row). The e2e level waits for
+// the unit level to end: its clicks while the Keys view redraws and its live charts want the
+// machine to themselves (a click was lost once with the unit level beside it). The unit level's
+// output is kept in a file and printed whole once it ends. SHARED_REDIS_SERIAL_LEVELS=1 runs the
+// levels in a row.
 const alongside = levels.includes('unit') && levels.length > 1 && process.env.SHARED_REDIS_SERIAL_LEVELS !== '1';
 let unitDone;
 if (alongside) {
@@ -88,7 +94,7 @@ if (alongside) {
   const logFile = 'test-results/unit.log';
   const log = openSync(logFile, 'w');
   const [command, ...args] = LEVELS.unit;
-  console.log(`\n== unit tests: running alongside the other levels (output in ${logFile}, printed when they end)`);
+  console.log(`\n== unit tests: running alongside the integration level (output in ${logFile}, printed when it ends)`);
   const child = spawn(command, args, { stdio: ['ignore', log, log], env: { ...process.env, ...levelEnv('unit') } });
   unitDone = new Promise((resolve) => {
     child.on('error', () => resolve(false));
@@ -98,18 +104,22 @@ if (alongside) {
     return ok;
   });
 }
+async function unitEnded() {
+  if (!unitDone) return;
+  const ok = await unitDone;
+  unitDone = undefined;
+  console.log('\n== unit tests (ran alongside the level above)');
+  process.stdout.write(readFileSync('test-results/unit.log', 'utf8'));
+  report('unit', ok);
+}
 for (const level of levels) {
   if (alongside && level === 'unit') continue;
+  if (level === 'e2e') await unitEnded();
   rmSync(`test-results/${level}.json`, { force: true });
   const [command, ...args] = LEVELS[level];
   report(level, step(`${level} tests`, command, args, levelEnv(level)));
 }
-if (unitDone) {
-  const ok = await unitDone;
-  console.log('\n== unit tests (ran alongside the levels above)');
-  process.stdout.write(readFileSync('test-results/unit.log', 'utf8'));
-  report('unit', ok);
-}
+await unitEnded();
 
 console.log('\n== summary');
 for (const line of lines) console.log(line);

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,36 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/**
+ * A loopback port nothing listens on now. The unit level takes its ports from the kernel (port
+ * 0: the ephemeral range), hundreds of redis-servers over its run; the browser levels, running
+ * beside it, take theirs below that range (SHARED_REDIS_PORT_BAND=below-ephemeral, set by
+ * scripts/test-all.mjs), so that a port one level picked and released is never the other's to
+ * take before its use (the integration level's closed port is used minutes later).
+ */
 export async function freePort(): Promise<number> {
+  const band = belowEphemeral();
+  if (band) {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const port = band.from + Math.floor(Math.random() * (band.to - band.from + 1));
+      if (await portIsFree(port)) return port;
+    }
+  }
+  return ephemeralPort();
+}
+
+/** The 20,000 ports below the kernel's ephemeral range, when this process keeps to them. */
+function belowEphemeral(): { from: number; to: number } | undefined {
+  if (process.env['SHARED_REDIS_PORT_BAND'] !== 'below-ephemeral') return undefined;
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 22_000 ? { from: low - 20_000, to: low - 1 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -46,6 +75,12 @@ export interface RedisServerOptions {
  * free too. freePort() alone hands out ports up to 60,999 on Linux.
  */
 async function freeClusterPort(): Promise<number> {
+  const band = belowEphemeral();
+  for (let attempt = 0; band && attempt < 200; attempt++) {
+    // Its bus port (+ 10,000) in the band too.
+    const port = band.from + Math.floor(Math.random() * (band.to - 10_000 - band.from + 1));
+    if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) return port;
+  }
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = await freePort();
     if (port <= 55_535 && (await portIsFree(port + 10_000))) return port;
