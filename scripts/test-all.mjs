@@ -72,13 +72,6 @@ function report(level, ok) {
   lines.push(`${level}: ${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
   for (const failure of results.failures ?? []) lines.push(`  ✗ ${failure.title}`);
 }
-function levelEnv(level) {
-  // Beside the unit level, the integration level takes its ports below the kernel's ephemeral
-  // range, where the unit level's never are (see freePort in test/support/redisServer.ts).
-  const ports = alongside && level === 'integration' ? { SHARED_REDIS_PORT_BAND: 'below-ephemeral' } : {};
-  return { SHARED_REDIS_RESULTS: `test-results/${level}.json`, ...LEVEL_ENV[level], ...ports };
-}
-
 // The unit level waits mostly on the engine and its containers, the integration level on
 // code-server: run together they share a 2-core machine better than one after the other (CI ran
 // past its 90 minutes on a throttled machine with the levels in a row). The e2e level waits for
@@ -87,6 +80,13 @@ function levelEnv(level) {
 // output is kept in a file and printed whole once it ends. SHARED_REDIS_SERIAL_LEVELS=1 runs the
 // levels in a row.
 const alongside = levels.includes('unit') && levels.length > 1 && process.env.SHARED_REDIS_SERIAL_LEVELS !== '1';
+function levelEnv(level) {
+  // Beside the unit level, the integration level takes its ports below the kernel's ephemeral
+  // range, where the unit level's never are (see freePort in test/support/redisServer.ts).
+  const ports = alongside && level === 'integration' ? { SHARED_REDIS_PORT_BAND: 'below-ephemeral' } : {};
+  return { SHARED_REDIS_RESULTS: `test-results/${level}.json`, ...LEVEL_ENV[level], ...ports };
+}
+
 let unitDone;
 if (alongside) {
   mkdirSync('test-results', { recursive: true });

@@ -18,24 +18,18 @@ export interface RedisServer {
 
 /**
  * A loopback port nothing listens on now. The unit level takes its ports from the kernel (port
- * 0: the ephemeral range), hundreds of redis-servers over its run; the browser levels, running
- * beside it, take theirs below that range (SHARED_REDIS_PORT_BAND=below-ephemeral, set by
+ * 0: the ephemeral range), hundreds of redis-servers over its run; the integration level, running
+ * beside it, takes its own below that range (SHARED_REDIS_PORT_BAND=below-ephemeral, set by
  * scripts/test-all.mjs), so that a port one level picked and released is never the other's to
  * take before its use (the integration level's closed port is used minutes later).
  */
 export async function freePort(): Promise<number> {
-  const band = belowEphemeral();
-  if (band) {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const port = band.from + Math.floor(Math.random() * (band.to - band.from + 1));
-      if (await portIsFree(port)) return port;
-    }
-  }
-  return ephemeralPort();
+  const band = BELOW_EPHEMERAL;
+  return (band && (await portInBand(band.from, band.to, portIsFree))) ?? ephemeralPort();
 }
 
 /** The 20,000 ports below the kernel's ephemeral range, when this process keeps to them. */
-function belowEphemeral(): { from: number; to: number } | undefined {
+const BELOW_EPHEMERAL = ((): { from: number; to: number } | undefined => {
   if (process.env['SHARED_REDIS_PORT_BAND'] !== 'below-ephemeral') return undefined;
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
@@ -43,6 +37,19 @@ function belowEphemeral(): { from: number; to: number } | undefined {
   } catch {
     return undefined;
   }
+})();
+
+/** A random port in [from, to] that `usable` accepts, or undefined after 200 tries. */
+async function portInBand(
+  from: number,
+  to: number,
+  usable: (port: number) => Promise<boolean>,
+): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (await usable(port)) return port;
+  }
+  return undefined;
 }
 
 function ephemeralPort(): Promise<number> {
@@ -75,12 +82,16 @@ export interface RedisServerOptions {
  * free too. freePort() alone hands out ports up to 60,999 on Linux.
  */
 async function freeClusterPort(): Promise<number> {
-  const band = belowEphemeral();
-  for (let attempt = 0; band && attempt < 200; attempt++) {
-    // Its bus port (+ 10,000) in the band too.
-    const port = band.from + Math.floor(Math.random() * (band.to - 10_000 - band.from + 1));
-    if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) return port;
-  }
+  const band = BELOW_EPHEMERAL;
+  // Its bus port (+ 10,000) in the band too.
+  const banded =
+    band &&
+    (await portInBand(
+      band.from,
+      band.to - 10_000,
+      async (port) => (await portIsFree(port)) && portIsFree(port + 10_000),
+    ));
+  if (banded !== undefined) return banded;
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = await freePort();
     if (port <= 55_535 && (await portIsFree(port + 10_000))) return port;

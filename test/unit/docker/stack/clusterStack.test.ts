@@ -60,11 +60,8 @@ function containerOf(statuses: readonly ServiceStatus[] | Map<string, ServiceSta
 }
 
 async function nodeIds(docker: Docker, statuses: readonly ServiceStatus[]): Promise<string[]> {
-  return Promise.all(NODES.map(async (service) => {
-    const status = byService(statuses).get(service);
-    assert.ok(status, `${service} exists`);
-    return (await execIn(docker, docker.getContainer(status.containerId), ['redis-cli', 'cluster', 'myid'])).stdout.trim();
-  }));
+  return Promise.all(NODES.map(async (service) =>
+    (await execIn(docker, docker.getContainer(containerOf(statuses, service)), ['redis-cli', 'cluster', 'myid'])).stdout.trim()));
 }
 
 const KEYS = Array.from({ length: 60 }, (_, i) => `auth:session:${i}`);
