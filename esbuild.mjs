@@ -47,6 +47,25 @@ const sshOnDemand = {
   },
 };
 
+// esbuild gives each module's `import * as vscode from 'vscode'` its own copy of the API
+// object (__toESM: a getter for each of its ~400 members). The second stage made 63 copies
+// as it loaded: about 60 ms, nearly a third of its load in code-server (docs/benchmarks.md).
+// Every import of 'vscode' resolves to one module that re-exports it: one copy.
+const oneVscodeNamespace = {
+  name: 'one-vscode-namespace',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (args) =>
+      args.namespace === 'vscode-api'
+        ? { path: 'vscode', external: true }
+        : { path: 'vscode', namespace: 'vscode-api' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'vscode-api' }, () => ({
+      contents: "export * from 'vscode';",
+      loader: 'js',
+    }));
+  },
+};
+
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
@@ -70,7 +89,7 @@ const options = {
   // import() becomes require(): src/codeCache.ts runs the bundle as a vm.Script, which has no
   // hook for dynamic import, and the extension host resolves `vscode` for required modules.
   supported: { 'dynamic-import': false },
-  plugins: [withoutBuildkitSession, sshOnDemand],
+  plugins: [withoutBuildkitSession, sshOnDemand, oneVscodeNamespace],
 };
 
 if (watch) {
