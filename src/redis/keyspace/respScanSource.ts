@@ -112,6 +112,40 @@ export class RespScanSource implements ScanSource {
     }).then(() => text);
   }
 
+  /**
+   * `INFO server` (undefined on NOPERM) and DBSIZE in one round trip: what a walk must know
+   * before its first SCAN. Each round trip before it waits for a turn of a busy extension
+   * host's event loop (the Keys view's first row).
+   */
+  facts(signal?: AbortSignal): Promise<{ info: string | undefined; dbsize: number }> {
+    let info: string | undefined;
+    let dbsize = 0;
+    return this.exchange(signal, 'INFO', (resolve, reject) => {
+      let refused: string | undefined;
+      this.handler = {
+        ...unexpected(reject),
+        bulk: (reply) => {
+          info = reply;
+          this.handler = sizeReply;
+        },
+        error: (message) => {
+          if (!/^NOPERM\b/.test(message)) refused = message;
+          this.handler = sizeReply;
+        },
+      };
+      const sizeReply: ReplyHandler = {
+        ...unexpected(reject),
+        integer: (value) => {
+          dbsize = value;
+          if (refused === undefined) resolve();
+          else reject(new ServerReplyError(refused));
+        },
+        error: (message) => reject(new ServerReplyError(refused ?? message)),
+      };
+      this.socket.write(Buffer.concat([encodeCommand(['INFO', 'server']), encodeCommand(['DBSIZE'])]));
+    }).then(() => ({ info, dbsize }));
+  }
+
   scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
     // The arguments after the cursor (COUNT, MATCH, TYPE) are the same for every call.
     const scan = scanCommandEncoder(scanArguments('0', request).slice(1));

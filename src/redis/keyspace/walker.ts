@@ -144,78 +144,92 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
 
   const done = (async (): Promise<NamespaceModel> => {
     const sources: ScanSource[] = [];
+    /** Connections still opening; each closes itself if it opens after the walk ended. */
+    const openings: Promise<unknown>[] = [];
+    let ended = false;
     try {
       if (signal?.aborted) throw new KeyspaceCancelledError();
-      if (options.source) sources.push(options.source);
-      else if ('client' in target) sources.push(new IoredisScanSource(target.client, endpoint));
-      else {
+      const own = !options.source && !('client' in target) ? target : undefined;
+      let first: ScanSource;
+      if (own) {
         // One connection first: a wrong password or a bad certificate then costs one attempt, not one per part.
-        const first = await RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal);
-        sources.push(first);
+        const opened = await RespScanSource.open(own.endpoint, own.credentials, own.tuning, signal);
+        sources.push(opened);
+        const facts = await opened.facts(signal);
         // The parts rely on Redis's cursor order: elsewhere (or unknown) one plain loop.
-        if (parts.length > 1 && !keepsReverseBinaryCursor((await first.serverInfo(signal)) ?? '')) {
-          parts = [undefined];
-        }
-        const opened = await Promise.allSettled(
-          parts.slice(1).map(() => RespScanSource.open(target.endpoint, target.credentials, target.tuning, signal)),
-        );
-        for (const result of opened) if (result.status === 'fulfilled') sources.push(result.value);
-        if (signal?.aborted) throw new KeyspaceCancelledError();
-        // A server near its client limit (maxclients) refuses some: walk with as many parts as
-        // opened, rounded down to a power of two (the parts must split the cursor space evenly).
-        if (sources.length < parts.length) {
-          let usable = 1;
-          while (usable * 2 <= sources.length) usable *= 2;
-          for (const extra of sources.splice(usable)) extra.close();
-          parts = usable === 1 ? [undefined] : cursorParts(usable as 2 | 4 | 8);
-        }
+        if (parts.length > 1 && !keepsReverseBinaryCursor(facts.info ?? '')) parts = [undefined];
+        expectedKeys = facts.dbsize;
+        first = opened;
+      } else {
+        first = options.source ?? new IoredisScanSource((target as { client: Redis }).client, endpoint);
+        sources.push(first);
+        expectedKeys = await first.dbsize(signal);
       }
-      const first = sources[0] as ScanSource;
-      expectedKeys = await first.dbsize(signal);
       // A filter may keep few of them: then let the tables grow as keys come.
       model.expectKeys(
         model.match !== undefined || options.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys,
       );
-      cursorOf = sources.map(() => undefined);
-      requestOf = sources.map((_, i) => ({ ...request(parts.length), part: parts[i] }));
+      cursorOf = parts.map(() => undefined);
+      requestOf = parts.map((part) => ({ ...request(parts.length), part }));
       // All parts feed the one model; a failure of any stops the others.
       const inner = new AbortController();
       const stop = (): void => inner.abort();
       signal?.addEventListener('abort', stop, { once: true });
+      // Each connection walks the next part nobody has taken, until none is left: the first
+      // starts at once, the others join as they open. A server near its client limit
+      // (maxclients) refuses some; the ones that opened walk every part between them.
+      let nextPart = 0;
+      const walkParts = async (source: ScanSource): Promise<void> => {
+        for (let i = nextPart++; i < parts.length; i = nextPart++) {
+          await source.scanAll(
+            requestOf[i] as ScanRequest,
+            {
+              key: (bytes, start, end) => model.addBytes(bytes, start, end),
+              batchEnd: (cursor) => {
+                model.settle();
+                batches++;
+                cursorOf[i] = cursor;
+                if (onProgress === undefined) return;
+                if (!shownAny) {
+                  if (model.totalKeys === 0) return;
+                  shownAny = true;
+                  emit(false);
+                } else if (performance.now() - lastEmit >= interval) {
+                  emit(false);
+                }
+              },
+            },
+            inner.signal,
+          );
+        }
+      };
+      const failed = (error: unknown): never => {
+        inner.abort();
+        throw error;
+      };
+      const walks = [walkParts(first).catch(failed)];
+      if (own) {
+        for (let i = 1; i < parts.length; i++) {
+          const opening = RespScanSource.open(own.endpoint, own.credentials, own.tuning, inner.signal);
+          openings.push(opening.catch(() => undefined));
+          walks.push(
+            opening.then(
+              (source) => {
+                if (ended || inner.signal.aborted) return source.close();
+                sources.push(source);
+                return walkParts(source).catch(failed);
+              },
+              () => undefined,
+            ),
+          );
+        }
+      }
       try {
-        await Promise.all(
-          sources.map((source, i) => {
-            const own = requestOf[i] as ScanRequest;
-            return source
-              .scanAll(
-                own,
-                {
-                  key: (bytes, start, end) => model.addBytes(bytes, start, end),
-                  batchEnd: (cursor) => {
-                    model.settle();
-                    batches++;
-                    cursorOf[i] = cursor;
-                    if (onProgress === undefined) return;
-                    if (!shownAny) {
-                      if (model.totalKeys === 0) return;
-                      shownAny = true;
-                      emit(false);
-                    } else if (performance.now() - lastEmit >= interval) {
-                      emit(false);
-                    }
-                  },
-                },
-                inner.signal,
-              )
-              .catch((error: unknown) => {
-                inner.abort();
-                throw error;
-              });
-          }),
-        );
+        await Promise.all(walks);
       } finally {
         signal?.removeEventListener('abort', stop);
       }
+      if (signal?.aborted) throw new KeyspaceCancelledError();
       model.finish('complete');
       fraction = 1;
       emit(true);
@@ -225,7 +239,11 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       model.finish(typed instanceof KeyspaceCancelledError ? 'cancelled' : 'failed', typed);
       throw typed;
     } finally {
+      ended = true;
       for (const source of sources) source.close();
+      // Connections still opening close themselves when they open (see above); wait for them
+      // so a finished walk leaves no connection of its own behind.
+      await Promise.all(openings);
     }
   })();
   return { model, done };

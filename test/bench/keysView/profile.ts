@@ -84,6 +84,11 @@ async function main(): Promise<void> {
         console.log(
           `run ${i + 1} ${variant.name}: extension host CPU ${host.toFixed(0)} ms, first namespace after ${done.firstNamespaceMs.toFixed(0)} ms, counts after ${done.countsMs.toFixed(0)} ms, load ${done.load.toFixed(1)}`,
         );
+        const loaded = done.log.find((l) => l.line.includes('Loaded the second stage'));
+        if (loaded) {
+          const what = loaded.line.replace(/^.*?(Loaded the second stage)/, '$1');
+          console.log(`  ${what} (${loaded.ms.toFixed(0)} ms after the click)`);
+        }
         if (variant.name === 'this tree' && done.profile) run = done;
       }
     }

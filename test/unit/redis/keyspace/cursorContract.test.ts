@@ -61,27 +61,33 @@ describe('the walk chooses its connections from the real server', function () {
     await server?.stop();
   });
 
-  /** Connections of the walk's own, named `<connectionName>-walk`, while it runs. */
+  /** The most connections of the walk's own (named `<connectionName>-walk`) seen open at once while it runs:
+   * the first walks at once, the others join as they open. */
   async function walkConnectionsSeen(endpoint: ReturnType<typeof endpointOf>, password?: string): Promise<number> {
     let seen = 0;
-    let asked: Promise<void> | undefined;
+    let asking: Promise<void> | undefined;
+    const asked: Promise<void>[] = [];
     const walk = walkKeyspace(
       { endpoint, credentials: { password }, tuning: FAST },
       {
         count: 10,
         progressIntervalMs: 0,
-        onProgress: () => {
-          asked ??= (async () => {
+        onProgress: (progress) => {
+          if (asking || progress.done) return;
+          asking = (async () => {
             const list = String(await admin.call('CLIENT', 'LIST'));
-            seen = list
+            const open = list
               .split('\n')
               .filter((line) => / name=shared-redis-unit-walk /.test(line) || / user=reader /.test(line)).length;
+            seen = Math.max(seen, open);
+            asking = undefined;
           })();
+          asked.push(asking);
         },
       },
     );
     const model = await walk.done;
-    await asked;
+    await Promise.all(asked);
     assert.equal(model.totalKeys, 2000);
     return seen;
   }

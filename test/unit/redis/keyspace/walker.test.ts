@@ -14,6 +14,7 @@ import {
 } from '../../../../src/redis/keyspace/walker';
 import { IoredisScanSource } from '../../../../src/redis/keyspace/ioredisScanSource';
 import { cursorParts, firstCursor, isLastCursor } from '../../../../src/redis/keyspace/scanSource';
+import { eventually } from '../../../support/eventually';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf, modelCounts, oddKeys, random, referenceCounts, writeKeys, WrittenKey } from './support';
@@ -482,6 +483,48 @@ describe('walkKeyspace against a real redis-server', function () {
       for (let i = 0; i < 3; i++) assert.equal(model.findNamespace(`near:${i}`)?.count, 1000);
     } finally {
       await crowded.stop();
+    }
+  });
+
+  it('leaves none of its connections open when it ends, done or cancelled, however fast', async () => {
+    const scratch = await startRedisServer();
+    try {
+      const admin = await clientOf(scratch);
+      const target = { endpoint: endpointOf(scratch), credentials: {}, tuning: FAST };
+      // A closed connection leaves the server's list a moment later; a leaked one never does.
+      const noneLeft = (when: string): Promise<true> =>
+        eventually(
+          `no connection of the walk left open ${when}`,
+          async () =>
+            !String(await admin.client('LIST'))
+              .split('\n')
+              .some((line) => / name=shared-redis-unit-walk /.test(line)) || undefined,
+          { timeoutMs: 3000, intervalMs: 50 },
+        );
+      await writeKeys(admin, [{ key: Buffer.from('only:one'), type: 'string', ttl: false }]);
+      // One key: the first connection walks every part before the others have opened.
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await walkKeyspace(target).done).totalKeys, 1);
+        await noneLeft('after a complete walk of one key');
+      }
+      await writeKeys(
+        admin,
+        Array.from({ length: 5000 }, (_, i) => ({
+          key: Buffer.from(`many:${i}`),
+          type: 'string' as const,
+          ttl: false,
+        })),
+      );
+      // Cancelled at its first keys, while the other connections are opening.
+      for (let i = 0; i < 5; i++) {
+        const cancel = new AbortController();
+        const cancelled = walkKeyspace(target, { signal: cancel.signal, onProgress: () => cancel.abort() });
+        await assert.rejects(cancelled.done, KeyspaceCancelledError);
+        await noneLeft('after a walk cancelled at its first keys');
+      }
+      admin.disconnect();
+    } finally {
+      await scratch.stop();
     }
   });
 
