@@ -113,7 +113,7 @@ export class RespScanSource implements ScanSource {
   }
 
   /**
-   * `INFO server` (undefined on NOPERM) and DBSIZE in one round trip: what a walk must know
+   * `INFO server` (undefined when refused or unknown) and DBSIZE in one round trip: what a walk must know
    * before its first SCAN. Each round trip before it waits for a turn of a busy extension
    * host's event loop (the Keys view's first row).
    */
@@ -129,7 +129,8 @@ export class RespScanSource implements ScanSource {
           this.handler = sizeReply;
         },
         error: (message) => {
-          if (!/^NOPERM\b/.test(message)) refused = message;
+          // A user who may not run INFO, or a server without it (renamed away, a proxy): unknown.
+          if (!/^NOPERM\b/.test(message) && !/unknown command/i.test(message)) refused = message;
           this.handler = sizeReply;
         },
       };

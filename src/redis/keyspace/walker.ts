@@ -144,9 +144,8 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
 
   const done = (async (): Promise<NamespaceModel> => {
     const sources: ScanSource[] = [];
-    /** Connections still opening; each closes itself if it opens after the walk ended. */
-    const openings: Promise<unknown>[] = [];
-    let ended = false;
+    /** Stops the connections still opening: once every part is taken they are not needed. */
+    const opening = new AbortController();
     try {
       if (signal?.aborted) throw new KeyspaceCancelledError();
       const own = !options.source && !('client' in target) ? target : undefined;
@@ -175,14 +174,19 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       const inner = new AbortController();
       const stop = (): void => inner.abort();
       signal?.addEventListener('abort', stop, { once: true });
+      inner.signal.addEventListener('abort', () => opening.abort(), { once: true });
       // Each connection walks the next part nobody has taken, until none is left: the first
       // starts at once, the others join as they open. A server near its client limit
-      // (maxclients) refuses some; the ones that opened walk every part between them.
+      // (maxclients) refuses some; the ones that opened walk every part between them, each
+      // part with the COUNT for the connections there are when it is taken.
       let nextPart = 0;
+      let stillOpening = own ? parts.length - 1 : 0;
       const walkParts = async (source: ScanSource): Promise<void> => {
         for (let i = nextPart++; i < parts.length; i = nextPart++) {
+          const part = requestOf[i] as ScanRequest;
+          const count = request(sources.length + stillOpening).count;
           await source.scanAll(
-            requestOf[i] as ScanRequest,
+            { ...part, count },
             {
               key: (bytes, start, end) => model.addBytes(bytes, start, end),
               batchEnd: (cursor) => {
@@ -203,29 +207,41 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
           );
         }
       };
-      const failed = (error: unknown): never => {
-        inner.abort();
-        throw error;
+      const walkers: Promise<void>[] = [];
+      /** The first failure of any walker: the others then stop, cancelled by it. */
+      let failure: { error: unknown } | undefined;
+      const join = (source: ScanSource): void => {
+        walkers.push(
+          walkParts(source).catch((error: unknown) => {
+            failure ??= { error };
+            inner.abort();
+          }),
+        );
       };
-      const walks = [walkParts(first).catch(failed)];
+      join(first);
       if (own) {
         for (let i = 1; i < parts.length; i++) {
-          const opening = RespScanSource.open(own.endpoint, own.credentials, own.tuning, inner.signal);
-          openings.push(opening.catch(() => undefined));
-          walks.push(
-            opening.then(
-              (source) => {
-                if (ended || inner.signal.aborted) return source.close();
-                sources.push(source);
-                return walkParts(source).catch(failed);
-              },
-              () => undefined,
-            ),
+          RespScanSource.open(own.endpoint, own.credentials, own.tuning, opening.signal).then(
+            (source) => {
+              stillOpening--;
+              if (opening.signal.aborted || nextPart >= parts.length) return source.close();
+              sources.push(source);
+              join(source);
+            },
+            () => {
+              stillOpening--;
+            },
           );
         }
       }
       try {
-        await Promise.all(walks);
+        // A walker ends only when no part is left to take: when every walker that joined has
+        // ended, every part is walked, whatever is still opening.
+        for (let joined = 0; joined < walkers.length;) {
+          joined = walkers.length;
+          await Promise.all(walkers);
+        }
+        if (failure) throw failure.error;
       } finally {
         signal?.removeEventListener('abort', stop);
       }
@@ -239,11 +255,9 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       model.finish(typed instanceof KeyspaceCancelledError ? 'cancelled' : 'failed', typed);
       throw typed;
     } finally {
-      ended = true;
+      // A connection that opens after this closes itself (above).
+      opening.abort();
       for (const source of sources) source.close();
-      // Connections still opening close themselves when they open (see above); wait for them
-      // so a finished walk leaves no connection of its own behind.
-      await Promise.all(openings);
     }
   })();
   return { model, done };

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import type Redis from 'ioredis';
+import * as net from 'node:net';
+import Redis from 'ioredis';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { KeyspaceCancelledError, KeyspaceCommandError } from '../../../../src/redis/keyspace/errors';
 import { NamespaceModel, NamespaceNode } from '../../../../src/redis/keyspace/namespaceModel';
@@ -524,6 +525,117 @@ describe('walkKeyspace against a real redis-server', function () {
       }
       admin.disconnect();
     } finally {
+      await scratch.stop();
+    }
+  });
+
+  it('walks a server whose INFO is renamed away (as some managed servers do) with one plain loop', async () => {
+    const hidden = await startRedisServer({ extraArgs: ['--rename-command', 'INFO', 'INFO_HIDDEN_FOR_TEST'] });
+    // ioredis's ready check sends INFO: without it, as a client of such a server must.
+    const admin = new Redis({ host: hidden.host, port: hidden.port, lazyConnect: true, enableReadyCheck: false });
+    try {
+      await admin.connect();
+      await writeKeys(
+        admin,
+        Array.from({ length: 3000 }, (_, i) => ({
+          key: Buffer.from(`hid:${i % 3}:${i}`),
+          type: 'string' as const,
+          ttl: false,
+        })),
+      );
+      for (const connections of [1, 8] as const) {
+        const model = await walkKeyspace(
+          { endpoint: endpointOf(hidden), credentials: {}, tuning: FAST },
+          { connections },
+        ).done;
+        assert.equal(model.totalKeys, 3000, `${connections} connection(s) asked`);
+        for (let i = 0; i < 3; i++) assert.equal(model.findNamespace(`hid:${i}`)?.count, 1000);
+      }
+    } finally {
+      admin.disconnect();
+      await hidden.stop();
+    }
+  });
+
+  it('asks for more keys per call once the server has refused the other connections', async () => {
+    // Room for the admin, the monitor and the walk's first connection only.
+    const crowded = await startRedisServer({ extraArgs: ['--maxclients', '3'] });
+    const admin = await clientOf(crowded);
+    const monitor = await admin.duplicate().monitor();
+    try {
+      await writeKeys(
+        admin,
+        Array.from({ length: 40_000 }, (_, i) => ({
+          key: Buffer.from(`full:${i}`),
+          type: 'string' as const,
+          ttl: false,
+        })),
+      );
+      const counts = new Set<string>();
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (String(args[0]).toUpperCase() === 'SCAN') counts.add(String(args[3]));
+      });
+      const model = await walkKeyspace({ endpoint: endpointOf(crowded), credentials: {}, tuning: FAST }).done;
+      assert.equal(model.totalKeys, 40_000);
+      // 8 connections would ask 250 each; one alone asks the whole scanCount (1000) once it knows.
+      await eventually('the monitor saw a SCAN of COUNT 1000', () => counts.has('1000') || undefined, {
+        timeoutMs: 3000,
+        intervalMs: 50,
+      });
+    } finally {
+      monitor.disconnect();
+      admin.disconnect();
+      await crowded.stop();
+    }
+  });
+
+  it('ends when every part is walked, without waiting for connections that open slowly, and closes them', async () => {
+    const scratch = await startRedisServer();
+    const admin = await clientOf(scratch);
+    await writeKeys(
+      admin,
+      Array.from({ length: 10 }, (_, i) => ({ key: Buffer.from(`slow:${i}`), type: 'string' as const, ttl: false })),
+    );
+    // A proxy (or port forward) that passes the first connection and leaves every later one unanswered.
+    const held: net.Socket[] = [];
+    let closedByWalk = 0;
+    let proxied = false;
+    const proxy = net.createServer((socket) => {
+      if (proxied) {
+        held.push(socket);
+        // Read (and drop) what the walk sends, so its closing the connection is seen.
+        socket.resume();
+        socket.on('close', () => closedByWalk++);
+        socket.on('error', () => undefined);
+        return;
+      }
+      proxied = true;
+      const upstream = net.connect(scratch.port, scratch.host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('close', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as net.AddressInfo).port;
+      // Unanswered connections would keep a walk that waited for them 60 s: longer than this test may take.
+      const model = await walkKeyspace({
+        endpoint: { host: '127.0.0.1', port, db: 0, tls: false },
+        credentials: {},
+        tuning: { ...FAST, timeoutMs: 60_000 },
+      }).done;
+      assert.equal(model.totalKeys, 10);
+      assert.equal(model.complete, true);
+      await eventually(
+        'every unanswered connection closed by the walk',
+        () => (held.length > 0 && closedByWalk === held.length) || undefined,
+        { timeoutMs: 3000, intervalMs: 50 },
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+      admin.disconnect();
       await scratch.stop();
     }
   });
