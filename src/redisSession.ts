@@ -109,6 +109,7 @@ export class RedisSession implements vscode.Disposable {
       });
       this.subscriptions.push(
         stackChanges(({ redis, redisStarting, cluster }) => {
+          const first = !this.stackIsKnown;
           this.stackIsKnown = true;
           known();
           // A Redis still starting is already the one to talk to, with the stack's own
@@ -138,6 +139,8 @@ export class RedisSession implements vscode.Disposable {
             );
             this.changed.fire();
           }
+          // The endpoint is known now: its stored password is read while the views start.
+          if (first && !this.connection) this.secrets.readEarly(this.endpoint);
         }),
       );
     }

@@ -31,6 +31,7 @@ import { StackStatusBar } from './views/statusBar';
 export interface SharedRedisInternals {
   readonly stack: StackService;
   readonly session: RedisSession;
+  readonly secrets: RedisSecrets;
   readonly views: {
     readonly stack: StackView;
     readonly keys: KeysView;
@@ -89,6 +90,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const pubSub = new PubSubService(session, logger.child('PubSub'));
   context.subscriptions.push(
     settings,
+    secrets,
     stack,
     session,
     keyBrowser,
@@ -159,6 +161,7 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
     internals: {
       stack,
       session,
+      secrets,
       keys: keyBrowser,
       keyChanges,
       workspaceState: context.workspaceState,

@@ -7,16 +7,41 @@ export interface StoredCredentials {
   readonly password: string;
 }
 
+/** How long an early read (see readEarly) may stand in for a read of its own. */
+const EARLY_READ_MS = 10_000;
+
 /** Credentials live in SecretStorage, one entry per server (host and port), never in settings. */
-export class RedisSecrets {
+export class RedisSecrets implements vscode.Disposable {
   readonly onDidChange: vscode.Event<vscode.SecretStorageChangeEvent>;
+  private early: { readonly key: string; readonly at: number; readonly raw: Promise<string | undefined> } | undefined;
+  private readonly changes: vscode.Disposable;
 
   constructor(private readonly storage: vscode.SecretStorage) {
     this.onDidChange = storage.onDidChange;
+    // Stored or deleted here or in another window: an early read may be stale.
+    this.changes = storage.onDidChange(() => {
+      this.early = undefined;
+    });
+  }
+
+  /**
+   * Starts reading `endpoint`'s stored credentials now, for the connection about to be
+   * made: a read goes through the workbench, 20–70 ms in code-server while a view opens,
+   * and so runs beside the rest of the view's start. The next `credentials` of the same
+   * endpoint uses it once, within EARLY_READ_MS, unless a secret changed meanwhile.
+   */
+  readEarly(endpoint: RedisEndpoint): void {
+    const raw = Promise.resolve(this.storage.get(RedisSecrets.key(endpoint)));
+    raw.catch(() => undefined);
+    this.early = { key: RedisSecrets.key(endpoint), at: Date.now(), raw };
   }
 
   async credentials(endpoint: RedisEndpoint): Promise<StoredCredentials | undefined> {
-    const raw = await this.storage.get(RedisSecrets.key(endpoint));
+    const key = RedisSecrets.key(endpoint);
+    const early = this.early;
+    this.early = undefined;
+    const raw =
+      early?.key === key && Date.now() - early.at < EARLY_READ_MS ? await early.raw : await this.storage.get(key);
     if (raw === undefined) return undefined;
     try {
       const parsed = JSON.parse(raw) as { username?: unknown; password?: unknown };
@@ -31,6 +56,7 @@ export class RedisSecrets {
   }
 
   async store(endpoint: RedisEndpoint, credentials: StoredCredentials): Promise<void> {
+    this.early = undefined;
     await this.storage.store(
       RedisSecrets.key(endpoint),
       JSON.stringify({ username: credentials.username, password: credentials.password }),
@@ -38,7 +64,12 @@ export class RedisSecrets {
   }
 
   async forget(endpoint: RedisEndpoint): Promise<void> {
+    this.early = undefined;
     await this.storage.delete(RedisSecrets.key(endpoint));
+  }
+
+  dispose(): void {
+    this.changes.dispose();
   }
 
   static key(endpoint: RedisEndpoint): string {
