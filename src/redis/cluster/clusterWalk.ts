@@ -84,6 +84,8 @@ interface MasterWalk {
   readonly master: ClusterMaster;
   readonly sources: RespScanSource[];
   readonly halves: (CursorHalf | undefined)[];
+  /** DBSIZE when the connections opened. */
+  readonly size: number;
   /** How far each half is, 0 to 0.5 (halves) or 0 to 1 (one loop). */
   readonly progress: number[];
 }
@@ -110,10 +112,7 @@ class ClusterScanSource implements ScanSource {
     this.slotMapBefore = slotMapOf(masters);
     this.slotStateBefore = await readSlotState(masters);
     this.walks = await openAll(masters, this.credentials, this.tuning, signal);
-    const sizes = await Promise.all(
-      this.walks.map((walk) => named(walk.master, () => (walk.sources[0] as RespScanSource).dbsize(signal))),
-    );
-    return sizes.reduce((sum, size) => sum + size, 0);
+    return this.walks.reduce((sum, walk) => sum + walk.size, 0);
   }
 
   async scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
@@ -209,12 +208,13 @@ async function openMaster(
   const first = await RespScanSource.open(master.endpoint, credentials, tuning, signal);
   const sources = [first];
   try {
-    // As the walker does: the halves only where the cursor order is Redis's.
-    if (keepsReverseBinaryCursor((await first.serverInfo(signal)) ?? '')) {
+    // As the walker does: INFO and DBSIZE in one round trip, the halves only where the cursor order is Redis's.
+    const facts = await first.facts(signal);
+    if (keepsReverseBinaryCursor(facts.info ?? '')) {
       sources.push(await RespScanSource.open(master.endpoint, credentials, tuning, signal));
-      return { master, sources, halves: ['even', 'odd'], progress: [0, 0] };
+      return { master, sources, halves: ['even', 'odd'], progress: [0, 0], size: facts.dbsize };
     }
-    return { master, sources, halves: [undefined], progress: [0] };
+    return { master, sources, halves: [undefined], progress: [0], size: facts.dbsize };
   } catch (error) {
     for (const source of sources) source.close();
     throw error;

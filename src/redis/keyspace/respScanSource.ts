@@ -96,22 +96,6 @@ export class RespScanSource implements ScanSource {
     }).then(() => size);
   }
 
-  /** `INFO server`'s text, or undefined when the user may not run INFO (NOPERM). */
-  serverInfo(signal?: AbortSignal): Promise<string | undefined> {
-    let text: string | undefined;
-    return this.exchange(signal, 'INFO', (resolve, reject) => {
-      this.handler = {
-        ...unexpected(reject),
-        bulk: (reply) => {
-          text = reply;
-          resolve();
-        },
-        error: (message) => (/^NOPERM\b/.test(message) ? resolve() : reject(new ServerReplyError(message))),
-      };
-      this.send(['INFO', 'server']);
-    }).then(() => text);
-  }
-
   /**
    * `INFO server` (undefined when refused or unknown) and DBSIZE in one round trip: what a walk must know
    * before its first SCAN. Each round trip before it waits for a turn of a busy extension
