@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { keepsReverseBinaryCursor } from '../../../../src/redis/keyspace/cursorContract';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { RedisServer, startRedisServer } from '../../../support/redisServer';
-import { clientOf, endpointOf, writeKeys } from './support';
+import { clientOf, endpointOf, stringKeys, writeKeys } from './support';
 
 /** INFO server as each product answers it (trimmed to the lines that matter, shapes kept). */
 const REDIS_7 =
@@ -52,7 +52,7 @@ describe('the walk chooses its connections from the real server', function () {
     admin = await clientOf(server);
     await writeKeys(
       admin,
-      Array.from({ length: 2000 }, (_, i) => ({ key: Buffer.from(`c:${i}`), type: 'string' as const, ttl: false })),
+      stringKeys(2000, (i) => `c:${i}`),
     );
     await admin.call('ACL', 'SETUSER', 'reader', 'on', '>pw', '~*', '+@read');
   });

@@ -8,7 +8,7 @@ import { keyLabel, NamespaceKeyPager } from '../../../../src/redis/keyspace/page
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
-import { allPages, clientOf, endpointOf, oddKeys, writeKeys, WrittenKey } from './support';
+import { allPages, clientOf, endpointOf, oddKeys, stringKeys, writeKeys, WrittenKey } from './support';
 
 const ids = (keys: { id: string }[]): string[] => keys.map((k) => k.id).sort();
 
@@ -237,7 +237,7 @@ describe('NamespaceKeyPager against a real redis-server', function () {
     try {
       await writeKeys(
         doomedClient,
-        Array.from({ length: 500 }, (_, i) => ({ key: Buffer.from(`d:${i}`), type: 'string' as const, ttl: false })),
+        stringKeys(500, (i) => `d:${i}`),
       );
       const walked = await walkKeyspace({ endpoint: endpointOf(doomed), credentials: {} }, { keepNamesUpTo: 10 }).done;
       const node = walked.findNamespace('d');

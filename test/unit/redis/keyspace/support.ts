@@ -30,6 +30,11 @@ export interface WrittenKey {
   readonly ttl: boolean;
 }
 
+/** `count` string keys without a TTL, the i-th named `name(i)`. */
+export function stringKeys(count: number, name: (i: number) => string): WrittenKey[] {
+  return Array.from({ length: count }, (_, i) => ({ key: Buffer.from(name(i)), type: 'string', ttl: false }));
+}
+
 /** Writes keys (exact bytes) with their type and an optional TTL, in pipelines. */
 export async function writeKeys(client: Redis, keys: readonly WrittenKey[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 5000) {

@@ -18,7 +18,17 @@ import { cursorParts, firstCursor, isLastCursor } from '../../../../src/redis/ke
 import { eventually } from '../../../support/eventually';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
-import { clientOf, endpointOf, modelCounts, oddKeys, random, referenceCounts, writeKeys, WrittenKey } from './support';
+import {
+  clientOf,
+  endpointOf,
+  modelCounts,
+  oddKeys,
+  random,
+  referenceCounts,
+  stringKeys,
+  writeKeys,
+  WrittenKey,
+} from './support';
 
 const FAST = { timeoutMs: 1000, maxReconnects: 0, connectionName: 'shared-redis-unit' };
 
@@ -214,11 +224,7 @@ describe('walkKeyspace against a real redis-server', function () {
     const scratch = await startRedisServer();
     const scratchClient = await clientOf(scratch);
     try {
-      const keys = Array.from({ length: 3000 }, (_, i) => ({
-        key: Buffer.from(`ns:${i % 3}:${i}`),
-        type: 'string' as const,
-        ttl: false,
-      }));
+      const keys = stringKeys(3000, (i) => `ns:${i % 3}:${i}`);
       await writeKeys(scratchClient, keys);
       const doomed = keys.filter((_, i) => i % 7 === 0).map((k) => k.key);
       let deleted = false;
@@ -260,17 +266,9 @@ describe('walkKeyspace against a real redis-server', function () {
       try {
         await writeKeys(
           writer,
-          Array.from({ length: 2000 }, (_, i) => ({
-            key: Buffer.from(`stay:${i % 4}:${i}`),
-            type: 'string' as const,
-            ttl: false,
-          })),
+          stringKeys(2000, (i) => `stay:${i % 4}:${i}`),
         );
-        const transient = Array.from({ length: 60_000 }, (_, i) => ({
-          key: Buffer.from(`tmp:${i}`),
-          type: 'string' as const,
-          ttl: false,
-        }));
+        const transient = stringKeys(60_000, (i) => `tmp:${i}`);
         let phase: 'before' | 'growing' | 'grown' | 'shrinking' = 'before';
         let work: Promise<unknown> = Promise.resolve();
         const model = await walkKeyspace(
@@ -366,11 +364,7 @@ describe('walkKeyspace against a real redis-server', function () {
       try {
         await writeKeys(
           doomedClient,
-          Array.from({ length: 20_000 }, (_, i) => ({
-            key: Buffer.from(`k:${i % 5}:${i}`),
-            type: 'string' as const,
-            ttl: false,
-          })),
+          stringKeys(20_000, (i) => `k:${i % 5}:${i}`),
         );
         let killed: Promise<void> | undefined;
         const options: WalkOptions = {
@@ -411,7 +405,7 @@ describe('walkKeyspace against a real redis-server', function () {
       const admin = await clientOf(hung);
       await writeKeys(
         admin,
-        Array.from({ length: 5000 }, (_, i) => ({ key: Buffer.from(`h:${i}`), type: 'string' as const, ttl: false })),
+        stringKeys(5000, (i) => `h:${i}`),
       );
       admin.disconnect();
       const walk = walkKeyspace(
@@ -471,11 +465,7 @@ describe('walkKeyspace against a real redis-server', function () {
       const admin = await clientOf(crowded);
       await writeKeys(
         admin,
-        Array.from({ length: 3000 }, (_, i) => ({
-          key: Buffer.from(`near:${i % 3}:${i}`),
-          type: 'string' as const,
-          ttl: false,
-        })),
+        stringKeys(3000, (i) => `near:${i % 3}:${i}`),
       );
       // The admin connection stays open: 2 of the walk's 8 connections find room.
       const model = await walkKeyspace({ endpoint: endpointOf(crowded), credentials: {}, tuning: FAST }).done;
@@ -510,11 +500,7 @@ describe('walkKeyspace against a real redis-server', function () {
       }
       await writeKeys(
         admin,
-        Array.from({ length: 5000 }, (_, i) => ({
-          key: Buffer.from(`many:${i}`),
-          type: 'string' as const,
-          ttl: false,
-        })),
+        stringKeys(5000, (i) => `many:${i}`),
       );
       // Cancelled at its first keys, while the other connections are opening.
       for (let i = 0; i < 5; i++) {
@@ -537,11 +523,7 @@ describe('walkKeyspace against a real redis-server', function () {
       await admin.connect();
       await writeKeys(
         admin,
-        Array.from({ length: 3000 }, (_, i) => ({
-          key: Buffer.from(`hid:${i % 3}:${i}`),
-          type: 'string' as const,
-          ttl: false,
-        })),
+        stringKeys(3000, (i) => `hid:${i % 3}:${i}`),
       );
       for (const connections of [1, 8] as const) {
         const model = await walkKeyspace(
@@ -565,11 +547,7 @@ describe('walkKeyspace against a real redis-server', function () {
     try {
       await writeKeys(
         admin,
-        Array.from({ length: 40_000 }, (_, i) => ({
-          key: Buffer.from(`full:${i}`),
-          type: 'string' as const,
-          ttl: false,
-        })),
+        stringKeys(40_000, (i) => `full:${i}`),
       );
       const counts = new Set<string>();
       monitor.on('monitor', (_time: string, args: string[]) => {
@@ -594,7 +572,7 @@ describe('walkKeyspace against a real redis-server', function () {
     const admin = await clientOf(scratch);
     await writeKeys(
       admin,
-      Array.from({ length: 10 }, (_, i) => ({ key: Buffer.from(`slow:${i}`), type: 'string' as const, ttl: false })),
+      stringKeys(10, (i) => `slow:${i}`),
     );
     // A proxy (or port forward) that passes the first connection and leaves every later one unanswered.
     const held: net.Socket[] = [];
