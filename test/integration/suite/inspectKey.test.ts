@@ -153,8 +153,14 @@ describe('inspecting a key in its editor', function () {
   it('asks for the key when run from the palette, offering the names the Keys view walked', async () => {
     assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
     const opened = vscode.commands.executeCommand<string | undefined>('sharedRedis.inspectKey');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    // Accepted until the command answers: an accept sent before the pick shows (a loaded machine) does nothing.
+    const answered = opened.then(() => true);
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (await Promise.race([answered, Promise.resolve(false)])) break;
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      if (await Promise.race([answered, new Promise<false>((resolve) => setTimeout(() => resolve(false), 200))])) break;
+    }
     const uri = await opened;
     const key = Buffer.from(new URLSearchParams(vscode.Uri.parse(uri ?? '').query).get('key') ?? '', 'hex').toString();
     assert.match(key, /^inspect:/);
