@@ -31,9 +31,10 @@ export class RedisSecrets implements vscode.Disposable {
    * endpoint uses it once, within EARLY_READ_MS, unless a secret changed meanwhile.
    */
   readEarly(endpoint: RedisEndpoint): void {
-    const raw = Promise.resolve(this.storage.get(RedisSecrets.key(endpoint)));
+    const key = RedisSecrets.key(endpoint);
+    const raw = Promise.resolve(this.storage.get(key));
     raw.catch(() => undefined);
-    this.early = { key: RedisSecrets.key(endpoint), at: Date.now(), raw };
+    this.early = { key, at: Date.now(), raw };
   }
 
   async credentials(endpoint: RedisEndpoint): Promise<StoredCredentials | undefined> {

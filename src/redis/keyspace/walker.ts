@@ -118,8 +118,9 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   let expectedKeys = 0;
 
   let parts: (CursorPart | undefined)[] = connections === 1 ? [undefined] : cursorParts(connections);
-  /** Each part's request, and its newest cursor (none before its first reply): turned into
-   * `fraction` only when progress is reported, not for each of the thousands of replies. */
+  /** Each part's request (as sent, once a connection takes it), and its newest cursor (none
+   * before its first reply): turned into `fraction` only when progress is reported, not for
+   * each of the thousands of replies. */
   let requestOf: ScanRequest[] = [];
   let cursorOf: (string | undefined)[] = [];
   const walkedFraction = (): number =>
@@ -183,10 +184,10 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       let stillOpening = own ? parts.length - 1 : 0;
       const walkParts = async (source: ScanSource): Promise<void> => {
         for (let i = nextPart++; i < parts.length; i = nextPart++) {
-          const part = requestOf[i] as ScanRequest;
-          const count = request(sources.length + stillOpening).count;
+          const taken: ScanRequest = { ...request(sources.length + stillOpening), part: parts[i] };
+          requestOf[i] = taken;
           await source.scanAll(
-            { ...part, count },
+            taken,
             {
               key: (bytes, start, end) => model.addBytes(bytes, start, end),
               batchEnd: (cursor) => {
