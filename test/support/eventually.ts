@@ -34,3 +34,17 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * `read`'s value once two reads `quietMs` apart agree: what was already on its way (a
+ * refresh, a timer's read) has landed, however late a loaded machine runs it.
+ */
+export async function steady<T>(read: () => T | Promise<T>, quietMs: number): Promise<T> {
+  let last = await read();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = await read();
+    if (now === last) return now;
+    last = now;
+  }
+}

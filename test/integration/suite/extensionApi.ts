@@ -19,4 +19,4 @@ export async function api(): Promise<SharedRedisInternals> {
   return exported.testing();
 }
 
-export { eventually } from '../../support/eventually';
+export { eventually, steady } from '../../support/eventually';

@@ -10,7 +10,7 @@ import {
   TestCertificates,
   TestRedis,
 } from '../../unit/redis/tls/fixtures';
-import { api, eventually } from './extensionApi';
+import { api, eventually, steady } from './extensionApi';
 
 const KEYS = [
   'host',
@@ -89,13 +89,7 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
       // of its own (one attempt each at most, never a reconnect loop): count from when that settled,
       // no new attempt for 1.5 s (a loaded CI ran the view's refreshes seconds late).
       await sleep(2500);
-      let before = proxy?.connections ?? 0;
-      for (;;) {
-        await sleep(1500);
-        const now = proxy?.connections ?? 0;
-        if (now === before) break;
-        before = now;
-      }
+      const before = await steady(() => proxy?.connections ?? 0, 1500);
       assert.ok(before <= 4, `${before} attempts after four settings changes`);
       const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
       assert.equal(

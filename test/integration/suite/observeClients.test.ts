@@ -13,7 +13,7 @@ import type { DeniedAccess } from '../../../src/redis/observe/aclLog';
 import type { SlowLog } from '../../../src/redis/observe/slowLog';
 import type { ClientsRow, ClientsView } from '../../../src/views/clientsView';
 import { useWorkspaceStack } from '../../support/useWorkspaceStack';
-import { api, eventually } from './extensionApi';
+import { api, eventually, steady } from './extensionApi';
 
 /** What a user reads on a row: `label — description`. */
 function rowText(view: ClientsView, row: ClientsRow): string {
@@ -155,7 +155,7 @@ describe('which service does what: clients, slow log and denied accesses on a re
     await eventually('the view to be hidden', async () => ((await view()).view.visible ? undefined : true));
     assert.equal(monitor.isWatching, false);
     // A read in flight when the view was hidden may still land (late on a loaded machine); after it, nothing.
-    const hidden = await unchangedFor1s(async () => (await commandStats(operator, 'client|list')).calls);
+    const hidden = await steady(async () => (await commandStats(operator, 'client|list')).calls, 1000);
     // Three periods of the 2 s timer: a timer left behind would have read at least once.
     await new Promise((resolve) => setTimeout(resolve, 6500));
     assert.equal((await commandStats(operator, 'client|list')).calls, hidden, 'no CLIENT LIST while hidden');
@@ -317,7 +317,7 @@ describe('which service does what: clients, slow log and denied accesses on a re
       );
       // Said once: the view does not try again every 2 s.
       // A timer-driven read already on its way may land too; after it, nothing.
-      const refusedOnce = await unchangedFor1s(async () => (await commandStats(admin, 'client|list')).rejected);
+      const refusedOnce = await steady(async () => (await commandStats(admin, 'client|list')).rejected, 1000);
       assert.ok(refusedOnce >= 1);
       await new Promise((resolve) => setTimeout(resolve, 4500));
       assert.equal((await commandStats(admin, 'client|list')).rejected, refusedOnce, 'no retry every 2 s');
@@ -343,14 +343,3 @@ describe('which service does what: clients, slow log and denied accesses on a re
     }
   });
 });
-
-/** The count once two reads 1 s apart agree: what a read already on its way adds has landed. */
-async function unchangedFor1s(read: () => Promise<number>): Promise<number> {
-  let last = await read();
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = await read();
-    if (now === last) return now;
-    last = now;
-  }
-}
