@@ -149,6 +149,34 @@ interface ScanStats {
   readonly max: number;
 }
 
+/** The server's CPU so far, ms: INFO cpu's used_cpu_user + used_cpu_sys. */
+async function serverCpuMs(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}
+
+/** This process's minor page faults so far (/proc/self/stat, field 10). */
+function minorFaults(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** What a fresh page costs here: touching 16 MiB of memory never used before, µs per 4 KiB page (median of 5). */
+function freshPageMicros(): number {
+  const costs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    new Int32Array(4 << 20).fill(1);
+    costs.push(((performance.now() - t0) * 1000) / 4096);
+  }
+  return median(costs);
+}
+
 /** SCAN's calls and time (INFO commandstats) and LATENCY HISTOGRAM since the last CONFIG RESETSTAT. */
 async function scanStats(admin: Redis): Promise<ScanStats> {
   const stats = await admin.info('commandstats');
@@ -166,6 +194,10 @@ async function scanStats(admin: Redis): Promise<ScanStats> {
 interface Sample {
   wallMs: number;
   serverMs: number;
+  /** The server's own CPU (INFO cpu, user + system) during the walk: its SCAN time and the rest (reading commands, writing replies). */
+  serverCpuMs: number;
+  /** Minor page faults of this process during the walk: each fresh 4 KiB page of memory it touched. */
+  pageFaults: number;
   cpuMs: number;
   firstMs: number;
   heapMB: number;
@@ -192,6 +224,8 @@ async function walkOnce(
   let peakExternal = 0;
   await admin.call('CONFIG', 'RESETSTAT');
   const cpuBefore = cpuTimes();
+  const serverCpuBefore = await serverCpuMs(admin);
+  const faultsBefore = minorFaults();
   const load = loadavg()[0] ?? NaN;
   const usage = process.cpuUsage();
   let first = NaN;
@@ -206,6 +240,8 @@ async function walkOnce(
   model = await variant.walker.walkKeyspace({ endpoint, credentials: {} }, options).done;
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(usage);
+  const pageFaults = minorFaults() - faultsBefore;
+  const serverCpu = (await serverCpuMs(admin)) - serverCpuBefore;
   const steal = stealShare(cpuBefore);
   const stats = await scanStats(admin);
   if (!model.complete || model.totalKeys !== total) {
@@ -233,6 +269,8 @@ async function walkOnce(
   return {
     wallMs,
     serverMs: stats.usec / 1000,
+    serverCpuMs: serverCpu,
+    pageFaults,
     cpuMs: (cpu.user + cpu.system) / 1000,
     firstMs: first,
     heapMB,
@@ -271,7 +309,7 @@ async function measureSize(total: number): Promise<SizeResult> {
         const s = await walkOnce(variant, admin, endpoint, total, true);
         byVariant.get(variant.name)?.push(s);
         console.log(
-          `${total / 1e6}M ${variant.name} ${run + 1}/${RUNS}: wall ${s.wallMs.toFixed(0)} ms, SCAN ${s.serverMs.toFixed(0)} ms (${s.stats.calls} calls), ratio ${(s.wallMs / s.serverMs).toFixed(3)}, client CPU ${s.cpuMs.toFixed(0)} ms, ` +
+          `${total / 1e6}M ${variant.name} ${run + 1}/${RUNS}: wall ${s.wallMs.toFixed(0)} ms, SCAN ${s.serverMs.toFixed(0)} ms (${s.stats.calls} calls), ratio ${(s.wallMs / s.serverMs).toFixed(3)}, server CPU ${(s.serverCpuMs / s.serverMs).toFixed(3)}× SCAN, ${s.pageFaults} page faults, client CPU ${s.cpuMs.toFixed(0)} ms, ` +
             `p50 ≤${s.stats.p50} µs p99 ≤${s.stats.p99} µs max ≤${s.stats.max} µs, first ${s.firstMs.toFixed(0)} ms, heap +${s.heapMB.toFixed(2)} MB, ` +
             `external peak ${s.peakExternalMB.toFixed(0)} MB, sparse page ${s.sparsePageMs.toFixed(1)} ms (${s.sparseScans} SCAN), load ${s.load.toFixed(2)}, steal ${(s.steal * 100).toFixed(1)}%`,
         );
@@ -284,7 +322,7 @@ async function measureSize(total: number): Promise<SizeResult> {
   }
 }
 
-function section(results: SizeResult[], started: number): string {
+function section(results: SizeResult[], started: number, pageMicros: number): string {
   const one = results.find((r) => r.total === 1_000_000);
   const rows: string[] = [];
   for (const variant of variants) {
@@ -300,6 +338,8 @@ function section(results: SizeResult[], started: number): string {
         `${(wall / 1000).toFixed(2)} s`,
         `${(server / 1000).toFixed(2)} s`,
         median(s.map((x) => x.wallMs / x.serverMs)).toFixed(2),
+        median(s.map((x) => x.serverCpuMs / x.serverMs)).toFixed(2),
+        median(s.map((x) => x.pageFaults)).toLocaleString('en-US'),
         `${(median(s.map((x) => x.cpuMs)) / 1000).toFixed(2)} s`,
         r.total === 1_000_000 ? '1×' : `${(wall / walls1).toFixed(2)}× (server ${(server / server1).toFixed(2)}×)`,
         `${median(s.map((x) => x.stats.p50))} / ${median(s.map((x) => x.stats.p99))} / ${median(s.map((x) => x.stats.max))} µs`,
@@ -316,10 +356,10 @@ function section(results: SizeResult[], started: number): string {
   return [
     '## The walk at 1M, 5M and 10M keys (bare process, beside the server)',
     '',
-    `One private redis-server per size (\`--save "" --appendonly no\`), filled with \`redis-cli --pipe\`: the keyspace.bench plan scaled (the big namespaces grow, \`${SPARSE_NAMESPACE}\` stays at 1,500 keys, 0.015% of 10M), ~70% with a TTL. Per size: one warm-up walk per variant, then ${RUNS} runs, the variants interleaved; medians. Server SCAN time is INFO commandstats' usec and the percentiles LATENCY HISTOGRAM scan's buckets (≤ the bucket's upper bound), both after CONFIG RESETSTAT before each walk. Heap: heapUsed after forced GCs with the complete model alive minus before the walk. External peak: ArrayBuffers at progress events (the duplicate filter, released at the end). Sparse page: NamespaceKeyPager.next() on \`${SPARSE_NAMESPACE}\` after the walk. Load: 1-minute load average at the walk's start; steal from /proc/stat during the walk. \`node --expose-gc out/test/bench/keyspaceScale.bench.js\`${BASELINE ? `, baseline = the walker compiled from ${BASELINE}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
+    `One private redis-server per size (\`--save "" --appendonly no\`), filled with \`redis-cli --pipe\`: the keyspace.bench plan scaled (the big namespaces grow, \`${SPARSE_NAMESPACE}\` stays at 1,500 keys, 0.015% of 10M), ~70% with a TTL. Per size: one warm-up walk per variant, then ${RUNS} runs, the variants interleaved; medians. Server SCAN time is INFO commandstats' usec and the percentiles LATENCY HISTOGRAM scan's buckets (≤ the bucket's upper bound), both after CONFIG RESETSTAT before each walk. Heap: heapUsed after forced GCs with the complete model alive minus before the walk. External peak: ArrayBuffers at progress events (the duplicate filter, released at the end). Server CPU: INFO cpu's user + system time over the walk, the floor of Wall ÷ SCAN (the server also reads each command and writes each reply). Client page faults: this process's minor faults during the walk, one per fresh 4 KiB page it touched; a fresh page costs ${pageMicros.toFixed(1)} µs here (16 MiB touched once, median of 5). Sparse page: NamespaceKeyPager.next() on \`${SPARSE_NAMESPACE}\` after the walk. Load: 1-minute load average at the walk's start; steal from /proc/stat during the walk. \`node --expose-gc out/test/bench/keyspaceScale.bench.js\`${BASELINE ? `, baseline = the walker compiled from ${BASELINE}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
     '',
-    '| Walker | Keys | Wall | Server SCAN | Wall ÷ SCAN | Client CPU | Wall vs 1M | SCAN p50 / p99 / max | SCAN calls | First namespaces | Model heap | External peak | Sparse first page | Load / steal |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Walker | Keys | Wall | Server SCAN | Wall ÷ SCAN | Server CPU ÷ SCAN | Client page faults | Client CPU | Wall vs 1M | SCAN p50 / p99 / max | SCAN calls | First namespaces | Model heap | External peak | Sparse first page | Load / steal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');
@@ -329,7 +369,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: SizeResult[] = [];
   for (const total of SIZES) results.push(await measureSize(total));
-  const markdown = section(results, started);
+  const markdown = section(results, started, freshPageMicros());
   mkdirSync(dirname(OUTPUT), { recursive: true });
   writeFileSync(OUTPUT, markdown);
   console.log(`\n${markdown}\nwritten to ${resolve(OUTPUT)}`);

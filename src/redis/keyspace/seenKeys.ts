@@ -2,24 +2,26 @@
  * The set of keys a walk has counted, so that a key SCAN returns twice (it may, when the
  * table shrinks during the walk) is counted once. It holds a 64-bit hash per key in one
  * typed array (open addressing, linear probing, load at most 3/4): outside the JavaScript
- * heap (8 bytes a slot, 1⅓ to 2⅔ slots a key: 128 MB for 10M keys, where a load of at most
- * 1/2 took 256 MB), and released with the walk. Two different keys share a 64-bit
+ * heap (8 bytes a slot, 1⅓ slots a key when DBSIZE sized it: 107 MB for 10M keys, where a
+ * power of two took 128 MB and a load of at most 1/2 256 MB), and released with the walk. Two different keys share a 64-bit
  * hash with a probability of about n²/2⁶⁵ (3·10⁻⁸ for a million keys); such a pair would
  * be counted once.
  */
 export class SeenKeys {
   /** Slot i holds its two halves at 2i and 2i + 1: one cache line per probe. */
   private slots: Int32Array;
-  private mask: number;
+  private capacity: number;
   private used = 0;
 
   /** `expectedKeys` (DBSIZE when the walk starts) sizes the table once, sparing the
-   * rehashes of growing from small. */
+   * rehashes of growing from small: to 3/4 full at that many keys, not rounded up to a power
+   * of two (which left it 3/8 to 3/4 full: up to twice the memory). Why: a walk touches every
+   * page of the table within its first few thousand keys, each fresh page a fault (11.5 µs
+   * on the benchmark's VM); the first walk of 1M keys in a process took 7,100 faults with a
+   * power of two, 5,100 with this (docs/benchmarks.md). */
   constructor(expectedKeys = 1 << 15) {
-    let capacity = 1 << 4;
-    while (capacity * 3 < expectedKeys * 4) capacity *= 2;
-    this.slots = new Int32Array(capacity * 2);
-    this.mask = capacity - 1;
+    this.capacity = Math.max(16, Math.ceil((expectedKeys * 4) / 3) + 1);
+    this.slots = new Int32Array(this.capacity * 2);
   }
 
   get size(): number {
@@ -36,27 +38,26 @@ export class SeenKeys {
 
   private insert(h1: number, h2: number): boolean {
     const slots = this.slots;
-    const mask = this.mask;
-    let slot = (h1 ^ (h2 >>> 7)) & mask;
+    const capacity = this.capacity;
+    let slot = scaled((h1 ^ (h2 >>> 7)) >>> 0, capacity);
     for (;;) {
       const a = slots[2 * slot] as number;
       const b = slots[2 * slot + 1] as number;
       if (a === 0 && b === 0) break;
       if (a === h1 && b === h2) return false;
-      slot = (slot + 1) & mask;
+      slot = slot + 1 === capacity ? 0 : slot + 1;
     }
     slots[2 * slot] = h1;
     slots[2 * slot + 1] = h2;
     this.used++;
-    if (this.used * 4 > (mask + 1) * 3) this.grow();
+    if (this.used * 4 > capacity * 3) this.grow();
     return true;
   }
 
   private grow(): void {
     const old = this.slots;
-    const capacity = (this.mask + 1) * 2;
-    this.slots = new Int32Array(capacity * 2);
-    this.mask = capacity - 1;
+    this.capacity *= 2;
+    this.slots = new Int32Array(this.capacity * 2);
     this.used = 0;
     for (let i = 0; i < old.length; i += 2) {
       const a = old[i] as number;
@@ -64,4 +65,10 @@ export class SeenKeys {
       if (a !== 0 || b !== 0) this.insert(a, b);
     }
   }
+}
+
+/** ⌊h · n / 2³²⌋ for 32-bit h and n: a slot in [0, n) from the hash's high bits (a table
+ * whose size is not a power of two); every step stays below 2⁴⁸, exact in doubles. */
+function scaled(h: number, n: number): number {
+  return (((h >>> 16) * n + ((((h & 0xffff) * n) / 65536) >>> 0)) / 65536) >>> 0;
 }
