@@ -31,9 +31,12 @@ if (!gc) {
 }
 
 type Walker = Pick<typeof current, 'walkKeyspace'>;
+const CURRENT_WALKER = resolve(__dirname, '../../src/redis/keyspace/walker.js');
 interface Variant {
   readonly name: string;
   readonly walker: Walker;
+  /** The compiled walker.js, for the first walk of a fresh process. */
+  readonly walkerPath: string;
   readonly options: current.WalkOptions;
 }
 const variants: Variant[] = (process.env['BENCH_VARIANTS'] ?? 'default').split(',').map((spec) => {
@@ -41,6 +44,7 @@ const variants: Variant[] = (process.env['BENCH_VARIANTS'] ?? 'default').split('
     return {
       name: `this tree (${current.DEFAULT_CONNECTIONS} × COUNT ${current.walkCallCount(current.DEFAULT_SCAN_COUNT, current.DEFAULT_CONNECTIONS)})`,
       walker: current,
+      walkerPath: CURRENT_WALKER,
       options: {},
     };
   }
@@ -48,13 +52,15 @@ const variants: Variant[] = (process.env['BENCH_VARIANTS'] ?? 'default').split('
   return {
     name: `this tree (${connections} × COUNT ${current.walkCallCount(count, connections)})`,
     walker: current,
+    walkerPath: CURRENT_WALKER,
     options: { connections, count },
   };
 });
 if (BASELINE) {
+  const walkerPath = resolve(BASELINE, 'out/src/redis/keyspace/walker.js');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const walker = require(resolve(BASELINE, 'out/src/redis/keyspace/walker.js')) as Walker;
-  variants.unshift({ name: 'baseline (its own defaults)', walker, options: {} });
+  const walker = require(walkerPath) as Walker;
+  variants.unshift({ name: 'baseline (its own defaults)', walker, walkerPath, options: {} });
 }
 
 /** The keyspace.bench plan scaled to `total` keys: the big namespaces grow with it, the small and sparse ones (`billing:refund`, 1,500 keys) stay. */
@@ -283,10 +289,36 @@ async function walkOnce(
   };
 }
 
+/**
+ * One walk in a new Node process, as an extension host's first walk: its memory is all fresh,
+ * each page a fault (a long-lived process reuses what earlier walks freed).
+ */
+function firstWalk(variant: Variant, endpoint: RedisEndpoint): Promise<{ wallMs: number; pageFaults: number }> {
+  const script = `
+    const { readFileSync } = require('node:fs');
+    const faults = () => { const s = readFileSync('/proc/self/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[7]); };
+    const { walkKeyspace } = require(${JSON.stringify(variant.walkerPath)});
+    const f0 = faults(); const t0 = performance.now();
+    walkKeyspace({ endpoint: ${JSON.stringify(endpoint)}, credentials: {} }, ${JSON.stringify(variant.options)}).done.then(() => {
+      process.stdout.write(JSON.stringify({ wallMs: performance.now() - t0, pageFaults: faults() - f0 }));
+    }, (error) => { console.error(error); process.exit(1); });`;
+  return new Promise((resolveWalk, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) =>
+      code === 0
+        ? resolveWalk(JSON.parse(output) as { wallMs: number; pageFaults: number })
+        : reject(new Error(`first walk of ${variant.name} exited with ${code}`)),
+    );
+  });
+}
+
 interface SizeResult {
   readonly total: number;
   readonly fillS: number;
   readonly byVariant: Map<string, Sample[]>;
+  readonly firstWalks: Map<string, { wallMs: number; pageFaults: number }[]>;
 }
 
 async function measureSize(total: number): Promise<SizeResult> {
@@ -315,7 +347,17 @@ async function measureSize(total: number): Promise<SizeResult> {
         );
       }
     }
-    return { total, fillS, byVariant };
+    const firstWalks = new Map<string, { wallMs: number; pageFaults: number }[]>(variants.map((v) => [v.name, []]));
+    for (let run = 0; run < RUNS; run++) {
+      for (const variant of variants) {
+        const walk = await firstWalk(variant, endpoint);
+        firstWalks.get(variant.name)?.push(walk);
+        console.log(
+          `${total / 1e6}M ${variant.name} first walk of a fresh process ${run + 1}/${RUNS}: wall ${walk.wallMs.toFixed(0)} ms, ${walk.pageFaults} page faults`,
+        );
+      }
+    }
+    return { total, fillS, byVariant, firstWalks };
   } finally {
     admin.disconnect();
     await server.stop();
@@ -330,12 +372,14 @@ function section(results: SizeResult[], started: number, pageMicros: number): st
     const server1 = one ? median((one.byVariant.get(variant.name) ?? []).map((s) => s.serverMs)) : NaN;
     for (const r of results) {
       const s = r.byVariant.get(variant.name) ?? [];
+      const first = r.firstWalks.get(variant.name) ?? [];
       const wall = median(s.map((x) => x.wallMs));
       const server = median(s.map((x) => x.serverMs));
       const cells = [
         variant.name,
         `${r.total / 1e6}M`,
         `${(wall / 1000).toFixed(2)} s`,
+        `${(median(first.map((x) => x.wallMs)) / 1000).toFixed(2)} s, ${median(first.map((x) => x.pageFaults)).toLocaleString('en-US')} faults`,
         `${(server / 1000).toFixed(2)} s`,
         median(s.map((x) => x.wallMs / x.serverMs)).toFixed(2),
         median(s.map((x) => x.serverCpuMs / x.serverMs)).toFixed(2),
@@ -356,10 +400,10 @@ function section(results: SizeResult[], started: number, pageMicros: number): st
   return [
     '## The walk at 1M, 5M and 10M keys (bare process, beside the server)',
     '',
-    `One private redis-server per size (\`--save "" --appendonly no\`), filled with \`redis-cli --pipe\`: the keyspace.bench plan scaled (the big namespaces grow, \`${SPARSE_NAMESPACE}\` stays at 1,500 keys, 0.015% of 10M), ~70% with a TTL. Per size: one warm-up walk per variant, then ${RUNS} runs, the variants interleaved; medians. Server SCAN time is INFO commandstats' usec and the percentiles LATENCY HISTOGRAM scan's buckets (≤ the bucket's upper bound), both after CONFIG RESETSTAT before each walk. Heap: heapUsed after forced GCs with the complete model alive minus before the walk. External peak: ArrayBuffers at progress events (the duplicate filter, released at the end). Server CPU: INFO cpu's user + system time over the walk, the floor of Wall ÷ SCAN (the server also reads each command and writes each reply). Client page faults: this process's minor faults during the walk, one per fresh 4 KiB page it touched; a fresh page costs ${pageMicros.toFixed(1)} µs here (16 MiB touched once, median of 5). Sparse page: NamespaceKeyPager.next() on \`${SPARSE_NAMESPACE}\` after the walk. Load: 1-minute load average at the walk's start; steal from /proc/stat during the walk. \`node --expose-gc out/test/bench/keyspaceScale.bench.js\`${BASELINE ? `, baseline = the walker compiled from ${BASELINE}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
+    `One private redis-server per size (\`--save "" --appendonly no\`), filled with \`redis-cli --pipe\`: the keyspace.bench plan scaled (the big namespaces grow, \`${SPARSE_NAMESPACE}\` stays at 1,500 keys, 0.015% of 10M), ~70% with a TTL. Per size: one warm-up walk per variant, then ${RUNS} runs, the variants interleaved; medians. Server SCAN time is INFO commandstats' usec and the percentiles LATENCY HISTOGRAM scan's buckets (≤ the bucket's upper bound), both after CONFIG RESETSTAT before each walk. Heap: heapUsed after forced GCs with the complete model alive minus before the walk. External peak: ArrayBuffers at progress events (the duplicate filter, released at the end). Server CPU: INFO cpu's user + system time over the walk, the floor of Wall ÷ SCAN (the server also reads each command and writes each reply). First walk of a fresh process: one walk in a new Node process per run and variant, after the runs above (as an extension host's first walk: all its memory fresh), wall and page faults. Client page faults: this process's minor faults during the walk, one per fresh 4 KiB page it touched; a fresh page costs ${pageMicros.toFixed(1)} µs here (16 MiB touched once, median of 5). Sparse page: NamespaceKeyPager.next() on \`${SPARSE_NAMESPACE}\` after the walk. Load: 1-minute load average at the walk's start; steal from /proc/stat during the walk. \`node --expose-gc out/test/bench/keyspaceScale.bench.js\`${BASELINE ? `, baseline = the walker compiled from ${BASELINE}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
     '',
-    '| Walker | Keys | Wall | Server SCAN | Wall ÷ SCAN | Server CPU ÷ SCAN | Client page faults | Client CPU | Wall vs 1M | SCAN p50 / p99 / max | SCAN calls | First namespaces | Model heap | External peak | Sparse first page | Load / steal |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Walker | Keys | Wall | First walk of a fresh process | Server SCAN | Wall ÷ SCAN | Server CPU ÷ SCAN | Client page faults | Client CPU | Wall vs 1M | SCAN p50 / p99 / max | SCAN calls | First namespaces | Model heap | External peak | Sparse first page | Load / steal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');

@@ -1,11 +1,11 @@
 /**
  * The set of keys a walk has counted, so that a key SCAN returns twice (it may, when the
  * table shrinks during the walk) is counted once. It holds a 64-bit hash per key in one
- * typed array (open addressing, linear probing, load at most 3/4): outside the JavaScript
- * heap (8 bytes a slot, 1⅓ slots a key when DBSIZE sized it: 107 MB for 10M keys, where a
- * power of two took 128 MB and a load of at most 1/2 256 MB), and released with the walk. Two different keys share a 64-bit
- * hash with a probability of about n²/2⁶⁵ (3·10⁻⁸ for a million keys); such a pair would
- * be counted once.
+ * typed array (open addressing, linear probing, load at most 7/8): outside the JavaScript
+ * heap (8 bytes a slot, about 1.47 slots a key when DBSIZE sized it: 112 MiB for 10M keys,
+ * where a power of two took 128 MiB and a load of at most 1/2 256 MiB), and released with
+ * the walk. Two different keys share a 64-bit hash with a probability of about n²/2⁶⁵
+ * (3·10⁻⁸ for a million keys); such a pair would be counted once.
  */
 export class SeenKeys {
   /** Slot i holds its two halves at 2i and 2i + 1: one cache line per probe. */
@@ -14,18 +14,26 @@ export class SeenKeys {
   private used = 0;
 
   /** `expectedKeys` (DBSIZE when the walk starts) sizes the table once, sparing the
-   * rehashes of growing from small: to 3/4 full at that many keys, not rounded up to a power
-   * of two (which left it 3/8 to 3/4 full: up to twice the memory). Why: a walk touches every
-   * page of the table within its first few thousand keys, each fresh page a fault (11.5 µs
-   * on the benchmark's VM); the first walk of 1M keys in a process took 7,100 faults with a
-   * power of two, 5,100 with this (docs/benchmarks.md). */
+   * rehashes of growing from small: 3/4 full at a tenth more keys than that (keys written while
+   * it walks), and it grows only past 7/8 full, so a walk that finds 28% more keys than DBSIZE
+   * never doubles it. Not rounded up to a power of two, which left it 3/8 to 3/4 full: up to
+   * twice the memory. Why: a walk touches every page of the table within its first few
+   * thousand keys, each fresh page a fault (11.5 µs on the benchmark's VM): the first walk
+   * of 1M keys in a fresh process made 9,200 faults with a power of two, 8,100 with this
+   * (keyspaceScale.bench, docs/benchmarks.md). */
   constructor(expectedKeys = 1 << 15) {
-    this.capacity = Math.max(16, Math.ceil((expectedKeys * 4) / 3) + 1);
+    const keys = Number.isFinite(expectedKeys) && expectedKeys > 0 ? expectedKeys : 1 << 15;
+    this.capacity = Math.max(16, Math.ceil((keys * 1.1 * 4) / 3));
     this.slots = new Int32Array(this.capacity * 2);
   }
 
   get size(): number {
     return this.used;
+  }
+
+  /** The table's own memory. */
+  get bytes(): number {
+    return this.slots.byteLength;
   }
 
   /** Adds a key's 64-bit hash (two 32-bit halves, see keyHash); false when it was there already. */
@@ -39,7 +47,7 @@ export class SeenKeys {
   private insert(h1: number, h2: number): boolean {
     const slots = this.slots;
     const capacity = this.capacity;
-    let slot = scaled((h1 ^ (h2 >>> 7)) >>> 0, capacity);
+    let slot = scaledSlot((h1 ^ (h2 >>> 7)) >>> 0, capacity);
     for (;;) {
       const a = slots[2 * slot] as number;
       const b = slots[2 * slot + 1] as number;
@@ -50,7 +58,7 @@ export class SeenKeys {
     slots[2 * slot] = h1;
     slots[2 * slot + 1] = h2;
     this.used++;
-    if (this.used * 4 > capacity * 3) this.grow();
+    if (this.used * 8 > capacity * 7) this.grow();
     return true;
   }
 
@@ -69,6 +77,6 @@ export class SeenKeys {
 
 /** ⌊h · n / 2³²⌋ for 32-bit h and n: a slot in [0, n) from the hash's high bits (a table
  * whose size is not a power of two); every step stays below 2⁴⁸, exact in doubles. */
-function scaled(h: number, n: number): number {
+export function scaledSlot(h: number, n: number): number {
   return (((h >>> 16) * n + ((((h & 0xffff) * n) / 65536) >>> 0)) / 65536) >>> 0;
 }

@@ -81,10 +81,13 @@ describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-s
   });
 
   it('says a key whose TTL has run out by now is not restored, and leaves it as it is', async () => {
-    await client.set('undo:short', 'old', 'PX', 300);
+    // A TTL long enough that the snapshot sees it on a busy machine; then wait until it has run out.
+    await client.set('undo:short', 'old', 'PX', 1500);
     const snapshots = await snapshotKeys(client, [Buffer.from('undo:short')]);
+    assert.equal(snapshots[0]?.state, 'value', 'the snapshot kept the value and its TTL');
     await client.set('undo:short', 'new'); // the change: no TTL any more
-    await sleep(400);
+    const snapshot = snapshots[0] as { pttl: number; takenAt: number };
+    await sleep(Math.max(0, snapshot.takenAt + snapshot.pttl - performance.now()) + 100);
     const steps = planUndo(snapshots);
     assert.deepEqual(steps, [{ key: Buffer.from('undo:short'), action: 'expired' }]);
     const result = await applyUndo(client, steps);
