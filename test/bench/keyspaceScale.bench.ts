@@ -162,16 +162,6 @@ async function serverCpuMs(admin: Redis): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
 }
 
-/** This process's minor page faults so far (/proc/self/stat, field 10). */
-function minorFaults(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-  } catch {
-    return NaN;
-  }
-}
-
 /** What a fresh page costs here: touching 16 MiB of memory never used before, µs per 4 KiB page (median of 5). */
 function freshPageMicros(): number {
   const costs: number[] = [];
@@ -231,7 +221,7 @@ async function walkOnce(
   await admin.call('CONFIG', 'RESETSTAT');
   const cpuBefore = cpuTimes();
   const serverCpuBefore = await serverCpuMs(admin);
-  const faultsBefore = minorFaults();
+  const faultsBefore = process.resourceUsage().minorPageFault;
   const load = loadavg()[0] ?? NaN;
   const usage = process.cpuUsage();
   let first = NaN;
@@ -246,7 +236,7 @@ async function walkOnce(
   model = await variant.walker.walkKeyspace({ endpoint, credentials: {} }, options).done;
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(usage);
-  const pageFaults = minorFaults() - faultsBefore;
+  const pageFaults = process.resourceUsage().minorPageFault - faultsBefore;
   const serverCpu = (await serverCpuMs(admin)) - serverCpuBefore;
   const steal = stealShare(cpuBefore);
   const stats = await scanStats(admin);
@@ -289,14 +279,19 @@ async function walkOnce(
   };
 }
 
+interface FirstWalk {
+  readonly wallMs: number;
+  /** Minor page faults during the walk: each fresh 4 KiB page the process touched. */
+  readonly pageFaults: number;
+}
+
 /**
  * One walk in a new Node process, as an extension host's first walk: its memory is all fresh,
  * each page a fault (a long-lived process reuses what earlier walks freed).
  */
-function firstWalk(variant: Variant, endpoint: RedisEndpoint): Promise<{ wallMs: number; pageFaults: number }> {
+function firstWalk(variant: Variant, endpoint: RedisEndpoint): Promise<FirstWalk> {
   const script = `
-    const { readFileSync } = require('node:fs');
-    const faults = () => { const s = readFileSync('/proc/self/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[7]); };
+    const faults = () => process.resourceUsage().minorPageFault;
     const { walkKeyspace } = require(${JSON.stringify(variant.walkerPath)});
     const f0 = faults(); const t0 = performance.now();
     walkKeyspace({ endpoint: ${JSON.stringify(endpoint)}, credentials: {} }, ${JSON.stringify(variant.options)}).done.then(() => {
@@ -308,7 +303,7 @@ function firstWalk(variant: Variant, endpoint: RedisEndpoint): Promise<{ wallMs:
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('close', (code) =>
       code === 0
-        ? resolveWalk(JSON.parse(output) as { wallMs: number; pageFaults: number })
+        ? resolveWalk(JSON.parse(output) as FirstWalk)
         : reject(new Error(`first walk of ${variant.name} exited with ${code}`)),
     );
   });
@@ -318,7 +313,7 @@ interface SizeResult {
   readonly total: number;
   readonly fillS: number;
   readonly byVariant: Map<string, Sample[]>;
-  readonly firstWalks: Map<string, { wallMs: number; pageFaults: number }[]>;
+  readonly firstWalks: Map<string, FirstWalk[]>;
 }
 
 async function measureSize(total: number): Promise<SizeResult> {
@@ -347,7 +342,7 @@ async function measureSize(total: number): Promise<SizeResult> {
         );
       }
     }
-    const firstWalks = new Map<string, { wallMs: number; pageFaults: number }[]>(variants.map((v) => [v.name, []]));
+    const firstWalks = new Map<string, FirstWalk[]>(variants.map((v) => [v.name, []]));
     for (let run = 0; run < RUNS; run++) {
       for (const variant of variants) {
         const walk = await firstWalk(variant, endpoint);

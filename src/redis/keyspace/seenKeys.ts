@@ -7,6 +7,9 @@
  * the walk. Two different keys share a 64-bit hash with a probability of about n²/2⁶⁵
  * (3·10⁻⁸ for a million keys); such a pair would be counted once.
  */
+/** Without DBSIZE (or with a size that is no count): room for a small keyspace, grown as keys come. */
+const DEFAULT_EXPECTED_KEYS = 1 << 15;
+
 export class SeenKeys {
   /** Slot i holds its two halves at 2i and 2i + 1: one cache line per probe. */
   private slots: Int32Array;
@@ -21,8 +24,8 @@ export class SeenKeys {
    * thousand keys, each fresh page a fault (11.5 µs on the benchmark's VM): the first walk
    * of 1M keys in a fresh process made 9,200 faults with a power of two, 8,100 with this
    * (keyspaceScale.bench, docs/benchmarks.md). */
-  constructor(expectedKeys = 1 << 15) {
-    const keys = Number.isFinite(expectedKeys) && expectedKeys > 0 ? expectedKeys : 1 << 15;
+  constructor(expectedKeys = DEFAULT_EXPECTED_KEYS) {
+    const keys = Number.isFinite(expectedKeys) && expectedKeys > 0 ? expectedKeys : DEFAULT_EXPECTED_KEYS;
     this.capacity = Math.max(16, Math.ceil((keys * 1.1 * 4) / 3));
     this.slots = new Int32Array(this.capacity * 2);
   }

@@ -4,6 +4,7 @@ import { KeyTypeChangedError, readKeyValue } from '../../../../src/redis/keyValu
 import { describeReadFailure, hexDump, renderKeyValue, stringShape } from '../../../../src/redis/keyValue/render';
 import { nextStreamId } from '../../../../src/redis/keyValue/read';
 import { RedisConnectionError } from '../../../../src/redis/errors';
+import { eventually } from '../../../support/eventually';
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf } from '../keyspace/support';
@@ -247,7 +248,9 @@ describe('key inspection against a real redis-server', function () {
     assert.match(before.text, /^x$/m);
     // It expires after it was shown (no time window a busy machine could miss).
     await client.pexpire('auth:session:42', 1);
-    while ((await client.exists('auth:session:42')) === 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually('the key expired', async () => (await client.exists('auth:session:42')) === 0, {
+      intervalMs: 5,
+    });
     const after = await show(client, 'auth:session:42');
     assert.equal(after.text, 'auth:session:42 no longer exists (deleted or expired).\n');
     assert.equal((await show(client, 'never:was')).text, 'never:was no longer exists (deleted or expired).\n');
