@@ -240,9 +240,13 @@ async function runFromCommandPalette(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-  await page.keyboard.type(title);
+  // Set in one step, with the palette's ">" (a title without it searches files): typed key by
+  // key, a loaded CI machine once left the palette showing no row for the title for 60 s.
+  await input.fill(`>${title}`);
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  // Any row with the title, not only the focused one: recently used matches may rank above it.
+  await rows.filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   const focused = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
-  await focused.filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   // Recently used commands rank first ("Start Profiler" above "Start" once used): step down to the exact title.
   let label = (await focused.first().locator('.label-name').textContent())?.trim();
   for (let step = 0; label !== title && step < 10; step++) {
