@@ -1,7 +1,8 @@
 // Bundles the extension into two CommonJS files: dist/extension.js, the first stage
-// (registers the commands, logs; a few KiB), and dist/secondStage.js (the engine client,
-// the Redis client, yaml, the views), which the first loads (src/codeCache.ts) on the first
-// view or command, with dist/secondStage.cache: V8's code cache of it, made here.
+// (registers the commands and tree views, reads the settings, logs; 16 KiB as packaged), and
+// dist/secondStage.js (the engine client, the Redis client, yaml, the views), which the first
+// loads (src/codeCache.ts) on the first view, command or API use, with dist/secondStage.cache:
+// V8's code cache of it, made here.
 // `vscode` is provided by the host; ssh2's optional native pieces (cpu-features, *.node) are required inside try/catch
 // and ssh2 works without them, so they are left out rather than bundled.
 import * as esbuild from 'esbuild';

@@ -1,6 +1,10 @@
+import { stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { requireWithCodeCache } from './codeCache';
 import { createLogger } from './logger';
+import { RedisSecrets } from './secrets';
+import { readRedisEndpoint } from './settings';
+import { registerEarlyTreeViews } from './views/earlyTreeView';
 import type { SecondStage, SharedRedisInternals, startSecondStage } from './secondStage';
 
 /**
@@ -33,10 +37,13 @@ export interface SharedRedisApi {
 const CODE_CACHE_DELAY_MS = 10_000;
 
 /**
- * The first stage: registers every contributed command and loads the second stage (the
- * Docker engine client, the Redis client, the views: dist/secondStage.js) without holding
- * up activation. It runs only when a Shared Redis view opens or one of its commands runs
- * (activationEvents), so windows that never use Redis never load either stage.
+ * The first stage (16 KiB as packaged, run once VS Code has started: onStartupFinished): registers every
+ * contributed command and tree view, and its log channel; nothing else. The second stage (the
+ * Docker engine client, the Redis client, the views: dist/secondStage.js) loads when a view
+ * first asks for rows, a command runs, the API is used, or the workspace holds the shared
+ * stack (its status bar shows without a click). Registered early, a view asks for its rows
+ * as soon as it shows, not after VS Code has activated the extension on the click
+ * (docs/benchmarks.md, docs/architecture.md).
  */
 export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const started = performance.now();
@@ -55,16 +62,28 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   let loading: Promise<SecondStage> | undefined;
   const secondStage = (): Promise<SecondStage> =>
     (loading ??= (async () => {
-      await Promise.resolve(); // activate() returns first: the commands are registered before the load
+      // activate() returns first, and what was sent before (the early password read, the views'
+      // registrations) leaves now: VS Code's RPC writes its messages from a timer (ipc.net.ts,
+      // ProtocolWriter), and the load below holds this thread for ~130 ms.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (disposed) throw new Error('Shared Redis was deactivated before it loaded.');
       const begun = performance.now();
-      const load = requireWithCodeCache(context.asAbsolutePath('dist/secondStage.js'), {
-        stored: vscode.Uri.joinPath(context.globalStorageUri, 'code-cache', 'secondStage.bin').fsPath,
-        shipped: context.asAbsolutePath('dist/secondStage.cache'),
-      });
+      let load: ReturnType<typeof requireWithCodeCache>;
+      try {
+        load = requireWithCodeCache(context.asAbsolutePath('dist/secondStage.js'), {
+          stored: vscode.Uri.joinPath(context.globalStorageUri, 'code-cache', 'secondStage.bin').fsPath,
+          shipped: context.asAbsolutePath('dist/secondStage.cache'),
+        });
+      } catch (error) {
+        // Nothing started: the next view, command or API call tries again instead of failing until a reload.
+        loading = undefined;
+        throw error;
+      }
       const module = load.exports as { startSecondStage: typeof startSecondStage };
       const loaded = performance.now();
       if (disposed) throw new Error('Shared Redis was deactivated while it loaded.');
-      const stage = module.startSecondStage(context, logger);
+      // A failure from here on is kept: the services and views that started cannot start twice.
+      const stage = module.startSecondStage(context, logger, trees, secrets);
       context.subscriptions.push(stage.onDidChangeStackState((state) => stateChanged.fire(state)));
       logger.info(
         `Loaded the second stage in ${(performance.now() - begun).toFixed(1)} ms (modules ${(loaded - begun).toFixed(1)} ms, services and views ${(performance.now() - loaded).toFixed(1)} ms; code cache ${load.cache})`,
@@ -78,8 +97,9 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
       }
       return stage;
     })().catch((error: unknown) => {
-      // Not cached: the next command or view tries again instead of failing until a reload.
-      loading = undefined;
+      logger.error(
+        `Loading the extension failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       throw error;
     }));
 
@@ -92,23 +112,67 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
       vscode.commands.registerCommand(command, async (...args: unknown[]) => (await secondStage()).run(command, args)),
     );
   }
-  // A view opened or a command ran (the only activation events): the views are wanted now.
-  secondStage().catch((error: unknown) =>
-    logger.error(
-      `Loading the extension failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    ),
-  );
+  // The loader logged a failure; whoever asked only needs to not fail twice.
+  const loadQuietly = (): void => void secondStage().catch(() => undefined);
+  const secrets = new RedisSecrets(context.secrets);
+  context.subscriptions.push(secrets);
+  const trees = registerEarlyTreeViews(() => {
+    // A view shows and the second stage is yet to load: the view connects as soon as it is up.
+    // The stored password is asked for now, while this thread loads (a workbench round trip).
+    if (!loading) {
+      try {
+        secrets.readEarly(readRedisEndpoint());
+      } catch {
+        // Only a head start: the connection reads it again.
+      }
+    }
+    return secondStage();
+  });
+  context.subscriptions.push(trees);
+  // The team's workspace (the stack's compose file in it): the status bar is wanted without a click.
+  const stackFiles = workspaceContainsPaths(context.extension.packageJSON);
+  const loadForWorkspaceStack = async (): Promise<void> => {
+    if (!loading && (await workspaceHolds(stackFiles))) loadQuietly();
+  };
+  void loadForWorkspaceStack();
+  context.subscriptions.push(vscode.workspace.onDidChangeWorkspaceFolders(() => void loadForWorkspaceStack()));
 
   logger.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
   return {
     apiVersion: 1,
     stackState: async () => (await secondStage()).stackState(),
-    onDidChangeStackState: stateChanged.event,
+    // Listening is using the API: the stack's state then has to be watched.
+    onDidChangeStackState: (listener, thisArgs, disposables) => {
+      loadQuietly();
+      return stateChanged.event(listener, thisArgs, disposables);
+    },
     redisEndpoint: async () => (await secondStage()).redisEndpoint(),
     ...(context.extensionMode === vscode.ExtensionMode.Test
       ? { testing: async () => (await secondStage()).internals }
       : {}),
   };
+}
+
+/** The files package.json's `workspaceContains:` activation events name (the team's stack file). */
+function workspaceContainsPaths(manifest: unknown): string[] {
+  const events = (manifest as { activationEvents?: string[] }).activationEvents ?? [];
+  return events.filter((event) => event.startsWith('workspaceContains:')).map((event) => event.slice(18));
+}
+
+/** True when a local workspace folder holds one of `files` (what `workspaceContains` checks at startup). */
+async function workspaceHolds(files: string[]): Promise<boolean> {
+  const candidates = (vscode.workspace.workspaceFolders ?? [])
+    .filter((folder) => folder.uri.scheme === 'file')
+    .flatMap((folder) => files.map((file) => vscode.Uri.joinPath(folder.uri, file).fsPath));
+  const found = await Promise.all(
+    candidates.map((path) =>
+      stat(path).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    ),
+  );
+  return found.includes(true);
 }
 
 export function deactivate(): void {

@@ -21,6 +21,7 @@ import { KeyDocumentProvider } from './views/keyDocument';
 import { KeysView } from './views/keysView';
 import { askForPassword } from './views/passwordPrompt';
 import { ReportDocuments } from './views/reportDocument';
+import type { TreeViews } from './views/earlyTreeView';
 import { StackView } from './views/stackView';
 import { StackStatusBar } from './views/statusBar';
 
@@ -66,12 +67,16 @@ export interface SecondStage {
 /**
  * The composition root: builds the services (they own the state), the views (they listen
  * and render) and the command table (one context for all). The first stage loads this
- * module on the first view or command; every disposable goes on context.subscriptions.
+ * module on the first view, command or API use; every disposable goes on context.subscriptions.
  */
-export function startSecondStage(context: vscode.ExtensionContext, logger: Logger): SecondStage {
+export function startSecondStage(
+  context: vscode.ExtensionContext,
+  logger: Logger,
+  trees: TreeViews,
+  secrets: RedisSecrets,
+): SecondStage {
   // The services: they own the state and publish it.
   const settings = new SettingsWatcher((message) => logger.child('Settings').warn(message));
-  const secrets = new RedisSecrets(context.secrets);
   const stack = new StackService(context, logger.child('Stack'), settings.onDidChange);
   // The engine is asked now, so its answers travel while the rest is built: the Redis session
   // waits for the stack's first snapshot before it connects (it may give the port and password).
@@ -90,7 +95,6 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   const pubSub = new PubSubService(session, logger.child('PubSub'));
   context.subscriptions.push(
     settings,
-    secrets,
     stack,
     session,
     keyBrowser,
@@ -105,11 +109,11 @@ export function startSecondStage(context: vscode.ExtensionContext, logger: Logge
   );
 
   // The views: they listen to the services and render.
-  const stackView = new StackView(stack, settings.onDidChange, session);
+  const stackView = new StackView(stack, settings.onDidChange, trees, session);
   const statusBar = new StackStatusBar(stack, settings.onDidChange);
-  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange, stack);
-  const checksView = new ChecksView(checks);
-  const clientsView = new ClientsView(clients);
+  const keysView = new KeysView(keyBrowser, session, logger.child('Keys'), settings.onDidChange, stack, trees);
+  const checksView = new ChecksView(checks, trees);
+  const clientsView = new ClientsView(clients, trees);
 
   const profilerOutput = new ProfilerOutput(profiler);
   const subscriptionOutput = new SubscriptionOutput(pubSub);

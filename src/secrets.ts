@@ -15,6 +15,7 @@ export class RedisSecrets implements vscode.Disposable {
   readonly onDidChange: vscode.Event<vscode.SecretStorageChangeEvent>;
   private early: { readonly key: string; readonly at: number; readonly raw: Promise<string | undefined> } | undefined;
   private readonly changes: vscode.Disposable;
+  private forgetting: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly storage: vscode.SecretStorage) {
     this.onDidChange = storage.onDidChange;
@@ -32,9 +33,17 @@ export class RedisSecrets implements vscode.Disposable {
    */
   readEarly(endpoint: RedisEndpoint): void {
     const key = RedisSecrets.key(endpoint);
+    // Already on its way (the first stage asked as the view opened): one read is enough.
+    if (this.early?.key === key && Date.now() - this.early.at < EARLY_READ_MS) return;
     const raw = Promise.resolve(this.storage.get(key));
     raw.catch(() => undefined);
-    this.early = { key, at: Date.now(), raw };
+    const early = { key, at: Date.now(), raw };
+    this.early = early;
+    // Unused (nothing connected): the password is not kept past the read's use-by time.
+    clearTimeout(this.forgetting);
+    this.forgetting = setTimeout(() => {
+      if (this.early === early) this.early = undefined;
+    }, EARLY_READ_MS);
   }
 
   async credentials(endpoint: RedisEndpoint): Promise<StoredCredentials | undefined> {
@@ -70,6 +79,8 @@ export class RedisSecrets implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.forgetting);
+    this.early = undefined;
     this.changes.dispose();
   }
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { RedisEndpoint, RedisTlsSettings } from './redis/endpoint';
 import { parseSentinelSettings } from './redis/sentinel/config';
-import { expandSettingPath } from './redis/tls';
+import { expandSettingPath } from './redis/settingPath';
 import {
   changedSettings,
   readSettings,

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import { checkServerIdentity, ConnectionOptions, createSecureContext } from 'node:tls';
 import { describeEndpoint, RedisEndpoint, RedisTlsSettings } from './endpoint';
 import { RedisConnectionError } from './errors';
+import { looksLikePem } from './settingPath';
 
 /** The setting behind each file, to name it in messages. */
 export const TLS_FILE_SETTINGS = {
@@ -20,33 +19,6 @@ const WHAT: Record<TlsFile, string> = {
   certFile: 'client certificate',
   keyFile: 'client key',
 };
-
-/**
- * Expands a path setting: `${workspaceFolder}`, `${userHome}` and a leading `~`; a relative
- * path is taken from the workspace folder. Empty means unset.
- */
-export function expandSettingPath(
-  value: string | undefined,
-  places: { workspaceFolder?: string | undefined; home?: string },
-): string | undefined {
-  const raw = value?.trim();
-  if (!raw) return undefined;
-  // PEM text is not a path: keep it as is so that reading it gives the clear message below.
-  if (looksLikePem(raw)) return raw;
-  const home = places.home ?? homedir();
-  let path = raw.replace(/\$\{userHome\}/g, home);
-  if (places.workspaceFolder !== undefined) path = path.replace(/\$\{workspaceFolder\}/g, places.workspaceFolder);
-  if (path === '~') path = home;
-  else if (path.startsWith('~/') || path.startsWith('~\\')) path = join(home, path.slice(2));
-  if (!isAbsolute(path) && places.workspaceFolder !== undefined && !path.includes('${')) {
-    path = resolve(places.workspaceFolder, path);
-  }
-  return path;
-}
-
-function looksLikePem(value: string): boolean {
-  return /-----BEGIN [A-Z0-9 ]+-----/.test(value);
-}
 
 /**
  * The `tls.connect` options for an endpoint, or undefined without TLS. The files are read

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { TreeViews } from './earlyTreeView';
 import type { CheckId, CheckReport, Finding, Severity } from '../redis/checks';
 import { percent } from '../redis/checks';
 import { displayBytes, formatBytes, formatKeyCount, groupThousands } from '../redis/keyspace';
@@ -93,8 +94,8 @@ export class ChecksView implements vscode.TreeDataProvider<ChecksRow>, vscode.Di
 
   private readonly subscription: vscode.Disposable;
 
-  constructor(checks: ChecksRunner) {
-    this.view = vscode.window.createTreeView('sharedRedis.checks', { treeDataProvider: this, showCollapseAll: true });
+  constructor(checks: ChecksRunner, trees: TreeViews) {
+    this.view = trees.treeView('sharedRedis.checks', this);
     this.subscription = checks.onDidChange((event) => {
       if (event.kind === 'running') this.setRunning(event.running);
       else if (event.kind === 'report') this.setReport(event.report);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { TreeViewId, TreeViews } from './earlyTreeView';
 import type { ClientsMonitor, ClientsState } from '../clientsMonitor';
 import type { ClientGroup, MissingService } from '../redis/observe/clientGroups';
 import { ClientInfo, isExtensionConnection } from '../redis/observe/clientList';
@@ -33,7 +34,7 @@ export class MoreRow {
 
 export type ClientsRow = GroupRow | ClientRow | MissingRow | MoreRow;
 
-export const CLIENTS_VIEW_ID = 'sharedRedis.clients';
+export const CLIENTS_VIEW_ID: TreeViewId = 'sharedRedis.clients';
 
 /**
  * The Clients view: who is connected, grouped by ACL user (= service), read again every
@@ -45,8 +46,11 @@ export class ClientsView implements vscode.TreeDataProvider<ClientsRow>, vscode.
   readonly view: vscode.TreeView<ClientsRow>;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly monitor: ClientsMonitor) {
-    this.view = vscode.window.createTreeView(CLIENTS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+  constructor(
+    private readonly monitor: ClientsMonitor,
+    trees: TreeViews,
+  ) {
+    this.view = trees.treeView(CLIENTS_VIEW_ID, this);
     this.subscriptions.push(
       this.changed,
       this.view.onDidChangeVisibility((event) => monitor.watch(event.visible)),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { TreeViews } from './earlyTreeView';
 import { SECTION, settings, SettingsChange } from '../settings';
 import { BrowserState, describeFilter, KeyBrowser, KeyRowsListener } from '../keyBrowser';
 import type { Logger } from '../logger';
@@ -198,9 +199,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     settingsChanges: vscode.Event<SettingsChange>,
     /** What the Stack view knows: a stack that is starting is said so, not offered a start. */
     private readonly stack: Pick<StackService, 'snapshot' | 'onDidChange'>,
+    trees: TreeViews,
   ) {
     this.declared = settings().namespaces;
-    this.view = vscode.window.createTreeView('sharedRedis.keys', { treeDataProvider: this, showCollapseAll: true });
+    this.view = trees.treeView('sharedRedis.keys', this);
     this.subscriptions.push(
       this.view,
       this.changed,

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { TreeViews } from './earlyTreeView';
 import type { SettingsChange } from '../settings';
 import { describeStatus, formatUptime, runOnceFailed, ServiceStatus } from '../docker/stack/status';
 import { ClusterNodeView, clusterFormed } from '../docker/stack/clusterHealth';
@@ -55,9 +56,10 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
   constructor(
     private readonly stack: StackService,
     settingsChanges: vscode.Event<SettingsChange>,
+    trees: TreeViews,
     private readonly redis?: RedisEndpointSource,
   ) {
-    this.view = vscode.window.createTreeView('sharedRedis.stack', { treeDataProvider: this, showCollapseAll: false });
+    this.view = trees.treeView('sharedRedis.stack', this);
     this.subscriptions.push(
       this.view,
       this.changed,

@@ -26,6 +26,7 @@ import {
 } from '../support/codeServer';
 import { cpuTimes, stealShare } from '../support/cpuSteal';
 import { eventually } from '../support/eventually';
+import { channelLog } from '../support/files';
 import { freePort } from '../support/redisServer';
 import { stackFixture } from '../support/stackFixture';
 import { packageEmptyExtension, packageExtension, Packaged } from './startup/packages';
@@ -33,7 +34,6 @@ import {
   activationTimes,
   ActivationTimes,
   activityBarIcon,
-  channelLog,
   extensionHostLog,
   pane,
   UI_TIMEOUT,

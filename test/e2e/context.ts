@@ -12,6 +12,10 @@ export interface E2eContext {
   readonly workspaceFolder: string;
   /** Host port the bundled stack's Redis is published on when the test starts it. */
   readonly stackPort: number;
+  /** code-server's user-data dir (its logs: the extension's log channel). */
+  readonly userDataDir: string;
+  /** The workbench URL for another workspace folder, with this extension loaded. */
+  workbenchUrlFor(folder: string): string;
 }
 
 let current: E2eContext | undefined;

@@ -93,6 +93,8 @@ async function main(): Promise<LevelResults> {
     redisPort: redis.port,
     workspaceFolder: folder,
     stackPort,
+    userDataDir: server.userDataDir,
+    workbenchUrlFor: (other) => server.workbenchUrl({ folder: other, extensionDevelopmentPath: root }),
   });
 
   // SHARED_REDIS_E2E_GREP runs a subset while working on one area (keep the test that opens the workbench in it).

@@ -7,6 +7,7 @@ import type { Locator, Page } from 'playwright-core';
 import { parseDotenv } from '../../src/docker/compose/dotenv';
 import { repoRoot, WORKBENCH_LOAD_TIMEOUT_MS } from '../support/codeServer';
 import { eventually } from '../support/eventually';
+import { channelLog } from '../support/files';
 import { startRedisServer } from '../support/redisServer';
 import { OPERATOR } from '../support/stackFixture';
 import { stackLifecycle } from '../support/useStack';
@@ -266,6 +267,30 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     // The icon appears once the extension host has read this extension's package.json.
     await activityBarIcon(page).waitFor({ state: 'visible', timeout: 60_000 });
+  });
+
+  it('loads only its first stage in a window that has not opened its views: no Docker engine, no Redis, no status bar item', async () => {
+    const { page, userDataDir } = e2e();
+    const log = (): string[] => channelLog(userDataDir, 'Shared Redis');
+    // Activated once VS Code has started (onStartupFinished): the views and commands are registered.
+    await eventually(
+      'the "Shared Redis" log to say the first stage activated',
+      () => log().some((line) => /Activated in [\d.]+ ms/.test(line)),
+      { timeoutMs: UI_TIMEOUT },
+    );
+    // What must not happen would follow the activation within milliseconds (the workspace check
+    // is one stat per file), and VS Code writes the log in batches: give it time to show.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const lines = log();
+    assert.ok(
+      !lines.some((line) => line.includes('Loaded the second stage') || /\[Extension\/(Stack|Redis|Keys)\]/.test(line)),
+      `nothing but the first stage ran before a view opened:\n${lines.join('\n')}`,
+    );
+    assert.equal(
+      await page.locator('.statusbar-item', { hasText: /Redis:/ }).count(),
+      0,
+      'no Redis item in the status bar',
+    );
   });
 
   it("shows the Stack view (welcome or rows) and the Keys view with the seed's namespaces", async () => {
@@ -1342,12 +1367,17 @@ describe('the cluster stack in the workbench: six nodes, and the Keys view summi
     writeFileSync(settingsFile, JSON.stringify(toCluster, null, 2));
     let client: Cluster | undefined;
     try {
-      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
-      await runFromCommandPalette(page, 'Shared Redis: Start');
       const stack = pane(page, 'Stack');
       if ((await stack.locator('.pane-header').getAttribute('aria-expanded')) !== 'true') {
         await stack.locator('.pane-header').click();
       }
+      // Start only once the extension reads the new settings (the file watcher's round trip): else
+      // it would start the stack the old settings name (a loaded CI machine showed that once).
+      await stack
+        .locator('.pane-header .description', { hasText: fixture.project })
+        .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await runFromCommandPalette(page, 'Notifications: Clear All Notifications');
+      await runFromCommandPalette(page, 'Shared Redis: Start');
       const node = (n: number): Locator =>
         stack
           .locator('.monaco-list-row')
@@ -1458,5 +1488,36 @@ describe('the cluster stack in the workbench: six nodes, and the Keys view summi
       client?.disconnect();
       writeFileSync(settingsFile, original);
     }
+  });
+});
+
+describe("the team's workspace (code-server + Chromium)", () => {
+  it("shows the stack's state in the status bar without a click when the workspace holds the stack's compose file", async function () {
+    this.timeout(WORKBENCH_LOAD_TIMEOUT_MS + 90_000);
+    const { page, workspaceFolder, workbenchUrlFor } = e2e();
+    const team = join(dirname(workspaceFolder), 'team-workspace');
+    mkdirSync(join(team, 'shared-redis'), { recursive: true });
+    // As a teammate's checkout holds it once the stack ran: the Compose file, and the .env the extension wrote.
+    writeFileSync(
+      join(team, 'shared-redis', 'docker-compose.yml'),
+      readFileSync(join(repoRoot(), 'stack', 'docker-compose.yml')),
+    );
+    writeFileSync(
+      join(team, 'shared-redis', '.env'),
+      `REDIS_PASSWORD=${randomBytes(12).toString('hex')}\nCOMMANDER_PASSWORD=${randomBytes(12).toString('hex')}\n`,
+      { mode: 0o600 },
+    );
+    await page.goto(workbenchUrlFor(team), { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    // The engine runs this level's stack (the project code-server's environment names), or none.
+    await page
+      .locator('.statusbar-item', { hasText: /Redis: (running|stopped|not created)/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    assert.equal(
+      await page.locator('.part.sidebar .composite.title h2', { hasText: /^Shared Redis$/i }).count(),
+      0,
+      'the Shared Redis views were never opened',
+    );
+    await screenshot(page, 'e2e-team-workspace-status-bar.png');
   });
 });

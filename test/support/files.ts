@@ -1,4 +1,4 @@
-import { readdirSync, Stats, statSync } from 'node:fs';
+import { readdirSync, readFileSync, Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Every file below `dir` that `keep` accepts (all by default); files that vanish while listing are left out. */
@@ -22,4 +22,11 @@ export function filesUnder(dir: string, keep: (path: string, stat: Stats) => boo
     else if (stat.isFile() && keep(path, stat)) found.push(path);
   }
   return found;
+}
+
+/** The lines of an extension's own log channel (its output channel's file) under a user-data dir. */
+export function channelLog(userDataDir: string, channel: string): string[] {
+  return filesUnder(join(userDataDir, 'logs'), (path) => path.endsWith(`${channel}.log`)).flatMap((file) =>
+    readFileSync(file, 'utf8').split('\n'),
+  );
 }

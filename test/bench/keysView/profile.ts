@@ -84,6 +84,11 @@ async function main(): Promise<void> {
         console.log(
           `run ${i + 1} ${variant.name}: extension host CPU ${host.toFixed(0)} ms, first namespace after ${done.firstNamespaceMs.toFixed(0)} ms, counts after ${done.countsMs.toFixed(0)} ms, load ${done.load.toFixed(1)}`,
         );
+        // BENCH_LOG=1: every line the extension logged after the click, timed from it (as the
+        // log file showed it: VS Code writes a channel's lines in batches).
+        if (process.env['BENCH_LOG'] === '1') {
+          for (const l of done.log) console.log(`  ${l.ms.toFixed(0)} ms ${l.line}`);
+        }
         const loaded = done.log.find((l) => l.line.includes('Loaded the second stage'));
         if (loaded) {
           const what = loaded.line.replace(/^.*?(Loaded the second stage)/, '$1');

@@ -14,7 +14,8 @@ import {
 import { cpuTimes, stealShare } from '../../support/cpuSteal';
 import { eventually } from '../../support/eventually';
 import { freePort, RedisServer } from '../../support/redisServer';
-import { activityBarIcon, channelLog, pane, UI_TIMEOUT } from '../startup/workbench';
+import { channelLog } from '../../support/files';
+import { activityBarIcon, pane, UI_TIMEOUT } from '../startup/workbench';
 import { groupThousands } from '../../../src/redis/keyspace/format';
 import { Keyspace, SPARSE_NAMESPACE, SPARSE_TYPE, WIDE_NAMESPACE } from './fill';
 import { CpuProfile, Inspector } from './inspector';

@@ -94,10 +94,3 @@ export function extensionHostLog(userDataDir: string): string[] {
     readFileSync(file, 'utf8').split('\n'),
   );
 }
-
-/** The lines of an extension's own log channel (its output channel's file) under a user-data dir. */
-export function channelLog(userDataDir: string, channel: string): string[] {
-  return filesUnder(join(userDataDir, 'logs'), (path) => path.endsWith(`${channel}.log`)).flatMap((file) =>
-    readFileSync(file, 'utf8').split('\n'),
-  );
-}

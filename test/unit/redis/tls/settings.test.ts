@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describeEndpoint, isLoopbackHost, tlsUnverified } from '../../../../src/redis/endpoint';
 import { isPermanentFailure } from '../../../../src/redis/errors';
 import { cliTlsArguments } from '../../../../src/redis/serverInfo/cli';
-import { expandSettingPath, tlsConnectionOptions } from '../../../../src/redis/tls';
+import { expandSettingPath } from '../../../../src/redis/settingPath';
+import { tlsConnectionOptions } from '../../../../src/redis/tls';
 
 describe('TLS settings', () => {
   const places = { workspaceFolder: '/home/dev/project', home: '/home/dev' };
