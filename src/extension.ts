@@ -37,11 +37,11 @@ export interface SharedRedisApi {
 const CODE_CACHE_DELAY_MS = 10_000;
 
 /**
- * The first stage (16 KiB as packaged, run once VS Code has started: onStartupFinished): registers every
- * contributed command and tree view, and its log channel; nothing else. The second stage (the
- * Docker engine client, the Redis client, the views: dist/secondStage.js) loads when a view
- * first asks for rows, a command runs, the API is used, or the workspace holds the shared
- * stack (its status bar shows without a click). Registered early, a view asks for its rows
+ * The first stage (16 KiB as packaged, run once VS Code has started: onStartupFinished):
+ * registers every contributed command and tree view, and its log channel; nothing else. The
+ * second stage (the Docker engine client, the Redis client, the views: dist/secondStage.js)
+ * loads when a view first asks for rows, a command runs, the API is used, or the workspace
+ * holds the shared stack (its status bar shows without a click). Registered early, a view asks for its rows
  * as soon as it shows, not after VS Code has activated the extension on the click
  * (docs/benchmarks.md, docs/architecture.md).
  */
@@ -156,7 +156,8 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
 /** The files package.json's `workspaceContains:` activation events name (the team's stack file). */
 function workspaceContainsPaths(manifest: unknown): string[] {
   const events = (manifest as { activationEvents?: string[] }).activationEvents ?? [];
-  return events.filter((event) => event.startsWith('workspaceContains:')).map((event) => event.slice(18));
+  const prefix = 'workspaceContains:';
+  return events.filter((event) => event.startsWith(prefix)).map((event) => event.slice(prefix.length));
 }
 
 /** True when a local workspace folder holds one of `files` (what `workspaceContains` checks at startup). */
