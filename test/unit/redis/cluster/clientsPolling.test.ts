@@ -111,7 +111,11 @@ describe('polling the clients of a Redis Cluster (a real six-node cluster)', fun
     );
     await new Promise<void>((resolve) => connection.cluster.refreshSlotsCache(() => resolve()));
     await eventually('the promoted node listed as a master, once', async () => {
-      const found = (await listClientsOn(topology(), undefined, cache)).filter((c) => c.name === 'promoted-reader');
+      // While the nodes settle, a poll may still ask the stopped master: it fails (the Clients
+      // view says so) and the next poll asks again. A loaded CI run met that once.
+      const listed = await listClientsOn(topology(), undefined, cache).catch(() => undefined);
+      if (!listed) return undefined;
+      const found = listed.filter((c) => c.name === 'promoted-reader');
       return found.length === 1 && found[0]?.node === promoted && found[0].role === 'master';
     });
   });
