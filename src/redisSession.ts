@@ -16,6 +16,7 @@ import type { Logger } from './logger';
 import { connectRedis } from './redis/connection';
 import { ClusterRoutingError, connectCluster } from './redis/cluster/connection';
 import { clusterMasters, isClusterEnabled, Topology } from './redis/cluster/topology';
+import { connectsBeforeStack } from './redis/connectBeforeStack';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { MissingRightError } from './redis/observe/clientList';
@@ -38,6 +39,37 @@ function statusOf(connected: Connected): string {
 
 /** How long a first connection waits for the stack's first snapshot (an engine that does not answer takes longer). */
 const STACK_WAIT_MS = 4000;
+
+/** Who a connection logs in as, and where. */
+interface Login {
+  readonly endpoint: RedisEndpoint;
+  readonly password: string | undefined;
+}
+
+/** The first connection when it was made before the stack's first snapshot (see `connected`). */
+interface EarlyConnection {
+  readonly attempt: Promise<Connected>;
+  readonly login: Promise<Login>;
+  /** It did not open: it waits for the stack's first snapshot, then goes the usual way. */
+  failed: boolean;
+}
+
+/** Two logins are the same when they reach the same server as the same user with the same password. */
+function sameLogin(a: Login, b: Login): boolean {
+  const key = ({ endpoint: e, password }: Login): string =>
+    JSON.stringify([
+      e.host,
+      e.port,
+      e.db,
+      e.tls,
+      e.username ?? null,
+      password ?? null,
+      e.tlsSettings ?? null,
+      e.cluster ?? null,
+      e.sentinel ?? null,
+    ]);
+  return key(a) === key(b);
+}
 
 /** What the password prompt returns: the credentials typed, and whether to keep them. */
 export interface EnteredCredentials extends StoredCredentials {
@@ -78,6 +110,12 @@ export class RedisSession implements vscode.Disposable {
   private stackKnown: Promise<void> = Promise.resolve();
   /** The same, readable without waiting: every command passes here. */
   private stackIsKnown = false;
+  /** Whether a stack publishes snapshots to this session at all. */
+  private readonly followsStack: boolean;
+  /** The connection made before the stack's first snapshot, until that snapshot has judged it. */
+  private early: EarlyConnection | undefined;
+  /** Counts resets: an attempt begun before the last one was dropped, and must not become `active`. */
+  private generation = 0;
   /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
   prompt: PasswordPrompt | undefined;
 
@@ -86,6 +124,7 @@ export class RedisSession implements vscode.Disposable {
     private readonly log: Logger,
     settingsChanges: vscode.Event<SettingsChange>,
     stackChanges?: vscode.Event<StackRedisChange>,
+    private readonly stackWaitMs = STACK_WAIT_MS,
   ) {
     this.subscriptions.push(
       settingsChanges((change) => {
@@ -102,6 +141,7 @@ export class RedisSession implements vscode.Disposable {
         }
       }),
     );
+    this.followsStack = stackChanges !== undefined;
     if (stackChanges) {
       let known: () => void = () => undefined;
       this.stackKnown = new Promise((resolve) => {
@@ -111,6 +151,8 @@ export class RedisSession implements vscode.Disposable {
         stackChanges(({ redis, redisStarting, cluster }) => {
           const first = !this.stackIsKnown;
           this.stackIsKnown = true;
+          const early = first && this.early && this.connection === this.early.attempt ? this.early : undefined;
+          this.early = undefined;
           known();
           // A Redis still starting is already the one to talk to, with the stack's own
           // password: a window opened meanwhile must not ask for it. Turning healthy resets
@@ -130,14 +172,19 @@ export class RedisSession implements vscode.Disposable {
             JSON.stringify(before?.cluster) !== JSON.stringify(now?.cluster) ||
             wasReady !== this.stackReady
           ) {
-            this.reset(
-              redis
-                ? `the stack's Redis is ready at ${redis.host}:${redis.port}`
-                : now
-                  ? `the stack's Redis is starting at ${now.host}:${now.port}`
-                  : "the stack's Redis is not running",
-            );
-            this.changed.fire();
+            const why = redis
+              ? `the stack's Redis is ready at ${redis.host}:${redis.port}`
+              : now
+                ? `the stack's Redis is starting at ${now.host}:${now.port}`
+                : "the stack's Redis is not running";
+            if (early?.failed) {
+              // It waits for this snapshot, and then connects with it.
+            } else if (early) {
+              void this.judgeEarly(early, why);
+            } else {
+              this.reset(why);
+              this.changed.fire();
+            }
           }
           // The endpoint is known now: its stored password is read while the views start.
           if (first && !this.connection) this.secrets.readEarly(this.endpoint);
@@ -247,11 +294,13 @@ export class RedisSession implements vscode.Disposable {
   async use<T>(action: (client: Redis) => Promise<T>): Promise<T> {
     const endpoint = this.endpoint;
     const connected = await this.connected(endpoint);
+    const attempt = this.connection;
     try {
       return await action(asClient(connected));
     } catch (error) {
-      // A broken socket means the next use should start afresh rather than reuse it.
-      if (statusOf(connected) !== 'ready') this.reset('connection lost');
+      // A broken socket means the next use should start afresh rather than reuse it (unless
+      // it was replaced meanwhile: the new one is not the one that broke).
+      if (statusOf(connected) !== 'ready' && this.connection === attempt) this.reset('connection lost');
       // A refused command is no connection failure: its message names the right to grant.
       if (error instanceof MissingRightError || error instanceof ClusterRoutingError) throw error;
       throw classifyRedisError(error, this.active?.endpoint ?? endpoint);
@@ -259,37 +308,131 @@ export class RedisSession implements vscode.Disposable {
   }
 
   private async connected(requested: RedisEndpoint): Promise<Connected> {
-    // Before the first connection, wait for the stack's first snapshot: it may change the endpoint.
-    const endpoint = (await this.stackSettled()) ? this.endpoint : requested;
+    // Before the first connection the stack's first snapshot is awaited, as it may change the
+    // endpoint; when the settings name the server, the connection is made at once instead
+    // and that snapshot judges it (judgeEarly).
+    if (!this.connection && !this.stackIsKnown && this.mayConnectBeforeStack(requested)) {
+      const login = this.credentials(requested);
+      const early: EarlyConnection = {
+        attempt: this.openBeforeStack(requested, login, () => early),
+        login,
+        failed: false,
+      };
+      this.early = early;
+      this.track(early.attempt);
+    }
     const existing = this.connection;
     if (existing) {
       const client = await existing;
       if (statusOf(client) === 'ready' || this.connection !== existing) return this.connection ?? client;
       this.reset(`the connection was ${statusOf(client)}`);
     }
-    if (!this.connection) {
-      const attempt = this.open(endpoint);
-      this.connection = attempt;
-      attempt.catch(() => {
-        if (this.connection === attempt) this.connection = undefined;
-      });
+    const endpoint = (await this.stackSettled()) ? this.endpoint : requested;
+    let connection = this.connection;
+    if (!connection) {
+      connection = this.open(endpoint);
+      this.track(connection);
     }
-    return this.connection;
+    return connection;
+  }
+
+  /** Makes `attempt` the shared connection, forgotten if it fails. */
+  private track(attempt: Promise<Connected>): void {
+    this.connection = attempt;
+    attempt.catch(() => {
+      if (this.connection === attempt) this.connection = undefined;
+    });
+  }
+
+  private mayConnectBeforeStack(requested: RedisEndpoint): boolean {
+    return (
+      this.followsStack &&
+      connectsBeforeStack({
+        portNamed: explicitlySet('port'),
+        sentinel: requested.sentinel !== undefined,
+        variant: settings().stackVariant,
+      })
+    );
+  }
+
+  /**
+   * The first connection, made before the stack's first snapshot: one server only (a cluster
+   * client needs the stack's map of node addresses). Anything short of a ready connection is
+   * logged only, waits for the snapshot and goes the usual way, so a refused password is
+   * asked for only once the stack's own is known.
+   */
+  private async openBeforeStack(
+    requested: RedisEndpoint,
+    login: Promise<Login>,
+    early: () => EarlyConnection,
+  ): Promise<Connected> {
+    const generation = this.generation;
+    try {
+      const { endpoint, password } = await login;
+      this.log.info(`Connecting to ${describeEndpoint(endpoint)}`);
+      const { client, clusterMode } = await this.connectOne(endpoint, password);
+      if (clusterMode) {
+        client.disconnect();
+        throw new Error('it runs in cluster mode');
+      }
+      return this.opened({ kind: 'single', client }, endpoint, password, generation);
+    } catch (error) {
+      early().failed = true;
+      this.log.info(
+        `Could not connect before the stack answered (${error instanceof Error ? error.message : String(error)}): waiting for it`,
+      );
+      const known = await this.stackSettled();
+      // Dropped meanwhile (the settings changed, the extension ended): its caller gets the failure.
+      if (generation !== this.generation) throw error;
+      // Made without the stack's answer, as before this session connected early: when that
+      // answer comes late, it resets the connection if it changes anything.
+      if (!known && this.early === early()) this.early = undefined;
+      return this.open(known ? this.endpoint : requested);
+    }
+  }
+
+  /**
+   * The stack's first snapshot came while the connection made before it is open (or opening):
+   * it stays when the snapshot leaves the server, user and password as they were; otherwise
+   * it is dropped and the views read again.
+   */
+  private async judgeEarly(early: EarlyConnection, why: string): Promise<void> {
+    const [used, now] = await Promise.all([
+      early.login.catch(() => undefined),
+      this.credentials(this.endpoint).catch(() => undefined),
+    ]);
+    // Replaced meanwhile (its replacement was made with the snapshot known), or it failed and
+    // connects with the snapshot now.
+    if (this.connection !== early.attempt || early.failed) return;
+    if (used && now && sameLogin(used, now)) {
+      this.log.info(
+        `Kept the connection to ${describeEndpoint(used.endpoint)} made before the stack answered (${why})`,
+      );
+      return;
+    }
+    this.reset(why);
+    this.changed.fire();
   }
 
   private async open(base: RedisEndpoint): Promise<Connected> {
+    const generation = this.generation;
     const { endpoint, password } = await this.credentials(base);
     const where = describeEndpoint(endpoint);
     this.log.info(`Connecting to ${where}`);
     try {
-      return this.opened(await this.connect(endpoint, password), endpoint, password);
+      return this.opened(await this.connect(endpoint, password), endpoint, password, generation);
     } catch (error) {
       this.log.error(`Could not connect: ${error instanceof Error ? error.message : String(error)}`);
       const retry = await this.askOnce(endpoint, error, password !== undefined && password !== '');
       if (!retry) throw error;
       this.log.info(`Connecting to ${describeEndpoint(retry.endpoint)} with the password just entered`);
       try {
-        return this.opened(await this.connect(retry.endpoint, retry.password), retry.endpoint, retry.password);
+        return this.opened(
+          await this.connect(retry.endpoint, retry.password),
+          retry.endpoint,
+          retry.password,
+          generation,
+        );
       } catch (second) {
         this.log.error(`Could not connect: ${second instanceof Error ? second.message : String(second)}`);
         throw second;
@@ -306,28 +449,41 @@ export class RedisSession implements vscode.Disposable {
     if (endpoint.cluster !== undefined || settings().stackVariant === 'cluster') {
       return { kind: 'cluster', cluster: await connectCluster(endpoint, { password }) };
     }
-    const client = await connectRedis(endpoint, { password });
-    let clusterMode: boolean;
-    try {
-      clusterMode = await isClusterEnabled(client);
-    } catch (error) {
-      client.disconnect();
-      // A user who may not ask whether the server is a cluster node: its message names the right, not "unreachable".
-      if (error instanceof MissingRightError) throw error;
-      throw classifyRedisError(error, endpoint);
-    }
+    const { client, clusterMode } = await this.connectOne(endpoint, password);
     if (!clusterMode) return { kind: 'single', client };
     client.disconnect();
     this.log.info(`${describeEndpoint(endpoint)} runs in cluster mode: connecting to every node`);
     return { kind: 'cluster', cluster: await connectCluster(endpoint, { password }) };
   }
 
-  private opened(connected: Connected, endpoint: RedisEndpoint, password: string | undefined): Connected {
+  /** One connection, and whether the server says it runs in cluster mode (`INFO cluster`). */
+  private async connectOne(
+    endpoint: RedisEndpoint,
+    password: string | undefined,
+  ): Promise<{ client: Redis; clusterMode: boolean }> {
+    const client = await connectRedis(endpoint, { password });
+    try {
+      return { client, clusterMode: await isClusterEnabled(client) };
+    } catch (error) {
+      client.disconnect();
+      // A user who may not ask whether the server is a cluster node: its message names the right, not "unreachable".
+      if (error instanceof MissingRightError) throw error;
+      throw classifyRedisError(error, endpoint);
+    }
+  }
+
+  private opened(
+    connected: Connected,
+    endpoint: RedisEndpoint,
+    password: string | undefined,
+    generation: number,
+  ): Connected {
     const where = describeEndpoint(endpoint);
     const client = connected.kind === 'single' ? connected.client : connected.cluster;
     client.on('error', (error: Error) => this.log.warn(`${where}: ${classifyRedisError(error, endpoint).reason}`));
     client.on('end', () => this.log.info(`Connection to ${where} closed`));
-    this.active = { endpoint, password };
+    // A connection dropped while it opened is closed by reset(); it must not say who the current one is.
+    if (generation === this.generation) this.active = { endpoint, password };
     this.log.info(`Connected to ${where}${connected.kind === 'cluster' ? ' (Redis Cluster)' : ''}`);
     return connected;
   }
@@ -372,7 +528,7 @@ export class RedisSession implements vscode.Disposable {
       return await Promise.race([
         this.stackKnown.then(() => true),
         new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), STACK_WAIT_MS);
+          timer = setTimeout(() => resolve(false), this.stackWaitMs);
         }),
       ]);
     } finally {
@@ -389,6 +545,8 @@ export class RedisSession implements vscode.Disposable {
   reset(why: string): void {
     const previous = this.connection;
     this.connection = undefined;
+    this.early = undefined;
+    this.generation++;
     this.active = undefined;
     if (previous) {
       this.log.debug(`Dropping the connection: ${why}`);

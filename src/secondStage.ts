@@ -79,7 +79,8 @@ export function startSecondStage(
   const settings = new SettingsWatcher((message) => logger.child('Settings').warn(message));
   const stack = new StackService(context, logger.child('Stack'), settings.onDidChange);
   // The engine is asked now, so its answers travel while the rest is built: the Redis session
-  // waits for the stack's first snapshot before it connects (it may give the port and password).
+  // waits for the stack's first snapshot before it connects (it may give the port and password),
+  // unless the settings name the port (then the snapshot judges the connection made at once).
   // Every listener below subscribes before the first snapshot is published: this function is
   // synchronous, and the refresh publishes from a later task or microtask.
   void stack.refresh();

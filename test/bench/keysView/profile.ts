@@ -18,8 +18,12 @@
  * run, growing with the run's length (so with the machine's load), none of it ours. It is
  * off here unless BENCH_PORT_FINDER=1, so the host's CPU says what the extension costs.
  * BENCH_TEAM=1 profiles the team's workspace, where the extension is active before the click.
+ * BENCH_QUIET_ENGINE=1 points sharedRedis.dockerHost at a socket that accepts and never answers
+ * (an engine starting or hung): the stack's first snapshot then waits for the probe's timeout.
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { repoRoot, runCleanups, startTestRedis, tempDir } from '../../support/codeServer';
 import { packageExtension } from '../startup/packages';
@@ -38,7 +42,9 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 1);
 const PROFILE = process.env['BENCH_PROFILE'] !== '0';
 const BASELINE = process.env['BENCH_BASELINE_VSIX'];
 const SAVE_VSIX = process.env['BENCH_SAVE_VSIX'];
-const SETTINGS = process.env['BENCH_PORT_FINDER'] === '1' ? {} : { 'remote.autoForwardPorts': false };
+const SETTINGS: Record<string, unknown> =
+  process.env['BENCH_PORT_FINDER'] === '1' ? {} : { 'remote.autoForwardPorts': false };
+const QUIET_ENGINE = process.env['BENCH_QUIET_ENGINE'] === '1';
 /** BENCH_TEAM=1: the team's workspace (the extension active before the click: the click only opens the view). */
 const TEAM = process.env['BENCH_TEAM'] === '1';
 
@@ -52,6 +58,14 @@ const median = (values: number[]): number => {
 
 async function main(): Promise<void> {
   const ours = packageExtension(repoRoot(), tempDir('shared-redis-profile-package-'));
+  // An engine that accepts and never answers: its connections are held open until the end.
+  const held: Socket[] = [];
+  const quiet = createServer((socket) => void held.push(socket));
+  if (QUIET_ENGINE) {
+    const path = join(tempDir('shared-redis-quiet-engine-'), 'docker.sock');
+    await new Promise<void>((resolve) => quiet.listen(path, resolve));
+    SETTINGS['sharedRedis.dockerHost'] = `unix://${path}`;
+  }
   const keyspace = shapedKeyspace(SIZE);
   const redis = await startTestRedis();
   const admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
@@ -140,6 +154,8 @@ async function main(): Promise<void> {
   } finally {
     admin.disconnect();
     await redis.stop();
+    for (const socket of held) socket.destroy();
+    quiet.close();
   }
 }
 
