@@ -177,9 +177,7 @@ export class RedisSession implements vscode.Disposable {
               : now
                 ? `the stack's Redis is starting at ${now.host}:${now.port}`
                 : "the stack's Redis is not running";
-            if (early?.failed) {
-              // It waits for this snapshot, and then connects with it.
-            } else if (early) {
+            if (early) {
               void this.judgeEarly(early, why);
             } else {
               this.reset(why);
@@ -397,6 +395,8 @@ export class RedisSession implements vscode.Disposable {
    * it is dropped and the views read again.
    */
   private async judgeEarly(early: EarlyConnection, why: string): Promise<void> {
+    // One that failed waits for this snapshot, and connects with it.
+    if (early.failed) return;
     const [used, now] = await Promise.all([
       early.login.catch(() => undefined),
       this.credentials(this.endpoint).catch(() => undefined),
