@@ -83,4 +83,10 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // CommonJS helpers (scripts/vscodeStandIn.cjs): shared by esbuild.mjs and the compiled tests.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

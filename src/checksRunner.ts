@@ -11,7 +11,7 @@ import {
 } from './redis/checks';
 import { clusterCheckNodes } from './redis/cluster/clusterChecks';
 import { describeEndpoint } from './redis/endpoint';
-import { KeyspaceCancelledError, NamespaceModel, walkKeyspace } from './redis/keyspace';
+import { groupThousands, KeyspaceCancelledError, NamespaceModel, walkKeyspace } from './redis/keyspace';
 import type { RedisSession } from './redisSession';
 
 /** How long a run waits for the Keys view's walk in progress before walking on its own. */
@@ -198,7 +198,7 @@ export class ChecksRunner implements vscode.Disposable {
       if (!outcome) return { kind: 'cancelled' };
       const errors = Object.entries(outcome.errors).map(([check, message]) => `${check}: ${message}`);
       this.log.info(
-        `Checked ${outcome.keys.toLocaleString('en-US')} keys in ${(performance.now() - started).toFixed(0)} ms: ` +
+        `Checked ${groupThousands(outcome.keys)} keys in ${(performance.now() - started).toFixed(0)} ms: ` +
           `${outcome.findings.length} ${outcome.findings.length === 1 ? 'problem' : 'problems'}${outcome.findings.map((f) => `; ${f.label}: ${f.description}`).join('')}` +
           `${errors.length > 0 ? `; failed: ${errors.join('; ')}` : ''}`,
       );

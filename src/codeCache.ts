@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
@@ -26,13 +27,13 @@ export interface CachedLoad {
 
 const HASH_LENGTH = 40;
 
-/** The cache file's contents for `source`: its SHA-1, then V8's data. */
-export function cacheFile(source: string, data: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(sourceHash(source), 'latin1'), data]);
+/** The cache file's contents for `source`: the SHA-1 of its UTF-8 bytes (the file's), then V8's data. */
+export function cacheFile(source: string | Buffer, data: Buffer): Buffer {
+  return withHash(createHash('sha1').update(source).digest('hex'), data);
 }
 
-function sourceHash(source: string): string {
-  return createHash('sha1').update(source).digest('hex');
+function withHash(hash: string, data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(hash, 'latin1'), data]);
 }
 
 /** V8's data in `file` when it was made for the source with this hash; else undefined. */
@@ -53,8 +54,11 @@ function readCache(file: string | undefined, hash: string): Buffer | undefined {
  * compiled with the first usable cache of `stored` and `shipped`.
  */
 export function requireWithCodeCache(file: string, caches: { stored?: string; shipped?: string }): CachedLoad {
-  const source = readFileSync(file, 'utf8');
-  const hash = sourceHash(source);
+  const bytes = readFileSync(file);
+  const hash = createHash('sha1').update(bytes).digest('hex');
+  // The bundle is ASCII (esbuild.mjs): taken as Latin-1, each byte becomes one character of a
+  // one-byte string, without UTF-8 decoding (21-28 ms of the load in the extension host otherwise).
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const candidates = [
     ['stored', readCache(caches.stored, hash)],
     ['shipped', readCache(caches.shipped, hash)],
@@ -84,7 +88,7 @@ export function requireWithCodeCache(file: string, caches: { stored?: string; sh
       const partial = join(dirname(target), `.${process.pid}.${Date.now()}.partial`);
       try {
         mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(partial, cacheFile(source, script.createCachedData()));
+        writeFileSync(partial, withHash(hash, script.createCachedData()));
         renameSync(partial, target);
         return true;
       } catch {

@@ -18,9 +18,10 @@ export function parseDuration(text: string): number | undefined {
   const s = text.trim();
   if (s === '0' || s === '+0') return 0;
   const body = s.startsWith('+') ? s.slice(1) : s;
-  if (body === '' || !/^(?:(?:\d+\.?\d*|\.\d+)[a-zµμ]+)+$/.test(body)) return undefined;
+  // µ (micro sign) and μ (Greek mu) escaped: regular expressions are where esbuild keeps non-ASCII text (esbuild.mjs).
+  if (body === '' || !/^(?:(?:\d+\.?\d*|\.\d+)[a-z\u00b5\u03bc]+)+$/.test(body)) return undefined;
   let total = 0;
-  for (const match of body.matchAll(/(\d+\.?\d*|\.\d+)([a-zµμ]+)/g)) {
+  for (const match of body.matchAll(/(\d+\.?\d*|\.\d+)([a-z\u00b5\u03bc]+)/g)) {
     const unit = UNIT_NANOSECONDS[match[2] ?? ''];
     if (unit === undefined) return undefined;
     total += Number(match[1]) * unit;

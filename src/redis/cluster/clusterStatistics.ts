@@ -119,7 +119,8 @@ export function describeClusterNamespaceStats(stats: ClusterNamespaceStats): Nam
     : '';
   return {
     ...row,
-    ...(moving ? { keys: row.keys.replace(/^(≥ )?/, '≈ ') } : {}),
+    // ≥ escaped: regular expressions are where esbuild keeps non-ASCII text (esbuild.mjs).
+    ...(moving ? { keys: row.keys.replace(/^(\u2265 )?/, '≈ ') } : {}),
     sample: `${row.sample} on ${stats.masters.length} ${stats.masters.length === 1 ? 'master' : 'masters'} (${where})${why}`,
   };
 }

@@ -74,6 +74,18 @@ describe('loading the second stage with a V8 code cache', () => {
     assert.ok(readFileSync(stored).length > 40);
   });
 
+  it('reads a file with non-ASCII text as UTF-8, and its stored cache is used the next time', () => {
+    // The built bundle is ASCII and read as Latin-1 (esbuild.mjs); any other file must still load as Node would.
+    writeFileSync(bundle, `${source}exports.text = 'µs ≥ 1 😀';\n`);
+    const stored = join(dir, 'stored.bin');
+    const load = requireWithCodeCache(bundle, { stored });
+    assert.equal((load.exports as { text: string }).text, 'µs ≥ 1 😀');
+    assert.equal(load.store(), true);
+    const again = requireWithCodeCache(bundle, { stored });
+    assert.equal(again.cache, 'stored');
+    assert.equal((again.exports as { text: string }).text, 'µs ≥ 1 😀');
+  });
+
   it('says so when it cannot store (a file where its folder should be), and leaves nothing behind', () => {
     writeFileSync(join(dir, 'blocked'), 'a file, not a folder');
     const load = requireWithCodeCache(bundle, { stored: join(dir, 'blocked', 'stored.bin') });

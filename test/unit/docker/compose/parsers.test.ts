@@ -48,6 +48,7 @@ describe('parseDuration', () => {
     assert.equal(parseDuration('1.5s'), 1.5e9);
     assert.equal(parseDuration('0'), 0);
     assert.equal(parseDuration('10µs'), 10000);
+    assert.equal(parseDuration('10μs'), 10000); // Greek mu, as Go's time.ParseDuration takes it
   });
 
   it('refuses anything else', () => {
