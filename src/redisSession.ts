@@ -13,10 +13,10 @@ export interface StackRedisChange {
   readonly cluster?: readonly ClusterNodeView[] | undefined;
 }
 import type { Logger } from './logger';
-import { connectRedis } from './redis/connection';
+import { ConnectionTuning, connectRedis, DEFAULT_TUNING } from './redis/connection';
 import { ClusterRoutingError, connectCluster } from './redis/cluster/connection';
 import { clusterMasters, isClusterEnabled, Topology } from './redis/cluster/topology';
-import { connectsBeforeStack } from './redis/connectBeforeStack';
+import { connectsBeforeStack, connectsWhilePasswordIsRead } from './redis/connectBeforeStack';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { MissingRightError } from './redis/observe/clientList';
@@ -52,6 +52,14 @@ interface EarlyConnection {
   readonly login: Promise<Login>;
   /** It did not open: it waits for the stack's first snapshot, then goes the usual way. */
   failed: boolean;
+}
+
+/** Closes a connection opened in case it was needed, once it is known not to be (or fails unseen). */
+function closeUnused(opening: Promise<{ client: Redis }> | undefined): void {
+  opening?.then(
+    ({ client }) => client.disconnect(),
+    () => undefined,
+  );
 }
 
 /** Two logins are the same when they reach the same server as the same user with the same password. */
@@ -114,6 +122,8 @@ export class RedisSession implements vscode.Disposable {
   private readonly followsStack: boolean;
   /** The connection made before the stack's first snapshot, until that snapshot has judged it. */
   private early: EarlyConnection | undefined;
+  /** The first connection opened while the stored password is read, until that read answers. */
+  private unused: Promise<{ client: Redis; clusterMode: boolean }> | undefined;
   /** Counts resets: an attempt begun before the last one was dropped, and must not become `active`. */
   private generation = 0;
   /** Set by the glue: how to ask for a refused password. Without it, no prompt. */
@@ -125,6 +135,8 @@ export class RedisSession implements vscode.Disposable {
     settingsChanges: vscode.Event<SettingsChange>,
     stackChanges?: vscode.Event<StackRedisChange>,
     private readonly stackWaitMs = STACK_WAIT_MS,
+    /** Timeouts and the client name of a single server's connections (a test names its own). */
+    private readonly tuning: ConnectionTuning = DEFAULT_TUNING,
   ) {
     this.subscriptions.push(
       settingsChanges((change) => {
@@ -365,10 +377,40 @@ export class RedisSession implements vscode.Disposable {
     early: () => EarlyConnection,
   ): Promise<Connected> {
     const generation = this.generation;
+    // The stored password is read through the workbench, which answered 50-160 ms after the
+    // second stage loaded in code-server: the connection made when none is stored opens
+    // meanwhile, is kept if none is, and is closed unused otherwise.
+    const withoutPassword = connectsWhilePasswordIsRead(requested, {
+      enteredInWindow: this.entered.has(RedisSecrets.key(requested)),
+    })
+      ? this.connectOne(requested, undefined)
+      : undefined;
+    // A reset while the password is read (settings changed, the window closing) closes it at once.
+    this.unused = withoutPassword;
+    if (withoutPassword) {
+      withoutPassword.catch(() => undefined); // its failure is seen where it is used, or not at all
+      this.log.info(`Connecting to ${describeEndpoint(requested)}`);
+    }
     try {
-      const { endpoint, password } = await login;
-      this.log.info(`Connecting to ${describeEndpoint(endpoint)}`);
-      const { client, clusterMode } = await this.connectOne(endpoint, password);
+      const { endpoint, password } = await login.catch((error: unknown) => {
+        closeUnused(withoutPassword);
+        throw error;
+      });
+      if (this.unused === withoutPassword) this.unused = undefined;
+      // Dropped while the password was read: reset() closed what was opened.
+      if (generation !== this.generation) throw new Error('the connection was dropped while it opened');
+      let opening: Promise<{ client: Redis; clusterMode: boolean }>;
+      if (withoutPassword && sameLogin({ endpoint, password }, { endpoint: requested, password: undefined })) {
+        opening = withoutPassword;
+      } else {
+        closeUnused(withoutPassword);
+        const where = describeEndpoint(endpoint);
+        this.log.info(
+          withoutPassword ? `Connecting to ${where} with the password now known` : `Connecting to ${where}`,
+        );
+        opening = this.connectOne(endpoint, password);
+      }
+      const { client, clusterMode } = await opening;
       if (clusterMode) {
         client.disconnect();
         throw new Error('it runs in cluster mode');
@@ -376,6 +418,8 @@ export class RedisSession implements vscode.Disposable {
       return this.opened({ kind: 'single', client }, endpoint, password, generation);
     } catch (error) {
       early().failed = true;
+      // Dropped while it opened: its caller gets the failure, and nothing waits for the stack.
+      if (generation !== this.generation) throw error;
       this.log.info(
         `Could not connect before the stack answered (${error instanceof Error ? error.message : String(error)}): waiting for it`,
       );
@@ -461,7 +505,7 @@ export class RedisSession implements vscode.Disposable {
     endpoint: RedisEndpoint,
     password: string | undefined,
   ): Promise<{ client: Redis; clusterMode: boolean }> {
-    const client = await connectRedis(endpoint, { password });
+    const client = await connectRedis(endpoint, { password }, this.tuning);
     try {
       return { client, clusterMode: await isClusterEnabled(client) };
     } catch (error) {
@@ -546,6 +590,8 @@ export class RedisSession implements vscode.Disposable {
     const previous = this.connection;
     this.connection = undefined;
     this.early = undefined;
+    closeUnused(this.unused);
+    this.unused = undefined;
     this.generation++;
     this.active = undefined;
     if (previous) {

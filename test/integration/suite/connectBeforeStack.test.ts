@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { Logger } from '../../../src/logger';
+import { DEFAULT_TUNING } from '../../../src/redis/connection';
 import { RedisSession, StackRedisChange } from '../../../src/redisSession';
+import { RedisSecrets } from '../../../src/secrets';
 import { readRedisEndpoint, SettingsChange } from '../../../src/settings';
 import type { SharedRedisInternals } from '../../../src/secondStage';
 import { suiteConfig } from './config';
@@ -106,6 +108,112 @@ describe('the connection made before the stack answers', function () {
       [`Connecting to 127.0.0.1:${closed}`],
       'the closed port was tried once, before the settings changed, and not again once the wait ended',
     );
+  });
+
+  /**
+   * Secret storage that answers only when the test lets it: in code-server a read goes through
+   * the busy workbench and came back 50–160 ms after the second stage loaded (docs/benchmarks.md),
+   * a delay that cannot be produced on demand. A fake for that reason only; the rest is real.
+   */
+  const slowSecrets = (stored: string | undefined): { secrets: RedisSecrets; answer: () => void } => {
+    let answer = (): void => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const changes = new vscode.EventEmitter<vscode.SecretStorageChangeEvent>();
+    const storage: vscode.SecretStorage = {
+      get: async () => {
+        await answered;
+        return stored;
+      },
+      store: async () => undefined,
+      delete: async () => undefined,
+      onDidChange: changes.event,
+    };
+    return { secrets: new RedisSecrets(storage), answer };
+  };
+
+  /** Sessions made by the two tests below name their connections so: the server tells them from the extension's own. */
+  const TEST_CLIENT = 'connect-before-stack-test';
+  const sessionWithSecrets = (secrets: RedisSecrets): RedisSession => {
+    session = new RedisSession(secrets, recording(), settingsChanges.event, stack.event, LONGER_THAN_THE_TEST, {
+      ...DEFAULT_TUNING,
+      connectionName: TEST_CLIENT,
+    });
+    return session;
+  };
+  /** The client addresses of the server's connections of those sessions. */
+  const testConnections = async (): Promise<string[]> =>
+    String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal'))
+      .split('\n')
+      .filter((line) => line.includes(` name=${TEST_CLIENT} `))
+      .map((line) => / addr=(\S+) /.exec(line)?.[1] ?? '');
+  /** The test sessions' connections once one is open while the secret storage has not answered; then it answers. */
+  const openedBeforeTheAnswer = async (answer: () => void): Promise<string[]> => {
+    try {
+      return await eventually('a connection to open before the secret storage answered', async () => {
+        const open = await testConnections();
+        return open.length > 0 ? open : undefined;
+      });
+    } finally {
+      answer();
+    }
+  };
+  const addressOf = (client: Redis): string => `127.0.0.1:${(client.stream as { localPort?: number }).localPort}`;
+
+  it('connects while the stored password is read, and keeps that connection when none is stored', async () => {
+    const { secrets, answer } = slowSecrets(undefined);
+    const connected = sessionWithSecrets(secrets);
+    const whoami = connected.use((client) => client.call('ACL', 'WHOAMI'));
+    const openedMeanwhile = await openedBeforeTheAnswer(answer);
+    assert.equal(openedMeanwhile.length, 1, 'one connection');
+    assert.equal(await whoami, 'default');
+    const used = await connected.use(async (client) => addressOf(client));
+    assert.deepEqual(openedMeanwhile, [used], 'it is the connection used');
+    assert.deepEqual(await testConnections(), [used], 'and no other was made');
+  });
+
+  it('closes that connection unused when a password is stored, and logs in with the stored one', async () => {
+    const { secrets, answer } = slowSecrets(JSON.stringify({ username: USER, password: PASSWORD }));
+    const connected = sessionWithSecrets(secrets);
+    const whoami = connected.use((client) => client.call('ACL', 'WHOAMI'));
+    const aclLogBefore = ((await admin.call('ACL', 'LOG')) as unknown[]).length;
+    const openedMeanwhile = await openedBeforeTheAnswer(answer);
+    assert.equal(await whoami, USER, 'the stored login is used');
+    const used = await connected.use(async (client) => addressOf(client));
+    assert.ok(!openedMeanwhile.includes(used), 'on a connection made with the password');
+    await eventually('the connection made without the password to be closed', async () => {
+      const open = await testConnections();
+      return open.length === 1 && open[0] === used ? true : undefined;
+    });
+    assert.equal(
+      ((await admin.call('ACL', 'LOG')) as unknown[]).length,
+      aclLogBefore,
+      'no refused login on the server',
+    );
+    assert.deepEqual(
+      lines.filter((line) => /could not|refused|failed|error/i.test(line)),
+      [],
+      'nothing about it was logged as a failure',
+    );
+  });
+
+  it('closes that connection at once when the session is dropped while the password is read', async () => {
+    const { secrets, answer } = slowSecrets(undefined);
+    const connected = sessionWithSecrets(secrets);
+    const first = connected.use((client) => client.ping()).catch((error: unknown) => error);
+    try {
+      await eventually('a connection to open before the secret storage answered', async () =>
+        (await testConnections()).length > 0 ? true : undefined,
+      );
+      connected.reset('settings changed');
+      await eventually('it to be closed while the secret storage still has not answered', async () =>
+        (await testConnections()).length === 0 ? true : undefined,
+      );
+    } finally {
+      answer();
+    }
+    assert.ok((await first) instanceof Error, "the dropped connection's caller was told it failed");
+    assert.equal(await connected.use((client) => client.ping()), 'PONG', 'the next use connects again');
+    assert.equal((await testConnections()).length, 1);
   });
 
   it("keeps that connection when the stack's Redis is another server", async () => {
