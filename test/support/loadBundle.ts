@@ -1,7 +1,8 @@
 /**
- * Loads a built bundle (argv[2]) the way the first stage does (src/codeCache.ts) in a plain Node
- * process, and prints as JSON what its load did that costs the extension host time: how many
- * locale-aware formatters it made. `vscode` is the stand-in of scripts/vscodeStandIn.cjs (the
+ * Loads a built bundle (argv[2]; argv[3]: its shipped code cache) the way the first stage does
+ * (src/codeCache.ts) in a plain Node process, and prints as JSON what its load did that costs
+ * the extension host time (how many locale-aware formatters it made), how long it took, and
+ * which cache V8 used. `node out/test/support/loadBundle.js dist/secondStage.js dist/secondStage.cache`. `vscode` is the stand-in of scripts/vscodeStandIn.cjs (the
  * real API exists only in an extension host; the integration level loads the same bundle in
  * code-server).
  */
@@ -52,9 +53,11 @@ function countLocaleWork(): { count: number; what: Set<string> } {
   return seen;
 }
 
-const bundle = process.argv[2];
-if (!bundle) throw new Error('usage: node loadBundle.js <bundle.js>');
+const [bundle, shippedCache] = process.argv.slice(2);
+if (!bundle) throw new Error('usage: node loadBundle.js <bundle.js> [<its code cache>]');
 installVscodeStandIn();
 const localeWork = countLocaleWork();
-requireWithCodeCache(bundle, {});
-process.stdout.write(JSON.stringify({ localeWork: localeWork.count, what: [...localeWork.what] }));
+const started = performance.now();
+const { cache } = requireWithCodeCache(bundle, shippedCache ? { shipped: shippedCache } : {});
+const loadMs = performance.now() - started;
+process.stdout.write(JSON.stringify({ localeWork: localeWork.count, what: [...localeWork.what], loadMs, cache }));
