@@ -54,10 +54,10 @@ interface EarlyConnection {
   failed: boolean;
 }
 
-/** Closes a connection opened in case it was needed, once it is known not to be (or fails unseen). */
-function closeUnused(opening: Promise<{ client: Redis }> | undefined): void {
+/** Closes what `opening` opens, once it has (one that fails leaves nothing open). */
+function closeWhenOpened(opening: Promise<Connected | { client: Redis }> | undefined): void {
   opening?.then(
-    ({ client }) => client.disconnect(),
+    (opened) => ('cluster' in opened ? opened.cluster : opened.client).disconnect(),
     () => undefined,
   );
 }
@@ -393,7 +393,7 @@ export class RedisSession implements vscode.Disposable {
     }
     try {
       const { endpoint, password } = await login.catch((error: unknown) => {
-        closeUnused(withoutPassword);
+        closeWhenOpened(withoutPassword);
         throw error;
       });
       if (this.unused === withoutPassword) this.unused = undefined;
@@ -403,7 +403,7 @@ export class RedisSession implements vscode.Disposable {
       if (withoutPassword && sameLogin({ endpoint, password }, { endpoint: requested, password: undefined })) {
         opening = withoutPassword;
       } else {
-        closeUnused(withoutPassword);
+        closeWhenOpened(withoutPassword);
         const where = describeEndpoint(endpoint);
         this.log.info(
           withoutPassword ? `Connecting to ${where} with the password now known` : `Connecting to ${where}`,
@@ -590,16 +590,13 @@ export class RedisSession implements vscode.Disposable {
     const previous = this.connection;
     this.connection = undefined;
     this.early = undefined;
-    closeUnused(this.unused);
+    closeWhenOpened(this.unused);
     this.unused = undefined;
     this.generation++;
     this.active = undefined;
     if (previous) {
       this.log.debug(`Dropping the connection: ${why}`);
-      previous.then(
-        (connected) => (connected.kind === 'single' ? connected.client : connected.cluster).disconnect(),
-        () => undefined,
-      );
+      closeWhenOpened(previous);
     }
   }
 
