@@ -58,12 +58,8 @@ export async function listClientsOn(
     );
     return perNode.flat();
   } catch (error) {
+    // A master that failed over: the cluster connection reads the slot map again when it loses a node (followLostNodes).
     replicas?.invalidate();
-    // A master that did not answer may have failed over: the slot map is read again, so the
-    // next poll asks the masters it names, not those of the client's cached one (ioredis reads
-    // it again only on a MOVED reply, which CLIENT LIST never gets). Not awaited: this poll's
-    // failure is said now. A missing right is no change of the cluster.
-    if (!(error instanceof MissingRightError) && !isNoPermission(error)) topology.cluster.refreshSlotsCache();
     throw error;
   } finally {
     reached.close();

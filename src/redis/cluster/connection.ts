@@ -1,5 +1,5 @@
 import { Cluster, ClusterOptions } from 'ioredis';
-import type { Command } from 'ioredis';
+import type { Command, Redis } from 'ioredis';
 import { ConnectionTuning, DEFAULT_TUNING, reconnectDelay, redisOptions } from '../connection';
 import { describeEndpoint, RedisCredentials, RedisEndpoint } from '../endpoint';
 import { classifyRedisError, isPermanentFailure, RedisConnectionError } from '../errors';
@@ -87,6 +87,7 @@ export async function connectCluster(
   });
   try {
     await connectedOrEnded(cluster);
+    followLostNodes(cluster);
     return cluster;
   } catch (error) {
     cluster.disconnect();
@@ -111,6 +112,70 @@ export async function connectCluster(
     }
     throw classifyRedisError(cause.error, cause.at);
   }
+}
+
+/** How often, and for how long, the slot map is read again after the client lost a node. */
+export const LOST_NODE_REFRESH = { everyMs: 1000, forMs: 60_000 };
+
+/**
+ * ioredis reads the slot map again only on a MOVED reply, and what the extension sends to one
+ * node (PING, INFO, SCAN, CLIENT LIST) never gets one: after a master stopped, Server Info,
+ * the checks and the Clients view kept asking it, and a master that came back without a
+ * failover stayed "closed" (ioredis drops a lost node's connection for good). So when the
+ * client loses a node, the map is read again every second while it still names that node as
+ * a master, for at most a minute (a replica takes over after the cluster's node timeout,
+ * 15 s by default); a refresh also gives a node still in the map a new connection. A cluster
+ * that stays as it is gets no reads (not ioredis's slotsRefreshInterval, a timer for ever).
+ */
+function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRESH): void {
+  const lost = new Map<string, number>(); // `host:port` → when to stop asking about it
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    if (timer !== undefined || lost.size === 0 || cluster.status !== 'ready') return;
+    timer = setTimeout(refresh, everyMs);
+    timer.unref();
+  };
+  const refresh = (): void => {
+    timer = undefined;
+    cluster.refreshSlotsCache(() => {
+      const now = Date.now();
+      for (const [address, until] of lost) {
+        if (now > until || !servesSlots(cluster, address)) {
+          lost.delete(address);
+          continue;
+        }
+        // Still a master in the map: once it answers (it came back, or only its idle
+        // connection was closed) there is nothing to follow. A failure ends that connection
+        // and keeps it lost, with its first deadline.
+        nodeAt(cluster, address)
+          ?.ping()
+          .then(
+            () => lost.delete(address),
+            () => undefined,
+          );
+      }
+      schedule();
+    });
+  };
+  cluster.on('-node', (node: { options: { host?: string; port?: number } }) => {
+    // A disconnect ends every node: nothing to follow then.
+    if (cluster.status !== 'ready') return;
+    const address = `${node.options.host ?? ''}:${node.options.port ?? ''}`;
+    if (!lost.has(address)) lost.set(address, Date.now() + forMs);
+    schedule();
+  });
+  cluster.once('end', () => {
+    clearTimeout(timer);
+    lost.clear();
+  });
+}
+
+function servesSlots(cluster: Cluster, address: string): boolean {
+  return cluster.slots.some((nodes) => nodes?.[0] === address);
+}
+
+function nodeAt(cluster: Cluster, address: string): Redis | undefined {
+  return cluster.nodes('master').find((node) => `${node.options.host ?? ''}:${node.options.port ?? ''}` === address);
 }
 
 /** The cluster answered, but never said cluster_state:ok before the client stopped reconnecting. */
