@@ -9,7 +9,7 @@ import type { RedisEndpoint } from '../redis/endpoint';
 import { namespacePolicy, StackService, StackSnapshot, stackState } from '../stackService';
 import { stackUsersRow, UserRow, UsersRow, usersTreeItem, userTreeItem } from './stackUsers';
 
-type StackRow = ServiceRow | ProblemRow | ExposureRow | UsersRow | UserRow;
+type StackRow = ServiceRow | ProblemRow | MissingEnvRow | ExposureRow | UsersRow | UserRow;
 
 /** Where the extension's Redis is (the session): what the passwordless probe asks. */
 export interface RedisEndpointSource {
@@ -34,6 +34,15 @@ class ProblemRow {
   constructor(
     readonly message: string,
     readonly fix: vscode.Command,
+  ) {}
+}
+
+/** A checkout of the stack without its `.env` (checkoutEnv.ts): a step to take, with the click that takes it. */
+class MissingEnvRow {
+  constructor(
+    readonly envFile: string,
+    /** The compose file's own error, for the tooltip. */
+    readonly cause: string,
   ) {}
 }
 
@@ -134,6 +143,9 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     const top: StackRow[] = access?.kind === 'open' ? [new ExposureRow(access)] : [];
     const snapshot = this.stack.snapshot;
     if (snapshot.engine !== 'reachable') return top;
+    if (snapshot.missingEnvFile) {
+      return [...top, new MissingEnvRow(snapshot.missingEnvFile, snapshot.projectError ?? '')];
+    }
     if (snapshot.projectError) {
       return [
         ...top,
@@ -161,6 +173,23 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
         .appendMarkdown(
           '\n\n_Checked once with a separate connection that sends no credentials; checked again when the endpoint changes or this view is shown._',
         );
+      return item;
+    }
+    if (row instanceof MissingEnvRow) {
+      const item = new vscode.TreeItem(`${vscode.workspace.asRelativePath(row.envFile)} is missing`);
+      item.description = 'click to create it with new passwords';
+      item.iconPath = new vscode.ThemeIcon('key', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      item.tooltip = new vscode.MarkdownString()
+        .appendText(
+          "This checkout has the stack's compose file but not its .env, which holds the passwords and is never committed.",
+        )
+        .appendMarkdown('\n\n')
+        .appendText(row.cause)
+        .appendMarkdown(
+          "\n\n_Click to write it with new passwords, readable by you only and kept out of git; Start then writes the stack's users from it. Nothing else is changed._",
+        );
+      item.command = { command: 'sharedRedis.createStack', title: 'Create .env' };
+      item.id = 'missing-env';
       return item;
     }
     if (row instanceof ProblemRow) {

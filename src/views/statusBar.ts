@@ -57,15 +57,19 @@ export class StackStatusBar implements vscode.Disposable {
 
   private render(snapshot: StackSnapshot): void {
     const state = stackState(snapshot);
+    // A checkout without the stack's .env is a step to take, not a broken file.
+    const needsEnv = snapshot.missingEnvFile !== undefined;
     const text = snapshot.busy
       ? `$(loading~spin) Redis: ${snapshot.busy.toLowerCase()}`
-      : (TEXT[state] ?? '$(database) Redis');
+      : needsEnv
+        ? '$(database) Redis: no .env'
+        : (TEXT[state] ?? '$(database) Redis');
     // TLS without certificate checks is flagged whatever the stack does: it is about the connection.
     this.item.text = this.tlsUnchecked ? `${text} $(unlock)` : text;
     this.item.backgroundColor =
-      state === 'unhealthy' || state === 'invalid'
+      (state === 'unhealthy' || state === 'invalid') && !needsEnv
         ? new vscode.ThemeColor('statusBarItem.errorBackground')
-        : state === 'unreachable' || this.tlsUnchecked
+        : state === 'unreachable' || this.tlsUnchecked || needsEnv
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
     this.item.command =
@@ -73,7 +77,9 @@ export class StackStatusBar implements vscode.Disposable {
         ? { command: 'sharedRedis.stackActions', title: 'Stop or restart the shared Redis' }
         : state === 'unreachable'
           ? { command: 'sharedRedis.refreshStack', title: 'Look for the Docker engine again' }
-          : { command: 'sharedRedis.start', title: 'Start the shared Redis' };
+          : needsEnv
+            ? { command: 'sharedRedis.createStack', title: "Create the stack's .env with new passwords" }
+            : { command: 'sharedRedis.start', title: 'Start the shared Redis' };
 
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.isTrusted = {
@@ -85,6 +91,7 @@ export class StackStatusBar implements vscode.Disposable {
         'sharedRedis.showLogs',
         'sharedRedis.openStackFile',
         'sharedRedis.refreshStack',
+        'sharedRedis.createStack',
       ],
     };
     tooltip.appendMarkdown('**Shared Redis**\n\n');
@@ -98,6 +105,11 @@ export class StackStatusBar implements vscode.Disposable {
     }
     if (snapshot.engine === 'unreachable') {
       tooltip.appendMarkdown('No Docker engine answered. [Retry](command:sharedRedis.refreshStack)');
+    } else if (needsEnv) {
+      tooltip.appendMarkdown(
+        "This checkout has the stack's compose file but not its `.env` (its passwords are never committed). " +
+          '[Create .env with new passwords](command:sharedRedis.createStack) · [Open Stack File](command:sharedRedis.openStackFile)',
+      );
     } else {
       for (const s of snapshot.services) tooltip.appendMarkdown(`- \`${s.service}\`: ${describeStatus(s)}\n`);
       if (snapshot.services.length === 0) tooltip.appendMarkdown('The stack has no containers yet.\n');

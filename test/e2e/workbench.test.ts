@@ -192,6 +192,15 @@ function pane(page: Page, title: string): Locator {
   });
 }
 
+/** Waits up to 5 s for the hover holding `text` (so a screenshot shows it); goes on without it. */
+async function hoverShown(page: Page, text: string): Promise<void> {
+  await page
+    .locator('.monaco-hover, .workbench-hover', { hasText: text })
+    .first()
+    .waitFor({ state: 'visible', timeout: 5_000 })
+    .catch(() => undefined);
+}
+
 /** Toasts that have finished sliding in (so a screenshot shows them whole). */
 function notificationMessages(page: Page): Locator {
   return page.locator(
@@ -316,11 +325,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     console.log(`      Stack view says: ${'welcome' in stack ? stack.welcome.text : `${stack.rows} row(s)`}`);
 
     await activityBarIcon(page).hover({ force: true }); // the badge covers part of it; shows the icon's "Shared Redis" hover in the screenshot
-    await page
-      .locator('.monaco-hover, .workbench-hover', { hasText: 'Shared Redis' })
-      .first()
-      .waitFor({ state: 'visible', timeout: 5_000 })
-      .catch(() => undefined);
+    await hoverShown(page, 'Shared Redis');
     await screenshot(page, 'e2e-activity-bar.png');
   });
 
@@ -557,11 +562,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
       .first();
     await message.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await row.hover(); // the row's tooltip: container, image, uptime, compose file
-    await page
-      .locator('.monaco-hover, .workbench-hover', { hasText: 'Container' })
-      .first()
-      .waitFor({ state: 'visible', timeout: 5_000 })
-      .catch(() => undefined);
+    await hoverShown(page, 'Container');
     await screenshot(page, 'e2e-stack-running.png');
   });
 
@@ -1532,5 +1533,43 @@ describe("the team's workspace (code-server + Chromium)", () => {
       'the Shared Redis views were never opened',
     );
     await screenshot(page, 'e2e-team-workspace-status-bar.png');
+  });
+
+  it("a teammate's fresh checkout (the compose file, no .env): the Stack view's row writes the .env with new passwords", async function () {
+    this.timeout(WORKBENCH_LOAD_TIMEOUT_MS + 120_000);
+    const { page, workspaceFolder, workbenchUrlFor } = e2e();
+    const checkout = join(dirname(workspaceFolder), 'team-checkout');
+    const envFile = join(checkout, 'shared-redis', '.env');
+    mkdirSync(join(checkout, 'shared-redis'), { recursive: true });
+    writeFileSync(
+      join(checkout, 'shared-redis', 'docker-compose.yml'),
+      readFileSync(join(repoRoot(), 'stack', 'docker-compose.yml')),
+    );
+    await page.goto(workbenchUrlFor(checkout), { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await page
+      .locator('.statusbar-item', { hasText: 'Redis: no .env' })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await activityBarIcon(page).click();
+    const row = pane(page, 'Stack').locator('.monaco-list-row', { hasText: 'shared-redis/.env is missing' });
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await row.hover();
+    await hoverShown(page, 'never committed');
+    await screenshot(page, 'e2e-checkout-without-env.png');
+    assert.equal(existsSync(envFile), false, 'nothing is written before the click');
+
+    await row.click();
+    const said = await notificationText(page, /Created shared-redis\/\.env/, 'e2e-checkout-env-created.png');
+    assert.match(
+      said,
+      /new passwords for the operator and each service, readable by you only \(added to \.gitignore\)/,
+    );
+    assert.equal(statSync(envFile).mode & 0o777, 0o600);
+    assert.ok((parseDotenv(readFileSync(envFile, 'utf8'))['REDIS_PASSWORD'] ?? '').length >= 32);
+    assert.match(readFileSync(join(checkout, '.gitignore'), 'utf8'), /^shared-redis\/\.env$/m);
+    await row.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await page
+      .locator('.statusbar-item', { hasText: /Redis: (running|stopped|not created)/ })
+      .waitFor({ state: 'visible', timeout: UI_TIMEOUT });
   });
 });

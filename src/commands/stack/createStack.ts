@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { writeMissingEnvFile } from '../../docker/stack/checkoutEnv';
 import { WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
-import { namespacePolicy } from '../../stackService';
+import { namespacePolicy, StackService } from '../../stackService';
+import type { Logger } from '../../logger';
 import { settings } from '../../settings';
 import type { StackVariant } from '../../settingsModel';
 import type { CommandHandler, ExtensionServices } from '../context';
@@ -15,6 +17,9 @@ import type { CommandHandler, ExtensionServices } from '../context';
 export function createStackCommand({ stack, bundledStackDir, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Stack');
   return async (given?: unknown): Promise<string | undefined> => {
+    // A checkout of the team's stack without its .env: the stack is there, its passwords are not.
+    const missing = stack.snapshot.missingEnvFile;
+    if (missing) return createMissingEnvFile(stack, missing, log);
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     if (folders.length === 0) {
       void vscode.window.showErrorMessage('Open a folder first: the stack is created in shared-redis/ inside it. Without a folder, "Start" runs the bundled stack.', 'Open Folder')
@@ -55,6 +60,45 @@ export function createStackCommand({ stack, bundledStackDir, logger }: Extension
   };
 }
 
+/**
+ * Writes the `.env` that a checkout of the stack lacks (checkoutEnv.ts) and keeps it out of
+ * git; a file that appeared meanwhile is left as it is.
+ */
+async function createMissingEnvFile(stack: StackService, envFile: string, log: Logger): Promise<string | undefined> {
+  const shown = vscode.workspace.asRelativePath(envFile);
+  let written: boolean;
+  try {
+    written = writeMissingEnvFile(stack.snapshot.location, namespacePolicy());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    void vscode.window.showErrorMessage(`Could not create ${shown}: ${message}. Nothing was changed.`);
+    return undefined;
+  } finally {
+    stack.scheduleRefresh(0);
+  }
+  if (!written) {
+    void vscode.window
+      .showWarningMessage(`${shown} exists now (another window may have written it); nothing was overwritten.`, 'Open')
+      .then((choice) => {
+        if (choice) void vscode.window.showTextDocument(vscode.Uri.file(envFile));
+      });
+    return undefined;
+  }
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(envFile));
+  const entry = folder ? relative(folder.uri.fsPath, envFile).split(sep).join('/') : undefined;
+  const ignored = folder && entry && !entry.startsWith('..') ? ignoreEnvFile(folder.uri.fsPath, entry) : false;
+  log.info(`Created ${envFile} with new passwords for this checkout${ignored ? `; added ${entry} to .gitignore` : ''}`);
+  void vscode.window
+    .showInformationMessage(
+      `Created ${shown} with new passwords for the operator and each service, readable by you only${ignored ? ` (added to .gitignore)` : ''}. Start writes the stack's users from it; "Copy Service Connection" gives each service its lines.`,
+      'Start',
+    )
+    .then((choice) => {
+      if (choice) void vscode.commands.executeCommand('sharedRedis.start');
+    });
+  return envFile;
+}
+
 /** Adds `shared-redis/acl/replication.conf` to the folder's .gitignore unless a line there is just that. */
 function ignoreReplicationConf(folder: string): void {
   const gitignore = join(folder, '.gitignore');
@@ -74,13 +118,19 @@ async function pickVariant(preferred: StackVariant): Promise<StackVariant | unde
   return (await vscode.window.showQuickPick(items, { placeHolder: 'Which shared Redis stack should the workspace have? (sharedRedis.stackVariant is listed first)' }))?.variant;
 }
 
-/** Adds `shared-redis/.env` to the folder's .gitignore unless a line there already covers it. */
-export function ignoreEnvFile(folder: string): boolean {
+/** Adds the stack's `.env` (`shared-redis/.env`, relative to the folder) to the folder's .gitignore unless a line there already covers it. */
+export function ignoreEnvFile(folder: string, entry = `${WORKSPACE_STACK_DIR}/.env`): boolean {
   const gitignore = join(folder, '.gitignore');
-  const entry = `${WORKSPACE_STACK_DIR}/.env`;
+  const pattern = gitignorePattern(entry);
   const current = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
   const lines = current.split(/\r?\n/).map((l) => l.trim());
-  if (lines.some((l) => l === entry || l === `/${entry}` || l === '.env' || l === '*.env' || l === '**/.env')) return false;
-  writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# Generated passwords of the shared Redis stack\n${entry}\n`);
+  if (lines.some((l) => l === pattern || l === `/${pattern}` || l === '.env' || l === '*.env' || l === '**/.env')) return false;
+  writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# Generated passwords of the shared Redis stack\n${pattern}\n`);
   return true;
+}
+
+/** A path as a .gitignore line that matches only it: glob characters escaped, and a leading `#` or `!` (gitignore's own rules). */
+export function gitignorePattern(path: string): string {
+  const escaped = path.replace(/[[\]*?\\]/g, '\\$&');
+  return /^[#!]/.test(escaped) ? `\\${escaped}` : escaped;
 }

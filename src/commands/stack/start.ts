@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { missingEnvFile } from '../../docker/stack/checkoutEnv';
 import { ForeignStackError } from '../../docker/stack/ownership';
 import type { StackSettings } from '../../docker/stack/stackController';
 import type { UpOptions } from '../../docker/stack/up';
@@ -32,11 +33,23 @@ export function startCommand({ stack, logger }: ExtensionServices): CommandHandl
         void vscode.window.showInformationMessage(error.message);
         return 'busy';
       }
-      presentError('Could not start the shared Redis', error, log, start);
+      const missing = missingEnvFile(error, settings.location, process.env);
+      if (missing) offerMissingEnvFile(missing, log);
+      else presentError('Could not start the shared Redis', error, log, start);
       return stackState(await stack.refresh());
     }
   };
   return start;
+}
+
+/** A checkout without the stack's .env: said as the step to take, with the click that takes it. */
+function offerMissingEnvFile(envFile: string, log: Logger): void {
+  const message = `Could not start the shared Redis: ${vscode.workspace.asRelativePath(envFile)} is missing. This checkout has the stack's compose file but not its passwords (.env is never committed).`;
+  log.warn(message);
+  void vscode.window.showErrorMessage(message, 'Create .env', 'Open Stack File').then((choice) => {
+    if (choice === 'Create .env') void vscode.commands.executeCommand('sharedRedis.createStack');
+    else if (choice === 'Open Stack File') void vscode.commands.executeCommand('sharedRedis.openStackFile');
+  });
 }
 
 /** Starts the stack; if another stack's files own the project, asks first (see foreignStack.ts). */

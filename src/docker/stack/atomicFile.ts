@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, linkSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -15,6 +15,38 @@ import { basename, dirname, join } from 'node:path';
  */
 export function writeFileAtomic(file: string, text: string, mode: number): void {
   const target = realTarget(file);
+  const temp = writeTemp(target, text, mode);
+  try {
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  syncDirectory(dirname(target));
+}
+
+/**
+ * Creates a file that must not exist yet, all or nothing, with exactly `mode`: as
+ * writeFileAtomic, but the temporary file is hard-linked to the name, which fails when
+ * anything is there (another window's file written meanwhile, a link to nothing). False
+ * then, and nothing was changed.
+ */
+export function createFileAtomic(file: string, text: string, mode: number): boolean {
+  const temp = writeTemp(file, text, mode);
+  try {
+    linkSync(temp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  syncDirectory(dirname(file));
+  return true;
+}
+
+/** `text` in a new temporary file beside `target`, created with `mode` (never readable by others, even for an instant) and flushed to disk. */
+function writeTemp(target: string, text: string, mode: number): string {
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', mode);
   try {
@@ -23,13 +55,12 @@ export function writeFileAtomic(file: string, text: string, mode: number): void 
     for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset, bytes.length - offset);
     fsyncSync(fd);
     closeSync(fd);
-    renameSync(temp, target);
+    return temp;
   } catch (error) {
     try { closeSync(fd); } catch { /* closed already */ }
     rmSync(temp, { force: true });
     throw error;
   }
-  syncDirectory(dirname(target));
 }
 
 function realTarget(file: string): string {

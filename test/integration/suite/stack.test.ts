@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { connectEngine } from '../../../src/docker/engine';
@@ -32,6 +32,54 @@ describe('the stack, driven by commands inside VS Code', function () {
     } finally {
       await config().update('composeFile', before, vscode.ConfigurationTarget.Workspace);
       rmSync(override, { force: true });
+    }
+  });
+
+  it("a checkout without the stack's .env: the Stack view offers to create it, and Create Stack writes it with new passwords", async () => {
+    const shared = await api();
+    const envFile = join(fixture.dir, '.env');
+    const original = readFileSync(envFile);
+    renameSync(envFile, `${envFile}.aside`);
+    try {
+      const before = await shared.stack.refresh();
+      assert.equal(before.missingEnvFile, envFile, before.projectError);
+      const [row] = await stackRows(shared);
+      // Outside the workspace's folders the path is shown whole.
+      assert.equal(row, `${envFile} is missing — click to create it with new passwords`);
+      assert.equal(shared.statusBar.shown.text, '$(database) Redis: no .env');
+      assert.equal(shared.statusBar.shown.text, '$(database) Redis: no .env');
+      const composeFile = readFileSync(fixture.composeFile);
+      // Start says what is missing and offers to create it; it writes nothing itself.
+      const errors: string[] = [];
+      const showError = vscode.window.showErrorMessage;
+      Object.assign(vscode.window, {
+        showErrorMessage: (message: string, ...rest: unknown[]) => {
+          errors.push(message);
+          return (showError as (...a: unknown[]) => unknown).call(vscode.window, message, ...rest);
+        },
+      });
+      try {
+        assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'invalid');
+      } finally {
+        Object.assign(vscode.window, { showErrorMessage: showError });
+      }
+      assert.deepEqual(errors, [
+        `Could not start the shared Redis: ${envFile} is missing. This checkout has the stack's compose file but not its passwords (.env is never committed).`,
+      ]);
+      assert.equal(existsSync(envFile), false);
+
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.createStack'), envFile);
+      assert.equal(statSync(envFile).mode & 0o777, 0o600);
+      assert.ok((/^REDIS_PASSWORD=(.*)$/m.exec(readFileSync(envFile, 'utf8'))?.[1] ?? '').length >= 32);
+      assert.ok(readFileSync(fixture.composeFile).equals(composeFile), 'the compose file is unchanged');
+      const after = await shared.stack.refresh();
+      assert.equal(after.projectError, undefined);
+      assert.equal(after.missingEnvFile, undefined);
+    } finally {
+      rmSync(envFile, { force: true });
+      renameSync(`${envFile}.aside`, envFile);
+      assert.ok(readFileSync(envFile).equals(original));
+      await shared.stack.refresh();
     }
   });
 

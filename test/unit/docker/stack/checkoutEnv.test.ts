@@ -1,0 +1,114 @@
+import * as assert from 'node:assert/strict';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDotenv } from '../../../../src/docker/compose/dotenv';
+import { loadComposeProject } from '../../../../src/docker/compose/load';
+import { missingEnvFile, writeMissingEnvFile } from '../../../../src/docker/stack/checkoutEnv';
+import { StackLocation } from '../../../../src/docker/stack/location';
+import { BUNDLED_CLUSTER_STACK, BUNDLED_STACK, DEFAULT_POLICY } from '../../../support/stackFixture';
+
+/**
+ * A teammate's checkout of a workspace stack: `shared-redis/docker-compose.yml` is committed,
+ * its `.env` (generated passwords) never is, so the compose file fails on
+ * `${REDIS_PASSWORD:?…}`, whose message says "the extension generates one".
+ */
+describe("a checkout of the team's stack without its .env", () => {
+  let root: string;
+  let dir: string;
+  let stack: StackLocation;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'checkout-env-'));
+    dir = join(root, 'shared-redis');
+    mkdirSync(dir);
+    stack = {
+      composeFile: join(dir, 'docker-compose.yml'),
+      composeFiles: [join(dir, 'docker-compose.yml')],
+      envFile: join(dir, '.env'),
+      source: 'workspace',
+    };
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const loadError = async (env: NodeJS.ProcessEnv = {}): Promise<unknown> =>
+    loadComposeProject([stack.composeFile], { envFile: stack.envFile, env }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+  it('is recognised, and its .env is written 0600 with new passwords only; the compose file then loads', async () => {
+    copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
+    const compose = readFileSync(stack.composeFile);
+    const error = await loadError();
+    assert.equal(missingEnvFile(error, stack, {}), stack.envFile);
+
+    assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), true);
+    assert.equal(statSync(stack.envFile).mode & 0o777, 0o600);
+    const values = parseDotenv(readFileSync(stack.envFile, 'utf8'));
+    // Only the passwords: the compose file's own defaults (port, image, memory) stay in force.
+    assert.deepEqual(Object.keys(values).sort(), [
+      'COMMANDER_PASSWORD',
+      'REDIS_PASSWORD',
+      'REDIS_SERVICE_PASSWORD_AUTH',
+      'REDIS_SERVICE_PASSWORD_SHARED',
+      'REDIS_SERVICE_PASSWORD_USER',
+    ]);
+    for (const [key, value] of Object.entries(values)) assert.ok((value ?? '').length >= 32, `${key} is a long password`);
+    assert.equal(new Set(Object.values(values)).size, 5, 'each password its own');
+    assert.deepEqual(readdirSync(dir).sort(), ['.env', 'docker-compose.yml'], 'nothing else is written, no temporary file');
+    assert.ok(readFileSync(stack.composeFile).equals(compose), 'the compose file is unchanged');
+    assert.equal(await loadError(), undefined, 'the compose file loads now');
+  });
+
+  it('a cluster stack gets no Redis Commander password (its compose file has none)', async () => {
+    copyFileSync(join(BUNDLED_CLUSTER_STACK, 'docker-compose.yml'), stack.composeFile);
+    assert.equal(missingEnvFile(await loadError(), stack, {}), stack.envFile);
+    assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), true);
+    const values = parseDotenv(readFileSync(stack.envFile, 'utf8'));
+    assert.ok(values['REDIS_PASSWORD']);
+    assert.equal(values['COMMANDER_PASSWORD'], undefined);
+    assert.equal(await loadError(), undefined);
+  });
+
+  it('is not offered where a new .env would not help or would replace something', async () => {
+    copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
+    const error = await loadError();
+    // The process environment's empty REDIS_PASSWORD wins over any .env (Compose's order).
+    assert.equal(missingEnvFile(await loadError({ REDIS_PASSWORD: '' }), stack, { REDIS_PASSWORD: '' }), undefined);
+    // The bundled stack writes its own .env.
+    assert.equal(missingEnvFile(error, { ...stack, source: 'bundled' }, {}), undefined);
+    // A variable of the team's own: the extension cannot know its value.
+    writeFileSync(stack.composeFile, 'services:\n  redis:\n    image: ${TEAM_IMAGE:?set TEAM_IMAGE}\n');
+    assert.equal(missingEnvFile(await loadError(), stack, {}), undefined);
+    // A .env that exists but is empty: the message names the variable; nothing is rewritten.
+    copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
+    writeFileSync(stack.envFile, 'REDIS_PASSWORD=\n', { mode: 0o600 });
+    assert.equal(missingEnvFile(await loadError(), stack, {}), undefined);
+  });
+
+  it('never replaces a .env that appeared meanwhile, nor a link to a file that does not exist', async () => {
+    copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
+    // Another window wrote it between the view's row and the click.
+    writeFileSync(stack.envFile, 'REDIS_PASSWORD=written-by-another-window\n', { mode: 0o600 });
+    assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), false);
+    assert.equal(readFileSync(stack.envFile, 'utf8'), 'REDIS_PASSWORD=written-by-another-window\n');
+    rmSync(stack.envFile);
+    // A link into a secrets folder that is not mounted: the link stays, nothing is written through it.
+    const target = join(root, 'secrets', 'redis.env');
+    symlinkSync(target, stack.envFile);
+    assert.equal(missingEnvFile(await loadError(), stack, {}), undefined);
+    assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), false);
+    assert.deepEqual(readdirSync(dir).sort(), ['.env', 'docker-compose.yml']);
+    assert.throws(() => statSync(target));
+  });
+});
