@@ -250,6 +250,7 @@ export class StackService implements vscode.Disposable {
         ...this.current,
         engine: 'unreachable',
         engineError: message,
+        missingEnvFile: undefined,
         engineDescription: undefined,
         location,
         services: [],

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { writeMissingEnvFile } from '../../docker/stack/checkoutEnv';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { isClusterStack, writeMissingEnvFile } from '../../docker/stack/checkoutEnv';
+import { replicationConfFile } from '../../docker/stack/clusterStack';
+import { ignoreInGit } from '../../docker/stack/gitignore';
 import { WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
 import { namespacePolicy, StackService } from '../../stackService';
 import type { Logger } from '../../logger';
@@ -62,13 +64,23 @@ export function createStackCommand({ stack, bundledStackDir, logger }: Extension
 
 /**
  * Writes the `.env` that a checkout of the stack lacks (checkoutEnv.ts) and keeps it out of
- * git; a file that appeared meanwhile is left as it is.
+ * git, with the cluster's `acl/replication.conf` that Start writes from it; a file that
+ * appeared meanwhile is left as it is.
  */
 async function createMissingEnvFile(stack: StackService, envFile: string, log: Logger): Promise<string | undefined> {
   const shown = vscode.workspace.asRelativePath(envFile);
+  // The stack as the settings name it now: the row may be older than a change of them.
+  const location = stack.settings().location;
+  if (location.envFile !== envFile) {
+    stack.scheduleRefresh(0);
+    void vscode.window.showWarningMessage(
+      `The stack's files changed since ${shown} was found missing; nothing was written. Look at the Stack view again.`,
+    );
+    return undefined;
+  }
   let written: boolean;
   try {
-    written = writeMissingEnvFile(stack.snapshot.location, namespacePolicy());
+    written = writeMissingEnvFile(location, namespacePolicy());
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     void vscode.window.showErrorMessage(`Could not create ${shown}: ${message}. Nothing was changed.`);
@@ -84,28 +96,33 @@ async function createMissingEnvFile(stack: StackService, envFile: string, log: L
       });
     return undefined;
   }
+  let ignored = '';
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(envFile));
-  const entry = folder ? relative(folder.uri.fsPath, envFile).split(sep).join('/') : undefined;
-  const ignored = folder && entry && !entry.startsWith('..') ? ignoreEnvFile(folder.uri.fsPath, entry) : false;
-  log.info(`Created ${envFile} with new passwords for this checkout${ignored ? `; added ${entry} to .gitignore` : ''}`);
+  const inFolder = (file: string): string | undefined => {
+    const path = folder ? relative(folder.uri.fsPath, file).split(sep).join('/') : '..';
+    return path.startsWith('..') ? undefined : path;
+  };
+  const envEntry = inFolder(envFile);
+  if (folder && envEntry) {
+    try {
+      if (ignoreEnvFile(folder.uri.fsPath, envEntry)) ignored = ' (added to .gitignore)';
+      const conf = inFolder(replicationConfFile(dirname(envFile)));
+      if (conf && isClusterStack(location)) ignoreReplicationConf(folder.uri.fsPath, conf);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      ignored = ` (not added to .gitignore: ${message}; add ${envEntry} there yourself)`;
+    }
+  }
+  log.info(`Created ${envFile} with new passwords for this checkout${ignored}`);
   void vscode.window
     .showInformationMessage(
-      `Created ${shown} with new passwords for the operator and each service, readable by you only${ignored ? ` (added to .gitignore)` : ''}. Start writes the stack's users from it; "Copy Service Connection" gives each service its lines.`,
+      `Created ${shown} with new passwords for the operator and each service, readable by you only${ignored}. Start writes the stack's users from it; "Copy Service Connection" gives each service its lines.`,
       'Start',
     )
     .then((choice) => {
       if (choice) void vscode.commands.executeCommand('sharedRedis.start');
     });
   return envFile;
-}
-
-/** Adds `shared-redis/acl/replication.conf` to the folder's .gitignore unless a line there is just that. */
-function ignoreReplicationConf(folder: string): void {
-  const gitignore = join(folder, '.gitignore');
-  const entry = `${WORKSPACE_STACK_DIR}/acl/replication.conf`;
-  const current = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
-  if (current.split(/\r?\n/).some((l) => l.trim() === entry || l.trim() === `/${entry}`)) return;
-  writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# The cluster replicas' login (the operator's password)\n${entry}\n`);
 }
 
 /** Asks which stack to write, the setting's variant first (Escape: undefined). */
@@ -118,19 +135,12 @@ async function pickVariant(preferred: StackVariant): Promise<StackVariant | unde
   return (await vscode.window.showQuickPick(items, { placeHolder: 'Which shared Redis stack should the workspace have? (sharedRedis.stackVariant is listed first)' }))?.variant;
 }
 
-/** Adds the stack's `.env` (`shared-redis/.env`, relative to the folder) to the folder's .gitignore unless a line there already covers it. */
+/** Adds the stack's `.env` (`shared-redis/.env`, or another path relative to the folder) to the folder's .gitignore unless a line there already covers it. */
 export function ignoreEnvFile(folder: string, entry = `${WORKSPACE_STACK_DIR}/.env`): boolean {
-  const gitignore = join(folder, '.gitignore');
-  const pattern = gitignorePattern(entry);
-  const current = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
-  const lines = current.split(/\r?\n/).map((l) => l.trim());
-  if (lines.some((l) => l === pattern || l === `/${pattern}` || l === '.env' || l === '*.env' || l === '**/.env')) return false;
-  writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# Generated passwords of the shared Redis stack\n${pattern}\n`);
-  return true;
+  return ignoreInGit(folder, entry, 'Generated passwords of the shared Redis stack', ['.env', '*.env', '**/.env']);
 }
 
-/** A path as a .gitignore line that matches only it: glob characters escaped, and a leading `#` or `!` (gitignore's own rules). */
-export function gitignorePattern(path: string): string {
-  const escaped = path.replace(/[[\]*?\\]/g, '\\$&');
-  return /^[#!]/.test(escaped) ? `\\${escaped}` : escaped;
+/** Adds the cluster stack's `acl/replication.conf` (the replicas' login: the operator's password in plain text) to the folder's .gitignore. */
+function ignoreReplicationConf(folder: string, entry = `${WORKSPACE_STACK_DIR}/acl/replication.conf`): boolean {
+  return ignoreInGit(folder, entry, "The cluster replicas' login (the operator's password)");
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, linkSync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -36,7 +36,10 @@ export function createFileAtomic(file: string, text: string, mode: number): bool
   try {
     linkSync(temp, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // FAT, exFAT, some network and FUSE mounts have no hard links: created in place, still never over another file.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP') return createInPlace(file, text, mode);
     throw error;
   } finally {
     rmSync(temp, { force: true });
@@ -45,21 +48,75 @@ export function createFileAtomic(file: string, text: string, mode: number): bool
   return true;
 }
 
+/** `open(…, 'wx')`: fails when anything is there; a write that fails midway removes what it created. */
+function createInPlace(file: string, text: string, mode: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeAll(fd, text, mode);
+  } catch (error) {
+    rmSync(file, { force: true });
+    throw error;
+  }
+  syncDirectory(dirname(file));
+  return true;
+}
+
 /** `text` in a new temporary file beside `target`, created with `mode` (never readable by others, even for an instant) and flushed to disk. */
 function writeTemp(target: string, text: string, mode: number): string {
+  removeStaleTemps(target);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', mode);
   try {
-    fchmodSync(fd, mode); // exactly `mode`, whatever the umask
+    writeAll(fd, text, mode);
+    return temp;
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Writes `text`, sets exactly `mode` (whatever the umask), flushes to disk and closes `fd`, also when it fails. */
+function writeAll(fd: number, text: string, mode: number): void {
+  try {
+    fchmodSync(fd, mode);
     const bytes = Buffer.from(text, 'utf8');
     for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset, bytes.length - offset);
     fsyncSync(fd);
+  } finally {
     closeSync(fd);
-    return temp;
-  } catch (error) {
-    try { closeSync(fd); } catch { /* closed already */ }
-    rmSync(temp, { force: true });
-    throw error;
+  }
+}
+
+/** How old a temporary file must be to count as left by a crash, not one another window is writing. */
+const STALE_TEMP_MS = 60_000;
+
+/**
+ * Removes the temporary files of `target` a crash left behind (they hold its secrets, and a
+ * `.gitignore` line for the file does not cover them). Younger ones may be another window's.
+ */
+function removeStaleTemps(target: string): void {
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no folder yet: the write that follows says why
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;
+    try {
+      const path = join(dir, name);
+      if (Date.now() - lstatSync(path).mtimeMs > STALE_TEMP_MS) rmSync(path, { force: true });
+    } catch {
+      /* gone meanwhile */
+    }
   }
 }
 

@@ -26,15 +26,17 @@ function isGenerated(variable: string | undefined): boolean {
 /**
  * The stack's `.env`, when loading its compose files failed (`error`) for want of a password
  * the extension generates there and no `.env` exists (a link to nothing counts as one: it
- * is someone's). Undefined otherwise: the bundled stack (it writes its own), a variable of
- * the team's own, a `.env` that exists without it (the message names the variable), or the
- * variable set empty in the process environment (which wins over `.env`).
+ * is someone's). Undefined otherwise: the bundled stack (it writes its own), only variables
+ * of the team's own, a `.env` that exists without them (the message names the variable), or
+ * such a variable set empty in the process environment (which wins over `.env`).
  */
 export function missingEnvFile(error: unknown, stack: StackLocation, env: NodeJS.ProcessEnv): string | undefined {
-  if (stack.source === 'bundled' || !(error instanceof ComposeFileError) || !isGenerated(error.variable)) {
-    return undefined;
-  }
-  if (error.variable !== undefined && env[error.variable] !== undefined) return undefined;
+  if (stack.source === 'bundled' || !(error instanceof ComposeFileError)) return undefined;
+  const generated = error.problems.flatMap((problem) =>
+    problem.variable !== undefined && isGenerated(problem.variable) ? [problem.variable] : [],
+  );
+  // One of them set empty in the environment: that is the cause to name, a .env would not help.
+  if (generated.length === 0 || generated.some((variable) => env[variable] !== undefined)) return undefined;
   try {
     lstatSync(stack.envFile);
     return undefined;
@@ -51,18 +53,28 @@ export function missingEnvFile(error: unknown, stack: StackLocation, env: NodeJS
  */
 export function writeMissingEnvFile(stack: StackLocation, policy: NamespacePolicy): boolean {
   requireDelimiter(policy.delimiter);
-  const composeText = stackFiles(stack)
-    .map((file) => readFileSync(file, 'utf8'))
-    .join('\n');
-  const values: [string, string][] = [['REDIS_PASSWORD', generatePassword()]];
-  if (composeText.includes('COMMANDER_PASSWORD')) values.push(['COMMANDER_PASSWORD', generatePassword()]);
-  for (const namespace of serviceNamespaces(policy.declared, policy.delimiter)) {
-    values.push([serviceUser(namespace).envKey, generatePassword()]);
-  }
-  const text =
+  const text = composeText(stack);
+  const keys = new Set(['REDIS_PASSWORD']);
+  if (text.includes('COMMANDER_PASSWORD')) keys.add('COMMANDER_PASSWORD');
+  for (const namespace of serviceNamespaces(policy.declared, policy.delimiter)) keys.add(serviceUser(namespace).envKey);
+  // A service the team's compose file names that this machine's settings do not declare.
+  for (const [key] of text.matchAll(/\bREDIS_SERVICE_PASSWORD_[A-Z0-9_]+/g)) keys.add(key);
+  const values = [...keys].map((key): [string, string] => [key, generatePassword()]);
+  const env =
     '# Written by the Shared Redis extension for this checkout, with new passwords: .env is never\n' +
     '# committed. The operator\'s (REDIS_PASSWORD), and one per service ("Shared Redis: Copy Service\n' +
     '# Connection" gives a service its lines). Start writes the stack\'s users from it.\n' +
     values.map(([key, value]) => `${key}=${value}\n`).join('');
-  return createFileAtomic(stack.envFile, text, 0o600);
+  return createFileAtomic(stack.envFile, env, 0o600);
+}
+
+/** True for the cluster variant's compose files (Start writes its `acl/replication.conf` from `.env`). */
+export function isClusterStack(stack: StackLocation): boolean {
+  return composeText(stack).includes('--cluster-enabled');
+}
+
+function composeText(stack: StackLocation): string {
+  return stackFiles(stack)
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n');
 }

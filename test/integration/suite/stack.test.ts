@@ -47,7 +47,6 @@ describe('the stack, driven by commands inside VS Code', function () {
       // Outside the workspace's folders the path is shown whole.
       assert.equal(row, `${envFile} is missing — click to create it with new passwords`);
       assert.equal(shared.statusBar.shown.text, '$(database) Redis: no .env');
-      assert.equal(shared.statusBar.shown.text, '$(database) Redis: no .env');
       const composeFile = readFileSync(fixture.composeFile);
       // Start says what is missing and offers to create it; it writes nothing itself.
       const errors: string[] = [];

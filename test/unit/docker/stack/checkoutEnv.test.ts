@@ -8,11 +8,14 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDotenv } from '../../../../src/docker/compose/dotenv';
+import { ComposeFileError } from '../../../../src/docker/compose/errors';
 import { loadComposeProject } from '../../../../src/docker/compose/load';
 import { missingEnvFile, writeMissingEnvFile } from '../../../../src/docker/stack/checkoutEnv';
 import { StackLocation } from '../../../../src/docker/stack/location';
@@ -80,6 +83,23 @@ describe("a checkout of the team's stack without its .env", () => {
     assert.equal(await loadError(), undefined);
   });
 
+  it("also writes a service's password the compose file names and the settings do not declare; a variable of the team's own is then named", async () => {
+    writeFileSync(
+      stack.composeFile,
+      'services:\n  redis:\n    image: redis\n    environment:\n' +
+        '      A: ${REDIS_PASSWORD:?set it}\n      B: ${REDIS_SERVICE_PASSWORD_BILLING:?set it}\n      C: ${TEAM_TOKEN:?ask the team lead}\n',
+    );
+    assert.equal(missingEnvFile(await loadError(), stack, {}), stack.envFile);
+    assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), true);
+    assert.ok(parseDotenv(readFileSync(stack.envFile, 'utf8'))['REDIS_SERVICE_PASSWORD_BILLING']);
+    const next = await loadError();
+    assert.ok(next instanceof ComposeFileError);
+    assert.deepEqual(
+      next.problems.map((problem) => problem.variable),
+      ['TEAM_TOKEN'],
+    );
+  });
+
   it('is not offered where a new .env would not help or would replace something', async () => {
     copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
     const error = await loadError();
@@ -110,5 +130,41 @@ describe("a checkout of the team's stack without its .env", () => {
     assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), false);
     assert.deepEqual(readdirSync(dir).sort(), ['.env', 'docker-compose.yml']);
     assert.throws(() => statSync(target));
+  });
+
+  it('on a file system without hard links it is created in place, still never over another file', async () => {
+    copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
+    // A fake: FAT, exFAT and some network mounts refuse link(2); this machine's file systems
+    // do not, and it has no tool to make one. The module object the code under test calls.
+    const fs = createRequire(__filename)('node:fs') as typeof import('node:fs');
+    const link = fs.linkSync;
+    Object.assign(fs, {
+      linkSync: () => {
+        throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+      },
+    });
+    try {
+      assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), true);
+      assert.equal(statSync(stack.envFile).mode & 0o777, 0o600);
+      assert.deepEqual(readdirSync(dir).sort(), ['.env', 'docker-compose.yml']);
+      assert.equal(await loadError(), undefined);
+      const written = readFileSync(stack.envFile, 'utf8');
+      assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), false);
+      assert.equal(readFileSync(stack.envFile, 'utf8'), written);
+    } finally {
+      Object.assign(fs, { linkSync: link });
+    }
+  });
+
+  it('removes the temporary files a crash left beside it (they hold passwords), not one being written now', () => {
+    copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
+    const crashed = join(dir, '..env.0123456789ab.tmp');
+    const writing = join(dir, '..env.ba9876543210.tmp');
+    writeFileSync(crashed, 'REDIS_PASSWORD=left-by-a-crash\n', { mode: 0o600 });
+    writeFileSync(writing, 'REDIS_PASSWORD=another-window\n', { mode: 0o600 });
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(crashed, anHourAgo, anHourAgo);
+    assert.equal(writeMissingEnvFile(stack, DEFAULT_POLICY), true);
+    assert.deepEqual(readdirSync(dir).sort(), ['..env.ba9876543210.tmp', '.env', 'docker-compose.yml']);
   });
 });

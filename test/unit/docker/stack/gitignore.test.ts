@@ -1,0 +1,54 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ignoreInGit } from '../../../../src/docker/stack/gitignore';
+
+/** Which of `paths` git itself ignores in `repo` (`git check-ignore`, exit 1 when none). */
+function ignoredByGit(repo: string, paths: readonly string[]): string[] {
+  try {
+    return execFileSync('git', ['check-ignore', '--no-index', ...paths], { cwd: repo, encoding: 'utf8', timeout: 10_000 })
+      .split('\n')
+      .filter(Boolean);
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
+  }
+}
+
+describe('keeping a stack secret file out of git (.gitignore, checked by git itself)', () => {
+  let repo: string;
+  beforeEach(() => {
+    repo = mkdtempSync(join(tmpdir(), 'gitignore-'));
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+  });
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  it('ignores exactly that file, whatever characters its folders have', () => {
+    for (const path of ['shared-redis/.env', 'infra [local]/*redis?/.env', '#team/!stack/.env', 'a\\b/.env']) {
+      assert.equal(ignoreInGit(repo, path, 'Generated passwords'), true, path);
+    }
+    assert.deepEqual(ignoredByGit(repo, ['shared-redis/.env', 'infra [local]/*redis?/.env', '#team/!stack/.env', 'a\\b/.env']).length, 4);
+    assert.deepEqual(ignoredByGit(repo, ['other/.env', 'infra l/xredisy/.env', 'shared-redis/.env.example']), []);
+  });
+
+  it('a .env at the folder root is anchored there: the services’ own .env files below stay visible to git', () => {
+    ignoreInGit(repo, '.env', 'Generated passwords');
+    assert.match(readFileSync(join(repo, '.gitignore'), 'utf8'), /^\/\.env$/m);
+    assert.deepEqual(ignoredByGit(repo, ['.env', 'app/.env']), ['.env']);
+  });
+
+  it('adds nothing when a line already covers it, and keeps what the file had', () => {
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\n/shared-redis/.env');
+    assert.equal(ignoreInGit(repo, 'shared-redis/.env', 'Generated passwords'), false);
+    assert.equal(ignoreInGit(repo, 'shared-redis/acl/replication.conf', "The cluster replicas' login"), true);
+    assert.equal(
+      readFileSync(join(repo, '.gitignore'), 'utf8'),
+      "node_modules\n/shared-redis/.env\n# The cluster replicas' login\nshared-redis/acl/replication.conf\n",
+    );
+    assert.equal(ignoreInGit(repo, 'x/.env', 'Generated passwords', ['*.env']), true);
+    writeFileSync(join(repo, '.gitignore'), '*.env\n');
+    assert.equal(ignoreInGit(repo, 'x/.env', 'Generated passwords', ['*.env']), false);
+  });
+});
