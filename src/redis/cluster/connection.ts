@@ -129,6 +129,9 @@ export const LOST_NODE_REFRESH = { everyMs: 1000, forMs: 60_000 };
  */
 function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRESH): void {
   const lost = new Map<string, number>(); // `host:port` → when to stop asking about it
+  // Followed for a minute without an answer: each poll's failed connect to it would start
+  // another minute. Followed again once a connection to it is ready.
+  const gaveUp = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
     if (timer !== undefined || lost.size === 0 || cluster.status !== 'ready') return;
@@ -137,11 +140,17 @@ function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRES
   };
   const refresh = (): void => {
     timer = undefined;
+    if (lost.size === 0) return; // it answered meanwhile
     cluster.refreshSlotsCache(() => {
       const now = Date.now();
       for (const [address, until] of lost) {
-        if (now > until || !servesSlots(cluster, address)) {
+        if (!servesSlots(cluster, address)) {
           lost.delete(address);
+          continue;
+        }
+        if (now > until) {
+          lost.delete(address);
+          gaveUp.add(address);
           continue;
         }
         // Still a master in the map: once it answers (it came back, or only its idle
@@ -157,16 +166,21 @@ function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRES
       schedule();
     });
   };
-  cluster.on('-node', (node: { options: { host?: string; port?: number } }) => {
+  cluster.on('-node', (node: Redis) => {
     // A disconnect ends every node: nothing to follow then.
     if (cluster.status !== 'ready') return;
-    const address = `${node.options.host ?? ''}:${node.options.port ?? ''}`;
+    const address = addressOf(node);
+    if (gaveUp.has(address)) return;
     if (!lost.has(address)) lost.set(address, Date.now() + forMs);
     schedule();
+  });
+  cluster.on('+node', (node: Redis) => {
+    node.once('ready', () => gaveUp.delete(addressOf(node)));
   });
   cluster.once('end', () => {
     clearTimeout(timer);
     lost.clear();
+    gaveUp.clear();
   });
 }
 
@@ -175,7 +189,11 @@ function servesSlots(cluster: Cluster, address: string): boolean {
 }
 
 function nodeAt(cluster: Cluster, address: string): Redis | undefined {
-  return cluster.nodes('master').find((node) => `${node.options.host ?? ''}:${node.options.port ?? ''}` === address);
+  return cluster.nodes('master').find((node) => addressOf(node) === address);
+}
+
+function addressOf(node: Pick<Redis, 'options'>): string {
+  return `${node.options.host ?? ''}:${node.options.port ?? ''}`;
 }
 
 /** The cluster answered, but never said cluster_state:ok before the client stopped reconnecting. */

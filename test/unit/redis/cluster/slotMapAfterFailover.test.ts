@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { LOST_NODE_REFRESH } from '../../../../src/redis/cluster/connection';
 import { pingMasters } from '../../../../src/redis/cluster/nodes';
 import { parseInfo } from '../../../../src/redis/info';
 import { useClusterTopology } from '../../../support/clusterTopology';
@@ -77,6 +78,34 @@ describe('the cluster slot map after a failover (a real six-node cluster)', func
     const before = await clusterSlotsCalls(fixture.cluster);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     assert.equal(await clusterSlotsCalls(fixture.cluster), before, 'no CLUSTER SLOTS while the cluster stays as it is');
+  });
+});
+
+describe('the cluster slot map after a master stopped for good (a real cluster, no replicas)', function () {
+  this.timeout(90_000);
+  const saved = { ...LOST_NODE_REFRESH };
+  // Shortened for the test: read every 200 ms, give up after 1.5 s (a second and a minute in use).
+  before(() => Object.assign(LOST_NODE_REFRESH, { everyMs: 200, forMs: 1500 }));
+  after(() => Object.assign(LOST_NODE_REFRESH, saved));
+  const fixture = useRedisCluster({ password: PASSWORD, replicasPerMaster: 0 });
+  const connection = useClusterTopology(() => fixture.cluster, PASSWORD);
+
+  it('stops reading the map once it gave up on the master, although views keep asking it', async () => {
+    await pingMasters(connection.topology());
+    const victim = fixture.cluster.nodes[0];
+    assert.ok(victim);
+    await victim.stop();
+    // A view polling PING (Server Info, the Clients view) while the master stays down.
+    const poll = async (ms: number): Promise<void> => {
+      for (const end = Date.now() + ms; Date.now() < end;) {
+        await pingMasters(connection.topology());
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    await poll(3000);
+    const before = await clusterSlotsCalls(fixture.cluster);
+    await poll(2000);
+    assert.equal(await clusterSlotsCalls(fixture.cluster), before, 'no CLUSTER SLOTS after giving up');
   });
 });
 
