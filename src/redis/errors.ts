@@ -46,6 +46,13 @@ export class RedisConnectionError extends Error {
 
 const AUTH_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i;
 const TIMEOUT = /timed out|ETIMEDOUT/i;
+/** True for a command or connection that got no answer in time (a server that hangs, not one that refused). */
+export function isNoAnswer(error: unknown): boolean {
+  if (error instanceof RedisConnectionError) return error.kind === 'timeout';
+  const message = error instanceof Error ? error.message : String(error);
+  return TIMEOUT.test(message) || (error as { code?: unknown } | undefined)?.code === 'ETIMEDOUT';
+}
+
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',

@@ -114,6 +114,17 @@ export async function connectCluster(
   }
 }
 
+const followers = new WeakMap<Cluster, (address: string) => void>();
+
+/**
+ * Has the slot map read again as after a lost connection, because the master at `address`
+ * did not answer in time: a master that hangs (paused, cut off without a reset) keeps its
+ * connection open, so ioredis never loses it and a replica's takeover would go unseen.
+ */
+export function followUnansweredMaster(cluster: Cluster, address: string): void {
+  followers.get(cluster)?.(address);
+}
+
 /** How often, and for how long, the slot map is read again after the client lost a node. */
 export const LOST_NODE_REFRESH = { everyMs: 1000, forMs: 60_000 };
 
@@ -122,16 +133,17 @@ export const LOST_NODE_REFRESH = { everyMs: 1000, forMs: 60_000 };
  * node (PING, INFO, SCAN, CLIENT LIST) never gets one: after a master stopped, Server Info,
  * the checks and the Clients view kept asking it, and a master that came back without a
  * failover stayed "closed" (ioredis drops a lost node's connection for good). So when the
- * client loses a node, the map is read again every second while it still names that node as
- * a master, for at most a minute (a replica takes over after the cluster's node timeout,
+ * client loses a node, or a master does not answer in time (followUnansweredMaster), the map
+ * is read again every second while it still names that node as a master and it does not
+ * answer PING, for at most a minute (a replica takes over after the cluster's node timeout,
  * 15 s by default); a refresh also gives a node still in the map a new connection. A cluster
  * that stays as it is gets no reads (not ioredis's slotsRefreshInterval, a timer for ever).
  */
 function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRESH): void {
   const lost = new Map<string, number>(); // `host:port` → when to stop asking about it
   // Followed for a minute without an answer: each poll's failed connect to it would start
-  // another minute. Followed again once a connection to it is ready.
-  const gaveUp = new Set<string>();
+  // another minute. Followed again once a connection to it is ready, or ten minutes later.
+  const gaveUp = new Map<string, number>(); // `host:port` → when to follow it again
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
     if (timer !== undefined || lost.size === 0 || cluster.status !== 'ready') return;
@@ -150,7 +162,7 @@ function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRES
         }
         if (now > until) {
           lost.delete(address);
-          gaveUp.add(address);
+          gaveUp.set(address, now + 10 * forMs);
           continue;
         }
         // Still a master in the map: once it answers (it came back, or only its idle
@@ -166,14 +178,14 @@ function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRES
       schedule();
     });
   };
-  cluster.on('-node', (node: Redis) => {
+  const follow = (address: string): void => {
     // A disconnect ends every node: nothing to follow then.
-    if (cluster.status !== 'ready') return;
-    const address = addressOf(node);
-    if (gaveUp.has(address)) return;
+    if (cluster.status !== 'ready' || (gaveUp.get(address) ?? 0) > Date.now()) return;
     if (!lost.has(address)) lost.set(address, Date.now() + forMs);
     schedule();
-  });
+  };
+  cluster.on('-node', (node: Redis) => follow(addressOf(node)));
+  followers.set(cluster, follow);
   cluster.on('+node', (node: Redis) => {
     node.once('ready', () => gaveUp.delete(addressOf(node)));
   });

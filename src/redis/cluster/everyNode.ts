@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { connectRedis } from '../connection';
 import type { RedisEndpoint } from '../endpoint';
-import { classifyRedisError } from '../errors';
+import { classifyRedisError, isNoAnswer } from '../errors';
 import { describeMaster } from './clusterWalk';
 import { nodeEndpoint } from './connection';
 import { lostConnection } from './nodes';
@@ -128,6 +128,7 @@ export function onReachedNodes<T>(
       try {
         return await work(node.client, node);
       } catch (error) {
+        if (node.role === 'master' && isNoAnswer(error)) node.master.noAnswer();
         throw namingNode(error, node.description);
       }
     }),

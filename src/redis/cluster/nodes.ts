@@ -1,5 +1,5 @@
 import { formatBytes, groupThousands } from '../keyspace';
-import { RedisConnectionError } from '../errors';
+import { isNoAnswer, RedisConnectionError } from '../errors';
 import { keyspaceError } from '../keyspace/errors';
 import { parseInfo } from '../info';
 import { formatPing, pingServer, PingResult } from '../ping';
@@ -21,10 +21,10 @@ export async function pingMasters(topology: ClusterTopology): Promise<MasterPing
     topology.masters().map((master) =>
       (master.client ? pingServer(master.client) : Promise.reject(lostConnection(master))).then(
         (result): MasterPing => ({ master, result }),
-        (error: unknown): MasterPing => ({
-          master,
-          error: error instanceof Error ? error : new Error(String(error)),
-        }),
+        (error: unknown): MasterPing => {
+          if (isNoAnswer(error)) master.noAnswer();
+          return { master, error: error instanceof Error ? error : new Error(String(error)) };
+        },
       ),
     ),
   );

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { RedisConnectionError } from '../errors';
+import { isNoAnswer, RedisConnectionError } from '../errors';
 import { KeyspaceCommandError } from '../keyspace/errors';
 import { describeMaster } from './clusterWalk';
 import { lostConnection } from './nodes';
@@ -21,6 +21,7 @@ export function onEveryMaster<T>(
       try {
         return await work(master.client, master);
       } catch (error) {
+        if (isNoAnswer(error)) master.noAnswer();
         throw namingNode(error, describeMaster(master));
       }
     }),

@@ -4,7 +4,7 @@ import { RedisEndpoint } from '../endpoint';
 import { hashSlot } from '../hashSlot';
 import { parseInfo } from '../info';
 import { isNoPermission, MissingRightError } from '../observe/clientList';
-import { nodeEndpoint } from './connection';
+import { followUnansweredMaster, nodeEndpoint } from './connection';
 
 /** Redis Cluster's number of hash slots. */
 export const SLOT_COUNT = 16384;
@@ -21,6 +21,8 @@ export interface ClusterMaster {
   readonly slots: readonly (readonly [number, number])[];
   /** `host:port` of its replicas as CLUSTER SLOTS lists them (Redis leaves out a replica that has replicated nothing yet). */
   readonly replicas: readonly string[];
+  /** Says it did not answer in time: the slot map is then read again until a replica takes over (followUnansweredMaster). */
+  readonly noAnswer: () => void;
 }
 
 /**
@@ -97,6 +99,7 @@ export function clusterMasters(cluster: Cluster, endpoint: RedisEndpoint): Clust
       client,
       slots,
       replicas: replicas.get(address) ?? [],
+      noAnswer: () => followUnansweredMaster(cluster, address),
     });
   }
   return masters.sort((a, b) => (a.slots[0]?.[0] ?? 0) - (b.slots[0]?.[0] ?? 0));

@@ -1,10 +1,19 @@
 import * as assert from 'node:assert/strict';
 import { LOST_NODE_REFRESH } from '../../../../src/redis/cluster/connection';
-import { pingMasters } from '../../../../src/redis/cluster/nodes';
+import { MasterPing, pingMasters } from '../../../../src/redis/cluster/nodes';
 import { parseInfo } from '../../../../src/redis/info';
 import { useClusterTopology } from '../../../support/clusterTopology';
 import { eventually } from '../../../support/eventually';
-import { RedisClusterFixture, useRedisCluster, withNode } from '../../../support/redisCluster';
+import type { Topology } from '../../../../src/redis/cluster/topology';
+import {
+  ClusterNodeServer,
+  masterPortsOf,
+  RedisClusterFixture,
+  useRedisCluster,
+  withNode,
+} from '../../../support/redisCluster';
+
+type ClusterTopology = Extract<Topology, { kind: 'cluster' }>;
 
 const PASSWORD = 'slot-map-failover-password-91d2';
 
@@ -42,34 +51,11 @@ describe('the cluster slot map after a failover (a real six-node cluster)', func
   });
 
   it('PING of every master reaches the promoted replica, with no key command, and the map is then left alone', async () => {
-    const first = await pingMasters(connection.topology());
-    assert.equal(first.filter((ping) => 'result' in ping).length, 3, 'all three masters answer before');
-    const victimPort = (await fixture.cluster.masterPorts())[0];
-    const victim = fixture.cluster.nodes.find((node) => node.port === victimPort);
-    assert.ok(victim);
+    const { victim, first } = await aMaster(fixture.cluster, connection.topology());
     await victim.stop();
-    const promoted = await eventually(
-      'a replica to take the stopped master’s slots over',
-      async () =>
-        (await fixture.cluster.masterPorts()).find(
-          (port) => port !== victimPort && !first.some((p) => p.master.address.endsWith(`:${port}`)),
-        ),
-      30_000,
-    );
-
-    const answered = await eventually(
-      'PING answered by three masters, the promoted one among them',
-      async () => {
-        const pings = await pingMasters(connection.topology());
-        const addresses = pings.filter((ping) => 'result' in ping).map((ping) => ping.master.address);
-        return pings.length === 3 && addresses.length === 3 && addresses.some((a) => a.endsWith(`:${promoted}`))
-          ? addresses
-          : undefined;
-      },
-      20_000,
-    );
+    const answered = await promotedReached(fixture.cluster, connection.topology(), victim, first);
     assert.ok(
-      !answered.some((a) => a.endsWith(`:${victimPort}`)),
+      !answered.some((a) => a.endsWith(`:${victim.port}`)),
       `the stopped master is not asked: ${answered.join(', ')}`,
     );
 
@@ -80,6 +66,67 @@ describe('the cluster slot map after a failover (a real six-node cluster)', func
     assert.equal(await clusterSlotsCalls(fixture.cluster), before, 'no CLUSTER SLOTS while the cluster stays as it is');
   });
 });
+
+describe('the cluster slot map after a master hangs (a real six-node cluster)', function () {
+  this.timeout(90_000);
+  const fixture = useRedisCluster({ password: PASSWORD });
+  const connection = useClusterTopology(() => fixture.cluster, PASSWORD);
+
+  it('PING of every master reaches the replica that took over from a paused master (its connection stays open)', async () => {
+    const { victim, first } = await aMaster(fixture.cluster, connection.topology());
+    victim.pause(); // SIGSTOP: the kernel keeps its connections open, Redis answers nothing
+    try {
+      await promotedReached(fixture.cluster, connection.topology(), victim, first);
+    } finally {
+      victim.resume(); // it rejoins as a replica; the suite's cluster is stopped after it
+    }
+  });
+});
+
+/** The first master, once all three answered PING (their connections are open). */
+async function aMaster(
+  cluster: RedisClusterFixture,
+  topology: ClusterTopology,
+): Promise<{ victim: ClusterNodeServer; first: MasterPing[] }> {
+  const first = await pingMasters(topology);
+  assert.equal(first.filter((ping) => 'result' in ping).length, 3, 'all three masters answer before');
+  const victimPort = (await cluster.masterPorts())[0];
+  const victim = cluster.nodes.find((node) => node.port === victimPort);
+  assert.ok(victim);
+  return { victim, first };
+}
+
+/**
+ * Waits for a replica to take `victim`'s slots over, then for PING of every master (with no
+ * key command) to be answered by three masters, the promoted one among them; their addresses.
+ */
+async function promotedReached(
+  cluster: RedisClusterFixture,
+  topology: ClusterTopology,
+  victim: ClusterNodeServer,
+  first: readonly MasterPing[],
+): Promise<string[]> {
+  const others = cluster.nodes.filter((node) => node !== victim);
+  const promoted = await eventually(
+    'a replica to take the slots over',
+    async () =>
+      (await masterPortsOf(others, cluster.password)).find(
+        (port) => !first.some((p) => p.master.address.endsWith(`:${port}`)),
+      ),
+    30_000,
+  );
+  return eventually(
+    'PING answered by three masters, the promoted one among them',
+    async () => {
+      const pings = await pingMasters(topology);
+      const addresses = pings.filter((ping) => 'result' in ping).map((ping) => ping.master.address);
+      return pings.length === 3 && addresses.length === 3 && addresses.some((a) => a.endsWith(`:${promoted}`))
+        ? addresses
+        : undefined;
+    },
+    30_000,
+  );
+}
 
 describe('the cluster slot map after a master stopped for good (a real cluster, no replicas)', function () {
   this.timeout(90_000);
