@@ -144,6 +144,7 @@ function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRES
   // Followed for a minute without an answer: each poll's failed connect to it would start
   // another minute. Followed again once a connection to it is ready, or ten minutes later.
   const gaveUp = new Map<string, number>(); // `host:port` → when to follow it again
+  const pinging = new Set<string>(); // one PING at a time: a paused master holds each until it times out
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
     if (timer !== undefined || lost.size === 0 || cluster.status !== 'ready') return;
@@ -168,12 +169,16 @@ function followLostNodes(cluster: Cluster, { everyMs, forMs } = LOST_NODE_REFRES
         // Still a master in the map: once it answers (it came back, or only its idle
         // connection was closed) there is nothing to follow. A failure ends that connection
         // and keeps it lost, with its first deadline.
-        nodeAt(cluster, address)
-          ?.ping()
+        const node = pinging.has(address) ? undefined : nodeAt(cluster, address);
+        if (!node) continue;
+        pinging.add(address);
+        node
+          .ping()
           .then(
             () => lost.delete(address),
             () => undefined,
-          );
+          )
+          .finally(() => pinging.delete(address));
       }
       schedule();
     });
