@@ -7,7 +7,7 @@ import { connectEngine, EngineConnection } from './docker/engine';
 import { EventSubscription, followProjectEvents } from './docker/events';
 import { COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_FILE_NAMES } from './docker/compose/files';
 import { resolveStackLocation, StackLocation } from './docker/stack/location';
-import { missingEnvFile } from './docker/stack/checkoutEnv';
+import { EnvFileFix, envFileFix } from './docker/stack/checkoutEnv';
 import { managedAclFile, StackController, StackRedis, StackSettings, stackRedis } from './docker/stack/stackController';
 import { aclFileHasUser, NamespacePolicy, readStackAccess } from './docker/stack/serviceAccess';
 import { serviceUser } from './redis/acl/rules';
@@ -68,8 +68,8 @@ export interface StackSnapshot {
   readonly project: ComposeProject | undefined;
   /** Why the compose file could not be read, if it could not. */
   readonly projectError: string | undefined;
-  /** The stack's `.env`, when the compose file could not be read because a checkout lacks it (see checkoutEnv.ts). */
-  readonly missingEnvFile?: string | undefined;
+  /** When the compose file could not be read for want of passwords the extension writes into `.env`: the file, or passwords in it (checkoutEnv.ts). */
+  readonly envFix?: EnvFileFix | undefined;
   readonly services: readonly ServiceStatus[];
   /** The stack's Redis once it is healthy (or has no healthcheck). */
   readonly redis: StackRedis | undefined;
@@ -250,7 +250,7 @@ export class StackService implements vscode.Disposable {
         ...this.current,
         engine: 'unreachable',
         engineError: message,
-        missingEnvFile: undefined,
+        envFix: undefined,
         engineDescription: undefined,
         location,
         services: [],
@@ -265,13 +265,13 @@ export class StackService implements vscode.Disposable {
       : undefined;
     let project: ComposeProject | undefined;
     let projectError: string | undefined;
-    let missingEnv: string | undefined;
+    let envFix: EnvFileFix | undefined;
     try {
       project = await controller.load(this.settings());
       this.logWarnings(project.warnings);
     } catch (error) {
       projectError = error instanceof Error ? error.message : String(error);
-      missingEnv = missingEnvFile(error, location, process.env);
+      envFix = envFileFix(error, location, process.env);
     }
     let services: ServiceStatus[];
     let credentials: ComposeProject | undefined;
@@ -292,7 +292,7 @@ export class StackService implements vscode.Disposable {
         location,
         project,
         projectError,
-        missingEnvFile: missingEnv,
+        envFix,
         services: [],
         redis: undefined,
         redisStarting: undefined,
@@ -327,7 +327,7 @@ export class StackService implements vscode.Disposable {
         location,
         project,
         projectError,
-        missingEnvFile: missingEnv,
+        envFix,
         services,
         redis,
         redisStarting,
@@ -343,7 +343,7 @@ export class StackService implements vscode.Disposable {
         location,
         project,
         projectError: projectError ?? message,
-        missingEnvFile: missingEnv,
+        envFix,
         services,
         redis: undefined,
         redisStarting: undefined,

@@ -4,12 +4,13 @@ import type { SettingsChange } from '../settings';
 import { describeStatus, formatUptime, runOnceFailed, ServiceStatus } from '../docker/stack/status';
 import { ClusterNodeView, clusterFormed } from '../docker/stack/clusterHealth';
 import { stackFiles } from '../docker/stack/location';
+import type { EnvFileFix } from '../docker/stack/checkoutEnv';
 import { PASSWORDLESS_ADVICE, PasswordlessAccess, probePasswordlessAccess } from '../redis/hardening/passwordlessProbe';
 import type { RedisEndpoint } from '../redis/endpoint';
 import { namespacePolicy, StackService, StackSnapshot, stackState } from '../stackService';
 import { stackUsersRow, UserRow, UsersRow, usersTreeItem, userTreeItem } from './stackUsers';
 
-type StackRow = ServiceRow | ProblemRow | MissingEnvRow | ExposureRow | UsersRow | UserRow;
+type StackRow = ServiceRow | ProblemRow | EnvFixRow | ExposureRow | UsersRow | UserRow;
 
 /** Where the extension's Redis is (the session): what the passwordless probe asks. */
 export interface RedisEndpointSource {
@@ -38,9 +39,9 @@ class ProblemRow {
 }
 
 /** A checkout of the stack without its `.env` (checkoutEnv.ts): a step to take, with the click that takes it. */
-class MissingEnvRow {
+class EnvFixRow {
   constructor(
-    readonly envFile: string,
+    readonly fix: EnvFileFix,
     /** The compose file's own error, for the tooltip. */
     readonly cause: string,
   ) {}
@@ -143,9 +144,7 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     const top: StackRow[] = access?.kind === 'open' ? [new ExposureRow(access)] : [];
     const snapshot = this.stack.snapshot;
     if (snapshot.engine !== 'reachable') return top;
-    if (snapshot.missingEnvFile) {
-      return [...top, new MissingEnvRow(snapshot.missingEnvFile, snapshot.projectError ?? '')];
-    }
+    if (snapshot.envFix) return [...top, new EnvFixRow(snapshot.envFix, snapshot.projectError ?? '')];
     if (snapshot.projectError) {
       return [
         ...top,
@@ -175,21 +174,32 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
         );
       return item;
     }
-    if (row instanceof MissingEnvRow) {
-      const item = new vscode.TreeItem(`${vscode.workspace.asRelativePath(row.envFile)} is missing`);
-      item.description = 'click to create it with new passwords';
+    if (row instanceof EnvFixRow) {
+      const { fix } = row;
+      const file = vscode.workspace.asRelativePath(fix.file);
+      const item = new vscode.TreeItem(
+        fix.exists ? `${file} has no ${fix.passwords.join(', ')}` : `${file} is missing`,
+      );
+      item.description = `click to ${fix.exists ? 'add' : 'create it with'} new passwords`;
       item.iconPath = new vscode.ThemeIcon('key', new vscode.ThemeColor('problemsWarningIcon.foreground'));
       item.tooltip = new vscode.MarkdownString()
         .appendText(
-          "This checkout has the stack's compose file but not its .env, which holds the passwords and is never committed.",
+          fix.exists
+            ? `The stack's compose file needs ${fix.passwords.join(', ')}, which ${file} leaves empty or out.`
+            : "This checkout has the stack's compose file but not its .env, which holds the passwords and is never committed.",
         )
         .appendMarkdown('\n\n')
         .appendText(row.cause)
         .appendMarkdown(
-          "\n\n_Click to write it with new passwords, readable by you only and kept out of git; Start then writes the stack's users from it. Nothing else is changed._",
+          fix.exists
+            ? "\n\n_Click to write new passwords into those lines only; every other line stays, and the file becomes readable by you only. Start then writes the stack's users from it._"
+            : "\n\n_Click to write it with new passwords, readable by you only and kept out of git; Start then writes the stack's users from it. Nothing else is changed._",
         );
-      item.command = { command: 'sharedRedis.createStack', title: 'Create .env' };
-      item.id = 'missing-env';
+      item.command = {
+        command: 'sharedRedis.createStack',
+        title: fix.exists ? 'Add passwords to .env' : 'Create .env',
+      };
+      item.id = 'env-fix';
       return item;
     }
     if (row instanceof ProblemRow) {

@@ -57,12 +57,13 @@ export class StackStatusBar implements vscode.Disposable {
 
   private render(snapshot: StackSnapshot): void {
     const state = stackState(snapshot);
-    // A checkout without the stack's .env is a step to take, not a broken file.
-    const needsEnv = snapshot.missingEnvFile !== undefined;
+    // A .env that a checkout lacks, or passwords it lacks, is a step to take, not a broken file.
+    const envFix = snapshot.envFix;
+    const needsEnv = envFix !== undefined;
     const text = snapshot.busy
       ? `$(loading~spin) Redis: ${snapshot.busy.toLowerCase()}`
-      : needsEnv
-        ? '$(database) Redis: no .env'
+      : envFix
+        ? `$(database) Redis: ${envFix.exists ? 'passwords missing in .env' : 'no .env'}`
         : (TEXT[state] ?? '$(database) Redis');
     // TLS without certificate checks is flagged whatever the stack does: it is about the connection.
     this.item.text = this.tlsUnchecked ? `${text} $(unlock)` : text;
@@ -78,7 +79,7 @@ export class StackStatusBar implements vscode.Disposable {
         : state === 'unreachable'
           ? { command: 'sharedRedis.refreshStack', title: 'Look for the Docker engine again' }
           : needsEnv
-            ? { command: 'sharedRedis.createStack', title: "Create the stack's .env with new passwords" }
+            ? { command: 'sharedRedis.createStack', title: "Write new passwords into the stack's .env" }
             : { command: 'sharedRedis.start', title: 'Start the shared Redis' };
 
     const tooltip = new vscode.MarkdownString(undefined, true);
@@ -105,10 +106,12 @@ export class StackStatusBar implements vscode.Disposable {
     }
     if (snapshot.engine === 'unreachable') {
       tooltip.appendMarkdown('No Docker engine answered. [Retry](command:sharedRedis.refreshStack)');
-    } else if (needsEnv) {
+    } else if (envFix) {
       tooltip.appendMarkdown(
-        "This checkout has the stack's compose file but not its `.env` (its passwords are never committed). " +
-          '[Create .env with new passwords](command:sharedRedis.createStack) · [Open Stack File](command:sharedRedis.openStackFile)',
+        (envFix.exists
+          ? `The stack's \`.env\` leaves ${envFix.passwords.map((p) => `\`${p}\``).join(', ')} empty or out. [Add new passwords](command:sharedRedis.createStack)`
+          : "This checkout has the stack's compose file but not its `.env` (its passwords are never committed). [Create .env with new passwords](command:sharedRedis.createStack)") +
+          ' · [Open Stack File](command:sharedRedis.openStackFile)',
       );
     } else {
       for (const s of snapshot.services) tooltip.appendMarkdown(`- \`${s.service}\`: ${describeStatus(s)}\n`);

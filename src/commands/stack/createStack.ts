@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { isClusterStack, writeMissingEnvFile } from '../../docker/stack/checkoutEnv';
+import { EnvFileFix, fillEnvFile, isClusterStack, writeMissingEnvFile } from '../../docker/stack/checkoutEnv';
 import { replicationConfFile } from '../../docker/stack/clusterStack';
 import { ignoreInGit } from '../../docker/stack/gitignore';
-import { WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
+import { StackLocation, WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
 import { namespacePolicy, StackService } from '../../stackService';
 import type { Logger } from '../../logger';
 import { settings } from '../../settings';
@@ -19,9 +19,9 @@ import type { CommandHandler, ExtensionServices } from '../context';
 export function createStackCommand({ stack, bundledStackDir, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Stack');
   return async (given?: unknown): Promise<string | undefined> => {
-    // A checkout of the team's stack without its .env: the stack is there, its passwords are not.
-    const missing = stack.snapshot.missingEnvFile;
-    if (missing) return createMissingEnvFile(stack, missing, log);
+    // A checkout of the team's stack without its .env, or a .env without its passwords: the stack is there, its passwords are not.
+    const fix = stack.snapshot.envFix;
+    if (fix) return writeEnvFix(stack, fix, log);
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     if (folders.length === 0) {
       void vscode.window.showErrorMessage('Open a folder first: the stack is created in shared-redis/ inside it. Without a folder, "Start" runs the bundled stack.', 'Open Folder')
@@ -63,66 +63,80 @@ export function createStackCommand({ stack, bundledStackDir, logger }: Extension
 }
 
 /**
- * Writes the `.env` that a checkout of the stack lacks (checkoutEnv.ts) and keeps it out of
- * git, with the cluster's `acl/replication.conf` that Start writes from it; a file that
- * appeared meanwhile is left as it is.
+ * Writes what the stack's `.env` lacks (checkoutEnv.ts): the file, or passwords in it; keeps
+ * it out of git, with the cluster's `acl/replication.conf` that Start writes from it. What
+ * another window wrote meanwhile is left as it is.
  */
-async function createMissingEnvFile(stack: StackService, envFile: string, log: Logger): Promise<string | undefined> {
-  const shown = vscode.workspace.asRelativePath(envFile);
+async function writeEnvFix(stack: StackService, fix: EnvFileFix, log: Logger): Promise<string | undefined> {
+  const shown = vscode.workspace.asRelativePath(fix.file);
   // The stack as the settings name it now: the row may be older than a change of them.
   const location = stack.settings().location;
-  if (location.envFile !== envFile) {
+  if (location.envFile !== fix.file) {
     stack.scheduleRefresh(0);
     void vscode.window.showWarningMessage(
-      `The stack's files changed since ${shown} was found missing; nothing was written. Look at the Stack view again.`,
+      `The stack's files changed since ${shown} was looked at; nothing was written. Look at the Stack view again.`,
     );
     return undefined;
   }
   let written: boolean;
   try {
-    written = writeMissingEnvFile(location, namespacePolicy());
+    written = fix.exists ? fillEnvFile(fix) : writeMissingEnvFile(location, namespacePolicy());
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    void vscode.window.showErrorMessage(`Could not create ${shown}: ${message}. Nothing was changed.`);
+    void vscode.window.showErrorMessage(
+      `Could not ${fix.exists ? 'write the passwords into' : 'create'} ${shown}: ${message}. Nothing was changed.`,
+    );
     return undefined;
   } finally {
     stack.scheduleRefresh(0);
   }
   if (!written) {
     void vscode.window
-      .showWarningMessage(`${shown} exists now (another window may have written it); nothing was overwritten.`, 'Open')
+      .showWarningMessage(
+        fix.exists
+          ? `${shown} holds ${fix.passwords.join(', ')} now (another window may have written them); nothing was changed.`
+          : `${shown} exists now (another window may have written it); nothing was overwritten.`,
+        'Open',
+      )
       .then((choice) => {
-        if (choice) void vscode.window.showTextDocument(vscode.Uri.file(envFile));
+        if (choice) void vscode.window.showTextDocument(vscode.Uri.file(fix.file));
       });
     return undefined;
   }
-  let ignored = '';
+  const ignored = keepOutOfGit(fix.file, location);
+  const what = fix.exists
+    ? `Wrote new passwords for ${fix.passwords.join(', ')} into ${shown}, now readable by you only${ignored}.`
+    : `Created ${shown} with new passwords for the operator and each service, readable by you only${ignored}.`;
+  log.info(`${what.replace(shown, fix.file)}`);
+  void vscode.window
+    .showInformationMessage(
+      `${what} Start writes the stack's users from it; "Copy Service Connection" gives each service its lines.`,
+      'Start',
+    )
+    .then((choice) => {
+      if (choice) void vscode.commands.executeCommand('sharedRedis.start');
+    });
+  return fix.file;
+}
+
+/** Adds the stack's `.env` (and a cluster's replication.conf) to the .gitignore of the workspace folder holding it; what to tell the user. */
+function keepOutOfGit(envFile: string, location: StackLocation): string {
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(envFile));
   const inFolder = (file: string): string | undefined => {
     const path = folder ? relative(folder.uri.fsPath, file).split(sep).join('/') : '..';
     return path.startsWith('..') ? undefined : path;
   };
   const envEntry = inFolder(envFile);
-  if (folder && envEntry) {
-    try {
-      if (ignoreEnvFile(folder.uri.fsPath, envEntry)) ignored = ' (added to .gitignore)';
-      const conf = inFolder(replicationConfFile(dirname(envFile)));
-      if (conf && isClusterStack(location)) ignoreReplicationConf(folder.uri.fsPath, conf);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      ignored = ` (not added to .gitignore: ${message}; add ${envEntry} there yourself)`;
-    }
+  if (!folder || !envEntry) return '';
+  try {
+    const added = ignoreEnvFile(folder.uri.fsPath, envEntry);
+    const conf = inFolder(replicationConfFile(dirname(envFile)));
+    if (conf && isClusterStack(location)) ignoreReplicationConf(folder.uri.fsPath, conf);
+    return added ? ' (added to .gitignore)' : '';
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return ` (not added to .gitignore: ${message}; add ${envEntry} there yourself)`;
   }
-  log.info(`Created ${envFile} with new passwords for this checkout${ignored}`);
-  void vscode.window
-    .showInformationMessage(
-      `Created ${shown} with new passwords for the operator and each service, readable by you only${ignored}. Start writes the stack's users from it; "Copy Service Connection" gives each service its lines.`,
-      'Start',
-    )
-    .then((choice) => {
-      if (choice) void vscode.commands.executeCommand('sharedRedis.start');
-    });
-  return envFile;
 }
 
 /** Asks which stack to write, the setting's variant first (Escape: undefined). */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { missingEnvFile } from '../../docker/stack/checkoutEnv';
+import { EnvFileFix, envFileFix } from '../../docker/stack/checkoutEnv';
 import { ForeignStackError } from '../../docker/stack/ownership';
 import type { StackSettings } from '../../docker/stack/stackController';
 import type { UpOptions } from '../../docker/stack/up';
@@ -33,8 +33,8 @@ export function startCommand({ stack, logger }: ExtensionServices): CommandHandl
         void vscode.window.showInformationMessage(error.message);
         return 'busy';
       }
-      const missing = missingEnvFile(error, settings.location, process.env);
-      if (missing) offerMissingEnvFile(missing, log);
+      const fix = envFileFix(error, settings.location, process.env);
+      if (fix) offerEnvFix(fix, log);
       else presentError('Could not start the shared Redis', error, log, start);
       return stackState(await stack.refresh());
     }
@@ -42,12 +42,16 @@ export function startCommand({ stack, logger }: ExtensionServices): CommandHandl
   return start;
 }
 
-/** A checkout without the stack's .env: said as the step to take, with the click that takes it. */
-function offerMissingEnvFile(envFile: string, log: Logger): void {
-  const message = `Could not start the shared Redis: ${vscode.workspace.asRelativePath(envFile)} is missing. This checkout has the stack's compose file but not its passwords (.env is never committed).`;
+/** A checkout without the stack's .env, or a .env without its passwords: said as the step to take, with the click that takes it. */
+function offerEnvFix(fix: EnvFileFix, log: Logger): void {
+  const file = vscode.workspace.asRelativePath(fix.file);
+  const message = fix.exists
+    ? `Could not start the shared Redis: ${file} leaves ${fix.passwords.join(', ')} empty or out.`
+    : `Could not start the shared Redis: ${file} is missing. This checkout has the stack's compose file but not its passwords (.env is never committed).`;
+  const action = fix.exists ? 'Add New Passwords' : 'Create .env';
   log.warn(message);
-  void vscode.window.showErrorMessage(message, 'Create .env', 'Open Stack File').then((choice) => {
-    if (choice === 'Create .env') void vscode.commands.executeCommand('sharedRedis.createStack');
+  void vscode.window.showErrorMessage(message, action, 'Open Stack File').then((choice) => {
+    if (choice === action) void vscode.commands.executeCommand('sharedRedis.createStack');
     else if (choice === 'Open Stack File') void vscode.commands.executeCommand('sharedRedis.openStackFile');
   });
 }

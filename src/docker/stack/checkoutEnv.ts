@@ -1,8 +1,9 @@
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
 import { ComposeFileError } from '../compose/errors';
-import { createFileAtomic } from './atomicFile';
+import { parseDotenv } from '../compose/dotenv';
+import { createFileAtomic, writeFileAtomic } from './atomicFile';
 import { stackFiles, StackLocation } from './location';
 import { generatePassword } from './secrets';
 import { NamespacePolicy } from './serviceAccess';
@@ -23,26 +24,70 @@ function isGenerated(variable: string | undefined): boolean {
   );
 }
 
+/** What the extension can write into a stack's `.env` so that its compose files load. */
+export interface EnvFileFix {
+  readonly file: string;
+  /** False: the file does not exist (a checkout). True: it lacks `passwords`, or holds them empty. */
+  readonly exists: boolean;
+  /** The passwords the compose files asked for in vain, in their order. */
+  readonly passwords: readonly string[];
+}
+
 /**
- * The stack's `.env`, when loading its compose files failed (`error`) for want of a password
- * the extension generates there and no `.env` exists (a link to nothing counts as one: it
- * is someone's). Undefined otherwise: the bundled stack (it writes its own), only variables
- * of the team's own, a `.env` that exists without them (the message names the variable), or
- * such a variable set empty in the process environment (which wins over `.env`).
+ * What to write into the stack's `.env` when loading its compose files failed (`error`) for
+ * want of passwords the extension generates: the whole file when none exists, or those
+ * passwords when the file (a regular file, or a link to one) lacks them or holds them empty.
+ * Undefined otherwise: the bundled stack (it writes its own), only variables of the team's
+ * own, a link to nothing or a folder in its place, or such a variable set in the process
+ * environment (which wins over `.env`: that is the cause to name).
  */
-export function missingEnvFile(error: unknown, stack: StackLocation, env: NodeJS.ProcessEnv): string | undefined {
+export function envFileFix(error: unknown, stack: StackLocation, env: NodeJS.ProcessEnv): EnvFileFix | undefined {
   if (stack.source === 'bundled' || !(error instanceof ComposeFileError)) return undefined;
-  const generated = error.problems.flatMap((problem) =>
-    problem.variable !== undefined && isGenerated(problem.variable) ? [problem.variable] : [],
-  );
-  // One of them set empty in the environment: that is the cause to name, a .env would not help.
-  if (generated.length === 0 || generated.some((variable) => env[variable] !== undefined)) return undefined;
+  const passwords = [
+    ...new Set(
+      error.problems.flatMap((problem) =>
+        problem.variable !== undefined && isGenerated(problem.variable) ? [problem.variable] : [],
+      ),
+    ),
+  ];
+  if (passwords.length === 0 || passwords.some((variable) => env[variable] !== undefined)) return undefined;
   try {
     lstatSync(stack.envFile);
-    return undefined;
   } catch {
-    return stack.envFile;
+    return { file: stack.envFile, exists: false, passwords };
   }
+  try {
+    if (!statSync(stack.envFile).isFile()) return undefined;
+    const values = parseDotenv(readFileSync(stack.envFile, 'utf8'));
+    const lacking = passwords.filter((variable) => !values[variable]);
+    return lacking.length === 0 ? undefined : { file: stack.envFile, exists: true, passwords: lacking };
+  } catch {
+    return undefined; // a link to nothing, or unreadable: the load's own message stands
+  }
+}
+
+/**
+ * Writes new passwords for `fix.passwords` into the stack's existing `.env`: a line that holds
+ * one empty (`REDIS_PASSWORD=`, `=""`) gets the value, a missing one is added at the end, and
+ * every other byte stays. All or nothing, 0600. False, changing nothing, when the file no
+ * longer lacks them (another window filled it in meanwhile).
+ */
+export function fillEnvFile(fix: EnvFileFix): boolean {
+  let text = readFileSync(fix.file, 'utf8');
+  const values = parseDotenv(text);
+  const lacking = fix.passwords.filter((variable) => !values[variable]);
+  if (lacking.length === 0) return false;
+  const added: string[] = [];
+  for (const variable of lacking) {
+    // The line as Compose's dotenv reads it (CRLF kept): an `export ` prefix, spaces, empty quotes.
+    const line = new RegExp(`^([ \\t]*(?:export[ \\t]+)?${variable}[ \\t]*=)[ \\t]*(?:""|'')?[ \\t]*(\\r?)$`, 'm');
+    const password = generatePassword();
+    if (line.test(text)) text = text.replace(line, (_, start: string, cr: string) => `${start}${password}${cr}`);
+    else added.push(`${variable}=${password}\n`);
+  }
+  if (added.length > 0) text = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${added.join('')}`;
+  writeFileAtomic(fix.file, text, 0o600);
+  return true;
 }
 
 /**

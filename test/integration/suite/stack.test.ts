@@ -42,7 +42,7 @@ describe('the stack, driven by commands inside VS Code', function () {
     renameSync(envFile, `${envFile}.aside`);
     try {
       const before = await shared.stack.refresh();
-      assert.equal(before.missingEnvFile, envFile, before.projectError);
+      assert.equal(before.envFix?.exists === false && before.envFix.file, envFile, before.projectError);
       const [row] = await stackRows(shared);
       // Outside the workspace's folders the path is shown whole.
       assert.equal(row, `${envFile} is missing — click to create it with new passwords`);
@@ -73,7 +73,25 @@ describe('the stack, driven by commands inside VS Code', function () {
       assert.ok(readFileSync(fixture.composeFile).equals(composeFile), 'the compose file is unchanged');
       const after = await shared.stack.refresh();
       assert.equal(after.projectError, undefined);
-      assert.equal(after.missingEnvFile, undefined);
+      assert.equal(after.envFix, undefined);
+
+      // A .env that leaves the operator's password empty: the same click writes one into that line only.
+      const emptied = original.toString('utf8').replace(/^REDIS_PASSWORD=.*$/m, 'REDIS_PASSWORD=');
+      writeFileSync(envFile, emptied, { mode: 0o600 });
+      const lacking = await shared.stack.refresh();
+      assert.deepEqual(lacking.envFix, { file: envFile, exists: true, passwords: ['REDIS_PASSWORD'] });
+      assert.equal((await stackRows(shared))[0], `${envFile} has no REDIS_PASSWORD — click to add new passwords`);
+      assert.equal(shared.statusBar.shown.text, '$(database) Redis: passwords missing in .env');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.createStack'), envFile);
+      const filled = readFileSync(envFile, 'utf8');
+      const password = /^REDIS_PASSWORD=(.*)$/m.exec(filled)?.[1] ?? '';
+      assert.ok(password.length >= 32);
+      assert.equal(
+        filled,
+        emptied.replace(/^REDIS_PASSWORD=$/m, `REDIS_PASSWORD=${password}`),
+        'every other line kept',
+      );
+      assert.equal((await shared.stack.refresh()).envFix, undefined);
     } finally {
       rmSync(envFile, { force: true });
       renameSync(`${envFile}.aside`, envFile);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseDotenv } from '../../../../src/docker/compose/dotenv';
 import { ComposeFileError } from '../../../../src/docker/compose/errors';
 import { loadComposeProject } from '../../../../src/docker/compose/load';
-import { missingEnvFile, writeMissingEnvFile } from '../../../../src/docker/stack/checkoutEnv';
+import { envFileFix, fillEnvFile, writeMissingEnvFile } from '../../../../src/docker/stack/checkoutEnv';
 import { StackLocation } from '../../../../src/docker/stack/location';
 import { BUNDLED_CLUSTER_STACK, BUNDLED_STACK, DEFAULT_POLICY } from '../../../support/stackFixture';
 
@@ -42,6 +42,12 @@ describe("a checkout of the team's stack without its .env", () => {
     };
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** The .env to create, when the fix is to create it. */
+  const missingEnvFile = (error: unknown, at: StackLocation, env: NodeJS.ProcessEnv): string | undefined => {
+    const fix = envFileFix(error, at, env);
+    return fix && !fix.exists ? fix.file : undefined;
+  };
 
   const loadError = async (env: NodeJS.ProcessEnv = {}): Promise<unknown> =>
     loadComposeProject([stack.composeFile], { envFile: stack.envFile, env }).then(
@@ -110,11 +116,37 @@ describe("a checkout of the team's stack without its .env", () => {
     // A variable of the team's own: the extension cannot know its value.
     writeFileSync(stack.composeFile, 'services:\n  redis:\n    image: ${TEAM_IMAGE:?set TEAM_IMAGE}\n');
     assert.equal(missingEnvFile(await loadError(), stack, {}), undefined);
-    // A .env that exists but is empty: the message names the variable; nothing is rewritten.
+    // A folder where .env belongs.
     copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
-    writeFileSync(stack.envFile, 'REDIS_PASSWORD=\n', { mode: 0o600 });
-    assert.equal(missingEnvFile(await loadError(), stack, {}), undefined);
+    mkdirSync(stack.envFile);
+    assert.equal(envFileFix(await loadError(), stack, {}), undefined);
   });
+
+  it('a .env that leaves the passwords empty or out gets them written in, every other byte kept', async () => {
+    copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
+    const before = '# the team\'s notes\r\nREDIS_PORT=6390\r\nexport REDIS_PASSWORD=""\r\nREDIS_IMAGE=redis:7.2-alpine';
+    writeFileSync(stack.envFile, before, { mode: 0o644 });
+    const fix = envFileFix(await loadError(), stack, {});
+    assert.deepEqual(fix, { file: stack.envFile, exists: true, passwords: ['REDIS_PASSWORD', 'COMMANDER_PASSWORD'] });
+
+    assert.equal(fillEnvFile(fix), true);
+    const after = readFileSync(stack.envFile, 'utf8');
+    const password = /^export REDIS_PASSWORD=(\S+)\r$/m.exec(after)?.[1] ?? '';
+    const commander = /^COMMANDER_PASSWORD=(\S+)$/m.exec(after)?.[1] ?? '';
+    assert.ok(password.length >= 32 && commander.length >= 32 && password !== commander);
+    assert.equal(
+      after,
+      `# the team's notes\r\nREDIS_PORT=6390\r\nexport REDIS_PASSWORD=${password}\r\nREDIS_IMAGE=redis:7.2-alpine\nCOMMANDER_PASSWORD=${commander}\n`,
+    );
+    assert.equal(statSync(stack.envFile).mode & 0o777, 0o600, 'it holds passwords now: readable by its owner only');
+    assert.equal(await loadError(), undefined);
+    assert.equal(parseDotenv(after)['REDIS_PORT'], '6390');
+
+    // A second click (another window filled it in meanwhile): nothing changes.
+    assert.equal(fillEnvFile(fix), false);
+    assert.equal(readFileSync(stack.envFile, 'utf8'), after);
+  });
+
 
   it('never replaces a .env that appeared meanwhile, nor a link to a file that does not exist', async () => {
     copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);
