@@ -192,8 +192,8 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
         .appendText(row.cause)
         .appendMarkdown(
           fix.exists
-            ? "\n\n_Click to write new passwords into those lines only; every other line stays, and the file becomes readable by you only. Start then writes the stack's users from it._"
-            : "\n\n_Click to write it with new passwords, readable by you only and kept out of git; Start then writes the stack's users from it. Nothing else is changed._",
+            ? "\n\n_Click to write new passwords into those lines only (not when git tracks the file); every other line stays, the file becomes readable by you only, and it is added to the folder's .gitignore. Start then writes the stack's users from it._"
+            : "\n\n_Click to write it with new passwords, readable by you only, and add it to the folder's .gitignore; Start then writes the stack's users from it. Nothing else is changed._",
         );
       item.command = {
         command: 'sharedRedis.createStack',

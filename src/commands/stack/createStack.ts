@@ -1,9 +1,15 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { EnvFileFix, fillEnvFile, isClusterStack, writeMissingEnvFile } from '../../docker/stack/checkoutEnv';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import {
+  EnvFileFix,
+  fillEnvFile,
+  isClusterStack,
+  stackEnvFileFix,
+  writeMissingEnvFile,
+} from '../../docker/stack/checkoutEnv';
 import { replicationConfFile } from '../../docker/stack/clusterStack';
-import { ignoreInGit } from '../../docker/stack/gitignore';
+import { ignoreInGit, isTrackedByGit } from '../../docker/stack/gitignore';
 import { StackLocation, WORKSPACE_STACK_DIR, writeStackFiles } from '../../docker/stack/location';
 import { namespacePolicy, StackService } from '../../stackService';
 import type { Logger } from '../../logger';
@@ -19,9 +25,11 @@ import type { CommandHandler, ExtensionServices } from '../context';
 export function createStackCommand({ stack, bundledStackDir, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Stack');
   return async (given?: unknown): Promise<string | undefined> => {
-    // A checkout of the team's stack without its .env, or a .env without its passwords: the stack is there, its passwords are not.
-    const fix = stack.snapshot.envFix;
-    if (fix) return writeEnvFix(stack, fix, log);
+    // A checkout of the team's stack without its .env, or a .env without its passwords: the
+    // stack is there, its passwords are not. Read from the files now, not from the last snapshot.
+    const location = stack.settings().location;
+    const fix = await stackEnvFileFix(location, process.env);
+    if (fix) return writeEnvFix(stack, location, fix, log);
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     if (folders.length === 0) {
       void vscode.window.showErrorMessage('Open a folder first: the stack is created in shared-redis/ inside it. Without a folder, "Start" runs the bundled stack.', 'Open Folder')
@@ -67,14 +75,17 @@ export function createStackCommand({ stack, bundledStackDir, logger }: Extension
  * it out of git, with the cluster's `acl/replication.conf` that Start writes from it. What
  * another window wrote meanwhile is left as it is.
  */
-async function writeEnvFix(stack: StackService, fix: EnvFileFix, log: Logger): Promise<string | undefined> {
+async function writeEnvFix(
+  stack: StackService,
+  location: StackLocation,
+  fix: EnvFileFix,
+  log: Logger,
+): Promise<string | undefined> {
   const shown = vscode.workspace.asRelativePath(fix.file);
-  // The stack as the settings name it now: the row may be older than a change of them.
-  const location = stack.settings().location;
-  if (location.envFile !== fix.file) {
-    stack.scheduleRefresh(0);
-    void vscode.window.showWarningMessage(
-      `The stack's files changed since ${shown} was looked at; nothing was written. Look at the Stack view again.`,
+  // A .gitignore line does not keep git from committing a file it tracks: the passwords would go into the repository.
+  if (await isTrackedByGit(fix.file)) {
+    void vscode.window.showErrorMessage(
+      `${shown} is committed to git: passwords written into it would go into the repository. Take it out of git first (git rm --cached ${basename(fix.file)} in its folder), then try again. Nothing was changed.`,
     );
     return undefined;
   }

@@ -4,7 +4,7 @@ import { requireDelimiter } from '../../redis/delimiter';
 import { ComposeFileError } from '../compose/errors';
 import { parseDotenv } from '../compose/dotenv';
 import { createFileAtomic, writeFileAtomic } from './atomicFile';
-import { stackFiles, StackLocation } from './location';
+import { loadStackProject, stackFiles, StackLocation } from './location';
 import { generatePassword } from './secrets';
 import { NamespacePolicy } from './serviceAccess';
 
@@ -66,27 +66,61 @@ export function envFileFix(error: unknown, stack: StackLocation, env: NodeJS.Pro
   }
 }
 
+/** The fix for the stack's `.env` as its files are now (loaded here, no engine needed), or undefined. */
+export function stackEnvFileFix(stack: StackLocation, env: NodeJS.ProcessEnv): Promise<EnvFileFix | undefined> {
+  return loadStackProject(stack, { env }).then(
+    () => undefined,
+    (error: unknown) => envFileFix(error, stack, env),
+  );
+}
+
 /**
  * Writes new passwords for `fix.passwords` into the stack's existing `.env`: a line that holds
- * one empty (`REDIS_PASSWORD=`, `=""`) gets the value, a missing one is added at the end, and
- * every other byte stays. All or nothing, 0600. False, changing nothing, when the file no
- * longer lacks them (another window filled it in meanwhile).
+ * one empty (`REDIS_PASSWORD=`, `=""`) gets the value, a missing one is added at the end (in
+ * the file's line ending), and every other byte stays. The result is parsed again before it is
+ * written: unless each password now reads as written and every other value as before, but for
+ * the passwords it refers to (not so: a line inside a quoted value, a key defined again
+ * below), they are added at the end instead, and
+ * failing that nothing is written and the error says so. All or nothing, 0600. False,
+ * changing nothing, when the file no longer lacks them (another window filled them in).
  */
 export function fillEnvFile(fix: EnvFileFix): boolean {
-  let text = readFileSync(fix.file, 'utf8');
-  const values = parseDotenv(text);
-  const lacking = fix.passwords.filter((variable) => !values[variable]);
+  const text = readFileSync(fix.file, 'utf8');
+  const before = parseDotenv(text);
+  const lacking = fix.passwords.filter((variable) => !before[variable]);
   if (lacking.length === 0) return false;
-  const added: string[] = [];
-  for (const variable of lacking) {
+  const passwords = new Map(lacking.map((variable) => [variable, generatePassword()]));
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const appended = (start: string, variables: readonly string[]): string =>
+    variables.length === 0
+      ? start
+      : `${start}${start === '' || start.endsWith('\n') ? '' : eol}${variables.map((v) => `${v}=${passwords.get(v) ?? ''}${eol}`).join('')}`;
+  let inPlace = text;
+  const missing: string[] = [];
+  for (const [variable, password] of passwords) {
     // The line as Compose's dotenv reads it (CRLF kept): an `export ` prefix, spaces, empty quotes.
     const line = new RegExp(`^([ \\t]*(?:export[ \\t]+)?${variable}[ \\t]*=)[ \\t]*(?:""|'')?[ \\t]*(\\r?)$`, 'm');
-    const password = generatePassword();
-    if (line.test(text)) text = text.replace(line, (_, start: string, cr: string) => `${start}${password}${cr}`);
-    else added.push(`${variable}=${password}\n`);
+    if (line.test(inPlace)) inPlace = inPlace.replace(line, (_, start: string, cr: string) => `${start}${password}${cr}`);
+    else missing.push(variable);
   }
-  if (added.length > 0) text = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${added.join('')}`;
-  writeFileAtomic(fix.file, text, 0o600);
+  const reads = (candidate: string): boolean => {
+    const after = parseDotenv(candidate);
+    return (
+      [...passwords].every(([variable, password]) => after[variable] === password) &&
+      // Another value may now hold a password it refers to (`URL=redis://:${REDIS_PASSWORD}@…`), nothing else new.
+      Object.entries(before).every(
+        ([key, value]) =>
+          passwords.has(key) || [...passwords.values()].reduce((v, p) => v.split(p).join(''), after[key] ?? '') === value,
+      )
+    );
+  };
+  const next = [appended(inPlace, missing), appended(text, lacking)].find(reads);
+  if (next === undefined) {
+    throw new Error(
+      `its lines could not be changed so that ${lacking.join(', ')} read as written and everything else as before; add ${lacking.length === 1 ? 'it' : 'them'} by hand`,
+    );
+  }
+  writeFileAtomic(fix.file, next, 0o600);
   return true;
 }
 

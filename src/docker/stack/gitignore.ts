@@ -1,5 +1,6 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * A path relative to a repository's folder (`/` separators) as a .gitignore line matching
@@ -27,4 +28,20 @@ export function ignoreInGit(folder: string, path: string, comment: string, alsoC
   if (lines.some((l) => covering.has(l))) return false;
   writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# ${comment}\n${pattern}\n`);
   return true;
+}
+
+/**
+ * True when git tracks `file` (its index has it): a .gitignore line does not stop git from
+ * committing changes to it. False where git is not installed, the folder is no repository,
+ * or git does not answer within 5 s.
+ */
+export function isTrackedByGit(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['ls-files', '--error-unmatch', '--', basename(file)],
+      { cwd: dirname(file), timeout: 5000, windowsHide: true },
+      (error) => resolve(error === null),
+    );
+  });
 }

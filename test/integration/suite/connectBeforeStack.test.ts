@@ -88,8 +88,12 @@ describe('the connection made before the stack answers', function () {
   it('gives up a connection that failed before the stack answered once the settings changed meanwhile', async () => {
     const named = config().inspect<number>('port')?.workspaceValue;
     const closed = suiteConfig().closedPort;
-    // The stack's wait ends after 1 s here: then a connection still wanted goes the usual way.
-    const connecting = newSession(1000);
+    // The stack's wait ends after 5 s here: then a connection still wanted goes the usual way.
+    // Longer than the settings change takes on a loaded machine (1 s was not, in CI: the wait
+    // ended first and the closed port, still named, was rightly tried again).
+    const waitMs = 5000;
+    const begun = Date.now();
+    const connecting = newSession(waitMs);
     let first: Promise<unknown>;
     await namePort(closed);
     try {
@@ -103,6 +107,7 @@ describe('the connection made before the stack answers', function () {
     connecting.reset('settings changed'); // what the session does on a change of the connection's settings
     assert.equal(await connecting.use((client) => client.ping()), 'PONG');
     assert.ok((await first) instanceof Error, "the dropped connection's caller was told it failed");
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, begun + waitMs + 500 - Date.now())));
     assert.deepEqual(
       lines.filter((line) => line === `Connecting to 127.0.0.1:${closed}`),
       [`Connecting to 127.0.0.1:${closed}`],

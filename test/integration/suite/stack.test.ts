@@ -8,6 +8,28 @@ import { useWorkspaceStack } from '../../support/useWorkspaceStack';
 import { api, eventually } from './extensionApi';
 import { stackRows, USERS_ROW } from './stackRows';
 
+/** Records what the extension says in notifications (they still show). */
+function spyOnMessages(): { readonly messages: string[]; restore(): void } {
+  const messages: string[] = [];
+  const originals = {
+    showInformationMessage: vscode.window.showInformationMessage,
+    showWarningMessage: vscode.window.showWarningMessage,
+    showErrorMessage: vscode.window.showErrorMessage,
+  };
+  const record =
+    (original: (...args: unknown[]) => unknown) =>
+    (message: string, ...rest: unknown[]): unknown => {
+      messages.push(message);
+      return original.call(vscode.window, message, ...rest);
+    };
+  Object.assign(vscode.window, {
+    showInformationMessage: record(originals.showInformationMessage as (...args: unknown[]) => unknown),
+    showWarningMessage: record(originals.showWarningMessage as (...args: unknown[]) => unknown),
+    showErrorMessage: record(originals.showErrorMessage as (...args: unknown[]) => unknown),
+  });
+  return { messages, restore: () => Object.assign(vscode.window, originals) };
+}
+
 describe('the stack, driven by commands inside VS Code', function () {
   this.timeout(120_000);
   // The real engine (its absence fails the suite); a test unpins sharedRedis.port.
@@ -49,25 +71,20 @@ describe('the stack, driven by commands inside VS Code', function () {
       assert.equal(shared.statusBar.shown.text, '$(database) Redis: no .env');
       const composeFile = readFileSync(fixture.composeFile);
       // Start says what is missing and offers to create it; it writes nothing itself.
-      const errors: string[] = [];
-      const showError = vscode.window.showErrorMessage;
-      Object.assign(vscode.window, {
-        showErrorMessage: (message: string, ...rest: unknown[]) => {
-          errors.push(message);
-          return (showError as (...a: unknown[]) => unknown).call(vscode.window, message, ...rest);
-        },
-      });
+      const said = spyOnMessages();
       try {
         assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'invalid');
-      } finally {
-        Object.assign(vscode.window, { showErrorMessage: showError });
-      }
-      assert.deepEqual(errors, [
-        `Could not start the shared Redis: ${envFile} is missing. This checkout has the stack's compose file but not its passwords (.env is never committed).`,
-      ]);
-      assert.equal(existsSync(envFile), false);
+        assert.deepEqual(said.messages.splice(0), [
+          `Could not start the shared Redis: ${envFile} is missing. This checkout has the stack's compose file but not its passwords (.env is never committed).`,
+        ]);
+        assert.equal(existsSync(envFile), false);
+        assert.equal(shared.stack.snapshot.envFix?.file, envFile, 'still offered after Start');
 
-      assert.equal(await vscode.commands.executeCommand('sharedRedis.createStack'), envFile);
+        const created = await vscode.commands.executeCommand('sharedRedis.createStack');
+        assert.equal(created, envFile, said.messages.join(' | '));
+      } finally {
+        said.restore();
+      }
       assert.equal(statSync(envFile).mode & 0o777, 0o600);
       assert.ok((/^REDIS_PASSWORD=(.*)$/m.exec(readFileSync(envFile, 'utf8'))?.[1] ?? '').length >= 32);
       assert.ok(readFileSync(fixture.composeFile).equals(composeFile), 'the compose file is unchanged');

@@ -132,11 +132,11 @@ describe("a checkout of the team's stack without its .env", () => {
     assert.equal(fillEnvFile(fix), true);
     const after = readFileSync(stack.envFile, 'utf8');
     const password = /^export REDIS_PASSWORD=(\S+)\r$/m.exec(after)?.[1] ?? '';
-    const commander = /^COMMANDER_PASSWORD=(\S+)$/m.exec(after)?.[1] ?? '';
+    const commander = /^COMMANDER_PASSWORD=(\S+)\r$/m.exec(after)?.[1] ?? '';
     assert.ok(password.length >= 32 && commander.length >= 32 && password !== commander);
     assert.equal(
       after,
-      `# the team's notes\r\nREDIS_PORT=6390\r\nexport REDIS_PASSWORD=${password}\r\nREDIS_IMAGE=redis:7.2-alpine\nCOMMANDER_PASSWORD=${commander}\n`,
+      `# the team's notes\r\nREDIS_PORT=6390\r\nexport REDIS_PASSWORD=${password}\r\nREDIS_IMAGE=redis:7.2-alpine\r\nCOMMANDER_PASSWORD=${commander}\r\n`,
     );
     assert.equal(statSync(stack.envFile).mode & 0o777, 0o600, 'it holds passwords now: readable by its owner only');
     assert.equal(await loadError(), undefined);
@@ -147,6 +147,26 @@ describe("a checkout of the team's stack without its .env", () => {
     assert.equal(readFileSync(stack.envFile, 'utf8'), after);
   });
 
+
+  it('fills a password as the parser reads the file: not inside a quoted value, the last of two definitions, in a value that refers to it, in CRLF', () => {
+    const fill = (text: string): Record<string, string> => {
+      writeFileSync(stack.envFile, text, { mode: 0o600 });
+      assert.equal(fillEnvFile({ file: stack.envFile, exists: true, passwords: ['REDIS_PASSWORD'] }), true);
+      return parseDotenv(readFileSync(stack.envFile, 'utf8'));
+    };
+    const quoted = fill('NOTE="first\nREDIS_PASSWORD=\nlast"\nREDIS_PORT=1\n');
+    assert.equal(quoted['NOTE'], 'first\nREDIS_PASSWORD=\nlast', "the quoted value is the team's, untouched");
+    assert.ok((quoted['REDIS_PASSWORD'] ?? '').length >= 32);
+
+    const twice = fill('REDIS_PASSWORD=\nA=1\nREDIS_PASSWORD=\n');
+    assert.ok((twice['REDIS_PASSWORD'] ?? '').length >= 32, 'the definition Compose uses holds it');
+
+    const referring = fill('REDIS_PASSWORD=\nURL=redis://:${REDIS_PASSWORD}@cache:6379\n');
+    assert.equal(referring['URL'], `redis://:${referring['REDIS_PASSWORD'] ?? '?'}@cache:6379`);
+
+    fill('A=1\r\n');
+    assert.match(readFileSync(stack.envFile, 'utf8'), /^A=1\r\nREDIS_PASSWORD=\S+\r\n$/);
+  });
 
   it('never replaces a .env that appeared meanwhile, nor a link to a file that does not exist', async () => {
     copyFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), stack.composeFile);

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ignoreInGit } from '../../../../src/docker/stack/gitignore';
+import { ignoreInGit, isTrackedByGit } from '../../../../src/docker/stack/gitignore';
 
 /** Which of `paths` git itself ignores in `repo` (`git check-ignore`, exit 1 when none). */
 function ignoredByGit(repo: string, paths: readonly string[]): string[] {
@@ -50,5 +50,21 @@ describe('keeping a stack secret file out of git (.gitignore, checked by git its
     assert.equal(ignoreInGit(repo, 'x/.env', 'Generated passwords', ['*.env']), true);
     writeFileSync(join(repo, '.gitignore'), '*.env\n');
     assert.equal(ignoreInGit(repo, 'x/.env', 'Generated passwords', ['*.env']), false);
+  });
+
+  it('tells a file git tracks (a committed .env) from one it does not, and says no outside a repository', async () => {
+    mkdirSync(join(repo, 'shared-redis'));
+    const env = join(repo, 'shared-redis', '.env');
+    writeFileSync(env, 'REDIS_PASSWORD=\n');
+    assert.equal(await isTrackedByGit(env), false);
+    execFileSync('git', ['add', 'shared-redis/.env'], { cwd: repo });
+    assert.equal(await isTrackedByGit(env), true);
+    const outside = mkdtempSync(join(tmpdir(), 'no-repo-'));
+    try {
+      writeFileSync(join(outside, '.env'), '');
+      assert.equal(await isTrackedByGit(join(outside, '.env')), false);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });
