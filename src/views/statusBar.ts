@@ -59,7 +59,6 @@ export class StackStatusBar implements vscode.Disposable {
     const state = stackState(snapshot);
     // A .env that a checkout lacks, or passwords it lacks, is a step to take, not a broken file.
     const envFix = snapshot.envFix;
-    const needsEnv = envFix !== undefined;
     const text = snapshot.busy
       ? `$(loading~spin) Redis: ${snapshot.busy.toLowerCase()}`
       : envFix
@@ -68,9 +67,9 @@ export class StackStatusBar implements vscode.Disposable {
     // TLS without certificate checks is flagged whatever the stack does: it is about the connection.
     this.item.text = this.tlsUnchecked ? `${text} $(unlock)` : text;
     this.item.backgroundColor =
-      (state === 'unhealthy' || state === 'invalid') && !needsEnv
+      (state === 'unhealthy' || state === 'invalid') && !envFix
         ? new vscode.ThemeColor('statusBarItem.errorBackground')
-        : state === 'unreachable' || this.tlsUnchecked || needsEnv
+        : state === 'unreachable' || this.tlsUnchecked || envFix
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
     this.item.command =
@@ -78,7 +77,7 @@ export class StackStatusBar implements vscode.Disposable {
         ? { command: 'sharedRedis.stackActions', title: 'Stop or restart the shared Redis' }
         : state === 'unreachable'
           ? { command: 'sharedRedis.refreshStack', title: 'Look for the Docker engine again' }
-          : needsEnv
+          : envFix
             ? { command: 'sharedRedis.createStack', title: "Write new passwords into the stack's .env" }
             : { command: 'sharedRedis.start', title: 'Start the shared Redis' };
 

@@ -1,5 +1,5 @@
 import { lstatSync, readFileSync, statSync } from 'node:fs';
-import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
+import { ENV_KEY_PREFIX, serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
 import { ComposeFileError } from '../compose/errors';
 import { parseDotenv } from '../compose/dotenv';
@@ -20,7 +20,7 @@ function isGenerated(variable: string | undefined): boolean {
   return (
     variable === 'REDIS_PASSWORD' ||
     variable === 'COMMANDER_PASSWORD' ||
-    (variable?.startsWith('REDIS_SERVICE_PASSWORD_') ?? false)
+    (variable?.startsWith(ENV_KEY_PREFIX) ?? false)
   );
 }
 
@@ -137,7 +137,7 @@ export function writeMissingEnvFile(stack: StackLocation, policy: NamespacePolic
   if (text.includes('COMMANDER_PASSWORD')) keys.add('COMMANDER_PASSWORD');
   for (const namespace of serviceNamespaces(policy.declared, policy.delimiter)) keys.add(serviceUser(namespace).envKey);
   // A service the team's compose file names that this machine's settings do not declare.
-  for (const [key] of text.matchAll(/\bREDIS_SERVICE_PASSWORD_[A-Z0-9_]+/g)) keys.add(key);
+  for (const [key] of text.matchAll(new RegExp(`\\b${ENV_KEY_PREFIX}[A-Z0-9_]+`, 'g'))) keys.add(key);
   const values = [...keys].map((key): [string, string] => [key, generatePassword()]);
   const env =
     '# Written by the Shared Redis extension for this checkout, with new passwords: .env is never\n' +

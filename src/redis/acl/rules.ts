@@ -58,7 +58,8 @@ export function serviceUser(namespace: string): ServiceUser {
   return { namespace, username: `${namespace}-service`, envKey: serviceEnvKey(namespace) };
 }
 
-const ENV_KEY_PREFIX = 'REDIS_SERVICE_PASSWORD_';
+/** Every service password's `.env` key starts so. */
+export const ENV_KEY_PREFIX = 'REDIS_SERVICE_PASSWORD_';
 
 /**
  * The `.env` variable of a namespace's password, one per namespace (Redis user names are
