@@ -435,6 +435,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 
   async getChildren(row?: KeysRow): Promise<KeysRow[]> {
+    // VS Code asks for a namespace's rows when it is opened, and drops the "expanded" event of a
+    // row opened while the view's rows are asked again (its extension host finds no row then).
+    if (row instanceof NamespaceRow) this.expanded.add(row.path);
     // While the walk has counted nothing yet, the first rows come in this answer.
     if (!row && this.view.visible) {
       this.rootRowsWaiting++;
