@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { TreeViews } from './earlyTreeView';
 import { SECTION, settings, SettingsChange } from '../settings';
-import { BrowserState, describeFilter, KeyBrowser, KeyRowsListener } from '../keyBrowser';
+import { BrowserState, describeFilter, KeyBrowser, KeyRowsListener, PROGRESS_INTERVAL_MS } from '../keyBrowser';
 import type { Logger } from '../logger';
 import { describeEndpoint } from '../redis/endpoint';
 import { RedisConnectionError } from '../redis/errors';
@@ -185,6 +185,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private readonly expanded = new Set<BinaryString>();
   /** Namespaces the user switched from `{id}` to the plain list of ids (kept over walks). */
   private readonly idsAsList = new Set<BinaryString>();
+  /** A walk of the keys whose final rows are on screen, and when it started (see onBrowserState). */
+  private quietWalk: { readonly model: NamespaceModel; readonly since: number } | undefined;
   private stale = true;
   /** Requests for the top rows waiting for the walk's first keys (rowsKnown). */
   private rootRowsWaiting = 0;
@@ -387,7 +389,19 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // Not while the view's request for its top rows waits for them: its answer brings this
     // state, and a change announced meanwhile made the workbench ask again and show the rows
     // only with that second answer, 100–150 ms later.
-    if (this.rootRowsWaiting === 0) this.changed.fire(undefined);
+    // A walk of the keys whose final rows are on screen is announced only once it has counted for
+    // half a second, or ended: they stay until then. Each announcement redraws every row, and a
+    // click or an F1 landing on a redraw was lost; a short refresh redrew two or three times.
+    if (state.kind === 'walking' && state.progress === undefined) {
+      this.quietWalk = this.showsFinalRowsOf(state.model)
+        ? { model: state.model, since: performance.now() }
+        : undefined;
+    }
+    const quiet =
+      state.kind === 'walking' &&
+      this.quietWalk?.model === state.model &&
+      performance.now() - this.quietWalk.since < PROGRESS_INTERVAL_MS;
+    if (this.rootRowsWaiting === 0 && !quiet) this.changed.fire(undefined);
     const filter = describeFilter(this.browser.filter);
     // Progress comes several times a second during a walk: tell the workbench only what changed.
     if (filter !== this.shownFilter) {
@@ -402,6 +416,17 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const message =
       state.kind === 'complete' && state.model.totalKeys === 0 && filter ? `No keys match ${filter}.` : '';
     if (message !== this.view.message) this.view.message = message;
+  }
+
+  /** The rows VS Code last asked for are the last finished walk's, and of the same keys as `model`. */
+  private showsFinalRowsOf(model: NamespaceModel): boolean {
+    const shown = this.pagesModel;
+    return (
+      shown !== undefined &&
+      shown === this.lastCompleteModel &&
+      !this.modelsOfOtherServers.has(shown) &&
+      walksOfSameKeys(shown, model)
+    );
   }
 
   private model(): NamespaceModel | undefined {
