@@ -250,8 +250,8 @@ async function runFromCommandPalette(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   // The palette closes when it loses focus, and a tree view that had focus takes it back when
   // its rows, asked for again, arrive (workbench TreeView.doRefresh: `if (focused) focus()`):
-  // the Keys view's rows landing just as F1 opened the palette closed it (CI, and once in ~15
-  // local runs; not reproduced with the palette open longer). A user presses F1 again; so do we.
+  // the Keys view's rows landing just as F1 opened the palette closed it (stop 31's CI, and once
+  // in ~45 local runs; not reproduced with the palette open longer). A user presses F1 again; so do we.
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });

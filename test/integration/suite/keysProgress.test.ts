@@ -127,7 +127,7 @@ describe('the Keys view says how far its walk is', function () {
       assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
       // The user opens expanddemo: VS Code asks for its rows. Its "expanded" event it drops when
       // the click lands while the view's rows are being asked again (the extension host clears
-      // its rows first and finds no row for the event), as in the e2e test's collapse in CI.
+      // its rows first and finds no row for the event): the e2e refresh test's rare collapse.
       const expanddemo = await child(shared, undefined, 'expanddemo');
       assert.deepEqual(await rows(shared, expanddemo), ['alpha — string · no TTL']);
       const answers: Promise<{ found: boolean; rows: string[] }>[] = [];
