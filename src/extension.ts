@@ -5,6 +5,7 @@ import { createLogger } from './logger';
 import { RedisSecrets } from './secrets';
 import { readRedisEndpoint } from './settings';
 import { registerEarlyTreeViews } from './views/earlyTreeView';
+import { FirstKeysRow, firstKeysRows } from './views/firstKeysRows';
 import type { SecondStage, SharedRedisInternals, startSecondStage } from './secondStage';
 
 /**
@@ -60,13 +61,25 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
     },
   });
   let loading: Promise<SecondStage> | undefined;
+  let loadBegun = false;
+  const nextTurn = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, 0));
   const secondStage = (): Promise<SecondStage> =>
     (loading ??= (async () => {
       // activate() returns first, and what was sent before (the early password read, the views'
       // registrations) leaves now: VS Code's RPC writes its messages from a timer (ipc.net.ts,
       // ProtocolWriter), and the load below holds this thread for ~130 ms.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await nextTurn();
+      // With the Keys view showing, its first rows are read (one SCAN) before that load, and their
+      // reply is written first: it is sent from a timer set as they are returned, which fires
+      // before the second of these turns.
+      const glancing = trees.keysVisible ? firstRowsOfKeys() : glance;
+      if (glancing) {
+        await glancing;
+        await nextTurn();
+        await nextTurn();
+      }
       if (disposed) throw new Error('Shared Redis was deactivated before it loaded.');
+      loadBegun = true;
       const begun = performance.now();
       let load: ReturnType<typeof requireWithCodeCache>;
       try {
@@ -77,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
       } catch (error) {
         // Nothing started: the next view, command or API call tries again instead of failing until a reload.
         loading = undefined;
+        loadBegun = false;
         throw error;
       }
       const module = load.exports as { startSecondStage: typeof startSecondStage };
@@ -116,6 +130,13 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
   const loadQuietly = (): void => void secondStage().catch(() => undefined);
   const secrets = new RedisSecrets(context.secrets);
   context.subscriptions.push(secrets);
+  // The Keys view's first rows, read once per window by the first stage (firstKeysRows.ts),
+  // asked for by the Keys view or by a load that starts while it shows; the load waits for them.
+  let glance: Promise<FirstKeysRow[] | undefined> | undefined;
+  const firstRowsOfKeys = (): Promise<FirstKeysRow[] | undefined> | undefined => {
+    if (loadBegun || disposed) return undefined;
+    return (glance ??= firstKeysRows(secrets, logger.child('Keys')).catch(() => undefined));
+  };
   const trees = registerEarlyTreeViews(() => {
     // A view shows and the second stage is yet to load: the view connects as soon as it is up.
     // The stored password is asked for now, while this thread loads (a workbench round trip).
@@ -127,7 +148,7 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
       }
     }
     return secondStage();
-  });
+  }, firstRowsOfKeys);
   context.subscriptions.push(trees);
   // The team's workspace (the stack's compose file in it): the status bar is wanted without a click.
   const stackFiles = workspaceContainsPaths(context.extension.packageJSON);

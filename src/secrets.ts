@@ -50,19 +50,20 @@ export class RedisSecrets implements vscode.Disposable {
     const key = RedisSecrets.key(endpoint);
     const early = this.early;
     this.early = undefined;
-    const raw =
-      early?.key === key && Date.now() - early.at < EARLY_READ_MS ? await early.raw : await this.storage.get(key);
-    if (raw === undefined) return undefined;
-    try {
-      const parsed = JSON.parse(raw) as { username?: unknown; password?: unknown };
-      if (typeof parsed.password !== 'string') return undefined;
-      return {
-        username: typeof parsed.username === 'string' && parsed.username ? parsed.username : undefined,
-        password: parsed.password,
-      };
-    } catch {
-      return undefined;
-    }
+    return parseStored(
+      early?.key === key && Date.now() - early.at < EARLY_READ_MS ? await early.raw : await this.storage.get(key),
+    );
+  }
+
+  /**
+   * `endpoint`'s stored credentials through the early read (started now if it was not),
+   * which is left for the connection that follows: the first stage's glance at the keys
+   * (firstKeysRows.ts) logs in with them just before the second stage's first connection.
+   */
+  async peekEarly(endpoint: RedisEndpoint): Promise<StoredCredentials | undefined> {
+    this.readEarly(endpoint);
+    const early = this.early;
+    return early ? parseStored(await early.raw) : this.credentials(endpoint);
   }
 
   async store(endpoint: RedisEndpoint, credentials: StoredCredentials): Promise<void> {
@@ -86,5 +87,19 @@ export class RedisSecrets implements vscode.Disposable {
 
   static key(endpoint: RedisEndpoint): string {
     return credentialKey(endpoint);
+  }
+}
+
+function parseStored(raw: string | undefined): StoredCredentials | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as { username?: unknown; password?: unknown };
+    if (typeof parsed.password !== 'string') return undefined;
+    return {
+      username: typeof parsed.username === 'string' && parsed.username ? parsed.username : undefined,
+      password: parsed.password,
+    };
+  } catch {
+    return undefined;
   }
 }

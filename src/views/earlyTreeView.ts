@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { FirstKeysRow } from './firstKeysRows';
 
 /**
  * The tree views of package.json (contributes.views), with what VS Code reads once, when a
@@ -23,6 +24,12 @@ export interface TreeViews {
   treeView<T>(id: TreeViewId, provider: vscode.TreeDataProvider<T>): vscode.TreeView<T>;
 }
 
+/** The Keys view's first rows before the second stage loads (firstKeysRows.ts); undefined: none. */
+export type FirstRows = () => Promise<FirstKeysRow[] | undefined> | undefined;
+
+/** Said by the Keys view while it lists the first stage's rows, as the view says it while it walks. */
+const COUNTING = 'Counting keys…';
+
 /**
  * A tree view the first stage registers before any of the extension's code is loaded, so
  * that the workbench asks for its rows the moment it shows, instead of after VS Code has
@@ -35,21 +42,26 @@ class EarlyTreeView implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<unknown>();
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
   private failed = false;
+  /** The first stage's rows are on screen: the provider's own replace them when it attaches. */
+  private listsFirstRows = false;
 
   constructor(
     private readonly id: TreeViewId,
     private readonly load: () => Promise<unknown>,
+    private readonly firstRows?: FirstRows,
   ) {
     const forwarding: vscode.TreeDataProvider<unknown> = {
       onDidChangeTreeData: this.changed.event,
       getChildren: (element) => this.getChildren(element),
-      // The workbench only has rows the provider's getChildren gave it.
-      getTreeItem: (element) => this.provider!.getTreeItem(element),
-      getParent: (element) => this.provider?.getParent?.(element),
+      // The workbench only has rows the provider's getChildren gave it, or the first stage's.
+      getTreeItem: (element) => (element instanceof FirstKeysRow ? element.item : this.provider!.getTreeItem(element)),
+      getParent: (element) => (element instanceof FirstKeysRow ? undefined : this.provider?.getParent?.(element)),
     };
     if (TREE_VIEWS[id].resolvesRows) {
       forwarding.resolveTreeItem = (item, element, token) =>
-        this.provider?.resolveTreeItem ? this.provider.resolveTreeItem(item, element, token) : item;
+        this.provider?.resolveTreeItem && !(element instanceof FirstKeysRow)
+          ? this.provider.resolveTreeItem(item, element, token)
+          : item;
     }
     this.view = vscode.window.createTreeView(id, {
       treeDataProvider: forwarding,
@@ -68,9 +80,11 @@ class EarlyTreeView implements vscode.Disposable {
     this.provider = provider;
     const changes = provider.onDidChangeTreeData?.((rows) => this.changed.fire(rows));
     if (changes) this.subscriptions.push(changes);
-    if (this.failed) {
-      // Loaded at a later try (a command): the view's own rows and state replace the failure.
+    if (this.failed || this.listsFirstRows) {
+      // Loaded at a later try (a command), or after the first stage listed rows: the view's
+      // own rows and state replace those.
       this.failed = false;
+      this.listsFirstRows = false;
       if (this.view.message === LOAD_FAILED) this.view.message = '';
       this.changed.fire(undefined);
     }
@@ -78,16 +92,37 @@ class EarlyTreeView implements vscode.Disposable {
 
   private async getChildren(element?: unknown): Promise<unknown[]> {
     if (!this.provider) {
+      const first = element === undefined && !this.failed ? this.firstRows?.() : undefined;
+      const rows = first && (await first);
+      if (rows && !this.provider) {
+        this.listsFirstRows = true;
+        this.view.description = COUNTING;
+        // The view loads meanwhile (after these rows are on their way: see extension.ts); if it
+        // cannot, these rows give way to the failure.
+        this.load().catch(() => {
+          this.loadFailed();
+          this.changed.fire(undefined);
+        });
+        return rows;
+      }
       try {
         await this.load();
       } catch {
-        // The loader logged why, once.
-        this.failed = true;
-        this.view.message = LOAD_FAILED;
+        this.loadFailed();
         return [];
       }
     }
+    // A first-stage row opened before the view loaded: its rows come when the view's own replace it.
+    if (element instanceof FirstKeysRow) return [];
     return (await this.provider?.getChildren(element)) ?? [];
+  }
+
+  /** The loader logged why, once. */
+  private loadFailed(): void {
+    this.failed = true;
+    this.listsFirstRows = false;
+    this.view.message = LOAD_FAILED;
+    if (this.view.description === COUNTING) this.view.description = '';
   }
 
   dispose(): void {
@@ -100,9 +135,20 @@ class EarlyTreeView implements vscode.Disposable {
  * shows). `load` loads the second stage, whose views then take their TreeView from the
  * returned TreeViews.
  */
-export function registerEarlyTreeViews(load: () => Promise<unknown>): TreeViews & vscode.Disposable {
-  const views = new Map((Object.keys(TREE_VIEWS) as TreeViewId[]).map((id) => [id, new EarlyTreeView(id, load)]));
+export function registerEarlyTreeViews(
+  load: () => Promise<unknown>,
+  firstKeysRows: FirstRows,
+): TreeViews & vscode.Disposable & { readonly keysVisible: boolean } {
+  const views = new Map(
+    (Object.keys(TREE_VIEWS) as TreeViewId[]).map((id) => [
+      id,
+      new EarlyTreeView(id, load, id === 'sharedRedis.keys' ? firstKeysRows : undefined),
+    ]),
+  );
   return {
+    get keysVisible() {
+      return views.get('sharedRedis.keys')!.view.visible;
+    },
     treeView<T>(id: TreeViewId, provider: vscode.TreeDataProvider<T>): vscode.TreeView<T> {
       const early = views.get(id)!;
       early.attach(provider as vscode.TreeDataProvider<unknown>);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { TreeViews } from './earlyTreeView';
 import { SECTION, settings, SettingsChange } from '../settings';
@@ -36,6 +35,7 @@ import { explainWithStack } from '../redisNotReady';
 import type { RedisSession } from '../redisSession';
 import type { StackService } from '../stackService';
 import { openKeyCommand } from './keyDocument';
+import { keysHereSoFar, namespaceItem, rowKey, shownOf } from './keysRowItems';
 import type { DeclaredNamespace } from '../settingsModel';
 
 /** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
@@ -680,7 +680,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       return [
         new MessageRow(
           `counting:${rowKey(node.path)}`,
-          `${groupThousands(node.directCount)} keys here so far…`,
+          keysHereSoFar(node.directCount),
           // Not spinning: the view's progress bar already moves, and each animation repaints the workbench.
           new vscode.ThemeIcon('loading'),
         ),
@@ -826,18 +826,8 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (row instanceof NamespaceRow) {
       const node = this.model()?.findNamespace(row.path);
       if (node) this.idGroupOf(row, node); // sets row.idGrouping for the context menu
-      const count = node?.count ?? 0;
-      const item = new vscode.TreeItem(displaySegment(row.segment), vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = `ns:${rowKey(row.path)}`;
-      // While the walk counts, a count is a lower bound: a declared namespace it has not reached
-      // yet is not "0 keys".
-      const counted = !partialModel(this.browser.state)
-        ? formatKeyCount(count)
-        : count === 0
-          ? 'counting…'
-          : `${formatKeyCount(count)} so far`;
-      item.description = row.declared?.owner ? `${counted} · ${row.declared.owner}` : counted;
-      item.iconPath = new vscode.ThemeIcon(row.declared ? 'folder-library' : 'folder');
+      const counting = partialModel(this.browser.state) !== undefined;
+      const item = namespaceItem(row.path, row.segment, node?.count ?? 0, counting, row.declared);
       const ids = row.idGrouping ? (row.idGrouping.grouped ? '.ids' : '.idList') : '';
       item.contextValue = `${row.declared ? 'namespace.declared' : 'namespace'}${ids}`;
       // The tooltip comes on hover (resolveTreeItem): the extension host parses every Markdown
@@ -860,7 +850,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const namespaces = row.listing === 'namespaces';
       const where = row.parent instanceof PatternRow ? patternRowKey(row.parent) : row.parent?.path;
       item.id = `${namespaces ? 'more-namespaces' : 'more'}:${where !== undefined ? rowKey(where) : 'root'}`;
-      item.description = `${groupThousands(row.shown)} of ${groupThousands(row.total)}${namespaces ? ' namespaces' : ''} shown`;
+      item.description = shownOf(row.shown, row.total, row.listing);
       item.iconPath = new vscode.ThemeIcon('ellipsis');
       item.command = { command: 'sharedRedis.loadMoreKeys', title: 'Load more', arguments: [row] };
       return item;
@@ -1001,13 +991,6 @@ function keysListed(pages: ReadonlyMap<string, LoadedPages>): Map<string, PagedK
 /** A pattern row's identity: its namespace path and segments, NUL-separated. */
 function patternRowKey(row: PatternRow): BinaryString {
   return [row.path, ...row.segments].join('\u0000');
-}
-
-/** A short stable id for any bytes, also for a 512 KB key name. */
-function rowKey(bytes: BinaryString): string {
-  return bytes.length <= 64 && /^[\x20-\x7e]*$/.test(bytes)
-    ? bytes
-    : createHash('sha1').update(bytes, 'latin1').digest('hex');
 }
 
 function escapeMarkdown(text: string): string {

@@ -317,7 +317,20 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
   });
 
   it("shows the Stack view (welcome or rows) and the Keys view with the seed's namespaces", async () => {
-    const { page } = e2e();
+    const { page, userDataDir } = e2e();
+    // The first rows the Keys view draws, as the user sees them (label and description).
+    await page.evaluate(`(() => {
+      const observer = new MutationObserver(() => {
+        const pane = [...document.querySelectorAll('.part.sidebar .pane')].find(
+          (p) => p.querySelector('.pane-header h3.title')?.textContent?.trim().toLowerCase() === 'keys');
+        const rows = [...(pane?.querySelectorAll('.monaco-list-row[aria-level="1"]') ?? [])];
+        if (rows.length === 0) return;
+        window.__firstKeysRows = rows.map((row) => (row.querySelector('.label-name')?.textContent?.trim() ?? '') +
+          ' (' + (row.querySelector('.label-description')?.textContent?.trim() ?? '') + ')');
+        observer.disconnect();
+      });
+      observer.observe(document.querySelector('.monaco-workbench'), { subtree: true, childList: true, characterData: true });
+    })()`);
     await activityBarIcon(page).click();
     await page
       .locator('.part.sidebar .composite.title h2', { hasText: /^Shared Redis$/i })
@@ -332,6 +345,29 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     const labels = (await keys.locator('.monaco-list-row .label-name').allTextContents()).map(normalize);
     assert.deepEqual(labels.slice(0, 3), ['auth', 'user', 'shared']);
     console.log(`      Keys view lists: ${labels.join(', ')}`);
+    // Its first rows came from the first stage's one SCAN, before the second stage loaded
+    // (firstKeysRows.ts): one channel, so its lines are in the order they were written.
+    // VS Code writes the log in batches.
+    await eventually(
+      'the log to say the second stage loaded',
+      () => channelLog(userDataDir, 'Shared Redis').some((line) => line.includes('Loaded the second stage')),
+      { timeoutMs: UI_TIMEOUT },
+    );
+    const log = channelLog(userDataDir, 'Shared Redis');
+    const listed = log.findIndex((line) =>
+      /\[Extension\/Keys\] Listed \d+ namespaces of the first \d+ keys in [\d.]+ ms, before loading the Keys view/.test(
+        line,
+      ),
+    );
+    const loaded = log.findIndex((line) => line.includes('Loaded the second stage'));
+    assert.ok(listed !== -1 && loaded !== -1 && listed < loaded, `the first rows before the load:\n${log.join('\n')}`);
+    // Drawn as the walk draws its rows while it counts: the same namespaces, their counts so far.
+    const first = (await page.evaluate('window.__firstKeysRows')) as string[];
+    console.log(`      the Keys view's first rows: ${first.join(', ')}`);
+    assert.deepEqual(
+      first.slice(0, 3).map((row) => row.replace(/\(\d+ keys? so far · /, '(… so far · ')),
+      ['auth (… so far · Auth Service)', 'user (… so far · User Service)', 'shared (… so far · Shared)'],
+    );
 
     // Stack: it probes the Docker engine when it becomes visible. Whatever the engine
     // says, the probe must finish: a settled welcome (not "Looking for...") or stack rows.

@@ -6,25 +6,19 @@ import { IoredisScanSource } from './ioredisScanSource';
 import { keepsReverseBinaryCursor } from './cursorContract';
 import { NamespaceModel, NamespaceModelOptions } from './namespaceModel';
 import { RespScanSource } from './respScanSource';
-import { CursorPart, cursorParts, isLastCursor, ScanRequest, ScanSource } from './scanSource';
+import {
+  CursorPart,
+  cursorParts,
+  DEFAULT_CONNECTIONS,
+  isLastCursor,
+  ScanRequest,
+  ScanSource,
+  walkCallCount,
+} from './scanSource';
 
 export const DEFAULT_SCAN_COUNT = 1000;
-/** Eight parts of the cursor space side by side, COUNT 250 each at the default scanCount
- * (see walkCallCount): eight outstanding calls keep the server busy while the client turns
- * each reply around (keyspaceScale.bench). */
-export const DEFAULT_CONNECTIONS = 8;
-
-/**
- * COUNT of each SCAN call of a walk in `parts` parts: together the parts ask for twice
- * `count` (never more than `count` in one call). Measured at 1M keys on 2 quiet cores
- * (INFO latencystats, INFO cpu): eight calls of 125 took 1.34× the server's SCAN time with
- * SCAN's p99 at 160 µs; of 250, 1.16–1.22× with p99 at 270–280 µs (the server's own CPU is
- * 1.07–1.19× its SCAN time, the floor of that ratio); of 500, 1.14× but p99 525 µs, which
- * doubles at 10M keys.
- */
-export function walkCallCount(count: number, parts: number): number {
-  return Math.min(count, Math.ceil((count * 2) / parts));
-}
+// Where the first stage's glance (firstGlance.ts) reads them too, without the walker's imports.
+export { DEFAULT_CONNECTIONS, walkCallCount } from './scanSource';
 
 /**
  * Where to walk: an endpoint, through a connection of the walk's own (the fast path,

@@ -1,0 +1,107 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../logger';
+import { connectsBeforeStack } from '../redis/connectBeforeStack';
+import { toBinary } from '../redis/keyspace/binary';
+import { firstGlance, glanceNamespaces } from '../redis/keyspace/firstGlance';
+import { DEFAULT_CONNECTIONS, walkCallCount } from '../redis/keyspace/scanSource';
+import type { RedisSecrets } from '../secrets';
+import { delimiterBytes, explicitlySet, readRedisEndpoint, settings } from '../settings';
+import { keysHereSoFar, namespaceItem, rowKey, shownOf } from './keysRowItems';
+
+/** A row the first stage lists in the Keys view before the view has loaded: drawn only, with
+ * no context menu or command (the view's own rows replace it within a few hundred ms). */
+export class FirstKeysRow {
+  constructor(readonly item: vscode.TreeItem) {}
+}
+
+/** What the walk's connections are named (DEFAULT_TUNING of connection.ts, which imports ioredis). */
+const CONNECTION_NAME = 'shared-redis-vscode';
+
+/** After this the glance gives up (the stored password's read, connecting, logging in and the
+ * SCAN together) and the view waits for the walk, as without it: the second stage waits for it. */
+const GLANCE_TIMEOUT_MS = 300;
+
+/**
+ * The Keys view's first rows, from one SCAN made by the first stage (firstGlance.ts) while
+ * the second stage is yet to load; undefined when there is nothing to show or the glance
+ * cannot log in as the walk will. Only where the walk's first connection also goes before
+ * the stack answers (a port the settings name, neither Sentinel nor cluster), over plain
+ * TCP (TLS's certificate files and checks are the second stage's), and with the password
+ * the walk would use: a user named in the settings without a stored password may log in
+ * with the stack's `.env`, which only the second stage reads.
+ */
+export async function firstKeysRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeysRow[] | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      log.info(`No first rows before loading the Keys view: none within ${GLANCE_TIMEOUT_MS} ms`);
+      resolve(undefined);
+    }, GLANCE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([glanceRows(secrets, log), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function glanceRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeysRow[] | undefined> {
+  const values = settings();
+  const endpoint = readRedisEndpoint(values);
+  if (
+    endpoint.tls ||
+    endpoint.sentinel ||
+    !connectsBeforeStack({ portNamed: explicitlySet('port'), sentinel: false, variant: values.stackVariant })
+  ) {
+    return undefined;
+  }
+  const started = performance.now();
+  const stored = await secrets.peekEarly(endpoint);
+  // As RedisSession.credentials: a stored user applies unless the `username` setting names another.
+  const login = stored && (!endpoint.username || stored.username === endpoint.username) ? stored : undefined;
+  if (!login && endpoint.username) return undefined;
+  const delimiter = toBinary(delimiterBytes());
+  try {
+    const glance = await firstGlance({
+      host: endpoint.host,
+      port: endpoint.port,
+      db: endpoint.db,
+      username: login?.username,
+      password: login?.password,
+      count: walkCallCount(values.scanCount, DEFAULT_CONNECTIONS),
+      delimiter,
+      connectionName: CONNECTION_NAME,
+      timeoutMs: GLANCE_TIMEOUT_MS,
+    });
+    if (glance.keysRead === 0) {
+      log.info('No first rows before loading the Keys view: its first SCAN found no key');
+      return undefined;
+    }
+    const namespaces = glanceNamespaces(glance, values.namespaces, delimiter, values.pageSize);
+    const rows = namespaces.rows.map(
+      ({ path, count, declared }) => new FirstKeysRow(namespaceItem(path, path, count, true, declared)),
+    );
+    if (namespaces.othersListed < namespaces.othersFound) {
+      // As the view's own row says it, without its action: the view's rows replace it within moments.
+      const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+      item.id = 'more-namespaces:root';
+      item.description = shownOf(namespaces.othersListed, namespaces.othersFound, 'namespaces');
+      item.iconPath = new vscode.ThemeIcon('ellipsis');
+      rows.push(new FirstKeysRow(item));
+    }
+    if (glance.rootKeys > 0) {
+      const item = new vscode.TreeItem(keysHereSoFar(glance.rootKeys), vscode.TreeItemCollapsibleState.None);
+      item.id = `counting:${rowKey('')}`;
+      item.iconPath = new vscode.ThemeIcon('loading');
+      rows.push(new FirstKeysRow(item));
+    }
+    log.info(
+      `Listed ${namespaces.rows.length} namespaces of the first ${glance.keysRead} keys in ${(performance.now() - started).toFixed(1)} ms, before loading the Keys view`,
+    );
+    return rows;
+  } catch (error) {
+    // The walk will say what is wrong, with its fixes; this was only a head start.
+    log.info(`No first rows before loading the Keys view: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { BinaryString } from '../redis/keyspace/binary';
+import { displaySegment } from '../redis/keyspace/display';
+import { formatKeyCount, groupThousands } from '../redis/keyspace/format';
+
+/**
+ * What a Keys view row looks like, for the view (keysView.ts) and for the rows the first
+ * stage lists before the view has loaded (firstKeysRows.ts): the same id, label and
+ * description, so that VS Code finds each row again when the view's own rows replace them.
+ */
+
+/** A short stable id for any bytes, also for a 512 KB key name. */
+export function rowKey(bytes: BinaryString): string {
+  return bytes.length <= 64 && /^[\x20-\x7e]*$/.test(bytes)
+    ? bytes
+    : createHash('sha1').update(bytes, 'latin1').digest('hex');
+}
+
+/** A namespace row: `auth` with `12 keys · Auth Service`; while a walk counts, `12 keys so far` or `counting…`. */
+export function namespaceItem(
+  path: BinaryString,
+  segment: BinaryString,
+  count: number,
+  counting: boolean,
+  declared: { readonly owner: string | undefined } | undefined,
+): vscode.TreeItem {
+  const item = new vscode.TreeItem(displaySegment(segment), vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `ns:${rowKey(path)}`;
+  // While the walk counts, a count is a lower bound: a declared namespace it has not reached
+  // yet is not "0 keys".
+  const counted = !counting ? formatKeyCount(count) : count === 0 ? 'counting…' : `${formatKeyCount(count)} so far`;
+  item.description = declared?.owner ? `${counted} · ${declared.owner}` : counted;
+  item.iconPath = new vscode.ThemeIcon(declared ? 'folder-library' : 'folder');
+  return item;
+}
+
+/** The label of a namespace's own keys (or the root's) while a walk counts. */
+export function keysHereSoFar(count: number): string {
+  return `${groupThousands(count)} keys here so far…`;
+}
+
+/** A "Load more…" row's description: `200 of 4,210 namespaces shown`. */
+export function shownOf(shown: number, total: number, what: 'keys' | 'namespaces'): string {
+  return `${groupThousands(shown)} of ${groupThousands(total)}${what === 'namespaces' ? ' namespaces' : ''} shown`;
+}
