@@ -1,0 +1,72 @@
+import * as assert from 'node:assert/strict';
+import { connectRedis } from '../../../src/redis/connection';
+import type { RedisEndpoint } from '../../../src/redis/endpoint';
+import { firstGlance } from '../../../src/redis/keyspace/firstGlance';
+import { RespScanSource } from '../../../src/redis/keyspace/respScanSource';
+import { useRedisServer } from '../../support/useRedisServer';
+
+const SECRET = 'hunter2-echoed-SECRET';
+
+/**
+ * Redis repeats the first arguments of a command it does not know: with AUTH or ACL renamed
+ * away (or a proxy that lacks them), `ERR unknown command 'auth', with args beginning with:
+ * 'bob' '<password>'`. Those messages reach the user and the log.
+ */
+describe('a server that repeats what it was sent never puts a password into our messages', function () {
+  this.timeout(20_000);
+  const redis = useRedisServer({ config: 'rename-command AUTH ""\nrename-command ACL ""\n' });
+  const endpoint = (): RedisEndpoint => ({
+    host: redis.host,
+    port: redis.port,
+    db: 0,
+    username: 'bob',
+    tls: false,
+    tlsSettings: { verifyCertificate: true },
+    sentinel: undefined,
+  });
+  const failure = async (attempt: Promise<unknown>): Promise<string> => {
+    const error = await attempt.then(
+      () => assert.fail('it succeeded'),
+      (e: unknown) => e,
+    );
+    return error instanceof Error ? error.message : String(error);
+  };
+  const assertNoSecret = (message: string): void => {
+    assert.ok(!message.includes(SECRET), `the password is in: ${message}`);
+    assert.match(message, /unknown command/i, 'still says what went wrong');
+  };
+
+  it('when logging in with the shared connection', async () => {
+    assertNoSecret(await failure(connectRedis(endpoint(), { password: SECRET })));
+  });
+
+  it("when a command's arguments hold a password (ACL SETUSER)", async () => {
+    const client = await connectRedis({ ...endpoint(), username: undefined }, { password: undefined });
+    try {
+      assertNoSecret(await failure(client.call('ACL', 'SETUSER', 'svc', 'on', `>${SECRET}`)));
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("when the walk's own connection logs in", async () => {
+    assertNoSecret(await failure(RespScanSource.open(endpoint(), { password: SECRET })));
+  });
+
+  it("when the Keys view's first rows log in (firstGlance)", async () => {
+    const message = await failure(
+      firstGlance({
+        host: redis.host,
+        port: redis.port,
+        db: 0,
+        username: 'bob',
+        password: SECRET,
+        count: 100,
+        delimiter: ':',
+        connectionName: 'shared-redis-vscode',
+        timeoutMs: 2_000,
+      }),
+    );
+    assertNoSecret(message);
+  });
+});
