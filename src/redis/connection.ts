@@ -2,7 +2,13 @@ import Redis, { RedisOptions } from 'ioredis';
 import { RedisCredentials, RedisEndpoint } from './endpoint';
 import type { Socket } from 'node:net';
 import { describeEndpoint } from './endpoint';
-import { classifyRedisError, isPermanentFailure, RedisConnectionError, tlsHandshakeTimeout } from './errors';
+import {
+  classifyRedisError,
+  isPermanentFailure,
+  RedisConnectionError,
+  redactCommandErrors,
+  tlsHandshakeTimeout,
+} from './errors';
 import type { SentinelTarget } from './sentinel/config';
 import { explainSentinelFailure } from './sentinel/diagnose';
 import { tlsConnectionOptions } from './tls';
@@ -104,6 +110,7 @@ export async function connectRedis(
   }
   let permanent = false;
   const client = new Redis(redisOptions(endpoint, credentials, tuning, () => permanent));
+  redactCommandErrors(client);
   // Stays for the client's life: errors come before the close that asks the retry strategy.
   client.on('error', (error: unknown) => {
     permanent = isPermanentFailure(classifyRedisError(error, endpoint).kind);

@@ -1,5 +1,7 @@
 import { ReplyError } from 'ioredis';
+import type { Command } from 'ioredis';
 import { describeEndpoint, RedisEndpoint } from './endpoint';
+import { withoutEchoedArguments } from './replyText';
 
 export type RedisFailureKind = 'unreachable' | 'auth-failed' | 'timeout' | TlsFailureKind | SentinelFailureKind;
 
@@ -66,13 +68,13 @@ const UNREACHABLE_CODES = new Set([
 /**
  * Turns whatever ioredis reported into a typed error. `cause` is the last error the
  * client emitted (ioredis rejects `connect()` with a bland "Connection is closed").
- * Messages from the server and from Node never contain the password, and none of
- * the texts built here include it either.
+ * Messages from Node never contain the password, nor do the server's once what it repeats of
+ * a command is dropped (withoutEchoedArguments), and none of the texts built here include it.
  */
 export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): RedisConnectionError {
   if (cause instanceof RedisConnectionError) return cause;
   const where = describeEndpoint(endpoint);
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const message = withoutEchoedArguments(cause instanceof Error ? cause.message : String(cause));
   const code = (cause as { code?: unknown } | undefined)?.code;
 
   if (AUTH_REPLY.test(message)) {
@@ -213,4 +215,32 @@ function classifyTlsFailure(
  */
 export function isReplyError(error: unknown): error is Error {
   return error instanceof ReplyError;
+}
+
+/**
+ * Every error reply `client` hands to its callers, without what the server repeated of the
+ * command (withoutEchoedArguments): `ACL SETUSER … >password` to a server without ACL.
+ */
+export function redactCommandErrors(client: {
+  sendCommand(command: Command, ...rest: never[]): unknown;
+  duplicate?: (...rest: never[]) => unknown;
+}): void {
+  // A copy (a connection of its own for a transaction, an import's writer) logs in again.
+  const duplicate = client.duplicate?.bind(client);
+  if (duplicate) {
+    client.duplicate = (...rest: never[]): unknown => {
+      const copy = duplicate(...rest) as Parameters<typeof redactCommandErrors>[0];
+      redactCommandErrors(copy);
+      return copy;
+    };
+  }
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (command: Command, ...rest: never[]): unknown => {
+    const reject = command.reject;
+    command.reject = (error: Error): void => {
+      if (error instanceof Error) error.message = withoutEchoedArguments(error.message);
+      reject(error);
+    };
+    return send(command, ...rest);
+  };
 }

@@ -2,7 +2,7 @@ import { Cluster, ClusterOptions } from 'ioredis';
 import type { Command, Redis } from 'ioredis';
 import { ConnectionTuning, DEFAULT_TUNING, reconnectDelay, redisOptions } from '../connection';
 import { describeEndpoint, RedisCredentials, RedisEndpoint } from '../endpoint';
-import { classifyRedisError, isPermanentFailure, RedisConnectionError } from '../errors';
+import { classifyRedisError, isPermanentFailure, RedisConnectionError, redactCommandErrors } from '../errors';
 import calculateSlot from 'cluster-key-slot';
 import { ClusterAddresses } from './addresses';
 
@@ -77,6 +77,9 @@ export async function connectCluster(
     clusterOptions(endpoint, credentials, tuning, () => permanent),
   );
   refuseNodeLocal(cluster);
+  // Commands sent through the cluster, and those sent to one node's client.
+  redactCommandErrors(cluster);
+  cluster.on('+node', (node: Redis) => redactCommandErrors(node));
   cluster.on('node error', (error: unknown, address: unknown) => {
     const at = nodeEndpoint(endpoint, typeof address === 'string' ? address : undefined);
     lastNodeError = { error, at };

@@ -1,6 +1,7 @@
 import { ClusterRoutingError } from '../cluster/connection';
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
+import { withoutEchoedArguments } from '../replyText';
 import { classifyRedisError, isReplyError, RedisConnectionError } from '../errors';
 
 /** A walk or a page stopped because its AbortSignal fired (a refresh, a new filter). */
@@ -60,6 +61,10 @@ export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: 
 /** An error reply read by our own RESP reader (ioredis uses ReplyError for the same). */
 export class ServerReplyError extends Error {
   override readonly name = 'ServerReplyError';
+
+  constructor(message: string) {
+    super(withoutEchoedArguments(message));
+  }
 }
 
 /** Where an ioredis client points, to name it in errors. */

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import type { BinaryString } from './binary';
 import { compareNatural } from './naturalOrder';
+import { withoutEchoedArguments } from '../replyText';
 import { encodeCommand, ReplyHandler, ScanReplyReader } from './resp';
 
 /**
@@ -60,7 +61,7 @@ export function firstGlance(options: FirstGlanceOptions): Promise<FirstGlance> {
       else resolve({ keysRead: seen.size, namespaces, rootKeys });
     };
     const timer = setTimeout(
-      () => finish(new Error(`Redis did not answer within ${options.timeoutMs} ms`)),
+      () => finish(new Error(`Redis did not answer within ${Math.round(options.timeoutMs)} ms`)),
       options.timeoutMs,
     );
     const scan = (): void => {
@@ -86,9 +87,10 @@ export function firstGlance(options: FirstGlanceOptions): Promise<FirstGlance> {
       },
       error: (message) => {
         const command = handshake[answered++];
-        // A password given to a server without one is not an error (ioredis and the walk ignore it too).
-        if (command?.optional || /without any password configured/i.test(message)) return;
-        finish(new Error(message));
+        // A password given to a server without one is not an error (ioredis ignores it too;
+        // Redis 6+ and Redis 5 say it so).
+        if (command?.optional || /without any password configured|no password is set/i.test(message)) return;
+        finish(new Error(withoutEchoedArguments(message)));
       },
       integer: unexpected,
       bulk: unexpected,

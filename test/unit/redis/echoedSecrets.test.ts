@@ -3,6 +3,7 @@ import { connectRedis } from '../../../src/redis/connection';
 import type { RedisEndpoint } from '../../../src/redis/endpoint';
 import { firstGlance } from '../../../src/redis/keyspace/firstGlance';
 import { RespScanSource } from '../../../src/redis/keyspace/respScanSource';
+import { withoutEchoedArguments } from '../../../src/redis/replyText';
 import { useRedisServer } from '../../support/useRedisServer';
 
 const SECRET = 'hunter2-echoed-SECRET';
@@ -49,6 +50,18 @@ describe('a server that repeats what it was sent never puts a password into our 
     }
   });
 
+  it("when a copy of the shared connection (a transaction's own) sends one", async () => {
+    const client = await connectRedis({ ...endpoint(), username: undefined }, { password: undefined });
+    const copy = client.duplicate({ lazyConnect: true });
+    try {
+      await copy.connect();
+      assertNoSecret(await failure(copy.call('ACL', 'SETUSER', 'svc', 'on', `>${SECRET}`)));
+    } finally {
+      copy.disconnect();
+      client.disconnect();
+    }
+  });
+
   it("when the walk's own connection logs in", async () => {
     assertNoSecret(await failure(RespScanSource.open(endpoint(), { password: SECRET })));
   });
@@ -68,5 +81,25 @@ describe('a server that repeats what it was sent never puts a password into our 
       }),
     );
     assertNoSecret(message);
+  });
+});
+
+describe('withoutEchoedArguments', () => {
+  it('drops what Redis repeats of a command, also a password holding quotes and colons, and keeps what went wrong', () => {
+    const password = "pa'ss: w\"ord'";
+    assert.equal(
+      withoutEchoedArguments(`ERR unknown command 'auth', with args beginning with: 'bob' '${password}' `),
+      "ERR unknown command 'auth', with args beginning with: …",
+    );
+    // Redis 6.0 quoted with backticks.
+    assert.equal(
+      withoutEchoedArguments('ERR unknown command `auth`, with args beginning with: `bob`, `secret`, '),
+      'ERR unknown command `auth`, with args beginning with: …',
+    );
+    assert.equal(
+      withoutEchoedArguments(`ERR Error in ACL SETUSER modifier '#${password}': Syntax error`),
+      'ERR Error in ACL SETUSER modifier …',
+    );
+    assert.equal(withoutEchoedArguments('WRONGTYPE Operation against a key'), 'WRONGTYPE Operation against a key');
   });
 });
