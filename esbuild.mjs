@@ -1,5 +1,6 @@
 // Bundles the extension into two CommonJS files: dist/extension.js, the first stage
-// (registers the commands and tree views, reads the settings, logs; 16 KiB as packaged), and
+// (registers the commands and tree views, reads the settings, logs, lists the Keys view's first
+// rows before the rest loads; 26 KiB as packaged), and
 // dist/secondStage.js (the engine client, the Redis client, yaml, the views), which the first
 // loads (src/codeCache.ts) on the first view, command or API use, with dist/secondStage.cache:
 // V8's code cache of it, made here.

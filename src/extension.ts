@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { requireWithCodeCache } from './codeCache';
 import { createLogger } from './logger';
 import { RedisSecrets } from './secrets';
-import { readRedisEndpoint } from './settings';
+import { readRedisEndpoint, settings } from './settings';
 import { registerEarlyTreeViews } from './views/earlyTreeView';
 import { FirstKeysRow, firstKeysRows } from './views/firstKeysRows';
 import type { SecondStage, SharedRedisInternals, startSecondStage } from './secondStage';
@@ -34,12 +34,21 @@ export interface SharedRedisApi {
   readonly testing?: () => Promise<SharedRedisInternals>;
 }
 
+/**
+ * At most this long, the second stage's load waits for the workbench to have read the Keys
+ * view's first rows. The write itself needs a few turns of the event loop (well under 1 ms of
+ * work on Node's thread pool); a workbench busy opening the views answered the round trip 40-130
+ * ms later in code-server, which delayed the counts by as much (docs/benchmarks.md).
+ */
+const WORKBENCH_READ_MS = 30;
+
 /** How long after the second stage loads its code cache is written (see codeCache.ts). */
 const CODE_CACHE_DELAY_MS = 10_000;
 
 /**
- * The first stage (16 KiB as packaged, run once VS Code has started: onStartupFinished):
- * registers every contributed command and tree view, and its log channel; nothing else. The
+ * The first stage (26 KiB as packaged, run once VS Code has started: onStartupFinished):
+ * registers every contributed command and tree view, and its log channel; when the Keys view
+ * shows, it lists its first rows from one SCAN (views/firstKeysRows.ts); nothing else. The
  * second stage (the Docker engine client, the Redis client, the views: dist/secondStage.js)
  * loads when a view first asks for rows, a command runs, the API is used, or the workspace
  * holds the shared stack (its status bar shows without a click). Registered early, a view asks for its rows
@@ -69,14 +78,19 @@ export function activate(context: vscode.ExtensionContext): SharedRedisApi {
       // registrations) leaves now: VS Code's RPC writes its messages from a timer (ipc.net.ts,
       // ProtocolWriter), and the load below holds this thread for ~130 ms.
       await nextTurn();
-      // With the Keys view showing, its first rows are read (one SCAN) before that load, and their
-      // reply is written first: it is sent from a timer set as they are returned, which fires
-      // before the second of these turns.
+      // With the Keys view showing, its first rows are read (one SCAN) before that load, and the
+      // load waits until the workbench has read them: the extension host writes to it
+      // asynchronously (compressed, on Node's thread pool), and the load would hold the write.
+      // Their reply was queued as they were returned; a round trip to the workbench sent after
+      // it is answered once the workbench has read it (one ordered connection).
       const glancing = trees.keysVisible ? firstRowsOfKeys() : glance;
-      if (glancing) {
-        await glancing;
+      if (glancing && (await glancing)) {
         await nextTurn();
-        await nextTurn();
+        // The context the menus read (the settings watcher publishes it again once loaded).
+        await Promise.race([
+          vscode.commands.executeCommand('setContext', 'sharedRedis.readOnly', settings().readOnly),
+          new Promise((resolve) => setTimeout(resolve, WORKBENCH_READ_MS)),
+        ]);
       }
       if (disposed) throw new Error('Shared Redis was deactivated before it loaded.');
       loadBegun = true;

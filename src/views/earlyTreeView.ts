@@ -44,6 +44,8 @@ class EarlyTreeView implements vscode.Disposable {
   private failed = false;
   /** The first stage's rows are on screen: the provider's own replace them when it attaches. */
   private listsFirstRows = false;
+  /** The load failed while the first rows were on screen: the next answer says so, without loading again. */
+  private failureToShow = false;
 
   constructor(
     private readonly id: TreeViewId,
@@ -91,6 +93,9 @@ class EarlyTreeView implements vscode.Disposable {
   }
 
   private async getChildren(element?: unknown): Promise<unknown[]> {
+    // A first-stage row opened as the view loads: "Counting…" until the view's own rows replace
+    // it (an empty answer would make VS Code close it).
+    if (element instanceof FirstKeysRow) return element.children;
     if (!this.provider) {
       const first = element === undefined && !this.failed ? this.firstRows?.() : undefined;
       const rows = first && (await first);
@@ -101,9 +106,15 @@ class EarlyTreeView implements vscode.Disposable {
         // cannot, these rows give way to the failure.
         this.load().catch(() => {
           this.loadFailed();
+          this.failureToShow = true;
           this.changed.fire(undefined);
         });
         return rows;
+      }
+      if (this.failureToShow && element === undefined) {
+        // The failure just seen replaces the first rows: no second load right after it.
+        this.failureToShow = false;
+        return [];
       }
       try {
         await this.load();
@@ -112,8 +123,6 @@ class EarlyTreeView implements vscode.Disposable {
         return [];
       }
     }
-    // A first-stage row opened before the view loaded: its rows come when the view's own replace it.
-    if (element instanceof FirstKeysRow) return [];
     return (await this.provider?.getChildren(element)) ?? [];
   }
 

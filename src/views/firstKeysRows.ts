@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../logger';
 import { connectsBeforeStack } from '../redis/connectBeforeStack';
-import { toBinary } from '../redis/keyspace/binary';
+import { BinaryString, toBinary } from '../redis/keyspace/binary';
+import { formatKeyCount } from '../redis/keyspace/format';
 import { firstGlance, glanceNamespaces } from '../redis/keyspace/firstGlance';
 import { DEFAULT_CONNECTIONS, walkCallCount } from '../redis/keyspace/scanSource';
 import type { RedisSecrets } from '../secrets';
@@ -11,7 +12,19 @@ import { keysHereSoFar, namespaceItem, rowKey, shownOf } from './keysRowItems';
 /** A row the first stage lists in the Keys view before the view has loaded: drawn only, with
  * no context menu or command (the view's own rows replace it within a few hundred ms). */
 export class FirstKeysRow {
-  constructor(readonly item: vscode.TreeItem) {}
+  constructor(
+    readonly item: vscode.TreeItem,
+    /** What it lists when opened before the view has loaded. */
+    readonly children: FirstKeysRow[] = [],
+  ) {}
+}
+
+/** A namespace's one row while the walk has not reached it, as the view shows it (keysView.ts). */
+function countingRow(path: BinaryString): FirstKeysRow {
+  const item = new vscode.TreeItem('Counting…', vscode.TreeItemCollapsibleState.None);
+  item.id = `counting:${rowKey(path)}`;
+  item.iconPath = new vscode.ThemeIcon('loading~spin');
+  return new FirstKeysRow(item);
 }
 
 /** What the walk's connections are named (DEFAULT_TUNING of connection.ts, which imports ioredis). */
@@ -31,21 +44,6 @@ const GLANCE_TIMEOUT_MS = 300;
  * with the stack's `.env`, which only the second stage reads.
  */
 export async function firstKeysRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeysRow[] | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => {
-      log.info(`No first rows before loading the Keys view: none within ${GLANCE_TIMEOUT_MS} ms`);
-      resolve(undefined);
-    }, GLANCE_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([glanceRows(secrets, log), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function glanceRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeysRow[] | undefined> {
   const values = settings();
   const endpoint = readRedisEndpoint(values);
   if (
@@ -56,9 +54,23 @@ async function glanceRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeys
     return undefined;
   }
   const started = performance.now();
-  const stored = await secrets.peekEarly(endpoint);
+  const late = (): undefined => {
+    log.info(`No first rows before loading the Keys view: none within ${GLANCE_TIMEOUT_MS} ms`);
+    return undefined;
+  };
+  // A workbench round trip that may not answer: the load waits for this glance.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stored = await Promise.race([
+    secrets.peekEarly(endpoint).then((credentials) => ({ credentials })),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GLANCE_TIMEOUT_MS))),
+  ]).finally(() => clearTimeout(timer));
+  const left = GLANCE_TIMEOUT_MS - (performance.now() - started);
+  if (!stored || left <= 0) return late();
   // As RedisSession.credentials: a stored user applies unless the `username` setting names another.
-  const login = stored && (!endpoint.username || stored.username === endpoint.username) ? stored : undefined;
+  const login =
+    stored.credentials && (!endpoint.username || stored.credentials.username === endpoint.username)
+      ? stored.credentials
+      : undefined;
   if (!login && endpoint.username) return undefined;
   const delimiter = toBinary(delimiterBytes());
   try {
@@ -71,7 +83,7 @@ async function glanceRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeys
       count: walkCallCount(values.scanCount, DEFAULT_CONNECTIONS),
       delimiter,
       connectionName: CONNECTION_NAME,
-      timeoutMs: GLANCE_TIMEOUT_MS,
+      timeoutMs: left,
     });
     if (glance.keysRead === 0) {
       log.info('No first rows before loading the Keys view: its first SCAN found no key');
@@ -79,7 +91,8 @@ async function glanceRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeys
     }
     const namespaces = glanceNamespaces(glance, values.namespaces, delimiter, values.pageSize);
     const rows = namespaces.rows.map(
-      ({ path, count, declared }) => new FirstKeysRow(namespaceItem(path, path, count, true, declared)),
+      ({ path, count, declared }) =>
+        new FirstKeysRow(namespaceItem(path, path, count, true, declared), [countingRow(path)]),
     );
     if (namespaces.othersListed < namespaces.othersFound) {
       // As the view's own row says it, without its action: the view's rows replace it within moments.
@@ -96,7 +109,7 @@ async function glanceRows(secrets: RedisSecrets, log: Logger): Promise<FirstKeys
       rows.push(new FirstKeysRow(item));
     }
     log.info(
-      `Listed ${namespaces.rows.length} namespaces of the first ${glance.keysRead} keys in ${(performance.now() - started).toFixed(1)} ms, before loading the Keys view`,
+      `Listed ${namespaces.rows.length} namespaces of the first ${formatKeyCount(glance.keysRead)} in ${(performance.now() - started).toFixed(1)} ms, before loading the Keys view`,
     );
     return rows;
   } catch (error) {

@@ -355,7 +355,7 @@ describe('Shared Redis in the workbench (code-server + Chromium)', () => {
     );
     const log = channelLog(userDataDir, 'Shared Redis');
     const listed = log.findIndex((line) =>
-      /\[Extension\/Keys\] Listed \d+ namespaces of the first \d+ keys in [\d.]+ ms, before loading the Keys view/.test(
+      /\[Extension\/Keys\] Listed \d+ namespaces of the first [\d,]+ keys? in [\d.]+ ms, before loading the Keys view/.test(
         line,
       ),
     );

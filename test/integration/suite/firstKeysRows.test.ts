@@ -1,0 +1,86 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { Logger } from '../../../src/logger';
+import { RedisSecrets } from '../../../src/secrets';
+import { FirstKeysRow, firstKeysRows } from '../../../src/views/firstKeysRows';
+import type { SharedRedisInternals } from '../../../src/secondStage';
+import { api } from './extensionApi';
+
+/**
+ * The Keys view's first rows, listed by the first stage from one SCAN before the second
+ * stage loads (firstKeysRows.ts), against the suite's Redis (its port named in the
+ * workspace's settings, as a window needs for them) and VS Code's settings.
+ */
+describe("the Keys view's first rows, before the rest of the extension loads", function () {
+  this.timeout(30_000);
+  let shared: SharedRedisInternals;
+  let lines: string[];
+  const recording = (): Logger => {
+    const logger: Logger = {
+      trace: (m) => lines.push(m),
+      debug: (m) => lines.push(m),
+      info: (m) => lines.push(m),
+      warn: (m) => lines.push(m),
+      error: (m) => lines.push(typeof m === 'string' ? m : m.message),
+      child: () => logger,
+      show: () => undefined,
+    };
+    return logger;
+  };
+
+  before(async () => {
+    shared = await api();
+    const client = await shared.session.client();
+    await client.set('firstrows:probe', 'x');
+  });
+  beforeEach(() => {
+    lines = [];
+  });
+
+  it('lists namespaces with their counts so far, as the view does while it counts, and says so in the log', async () => {
+    const rows = await firstKeysRows(shared.secrets, recording());
+    assert.ok(rows && rows.length > 0, `rows listed; log: ${lines.join(' | ')}`);
+    const namespaces = rows.filter((row) => row.item.id?.startsWith('ns:'));
+    assert.ok(namespaces.length > 0, 'namespace rows among them');
+    for (const row of namespaces) {
+      assert.match(String(row.item.description), /^(\d[\d,]* keys? so far|counting…)( · .+)?$/);
+      assert.equal(row.item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+      assert.equal(row.item.contextValue, undefined, 'no context menu: the view has not loaded');
+      // Opened before the view has loaded: counting, as the view shows a namespace it has not reached.
+      assert.deepEqual(
+        row.children.map((child: FirstKeysRow) => child.item.label),
+        ['Counting…'],
+      );
+    }
+    assert.ok(
+      lines.some((line) =>
+        /^Listed \d+ namespaces of the first [\d,]+ keys? in [\d.]+ ms, before loading the Keys view$/.test(line),
+      ),
+      lines.join(' | '),
+    );
+  });
+
+  it('gives up at its time limit when the stored password comes late, and then makes no connection', async () => {
+    // A workbench slower than the limit to read a secret cannot be made on demand: this storage
+    // answers 450 ms late (that no password is stored).
+    const late: vscode.SecretStorage = {
+      get: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 450));
+        return undefined;
+      },
+      store: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+      onDidChange: new vscode.EventEmitter<vscode.SecretStorageChangeEvent>().event,
+    };
+    const secrets = new RedisSecrets(late);
+    try {
+      const started = Date.now();
+      assert.equal(await firstKeysRows(secrets, recording()), undefined);
+      assert.ok(Date.now() - started < 450, 'gave up before the password came');
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      assert.deepEqual(lines, ['No first rows before loading the Keys view: none within 300 ms']);
+    } finally {
+      secrets.dispose();
+    }
+  });
+});
