@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { connectRedis } from '../../../src/redis/connection';
 import type { RedisEndpoint } from '../../../src/redis/endpoint';
 import { firstGlance } from '../../../src/redis/keyspace/firstGlance';
@@ -25,11 +26,14 @@ describe('a server that repeats what it was sent never puts a password into our 
     tlsSettings: { verifyCertificate: true },
     sentinel: undefined,
   });
+  // The message, and the whole error as a logger prints it (its stack, and what ioredis
+  // attaches: the command with its arguments).
   const failure = async (attempt: Promise<unknown>): Promise<string> => {
     const error = await attempt.then(
       () => assert.fail('it succeeded'),
       (e: unknown) => e,
     );
+    assert.ok(!inspect(error).includes(SECRET), `the password is in: ${inspect(error)}`);
     return error instanceof Error ? error.message : String(error);
   };
   const assertNoSecret = (message: string): void => {
@@ -81,6 +85,34 @@ describe('a server that repeats what it was sent never puts a password into our 
       }),
     );
     assertNoSecret(message);
+  });
+});
+
+describe('a refused password in an error a logger prints', function () {
+  this.timeout(20_000);
+  const redis = useRedisServer({ password: 'the-right-one' });
+
+  it('is not among the arguments ioredis attaches to the error', async () => {
+    const endpoint: RedisEndpoint = {
+      host: redis.host,
+      port: redis.port,
+      db: 0,
+      username: undefined,
+      tls: false,
+      tlsSettings: { verifyCertificate: true },
+      sentinel: undefined,
+    };
+    const client = await connectRedis(endpoint, { password: 'the-right-one' });
+    try {
+      const error = await client.call('AUTH', SECRET).then(
+        () => assert.fail('a wrong password was taken'),
+        (e: unknown) => e,
+      );
+      assert.match(String(error), /WRONGPASS|invalid password/);
+      assert.ok(!inspect(error).includes(SECRET), `the password is in: ${inspect(error)}`);
+    } finally {
+      client.disconnect();
+    }
   });
 });
 
