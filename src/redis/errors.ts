@@ -219,7 +219,9 @@ export function isReplyError(error: unknown): error is Error {
 
 /**
  * Every error reply `client` hands to its callers, without what the server repeated of the
- * command (withoutEchoedArguments): `ACL SETUSER … >password` to a server without ACL.
+ * command (withoutEchoedArguments: `ACL SETUSER … >password` to a server without ACL), and
+ * without the command's arguments ioredis attaches to it (`err.command.args`: a refused
+ * AUTH's password), which a logger printing the whole error would show.
  */
 export function redactCommandErrors(client: {
   sendCommand(command: Command, ...rest: never[]): unknown;
@@ -238,7 +240,11 @@ export function redactCommandErrors(client: {
   client.sendCommand = (command: Command, ...rest: never[]): unknown => {
     const reject = command.reject;
     command.reject = (error: Error): void => {
-      if (error instanceof Error) error.message = withoutEchoedArguments(error.message);
+      if (error instanceof Error) {
+        error.message = withoutEchoedArguments(error.message);
+        const attached = (error as { command?: { name?: unknown; args?: unknown } }).command;
+        if (attached && typeof attached === 'object') attached.args = [];
+      }
       reject(error);
     };
     return send(command, ...rest);
