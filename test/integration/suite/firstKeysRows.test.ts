@@ -33,6 +33,11 @@ describe("the Keys view's first rows, before the rest of the extension loads", f
     const client = await shared.session.client();
     await client.set('firstrows:probe', 'x');
   });
+  // The suite's database is shared: the suites after this one list what they wrote, and only that.
+  after(async () => {
+    const client = await shared.session.client();
+    await client.del('firstrows:probe');
+  });
   beforeEach(() => {
     lines = [];
   });
