@@ -8,6 +8,7 @@ import { RedisSecrets } from '../../../src/secrets';
 import { readRedisEndpoint, SettingsChange } from '../../../src/settings';
 import type { SharedRedisInternals } from '../../../src/secondStage';
 import { suiteConfig } from './config';
+import { recordingLogger } from './recordingLogger';
 import { api, eventually } from './extensionApi';
 
 /**
@@ -33,18 +34,7 @@ describe('the connection made before the stack answers', function () {
   let session: RedisSession | undefined;
   let lines: string[];
 
-  const recording = (): Logger => {
-    const logger: Logger = {
-      trace: (m) => lines.push(m),
-      debug: (m) => lines.push(m),
-      info: (m) => lines.push(m),
-      warn: (m) => lines.push(m),
-      error: (m) => lines.push(typeof m === 'string' ? m : m.message),
-      child: () => logger,
-      show: () => undefined,
-    };
-    return logger;
-  };
+  const recording = (): Logger => recordingLogger(lines);
 
   const newSession = (stackWaitMs = LONGER_THAN_THE_TEST): RedisSession => {
     session = new RedisSession(shared.secrets, recording(), settingsChanges.event, stack.event, stackWaitMs);

@@ -4,6 +4,7 @@ import type { Logger } from '../../../src/logger';
 import { RedisSecrets } from '../../../src/secrets';
 import { FirstKeysRow, firstKeysRows } from '../../../src/views/firstKeysRows';
 import type { SharedRedisInternals } from '../../../src/secondStage';
+import { recordingLogger } from './recordingLogger';
 import { api } from './extensionApi';
 
 /**
@@ -15,18 +16,7 @@ describe("the Keys view's first rows, before the rest of the extension loads", f
   this.timeout(30_000);
   let shared: SharedRedisInternals;
   let lines: string[];
-  const recording = (): Logger => {
-    const logger: Logger = {
-      trace: (m) => lines.push(m),
-      debug: (m) => lines.push(m),
-      info: (m) => lines.push(m),
-      warn: (m) => lines.push(m),
-      error: (m) => lines.push(typeof m === 'string' ? m : m.message),
-      child: () => logger,
-      show: () => undefined,
-    };
-    return logger;
-  };
+  const recording = (): Logger => recordingLogger(lines);
 
   before(async () => {
     shared = await api();

@@ -8,7 +8,7 @@ import { ClientInfo, MissingRightError, parseClientList } from '../../../src/red
 import { PROFILER_CONNECTION_NAME } from '../../../src/redis/observe/profiler';
 import { publish, SUBSCRIBER_CONNECTION_NAME } from '../../../src/redis/observe/subscription';
 import { ProfilerService } from '../../../src/profilerService';
-import type { Logger } from '../../../src/logger';
+import { recordingLogger } from './recordingLogger';
 import type { AddServiceUsersResult } from '../../../src/commands/security/serviceUsers';
 import type { SharedRedisInternals } from '../../../src/secondStage';
 import { useWorkspaceStack } from '../../support/useWorkspaceStack';
@@ -144,17 +144,7 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
   });
 
   it('closes its MONITOR connection when disposed (window closed, extension deactivated)', async () => {
-    const quiet = (): undefined => undefined;
-    const logger: Logger = {
-      info: quiet,
-      warn: quiet,
-      error: quiet,
-      debug: quiet,
-      trace: quiet,
-      child: () => logger,
-      show: quiet,
-    };
-    const own = new ProfilerService(shared.session, logger);
+    const own = new ProfilerService(shared.session, recordingLogger([]));
     await own.start();
     assert.equal((await monitors()).length, 1);
     own.dispose();
