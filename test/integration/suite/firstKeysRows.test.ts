@@ -55,6 +55,30 @@ describe("the Keys view's first rows, before the rest of the extension loads", f
     );
   });
 
+  it('gives each row an id of its own, also beside the namespace "" (VS Code refuses to draw a tree that repeats one)', async () => {
+    const client = await shared.session.client();
+    // A key directly at the root and one in the namespace "": each has a row that counts.
+    await client.set('firstrows-plain', 'x');
+    await client.set(':firstrows', 'x');
+    try {
+      const rows = await firstKeysRows(shared.secrets, recording());
+      assert.ok(rows, `rows listed; log: ${lines.join(' | ')}`);
+      const all = rows.flatMap((row) => [row, ...row.children]);
+      assert.ok(
+        all.some((row) => row.item.label === '""'),
+        `the namespace "" listed: ${JSON.stringify(all.map((row) => row.item.label))}`,
+      );
+      const ids = all.map((row) => row.item.id);
+      assert.deepEqual(
+        ids.filter((id, i) => ids.indexOf(id) !== i),
+        [],
+        JSON.stringify(ids),
+      );
+    } finally {
+      await client.del('firstrows-plain', ':firstrows');
+    }
+  });
+
   it('gives up at its time limit when the stored password comes late, and then makes no connection', async () => {
     // A workbench slower than the limit to read a secret cannot be made on demand: this storage
     // answers 450 ms late (that no password is stored).

@@ -158,6 +158,60 @@ describe('the Keys view says how far its walk is', function () {
     }
   });
 
+  it('gives each row an id of its own, also beside namespaces named "" and "root" (VS Code refuses to draw a tree that repeats one)', async () => {
+    const shared = await api();
+    const provider = shared.views.keys;
+    // Keys directly at the root, in the namespace "" (`:a`) and in one named "root": each with its "N keys here so far" while counting, and more than a page (200) once complete.
+    const written = [
+      ':a',
+      ':b',
+      ...Array.from({ length: 201 }, (_, i) => `rootlevel-${i}`),
+      ...Array.from({ length: 201 }, (_, i) => `root:${i}`),
+    ];
+    const pipeline = redis.pipeline();
+    for (const key of written) pipeline.set(key, 'v');
+    await pipeline.exec();
+    const labelOf = (row: KeysRow): string => {
+      const label = provider.getTreeItem(row).label;
+      return typeof label === 'string' ? label : (label?.label ?? '');
+    };
+    /** The ids of the root's rows, and of the rows of "" and "root" opened below it. */
+    const ids = async (): Promise<{ top: string[]; below: string[] }> => {
+      const top = await provider.getChildren();
+      const opened = top.filter((row) => ['""', 'root'].includes(labelOf(row)));
+      const below = (await Promise.all(opened.map((row) => provider.getChildren(row)))).flat();
+      const idOf = (row: KeysRow): string => provider.getTreeItem(row).id ?? '(none)';
+      return { top: top.map(idOf), below: below.map(idOf) };
+    };
+    const repeated = ({ top, below }: { top: string[]; below: string[] }): string[] =>
+      [...top, ...below].filter((id, i, all) => all.indexOf(id) !== i);
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      // The rows as VS Code asks for them while the walk counts (it asks again at each change it is told of).
+      const walk = shared.keys.refresh();
+      await shared.keys.rowsKnown(5_000);
+      const walking: { top: string[]; below: string[] }[] = [];
+      while (shared.keys.state.kind === 'walking') {
+        walking.push(await ids());
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      assert.equal((await walk).kind, 'complete');
+      assert.ok(
+        walking.some(
+          (seen) =>
+            seen.top.some((id) => id.startsWith('counting')) && seen.below.some((id) => id.startsWith('counting')),
+        ),
+        `never both the root's and a namespace's keys counting: nothing tested ${JSON.stringify(walking)}`,
+      );
+      for (const seen of walking) assert.deepEqual(repeated(seen), [], 'while counting');
+      const complete = await ids();
+      assert.equal(complete.top.filter((id) => id.startsWith('more')).length, 1, 'the root lists a page of its keys');
+      assert.deepEqual(repeated(complete), [], 'once complete');
+    } finally {
+      await redis.del(...written);
+    }
+  });
+
   it('redraws the rows of the keys it shows once per refresh shorter than half a second, and at once for another database', async () => {
     const shared = await api();
     const provider = shared.views.keys;
