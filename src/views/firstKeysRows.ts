@@ -7,7 +7,7 @@ import { firstGlance, glanceNamespaces } from '../redis/keyspace/firstGlance';
 import { DEFAULT_CONNECTIONS, walkCallCount } from '../redis/keyspace/scanSource';
 import type { RedisSecrets } from '../secrets';
 import { delimiterBytes, explicitlySet, readRedisEndpoint, settings } from '../settings';
-import { keysHereSoFar, namespaceItem, rowKey, shownOf } from './keysRowItems';
+import { keysHereSoFar, namespaceItem, scopedRowId, shownOf } from './keysRowItems';
 
 /** A row the first stage lists in the Keys view before the view has loaded: drawn only, with
  * no context menu or command (the view's own rows replace it within a few hundred ms). */
@@ -22,7 +22,7 @@ export class FirstKeysRow {
 /** A namespace's one row while the walk has not reached it, as the view shows it (keysView.ts). */
 function countingRow(path: BinaryString): FirstKeysRow {
   const item = new vscode.TreeItem('Counting…', vscode.TreeItemCollapsibleState.None);
-  item.id = `counting:${rowKey(path)}`;
+  item.id = scopedRowId('counting', path);
   item.iconPath = new vscode.ThemeIcon('loading~spin');
   return new FirstKeysRow(item);
 }
@@ -97,14 +97,14 @@ export async function firstKeysRows(secrets: RedisSecrets, log: Logger): Promise
     if (namespaces.othersListed < namespaces.othersFound) {
       // As the view's own row says it, without its action: the view's rows replace it within moments.
       const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
-      item.id = 'more-namespaces:root';
+      item.id = scopedRowId('more-namespaces', undefined);
       item.description = shownOf(namespaces.othersListed, namespaces.othersFound, 'namespaces');
       item.iconPath = new vscode.ThemeIcon('ellipsis');
       rows.push(new FirstKeysRow(item));
     }
     if (glance.rootKeys > 0) {
       const item = new vscode.TreeItem(keysHereSoFar(glance.rootKeys), vscode.TreeItemCollapsibleState.None);
-      item.id = `counting:${rowKey('')}`;
+      item.id = scopedRowId('counting', undefined);
       item.iconPath = new vscode.ThemeIcon('loading');
       rows.push(new FirstKeysRow(item));
     }

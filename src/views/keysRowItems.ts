@@ -17,6 +17,15 @@ export function rowKey(bytes: BinaryString): string {
     : createHash('sha1').update(bytes, 'latin1').digest('hex');
 }
 
+/**
+ * The id of a row that belongs to a namespace (`path`) or to the root (undefined): "Counting…",
+ * "Load more…" and the like. VS Code refuses a tree whose ids repeat, and any name may be a
+ * namespace, "" (keys such as `:a`) and "root" too: the root's ids have no name part.
+ */
+export function scopedRowId(kind: string, path: BinaryString | undefined): string {
+  return path === undefined ? `${kind}-root` : `${kind}:${rowKey(path)}`;
+}
+
 /** A namespace row: `auth` with `12 keys · Auth Service`; while a walk counts, `12 keys so far` or `counting…`. */
 export function namespaceItem(
   path: BinaryString,

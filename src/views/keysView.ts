@@ -35,7 +35,7 @@ import { explainWithStack } from '../redisNotReady';
 import type { RedisSession } from '../redisSession';
 import type { StackService } from '../stackService';
 import { openKeyCommand } from './keyDocument';
-import { keysHereSoFar, namespaceItem, rowKey, shownOf } from './keysRowItems';
+import { keysHereSoFar, namespaceItem, rowKey, scopedRowId, shownOf } from './keysRowItems';
 import type { DeclaredNamespace } from '../settingsModel';
 
 /** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
@@ -492,7 +492,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         row && !node && partialModel(state)
           ? held && held.length > 0
             ? held.map((key) => new KeyRow(row, key))
-            : [new MessageRow(`counting:${rowKey(row.path)}`, 'Counting…', new vscode.ThemeIcon('loading~spin'))]
+            : [new MessageRow(scopedRowId('counting', row.path), 'Counting…', new vscode.ThemeIcon('loading~spin'))]
           : [];
       return [...namespaces, ...ids, ...notListed, ...keys, ...counting];
     }
@@ -679,7 +679,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (!node.model.complete) {
       return [
         new MessageRow(
-          `counting:${rowKey(node.path)}`,
+          scopedRowId('counting', scopeOf(node)),
           keysHereSoFar(node.directCount),
           // Not spinning: the view's progress bar already moves, and each animation repaints the workbench.
           new vscode.ThemeIcon('loading'),
@@ -692,7 +692,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     } catch (error) {
       return [
         new MessageRow(
-          `error:${rowKey(node.path)}`,
+          scopedRowId('error', scopeOf(node)),
           `Could not list the keys: ${error instanceof Error ? error.message : String(error)}`,
           new vscode.ThemeIcon('error'),
           { command: 'sharedRedis.refreshKeys', title: 'Retry' },
@@ -709,7 +709,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         if (!pages.loading) void this.loadPage(pages).then(() => this.changed.fire(pages.waitingRow));
         return [
           new MessageRow(
-            `listing:${rowKey(node.path)}`,
+            scopedRowId('listing', scopeOf(node)),
             `Listing ${groupThousands(node.directCount)} ${node.directCount === 1 ? 'key' : 'keys'}…`,
             new vscode.ThemeIcon('loading'),
           ),
@@ -721,7 +721,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (pages.error) {
       rows.push(
         new MessageRow(
-          `error:${rowKey(node.path)}`,
+          scopedRowId('error', scopeOf(node)),
           `Could not list the keys: ${pages.error.message}`,
           new vscode.ThemeIcon('error'),
           {
@@ -849,7 +849,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
       const namespaces = row.listing === 'namespaces';
       const where = row.parent instanceof PatternRow ? patternRowKey(row.parent) : row.parent?.path;
-      item.id = `${namespaces ? 'more-namespaces' : 'more'}:${where !== undefined ? rowKey(where) : 'root'}`;
+      item.id = scopedRowId(namespaces ? 'more-namespaces' : 'more', where);
       item.description = shownOf(row.shown, row.total, row.listing);
       item.iconPath = new vscode.ThemeIcon('ellipsis');
       item.command = { command: 'sharedRedis.loadMoreKeys', title: 'Load more', arguments: [row] };
@@ -861,7 +861,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         `${namespaces} · ${formatKeyCount(row.keys)} not listed`,
         vscode.TreeItemCollapsibleState.None,
       );
-      item.id = `not-listed:${row.parent ? rowKey(row.parent.path) : 'root'}`;
+      item.id = scopedRowId('not-listed', row.parent?.path);
       item.description = `Filter… (${row.pattern})`;
       item.iconPath = new vscode.ThemeIcon('filter');
       item.tooltip =
@@ -989,6 +989,11 @@ function keysListed(pages: ReadonlyMap<string, LoadedPages>): Map<string, PagedK
 }
 
 /** A pattern row's identity: its namespace path and segments, NUL-separated. */
+/** Whose rows: a namespace's path, or undefined for the root (whose path is "", as the namespace ""'s). */
+function scopeOf(node: NamespaceNode): BinaryString | undefined {
+  return node.isRoot ? undefined : node.path;
+}
+
 function patternRowKey(row: PatternRow): BinaryString {
   return [row.path, ...row.segments].join('\u0000');
 }
