@@ -158,6 +158,59 @@ describe('the stack, driven by commands inside VS Code', function () {
     );
   });
 
+  it('lists each container of a service that has two, each row with an id of its own (VS Code refuses to draw a tree that repeats one)', async () => {
+    const shared = await api();
+    const provider = shared.views.stack;
+    const { docker } = await connectEngine(undefined);
+    const [running] = await docker.listContainers({
+      filters: { label: [`com.docker.compose.project=${fixture.project}`] },
+    });
+    assert.ok(running);
+    // A second container of the same service, as `docker compose up --scale` makes one, or as
+    // Start leaves the old container renamed aside until the new one is ready.
+    const second = await docker.createContainer({
+      name: `${fixture.project}-shared-redis-2`,
+      Image: running.Image,
+      Labels: {
+        'com.docker.compose.project': fixture.project,
+        'com.docker.compose.service': 'shared-redis',
+        'com.docker.compose.container-number': '2',
+        'com.docker.compose.oneoff': 'False',
+      },
+    });
+    try {
+      const rows = async (): Promise<{ id: string; text: string }[]> =>
+        (await provider.getChildren()).map((row) => {
+          const item = provider.getTreeItem(row);
+          return { id: item.id ?? '(none)', text: `${String(item.label)} — ${String(item.description ?? '')}` };
+        });
+      await eventually(
+        'the Stack view to list both containers',
+        async () => (await rows()).filter((row) => row.text.startsWith('shared-redis — ')).length === 2,
+      );
+      const shown = await rows();
+      const ids = shown.map((row) => row.id);
+      assert.deepEqual(
+        ids.filter((id, i) => ids.indexOf(id) !== i),
+        [],
+        JSON.stringify(shown),
+      );
+      // Two rows named alike: each says which container it is.
+      assert.ok(
+        shown.some((row) => row.text.startsWith(`shared-redis — ${fixture.project}-shared-redis-2 · created`)),
+        JSON.stringify(shown),
+      );
+    } finally {
+      await second.remove({ force: true });
+    }
+    await eventually(
+      'the Stack view to list one container again',
+      async () =>
+        (await stackRows(shared)).join() ===
+        `shared-redis — running · healthy · 127.0.0.1:${fixture.port},${USERS_ROW}`,
+    );
+  });
+
   it('sharedRedis.stop brings it to stopped, and start brings it back', async () => {
     const shared = await api();
     assert.equal(await vscode.commands.executeCommand('sharedRedis.stop'), 'stopped');
