@@ -214,11 +214,14 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
     }
     const { status, snapshot } = row;
     const item = new vscode.TreeItem(status.service);
-    item.id = `service:${status.service}`;
+    // A service may have two containers: scaled (`docker compose up --scale`), or while Start
+    // keeps the old one renamed aside. VS Code refuses a tree whose ids repeat.
+    const several = snapshot.services.filter((s) => s.service === status.service).length > 1;
+    item.id = several ? `service:${status.service}:${status.containerId}` : `service:${status.service}`;
     const node = describeClusterNode(snapshot.cluster?.find((v) => v.service === status.service));
     const formed = clusterFormed(snapshot.cluster ?? []);
     const full = describeStatus(status, formed);
-    item.description = node ? nodeRow(node.row, status) : full;
+    item.description = `${several ? `${status.containerName} · ` : ''}${node ? nodeRow(node.row, status) : full}`;
     item.iconPath = iconFor(status, formed);
     item.contextValue = `service.${status.state}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
