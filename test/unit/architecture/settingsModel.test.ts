@@ -139,6 +139,25 @@ describe('settings (src/settingsModel.ts)', () => {
     assert.match(read({ namespaces: 'auth' }).problems[0]?.message ?? '', /must be a list/);
   });
 
+  it('keeps the first of two entries that declare one namespace, saying which was left out (each view lists a namespace once)', () => {
+    const { values, problems } = read({
+      namespaces: [{ name: 'auth', owner: 'Auth Service' }, { name: 'user' }, { name: ' auth ', cache: true }],
+    });
+    assert.deepEqual(
+      values.namespaces.map((n) => [n.name, n.owner, n.cache]),
+      [
+        ['auth', 'Auth Service', false],
+        ['user', undefined, false],
+      ],
+    );
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      [
+        'sharedRedis.namespaces[2] declares "auth" again, as [0] does: each namespace is declared once; [2] is ignored (merge what it adds into [0]).',
+      ],
+    );
+  });
+
   it('says which settings changed, by value', () => {
     const before = read({}).values;
     assert.deepEqual([...changedSettings(before, read({}).values)], []);
