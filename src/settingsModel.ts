@@ -245,6 +245,8 @@ function declaredNamespaces(raw: unknown, problems: SettingProblem[]): DeclaredN
   }
   const declared: DeclaredNamespace[] = [];
   const bad: string[] = [];
+  /** Where each name was first declared: a second entry would list the namespace twice in every view. */
+  const firstAt = new Map<string, number>();
   for (const [index, entry] of raw.entries()) {
     const name = (entry as { name?: unknown } | null)?.name;
     const owner = (entry as { owner?: unknown } | null)?.owner;
@@ -260,6 +262,15 @@ function declaredNamespaces(raw: unknown, problems: SettingProblem[]): DeclaredN
       bad.push(`[${index}]`);
       continue;
     }
+    const first = firstAt.get(name.trim());
+    if (first !== undefined) {
+      problems.push({
+        key: 'namespaces',
+        message: `sharedRedis.namespaces[${index}] declares "${name.trim()}" again, as [${first}] does: each namespace is declared once; [${index}] is ignored (merge what it adds into [${first}]).`,
+      });
+      continue;
+    }
+    firstAt.set(name.trim(), index);
     declared.push({
       path: toBinary(Buffer.from(name.trim(), 'utf8')),
       name: name.trim(),
