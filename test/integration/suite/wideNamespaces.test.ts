@@ -135,4 +135,44 @@ describe('the Keys view with a wide namespace (user:{id}:…)', function () {
     assert.equal(command?.command, 'sharedRedis.filterKeys');
     assert.deepEqual(command?.arguments, [{ prefill: 'user:*' }]);
   });
+
+  it('gives a key listed under two {id} rows a row id in each (VS Code refuses to draw a tree that repeats one)', async () => {
+    const shared = await api();
+    const config = vscode.workspace.getConfiguration('sharedRedis');
+    const saved = config.inspect('namespaces')?.workspaceValue;
+    // tenant:{id}:{id}:profile, and a declared namespace under tenant:1, which shows tenant > 1
+    // beside tenant > {id}: tenant:1:5:profile is then under both {id} rows' "profile".
+    const written: string[] = [];
+    for (let i = 10; i < 70; i++) written.push(`tenant:${i}:7:profile`, `tenant:1:${i}:profile`);
+    const pipeline = redis.pipeline();
+    for (const key of written) pipeline.set(key, 'v');
+    await pipeline.exec();
+    try {
+      await config.update('namespaces', [{ name: 'tenant:1:billing' }], vscode.ConfigurationTarget.Workspace);
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const provider = shared.views.keys;
+      const keysUnder = async (...path: string[]): Promise<{ label: string; id: string }[]> => {
+        let row: KeysRow | undefined;
+        for (const label of path) row = await child(shared, row, label);
+        return (await provider.getChildren(row)).map((key) => {
+          const item = provider.getTreeItem(key);
+          return { label: String(item.label), id: item.id ?? '(none)' };
+        });
+      };
+      const viaGroup = await keysUnder('tenant', '{id}', '{id}', 'profile');
+      const viaOne = await keysUnder('tenant', '1', '{id}', 'profile');
+      assert.ok(
+        viaOne.some((row) => row.label === '15:profile') && viaGroup.some((row) => row.label === '1:15:profile'),
+        `tenant:1:15:profile under both: ${JSON.stringify({ viaGroup, viaOne })}`,
+      );
+      const ids = [...viaGroup, ...viaOne].map((row) => row.id);
+      assert.deepEqual(
+        ids.filter((id, i) => ids.indexOf(id) !== i),
+        [],
+      );
+    } finally {
+      await config.update('namespaces', saved, vscode.ConfigurationTarget.Workspace);
+      await redis.del(...written);
+    }
+  });
 });
