@@ -838,7 +838,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (row instanceof KeyRow) {
       const key = row.key;
       const item = new vscode.TreeItem(keyLabel(key), vscode.TreeItemCollapsibleState.None);
-      item.id = row instanceof PatternKeyRow ? `pattern-key:${rowKey(key.id)}` : `key:${rowKey(key.id)}`;
+      // One key may be under two {id} rows (tenant > {id} > {id} and tenant > 1 > {id}): the row's pattern is in its id.
+      item.id =
+        row instanceof PatternKeyRow
+          ? `pattern-key:${rowKey(`${patternRowKey(row.pattern)}\u0000${key.id}`)}`
+          : `key:${rowKey(key.id)}`;
       item.description = describeKey(key.type, key.pttlMs);
       item.iconPath = iconForType(key.type);
       item.contextValue = key.gone ? 'key.gone' : `key.${key.type}`;
