@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { TreeViews } from './earlyTreeView';
 import type { CheckId, CheckReport, Finding, Severity } from '../redis/checks';
 import { percent } from '../redis/checks';
 import { displayBytes, formatBytes, formatKeyCount, groupThousands } from '../redis/keyspace';
 import type { ChecksRunner } from '../checksRunner';
+import { rowKey } from './rowKey';
 
 /** The first row: how many problems, or none, or what stopped the run. */
 export class StatusRow {
@@ -465,12 +465,6 @@ function memoryRows(report: CheckReport): InfoRow[] {
     );
   }
   return rows;
-}
-
-function rowKey(text: string): string {
-  return text.length <= 64 && /^[\x20-\x7e]*$/.test(text)
-    ? text
-    : createHash('sha1').update(text, 'latin1').digest('hex');
 }
 
 function escapeMarkdown(text: string): string {

@@ -1,21 +1,14 @@
-import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { BinaryString } from '../redis/keyspace/binary';
 import { displaySegment } from '../redis/keyspace/display';
 import { formatKeyCount, groupThousands } from '../redis/keyspace/format';
+import { rowKey } from './rowKey';
 
 /**
  * What a Keys view row looks like, for the view (keysView.ts) and for the rows the first
  * stage lists before the view has loaded (firstKeysRows.ts): the same id, label and
  * description, so that VS Code finds each row again when the view's own rows replace them.
  */
-
-/** A short stable id for any bytes, also for a 512 KB key name. */
-export function rowKey(bytes: BinaryString): string {
-  return bytes.length <= 64 && /^[\x20-\x7e]*$/.test(bytes)
-    ? bytes
-    : createHash('sha1').update(bytes, 'latin1').digest('hex');
-}
 
 /**
  * The id of a row that belongs to a namespace (`path`) or to the root (undefined): "Counting…",

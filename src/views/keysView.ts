@@ -35,7 +35,8 @@ import { explainWithStack } from '../redisNotReady';
 import type { RedisSession } from '../redisSession';
 import type { StackService } from '../stackService';
 import { openKeyCommand } from './keyDocument';
-import { keysHereSoFar, namespaceItem, rowKey, scopedRowId, shownOf } from './keysRowItems';
+import { keysHereSoFar, namespaceItem, scopedRowId, shownOf } from './keysRowItems';
+import { rowKey } from './rowKey';
 import type { DeclaredNamespace } from '../settingsModel';
 
 /** A namespace row, found again in each new model by its path (so ids and expansion survive a refresh). */
