@@ -256,6 +256,16 @@ describe('export and import of a namespace against a real redis-server', functio
     assert.deepEqual(await client.xrange('auth:s', '-', '+'), [['5-1', ['k', 'v']]]);
   });
 
+  it('restores a hash whose only field is named "base64", as text or as bytes (its line reads like the bytes form)', async () => {
+    await client.hset('auth:cfg', 'base64', 'hello');
+    await client.hset('auth:cfgbin', 'base64', binaryValue);
+    const { plan } = await planOf((await validExportOf('auth:')).join('\n'));
+    assert.equal(plan.check.invalidCount, 0, JSON.stringify(plan.check.invalid));
+    assert.equal((await importNamespace(client, plan)).created, 2);
+    assert.deepEqual(await client.hgetall('auth:cfg'), { base64: 'hello' });
+    assert.deepEqual(await client.hgetallBuffer('auth:cfgbin'), { base64: binaryValue });
+  });
+
   async function validExportOf(prefix: string): Promise<string[]> {
     const file = join(dir, 'source.jsonl');
     await exportNamespace(client, Buffer.from(prefix), file, { delimiter: COLON });
