@@ -281,7 +281,8 @@ function checkValue(type: string, value: unknown): ReadableValue | string {
     }
     case 'hash': {
       let entries: [Buffer, Buffer][] | string;
-      if (isObject(value) && !('base64' in value && Object.keys(value).length === 1)) {
+      // Any object is the field map, also {"base64": …}: a hash whose one field is named so (a hash's value is never bytes).
+      if (isObject(value)) {
         entries = [];
         for (const [field, fieldValue] of Object.entries(value)) {
           const bytes = bytesFromJson(fieldValue);
