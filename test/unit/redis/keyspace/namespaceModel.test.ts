@@ -215,6 +215,21 @@ describe('NamespaceModel', () => {
     });
   }
 
+  it('counts two keys whose names were made to share a 64-bit hash (a key name anyone may choose), the walk way and one by one', () => {
+    // Found by searching names for one hash collision under the hash's former fixed seeds.
+    const pair = ['acct:zmolei!', 'acct:rufxui|'];
+    const walked = new NamespaceModel({ keepNamesUpTo: 0 });
+    walked.expectKeys(2);
+    const joined = Buffer.from(pair.join('\n'), 'latin1');
+    walked.addBytes(joined, 0, 12);
+    walked.addBytes(joined, 13, 25);
+    walked.finish('complete');
+    assert.equal(walked.findNamespace('acct')?.count, 2);
+    const added = build(pair);
+    assert.equal(added.findNamespace('acct')?.count, 2);
+    assert.deepEqual(names(added.findNamespace('acct')).sort(), [...pair].sort());
+  });
+
   it('counts the keys of a reply that did not end before the walk finished', () => {
     const model = new NamespaceModel({ keepNamesUpTo: 0 });
     const keys = Buffer.from('a:1\na:2\na:1\nb:c:3', 'latin1');

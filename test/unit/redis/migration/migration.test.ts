@@ -373,6 +373,18 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     assert.deepEqual([...(await allKeys(target))], ['legacy:counter']);
   });
 
+  it('copies two keys whose names were made to share a 64-bit hash (a key name anyone may choose), skipping neither', async () => {
+    await seedSmall();
+    // Found by searching names for one hash collision under the hash's former fixed seeds.
+    await source.set('acct:zmolei!', 'balance 100');
+    await source.set('acct:rufxui|', 'balance 999');
+    const result = await migrateKeys(source, target, compileMappings([{ source: 'acct', target: 'acct' }]), {
+      mode: 'copy',
+    });
+    assert.equal(result.copied, 2);
+    assert.deepEqual(await target.mget('acct:zmolei!', 'acct:rufxui|'), ['balance 100', 'balance 999']);
+  });
+
   it('tells the same server and database apart from another, however it is addressed', async () => {
     const again = await clientOf(sourceServer);
     const db1 = await clientOf(sourceServer, 1);
