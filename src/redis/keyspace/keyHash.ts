@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * The hashes of the walk's hot path (NamespaceModel.addBytes inlines the same loop, so
  * that one pass over a key's bytes finds its last delimiter, the hash of the bytes
@@ -8,7 +10,11 @@
  * that path's lookup hash.
  */
 export const SEED_A = 0xdeadbeef;
-export const SEED_B = 0x41c6ce57;
+/** Chosen anew by each process: with a seed known to all, names that share the 64-bit hash
+ * can be searched for in minutes (the one lane a seed keeps fixed, SEED_A's, is the
+ * namespace lookup, which compares the bytes too), and a key of such a pair was left out of
+ * the counts and of a migration's copy as "seen". */
+export const SEED_B = randomBytes(4).readInt32LE(0);
 export const MUL_A = 2654435761;
 export const MUL_B = 1597334677;
 

@@ -1,7 +1,7 @@
 import { BinaryString, bytesOf, fromBinary, KeyBytes, toBinary } from './binary';
 import { displayBytes, DisplayOptions, displaySegment } from './display';
 import { ID_SEGMENT, isIdLike, PatternBudget, PatternNode } from './idPatterns';
-import { keyHash as keyHashOf, pathHashOfBinary } from './keyHash';
+import { keyHash as keyHashOf, pathHashOfBinary, SEED_B } from './keyHash';
 import { compareNatural } from './naturalOrder';
 import { SeenKeys } from './seenKeys';
 import { UntrackedNamespaces } from './untrackedNamespaces';
@@ -402,9 +402,10 @@ export class NamespaceModel {
       return;
     }
     const d = this.delimiterByte;
-    // The constants of keyHash.ts as int32 literals: V8 keeps the loop in integer registers.
+    // The constants of keyHash.ts as int32 literals (V8 keeps the loop in integer registers);
+    // SEED_B is this process's own (see keyHash.ts).
     let a = -559038737; // SEED_A | 0
-    let b = 1103547991; // SEED_B
+    let b = SEED_B;
     let cut = -1;
     let pathHashA = 0;
     for (let i = start; i < end; i++) {
