@@ -385,6 +385,29 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     assert.deepEqual(await target.mget('acct:zmolei!', 'acct:rufxui|'), ['balance 100', 'balance 999']);
   });
 
+  it('Copy and replace never lets two source keys of nested mappings replace each other: the second is skipped and reported', async () => {
+    await seedSmall();
+    await source.set('legacy:legacy:k', 'from legacy:legacy:k');
+    await source.set('k', 'from k');
+    // legacy:legacy:k -> app:legacy:k, and k (no delimiter) -> app:legacy:k.
+    const mappings = compileMappings([
+      { source: 'legacy', target: 'app' },
+      { source: null, target: 'app:legacy' },
+    ]);
+    for (const mode of ['dry-run', 'replace'] as const) {
+      const result = await migrateKeys(source, target, mappings, { mode });
+      assert.equal(result.copied, 1, mode);
+      assert.equal(result.skippedExisting, 1, mode);
+      const skipped = result.reasons.find((r) => r.kind === 'skipped');
+      assert.match(skipped?.reason ?? '', /another key of this migration/, mode);
+      assert.equal(skipped?.examples[0]?.target.toString(), 'app:legacy:k', mode);
+      if (mode !== 'replace') continue;
+      // The one copied is the one whose value is there; the skipped one replaced nothing.
+      const kept = skipped?.examples[0]?.source.toString() === 'k' ? 'from legacy:legacy:k' : 'from k';
+      assert.equal(await target.get('app:legacy:k'), kept);
+    }
+  });
+
   it('tells the same server and database apart from another, however it is addressed', async () => {
     const again = await clientOf(sourceServer);
     const db1 = await clientOf(sourceServer, 1);
