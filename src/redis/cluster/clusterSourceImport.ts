@@ -90,6 +90,7 @@ export async function migrateFromClusterMasters(
   const mode = options.mode ?? 'dry-run';
   const results: MigrationResult[] = [];
   const seen = options.seen ?? new SeenKeys(options.expected ?? 1 << 15);
+  const targetsTaken = options.targetsTaken ?? new SeenKeys(1 << 15);
   const copy = async (master: ClusterMaster & { readonly client: Redis }): Promise<boolean> => {
     const done = mergeMigrationResults(mode, results, mappings, options.examples);
     try {
@@ -97,6 +98,7 @@ export async function migrateFromClusterMasters(
         await migrateKeys(master.client, target, mappings, {
           ...options,
           seen,
+          targetsTaken,
           sourceEndpoint: master.endpoint,
           ...(options.onProgress
             ? {

@@ -8,7 +8,7 @@ import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keys
 import { keyHash } from '../keyspace/keyHash';
 import { asScanReply, quietly, scanArguments } from '../keyspace/scanSource';
 import { SeenKeys } from '../keyspace/seenKeys';
-import { CompiledMapping, KeyMapper } from './mapping';
+import { binaryOf, CompiledMapping, KeyMapper } from './mapping';
 
 /**
  * - `dry-run` (the default): reads the source and checks the target, writes nothing;
@@ -25,6 +25,9 @@ export const DEFAULT_MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 export const REASON_EXISTS = 'exists in the target';
 export const REASON_EXPIRED = 'expired or deleted in the source before it was copied';
+/** Nested targets (`legacy -> app` and keys without a delimiter `-> app:legacy`) can send two
+ * source keys to one name: the first keeps it, whatever the mode (Copy and replace too). */
+export const REASON_SAME_TARGET = 'another key of this migration was copied to this name (nested targets)';
 
 export interface KeyExample {
   readonly source: Buffer;
@@ -105,6 +108,8 @@ export interface MigrationOptions {
   readonly examples?: number;
   readonly sourceEndpoint?: RedisEndpoint;
   readonly targetEndpoint?: RedisEndpoint;
+  /** Target names earlier calls wrote, when targets are nested (a cluster source's masters share one). */
+  readonly targetsTaken?: SeenKeys;
   /**
    * Keys earlier calls looked at (a cluster source's masters share one): one SCAN returns
    * again is skipped, not counted twice, so a master can be copied again after a reshard
@@ -160,6 +165,9 @@ export async function migrateKeys(
   const reasons = new Map<string, ReasonGroup>();
   const byType: Record<string, number> = {};
   const seen = options.seen ?? new SeenKeys(options.expected ?? 1 << 15);
+  const taken = nestedTargets(mappings, options.delimiter ?? ':')
+    ? (options.targetsTaken ?? new SeenKeys(options.expected ?? 1 << 15))
+    : undefined;
   const started = performance.now();
   let scanned = 0;
   let processed = 0;
@@ -196,8 +204,8 @@ export async function migrateKeys(
     if (group.examples.length < maxExamples) group.examples.push({ source: item.source, target: item.target });
   };
   const skip = (item: Item, reason: string): void => {
-    if (reason === REASON_EXISTS) skippedExisting++;
-    else skippedExpired++;
+    if (reason === REASON_EXPIRED) skippedExpired++;
+    else skippedExisting++;
     item.totals.skipped++;
     note('skipped', reason, item);
   };
@@ -278,6 +286,13 @@ export async function migrateKeys(
         }
       }
       const key = item.target;
+      if (taken) {
+        const [h1, h2] = keyHash(key);
+        if (!taken.addHash(h1, h2)) {
+          skip(item, REASON_SAME_TARGET);
+          return;
+        }
+      }
       const exists: [string, CommandArgs] = ['EXISTS', [key]];
       const restore: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer]];
       const replace: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer, 'REPLACE']];
@@ -462,4 +477,11 @@ const RDB_TYPES: Readonly<Record<number, string>> = {
 
 export function payloadType(payload: Buffer): string {
   return RDB_TYPES[payload[0] ?? -1] ?? 'other';
+}
+
+/** True when one mapping's target is inside another's (`app` and `app:legacy`): only then may
+ * two source keys map to one name. */
+function nestedTargets(mappings: readonly CompiledMapping[], delimiter: Buffer | string): boolean {
+  const d = binaryOf(delimiter);
+  return mappings.some((a) => mappings.some((b) => a !== b && b.target.startsWith(a.target + d)));
 }

@@ -49,7 +49,7 @@ export function segmentText(source: Buffer | string | null): string {
   return source === null ? '(keys without a delimiter)' : displayBytes(bytesOf(source));
 }
 
-const binaryOf = (value: Buffer | string): BinaryString => toBinary(bytesOf(value));
+export const binaryOf = (value: Buffer | string): BinaryString => toBinary(bytesOf(value));
 
 /** The declared namespace that owns `path` (the longest declared path that is `path` or a
  * prefix of it at a segment boundary), or undefined. */
@@ -148,7 +148,7 @@ export function checkMappings(
       } else if (target.startsWith(other.target + d) || other.target.startsWith(target + d)) {
         warnings.push({
           index,
-          message: `${shown} and ${displayBytes(fromBinary(other.target))} are nested: keys of the two mappings may land on the same name (the second is then skipped as existing).`,
+          message: `${shown} and ${displayBytes(fromBinary(other.target))} are nested: keys of the two mappings may land on the same name (the first keeps it, also with "Copy and replace"; the second is skipped and reported).`,
         });
       }
     }

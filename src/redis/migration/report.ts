@@ -1,5 +1,5 @@
 import { displayBytes, formatKeyCount, groupThousands } from '../keyspace';
-import { MigrationMode, MigrationResult, REASON_EXISTS, REASON_EXPIRED } from './copier';
+import { MigrationMode, MigrationResult, REASON_EXISTS, REASON_EXPIRED, REASON_SAME_TARGET } from './copier';
 import { segmentText } from './mapping';
 
 const MODE_TITLE: Record<MigrationMode, string> = {
@@ -37,6 +37,9 @@ export function hintFor(reason: string): string | undefined {
     return 'Choose "Copy and replace existing" to overwrite them, or map the segment to another prefix.';
   }
   if (reason === REASON_EXPIRED) return 'Nothing to do: the key no longer existed in the source when its turn came.';
+  if (reason === REASON_SAME_TARGET) {
+    return 'Two mappings send keys to one name here: the first key copied keeps it. Map one of the segments to a prefix outside the other to copy both.';
+  }
   if (/DUMP payload version or checksum are wrong/i.test(reason)) {
     return "The target Redis cannot read the source's DUMP format: it is usually older than the source (a payload of Redis 7.2 cannot be restored on 7.0). Upgrade the target's Redis, or copy these keys another way.";
   }
