@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
+import { startRedisServer } from '../../support/redisServer';
 import { suiteConfig } from './config';
 import { api, eventually } from './extensionApi';
 
@@ -200,6 +201,32 @@ describe('editing a key in its document', function () {
       await until('the editor to be read-only', async () => !(await typeInto(document)));
     } finally {
       await config.update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('refuses to save a document read from another server than the connection now goes to, writing to neither', async () => {
+    keys.push('edit:moved');
+    await redis.set('edit:moved', 'before');
+    const document = await open('edit:moved');
+    // Another Redis holding the same key with the same value: a save sent there would look fine.
+    const elsewhere = await startRedisServer();
+    const there = new Redis({ host: elsewhere.host, port: elsewhere.port, lazyConnect: true });
+    const config = vscode.workspace.getConfiguration('sharedRedis');
+    const savedPort = config.inspect('port')?.workspaceValue;
+    try {
+      await there.connect();
+      await there.set('edit:moved', 'before');
+      await config.update('port', elsewhere.port, vscode.ConfigurationTarget.Workspace);
+      const shared = await api();
+      await until('the connection to move', () => shared.session.endpoint.port === elsewhere.port);
+      const refusal = await saveRefusal(document, document.getText().replace(/before$/, 'after'));
+      assert.match(refusal, new RegExp(`opened from 127\\.0\\.0\\.1:${suiteConfig().redisPort}\\b`));
+      assert.equal(await there.get('edit:moved'), 'before');
+      assert.equal(await redis.get('edit:moved'), 'before');
+    } finally {
+      await config.update('port', savedPort, vscode.ConfigurationTarget.Workspace);
+      there.disconnect();
+      await elsewhere.stop();
     }
   });
 
