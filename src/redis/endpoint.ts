@@ -44,15 +44,19 @@ export function tlsUnverified(endpoint: RedisEndpoint): boolean {
 }
 
 /** `127.0.0.1:6379`, with `db 3`, `user alice` and `TLS` appended when they apply. */
-export function describeEndpoint(endpoint: RedisEndpoint): string {
+/** Which server, as a person names it: `127.0.0.1:6379`, `[::1]:6379`, or the Sentinel master. */
+export function serverOf(endpoint: RedisEndpoint): string {
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   const sentinel = endpoint.sentinel;
-  const where =
-    sentinel?.kind === 'sentinel'
-      ? describeSentinelTarget(sentinel)
-      : sentinel?.kind === 'invalid'
-        ? 'Sentinel (settings to fix)'
-        : `${host}:${endpoint.port}`;
+  return sentinel?.kind === 'sentinel'
+    ? describeSentinelTarget(sentinel)
+    : sentinel?.kind === 'invalid'
+      ? 'Sentinel (settings to fix)'
+      : `${host}:${endpoint.port}`;
+}
+
+export function describeEndpoint(endpoint: RedisEndpoint): string {
+  const where = serverOf(endpoint);
   const extras: string[] = [];
   if (endpoint.db !== 0) extras.push(`db ${endpoint.db}`);
   if (endpoint.username) extras.push(`user ${endpoint.username}`);

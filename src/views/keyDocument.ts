@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { eventWithin } from '../eventWithin';
 import type { KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
-import { describeEndpoint } from '../redis/endpoint';
+import { describeEndpoint, RedisEndpoint, serverOf } from '../redis/endpoint';
 import { displayBytes, typeDisplayName } from '../redis/keyspace';
 import {
   describeReadFailure,
@@ -23,13 +23,16 @@ import {
 import type { RedisSession } from '../redisSession';
 import { settings, SettingsChange } from '../settings';
 
-/** Documents of keys: `redis-key:/<key name for the tab>?key=<hex of the exact bytes>&db=<n>&pages=<n>`. */
+/** Documents of keys: `redis-key:/<key name for the tab>?key=<hex of the exact bytes>&db=<n>&server=<host:port>&pages=<n>`. */
 export const KEY_SCHEME = 'redis-key';
 
 export interface KeyDocumentTarget {
   /** Exact bytes of the key. */
   readonly key: Buffer;
   readonly db: number;
+  /** The server it was read from (serverOf): a save never goes to another. Undefined in an
+   * address from before it was recorded. */
+  readonly server: string | undefined;
   /** Pages the document opened with (1: the first 1,000 elements or 1 MB). */
   readonly pages: number;
 }
@@ -40,9 +43,10 @@ export interface KeyDocumentTarget {
  * title); the exact bytes travel in the query as hex, so any key, binary or not, has a
  * stable URI.
  */
-export function keyDocumentUri(key: Buffer, db: number, pages = 1): vscode.Uri {
+export function keyDocumentUri(key: Buffer, endpoint: RedisEndpoint, pages = 1): vscode.Uri {
   const title = displayBytes(key, { maxLength: 120 }).replace(/\//g, '\u2215') || '""';
-  const query = `key=${key.toString('hex')}&db=${db}${pages > 1 ? `&pages=${pages}` : ''}`;
+  const server = encodeURIComponent(serverOf(endpoint));
+  const query = `key=${key.toString('hex')}&db=${endpoint.db}&server=${server}${pages > 1 ? `&pages=${pages}` : ''}`;
   return vscode.Uri.from({ scheme: KEY_SCHEME, path: `/${title}`, query });
 }
 
@@ -54,8 +58,8 @@ export function keyDocumentUri(key: Buffer, db: number, pages = 1): vscode.Uri {
  * row. Opening it also acts as in the Explorer: a click previews, a double click keeps the
  * tab, and an open document is read again when its value changed.
  */
-export function openKeyCommand(key: Buffer, db: number): vscode.Command {
-  return { command: 'vscode.open', title: 'Inspect Key', arguments: [keyDocumentUri(key, db)] };
+export function openKeyCommand(key: Buffer, endpoint: RedisEndpoint): vscode.Command {
+  return { command: 'vscode.open', title: 'Inspect Key', arguments: [keyDocumentUri(key, endpoint)] };
 }
 
 export function parseKeyDocumentUri(uri: vscode.Uri): KeyDocumentTarget | undefined {
@@ -65,7 +69,12 @@ export function parseKeyDocumentUri(uri: vscode.Uri): KeyDocumentTarget | undefi
   const db = Number(params.get('db') ?? '0');
   const pages = Number(params.get('pages') ?? '1');
   if (hex === null || !/^([0-9a-f]{2})*$/i.test(hex) || !Number.isInteger(db) || db < 0) return undefined;
-  return { key: Buffer.from(hex, 'hex'), db, pages: Number.isInteger(pages) && pages >= 1 ? pages : 1 };
+  return {
+    key: Buffer.from(hex, 'hex'),
+    db,
+    server: params.get('server') ?? undefined,
+    pages: Number.isInteger(pages) && pages >= 1 ? pages : 1,
+  };
 }
 
 /** One read of a key, as a document shows it. */
@@ -238,6 +247,8 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
     if (target.db !== this.session.endpoint.db) {
       refuse(`${name} was opened from db ${target.db}, but the connection now uses db ${this.session.endpoint.db}.`);
     }
+    const moved = this.movedFrom(target);
+    if (moved !== undefined) refuse(`${name} ${moved}`);
     const state = this.state(uri);
     const expected = (state.latest ?? (await this.read(uri))).value;
     if (!expected || expected.kind === 'gone') {
@@ -368,6 +379,8 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
     let rendered: EditableDocument;
     if (!target) {
       rendered = message(`This is not a key's address: ${uri.toString()}\n`);
+    } else if (this.movedFrom(target) !== undefined) {
+      rendered = message(`${keyTitle(target.key)} ${this.movedFrom(target) ?? ''}\n`);
     } else if (target.db !== this.session.endpoint.db) {
       rendered = message(
         `${keyTitle(target.key)} was opened from db ${target.db}, but the connection now uses db ${this.session.endpoint.db} (${describeEndpoint(this.session.endpoint)}). Inspect the key again from the Keys view.\n`,
@@ -389,6 +402,15 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
     this.lensesChanged.fire();
     setTimeout(() => this.updateContext(), 0);
     return version;
+  }
+
+  /** Why a document read from another server than the connection's must not be read or saved through it. */
+  private movedFrom(target: KeyDocumentTarget): string | undefined {
+    const now = serverOf(this.session.endpoint);
+    if (target.server === now) return undefined;
+    return target.server === undefined
+      ? `was opened before this version recorded its server (the connection goes to ${now}). Inspect the key again from the Keys view.`
+      : `was opened from ${target.server}, but the connection now goes to ${now}. Inspect the key again from the Keys view to edit it there.`;
   }
 
   /** Keeps a read as the document's latest version: same value, same mtime; another value, a later one. */

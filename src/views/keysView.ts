@@ -847,7 +847,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       item.description = describeKey(key.type, key.pttlMs);
       item.iconPath = iconForType(key.type);
       item.contextValue = key.gone ? 'key.gone' : `key.${key.type}`;
-      item.command = openKeyCommand(key.key, this.session.endpoint.db);
+      item.command = openKeyCommand(key.key, this.session.endpoint);
       return item;
     }
     if (row instanceof LoadMoreRow) {

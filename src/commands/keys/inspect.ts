@@ -30,7 +30,7 @@ export function keyInspectionCommands(
   const inspect = async (argument?: InspectArgument): Promise<string | undefined> => {
     const key = keyOf(argument) ?? (await pickKey(services));
     if (key === undefined) return undefined;
-    const uri = keyDocumentUri(key, session.endpoint.db);
+    const uri = keyDocumentUri(key, session.endpoint);
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     // Already open: read it again rather than show what was read before.
     if (open) await documents.refresh(uri);
