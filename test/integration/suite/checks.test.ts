@@ -5,6 +5,7 @@ import type { BulkTtlResult, OpenKeysResult } from '../../../src/commands/health
 import type { RunOutcome } from '../../../src/checksRunner';
 import type { ChecksRow, ChecksView } from '../../../src/views/checksView';
 import type { KeysRow } from '../../../src/views/keysView';
+import { toBinary } from '../../../src/redis/keyspace/binary';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
 
@@ -226,6 +227,35 @@ describe('the Checks view: findings on real data, and their quick actions', func
     assert.equal(outcome.report.findings.length, 3);
     assert.equal(shared.views.keys.view.description, 'match orders:*');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.clearKeyFilter'), 'complete');
+  });
+
+  it('opens the keys of a namespace whose name is not UTF-8: its own keys, not those of another name shown alike', async () => {
+    const own = Buffer.from('caf\xe9:1', 'latin1');
+    // What the name would become decoded as UTF-8: "caf\uFFFD" (EF BF BD).
+    const alike = Buffer.concat([Buffer.from('caf'), Buffer.from('\ufffd', 'utf8'), Buffer.from(':3')]);
+    await redis.set(own, 'a');
+    await redis.set(alike, 'c');
+    try {
+      const result = await vscode.commands.executeCommand<OpenKeysResult>(
+        'sharedRedis.openCheckKeys',
+        Buffer.from('caf\xe9', 'latin1'),
+      );
+      assert.equal(result?.state, 'complete');
+      const shared = await api();
+      const model = shared.keys.state.kind === 'complete' ? shared.keys.state.model : undefined;
+      assert.ok(
+        model?.findNamespace(toBinary(Buffer.from('caf\xe9', 'latin1'))),
+        `caf\\xe9 listed under ${result?.match}`,
+      );
+      assert.equal(
+        model?.findNamespace(toBinary(alike.subarray(0, 6))),
+        undefined,
+        `caf\uFFFD listed under ${result?.match}`,
+      );
+    } finally {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.clearKeyFilter'), 'complete');
+      await redis.del(own, alike);
+    }
   });
 
   it('refuses the bulk TTL under readOnly and changes nothing', async () => {
