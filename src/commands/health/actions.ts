@@ -11,7 +11,7 @@ import {
 import {
   BinaryString,
   displayBytes,
-  escapeGlob,
+  filterPatternFor,
   formatKeyCount,
   fromBinary,
   groupThousands,
@@ -88,8 +88,9 @@ export function checkActionCommands(services: ExtensionServices): {
     const path = pathOf(target);
     if (path === undefined) return undefined;
     const prefix = path === null ? undefined : Buffer.concat([fromBinary(path), delimiter()]);
-    // KeyFilter patterns are text (UTF-8), as a person types them.
-    const match = prefix ? `${escapeGlob(prefix).toString('utf8')}*` : undefined;
+    // KeyFilter patterns are text (UTF-8), as a person types them; bytes that are not UTF-8
+    // become `?` (decoded, they would name another key: "caf\xe9" as "caf\uFFFD").
+    const match = prefix ? filterPatternFor(prefix) : undefined;
     void vscode.commands.executeCommand('sharedRedis.keys.focus');
     const state = await services.keyBrowser.setFilter({ match });
     if (path !== null && state.kind === 'complete') {
