@@ -22,6 +22,8 @@ class ModalAnswers {
   readonly questions: string[] = [];
   readonly unanswered: string[] = [];
   answer: Answer = () => undefined;
+  /** What a person types into an input box, given its options (its prefilled value); undefined: Escape. */
+  type: (options: vscode.InputBoxOptions | undefined) => string | undefined = () => undefined;
   private readonly original = vscode.window.showWarningMessage;
   private readonly originalInputBox = vscode.window.showInputBox;
   private readonly originalQuickPick = vscode.window.showQuickPick;
@@ -37,9 +39,10 @@ class ModalAnswers {
         }
         return original.apply(vscode.window, [message, ...rest]);
       },
-      showInputBox: (options?: vscode.InputBoxOptions): Thenable<undefined> => {
-        this.unanswered.push(`input box "${options?.title ?? ''}: ${options?.prompt ?? ''}"`);
-        return Promise.resolve(undefined);
+      showInputBox: (options?: vscode.InputBoxOptions): Thenable<string | undefined> => {
+        const typed = this.type(options);
+        if (typed === undefined) this.unanswered.push(`input box "${options?.title ?? ''}: ${options?.prompt ?? ''}"`);
+        return Promise.resolve(typed);
       },
       showQuickPick: (_items: unknown, options?: vscode.QuickPickOptions): Thenable<undefined> => {
         this.unanswered.push(`quick pick "${options?.title ?? options?.placeHolder ?? ''}"`);
@@ -52,6 +55,7 @@ class ModalAnswers {
     this.questions.length = 0;
     this.unanswered.length = 0;
     this.answer = answer;
+    this.type = () => undefined;
   }
 
   restore(): void {
@@ -318,6 +322,24 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.get('edk:auth:renamed'), 'a1');
     assert.ok((await ttlOf('edk:auth:renamed')) > 490);
     assert.equal(await redis.get('edk:authx:1'), 'x1');
+  });
+
+  it('refuses a typed name that still holds the stand-in for bytes that are not UTF-8, renaming and moving nothing', async () => {
+    await api();
+    const key = Buffer.from('edk:caf\xe9:1', 'latin1');
+    await redis.set(key, 'v');
+    // The box shows "edk:caf\uFFFD:1"; the person adds to it and presses Enter. Written as typed,
+    // the key would land on "edk:caf\xEF\xBF\xBD:1-old", which is not its name with "-old".
+    modal.type = (options) => `${options?.value ?? ''}-old`;
+    const renamed = await run('sharedRedis.renameKey', key);
+    assert.equal(renamed.outcome, 'invalid');
+    assert.match(renamed.message, /not UTF-8/);
+    const moved = await run('sharedRedis.moveToNamespace', { namespace: Buffer.from('edk:caf\xe9', 'latin1') });
+    assert.equal(moved.outcome, 'invalid');
+    assert.match(moved.message, /not UTF-8/);
+    assert.equal(await redis.get(key), 'v');
+    const [, left] = await redis.scanBuffer('0', 'MATCH', 'edk:caf*', 'COUNT', 1000);
+    assert.deepEqual(left, [key]);
   });
 
   it('copies without REPLACE; onto an existing key only after "Replace", and Undo puts the replaced value back', async () => {
