@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { PendingUndo } from '../../../keyChanges';
 import type { ExtensionServices } from '../../context';
+import { displayBytes } from '../../../redis/keyspace';
 import type { KeyOperationResult } from '../operations';
 
 /** What the editing commands resolve to: the key operations' outcomes. */
@@ -78,6 +79,22 @@ export async function acceptNotUndoable(pending: PendingUndo, label: string): Pr
   if (choice === CHANGE_ANYWAY) return true;
   pending.discard();
   return false;
+}
+
+/**
+ * What a person typed into a box prefilled with `shown` (bytes shown as UTF-8), as bytes; a
+ * message instead when those bytes are not UTF-8 and the text still has the stand-in they
+ * were shown with (U+FFFD): a typed name cannot hold them, and written as typed it would name
+ * another key.
+ */
+export function typedBytes(typed: string, shown: Buffer): Buffer | { readonly refused: string } {
+  const representable = Buffer.from(shown.toString('utf8'), 'utf8').equals(shown);
+  if (!representable && typed.includes('\ufffd')) {
+    return {
+      refused: `${displayBytes(shown)} holds bytes that are not UTF-8 (shown as \ufffd), which a typed name cannot hold: type the whole name without \ufffd, or use redis-cli. Nothing was changed.`,
+    };
+  }
+  return Buffer.from(typed, 'utf8');
 }
 
 /** Text typed by a person as exact bytes (UTF-8), or the bytes given by a caller. */

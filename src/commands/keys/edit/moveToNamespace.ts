@@ -16,7 +16,7 @@ import { NamespaceRow } from '../../../views/keysView';
 import { withLateProgress } from '../../../views/lateProgress';
 import type { ExtensionServices } from '../../context';
 import { delimiterOf, keyOf, resolveNamespace, runOnSession, whereOf } from '../targets';
-import { bytesArgument, DISMISSED, EditResult, tell } from './common';
+import { bytesArgument, DISMISSED, EditResult, tell, typedBytes } from './common';
 import { renameTo } from './renameCopy';
 
 export const MOVE = 'Move';
@@ -43,6 +43,7 @@ export async function moveToNamespace(
   if (!path) return DISMISSED;
   const to = await askPath(newPath, `Move ${displayBytes(path)} to which namespace?`, path);
   if (to === undefined) return DISMISSED;
+  if (!Buffer.isBuffer(to)) return tell('invalid', to.refused);
   if (to.length === 0) {
     return tell(
       'invalid',
@@ -68,6 +69,7 @@ async function moveKey(
   const rest = cut < 0 ? key : key.subarray(cut + delimiter.length);
   const to = await askPath(newPath, `Move ${displayBytes(key)} to which namespace?`, path);
   if (to === undefined) return DISMISSED;
+  if (!Buffer.isBuffer(to)) return tell('invalid', to.refused);
   if (to.length === 0) {
     return tell(
       'invalid',
@@ -171,7 +173,11 @@ async function countKeys(
   });
 }
 
-async function askPath(given: unknown, title: string, current: Buffer): Promise<Buffer | undefined> {
+async function askPath(
+  given: unknown,
+  title: string,
+  current: Buffer,
+): Promise<Buffer | { readonly refused: string } | undefined> {
   const bytes = bytesArgument(given);
   if (bytes !== undefined) return bytes;
   const typed = await vscode.window.showInputBox({
@@ -179,5 +185,5 @@ async function askPath(given: unknown, title: string, current: Buffer): Promise<
     prompt: 'The new namespace path (without the trailing delimiter)',
     value: current.toString('utf8'),
   });
-  return typed === undefined ? undefined : Buffer.from(typed, 'utf8');
+  return typed === undefined ? undefined : typedBytes(typed, current);
 }

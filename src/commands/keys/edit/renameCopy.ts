@@ -4,7 +4,7 @@ import { copyKey, renameKey } from '../../../redis/mutations';
 import { crossSlotRefusal } from '../../../redis/cluster/clusterRefusals';
 import type { ExtensionServices } from '../../context';
 import { resolveKey, runOnSession } from '../targets';
-import { bytesArgument, DISMISSED, EditResult, tell, UndoRecord, withOwnConnection } from './common';
+import { bytesArgument, DISMISSED, EditResult, tell, typedBytes, UndoRecord, withOwnConnection } from './common';
 
 export const REPLACE = 'Replace';
 
@@ -131,7 +131,9 @@ async function askNames(services: ExtensionServices, target: unknown, newName: u
       valueSelection: [current.length, current.length],
     });
     if (typed === undefined) return DISMISSED;
-    to = Buffer.from(typed, 'utf8');
+    const bytes = typedBytes(typed, from);
+    if (!Buffer.isBuffer(bytes)) return tell('invalid', bytes.refused);
+    to = bytes;
   }
   if (to.length === 0) return tell('invalid', 'A key name cannot be empty: type a name. Nothing was changed.');
   if (to.equals(from)) {
