@@ -993,12 +993,12 @@ function keysListed(pages: ReadonlyMap<string, LoadedPages>): Map<string, PagedK
   return keys;
 }
 
-/** A pattern row's identity: its namespace path and segments, NUL-separated. */
 /** Whose rows: a namespace's path, or undefined for the root (whose path is "", as the namespace ""'s). */
 function scopeOf(node: NamespaceNode): BinaryString | undefined {
   return node.isRoot ? undefined : node.path;
 }
 
+/** A pattern row's identity: its namespace path and segments, NUL-separated. */
 function patternRowKey(row: PatternRow): BinaryString {
   return [row.path, ...row.segments].join('\u0000');
 }
