@@ -107,7 +107,7 @@ export async function migrateFromClusterMasters(
                     ...p,
                     processed: done.processed + p.processed,
                     copied: done.copied + p.copied,
-                    skipped: done.skippedExisting + done.skippedExpired + p.skipped,
+                    skipped: done.skippedExisting + done.skippedExpired + done.skippedSameTarget + p.skipped,
                     failed: done.failed + p.failed,
                   }),
               }
@@ -205,6 +205,7 @@ export function mergeMigrationResults(
     replaced: sum('replaced'),
     skippedExisting: sum('skippedExisting'),
     skippedExpired: sum('skippedExpired'),
+    skippedSameTarget: sum('skippedSameTarget'),
     failed: sum('failed'),
     reasons: [...reasons.values()].sort((a, b) => b.count - a.count),
     perMapping: [...perMapping.values()],

@@ -69,6 +69,8 @@ export interface MigrationResult {
   readonly replaced: number;
   readonly skippedExisting: number;
   readonly skippedExpired: number;
+  /** Keys another key of this migration was copied over first (nested targets, see REASON_SAME_TARGET). */
+  readonly skippedSameTarget: number;
   readonly failed: number;
   /** Skips and failures by reason, largest first. */
   readonly reasons: readonly ReasonGroup[];
@@ -187,6 +189,7 @@ export async function migrateKeys(
     replaced,
     skippedExisting,
     skippedExpired,
+    skippedSameTarget: 0,
     failed,
     reasons: [...reasons.values()].sort((a, b) => b.count - a.count),
     perMapping: [...totals.values()],

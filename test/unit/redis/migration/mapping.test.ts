@@ -160,6 +160,7 @@ describe('migration summary text', () => {
     replaced: 0,
     skippedExisting: 1,
     skippedExpired: 1,
+    skippedSameTarget: 0,
     failed: 1,
     reasons: [
       {

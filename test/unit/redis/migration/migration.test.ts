@@ -8,6 +8,7 @@ import {
   REASON_EXISTS,
   REASON_EXPIRED,
   compileMappings,
+  checkMappings,
   describeMigration,
   migrateKeys,
   renderMigrationReport,
@@ -397,7 +398,9 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     for (const mode of ['dry-run', 'replace'] as const) {
       const result = await migrateKeys(source, target, mappings, { mode });
       assert.equal(result.copied, 1, mode);
-      assert.equal(result.skippedExisting, 1, mode);
+      assert.equal(result.skippedSameTarget, 1, mode);
+      assert.equal(result.skippedExisting, 0, mode);
+      assert.match(describeMigration(result), /1 sent to a name another key of this migration took/, mode);
       const skipped = result.reasons.find((r) => r.kind === 'skipped');
       assert.match(skipped?.reason ?? '', /another key of this migration/, mode);
       assert.equal(skipped?.examples[0]?.target.toString(), 'app:legacy:k', mode);
@@ -406,6 +409,33 @@ describe('migration: failures, expired keys, the same server, connection loss', 
       const kept = skipped?.examples[0]?.source.toString() === 'k' ? 'from legacy:legacy:k' : 'from k';
       assert.equal(await target.get('app:legacy:k'), kept);
     }
+  });
+
+  it('with a delimiter of two bytes, targets that meet inside one (app and app:) are nested too: neither key replaces the other', async () => {
+    await seedSmall();
+    await source.set('x:::k', 'from x');
+    await source.set('legacy::k', 'from legacy');
+    // With "::", x:::k -> app + "::" + ":k" and legacy::k -> "app:" + "::" + "k": both app:::k.
+    const options = { delimiter: '::' };
+    const check = checkMappings(
+      [
+        { source: 'x', target: 'app' },
+        { source: 'legacy', target: 'app:' },
+      ],
+      options,
+    );
+    assert.equal(check.warnings.length, 1, JSON.stringify(check));
+    const mappings = compileMappings(
+      [
+        { source: 'x', target: 'app' },
+        { source: 'legacy', target: 'app:' },
+      ],
+      options,
+    );
+    const result = await migrateKeys(source, target, mappings, { mode: 'replace', delimiter: '::' });
+    assert.equal(result.copied, 1);
+    assert.equal(result.skippedSameTarget, 1);
+    assert.equal(result.replaced, 0);
   });
 
   it('tells the same server and database apart from another, however it is addressed', async () => {
