@@ -8,7 +8,7 @@ import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keys
 import { keyHash } from '../keyspace/keyHash';
 import { asScanReply, quietly, scanArguments } from '../keyspace/scanSource';
 import { SeenKeys } from '../keyspace/seenKeys';
-import { binaryOf, CompiledMapping, KeyMapper } from './mapping';
+import { binaryOf, CompiledMapping, KeyMapper, targetsMeet } from './mapping';
 
 /**
  * - `dry-run` (the default): reads the source and checks the target, writes nothing;
@@ -177,6 +177,7 @@ export async function migrateKeys(
   let replaced = 0;
   let skippedExisting = 0;
   let skippedExpired = 0;
+  let skippedSameTarget = 0;
   let failed = 0;
   let scanFraction = 0;
 
@@ -189,7 +190,7 @@ export async function migrateKeys(
     replaced,
     skippedExisting,
     skippedExpired,
-    skippedSameTarget: 0,
+    skippedSameTarget,
     failed,
     reasons: [...reasons.values()].sort((a, b) => b.count - a.count),
     perMapping: [...totals.values()],
@@ -208,6 +209,7 @@ export async function migrateKeys(
   };
   const skip = (item: Item, reason: string): void => {
     if (reason === REASON_EXPIRED) skippedExpired++;
+    else if (reason === REASON_SAME_TARGET) skippedSameTarget++;
     else skippedExisting++;
     item.totals.skipped++;
     note('skipped', reason, item);
@@ -328,7 +330,7 @@ export async function migrateKeys(
       processed,
       expected: options.expected,
       copied,
-      skipped: skippedExisting + skippedExpired,
+      skipped: skippedExisting + skippedExpired + skippedSameTarget,
       failed,
       scanFraction,
     });
@@ -482,9 +484,9 @@ export function payloadType(payload: Buffer): string {
   return RDB_TYPES[payload[0] ?? -1] ?? 'other';
 }
 
-/** True when one mapping's target is inside another's (`app` and `app:legacy`): only then may
- * two source keys map to one name. */
+/** True when two mappings' targets can meet (`app` and `app:legacy`; with `::`, `app` and
+ * `app:` too): only then may two source keys map to one name. */
 function nestedTargets(mappings: readonly CompiledMapping[], delimiter: Buffer | string): boolean {
   const d = binaryOf(delimiter);
-  return mappings.some((a) => mappings.some((b) => a !== b && b.target.startsWith(a.target + d)));
+  return mappings.some((a) => mappings.some((b) => a !== b && targetsMeet(a.target, b.target, d)));
 }

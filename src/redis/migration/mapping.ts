@@ -145,7 +145,7 @@ export function checkMappings(
           index,
           message: `${from} and ${segmentText(mappings[other.index]?.source ?? null)} both map to ${shown}: their keys would collide.`,
         });
-      } else if (target.startsWith(other.target + d) || other.target.startsWith(target + d)) {
+      } else if (targetsMeet(target, other.target, d)) {
         warnings.push({
           index,
           message: `${shown} and ${displayBytes(fromBinary(other.target))} are nested: keys of the two mappings may land on the same name (the first keeps it, also with "Copy and replace"; the second is skipped and reported).`,
@@ -155,6 +155,15 @@ export function checkMappings(
     targets.push({ index, target });
   });
   return { errors, warnings };
+}
+
+/**
+ * True when a key under one target can have the name of a key under the other: `a + d + rest`
+ * equals `b + d + rest'` exactly when one of `a + d`, `b + d` begins the other (`app` and
+ * `app:legacy`; with the delimiter `::`, `app` and `app:` as well).
+ */
+export function targetsMeet(a: BinaryString, b: BinaryString, d: BinaryString): boolean {
+  return (a + d).startsWith(b + d) || (b + d).startsWith(a + d);
 }
 
 /** Throws a RangeError naming every error of `checkMappings`; returns the compiled mappings. */

@@ -10,7 +10,7 @@ const MODE_TITLE: Record<MigrationMode, string> = {
 
 /** One sentence: what was copied, skipped and failed (what would be, for a dry run). */
 export function describeMigration(result: MigrationResult): string {
-  const skipped = result.skippedExisting + result.skippedExpired;
+  const skipped = result.skippedExisting + result.skippedExpired + result.skippedSameTarget;
   const skipParts: string[] = [];
   if (result.skippedExisting > 0) {
     skipParts.push(
@@ -18,6 +18,9 @@ export function describeMigration(result: MigrationResult): string {
     );
   }
   if (result.skippedExpired > 0) skipParts.push(`${groupThousands(result.skippedExpired)} expired`);
+  if (result.skippedSameTarget > 0) {
+    skipParts.push(`${groupThousands(result.skippedSameTarget)} sent to a name another key of this migration took`);
+  }
   const skipDetail = skipParts.length > 0 ? ` (${skipParts.join(', ')})` : '';
   if (result.mode === 'dry-run') {
     return `Dry run${result.cancelled ? ' (cancelled part-way)' : ''}: ${formatKeyCount(result.copied)} would be copied, ${groupThousands(skipped)} would be skipped${skipDetail}, ${groupThousands(result.failed)} failed; nothing was written.`;
@@ -103,6 +106,11 @@ export function renderMigrationReport(result: MigrationResult, context: ReportCo
     `| ${would ? 'Would be skipped' : 'Skipped'}: ${REASON_EXISTS} | ${groupThousands(result.skippedExisting)} |`,
   );
   lines.push(`| ${would ? 'Would be skipped' : 'Skipped'}: expired | ${groupThousands(result.skippedExpired)} |`);
+  if (result.skippedSameTarget > 0) {
+    lines.push(
+      `| ${would ? 'Would be skipped' : 'Skipped'}: another key of this migration took the name | ${groupThousands(result.skippedSameTarget)} |`,
+    );
+  }
   lines.push(`| Failed | ${groupThousands(result.failed)} |`);
   if (result.cancelled && context.expected !== undefined) {
     lines.push(`| Not reached (cancelled) | ${groupThousands(Math.max(0, context.expected - result.processed))} |`);
