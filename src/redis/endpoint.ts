@@ -43,7 +43,16 @@ export function tlsUnverified(endpoint: RedisEndpoint): boolean {
   return endpoint.tls && endpoint.tlsSettings?.verifyCertificate === false;
 }
 
-/** `127.0.0.1:6379`, with `db 3`, `user alice` and `TLS` appended when they apply. */
+/** The server a key's document was read from, recorded in its address. */
+export function documentServer(endpoint: RedisEndpoint): string {
+  return serverOf(endpoint);
+}
+
+/** True when a document read from `recorded` (documentServer) may be read and saved through `endpoint`. */
+export function sameDocumentServer(recorded: string, endpoint: RedisEndpoint): boolean {
+  return recorded === documentServer(endpoint);
+}
+
 /** Which server, as a person names it: `127.0.0.1:6379`, `[::1]:6379`, or the Sentinel master. */
 export function serverOf(endpoint: RedisEndpoint): string {
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
@@ -55,6 +64,7 @@ export function serverOf(endpoint: RedisEndpoint): string {
       : `${host}:${endpoint.port}`;
 }
 
+/** `127.0.0.1:6379`, with `db 3`, `user alice` and `TLS` appended when they apply. */
 export function describeEndpoint(endpoint: RedisEndpoint): string {
   const where = serverOf(endpoint);
   const extras: string[] = [];

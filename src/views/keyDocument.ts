@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { eventWithin } from '../eventWithin';
 import type { KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
-import { describeEndpoint, RedisEndpoint, serverOf } from '../redis/endpoint';
+import { describeEndpoint, documentServer, RedisEndpoint, sameDocumentServer } from '../redis/endpoint';
 import { displayBytes, typeDisplayName } from '../redis/keyspace';
 import {
   describeReadFailure,
@@ -45,7 +45,7 @@ export interface KeyDocumentTarget {
  */
 export function keyDocumentUri(key: Buffer, endpoint: RedisEndpoint, pages = 1): vscode.Uri {
   const title = displayBytes(key, { maxLength: 120 }).replace(/\//g, '\u2215') || '""';
-  const server = encodeURIComponent(serverOf(endpoint));
+  const server = encodeURIComponent(documentServer(endpoint));
   const query = `key=${key.toString('hex')}&db=${endpoint.db}&server=${server}${pages > 1 ? `&pages=${pages}` : ''}`;
   return vscode.Uri.from({ scheme: KEY_SCHEME, path: `/${title}`, query });
 }
@@ -406,8 +406,8 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
 
   /** Why a document read from another server than the connection's must not be read or saved through it. */
   private movedFrom(target: KeyDocumentTarget): string | undefined {
-    const now = serverOf(this.session.endpoint);
-    if (target.server === now) return undefined;
+    const now = documentServer(this.session.endpoint);
+    if (target.server !== undefined && sameDocumentServer(target.server, this.session.endpoint)) return undefined;
     return target.server === undefined
       ? `was opened before this version recorded its server (the connection goes to ${now}). Inspect the key again from the Keys view.`
       : `was opened from ${target.server}, but the connection now goes to ${now}. Inspect the key again from the Keys view to edit it there.`;
