@@ -1,5 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { credentialKey, describeEndpoint, RedisEndpoint } from '../../../src/redis/endpoint';
+import {
+  credentialKey,
+  describeEndpoint,
+  documentServer,
+  RedisEndpoint,
+  sameDocumentServer,
+} from '../../../src/redis/endpoint';
 import { classifyRedisError } from '../../../src/redis/errors';
 
 describe('describeEndpoint', () => {
@@ -61,5 +67,29 @@ describe('credentialKey: which stored password belongs to an endpoint', () => {
 
   it('is the host and port for one server', () => {
     assert.equal(credentialKey({ host: '::1', port: 6380, db: 0, tls: false }), 'sharedRedis.credentials/[::1]:6380');
+  });
+});
+
+describe('the server a key document was read from (documentServer, sameDocumentServer)', () => {
+  const node = (port: number): { host: string; port: number } => ({ host: '127.0.0.1', port });
+  const cluster = (...ports: number[]): RedisEndpoint => ({
+    host: '127.0.0.1',
+    port: ports[0] ?? 0,
+    db: 0,
+    tls: false,
+    cluster: { seeds: ports.map(node), natMap: {} },
+  });
+
+  it('is one server by host and port, and another server is not it', () => {
+    const a = documentServer({ host: '127.0.0.1', port: 6379, db: 0, tls: false });
+    assert.ok(sameDocumentServer(a, { host: '127.0.0.1', port: 6379, db: 3, tls: false }));
+    assert.ok(!sameDocumentServer(a, { host: '127.0.0.1', port: 6380, db: 0, tls: false }));
+  });
+
+  it('is still the cluster when its first node stops (the stack then starts from the next), and not another cluster', () => {
+    const read = documentServer(cluster(7001, 7002, 7003));
+    assert.ok(sameDocumentServer(read, cluster(7002, 7003)));
+    assert.ok(!sameDocumentServer(read, cluster(8001, 8002)));
+    assert.ok(!sameDocumentServer(read, { host: '127.0.0.1', port: 7002, db: 0, tls: false }));
   });
 });
