@@ -43,14 +43,28 @@ export function tlsUnverified(endpoint: RedisEndpoint): boolean {
   return endpoint.tls && endpoint.tlsSettings?.verifyCertificate === false;
 }
 
-/** The server a key's document was read from, recorded in its address. */
+const CLUSTER_PREFIX = 'cluster ';
+
+/** The server a key's document was read from, recorded in its address: serverOf, or for a
+ * cluster every node it starts from (the first changes as nodes stop). */
 export function documentServer(endpoint: RedisEndpoint): string {
-  return serverOf(endpoint);
+  const seeds = endpoint.cluster?.seeds ?? [];
+  if (seeds.length === 0) return serverOf(endpoint);
+  const nodes = seeds.map((seed) => `${seed.host.includes(':') ? `[${seed.host}]` : seed.host}:${seed.port}`);
+  return CLUSTER_PREFIX + [...new Set(nodes)].sort().join(',');
 }
 
-/** True when a document read from `recorded` (documentServer) may be read and saved through `endpoint`. */
+/** True when a document read from `recorded` (documentServer) may be read and saved through
+ * `endpoint`: the same server, or a cluster that still has one of the nodes it had. */
 export function sameDocumentServer(recorded: string, endpoint: RedisEndpoint): boolean {
-  return recorded === documentServer(endpoint);
+  const now = documentServer(endpoint);
+  if (recorded === now) return true;
+  if (!recorded.startsWith(CLUSTER_PREFIX) || !now.startsWith(CLUSTER_PREFIX)) return false;
+  const before = new Set(recorded.slice(CLUSTER_PREFIX.length).split(','));
+  return now
+    .slice(CLUSTER_PREFIX.length)
+    .split(',')
+    .some((node) => before.has(node));
 }
 
 /** Which server, as a person names it: `127.0.0.1:6379`, `[::1]:6379`, or the Sentinel master. */
