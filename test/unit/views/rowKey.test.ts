@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { rowKey } from '../../../src/views/rowKey';
 import { toBinary } from '../../../src/redis/keyspace/binary';
 
@@ -22,5 +23,13 @@ describe('tree row ids (src/views/rowKey.ts)', () => {
     // 'é' in UTF-8 is the same two bytes as the first: one name, one id.
     assert.equal(ids[0], ids[1]);
     assert.equal(new Set(ids).size, 3, JSON.stringify(ids));
+  });
+
+  it('never gives a short name the id of a long one, also a name that is a digest (anyone who writes keys can choose one)', () => {
+    const long = `auth:${'x'.repeat(80)}`;
+    for (const algorithm of ['sha1', 'sha256']) {
+      const digest = createHash(algorithm).update(long, 'utf8').digest('hex');
+      assert.notEqual(rowKey(digest), rowKey(long), algorithm);
+    }
   });
 });
