@@ -6,8 +6,8 @@ import { toBinary } from '../../../src/redis/keyspace/binary';
 describe('tree row ids (src/views/rowKey.ts)', () => {
   it('keeps a short printable name as it is, and gives any longer or other name a digest', () => {
     assert.equal(rowKey('auth:session'), 'auth:session');
-    assert.match(rowKey('a'.repeat(65)), /^[0-9a-f]{40}$/);
-    assert.match(rowKey('caf\u00e9'), /^[0-9a-f]{40}$/);
+    assert.match(rowKey('a'.repeat(65)), /^#[0-9a-f]{64}$/);
+    assert.match(rowKey('caf\u00e9'), /^#[0-9a-f]{64}$/);
   });
 
   it('gives names that differ only above U+00FF different ids (the Checks view lists namespaces by their shown names)', () => {
