@@ -23,15 +23,15 @@ import {
 import type { RedisSession } from '../redisSession';
 import { settings, SettingsChange } from '../settings';
 
-/** Documents of keys: `redis-key:/<key name for the tab>?key=<hex of the exact bytes>&db=<n>&server=<host:port>&pages=<n>`. */
+/** Documents of keys: `redis-key:/<key name for the tab>?key=<hex of the exact bytes>&db=<n>&server=<host:port, or the cluster's nodes>&pages=<n>`. */
 export const KEY_SCHEME = 'redis-key';
 
 export interface KeyDocumentTarget {
   /** Exact bytes of the key. */
   readonly key: Buffer;
   readonly db: number;
-  /** The server it was read from (serverOf): a save never goes to another. Undefined in an
-   * address from before it was recorded. */
+  /** The server it was read from (documentServer): it is never read or saved through
+   * another. Undefined in an address from before it was recorded. */
   readonly server: string | undefined;
   /** Pages the document opened with (1: the first 1,000 elements or 1 MB). */
   readonly pages: number;
