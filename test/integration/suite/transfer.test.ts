@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -148,6 +148,42 @@ describe('export and import of a namespace', function () {
       assert.equal(exported.outcome, 'done', exported.message);
     } finally {
       await config().update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('refuses a target prefix that still holds the stand-in for a file prefix that is not UTF-8, importing nothing', async () => {
+    await api();
+    const prefix = Buffer.from('caf\xe9:', 'latin1');
+    const key = Buffer.concat([prefix, Buffer.from('1')]);
+    const file = join(dir, 'cafe.redis.jsonl');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({
+          format: 'shared-redis-export',
+          version: 1,
+          prefix: { base64: prefix.toString('base64') },
+          delimiter: ':',
+        }),
+        JSON.stringify({ key: { base64: key.toString('base64') }, type: 'string', ttlMs: null, value: 'v' }),
+        JSON.stringify({ end: true, keys: 1 }),
+        '',
+      ].join('\n'),
+    );
+    // The box offers the file's prefix as text, "caf\uFFFD"; the person presses Enter.
+    const original = vscode.window.showInputBox;
+    Object.assign(vscode.window, {
+      showInputBox: (options?: vscode.InputBoxOptions) => Promise.resolve(options?.value),
+    });
+    try {
+      const result = await run('sharedRedis.importNamespace', file, undefined, 'Import');
+      assert.equal(result.outcome, 'invalid', result.message);
+      assert.match(result.message, /not UTF-8/);
+      const [, written] = await redis.scanBuffer('0', 'MATCH', 'caf*', 'COUNT', 1000);
+      assert.deepEqual(written, []);
+    } finally {
+      Object.assign(vscode.window, { showInputBox: original });
+      await unlinkUnder('caf');
     }
   });
 });
