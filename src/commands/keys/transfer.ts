@@ -19,6 +19,7 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { NamespaceRow } from '../../views/keysView';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
+import { typedBytes } from './edit/common';
 import type { KeyOperationResult } from './operations';
 
 /** What Export/Import Namespace resolve to (outcomes as in KeyOperationResult). */
@@ -116,6 +117,7 @@ export function transferCommands(
         ? prefixOf(prefixArgument, delimiter)
         : await askTargetPrefix(rowPrefix ?? header.prefix, header.prefix, delimiter);
     if (!targetPrefix) return DISMISSED;
+    if (!Buffer.isBuffer(targetPrefix)) return info('invalid', targetPrefix.refused);
     if (targetPrefix.length === 0) {
       return info('invalid', 'Nothing was imported: the target prefix is empty. Give a namespace, e.g. auth.');
     }
@@ -263,13 +265,25 @@ function prefixOf(value: unknown, delimiter: Buffer): Buffer | undefined {
   return bytes.subarray(bytes.length - delimiter.length).equals(delimiter) ? bytes : Buffer.concat([bytes, delimiter]);
 }
 
-async function askTargetPrefix(offered: Buffer, filePrefix: Buffer, delimiter: Buffer): Promise<Buffer | undefined> {
+async function askTargetPrefix(
+  offered: Buffer,
+  filePrefix: Buffer,
+  delimiter: Buffer,
+): Promise<Buffer | { readonly refused: string } | undefined> {
   const text = await vscode.window.showInputBox({
     title: 'Import into which namespace?',
     prompt: `Each key's name after ${displayBytes(filePrefix)} is kept under this prefix (the delimiter is added)`,
     value: offered.toString('utf8'),
+    validateInput: (value) => {
+      const typed = typedBytes(value, offered);
+      return Buffer.isBuffer(typed)
+        ? undefined
+        : { message: typed.refused, severity: vscode.InputBoxValidationSeverity.Error };
+    },
   });
-  return text === undefined ? undefined : prefixOf(text, delimiter);
+  if (text === undefined) return undefined;
+  const typed = typedBytes(text, offered);
+  return Buffer.isBuffer(typed) ? prefixOf(typed, delimiter) : typed;
 }
 
 function filePath(value: unknown): string | undefined {
