@@ -176,6 +176,38 @@ describe('Import from Another Redis (a second real redis-server into the shared 
     assert.equal(result.result?.mode, 'dry-run');
   });
 
+  it('refuses a prefilled target prefix that holds the stand-in (U+FFFD) for a source segment that is not UTF-8, and copies nothing', async () => {
+    const segment = Buffer.from('caf\xe9', 'latin1');
+    const key = Buffer.concat([segment, Buffer.from(':1')]);
+    await source.set(key, 'v');
+    const window = vscode.window;
+    const original = { showQuickPick: window.showQuickPick, showInputBox: window.showInputBox };
+    const shownProblems: string[] = [];
+    // The person selects the segment, then presses Enter on the prefix the box offers.
+    Object.assign(vscode.window, {
+      showQuickPick: (items: readonly (vscode.QuickPickItem & { segment?: { segment: Buffer | null } })[]) =>
+        Promise.resolve(items.filter((item) => item.segment?.segment?.equals(segment) === true)),
+      showInputBox: async (options?: vscode.InputBoxOptions) => {
+        const problem = await options?.validateInput?.(options.value ?? '');
+        if (problem) shownProblems.push(typeof problem === 'string' ? problem : problem.message);
+        return options?.value;
+      },
+    });
+    try {
+      const result = await run({ source: from(), mode: 'copy', showReport: false });
+      assert.match(shownProblems.join(' '), /not UTF-8/, 'the box says what is wrong as the prefix is typed');
+      assert.equal(result.outcome, 'invalid', result.message);
+      assert.match(result.message, /not UTF-8/);
+      const [, written] = await target.scanBuffer('0', 'MATCH', 'caf*', 'COUNT', 1000);
+      assert.deepEqual(written, [], 'nothing was copied');
+    } finally {
+      Object.assign(vscode.window, original);
+      await source.del(key);
+      const [, written] = await target.scanBuffer('0', 'MATCH', 'caf*', 'COUNT', 1000);
+      if (written.length > 0) await target.unlink(...written);
+    }
+  });
+
   it('rejects a bad mapping before copying anything', async () => {
     const result = await run({
       source: from(),
