@@ -41,6 +41,7 @@ import {
 import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
+import { typedBytes } from '../keys/edit/common';
 import { ReportDocuments } from '../../views/reportDocument';
 
 /** The source server, as the input boxes ask for it. The password is used for this run only: never logged or stored. */
@@ -218,6 +219,7 @@ class Importer {
           }))
         : await this.askMappings(scan.segments, declared, delimiter, sourceEndpoint.host);
       if (mappings === undefined) return { ...DISMISSED, segments: scan.segments };
+      if ('refused' in mappings) return { ...this.say('invalid', mappings.refused, 'error'), segments: scan.segments };
       const check = checkMappings(mappings, { delimiter, declared });
       if (check.errors.length > 0) {
         return {
@@ -417,7 +419,7 @@ class Importer {
     declared: readonly NamespaceOwner[],
     delimiter: Buffer,
     sourceHost: string,
-  ): Promise<SegmentMapping[] | undefined> {
+  ): Promise<SegmentMapping[] | { readonly refused: string } | undefined> {
     const d = displayBytes(delimiter);
     type Pick = vscode.QuickPickItem & { readonly segment: SegmentCount };
     // A source with very many first segments: offer the largest ones (and the keys without a delimiter).
@@ -447,6 +449,8 @@ class Importer {
       const from = segment === null ? `keys without ${d}` : `${displaySegment(segment)}${d}*`;
       const guess = this.guessTarget(segment, declared, delimiter, sourceHost);
       const check = (value: string): vscode.InputBoxValidationMessage | undefined => {
+        const typed = typedBytes(value.trim(), guess);
+        if ('refused' in typed) return { message: typed.refused, severity: vscode.InputBoxValidationSeverity.Error };
         const result = checkMappings([...mappings, { source: segment, target: value.trim() }], { delimiter, declared });
         const index = mappings.length;
         const error = result.errors.find((e) => e.index === index);
@@ -464,24 +468,26 @@ class Importer {
       const target = await vscode.window.showInputBox({
         title: `Import ${from} (${pick.description ?? ''}) as`,
         prompt: `Target prefix: ${segment === null ? `counter becomes <prefix>${d}counter` : `${displaySegment(segment)}${d}42 becomes <prefix>${d}42`}`,
-        value: guess,
+        value: guess.toString('utf8'),
         ignoreFocusOut: true,
         validateInput: check,
       });
       if (target === undefined) return undefined;
+      const typed = typedBytes(target.trim(), guess);
+      if ('refused' in typed) return typed;
       const crossOwner = /confirmed explicitly/.test(check(target)?.message ?? '');
       mappings.push({ source: segment, target: target.trim(), ...(crossOwner ? { crossOwner: true } : {}) });
     }
     return mappings;
   }
 
-  /** guessTargetPrefix with the Keys view's last walk of the shared Redis, as text for the input box. */
+  /** guessTargetPrefix with the Keys view's last walk of the shared Redis, as bytes (the input box shows them as UTF-8). */
   private guessTarget(
     segment: Buffer | null,
     declared: readonly NamespaceOwner[],
     delimiter: Buffer,
     sourceHost: string,
-  ): string {
+  ): Buffer {
     const state = this.services.keyBrowser.state;
     const model = state.kind === 'idle' ? undefined : state.model;
     const guess = guessTargetPrefix(segment, {
@@ -490,7 +496,7 @@ class Importer {
       sourceHost,
       ...(model ? { targetHas: (path: BinaryString) => model.findNamespace(path) !== undefined } : {}),
     });
-    return fromBinary(guess).toString('utf8');
+    return fromBinary(guess);
   }
 
   private async askMode(targetName: string): Promise<MigrationMode | undefined> {
