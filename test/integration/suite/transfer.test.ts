@@ -134,6 +134,29 @@ describe('export and import of a namespace', function () {
     assert.equal(await redis.get(keyName('xfercopy:', 0)), 'changed since');
   });
 
+  it('imports a hand-written file and says what it did, not that the server refused payloads the file never had', async () => {
+    const file = join(dir, 'seed.redis.jsonl');
+    writeFileSync(
+      file,
+      [
+        '{"format":"shared-redis-export","version":1,"prefix":"xferseed:","delimiter":":"}',
+        '{"key":"xferseed:user:1","type":"hash","ttlMs":null,"value":{"name":"Ada"}}',
+        '{"key":"xferseed:flags","type":"set","ttlMs":null,"value":["beta","dark"]}',
+        '{"end":true,"keys":2}',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const result = await run('sharedRedis.importNamespace', file, 'xferseed', 'Import');
+      assert.equal(result.outcome, 'done', result.message);
+      assert.equal(result.imported?.created, 2, result.message);
+      assert.deepEqual(await redis.hgetall('xferseed:user:1'), { name: 'Ada' });
+      assert.doesNotMatch(result.message, /refused|DUMP/, result.message);
+    } finally {
+      await unlinkUnder('xferseed:');
+    }
+  });
+
   it('refuses an import under readOnly and changes nothing', async () => {
     const file = join(dir, 'xfer.redis.jsonl');
     await config().update('readOnly', true, vscode.ConfigurationTarget.Workspace);
