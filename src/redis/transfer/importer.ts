@@ -140,7 +140,8 @@ export interface ImportResult {
   /** Keys that existed (also those created by someone else since the dry run): not touched. */
   readonly existing: number;
   /** Of `created`: written from the readable value because the server refused the DUMP
-   * payload (a newer Redis wrote it) or the line had none. Stream consumer groups are only in the payload. */
+   * payload (a newer Redis wrote it), which alone holds stream consumer groups. Lines
+   * without a payload (written by hand) are not counted: nothing of theirs was left out. */
   readonly fromReadableValue: number;
   readonly failed: number;
   readonly failures: readonly ImportFailure[];
@@ -187,9 +188,15 @@ export async function importNamespace(
     if (failure.lines.length < EXAMPLES) failure.lines.push(record.line);
   };
   let writer: Redis | undefined;
+  /** Writes a line's readable value: a line without a payload (written by hand), or one whose payload the server refused. */
   const fallback = async (record: KeyRecord, key: Buffer): Promise<void> => {
     if (!record.value) {
-      fail(record, 'the server refused its DUMP payload and the line has no readable value to write instead');
+      fail(
+        record,
+        record.dump
+          ? 'the server refused its DUMP payload and the line has no readable value to write instead'
+          : 'the line has neither a DUMP payload nor a readable value',
+      );
       return;
     }
     try {
@@ -201,7 +208,7 @@ export async function importNamespace(
       if (outcome === 'existing') existing++;
       else {
         created++;
-        fromReadableValue++;
+        if (record.dump) fromReadableValue++;
       }
     } catch (error) {
       if (isReplyError(error)) fail(record, error.message);
