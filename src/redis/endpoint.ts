@@ -50,7 +50,7 @@ const CLUSTER_PREFIX = 'cluster ';
 export function documentServer(endpoint: RedisEndpoint): string {
   const seeds = endpoint.cluster?.seeds ?? [];
   if (seeds.length === 0) return serverOf(endpoint);
-  const nodes = seeds.map((seed) => `${seed.host.includes(':') ? `[${seed.host}]` : seed.host}:${seed.port}`);
+  const nodes = seeds.map((seed) => hostPort(seed.host, seed.port));
   return CLUSTER_PREFIX + [...new Set(nodes)].sort().join(',');
 }
 
@@ -69,13 +69,17 @@ export function sameDocumentServer(recorded: string, endpoint: RedisEndpoint): b
 
 /** Which server, as a person names it: `127.0.0.1:6379`, `[::1]:6379`, or the Sentinel master. */
 export function serverOf(endpoint: RedisEndpoint): string {
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   const sentinel = endpoint.sentinel;
   return sentinel?.kind === 'sentinel'
     ? describeSentinelTarget(sentinel)
     : sentinel?.kind === 'invalid'
       ? 'Sentinel (settings to fix)'
-      : `${host}:${endpoint.port}`;
+      : hostPort(endpoint.host, endpoint.port);
+}
+
+/** `host:port`, an IPv6 address in brackets. */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** `127.0.0.1:6379`, with `db 3`, `user alice` and `TLS` appended when they apply. */

@@ -377,10 +377,11 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
     const target = parseKeyDocumentUri(uri);
     let value: KeyValue | undefined;
     let rendered: EditableDocument;
+    const moved = target && this.movedFrom(target);
     if (!target) {
       rendered = message(`This is not a key's address: ${uri.toString()}\n`);
-    } else if (this.movedFrom(target) !== undefined) {
-      rendered = message(`${keyTitle(target.key)} ${this.movedFrom(target) ?? ''}\n`);
+    } else if (moved !== undefined) {
+      rendered = message(`${keyTitle(target.key)} ${moved}\n`);
     } else if (target.db !== this.session.endpoint.db) {
       rendered = message(
         `${keyTitle(target.key)} was opened from db ${target.db}, but the connection now uses db ${this.session.endpoint.db} (${describeEndpoint(this.session.endpoint)}). Inspect the key again from the Keys view.\n`,
