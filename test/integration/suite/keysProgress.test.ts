@@ -212,6 +212,31 @@ describe('the Keys view says how far its walk is', function () {
     }
   });
 
+  it("lists under a namespace whose name starts with a NUL byte its own keys, not the root's (names with any bytes share no cache entry)", async () => {
+    const shared = await api();
+    const provider = shared.views.keys;
+    const nul = '\u0000root';
+    const written = [`${nul}:1`, `${nul}:2`, 'toplevel-1', 'toplevel-2'];
+    const pipeline = redis.pipeline();
+    for (const key of written) pipeline.set(Buffer.from(key, 'latin1'), 'v');
+    await pipeline.exec();
+    /** The names of the keys listed below `parent` (the root when undefined). */
+    const keysBelow = async (parent?: KeysRow): Promise<string[]> =>
+      (await provider.getChildren(parent))
+        .map((row) => (row as { key?: { id?: string } }).key?.id)
+        .filter((id): id is string => id !== undefined)
+        .sort();
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      assert.deepEqual(await keysBelow(), ['toplevel-1', 'toplevel-2'], 'the root lists its keys');
+      const namespace = (await provider.getChildren()).find((row) => (row as { path?: string }).path === nul);
+      assert.ok(namespace, 'the namespace \\x00root is listed');
+      assert.deepEqual(await keysBelow(namespace), [`${nul}:1`, `${nul}:2`]);
+    } finally {
+      await redis.del(...written.map((key) => Buffer.from(key, 'latin1')));
+    }
+  });
+
   it('redraws the rows of the keys it shows once per refresh shorter than half a second, and at once for another database', async () => {
     const shared = await api();
     const provider = shared.views.keys;
