@@ -144,7 +144,18 @@ interface LoadedPages {
   waitingRow?: NamespaceRow | undefined;
 }
 
-const ROOT = '\u0000root';
+/**
+ * Where a namespace's entries are kept in `pages`, `heldKeys` and `namespacesShown`: the root,
+ * `n` and a namespace's path, or `p` and a pattern row's parts. A path may hold any byte (NUL
+ * too): a mark in front of it, unlike a sentinel beside it, keeps every path apart from the root
+ * and from pattern rows.
+ */
+const ROOT_SCOPE = 'r';
+const PATTERN_SCOPE = 'p';
+const pathScope = (path: BinaryString | undefined): string => (path === undefined ? ROOT_SCOPE : `n${path}`);
+const nodeScope = (node: NamespaceNode): string => pathScope(node.isRoot ? undefined : node.path);
+const patternScope = (path: BinaryString, segments: readonly BinaryString[]): string =>
+  PATTERN_SCOPE + patternParts(path, segments);
 /** How long the view's request for its top rows waits for a walk's first keys before answering with what there is. */
 const FIRST_ROWS_WAIT_MS = 1000;
 
@@ -166,11 +177,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   readonly view: vscode.TreeView<KeysRow>;
   private readonly subscriptions: vscode.Disposable[] = [];
   private pages = new Map<string, LoadedPages>();
-  /** Child namespaces shown per namespace (ROOT or its path) beyond the first page. */
+  /** Child namespaces shown per namespace (by pathScope) beyond the first page. */
   private namespacesShown = new Map<string, number>();
   private pagesModel: NamespaceModel | undefined;
   /**
-   * While a walk counts, the keys the last complete walk listed, by namespace (ROOT for the
+   * While a walk counts, the keys the last complete walk listed, by namespace (pathScope; the root for the
    * top): an open namespace keeps its keys listed (and clickable) instead of "N keys here so
    * far…" until the walk ends, seconds on a big keyspace. Taken when a walk starts, dropped
    * when it ends, and not taken when the rows would mean other keys (another server or
@@ -265,7 +276,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
 
   keyDeleted(id: BinaryString): void {
     for (const [key, pages] of this.pages) {
-      if (key.startsWith(PATTERN_PAGES) && pages.keys.some((k) => k.id === id)) {
+      if (key.startsWith(PATTERN_SCOPE) && pages.keys.some((k) => k.id === id)) {
         pages.keys = pages.keys.filter((k) => k.id !== id);
         pages.pager.forget(id);
         pages.more = !pages.pager.done;
@@ -311,9 +322,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     for (const path of [...this.expanded]) {
       if (path === binary || path.startsWith(binary + delimiter)) this.expanded.delete(path);
     }
+    const scope = pathScope(binary);
     for (const listed of [this.pages, this.heldKeys]) {
       for (const key of [...listed.keys()]) {
-        if (key === binary || key.startsWith(binary + delimiter)) listed.delete(key);
+        if (key === scope || key.startsWith(scope + delimiter)) listed.delete(key);
       }
     }
   }
@@ -327,9 +339,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const model = this.model();
     if (!model) return;
     const { path } = model.split(id);
-    this.pages.delete(path === undefined ? ROOT : path);
+    this.pages.delete(pathScope(path));
     // And the pages of `{id}` patterns it may belong to (listed again when shown).
-    for (const key of [...this.pages.keys()]) if (key.startsWith(PATTERN_PAGES)) this.pages.delete(key);
+    for (const key of [...this.pages.keys()]) if (key.startsWith(PATTERN_SCOPE)) this.pages.delete(key);
   }
 
   /** Expands and selects the namespace at `path` (its rows are found again by path). */
@@ -357,7 +369,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private showChild(parent: NamespaceNode | undefined, path: BinaryString): void {
     if (!parent) return;
     const at = parent.sortedChildNamespaces().findIndex((child) => child.path === path);
-    const key = parent.isRoot ? ROOT : parent.path;
+    const key = nodeScope(parent);
     const pageSize = settings().pageSize;
     const shown = this.namespacesShown.get(key) ?? pageSize;
     if (at >= shown) this.namespacesShown.set(key, Math.ceil((at + 1) / pageSize) * pageSize);
@@ -368,7 +380,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const model = this.model();
     if (!model) return undefined;
     const { path } = model.split(id);
-    return this.pages.get(path === undefined ? ROOT : path);
+    return this.pages.get(pathScope(path));
   }
 
   refresh(): Promise<BrowserState> {
@@ -488,7 +500,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       const notListed = node ? this.notListedRows(row, node, group) : [];
       const keys = node ? await this.keyRows(row, node) : [];
       // A namespace the walk has not reached yet: an empty answer would make VS Code collapse it.
-      const held = row && !node ? this.heldKeys.get(row.path) : undefined;
+      const held = row && !node ? this.heldKeys.get(pathScope(row.path)) : undefined;
       const counting =
         row && !node && partialModel(state)
           ? held && held.length > 0
@@ -543,7 +555,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (row instanceof IdGroupRow || !namespace) return rows;
     const labelKeys = found.keys - (found.node?.keys ?? 0);
     if (labelKeys <= 0) return rows;
-    const pagesKey = `${PATTERN_PAGES}${row.path}\u0000${segments.join('\u0000')}`;
+    const pagesKey = patternScope(row.path, segments);
     let pages = this.pages.get(pagesKey);
     if (!pages) {
       const topology = await this.session.topology();
@@ -635,7 +647,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // Grouped: the ids are in the `{id}` row, the other children list as usual.
     const trackedIds = idGroup ? idGroup.instances - idGroup.untrackedInstances : 0;
     const total = node.childCount - declaredChildren - trackedIds;
-    const key = node.isRoot ? ROOT : node.path;
+    const key = nodeScope(node);
     const shown = Math.min(this.namespacesShown.get(key) ?? settings().pageSize, total);
     let listed = 0;
     const children = idGroup ? node.sortedChildNamespaces() : node.firstChildNamespaces(shown + declaredChildren);
@@ -663,7 +675,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 
   private loadMoreNamespaces(parent: NamespaceRow | undefined, listed: number): Promise<void> {
-    this.namespacesShown.set(parent ? parent.path : ROOT, listed + settings().pageSize);
+    this.namespacesShown.set(pathScope(parent?.path), listed + settings().pageSize);
     this.changed.fire(parent);
     return Promise.resolve();
   }
@@ -673,7 +685,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     // ones listed at the end of the last walk stay meanwhile, also before the walk counts
     // any of them (it may have found only the namespace's child namespaces so far).
     if (!node.model.complete) {
-      const held = this.heldKeys.get(node.isRoot ? ROOT : node.path);
+      const held = this.heldKeys.get(nodeScope(node));
       if (held && held.length > 0) return held.map((key) => new KeyRow(parent, key));
     }
     if (node.directCount === 0) return [];
@@ -739,7 +751,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 
   private async pagesFor(node: NamespaceNode): Promise<LoadedPages> {
-    const key = node.isRoot ? ROOT : node.path;
+    const key = nodeScope(node);
     let pages = this.pages.get(key);
     if (!pages) {
       const topology = await this.session.topology();
@@ -853,8 +865,10 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (row instanceof LoadMoreRow) {
       const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
       const namespaces = row.listing === 'namespaces';
-      const where = row.parent instanceof PatternRow ? patternRowKey(row.parent) : row.parent?.path;
-      item.id = scopedRowId(namespaces ? 'more-namespaces' : 'more', where);
+      item.id =
+        row.parent instanceof PatternRow
+          ? scopedRowId('more-pattern', patternRowKey(row.parent))
+          : scopedRowId(namespaces ? 'more-namespaces' : 'more', row.parent?.path);
       item.description = shownOf(row.shown, row.total, row.listing);
       item.iconPath = new vscode.ThemeIcon('ellipsis');
       item.command = { command: 'sharedRedis.loadMoreKeys', title: 'Load more', arguments: [row] };
@@ -977,9 +991,6 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   }
 }
 
-/** Prefix of the pages of a pattern row in `pages` (not a namespace path: starts with NUL). */
-const PATTERN_PAGES = '\u0000pattern:';
-
 /** Two walks whose rows name the same keys: the same delimiter and filter (server and database apart). */
 function walksOfSameKeys(a: NamespaceModel, b: NamespaceModel): boolean {
   const sameMatch = a.match === undefined || b.match === undefined ? a.match === b.match : a.match.equals(b.match);
@@ -989,7 +1000,7 @@ function walksOfSameKeys(a: NamespaceModel, b: NamespaceModel): boolean {
 /** The keys listed on each namespace's pages (pattern groups apart). */
 function keysListed(pages: ReadonlyMap<string, LoadedPages>): Map<string, PagedKey[]> {
   const keys = new Map<string, PagedKey[]>();
-  for (const [path, loaded] of pages) if (!path.startsWith(PATTERN_PAGES)) keys.set(path, [...loaded.keys]);
+  for (const [scope, loaded] of pages) if (!scope.startsWith(PATTERN_SCOPE)) keys.set(scope, [...loaded.keys]);
   return keys;
 }
 
@@ -998,9 +1009,14 @@ function scopeOf(node: NamespaceNode): BinaryString | undefined {
   return node.isRoot ? undefined : node.path;
 }
 
-/** A pattern row's identity: its namespace path and segments, NUL-separated. */
-function patternRowKey(row: PatternRow): BinaryString {
-  return [row.path, ...row.segments].join('\u0000');
+/** A pattern row's identity: its namespace path and segments. As JSON, not joined by a
+ * character: a path or segment may hold any character, and no two lists share a JSON text. */
+function patternRowKey(row: PatternRow): string {
+  return patternParts(row.path, row.segments);
+}
+
+function patternParts(path: BinaryString, segments: readonly BinaryString[]): string {
+  return JSON.stringify([path, ...segments]);
 }
 
 function escapeMarkdown(text: string): string {
