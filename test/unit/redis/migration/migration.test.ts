@@ -411,6 +411,54 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     }
   });
 
+  it('nested targets onto a name the target already has: both keys are skipped as existing, not one as taken by the other, in one batch or two', async () => {
+    await seedSmall();
+    await source.set('legacy:legacy:k', 'from legacy:legacy:k');
+    await source.set('k', 'from k');
+    await target.set('app:legacy:k', "the target's own");
+    const mappings = compileMappings([
+      { source: 'legacy', target: 'app' },
+      { source: null, target: 'app:legacy' },
+    ]);
+    for (const batchSize of [100, 1]) {
+      for (const mode of ['dry-run', 'copy'] as const) {
+        const result = await migrateKeys(source, target, mappings, { mode, batchSize });
+        const what = `${mode}, batches of ${batchSize}`;
+        assert.equal(result.copied, 0, what);
+        assert.equal(result.skippedExisting, 2, what);
+        assert.equal(result.skippedSameTarget, 0, what);
+        assert.doesNotMatch(describeMigration(result), /another key of this migration/, what);
+      }
+    }
+    assert.equal(await target.get('app:legacy:k'), "the target's own");
+  });
+
+  it('nested targets onto a name the target refuses (ACL): both keys fail with the refusal, neither is said to be taken by the other', async () => {
+    await seedSmall();
+    await source.set('legacy:legacy:k', 'from legacy:legacy:k');
+    await source.set('k', 'from k');
+    await target.call('ACL', 'SETUSER', 'noapp', 'on', '>pw', '~other:*', '+@all');
+    const limited = await clientOf(targetServer);
+    await limited.call('AUTH', 'noapp', 'pw');
+    try {
+      const mappings = compileMappings([
+        { source: 'legacy', target: 'app' },
+        { source: null, target: 'app:legacy' },
+      ]);
+      for (const batchSize of [100, 1]) {
+        const result = await migrateKeys(source, limited, mappings, { mode: 'replace', batchSize });
+        const what = `batches of ${batchSize}`;
+        assert.equal(result.copied, 0, what);
+        assert.equal(result.failed, 2, what);
+        assert.equal(result.skippedSameTarget, 0, what);
+        assert.match(result.reasons.find((r) => r.kind === 'failed')?.reason ?? '', /^NOPERM/, what);
+      }
+    } finally {
+      limited.disconnect();
+      await target.call('ACL', 'DELUSER', 'noapp');
+    }
+  });
+
   it('with a delimiter of two bytes, targets that meet inside one (app and app:) are nested too: neither key replaces the other', async () => {
     await seedSmall();
     await source.set('x:::k', 'from x');
