@@ -47,6 +47,23 @@ export class SeenKeys {
     return this.insert(h1, h2);
   }
 
+  /** True when the hash was added before. Its own probe loop: insert's stays as it is, the
+   * walk's hot path (a shared probe function measured 10–15% slower over 2M hashes, as V8
+   * then inlined one call less into the walk's loop). */
+  hasHash(h1: number, h2: number): boolean {
+    h1 |= 0;
+    h2 |= 0;
+    if (h1 === 0 && h2 === 0) h2 = 1;
+    const slots = this.slots;
+    const capacity = this.capacity;
+    for (let slot = scaledSlot((h1 ^ (h2 >>> 7)) >>> 0, capacity); ; slot = slot + 1 === capacity ? 0 : slot + 1) {
+      const a = slots[2 * slot] as number;
+      const b = slots[2 * slot + 1] as number;
+      if (a === h1 && b === h2) return true;
+      if (a === 0 && b === 0) return false;
+    }
+  }
+
   private insert(h1: number, h2: number): boolean {
     const slots = this.slots;
     const capacity = this.capacity;

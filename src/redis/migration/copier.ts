@@ -3,7 +3,7 @@ import type { ChainableCommander, Cluster } from 'ioredis';
 import { CommandArgs, execKeyCommands, KeyCommands } from '../cluster/clusterKeyWrites';
 import { RedisEndpoint } from '../endpoint';
 import { classifyRedisError, isReplyError } from '../errors';
-import { cursorFraction, fromBinary, toBinary } from '../keyspace';
+import { BinaryString, cursorFraction, fromBinary, toBinary } from '../keyspace';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
 import { keyHash } from '../keyspace/keyHash';
 import { asScanReply, quietly, scanArguments } from '../keyspace/scanSource';
@@ -266,6 +266,8 @@ export async function migrateKeys(
   const writeBatch = async ({ batch, sentAt, replies }: Read): Promise<void> => {
     const writes: KeyCommands[] = [];
     const written: { item: Item; type: string }[] = [];
+    /** Nested targets: the names this batch writes, each with the keys that wait for how its write ends. */
+    const claims = new Map<BinaryString, Item[]>();
     batch.forEach((item, i) => {
       const [pttlError, pttlReply] = replies[2 * i] ?? [null, null];
       const [secondError, secondReply] = replies[2 * i + 1] ?? [null, null];
@@ -292,11 +294,20 @@ export async function migrateKeys(
       }
       const key = item.target;
       if (taken) {
+        // Taken only once a key was copied there: a name that exists, or that the server
+        // refuses, gives every key sent to it that outcome, not "another key was copied".
         const [h1, h2] = keyHash(key);
-        if (!taken.addHash(h1, h2)) {
+        if (taken.hasHash(h1, h2)) {
           skip(item, REASON_SAME_TARGET);
           return;
         }
+        const name = toBinary(key);
+        const waiting = claims.get(name);
+        if (waiting) {
+          waiting.push(item);
+          return;
+        }
+        claims.set(name, []);
       }
       const exists: [string, CommandArgs] = ['EXISTS', [key]];
       const restore: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer]];
@@ -306,22 +317,38 @@ export async function migrateKeys(
     });
     const wrote = written.length > 0 ? await writeTarget(target, writes, targetEndpoint) : [];
     written.forEach(({ item, type }, i) => {
+      let outcome: { copied: true } | { skipped: string } | { failed: string };
       if (mode === 'dry-run') {
         const [error, exists] = wrote[i] ?? [null, 0];
         // A refused check (an ACL, a MOVED) says nothing about the key: it would fail, not be copied.
-        if (error) fail(item, error.message);
-        else if (Number(exists) > 0) skip(item, REASON_EXISTS);
-        else copy(item, type, false);
+        if (error) outcome = { failed: error.message };
+        else if (Number(exists) > 0) outcome = { skipped: REASON_EXISTS };
+        else outcome = { copied: true };
+        if ('copied' in outcome) copy(item, type, false);
       } else if (mode === 'copy') {
         const [error] = wrote[i] ?? [null];
-        if (!error) copy(item, type, false);
-        else if (/^BUSYKEY\b/.test(error.message)) skip(item, REASON_EXISTS);
-        else fail(item, error.message);
+        if (!error) outcome = { copied: true };
+        else if (/^BUSYKEY\b/.test(error.message)) outcome = { skipped: REASON_EXISTS };
+        else outcome = { failed: error.message };
+        if ('copied' in outcome) copy(item, type, false);
       } else {
         const [, exists] = wrote[2 * i] ?? [null, 0];
         const [error] = wrote[2 * i + 1] ?? [null];
-        if (!error) copy(item, type, Number(exists) > 0);
-        else fail(item, error.message);
+        outcome = error ? { failed: error.message } : { copied: true };
+        if ('copied' in outcome) copy(item, type, Number(exists) > 0);
+      }
+      if ('skipped' in outcome) skip(item, outcome.skipped);
+      else if ('failed' in outcome) fail(item, outcome.failed);
+      if (!taken) return;
+      const waiting = claims.get(toBinary(item.target)) ?? [];
+      if ('copied' in outcome) {
+        const [h1, h2] = keyHash(item.target);
+        taken.addHash(h1, h2);
+        for (const other of waiting) skip(other, REASON_SAME_TARGET);
+      } else if ('skipped' in outcome) {
+        for (const other of waiting) skip(other, outcome.skipped);
+      } else {
+        for (const other of waiting) fail(other, outcome.failed);
       }
     });
     processed += batch.length;

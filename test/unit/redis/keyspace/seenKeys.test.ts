@@ -8,7 +8,10 @@ describe('SeenKeys', () => {
     for (let i = 1; i <= 5000; i++) hashes.push([Math.imul(i, 2654435761) >>> 0, Math.imul(i, 40503) >>> 0]);
     for (const [h1, h2] of hashes) assert.equal(seen.addHash(h1, h2), true, `new ${h1},${h2}`);
     assert.equal(seen.size, 5000);
+    for (const [h1, h2] of hashes) assert.equal(seen.hasHash(h1, h2), true, `has ${h1},${h2}`);
     for (const [h1, h2] of hashes) assert.equal(seen.addHash(h1, h2), false, `again ${h1},${h2}`);
+    assert.equal(seen.hasHash(7, 7), false, 'a hash never given');
+    assert.equal(seen.size, 5000, 'asking adds nothing');
     assert.equal(seen.addHash(7, 7), true);
     assert.equal(seen.size, 5001);
   });
@@ -20,7 +23,10 @@ describe('SeenKeys', () => {
     assert.equal(scaledSlot(0xffffffff, slots), slots - 1);
     for (let low = 1; low <= 20; low++) assert.equal(seen.addHash(0xffffffff, low), true);
     for (let low = 1; low <= 20; low++) assert.equal(seen.addHash(0xffffffff, low), false);
+    assert.equal(seen.hasHash(0, 0), false);
     assert.equal(seen.addHash(0, 0), true, 'the hash (0, 0), which marks an empty slot inside');
+    assert.equal(seen.hasHash(0, 0), true);
+    assert.equal(seen.hasHash(0xffffffff, 21), false, 'past the wrapped run');
     assert.equal(seen.addHash(0, 0), false);
     assert.equal(seen.size, 21);
   });
