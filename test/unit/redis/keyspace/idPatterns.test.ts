@@ -166,4 +166,29 @@ describe('paging the keys of a pattern (user:{id}:profile) against a real redis-
     assert.equal(new Set(paged.map((k) => k.id)).size, paged.length, 'each once');
     assert.ok(paged.every((k) => k.type === 'string' && k.labelBytes === k.id.slice('user:'.length)));
   });
+
+  it('lists a name that reads {id} (a template written as it was) apart from the ids it is not, each row with its own keys', async () => {
+    client ??= await server.connect();
+    await client.flushdb();
+    const literal = ['user:5:{id}', 'user:7:{id}'];
+    const ids = ['user:9:123', 'user:11:456'];
+    const pipeline = client.pipeline();
+    for (const key of [...userKeys(100), ...literal, ...ids]) pipeline.set(key, 'v');
+    await pipeline.exec();
+    const model = await walkKeyspace({ client }, { count: 200 }).done;
+    const user = model.findNamespace('user');
+    assert.ok(user?.idGroup);
+    const entries = user.idGroup.entries().filter((e) => !['profile', 'roles', 'sessions'].includes(e.segment));
+    const listed: string[][] = [];
+    for (const entry of entries) {
+      const pager = new NamespaceKeyPager(client, user, {
+        pageSize: 150,
+        pattern: patternSelection(user, ['{id}', entry.segment], entry.keys),
+      });
+      const { keys } = await allPages(pager);
+      assert.equal(keys.length, entry.keys, `the row says ${entry.keys} keys and lists ${keys.length}`);
+      listed.push(keys.map((k) => k.id).sort());
+    }
+    assert.deepEqual(listed.sort(), [ids.sort(), literal.sort()].sort());
+  });
 });
