@@ -14,8 +14,11 @@ import {
   formatKeyCount,
   formatTtl,
   groupThousands,
+  ID_SEGMENT,
   isIdLike,
   keyLabel,
+  LITERAL_ID_SEGMENT,
+  literalSegment,
   mostlyIds,
   describeKeys,
   filterPatternFor,
@@ -547,7 +550,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private async patternRows(row: IdGroupRow | PatternRow): Promise<KeysRow[]> {
     const found = this.patternOf(row);
     if (!found) return [];
-    const segments = row instanceof IdGroupRow ? ['{id}'] : row.segments;
+    const segments = row instanceof IdGroupRow ? [ID_SEGMENT] : row.segments;
     const rows: KeysRow[] = (found.node?.entries() ?? []).map(
       (entry) => new PatternRow(row, row.path, [...segments, entry.segment]),
     );
@@ -918,14 +921,19 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         `below it the names they share, counted over all ids. Show Ids as a List switches back.`;
       return item;
     }
-    const pattern = displayBytes(row.path + delimiter + row.segments.join(delimiter));
-    const item = new vscode.TreeItem(displaySegment(row.segments[row.segments.length - 1] ?? ''));
+    const pattern = displayBytes(row.path + delimiter + row.segments.map(literalSegment).join(delimiter));
+    const last = row.segments[row.segments.length - 1] ?? '';
+    // A segment that reads {id} is a name (a key template written as it was), not the ids' row.
+    const named = last === LITERAL_ID_SEGMENT;
+    const item = new vscode.TreeItem(displaySegment(literalSegment(last)));
     item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
     item.id = `pattern:${rowKey(patternRowKey(row))}`;
-    item.description = keys;
+    item.description = named ? `${keys} · named {id}, not ids` : keys;
     item.iconPath = new vscode.ThemeIcon('symbol-key');
     item.contextValue = 'pattern';
-    item.tooltip = `${pattern}: ${keys} over all ids`;
+    item.tooltip =
+      `${pattern}: ${keys} over all ids` +
+      (named ? ' (its last {id} is the name itself, written as it is: not an id)' : '');
     return item;
   }
 

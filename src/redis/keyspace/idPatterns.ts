@@ -21,9 +21,19 @@ export function isIdLike(segment: BinaryString): boolean {
   return DECIMAL.test(segment) || HEX.test(segment) || UUID.test(segment) || ULID.test(segment);
 }
 
+/** The pattern segment of a real segment that reads `{id}` (a key template written as it
+ * was): not ID_SEGMENT, which stands for ids, or its keys would be counted in the ids' row
+ * and never listed there. Its first character is no byte: no real segment reads it either. */
+export const LITERAL_ID_SEGMENT = '\u0100{id}';
+
 /** A pattern segment for a real one: `{id}` for an id-like segment, the segment itself otherwise. */
 export function patternSegment(segment: BinaryString): BinaryString {
-  return isIdLike(segment) ? ID_SEGMENT : segment;
+  return isIdLike(segment) ? ID_SEGMENT : segment === ID_SEGMENT ? LITERAL_ID_SEGMENT : segment;
+}
+
+/** The bytes a pattern segment other than ID_SEGMENT stands for. */
+export function literalSegment(segment: BinaryString): BinaryString {
+  return segment === LITERAL_ID_SEGMENT ? ID_SEGMENT : segment;
 }
 
 /**

@@ -32,7 +32,15 @@ export {
   compareBinary,
 } from './namespaceModel';
 export { compareNatural } from './naturalOrder';
-export { ID_SEGMENT, isIdLike, mostlyIds, PatternChild, PatternNode } from './idPatterns';
+export {
+  ID_SEGMENT,
+  isIdLike,
+  LITERAL_ID_SEGMENT,
+  literalSegment,
+  mostlyIds,
+  PatternChild,
+  PatternNode,
+} from './idPatterns';
 export { patternSelection } from './patternPaging';
 export { DEFAULT_PREFIX_SCAN_COUNT, ScanBound, ScanOutcome, scanKeysWithPrefix } from './prefixScan';
 export {

@@ -1,5 +1,5 @@
 import { BinaryString, escapeGlob, fromBinary } from './binary';
-import { ID_SEGMENT, isIdLike } from './idPatterns';
+import { ID_SEGMENT, isIdLike, literalSegment } from './idPatterns';
 import type { NamespaceNode } from './namespaceModel';
 import type { PatternSelection } from './pager';
 
@@ -16,7 +16,9 @@ export function patternSelection(
 ): PatternSelection {
   const model = namespace.model;
   const delimiter = model.delimiterBinary;
-  const glob = segments.map((segment) => (segment === ID_SEGMENT ? '*' : escapeGlob(segment).toString('latin1')));
+  const glob = segments.map((segment) =>
+    segment === ID_SEGMENT ? '*' : escapeGlob(literalSegment(segment)).toString('latin1'),
+  );
   const match = fromBinary(
     escapeGlob(namespace.id).toString('latin1') + glob.join(escapeGlob(delimiter).toString('latin1')),
   );
@@ -29,7 +31,7 @@ export function patternSelection(
       const parts = key.slice(prefix.length).split(delimiter);
       if (parts.length !== segments.length) return false;
       return segments.every((segment, i) =>
-        segment === ID_SEGMENT ? isIdLike(parts[i] as string) : parts[i] === segment,
+        segment === ID_SEGMENT ? isIdLike(parts[i] as string) : parts[i] === literalSegment(segment),
       );
     },
   };
