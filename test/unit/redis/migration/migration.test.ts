@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
 import type Redis from 'ioredis';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import {
@@ -433,6 +434,41 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     assert.equal(await target.get('app:legacy:k'), "the target's own");
   });
 
+  it('nested targets: a payload the target cannot read fails alone, and the other key sent to that name is still copied', async () => {
+    await seedSmall();
+    // Eight names, each the target of three keys: one plain, two whose payload the target refuses.
+    const rounds = 8;
+    for (let r = 0; r < rounds; r++) {
+      // a:y:z:k0 -> x + :y:z:k0, b:z:k0 -> x:y + :z:k0, c:k0 -> x:y:z + :k0: all x:y:z:k0.
+      await source.set(`a:y:z:k${r}`, 'plain');
+      await source.set(`b:z:k${r}`, 'unreadable-by-target');
+      await source.set(`c:k${r}`, 'unreadable-by-target');
+    }
+    const mappings = compileMappings([
+      { source: 'a', target: 'x' },
+      { source: 'b', target: 'x:y' },
+      { source: 'c', target: 'x:y:z' },
+    ]);
+    // A payload from a newer Redis gets "DUMP payload version or checksum are wrong" from this one. Both
+    // servers here run one version, so the proxy damages those payloads on the wire: the refusal is
+    // the real server's, for bytes that are really wrong.
+    const proxy = await damagingProxy(targetServer.port, Buffer.from('unreadable-by-target'));
+    const damaged = await clientOf({ host: '127.0.0.1', port: proxy.port });
+    try {
+      for (const batchSize of [100, 1]) {
+        await target.flushdb();
+        const result = await migrateKeys(source, damaged, mappings, { mode: 'copy', batchSize });
+        const what = `batches of ${batchSize}`;
+        assert.equal(result.copied, rounds, what);
+        assert.equal(result.failed + result.skippedSameTarget, 2 * rounds, what);
+        for (let r = 0; r < rounds; r++) assert.equal(await target.get(`x:y:z:k${r}`), 'plain', what);
+      }
+    } finally {
+      damaged.disconnect();
+      proxy.close();
+    }
+  });
+
   it('nested targets onto a name the target refuses (ACL): both keys fail with the refusal, neither is said to be taken by the other', async () => {
     await seedSmall();
     await source.set('legacy:legacy:k', 'from legacy:legacy:k');
@@ -530,3 +566,47 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     assert.equal(await target.dbsize(), 5);
   });
 });
+
+/**
+ * A TCP proxy to a real server that changes one byte of every `marker` sent to it (commands
+ * only): a payload holding the marker then fails the server's checksum. A marker split
+ * between two reads is found too (the tail of each read is held back).
+ */
+async function damagingProxy(port: number, marker: Buffer): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let held = Buffer.alloc(0);
+    client.on('data', (chunk: Buffer) => {
+      const data = Buffer.concat([held, chunk]);
+      for (let at = data.indexOf(marker); at >= 0; at = data.indexOf(marker, at + 1)) data[at] = 0x55; // 'U'
+      const keep = Math.min(marker.length - 1, data.length);
+      held = Buffer.from(data.subarray(data.length - keep));
+      upstream.write(data.subarray(0, data.length - keep));
+      // Flush what is held once the client pauses: a command never waits for the next one.
+      setImmediate(() => {
+        if (held.length > 0 && client.readableLength === 0) {
+          upstream.write(held);
+          held = Buffer.alloc(0);
+        }
+      });
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
