@@ -316,6 +316,8 @@ export async function migrateKeys(
       written.push({ item, type });
     });
     const wrote = written.length > 0 ? await writeTarget(target, writes, targetEndpoint) : [];
+    /** Keys handed back to be written in a later batch (see below). */
+    const retry = new Set<Item>();
     written.forEach(({ item, type }, i) => {
       let outcome: { copied: true } | { skipped: string } | { failed: string };
       if (mode === 'dry-run') {
@@ -347,12 +349,18 @@ export async function migrateKeys(
         for (const other of waiting) skip(other, REASON_SAME_TARGET);
       } else if ('skipped' in outcome) {
         for (const other of waiting) skip(other, outcome.skipped);
-      } else {
+      } else if (mode === 'dry-run' || /^NOPERM\b/.test(outcome.failed)) {
+        // A refusal of the name (an ACL): the others would get it too.
         for (const other of waiting) fail(other, outcome.failed);
+      } else {
+        // A refusal of this key's payload (a newer RDB version, a module type) says nothing of
+        // the others: the name is still free, and they are read and written again.
+        for (const other of waiting) retry.add(other);
       }
     });
-    processed += batch.length;
-    for (const item of batch) item.totals.processed++;
+    processed += batch.length - retry.size;
+    for (const item of batch) if (!retry.has(item)) item.totals.processed++;
+    pending.unshift(...retry);
     options.onProgress?.({
       processed,
       expected: options.expected,
@@ -421,7 +429,13 @@ export async function migrateKeys(
         return result(true);
       }
     } while (cursor !== '0');
-    await settle();
+    // The last batches may hand keys back (writeBatch's retry): they go in further batches.
+    for (await settle(); pending.length > 0; await settle()) {
+      if (!(await flush(true))) {
+        await settle();
+        return result(true);
+      }
+    }
     return result(false);
   } catch (error) {
     // A write still in flight (the failure was a SCAN or a read) lands or fails first, so `partial` counts it.
