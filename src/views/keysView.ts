@@ -583,7 +583,7 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (loaded.error) {
       rows.push(
         new MessageRow(
-          `error:${rowKey(pagesKey)}`,
+          scopedRowId('error-pattern', patternRowKey(row)),
           `Could not list the keys: ${loaded.error.message}`,
           new vscode.ThemeIcon('error'),
           {
