@@ -279,19 +279,32 @@ describe('the Keys view says how far its walk is', function () {
       // then answers it with database 5's rows instead; a short walk can fit inside that wait).
       let topRequestsOut = 0;
       let startWhileTopRequestOut = false;
+      let started = false;
+      /** The labels of each answer to a request for the top rows given after the walk started. */
+      const answeredAfterStart: string[][] = [];
       const getChildren = provider.getChildren;
       provider.getChildren = async (row?: KeysRow): Promise<KeysRow[]> => {
         if (row !== undefined) return getChildren.call(provider, row);
         topRequestsOut++;
         try {
-          return await getChildren.call(provider, row);
+          const answer = await getChildren.call(provider, row);
+          if (started) {
+            answeredAfterStart.push(
+              answer.map((shown) => {
+                const label = provider.getTreeItem(shown).label;
+                return typeof label === 'string' ? label : (label?.label ?? '');
+              }),
+            );
+          }
+          return answer;
         } finally {
           topRequestsOut--;
         }
       };
       const starts = shared.keys.onDidChange((state) => {
-        if (state.kind === 'walking' && state.progress === undefined && topRequestsOut > 0) {
-          startWhileTopRequestOut = true;
+        if (state.kind === 'walking' && state.progress === undefined) {
+          started = true;
+          if (topRequestsOut > 0) startWhileTopRequestOut = true;
         }
       });
       let other: string[];
@@ -308,6 +321,10 @@ describe('the Keys view says how far its walk is', function () {
         other.some((said) => said.startsWith('start ')) || startWhileTopRequestOut,
         `the walk of another database did not announce its start, and no request for the top rows was waiting for it: ${JSON.stringify(other)}`,
       );
+      // What the workbench was given after the switch is database 5's, never database 0's `load` rows.
+      for (const labels of answeredAfterStart) {
+        assert.ok(!labels.includes('load'), `database 0's rows answered after the switch: ${JSON.stringify(labels)}`);
+      }
     } finally {
       await config.update('db', savedDb, vscode.ConfigurationTarget.Workspace);
       assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');

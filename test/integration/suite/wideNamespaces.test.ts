@@ -136,6 +136,30 @@ describe('the Keys view with a wide namespace (user:{id}:…)', function () {
     assert.deepEqual(command?.arguments, [{ prefill: 'user:*' }]);
   });
 
+  it('shows keys named {id} literally (a template written as it was) in a row of their own, said to be a name, and lists them there', async () => {
+    const shared = await api();
+    const literal = ['user:5:{id}', 'user:9:{id}'];
+    await redis.mset(literal[0] as string, 'v', literal[1] as string, 'v');
+    shared.keys.modelLimits = {};
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      // Grouped, whatever the tests before chose.
+      await vscode.commands.executeCommand('sharedRedis.groupIds', await child(shared, undefined, 'user'));
+      const ids = await child(shared, await child(shared, undefined, 'user'), '{id}');
+      assert.deepEqual(await rows(shared, ids), [
+        'profile — 3,000 keys',
+        'roles — 3,000 keys',
+        '{id} — 2 keys · named {id}, not ids',
+      ]);
+      assert.deepEqual(await rows(shared, await child(shared, ids, '{id}')), [
+        '5:{id} — string · no TTL',
+        '9:{id} — string · no TTL',
+      ]);
+    } finally {
+      await redis.del(...literal);
+    }
+  });
+
   it('gives a key listed under two {id} rows a row id in each (VS Code refuses to draw a tree that repeats one)', async () => {
     const shared = await api();
     const config = vscode.workspace.getConfiguration('sharedRedis');
