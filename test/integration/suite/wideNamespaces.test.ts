@@ -139,13 +139,22 @@ describe('the Keys view with a wide namespace (user:{id}:…)', function () {
   it('shows keys named {id} literally (a template written as it was) in a row of their own, said to be a name, and lists them there', async () => {
     const shared = await api();
     const literal = ['user:5:{id}', 'user:9:{id}'];
-    await redis.mset(literal[0] as string, 'v', literal[1] as string, 'v');
+    await redis.mset(literal[0] as string, 'v', literal[1] as string, 'v', 'user:{id}:profile', 'v');
     shared.keys.modelLimits = {};
     try {
       assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
       // Grouped, whatever the tests before chose.
       await vscode.commands.executeCommand('sharedRedis.groupIds', await child(shared, undefined, 'user'));
-      const ids = await child(shared, await child(shared, undefined, 'user'), '{id}');
+      // The namespace user:{id} beside the ids' row says it is a name too.
+      const user = await rows(shared, await child(shared, undefined, 'user'));
+      assert.deepEqual(
+        user.filter((row) => row.startsWith('{id} — ')),
+        ['{id} — 1 key · named {id}, not ids', '{id} — 3,000 namespaces · 6,002 keys'],
+      );
+      const ids = (await shared.views.keys.getChildren(await child(shared, undefined, 'user'))).find((row) =>
+        String(shared.views.keys.getTreeItem(row).description).includes('namespaces'),
+      );
+      assert.ok(ids, "the ids' row");
       assert.deepEqual(await rows(shared, ids), [
         'profile — 3,000 keys',
         'roles — 3,000 keys',
@@ -156,7 +165,7 @@ describe('the Keys view with a wide namespace (user:{id}:…)', function () {
         '9:{id} — string · no TTL',
       ]);
     } finally {
-      await redis.del(...literal);
+      await redis.del(...literal, 'user:{id}:profile');
     }
   });
 
