@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { BinaryString } from '../redis/keyspace/binary';
 import { displaySegment } from '../redis/keyspace/display';
 import { formatKeyCount, groupThousands } from '../redis/keyspace/format';
+import { ID_SEGMENT } from '../redis/keyspace/idPatterns';
 import { rowKey } from './rowKey';
 
 /**
@@ -32,7 +33,9 @@ export function namespaceItem(
   // While the walk counts, a count is a lower bound: a declared namespace it has not reached
   // yet is not "0 keys".
   const counted = !counting ? formatKeyCount(count) : count === 0 ? 'counting…' : `${formatKeyCount(count)} so far`;
-  item.description = declared?.owner ? `${counted} · ${declared.owner}` : counted;
+  // A namespace named {id} (a key template written as it was) beside an ids' `{id}` row: say which is which.
+  const named = segment === ID_SEGMENT ? `${counted} · named {id}, not ids` : counted;
+  item.description = declared?.owner ? `${named} · ${declared.owner}` : named;
   item.iconPath = new vscode.ThemeIcon(declared ? 'folder-library' : 'folder');
   return item;
 }
