@@ -123,6 +123,19 @@ describe('which compose file is the stack, and its files', () => {
     assert.equal(readFileSync(location.composeFile, 'utf8'), readFileSync(join(BUNDLED_STACK, 'docker-compose.yml'), 'utf8'));
   });
 
+  it('completes a bundled stack whose first writing stopped after the compose file (a crash): the next activation writes .env and the ACL file', () => {
+    const location = resolveStackLocation({ workspaceFolders: [], globalStorageDir: dir });
+    // What a process killed between the copy of the compose file and the .env left behind.
+    mkdirSync(join(location.composeFile, '..'), { recursive: true });
+    writeFileSync(location.composeFile, readFileSync(join(BUNDLED_STACK, 'docker-compose.yml')));
+    prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
+    assert.ok(existsSync(location.envFile), 'the .env was written');
+    assert.match(readFileSync(location.envFile, 'utf8'), /^REDIS_PASSWORD=\S{16,}$/m);
+    assert.equal(statSync(location.envFile).mode & 0o777, 0o600);
+    const acl = readFileSync(stackAclFile(join(location.composeFile, '..')), 'utf8');
+    assert.match(acl, /^user operator /m);
+  });
+
   it('upgrading the bundled stack to the acl folder leaves the old users.acl in place for the container that still mounts it', () => {
     const location = resolveStackLocation({ workspaceFolders: [], globalStorageDir: dir });
     prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
