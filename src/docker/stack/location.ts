@@ -7,7 +7,7 @@ import { loadComposeProject } from '../compose/load';
 import type { ComposeProject, LoadComposeOptions } from '../compose/model';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
-import { writeFileAtomic } from './atomicFile';
+import { createFileAtomic, writeFileAtomic } from './atomicFile';
 import { legacyAclFile, NamespacePolicy, stackAclFile, syncAclFile } from './serviceAccess';
 import { replicationConfFile, syncReplicationConf } from './clusterStack';
 
@@ -98,20 +98,28 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
   requireDelimiter(policy.delimiter);
   mkdirSync(targetDir, { recursive: true });
   copyFileSync(join(bundledStackDir, 'docker-compose.yml'), files.compose);
-  const composeText = readFileSync(files.compose, 'utf8');
+  writeFileAtomic(files.env, generatedEnvText(bundledStackDir, policy), 0o600);
+  const written = [...Object.values(files), ...writePasswordFiles(files.compose, files.env, policy)];
+  return { written, existing: [] };
+}
+
+/** A `.env` from the stack's template with freshly generated passwords: the operator's, Redis
+ * Commander's where the template has it (the cluster stack has no Commander), one per declared service. */
+function generatedEnvText(bundledStackDir: string, policy: NamespacePolicy): string {
   const template = readFileSync(join(bundledStackDir, '.env.example'), 'utf8');
   const servicePasswords = Object.fromEntries(serviceNamespaces(policy.declared, policy.delimiter).map((ns) => [serviceUser(ns).envKey, generatePassword()]));
-  // Redis Commander's password only where the template has it (the cluster stack has no Commander).
   const commander = /^COMMANDER_PASSWORD=/m.test(template) ? { COMMANDER_PASSWORD: generatePassword() } : {};
-  writeFileAtomic(files.env, fillEnvTemplate(template, { REDIS_PASSWORD: generatePassword(), ...commander, ...servicePasswords }), 0o600);
-  syncAclFile({ envFile: files.env, aclFile: files.acl }, policy);
-  const written = Object.values(files);
-  // The cluster stack's nodes start from replication.conf (the replicas' masterauth).
-  if (composeText.includes('--cluster-enabled')) {
-    syncReplicationConf(files.env, replicationConfFile(targetDir));
-    written.push(replicationConfFile(targetDir));
-  }
-  return { written, existing: [] };
+  return fillEnvTemplate(template, { REDIS_PASSWORD: generatePassword(), ...commander, ...servicePasswords });
+}
+
+/** The files made from `.env`'s passwords: the ACL file, and for the cluster stack replication.conf
+ * (the replicas' masterauth). Returns those beyond the ACL file. */
+function writePasswordFiles(composeFile: string, envFile: string, policy: NamespacePolicy): string[] {
+  const dir = dirname(composeFile);
+  syncAclFile({ envFile, aclFile: stackAclFile(dir) }, policy);
+  if (!readFileSync(composeFile, 'utf8').includes('--cluster-enabled')) return [];
+  syncReplicationConf(envFile, replicationConfFile(dir));
+  return [replicationConfFile(dir)];
 }
 
 /**
@@ -121,8 +129,13 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
 export function prepareBundledStack(bundledStackDir: string, location: StackLocation, policy: NamespacePolicy): void {
   const dir = dirname(location.composeFile);
   if (!existsSync(location.envFile)) {
-    writeStackFiles(bundledStackDir, dir, policy);
-    return;
+    if (writeStackFiles(bundledStackDir, dir, policy).existing.length === 0) return;
+    // A first writing that stopped part-way (the extension host killed after the compose file
+    // was copied) left no .env, and Start failed for good. The folder is the extension's own:
+    // the .env is made now (never over one another window just made), and the files made from it.
+    requireDelimiter(policy.delimiter);
+    createFileAtomic(location.envFile, generatedEnvText(bundledStackDir, policy), 0o600);
+    if (existsSync(location.composeFile)) writePasswordFiles(location.composeFile, location.envFile, policy);
   }
   // Only when the extension's copy changed: this runs on every refresh of the Stack view.
   const shipped = readFileSync(join(bundledStackDir, 'docker-compose.yml'));
