@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Redis from 'ioredis';
@@ -133,6 +133,22 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     assert.equal(result.keys, 6);
     assert.deepEqual(readdirSync(folder), [basename(result.file)]);
     assert.match(result.message, /^Backed up 6 keys \(\d+(\.\d)? (B|KiB)\) of srtest-\w+ to .*\.rdb\.$/);
+  });
+
+  it('gives the default backup folder its .gitignore when a crash left it without one, so no backup reaches a commit', async () => {
+    const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    assert.ok(workspace);
+    const backups = join(workspace, 'shared-redis', 'backups');
+    rmSync(backups, { recursive: true, force: true });
+    // What a Backup killed between making the folder and writing its .gitignore left behind.
+    mkdirSync(backups, { recursive: true });
+    try {
+      const result = await vscode.commands.executeCommand<BackupOutcome>('sharedRedis.backup', { folder: backups });
+      assert.equal(result.outcome, 'done', result.message);
+      assert.match(readFileSync(join(backups, '.gitignore'), 'utf8'), /^\*$/m);
+    } finally {
+      rmSync(backups, { recursive: true, force: true });
+    }
   });
 
   it('sharedRedis.restore brings back exactly the data of the backup, and the stack runs again', async () => {
