@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { createFileAtomic } from '../../docker/stack/atomicFile';
 import { SECTION, settings } from '../../settings';
 import { WORKSPACE_STACK_DIR } from '../../docker/stack/location';
 
@@ -18,14 +19,32 @@ export function defaultBackupFolder(context: vscode.ExtensionContext): string {
   return workspace ? join(workspace, WORKSPACE_STACK_DIR, 'backups') : join(context.globalStorageUri.fsPath, 'backups');
 }
 
+const GITIGNORE = '# Backups of the shared Redis hold its data: keep them out of git.\n*\n';
+
 /**
  * Creates the folder; a new one gets a `.gitignore` of `*`, so that backups (every key of
- * the shared Redis) never end up in a commit.
+ * the shared Redis) never end up in a commit. It is made beside under a temporary name with
+ * its `.gitignore` and then renamed into place: a process killed in between leaves no folder
+ * without one. The default `shared-redis/backups` gets its `.gitignore` back whenever it lacks
+ * one (left so by an earlier version killed after making it); a folder the user chose that
+ * exists is theirs and is left as it is.
  */
 export function ensureBackupFolder(folder: string): void {
-  if (existsSync(folder)) return;
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, '.gitignore'), '# Backups of the shared Redis hold its data: keep them out of git.\n*\n');
+  if (existsSync(folder)) {
+    const ours = basename(folder) === 'backups' && basename(dirname(folder)) === WORKSPACE_STACK_DIR;
+    if (ours) createFileAtomic(join(folder, '.gitignore'), GITIGNORE, 0o644);
+    return;
+  }
+  mkdirSync(dirname(folder), { recursive: true });
+  const making = mkdtempSync(join(dirname(folder), `.${basename(folder)}-`));
+  try {
+    writeFileSync(join(making, '.gitignore'), GITIGNORE);
+    renameSync(making, folder);
+  } catch (error) {
+    rmSync(making, { recursive: true, force: true });
+    // Another window made it meanwhile, with its own .gitignore.
+    if (!existsSync(folder)) throw error;
+  }
 }
 
 /** `shared-redis/backups/x.rdb` inside the workspace, the full path outside it. */
