@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { addServicePasswords, syncAclFile } from '../../docker/stack/serviceAccess';
+import { addServiceUsers } from '../../docker/stack/serviceAccess';
 import { reloadStackAcl } from '../../docker/stack/stackController';
 import { invalidServiceNamespace } from '../../redis/acl/rules';
 import { checkDelimiter } from '../../redis/delimiter';
@@ -58,8 +58,7 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       void vscode.window.showInformationMessage(message);
       return { outcome: 'none-missing', added: [], reload: 'skipped', message };
     }
-    const added = addServicePasswords(context.files.envFile, wanted);
-    syncAclFile(context.files, policy);
+    const added = await addServiceUsers(context.files, wanted, policy);
     const names = added.map((ns) => `${ns}-service`).join(', ');
     log.info(`Added ${names} to ${context.files.aclFile} (passwords in ${context.files.envFile})`);
     const redis = (await services.stack.refresh()).redis;

@@ -107,6 +107,16 @@ export function addServicePasswords(envFile: string, namespaces: readonly string
 }
 
 /**
+ * Add Service Users' change to the stack's files: passwords for `namespaces` that have none
+ * in `.env`, then `users.acl` brought in line with it. Returns the namespaces added.
+ */
+export async function addServiceUsers(files: StackAccessFiles, namespaces: readonly string[], policy: NamespacePolicy): Promise<string[]> {
+  const added = addServicePasswords(files.envFile, namespaces);
+  syncAclFile(files, policy);
+  return Promise.resolve(added);
+}
+
+/**
  * Makes `users.acl` agree with `.env`: the default user (PING only), the operator and one
  * user per service with a password, each line replaced or added; other users kept.
  *
