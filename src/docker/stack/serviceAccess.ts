@@ -7,6 +7,7 @@ import {
 } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
 import { writeFileAtomic } from './atomicFile';
+import { withStackFilesLock } from './filesLock';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
 
@@ -108,12 +109,15 @@ export function addServicePasswords(envFile: string, namespaces: readonly string
 
 /**
  * Add Service Users' change to the stack's files: passwords for `namespaces` that have none
- * in `.env`, then `users.acl` brought in line with it. Returns the namespaces added.
+ * in `.env`, then `users.acl` brought in line with it, under the stack folder's lock (another
+ * window may do the same at once). Returns the namespaces added.
  */
-export async function addServiceUsers(files: StackAccessFiles, namespaces: readonly string[], policy: NamespacePolicy): Promise<string[]> {
-  const added = addServicePasswords(files.envFile, namespaces);
-  syncAclFile(files, policy);
-  return Promise.resolve(added);
+export function addServiceUsers(files: StackAccessFiles, namespaces: readonly string[], policy: NamespacePolicy): Promise<string[]> {
+  return withStackFilesLock(dirname(files.envFile), () => {
+    const added = addServicePasswords(files.envFile, namespaces);
+    syncAclFile(files, policy);
+    return added;
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import { loadStackProject, StackLocation, prepareBundledStack } from './location
 import { aclFileHasUser, legacyAclFile, NamespacePolicy, operatorPasswordConflict, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
 import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
+import { withStackFilesLock } from './filesLock';
 import { waitUntilReady } from './health';
 import { removePlanned, removeStack, removalPlan, RemovalPlan, RemovalResult, restartStack, stopStack } from './lifecycle';
 import { ForeignContainer, foreignContainers, ForeignStackError } from './ownership';
@@ -103,9 +104,15 @@ export class StackController {
     const unconfirmed = foreign.filter((c) => !agreed.has(c.id));
     if (unconfirmed.length > 0) throw new ForeignStackError(project.name, ownStack(project).composeFile, unconfirmed, project.volumes.map((v) => v.name));
     // Everything that can refuse runs before the engine changes (the delimiter, users.acl).
-    const synced = files ? syncAclFile(files, settings.policy) : 'not-managed';
-    // The cluster's replicas log in to their master with the password in replication.conf.
-    if (files && isClusterProject(project)) syncReplicationConf(files.envFile, replicationConfFile(project.workingDir));
+    // Under the stack folder's lock: another window may be adding service users meanwhile.
+    const synced = files
+      ? await withStackFilesLock(dirname(files.envFile), () => {
+          const acl = syncAclFile(files, settings.policy);
+          // The cluster's replicas log in to their master with the password in replication.conf.
+          if (isClusterProject(project)) syncReplicationConf(files.envFile, replicationConfFile(project.workingDir));
+          return acl;
+        })
+      : 'not-managed';
     const plan = planStack(project);
     const planned = new Set(plan.services.map((s) => s.service));
     // A replaced container of one of our services goes through up's own recreate: set aside,
