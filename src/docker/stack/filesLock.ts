@@ -28,7 +28,7 @@ export async function withStackFilesLock<T>(stackDir: string, work: () => T | Pr
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     if (isStale(lock)) {
-      // Renamed away first: of two processes that both found it stale, one takes it over.
+      // Renamed away first, so that of two processes that found it stale at once only one removes it.
       try {
         const aside = `${lock}.stale-${process.pid}`;
         renameSync(lock, aside);
