@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { BinaryString } from '../redis/keyspace/binary';
 import { displaySegment } from '../redis/keyspace/display';
 import { formatKeyCount, groupThousands } from '../redis/keyspace/format';
-import { ID_SEGMENT } from '../redis/keyspace/idPatterns';
+import { ID_SEGMENT } from '../redis/keyspace/idSegment';
 import { rowKey } from './rowKey';
 
 /**

@@ -1,8 +1,8 @@
 import { BinaryString } from './binary';
+import { ID_SEGMENT } from './idSegment';
 import { compareNatural } from './naturalOrder';
 
-/** The segment that stands for every id-like segment in a pattern path (`user:{id}:profile`). */
-export const ID_SEGMENT = '{id}';
+export { ID_SEGMENT };
 
 const DECIMAL = /^[0-9]+$/;
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
