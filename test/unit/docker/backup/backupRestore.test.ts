@@ -1,5 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
@@ -188,6 +197,64 @@ describe("backup and restore of the stack's Redis on the real engine", function 
     });
     assert.equal(basename(again.file), 'shared-redis-2026-11-27T10-15-03-2.rdb');
     rmSync(again.file);
+  });
+
+  it('never replaces a backup another window finished under the same name while this one was being checked', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'shared-redis-two-windows-'));
+    try {
+      const now = new Date(2026, 10, 27, 11, 0, 0);
+      const taken = join(shared, 'shared-redis-2026-11-27T11-00-00.rdb');
+      const result = await backupRedis(docker, await containerId(), client, shared, {
+        prefix: 'shared-redis',
+        now,
+        // The other window's backup lands under the name this one chose, while this one is checked.
+        onProgress: (message) => {
+          if (message === 'Checking the copy') writeFileSync(taken, 'the other window’s backup');
+        },
+      });
+      assert.equal(readFileSync(taken, 'utf8'), 'the other window’s backup', 'the other backup is kept');
+      assert.equal(basename(result.file), 'shared-redis-2026-11-27T11-00-00-2.rdb');
+      assert.equal(readFileSync(result.file).subarray(0, 5).toString(), 'REDIS');
+      assert.equal(result.keys, await countKeys(client));
+      assert.deepEqual(
+        readdirSync(shared).sort(),
+        ['shared-redis-2026-11-27T11-00-00-2.rdb', 'shared-redis-2026-11-27T11-00-00.rdb'],
+        'no partial file is left',
+      );
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
+  it('checks each file for itself when two windows check backups at the same moment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shared-redis-two-checks-'));
+    const other = await startRedisServer({ extraArgs: ['--dir', dir] });
+    try {
+      const writer = new Redis({ host: other.host, port: other.port, lazyConnect: true });
+      writer.on('error', () => undefined);
+      await writer.connect();
+      const files: string[] = [];
+      for (const [name, count] of [
+        ['three.rdb', 3],
+        ['five.rdb', 5],
+      ] as const) {
+        await writer.flushall();
+        for (let i = 0; i < count; i++) await writer.set(`shared:${name}:${i}`, i);
+        await writer.save();
+        copyFileSync(join(dir, 'dump.rdb'), join(dir, name));
+        files.push(join(dir, name));
+      }
+      writer.disconnect();
+      for (let round = 0; round < 3; round++) {
+        const [three, five] = await Promise.all(
+          files.map(async (file) => inspectBackup(docker, await containerId(), client, file)),
+        );
+        assert.deepEqual([three?.keys, five?.keys], [3, 5], `round ${round}: each check counts its own file`);
+      }
+    } finally {
+      await other.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('restores exactly the keys, values and TTLs of the moment of the backup, keeping the replaced data as a pre-restore backup', async () => {
