@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import type Redis from 'ioredis';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, join, posix } from 'node:path';
 import { copyFileOut } from './containerFiles';
 import { readRdbHeader } from './rdbHeader';
 import { checkRdbFile } from './rdbCheck';
@@ -35,11 +36,38 @@ export function backupStamp(date: Date): string {
 
 /** A name in `folder` that does not exist yet: `<prefix>-<stamp>[-<suffix>][-2].rdb`. */
 export function backupFileName(folder: string, prefix: string, date: Date, suffix?: string): string {
+  return backupFileNames(folder, prefix, date, suffix).next().value as string;
+}
+
+/** The free names in `folder` for a backup, in the order they are taken. */
+function* backupFileNames(folder: string, prefix: string, date: Date, suffix?: string): Generator<string> {
   const base = `${prefix}-${backupStamp(date)}${suffix ? `-${suffix}` : ''}`;
   const taken = new Set(existingNames(folder));
   for (let n = 1; ; n++) {
     const name = `${base}${n === 1 ? '' : `-${n}`}.rdb`;
-    if (!taken.has(name)) return name;
+    if (!taken.has(name)) yield name;
+  }
+}
+
+/**
+ * Gives the complete `partial` its backup name without replacing a file: a link fails if
+ * the name was taken meanwhile (another window's backup of the same second), and the next
+ * name is tried. A file system without hard links gets a rename to a name free just before.
+ */
+function placeBackup(partial: string, folder: string, names: Iterator<string>): string {
+  for (;;) {
+    const file = join(folder, names.next().value as string);
+    try {
+      linkSync(partial, file);
+      return file;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+      if (existingNames(folder).includes(basename(file))) continue;
+      renameSync(partial, file);
+      return file;
+    }
   }
 }
 
@@ -73,16 +101,16 @@ export async function backupRedis(
   });
 
   mkdirSync(folder, { recursive: true });
-  const name = backupFileName(folder, options.prefix, options.now ?? new Date(), options.suffix);
-  const file = join(folder, name);
-  const partial = `${file}.partial`;
+  const names = backupFileNames(folder, options.prefix, options.now ?? new Date(), options.suffix);
+  // A name of its own: another window may be writing a backup of the same second.
+  const partial = join(folder, `${options.prefix}-${randomUUID()}.rdb.partial`);
   try {
     progress(`Copying ${config.dbfilename} out of the container`);
     await copyFileOut(docker.getContainer(containerId), posix.join(config.dir, config.dbfilename), partial);
     progress('Checking the copy');
     const header = await readRdbHeader(partial, config.redisVersion);
     const check = await checkRdbFile(docker, containerId, partial);
-    renameSync(partial, file);
+    const file = placeBackup(partial, folder, names);
     return {
       file,
       bytes: statSync(file).size,

@@ -1,14 +1,12 @@
 import type Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { execIn, putEntries } from './containerFiles';
 import { BackupError } from './errors';
 
 /** Where the check works inside the container: its own folder in /tmp, never the data folder. */
-const WORK_DIR = '/tmp/shared-redis-backup';
-const CHECK_FILE = `${WORK_DIR}/check.rdb`;
-/** The copy a check leaves in the container: emptied once the check is done. */
-export const CHECK_COPY = CHECK_FILE;
-const CHECKER = `${WORK_DIR}/redis-check-rdb`;
+export const CHECK_DIR = '/tmp/shared-redis-backup';
+const CHECKER = `${CHECK_DIR}/redis-check-rdb`;
 /** Where images keep redis-server: the official ones, Debian's, Bitnami's. */
 const SERVER_PATHS = ['/usr/local/bin/redis-server', '/usr/bin/redis-server', '/opt/bitnami/redis/bin/redis-server'];
 
@@ -32,20 +30,23 @@ export interface RdbCheck {
 export async function checkRdbFile(docker: Docker, containerId: string, file: string): Promise<RdbCheck> {
   const container = docker.getContainer(containerId);
   const server = await findServerBinary(container);
+  // A name of its own: another window may be checking a backup in the same container.
+  const copy = `${CHECK_DIR}/check-${randomUUID()}.rdb`;
   await putEntries(container, '/', [
     // Readable by whichever user `docker exec` runs as (the image's USER may not be root).
-    { name: WORK_DIR.slice(1), type: 'directory', mode: 0o755 },
+    { name: CHECK_DIR.slice(1), type: 'directory', mode: 0o755 },
     { name: CHECKER.slice(1), type: 'symlink', target: server },
-    { name: CHECK_FILE.slice(1), type: 'file', source: file, mode: 0o644 },
+    { name: copy.slice(1), type: 'file', source: file, mode: 0o644 },
   ]);
   try {
-    const result = await execIn(docker, container, [CHECKER, CHECK_FILE]);
+    const result = await execIn(docker, container, [CHECKER, copy]);
     return parseCheckOutput(`${result.stdout}\n${result.stderr}`, result.exitCode, file);
   } finally {
-    // Leave no copy of the data behind in the container's /tmp.
-    await putEntries(container, '/', [
-      { name: CHECK_FILE.slice(1), type: 'bytes', data: Buffer.alloc(0), mode: 0o600 },
-    ]).catch(() => undefined);
+    // Leave no copy of the data behind in the container's /tmp: emptying it always works
+    // through the archive API; removing it needs an `rm` the exec user may run.
+    await putEntries(container, '/', [{ name: copy.slice(1), type: 'bytes', data: Buffer.alloc(0), mode: 0o600 }])
+      .then(() => execIn(docker, container, ['rm', '-f', copy]))
+      .catch(() => undefined);
   }
 }
 
