@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
@@ -416,6 +417,27 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(moved.outcome, 'done', moved.message);
     assert.equal(await redis.get('edk:two:key'), 'v');
     assert.ok((await ttlOf('edk:two:key')) > 790);
+  });
+
+  it('Undo of a rename whose value was too large to keep deletes nothing: the value stays under its new name', async () => {
+    await api();
+    const value = randomBytes(1_500_000); // over the 1 MiB undo limit (random: DUMP compresses)
+    await redis.set('edk:big:report', value);
+    modal.reset((message) =>
+      message.includes('this change cannot be undone')
+        ? 'Change Without Undo'
+        : message.startsWith('Undo')
+          ? 'Undo'
+          : undefined,
+    );
+    const renamed = await run('sharedRedis.renameKey', 'edk:big:report', 'edk:big:report-2025');
+    assert.equal(renamed.outcome, 'done', renamed.message);
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.equal(undone.outcome, 'unchanged', undone.message);
+    assert.match(undone.message, /cannot be undone/);
+    assert.match(undone.message, /Nothing was changed\.$/);
+    assert.deepEqual(await redis.getBuffer('edk:big:report-2025'), value, 'the value is still under its new name');
+    assert.equal(await redis.exists('edk:big:report'), 0);
   });
 
   it('Undo restores a deleted binary key byte-exact with its remaining TTL, after one confirmation naming it', async () => {

@@ -115,6 +115,23 @@ describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-s
     assert.match((snapshots[1] as { reason: string }).reason, /about .* over the undo limit/);
   });
 
+  it('after a rename whose value was not kept, deletes nothing: the new name holds the only copy', async () => {
+    const from = Buffer.from('undo:report');
+    const to = Buffer.from('undo:report-2025');
+    await client.set(from, randomBytes(5000));
+    const snapshots = await snapshotKeys(client, [from, to], { limitBytes: 4096 });
+    await client.rename(from, to);
+    const steps = planUndo(snapshots);
+    assert.deepEqual(
+      steps.map((s) => s.action),
+      ['notKept', 'notKept'],
+    );
+    assert.match((steps[1] as { reason: string }).reason, /^it may hold the value of undo:report, which was not kept/);
+    const result = await applyUndo(client, steps);
+    assert.deepEqual(result.deleted, []);
+    assert.equal(await client.exists(to), 1, 'the value is still under its new name');
+  });
+
   it('notes a key as not kept when the user may not DUMP, and changes nothing', async () => {
     await client.set('undo:guarded', 'v');
     const limited = server.keep(await clientOf({ host: server.host, port: server.port }));
