@@ -123,10 +123,19 @@ export type UndoStep =
 
 /** The steps that put `snapshots` back at time `now` (the same clock as the snapshot's). */
 export function planUndo(snapshots: readonly KeySnapshot[], now: number = monotonicNow()): UndoStep[] {
+  // A key that did not exist may now hold the value of a key that was not kept (a rename
+  // moved it there): deleting it would lose that value for good, so it is left.
+  const lost = snapshots.find((s) => s.state === 'notKept');
   return snapshots.map((snapshot): UndoStep => {
     switch (snapshot.state) {
       case 'absent':
-        return { key: snapshot.key, action: 'delete' };
+        return lost
+          ? {
+              key: snapshot.key,
+              action: 'notKept',
+              reason: `it may hold the value of ${displayBytes(lost.key)}, which was not kept`,
+            }
+          : { key: snapshot.key, action: 'delete' };
       case 'notKept':
         return { key: snapshot.key, action: 'notKept', reason: snapshot.reason };
       case 'value': {
