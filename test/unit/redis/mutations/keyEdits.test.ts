@@ -8,6 +8,9 @@ import {
   planNamespaceDeletion,
   renameKey,
 } from '../../../../src/redis/mutations';
+import { parseEdited, renderEditable } from '../../../../src/redis/keyValue/editFormat';
+import { readKeyValue } from '../../../../src/redis/keyValue/read';
+import { saveKeyValue } from '../../../../src/redis/keyValue/save';
 import { useRedisServer } from '../../../support/useRedisServer';
 
 describe('New, Rename, Copy and Move against a real redis-server', function () {
@@ -87,5 +90,98 @@ describe('New, Rename, Copy and Move against a real redis-server', function () {
     assert.equal(model.addKey('a:1'), false, 'already listed');
     assert.equal(model.findNamespace('a')?.count, 2);
     assert.deepEqual(model.findNamespace('a:b')?.directKeyNames()?.map(String), ['a:b:2']);
+  });
+});
+
+describe('New, Rename, Copy and Save refused by the server name its reason and what to do', function () {
+  this.timeout(30_000);
+  const server = useRedisServer({
+    acl: 'user default on nopass ~* &* +@all\nuser norename on >norename-pw ~* &* +@all -renamenx -copy -set\n',
+  });
+  let client: Redis;
+
+  before(async () => {
+    client = await server.connect();
+  });
+  beforeEach(async () => {
+    await client.flushdb(); // this suite's own server
+    await client.set('refused:a', 'v');
+    await client.hset('refused:h', 'f', 'v');
+  });
+  afterEach(() => client.config('SET', 'maxmemory', '0'));
+
+  /** Each write, run as `as`; what each threw (or "written"), and the keys afterwards. */
+  async function attempt(as: Redis): Promise<{ messages: string[]; keys: string[] }> {
+    const messages: string[] = [];
+    const tryIt = async (write: () => Promise<unknown>): Promise<void> => {
+      try {
+        await write();
+        messages.push('written');
+      } catch (error) {
+        messages.push((error as Error).message);
+      }
+    };
+    const key = (name: string): Buffer => Buffer.from(name);
+    await tryIt(() => createKey(as, { type: 'string', key: key('refused:new'), value: key('v') }));
+    await tryIt(() => renameKey(as, key('refused:a'), key('refused:b')));
+    await tryIt(() => copyKey(as, key('refused:a'), key('refused:c'), false));
+    const value = await readKeyValue(as, key('refused:h'));
+    const edited = parseEdited(value, renderEditable(value).text.replace('"v"', '"w"'));
+    await tryIt(() => saveKeyValue(as, key('refused:h'), value, edited, { pages: 1 }));
+    return { messages, keys: (await client.keys('refused:*')).sort() };
+  }
+
+  const unchanged = ['refused:a', 'refused:h'];
+
+  it('on a full server (maxmemory reached, noeviction): OOM and maxmemory, not EXECABORT', async () => {
+    await client.config('SET', 'maxmemory-policy', 'noeviction');
+    await client.config('SET', 'maxmemory', '1');
+    const { messages, keys } = await attempt(client);
+    await client.config('SET', 'maxmemory', '0');
+    assert.equal(messages.length, 4);
+    for (const message of messages) {
+      assert.doesNotMatch(message, /EXECABORT/);
+      assert.match(message, /^Redis refused .*: OOM .*raise maxmemory/);
+    }
+    assert.deepEqual(keys, unchanged);
+    assert.equal(await client.hget('refused:h', 'f'), 'v');
+  });
+
+  it('for a user whose ACL lacks the command: NOPERM and the ACL, not EXECABORT', async () => {
+    const limited = server.keep(await server.connect());
+    await limited.call('AUTH', 'norename', 'norename-pw');
+    const { messages, keys } = await attempt(limited);
+    for (const message of messages.slice(0, 3)) {
+      assert.doesNotMatch(message, /EXECABORT/);
+      assert.match(message, /^Redis refused .*: NOPERM .*ACL/);
+    }
+    assert.deepEqual(keys, unchanged);
+  });
+});
+
+describe('New, Rename, Copy and Save on a read-only replica name its reason and what to do', function () {
+  this.timeout(30_000);
+  // A replica of a master that is not there: still read-only, and its reads still answered.
+  const server = useRedisServer({ extraArgs: ['--replicaof', '127.0.0.1', '1'] });
+
+  it('READONLY and the master, not EXECABORT, and nothing is written', async () => {
+    const client = await server.connect();
+    const key = (name: string): Buffer => Buffer.from(name);
+    const messages: string[] = [];
+    for (const write of [
+      () => createKey(client, { type: 'string', key: key('replica:new'), value: key('v') }),
+      () => renameKey(client, key('replica:a'), key('replica:b')),
+    ]) {
+      messages.push(
+        await write().then(
+          (outcome) => `not refused: ${outcome.kind}`,
+          (error: Error) => error.message,
+        ),
+      );
+    }
+    assert.match(messages[0] ?? '', /^Redis refused .*: READONLY .*connect to its master/);
+    assert.doesNotMatch(messages[0] ?? '', /EXECABORT/);
+    assert.equal(messages[1], 'not refused: refused', 'a key that is not there is refused before any write');
+    assert.deepEqual(await client.keys('replica:*'), []);
   });
 });
