@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { scoreValue, EditedValue } from './editFormat';
+import { endpointOfClient, keyspaceError } from '../keyspace/errors';
 import { KeyValue, readKeyValue } from './read';
 
 /** One Redis command of a save, as sent: name first. */
@@ -226,7 +227,7 @@ export async function saveKeyValue(
       replies = await transaction.exec();
     } catch (error) {
       undo?.discard();
-      throw error;
+      throw keyspaceError(error, endpointOfClient(client), 'MULTI');
     }
     if (replies === null) {
       undo?.discard();
@@ -236,7 +237,7 @@ export async function saveKeyValue(
     if (failed) {
       // A command refused inside EXEC (out of memory, an ACL): the others ran; the undo keeps the before.
       undo?.commit();
-      throw failed;
+      throw keyspaceError(failed, endpointOfClient(client), 'MULTI');
     }
     undo?.commit();
     return { kind: 'saved', commands: plan.commands.length + (pttl > 0 ? 1 : 0) };

@@ -22,8 +22,30 @@ export class KeyspaceCommandError extends Error {
     readonly command: string,
     readonly reply: string,
   ) {
-    super(`Redis refused ${command}: ${reply}`);
+    const hint = whatToDo(reply);
+    super(`Redis refused ${command}: ${reply}${hint ? ` ${hint}` : ''}`);
   }
+}
+
+/** The step that helps, for the refusals that say what is wrong but not what to do. */
+function whatToDo(reply: string): string | undefined {
+  if (/^READONLY\b/.test(reply)) return '(This server is a read-only replica: connect to its master to write.)';
+  if (/^OOM\b/.test(reply)) {
+    return '(The server is at its maxmemory: free memory or raise maxmemory, then try again.)';
+  }
+  if (/^NOPERM\b/.test(reply)) {
+    return "(This user's ACL does not allow it: connect as a user that may, or change the ACL.)";
+  }
+  return undefined;
+}
+
+/**
+ * What the server refused inside a MULTI: a command refused while queued (READONLY, OOM,
+ * NOPERM) makes EXEC answer only EXECABORT; ioredis keeps the refusal in `previousErrors`.
+ */
+export function queuedRefusal(error: unknown): unknown {
+  const previous = (error as { previousErrors?: unknown[] } | undefined)?.previousErrors?.[0];
+  return isReplyError(error) && /^EXECABORT\b/.test(error.message) && previous instanceof Error ? previous : error;
 }
 
 const AUTH_OR_CONNECTION_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i;
@@ -53,9 +75,12 @@ export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: 
   ) {
     return cause;
   }
-  const isReply = isReplyError(cause) || cause instanceof ServerReplyError;
-  if (isReply && !AUTH_OR_CONNECTION_REPLY.test(cause.message)) return new KeyspaceCommandError(command, cause.message);
-  return classifyRedisError(cause, endpoint);
+  const refusal = queuedRefusal(cause);
+  const isReply = isReplyError(refusal) || refusal instanceof ServerReplyError;
+  if (isReply && !AUTH_OR_CONNECTION_REPLY.test(refusal.message)) {
+    return new KeyspaceCommandError(command, refusal.message);
+  }
+  return classifyRedisError(refusal, endpoint);
 }
 
 /** An error reply read by our own RESP reader (ioredis uses ReplyError for the same). */
