@@ -4,7 +4,9 @@ import { NamespaceModel } from '../../../../src/redis/keyspace';
 import {
   copyKey,
   createKey,
+  describeMove,
   moveNamespaceKeys,
+  MoveResult,
   planNamespaceDeletion,
   renameKey,
 } from '../../../../src/redis/mutations';
@@ -80,6 +82,17 @@ describe('New, Rename, Copy and Move against a real redis-server', function () {
       'm::ax::1',
       'm::a*::1',
     ]);
+  });
+
+  it('counts keys deleted or expired after the count as gone, not as failed', async () => {
+    for (const key of ['g:a:1', 'g:a:2', 'g:a:3']) await client.set(key, key);
+    const plan = await planNamespaceDeletion(client, Buffer.from('g:a:'));
+    await other.del('g:a:2'); // redis-cli, or a TTL, while the confirmation is open
+    const result = await moveNamespaceKeys(client, plan, Buffer.from('g:b:'));
+    assert.equal(result.moved, 2);
+    assert.deepEqual(result.failed, []);
+    assert.equal((result as unknown as { gone: number }).gone, 1);
+    assert.equal(describeMove(result, 'g:a:', 'g:b:'), 'Moved 2 of 3 keys from g:a: to g:b: (1 key had already gone)');
   });
 
   it('counts a created key in a finished walk, making its namespace', () => {
@@ -164,6 +177,23 @@ describe('New, Rename, Copy and Save on a read-only replica name its reason and 
   // A replica of a master that is not there: still read-only, and its reads still answered.
   const server = useRedisServer({ extraArgs: ['--replicaof', '127.0.0.1', '1'] });
 
+  it('Move to Namespace stops at the first READONLY, with what was done so far, instead of sending every batch', async () => {
+    const client = await server.connect();
+    const keys = Array.from({ length: 30 }, (_, i) => `ro:a:${i}`);
+    // Counted on the master a moment ago; the server has become a replica since (a failover).
+    const plan = { prefix: Buffer.from('ro:a:'), keys, count: keys.length };
+    const before = await renamenxCalls(client);
+    const failure = await moveNamespaceKeys(client, plan, Buffer.from('ro:b:'), { batchSize: 10 }).then(
+      () => undefined,
+      (error: Error & { partial?: MoveResult }) => error,
+    );
+    assert.ok(failure, 'the move fails');
+    assert.match(failure.message, /READONLY .*connect to its master/);
+    assert.equal(failure.partial?.moved, 0);
+    assert.equal(failure.partial?.remaining, 20, 'the batches after the first are not sent');
+    assert.equal((await renamenxCalls(client)) - before, 10);
+  });
+
   it('READONLY and the master, not EXECABORT, and nothing is written', async () => {
     const client = await server.connect();
     const key = (name: string): Buffer => Buffer.from(name);
@@ -185,3 +215,9 @@ describe('New, Rename, Copy and Save on a read-only replica name its reason and 
     assert.deepEqual(await client.keys('replica:*'), []);
   });
 });
+
+/** RENAMENX calls the server has seen, refused ones included (INFO commandstats). */
+async function renamenxCalls(client: Redis): Promise<number> {
+  const line = /cmdstat_renamenx:calls=(\d+),.*rejected_calls=(\d+)/.exec(await client.info('commandstats'));
+  return line ? Number(line[1]) + Number(line[2]) : 0;
+}
