@@ -27,7 +27,9 @@ export interface MoveResult {
   readonly moved: number;
   /** Keys left where they were because their new name exists (the source key). */
   readonly skipped: readonly Buffer[];
-  /** Keys not moved for another reason (gone meanwhile, refused by the server). */
+  /** Keys deleted or expired since the count: nothing to move. */
+  readonly gone: number;
+  /** Keys not moved because the server refused them (an ACL key pattern). */
   readonly failed: readonly { readonly key: Buffer; readonly reason: string }[];
   /** Keys of the plan never sent (after a cancel). */
   readonly remaining: number;
@@ -46,6 +48,7 @@ export async function moveNamespaceKeys(
   const endpoint = options.endpoint ?? endpointOfClient(client);
   let moved = 0;
   let processed = 0;
+  let gone = 0;
   const skipped: Buffer[] = [];
   const failed: { key: Buffer; reason: string }[] = [];
   const result = (cancelled: boolean): MoveResult => ({
@@ -54,6 +57,7 @@ export async function moveNamespaceKeys(
     total: plan.count,
     moved,
     skipped,
+    gone,
     failed,
     remaining: plan.count - processed,
     cancelled,
@@ -73,10 +77,14 @@ export async function moveNamespaceKeys(
     replies.forEach(([error, reply], i) => {
       const key = batch[i] as Buffer;
       if (error) {
-        if (!isReplyError(error)) {
+        // A transport failure, or a refusal that holds for every key (the server is a
+        // replica now): stop here instead of sending every batch to be refused.
+        if (!isReplyError(error) || /^READONLY\b/.test(error.message)) {
+          if (isReplyError(error)) processed += batch.length; // sent, and refused whole
           throw Object.assign(keyspaceError(error, endpoint, 'RENAMENX'), { partial: result(false) });
         }
-        failed.push({ key, reason: /no such key/i.test(error.message) ? 'it no longer exists' : error.message });
+        if (/no such key/i.test(error.message)) gone++;
+        else failed.push({ key, reason: error.message });
       } else if (Number(reply) === 1) {
         moved++;
       } else {
@@ -89,13 +97,15 @@ export async function moveNamespaceKeys(
   return result(false);
 }
 
-/** `Moved 120 keys from auth: to legacy:auth:; 2 skipped (the new name exists); 1 failed`. */
+/** `Moved 120 of 123 keys from auth: to legacy:auth: (1 key had already gone); 2 skipped (the new name exists); 1 failed (NOPERM …)`. */
 export function describeMove(result: MoveResult, fromText: string, toText: string): string {
+  const gone = result.gone > 0 ? ` (${formatKeyCount(result.gone)} had already gone)` : '';
   const parts = [
-    `${result.cancelled ? 'Cancelled after moving' : 'Moved'} ${groupThousands(result.moved)} of ${formatKeyCount(result.total)} from ${fromText} to ${toText}`,
+    `${result.cancelled ? 'Cancelled after moving' : 'Moved'} ${groupThousands(result.moved)} of ${formatKeyCount(result.total)} from ${fromText} to ${toText}${gone}`,
   ];
   if (result.skipped.length > 0) parts.push(`${groupThousands(result.skipped.length)} skipped (the new name exists)`);
-  if (result.failed.length > 0) parts.push(`${groupThousands(result.failed.length)} failed`);
+  const firstFailure = result.failed[0];
+  if (firstFailure) parts.push(`${groupThousands(result.failed.length)} failed (${firstFailure.reason})`);
   if (result.cancelled) parts.push(`${formatKeyCount(result.remaining)} not looked at remain`);
   return parts.join('; ');
 }

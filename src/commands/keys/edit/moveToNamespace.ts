@@ -128,7 +128,13 @@ async function moveNamespace(services: ExtensionServices, fromPrefix: Buffer, to
           },
         }).catch((error: unknown) => {
           afterMove(services, action);
-          throw error;
+          // Keys already moved stay moved: say how many, as Delete Namespace does.
+          const partial = (error as { partial?: MoveResult }).partial;
+          throw partial
+            ? Object.assign(error as Error, {
+                message: `${(error as Error).message} (${describeMove(partial, fromText, toText)} before the failure)`,
+              })
+            : error;
         });
       },
     );

@@ -91,7 +91,7 @@ describe('New, Rename, Copy and Move against a real redis-server', function () {
     const result = await moveNamespaceKeys(client, plan, Buffer.from('g:b:'));
     assert.equal(result.moved, 2);
     assert.deepEqual(result.failed, []);
-    assert.equal((result as unknown as { gone: number }).gone, 1);
+    assert.equal(result.gone, 1);
     assert.equal(describeMove(result, 'g:a:', 'g:b:'), 'Moved 2 of 3 keys from g:a: to g:b: (1 key had already gone)');
   });
 
