@@ -440,6 +440,44 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.exists('edk:big:report'), 0);
   });
 
+  it('a write Redis answers only after the command timeout is said to be perhaps applied, and Undo can put it back', async function () {
+    this.timeout(90_000);
+    await api();
+    await redis.set('edk:paused:deleted', 'd', 'EX', 900);
+    await redis.set('edk:paused:renamed', 'r');
+    modal.reset((message) =>
+      message.startsWith('Delete the key') ? 'Delete' : message.startsWith('Undo') ? 'Undo' : undefined,
+    );
+    // Writes wait, reads go on: what a failover or an operator's CLIENT PAUSE does for seconds.
+    const pauseMs = 7_000;
+    await redis.call('CLIENT', 'PAUSE', String(pauseMs), 'WRITE');
+    const pausedUntil = Date.now() + pauseMs;
+    const [deleted, renamed] = await Promise.all([
+      run('sharedRedis.deleteKey', 'edk:paused:deleted'),
+      run('sharedRedis.renameKey', 'edk:paused:renamed', 'edk:paused:renamed-2'),
+    ]);
+    for (const result of [deleted, renamed]) {
+      assert.equal(result.outcome, 'failed', result.message);
+      assert.match(result.message, /did not answer in time/);
+      assert.match(result.message, /may still be applied/);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, pausedUntil - Date.now()) + 500));
+    // Redis applied both once the pause ended.
+    assert.equal(await redis.exists('edk:paused:deleted'), 0);
+    assert.deepEqual(await redis.mget('edk:paused:renamed', 'edk:paused:renamed-2'), [null, 'r']);
+    // Both were recorded for Undo.
+    for (let i = 0; i < 2; i++) {
+      const undone = await run('sharedRedis.undoLastChange');
+      assert.equal(undone.outcome, 'done', undone.message);
+    }
+    assert.deepEqual(await redis.mget('edk:paused:deleted', 'edk:paused:renamed', 'edk:paused:renamed-2'), [
+      'd',
+      'r',
+      null,
+    ]);
+    assert.ok((await ttlOf('edk:paused:deleted')) > 850, 'the TTL comes back too');
+  });
+
   it('Undo restores a deleted binary key byte-exact with its remaining TTL, after one confirmation naming it', async () => {
     await api();
     const key = Buffer.from([0x65, 0x64, 0x6b, 0x3a, 0xff, 0x00, 0x2a]); // edk:\xff\0*
