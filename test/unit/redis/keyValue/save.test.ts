@@ -55,6 +55,27 @@ describe('saving an edited key document against a real redis-server', function (
     assert.equal(await client.xlen('ttl:stream'), 2);
   });
 
+  it('a save Redis answers only after the command timeout says it may still be applied, and keeps the before-state for Undo', async () => {
+    // The extension's own timeout, shortened (its connections wait 5 s).
+    const timed = server.keep(new Redis({ host: server.host, port: server.port, commandTimeout: 500 }));
+    await client.set('paused:string', 'before');
+    const value = await readKeyValue(timed, Buffer.from('paused:string'));
+    const edited = parseEdited(value, renderEditable(value).text.replace('before', 'after'));
+    const undo: string[] = [];
+    await client.call('CLIENT', 'PAUSE', '1500', 'WRITE'); // writes wait, reads go on
+    const failure = await saveKeyValue(timed, Buffer.from('paused:string'), value, edited, {
+      pages: 1,
+      beforeWrite: async () => ({ commit: () => undo.push('commit'), discard: () => undo.push('discard') }),
+    }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    assert.match(failure?.message ?? 'saved', /did not answer in time.*may still be applied/);
+    assert.deepEqual(undo, ['commit'], 'the before-state is kept: the write may land');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(await client.get('paused:string'), 'after', 'Redis applied it once the pause ended');
+  });
+
   it('writes nothing when another client changed the key after the read, and says what it is now', async () => {
     await client.hset('conflict:hash', 'f', '1', 'g', '1');
     const outcome = await save(
