@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { Logger } from './logger';
+import { isNoAnswer } from './redis/errors';
 import { endpointOfClient } from './redis/keyspace/errors';
 import { displayBytes, fromBinary } from './redis/keyspace';
 import {
@@ -30,6 +31,8 @@ export interface PendingUndo {
   commit(): void;
   /** The change did not happen (conflict, error, cancel): forget the snapshot. */
   discard(): void;
+  /** The write failed with `error`: kept when Redis did not answer in time (it may still apply it), forgotten otherwise. */
+  failed(error: unknown): void;
   /** Keys whose before-state could not be kept (over the size limit, DUMP refused), one line each; undefined when all were kept. */
   readonly notUndoable: string | undefined;
 }
@@ -99,16 +102,19 @@ export class KeyChanges implements vscode.Disposable {
     const endpoint = endpointOfClient(client);
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;
     let settled = false;
+    const commit = (): void => {
+      if (settled) return;
+      settled = true;
+      this.remember({ undoable: true, label, where, db: endpoint.db, snapshots });
+    };
+    const discard = (): void => {
+      settled = true;
+    };
     return {
       notUndoable: describeNotKept(snapshots),
-      commit: () => {
-        if (settled) return;
-        settled = true;
-        this.remember({ undoable: true, label, where, db: endpoint.db, snapshots });
-      },
-      discard: () => {
-        settled = true;
-      },
+      commit,
+      discard,
+      failed: (error) => (isNoAnswer(error) ? commit() : discard()),
     };
   }
 

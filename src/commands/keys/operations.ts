@@ -86,7 +86,12 @@ class KeyOperations {
     return this.run('set the TTL', async (client) => {
       const pending = await this.services.keyChanges.recordBefore(client, [key], `Set the TTL of ${name}`);
       if (!(await acceptNotUndoable(pending, `Set the TTL of ${name}`))) return DISMISSED;
-      const change = await setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint);
+      const change = await setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint).catch(
+        (error: unknown) => {
+          pending.failed(error);
+          throw error;
+        },
+      );
       if (change === 'gone') {
         pending.discard();
         return this.gone(name);
@@ -108,7 +113,10 @@ class KeyOperations {
     return this.run('remove the TTL', async (client) => {
       const pending = await this.services.keyChanges.recordBefore(client, [key], `Remove the TTL of ${name}`);
       if (!(await acceptNotUndoable(pending, `Remove the TTL of ${name}`))) return DISMISSED;
-      const change = await persistKey(client, key, this.services.session.endpoint);
+      const change = await persistKey(client, key, this.services.session.endpoint).catch((error: unknown) => {
+        pending.failed(error);
+        throw error;
+      });
       if (change !== 'changed') pending.discard();
       if (change === 'gone') return this.gone(name);
       if (change === 'unchanged') return this.info('unchanged', `${name} has no TTL: nothing to change.`);
@@ -158,7 +166,10 @@ class KeyOperations {
     return this.run('delete the key', async (client) => {
       const pending = await this.services.keyChanges.recordBefore(client, [key], `Delete ${name}`);
       if (!(await acceptNotUndoable(pending, `Delete ${name}`))) return DISMISSED;
-      const change = await unlinkKey(client, key, this.services.session.endpoint);
+      const change = await unlinkKey(client, key, this.services.session.endpoint).catch((error: unknown) => {
+        pending.failed(error);
+        throw error;
+      });
       if (change === 'gone') {
         pending.discard();
         return this.gone(name);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { scoreValue, EditedValue } from './editFormat';
-import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { isNoAnswer } from '../errors';
+import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
 import { KeyValue, readKeyValue } from './read';
 
 /** One Redis command of a save, as sent: name first. */
@@ -226,8 +227,10 @@ export async function saveKeyValue(
     try {
       replies = await transaction.exec();
     } catch (error) {
-      undo?.discard();
-      throw keyspaceError(error, endpointOfClient(client), 'MULTI');
+      // No answer in time: Redis may still apply it, so the before-state is kept for Undo.
+      if (isNoAnswer(error)) undo?.commit();
+      else undo?.discard();
+      throw writeError(error, endpointOfClient(client), 'MULTI');
     }
     if (replies === null) {
       undo?.discard();

@@ -83,6 +83,21 @@ export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: 
   return classifyRedisError(refusal, endpoint);
 }
 
+/**
+ * keyspaceError for a write that was sent: no answer in time does not mean it was not
+ * done (a server paused for writes applies it when the pause ends), so the message says so.
+ */
+export function writeError(cause: unknown, endpoint: RedisEndpoint, command: string): Error {
+  const error = keyspaceError(cause, endpoint, command);
+  if (!(error instanceof RedisConnectionError) || error.kind !== 'timeout') return error;
+  return new RedisConnectionError(
+    'timeout',
+    error.endpoint,
+    error.reason,
+    'The change may still be applied when it answers: refresh, and look at the keys before trying again.',
+  );
+}
+
 /** An error reply read by our own RESP reader (ioredis uses ReplyError for the same). */
 export class ServerReplyError extends Error {
   override readonly name = 'ServerReplyError';

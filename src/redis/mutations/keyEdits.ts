@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
-import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
 
 /**
  * New Key, Rename Key and Copy Key on exact bytes, each conditional on what it checked:
@@ -62,7 +62,12 @@ export async function conditionalWrite<R extends string>(
     }
     const multi = client.multi();
     change.write(multi);
-    const replies = await multi.exec();
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await multi.exec();
+    } catch (error) {
+      throw writeError(error, endpoint, 'MULTI');
+    }
     if (replies === null) return { kind: 'conflict' };
     const failed = replies.find(([error]) => error)?.[0];
     if (failed) throw failed;

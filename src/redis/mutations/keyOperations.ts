@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
-import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { endpointOfClient, writeError } from '../keyspace/errors';
 
 /** What a change to one key did. `gone`: the key does not exist (deleted or expired). */
 export type KeyChange = 'changed' | 'unchanged' | 'gone';
@@ -14,7 +14,7 @@ async function run(
   try {
     return await client.callBuffer(command, ...args);
   } catch (error) {
-    throw keyspaceError(error, endpoint ?? endpointOfClient(client), command);
+    throw writeError(error, endpoint ?? endpointOfClient(client), command);
   }
 }
 

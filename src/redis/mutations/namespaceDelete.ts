@@ -4,7 +4,7 @@ import { hashSlot } from '../hashSlot';
 import type { RedisEndpoint } from '../endpoint';
 import { BinaryString, fromBinary, KeyBytes, toBinary } from '../keyspace/binary';
 import { formatKeyCount, groupThousands } from '../keyspace/format';
-import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { endpointOfClient, writeError } from '../keyspace/errors';
 import { scanKeysWithPrefix } from '../keyspace/prefixScan';
 
 export const DEFAULT_UNLINK_BATCH = 500;
@@ -131,7 +131,7 @@ export async function deleteNamespaceKeys(
         );
         throw Object.assign(failure, { partial });
       }
-      const failure = keyspaceError(groups?.first ?? error, endpoint, 'UNLINK');
+      const failure = writeError(groups?.first ?? error, endpoint, 'UNLINK');
       if (groups) failure.message = `${failure.message}; not deleted: ${groups.describeLeft()}${rest}`;
       throw Object.assign(failure, { partial });
     }

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { fromBinary } from '../keyspace/binary';
 import { isReplyError } from '../errors';
-import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
 import { formatKeyCount, groupThousands } from '../keyspace/format';
 import { DEFAULT_UNLINK_BATCH, NamespacePlan } from './namespaceDelete';
 import { movedName } from './keyEdits';
@@ -72,7 +72,7 @@ export async function moveNamespaceKeys(
       replies = await pipeline.exec();
       if (!replies) throw new Error('the pipeline was not sent');
     } catch (error) {
-      throw Object.assign(keyspaceError(error, endpoint, 'RENAMENX'), { partial: result(false) });
+      throw Object.assign(writeError(error, endpoint, 'RENAMENX'), { partial: result(false) });
     }
     replies.forEach(([error, reply], i) => {
       const key = batch[i] as Buffer;

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { isReplyError } from '../errors';
-import { endpointOfClient, keyspaceError } from '../keyspace/errors';
+import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
 import { formatBytes } from '../keyspace/format';
 import { displayBytes } from '../keyspace/display';
 
@@ -174,7 +174,7 @@ export async function applyUndo(
     try {
       replies = await multi.exec();
     } catch (error) {
-      throw keyspaceError(error, where, 'RESTORE');
+      throw writeError(error, where, 'RESTORE');
     }
     const failed = replies?.find(([error]) => error)?.[0];
     if (failed) throw keyspaceError(failed, where, 'RESTORE');

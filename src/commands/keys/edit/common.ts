@@ -61,6 +61,16 @@ export class UndoRecord {
     if (written) this.pending?.commit();
     else this.pending?.discard();
   }
+
+  /** Runs the write, keeping the record when Redis did not answer in time (it may still apply it). */
+  async write<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (error) {
+      this.pending?.failed(error);
+      throw error;
+    }
+  }
 }
 
 export const CHANGE_ANYWAY = 'Change Without Undo';

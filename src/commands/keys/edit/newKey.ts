@@ -102,7 +102,9 @@ export async function newKey(services: ExtensionServices, target: unknown, given
   const log = services.logger.child('Keys');
   return runOnSession(services, log, `create ${name}`, async () => {
     const record = new UndoRecord(services, [key], `Create ${name}`);
-    const outcome = await withOwnConnection(services, (client) => createKey(client, spec, record.beforeWrite));
+    const outcome = await record.write(
+      withOwnConnection(services, (client) => createKey(client, spec, record.beforeWrite)),
+    );
     record.settle(outcome.kind === 'written');
     if (outcome.kind === 'dismissed') return DISMISSED;
     if (outcome.kind === 'refused') return exists(name);

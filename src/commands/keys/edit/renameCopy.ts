@@ -35,7 +35,9 @@ export async function renameTo(
   if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
   return runOnSession(services, services.logger.child('Keys'), `rename ${a}`, async () => {
     const record = new UndoRecord(services, [from, to], action);
-    const outcome = await withOwnConnection(services, (client) => renameKey(client, from, to, record.beforeWrite));
+    const outcome = await record.write(
+      withOwnConnection(services, (client) => renameKey(client, from, to, record.beforeWrite)),
+    );
     record.settle(outcome.kind === 'written');
     if (outcome.kind === 'dismissed') return DISMISSED;
     if (outcome.kind === 'refused') return outcome.reason === 'gone' ? gone(a) : taken(b, 'renamed');
@@ -67,8 +69,8 @@ export async function copyKeyCommand(
     let replace = false;
     for (;;) {
       const record = new UndoRecord(services, [to], replace ? `Replace ${b} with a copy of ${a}` : action);
-      const outcome = await withOwnConnection(services, (client) =>
-        copyKey(client, from, to, replace, record.beforeWrite),
+      const outcome = await record.write(
+        withOwnConnection(services, (client) => copyKey(client, from, to, replace, record.beforeWrite)),
       );
       record.settle(outcome.kind === 'written');
       if (outcome.kind === 'dismissed') return DISMISSED;
