@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { connectRedis, reconnectDelay } from '../../../src/redis/connection';
 import { RedisEndpoint } from '../../../src/redis/endpoint';
 import { freePort, startRedisServer } from '../../support/redisServer';
@@ -94,6 +95,28 @@ describe('connectRedis against a real redis-server', function () {
       assert.ok(Date.now() - started < 8 * FAST.timeoutMs, `gave up after ${Date.now() - started} ms`);
     } finally {
       await paused.stop();
+    }
+  });
+
+  it('reports a server in protected mode as refusing this address, with what to do, not as unreachable', async () => {
+    // Protected mode (no password set) answers only loopback clients: reach it on another address of this machine.
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    assert.ok(address, 'this machine has an IPv4 address besides loopback (the Docker bridge has one)');
+    const server = await startRedisServer({ extraArgs: ['--bind', '127.0.0.1', address, '--protected-mode', 'yes'] });
+    try {
+      const error = await failure(connectRedis({ host: address, port: server.port, db: 0, tls: false }, {}, FAST));
+      assert.equal(error.kind, 'protected-mode');
+      assert.match(
+        error.message,
+        new RegExp(`^Redis at ${address.replace(/\./g, '\\.')}:${server.port} refuses clients`),
+      );
+      assert.match(error.message, /protected mode/);
+      assert.match(error.message, /set a password/);
+      assert.doesNotMatch(error.message, /Start the shared Redis stack/);
+    } finally {
+      await server.stop();
     }
   });
 
