@@ -1,6 +1,6 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { RedisCredentials, RedisEndpoint } from './endpoint';
-import type { Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { describeEndpoint } from './endpoint';
 import {
   classifyRedisError,
@@ -139,7 +139,11 @@ export async function connectRedis(
     return client;
   } catch (error) {
     client.disconnect();
-    const failure = classifyRedisError(lastError ?? error, endpoint);
+    let failure = classifyRedisError(lastError ?? error, endpoint);
+    if (failure.kind === 'unreachable' && !endpoint.tls && endpoint.sentinel === undefined) {
+      const denied = await deniedGreeting(endpoint, tuning.timeoutMs);
+      if (denied) failure = classifyRedisError(new Error(denied), endpoint);
+    }
     if (endpoint.sentinel?.kind === 'sentinel' && failure.kind !== 'auth-failed' && !failure.kind.startsWith('tls-')) {
       throw (await explainSentinelFailure({ ...endpoint, sentinel: endpoint.sentinel }, tuning.timeoutMs)) ?? failure;
     }
@@ -147,4 +151,29 @@ export async function connectRedis(
   } finally {
     client.off('error', remember);
   }
+}
+
+/**
+ * Protected mode greets a client from another address with `-DENIED …` and closes. ioredis
+ * hands that line to CLIENT SETNAME, whose failure it ignores, and reports only the closed
+ * socket: so after such a failure, a plain socket reads what the server says first.
+ */
+function deniedGreeting(endpoint: RedisEndpoint, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: endpoint.host, port: endpoint.port });
+    let received = Buffer.alloc(0);
+    const done = (): void => {
+      socket.destroy();
+      const line = received.toString('utf8').split('\r\n')[0] ?? '';
+      resolve(line.startsWith('-DENIED ') ? line.slice(1) : undefined);
+    };
+    socket.setTimeout(timeoutMs, done);
+    socket.once('error', done);
+    socket.once('close', done);
+    // The line may come in more than one chunk: read up to its end (or the close).
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.includes('\r\n') || received.length > 4096) done();
+    });
+  });
 }

@@ -3,7 +3,8 @@ import type { Command } from 'ioredis';
 import { describeEndpoint, RedisEndpoint } from './endpoint';
 import { withoutEchoedArguments } from './replyText';
 
-export type RedisFailureKind = 'unreachable' | 'auth-failed' | 'timeout' | TlsFailureKind | SentinelFailureKind;
+export type RedisFailureKind =
+  'unreachable' | 'auth-failed' | 'timeout' | 'protected-mode' | TlsFailureKind | SentinelFailureKind;
 
 /**
  * Sentinel failures: its settings cannot be used; no Sentinel answered; they answered but
@@ -25,6 +26,7 @@ export type TlsFailureKind =
 export function isPermanentFailure(kind: RedisFailureKind): boolean {
   return (
     kind === 'auth-failed' ||
+    kind === 'protected-mode' ||
     kind.startsWith('tls-') ||
     kind === 'sentinel-config' ||
     kind === 'sentinel-unknown-master' ||
@@ -88,6 +90,14 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
       where,
       what,
       'Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack\'s .env.',
+    );
+  }
+  if (/^DENIED\b/.test(message)) {
+    return new RedisConnectionError(
+      'protected-mode',
+      where,
+      'refuses clients from other addresses: it runs in protected mode, with no password set',
+      'On that server, set a password (requirepass or an ACL user) and give it to "Shared Redis: Set Password", or connect from its own machine through 127.0.0.1.',
     );
   }
   const tlsFailure = classifyTlsFailure(code, message, cause, endpoint, where);

@@ -820,7 +820,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
         ...(args ? { arguments: args } : {}),
       });
     if (error instanceof RedisConnectionError) {
-      if (error.kind === 'auth-failed') rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
+      if (error.kind === 'auth-failed' || error.kind === 'protected-mode') {
+        rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
+      }
       if (error.kind === 'unreachable' && !starting) {
         rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));
       }
