@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { connectRedis } from '../../../../src/redis/connection';
 import { readKeyValue } from '../../../../src/redis/keyValue/read';
+import { typeDisplayName } from '../../../../src/redis/keyspace/format';
 import { NamespaceKeyPager } from '../../../../src/redis/keyspace/pager';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { pingServer } from '../../../../src/redis/ping';
@@ -75,6 +76,36 @@ describe('a read-only ACL user (~* +@read) against a real redis-server', functio
       const text = await readKeyValue(client, Buffer.from('auth:session:7'));
       assert.equal(text.kind === 'string' ? text.bytes.toString() : text.kind, 'v7');
     } finally {
+      client.disconnect();
+    }
+  });
+
+  it("lists the keys a service user may not read by name, as 'no access', instead of failing their page", async () => {
+    // A service's own user: its namespace only. SCAN names every key; TYPE refuses the others.
+    await admin.call('ACL', 'SETUSER', 'auth-service', 'on', `>${PASSWORD}`, '~auth:*', '+@all');
+    await admin.hset('user:profile:2', 'name', 'Grace');
+    const client = await connectRedis(
+      { ...endpointOf(server), username: 'auth-service' },
+      { password: PASSWORD },
+      FAST,
+    );
+    try {
+      const model = await walkKeyspace({ client }).done;
+      const profiles = model.findNamespace('user:profile');
+      assert.ok(profiles);
+      const page = await new NamespaceKeyPager(client, profiles, { pageSize: 50 }).next();
+      assert.deepEqual(
+        page.keys
+          .map((key) => `${key.key.toString()} ${typeDisplayName(key.type)} ${key.gone ? 'gone' : 'listed'}`)
+          .sort(),
+        ['user:profile:1 no access listed', 'user:profile:2 no access listed'],
+      );
+      const own = model.findNamespace('auth:session');
+      assert.ok(own);
+      const ownPage = await new NamespaceKeyPager(client, own, { pageSize: 10 }).next();
+      assert.ok(ownPage.keys.every((key) => key.type === 'string'));
+    } finally {
+      await admin.del('user:profile:2');
       client.disconnect();
     }
   });
