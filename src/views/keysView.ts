@@ -13,6 +13,7 @@ import {
   formatBytes,
   formatKeyCount,
   formatTtl,
+  NO_ACCESS,
   groupThousands,
   ID_SEGMENT,
   isIdLike,
@@ -951,9 +952,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     const tooltip = new vscode.MarkdownString();
     tooltip.appendMarkdown(`**${escapeMarkdown(displayBytes(key.key, { maxLength: 1000 }))}**\n\n`);
     tooltip.appendMarkdown(
-      `| | |\n|---|---|\n| Type | ${escapeMarkdown(typeDisplayName(key.type))} |\n| TTL | ${formatTtl(key.pttlMs)} |\n`,
+      key.type === NO_ACCESS
+        ? `| | |\n|---|---|\n| Type, TTL | unknown: this user's ACL does not allow reading this key |\n`
+        : `| | |\n|---|---|\n| Type | ${escapeMarkdown(typeDisplayName(key.type))} |\n| TTL | ${formatTtl(key.pttlMs)} |\n`,
     );
-    if (!key.gone) {
+    if (!key.gone && key.type !== NO_ACCESS) {
       try {
         const bytes = await this.session.use((client) => memoryUsage(client, key.key));
         tooltip.appendMarkdown(`| Size | ${bytes === undefined ? 'gone' : formatBytes(bytes)} |\n`);

@@ -6,6 +6,13 @@ export type CoreKeyType = (typeof KEY_TYPES)[number];
 export const NO_TTL = -1;
 export const GONE = -2;
 
+/**
+ * The type of a key this user may not read (TYPE answered NOPERM): SCAN names every key, an
+ * ACL's key patterns limit the rest. Not a name TYPE can answer (a module's is 9 characters
+ * without spaces).
+ */
+export const NO_ACCESS = 'no access';
+
 const TYPE_NAMES: Record<string, string> = {
   string: 'string',
   list: 'list',
@@ -57,8 +64,9 @@ export function groupThousands(n: number): string {
     .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** A key row's description: `string · 59m 12s`, `hash · no TTL`, `gone`. */
+/** A key row's description: `string · 59m 12s`, `hash · no TTL`, `gone`, `no access`. */
 export function describeKey(type: string, pttlMs: number): string {
+  if (type === NO_ACCESS) return NO_ACCESS;
   return type === 'none' || pttlMs === GONE ? 'gone' : `${type} · ${formatTtl(pttlMs)}`;
 }
 

@@ -9,6 +9,7 @@ export { KeyspaceCancelledError, KeyspaceCommandError } from './errors';
 export {
   GONE,
   KEY_TYPES,
+  NO_ACCESS,
   NO_TTL,
   describeKey,
   formatBytes,

@@ -1,8 +1,9 @@
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
 import { BinaryString, fromBinary, KeyBytes, toBinary } from './binary';
+import { isReplyError } from '../errors';
 import { endpointOfClient, keyspaceError } from './errors';
-import { GONE } from './format';
+import { GONE, NO_ACCESS, NO_TTL } from './format';
 
 /** A key as a row shows it, read from the server when the row was fetched. */
 export interface KeyEntry {
@@ -10,7 +11,7 @@ export interface KeyEntry {
   readonly key: Buffer;
   /** The same bytes as a binary string: a stable, unique id. */
   readonly id: BinaryString;
-  /** TYPE's answer: `string`, `hash`, … or `none` when the key is gone. */
+  /** TYPE's answer: `string`, `hash`, … `none` when the key is gone, NO_ACCESS when this user may not read it. */
   readonly type: string;
   /** PTTL in milliseconds: -1 without TTL, -2 when gone. */
   readonly pttlMs: number;
@@ -45,6 +46,10 @@ export async function describeKeys(
     const [typeError, type] = replies[2 * i] ?? [new Error('missing reply'), undefined];
     const [ttlError, pttl] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
     const failure = typeError ?? ttlError;
+    // A key outside this user's key patterns: listed by name (SCAN gave it), not a failed page.
+    if (failure && isReplyError(failure) && /^NOPERM\b/.test(failure.message)) {
+      return { key, id: toBinary(key), type: NO_ACCESS, pttlMs: NO_TTL, gone: false };
+    }
     if (failure) throw keyspaceError(failure, endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
     const typeName = String(type);
     const pttlMs = Number(pttl);
