@@ -132,6 +132,21 @@ describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-s
     assert.equal(await client.exists(to), 1, 'the value is still under its new name');
   });
 
+  it('after a write Redis answered too late to know, deletes no key: another client may have written it instead', async () => {
+    const key = Buffer.from('undo:created');
+    const snapshots = await snapshotKeys(client, [key]);
+    // Our New Key's EXEC was aborted (the key changed after its check); the user service wrote it.
+    await client.set(key, 'the user service wrote this');
+    const steps = planUndo(snapshots, undefined, { unanswered: true } as never);
+    assert.deepEqual(
+      steps.map((s) => s.action),
+      ['notKept'],
+    );
+    assert.match((steps[0] as { reason: string }).reason, /Redis answered too late/);
+    await applyUndo(client, steps);
+    assert.equal(await client.get(key), 'the user service wrote this');
+  });
+
   it('notes a key as not kept when the user may not DUMP, and changes nothing', async () => {
     await client.set('undo:guarded', 'v');
     const limited = server.keep(await clientOf({ host: server.host, port: server.port }));
