@@ -46,6 +46,8 @@ export type RecordedChange =
       readonly where: string;
       readonly db: number;
       readonly snapshots: readonly KeySnapshot[];
+      /** Redis answered the write too late to know whether it was applied (see planUndo). */
+      readonly unanswered: boolean;
     }
   | { readonly undoable: false; readonly label: string; readonly reason: string };
 
@@ -102,19 +104,19 @@ export class KeyChanges implements vscode.Disposable {
     const endpoint = endpointOfClient(client);
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;
     let settled = false;
-    const commit = (): void => {
+    const keep = (unanswered: boolean): void => {
       if (settled) return;
       settled = true;
-      this.remember({ undoable: true, label, where, db: endpoint.db, snapshots });
+      this.remember({ undoable: true, label, where, db: endpoint.db, snapshots, unanswered });
     };
     const discard = (): void => {
       settled = true;
     };
     return {
       notUndoable: describeNotKept(snapshots),
-      commit,
+      commit: () => keep(false),
       discard,
-      failed: (error) => (isNoAnswer(error) ? commit() : discard()),
+      failed: (error) => (isNoAnswer(error) ? keep(true) : discard()),
     };
   }
 

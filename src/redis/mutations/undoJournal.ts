@@ -121,8 +121,21 @@ export type UndoStep =
   | { readonly key: Buffer; readonly action: 'expired' }
   | { readonly key: Buffer; readonly action: 'notKept'; readonly reason: string };
 
+export interface UndoPlanOptions {
+  /**
+   * Redis answered the change's write too late to know whether it was applied (a WATCHed
+   * write may have been aborted): a key that did not exist before may have been written by
+   * another client instead, so no key is deleted.
+   */
+  readonly unanswered?: boolean;
+}
+
 /** The steps that put `snapshots` back at time `now` (the same clock as the snapshot's). */
-export function planUndo(snapshots: readonly KeySnapshot[], now: number = monotonicNow()): UndoStep[] {
+export function planUndo(
+  snapshots: readonly KeySnapshot[],
+  now: number = monotonicNow(),
+  options: UndoPlanOptions = {},
+): UndoStep[] {
   // A key that did not exist may now hold the value of a key that was not kept (a rename
   // moved it there): deleting it would lose that value for good, so it is left.
   const lost = snapshots.find((s) => s.state === 'notKept');
@@ -135,7 +148,14 @@ export function planUndo(snapshots: readonly KeySnapshot[], now: number = monoto
               action: 'notKept',
               reason: `it may hold the value of ${displayBytes(lost.key)}, which was not kept`,
             }
-          : { key: snapshot.key, action: 'delete' };
+          : options.unanswered
+            ? {
+                key: snapshot.key,
+                action: 'notKept',
+                reason:
+                  'Redis answered too late to know whether this change or another client wrote it: left for you to check',
+              }
+            : { key: snapshot.key, action: 'delete' };
       case 'notKept':
         return { key: snapshot.key, action: 'notKept', reason: snapshot.reason };
       case 'value': {

@@ -31,7 +31,7 @@ export async function undoLastChange(services: ExtensionServices): Promise<EditR
       `The last change (${last.label}) was made at ${last.where}, and Shared Redis is now connected to ${here}: nothing was changed. Connect to ${last.where} again to undo it.`,
     );
   }
-  const steps = planUndo(last.snapshots);
+  const steps = planUndo(last.snapshots, undefined, { unanswered: last.unanswered });
   const writes = steps.filter((s) => s.action === 'restore' || s.action === 'delete');
   const left = describeLeft(steps);
   if (writes.length === 0) {

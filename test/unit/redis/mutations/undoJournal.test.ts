@@ -137,7 +137,7 @@ describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-s
     const snapshots = await snapshotKeys(client, [key]);
     // Our New Key's EXEC was aborted (the key changed after its check); the user service wrote it.
     await client.set(key, 'the user service wrote this');
-    const steps = planUndo(snapshots, undefined, { unanswered: true } as never);
+    const steps = planUndo(snapshots, undefined, { unanswered: true });
     assert.deepEqual(
       steps.map((s) => s.action),
       ['notKept'],
