@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { NamespaceModel } from '../../../../src/redis/keyspace';
 import {
   copyKey,
@@ -93,6 +93,21 @@ describe('New, Rename, Copy and Move against a real redis-server', function () {
     assert.deepEqual(result.failed, []);
     assert.equal(result.gone, 1);
     assert.equal(describeMove(result, 'g:a:', 'g:b:'), 'Moved 2 of 3 keys from g:a: to g:b: (1 key had already gone)');
+  });
+
+  it('a namespace move Redis answers only after the command timeout says it may still be applied', async () => {
+    for (const key of ['late:a:1', 'late:a:2', 'late:a:3']) await client.set(key, key);
+    const plan = await planNamespaceDeletion(client, Buffer.from('late:a:'));
+    // The extension's own timeout, shortened (its connections wait 5 s).
+    const timed = server.keep(new Redis({ host: server.host, port: server.port, commandTimeout: 300 }));
+    await other.call('CLIENT', 'PAUSE', '1000', 'WRITE'); // writes wait, reads go on
+    const failure = await moveNamespaceKeys(timed, plan, Buffer.from('late:b:')).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    assert.match(failure?.message ?? 'moved', /did not answer in time.*may still be applied/);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(await client.mget('late:b:1', 'late:b:2', 'late:b:3'), ['late:a:1', 'late:a:2', 'late:a:3']);
   });
 
   it('counts a created key in a finished walk, making its namespace', () => {
