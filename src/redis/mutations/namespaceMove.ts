@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { fromBinary } from '../keyspace/binary';
 import { isReplyError } from '../errors';
-import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
+import { endpointOfClient, writeError } from '../keyspace/errors';
 import { formatKeyCount, groupThousands } from '../keyspace/format';
 import { DEFAULT_UNLINK_BATCH, NamespacePlan } from './namespaceDelete';
 import { movedName } from './keyEdits';
@@ -81,7 +81,8 @@ export async function moveNamespaceKeys(
         // replica now): stop here instead of sending every batch to be refused.
         if (!isReplyError(error) || /^READONLY\b/.test(error.message)) {
           if (isReplyError(error)) processed += batch.length; // sent, and refused whole
-          throw Object.assign(keyspaceError(error, endpoint, 'RENAMENX'), { partial: result(false) });
+          // ioredis times out each command of a pipeline on its own: a write that may still land.
+          throw Object.assign(writeError(error, endpoint, 'RENAMENX'), { partial: result(false) });
         }
         if (/no such key/i.test(error.message)) gone++;
         else failed.push({ key, reason: error.message });
