@@ -1,10 +1,11 @@
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
-import { endpointOfClient, writeError } from '../keyspace/errors';
+import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
 
 /** What a change to one key did. `gone`: the key does not exist (deleted or expired). */
 export type KeyChange = 'changed' | 'unchanged' | 'gone';
 
+/** Sends one command; a write that gets no answer in time may still land (writeError), a read cannot. */
 async function run(
   client: Redis,
   command: string,
@@ -14,9 +15,12 @@ async function run(
   try {
     return await client.callBuffer(command, ...args);
   } catch (error) {
-    throw writeError(error, endpoint ?? endpointOfClient(client), command);
+    const where = endpoint ?? endpointOfClient(client);
+    throw READS.has(command) ? keyspaceError(error, where, command) : writeError(error, where, command);
   }
 }
+
+const READS = new Set(['EXISTS', 'PTTL']);
 
 /** EXPIRE on the exact bytes: `changed`, or `gone` when there is no such key. */
 export async function setKeyTtl(
