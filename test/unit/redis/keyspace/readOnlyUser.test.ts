@@ -110,6 +110,19 @@ describe('a read-only ACL user (~* +@read) against a real redis-server', functio
     }
   });
 
+  it("a user without the TYPE command gets the page's refusal naming it, not every key as 'no access'", async () => {
+    await admin.call('ACL', 'SETUSER', 'notype', 'on', `>${PASSWORD}`, '~*', '+@all', '-type');
+    const client = await connectRedis({ ...endpointOf(server), username: 'notype' }, { password: PASSWORD }, FAST);
+    try {
+      const model = await walkKeyspace({ client }).done;
+      const profiles = model.findNamespace('user:profile');
+      assert.ok(profiles);
+      await assert.rejects(new NamespaceKeyPager(client, profiles, { pageSize: 50 }).next(), /NOPERM .*'type' command/);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('pings without INFO permission (the version is then unknown)', async () => {
     // PING is not a @read command: this user has it besides.
     await admin.call('ACL', 'SETUSER', 'pinger', 'on', `>${PASSWORD}`, '~*', '+@read', '+ping');
