@@ -5,6 +5,9 @@ import { isReplyError } from '../errors';
 import { endpointOfClient, keyspaceError } from './errors';
 import { GONE, NO_ACCESS, NO_TTL } from './format';
 
+/** NOPERM for the key itself (its ACL key patterns), not for the command: "no permissions to access a key" (6.2), "… one of the keys used as arguments" (7). */
+const KEY_REFUSED = /^NOPERM\b.*\baccess (a key|one of the keys)\b/i;
+
 /** A key as a row shows it, read from the server when the row was fetched. */
 export interface KeyEntry {
   /** Exact bytes, for every action on the key. */
@@ -47,15 +50,20 @@ export async function describeKeys(
     const [ttlError, pttl] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
     const failure = typeError ?? ttlError;
     // A key outside this user's key patterns: listed by name (SCAN gave it), not a failed page.
-    if (failure && isReplyError(failure) && /^NOPERM\b/.test(failure.message)) {
-      return { key, id: toBinary(key), type: NO_ACCESS, pttlMs: NO_TTL, gone: false };
-    }
+    const refused = failure ? noAccessEntry(key, failure) : undefined;
+    if (refused) return refused;
     if (failure) throw keyspaceError(failure, endpoint ?? endpointOfClient(client), 'TYPE/PTTL');
     const typeName = String(type);
     const pttlMs = Number(pttl);
     const gone = typeName === 'none' || pttlMs === GONE;
     return { key, id: toBinary(key), type: gone ? 'none' : typeName, pttlMs: gone ? GONE : pttlMs, gone };
   });
+}
+
+/** The row of a key outside this user's ACL key patterns, when `error` is that refusal. */
+export function noAccessEntry(key: Buffer, error: unknown): KeyEntry | undefined {
+  if (!isReplyError(error) || !KEY_REFUSED.test(error.message)) return undefined;
+  return { key, id: toBinary(key), type: NO_ACCESS, pttlMs: NO_TTL, gone: false };
 }
 
 /** MEMORY USAGE of one key in bytes (for a tooltip, fetched when asked for), or
