@@ -7,7 +7,7 @@ import { GONE } from '../keyspace/format';
 import { NamespaceNode } from '../keyspace/namespaceModel';
 import { compareNatural } from '../keyspace/naturalOrder';
 import { OneAtATime } from '../keyspace/oneAtATime';
-import { describeKeys, KeyEntry } from '../keyspace/keyInfo';
+import { describeKeys, KeyEntry, noAccessEntry } from '../keyspace/keyInfo';
 import { DEFAULT_PAGE_SIZE, KeyPage, NamespaceKeyPager, PagedKey, PagerOptions } from '../keyspace/pager';
 import { describeMaster } from './clusterWalk';
 import { lostConnection } from './nodes';
@@ -304,7 +304,16 @@ export async function describeClusterKeys(
     return await Promise.all(
       keys.map(async (id) => {
         const key = fromBinary(id);
-        const [type, pttl] = await Promise.all([cluster.type(key), cluster.pttl(key)]);
+        let replies: [string, number];
+        try {
+          replies = await Promise.all([cluster.type(key), cluster.pttl(key)]);
+        } catch (error) {
+          // A key outside this user's key patterns is listed as such, not a failed page.
+          const refused = noAccessEntry(key, error);
+          if (refused) return refused;
+          throw error;
+        }
+        const [type, pttl] = replies;
         const gone = type === 'none' || pttl === GONE;
         return { key, id: toBinary(key), type: gone ? 'none' : type, pttlMs: gone ? GONE : pttl, gone };
       }),
