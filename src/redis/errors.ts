@@ -97,7 +97,7 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
       'protected-mode',
       where,
       'refuses clients from other addresses: it runs in protected mode, with no password set',
-      'On that server, set a password (requirepass or an ACL user) and give it to "Shared Redis: Set Password", or connect from its own machine through 127.0.0.1.',
+      'Give that server\'s default user a password (requirepass; a password of another ACL user does not lift protected mode) and give it to "Shared Redis: Set Password", or set protected-mode no there. A Redis in a container sees a connection through a published port as coming from another address.',
     );
   }
   const tlsFailure = classifyTlsFailure(code, message, cause, endpoint, where);

@@ -113,7 +113,8 @@ describe('connectRedis against a real redis-server', function () {
         new RegExp(`^Redis at ${address.replace(/\./g, '\\.')}:${server.port} refuses clients`),
       );
       assert.match(error.message, /protected mode/);
-      assert.match(error.message, /set a password/);
+      assert.match(error.message, /default user a password \(requirepass/);
+      assert.match(error.message, /protected-mode no/);
       assert.doesNotMatch(error.message, /Start the shared Redis stack/);
     } finally {
       await server.stop();
