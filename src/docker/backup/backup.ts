@@ -61,9 +61,8 @@ function placeBackup(partial: string, folder: string, names: Iterator<string>): 
       linkSync(partial, file);
       return file;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') continue;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      // No hard links here (FAT and exFAT drives answer EPERM, EISDIR or others): rename.
       if (existingNames(folder).includes(basename(file))) continue;
       renameSync(partial, file);
       return file;
