@@ -6,7 +6,6 @@ import { BackupError } from './errors';
 
 /** Where the check works inside the container: its own folder in /tmp, never the data folder. */
 export const CHECK_DIR = '/tmp/shared-redis-backup';
-const CHECKER = `${CHECK_DIR}/redis-check-rdb`;
 /** Where images keep redis-server: the official ones, Debian's, Bitnami's. */
 const SERVER_PATHS = ['/usr/local/bin/redis-server', '/usr/bin/redis-server', '/opt/bitnami/redis/bin/redis-server'];
 
@@ -30,22 +29,25 @@ export interface RdbCheck {
 export async function checkRdbFile(docker: Docker, containerId: string, file: string): Promise<RdbCheck> {
   const container = docker.getContainer(containerId);
   const server = await findServerBinary(container);
-  // A name of its own: another window may be checking a backup in the same container.
-  const copy = `${CHECK_DIR}/check-${randomUUID()}.rdb`;
+  // Names of its own: another window may be checking a backup in the same container. The
+  // server runs as the checker when its name contains redis-check-rdb (strstr on argv[0]).
+  const id = randomUUID();
+  const copy = `${CHECK_DIR}/check-${id}.rdb`;
+  const checker = `${CHECK_DIR}/redis-check-rdb-${id}`;
   await putEntries(container, '/', [
     // Readable by whichever user `docker exec` runs as (the image's USER may not be root).
     { name: CHECK_DIR.slice(1), type: 'directory', mode: 0o755 },
-    { name: CHECKER.slice(1), type: 'symlink', target: server },
+    { name: checker.slice(1), type: 'symlink', target: server },
     { name: copy.slice(1), type: 'file', source: file, mode: 0o644 },
   ]);
   try {
-    const result = await execIn(docker, container, [CHECKER, copy]);
+    const result = await execIn(docker, container, [checker, copy]);
     return parseCheckOutput(`${result.stdout}\n${result.stderr}`, result.exitCode, file);
   } finally {
     // Leave no copy of the data behind in the container's /tmp: emptying it always works
     // through the archive API; removing it needs an `rm` the exec user may run.
     await putEntries(container, '/', [{ name: copy.slice(1), type: 'bytes', data: Buffer.alloc(0), mode: 0o600 }])
-      .then(() => execIn(docker, container, ['rm', '-f', copy]))
+      .then(() => execIn(docker, container, ['rm', '-f', copy, checker]))
       .catch(() => undefined);
   }
 }
