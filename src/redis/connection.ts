@@ -140,7 +140,11 @@ export async function connectRedis(
   } catch (error) {
     client.disconnect();
     let failure = classifyRedisError(lastError ?? error, endpoint);
-    if (failure.kind === 'unreachable' && !endpoint.tls && endpoint.sentinel === undefined) {
+    // Only a server that let us in and then dropped us can have said DENIED first.
+    const dropped = !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(
+      String((lastError as { code?: unknown } | undefined)?.code),
+    );
+    if (failure.kind === 'unreachable' && dropped && !endpoint.tls && endpoint.sentinel === undefined) {
       const denied = await deniedGreeting(endpoint, tuning.timeoutMs);
       if (denied) failure = classifyRedisError(new Error(denied), endpoint);
     }
