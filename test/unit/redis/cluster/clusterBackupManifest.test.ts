@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -94,6 +94,27 @@ describe('the cluster backup manifest: what a restore compares with the live clu
       assert.throws(() => readManifest(other), /other\.cluster\.json: master 1 lacks/);
       writeFileSync(other, '{ not json');
       assert.throws(() => readManifest(other), /other\.cluster\.json is not a cluster backup manifest \(/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+  it('never replaces the manifest another window wrote for a cluster backup of the same second', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'shared-redis-manifest-'));
+    try {
+      const file = join(folder, 'team-2026-12-02T10-00-00.cluster.json');
+      const mine = { ...MANIFEST, createdAt: 'first window' };
+      const theirs = { ...MANIFEST, createdAt: 'second window' };
+      const first = writeManifest(file, mine) as unknown as string;
+      const second = writeManifest(file, theirs) as unknown as string;
+      assert.deepEqual(readManifest(file), mine, "the first window's manifest is kept");
+      assert.equal(second, join(folder, 'team-2026-12-02T10-00-00-2.cluster.json'));
+      assert.equal(first, file);
+      assert.deepEqual(readManifest(second), theirs);
+      assert.deepEqual(
+        readdirSync(folder).sort(),
+        ['team-2026-12-02T10-00-00-2.cluster.json', 'team-2026-12-02T10-00-00.cluster.json'],
+        'no partial file is left',
+      );
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
