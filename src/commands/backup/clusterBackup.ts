@@ -114,7 +114,6 @@ export async function backupClusterMasters(
       bytes: r.bytes,
     })),
   };
-  const file = join(folder, manifestName(project, backupStamp(now), suffix));
-  writeManifest(file, manifest);
+  const file = writeManifest(join(folder, manifestName(project, backupStamp(now), suffix)), manifest);
   return { manifest: file, results };
 }

@@ -36,11 +36,11 @@ export function createFileAtomic(file: string, text: string, mode: number): bool
   try {
     linkSync(temp, file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    // FAT, exFAT, some network and FUSE mounts have no hard links: created in place, still never over another file.
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP') return createInPlace(file, text, mode);
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    // FAT, exFAT, some network and FUSE mounts have no hard links (EPERM, ENOTSUP, EISDIR on
+    // Windows' exFAT …): created in place, still never over another file; a cause that is not
+    // the link's (no folder, no permission) fails there with its own error.
+    return createInPlace(file, text, mode);
   } finally {
     rmSync(temp, { force: true });
   }

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { createFileAtomic } from '../../docker/stack/atomicFile';
 
 /** What the manifest's `format` says, so that no other JSON file is taken for one. */
 export const MANIFEST_FORMAT = 'shared-redis-cluster-backup';
@@ -52,11 +53,18 @@ export function manifestName(project: string, stamp: string, suffix?: string): s
   return `${project}-${stamp}${suffix ? `-${suffix}` : ''}${MANIFEST_SUFFIX}`;
 }
 
-/** Writes the manifest under its final name only once complete (written beside it, then renamed). */
-export function writeManifest(file: string, manifest: ClusterBackupManifest): void {
-  const partial = join(dirname(file), `.${basename(file)}.partial`);
-  writeFileSync(partial, `${JSON.stringify(manifest, null, 2)}\n`);
-  renameSync(partial, file);
+/**
+ * Writes the manifest under `file`'s name, or the next free one (`…-2.cluster.json`) when
+ * another window's backup of the same second took it: all or nothing, never over a file.
+ * Returns the file written.
+ */
+export function writeManifest(file: string, manifest: ClusterBackupManifest): string {
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  const stem = file.endsWith(MANIFEST_SUFFIX) ? file.slice(0, -MANIFEST_SUFFIX.length) : file;
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? file : `${stem}-${n}${MANIFEST_SUFFIX}`;
+    if (createFileAtomic(candidate, text, 0o600)) return candidate;
+  }
 }
 
 /** Reads and checks a manifest; a file that is not one throws a sentence naming the file and what is wrong. */

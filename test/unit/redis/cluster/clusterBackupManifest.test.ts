@@ -104,8 +104,8 @@ describe('the cluster backup manifest: what a restore compares with the live clu
       const file = join(folder, 'team-2026-12-02T10-00-00.cluster.json');
       const mine = { ...MANIFEST, createdAt: 'first window' };
       const theirs = { ...MANIFEST, createdAt: 'second window' };
-      const first = writeManifest(file, mine) as unknown as string;
-      const second = writeManifest(file, theirs) as unknown as string;
+      const first = writeManifest(file, mine);
+      const second = writeManifest(file, theirs);
       assert.deepEqual(readManifest(file), mine, "the first window's manifest is kept");
       assert.equal(second, join(folder, 'team-2026-12-02T10-00-00-2.cluster.json'));
       assert.equal(first, file);
