@@ -116,8 +116,12 @@ export async function connectRedis(
     permanent = isPermanentFailure(classifyRedisError(error, endpoint).kind);
   });
   let lastError: unknown;
+  let hungUp = false;
   const remember = (error: unknown): void => {
     lastError = error;
+    // The server let us in and hung up, as protected mode does right after its DENIED line.
+    const code = (error as { code?: unknown } | undefined)?.code;
+    hungUp ||= code === 'EPIPE' || code === 'ECONNRESET';
   };
   client.on('error', remember);
   // With TLS, a handshake that never ends after the TCP connection opened is a server without TLS, not a slow one.
@@ -140,12 +144,10 @@ export async function connectRedis(
   } catch (error) {
     client.disconnect();
     let failure = classifyRedisError(lastError ?? error, endpoint);
-    // Only a server that let us in and then dropped us can have said DENIED first.
-    const dropped = !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(
-      String((lastError as { code?: unknown } | undefined)?.code),
-    );
-    if (failure.kind === 'unreachable' && dropped && !endpoint.tls && endpoint.sentinel === undefined) {
-      const denied = await deniedGreeting(endpoint, tuning.timeoutMs);
+    if (failure.kind === 'unreachable' && hungUp && !endpoint.tls && endpoint.sentinel === undefined) {
+      // The line comes at once on accept: a short wait is enough (a TLS port, which also
+      // resets a plain client, sends nothing and costs this wait).
+      const denied = await deniedGreeting(endpoint, Math.min(tuning.timeoutMs, 500));
       if (denied) failure = classifyRedisError(new Error(denied), endpoint);
     }
     if (endpoint.sentinel?.kind === 'sentinel' && failure.kind !== 'auth-failed' && !failure.kind.startsWith('tls-')) {

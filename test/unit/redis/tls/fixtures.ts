@@ -212,7 +212,7 @@ export async function startRedis(options: {
 
 /**
  * A TCP forwarder on 127.0.0.1 in front of a server that counts the connections made
- * through it: how a test sees how many times a client tried to connect.
+ * through it that send something: how a test sees how many times a client tried to connect.
  */
 export interface CountingProxy {
   readonly host: string;
@@ -225,7 +225,9 @@ export async function startCountingProxy(target: { host: string; port: number })
   let connections = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
-    connections++;
+    // An attempt is a connection that says something (a command, a TLS hello); the extension's
+    // silent look at a server's greeting after a hang-up (protected mode's DENIED) is not one.
+    client.once('data', () => connections++);
     const upstream = connect(target.port, target.host);
     for (const s of [client, upstream]) {
       sockets.add(s);
