@@ -116,12 +116,8 @@ export async function connectRedis(
     permanent = isPermanentFailure(classifyRedisError(error, endpoint).kind);
   });
   let lastError: unknown;
-  let hungUp = false;
   const remember = (error: unknown): void => {
     lastError = error;
-    // The server let us in and hung up, as protected mode does right after its DENIED line.
-    const code = (error as { code?: unknown } | undefined)?.code;
-    hungUp ||= code === 'EPIPE' || code === 'ECONNRESET';
   };
   client.on('error', remember);
   // With TLS, a handshake that never ends after the TCP connection opened is a server without TLS, not a slow one.
@@ -144,10 +140,14 @@ export async function connectRedis(
   } catch (error) {
     client.disconnect();
     let failure = classifyRedisError(lastError ?? error, endpoint);
+    // The server let us in and hung up (EPIPE, ECONNRESET, or a close with no error at all,
+    // depending on whose bytes came first), as protected mode does right after its DENIED line.
+    const code = (lastError as { code?: unknown } | undefined)?.code;
+    const hungUp = typeof code !== 'string' || code === 'EPIPE' || code === 'ECONNRESET';
     if (failure.kind === 'unreachable' && hungUp && !endpoint.tls && endpoint.sentinel === undefined) {
-      // The line comes at once on accept: a short wait is enough (a TLS port, which also
-      // resets a plain client, sends nothing and costs this wait).
-      const denied = await deniedGreeting(endpoint, Math.min(tuning.timeoutMs, 500));
+      // The line comes at once on accept, unless the server is starved of CPU: a short wait
+      // (a TLS port, which also resets a plain client, sends nothing and costs this wait).
+      const denied = await deniedGreeting(endpoint, Math.min(tuning.timeoutMs, 2000));
       if (denied) failure = classifyRedisError(new Error(denied), endpoint);
     }
     if (endpoint.sentinel?.kind === 'sentinel' && failure.kind !== 'auth-failed' && !failure.kind.startsWith('tls-')) {
