@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
+import type { PendingUndo } from '../../keyChanges';
 import { settings } from '../../settings';
 import { displayBytes, formatBytes, formatKeyCount, KeyspaceCancelledError } from '../../redis/keyspace';
 import { deleteNamespaceKeysOn, planNamespaceDeletionOn } from '../../redis/cluster/clusterNamespaceDelete';
@@ -86,12 +87,7 @@ class KeyOperations {
     return this.run('set the TTL', async (client) => {
       const pending = await this.services.keyChanges.recordBefore(client, [key], `Set the TTL of ${name}`);
       if (!(await acceptNotUndoable(pending, `Set the TTL of ${name}`))) return DISMISSED;
-      const change = await setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint).catch(
-        (error: unknown) => {
-          pending.failed(error);
-          throw error;
-        },
-      );
+      const change = await settled(pending, setKeyTtl(client, key, parsed.seconds, this.services.session.endpoint));
       if (change === 'gone') {
         pending.discard();
         return this.gone(name);
@@ -113,10 +109,7 @@ class KeyOperations {
     return this.run('remove the TTL', async (client) => {
       const pending = await this.services.keyChanges.recordBefore(client, [key], `Remove the TTL of ${name}`);
       if (!(await acceptNotUndoable(pending, `Remove the TTL of ${name}`))) return DISMISSED;
-      const change = await persistKey(client, key, this.services.session.endpoint).catch((error: unknown) => {
-        pending.failed(error);
-        throw error;
-      });
+      const change = await settled(pending, persistKey(client, key, this.services.session.endpoint));
       if (change !== 'changed') pending.discard();
       if (change === 'gone') return this.gone(name);
       if (change === 'unchanged') return this.info('unchanged', `${name} has no TTL: nothing to change.`);
@@ -166,10 +159,7 @@ class KeyOperations {
     return this.run('delete the key', async (client) => {
       const pending = await this.services.keyChanges.recordBefore(client, [key], `Delete ${name}`);
       if (!(await acceptNotUndoable(pending, `Delete ${name}`))) return DISMISSED;
-      const change = await unlinkKey(client, key, this.services.session.endpoint).catch((error: unknown) => {
-        pending.failed(error);
-        throw error;
-      });
+      const change = await settled(pending, unlinkKey(client, key, this.services.session.endpoint));
       if (change === 'gone') {
         pending.discard();
         return this.gone(name);
@@ -306,5 +296,15 @@ function decodeUtf8(bytes: Buffer): string | undefined {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return undefined;
+  }
+}
+
+/** The write's result; when it fails, the undo record is kept if Redis may still apply it (PendingUndo.failed). */
+async function settled<T>(pending: PendingUndo, write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    pending.failed(error);
+    throw error;
   }
 }
