@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   mkdirSync,
@@ -25,11 +26,18 @@ import {
   listBackups,
   restoreBackup,
 } from '../../../../src/docker/backup';
+import { putEntries } from '../../../../src/docker/backup/containerFiles';
 import { CHECK_DIR } from '../../../../src/docker/backup/rdbCheck';
 import type { ComposeProject } from '../../../../src/docker/compose/model';
 import { StackController, StackSettings } from '../../../../src/docker/stack/stackController';
-import { startRedisServer } from '../../../support/redisServer';
-import { BUNDLED_STACK, DEFAULT_POLICY, OPERATOR, StackFixture } from '../../../support/stackFixture';
+import { freePort, startRedisServer } from '../../../support/redisServer';
+import {
+  BUNDLED_STACK,
+  DEFAULT_POLICY,
+  OFFLINE_REDIS_IMAGE,
+  OPERATOR,
+  StackFixture,
+} from '../../../support/stackFixture';
 import { useStack } from '../../../support/useStack';
 
 /** The regular files under `dir` in the container, each as `name (N bytes)`, read as `docker cp` would. */
@@ -128,6 +136,23 @@ function assertSameData(
         Math.abs(got.expireAtMs - want.expireAtMs) <= 1000,
         `${key} expires at ${got.expireAtMs}, expected ${want.expireAtMs}`,
       );
+    }
+  }
+}
+
+/** A client of the Redis published on `port`, once it accepts connections (a container just started). */
+async function connectWhenUp(port: number): Promise<Redis> {
+  for (let attempt = 0; ; attempt++) {
+    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+      return client;
+    } catch (error) {
+      client.disconnect();
+      if (attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 }
@@ -474,6 +499,74 @@ describe("backup and restore of the stack's Redis on the real engine", function 
       assertSameData(await readAll(stack), expected);
     } finally {
       await other.stop();
+    }
+  });
+
+  it('refuses to call an older file the backup when the server writes its snapshots elsewhere and CONFIG is not allowed', async () => {
+    // CONFIG GET says where Redis writes its snapshot; a user without CONFIG leaves the backup
+    // guessing /data/dump.rdb. Here that file is an older snapshot: the server was started with
+    // another dbfilename (a protected setting: only at startup), as a team's own compose file may.
+    const older = mkdtempSync(join(tmpdir(), 'shared-redis-older-'));
+    const dir = mkdtempSync(join(tmpdir(), 'shared-redis-no-config-'));
+    const port = await freePort();
+    const container = await docker.createContainer({
+      name: `srtest-elsewhere-${randomBytes(4).toString('hex')}`,
+      Image: OFFLINE_REDIS_IMAGE,
+      Cmd: [
+        'redis-server',
+        '--dbfilename',
+        'written-elsewhere.rdb',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+      ],
+      ExposedPorts: { '6379/tcp': {} },
+      HostConfig: { PortBindings: { '6379/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+    });
+    const server = await startRedisServer({ extraArgs: ['--dir', older] });
+    let limited: Redis | undefined;
+    try {
+      const writer = new Redis({ host: server.host, port: server.port, lazyConnect: true });
+      await writer.connect();
+      await writer.set('shared:in-the-older-snapshot', 'old');
+      await writer.save();
+      writer.disconnect();
+      await putEntries(container, '/data', [
+        { name: 'dump.rdb', type: 'file', source: join(older, 'dump.rdb'), mode: 0o644 },
+      ]);
+      await container.start();
+      const admin = await connectWhenUp(port);
+      await admin.set('shared:only-in-the-new-snapshot:1', 'new');
+      await admin.set('shared:only-in-the-new-snapshot:2', 'new');
+      await admin.call('ACL', 'SETUSER', 'backup-without-config', 'on', '>pw-1', '~*', '&*', '+@all', '-config');
+      admin.disconnect();
+      limited = new Redis({
+        host: '127.0.0.1',
+        port,
+        username: 'backup-without-config',
+        password: 'pw-1',
+        lazyConnect: true,
+      });
+      await limited.connect();
+
+      await assert.rejects(
+        backupRedis(docker, container.id, limited, dir, { prefix: 'shared-redis' }),
+        (error: unknown) =>
+          error instanceof BackupError &&
+          /\/data\/dump\.rdb/.test(error.message) &&
+          /not written by the snapshot/.test(error.message) &&
+          /CONFIG/.test(error.message),
+      );
+      assert.deepEqual(readdirSync(dir), [], 'no backup file, and no partial file');
+    } finally {
+      limited?.disconnect();
+      await server.stop();
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+      rmSync(older, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
