@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { copyFileOut } from './containerFiles';
+import { BackupError } from './errors';
 import { readRdbHeader } from './rdbHeader';
 import { checkRdbFile } from './rdbCheck';
-import { persistenceConfig, snapshot } from './persistence';
+import { PersistenceConfig, persistenceConfig, snapshot } from './persistence';
 
 export interface BackupResult {
   readonly file: string;
@@ -94,7 +95,7 @@ export async function backupRedis(
   const progress = options.onProgress ?? ((): void => undefined);
   const config = await persistenceConfig(client);
   progress('Redis is writing a snapshot (BGSAVE)');
-  await snapshot(client, {
+  const taken = await snapshot(client, {
     onState: progress,
     ...(options.snapshotTimeoutMs ? { timeoutMs: options.snapshotTimeoutMs } : {}),
   });
@@ -105,7 +106,13 @@ export async function backupRedis(
   const partial = join(folder, `${options.prefix}-${randomUUID()}.rdb.partial`);
   try {
     progress(`Copying ${config.dbfilename} out of the container`);
-    await copyFileOut(docker.getContainer(containerId), posix.join(config.dir, config.dbfilename), partial);
+    const source = posix.join(config.dir, config.dbfilename);
+    const copied = await copyFileOut(docker.getContainer(containerId), source, partial);
+    // Where CONFIG GET was refused, `source` is Redis's default: it may be an older snapshot
+    // (a server started with another dbfilename or dir). The one just taken was written in or after `taken.startedAt`.
+    if (Math.floor(copied.modified.getTime() / 1000) < taken.startedAt) {
+      throw staleSnapshot(source, copied.modified, config);
+    }
     progress('Checking the copy');
     const header = await readRdbHeader(partial, config.redisVersion);
     const check = await checkRdbFile(docker, containerId, partial);
@@ -144,4 +151,15 @@ export function listBackups(folder: string): BackupFile[] {
       }
     })
     .sort((a, b) => b.modified.getTime() - a.modified.getTime() || b.name.localeCompare(a.name));
+}
+
+function staleSnapshot(source: string, modified: Date, config: PersistenceConfig): BackupError {
+  const where = config.fromConfig
+    ? 'Redis may have written it elsewhere (its dir or dbfilename changed while the backup ran)'
+    : 'Redis writes its snapshots elsewhere, and CONFIG GET, which says where (dir, dbfilename), is not allowed for this user or is renamed on this server';
+  return new BackupError(
+    'snapshot-failed',
+    `No backup was made: ${source} in the container was not written by the snapshot Redis just made (it was last written ${modified.toISOString()}). ${where}. Back up as a user allowed CONFIG GET (the stack's operator user), or copy the file named by the server's dbfilename setting out of the container.`,
+    source,
+  );
 }

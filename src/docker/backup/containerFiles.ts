@@ -25,11 +25,18 @@ export interface Owner {
   readonly gid: number;
 }
 
+/** A file copied out of a container: its size, and when it was last written there. */
+export interface CopiedFile {
+  readonly bytes: number;
+  /** The file's mtime in the container (whole seconds, as the archive's header has it). */
+  readonly modified: Date;
+}
+
 /**
  * Copies one file out of the container to `dest` (streamed, any size). The engine sends
- * a tar holding the single file; its content is written to `dest`. Returns its size.
+ * a tar holding the single file; its content is written to `dest`.
  */
-export async function copyFileOut(container: Docker.Container, path: string, dest: string): Promise<number> {
+export async function copyFileOut(container: Docker.Container, path: string, dest: string): Promise<CopiedFile> {
   let archive: NodeJS.ReadableStream;
   try {
     archive = await container.getArchive({ path });
@@ -38,6 +45,7 @@ export async function copyFileOut(container: Docker.Container, path: string, des
   }
   const extract = tar.extract();
   let bytes = -1;
+  let modified = new Date(0);
   const written = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       if (bytes >= 0 || header.type !== 'file') {
@@ -46,6 +54,7 @@ export async function copyFileOut(container: Docker.Container, path: string, des
         return;
       }
       bytes = header.size ?? 0;
+      modified = header.mtime ?? modified;
       // Owner-only from the first byte: a copy out of Redis (a backup) holds every key.
       pipeline(stream, createWriteStream(dest, { mode: 0o600 })).then(() => next(), reject);
     });
@@ -59,7 +68,7 @@ export async function copyFileOut(container: Docker.Container, path: string, des
     throw new BackupError('engine', `Could not copy ${path} out of the container: ${engineMessage(error)}`);
   }
   if (bytes < 0) throw new BackupError('engine', `${path} in the container is not a regular file.`);
-  return (await stat(dest)).size;
+  return { bytes: (await stat(dest)).size, modified };
 }
 
 /**

@@ -5,6 +5,9 @@ import { BackupError } from './errors';
 
 /** Where and how the server keeps its data, from CONFIG GET (with the defaults if CONFIG is not allowed). */
 export interface PersistenceConfig {
+  /** False when CONFIG GET was refused (an ACL user without it, or CONFIG renamed): `dir` and
+   * `dbfilename` are then Redis's defaults, a guess. */
+  readonly fromConfig: boolean;
   readonly dir: string;
   readonly dbfilename: string;
   readonly appendonly: boolean;
@@ -34,6 +37,7 @@ export async function persistenceConfig(client: Redis): Promise<PersistenceConfi
   const redisVersion = info.get('server')?.['redis_version'];
   const major = Number(/^(\d+)/.exec(redisVersion ?? '')?.[1] ?? '7');
   return {
+    fromConfig: dir !== undefined && dbfilename !== undefined,
     dir: dir || '/data',
     dbfilename: dbfilename || 'dump.rdb',
     appendonly: appendonly !== undefined ? appendonly === 'yes' : info.get('persistence')?.['aof_enabled'] === '1',
@@ -54,13 +58,22 @@ export interface SnapshotOptions {
   readonly onState?: (message: string) => void;
 }
 
+/** A snapshot Redis finished. */
+export interface Snapshot {
+  /** The server's second (TIME) when its BGSAVE was sent: the file it wrote has an mtime in
+   * this second or later, and a file last written before it is not that snapshot. */
+  readonly startedAt: number;
+  /** LASTSAVE once it was on disk. */
+  readonly savedAt: number;
+}
+
 /**
  * BGSAVE, and waits until that snapshot (not an earlier one) is on disk: LASTSAVE moves
  * past its value before the BGSAVE. A save already running is waited for first, an AOF
  * rewrite in progress makes the save wait its turn (BGSAVE SCHEDULE). Fails with
  * Redis's own status when the child could not write the file.
  */
-export async function snapshot(client: Redis, options: SnapshotOptions = {}): Promise<number> {
+export async function snapshot(client: Redis, options: SnapshotOptions = {}): Promise<Snapshot> {
   const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
   const persistence = async (): Promise<Record<string, string>> =>
     parseInfo(await client.info('persistence')).get('persistence') ?? {};
@@ -84,10 +97,15 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
     }
     let last = await lastsave();
     // LASTSAVE counts seconds: start in a later second than the last save, so that a save
-    // finishing within the same second still shows as a change.
-    while (Number((await client.time())[0]) <= last) {
+    // finishing within the same second still shows as a change. And 50 ms into it: the file's
+    // mtime, from the kernel's coarser clock, then falls in that second too (see Snapshot).
+    let startedAt: number;
+    for (;;) {
+      const [seconds, micros] = await client.time();
+      startedAt = Number(seconds);
+      if (startedAt > last && Number(micros) >= 50_000) break;
       overdue();
-      await sleep(100);
+      await sleep(50);
     }
     last = await lastsave();
     try {
@@ -101,7 +119,7 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
     for (;;) {
       await sleep(100);
       const now = await lastsave();
-      if (now > last) return now;
+      if (now > last) return { startedAt, savedAt: now };
       const state = await persistence();
       if (state['rdb_bgsave_in_progress'] === '1') seenRunning = true;
       else if (

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { newestRdbVersion, PersistenceConfig, restoreEntries } from '../../../../src/docker/backup';
 
 const redis7: PersistenceConfig = {
+  fromConfig: true,
   dir: '/data',
   dbfilename: 'dump.rdb',
   appendonly: true,
