@@ -307,6 +307,19 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
       message: 'The score "high" is not a number: type one such as 1, -2.5 or 1e3. Nothing was created.',
     });
     assert.equal(await redis.exists('edk:z'), 0);
+    for (const typed of ['1e400', '1e-400']) {
+      const outOfRange = await run('sharedRedis.newKey', undefined, {
+        type: 'zset',
+        name: 'edk:z',
+        value: 'm',
+        score: typed,
+      });
+      assert.deepEqual(outOfRange, {
+        outcome: 'invalid',
+        message: `The score "${typed}" is a number Redis cannot keep (beyond about ±1.8e308, or so small it would be 0): type a smaller one, or inf or -inf for no bound. Nothing was created.`,
+      });
+      assert.equal(await redis.exists('edk:z'), 0, typed);
+    }
   });
 
   it('renames only onto a free name, keeping the TTL; look-alike names are untouched', async () => {

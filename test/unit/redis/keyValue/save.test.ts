@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
-import { parseEdited, renderEditable } from '../../../../src/redis/keyValue/editFormat';
+import { EditFormatError, parseEdited, renderEditable } from '../../../../src/redis/keyValue/editFormat';
 import { KeyValue, readKeyValue } from '../../../../src/redis/keyValue/read';
 import { saveKeyValue } from '../../../../src/redis/keyValue/save';
 import { useRedisServer } from '../../../support/useRedisServer';
@@ -53,6 +53,29 @@ describe('saving an edited key document against a real redis-server', function (
     assert.deepEqual(await client.lrange('ttl:list', 0, -1), ['b', 'c']);
     assert.equal(await client.zscore('ttl:zset', 'a'), '5');
     assert.equal(await client.xlen('ttl:stream'), 2);
+  });
+
+  it('refuses a score Redis cannot keep before writing anything, so no member is lost; keeps the tiny ones it can', async () => {
+    await client.zadd('range:zset', 1, 'a', 2, 'keep');
+    for (const score of ['1e400', '-1.8e308', '1e-400']) {
+      // Renaming `a` to `b` with that score: ZADD b and ZREM a in one MULTI, and Redis refuses
+      // such a ZADD only at EXEC, after which the ZREM has run.
+      await assert.rejects(
+        save('range:zset', (t) => t.replace('"a": 1', `"b": ${score}`)),
+        (error: unknown) =>
+          error instanceof EditFormatError &&
+          error.reason.startsWith(`the score of "b" is ${score}, which Redis cannot keep`),
+        score,
+      );
+      assert.deepEqual(await client.zrange('range:zset', 0, -1, 'WITHSCORES'), ['a', '1', 'keep', '2'], score);
+    }
+    assert.equal((await save('range:zset', (t) => t.replace('"a": 1', '"b": 5e-324'))).kind, 'saved');
+    assert.deepEqual(await client.zrange('range:zset', 0, -1, 'WITHSCORES'), [
+      'b',
+      '4.9406564584124654e-324',
+      'keep',
+      '2',
+    ]);
   });
 
   it('a save Redis answers only after the command timeout says it may still be applied, and keeps the before-state for Undo', async () => {
