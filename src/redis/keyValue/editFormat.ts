@@ -308,6 +308,12 @@ export function parseEdited(base: KeyValue, text: string): EditedValue {
             `the score of ${literal(member.toString('utf8'))} is ${JSON.stringify(score)}, not a number (write e.g. 1.5, -3, 2e10 or inf)`,
           );
         }
+        if (!scoreInRange(score)) {
+          throw new EditFormatError(
+            line,
+            `the score of ${literal(member.toString('utf8'))} is ${score}, which Redis cannot keep (beyond about ±1.8e308, or so small it would be 0): write a smaller one, or inf or -inf for no bound`,
+          );
+        }
         return [once(member, line), score] as const;
       });
       return { kind: 'zset', members };
@@ -335,6 +341,18 @@ function onlyOnce(what: 'field' | 'member'): (name: Buffer, line: number) => Buf
 
 /** A score as ZADD takes it: a decimal number, `inf`, `+inf` or `-inf` (NaN is refused by Redis). */
 const SCORE = /^[+-]?(?:inf|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/i;
+
+/**
+ * Whether Redis keeps a score written as `score` (which SCORE accepts): its strtod refuses
+ * one that overflows a double (1e400) or underflows to 0 from digits that are not all zero
+ * (1e-400), but takes the tiny ones that stay above 0 (5e-324). Checked before anything is
+ * sent: a ZADD refused at EXEC would leave the MULTI's other commands (a ZREM) applied.
+ */
+export function scoreInRange(score: string): boolean {
+  const value = scoreValue(score);
+  if (!Number.isFinite(value)) return /inf$/i.test(score.trim());
+  return value !== 0 || !/[1-9]/.test(score.trim().replace(/[eE].*$/, ''));
+}
 
 /** The value of a number a score stands for (`inf` included). */
 export function scoreValue(score: string): number {

@@ -31,6 +31,7 @@ export {
   documentType,
   parseEdited,
   renderEditable,
+  scoreInRange,
   scoreValue,
 } from './editFormat';
 export { compactJson, isCompactJson, JsonSyntaxError, prettyJson } from './jsonLayout';

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { displayBytes, typeDisplayName } from '../../../redis/keyspace';
+import { scoreInRange } from '../../../redis/keyValue';
 import { createKey, describeSeconds, NEW_KEY_TYPES, NewKeySpec, NewKeyType } from '../../../redis/mutations';
 import { askOptionalTtl } from '../../../views/ttlInput';
 import type { ExtensionServices } from '../../context';
@@ -83,6 +84,12 @@ export async function newKey(services: ExtensionServices, target: unknown, given
       return tell(
         'invalid',
         `The score "${typed}" is not a number: type one such as 1, -2.5 or 1e3. Nothing was created.`,
+      );
+    }
+    if (!scoreInRange(typed)) {
+      return tell(
+        'invalid',
+        `The score "${typed}" is a number Redis cannot keep (beyond about ±1.8e308, or so small it would be 0): type a smaller one, or inf or -inf for no bound. Nothing was created.`,
       );
     }
     score = Number(typed.trim().replace(/^([+-]?)inf$/i, '$1Infinity'));
