@@ -187,4 +187,38 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
     );
     assert.deepEqual(shared.pubSub.active, []);
   });
+
+  it('says whether it subscribed to one channel or to a pattern, and a \\[ makes a [ in a channel name literal', async () => {
+    const publisher = await login('auth-service', env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '');
+    const firstLine = (id: number): string => shared.subscriptionOutput.received.get(id)?.[0] ?? '';
+    const subscribed = async (channel: string): Promise<number> => {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.subscribe', channel), channel);
+      const subscription = shared.pubSub.active.find((s) => s.channel === channel);
+      assert.ok(subscription, channel);
+      return subscription.id;
+    };
+    try {
+      const exact = await subscribed('auth:events');
+      assert.match(firstLine(exact), /^-- Subscribed to the channel auth:events\./);
+      const glob = await subscribed('auth:[ab]');
+      assert.match(
+        firstLine(glob),
+        /^-- Subscribed to the pattern auth:\[ab\] \(PSUBSCRIBE: \*, \? and \[…\] match other channels; write \\\[ for a literal \[\)\./,
+      );
+      const literal = await subscribed('auth:\\[ab]');
+      assert.equal(await publisher.publish('auth:[ab]', 'to the bracketed name'), 1);
+      assert.equal(await publisher.publish('auth:a', 'to a'), 1);
+      await eventually('the bracketed channel heard by the escaped pattern', () =>
+        (shared.subscriptionOutput.received.get(literal) ?? []).some((l) =>
+          l.endsWith('auth:[ab]  to the bracketed name'),
+        ),
+      );
+      assert.ok(!(shared.subscriptionOutput.received.get(literal) ?? []).some((l) => l.includes('to a')));
+    } finally {
+      publisher.disconnect();
+      for (const channel of ['auth:events', 'auth:[ab]', 'auth:\\[ab]']) {
+        await vscode.commands.executeCommand('sharedRedis.unsubscribe', channel);
+      }
+    }
+  });
 });
