@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { PubSubService } from '../pubSubService';
+import { isPattern } from '../redis/observe/subscription';
 
 /**
  * One output channel per subscription (`Shared Redis Pub/Sub: auth:*`): time, channel, message;
@@ -31,7 +32,10 @@ export class SubscriptionOutput implements vscode.Disposable {
         } else {
           const output = vscode.window.createOutputChannel(`Shared Redis Pub/Sub: ${channel}`);
           this.channels.set(id, output);
-          this.write(id, `-- Subscribed to ${channel}. Stop with "Shared Redis: Unsubscribe…" or the status bar.`);
+          this.write(
+            id,
+            `-- Subscribed to ${describeSubscription(channel)}. Stop with "Shared Redis: Unsubscribe…" or the status bar.`,
+          );
           output.show(true);
         }
         this.render();
@@ -63,4 +67,11 @@ export class SubscriptionOutput implements vscode.Disposable {
     this.item.dispose();
     for (const channel of this.channels.values()) channel.dispose();
   }
+}
+
+/** What a subscription listens to: a name with glob characters is a pattern (PSUBSCRIBE), which the user may not have meant. */
+function describeSubscription(channel: string): string {
+  return isPattern(channel)
+    ? `the pattern ${channel} (PSUBSCRIBE: *, ? and […] match other channels; write \\[ for a literal [)`
+    : `the channel ${channel}`;
 }

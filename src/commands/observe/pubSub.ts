@@ -40,7 +40,7 @@ export function pubSubCommands({ pubSub, stack, session, logger }: ExtensionServ
       const namespace =
         target instanceof NamespaceRow ? fromBinary(target.path).toString('utf8') : settings().namespaces[0]?.name;
       channel = await vscode.window.showInputBox({
-        title: 'Subscribe to a channel (a pattern with * uses PSUBSCRIBE)',
+        title: 'Subscribe to a channel, or to a pattern: *, ? or […] make it one (PSUBSCRIBE; \\[ is a literal [)',
         value: namespace ? namespacePattern(namespace) : '',
         validateInput: (value) => (value.trim() === '' ? 'Give a channel name or a pattern like auth:*' : undefined),
       });
