@@ -171,6 +171,26 @@ describe('export and import of a namespace against a real redis-server', functio
     assert.deepEqual(await client.lrange('copy:list', 0, -1), ['theirs']);
   });
 
+  it('brings back a key named exactly like the namespace prefix ("auth:") after export, delete and import, also under another prefix', async () => {
+    await client.set('auth:', 'the key named like its namespace', 'PX', 600_000);
+    await client.set('auth:a', '1');
+    const file = join(dir, 'auth.jsonl');
+    assert.equal((await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON })).keys, 2);
+    await client.unlink('auth:', 'auth:a');
+
+    const plan = await planImport(client, file, undefined);
+    assert.deepEqual(plan.check.invalid, []);
+    assert.equal((await importNamespace(client, plan)).created, 2);
+    assert.equal(await client.get('auth:'), 'the key named like its namespace');
+    assert.ok((await client.pttl('auth:')) > 590_000);
+    assert.equal(await client.get('auth:a'), '1');
+
+    const copy = await planImport(client, file, Buffer.from('copy:'));
+    assert.equal((await importNamespace(client, copy)).created, 2);
+    assert.equal(await client.get('copy:'), 'the key named like its namespace');
+    assert.equal(await client.get('copy:a'), '1');
+  });
+
   /** A valid export of two keys, as text, to damage in the tests below. */
   async function validExport(): Promise<string[]> {
     await client.set('auth:a', '1');
