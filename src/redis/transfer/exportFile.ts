@@ -220,7 +220,8 @@ function checkKeyLine(value: unknown, line: number, prefix: Buffer): KeyRecord |
   if (unknown.length > 0) return `unknown field ${JSON.stringify(unknown[0])}`;
   const key = bytesFromJson(value['key']);
   if (!key) return '"key" is missing or is neither text nor {"base64": …}';
-  if (key.length <= prefix.length || !key.subarray(0, prefix.length).equals(prefix)) {
+  // The prefix itself counts as under it (a key named `auth:`): export, delete and move include it too.
+  if (key.length < prefix.length || !key.subarray(0, prefix.length).equals(prefix)) {
     return `the key ${JSON.stringify(value['key'])} is not under the file's prefix ${JSON.stringify(prefix.toString('utf8'))}`;
   }
   const type = value['type'];
