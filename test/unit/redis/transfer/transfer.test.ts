@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+import Redis, { ChainableCommander } from 'ioredis';
 import {
   ImportFileChangedError,
   exportNamespace,
@@ -310,6 +310,79 @@ describe('export and import of a namespace against a real redis-server', functio
     assert.ok((await client.pttl('seed:flags')) > 100_000);
   });
 
+  /** A hand-written file of one `seed:` key line. */
+  function seedFile(line: string): string {
+    return [
+      '{"format":"shared-redis-export","version":1,"prefix":"seed:","delimiter":":"}',
+      line,
+      '{"end":true,"keys":1}',
+      '',
+    ].join('\n');
+  }
+
+  it('refuses in the dry run a hand-written value Redis would refuse (stream ids, zset scores), naming the line', async () => {
+    const cases: [string, string, RegExp][] = [
+      [
+        'a stream id past 64 bits',
+        '{"key":"seed:events","type":"stream","ttlMs":60000,"value":[{"id":"1-1","fields":[["a","1"]]},{"id":"18446744073709551616-0","fields":[["b","2"]]}]}',
+        /^line 2: .*entry 2.*18446744073709551616-0/,
+      ],
+      [
+        'a stream sequence past 64 bits',
+        '{"key":"seed:events","type":"stream","ttlMs":null,"value":[{"id":"1-18446744073709551616","fields":[["a","1"]]}]}',
+        /^line 2: .*entry 1.*1-18446744073709551616/,
+      ],
+      [
+        'a first stream id 0-0',
+        '{"key":"seed:events","type":"stream","ttlMs":null,"value":[{"id":"0-0","fields":[["a","1"]]},{"id":"5-1","fields":[["b","2"]]}]}',
+        /^line 2: .*entry 1.*0-0/,
+      ],
+      [
+        'stream ids that do not increase',
+        '{"key":"seed:events","type":"stream","ttlMs":null,"value":[{"id":"5-1","fields":[["a","1"]]},{"id":"5-1","fields":[["b","2"]]}]}',
+        /^line 2: .*entry 2.*5-1/,
+      ],
+      [
+        'a zset score past the double range',
+        '{"key":"seed:z","type":"zset","ttlMs":null,"value":[["m",1],["n",1e400]]}',
+        /^line 2: .*item 2.*score/,
+      ],
+    ];
+    for (const [what, line, expected] of cases) {
+      const { plan } = await planOf(seedFile(line));
+      assert.equal(plan.check.invalidCount, 1, `${what}: the dry run accepted it`);
+      const first = plan.check.invalid[0];
+      assert.match(`line ${first?.line}: ${first?.reason}`, expected, what);
+      await assert.rejects(importNamespace(client, plan), RangeError, what);
+    }
+    assert.equal(await client.dbsize(), 0, 'nothing was written');
+  });
+
+  it('keeps nothing of a hand-written key the server refuses halfway through writing, so a later import writes it', async () => {
+    // A fake fault: once the dry run has checked the values, a real server refuses none of the
+    // commands that write them (an ACL changed between queueing and EXEC would, but cannot be
+    // timed). So the import's own connection gets one extra command the real server refuses at
+    // EXEC (LPUSH on the hash being written: WRONGTYPE), after HSET has run.
+    const file = seedFile('{"key":"seed:user:1","type":"hash","ttlMs":600000,"value":{"name":"Ada","role":"admin"}}');
+    const faulty = await server.connect();
+    try {
+      refuseOneCommandAtExec(faulty);
+      const { plan } = await planOf(file);
+      assert.equal(plan.toCreate, 1);
+      const result = await importNamespace(faulty, plan);
+      assert.equal(result.created, 0);
+      assert.equal(result.failed, 1);
+      assert.match(result.failures[0]?.reason ?? '', /WRONGTYPE/);
+      assert.equal(await client.exists('seed:user:1'), 0, 'no half-written key is left behind');
+    } finally {
+      faulty.disconnect();
+    }
+    const again = await importNamespace(client, (await planOf(file)).plan);
+    assert.equal(again.created, 1, 'the next import writes it, instead of skipping it as existing');
+    assert.deepEqual(await client.hgetall('seed:user:1'), { name: 'Ada', role: 'admin' });
+    assert.ok((await client.pttl('seed:user:1')) > 590_000);
+  });
+
   it('refuses to import a file changed since its dry run', async () => {
     const { file, plan } = await planOf((await validExport()).join('\n'));
     writeFileSync(file, `${readFileSync(file, 'utf8')}\n\n`);
@@ -369,3 +442,31 @@ describe('export and import of a namespace against a real redis-server', functio
     assert.ok(!existsSync(join(small, 'auth.jsonl')));
   });
 });
+
+/**
+ * Makes every MULTI of the connections `client.duplicate()` hands out carry one more command, an
+ * LPUSH on the first key queued, which the server refuses at EXEC when that key is not a list.
+ */
+function refuseOneCommandAtExec(client: Redis): void {
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (...args: Parameters<Redis['duplicate']>): Redis => {
+    const connection = duplicate(...args);
+    const multi = connection.multi.bind(connection) as () => ChainableCommander;
+    connection.multi = ((): ChainableCommander => {
+      const transaction = multi();
+      let firstKey: Buffer | string | undefined;
+      const callBuffer = transaction.callBuffer.bind(transaction);
+      transaction.callBuffer = ((command: string, ...rest: (string | Buffer | number)[]) => {
+        firstKey ??= rest[0] as Buffer | string;
+        return callBuffer(command, ...rest);
+      }) as typeof transaction.callBuffer;
+      const exec = transaction.exec.bind(transaction);
+      transaction.exec = (() => {
+        if (firstKey !== undefined) transaction.call('LPUSH', firstKey, 'refused');
+        return exec();
+      }) as typeof transaction.exec;
+      return transaction;
+    }) as typeof connection.multi;
+    return connection;
+  };
+}
