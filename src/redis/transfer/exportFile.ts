@@ -317,6 +317,8 @@ function checkValue(type: string, value: unknown): ReadableValue | string {
         const score = pair[1] as unknown;
         if (typeof score === 'number' && Number.isFinite(score)) members.push([member, String(score)]);
         else if (typeof score === 'string' && INFINITE_SCORES.has(score)) members.push([member, score]);
+        // JSON reads a number past the double range (1e400) as Infinity; ZADD refuses it.
+        else if (typeof score === 'number') return `item ${i + 1}: the score is past the range of a double`;
         else return `item ${i + 1}: the score is not a number (or "inf", "-inf")`;
       }
       if (new Set(members.map(([member]) => member.toString('latin1'))).size !== members.length) {
@@ -331,14 +333,16 @@ function checkValue(type: string, value: unknown): ReadableValue | string {
         if (!isObject(entry) || typeof entry['id'] !== 'string' || !STREAM_ID.test(entry['id'])) {
           return `entry ${i + 1} has no id like "1700000000000-0"`;
         }
+        const id = streamId(entry['id']);
+        if (typeof id === 'string') return `entry ${i + 1}: ${id}`;
         const fields = pairs(entry['fields'], 'a list of [field, value] pairs');
         if (typeof fields === 'string') return `entry ${i + 1}: ${fields}`;
         if (fields.length === 0) return `entry ${i + 1} has no fields`;
         const previous = entries[entries.length - 1];
-        if (previous && !idAfter(entry['id'], previous.id)) {
-          return `entry ${i + 1}: the id ${entry['id']} is not after ${previous.id}`;
+        if (previous && !idAfter(id, previous.id)) {
+          return `entry ${i + 1}: the id ${entry['id']} is not after ${previous.id} (XADD refuses an id not above the last)`;
         }
-        entries.push({ id: entry['id'], fields });
+        entries.push({ id: `${id.ms}-${id.seq}`, fields });
       }
       return { type, entries };
     }
@@ -347,9 +351,26 @@ function checkValue(type: string, value: unknown): ReadableValue | string {
   }
 }
 
+/** The largest part of a stream id: each is a 64-bit unsigned number. */
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+interface StreamId {
+  readonly ms: bigint;
+  readonly seq: bigint;
+}
+
+/** An id of the form `ms-seq` as XADD accepts it (both parts fit 64 bits unsigned, above 0-0), or why not. */
+function streamId(text: string): StreamId | string {
+  const [ms, seq] = text.split('-').map(BigInt) as [bigint, bigint];
+  if (ms > MAX_ID_PART || seq > MAX_ID_PART) {
+    return `the id ${text} does not fit a stream id (each part is at most ${MAX_ID_PART})`;
+  }
+  if (ms === 0n && seq === 0n) return `the id ${text} is not above 0-0 (XADD refuses it)`;
+  return { ms, seq };
+}
+
 /** Stream ids in order (XADD refuses an id not after the last one). */
-function idAfter(id: string, previous: string): boolean {
-  const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+function idAfter(id: StreamId, previous: string): boolean {
   const [previousMs, previousSeq] = previous.split('-').map(BigInt) as [bigint, bigint];
-  return ms > previousMs || (ms === previousMs && seq > previousSeq);
+  return id.ms > previousMs || (id.ms === previousMs && id.seq > previousSeq);
 }

@@ -206,6 +206,7 @@ export async function importNamespace(
       }
       const outcome = await writeReadable(writer, key, record.value, record.ttlMs);
       if (outcome === 'existing') existing++;
+      else if (typeof outcome === 'object') fail(record, outcome.refused);
       else {
         created++;
         if (record.dump) fromReadableValue++;
@@ -283,30 +284,76 @@ export async function importNamespace(
   };
 }
 
+/** A key written from its readable form, found existing, or refused by the server (nothing of it kept, or why it was). */
+type ReadableOutcome = 'created' | 'existing' | { readonly refused: string };
+
 /**
  * Writes a value from its readable form, only if the key does not exist: WATCH, EXISTS,
- * then MULTI (the type's commands, PEXPIRE) EXEC, which does nothing if the key was
- * created in between. `client` is a connection of its own (WATCH is per connection).
+ * then MULTI (the type's commands, PEXPIRE, DUMP) EXEC, which does nothing if the key was
+ * created in between. A command refused inside EXEC does not undo the others, so a refusal
+ * leaves a key only this import wrote: it is removed again (removeIfStill). A user who may
+ * not DUMP gets the MULTI without it, and such a key is left (and said so). `client` is a
+ * connection of its own (WATCH is per connection).
  */
 async function writeReadable(
   client: Redis,
   key: Buffer,
   value: ReadableValue,
   ttlMs: number | undefined,
-): Promise<'created' | 'existing'> {
+  withDump = true,
+): Promise<ReadableOutcome> {
   await client.watch(key);
   if ((await client.exists(key)) > 0) {
     await client.unwatch();
     return 'existing';
   }
   const multi = client.multi();
-  for (const args of valueCommands(key, value)) multi.callBuffer(args[0] as string, ...args.slice(1));
+  const commands = valueCommands(key, value);
+  for (const args of commands) multi.callBuffer(args[0] as string, ...args.slice(1));
   if (ttlMs !== undefined) multi.pexpire(key, ttlMs);
-  const replies = await multi.exec();
+  // What EXEC left, byte for byte: after a refusal the key is removed only while it is still exactly that.
+  if (withDump) multi.dumpBuffer(key);
+  let replies: [Error | null, unknown][] | null;
+  try {
+    replies = await multi.exec();
+  } catch (error) {
+    // Refused when queued, so nothing ran (EXECABORT): without DUMP if that was the refused one.
+    if (withDump && dumpNotAllowed(error)) {
+      return writeReadable(client, key, value, ttlMs, false);
+    }
+    throw error;
+  }
   if (replies === null) return 'existing';
-  const failure = replies.find(([error]) => error)?.[0];
-  if (failure) throw failure;
-  return 'created';
+  const dumpAt = withDump ? commands.length + (ttlMs !== undefined ? 1 : 0) : -1;
+  const failure = replies.find(([error], i) => error && i !== dumpAt)?.[0];
+  if (!failure) return 'created';
+  const [dumpError, left] = replies[dumpAt] ?? [null, undefined];
+  return { refused: `${failure.message} (${await removeIfStill(client, key, dumpError ? undefined : left)})` };
+}
+
+/** A MULTI aborted (EXECABORT) because this user may not run DUMP (ACL): ioredis keeps the queued refusals. */
+function dumpNotAllowed(error: unknown): boolean {
+  if (!isReplyError(error) || !/^EXECABORT\b/.test(error.message)) return false;
+  const queued = (error as { previousErrors?: unknown }).previousErrors;
+  return Array.isArray(queued) && queued.some((e) => e instanceof Error && /^NOPERM\b.*'dump'/i.test(e.message));
+}
+
+/**
+ * Unlinks `key` if it is still byte for byte `left` (its DUMP when this import's EXEC ended):
+ * WATCH, DUMP, MULTI UNLINK EXEC, so a key someone else changed since is never removed.
+ * Says what became of the key.
+ */
+async function removeIfStill(client: Redis, key: Buffer, left: unknown): Promise<string> {
+  if (left === null) return 'nothing of the key was written';
+  if (left === undefined) return 'the part written is left: this user may not DUMP to check it is only ours';
+  await client.watch(key);
+  const now = await client.dumpBuffer(key);
+  if (!Buffer.isBuffer(left) || !now || !now.equals(left)) {
+    await client.unwatch();
+    return 'the part written is left: the key changed since, or could not be compared';
+  }
+  const removed = await client.multi().unlink(key).exec();
+  return removed === null ? 'the part written is left: the key changed since' : 'the part written was removed again';
 }
 
 /** The commands that build a value from scratch, at most ARGS_PER_COMMAND arguments each. */
