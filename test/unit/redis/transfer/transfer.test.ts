@@ -1,6 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis, { ChainableCommander } from 'ioredis';
@@ -418,6 +427,29 @@ describe('export and import of a namespace against a real redis-server', functio
     });
     assert.equal(result.cancelled, true);
     assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('removes the old hidden partial file of an interrupted export on the next export, and keeps a fresh one another export is writing', async () => {
+    await client.set('auth:token', 'secret');
+    const file = join(dir, 'auth.jsonl');
+    const interrupted = join(dir, '.auth.jsonl.0123456789ab.tmp');
+    const inProgress = join(dir, '.auth.jsonl.ba9876543210.tmp');
+    const otherTarget = join(dir, '.user.jsonl.0123456789ab.tmp');
+    for (const partial of [interrupted, inProgress, otherTarget]) {
+      writeFileSync(partial, '{"format":"shared-redis-export"}\n{"key":"auth:token","value":"secret"}\n', {
+        mode: 0o600,
+      });
+    }
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(interrupted, tenMinutesAgo, tenMinutesAgo);
+    utimesSync(otherTarget, tenMinutesAgo, tenMinutesAgo);
+
+    await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+    assert.deepEqual(readdirSync(dir).sort(), [
+      '.auth.jsonl.ba9876543210.tmp',
+      '.user.jsonl.0123456789ab.tmp',
+      'auth.jsonl',
+    ]);
   });
 
   it('leaves the previous file and no temporary file when the disk fills up mid-export', async function () {
