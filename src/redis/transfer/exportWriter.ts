@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { chmod, realpath, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import type Redis from 'ioredis';
@@ -74,7 +74,8 @@ interface KeySnapshot {
  * key MULTI TYPE PTTL DUMP <read> EXEC in one pipeline) and written out with the file
  * stream's backpressure. The file is written under a temporary name with mode 0600
  * (values may be secrets) and renamed over `file` only when complete: a cancel or a
- * failure (a full disk, a lost connection) leaves `file` as it was.
+ * failure (a full disk, a lost connection) leaves `file` as it was. Partial files of `file`
+ * an interrupted export left (stale ones: never another window's in progress) are removed first.
  */
 export async function exportNamespace(
   client: Redis,
@@ -87,7 +88,8 @@ export async function exportNamespace(
   const [first] = sources;
   if (!first) throw new RangeError('An export needs a server to read.');
   const target = await realpath(file).catch(() => file);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  await removeStaleTemps(target);
+  const temp = join(dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}.tmp`);
   const server = await serverVersion(first.client, first.endpoint);
   // flush: the data is on disk (fsync) before the stream closes, and so before the rename.
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, encoding: 'utf8' });
@@ -181,6 +183,33 @@ export async function exportNamespace(
     out.destroy();
     await finished(out).catch(() => undefined);
     await rm(temp, { force: true });
+  }
+}
+
+/** The hidden partial files of `target` start so: `.auth.jsonl.` then 12 hex digits and `.tmp`. */
+function tempPrefix(target: string): string {
+  return `.${basename(target)}.`;
+}
+
+/**
+ * Not written to for this long, a partial file is an interrupted export's, not one another
+ * window is writing (an export in progress writes every batch).
+ */
+const STALE_TEMP_MS = 5 * 60_000;
+
+/**
+ * Removes the partial files an interrupted export (a crash, a killed window) left next to
+ * `target`: they hold real values. Only this target's, and only stale ones.
+ */
+async function removeStaleTemps(target: string): Promise<void> {
+  const dir = dirname(target);
+  const prefix = tempPrefix(target);
+  const names = await readdir(dir).catch(() => [] as string[]); // no folder: the write says why
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;
+    const path = join(dir, name);
+    const info = await lstat(path).catch(() => undefined); // gone meanwhile
+    if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
   }
 }
 
