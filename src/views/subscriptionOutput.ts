@@ -14,6 +14,12 @@ export class SubscriptionOutput implements vscode.Disposable {
     8,
   );
   private readonly subscriptions: vscode.Disposable[];
+  /** Output channels made and not disposed: what the Output view lists. */
+  private readonly live = new Set<vscode.OutputChannel>();
+  /** The names of the output channels it made and did not dispose, for the tests (what the Output view lists). */
+  get outputNames(): string[] {
+    return [...this.live].map((channel) => channel.name);
+  }
   /** What each subscription's channel received, for the tests (the last 1,000 lines each). */
   readonly received = new Map<number, string[]>();
 
@@ -31,6 +37,7 @@ export class SubscriptionOutput implements vscode.Disposable {
           this.channels.delete(id);
         } else {
           const output = vscode.window.createOutputChannel(`Shared Redis Pub/Sub: ${channel}`);
+          this.live.add(output);
           this.channels.set(id, output);
           this.write(
             id,
@@ -65,7 +72,10 @@ export class SubscriptionOutput implements vscode.Disposable {
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
     this.item.dispose();
-    for (const channel of this.channels.values()) channel.dispose();
+    for (const channel of this.channels.values()) {
+      channel.dispose();
+      this.live.delete(channel);
+    }
   }
 }
 

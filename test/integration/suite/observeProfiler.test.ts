@@ -221,4 +221,15 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
       }
     }
   });
+
+  it('subscribing to a channel again writes to its output channel of before, not to one more of the same name', async () => {
+    for (let round = 0; round < 3; round++) {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.subscribe', 'auth:again'), 'auth:again');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.unsubscribe', 'auth:again'), 'auth:again');
+    }
+    assert.deepEqual(
+      shared.subscriptionOutput.outputNames.filter((name) => name.endsWith(': auth:again')),
+      ['Shared Redis Pub/Sub: auth:again'],
+    );
+  });
 });
