@@ -14,7 +14,7 @@ export class SubscriptionOutput implements vscode.Disposable {
     8,
   );
   private readonly subscriptions: vscode.Disposable[];
-  /** Output channels made and not disposed: what the Output view lists. */
+  /** Every output channel made, one per channel name: an ended subscription's stays to be read, and is written to again by the next subscription to that name. */
   private readonly live = new Set<vscode.OutputChannel>();
   /** The names of the output channels it made and did not dispose, for the tests (what the Output view lists). */
   get outputNames(): string[] {
@@ -36,8 +36,7 @@ export class SubscriptionOutput implements vscode.Disposable {
           this.write(id, `-- Unsubscribed from ${channel}: ${ended}.`);
           this.channels.delete(id);
         } else {
-          const output = vscode.window.createOutputChannel(`Shared Redis Pub/Sub: ${channel}`);
-          this.live.add(output);
+          const output = this.outputFor(channel);
           this.channels.set(id, output);
           this.write(
             id,
@@ -48,6 +47,16 @@ export class SubscriptionOutput implements vscode.Disposable {
         this.render();
       }),
     ];
+  }
+
+  /** The channel's output of an earlier subscription, kept to be read after it ended, or a new one. */
+  private outputFor(channel: string): vscode.OutputChannel {
+    const name = `Shared Redis Pub/Sub: ${channel}`;
+    const earlier = [...this.live].find((output) => output.name === name);
+    if (earlier) return earlier;
+    const output = vscode.window.createOutputChannel(name);
+    this.live.add(output);
+    return output;
   }
 
   private write(id: number, line: string): void {
@@ -72,10 +81,8 @@ export class SubscriptionOutput implements vscode.Disposable {
   dispose(): void {
     this.subscriptions.forEach((s) => s.dispose());
     this.item.dispose();
-    for (const channel of this.channels.values()) {
-      channel.dispose();
-      this.live.delete(channel);
-    }
+    for (const output of this.live) output.dispose();
+    this.live.clear();
   }
 }
 
