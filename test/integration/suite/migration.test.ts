@@ -129,6 +129,37 @@ describe('Import from Another Redis (a second real redis-server into the shared 
     }
   });
 
+  it('Copy and replace asks to replace exactly the keys it counted, and replaces no key written after that count', async () => {
+    // Every mapped key exists in the target but one (cart:1, deleted above); one of them was changed there.
+    await target.set(`${PREFIX}:auth:session:8`, 'changed in the target');
+    const questions: string[] = [];
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const original = { pick: window['showQuickPick'], warn: window['showWarningMessage'] };
+    window['showQuickPick'] = (items: readonly vscode.QuickPickItem[]) =>
+      Promise.resolve(items.find((item) => item.label === 'Copy and replace existing'));
+    window['showWarningMessage'] = async (message: string, options: vscode.MessageOptions, ...buttons: string[]) => {
+      questions.push(`${message}\n${options.detail ?? ''}`);
+      // Another client writes a key with an imported name while the question is open.
+      await target.set(`${PREFIX}:shop:cart:1`, 'written after the count');
+      return buttons[0];
+    };
+    let result: ImportOutcome;
+    try {
+      result = await run({ source: from(), mappings, showReport: false });
+    } finally {
+      window['showQuickPick'] = original.pick;
+      window['showWarningMessage'] = original.warn;
+    }
+    assert.equal(result.outcome, 'done', result.message);
+    assert.equal(questions.length, 1, questions.join('\n---\n'));
+    assert.match(questions[0] ?? '', /^Replace 599 existing keys of /);
+    assert.match(questions[0] ?? '', /written there after this count are not replaced/);
+    assert.equal(await target.get(`${PREFIX}:auth:session:8`), 'token-8', 'a counted key is replaced');
+    assert.equal(await target.get(`${PREFIX}:shop:cart:1`), 'written after the count', 'a key written later is not');
+    assert.equal(result.result?.replaced, 599);
+    assert.equal(result.result?.skippedExisting, 1);
+  });
+
   it('refuses to import the shared Redis into itself, and names an unreachable or wrong-password source', async () => {
     const self = await run({
       source: { host: '127.0.0.1', port: suiteConfig().redisPort },
