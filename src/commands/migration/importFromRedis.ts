@@ -23,6 +23,7 @@ import {
   compareVersions,
   compileMappings,
   describeMigration,
+  ExistingTargets,
   guessTargetPrefix,
   MigrationMode,
   MigrationOptions,
@@ -251,20 +252,24 @@ class Importer {
           `The source runs Redis ${sourceId.version}, newer than the target's ${targetId.version}: RESTORE may refuse payloads in a newer format (reported per key as failed).`,
         );
       }
-      const result = await this.copy(
-        sourceCluster ?? sourceClient,
-        targetClient,
-        compileMappings(mappings, { delimiter, declared }),
-        {
-          mode,
-          delimiter,
-          expected,
-          sourceEndpoint,
-          targetEndpoint: target.endpoint,
-          batchSize: options.batchSize,
-          sourceName,
-        },
-      );
+      const from = sourceCluster ?? sourceClient;
+      const compiled = compileMappings(mappings, { delimiter, declared });
+      const plan = {
+        mode,
+        delimiter,
+        expected,
+        sourceEndpoint,
+        targetEndpoint: target.endpoint,
+        batchSize: options.batchSize,
+        sourceName,
+      };
+      let replaceOnly: ExistingTargets | undefined;
+      if (mode === 'replace' && options.mode === undefined) {
+        // Asked here, not with the mode: the question says how many keys it replaces, and only those are.
+        replaceOnly = await this.confirmReplace(from, targetClient, compiled, plan, targetName);
+        if (replaceOnly === undefined) return { ...DISMISSED, segments: scan.segments };
+      }
+      const result = await this.copy(from, targetClient, compiled, plan, replaceOnly ? { replaceOnly } : {});
       if (result.copied > 0 && mode !== 'dry-run') this.services.keyBrowser.requestRefresh();
       const report = renderMigrationReport(result, {
         source: sourceName,
@@ -506,18 +511,42 @@ class Importer {
       ignoreFocusOut: true,
     });
     if (pick === undefined) return undefined;
-    if (pick.mode === 'replace') {
-      const choice = await vscode.window.showWarningMessage(
-        'Overwrite existing keys in the shared Redis?',
-        {
-          modal: true,
-          detail: `Keys of ${targetName} that have the same name as an imported key are replaced by the source's value and TTL. Keys that do not collide are not touched. It cannot be undone.`,
-        },
-        'Copy and Replace',
-      );
-      if (choice !== 'Copy and Replace') return undefined;
-    }
     return pick.mode;
+  }
+
+  /**
+   * Copy and replace: a dry run counts the target keys an imported key would replace, the user
+   * confirms that count, and only those may be replaced (a key another client writes there
+   * meanwhile is skipped as existing). Undefined: not confirmed, or the count cancelled.
+   */
+  private async confirmReplace(
+    source: Redis | Cluster,
+    target: Redis | Cluster,
+    mappings: ReturnType<typeof compileMappings>,
+    plan: Parameters<Importer['copy']>[3],
+    targetName: string,
+  ): Promise<ExistingTargets | undefined> {
+    const existing = new ExistingTargets();
+    const counted = await this.copy(
+      source,
+      target,
+      mappings,
+      { ...plan, mode: 'dry-run' },
+      { onExisting: (name) => existing.add(name) },
+    );
+    if (counted.cancelled) return undefined;
+    if (existing.count === 0) return existing; // nothing to replace: a plain copy
+    const count = `${existing.count.toLocaleString('en-US')} existing ${existing.count === 1 ? 'key' : 'keys'}`;
+    const examples = existing.examples.map((name) => displayBytes(name)).join(', ');
+    const choice = await vscode.window.showWarningMessage(
+      `Replace ${count} of ${targetName}?`,
+      {
+        modal: true,
+        detail: `They have the names of imported keys (${examples}${existing.count > existing.examples.length ? ', …' : ''}) and get the source's value and TTL. Keys written there after this count are not replaced: they are skipped and reported. Keys that do not exist are copied. It cannot be undone.`,
+      },
+      `Replace ${count}`,
+    );
+    return choice === `Replace ${count}` ? existing : undefined;
   }
 
   private copy(
@@ -533,6 +562,8 @@ class Importer {
       batchSize: number | undefined;
       sourceName: string;
     },
+    /** What Copy and replace may replace, and how a dry run reports the keys that exist. */
+    extra: Pick<MigrationOptions, 'replaceOnly' | 'onExisting'> = {},
   ): Thenable<MigrationResult> {
     const verb = run.mode === 'dry-run' ? 'Checking' : 'Copying';
     return vscode.window.withProgress(
@@ -550,6 +581,7 @@ class Importer {
             ? migrateFromClusterMasters(source as Cluster, run.sourceEndpoint, target, mappings, options)
             : migrateKeys(source as Redis, target, mappings, options);
         return copy({
+          ...extra,
           mode: run.mode,
           delimiter: run.delimiter,
           expected: run.expected,

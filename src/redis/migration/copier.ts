@@ -14,7 +14,8 @@ import { binaryOf, CompiledMapping, KeyMapper, targetsMeet } from './mapping';
  * - `dry-run` (the default): reads the source and checks the target, writes nothing;
  *   `copied` counts what a copy would write.
  * - `copy`: RESTORE without REPLACE; a key that exists in the target is skipped.
- * - `replace`: RESTORE ... REPLACE; an existing target key is overwritten (`replaced`).
+ * - `replace`: RESTORE ... REPLACE; an existing target key is overwritten (`replaced`), only
+ *   those of `replaceOnly` when it is given.
  */
 export type MigrationMode = 'dry-run' | 'copy' | 'replace';
 
@@ -80,6 +81,28 @@ export interface MigrationResult {
   readonly elapsedMs: number;
 }
 
+/**
+ * Target names a dry run found existing (see `onExisting`), as 64-bit hashes (8 bytes a name):
+ * what Copy and replace may replace once the user confirmed their count (`replaceOnly`).
+ */
+export class ExistingTargets {
+  private readonly names = new SeenKeys(1 << 10);
+  /** A few of them, to name in the question. */
+  readonly examples: Buffer[] = [];
+
+  get count(): number {
+    return this.names.size;
+  }
+
+  add(target: Buffer): void {
+    if (this.names.addHash(...keyHash(target)) && this.examples.length < 3) this.examples.push(target);
+  }
+
+  has(target: Buffer): boolean {
+    return this.names.hasHash(...keyHash(target));
+  }
+}
+
 export interface MigrationProgress {
   readonly processed: number;
   /** What the caller said to expect (the scan's counts of the mapped segments), if given. */
@@ -110,6 +133,14 @@ export interface MigrationOptions {
   readonly examples?: number;
   readonly sourceEndpoint?: RedisEndpoint;
   readonly targetEndpoint?: RedisEndpoint;
+  /**
+   * Mode `replace`: the only target names it may replace (the existing ones a dry run counted
+   * and the user confirmed). Another name that exists by the time it is written (another client
+   * wrote it since) is skipped as existing, as in mode `copy`.
+   */
+  readonly replaceOnly?: ExistingTargets;
+  /** A dry run: called with each target name it finds existing. */
+  readonly onExisting?: (target: Buffer) => void;
   /** Target names earlier calls wrote, when targets are nested (a cluster source's masters share one). */
   readonly targetsTaken?: SeenKeys;
   /**
@@ -167,6 +198,7 @@ export async function migrateKeys(
   const reasons = new Map<string, ReasonGroup>();
   const byType: Record<string, number> = {};
   const seen = options.seen ?? new SeenKeys(options.expected ?? 1 << 15);
+  const replaceOnly = options.replaceOnly;
   const taken = nestedTargets(mappings, options.delimiter ?? ':')
     ? (options.targetsTaken ?? new SeenKeys(options.expected ?? 1 << 15))
     : undefined;
@@ -265,7 +297,9 @@ export async function migrateKeys(
   /** Writes a batch read before (EXISTS for a dry run) and counts every key of it. */
   const writeBatch = async ({ batch, sentAt, replies }: Read): Promise<void> => {
     const writes: KeyCommands[] = [];
-    const written: { item: Item; type: string }[] = [];
+    /** Each key written, where its replies start, and whether it may replace an existing key. */
+    const written: { item: Item; type: string; at: number; replacing: boolean }[] = [];
+    let replyAt = 0;
     /** Nested targets: the names this batch writes, each with the keys that wait for how its write ends. */
     const claims = new Map<BinaryString, Item[]>();
     batch.forEach((item, i) => {
@@ -312,30 +346,35 @@ export async function migrateKeys(
       const exists: [string, CommandArgs] = ['EXISTS', [key]];
       const restore: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer]];
       const replace: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer, 'REPLACE']];
-      writes.push({ key, commands: mode === 'dry-run' ? [exists] : mode === 'copy' ? [restore] : [exists, replace] });
-      written.push({ item, type });
+      const replacing = mode === 'replace' && (replaceOnly === undefined || replaceOnly.has(key));
+      const commands = mode === 'dry-run' ? [exists] : replacing ? [exists, replace] : [restore];
+      writes.push({ key, commands });
+      written.push({ item, type, at: replyAt, replacing });
+      replyAt += commands.length;
     });
     const wrote = written.length > 0 ? await writeTarget(target, writes, targetEndpoint) : [];
     /** Keys handed back to be written in a later batch (see below). */
     const retry = new Set<Item>();
-    written.forEach(({ item, type }, i) => {
+    written.forEach(({ item, type, at, replacing }) => {
       let outcome: { copied: true } | { skipped: string } | { failed: string };
       if (mode === 'dry-run') {
-        const [error, exists] = wrote[i] ?? [null, 0];
+        const [error, exists] = wrote[at] ?? [null, 0];
         // A refused check (an ACL, a MOVED) says nothing about the key: it would fail, not be copied.
         if (error) outcome = { failed: error.message };
-        else if (Number(exists) > 0) outcome = { skipped: REASON_EXISTS };
-        else outcome = { copied: true };
+        else if (Number(exists) > 0) {
+          outcome = { skipped: REASON_EXISTS };
+          options.onExisting?.(item.target);
+        } else outcome = { copied: true };
         if ('copied' in outcome) copy(item, type, false);
-      } else if (mode === 'copy') {
-        const [error] = wrote[i] ?? [null];
+      } else if (!replacing) {
+        const [error] = wrote[at] ?? [null];
         if (!error) outcome = { copied: true };
         else if (/^BUSYKEY\b/.test(error.message)) outcome = { skipped: REASON_EXISTS };
         else outcome = { failed: error.message };
         if ('copied' in outcome) copy(item, type, false);
       } else {
-        const [, exists] = wrote[2 * i] ?? [null, 0];
-        const [error] = wrote[2 * i + 1] ?? [null];
+        const [, exists] = wrote[at] ?? [null, 0];
+        const [error] = wrote[at + 1] ?? [null];
         outcome = error ? { failed: error.message } : { copied: true };
         if ('copied' in outcome) copy(item, type, Number(exists) > 0);
       }

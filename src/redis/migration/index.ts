@@ -34,6 +34,7 @@ export {
   DEFAULT_MAX_BATCH_BYTES,
   DEFAULT_MIGRATION_BATCH,
   DEFAULT_MIGRATION_SCAN_COUNT,
+  ExistingTargets,
   KeyExample,
   MappingTotals,
   MigrationMode,
