@@ -11,6 +11,7 @@ import {
 import { startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { eventually } from '../../../support/eventually';
+import { login } from './login';
 
 const ACL = [
   'user default on nopass ~* &* +@all',
@@ -94,6 +95,31 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     await eventually('the second command shown', () => commands.some((c) => c.key === 'user:right-after'));
     profiler.stop();
     assert.equal(commands.find((c) => c.key === 'user:right-after')?.service, 'user-service');
+  });
+
+  it("credits a service's commands to it, not to `default`, when its connections opened before they logged in", async function () {
+    const { profiler, commands } = await profile();
+    // A pool opening: connections accepted, not logged in yet, which CLIENT LIST lists as `default`.
+    const pool = await Promise.all(Array.from({ length: 10 }, () => login(server, { disableClientInfo: true })));
+    // Meanwhile another service's first command makes the profiler ask CLIENT LIST.
+    const auth = await serviceClient('auth-service', 'auth-pw');
+    await auth.set('auth:meanwhile', 'x');
+    await eventually('the other service named', () =>
+      commands.some((c) => c.key === 'auth:meanwhile' && c.service === 'auth-service'),
+    );
+    await Promise.all(
+      pool.map(async (connection, i) => {
+        await connection.call('AUTH', 'user-service', 'user-pw');
+        await connection.get(`user:pooled:${i}`);
+      }),
+    );
+    const pooled = () => commands.filter((c) => c.key?.startsWith('user:pooled:'));
+    await eventually("the pool's commands profiled", () => pooled().length === 10);
+    profiler.stop();
+    assert.deepEqual(
+      pooled().map((c) => c.service),
+      Array<string>(10).fill('user-service'),
+    );
   });
 
   it('never shows the arguments of AUTH or CONFIG SET requirepass', async function () {
