@@ -299,7 +299,9 @@ export class Profiler {
     try {
       const clients = await this.options.listClients();
       if (this.users.size > MAX_ADDRESSES) this.users.clear();
-      for (const client of clients) this.users.set(client.addr, client.user);
+      // Only the addresses asked about: another may be a connection not logged in yet, listed as
+      // `default` until its AUTH, and a cached user is not asked again.
+      for (const client of clients) if (asked.has(client.addr)) this.users.set(client.addr, client.user);
     } catch {
       // Refused or failed (the caller says why once): the lines are shown without a service.
       for (const source of asked) this.users.set(source, undefined);
