@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, Socket } from 'node:net';
 import Redis from 'ioredis';
 import { listClients, MissingRightError } from '../../../../src/redis/observe/clientList';
 import {
@@ -8,7 +10,7 @@ import {
   ProfilerEnded,
   ProfilerOptions,
 } from '../../../../src/redis/observe/profiler';
-import { startRedisServer } from '../../../support/redisServer';
+import { freePort, startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { eventually } from '../../../support/eventually';
 import { login } from './login';
@@ -120,6 +122,61 @@ describe('Profiler (MONITOR) on a real Redis', function () {
       pooled().map((c) => c.service),
       Array<string>(10).fill('user-service'),
     );
+  });
+
+  /** A connection from `localPort`, as behind Docker's published port, where ports come round again. */
+  async function connectionFrom(localPort: number): Promise<Socket> {
+    const socket = connect({ host: server.host, port: server.port, localPort });
+    await once(socket, 'connect');
+    socket.resume(); // its replies are not read: let them flow, or its close never comes
+    return server.keep(Object.assign(socket, { disconnect: () => socket.destroy() }));
+  }
+
+  const resp = (...args: string[]): string =>
+    `*${args.length}\r\n` + args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('');
+
+  it('credits the user a connection switched to with AUTH or HELLO … AUTH', async function () {
+    const { profiler, commands } = await profile();
+    const client = await serviceClient('auth-service', 'auth-pw');
+    await client.get('auth:before-switch');
+    await eventually('the first user named', () => commands.some((c) => c.service === 'auth-service'));
+    await client.call('AUTH', 'user-service', 'user-pw');
+    await client.get('user:after-auth');
+    // The user is CLIENT LIST's at the next look (MONITOR hides AUTH's): one switch per look.
+    await eventually('the GET after AUTH profiled', () => commands.some((c) => c.key === 'user:after-auth'));
+    await client.call('HELLO', '2', 'AUTH', 'default', 'any'); // `default` has no password
+    await client.get('user:after-hello');
+    await eventually('the last GET profiled', () => commands.some((c) => c.key === 'user:after-hello'));
+    profiler.stop();
+    assert.deepEqual(
+      commands.filter((c) => c.command === 'GET').map((c) => [c.key, c.service]),
+      [
+        ['auth:before-switch', 'auth-service'],
+        ['user:after-auth', 'user-service'],
+        ['user:after-hello', 'default'],
+      ],
+    );
+  });
+
+  it("credits a connection that reuses a gone connection's address to its own user", async function () {
+    const { profiler, commands } = await profile({ backlogCheckMs: 200 });
+    const localPort = await freePort();
+    const first = await connectionFrom(localPort);
+    first.write(resp('AUTH', 'auth-service', 'auth-pw') + resp('GET', 'auth:from-first'));
+    await eventually('the first connection named', () =>
+      commands.some((c) => c.key === 'auth:from-first' && c.service === 'auth-service'),
+    );
+    // The server closes it (so the port is free again at once on this side), as a restart would.
+    const closed = once(first, 'close');
+    await admin.client('KILL', 'ADDR', `127.0.0.1:${localPort}`);
+    await closed;
+    // A later connection: the profiler's next CLIENT LIST (a second at most) has seen the first gone.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const second = await connectionFrom(localPort);
+    second.write(resp('GET', 'user:from-second')); // the `default` user, no AUTH needed
+    await eventually('the second connection profiled', () => commands.some((c) => c.key === 'user:from-second'));
+    profiler.stop();
+    assert.equal(commands.find((c) => c.key === 'user:from-second')?.service, 'default');
   });
 
   it('never shows the arguments of AUTH or CONFIG SET requirepass', async function () {
