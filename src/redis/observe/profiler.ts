@@ -77,6 +77,20 @@ export interface ProfilerOptions {
   readonly now?: () => number;
 }
 
+/** What CLIENT LIST said of an address: the user, and which connection it was (undefined: not found). */
+interface KnownAddress {
+  readonly user: string | undefined;
+  readonly id?: string | undefined;
+}
+
+/** AUTH, or HELLO … AUTH: the connection's user may change with it. */
+function logsIn(command: MonitoredCommand): boolean {
+  return (
+    command.command === 'AUTH' ||
+    (command.command === 'HELLO' && command.args.some((arg) => arg.toUpperCase() === 'AUTH'))
+  );
+}
+
 export const PROFILER_CONNECTION_NAME = 'shared-redis-profiler';
 export const DEFAULT_MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 
@@ -106,7 +120,9 @@ export class Profiler {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly rates: CommandRates;
   private readonly overall: CommandRates;
-  private readonly users = new Map<string, string | undefined>();
+  private readonly users = new Map<string, KnownAddress>();
+  /** Addresses that logged in again since the last CLIENT LIST was asked (its answer may predate that). */
+  private readonly loggedInSinceAsked = new Set<string>();
   private held: MonitoredCommand[] = [];
   private lookup: Promise<void> | undefined;
   private lastLookupMs = -Infinity;
@@ -276,6 +292,7 @@ export class Profiler {
    * missing after a second look is a connection already gone, shown without a service.
    */
   private accept(command: MonitoredCommand): void {
+    if (logsIn(command)) this.forgetLogin(command.source);
     if (this.unknown(command.source) || this.held.length > 0) {
       this.held.push(command);
       if (this.held.length >= MAX_HELD_LINES) this.release();
@@ -289,6 +306,25 @@ export class Profiler {
     return source !== 'lua' && !source.startsWith('unix:') && !this.users.has(source);
   }
 
+  /** The address's user is looked up again: its AUTH may have switched it to another. */
+  private forgetLogin(source: string): void {
+    this.users.delete(source);
+    this.loggedInSinceAsked.add(source);
+  }
+
+  /**
+   * Forgets the addresses a CLIENT LIST no longer lists, or lists as another connection or user
+   * (a connection gone and its address reused, common behind Docker's published port).
+   */
+  private forgetChanged(clients: readonly ConnectedClient[]): void {
+    const listed = new Map(clients.map((client) => [client.addr, client]));
+    for (const [addr, known] of this.users) {
+      const now = listed.get(addr);
+      const changed = now ? now.user !== known.user || now.id !== known.id : known.user !== undefined;
+      if (changed) this.users.delete(addr);
+    }
+  }
+
   /** Asks CLIENT LIST now, or as soon as LOOKUP_INTERVAL_MS since the last one has passed. */
   private async lookUp(): Promise<void> {
     const wait = Math.max(0, this.lastLookupMs + LOOKUP_INTERVAL_MS - this.now());
@@ -296,20 +332,26 @@ export class Profiler {
     if (this.ended) return;
     this.lastLookupMs = this.now();
     const asked = new Set(this.held.map((command) => command.source));
+    this.loggedInSinceAsked.clear();
     try {
       const clients = await this.options.listClients();
       if (this.users.size > MAX_ADDRESSES) this.users.clear();
-      // Only the addresses asked about: another may be a connection not logged in yet, listed as
-      // `default` until its AUTH, and a cached user is not asked again.
-      for (const client of clients) if (asked.has(client.addr)) this.users.set(client.addr, client.user);
+      this.forgetChanged(clients);
+      for (const client of clients) {
+        // Only the addresses asked about: another may be a connection not logged in yet, listed as
+        // `default` until its AUTH. One that logged in meanwhile waits for the next look.
+        if (asked.has(client.addr) && !this.loggedInSinceAsked.has(client.addr)) {
+          this.users.set(client.addr, { user: client.user, id: client.id });
+        }
+      }
     } catch {
       // Refused or failed (the caller says why once): the lines are shown without a service.
-      for (const source of asked) this.users.set(source, undefined);
+      for (const source of asked) this.users.set(source, { user: undefined });
     }
     for (const source of asked) {
       if (!this.unknown(source)) continue;
       // Missing twice: gone before CLIENT LIST saw it (a one-off connection, a healthcheck).
-      if (this.missedOnce.has(source)) this.users.set(source, undefined);
+      if (this.missedOnce.has(source)) this.users.set(source, { user: undefined });
       else this.missedOnce.add(source);
     }
     if (this.missedOnce.size > MAX_ADDRESSES) this.missedOnce.clear();
@@ -326,7 +368,9 @@ export class Profiler {
     if (this.ended || this.checkingBacklog) return;
     this.checkingBacklog = true;
     try {
-      const own = (await this.options.listClients()).find((client) => client.id === this.clientId);
+      const clients = await this.options.listClients();
+      this.forgetChanged(clients);
+      const own = clients.find((client) => client.id === this.clientId);
       const bytes = Number(own?.fields?.get('omem') ?? 0);
       if (bytes > (this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES)) {
         this.finish({ reason: 'backlog', bytes });
@@ -353,7 +397,7 @@ export class Profiler {
         ? 'lua'
         : command.source.startsWith('unix:')
           ? 'unix socket'
-          : this.users.get(command.source);
+          : this.users.get(command.source)?.user;
     const label = service ?? `unknown (${command.source})`;
     this.rates.record(label, command.namespace);
     this.overall.record(label, command.namespace);
