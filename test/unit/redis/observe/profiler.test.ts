@@ -179,6 +179,24 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     assert.equal(commands.find((c) => c.key === 'user:from-second')?.service, 'default');
   });
 
+  it('names the service of a burst of thousands of commands from a new connection, none shown as unknown', async function () {
+    const { profiler, commands } = await profile();
+    const auth = await serviceClient('auth-service', 'auth-pw');
+    await auth.set('auth:first', 'x');
+    await eventually('the first service named', () => commands.some((c) => c.service === 'auth-service'));
+    // Within the second after that look: a service's first connection sends a pipelined burst.
+    const user = await serviceClient('user-service', 'user-pw');
+    const burst = user.pipeline();
+    for (let i = 0; i < 5000; i++) burst.get(`user:burst:${i}`);
+    await burst.exec();
+    const profiled = () => commands.filter((c) => c.key?.startsWith('user:burst:'));
+    await eventually('the burst profiled', () => profiled().length === 5000);
+    profiler.stop();
+    const services = new Map<string, number>();
+    for (const { service = 'unknown' } of profiled()) services.set(service, (services.get(service) ?? 0) + 1);
+    assert.deepEqual([...services], [['user-service', 5000]]);
+  });
+
   it('never shows the arguments of AUTH or CONFIG SET requirepass', async function () {
     const { profiler, commands } = await profile();
     const client = await serviceClient('auth-service', 'auth-pw');
