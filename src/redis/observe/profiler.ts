@@ -95,9 +95,13 @@ export const PROFILER_CONNECTION_NAME = 'shared-redis-profiler';
 export const DEFAULT_MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /** Lines waiting for a CLIENT LIST answer are held (in order) up to this many; beyond, shown without a service. */
-const MAX_HELD_LINES = 2000;
+const MAX_HELD_LINES = 20_000;
+/** With this many lines held (a burst from a new connection), the next look is not put off a second. */
+const HELD_LINES_TO_HURRY = 2000;
 /** At most one CLIENT LIST per this many ms, however many unknown addresses appear. */
 const LOOKUP_INTERVAL_MS = 1000;
+/** ... and, hurried, at most one per this many ms (one at a time always). */
+const HURRIED_LOOKUP_INTERVAL_MS = 100;
 /** Addresses remembered; beyond, the map starts afresh (clients come and go). */
 const MAX_ADDRESSES = 10_000;
 
@@ -126,6 +130,8 @@ export class Profiler {
   private held: MonitoredCommand[] = [];
   private lookup: Promise<void> | undefined;
   private lastLookupMs = -Infinity;
+  /** Ends a look's wait early, while it waits. */
+  private hurryLookup: (() => void) | undefined;
   /** Addresses one CLIENT LIST did not know yet. */
   private readonly missedOnce = new Set<string>();
   private readonly now: () => number;
@@ -288,15 +294,17 @@ export class Profiler {
 
   /**
    * Names the service of `command`. A line from an address not yet known waits (with every line
-   * after it, to keep the order) for a CLIENT LIST, asked at most once a second; an address still
-   * missing after a second look is a connection already gone, shown without a service.
+   * after it, to keep the order) for a CLIENT LIST, asked at most once a second (sooner under a
+   * burst, see lookupDue); an address still missing after a second look is a connection already
+   * gone, shown without a service.
    */
   private accept(command: MonitoredCommand): void {
     if (logsIn(command)) this.forgetLogin(command.source);
     if (this.unknown(command.source) || this.held.length > 0) {
       this.held.push(command);
-      if (this.held.length >= MAX_HELD_LINES) this.release();
-      else this.lookup ??= this.lookUp();
+      if (this.held.length >= MAX_HELD_LINES) return this.release();
+      if (this.held.length === HELD_LINES_TO_HURRY) this.hurryLookup?.();
+      this.lookup ??= this.lookUp();
       return;
     }
     this.emit(command);
@@ -325,10 +333,30 @@ export class Profiler {
     }
   }
 
-  /** Asks CLIENT LIST now, or as soon as LOOKUP_INTERVAL_MS since the last one has passed. */
+  /**
+   * Waits until a look is due: LOOKUP_INTERVAL_MS after the last, or HURRIED_LOOKUP_INTERVAL_MS
+   * once HELD_LINES_TO_HURRY lines are held (a burst would otherwise pass MAX_HELD_LINES unnamed).
+   */
+  private async lookupDue(): Promise<void> {
+    for (;;) {
+      const interval = this.held.length >= HELD_LINES_TO_HURRY ? HURRIED_LOOKUP_INTERVAL_MS : LOOKUP_INTERVAL_MS;
+      const wait = this.lastLookupMs + interval - this.now();
+      if (wait <= 0 || this.ended) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.timers.push(timer);
+        this.hurryLookup = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.hurryLookup = undefined;
+    }
+  }
+
+  /** Asks CLIENT LIST when due (see lookupDue). */
   private async lookUp(): Promise<void> {
-    const wait = Math.max(0, this.lastLookupMs + LOOKUP_INTERVAL_MS - this.now());
-    if (wait > 0) await new Promise((resolve) => this.timers.push(setTimeout(resolve, wait)));
+    await this.lookupDue();
     if (this.ended) return;
     this.lastLookupMs = this.now();
     const asked = new Set(this.held.map((command) => command.source));
