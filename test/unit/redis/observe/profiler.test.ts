@@ -197,6 +197,31 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     assert.deepEqual([...services], [['user-service', 5000]]);
   });
 
+  it('shows the key and namespace of commands whose keys follow a count (ZUNION … BZMPOP)', async function () {
+    await admin.rpush('user:list', 'a', 'b', 'c');
+    await admin.zadd('user:zset', 1, 'a', 2, 'b', 3, 'c');
+    await admin.sadd('user:set', 'a');
+    const { profiler, commands } = await profile();
+    const counted: string[][] = [
+      ['ZUNION', '2', 'user:zset', 'auth:zset'],
+      ['ZINTER', '1', 'user:zset'],
+      ['ZDIFF', '2', 'user:zset', 'auth:zset'],
+      ['ZINTERCARD', '1', 'user:zset'],
+      ['SINTERCARD', '1', 'user:set'],
+      ['LMPOP', '1', 'user:list', 'LEFT'],
+      ['ZMPOP', '1', 'user:zset', 'MIN'],
+      ['BLMPOP', '1', '1', 'user:list', 'LEFT'], // the keys hold values: they do not block
+      ['BZMPOP', '1', '1', 'user:zset', 'MIN'],
+    ];
+    for (const [name, ...args] of counted) await admin.call(name as string, ...args);
+    await eventually('the last profiled', () => commands.some((c) => c.command === 'BZMPOP'));
+    profiler.stop();
+    assert.deepEqual(
+      commands.map((c) => [c.command, c.key, c.namespace]),
+      counted.map(([name, ...args]) => [name, args.find((arg) => arg.startsWith('user:')), 'user']),
+    );
+  });
+
   it('never shows the arguments of AUTH or CONFIG SET requirepass', async function () {
     const { profiler, commands } = await profile();
     const client = await serviceClient('auth-service', 'auth-pw');
