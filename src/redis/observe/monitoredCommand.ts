@@ -61,6 +61,19 @@ function keyPosition(words: readonly string[], argumentCount: number): number | 
     case 'fcall':
     case 'fcall_ro':
       return Number(words[2]) > 0 ? 3 : undefined;
+    // numkeys key [key …]
+    case 'zunion':
+    case 'zinter':
+    case 'zdiff':
+    case 'zintercard':
+    case 'sintercard':
+    case 'lmpop':
+    case 'zmpop':
+      return Number(words[1]) > 0 ? 2 : undefined;
+    // timeout numkeys key [key …]
+    case 'blmpop':
+    case 'bzmpop':
+      return Number(words[2]) > 0 ? 3 : undefined;
     case 'bitop':
       return 2;
     case 'memory':
