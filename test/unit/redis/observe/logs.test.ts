@@ -118,6 +118,28 @@ describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
     );
   });
 
+  it("shows a user name holding `$'`, `$&` or `` $` `` as it is in the Denied Accesses report", async () => {
+    const operator = await open();
+    await operator.call('ACL', 'LOG', 'RESET');
+    const names = ["ops$'team", 'ops$&x', 'ops$`y'];
+    for (const name of names) {
+      await operator.call('ACL', 'SETUSER', name, 'on', '>pw', '~user:*', '+get');
+      const refused = await open({ username: name, password: 'pw' });
+      await assert.rejects(refused.get('auth:secret'), /NOPERM/);
+      refused.disconnect();
+      await operator.call('ACL', 'DELUSER', name);
+    }
+    const entries = await readAclLog(operator, DEFAULT_DECLARED_NAMESPACES, ':');
+    const items = deniedAccessesMarkdown(entries, 'the test server', new Date(0))
+      .split('\n')
+      .filter((line) => line.startsWith('- '))
+      .map((line) => line.replace(/ \(1×.*$/, ''));
+    assert.deepEqual(
+      items,
+      [...names].reverse().map((name) => `- **${name}** tried \`GET auth:secret\`: no permission for the key`),
+    );
+  });
+
   it('an entry for a user deleted since keeps its name, and no service', async () => {
     const operator = await open();
     await operator.call('ACL', 'LOG', 'RESET');
