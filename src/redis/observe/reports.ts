@@ -92,5 +92,6 @@ export function deniedAccessItem(entry: DeniedAccess, node?: string): string {
   const user = entry.username || '(no user name)';
   const from = client ? ` — from ${client}` : '';
   const on = node === undefined ? '' : `${client ? ',' : ' —'} on ${node}`;
-  return `- ${line.replace(user, `**${user}**${service}`)}${from}${on}`;
+  // A replacement function: a string would read `$&`, `$'` or `` $` `` in a user name as patterns.
+  return `- ${line.replace(user, () => `**${user}**${service}`)}${from}${on}`;
 }
