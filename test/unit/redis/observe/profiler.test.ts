@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, Socket } from 'node:net';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import Redis from 'ioredis';
+import { RedisConnectionError } from '../../../../src/redis/errors';
 import { listClients, MissingRightError } from '../../../../src/redis/observe/clientList';
 import {
   PROFILER_CONNECTION_NAME,
@@ -33,23 +34,19 @@ describe('Profiler (MONITOR) on a real Redis', function () {
   afterEach(() => running.splice(0).forEach((profiler) => profiler.stop()));
 
   /** Starts a profile that records what it shows; `ended` settles when it stops. */
-  async function profile(options: Partial<ProfilerOptions> = {}) {
+  async function profile(options: Partial<ProfilerOptions> = {}, credentials: { password?: string } = {}) {
     const commands: ProfiledCommand[] = [];
     let resolveEnded: (ended: ProfilerEnded) => void = () => undefined;
     const ended = new Promise<ProfilerEnded>((resolve) => (resolveEnded = resolve));
-    const profiler = await Profiler.start(
-      endpoint(),
-      {},
-      {
-        maxSeconds: 60,
-        maxLines: 10_000,
-        delimiter: ':',
-        listClients: () => listClients(admin),
-        onCommand: (command) => commands.push(command),
-        onEnd: resolveEnded,
-        ...options,
-      },
-    );
+    const profiler = await Profiler.start(endpoint(), credentials, {
+      maxSeconds: 60,
+      maxLines: 10_000,
+      delimiter: ':',
+      listClients: () => listClients(admin),
+      onCommand: (command) => commands.push(command),
+      onEnd: resolveEnded,
+      ...options,
+    });
     running.push(profiler);
     return { profiler, commands, ended };
   }
@@ -285,6 +282,45 @@ describe('Profiler (MONITOR) on a real Redis', function () {
       (error: unknown) =>
         error instanceof MissingRightError && error.grant === '+monitor' && /MONITOR/.test(error.message),
     );
+  });
+
+  it('starts when a password is stored but the server asks for none, as the other connections do', async function () {
+    const { profiler, commands } = await profile({}, { password: 'stale-pass' });
+    await admin.get('user:after-stale-password');
+    await eventually('the GET profiled', () => commands.some((c) => c.key === 'user:after-stale-password'));
+    profiler.stop();
+  });
+
+  it('says a login refused with another reply is an authentication failure, not an unreachable server', async function () {
+    // A fake server: Redis 7 refuses a login only with WRONGPASS; this is Redis 5's reply to AUTH
+    // with a user name, which a real server here cannot give.
+    const fake = createServer((socket) =>
+      socket.once('data', () =>
+        socket.write(
+          "-ERR wrong number of arguments for 'auth' command\r\n+OK\r\n:7\r\n-NOAUTH Authentication required.\r\n",
+        ),
+      ),
+    );
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    try {
+      await assert.rejects(
+        Profiler.start(
+          { host: '127.0.0.1', port: (fake.address() as AddressInfo).port, db: 0, tls: false, username: 'ops' },
+          { password: 'ops-pw' },
+          {
+            maxSeconds: 5,
+            maxLines: 10,
+            delimiter: ':',
+            listClients: async () => [],
+            onCommand: () => undefined,
+            onEnd: () => undefined,
+          },
+        ),
+        (error: unknown) => error instanceof RedisConnectionError && error.kind === 'auth-failed',
+      );
+    } finally {
+      fake.close();
+    }
   });
 
   it('says the connection was lost when the server goes away, and does not reconnect', async function () {
