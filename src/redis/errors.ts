@@ -49,6 +49,9 @@ export class RedisConnectionError extends Error {
 }
 
 const AUTH_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i;
+const AUTH_HINT = 'Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack\'s .env.';
+/** AUTH's reply when a password is given to a server that asks for none (Redis 5; Redis 6 and later). */
+const NO_PASSWORD_NEEDED = /no password is set|without any password configured for the default user/;
 const TIMEOUT = /timed out|ETIMEDOUT/i;
 /** True for a command or connection that got no answer in time (a server that hangs, not one that refused). */
 export function isNoAnswer(error: unknown): boolean {
@@ -85,12 +88,7 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
       : endpoint.username
         ? `rejected the username "${endpoint.username}" or its password`
         : 'rejected the password';
-    return new RedisConnectionError(
-      'auth-failed',
-      where,
-      what,
-      'Set the password with "Shared Redis: Set Password", or check REDIS_PASSWORD in the stack\'s .env.',
-    );
+    return new RedisConnectionError('auth-failed', where, what, AUTH_HINT);
   }
   if (/^DENIED\b/.test(message)) {
     return new RedisConnectionError(
@@ -120,6 +118,19 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
     reason,
     'Start the shared Redis stack, or check the sharedRedis.host and sharedRedis.port settings.',
   );
+}
+
+/** True when AUTH was refused only because the server asks for no password: ioredis carries on, so may we. */
+export function isNoPasswordNeeded(authReply: string): boolean {
+  return NO_PASSWORD_NEEDED.test(authReply);
+}
+
+/** A refused AUTH, whatever its reply: an authentication failure, never an unreachable server. */
+export function authRefusal(authReply: string, endpoint: RedisEndpoint): RedisConnectionError {
+  const classified = classifyRedisError(new Error(authReply), endpoint);
+  if (classified.kind === 'auth-failed') return classified;
+  const reason = `refused the login (${withoutEchoedArguments(authReply)})`;
+  return new RedisConnectionError('auth-failed', describeEndpoint(endpoint), reason, AUTH_HINT);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { connect as connectTcp, Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { RedisCredentials, RedisEndpoint } from '../endpoint';
-import { classifyRedisError } from '../errors';
+import { authRefusal, classifyRedisError, isNoPasswordNeeded } from '../errors';
 import { tlsConnectionOptions } from '../tls';
 import { MissingRightError } from './clientList';
 import { MonitorLineSplitter, parseMonitorLine } from './monitor';
@@ -238,12 +238,14 @@ export class Profiler {
       const reply = replies[index];
       return reply?.startsWith('-') ? reply.slice(1) : undefined;
     };
-    const authFailure = commands.length === 4 ? failure(0) : undefined;
+    const authReply = commands.length === 4 ? failure(0) : undefined;
+    // A stored password the server does not ask for is no failure (ioredis, for the other connections, agrees).
+    const authFailure = authReply !== undefined && !isNoPasswordNeeded(authReply) ? authReply : undefined;
     // CLIENT ID may be refused (no +client): the backlog is then not watched, the limits still hold.
     this.clientId = /^:\d+$/.test(replies[commands.length - 2] ?? '')
       ? replies[commands.length - 2]?.slice(1)
       : undefined;
-    if (authFailure) throw classifyRedisError(new Error(authFailure), endpoint);
+    if (authFailure) throw authRefusal(authFailure, endpoint);
     // CLIENT SETNAME may be refused to a user without +client: the profile works all the same.
     const monitorFailure = failure(commands.length - 1);
     if (monitorFailure) {
