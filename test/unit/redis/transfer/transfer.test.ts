@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
@@ -450,6 +450,23 @@ describe('export and import of a namespace against a real redis-server', functio
       '.user.jsonl.0123456789ab.tmp',
       'auth.jsonl',
     ]);
+  });
+
+  it("keeps another window's partial file, however long that export has written nothing (a sparse namespace), while its process lives", async () => {
+    await client.set('auth:token', 'secret');
+    const file = join(dir, 'auth.jsonl');
+    // This process stands for the other window's extension host, alive; the other one has exited.
+    const ended = spawnSync(process.execPath, ['-e', '']).pid;
+    const alive = join(dir, `.auth.jsonl.${process.pid}-0123456789ab.tmp`);
+    const crashed = join(dir, `.auth.jsonl.${ended}-ba9876543210.tmp`);
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+    for (const partial of [alive, crashed]) {
+      writeFileSync(partial, '{"format":"shared-redis-export"}\n', { mode: 0o600 });
+      utimesSync(partial, tenMinutesAgo, tenMinutesAgo);
+    }
+
+    await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+    assert.deepEqual(readdirSync(dir).sort(), [`.auth.jsonl.${process.pid}-0123456789ab.tmp`, 'auth.jsonl']);
   });
 
   it('leaves the previous file and no temporary file when the disk fills up mid-export', async function () {
