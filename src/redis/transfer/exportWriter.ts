@@ -89,7 +89,8 @@ export async function exportNamespace(
   if (!first) throw new RangeError('An export needs a server to read.');
   const target = await realpath(file).catch(() => file);
   await removeStaleTemps(target);
-  const temp = join(dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}.tmp`);
+  // The process's id in the name: the sweep below never removes the file of a live export (another window's).
+  const temp = join(dirname(target), `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   const server = await serverVersion(first.client, first.endpoint);
   // flush: the data is on disk (fsync) before the stream closes, and so before the rename.
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, encoding: 'utf8' });
@@ -186,30 +187,40 @@ export async function exportNamespace(
   }
 }
 
-/** The hidden partial files of `target` start so: `.auth.jsonl.` then 12 hex digits and `.tmp`. */
+/** The hidden partial files of `target` start so: `.auth.jsonl.`, then the writing process's id, `-`, 12 hex digits and `.tmp`. */
 function tempPrefix(target: string): string {
   return `.${basename(target)}.`;
 }
 
-/**
- * Not written to for this long, a partial file is an interrupted export's, not one another
- * window is writing (an export in progress writes every batch).
- */
+/** An interrupted export's partial file is at least this old (a crash just now may be a window still closing). */
 const STALE_TEMP_MS = 5 * 60_000;
 
 /**
  * Removes the partial files an interrupted export (a crash, a killed window) left next to
- * `target`: they hold real values. Only this target's, and only stale ones.
+ * `target`: they hold real values. Only this target's, only old ones, and never one whose
+ * process still runs: an export of a sparse namespace may write nothing for minutes. (A name
+ * without a process id is an older version's: its age alone decides.)
  */
 async function removeStaleTemps(target: string): Promise<void> {
   const dir = dirname(target);
   const prefix = tempPrefix(target);
   const names = await readdir(dir).catch(() => [] as string[]); // no folder: the write says why
   for (const name of names) {
-    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;
+    const writer = name.startsWith(prefix) ? /^(?:(\d+)-)?[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length)) : null;
+    if (!writer || (writer[1] !== undefined && processRuns(Number(writer[1])))) continue;
     const path = join(dir, name);
     const info = await lstat(path).catch(() => undefined); // gone meanwhile
     if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
+  }
+}
+
+/** True when a process of that id runs (another user's too: EPERM). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
