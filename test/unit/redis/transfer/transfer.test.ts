@@ -356,6 +356,11 @@ describe('export and import of a namespace against a real redis-server', functio
         '{"key":"seed:z","type":"zset","ttlMs":null,"value":[["m",1],["n",1e400]]}',
         /^line 2: .*item 2.*score/,
       ],
+      [
+        'a zset score so small it rounds to 0 (JSON reads it as 0; ZADD refuses it)',
+        '{"key":"seed:z","type":"zset","ttlMs":null,"value":[["m",1],["tiny",1e-400]]}',
+        /^line 2: .*item 2.*1e-400/,
+      ],
     ];
     for (const [what, line, expected] of cases) {
       const { plan } = await planOf(seedFile(line));
