@@ -3,6 +3,8 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { ExportEnd, FORMAT_NAME, FORMAT_VERSION, bytesFromJson, decodeBase64 } from './format';
 import { payloadType } from '../migration/copier';
+import { scoreInRange } from '../keyValue/editFormat';
+import { jsonTokens } from '../keyValue/jsonLayout';
 
 /** A key's value as people read it in the file, decoded to exact bytes. */
 export type ReadableValue =
@@ -121,7 +123,7 @@ export async function readExportFile(
         endLine = lineNumber;
         continue;
       }
-      const record = checkKeyLine(parsed.value, lineNumber, header.prefix);
+      const record = checkKeyLine(parsed.value, lineNumber, header.prefix, text);
       if (typeof record === 'string') {
         fail(lineNumber, record);
         continue;
@@ -214,7 +216,7 @@ function checkHeader(value: unknown): FileHeader | string {
 const KEY_FIELDS = new Set(['key', 'type', 'ttlMs', 'value', 'dump']);
 
 /** A key line checked, or the reason it is invalid. */
-function checkKeyLine(value: unknown, line: number, prefix: Buffer): KeyRecord | string {
+function checkKeyLine(value: unknown, line: number, prefix: Buffer, text: string): KeyRecord | string {
   if (!isObject(value)) return 'not a key line (a JSON object with "key", "type", "ttlMs", "value", "dump")';
   const unknown = Object.keys(value).filter((field) => !KEY_FIELDS.has(field));
   if (unknown.length > 0) return `unknown field ${JSON.stringify(unknown[0])}`;
@@ -242,7 +244,7 @@ function checkKeyLine(value: unknown, line: number, prefix: Buffer): KeyRecord |
   let readable: ReadableValue | undefined;
   if (value['value'] !== undefined && value['value'] !== null) {
     if (!TYPES.has(type)) return `"value" given for the type ${type}, which has no readable form (use null)`;
-    const checked = checkValue(type, value['value']);
+    const checked = checkValue(type, value['value'], text);
     if (typeof checked === 'string') return `"value" of a ${type}: ${checked}`;
     readable = checked;
   }
@@ -274,7 +276,8 @@ function pairs(value: unknown, what: string): [Buffer, Buffer][] | string {
   return result;
 }
 
-function checkValue(type: string, value: unknown): ReadableValue | string {
+/** `text`: the line as written, for what JSON.parse does not keep (a number's digits). */
+function checkValue(type: string, value: unknown, text: string): ReadableValue | string {
   switch (type) {
     case 'string': {
       const bytes = bytesFromJson(value);
@@ -315,6 +318,11 @@ function checkValue(type: string, value: unknown): ReadableValue | string {
         const member = bytesFromJson(pair[0]);
         if (!member) return `item ${i + 1}: the member is neither text nor {"base64": …}`;
         const score = pair[1] as unknown;
+        // JSON reads a number too small for a double (1e-400) as 0; ZADD refuses it.
+        const tooSmall = score === 0 ? numbersRoundedToZero(text)[0] : undefined;
+        if (tooSmall !== undefined) {
+          return `item ${i + 1}: the score ${tooSmall} is too small for a double (it would be 0)`;
+        }
         if (typeof score === 'number' && Number.isFinite(score)) members.push([member, String(score)]);
         else if (typeof score === 'string' && INFINITE_SCORES.has(score)) members.push([member, score]);
         // JSON reads a number past the double range (1e400) as Infinity; ZADD refuses it.
@@ -349,6 +357,20 @@ function checkValue(type: string, value: unknown): ReadableValue | string {
     default:
       return 'no readable form';
   }
+}
+
+/** The numbers of a JSON line written with digits that are not all zero but read as 0 (1e-400). */
+function numbersRoundedToZero(text: string): string[] {
+  let tokens;
+  try {
+    tokens = jsonTokens(text);
+  } catch {
+    return []; // JSON.parse took it: this tokenizer's stricter reading is not the judge
+  }
+  return tokens
+    .filter((token) => token.kind === 'value' && /^-?[\d.]/.test(token.text))
+    .map((token) => token.text)
+    .filter((number) => Number(number) === 0 && !scoreInRange(number));
 }
 
 /** The largest part of a stream id: each is a 64-bit unsigned number. */
