@@ -100,8 +100,9 @@ const MAX_HELD_LINES = 20_000;
 const HELD_LINES_TO_HURRY = 2000;
 /** At most one CLIENT LIST per this many ms, however many unknown addresses appear. */
 const LOOKUP_INTERVAL_MS = 1000;
-/** ... and, hurried, at most one per this many ms (one at a time always). */
-const HURRIED_LOOKUP_INTERVAL_MS = 100;
+/** ... and, hurried, at most one per this many ms (one at a time always): a steady stream of new
+ * connections keeps it hurried, and CLIENT LIST costs the shared server more the more clients it has. */
+const HURRIED_LOOKUP_INTERVAL_MS = 250;
 /** Addresses remembered; beyond, the map starts afresh (clients come and go). */
 const MAX_ADDRESSES = 10_000;
 
