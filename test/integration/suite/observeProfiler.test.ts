@@ -84,6 +84,10 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
     await auth.set('auth:session:42', 'token');
     await user.hset('user:profile:42', 'name', 'a "quoted" value\nwith a newline');
     await user.get('user:profile:missing');
+    // Arguments a reader could split wrongly: a space, an empty one, a literal backslash-x sequence.
+    await user.set('user:quoted', 'hello world');
+    await user.hset('user:empty', 'f', '', 'g', 'a b');
+    await user.set('user:backslash', '\\x00');
     await watcher.config('SET', 'masterauth', 'sEcret-Master-Auth');
     await eventually(
       'both services in the profile',
@@ -91,8 +95,13 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
         const lines = output(from);
         return (
           lines.some((l) => /auth-service +SET +auth:session:42 +token$/.test(l)) &&
-          lines.some((l) => /user-service +HSET +user:profile:42 +name a "quoted" value\\x0awith a newline$/.test(l)) &&
-          lines.some((l) => /user-service +GET +user:profile:missing$/.test(l))
+          lines.some((l) =>
+            /user-service +HSET +user:profile:42 +name "a \\"quoted\\" value\\x0awith a newline"$/.test(l),
+          ) &&
+          lines.some((l) => /user-service +GET +user:profile:missing$/.test(l)) &&
+          lines.some((l) => /user-service +SET +user:quoted +"hello world"$/.test(l)) &&
+          lines.some((l) => /user-service +HSET +user:empty +f "" g "a b"$/.test(l)) &&
+          lines.some((l) => /user-service +SET +user:backslash +\\\\x00$/.test(l))
         );
       },
       { detail: () => output(from).join('\n') },
