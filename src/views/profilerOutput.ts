@@ -15,7 +15,13 @@ export function formatProfiledCommand(command: ProfiledCommand): string {
   const more = command.moreArguments > 0 ? ` … ${command.moreArguments} more` : '';
   const db = command.db !== 0 ? ` [db ${command.db}]` : '';
   const node = command.node === undefined ? '' : `${command.node}${command.role === 'replica' ? ' (replica)' : ''}  `;
-  return `${clock}  ${node}${service.padEnd(14)} ${command.command.padEnd(10)} ${command.key ?? ''}${db}  ${command.args.join(' ')}${more}`.trimEnd();
+  const key = command.key === undefined ? '' : quotedArgument(command.key);
+  return `${clock}  ${node}${service.padEnd(14)} ${command.command.padEnd(10)} ${key}${db}  ${command.args.map(quotedArgument).join(' ')}${more}`.trimEnd();
+}
+
+/** An argument as redis-cli would take it back: quoted when it is empty or holds a space or a quote (backslashes come escaped, see showArgument). */
+function quotedArgument(arg: string): string {
+  return arg === '' || /\s|"/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg;
 }
 
 /**

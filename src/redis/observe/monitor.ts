@@ -223,8 +223,9 @@ function printable(bytes: Buffer): string {
     // Not UTF-8 (binary, or a character cut at the keep limit): Redis's escaped form below.
     text = undefined;
   }
+  // A backslash is doubled, as in the escaped form below: a literal `\x00` must not read as a NUL byte.
   // eslint-disable-next-line no-control-regex
-  if (text !== undefined && !/[\x00-\x1f\x7f]/.test(text)) return text;
+  if (text !== undefined && !/[\x00-\x1f\x7f]/.test(text)) return text.replace(/\\/g, '\\\\');
   let out = '';
   for (const byte of bytes) {
     if (byte === 0x5c) out += '\\\\';
