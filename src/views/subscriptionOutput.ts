@@ -20,6 +20,16 @@ export class SubscriptionOutput implements vscode.Disposable {
   get outputNames(): string[] {
     return [...this.live].map((channel) => channel.name);
   }
+  private readonly writeCounts = new Map<number, number>();
+  private readonly messageCounts = new Map<number, number>();
+  /** For the tests: how many times a subscription's output channel was written to. */
+  writes(id: number): number {
+    return this.writeCounts.get(id) ?? 0;
+  }
+  /** For the tests: how many of a subscription's messages were written out. */
+  shownMessages(id: number): number {
+    return this.messageCounts.get(id) ?? 0;
+  }
   /** What each subscription's channel received, for the tests (the last 1,000 lines each). */
   readonly received = new Map<number, string[]>();
 
@@ -30,6 +40,7 @@ export class SubscriptionOutput implements vscode.Disposable {
       pubSub.onMessage(({ id, message }) => {
         const time = new Date(message.timeMs).toTimeString().slice(0, 8);
         this.write(id, `${time}  ${message.channel}  ${message.message}`);
+        this.messageCounts.set(id, (this.messageCounts.get(id) ?? 0) + 1);
       }),
       pubSub.onDidChange(({ id, channel, ended }) => {
         if (ended) {
@@ -61,6 +72,7 @@ export class SubscriptionOutput implements vscode.Disposable {
 
   private write(id: number, line: string): void {
     this.channels.get(id)?.appendLine(line);
+    this.writeCounts.set(id, (this.writeCounts.get(id) ?? 0) + 1);
     const lines = this.received.get(id) ?? [];
     lines.push(line);
     if (lines.length > 1000) lines.shift();

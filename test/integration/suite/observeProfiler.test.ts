@@ -241,4 +241,34 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
       ['Shared Redis Pub/Sub: auth:again'],
     );
   });
+
+  it('under a flood of messages writes them in batches and says how many it did not show, instead of one write per message', async () => {
+    const publisher = await login('auth-service', env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '');
+    try {
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.subscribe', 'auth:flood'), 'auth:flood');
+      const subscription = shared.pubSub.active.find((s) => s.channel === 'auth:flood');
+      assert.ok(subscription);
+      const pipeline = publisher.pipeline();
+      for (let i = 0; i < 20_000; i++) pipeline.publish('auth:flood', `message ${i}`);
+      await pipeline.exec();
+      const lines = (): string[] => shared.subscriptionOutput.received.get(subscription.id) ?? [];
+      const notShown = (): number =>
+        lines().reduce(
+          (sum, l) => sum + Number(/^-- ([\d,]+) messages not shown/.exec(l)?.[1]?.replace(/,/g, '') ?? 0),
+          0,
+        );
+      await eventually(
+        'every message shown or counted as not shown',
+        () => shared.subscriptionOutput.shownMessages(subscription.id) + notShown() === 20_000,
+        { detail: () => `${shared.subscriptionOutput.shownMessages(subscription.id)} shown, ${notShown()} counted` },
+      );
+      assert.ok(
+        shared.subscriptionOutput.writes(subscription.id) < 200,
+        `${shared.subscriptionOutput.writes(subscription.id)} writes to the output channel for 20,000 messages`,
+      );
+    } finally {
+      publisher.disconnect();
+      await vscode.commands.executeCommand('sharedRedis.unsubscribe', 'auth:flood');
+    }
+  });
 });
