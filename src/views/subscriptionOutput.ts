@@ -2,9 +2,15 @@ import * as vscode from 'vscode';
 import type { PubSubService } from '../pubSubService';
 import { isPattern } from '../redis/observe/subscription';
 
+/** Messages are written to the output channel in one write per this many ms. */
+const FLUSH_MS = 100;
+/** At most this many messages wait for one write; beyond, they are counted and the channel says how many. */
+const MAX_PENDING_MESSAGES = 1000;
+
 /**
  * One output channel per subscription (`Shared Redis Pub/Sub: auth:*`): time, channel, message;
- * and a status bar item while any subscription is open, whose click offers to unsubscribe.
+ * and a status bar item while any subscription is open, whose click offers to unsubscribe. A flood
+ * is written in batches, and what does not fit one is counted (as the profiler's output does).
  */
 export class SubscriptionOutput implements vscode.Disposable {
   private readonly channels = new Map<number, vscode.OutputChannel>();
@@ -26,10 +32,20 @@ export class SubscriptionOutput implements vscode.Disposable {
   writes(id: number): number {
     return this.writeCounts.get(id) ?? 0;
   }
+  private readonly notShownCounts = new Map<number, number>();
   /** For the tests: how many of a subscription's messages were written out. */
   shownMessages(id: number): number {
     return this.messageCounts.get(id) ?? 0;
   }
+  /** For the tests: how many of a subscription's messages the output said it did not show. */
+  notShownMessages(id: number): number {
+    return this.notShownCounts.get(id) ?? 0;
+  }
+  /** Messages' lines waiting for the next write, per subscription, and how many were not kept. */
+  private readonly pending = new Map<number, { lines: string[]; dropped: number }>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** For the tests: every line of its own ("-- …") each subscription's channel received. */
+  readonly notes = new Map<number, string[]>();
   /** What each subscription's channel received, for the tests (the last 1,000 lines each). */
   readonly received = new Map<number, string[]>();
 
@@ -39,20 +55,19 @@ export class SubscriptionOutput implements vscode.Disposable {
     this.subscriptions = [
       pubSub.onMessage(({ id, message }) => {
         const time = new Date(message.timeMs).toTimeString().slice(0, 8);
-        this.write(id, `${time}  ${message.channel}  ${message.message}`);
-        this.messageCounts.set(id, (this.messageCounts.get(id) ?? 0) + 1);
+        this.queue(id, `${time}  ${message.channel}  ${message.message}`);
       }),
       pubSub.onDidChange(({ id, channel, ended }) => {
         if (ended) {
-          this.write(id, `-- Unsubscribed from ${channel}: ${ended}.`);
+          this.flush();
+          this.write(id, [`-- Unsubscribed from ${channel}: ${ended}.`]);
           this.channels.delete(id);
         } else {
           const output = this.outputFor(channel);
           this.channels.set(id, output);
-          this.write(
-            id,
+          this.write(id, [
             `-- Subscribed to ${describeSubscription(channel)}. Stop with "Shared Redis: Unsubscribe…" or the status bar.`,
-          );
+          ]);
           output.show(true);
         }
         this.render();
@@ -70,13 +85,42 @@ export class SubscriptionOutput implements vscode.Disposable {
     return output;
   }
 
-  private write(id: number, line: string): void {
-    this.channels.get(id)?.appendLine(line);
+  /** A message's line, written with the others of the next FLUSH_MS; past MAX_PENDING_MESSAGES, counted instead. */
+  private queue(id: number, line: string): void {
+    const batch = this.pending.get(id) ?? { lines: [], dropped: 0 };
+    if (batch.lines.length < MAX_PENDING_MESSAGES) batch.lines.push(line);
+    else batch.dropped++;
+    this.pending.set(id, batch);
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const [id, batch] of this.pending) {
+      this.messageCounts.set(id, (this.messageCounts.get(id) ?? 0) + batch.lines.length);
+      if (batch.dropped > 0) {
+        this.notShownCounts.set(id, (this.notShownCounts.get(id) ?? 0) + batch.dropped);
+        batch.lines.push(
+          `-- ${batch.dropped.toLocaleString('en-US')} messages not shown: they came faster than the output can show them (a narrower channel or pattern shows fewer).`,
+        );
+      }
+      this.write(id, batch.lines);
+    }
+    this.pending.clear();
+  }
+
+  /** One write to the output channel, however many lines: the workbench renders each write. */
+  private write(id: number, lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    this.channels.get(id)?.appendLine(lines.join('\n'));
     this.writeCounts.set(id, (this.writeCounts.get(id) ?? 0) + 1);
-    const lines = this.received.get(id) ?? [];
-    lines.push(line);
-    if (lines.length > 1000) lines.shift();
-    this.received.set(id, lines);
+    const said = lines.filter((line) => line.startsWith('-- '));
+    if (said.length > 0) this.notes.set(id, [...(this.notes.get(id) ?? []), ...said]);
+    const kept = this.received.get(id) ?? [];
+    kept.push(...lines);
+    if (kept.length > 1000) kept.splice(0, kept.length - 1000);
+    this.received.set(id, kept);
   }
 
   private render(): void {
@@ -91,6 +135,7 @@ export class SubscriptionOutput implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.flushTimer);
     this.subscriptions.forEach((s) => s.dispose());
     this.item.dispose();
     for (const output of this.live) output.dispose();
