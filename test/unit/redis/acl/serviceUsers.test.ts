@@ -234,4 +234,64 @@ describe('one ACL user per service, enforced by a real Redis', function () {
       await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
     }
   });
+
+  it("verifyIsolation reports another service's channels and every server-wide command a widened user could run", async () => {
+    const aclFile = stackAclFile(dir);
+    const original = readFileSync(aclFile, 'utf8');
+    // Grants a person may add by hand, none of which touches a key of another namespace.
+    const widened = 'allchannels +function +script|flush +replicaof +client|pause +save +randomkey +migrate';
+    writeFileSync(aclFile, original.replace(/^(user user-service .*)$/m, `$1 ${widened}`));
+    try {
+      await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
+      const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
+      const services = ['auth', 'user'].map((ns) => ({
+        namespace: ns,
+        username: `${ns}-service`,
+        password: env[serviceUser(ns).envKey] ?? '',
+      }));
+      const report = await verifyIsolation({
+        endpoint: { host: server.host, port: server.port, db: 0, tls: false },
+        operator,
+        services,
+        delimiter: ':',
+      });
+      const breached = report.breaches
+        .filter((b) => b.service === 'user-service')
+        .map((b) => (b.check.split(' (')[0] ?? '').replace(/[0-9a-f]{12}/g, 'ID'));
+      for (const expected of [
+        'PUBLISH auth:__shared_redis_isolation_probe__:ID probe',
+        'SUBSCRIBE auth:__shared_redis_isolation_probe__:ID',
+        'FUNCTION FLUSH',
+        'SCRIPT FLUSH',
+        'REPLICAOF NO ONE',
+        'CLIENT PAUSE 1',
+        'SAVE',
+        'RANDOMKEY',
+      ]) {
+        assert.ok(breached.includes(expected), `${expected} is not among the breaches:\n${breached.join('\n')}`);
+      }
+      assert.ok(
+        breached.some((b) => b.startsWith('MIGRATE ')),
+        `MIGRATE is not among the breaches:\n${breached.join('\n')}`,
+      );
+      const auth = report.checks.filter((c) => c.service === 'auth-service');
+      assert.deepEqual(
+        report.breaches.filter((b) => b.service === 'auth-service'),
+        [],
+        'auth-service is unchanged',
+      );
+      assert.ok(
+        auth.some(
+          (c) =>
+            /^PUBLISH auth:__shared_redis_isolation_probe__:\w+ probe \(its own namespace/.test(c.check) &&
+            c.actual === 'allowed',
+        ),
+        auth.map((c) => c.check).join('\n'),
+      );
+      assert.equal(await operator.dbsize(), 4, 'the dry run changed nothing');
+    } finally {
+      writeFileSync(aclFile, original);
+      await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
+    }
+  });
 });
