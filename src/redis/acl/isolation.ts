@@ -55,6 +55,21 @@ export const DENIED_PROBES: readonly (readonly string[])[] = [
   ['SWAPDB', '0', '1'],
   ['CLIENT', 'KILL', 'TYPE', 'normal'],
   ['SCRIPT', 'KILL'],
+  // Server-wide: each stops, rewrites or wipes what every service shares (rules.ts denies them
+  // by category or by name; a grant added by hand later is what this finds).
+  ['SCRIPT', 'FLUSH'],
+  ['FUNCTION', 'FLUSH'],
+  ['FUNCTION', 'DELETE', 'probe'],
+  ['REPLICAOF', 'NO', 'ONE'],
+  ['FAILOVER'],
+  ['CLIENT', 'PAUSE', '1'],
+  ['SAVE'],
+  ['BGSAVE'],
+  ['BGREWRITEAOF'],
+  ['CONFIG', 'RESETSTAT'],
+  ['SLOWLOG', 'RESET'],
+  ['LATENCY', 'RESET'],
+  ['RANDOMKEY'],
 ];
 
 const PROBE_TTL_MS = '60000';
@@ -255,7 +270,30 @@ async function verifyOnNode(
           keyRule(key, false),
         );
       }
-      for (const args of DENIED_PROBES) {
+      // Channels: ACL DRYRUN as the operator, so nothing is published or subscribed for real.
+      const channelRule = () => explainChannels(operator, service.username);
+      await add(`PUBLISH ${ownKey} probe (its own namespace, simulated with ACL DRYRUN)`, 'allowed', () =>
+        dryRun(operator, service.username, ['PUBLISH', ownKey, 'probe']),
+      );
+      for (const other of services) {
+        if (other.namespace === service.namespace) continue;
+        const channel = probeKey(other.namespace);
+        const whose = `(${other.username}'s namespace, simulated with ACL DRYRUN)`;
+        await add(
+          `PUBLISH ${channel} probe ${whose}`,
+          'refused',
+          () => dryRun(operator, service.username, ['PUBLISH', channel, 'probe']),
+          channelRule,
+        );
+        await add(
+          `SUBSCRIBE ${channel} ${whose}`,
+          'refused',
+          () => dryRun(operator, service.username, ['SUBSCRIBE', channel]),
+          channelRule,
+        );
+      }
+      // MIGRATE names a key: its own, so that only the command decides.
+      for (const args of [...DENIED_PROBES, ['MIGRATE', '127.0.0.1', '1', ownKey, '0', '1']]) {
         await add(
           `${args.join(' ')} (denied command, simulated with ACL DRYRUN)`,
           'refused',
@@ -337,6 +375,15 @@ async function explainKeyAccess(
     return globMatches(toBinary(Buffer.from(match[3] ?? '')), toBinary(Buffer.from(key)));
   });
   return pattern ? `key pattern \`${pattern}\` in \`${rules.line}\`` : `\`${rules.line}\``;
+}
+
+/** The channel patterns that let a user publish or subscribe where it should not. */
+async function explainChannels(operator: Redis, username: string): Promise<string | undefined> {
+  const reply = (await operator.call('ACL', 'GETUSER', username)) as unknown[];
+  const at = reply.findIndex((field) => String(field) === 'channels');
+  const channels = at >= 0 ? String(reply[at + 1] ?? '') : '';
+  const rules = await userRules(operator, username);
+  return channels ? `channel patterns \`${channels}\` in \`${rules.line}\`` : `\`${rules.line}\``;
 }
 
 /** The last command rule (`+cmd`, `+@category`, `+@all`) that decides a command for the user. */
