@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import Redis, { RedisOptions } from 'ioredis';
 import { DeniedAccess, deniedAccessLine, parseAclLog, readAclLog } from '../../../../src/redis/observe/aclLog';
-import { MissingRightError } from '../../../../src/redis/observe/clientList';
+import { listClients, MissingRightError } from '../../../../src/redis/observe/clientList';
+import { groupClients } from '../../../../src/redis/observe/clientGroups';
 import { deniedAccessesMarkdown, slowLogMarkdown } from '../../../../src/redis/observe/reports';
 import { formatMicros, parseSlowLog, readSlowLog, resetSlowLog } from '../../../../src/redis/observe/slowLog';
 import { deniedAccessFindings, slowLogFindings } from '../../../../src/redis/checks/observed';
@@ -96,6 +97,29 @@ describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
       findings[1]?.description ?? '',
       /^tried `KEYS`: no permission for the command \(1×, last \d+ s ago\) · \+1 more$/,
     );
+  });
+
+  it("a service's connection named like the extension's (shared-redis-…) is still the service's: its refusals are findings, and it is no connection of the extension", async () => {
+    const operator = await open();
+    await operator.call('ACL', 'LOG', 'RESET');
+    const spoof = await open({
+      username: 'user-service',
+      password: 'user-pw',
+      connectionName: 'shared-redis-cache-warmer',
+    });
+    await assert.rejects(spoof.get('auth:session:42'), /NOPERM/);
+    const entries = await readAclLog(operator, DEFAULT_DECLARED_NAMESPACES, ':');
+    assert.deepEqual(
+      deniedAccessFindings(entries).map((f) => f.label),
+      ['user-service'],
+    );
+    const clients = await listClients(operator);
+    const snapshot = groupClients(clients, {
+      namespaces: DEFAULT_DECLARED_NAMESPACES,
+      delimiter: ':',
+      expectedUsers: [],
+    });
+    assert.equal(snapshot.groups.find((g) => g.user === 'user-service')?.own, 0, "not counted as the extension's own");
   });
 
   it('does not show a password a client sent in place of the user name (AUTH and HELLO with the two swapped)', async () => {
