@@ -18,7 +18,7 @@ export class ClientRow {
   ) {}
 
   get own(): boolean {
-    return isExtensionConnection(this.client);
+    return isExtensionConnection({ name: this.client.name, service: this.group.service });
   }
 }
 

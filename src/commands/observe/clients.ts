@@ -78,15 +78,15 @@ export function clientCommands(services: ExtensionServices): {
       if (!client) {
         return say('gone', `Client #${target.id} is no longer connected to ${where}: nothing to kill.`);
       }
-      if (isExtensionConnection(client)) {
+      const config = settings();
+      const service = serviceOfUser(client.user, config.namespaces, config.delimiter);
+      if (isExtensionConnection({ name: client.name, service })) {
         return say(
           'refused',
           `Client #${client.id} (${client.name}) is Shared Redis's own connection: Kill Client does not close it. ` +
             'It closes by itself when its work ends (a walk, a check) or when the window closes; Stop or Restart the stack to drop every connection.',
         );
       }
-      const config = settings();
-      const service = serviceOfUser(client.user, config.namespaces, config.delimiter);
       const who = service ? `${service} (user ${client.user})` : `user ${client.user}`;
       const named = client.name ? `, named "${client.name}"` : ', with no name';
       if (options?.confirm !== true) {
@@ -120,7 +120,7 @@ async function pickClient(clients: readonly ClientInfo[]): Promise<ClientInfo | 
   const config = settings();
   const items = clients.map((c) => {
     const service = serviceOfUser(c.user, config.namespaces, config.delimiter);
-    const own = isExtensionConnection(c);
+    const own = isExtensionConnection({ name: c.name, service });
     return {
       label: `${own ? '$(vscode) ' : '$(plug) '}${c.user}${service ? ` · ${service}` : ''}`,
       description: `${c.addr}${c.node ? ` → ${c.node}` : ''}${c.name ? ` · "${c.name}"` : ''}${own ? ' · this extension (not killed)' : ''}`,

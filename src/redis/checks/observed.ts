@@ -19,7 +19,8 @@ export function slowLogFindings(log: SlowLog): Finding[] {
   const byUser = new Map<string, SlowLog['entries'][number][]>();
   for (const entry of log.entries) {
     // The extension's own connections (its isolation check logs in as each service) are no service's doing.
-    if (!entry.service || !entry.user || isExtensionConnection({ name: entry.clientName })) continue;
+    if (!entry.service || !entry.user || isExtensionConnection({ name: entry.clientName, service: entry.service }))
+      continue;
     byUser.set(entry.user, [...(byUser.get(entry.user) ?? []), entry]);
   }
   const threshold =
@@ -48,7 +49,7 @@ export function deniedAccessFindings(entries: readonly DeniedAccess[]): Finding[
   const byUser = new Map<string, DeniedAccess[]>();
   for (const entry of entries) {
     // Refusals the extension provoked itself (Verify Namespace Isolation's probes) prove isolation; they are no problem.
-    if (isExtensionConnection({ name: entry.clientName })) continue;
+    if (isExtensionConnection({ name: entry.clientName, service: entry.service })) continue;
     byUser.set(entry.username, [...(byUser.get(entry.username) ?? []), entry]);
   }
   return [...byUser.entries()].map(([user, list]) => {

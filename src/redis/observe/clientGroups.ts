@@ -60,9 +60,10 @@ export function groupClients(
   const order = new Map(expected.map((user, i) => [user, i]));
   const groups = [...byUser.entries()].map(([user, list]): ClientGroup => {
     const sorted = [...list].sort((a, b) => b.ageSeconds - a.ageSeconds || Number(a.id) - Number(b.id));
+    const service = serviceOfUser(user, options.namespaces, options.delimiter);
     return {
       user,
-      service: serviceOfUser(user, options.namespaces, options.delimiter),
+      service,
       count: list.length,
       // reduce, not Math.max(...list): a spread of 100,000 clients overflows the stack.
       oldestAgeSeconds: list.reduce((max, c) => Math.max(max, c.ageSeconds), 0),
@@ -70,7 +71,7 @@ export function groupClients(
       shortestIdleSeconds: list.reduce((min, c) => Math.min(min, c.idleSeconds), Infinity),
       clients: sorted.slice(0, perGroup),
       notShown: Math.max(0, sorted.length - perGroup),
-      own: list.filter(isExtensionConnection).length,
+      own: list.filter((client) => isExtensionConnection({ name: client.name, service })).length,
     };
   });
   groups.sort((a, b) => {

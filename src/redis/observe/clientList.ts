@@ -139,8 +139,23 @@ export async function listClients(client: Redis): Promise<ClientInfo[]> {
  */
 export const EXTENSION_CONNECTION_PREFIX = 'shared-redis-';
 
-export function isExtensionConnection(client: Pick<ClientInfo, 'name'>): boolean {
-  return client.name.startsWith(EXTENSION_CONNECTION_PREFIX);
+/** Verify Namespace Isolation's connections: the only ones of the extension that log in as a service. */
+export const ISOLATION_CHECK_CONNECTION_NAME = 'shared-redis-isolation-check';
+
+/**
+ * The extension's own connection: a name under EXTENSION_CONNECTION_PREFIX, logged in as no
+ * service's user (`service`: serviceOfUser of its user), or the isolation check's. Any service
+ * may name its connections `shared-redis-…` (CLIENT SETNAME): by its user it is still the service's,
+ * so it can be killed, and its refusals and slow commands are its own.
+ */
+export function isExtensionConnection(client: {
+  readonly name: string;
+  readonly service: string | undefined;
+}): boolean {
+  return (
+    client.name.startsWith(EXTENSION_CONNECTION_PREFIX) &&
+    (client.service === undefined || client.name === ISOLATION_CHECK_CONNECTION_NAME)
+  );
 }
 
 /**

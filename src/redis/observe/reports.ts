@@ -85,7 +85,7 @@ export function deniedAccessesMarkdown(entries: readonly DeniedAccess[], where: 
 export function deniedAccessItem(entry: DeniedAccess, node?: string): string {
   const service = entry.service && entry.service !== entry.username ? ` (${entry.service})` : '';
   const client = [entry.clientAddr, entry.clientName ? `"${entry.clientName}"` : ''].filter(Boolean).join(' ');
-  const own = isExtensionConnection({ name: entry.clientName })
+  const own = isExtensionConnection({ name: entry.clientName, service: entry.service })
     ? ' (a probe of this extension, e.g. Verify Namespace Isolation)'
     : '';
   const line = deniedAccessLine(entry) + own;

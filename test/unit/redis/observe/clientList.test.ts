@@ -64,7 +64,9 @@ describe('CLIENT LIST on a real Redis', function () {
 
     assert.deepEqual(
       clients
-        .filter(isExtensionConnection)
+        .filter((c) =>
+          isExtensionConnection({ name: c.name, service: serviceOfUser(c.user, DEFAULT_DECLARED_NAMESPACES) }),
+        )
         .map((c) => c.name)
         .sort(),
       ['shared-redis-vscode', 'shared-redis-vscode-walk'],
