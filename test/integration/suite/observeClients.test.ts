@@ -218,6 +218,24 @@ describe('which service does what: clients, slow log and denied accesses on a re
     user = await login('user-service', env['REDIS_SERVICE_PASSWORD_USER'] ?? '', 'user-api');
   });
 
+  it('Kill Client on a row whose id is now another connection (ids start at 1 again after a restart) kills nothing and says so', async () => {
+    const state = await vscode.commands.executeCommand<ClientsState>('sharedRedis.showClients');
+    const groups = state.kind === 'ready' ? state.snapshot.groups : [];
+    const userApi = groups.find((g) => g.user === 'user-service')?.clients.find((c) => c.name === 'user-api');
+    assert.ok(userApi);
+    // The row as the view showed it before a restart: another service's connection that had this id.
+    // (A fabricated row: restarting the suite's stack to have Redis hand the id out again costs a minute.)
+    const before = { ...userApi, user: 'auth-service', addr: '127.0.0.1:1', name: 'auth-api' };
+    answer = 'Kill Client';
+    const result = await vscode.commands.executeCommand<KillClientResult>('sharedRedis.killClient', { client: before });
+    assert.equal(result.outcome, 'gone', result.message);
+    assert.match(
+      result.message ?? '',
+      new RegExp(`^Client #${userApi.id} \\(auth-service, 127\\.0\\.0\\.1:1\\) is no longer connected`),
+    );
+    assert.equal(await user.ping(), 'PONG', 'the connection that has the id now is not killed');
+  });
+
   it('Denied Accesses shows the refusal with the service name; a wrong password without the password', async () => {
     await operator.call('ACL', 'LOG', 'RESET');
     await assert.rejects(user.get('auth:session:42'), /NOPERM/);
