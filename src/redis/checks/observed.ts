@@ -19,8 +19,9 @@ export function slowLogFindings(log: SlowLog): Finding[] {
   const byUser = new Map<string, SlowLog['entries'][number][]>();
   for (const entry of log.entries) {
     // The extension's own connections (its isolation check logs in as each service) are no service's doing.
-    if (!entry.service || !entry.user || isExtensionConnection({ name: entry.clientName, service: entry.service }))
+    if (!entry.service || !entry.user || isExtensionConnection({ name: entry.clientName, service: entry.service })) {
       continue;
+    }
     byUser.set(entry.user, [...(byUser.get(entry.user) ?? []), entry]);
   }
   const threshold =
