@@ -78,6 +78,14 @@ export function clientCommands(services: ExtensionServices): {
       if (!client) {
         return say('gone', `Client #${target.id} is no longer connected to ${where}: nothing to kill.`);
       }
+      // Ids start at 1 again when Redis restarts: a row of before may name another connection's id now.
+      const row = target.client;
+      if (row && (row.addr !== client.addr || row.user !== client.user)) {
+        return say(
+          'gone',
+          `Client #${row.id} (${row.user}, ${row.addr}) is no longer connected to ${where}: #${row.id} is now another connection (${client.user}, ${client.addr}). Nothing was killed; the Clients view shows what is connected now.`,
+        );
+      }
       const config = settings();
       const service = serviceOfUser(client.user, config.namespaces, config.delimiter);
       if (isExtensionConnection({ name: client.name, service })) {
