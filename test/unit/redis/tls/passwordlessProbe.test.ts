@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
+import Redis from 'ioredis';
 import { probePasswordlessAccess } from '../../../../src/redis/hardening/passwordlessProbe';
 import { startRedis, TestRedis } from './fixtures';
 
@@ -41,6 +42,22 @@ describe('the passwordless-access probe against real redis-server processes', fu
   it('a Redis on a non-loopback address that answers PING without a password is open', async () => {
     const result = await probePasswordlessAccess(endpoint(exposed));
     assert.deepEqual(result, { kind: 'open', endpoint: `${address}:${exposed.port}` });
+  });
+
+  it('a server whose password-less default user may only PING (a healthcheck) is not open: its keys are not exposed', async () => {
+    const pingOnly = await startRedis({ host: address, extraArgs: ['--protected-mode', 'no'] });
+    const admin = new Redis({ host: pingOnly.host, port: pingOnly.port, lazyConnect: true });
+    try {
+      await admin.connect();
+      await admin.call('ACL', 'SETUSER', 'admin', 'on', '>admin-pw', '~*', '&*', '+@all');
+      await admin.call('ACL', 'SETUSER', 'default', 'on', 'nopass', 'resetkeys', 'resetchannels', '-@all', '+ping');
+      const result = await probePasswordlessAccess(endpoint(pingOnly));
+      assert.equal(result.kind, 'closed', JSON.stringify(result));
+      assert.match(result.kind === 'closed' ? result.detail : '', /PING without a password, but no key command/);
+    } finally {
+      admin.disconnect();
+      await pingOnly.stop();
+    }
   });
 
   it('with a password it is closed, and the probe never sends one', async () => {
