@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { connectRedis } from '../connection';
@@ -7,7 +8,7 @@ import { RedisConnectionError } from '../errors';
 /**
  * What a client with no credentials at all gets from the endpoint:
  * - `loopback`: not probed, only this machine can reach it;
- * - `open`: it answered PING with PONG without any password, from this machine's network;
+ * - `open`: it answered PING with PONG and a key command without any password, from this machine's network;
  * - `closed`: it asked for a password (NOAUTH) or said DENIED (protected mode);
  * - `unknown`: it could not be asked (down, TLS trouble, timeout, or it dropped us: protected mode
  *   closes the socket right after DENIED), nothing to warn about.
@@ -23,7 +24,7 @@ const PROBE_TUNING = { timeoutMs: 2000, maxReconnects: 0, connectionName: 'share
 /**
  * Asks a Redis on a non-loopback address whether it serves anyone without a password:
  * one short connection of its own, with no username and no password (never the user's),
- * PING, close. Nothing is retried; a loopback endpoint is not contacted at all.
+ * PING, EXISTS on a key nobody has, close. Nothing is retried; a loopback endpoint is not contacted at all.
  */
 export async function probePasswordlessAccess(
   endpoint: RedisEndpoint,
@@ -46,9 +47,22 @@ export async function probePasswordlessAccess(
   }
   try {
     const reply = await client.ping();
-    return reply === 'PONG'
-      ? { kind: 'open', endpoint: where }
-      : { kind: 'unknown', endpoint: where, detail: `answered PING with ${reply}` };
+    if (reply !== 'PONG') return { kind: 'unknown', endpoint: where, detail: `answered PING with ${reply}` };
+    // A PONG alone may be all a password-less default user gets (`-@all +ping`, for a healthcheck):
+    // a key command, on a key nobody has, says whether the keys are exposed too.
+    const keyRefusal = await client.exists(`__shared_redis_probe__:${randomBytes(6).toString('hex')}`).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    if (keyRefusal !== undefined && /^NOPERM\b/.test(keyRefusal)) {
+      return {
+        kind: 'closed',
+        endpoint: where,
+        detail: 'answers PING without a password, but no key command (its default user is limited)',
+      };
+    }
+    // Any other answer (a key redirected on a cluster, a renamed command) still came from a server open to anyone.
+    return { kind: 'open', endpoint: where };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/^(NOAUTH|WRONGPASS|NOPERM)\b|\bDENIED\b/.test(message)) {
