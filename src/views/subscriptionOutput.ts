@@ -44,7 +44,7 @@ export class SubscriptionOutput implements vscode.Disposable {
   /** Messages' lines waiting for the next write, per subscription, and how many were not kept. */
   private readonly pending = new Map<number, { lines: string[]; dropped: number }>();
   private flushTimer: NodeJS.Timeout | undefined;
-  /** For the tests: every line of its own ("-- …") each subscription's channel received. */
+  /** For the tests: the lines of its own ("-- …") each subscription's channel received (the last 1,000). */
   readonly notes = new Map<number, string[]>();
   /** What each subscription's channel received, for the tests (the last 1,000 lines each). */
   readonly received = new Map<number, string[]>();
@@ -116,7 +116,8 @@ export class SubscriptionOutput implements vscode.Disposable {
     this.channels.get(id)?.appendLine(lines.join('\n'));
     this.writeCounts.set(id, (this.writeCounts.get(id) ?? 0) + 1);
     const said = lines.filter((line) => line.startsWith('-- '));
-    if (said.length > 0) this.notes.set(id, [...(this.notes.get(id) ?? []), ...said]);
+    // Bounded like `received`: a flood adds one note per write for as long as it lasts.
+    if (said.length > 0) this.notes.set(id, [...(this.notes.get(id) ?? []), ...said].slice(-1000));
     const kept = this.received.get(id) ?? [];
     kept.push(...lines);
     if (kept.length > 1000) kept.splice(0, kept.length - 1000);
