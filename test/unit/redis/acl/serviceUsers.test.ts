@@ -186,11 +186,17 @@ describe('one ACL user per service, enforced by a real Redis', function () {
     }
   });
 
-  it('verifyIsolation reports a breach with the rule that allowed it, after ACL LOAD of a widened file', async () => {
+  /**
+   * verifyIsolation of auth- and user-service after a teammate appended `grants` to user-service's
+   * line in users.acl and reloaded it; `check` sees the report; the file and the users are restored after.
+   */
+  const verifyWidened = async (
+    grants: string,
+    check: (report: Awaited<ReturnType<typeof verifyIsolation>>, operator: Redis) => Promise<void>,
+  ): Promise<void> => {
     const aclFile = stackAclFile(dir);
     const original = readFileSync(aclFile, 'utf8');
-    // A teammate widens user-service by hand: another key pattern and FLUSHDB back.
-    writeFileSync(aclFile, original.replace(/^(user user-service .*)$/m, '$1 ~auth:* +flushdb'));
+    writeFileSync(aclFile, original.replace(/^(user user-service .*)$/m, `$1 ${grants}`));
     try {
       await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
       const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
@@ -205,6 +211,16 @@ describe('one ACL user per service, enforced by a real Redis', function () {
         services,
         delimiter: ':',
       });
+      await check(report, operator);
+    } finally {
+      writeFileSync(aclFile, original);
+      await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
+    }
+  };
+
+  it('verifyIsolation reports a breach with the rule that allowed it, after ACL LOAD of a widened file', async () => {
+    // A teammate widens user-service by hand: another key pattern and FLUSHDB back.
+    await verifyWidened('~auth:* +flushdb', async (report, operator) => {
       const breaches = report.breaches.map(
         (b) => `${b.service}: ${b.check.split(' (')[0]?.replace(/[0-9a-f]{12}/g, 'ID')} ⇐ ${b.rule}`,
       );
@@ -229,32 +245,13 @@ describe('one ACL user per service, enforced by a real Redis', function () {
       );
       assert.equal(report.breaches.filter((b) => b.service === 'auth-service').length, 0, 'auth-service is unchanged');
       assert.equal(await operator.dbsize(), 4, 'the dry run flushed nothing');
-    } finally {
-      writeFileSync(aclFile, original);
-      await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
-    }
+    });
   });
 
   it("verifyIsolation reports another service's channels and every server-wide command a widened user could run", async () => {
-    const aclFile = stackAclFile(dir);
-    const original = readFileSync(aclFile, 'utf8');
     // Grants a person may add by hand, none of which touches a key of another namespace.
     const widened = 'allchannels +function +script|flush +replicaof +client|pause +save +randomkey +migrate';
-    writeFileSync(aclFile, original.replace(/^(user user-service .*)$/m, `$1 ${widened}`));
-    try {
-      await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
-      const operator = await login(OPERATOR, env['REDIS_PASSWORD'] ?? '');
-      const services = ['auth', 'user'].map((ns) => ({
-        namespace: ns,
-        username: `${ns}-service`,
-        password: env[serviceUser(ns).envKey] ?? '',
-      }));
-      const report = await verifyIsolation({
-        endpoint: { host: server.host, port: server.port, db: 0, tls: false },
-        operator,
-        services,
-        delimiter: ':',
-      });
+    await verifyWidened(widened, async (report, operator) => {
       const breached = report.breaches
         .filter((b) => b.service === 'user-service')
         .map((b) => (b.check.split(' (')[0] ?? '').replace(/[0-9a-f]{12}/g, 'ID'));
@@ -289,9 +286,6 @@ describe('one ACL user per service, enforced by a real Redis', function () {
         auth.map((c) => c.check).join('\n'),
       );
       assert.equal(await operator.dbsize(), 4, 'the dry run changed nothing');
-    } finally {
-      writeFileSync(aclFile, original);
-      await reloadAcl({ host: server.host, port: server.port, db: 0, tls: false }, env['REDIS_PASSWORD'] ?? '');
-    }
+    });
   });
 });

@@ -265,20 +265,19 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     await eventually('no MONITOR connection left', async () => (await monitorConnections()) === 0);
   });
 
+  /** Profiler options for a start that is expected to fail: short limits, no client lookups, nothing watched. */
+  const NOTHING_TO_WATCH = {
+    maxSeconds: 5,
+    maxLines: 10,
+    delimiter: ':',
+    listClients: async () => [],
+    onCommand: () => undefined,
+    onEnd: () => undefined,
+  };
+
   it('refuses a user without the MONITOR right with one error naming +monitor', async function () {
     await assert.rejects(
-      Profiler.start(
-        { ...endpoint(), username: 'auth-service' },
-        { password: 'auth-pw' },
-        {
-          maxSeconds: 5,
-          maxLines: 10,
-          delimiter: ':',
-          listClients: async () => [],
-          onCommand: () => undefined,
-          onEnd: () => undefined,
-        },
-      ),
+      Profiler.start({ ...endpoint(), username: 'auth-service' }, { password: 'auth-pw' }, NOTHING_TO_WATCH),
       (error: unknown) =>
         error instanceof MissingRightError && error.grant === '+monitor' && /MONITOR/.test(error.message),
     );
@@ -307,14 +306,7 @@ describe('Profiler (MONITOR) on a real Redis', function () {
         Profiler.start(
           { host: '127.0.0.1', port: (fake.address() as AddressInfo).port, db: 0, tls: false, username: 'ops' },
           { password: 'ops-pw' },
-          {
-            maxSeconds: 5,
-            maxLines: 10,
-            delimiter: ':',
-            listClients: async () => [],
-            onCommand: () => undefined,
-            onEnd: () => undefined,
-          },
+          NOTHING_TO_WATCH,
         ),
         (error: unknown) => error instanceof RedisConnectionError && error.kind === 'auth-failed',
       );
