@@ -134,6 +134,72 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     assert.match(rows[0]?.share ?? '', /%$/);
   });
 
+  describe('with more namespaces than a table or a list shows', () => {
+    const wide: string[] = [];
+    before(async () => {
+      // 60 child namespaces under srvwide (more than the table samples), and 1,100 id-like
+      // ones under srvids, each with more keys than srvstats, so that srvstats comes after
+      // them in a list by count.
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < 60; i++) wide.push(`srvwide:c${i}:k`);
+      for (let i = 0; i < 1100; i++) wide.push(`srvids:${i}:a`, `srvids:${i}:b`, `srvids:${i}:c`, `srvids:${i}:d`);
+      for (const key of wide) pipeline.set(key, '1');
+      await pipeline.exec();
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    });
+    after(async () => {
+      for (let i = 0; i < wide.length; i += 1000) await redis.unlink(...wide.slice(i, i + 1000));
+      await vscode.commands.executeCommand('sharedRedis.refreshKeys');
+    });
+
+    it('sharedRedis.namespaceStats says how many child namespaces and keys it did not sample', async () => {
+      const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
+        'sharedRedis.namespaceStats',
+        'srvwide',
+      );
+      assert.ok(rows);
+      assert.equal(rows[0]?.namespace, 'srvwide');
+      const sampled = rows.slice(1, -1);
+      assert.ok(sampled.length >= 1 && sampled.length < 60, `${sampled.length} child rows`);
+      for (const row of sampled) assert.match(row.namespace, /^srvwide:c\d+$/);
+      const last = rows.at(-1);
+      const notSampled = 60 - sampled.length;
+      assert.equal(last?.namespace, `${notSampled} more namespaces not sampled`);
+      assert.equal(last?.keys, `${notSampled} keys`);
+      assert.match(last?.sample ?? '', /Namespace Statistics on one of them/);
+    });
+
+    it('the namespace list offers every top-level namespace, says how many it does not list, and takes a typed path', async () => {
+      const window = vscode.window as unknown as Record<string, unknown>;
+      const original = { pick: window['showQuickPick'], input: window['showInputBox'] };
+      const offered: vscode.QuickPickItem[][] = [];
+      try {
+        window['showQuickPick'] = (items: readonly vscode.QuickPickItem[]) => {
+          offered.push([...items]);
+          return Promise.resolve(items.find((item) => item.label.startsWith('Type a namespace path')));
+        };
+        window['showInputBox'] = () => Promise.resolve('srvstats');
+        const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
+          'sharedRedis.namespaceStats',
+        );
+        assert.deepEqual(
+          rows?.map((r) => r.namespace),
+          ['srvstats', 'srvstats:a', 'srvstats:b'],
+        );
+      } finally {
+        window['showQuickPick'] = original.pick;
+        window['showInputBox'] = original.input;
+      }
+      const labels = offered[0]?.map((item) => item.label) ?? [];
+      for (const name of ['srvstats', 'srvwide', 'srvids', 'srvstatsx']) {
+        assert.ok(labels.includes(name), `${name} is not offered among ${labels.length} items`);
+      }
+      const more = offered[0]?.find((item) => /^\d[\d,]* more namespaces not listed/.test(item.label));
+      assert.ok(more, 'no item says how many namespaces are not listed');
+      assert.match(more.detail ?? more.description ?? '', /type/i);
+    });
+  });
+
   it('sharedRedis.namespaceStats works on a Keys view namespace row, as its context menu passes it', async () => {
     const shared = await api();
     assert.ok(shared);
