@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { settings } from '../../settings';
-import { NamespaceModel, NamespaceNode, fromBinary } from '../../redis/keyspace';
-import type { NamespaceStatsRow } from '../../redis/serverInfo';
+import { NamespaceModel, NamespaceNode, fromBinary, namespaceChoices } from '../../redis/keyspace';
+import { describeNotSampled, type NamespaceStatsRow } from '../../redis/serverInfo';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { showNamespaceStatsPanel } from '../../views/infoPanel';
 import { presentError } from '../presentError';
@@ -17,38 +17,49 @@ function pathOf(argument: NamespaceArgument): Buffer | undefined {
   return undefined;
 }
 
-/** Asks for a namespace, offering every one the Keys view walked (largest first). */
+/** Namespaces offered in the list at most; any other is typed. */
+const MAX_CHOICES = 1000;
+
+const TYPE_A_PATH = 'Type a namespace path…';
+
+/** Asks for a namespace: the Keys view's, shallowest and largest first (at most
+ * MAX_CHOICES, with a row saying how many more), or one typed. */
 async function pickNamespace(model: NamespaceModel | undefined): Promise<Buffer | undefined> {
-  const nodes: NamespaceNode[] = [];
-  const visit = (node: NamespaceNode): void => {
-    for (const child of node.childNamespaces('count')) {
-      if (nodes.length >= 1000) return;
-      nodes.push(child);
-      visit(child);
-    }
-  };
-  if (model) visit(model.root);
-  if (nodes.length === 0) {
-    const typed = await vscode.window.showInputBox({
-      title: 'Namespace Statistics',
-      prompt: 'Namespace path, e.g. auth or auth:session',
-      ignoreFocusOut: true,
-    });
-    return typed ? Buffer.from(typed, 'utf8') : undefined;
-  }
-  const picked = await vscode.window.showQuickPick(
-    nodes.map((node) => ({
+  const choices = model ? namespaceChoices(model, MAX_CHOICES) : { nodes: [], notListed: 0 };
+  if (choices.nodes.length === 0) return typeNamespace();
+  type Item = vscode.QuickPickItem & { readonly node?: NamespaceNode };
+  const items: Item[] = [
+    { label: TYPE_A_PATH, detail: 'Any namespace, also one not listed here', alwaysShow: true },
+    ...choices.nodes.map((node) => ({
       label: node.displayPath(),
       description: `${node.count.toLocaleString('en-US')} ${node.count === 1 ? 'key' : 'keys'}`,
       node,
     })),
-    {
-      title: 'Namespace Statistics',
-      placeHolder: 'Which namespace? Its child namespaces are included.',
-      matchOnDescription: false,
-    },
-  );
-  return picked?.node.pathBytes;
+  ];
+  if (choices.notListed > 0 || model?.truncated) {
+    const past = model?.truncated ? ', and more past the sharedRedis.maxNamespaces limit' : '';
+    items.push({
+      label: `${choices.notListed.toLocaleString('en-US')} more namespaces not listed${past}`,
+      detail: `Choose this or "${TYPE_A_PATH}" to type the path of one`,
+      alwaysShow: true,
+    });
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Namespace Statistics',
+    placeHolder: 'Which namespace? Its child namespaces are included.',
+    matchOnDescription: false,
+  });
+  if (!picked) return undefined;
+  return picked.node ? picked.node.pathBytes : typeNamespace();
+}
+
+async function typeNamespace(): Promise<Buffer | undefined> {
+  const typed = await vscode.window.showInputBox({
+    title: 'Namespace Statistics',
+    prompt: 'Namespace path, e.g. auth or auth:session',
+    ignoreFocusOut: true,
+  });
+  return typed ? Buffer.from(typed, 'utf8') : undefined;
 }
 
 /**
@@ -64,7 +75,7 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
       const model = await completedModel(services.keyBrowser).catch(() => undefined);
       const path = pathOf(argument) ?? (await pickNamespace(model));
       if (!path) return undefined;
-      const targets = targetsForPath(model, path, true);
+      const { targets, notSampled } = targetsForPath(model, path);
       const name = path.toString('utf8');
       const result = await vscode.window.withProgress(
         {
@@ -78,13 +89,17 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
           return statsOf(services.session, targets, abort.signal).finally(() => subscription.dispose());
         },
       );
+      const rows =
+        notSampled && !result.cancelled
+          ? [...result.rows, describeNotSampled(notSampled, model?.complete ? model.totalKeys : undefined)]
+          : result.rows;
       const scanCount = settings().scanCount;
       const note = `${result.cancelled ? `Cancelled after ${result.rows.length} of ${targets.length} namespaces. ` : ''}${samplingNote(scanCount)}`;
-      showNamespaceStatsPanel(services.context.extensionUri, `Namespace ${name}`, result.rows, note);
+      showNamespaceStatsPanel(services.context.extensionUri, `Namespace ${name}`, rows, note);
       log.info(
         `${name}: ${result.rows.map((row) => `${row.namespace} ${row.keys}, ${row.withTtl} with a TTL, ${row.memory} (${row.sample})`).join('; ')}`,
       );
-      return result.rows;
+      return rows;
     } catch (error) {
       presentError(
         'Namespace statistics failed',

@@ -8,6 +8,7 @@ import {
   NamespaceStats,
   NamespaceStatsRow,
   NamespaceTarget,
+  NotSampled,
 } from '../../redis/serverInfo';
 import type { RedisSession } from '../../redisSession';
 import {
@@ -46,26 +47,41 @@ export function targetOf(model: NamespaceModel | undefined, node: NamespaceNode)
   return { name: node.displayPath(), prefix: node.prefix, keys: unfiltered ? node.count : undefined };
 }
 
-/** A namespace typed by a person (UTF-8 path, no trailing delimiter), found in the model if it is there. */
-export function targetsForPath(
-  model: NamespaceModel | undefined,
-  path: Buffer,
-  withChildren: boolean,
-): NamespaceTarget[] {
+/** Child namespaces sampled at most beside the namespace itself (the largest). */
+export const MAX_CHILD_TARGETS = 50;
+
+/** A namespace's targets, and the child namespaces left out of them. */
+export interface PathTargets {
+  readonly targets: NamespaceTarget[];
+  readonly notSampled: NotSampled | undefined;
+}
+
+/** A namespace typed by a person (UTF-8 path, no trailing delimiter) and its largest child
+ * namespaces, found in the model if it is there; the children past MAX_CHILD_TARGETS are
+ * counted, for a row that says so. */
+export function targetsForPath(model: NamespaceModel | undefined, path: Buffer): PathTargets {
   const node = model?.findNamespace(path);
   if (node && !node.isRoot) {
-    return [
-      targetOf(model, node),
-      ...(withChildren
-        ? node
-            .childNamespaces('count')
-            .slice(0, 50)
-            .map((child) => targetOf(model, child))
-        : []),
-    ];
+    const children = node.childNamespaces('count');
+    const left = children.slice(MAX_CHILD_TARGETS);
+    const exact = model !== undefined && model.match === undefined && model.type === undefined && model.complete;
+    const namespaces = left.length + node.untrackedNamespaces;
+    return {
+      targets: [targetOf(model, node), ...children.slice(0, MAX_CHILD_TARGETS).map((child) => targetOf(model, child))],
+      notSampled:
+        namespaces === 0
+          ? undefined
+          : {
+              namespaces,
+              keys: exact ? left.reduce((sum, child) => sum + child.count, 0) + node.untrackedCount : undefined,
+            },
+    };
   }
   const delimiter = model?.delimiter ?? delimiterBytes();
-  return [{ name: path.toString('utf8'), prefix: Buffer.concat([path, delimiter]) }];
+  return {
+    targets: [{ name: path.toString('utf8'), prefix: Buffer.concat([path, delimiter]) }],
+    notSampled: undefined,
+  };
 }
 
 export interface StatsResult {

@@ -32,6 +32,7 @@ export {
   WalkState,
   compareBinary,
 } from './namespaceModel';
+export { NamespaceChoices, namespaceChoices } from './namespaceChoices';
 export { compareNatural } from './naturalOrder';
 export {
   ID_SEGMENT,

@@ -23,7 +23,9 @@ export {
   NamespaceStatsOptions,
   NamespaceStatsRow,
   NamespaceTarget,
+  NotSampled,
   describeNamespaceStats,
+  describeNotSampled,
   namespaceStats,
   namespaceStatsTable,
 } from './namespaceStats';

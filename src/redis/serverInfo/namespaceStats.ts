@@ -184,6 +184,26 @@ export interface NamespaceStatsRow {
   readonly sample: string;
 }
 
+/** Child namespaces a table of namespace statistics leaves out: how many, and their keys
+ * (exact from a complete walk, else undefined). */
+export interface NotSampled {
+  readonly namespaces: number;
+  readonly keys: number | undefined;
+}
+
+/** The table's last row for the child namespaces it did not sample, and how to see one. */
+export function describeNotSampled(notSampled: NotSampled, totalKeys: number | undefined): NamespaceStatsRow {
+  const { namespaces, keys } = notSampled;
+  return {
+    namespace: `${groupThousands(namespaces)} more ${namespaces === 1 ? 'namespace' : 'namespaces'} not sampled`,
+    keys: keys === undefined ? '–' : `${groupThousands(keys)} ${keys === 1 ? 'key' : 'keys'}`,
+    share: keys === undefined || !totalKeys ? '–' : formatPercent(keys / totalKeys),
+    withTtl: '–',
+    memory: '–',
+    sample: 'not sampled: run Namespace Statistics on one of them',
+  };
+}
+
 export function describeNamespaceStats(stats: NamespaceStats): NamespaceStatsRow {
   const keys = `${stats.keysExact ? '' : '≥ '}${groupThousands(stats.keys)} ${stats.keys === 1 ? 'key' : 'keys'}`;
   return {
