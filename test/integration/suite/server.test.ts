@@ -116,6 +116,26 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     assert.equal(infoTabs().length, 1);
   });
 
+  it('sharedRedis.info shows INFO and the namespace table without memory figures when MEMORY USAGE is refused', async () => {
+    // A user that may run INFO but not MEMORY (or a Redis-compatible server without it).
+    await redis.call('ACL', 'SETUSER', 'default', '-memory');
+    try {
+      const state = await vscode.commands.executeCommand<InfoPanelState>('sharedRedis.info');
+      assert.equal(state.error, undefined);
+      const content = state.content;
+      assert.ok(content);
+      assert.ok(content.namespaces.length > 0, content.namespacesNote);
+      for (const row of content.namespaces) {
+        assert.equal(row.memory, '–', `${row.namespace}: ${row.memory}`);
+        assert.match(row.keys, /^[\d,]+ keys?$/);
+        assert.match(row.withTtl, /%$/);
+      }
+      assert.match(content.namespacesNote, /MEMORY USAGE was refused \(NOPERM/);
+    } finally {
+      await redis.call('ACL', 'SETUSER', 'default', '+memory');
+    }
+  });
+
   it('sharedRedis.namespaceStats gives the table for a namespace and its children', async () => {
     const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
       'sharedRedis.namespaceStats',
