@@ -7,7 +7,6 @@ import { MissingRightError, serviceOfUser } from '../../redis/observe/clientList
 import { readServerSample, ServerSample } from '../../redis/observe/infoSampler';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { describeNodeInfos, rawNodeInfos, readNodeInfos } from '../../redis/cluster/nodes';
-import { ClusterRoutingError } from '../../redis/cluster/connection';
 import { readClusterServerSample } from '../../redis/cluster/clusterSample';
 import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
 import { completedModel, samplingNote, statsOf, targetOf } from './namespaces';
@@ -32,21 +31,22 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
     namespacesNote = 'The keyspace could not be walked, so there is no namespace table; see the Keys view.';
   } else {
     const top = model.root.childNamespaces('count');
-    // Statistics that SCAN one server are refused on a cluster (ClusterRoutingError): the note says so.
-    const rows = await statsOf(
+    // The table is a part of the view: whatever stops it (SCAN refused, statistics that SCAN
+    // one server refused on a cluster: ClusterRoutingError) is said in its note, and INFO shown.
+    const result = await statsOf(
       session,
       top.slice(0, INFO_NAMESPACES).map((node) => targetOf(model, node)),
     ).then(
-      (result) => result.rows,
-      (error: unknown) => {
-        if (!(error instanceof ClusterRoutingError)) throw error;
-        return error;
-      },
+      (done) => done,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
-    namespaces = rows instanceof ClusterRoutingError ? [] : rows;
+    namespaces = result instanceof Error ? [] : result.rows;
+    const memoryRefused =
+      result instanceof Error ? undefined : result.stats.find((s) => s.memoryRefused)?.memoryRefused;
     const filtered = model.match !== undefined || model.type !== undefined;
     namespacesNote = [
-      rows instanceof ClusterRoutingError ? `No namespace table: ${rows.message}` : '',
+      result instanceof Error ? `No namespace table: ${result.message}` : '',
+      memoryRefused ? `No memory figures: MEMORY USAGE was refused (${memoryRefused}).` : '',
       top.length === 0 ? 'No namespaces: no key contains the delimiter.' : '',
       top.length > INFO_NAMESPACES ? `The ${INFO_NAMESPACES} largest of ${top.length} top-level namespaces.` : '',
       filtered ? 'The Keys view is filtered: its counts are not used; keys are counted with a bounded SCAN.' : '',

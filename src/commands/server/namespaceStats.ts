@@ -94,7 +94,14 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
           ? [...result.rows, describeNotSampled(notSampled, model?.complete ? model.totalKeys : undefined)]
           : result.rows;
       const scanCount = settings().scanCount;
-      const note = `${result.cancelled ? `Cancelled after ${result.rows.length} of ${targets.length} namespaces. ` : ''}${samplingNote(scanCount)}`;
+      const memoryRefused = result.stats.find((s) => s.memoryRefused)?.memoryRefused;
+      const note = [
+        result.cancelled ? `Cancelled after ${result.rows.length} of ${targets.length} namespaces.` : '',
+        memoryRefused ? `No memory figures: MEMORY USAGE was refused (${memoryRefused}).` : '',
+        samplingNote(scanCount),
+      ]
+        .filter(Boolean)
+        .join(' ');
       showNamespaceStatsPanel(services.context.extensionUri, `Namespace ${name}`, rows, note);
       log.info(
         `${name}: ${result.rows.map((row) => `${row.namespace} ${row.keys}, ${row.withTtl} with a TTL, ${row.memory} (${row.sample})`).join('; ')}`,

@@ -3,6 +3,7 @@ import { RedisEndpoint } from '../endpoint';
 import { KeyBytes, scanKeysWithPrefix, toBinary, fromBinary } from '../keyspace';
 import { endpointOfClient, keyspaceError } from '../keyspace/errors';
 import { formatBytes, groupThousands } from '../keyspace/format';
+import { withoutEchoedArguments } from '../replyText';
 import { formatPercent } from './summary';
 
 /** One namespace to describe: its display name, exact key prefix (path + delimiter) and, when known, its exact key count. */
@@ -54,6 +55,14 @@ export interface NamespaceStats {
   readonly exact: boolean;
   /** SCAN calls it took. */
   readonly scanCalls: number;
+  /** The server's refusal of MEMORY USAGE (an ACL without it, a Redis-compatible server
+   * without the command): the memory is then unknown, the rest is still sampled. */
+  readonly memoryRefused?: string | undefined;
+}
+
+/** A refusal of MEMORY USAGE itself, not of the key: the user may not run it, or the server has no such command. */
+function isMemoryRefusal(error: Error): boolean {
+  return /^NOPERM\b|^ERR unknown (sub)?command/i.test(error.message);
 }
 
 /**
@@ -103,6 +112,7 @@ export async function namespaceStats(
   let sampled = 0;
   let sampledWithTtl = 0;
   let sampledBytes = 0;
+  let memoryRefused: string | undefined;
   if (sample.length > 0) {
     const pipeline = client.pipeline();
     for (const key of sample) {
@@ -118,17 +128,22 @@ export async function namespaceStats(
     if (replies === null) throw keyspaceError(new Error('the pipeline was not run'), endpoint, 'PTTL/MEMORY USAGE');
     for (let i = 0; i < sample.length; i++) {
       const [ttlError, pttl] = replies[2 * i] ?? [new Error('missing reply'), undefined];
-      const [memoryError, memory] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
+      const [memoryReplyError, memory] = replies[2 * i + 1] ?? [new Error('missing reply'), undefined];
+      let memoryError = memoryReplyError;
+      if (memoryError && isMemoryRefusal(memoryError)) {
+        memoryRefused ??= withoutEchoedArguments(memoryError.message);
+        memoryError = null;
+      }
       const failure = ttlError ?? memoryError;
       // A cluster master answers MOVED/ASK for a key of a slot a reshard is moving (SCAN saw it
       // here, the slot is served elsewhere): not sampled, so the figures do not claim exactness.
       if (failure && /^(MOVED|ASK) /.test(failure.message)) continue;
       if (failure) throw keyspaceError(failure, endpoint, 'PTTL/MEMORY USAGE');
       const pttlMs = Number(pttl);
-      if (pttlMs === -2 || memory === null || memory === undefined) continue; // gone since SCAN saw it
+      if (pttlMs === -2 || (memoryRefused === undefined && (memory === null || memory === undefined))) continue; // gone since SCAN saw it
       sampled++;
       if (pttlMs >= 0) sampledWithTtl++;
-      sampledBytes += Number(memory);
+      if (memoryRefused === undefined) sampledBytes += Number(memory);
     }
   }
 
@@ -144,9 +159,15 @@ export async function namespaceStats(
     sampledWithTtl,
     ttlShare: sampled > 0 ? sampledWithTtl / sampled : undefined,
     sampledBytes,
-    estimatedBytes: sampled > 0 ? (exact ? sampledBytes : Math.round((sampledBytes / sampled) * keys)) : undefined,
+    estimatedBytes:
+      sampled > 0 && memoryRefused === undefined
+        ? exact
+          ? sampledBytes
+          : Math.round((sampledBytes / sampled) * keys)
+        : undefined,
     exact,
     scanCalls,
+    memoryRefused,
   };
 }
 
