@@ -136,6 +136,30 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     }
   });
 
+  it('sharedRedis.namespaceStats says the server refused SCAN, not that it is unreachable', async () => {
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const original = window['showErrorMessage'];
+    const shown: string[] = [];
+    window['showErrorMessage'] = (message: string) => {
+      shown.push(message);
+      return Promise.resolve(undefined);
+    };
+    await redis.call('ACL', 'SETUSER', 'default', '-scan');
+    try {
+      const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
+        'sharedRedis.namespaceStats',
+        'srvstats',
+      );
+      assert.equal(rows, undefined);
+    } finally {
+      await redis.call('ACL', 'SETUSER', 'default', '+scan');
+      window['showErrorMessage'] = original;
+    }
+    assert.equal(shown.length, 1, shown.join('\n'));
+    assert.match(shown[0] ?? '', /^Namespace statistics failed: .*refused SCAN: NOPERM/);
+    assert.doesNotMatch(shown[0] ?? '', /unreachable|Start the shared Redis stack/);
+  });
+
   it('sharedRedis.namespaceStats gives the table for a namespace and its children', async () => {
     const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
       'sharedRedis.namespaceStats',
