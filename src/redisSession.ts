@@ -20,6 +20,7 @@ import { connectsBeforeStack, connectsWhilePasswordIsRead } from './redis/connec
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { MissingRightError } from './redis/observe/clientList';
+import { KeyspaceCancelledError, KeyspaceCommandError } from './redis/keyspace/errors';
 import { reachedServer } from './redis/sentinel/currentMaster';
 import { RedisSecrets, StoredCredentials } from './secrets';
 
@@ -311,8 +312,16 @@ export class RedisSession implements vscode.Disposable {
       // A broken socket means the next use should start afresh rather than reuse it (unless
       // it was replaced meanwhile: the new one is not the one that broke).
       if (statusOf(connected) !== 'ready' && this.connection === attempt) this.reset('connection lost');
-      // A refused command is no connection failure: its message names the right to grant.
-      if (error instanceof MissingRightError || error instanceof ClusterRoutingError) throw error;
+      // A refused command is no connection failure: its message names the right to grant. Nor
+      // is a keyspace command the server refused, or a cancel: they are typed already.
+      if (
+        error instanceof MissingRightError ||
+        error instanceof ClusterRoutingError ||
+        error instanceof KeyspaceCommandError ||
+        error instanceof KeyspaceCancelledError
+      ) {
+        throw error;
+      }
       throw classifyRedisError(error, this.active?.endpoint ?? endpoint);
     }
   }
