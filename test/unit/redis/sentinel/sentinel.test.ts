@@ -166,4 +166,23 @@ describe('connecting through a real Sentinel', function () {
     assert.equal(error.kind, 'sentinel-config');
     assert.match(error.message, /sharedRedis.sentinels has "127.0.0.1:0x", which is not an address/);
   });
+
+  // Last: it stops the master.
+  it('says the master the Sentinels name is down, with its address, not the host and port settings', async () => {
+    const master = await setup.master();
+    await master.stop();
+    // Sentinel waits down-after-milliseconds (2 s here) before it calls the master down: meanwhile it names it.
+    const error = await connectionFailure(
+      connectRedis(sentinelEndpoint(sentinelList(), setup.masterName), { password: setup.password }, FAST),
+    );
+    assert.equal(error.kind, 'unreachable');
+    assert.match(
+      error.message,
+      new RegExp(
+        `master "mymaster" via Sentinel .* is unreachable: the Sentinels name 127\\.0\\.0\\.1:${master.port} as its master, and it refused the connection \\(ECONNREFUSED\\)`,
+      ),
+    );
+    assert.match(error.message, /Start that server, or wait for the Sentinels to fail over/);
+    assert.doesNotMatch(error.message, /sharedRedis\.host|sharedRedis\.port|Start the shared Redis stack/);
+  });
 });
