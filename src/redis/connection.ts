@@ -151,7 +151,10 @@ export async function connectRedis(
       if (denied) failure = classifyRedisError(new Error(denied), endpoint);
     }
     if (endpoint.sentinel?.kind === 'sentinel' && failure.kind !== 'auth-failed' && !failure.kind.startsWith('tls-')) {
-      throw (await explainSentinelFailure({ ...endpoint, sentinel: endpoint.sentinel }, tuning.timeoutMs)) ?? failure;
+      throw (
+        (await explainSentinelFailure({ ...endpoint, sentinel: endpoint.sentinel }, tuning.timeoutMs, failure)) ??
+        failure
+      );
     }
     throw failure.kind === 'timeout' && tcpConnected ? tlsHandshakeTimeout(endpoint) : failure;
   } finally {

@@ -6,7 +6,12 @@ import type { SentinelTarget } from './config';
 
 /** What one Sentinel said when asked which masters it monitors. */
 type SentinelAnswer =
-  | { readonly kind: 'masters'; readonly names: readonly string[] }
+  | {
+      readonly kind: 'masters';
+      readonly names: readonly string[];
+      /** Where it says the master asked for is (GET-MASTER-ADDR-BY-NAME), when it knows it. */
+      readonly master?: NodeAddress | undefined;
+    }
   | { readonly kind: 'auth' }
   | { readonly kind: 'not-sentinel'; readonly reply: string }
   | { readonly kind: 'unreachable'; readonly reason: string };
@@ -20,13 +25,30 @@ type SentinelAnswer =
 export async function explainSentinelFailure(
   endpoint: RedisEndpoint & { readonly sentinel: SentinelTarget },
   timeoutMs: number,
+  failure?: RedisConnectionError,
 ): Promise<RedisConnectionError | undefined> {
   const target = endpoint.sentinel;
   const where = describeEndpoint(endpoint);
-  const answers = await Promise.all(target.sentinels.map((address) => askSentinel(address, timeoutMs)));
+  const answers = await Promise.all(
+    target.sentinels.map((address) => askSentinel(address, target.masterName, timeoutMs)),
+  );
   const named = answers.map((answer, index) => ({ answer, at: addressText(target.sentinels[index] as NodeAddress) }));
   const masters = named.flatMap(({ answer }) => (answer.kind === 'masters' ? [answer] : []));
-  if (masters.some((answer) => answer.names.includes(target.masterName))) return undefined;
+  if (masters.some((answer) => answer.names.includes(target.masterName))) {
+    // The master's own failure: where it is, not the host and port settings Sentinel leaves unused.
+    const master = masters.find((answer) => answer.master)?.master;
+    if (!master || !failure || (failure.kind !== 'unreachable' && failure.kind !== 'timeout')) return undefined;
+    const reason =
+      failure.kind === 'timeout'
+        ? 'did not answer in time'
+        : `refused the connection (${failure.reason.replace(/^is unreachable \((.*)\)$/, '$1')})`;
+    return new RedisConnectionError(
+      failure.kind,
+      where,
+      `is unreachable: the Sentinels name ${addressText(master)} as its master, and it ${reason}`,
+      'Start that server, or wait for the Sentinels to fail over to a replica (after their down-after-milliseconds), then try again.',
+    );
+  }
   const auth = named.find(({ answer }) => answer.kind === 'auth');
   if (auth && masters.length === 0) {
     return new RedisConnectionError(
@@ -65,7 +87,7 @@ export async function explainSentinelFailure(
   );
 }
 
-async function askSentinel(address: NodeAddress, timeoutMs: number): Promise<SentinelAnswer> {
+async function askSentinel(address: NodeAddress, masterName: string, timeoutMs: number): Promise<SentinelAnswer> {
   const client = new Redis({
     host: address.host,
     port: address.port,
@@ -85,7 +107,11 @@ async function askSentinel(address: NodeAddress, timeoutMs: number): Promise<Sen
   try {
     await client.connect();
     const reply = (await client.call('SENTINEL', 'MASTERS')) as unknown;
-    return { kind: 'masters', names: masterNames(reply) };
+    const names = masterNames(reply);
+    if (!names.includes(masterName)) return { kind: 'masters', names };
+    const at = (await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as unknown;
+    const master = Array.isArray(at) && at.length === 2 ? { host: String(at[0]), port: Number(at[1]) } : undefined;
+    return { kind: 'masters', names, master };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/^NOAUTH\b/.test(message)) return { kind: 'auth' };
