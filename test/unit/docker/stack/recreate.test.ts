@@ -184,6 +184,27 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
       assert.equal((await start(stack)).actions.get('cache'), 'unchanged');
     });
 
+    it('leaves a docker-compose container alone when someone connected it to one more network, as docker-compose does', async () => {
+      const stack = await miniStack();
+      composeV1(stack, 'up', '-d');
+      const before = await only(stack);
+      const extra = await docker.createNetwork({ Name: `${stack.project}-extra`, Labels: { 'shared-redis.test': 'extra' } });
+      try {
+        await docker.getNetwork(extra.id).connect({ Container: before.Id });
+        composeV1(stack, 'up', '-d');
+        assert.equal((await only(stack)).Id, before.Id, 'docker-compose recreated it');
+        const result = await start(stack);
+        assert.equal(result.actions.get('cache'), 'unchanged');
+        const after = await only(stack);
+        assert.equal(after.Id, before.Id);
+        assert.ok(after.NetworkSettings.Networks?.[`${stack.project}-extra`], 'the extra network was dropped');
+      } finally {
+        const container = docker.getContainer(before.Id);
+        await docker.getNetwork(extra.id).disconnect({ Container: container.id, Force: true }).catch(() => undefined);
+        await docker.getNetwork(extra.id).remove().catch(() => undefined);
+      }
+    });
+
     it('writes the config-hash docker-compose 1.29.2 computes for the same files', async () => {
       const stack = await miniStack({ MODE: 'två', TEAM: 'ops "core"' });
       await start(stack);
