@@ -137,11 +137,12 @@ function mountsMatch(container: Docker.ContainerInspectInfo, image: Docker.Conta
   return container.Mounts.every((m) => targets.has(m.Destination) || (m.Type === 'volume' && imageVolumes.has(m.Destination)));
 }
 
-/** The same networks, each with at least the planned aliases (engines add the container's id and name). */
+/** Every planned network, each with at least the planned aliases (engines add the container's
+ * id and name). A network someone connected the container to besides (`docker network
+ * connect`) is theirs: Compose keeps such a container too, and recreating it would cut it off. */
 function networksMatch(container: Docker.ContainerInspectInfo, service: ServicePlan): boolean {
   const actual = container.NetworkSettings.Networks ?? {};
-  const names = Object.keys(actual).sort();
-  const planned = service.networks.map((n) => n.name).sort();
-  if (JSON.stringify(names) !== JSON.stringify(planned)) return false;
-  return service.networks.every((n) => n.aliases.every((alias) => (actual[n.name]?.Aliases ?? []).includes(alias)));
+  return service.networks.every(
+    (n) => actual[n.name] !== undefined && n.aliases.every((alias) => (actual[n.name]?.Aliases ?? []).includes(alias)),
+  );
 }
