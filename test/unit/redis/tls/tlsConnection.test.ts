@@ -213,6 +213,20 @@ describe('TLS connections against real redis-server processes', function () {
     );
   });
 
+  it('TLS off against a Redis with TLS says so, once', async () => {
+    const via = await proxy(good);
+    const error = await failure(connectRedis({ host: via.host, port: via.port, db: 0, tls: false }, {}, FAST));
+    assert.equal(error.kind, 'tls-required');
+    assert.equal(
+      error.message,
+      `Redis at 127.0.0.1:${via.port} closed the connection without an answer: it speaks TLS on that port. ` +
+        "Turn sharedRedis.tls on (with sharedRedis.tlsCaFile if the server's certificate is not from a CA this machine trusts), or use the server's plain port.",
+    );
+    await sleep(WATCH_MS);
+    // One attempt and one TLS hello to see what the port speaks: no reconnect loop.
+    assert.equal(via.connections, 2);
+  });
+
   it('walks the keyspace over TLS with exact counts (its reads come as data events, not into a reused buffer)', async () => {
     const client = await connectRedis(tlsEndpoint(good, { caFile: certs.caCert }), {}, FAST);
     try {
