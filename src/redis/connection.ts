@@ -1,11 +1,13 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { RedisCredentials, RedisEndpoint } from './endpoint';
 import { createConnection, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { describeEndpoint } from './endpoint';
 import {
   classifyRedisError,
   isPermanentFailure,
   RedisConnectionError,
+  tlsRequired,
   redactCommandErrors,
   tlsHandshakeTimeout,
 } from './errors';
@@ -149,6 +151,7 @@ export async function connectRedis(
       // (a TLS port, which also resets a plain client, sends nothing and costs this wait).
       const denied = await deniedGreeting(endpoint, Math.min(tuning.timeoutMs, 2000));
       if (denied) failure = classifyRedisError(new Error(denied), endpoint);
+      else if (await speaksTls(endpoint, Math.min(tuning.timeoutMs, 2000))) failure = tlsRequired(endpoint);
     }
     if (endpoint.sentinel?.kind === 'sentinel' && failure.kind !== 'auth-failed' && !failure.kind.startsWith('tls-')) {
       throw (
@@ -160,6 +163,24 @@ export async function connectRedis(
   } finally {
     client.off('error', remember);
   }
+}
+
+/**
+ * True when the port completes a TLS handshake. Certificates are not checked: this only asks
+ * what the port speaks, and nothing is sent over it.
+ */
+function speaksTls(endpoint: RedisEndpoint, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: endpoint.host, port: endpoint.port, rejectUnauthorized: false });
+    const done = (answer: boolean): void => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
 }
 
 /**

@@ -15,12 +15,18 @@ export type SentinelFailureKind =
 
 /**
  * TLS failures, each with its own fix: the server's certificate expired, is signed by a CA
- * we do not trust, names another host; the server does not speak TLS on that port; it
- * wants a client certificate (or refused ours); the TLS settings point at a file that
- * cannot be used.
+ * we do not trust, names another host; the server does not speak TLS on that port, or speaks
+ * only TLS there while TLS is off; it wants a client certificate (or refused ours); the TLS
+ * settings point at a file that cannot be used.
  */
 export type TlsFailureKind =
-  'tls-expired' | 'tls-untrusted' | 'tls-name-mismatch' | 'tls-not-tls' | 'tls-client-certificate' | 'tls-config';
+  | 'tls-expired'
+  | 'tls-untrusted'
+  | 'tls-name-mismatch'
+  | 'tls-not-tls'
+  | 'tls-required'
+  | 'tls-client-certificate'
+  | 'tls-config';
 
 /** Failures that another attempt cannot fix (a wrong password, a bad certificate): never reconnect on them. */
 export function isPermanentFailure(kind: RedisFailureKind): boolean {
@@ -143,6 +149,16 @@ export function tlsHandshakeTimeout(endpoint: RedisEndpoint): RedisConnectionErr
     describeEndpoint(endpoint),
     'accepted the connection but did not answer the TLS handshake',
     "It looks like a Redis without TLS on that port: use the server's tls-port in sharedRedis.port, or turn sharedRedis.tls off.",
+  );
+}
+
+/** A plain client's command on a TLS port ends in a hang-up: the port said nothing else. */
+export function tlsRequired(endpoint: RedisEndpoint): RedisConnectionError {
+  return new RedisConnectionError(
+    'tls-required',
+    describeEndpoint(endpoint),
+    'closed the connection without an answer: it speaks TLS on that port',
+    "Turn sharedRedis.tls on (with sharedRedis.tlsCaFile if the server's certificate is not from a CA this machine trusts), or use the server's plain port.",
   );
 }
 
