@@ -28,8 +28,8 @@ async function pickNamespace(model: NamespaceModel | undefined): Promise<Buffer 
   const choices = model ? namespaceChoices(model, MAX_CHOICES) : { nodes: [], notListed: 0 };
   if (choices.nodes.length === 0) return typeNamespace();
   type Item = vscode.QuickPickItem & { readonly node?: NamespaceNode };
+  // Largest first, so Enter takes the largest; the typed path last, shown whatever is typed.
   const items: Item[] = [
-    { label: TYPE_A_PATH, detail: 'Any namespace, also one not listed here', alwaysShow: true },
     ...choices.nodes.map((node) => ({
       label: node.displayPath(),
       description: `${node.count.toLocaleString('en-US')} ${node.count === 1 ? 'key' : 'keys'}`,
@@ -44,6 +44,7 @@ async function pickNamespace(model: NamespaceModel | undefined): Promise<Buffer 
       alwaysShow: true,
     });
   }
+  items.push({ label: TYPE_A_PATH, detail: 'Any namespace, also one not listed here', alwaysShow: true });
   const picked = await vscode.window.showQuickPick(items, {
     title: 'Namespace Statistics',
     placeHolder: 'Which namespace? Its child namespaces are included.',
