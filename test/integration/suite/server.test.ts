@@ -295,6 +295,55 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     await pty.exited;
   });
 
+  it('sharedRedis.openCli hands back no object that holds the password (another extension may call it)', async () => {
+    const password = `pw-${randomBytes(12).toString('hex')}`;
+    const server: RedisServer = await startRedisServer({ password });
+    const config = vscode.workspace.getConfiguration('sharedRedis');
+    const saved = config.inspect<number>('port')?.workspaceValue;
+    const endpoint = { host: '127.0.0.1', port: server.port, db: 0, tls: false };
+    const shared = await api();
+    await shared.secrets.store(endpoint, { username: undefined, password });
+    let result: OpenCliResult | undefined;
+    try {
+      await config.update('port', server.port, vscode.ConfigurationTarget.Workspace);
+      result = await vscode.commands.executeCommand<OpenCliResult>('sharedRedis.openCli', { mode: 'local' });
+      const { pty, terminal } = result;
+      assert.ok(pty && terminal);
+      await pty.waitForOutput(/> $/);
+      pty.handleInput?.('PING\r');
+      await pty.waitForOutput(/PONG/); // it logged in
+      // Every value reachable from what the command returned, own fields and private ones alike.
+      const found: string[] = [];
+      const seen = new Set<unknown>();
+      const visit = (value: unknown, path: string, depth: number): void => {
+        if (typeof value === 'string') {
+          if (value.includes(password)) found.push(path);
+          return;
+        }
+        if (value === null || typeof value !== 'object' || seen.has(value) || depth > 4) return;
+        seen.add(value);
+        if (value === terminal) return; // VS Code's own object, not ours
+        for (const name of Object.getOwnPropertyNames(value)) {
+          let child: unknown;
+          try {
+            child = (value as Record<string, unknown>)[name];
+          } catch {
+            continue;
+          }
+          visit(child, `${path}.${name}`, depth + 1);
+        }
+      };
+      visit(result, 'result', 0);
+      assert.deepEqual(found, [], 'the password is readable from the returned object');
+    } finally {
+      result?.terminal?.dispose();
+      await result?.pty?.exited;
+      await config.update('port', saved, vscode.ConfigurationTarget.Workspace);
+      await shared.secrets.forget(endpoint);
+      await server.stop();
+    }
+  });
+
   it('gives redis-cli the password through REDISCLI_AUTH, never on a command line', async () => {
     const password = `pw-${randomBytes(12).toString('hex')}`;
     const server: RedisServer = await startRedisServer({ password });
