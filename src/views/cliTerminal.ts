@@ -97,13 +97,17 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
   private promptTimer: NodeJS.Timeout | undefined;
   private readonly prompt: string;
 
+  /** A true private field: the command hands this object back, and any extension may run the command. */
+  readonly #password: string | undefined;
+
   constructor(
     private readonly endpoint: RedisEndpoint,
-    private readonly password: string | undefined,
+    password: string | undefined,
     private readonly executable = 'redis-cli',
     private readonly target: CliTarget = {},
   ) {
     super();
+    this.#password = password;
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     this.prompt = `${host}:${endpoint.port}${endpoint.db !== 0 ? `[${endpoint.db}]` : ''}> `;
   }
@@ -114,7 +118,7 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
   }
 
   open(): void {
-    const launch = localCliLaunch(this.endpoint, this.password, this.target);
+    const launch = localCliLaunch(this.endpoint, this.#password, this.target);
     const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env };
     // A REDISCLI_AUTH of the editor's own environment must not reach another server.
     if (!launch.env['REDISCLI_AUTH']) delete env['REDISCLI_AUTH'];
@@ -234,15 +238,19 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
   private exec: Docker.Exec | undefined;
   private dimensions: vscode.TerminalDimensions | undefined;
 
+  /** A true private field: the command hands this object back, and any extension may run the command. */
+  readonly #password: string | undefined;
+
   constructor(
     private readonly docker: Docker,
     private readonly containerId: string,
     private readonly endpoint: RedisEndpoint,
-    private readonly password: string | undefined,
+    password: string | undefined,
     private readonly containerName: string,
     private readonly target: CliTarget = {},
   ) {
     super();
+    this.#password = password;
   }
 
   open(initialDimensions: vscode.TerminalDimensions | undefined): void {
@@ -259,7 +267,7 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
   }
 
   private async start(): Promise<void> {
-    const launch = containerCliLaunch(this.endpoint, this.password, this.target);
+    const launch = containerCliLaunch(this.endpoint, this.#password, this.target);
     const exec = await this.docker.getContainer(this.containerId).exec({
       Cmd: [...launch.args],
       Env: Object.entries(launch.env).map(([name, value]) => `${name}=${value}`),
