@@ -412,6 +412,49 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     assert.deepEqual(leaks, []);
   });
 
+  it("Start takes an indented hand-written line as that user's own, and says so when Redis refuses to reload users.acl", async () => {
+    const aclFile = join(fixture.dir, 'acl', 'users.acl');
+    const original = readFileSync(aclFile, 'utf8');
+    const lines = original.trim().split('\n');
+    const without = (name: string): string[] => lines.filter((l) => !l.startsWith(`user ${name} `));
+    const authLine = lines.find((l) => l.startsWith('user auth-service '));
+    assert.ok(authLine);
+    try {
+      // Redis trims lines, so an indented line is auth-service's; billing-service's line is
+      // gone, so Start has a line to write and reloads the ACL.
+      writeFileSync(
+        aclFile,
+        [...without('auth-service'), `  ${authLine}`].filter((l) => !l.startsWith('user billing-service ')).join('\n') +
+          '\n',
+      );
+      const seen = notifications.length;
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+      const after = readFileSync(aclFile, 'utf8');
+      assert.equal(after.split('\n').filter((l) => /^\s*user\s+auth-service\s/.test(l)).length, 1, after);
+      assert.deepEqual(
+        notifications.slice(seen).filter((n) => /users\.acl/.test(n)),
+        [],
+        'the reload went through: nothing to warn about',
+      );
+      const auth = await login('auth-service', env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '');
+      assert.equal(await auth.get('auth:session:7'), 'v');
+
+      // A line Redis refuses: Start cannot apply the file, and a restart would not start.
+      writeFileSync(
+        aclFile,
+        [...without('billing-service'), 'user reports on >pw ~reports:* +nosuchcommand'].join('\n') + '\n',
+      );
+      const before = notifications.length;
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+      const warning = notifications.slice(before).find((n) => /users\.acl/.test(n));
+      assert.ok(warning, `a warning about users.acl among ${JSON.stringify(notifications.slice(before))}`);
+      assert.match(warning, /acl\/users\.acl/, 'names the file');
+      assert.match(warning, /nosuchcommand|Unknown command/i, "gives Redis's reason");
+    } finally {
+      writeFileSync(aclFile, original);
+    }
+  });
+
   it("a malformed .env is named by file, line and variable in the Stack view, Start's message and the logs, never by its value", async () => {
     const shared = await api();
     const envFile = join(fixture.dir, '.env');
