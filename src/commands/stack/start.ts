@@ -26,7 +26,8 @@ export function startCommand({ stack, logger }: ExtensionServices): CommandHandl
       const text = typeof outcome === 'string' ? `Using the shared Redis that ${outcome} started${where}, as it is; nothing was changed.`
         : outcome.changed.length === 0 ? `Shared Redis was already running${where}.` : `Shared Redis is running and healthy${where}.`;
       log.info(`${text}${typeof outcome === 'string' ? '' : ` (${outcome.summary})`}`);
-      void vscode.window.showInformationMessage(text);
+      if (typeof outcome !== 'string' && outcome.aclRefused) warnAclRefused(`Shared Redis is running${where}`, outcome.aclRefused, log);
+      else void vscode.window.showInformationMessage(text);
       return stackState(snapshot);
     } catch (error) {
       if (error instanceof StackBusyError) {
@@ -40,6 +41,25 @@ export function startCommand({ stack, logger }: ExtensionServices): CommandHandl
     }
   };
   return start;
+}
+
+/**
+ * The running Redis did not reload the users.acl a start wrote. When Redis refused the file it
+ * keeps the users it had, but would not start on that file: the user hears it (not only the
+ * log), with the file and Redis's reason.
+ */
+function warnAclRefused(state: string, refused: { reloadFailed: string; file: string }, log: Logger): void {
+  const file = vscode.workspace.asRelativePath(refused.file);
+  const reason = refused.reloadFailed.replace(/^ERR\s+/, '').trim();
+  const sentence = /[.!?]$/.test(reason) ? reason : `${reason}.`;
+  // A reply from Redis (ERR …) is its verdict on the file; anything else kept the reload from running.
+  const message = /^ERR\s/.test(refused.reloadFailed)
+    ? `${state}, but Redis refused to reload ${file}: ${sentence} It keeps the users it had; fix the file before the stack restarts, or Redis will not start.`
+    : `${state}, but could not reload ${file} on it: ${sentence} Restart the stack to apply the file.`;
+  log.warn(message);
+  void vscode.window.showWarningMessage(message, 'Open users.acl').then((choice) => {
+    if (choice) void vscode.window.showTextDocument(vscode.Uri.file(refused.file));
+  });
 }
 
 /** A checkout without the stack's .env, or a .env without its passwords: said as the step to take, with the click that takes it. */
@@ -56,16 +76,23 @@ function offerEnvFix(fix: EnvFileFix, log: Logger): void {
   });
 }
 
+interface Started {
+  readonly changed: string[];
+  readonly summary: string;
+  /** Redis refused to reload the users.acl the start wrote. */
+  readonly aclRefused: { reloadFailed: string; file: string } | undefined;
+}
+
 /** Starts the stack; if another stack's files own the project, asks first (see foreignStack.ts). */
-async function startOrAsk(stack: StackService, settings: StackSettings, log: Logger): Promise<{ changed: string[]; summary: string } | string> {
+async function startOrAsk(stack: StackService, settings: StackSettings, log: Logger): Promise<Started | string> {
   const controller = await stack.controller();
-  const up = (options: UpOptions & { replaceForeign?: ForeignStackError['containers'] }): Promise<{ changed: string[]; summary: string }> =>
+  const up = (options: UpOptions & { replaceForeign?: ForeignStackError['containers'] }): Promise<Started> =>
     controller.start(settings, options).then((result) => {
-      if (typeof result.acl === 'object') log.warn(`users.acl changed, but the running Redis did not reload it (${result.acl.reloadFailed}); restart the stack to apply it`);
-      else if (result.acl !== 'unchanged' && result.acl !== 'not-managed') log.info(`users.acl ${result.acl}`);
+      if (result.acl !== 'unchanged' && result.acl !== 'not-managed' && typeof result.acl !== 'object') log.info(`users.acl ${result.acl}`);
       return {
         changed: [...result.actions].filter(([, action]) => action !== 'unchanged').map(([service]) => service),
         summary: [...result.actions].map(([s, a]) => `${s}: ${a}`).join(', '),
+        aclRefused: typeof result.acl === 'object' ? result.acl : undefined,
       };
     });
   try {

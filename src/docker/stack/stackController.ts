@@ -30,7 +30,8 @@ export interface StackSettings {
 }
 
 /** What a start did to the stack's `users.acl`, and whether a running Redis reloaded it. */
-export type AclSync = 'unchanged' | 'created' | 'updated' | 'reloaded' | 'not-managed' | { readonly reloadFailed: string };
+/** `reloadFailed`: Redis's reason, and `file` the users.acl it refused (it keeps its users until then, but would not start on that file). */
+export type AclSync = 'unchanged' | 'created' | 'updated' | 'reloaded' | 'not-managed' | { readonly reloadFailed: string; readonly file: string };
 
 /** The Redis a running stack offers: loopback, its published port, the operator's user and password from `.env`. */
 export interface StackRedis {
@@ -134,7 +135,7 @@ export class StackController {
     if (isClusterProject(project)) await this.waitForCluster(project, options);
     // A container that was not (re)created still runs with the old users: reload them.
     const kept = [...result.actions.values()].some((a) => a === 'unchanged' || a === 'started');
-    if (synced !== 'updated' || !kept) return { ...result, acl: synced === 'no-password' ? 'not-managed' : synced };
+    if (!files || synced !== 'updated' || !kept) return { ...result, acl: synced === 'no-password' ? 'not-managed' : synced };
     const env = settings.env ?? process.env;
     const redis = stackRedis(project, await this.status(project.name), env);
     const password = redisPassword(project, env);
@@ -143,7 +144,7 @@ export class StackController {
       await reloadStackAcl(redis, password);
       return { ...result, acl: 'reloaded' };
     } catch (error) {
-      return { ...result, acl: { reloadFailed: error instanceof Error ? error.message : String(error) } };
+      return { ...result, acl: { reloadFailed: error instanceof Error ? error.message : String(error), file: files.aclFile } };
     }
   }
 

@@ -205,6 +205,12 @@ export function managedAclLines(access: StackAccess): AclUserLine[] {
 }
 
 /**
+ * A `user` line and its user's name. Redis trims every line of the file (spaces, tabs,
+ * `\r`) before reading it, so an indented line is that user's line too.
+ */
+const USER_LINE = /^\s*user\s+(\S+)/;
+
+/**
  * The ACL file's text with the managed users' lines replaced or added, in place, and
  * every other line (users the team added by hand) kept as it was. Redis ACL files take
  * no comments, so the file is only `user` lines.
@@ -213,7 +219,7 @@ export function mergeAclFile(current: string, managed: readonly AclUserLine[]): 
   const lines = current.split('\n').filter((line) => line.trim() !== '');
   const byName = new Map(managed.map((user) => [user.username, aclLine(user)]));
   const out = lines.map((line) => {
-    const name = /^user\s+(\S+)/.exec(line)?.[1];
+    const name = USER_LINE.exec(line)?.[1];
     if (name === undefined || !byName.has(name)) return line;
     const replacement = byName.get(name) ?? line;
     byName.delete(name);
@@ -226,6 +232,6 @@ export function mergeAclFile(current: string, managed: readonly AclUserLine[]): 
 export function aclFileUsers(text: string): string[] {
   return text
     .split('\n')
-    .map((line) => /^user\s+(\S+)/.exec(line)?.[1])
+    .map((line) => USER_LINE.exec(line)?.[1])
     .filter((name): name is string => name !== undefined);
 }
