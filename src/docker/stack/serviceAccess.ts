@@ -130,7 +130,7 @@ export function addServiceUsers(files: StackAccessFiles, namespaces: readonly st
  * nothing), which the container sees because it mounts the folder; an older stack that
  * mounts the file alone keeps the inode, so that file is rewritten in place.
  */
-export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy): 'created' | 'updated' | 'unchanged' | 'no-password' {
+export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, _options: SyncAclOptions = {}): 'created' | 'updated' | 'unchanged' | 'no-password' {
   requireDelimiter(policy.delimiter);
   const access = readStackAccess(files, policy);
   if (!access.operatorPassword) return 'no-password';
@@ -147,6 +147,22 @@ export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy): '
     writeFileAtomic(files.aclFile, next, 0o644);
   }
   return exists ? 'updated' : 'created';
+}
+
+/** Which service users' lines {@link syncAclFile} may replace when they differ from ours. */
+export interface SyncAclOptions {
+  readonly replace?: readonly string[];
+}
+
+/** A service user's line in users.acl that differs from the one we would write, and in what. */
+export interface AclLineDifference {
+  readonly username: string;
+  readonly parts: readonly ('password' | 'key patterns' | 'commands')[];
+}
+
+/** The service users whose line in users.acl differs from the one {@link syncAclFile} would write. */
+export function aclFileDifferences(_files: StackAccessFiles, _policy: NamespacePolicy): AclLineDifference[] {
+  return [];
 }
 
 /**

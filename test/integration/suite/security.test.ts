@@ -455,6 +455,77 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     }
   });
 
+  it("Start keeps service users' lines changed by hand or by another delimiter and says once which differ; Add Service Users asks before replacing them", async () => {
+    const aclFile = join(fixture.dir, 'acl', 'users.acl');
+    const original = readFileSync(aclFile, 'utf8');
+    const lineOf = (text: string, name: string): string =>
+      text.split('\n').find((l) => l.startsWith(`user ${name} `)) ?? '';
+    const edited = original
+      .replace(lineOf(original, 'auth-service'), `${lineOf(original, 'auth-service')} ~reports:*`)
+      .replace(
+        lineOf(original, 'user-service'),
+        lineOf(original, 'user-service').replace(/#[0-9a-f]{64}/, '>hand-set-password'),
+      );
+    const aboutLines = (from: number): string[] => notifications.slice(from).filter((n) => /auth-service/.test(n));
+    const spy = vscode.window.showWarningMessage;
+    const asked: string[] = [];
+    let answer: string | undefined;
+    try {
+      writeFileSync(aclFile, edited);
+      const auth = await login('auth-service', env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '');
+      let seen = notifications.length;
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+      assert.equal(readFileSync(aclFile, 'utf8'), edited, 'Start left the hand-edited lines as they are');
+      const told = aboutLines(seen);
+      assert.equal(told.length, 1, JSON.stringify(notifications.slice(seen)));
+      assert.match(told[0] ?? '', /auth-service \(key patterns\)/);
+      assert.match(told[0] ?? '', /user-service \(password\)/);
+      assert.match(told[0] ?? '', /Add Service Users/);
+      assert.equal(await auth.get('auth:session:7'), 'v', 'no reload: the service kept its connection');
+      seen = notifications.length;
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+      assert.deepEqual(aboutLines(seen), [], 'told once');
+
+      // A window whose delimiter differs keeps the other windows' key patterns too.
+      await config().update('delimiter', '.', vscode.ConfigurationTarget.Workspace);
+      seen = notifications.length;
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+      assert.equal(readFileSync(aclFile, 'utf8'), edited, 'the delimiter "." rewrote no line');
+      assert.match(aboutLines(seen)[0] ?? '', /shared-service \(key patterns\)/);
+      assert.equal(await auth.get('auth:session:7'), 'v', 'auth-service still reads its own keys');
+      await config().update('delimiter', undefined, vscode.ConfigurationTarget.Workspace);
+
+      // Add Service Users asks (modal), naming the users; declining changes nothing.
+      Object.assign(vscode.window, {
+        showWarningMessage: (message: string, ...rest: unknown[]) => {
+          if ((rest[0] as vscode.MessageOptions | undefined)?.modal) {
+            asked.push(message);
+            return Promise.resolve(answer);
+          }
+          return (spy as (...a: unknown[]) => unknown)(message, ...rest);
+        },
+      });
+      await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers');
+      assert.equal(asked.length, 1);
+      assert.match(asked[0] ?? '', /auth-service.*user-service/);
+      assert.match(asked[0] ?? '', /disconnect/i, 'says that reloading the ACL disconnects clients');
+      assert.equal(readFileSync(aclFile, 'utf8'), edited, 'declined: nothing replaced');
+      answer = 'Replace';
+      const replaced = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers');
+      assert.equal(replaced.reload, 'reloaded', replaced.message);
+      assert.equal(readFileSync(aclFile, 'utf8'), original, 'our lines again, in place');
+      const user = await login('user-service', env['REDIS_SERVICE_PASSWORD_USER'] ?? '');
+      assert.equal(await user.ping(), 'PONG');
+    } finally {
+      Object.assign(vscode.window, { showWarningMessage: spy });
+      await config().update('delimiter', undefined, vscode.ConfigurationTarget.Workspace);
+      if (readFileSync(aclFile, 'utf8') !== original) {
+        writeFileSync(aclFile, original);
+        await vscode.commands.executeCommand('sharedRedis.addServiceUsers');
+      }
+    }
+  });
+
   it("a malformed .env is named by file, line and variable in the Stack view, Start's message and the logs, never by its value", async () => {
     const shared = await api();
     const envFile = join(fixture.dir, '.env');
