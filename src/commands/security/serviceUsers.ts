@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
-import { addServiceUsers } from '../../docker/stack/serviceAccess';
+import { aclFileDifferences, addServiceUsers } from '../../docker/stack/serviceAccess';
+import { describeAclDifferences } from '../stack/aclDifferences';
+import type { AclLineDifference } from '../../redis/acl/rules';
 import { reloadStackAcl } from '../../docker/stack/stackController';
 import { invalidServiceNamespace } from '../../redis/acl/rules';
 import { checkDelimiter } from '../../redis/delimiter';
@@ -9,9 +11,11 @@ import { readOnlyRefusal } from '../readOnly';
 import { stackAccess } from './stackAccess';
 
 export interface AddServiceUsersResult {
-  readonly outcome: 'added' | 'none-missing' | 'refused' | 'failed';
+  readonly outcome: 'added' | 'none-missing' | 'refused' | 'failed' | 'cancelled';
   /** Namespaces whose users were added. */
   readonly added: readonly string[];
+  /** Service users whose differing line (a hand edit, another delimiter) was replaced with ours, as the user agreed. */
+  readonly replaced?: readonly string[];
   /** `reloaded` when the running Redis took the new users without a restart. */
   readonly reload: 'reloaded' | 'not-running' | 'failed' | 'skipped';
   readonly message: string;
@@ -20,7 +24,10 @@ export interface AddServiceUsersResult {
 /**
  * `sharedRedis.addServiceUsers`: gives each declared namespace without a user its
  * `<ns>-service` user: a generated password in `.env`, its line in `users.acl`, and
- * `ACL LOAD` on the running Redis, so nothing restarts.
+ * `ACL LOAD` on the running Redis, so nothing restarts. A service user's line that differs
+ * from ours (a hand edit, another window's delimiter) is replaced only when the user says so
+ * in a modal question naming those users; ACL LOAD disconnects clients logged in as users
+ * other than `default` (Redis 7.0), which the question and the result say.
  */
 export function addServiceUsersCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('ACL');
@@ -53,38 +60,51 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       void vscode.window.showErrorMessage(message);
       return { outcome: 'failed', added: [], reload: 'skipped', message };
     }
-    if (wanted.length === 0) {
+    const differing = aclFileDifferences(context.files, policy);
+    if (wanted.length === 0 && differing.length === 0) {
       const message = 'Every declared namespace already has its service user.';
       void vscode.window.showInformationMessage(message);
       return { outcome: 'none-missing', added: [], reload: 'skipped', message };
     }
-    const added = await addServiceUsers(context.files, wanted, policy);
-    const names = added.map((ns) => `${ns}-service`).join(', ');
-    log.info(`Added ${names} to ${context.files.aclFile} (passwords in ${context.files.envFile})`);
+    const replace = differing.length === 0 ? [] : await askToReplace(differing, wanted);
+    if (replace === undefined || (wanted.length === 0 && replace.length === 0)) {
+      const message = 'Nothing was changed: users.acl keeps its lines.';
+      return { outcome: 'cancelled', added: [], replaced: [], reload: 'skipped', message };
+    }
+    const added = await addServiceUsers(context.files, wanted, policy, replace);
+    const names = [...added.map((ns) => `${ns}-service`), ...replace].join(', ');
+    const done = [
+      added.length > 0 ? `added ${added.map((ns) => `${ns}-service`).join(', ')}` : '',
+      replace.length > 0 ? `replaced the lines of ${replace.join(', ')}` : '',
+    ]
+      .filter((part) => part !== '')
+      .join(' and ');
+    const did = `${done.charAt(0).toUpperCase()}${done.slice(1)}`;
+    log.info(`${did} in ${context.files.aclFile} (passwords in ${context.files.envFile})`);
     const redis = (await services.stack.refresh()).redis;
     if (!redis) {
-      const message = `Added ${names} to users.acl; they apply when the stack starts.`;
+      const message = `${did} in users.acl; they apply when the stack starts.`;
       void vscode.window.showInformationMessage(message);
-      return { outcome: 'added', added, reload: 'not-running', message };
+      return { outcome: 'added', added, replaced: replace, reload: 'not-running', message };
     }
     try {
       await reloadStackAcl(redis, context.access.operatorPassword);
       // ACL LOAD closes every client that was logged in, ours included.
       services.session.reset('the ACL was reloaded');
-      const message = `Added ${names} and reloaded the ACL: no restart needed. "Copy Service Connection" gives each service its .env lines.`;
+      const message = `${did} and reloaded the ACL without a restart; Redis disconnected the clients logged in as service users or the operator (they reconnect). "Copy Service Connection" gives each service its .env lines.`;
       log.info(`ACL LOAD on ${redis.host}:${redis.port} took ${names}`);
       void vscode.window.showInformationMessage(message, 'Copy Service Connection').then((c) => {
         if (c) void vscode.commands.executeCommand('sharedRedis.serviceConnection');
       });
-      return { outcome: 'added', added, reload: 'reloaded', message };
+      return { outcome: 'added', added, replaced: replace, reload: 'reloaded', message };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const message = `Added ${names} to users.acl, but Redis did not reload it (${reason}). Restart the stack to apply it.`;
+      const message = `${did} in users.acl, but Redis did not reload it (${reason}). Restart the stack to apply it.`;
       log.error(message);
       void vscode.window.showWarningMessage(message, 'Restart').then((c) => {
         if (c) void vscode.commands.executeCommand('sharedRedis.restart');
       });
-      return { outcome: 'added', added, reload: 'failed', message };
+      return { outcome: 'added', added, replaced: replace, reload: 'failed', message };
     }
   };
 
@@ -93,7 +113,7 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
     const context = await stackAccess(services.stack);
     if (typeof context === 'string' || !context.access.operatorPassword || context.access.missing.length === 0) return;
     const missing = context.access.missing;
-    const text = `Namespace${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ha${missing.length === 1 ? 's' : 've'} no Redis user yet. Add ${missing.map((ns) => `${ns}-service`).join(', ')} to users.acl and reload the ACL (no restart)?`;
+    const text = `Namespace${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ha${missing.length === 1 ? 's' : 've'} no Redis user yet. Add ${missing.map((ns) => `${ns}-service`).join(', ')} to users.acl and reload the ACL (no restart; Redis disconnects the clients logged in as service users, and they reconnect)?`;
     void vscode.window.showInformationMessage(text, 'Add Users').then((choice) => {
       if (choice) void vscode.commands.executeCommand('sharedRedis.addServiceUsers', missing);
     });
@@ -115,4 +135,24 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
   );
   return (namespaces?: unknown) =>
     addUsers(Array.isArray(namespaces) ? namespaces.filter((n): n is string => typeof n === 'string') : undefined);
+}
+
+/**
+ * Asks (modal) before replacing service users' lines that differ from ours, naming them.
+ * Resolves to the users to replace: all of them, none (add only the new users), or
+ * undefined (cancelled: nothing changes).
+ */
+async function askToReplace(
+  differing: readonly AclLineDifference[],
+  wanted: readonly string[],
+): Promise<string[] | undefined> {
+  const adding =
+    wanted.length > 0 ? ` ${wanted.map((ns) => `${ns}-service`).join(', ')} will be added either way.` : '';
+  const question =
+    `Replace the lines of ${describeAclDifferences(differing)} in users.acl with Shared Redis's? What was changed there by hand (or by a window with another delimiter) is lost, ` +
+    `and reloading the ACL disconnects every client logged in as a service user or the operator; they must reconnect.${adding}`;
+  const buttons = wanted.length > 0 ? ['Replace', 'Keep Them'] : ['Replace'];
+  const choice = await vscode.window.showWarningMessage(question, { modal: true }, ...buttons);
+  if (choice === 'Replace') return differing.map((d) => d.username);
+  return choice === 'Keep Them' ? [] : undefined;
 }

@@ -8,13 +8,15 @@ import { StackBusyError, StackService, stackState } from '../../stackService';
 import { presentError } from '../presentError';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { askAboutForeignStack } from './foreignStack';
+import { tellAclDifferences } from './aclDifferences';
+import type { AclLineDifference } from '../../redis/acl/rules';
 
 /**
  * `sharedRedis.start`: up, then wait for healthy, with progress and cancel. Resolves to the
  * state reached, `busy` when another stack operation runs, `cancelled` when the user
  * declined to touch a project that another stack's files started.
  */
-export function startCommand({ stack, logger }: ExtensionServices): CommandHandler {
+export function startCommand({ stack, logger, context }: ExtensionServices): CommandHandler {
   const log = logger.child('Stack');
   const start = async (): Promise<string> => {
     const settings = stack.settings();
@@ -27,7 +29,9 @@ export function startCommand({ stack, logger }: ExtensionServices): CommandHandl
         : outcome.changed.length === 0 ? `Shared Redis was already running${where}.` : `Shared Redis is running and healthy${where}.`;
       log.info(`${text}${typeof outcome === 'string' ? '' : ` (${outcome.summary})`}`);
       if (typeof outcome !== 'string' && outcome.aclRefused) warnAclRefused(`Shared Redis is running${where}`, outcome.aclRefused, log);
-      else void vscode.window.showInformationMessage(text);
+      else if (typeof outcome === 'string' || !tellAclDifferences(text, outcome, settings.policy.delimiter, context.workspaceState, log)) {
+        void vscode.window.showInformationMessage(text);
+      }
       return stackState(snapshot);
     } catch (error) {
       if (error instanceof StackBusyError) {
@@ -81,6 +85,9 @@ interface Started {
   readonly summary: string;
   /** Redis refused to reload the users.acl the start wrote. */
   readonly aclRefused: { reloadFailed: string; file: string } | undefined;
+  /** Service users' lines in users.acl that differ from ours, left as they are. */
+  readonly aclDiffers: readonly AclLineDifference[];
+  readonly aclFile: string | undefined;
 }
 
 /** Starts the stack; if another stack's files own the project, asks first (see foreignStack.ts). */
@@ -93,6 +100,8 @@ async function startOrAsk(stack: StackService, settings: StackSettings, log: Log
         changed: [...result.actions].filter(([, action]) => action !== 'unchanged').map(([service]) => service),
         summary: [...result.actions].map(([s, a]) => `${s}: ${a}`).join(', '),
         aclRefused: typeof result.acl === 'object' ? result.acl : undefined,
+        aclDiffers: result.aclDiffers,
+        aclFile: result.aclFile,
       };
     });
   try {

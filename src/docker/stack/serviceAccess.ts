@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { DotenvError, parseDotenv } from '../compose/dotenv';
 import { formatProblem, problemAt } from '../compose/errors';
 import {
-  aclFileUsers, managedAclLines, mergeAclFile, serviceNamespaces, servicePasswordIn, serviceUser, ServiceUser,
+  AclLineDifference, aclFileUsers, AclUserLine, differingAclLines, managedAclLines, mergeAclFile, serviceNamespaces, servicePasswordIn, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
 import { writeFileAtomic } from './atomicFile';
@@ -109,13 +109,19 @@ export function addServicePasswords(envFile: string, namespaces: readonly string
 
 /**
  * Add Service Users' change to the stack's files: passwords for `namespaces` that have none
- * in `.env`, then `users.acl` brought in line with it, under the stack folder's lock (another
- * window may do the same at once). Returns the namespaces added.
+ * in `.env`, then `users.acl` brought in line with it (the differing service lines named in
+ * `replace` replaced, the others kept), under the stack folder's lock (another window may do
+ * the same at once). Returns the namespaces added.
  */
-export function addServiceUsers(files: StackAccessFiles, namespaces: readonly string[], policy: NamespacePolicy): Promise<string[]> {
+export function addServiceUsers(
+  files: StackAccessFiles,
+  namespaces: readonly string[],
+  policy: NamespacePolicy,
+  replace: readonly string[] = [],
+): Promise<string[]> {
   return withStackFilesLock(dirname(files.envFile), () => {
     const added = addServicePasswords(files.envFile, namespaces);
-    syncAclFile(files, policy);
+    syncAclFile(files, policy, { replace });
     return added;
   });
 }
@@ -130,7 +136,7 @@ export function addServiceUsers(files: StackAccessFiles, namespaces: readonly st
  * nothing), which the container sees because it mounts the folder; an older stack that
  * mounts the file alone keeps the inode, so that file is rewritten in place.
  */
-export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, _options: SyncAclOptions = {}): 'created' | 'updated' | 'unchanged' | 'no-password' {
+export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, options: SyncAclOptions = {}): 'created' | 'updated' | 'unchanged' | 'no-password' {
   requireDelimiter(policy.delimiter);
   const access = readStackAccess(files, policy);
   if (!access.operatorPassword) return 'no-password';
@@ -138,7 +144,14 @@ export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, _o
   const exists = text !== undefined;
   const current = text ?? '';
   const managed = managedAclLines({ operatorPassword: access.operatorPassword, services: access.services, delimiter: policy.delimiter });
-  const next = mergeAclFile(current, managed);
+  // A service's line the team changed (or another window's delimiter wrote) stays, unless named.
+  const replace = new Set(options.replace ?? []);
+  const keep = new Set(
+    differingAclLines(current, serviceAclLines(access, policy))
+      .map((d) => d.username)
+      .filter((name) => !replace.has(name)),
+  );
+  const next = mergeAclFile(current, managed, keep);
   if (exists && next === current) return 'unchanged';
   if (files.aclMountedAlone) {
     writeFileSync(files.aclFile, next, exists ? undefined : { mode: 0o644 });
@@ -149,20 +162,27 @@ export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, _o
   return exists ? 'updated' : 'created';
 }
 
-/** Which service users' lines {@link syncAclFile} may replace when they differ from ours. */
+/** `replace`: the service users whose line {@link syncAclFile} replaces even when it differs from ours (the user agreed). */
 export interface SyncAclOptions {
   readonly replace?: readonly string[];
 }
 
-/** A service user's line in users.acl that differs from the one we would write, and in what. */
-export interface AclLineDifference {
-  readonly username: string;
-  readonly parts: readonly ('password' | 'key patterns' | 'commands')[];
+/**
+ * The service users whose line in users.acl differs from the one {@link syncAclFile} would
+ * write from `.env` and `policy`: a hand edit, or another window's delimiter.
+ */
+export function aclFileDifferences(files: StackAccessFiles, policy: NamespacePolicy): AclLineDifference[] {
+  const access = readStackAccess(files, policy);
+  if (!access.operatorPassword) return [];
+  return differingAclLines(readAclText(files.aclFile) ?? '', serviceAclLines(access, policy));
 }
 
-/** The service users whose line in users.acl differs from the one {@link syncAclFile} would write. */
-export function aclFileDifferences(_files: StackAccessFiles, _policy: NamespacePolicy): AclLineDifference[] {
-  return [];
+/** The service users' lines as we would write them (not the default user's or the operator's). */
+function serviceAclLines(access: StackAccessState, policy: NamespacePolicy): AclUserLine[] {
+  const services = new Set(access.services.map((s) => s.user.username));
+  return managedAclLines({ operatorPassword: access.operatorPassword ?? '', services: access.services, delimiter: policy.delimiter }).filter((line) =>
+    services.has(line.username),
+  );
 }
 
 /**

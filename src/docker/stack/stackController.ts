@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { loadComposeProject } from '../compose/load';
 import type { ComposeProject } from '../compose/model';
 import { reloadAcl } from '../../redis/acl/reload';
-import { OPERATOR_USER } from '../../redis/acl/rules';
+import { AclLineDifference, OPERATOR_USER } from '../../redis/acl/rules';
 import { loadStackProject, StackLocation, prepareBundledStack } from './location';
-import { aclFileHasUser, legacyAclFile, NamespacePolicy, operatorPasswordConflict, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
+import { aclFileDifferences, aclFileHasUser, legacyAclFile, NamespacePolicy, operatorPasswordConflict, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
 import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
 import { withStackFilesLock } from './filesLock';
@@ -30,6 +30,13 @@ export interface StackSettings {
 }
 
 /** What a start did to the stack's `users.acl`, and whether a running Redis reloaded it. */
+/**
+ * What a start did: `acl` to users.acl (`aclFile`, when the stack mounts ours) and its reload,
+ * `aclDiffers` the service users whose line there differs from ours and was left as it is (a
+ * hand edit, another window's delimiter).
+ */
+export type StartResult = UpResult & { readonly acl: AclSync; readonly aclDiffers: readonly AclLineDifference[]; readonly aclFile: string | undefined };
+
 /** `reloadFailed`: Redis's reason, and `file` the users.acl it refused (it keeps its users until then, but would not start on that file). */
 export type AclSync = 'unchanged' | 'created' | 'updated' | 'reloaded' | 'not-managed' | { readonly reloadFailed: string; readonly file: string };
 
@@ -57,7 +64,7 @@ export interface StartOptions extends UpOptions {
  * while one runs waits for it instead of racing it.
  */
 export class StackController {
-  private starting: Promise<UpResult & { acl: AclSync }> | undefined;
+  private starting: Promise<StartResult> | undefined;
 
   constructor(private readonly docker: Docker) {}
 
@@ -76,7 +83,7 @@ export class StackController {
    * nothing and throws {@link ForeignStackError}, unless they are the ones named in
    * `replaceForeign`: those are stopped and removed (volumes kept) before the up.
    */
-  start(settings: StackSettings, options: StartOptions = {}): Promise<UpResult & { acl: AclSync }> {
+  start(settings: StackSettings, options: StartOptions = {}): Promise<StartResult> {
     this.starting ??= this.up(settings, options).finally(() => { this.starting = undefined; });
     return this.starting;
   }
@@ -85,7 +92,7 @@ export class StackController {
     return this.starting !== undefined;
   }
 
-  private async up(settings: StackSettings, options: StartOptions): Promise<UpResult & { acl: AclSync }> {
+  private async up(settings: StackSettings, options: StartOptions): Promise<StartResult> {
     const conflict = operatorPasswordConflict(settings.location.envFile, settings.env ?? process.env);
     let project: ComposeProject;
     try {
@@ -106,9 +113,11 @@ export class StackController {
     if (unconfirmed.length > 0) throw new ForeignStackError(project.name, ownStack(project).composeFile, unconfirmed, project.volumes.map((v) => v.name));
     // Everything that can refuse runs before the engine changes (the delimiter, users.acl).
     // Under the stack folder's lock: another window may be adding service users meanwhile.
+    let aclDiffers: readonly AclLineDifference[] = [];
     const synced = files
       ? await withStackFilesLock(dirname(files.envFile), () => {
           const acl = syncAclFile(files, settings.policy);
+          aclDiffers = aclFileDifferences(files, settings.policy);
           // The cluster's replicas log in to their master with the password in replication.conf.
           if (isClusterProject(project)) syncReplicationConf(files.envFile, replicationConfFile(project.workingDir));
           return acl;
@@ -135,16 +144,17 @@ export class StackController {
     if (isClusterProject(project)) await this.waitForCluster(project, options);
     // A container that was not (re)created still runs with the old users: reload them.
     const kept = [...result.actions.values()].some((a) => a === 'unchanged' || a === 'started');
-    if (!files || synced !== 'updated' || !kept) return { ...result, acl: synced === 'no-password' ? 'not-managed' : synced };
+    const done = (acl: AclSync): StartResult => ({ ...result, acl, aclDiffers, aclFile: files?.aclFile });
+    if (!files || synced !== 'updated' || !kept) return done(synced === 'no-password' ? 'not-managed' : synced);
     const env = settings.env ?? process.env;
     const redis = stackRedis(project, await this.status(project.name), env);
     const password = redisPassword(project, env);
-    if (!redis || !password) return { ...result, acl: 'updated' };
+    if (!redis || !password) return done('updated');
     try {
       await reloadStackAcl(redis, password);
-      return { ...result, acl: 'reloaded' };
+      return done('reloaded');
     } catch (error) {
-      return { ...result, acl: { reloadFailed: error instanceof Error ? error.message : String(error), file: files.aclFile } };
+      return done({ reloadFailed: error instanceof Error ? error.message : String(error), file: files.aclFile });
     }
   }
 

@@ -212,16 +212,20 @@ const USER_LINE = /^\s*user\s+(\S+)/;
 
 /**
  * The ACL file's text with the managed users' lines replaced or added, in place, and
- * every other line (users the team added by hand) kept as it was. Redis ACL files take
- * no comments, so the file is only `user` lines.
+ * every other line (users the team added by hand) kept as it was, and so are the lines of
+ * the users in `keep`. Redis ACL files take no comments, so the file is only `user` lines.
  */
-export function mergeAclFile(current: string, managed: readonly AclUserLine[]): string {
+export function mergeAclFile(
+  current: string,
+  managed: readonly AclUserLine[],
+  keep: ReadonlySet<string> = new Set(),
+): string {
   const lines = current.split('\n').filter((line) => line.trim() !== '');
   const byName = new Map(managed.map((user) => [user.username, aclLine(user)]));
   const out = lines.map((line) => {
     const name = USER_LINE.exec(line)?.[1];
     if (name === undefined || !byName.has(name)) return line;
-    const replacement = byName.get(name) ?? line;
+    const replacement = keep.has(name) ? line : (byName.get(name) ?? line);
     byName.delete(name);
     return replacement;
   });
@@ -234,4 +238,47 @@ export function aclFileUsers(text: string): string[] {
     .split('\n')
     .map((line) => USER_LINE.exec(line)?.[1])
     .filter((name): name is string => name !== undefined);
+}
+
+/** What differs between a user's line in the file and ours. */
+export type AclLinePart = 'password' | 'key patterns' | 'other rules';
+
+/** A user whose line in an ACL file differs from the one we would write, and in what. */
+export interface AclLineDifference {
+  readonly username: string;
+  readonly parts: readonly AclLinePart[];
+}
+
+function linePart(token: string): AclLinePart {
+  if (/^([#<>!]|nopass$|resetpass$)/.test(token)) return 'password';
+  return /^([~%&]|allkeys$|allchannels$|resetkeys$|resetchannels$)/.test(token) ? 'key patterns' : 'other rules';
+}
+
+/**
+ * The users among `managed` whose line in the ACL file's text is not the one we would write
+ * (a hand edit, another delimiter's key patterns, another password), in `managed`'s order.
+ * Users without a line are not listed: adding a line replaces nothing.
+ */
+export function differingAclLines(current: string, managed: readonly AclUserLine[]): AclLineDifference[] {
+  const lines = new Map<string, string>();
+  for (const line of current.split('\n')) {
+    const name = USER_LINE.exec(line)?.[1];
+    if (name !== undefined && !lines.has(name)) lines.set(name, line.trim());
+  }
+  const rules = (line: string): string[] => line.split(/\s+/).slice(2);
+  const differences: AclLineDifference[] = [];
+  for (const user of managed) {
+    const theirs = lines.get(user.username);
+    const ours = aclLine(user);
+    if (theirs === undefined || theirs === ours) continue;
+    const of = (line: string, part: AclLinePart): string =>
+      rules(line)
+        .filter((t) => linePart(t) === part)
+        .join(' ');
+    const parts = (['password', 'key patterns', 'other rules'] as const).filter(
+      (part) => of(theirs, part) !== of(ours, part),
+    );
+    differences.push({ username: user.username, parts: parts.length > 0 ? parts : ['other rules'] });
+  }
+  return differences;
 }
