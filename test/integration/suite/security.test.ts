@@ -526,6 +526,33 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     }
   });
 
+  it("Add Service Users names users.acl and Redis's reason when Redis refuses to reload it, and does not advise a restart that would fail", async () => {
+    const aclFile = join(fixture.dir, 'acl', 'users.acl');
+    const original = readFileSync(aclFile, 'utf8');
+    const authLine = original.split('\n').find((l) => l.startsWith('user auth-service ')) ?? '';
+    const spy = vscode.window.showWarningMessage;
+    try {
+      writeFileSync(
+        aclFile,
+        `${original.replace(authLine, `${authLine} ~reports:*`)}user reports on >pw ~reports:* +nosuchcommand\n`,
+      );
+      Object.assign(vscode.window, {
+        showWarningMessage: (message: string, ...rest: unknown[]) =>
+          (rest[0] as vscode.MessageOptions | undefined)?.modal
+            ? Promise.resolve('Replace')
+            : (spy as (...a: unknown[]) => unknown)(message, ...rest),
+      });
+      const result = await vscode.commands.executeCommand<AddServiceUsersResult>('sharedRedis.addServiceUsers');
+      assert.equal(result.reload, 'failed', result.message);
+      assert.ok(result.message.includes(vscode.workspace.asRelativePath(aclFile)), result.message);
+      assert.match(result.message, /nosuchcommand|Unknown command/i);
+      assert.doesNotMatch(result.message, /Restart the stack/, 'Redis would not start on this file');
+    } finally {
+      Object.assign(vscode.window, { showWarningMessage: spy });
+      writeFileSync(aclFile, original);
+    }
+  });
+
   it("a malformed .env is named by file, line and variable in the Stack view, Start's message and the logs, never by its value", async () => {
     const shared = await api();
     const envFile = join(fixture.dir, '.env');
