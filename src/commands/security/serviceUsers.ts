@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { aclFileDifferences, addServiceUsers } from '../../docker/stack/serviceAccess';
 import { describeAclDifferences } from '../stack/aclDifferences';
+import { warnAclReloadFailed } from '../stack/aclReloadFailed';
 import type { AclLineDifference } from '../../redis/acl/rules';
 import { reloadStackAcl } from '../../docker/stack/stackController';
 import { invalidServiceNamespace } from '../../redis/acl/rules';
@@ -99,11 +100,7 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       return { outcome: 'added', added, replaced: replace, reload: 'reloaded', message };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const message = `${did} in users.acl, but Redis did not reload it (${reason}). Restart the stack to apply it.`;
-      log.error(message);
-      void vscode.window.showWarningMessage(message, 'Restart').then((c) => {
-        if (c) void vscode.commands.executeCommand('sharedRedis.restart');
-      });
+      const message = warnAclReloadFailed(did, reason, context.files.aclFile, log);
       return { outcome: 'added', added, replaced: replace, reload: 'failed', message };
     }
   };

@@ -9,6 +9,7 @@ import { presentError } from '../presentError';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { askAboutForeignStack } from './foreignStack';
 import { tellAclDifferences } from './aclDifferences';
+import { warnAclReloadFailed } from './aclReloadFailed';
 import type { AclLineDifference } from '../../redis/acl/rules';
 
 /**
@@ -28,7 +29,7 @@ export function startCommand({ stack, logger, context }: ExtensionServices): Com
       const text = typeof outcome === 'string' ? `Using the shared Redis that ${outcome} started${where}, as it is; nothing was changed.`
         : outcome.changed.length === 0 ? `Shared Redis was already running${where}.` : `Shared Redis is running and healthy${where}.`;
       log.info(`${text}${typeof outcome === 'string' ? '' : ` (${outcome.summary})`}`);
-      if (typeof outcome !== 'string' && outcome.aclRefused) warnAclRefused(`Shared Redis is running${where}`, outcome.aclRefused, log);
+      if (typeof outcome !== 'string' && outcome.aclRefused) warnAclReloadFailed(`Shared Redis is running${where}`, outcome.aclRefused.reloadFailed, outcome.aclRefused.file, log);
       else if (typeof outcome === 'string' || !tellAclDifferences(text, outcome, settings.policy.delimiter, context.workspaceState, log)) {
         void vscode.window.showInformationMessage(text);
       }
@@ -45,25 +46,6 @@ export function startCommand({ stack, logger, context }: ExtensionServices): Com
     }
   };
   return start;
-}
-
-/**
- * The running Redis did not reload the users.acl a start wrote. When Redis refused the file it
- * keeps the users it had, but would not start on that file: the user hears it (not only the
- * log), with the file and Redis's reason.
- */
-function warnAclRefused(state: string, refused: { reloadFailed: string; file: string }, log: Logger): void {
-  const file = vscode.workspace.asRelativePath(refused.file);
-  const reason = refused.reloadFailed.replace(/^ERR\s+/, '').trim();
-  const sentence = /[.!?]$/.test(reason) ? reason : `${reason}.`;
-  // A reply from Redis (ERR …) is its verdict on the file; anything else kept the reload from running.
-  const message = /^ERR\s/.test(refused.reloadFailed)
-    ? `${state}, but Redis refused to reload ${file}: ${sentence} It keeps the users it had; fix the file before the stack restarts, or Redis will not start.`
-    : `${state}, but could not reload ${file} on it: ${sentence} Restart the stack to apply the file.`;
-  log.warn(message);
-  void vscode.window.showWarningMessage(message, 'Open users.acl').then((choice) => {
-    if (choice) void vscode.window.showTextDocument(vscode.Uri.file(refused.file));
-  });
 }
 
 /** A checkout without the stack's .env, or a .env without its passwords: said as the step to take, with the click that takes it. */
