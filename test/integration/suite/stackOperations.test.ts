@@ -206,6 +206,33 @@ describe('stack operations, one at a time, inside VS Code', function () {
     assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
   });
 
+  it('Start on a healthy stack whose Redis the engine restarted once after a crash says it was already running and changes nothing', async () => {
+    const [container] = await containers(docker, fixture.project);
+    assert.ok(container);
+    const redis = docker.getContainer(container.Id);
+    // A crash for real (an OOM kill, a segfault): Redis's own process dies and the restart policy brings it back.
+    process.kill((await redis.inspect()).State.Pid, 'SIGKILL');
+    const crashed = await eventually(
+      'the engine to restart Redis and find it healthy again',
+      async () => {
+        const info = await redis.inspect();
+        return info.RestartCount >= 1 && info.State.Health?.Status === 'healthy' && info;
+      },
+      60_000,
+    );
+    spy.reset();
+
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running', spy.messages.join(' | '));
+    assert.deepEqual(spy.messages, [`Shared Redis was already running at 127.0.0.1:${fixture.port}.`]);
+    const after = await redis.inspect();
+    assert.deepEqual(
+      (await containers(docker, fixture.project)).map((c) => c.Id),
+      [container.Id],
+      'the same container',
+    );
+    assert.equal(after.State.StartedAt, crashed.State.StartedAt, 'not restarted by the Start');
+  });
+
   it('Remove Stack removes exactly the containers its dialog named, not one that appeared after it', async () => {
     const [original] = await containers(docker, fixture.project);
     assert.ok(original);
