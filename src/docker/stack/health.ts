@@ -6,27 +6,37 @@ export interface WaitOptions {
   readonly signal?: AbortSignal | undefined;
   readonly timeoutMs?: number | undefined;
   readonly onState?: (state: string) => void;
+  /**
+   * The container's restart count when the wait began: 0 for one this caller just started (a
+   * start resets it); by default the count the first look finds. Only restarts past it fail the
+   * wait: a crash the restart policy recovered from before the wait is history, not a failure.
+   */
+  readonly restartsBefore?: number | undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits until the container is healthy (or, without a healthcheck, running). A container
- * that exits, restarts, or turns unhealthy fails with its last 20 log lines.
+ * that exits, restarts during the wait, or turns unhealthy fails with its last 20 log lines.
  */
 export async function waitUntilReady(docker: Docker, containerId: string, service: string, healthcheck: boolean, options: WaitOptions = {}): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const container = docker.getContainer(containerId);
   let lastState = '';
+  let restartsBefore = options.restartsBefore;
   for (;;) {
     if (options.signal?.aborted) throw new StackError('cancelled', `Starting ${service} was cancelled.`, service);
     const info = await container.inspect();
+    restartsBefore ??= info.RestartCount;
     const state = info.State;
     const health = state.Health?.Status;
     const now = healthcheck && health ? `${state.Status} · ${health}` : state.Status;
     if (now !== lastState) { lastState = now; options.onState?.(now); }
 
-    if (state.Status === 'exited' || state.Status === 'dead' || state.Status === 'restarting' || info.RestartCount > 0) {
+    // The engine counts a restart as it begins one ('restarting'): one already counted at the
+    // first look is waited out; a new one means it crashed while we waited.
+    if (state.Status === 'exited' || state.Status === 'dead' || info.RestartCount > restartsBefore) {
       const logs = await tailLogs(docker, containerId, 20).catch(() => []);
       const code = state.Status === 'exited' ? ` (exit code ${state.ExitCode})` : '';
       throw new StackError('container-exited', `${service} exited while starting${code}.`, service, logs);

@@ -29,7 +29,8 @@ export async function restartStack(docker: Docker, project: string, order: reado
   // A run-once container (the cluster's init) is done: a restart would run its job again.
   for (const status of sortReverse(statuses.filter((s) => !s.runOnce), order).reverse()) {
     await docker.getContainer(status.containerId).restart({ t: 10 });
-    await waitUntilReady(docker, status.containerId, status.service, true, wait);
+    // A restart resets the engine's restart count: any restart past 0 is a crash after it.
+    await waitUntilReady(docker, status.containerId, status.service, true, { ...wait, restartsBefore: 0 });
     restarted.push(status.service);
   }
   return restarted;

@@ -177,7 +177,9 @@ export class StackController {
       started.push(container.service);
     }
     for (const container of containers) {
-      await waitUntilReady(this.docker, container.id, container.service, true, { signal: options.signal, timeoutMs: options.healthTimeoutMs });
+      // One this call started has a fresh restart count; a running one is judged from its count now.
+      const restartsBefore = container.running ? undefined : 0;
+      await waitUntilReady(this.docker, container.id, container.service, true, { signal: options.signal, timeoutMs: options.healthTimeoutMs, restartsBefore });
     }
     return started;
   }

@@ -74,25 +74,28 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
       if (await ensureVolume(docker, plan.project, volume)) { journal.volumes.push(volume.name); progress({ message: `Created volume ${volume.name}` }); }
     }
     const existing = currentContainers(await projectStatus(docker, plan.project));
-    const ready = new Map<string, string>();
+    /** Each service's container, and its restart count when this Start took it over (see waitUntilReady). */
+    const ready = new Map<string, { containerId: string; restartsBefore: number }>();
 
     for (const service of plan.services) {
       checkCancel();
       for (const dependency of service.dependsOn) {
-        const containerId = ready.get(dependency.service);
+        const container = ready.get(dependency.service);
         const dependencyPlan = plan.services.find((s) => s.service === dependency.service);
-        if (containerId && dependencyPlan && dependency.condition === 'service_healthy') {
+        if (container && dependencyPlan && dependency.condition === 'service_healthy') {
           progress({ service: service.service, message: `Waiting for ${dependency.service} to be healthy` });
-          await waitUntilReady(docker, containerId, dependency.service, dependencyPlan.hasHealthcheck, { signal: options.signal, timeoutMs: options.healthTimeoutMs });
+          await waitUntilReady(docker, container.containerId, dependency.service, dependencyPlan.hasHealthcheck, {
+            signal: options.signal, timeoutMs: options.healthTimeoutMs, restartsBefore: container.restartsBefore,
+          });
         }
       }
-      const { containerId, action } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), journal, progress, options);
+      const { containerId, action, restartsBefore } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), journal, progress, options);
       actions.set(service.service, action);
-      ready.set(service.service, containerId);
+      ready.set(service.service, { containerId, restartsBefore });
     }
 
     for (const service of plan.services) {
-      const containerId = ready.get(service.service);
+      const { containerId, restartsBefore } = ready.get(service.service) ?? {};
       if (!containerId) continue;
       if (service.runOnce) {
         if (actions.get(service.service) === 'unchanged') continue;
@@ -104,6 +107,7 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
       await waitUntilReady(docker, containerId, service.service, service.hasHealthcheck, {
         signal: options.signal,
         timeoutMs: options.healthTimeoutMs,
+        restartsBefore,
         onState: (state) => progress({ service: service.service, message: `${service.service}: ${state}` }),
       });
     }
@@ -143,7 +147,7 @@ async function ensureServiceContainer(
   journal: StartJournal,
   progress: (p: UpProgress) => void,
   { signal, recreate, runOnceDone }: UpOptions,
-): Promise<{ containerId: string; action: 'unchanged' | 'started' | 'created' | 'recreated' }> {
+): Promise<{ containerId: string; action: 'unchanged' | 'started' | 'created' | 'recreated'; restartsBefore: number }> {
   await ensureImage(docker, service.image, (pull) => progress({ service: service.service, message: `Pulling ${service.image}: ${pull.status}`, pull }));
   const image = await docker.getImage(service.image).inspect();
   if (signal?.aborted) throw new StackError('cancelled', 'Starting the stack was cancelled.');
@@ -153,14 +157,16 @@ async function ensureServiceContainer(
     previous = await docker.getContainer(current.containerId).inspect();
     // A run-once service that completed is done, even if its file changed since: running it
     // again would repeat its one job (the cluster's init would try to form the cluster again).
-    if (service.runOnce && completed(previous)) return { containerId: previous.Id, action: 'unchanged' };
-    if (service.runOnce && exitedWithError(previous) && await runOnceDone?.(service.service)) return { containerId: previous.Id, action: 'unchanged' };
+    if (service.runOnce && completed(previous)) return { containerId: previous.Id, action: 'unchanged', restartsBefore: previous.RestartCount };
+    if (service.runOnce && exitedWithError(previous) && await runOnceDone?.(service.service)) return { containerId: previous.Id, action: 'unchanged', restartsBefore: previous.RestartCount };
     const changed = recreate?.has(previous.Id) ? ['the stack it belongs to'] : containerDrift(previous, image, service);
     if (changed.length === 0) {
-      if (previous.State.Running) return { containerId: previous.Id, action: 'unchanged' };
+      // Left running as it is: restarts the engine made before this Start are not this Start's failure.
+      if (previous.State.Running) return { containerId: previous.Id, action: 'unchanged', restartsBefore: previous.RestartCount };
       progress({ service: service.service, message: `Starting ${current.containerName}` });
       await startContainer(docker, previous.Id, service);
-      return { containerId: previous.Id, action: 'started' };
+      // A start resets the engine's restart count.
+      return { containerId: previous.Id, action: 'started', restartsBefore: 0 };
     }
     // Recreate as Compose does: stop the old container and rename it aside; it is removed
     // once the new one is ready, or renamed back and restarted if the new one fails.
@@ -204,7 +210,7 @@ async function ensureServiceContainer(
   progress({ service: service.service, message: `Starting ${service.containerName}` });
   await startContainer(docker, container.id, service);
   for (const mount of plannedMounts(service)) if (mount.type === 'volume' && mount.source) journal.usedVolumes.add(mount.source);
-  return { containerId: container.id, action: previous ? 'recreated' : 'created' };
+  return { containerId: container.id, action: previous ? 'recreated' : 'created', restartsBefore: 0 };
 }
 
 /**
