@@ -233,6 +233,31 @@ describe('stack operations, one at a time, inside VS Code', function () {
     assert.equal(after.State.StartedAt, crashed.State.StartedAt, 'not restarted by the Start');
   });
 
+  it('Start on a paused stack (docker pause) unpauses it and says it is running and healthy', async () => {
+    const [container] = await containers(docker, fixture.project);
+    assert.ok(container);
+    const redis = docker.getContainer(container.Id);
+    await redis.pause();
+    // The engine marks a paused container unhealthy at once, and keeps saying so after an unpause until its next probe.
+    await eventually('the engine to call the paused Redis unhealthy', async () => {
+      const info = await redis.inspect();
+      return info.State.Paused && info.State.Health?.Status === 'unhealthy';
+    });
+    spy.reset();
+
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running', spy.messages.join(' | '));
+    assert.deepEqual(spy.messages, [`Shared Redis is running and healthy at 127.0.0.1:${fixture.port}.`]);
+    const after = await redis.inspect();
+    assert.equal(after.State.Status, 'running');
+    assert.equal(after.State.Health?.Status, 'healthy');
+    assert.deepEqual(
+      (await containers(docker, fixture.project)).map((c) => c.Id),
+      [container.Id],
+      'the same container, with its data',
+    );
+    assert.match(await vscode.commands.executeCommand<string>('sharedRedis.ping'), /^PONG in /);
+  });
+
   it('Remove Stack removes exactly the containers its dialog named, not one that appeared after it', async () => {
     const [original] = await containers(docker, fixture.project);
     assert.ok(original);
