@@ -3,6 +3,7 @@ export type StackFailureKind =
   | 'port-in-use'
   | 'container-exited'
   | 'unhealthy'
+  | 'paused'
   | 'missing-external'
   | 'cancelled'
   | 'engine';

@@ -12,6 +12,12 @@ export interface WaitOptions {
    * wait: a crash the restart policy recovered from before the wait is history, not a failure.
    */
   readonly restartsBefore?: number | undefined;
+  /**
+   * The start time of the last healthcheck probe logged before the caller unpaused the
+   * container: the engine marks a paused container unhealthy and keeps saying so after the
+   * unpause until its next probe, so the health it reports counts only once a newer probe is logged.
+   */
+  readonly staleProbe?: string | undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,7 +36,8 @@ export async function waitUntilReady(docker: Docker, containerId: string, servic
     const info = await container.inspect();
     restartsBefore ??= info.RestartCount;
     const state = info.State;
-    const health = state.Health?.Status;
+    const lastProbe = state.Health?.Log?.at(-1)?.Start;
+    const health = options.staleProbe !== undefined && lastProbe === options.staleProbe ? 'starting' : state.Health?.Status;
     const now = healthcheck && health ? `${state.Status} · ${health}` : state.Status;
     if (now !== lastState) { lastState = now; options.onState?.(now); }
 
@@ -40,6 +47,11 @@ export async function waitUntilReady(docker: Docker, containerId: string, servic
       const logs = await tailLogs(docker, containerId, 20).catch(() => []);
       const code = state.Status === 'exited' ? ` (exit code ${state.ExitCode})` : '';
       throw new StackError('container-exited', `${service} exited while starting${code}.`, service, logs);
+    }
+    if (state.Status === 'paused') {
+      // Not a failure of its own: someone paused it (docker pause); say that, not its health.
+      const name = info.Name.replace(/^\//, '');
+      throw new StackError('paused', `${service} is paused; unpause it (docker unpause ${name}) or start the stack again, which unpauses it.`, service);
     }
     if (healthcheck && health === 'unhealthy') {
       const logs = await tailLogs(docker, containerId, 20).catch(() => []);

@@ -75,7 +75,7 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
     }
     const existing = currentContainers(await projectStatus(docker, plan.project));
     /** Each service's container, and its restart count when this Start took it over (see waitUntilReady). */
-    const ready = new Map<string, { containerId: string; restartsBefore: number }>();
+    const ready = new Map<string, { containerId: string; restartsBefore: number; staleProbe?: string | undefined }>();
 
     for (const service of plan.services) {
       checkCancel();
@@ -85,17 +85,17 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
         if (container && dependencyPlan && dependency.condition === 'service_healthy') {
           progress({ service: service.service, message: `Waiting for ${dependency.service} to be healthy` });
           await waitUntilReady(docker, container.containerId, dependency.service, dependencyPlan.hasHealthcheck, {
-            signal: options.signal, timeoutMs: options.healthTimeoutMs, restartsBefore: container.restartsBefore,
+            signal: options.signal, timeoutMs: options.healthTimeoutMs, restartsBefore: container.restartsBefore, staleProbe: container.staleProbe,
           });
         }
       }
-      const { containerId, action, restartsBefore } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), journal, progress, options);
+      const { action, ...container } = await ensureServiceContainer(docker, plan, service, existing.get(service.service), journal, progress, options);
       actions.set(service.service, action);
-      ready.set(service.service, { containerId, restartsBefore });
+      ready.set(service.service, container);
     }
 
     for (const service of plan.services) {
-      const { containerId, restartsBefore } = ready.get(service.service) ?? {};
+      const { containerId, restartsBefore, staleProbe } = ready.get(service.service) ?? {};
       if (!containerId) continue;
       if (service.runOnce) {
         if (actions.get(service.service) === 'unchanged') continue;
@@ -108,6 +108,7 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
         signal: options.signal,
         timeoutMs: options.healthTimeoutMs,
         restartsBefore,
+        staleProbe,
         onState: (state) => progress({ service: service.service, message: `${service.service}: ${state}` }),
       });
     }
@@ -147,7 +148,7 @@ async function ensureServiceContainer(
   journal: StartJournal,
   progress: (p: UpProgress) => void,
   { signal, recreate, runOnceDone }: UpOptions,
-): Promise<{ containerId: string; action: 'unchanged' | 'started' | 'created' | 'recreated'; restartsBefore: number }> {
+): Promise<{ containerId: string; action: 'unchanged' | 'started' | 'created' | 'recreated'; restartsBefore: number; staleProbe?: string | undefined }> {
   await ensureImage(docker, service.image, (pull) => progress({ service: service.service, message: `Pulling ${service.image}: ${pull.status}`, pull }));
   const image = await docker.getImage(service.image).inspect();
   if (signal?.aborted) throw new StackError('cancelled', 'Starting the stack was cancelled.');
@@ -161,6 +162,12 @@ async function ensureServiceContainer(
     if (service.runOnce && exitedWithError(previous) && await runOnceDone?.(service.service)) return { containerId: previous.Id, action: 'unchanged', restartsBefore: previous.RestartCount };
     const changed = recreate?.has(previous.Id) ? ['the stack it belongs to'] : containerDrift(previous, image, service);
     if (changed.length === 0) {
+      // Start means usable: a paused container (docker pause) is unpaused, as it is, data and all.
+      if (previous.State.Paused) {
+        progress({ service: service.service, message: `Unpausing ${current.containerName} (it was paused)` });
+        await docker.getContainer(previous.Id).unpause();
+        return { containerId: previous.Id, action: 'started', restartsBefore: previous.RestartCount, staleProbe: previous.State.Health?.Log?.at(-1)?.Start };
+      }
       // Left running as it is: restarts the engine made before this Start are not this Start's failure.
       if (previous.State.Running) return { containerId: previous.Id, action: 'unchanged', restartsBefore: previous.RestartCount };
       progress({ service: service.service, message: `Starting ${current.containerName}` });
