@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDotenv } from '../../../../src/docker/compose/dotenv';
 import { aclFileHasUser } from '../../../../src/docker/stack/serviceAccess';
 import { serviceUser } from '../../../../src/redis/acl/rules';
+import { runInAnotherProcess } from '../../../support/anotherProcess';
 
 /** The compiled module a second process loads, as a second VS Code window's extension host would. */
 const SERVICE_ACCESS = join(__dirname, '../../../../src/docker/stack/serviceAccess.js');
@@ -18,14 +18,7 @@ function addInAnotherProcess(dir: string, namespace: string, startAt: number): P
     const files = { envFile: ${JSON.stringify(join(dir, '.env'))}, aclFile: ${JSON.stringify(join(dir, 'acl', 'users.acl'))} };
     access.addServiceUsers(files, [${JSON.stringify(namespace)}], { declared: [${JSON.stringify(namespace)}], delimiter: ':' })
       .then((added) => process.stdout.write(JSON.stringify(added)), (error) => { process.stderr.write(String(error)); process.exit(1); });`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
-  });
+  return runInAnotherProcess(script);
 }
 
 describe('two windows changing one stack folder at once', function () {
