@@ -1,24 +1,34 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** A lock older than this was left by a process that died holding it (the work it guards takes milliseconds). */
-const STALE_MS = 10_000;
-const WAIT_MS = 15_000;
 const POLL_MS = 25;
 
+interface LockOptions {
+  /** A lock whose file has not been touched for this long was left by a process that died holding it. */
+  readonly staleMs: number;
+  /** How long to wait for another holder before giving up with `busy()`. */
+  readonly waitMs: number;
+  /** For work that may outlast `staleMs`: the holder touches the file this often. */
+  readonly heartbeatMs?: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly busy: () => Error;
+  readonly cancelled?: () => Error;
+  /** Called once, when the lock is held by another process and this one starts waiting. */
+  readonly onWait?: () => void;
+}
+
 /**
- * Runs `work` while holding the lock of a stack folder, so that two VS Code windows (two
- * extension hosts) never read and rewrite its `.env` and `users.acl` at once: one window's
- * read-modify-write lost the other's password. The lock is a file created exclusively in
- * the temporary folder (named by a hash of the stack folder: nothing appears in the
- * workspace, even after a crash); one left by a crashed process is taken over once stale.
+ * Runs `work` while holding a lock shared by every process on this machine: a file created
+ * exclusively in the temporary folder (nothing appears in the workspace, even after a
+ * crash); one left by a crashed process is taken over once stale.
  */
-export async function withStackFilesLock<T>(stackDir: string, work: () => T | Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), `shared-redis-${createHash('sha256').update(resolve(stackDir)).digest('hex').slice(0, 16)}.lock`);
-  const deadline = Date.now() + WAIT_MS;
+async function withFileLock<T>(lock: string, work: () => T | Promise<T>, options: LockOptions): Promise<T> {
+  const deadline = Date.now() + options.waitMs;
+  let waiting = false;
   for (;;) {
+    if (options.signal?.aborted && options.cancelled) throw options.cancelled();
     try {
       const fd = openSync(lock, 'wx', 0o600);
       writeSync(fd, `${process.pid}\n`);
@@ -27,7 +37,7 @@ export async function withStackFilesLock<T>(stackDir: string, work: () => T | Pr
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (isStale(lock)) {
+    if (isStale(lock, options.staleMs)) {
       // Renamed away first, so that of two processes that found it stale at once only one removes it.
       try {
         const aside = `${lock}.stale-${process.pid}`;
@@ -38,14 +48,16 @@ export async function withStackFilesLock<T>(stackDir: string, work: () => T | Pr
       }
       continue;
     }
-    if (Date.now() > deadline) {
-      throw new Error(`Another VS Code window has been changing the stack's .env and users.acl for ${WAIT_MS / 1000} s (lock ${lock}): nothing was changed. Try again once it is done.`);
-    }
+    if (Date.now() > deadline) throw options.busy();
+    if (!waiting) { waiting = true; options.onWait?.(); }
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
+  const heartbeat = options.heartbeatMs ? setInterval(() => { try { utimesSync(lock, new Date(), new Date()); } catch { /* taken over */ } }, options.heartbeatMs) : undefined;
+  heartbeat?.unref();
   try {
     return await work();
   } finally {
+    clearInterval(heartbeat);
     try {
       unlinkSync(lock);
     } catch {
@@ -54,9 +66,46 @@ export async function withStackFilesLock<T>(stackDir: string, work: () => T | Pr
   }
 }
 
-function isStale(lock: string): boolean {
+function lockFile(kind: string, key: string): string {
+  return join(tmpdir(), `shared-redis-${kind}${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`);
+}
+
+/**
+ * Runs `work` while holding the lock of a stack folder, so that two VS Code windows (two
+ * extension hosts) never read and rewrite its `.env` and `users.acl` at once: one window's
+ * read-modify-write lost the other's password. The lock is named by a hash of the stack folder.
+ */
+export function withStackFilesLock<T>(stackDir: string, work: () => T | Promise<T>): Promise<T> {
+  const lock = lockFile('', resolve(stackDir));
+  return withFileLock(lock, work, {
+    // The work it guards takes milliseconds.
+    staleMs: 10_000,
+    waitMs: 15_000,
+    busy: () => new Error(`Another VS Code window has been changing the stack's .env and users.acl for 15 s (lock ${lock}): nothing was changed. Try again once it is done.`),
+  });
+}
+
+export interface StartLockOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly onWait?: () => void;
+  readonly busy: () => Error;
+  readonly cancelled: () => Error;
+}
+
+/**
+ * Runs one Start of `project` on the engine at `engine` while no other process on this
+ * machine (another VS Code window) runs one: two at once made two networks of one name, and
+ * one's rollback removed the volume the other was about to mount. The second waits (a Start
+ * may pull an image and wait minutes for healthy), then finds the stack up. The holder touches
+ * the lock every 5 s, so one left by a process that died is taken over 30 s later.
+ */
+export function withStackStartLock<T>(engine: string, project: string, work: () => Promise<T>, options: StartLockOptions): Promise<T> {
+  return withFileLock(lockFile('start-', `${engine}\0${project}`), work, { staleMs: 30_000, heartbeatMs: 5_000, waitMs: 15 * 60_000, ...options });
+}
+
+function isStale(lock: string, staleMs: number): boolean {
   try {
-    return Date.now() - statSync(lock).mtimeMs > STALE_MS;
+    return Date.now() - statSync(lock).mtimeMs > staleMs;
   } catch {
     return false;
   }

@@ -52,7 +52,7 @@ export async function removalPlan(docker: Docker, project: string): Promise<Remo
   ]);
   return {
     containers: containers.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), service: c.Labels['com.docker.compose.service'] ?? '' })),
-    networks: networks.map((n) => n.Name),
+    networks: [...new Set(networks.map((n) => n.Name))],
     volumes: (volumes.Volumes ?? []).map((v) => v.Name),
   };
 }
@@ -87,12 +87,16 @@ export async function removePlanned(docker: Docker, plan: RemovalPlan, removeVol
     });
     if (!gone) removed.containers.push(container);
   }
-  for (const network of plan.networks) {
-    await docker.getNetwork(network).remove().then(() => removed.networks.push(network), (error: unknown) => {
-      if (isNotFound(error)) return;
-      if (isInUse(error)) { kept.push(`network ${network} (${engineMessage(error)})`); return; }
-      throw new StackError('engine', `Could not remove the network ${network}: ${engineMessage(error)}`);
-    });
+  for (const network of new Set(plan.networks)) {
+    // By id: two networks of one name (two Starts that raced before Starts took a lock) make the name ambiguous.
+    const ids = (await docker.listNetworks({ filters: { name: [network] } })).filter((n) => n.Name === network).map((n) => n.Id);
+    for (const id of ids) {
+      await docker.getNetwork(id).remove().then(() => { if (!removed.networks.includes(network)) removed.networks.push(network); }, (error: unknown) => {
+        if (isNotFound(error)) return;
+        if (isInUse(error)) { kept.push(`network ${network} (${engineMessage(error)})`); return; }
+        throw new StackError('engine', `Could not remove the network ${network}: ${engineMessage(error)}`);
+      });
+    }
   }
   if (removeVolumes) {
     for (const volume of plan.volumes) {

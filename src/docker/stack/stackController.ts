@@ -8,7 +8,7 @@ import { loadStackProject, StackLocation, prepareBundledStack } from './location
 import { aclFileDifferences, aclFileHasUser, legacyAclFile, NamespacePolicy, operatorPasswordConflict, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
 import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
-import { withStackFilesLock } from './filesLock';
+import { withStackFilesLock, withStackStartLock } from './filesLock';
 import { waitUntilReady } from './health';
 import { removePlanned, removeStack, removalPlan, RemovalPlan, RemovalResult, restartStack, stopStack } from './lifecycle';
 import { ForeignContainer, foreignContainers, ForeignStackError } from './ownership';
@@ -103,6 +103,16 @@ export class StackController {
       if (conflict) throw new Error(conflict);
       throw error;
     }
+    // One Start of this project on this engine at a time across windows; the second then finds it up.
+    return withStackStartLock(engineKey(this.docker), project.name, () => this.upLoaded(project, settings, options, conflict), {
+      signal: options.signal,
+      onWait: () => options.onProgress?.({ message: `Waiting for another window's Start of ${project.name} to finish` }),
+      busy: () => new StackError('engine', `Another VS Code window has been starting ${project.name} for 15 minutes; nothing was changed. Try again once it is done.`),
+      cancelled: () => new StackError('cancelled', 'Starting the stack was cancelled.'),
+    });
+  }
+
+  private async upLoaded(project: ComposeProject, settings: StackSettings, options: StartOptions, conflict: string | undefined): Promise<UpResult & { acl: AclSync }> {
     const files = stackAccessFiles(project);
     // Only a stack whose users.acl we write from .env: elsewhere Compose's own order (the
     // environment over .env) is what the container gets, and redisPassword follows it.
@@ -262,6 +272,12 @@ export class StackController {
   status(projectName: string): Promise<ServiceStatus[]> {
     return projectStatus(this.docker, projectName);
   }
+}
+
+/** Which engine a Docker client talks to: its socket, or its host and port. */
+function engineKey(docker: Docker): string {
+  const modem = (docker as unknown as { modem?: { socketPath?: unknown; host?: unknown; port?: unknown } }).modem;
+  return typeof modem?.socketPath === 'string' ? modem.socketPath : `${String(modem?.host)}:${String(modem?.port)}`;
 }
 
 /** The stack's main compose file and folder, what ownership is judged by. */
