@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
+import type { StackSettings } from '../../src/docker/stack/stackController';
 import { fillEnvTemplate } from '../../src/docker/stack/dotenvFile';
 import { generatePassword } from '../../src/docker/stack/secrets';
 import { PROJECT_LABEL } from '../../src/docker/stack/labels';
@@ -125,4 +126,20 @@ export async function projectResources(
 export function clusterStackFixture(ports: readonly number[], overrides: Record<string, string> = {}): StackFixture {
   const published = Object.fromEntries(ports.map((p, i) => [`REDIS_CLUSTER_PORT_${i + 1}`, String(p)]));
   return stackFixture(ports[0] ?? 0, { ...published, ...overrides }, BUNDLED_CLUSTER_STACK);
+}
+
+/** The controller's settings for the fixture's stack, as the extension passes them for a `sharedRedis.composeFile` setting. */
+export function stackSettings(fixture: StackFixture): StackSettings {
+  return {
+    location: {
+      composeFile: fixture.composeFile,
+      composeFiles: [fixture.composeFile],
+      envFile: join(fixture.dir, '.env'),
+      source: 'setting',
+    },
+    bundledStackDir: BUNDLED_STACK,
+    projectName: fixture.project,
+    policy: DEFAULT_POLICY,
+    env: { PATH: process.env['PATH'] },
+  };
 }
