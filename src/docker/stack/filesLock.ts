@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -105,8 +105,20 @@ export function withStackStartLock<T>(engine: string, project: string, work: () 
 
 function isStale(lock: string, staleMs: number): boolean {
   try {
-    return Date.now() - statSync(lock).mtimeMs > staleMs;
+    return Date.now() - statSync(lock).mtimeMs > staleMs || holderDied(readFileSync(lock, 'utf8'));
   } catch {
     return false;
+  }
+}
+
+/** The holder's process (its pid is the file's first line) is gone: a window that crashed or was closed mid-Start need not be waited out. */
+function holderDied(content: string): boolean {
+  const pid = Number.parseInt(content, 10);
+  if (!Number.isInteger(pid) || pid <= 0) return false; // not written yet
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -28,6 +28,14 @@ export interface ServiceStatus {
   readonly exitCode?: number | undefined;
 }
 
+/**
+ * A name `<id12>_<name>`: an old container a Start set aside while it recreated the service
+ * (Compose's rename on recreate), left over only if that Start never ended.
+ */
+export function isSetAside(name: string): boolean {
+  return /^[0-9a-f]{12}_/.test(name);
+}
+
 /** The project's service containers (one-off `run` containers excluded), sorted by service. */
 export async function projectStatus(docker: Docker, project: string): Promise<ServiceStatus[]> {
   const containers = await docker.listContainers({ all: true, filters: projectFilter(project) });

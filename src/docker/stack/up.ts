@@ -11,7 +11,7 @@ import { composeV1ConfigHash } from './composeV1Hash';
 import { containerDrift, plannedMounts } from './drift';
 import type { ServicePlan, StackPlan } from './plan';
 import { ensureNetwork, ensureVolume } from './resources';
-import { projectStatus, ServiceStatus } from './status';
+import { isSetAside, projectStatus, ServiceStatus } from './status';
 
 export interface UpProgress {
   readonly service?: string;
@@ -66,6 +66,9 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
     if (options.signal?.aborted) throw new StackError('cancelled', 'Starting the stack was cancelled.');
   };
 
+  /** Each service's container, and its restart count when this Start took it over (see waitUntilReady). */
+  const ready = new Map<string, { containerId: string; restartsBefore: number; staleProbe?: string | undefined }>();
+  let statuses: ServiceStatus[] = [];
   try {
     for (const network of plan.networks) {
       if (await ensureNetwork(docker, plan.project, network)) { journal.networks.push(network.name); progress({ message: `Created network ${network.name}` }); }
@@ -73,9 +76,8 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
     for (const volume of plan.volumes) {
       if (await ensureVolume(docker, plan.project, volume)) { journal.volumes.push(volume.name); progress({ message: `Created volume ${volume.name}` }); }
     }
-    const existing = currentContainers(await projectStatus(docker, plan.project));
-    /** Each service's container, and its restart count when this Start took it over (see waitUntilReady). */
-    const ready = new Map<string, { containerId: string; restartsBefore: number; staleProbe?: string | undefined }>();
+    statuses = await projectStatus(docker, plan.project);
+    const existing = currentContainers(statuses);
 
     for (const service of plan.services) {
       checkCancel();
@@ -120,6 +122,15 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
   }
   // Every new container is ready: the ones they replace can go (their volumes stay).
   for (const old of journal.replaced) await docker.getContainer(old.id).remove({ force: true, v: false }).catch(() => undefined);
+  // So can one an earlier Start set aside and never removed (its window died mid-recreate): it
+  // held the service's port and name, and Restart would start it too. Volumes stay.
+  const readyIds = new Set([...ready.values()].map((c) => c.containerId));
+  for (const leftover of statuses.filter((s) => isSetAside(s.containerName) && ready.has(s.service) && !readyIds.has(s.containerId))) {
+    progress({ service: leftover.service, message: `Removing ${leftover.containerName}, set aside by a Start that did not finish; its volumes stay` });
+    const old = docker.getContainer(leftover.containerId);
+    await old.stop({ t: 10 }).catch(() => undefined);
+    await old.remove({ force: true, v: false }).catch(() => undefined);
+  }
   return { actions };
 }
 
@@ -134,10 +145,6 @@ function currentContainers(statuses: readonly ServiceStatus[]): Map<string, Serv
     if (!held || (isSetAside(held.containerName) && !isSetAside(status.containerName))) byService.set(status.service, status);
   }
   return byService;
-}
-
-function isSetAside(name: string): boolean {
-  return /^[0-9a-f]{12}_/.test(name);
 }
 
 async function ensureServiceContainer(
