@@ -93,7 +93,8 @@ async function writeEnvFix(
   try {
     written = fix.exists ? fillEnvFile(fix) : writeMissingEnvFile(location, namespacePolicy());
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // A message that already says nothing was changed (a linked .env) says it once.
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\.?( Nothing was changed\.)?$/, '');
     void vscode.window.showErrorMessage(
       `Could not ${fix.exists ? 'write the passwords into' : 'create'} ${shown}: ${message}. Nothing was changed.`,
     );

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -8,21 +8,41 @@ import { basename, dirname, join } from 'node:path';
  * it is never readable by others, even for an instant), is flushed to disk, and is
  * renamed over the file: a crash at any point leaves the old file or the new one, never
  * half of one (a leftover `.<name>.<random>.tmp` is all a crash can add). A symbolic link
- * is followed, so the file it points to is the one replaced.
+ * is refused ({@link refuseLinkedFile}): never written through.
  *
  * The rename gives the file a new inode: a container that bind-mounts the file itself
  * (not its folder) keeps seeing the old one.
  */
 export function writeFileAtomic(file: string, text: string, mode: number): void {
-  const target = realTarget(file);
-  const temp = writeTemp(target, text, mode);
+  refuseLinkedFile(file);
+  const temp = writeTemp(file, text, mode);
   try {
-    renameSync(temp, target);
+    renameSync(temp, file);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   }
-  syncDirectory(dirname(target));
+  syncDirectory(dirname(file));
+}
+
+/**
+ * Throws, naming `file`, when it is a symbolic link. The stack's secret files (`.env`,
+ * `users.acl`, `replication.conf`) are never written through one: a link planted in a cloned
+ * repository (to ~/.aws/credentials, say) would have that file replaced, its lines kept and
+ * its mode widened. A link to nothing counts too. Call it before changing anything.
+ */
+export function refuseLinkedFile(file: string): void {
+  let linked: boolean;
+  try {
+    linked = lstatSync(file).isSymbolicLink();
+  } catch {
+    return; // not there (yet): the write creates it
+  }
+  if (linked) {
+    throw new Error(
+      `${file} is a symbolic link; replace it with a regular file (the extension never writes passwords or their hashes through a link, which could make the file it points to readable by others). Nothing was changed.`,
+    );
+  }
 }
 
 /**
@@ -117,14 +137,6 @@ function removeStaleTemps(target: string): void {
     } catch {
       /* gone meanwhile */
     }
-  }
-}
-
-function realTarget(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
   }
 }
 

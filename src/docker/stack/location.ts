@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
@@ -93,7 +93,10 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
     acl: stackAclFile(targetDir),
   };
   // Any file Compose would read as the stack counts: a second one would make Compose warn.
-  const existing = [...new Set([...Object.values(files), legacyAclFile(targetDir), ...discoverComposeFiles(targetDir).files])].filter((f) => existsSync(f));
+  // A link counts too, one to nothing as well: nothing is ever written through it.
+  const existing = [...new Set([...Object.values(files), legacyAclFile(targetDir), ...discoverComposeFiles(targetDir).files])].filter(
+    (f) => lstatSync(f, { throwIfNoEntry: false }) !== undefined,
+  );
   if (existing.length > 0) return { written: [], existing };
   requireDelimiter(policy.delimiter);
   mkdirSync(targetDir, { recursive: true });

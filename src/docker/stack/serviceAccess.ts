@@ -6,7 +6,7 @@ import {
   AclLineDifference, aclFileUsers, AclUserLine, differingAclLines, managedAclLines, mergeAclFile, serviceNamespaces, servicePasswordIn, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
-import { writeFileAtomic } from './atomicFile';
+import { refuseLinkedFile, writeFileAtomic } from './atomicFile';
 import { withStackFilesLock } from './filesLock';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
@@ -120,6 +120,9 @@ export function addServiceUsers(
   replace: readonly string[] = [],
 ): Promise<string[]> {
   return withStackFilesLock(dirname(files.envFile), () => {
+    // Both before either is written: a refused users.acl leaves .env as it was.
+    refuseLinkedFile(files.envFile);
+    refuseLinkedFile(files.aclFile);
     const added = addServicePasswords(files.envFile, namespaces);
     syncAclFile(files, policy, { replace });
     return added;
@@ -138,6 +141,8 @@ export function addServiceUsers(
  */
 export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, options: SyncAclOptions = {}): 'created' | 'updated' | 'unchanged' | 'no-password' {
   requireDelimiter(policy.delimiter);
+  // Also for the in-place write of an older stack's file below, which would follow the link.
+  refuseLinkedFile(files.aclFile);
   const access = readStackAccess(files, policy);
   if (!access.operatorPassword) return 'no-password';
   const text = readAclText(files.aclFile);

@@ -7,6 +7,7 @@ import { AclLineDifference, OPERATOR_USER } from '../../redis/acl/rules';
 import { loadStackProject, StackLocation, prepareBundledStack } from './location';
 import { aclFileDifferences, aclFileHasUser, legacyAclFile, NamespacePolicy, operatorPasswordConflict, stackAclFile, StackAccessFiles, syncAclFile } from './serviceAccess';
 import { engineMessage, isNotFound } from '../engineErrors';
+import { refuseLinkedFile } from './atomicFile';
 import { StackError } from './errors';
 import { withStackFilesLock, withStackStartLock } from './filesLock';
 import { waitUntilReady } from './health';
@@ -126,6 +127,8 @@ export class StackController {
     let aclDiffers: readonly AclLineDifference[] = [];
     const synced = files
       ? await withStackFilesLock(dirname(files.envFile), () => {
+          // A linked replication.conf is refused before users.acl is written: nothing changes.
+          if (isClusterProject(project)) refuseLinkedFile(replicationConfFile(project.workingDir));
           const acl = syncAclFile(files, settings.policy);
           aclDiffers = aclFileDifferences(files, settings.policy);
           // The cluster's replicas log in to their master with the password in replication.conf.
