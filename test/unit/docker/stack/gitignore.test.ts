@@ -52,6 +52,23 @@ describe('keeping a stack secret file out of git (.gitignore, checked by git its
     assert.equal(ignoreInGit(repo, 'x/.env', 'Generated passwords', ['*.env']), false);
   });
 
+  it('also ignores the temporary files a crash mid-write leaves beside it (they hold every password), also under an older .gitignore line', () => {
+    const temps = ['shared-redis/..env.2fb1898ab4ce.tmp', 'shared-redis/acl/.replication.conf.0123456789ab.tmp'];
+    assert.equal(ignoreInGit(repo, 'shared-redis/.env', 'Generated passwords', ['.env', '*.env', '**/.env']), true);
+    assert.equal(ignoreInGit(repo, 'shared-redis/acl/replication.conf', "The cluster replicas' login"), true);
+    assert.deepEqual(ignoredByGit(repo, temps), temps);
+    // A folder whose .gitignore an older release wrote: the file's line alone, or a broader one.
+    writeFileSync(join(repo, '.gitignore'), '# Generated passwords of the shared Redis stack\nshared-redis/.env\n');
+    assert.equal(ignoreInGit(repo, 'shared-redis/.env', 'Generated passwords', ['.env', '*.env', '**/.env']), true);
+    assert.deepEqual(ignoredByGit(repo, [temps[0] ?? '']), [temps[0]]);
+    assert.equal(ignoreInGit(repo, 'shared-redis/.env', 'Generated passwords', ['.env', '*.env', '**/.env']), false, 'added once');
+    writeFileSync(join(repo, '.gitignore'), '.env\n');
+    ignoreInGit(repo, 'shared-redis/.env', 'Generated passwords', ['.env', '*.env', '**/.env']);
+    assert.deepEqual(ignoredByGit(repo, [temps[0] ?? '', 'shared-redis/.env']), [temps[0], 'shared-redis/.env']);
+    // Only those: the example file and another file's temporaries stay visible to git.
+    assert.deepEqual(ignoredByGit(repo, ['shared-redis/.env.example', 'shared-redis/.docker-compose.yml.0123456789ab.tmp']), []);
+  });
+
   it('tells a file git tracks (a committed .env) from one it does not, and says no outside a repository', async () => {
     mkdirSync(join(repo, 'shared-redis'));
     const env = join(repo, 'shared-redis', '.env');
