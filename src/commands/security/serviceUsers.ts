@@ -9,6 +9,7 @@ import { checkDelimiter } from '../../redis/delimiter';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
 import { readOnlyRefusal } from '../readOnly';
+import { keepOutOfGit } from '../stack/createStack';
 import { stackAccess } from './stackAccess';
 
 export interface AddServiceUsersResult {
@@ -72,6 +73,8 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       const message = 'Nothing was changed: users.acl keeps its lines.';
       return { outcome: 'cancelled', added: [], replaced: [], reload: 'skipped', message };
     }
+    // Before .env is written: a crash mid-write leaves its temporary file, which git must not take.
+    keepOutOfGit(context.files.envFile, services.stack.settings().location);
     const added = await addServiceUsers(context.files, wanted, policy, replace);
     const names = [...added.map((ns) => `${ns}-service`), ...replace].join(', ');
     const done = [

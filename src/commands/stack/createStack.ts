@@ -131,8 +131,13 @@ async function writeEnvFix(
   return fix.file;
 }
 
-/** Adds the stack's `.env` (and a cluster's replication.conf) to the .gitignore of the workspace folder holding it; what to tell the user. */
-function keepOutOfGit(envFile: string, location: StackLocation): string {
+/**
+ * Adds the stack's `.env` (and a cluster's replication.conf), with the temporary files a crash
+ * mid-write leaves beside them, to the .gitignore of the workspace folder holding it; what to
+ * tell the user. Before Add Service Users writes `.env` too: a folder an older release set up
+ * has the file's line only.
+ */
+export function keepOutOfGit(envFile: string, location: StackLocation): string {
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(envFile));
   const inFolder = (file: string): string | undefined => {
     const path = folder ? relative(folder.uri.fsPath, file).split(sep).join('/') : '..';

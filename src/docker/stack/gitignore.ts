@@ -16,17 +16,33 @@ export function gitignorePattern(path: string): string {
 }
 
 /**
+ * The .gitignore line for the temporary files writeFileAtomic makes beside `path` (relative,
+ * `/` separators): `.<name>.<random>.tmp`, which a crash mid-write leaves holding the new text.
+ */
+function temporaryFilesPattern(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return `${gitignorePattern(`${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.`)}*.tmp`;
+}
+
+/**
  * Adds `path` (relative to `folder`) to the folder's .gitignore under `comment`, unless a line
- * there already is that path or, for `alsoCoveredBy`, one of those lines. True when added.
+ * there already is that path or, for `alsoCoveredBy`, one of those lines; and the line for its
+ * temporary files (a crash mid-write leaves one with the secrets), unless there already. True
+ * when a line was added.
  */
 export function ignoreInGit(folder: string, path: string, comment: string, alsoCoveredBy: readonly string[] = []): boolean {
   const gitignore = join(folder, '.gitignore');
   const pattern = gitignorePattern(path);
   const current = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
-  const lines = current.split(/\r?\n/).map((l) => l.trim());
-  const covering = new Set([pattern, pattern.startsWith('/') ? pattern.slice(1) : `/${pattern}`, ...alsoCoveredBy]);
-  if (lines.some((l) => covering.has(l))) return false;
-  writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# ${comment}\n${pattern}\n`);
+  const lines = new Set(current.split(/\r?\n/).map((l) => l.trim()));
+  const covering = [pattern, pattern.startsWith('/') ? pattern.slice(1) : `/${pattern}`, ...alsoCoveredBy];
+  const temporary = temporaryFilesPattern(path);
+  const missing = [
+    ...(covering.some((l) => lines.has(l)) ? [] : [pattern]),
+    ...(lines.has(temporary) ? [] : [temporary]),
+  ];
+  if (missing.length === 0) return false;
+  writeFileSync(gitignore, `${current}${current && !current.endsWith('\n') ? '\n' : ''}# ${comment}\n${missing.join('\n')}\n`);
   return true;
 }
 

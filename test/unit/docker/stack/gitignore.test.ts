@@ -40,15 +40,15 @@ describe('keeping a stack secret file out of git (.gitignore, checked by git its
   });
 
   it('adds nothing when a line already covers it, and keeps what the file had', () => {
-    writeFileSync(join(repo, '.gitignore'), 'node_modules\n/shared-redis/.env');
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\n/shared-redis/.env\nshared-redis/..env.*.tmp');
     assert.equal(ignoreInGit(repo, 'shared-redis/.env', 'Generated passwords'), false);
     assert.equal(ignoreInGit(repo, 'shared-redis/acl/replication.conf', "The cluster replicas' login"), true);
     assert.equal(
       readFileSync(join(repo, '.gitignore'), 'utf8'),
-      "node_modules\n/shared-redis/.env\n# The cluster replicas' login\nshared-redis/acl/replication.conf\n",
+      "node_modules\n/shared-redis/.env\nshared-redis/..env.*.tmp\n# The cluster replicas' login\nshared-redis/acl/replication.conf\nshared-redis/acl/.replication.conf.*.tmp\n",
     );
     assert.equal(ignoreInGit(repo, 'x/.env', 'Generated passwords', ['*.env']), true);
-    writeFileSync(join(repo, '.gitignore'), '*.env\n');
+    writeFileSync(join(repo, '.gitignore'), '*.env\nx/..env.*.tmp\n');
     assert.equal(ignoreInGit(repo, 'x/.env', 'Generated passwords', ['*.env']), false);
   });
 
