@@ -109,6 +109,43 @@ describe('settings (src/settingsModel.ts)', () => {
     assert.equal(values.projectName, 'team');
   });
 
+  it('refuses a connection URL (or a user, password or port) in host without repeating it, and connects to 127.0.0.1 meanwhile', () => {
+    for (const bad of [
+      'redis://app:S3cretPw@10.0.0.5',
+      'rediss://:S3cretPw@cache.internal:6380/2',
+      'app:S3cretPw@10.0.0.5',
+      'cache.internal:6380',
+      '10.0.0.5/2',
+      'my host',
+    ]) {
+      const { values, problems } = read({ host: bad });
+      assert.equal(values.host, '127.0.0.1', bad);
+      assert.equal(problems.length, 1, bad);
+      const message = problems[0]?.message ?? '';
+      assert.equal(problems[0]?.key, 'host');
+      const repeated = ['S3cretPw', 'redis://', '10.0.0.5', 'cache.internal', 'my host'].filter((p) =>
+        message.includes(p),
+      );
+      assert.deepEqual(repeated, [], `${bad}: ${message}`);
+      assert.match(
+        message,
+        /^The setting sharedRedis\.host must be a host name or IP address only\b.*Set Password.*127\.0\.0\.1 is used until then\.$/,
+      );
+    }
+    for (const good of [
+      '127.0.0.1',
+      'redis.internal',
+      'host.docker.internal',
+      'shared_redis',
+      '::1',
+      'fe80::1%eth0',
+      'localhost',
+    ]) {
+      assert.deepEqual(read({ host: good }).problems, [], good);
+      assert.equal(read({ host: good }).values.host, good);
+    }
+  });
+
   it('takes composeFile as one path or a list of paths', () => {
     assert.equal(read({ composeFile: ' stack/compose.yml ' }).values.composeFile, 'stack/compose.yml');
     assert.deepEqual(read({ composeFile: ['a.yml', ' ', 'b.yml'] }).values.composeFile, ['a.yml', 'b.yml']);
