@@ -168,7 +168,7 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     return value as SettingValues[K];
   };
 
-  const host = text('host');
+  const host = hostName(text('host'), problems);
   const delimiterValue = get('delimiter');
   const delimiter =
     delimiterValue === undefined || delimiterValue === null ? DEFAULTS.delimiter : checkDelimiter(delimiterValue);
@@ -206,6 +206,29 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     profilerMaxLines: integer('profilerMaxLines', 10, 1_000_000),
   };
   return { values, problems };
+}
+
+/**
+ * A host name, an IPv4 address or an IPv6 one (a zone after `%`), as ioredis takes it. Anything
+ * else (a pasted `redis://user:password@host` URL, `host:port`, a path) is refused without
+ * repeating it, since it may hold a password: the message would show it. 127.0.0.1 meanwhile,
+ * the stack the extension runs itself, so the value is never sent anywhere either.
+ */
+function hostName(value: string, problems: SettingProblem[]): string {
+  if (
+    value === '' ||
+    /^[A-Za-z0-9._-]+$/.test(value) ||
+    /^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?$/.test(value)
+  ) {
+    return value;
+  }
+  problems.push({
+    key: 'host',
+    message:
+      'The setting sharedRedis.host must be a host name or IP address only, like redis.internal or 192.168.1.20: not a URL, and no user, password, port or database in it (what it holds is not repeated here). ' +
+      `Put the port in sharedRedis.port, the user in sharedRedis.username and the password in "Shared Redis: Set Password"; ${DEFAULTS.host} is used until then.`,
+  });
+  return DEFAULTS.host;
 }
 
 /** One path, or several (Compose merges them in order); empty entries are dropped. */
