@@ -7,12 +7,21 @@ import {
   DEFAULTS,
   readSettings,
   SettingKey,
+  SettingProblem,
 } from '../../../src/settingsModel';
 
 const root = join(__dirname, '..', '..', '..', '..');
 
+/** What readSettings returns, with what keeps the extension from connecting (a setting no scope has valid). */
+type Read = ReturnType<typeof readSettings> & { readonly blocked?: SettingProblem | undefined };
+/** readSettings with each scope's value of a setting (VS Code's inspect()), the most specific first. */
+const readLayered = readSettings as unknown as (
+  get: (key: SettingKey) => unknown,
+  layers: (key: SettingKey) => ReadonlyArray<{ scope: 'folder' | 'workspace' | 'user'; value: unknown }>,
+) => Read;
+
 /** Reads `given` as the user's settings; anything not in it is unset. */
-function read(given: Record<string, unknown>): ReturnType<typeof readSettings> {
+function read(given: Record<string, unknown>): Read {
   return readSettings((key) => given[key]);
 }
 
@@ -144,6 +153,67 @@ describe('settings (src/settingsModel.ts)', () => {
       assert.deepEqual(read({ host: good }).problems, [], good);
       assert.equal(read({ host: good }).values.host, good);
     }
+  });
+
+  it('a mistyped safety setting fails closed: readOnly "true" (text) is read-only, db "3" connects to no database until fixed', () => {
+    const { values, problems, blocked } = read({ readOnly: 'true', db: '3' });
+    assert.equal(values.readOnly, true);
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      [
+        'The setting sharedRedis.db must be a whole number from 0 to 15; until it is fixed the extension connects to no Redis (never to another database).',
+        'The setting sharedRedis.readOnly must be true or false; until it is fixed the extension is read-only: commands that change or delete keys are disabled.',
+      ],
+    );
+    assert.equal(blocked?.key, 'db');
+    assert.equal(read({ readOnly: false, db: 3 }).blocked, undefined);
+  });
+
+  it('an invalid workspace value of db, port or host gives way to the valid user value, naming the setting and the scope', () => {
+    const layered = (key: SettingKey, workspace: unknown, user: unknown): Read =>
+      readLayered(
+        (k) => (k === key ? workspace : undefined),
+        (k) =>
+          k === key
+            ? [
+                { scope: 'workspace', value: workspace },
+                { scope: 'user', value: user },
+              ]
+            : [],
+      );
+    const db = layered('db', '3', 3);
+    assert.equal(db.values.db, 3);
+    assert.equal(db.blocked, undefined);
+    assert.deepEqual(
+      db.problems.map((p) => p.message),
+      [
+        'The setting sharedRedis.db in the workspace settings must be a whole number from 0 to 15; the value in the user settings is used until then.',
+      ],
+    );
+    const port = layered('port', 70000, 6380);
+    assert.equal(port.values.port, 6380);
+    assert.equal(port.problems.length, 1);
+    const host = layered('host', 'redis://app:S3cretPw@10.0.0.5', 'redis.internal');
+    assert.equal(host.values.host, 'redis.internal');
+    assert.equal(host.problems.length, 1);
+    assert.match(
+      host.problems[0]?.message ?? '',
+      /^The setting sharedRedis\.host in the workspace settings must be a host name or IP address only\b.*the value in the user settings is used until then\.$/,
+    );
+    assert.ok(!(host.problems[0]?.message ?? '').includes('S3cretPw'));
+    // Neither scope valid: no database is guessed; readOnly never gives way to a lower "false".
+    const none = layered('db', '3', 'three');
+    assert.equal(none.blocked?.key, 'db');
+    assert.match(
+      none.blocked?.message ?? '',
+      /^The setting sharedRedis\.db in the workspace settings must be .* connects to no Redis/,
+    );
+    const readOnly = layered('readOnly', 'true', false);
+    assert.equal(readOnly.values.readOnly, true);
+    assert.match(
+      readOnly.problems[0]?.message ?? '',
+      /^The setting sharedRedis\.readOnly in the workspace settings must be true or false; until it is fixed the extension is read-only/,
+    );
   });
 
   it('takes composeFile as one path or a list of paths', () => {
