@@ -1,0 +1,48 @@
+import * as assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { KeyOperationResult } from '../../../src/commands/keys/operations';
+import { suiteConfig } from './config';
+import { api } from './extensionApi';
+
+function run(command: string, ...args: unknown[]): Thenable<KeyOperationResult> {
+  return vscode.commands.executeCommand<KeyOperationResult>(command, ...args);
+}
+
+/** A mistyped safety setting in the workspace settings, as a teammate's commit may bring it. */
+describe('a mistyped safety setting fails closed', function () {
+  this.timeout(60_000);
+  let redis: Redis;
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
+
+  before(async () => {
+    redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
+    await redis.connect();
+  });
+  afterEach(async () => {
+    await config().update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('db', undefined, vscode.ConfigurationTarget.Workspace);
+    await redis.unlink('failclosed:key');
+  });
+  after(() => redis.disconnect());
+
+  it('readOnly "true" (text) keeps the key: Delete Key is refused as read-only', async () => {
+    await api();
+    await redis.set('failclosed:key', 'v');
+    await config().update('readOnly', 'true', vscode.ConfigurationTarget.Workspace);
+    const result = await run('sharedRedis.deleteKey', 'failclosed:key');
+    assert.equal(result.outcome, 'refused', result.message);
+    assert.equal(await redis.get('failclosed:key'), 'v');
+  });
+
+  it('db "3" (text) changes nothing in database 0: nothing connects until it is fixed', async () => {
+    const shared = await api();
+    await redis.set('failclosed:key', 'v');
+    await config().update('db', '3', vscode.ConfigurationTarget.Workspace);
+    shared.session.reset('the test changed db');
+    const result = await run('sharedRedis.setTtl', 'failclosed:key', '90');
+    assert.notEqual(result.outcome, 'done', result.message);
+    assert.match(result.message, /sharedRedis\.db in the workspace settings must be a whole number/);
+    assert.equal(await redis.ttl('failclosed:key'), -1, 'the key in database 0 keeps no TTL');
+  });
+});
