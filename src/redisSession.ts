@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import * as vscode from 'vscode';
-import { explicitlySet, readRedisEndpoint, settings, SettingsChange } from './settings';
+import { connectionBlocked, explicitlySet, readRedisEndpoint, settings, SettingsChange } from './settings';
 import type { StackRedis } from './docker/stack/stackController';
 import { ClusterNodeView, clusterFormed } from './docker/stack/clusterHealth';
 
@@ -468,6 +468,11 @@ export class RedisSession implements vscode.Disposable {
   }
 
   private async open(base: RedisEndpoint): Promise<Connected> {
+    // A db or port no scope has valid: connecting anywhere would guess another database.
+    const blocked = connectionBlocked();
+    if (blocked) {
+      throw new RedisConnectionError('settings-invalid', describeEndpoint(base), 'was not connected to', blocked);
+    }
     const generation = this.generation;
     const { endpoint, password } = await this.credentials(base);
     const where = describeEndpoint(endpoint);

@@ -27,7 +27,25 @@ export interface SettingsChange {
 /** The one reader of VS Code's configuration (the lint forbids `getConfiguration` elsewhere). */
 function readNow(): ReturnType<typeof readSettings> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  return readSettings((key) => config.get<unknown>(key));
+  return readSettings(
+    (key) => config.get<unknown>(key),
+    (key) => {
+      const inspected = config.inspect<unknown>(key);
+      return [
+        { scope: 'folder', value: inspected?.workspaceFolderValue },
+        { scope: 'workspace', value: inspected?.workspaceValue },
+        { scope: 'user', value: inspected?.globalValue },
+      ] as const;
+    },
+  );
+}
+
+/**
+ * Why nothing may connect now (a db or port with no valid value in any scope: another database
+ * would be guessed), or undefined.
+ */
+export function connectionBlocked(): string | undefined {
+  return readNow().blocked?.message;
 }
 
 /**
@@ -102,12 +120,14 @@ export class SettingsWatcher implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SettingsChange>();
   readonly onDidChange = this.changed.event;
   private current: SettingValues;
+  private blocked: SettingProblem | undefined;
   private shown = new Set<string>();
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly warn: (message: string) => void) {
-    const { values, problems } = readNow();
+    const { values, problems, blocked } = readNow();
     this.current = values;
+    this.blocked = blocked;
     this.report(problems);
     this.publishContext();
     this.subscription = vscode.workspace.onDidChangeConfiguration((event) => {
@@ -120,11 +140,14 @@ export class SettingsWatcher implements vscode.Disposable {
   }
 
   private reread(): void {
-    const { values, problems } = readNow();
+    const { values, problems, blocked } = readNow();
     const before = this.current;
     this.current = values;
     this.report(problems);
     const keys = changedSettings(before, values);
+    // Fixing a blocking value to the default changes no value, but lets the extension connect.
+    if (blocked?.message !== this.blocked?.message) keys.add(this.blocked?.key ?? blocked?.key ?? 'db');
+    this.blocked = blocked;
     if (keys.size === 0) return;
     if (keys.has('readOnly')) this.publishContext();
     this.changed.fire({

@@ -108,10 +108,32 @@ export interface SettingProblem {
 export interface ReadSettings {
   readonly values: SettingValues;
   readonly problems: readonly SettingProblem[];
+  /** A setting that decides which database is used (db, port) with no valid value in any scope: nothing connects until it is fixed. */
+  readonly blocked?: SettingProblem | undefined;
 }
 
-/** Reads every setting through `get` (the value under `sharedRedis.<key>`, undefined when unset). */
-export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
+/** A scope's value of a setting, as VS Code's inspect() has it; `folder` is the workspace folder's. */
+export interface SettingLayer {
+  readonly scope: 'folder' | 'workspace' | 'user';
+  readonly value: unknown;
+}
+
+/**
+ * The settings that decide where keys are read and deleted: an invalid value gives way to the
+ * next scope's valid one (a workspace typo never beats the user's value), and with none, db and
+ * port block connecting rather than guess another database (host falls back to 127.0.0.1).
+ */
+const WHERE_SETTINGS: ReadonlySet<SettingKey> = new Set(['host', 'port', 'db']);
+
+/**
+ * Reads every setting through `get` (the value under `sharedRedis.<key>`, undefined when unset);
+ * `layers`, each scope's value (the most specific first), lets an invalid value of host, port or
+ * db give way to a lower scope's valid one, and the messages name the scope.
+ */
+export function readSettings(
+  get: (key: SettingKey) => unknown,
+  layers: (key: SettingKey) => readonly SettingLayer[] = () => [],
+): ReadSettings {
   const problems: SettingProblem[] = [];
   const refuse = <K extends SettingKey>(key: K, rule: string): SettingValues[K] => {
     problems.push({ key, message: `The setting sharedRedis.${key} ${rule}; the default is used until then.` });
@@ -205,7 +227,64 @@ export function readSettings(get: (key: SettingKey) => unknown): ReadSettings {
     profilerMaxSeconds: integer('profilerMaxSeconds', 1, 3600),
     profilerMaxLines: integer('profilerMaxLines', 10, 1_000_000),
   };
-  return { values, problems };
+  return failClosed(values, problems, layers);
+}
+
+/**
+ * What an invalid value of a safety setting means: readOnly counts as read-only; host, port and
+ * db take the next scope's valid value, and with none db and port block connecting.
+ */
+function failClosed(
+  values: SettingValues,
+  problems: SettingProblem[],
+  layers: (key: SettingKey) => readonly SettingLayer[],
+): ReadSettings {
+  let blocked: SettingProblem | undefined;
+  const result = { ...values };
+  const kept: SettingProblem[] = [];
+  for (const problem of problems) {
+    const key = problem.key;
+    const scopes = layers(key);
+    const at = scopes.findIndex((l) => l.value !== undefined && l.value !== null);
+    const where = at >= 0 ? ` in the ${scopes[at]?.scope ?? ''} settings` : '';
+    const rule = problem.message
+      .replace(`sharedRedis.${key} `, `sharedRedis.${key}${where} `)
+      .replace(/;[^;]*used until then\.$/, '');
+    if (key === 'readOnly') {
+      result.readOnly = true;
+      kept.push({
+        key,
+        message: `${rule}; until it is fixed the extension is read-only: commands that change or delete keys are disabled.`,
+      });
+      continue;
+    }
+    if (!WHERE_SETTINGS.has(key)) {
+      kept.push(problem);
+      continue;
+    }
+    const lower = scopes
+      .slice(at + 1)
+      .find(
+        (l) =>
+          l.value !== undefined &&
+          l.value !== null &&
+          readSettings((k) => (k === key ? l.value : undefined)).problems.length === 0,
+      );
+    if (lower) {
+      Object.assign(result, { [key]: readSettings((k) => (k === key ? lower.value : undefined)).values[key] });
+      kept.push({ key, message: `${rule}; the value in the ${lower.scope} settings is used until then.` });
+    } else if (key === 'host') {
+      kept.push({ key, message: problem.message.replace(`sharedRedis.host `, `sharedRedis.host${where} `) });
+    } else {
+      const refusal = {
+        key,
+        message: `${rule}; until it is fixed the extension connects to no Redis (never to another database).`,
+      };
+      blocked ??= refusal;
+      kept.push(refusal);
+    }
+  }
+  return { values: result, problems: kept, blocked };
 }
 
 /**

@@ -4,7 +4,13 @@ import { describeEndpoint, RedisEndpoint } from './endpoint';
 import { withoutEchoedArguments } from './replyText';
 
 export type RedisFailureKind =
-  'unreachable' | 'auth-failed' | 'timeout' | 'protected-mode' | TlsFailureKind | SentinelFailureKind;
+  | 'unreachable'
+  | 'auth-failed'
+  | 'timeout'
+  | 'protected-mode'
+  | 'settings-invalid'
+  | TlsFailureKind
+  | SentinelFailureKind;
 
 /**
  * Sentinel failures: its settings cannot be used; no Sentinel answered; they answered but
@@ -33,6 +39,7 @@ export function isPermanentFailure(kind: RedisFailureKind): boolean {
   return (
     kind === 'auth-failed' ||
     kind === 'protected-mode' ||
+    kind === 'settings-invalid' ||
     kind.startsWith('tls-') ||
     kind === 'sentinel-config' ||
     kind === 'sentinel-unknown-master' ||

@@ -6,7 +6,7 @@ import { formatKeyCount } from '../redis/keyspace/format';
 import { firstGlance, glanceNamespaces } from '../redis/keyspace/firstGlance';
 import { DEFAULT_CONNECTIONS, walkCallCount } from '../redis/keyspace/scanSource';
 import type { RedisSecrets } from '../secrets';
-import { delimiterBytes, explicitlySet, readRedisEndpoint, settings } from '../settings';
+import { connectionBlocked, delimiterBytes, explicitlySet, readRedisEndpoint, settings } from '../settings';
 import { keysHereSoFar, namespaceItem, scopedRowId, shownOf } from './keysRowItems';
 
 /** A row the first stage lists in the Keys view before the view has loaded: drawn only, with
@@ -52,6 +52,7 @@ export async function firstKeysRows(
   const values = settings();
   const endpoint = readRedisEndpoint(values);
   if (
+    connectionBlocked() !== undefined ||
     endpoint.tls ||
     endpoint.sentinel ||
     !connectsBeforeStack({ portNamed: explicitlySet('port'), sentinel: false, variant: values.stackVariant })

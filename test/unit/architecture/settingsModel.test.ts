@@ -7,18 +7,11 @@ import {
   DEFAULTS,
   readSettings,
   SettingKey,
-  SettingProblem,
 } from '../../../src/settingsModel';
 
 const root = join(__dirname, '..', '..', '..', '..');
 
-/** What readSettings returns, with what keeps the extension from connecting (a setting no scope has valid). */
-type Read = ReturnType<typeof readSettings> & { readonly blocked?: SettingProblem | undefined };
-/** readSettings with each scope's value of a setting (VS Code's inspect()), the most specific first. */
-const readLayered = readSettings as unknown as (
-  get: (key: SettingKey) => unknown,
-  layers: (key: SettingKey) => ReadonlyArray<{ scope: 'folder' | 'workspace' | 'user'; value: unknown }>,
-) => Read;
+type Read = ReturnType<typeof readSettings>;
 
 /** Reads `given` as the user's settings; anything not in it is unset. */
 function read(given: Record<string, unknown>): Read {
@@ -171,7 +164,7 @@ describe('settings (src/settingsModel.ts)', () => {
 
   it('an invalid workspace value of db, port or host gives way to the valid user value, naming the setting and the scope', () => {
     const layered = (key: SettingKey, workspace: unknown, user: unknown): Read =>
-      readLayered(
+      readSettings(
         (k) => (k === key ? workspace : undefined),
         (k) =>
           k === key
