@@ -113,7 +113,7 @@ export class StackController {
     });
   }
 
-  private async upLoaded(project: ComposeProject, settings: StackSettings, options: StartOptions, conflict: string | undefined): Promise<UpResult & { acl: AclSync }> {
+  private async upLoaded(project: ComposeProject, settings: StackSettings, options: StartOptions, conflict: string | undefined): Promise<StartResult> {
     const files = stackAccessFiles(project);
     // Only a stack whose users.acl we write from .env: elsewhere Compose's own order (the
     // environment over .env) is what the container gets, and redisPassword follows it.
