@@ -235,6 +235,21 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
       });
     }
 
+    it('recreates a docker-compose container when a network of its project was taken out of the service', async () => {
+      const stack = await miniStack();
+      const twoNetworks = COMPOSE_FILE.replace('    restart:', '    networks: [default, backend]\n    restart:') + 'networks:\n  backend: {}\n';
+      writeStack(stack, twoNetworks);
+      composeV1(stack, 'up', '-d');
+      const before = await only(stack);
+      assert.ok(before.NetworkSettings.Networks?.[`${stack.project}_backend`], 'docker-compose put it on backend');
+      writeStack(stack, COMPOSE_FILE);
+      const result = await start(stack);
+      assert.equal(result.actions.get('cache'), 'recreated');
+      const after = await only(stack);
+      assert.equal(after.NetworkSettings.Networks?.[`${stack.project}_backend`], undefined);
+      await docker.getNetwork(`${stack.project}_backend`).remove().catch(() => undefined);
+    });
+
     it('recreates when the image behind the same name changed', async () => {
       const tag = await derivedImage(undefined, 'LABEL first=yes');
       const stack = await miniStack({ IMAGE: tag });
