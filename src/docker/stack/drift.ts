@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { PLAN_DIGEST_LABEL } from './labels';
+import { PLAN_DIGEST_LABEL, PROJECT_LABEL } from './labels';
 import type { ServicePlan } from './plan';
 
 /**
@@ -138,10 +138,18 @@ function mountsMatch(container: Docker.ContainerInspectInfo, image: Docker.Conta
 }
 
 /** Every planned network, each with at least the planned aliases (engines add the container's
- * id and name). A network someone connected the container to besides (`docker network
- * connect`) is theirs: Compose keeps such a container too, and recreating it would cut it off. */
+ * id and name), and no other network of the project. A network someone connected the
+ * container to besides (`docker network connect`) is theirs: Compose keeps such a container
+ * too, and recreating it would cut it off. The project's own networks are told by Compose's
+ * naming, `<project>_<key>` (one taken out of the compose file is in no plan any more); one
+ * with its own `name:` that was taken out is then kept like someone else's. */
 function networksMatch(container: Docker.ContainerInspectInfo, service: ServicePlan): boolean {
   const actual = container.NetworkSettings.Networks ?? {};
+  const planned = new Set(service.networks.map((n) => n.name));
+  const project = container.Config.Labels?.[PROJECT_LABEL];
+  if (project !== undefined && Object.keys(actual).some((name) => !planned.has(name) && name.startsWith(`${project}_`))) {
+    return false;
+  }
   return service.networks.every(
     (n) => actual[n.name] !== undefined && n.aliases.every((alias) => (actual[n.name]?.Aliases ?? []).includes(alias)),
   );
