@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { ImportOptions, ImportOutcome, ImportSource } from '../../../src/commands/migration/importFromRedis';
+import { eventually } from '../../support/eventually';
 import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
@@ -185,6 +186,35 @@ describe('Import from Another Redis (a second real redis-server into the shared 
       /^Could not connect to the source Redis at 127\.0\.0\.1:\d+: it rejected the password\. Check the username and password/,
     );
     assert.doesNotMatch(wrong.message, /nope/);
+  });
+
+  it('refuses to import from a replica of the shared Redis (its own data under another port), saying so, and writes nothing', async () => {
+    const shared = suiteConfig().redisPort;
+    const replicaServer = await startRedisServer({ config: `replicaof 127.0.0.1 ${shared}\n` });
+    const replica = new Redis({ host: '127.0.0.1', port: replicaServer.port, lazyConnect: true });
+    try {
+      await replica.connect();
+      await target.set(`${PREFIX}:auth:session:replicated`, 'from the shared Redis');
+      await eventually(
+        'the replica holds the shared Redis’s data',
+        async () => (await replica.get(`${PREFIX}:auth:session:replicated`)) !== null,
+        60_000,
+      );
+      const result = await run({
+        source: { host: '127.0.0.1', port: replicaServer.port },
+        mappings: [{ source: PREFIX, target: `${PREFIX}:legacy` }],
+        mode: 'copy',
+        showReport: false,
+      });
+      assert.equal(result.outcome, 'refused', result.message);
+      assert.match(result.message, /is a replica of the shared Redis/);
+      assert.equal(result.result, undefined, 'nothing was copied');
+      assert.deepEqual(await scanTarget(target, `${PREFIX}:legacy*`), []);
+    } finally {
+      replica.disconnect();
+      await replicaServer.stop();
+      await target.del(`${PREFIX}:auth:session:replicated`);
+    }
   });
 
   it('asks how when no mode is given, with Dry run as the default choice', async () => {
