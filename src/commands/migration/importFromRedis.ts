@@ -22,6 +22,8 @@ import {
   checkMappings,
   compareVersions,
   compileMappings,
+  DataRelation,
+  dataRelation,
   describeMigration,
   ExistingTargets,
   guessTargetPrefix,
@@ -32,7 +34,6 @@ import {
   NamespaceOwner,
   ownerOf,
   renderMigrationReport,
-  sameDatabase,
   scanSourceSegments,
   SegmentCount,
   SegmentMapping,
@@ -177,14 +178,16 @@ class Importer {
         identities(targetClient, target.endpoint),
       ]);
       let sourceIds = sourceNode;
-      const itself = (): ImportOutcome =>
-        this.say(
-          'refused',
-          `${sourceName} is the shared Redis itself (${targetName}, same server and database): choose the per-service Redis to import from.`,
-          'error',
-        );
-      const shared = (): boolean => sourceIds.some((a) => targetIds.some((b) => sameDatabase(a, b)));
-      if (shared()) return itself();
+      // The same data (the same server, or one linked to it by replication) is refused: what the
+      // import writes would come back in the source and be copied again. An unknown one is asked about.
+      const linked = (): ImportOutcome | undefined => {
+        const relations = sourceIds.flatMap((a) => targetIds.map((b) => dataRelation(a, b)));
+        const relation = relations.find((r) => r !== 'different' && r !== 'unknown');
+        if (relation) return this.say('refused', sameDataRefusal(relation, sourceName, targetName), 'error');
+        return undefined;
+      };
+      const refusal = linked();
+      if (refusal) return refusal;
       if (sourceIsCluster) {
         // A cluster node holds only its own slots' keys: the import walks every master of the source cluster.
         try {
@@ -193,9 +196,12 @@ class Importer {
           return this.say('failed', sourceFailure(error, sourceName), 'error');
         }
         sourceIds = await identities(sourceCluster, sourceEndpoint);
-        if (shared()) return itself();
+        const clusterRefusal = linked();
+        if (clusterRefusal) return clusterRefusal;
       }
-      const unknown = { runId: '', version: '', db: 0 };
+      const unsure = sourceIds.some((a) => targetIds.some((b) => dataRelation(a, b) === 'unknown'));
+      if (unsure && !(await this.confirmUnknownSource(sourceName, targetName))) return DISMISSED;
+      const unknown: ServerIdentity = { runId: '', version: '', db: 0, role: '', replicationId: '' };
       const sourceId = sourceIds[0] ?? unknown;
       const targetId = targetIds[0] ?? unknown;
       this.log.info(
@@ -504,6 +510,21 @@ class Importer {
     return fromBinary(guess);
   }
 
+  /** A source that does not say who it is may be the shared Redis or a replica of it: go on only when the user says it is not. */
+  private async confirmUnknownSource(sourceName: string, targetName: string): Promise<boolean> {
+    const button = 'It is another Redis: import';
+    const choice = await vscode.window.showWarningMessage(
+      `Cannot tell whether ${sourceName} is the shared Redis (${targetName}) or a replica of it: it does not say who it is (INFO run_id and master_replid).`,
+      {
+        modal: true,
+        detail:
+          'Importing the shared Redis into itself, or from one of its replicas, copies keys it has just written again and again. Go on only if you are sure it is another server.',
+      },
+      button,
+    );
+    return choice === button;
+  }
+
   private async askMode(targetName: string): Promise<MigrationMode | undefined> {
     const pick = await vscode.window.showQuickPick(MODE_PICKS, {
       title: `Import into ${targetName}: how?`,
@@ -650,4 +671,18 @@ function sourceFailure(error: unknown, sourceName: string): string {
     return `Could not connect to the source Redis at ${sourceName}: it ${error.reason}. ${hint}`;
   }
   return `Could not connect to the source Redis at ${sourceName}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Why a source with the shared Redis's own data is refused, in one sentence. */
+function sameDataRefusal(relation: DataRelation, sourceName: string, targetName: string): string {
+  const what =
+    relation === 'replica-of-target'
+      ? `is a replica of the shared Redis (${targetName}): the same data under another address`
+      : relation === 'master-of-target'
+        ? `is the master of the shared Redis (${targetName}), which replicates it: the same data`
+        : relation === 'replicas-of-one-master'
+          ? `and the shared Redis (${targetName}) are replicas of one master: the same data`
+          : `is the shared Redis itself (${targetName}, same server and database)`;
+  const loop = relation === 'same-server' ? '' : ', and what the import writes would come back to be copied again';
+  return `${sourceName} ${what}${loop}: choose the per-service Redis to import from.`;
 }

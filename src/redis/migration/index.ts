@@ -20,11 +20,13 @@ export {
   segmentText,
 } from './mapping';
 export {
+  DataRelation,
   SegmentCount,
   ServerIdentity,
   SourceScan,
   SourceScanOptions,
   compareVersions,
+  dataRelation,
   sameDatabase,
   scanSourceSegments,
   serverIdentity,

@@ -50,10 +50,14 @@ export async function scanSourceSegments(target: WalkTarget, options: SourceScan
 
 /** What the same-server check and the summary need to know about a server. */
 export interface ServerIdentity {
-  /** INFO server `run_id`: unique per running server process. */
+  /** INFO server `run_id`: unique per running server process; empty when unknown. */
   readonly runId: string;
   readonly version: string;
   readonly db: number;
+  /** INFO replication `role`; empty when unknown. */
+  readonly role: 'master' | 'replica' | '';
+  /** INFO replication `master_replid`: a replica shares its master's (a chain of replicas too); empty when unknown. */
+  readonly replicationId: string;
 }
 
 export async function serverIdentity(
@@ -62,17 +66,52 @@ export async function serverIdentity(
 ): Promise<ServerIdentity> {
   let info: string;
   try {
-    info = await client.info('server');
+    // Two sections, two calls: INFO takes several sections only from Redis 7.
+    info = `${await client.info('server')}\n${await client.info('replication')}`;
   } catch (error) {
     throw keyspaceError(error, endpoint, 'INFO');
   }
   const field = (name: string): string => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
-  return { runId: field('run_id'), version: field('redis_version'), db: endpoint.db };
+  const role = field('role');
+  const replicationId = field('master_replid');
+  return {
+    runId: field('run_id'),
+    version: field('redis_version'),
+    db: endpoint.db,
+    role: role === 'master' ? 'master' : role === 'slave' ? 'replica' : '',
+    replicationId: /^0*$/.test(replicationId) ? '' : replicationId,
+  };
 }
 
-/** True when both are the same database of the same running server (however it was addressed). */
+/**
+ * How a source's database relates to a target's:
+ * - `same-server`: the same database of the same running server (however it was addressed);
+ * - `replica-of-target`, `master-of-target`, `replicas-of-one-master`: the same database of two
+ *   servers linked by replication (one replication id): the same data under another address,
+ *   and what is written to the target comes back in the source;
+ * - `unknown`: one of them does not say who it is (no run_id or replication id);
+ * - `different`: another server, or another database.
+ */
+export type DataRelation =
+  'same-server' | 'replica-of-target' | 'master-of-target' | 'replicas-of-one-master' | 'unknown' | 'different';
+
+export function dataRelation(source: ServerIdentity, target: ServerIdentity): DataRelation {
+  if (source.runId !== '' && source.runId === target.runId) {
+    return source.db === target.db ? 'same-server' : 'different';
+  }
+  if (source.runId === '' || target.runId === '' || source.replicationId === '' || target.replicationId === '') {
+    return 'unknown';
+  }
+  if (source.db !== target.db || source.replicationId !== target.replicationId) return 'different';
+  if (source.role === 'replica' && target.role !== 'replica') return 'replica-of-target';
+  if (target.role === 'replica' && source.role !== 'replica') return 'master-of-target';
+  return 'replicas-of-one-master';
+}
+
+/** True when both hold the same data: the same database of one server, or of two linked by replication. */
 export function sameDatabase(a: ServerIdentity, b: ServerIdentity): boolean {
-  return a.runId !== '' && a.runId === b.runId && a.db === b.db;
+  const relation = dataRelation(a, b);
+  return relation !== 'different' && relation !== 'unknown';
 }
 
 /** Compares dotted versions (`7.0.15` < `7.2.4`); unknown parts count as 0. */

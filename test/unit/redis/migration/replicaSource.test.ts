@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { sameDatabase, serverIdentity } from '../../../../src/redis/migration';
+import { dataRelation, sameDatabase, serverIdentity, ServerIdentity } from '../../../../src/redis/migration';
 import { eventually } from '../../../support/eventually';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { endpointOf } from '../keyspace/support';
@@ -38,5 +38,18 @@ describe('migration: a source that holds the target’s data through replication
     // Another database of the replica is not the data the target's database 0 holds.
     const r1 = await serverIdentity(replica, endpointOf(replicaServer, 1));
     assert.equal(sameDatabase(r1, m), false);
+    // What the refusal says.
+    assert.equal(dataRelation(r, m), 'replica-of-target');
+    assert.equal(dataRelation(m, r), 'master-of-target');
+    assert.equal(dataRelation(m, m), 'same-server');
+    assert.equal(dataRelation(o, m), 'different');
+  });
+
+  it('a server that does not say who it is (no run_id, no replication id) is unknown, not another server', async () => {
+    const m = await serverIdentity(master, endpointOf(masterServer));
+    const blank: ServerIdentity = { ...m, runId: '', replicationId: '', role: '' };
+    assert.equal(dataRelation(blank, m), 'unknown');
+    assert.equal(dataRelation(m, blank), 'unknown');
+    assert.equal(sameDatabase(blank, m), false);
   });
 });
