@@ -359,9 +359,49 @@ describe('migration: failures, expired keys, the same server, connection loss', 
       onProgress: (p) => batches.push(p.processed),
     });
     assert.equal(result.copied, 40);
-    assert.deepEqual(batches.slice(0, 3), [10, 12, 14]); // 10 MiB in the first batch: 2 a batch from then on
+    // No batch reads more than the 3 MiB, the first neither: 2 keys a batch from the start.
+    assert.deepEqual(batches.slice(0, 3), [2, 4, 6]);
     assert.equal(batches.at(-1), 40);
     assert.equal((await target.getBuffer('shared:blob:39'))?.equals(Buffer.concat([Buffer.from('39'), big])), true);
+  });
+
+  it('no read of the source takes much more than maxBatchBytes, the first one neither (40 keys of 1 MiB, a 4 MiB cap)', async () => {
+    await source.flushdb();
+    await target.flushdb();
+    const written = source.pipeline();
+    for (let i = 0; i < 40; i++) written.set(`blob:${i}`, randomBytes(1024 * 1024)); // random: DUMP does not compress it
+    await written.exec();
+    // What each source pipeline brought back (the DUMP payloads), measured on the real replies.
+    const reads: number[] = [];
+    const pipeline = source.pipeline.bind(source);
+    source.pipeline = ((...args: Parameters<Redis['pipeline']>) => {
+      const read = pipeline(...args);
+      const exec = read.exec.bind(read);
+      read.exec = async (...execArgs: Parameters<typeof exec>) => {
+        const replies = await exec(...execArgs);
+        let bytes = 0;
+        for (const [, value] of replies ?? []) if (Buffer.isBuffer(value)) bytes += value.length;
+        reads.push(bytes);
+        return replies;
+      };
+      return read;
+    }) as Redis['pipeline'];
+    let result: MigrationResult;
+    try {
+      result = await migrateKeys(source, target, compileMappings([{ source: 'blob', target: 'shared:blob' }]), {
+        mode: 'copy',
+        maxBatchBytes: 4 * 1024 * 1024,
+      });
+    } finally {
+      source.pipeline = pipeline;
+    }
+    assert.equal(result.copied, 40);
+    const mib = reads.map((bytes) => (bytes / 2 ** 20).toFixed(1));
+    assert.ok(
+      reads.every((bytes) => bytes <= 2 * 4 * 1024 * 1024),
+      `MiB read per source pipeline: ${mib.join(', ')}`,
+    );
+    assert.equal(await target.dbsize(), 40);
   });
 
   it('keys without a delimiter can be mapped under a prefix; unmapped segments stay out', async () => {
