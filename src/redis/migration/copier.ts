@@ -268,30 +268,49 @@ export async function migrateKeys(
     readonly replies: PipelineReplies;
   }
 
+  /** DUMP bytes a key of the last read averaged (a copy); unknown before the first. */
+  let keyBytes: number | undefined;
   /** Reads a batch from the source: PTTL, then DUMP (a copy: the type is the payload's
    * first byte) or TYPE (a dry run). Counts nothing: a read whose write never starts
-   * (a cancel) leaves no trace. */
+   * (a cancel) leaves no trace. A copy reads no more than about maxBatchBytes: in pipelines
+   * of as many keys as the bytes left fit at the size seen so far (one key first, when none
+   * was read yet); the keys it did not read go back to the front of the queue. */
   const readBatch = async (batch: Item[]): Promise<Read> => {
-    const reads = source.pipeline();
-    for (const item of batch) {
-      reads.pttl(item.source);
-      if (live) reads.dumpBuffer(item.source);
-      else reads.type(item.source);
-    }
-    const sentAt = performance.now();
-    const replies = await execute(reads, sourceEndpoint);
-    if (live) {
-      let bytes = 0;
-      for (let i = 1; i < replies.length; i += 2) {
-        const payload = replies[i]?.[1];
-        if (Buffer.isBuffer(payload)) bytes += payload.length;
+    const replies: PipelineReplies = [];
+    let sentAt: number | undefined;
+    let bytes = 0;
+    let read = 0;
+    while (read < batch.length && bytes < maxBatchBytes) {
+      const fit = keyBytes === undefined ? 1 : Math.floor((maxBatchBytes - bytes) / keyBytes);
+      const take = live ? Math.min(batch.length - read, Math.max(read === 0 ? 1 : 0, fit)) : batch.length;
+      if (take < 1) break;
+      const reads = source.pipeline();
+      for (const item of batch.slice(read, read + take)) {
+        reads.pttl(item.source);
+        if (live) reads.dumpBuffer(item.source);
+        else reads.type(item.source);
       }
+      sentAt ??= performance.now();
+      const chunk = await execute(reads, sourceEndpoint);
+      replies.push(...chunk);
+      read += take;
+      if (!live) break;
+      let chunkBytes = 0;
+      for (let i = 1; i < chunk.length; i += 2) {
+        const payload = chunk[i]?.[1];
+        if (Buffer.isBuffer(payload)) chunkBytes += payload.length;
+      }
+      bytes += chunkBytes;
+      keyBytes = Math.max(1, chunkBytes / take);
+    }
+    pending.unshift(...batch.slice(read));
+    if (live) {
       // As many keys of this batch's average size as fit in maxBatchBytes: fewer after large
       // values, back to batchSize after small ones.
       batchLimit =
-        bytes === 0 ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(maxBatchBytes / (bytes / batch.length))));
+        bytes === 0 ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(maxBatchBytes / (bytes / read))));
     }
-    return { batch, sentAt, replies };
+    return { batch: batch.slice(0, read), sentAt: sentAt ?? performance.now(), replies };
   };
 
   /** Writes a batch read before (EXISTS for a dry run) and counts every key of it. */
