@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import type Redis from 'ioredis';
+import { connectRedis, DEFAULT_TUNING } from '../../../../src/redis/connection';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import {
   CompiledMapping,
@@ -17,6 +18,7 @@ import {
   scanSourceSegments,
   serverIdentity,
 } from '../../../../src/redis/migration';
+import { eventually } from '../../../support/eventually';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { clientOf, endpointOf } from '../keyspace/support';
 import {
@@ -577,6 +579,45 @@ describe('migration: failures, expired keys, the same server, connection loss', 
     } finally {
       again.disconnect();
       db1.disconnect();
+    }
+  });
+
+  it('a target that does not answer a write in time: the error says how many keys of the batch in flight may be written too, and to look first', async () => {
+    await source.flushdb();
+    await target.flushdb();
+    const written = source.pipeline();
+    for (let i = 0; i < 2000; i++) written.set(`session:${i}`, 'v');
+    await written.exec();
+    // The import's own client gives up after 1 s; the target pauses writes for 3 s after the second batch.
+    const quiet = await connectRedis(endpointOf(targetServer), {}, { ...DEFAULT_TUNING, timeoutMs: 1000 });
+    let batches = 0;
+    const error = await migrateKeys(source, quiet, compileMappings([{ source: 'session', target: 'auth:session' }]), {
+      mode: 'copy',
+      batchSize: 500,
+      scanCount: 500,
+      onProgress: () => {
+        if (++batches === 2) void target.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // Its connection stays open until the end: a client that leaves drops what the paused server has not run yet.
+    try {
+      assert.ok(error instanceof RedisConnectionError, String(error));
+      assert.equal(error.kind, 'timeout');
+      const partial = (error as unknown as { partial: MigrationResult }).partial;
+      assert.match(error.message, /500 more keys .*may have been written/, error.message);
+      assert.match(error.message, /[Ll]ook at the target's keys before running the import again/);
+      // The paused batch lands when the pause ends: the count plus the 500 the message named.
+      const landed = await eventually(
+        'the paused writes to land',
+        async () => ((await target.dbsize()) === partial.copied + 500 ? partial.copied + 500 : undefined),
+        { timeoutMs: 10_000, detail: async () => `copied ${partial.copied}, target holds ${await target.dbsize()}` },
+      );
+      assert.equal(landed, partial.copied + 500);
+    } finally {
+      quiet.disconnect();
     }
   });
 
