@@ -2,8 +2,8 @@ import type Redis from 'ioredis';
 import type { ChainableCommander, Cluster } from 'ioredis';
 import { CommandArgs, execKeyCommands, KeyCommands } from '../cluster/clusterKeyWrites';
 import { RedisEndpoint } from '../endpoint';
-import { classifyRedisError, isReplyError } from '../errors';
-import { BinaryString, cursorFraction, fromBinary, toBinary } from '../keyspace';
+import { classifyRedisError, isReplyError, RedisConnectionError } from '../errors';
+import { BinaryString, cursorFraction, fromBinary, groupThousands, toBinary } from '../keyspace';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from '../keyspace/errors';
 import { keyHash } from '../keyspace/keyHash';
 import { asScanReply, quietly, scanArguments } from '../keyspace/scanSource';
@@ -155,6 +155,8 @@ export interface MigrationOptions {
  * before it (the batch in flight may or may not have been written: run again to finish). */
 export interface PartialMigration {
   readonly partial: MigrationResult;
+  /** Keys of the batch whose write was sent but not answered: written or not, not counted in `partial`. */
+  readonly inFlight?: number;
 }
 
 interface Item {
@@ -371,7 +373,12 @@ export async function migrateKeys(
       written.push({ item, type, at: replyAt, replacing });
       replyAt += commands.length;
     });
-    const wrote = written.length > 0 ? await writeTarget(target, writes, targetEndpoint) : [];
+    let wrote: PipelineReplies = [];
+    try {
+      if (written.length > 0) wrote = await writeTarget(target, writes, targetEndpoint);
+    } catch (error) {
+      throw live ? unansweredWrite(error, written.length) : error;
+    }
     /** Keys handed back to be written in a later batch (see below). */
     const retry = new Set<Item>();
     written.forEach(({ item, type, at, replacing }) => {
@@ -504,6 +511,22 @@ export async function migrateKeys(
 }
 
 export type PipelineReplies = [Error | null, unknown][];
+
+/**
+ * A write pipeline sent and not answered (a timeout, a dropped connection) may have been
+ * applied all the same (a server paused for writes applies it when the pause ends): the
+ * message says how many keys that is, and to look before running again.
+ */
+function unansweredWrite(error: unknown, keys: number): unknown {
+  if (!(error instanceof RedisConnectionError) || error.kind === 'auth-failed') return error;
+  const more = `${groupThousands(keys)} more ${keys === 1 ? 'key' : 'keys'} (the batch in flight)`;
+  const landed = `${more} may have been written all the same, not counted as copied: look at the target's keys before running the import again.`;
+  const hint =
+    error.kind === 'timeout'
+      ? `It may still apply the last batch when it answers: ${landed}`
+      : `${error.hint} ${landed}`;
+  return Object.assign(new RedisConnectionError(error.kind, error.endpoint, error.reason, hint), { inFlight: keys });
+}
 
 /**
  * Sends each key's commands to the target: one pipeline to a single server; on a Redis
