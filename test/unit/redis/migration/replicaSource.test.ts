@@ -1,12 +1,22 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { dataRelation, sameDatabase, serverIdentity, ServerIdentity } from '../../../../src/redis/migration';
+import {
+  compileMappings,
+  dataRelation,
+  hintFor,
+  migrateKeys,
+  MigrationResult,
+  renderMigrationReport,
+  sameDatabase,
+  serverIdentity,
+  ServerIdentity,
+} from '../../../../src/redis/migration';
 import { eventually } from '../../../support/eventually';
 import { useRedisServer } from '../../../support/useRedisServer';
-import { endpointOf } from '../keyspace/support';
+import { clientOf, endpointOf } from '../keyspace/support';
 
 /** Three real servers: a master, its replica, and one that has nothing to do with them. */
-describe('migration: a source that holds the target’s data through replication (a replica or the master)', function () {
+describe('migration: servers linked by replication (a replica or the master as source or target) and what the copy will be refused', function () {
   this.timeout(60_000);
   const masterServer = useRedisServer({ config: 'repl-diskless-sync-delay 0\n' });
   // Read when the replica starts, after the master's own before hook.
@@ -51,5 +61,49 @@ describe('migration: a source that holds the target’s data through replication
     assert.equal(dataRelation(blank, m), 'unknown');
     assert.equal(dataRelation(m, blank), 'unknown');
     assert.equal(sameDatabase(blank, m), false);
+  });
+
+  /** Only `count` keys `session:0`… in the client's database. */
+  async function sessions(client: Redis, count: number): Promise<void> {
+    await client.flushdb();
+    await client.mset(...Array.from({ length: count }, (_, i) => [`session:${i}`, 'v']).flat());
+  }
+
+  /** What a user compares: the dry run's counts and reasons, and the copy's. */
+  const outcome = (r: MigrationResult): unknown => ({
+    copied: r.copied,
+    failed: r.failed,
+    reasons: r.reasons.map((g) => [g.kind, g.reason, g.count]),
+  });
+
+  it('the dry run reports the keys a copy will fail because the source user may not DUMP, as the copy does', async () => {
+    await Promise.all([master.flushdb(), sessions(other, 50)]);
+    await other.call('ACL', 'SETUSER', 'nodump', 'on', '>pw2', '~*', '+@read', '+info', '-dump');
+    const limited = await clientOf(otherServer);
+    try {
+      await limited.call('AUTH', 'nodump', 'pw2');
+      const mappings = compileMappings([{ source: 'session', target: 'auth:session' }]);
+      const dry = await migrateKeys(limited, master, mappings, { mode: 'dry-run' });
+      const copy = await migrateKeys(limited, master, mappings, { mode: 'copy' });
+      assert.equal(copy.failed, 50, 'the copy fails every key');
+      assert.deepEqual(outcome(dry), outcome(copy), 'the dry run says what the copy then does');
+      assert.equal(await master.dbsize(), 0);
+    } finally {
+      limited.disconnect();
+      await other.call('ACL', 'DELUSER', 'nodump');
+    }
+  });
+
+  it('the dry run into a read-only replica reports the keys as failed (READONLY) as the copy does, with what to do', async () => {
+    await sessions(other, 30);
+    const mappings = compileMappings([{ source: 'session', target: 'auth:session' }]);
+    const dry = await migrateKeys(other, replica, mappings, { mode: 'dry-run' });
+    const copy = await migrateKeys(other, replica, mappings, { mode: 'copy' });
+    assert.equal(copy.failed, 30);
+    assert.deepEqual(outcome(dry), outcome(copy));
+    const reason = copy.reasons[0]?.reason ?? '';
+    assert.match(reason, /^READONLY/);
+    assert.match(hintFor(reason) ?? '', /read-only replica: import into its master/);
+    assert.match(renderMigrationReport(dry, { source: 'a', target: 'b' }), /read-only replica: import into its master/);
   });
 });
