@@ -292,11 +292,16 @@ export async function migrateKeys(
         if (live) reads.dumpBuffer(item.source);
         else reads.type(item.source);
       }
+      // A dry run DUMPs one key too: a user that may not DUMP is refused that as the copy would be.
+      if (!live && batch[0]) reads.dumpBuffer(batch[0].source);
       sentAt ??= performance.now();
       const chunk = await execute(reads, sourceEndpoint);
-      replies.push(...chunk);
       read += take;
-      if (!live) break;
+      if (!live) {
+        replies.push(...withDumpRefusal(chunk));
+        break;
+      }
+      replies.push(...chunk);
       let chunkBytes = 0;
       for (let i = 1; i < chunk.length; i += 2) {
         const payload = chunk[i]?.[1];
@@ -365,10 +370,13 @@ export async function migrateKeys(
         claims.set(name, []);
       }
       const exists: [string, CommandArgs] = ['EXISTS', [key]];
+      // An empty payload is never restored (the server checks it first): the refusals the copy
+      // would get before that (READONLY, NOPERM, OOM) without writing anything.
+      const mayRestore: [string, CommandArgs] = ['RESTORE', [key, 0, Buffer.alloc(0)]];
       const restore: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer]];
       const replace: [string, CommandArgs] = ['RESTORE', [key, ttl, payload as Buffer, 'REPLACE']];
       const replacing = mode === 'replace' && (replaceOnly === undefined || replaceOnly.has(key));
-      const commands = mode === 'dry-run' ? [exists] : replacing ? [exists, replace] : [restore];
+      const commands = mode === 'dry-run' ? [exists, mayRestore] : replacing ? [exists, replace] : [restore];
       writes.push({ key, commands });
       written.push({ item, type, at: replyAt, replacing });
       replyAt += commands.length;
@@ -385,12 +393,14 @@ export async function migrateKeys(
       let outcome: { copied: true } | { skipped: string } | { failed: string };
       if (mode === 'dry-run') {
         const [error, exists] = wrote[at] ?? [null, 0];
+        const [refused] = wrote[at + 1] ?? [null];
         // A refused check (an ACL, a MOVED) says nothing about the key: it would fail, not be copied.
         if (error) outcome = { failed: error.message };
         else if (Number(exists) > 0) {
           outcome = { skipped: REASON_EXISTS };
           options.onExisting?.(item.target);
-        } else outcome = { copied: true };
+        } else if (refused && !EMPTY_PAYLOAD_REFUSED.test(refused.message)) outcome = { failed: refused.message };
+        else outcome = { copied: true };
         if ('copied' in outcome) copy(item, type, false);
       } else if (!replacing) {
         const [error] = wrote[at] ?? [null];
@@ -511,6 +521,21 @@ export async function migrateKeys(
 }
 
 export type PipelineReplies = [Error | null, unknown][];
+
+/** RESTORE's answer to the dry run's empty payload when it may restore there. */
+const EMPTY_PAYLOAD_REFUSED = /DUMP payload version or checksum are wrong|Bad data format/i;
+
+/**
+ * A dry run's source replies (PTTL and TYPE a key) without the one DUMP read at their end: a
+ * refusal of the DUMP command (an ACL) is every key's, as the copy would get it; a refusal of
+ * that key alone is its own.
+ */
+function withDumpRefusal(replies: PipelineReplies): PipelineReplies {
+  const [refusal] = replies.pop() ?? [null];
+  if (!refusal) return replies;
+  const everyKey = !/\bkeys?\b/i.test(refusal.message);
+  return replies.map((reply, i) => (i % 2 === 1 && (everyKey || i === 1) && !reply[0] ? [refusal, null] : reply));
+}
 
 /**
  * A write pipeline sent and not answered (a timeout, a dropped connection) may have been

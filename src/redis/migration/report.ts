@@ -52,6 +52,9 @@ export function hintFor(reason: string): string | undefined {
   if (/^NOPERM/i.test(reason)) {
     return "The target's user may not write these keys (ACL): give it access to the target prefix and the RESTORE command.";
   }
+  if (/^READONLY/i.test(reason)) {
+    return 'The target is a read-only replica: import into its master (the server it replicates).';
+  }
   if (/^OOM/i.test(reason)) {
     return 'The target reached its maxmemory: free memory or raise maxmemory, then run the import again (copied keys are skipped).';
   }
