@@ -217,6 +217,34 @@ describe('Import from Another Redis (a second real redis-server into the shared 
     }
   });
 
+  it('a source user that may not run INFO: asks whether the source is another Redis, imports only when told so', async () => {
+    await source.call('ACL', 'SETUSER', 'migonly', 'on', '>migpw', '~*', '+@read', '+scan', '+dump', '+ping', '-info');
+    const questions: string[] = [];
+    let confirm = false;
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const original = window['showWarningMessage'];
+    window['showWarningMessage'] = (message: string, _options: unknown, ...buttons: string[]) => {
+      if (!/Cannot tell whether/.test(message)) return Promise.resolve(undefined);
+      questions.push(message);
+      return Promise.resolve(confirm ? buttons[0] : undefined);
+    };
+    try {
+      const limited = { ...from(), username: 'migonly', password: 'migpw' };
+      const declined = await run({ source: limited, mappings, mode: 'dry-run', showReport: false });
+      assert.equal(declined.outcome, 'dismissed', declined.message);
+      assert.match(questions[0] ?? '', /^Cannot tell whether 127\.0\.0\.1:\d+ \(user migonly\) is the shared Redis/);
+      confirm = true;
+      const confirmed = await run({ source: limited, mappings, mode: 'dry-run', showReport: false });
+      assert.equal(confirmed.outcome, 'done', confirmed.message);
+      assert.equal(questions.length, 2);
+      assert.equal(confirmed.result?.failed, 0, confirmed.message);
+      assert.ok((confirmed.result?.processed ?? 0) > 0, confirmed.message);
+    } finally {
+      window['showWarningMessage'] = original;
+      await source.call('ACL', 'DELUSER', 'migonly');
+    }
+  });
+
   it('asks how when no mode is given, with Dry run as the default choice', async () => {
     const pending = vscode.commands.executeCommand<ImportOutcome>('sharedRedis.importFromRedis', {
       source: from(),

@@ -106,4 +106,19 @@ describe('migration: servers linked by replication (a replica or the master as s
     assert.match(hintFor(reason) ?? '', /read-only replica: import into its master/);
     assert.match(renderMigrationReport(dry, { source: 'a', target: 'b' }), /read-only replica: import into its master/);
   });
+
+  it('a least-privilege source user (no INFO) gets an unknown identity to ask about, not a refusal; the hint lists what it needs', async () => {
+    await other.call('ACL', 'SETUSER', 'mig', 'on', '>migpw', '~*', '+@read', '+scan', '+dump', '+ping', '-info');
+    const limited = await clientOf(otherServer);
+    try {
+      await limited.call('AUTH', 'mig', 'migpw');
+      const source = await serverIdentity(limited, endpointOf(otherServer));
+      assert.equal(dataRelation(source, await serverIdentity(master, endpointOf(masterServer))), 'unknown');
+    } finally {
+      limited.disconnect();
+      await other.call('ACL', 'DELUSER', 'mig');
+    }
+    const hint = hintFor("source refused: NOPERM this user has no permissions to run the 'dump' command") ?? '';
+    for (const command of ['SCAN', 'PTTL', 'TYPE', 'DUMP', 'INFO']) assert.match(hint, new RegExp(`\\b${command}\\b`));
+  });
 });
