@@ -514,7 +514,7 @@ class Importer {
   private async confirmUnknownSource(sourceName: string, targetName: string): Promise<boolean> {
     const button = 'It is another Redis: import';
     const choice = await vscode.window.showWarningMessage(
-      `Cannot tell whether ${sourceName} is the shared Redis (${targetName}) or a replica of it: it does not say who it is (INFO run_id and master_replid).`,
+      `Cannot tell whether ${sourceName} is the shared Redis (${targetName}) or a replica of it: it does not say who it is (its user may not run INFO, or INFO has no run_id and master_replid).`,
       {
         modal: true,
         detail:

@@ -47,7 +47,7 @@ export function hintFor(reason: string): string | undefined {
     return "The target Redis cannot read the source's DUMP format: it is usually older than the source (a payload of Redis 7.2 cannot be restored on 7.0). Upgrade the target's Redis, or copy these keys another way.";
   }
   if (/^source refused: NOPERM/i.test(reason)) {
-    return 'The source user may not read these keys: it needs the DUMP, PTTL and TYPE commands and access to the keys.';
+    return 'The source user may not read these keys: it needs the SCAN, PTTL, TYPE and DUMP commands and access to the keys (and INFO, for the import to tell the source from the shared Redis without asking).';
   }
   if (/^NOPERM/i.test(reason)) {
     return "The target's user may not write these keys (ACL): give it access to the target prefix and the RESTORE command.";

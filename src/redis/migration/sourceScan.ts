@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { walkKeyspace, WalkTarget } from '../keyspace';
 import { keyspaceError, endpointOfClient } from '../keyspace/errors';
 import { RedisEndpoint } from '../endpoint';
+import { isNoPermission } from '../observe/clientList';
 
 /** How many source keys share a first segment. */
 export interface SegmentCount {
@@ -64,13 +65,17 @@ export async function serverIdentity(
   client: Redis,
   endpoint: RedisEndpoint = endpointOfClient(client),
 ): Promise<ServerIdentity> {
-  let info: string;
-  try {
-    // Two sections, two calls: INFO takes several sections only from Redis 7.
-    info = `${await client.info('server')}\n${await client.info('replication')}`;
-  } catch (error) {
-    throw keyspaceError(error, endpoint, 'INFO');
-  }
+  const section = async (name: string): Promise<string> => {
+    try {
+      return await client.info(name);
+    } catch (error) {
+      // A least-privilege user may not run INFO: who the server is stays unknown (the caller asks), not a failure.
+      if (isNoPermission(error)) return '';
+      throw keyspaceError(error, endpoint, 'INFO');
+    }
+  };
+  // Two sections, two calls: INFO takes several sections only from Redis 7.
+  const info = `${await section('server')}\n${await section('replication')}`;
   const field = (name: string): string => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
   const role = field('role');
   const replicationId = field('master_replid');
