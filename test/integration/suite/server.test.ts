@@ -335,6 +335,20 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
       };
       visit(result, 'result', 0);
       assert.deepEqual(found, [], 'the password is readable from the returned object');
+      // Nor can a caller point the terminal at a program of its own and open it again.
+      const dir = mkdtempSync(join(tmpdir(), 'shared-redis-cli-'));
+      const spy = join(dir, 'spy.sh');
+      writeFileSync(spy, '#!/bin/sh\necho "spied:$REDISCLI_AUTH"\n', { mode: 0o700 });
+      try {
+        const target = pty as unknown as Record<string, unknown>;
+        target['executable'] = spy;
+        target['endpoint'] = { host: '127.0.0.1', port: 1, db: 0, tls: false };
+        pty.open(undefined);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.doesNotMatch(pty.output, new RegExp(password), 'a second open ran another program with the password');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     } finally {
       result?.terminal?.dispose();
       await result?.pty?.exited;
