@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { allowQuiet } from '../docker/quietStream';
 import * as vscode from 'vscode';
 import { describeEndpoint, RedisEndpoint } from '../redis/endpoint';
-import { CliTarget, containerCliLaunch, localCliLaunch } from '../redis/serverInfo';
+import { CliTarget, containerCliLaunch, localCliLaunch, RedisCliLaunch } from '../redis/serverInfo';
 
 /** What both CLI terminals expose besides being a Pseudoterminal: their output so far, for tests and diagnostics. */
 export interface RedisCliPty extends vscode.Pseudoterminal {
@@ -97,17 +97,18 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
   private promptTimer: NodeJS.Timeout | undefined;
   private readonly prompt: string;
 
-  /** A true private field: the command hands this object back, and any extension may run the command. */
-  readonly #password: string | undefined;
+  // True private fields, set once: the command hands this object back (and any extension sees
+  // it in the terminal's creation options), so what runs, with which password, is out of reach.
+  readonly #launch: RedisCliLaunch;
+  readonly #executable: string;
+  readonly #where: string;
+  #opened = false;
 
-  constructor(
-    private readonly endpoint: RedisEndpoint,
-    password: string | undefined,
-    private readonly executable = 'redis-cli',
-    private readonly target: CliTarget = {},
-  ) {
+  constructor(endpoint: RedisEndpoint, password: string | undefined, executable = 'redis-cli', target: CliTarget = {}) {
     super();
-    this.#password = password;
+    this.#launch = localCliLaunch(endpoint, password, target);
+    this.#executable = executable;
+    this.#where = describeEndpoint(endpoint);
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     this.prompt = `${host}:${endpoint.port}${endpoint.db !== 0 ? `[${endpoint.db}]` : ''}> `;
   }
@@ -118,16 +119,16 @@ export class LocalRedisCliPty extends CliPtyBase implements RedisCliPty {
   }
 
   open(): void {
-    const launch = localCliLaunch(this.endpoint, this.#password, this.target);
+    if (this.#opened) return;
+    this.#opened = true;
+    const launch = this.#launch;
     const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env };
     // A REDISCLI_AUTH of the editor's own environment must not reach another server.
     if (!launch.env['REDISCLI_AUTH']) delete env['REDISCLI_AUTH'];
-    this.write(
-      `redis-cli connected to ${describeEndpoint(this.endpoint)}. Type a command and press Enter; "exit" or Ctrl+D closes.\n`,
-    );
+    this.write(`redis-cli connected to ${this.#where}. Type a command and press Enter; "exit" or Ctrl+D closes.\n`);
     let child: ChildProcess;
     try {
-      child = spawn(this.executable, [...launch.args], { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      child = spawn(this.#executable, [...launch.args], { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     } catch (error) {
       this.finish(1, `Could not start redis-cli: ${error instanceof Error ? error.message : String(error)}`);
       return;
@@ -238,37 +239,45 @@ export class ContainerRedisCliPty extends CliPtyBase implements RedisCliPty {
   private exec: Docker.Exec | undefined;
   private dimensions: vscode.TerminalDimensions | undefined;
 
-  /** A true private field: the command hands this object back, and any extension may run the command. */
-  readonly #password: string | undefined;
+  // True private fields, set once, as in LocalRedisCliPty: the container and what runs in it,
+  // with which password, are out of reach of whoever holds this object.
+  readonly #launch: RedisCliLaunch;
+  readonly #container: Docker.Container;
+  readonly #containerName: string;
+  readonly #where: string;
+  #opened = false;
 
   constructor(
-    private readonly docker: Docker,
-    private readonly containerId: string,
-    private readonly endpoint: RedisEndpoint,
+    docker: Docker,
+    containerId: string,
+    endpoint: RedisEndpoint,
     password: string | undefined,
-    private readonly containerName: string,
-    private readonly target: CliTarget = {},
+    containerName: string,
+    target: CliTarget = {},
   ) {
     super();
-    this.#password = password;
+    this.#launch = containerCliLaunch(endpoint, password, target);
+    this.#container = docker.getContainer(containerId);
+    this.#containerName = containerName;
+    this.#where = describeEndpoint(endpoint);
   }
 
   open(initialDimensions: vscode.TerminalDimensions | undefined): void {
+    if (this.#opened) return;
+    this.#opened = true;
     this.dimensions = initialDimensions;
-    this.write(
-      `redis-cli in container ${this.containerName} (the stack's Redis, ${describeEndpoint(this.endpoint)}).\n`,
-    );
+    this.write(`redis-cli in container ${this.#containerName} (the stack's Redis, ${this.#where}).\n`);
     void this.start().catch((error: unknown) =>
       this.finish(
         1,
-        `Could not start redis-cli in ${this.containerName}: ${error instanceof Error ? error.message : String(error)}`,
+        `Could not start redis-cli in ${this.#containerName}: ${error instanceof Error ? error.message : String(error)}`,
       ),
     );
   }
 
   private async start(): Promise<void> {
-    const launch = containerCliLaunch(this.endpoint, this.#password, this.target);
-    const exec = await this.docker.getContainer(this.containerId).exec({
+    const launch = this.#launch;
+    const exec = await this.#container.exec({
       Cmd: [...launch.args],
       Env: Object.entries(launch.env).map(([name, value]) => `${name}=${value}`),
       AttachStdin: true,
