@@ -143,6 +143,23 @@ describe('the checks on a Redis Cluster (a real six-node cluster)', function () 
     }
   });
 
+  it('Namespace Statistics on a cluster whose masters refuse MEMORY USAGE gives no memory figure and says why', async () => {
+    const ports = await fixture.cluster.masterPorts();
+    for (const port of ports) await node(port).call('ACL', 'SETUSER', 'default', '-memory');
+    try {
+      const stats = await clusterNamespaceStats(
+        clusterMasters(cluster, endpoint),
+        { name: 'user', prefix: Buffer.from('user:') },
+        { totalKeys: 44 },
+      );
+      assert.ok(stats.sampled > 0);
+      assert.equal(stats.estimatedBytes, undefined);
+      assert.match(stats.memoryRefused ?? '', /^NOPERM/);
+    } finally {
+      for (const port of ports) await node(port).call('ACL', 'SETUSER', 'default', '+memory');
+    }
+  });
+
   it('names the master that stopped: Namespace Statistics fails naming it, each check says so as its one result', async () => {
     await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
     const model = await walkCluster(cluster, endpoint, { password: undefined }).done;
