@@ -74,8 +74,10 @@ export async function clusterNamespaceStats(
   const sampledWithTtl = sum((s) => s.sampledWithTtl);
   const sampledBytes = sum((s) => s.sampledBytes);
   const exact = perMaster.every((s) => s.exact) && sampled === keys && movingSlots.length === 0;
+  // A master that refused MEMORY USAGE leaves the memory unknown, not 0.
+  const memoryRefused = perMaster.find((s) => s.memoryRefused !== undefined)?.memoryRefused;
   const estimatedBytes =
-    sampled === 0
+    sampled === 0 || memoryRefused !== undefined
       ? undefined
       : exact
         ? sampledBytes
@@ -100,6 +102,7 @@ export async function clusterNamespaceStats(
       keysExact: s.keysExact && movingSlots.length === 0,
     })),
     movingSlots,
+    memoryRefused,
   };
 }
 
