@@ -137,9 +137,10 @@ export async function startSentinelSetup(count = 2, masterName = 'mymaster'): Pr
   }
 }
 
-async function startSentinel(
+/** One Sentinel monitoring `master` (any address: one nobody can reach too). */
+export async function startSentinel(
   masterName: string,
-  master: RedisServer,
+  master: { readonly host: string; readonly port: number },
   password: string,
 ): Promise<{ port: number; stop(): Promise<void> }> {
   const port = await freePort();

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { connectRedis } from '../../../../src/redis/connection';
 import { describeEndpoint, RedisEndpoint } from '../../../../src/redis/endpoint';
 import { parseSentinelSettings } from '../../../../src/redis/sentinel/config';
@@ -7,7 +7,7 @@ import { reachedServer } from '../../../../src/redis/sentinel/currentMaster';
 import { connectionFailure } from '../../../support/connectionFailure';
 import { clientOf } from '../../../support/redisClient';
 import { freePort } from '../../../support/redisServer';
-import { SentinelSetup, startSentinelSetup } from '../../../support/redisSentinel';
+import { SentinelSetup, startSentinel, startSentinelSetup } from '../../../support/redisSentinel';
 
 const FAST = { timeoutMs: 2000, maxReconnects: 5, connectionName: 'shared-redis-sentinel-test' };
 
@@ -165,6 +165,43 @@ describe('connecting through a real Sentinel', function () {
     const error = await connectionFailure(connectRedis(sentinelEndpoint(['127.0.0.1:0x'], setup.masterName), {}, FAST));
     assert.equal(error.kind, 'sentinel-config');
     assert.match(error.message, /sharedRedis.sentinels has "127.0.0.1:0x", which is not an address/);
+  });
+
+  it('says a Sentinel refuses SENTINEL GET-MASTER-ADDR-BY-NAME, not that none answered', async () => {
+    const sentinels = setup.sentinels.map((s) => new Redis({ host: s.host, port: s.port, lazyConnect: true }));
+    for (const sentinel of sentinels) {
+      opened.push(sentinel);
+      await sentinel.connect();
+      await sentinel.call('ACL', 'SETUSER', 'default', '-sentinel|get-master-addr-by-name');
+    }
+    try {
+      const error = await connectionFailure(
+        connectRedis(sentinelEndpoint(sentinelList(), setup.masterName), { password: setup.password }, FAST),
+      );
+      assert.equal(error.kind, 'sentinel-config');
+      assert.match(error.message, /refuses SENTINEL GET-MASTER-ADDR-BY-NAME \(NOPERM/);
+      assert.doesNotMatch(error.message, /no Sentinel answered/);
+    } finally {
+      for (const sentinel of sentinels) {
+        await sentinel.call('ACL', 'SETUSER', 'default', '+sentinel|get-master-addr-by-name');
+      }
+    }
+  });
+
+  it('says a master the Sentinels name at an address this machine cannot reach may be announced wrong, not that it refused', async () => {
+    // TEST-NET-1 (RFC 5737): routed nowhere, as a container's own address is from the host.
+    const sentinel = await startSentinel('elsewhere', { host: '192.0.2.1', port: 6379 }, setup.password);
+    try {
+      const error = await connectionFailure(
+        connectRedis(sentinelEndpoint([`127.0.0.1:${sentinel.port}`], 'elsewhere'), { password: setup.password }, FAST),
+      );
+      assert.match(error.message, /the Sentinels name 192\.0\.2\.1:6379 as its master/);
+      // Here the kernel refuses an address it has no route to; elsewhere it is EHOSTUNREACH or a timeout.
+      assert.doesNotMatch(error.message, /sharedRedis\.host/);
+      assert.match(error.message, /check that this machine reaches that address: .*announce-ip/);
+    } finally {
+      await sentinel.stop();
+    }
   });
 
   // Last: it stops the master.
