@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { NodeAddress } from '../cluster/addresses';
-import { describeEndpoint, RedisEndpoint } from '../endpoint';
+import { describeEndpoint, isLoopbackHost, RedisEndpoint } from '../endpoint';
 import { RedisConnectionError } from '../errors';
 import type { SentinelTarget } from './config';
 
@@ -11,6 +11,8 @@ type SentinelAnswer =
       readonly names: readonly string[];
       /** Where it says the master asked for is (GET-MASTER-ADDR-BY-NAME), when it knows it. */
       readonly master?: NodeAddress | undefined;
+      /** Its refusal of GET-MASTER-ADDR-BY-NAME (an ACL), which clients need to find the master. */
+      readonly addressRefused?: string | undefined;
     }
   | { readonly kind: 'auth' }
   | { readonly kind: 'not-sentinel'; readonly reply: string }
@@ -35,19 +37,20 @@ export async function explainSentinelFailure(
   const named = answers.map((answer, index) => ({ answer, at: addressText(target.sentinels[index] as NodeAddress) }));
   const masters = named.flatMap(({ answer }) => (answer.kind === 'masters' ? [answer] : []));
   if (masters.some((answer) => answer.names.includes(target.masterName))) {
+    // How a client asks where the master is: a Sentinel that refuses it is the cause.
+    const refusing = named.find(({ answer }) => answer.kind === 'masters' && answer.addressRefused !== undefined);
+    if (refusing && !masters.some((answer) => answer.master)) {
+      return new RedisConnectionError(
+        'sentinel-config',
+        where,
+        `could not be found: the Sentinel at ${refusing.at} refuses SENTINEL GET-MASTER-ADDR-BY-NAME (${(refusing.answer as { addressRefused?: string }).addressRefused ?? ''}), which is how a client asks it where the master is`,
+        "Allow that command to the Sentinels' default user (sentinel.conf: +sentinel|get-master-addr-by-name), or connect to the master directly with sharedRedis.host and sharedRedis.port and clear sharedRedis.sentinels.",
+      );
+    }
     // The master's own failure: where it is, not the host and port settings Sentinel leaves unused.
     const master = masters.find((answer) => answer.master)?.master;
     if (!master || !failure || (failure.kind !== 'unreachable' && failure.kind !== 'timeout')) return undefined;
-    const reason =
-      failure.kind === 'timeout'
-        ? 'did not answer in time'
-        : `refused the connection (${failure.reason.replace(/^is unreachable \((.*)\)$/, '$1')})`;
-    return new RedisConnectionError(
-      failure.kind,
-      where,
-      `is unreachable: the Sentinels name ${addressText(master)} as its master, and it ${reason}`,
-      'Start that server, or wait for the Sentinels to fail over to a replica (after their down-after-milliseconds), then try again.',
-    );
+    return masterUnreachable(where, master, failure);
   }
   const auth = named.find(({ answer }) => answer.kind === 'auth');
   if (auth && masters.length === 0) {
@@ -87,6 +90,27 @@ export async function explainSentinelFailure(
   );
 }
 
+/** The master the Sentinels name did not answer: what happened, by its address and the failure. */
+function masterUnreachable(where: string, master: NodeAddress, failure: RedisConnectionError): RedisConnectionError {
+  const code = /^is unreachable \((.*)\)$/.exec(failure.reason)?.[1];
+  const reason =
+    failure.kind === 'timeout'
+      ? 'did not answer in time'
+      : code === 'ECONNREFUSED'
+        ? 'refused the connection (ECONNREFUSED)'
+        : `could not be reached from this machine (${code ?? failure.reason})`;
+  // Sentinels in containers (or behind NAT) often give an address only their own network reaches.
+  const announced = isLoopbackHost(master.host)
+    ? ''
+    : ' If it runs, check that this machine reaches that address: Sentinels in containers often give one of their own network (set announce-ip and replica-announce-ip).';
+  return new RedisConnectionError(
+    failure.kind,
+    where,
+    `is unreachable: the Sentinels name ${addressText(master)} as its master, and it ${reason}`,
+    `Start that server, or wait for the Sentinels to fail over to a replica (after their down-after-milliseconds), then try again.${announced}`,
+  );
+}
+
 async function askSentinel(address: NodeAddress, masterName: string, timeoutMs: number): Promise<SentinelAnswer> {
   const client = new Redis({
     host: address.host,
@@ -109,7 +133,17 @@ async function askSentinel(address: NodeAddress, masterName: string, timeoutMs: 
     const reply = (await client.call('SENTINEL', 'MASTERS')) as unknown;
     const names = masterNames(reply);
     if (!names.includes(masterName)) return { kind: 'masters', names };
-    const at = (await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as unknown;
+    let at: unknown;
+    try {
+      at = await client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName);
+    } catch (error) {
+      // Refused (an ACL): the Sentinel still answered, and this is why a client cannot find the master.
+      const refusal = error instanceof Error ? error.message : String(error);
+      if (/^(NOPERM|ERR)\b/.test(refusal)) {
+        return { kind: 'masters', names, addressRefused: refusal.split('\n')[0] ?? refusal };
+      }
+      throw error;
+    }
     const master = Array.isArray(at) && at.length === 2 ? { host: String(at[0]), port: Number(at[1]) } : undefined;
     return { kind: 'masters', names, master };
   } catch (error) {
