@@ -227,6 +227,20 @@ describe('TLS connections against real redis-server processes', function () {
     assert.equal(via.connections, 2);
   });
 
+  it('TLS off against a TLS 1.2 Redis that requires a client certificate also says the port speaks TLS', async () => {
+    // Over TLS 1.2 such a server ends the handshake itself with an alert (no certificate came).
+    const strict = await startRedis({
+      tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, authClients: 'yes' },
+      extraArgs: ['--tls-protocols', 'TLSv1.2'],
+    });
+    try {
+      const error = await failure(connectRedis({ host: strict.host, port: strict.port, db: 0, tls: false }, {}, FAST));
+      assert.equal(error.kind, 'tls-required');
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('walks the keyspace over TLS with exact counts (its reads come as data events, not into a reused buffer)', async () => {
     const client = await connectRedis(tlsEndpoint(good, { caFile: certs.caCert }), {}, FAST);
     try {
