@@ -178,7 +178,10 @@ function speaksTls(endpoint: RedisEndpoint, timeoutMs: number): Promise<boolean>
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('secureConnect', () => done(true));
-    socket.once('error', () => done(false));
+    // A TLS alert from the server (it wants a client certificate, say) is TLS spoken too.
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done(/^ERR_SSL_(SSLV3|TLSV1)_ALERT_/.test(error.code ?? '')),
+    );
     socket.once('close', () => done(false));
   });
 }
