@@ -36,10 +36,9 @@ async function pickNamespace(model: NamespaceModel | undefined): Promise<Buffer 
       node,
     })),
   ];
-  if (choices.notListed > 0 || model?.truncated) {
-    const past = model?.truncated ? ', and more past the sharedRedis.maxNamespaces limit' : '';
+  if (choices.notListed > 0) {
     items.push({
-      label: `${choices.notListed.toLocaleString('en-US')} more namespaces not listed${past}`,
+      label: `${choices.notListed.toLocaleString('en-US')} more namespaces not listed`,
       detail: `Choose this or "${TYPE_A_PATH}" to type the path of one`,
       alwaysShow: true,
     });

@@ -31,5 +31,12 @@ export function namespaceChoices(model: NamespaceModel, limit: number): Namespac
     }
   };
   visit(model.root);
-  return { nodes, notListed: Math.max(0, model.namespaceCount - nodes.length) };
+  // Past maxNamespaces the model counts a node's untracked child namespaces without nodes.
+  let untracked = 0;
+  const count = (node: NamespaceNode): void => {
+    untracked += node.untrackedNamespaces;
+    for (const child of node.childNamespaces('count')) count(child);
+  };
+  count(model.root);
+  return { nodes, notListed: Math.max(0, model.namespaceCount - nodes.length) + untracked };
 }
