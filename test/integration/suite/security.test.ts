@@ -486,6 +486,17 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
       assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
       assert.deepEqual(aboutLines(seen), [], 'told once');
 
+      // Another change to the same part is told again, and a line that reaches every key says so.
+      const widened = edited.replace(
+        lineOf(edited, 'auth-service'),
+        lineOf(edited, 'auth-service').replace('~reports:*', '~*'),
+      );
+      writeFileSync(aclFile, widened);
+      seen = notifications.length;
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running');
+      assert.match(aboutLines(seen)[0] ?? '', /auth-service \(key patterns\).*auth-service may reach every key/s);
+      writeFileSync(aclFile, edited);
+
       // A window whose delimiter differs keeps the other windows' key patterns too.
       await config().update('delimiter', '.', vscode.ConfigurationTarget.Workspace);
       seen = notifications.length;
