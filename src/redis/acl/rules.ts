@@ -247,6 +247,10 @@ export type AclLinePart = 'password' | 'key patterns' | 'other rules';
 export interface AclLineDifference {
   readonly username: string;
   readonly parts: readonly AclLinePart[];
+  /** The line as it is in the file (it holds password hashes: for comparing, not for showing). */
+  readonly line: string;
+  /** What the kept line opens beyond a service's own: any password (nopass), every key. */
+  readonly opens: readonly ('no password' | 'every key')[];
 }
 
 function linePart(token: string): AclLinePart {
@@ -278,7 +282,17 @@ export function differingAclLines(current: string, managed: readonly AclUserLine
     const parts = (['password', 'key patterns', 'other rules'] as const).filter(
       (part) => of(theirs, part) !== of(ours, part),
     );
-    differences.push({ username: user.username, parts: parts.length > 0 ? parts : ['other rules'] });
+    const tokens = rules(theirs);
+    const opens = [
+      ...(tokens.includes('nopass') ? (['no password'] as const) : []),
+      ...(tokens.some((t) => t === '~*' || t === 'allkeys' || t === '%RW~*') ? (['every key'] as const) : []),
+    ];
+    differences.push({
+      username: user.username,
+      parts: parts.length > 0 ? parts : ['other rules'],
+      line: theirs,
+      opens,
+    });
   }
   return differences;
 }

@@ -39,10 +39,13 @@ describe("service users' lines changed by hand in users.acl", () => {
     writeFileSync(files.aclFile, text);
     assert.equal(syncAclFile(files, policy), 'unchanged');
     assert.equal(readFileSync(files.aclFile, 'utf8'), text);
-    assert.deepEqual(aclFileDifferences(files, policy), [
-      { username: 'auth-service', parts: ['key patterns'] },
-      { username: 'user-service', parts: ['password'] },
-    ]);
+    assert.deepEqual(
+      aclFileDifferences(files, policy).map(({ username, parts, opens }) => ({ username, parts, opens })),
+      [
+        { username: 'auth-service', parts: ['key patterns'], opens: [] },
+        { username: 'user-service', parts: ['password'], opens: [] },
+      ],
+    );
   });
 
   it('a window with delimiter "." keeps the other window\'s ~auth:* and says the key patterns differ', () => {
@@ -72,6 +75,9 @@ describe("service users' lines changed by hand in users.acl", () => {
     assert.doesNotMatch(line('auth-service') ?? '', /billing/);
     assert.equal(line('user-service'), user);
     assert.match(line('shared-service') ?? '', /~shared:\*/);
-    assert.deepEqual(aclFileDifferences(files, policy), [{ username: 'user-service', parts: ['key patterns'] }]);
+    assert.deepEqual(
+      aclFileDifferences(files, policy).map(({ username, parts }) => ({ username, parts })),
+      [{ username: 'user-service', parts: ['key patterns'] }],
+    );
   });
 });
