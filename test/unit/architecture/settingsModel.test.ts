@@ -111,7 +111,7 @@ describe('settings (src/settingsModel.ts)', () => {
     assert.equal(values.projectName, 'team');
   });
 
-  it('refuses a connection URL (or a user, password or port) in host without repeating it, and connects to 127.0.0.1 meanwhile', () => {
+  it('refuses a connection URL (or a user, password or port) in host without repeating it, and connects to nothing (not 127.0.0.1) until it is fixed', () => {
     for (const bad of [
       'redis://app:S3cretPw@10.0.0.5',
       'rediss://:S3cretPw@cache.internal:6380/2',
@@ -120,18 +120,19 @@ describe('settings (src/settingsModel.ts)', () => {
       '10.0.0.5/2',
       'my host',
     ]) {
-      const { values, problems } = read({ host: bad });
-      assert.equal(values.host, '127.0.0.1', bad);
+      const { problems, blocked } = read({ host: bad });
       assert.equal(problems.length, 1, bad);
       const message = problems[0]?.message ?? '';
       assert.equal(problems[0]?.key, 'host');
-      const repeated = ['S3cretPw', 'redis://', '10.0.0.5', 'cache.internal', 'my host'].filter((p) =>
+      assert.equal(blocked?.key, 'host', bad);
+      assert.equal(blocked?.message, message);
+      const repeated = ['S3cretPw', 'redis://', '10.0.0.5', 'cache.internal', 'my host', '127.0.0.1'].filter((p) =>
         message.includes(p),
       );
       assert.deepEqual(repeated, [], `${bad}: ${message}`);
       assert.match(
         message,
-        /^The setting sharedRedis\.host must be a host name or IP address only\b.*Set Password.*127\.0\.0\.1 is used until then\.$/,
+        /^The setting sharedRedis\.host must be a host name or IP address only\b.*Set Password.*; until it is fixed the extension connects to no Redis \(never to another server or database\)\.$/,
       );
     }
     for (const good of [
@@ -145,7 +146,24 @@ describe('settings (src/settingsModel.ts)', () => {
     ]) {
       assert.deepEqual(read({ host: good }).problems, [], good);
       assert.equal(read({ host: good }).values.host, good);
+      assert.equal(read({ host: good }).blocked, undefined, good);
     }
+  });
+
+  it('accepts an internationalized host name (as its punycode form) and a bracketed IPv6 address (as written without brackets)', () => {
+    const idn = read({ host: 'rédis.example' });
+    assert.deepEqual(idn.problems, []);
+    assert.equal(idn.blocked, undefined);
+    assert.equal(idn.values.host, 'xn--rdis-bpa.example');
+    const bracketed = read({ host: '[::1]' });
+    assert.deepEqual(bracketed.problems, []);
+    assert.equal(bracketed.blocked, undefined);
+    assert.equal(bracketed.values.host, '::1');
+    assert.equal(read({ host: '[fe80::1%eth0]' }).values.host, 'fe80::1%eth0');
+    // Brackets around anything but an IPv6 address, or with a port after them, are still refused.
+    assert.equal(read({ host: '[::1]:6380' }).blocked?.key, 'host');
+    assert.equal(read({ host: '[redis.internal]' }).blocked?.key, 'host');
+    assert.equal(read({ host: 'rédis .example' }).blocked?.key, 'host');
   });
 
   it('a mistyped safety setting fails closed: readOnly "true" (text) is read-only, db "3" connects to no database until fixed', () => {
@@ -154,7 +172,7 @@ describe('settings (src/settingsModel.ts)', () => {
     assert.deepEqual(
       problems.map((p) => p.message),
       [
-        'The setting sharedRedis.db must be a whole number from 0 to 15; until it is fixed the extension connects to no Redis (never to another database).',
+        'The setting sharedRedis.db must be a whole number from 0 to 15; until it is fixed the extension connects to no Redis (never to another server or database).',
         'The setting sharedRedis.readOnly must be true or false; until it is fixed the extension is read-only: commands that change or delete keys are disabled.',
       ],
     );
@@ -162,47 +180,65 @@ describe('settings (src/settingsModel.ts)', () => {
     assert.equal(read({ readOnly: false, db: 3 }).blocked, undefined);
   });
 
-  it('an invalid workspace value of db, port or host gives way to the valid user value, naming the setting and the scope', () => {
+  it('an invalid workspace value of db, port or host connects to nothing until it is fixed, never to the user value (another server or database), naming the setting and the scope', () => {
     const layered = (key: SettingKey, workspace: unknown, user: unknown): Read =>
       readSettings(
         (k) => (k === key ? workspace : undefined),
         (k) =>
           k === key
             ? [
+                { scope: 'folder', value: undefined },
                 { scope: 'workspace', value: workspace },
                 { scope: 'user', value: user },
               ]
             : [],
       );
-    const db = layered('db', '3', 3);
-    assert.equal(db.values.db, 3);
-    assert.equal(db.blocked, undefined);
+    const db = layered('db', '3', 0);
+    assert.equal(db.blocked?.key, 'db');
     assert.deepEqual(
       db.problems.map((p) => p.message),
       [
-        'The setting sharedRedis.db in the workspace settings must be a whole number from 0 to 15; the value in the user settings is used until then.',
+        'The setting sharedRedis.db in the workspace settings must be a whole number from 0 to 15; until it is fixed the extension connects to no Redis (never to another server or database).',
       ],
     );
+    assert.equal(db.blocked?.message, db.problems[0]?.message);
     const port = layered('port', 70000, 6380);
-    assert.equal(port.values.port, 6380);
+    assert.equal(port.blocked?.key, 'port');
     assert.equal(port.problems.length, 1);
-    const host = layered('host', 'redis://app:S3cretPw@10.0.0.5', 'redis.internal');
-    assert.equal(host.values.host, 'redis.internal');
+    assert.match(
+      port.blocked?.message ?? '',
+      /^The setting sharedRedis\.port in the workspace settings must be .* connects to no Redis/,
+    );
+    const host = layered('host', 'dev-redis.local:6380', 'prod-redis.example');
+    assert.equal(host.blocked?.key, 'host');
+    assert.notEqual(host.values.host, 'prod-redis.example');
     assert.equal(host.problems.length, 1);
     assert.match(
-      host.problems[0]?.message ?? '',
-      /^The setting sharedRedis\.host in the workspace settings must be a host name or IP address only\b.*the value in the user settings is used until then\.$/,
+      host.blocked?.message ?? '',
+      /^The setting sharedRedis\.host in the workspace settings must be a host name or IP address only\b.*; until it is fixed the extension connects to no Redis \(never to another server or database\)\.$/,
     );
-    assert.ok(!(host.problems[0]?.message ?? '').includes('S3cretPw'));
-    // Neither scope valid: no database is guessed; readOnly never gives way to a lower "false".
+    const leaked = ['dev-redis', 'prod-redis', '6380', '127.0.0.1'].filter((p) =>
+      (host.blocked?.message ?? '').includes(p),
+    );
+    assert.deepEqual(leaked, []);
+    const url = layered('host', 'redis://app:S3cretPw@10.0.0.5', 'redis.internal');
+    assert.equal(url.blocked?.key, 'host');
+    assert.ok(!(url.blocked?.message ?? '').includes('S3cretPw'));
+    // Neither scope valid: still blocked, naming the most specific scope.
     const none = layered('db', '3', 'three');
     assert.equal(none.blocked?.key, 'db');
     assert.match(
       none.blocked?.message ?? '',
       /^The setting sharedRedis\.db in the workspace settings must be .* connects to no Redis/,
     );
+    // Valid in the most specific scope: used, nothing blocked.
+    const fine = layered('db', 3, 'three');
+    assert.equal(fine.values.db, 3);
+    assert.equal(fine.blocked, undefined);
+    // readOnly never gives way to a lower "false".
     const readOnly = layered('readOnly', 'true', false);
     assert.equal(readOnly.values.readOnly, true);
+    assert.equal(readOnly.blocked, undefined);
     assert.match(
       readOnly.problems[0]?.message ?? '',
       /^The setting sharedRedis\.readOnly in the workspace settings must be true or false; until it is fixed the extension is read-only/,
