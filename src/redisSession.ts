@@ -468,7 +468,7 @@ export class RedisSession implements vscode.Disposable {
   }
 
   private async open(base: RedisEndpoint): Promise<Connected> {
-    // A db or port no scope has valid: connecting anywhere would guess another database.
+    // An invalid host, port or db: connecting anywhere would guess another server or database.
     const blocked = connectionBlocked();
     if (blocked) {
       throw new RedisConnectionError('settings-invalid', describeEndpoint(base), 'was not connected to', blocked);

@@ -41,8 +41,8 @@ function readNow(): ReturnType<typeof readSettings> {
 }
 
 /**
- * Why nothing may connect now (a db or port with no valid value in any scope: another database
- * would be guessed), or undefined.
+ * Why nothing may connect now (a host, port or db invalid in the most specific scope that sets
+ * it: any other value could be another server or database), or undefined.
  */
 export function connectionBlocked(): string | undefined {
   return readNow().blocked?.message;

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { checkDelimiter } from './redis/delimiter';
 import { BinaryString, toBinary } from './redis/keyspace/binary';
 
@@ -108,7 +109,7 @@ export interface SettingProblem {
 export interface ReadSettings {
   readonly values: SettingValues;
   readonly problems: readonly SettingProblem[];
-  /** A setting that decides which database is used (db, port) with no valid value in any scope: nothing connects until it is fixed. */
+  /** A setting that decides which server or database is used (host, port, db) invalid in the most specific scope that sets it: nothing connects until it is fixed. */
   readonly blocked?: SettingProblem | undefined;
 }
 
@@ -119,16 +120,15 @@ export interface SettingLayer {
 }
 
 /**
- * The settings that decide where keys are read and deleted: an invalid value gives way to the
- * next scope's valid one (a workspace typo never beats the user's value), and with none, db and
- * port block connecting rather than guess another database (host falls back to 127.0.0.1).
+ * The settings that decide where keys are read and deleted: an invalid value blocks connecting
+ * until it is fixed, rather than take another scope's value or the default (either may be
+ * another server or database).
  */
 const WHERE_SETTINGS: ReadonlySet<SettingKey> = new Set(['host', 'port', 'db']);
 
 /**
  * Reads every setting through `get` (the value under `sharedRedis.<key>`, undefined when unset);
- * `layers`, each scope's value (the most specific first), lets an invalid value of host, port or
- * db give way to a lower scope's valid one, and the messages name the scope.
+ * `layers`, each scope's value (the most specific first), lets the messages name the scope.
  */
 export function readSettings(
   get: (key: SettingKey) => unknown,
@@ -232,7 +232,7 @@ export function readSettings(
 
 /**
  * What an invalid value of a safety setting means: readOnly counts as read-only; host, port and
- * db take the next scope's valid value, and with none db and port block connecting.
+ * db block connecting (never another scope's value, never the default in its place).
  */
 function failClosed(
   values: SettingValues,
@@ -262,50 +262,40 @@ function failClosed(
       kept.push(problem);
       continue;
     }
-    const lower = scopes
-      .slice(at + 1)
-      .find(
-        (l) =>
-          l.value !== undefined &&
-          l.value !== null &&
-          readSettings((k) => (k === key ? l.value : undefined)).problems.length === 0,
-      );
-    if (lower) {
-      Object.assign(result, { [key]: readSettings((k) => (k === key ? lower.value : undefined)).values[key] });
-      kept.push({ key, message: `${rule}; the value in the ${lower.scope} settings is used until then.` });
-    } else if (key === 'host') {
-      kept.push({ key, message: problem.message.replace(`sharedRedis.host `, `sharedRedis.host${where} `) });
-    } else {
-      const refusal = {
-        key,
-        message: `${rule}; until it is fixed the extension connects to no Redis (never to another database).`,
-      };
-      blocked ??= refusal;
-      kept.push(refusal);
-    }
+    const refusal = {
+      key,
+      message: `${rule}; until it is fixed the extension connects to no Redis (never to another server or database).`,
+    };
+    blocked ??= refusal;
+    kept.push(refusal);
   }
   return { values: result, problems: kept, blocked };
 }
 
+const ASCII_HOST = /^[A-Za-z0-9._-]+$/;
+const IPV6 = /^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?$/;
+
 /**
- * A host name, an IPv4 address or an IPv6 one (a zone after `%`), as ioredis takes it. Anything
- * else (a pasted `redis://user:password@host` URL, `host:port`, a path) is refused without
- * repeating it, since it may hold a password: the message would show it. 127.0.0.1 meanwhile,
- * the stack the extension runs itself, so the value is never sent anywhere either.
+ * A host name (an internationalized one as its punycode form), an IPv4 address or an IPv6 one
+ * (a zone after `%`; `[::1]` is taken as `::1`), as ioredis takes it. Anything else (a pasted
+ * `redis://user:password@host` URL, `host:port`, a path) is refused without repeating it, since
+ * it may hold a password: the message would show it. Nothing connects meanwhile (failClosed), so
+ * the value is never sent anywhere, and no other server is used in its place.
  */
 function hostName(value: string, problems: SettingProblem[]): string {
-  if (
-    value === '' ||
-    /^[A-Za-z0-9._-]+$/.test(value) ||
-    /^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?$/.test(value)
-  ) {
-    return value;
+  if (value === '' || ASCII_HOST.test(value) || IPV6.test(value)) return value;
+  const bracketed = /^\[(.*)\]$/.exec(value)?.[1];
+  if (bracketed !== undefined && IPV6.test(bracketed)) return bracketed;
+  // Letters of any script: domainToASCII alone would drop a path ("rédis/x" → "xn--rdis-bpa").
+  if (/^[\p{L}\p{M}\p{N}._-]+$/u.test(value)) {
+    const ascii = domainToASCII(value);
+    if (ascii !== '' && ASCII_HOST.test(ascii)) return ascii;
   }
   problems.push({
     key: 'host',
     message:
       'The setting sharedRedis.host must be a host name or IP address only, like redis.internal or 192.168.1.20: not a URL, and no user, password, port or database in it (what it holds is not repeated here). ' +
-      `Put the port in sharedRedis.port, the user in sharedRedis.username and the password in "Shared Redis: Set Password"; ${DEFAULTS.host} is used until then.`,
+      'Put the port in sharedRedis.port, the user in sharedRedis.username and the password in "Shared Redis: Set Password"; it is not used until then.',
   });
   return DEFAULTS.host;
 }
