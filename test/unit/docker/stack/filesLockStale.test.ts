@@ -1,0 +1,125 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const filesLock = join(__dirname, '../../../../src/docker/stack/filesLock.js');
+
+/** Runs `script` with Node in a process of its own whose temporary folder is `tmp`; resolves to its stdout, or `TIMEOUT` once killed after `killAfterMs`. */
+function run(script: string, tmp: string, killAfterMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      out = 'TIMEOUT';
+      child.kill('SIGKILL');
+    }, killAfterMs);
+    child.stdout.on('data', (chunk: Buffer) => (out += out === 'TIMEOUT' ? '' : chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0 || signal === 'SIGKILL') resolve(out);
+      else reject(new Error(`exit ${code}: ${err}`));
+    });
+  });
+}
+
+/** Every lock file under `dir`. */
+function lockFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.lock'))
+    .map((name) => join(dir, name));
+}
+
+/**
+ * A window (a process) that dies holding the lock of `stackDir`, leaving the lock behind as a
+ * crash does; resolves to the lock file and the dead pid.
+ */
+async function dieHoldingTheLock(stackDir: string, tmp: string): Promise<{ lock: string; deadPid: number }> {
+  const out = await run(
+    `require(${JSON.stringify(filesLock)}).withStackFilesLock(${JSON.stringify(stackDir)}, () => { process.stdout.write(String(process.pid)); process.kill(process.pid, 'SIGKILL'); return new Promise(() => {}); });`,
+    tmp,
+    20_000,
+  );
+  const locks = lockFiles(tmp);
+  assert.equal(locks.length, 1, `one lock file left behind, found ${locks.join(', ')}`);
+  return { lock: locks[0]!, deadPid: Number(out) };
+}
+
+describe('The lock of a stack folder shared by windows (processes), left behind by one that died', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'shared-redis-lock-test-'));
+  });
+  afterEach(() => {
+    for (const dir of [tmp, ...readdirSync(tmp, { recursive: true, encoding: 'utf8' }).map((n) => join(tmp, n))]) {
+      try {
+        if (statSync(dir).isDirectory()) chmodSync(dir, 0o700);
+      } catch {
+        // gone
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('when it cannot be taken over (it belongs to another user), the next change waits and fails with the "busy" message at the deadline instead of hanging the extension host', async () => {
+    const stackDir = join(tmp, 'stack');
+    mkdirSync(stackDir);
+    const { lock } = await dieHoldingTheLock(stackDir, tmp);
+    // Another user's lock in sticky /tmp cannot be renamed by us (EPERM). A process that is not
+    // root gets the same refusal for real from a folder it may not write to; root bypasses
+    // that, so under root (as on CI) the rename is made to fail as it fails in sticky /tmp: a
+    // FAKE renameSync throwing EPERM, installed in the child process only.
+    const underRoot = process.getuid?.() === 0;
+    if (!underRoot) chmodSync(join(lock, '..'), 0o500);
+    const fakeRename = underRoot
+      ? `require('node:fs').renameSync = () => { throw Object.assign(new Error('EPERM: operation not permitted, rename'), { code: 'EPERM' }); };`
+      : '';
+    const started = Date.now();
+    const out = await run(
+      `${fakeRename}
+       require(${JSON.stringify(filesLock)}).withStackFilesLock(${JSON.stringify(stackDir)}, () => 'changed')
+         .then((r) => process.stdout.write('OK ' + r), (e) => process.stdout.write('ERROR ' + e.message));`,
+      tmp,
+      40_000,
+    );
+    const took = Date.now() - started;
+    assert.match(out, /^ERROR Another VS Code window has been changing the stack's \.env and users\.acl for 15 s/, `after ${took} ms: ${out}`);
+    assert.ok(took < 30_000, `gave up after ${took} ms`);
+  });
+
+  it('with six windows changing the files 200 times each and a dead window leaving its lock behind every third round, no two ever hold the lock at once', async () => {
+    const stackDir = join(tmp, 'stack');
+    mkdirSync(stackDir);
+    const { lock, deadPid } = await dieHoldingTheLock(stackDir, tmp);
+    const marker = join(tmp, 'holder');
+    const windows = Array.from({ length: 6 }, (_, index) =>
+      run(
+        `const fs = require('node:fs');
+         const { withStackFilesLock } = require(${JSON.stringify(filesLock)});
+         (async () => {
+           let overlaps = 0;
+           for (let round = 0; round < 200; round++) {
+             await withStackFilesLock(${JSON.stringify(stackDir)}, async () => {
+               try { fs.closeSync(fs.openSync(${JSON.stringify(marker)}, 'wx')); } catch { overlaps++; return; }
+               await new Promise((done) => setTimeout(done, Math.random() * 3));
+               fs.rmSync(${JSON.stringify(marker)}, { force: true });
+             });
+             // A window that died holding the lock (its pid is gone) left it behind.
+             if (round % 3 === ${index % 3}) {
+               try { const fd = fs.openSync(${JSON.stringify(lock)}, 'wx'); fs.writeSync(fd, '${deadPid}\\n'); fs.closeSync(fd); } catch {}
+             }
+           }
+           process.stdout.write(String(overlaps));
+         })();`,
+        tmp,
+        100_000,
+      ),
+    );
+    const overlaps = await Promise.all(windows);
+    assert.deepEqual(overlaps, ['0', '0', '0', '0', '0', '0']);
+  });
+});
