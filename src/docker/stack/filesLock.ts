@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const POLL_MS = 25;
 
@@ -20,54 +20,138 @@ interface LockOptions {
 }
 
 /**
- * Runs `work` while holding a lock shared by every process on this machine: a file created
- * exclusively in the temporary folder (nothing appears in the workspace, even after a
- * crash); one left by a crashed process is taken over once stale.
+ * Runs `work` while holding a lock shared by every process of this user on this machine: a
+ * file created exclusively in a folder of the temporary folder private to the user (nothing
+ * appears in the workspace, even after a crash, and another user can neither plant nor hold
+ * it); one left by a crashed process is taken over once stale.
  */
 async function withFileLock<T>(lock: string, work: () => T | Promise<T>, options: LockOptions): Promise<T> {
+  privateFolder(dirname(lock));
+  // Whose lock it is: this process, and this holding of it (a pid alone may be reused).
+  const token = `${process.pid}\n${randomBytes(8).toString('hex')}\n`;
   const deadline = Date.now() + options.waitMs;
   let waiting = false;
   for (;;) {
     if (options.signal?.aborted && options.cancelled) throw options.cancelled();
     try {
       const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, token);
       closeSync(fd);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (isStale(lock, options.staleMs)) {
-      // Renamed away first, so that of two processes that found it stale at once only one removes it.
-      try {
-        const aside = `${lock}.stale-${process.pid}`;
-        renameSync(lock, aside);
-        unlinkSync(aside);
-      } catch {
-        // The other process took it over first.
-      }
-      continue;
-    }
+    const stale = staleLock(lock, options.staleMs);
+    // Taken over: try again at once. Not taken over (another process took it over first, or it
+    // may not be removed): wait as for a live holder, until the deadline.
+    if (stale && takeOver(lock, stale)) continue;
     if (Date.now() > deadline) throw options.busy();
-    if (!waiting) { waiting = true; options.onWait?.(); }
+    if (!waiting) {
+      waiting = true;
+      options.onWait?.();
+    }
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
-  const heartbeat = options.heartbeatMs ? setInterval(() => { try { utimesSync(lock, new Date(), new Date()); } catch { /* taken over */ } }, options.heartbeatMs) : undefined;
+  const heartbeat = options.heartbeatMs
+    ? setInterval(() => {
+        if (!holds(lock, token)) return; // taken over
+        try {
+          utimesSync(lock, new Date(), new Date());
+        } catch {
+          // Taken over.
+        }
+      }, options.heartbeatMs)
+    : undefined;
   heartbeat?.unref();
   try {
     return await work();
   } finally {
     clearInterval(heartbeat);
-    try {
-      unlinkSync(lock);
-    } catch {
-      // Taken over as stale meanwhile: not ours to remove any more.
+    // Only our own: once taken over as stale, the file is another holder's.
+    if (holds(lock, token)) {
+      try {
+        unlinkSync(lock);
+      } catch {
+        // Gone meanwhile.
+      }
     }
   }
 }
 
+function holds(lock: string, token: string): boolean {
+  try {
+    return readFileSync(lock, 'utf8') === token;
+  } catch {
+    return false;
+  }
+}
+
+/** The lock file as it was judged stale: which file (its inode) and what it said. */
+interface StaleLock {
+  readonly ino: number;
+  readonly content: string;
+}
+
+/**
+ * Removes the lock judged `stale`, and only that one: renamed away first, so that of two
+ * processes that found it stale at once only one removes it; when what was renamed away is not
+ * the file judged stale (another process took the lock over and holds it anew), it is put back.
+ * False when it was not removed.
+ */
+function takeOver(lock: string, stale: StaleLock): boolean {
+  const aside = `${lock}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(lock, aside);
+  } catch {
+    // Another process took it over first, or it may not be removed (another user's).
+    return false;
+  }
+  let same = false;
+  try {
+    const fd = openSync(aside, 'r');
+    try {
+      same = fstatSync(fd).ino === stale.ino && readFileSync(fd, 'utf8') === stale.content;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Unreadable: put back.
+  }
+  if (!same) {
+    try {
+      // A link, not a rename: it never replaces a lock created meanwhile.
+      linkSync(aside, lock);
+    } catch {
+      // Another process created the lock meanwhile.
+    }
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    // Already gone.
+  }
+  return same;
+}
+
+/** Makes the folder of this user's locks; throws when it is not private to this user (another user made it, or its mode was changed). */
+function privateFolder(dir: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return; // Windows: the temporary folder is the user's own
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const folder = lstatSync(dir);
+  if (!folder.isDirectory() || folder.uid !== uid || (folder.mode & 0o077) !== 0) {
+    throw new Error(`The folder of the locks shared by VS Code windows, ${dir}, is not a folder only you may use (another user may have made it): nothing was changed. Remove it and try again.`);
+  }
+}
+
 function lockFile(kind: string, key: string): string {
-  return join(tmpdir(), `shared-redis-${kind}${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`);
+  const uid = process.getuid?.();
+  const dir = uid === undefined ? tmpdir() : join(tmpdir(), `shared-redis-${uid}`);
+  return join(dir, `shared-redis-${kind}${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`);
 }
 
 /**
@@ -103,11 +187,20 @@ export function withStackStartLock<T>(engine: string, project: string, work: () 
   return withFileLock(lockFile('start-', `${engine}\0${project}`), work, { staleMs: 30_000, heartbeatMs: 5_000, waitMs: 15 * 60_000, ...options });
 }
 
-function isStale(lock: string, staleMs: number): boolean {
+/** The lock, when it was left by a process that died holding it (or stopped touching it); never another user's. */
+function staleLock(lock: string, staleMs: number): StaleLock | undefined {
   try {
-    return Date.now() - statSync(lock).mtimeMs > staleMs || holderDied(readFileSync(lock, 'utf8'));
+    const fd = openSync(lock, 'r');
+    try {
+      const file = fstatSync(fd);
+      if (file.uid !== process.getuid?.()) return undefined;
+      const content = readFileSync(fd, 'utf8');
+      return Date.now() - file.mtimeMs > staleMs || holderDied(content) ? { ino: file.ino, content } : undefined;
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    return false;
+    return undefined;
   }
 }
 
