@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -89,6 +89,39 @@ describe('The lock of a stack folder shared by windows (processes), left behind 
     const took = Date.now() - started;
     assert.match(out, /^ERROR Another VS Code window has been changing the stack's \.env and users\.acl for 15 s/, `after ${took} ms: ${out}`);
     assert.ok(took < 30_000, `gave up after ${took} ms`);
+  });
+
+  it("another user's lock left behind (its holder dead) is never taken over as ours: the change waits and fails with the \"busy\" message", async function () {
+    // Only root can give a file to another user.
+    if (process.getuid?.() !== 0) this.skip();
+    const stackDir = join(tmp, 'stack');
+    mkdirSync(stackDir);
+    const { lock } = await dieHoldingTheLock(stackDir, tmp);
+    chownSync(lock, 65534, 65534);
+    const out = await run(
+      `require(${JSON.stringify(filesLock)}).withStackFilesLock(${JSON.stringify(stackDir)}, () => 'changed')
+         .then((r) => process.stdout.write('OK ' + r), (e) => process.stdout.write('ERROR ' + e.message));`,
+      tmp,
+      40_000,
+    );
+    assert.match(out, /^ERROR Another VS Code window has been changing the stack's \.env and users\.acl for 15 s/, out);
+  });
+
+  it('a folder of locks that other users may write to is not used: the change fails saying so, and changes nothing', async () => {
+    const stackDir = join(tmp, 'stack');
+    mkdirSync(stackDir);
+    const uid = process.getuid?.();
+    if (uid === undefined) return;
+    const planted = join(tmp, `shared-redis-${uid}`);
+    mkdirSync(planted);
+    chmodSync(planted, 0o777);
+    const out = await run(
+      `require(${JSON.stringify(filesLock)}).withStackFilesLock(${JSON.stringify(stackDir)}, () => 'changed')
+         .then((r) => process.stdout.write('OK ' + r), (e) => process.stdout.write('ERROR ' + e.message));`,
+      tmp,
+      40_000,
+    );
+    assert.match(out, /^ERROR The folder of the locks shared by VS Code windows, .* is not a folder only you may use/, out);
   });
 
   it('with six windows changing the files 200 times each and a dead window leaving its lock behind every third round, no two ever hold the lock at once', async () => {
