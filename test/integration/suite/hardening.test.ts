@@ -87,10 +87,12 @@ describe('connection hardening: TLS settings, the status bar flag, the Stack vie
     await withSettings({ host: '127.0.0.1', port: proxy.port, tls: true, tlsCaFile: certs.caCert }, async () => {
       // A visible Keys view reacts to each of the four settings written above with a refresh
       // of its own (one attempt each at most, never a reconnect loop): count from when that settled,
-      // no new attempt for 1.5 s (a loaded CI ran the view's refreshes seconds late).
+      // no new attempt for 1.5 s (a loaded CI ran the view's refreshes seconds late). While the
+      // port is set and TLS not yet on, the plain attempt's hang-up is followed by one TLS hello
+      // to see what the port speaks (connection.ts, speaksTls): one more, at most.
       await sleep(2500);
       const before = await steady(() => proxy?.connections ?? 0, 1500);
-      assert.ok(before <= 4, `${before} attempts after four settings changes`);
+      assert.ok(before <= 5, `${before} attempts after four settings changes`);
       const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
       assert.equal(
         text,
