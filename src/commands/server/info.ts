@@ -9,7 +9,7 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { describeNodeInfos, rawNodeInfos, readNodeInfos } from '../../redis/cluster/nodes';
 import { readClusterServerSample } from '../../redis/cluster/clusterSample';
 import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
-import { completedModel, samplingNote, statsOf, targetOf } from './namespaces';
+import { completedModel, memoryRefusedNote, samplingNote, statsOf, targetOf } from './namespaces';
 
 /** Top-level namespaces in the INFO view's table, largest first. */
 export const INFO_NAMESPACES = 20;
@@ -41,12 +41,10 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
     namespaces = result instanceof Error ? [] : result.rows;
-    const memoryRefused =
-      result instanceof Error ? undefined : result.stats.find((s) => s.memoryRefused)?.memoryRefused;
     const filtered = model.match !== undefined || model.type !== undefined;
     namespacesNote = [
       result instanceof Error ? `No namespace table: ${result.message}` : '',
-      memoryRefused ? `No memory figures: MEMORY USAGE was refused (${memoryRefused}).` : '',
+      result instanceof Error ? '' : memoryRefusedNote(result),
       top.length === 0 ? 'No namespaces: no key contains the delimiter.' : '',
       top.length > INFO_NAMESPACES ? `The ${INFO_NAMESPACES} largest of ${top.length} top-level namespaces.` : '',
       filtered ? 'The Keys view is filtered: its counts are not used; keys are counted with a bounded SCAN.' : '',

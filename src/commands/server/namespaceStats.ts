@@ -6,7 +6,7 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { showNamespaceStatsPanel } from '../../views/infoPanel';
 import { presentError } from '../presentError';
 import { explainWithStack } from '../../redisNotReady';
-import { completedModel, samplingNote, statsOf, targetsForPath } from './namespaces';
+import { completedModel, memoryRefusedNote, samplingNote, statsOf, targetsForPath } from './namespaces';
 
 /** What the command accepts: a Keys view namespace row (its `path`, exact bytes as a binary string), or a path typed as text. */
 type NamespaceArgument = string | { readonly path: string } | undefined;
@@ -94,10 +94,9 @@ export function namespaceStatsCommand(services: ExtensionServices): CommandHandl
           ? [...result.rows, describeNotSampled(notSampled, model?.complete ? model.totalKeys : undefined)]
           : result.rows;
       const scanCount = settings().scanCount;
-      const memoryRefused = result.stats.find((s) => s.memoryRefused)?.memoryRefused;
       const note = [
         result.cancelled ? `Cancelled after ${result.rows.length} of ${targets.length} namespaces.` : '',
-        memoryRefused ? `No memory figures: MEMORY USAGE was refused (${memoryRefused}).` : '',
+        memoryRefusedNote(result),
         samplingNote(scanCount),
       ]
         .filter(Boolean)

@@ -144,6 +144,12 @@ async function eachTarget<T>(
   return { stats, cancelled: false };
 }
 
+/** The note's sentence when a server refused MEMORY USAGE (the memory column is then empty), or ''. */
+export function memoryRefusedNote(result: StatsResult): string {
+  const refusal = result.stats.find((s) => s.memoryRefused)?.memoryRefused;
+  return refusal ? `No memory figures: MEMORY USAGE was refused (${refusal}).` : '';
+}
+
 /** How the table was made, in one sentence. */
 export function samplingNote(scanCount: number): string {
   return (

@@ -35,7 +35,8 @@ export function namespaceChoices(model: NamespaceModel, limit: number): Namespac
   let untracked = 0;
   const count = (node: NamespaceNode): void => {
     untracked += node.untrackedNamespaces;
-    for (const child of node.childNamespaces('count')) count(child);
+    // The cached order: no sort of every node's children for a count.
+    for (const child of node.sortedChildNamespaces()) count(child);
   };
   count(model.root);
   return { nodes, notListed: Math.max(0, model.namespaceCount - nodes.length) + untracked };
