@@ -22,6 +22,7 @@ describe('a mistyped safety setting fails closed', function () {
   afterEach(async () => {
     await config().update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('db', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('host', undefined, vscode.ConfigurationTarget.Workspace);
     await redis.unlink('failclosed:key');
   });
   after(() => redis.disconnect());
@@ -44,5 +45,18 @@ describe('a mistyped safety setting fails closed', function () {
     assert.notEqual(result.outcome, 'done', result.message);
     assert.match(result.message, /sharedRedis\.db in the workspace settings must be a whole number/);
     assert.equal(await redis.ttl('failclosed:key'), -1, 'the key in database 0 keeps no TTL');
+  });
+
+  it('a host with a port in it names the setting, not a server it never tried', async () => {
+    const shared = await api();
+    await redis.set('failclosed:key', 'v');
+    await config().update('host', 'redis.internal:6380', vscode.ConfigurationTarget.Workspace);
+    shared.session.reset('the test changed host');
+    const result = await run('sharedRedis.setTtl', 'failclosed:key', '90');
+    assert.notEqual(result.outcome, 'done', result.message);
+    assert.match(result.message, /sharedRedis\.host in the workspace settings/);
+    // Nothing was tried: naming the default 127.0.0.1 would send the user to the wrong server.
+    assert.doesNotMatch(result.message, /127\.0\.0\.1|6379/);
+    assert.equal(await redis.ttl('failclosed:key'), -1);
   });
 });
