@@ -471,7 +471,7 @@ export class RedisSession implements vscode.Disposable {
     // An invalid host, port or db: connecting anywhere would guess another server or database.
     const blocked = connectionBlocked();
     if (blocked) {
-      throw new RedisConnectionError('settings-invalid', describeEndpoint(base), 'was not connected to', blocked);
+      throw new RedisConnectionError('settings-invalid', '', 'was not connected to', blocked);
     }
     const generation = this.generation;
     const { endpoint, password } = await this.credentials(base);

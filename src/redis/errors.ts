@@ -57,7 +57,10 @@ export class RedisConnectionError extends Error {
     readonly reason: string,
     readonly hint: string,
   ) {
-    super(`Redis at ${endpoint} ${reason}. ${hint}`);
+    // Invalid settings are refused before any server is chosen: naming one would send the user to it.
+    super(
+      kind === 'settings-invalid' ? `No Redis was connected to. ${hint}` : `Redis at ${endpoint} ${reason}. ${hint}`,
+    );
   }
 }
 

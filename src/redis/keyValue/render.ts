@@ -1,5 +1,3 @@
-import { RedisConnectionError } from '../errors';
-import { KeyspaceCommandError } from '../keyspace/errors';
 import { displayBytes } from '../keyspace/display';
 import { formatBytes, formatTtl, groupThousands, typeDisplayName } from '../keyspace/format';
 import { KeyHeader, KeyTypeChangedError, KeyValue, shownCount } from './read';
@@ -173,11 +171,6 @@ export function describeReadFailure(key: Buffer, error: unknown): string {
   if (error instanceof KeyTypeChangedError) {
     return `${name} changed type while it was read (it was a ${typeDisplayName(error.expectedType)}). Refresh to read it again.\n`;
   }
-  if (error instanceof RedisConnectionError) {
-    const what = error.kind === 'auth-failed' ? 'Could not read' : 'Could not read';
-    return `${what} ${name}: Redis at ${error.endpoint} ${error.reason}. ${error.hint}\n`;
-  }
-  if (error instanceof KeyspaceCommandError) return `Could not read ${name}: ${error.message}\n`;
   return `Could not read ${name}: ${error instanceof Error ? error.message : String(error)}\n`;
 }
 
