@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { aclFileDifferences, addServiceUsers } from '../../docker/stack/serviceAccess';
+import { aclFileDifferences, aclFileHasUser, addServiceUsers } from '../../docker/stack/serviceAccess';
 import { describeAclDifferences } from '../stack/aclDifferences';
 import { warnAclReloadFailed } from '../stack/aclReloadFailed';
 import type { AclLineDifference } from '../../redis/acl/rules';
 import { reloadStackAcl } from '../../docker/stack/stackController';
-import { invalidServiceNamespace } from '../../redis/acl/rules';
+import { invalidServiceNamespace, serviceUser } from '../../redis/acl/rules';
 import { checkDelimiter } from '../../redis/delimiter';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { namespacePolicy } from '../../stackService';
@@ -62,32 +62,43 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       void vscode.window.showErrorMessage(message);
       return { outcome: 'failed', added: [], reload: 'skipped', message };
     }
-    const differing = aclFileDifferences(context.files, policy);
+    // A wanted user whose line the team already wrote is asked about like a changed line: the
+    // password generated now would not be the one that line holds.
+    const differing = aclFileDifferences(context.files, policy, wanted);
+    const hasLine = (ns: string): boolean => differing.some((d) => d.username === serviceUser(ns).username);
+    const fresh = wanted.filter((ns) => !hasLine(ns));
     if (wanted.length === 0 && differing.length === 0) {
       const message = 'Every declared namespace already has its service user.';
       void vscode.window.showInformationMessage(message);
       return { outcome: 'none-missing', added: [], reload: 'skipped', message };
     }
-    const replace = differing.length === 0 ? [] : await askToReplace(differing, wanted);
-    if (replace === undefined || (wanted.length === 0 && replace.length === 0)) {
+    const replace = differing.length === 0 ? [] : await askToReplace(differing, fresh);
+    if (replace === undefined || (fresh.length === 0 && replace.length === 0)) {
       const message = 'Nothing was changed: users.acl keeps its lines.';
       return { outcome: 'cancelled', added: [], replaced: [], reload: 'skipped', message };
     }
     // Before .env is written: a crash mid-write leaves its temporary file, which git must not take.
     keepOutOfGit(context.files.envFile, services.stack.settings().location);
     const added = await addServiceUsers(context.files, wanted, policy, replace);
-    const names = [...added.map((ns) => `${ns}-service`), ...replace].join(', ');
+    const addedUsers = added.map((ns) => serviceUser(ns).username);
+    const replacedOnly = replace.filter((name) => !addedUsers.includes(name));
+    const names = [...addedUsers, ...replacedOnly].join(', ');
+    const keptLines = wanted.filter((ns) => hasLine(ns) && !added.includes(ns)).map((ns) => serviceUser(ns).username);
     const done = [
-      added.length > 0 ? `added ${added.map((ns) => `${ns}-service`).join(', ')}` : '',
-      replace.length > 0 ? `replaced the lines of ${replace.join(', ')}` : '',
+      addedUsers.length > 0 ? `added ${addedUsers.join(', ')}` : '',
+      replacedOnly.length > 0 ? `replaced the lines of ${replacedOnly.join(', ')}` : '',
     ]
       .filter((part) => part !== '')
       .join(' and ');
+    const kept =
+      keptLines.length > 0
+        ? ` ${keptLines.join(', ')} kept ${keptLines.length === 1 ? 'its line' : 'their lines'} in users.acl and got no password in .env: ${keptLines.length === 1 ? 'its service logs' : 'their services log'} in with the password the team gave ${keptLines.length === 1 ? 'it' : 'them'}.`
+        : '';
     const did = `${done.charAt(0).toUpperCase()}${done.slice(1)}`;
     log.info(`${did} in ${context.files.aclFile} (passwords in ${context.files.envFile})`);
     const redis = (await services.stack.refresh()).redis;
     if (!redis) {
-      const message = `${did} in users.acl; they apply when the stack starts.`;
+      const message = `${did} in users.acl; they apply when the stack starts.${kept}`;
       void vscode.window.showInformationMessage(message);
       return { outcome: 'added', added, replaced: replace, reload: 'not-running', message };
     }
@@ -95,7 +106,7 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       await reloadStackAcl(redis, context.access.operatorPassword);
       // ACL LOAD closes every client that was logged in, ours included.
       services.session.reset('the ACL was reloaded');
-      const message = `${did} and reloaded the ACL without a restart; Redis disconnected the clients logged in as service users or the operator (they reconnect). "Copy Service Connection" gives each service its .env lines.`;
+      const message = `${did} and reloaded the ACL without a restart; Redis disconnected the clients logged in as service users or the operator (they reconnect). "Copy Service Connection" gives each service its .env lines.${kept}`;
       log.info(`ACL LOAD on ${redis.host}:${redis.port} took ${names}`);
       void vscode.window.showInformationMessage(message, 'Copy Service Connection').then((c) => {
         if (c) void vscode.commands.executeCommand('sharedRedis.serviceConnection');
@@ -103,7 +114,7 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       return { outcome: 'added', added, replaced: replace, reload: 'reloaded', message };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const message = warnAclReloadFailed(did, reason, context.files.aclFile, log);
+      const message = warnAclReloadFailed(did, reason, context.files.aclFile, log) + kept;
       return { outcome: 'added', added, replaced: replace, reload: 'failed', message };
     }
   };
@@ -112,7 +123,11 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
   const offerMissing = async (): Promise<void> => {
     const context = await stackAccess(services.stack);
     if (typeof context === 'string' || !context.access.operatorPassword || context.access.missing.length === 0) return;
-    const missing = context.access.missing;
+    // A user whose line the team wrote by hand exists: it is not offered as missing.
+    const missing = context.access.missing.filter(
+      (ns) => !aclFileHasUser(context.files.aclFile, serviceUser(ns).username),
+    );
+    if (missing.length === 0) return;
     const text = `Namespace${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ha${missing.length === 1 ? 's' : 've'} no Redis user yet. Add ${missing.map((ns) => `${ns}-service`).join(', ')} to users.acl and reload the ACL (no restart; Redis disconnects the clients logged in as service users, and they reconnect)?`;
     void vscode.window.showInformationMessage(text, 'Add Users').then((choice) => {
       if (choice) void vscode.commands.executeCommand('sharedRedis.addServiceUsers', missing);

@@ -123,7 +123,17 @@ export function addServiceUsers(
     // Both before either is written: a refused users.acl leaves .env as it was.
     refuseLinkedFile(files.envFile);
     refuseLinkedFile(files.aclFile);
-    const added = addServicePasswords(files.envFile, namespaces);
+    // A user whose line the team wrote (with its own password) and chose to keep gets no
+    // password in .env: the kept line would refuse it, and Copy Service Connection hands it out.
+    const aclUsers = aclFileUsers(readAclText(files.aclFile) ?? '');
+    const keptLine = (ns: string): boolean => {
+      const { username } = serviceUser(ns);
+      return aclUsers.includes(username) && !replace.includes(username);
+    };
+    const added = addServicePasswords(
+      files.envFile,
+      namespaces.filter((ns) => !keptLine(ns)),
+    );
     syncAclFile(files, policy, { replace });
     return added;
   });
@@ -176,11 +186,27 @@ export interface SyncAclOptions {
  * The service users whose line in users.acl differs from the one {@link syncAclFile} would
  * write from `.env` and `policy`: a hand edit, or another window's delimiter.
  */
-export function aclFileDifferences(files: StackAccessFiles, policy: NamespacePolicy): AclLineDifference[] {
+export function aclFileDifferences(
+  files: StackAccessFiles,
+  policy: NamespacePolicy,
+  adding: readonly string[] = [],
+): AclLineDifference[] {
   const access = readStackAccess(files, policy);
   if (!access.operatorPassword) return [];
-  return differingAclLines(readAclText(files.aclFile) ?? '', serviceAclLines(access, policy));
+  // Users about to be added whose line is already there (written by hand, with its own
+  // password): the password Add Service Users generates differs from it, whatever it is.
+  const known = new Set(access.services.map((s) => s.user.namespace));
+  const newcomers = adding
+    .filter((ns) => !known.has(ns))
+    .map((ns) => ({ user: serviceUser(ns), password: NOT_YET_GENERATED }));
+  return differingAclLines(
+    readAclText(files.aclFile) ?? '',
+    serviceAclLines({ ...access, services: [...access.services, ...newcomers] }, policy),
+  );
 }
+
+/** Stands in for a password not generated yet: no line's hash matches it. */
+const NOT_YET_GENERATED = '\u0000not yet generated';
 
 /** The service users' lines as we would write them (not the default user's or the operator's). */
 function serviceAclLines(access: StackAccessState, policy: NamespacePolicy): AclUserLine[] {
