@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { dockerOptions } from '../../../../src/docker/endpoint';
 import { loadComposeProject } from '../../../../src/docker/compose/load';
 import { StackError } from '../../../../src/docker/stack/errors';
 import { PROJECT_LABEL } from '../../../../src/docker/stack/labels';
+import { restartStack, stopStack } from '../../../../src/docker/stack/lifecycle';
 import { planStack } from '../../../../src/docker/stack/planStack';
 import { upStack, UpResult } from '../../../../src/docker/stack/up';
 import { requireEngine } from '../../../support/engine';
@@ -359,6 +361,24 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
       writeStack(stack);
       await start(stack);
       assert.equal(await read(stack, 'auth:token:9'), 'written-while-starting');
+    });
+  });
+
+  describe('a container_name that looks like a set-aside name', () => {
+    // Compose sets a container aside as `<its own id, 12 hex>_<name>`; a team may well name a
+    // container `<12 hex>_<something>` (a commit hash, say), which is not set aside.
+    it('is the service: Stop stops it, Restart restarts it, Start leaves it alone', async () => {
+      const stack = await miniStack();
+      const name = `${randomBytes(6).toString('hex')}_cache`;
+      writeStack(stack, COMPOSE_FILE.replace('  cache:\n', `  cache:\n    container_name: ${name}\n`));
+      await start(stack);
+      assert.equal((await only(stack)).Name, `/${name}`);
+      await write(stack, 'k', 'v');
+      assert.deepEqual(await stopStack(docker, stack.project), ['cache'], 'Stop stopped it');
+      assert.equal((await only(stack)).State.Running, false);
+      await start(stack);
+      assert.deepEqual(await restartStack(docker, stack.project), ['cache']);
+      assert.equal(await read(stack, 'k'), 'v');
     });
   });
 
