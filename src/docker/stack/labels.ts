@@ -13,6 +13,8 @@ export const CONFIG_FILES_LABEL = 'com.docker.compose.project.config_files';
 export const VERSION_LABEL = 'com.docker.compose.version';
 export const NETWORK_LABEL = 'com.docker.compose.network';
 export const VOLUME_LABEL = 'com.docker.compose.volume';
+/** On the container Compose v2 creates to replace another (it is created under a temporary name). */
+export const REPLACE_LABEL = 'com.docker.compose.replace';
 /** Marks objects this extension created, for its own diagnostics only. */
 export const CREATED_BY_LABEL = 'dev.shared-redis.created-by';
 /**

@@ -8,7 +8,7 @@ import { waitUntilReady, WaitOptions } from './health';
 /** Stops the project's running containers, dependents first. Containers and volumes stay. */
 export async function stopStack(docker: Docker, project: string, order: readonly string[] = []): Promise<string[]> {
   // A container set aside by a Start that never ended is not the service's (the next Start removes it).
-  const running = (await projectStatus(docker, project)).filter((s) => !isSetAside(s.containerName) && (s.state === 'running' || s.state === 'restarting' || s.state === 'paused'));
+  const running = (await projectStatus(docker, project)).filter((s) => !isSetAside(s) && (s.state === 'running' || s.state === 'restarting' || s.state === 'paused'));
   const stopped: string[] = [];
   for (const status of sortReverse(running, order)) {
     await docker.getContainer(status.containerId).stop({ t: 10 }).catch((error: unknown) => {
@@ -26,7 +26,7 @@ export async function stopStack(docker: Docker, project: string, order: readonly
  */
 export async function restartStack(docker: Docker, project: string, order: readonly string[] = [], wait: WaitOptions = {}): Promise<string[]> {
   // Not one set aside by a Start that never ended: it would take the service's port.
-  const statuses = (await projectStatus(docker, project)).filter((s) => !isSetAside(s.containerName));
+  const statuses = (await projectStatus(docker, project)).filter((s) => !isSetAside(s));
   const restarted: string[] = [];
   // A run-once container (the cluster's init) is done: a restart would run its job again.
   for (const status of sortReverse(statuses.filter((s) => !s.runOnce), order).reverse()) {

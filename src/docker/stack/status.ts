@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { CONFIG_HASH_LABEL, ONEOFF_LABEL, projectFilter, RUN_ONCE_LABEL, SERVICE_LABEL } from './labels';
+import { CONFIG_HASH_LABEL, ONEOFF_LABEL, projectFilter, REPLACE_LABEL, RUN_ONCE_LABEL, SERVICE_LABEL } from './labels';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type HealthState = 'starting' | 'healthy' | 'unhealthy';
@@ -26,14 +26,19 @@ export interface ServiceStatus {
   readonly runOnce?: boolean;
   /** The exit code of a container that exited. */
   readonly exitCode?: number | undefined;
+  /** Compose v2 created it to replace another container (label com.docker.compose.replace). */
+  readonly replacing?: boolean;
 }
 
 /**
- * A name `<id12>_<name>`: an old container a Start set aside while it recreated the service
- * (Compose's rename on recreate), left over only if that Start never ended.
+ * A container named `<id12>_<name>` by a recreate that never ended: the old one, renamed with
+ * its own id (ours, docker-compose 1.x, early Compose v2), or the new one, created under the old
+ * one's id and labelled com.docker.compose.replace (later Compose v2). Another container named
+ * `<12 hex>_…` (a team's container_name) is not.
  */
-export function isSetAside(name: string): boolean {
-  return /^[0-9a-f]{12}_/.test(name);
+export function isSetAside(status: Pick<ServiceStatus, 'containerName' | 'containerId' | 'replacing'>): boolean {
+  const { containerName: name } = status;
+  return name.startsWith(`${status.containerId.slice(0, 12)}_`) || (status.replacing === true && /^[0-9a-f]{12}_/.test(name));
 }
 
 /** The project's service containers (one-off `run` containers excluded), sorted by service. */
@@ -59,6 +64,7 @@ export async function projectStatus(docker: Docker, project: string): Promise<Se
         startedAt,
         configHash: c.Labels[CONFIG_HASH_LABEL],
         runOnce: c.Labels[RUN_ONCE_LABEL] === 'true',
+        replacing: c.Labels[REPLACE_LABEL] !== undefined,
         exitCode: details && details.State.Status === 'exited' ? details.State.ExitCode : undefined,
       };
     }));

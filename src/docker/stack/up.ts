@@ -125,7 +125,7 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
   // So can one an earlier Start set aside and never removed (its window died mid-recreate): it
   // held the service's port and name, and Restart would start it too. Volumes stay.
   const readyIds = new Set([...ready.values()].map((c) => c.containerId));
-  for (const leftover of statuses.filter((s) => isSetAside(s.containerName) && ready.has(s.service) && !readyIds.has(s.containerId))) {
+  for (const leftover of statuses.filter((s) => isSetAside(s) && ready.has(s.service) && !readyIds.has(s.containerId))) {
     progress({ service: leftover.service, message: `Removing ${leftover.containerName}, set aside by a Start that did not finish; its volumes stay` });
     const old = docker.getContainer(leftover.containerId);
     await old.stop({ t: 10 }).catch(() => undefined);
@@ -142,7 +142,7 @@ function currentContainers(statuses: readonly ServiceStatus[]): Map<string, Serv
   const byService = new Map<string, ServiceStatus>();
   for (const status of statuses) {
     const held = byService.get(status.service);
-    if (!held || (isSetAside(held.containerName) && !isSetAside(status.containerName))) byService.set(status.service, status);
+    if (!held || (isSetAside(held) && !isSetAside(status))) byService.set(status.service, status);
   }
   return byService;
 }
