@@ -3,6 +3,12 @@ import { closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, readdi
 import { basename, dirname, join } from 'node:path';
 
 /**
+ * The stack's folders: others may read (the container's redis user reads users.acl through the
+ * mount) but never write, even under umask 000, where they could put their own users.acl in place.
+ */
+export const STACK_FOLDER_MODE = 0o755;
+
+/**
  * Replaces a file all or nothing, with exactly `mode` (0600 for `.env`, also when it was
  * wider before). The text goes to a new temporary file beside it (created with `mode`, so
  * it is never readable by others, even for an instant), is flushed to disk, and is

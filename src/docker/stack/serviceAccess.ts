@@ -6,7 +6,7 @@ import {
   AclLineDifference, aclFileUsers, AclUserLine, differingAclLines, managedAclLines, mergeAclFile, serviceNamespaces, servicePasswordIn, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
-import { refuseLinkedFile, writeFileAtomic } from './atomicFile';
+import { refuseLinkedFile, STACK_FOLDER_MODE, writeFileAtomic } from './atomicFile';
 import { withStackFilesLock } from './filesLock';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
@@ -171,7 +171,7 @@ export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, op
   if (files.aclMountedAlone) {
     writeFileSync(files.aclFile, next, exists ? undefined : { mode: 0o644 });
   } else {
-    mkdirSync(dirname(files.aclFile), { recursive: true });
+    mkdirSync(dirname(files.aclFile), { recursive: true, mode: STACK_FOLDER_MODE });
     writeFileAtomic(files.aclFile, next, 0o644);
   }
   return exists ? 'updated' : 'created';
