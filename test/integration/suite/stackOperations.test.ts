@@ -299,6 +299,29 @@ describe('stack operations, one at a time, inside VS Code', function () {
       await late?.remove({ force: true });
     }
   });
+
+  it('Remove Stack with only the data volume left asks to delete it, naming it; cancelled keeps it, confirmed deletes it', async () => {
+    // As a Remove Stack that kept the volume, or a `docker-compose down`, leaves it.
+    const filters = { label: [`${PROJECT_LABEL}=${fixture.project}`] };
+    for (const c of await docker.listContainers({ all: true, filters })) {
+      await docker.getContainer(c.Id).remove({ force: true, v: false });
+    }
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove();
+    const volume = `${fixture.project}_redis-data`;
+    assert.ok(await docker.getVolume(volume).inspect(), 'the data volume is left');
+    spy.answer = () => Promise.resolve(undefined);
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.removeStack'), 'cancelled');
+    assert.equal(spy.questions[0]?.message, `Delete the volume ${volume}?`);
+    assert.match(spy.questions[0]?.detail ?? '', /every key stored in the shared Redis.*cannot be undone/);
+    assert.ok(await docker.getVolume(volume).inspect(), 'cancelled: the volume is kept');
+    spy.answer = (message) => Promise.resolve(message.startsWith('Delete the volume') ? 'Delete Volume' : undefined);
+    await vscode.commands.executeCommand('sharedRedis.removeStack');
+    await assert.rejects(docker.getVolume(volume).inspect(), /no such volume/i, 'confirmed: the volume is deleted');
+    assert.ok(
+      spy.messages.some((m) => m.includes(`deleted the volume(s) ${volume}`)),
+      spy.messages.join(' | '),
+    );
+  });
 });
 
 describe('two stacks with one project name', function () {
