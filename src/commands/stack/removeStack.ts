@@ -18,8 +18,24 @@ export function removeStackCommand({ stack, logger }: ExtensionServices): Comman
       const controller = await stack.controller();
       const project = await controller.load(stack.settings());
       const plan = await controller.removalPlan(project.name);
+      if (plan.containers.length === 0 && plan.networks.length === 0 && plan.volumes.length === 0) {
+        void vscode.window.showInformationMessage(`The ${project.name} stack has no containers, networks or volumes to remove.`);
+        return stackState(await stack.refresh());
+      }
+      // Only the data is left (a Remove Stack that kept it, a `docker-compose down`): the one
+      // question is the volume's, as explicit as the second one below.
       if (plan.containers.length === 0 && plan.networks.length === 0) {
-        void vscode.window.showInformationMessage(`The ${project.name} stack has no containers or networks to remove.`);
+        const volumes = plan.volumes.join(', ');
+        const plural = plan.volumes.length > 1;
+        const answer = await vscode.window.showWarningMessage(
+          `Delete the volume${plural ? 's' : ''} ${volumes}?`,
+          { modal: true, detail: `The ${project.name} stack has no containers or networks left, only ${plural ? 'these volumes' : 'this volume'}. Deleting ${plural ? 'them' : 'it'} deletes every key stored in the shared Redis, for every service, and cannot be undone.` },
+          'Delete Volume');
+        if (answer !== 'Delete Volume') return 'cancelled';
+        const removed = await stack.run('Removing', () => controller.removePlanned(plan, true));
+        const text = `Deleted the volume(s) ${removed.volumes.join(', ') || '(none)'}` + (removed.kept.length ? `; left ${removed.kept.join(', ')}, now in use by something started after the dialog.` : '.');
+        log.info(text);
+        void vscode.window.showInformationMessage(text);
         return stackState(await stack.refresh());
       }
       const what = [

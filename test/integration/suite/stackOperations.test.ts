@@ -318,7 +318,7 @@ describe('stack operations, one at a time, inside VS Code', function () {
     await vscode.commands.executeCommand('sharedRedis.removeStack');
     await assert.rejects(docker.getVolume(volume).inspect(), /no such volume/i, 'confirmed: the volume is deleted');
     assert.ok(
-      spy.messages.some((m) => m.includes(`deleted the volume(s) ${volume}`)),
+      spy.messages.some((m) => m.toLowerCase().includes(`deleted the volume(s) ${volume}`)),
       spy.messages.join(' | '),
     );
   });
