@@ -5,7 +5,7 @@ import type { Logger } from '../../../src/logger';
 import { DEFAULT_TUNING } from '../../../src/redis/connection';
 import { RedisSession, StackRedisChange } from '../../../src/redisSession';
 import { RedisSecrets } from '../../../src/secrets';
-import { readRedisEndpoint, SettingsChange } from '../../../src/settings';
+import { connectionBlocked, readRedisEndpoint, SettingsChange } from '../../../src/settings';
 import type { SharedRedisInternals } from '../../../src/secondStage';
 import { suiteConfig } from './config';
 import { recordingLogger } from './recordingLogger';
@@ -73,6 +73,27 @@ describe('the connection made before the stack answers', function () {
     const connected = newSession();
     assert.equal(await connected.use((client) => client.ping()), 'PONG');
     assert.equal(await connected.use((client) => client.call('ACL', 'WHOAMI')), 'default');
+  });
+
+  it('with an invalid host in the workspace settings connects nowhere before the stack answers, and names the setting', async () => {
+    await config().update('host', 'redis.internal:6380', vscode.ConfigurationTarget.Workspace);
+    try {
+      await eventually('the extension host to read the invalid host', () => connectionBlocked() !== undefined);
+      const before = await admin.info('stats');
+      const received = (text: string): number => Number(/total_connections_received:(\d+)/.exec(text)?.[1]);
+      const blocked = newSession();
+      const failure = await blocked.use((client) => client.ping()).catch((error: unknown) => error);
+      assert.ok(failure instanceof Error, `no connection: ${String(failure)}`);
+      assert.match(failure.message, /sharedRedis\.host in the workspace settings/);
+      // The fallback 127.0.0.1 with the workspace's port is the suite's Redis: it saw no new client.
+      assert.equal(received(await admin.info('stats')), received(before), 'no connection reached 127.0.0.1');
+      assert.deepEqual(
+        lines.filter((line) => line.startsWith('Connecting to')),
+        [],
+      );
+    } finally {
+      await config().update('host', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('gives up a connection that failed before the stack answered once the settings changed meanwhile', async () => {
