@@ -327,6 +327,9 @@ export class RedisSession implements vscode.Disposable {
   }
 
   private async connected(requested: RedisEndpoint): Promise<Connected> {
+    // Before any path opens a connection, the early one included (it is made from the settings
+    // alone, so an invalid host there fell back to 127.0.0.1 with the named port).
+    refuseWhenBlocked();
     // Before the first connection the stack's first snapshot is awaited, as it may change the
     // endpoint; when the settings name the server, the connection is made at once instead
     // and that snapshot judges it (judgeEarly).
@@ -468,11 +471,7 @@ export class RedisSession implements vscode.Disposable {
   }
 
   private async open(base: RedisEndpoint): Promise<Connected> {
-    // An invalid host, port or db: connecting anywhere would guess another server or database.
-    const blocked = connectionBlocked();
-    if (blocked) {
-      throw new RedisConnectionError('settings-invalid', '', 'was not connected to', blocked);
-    }
+    refuseWhenBlocked();
     const generation = this.generation;
     const { endpoint, password } = await this.credentials(base);
     const where = describeEndpoint(endpoint);
@@ -619,4 +618,10 @@ export class RedisSession implements vscode.Disposable {
     this.changed.dispose();
     this.subscriptions.forEach((s) => s.dispose());
   }
+}
+
+/** Throws when an invalid host, port or db holds every connection: any server tried would be a guess (another server or database). */
+function refuseWhenBlocked(): void {
+  const blocked = connectionBlocked();
+  if (blocked) throw new RedisConnectionError('settings-invalid', '', 'was not connected to', blocked);
 }
