@@ -30,6 +30,13 @@ describe('commands as the Slow Log and Denied Accesses show them', () => {
     }
   });
 
+  it('redacts the password of HELLO … AUTH after a SETNAME whose name is `auth`', () => {
+    // As a server that does not redact keeps it in SLOWLOG (Redis 7 redacts it itself).
+    const text = commandText(['hello', '3', 'SETNAME', 'auth', 'AUTH', 'auth-service', 'hunter2']);
+    assert.doesNotMatch(text, /hunter2/);
+    assert.equal(text, 'HELLO 3 SETNAME auth AUTH auth-service (redacted)');
+  });
+
   it("keeps Redis's own (redacted) marker and other commands' arguments", () => {
     assert.equal(commandText(['auth', '(redacted)', '(redacted)']), 'AUTH (redacted) (redacted)');
     assert.equal(commandText(['keys', 'user:*']), 'KEYS user:*');
