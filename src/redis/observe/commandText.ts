@@ -36,12 +36,13 @@ export function secretArguments(args: readonly string[]): Set<number> {
   };
   if (name === 'auth') from(1);
   else if (name === 'hello') {
-    // HELLO [protover [AUTH username password] [SETNAME name]]
+    // HELLO [protover [AUTH username password] [SETNAME name]]: SETNAME takes one argument (a client named `auth` is no AUTH).
     for (let i = 1; i < args.length; i++) {
-      if ((args[i] ?? '').toLowerCase() === 'auth') {
+      const word = (args[i] ?? '').toLowerCase();
+      if (word === 'auth') {
         secret.add(i + 2);
         i += 2;
-      }
+      } else if (word === 'setname') i += 1;
     }
   } else if (name === 'acl' && sub === 'setuser') from(3);
   else if (name === 'config' && sub === 'set') {

@@ -32,11 +32,12 @@ export function secretArgumentPositions(args: readonly string[]): Set<number> {
       from(1);
       break;
     case 'hello':
+      // Options read as Redis reads them: SETNAME takes one argument (a client named `auth` is no AUTH).
       for (let i = 1; i < args.length; i++) {
         if (word(i) === 'auth') {
           from(i + 1, 2);
           i += 2;
-        }
+        } else if (word(i) === 'setname') i += 1;
       }
       break;
     case 'acl':
