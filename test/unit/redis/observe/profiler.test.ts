@@ -84,6 +84,20 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     assert.equal(await monitorConnections(), 0);
   });
 
+  it('shows a long text value in a non-Latin script as text, not as escaped bytes, when it cuts it', async function () {
+    const { profiler, commands } = await profile();
+    const user = await serviceClient('user-service', 'user-pw');
+    // 300 bytes: the parser keeps the first 256, which end inside the 86th character.
+    const text = 'ユーザー'.repeat(25);
+    await user.set('user:greeting:1', text);
+    await eventually('the SET profiled', () => commands.some((c) => c.key === 'user:greeting:1'));
+    profiler.stop();
+    const shown = commands.find((c) => c.key === 'user:greeting:1')?.args[0] ?? '';
+    assert.doesNotMatch(shown, /\\x/, `shown as escaped bytes: ${shown}`);
+    assert.ok(shown.startsWith(text.slice(0, 60)), `not the value's text: ${shown}`);
+    assert.match(shown, /… \(300 B\)$/, 'says it is shortened, with its size');
+  });
+
   it('names a service that connects right after another (within the one CLIENT LIST a second)', async function () {
     const { profiler, commands } = await profile();
     const auth = await serviceClient('auth-service', 'auth-pw');

@@ -1,0 +1,42 @@
+import * as assert from 'node:assert/strict';
+import type { RedisEndpoint } from '../../../../src/redis/endpoint';
+import { ReceivedMessage, Subscription } from '../../../../src/redis/observe/subscription';
+import { eventually } from '../../../support/eventually';
+import { useRedisServer } from '../../../support/useRedisServer';
+
+describe('Subscription (SUBSCRIBE / PSUBSCRIBE) on a real Redis', function () {
+  this.timeout(20_000);
+  const server = useRedisServer();
+  const endpoint = (): RedisEndpoint => ({
+    host: server.host,
+    port: server.port,
+    db: 0,
+    tls: false,
+    tlsSettings: { verifyCertificate: true },
+    sentinel: undefined,
+  });
+  const open: Subscription[] = [];
+  afterEach(() => open.splice(0).forEach((subscription) => subscription.close()));
+
+  it('shows a long message in a non-Latin script as text, not as escaped bytes, when it cuts it', async function () {
+    const received: ReceivedMessage[] = [];
+    open.push(
+      await Subscription.open(
+        endpoint(),
+        {},
+        'auth:*',
+        (message) => received.push(message),
+        () => undefined,
+      ),
+    );
+    const publisher = await server.connect();
+    // 910 bytes: the subscription keeps the first 512, which end inside the 276th character.
+    const text = 'Привет '.repeat(70);
+    await publisher.publish('auth:events', text);
+    await eventually('the message received', () => received.length === 1);
+    const shown = received[0]?.message ?? '';
+    assert.doesNotMatch(shown, /\\x/, `shown as escaped bytes: ${shown}`);
+    assert.ok(shown.startsWith(text.slice(0, 200)), `not the message's text: ${shown}`);
+    assert.match(shown, /… \(\d+(\.\d+)? (B|KiB)\)$/, 'says it is shortened, with its size');
+  });
+});
