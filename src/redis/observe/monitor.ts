@@ -205,9 +205,13 @@ export class MonitorLineSplitter {
  * escaped form; at most `maxChars`, with `…` and the full size when shortened.
  */
 export function showArgument(arg: MonitorArgument, maxChars = 60): string {
-  const text = printable(arg.bytes);
   const total = arg.length;
-  const shortened = text.length > maxChars || total === undefined || total > arg.bytes.length;
+  const kept = total === undefined || total > arg.bytes.length;
+  // Kept bytes may end inside a character: without its first bytes the rest still reads as text
+  // (binary keeps every byte it has, escaped).
+  const whole = kept ? withoutCutCharacter(arg.bytes) : arg.bytes;
+  const text = isText(whole) ? printable(whole) : printable(arg.bytes);
+  const shortened = text.length > maxChars || kept;
   if (!shortened) return text;
   const size = total === undefined ? 'cut' : formatBytes(total);
   return `${text.slice(0, maxChars)}… (${size})`;
@@ -215,12 +219,35 @@ export function showArgument(arg: MonitorArgument, maxChars = 60): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** `bytes` without a UTF-8 character's first bytes at its end (the rest of it was not kept). */
+function withoutCutCharacter(bytes: Buffer): Buffer {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back] as number;
+    if (byte < 0x80) return bytes; // ASCII: nothing cut.
+    if (byte >= 0xc0) {
+      // A lead byte: its character needs 2, 3 or 4 bytes; fewer are here when it was cut.
+      const needs = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return needs > back ? bytes.subarray(0, bytes.length - back) : bytes;
+    }
+  }
+  return bytes;
+}
+
+function isText(bytes: Buffer): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function printable(bytes: Buffer): string {
   let text: string | undefined;
   try {
     text = utf8.decode(bytes);
   } catch {
-    // Not UTF-8 (binary, or a character cut at the keep limit): Redis's escaped form below.
+    // Not UTF-8 (binary): Redis's escaped form below.
     text = undefined;
   }
   // A backslash is doubled, as in the escaped form below: a literal `\x00` must not read as a NUL byte.
