@@ -350,3 +350,42 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     assert.equal(profiler.running, false);
   });
 });
+
+describe('Profiler on a Redis that serves its maximum number of clients', function () {
+  this.timeout(20_000);
+  // maxclients 1: the suite's own connection holds the one place, as leaked connections would.
+  const server = useRedisServer({ extraArgs: ['--maxclients', '1'] });
+
+  it('says the server is full (maxclients), not that it is unreachable and the stack must be started', async function () {
+    // The port probe of the server's start may hold the place a moment longer.
+    await eventually('the one place taken', async () => {
+      try {
+        await (await server.connect()).ping();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const error = await Profiler.start(
+      { host: server.host, port: server.port, db: 0, tls: false },
+      {},
+      {
+        maxSeconds: 5,
+        maxLines: 10,
+        delimiter: ':',
+        listClients: async () => [],
+        onCommand: () => undefined,
+        onEnd: () => undefined,
+      },
+    ).then(
+      (profiler) => {
+        profiler.stop();
+        return assert.fail('the profiler started');
+      },
+      (e: unknown) => e,
+    );
+    const message = error instanceof Error ? error.message : String(error);
+    assert.match(message, /maxclients|max(imum)? number of clients/i);
+    assert.doesNotMatch(message, /unreachable|Start the shared Redis stack/);
+  });
+});
