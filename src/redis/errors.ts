@@ -9,6 +9,8 @@ export type RedisFailureKind =
   | 'timeout'
   | 'protected-mode'
   | 'settings-invalid'
+  /** The server serves its maxclients: it answers a new connection so, then closes it. */
+  | 'server-full'
   | TlsFailureKind
   | SentinelFailureKind;
 
@@ -112,6 +114,14 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
       where,
       'refuses clients from other addresses: it runs in protected mode, with no password set',
       'Give that server\'s default user a password (requirepass; a password of another ACL user does not lift protected mode) and give it to "Shared Redis: Set Password", or set protected-mode no there. A Redis in a container sees a connection through a published port as coming from another address.',
+    );
+  }
+  if (/^ERR max number of clients reached/i.test(message)) {
+    return new RedisConnectionError(
+      'server-full',
+      where,
+      'refused the connection: it already serves its maximum number of clients (maxclients)',
+      'Close connections that are no longer needed (the Clients view shows who holds them), or raise maxclients; then try again.',
     );
   }
   const tlsFailure = classifyTlsFailure(code, message, cause, endpoint, where);

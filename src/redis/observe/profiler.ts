@@ -217,13 +217,20 @@ export class Profiler {
           resolve(got);
         }
       };
+      // A server that refuses the connection (maxclients, protected mode) says why, then closes:
+      // its reply, not the hang-up, is the reason.
+      const refusal = (): Error | undefined => {
+        const reply = got.find((line) => line.startsWith('-'));
+        return reply === undefined ? undefined : new Error(reply.slice(1));
+      };
       const onClose = (): void => {
         cleanup();
-        reject(classifyRedisError(Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' }), endpoint));
+        const closed = Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' });
+        reject(classifyRedisError(refusal() ?? closed, endpoint));
       };
       const onError = (error: Error): void => {
         cleanup();
-        reject(classifyRedisError(error, endpoint));
+        reject(classifyRedisError(refusal() ?? error, endpoint));
       };
       const cleanup = (): void => {
         this.socket.off('data', onData);
