@@ -15,6 +15,7 @@ import { freePort, startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { eventually } from '../../../support/eventually';
 import { login } from './login';
+import { settled } from '../../../support/settled';
 
 const ACL = [
   'user default on nopass ~* &* +@all',
@@ -387,5 +388,37 @@ describe('Profiler on a Redis that serves its maximum number of clients', functi
     const message = error instanceof Error ? error.message : String(error);
     assert.match(message, /maxclients|max(imum)? number of clients/i);
     assert.doesNotMatch(message, /unreachable|Start the shared Redis stack/);
+  });
+});
+
+describe('Profiler on a Redis that accepts the connection but answers nothing (SIGSTOP)', function () {
+  this.timeout(30_000);
+
+  it('fails the start with "did not answer in time" instead of starting forever (the window could neither start nor stop it)', async function () {
+    const paused = await startRedisServer();
+    paused.pause(); // a real hang: the kernel accepts, Redis answers nothing
+    try {
+      const start = Profiler.start(
+        { host: paused.host, port: paused.port, db: 0, tls: false },
+        {},
+        {
+          maxSeconds: 60,
+          maxLines: 10,
+          delimiter: ':',
+          connectTimeoutMs: 300,
+          listClients: async () => [],
+          onCommand: () => undefined,
+          onEnd: () => undefined,
+        },
+      );
+      const outcome = await settled(start, 6000);
+      if (outcome.value) outcome.value.stop();
+      const error = outcome.error;
+      assert.ok(error instanceof RedisConnectionError, `expected a RedisConnectionError, got ${String(error)}`);
+      assert.equal(error.kind, 'timeout');
+    } finally {
+      paused.resume();
+      await paused.stop();
+    }
   });
 });
