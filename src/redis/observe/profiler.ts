@@ -69,6 +69,7 @@ export interface ProfilerOptions {
   /** How often a rate summary is handed to `onRates` (0: never, only the end's). */
   readonly summaryEveryMs?: number;
   readonly connectionName?: string;
+  /** How long connecting may take, and then the answers to the login and MONITOR (default 5 s each). */
   readonly connectTimeoutMs?: number;
   readonly onCommand: (command: ProfiledCommand) => void;
   readonly onRates?: (window: RateWindow) => void;
@@ -93,6 +94,8 @@ function logsIn(command: MonitoredCommand): boolean {
 
 export const PROFILER_CONNECTION_NAME = 'shared-redis-profiler';
 export const DEFAULT_MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** How long the connection, and then the answers to the login and MONITOR, may take. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Lines waiting for a CLIENT LIST answer are held (in order) up to this many; beyond, shown without a service. */
 const MAX_HELD_LINES = 20_000;
@@ -162,7 +165,7 @@ export class Profiler {
     credentials: RedisCredentials,
     options: ProfilerOptions,
   ): Promise<Profiler> {
-    const socket = await openSocket(endpoint, options.connectTimeoutMs ?? 5000);
+    const socket = await openSocket(endpoint, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     const profiler = new Profiler(socket, options);
     try {
       await profiler.handshake(endpoint, credentials);
@@ -232,7 +235,14 @@ export class Profiler {
         cleanup();
         reject(classifyRedisError(refusal() ?? error, endpoint));
       };
+      // A server that accepted the connection but answers nothing (paused, hung) fails the start
+      // in time: a start that never settles leaves the window unable to start or stop a profile.
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(classifyRedisError(new Error('Connection timed out'), endpoint));
+      }, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
       const cleanup = (): void => {
+        clearTimeout(timer);
         this.socket.off('data', onData);
         this.socket.off('close', onClose);
         this.socket.off('error', onError);
