@@ -266,6 +266,46 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     await eventually('no MONITOR connection left', async () => (await monitorConnections()) === 0);
   });
 
+  it("reports its end only after its start has finished, even when the lines that came with MONITOR's OK reach the line limit", async function () {
+    // A busy server: the lines of other clients' pipelines arrive in the same chunk as MONITOR's OK.
+    const flooders = await Promise.all([1, 2, 3, 4].map(() => server.connect()));
+    let flooding = true;
+    const floods = flooders.map(async (client) => {
+      while (flooding) {
+        const pipeline = client.pipeline();
+        for (let i = 0; i < 500; i++) pipeline.get(`user:flood:${i}`);
+        await pipeline.exec();
+      }
+    });
+    try {
+      let endedDuringStart = 0;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        let started = false;
+        const profiler = await Profiler.start(
+          endpoint(),
+          {},
+          {
+            maxSeconds: 5,
+            maxLines: 10,
+            delimiter: ':',
+            listClients: async () => [],
+            onCommand: () => undefined,
+            onEnd: () => {
+              if (!started) endedDuringStart += 1;
+            },
+          },
+        );
+        started = true;
+        profiler.stop();
+      }
+      // The window would otherwise say the profile runs after saying it stopped.
+      assert.equal(endedDuringStart, 0, 'profiles whose end was reported before their start finished');
+    } finally {
+      flooding = false;
+      await Promise.all(floods);
+    }
+  });
+
   it('stops by itself when the server holds more unread MONITOR output for it than its backlog limit', async function () {
     const backlog = await profile({ maxBacklogBytes: 256 * 1024, backlogCheckMs: 200 });
     // A consumer too busy to read (an extension host under load) is simulated by pausing the
