@@ -290,11 +290,29 @@ export class Profiler {
         }
       }
     };
-    this.socket.on('data', (chunk: Buffer) => take(this.splitter.push(chunk)));
-    this.socket.on('close', () =>
-      this.finish({ reason: 'connection-lost', message: 'the server closed the connection' }),
-    );
-    this.socket.on('error', (error: Error) => this.finish({ reason: 'connection-lost', message: error.message }));
+    // The lines that came with MONITOR's OK (and any chunk before they are taken) wait for the
+    // next turn: taken now, they could end the profile before start() has resolved, and the
+    // caller would hear of the end before it has the profile.
+    let waiting: Array<{ line: Buffer; cut: boolean }> | undefined = this.early.splice(0);
+    const takeWaiting = (): void => {
+      const lines = waiting;
+      waiting = undefined;
+      if (lines) take(lines);
+    };
+    setImmediate(takeWaiting);
+    this.socket.on('data', (chunk: Buffer) => {
+      const framed = this.splitter.push(chunk);
+      if (waiting) for (const line of framed) waiting.push(line);
+      else take(framed);
+    });
+    this.socket.on('close', () => {
+      takeWaiting();
+      this.finish({ reason: 'connection-lost', message: 'the server closed the connection' });
+    });
+    this.socket.on('error', (error: Error) => {
+      takeWaiting();
+      this.finish({ reason: 'connection-lost', message: error.message });
+    });
     this.timers.push(
       setTimeout(
         () => this.finish({ reason: 'time-limit', seconds: this.options.maxSeconds }),
@@ -309,7 +327,6 @@ export class Profiler {
       const onRates = this.options.onRates;
       this.timers.push(setInterval(() => onRates(this.rates.close(this.now())), every));
     }
-    take(this.early.splice(0));
   }
 
   /**
