@@ -15,6 +15,8 @@ const ACL = [
   'user auth-service on >auth-pw ~auth:* &auth:* +@all',
   'user user-service on >user-pw ~user:* &user:* +@all -keys',
   'user watcher on >watch-pw ~* -@all +ping',
+  // May read the slow log but not reset it (nor ask its length): what an admin gives a developer.
+  'user reader on >read-pw ~* -@all +ping +slowlog|get',
 ].join('\n');
 
 describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
@@ -176,6 +178,20 @@ describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
     assert.equal(entry?.username, 'billing-service');
     assert.equal(entry?.service, undefined);
     assert.match(deniedAccessLine(entry as DeniedAccess), /^billing-service tried `GET auth:x`/);
+  });
+
+  it('shows the slow log to a user who may read it (+slowlog|get) but not reset it', async () => {
+    const operator = await open();
+    await operator.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    await operator.set('user:read-only-slow', 'x');
+    await operator.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    const reader = await open({ username: 'reader', password: 'read-pw' });
+    const log = await readSlowLog(reader, [], ':');
+    assert.ok(
+      log.entries.some((e) => e.args[1] === 'user:read-only-slow'),
+      'the slow command is listed',
+    );
+    assert.ok(log.length >= log.entries.length);
   });
 
   it('names the missing right for a user without +slowlog or +acl|log, and changes nothing', async () => {
