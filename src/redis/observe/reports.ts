@@ -49,10 +49,11 @@ export function slowLogRow(e: SlowLogEntry, node?: string): string {
 export function slowLogMarkdown(log: SlowLog, where: string, now: Date): string {
   const shown =
     log.length > log.entries.length ? `the newest ${log.entries.length} of ${log.length}` : `${log.entries.length}`;
+  const unknown = log.lengthUnknown ? ' (maybe more: how many it holds is unknown, SLOWLOG LEN is not allowed)' : '';
   const out = [
     `# Slow log of ${where}`,
     '',
-    `Read ${now.toISOString()}: ${shown} ${log.length === 1 ? 'entry' : 'entries'}; ${slowLogKept(log)}.${slowLogThreshold(log)}`,
+    `Read ${now.toISOString()}: ${shown} ${log.length === 1 ? 'entry' : 'entries'}${unknown}; ${slowLogKept(log)}.${slowLogThreshold(log)}`,
     'Arguments are shortened and passwords redacted. A client that has disconnected since shows its address or name only.',
     '',
   ];

@@ -24,6 +24,11 @@ export interface SlowLog {
   readonly entries: readonly SlowLogEntry[];
   /** Entries the server holds now (SLOWLOG LEN): more than `entries` when the read was bounded. */
   readonly length: number;
+  /**
+   * Set when SLOWLOG LEN was refused (a user with +slowlog|get only) and the read took as many
+   * entries as it asked for: the server may hold more than `length`, the entries read.
+   */
+  readonly lengthUnknown?: true;
   /** `slowlog-max-len`: how many the server keeps; undefined when CONFIG GET is not allowed. */
   readonly maxLength: number | undefined;
   /** `slowlog-log-slower-than` in microseconds (negative: off); undefined when CONFIG GET is not allowed. */
@@ -62,7 +67,9 @@ export async function readSlowLog(
   count = SLOW_LOG_READ_LIMIT,
 ): Promise<SlowLog> {
   const reply = await callWithRight(client, ['SLOWLOG', 'GET', String(count)], 'SLOWLOG GET', '+slowlog');
-  const length = Number(await callWithRight(client, ['SLOWLOG', 'LEN'], 'SLOWLOG LEN', '+slowlog'));
+  // A user may read the slow log without the rest of SLOWLOG (+slowlog|get, not allowed to reset it).
+  const held = await optional(callWithRight(client, ['SLOWLOG', 'LEN'], 'SLOWLOG LEN', '+slowlog|len'));
+  const length = held === undefined ? undefined : Number(held);
   const clients = await optional(listClients(client));
   const config = await optional(client.call('CONFIG', 'GET', 'slowlog-*'));
   const settings = configMap(config);
@@ -73,7 +80,8 @@ export async function readSlowLog(
   });
   return {
     entries,
-    length: Math.max(length, entries.length),
+    length: Math.max(length ?? 0, entries.length),
+    ...(length === undefined && entries.length >= count ? { lengthUnknown: true as const } : {}),
     maxLength: numberOrUndefined(settings.get('slowlog-max-len')),
     thresholdMicros: numberOrUndefined(settings.get('slowlog-log-slower-than')),
   };
