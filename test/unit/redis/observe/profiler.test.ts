@@ -462,3 +462,46 @@ describe('Profiler on a Redis that accepts the connection but answers nothing (S
     }
   });
 });
+
+describe('Profiler on a read-only replica', function () {
+  this.timeout(30_000);
+
+  it('names the writes the replica replays from its master as replication, not as the user "(superuser)"', async function () {
+    const master = await startRedisServer();
+    const replica = await startRedisServer({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+    const writer = new Redis({ host: master.host, port: master.port });
+    const reader = new Redis({ host: replica.host, port: replica.port });
+    let profiler: Profiler | undefined;
+    try {
+      await eventually('the replica in sync', async () =>
+        /master_link_status:up/.test(await reader.info('replication')),
+      );
+      const commands: ProfiledCommand[] = [];
+      profiler = await Profiler.start(
+        { host: replica.host, port: replica.port, db: 0, tls: false },
+        {},
+        {
+          maxSeconds: 20,
+          maxLines: 1000,
+          delimiter: ':',
+          listClients: () => listClients(reader),
+          onCommand: (command) => commands.push(command),
+          onEnd: () => undefined,
+        },
+      );
+      await writer.set('auth:replicated', 'x');
+      await eventually('the replayed SET profiled', () =>
+        commands.find((c) => c.command === 'SET' && c.key === 'auth:replicated'),
+      );
+      const replayed = commands.find((c) => c.command === 'SET' && c.key === 'auth:replicated');
+      assert.notEqual(replayed?.service, '(superuser)');
+      assert.match(replayed?.service ?? '', /replication/i);
+    } finally {
+      profiler?.stop();
+      writer.disconnect();
+      reader.disconnect();
+      await replica.stop();
+      await master.stop();
+    }
+  });
+});
