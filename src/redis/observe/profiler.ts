@@ -109,6 +109,14 @@ const HURRIED_LOOKUP_INTERVAL_MS = 250;
 /** Addresses remembered; beyond, the map starts afresh (clients come and go). */
 const MAX_ADDRESSES = 10_000;
 
+/** What a replica's profile says of the writes it replays from its master (CLIENT LIST lists that link as `(superuser)`). */
+export const REPLICATION_SERVICE = 'replication from the master';
+
+/** The user a command is credited to: the connection's ACL user, or replication for a replica's link to its master. */
+function shownUser(client: ConnectedClient): string {
+  return /M/.test(client.fields?.get('flags') ?? '') ? REPLICATION_SERVICE : client.user;
+}
+
 /** One RESP command, as bytes. */
 function encodeCommand(args: readonly string[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
@@ -365,7 +373,7 @@ export class Profiler {
     const listed = new Map(clients.map((client) => [client.addr, client]));
     for (const [addr, known] of this.users) {
       const now = listed.get(addr);
-      const changed = now ? now.user !== known.user || now.id !== known.id : known.user !== undefined;
+      const changed = now ? shownUser(now) !== known.user || now.id !== known.id : known.user !== undefined;
       if (changed) this.users.delete(addr);
     }
   }
@@ -406,7 +414,7 @@ export class Profiler {
         // Only the addresses asked about: another may be a connection not logged in yet, listed as
         // `default` until its AUTH. One that logged in meanwhile waits for the next look.
         if (asked.has(client.addr) && !this.loggedInSinceAsked.has(client.addr)) {
-          this.users.set(client.addr, { user: client.user, id: client.id });
+          this.users.set(client.addr, { user: shownUser(client), id: client.id });
         }
       }
     } catch {
