@@ -161,6 +161,17 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
     assert.equal(own.running, false);
   });
 
+  it('closes its MONITOR connection when disposed while it is still starting (no profile runs on with nothing to stop it)', async () => {
+    const own = new ProfilerService(shared.session, recordingLogger([]));
+    const starting = own.start();
+    own.dispose();
+    await starting.catch(() => undefined);
+    // The start's own connection must not stay: nothing could stop it before its time limit.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await monitors()).length, 0);
+    assert.equal(own.running, false);
+  });
+
   it('shows a message published by another client, publishes one, and closes the subscription on Unsubscribe', async () => {
     assert.equal(await vscode.commands.executeCommand('sharedRedis.subscribe', 'auth:*'), 'auth:*');
     await eventually('the subscriber connection', async () =>
