@@ -39,6 +39,8 @@ export class ProfilerService implements vscode.Disposable {
   private filter: ProfilerFilter = {};
   private lastEnded: ProfilerEnded | undefined;
   private startedMs = 0;
+  /** Set by dispose: a start still under way then closes its MONITOR as soon as it has it. */
+  private disposed = false;
   readonly seen = { services: new Set<string>(), namespaces: new Set<string>(), commands: new Set<string>() };
 
   private readonly commandEmitter = new vscode.EventEmitter<ProfiledCommand>();
@@ -76,6 +78,7 @@ export class ProfilerService implements vscode.Disposable {
    * throws: a MissingRightError naming `+monitor`, a RedisConnectionError.
    */
   async start(): Promise<void> {
+    if (this.disposed) return;
     if (this.running) return this.starting;
     const starting = this.open().finally(() => {
       this.starting = undefined;
@@ -90,7 +93,7 @@ export class ProfilerService implements vscode.Disposable {
     const { profilerMaxSeconds, profilerMaxLines, delimiter } = settings();
     let lookupRefused = false;
     this.lastEnded = undefined;
-    this.profiler = await startProfile(topology, endpoint, credentials, {
+    const profile = await startProfile(topology, endpoint, credentials, {
       maxSeconds: profilerMaxSeconds,
       maxLines: profilerMaxLines,
       delimiter,
@@ -113,6 +116,12 @@ export class ProfilerService implements vscode.Disposable {
       onRates: (window) => this.noteEmitter.fire(describeRates(`last ${Math.round(window.seconds)} s`, window)),
       onEnd: (ended) => this.ended(ended),
     });
+    // Disposed while it started (window closed, extension deactivated): nothing could stop it later.
+    if (this.disposed) {
+      profile.stop();
+      return;
+    }
+    this.profiler = profile;
     this.startedMs = Date.now();
     this.log.info(`Profiler started (MONITOR) for at most ${profilerMaxSeconds} s or ${profilerMaxLines} commands`);
     const limits = `at most ${profilerMaxSeconds} s or ${profilerMaxLines.toLocaleString('en-US')} commands`;
@@ -170,6 +179,7 @@ export class ProfilerService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.stop();
     this.commandEmitter.dispose();
     this.noteEmitter.dispose();
