@@ -8,6 +8,7 @@ import { ClientInfo, MissingRightError, parseClientList } from '../../../src/red
 import { PROFILER_CONNECTION_NAME } from '../../../src/redis/observe/profiler';
 import { publish, SUBSCRIBER_CONNECTION_NAME } from '../../../src/redis/observe/subscription';
 import { ProfilerService } from '../../../src/profilerService';
+import { PubSubService } from '../../../src/pubSubService';
 import { recordingLogger } from './recordingLogger';
 import type { AddServiceUsersResult } from '../../../src/commands/security/serviceUsers';
 import type { SharedRedisInternals } from '../../../src/secondStage';
@@ -206,6 +207,22 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
       async () => !(await connections()).some((c) => c.name === SUBSCRIBER_CONNECTION_NAME),
     );
     assert.deepEqual(shared.pubSub.active, []);
+  });
+
+  it('closes a subscription whose start was under way when it was disposed (no subscriber connection left for good)', async () => {
+    const own = new PubSubService(shared.session, recordingLogger([]));
+    const subscribing = own.subscribe('auth:disposed-while-subscribing');
+    own.dispose();
+    await subscribing.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const left = (await connections()).filter(
+      (c) => c.name === SUBSCRIBER_CONNECTION_NAME && c.fields.get('cmd') === 'subscribe',
+    );
+    assert.deepEqual(
+      left.map((c) => c.addr),
+      [],
+      'a subscriber connection nothing can close any more',
+    );
   });
 
   it('says whether it subscribed to one channel or to a pattern, and a \\[ makes a [ in a channel name literal', async () => {
