@@ -17,6 +17,8 @@ export interface ActiveSubscription {
 export class PubSubService implements vscode.Disposable {
   private readonly subscriptions = new Map<number, { channel: string; subscription: Subscription }>();
   private nextId = 1;
+  /** Set by dispose: a subscription still opening then closes as soon as it is open. */
+  private disposed = false;
   private readonly messageEmitter = new vscode.EventEmitter<{ id: number; message: ReceivedMessage }>();
   readonly onMessage = this.messageEmitter.event;
   private readonly changeEmitter = new vscode.EventEmitter<{ id: number; channel: string; ended?: string }>();
@@ -49,6 +51,11 @@ export class PubSubService implements vscode.Disposable {
       (message) => this.messageEmitter.fire({ id, message }),
       (why) => this.ended(id, channel, why),
     );
+    // Disposed while it opened (window closed, extension deactivated): nothing could close it later.
+    if (this.disposed) {
+      subscription.close();
+      throw new Error(`Not subscribed to ${channel}: Shared Redis was closing.`);
+    }
     this.subscriptions.set(id, { channel, subscription });
     this.log.info(`Subscribed to ${channel}`);
     this.changeEmitter.fire({ id, channel });
@@ -80,6 +87,7 @@ export class PubSubService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const { subscription } of this.subscriptions.values()) subscription.close();
     this.subscriptions.clear();
     this.messageEmitter.dispose();
