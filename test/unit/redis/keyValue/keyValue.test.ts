@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { KeyTypeChangedError, readKeyValue } from '../../../../src/redis/keyValue/read';
 import { describeReadFailure, hexDump, renderKeyValue, stringShape } from '../../../../src/redis/keyValue/render';
 import { nextStreamId } from '../../../../src/redis/keyValue/read';
+import { renderEditable } from '../../../../src/redis/keyValue/editFormat';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { eventually } from '../../../support/eventually';
 import { startRedisServer } from '../../../support/redisServer';
@@ -64,6 +65,29 @@ describe('key inspection against a real redis-server', function () {
     assert.equal((await show(client, 'not-json')).language, 'plaintext');
     await client.set('number', '42');
     assert.equal((await show(client, 'number')).language, 'plaintext');
+  });
+
+  it('shows a JSON string with its numbers, escapes and repeated members exactly as stored', async () => {
+    // A service's JSON with an int64 id, a price written 1.10, an escape and a repeated member:
+    // JSON.parse would show 12345678901234567000, 1.1, é and only the last "tag".
+    const stored = '{"id":12345678901234567890,"price":1.10,"name":"caf\\u00e9","tag":"a","tag":"b"}';
+    await client.set('user:json:exact', stored);
+    const doc = await show(client, 'user:json:exact');
+    assert.equal(doc.language, 'jsonc');
+    assert.deepEqual(body(doc.text), [
+      '{',
+      '  "id": 12345678901234567890,',
+      '  "price": 1.10,',
+      '  "name": "caf\\u00e9",',
+      '  "tag": "a",',
+      '  "tag": "b"',
+      '}',
+    ]);
+    // Written with CRLF (a Windows service), the editor shows it read-only through the same rendering.
+    await client.set('user:json:crlf', '{\r\n  "id": 12345678901234567890\r\n}');
+    const crlf = renderEditable(await readKeyValue(client, Buffer.from('user:json:crlf')));
+    assert.ok(crlf.readOnlyReason);
+    assert.deepEqual(body(crlf.text), ['{', '  "id": 12345678901234567890', '}']);
   });
 
   it('shows binary values as a hex dump, and binary key names escaped', async () => {
