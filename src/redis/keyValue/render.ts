@@ -1,5 +1,6 @@
 import { displayBytes } from '../keyspace/display';
 import { formatBytes, formatTtl, groupThousands, typeDisplayName } from '../keyspace/format';
+import { prettyJson } from './jsonLayout';
 import { KeyHeader, KeyTypeChangedError, KeyValue, shownCount } from './read';
 
 /** What an editor shows for a key. */
@@ -182,7 +183,7 @@ const DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Text when the bytes are UTF-8 without control characters other than tab, newline and
  * carriage return; JSON when that text is a JSON object or array (not when `truncated`:
  * half a document does not parse). A cut in the middle of a UTF-8 sequence at the end
- * of a truncated string is forgiven.
+ * of a truncated string is forgiven. JSON is laid out again with each token kept as written.
  */
 export function stringShape(bytes: Buffer, truncated = false): StringShape {
   let text: string | undefined;
@@ -198,7 +199,8 @@ export function stringShape(bytes: Buffer, truncated = false): StringShape {
   const trimmed = text.trim();
   if (!truncated && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
     try {
-      return { kind: 'json', text: JSON.stringify(JSON.parse(trimmed), null, 2) };
+      // Token-exact: JSON.parse would round an int64 id, drop a repeated member, and show 1.10 as 1.1.
+      return { kind: 'json', text: prettyJson(text) };
     } catch {
       /* text, not JSON */
     }
