@@ -118,6 +118,22 @@ describe('key inspection against a real redis-server', function () {
     assert.deepEqual(body(doc.text), ['field   value', 'bin     \\xff\\n', 'role    admin', 'userId  1001']);
   });
 
+  it('says so when it cuts a long element, and how long it is, instead of only ending it in …', async () => {
+    // Read-only in the editor (a binary field): two 25,000-character values that differ only at
+    // their end, and a value that really ends in "…".
+    const long = 'x'.repeat(24_999);
+    await client.hset('user:cut:1', Buffer.from([0xff]), 'b', 'a', `${long}a`, 'b', `${long}bb`, 'c', 'ends in…');
+    const doc = renderEditable(await readKeyValue(client, Buffer.from('user:cut:1')));
+    assert.ok(doc.readOnlyReason);
+    assert.match(doc.text, /^\/\/ .*longer than 10,000 characters.*cut/m);
+    const lines = body(doc.text);
+    const of = (field: string): string => lines.find((line) => line.startsWith(`${field} `)) ?? '';
+    assert.match(of('a'), /25,000 bytes/);
+    assert.match(of('b'), /25,001 bytes/);
+    assert.notEqual(of('a'), of('b'));
+    assert.equal(of('c'), 'c      ends in…');
+  });
+
   it('shows a list in order with indexes', async () => {
     await client.rpush('queue', 'first', 'second', 'third');
     const doc = await show(client, 'queue');
