@@ -17,7 +17,27 @@ export interface RenderedKey {
 /** Longest rendering of one element of a collection, in characters. */
 export const MAX_ELEMENT_CHARS = 10_000;
 
-const element = (bytes: Buffer): string => displayBytes(bytes, { maxLength: MAX_ELEMENT_CHARS });
+/**
+ * Elements as one line each, escaped. One longer than MAX_ELEMENT_CHARS is cut, and the cut
+ * says the element's whole length: `…` alone would look like a value that ends in `…`, and two
+ * long values that differ only past the cut would look the same. `cuts` counts them for the
+ * header's note.
+ */
+class ElementLines {
+  cuts = 0;
+
+  readonly of = (bytes: Buffer): string => {
+    const shown = displayBytes(bytes, { maxLength: MAX_ELEMENT_CHARS });
+    // A character of the display stands for at most 3 bytes (4-byte code points take two UTF-16
+    // units): a longer element is cut for sure, a shorter one is cheap to display whole.
+    const cut =
+      bytes.length > 3 * MAX_ELEMENT_CHARS ||
+      displayBytes(bytes, { maxLength: Number.MAX_SAFE_INTEGER }).length > MAX_ELEMENT_CHARS;
+    if (!cut) return shown;
+    this.cuts++;
+    return `${shown} [cut: ${groupThousands(bytes.length)} bytes in all]`;
+  };
+}
 
 /** The key's name as a header shows it: escaped, cut at 1,000 characters. */
 export function keyTitle(key: Buffer): string {
@@ -55,6 +75,8 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
     lines.push(`// ${summary(header.length, shown, unit, value.kind === 'string')}`);
   }
   const body: string[] = [];
+  const cutter = new ElementLines();
+  const element = cutter.of;
   switch (value.kind) {
     case 'string': {
       const shape = stringShape(value.bytes, remaining > 0);
@@ -110,6 +132,11 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
     case 'unsupported':
       lines.push(`// Values of type ${typeDisplayName(header.type)} are not shown here; use the Redis CLI for them.`);
       break;
+  }
+  if (cutter.cuts > 0) {
+    lines.push(
+      `// ${plural(cutter.cuts, 'element')} longer than ${groupThousands(MAX_ELEMENT_CHARS)} characters ${cutter.cuts === 1 ? 'is' : 'are'} cut here, ending in "… [cut: N bytes in all]"; read ${cutter.cuts === 1 ? 'it' : 'them'} whole with the Redis CLI`,
+    );
   }
   let moreLine: number | undefined;
   const text = [...lines, ...(language === 'jsonc' ? [] : ['']), ...body];
