@@ -432,6 +432,35 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.ok((await ttlOf('edk:two:key')) > 790);
   });
 
+  it('asks before a save of a key document Undo could not put back, as every other change does, and writes nothing unless told to', async () => {
+    await api();
+    // 400 elements of random text, 1.6 MB: editable, and over the 1 MiB undo limit (random: DUMP hardly compresses it).
+    const items = Array.from({ length: 400 }, () => randomBytes(3000).toString('base64'));
+    await redis.rpush('edk:save:big', ...items);
+    await redis.expire('edk:save:big', 900);
+    const uri = await vscode.commands.executeCommand<string>('sharedRedis.inspectKey', 'edk:save:big');
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    assert.ok(document, 'the key document is open');
+    const edited = Buffer.from(`${document.getText()}"added"\n`, 'utf8');
+    const save = (): Promise<unknown> =>
+      Promise.resolve(vscode.workspace.fs.writeFile(document.uri, edited)).then(
+        () => 'saved',
+        (error: unknown) => error,
+      );
+    modal.reset(() => undefined);
+    const refused = await save();
+    assert.deepEqual(modal.questions, ['Save edk:save:big: this change cannot be undone. Go on?']);
+    assert.ok(refused instanceof Error, 'the save was refused');
+    assert.match(refused.message, /Nothing was written/);
+    assert.equal(await redis.llen('edk:save:big'), 400, 'nothing was written');
+    modal.reset((message) => (message.includes('this change cannot be undone') ? 'Change Without Undo' : undefined));
+    assert.equal(await save(), 'saved');
+    assert.equal(await redis.llen('edk:save:big'), 401);
+    assert.equal(await redis.lindex('edk:save:big', -1), 'added');
+    assert.ok((await ttlOf('edk:save:big')) > 890, 'the TTL was kept');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('Undo of a rename whose value was too large to keep deletes nothing: the value stays under its new name', async () => {
     await api();
     const value = randomBytes(1_500_000); // over the 1 MiB undo limit (random: DUMP compresses)
