@@ -222,3 +222,21 @@ export function owningNamespace(
   }
   return best;
 }
+
+export const CHANGE_ANYWAY = 'Change Without Undo';
+
+/** Asks before a change Undo Last Change could not restore; true when all is kept or the user accepts. */
+export async function acceptNotUndoable(pending: PendingUndo, label: string): Promise<boolean> {
+  if (pending.notUndoable === undefined) return true;
+  const choice = await vscode.window.showWarningMessage(
+    `${label}: this change cannot be undone. Go on?`,
+    {
+      modal: true,
+      detail: `Undo Last Change could not keep the value before the change: ${pending.notUndoable}.`,
+    },
+    CHANGE_ANYWAY,
+  );
+  if (choice === CHANGE_ANYWAY) return true;
+  pending.discard();
+  return false;
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { eventWithin } from '../eventWithin';
-import type { KeyChanges } from '../keyChanges';
+import { acceptNotUndoable, type KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
 import { describeEndpoint, documentServer, RedisEndpoint, sameDocumentServer } from '../redis/endpoint';
 import { displayBytes, typeDisplayName } from '../redis/keyspace';
@@ -286,7 +286,11 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
           await client.connect();
           return await saveKeyValue(client, target.key, expected, edited, {
             pages: state.pages,
-            beforeWrite: (writer) => this.keyChanges.recordBefore(writer, [target.key], `Save ${name}`),
+            // Asked as every other change asks: a value Undo could not put back is overwritten only when the user says so.
+            beforeWrite: async (writer) => {
+              const pending = await this.keyChanges.recordBefore(writer, [target.key], `Save ${name}`);
+              return (await acceptNotUndoable(pending, `Save ${name}`)) ? pending : false;
+            },
           });
         } finally {
           client.disconnect();
@@ -297,6 +301,11 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
       const message = error instanceof Error ? error.message : String(error);
       this.log.error(`Save ${name} failed: ${message}`);
       throw vscode.FileSystemError.Unavailable(`Could not save ${name}: ${message}`);
+    }
+    if (outcome.kind === 'dismissed') {
+      refuse(
+        `${name} was not saved: Undo Last Change could not keep its value before the save, and the change was not confirmed.`,
+      );
     }
     if (outcome.kind === 'conflict') {
       this.remember(uri, outcome.current);

@@ -182,7 +182,9 @@ export type SaveOutcome =
   | { readonly kind: 'saved'; readonly commands: number }
   | { readonly kind: 'unchanged' }
   /** The key is not what the editor read any more (`current`: what it is now); nothing was written. */
-  | { readonly kind: 'conflict'; readonly current: KeyValue };
+  | { readonly kind: 'conflict'; readonly current: KeyValue }
+  /** beforeWrite said not to write (the before-state could not be kept for undo); nothing was written. */
+  | { readonly kind: 'dismissed' };
 
 export interface SaveOptions {
   /** Pages the editor read (the same are read again to compare). */
@@ -190,8 +192,9 @@ export interface SaveOptions {
   /**
    * Called inside the WATCH, right before MULTI, on the connection that writes (the undo
    * snapshot); its result's commit() runs after EXEC went through, discard() otherwise.
+   * False: do not write (`dismissed`).
    */
-  readonly beforeWrite?: (client: Redis) => Promise<{ commit(): void; discard(): void }>;
+  readonly beforeWrite?: (client: Redis) => Promise<{ commit(): void; discard(): void } | false>;
 }
 
 /**
@@ -219,6 +222,7 @@ export async function saveKeyValue(
     if (plan.commands.length === 0) return { kind: 'unchanged' };
     const pttl = plan.rewrites ? await client.pttl(key) : -1;
     const undo = await options.beforeWrite?.(client);
+    if (undo === false) return { kind: 'dismissed' };
     const transaction = client.multi();
     for (const [name, ...args] of plan.commands) transaction.call(name, ...args);
     if (pttl > 0) transaction.pexpire(key, pttl);

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import type { PendingUndo } from '../../../keyChanges';
+import { acceptNotUndoable, type PendingUndo } from '../../../keyChanges';
 import type { ExtensionServices } from '../../context';
 import { displayBytes } from '../../../redis/keyspace';
 import type { KeyOperationResult } from '../operations';
@@ -73,23 +73,7 @@ export class UndoRecord {
   }
 }
 
-export const CHANGE_ANYWAY = 'Change Without Undo';
-
-/** Asks before a change Undo Last Change could not restore; true when all is kept or the user accepts. */
-export async function acceptNotUndoable(pending: PendingUndo, label: string): Promise<boolean> {
-  if (pending.notUndoable === undefined) return true;
-  const choice = await vscode.window.showWarningMessage(
-    `${label}: this change cannot be undone. Go on?`,
-    {
-      modal: true,
-      detail: `Undo Last Change could not keep the value before the change: ${pending.notUndoable}.`,
-    },
-    CHANGE_ANYWAY,
-  );
-  if (choice === CHANGE_ANYWAY) return true;
-  pending.discard();
-  return false;
-}
+export { acceptNotUndoable, CHANGE_ANYWAY } from '../../../keyChanges';
 
 /**
  * What a person typed into a box prefilled with `shown` (bytes shown as UTF-8), as bytes; a
