@@ -134,6 +134,41 @@ describe('key inspection against a real redis-server', function () {
     assert.equal(of('c'), 'c      ends in…');
   });
 
+  it('shows elements that differ only in spaces at their edges, or are empty, so that they do not look the same', async () => {
+    // Read-only in the editor (a binary member): there a line's edge spaces, and an empty element, cannot be seen.
+    const members = ['', ' ', '  ', 'a', 'a ', ' a', '""', 'b c'];
+    await client.sadd('user:spaces:set', Buffer.from([0xff]), ...members);
+    await client.hset(
+      'user:spaces:hash',
+      Buffer.from([0xff]),
+      'x',
+      'role',
+      'admin',
+      'role ',
+      'admin',
+      'k',
+      'v',
+      'k2',
+      'v ',
+    );
+    /** A line as a person sees it: spaces at its ends unseen, a run of spaces one gap. */
+    const seen = (line: string): string => line.trim().replace(/ +/g, ' ');
+    const valueLines = (text: string): string[] =>
+      text
+        .slice(text.indexOf('\n\n') + 2)
+        .replace(/\n$/, '')
+        .split('\n');
+    const set = renderEditable(await readKeyValue(client, Buffer.from('user:spaces:set')));
+    assert.ok(set.readOnlyReason);
+    const setLines = valueLines(set.text);
+    assert.equal(setLines.length, members.length + 1);
+    assert.equal(new Set(setLines.map(seen)).size, setLines.length, setLines.join(' | '));
+    assert.ok(!setLines.map(seen).includes(''), 'no member is shown as nothing');
+    const hash = renderEditable(await readKeyValue(client, Buffer.from('user:spaces:hash')));
+    const hashLines = valueLines(hash.text);
+    assert.equal(new Set(hashLines.map(seen)).size, hashLines.length, hashLines.join(' | '));
+  });
+
   it('shows a list in order with indexes', async () => {
     await client.rpush('queue', 'first', 'second', 'third');
     const doc = await show(client, 'queue');
