@@ -18,7 +18,18 @@ export interface RenderedKey {
 export const MAX_ELEMENT_CHARS = 10_000;
 
 /**
- * Elements as one line each, escaped. One longer than MAX_ELEMENT_CHARS is cut, and the cut
+ * Spaces at a line's edges cannot be seen, nor an empty element: they show as `\x20`, and the
+ * empty element as `""` (the element that is those two quotes then as `\x22"`). displayBytes
+ * shows `\` as `\\`, so `\x20` never stands for those four characters themselves.
+ */
+function edgesShown(bytes: Buffer, shown: string): string {
+  if (bytes.length === 0) return '""';
+  if (shown === '""') return '\\x22"';
+  return shown.replace(/^ +| +$/g, (spaces) => '\\x20'.repeat(spaces.length));
+}
+
+/**
+ * Elements as one line each, escaped (see edgesShown). One longer than MAX_ELEMENT_CHARS is cut, and the cut
  * says the element's whole length: `…` alone would look like a value that ends in `…`, and two
  * long values that differ only past the cut would look the same. `cuts` counts them for the
  * header's note.
@@ -27,7 +38,7 @@ class ElementLines {
   cuts = 0;
 
   readonly of = (bytes: Buffer): string => {
-    const shown = displayBytes(bytes, { maxLength: MAX_ELEMENT_CHARS });
+    const shown = edgesShown(bytes, displayBytes(bytes, { maxLength: MAX_ELEMENT_CHARS }));
     // A character of the display stands for at most 3 bytes (4-byte code points take two UTF-16
     // units): a longer element is cut for sure, a shorter one is cheap to display whole.
     const cut =
