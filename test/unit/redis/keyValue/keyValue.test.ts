@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { KeyTypeChangedError, readKeyValue } from '../../../../src/redis/keyValue/read';
 import { describeReadFailure, hexDump, renderKeyValue, stringShape } from '../../../../src/redis/keyValue/render';
-import { nextStreamId } from '../../../../src/redis/keyValue/read';
+import { nextStreamId, shownCount } from '../../../../src/redis/keyValue/read';
 import { renderEditable } from '../../../../src/redis/keyValue/editFormat';
 import { RedisConnectionError } from '../../../../src/redis/errors';
 import { eventually } from '../../../support/eventually';
@@ -299,6 +299,37 @@ describe('key inspection against a real redis-server', function () {
       const second = await show(client, 'huge:string', 2);
       assert.equal(second.remaining, 0);
       assert.equal(body(second.text).join('').length, 1.5 * 1024 * 1024);
+    });
+
+    it('reads a collection of large elements a few MB at a time, not 1,000 of them in one reply the shared Redis must buffer', async () => {
+      // 200 elements of 100 KB: 20 MB that one HSCAN or LRANGE of 1,000 would send at once.
+      const blob = (i: number): string => `${String(i).padStart(4, '0')}${'b'.repeat(100_000)}`;
+      const pipeline = client.pipeline();
+      for (let i = 0; i < 200; i++) {
+        pipeline.hset('huge:blobs:hash', `f${i}`, blob(i));
+        pipeline.rpush('huge:blobs:list', blob(i));
+      }
+      await pipeline.exec();
+      const sent = async (): Promise<number> =>
+        Number(/total_net_output_bytes:(\d+)/.exec(await client.info('stats'))?.[1] ?? NaN);
+      for (const key of ['huge:blobs:hash', 'huge:blobs:list']) {
+        const before = await sent();
+        const first = await readKeyValue(client, Buffer.from(key));
+        const transferred = (await sent()) - before;
+        assert.ok(transferred < 8 * 1024 * 1024, `${key}: ${transferred} bytes sent for the first page`);
+        const shown = shownCount(first);
+        assert.ok(shown > 0 && shown < 200, `${key}: ${shown} shown`);
+        assert.match(renderKeyValue(first).text, new RegExp(`^// … ${200 - shown} more not shown\\. `, 'm'));
+        const reason = renderEditable(first).readOnlyReason ?? '';
+        assert.doesNotMatch(reason, /more than 1,000/, 'it has 200 elements');
+        // Load More reads on until everything is shown.
+        let pages = 1;
+        let value = first;
+        while (shownCount(value) < 200 && pages < 100) {
+          value = await readKeyValue(client, Buffer.from(key), { pages: ++pages });
+        }
+        assert.equal(shownCount(value), 200, key);
+      }
     });
 
     it('never asks one command for more than a page', async () => {
