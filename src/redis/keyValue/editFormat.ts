@@ -96,8 +96,12 @@ function readOnlyReasonOf(value: KeyValue): string | undefined {
   // A scan that stopped at its limit with the cursor not yet back at 0 still read everything when it read HLEN/SCARD distinct elements.
   const complete =
     (value.kind !== 'hash' && value.kind !== 'set') || value.complete || shownCount(value) === header.length;
-  if (header.length > ELEMENT_PAGE_SIZE || shownCount(value) < header.length || !complete) {
+  if (header.length > ELEMENT_PAGE_SIZE) {
     return `it has more than ${ELEMENT_PAGE_SIZE.toLocaleString('en-US')} elements; only values an editor shows whole are edited here, use the Redis CLI for it`;
+  }
+  if (shownCount(value) < header.length || !complete) {
+    // Large elements: a page holds fewer (see elementsPerPage); Load More reads the rest.
+    return `only ${shownCount(value).toLocaleString('en-US')} of its ${header.length.toLocaleString('en-US')} elements are shown (they are large); only values an editor shows whole are edited here: Load More until all are shown, or use the Redis CLI`;
   }
   const texts: Buffer[] =
     value.kind === 'hash'

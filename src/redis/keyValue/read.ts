@@ -7,6 +7,8 @@ import { endpointOfClient, KeyspaceCommandError, keyspaceError } from '../keyspa
 export const STRING_PAGE_BYTES = 1024 * 1024;
 /** A collection is read up to this many elements per page. */
 export const ELEMENT_PAGE_SIZE = 1000;
+/** About how many bytes of a collection a page reads, 4 MiB: a page of large elements holds fewer. */
+export const ELEMENT_PAGE_BYTES = 4 * 1024 * 1024;
 
 export interface ReadOptions {
   /** Pages to show: page 1 is the first bound, each more page one bound more (default 1). */
@@ -15,6 +17,8 @@ export interface ReadOptions {
   readonly stringPageBytes?: number;
   /** Elements of a collection per page (default 1,000); also the COUNT of each command. */
   readonly elementPageSize?: number;
+  /** About how many bytes of a collection a page reads (default 4 MiB): fewer elements when they are large. */
+  readonly elementPageBytes?: number;
   readonly endpoint?: RedisEndpoint;
 }
 
@@ -84,8 +88,8 @@ const LENGTH_COMMAND: Record<string, string> = {
  * Reads a key for inspection: header (TYPE, PTTL, OBJECT ENCODING, MEMORY USAGE and
  * the length, pipelined), then at most `pages` bounds of its value, each command
  * bounded by the page size: GETRANGE for strings, HSCAN/SSCAN with COUNT, LRANGE,
- * ZRANGE WITHSCORES and XRANGE COUNT in slices. Never one command for a whole huge
- * value. Exact bytes throughout.
+ * ZRANGE WITHSCORES and XRANGE COUNT in slices; a page of large elements holds fewer
+ * (about ELEMENT_PAGE_BYTES). Never one command for a whole huge value. Exact bytes throughout.
  *
  * Failures: a key gone before or during the read is `{ kind: 'gone' }`; a type that
  * changed under the read is KeyTypeChangedError; authentication and transport failures
@@ -100,7 +104,8 @@ export async function readKeyValue(client: Redis, key: Buffer, options: ReadOpti
   try {
     header = await readHeader(client, key);
     if (!header) return { kind: 'gone', key };
-    const value = await readBody(client, header, pages * pageBytes, pages * pageSize, pageSize);
+    const perPage = elementsPerPage(header, pageSize, options.elementPageBytes ?? ELEMENT_PAGE_BYTES);
+    const value = await readBody(client, header, pages * pageBytes, pages * perPage, perPage);
     // An empty read of a collection means it vanished in between (collections are never empty).
     if (value.kind !== 'string' && value.kind !== 'unsupported' && value.kind !== 'gone' && shownCount(value) === 0) {
       const still = await client.exists(key);
@@ -121,6 +126,18 @@ export async function readKeyValue(client: Redis, key: Buffer, options: ReadOpti
     }
     throw keyspaceError(error, endpoint, 'reading the value');
   }
+}
+
+/**
+ * Elements per page of a collection: the page size, or fewer when its elements are large (MEMORY
+ * USAGE over the length says about how large), so that 1,000 blobs of 1 MB are not one reply of
+ * 1 GB that the shared Redis must buffer (its memory, the other services' writes) and the editor
+ * must hold. Without MEMORY USAGE (an ACL refused it) the page size.
+ */
+function elementsPerPage(header: KeyHeader, pageSize: number, pageBytes: number): number {
+  if (header.memoryBytes === undefined || header.length <= 0) return pageSize;
+  const average = header.memoryBytes / header.length;
+  return Math.max(1, Math.min(pageSize, Math.floor(pageBytes / average)));
 }
 
 /** How many elements (or bytes of a string) a value holds as read. */

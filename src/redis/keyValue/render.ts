@@ -155,7 +155,7 @@ export function renderKeyValue(value: KeyValue, now: Date = new Date()): Rendere
     text.push('');
     moreLine = text.length;
     text.push(
-      `// … ${moreNote(remaining, value.kind === 'string')} Use "Load More" (the editor's title bar or the line above) to read the next ${value.kind === 'string' ? '1 MB' : '1,000'}.`,
+      `// … ${moreNote(remaining, value.kind === 'string')} Use "Load More" (the editor's title bar or the line above) to read the next ${value.kind === 'string' ? '1 MB' : 'page'}.`,
     );
   }
   return { text: `${text.join('\n')}\n`, language, remaining, moreLine: moreLine === undefined ? undefined : moreLine };
