@@ -356,6 +356,19 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.deepEqual(left, [key]);
   });
 
+  it('New Key in a namespace whose name is not UTF-8 refuses a typed name that still holds the stand-in, creating nothing in a look-alike namespace', async () => {
+    await api();
+    const path = Buffer.from('edk:nk\xe9', 'latin1');
+    // The name box is prefilled with "edk:nk\uFFFD:"; the person adds "new" and presses Enter.
+    // Written as typed, the key would land on "edk:nk\xEF\xBF\xBD:new", outside the namespace picked.
+    modal.type = (options) => (options?.prompt === 'The full key name' ? `${options.value ?? ''}new` : undefined);
+    const created = await run('sharedRedis.newKey', path, { type: 'string', value: 'v', ttl: '' });
+    assert.equal(created.outcome, 'invalid', created.message);
+    assert.match(created.message, /not UTF-8/);
+    const [, made] = await redis.scanBuffer('0', 'MATCH', 'edk:nk*', 'COUNT', 1000);
+    assert.deepEqual(made, [], 'no key was created');
+  });
+
   it('copies without REPLACE; onto an existing key only after "Replace", and Undo puts the replaced value back', async () => {
     await api();
     await redis.set('edk:copy:src', 'source', 'EX', 600);
