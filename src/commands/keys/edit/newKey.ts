@@ -5,7 +5,7 @@ import { createKey, describeSeconds, NEW_KEY_TYPES, NewKeySpec, NewKeyType } fro
 import { askOptionalTtl } from '../../../views/ttlInput';
 import type { ExtensionServices } from '../../context';
 import { delimiterOf, resolveNamespace, runOnSession } from '../targets';
-import { bytesArgument, DISMISSED, EditResult, tell, UndoRecord, withOwnConnection } from './common';
+import { bytesArgument, DISMISSED, EditResult, tell, typedBytes, UndoRecord, withOwnConnection } from './common';
 
 /** What a caller (a test, another extension) may give instead of being asked. */
 export interface NewKeyAnswers {
@@ -57,12 +57,13 @@ export async function newKey(services: ExtensionServices, target: unknown, given
     );
   }
   const keyType = type as NewKeyType;
-  const key = await askBytes(answers.name, {
-    title: `New ${typeDisplayName(keyType)} key`,
-    prompt: 'The full key name',
-    value: prefix.toString('utf8'),
-  });
+  const key = await askName(
+    answers.name,
+    { title: `New ${typeDisplayName(keyType)} key`, prompt: 'The full key name' },
+    prefix,
+  );
   if (key === undefined) return DISMISSED;
+  if (!Buffer.isBuffer(key)) return tell('invalid', key.refused);
   if (key.length === 0) return tell('invalid', 'A key name cannot be empty: type a name. Nothing was created.');
   const name = displayBytes(key);
   const taken = (await services.session.use((c) => c.exists(key))) === 1;
@@ -149,4 +150,20 @@ async function askBytes(
   const end = ask.value?.length ?? 0;
   const typed = await vscode.window.showInputBox({ ...ask, valueSelection: [end, end] });
   return typed === undefined ? undefined : Buffer.from(typed, 'utf8');
+}
+
+/**
+ * The key's name, given or typed into a box prefilled with the namespace's `prefix`. A typed name
+ * that still holds the stand-in for the prefix's bytes that are not UTF-8 is refused (typedBytes),
+ * as Rename does: written as typed it would land in a look-alike namespace.
+ */
+async function askName(
+  given: unknown,
+  ask: { title: string; prompt: string },
+  prefix: Buffer,
+): Promise<Buffer | { readonly refused: string } | undefined> {
+  if (given !== undefined) return askBytes(given, ask);
+  const value = prefix.toString('utf8');
+  const typed = await vscode.window.showInputBox({ ...ask, value, valueSelection: [value.length, value.length] });
+  return typed === undefined ? undefined : typedBytes(typed, prefix);
 }
