@@ -99,6 +99,25 @@ describe('saving an edited key document against a real redis-server', function (
     assert.equal(await client.get('paused:string'), 'after', 'Redis applied it once the pause ended');
   });
 
+  it('a list rewrite that waits for the undo question keeps the TTL left when it writes, not the one before the question', async () => {
+    await client.rpush('ttl:asked', 'a', 'b', 'c');
+    await client.pexpire('ttl:asked', 10_000);
+    const value = await read('ttl:asked');
+    const edited = parseEdited(value, renderEditable(value).text.replace('"b"\n', '')); // a rewrite
+    const outcome = await saveKeyValue(client, Buffer.from('ttl:asked'), value, edited, {
+      pages: 1,
+      // The person reads "this change cannot be undone. Go on?" for 2 s before answering.
+      beforeWrite: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        return { commit: () => undefined, discard: () => undefined };
+      },
+    });
+    assert.equal(outcome.kind, 'saved');
+    assert.deepEqual(await client.lrange('ttl:asked', 0, -1), ['a', 'c']);
+    const pttl = await client.pttl('ttl:asked');
+    assert.ok(pttl > 0 && pttl <= 8_100, `the TTL was not extended by the question (${pttl} ms left)`);
+  });
+
   it('writes nothing when another client changed the key after the read, and says what it is now', async () => {
     await client.hset('conflict:hash', 'f', '1', 'g', '1');
     const outcome = await save(
