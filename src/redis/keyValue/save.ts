@@ -220,9 +220,10 @@ export async function saveKeyValue(
     const current = await readKeyValue(client, key, { pages: options.pages });
     if (valueVersion(current) !== valueVersion(expected)) return { kind: 'conflict', current };
     if (plan.commands.length === 0) return { kind: 'unchanged' };
-    const pttl = plan.rewrites ? await client.pttl(key) : -1;
     const undo = await options.beforeWrite?.(client);
     if (undo === false) return { kind: 'dismissed' };
+    // After beforeWrite, which may wait for a person's answer: the TTL left now is the one put back.
+    const pttl = plan.rewrites ? await client.pttl(key) : -1;
     const transaction = client.multi();
     for (const [name, ...args] of plan.commands) transaction.call(name, ...args);
     if (pttl > 0) transaction.pexpire(key, pttl);
