@@ -540,6 +540,22 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.ok((await ttlOf('edk:paused:deleted')) > 850, 'the TTL comes back too');
   });
 
+  it('Undo puts back the TTL left when it writes, not the one left when its question was asked', async () => {
+    await api();
+    await redis.set('edk:undo:asked', 'v', 'PX', 20_000);
+    modal.reset((message) => (message.startsWith('Delete the key') ? 'Delete' : undefined));
+    const deleted = await run('sharedRedis.deleteKey', 'edk:undo:asked');
+    assert.equal(deleted.outcome, 'done', deleted.message);
+    // The person reads the Undo question for 3 s before answering.
+    const later = (answer: string): string =>
+      new Promise((resolve) => setTimeout(() => resolve(answer), 3000)) as unknown as string;
+    modal.reset((message) => (message.startsWith('Undo') ? later('Undo') : undefined));
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.equal(undone.outcome, 'done', undone.message);
+    const pttl = await redis.pttl('edk:undo:asked');
+    assert.ok(pttl > 0 && pttl <= 17_500, `the key does not live longer for the question (${pttl} ms left)`);
+  });
+
   it('Undo restores a deleted binary key byte-exact with its remaining TTL, after one confirmation naming it', async () => {
     await api();
     const key = Buffer.from([0x65, 0x64, 0x6b, 0x3a, 0xff, 0x00, 0x2a]); // edk:\xff\0*
