@@ -48,11 +48,19 @@ export async function undoLastChange(services: ExtensionServices): Promise<EditR
   );
   if (choice !== UNDO) return { outcome: 'dismissed', message: '' };
   return runOnSession(services, services.logger.child('Keys'), 'undo the last change', async (client) => {
+    // Planned again now: the question may have been open for a while, and a TTL put back is the one left now.
+    const stepsNow = planUndo(last.snapshots, undefined, { unanswered: last.unanswered });
+    const writesNow = stepsNow.filter((s) => s.action === 'restore' || s.action === 'delete');
+    const leftNow = describeLeft(stepsNow);
+    if (writesNow.length === 0) {
+      services.keyChanges.forget(last);
+      return tell('unchanged', `${last.label} cannot be undone: ${leftNow}. Nothing was changed.`);
+    }
     const existed = await existing(
       client,
-      writes.map((s) => s.key),
+      writesNow.map((s) => s.key),
     );
-    const result = await applyUndo(client, steps, services.session.endpoint);
+    const result = await applyUndo(client, stepsNow, services.session.endpoint);
     services.keyChanges.forget(last);
     const db = services.session.endpoint.db;
     const back = result.restored.filter((key) => !existed.has(key.toString('latin1')));
@@ -64,7 +72,7 @@ export async function undoLastChange(services: ExtensionServices): Promise<EditR
     await services.keyBrowser.applied();
     return tell(
       'done',
-      `Undid ${last.label}: ${writes.map(describeStep).join('; ')}.${left ? ` Not undone: ${left}.` : ''}`,
+      `Undid ${last.label}: ${writesNow.map(describeStep).join('; ')}.${leftNow ? ` Not undone: ${leftNow}.` : ''}`,
     );
   });
 }
