@@ -380,6 +380,31 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
       assert.deepEqual(await restartStack(docker, stack.project), ['cache']);
       assert.equal(await read(stack, 'k'), 'v');
     });
+
+    // Compose v2's recreateContainer (docker/compose pkg/compose/convergence.go): the new container
+    // is created as `<old id12>_<name>` with com.docker.compose.replace=<name>, the old one is
+    // stopped and removed, the new one renamed to <name>. The label stays on it for good.
+    it('recreated by Compose v2 (which leaves com.docker.compose.replace on it) is still the service: Stop stops it', async () => {
+      const stack = await miniStack();
+      const name = `${randomBytes(6).toString('hex')}_cache`;
+      writeStack(stack, COMPOSE_FILE.replace('  cache:\n', `  cache:\n    container_name: ${name}\n`));
+      await start(stack);
+      const old = await only(stack);
+      const tmpName = `${old.Id.slice(0, 12)}_${name}`;
+      const created = await docker.createContainer({
+        ...old.Config,
+        name: tmpName,
+        Labels: { ...old.Config.Labels, 'com.docker.compose.replace': name },
+        HostConfig: old.HostConfig,
+      });
+      await docker.getContainer(old.Id).stop({ t: 10 });
+      await docker.getContainer(old.Id).remove();
+      await created.rename({ name });
+      await created.start();
+      assert.equal((await only(stack)).Name, `/${name}`);
+      assert.deepEqual(await stopStack(docker, stack.project), ['cache'], 'Stop stopped it');
+      assert.equal((await only(stack)).State.Running, false);
+    });
   });
 
   async function waitForRedis(stack: MiniStack): Promise<void> {
