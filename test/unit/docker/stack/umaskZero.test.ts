@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeStackFiles } from '../../../../src/docker/stack/location';
@@ -44,4 +44,14 @@ describe('stack files written under umask 000', () => {
       assert.deepEqual(writableByOthers(join(root, 'team')), []);
     });
   }
+
+  // Backup or Restore (ensureBackupFolder: mkdirSync(dirname(folder), { recursive: true })) makes
+  // <workspace>/shared-redis with the umask's mode before any Create Stack; so did every earlier
+  // version's Create Stack. mkdirSync's mode does nothing to a folder that exists.
+  it('a stack folder that already exists (made 0777 by Backup, or an earlier version) is made 0755 too', () => {
+    const dir = join(root, 'team', 'shared-redis');
+    mkdirSync(join(dir), { recursive: true });
+    writeStackFiles(BUNDLED_STACK, dir, DEFAULT_POLICY);
+    assert.deepEqual(writableByOthers(dir), []);
+  });
 });
