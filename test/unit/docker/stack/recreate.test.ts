@@ -405,6 +405,30 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
       assert.deepEqual(await stopStack(docker, stack.project), ['cache'], 'Stop stopped it');
       assert.equal((await only(stack)).State.Running, false);
     });
+
+    // A Compose v2 recreate interrupted after it removed the old container and before the rename:
+    // the new container, `<old id12>_<name>` with com.docker.compose.replace, is all that is left.
+    it('the one container a Compose v2 recreate left under its temporary name is the service: after Start, Stop stops it', async () => {
+      const stack = await miniStack();
+      await start(stack);
+      await write(stack, 'k', 'v');
+      const old = await only(stack);
+      const name = old.Name.replace(/^\//, '');
+      const created = await docker.createContainer({
+        ...old.Config,
+        name: `${old.Id.slice(0, 12)}_${name}`,
+        Labels: { ...old.Config.Labels, 'com.docker.compose.replace': name },
+        HostConfig: old.HostConfig,
+      });
+      await docker.getContainer(old.Id).stop({ t: 10 });
+      await docker.getContainer(old.Id).remove();
+      await start(stack);
+      assert.equal(await read(stack, 'k'), 'v');
+      const running = await only(stack);
+      assert.equal(running.State.Running, true);
+      assert.deepEqual(await stopStack(docker, stack.project), ['cache'], `Stop stopped ${running.Name} (created ${created.id.slice(0, 12)})`);
+      assert.equal((await only(stack)).State.Running, false, 'the Redis is stopped');
+    });
   });
 
   async function waitForRedis(stack: MiniStack): Promise<void> {
