@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
@@ -23,6 +25,7 @@ describe('a mistyped safety setting fails closed', function () {
     await config().update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('db', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('host', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('port', undefined, vscode.ConfigurationTarget.Workspace);
     await redis.unlink('failclosed:key');
   });
   after(() => redis.disconnect());
@@ -58,5 +61,59 @@ describe('a mistyped safety setting fails closed', function () {
     // Nothing was tried: naming the default 127.0.0.1 would send the user to the wrong server.
     assert.doesNotMatch(result.message, /127\.0\.0\.1|6379/);
     assert.equal(await redis.ttl('failclosed:key'), -1);
+  });
+
+  it('the Keys view names the setting in its failure row, not " was not connected to" with no subject', async () => {
+    const shared = await api();
+    await config().update('host', 'redis.internal:6380', vscode.ConfigurationTarget.Workspace);
+    shared.session.reset('the test changed host');
+    const state = await shared.keys.refresh();
+    assert.equal(state.kind, 'failed');
+    const provider = shared.views.keys;
+    const [first] = await provider.getChildren();
+    assert.ok(first, 'a failure row');
+    const label = provider.getTreeItem(first).label;
+    const text = typeof label === 'string' ? label : (label?.label ?? '');
+    assert.match(text, /sharedRedis\.host/, `the row reads ${JSON.stringify(text)}`);
+  });
+
+  it('an invalid port with a named host: the Stack view probes no server at the default port 6379', async function () {
+    const host = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+    if (!host) this.skip();
+    // The server the fallback port would reach: a Redis on the named host's default port.
+    const server = spawn('redis-server', ['--bind', host, '--port', '6379', '--save', '', '--protected-mode', 'no'], {
+      stdio: 'ignore',
+    });
+    try {
+      const there = new Redis({ host, port: 6379, lazyConnect: true, retryStrategy: () => null });
+      for (let i = 0; ; i++) {
+        try {
+          await there.connect();
+          break;
+        } catch (error) {
+          if (i > 50) throw error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      const received = async (): Promise<number> =>
+        Number(/total_connections_received:(\d+)/.exec(await there.info('stats'))?.[1]);
+      const shared = await api();
+      await config().update('host', host, vscode.ConfigurationTarget.Workspace);
+      await config().update('port', '6380x', vscode.ConfigurationTarget.Workspace);
+      const before = await received();
+      await shared.views.stack.probe();
+      const after = await received();
+      const access = shared.views.stack.passwordlessAccess;
+      there.disconnect();
+      assert.equal(
+        after - before - 0,
+        0,
+        `the probe reached ${host}:6379, a port nothing named (it says ${JSON.stringify(access)})`,
+      );
+    } finally {
+      server.kill();
+    }
   });
 });
