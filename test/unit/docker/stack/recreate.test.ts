@@ -429,6 +429,22 @@ describe('recreate rules on the real engine, with docker-compose 1.29.2 alongsid
       assert.deepEqual(await stopStack(docker, stack.project), ['cache'], `Stop stopped ${running.Name} (created ${created.id.slice(0, 12)})`);
       assert.equal((await only(stack)).State.Running, false, 'the Redis is stopped');
     });
+
+    // docker-compose 1.29.2's recreate_container: stop, rename_to_tmp_name (`<its own id12>_<name>`),
+    // then create the new one. Killed between the rename and the create, the old one is all there is.
+    it('the one container docker-compose 1.x set aside before it was killed: after Start, Stop stops the Redis', async () => {
+      const stack = await miniStack();
+      composeV1(stack, 'up', '-d');
+      await write(stack, 'k', 'v');
+      const old = await only(stack);
+      await docker.getContainer(old.Id).stop({ t: 10 });
+      await docker.getContainer(old.Id).rename({ name: `${old.Id.slice(0, 12)}_${old.Name.replace(/^\//, '')}` });
+      await start(stack);
+      assert.equal(await read(stack, 'k'), 'v');
+      const running = (await containers(stack)).filter((c) => c.State.Running);
+      assert.deepEqual(await stopStack(docker, stack.project), ['cache'], `Stop stopped ${running.map((c) => c.Name).join(', ')}`);
+      assert.deepEqual((await containers(stack)).filter((c) => c.State.Running).map((c) => c.Name), [], 'the Redis is stopped');
+    });
   });
 
   async function waitForRedis(stack: MiniStack): Promise<void> {
