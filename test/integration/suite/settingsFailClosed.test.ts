@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
+import { startRedis } from '../../unit/redis/tls/fixtures';
 import { suiteConfig } from './config';
 import { api } from './extensionApi';
 
@@ -26,6 +28,7 @@ describe('a mistyped safety setting fails closed', function () {
     await config().update('db', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('host', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('port', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('tls', undefined, vscode.ConfigurationTarget.Workspace);
     await redis.unlink('failclosed:key');
   });
   after(() => redis.disconnect());
@@ -114,6 +117,41 @@ describe('a mistyped safety setting fails closed', function () {
       );
     } finally {
       server.kill();
+    }
+  });
+
+  it('tls "true" (text) sends the stored password to no server in plain text', async () => {
+    const shared = await api();
+    const password = 'rev1-plaintext-secret';
+    const server = await startRedis({ password });
+    // What the extension sends, as anyone on the network path would see it.
+    const seen: Buffer[] = [];
+    const proxy = createServer((client) => {
+      const upstream = connect(server.port, server.host);
+      client.on('data', (chunk: Buffer) => seen.push(chunk));
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      await config().update('port', port, vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('sharedRedis.setPassword', { password });
+      await config().update('tls', 'true', vscode.ConfigurationTarget.Workspace);
+      shared.session.reset('the test changed tls');
+      const text = await vscode.commands.executeCommand<string>('sharedRedis.ping');
+      assert.ok(
+        !Buffer.concat(seen).includes(password),
+        `the password went over TCP in plain text (ping said: ${text})`,
+      );
+    } finally {
+      await config().update('tls', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.commands.executeCommand('sharedRedis.setPassword', { password: '' });
+      proxy.close();
+      await server.stop();
     }
   });
 });
