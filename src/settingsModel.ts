@@ -124,7 +124,17 @@ export interface SettingLayer {
  * until it is fixed, rather than take another scope's value or the default (either may be
  * another server or database).
  */
-const WHERE_SETTINGS: ReadonlySet<SettingKey> = new Set(['host', 'port', 'db']);
+// Which server, as whom, and whether in the clear: the default in place of an invalid value of
+// any of these is another server or user, or the password sent without TLS (`tls: "true"`).
+const WHERE_SETTINGS: ReadonlySet<SettingKey> = new Set([
+  'host',
+  'port',
+  'db',
+  'username',
+  'tls',
+  'sentinels',
+  'sentinelMasterName',
+]);
 
 /**
  * Reads every setting through `get` (the value under `sharedRedis.<key>`, undefined when unset);
@@ -231,8 +241,9 @@ export function readSettings(
 }
 
 /**
- * What an invalid value of a safety setting means: readOnly counts as read-only; host, port and
- * db block connecting (never another scope's value, never the default in its place).
+ * What an invalid value of a safety setting means: readOnly counts as read-only; host, port, db,
+ * username, tls and the Sentinel settings block connecting (never another scope's value, never
+ * the default in its place).
  */
 function failClosed(
   values: SettingValues,
