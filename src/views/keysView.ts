@@ -804,7 +804,11 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private failureRows(failure: Error): KeysRow[] {
     const error = explainWithStack(failure, this.stack.snapshot, this.session.endpoint) as Error;
     const starting = error !== failure;
-    const reason = error instanceof RedisConnectionError ? `${error.endpoint} ${error.reason}` : error.message;
+    // Invalid settings name no server (nothing was tried): the row is the message itself.
+    const reason =
+      error instanceof RedisConnectionError && error.kind !== 'settings-invalid'
+        ? `${error.endpoint} ${error.reason}`
+        : error.message;
     const rows: KeysRow[] = [
       new MessageRow(
         'failure',
@@ -823,6 +827,9 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
     if (error instanceof RedisConnectionError) {
       if (error.kind === 'auth-failed' || error.kind === 'protected-mode') {
         rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
+      }
+      if (error.kind === 'settings-invalid') {
+        rows.push(fix('settings', 'Open Settings', 'workbench.action.openSettings', 'settings-gear', ['sharedRedis.']));
       }
       if (error.kind === 'unreachable' && !starting) {
         rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));

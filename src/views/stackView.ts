@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { TreeViews } from './earlyTreeView';
-import type { SettingsChange } from '../settings';
+import { connectionBlocked, SettingsChange } from '../settings';
 import { describeStatus, formatUptime, runOnceFailed, ServiceStatus } from '../docker/stack/status';
 import { ClusterNodeView, clusterFormed } from '../docker/stack/clusterHealth';
 import { stackFiles } from '../docker/stack/location';
@@ -109,6 +109,15 @@ export class StackView implements vscode.TreeDataProvider<StackRow>, vscode.Disp
   probe(): Promise<void> {
     const redis = this.redis;
     if (!redis) return Promise.resolve();
+    // Invalid connection settings name no server: probing the fallback would ask one nobody named.
+    if (connectionBlocked() !== undefined) {
+      this.probes++; // an answer still on its way is dropped
+      if (this.access) {
+        this.access = undefined;
+        this.onStackChanged();
+      }
+      return Promise.resolve();
+    }
     const run = ++this.probes;
     const endpoint = redis.endpoint;
     this.probing = probePasswordlessAccess(endpoint).then(
