@@ -1,14 +1,15 @@
 import type Docker from 'dockerode';
 import { projectFilter } from './labels';
-import { isSetAside, projectStatus } from './status';
+import { currentContainers, projectStatus } from './status';
 import { engineMessage, isNotFound } from '../engineErrors';
 import { StackError } from './errors';
 import { waitUntilReady, WaitOptions } from './health';
 
 /** Stops the project's running containers, dependents first. Containers and volumes stay. */
 export async function stopStack(docker: Docker, project: string, order: readonly string[] = []): Promise<string[]> {
-  // A container set aside by a Start that never ended is not the service's (the next Start removes it).
-  const running = (await projectStatus(docker, project)).filter((s) => !isSetAside(s) && (s.state === 'running' || s.state === 'restarting' || s.state === 'paused'));
+  // Every running container of the project, one a recreate set aside too: it may be the one
+  // serving (a recreate interrupted after the old container went), and stopping it loses nothing.
+  const running = (await projectStatus(docker, project)).filter((s) => s.state === 'running' || s.state === 'restarting' || s.state === 'paused');
   const stopped: string[] = [];
   for (const status of sortReverse(running, order)) {
     await docker.getContainer(status.containerId).stop({ t: 10 }).catch((error: unknown) => {
@@ -25,8 +26,9 @@ export async function stopStack(docker: Docker, project: string, order: readonly
  * a healthcheck, running) before the next, so "restarted" means usable, as after a start.
  */
 export async function restartStack(docker: Docker, project: string, order: readonly string[] = [], wait: WaitOptions = {}): Promise<string[]> {
-  // Not one set aside by a Start that never ended: it would take the service's port.
-  const statuses = (await projectStatus(docker, project)).filter((s) => !isSetAside(s));
+  // One container per service: not one set aside beside the service's own (it would take the
+  // service's port), but one set aside that is all the service has.
+  const statuses = [...currentContainers(await projectStatus(docker, project)).values()];
   const restarted: string[] = [];
   // A run-once container (the cluster's init) is done: a restart would run its job again.
   for (const status of sortReverse(statuses.filter((s) => !s.runOnce), order).reverse()) {

@@ -26,19 +26,41 @@ export interface ServiceStatus {
   readonly runOnce?: boolean;
   /** The exit code of a container that exited. */
   readonly exitCode?: number | undefined;
-  /** Compose v2 created it to replace another container (label com.docker.compose.replace). */
-  readonly replacing?: boolean;
+  /** The container Compose v2 created it to replace, by id or name (label com.docker.compose.replace). */
+  readonly replaces?: string | undefined;
 }
 
 /**
- * A container named `<id12>_<name>` by a recreate that never ended: the old one, renamed with
- * its own id (ours, docker-compose 1.x, early Compose v2), or the new one, created under the old
- * one's id and labelled com.docker.compose.replace (later Compose v2). Another container named
- * `<12 hex>_…` (a team's container_name) is not.
+ * A container under the temporary name `<id12>_<name>` of a recreate that never ended:
+ * - the old one, renamed with its own id (ours, docker-compose 1.x, early Compose v2);
+ * - the new one Compose v2 creates under the old one's id, labelled com.docker.compose.replace
+ *   with the old one's id (earlier v2) or name (later v2). The label stays after the rename to
+ *   the final name, so the name must still be the temporary one: the label's id as its prefix,
+ *   or the label's name at its end.
+ * A team's container_name that merely looks like `<12 hex>_…` is not set aside.
  */
-export function isSetAside(status: Pick<ServiceStatus, 'containerName' | 'containerId' | 'replacing'>): boolean {
-  const { containerName: name } = status;
-  return name.startsWith(`${status.containerId.slice(0, 12)}_`) || (status.replacing === true && /^[0-9a-f]{12}_/.test(name));
+export function isSetAside(status: Pick<ServiceStatus, 'containerName' | 'containerId' | 'replaces'>): boolean {
+  const temporary = /^([0-9a-f]{12})_(.+)$/.exec(status.containerName);
+  if (!temporary) return false;
+  const [, prefix = '', rest = ''] = temporary;
+  if (status.containerId.startsWith(prefix)) return true;
+  const replaces = status.replaces;
+  if (replaces === undefined) return false;
+  return /^[0-9a-f]{64}$/.test(replaces) ? replaces.startsWith(prefix) : rest.endsWith(replaces);
+}
+
+/**
+ * Each service's container: the properly named one over one set aside; one set aside when it is
+ * all the service has (a recreate interrupted after the old container went), as it is the one
+ * that runs.
+ */
+export function currentContainers(statuses: readonly ServiceStatus[]): Map<string, ServiceStatus> {
+  const byService = new Map<string, ServiceStatus>();
+  for (const status of statuses) {
+    const held = byService.get(status.service);
+    if (!held || (isSetAside(held) && !isSetAside(status))) byService.set(status.service, status);
+  }
+  return byService;
 }
 
 /** The project's service containers (one-off `run` containers excluded), sorted by service. */
@@ -64,7 +86,7 @@ export async function projectStatus(docker: Docker, project: string): Promise<Se
         startedAt,
         configHash: c.Labels[CONFIG_HASH_LABEL],
         runOnce: c.Labels[RUN_ONCE_LABEL] === 'true',
-        replacing: c.Labels[REPLACE_LABEL] !== undefined,
+        replaces: c.Labels[REPLACE_LABEL],
         exitCode: details && details.State.Status === 'exited' ? details.State.ExitCode : undefined,
       };
     }));

@@ -11,7 +11,7 @@ import { composeV1ConfigHash } from './composeV1Hash';
 import { containerDrift, plannedMounts } from './drift';
 import type { ServicePlan, StackPlan } from './plan';
 import { ensureNetwork, ensureVolume } from './resources';
-import { isSetAside, projectStatus, ServiceStatus } from './status';
+import { currentContainers, isSetAside, projectStatus, ServiceStatus } from './status';
 
 export interface UpProgress {
   readonly service?: string;
@@ -132,19 +132,6 @@ export async function upStack(docker: Docker, plan: StackPlan, options: UpOption
     await old.remove({ force: true, v: false }).catch(() => undefined);
   }
   return { actions };
-}
-
-/**
- * The service's container for each service. A name `<id12>_<name>` is an old container a
- * Start set aside (Compose's rename on recreate); the properly named one wins over it.
- */
-function currentContainers(statuses: readonly ServiceStatus[]): Map<string, ServiceStatus> {
-  const byService = new Map<string, ServiceStatus>();
-  for (const status of statuses) {
-    const held = byService.get(status.service);
-    if (!held || (isSetAside(held) && !isSetAside(status))) byService.set(status.service, status);
-  }
-  return byService;
 }
 
 async function ensureServiceContainer(
