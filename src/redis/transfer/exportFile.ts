@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { ExportEnd, FORMAT_NAME, FORMAT_VERSION, bytesFromJson, decodeBase64 } from './format';
+import { MAX_LINE_BYTES, fileLines } from './lines';
 import { payloadType } from '../migration/copier';
 import { scoreInRange } from '../keyValue/editFormat';
 import { jsonTokens } from '../keyValue/jsonLayout';
@@ -88,61 +87,60 @@ export async function readExportFile(
   let keys = 0;
   let lineNumber = 0;
   let lastLine = 0;
-  const input = createReadStream(file);
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const text of lines) {
-      lineNumber++;
-      if (signal?.aborted) break;
-      if (text.trim() === '') continue;
+  for await (const { text, tooLong } of fileLines(file)) {
+    lineNumber++;
+    if (signal?.aborted) break;
+    if (tooLong !== undefined) {
       lastLine = lineNumber;
-      const parsed = parseJson(text);
-      if (parsed.error !== undefined) {
-        if (lineNumber === 1) {
-          fail(1, `not a Shared Redis export (line 1 is not JSON: ${parsed.error})`);
-          break;
-        }
-        fail(lineNumber, `not valid JSON: ${parsed.error}`);
-        continue;
-      }
-      if (!header) {
-        const checked = checkHeader(parsed.value);
-        if (typeof checked === 'string') {
-          fail(lineNumber, checked);
-          break;
-        }
-        header = checked;
-        continue;
-      }
-      if (end) {
-        fail(lineNumber, `a line after the last line (line ${endLine} closed the file)`);
-        continue;
-      }
-      if (isEnd(parsed.value)) {
-        end = parsed.value as ExportEnd;
-        endLine = lineNumber;
-        continue;
-      }
-      const record = checkKeyLine(parsed.value, lineNumber, header.prefix, text);
-      if (typeof record === 'string') {
-        fail(lineNumber, record);
-        continue;
-      }
-      const name = record.key.toString('latin1');
-      if (seen.has(name)) {
-        fail(
-          lineNumber,
-          `the key ${JSON.stringify(parsed.value && (parsed.value as { key?: unknown }).key)} appears twice in the file`,
-        );
-        continue;
-      }
-      seen.add(name);
-      keys++;
-      await visit(record, header);
+      fail(lineNumber, tooLongReason(tooLong));
+      if (!header) break;
+      continue;
     }
-  } finally {
-    lines.close();
-    input.destroy();
+    if (text.trim() === '') continue;
+    lastLine = lineNumber;
+    const parsed = parseJson(text);
+    if (parsed.error !== undefined) {
+      if (lineNumber === 1) {
+        fail(1, `not a Shared Redis export (line 1 is not JSON: ${parsed.error})`);
+        break;
+      }
+      fail(lineNumber, `not valid JSON: ${parsed.error}`);
+      continue;
+    }
+    if (!header) {
+      const checked = checkHeader(parsed.value);
+      if (typeof checked === 'string') {
+        fail(lineNumber, checked);
+        break;
+      }
+      header = checked;
+      continue;
+    }
+    if (end) {
+      fail(lineNumber, `a line after the last line (line ${endLine} closed the file)`);
+      continue;
+    }
+    if (isEnd(parsed.value)) {
+      end = parsed.value as ExportEnd;
+      endLine = lineNumber;
+      continue;
+    }
+    const record = checkKeyLine(parsed.value, lineNumber, header.prefix, text);
+    if (typeof record === 'string') {
+      fail(lineNumber, record);
+      continue;
+    }
+    const name = record.key.toString('latin1');
+    if (seen.has(name)) {
+      fail(
+        lineNumber,
+        `the key ${JSON.stringify(parsed.value && (parsed.value as { key?: unknown }).key)} appears twice in the file`,
+      );
+      continue;
+    }
+    seen.add(name);
+    keys++;
+    await visit(record, header);
   }
   if (lineNumber === 0) fail(1, 'the file is empty (an export has a header line, one line per key and a last line)');
   else if (header && !end && !signal?.aborted) {
@@ -162,20 +160,18 @@ export async function readExportFile(
 
 /** The header of a file (its first line that is not blank), or why it is not an export. */
 export async function readExportHeader(file: string): Promise<FileHeader | string> {
-  const input = createReadStream(file);
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const text of lines) {
-      if (text.trim() === '') continue;
-      const parsed = parseJson(text);
-      if (parsed.error !== undefined) return `not a Shared Redis export (line 1 is not JSON: ${parsed.error})`;
-      return checkHeader(parsed.value);
-    }
-    return 'the file is empty (an export has a header line, one line per key and a last line)';
-  } finally {
-    lines.close();
-    input.destroy();
+  for await (const { text, tooLong } of fileLines(file)) {
+    if (tooLong !== undefined) return `not a Shared Redis export (${tooLongReason(tooLong)})`;
+    if (text.trim() === '') continue;
+    const parsed = parseJson(text);
+    if (parsed.error !== undefined) return `not a Shared Redis export (line 1 is not JSON: ${parsed.error})`;
+    return checkHeader(parsed.value);
   }
+  return 'the file is empty (an export has a header line, one line per key and a last line)';
+}
+
+function tooLongReason(bytes: number): string {
+  return `the line is too long to read (${bytes} bytes; a line holds at most ${MAX_LINE_BYTES})`;
 }
 
 function parseJson(text: string): { value: unknown; error?: undefined } | { value?: undefined; error: string } {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -15,6 +16,7 @@ import { scanKeysWithPrefix } from '../keyspace/prefixScan';
 import { SeenKeys } from '../keyspace/seenKeys';
 import { PipelineReplies, execute } from '../migration/copier';
 import { ExportEnd, ExportHeader, FORMAT_NAME, FORMAT_VERSION, jsonBytes } from './format';
+import { MAX_LINE_BYTES } from './lines';
 
 export const DEFAULT_EXPORT_SCAN_COUNT = 1000;
 /** Text handed to the file stream at a time: a huge value goes out in pieces of this size. */
@@ -148,7 +150,8 @@ export async function exportNamespace(
             }
             const read = await readBatch(client, pending, endpoint, attempt > TYPE_RETRIES);
             gone += read.gone;
-            for (const snapshot of read.snapshots) {
+            for (const taken of read.snapshots) {
+              const snapshot = readableLine(taken);
               if (snapshot.value === undefined && readCommand(snapshot.type)) withoutReadableValue++;
               await writeChunks(recordChunks(snapshot), write);
               keys++;
@@ -319,6 +322,40 @@ async function executeAll(pipeline: ChainableCommander, endpoint: RedisEndpoint)
   return replies;
 }
 
+/**
+ * The snapshot as its line can be written: an import reads a line as one string, so a line
+ * longer than MAX_LINE_BYTES could never be imported. Such a key goes without its readable
+ * value (its DUMP payload alone restores it); one whose payload alone is too long fails the
+ * export, naming the key, rather than leave a file that cannot be imported.
+ */
+function readableLine(snapshot: KeySnapshot): KeySnapshot {
+  if (lineBytesAtMost(snapshot) <= MAX_LINE_BYTES || lineBytes(snapshot) <= MAX_LINE_BYTES) return snapshot;
+  const dumpOnly: KeySnapshot = { ...snapshot, value: undefined };
+  const bytes = lineBytes(dumpOnly);
+  if (bytes <= MAX_LINE_BYTES) return dumpOnly;
+  throw new RangeError(
+    `The key ${JSON.stringify(jsonBytes(snapshot.key))} is too large for an export file: its line would be ${bytes} bytes, and an import reads lines of at most ${MAX_LINE_BYTES}. No file was written.`,
+  );
+}
+
+/** The bytes of a record's line, without its newline (counted piece by piece: the line itself may be too long for one string). */
+function lineBytes(snapshot: KeySnapshot): number {
+  let bytes = -1;
+  for (const piece of recordChunks(snapshot)) bytes += Buffer.byteLength(piece);
+  return bytes;
+}
+
+/** A cheap bound of lineBytes: each byte of a name or value is at most 6 in JSON (`\u00XX`), a payload's base64 4 per 3. */
+function lineBytesAtMost(snapshot: KeySnapshot): number {
+  return 6 * snapshot.key.length + 4 * Math.ceil(snapshot.dump.length / 3) + valueBytesAtMost(snapshot.value) + 256;
+}
+
+function valueBytesAtMost(value: unknown): number {
+  if (Buffer.isBuffer(value)) return 6 * value.length + 16; // quotes, or {"base64":""}
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + valueBytesAtMost(item) + 8, 16);
+  return 64; // null, a number
+}
+
 /** Hands a record's text to `write` in pieces of about CHUNK_CHARS. */
 async function writeChunks(pieces: Iterable<string>, write: (text: string) => Promise<void>): Promise<void> {
   let parts: string[] = [];
@@ -424,19 +461,23 @@ function* valueChunks(type: string, value: unknown): Generator<string> {
   }
 }
 
-/** JsonBytes of a value, in pieces: a long text or base64 is never one string of its whole size more. */
+/**
+ * JsonBytes of a value, in pieces: a long text or base64 is never one string of its whole size
+ * (a value of a few hundred MB would be longer than a string can be).
+ */
 function* bytesChunks(bytes: Buffer): Generator<string> {
-  const json = jsonBytes(bytes);
-  if (typeof json === 'string') {
-    if (json.length <= CHUNK_CHARS) {
-      yield JSON.stringify(json);
-      return;
-    }
-    // Escaped slice by slice: a surrogate pair cut in two becomes two \u escapes, which
-    // JSON.parse joins again inside the one string.
+  if (bytes.length <= CHUNK_CHARS) {
+    yield JSON.stringify(jsonBytes(bytes));
+    return;
+  }
+  if (isUtf8(bytes)) {
+    // Escaped slice by slice, each ending between two characters (never inside one's bytes).
     yield '"';
-    for (let at = 0; at < json.length; at += CHUNK_CHARS) {
-      yield JSON.stringify(json.slice(at, at + CHUNK_CHARS)).slice(1, -1);
+    for (let at = 0; at < bytes.length;) {
+      let end = Math.min(at + CHUNK_CHARS, bytes.length);
+      while (end < bytes.length && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+      yield JSON.stringify(bytes.toString('utf8', at, end)).slice(1, -1);
+      at = end;
     }
     yield '"';
     return;
