@@ -20,6 +20,7 @@ import {
   planImport,
   readExportHeader,
 } from '../../../../src/redis/transfer';
+import { serviceRules } from '../../../../src/redis/acl/rules';
 import { keyContents } from '../../../support/keyContents';
 import { useRedisServer } from '../../../support/useRedisServer';
 
@@ -472,6 +473,65 @@ describe('export and import of a namespace against a real redis-server', functio
 
     await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
     assert.deepEqual(readdirSync(dir).sort(), [`.auth.jsonl.${process.pid}-0123456789ab.tmp`, 'auth.jsonl']);
+  });
+
+  it("imports as a service user, who may write its namespace but not run RESTORE (a @dangerous command), from each line's readable value with its TTL", async () => {
+    // The rules the extension gives its own service users (Stack Users): +@all -@dangerous.
+    await client.call(
+      'ACL',
+      'SETUSER',
+      'auth-service',
+      'reset',
+      'on',
+      '>service-secret',
+      ...serviceRules('auth', ':').split(' '),
+    );
+    const service = new Redis({
+      host: server.host,
+      port: server.port,
+      username: 'auth-service',
+      password: 'service-secret',
+    });
+    try {
+      await client.set('auth:token', 'abc', 'PX', 600_000);
+      await client.set(binaryKey, binaryValue);
+      await client.hset('auth:session:1', { user: 'ada', role: 'admin' });
+      await client.pexpire('auth:session:1', 300_000);
+      await client.rpush('auth:list', 'a', 'b', Buffer.from([0xfe]));
+      await client.sadd('auth:set', 'x', 'y');
+      await client.zadd('auth:zset', '1.5', 'one', '-inf', 'low');
+      await client.xadd('auth:stream', '1-1', 'f', 'v');
+      const file = join(dir, 'auth.jsonl');
+      assert.equal((await exportNamespace(service, Buffer.from('auth:'), file, { delimiter: COLON })).keys, 7);
+
+      const plan = await planImport(service, file, Buffer.from('auth:copy:'));
+      assert.equal(plan.toCreate, 7);
+      const result = await importNamespace(service, plan);
+      assert.deepEqual(result.failures, []);
+      assert.equal(result.created, 7);
+      assert.equal(result.fromReadableValue, 7);
+      assert.equal(
+        Reflect.get(result, 'restoreNotAllowed'),
+        true,
+        'the result says why the readable values were written',
+      );
+      for (const source of await namesUnder('auth:')) {
+        if (source.subarray(0, 10).equals(Buffer.from('auth:copy:'))) continue;
+        const target = Buffer.concat([Buffer.from('auth:copy:'), source.subarray(5)]);
+        assert.equal(await keyContents(client, target), await keyContents(client, source), source.toString('latin1'));
+        const [sourceTtl, targetTtl] = [await client.pttl(source), await client.pttl(target)];
+        if (sourceTtl < 0) assert.equal(targetTtl, -1);
+        else assert.ok(targetTtl > 0 && Math.abs(targetTtl - sourceTtl) < 5_000, `${sourceTtl} vs ${targetTtl}`);
+      }
+      // Still never over an existing key: a second import creates nothing and changes nothing.
+      await client.set('auth:copy:token', 'changed since');
+      const again = await importNamespace(service, await planImport(service, file, Buffer.from('auth:copy:')));
+      assert.equal(again.created, 0);
+      assert.equal(await client.get('auth:copy:token'), 'changed since');
+    } finally {
+      service.disconnect();
+      await client.call('ACL', 'DELUSER', 'auth-service');
+    }
   });
 
   it('leaves the previous file and no temporary file when the disk fills up mid-export', async function () {
