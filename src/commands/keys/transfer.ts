@@ -235,7 +235,10 @@ export function describeImport(result: ImportResult, targetText: string): string
   if (result.cancelled) parts.push(`${formatKeyCount(result.total - result.processed)} not reached`);
   let text = parts.join(', ');
   if (result.fromReadableValue > 0) {
-    text += `. ${formatKeyCount(result.fromReadableValue)} were written from their readable value because this server refused their DUMP payloads (written by a newer Redis): stream consumer groups are not in that form and were not restored`;
+    const why = result.restoreNotAllowed
+      ? 'this user may not run RESTORE (its ACL leaves out @dangerous commands)'
+      : 'this server refused their DUMP payloads (written by a newer Redis)';
+    text += `. ${formatKeyCount(result.fromReadableValue)} were written from their readable value because ${why}: stream consumer groups are not in that form and were not restored`;
   }
   return `${text}.`;
 }

@@ -15,6 +15,8 @@ const EXAMPLES = 5;
 
 /** The server refused the payload: written by a Redis with a newer RDB format (or damaged). */
 const PAYLOAD_REFUSED = /DUMP payload version or checksum are wrong/i;
+/** This user may not run RESTORE: its ACL leaves out @dangerous (the extension's own service users), yet it may write its keys. */
+const RESTORE_NOT_ALLOWED = /^NOPERM\b.*'restore'/i;
 
 /** The file changed between the dry run and the import: nothing was written. */
 export class ImportFileChangedError extends Error {
@@ -143,6 +145,9 @@ export interface ImportResult {
    * payload (a newer Redis wrote it), which alone holds stream consumer groups. Lines
    * without a payload (written by hand) are not counted: nothing of theirs was left out. */
   readonly fromReadableValue: number;
+  /** This user may not run RESTORE (its ACL): every key with a readable value was written from it, which is
+   * why `fromReadableValue` are (not a newer Redis's payloads). */
+  readonly restoreNotAllowed: boolean;
   readonly failed: number;
   readonly failures: readonly ImportFailure[];
 }
@@ -154,7 +159,8 @@ export interface ImportResult {
  * gets 59 minutes again, whenever the file is imported). Pipelined per batch. A payload
  * the server refuses (a newer RDB version) is written from the line's readable value
  * instead: on its own connection, WATCH, EXISTS, then MULTI with the type's commands and
- * PEXPIRE, so an existing key is still never touched. Refuses a plan with invalid lines,
+ * PEXPIRE, so an existing key is still never touched; so is every line when this user may not
+ * run RESTORE (an ACL without @dangerous) but may write its keys. Refuses a plan with invalid lines,
  * and a file that changed since its dry run (ImportFileChangedError), before any write.
  */
 export async function importNamespace(
@@ -178,6 +184,7 @@ export async function importNamespace(
   let created = 0;
   let existing = 0;
   let fromReadableValue = 0;
+  let restoreNotAllowed = false;
   let failed = 0;
   const failures = new Map<string, ImportFailure>();
   const fail = (record: KeyRecord, reason: string): void => {
@@ -193,9 +200,11 @@ export async function importNamespace(
     if (!record.value) {
       fail(
         record,
-        record.dump
-          ? 'the server refused its DUMP payload and the line has no readable value to write instead'
-          : 'the line has neither a DUMP payload nor a readable value',
+        !record.dump
+          ? 'the line has neither a DUMP payload nor a readable value'
+          : restoreNotAllowed
+            ? 'this user may not run RESTORE and the line has no readable value to write instead'
+            : 'the server refused its DUMP payload and the line has no readable value to write instead',
       );
       return;
     }
@@ -224,7 +233,8 @@ export async function importNamespace(
     const current = batch;
     batch = [];
     batchBytes = 0;
-    const restores = current.filter(({ record }) => record.dump);
+    // Once RESTORE was refused to this user, every line goes straight to its readable value.
+    const restores = restoreNotAllowed ? [] : current.filter(({ record }) => record.dump);
     // On a Redis Cluster each key is written to its slot's master (writeTarget groups them by node).
     const replies =
       restores.length > 0
@@ -237,13 +247,16 @@ export async function importNamespace(
             endpoint,
           )
         : [];
-    const later: { record: KeyRecord; key: Buffer }[] = current.filter(({ record }) => !record.dump);
+    const later = current.filter(({ record }) => !record.dump || restoreNotAllowed);
     restores.forEach((item, i) => {
       const [error] = replies[i] ?? [null];
       if (!error) created++;
       else if (/^BUSYKEY\b/.test(error.message)) existing++;
       else if (PAYLOAD_REFUSED.test(error.message)) later.push(item);
-      else fail(item.record, error.message);
+      else if (RESTORE_NOT_ALLOWED.test(error.message)) {
+        restoreNotAllowed = true;
+        later.push(item);
+      } else fail(item.record, error.message);
     });
     for (const { record, key } of later) await fallback(record, key);
     processed += current.length;
@@ -279,6 +292,7 @@ export async function importNamespace(
     created,
     existing,
     fromReadableValue,
+    restoreNotAllowed,
     failed,
     failures: [...failures.values()].sort((a, b) => b.count - a.count),
   };
