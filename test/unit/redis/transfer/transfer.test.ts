@@ -1,12 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
+  lstatSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -531,6 +534,27 @@ describe('export and import of a namespace against a real redis-server', functio
     } finally {
       service.disconnect();
       await client.call('ACL', 'DELUSER', 'auth-service');
+    }
+  });
+
+  it('replaces a symbolic link planted at the destination, never the file it points to (which keeps its content and mode)', async () => {
+    await client.set('auth:token', 'secret');
+    const elsewhere = mkdtempSync(join(tmpdir(), 'shared-redis-victim-'));
+    try {
+      const victim = join(elsewhere, '.env');
+      writeFileSync(victim, 'REDIS_PASSWORD=kept\n', { mode: 0o644 });
+      chmodSync(victim, 0o644);
+      const file = join(dir, 'auth.redis.jsonl');
+      symlinkSync(victim, file);
+      await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+      assert.equal(readFileSync(victim, 'utf8'), 'REDIS_PASSWORD=kept\n', 'the file the link pointed to is untouched');
+      assert.equal(statSync(victim).mode & 0o777, 0o644);
+      assert.ok(lstatSync(file).isFile(), 'the export is a file of its own where the link was');
+      assert.equal(lstatSync(file).mode & 0o777, 0o600);
+      assert.match(readFileSync(file, 'utf8'), /"auth:token"/);
+      assert.deepEqual(readdirSync(elsewhere), ['.env'], 'no temporary file beside the file the link pointed to');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 
