@@ -2,9 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, readdir, rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
@@ -76,8 +76,9 @@ interface KeySnapshot {
  * key MULTI TYPE PTTL DUMP <read> EXEC in one pipeline) and written out with the file
  * stream's backpressure. The file is written under a temporary name with mode 0600
  * (values may be secrets) and renamed over `file` only when complete: a cancel or a
- * failure (a full disk, a lost connection) leaves `file` as it was. Partial files of `file`
- * an interrupted export left (stale ones: never another window's in progress) are removed first.
+ * failure (a full disk, a lost connection) leaves `file` as it was. A symbolic link at `file`
+ * is replaced by the file, never followed. Partial files of `file` an interrupted export left
+ * (stale ones: never another window's in progress) are removed first.
  */
 export async function exportNamespace(
   client: Redis,
@@ -89,7 +90,9 @@ export async function exportNamespace(
   const sources = options.sources ?? [{ client, endpoint: options.endpoint ?? endpointOfClient(client) }];
   const [first] = sources;
   if (!first) throw new RangeError('An export needs a server to read.');
-  const target = await realpath(file).catch(() => file);
+  // The path itself, not where a link there points: the rename replaces a link planted at the
+  // destination (the entry the user agreed to replace), never the file it names elsewhere.
+  const target = resolve(file);
   await removeStaleTemps(target);
   // The process's id in the name: the sweep below never removes the file of a live export (another window's).
   const temp = join(dirname(target), `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
