@@ -401,6 +401,15 @@ describe('export and import of a namespace against a real redis-server', functio
     assert.ok((await client.pttl('seed:user:1')) > 590_000);
   });
 
+  it('imports a file saved again by an editor that starts it with a byte order mark (Notepad, PowerShell), CRLF line ends too', async () => {
+    const lines = await validExport();
+    const { file, plan } = await planOf(`\ufeff${lines.join('\r\n')}\r\n`);
+    assert.equal(typeof (await readExportHeader(file)), 'object', 'the header is read');
+    assert.deepEqual(plan.check.invalid, []);
+    assert.equal((await importNamespace(client, plan)).created, 2);
+    assert.equal(await client.get('auth:b'), '2');
+  });
+
   it('refuses to import a file changed since its dry run', async () => {
     const { file, plan } = await planOf((await validExport()).join('\n'));
     writeFileSync(file, `${readFileSync(file, 'utf8')}\n\n`);
