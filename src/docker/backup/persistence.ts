@@ -108,14 +108,18 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
       await sleep(50);
     }
     last = await lastsave();
+    let reply: unknown;
     try {
-      await client.call('BGSAVE', 'SCHEDULE');
+      reply = await client.call('BGSAVE', 'SCHEDULE');
     } catch (error) {
       if (/already in progress/i.test((error as Error).message)) continue;
       throw new BackupError('snapshot-failed', `Redis refused BGSAVE: ${(error as Error).message}`);
     }
     options.onState?.('Redis is writing its snapshot');
-    let seenRunning = false;
+    // "Background saving started": this save runs now (not "scheduled" after an AOF rewrite). A
+    // child that fails at once (a full disk) may be gone before the first look below, and an
+    // `err` status then is this save's even when the one before it failed too.
+    let seenRunning = /started/i.test(String(reply));
     for (;;) {
       await sleep(100);
       const now = await lastsave();
