@@ -21,6 +21,8 @@ import { MAX_LINE_BYTES } from './lines';
 export const DEFAULT_EXPORT_SCAN_COUNT = 1000;
 /** Text handed to the file stream at a time: a huge value goes out in pieces of this size. */
 const CHUNK_CHARS = 64 * 1024;
+/** Bytes of keys (MEMORY USAGE) read in one pipeline: values of a SCAN batch are held this much at a time. */
+const READ_BYTES = 32 * 1024 * 1024;
 /** Times a key whose type changed between TYPE and its read is read again before giving up its readable value. */
 const TYPE_RETRIES = 3;
 
@@ -72,9 +74,9 @@ interface KeySnapshot {
 /**
  * Writes every key under `prefix` (exact bytes: SCAN MATCH with the prefix escaped, then
  * a byte check, so `auth:sessions:x` is not under `auth:session:`) to `file` in the
- * export format (format.ts). Streamed: one SCAN batch is read at a time (TYPE, then per
- * key MULTI TYPE PTTL DUMP <read> EXEC in one pipeline) and written out with the file
- * stream's backpressure. The file is written under a temporary name with mode 0600
+ * export format (format.ts). Streamed: one SCAN batch is read at a time (TYPE and MEMORY
+ * USAGE, then per key MULTI TYPE PTTL DUMP <read> EXEC in pipelines of at most READ_BYTES of
+ * keys) and written out with the file stream's backpressure. The file is written under a temporary name with mode 0600
  * (values may be secrets) and renamed over `file` only when complete: a cancel or a
  * failure (a full disk, a lost connection) leaves `file` as it was. A symbolic link at `file`
  * is replaced by the file, never followed. Partial files of `file` an interrupted export left
@@ -151,15 +153,16 @@ export async function exportNamespace(
               cancelled = true;
               return false;
             }
-            const read = await readBatch(client, pending, endpoint, attempt > TYPE_RETRIES);
+            const read = await readBatch(client, pending, endpoint, attempt > TYPE_RETRIES, async (snapshots) => {
+              for (const taken of snapshots) {
+                const snapshot = readableLine(taken);
+                if (snapshot.value === undefined && readCommand(snapshot.type)) withoutReadableValue++;
+                await writeChunks(recordChunks(snapshot), write);
+                keys++;
+                byType[snapshot.type] = (byType[snapshot.type] ?? 0) + 1;
+              }
+            });
             gone += read.gone;
-            for (const taken of read.snapshots) {
-              const snapshot = readableLine(taken);
-              if (snapshot.value === undefined && readCommand(snapshot.type)) withoutReadableValue++;
-              await writeChunks(recordChunks(snapshot), write);
-              keys++;
-              byType[snapshot.type] = (byType[snapshot.type] ?? 0) + 1;
-            }
             pending = read.typeChanged;
           }
           options.onProgress?.(keys);
@@ -260,61 +263,89 @@ function readCommand(type: string): string[] | undefined {
 }
 
 interface BatchRead {
-  readonly snapshots: KeySnapshot[];
   readonly gone: number;
   /** Keys whose type changed between TYPE and the MULTI: read them again. */
   readonly typeChanged: Buffer[];
 }
 
-/** TYPE of each key, then one MULTI per key (TYPE PTTL DUMP <read>): two round trips a batch. */
+/**
+ * Reads `keys` and hands their snapshots to `take` part by part: TYPE and MEMORY USAGE of each
+ * key, then one MULTI per key (TYPE PTTL DUMP <read>) in pipelines of at most READ_BYTES of
+ * keys (at least one key), each taken before the next is read. A SCAN batch of large values
+ * read whole would hold them all, twice (value and payload), at once. A server that refuses
+ * MEMORY USAGE (an ACL, a renamed command) leaves the sizes unknown: the batch is read whole.
+ */
 async function readBatch(
   client: Redis,
   keys: Buffer[],
   endpoint: RedisEndpoint,
   dumpOnly: boolean,
+  take: (snapshots: KeySnapshot[]) => Promise<void>,
 ): Promise<BatchRead> {
   const types = client.pipeline();
-  for (const key of keys) types.callBuffer('TYPE', key);
-  const typeReplies = await executeAll(types, endpoint);
-  const reads = client.pipeline();
-  const expected: { key: Buffer; type: string; read: string[] | undefined }[] = [];
+  for (const key of keys) {
+    types.callBuffer('TYPE', key);
+    types.callBuffer('MEMORY', 'USAGE', key);
+  }
+  const typeReplies = await execute(types, endpoint);
+  const expected: { key: Buffer; type: string; read: string[] | undefined; bytes: number }[] = [];
   let gone = 0;
   keys.forEach((key, i) => {
-    const type = String(typeReplies[i]?.[1] ?? 'none');
+    const [typeError, typeReply] = typeReplies[2 * i] ?? [null, undefined];
+    if (typeError) throw keyspaceError(typeError, endpoint, 'TYPE');
+    const type = String(typeReply ?? 'none');
     if (type === 'none') {
       gone++;
       return;
     }
-    const read = dumpOnly ? undefined : readCommand(type);
-    reads.callBuffer('MULTI');
-    reads.callBuffer('TYPE', key);
-    reads.callBuffer('PTTL', key);
-    reads.callBuffer('DUMP', key);
-    if (read) reads.callBuffer(read[0] as string, key, ...read.slice(1));
-    reads.callBuffer('EXEC');
-    expected.push({ key, type, read });
+    const [usageError, usage] = typeReplies[2 * i + 1] ?? [null, undefined];
+    expected.push({
+      key,
+      type,
+      read: dumpOnly ? undefined : readCommand(type),
+      bytes: usageError ? 0 : Number(usage) || 0,
+    });
   });
-  const snapshots: KeySnapshot[] = [];
   const typeChanged: Buffer[] = [];
-  if (expected.length === 0) return { snapshots, gone, typeChanged };
-  const replies = await executeAll(reads, endpoint);
-  let at = 0;
-  for (const { key, type, read } of expected) {
-    at += read ? 5 : 4; // MULTI and the QUEUED replies
-    const exec = replies[at++]?.[1];
-    if (!Array.isArray(exec)) throw classifyRedisError(new Error('EXEC did not answer'), endpoint);
-    const [nowType, pttl, dump, value] = exec as [unknown, unknown, unknown, unknown];
-    if (String(nowType) === 'none' || !Buffer.isBuffer(dump)) {
-      gone++;
-      continue;
+  for (let start = 0; start < expected.length;) {
+    let end = start + 1;
+    let bytes = expected[start]?.bytes ?? 0;
+    while (end < expected.length && bytes + (expected[end]?.bytes ?? 0) <= READ_BYTES) {
+      bytes += expected[end]?.bytes ?? 0;
+      end++;
     }
-    if (String(nowType) !== type || value instanceof Error) {
-      typeChanged.push(key);
-      continue;
+    const group = expected.slice(start, end);
+    start = end;
+    const reads = client.pipeline();
+    for (const { key, read } of group) {
+      reads.callBuffer('MULTI');
+      reads.callBuffer('TYPE', key);
+      reads.callBuffer('PTTL', key);
+      reads.callBuffer('DUMP', key);
+      if (read) reads.callBuffer(read[0] as string, key, ...read.slice(1));
+      reads.callBuffer('EXEC');
     }
-    snapshots.push({ key, type, pttl: Number(pttl), dump, value: read ? value : undefined });
+    const replies = await executeAll(reads, endpoint);
+    const snapshots: KeySnapshot[] = [];
+    let at = 0;
+    for (const { key, type, read } of group) {
+      at += read ? 5 : 4; // MULTI and the QUEUED replies
+      const exec = replies[at++]?.[1];
+      if (!Array.isArray(exec)) throw classifyRedisError(new Error('EXEC did not answer'), endpoint);
+      const [nowType, pttl, dump, value] = exec as [unknown, unknown, unknown, unknown];
+      if (String(nowType) === 'none' || !Buffer.isBuffer(dump)) {
+        gone++;
+        continue;
+      }
+      if (String(nowType) !== type || value instanceof Error) {
+        typeChanged.push(key);
+        continue;
+      }
+      snapshots.push({ key, type, pttl: Number(pttl), dump, value: read ? value : undefined });
+    }
+    await take(snapshots);
   }
-  return { snapshots, gone, typeChanged };
+  return { gone, typeChanged };
 }
 
 /** copier's execute (a refusal stays with its command), then any refusal fails the batch: a read should not be refused. */
