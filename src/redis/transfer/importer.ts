@@ -15,7 +15,7 @@ const EXAMPLES = 5;
 
 /** The server refused the payload: written by a Redis with a newer RDB format (or damaged). */
 const PAYLOAD_REFUSED = /DUMP payload version or checksum are wrong/i;
-/** This user may not run RESTORE: its ACL leaves out @dangerous (the extension's own service users), yet it may write its keys. */
+/** This user may not run RESTORE: its ACL leaves out @dangerous (the extension's service users), yet it may write its keys. */
 const RESTORE_NOT_ALLOWED = /^NOPERM\b.*'restore'/i;
 
 /** The file changed between the dry run and the import: nothing was written. */
@@ -145,8 +145,8 @@ export interface ImportResult {
    * payload (a newer Redis wrote it), which alone holds stream consumer groups. Lines
    * without a payload (written by hand) are not counted: nothing of theirs was left out. */
   readonly fromReadableValue: number;
-  /** This user may not run RESTORE (its ACL): every key with a readable value was written from it, which is
-   * why `fromReadableValue` are (not a newer Redis's payloads). */
+  /** This user may not run RESTORE (its ACL): that, not a newer Redis's payloads, is why the
+   * keys of `fromReadableValue` were written from their readable value. */
   readonly restoreNotAllowed: boolean;
   readonly failed: number;
   readonly failures: readonly ImportFailure[];
@@ -159,9 +159,10 @@ export interface ImportResult {
  * gets 59 minutes again, whenever the file is imported). Pipelined per batch. A payload
  * the server refuses (a newer RDB version) is written from the line's readable value
  * instead: on its own connection, WATCH, EXISTS, then MULTI with the type's commands and
- * PEXPIRE, so an existing key is still never touched; so is every line when this user may not
- * run RESTORE (an ACL without @dangerous) but may write its keys. Refuses a plan with invalid lines,
- * and a file that changed since its dry run (ImportFileChangedError), before any write.
+ * PEXPIRE, so an existing key is still never touched; so is every line when this user may
+ * not run RESTORE (an ACL without @dangerous) but may write its keys. Refuses a plan with
+ * invalid lines, and a file that changed since its dry run (ImportFileChangedError), before
+ * any write.
  */
 export async function importNamespace(
   client: Redis,

@@ -17,9 +17,10 @@ export type FileLine =
 
 /**
  * The lines of a file, read streamed, split at `\n` (a `\r` before it is dropped), decoded
- * as UTF-8 (a byte order mark at the start of the file dropped). A line longer than `maxBytes` is not kept (node's readline would try to build it
- * and throw inside its stream, and its reader would then wait forever): its length alone is
- * given, and reading goes on with the next line.
+ * as UTF-8 (a byte order mark at the start of the file dropped). A line longer than
+ * `maxBytes` is not kept (node's readline would try to build it and throw inside its stream,
+ * and its reader would then wait forever): its length alone is given, and reading goes on
+ * with the next line.
  */
 export async function* fileLines(file: string, maxBytes = MAX_LINE_BYTES): AsyncGenerator<FileLine> {
   const input = createReadStream(file, { highWaterMark: 1024 * 1024 });
