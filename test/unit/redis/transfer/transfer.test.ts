@@ -617,3 +617,32 @@ function refuseOneCommandAtExec(client: Redis): void {
     return connection;
   };
 }
+
+describe('an import into a read-only replica', function () {
+  this.timeout(30_000);
+  const source = useRedisServer();
+  // A replica of a master that is not there: still read-only, and its reads still answered.
+  const replica = useRedisServer({ extraArgs: ['--replicaof', '127.0.0.1', '1'] });
+
+  it('stops at the first READONLY, naming the reason and what to do, instead of sending every batch to be refused', async () => {
+    const client = await source.connect();
+    const pipeline = client.pipeline();
+    for (let i = 0; i < 30; i++) pipeline.set(`auth:k:${i}`, String(i));
+    await pipeline.exec();
+    const dir = mkdtempSync(join(tmpdir(), 'shared-redis-transfer-ro-'));
+    try {
+      const file = join(dir, 'auth.jsonl');
+      await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+      const target = await replica.connect();
+      const plan = await planImport(target, file, undefined);
+      assert.equal(plan.toCreate, 30);
+      await assert.rejects(importNamespace(target, plan, { batchSize: 10 }), /READONLY .*connect to its master/);
+      const stats = await target.info('commandstats');
+      const restores = Number(/cmdstat_restore:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      assert.ok(restores <= 10, `${restores} RESTOREs sent: the batches after the first are not sent`);
+      assert.equal(await target.dbsize(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
