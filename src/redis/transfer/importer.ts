@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { classifyRedisError, isReplyError } from '../errors';
-import { endpointOfClient } from '../keyspace/errors';
+import { endpointOfClient, keyspaceError, queuedRefusal } from '../keyspace/errors';
 import { writeTarget } from '../migration/copier';
 import { FileCheck, FileHeader, KeyRecord, ReadableValue, readExportFile } from './exportFile';
 
@@ -17,6 +17,8 @@ const EXAMPLES = 5;
 const PAYLOAD_REFUSED = /DUMP payload version or checksum are wrong/i;
 /** This user may not run RESTORE: its ACL leaves out @dangerous (the extension's service users), yet it may write its keys. */
 const RESTORE_NOT_ALLOWED = /^NOPERM\b.*'restore'/i;
+/** A refusal that holds for every key (the server is a read-only replica): the import stops there. */
+const READ_ONLY = /^READONLY\b/;
 
 /** The file changed between the dry run and the import: nothing was written. */
 export class ImportFileChangedError extends Error {
@@ -222,6 +224,8 @@ export async function importNamespace(
         if (record.dump) fromReadableValue++;
       }
     } catch (error) {
+      const refusal = queuedRefusal(error);
+      if (isReplyError(refusal) && READ_ONLY.test(refusal.message)) throw keyspaceError(refusal, endpoint, 'MULTI');
       if (isReplyError(error)) fail(record, error.message);
       else throw classifyRedisError(error, endpoint);
     }
@@ -252,6 +256,8 @@ export async function importNamespace(
     restores.forEach((item, i) => {
       const [error] = replies[i] ?? [null];
       if (!error) created++;
+      // Every key would be refused so: stop instead of sending every batch to be refused.
+      else if (READ_ONLY.test(error.message)) throw keyspaceError(error, endpoint, 'RESTORE');
       else if (/^BUSYKEY\b/.test(error.message)) existing++;
       else if (PAYLOAD_REFUSED.test(error.message)) later.push(item);
       else if (RESTORE_NOT_ALLOWED.test(error.message)) {
