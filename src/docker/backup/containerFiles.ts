@@ -55,8 +55,10 @@ export async function copyFileOut(container: Docker.Container, path: string, des
       }
       bytes = header.size ?? 0;
       modified = header.mtime ?? modified;
-      // Owner-only from the first byte: a copy out of Redis (a backup) holds every key.
-      pipeline(stream, createWriteStream(dest, { mode: 0o600 })).then(() => next(), reject);
+      // Owner-only from the first byte: a copy out of Redis (a backup) holds every key. flush:
+      // on disk (fsync) before the copy ends, so a crash after it never leaves a backup named
+      // complete that is empty or cut short.
+      pipeline(stream, createWriteStream(dest, { mode: 0o600, flush: true })).then(() => next(), reject);
     });
     extract.on('finish', resolve);
   });
