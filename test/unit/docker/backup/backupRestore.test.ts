@@ -8,8 +8,10 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type Docker from 'dockerode';
@@ -259,6 +261,30 @@ describe("backup and restore of the stack's Redis on the real engine", function 
         readdirSync(shared).sort(),
         ['shared-redis-2026-11-27T11-00-00-2.rdb', 'shared-redis-2026-11-27T11-00-00.rdb'],
         'no partial file is left',
+      );
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
+  it("removes the partial copies an interrupted backup left (every key, for good), and keeps another window's in progress", async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'shared-redis-interrupted-'));
+    try {
+      // A process id no process has now: the window that wrote it crashed or was killed.
+      const gone = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+      const crashed = join(shared, `shared-redis-${gone}-0f8fad5b-d9cb-469f-a165-70867728950e.rdb.partial`);
+      const olderVersion = join(shared, 'shared-redis-7c9e6679-7425-40de-944b-e07fc1f90ae7.rdb.partial');
+      const inProgress = join(shared, `shared-redis-${process.pid}-9b2e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b.rdb.partial`);
+      const anHourAgo = new Date(Date.now() - 60 * 60_000);
+      for (const file of [crashed, olderVersion, inProgress]) {
+        writeFileSync(file, 'REDIS0010 half of every key', { mode: 0o600 });
+        utimesSync(file, anHourAgo, anHourAgo);
+      }
+      const result = await backupRedis(docker, await containerId(), client, shared, { prefix: 'shared-redis' });
+      assert.deepEqual(
+        readdirSync(shared).sort(),
+        [basename(result.file), basename(inProgress)].sort(),
+        "the crashed window's partial copies are gone; the live one is kept",
       );
     } finally {
       rmSync(shared, { recursive: true, force: true });
