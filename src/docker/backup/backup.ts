@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { copyFileOut } from './containerFiles';
 import { BackupError } from './errors';
@@ -101,9 +101,11 @@ export async function backupRedis(
   });
 
   mkdirSync(folder, { recursive: true });
+  removeStalePartials(folder);
   const names = backupFileNames(folder, options.prefix, options.now ?? new Date(), options.suffix);
-  // A name of its own: another window may be writing a backup of the same second.
-  const partial = join(folder, `${options.prefix}-${randomUUID()}.rdb.partial`);
+  // A name of its own: another window may be writing a backup of the same second. The
+  // process's id in it: the sweep above never removes the copy of a window still running.
+  const partial = join(folder, `${options.prefix}-${process.pid}-${randomUUID()}.rdb.partial`);
   try {
     progress(`Copying ${config.dbfilename} out of the container`);
     const source = posix.join(config.dir, config.dbfilename);
@@ -127,6 +129,40 @@ export async function backupRedis(
     };
   } finally {
     rmSync(partial, { force: true });
+  }
+}
+
+/** A partial copy's name: `<prefix>-<process id>-<uuid>.rdb.partial` (an older version's has no process id). */
+const PARTIAL = /-(?:(\d+)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.rdb\.partial$/;
+/** A copy being written is written to all the time: one untouched this long was left by a crash. */
+const STALE_PARTIAL_MS = 5 * 60_000;
+
+/**
+ * Removes the partial copies an interrupted backup (a crash, a killed window) left in
+ * `folder`: they hold the data of every key. Only old ones, and never one whose process still
+ * runs (another window's backup in progress).
+ */
+function removeStalePartials(folder: string): void {
+  for (const name of existingNames(folder)) {
+    const writer = PARTIAL.exec(name);
+    if (!writer || (writer[1] !== undefined && processRuns(Number(writer[1])))) continue;
+    const file = join(folder, name);
+    try {
+      const info = lstatSync(file);
+      if (info.isFile() && Date.now() - info.mtimeMs > STALE_PARTIAL_MS) rmSync(file, { force: true });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/** True when a process of that id runs (another user's too: EPERM). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
