@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(redis-server redis-tools docker.io docker-compose chromium libkrb5-dev ripgrep curl openssl)
+# strace: a test watches a backup copy reach the disk (fsync), as a crash cannot be made on demand.
+packages=(redis-server redis-tools docker.io docker-compose chromium libkrb5-dev ripgrep curl openssl strace)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
