@@ -17,7 +17,7 @@ export function removeStackCommand({ stack, logger }: ExtensionServices): Comman
       stack.assertIdle();
       const controller = await stack.controller();
       const project = await controller.load(stack.settings());
-      const plan = await controller.removalPlan(project.name);
+      const plan = await controller.removalPlan(project);
       if (plan.containers.length === 0 && plan.networks.length === 0 && plan.volumes.length === 0) {
         void vscode.window.showInformationMessage(`The ${project.name} stack has no containers, networks or volumes to remove.`);
         return stackState(await stack.refresh());

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type { ComposeProject } from '../compose/model';
 import { projectFilter } from './labels';
 import { currentContainers, projectStatus } from './status';
 import { engineMessage, isNotFound } from '../engineErrors';
@@ -46,8 +47,20 @@ export interface RemovalPlan {
   readonly volumes: readonly string[];
 }
 
-/** Everything of the project the engine holds, found by the Compose labels. */
-export async function removalPlan(docker: Docker, project: string): Promise<RemovalPlan> {
+/**
+ * The volumes a `down -v` of the compose file may delete: those it declares, not external.
+ * A volume it declares external, or another file's of the same project name, stays, as
+ * docker-compose leaves it (the Compose labels alone would name both).
+ */
+export function removableVolumes(project: Pick<ComposeProject, 'volumes'>): string[] {
+  return project.volumes.filter((v) => !v.external).map((v) => v.name);
+}
+
+/**
+ * The project's containers and networks the engine holds, found by the Compose labels, and of
+ * its labelled volumes those in `removable` (see {@link removableVolumes}).
+ */
+export async function removalPlan(docker: Docker, project: string, removable: readonly string[]): Promise<RemovalPlan> {
   const filters = projectFilter(project);
   const [containers, networks, volumes] = await Promise.all([
     docker.listContainers({ all: true, filters }),
@@ -57,7 +70,7 @@ export async function removalPlan(docker: Docker, project: string): Promise<Remo
   return {
     containers: containers.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), service: c.Labels['com.docker.compose.service'] ?? '' })),
     networks: [...new Set(networks.map((n) => n.Name))],
-    volumes: (volumes.Volumes ?? []).map((v) => v.Name),
+    volumes: (volumes.Volumes ?? []).map((v) => v.Name).filter((name) => removable.includes(name)),
   };
 }
 
@@ -71,8 +84,8 @@ export interface RemovalResult extends RemovalPlan {
  * `docker compose down` for the project's current plan. Volumes only when `removeVolumes`
  * is true, which the caller sets only after the user confirmed by name.
  */
-export async function removeStack(docker: Docker, project: string, removeVolumes: boolean): Promise<RemovalResult> {
-  return removePlanned(docker, await removalPlan(docker, project), removeVolumes);
+export async function removeStack(docker: Docker, project: string, removable: readonly string[], removeVolumes: boolean): Promise<RemovalResult> {
+  return removePlanned(docker, await removalPlan(docker, project, removable), removeVolumes);
 }
 
 /**

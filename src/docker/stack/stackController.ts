@@ -11,7 +11,7 @@ import { refuseLinkedFile } from './atomicFile';
 import { StackError } from './errors';
 import { withStackFilesLock, withStackStartLock } from './filesLock';
 import { waitUntilReady } from './health';
-import { removePlanned, removeStack, removalPlan, RemovalPlan, RemovalResult, restartStack, stopStack } from './lifecycle';
+import { removableVolumes, removePlanned, removeStack, removalPlan, RemovalPlan, RemovalResult, restartStack, stopStack } from './lifecycle';
 import { ForeignContainer, foreignContainers, ForeignStackError } from './ownership';
 import { planStack } from './planStack';
 import { projectStatus, ServiceStatus } from './status';
@@ -258,13 +258,13 @@ export class StackController {
     });
   }
 
-  removalPlan(projectName: string): Promise<RemovalPlan> {
-    return removalPlan(this.docker, projectName);
+  removalPlan(project: ComposeProject): Promise<RemovalPlan> {
+    return removalPlan(this.docker, project.name, removableVolumes(project));
   }
 
   /** Computes the plan now and removes it: for callers that show no dialog. */
-  remove(projectName: string, removeVolumes: boolean): Promise<RemovalResult> {
-    return removeStack(this.docker, projectName, removeVolumes);
+  remove(project: ComposeProject, removeVolumes: boolean): Promise<RemovalResult> {
+    return removeStack(this.docker, project.name, removableVolumes(project), removeVolumes);
   }
 
   /** Removes exactly the plan the user confirmed, nothing that appeared since. */

@@ -161,7 +161,10 @@ describe('stack operations, one at a time, inside VS Code', function () {
 
   it('Stop, Restart and Remove during a Start change nothing, say so, and leave the busy state to the Start', async () => {
     const shared = await api();
-    await shared.stack.run('Preparing', async () => (await shared.stack.controller()).remove(fixture.project, false));
+    await shared.stack.run('Preparing', async () => {
+      const controller = await shared.stack.controller();
+      return controller.remove(await controller.load(shared.stack.settings()), false);
+    });
     spy.reset();
     const since = Math.floor(Date.now() / 1000) - 1;
     const starting = vscode.commands.executeCommand<string>('sharedRedis.start');

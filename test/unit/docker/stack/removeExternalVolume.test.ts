@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { dockerOptions } from '../../../../src/docker/endpoint';
-import { removalPlan } from '../../../../src/docker/stack/lifecycle';
+import { loadComposeProject } from '../../../../src/docker/compose/load';
+import { removableVolumes, removalPlan } from '../../../../src/docker/stack/lifecycle';
 import { requireEngine } from '../../../support/engine';
 
 /**
@@ -42,7 +43,7 @@ describe('Remove Stack and a volume the compose file declares external', functio
     });
     execFileSync('docker-compose', ['-p', project, '-f', file, 'down', '-v'], { cwd: dir, stdio: 'pipe' });
     assert.ok(await docker.getVolume(volume).inspect(), 'docker-compose down -v keeps the external volume');
-    const plan = await removalPlan(docker, project);
+    const plan = await removalPlan(docker, project, removableVolumes(await loadComposeProject(file, { env: {}, projectName: project })));
     assert.deepEqual(plan.volumes, [], 'Remove Stack would ask to delete, and delete, the external volume');
   });
 
@@ -59,7 +60,7 @@ describe('Remove Stack and a volume the compose file declares external', functio
     });
     execFileSync('docker-compose', ['-p', project, '-f', file, 'down', '-v'], { cwd: dir, stdio: 'pipe' });
     assert.ok(await docker.getVolume(other).inspect(), 'docker-compose down -v keeps a volume its file does not declare');
-    const plan = await removalPlan(docker, project);
+    const plan = await removalPlan(docker, project, removableVolumes(await loadComposeProject(file, { env: {}, projectName: project })));
     assert.deepEqual(plan.volumes, [], 'Remove Stack would ask to delete, and delete, another project\'s pg-data');
   });
 });

@@ -213,7 +213,7 @@ describe('the shared-redis stack on the real engine', function () {
     await client.save();
     client.disconnect();
 
-    const removed = await controller.remove(stack.project, false);
+    const removed = await controller.remove(await controller.load(settingsOf(stack)), false);
     assert.deepEqual(removed.volumes, []);
     assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 1 });
     await controller.start(settingsOf(stack));
@@ -221,7 +221,7 @@ describe('the shared-redis stack on the real engine', function () {
     assert.equal(await back.get('shared:config:app'), 'v1', 'the data came back with the kept volume');
     back.disconnect();
 
-    const all = await controller.remove(stack.project, true);
+    const all = await controller.remove(await controller.load(settingsOf(stack)), true);
     assert.deepEqual(all.volumes, [`${stack.project}_redis-data`]);
     assert.deepEqual(await projectResources(docker, stack.project), { containers: 0, networks: 0, volumes: 0 });
   });

@@ -51,7 +51,8 @@ describe('Starts in other windows (other processes) on the real engine', functio
       if ([...results].sort().join(' ') !== '["created"] ["unchanged"]') problems.push(said);
       if (networks.filter((n) => n.Name === stack.network).length !== 1) problems.push(`${said}: ${networks.length} networks named ${stack.network}`);
       if (volume?.Labels?.[VOLUME_LABEL] !== 'redis-data') problems.push(`${said}: volume ${volume ? 'without the Compose labels' : 'missing'}`);
-      const removed = await new StackController(docker).remove(stack.project, true).catch((error: Error) => error);
+      const controller = new StackController(docker);
+      const removed = await controller.remove(await controller.load(stackSettings(stack)), true).catch((error: Error) => error);
       if (removed instanceof Error) problems.push(`${said}: Remove Stack failed: ${removed.message}`);
     }
     assert.deepEqual(problems, []);
