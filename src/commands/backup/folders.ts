@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
-import { createFileAtomic } from '../../docker/stack/atomicFile';
+import { createFileAtomic, STACK_FOLDER_MODE } from '../../docker/stack/atomicFile';
 import { SECTION, settings } from '../../settings';
 import { WORKSPACE_STACK_DIR } from '../../docker/stack/location';
 
@@ -35,7 +35,8 @@ export function ensureBackupFolder(folder: string): void {
     if (ours) createFileAtomic(join(folder, '.gitignore'), GITIGNORE, 0o644);
     return;
   }
-  mkdirSync(dirname(folder), { recursive: true });
+  // Not writable by others even under umask 000: the workspace's shared-redis folder holds the stack's files too.
+  mkdirSync(dirname(folder), { recursive: true, mode: STACK_FOLDER_MODE });
   const making = mkdtempSync(join(dirname(folder), `.${basename(folder)}-`));
   try {
     writeFileSync(join(making, '.gitignore'), GITIGNORE);

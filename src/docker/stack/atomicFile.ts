@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -7,6 +7,17 @@ import { basename, dirname, join } from 'node:path';
  * mount) but never write, even under umask 000, where they could put their own users.acl in place.
  */
 export const STACK_FOLDER_MODE = 0o755;
+
+/**
+ * Makes `dir` (and its missing parents) with {@link STACK_FOLDER_MODE}; one that exists loses
+ * write access for others (made under umask 000 by an earlier version, or by Backup first),
+ * unless it is a shared folder like /tmp (sticky): that one is not ours to change.
+ */
+export function makeStackFolder(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: STACK_FOLDER_MODE });
+  const mode = statSync(dir).mode & 0o7777;
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) chmodSync(dir, mode & ~0o022);
+}
 
 /**
  * Replaces a file all or nothing, with exactly `mode` (0600 for `.env`, also when it was

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseDotenv } from '../compose/dotenv';
 import type { ComposeProject, ComposeService } from '../compose/model';
 import type { ClusterAddresses, NodeAddress } from '../../redis/cluster/addresses';
-import { STACK_FOLDER_MODE, writeFileAtomic } from './atomicFile';
+import { makeStackFolder, writeFileAtomic } from './atomicFile';
 import type { ServiceStatus } from './status';
 
 /** The port a cluster node listens on in its container (the bundled stack: 6379 on every node). */
@@ -118,7 +118,7 @@ export function syncReplicationConf(envFile: string, confFile: string): 'created
   const next = `# Written by the Shared Redis extension from .env (REDIS_PASSWORD); replicas log in to\n# their master with it. Mode 0600: never commit it.\nmasterauth ${quoted(password)}\n`;
   const exists = existsSync(confFile);
   if (exists && readFileSync(confFile, 'utf8') === next) return 'unchanged';
-  mkdirSync(dirname(confFile), { recursive: true, mode: STACK_FOLDER_MODE });
+  makeStackFolder(dirname(confFile));
   writeFileAtomic(confFile, next, 0o600);
   return exists ? 'updated' : 'created';
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
@@ -7,7 +7,7 @@ import { loadComposeProject } from '../compose/load';
 import type { ComposeProject, LoadComposeOptions } from '../compose/model';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
-import { createFileAtomic, STACK_FOLDER_MODE, writeFileAtomic } from './atomicFile';
+import { createFileAtomic, makeStackFolder, writeFileAtomic } from './atomicFile';
 import { legacyAclFile, NamespacePolicy, stackAclFile, syncAclFile } from './serviceAccess';
 import { replicationConfFile, syncReplicationConf } from './clusterStack';
 
@@ -99,7 +99,7 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
   );
   if (existing.length > 0) return { written: [], existing };
   requireDelimiter(policy.delimiter);
-  mkdirSync(targetDir, { recursive: true, mode: STACK_FOLDER_MODE });
+  makeStackFolder(targetDir);
   copyFileSync(join(bundledStackDir, 'docker-compose.yml'), files.compose);
   writeFileAtomic(files.env, generatedEnvText(bundledStackDir, policy), 0o600);
   const written = [...Object.values(files), ...writePasswordFiles(files.compose, files.env, policy)];
@@ -147,7 +147,7 @@ export function prepareBundledStack(bundledStackDir: string, location: StackLoca
     // into it. The old file stays: a container made before the upgrade bind-mounts it alone,
     // and a restart of that container (by the engine too) needs its source to still be a file.
     if (existsSync(legacyAclFile(dir)) && !existsSync(stackAclFile(dir))) {
-      mkdirSync(dirname(stackAclFile(dir)), { recursive: true, mode: STACK_FOLDER_MODE });
+      makeStackFolder(dirname(stackAclFile(dir)));
       copyFileSync(legacyAclFile(dir), stackAclFile(dir));
     }
     writeFileSync(location.composeFile, shipped);

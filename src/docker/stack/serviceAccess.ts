@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DotenvError, parseDotenv } from '../compose/dotenv';
 import { formatProblem, problemAt } from '../compose/errors';
@@ -6,7 +6,7 @@ import {
   AclLineDifference, aclFileUsers, AclUserLine, differingAclLines, managedAclLines, mergeAclFile, serviceNamespaces, servicePasswordIn, serviceUser, ServiceUser,
 } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
-import { refuseLinkedFile, STACK_FOLDER_MODE, writeFileAtomic } from './atomicFile';
+import { refuseLinkedFile, makeStackFolder, writeFileAtomic } from './atomicFile';
 import { withStackFilesLock } from './filesLock';
 import { fillEnvTemplate } from './dotenvFile';
 import { generatePassword } from './secrets';
@@ -171,7 +171,7 @@ export function syncAclFile(files: StackAccessFiles, policy: NamespacePolicy, op
   if (files.aclMountedAlone) {
     writeFileSync(files.aclFile, next, exists ? undefined : { mode: 0o644 });
   } else {
-    mkdirSync(dirname(files.aclFile), { recursive: true, mode: STACK_FOLDER_MODE });
+    makeStackFolder(dirname(files.aclFile));
     writeFileAtomic(files.aclFile, next, 0o644);
   }
   return exists ? 'updated' : 'created';
