@@ -94,6 +94,12 @@ export function addServiceUsersCommand(services: ExtensionServices): CommandHand
       keptLines.length > 0
         ? ` ${keptLines.join(', ')} kept ${keptLines.length === 1 ? 'its line' : 'their lines'} in users.acl and got no password in .env: ${keptLines.length === 1 ? 'its service logs' : 'their services log'} in with the password the team gave ${keptLines.length === 1 ? 'it' : 'them'}.`
         : '';
+    if (done === '') {
+      // Another window added them meanwhile, or the lines were kept: no reload (it would disconnect every service).
+      const message = `Nothing was changed in users.acl.${kept}`;
+      void vscode.window.showInformationMessage(message);
+      return { outcome: 'none-missing', added: [], replaced: [], reload: 'skipped', message };
+    }
     const did = `${done.charAt(0).toUpperCase()}${done.slice(1)}`;
     log.info(`${did} in ${context.files.aclFile} (passwords in ${context.files.envFile})`);
     const redis = (await services.stack.refresh()).redis;

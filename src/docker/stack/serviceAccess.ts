@@ -70,9 +70,8 @@ function readEnv(envFile: string): Record<string, string> {
  */
 export function readStackAccess(files: StackAccessFiles, policy: NamespacePolicy): StackAccessState {
   const env = readEnv(files.envFile);
-  const fromAcl = aclFileUsers(readAclText(files.aclFile) ?? '').filter((u) => u.endsWith('-service')).map((u) => u.slice(0, -'-service'.length));
   const declared = serviceNamespaces(policy.declared, policy.delimiter);
-  const namespaces = serviceNamespaces([...declared, ...fromAcl], policy.delimiter);
+  const namespaces = knownServiceNamespaces(files, policy);
   const services: ServiceCredentials[] = [];
   for (const namespace of namespaces) {
     const user = serviceUser(namespace);
@@ -86,17 +85,26 @@ export function readStackAccess(files: StackAccessFiles, policy: NamespacePolicy
   };
 }
 
+/** The declared service namespaces and those of any `<ns>-service` user already in the ACL file. */
+function knownServiceNamespaces(files: StackAccessFiles, policy: NamespacePolicy): string[] {
+  const fromAcl = aclFileUsers(readAclText(files.aclFile) ?? '').filter((u) => u.endsWith('-service')).map((u) => u.slice(0, -'-service'.length));
+  return serviceNamespaces([...serviceNamespaces(policy.declared, policy.delimiter), ...fromAcl], policy.delimiter);
+}
+
 /**
  * Generates passwords for `namespaces` that have none in `.env` and appends them there
  * (the file keeps its comments, order and 0600 mode). Returns the namespaces added.
+ * `known`: every service namespace of the stack, so that a legacy key another one holds is
+ * not taken for this one's password.
  */
-export function addServicePasswords(envFile: string, namespaces: readonly string[]): string[] {
+export function addServicePasswords(envFile: string, namespaces: readonly string[], known: readonly string[] = namespaces): string[] {
   const env = readEnv(envFile);
   const added: Record<string, string> = {};
   const names: string[] = [];
+  const all = [...new Set([...known, ...namespaces])];
   for (const namespace of namespaces) {
     const user = serviceUser(namespace);
-    if (servicePasswordIn(env, namespace, namespaces)) continue;
+    if (servicePasswordIn(env, namespace, all)) continue;
     added[user.envKey] = generatePassword();
     names.push(namespace);
   }
@@ -133,6 +141,7 @@ export function addServiceUsers(
     const added = addServicePasswords(
       files.envFile,
       namespaces.filter((ns) => !keptLine(ns)),
+      knownServiceNamespaces(files, policy),
     );
     syncAclFile(files, policy, { replace });
     return added;
