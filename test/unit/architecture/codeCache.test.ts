@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,5 +91,28 @@ describe('loading the second stage with a V8 code cache', () => {
     const load = requireWithCodeCache(bundle, { stored: join(dir, 'blocked', 'stored.bin') });
     assert.equal(load.store(), false);
     assert.equal(requireWithCodeCache(bundle, { stored: join(dir, 'blocked', 'stored.bin') }).cache, 'none');
+  });
+
+  // Under umask 000 the cache was made 0777/0666: another user of the machine could write code
+  // the extension host then runs (V8 checks only a length and a checksum of the source).
+  it('stores the cache writable by its owner only, even under umask 000', () => {
+    const stored = join(dir, 'code-cache', 'stored.bin');
+    const umask = process.umask(0);
+    try {
+      assert.equal(requireWithCodeCache(bundle, { stored }).store(), true);
+    } finally {
+      process.umask(umask);
+    }
+    assert.equal(statSync(join(dir, 'code-cache')).mode & 0o077, 0, "the folder is its owner's only");
+    assert.equal(statSync(stored).mode & 0o077, 0, "the file is its owner's only");
+  });
+
+  it('does not use a stored cache that others may write to', () => {
+    const stored = join(dir, 'stored.bin');
+    assert.equal(requireWithCodeCache(bundle, { stored }).store(), true);
+    chmodSync(stored, 0o666);
+    const load = requireWithCodeCache(bundle, { stored });
+    assert.equal(load.cache, 'none');
+    assert.equal(exportsOf(load).sum(2, 2), 4);
   });
 });
