@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -37,10 +37,18 @@ function withHash(hash: string, data: Buffer): Buffer {
 }
 
 /** V8's data in `file` when it was made for the source with this hash; else undefined. */
-function readCache(file: string | undefined, hash: string): Buffer | undefined {
+function readCache(file: string | undefined, hash: string, ownOnly = false): Buffer | undefined {
   if (!file) return undefined;
   let contents: Buffer;
   try {
+    // The stored cache is compiled code the extension host runs: one another user wrote, or
+    // may write (made under umask 000 by an earlier version), is not used.
+    if (ownOnly) {
+      const stat = statSync(file);
+      if ((stat.mode & 0o022) !== 0 || (process.getuid !== undefined && stat.uid !== process.getuid())) {
+        return undefined;
+      }
+    }
     contents = readFileSync(file);
   } catch {
     return undefined;
@@ -60,7 +68,7 @@ export function requireWithCodeCache(file: string, caches: { stored?: string; sh
   // one-byte string, without UTF-8 decoding (21-28 ms of the load in the extension host otherwise).
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const candidates = [
-    ['stored', readCache(caches.stored, hash)],
+    ['stored', readCache(caches.stored, hash, true)],
     ['shipped', readCache(caches.shipped, hash)],
   ] as const;
   const found = candidates.find(([, data]) => data !== undefined);
@@ -87,8 +95,9 @@ export function requireWithCodeCache(file: string, caches: { stored?: string; sh
       // Written aside and renamed: a window loading meanwhile reads the old file or the new one, never half.
       const partial = join(dirname(target), `.${process.pid}.${Date.now()}.partial`);
       try {
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(partial, withHash(hash, script.createCachedData()));
+        // The owner's only, whatever the umask (see readCache).
+        mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+        writeFileSync(partial, withHash(hash, script.createCachedData()), { mode: 0o600 });
         renameSync(partial, target);
         return true;
       } catch {
