@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeStackFiles } from '../../../../src/docker/stack/location';
+import { prepareBundledStack, resolveStackLocation, writeStackFiles } from '../../../../src/docker/stack/location';
 import { BUNDLED_CLUSTER_STACK, BUNDLED_STACK, DEFAULT_POLICY } from '../../../support/stackFixture';
 
 /** Every file and folder under `dir` (itself included) that others may write to: they could replace users.acl or .env. */
@@ -54,4 +54,16 @@ describe('stack files written under umask 000', () => {
     writeStackFiles(BUNDLED_STACK, dir, DEFAULT_POLICY);
     assert.deepEqual(writableByOthers(dir), []);
   });
+
+  it('the bundled stack: a compose file written again (the extension updated it, or it went missing) is not writable by others', () => {
+    const location = resolveStackLocation({ workspaceFolders: [], globalStorageDir: root });
+    prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
+    rmSync(location.composeFile);
+    prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
+    writeFileSync(location.composeFile, '# an older release\'s file\n', { mode: 0o666 });
+    chmodSync(location.composeFile, 0o666);
+    prepareBundledStack(BUNDLED_STACK, location, DEFAULT_POLICY);
+    assert.deepEqual(writableByOthers(join(root, 'shared-redis')), []);
+  });
 });
+
