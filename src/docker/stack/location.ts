@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serviceNamespaces, serviceUser } from '../../redis/acl/rules';
 import { requireDelimiter } from '../../redis/delimiter';
@@ -100,7 +100,8 @@ export function writeStackFiles(bundledStackDir: string, targetDir: string, poli
   if (existing.length > 0) return { written: [], existing };
   requireDelimiter(policy.delimiter);
   makeStackFolder(targetDir);
-  copyFileSync(join(bundledStackDir, 'docker-compose.yml'), files.compose);
+  // Not copied: a copy keeps the shipped file's mode, 0666 when the extension was unpacked under umask 000.
+  writeFileAtomic(files.compose, readFileSync(join(bundledStackDir, 'docker-compose.yml'), 'utf8'), 0o644);
   writeFileAtomic(files.env, generatedEnvText(bundledStackDir, policy), 0o600);
   const written = [...Object.values(files), ...writePasswordFiles(files.compose, files.env, policy)];
   return { written, existing: [] };
@@ -150,6 +151,7 @@ export function prepareBundledStack(bundledStackDir: string, location: StackLoca
       makeStackFolder(dirname(stackAclFile(dir)));
       copyFileSync(legacyAclFile(dir), stackAclFile(dir));
     }
-    writeFileSync(location.composeFile, shipped);
+    // 0644 whatever the umask or the older file's mode: it is what the engine runs.
+    writeFileAtomic(location.composeFile, shipped.toString('utf8'), 0o644);
   }
 }
