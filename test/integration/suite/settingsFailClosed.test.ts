@@ -154,4 +154,16 @@ describe('a mistyped safety setting fails closed', function () {
       await server.stop();
     }
   });
+
+  it('Set Password with an invalid host stores nothing (not under 127.0.0.1, a server nobody named) and says why', async () => {
+    const shared = await api();
+    await config().update('host', 'redis.internal:6380', vscode.ConfigurationTarget.Workspace);
+    const fallback = shared.session.endpoint;
+    const before = await shared.secrets.credentials(fallback);
+    const stored = await vscode.commands.executeCommand<boolean>('sharedRedis.setPassword', {
+      password: 'typed-for-redis-internal',
+    });
+    assert.equal(stored, false);
+    assert.deepEqual(await shared.secrets.credentials(fallback), before, 'nothing stored for 127.0.0.1');
+  });
 });
