@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { describeEndpoint } from '../redis/endpoint';
+import { connectionBlocked } from '../settings';
 import type { CommandHandler, ExtensionServices } from './context';
 
 /** Arguments other extensions or tests may pass instead of answering the input boxes. */
@@ -15,6 +16,13 @@ export interface SetPasswordArgs {
 export function setPasswordCommand({ session, secrets, logger }: ExtensionServices): CommandHandler {
   const log = logger.child('Secrets');
   return async (args?: SetPasswordArgs): Promise<boolean> => {
+    // Invalid settings name no server: the password would be stored for the fallback, which a
+    // later connection there would send it to.
+    const blocked = connectionBlocked();
+    if (blocked) {
+      void vscode.window.showErrorMessage(`Nothing was stored. ${blocked}`);
+      return false;
+    }
     const endpoint = session.endpoint;
     const server = describeEndpoint({ ...endpoint, username: undefined });
     let username = args?.username;
