@@ -78,6 +78,9 @@ describe('a mistyped safety setting fails closed', function () {
     const label = provider.getTreeItem(first).label;
     const text = typeof label === 'string' ? label : (label?.label ?? '');
     assert.match(text, /sharedRedis\.host/, `the row reads ${JSON.stringify(text)}`);
+    // Two rows with one id: VS Code refuses the whole tree ("Element with id … is already registered").
+    const ids = (await provider.getChildren()).map((row) => provider.getTreeItem(row).id);
+    assert.equal(new Set(ids).size, ids.length, `row ids: ${ids.join(', ')}`);
   });
 
   it('an invalid port with a named host: the Stack view probes no server at the default port 6379', async () => {
