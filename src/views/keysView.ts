@@ -828,9 +828,6 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
       if (error.kind === 'auth-failed' || error.kind === 'protected-mode') {
         rows.push(fix('password', 'Set Password…', 'sharedRedis.setPassword', 'key'));
       }
-      if (error.kind === 'settings-invalid') {
-        rows.push(fix('settings', 'Open Settings', 'workbench.action.openSettings', 'settings-gear', ['sharedRedis.']));
-      }
       if (error.kind === 'unreachable' && !starting) {
         rows.push(fix('start', 'Start Shared Redis', 'sharedRedis.start', 'play'));
       }
