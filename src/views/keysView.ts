@@ -804,11 +804,12 @@ export class KeysView implements vscode.TreeDataProvider<KeysRow>, KeyRowsListen
   private failureRows(failure: Error): KeysRow[] {
     const error = explainWithStack(failure, this.stack.snapshot, this.session.endpoint) as Error;
     const starting = error !== failure;
-    // Invalid settings name no server (nothing was tried): the row is the message itself.
-    const reason =
-      error instanceof RedisConnectionError && error.kind !== 'settings-invalid'
-        ? `${error.endpoint} ${error.reason}`
-        : error.message;
+    // Invalid settings name no server (nothing was tried): the row starts with the setting.
+    const reason = !(error instanceof RedisConnectionError)
+      ? error.message
+      : error.kind === 'settings-invalid'
+        ? error.hint.replace(/^The setting /, '')
+        : `${error.endpoint} ${error.reason}`;
     const rows: KeysRow[] = [
       new MessageRow(
         'failure',
