@@ -19,16 +19,18 @@ describe('a mistyped safety setting fails closed', function () {
   let redis: Redis;
   const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedRedis');
 
+  // The suite's workspace names its Redis (sharedRedis.port): each test's changes are undone to
+  // what the workspace held, not to unset, or every later suite would talk to 127.0.0.1:6379.
+  const TOUCHED = ['readOnly', 'db', 'host', 'port', 'tls'] as const;
+  const held = new Map<string, unknown>();
+
   before(async () => {
     redis = new Redis({ host: '127.0.0.1', port: suiteConfig().redisPort, lazyConnect: true });
     await redis.connect();
+    for (const key of TOUCHED) held.set(key, config().inspect(key)?.workspaceValue);
   });
   afterEach(async () => {
-    await config().update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('db', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('host', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('port', undefined, vscode.ConfigurationTarget.Workspace);
-    await config().update('tls', undefined, vscode.ConfigurationTarget.Workspace);
+    for (const key of TOUCHED) await config().update(key, held.get(key), vscode.ConfigurationTarget.Workspace);
     await redis.unlink('failclosed:key');
   });
   after(() => redis.disconnect());
