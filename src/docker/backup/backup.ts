@@ -8,6 +8,7 @@ import { BackupError } from './errors';
 import { readRdbHeader } from './rdbHeader';
 import { checkRdbFile } from './rdbCheck';
 import { PersistenceConfig, persistenceConfig, snapshot } from './persistence';
+import { processRuns } from '../../redis/localProcess';
 
 export interface BackupResult {
   readonly file: string;
@@ -153,16 +154,6 @@ function removeStalePartials(folder: string): void {
     } catch {
       // Gone meanwhile.
     }
-  }
-}
-
-/** True when a process of that id runs (another user's too: EPERM). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

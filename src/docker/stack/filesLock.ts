@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { processRuns } from '../../redis/localProcess';
 
 const POLL_MS = 25;
 
@@ -208,10 +209,5 @@ function staleLock(lock: string, staleMs: number): StaleLock | undefined {
 function holderDied(content: string): boolean {
   const pid = Number.parseInt(content, 10);
   if (!Number.isInteger(pid) || pid <= 0) return false; // not written yet
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processRuns(pid);
 }

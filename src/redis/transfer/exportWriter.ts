@@ -17,6 +17,7 @@ import { SeenKeys } from '../keyspace/seenKeys';
 import { PipelineReplies, execute } from '../migration/copier';
 import { ExportEnd, ExportHeader, FORMAT_NAME, FORMAT_VERSION, jsonBytes } from './format';
 import { MAX_LINE_BYTES } from './lines';
+import { processRuns } from '../localProcess';
 
 export const DEFAULT_EXPORT_SCAN_COUNT = 1000;
 /** Text handed to the file stream at a time: a huge value goes out in pieces of this size. */
@@ -220,16 +221,6 @@ async function removeStaleTemps(target: string): Promise<void> {
     const path = join(dir, name);
     const info = await lstat(path).catch(() => undefined); // gone meanwhile
     if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
-  }
-}
-
-/** True when a process of that id runs (another user's too: EPERM). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
