@@ -327,13 +327,13 @@ export class RedisSession implements vscode.Disposable {
   }
 
   private async connected(requested: RedisEndpoint): Promise<Connected> {
-    // Before any path opens a connection, the early one included (it is made from the settings
-    // alone, so an invalid host there fell back to 127.0.0.1 with the named port).
-    refuseWhenBlocked();
     // Before the first connection the stack's first snapshot is awaited, as it may change the
     // endpoint; when the settings name the server, the connection is made at once instead
     // and that snapshot judges it (judgeEarly).
     if (!this.connection && !this.stackIsKnown && this.mayConnectBeforeStack(requested)) {
+      // As open() does: made from the settings alone, an invalid host here fell back to
+      // 127.0.0.1 with the named port. Checked only when a connection is made, not on every use.
+      refuseWhenBlocked();
       const login = this.credentials(requested);
       const early: EarlyConnection = {
         attempt: this.openBeforeStack(requested, login, () => early),
