@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { NamespaceModel } from '../../../../src/redis/keyspace/namespaceModel';
 import { compareNatural } from '../../../../src/redis/keyspace/naturalOrder';
 import { NamespaceKeyPager } from '../../../../src/redis/keyspace/pager';
-import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
+import { walkKeyspace, WalkOptions } from '../../../../src/redis/keyspace/walker';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { allPages, endpointOf } from './support';
 
@@ -29,7 +29,7 @@ describe('sparse namespaces: a small share of a large keyspace keeps its names',
     await client.set('billing:total', '1');
   });
 
-  const walk = (options: ConstructorParameters<typeof NamespaceModel>[0] = {}): Promise<NamespaceModel> =>
+  const walk = (options: WalkOptions = {}): Promise<NamespaceModel> =>
     walkKeyspace({ endpoint: endpointOf(server), credentials: {} }, options).done;
 
   it('pages a 1,500-key namespace among 300,000 keys without any SCAN, every key once, in natural order', async () => {
@@ -50,6 +50,23 @@ describe('sparse namespaces: a small share of a large keyspace keeps its names',
       [...sparse].sort(compareNatural),
     );
     assert.ok(keys.every((k) => k.type === 'string' && !k.gone));
+  });
+
+  it('lets a namespace drop its names as soon as its share of the walk shows it will be dense, not at the cap', async () => {
+    // The cap here is 1% of the keyspace (3,016 names). 'dense' is 99.5% of the keys: after
+    // 1,024 of them its share already says so, and every name kept past that is garbage.
+    let mostHeld = 0;
+    const model = await walk({
+      progressIntervalMs: 0,
+      onProgress: ({ model: live }) => {
+        mostHeld = Math.max(mostHeld, live.storedNames);
+      },
+    });
+    // The sparse namespace's names, billing:total's, and at most 1,024 of 'dense'.
+    assert.ok(mostHeld <= SPARSE + 1 + 1024, `${mostHeld} names held at once`);
+    assert.equal(model.findNamespace('dense')?.count, DENSE);
+    assert.equal(model.findNamespace('dense')?.hasAllDirectKeyNames, false);
+    assert.equal(model.findNamespace('billing:refund')?.hasAllDirectKeyNames, true, 'the sparse namespace keeps all');
   });
 
   it('keeps the names under a filter too: the share of the filtered keys says nothing about SCAN over all keys', async () => {
