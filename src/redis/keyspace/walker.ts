@@ -145,13 +145,16 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       if (signal?.aborted) throw new KeyspaceCancelledError();
       const own = !options.source && !('client' in target) ? target : undefined;
       let first: ScanSource;
+      /** One Redis or Valkey server: SCAN returns keys in the order of a seeded hash of each whole key. */
+      let hashOrder = false;
       if (own) {
         // One connection first: a wrong password or a bad certificate then costs one attempt, not one per part.
         const opened = await RespScanSource.open(own.endpoint, own.credentials, own.tuning, signal);
         sources.push(opened);
         const facts = await opened.facts(signal);
+        hashOrder = keepsReverseBinaryCursor(facts.info ?? '');
         // The parts rely on Redis's cursor order: elsewhere (or unknown) one plain loop.
-        if (parts.length > 1 && !keepsReverseBinaryCursor(facts.info ?? '')) parts = [undefined];
+        if (parts.length > 1 && !hashOrder) parts = [undefined];
         expectedKeys = facts.dbsize;
         first = opened;
       } else {
@@ -162,6 +165,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       // A filter may keep few of them: then let the tables grow as keys come.
       model.expectKeys(
         model.match !== undefined || options.type !== undefined ? Math.min(expectedKeys, 1 << 18) : expectedKeys,
+        hashOrder,
       );
       cursorOf = parts.map(() => undefined);
       requestOf = parts.map((part) => ({ ...request(parts.length), part }));
