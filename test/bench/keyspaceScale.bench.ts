@@ -215,10 +215,18 @@ async function walkOnce(
   endpoint: RedisEndpoint,
   total: number,
   measureSparse: boolean,
+  collect = true,
 ): Promise<Sample> {
   let model: NamespaceModel | undefined;
-  gc?.();
-  gc?.();
+  // The model's heap needs full collections around the walk. They also free every object the
+  // last walk left (its sockets, its table of seen keys), and V8 then drops the optimized code
+  // that referred to their hidden classes: the walk after a full collection compiles its hot
+  // path again, as an extension host's walk does after an idle pause. `collect: false` measures
+  // a walk right after another instead (a refresh soon after a refresh).
+  if (collect) {
+    gc?.();
+    gc?.();
+  }
   const heapBefore = process.memoryUsage().heapUsed;
   const externalBefore = process.memoryUsage().arrayBuffers;
   let peakExternal = 0;
@@ -248,9 +256,11 @@ async function walkOnce(
     throw new Error(`${variant.name}: counted ${model.totalKeys} of ${total}`);
   }
   if (model.findNamespace(SPARSE_NAMESPACE)?.count !== 1500) throw new Error(`${SPARSE_NAMESPACE} miscounted`);
-  gc?.();
-  gc?.();
-  const heapMB = (process.memoryUsage().heapUsed - heapBefore) / MB; // the model is alive here
+  if (collect) {
+    gc?.();
+    gc?.();
+  }
+  const heapMB = collect ? (process.memoryUsage().heapUsed - heapBefore) / MB : NaN; // the model is alive here
   let sparsePageMs = NaN;
   let sparseScans = NaN;
   if (measureSparse) {
@@ -317,6 +327,8 @@ interface SizeResult {
   readonly total: number;
   readonly fillS: number;
   readonly byVariant: Map<string, Sample[]>;
+  /** The second of two walks run back to back, without a full collection before either. */
+  readonly backToBack: Map<string, Sample[]>;
   readonly firstWalks: Map<string, FirstWalk[]>;
 }
 
@@ -333,6 +345,7 @@ async function measureSize(total: number): Promise<SizeResult> {
     if (dbsize !== total) throw new Error(`DBSIZE ${dbsize}, expected ${total}`);
     console.log(`${total.toLocaleString('en-US')} keys filled in ${fillS.toFixed(0)} s`);
     const byVariant = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+    const backToBack = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
     for (const variant of variants) await walkOnce(variant, admin, endpoint, total, false); // warm-up
     // Interleaved, so that the machine's load falls on every variant alike.
     for (let run = 0; run < RUNS; run++) {
@@ -343,6 +356,12 @@ async function measureSize(total: number): Promise<SizeResult> {
           `${total / 1e6}M ${variant.name} ${run + 1}/${RUNS}: wall ${s.wallMs.toFixed(0)} ms, SCAN ${s.serverMs.toFixed(0)} ms (${s.stats.calls} calls), ratio ${(s.wallMs / s.serverMs).toFixed(3)}, server CPU ${(s.serverCpuMs / s.serverMs).toFixed(3)}× SCAN, ${s.pageFaults} page faults, client CPU ${s.cpuMs.toFixed(0)} ms, ` +
             `p50 ≤${s.stats.p50} µs p99 ≤${s.stats.p99} µs (${s.stats.p99Exact.toFixed(0)} µs exactly) max ≤${s.stats.max} µs, first ${s.firstMs.toFixed(0)} ms, heap +${s.heapMB.toFixed(2)} MB, ` +
             `external peak ${s.peakExternalMB.toFixed(0)} MB, sparse page ${s.sparsePageMs.toFixed(1)} ms (${s.sparseScans} SCAN), load ${s.load.toFixed(2)}, steal ${(s.steal * 100).toFixed(1)}%`,
+        );
+        await walkOnce(variant, admin, endpoint, total, false, false);
+        const again = await walkOnce(variant, admin, endpoint, total, false, false);
+        backToBack.get(variant.name)?.push(again);
+        console.log(
+          `${total / 1e6}M ${variant.name} ${run + 1}/${RUNS} right after another walk: wall ${again.wallMs.toFixed(0)} ms, SCAN ${again.serverMs.toFixed(0)} ms, ratio ${(again.wallMs / again.serverMs).toFixed(3)}, client CPU ${again.cpuMs.toFixed(0)} ms`,
         );
       }
     }
@@ -356,7 +375,7 @@ async function measureSize(total: number): Promise<SizeResult> {
         );
       }
     }
-    return { total, fillS, byVariant, firstWalks };
+    return { total, fillS, byVariant, backToBack, firstWalks };
   } finally {
     admin.disconnect();
     await server.stop();
@@ -372,6 +391,7 @@ function section(results: SizeResult[], started: number, pageMicros: number): st
     for (const r of results) {
       const s = r.byVariant.get(variant.name) ?? [];
       const first = r.firstWalks.get(variant.name) ?? [];
+      const again = r.backToBack.get(variant.name) ?? [];
       const wall = median(s.map((x) => x.wallMs));
       const server = median(s.map((x) => x.serverMs));
       const cells = [
@@ -381,6 +401,7 @@ function section(results: SizeResult[], started: number, pageMicros: number): st
         `${(median(first.map((x) => x.wallMs)) / 1000).toFixed(2)} s, ${median(first.map((x) => x.pageFaults)).toLocaleString('en-US')} faults`,
         `${(server / 1000).toFixed(2)} s`,
         median(s.map((x) => x.wallMs / x.serverMs)).toFixed(2),
+        `${median(again.map((x) => x.wallMs / x.serverMs)).toFixed(2)} (${(median(again.map((x) => x.wallMs)) / 1000).toFixed(2)} s)`,
         median(s.map((x) => x.serverCpuMs / x.serverMs)).toFixed(2),
         median(s.map((x) => x.pageFaults)).toLocaleString('en-US'),
         `${(median(s.map((x) => x.cpuMs)) / 1000).toFixed(2)} s`,
@@ -399,10 +420,10 @@ function section(results: SizeResult[], started: number, pageMicros: number): st
   return [
     '## The walk at 1M, 5M and 10M keys (bare process, beside the server)',
     '',
-    `One private redis-server per size (\`--save "" --appendonly no\`), filled with \`redis-cli --pipe\`: the keyspace.bench plan scaled (the big namespaces grow, \`${SPARSE_NAMESPACE}\` stays at 1,500 keys, 0.015% of 10M), ~70% with a TTL. Per size: one warm-up walk per variant, then ${RUNS} runs, the variants interleaved; medians. Server SCAN time is INFO commandstats' usec and the percentiles LATENCY HISTOGRAM scan's buckets (≤ the bucket's upper bound), both after CONFIG RESETSTAT before each walk. Heap: heapUsed after forced GCs with the complete model alive minus before the walk. External peak: ArrayBuffers at progress events (the duplicate filter, released at the end). Server CPU: INFO cpu's user + system time over the walk, the floor of Wall ÷ SCAN (the server also reads each command and writes each reply). First walk of a fresh process: one walk in a new Node process per run and variant, after the runs above (as an extension host's first walk: all its memory fresh), wall and page faults. Client page faults: this process's minor faults during the walk, one per fresh 4 KiB page it touched; a fresh page costs ${pageMicros.toFixed(1)} µs here (16 MiB touched once, median of 5). Sparse page: NamespaceKeyPager.next() on \`${SPARSE_NAMESPACE}\` after the walk. Load: 1-minute load average at the walk's start; steal from /proc/stat during the walk. \`node --expose-gc out/test/bench/keyspaceScale.bench.js\`${BASELINE ? `, baseline = the walker compiled from ${BASELINE}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
+    `One private redis-server per size (\`--save "" --appendonly no\`), filled with \`redis-cli --pipe\`: the keyspace.bench plan scaled (the big namespaces grow, \`${SPARSE_NAMESPACE}\` stays at 1,500 keys, 0.015% of 10M), ~70% with a TTL. Per size: one warm-up walk per variant, then ${RUNS} runs, the variants interleaved; medians. Server SCAN time is INFO commandstats' usec and the percentiles LATENCY HISTOGRAM scan's buckets (≤ the bucket's upper bound), both after CONFIG RESETSTAT before each walk. Heap: heapUsed after forced GCs with the complete model alive minus before the walk. External peak: ArrayBuffers at progress events (the duplicate filter, released at the end). Each measured walk follows two full collections (for its heap figure), which also free the objects the last walk left, so V8 drops the walk's optimized code that referred to their hidden classes and the walk compiles its hot path again, as an extension host's walk does after an idle pause (V8 collects then); Right after another walk: the second of two walks run back to back with no forced collection (a refresh soon after a refresh), its Wall ÷ SCAN and wall. Server CPU: INFO cpu's user + system time over the walk, the floor of Wall ÷ SCAN (the server also reads each command and writes each reply). First walk of a fresh process: one walk in a new Node process per run and variant, after the runs above (as an extension host's first walk: all its memory fresh), wall and page faults. Client page faults: this process's minor faults during the walk, one per fresh 4 KiB page it touched; a fresh page costs ${pageMicros.toFixed(1)} µs here (16 MiB touched once, median of 5). Sparse page: NamespaceKeyPager.next() on \`${SPARSE_NAMESPACE}\` after the walk. Load: 1-minute load average at the walk's start; steal from /proc/stat during the walk. \`node --expose-gc out/test/bench/keyspaceScale.bench.js\`${BASELINE ? `, baseline = the walker compiled from ${BASELINE}` : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
     '',
-    '| Walker | Keys | Wall | First walk of a fresh process | Server SCAN | Wall ÷ SCAN | Server CPU ÷ SCAN | Client page faults | Client CPU | Wall vs 1M | SCAN p50 / p99 / max | SCAN calls | First namespaces | Model heap | External peak | Sparse first page | Load / steal |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Walker | Keys | Wall | First walk of a fresh process | Server SCAN | Wall ÷ SCAN | Wall ÷ SCAN right after another walk (wall) | Server CPU ÷ SCAN | Client page faults | Client CPU | Wall vs 1M | SCAN p50 / p99 / max | SCAN calls | First namespaces | Model heap | External peak | Sparse first page | Load / steal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');
