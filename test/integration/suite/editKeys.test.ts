@@ -436,6 +436,26 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.get('edkm:star:1'), 'star1');
   });
 
+  it('reads a move target typed with a trailing delimiter (legacy:) as that namespace: legacy:42, never legacy::42', async () => {
+    await api();
+    await redis.set('edkt:old:42', 'v42');
+    await redis.set('edkt:one:key', 'vkey');
+    modal.reset((message) => (message.startsWith('Move 1 key from edkt:old: to edkt:legacy:?') ? 'Move' : undefined));
+    const moved = await run('sharedRedis.moveToNamespace', { namespace: 'edkt:old' }, 'edkt:legacy:');
+    assert.deepEqual(modal.questions, ['Move 1 key from edkt:old: to edkt:legacy:?']);
+    assert.equal(moved.outcome, 'done', moved.message);
+    assert.equal(await redis.get('edkt:legacy:42'), 'v42');
+    assert.equal(await redis.exists('edkt:legacy::42', 'edkt:old:42'), 0);
+    // One key the same way; and the namespace it is already in, typed with the delimiter, moves nothing.
+    const key = await run('sharedRedis.moveToNamespace', 'edkt:one:key', 'edkt:two:');
+    assert.equal(key.outcome, 'done', key.message);
+    assert.equal(await redis.get('edkt:two:key'), 'vkey');
+    assert.equal(await redis.exists('edkt:two::key'), 0);
+    const same = await run('sharedRedis.moveToNamespace', { namespace: 'edkt:legacy' }, 'edkt:legacy:');
+    assert.equal(same.outcome, 'invalid', same.message);
+    assert.equal(await redis.get('edkt:legacy:42'), 'v42');
+  });
+
   it('moves one key into another namespace with RENAMENX, keeping its TTL', async () => {
     await api();
     await redis.set('edk:one:key', 'v', 'EX', 800);
