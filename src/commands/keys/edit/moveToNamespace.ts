@@ -41,7 +41,7 @@ export async function moveToNamespace(
   if (key) return moveKey(services, key, delimiter, newPath);
   const path = await resolveNamespace(services, namespaceTarget, delimiter, 'Move which namespace?');
   if (!path) return DISMISSED;
-  const to = await askPath(newPath, `Move ${displayBytes(path)} to which namespace?`, path);
+  const to = await askPath(newPath, `Move ${displayBytes(path)} to which namespace?`, path, delimiter);
   if (to === undefined) return DISMISSED;
   if (!Buffer.isBuffer(to)) return tell('invalid', to.refused);
   if (to.length === 0) {
@@ -67,7 +67,7 @@ async function moveKey(
   const cut = key.lastIndexOf(delimiter);
   const path = cut < 0 ? Buffer.alloc(0) : key.subarray(0, cut);
   const rest = cut < 0 ? key : key.subarray(cut + delimiter.length);
-  const to = await askPath(newPath, `Move ${displayBytes(key)} to which namespace?`, path);
+  const to = await askPath(newPath, `Move ${displayBytes(key)} to which namespace?`, path, delimiter);
   if (to === undefined) return DISMISSED;
   if (!Buffer.isBuffer(to)) return tell('invalid', to.refused);
   if (to.length === 0) {
@@ -179,17 +179,32 @@ async function countKeys(
   });
 }
 
+/** The new namespace path, given or typed, without one trailing delimiter (see withoutTrailingDelimiter). */
 async function askPath(
   given: unknown,
   title: string,
   current: Buffer,
+  delimiter: Buffer,
 ): Promise<Buffer | { readonly refused: string } | undefined> {
   const bytes = bytesArgument(given);
-  if (bytes !== undefined) return bytes;
+  if (bytes !== undefined) return withoutTrailingDelimiter(bytes, delimiter);
   const typed = await vscode.window.showInputBox({
     title,
     prompt: 'The new namespace path (without the trailing delimiter)',
     value: current.toString('utf8'),
   });
-  return typed === undefined ? undefined : typedBytes(typed, current);
+  if (typed === undefined) return undefined;
+  const path = typedBytes(typed, current);
+  return Buffer.isBuffer(path) ? withoutTrailingDelimiter(path, delimiter) : path;
+}
+
+/**
+ * `legacy:` typed for a namespace means the namespace `legacy`, as the namespace to move
+ * does (resolveNamespace): the delimiter is added after the path, and kept it would make an
+ * empty segment (`legacy::42`). One is dropped; `legacy::` still names the empty segment
+ * under `legacy` on purpose. A lone delimiter leaves an empty path, which is refused.
+ */
+function withoutTrailingDelimiter(path: Buffer, delimiter: Buffer): Buffer {
+  const end = path.length - delimiter.length;
+  return end >= 0 && path.subarray(end).equals(delimiter) ? path.subarray(0, end) : path;
 }
