@@ -634,12 +634,34 @@ describe('an import into a read-only replica', function () {
       const file = join(dir, 'auth.jsonl');
       await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
       const target = await replica.connect();
-      const plan = await planImport(target, file, undefined);
+      // The dry run ran while the target still took writes (an empty database): demoted since.
+      const plan = await planImport(await source.connect(1), file, undefined);
       assert.equal(plan.toCreate, 30);
       await assert.rejects(importNamespace(target, plan, { batchSize: 10 }), /READONLY .*connect to its master/);
       const stats = await target.info('commandstats');
       const restores = Number(/cmdstat_restore:calls=(\d+)/.exec(stats)?.[1] ?? 0);
       assert.ok(restores <= 10, `${restores} RESTOREs sent: the batches after the first are not sent`);
+      assert.equal(await target.dbsize(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says in the dry run that the target is a read-only replica, naming it and its master, and offers nothing to import', async () => {
+    const client = await source.connect();
+    await client.set('auth:only', 'v');
+    const dir = mkdtempSync(join(tmpdir(), 'shared-redis-transfer-ro-'));
+    try {
+      const file = join(dir, 'auth.jsonl');
+      await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+      const target = await replica.connect();
+      await assert.rejects(planImport(target, file, undefined), (error: Error) => {
+        assert.equal(
+          error.message,
+          `Nothing was imported: the Redis at 127.0.0.1:${replica.port} is a read-only replica (of 127.0.0.1:1) and refuses every write. Import into its master, or into a Redis that is not a replica.`,
+        );
+        return true;
+      });
       assert.equal(await target.dbsize(), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
