@@ -78,7 +78,7 @@ export function serverOf(endpoint: RedisEndpoint): string {
 }
 
 /** `host:port`, an IPv6 address in brackets. */
-function hostPort(host: string, port: number): string {
+export function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 

@@ -9,6 +9,7 @@ import {
   ExportResult,
   ImportPlan,
   ImportResult,
+  ImportTargetReadOnlyError,
   defaultExportFileName,
   exportNamespace,
   importNamespace,
@@ -212,6 +213,7 @@ export function transferCommands(
             : 'unchanged';
       return info(outcome, message, { plan, imported: result });
     } catch (error) {
+      if (error instanceof ImportTargetReadOnlyError) return info('refused', error.message);
       return { outcome: 'failed', message: presentError(`Could not import ${basename(file)}`, error, log) };
     }
   }

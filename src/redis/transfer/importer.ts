@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type Redis from 'ioredis';
-import type { RedisEndpoint } from '../endpoint';
+import { describeEndpoint, type RedisEndpoint } from '../endpoint';
 import { classifyRedisError, isReplyError } from '../errors';
 import { endpointOfClient, keyspaceError, queuedRefusal } from '../keyspace/errors';
 import { writeTarget } from '../migration/copier';
+import { readOnlyReplicaOf } from '../readOnlyReplica';
 import { FileCheck, FileHeader, KeyRecord, ReadableValue, readExportFile } from './exportFile';
 
 export const DEFAULT_IMPORT_BATCH = 500;
@@ -23,6 +24,11 @@ const READ_ONLY = /^READONLY\b/;
 /** The file changed between the dry run and the import: nothing was written. */
 export class ImportFileChangedError extends Error {
   override readonly name = 'ImportFileChangedError';
+}
+
+/** The dry run found the target a read-only replica, which refuses every write: nothing was written. */
+export class ImportTargetReadOnlyError extends Error {
+  override readonly name = 'ImportTargetReadOnlyError';
 }
 
 /** What the dry run found: the file checked whole, and which target keys exist already. */
@@ -57,7 +63,8 @@ export function targetKeyOf(record: KeyRecord, header: FileHeader, targetPrefix:
 
 /**
  * The dry run: reads and checks the whole file (readExportFile) and asks the server which
- * target keys exist (EXISTS, pipelined per batch). Writes nothing.
+ * target keys exist (EXISTS, pipelined per batch). Writes nothing. A target that is a
+ * read-only replica is refused first (ImportTargetReadOnlyError): every write would be.
  */
 export async function planImport(
   client: Redis,
@@ -66,6 +73,15 @@ export async function planImport(
   options: PlanOptions = {},
 ): Promise<ImportPlan> {
   const endpoint = options.endpoint ?? endpointOfClient(client);
+  // First, before the file is read: a replica would refuse every key of the import (READONLY).
+  const replica = await readOnlyReplicaOf(client).catch((error: unknown) => {
+    throw classifyRedisError(error, endpoint);
+  });
+  if (replica) {
+    throw new ImportTargetReadOnlyError(
+      `Nothing was imported: the Redis at ${describeEndpoint(endpoint)} is a read-only replica (of ${replica.master}) and refuses every write. Import into its master, or into a Redis that is not a replica.`,
+    );
+  }
   let prefix = targetPrefix;
   let keys = 0;
   let existing = 0;

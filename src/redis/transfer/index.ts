@@ -20,6 +20,7 @@ export {
   ImportFailure,
   ImportFileChangedError,
   ImportOptions,
+  ImportTargetReadOnlyError,
   ImportPlan,
   ImportResult,
   PlanOptions,

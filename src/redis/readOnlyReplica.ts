@@ -1,0 +1,40 @@
+import type Redis from 'ioredis';
+import { hostPort } from './endpoint';
+import { isReplyError } from './errors';
+import { parseInfo } from './info';
+
+/** A server that is a replica taking no writes (`replica-read-only yes`), and the master it follows. */
+export interface ReadOnlyReplica {
+  /** `127.0.0.1:6379`: INFO replication's master_host and master_port. */
+  readonly master: string;
+}
+
+/**
+ * Whether `client`'s server is a read-only replica (INFO replication says `role:slave`): every
+ * write there is refused with READONLY, so a plan to write can say so before asking anything.
+ * `replica-read-only no` (a writable replica) is not one; a user that may not run CONFIG GET
+ * is told what Redis does by default (read-only). Undefined when INFO is refused (an ACL):
+ * nothing is known, and the writes say it themselves. A Redis Cluster is not asked here (each
+ * key goes to its slot's master).
+ */
+export async function readOnlyReplicaOf(client: Redis): Promise<ReadOnlyReplica | undefined> {
+  if ((client as { isCluster?: boolean }).isCluster) return undefined;
+  const replication = await client.info('replication').then(
+    (text) => parseInfo(text).get('replication'),
+    (error: unknown) => {
+      if (isReplyError(error)) return undefined;
+      throw error;
+    },
+  );
+  if (replication?.['role'] !== 'slave') return undefined;
+  const readOnly = await client.config('GET', 'replica-read-only').then(
+    (reply) => (reply as unknown[])[1] !== 'no',
+    (error: unknown) => {
+      if (isReplyError(error)) return true;
+      throw error;
+    },
+  );
+  if (!readOnly) return undefined;
+  const port = Number(replication['master_port']);
+  return { master: hostPort(replication['master_host'] ?? 'an unknown host', Number.isFinite(port) ? port : 0) };
+}
