@@ -362,6 +362,45 @@ describe('key inspection against a real redis-server', function () {
     assert.equal((await show(client, 'never:was')).text, 'never:was no longer exists (deleted or expired).\n');
   });
 
+  it('says a string key that expires between TYPE and the read of its value is gone, not an empty string', async () => {
+    /**
+     * Expires the key for real (PEXPIRE 1 on the real server, then waits until the server says it is
+     * gone) right before `method` sends its command, so that the real STRLEN or GETRANGE reaches a server
+     * where the key has just expired. A wrapper on that one method because no real timing does it
+     * reliably: the header is one pipelined round trip and STRLEN follows within microseconds, and a
+     * server slowed from outside (DEBUG SLEEP, SIGSTOP) cannot be put between the two for sure.
+     */
+    const expiringBefore = (method: 'call' | 'getrangeBuffer', key: string): Redis =>
+      new Proxy(client, {
+        get: (target, name, receiver) =>
+          name === method
+            ? async (...args: unknown[]) => {
+                await target.pexpire(key, 1);
+                await eventually('the key expired', async () => (await target.exists(key)) === 0, { intervalMs: 5 });
+                return (Reflect.get(target, method, receiver) as (...a: unknown[]) => Promise<unknown>).apply(
+                  target,
+                  args,
+                );
+              }
+            : Reflect.get(target, name, receiver),
+      });
+    await client.set('auth:vanishing:1', 'was here');
+    const beforeLength = await readKeyValue(
+      expiringBefore('call', 'auth:vanishing:1'),
+      Buffer.from('auth:vanishing:1'),
+    );
+    assert.equal(renderKeyValue(beforeLength).text, 'auth:vanishing:1 no longer exists (deleted or expired).\n');
+    await client.set('auth:vanishing:2', 'was here');
+    const beforeValue = await readKeyValue(
+      expiringBefore('getrangeBuffer', 'auth:vanishing:2'),
+      Buffer.from('auth:vanishing:2'),
+    );
+    assert.equal(renderKeyValue(beforeValue).text, 'auth:vanishing:2 no longer exists (deleted or expired).\n');
+    // A string that really is empty still shows as one.
+    await client.set('auth:vanishing:empty', '');
+    assert.match((await show(client, 'auth:vanishing:empty')).text, /^\/\/ \(empty string\)$/m);
+  });
+
   it('gives one clear message when the type changes mid-read (WRONGTYPE)', async () => {
     await client.hset('shifty', 'a', '1');
     // Replace the hash by a string right after the header was read.
