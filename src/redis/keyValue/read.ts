@@ -106,8 +106,7 @@ export async function readKeyValue(client: Redis, key: Buffer, options: ReadOpti
     if (!header) return { kind: 'gone', key };
     const perPage = elementsPerPage(header, pageSize, options.elementPageBytes ?? ELEMENT_PAGE_BYTES);
     const value = await readBody(client, header, pages * pageBytes, pages * perPage, perPage);
-    // An empty read of a collection means it vanished in between (collections are never empty).
-    if (value.kind !== 'string' && value.kind !== 'unsupported' && value.kind !== 'gone' && shownCount(value) === 0) {
+    if (readShort(value, pages * pageBytes)) {
       const still = await client.exists(key);
       if (still === 0) return { kind: 'gone', key };
     }
@@ -138,6 +137,23 @@ function elementsPerPage(header: KeyHeader, pageSize: number, pageBytes: number)
   if (header.memoryBytes === undefined || header.length <= 0) return pageSize;
   const average = header.memoryBytes / header.length;
   return Math.max(1, Math.min(pageSize, Math.floor(pageBytes / average)));
+}
+
+/**
+ * A read that may have found its key gone after TYPE (EXISTS then says): an empty collection
+ * (Redis never keeps one); a string of no bytes, or fewer than STRLEN said, because STRLEN of a
+ * key that expired answers 0 and GETRANGE "", exactly as for a key that holds "".
+ */
+function readShort(value: KeyValue, byteLimit: number): boolean {
+  switch (value.kind) {
+    case 'gone':
+    case 'unsupported':
+      return false;
+    case 'string':
+      return value.bytes.length === 0 || value.bytes.length < Math.min(value.header.length, byteLimit);
+    default:
+      return shownCount(value) === 0;
+  }
 }
 
 /** How many elements (or bytes of a string) a value holds as read. */
