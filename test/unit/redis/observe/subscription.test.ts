@@ -40,3 +40,46 @@ describe('Subscription (SUBSCRIBE / PSUBSCRIBE) on a real Redis', function () {
     assert.match(shown, /… \(\d+(\.\d+)? (B|KiB)\)$/, 'says it is shortened, with its size');
   });
 });
+
+describe('Subscription on a Redis that serves its maximum number of clients', function () {
+  this.timeout(20_000);
+  // maxclients 1: the suite's own connection holds the one place, as leaked connections would.
+  const server = useRedisServer({ extraArgs: ['--maxclients', '1'] });
+
+  it('says the server refused the connection at its client limit (maxclients) and what to do, not that it is unreachable', async function () {
+    // The port probe of the server's start may hold the place a moment longer.
+    await eventually('the one place taken', async () => {
+      try {
+        await (await server.connect()).ping();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const endpoint: RedisEndpoint = {
+      host: server.host,
+      port: server.port,
+      db: 0,
+      tls: false,
+      tlsSettings: { verifyCertificate: true },
+      sentinel: undefined,
+    };
+    const error = await Subscription.open(
+      endpoint,
+      {},
+      'auth:*',
+      () => undefined,
+      () => undefined,
+    ).then(
+      (subscription) => {
+        subscription.close();
+        return assert.fail('subscribed on a server with no place left');
+      },
+      (e: unknown) => e,
+    );
+    const message = error instanceof Error ? error.message : String(error);
+    assert.match(message, /maximum number of clients \(maxclients\)/);
+    assert.match(message, /raise maxclients/, `says what to do: ${message}`);
+    assert.doesNotMatch(message, /unreachable|Start the shared Redis stack/);
+  });
+});
