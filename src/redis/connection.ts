@@ -143,14 +143,15 @@ export async function connectRedis(
     client.disconnect();
     let failure = classifyRedisError(lastError ?? error, endpoint);
     // The server let us in and hung up (EPIPE, ECONNRESET, or a close with no error at all,
-    // depending on whose bytes came first), as protected mode does right after its DENIED line.
+    // depending on whose bytes came first), as protected mode and a full server (maxclients) do
+    // right after their refusal line.
     const code = (lastError as { code?: unknown } | undefined)?.code;
     const hungUp = typeof code !== 'string' || code === 'EPIPE' || code === 'ECONNRESET';
     if (failure.kind === 'unreachable' && hungUp && !endpoint.tls && endpoint.sentinel === undefined) {
       // The line comes at once on accept, unless the server is starved of CPU: a short wait
       // (a TLS port, which also resets a plain client, sends nothing and costs this wait).
-      const denied = await deniedGreeting(endpoint, Math.min(tuning.timeoutMs, 2000));
-      if (denied) failure = classifyRedisError(new Error(denied), endpoint);
+      const refusal = await refusalGreeting(endpoint, Math.min(tuning.timeoutMs, 2000));
+      if (refusal) failure = classifyRedisError(new Error(refusal), endpoint);
       else if (await speaksTls(endpoint, Math.min(tuning.timeoutMs, 2000))) failure = tlsRequired(endpoint);
     }
     if (endpoint.sentinel?.kind === 'sentinel' && failure.kind !== 'auth-failed' && !failure.kind.startsWith('tls-')) {
@@ -186,19 +187,23 @@ function speaksTls(endpoint: RedisEndpoint, timeoutMs: number): Promise<boolean>
   });
 }
 
+/** The first line of a server that refuses a client before any command: protected mode, maxclients. */
+const REFUSAL_GREETING = /^-(DENIED |ERR max number of clients reached)/i;
+
 /**
- * Protected mode greets a client from another address with `-DENIED …` and closes. ioredis
- * hands that line to CLIENT SETNAME, whose failure it ignores, and reports only the closed
- * socket: so after such a failure, a plain socket reads what the server says first.
+ * Protected mode greets a client from another address with `-DENIED …` and closes, and a server
+ * at its maxclients greets with `-ERR max number of clients reached` and closes. ioredis hands
+ * that line to CLIENT SETNAME, whose failure it ignores, and reports only the closed socket
+ * (EPIPE, "unreachable"): so after such a failure, a plain socket reads what the server says first.
  */
-function deniedGreeting(endpoint: RedisEndpoint, timeoutMs: number): Promise<string | undefined> {
+function refusalGreeting(endpoint: RedisEndpoint, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: endpoint.host, port: endpoint.port });
     let received = Buffer.alloc(0);
     const done = (): void => {
       socket.destroy();
       const line = received.toString('utf8').split('\r\n')[0] ?? '';
-      resolve(line.startsWith('-DENIED ') ? line.slice(1) : undefined);
+      resolve(REFUSAL_GREETING.test(line) ? line.slice(1) : undefined);
     };
     socket.setTimeout(timeoutMs, done);
     socket.once('error', done);
