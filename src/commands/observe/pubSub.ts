@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { MissingRightError } from '../../redis/observe/clientList';
 import { publishedText } from '../../redis/cluster/clusterPublish';
+import { namespaceChannelPattern } from '../../redis/observe/subscription';
 import { settings } from '../../settings';
 import { fromBinary } from '../../redis/keyspace/binary';
 import { NamespaceRow } from '../../views/keysView';
@@ -8,11 +9,6 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 import { explainWithStack } from '../../redisNotReady';
 import { readOnlyRefusal } from '../readOnly';
-
-/** The channel pattern a namespace's own messages use: `auth:*`. */
-function namespacePattern(namespace: string): string {
-  return `${namespace}${settings().delimiter}*`;
-}
 
 /**
  * Subscribe (a channel, or a pattern when it has `*`: PSUBSCRIBE), Unsubscribe, Publish. Subscribe
@@ -37,11 +33,12 @@ export function pubSubCommands({ pubSub, stack, session, logger }: ExtensionServ
     let channel: string | undefined;
     if (typeof target === 'string') channel = target;
     else {
+      const declared = settings().namespaces[0]?.name;
       const namespace =
-        target instanceof NamespaceRow ? fromBinary(target.path).toString('utf8') : settings().namespaces[0]?.name;
+        target instanceof NamespaceRow ? fromBinary(target.path) : declared ? Buffer.from(declared, 'utf8') : undefined;
       channel = await vscode.window.showInputBox({
         title: 'Subscribe to a channel, or to a pattern: *, ? or […] make it one (PSUBSCRIBE; \\[ is a literal [)',
-        value: namespace ? namespacePattern(namespace) : '',
+        value: namespace?.length ? namespaceChannelPattern(namespace, settings().delimiter) : '',
         validateInput: (value) => (value.trim() === '' ? 'Give a channel name or a pattern like auth:*' : undefined),
       });
     }

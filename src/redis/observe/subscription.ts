@@ -19,6 +19,11 @@ export function isPattern(channel: string): boolean {
   return /[*?[]/.test(channel);
 }
 
+/** The channel pattern a namespace's own messages use: `auth:*` for namespace `auth`. */
+export function namespaceChannelPattern(namespace: Buffer, delimiter: string): string {
+  return `${namespace.toString('utf8')}${delimiter}*`;
+}
+
 /** What a user may publish or subscribe to: `&auth:*` in the ACL rules. */
 function channelGrant(channel: string): string {
   return `&${channel}`;
