@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { RedisEndpoint } from '../../../../src/redis/endpoint';
-import { ReceivedMessage, Subscription } from '../../../../src/redis/observe/subscription';
+import { namespaceChannelPattern, ReceivedMessage, Subscription } from '../../../../src/redis/observe/subscription';
 import { eventually } from '../../../support/eventually';
 import { useRedisServer } from '../../../support/useRedisServer';
 
@@ -39,6 +39,42 @@ describe('Subscription (SUBSCRIBE / PSUBSCRIBE) on a real Redis', function () {
     assert.ok(shown.startsWith(text.slice(0, 200)), `not the message's text: ${shown}`);
     assert.match(shown, /… \(\d+(\.\d+)? (B|KiB)\)$/, 'says it is shortened, with its size');
   });
+
+  // Each namespace with glob characters, and a channel of another namespace that its pattern would
+  // match unescaped; `[ab]` and `a\\b` unescaped would even miss their own channel ([ab]:1, a\b:1).
+  const namespaces: [namespace: string, foreign: string][] = [
+    ['a*', 'ab:1'],
+    ['a?', 'ab:1'],
+    ['[ab]', 'a:1'],
+    ['a\\b', 'ab:1'],
+  ];
+  for (const [namespace, foreign] of namespaces) {
+    it(`hears namespace ${namespace}'s own channels, not ${foreign} of another namespace`, async function () {
+      const received: ReceivedMessage[] = [];
+      open.push(
+        await Subscription.open(
+          endpoint(),
+          {},
+          namespaceChannelPattern(Buffer.from(namespace, 'utf8'), ':'),
+          (message) => received.push(message),
+          () => undefined,
+        ),
+      );
+      const publisher = await server.connect();
+      const own = `${namespace}:1`;
+      // One subscriber gets messages in the order they were published: once its own arrived,
+      // the foreign one, published first, would have arrived too.
+      await publisher.publish(foreign, 'not yours');
+      await publisher.publish(own, 'yours');
+      await eventually(`the message on ${own}`, () => received.some((m) => m.message === 'yours'), 3000);
+      // The message, not the channel: a channel shows as escaped text (a\\b for a\b).
+      assert.deepEqual(
+        received.map((m) => m.message),
+        ['yours'],
+        `heard ${received.map((m) => m.channel).join(', ')}`,
+      );
+    });
+  }
 });
 
 describe('Subscription on a Redis that serves its maximum number of clients', function () {
