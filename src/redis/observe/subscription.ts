@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { connectRedis, DEFAULT_TUNING } from '../connection';
 import type { RedisCredentials, RedisEndpoint } from '../endpoint';
+import { escapeGlob } from '../keyspace/binary';
 import { isNoPermission, MissingRightError } from './clientList';
 import { showArgument } from './monitor';
 
@@ -19,9 +20,14 @@ export function isPattern(channel: string): boolean {
   return /[*?[]/.test(channel);
 }
 
-/** The channel pattern a namespace's own messages use: `auth:*` for namespace `auth`. */
+/**
+ * The channel pattern a namespace's own messages use: `auth:*` for namespace `auth`. PSUBSCRIBE
+ * matches as SCAN MATCH does, so the namespace's and the delimiter's glob characters are escaped:
+ * namespace `a*` hears `a*:1`, not `ab:1` of another namespace.
+ */
 export function namespaceChannelPattern(namespace: Buffer, delimiter: string): string {
-  return `${namespace.toString('utf8')}${delimiter}*`;
+  const prefix = Buffer.concat([escapeGlob(namespace), escapeGlob(Buffer.from(delimiter, 'utf8'))]);
+  return `${prefix.toString('utf8')}*`;
 }
 
 /** What a user may publish or subscribe to: `&auth:*` in the ACL rules. */
