@@ -3,6 +3,7 @@ import type { ClientsState } from '../../clientsMonitor';
 import { describeEndpoint } from '../../redis/endpoint';
 import { killClientOn, listClientsOn } from '../../redis/cluster/clusterClients';
 import { ClientInfo, isExtensionConnection, MissingRightError, serviceOfUser } from '../../redis/observe/clientList';
+import { killConfirmation } from '../../redis/observe/killConfirmation';
 import { settings } from '../../settings';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { readOnlyRefusal } from '../readOnly';
@@ -98,17 +99,9 @@ export function clientCommands(services: ExtensionServices): {
       const who = service ? `${service} (user ${client.user})` : `user ${client.user}`;
       const named = client.name ? `, named "${client.name}"` : ', with no name';
       if (options?.confirm !== true) {
-        const choice = await vscode.window.showWarningMessage(
-          `Kill the connection of ${who} from ${client.addr}${named}${client.node ? ` on ${client.node}` : ''}?`,
-          {
-            modal: true,
-            detail:
-              `CLIENT KILL ID ${client.id} on ${client.node ?? where}. The connection closes at once, a command it is running included; ` +
-              'the service sees an error and its client library usually reconnects. No data is changed.',
-          },
-          'Kill Client',
-        );
-        if (choice !== 'Kill Client') return { outcome: 'cancelled', message: undefined };
+        const { question, detail, button } = killConfirmation(client, who, where);
+        const choice = await vscode.window.showWarningMessage(question, { modal: true, detail }, button);
+        if (choice !== button) return { outcome: 'cancelled', message: undefined };
       }
       const killed = await session.use(() => killClientOn(topology, client));
       void monitor.refresh();
