@@ -3,7 +3,7 @@ import type { ClientsState } from '../../clientsMonitor';
 import { describeEndpoint } from '../../redis/endpoint';
 import { killClientOn, listClientsOn } from '../../redis/cluster/clusterClients';
 import { ClientInfo, isExtensionConnection, MissingRightError, serviceOfUser } from '../../redis/observe/clientList';
-import { killConfirmation } from '../../redis/observe/killConfirmation';
+import { killConfirmation, replicationLink } from '../../redis/observe/killConfirmation';
 import { settings } from '../../settings';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { readOnlyRefusal } from '../readOnly';
@@ -106,7 +106,12 @@ export function clientCommands(services: ExtensionServices): {
       const killed = await session.use(() => killClientOn(topology, client));
       void monitor.refresh();
       return killed
-        ? say('killed', `Killed the connection of ${who} from ${client.addr}${named}.`)
+        ? say(
+            'killed',
+            replicationLink(client)
+              ? `Killed the replication link of ${client.addr} (#${client.id}): replication resumes once the replica reconnects and resynchronizes.`
+              : `Killed the connection of ${who} from ${client.addr}${named}.`,
+          )
         : say('gone', `Client #${client.id} had already disconnected from ${where}: nothing was killed.`);
     } catch (error) {
       if (error instanceof MissingRightError) return say('failed', `Kill Client: ${error.message}`);
@@ -122,9 +127,11 @@ async function pickClient(clients: readonly ClientInfo[]): Promise<ClientInfo | 
   const items = clients.map((c) => {
     const service = serviceOfUser(c.user, config.namespaces, config.delimiter);
     const own = isExtensionConnection({ name: c.name, service });
+    const link = replicationLink(c);
+    const kind = own ? ' · this extension (not killed)' : link ? ` · replication link (to its ${link})` : '';
     return {
       label: `${own ? '$(vscode) ' : '$(plug) '}${c.user}${service ? ` · ${service}` : ''}`,
-      description: `${c.addr}${c.node ? ` → ${c.node}` : ''}${c.name ? ` · "${c.name}"` : ''}${own ? ' · this extension (not killed)' : ''}`,
+      description: `${c.addr}${c.node ? ` → ${c.node}` : ''}${c.name ? ` · "${c.name}"` : ''}${kind}`,
       detail: `#${c.id} · db ${c.db} · age ${c.ageSeconds}s · idle ${c.idleSeconds}s · last ${c.lastCommand || '(none)'}`,
       client: c,
     };

@@ -9,15 +9,46 @@ export interface KillConfirmation {
 }
 
 /**
+ * A replication link as CLIENT LIST flags it: `replica` (S) is a replica's connection to this
+ * master, `master` (M) this replica's connection to its master. Not a service's connection.
+ */
+export function replicationLink(client: Pick<ClientInfo, 'flags'>): 'replica' | 'master' | undefined {
+  if (client.flags.includes('S')) return 'replica';
+  if (client.flags.includes('M')) return 'master';
+  return undefined;
+}
+
+/**
  * The confirmation of CLIENT KILL ID for `client`: `who` names its owner (`User Service (user
- * user-service)`), `where` the server when the client has no cluster node.
+ * user-service)`), `where` the server when the client has no cluster node. A replication link
+ * is still offered (a stuck one is a reason to kill it), but the question names it as one, the
+ * detail says what killing it does, and the button says what it kills: a click on the usual
+ * "Kill Client" does not break replication.
  */
 export function killConfirmation(client: ClientInfo, who: string, where: string): KillConfirmation {
+  const server = client.node ?? where;
+  const link = replicationLink(client);
+  if (link) {
+    const question =
+      link === 'replica'
+        ? `Kill the replication link of the replica connected from ${client.addr} to its master ${server}?`
+        : `Kill the replication link of ${server} to its master at ${client.addr}?`;
+    const replica = link === 'replica' ? `the replica connected from ${client.addr}` : server;
+    return {
+      question,
+      detail:
+        `CLIENT KILL ID ${client.id} on ${server}. This is not a service's connection: it carries the master's writes to its replica. ` +
+        `Killing it breaks replication: ${replica} stops receiving them and serves stale data (or refuses reads, with replica-serve-stale-data no) ` +
+        "until it reconnects, usually within a second, and resynchronizes: from the master's backlog if that still holds what it missed, " +
+        'else with a full resync, in which the master forks and sends its whole dataset again.',
+      button: 'Kill Replication Link',
+    };
+  }
   const named = client.name ? `, named "${client.name}"` : ', with no name';
   return {
     question: `Kill the connection of ${who} from ${client.addr}${named}${client.node ? ` on ${client.node}` : ''}?`,
     detail:
-      `CLIENT KILL ID ${client.id} on ${client.node ?? where}. The connection closes at once, a command it is running included; ` +
+      `CLIENT KILL ID ${client.id} on ${server}. The connection closes at once, a command it is running included; ` +
       'the service sees an error and its client library usually reconnects. No data is changed.',
     button: 'Kill Client',
   };
