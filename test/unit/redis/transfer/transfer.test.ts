@@ -668,3 +668,41 @@ describe('an import into a read-only replica', function () {
     }
   });
 });
+
+describe('an import into a writable replica (replica-read-only no) as a user refused CONFIG', function () {
+  this.timeout(30_000);
+  const source = useRedisServer();
+  // A replica of a master that is not there, that takes writes: INFO replication says slave_read_only:0.
+  const replica = useRedisServer({ extraArgs: ['--replicaof', '127.0.0.1', '1', '--replica-read-only', 'no'] });
+
+  it("plans and imports as the extension's own service user (INFO allowed, CONFIG not), not refused as a read-only replica", async () => {
+    const client = await source.connect();
+    await client.set('auth:only', 'v');
+    const admin = await replica.connect();
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'auth-service',
+      'reset',
+      'on',
+      '>service-secret',
+      ...serviceRules('auth', ':').split(' '),
+    );
+    const service = replica.keep(
+      new Redis({ host: replica.host, port: replica.port, username: 'auth-service', password: 'service-secret' }),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'shared-redis-transfer-rw-'));
+    try {
+      const file = join(dir, 'auth.jsonl');
+      await exportNamespace(client, Buffer.from('auth:'), file, { delimiter: COLON });
+      await assert.rejects(service.config('GET', 'replica-read-only'), /NOPERM/);
+      const plan = await planImport(service, file, Buffer.from('auth:copy:'));
+      assert.equal(plan.toCreate, 1);
+      const result = await importNamespace(service, plan);
+      assert.equal(result.created, 1);
+      assert.equal(await admin.get('auth:copy:only'), 'v');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
