@@ -12,8 +12,10 @@ export interface ReadOnlyReplica {
 /**
  * Whether `client`'s server is a read-only replica (INFO replication says `role:slave`): every
  * write there is refused with READONLY, so a plan to write can say so before asking anything.
- * `replica-read-only no` (a writable replica) is not one; a user that may not run CONFIG GET
- * is told what Redis does by default (read-only). Undefined when INFO is refused (an ACL):
+ * `replica-read-only no` (a writable replica) is not one: INFO replication's `slave_read_only`
+ * says which, so a user refused CONFIG (the extension's own service users) is told right; only
+ * a server whose INFO lacks it is asked CONFIG GET, and one refusing that is taken as Redis's
+ * default (read-only). Undefined when INFO is refused (an ACL):
  * nothing is known, and the writes say it themselves. A Redis Cluster is not asked here (each
  * key goes to its slot's master).
  */
@@ -27,13 +29,18 @@ export async function readOnlyReplicaOf(client: Redis): Promise<ReadOnlyReplica 
     },
   );
   if (replication?.['role'] !== 'slave') return undefined;
-  const readOnly = await client.config('GET', 'replica-read-only').then(
-    (reply) => (reply as unknown[])[1] !== 'no',
-    (error: unknown) => {
-      if (isReplyError(error)) return true;
-      throw error;
-    },
-  );
+  // INFO replication says it itself (slave_read_only:0|1, Redis 2.8 on, Valkey): no CONFIG right needed.
+  const said = replication['slave_read_only'] ?? replication['replica_read_only'];
+  const readOnly =
+    said !== undefined
+      ? said !== '0'
+      : await client.config('GET', 'replica-read-only').then(
+          (reply) => (reply as unknown[])[1] !== 'no',
+          (error: unknown) => {
+            if (isReplyError(error)) return true;
+            throw error;
+          },
+        );
   if (!readOnly) return undefined;
   const port = Number(replication['master_port']);
   return { master: hostPort(replication['master_host'] ?? 'an unknown host', Number.isFinite(port) ? port : 0) };
