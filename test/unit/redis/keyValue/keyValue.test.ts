@@ -401,6 +401,42 @@ describe('key inspection against a real redis-server', function () {
     assert.match((await show(client, 'auth:vanishing:empty')).text, /^\/\/ \(empty string\)$/m);
   });
 
+  it('shows an empty string to a user refused EXISTS (an ACL that allows reading strings), as it did before the EXISTS check', async () => {
+    await client.set('auth:viewer:empty', '');
+    await client.call(
+      'ACL',
+      'SETUSER',
+      'string-viewer',
+      'reset',
+      'on',
+      '>viewer-secret',
+      '~auth:*',
+      '+type',
+      '+pttl',
+      '+strlen',
+      '+getrange',
+      '+get',
+    );
+    const viewer = server.keep(
+      new Redis({
+        host: server.host,
+        port: server.port,
+        username: 'string-viewer',
+        password: 'viewer-secret',
+        enableReadyCheck: false,
+      }),
+    );
+    try {
+      await assert.rejects(viewer.exists('auth:viewer:empty'), /NOPERM/);
+      assert.match(
+        renderKeyValue(await readKeyValue(viewer, Buffer.from('auth:viewer:empty'))).text,
+        /^\/\/ \(empty string\)$/m,
+      );
+    } finally {
+      await client.call('ACL', 'DELUSER', 'string-viewer');
+    }
+  });
+
   it('gives one clear message when the type changes mid-read (WRONGTYPE)', async () => {
     await client.hset('shifty', 'a', '1');
     // Replace the hash by a string right after the header was read.
