@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
-import { RedisConnectionError } from '../errors';
+import { isReplyError, RedisConnectionError } from '../errors';
 import { endpointOfClient, KeyspaceCommandError, keyspaceError } from '../keyspace/errors';
 
 /** A string is read up to this many bytes per page (GETRANGE), 1 MiB. */
@@ -107,7 +107,11 @@ export async function readKeyValue(client: Redis, key: Buffer, options: ReadOpti
     const perPage = elementsPerPage(header, pageSize, options.elementPageBytes ?? ELEMENT_PAGE_BYTES);
     const value = await readBody(client, header, pages * pageBytes, pages * perPage, perPage);
     if (readShort(value, pages * pageBytes)) {
-      const still = await client.exists(key);
+      // A user refused EXISTS (an ACL) is shown what was read, as before this check.
+      const still = await client.exists(key).catch((error: unknown) => {
+        if (isReplyError(error) && /^NOPERM\b/.test(error.message)) return 1;
+        throw error;
+      });
       if (still === 0) return { kind: 'gone', key };
     }
     return value;
