@@ -75,6 +75,23 @@ describe('Subscription (SUBSCRIBE / PSUBSCRIBE) on a real Redis', function () {
       );
     });
   }
+
+  it('hears the channels of a namespace whose name holds bytes that are not UTF-8 (caf\\xe9, Latin-1)', async function () {
+    const namespace = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    const received: ReceivedMessage[] = [];
+    open.push(
+      await Subscription.open(
+        endpoint(),
+        {},
+        namespaceChannelPattern(namespace, ':'),
+        (message) => received.push(message),
+        () => undefined,
+      ),
+    );
+    const publisher = await server.connect();
+    await publisher.publish(Buffer.concat([namespace, Buffer.from(':1')]), 'yours');
+    await eventually('the message on caf\\xe9:1', () => received.some((m) => m.message === 'yours'), 3000);
+  });
 });
 
 describe('Subscription on a Redis that serves its maximum number of clients', function () {
