@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { connectRedis, DEFAULT_TUNING } from '../connection';
 import type { RedisCredentials, RedisEndpoint } from '../endpoint';
-import { escapeGlob } from '../keyspace/binary';
+import { filterPatternFor } from '../keyspace/binary';
 import { isNoPermission, MissingRightError } from './clientList';
 import { showArgument } from './monitor';
 
@@ -26,8 +26,9 @@ export function isPattern(channel: string): boolean {
  * namespace `a*` hears `a*:1`, not `ab:1` of another namespace.
  */
 export function namespaceChannelPattern(namespace: Buffer, delimiter: string): string {
-  const prefix = Buffer.concat([escapeGlob(namespace), escapeGlob(Buffer.from(delimiter, 'utf8'))]);
-  return `${prefix.toString('utf8')}*`;
+  // As the key filter's pattern: a byte that is not part of UTF-8 text (the pattern is typed text) becomes `?`,
+  // one byte, so that the pattern matches a little more, never less.
+  return filterPatternFor(Buffer.concat([namespace, Buffer.from(delimiter, 'utf8')]));
 }
 
 /** What a user may publish or subscribe to: `&auth:*` in the ACL rules. */
