@@ -123,6 +123,29 @@ describe('connectRedis against a real redis-server', function () {
     }
   });
 
+  it('reports a Redis Cluster node at its client limit as full, not unreachable (its refusal line names cluster connections too)', async () => {
+    // maxclients 1 on a real cluster-enabled node: it greets with "-ERR max number of clients + cluster connections reached".
+    const server = await startRedisServer({ extraArgs: ['--cluster-enabled', 'yes', '--maxclients', '1'] });
+    const endpoint = endpointOf(server);
+    let holder: Awaited<ReturnType<typeof connectRedis>> | undefined;
+    try {
+      // The port probe of the server's start may hold the place a moment longer.
+      for (let attempt = 0; attempt < 50 && !holder; attempt++) {
+        holder = await connectRedis(endpoint, {}, FAST).catch(() => undefined);
+        if (!holder) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(holder, 'the one place taken');
+      assert.equal(await holder.ping(), 'PONG');
+      const error = await failure(connectRedis(endpoint, {}, { ...FAST, timeoutMs: 5000 }));
+      assert.equal(error.kind, 'server-full', error.message);
+      assert.match(error.message, /maximum number of clients \(maxclients\)/);
+      assert.doesNotMatch(error.message, /unreachable|Start the shared Redis stack/);
+    } finally {
+      holder?.disconnect();
+      await server.stop();
+    }
+  });
+
   it('stops reconnecting after a bounded number of attempts with growing delays', () => {
     const delays = [1, 2, 3, 4, 5, 6, 7].map((attempt) => reconnectDelay(attempt, 5));
     assert.deepEqual(delays, [100, 200, 400, 800, 1600, null, null]);
