@@ -4,6 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describeEndpoint } from './endpoint';
 import {
+  SERVER_FULL,
   classifyRedisError,
   isPermanentFailure,
   RedisConnectionError,
@@ -188,7 +189,9 @@ function speaksTls(endpoint: RedisEndpoint, timeoutMs: number): Promise<boolean>
 }
 
 /** The first line of a server that refuses a client before any command: protected mode, maxclients. */
-const REFUSAL_GREETING = /^-(DENIED |ERR max number of clients reached)/i;
+function isRefusal(line: string): boolean {
+  return line.startsWith('-DENIED ') || (line.startsWith('-') && SERVER_FULL.test(line.slice(1)));
+}
 
 /**
  * Protected mode greets a client from another address with `-DENIED …` and closes, and a server
@@ -203,7 +206,7 @@ function refusalGreeting(endpoint: RedisEndpoint, timeoutMs: number): Promise<st
     const done = (): void => {
       socket.destroy();
       const line = received.toString('utf8').split('\r\n')[0] ?? '';
-      resolve(REFUSAL_GREETING.test(line) ? line.slice(1) : undefined);
+      resolve(isRefusal(line) ? line.slice(1) : undefined);
     };
     socket.setTimeout(timeoutMs, done);
     socket.once('error', done);

@@ -94,6 +94,12 @@ const UNREACHABLE_CODES = new Set([
  * Messages from Node never contain the password, nor do the server's once what it repeats of
  * a command is dropped (withoutEchoedArguments), and none of the texts built here include it.
  */
+
+/**
+ * The reply of a server at its maxclients, which it sends on accept and then closes: a Redis Cluster
+ * node says "max number of clients + cluster connections reached" (its cluster bus links count too).
+ */
+export const SERVER_FULL = /^ERR max number of clients (\+ cluster connections )?reached/i;
 export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): RedisConnectionError {
   if (cause instanceof RedisConnectionError) return cause;
   const where = describeEndpoint(endpoint);
@@ -116,7 +122,7 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
       'Give that server\'s default user a password (requirepass; a password of another ACL user does not lift protected mode) and give it to "Shared Redis: Set Password", or set protected-mode no there. A Redis in a container sees a connection through a published port as coming from another address.',
     );
   }
-  if (/^ERR max number of clients reached/i.test(message)) {
+  if (SERVER_FULL.test(message)) {
     return new RedisConnectionError(
       'server-full',
       where,

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ConnectionTuning, DEFAULT_TUNING } from '../connection';
 import { RedisCredentials, RedisEndpoint } from '../endpoint';
-import { tlsHandshakeTimeout } from '../errors';
+import { SERVER_FULL, tlsHandshakeTimeout } from '../errors';
 import { tlsConnectionOptions } from '../tls';
 import { KeyspaceCancelledError, keyspaceError, ServerReplyError } from './errors';
 import { encodeCommand, ReplyHandler, scanCommandEncoder, ScanReplyReader } from './resp';
@@ -187,7 +187,7 @@ export class RespScanSource implements ScanSource {
       const answered = (error?: string): void => {
         const command = commands[answers++];
         // A server at its maxclients answers the first command so, then closes: never optional.
-        const full = error !== undefined && /^ERR max number of clients reached/i.test(error);
+        const full = error !== undefined && SERVER_FULL.test(error);
         if (error !== undefined && firstError === undefined && (!command?.optional || full)) firstError = error;
         if (answers < commands.length) return;
         if (firstError === undefined) resolve();
