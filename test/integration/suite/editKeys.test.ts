@@ -456,6 +456,18 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.get('edkt:legacy:42'), 'v42');
   });
 
+  it('moves nothing when the namespace it offers is accepted as is, even one that ends with the delimiter (edkt:dbl: of edkt:dbl::42)', async () => {
+    await api();
+    await redis.set('edkt:dbl::42', 'v');
+    // Anything asked is answered yes: what moves is what the typed path says.
+    modal.reset(() => 'Move');
+    modal.type = (options) => options?.value;
+    const kept = await run('sharedRedis.moveToNamespace', 'edkt:dbl::42');
+    assert.equal(kept.outcome, 'invalid', kept.message);
+    assert.equal(await redis.get('edkt:dbl::42'), 'v');
+    assert.equal(await redis.exists('edkt:dbl:42'), 0);
+  });
+
   it('moves one key into another namespace with RENAMENX, keeping its TTL', async () => {
     await api();
     await redis.set('edk:one:key', 'v', 'EX', 800);
