@@ -179,7 +179,8 @@ async function countKeys(
   });
 }
 
-/** The new namespace path, given or typed, without one trailing delimiter (see withoutTrailingDelimiter). */
+/** The new namespace path, given or typed, without one trailing delimiter (see withoutTrailingDelimiter),
+ * unless typed as the current path itself. */
 async function askPath(
   given: unknown,
   title: string,
@@ -195,7 +196,10 @@ async function askPath(
   });
   if (typed === undefined) return undefined;
   const path = typedBytes(typed, current);
-  return Buffer.isBuffer(path) ? withoutTrailingDelimiter(path, delimiter) : path;
+  if (!Buffer.isBuffer(path)) return path;
+  // The offered path accepted as is is the current one, even when it ends with the delimiter
+  // (edkt:dbl: of edkt:dbl::42, an empty last segment): nothing to move, not a rename to edkt:dbl:42.
+  return path.equals(current) ? current : withoutTrailingDelimiter(path, delimiter);
 }
 
 /**
