@@ -1,0 +1,110 @@
+import * as assert from 'node:assert/strict';
+import type Redis from 'ioredis';
+import { parseEdited, renderEditable } from '../../../../src/redis/keyValue/editFormat';
+import { readKeyValue } from '../../../../src/redis/keyValue/read';
+import { saveKeyValue } from '../../../../src/redis/keyValue/save';
+import { applyUndo, KeySnapshot, planUndo, snapshotKeys } from '../../../../src/redis/mutations';
+import { useRedisServer } from '../../../support/useRedisServer';
+
+/** What a change left in a key (its DUMP right after the write; null: no key), as the save reports it on commit. */
+type Written = readonly { readonly key: Buffer; readonly payload: Buffer | null }[];
+
+describe('Undo after a key document save, when another client wrote the key in between (real redis-server)', function () {
+  this.timeout(30_000);
+  const server = useRedisServer();
+  let editor: Redis;
+  let service: Redis;
+  before(async () => {
+    editor = await server.connect();
+    service = await server.connect();
+  });
+  beforeEach(() => editor.flushdb()); // this suite's own server
+
+  /** Saves `edit` over the key as the key editor does, keeping the before-state and what the save wrote. */
+  async function saveAsEditor(
+    key: Buffer,
+    edit: (text: string) => string,
+  ): Promise<{ snapshots: KeySnapshot[]; written: Written | undefined }> {
+    const value = await readKeyValue(editor, key);
+    const edited = parseEdited(value, edit(renderEditable(value).text));
+    let snapshots: KeySnapshot[] = [];
+    let written: Written | undefined;
+    const outcome = await saveKeyValue(editor, key, value, edited, {
+      pages: 1,
+      beforeWrite: async (writer) => {
+        snapshots = await snapshotKeys(writer, [key]);
+        return { commit: (after?: Written) => void (written = after), discard: () => undefined };
+      },
+    });
+    assert.equal(outcome.kind, 'saved');
+    return { snapshots, written };
+  }
+
+  it('does not put the old value back over a value another client wrote after the save: it names the key and changes nothing', async () => {
+    const key = Buffer.from('auth:config:limits');
+    await editor.set(key, 'old');
+    const { snapshots, written } = await saveAsEditor(key, (t) => t.replace(/old$/, 'saved'));
+    assert.equal(await editor.get(key), 'saved');
+    // A service (or redis-cli) writes the key after the save and before the Undo.
+    await service.set(key, 'newer-from-service', 'EX', 500);
+    const options = { unanswered: false, written };
+    const result = await applyUndo(editor, planUndo(snapshots, undefined, options));
+    assert.deepEqual(result.restored, [], 'nothing was restored');
+    assert.equal(await editor.get(key), 'newer-from-service', "the other client's write is still there");
+    const ttl = await editor.ttl(key);
+    assert.ok(ttl > 490 && ttl <= 500, `its TTL too (${ttl})`);
+    assert.deepEqual(
+      (result as { changedSince?: unknown }).changedSince,
+      [key],
+      'the key that changed since the save is named',
+    );
+  });
+
+  it('does not bring back a key another client deleted after the save', async () => {
+    const key = Buffer.from('user:profile:7');
+    await editor.hset(key, 'name', 'Ann');
+    const { snapshots, written } = await saveAsEditor(key, (t) => t.replace('"Ann"', '"Bea"'));
+    await service.unlink(key);
+    const options = { unanswered: false, written };
+    const result = await applyUndo(editor, planUndo(snapshots, undefined, options));
+    assert.deepEqual(result.restored, []);
+    assert.equal(await editor.exists(key), 0, 'the key another client deleted stays deleted');
+  });
+
+  it('still puts the old value back when the key holds exactly what the save wrote', async () => {
+    const key = Buffer.from('shared:config:app');
+    await editor.set(key, 'old', 'EX', 900);
+    const { snapshots, written } = await saveAsEditor(key, (t) => t.replace(/old$/, 'saved'));
+    // Only the TTL changed: the value is still the one the save wrote.
+    await service.expire(key, 800);
+    const options = { unanswered: false, written };
+    const result = await applyUndo(editor, planUndo(snapshots, undefined, options));
+    assert.deepEqual(result.restored, [key]);
+    assert.equal(await editor.get(key), 'old');
+  });
+
+  it('refuses when another client writes the key between its check and its write (WATCH)', async () => {
+    const key = Buffer.from('auth:session:9');
+    await editor.set(key, 'old');
+    const { snapshots, written } = await saveAsEditor(key, (t) => t.replace(/old$/, 'saved'));
+    // The other client writes right after Undo's check (its DUMP) and before its EXEC.
+    const original = editor.multi.bind(editor);
+    editor.multi = ((...args: Parameters<Redis['multi']>) => {
+      const multi = original(...args);
+      const exec = multi.exec.bind(multi);
+      multi.exec = (async () => {
+        await service.set(key, 'raced-in');
+        return exec();
+      }) as typeof multi.exec;
+      return multi;
+    }) as Redis['multi'];
+    try {
+      const options = { unanswered: false, written };
+      const result = await applyUndo(editor, planUndo(snapshots, undefined, options));
+      assert.deepEqual(result.restored, []);
+    } finally {
+      editor.multi = original as Redis['multi'];
+    }
+    assert.equal(await editor.get(key), 'raced-in');
+  });
+});
