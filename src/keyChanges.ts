@@ -10,6 +10,7 @@ import {
   KeySnapshot,
   snapshotBytes,
   snapshotKeys,
+  WrittenState,
 } from './redis/mutations/undoJournal';
 import { delimiterBytes, SECTION, settings } from './settings';
 import type { DeclaredNamespace } from './settingsModel';
@@ -27,8 +28,12 @@ export interface KeysChangedEvent {
 }
 
 export interface PendingUndo {
-  /** The change went through: remember the snapshot as the last change (Undo Last Change restores it). */
-  commit(): void;
+  /**
+   * The change went through: remember the snapshot as the last change (Undo Last Change
+   * restores it). `written`: what the change left in its keys (Undo then writes a key only
+   * while it still holds that, never over another client's newer write).
+   */
+  commit(written?: readonly WrittenState[]): void;
   /** The change did not happen (conflict, error, cancel): forget the snapshot. */
   discard(): void;
   /** The write failed with `error`: kept when Redis did not answer in time (it may still apply it), forgotten otherwise. */
@@ -48,6 +53,8 @@ export type RecordedChange =
       readonly snapshots: readonly KeySnapshot[];
       /** Redis answered the write too late to know whether it was applied (see planUndo). */
       readonly unanswered: boolean;
+      /** What the change left in its keys, when known (see WrittenState). */
+      readonly written?: readonly WrittenState[] | undefined;
     }
   | { readonly undoable: false; readonly label: string; readonly reason: string };
 
@@ -104,17 +111,17 @@ export class KeyChanges implements vscode.Disposable {
     const endpoint = endpointOfClient(client);
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;
     let settled = false;
-    const keep = (unanswered: boolean): void => {
+    const keep = (unanswered: boolean, written?: readonly WrittenState[]): void => {
       if (settled) return;
       settled = true;
-      this.remember({ undoable: true, label, where, db: endpoint.db, snapshots, unanswered });
+      this.remember({ undoable: true, label, where, db: endpoint.db, snapshots, unanswered, written });
     };
     const discard = (): void => {
       settled = true;
     };
     return {
       notUndoable: describeNotKept(snapshots),
-      commit: () => keep(false),
+      commit: (written) => keep(false, written),
       discard,
       failed: (error) => (isNoAnswer(error) ? keep(true) : discard()),
     };
@@ -147,7 +154,15 @@ export class KeyChanges implements vscode.Disposable {
 
   private remember(change: RecordedChange): void {
     this.journal.push(change);
-    const bytes = (): number => this.journal.reduce((sum, c) => sum + (c.undoable ? snapshotBytes(c.snapshots) : 0), 0);
+    const bytes = (): number =>
+      this.journal.reduce(
+        (sum, c) =>
+          sum +
+          (c.undoable
+            ? snapshotBytes(c.snapshots) + (c.written ?? []).reduce((n, w) => n + (w.payload?.length ?? 0), 0)
+            : 0),
+        0,
+      );
     while (this.journal.length > MAX_RECORDED_CHANGES || (this.journal.length > 1 && bytes() > MAX_RECORDED_BYTES)) {
       this.journal.shift();
     }

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { scoreValue, EditedValue } from './editFormat';
 import { isNoAnswer } from '../errors';
 import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
+import type { WrittenState } from '../mutations/undoJournal';
 import { KeyValue, readKeyValue } from './read';
 
 /** One Redis command of a save, as sent: name first. */
@@ -191,10 +192,19 @@ export interface SaveOptions {
   readonly pages: number;
   /**
    * Called inside the WATCH, right before MULTI, on the connection that writes (the undo
-   * snapshot); its result's commit() runs after EXEC went through, discard() otherwise.
-   * False: do not write (`dismissed`).
+   * snapshot); its result's commit() runs after EXEC went through, with what the save left
+   * in the key (its DUMP in the same MULTI: Undo then writes the key only while it still
+   * holds that; undefined when not known), discard() otherwise. False: do not write (`dismissed`).
    */
-  readonly beforeWrite?: (client: Redis) => Promise<{ commit(): void; discard(): void } | false>;
+  readonly beforeWrite?: (client: Redis) => Promise<
+    | {
+        commit(written?: readonly WrittenState[]): void;
+        discard(): void;
+        /** Set when the before-state was not kept (DUMP refused, too large): then the save's DUMP is not sent either. */
+        readonly notUndoable?: string | undefined;
+      }
+    | false
+  >;
 }
 
 /**
@@ -227,6 +237,10 @@ export async function saveKeyValue(
     const transaction = client.multi();
     for (const [name, ...args] of plan.commands) transaction.call(name, ...args);
     if (pttl > 0) transaction.pexpire(key, pttl);
+    // What the save left in the key, read in the same MULTI: no other write can come between.
+    // Not when the before-state could not be kept: an ACL that refuses DUMP would abort the whole MULTI.
+    const dump = undo !== undefined && undo.notUndoable === undefined;
+    if (dump) transaction.callBuffer('DUMP', key);
     watching = false;
     let replies: [Error | null, unknown][] | null;
     try {
@@ -241,15 +255,24 @@ export async function saveKeyValue(
       undo?.discard();
       return { kind: 'conflict', current: await readKeyValue(client, key, { pages: options.pages }) };
     }
-    const failed = replies.find(([error]) => error)?.[0];
+    const written = dump ? writtenState(key, replies[replies.length - 1]) : undefined;
+    const failed = replies.slice(0, dump ? -1 : undefined).find(([error]) => error)?.[0];
     if (failed) {
       // A command refused inside EXEC (out of memory, an ACL): the others ran; the undo keeps the before.
-      undo?.commit();
+      undo?.commit(written);
       throw keyspaceError(failed, endpointOfClient(client), 'MULTI');
     }
-    undo?.commit();
+    undo?.commit(written);
     return { kind: 'saved', commands: plan.commands.length + (pttl > 0 ? 1 : 0) };
   } finally {
     if (watching) await client.unwatch().catch(() => undefined);
   }
+}
+
+/** The DUMP reply read in the save's MULTI as what the save left; undefined when DUMP was refused (not checked then). */
+function writtenState(key: Buffer, reply: [Error | null, unknown] | undefined): WrittenState[] | undefined {
+  if (!reply || reply[0]) return undefined;
+  const payload = reply[1];
+  if (payload !== null && !Buffer.isBuffer(payload)) return undefined;
+  return [{ key, payload }];
 }

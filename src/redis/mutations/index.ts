@@ -23,6 +23,7 @@ export {
   SnapshotOptions,
   UndoResult,
   UndoStep,
+  WrittenState,
   applyUndo,
   describeNotKept,
   monotonicNow,

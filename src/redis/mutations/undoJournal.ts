@@ -111,12 +111,28 @@ function tooLarge(key: Buffer, size: number, limit: number, about: string): KeyS
   };
 }
 
-/** What Undo does with one key. */
+/**
+ * What a change left in a key: its DUMP taken in the change's own MULTI right after the
+ * write (null: the change left no key). Undo writes a key only while it still holds exactly
+ * that, so it never overwrites (or brings back over a delete) another client's newer write.
+ */
+export interface WrittenState {
+  readonly key: Buffer;
+  readonly payload: Buffer | null;
+}
+
+/** What Undo does with one key. `written`: what the change left there (undefined: not known, not checked). */
 export type UndoStep =
   /** RESTORE … REPLACE; `ttlMs` 0: no TTL. */
-  | { readonly key: Buffer; readonly action: 'restore'; readonly payload: Buffer; readonly ttlMs: number }
+  | {
+      readonly key: Buffer;
+      readonly action: 'restore';
+      readonly payload: Buffer;
+      readonly ttlMs: number;
+      readonly written?: Buffer | null;
+    }
   /** It did not exist before the change: UNLINK. */
-  | { readonly key: Buffer; readonly action: 'delete' }
+  | { readonly key: Buffer; readonly action: 'delete'; readonly written?: Buffer | null }
   /** Its TTL would have run out by now: restoring would bring back a value that is gone; left as it is. */
   | { readonly key: Buffer; readonly action: 'expired' }
   | { readonly key: Buffer; readonly action: 'notKept'; readonly reason: string };
@@ -128,6 +144,8 @@ export interface UndoPlanOptions {
    * another client instead, so no key is deleted.
    */
   readonly unanswered?: boolean;
+  /** What the change left in its keys (see WrittenState): Undo then writes a key only while it still holds that. */
+  readonly written?: readonly WrittenState[] | undefined;
 }
 
 /** The steps that put `snapshots` back at time `now` (the same clock as the snapshot's). */
@@ -139,6 +157,11 @@ export function planUndo(
   // A key that did not exist may now hold the value of a key that was not kept (a rename
   // moved it there): deleting it would lose that value for good, so it is left.
   const lost = snapshots.find((s) => s.state === 'notKept');
+  const written = new Map((options.written ?? []).map((w) => [w.key.toString('latin1'), w.payload]));
+  const check = (key: Buffer): { written?: Buffer | null } => {
+    const id = key.toString('latin1');
+    return written.has(id) ? { written: written.get(id) ?? null } : {};
+  };
   return snapshots.map((snapshot): UndoStep => {
     switch (snapshot.state) {
       case 'absent':
@@ -155,15 +178,19 @@ export function planUndo(
                 reason:
                   'Redis answered too late to know whether this change or another client wrote it: left for you to check',
               }
-            : { key: snapshot.key, action: 'delete' };
+            : { key: snapshot.key, action: 'delete', ...check(snapshot.key) };
       case 'notKept':
         return { key: snapshot.key, action: 'notKept', reason: snapshot.reason };
       case 'value': {
-        if (snapshot.pttl < 0) return { key: snapshot.key, action: 'restore', payload: snapshot.payload, ttlMs: 0 };
+        const restore = {
+          key: snapshot.key,
+          action: 'restore',
+          payload: snapshot.payload,
+          ...check(snapshot.key),
+        } as const;
+        if (snapshot.pttl < 0) return { ...restore, ttlMs: 0 };
         const remaining = Math.ceil(snapshot.pttl - (now - snapshot.takenAt));
-        return remaining > 0
-          ? { key: snapshot.key, action: 'restore', payload: snapshot.payload, ttlMs: remaining }
-          : { key: snapshot.key, action: 'expired' };
+        return remaining > 0 ? { ...restore, ttlMs: remaining } : { key: snapshot.key, action: 'expired' };
       }
     }
   });
@@ -174,9 +201,20 @@ export interface UndoResult {
   readonly deleted: readonly Buffer[];
   readonly expired: readonly Buffer[];
   readonly notKept: readonly { readonly key: Buffer; readonly reason: string }[];
+  /**
+   * Keys that no longer hold what the change wrote (another client wrote or deleted them
+   * since): when any, nothing at all was written (restored and deleted are empty).
+   */
+  readonly changedSince: readonly Buffer[];
 }
 
-/** Applies the restore and delete steps in one MULTI/EXEC (all or nothing); the others are reported. */
+/**
+ * Applies the restore and delete steps in one MULTI/EXEC (all or nothing); the others are
+ * reported. A step that knows what the change wrote (`written`) is checked first, under
+ * WATCH: when any such key holds something else now, or is written between the check and
+ * EXEC, nothing is written and those keys are reported in `changedSince`. The WATCH needs
+ * `client` to be a connection of the caller's own.
+ */
 export async function applyUndo(
   client: Redis,
   steps: readonly UndoStep[],
@@ -184,6 +222,37 @@ export async function applyUndo(
 ): Promise<UndoResult> {
   const where = endpoint ?? endpointOfClient(client);
   const writes = steps.filter((s) => s.action === 'restore' || s.action === 'delete');
+  const checked = writes.filter((s) => s.written !== undefined);
+  const untouched = (changedSince: readonly Buffer[]): UndoResult => ({
+    restored: [],
+    deleted: [],
+    expired: steps.filter((s) => s.action === 'expired').map((s) => s.key),
+    notKept: steps.flatMap((s) => (s.action === 'notKept' ? [{ key: s.key, reason: s.reason }] : [])),
+    changedSince,
+  });
+  const changedKeys = async (): Promise<Buffer[]> => {
+    const now = await pipelineReplies(
+      client,
+      checked.map((s) => ['DUMP', s.key]),
+      where,
+    );
+    return checked.filter((s, i) => !sameState(now[i], s.written ?? null)).map((s) => s.key);
+  };
+  if (checked.length > 0) {
+    try {
+      await client.watch(...checked.map((s) => s.key));
+    } catch (error) {
+      throw keyspaceError(error, where, 'WATCH');
+    }
+    const changed = await changedKeys().catch(async (error: unknown) => {
+      await client.unwatch().catch(() => undefined);
+      throw error;
+    });
+    if (changed.length > 0) {
+      await client.unwatch().catch(() => undefined);
+      return untouched(changed);
+    }
+  }
   if (writes.length > 0) {
     const multi = client.multi();
     for (const step of writes) {
@@ -196,15 +265,26 @@ export async function applyUndo(
     } catch (error) {
       throw writeError(error, where, 'RESTORE');
     }
-    const failed = replies?.find(([error]) => error)?.[0];
+    if (replies === null) {
+      // A watched key was written between the check and EXEC: nothing was written.
+      const changed = await changedKeys();
+      return untouched(changed.length > 0 ? changed : checked.map((s) => s.key));
+    }
+    const failed = replies.find(([error]) => error)?.[0];
     if (failed) throw keyspaceError(failed, where, 'RESTORE');
   }
   return {
+    ...untouched([]),
     restored: steps.filter((s) => s.action === 'restore').map((s) => s.key),
     deleted: steps.filter((s) => s.action === 'delete').map((s) => s.key),
-    expired: steps.filter((s) => s.action === 'expired').map((s) => s.key),
-    notKept: steps.flatMap((s) => (s.action === 'notKept' ? [{ key: s.key, reason: s.reason }] : [])),
   };
+}
+
+/** Whether a DUMP reply (a payload, null for no key, or an Error) is what the change left. */
+function sameState(reply: unknown, written: Buffer | null): boolean {
+  if (reply instanceof Error) return false; // cannot tell: never overwrite on a guess
+  if (written === null) return reply === null || reply === undefined;
+  return Buffer.isBuffer(reply) && reply.equals(written);
 }
 
 /** One line per key that cannot be undone, for a "cannot be undone" question; undefined when all are kept. */

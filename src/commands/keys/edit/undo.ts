@@ -3,8 +3,9 @@ import * as vscode from 'vscode';
 import { displayBytes } from '../../../redis/keyspace';
 import { applyUndo, describeSeconds, planUndo, UndoStep } from '../../../redis/mutations';
 import type { ExtensionServices } from '../../context';
+import type { RecordedChange } from '../../../keyChanges';
 import { runOnSession, whereOf } from '../targets';
-import { EditResult, tell } from './common';
+import { EditResult, tell, withOwnConnection } from './common';
 
 export const UNDO = 'Undo';
 
@@ -31,7 +32,8 @@ export async function undoLastChange(services: ExtensionServices): Promise<EditR
       `The last change (${last.label}) was made at ${last.where}, and Shared Redis is now connected to ${here}: nothing was changed. Connect to ${last.where} again to undo it.`,
     );
   }
-  const steps = planUndo(last.snapshots, undefined, { unanswered: last.unanswered });
+  const plan = { unanswered: last.unanswered, written: last.written };
+  const steps = planUndo(last.snapshots, undefined, plan);
   const writes = steps.filter((s) => s.action === 'restore' || s.action === 'delete');
   const left = describeLeft(steps);
   if (writes.length === 0) {
@@ -42,39 +44,61 @@ export async function undoLastChange(services: ExtensionServices): Promise<EditR
     `Undo "${last.label}"?`,
     {
       modal: true,
-      detail: `${writes.map(describeStep).join('; ')}.${left ? ` Not undone: ${left}.` : ''} Whatever was written to these keys since is replaced.`,
+      detail: `${writes.map(describeStep).join('; ')}.${left ? ` Not undone: ${left}.` : ''} ${
+        writes.every((s) => s.written !== undefined)
+          ? 'If another client has written one of these keys since, nothing is changed.'
+          : 'Whatever was written to these keys since is replaced.'
+      }`,
     },
     UNDO,
   );
   if (choice !== UNDO) return { outcome: 'dismissed', message: '' };
-  return runOnSession(services, services.logger.child('Keys'), 'undo the last change', async (client) => {
-    // Planned again now: the question may have been open for a while, and a TTL put back is the one left now.
-    const stepsNow = planUndo(last.snapshots, undefined, { unanswered: last.unanswered });
-    const writesNow = stepsNow.filter((s) => s.action === 'restore' || s.action === 'delete');
-    const leftNow = describeLeft(stepsNow);
-    if (writesNow.length === 0) {
-      services.keyChanges.forget(last);
-      return tell('unchanged', `${last.label} cannot be undone: ${leftNow}. Nothing was changed.`);
-    }
-    const existed = await existing(
-      client,
-      writesNow.map((s) => s.key),
-    );
-    const result = await applyUndo(client, stepsNow, services.session.endpoint);
+  // A connection of its own: Undo WATCHes the keys it checks, and a shared connection's WATCH could be cleared by another EXEC.
+  return runOnSession(services, services.logger.child('Keys'), 'undo the last change', () =>
+    withOwnConnection(services, (client) => undoNow(services, client, last)),
+  );
+}
+
+async function undoNow(
+  services: ExtensionServices,
+  client: Redis,
+  last: RecordedChange & { undoable: true },
+): Promise<EditResult> {
+  // Planned again now: the question may have been open for a while, and a TTL put back is the one left now.
+  const stepsNow = planUndo(last.snapshots, undefined, { unanswered: last.unanswered, written: last.written });
+  const writesNow = stepsNow.filter((s) => s.action === 'restore' || s.action === 'delete');
+  const leftNow = describeLeft(stepsNow);
+  if (writesNow.length === 0) {
     services.keyChanges.forget(last);
-    const db = services.session.endpoint.db;
-    const back = result.restored.filter((key) => !existed.has(key.toString('latin1')));
-    const changed = result.restored.filter((key) => existed.has(key.toString('latin1')));
-    const removed = result.deleted.filter((key) => existed.has(key.toString('latin1')));
-    if (back.length > 0) services.keyChanges.keysChanged({ keys: back, kind: 'created', db });
-    if (changed.length > 0) services.keyChanges.keysChanged({ keys: changed, kind: 'changed', db });
-    if (removed.length > 0) services.keyChanges.keysChanged({ keys: removed, kind: 'deleted', db });
-    await services.keyBrowser.applied();
+    return tell('unchanged', `${last.label} cannot be undone: ${leftNow}. Nothing was changed.`);
+  }
+  const existed = await existing(
+    client,
+    writesNow.map((s) => s.key),
+  );
+  const result = await applyUndo(client, stepsNow, services.session.endpoint);
+  if (result.changedSince.length > 0) {
+    // Never over another client's newer write: that write is live data of a service sharing this Redis.
+    services.keyChanges.forget(last);
+    const names = result.changedSince.map((key) => displayBytes(key)).join(', ');
     return tell(
-      'done',
-      `Undid ${last.label}: ${writesNow.map(describeStep).join('; ')}.${leftNow ? ` Not undone: ${leftNow}.` : ''}`,
+      'refused',
+      `${last.label} was not undone: ${names} no longer ${result.changedSince.length === 1 ? 'holds' : 'hold'} what this change wrote (another client changed or deleted it since), and Undo does not overwrite a newer write. Nothing was changed.`,
     );
-  });
+  }
+  services.keyChanges.forget(last);
+  const db = services.session.endpoint.db;
+  const back = result.restored.filter((key) => !existed.has(key.toString('latin1')));
+  const changed = result.restored.filter((key) => existed.has(key.toString('latin1')));
+  const removed = result.deleted.filter((key) => existed.has(key.toString('latin1')));
+  if (back.length > 0) services.keyChanges.keysChanged({ keys: back, kind: 'created', db });
+  if (changed.length > 0) services.keyChanges.keysChanged({ keys: changed, kind: 'changed', db });
+  if (removed.length > 0) services.keyChanges.keysChanged({ keys: removed, kind: 'deleted', db });
+  await services.keyBrowser.applied();
+  return tell(
+    'done',
+    `Undid ${last.label}: ${writesNow.map(describeStep).join('; ')}.${leftNow ? ` Not undone: ${leftNow}.` : ''}`,
+  );
 }
 
 function describeStep(step: UndoStep): string {
