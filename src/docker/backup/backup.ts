@@ -9,6 +9,7 @@ import { readRdbHeader } from './rdbHeader';
 import { checkRdbFile } from './rdbCheck';
 import { PersistenceConfig, persistenceConfig, snapshot } from './persistence';
 import { processRuns } from '../../redis/localProcess';
+import { tailLogs } from '../stack/logs';
 
 export interface BackupResult {
   readonly file: string;
@@ -98,6 +99,8 @@ export async function backupRedis(
   progress('Redis is writing a snapshot (BGSAVE)');
   const taken = await snapshot(client, {
     onState: progress,
+    // Redis logs to the container's output: a failed save's reason is read from there.
+    serverLog: () => tailLogs(docker, containerId, 50),
     ...(options.snapshotTimeoutMs ? { timeoutMs: options.snapshotTimeoutMs } : {}),
   });
 

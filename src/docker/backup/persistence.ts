@@ -56,6 +56,11 @@ export async function countKeys(client: Redis): Promise<number> {
 export interface SnapshotOptions {
   readonly timeoutMs?: number;
   readonly onState?: (message: string) => void;
+  /**
+   * The last lines of the server's log (the container's output): when the save fails, the
+   * reason its child logged (a folder it may not write, a full disk) is taken from there.
+   */
+  readonly serverLog?: () => Promise<readonly string[]>;
 }
 
 /** A snapshot Redis finished. */
@@ -130,12 +135,48 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
         state['rdb_last_bgsave_status'] === 'err' &&
         (seenRunning || before['rdb_last_bgsave_status'] !== 'err')
       ) {
+        const reason = await saveFailureReason(options.serverLog);
         throw new BackupError(
           'snapshot-failed',
-          'Redis could not write its snapshot (rdb_last_bgsave_status: err); its log says why, often a full disk.',
+          reason
+            ? `Redis could not write its snapshot: ${reason} (from the server's log).`
+            : 'Redis could not write its snapshot (rdb_last_bgsave_status: err); its log says why, often a full disk.',
         );
       }
       overdue();
     }
   }
+}
+
+/**
+ * Why the last background save failed, in the server's words: the warnings (`#`) its child
+ * logged after the last "Background saving started by pid N" (lines `N:C … # …`), e.g.
+ * "Failed opening the temp RDB file temp-N.rdb (in server root dir /data) for saving:
+ * Permission denied" or "Write error saving DB on disk: No space left on device".
+ * Undefined when the log cannot be read or says nothing about it.
+ */
+export async function saveFailureReason(
+  serverLog: (() => Promise<readonly string[]>) | undefined,
+): Promise<string | undefined> {
+  if (!serverLog) return undefined;
+  let lines: readonly string[];
+  try {
+    lines = await serverLog();
+  } catch {
+    return undefined; // the log is a bonus: the failure is reported without it
+  }
+  let child: string | undefined;
+  let reasons: string[] = [];
+  for (const line of lines) {
+    const started = /Background saving started by pid (\d+)/.exec(line);
+    if (started) {
+      child = started[1];
+      reasons = [];
+      continue;
+    }
+    const warning = /^\s*(\d+):C [^#]*# (.+)$/.exec(line);
+    if (warning && warning[1] === child) reasons.push((warning[2] ?? '').trim());
+  }
+  const text = reasons.filter(Boolean).join('; ');
+  return text ? (text.length > 500 ? `${text.slice(0, 500)}…` : text) : undefined;
 }
