@@ -92,6 +92,9 @@ export class ProfilerService implements vscode.Disposable {
     const topology = await this.session.topology();
     const { profilerMaxSeconds, profilerMaxLines, delimiter } = settings();
     let lookupRefused = false;
+    let guardUnwatched = false;
+    // The profile this start makes (a "Stop Profiler" answer stops that one, not a later one).
+    const started: { profile?: RunningProfile } = {};
     this.lastEnded = undefined;
     const profile = await startProfile(topology, endpoint, credentials, {
       maxSeconds: profilerMaxSeconds,
@@ -112,6 +115,16 @@ export class ProfilerService implements vscode.Disposable {
           throw error;
         }
       },
+      // Said once, and where it is seen: the guard protects the shared server's memory.
+      onBacklogUnwatched: (reason) => {
+        if (guardUnwatched) return;
+        guardUnwatched = true;
+        this.log.warn(reason);
+        this.noteEmitter.fire(reason);
+        void vscode.window.showWarningMessage(reason, 'Stop Profiler').then((choice) => {
+          if (choice === 'Stop Profiler' && this.profiler === started.profile) this.stop();
+        });
+      },
       onCommand: (command) => this.accept(command),
       onRates: (window) => this.noteEmitter.fire(describeRates(`last ${Math.round(window.seconds)} s`, window)),
       onEnd: (ended) => this.ended(ended),
@@ -122,6 +135,7 @@ export class ProfilerService implements vscode.Disposable {
       return;
     }
     this.profiler = profile;
+    started.profile = profile;
     this.startedMs = Date.now();
     this.log.info(`Profiler started (MONITOR) for at most ${profilerMaxSeconds} s or ${profilerMaxLines} commands`);
     const limits = `at most ${profilerMaxSeconds} s or ${profilerMaxLines.toLocaleString('en-US')} commands`;

@@ -1,7 +1,7 @@
 import { connect as connectTcp, Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { RedisCredentials, RedisEndpoint } from '../endpoint';
-import { authRefusal, classifyRedisError, isNoPasswordNeeded } from '../errors';
+import { authRefusal, classifyRedisError, isNoPasswordNeeded, isReplyError } from '../errors';
 import { tlsConnectionOptions } from '../tls';
 import { MissingRightError } from './clientList';
 import { MonitorLineSplitter, parseMonitorLine } from './monitor';
@@ -62,6 +62,12 @@ export interface ProfilerOptions {
   readonly maxBacklogBytes?: number;
   /** How often the backlog is looked at (with the CLIENT LIST the service lookup uses). Default 1 s. */
   readonly backlogCheckMs?: number;
+  /**
+   * Called at most once per profile when the backlog cannot be watched on this server (the ACL
+   * refuses CLIENT ID or CLIENT LIST), with why: the profile goes on, ended by its time and line
+   * limits only, and the caller should say so where the user sees it.
+   */
+  readonly onBacklogUnwatched?: (reason: string) => void;
   /** Splits a key's namespace off. */
   readonly delimiter: string;
   /** CLIENT LIST, on another connection (the profiler's own only streams). */
@@ -149,6 +155,12 @@ export class Profiler {
   private readonly now: () => number;
   /** The connection's CLIENT ID (to find its `omem`); undefined when CLIENT ID was refused. */
   private clientId: string | undefined;
+  /** Why CLIENT ID was refused (the backlog cannot be watched then). */
+  private clientIdRefusal: string | undefined;
+  /** The profile's user, for the reasons it gives. */
+  private user = 'default';
+  /** The backlog was said to be unwatched (said once). */
+  private unwatched = false;
   /** Lines that arrived with the handshake's last reply. */
   private readonly early: Array<{ line: Buffer; cut: boolean }> = [];
 
@@ -271,6 +283,8 @@ export class Profiler {
     this.clientId = /^:\d+$/.test(replies[commands.length - 2] ?? '')
       ? replies[commands.length - 2]?.slice(1)
       : undefined;
+    this.user = endpoint.username || 'default';
+    if (this.clientId === undefined) this.clientIdRefusal = failure(commands.length - 2) ?? 'no answer';
     if (authFailure) throw authRefusal(authFailure, endpoint);
     // CLIENT SETNAME may be refused to a user without +client: the profile works all the same.
     const monitorFailure = failure(commands.length - 1);
@@ -329,6 +343,17 @@ export class Profiler {
     );
     if (this.clientId !== undefined) {
       this.timers.push(setInterval(() => void this.checkBacklog(), this.options.backlogCheckMs ?? 1000));
+      // At once, not a period later: a CLIENT LIST the ACL refuses is then said right at the start.
+      setImmediate(() => void this.checkBacklog());
+    } else {
+      const refusal = this.clientIdRefusal ?? '';
+      setImmediate(() =>
+        this.backlogUnwatched(
+          /^NOPERM\b/.test(refusal)
+            ? `the Redis user "${this.user}" may not run CLIENT ID (grant +client|id and +client|list), so the profile's connection cannot be found in CLIENT LIST`
+            : `Redis refused CLIENT ID (${refusal}), so the profile's connection cannot be found in CLIENT LIST`,
+        ),
+      );
     }
     const every = this.options.summaryEveryMs ?? 0;
     if (every > 0 && this.options.onRates) {
@@ -438,7 +463,7 @@ export class Profiler {
 
   /** Stops the profile when the server holds more of our output than `maxBacklogBytes`. */
   private async checkBacklog(): Promise<void> {
-    if (this.ended || this.checkingBacklog) return;
+    if (this.ended || this.checkingBacklog || this.unwatched) return;
     this.checkingBacklog = true;
     try {
       const clients = await this.options.listClients();
@@ -448,11 +473,28 @@ export class Profiler {
       if (bytes > (this.options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES)) {
         this.finish({ reason: 'backlog', bytes });
       }
-    } catch {
-      // CLIENT LIST refused or failed: the time and line limits still end the profile.
+    } catch (error) {
+      // A refusal (an ACL) lasts: said once, and no more asking. Another failure (a lost
+      // connection) may pass: the next check asks again. The time and line limits still hold.
+      if (error instanceof MissingRightError) {
+        this.backlogUnwatched(
+          `the Redis user "${error.user ?? this.user}" may not run CLIENT LIST (grant +client|list)`,
+        );
+      } else if (isReplyError(error)) {
+        this.backlogUnwatched(`Redis refused CLIENT LIST (${error.message})`);
+      }
     } finally {
       this.checkingBacklog = false;
     }
+  }
+
+  /** Says once why the backlog cannot be watched, and stops asking. */
+  private backlogUnwatched(reason: string): void {
+    if (this.ended || this.unwatched) return;
+    this.unwatched = true;
+    this.options.onBacklogUnwatched?.(
+      `The profiler's memory guard cannot watch this server: ${reason}. It cannot stop the profile when Redis holds too much unread MONITOR output for it; only the time and line limits end it.`,
+    );
   }
 
   private checkingBacklog = false;
