@@ -611,6 +611,45 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.ttl('edk:ttl:undo'), -1);
   });
 
+  it('Undo of a key document save leaves a value another client wrote since, naming the key', async () => {
+    await api();
+    await redis.set('edk:undo:saved', 'old');
+    const uri = await vscode.commands.executeCommand<string>('sharedRedis.inspectKey', 'edk:undo:saved');
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    assert.ok(document, 'the key document is open');
+    await vscode.workspace.fs.writeFile(document.uri, Buffer.from(document.getText().replace(/old$/, 'saved'), 'utf8'));
+    assert.equal(await redis.get('edk:undo:saved'), 'saved');
+    await redis.set('edk:undo:saved', 'newer-from-service');
+    modal.reset((message) => (message.startsWith('Undo') ? 'Undo' : undefined));
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.equal(undone.outcome, 'refused', undone.message);
+    assert.match(undone.message, /edk:undo:saved no longer holds what this change wrote/);
+    assert.equal(await redis.get('edk:undo:saved'), 'newer-from-service');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('Undo of Delete Key or Set TTL leaves a value another client wrote since, naming the key', async () => {
+    await api();
+    await redis.set('edk:undo:deleted', 'old');
+    modal.reset((message) =>
+      message.startsWith('Delete the key') ? 'Delete' : message.startsWith('Undo') ? 'Undo' : undefined,
+    );
+    assert.equal((await run('sharedRedis.deleteKey', 'edk:undo:deleted')).outcome, 'done');
+    // A service writes the key again after the delete.
+    await redis.set('edk:undo:deleted', 'recreated-by-service', 'EX', 500);
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.equal(undone.outcome, 'refused', undone.message);
+    assert.match(undone.message, /edk:undo:deleted no longer holds what this change wrote/);
+    assert.equal(await redis.get('edk:undo:deleted'), 'recreated-by-service');
+
+    await redis.set('edk:undo:ttl', 'old');
+    assert.equal((await run('sharedRedis.setTtl', 'edk:undo:ttl', '1h')).outcome, 'done');
+    await redis.set('edk:undo:ttl', 'newer-from-service', 'KEEPTTL');
+    const undoneTtl = await run('sharedRedis.undoLastChange');
+    assert.equal(undoneTtl.outcome, 'refused', undoneTtl.message);
+    assert.equal(await redis.get('edk:undo:ttl'), 'newer-from-service');
+  });
+
   it('with readOnly on, refuses every editing command and changes nothing', async () => {
     await api();
     await redis.set('edk:ro', 'v', 'EX', 400);
