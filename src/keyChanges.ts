@@ -34,6 +34,8 @@ export interface PendingUndo {
    * while it still holds that, never over another client's newer write).
    */
   commit(written?: readonly WrittenState[]): void;
+  /** The change went through and set only TTLs: the keys hold the values they held before (Undo checks that). */
+  commitTtlOnly(): void;
   /** The change did not happen (conflict, error, cancel): forget the snapshot. */
   discard(): void;
   /** The write failed with `error`: kept when Redis did not answer in time (it may still apply it), forgotten otherwise. */
@@ -122,6 +124,11 @@ export class KeyChanges implements vscode.Disposable {
     return {
       notUndoable: describeNotKept(snapshots),
       commit: (written) => keep(false, written),
+      commitTtlOnly: () =>
+        keep(
+          false,
+          snapshots.flatMap((s) => (s.state === 'value' ? [{ key: s.key, payload: s.payload, mayExpire: true }] : [])),
+        ),
       discard,
       failed: (error) => (isNoAnswer(error) ? keep(true) : discard()),
     };

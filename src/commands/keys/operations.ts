@@ -92,7 +92,7 @@ class KeyOperations {
         pending.discard();
         return this.gone(name);
       }
-      pending.commit();
+      pending.commitTtlOnly();
       await this.changed(key, 'changed');
       return this.info('done', `${name} now expires in ${describeSeconds(parsed.seconds)}.`);
     });
@@ -113,7 +113,7 @@ class KeyOperations {
       if (change !== 'changed') pending.discard();
       if (change === 'gone') return this.gone(name);
       if (change === 'unchanged') return this.info('unchanged', `${name} has no TTL: nothing to change.`);
-      pending.commit();
+      pending.commitTtlOnly();
       await this.changed(key, 'changed');
       return this.info('done', `${name} no longer expires.`);
     });
@@ -164,7 +164,8 @@ class KeyOperations {
         pending.discard();
         return this.gone(name);
       }
-      pending.commit();
+      // What the delete left: no key. Undo brings it back only while no other client wrote it again.
+      pending.commit([{ key, payload: null }]);
       await this.changed(key, 'deleted');
       return this.info('done', `Deleted ${name}.`);
     });

@@ -119,6 +119,11 @@ function tooLarge(key: Buffer, size: number, limit: number, about: string): KeyS
 export interface WrittenState {
   readonly key: Buffer;
   readonly payload: Buffer | null;
+  /**
+   * The change set only a TTL (the value is the one before it): a key gone now may simply have
+   * expired by that TTL, and putting it back overwrites nothing, so only another value blocks Undo.
+   */
+  readonly mayExpire?: boolean;
 }
 
 /** What Undo does with one key. `written`: what the change left there (undefined: not known, not checked). */
@@ -130,6 +135,7 @@ export type UndoStep =
       readonly payload: Buffer;
       readonly ttlMs: number;
       readonly written?: Buffer | null;
+      readonly mayExpire?: boolean;
     }
   /** It did not exist before the change: UNLINK. */
   | { readonly key: Buffer; readonly action: 'delete'; readonly written?: Buffer | null }
@@ -157,10 +163,11 @@ export function planUndo(
   // A key that did not exist may now hold the value of a key that was not kept (a rename
   // moved it there): deleting it would lose that value for good, so it is left.
   const lost = snapshots.find((s) => s.state === 'notKept');
-  const written = new Map((options.written ?? []).map((w) => [w.key.toString('latin1'), w.payload]));
-  const check = (key: Buffer): { written?: Buffer | null } => {
-    const id = key.toString('latin1');
-    return written.has(id) ? { written: written.get(id) ?? null } : {};
+  const written = new Map((options.written ?? []).map((w) => [w.key.toString('latin1'), w]));
+  const check = (key: Buffer): { written?: Buffer | null; mayExpire?: boolean } => {
+    const state = written.get(key.toString('latin1'));
+    if (!state) return {};
+    return state.mayExpire ? { written: state.payload, mayExpire: true } : { written: state.payload };
   };
   return snapshots.map((snapshot): UndoStep => {
     switch (snapshot.state) {
@@ -236,7 +243,9 @@ export async function applyUndo(
       checked.map((s) => ['DUMP', s.key]),
       where,
     );
-    return checked.filter((s, i) => !sameState(now[i], s.written ?? null)).map((s) => s.key);
+    return checked
+      .filter((s, i) => !sameState(now[i], s.written ?? null, s.action === 'restore' && s.mayExpire === true))
+      .map((s) => s.key);
   };
   if (checked.length > 0) {
     try {
@@ -281,8 +290,9 @@ export async function applyUndo(
 }
 
 /** Whether a DUMP reply (a payload, null for no key, or an Error) is what the change left. */
-function sameState(reply: unknown, written: Buffer | null): boolean {
+function sameState(reply: unknown, written: Buffer | null, mayExpire: boolean): boolean {
   if (reply instanceof Error) return false; // cannot tell: never overwrite on a guess
+  if (mayExpire && (reply === null || reply === undefined)) return true;
   if (written === null) return reply === null || reply === undefined;
   return Buffer.isBuffer(reply) && reply.equals(written);
 }

@@ -83,7 +83,7 @@ async function undoNow(
     const names = result.changedSince.map((key) => displayBytes(key)).join(', ');
     return tell(
       'refused',
-      `${last.label} was not undone: ${names} no longer ${result.changedSince.length === 1 ? 'holds' : 'hold'} what this change wrote (another client changed or deleted it since), and Undo does not overwrite a newer write. Nothing was changed.`,
+      `${last.label} was not undone: ${names} no longer ${result.changedSince.length === 1 ? 'holds' : 'hold'} what this change wrote (another client changed or deleted it since, or it expired), and Undo does not overwrite a newer write. Nothing was changed.`,
     );
   }
   services.keyChanges.forget(last);

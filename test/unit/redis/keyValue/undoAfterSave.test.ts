@@ -107,4 +107,22 @@ describe('Undo after a key document save, when another client wrote the key in b
     }
     assert.equal(await editor.get(key), 'raced-in');
   });
+  it('after a change that set only a TTL, puts back a key that expired by it, but never over another value', async () => {
+    const key = Buffer.from('shared:config:ttl');
+    await editor.set(key, 'value');
+    const snapshots = await snapshotKeys(editor, [key]);
+    const payload = snapshots[0]?.state === 'value' ? snapshots[0].payload : Buffer.alloc(0);
+    const ttlOnly = { unanswered: false, written: [{ key, payload, mayExpire: true }] };
+    await editor.pexpire(key, 50); // the change: a TTL set by mistake, and the key expired by it
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    assert.deepEqual((await applyUndo(editor, planUndo(snapshots, undefined, ttlOnly))).restored, [key]);
+    assert.equal(await editor.get(key), 'value');
+    assert.equal(await editor.pttl(key), -1);
+    // Another client wrote a newer value after the TTL change: left.
+    await service.set(key, 'newer');
+    const result = await applyUndo(editor, planUndo(snapshots, undefined, ttlOnly));
+    assert.deepEqual(result.restored, []);
+    assert.deepEqual(result.changedSince, [key]);
+    assert.equal(await editor.get(key), 'newer');
+  });
 });
