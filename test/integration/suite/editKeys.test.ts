@@ -650,6 +650,40 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.get('edk:undo:ttl'), 'newer-from-service');
   });
 
+  it('Undo of New Key, Rename Key or Copy Key leaves a key another client wrote since, naming it', async () => {
+    await api();
+    modal.reset((message) => (message.startsWith('Undo') ? 'Undo' : undefined));
+    // New Key, then a service adds to it: Undo would delete the service's data with it.
+    const created = await run('sharedRedis.newKey', undefined, {
+      type: 'hash',
+      field: 'f',
+      value: 'v',
+      name: 'edk:undo:new',
+      ttl: '',
+    });
+    assert.equal(created.outcome, 'done', created.message);
+    await redis.hset('edk:undo:new', 'from-service', 'kept');
+    const undoneNew = await run('sharedRedis.undoLastChange');
+    assert.equal(undoneNew.outcome, 'refused', undoneNew.message);
+    assert.match(undoneNew.message, /edk:undo:new no longer holds what this change wrote/);
+    assert.equal(await redis.hget('edk:undo:new', 'from-service'), 'kept');
+    // Rename, then a service writes the new name.
+    await redis.set('edk:undo:from', 'v');
+    assert.equal((await run('sharedRedis.renameKey', 'edk:undo:from', 'edk:undo:to')).outcome, 'done');
+    await redis.set('edk:undo:to', 'newer-from-service');
+    const undoneRename = await run('sharedRedis.undoLastChange');
+    assert.equal(undoneRename.outcome, 'refused', undoneRename.message);
+    assert.equal(await redis.get('edk:undo:to'), 'newer-from-service');
+    assert.equal(await redis.exists('edk:undo:from'), 0);
+    // Copy, then a service writes the copy.
+    await redis.set('edk:undo:source', 'v');
+    assert.equal((await run('sharedRedis.copyKey', 'edk:undo:source', 'edk:undo:copy')).outcome, 'done');
+    await redis.set('edk:undo:copy', 'newer-from-service');
+    const undoneCopy = await run('sharedRedis.undoLastChange');
+    assert.equal(undoneCopy.outcome, 'refused', undoneCopy.message);
+    assert.equal(await redis.get('edk:undo:copy'), 'newer-from-service');
+  });
+
   it('with readOnly on, refuses every editing command and changes nothing', async () => {
     await api();
     await redis.set('edk:ro', 'v', 'EX', 400);
