@@ -32,6 +32,7 @@ export {
   snapshotKeys,
 } from './undoJournal';
 export {
+  AfterWrite,
   ConditionalOutcome,
   BeforeWrite,
   ConditionalWrite,

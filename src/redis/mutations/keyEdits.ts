@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
+import type { WrittenState } from './undoJournal';
 
 /**
  * New Key, Rename Key and Copy Key on exact bytes, each conditional on what it checked:
@@ -28,13 +29,22 @@ export interface NewKeySpec {
  * (a watched key changed meanwhile), or `dismissed` (beforeWrite said not to go on).
  */
 export type ConditionalOutcome<R extends string> =
-  | { readonly kind: 'written'; readonly replies: readonly unknown[] }
+  /** `written`: what the write left in the keys beforeWrite asked to read back (see AfterWrite). */
+  | { readonly kind: 'written'; readonly replies: readonly unknown[]; readonly written?: readonly WrittenState[] }
   | { readonly kind: 'refused'; readonly reason: R }
   | { readonly kind: 'conflict' }
   | { readonly kind: 'dismissed' };
 
+/**
+ * Go on, and read back what the write leaves in `readBack` (DUMP at the end of the same MULTI,
+ * so no other write comes between): Undo then writes those keys only while they still hold it.
+ */
+export interface AfterWrite {
+  readonly readBack: readonly Buffer[];
+}
+
 /** Right before MULTI, inside the WATCH (record the before-state for undo); false: do not write. */
-export type BeforeWrite = (client: Redis) => Promise<boolean | void>;
+export type BeforeWrite = (client: Redis) => Promise<boolean | void | AfterWrite>;
 
 export interface ConditionalWrite<R extends string> {
   readonly watch: readonly Buffer[];
@@ -56,12 +66,15 @@ export async function conditionalWrite<R extends string>(
       await client.unwatch();
       return { kind: 'refused', reason };
     }
-    if ((await change.beforeWrite?.(client)) === false) {
+    const before = await change.beforeWrite?.(client);
+    if (before === false) {
       await client.unwatch();
       return { kind: 'dismissed' };
     }
+    const readBack = typeof before === 'object' ? before.readBack : [];
     const multi = client.multi();
     change.write(multi);
+    for (const key of readBack) multi.callBuffer('DUMP', key);
     let replies: [Error | null, unknown][] | null;
     try {
       replies = await multi.exec();
@@ -69,9 +82,15 @@ export async function conditionalWrite<R extends string>(
       throw writeError(error, endpoint, 'MULTI');
     }
     if (replies === null) return { kind: 'conflict' };
-    const failed = replies.find(([error]) => error)?.[0];
+    const own = replies.slice(0, replies.length - readBack.length);
+    const failed = own.find(([error]) => error)?.[0];
     if (failed) throw failed;
-    return { kind: 'written', replies: replies.map(([, value]) => value) };
+    const dumps = replies.slice(own.length);
+    // A DUMP refused or odd: nothing is said of what the write left (Undo then does not check).
+    const written = dumps.every(([error, value]) => !error && (value === null || Buffer.isBuffer(value)))
+      ? readBack.map((key, i) => ({ key, payload: (dumps[i]?.[1] as Buffer | null) ?? null }))
+      : undefined;
+    return { kind: 'written', replies: own.map(([, value]) => value), ...(written ? { written } : {}) };
   } catch (error) {
     await client.unwatch().catch(() => undefined);
     throw keyspaceError(error, endpoint, 'MULTI');

@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { acceptNotUndoable, type PendingUndo } from '../../../keyChanges';
 import type { ExtensionServices } from '../../context';
 import { displayBytes } from '../../../redis/keyspace';
+import type { AfterWrite } from '../../../redis/mutations/keyEdits';
+import type { WrittenState } from '../../../redis/mutations/undoJournal';
 import type { KeyOperationResult } from '../operations';
 
 /** What the editing commands resolve to: the key operations' outcomes. */
@@ -40,7 +42,7 @@ export async function withOwnConnection<T>(
 /**
  * The undo record of one change, taken inside the write's WATCH right before it: when a
  * key's before-state cannot be kept (too large, DUMP refused) the user is asked whether to
- * go on without undo. `settle(true)` after the write, `settle(false)` when it did not happen.
+ * go on without undo. `settle(outcome)` after the write, whether or not it happened.
  */
 export class UndoRecord {
   private pending: PendingUndo | undefined;
@@ -51,14 +53,20 @@ export class UndoRecord {
     private readonly label: string,
   ) {}
 
-  /** False when the user would rather not change what cannot be undone. */
-  readonly beforeWrite = async (client: Redis): Promise<boolean> => {
+  /**
+   * False when the user would rather not change what cannot be undone. When every before-state
+   * was kept, the write reads back what it leaves in the keys (Undo then never overwrites a
+   * newer write); not otherwise (an ACL that refuses DUMP would abort the whole MULTI).
+   */
+  readonly beforeWrite = async (client: Redis): Promise<boolean | AfterWrite> => {
     this.pending = await this.services.keyChanges.recordBefore(client, this.keys, this.label);
+    if (this.pending.notUndoable === undefined) return { readBack: this.keys };
     return acceptNotUndoable(this.pending, this.label);
   };
 
-  settle(written: boolean): void {
-    if (written) this.pending?.commit();
+  /** After the write: `written` (what it left, when read back) is kept with the record; else the record is dropped. */
+  settle(outcome: { readonly kind: string; readonly written?: readonly WrittenState[] }): void {
+    if (outcome.kind === 'written') this.pending?.commit(outcome.written);
     else this.pending?.discard();
   }
 

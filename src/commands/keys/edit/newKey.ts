@@ -113,7 +113,7 @@ export async function newKey(services: ExtensionServices, target: unknown, given
     const outcome = await record.write(
       withOwnConnection(services, (client) => createKey(client, spec, record.beforeWrite)),
     );
-    record.settle(outcome.kind === 'written');
+    record.settle(outcome);
     if (outcome.kind === 'dismissed') return DISMISSED;
     if (outcome.kind === 'refused') return exists(name);
     if (outcome.kind === 'conflict') {

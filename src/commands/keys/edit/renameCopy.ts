@@ -38,7 +38,7 @@ export async function renameTo(
     const outcome = await record.write(
       withOwnConnection(services, (client) => renameKey(client, from, to, record.beforeWrite)),
     );
-    record.settle(outcome.kind === 'written');
+    record.settle(outcome);
     if (outcome.kind === 'dismissed') return DISMISSED;
     if (outcome.kind === 'refused') return outcome.reason === 'gone' ? gone(a) : taken(b, 'renamed');
     if (outcome.kind === 'conflict') return changedMeanwhile(a, b, 'renamed');
@@ -72,7 +72,7 @@ export async function copyKeyCommand(
       const outcome = await record.write(
         withOwnConnection(services, (client) => copyKey(client, from, to, replace, record.beforeWrite)),
       );
-      record.settle(outcome.kind === 'written');
+      record.settle(outcome);
       if (outcome.kind === 'dismissed') return DISMISSED;
       if (outcome.kind === 'conflict') return changedMeanwhile(a, b, 'copied');
       if (outcome.kind === 'refused' && outcome.reason === 'gone') return gone(a);

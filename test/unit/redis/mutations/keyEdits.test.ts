@@ -27,6 +27,22 @@ describe('New, Rename, Copy and Move against a real redis-server', function () {
   });
   beforeEach(() => client.flushdb()); // this suite's own server
 
+  it('reads back in its own MULTI what a rename leaves in both names, for Undo to check against', async () => {
+    await client.set('rb:from', 'v');
+    const outcome = await renameKey(client, Buffer.from('rb:from'), Buffer.from('rb:to'), async () => ({
+      readBack: [Buffer.from('rb:from'), Buffer.from('rb:to')],
+    }));
+    assert.ok(outcome.kind === 'written');
+    assert.deepEqual(outcome.replies, [1], "the write's own replies only");
+    assert.deepEqual(
+      outcome.written?.map((w) => [w.key.toString(), w.payload]),
+      [
+        ['rb:from', null],
+        ['rb:to', await client.dumpBuffer('rb:to')],
+      ],
+    );
+  });
+
   it('never overwrites a key another client creates between the check and the write', async () => {
     const key = Buffer.from('race:new');
     const outcome = await createKey(
