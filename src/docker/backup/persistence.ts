@@ -47,6 +47,12 @@ export async function persistenceConfig(client: Redis): Promise<PersistenceConfi
   };
 }
 
+/** INFO stats' `total_forks` (every fork: saves, AOF rewrites); undefined where INFO does not give it. */
+async function totalForks(client: Redis): Promise<number | undefined> {
+  const forks = parseInfo(await client.info('stats')).get('stats')?.['total_forks'];
+  return forks === undefined ? undefined : Number(forks);
+}
+
 /** Every key of every database (INFO keyspace), which counts without walking the keyspace. */
 export async function countKeys(client: Redis): Promise<number> {
   const info = parseInfo(await client.info('keyspace'));
@@ -125,6 +131,14 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
     // child that fails at once (a full disk) may be gone before the first look below, and an
     // `err` status then is this save's even when the one before it failed too.
     let seenRunning = /started/i.test(String(reply));
+    // "Scheduled": it forks once the AOF rewrite ahead of it is done. A child that fails at once
+    // may be reaped before any look sees it run; a fork counted since, with no rewrite and no
+    // save running, then says that this save has run (and an `err` status is its own).
+    const forksAtReply = seenRunning ? undefined : await totalForks(client);
+    const ranSinceScheduled = async (state: Record<string, string>): Promise<boolean> =>
+      forksAtReply !== undefined &&
+      state['aof_rewrite_in_progress'] === '0' &&
+      ((await totalForks(client)) ?? 0) > forksAtReply;
     for (;;) {
       await sleep(100);
       const now = await lastsave();
@@ -133,7 +147,7 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
       if (state['rdb_bgsave_in_progress'] === '1') seenRunning = true;
       else if (
         state['rdb_last_bgsave_status'] === 'err' &&
-        (seenRunning || before['rdb_last_bgsave_status'] !== 'err')
+        (seenRunning || before['rdb_last_bgsave_status'] !== 'err' || (await ranSinceScheduled(state)))
       ) {
         const reason = await saveFailureReason(options.serverLog);
         throw new BackupError(
