@@ -650,6 +650,34 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.get('edk:undo:ttl'), 'newer-from-service');
   });
 
+  it('Undo of Remove TTL or Set TTL does not bring back a key another client deleted before the TTL could run out', async () => {
+    await api();
+    modal.reset((message) => (message.startsWith('Undo') ? 'Undo' : undefined));
+    // Remove TTL, then a service deletes the key (a logout): without a TTL it cannot have expired.
+    await redis.set('edk:undo:persisted', 'session', 'EX', 900);
+    assert.equal((await run('sharedRedis.persistKey', 'edk:undo:persisted')).outcome, 'done');
+    await redis.del('edk:undo:persisted');
+    const undonePersist = await run('sharedRedis.undoLastChange');
+    assert.equal(undonePersist.outcome, 'refused', undonePersist.message);
+    assert.match(undonePersist.message, /edk:undo:persisted no longer holds what this change wrote/);
+    assert.equal(await redis.exists('edk:undo:persisted'), 0);
+    // Set TTL of an hour, then a service deletes the key a moment later: the hour has not run out.
+    await redis.set('edk:undo:ttl-deleted', 'session');
+    assert.equal((await run('sharedRedis.setTtl', 'edk:undo:ttl-deleted', '1h')).outcome, 'done');
+    await redis.del('edk:undo:ttl-deleted');
+    const undoneTtl = await run('sharedRedis.undoLastChange');
+    assert.equal(undoneTtl.outcome, 'refused', undoneTtl.message);
+    assert.equal(await redis.exists('edk:undo:ttl-deleted'), 0);
+    // A key that really ran out by the TTL set is still put back (the mistake Undo is for).
+    await redis.set('edk:undo:ttl-expired', 'kept');
+    assert.equal((await run('sharedRedis.setTtl', 'edk:undo:ttl-expired', '1')).outcome, 'done');
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    assert.equal(await redis.exists('edk:undo:ttl-expired'), 0);
+    const undoneExpired = await run('sharedRedis.undoLastChange');
+    assert.equal(undoneExpired.outcome, 'done', undoneExpired.message);
+    assert.equal(await redis.get('edk:undo:ttl-expired'), 'kept');
+  });
+
   it('Undo of New Key, Rename Key or Copy Key leaves a key another client wrote since, naming it', async () => {
     await api();
     modal.reset((message) => (message.startsWith('Undo') ? 'Undo' : undefined));
