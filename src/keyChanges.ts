@@ -34,8 +34,12 @@ export interface PendingUndo {
    * while it still holds that, never over another client's newer write).
    */
   commit(written?: readonly WrittenState[]): void;
-  /** The change went through and set only TTLs: the keys hold the values they held before (Undo checks that). */
-  commitTtlOnly(): void;
+  /**
+   * The change went through and set only TTLs: the keys hold the values they held before (Undo
+   * checks that). `ttlMs`: the TTL it set, by which a key may run out (a key gone before that
+   * TTL could run out was deleted by another client); none when it removed the TTL.
+   */
+  commitTtlOnly(ttlMs?: number): void;
   /** The change did not happen (conflict, error, cancel): forget the snapshot. */
   discard(): void;
   /** The write failed with `error`: kept when Redis did not answer in time (it may still apply it), forgotten otherwise. */
@@ -124,10 +128,17 @@ export class KeyChanges implements vscode.Disposable {
     return {
       notUndoable: describeNotKept(snapshots),
       commit: (written) => keep(false, written),
-      commitTtlOnly: () =>
+      commitTtlOnly: (ttlMs) =>
         keep(
           false,
-          snapshots.flatMap((s) => (s.state === 'value' ? [{ key: s.key, payload: s.payload, mayExpire: true }] : [])),
+          snapshots.flatMap((s) =>
+            s.state !== 'value'
+              ? []
+              : ttlMs === undefined
+                ? [{ key: s.key, payload: s.payload }]
+                : // The earliest the TTL set can run out: it was set after the snapshot.
+                  [{ key: s.key, payload: s.payload, mayExpire: true, expiresAt: s.takenAt + ttlMs }],
+          ),
         ),
       discard,
       failed: (error) => (isNoAnswer(error) ? keep(true) : discard()),

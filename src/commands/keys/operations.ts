@@ -92,7 +92,7 @@ class KeyOperations {
         pending.discard();
         return this.gone(name);
       }
-      pending.commitTtlOnly();
+      pending.commitTtlOnly(parsed.seconds * 1000);
       await this.changed(key, 'changed');
       return this.info('done', `${name} now expires in ${describeSeconds(parsed.seconds)}.`);
     });

@@ -124,6 +124,11 @@ export interface WrittenState {
    * expired by that TTL, and putting it back overwrites nothing, so only another value blocks Undo.
    */
   readonly mayExpire?: boolean;
+  /**
+   * With mayExpire: the earliest moment (the snapshot's clock) the TTL the change set can run
+   * out. A key gone before then did not expire: another client deleted it, and Undo leaves it.
+   */
+  readonly expiresAt?: number;
 }
 
 /** What Undo does with one key. `written`: what the change left there (undefined: not known, not checked). */
@@ -167,7 +172,8 @@ export function planUndo(
   const check = (key: Buffer): { written?: Buffer | null; mayExpire?: boolean } => {
     const state = written.get(key.toString('latin1'));
     if (!state) return {};
-    return state.mayExpire ? { written: state.payload, mayExpire: true } : { written: state.payload };
+    const mayHaveExpired = state.mayExpire === true && (state.expiresAt === undefined || now >= state.expiresAt);
+    return mayHaveExpired ? { written: state.payload, mayExpire: true } : { written: state.payload };
   };
   return snapshots.map((snapshot): UndoStep => {
     switch (snapshot.state) {
