@@ -125,4 +125,57 @@ describe('Undo after a key document save, when another client wrote the key in b
     assert.deepEqual(result.changedSince, [key]);
     assert.equal(await editor.get(key), 'newer');
   });
+
+  it('still puts the old value back when only reads came after the save, even while a large hash or set is being rehashed (its DUMP lists the same fields in another order)', async () => {
+    // A save that adds one field to a hash of 1024 (a hashtable) makes Redis grow its table, a rehash
+    // done a step per lookup: the DUMP in the save's MULTI lists the fields half-moved, and a DUMP
+    // after other clients' HGETs (reads, no write) lists them in another order.
+    const hash = Buffer.from('user:profile:big');
+    await editor.hset(hash, Object.fromEntries(Array.from({ length: 1024 }, (_, i) => [`f${i}`, `v${i}`])));
+    assert.equal(await editor.object('ENCODING', hash), 'hashtable');
+    const value = await readKeyValue(editor, hash, { pages: 100 });
+    assert.equal(value.kind, 'hash');
+    // The value with one field more, as the key editor would parse it (more than a page: built here).
+    const edited = {
+      kind: 'hash' as const,
+      entries: [...(value.kind === 'hash' ? value.entries : []), [Buffer.from('added'), Buffer.from('x')] as const],
+    };
+    let snapshots: KeySnapshot[] = [];
+    let written: Written | undefined;
+    const outcome = await saveKeyValue(editor, hash, value, edited, {
+      pages: 100,
+      beforeWrite: async (writer) => {
+        snapshots = await snapshotKeys(writer, [hash]);
+        return { commit: (after?: Written) => void (written = after), discard: () => undefined };
+      },
+    });
+    assert.equal(outcome.kind, 'saved');
+    assert.equal(await editor.hget(hash, 'added'), 'x');
+    const reads = service.pipeline();
+    for (let i = 0; i < 3000; i++) reads.hget(hash, `f${i % 1024}`);
+    await reads.exec();
+    const result = await applyUndo(editor, planUndo(snapshots, undefined, { unanswered: false, written }));
+    assert.deepEqual(result.changedSince, [], 'nobody wrote the hash: Undo is not refused');
+    assert.deepEqual(result.restored, [hash]);
+    assert.equal(await editor.hexists(hash, 'added'), 0);
+    assert.equal(await editor.hlen(hash), 1024);
+
+    // A set of 1024 members, one added, then only SISMEMBER reads: the same.
+    const set = Buffer.from('user:tags:big');
+    await editor.sadd(set, ...Array.from({ length: 1024 }, (_, i) => `m${i}`));
+    const setSnapshots = await snapshotKeys(editor, [set]);
+    const [, [, setWritten]] = ((await editor.multi().sadd(set, 'added').dumpBuffer(set).exec()) ?? []) as [
+      unknown,
+      [unknown, Buffer],
+    ];
+    const lookups = service.pipeline();
+    for (let i = 0; i < 3000; i++) lookups.sismember(set, `m${i % 1024}`);
+    await lookups.exec();
+    const setResult = await applyUndo(
+      editor,
+      planUndo(setSnapshots, undefined, { unanswered: false, written: [{ key: set, payload: setWritten }] }),
+    );
+    assert.deepEqual(setResult.changedSince, []);
+    assert.equal(await editor.sismember(set, 'added'), 0);
+  });
 });
