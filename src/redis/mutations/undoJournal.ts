@@ -300,7 +300,81 @@ function sameState(reply: unknown, written: Buffer | null, mayExpire: boolean): 
   if (reply instanceof Error) return false; // cannot tell: never overwrite on a guess
   if (mayExpire && (reply === null || reply === undefined)) return true;
   if (written === null) return reply === null || reply === undefined;
-  return Buffer.isBuffer(reply) && reply.equals(written);
+  return Buffer.isBuffer(reply) && (reply.equals(written) || sameUnorderedDump(reply, written));
+}
+
+/** RDB object types whose DUMP lists elements in hash table order: a set (2) and a hash (4) kept as hash tables. */
+const RDB_SET = 2;
+const RDB_HASH = 4;
+
+/**
+ * Whether two DUMP payloads of a set or hash hold the same elements in another order. Redis
+ * lists a hash table's elements in bucket order, which a rehash (done a step per lookup, by
+ * any client's read) changes without any write: the same value then dumps differently.
+ * Each element's encoding is deterministic, so elements are compared as their encoded bytes.
+ */
+function sameUnorderedDump(a: Buffer, b: Buffer): boolean {
+  // The same type and RDB version (the 2 bytes before the CRC64), then the same elements.
+  if (a[0] !== b[0] || !a.subarray(-10, -8).equals(b.subarray(-10, -8))) return false;
+  const left = unorderedElements(a);
+  const right = unorderedElements(b);
+  if (!left || !right || left.length !== right.length) return false;
+  left.sort(Buffer.compare);
+  right.sort(Buffer.compare);
+  return left.every((element, i) => element.equals(right[i] as Buffer));
+}
+
+/**
+ * A set's members or a hash's field-value pairs, each as its encoded bytes; undefined for
+ * another type or a payload that does not parse exactly.
+ */
+function unorderedElements(payload: Buffer): Buffer[] | undefined {
+  const type = payload[0];
+  if ((type !== RDB_SET && type !== RDB_HASH) || payload.length < 11) return undefined;
+  const end = payload.length - 10; // then the RDB version (2 bytes) and a CRC64 (8 bytes)
+  let at = 1;
+  /** Reads an RDB length at `at`; special: the low bits of an encoded string's header. */
+  const length = (): { value: number; special: boolean } | undefined => {
+    const first = payload[at];
+    if (first === undefined || at >= end) return undefined;
+    const kind = first >> 6;
+    if (kind === 0) return ((at += 1), { value: first & 0x3f, special: false });
+    if (kind === 1) {
+      if (at + 2 > end) return undefined;
+      const value = ((first & 0x3f) << 8) | (payload[at + 1] as number);
+      return ((at += 2), { value, special: false });
+    }
+    if (kind === 3) return ((at += 1), { value: first & 0x3f, special: true });
+    if (first === 0x80 && at + 5 <= end) {
+      const value = payload.readUInt32BE(at + 1);
+      return ((at += 5), { value, special: false });
+    }
+    if (first === 0x81 && at + 9 <= end) {
+      const value = Number(payload.readBigUInt64BE(at + 1));
+      return ((at += 9), { value, special: false });
+    }
+    return undefined;
+  };
+  /** Skips one encoded string; false when it does not parse. */
+  const skipString = (): boolean => {
+    const header = length();
+    if (!header) return false;
+    if (!header.special) return (at += header.value) <= end;
+    if (header.value <= 2) return (at += [1, 2, 4][header.value] as number) <= end; // an integer
+    if (header.value !== 3) return false;
+    const compressed = length(); // LZF: compressed length, then the plain length
+    if (!compressed || compressed.special || !length()) return false;
+    return (at += compressed.value) <= end;
+  };
+  const count = length();
+  if (!count || count.special) return undefined;
+  const elements: Buffer[] = [];
+  for (let i = 0; i < count.value; i++) {
+    const start = at;
+    if (!skipString() || (type === RDB_HASH && !skipString())) return undefined;
+    elements.push(payload.subarray(start, at));
+  }
+  return at === end ? elements : undefined;
 }
 
 /** One line per key that cannot be undone, for a "cannot be undone" question; undefined when all are kept. */

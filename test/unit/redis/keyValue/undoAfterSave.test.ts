@@ -178,4 +178,26 @@ describe('Undo after a key document save, when another client wrote the key in b
     assert.deepEqual(setResult.changedSince, []);
     assert.equal(await editor.sismember(set, 'added'), 0);
   });
+
+  it('still refuses when another client changed one field of a large hash, even with the table rehashed since', async () => {
+    const hash = Buffer.from('user:profile:big2');
+    const long = 'x'.repeat(300); // compressed in the DUMP
+    await editor.hset(hash, Object.fromEntries(Array.from({ length: 1024 }, (_, i) => [`f${i}`, `${long}${i}`])));
+    const snapshots = await snapshotKeys(editor, [hash]);
+    const [, [, written]] = ((await editor.multi().hset(hash, 'added', 'x').dumpBuffer(hash).exec()) ?? []) as [
+      unknown,
+      [unknown, Buffer],
+    ];
+    const reads = service.pipeline();
+    for (let i = 0; i < 3000; i++) reads.hget(hash, `f${i % 1024}`);
+    await reads.exec();
+    await service.hset(hash, 'f5', `${long}changed`);
+    const result = await applyUndo(
+      editor,
+      planUndo(snapshots, undefined, { unanswered: false, written: [{ key: hash, payload: written }] }),
+    );
+    assert.deepEqual(result.changedSince, [hash]);
+    assert.equal(await editor.hget(hash, 'f5'), `${long}changed`);
+    assert.equal(await editor.hget(hash, 'added'), 'x');
+  });
 });
