@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { NamespaceModel } from '../../../../src/redis/keyspace';
 import {
@@ -41,6 +42,19 @@ describe('New, Rename, Copy and Move against a real redis-server', function () {
         ['rb:to', await client.dumpBuffer('rb:to')],
       ],
     );
+  });
+
+  it('does not read back (DUMP) a copy larger than the undo limit: a huge value is never dumped on the shared server nor kept', async () => {
+    const from = Buffer.from('big:from');
+    const to = Buffer.from('big:to');
+    await client.set(from, randomBytes(8 * 1024 * 1024)); // 8 MiB that do not compress, far over the 1 MiB undo limit
+    await client.config('RESETSTAT');
+    const outcome = await copyKey(client, from, to, false, async () => ({ readBack: [to] }));
+    assert.ok(outcome.kind === 'written');
+    assert.equal(await client.strlen(to), 8 * 1024 * 1024, 'the copy is made');
+    const largest = Math.max(0, ...(outcome.written ?? []).map((w) => w.payload?.length ?? 0));
+    assert.ok(largest <= 1024 * 1024, `no read-back over the undo limit is kept (${largest} bytes)`);
+    assert.doesNotMatch(await client.info('commandstats'), /cmdstat_dump:/, 'DUMP was not run on the copy');
   });
 
   it('never overwrites a key another client creates between the check and the write', async () => {
