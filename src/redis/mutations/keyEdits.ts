@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
-import type { WrittenState } from './undoJournal';
+import { DEFAULT_UNDO_LIMIT_BYTES, type WrittenState } from './undoJournal';
 
 /**
  * New Key, Rename Key and Copy Key on exact bytes, each conditional on what it checked:
@@ -41,6 +41,13 @@ export type ConditionalOutcome<R extends string> =
  */
 export interface AfterWrite {
   readonly readBack: readonly Buffer[];
+  /**
+   * The largest value read back (default: the undo limit, 1 MiB). A key whose value will be far
+   * larger (MEMORY USAGE of what it will hold, over twice this) is not read back at all, so a
+   * huge value is never dumped on the shared server; a payload over it is not kept. Undo does
+   * not check such a key.
+   */
+  readonly limitBytes?: number;
 }
 
 /** Right before MULTI, inside the WATCH (record the before-state for undo); false: do not write. */
@@ -52,6 +59,8 @@ export interface ConditionalWrite<R extends string> {
   readonly check: (client: Redis) => Promise<R | undefined>;
   readonly beforeWrite?: BeforeWrite | undefined;
   readonly write: (multi: ChainableCommander) => void;
+  /** The key whose value a read-back key will hold after the write (a copy's source), for its size; default itself. */
+  readonly valueSource?: (key: Buffer) => Buffer;
 }
 
 export async function conditionalWrite<R extends string>(
@@ -71,7 +80,9 @@ export async function conditionalWrite<R extends string>(
       await client.unwatch();
       return { kind: 'dismissed' };
     }
-    const readBack = typeof before === 'object' ? before.readBack : [];
+    const limit = (typeof before === 'object' ? before.limitBytes : undefined) ?? DEFAULT_UNDO_LIMIT_BYTES;
+    const readBack =
+      typeof before === 'object' ? await smallEnough(client, before.readBack, limit, change.valueSource) : [];
     const multi = client.multi();
     change.write(multi);
     for (const key of readBack) multi.callBuffer('DUMP', key);
@@ -88,13 +99,36 @@ export async function conditionalWrite<R extends string>(
     const dumps = replies.slice(own.length);
     // A DUMP refused or odd: nothing is said of what the write left (Undo then does not check).
     const written = dumps.every(([error, value]) => !error && (value === null || Buffer.isBuffer(value)))
-      ? readBack.map((key, i) => ({ key, payload: (dumps[i]?.[1] as Buffer | null) ?? null }))
+      ? readBack
+          .map((key, i) => ({ key, payload: (dumps[i]?.[1] as Buffer | null) ?? null }))
+          .filter((w) => (w.payload?.length ?? 0) <= limit)
       : undefined;
     return { kind: 'written', replies: own.map(([, value]) => value), ...(written ? { written } : {}) };
   } catch (error) {
     await client.unwatch().catch(() => undefined);
     throw keyspaceError(error, endpoint, 'MULTI');
   }
+}
+
+/**
+ * The keys of `readBack` whose value after the write is not estimated (MEMORY USAGE of its
+ * source) at over twice `limit`: those are not dumped. A refused MEMORY USAGE leaves the
+ * payload's own length to decide, as for the before-state.
+ */
+async function smallEnough(
+  client: Redis,
+  readBack: readonly Buffer[],
+  limit: number,
+  valueSource: ((key: Buffer) => Buffer) | undefined,
+): Promise<Buffer[]> {
+  if (readBack.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const key of readBack) pipeline.call('MEMORY', 'USAGE', valueSource ? valueSource(key) : key);
+  const sizes = (await pipeline.exec()) ?? [];
+  return readBack.filter((_, i) => {
+    const [error, size] = sizes[i] ?? [null, null];
+    return error || size === null || Number(size) <= 2 * limit;
+  });
 }
 
 const exists = async (client: Redis, key: Buffer): Promise<boolean> => (await client.exists(key)) === 1;
@@ -165,6 +199,7 @@ export function copyKey(
     check: async (c) => ((await exists(c, from)) ? (!replace && (await exists(c, to)) ? 'exists' : undefined) : 'gone'),
     beforeWrite,
     write: (multi) => (replace ? multi.copy(from, to, 'REPLACE') : multi.copy(from, to)),
+    valueSource: (key) => (key.equals(to) ? from : key),
   });
 }
 

@@ -60,7 +60,9 @@ export class UndoRecord {
    */
   readonly beforeWrite = async (client: Redis): Promise<boolean | AfterWrite> => {
     this.pending = await this.services.keyChanges.recordBefore(client, this.keys, this.label);
-    if (this.pending.notUndoable === undefined) return { readBack: this.keys };
+    if (this.pending.notUndoable === undefined) {
+      return { readBack: this.keys, limitBytes: this.services.keyChanges.undoLimitBytes };
+    }
     return acceptNotUndoable(this.pending, this.label);
   };
 
