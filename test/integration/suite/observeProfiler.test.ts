@@ -135,6 +135,20 @@ describe('Profiler and Pub/Sub on a real stack with service users', function () 
     for (const secret of [authPassword, userPassword, 'sEcret-Master-Auth']) assert.ok(!everything.includes(secret));
   });
 
+  it('shows in the status bar at least as many commands as its output already lists', async () => {
+    const from = output().length;
+    await shared.profiler.start();
+    const auth = await login('auth-service', env['REDIS_SERVICE_PASSWORD_AUTH'] ?? '');
+    await auth.get('auth:session:counted');
+    await eventually('the command in the output', () => output(from).some((l) => l.includes('auth:session:counted')));
+    // Read at once: the output and the status bar are updated in the same turn.
+    const listed = output(from).filter((l) => !l.startsWith('--')).length;
+    const counted = Number(
+      (/· ([\d,]+) cmds$/.exec(shared.profilerOutput.shown.statusText ?? '')?.[1] ?? '0').replace(/,/g, ''),
+    );
+    assert.ok(counted >= listed, `the status bar says ${counted} cmds while the output lists ${listed}`);
+  });
+
   it('stops by itself at its time limit, and at its line limit', async () => {
     await config().update('profilerMaxSeconds', 1, vscode.ConfigurationTarget.Workspace);
     await shared.profiler.start();
