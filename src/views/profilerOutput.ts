@@ -81,6 +81,8 @@ export class ProfilerOutput implements vscode.Disposable {
       this.dropped = 0;
     }
     if (this.pending.length === 0) return;
+    // The count in the status bar keeps up with the lines shown, not only with its 1 s tick.
+    if (this.tick) this.update();
     const text = this.pending.join('\n');
     this.written.push(...this.pending);
     if (this.written.length > 20_000) this.written.splice(0, this.written.length - 20_000);
