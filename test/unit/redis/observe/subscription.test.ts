@@ -4,17 +4,22 @@ import { namespaceChannelPattern, ReceivedMessage, Subscription } from '../../..
 import { eventually } from '../../../support/eventually';
 import { useRedisServer } from '../../../support/useRedisServer';
 
-describe('Subscription (SUBSCRIBE / PSUBSCRIBE) on a real Redis', function () {
-  this.timeout(20_000);
-  const server = useRedisServer();
-  const endpoint = (): RedisEndpoint => ({
+/** A plain endpoint (no TLS, no Sentinel) for one of the suite's servers. */
+function endpointOf(server: { readonly host: string; readonly port: number }): RedisEndpoint {
+  return {
     host: server.host,
     port: server.port,
     db: 0,
     tls: false,
     tlsSettings: { verifyCertificate: true },
     sentinel: undefined,
-  });
+  };
+}
+
+describe('Subscription (SUBSCRIBE / PSUBSCRIBE) on a real Redis', function () {
+  this.timeout(20_000);
+  const server = useRedisServer();
+  const endpoint = (): RedisEndpoint => endpointOf(server);
   const open: Subscription[] = [];
   afterEach(() => open.splice(0).forEach((subscription) => subscription.close()));
 
@@ -109,14 +114,7 @@ describe('Subscription on a Redis that serves its maximum number of clients', fu
         return false;
       }
     });
-    const endpoint: RedisEndpoint = {
-      host: server.host,
-      port: server.port,
-      db: 0,
-      tls: false,
-      tlsSettings: { verifyCertificate: true },
-      sentinel: undefined,
-    };
+    const endpoint = endpointOf(server);
     const error = await Subscription.open(
       endpoint,
       {},

@@ -29,6 +29,19 @@ import { useRedisServer } from '../../../support/useRedisServer';
 
 const COLON = Buffer.from(':');
 
+/** The user the extension gives the auth service (Stack Users: +@all -@dangerous on its namespace), password service-secret. */
+async function addAuthServiceUser(client: Redis): Promise<void> {
+  await client.call(
+    'ACL',
+    'SETUSER',
+    'auth-service',
+    'reset',
+    'on',
+    '>service-secret',
+    ...serviceRules('auth', ':').split(' '),
+  );
+}
+
 describe('export and import of a namespace against a real redis-server', function () {
   this.timeout(60_000);
   const server = useRedisServer();
@@ -489,15 +502,7 @@ describe('export and import of a namespace against a real redis-server', functio
 
   it("imports as a service user, who may write its namespace but not run RESTORE (a @dangerous command), from each line's readable value with its TTL", async () => {
     // The rules the extension gives its own service users (Stack Users): +@all -@dangerous.
-    await client.call(
-      'ACL',
-      'SETUSER',
-      'auth-service',
-      'reset',
-      'on',
-      '>service-secret',
-      ...serviceRules('auth', ':').split(' '),
-    );
+    await addAuthServiceUser(client);
     const service = new Redis({
       host: server.host,
       port: server.port,
@@ -679,15 +684,7 @@ describe('an import into a writable replica (replica-read-only no) as a user ref
     const client = await source.connect();
     await client.set('auth:only', 'v');
     const admin = await replica.connect();
-    await admin.call(
-      'ACL',
-      'SETUSER',
-      'auth-service',
-      'reset',
-      'on',
-      '>service-secret',
-      ...serviceRules('auth', ':').split(' '),
-    );
+    await addAuthServiceUser(admin);
     const service = replica.keep(
       new Redis({ host: replica.host, port: replica.port, username: 'auth-service', password: 'service-secret' }),
     );
