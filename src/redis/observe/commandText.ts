@@ -1,3 +1,5 @@
+import { REDACTED, secretArgumentPositions } from './redact';
+
 /**
  * A command as a person reads it in the Slow Log and the Denied Accesses: arguments that
  * carry a secret replaced by `(redacted)`, long arguments cut with `…(N bytes)`, and only
@@ -9,57 +11,6 @@ export interface CommandTextOptions {
   readonly maxArgLength?: number;
   /** Arguments shown after the command's name (default 12). */
   readonly maxArgs?: number;
-}
-
-const REDACTED = '(redacted)';
-
-/** CONFIG SET parameters whose value is a password. */
-const SECRET_CONFIG = new Set([
-  'requirepass',
-  'masterauth',
-  'masteruser',
-  'tls-key-file-pass',
-  'tls-client-key-file-pass',
-]);
-
-/**
- * Which arguments (by index, the command's name being 0) hold a secret. Redis redacts
- * them itself in SLOWLOG and MONITOR since 6.2, but older servers (and any text a client
- * sent) may not: the display never relies on the server having done it.
- */
-export function secretArguments(args: readonly string[]): Set<number> {
-  const name = (args[0] ?? '').toLowerCase();
-  const sub = (args[1] ?? '').toLowerCase();
-  const secret = new Set<number>();
-  const from = (start: number): void => {
-    for (let i = start; i < args.length; i++) secret.add(i);
-  };
-  if (name === 'auth') from(1);
-  else if (name === 'hello') {
-    // HELLO [protover [AUTH username password] [SETNAME name]]: SETNAME takes one argument (a client named `auth` is no AUTH).
-    for (let i = 1; i < args.length; i++) {
-      const word = (args[i] ?? '').toLowerCase();
-      if (word === 'auth') {
-        secret.add(i + 2);
-        i += 2;
-      } else if (word === 'setname') i += 1;
-    }
-  } else if (name === 'acl' && sub === 'setuser') from(3);
-  else if (name === 'config' && sub === 'set') {
-    for (let i = 2; i + 1 < args.length; i += 2) {
-      if (SECRET_CONFIG.has((args[i] ?? '').toLowerCase())) secret.add(i + 1);
-    }
-  } else if (name === 'migrate') {
-    for (let i = 1; i < args.length; i++) {
-      const word = (args[i] ?? '').toLowerCase();
-      if (word === 'auth') secret.add(i + 1);
-      if (word === 'auth2') {
-        secret.add(i + 2);
-        i += 2;
-      }
-    }
-  }
-  return secret;
 }
 
 /** What Redis's SLOWLOG writes for an argument it cut: `aaaa... (172 more bytes)`. */
@@ -81,7 +32,7 @@ export function shortArgument(arg: string, maxLength = 40): string {
 export function commandText(args: readonly string[], options: CommandTextOptions = {}): string {
   if (args.length === 0) return '';
   const maxArgs = options.maxArgs ?? 12;
-  const secret = secretArguments(args);
+  const secret = secretArgumentPositions(args);
   const [name = '', ...rest] = args;
   // Redis's own marker for arguments it dropped: `... (N more arguments)`.
   const serverMore = /^\.\.\. \((\d+) more arguments\)$/.exec(rest[rest.length - 1] ?? '');

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { commandText, secretArguments, shortArgument } from '../../../../src/redis/observe/commandText';
+import { commandText, shortArgument } from '../../../../src/redis/observe/commandText';
 
 describe('commands as the Slow Log and Denied Accesses show them', () => {
   it('redacts passwords of AUTH, HELLO, ACL SETUSER, CONFIG SET requirepass/masterauth and MIGRATE', () => {
@@ -7,7 +7,7 @@ describe('commands as the Slow Log and Denied Accesses show them', () => {
     assert.equal(commandText(['AUTH', 'user-service', 'hunter2']), 'AUTH (redacted) (redacted)');
     assert.equal(
       commandText(['hello', '3', 'AUTH', 'svc', 'hunter2', 'SETNAME', 'x']),
-      'HELLO 3 AUTH svc (redacted) SETNAME x',
+      'HELLO 3 AUTH (redacted) (redacted) SETNAME x',
     );
     assert.equal(
       commandText(['acl', 'setuser', 'svc', 'on', '>hunter2', '~svc:*']),
@@ -18,7 +18,6 @@ describe('commands as the Slow Log and Denied Accesses show them', () => {
       'CONFIG set maxmemory 1gb requirepass (redacted) masterauth (redacted)',
     );
     assert.equal(commandText(['CONFIG', 'SET', 'REQUIREPASS', 'hunter2']), 'CONFIG SET REQUIREPASS (redacted)');
-    assert.deepEqual([...secretArguments(['migrate', 'h', '1', '', '0', '5', 'AUTH2', 'u', 'pw', 'KEYS', 'k'])], [8]);
     assert.equal(commandText(['migrate', 'h', '1', 'k', '0', '5', 'auth', 'pw']), 'MIGRATE h 1 k 0 5 auth (redacted)');
     for (const text of [
       commandText(['auth', 'hunter2']),
@@ -43,7 +42,7 @@ describe('commands as the Slow Log and Denied Accesses show them', () => {
     // As a server that does not redact keeps it in SLOWLOG (Redis 7 redacts it itself).
     const text = commandText(['hello', '3', 'SETNAME', 'auth', 'AUTH', 'auth-service', 'hunter2']);
     assert.doesNotMatch(text, /hunter2/);
-    assert.equal(text, 'HELLO 3 SETNAME auth AUTH auth-service (redacted)');
+    assert.equal(text, 'HELLO 3 SETNAME auth AUTH (redacted) (redacted)');
   });
 
   it("keeps Redis's own (redacted) marker and other commands' arguments", () => {
