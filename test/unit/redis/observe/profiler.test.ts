@@ -253,6 +253,28 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     assert.match(shown, /^AUTH \(redacted\) \(redacted\)$/m);
   });
 
+  it("never shows the password of a MIGRATE … AUTH run inside a script: the script's text and its arguments", async function () {
+    const { profiler, commands } = await profile();
+    await admin.set('user:to-move', 'x');
+    // Port 1 refuses the connection: the MIGRATE fails (IOERR), but the server has already shown the script.
+    const literal =
+      "local p = 'l1teral-pw' return redis.call('MIGRATE','127.0.0.1','1','user:to-move','0','100','AUTH',p)";
+    const fromArgv = "return redis.call('migrate','127.0.0.1','1',KEYS[1],'0','100','AUTH',ARGV[1])";
+    await assert.rejects(admin.eval(literal, 0), /IOERR/);
+    await assert.rejects(admin.eval(fromArgv, 1, 'user:to-move', 'argv-pw'), /IOERR/);
+    await admin.get('user:marker');
+    await eventually('the marker profiled', () => commands.some((c) => c.key === 'user:marker'));
+    profiler.stop();
+    const shown = commands
+      .map((c) => [c.command, ...(c.key === undefined ? [] : [c.key]), ...c.args].join(' '))
+      .join('\n');
+    assert.doesNotMatch(shown, /l1teral-pw|argv-pw/);
+    // What a user still sees: the scripts ran, on which key, and the MIGRATE they called.
+    assert.equal(commands.filter((c) => c.command === 'EVAL').length, 2);
+    assert.ok(commands.some((c) => c.command === 'EVAL' && c.key === 'user:to-move'));
+    assert.equal(commands.filter((c) => c.command === 'MIGRATE' && c.source === 'lua').length, 2);
+  });
+
   it('stops by itself at the line limit and at the time limit, and closes its connection', async function () {
     const lines = await profile({ maxLines: 5 });
     for (let i = 0; i < 20; i++) await admin.get(`user:line:${i}`);
