@@ -19,7 +19,8 @@ const SECRET_CONFIG_PARAMETERS = new Set([
  * The positions (0 = the command name) of `args` that hold a secret: every argument of AUTH; the
  * user and password after HELLO's AUTH; every rule of ACL SETUSER (they hold `>password` and
  * `#hash`); the value of CONFIG SET requirepass/masterauth/…; MIGRATE's AUTH password and
- * AUTH2 user and password. `args` are the (lower- or upper-case) texts as sent.
+ * AUTH2 user and password; the text and arguments of a script that calls MIGRATE (EVAL,
+ * SCRIPT LOAD, FUNCTION LOAD). `args` are the (lower- or upper-case) texts as sent.
  */
 export function secretArgumentPositions(args: readonly string[]): Set<number> {
   const secret = new Set<number>();
@@ -54,6 +55,23 @@ export function secretArgumentPositions(args: readonly string[]): Set<number> {
         if (word(i) === 'auth') from(i + 1, 1);
         if (word(i) === 'auth2') from(i + 1, 2);
       }
+      break;
+    case 'eval':
+    case 'eval_ro':
+      // Scripts may call MIGRATE … AUTH: Redis redacts the MIGRATE the script runs, not the
+      // EVAL that carries the password in its text or arguments. Only MIGRATE: AUTH, HELLO,
+      // ACL and CONFIG cannot run in a script.
+      if (word(1).includes('migrate')) {
+        secret.add(1);
+        const keys = Number(args[2]);
+        from(Number.isSafeInteger(keys) && keys >= 0 ? 3 + keys : 2);
+      }
+      break;
+    case 'script':
+      if (word(1) === 'load' && word(2).includes('migrate')) secret.add(2);
+      break;
+    case 'function':
+      if (word(1) === 'load' && args.some((_, i) => i > 1 && word(i).includes('migrate'))) from(2);
       break;
     default:
       break;
