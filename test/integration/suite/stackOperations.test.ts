@@ -325,6 +325,39 @@ describe('stack operations, one at a time, inside VS Code', function () {
       spy.messages.join(' | '),
     );
   });
+
+  it('Remove Stack does not offer to delete a data volume that a container outside the stack uses: it names that container and deletes nothing', async () => {
+    // Start it again, then take it down as `docker-compose down` would, keeping the volume.
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.start'), 'running', spy.messages.join(' | '));
+    const filters = { label: [`${PROJECT_LABEL}=${fixture.project}`] };
+    for (const c of await docker.listContainers({ all: true, filters })) {
+      await docker.getContainer(c.Id).remove({ force: true, v: false });
+    }
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove();
+    const volume = `${fixture.project}_redis-data`;
+    // A user's own backup container mounts the data, before Remove Stack is chosen.
+    const outsider = await docker.createContainer({
+      Image: OFFLINE_REDIS_IMAGE,
+      name: `${fixture.project}-backup-helper`,
+      HostConfig: { Binds: [`${volume}:/backup:ro`] },
+    });
+    try {
+      spy.reset();
+      spy.answer = (message) => Promise.resolve(message.startsWith('Delete the volume') ? 'Delete Volume' : undefined);
+      await vscode.commands.executeCommand('sharedRedis.removeStack');
+      assert.deepEqual(spy.questions, [], 'no question offers to delete a volume the engine must keep');
+      assert.ok(
+        spy.messages.includes(
+          `The volume ${volume} is used by the container ${fixture.project}-backup-helper, which is not part of the ${fixture.project} stack: remove that container to delete the volume. Nothing was removed.`,
+        ),
+        spy.messages.join(' | '),
+      );
+      assert.ok(await docker.getVolume(volume).inspect(), 'the volume is kept');
+      assert.ok(await outsider.inspect(), 'the other container is untouched');
+    } finally {
+      await outsider.remove({ force: true });
+    }
+  });
 });
 
 describe('two stacks with one project name', function () {
