@@ -3,6 +3,7 @@ import { StackBusyError, stackState } from '../../stackService';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import type { CommandHandler, ExtensionServices } from '../context';
+import type { RemovalPlan } from '../../docker/stack/lifecycle';
 
 /**
  * `sharedRedis.removeStack`: containers and networks after one confirmation that names
@@ -18,10 +19,16 @@ export function removeStackCommand({ stack, logger }: ExtensionServices): Comman
       const controller = await stack.controller();
       const project = await controller.load(stack.settings());
       const plan = await controller.removalPlan(project);
+      const inUse = volumesInUseText(plan, project.name);
       if (plan.containers.length === 0 && plan.networks.length === 0 && plan.volumes.length === 0) {
-        void vscode.window.showInformationMessage(`The ${project.name} stack has no containers, networks or volumes to remove.`);
+        void vscode.window.showInformationMessage(
+          inUse
+            ? `${inUse}: remove ${plan.volumesInUse.length > 1 || (plan.volumesInUse[0]?.containers.length ?? 0) > 1 ? 'those containers' : 'that container'} to delete the volume${plan.volumesInUse.length > 1 ? 's' : ''}. Nothing was removed.`
+            : `The ${project.name} stack has no containers, networks or volumes to remove.`,
+        );
         return stackState(await stack.refresh());
       }
+      const inUseKept = inUse ? ` ${inUse}, and is kept.` : '';
       // Only the data is left (a Remove Stack that kept it, a `docker-compose down`): the one
       // question is the volume's, as explicit as the second one below.
       if (plan.containers.length === 0 && plan.networks.length === 0) {
@@ -29,7 +36,7 @@ export function removeStackCommand({ stack, logger }: ExtensionServices): Comman
         const plural = plan.volumes.length > 1;
         const answer = await vscode.window.showWarningMessage(
           `Delete the volume${plural ? 's' : ''} ${volumes}?`,
-          { modal: true, detail: `The ${project.name} stack has no containers or networks left, only ${plural ? 'these volumes' : 'this volume'}. Deleting ${plural ? 'them' : 'it'} deletes every key stored in the shared Redis, for every service, and cannot be undone.` },
+          { modal: true, detail: `The ${project.name} stack has no containers or networks left, only ${plural ? 'these volumes' : 'this volume'}. Deleting ${plural ? 'them' : 'it'} deletes every key stored in the shared Redis, for every service, and cannot be undone.${inUseKept}` },
           'Delete Volume');
         if (answer !== 'Delete Volume') return 'cancelled';
         const removed = await stack.run('Removing', () => controller.removePlanned(plan, true));
@@ -43,7 +50,7 @@ export function removeStackCommand({ stack, logger }: ExtensionServices): Comman
         plan.networks.length ? `network${plan.networks.length > 1 ? 's' : ''} ${plan.networks.join(', ')}` : '',
       ].filter(Boolean).join(' and ');
       const kept = plan.volumes.length ? ` The data volume${plan.volumes.length > 1 ? 's' : ''} ${plan.volumes.join(', ')} ${plan.volumes.length > 1 ? 'are' : 'is'} kept.` : '';
-      const first = await vscode.window.showWarningMessage(`Remove the ${project.name} stack?`, { modal: true, detail: `This removes ${what}.${kept}` }, 'Remove');
+      const first = await vscode.window.showWarningMessage(`Remove the ${project.name} stack?`, { modal: true, detail: `This removes ${what}.${kept}${inUseKept}` }, 'Remove');
       if (first !== 'Remove') return 'cancelled';
 
       let removeVolumes = false;
@@ -71,4 +78,11 @@ export function removeStackCommand({ stack, logger }: ExtensionServices): Comman
       return stackState(await stack.refresh());
     }
   };
+}
+
+/** `The volume v is used by the container c, which is not part of the p stack` (none: ''). */
+function volumesInUseText(plan: RemovalPlan, project: string): string {
+  return plan.volumesInUse
+    .map(({ volume, containers }) => `The volume ${volume} is used by the container${containers.length > 1 ? 's' : ''} ${containers.join(', ')}, which ${containers.length > 1 ? 'are' : 'is'} not part of the ${project} stack`)
+    .join('. ');
 }

@@ -44,7 +44,10 @@ export async function restartStack(docker: Docker, project: string, order: reado
 export interface RemovalPlan {
   readonly containers: ReadonlyArray<{ id: string; name: string; service: string }>;
   readonly networks: readonly string[];
+  /** The volumes a removal may delete. */
   readonly volumes: readonly string[];
+  /** The project's volumes that containers outside the plan use: never offered, as the engine would refuse. */
+  readonly volumesInUse: ReadonlyArray<{ volume: string; containers: readonly string[] }>;
 }
 
 /**
@@ -67,15 +70,24 @@ export async function removalPlan(docker: Docker, project: string, removable: re
     docker.listNetworks({ filters }),
     docker.listVolumes({ filters }),
   ]);
+  const planned = new Set(containers.map((c) => c.Id));
+  const candidates = (volumes.Volumes ?? []).map((v) => v.Name).filter((name) => removable.includes(name));
+  const users = await Promise.all(candidates.map(async (volume) => ({
+    volume,
+    containers: (await docker.listContainers({ all: true, filters: { volume: [volume] } }))
+      .filter((c) => !planned.has(c.Id))
+      .map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')),
+  })));
   return {
     containers: containers.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), service: c.Labels['com.docker.compose.service'] ?? '' })),
     networks: [...new Set(networks.map((n) => n.Name))],
-    volumes: (volumes.Volumes ?? []).map((v) => v.Name).filter((name) => removable.includes(name)),
+    volumes: users.filter((u) => u.containers.length === 0).map((u) => u.volume),
+    volumesInUse: users.filter((u) => u.containers.length > 0),
   };
 }
 
 /** What a removal did: what it removed, and what it left with the reason. */
-export interface RemovalResult extends RemovalPlan {
+export interface RemovalResult extends Omit<RemovalPlan, 'volumesInUse'> {
   /** `network shared-redis (it still has active endpoints)`: named in the plan, still there. */
   readonly kept: readonly string[];
 }
