@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { parseEdited, renderEditable } from '../../../../src/redis/keyValue/editFormat';
 import { readKeyValue } from '../../../../src/redis/keyValue/read';
@@ -39,6 +40,47 @@ describe('Undo after a key document save, when another client wrote the key in b
     assert.equal(outcome.kind, 'saved');
     return { snapshots, written };
   }
+
+  /** The DUMP calls Redis counted since its last CONFIG RESETSTAT. */
+  async function dumpCalls(): Promise<number> {
+    return Number(/cmdstat_dump:calls=(\d+)/.exec(await editor.info('commandstats'))?.[1] ?? 0);
+  }
+
+  it('does not read back (DUMP) a saved value far over the undo limit, nor keep it; Undo then warns it replaces newer writes, as after a large copy', async () => {
+    const key = Buffer.from('shared:config:blob');
+    await editor.set(key, 'old');
+    // About 2.8 MB of base64 text (random, so the DUMP cannot compress it), pasted into the document.
+    const huge = randomBytes(2 * 1024 * 1024).toString('base64');
+    await editor.config('RESETSTAT');
+    const { snapshots, written } = await saveAsEditor(key, (t) => t.replace(/old$/, huge));
+    assert.equal(await editor.strlen(key), huge.length, 'the value is saved');
+    assert.equal(await dumpCalls(), 1, "only the before-state's DUMP: the saved value is not transferred back");
+    assert.equal(
+      written?.find((w) => w.key.equals(key)),
+      undefined,
+      'nothing is known of what the save left: Undo does not check the key',
+    );
+    const steps = planUndo(snapshots, undefined, { unanswered: false, written });
+    assert.deepEqual(
+      steps.map((s) => [s.action, 'written' in s ? s.written : undefined]),
+      [['restore', undefined]],
+      'Undo asks as it does after a copy over the limit: whatever was written since is replaced',
+    );
+    const result = await applyUndo(editor, steps);
+    assert.deepEqual(result.restored, [key]);
+    assert.equal(await editor.get(key), 'old');
+  });
+
+  it('keeps no read-back over the undo limit of a saved value just over it', async () => {
+    const key = Buffer.from('shared:config:blob2');
+    await editor.set(key, 'old');
+    // About 1.4 MB: over the 1 MiB limit, under twice it (estimated small enough to be read back).
+    const large = randomBytes(1024 * 1024).toString('base64');
+    const { written } = await saveAsEditor(key, (t) => t.replace(/old$/, large));
+    assert.equal(await editor.strlen(key), large.length, 'the value is saved');
+    const kept = Math.max(0, ...(written ?? []).map((w) => w.payload?.length ?? 0));
+    assert.ok(kept <= 1024 * 1024, `no read-back over the undo limit is kept (${kept} bytes)`);
+  });
 
   it('does not put the old value back over a value another client wrote after the save: it names the key and changes nothing', async () => {
     const key = Buffer.from('auth:config:limits');
