@@ -286,6 +286,7 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
           await client.connect();
           return await saveKeyValue(client, target.key, expected, edited, {
             pages: state.pages,
+            undoLimitBytes: this.keyChanges.undoLimitBytes,
             // Asked as every other change asks: a value Undo could not put back is overwritten only when the user says so.
             beforeWrite: async (writer) => {
               const pending = await this.keyChanges.recordBefore(writer, [target.key], `Save ${name}`);

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { scoreValue, EditedValue } from './editFormat';
 import { isNoAnswer } from '../errors';
 import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
+import { prepareReadBack } from '../mutations/readBack';
 import type { WrittenState } from '../mutations/undoJournal';
 import { KeyValue, readKeyValue } from './read';
 
@@ -194,7 +195,8 @@ export interface SaveOptions {
    * Called inside the WATCH, right before MULTI, on the connection that writes (the undo
    * snapshot); its result's commit() runs after EXEC went through, with what the save left
    * in the key (its DUMP in the same MULTI: Undo then writes the key only while it still
-   * holds that; undefined when not known), discard() otherwise. False: do not write (`dismissed`).
+   * holds that; undefined when not known, left out when over undoLimitBytes), discard()
+   * otherwise. False: do not write (`dismissed`).
    */
   readonly beforeWrite?: (client: Redis) => Promise<
     | {
@@ -205,6 +207,8 @@ export interface SaveOptions {
       }
     | false
   >;
+  /** The largest value read back for Undo (default: the undo limit, 1 MiB); see prepareReadBack. */
+  readonly undoLimitBytes?: number;
 }
 
 /**
@@ -234,13 +238,18 @@ export async function saveKeyValue(
     if (undo === false) return { kind: 'dismissed' };
     // After beforeWrite, which may wait for a person's answer: the TTL left now is the one put back.
     const pttl = plan.rewrites ? await client.pttl(key) : -1;
+    // What the save left in the key, read in the same MULTI. Not when the before-state could
+    // not be kept: an ACL that refuses DUMP would abort the whole MULTI.
+    const dump = undo !== undefined && undo.notUndoable === undefined;
+    // The key's size now tells nothing of a large value the save writes: its commands' bytes are counted too.
+    const added = planBytes(plan);
+    const readBack = await prepareReadBack(client, dump ? [key] : undefined, options.undoLimitBytes, {
+      added: () => added,
+    });
     const transaction = client.multi();
     for (const [name, ...args] of plan.commands) transaction.call(name, ...args);
     if (pttl > 0) transaction.pexpire(key, pttl);
-    // What the save left in the key, read in the same MULTI: no other write can come between.
-    // Not when the before-state could not be kept: an ACL that refuses DUMP would abort the whole MULTI.
-    const dump = undo !== undefined && undo.notUndoable === undefined;
-    if (dump) transaction.callBuffer('DUMP', key);
+    readBack.queue(transaction);
     watching = false;
     let replies: [Error | null, unknown][] | null;
     try {
@@ -255,8 +264,8 @@ export async function saveKeyValue(
       undo?.discard();
       return { kind: 'conflict', current: await readKeyValue(client, key, { pages: options.pages }) };
     }
-    const written = dump ? writtenState(key, replies[replies.length - 1]) : undefined;
-    const failed = replies.slice(0, dump ? -1 : undefined).find(([error]) => error)?.[0];
+    const { own, written } = readBack.split(replies);
+    const failed = own.find(([error]) => error)?.[0];
     if (failed) {
       // A command refused inside EXEC (out of memory, an ACL): the others ran; the undo keeps the before.
       undo?.commit(written);
@@ -269,10 +278,12 @@ export async function saveKeyValue(
   }
 }
 
-/** The DUMP reply read in the save's MULTI as what the save left; undefined when DUMP was refused (not checked then). */
-function writtenState(key: Buffer, reply: [Error | null, unknown] | undefined): WrittenState[] | undefined {
-  if (!reply || reply[0]) return undefined;
-  const payload = reply[1];
-  if (payload !== null && !Buffer.isBuffer(payload)) return undefined;
-  return [{ key, payload }];
+/** The bytes a plan's commands send: about the most they can add to the key's value. */
+function planBytes(plan: SavePlan): number {
+  return plan.commands.reduce(
+    (sum, [, ...args]) =>
+      sum +
+      args.reduce<number>((n, arg) => n + (Buffer.isBuffer(arg) ? arg.length : Buffer.byteLength(String(arg))), 0),
+    0,
+  );
 }

@@ -2,7 +2,8 @@ import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
 import { endpointOfClient, keyspaceError, writeError } from '../keyspace/errors';
-import { DEFAULT_UNDO_LIMIT_BYTES, type WrittenState } from './undoJournal';
+import { prepareReadBack } from './readBack';
+import type { WrittenState } from './undoJournal';
 
 /**
  * New Key, Rename Key and Copy Key on exact bytes, each conditional on what it checked:
@@ -80,12 +81,15 @@ export async function conditionalWrite<R extends string>(
       await client.unwatch();
       return { kind: 'dismissed' };
     }
-    const limit = (typeof before === 'object' ? before.limitBytes : undefined) ?? DEFAULT_UNDO_LIMIT_BYTES;
-    const readBack =
-      typeof before === 'object' ? await smallEnough(client, before.readBack, limit, change.valueSource) : [];
+    const readBack = await prepareReadBack(
+      client,
+      typeof before === 'object' ? before.readBack : [],
+      typeof before === 'object' ? before.limitBytes : undefined,
+      { valueSource: change.valueSource },
+    );
     const multi = client.multi();
     change.write(multi);
-    for (const key of readBack) multi.callBuffer('DUMP', key);
+    readBack.queue(multi);
     let replies: [Error | null, unknown][] | null;
     try {
       replies = await multi.exec();
@@ -93,42 +97,14 @@ export async function conditionalWrite<R extends string>(
       throw writeError(error, endpoint, 'MULTI');
     }
     if (replies === null) return { kind: 'conflict' };
-    const own = replies.slice(0, replies.length - readBack.length);
+    const { own, written } = readBack.split(replies);
     const failed = own.find(([error]) => error)?.[0];
     if (failed) throw failed;
-    const dumps = replies.slice(own.length);
-    // A DUMP refused or odd: nothing is said of what the write left (Undo then does not check).
-    const written = dumps.every(([error, value]) => !error && (value === null || Buffer.isBuffer(value)))
-      ? readBack
-          .map((key, i) => ({ key, payload: (dumps[i]?.[1] as Buffer | null) ?? null }))
-          .filter((w) => (w.payload?.length ?? 0) <= limit)
-      : undefined;
     return { kind: 'written', replies: own.map(([, value]) => value), ...(written ? { written } : {}) };
   } catch (error) {
     await client.unwatch().catch(() => undefined);
     throw keyspaceError(error, endpoint, 'MULTI');
   }
-}
-
-/**
- * The keys of `readBack` whose value after the write is not estimated (MEMORY USAGE of its
- * source) at over twice `limit`: those are not dumped. A refused MEMORY USAGE leaves the
- * payload's own length to decide, as for the before-state.
- */
-async function smallEnough(
-  client: Redis,
-  readBack: readonly Buffer[],
-  limit: number,
-  valueSource: ((key: Buffer) => Buffer) | undefined,
-): Promise<Buffer[]> {
-  if (readBack.length === 0) return [];
-  const pipeline = client.pipeline();
-  for (const key of readBack) pipeline.call('MEMORY', 'USAGE', valueSource ? valueSource(key) : key);
-  const sizes = (await pipeline.exec()) ?? [];
-  return readBack.filter((_, i) => {
-    const [error, size] = sizes[i] ?? [null, null];
-    return error || size === null || Number(size) <= 2 * limit;
-  });
 }
 
 const exists = async (client: Redis, key: Buffer): Promise<boolean> => (await client.exists(key)) === 1;
