@@ -58,6 +58,23 @@ describe("Kill Client's confirmation, on a real master and its replica", functio
     assert.match(button, /replication link/i);
   });
 
+  it('on the master, says a replica still in its first handshake (not yet flagged S) is a replication link', async function () {
+    // What a real replica sends the master before its PSYNC (PING, then REPLCONF listening-port and
+    // capa), sent here and stopped before the PSYNC: a real replica passes through this state in
+    // milliseconds (a tight CLIENT LIST loop on a master caught it as flags=N cmd=replconf, then
+    // flags=S cmd=psync from the PSYNC on), too briefly for a test to find it there every time.
+    const handshake = connect(master);
+    await handshake.call('PING');
+    await handshake.call('REPLCONF', 'listening-port', String(replica?.port));
+    await handshake.call('REPLCONF', 'capa', 'eof', 'capa', 'psync2');
+    const listed = (await listClients(connect(master))).find((c) => c.lastCommand === 'replconf' && c.flags === 'N');
+    assert.ok(listed, 'CLIENT LIST shows the handshake as flags=N cmd=replconf');
+    const { question, detail, button } = killConfirmation(listed, 'user default', 'Redis at the master');
+    assert.match(question, /replication link/i, question);
+    assert.match(detail, /full resync/i, detail);
+    assert.match(button, /replication link/i);
+  });
+
   it("asks as before for a service's connection", async function () {
     const service = connect(master);
     await service.client('SETNAME', 'user-api');
