@@ -9,12 +9,16 @@ export interface KillConfirmation {
 }
 
 /**
- * A replication link as CLIENT LIST flags it: `replica` (S) is a replica's connection to this
+ * A replication link as CLIENT LIST shows it: `replica` (S) is a replica's connection to this
  * master, `master` (M) this replica's connection to its master. Not a service's connection.
+ * A replica still in its handshake is not flagged S yet: its last command is REPLCONF (flags=N,
+ * between its REPLCONF and its PSYNC), or a SYNC or PSYNC the master refused; killing it
+ * restarts that handshake, and the full sync after it.
  */
-export function replicationLink(client: Pick<ClientInfo, 'flags'>): 'replica' | 'master' | undefined {
+export function replicationLink(client: Pick<ClientInfo, 'flags' | 'lastCommand'>): 'replica' | 'master' | undefined {
   if (client.flags.includes('S')) return 'replica';
   if (client.flags.includes('M')) return 'master';
+  if (/^(replconf|psync|sync)$/.test(client.lastCommand)) return 'replica';
   return undefined;
 }
 
