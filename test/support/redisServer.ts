@@ -74,6 +74,8 @@ export interface RedisServerOptions {
   readonly extraArgs?: readonly string[];
   /** More config lines through stdin (secrets such as `masterauth` never go on the command line). */
   readonly config?: string;
+  /** The port to listen on (a restart on the port of a stopped server); else a free one. */
+  readonly port?: number;
 }
 
 /**
@@ -111,7 +113,7 @@ function portIsFree(port: number): Promise<boolean> {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const cluster =
     /^cluster-enabled yes$/m.test(options.config ?? '') || options.extraArgs?.includes('--cluster-enabled');
-  const port = cluster ? await freeClusterPort() : await freePort();
+  const port = options.port ?? (cluster ? await freeClusterPort() : await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'shared-redis-test-'));
   const aclArgs = options.acl === undefined ? [] : ['--aclfile', writeAclFile(dir, options.acl)];
   const args = [

@@ -3,7 +3,7 @@ import type { ClientsState } from '../../clientsMonitor';
 import { describeEndpoint } from '../../redis/endpoint';
 import { killClientOn, listClientsOn } from '../../redis/cluster/clusterClients';
 import { ClientInfo, isExtensionConnection, MissingRightError, serviceOfUser } from '../../redis/observe/clientList';
-import { killConfirmation, replicationLink } from '../../redis/observe/killConfirmation';
+import { killConfirmation, replacedClientMessage, replicationLink } from '../../redis/observe/killConfirmation';
 import { settings } from '../../settings';
 import type { CommandHandler, ExtensionServices } from '../context';
 import { readOnlyRefusal } from '../readOnly';
@@ -82,10 +82,7 @@ export function clientCommands(services: ExtensionServices): {
       // Ids start at 1 again when Redis restarts: a row of before may name another connection's id now.
       const row = target.client;
       if (row && (row.addr !== client.addr || row.user !== client.user)) {
-        return say(
-          'gone',
-          `Client #${row.id} (${row.user}, ${row.addr}) is no longer connected to ${where}: #${row.id} is now another connection (${client.user}, ${client.addr}). Nothing was killed; the Clients view shows what is connected now.`,
-        );
+        return say('gone', replacedClientMessage(row, client, where));
       }
       const config = settings();
       const service = serviceOfUser(client.user, config.namespaces, config.delimiter);

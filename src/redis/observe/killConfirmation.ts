@@ -57,3 +57,16 @@ export function killConfirmation(client: ClientInfo, who: string, where: string)
     button: 'Kill Client',
   };
 }
+
+/**
+ * Kill Client's answer when the id of the connection the user chose (`chosen`, as listed then)
+ * names another connection now (`now`): Redis restarted meanwhile and hands out ids from small
+ * numbers again. Nothing was killed.
+ */
+export function replacedClientMessage(
+  chosen: Pick<ClientInfo, 'id' | 'user' | 'addr'>,
+  now: Pick<ClientInfo, 'user' | 'addr'>,
+  where: string,
+): string {
+  return `Client #${chosen.id} (${chosen.user}, ${chosen.addr}) is no longer connected to ${where}: #${chosen.id} is now another connection (${now.user}, ${now.addr}). Nothing was killed; the Clients view shows what is connected now.`;
+}
