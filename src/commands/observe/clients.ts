@@ -102,6 +102,11 @@ export function clientCommands(services: ExtensionServices): {
       }
       const killed = await session.use(() => killClientOn(topology, client));
       void monitor.refresh();
+      // Not killed: the id may name another connection now (Redis restarted while the question was open).
+      const now = killed
+        ? undefined
+        : (await session.use(() => listClientsOn(topology))).find((c) => c.id === client.id && c.node === client.node);
+      if (now) return say('gone', replacedClientMessage(client, now, where));
       return killed
         ? say(
             'killed',

@@ -74,17 +74,21 @@ export async function serverUsersOn(topology: Topology): Promise<string[] | unde
 }
 
 /**
- * CLIENT KILL ID of a listed client, on its own node (master or replica): a client id is one
- * node's counter, so the same id on another node is another connection.
+ * CLIENT KILL ID of a listed client, on its own node (master or replica), while its id still
+ * names a connection from the address listed (killClientById): a client id is one node's
+ * counter, so the same id on another node, or after a restart, is another connection.
  */
-export async function killClientOn(topology: Topology, client: Pick<ClientInfo, 'id' | 'node'>): Promise<boolean> {
-  if (topology.kind === 'single') return killClientById(topology.client, client.id);
+export async function killClientOn(
+  topology: Topology,
+  client: Pick<ClientInfo, 'id' | 'addr' | 'node'>,
+): Promise<boolean> {
+  if (topology.kind === 'single') return killClientById(topology.client, client);
   const reached = await reachEveryNode(topology, { connectionName: CLIENTS_CONNECTION });
   try {
     const node = reached.nodes.find((candidate) => candidate.address === client.node);
     // Its node is no longer in the cluster (a failover, a node removed): that connection is not there any more.
     if (!node) return false;
-    const [killed] = await onReachedNodes([node], (redis) => killClientById(redis, client.id));
+    const [killed] = await onReachedNodes([node], (redis) => killClientById(redis, client));
     return killed ?? false;
   } finally {
     reached.close();

@@ -191,11 +191,13 @@ export function serviceOfUser(
 }
 
 /**
- * CLIENT KILL ID `id`: true when the server closed it, false when no such client was
- * connected any more. MissingRightError when the user may not kill clients.
+ * CLIENT KILL ID `id` ADDR `addr`: the connection as it was listed, killed only while its id
+ * still names a connection from that address (Redis restarted since hands its ids out again from
+ * small numbers, to other connections). True when the server closed it, false when no such
+ * client was connected any more. MissingRightError when the user may not kill clients.
  */
-export async function killClientById(client: Redis, id: string): Promise<boolean> {
-  const killed = await callWithRight(client, ['CLIENT', 'KILL', 'ID', id], 'CLIENT KILL', '+client|kill');
+export async function killClientById(client: Redis, { id, addr }: Pick<ClientInfo, 'id' | 'addr'>): Promise<boolean> {
+  const killed = await callWithRight(client, ['CLIENT', 'KILL', 'ID', id, 'ADDR', addr], 'CLIENT KILL', '+client|kill');
   return Number(killed) > 0;
 }
 

@@ -68,5 +68,5 @@ export function replacedClientMessage(
   now: Pick<ClientInfo, 'user' | 'addr'>,
   where: string,
 ): string {
-  return `Client #${chosen.id} (${chosen.user}, ${chosen.addr}) is no longer connected to ${where}: #${chosen.id} is now another connection (${now.user}, ${now.addr}). Nothing was killed; the Clients view shows what is connected now.`;
+  return `Client #${chosen.id} (${chosen.user}, ${chosen.addr}) is no longer connected to ${where}: #${chosen.id} is now another connection (${now.user}, ${now.addr}). Nothing was killed: the client list changed (Redis restarted?); look again in the Clients view and pick the connection there.`;
 }
