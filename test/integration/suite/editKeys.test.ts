@@ -456,6 +456,39 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.get('edkt:legacy:42'), 'v42');
   });
 
+  it('refuses a move target typed with a leading delimiter (:legacy, an empty first segment) with one message, unless the Keys view has such a namespace', async () => {
+    await api();
+    // No key with an empty first segment (this test's own, left by an earlier run) in the Keys view.
+    await redis.del(':edkl:1', ':edkl:2', ':edkl2:2', ':edkl3:1');
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    await redis.set('edkl:old:1', 'v1');
+    modal.reset(() => 'Move');
+    const refusal =
+      "The new namespace :edkl begins with the delimiter ':', which would make its first segment empty: type the path without the leading ':' (edkl). Nothing was moved.";
+    const namespace = await run('sharedRedis.moveToNamespace', { namespace: 'edkl:old' }, ':edkl');
+    assert.equal(namespace.outcome, 'invalid', namespace.message);
+    assert.equal(namespace.message, refusal);
+    assert.deepEqual(modal.questions, [], 'refused before asking to move');
+    const key = await run('sharedRedis.moveToNamespace', 'edkl:old:1', ':edkl');
+    assert.equal(key.outcome, 'invalid', key.message);
+    assert.equal(key.message, refusal);
+    assert.equal(await redis.get('edkl:old:1'), 'v1');
+    assert.equal(await redis.exists(':edkl:1', ':edkl:old:1'), 0);
+    // Where keys already have an empty first segment, such a path names them: accepted as today.
+    await redis.set(':edkl:2', 'v2');
+    try {
+      const within = await run('sharedRedis.moveToNamespace', ':edkl:2', ':edkl2');
+      assert.equal(within.outcome, 'done', within.message);
+      assert.equal(await redis.get(':edkl2:2'), 'v2');
+      assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+      const into = await run('sharedRedis.moveToNamespace', 'edkl:old:1', ':edkl3');
+      assert.equal(into.outcome, 'done', into.message);
+      assert.equal(await redis.get(':edkl3:1'), 'v1');
+    } finally {
+      await redis.del(':edkl:1', ':edkl:2', ':edkl2:2', ':edkl3:1');
+    }
+  });
+
   it('moves nothing when the namespace it offers is accepted as is, even one that ends with the delimiter (edkt:dbl: of edkt:dbl::42)', async () => {
     await api();
     await redis.set('edkt:dbl::42', 'v');
