@@ -15,7 +15,7 @@ import { settings } from '../../../settings';
 import { NamespaceRow } from '../../../views/keysView';
 import { withLateProgress } from '../../../views/lateProgress';
 import type { ExtensionServices } from '../../context';
-import { delimiterOf, keyOf, resolveNamespace, runOnSession, whereOf } from '../targets';
+import { delimiterOf, keyOf, modelOf, resolveNamespace, runOnSession, whereOf } from '../targets';
 import { bytesArgument, DISMISSED, EditResult, tell, typedBytes } from './common';
 import { renameTo } from './renameCopy';
 
@@ -44,12 +44,8 @@ export async function moveToNamespace(
   const to = await askPath(newPath, `Move ${displayBytes(path)} to which namespace?`, path, delimiter);
   if (to === undefined) return DISMISSED;
   if (!Buffer.isBuffer(to)) return tell('invalid', to.refused);
-  if (to.length === 0) {
-    return tell(
-      'invalid',
-      'The new namespace cannot be empty: type a namespace path such as legacy. Nothing was moved.',
-    );
-  }
+  const refused = targetRefusal(services, to, path, delimiter);
+  if (refused) return tell('invalid', refused);
   const [fromPrefix, toPrefix] = [namespacePrefix(path, delimiter), namespacePrefix(to, delimiter)];
   if (fromPrefix.equals(toPrefix)) {
     return tell('invalid', `${displayBytes(path)} is already that namespace: nothing was moved.`);
@@ -70,12 +66,8 @@ async function moveKey(
   const to = await askPath(newPath, `Move ${displayBytes(key)} to which namespace?`, path, delimiter);
   if (to === undefined) return DISMISSED;
   if (!Buffer.isBuffer(to)) return tell('invalid', to.refused);
-  if (to.length === 0) {
-    return tell(
-      'invalid',
-      'The new namespace cannot be empty: type a namespace path such as legacy. Nothing was moved.',
-    );
-  }
+  const refused = targetRefusal(services, to, path, delimiter);
+  if (refused) return tell('invalid', refused);
   const target = Buffer.concat([to, delimiter, rest]);
   if (target.equals(key)) {
     return tell('invalid', `${displayBytes(key)} is already in ${displayBytes(to)}: nothing was moved.`);
@@ -177,6 +169,30 @@ async function countKeys(
     if (error instanceof KeyspaceCancelledError) return undefined;
     throw error;
   });
+}
+
+/**
+ * Why `to` cannot be the new namespace path of what is in `current`: empty, or beginning with the
+ * delimiter (`:legacy`, an empty first segment, which a stray keystroke makes), unless keys
+ * already have an empty first segment (`current` is under one, or the Keys view lists one): then
+ * such a path is how those keys are named, and is taken as typed.
+ */
+function targetRefusal(
+  services: ExtensionServices,
+  to: Buffer,
+  current: Buffer,
+  delimiter: Buffer,
+): string | undefined {
+  if (to.length === 0) {
+    return 'The new namespace cannot be empty: type a namespace path such as legacy. Nothing was moved.';
+  }
+  const leading = (bytes: Buffer): boolean =>
+    delimiter.length > 0 && bytes.subarray(0, delimiter.length).equals(delimiter);
+  if (!leading(to) || leading(current) || modelOf(services)?.root.child('') !== undefined) return undefined;
+  let rest = to;
+  while (leading(rest)) rest = rest.subarray(delimiter.length);
+  const mark = displayBytes(delimiter);
+  return `The new namespace ${displayBytes(to)} begins with the delimiter '${mark}', which would make its first segment empty: type the path without the leading '${mark}' (${rest.length > 0 ? displayBytes(rest) : 'such as legacy'}). Nothing was moved.`;
 }
 
 /** The new namespace path, given or typed, without one trailing delimiter (see withoutTrailingDelimiter),
