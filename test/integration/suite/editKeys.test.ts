@@ -7,8 +7,9 @@ import { DONT_ASK_AGAIN, KeyChanges, WRITE } from '../../../src/keyChanges';
 import type { Logger } from '../../../src/logger';
 import type { SharedRedisInternals } from '../../../src/secondStage';
 import type { KeysRow } from '../../../src/views/keysView';
+import { RedisServer, startRedisServer } from '../../support/redisServer';
 import { suiteConfig } from './config';
-import { api } from './extensionApi';
+import { api, eventually } from './extensionApi';
 import { child, rows } from './keysTree';
 
 type Answer = (message: string) => string | undefined;
@@ -869,6 +870,106 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.ok(walked.seen.length > 0, 'a refresh is seen as a walk');
   });
 });
+
+describe('editing keys while connected to a read-only replica: refused before any question, naming the replica and its master', function () {
+  this.timeout(90_000);
+  const modal = new ModalAnswers();
+  let master: RedisServer;
+  let replica: RedisServer;
+  let onMaster: Redis;
+  let onReplica: Redis;
+  let restorePort: () => Promise<void>;
+
+  before(async () => {
+    master = await startRedisServer({ config: 'repl-diskless-sync-delay 0\n' });
+    replica = await startRedisServer({ config: `replicaof 127.0.0.1 ${master.port}\n` });
+    onMaster = new Redis({ host: master.host, port: master.port, lazyConnect: true });
+    onReplica = new Redis({ host: replica.host, port: replica.port, lazyConnect: true });
+    await Promise.all([onMaster.connect(), onReplica.connect()]);
+    await onMaster.set('edro:a', 'v');
+    await onMaster.set('edro:ns:1', 'one');
+    await eventually('the replica holds the master’s keys', async () => (await onReplica.get('edro:ns:1')) === 'one');
+    restorePort = await connectExtensionTo(replica.port);
+    modal.install();
+  });
+  after(async () => {
+    modal.restore();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await restorePort();
+    onMaster.disconnect();
+    onReplica.disconnect();
+    await Promise.all([replica.stop(), master.stop()]);
+  });
+
+  it('New, Rename, Copy, Move to Namespace, Delete, Set and Remove TTL, Undo and Save say so and change nothing', async () => {
+    const refusal = (action: string): string =>
+      `${action} was not run: the Redis at 127.0.0.1:${replica.port} is a read-only replica of 127.0.0.1:${master.port}, and refuses every write. Connect Shared Redis to its master, 127.0.0.1:${master.port} (the settings sharedRedis.host and sharedRedis.port), to change keys. Nothing was changed.`;
+    const attempts: Array<[string, string, ...unknown[]]> = [
+      // Asked for its type, name and value first; given them.
+      ['New Key', 'sharedRedis.newKey'],
+      ['New Key', 'sharedRedis.newKey', undefined, { type: 'string', name: 'edro:new', value: 'v', ttl: null }],
+      ['Rename Key', 'sharedRedis.renameKey', 'edro:a'],
+      ['Rename Key', 'sharedRedis.renameKey', 'edro:a', 'edro:b'],
+      ['Copy Key', 'sharedRedis.copyKey', 'edro:a', 'edro:c'],
+      ['Move to Namespace', 'sharedRedis.moveToNamespace', 'edro:a', 'edro:moved'],
+      ['Move to Namespace', 'sharedRedis.moveToNamespace', { namespace: 'edro:ns' }, 'edro:moved'],
+      ['Delete Key', 'sharedRedis.deleteKey', 'edro:a'],
+      ['Delete Namespace', 'sharedRedis.deleteNamespace', 'edro:ns'],
+      ['Set TTL', 'sharedRedis.setTtl', 'edro:a', '1h'],
+      ['Remove TTL', 'sharedRedis.persistKey', 'edro:a'],
+      ['Undo Last Change', 'sharedRedis.undoLastChange'],
+    ];
+    const seen: string[] = [];
+    const expected: string[] = [];
+    for (const [action, command, ...args] of attempts) {
+      // A person who says yes to every question.
+      modal.reset((message) => ['Delete', 'Move', 'Undo'].find((yes) => message.startsWith(yes)));
+      const result = await run(command, ...args);
+      const asked = JSON.stringify([...modal.questions, ...modal.unanswered]);
+      seen.push(`${command}: ${result.outcome}: ${result.message}; asked ${asked}`);
+      expected.push(`${command}: refused: ${refusal(action)}; asked []`);
+    }
+    // Saving a key document opened from the replica.
+    const uri = await vscode.commands.executeCommand<string>('sharedRedis.inspectKey', 'edro:a');
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    assert.ok(document, 'the key document is open');
+    modal.reset();
+    const saved = await Promise.resolve(
+      vscode.workspace.fs.writeFile(document.uri, Buffer.from(document.getText().replace(/v$/, 'saved'), 'utf8')),
+    ).then(
+      () => 'saved',
+      (error: Error) => error.message,
+    );
+    assert.deepEqual(seen, expected);
+    assert.ok(saved.includes(refusal('Save edro:a')), saved);
+    assert.deepEqual(modal.questions, []);
+    // The master holds what it held.
+    assert.equal(await onMaster.get('edro:a'), 'v');
+    assert.equal(await onMaster.ttl('edro:a'), -1);
+    assert.equal(await onMaster.get('edro:ns:1'), 'one');
+    assert.deepEqual((await onMaster.keys('edro:*')).sort(), ['edro:a', 'edro:ns:1']);
+  });
+
+  it('writes again once the replica is promoted (REPLICAOF NO ONE): the answer is not kept from before', async () => {
+    modal.reset();
+    assert.equal((await run('sharedRedis.setTtl', 'edro:a', '1h')).outcome, 'refused');
+    await onReplica.call('REPLICAOF', 'NO', 'ONE');
+    const result = await run('sharedRedis.setTtl', 'edro:a', '1h');
+    assert.equal(result.outcome, 'done', result.message);
+    assert.ok((await onReplica.ttl('edro:a')) > 3500);
+  });
+});
+
+/** Points the extension at the Redis on `port` (the port setting); the function returned puts the setting back. */
+async function connectExtensionTo(port: number): Promise<() => Promise<void>> {
+  const saved = config().inspect('port')?.workspaceValue;
+  await config().update('port', port, vscode.ConfigurationTarget.Workspace);
+  const shared = await api();
+  await eventually(`the connection to go to port ${port}`, async () => shared.session.endpoint.port === port);
+  return async () => {
+    await config().update('port', saved, vscode.ConfigurationTarget.Workspace);
+  };
+}
 
 /** A workspace state of a fresh window: nothing remembered. */
 class MemoryMemento implements vscode.Memento {
