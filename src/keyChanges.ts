@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { Logger } from './logger';
+import type { RedisSession } from './redisSession';
 import { isNoAnswer } from './redis/errors';
 import { endpointOfClient } from './redis/keyspace/errors';
 import { displayBytes, fromBinary } from './redis/keyspace';
@@ -79,8 +80,10 @@ export const WRITE = 'Write';
 export const DONT_ASK_AGAIN = "Don't Ask Again for This Namespace";
 
 /**
- * The one gate before every write, and the journal of what each write replaced (for Undo
- * Last Change). View-free: views listen to `onDidChangeKeys`.
+ * The one gate before every write (the readOnly setting, a read-only replica, namespace
+ * owners), and the journal of what each write replaced (for Undo Last Change). View-free:
+ * views listen to `onDidChangeKeys`. A command calls it first with no keys, before it asks
+ * anything, and again with its keys before it writes.
  */
 export class KeyChanges implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<KeysChangedEvent>();
@@ -94,6 +97,8 @@ export class KeyChanges implements vscode.Disposable {
     private readonly log: Logger,
     /** The per-key DUMP limit (tests lower it). */
     readonly undoLimitBytes = DEFAULT_UNDO_LIMIT_BYTES,
+    /** The server writes go to: a read-only replica there refuses every write, so the gate refuses first. */
+    private readonly target?: Pick<RedisSession, 'readOnlyReplica'>,
   ) {}
 
   confirmWrite(keys: readonly Buffer[], action: string): Promise<WriteDecision> {
@@ -196,6 +201,13 @@ export class KeyChanges implements vscode.Disposable {
           void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.readOnly`);
         }
       });
+      return { allowed: false, outcome: 'refused', message };
+    }
+    // Asked before any question: a read-only replica would refuse the write with READONLY after them.
+    const replica = await this.target?.readOnlyReplica();
+    if (replica) {
+      const message = `${action} was not run: the Redis at ${replica.at} is a read-only replica of ${replica.master}, and refuses every write. Connect Shared Redis to its master, ${replica.master} (the settings ${SECTION}.host and ${SECTION}.port), to change keys. Nothing was changed.`;
+      void vscode.window.showWarningMessage(message);
       return { allowed: false, outcome: 'refused', message };
     }
     const delimiter = delimiterBytes();

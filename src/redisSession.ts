@@ -21,6 +21,7 @@ import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
 import { classifyRedisError, RedisConnectionError } from './redis/errors';
 import { MissingRightError } from './redis/observe/clientList';
 import { KeyspaceCancelledError, KeyspaceCommandError } from './redis/keyspace/errors';
+import { readOnlyReplicaOf } from './redis/readOnlyReplica';
 import { reachedServer } from './redis/sentinel/currentMaster';
 import { RedisSecrets, StoredCredentials } from './secrets';
 
@@ -299,6 +300,20 @@ export class RedisSession implements vscode.Disposable {
     if (connected.kind === 'single') return { kind: 'single', client: connected.client, endpoint: active };
     const cluster = connected.cluster;
     return { kind: 'cluster', cluster, endpoint: active, masters: () => clusterMasters(cluster, active) };
+  }
+
+  /**
+   * Whether the server the session writes to is a read-only replica (readOnlyReplicaOf): `at` names
+   * it, `master` the master it follows. Asked anew on every call (one INFO), never kept: a
+   * promotion (REPLICAOF NO ONE) or a failover changes the answer under the same connection.
+   * Undefined on a Redis Cluster (each key goes to its slot's master), when INFO is refused, and
+   * when no connection can be made: the write then says why itself.
+   */
+  async readOnlyReplica(): Promise<{ readonly at: string; readonly master: string } | undefined> {
+    const topology = await this.topology().catch(() => undefined);
+    if (topology?.kind !== 'single') return undefined;
+    const replica = await readOnlyReplicaOf(topology.client).catch(() => undefined);
+    return replica && { at: describeEndpoint(topology.endpoint), master: replica.master };
   }
 
   /** Runs `action` on a ready connection; a failure is a typed `RedisConnectionError`. */

@@ -86,7 +86,7 @@ export function startSecondStage(
   void stack.refresh();
   const session = new RedisSession(secrets, logger.child('Redis'), settings.onDidChange, stack.onDidChange);
   session.prompt = askForPassword;
-  const keyChanges = new KeyChanges(context.workspaceState, logger.child('Changes'));
+  const keyChanges = new KeyChanges(context.workspaceState, logger.child('Changes'), undefined, session);
   const keyBrowser = new KeyBrowser(session, logger.child('Keys'), keyChanges.onDidChangeKeys);
   const checks = new ChecksRunner(keyBrowser, session, logger.child('Checks'), settings.onDidChange);
   const clients = new ClientsMonitor(session, logger.child('Clients'));

@@ -19,7 +19,6 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
 import { presentError } from '../presentError';
-import { readOnlyRefusal } from '../readOnly';
 import { acceptNotUndoable } from './edit/common';
 import { delimiterOf, resolveKey, resolveNamespace, runOnSession, whereOf } from './targets';
 
@@ -70,8 +69,8 @@ class KeyOperations {
   ) {}
 
   async setTtl(target: unknown, ttlArgument: unknown): Promise<KeyOperationResult> {
-    const refused = readOnlyRefusal('Set TTL');
-    if (refused) return { outcome: 'refused', message: refused };
+    const early = await this.services.keyChanges.confirmWrite([], 'Set TTL');
+    if (!early.allowed) return { outcome: early.outcome, message: early.message };
     const key = await this.resolveKey(target, 'Set TTL: which key?');
     if (!key) return DISMISSED;
     const name = displayBytes(key);
@@ -99,8 +98,8 @@ class KeyOperations {
   }
 
   async persist(target: unknown): Promise<KeyOperationResult> {
-    const refused = readOnlyRefusal('Remove TTL');
-    if (refused) return { outcome: 'refused', message: refused };
+    const early = await this.services.keyChanges.confirmWrite([], 'Remove TTL');
+    if (!early.allowed) return { outcome: early.outcome, message: early.message };
     const key = await this.resolveKey(target, 'Remove the TTL of which key?');
     if (!key) return DISMISSED;
     const name = displayBytes(key);
@@ -140,8 +139,8 @@ class KeyOperations {
   }
 
   async deleteKey(target: unknown): Promise<KeyOperationResult> {
-    const refused = readOnlyRefusal('Delete Key');
-    if (refused) return { outcome: 'refused', message: refused };
+    const early = await this.services.keyChanges.confirmWrite([], 'Delete Key');
+    if (!early.allowed) return { outcome: early.outcome, message: early.message };
     const key = await this.resolveKey(target, 'Delete which key?');
     if (!key) return DISMISSED;
     const name = displayBytes(key);
@@ -172,8 +171,8 @@ class KeyOperations {
   }
 
   async deleteNamespace(target: unknown): Promise<KeyOperationResult> {
-    const refused = readOnlyRefusal('Delete Namespace');
-    if (refused) return { outcome: 'refused', message: refused };
+    const early = await this.services.keyChanges.confirmWrite([], 'Delete Namespace');
+    if (!early.allowed) return { outcome: early.outcome, message: early.message };
     const delimiter = this.delimiter();
     const path = await this.resolveNamespace(target, delimiter);
     if (!path) return DISMISSED;
