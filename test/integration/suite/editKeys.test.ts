@@ -7,6 +7,7 @@ import { DONT_ASK_AGAIN, KeyChanges, WRITE } from '../../../src/keyChanges';
 import type { Logger } from '../../../src/logger';
 import type { SharedRedisInternals } from '../../../src/secondStage';
 import type { KeysRow } from '../../../src/views/keysView';
+import { parseInfo } from '../../../src/redis/info';
 import { RedisServer, startRedisServer } from '../../support/redisServer';
 import { suiteConfig } from './config';
 import { api, eventually } from './extensionApi';
@@ -957,6 +958,63 @@ describe('editing keys while connected to a read-only replica: refused before an
     const result = await run('sharedRedis.setTtl', 'edro:a', '1h');
     assert.equal(result.outcome, 'done', result.message);
     assert.ok((await onReplica.ttl('edro:a')) > 3500);
+  });
+});
+
+describe('Undo Last Change on a server at its maxclients', function () {
+  this.timeout(60_000);
+  const modal = new ModalAnswers();
+  let server: RedisServer;
+  let admin: Redis;
+  let restorePort: () => Promise<void>;
+
+  before(async () => {
+    server = await startRedisServer();
+    admin = new Redis({ host: server.host, port: server.port, lazyConnect: true });
+    await admin.connect();
+    restorePort = await connectExtensionTo(server.port);
+    modal.install();
+  });
+  after(async () => {
+    modal.restore();
+    await restorePort();
+    admin.disconnect();
+    await server.stop();
+  });
+
+  it('says the server is full (maxclients), not "Connection is closed.", and changes nothing', async () => {
+    await admin.set('edfull:a', 'v');
+    const set = await run('sharedRedis.setTtl', 'edfull:a', '1h');
+    assert.equal(set.outcome, 'done', set.message);
+    const shared = await api();
+    // Only the connections open now: the Keys view's walk of the new server has ended.
+    if (shared.keys.state.kind === 'walking') await shared.keys.walkEnded(10_000);
+    const connected = async (): Promise<number> =>
+      Number(parseInfo(await admin.info('clients')).get('clients')?.['connected_clients']);
+    // Full at the clients connected now: counted twice 200 ms apart, so that one still closing is not counted.
+    await eventually('a steady count of connected clients', async () => {
+      const open = await connected();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      if ((await connected()) !== open) return false;
+      await admin.config('SET', 'maxclients', String(open));
+      return true;
+    });
+    let undone: KeyOperationResult;
+    try {
+      modal.reset((message) => (message.startsWith('Undo') ? 'Undo' : undefined));
+      undone = await run('sharedRedis.undoLastChange');
+    } finally {
+      await admin.config('SET', 'maxclients', '10000');
+    }
+    assert.deepEqual(modal.questions, ['Undo "Set the TTL of edfull:a"?']);
+    assert.equal(undone.outcome, 'failed');
+    assert.equal(
+      undone.message,
+      `Could not undo the last change: Redis at 127.0.0.1:${server.port} refused the connection: it already serves its maximum number of clients (maxclients). Close connections that are no longer needed (the Clients view shows who holds them), or raise maxclients; then try again.`,
+    );
+    const ttl = await admin.ttl('edfull:a');
+    assert.ok(ttl > 3500, `the TTL set is still there (${ttl})`);
+    assert.equal(await admin.get('edfull:a'), 'v');
   });
 });
 
