@@ -118,6 +118,28 @@ export async function connectRedis(
   client.on('error', (error: unknown) => {
     permanent = isPermanentFailure(classifyRedisError(error, endpoint).kind);
   });
+  return connectExplained(client, endpoint, tuning);
+}
+
+/**
+ * A connection of its own made from `shared` (ioredis's duplicate: same server, database and
+ * credentials), for work that needs one (WATCH belongs to a connection). Ready when it resolves;
+ * a failure is explained as connectRedis explains it (a server at its maxclients, protected
+ * mode), not ioredis's bare "Connection is closed.", and the duplicate is closed.
+ */
+export async function connectDuplicate(
+  shared: Redis,
+  endpoint: RedisEndpoint,
+  tuning: ConnectionTuning = DEFAULT_TUNING,
+): Promise<Redis> {
+  const own = shared.duplicate();
+  own.on('error', () => undefined); // a failure reaches the caller, as a RedisConnectionError
+  if (own.status !== 'wait') return own;
+  return connectExplained(own, endpoint, tuning);
+}
+
+/** Connects `client` (made with lazyConnect); a failure is a `RedisConnectionError` saying what the server said, and the client is closed. */
+async function connectExplained(client: Redis, endpoint: RedisEndpoint, tuning: ConnectionTuning): Promise<Redis> {
   let lastError: unknown;
   const remember = (error: unknown): void => {
     lastError = error;

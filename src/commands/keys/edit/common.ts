@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { acceptNotUndoable, type PendingUndo } from '../../../keyChanges';
 import type { ExtensionServices } from '../../context';
+import { connectDuplicate } from '../../../redis/connection';
 import { displayBytes } from '../../../redis/keyspace';
 import type { AfterWrite } from '../../../redis/mutations/keyEdits';
 import type { WrittenState } from '../../../redis/mutations/undoJournal';
@@ -29,10 +30,9 @@ export async function withOwnConnection<T>(
   services: ExtensionServices,
   action: (client: Redis) => Promise<T>,
 ): Promise<T> {
-  const own = (await services.session.client()).duplicate();
-  own.on('error', () => undefined); // a failure reaches the command that is waiting
+  // Opened as every connection is, so that a refusal (a server at its maxclients) is named as such.
+  const own = await connectDuplicate(await services.session.client(), services.session.endpoint);
   try {
-    if (own.status === 'wait') await own.connect();
     return await action(own);
   } finally {
     own.disconnect();
