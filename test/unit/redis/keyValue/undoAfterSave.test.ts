@@ -102,6 +102,50 @@ describe('Undo after a key document save, when another client wrote the key in b
     );
   });
 
+  /** A field of INFO `section` (a number), as Redis reports it since its last CONFIG RESETSTAT. */
+  async function infoNumber(section: string, pattern: RegExp): Promise<number> {
+    return Number(pattern.exec(await editor.info(section))?.[1] ?? 0);
+  }
+
+  it('refuses Undo without reading back (DUMP) a value another client made far larger after the save: a 64 MB string, a hash of 500,000 fields', async () => {
+    const blob = Buffer.from('shared:config:flags');
+    await editor.set(blob, 'old');
+    const savedBlob = await saveAsEditor(blob, (t) => t.replace(/old$/, 'saved'));
+    // Another client then writes 64 MB (random: a DUMP could not compress it) into the key.
+    const huge = randomBytes(64 * 1024 * 1024);
+    await service.set(blob, huge);
+
+    const profile = Buffer.from('user:profile:3');
+    await editor.hset(profile, 'name', 'Ann');
+    const savedProfile = await saveAsEditor(profile, (t) => t.replace('"Ann"', '"Bea"'));
+    // And another fills the hash with 500,000 fields.
+    await service.eval(
+      "for i = 1, 500000 do redis.call('HSET', KEYS[1], 'field:' .. i, 'value:' .. i) end",
+      1,
+      profile,
+    );
+
+    for (const [key, saved] of [
+      [blob, savedBlob],
+      [profile, savedProfile],
+    ] as const) {
+      await editor.config('RESETSTAT');
+      const result = await applyUndo(
+        editor,
+        planUndo(saved.snapshots, undefined, { unanswered: false, written: saved.written }),
+      );
+      const dumps = await infoNumber('commandstats', /cmdstat_dump:calls=(\d+)/);
+      const sent = await infoNumber('stats', /total_net_output_bytes:(\d+)/);
+      assert.deepEqual(result.restored, [], `nothing was restored (${key.toString()})`);
+      assert.deepEqual(result.changedSince, [key], 'the key that changed since the save is named');
+      assert.equal(dumps, 0, `Undo did not DUMP ${key.toString()}, which cannot hold the few bytes the save wrote`);
+      assert.ok(sent < 64 * 1024, `Redis sent ${sent} bytes for the Undo: the value was not transferred`);
+    }
+    assert.ok((await editor.getBuffer(blob))?.equals(huge), "the other client's 64 MB are still there");
+    assert.equal(await editor.hlen(profile), 500_001, "the other client's fields are still there");
+    assert.equal(await editor.hget(profile, 'name'), 'Bea');
+  });
+
   it('does not bring back a key another client deleted after the save', async () => {
     const key = Buffer.from('user:profile:7');
     await editor.hset(key, 'name', 'Ann');
