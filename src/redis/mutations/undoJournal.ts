@@ -244,14 +244,28 @@ export async function applyUndo(
     changedSince,
   });
   const changedKeys = async (): Promise<Buffer[]> => {
-    const now = await pipelineReplies(
+    // First a count (O(1)) of what each key holds: one that cannot be what the change wrote is
+    // not dumped, so a value another client made huge is neither serialized nor transferred.
+    const counted = checked.flatMap((s) => {
+      const command = countCommand(s.key, s.written ?? null);
+      return command ? [{ step: s, command }] : [];
+    });
+    const counts = await pipelineReplies(
       client,
-      checked.map((s) => ['DUMP', s.key]),
+      counted.map((c) => c.command),
       where,
     );
-    return checked
-      .filter((s, i) => !sameState(now[i], s.written ?? null, s.action === 'restore' && s.mayExpire === true))
-      .map((s) => s.key);
+    const differ = new Set(counted.filter((c, i) => cannotHold(counts[i], c.step.written ?? null)).map((c) => c.step));
+    const toDump = checked.filter((s) => !differ.has(s));
+    const now = await pipelineReplies(
+      client,
+      toDump.map((s) => ['DUMP', s.key]),
+      where,
+    );
+    toDump.forEach((s, i) => {
+      if (!sameState(now[i], s.written ?? null, s.action === 'restore' && s.mayExpire === true)) differ.add(s);
+    });
+    return checked.filter((s) => differ.has(s)).map((s) => s.key);
   };
   if (checked.length > 0) {
     try {
@@ -293,6 +307,48 @@ export async function applyUndo(
     restored: steps.filter((s) => s.action === 'restore').map((s) => s.key),
     deleted: steps.filter((s) => s.action === 'delete').map((s) => s.key),
   };
+}
+
+/**
+ * The command that counts what a key holds, for the RDB type of the DUMP the change left (its
+ * first byte): a string's bytes, a collection's elements. Types 0 to 21 are Redis 7.2's, which
+ * Valkey forked; a module's or a later type is not counted (its DUMP decides).
+ */
+const COUNT_COMMANDS: ReadonlyMap<number, string> = new Map([
+  [0, 'STRLEN'],
+  ...[1, 10, 14, 18].map((type) => [type, 'LLEN'] as const),
+  ...[2, 11, 20].map((type) => [type, 'SCARD'] as const),
+  ...[3, 5, 12, 17].map((type) => [type, 'ZCARD'] as const),
+  ...[4, 9, 13, 16].map((type) => [type, 'HLEN'] as const),
+  ...[15, 19, 21].map((type) => [type, 'XLEN'] as const),
+]);
+
+/**
+ * The most a DUMP payload can hold per byte, as a count of string bytes or elements, with a
+ * margin. Every element takes at least one byte (an RDB string's length) or two (a listpack,
+ * ziplist or intset entry) before compression, and LZF, DUMP's only compression, expands a
+ * byte at most 88 times (its longest back-reference: 264 bytes in 3). Exact counts, unlike
+ * MEMORY USAGE (allocator and hash table overhead, which a table not shrunk during a fork
+ * makes unbounded; and SAMPLES 0 walks every element).
+ */
+const MAX_COUNT_PER_DUMP_BYTE = 100;
+
+/** The count that tells whether `key` may hold `written` (null: whether it exists); undefined for none. */
+function countCommand(key: Buffer, written: Buffer | null): (string | Buffer)[] | undefined {
+  if (written === null) return ['EXISTS', key];
+  const command = COUNT_COMMANDS.get(written[0] as number);
+  return command ? [command, key] : undefined;
+}
+
+/**
+ * Whether a count reply shows the key cannot hold `written`: it exists where the change left no
+ * key, it holds another type, or far more than `written`'s payload can hold. A refused count (an
+ * ACL, a not-quite-Redis) tells nothing: then the DUMP decides, as it does without a count.
+ */
+function cannotHold(reply: unknown, written: Buffer | null): boolean {
+  if (reply instanceof Error) return written !== null && reply.message.startsWith('WRONGTYPE');
+  if (typeof reply !== 'number') return false;
+  return written === null ? reply > 0 : reply > MAX_COUNT_PER_DUMP_BYTE * written.length;
 }
 
 /** Whether a DUMP reply (a payload, null for no key, or an Error) is what the change left. */

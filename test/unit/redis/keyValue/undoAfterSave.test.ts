@@ -146,6 +146,18 @@ describe('Undo after a key document save, when another client wrote the key in b
     assert.equal(await editor.hget(profile, 'name'), 'Bea');
   });
 
+  it('still puts the old value back over the unchanged value a save wrote, however far DUMP compresses it (1.5 MB of one letter, 88 times)', async () => {
+    const key = Buffer.from('shared:config:padding');
+    await editor.set(key, 'old');
+    const padding = 'a'.repeat(1_500_000); // under the size whose read-back a save keeps
+    const { snapshots, written } = await saveAsEditor(key, (t) => t.replace(/old$/, padding));
+    const kept = written?.find((w) => w.key.equals(key))?.payload;
+    assert.ok(kept && kept.length * 80 < padding.length, `the save kept its ${kept?.length} byte read-back`);
+    const result = await applyUndo(editor, planUndo(snapshots, undefined, { unanswered: false, written }));
+    assert.deepEqual(result.changedSince, [], 'nobody wrote the key since the save: Undo is not refused');
+    assert.equal(await editor.get(key), 'old');
+  });
+
   it('does not bring back a key another client deleted after the save', async () => {
     const key = Buffer.from('user:profile:7');
     await editor.hset(key, 'name', 'Ann');

@@ -11,7 +11,10 @@ describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-s
   this.timeout(30_000);
   const server = useRedisServer({
     // A user who may do everything but DUMP, as some teams' service users are set up.
-    acl: 'user default on nopass ~* &* +@all\nuser nodump on >nodump-pw ~* &* +@all -dump\n',
+    // And one who may not count what a key holds (Undo then compares DUMPs alone).
+    acl:
+      'user default on nopass ~* &* +@all\nuser nodump on >nodump-pw ~* &* +@all -dump\n' +
+      'user nocount on >nocount-pw ~* &* +@all -strlen -hlen -llen -scard -zcard -xlen -exists\n',
   });
   let client: Redis;
   const binaryKey = Buffer.from([0x75, 0x6e, 0x64, 0x6f, 0x3a, 0xff, 0x00, 0x2a]); // undo:\xff\0*
@@ -155,6 +158,27 @@ describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-s
     assert.equal(snapshots[0]?.state, 'notKept');
     assert.match((snapshots[0] as { reason: string }).reason, /^Redis refused DUMP \(NOPERM/);
     assert.equal(await client.get('undo:guarded'), 'v');
+  });
+
+  it('checks what a change wrote by its DUMP alone when the user may not count what a key holds', async () => {
+    const key = Buffer.from('undo:counted');
+    const limited = server.keep(await clientOf({ host: server.host, port: server.port }));
+    await limited.call('AUTH', 'nocount', 'nocount-pw');
+    const change = async (): Promise<ReturnType<typeof planUndo>> => {
+      await client.set(key, 'before');
+      const snapshots = await snapshotKeys(limited, [key]);
+      const exec = (await limited.multi().set(key, 'after').dumpBuffer(key).exec()) ?? [];
+      const written = [{ key, payload: exec[1]?.[1] as Buffer }];
+      return planUndo(snapshots, undefined, { written });
+    };
+    const unchanged = await applyUndo(limited, await change());
+    assert.deepEqual(unchanged.restored, [key], 'nobody wrote the key since: it is put back');
+    assert.equal(await client.get(key), 'before');
+    const steps = await change();
+    await client.set(key, 'x'.repeat(10_000)); // another client's write, far larger
+    const changed = await applyUndo(limited, steps);
+    assert.deepEqual(changed.changedSince, [key]);
+    assert.equal(await client.strlen(key), 10_000);
   });
 
   it('leaves a WATCH in place: a conditional write still fails when another client wrote meanwhile', async () => {
