@@ -1,11 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Redis from 'ioredis';
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
 import * as vscode from 'vscode';
 import type { BackupOutcome } from '../../../src/commands/backup/backup';
 import type { RestoreOutcome } from '../../../src/commands/backup/restore';
+import { putEntries } from '../../../src/docker/backup/containerFiles';
 import { connectEngine } from '../../../src/docker/engine';
 import { stackState } from '../../../src/stackService';
 import { OPERATOR, StackFixture } from '../../support/stackFixture';
@@ -85,6 +90,34 @@ async function withClient<T>(fixture: StackFixture, work: (client: Redis) => Pro
   }
 }
 
+/** The regular files under /data in the container, by their path in it, read through the archive API (`docker cp`). */
+async function dataFiles(container: Docker.Container): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      if (header.type === 'file') files.set(header.name.replace(/^data\//, ''), Buffer.concat(chunks));
+      next();
+    });
+  });
+  await pipeline((await container.getArchive({ path: '/data' })) as Readable, extract);
+  return files;
+}
+
+/** The regular files under a host folder, by their path in it. */
+function folderFiles(dir: string, prefix = ''): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      for (const [name, data] of folderFiles(path, `${prefix}${entry.name}/`)) files.set(name, data);
+    } else files.set(`${prefix}${entry.name}`, readFileSync(path));
+  }
+  return files;
+}
+
 describe('backup and restore, driven by commands inside VS Code', function () {
   this.timeout(180_000);
   const stack = useWorkspaceStack({ restore: ['readOnly'] });
@@ -101,6 +134,23 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     });
     assert.ok(container, 'the Redis container is running');
     return (await docker.getContainer(container.Id).inspect()).State.StartedAt;
+  };
+
+  /** sharedRedis.restore of the first test's backup: the stack runs again with exactly its 6 keys. */
+  const restoreTheBackup = async (): Promise<Extract<RestoreOutcome, { outcome: 'restored' }>> => {
+    const result = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
+      file: backupFile,
+      folder,
+      confirm: true,
+    });
+    assert.equal(result.outcome, 'restored', result.message);
+    assert.ok(result.outcome === 'restored');
+    assert.equal(result.keys, 6);
+    assert.equal(result.backupKeys, 6);
+    assertSameData(await readAll(fixture), atBackup);
+    const shared = await api();
+    assert.equal(stackState(await shared.stack.refresh()), 'running');
+    return result;
   };
 
   before(async () => {
@@ -158,18 +208,7 @@ describe('backup and restore, driven by commands inside VS Code', function () {
       await client.hset('user:7', 'name', 'Grace');
       await client.persist('auth:session:7');
     });
-    const result = await vscode.commands.executeCommand<RestoreOutcome>('sharedRedis.restore', {
-      file: backupFile,
-      folder,
-      confirm: true,
-    });
-    assert.equal(result.outcome, 'restored', result.message);
-    assert.ok(result.outcome === 'restored');
-    assert.equal(result.keys, 6);
-    assert.equal(result.backupKeys, 6);
-    assertSameData(await readAll(fixture), atBackup);
-    const shared = await api();
-    assert.equal(stackState(await shared.stack.refresh()), 'running');
+    const result = await restoreTheBackup();
     assert.match(basename(result.previous), /-pre-restore\.rdb$/);
     assert.match(
       result.message,
@@ -214,5 +253,54 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     } finally {
       await config().update('readOnly', undefined, vscode.ConfigurationTarget.Workspace);
     }
+  });
+
+  it('restores a good backup while Redis cannot start on its corrupt AOF, keeping the unreadable files byte for byte', async () => {
+    const { docker } = await connectEngine(undefined);
+    const [listed] = await docker.listContainers({
+      all: true,
+      filters: { label: [`com.docker.compose.project=${fixture.project}`, 'com.docker.compose.service=shared-redis'] },
+    });
+    assert.ok(listed, 'the Redis container exists');
+    const container = docker.getContainer(listed.Id);
+    await withClient(fixture, async (client) => {
+      await client.set('auth:session:9', 'written before the crash');
+    });
+    await container.stop();
+    // What a crash during an AOF rewrite on a disk that lost the file's tail leaves: the AOF's
+    // base file cut in half. Redis 7 refuses to load it ("Short read or OOM loading DB").
+    const intact = await dataFiles(container);
+    const base = [...intact.keys()].find((name) => name.endsWith('.base.rdb'));
+    assert.ok(base, `an AOF base file among ${[...intact.keys()].join(', ')}`);
+    const whole = intact.get(base) ?? Buffer.alloc(0);
+    await putEntries(container, '/data', [
+      { name: base, type: 'bytes', data: whole.subarray(0, Math.floor(whole.length / 2)), mode: 0o644 },
+    ]);
+    const corrupt = await dataFiles(container);
+    assert.equal(corrupt.get(base)?.length, Math.floor(whole.length / 2));
+    await container.start();
+    // The stack's Redis cannot come up: it exits at once, and its restart policy starts it again and again.
+    const deadline = Date.now() + 30_000;
+    let logs = '';
+    let restarts = 0;
+    while (!/Short read or OOM loading DB/.test(logs) || restarts < 2) {
+      assert.ok(Date.now() < deadline, `Redis did not fail to load its AOF again and again; its log:\n${logs}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
+      restarts = (await container.inspect()).RestartCount;
+    }
+
+    const result = await restoreTheBackup();
+    // Nothing is lost: the files Redis could not load are kept as they were, owner-only, in a
+    // folder whose name says what they are.
+    assert.equal(statSync(result.previous).isDirectory(), true);
+    assert.match(basename(result.previous), new RegExp(`^${fixture.project}-.*-raw-files-redis-would-not-start$`));
+    const kept = folderFiles(result.previous);
+    assert.deepEqual([...kept.keys()].sort(), [...corrupt.keys()].sort());
+    for (const [name, data] of corrupt) {
+      assert.ok(kept.get(name)?.equals(data), `${name} is kept byte for byte`);
+      assert.equal(statSync(join(result.previous, name)).mode & 0o777, 0o600, `${name} is owner-only`);
+    }
+    assert.ok(result.message.includes(basename(result.previous)), result.message);
   });
 });
