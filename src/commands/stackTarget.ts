@@ -5,6 +5,7 @@ import type { ServiceStatus } from '../docker/stack/status';
 import { connectRedis } from '../redis/connection';
 import type { RedisEndpoint } from '../redis/endpoint';
 import type { ExtensionServices } from './context';
+import type { StackSnapshot } from '../stackService';
 import type Docker from 'dockerode';
 
 /** The stack's Redis as backup and restore need it: its container, and how to log in to it. */
@@ -83,5 +84,38 @@ export async function stackTarget(services: ExtensionServices): Promise<StackTar
     endpoint,
     password,
     connect: () => connectRedis(endpoint, { password }),
+  };
+}
+
+/** The stack's Redis container when it exists but does not run: stopped, or failing to start. */
+export interface StoppedStackRedis {
+  readonly docker: Docker;
+  readonly controller: StackController;
+  readonly project: ComposeProject;
+  readonly container: ServiceStatus;
+  /** It exited with an error or restarts in a loop, rather than having been stopped. */
+  readonly wouldNotStart: boolean;
+}
+
+/**
+ * The stack's Redis container if it is there but not running (exited, created, or restarting
+ * in a loop because Redis exits at once), else undefined. A container that does not run
+ * publishes no ports: the service is the one whose compose definition publishes 6379.
+ */
+export async function stoppedStackRedis(
+  services: ExtensionServices,
+  snapshot: StackSnapshot,
+): Promise<StoppedStackRedis | undefined> {
+  const project = snapshot.project;
+  if (snapshot.engine !== 'reachable' || !project) return undefined;
+  const service = project.services.find((s) => s.ports.some((p) => p.target === 6379));
+  const container = snapshot.services.find((s) => s.service === service?.name);
+  if (!container || !['exited', 'created', 'restarting'].includes(container.state)) return undefined;
+  return {
+    docker: await services.stack.docker(),
+    controller: await services.stack.controller(),
+    project,
+    container,
+    wouldNotStart: container.state === 'restarting' || (container.exitCode ?? 0) !== 0,
   };
 }

@@ -13,8 +13,10 @@ import type { CommandHandler, ExtensionServices } from '../context';
 import { presentError } from '../presentError';
 import { readOnlyRefusal } from '../readOnly';
 import { defaultBackupFolder, dialogStartFolder, displayPath, ensureBackupFolder } from './folders';
-import { NoStackRedis, StackTarget, stackTarget } from '../stackTarget';
+import { NoStackRedis, StackTarget, stackTarget, stoppedStackRedis } from '../stackTarget';
+import type { Logger } from '../../logger';
 import { restoreCluster } from './clusterRestore';
+import { restoreStopped } from './stoppedRestore';
 
 export interface RestoreArgs {
   /** The backup to restore (on the cluster stack: a cluster backup's `.cluster.json` manifest); without it the user picks one from `folder` or a file dialog. */
@@ -30,6 +32,7 @@ export type RestoreOutcome =
       readonly outcome: 'restored';
       readonly keys: number;
       readonly backupKeys: number;
+      /** The pre-restore backup; for a Redis that was not running, the folder of its data files as they were. */
       readonly previous: string;
       readonly message: string;
     }
@@ -40,7 +43,8 @@ export type RestoreOutcome =
  * own Redis, asks before replacing the current data (saying how many keys it holds now),
  * backs the current data up, stops the stack, puts the file into the data volume, starts
  * it, waits for healthy and counts the keys. A corrupt or foreign file is refused before
- * anything is stopped. Refused under readOnly.
+ * anything is stopped. Refused under readOnly. While the stack's Redis does not run (stopped,
+ * or failing to start on a damaged AOF or RDB) it restores without it: see restoreStopped.
  */
 export function restoreCommand(services: ExtensionServices): CommandHandler {
   const log = services.logger.child('Restore');
@@ -53,10 +57,12 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
         const folder = typeof args?.folder === 'string' ? args.folder : defaultBackupFolder(services.context);
         return await restoreCluster(services, snapshot, args, folder, log);
       }
-      const target = await stackTarget(services);
+      // Redis not running (stopped, or exiting at once on a damaged AOF or RDB): restored without a connection.
+      const target = (await stoppedStackRedis(services, snapshot)) ?? (await stackTarget(services));
       const folder = typeof args?.folder === 'string' ? args.folder : defaultBackupFolder(services.context);
       const file = typeof args?.file === 'string' ? args.file : await pickBackup(folder);
       if (!file) return { outcome: 'cancelled', message: 'No backup was chosen.' };
+      if ('wouldNotStart' in target) return await restoreStopped(services, target, args, folder, file, log);
 
       const { inspection, current } = await vscode.window.withProgress(
         {
@@ -96,14 +102,7 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
                 inspection,
                 stop: () => target.controller.stop(target.project),
                 start: () => target.controller.start(services.stack.settings()),
-                countKeys: async () => {
-                  const fresh = await target.connect();
-                  try {
-                    return await countKeys(fresh);
-                  } finally {
-                    fresh.disconnect();
-                  }
-                },
+                countKeys: () => countKeysOf(target),
                 onProgress: (message) => {
                   progress.report({ message });
                   log.info(message);
@@ -115,23 +114,14 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
           },
         ),
       );
-      services.session.reset('the stack was restored from a backup');
-      services.keyBrowser.requestRefresh();
-      const expired = result.inspection.keys - result.keys;
-      const note =
-        expired > 0
-          ? ` (the backup had ${groupThousands(result.inspection.keys)}; keys whose TTL ran out since are gone)`
-          : '';
-      const message = `Restored ${basename(file)}: ${target.project.name} holds ${formatKeyCount(result.keys)}${note}. The data it replaced is in ${basename(result.previous.file)}.`;
-      log.info(message);
-      void vscode.window.showInformationMessage(message);
-      return {
-        outcome: 'restored',
+      return restoredOutcome(services, log, {
+        file,
+        project: target.project.name,
         keys: result.keys,
         backupKeys: result.inspection.keys,
         previous: result.previous.file,
-        message,
-      };
+        replaced: `The data it replaced is in ${basename(result.previous.file)}.`,
+      });
     } catch (error) {
       if (error instanceof NoStackRedis) {
         const message = `Cannot restore: ${error.message}. Nothing was changed.`;
@@ -148,6 +138,41 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
     }
   };
   return restore;
+}
+
+/** What a restore that ended well reports (and tells the user), once the views are told to follow. */
+export function restoredOutcome(
+  services: ExtensionServices,
+  log: Logger,
+  done: {
+    readonly file: string;
+    readonly project: string;
+    readonly keys: number;
+    readonly backupKeys: number;
+    readonly previous: string;
+    /** The sentence that says where the data it replaced is. */
+    readonly replaced: string;
+  },
+): RestoreOutcome {
+  services.session.reset('the stack was restored from a backup');
+  services.keyBrowser.requestRefresh();
+  const expired = done.backupKeys - done.keys;
+  const note =
+    expired > 0 ? ` (the backup had ${groupThousands(done.backupKeys)}; keys whose TTL ran out since are gone)` : '';
+  const message = `Restored ${basename(done.file)}: ${done.project} holds ${formatKeyCount(done.keys)}${note}. ${done.replaced}`;
+  log.info(message);
+  void vscode.window.showInformationMessage(message);
+  return { outcome: 'restored', keys: done.keys, backupKeys: done.backupKeys, previous: done.previous, message };
+}
+
+/** Every key of the stack's Redis, counted on a connection of its own. */
+export async function countKeysOf(target: Pick<StackTarget, 'connect'>): Promise<number> {
+  const fresh = await target.connect();
+  try {
+    return await countKeys(fresh);
+  } finally {
+    fresh.disconnect();
+  }
 }
 
 /** The modal question before data is replaced (skipped when `confirm` is given); the outcome when it was not answered yes. */

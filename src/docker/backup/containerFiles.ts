@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
@@ -71,6 +72,78 @@ export async function copyFileOut(container: Docker.Container, path: string, des
   }
   if (bytes < 0) throw new BackupError('engine', `${path} in the container is not a regular file.`);
   return { bytes: (await stat(dest)).size, modified };
+}
+
+/** A small file (a config file) out of the container, whole in memory. */
+export async function readFileOut(container: Docker.Container, path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let found = false;
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    const first = !found && header.type === 'file';
+    found ||= first;
+    stream.on('data', (chunk: Buffer) => first && chunks.push(chunk));
+    stream.on('end', next);
+  });
+  try {
+    await pipeline((await container.getArchive({ path })) as Readable, extract);
+  } catch (error) {
+    throw new BackupError('engine', `Could not read ${path} in the container: ${engineMessage(error)}`);
+  }
+  if (!found) throw new BackupError('engine', `${path} in the container is not a regular file.`);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Copies a folder out of the container (stopped or running) into `dest` on the host, every
+ * file exactly as it is there (content and mtime), owner-only: folders 0700, files 0600 (they
+ * hold every key). Written under a temporary name beside `dest` and renamed once complete, so
+ * a folder under the name `dest` is always a whole copy. Symlinks and devices are not copied.
+ * Returns the files' paths inside the folder.
+ */
+export async function copyFolderOut(container: Docker.Container, dir: string, dest: string): Promise<string[]> {
+  const partial = `${dest}.partial`;
+  const files: string[] = [];
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { mode: 0o700 });
+  try {
+    const archive = (await container.getArchive({ path: dir })) as Readable;
+    const extract = tar.extract();
+    extract.on('entry', (header, stream, next) => {
+      // The archive's names start with the folder's own name (`data/appendonlydir/...`).
+      const inside = header.name.split('/').slice(1).filter(Boolean);
+      const target = join(partial, ...inside);
+      const done = (work: Promise<unknown>): void => {
+        work.then(
+          () => next(),
+          (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+        );
+      };
+      if (inside.some((part) => part === '..') || posix.isAbsolute(header.name)) {
+        stream.resume();
+        done(Promise.reject(new Error(`the archive names ${header.name}, outside ${dir}`)));
+      } else if (header.type === 'directory') {
+        stream.resume();
+        done(mkdir(target, { recursive: true, mode: 0o700 }));
+      } else if (header.type === 'file') {
+        files.push(inside.join('/'));
+        done(
+          pipeline(stream, createWriteStream(target, { mode: 0o600, flush: true })).then(
+            () => header.mtime && utimes(target, header.mtime, header.mtime),
+          ),
+        );
+      } else {
+        stream.on('end', next);
+        stream.resume();
+      }
+    });
+    await pipeline(archive, extract);
+    await rename(partial, dest);
+    return files;
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw new BackupError('engine', `Could not copy ${dir} out of the container: ${engineMessage(error)}`);
+  }
 }
 
 /**

@@ -11,10 +11,15 @@ export {
 export {
   BackupInspection,
   inspectBackup,
+  inspectStoppedBackup,
+  rawFilesFolder,
   restoreBackup,
+  restoreStoppedBackup,
   restoreEntries,
   RestoreOptions,
   RestoreResult,
+  StoppedRestoreOptions,
+  StoppedRestoreResult,
 } from './restore';
 export { countKeys, persistenceConfig, PersistenceConfig, snapshot } from './persistence';
 export { newestRdbVersion, readRdbHeader } from './rdbHeader';

@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { execIn, putEntries } from './containerFiles';
+import { engineMessage } from '../engineErrors';
+import { ArchiveEntry, execIn, putEntries } from './containerFiles';
 import { BackupError } from './errors';
 
 /** Where the check works inside the container: its own folder in /tmp, never the data folder. */
@@ -102,6 +103,11 @@ async function findServerBinary(container: Docker.Container): Promise<string> {
       `The Redis container ${inspect.Name.replace(/^\//, '')} is not running: start the stack first.`,
     );
   }
+  return serverBinaryIn(container, inspect);
+}
+
+/** Where the container's image keeps redis-server (read through the archive API: running or not). */
+async function serverBinaryIn(container: Docker.Container, inspect: Docker.ContainerInspectInfo): Promise<string> {
   const path = inspect.Path.startsWith('/') && /redis-server$/.test(inspect.Path) ? [inspect.Path] : [];
   for (const candidate of [...path, ...SERVER_PATHS]) {
     const found = await container.infoArchive({ path: candidate }).then(
@@ -114,4 +120,73 @@ async function findServerBinary(container: Docker.Container): Promise<string> {
     'engine',
     `Found no redis-server binary in the container (looked in ${SERVER_PATHS.join(', ')}), so the backup cannot be checked.`,
   );
+}
+
+/**
+ * Checks an RDB file like {@link checkRdbFile}, for a Redis container that is not running: in
+ * a one-off container of the same image (the image the stopped container was made from, by
+ * id) and user, with no network and no volume of the stack (the data volume is never mounted
+ * for a check), the file copied into it; the container is removed afterwards, with the
+ * anonymous volumes its image may declare (made for it alone).
+ */
+export async function checkRdbFileInOneOff(
+  docker: Docker,
+  redis: Docker.ContainerInspectInfo,
+  file: string,
+): Promise<RdbCheck> {
+  const server = await serverBinaryIn(docker.getContainer(redis.Id), redis);
+  const copy = `${CHECK_DIR}/check.rdb`;
+  const checker = `${CHECK_DIR}/redis-check-rdb`;
+  const result = await runOneOff(
+    docker,
+    redis,
+    [checker, copy],
+    [
+      { name: CHECK_DIR.slice(1), type: 'directory', mode: 0o755 },
+      { name: checker.slice(1), type: 'symlink', target: server },
+      { name: copy.slice(1), type: 'file', source: file, mode: 0o644 },
+    ],
+  );
+  return parseCheckOutput(result.output, result.exitCode, file);
+}
+
+/** The version of the image's redis-server (`redis-server --version` in a one-off container); undefined if it does not say. */
+export async function redisVersionOf(docker: Docker, redis: Docker.ContainerInspectInfo): Promise<string | undefined> {
+  const server = await serverBinaryIn(docker.getContainer(redis.Id), redis);
+  const { output } = await runOneOff(docker, redis, [server, '--version'], []);
+  return /\bv=(\d+\.\d+\.\d+)/.exec(output)?.[1];
+}
+
+/** Runs `argv` in a one-off container of `redis`'s image (no network, entries put in first), and removes it. */
+async function runOneOff(
+  docker: Docker,
+  redis: Docker.ContainerInspectInfo,
+  argv: readonly string[],
+  entries: readonly ArchiveEntry[],
+): Promise<{ exitCode: number; output: string }> {
+  let oneOff: Docker.Container;
+  try {
+    oneOff = await docker.createContainer({
+      Image: redis.Image,
+      Entrypoint: argv.slice(0, 1),
+      Cmd: argv.slice(1),
+      User: redis.Config.User,
+      // A terminal: the output comes as plain text, not in the multiplexed frames of stdout and stderr.
+      Tty: true,
+      NetworkDisabled: true,
+      HostConfig: { NetworkMode: 'none' },
+    });
+  } catch (error) {
+    throw new BackupError('engine', `Could not create a container to check the backup in: ${engineMessage(error)}`);
+  }
+  try {
+    if (entries.length > 0) await putEntries(oneOff, '/', entries);
+    await oneOff.start();
+    const { StatusCode } = (await oneOff.wait()) as { StatusCode: number };
+    const logs = (await oneOff.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    return { exitCode: StatusCode, output: logs.toString('utf8') };
+  } finally {
+    // Leave no copy of the data behind: the container, its file, and any anonymous volume it got.
+    await oneOff.remove({ force: true, v: true }).catch(() => undefined);
+  }
 }

@@ -1,13 +1,14 @@
 import type Docker from 'dockerode';
 import type Redis from 'ioredis';
-import { statSync } from 'node:fs';
-import { basename } from 'node:path';
-import { backupRedis, BackupResult } from './backup';
-import { ArchiveEntry, ownerOf, putEntries } from './containerFiles';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { backupRedis, BackupResult, backupStamp } from './backup';
+import { ArchiveEntry, copyFolderOut, Owner, ownerOf, putEntries } from './containerFiles';
 import { BackupError } from './errors';
 import { PersistenceConfig, persistenceConfig } from './persistence';
-import { checkRdbFile } from './rdbCheck';
-import { readRdbHeader } from './rdbHeader';
+import { checkRdbFile, checkRdbFileInOneOff, RdbCheck } from './rdbCheck';
+import { stoppedPersistenceConfig } from './stoppedConfig';
+import { RdbHeader, readRdbHeader } from './rdbHeader';
 
 /** What a backup file holds, checked by the stack's own Redis. */
 export interface BackupInspection {
@@ -34,7 +35,10 @@ export async function inspectBackup(
 ): Promise<BackupInspection> {
   const { redisVersion } = await persistenceConfig(client);
   const header = await readRdbHeader(file, redisVersion);
-  const check = await checkRdbFile(docker, containerId, file);
+  return inspectionOf(file, header, await checkRdbFile(docker, containerId, file));
+}
+
+function inspectionOf(file: string, header: RdbHeader, check: RdbCheck): BackupInspection {
   return {
     file,
     bytes: header.bytes,
@@ -107,6 +111,20 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 
   progress('Stopping the stack');
   await options.stop();
+  const keys = await replaceAndStart(options, container, config, owner, previous.file);
+  return { keys, inspection, previous };
+}
+
+/** Puts the backup into the stopped container's data folder, starts the stack and counts its keys. */
+async function replaceAndStart(
+  options: Pick<RestoreOptions, 'file' | 'start' | 'countKeys' | 'onProgress'>,
+  container: Docker.Container,
+  config: PersistenceConfig,
+  owner: Owner,
+  previous: string,
+): Promise<number> {
+  const progress = options.onProgress ?? ((): void => undefined);
+  const { file } = options;
   try {
     progress(`Putting ${basename(file)} into the data volume`);
     await putEntries(container, config.dir, restoreEntries(config, file), owner);
@@ -116,7 +134,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const reason = error instanceof Error ? error.message : String(error);
     throw new BackupError(
       'engine',
-      `The restore failed while copying into the volume (${reason}). The data from before is in ${previous.file}.`,
+      `The restore failed while copying into the volume (${reason}). The data from before is in ${previous}.`,
       file,
     );
   }
@@ -127,12 +145,105 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const reason = error instanceof Error ? error.message : String(error);
     throw new BackupError(
       'engine',
-      `The stack did not come back after the restore: ${reason}\nThe data from before is in ${previous.file}; restore it to go back.`,
+      `The stack did not come back after the restore: ${reason}\nThe data from before is in ${previous}; restore it to go back.`,
       file,
     );
   }
-  const keys = await options.countKeys();
-  return { keys, inspection, previous };
+  return options.countKeys();
+}
+
+/** The restore of a stack whose Redis is not running: no connection, so no `client`. */
+export interface StoppedRestoreOptions extends Omit<RestoreOptions, 'client' | 'safetyFolder'> {
+  /** Where the data folder's files go, exactly as they are, before anything is replaced ({@link rawFilesFolder}). */
+  readonly rawFolder: string;
+}
+
+export interface StoppedRestoreResult {
+  readonly keys: number;
+  readonly inspection: BackupInspection;
+  /** The folder holding the data folder's files as they were before the restore. */
+  readonly rawFolder: string;
+  /** Their paths inside it. */
+  readonly rawFiles: readonly string[];
+}
+
+/**
+ * Checks `file` for a stack whose Redis container is not running (stopped, or failing to
+ * start on a damaged AOF or RDB): with the image's own redis-check-rdb in a one-off container
+ * (see {@link checkRdbFileInOneOff}), against the data settings the container starts with
+ * (see {@link stoppedPersistenceConfig}).
+ */
+export async function inspectStoppedBackup(
+  docker: Docker,
+  containerId: string,
+  file: string,
+): Promise<BackupInspection> {
+  const info = await docker.getContainer(containerId).inspect();
+  return inspectWith(
+    docker,
+    info,
+    file,
+    await stoppedPersistenceConfig(docker, docker.getContainer(containerId), info),
+  );
+}
+
+async function inspectWith(
+  docker: Docker,
+  info: Docker.ContainerInspectInfo,
+  file: string,
+  config: PersistenceConfig,
+): Promise<BackupInspection> {
+  const header = await readRdbHeader(file, config.redisVersion);
+  return inspectionOf(file, header, await checkRdbFileInOneOff(docker, info, file));
+}
+
+/**
+ * {@link restoreBackup} for a stack whose Redis container is not running, which is when a
+ * restore is needed most: Redis exits at once on a damaged AOF or RDB. Nothing can be asked of
+ * Redis, so:
+ * 1. checks the file in a one-off container of the same image (refused before anything is stopped),
+ * 2. stops the stack (a container restarting in a loop stops doing so),
+ * 3. copies the data folder's files out, exactly as they are, into `rawFolder` (owner-only):
+ *    what Redis could not load is kept, for `redis-check-aof --fix` or a later look,
+ * 4. puts the file into the data volume and starts the stack, as a restore of a running one.
+ */
+export async function restoreStoppedBackup(options: StoppedRestoreOptions): Promise<StoppedRestoreResult> {
+  const progress = options.onProgress ?? ((): void => undefined);
+  const { docker, containerId, file } = options;
+  const container = docker.getContainer(containerId);
+  // No check that it is not running: a Redis in a restart loop runs for a moment each time.
+  const info = await container.inspect();
+
+  progress(`Checking ${basename(file)}`);
+  const config = await stoppedPersistenceConfig(docker, container, info);
+  const unchanged = options.inspection && options.inspection.file === file && sameFile(file, options.inspection);
+  const inspection =
+    unchanged && options.inspection ? options.inspection : await inspectWith(docker, info, file, config);
+
+  progress('Stopping the stack');
+  await options.stop();
+  progress(`Keeping the current data as it is in ${basename(options.rawFolder)}`);
+  const owner = await ownerOf(container, config.dir);
+  mkdirSync(dirname(options.rawFolder), { recursive: true });
+  const rawFiles = await copyFolderOut(container, config.dir, options.rawFolder).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BackupError('engine', `${reason}. Nothing was replaced; the stack is stopped.`, file);
+  });
+  const keys = await replaceAndStart(options, container, config, owner, options.rawFolder);
+  return { keys, inspection, rawFolder: options.rawFolder, rawFiles };
+}
+
+/**
+ * A free folder name in `folder` for the raw files of a Redis that is not running:
+ * `<prefix>-<stamp>-raw-files-redis-would-not-start` when it failed to start (a crash or a
+ * restart loop), `...-raw-files-redis-stopped` when it was stopped.
+ */
+export function rawFilesFolder(folder: string, prefix: string, date: Date, wouldNotStart: boolean): string {
+  const base = `${prefix}-${backupStamp(date)}-raw-files-redis-${wouldNotStart ? 'would-not-start' : 'stopped'}`;
+  for (let n = 1; ; n++) {
+    const candidate = join(folder, n === 1 ? base : `${base}-${n}`);
+    if (!existsSync(candidate) && !existsSync(`${candidate}.partial`)) return candidate;
+  }
 }
 
 /** The files a restore writes into the data folder, in order. */

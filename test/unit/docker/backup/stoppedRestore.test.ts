@@ -1,0 +1,131 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import Redis from 'ioredis';
+import { BackupError, persistenceConfig } from '../../../../src/docker/backup';
+import { copyFileOut, putEntries } from '../../../../src/docker/backup/containerFiles';
+import { checkRdbFileInOneOff } from '../../../../src/docker/backup/rdbCheck';
+import { stoppedPersistenceConfig } from '../../../../src/docker/backup/stoppedConfig';
+import { requireEngine } from '../../../support/engine';
+import { OFFLINE_REDIS_IMAGE } from '../../../support/stackFixture';
+
+/** A Redis container of the offline image, created (not started), its 6379 published on a free loopback port. */
+async function redisContainer(docker: Docker, cmd: string[]): Promise<Docker.Container> {
+  return docker.createContainer({
+    Image: OFFLINE_REDIS_IMAGE,
+    // Reached through the engine's port mapping, not from loopback inside: protected mode would refuse it.
+    Cmd: [...cmd, '--protected-mode', 'no'],
+    Labels: { 'dev.shared-redis.test': 'stopped-restore' },
+    ExposedPorts: { '6379/tcp': {} },
+    HostConfig: { PortBindings: { '6379/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+  });
+}
+
+async function connectTo(container: Docker.Container): Promise<Redis> {
+  const info = await container.inspect();
+  const port = Number(info.NetworkSettings.Ports['6379/tcp']?.[0]?.HostPort);
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.connect();
+      await client.ping();
+      return client;
+    } catch (error) {
+      if (attempt > 50) throw error;
+      client.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+describe('restore of a Redis that is not running, on the real engine', function () {
+  this.timeout(60_000);
+  let docker: Docker;
+  const containers: Docker.Container[] = [];
+  let dir: string;
+
+  before(async function () {
+    const engine = await requireEngine(this);
+    if (!engine) return;
+    docker = engine.docker;
+    dir = mkdtempSync(join(tmpdir(), 'shared-redis-stopped-'));
+  });
+
+  after(async () => {
+    for (const container of containers) await container.remove({ force: true, v: true }).catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const configs: Array<[string, string[], Record<string, string>]> = [
+    ['the defaults alone (the image sets the working directory)', ['redis-server'], {}],
+    ["the stack's command line", ['redis-server', '--appendonly', 'yes', '--maxmemory', '256mb'], {}],
+    [
+      'a config file with an include, and command-line options over it',
+      ['redis-server', '/etc/redis-test/redis.conf', '--appendfilename', 'from-cmdline.aof'],
+      {
+        'etc/redis-test/redis.conf':
+          '# where the data is\ndir /data/inner\ndbfilename "from file.rdb"\nappendfilename from-file.aof\ninclude /etc/redis-test/more.conf\nappendonly yes\n',
+        'etc/redis-test/more.conf': 'appenddirname aof-folder\nappendonly no\n',
+      },
+    ],
+  ];
+  for (const [name, cmd, files] of configs) {
+    it(`knows where it keeps its data before it runs, as CONFIG GET says once it runs: ${name}`, async function () {
+      if (!docker) this.skip();
+      const container = await redisContainer(docker, cmd);
+      containers.push(container);
+      await putEntries(container, '/', [
+        { name: 'data/inner', type: 'directory' },
+        ...Object.entries(files).map(([path, text]) => ({
+          name: path,
+          type: 'bytes' as const,
+          data: Buffer.from(text),
+        })),
+      ]);
+      const before = await stoppedPersistenceConfig(docker, container, await container.inspect());
+      await container.start();
+      const client = await connectTo(container);
+      try {
+        assert.deepEqual(before, await persistenceConfig(client));
+      } finally {
+        client.disconnect();
+      }
+    });
+  }
+
+  it('checks a backup in a one-off container of the same image without starting the stopped one, and refuses a cut one', async function () {
+    if (!docker) this.skip();
+    const container = await redisContainer(docker, ['redis-server', '--save', '']);
+    containers.push(container);
+    await container.start();
+    const client = await connectTo(container);
+    try {
+      await client.set('auth:session:1', 'a');
+      await client.set('user:1', 'b', 'EX', 3600);
+      await client.save();
+    } finally {
+      client.disconnect();
+    }
+    await container.stop();
+    const good = join(dir, 'good.rdb');
+    await copyFileOut(container, '/data/dump.rdb', good);
+    const cut = join(dir, 'cut.rdb');
+    const bytes = readFileSync(good);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 12));
+    const stopped = await container.inspect();
+
+    const check = await checkRdbFileInOneOff(docker, stopped, good);
+    assert.deepEqual([check.keys, check.expires, check.writtenBy], [2, 1, '7.0.15']);
+    await assert.rejects(
+      checkRdbFileInOneOff(docker, stopped, cut),
+      (error: unknown) =>
+        error instanceof BackupError && error.kind === 'invalid-file' && /cut\.rdb/.test(error.message),
+    );
+    const after = await container.inspect();
+    assert.equal(after.State.Running, false, 'the stopped container was not started');
+    assert.equal(after.State.StartedAt, stopped.State.StartedAt);
+  });
+});
