@@ -747,6 +747,53 @@ describe('editing keys: New, Rename, Copy, Move to Namespace, Undo', function ()
     assert.equal(await redis.get('edk:undo:copy'), 'newer-from-service');
   });
 
+  it('Undo of a key another client changed since asks nothing: it names the key at once and changes nothing', async () => {
+    await api();
+    const undoQuestions = (): string[] => modal.questions.filter((q) => q.startsWith('Undo'));
+    modal.reset((message) =>
+      message.startsWith('Delete the key') ? 'Delete' : message.startsWith('Undo') ? 'Undo' : undefined,
+    );
+    // Delete Key, then a service writes the key again.
+    await redis.set('edk:undo:first:deleted', 'old');
+    assert.equal((await run('sharedRedis.deleteKey', 'edk:undo:first:deleted')).outcome, 'done');
+    await redis.set('edk:undo:first:deleted', 'recreated-by-service');
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.deepEqual(undoQuestions(), [], 'no Undo question for a change that cannot be undone');
+    assert.equal(undone.outcome, 'refused', undone.message);
+    assert.match(undone.message, /edk:undo:first:deleted no longer holds what this change wrote/);
+    assert.match(undone.message, /Nothing was changed\.$/);
+    assert.equal(await redis.get('edk:undo:first:deleted'), 'recreated-by-service');
+    // Rename, then a service writes the new name: that name is the one said.
+    modal.reset((message) => (message.startsWith('Undo') ? 'Undo' : undefined));
+    await redis.set('edk:undo:first:from', 'v');
+    assert.equal((await run('sharedRedis.renameKey', 'edk:undo:first:from', 'edk:undo:first:to')).outcome, 'done');
+    await redis.set('edk:undo:first:to', 'newer-from-service');
+    const undoneRename = await run('sharedRedis.undoLastChange');
+    assert.deepEqual(undoQuestions(), [], 'no Undo question for a change that cannot be undone');
+    assert.equal(undoneRename.outcome, 'refused', undoneRename.message);
+    assert.match(undoneRename.message, /: edk:undo:first:to no longer holds what this change wrote/);
+    assert.equal(await redis.get('edk:undo:first:to'), 'newer-from-service');
+    assert.equal(await redis.exists('edk:undo:first:from'), 0);
+  });
+
+  it('Undo still checks when it writes: a key another client changes while its question is open is left', async () => {
+    await api();
+    await redis.set('edk:undo:open:deleted', 'old');
+    modal.reset((message) => (message.startsWith('Delete the key') ? 'Delete' : undefined));
+    assert.equal((await run('sharedRedis.deleteKey', 'edk:undo:open:deleted')).outcome, 'done');
+    // A service writes the key while the person reads the question, which was asked: the key matched then.
+    modal.reset((message) =>
+      message.startsWith('Undo')
+        ? (redis.set('edk:undo:open:deleted', 'written-meanwhile').then(() => 'Undo') as unknown as string)
+        : undefined,
+    );
+    const undone = await run('sharedRedis.undoLastChange');
+    assert.deepEqual(modal.questions, ['Undo "Delete edk:undo:open:deleted"?']);
+    assert.equal(undone.outcome, 'refused', undone.message);
+    assert.match(undone.message, /edk:undo:open:deleted no longer holds what this change wrote/);
+    assert.equal(await redis.get('edk:undo:open:deleted'), 'written-meanwhile');
+  });
+
   it('with readOnly on, refuses every editing command and changes nothing', async () => {
     await api();
     await redis.set('edk:ro', 'v', 'EX', 400);
