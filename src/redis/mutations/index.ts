@@ -25,6 +25,7 @@ export {
   UndoStep,
   WrittenState,
   applyUndo,
+  changedSinceWritten,
   describeNotKept,
   monotonicNow,
   planUndo,

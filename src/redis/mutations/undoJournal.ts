@@ -235,7 +235,7 @@ export async function applyUndo(
 ): Promise<UndoResult> {
   const where = endpoint ?? endpointOfClient(client);
   const writes = steps.filter((s) => s.action === 'restore' || s.action === 'delete');
-  const checked = writes.filter((s) => s.written !== undefined);
+  const checked = checkedSteps(steps);
   const untouched = (changedSince: readonly Buffer[]): UndoResult => ({
     restored: [],
     deleted: [],
@@ -243,30 +243,7 @@ export async function applyUndo(
     notKept: steps.flatMap((s) => (s.action === 'notKept' ? [{ key: s.key, reason: s.reason }] : [])),
     changedSince,
   });
-  const changedKeys = async (): Promise<Buffer[]> => {
-    // First a count (O(1)) of what each key holds: one that cannot be what the change wrote is
-    // not dumped, so a value another client made huge is neither serialized nor transferred.
-    const counted = checked.flatMap((s) => {
-      const command = countCommand(s.key, s.written ?? null);
-      return command ? [{ step: s, command }] : [];
-    });
-    const counts = await pipelineReplies(
-      client,
-      counted.map((c) => c.command),
-      where,
-    );
-    const differ = new Set(counted.filter((c, i) => cannotHold(counts[i], c.step.written ?? null)).map((c) => c.step));
-    const toDump = checked.filter((s) => !differ.has(s));
-    const now = await pipelineReplies(
-      client,
-      toDump.map((s) => ['DUMP', s.key]),
-      where,
-    );
-    toDump.forEach((s, i) => {
-      if (!sameState(now[i], s.written ?? null, s.action === 'restore' && s.mayExpire === true)) differ.add(s);
-    });
-    return checked.filter((s) => differ.has(s)).map((s) => s.key);
-  };
+  const changedKeys = (): Promise<Buffer[]> => differingKeys(client, checked, where);
   if (checked.length > 0) {
     try {
       await client.watch(...checked.map((s) => s.key));
@@ -307,6 +284,54 @@ export async function applyUndo(
     restored: steps.filter((s) => s.action === 'restore').map((s) => s.key),
     deleted: steps.filter((s) => s.action === 'delete').map((s) => s.key),
   };
+}
+
+/**
+ * The keys of `steps` that no longer hold what the change wrote, read now without WATCH: the
+ * same check applyUndo makes, for asking before Undo only when it can still be done. applyUndo
+ * checks again under WATCH when it writes (a key may be written in between).
+ */
+export async function changedSinceWritten(
+  client: Redis,
+  steps: readonly UndoStep[],
+  endpoint?: RedisEndpoint,
+): Promise<Buffer[]> {
+  return differingKeys(client, checkedSteps(steps), endpoint ?? endpointOfClient(client));
+}
+
+type CheckedStep = Extract<UndoStep, { action: 'restore' | 'delete' }>;
+
+/** The restore and delete steps that know what the change wrote (only those are checked). */
+function checkedSteps(steps: readonly UndoStep[]): CheckedStep[] {
+  return steps.filter(
+    (s): s is CheckedStep => (s.action === 'restore' || s.action === 'delete') && s.written !== undefined,
+  );
+}
+
+/** The keys of `checked` that hold something else now than what the change wrote. */
+async function differingKeys(client: Redis, checked: readonly CheckedStep[], where: RedisEndpoint): Promise<Buffer[]> {
+  // First a count (O(1)) of what each key holds: one that cannot be what the change wrote is
+  // not dumped, so a value another client made huge is neither serialized nor transferred.
+  const counted = checked.flatMap((s) => {
+    const command = countCommand(s.key, s.written ?? null);
+    return command ? [{ step: s, command }] : [];
+  });
+  const counts = await pipelineReplies(
+    client,
+    counted.map((c) => c.command),
+    where,
+  );
+  const differ = new Set(counted.filter((c, i) => cannotHold(counts[i], c.step.written ?? null)).map((c) => c.step));
+  const toDump = checked.filter((s) => !differ.has(s));
+  const now = await pipelineReplies(
+    client,
+    toDump.map((s) => ['DUMP', s.key]),
+    where,
+  );
+  toDump.forEach((s, i) => {
+    if (!sameState(now[i], s.written ?? null, s.action === 'restore' && s.mayExpire === true)) differ.add(s);
+  });
+  return checked.filter((s) => differ.has(s)).map((s) => s.key);
 }
 
 /**

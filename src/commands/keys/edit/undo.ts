@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { displayBytes } from '../../../redis/keyspace';
-import { applyUndo, describeSeconds, planUndo, UndoStep } from '../../../redis/mutations';
+import { applyUndo, changedSinceWritten, describeSeconds, planUndo, UndoStep } from '../../../redis/mutations';
 import type { ExtensionServices } from '../../context';
 import type { RecordedChange } from '../../../keyChanges';
 import { runOnSession, whereOf } from '../targets';
@@ -12,7 +12,8 @@ export const UNDO = 'Undo';
 /**
  * `sharedRedis.undoLastChange`: puts back the keys of the last recorded change (RESTORE …
  * REPLACE with the TTL that remains now; a key that did not exist is deleted), after one
- * confirmation naming them. A namespace move or delete is named, not undone.
+ * confirmation naming them. A namespace move or delete is named, not undone. A key another
+ * client has changed since is named at once, without the question (Undo would refuse).
  */
 export async function undoLastChange(services: ExtensionServices): Promise<EditResult> {
   const gate = await services.keyChanges.confirmWrite([], 'Undo Last Change');
@@ -39,6 +40,14 @@ export async function undoLastChange(services: ExtensionServices): Promise<EditR
   if (writes.length === 0) {
     services.keyChanges.forget(last);
     return tell('unchanged', `${last.label} cannot be undone: ${left}. Nothing was changed.`);
+  }
+  if (writes.some((s) => s.written !== undefined)) {
+    // Read now, without WATCH: a question whose Undo would be refused is not asked. Checked again when it writes.
+    const changed = await runOnSession(services, services.logger.child('Keys'), 'undo the last change', (client) =>
+      changedSinceWritten(client, steps, services.session.endpoint),
+    );
+    if (!Array.isArray(changed)) return changed;
+    if (changed.length > 0) return refusedChangedSince(services, last, changed);
   }
   const choice = await vscode.window.showWarningMessage(
     `Undo "${last.label}"?`,
@@ -77,15 +86,7 @@ async function undoNow(
     writesNow.map((s) => s.key),
   );
   const result = await applyUndo(client, stepsNow, services.session.endpoint);
-  if (result.changedSince.length > 0) {
-    // Never over another client's newer write: that write is live data of a service sharing this Redis.
-    services.keyChanges.forget(last);
-    const names = result.changedSince.map((key) => displayBytes(key)).join(', ');
-    return tell(
-      'refused',
-      `${last.label} was not undone: ${names} no longer ${result.changedSince.length === 1 ? 'holds' : 'hold'} what this change wrote (another client changed or deleted it since, or it expired), and Undo does not overwrite a newer write. Nothing was changed.`,
-    );
-  }
+  if (result.changedSince.length > 0) return refusedChangedSince(services, last, result.changedSince);
   services.keyChanges.forget(last);
   const db = services.session.endpoint.db;
   const back = result.restored.filter((key) => !existed.has(key.toString('latin1')));
@@ -98,6 +99,16 @@ async function undoNow(
   return tell(
     'done',
     `Undid ${last.label}: ${writesNow.map(describeStep).join('; ')}.${leftNow ? ` Not undone: ${leftNow}.` : ''}`,
+  );
+}
+
+/** Never over another client's newer write: that write is live data of a service sharing this Redis. */
+function refusedChangedSince(services: ExtensionServices, last: RecordedChange, keys: readonly Buffer[]): EditResult {
+  services.keyChanges.forget(last);
+  const names = keys.map((key) => displayBytes(key)).join(', ');
+  return tell(
+    'refused',
+    `${last.label} was not undone: ${names} no longer ${keys.length === 1 ? 'holds' : 'hold'} what this change wrote (another client changed or deleted it since, or it expired), and Undo does not overwrite a newer write. Nothing was changed.`,
   );
 }
 

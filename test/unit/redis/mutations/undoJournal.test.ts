@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { applyUndo, planUndo, snapshotKeys } from '../../../../src/redis/mutations';
+import { applyUndo, changedSinceWritten, planUndo, snapshotKeys } from '../../../../src/redis/mutations';
 import { clientOf } from '../../../support/redisClient';
 import { useRedisServer } from '../../../support/useRedisServer';
 
@@ -179,6 +179,30 @@ describe('undo journal (DUMP + PTTL, RESTORE … REPLACE) against a real redis-s
     const changed = await applyUndo(limited, steps);
     assert.deepEqual(changed.changedSince, [key]);
     assert.equal(await client.strlen(key), 10_000);
+  });
+
+  it('checks before Undo, read-only, what applyUndo checks: the keys that no longer hold what the change wrote', async () => {
+    const [kept, overwritten] = [Buffer.from('undo:first:kept'), Buffer.from('undo:first:overwritten')];
+    await client.mset(kept, 'before', overwritten, 'before');
+    const snapshots = await snapshotKeys(client, [kept, overwritten]);
+    const exec =
+      (await client
+        .multi()
+        .mset(kept, 'after', overwritten, 'after')
+        .dumpBuffer(kept)
+        .dumpBuffer(overwritten)
+        .exec()) ?? [];
+    const written = [kept, overwritten].map((key, i) => ({ key, payload: exec[i + 1]?.[1] as Buffer }));
+    const steps = planUndo(snapshots, undefined, { written });
+    assert.deepEqual(await changedSinceWritten(client, steps), [], 'nobody wrote the keys since');
+    await client.set(overwritten, 'x'.repeat(10_000)); // another client's write, far larger
+    await client.config('RESETSTAT');
+    assert.deepEqual(await changedSinceWritten(client, steps), [overwritten]);
+    const stats = await client.info('commandstats');
+    assert.match(stats, /cmdstat_dump:calls=1,/, 'only the key that may still hold what was written is dumped');
+    assert.doesNotMatch(stats, /cmdstat_(watch|multi|exec|restore|unlink):/, 'nothing watched or written');
+    assert.deepEqual(await client.mget(kept, overwritten), ['after', 'x'.repeat(10_000)]);
+    assert.deepEqual((await applyUndo(client, steps)).changedSince, [overwritten], 'applyUndo says the same');
   });
 
   it('leaves a WATCH in place: a conditional write still fails when another client wrote meanwhile', async () => {
