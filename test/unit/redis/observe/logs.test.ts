@@ -9,6 +9,7 @@ import { deniedAccessFindings, slowLogFindings } from '../../../../src/redis/che
 import { DEFAULT_DECLARED_NAMESPACES } from '../../../../src/settingsModel';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { login } from './login';
+import { MIGRATE_LIBRARY, MIGRATE_SCRIPT } from './migrateScripts';
 
 const ACL = [
   'user default on nopass ~* &* +@all',
@@ -178,6 +179,37 @@ describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
     assert.equal(entry?.username, 'billing-service');
     assert.equal(entry?.service, undefined);
     assert.match(deniedAccessLine(entry as DeniedAccess), /^billing-service tried `GET auth:x`/);
+  });
+
+  it('never shows the password of a MIGRATE … AUTH a script runs: EVALSHA, FCALL, a long EVAL the server cut, a name built at run time', async () => {
+    const operator = await open();
+    await operator.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    await resetSlowLog(operator);
+    await operator.set('user:to-move', 'x');
+    // Port 1 refuses the connection: each MIGRATE fails (IOERR), after the server logged the script.
+    const migrate = MIGRATE_SCRIPT;
+    const sha = String(await operator.call('SCRIPT', 'LOAD', migrate));
+    await assert.rejects(operator.evalsha(sha, 1, 'user:to-move', 'sha-pw'), /IOERR/);
+    await operator.call('FUNCTION', 'LOAD', 'REPLACE', MIGRATE_LIBRARY);
+    await assert.rejects(operator.fcall('mv', 1, 'user:to-move', 'fcall-pw'), /IOERR/);
+    // SLOWLOG keeps 128 bytes of the text: the MIGRATE is past the cut.
+    await assert.rejects(operator.eval(`-- ${'x'.repeat(150)}\n${migrate}`, 1, 'user:to-move', 'long-pw'), /IOERR/);
+    const built = "return redis.call('MIG'..'RATE','127.0.0.1','1',KEYS[1],'0','100','AUTH',ARGV[1])";
+    await assert.rejects(operator.eval(built, 1, 'user:to-move', 'built-pw'), /IOERR/);
+    await operator.eval("return redis.call('SET', KEYS[1], ARGV[1])", 1, 'user:plain', 'plain-value');
+    const log = await readSlowLog(operator, DEFAULT_DECLARED_NAMESPACES, ':');
+    await operator.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    await operator.call('FUNCTION', 'DELETE', 'movers');
+
+    const markdown = slowLogMarkdown(log, 'the test server', new Date(0));
+    assert.doesNotMatch(markdown, /sha-pw|fcall-pw|long-pw|built-pw/);
+    // Which key each touched stays shown; a script that cannot call MIGRATE is shown whole.
+    assert.match(markdown, new RegExp(`\`EVALSHA ${sha} 1 user:to-move \\(redacted\\)\``));
+    assert.match(markdown, /`FCALL mv 1 user:to-move \(redacted\)`/);
+    assert.match(
+      markdown,
+      /`EVAL return redis\.call\('SET', KEYS\[1\], ARGV\[1…\(42 bytes\) 1 user:plain plain-value`/,
+    );
   });
 
   it('shows the slow log to a user who may read it (+slowlog|get) but not reset it', async () => {

@@ -15,6 +15,7 @@ import { freePort, startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 import { eventually } from '../../../support/eventually';
 import { login } from './login';
+import { MIGRATE_LIBRARY, MIGRATE_SCRIPT } from './migrateScripts';
 import { settled } from '../../../support/settled';
 
 const ACL = [
@@ -273,6 +274,32 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     assert.equal(commands.filter((c) => c.command === 'EVAL').length, 2);
     assert.ok(commands.some((c) => c.command === 'EVAL' && c.key === 'user:to-move'));
     assert.equal(commands.filter((c) => c.command === 'MIGRATE' && c.source === 'lua').length, 2);
+  });
+
+  it('never shows the password a script passes to MIGRATE … AUTH when the script is not in the line (EVALSHA, FCALL) or builds the name', async function () {
+    const { profiler, commands } = await profile();
+    await admin.set('user:to-move', 'x');
+    const migrate = MIGRATE_SCRIPT;
+    const sha = String(await admin.call('SCRIPT', 'LOAD', migrate));
+    await assert.rejects(admin.evalsha(sha, 1, 'user:to-move', 'sha-pw'), /IOERR/);
+    await admin.call('FUNCTION', 'LOAD', 'REPLACE', MIGRATE_LIBRARY);
+    await assert.rejects(admin.fcall('mv', 1, 'user:to-move', 'fcall-pw'), /IOERR/);
+    const built = "local p = 'bu1lt-pw' return redis.call('MIG'..'RATE','127.0.0.1','1',KEYS[1],'0','100','AUTH',p)";
+    await assert.rejects(admin.eval(built, 1, 'user:to-move'), /IOERR/);
+    await assert.rejects(
+      admin.eval(built.replace("'MIG'..'RATE'", 'ARGV[2]'), 1, 'user:to-move', 'argv-pw', 'MIGRATE'),
+      /IOERR/,
+    );
+    await admin.get('user:marker');
+    await eventually('the marker profiled', () => commands.some((c) => c.key === 'user:marker'));
+    profiler.stop();
+    await admin.call('FUNCTION', 'DELETE', 'movers');
+    const shown = commands
+      .map((c) => [c.command, ...(c.key === undefined ? [] : [c.key]), ...c.args].join(' '))
+      .join('\n');
+    assert.doesNotMatch(shown, /sha-pw|fcall-pw|bu1lt-pw|argv-pw/);
+    assert.ok(commands.some((c) => c.command === 'EVALSHA' && c.key === 'user:to-move'));
+    assert.ok(commands.some((c) => c.command === 'FCALL' && c.key === 'user:to-move'));
   });
 
   it('stops by itself at the line limit and at the time limit, and closes its connection', async function () {
