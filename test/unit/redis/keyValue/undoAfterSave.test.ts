@@ -25,13 +25,14 @@ describe('Undo after a key document save, when another client wrote the key in b
   async function saveAsEditor(
     key: Buffer,
     edit: (text: string) => string,
+    pages = 1,
   ): Promise<{ snapshots: KeySnapshot[]; written: Written | undefined }> {
-    const value = await readKeyValue(editor, key);
+    const value = await readKeyValue(editor, key, { pages });
     const edited = parseEdited(value, edit(renderEditable(value).text));
     let snapshots: KeySnapshot[] = [];
     let written: Written | undefined;
     const outcome = await saveKeyValue(editor, key, value, edited, {
-      pages: 1,
+      pages,
       beforeWrite: async (writer) => {
         snapshots = await snapshotKeys(writer, [key]);
         return { commit: (after?: Written) => void (written = after), discard: () => undefined };
@@ -80,6 +81,21 @@ describe('Undo after a key document save, when another client wrote the key in b
     assert.equal(await editor.strlen(key), large.length, 'the value is saved');
     const kept = Math.max(0, ...(written ?? []).map((w) => w.payload?.length ?? 0));
     assert.ok(kept <= 1024 * 1024, `no read-back over the undo limit is kept (${kept} bytes)`);
+  });
+
+  it('reads back a value saved over a large string (SET replaces it: its old size does not count), so Undo still never replaces a newer write', async () => {
+    const key = Buffer.from('shared:config:template');
+    // 1 MB (as large as the editor edits a string) that compresses well: a small DUMP, kept for Undo.
+    await editor.set(key, 'a'.repeat(1_000_000));
+    // Replaced by 1.1 MB that compresses as well (a DUMP of 13 kB, under the undo limit); 1 MB now + 1.1 MB sent is over twice it.
+    const replace = (text: string): string => text.slice(0, text.length - 1_000_000) + 'b'.repeat(1_100_000);
+    const { snapshots, written } = await saveAsEditor(key, replace, 2);
+    assert.equal(await editor.strlen(key), 1_100_000, 'the value is saved');
+    assert.equal(snapshots[0]?.state, 'value', 'the value before the save is kept for Undo');
+    await service.set(key, 'newer-from-service');
+    const result = await applyUndo(editor, planUndo(snapshots, undefined, { unanswered: false, written }));
+    assert.deepEqual(result.restored, [], 'nothing was restored');
+    assert.equal(await editor.get(key), 'newer-from-service', "the other client's write is still there");
   });
 
   it('does not put the old value back over a value another client wrote after the save: it names the key and changes nothing', async () => {
