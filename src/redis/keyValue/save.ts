@@ -245,6 +245,8 @@ export async function saveKeyValue(
     const added = planBytes(plan);
     const readBack = await prepareReadBack(client, dump ? [key] : undefined, options.undoLimitBytes, {
       added: () => added,
+      // A string's SET, a list's rewrite: what the key holds now is gone after the write.
+      replaces: plan.rewrites || edited.kind === 'string',
     });
     const transaction = client.multi();
     for (const [name, ...args] of plan.commands) transaction.call(name, ...args);

@@ -25,6 +25,8 @@ export interface AfterSize {
   readonly valueSource?: ((key: Buffer) => Buffer) | undefined;
   /** Bytes the write sends into it (a save's new value); default none. */
   readonly added?: ((key: Buffer) => number) | undefined;
+  /** The write replaces the whole value (SET, DEL then RPUSH): its size now does not count, only `added`. */
+  readonly replaces?: boolean | undefined;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function prepareReadBack(
  */
 async function smallEnough(client: Redis, keys: readonly Buffer[], limit: number, size: AfterSize): Promise<Buffer[]> {
   if (keys.length === 0) return [];
+  if (size.replaces) return keys.filter((key) => (size.added?.(key) ?? 0) <= 2 * limit);
   const pipeline = client.pipeline();
   for (const key of keys) pipeline.call('MEMORY', 'USAGE', size.valueSource ? size.valueSource(key) : key);
   const usages = (await pipeline.exec()) ?? [];
