@@ -38,6 +38,17 @@ describe('commands as the Slow Log and Denied Accesses show them', () => {
     assert.equal(migrate, 'MIGRATE h 1 "" 0 5 AUTH2 (redacted) (redacted) KEYS k');
   });
 
+  it('reads MIGRATE as Redis does: a password that reads `auth2` is one argument, and the keys after it stay shown', () => {
+    assert.equal(
+      commandText(['migrate', 'h', '1', '', '0', '5', 'AUTH', 'auth2', 'KEYS', 'user:a', 'user:b']),
+      'MIGRATE h 1 "" 0 5 AUTH (redacted) KEYS user:a user:b',
+    );
+    assert.equal(
+      commandText(['migrate', 'h', '1', '', '0', '5', 'AUTH2', 'auth', 'auth2', 'KEYS', 'user:a']),
+      'MIGRATE h 1 "" 0 5 AUTH2 (redacted) (redacted) KEYS user:a',
+    );
+  });
+
   it('redacts the password of HELLO … AUTH after a SETNAME whose name is `auth`', () => {
     // As a server that does not redact keeps it in SLOWLOG (Redis 7 redacts it itself).
     const text = commandText(['hello', '3', 'SETNAME', 'auth', 'AUTH', 'auth-service', 'hunter2']);
