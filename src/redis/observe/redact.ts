@@ -58,8 +58,14 @@ export function secretArgumentPositions(args: readonly string[]): Set<number> {
     case 'migrate':
       for (let i = 6; i < args.length; i++) {
         if (word(i) === 'keys') break;
-        if (word(i) === 'auth') from(i + 1, 1);
-        if (word(i) === 'auth2') from(i + 1, 2);
+        // As Redis reads them: an option's own arguments are no options (a password `auth2`).
+        if (word(i) === 'auth') {
+          from(i + 1, 1);
+          i += 1;
+        } else if (word(i) === 'auth2') {
+          from(i + 1, 2);
+          i += 2;
+        }
       }
       break;
     case 'eval':
