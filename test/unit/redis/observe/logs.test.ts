@@ -212,6 +212,18 @@ describe('SLOWLOG and ACL LOG on a real Redis, by service', function () {
     );
   });
 
+  it('names the key a script was refused, also one that reads like a MIGRATE or a call (`auth:migrate:state`, `auth:call:7`)', async () => {
+    const operator = await open();
+    await operator.call('ACL', 'LOG', 'RESET');
+    const user = await open({ username: 'user-service', password: 'user-pw' });
+    for (const key of ['auth:migrate:state', 'auth:call:7']) {
+      await assert.rejects(user.eval("return redis.call('GET', KEYS[1])", 1, key), /NOPERM|denied|permission/i);
+    }
+    const lines = (await readAclLog(operator, DEFAULT_DECLARED_NAMESPACES, ':')).map(deniedAccessLine).join('\n');
+    assert.match(lines, /auth:migrate:state/);
+    assert.match(lines, /auth:call:7/);
+  });
+
   it('shows the slow log to a user who may read it (+slowlog|get) but not reset it', async () => {
     const operator = await open();
     await operator.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
