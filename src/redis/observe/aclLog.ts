@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { callWithRight, replyText, NamespaceOwner, parseClientList, serverUsers, serviceOfUser } from './clientList';
-import { commandText } from './commandText';
+import { commandText, shortArgument } from './commandText';
 
 /** Entries read at most (ACL LOG keeps `acllog-max-len`, 128 by default). */
 export const ACL_LOG_READ_LIMIT = 128;
@@ -94,8 +94,10 @@ export function deniedAttempt(entry: Pick<DeniedAccess, 'reason' | 'object' | 'c
   if (entry.reason === 'auth') return 'to log in';
   const command = entry.command.replace('|', ' ');
   if (entry.reason === 'command') return commandText([entry.object.replace('|', ' ')]);
-  // The object is the key or channel refused (never a secret: AUTH arguments are not logged as objects).
-  return commandText(command ? [command, entry.object] : [entry.object], { maxArgLength: 80 });
+  // The object is the key or channel refused (never a secret: AUTH arguments are not logged as objects),
+  // not the command's first argument: EVAL's rule for its script text must not hide it.
+  if (!command) return commandText([entry.object], { maxArgLength: 80 });
+  return `${commandText([command])} ${shortArgument(entry.object, 80)}`;
 }
 
 /** `3×, last 2 min ago` (Redis's age is of the entry's last occurrence). */
