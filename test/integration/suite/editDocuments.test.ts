@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { startRedisServer } from '../../support/redisServer';
 import { suiteConfig } from './config';
 import { api, eventually } from './extensionApi';
+import { fillToMaxclients } from './maxclients';
 
 function documentOf(uri: string | undefined): vscode.TextDocument {
   assert.ok(uri, 'inspectKey returned no URI');
@@ -251,5 +252,39 @@ describe('editing a key in its document', function () {
     await edit(document, (t) => t.replace('"n": "1"', '"n": "2"'));
     assert.equal(await document.save(), true);
     assert.equal(await redis.hget('edit:twice', 'n'), '2');
+  });
+
+  it('says the server is full (maxclients) when the save cannot open its connection, not "Connection is closed.", and writes nothing', async () => {
+    const full = await startRedisServer();
+    const admin = new Redis({ host: full.host, port: full.port, lazyConnect: true });
+    const config = vscode.workspace.getConfiguration('sharedRedis');
+    const savedPort = config.inspect('port')?.workspaceValue;
+    try {
+      await admin.connect();
+      await admin.set('edit:full', 'before');
+      await config.update('port', full.port, vscode.ConfigurationTarget.Workspace);
+      const shared = await api();
+      await until('the connection to move', () => shared.session.endpoint.port === full.port);
+      const document = await open('edit:full');
+      await fillToMaxclients(admin);
+      let refusal: string;
+      try {
+        refusal = await saveRefusal(document, document.getText().replace(/before$/, 'after'));
+      } finally {
+        await admin.config('SET', 'maxclients', '10000');
+      }
+      assert.ok(
+        refusal.includes(
+          `Could not save edit:full: Redis at 127.0.0.1:${full.port} refused the connection: it already serves its maximum number of clients (maxclients). Close connections that are no longer needed (the Clients view shows who holds them), or raise maxclients; then try again.`,
+        ),
+        refusal,
+      );
+      assert.equal(await admin.get('edit:full'), 'before');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      await config.update('port', savedPort, vscode.ConfigurationTarget.Workspace);
+      admin.disconnect();
+      await full.stop();
+    }
   });
 });

@@ -7,10 +7,10 @@ import { DONT_ASK_AGAIN, KeyChanges, WRITE } from '../../../src/keyChanges';
 import type { Logger } from '../../../src/logger';
 import type { SharedRedisInternals } from '../../../src/secondStage';
 import type { KeysRow } from '../../../src/views/keysView';
-import { parseInfo } from '../../../src/redis/info';
 import { RedisServer, startRedisServer } from '../../support/redisServer';
 import { suiteConfig } from './config';
 import { api, eventually } from './extensionApi';
+import { fillToMaxclients } from './maxclients';
 import { child, rows } from './keysTree';
 
 type Answer = (message: string) => string | undefined;
@@ -1033,19 +1033,7 @@ describe('Undo Last Change on a server at its maxclients', function () {
     await admin.set('edfull:a', 'v');
     const set = await run('sharedRedis.setTtl', 'edfull:a', '1h');
     assert.equal(set.outcome, 'done', set.message);
-    const shared = await api();
-    // Only the connections open now: the Keys view's walk of the new server has ended.
-    if (shared.keys.state.kind === 'walking') await shared.keys.walkEnded(10_000);
-    const connected = async (): Promise<number> =>
-      Number(parseInfo(await admin.info('clients')).get('clients')?.['connected_clients']);
-    // Full at the clients connected now: counted twice 200 ms apart, so that one still closing is not counted.
-    await eventually('a steady count of connected clients', async () => {
-      const open = await connected();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      if ((await connected()) !== open) return false;
-      await admin.config('SET', 'maxclients', String(open));
-      return true;
-    });
+    await fillToMaxclients(admin);
     let undone: KeyOperationResult;
     try {
       modal.reset((message) => (message.startsWith('Undo') ? 'Undo' : undefined));
