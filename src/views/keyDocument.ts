@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { eventWithin } from '../eventWithin';
 import { acceptNotUndoable, type KeyChanges } from '../keyChanges';
 import type { Logger } from '../logger';
+import { connectDuplicate } from '../redis/connection';
 import { describeEndpoint, documentServer, RedisEndpoint, sameDocumentServer } from '../redis/endpoint';
 import { displayBytes, typeDisplayName } from '../redis/keyspace';
 import {
@@ -281,9 +282,9 @@ export class KeyDocumentProvider implements vscode.FileSystemProvider, vscode.Co
     try {
       outcome = await this.session.use(async (shared) => {
         // WATCH needs a connection of its own: the shared one's WATCH could be cleared by another EXEC.
-        const client = shared.duplicate();
+        // Opened as every connection is, so that a refusal (a server at its maxclients) is named as such.
+        const client = await connectDuplicate(shared, this.session.endpoint);
         try {
-          await client.connect();
           return await saveKeyValue(client, target.key, expected, edited, {
             pages: state.pages,
             undoLimitBytes: this.keyChanges.undoLimitBytes,
