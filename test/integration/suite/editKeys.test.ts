@@ -998,6 +998,23 @@ describe('editing keys while connected to a read-only replica: refused before an
     assert.deepEqual((await onMaster.keys('edro:*')).sort(), ['edro:a', 'edro:ns:1']);
   });
 
+  it('Set TTL on Keys Without One says so before its questions, with the same message, and sets no TTL', async () => {
+    const refusal = `Set TTL on Keys Without One was not run: the Redis at 127.0.0.1:${replica.port} is a read-only replica of 127.0.0.1:${master.port}, and refuses every write. Connect Shared Redis to its master, 127.0.0.1:${master.port} (the settings sharedRedis.host and sharedRedis.port), to change keys. Nothing was changed.`;
+    const attempts: unknown[][] = [[], ['edro:ns'], ['edro:ns', '1h'], ['edro:ns', '1h', { confirm: true }]];
+    const seen: string[] = [];
+    for (const args of attempts) {
+      modal.reset(() => 'Set TTL');
+      const result = await run('sharedRedis.setTtlOnKeysWithoutTtl', ...args);
+      const asked = JSON.stringify([...modal.questions, ...modal.unanswered]);
+      seen.push(`${JSON.stringify(args)}: ${result.outcome}: ${result.message}; asked ${asked}`);
+    }
+    assert.deepEqual(
+      seen,
+      attempts.map((args) => `${JSON.stringify(args)}: refused: ${refusal}; asked []`),
+    );
+    assert.equal(await onMaster.ttl('edro:ns:1'), -1);
+  });
+
   it('writes again once the replica is promoted (REPLICAOF NO ONE): the answer is not kept from before', async () => {
     modal.reset();
     assert.equal((await run('sharedRedis.setTtl', 'edro:a', '1h')).outcome, 'refused');
