@@ -29,7 +29,6 @@ import { withLateProgress } from '../../views/lateProgress';
 import { askTtl } from '../../views/ttlInput';
 import type { KeyOperationResult } from '../keys/operations';
 import { presentError } from '../presentError';
-import { readOnlyRefusal } from '../readOnly';
 
 /** What `sharedRedis.setTtlOnKeysWithoutTtl` resolves to: a key operation's outcome, with the count and what the EXPIREs did. */
 export interface BulkTtlResult extends KeyOperationResult {
@@ -112,8 +111,9 @@ export function checkActionCommands(services: ExtensionServices): {
     options: BulkTtlOptions | undefined,
   ): Promise<BulkTtlResult> => {
     const dismissed: BulkTtlResult = { outcome: 'dismissed', message: '' };
-    const refused = readOnlyRefusal('Set TTL on Keys Without One');
-    if (refused) return { outcome: 'refused', message: refused };
+    // The write gate, before any question: the readOnly setting, and a read-only replica (every EXPIRE would fail).
+    const early = await services.keyChanges.confirmWrite([], 'Set TTL on Keys Without One');
+    if (!early.allowed) return { outcome: early.outcome, message: early.message };
     let path = pathOf(target);
     if (path === null) {
       const message = 'Keys without a namespace have no common prefix: set their TTLs one by one.';
