@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
@@ -30,6 +33,7 @@ class ModalAnswers {
   private readonly original = vscode.window.showWarningMessage;
   private readonly originalInputBox = vscode.window.showInputBox;
   private readonly originalQuickPick = vscode.window.showQuickPick;
+  private readonly originalOpenDialog = vscode.window.showOpenDialog;
 
   install(): void {
     const original = this.original as (...a: unknown[]) => unknown;
@@ -51,6 +55,10 @@ class ModalAnswers {
         this.unanswered.push(`quick pick "${options?.title ?? options?.placeHolder ?? ''}"`);
         return Promise.resolve(undefined);
       },
+      showOpenDialog: (options?: vscode.OpenDialogOptions): Thenable<undefined> => {
+        this.unanswered.push(`open dialog "${options?.title ?? ''}"`);
+        return Promise.resolve(undefined);
+      },
     });
   }
 
@@ -66,6 +74,7 @@ class ModalAnswers {
       showWarningMessage: this.original,
       showInputBox: this.originalInputBox,
       showQuickPick: this.originalQuickPick,
+      showOpenDialog: this.originalOpenDialog,
     });
   }
 }
@@ -1013,6 +1022,39 @@ describe('editing keys while connected to a read-only replica: refused before an
       attempts.map((args) => `${JSON.stringify(args)}: refused: ${refusal}; asked []`),
     );
     assert.equal(await onMaster.ttl('edro:ns:1'), -1);
+  });
+
+  it('Import Namespace says so before asking for the file or the prefix, with the same message, and imports nothing', async () => {
+    const refusal = `Import Namespace was not run: the Redis at 127.0.0.1:${replica.port} is a read-only replica of 127.0.0.1:${master.port}, and refuses every write. Connect Shared Redis to its master, 127.0.0.1:${master.port} (the settings sharedRedis.host and sharedRedis.port), to change keys. Nothing was changed.`;
+    const dir = mkdtempSync(join(tmpdir(), 'edro-'));
+    try {
+      // A file exported from the replica (reading is allowed there).
+      const file = join(dir, 'edro.jsonl');
+      modal.reset();
+      const exported = await run('sharedRedis.exportNamespace', 'edro:ns', file);
+      assert.equal(exported.outcome, 'done', exported.message);
+      const attempts: unknown[][] = [[], [file], [file, 'edro:imported']];
+      const seen: string[] = [];
+      for (const args of attempts) {
+        // A person who says yes to every question, and takes the prefix offered.
+        const typed: string[] = [];
+        modal.reset(() => 'Import');
+        modal.type = (options) => {
+          typed.push(`input box "${options?.title ?? ''}"`);
+          return options?.value;
+        };
+        const result = await run('sharedRedis.importNamespace', ...args);
+        const asked = JSON.stringify([...modal.questions, ...typed, ...modal.unanswered]);
+        seen.push(`${JSON.stringify(args.length)} arguments: ${result.outcome}: ${result.message}; asked ${asked}`);
+      }
+      assert.deepEqual(
+        seen,
+        attempts.map((args) => `${JSON.stringify(args.length)} arguments: refused: ${refusal}; asked []`),
+      );
+      assert.deepEqual((await onMaster.keys('edro:*')).sort(), ['edro:a', 'edro:ns:1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes again once the replica is promoted (REPLICAOF NO ONE): the answer is not kept from before', async () => {
