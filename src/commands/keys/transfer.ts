@@ -19,7 +19,6 @@ import {
 import type { CommandHandler, ExtensionServices } from '../context';
 import { NamespaceRow } from '../../views/keysView';
 import { presentError } from '../presentError';
-import { readOnlyRefusal } from '../readOnly';
 import { typedBytes } from './edit/common';
 import type { KeyOperationResult } from './operations';
 
@@ -96,8 +95,9 @@ export function transferCommands(
     prefixArgument?: unknown,
     answer?: unknown,
   ): Promise<TransferResult> {
-    const refused = readOnlyRefusal('Import Namespace');
-    if (refused) return { outcome: 'refused', message: refused };
+    // The write gate, before the file and the prefix are asked for: the readOnly setting, and a read-only replica.
+    const early = await services.keyChanges.confirmWrite([], 'Import Namespace');
+    if (!early.allowed) return { outcome: early.outcome, message: early.message };
     const delimiter = delimiterBytes();
     // From a namespace row's menu: that namespace is the target offered.
     const rowPrefix =
