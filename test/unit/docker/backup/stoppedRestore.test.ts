@@ -71,6 +71,23 @@ describe('restore of a Redis that is not running, on the real engine', function 
         'etc/redis-test/more.conf': 'appenddirname aof-folder\nappendonly no\n',
       },
     ],
+    // Compose files often write `command: ["redis-server", "--appendonly yes"]`: Redis takes an
+    // argument that holds the option and its value together (and gives that value to no other option).
+    [
+      'an option and its value in one argument',
+      ['redis-server', '--appendonly yes', '--dbfilename', 'one arg.rdb', '--dir /data/inner'],
+      {},
+    ],
+    // Redis changes into each `dir` as it reads it: a relative one is taken from the one before.
+    [
+      'a relative dir after another, and an include relative to it',
+      ['redis-server', '/etc/redis-test/redis.conf', '--dir', 'deeper'],
+      {
+        'etc/redis-test/redis.conf': 'dir /data/inner\ninclude more.conf\n',
+        'data/inner/more.conf': 'appendonly yes\n',
+        'data/inner/deeper/.keep': '',
+      },
+    ],
   ];
   for (const [name, cmd, files] of configs) {
     it(`knows where it keeps its data before it runs, as CONFIG GET says once it runs: ${name}`, async function () {
@@ -95,6 +112,24 @@ describe('restore of a Redis that is not running, on the real engine', function 
       }
     });
   }
+
+  it('never names the command line it cannot read in its refusal (a password on it stays out of messages and logs)', async function () {
+    if (!docker) this.skip();
+    const secret = 'Sekr1t-pass-0f-the-stack';
+    const container = await docker.createContainer({
+      Image: OFFLINE_REDIS_IMAGE,
+      Entrypoint: ['sh', '-c'],
+      Cmd: [`exec redis-server --requirepass ${secret} --appendonly yes`],
+      Labels: { 'dev.shared-redis.test': 'stopped-restore' },
+    });
+    containers.push(container);
+    await assert.rejects(stoppedPersistenceConfig(docker, container, await container.inspect()), (error: unknown) => {
+      assert.ok(error instanceof BackupError, String(error));
+      assert.ok(!error.message.includes(secret), error.message);
+      assert.match(error.message, /does not start redis-server directly/);
+      return true;
+    });
+  });
 
   it('checks a backup in a one-off container of the same image without starting the stopped one, and refuses a cut one', async function () {
     if (!docker) this.skip();
