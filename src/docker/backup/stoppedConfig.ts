@@ -33,7 +33,8 @@ export async function stoppedPersistenceConfig(
   if (server < 0) {
     throw new BackupError(
       'engine',
-      `The Redis container does not start redis-server directly (it runs ${argv.join(' ')}), so where it keeps its data cannot be read without it running.`,
+      // Its program alone: its arguments may hold a password (`sh -c "redis-server --requirepass …"`).
+      `The Redis container does not start redis-server directly (it runs ${posix.basename(info.Path)}), so where it keeps its data cannot be read without it running.`,
     );
   }
   let options = argv.slice(server + 1);
@@ -44,13 +45,13 @@ export async function stoppedPersistenceConfig(
     options = options.slice(1);
     if (first !== '-') await readConfigFile(container, workingDir, first, settings, 0);
   }
-  for (const [name, value] of commandLineOptions(options)) settings.set(name, value);
+  for (const [name, value] of commandLineOptions(options)) set(settings, workingDir, name, value);
 
   const redisVersion = await redisVersionOf(docker, info);
   const major = Number(/^(\d+)/.exec(redisVersion ?? '')?.[1] ?? '7');
   return {
     fromConfig: true,
-    dir: posix.resolve(workingDir, settings.get('dir') ?? './'),
+    dir: settings.get('dir') ?? workingDir,
     dbfilename: settings.get('dbfilename') || 'dump.rdb',
     appendonly: (settings.get('appendonly') ?? 'no').toLowerCase() === 'yes',
     appenddirname: settings.get('appenddirname') || (major >= 7 ? 'appendonlydir' : undefined),
@@ -59,15 +60,41 @@ export async function stoppedPersistenceConfig(
   };
 }
 
-/** `--name value` pairs of redis-server's command line, for the settings read here. */
+/**
+ * The settings read here that redis-server's command line sets, in order, as Redis reads it
+ * (server.c): `--name` starts an option line and the arguments after it are its values, the
+ * first of them even when it starts with `--` (except after a bare `--save`); an argument
+ * `--name value` holds the option and its value together (`["redis-server", "--appendonly yes"]`).
+ */
 export function commandLineOptions(args: readonly string[]): Array<[Name, string]> {
-  const found: Array<[Name, string]> = [];
+  const lines: string[][] = [];
+  let wantsValue = false;
   args.forEach((arg, i) => {
-    const name = arg.startsWith('--') ? arg.slice(2).toLowerCase() : '';
-    const value = args[i + 1];
-    if (isName(name) && value !== undefined && !value.startsWith('--')) found.push([name, value]);
+    const line = lines[lines.length - 1];
+    if (!wantsValue && arg.startsWith('--')) {
+      const words = configWords(arg.slice(2));
+      lines.push(words);
+      wantsValue = words.length <= 1;
+      if (wantsValue && words[0]?.toLowerCase() === 'save' && args[i + 1]?.startsWith('--')) {
+        words.push('');
+        wantsValue = false;
+      }
+    } else {
+      line?.push(arg);
+      wantsValue = false;
+    }
   });
+  const found: Array<[Name, string]> = [];
+  for (const [directive, value, ...rest] of lines) {
+    const name = directive?.toLowerCase() ?? '';
+    if (isName(name) && value !== undefined && rest.length === 0) found.push([name, value]);
+  }
   return found;
+}
+
+/** Sets a setting as Redis does while it reads its config: `dir` changes into the folder, relative to the one before. */
+function set(settings: Map<Name, string>, workingDir: string, name: Name, value: string): void {
+  settings.set(name, name === 'dir' ? posix.resolve(settings.get('dir') ?? workingDir, value) : value);
 }
 
 /** The settings a redis.conf text sets, in order (a later line wins), and the files it includes. */
@@ -91,15 +118,16 @@ async function readConfigFile(
   settings: Map<Name, string>,
   depth: number,
 ): Promise<void> {
-  const path = posix.resolve(workingDir, file);
+  // Redis opens it from the folder it is in at that moment: the last `dir` read before.
+  const path = posix.resolve(settings.get('dir') ?? workingDir, file);
   if (depth > MAX_INCLUDE_DEPTH) {
     throw new BackupError('engine', `Redis's config file ${path} includes files more than ${MAX_INCLUDE_DEPTH} deep.`);
   }
   const text = (await readFileOut(container, path)).toString('utf8');
   // Redis reads an include where it stands: a setting after it wins over the included file's.
   for (const line of text.split(/\r?\n/)) {
-    const { settings: set, includes } = configFileSettings(line);
-    for (const [name, value] of set) settings.set(name, value);
+    const { settings: found, includes } = configFileSettings(line);
+    for (const [name, value] of found) set(settings, workingDir, name, value);
     for (const include of includes) {
       if (/[*?[]/.test(include)) {
         throw new BackupError(
@@ -114,16 +142,19 @@ async function readConfigFile(
 
 /** A config line's first two words as Redis splits them (sdssplitargs: quotes and backslash escapes). */
 function splitConfigLine(line: string): [string | undefined, string | undefined] {
-  const words: string[] = [];
-  const pattern = /"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\S+)/g;
   const trimmed = line.trim();
   if (trimmed.startsWith('#')) return [undefined, undefined];
-  for (const match of trimmed.matchAll(pattern)) {
-    const quoted = match[1] ?? match[2];
-    words.push(quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (match[3] ?? ''));
-    if (words.length === 2) break;
-  }
+  const words = configWords(trimmed);
   return [words[0], words[1]];
+}
+
+/** The words of a config line as Redis splits them (sdssplitargs: quotes and backslash escapes). */
+function configWords(line: string): string[] {
+  const pattern = /"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\S+)/g;
+  return [...line.trim().matchAll(pattern)].map((match) => {
+    const quoted = match[1] ?? match[2];
+    return quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (match[3] ?? '');
+  });
 }
 
 function isName(name: string): name is Name {
