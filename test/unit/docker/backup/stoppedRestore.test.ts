@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
 import { BackupError, persistenceConfig } from '../../../../src/docker/backup';
-import { copyFileOut, putEntries } from '../../../../src/docker/backup/containerFiles';
+import { copyFileOut, copyFolderOut, putEntries } from '../../../../src/docker/backup/containerFiles';
 import { checkRdbFileInOneOff } from '../../../../src/docker/backup/rdbCheck';
 import { stoppedPersistenceConfig } from '../../../../src/docker/backup/stoppedConfig';
 import { requireEngine } from '../../../support/engine';
@@ -129,6 +129,22 @@ describe('restore of a Redis that is not running, on the real engine', function 
       assert.match(error.message, /does not start redis-server directly/);
       return true;
     });
+  });
+
+  it('keeps the files of a data folder that is a symlink to another folder (the restore then replaces that folder)', async function () {
+    if (!docker) this.skip();
+    const container = await redisContainer(docker, ['redis-server', '--dir', '/srv/data', '--appendonly', 'yes']);
+    containers.push(container);
+    await putEntries(container, '/', [
+      { name: 'srv/real/dump.rdb', type: 'bytes', data: Buffer.from('REDIS0010 the old rdb') },
+      { name: 'srv/real/appendonlydir/appendonly.aof.1.base.rdb', type: 'bytes', data: Buffer.from('REDIS0010 base') },
+      { name: 'srv/data', type: 'symlink', target: '/srv/real' },
+    ]);
+    const raw = join(dir, 'raw-files-of-a-symlinked-folder');
+    const files = await copyFolderOut(container, '/srv/data', raw);
+    assert.deepEqual(files.sort(), ['appendonlydir/appendonly.aof.1.base.rdb', 'dump.rdb']);
+    assert.deepEqual(readdirSync(raw).sort(), ['appendonlydir', 'dump.rdb']);
+    assert.equal(readFileSync(join(raw, 'appendonlydir', 'appendonly.aof.1.base.rdb'), 'utf8'), 'REDIS0010 base');
   });
 
   it('checks a backup in a one-off container of the same image without starting the stopped one, and refuses a cut one', async function () {
