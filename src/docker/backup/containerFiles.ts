@@ -107,11 +107,20 @@ export async function copyFolderOut(container: Docker.Container, dir: string, de
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { mode: 0o700 });
   try {
-    const archive = (await container.getArchive({ path: dir })) as Readable;
+    // With a trailing slash the engine follows a data folder that is a symlink (`/data` -> /srv/redis),
+    // as Redis and a restore's put do; without it the archive holds the link alone, and no file.
+    const archive = (await container.getArchive({ path: dir.endsWith('/') ? dir : `${dir}/` })) as Readable;
     const extract = tar.extract();
+    let top = true;
     extract.on('entry', (header, stream, next) => {
       // The archive's names start with the folder's own name (`data/appendonlydir/...`).
       const inside = header.name.split('/').slice(1).filter(Boolean);
+      if (top && header.type !== 'directory') {
+        stream.resume();
+        next(new Error(`${dir} is not a folder`));
+        return;
+      }
+      top = false;
       const target = join(partial, ...inside);
       const done = (work: Promise<unknown>): void => {
         work.then(
