@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +146,61 @@ describe('restore of a Redis that is not running, on the real engine', function 
     assert.deepEqual(files.sort(), ['appendonlydir/appendonly.aof.1.base.rdb', 'dump.rdb']);
     assert.deepEqual(readdirSync(raw).sort(), ['appendonlydir', 'dump.rdb']);
     assert.equal(readFileSync(join(raw, 'appendonlydir', 'appendonly.aof.1.base.rdb'), 'utf8'), 'REDIS0010 base');
+  });
+
+  it('leaves no one-off container behind when the process that made it was killed mid-check (the next check removes it)', async function () {
+    if (!docker) this.skip();
+    const container = await redisContainer(docker, ['redis-server']);
+    containers.push(container);
+    const stopped = await container.inspect();
+    const big = join(dir, 'big.rdb');
+    writeFileSync(big, Buffer.alloc(200 * 1024 * 1024, 7));
+    const oneOffs = async (): Promise<string[]> =>
+      (await docker.listContainers({ all: true, filters: { ancestor: [stopped.Image] } }))
+        .filter((c) => c.Command.includes('redis-check-rdb'))
+        .map((c) => c.Id);
+    const before = new Set(await oneOffs());
+    // The extension host killed while it copies a backup into the one-off container.
+    const child = spawn(process.execPath, [
+      '-e',
+      `const Docker = require(${JSON.stringify(require.resolve('dockerode'))});
+       const { checkRdbFileInOneOff } = require(${JSON.stringify(require.resolve('../../../../src/docker/backup/rdbCheck'))});
+       checkRdbFileInOneOff(new Docker(), ${JSON.stringify(stopped)}, ${JSON.stringify(big)}).catch(() => undefined);`,
+    ]);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let leaked: string[] = [];
+    for (let attempt = 0; attempt < 200 && leaked.length === 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      leaked = (await oneOffs()).filter((id) => !before.has(id));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(leaked.length, 1, 'the killed process had made its one-off container');
+    try {
+      const good = join(dir, 'empty.rdb');
+      await container.start();
+      const client = await connectTo(container);
+      try {
+        await client.save();
+      } finally {
+        client.disconnect();
+      }
+      await container.stop();
+      await copyFileOut(container, '/data/dump.rdb', good);
+      await checkRdbFileInOneOff(docker, await container.inspect(), good);
+      assert.deepEqual(
+        (await oneOffs()).filter((id) => !before.has(id)),
+        [],
+        'the one-off of the killed process was removed',
+      );
+    } finally {
+      for (const id of leaked) {
+        await docker
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined);
+      }
+    }
   });
 
   it('checks a backup in a one-off container of the same image without starting the stopped one, and refuses a cut one', async function () {
