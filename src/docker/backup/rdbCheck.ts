@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { engineMessage } from '../engineErrors';
 import { ArchiveEntry, execIn, putEntries } from './containerFiles';
@@ -157,6 +158,36 @@ export async function redisVersionOf(docker: Docker, redis: Docker.ContainerInsp
   return /\bv=(\d+\.\d+\.\d+)/.exec(output)?.[1];
 }
 
+/** Marks a one-off container with who made it (`<host> <pid>`), so that one left by a killed process is found. */
+const ONE_OFF_LABEL = 'dev.shared-redis.one-off';
+
+/**
+ * Removes the one-off containers that a process of this machine made and that process is gone
+ * (an extension host killed mid-check): they would stay for good, holding a copy of a backup.
+ * Another window's, still at work, is left alone.
+ */
+async function removeOrphanedOneOffs(docker: Docker): Promise<void> {
+  const found = await docker.listContainers({ all: true, filters: { label: [ONE_OFF_LABEL] } }).catch(() => []);
+  for (const info of found) {
+    const [host, pid] = (info.Labels[ONE_OFF_LABEL] ?? '').split(' ');
+    if (host !== hostname() || !pid || processAlive(Number(pid))) continue;
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Runs `argv` in a one-off container of `redis`'s image (no network, entries put in first), and removes it. */
 async function runOneOff(
   docker: Docker,
@@ -164,10 +195,12 @@ async function runOneOff(
   argv: readonly string[],
   entries: readonly ArchiveEntry[],
 ): Promise<{ exitCode: number; output: string }> {
+  await removeOrphanedOneOffs(docker);
   let oneOff: Docker.Container;
   try {
     oneOff = await docker.createContainer({
       Image: redis.Image,
+      Labels: { [ONE_OFF_LABEL]: `${hostname()} ${process.pid}` },
       Entrypoint: argv.slice(0, 1),
       Cmd: argv.slice(1),
       User: redis.Config.User,
