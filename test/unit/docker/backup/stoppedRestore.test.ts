@@ -114,6 +114,21 @@ describe('restore of a Redis that is not running, on the real engine', function 
     });
   }
 
+  it("reads the options the official image's entrypoint hands to redis-server (`command: --appendonly yes`)", async function () {
+    if (!docker) this.skip();
+    // The official redis image: ENTRYPOINT docker-entrypoint.sh, which runs `redis-server "$@"` when the
+    // first argument is an option or a .conf file (never started here: the offline image has no such script).
+    const container = await docker.createContainer({
+      Image: OFFLINE_REDIS_IMAGE,
+      Entrypoint: ['docker-entrypoint.sh'],
+      Cmd: ['--appendonly', 'yes', '--dir', '/data/inner'],
+      Labels: { 'dev.shared-redis.test': 'stopped-restore' },
+    });
+    containers.push(container);
+    const config = await stoppedPersistenceConfig(docker, container, await container.inspect());
+    assert.deepEqual([config.dir, config.appendonly, config.appenddirname], ['/data/inner', true, 'appendonlydir']);
+  });
+
   it('never names the command line it cannot read in its refusal (a password on it stays out of messages and logs)', async function () {
     if (!docker) this.skip();
     const secret = 'Sekr1t-pass-0f-the-stack';
