@@ -28,7 +28,12 @@ export async function stoppedPersistenceConfig(
   container: Docker.Container,
   info: Docker.ContainerInspectInfo,
 ): Promise<PersistenceConfig> {
-  const argv = [info.Path, ...info.Args];
+  const first = info.Args[0] ?? '';
+  // The official image's docker-entrypoint.sh runs `redis-server "$@"` when its first argument is
+  // an option or a .conf file (`command: --appendonly yes`).
+  const byEntrypoint =
+    posix.basename(info.Path) === 'docker-entrypoint.sh' && (first.startsWith('-') || first.endsWith('.conf'));
+  const argv = [info.Path, ...(byEntrypoint ? ['redis-server'] : []), ...info.Args];
   const server = argv.findIndex((arg) => posix.basename(arg) === 'redis-server');
   if (server < 0) {
     throw new BackupError(
@@ -40,10 +45,10 @@ export async function stoppedPersistenceConfig(
   let options = argv.slice(server + 1);
   const settings = new Map<Name, string>();
   const workingDir = info.Config.WorkingDir || '/';
-  const first = options[0];
-  if (first !== undefined && !first.startsWith('--')) {
+  const configFile = options[0];
+  if (configFile !== undefined && !configFile.startsWith('--')) {
     options = options.slice(1);
-    if (first !== '-') await readConfigFile(container, workingDir, first, settings, 0);
+    if (configFile !== '-') await readConfigFile(container, workingDir, configFile, settings, 0);
   }
   for (const [name, value] of commandLineOptions(options)) set(settings, workingDir, name, value);
 
