@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -161,6 +161,23 @@ describe('restore of a Redis that is not running, on the real engine', function 
     assert.deepEqual(files.sort(), ['appendonlydir/appendonly.aof.1.base.rdb', 'dump.rdb']);
     assert.deepEqual(readdirSync(raw).sort(), ['appendonlydir', 'dump.rdb']);
     assert.equal(readFileSync(join(raw, 'appendonlydir', 'appendonly.aof.1.base.rdb'), 'utf8'), 'REDIS0010 base');
+  });
+
+  it('a second copy into the same raw-files folder (Restore in another window, the same second) refuses and leaves the first one alone', async function () {
+    if (!docker) this.skip();
+    const container = await redisContainer(docker, ['redis-server']);
+    containers.push(container);
+    await putEntries(container, '/', [
+      { name: 'data/dump.rdb', type: 'bytes', data: Buffer.alloc(150 * 1024 * 1024, 3) },
+    ]);
+    const raw = join(dir, 'raw-files-twice');
+    const first = copyFolderOut(container, '/data', raw);
+    while (!existsSync(`${raw}.partial`)) await new Promise((resolve) => setTimeout(resolve, 5));
+    const inode = statSync(`${raw}.partial`).ino;
+    await assert.rejects(copyFolderOut(container, '/data', raw), BackupError);
+    assert.equal(statSync(`${raw}.partial`).ino, inode, "the first copy's folder was not removed under it");
+    assert.deepEqual(await first, ['dump.rdb']);
+    assert.equal(statSync(join(raw, 'dump.rdb')).size, 150 * 1024 * 1024);
   });
 
   it('leaves no one-off container behind when the process that made it was killed mid-check (the next check removes it)', async function () {
