@@ -104,8 +104,17 @@ export async function readFileOut(container: Docker.Container, path: string): Pr
 export async function copyFolderOut(container: Docker.Container, dir: string, dest: string): Promise<string[]> {
   const partial = `${dest}.partial`;
   const files: string[] = [];
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { mode: 0o700 });
+  // Never emptied first: it is another's (a Restore in another window, the same name) or one cut off.
+  try {
+    await mkdir(partial, { mode: 0o700 });
+  } catch (error) {
+    throw new BackupError(
+      'engine',
+      (error as NodeJS.ErrnoException).code === 'EEXIST'
+        ? `${partial} is there already: another Restore is copying into it, or one was cut off while it did (it holds part of the data files; remove it once no Restore runs)`
+        : `Could not create ${partial}: ${engineMessage(error)}`,
+    );
+  }
   try {
     // With a trailing slash the engine follows a data folder that is a symlink (`/data` -> /srv/redis),
     // as Redis and a restore's put do; without it the archive holds the link alone, and no file.
