@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
@@ -187,11 +187,11 @@ describe('restore of a Redis that is not running, on the real engine', function 
     const stopped = await container.inspect();
     const big = join(dir, 'big.rdb');
     writeFileSync(big, Buffer.alloc(200 * 1024 * 1024, 7));
-    const oneOffs = async (): Promise<string[]> =>
+    // Only the child's own one-off (marked with its host and pid): the engine may run other tests' too.
+    const oneOffsOf = async (pid: number | undefined): Promise<string[]> =>
       (await docker.listContainers({ all: true, filters: { ancestor: [stopped.Image] } }))
-        .filter((c) => c.Command.includes('redis-check-rdb'))
+        .filter((c) => c.Labels['dev.shared-redis.one-off'] === `${hostname()} ${pid}`)
         .map((c) => c.Id);
-    const before = new Set(await oneOffs());
     // The extension host killed while it copies a backup into the one-off container.
     const child = spawn(process.execPath, [
       '-e',
@@ -203,7 +203,7 @@ describe('restore of a Redis that is not running, on the real engine', function 
     let leaked: string[] = [];
     for (let attempt = 0; attempt < 200 && leaked.length === 0; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
-      leaked = (await oneOffs()).filter((id) => !before.has(id));
+      leaked = await oneOffsOf(child.pid);
     }
     child.kill('SIGKILL');
     await exited;
@@ -220,11 +220,7 @@ describe('restore of a Redis that is not running, on the real engine', function 
       await container.stop();
       await copyFileOut(container, '/data/dump.rdb', good);
       await checkRdbFileInOneOff(docker, await container.inspect(), good);
-      assert.deepEqual(
-        (await oneOffs()).filter((id) => !before.has(id)),
-        [],
-        'the one-off of the killed process was removed',
-      );
+      assert.deepEqual(await oneOffsOf(child.pid), [], 'the one-off of the killed process was removed');
     } finally {
       for (const id of leaked) {
         await docker
