@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { parseEdited, renderEditable } from '../../../../src/redis/keyValue/editFormat';
 import { readKeyValue } from '../../../../src/redis/keyValue/read';
 import { saveKeyValue } from '../../../../src/redis/keyValue/save';
-import { applyUndo, KeySnapshot, planUndo, snapshotKeys } from '../../../../src/redis/mutations';
+import { applyUndo, changedSinceWritten, KeySnapshot, planUndo, snapshotKeys } from '../../../../src/redis/mutations';
 import { useRedisServer } from '../../../support/useRedisServer';
 
 /** What a change left in a key (its DUMP right after the write; null: no key), as the save reports it on commit. */
@@ -116,6 +116,37 @@ describe('Undo after a key document save, when another client wrote the key in b
       [key],
       'the key that changed since the save is named',
     );
+  });
+
+  it('does not put the old value and TTL back over a TTL another client set or removed after the save (EXPIRE, PERSIST): it names the key and changes nothing', async () => {
+    const lasting = Buffer.from('auth:session:lasting');
+    await editor.set(lasting, 'old');
+    const savedLasting = await saveAsEditor(lasting, (t) => t.replace(/old$/, 'saved'));
+    const expiring = Buffer.from('auth:session:expiring');
+    await editor.set(expiring, 'old', 'EX', 900);
+    const savedExpiring = await saveAsEditor(expiring, (t) => t.replace(/old$/, 'saved'));
+    const untouched = Buffer.from('auth:session:untouched');
+    await editor.set(untouched, 'old', 'EX', 900);
+    const savedUntouched = await saveAsEditor(untouched, (t) => t.replace(/old$/, 'saved'));
+    // A service then gives the first key a TTL and makes the second one last (each a write of the key).
+    await service.expire(lasting, 500);
+    await service.persist(expiring);
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the third one's TTL only runs down
+    const steps = [savedLasting, savedExpiring, savedUntouched].flatMap(({ snapshots, written }) =>
+      planUndo(snapshots, undefined, { unanswered: false, written }),
+    );
+    assert.deepEqual(
+      await changedSinceWritten(editor, steps),
+      [lasting, expiring],
+      'the keys whose TTL another client set are named',
+    );
+    const result = await applyUndo(editor, steps);
+    assert.deepEqual(result.changedSince, [lasting, expiring]);
+    assert.deepEqual(result.restored, [], 'nothing was restored');
+    assert.deepEqual(await editor.mget(lasting, expiring, untouched), ['saved', 'saved', 'saved']);
+    const ttl = await editor.ttl(lasting);
+    assert.ok(ttl > 490 && ttl <= 500, `the TTL the service set is kept (${ttl})`);
+    assert.equal(await editor.ttl(expiring), -1, 'the key the service made last still lasts');
   });
 
   /** A field of INFO `section` (a number), as Redis reports it since its last CONFIG RESETSTAT. */
