@@ -133,18 +133,21 @@ export class KeyChanges implements vscode.Disposable {
     return {
       notUndoable: describeNotKept(snapshots),
       commit: (written) => keep(false, written),
-      commitTtlOnly: (ttlMs) =>
+      commitTtlOnly: (ttlMs) => {
+        // When the TTL set runs out (it was set just before this): Undo leaves a key whose TTL another client changed since.
+        const expiry = ttlMs === undefined ? null : Date.now() + ttlMs;
         keep(
           false,
           snapshots.flatMap((s) =>
             s.state !== 'value'
               ? []
               : ttlMs === undefined
-                ? [{ key: s.key, payload: s.payload }]
+                ? [{ key: s.key, payload: s.payload, expiry }]
                 : // The earliest the TTL set can run out: it was set after the snapshot.
-                  [{ key: s.key, payload: s.payload, mayExpire: true, expiresAt: s.takenAt + ttlMs }],
+                  [{ key: s.key, payload: s.payload, mayExpire: true, expiresAt: s.takenAt + ttlMs, expiry }],
           ),
-        ),
+        );
+      },
       discard,
       failed: (error) => (isNoAnswer(error) ? keep(true) : discard()),
     };

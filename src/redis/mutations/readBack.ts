@@ -44,14 +44,22 @@ export async function prepareReadBack(
 ): Promise<ReadBack> {
   const dumped = keys ? await smallEnough(client, keys, limit, size) : [];
   return {
-    queue: (multi) => dumped.forEach((key) => multi.callBuffer('DUMP', key)),
+    // Each key's DUMP and its PTTL (a DUMP holds no TTL; Undo checks both).
+    queue: (multi) => dumped.forEach((key) => multi.callBuffer('DUMP', key).pttl(key)),
     split: (replies) => {
-      const own = replies.slice(0, replies.length - dumped.length);
+      const own = replies.slice(0, replies.length - 2 * dumped.length);
       if (!keys) return { own };
-      const dumps = replies.slice(own.length);
+      const read = replies.slice(own.length);
+      const dumps = read.filter((_, i) => i % 2 === 0);
       if (!dumps.every(([error, value]) => !error && (value === null || Buffer.isBuffer(value)))) return { own };
+      const answered = Date.now();
       const written = dumped
-        .map((key, i) => ({ key, payload: (dumps[i]?.[1] as Buffer | null) ?? null }))
+        .map((key, i): WrittenState => {
+          const payload = (dumps[i]?.[1] as Buffer | null) ?? null;
+          const [error, pttl] = read[2 * i + 1] ?? [null, undefined];
+          if (payload === null || error || typeof pttl !== 'number' || pttl === -2) return { key, payload };
+          return { key, payload, expiry: pttl === -1 ? null : answered + pttl };
+        })
         .filter((w) => (w.payload?.length ?? 0) <= limit);
       return { own, written };
     },

@@ -129,6 +129,12 @@ export interface WrittenState {
    * out. A key gone before then did not expire: another client deleted it, and Undo leaves it.
    */
   readonly expiresAt?: number;
+  /**
+   * When the TTL the change left runs out, in Unix ms (Date.now's clock; null: no TTL), read
+   * with its DUMP. DUMP holds no TTL: a TTL another client set or removed since (EXPIRE,
+   * PERSIST) is a newer write that Undo must not replace. Undefined: not known, not checked.
+   */
+  readonly expiry?: number | null;
 }
 
 /** What Undo does with one key. `written`: what the change left there (undefined: not known, not checked). */
@@ -141,9 +147,16 @@ export type UndoStep =
       readonly ttlMs: number;
       readonly written?: Buffer | null;
       readonly mayExpire?: boolean;
+      /** The TTL the change left (see WrittenState.expiry). */
+      readonly writtenExpiry?: number | null;
     }
   /** It did not exist before the change: UNLINK. */
-  | { readonly key: Buffer; readonly action: 'delete'; readonly written?: Buffer | null }
+  | {
+      readonly key: Buffer;
+      readonly action: 'delete';
+      readonly written?: Buffer | null;
+      readonly writtenExpiry?: number | null;
+    }
   /** Its TTL would have run out by now: restoring would bring back a value that is gone; left as it is. */
   | { readonly key: Buffer; readonly action: 'expired' }
   | { readonly key: Buffer; readonly action: 'notKept'; readonly reason: string };
@@ -169,11 +182,14 @@ export function planUndo(
   // moved it there): deleting it would lose that value for good, so it is left.
   const lost = snapshots.find((s) => s.state === 'notKept');
   const written = new Map((options.written ?? []).map((w) => [w.key.toString('latin1'), w]));
-  const check = (key: Buffer): { written?: Buffer | null; mayExpire?: boolean } => {
+  const check = (key: Buffer): { written?: Buffer | null; mayExpire?: boolean; writtenExpiry?: number | null } => {
     const state = written.get(key.toString('latin1'));
     if (!state) return {};
     const mayHaveExpired = state.mayExpire === true && (state.expiresAt === undefined || now >= state.expiresAt);
-    return mayHaveExpired ? { written: state.payload, mayExpire: true } : { written: state.payload };
+    const expiry = state.expiry !== undefined && state.payload !== null ? { writtenExpiry: state.expiry } : {};
+    return mayHaveExpired
+      ? { written: state.payload, mayExpire: true, ...expiry }
+      : { written: state.payload, ...expiry };
   };
   return snapshots.map((snapshot): UndoStep => {
     switch (snapshot.state) {
@@ -323,14 +339,28 @@ async function differingKeys(client: Redis, checked: readonly CheckedStep[], whe
   );
   const differ = new Set(counted.filter((c, i) => cannotHold(counts[i], c.step.written ?? null)).map((c) => c.step));
   const toDump = checked.filter((s) => !differ.has(s));
+  // Each key's PTTL before its DUMP (DUMP holds no TTL), for a key whose TTL after the change is known.
+  const sent = Date.now();
   const now = await pipelineReplies(
     client,
-    toDump.map((s) => ['DUMP', s.key]),
+    toDump.flatMap((s) =>
+      s.writtenExpiry !== undefined
+        ? [
+            ['PTTL', s.key],
+            ['DUMP', s.key],
+          ]
+        : [['DUMP', s.key]],
+    ),
     where,
   );
-  toDump.forEach((s, i) => {
-    if (!sameState(now[i], s.written ?? null, s.action === 'restore' && s.mayExpire === true)) differ.add(s);
-  });
+  const answered = Date.now();
+  let at = 0;
+  for (const s of toDump) {
+    const pttl = s.writtenExpiry !== undefined ? now[at++] : undefined;
+    const dump = now[at++];
+    if (!sameState(dump, s.written ?? null, s.action === 'restore' && s.mayExpire === true)) differ.add(s);
+    else if (dump !== null && dump !== undefined && !sameExpiry(pttl, s.writtenExpiry, sent, answered)) differ.add(s);
+  }
   return checked.filter((s) => differ.has(s)).map((s) => s.key);
 }
 
@@ -382,6 +412,25 @@ function sameState(reply: unknown, written: Buffer | null, mayExpire: boolean): 
   if (mayExpire && (reply === null || reply === undefined)) return true;
   if (written === null) return reply === null || reply === undefined;
   return Buffer.isBuffer(reply) && (reply.equals(written) || sameUnorderedDump(reply, written));
+}
+
+/**
+ * How far apart two readings of one TTL may be, in ms, besides the time a reply takes: the
+ * change's read-back and its commit are moments apart; another client's EXPIRE or PERSIST
+ * moves the moment a key runs out by far more, or to never.
+ */
+const EXPIRY_TOLERANCE_MS = 1_000;
+
+/**
+ * Whether a PTTL reply, read between `sent` and `answered` (Date.now), shows the TTL the change
+ * left (`expiry`: when it runs out, null: none; undefined: not known, so not checked).
+ */
+function sameExpiry(reply: unknown, expiry: number | null | undefined, sent: number, answered: number): boolean {
+  if (expiry === undefined) return true;
+  if (reply instanceof Error || typeof reply !== 'number') return true; // PTTL refused: the DUMP alone decides
+  if (reply === -2) return true; // gone between the PTTL and the DUMP: the DUMP decides
+  if (expiry === null || reply === -1) return expiry === null && reply === -1;
+  return sent + reply >= expiry - EXPIRY_TOLERANCE_MS && answered + reply <= expiry + EXPIRY_TOLERANCE_MS;
 }
 
 /** RDB object types whose DUMP lists elements in hash table order: a set (2) and a hash (4) kept as hash tables. */
