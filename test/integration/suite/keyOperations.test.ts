@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { AddressInfo, createServer, Socket } from 'node:net';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { KeyOperationResult } from '../../../src/commands/keys/operations';
@@ -174,6 +175,33 @@ describe('key operations: TTL, persist, copy, and read-only', function () {
       assert.match(result.message, /^Could not set the TTL: Redis at 127\.0\.0\.1:\d+ is unreachable/);
     } finally {
       await config.update('port', port, vscode.ConfigurationTarget.Workspace);
+    }
+    assert.ok((await redis.ttl('opstest:keep')) > 400);
+  });
+
+  it('against a server that accepts and never answers, Set TTL waits for one connection attempt, not one per check', async function () {
+    this.timeout(120_000);
+    // A peer that takes the connection and stays silent (a hung server, a wrong port on a proxy).
+    let accepted = 0;
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      accepted += 1;
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const config = vscode.workspace.getConfiguration('sharedRedis');
+    const port = config.inspect<number>('port')?.workspaceValue;
+    await config.update('port', silentPort, vscode.ConfigurationTarget.Workspace);
+    try {
+      const result = await run('sharedRedis.setTtl', 'opstest:keep', '90');
+      assert.equal(result.outcome, 'failed');
+      assert.match(result.message, new RegExp(`127\\.0\\.0\\.1:${silentPort}`));
+      assert.equal(accepted, 1, 'one connection attempt: the failed replica check ends the command');
+    } finally {
+      await config.update('port', port, vscode.ConfigurationTarget.Workspace);
+      sockets.forEach((socket) => socket.destroy());
+      silent.close();
     }
     assert.ok((await redis.ttl('opstest:keep')) > 400);
   });
