@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { Logger } from './logger';
 import type { RedisSession } from './redisSession';
-import { isNoAnswer } from './redis/errors';
+import { isNoAnswer, RedisConnectionError } from './redis/errors';
 import { endpointOfClient } from './redis/keyspace/errors';
 import { displayBytes, fromBinary } from './redis/keyspace';
 import {
@@ -18,7 +18,7 @@ import type { DeclaredNamespace } from './settingsModel';
 
 export type WriteDecision =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly outcome: 'refused' | 'dismissed'; readonly message: string };
+  | { readonly allowed: false; readonly outcome: 'refused' | 'dismissed' | 'failed'; readonly message: string };
 
 export interface KeysChangedEvent {
   /** Exact bytes of every key whose value, type, TTL or existence changed. */
@@ -207,7 +207,16 @@ export class KeyChanges implements vscode.Disposable {
       return { allowed: false, outcome: 'refused', message };
     }
     // Asked before any question: a read-only replica would refuse the write with READONLY after them.
-    const replica = await this.target?.readOnlyReplica();
+    let replica: Awaited<ReturnType<RedisSession['readOnlyReplica']>>;
+    try {
+      replica = await this.target?.readOnlyReplica();
+    } catch (error) {
+      // The server cannot be reached: said once here, not again after each question.
+      if (!(error instanceof RedisConnectionError)) throw error;
+      const message = `${action} was not run: ${error.message}`;
+      void vscode.window.showErrorMessage(message);
+      return { allowed: false, outcome: 'failed', message };
+    }
     if (replica) {
       const message = `${action} was not run: the Redis at ${replica.at} is a read-only replica of ${replica.master}, and refuses every write. Connect Shared Redis to its master, ${replica.master} (the settings ${SECTION}.host and ${SECTION}.port), to change keys. Nothing was changed.`;
       void vscode.window.showWarningMessage(message);

@@ -306,11 +306,15 @@ export class RedisSession implements vscode.Disposable {
    * Whether the server the session writes to is a read-only replica (readOnlyReplicaOf): `at` names
    * it, `master` the master it follows. Asked anew on every call (one INFO), never kept: a
    * promotion (REPLICAOF NO ONE) or a failover changes the answer under the same connection.
-   * Undefined on a Redis Cluster (each key goes to its slot's master), when INFO is refused, and
-   * when no connection can be made: the write then says why itself.
+   * Undefined on a Redis Cluster (each key goes to its slot's master) and when INFO is refused.
+   * No connection is a `RedisConnectionError`: the caller stops there, instead of a second
+   * attempt that waits out the same timeout again.
    */
   async readOnlyReplica(): Promise<{ readonly at: string; readonly master: string } | undefined> {
-    const topology = await this.topology().catch(() => undefined);
+    const topology = await this.topology().catch((error: unknown) => {
+      if (error instanceof RedisConnectionError) throw error;
+      return undefined;
+    });
     if (topology?.kind !== 'single') return undefined;
     const replica = await readOnlyReplicaOf(topology.client).catch(() => undefined);
     return replica && { at: describeEndpoint(topology.endpoint), master: replica.master };
