@@ -10,6 +10,8 @@ export {
 } from './backup';
 export {
   BackupInspection,
+  cutOffCopies,
+  cutOffCopiesNote,
   inspectBackup,
   inspectStoppedBackup,
   rawFilesFolder,

@@ -246,6 +246,19 @@ export function rawFilesFolder(folder: string, prefix: string, date: Date, would
   }
 }
 
+/**
+ * The raw-files folders of `prefix` in `folder` that a Restore cut off mid-copy left under
+ * their temporary `.partial` name (not yet looked for).
+ */
+export function cutOffCopies(_folder: string, _prefix: string): string[] {
+  return [];
+}
+
+/** What a Restore tells the user of the cut-off copies it found (nothing yet). */
+export function cutOffCopiesNote(_paths: readonly string[]): string {
+  return '';
+}
+
 /** The files a restore writes into the data folder, in order. */
 export function restoreEntries(config: PersistenceConfig, file: string): ArchiveEntry[] {
   const entries: ArchiveEntry[] = [];

@@ -1,5 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Redis from 'ioredis';
@@ -153,6 +162,32 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     return result;
   };
 
+  /**
+   * What a Restore of a Redis that would not start leaves when it is cut off mid-copy (the
+   * extension host killed, the disk full): its raw-files folder under the temporary `.partial`
+   * name, holding part of the data files. Made here as such a copy leaves it (the unit test of
+   * the stopped restore produces one for real, by killing the process that copies).
+   */
+  const cutOffCopy = (): { path: string; note: string; bytes: Buffer } => {
+    const path = join(folder, `${fixture.project}-2020-01-02T03-04-05-raw-files-redis-would-not-start.partial`);
+    const bytes = readFileSync(backupFile).subarray(0, 40);
+    if (!existsSync(path)) {
+      mkdirSync(join(path, 'appendonlydir'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(path, 'appendonlydir', 'appendonly.aof.1.base.rdb'), bytes, { mode: 0o600 });
+    }
+    return {
+      path,
+      note: `An incomplete copy from an earlier Restore that was cut off is at ${path}; it is not a complete copy and is left as it is.`,
+      bytes,
+    };
+  };
+
+  /** The cut-off copy is still there, as it was: never removed, renamed or added to. */
+  const assertLeftAlone = (copy: { path: string; bytes: Buffer }): void => {
+    assert.deepEqual([...folderFiles(copy.path).keys()], ['appendonlydir/appendonly.aof.1.base.rdb']);
+    assert.ok(readFileSync(join(copy.path, 'appendonlydir', 'appendonly.aof.1.base.rdb')).equals(copy.bytes));
+  };
+
   before(async () => {
     fixture = stack.fixture;
     folder = mkdtempSync(join(tmpdir(), 'shared-redis-backups-'));
@@ -202,6 +237,7 @@ describe('backup and restore, driven by commands inside VS Code', function () {
   });
 
   it('sharedRedis.restore brings back exactly the data of the backup, and the stack runs again', async () => {
+    const copy = cutOffCopy();
     await withClient(fixture, async (client) => {
       await client.set('auth:session:8', 'new');
       await client.del('shared:jobs');
@@ -212,8 +248,11 @@ describe('backup and restore, driven by commands inside VS Code', function () {
     assert.match(basename(result.previous), /-pre-restore\.rdb$/);
     assert.match(
       result.message,
-      /^Restored .*\.rdb: srtest-\w+ holds 6 keys\. The data it replaced is in .*-pre-restore\.rdb\.$/,
+      /^Restored .*\.rdb: srtest-\w+ holds 6 keys\. The data it replaced is in .*-pre-restore\.rdb\. /,
     );
+    // A raw-files copy an earlier Restore left cut off in the backups folder is named to the user, and left alone.
+    assert.ok(result.message.endsWith(` ${copy.note}`), result.message);
+    assertLeftAlone(copy);
   });
 
   it('refuses a corrupt file before anything is stopped; the stack keeps running with its data', async () => {
@@ -290,7 +329,10 @@ describe('backup and restore, driven by commands inside VS Code', function () {
       restarts = (await container.inspect()).RestartCount;
     }
 
+    const copy = cutOffCopy();
     const result = await restoreTheBackup();
+    assert.ok(result.message.endsWith(` ${copy.note}`), result.message);
+    assertLeftAlone(copy);
     // Nothing is lost: the files Redis could not load are kept as they were, owner-only, in a
     // folder whose name says what they are.
     assert.equal(statSync(result.previous).isDirectory(), true);

@@ -1,11 +1,26 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
-import { BackupError, persistenceConfig } from '../../../../src/docker/backup';
+import {
+  BackupError,
+  cutOffCopies,
+  cutOffCopiesNote,
+  persistenceConfig,
+  rawFilesFolder,
+} from '../../../../src/docker/backup';
 import { copyFileOut, copyFolderOut, putEntries } from '../../../../src/docker/backup/containerFiles';
 import { checkRdbFileInOneOff } from '../../../../src/docker/backup/rdbCheck';
 import { stoppedPersistenceConfig } from '../../../../src/docker/backup/stoppedConfig';
@@ -59,6 +74,14 @@ describe('restore of a Redis that is not running, on the real engine', function 
     for (const container of containers) await container.remove({ force: true, v: true }).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A created Redis container whose /data holds a dump.rdb of `bytes` bytes of `fill` (a copy out of it takes a while). */
+  const withDumpOf = async (bytes: number, fill: number): Promise<Docker.Container> => {
+    const container = await redisContainer(docker, ['redis-server']);
+    containers.push(container);
+    await putEntries(container, '/', [{ name: 'data/dump.rdb', type: 'bytes', data: Buffer.alloc(bytes, fill) }]);
+    return container;
+  };
 
   const configs: Array<[string, string[], Record<string, string>]> = [
     ['the defaults alone (the image sets the working directory)', ['redis-server'], {}],
@@ -165,11 +188,7 @@ describe('restore of a Redis that is not running, on the real engine', function 
 
   it('a second copy into the same raw-files folder (Restore in another window, the same second) refuses and leaves the first one alone', async function () {
     if (!docker) this.skip();
-    const container = await redisContainer(docker, ['redis-server']);
-    containers.push(container);
-    await putEntries(container, '/', [
-      { name: 'data/dump.rdb', type: 'bytes', data: Buffer.alloc(150 * 1024 * 1024, 3) },
-    ]);
+    const container = await withDumpOf(150 * 1024 * 1024, 3);
     const raw = join(dir, 'raw-files-twice');
     const first = copyFolderOut(container, '/data', raw);
     while (!existsSync(`${raw}.partial`)) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -178,6 +197,49 @@ describe('restore of a Redis that is not running, on the real engine', function 
     assert.equal(statSync(`${raw}.partial`).ino, inode, "the first copy's folder was not removed under it");
     assert.deepEqual(await first, ['dump.rdb']);
     assert.equal(statSync(join(raw, 'dump.rdb')).size, 150 * 1024 * 1024);
+  });
+
+  it('a raw-files copy cut off by a killed process is left under its .partial name, and the next Restore finds it (never as a whole copy)', async function () {
+    if (!docker) this.skip();
+    const container = await withDumpOf(300 * 1024 * 1024, 5);
+    const backups = join(dir, 'backups-with-a-cut-off-copy');
+    mkdirSync(backups);
+    const project = 'srtest-cut';
+    // A whole copy of the same project, another project's cut-off copy and a cut-off backup of another kind: none is named.
+    mkdirSync(rawFilesFolder(backups, project, new Date(2020, 0, 1), true));
+    mkdirSync(`${rawFilesFolder(backups, `${project}-other`, new Date(2020, 0, 1), true)}.partial`);
+    mkdirSync(join(backups, `${project}-2020-01-01T00-00-00.rdb.partial`));
+    // The extension host killed while it copies the data folder of a Redis that would not start.
+    const raw = rawFilesFolder(backups, project, new Date(), true);
+    const child = spawn(process.execPath, [
+      '-e',
+      `const Docker = require(${JSON.stringify(require.resolve('dockerode'))});
+       const { copyFolderOut } = require(${JSON.stringify(require.resolve('../../../../src/docker/backup/containerFiles'))});
+       copyFolderOut(new Docker().getContainer(${JSON.stringify(container.id)}), '/data', ${JSON.stringify(raw)}).catch(() => undefined);`,
+    ]);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const copied = (): number => {
+      try {
+        return statSync(join(`${raw}.partial`, 'dump.rdb')).size;
+      } catch {
+        return 0;
+      }
+    };
+    for (let attempt = 0; attempt < 400 && copied() === 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const cut = copied();
+    assert.ok(cut > 0 && cut < 300 * 1024 * 1024, `the copy was cut off part way (${cut} bytes)`);
+    assert.equal(existsSync(raw), false, 'never under the name of a whole copy');
+
+    assert.deepEqual(cutOffCopies(backups, project), [`${raw}.partial`]);
+    assert.equal(
+      cutOffCopiesNote([`${raw}.partial`]),
+      `An incomplete copy from an earlier Restore that was cut off is at ${raw}.partial; it is not a complete copy and is left as it is.`,
+    );
+    assert.equal(statSync(join(`${raw}.partial`, 'dump.rdb')).size, cut, 'left as it is');
   });
 
   it('leaves no one-off container behind when the process that made it was killed mid-check (the next check removes it)', async function () {
