@@ -4,6 +4,8 @@ import {
   BackupError,
   BackupInspection,
   countKeys,
+  cutOffCopies,
+  cutOffCopiesNote,
   inspectBackup,
   listBackups,
   restoreBackup,
@@ -72,11 +74,15 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
         () => inspect(target, file),
       );
 
+      const cutOff = cutOffNote(folder, target.project.name, log);
       const question = `Replace the ${formatKeyCount(current)} in ${target.project.name} with the backup ${basename(file)} (${formatKeyCount(inspection.keys)})?`;
       const declined = await confirmReplace(
         args,
         question,
-        `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
+        withNote(
+          `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
+          cutOff,
+        ),
       );
       if (declined) return declined;
       log.info(`${question} Confirmed.`);
@@ -121,6 +127,7 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
         backupKeys: result.inspection.keys,
         previous: result.previous.file,
         replaced: `The data it replaced is in ${basename(result.previous.file)}.`,
+        cutOff,
       });
     } catch (error) {
       if (error instanceof NoStackRedis) {
@@ -152,6 +159,8 @@ export function restoredOutcome(
     readonly previous: string;
     /** The sentence that says where the data it replaced is. */
     readonly replaced: string;
+    /** What it says of the copies earlier Restores left cut off ({@link cutOffNote}), or ''. */
+    readonly cutOff: string;
   },
 ): RestoreOutcome {
   services.session.reset('the stack was restored from a backup');
@@ -159,10 +168,28 @@ export function restoredOutcome(
   const expired = done.backupKeys - done.keys;
   const note =
     expired > 0 ? ` (the backup had ${groupThousands(done.backupKeys)}; keys whose TTL ran out since are gone)` : '';
-  const message = `Restored ${basename(done.file)}: ${done.project} holds ${formatKeyCount(done.keys)}${note}. ${done.replaced}`;
+  const message = withNote(
+    `Restored ${basename(done.file)}: ${done.project} holds ${formatKeyCount(done.keys)}${note}. ${done.replaced}`,
+    done.cutOff,
+  );
   log.info(message);
   void vscode.window.showInformationMessage(message);
   return { outcome: 'restored', keys: done.keys, backupKeys: done.backupKeys, previous: done.previous, message };
+}
+
+/**
+ * What a Restore says, in its confirmation and its final message, of the raw-files copies that
+ * earlier Restores of `project` left cut off in `folder` (see cutOffCopies), or ''.
+ */
+export function cutOffNote(folder: string, project: string, log: Logger): string {
+  const note = cutOffCopiesNote(cutOffCopies(folder, project), displayPath);
+  if (note) log.warn(note);
+  return note;
+}
+
+/** `text`, then `note` when there is one. */
+export function withNote(text: string, note: string): string {
+  return note ? `${text} ${note}` : text;
 }
 
 /** Every key of the stack's Redis, counted on a connection of its own. */

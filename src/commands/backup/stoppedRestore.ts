@@ -6,7 +6,15 @@ import type { Logger } from '../../logger';
 import type { ExtensionServices } from '../context';
 import { stackTarget, StoppedStackRedis } from '../stackTarget';
 import { displayPath, ensureBackupFolder } from './folders';
-import { confirmReplace, countKeysOf, restoredOutcome, RestoreArgs, RestoreOutcome } from './restore';
+import {
+  confirmReplace,
+  countKeysOf,
+  cutOffNote,
+  restoredOutcome,
+  RestoreArgs,
+  RestoreOutcome,
+  withNote,
+} from './restore';
 
 /**
  * Restore while the stack's Redis does not run, most often because it cannot: a damaged AOF
@@ -30,12 +38,16 @@ export async function restoreStopped(
     () => inspectStoppedBackup(target.docker, container.containerId, file),
   );
   const rawFolder = rawFilesFolder(folder, project.name, new Date(), target.wouldNotStart);
+  const cutOff = cutOffNote(folder, project.name, log);
   const state = target.wouldNotStart ? 'cannot start' : 'is stopped';
   const question = `Redis in ${project.name} is not running (${container.service} ${state}). Replace its data with the backup ${basename(file)} (${formatKeyCount(inspection.keys)})?`;
   const declined = await confirmReplace(
     args,
     question,
-    `${target.wouldNotStart ? 'Redis cannot read the current data' : 'Redis is not running to back the current data up'}, so it is kept as raw files, exactly as they are in the volume, at ${displayPath(rawFolder)}. The stack is then started with the backup.`,
+    withNote(
+      `${target.wouldNotStart ? 'Redis cannot read the current data' : 'Redis is not running to back the current data up'}, so it is kept as raw files, exactly as they are in the volume, at ${displayPath(rawFolder)}. The stack is then started with the backup.`,
+      cutOff,
+    ),
   );
   if (declined) return declined;
   log.info(`${question} Confirmed.`);
@@ -70,5 +82,6 @@ export async function restoreStopped(
     backupKeys: result.inspection.keys,
     previous: result.rawFolder,
     replaced: `Redis ${target.wouldNotStart ? 'could not start on' : 'was stopped with'} the data it replaced; its files, as they were, are in ${basename(result.rawFolder)}.`,
+    cutOff,
   });
 }

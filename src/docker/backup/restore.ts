@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type Redis from 'ioredis';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { Dirent, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { backupRedis, BackupResult, backupStamp } from './backup';
 import { ArchiveEntry, copyFolderOut, Owner, ownerOf, putEntries } from './containerFiles';
@@ -246,17 +246,38 @@ export function rawFilesFolder(folder: string, prefix: string, date: Date, would
   }
 }
 
+/** A raw-files folder still under its temporary name ({@link copyFolderOut}): group 1 is its prefix. */
+const CUT_OFF_COPY =
+  /^(.+)-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-raw-files-redis-(?:would-not-start|stopped)(?:-\d+)?\.partial$/;
+
 /**
- * The raw-files folders of `prefix` in `folder` that a Restore cut off mid-copy left under
- * their temporary `.partial` name (not yet looked for).
+ * The raw-files folders of `prefix` in `folder` left under their temporary `.partial` name: a
+ * Restore cut off while it copied (the extension host killed, the disk full) leaves its copy so
+ * for good. It may hold the only copy of the files of a Redis that would not start, so it is
+ * named to the user ({@link cutOffCopiesNote}), never removed, and never taken for a whole copy.
+ * A Restore copying in another window this very moment has one too, and is named the same.
  */
-export function cutOffCopies(_folder: string, _prefix: string): string[] {
-  return [];
+export function cutOffCopies(folder: string, prefix: string): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return []; // no backups folder yet: nothing was cut off in it
+  }
+  return entries
+    .filter((entry) => entry.isDirectory() && CUT_OFF_COPY.exec(entry.name)?.[1] === prefix)
+    .map((entry) => join(folder, entry.name))
+    .sort();
 }
 
-/** What a Restore tells the user of the cut-off copies it found (nothing yet). */
-export function cutOffCopiesNote(_paths: readonly string[]): string {
-  return '';
+/** What a Restore tells the user of each cut-off copy it found (`shown` writes its path), or ''. */
+export function cutOffCopiesNote(paths: readonly string[], shown: (path: string) => string = (path) => path): string {
+  return paths
+    .map(
+      (path) =>
+        `An incomplete copy from an earlier Restore that was cut off is at ${shown(path)}; it is not a complete copy and is left as it is.`,
+    )
+    .join(' ');
 }
 
 /** The files a restore writes into the data folder, in order. */
