@@ -242,6 +242,59 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
       assert.ok(more, 'no item says how many namespaces are not listed');
       assert.match(more.detail ?? more.description ?? '', /type/i);
     });
+    it('the typed path input box opens with what was typed into the namespace list', async () => {
+      // The list is VS Code's own quick pick, driven through its API: the test types into its
+      // filter and accepts "Type a namespace path…" as Enter does. The input box is stubbed to
+      // record the options it opened with and answer srvstats. A showQuickPick (whose filter
+      // text cannot be read) is stubbed to pick the same item, so the test ends either way.
+      const window = vscode.window as unknown as Record<string, unknown>;
+      const original = {
+        pick: window['showQuickPick'],
+        create: window['createQuickPick'] as () => vscode.QuickPick<vscode.QuickPickItem>,
+        input: window['showInputBox'],
+      };
+      const created: vscode.QuickPick<vscode.QuickPickItem>[] = [];
+      const inputs: vscode.InputBoxOptions[] = [];
+      let rows: NamespaceStatsRow[] | undefined;
+      try {
+        window['showQuickPick'] = (items: readonly vscode.QuickPickItem[]) =>
+          Promise.resolve(items.find((item) => item.label.startsWith('Type a namespace path')));
+        window['createQuickPick'] = () => {
+          const pick = original.create.call(vscode.window);
+          created.push(pick);
+          return pick;
+        };
+        window['showInputBox'] = (options: vscode.InputBoxOptions) => {
+          inputs.push(options);
+          return Promise.resolve('srvstats');
+        };
+        const running = vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats');
+        const answered = running.then(() => true);
+        for (;;) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          if (await Promise.race([answered, Promise.resolve(false)])) break;
+          const pick = created[0];
+          const typeItem = pick?.items.find((item) => item.label.startsWith('Type a namespace path'));
+          if (!pick || !typeItem) continue;
+          pick.value = 'srvstat';
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          pick.activeItems = [typeItem];
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        }
+        rows = await running;
+      } finally {
+        window['showQuickPick'] = original.pick;
+        window['createQuickPick'] = original.create;
+        window['showInputBox'] = original.input;
+      }
+      assert.equal(inputs.length, 1, `the input box opened ${inputs.length} times`);
+      assert.equal(inputs[0]?.value, 'srvstat', 'the input box did not open with the text typed into the list');
+      assert.deepEqual(
+        rows?.map((r) => r.namespace),
+        ['srvstats', 'srvstats:a', 'srvstats:b'],
+      );
+    });
   });
 
   it('sharedRedis.namespaceStats works on a Keys view namespace row, as its context menu passes it', async () => {
