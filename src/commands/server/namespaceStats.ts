@@ -44,19 +44,33 @@ async function pickNamespace(model: NamespaceModel | undefined): Promise<Buffer 
     });
   }
   items.push({ label: TYPE_A_PATH, detail: 'Any namespace, also one not listed here', alwaysShow: true });
-  const picked = await vscode.window.showQuickPick(items, {
-    title: 'Namespace Statistics',
-    placeHolder: 'Which namespace? Its child namespaces are included.',
-    matchOnDescription: false,
+  // A created pick, not showQuickPick: what was typed into its filter starts the typed path.
+  const pick = vscode.window.createQuickPick<Item>();
+  pick.title = 'Namespace Statistics';
+  pick.placeholder = 'Which namespace? Its child namespaces are included.';
+  pick.matchOnDescription = false;
+  pick.items = items;
+  const picked = await new Promise<{ item: Item; filter: string } | undefined>((resolve) => {
+    pick.onDidAccept(() => {
+      const item = pick.selectedItems[0] ?? pick.activeItems[0];
+      resolve(item ? { item, filter: pick.value } : undefined);
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
+    pick.show();
   });
   if (!picked) return undefined;
-  return picked.node ? picked.node.pathBytes : typeNamespace();
+  return picked.item.node ? picked.item.node.pathBytes : typeNamespace(picked.filter);
 }
 
-async function typeNamespace(): Promise<Buffer | undefined> {
+async function typeNamespace(value = ''): Promise<Buffer | undefined> {
   const typed = await vscode.window.showInputBox({
     title: 'Namespace Statistics',
     prompt: 'Namespace path, e.g. auth or auth:session',
+    value,
     ignoreFocusOut: true,
   });
   return typed ? Buffer.from(typed, 'utf8') : undefined;

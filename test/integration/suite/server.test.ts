@@ -42,6 +42,58 @@ function openTabs(): string {
 const eventually = (what: string, check: () => boolean, timeoutMs = 10_000): Promise<boolean> =>
   waitUntil(what, check, { timeoutMs, detail: openTabs });
 
+/**
+ * Runs Namespace Statistics from the palette through its real namespace list (VS Code's quick
+ * pick, driven through its API): types `filter` into it and accepts "Type a namespace path…"
+ * as Enter does. The input box is stubbed to record the options it opened with and answer
+ * srvstats. Resolves to the items the list offered, those options and the command's rows.
+ */
+async function namespaceStatsThroughList(filter: string): Promise<{
+  offered: vscode.QuickPickItem[];
+  inputs: vscode.InputBoxOptions[];
+  rows: NamespaceStatsRow[] | undefined;
+}> {
+  const window = vscode.window as unknown as Record<string, unknown>;
+  const original = {
+    create: window['createQuickPick'] as () => vscode.QuickPick<vscode.QuickPickItem>,
+    input: window['showInputBox'],
+  };
+  const created: vscode.QuickPick<vscode.QuickPickItem>[] = [];
+  const offered: vscode.QuickPickItem[] = [];
+  const inputs: vscode.InputBoxOptions[] = [];
+  try {
+    window['createQuickPick'] = () => {
+      const pick = original.create.call(vscode.window);
+      created.push(pick);
+      return pick;
+    };
+    window['showInputBox'] = (options: vscode.InputBoxOptions) => {
+      inputs.push(options);
+      return Promise.resolve('srvstats');
+    };
+    const running = vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats');
+    const answered = running.then(() => true);
+    // Accepted until the command answers: an accept sent before the pick shows (a loaded machine) does nothing.
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (await Promise.race([answered, Promise.resolve(false)])) break;
+      const pick = created[0];
+      const typeItem = pick?.items.find((item) => item.label.startsWith('Type a namespace path'));
+      if (!pick || !typeItem) continue;
+      if (offered.length === 0) offered.push(...pick.items);
+      pick.value = filter;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      pick.activeItems = [typeItem];
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    }
+    return { offered, inputs, rows: await running };
+  } finally {
+    window['createQuickPick'] = original.create;
+    window['showInputBox'] = original.input;
+  }
+}
+
 describe('server commands: INFO view, namespace statistics, redis-cli terminal', function () {
   this.timeout(60_000);
   let redis: Redis;
@@ -214,80 +266,23 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     });
 
     it('the namespace list offers every top-level namespace, says how many it does not list, and takes a typed path', async () => {
-      const window = vscode.window as unknown as Record<string, unknown>;
-      const original = { pick: window['showQuickPick'], input: window['showInputBox'] };
-      const offered: vscode.QuickPickItem[][] = [];
-      try {
-        window['showQuickPick'] = (items: readonly vscode.QuickPickItem[]) => {
-          offered.push([...items]);
-          return Promise.resolve(items.find((item) => item.label.startsWith('Type a namespace path')));
-        };
-        window['showInputBox'] = () => Promise.resolve('srvstats');
-        const rows = await vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>(
-          'sharedRedis.namespaceStats',
-        );
-        assert.deepEqual(
-          rows?.map((r) => r.namespace),
-          ['srvstats', 'srvstats:a', 'srvstats:b'],
-        );
-      } finally {
-        window['showQuickPick'] = original.pick;
-        window['showInputBox'] = original.input;
-      }
-      const labels = offered[0]?.map((item) => item.label) ?? [];
+      const { offered, inputs, rows } = await namespaceStatsThroughList('');
+      assert.equal(inputs.length, 1, `the input box opened ${inputs.length} times`);
+      assert.deepEqual(
+        rows?.map((r) => r.namespace),
+        ['srvstats', 'srvstats:a', 'srvstats:b'],
+      );
+      const labels = offered.map((item) => item.label);
       for (const name of ['srvstats', 'srvwide', 'srvids', 'srvstatsx']) {
         assert.ok(labels.includes(name), `${name} is not offered among ${labels.length} items`);
       }
-      const more = offered[0]?.find((item) => /^\d[\d,]* more namespaces not listed/.test(item.label));
+      const more = offered.find((item) => /^\d[\d,]* more namespaces not listed/.test(item.label));
       assert.ok(more, 'no item says how many namespaces are not listed');
       assert.match(more.detail ?? more.description ?? '', /type/i);
     });
+
     it('the typed path input box opens with what was typed into the namespace list', async () => {
-      // The list is VS Code's own quick pick, driven through its API: the test types into its
-      // filter and accepts "Type a namespace path…" as Enter does. The input box is stubbed to
-      // record the options it opened with and answer srvstats. A showQuickPick (whose filter
-      // text cannot be read) is stubbed to pick the same item, so the test ends either way.
-      const window = vscode.window as unknown as Record<string, unknown>;
-      const original = {
-        pick: window['showQuickPick'],
-        create: window['createQuickPick'] as () => vscode.QuickPick<vscode.QuickPickItem>,
-        input: window['showInputBox'],
-      };
-      const created: vscode.QuickPick<vscode.QuickPickItem>[] = [];
-      const inputs: vscode.InputBoxOptions[] = [];
-      let rows: NamespaceStatsRow[] | undefined;
-      try {
-        window['showQuickPick'] = (items: readonly vscode.QuickPickItem[]) =>
-          Promise.resolve(items.find((item) => item.label.startsWith('Type a namespace path')));
-        window['createQuickPick'] = () => {
-          const pick = original.create.call(vscode.window);
-          created.push(pick);
-          return pick;
-        };
-        window['showInputBox'] = (options: vscode.InputBoxOptions) => {
-          inputs.push(options);
-          return Promise.resolve('srvstats');
-        };
-        const running = vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats');
-        const answered = running.then(() => true);
-        for (;;) {
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          if (await Promise.race([answered, Promise.resolve(false)])) break;
-          const pick = created[0];
-          const typeItem = pick?.items.find((item) => item.label.startsWith('Type a namespace path'));
-          if (!pick || !typeItem) continue;
-          pick.value = 'srvstat';
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          pick.activeItems = [typeItem];
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        }
-        rows = await running;
-      } finally {
-        window['showQuickPick'] = original.pick;
-        window['createQuickPick'] = original.create;
-        window['showInputBox'] = original.input;
-      }
+      const { inputs, rows } = await namespaceStatsThroughList('srvstat');
       assert.equal(inputs.length, 1, `the input box opened ${inputs.length} times`);
       assert.equal(inputs[0]?.value, 'srvstat', 'the input box did not open with the text typed into the list');
       assert.deepEqual(
