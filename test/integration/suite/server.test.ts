@@ -15,6 +15,9 @@ import { eventually as waitUntil } from '../../support/eventually';
 import { freePort, RedisServer, startRedisServer } from '../../support/redisServer';
 import { OFFLINE_REDIS_IMAGE } from '../../support/stackFixture';
 import { api } from './extensionApi';
+import { recordingLogger } from './recordingLogger';
+import { readInfoContent } from '../../../src/commands/server/info';
+import type { ExtensionServices } from '../../../src/commands/context';
 import { suiteConfig } from './config';
 
 /** Every process's command line, as the kernel shows it to anyone (`ps`). */
@@ -210,6 +213,43 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     assert.equal(shown.length, 1, shown.join('\n'));
     assert.match(shown[0] ?? '', /^Namespace statistics failed: .*refused SCAN: NOPERM/);
     assert.doesNotMatch(shown[0] ?? '', /unreachable|Start the shared Redis stack/);
+  });
+
+  it('the INFO view logs a bug in its namespace sampler with its stack and does not show its message as the note', async () => {
+    // The one injected fault: a TypeError inside the sampler cannot be produced for real, so the
+    // session handed to readInfoContent (its seam: the services it reads through) gives the
+    // sampler a client without DBSIZE, whose call then throws a real TypeError. INFO itself
+    // and the keyspace walk are the real server's.
+    const shared = await api();
+    assert.equal(await vscode.commands.executeCommand('sharedRedis.refreshKeys'), 'complete');
+    const session = shared.session;
+    const broken = new Proxy(session, {
+      get(target, property) {
+        if (property !== 'use') return Reflect.get(target, property, target) as unknown;
+        return <T>(action: (client: Redis) => Promise<T>): Promise<T> =>
+          session.use((client) =>
+            action(
+              new Proxy(client, {
+                get: (c, name) => (name === 'dbsize' ? undefined : (Reflect.get(c, name, c) as unknown)),
+              }),
+            ),
+          );
+      },
+    });
+    const lines: string[] = [];
+    const content = await readInfoContent({
+      ...shared,
+      session: broken,
+      keyBrowser: shared.keys,
+      logger: recordingLogger(lines),
+    } as unknown as ExtensionServices);
+    assert.match(content.raw, /^# Server/);
+    assert.doesNotMatch(content.namespacesNote, /is not a function|TypeError/, content.namespacesNote);
+    assert.match(content.namespacesNote, /internal error/i);
+    assert.match(content.namespacesNote, /Shared Redis.*output|log/i);
+    const logged = lines.find((line) => line.includes('TypeError'));
+    assert.ok(logged, `no TypeError logged in ${JSON.stringify(lines)}`);
+    assert.match(logged, /\n\s+at /, 'the logged error has no stack');
   });
 
   it('sharedRedis.namespaceStats gives the table for a namespace and its children', async () => {
