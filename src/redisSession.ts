@@ -18,7 +18,7 @@ import { ClusterRoutingError, connectCluster } from './redis/cluster/connection'
 import { clusterMasters, isClusterEnabled, Topology } from './redis/cluster/topology';
 import { connectsBeforeStack, connectsWhilePasswordIsRead } from './redis/connectBeforeStack';
 import { describeEndpoint, RedisEndpoint } from './redis/endpoint';
-import { classifyRedisError, RedisConnectionError } from './redis/errors';
+import { classifyRedisError, isProgrammingError, RedisConnectionError } from './redis/errors';
 import { MissingRightError } from './redis/observe/clientList';
 import { KeyspaceCancelledError, KeyspaceCommandError } from './redis/keyspace/errors';
 import { readOnlyReplicaOf } from './redis/readOnlyReplica';
@@ -337,7 +337,8 @@ export class RedisSession implements vscode.Disposable {
         error instanceof MissingRightError ||
         error instanceof ClusterRoutingError ||
         error instanceof KeyspaceCommandError ||
-        error instanceof KeyspaceCancelledError
+        error instanceof KeyspaceCancelledError ||
+        isProgrammingError(error)
       ) {
         throw error;
       }

@@ -152,6 +152,19 @@ export function classifyRedisError(cause: unknown, endpoint: RedisEndpoint): Red
   );
 }
 
+/**
+ * True for a bug of ours (a TypeError, a RangeError, a ReferenceError, a SyntaxError), which no
+ * server or connection causes: to show as what it is, not read as "Redis is unreachable".
+ */
+export function isProgrammingError(error: unknown): error is Error {
+  return (
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError
+  );
+}
+
 /** True when AUTH was refused only because the server asks for no password: ioredis carries on, so may we. */
 export function isNoPasswordNeeded(authReply: string): boolean {
   return NO_PASSWORD_NEEDED.test(authReply);

@@ -2,7 +2,7 @@ import { ClusterRoutingError } from '../cluster/connection';
 import type Redis from 'ioredis';
 import { RedisEndpoint } from '../endpoint';
 import { withoutEchoedArguments } from '../replyText';
-import { classifyRedisError, isReplyError, RedisConnectionError } from '../errors';
+import { classifyRedisError, isProgrammingError, isReplyError, RedisConnectionError } from '../errors';
 
 /** A walk or a page stopped because its AbortSignal fired (a refresh, a new filter). */
 export class KeyspaceCancelledError extends Error {
@@ -66,15 +66,7 @@ export function keyspaceError(cause: unknown, endpoint: RedisEndpoint, command: 
   }
   // A bug is a bug, not a connection problem: let it show as what it is. So is a node-local
   // command the cluster client refused: its message says why, the server is not unreachable.
-  if (
-    cause instanceof ClusterRoutingError ||
-    cause instanceof TypeError ||
-    cause instanceof RangeError ||
-    cause instanceof ReferenceError ||
-    cause instanceof SyntaxError
-  ) {
-    return cause;
-  }
+  if (cause instanceof ClusterRoutingError || isProgrammingError(cause)) return cause;
   const refusal = queuedRefusal(cause);
   const isReply = isReplyError(refusal) || refusal instanceof ServerReplyError;
   if (isReply && !AUTH_OR_CONNECTION_REPLY.test(refusal.message)) {
