@@ -2,9 +2,7 @@ import * as vscode from 'vscode';
 import { settings } from '../../settings';
 import { parseInfo } from '../../redis/info';
 import { describeEndpoint } from '../../redis/endpoint';
-import { isReplyError, RedisConnectionError } from '../../redis/errors';
-import { KeyspaceCommandError, ServerReplyError } from '../../redis/keyspace/errors';
-import { ClusterRoutingError } from '../../redis/cluster/connection';
+import { isProgrammingError } from '../../redis/errors';
 import { describeSummary, summarizeInfo } from '../../redis/serverInfo';
 import { MissingRightError, serviceOfUser } from '../../redis/observe/clientList';
 import { readServerSample, ServerSample } from '../../redis/observe/infoSampler';
@@ -13,18 +11,6 @@ import { describeNodeInfos, rawNodeInfos, readNodeInfos } from '../../redis/clus
 import { readClusterServerSample } from '../../redis/cluster/clusterSample';
 import { InfoContent, InfoPanel, InfoPanelState } from '../../views/infoPanel';
 import { completedModel, memoryRefusedNote, samplingNote, statsOf, targetOf } from './namespaces';
-
-/** An error Redis or the connection to it gave (what the table's note may say), not a bug of ours. */
-function isRedisFailure(error: unknown): boolean {
-  return (
-    error instanceof RedisConnectionError ||
-    isReplyError(error) ||
-    error instanceof KeyspaceCommandError ||
-    error instanceof ServerReplyError ||
-    error instanceof ClusterRoutingError ||
-    error instanceof MissingRightError
-  );
-}
 
 /** Top-level namespaces in the INFO view's table, largest first. */
 export const INFO_NAMESPACES = 20;
@@ -56,7 +42,8 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
     // A bug (a TypeError, say) is no answer of Redis: logged with its stack, and the note says where.
-    if (result instanceof Error && !isRedisFailure(result)) {
+    // Anything else is what Redis or the connection said, typed or not (a cluster node's plain ioredis error).
+    if (result instanceof Error && isProgrammingError(result)) {
       services.logger
         .child('Info')
         .error(`Namespace table failed (an internal error): ${result.stack ?? result.message}`);
@@ -65,9 +52,9 @@ export async function readInfoContent(services: ExtensionServices): Promise<Info
     const filtered = model.match !== undefined || model.type !== undefined;
     namespacesNote = [
       result instanceof Error
-        ? isRedisFailure(result)
-          ? `No namespace table: ${result.message}`
-          : 'No namespace table: an internal error happened; it is logged with its stack in the "Shared Redis" output (Output view).'
+        ? isProgrammingError(result)
+          ? 'No namespace table: an internal error happened; it is logged with its stack in the "Shared Redis" output (Output view).'
+          : `No namespace table: ${(result as Error).message}`
         : '',
       result instanceof Error ? '' : memoryRefusedNote(result),
       top.length === 0 ? 'No namespaces: no key contains the delimiter.' : '',
