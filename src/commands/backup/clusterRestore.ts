@@ -26,8 +26,8 @@ import type { Logger } from '../../logger';
 import type { StackSnapshot } from '../../stackService';
 import type { ExtensionServices } from '../context';
 import { backupClusterMasters, CLUSTER_BACKUP_STATEMENT, ClusterMaster, clusterMasters } from './clusterBackup';
-import { displayPath, ensureBackupFolder } from './folders';
-import { confirmReplace, pickListedOrFile, RestoreArgs, RestoreOutcome } from './restore';
+import { displayPath } from './folders';
+import { confirmReplace, pickListedOrFile, RestoreArgs, RestoreOutcome, whileRestoring } from './restore';
 
 type Login = { readonly username: string | undefined; readonly password: string | undefined };
 
@@ -106,62 +106,53 @@ export async function restoreCluster(
     args,
     question,
     `The stack will be stopped and started; services lose their connection meanwhile. Each master gets its file back, and its replicas the same file. The current data is backed up first (one file per master and a manifest) into ${displayPath(folder)}.`,
+    folder,
+    log,
   );
   if (declined) return declined;
-  log.info(`${question} Confirmed.`);
 
-  ensureBackupFolder(folder);
-  const result = await services.stack.run('Restoring', async () =>
-    vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Restoring the cluster ${project.name}` },
-      async (progress) => {
-        const say = (message: string): void => {
-          progress.report({ message });
-          log.info(message);
-        };
-        say('Backing up the current data first, master by master');
-        const previous = await backupClusterMasters(docker, project.name, masters, login, folder, say, 'pre-restore');
-        const controller = await services.stack.controller();
-        say('Stopping the stack');
-        await controller.stop(project);
-        try {
-          for (const target of plan.targets) {
-            say(`Putting ${basename(target.file)} into the volume of ${target.service} (${target.role})`);
-            await putEntries(
-              docker.getContainer(target.containerId),
-              target.config.dir,
-              restoreEntries(target.config, target.file),
-              target.owner,
-            );
-          }
-        } catch (error) {
-          // The data may be half replaced: start anyway, and say where the previous data is.
-          await controller.start(services.stack.settings()).catch(() => undefined);
-          throw new BackupError(
-            'engine',
-            `The restore failed while copying into a volume (${error instanceof Error ? error.message : String(error)}). The data from before is the cluster backup ${displayPath(previous.manifest)}; restore it to go back.`,
-            file,
-          );
-        }
-        say('Starting the stack and waiting for cluster_state:ok on every node');
-        try {
-          await controller.start(services.stack.settings());
-        } catch (error) {
-          throw new BackupError(
-            'engine',
-            `The cluster did not come back after the restore: ${error instanceof Error ? error.message : String(error)}\nThe data from before is the cluster backup ${displayPath(previous.manifest)}; restore it to go back.`,
-            file,
-          );
-        }
-        // Each replica starts with a new replication id and syncs in full from its master;
-        // until then Redis leaves it out of CLUSTER SLOTS (so a cluster client would see no replicas).
-        say('Waiting for each replica to sync with its master');
-        const lagging = await waitForReplicas(docker, await nodeContainers(services), { timeoutMs: 60_000 });
-        const keys = await countMasterKeys(services, login);
-        return { keys, previous: previous.manifest, lagging };
-      },
-    ),
-  );
+  const result = await whileRestoring(services, log, `Restoring the cluster ${project.name}`, async (say) => {
+    say('Backing up the current data first, master by master');
+    const previous = await backupClusterMasters(docker, project.name, masters, login, folder, say, 'pre-restore');
+    const controller = await services.stack.controller();
+    say('Stopping the stack');
+    await controller.stop(project);
+    try {
+      for (const target of plan.targets) {
+        say(`Putting ${basename(target.file)} into the volume of ${target.service} (${target.role})`);
+        await putEntries(
+          docker.getContainer(target.containerId),
+          target.config.dir,
+          restoreEntries(target.config, target.file),
+          target.owner,
+        );
+      }
+    } catch (error) {
+      // The data may be half replaced: start anyway, and say where the previous data is.
+      await controller.start(services.stack.settings()).catch(() => undefined);
+      throw new BackupError(
+        'engine',
+        `The restore failed while copying into a volume (${error instanceof Error ? error.message : String(error)}). The data from before is the cluster backup ${displayPath(previous.manifest)}; restore it to go back.`,
+        file,
+      );
+    }
+    say('Starting the stack and waiting for cluster_state:ok on every node');
+    try {
+      await controller.start(services.stack.settings());
+    } catch (error) {
+      throw new BackupError(
+        'engine',
+        `The cluster did not come back after the restore: ${error instanceof Error ? error.message : String(error)}\nThe data from before is the cluster backup ${displayPath(previous.manifest)}; restore it to go back.`,
+        file,
+      );
+    }
+    // Each replica starts with a new replication id and syncs in full from its master;
+    // until then Redis leaves it out of CLUSTER SLOTS (so a cluster client would see no replicas).
+    say('Waiting for each replica to sync with its master');
+    const lagging = await waitForReplicas(docker, await nodeContainers(services), { timeoutMs: 60_000 });
+    const keys = await countMasterKeys(services, login);
+    return { keys, previous: previous.manifest, lagging };
+  });
   services.session.reset('the cluster was restored from a backup');
   services.keyBrowser.requestRefresh();
   const expired = backupKeys - result.keys;

@@ -83,43 +83,32 @@ export function restoreCommand(services: ExtensionServices): CommandHandler {
           `The stack will be stopped and started; services lose their connection meanwhile. The current data is backed up first into ${displayPath(folder)}.`,
           cutOff,
         ),
+        folder,
+        log,
       );
       if (declined) return declined;
-      log.info(`${question} Confirmed.`);
 
-      ensureBackupFolder(folder);
-      const result = await services.stack.run('Restoring', async () =>
-        vscode.window.withProgress(
-          {
-            location: vscode.ProgressLocation.Notification,
-            title: `Restoring ${target.project.name}`,
-          },
-          async (progress) => {
-            const client = await target.connect();
-            client.on('error', () => undefined); // the stop ends this connection; it is not used after
-            try {
-              return await restoreBackup({
-                docker: target.docker,
-                containerId: target.container.containerId,
-                client,
-                file,
-                safetyFolder: folder,
-                prefix: target.project.name,
-                inspection,
-                stop: () => target.controller.stop(target.project),
-                start: () => target.controller.start(services.stack.settings()),
-                countKeys: () => countKeysOf(target),
-                onProgress: (message) => {
-                  progress.report({ message });
-                  log.info(message);
-                },
-              });
-            } finally {
-              client.disconnect();
-            }
-          },
-        ),
-      );
+      const result = await whileRestoring(services, log, `Restoring ${target.project.name}`, async (say) => {
+        const client = await target.connect();
+        client.on('error', () => undefined); // the stop ends this connection; it is not used after
+        try {
+          return await restoreBackup({
+            docker: target.docker,
+            containerId: target.container.containerId,
+            client,
+            file,
+            safetyFolder: folder,
+            prefix: target.project.name,
+            inspection,
+            stop: () => target.controller.stop(target.project),
+            start: () => target.controller.start(services.stack.settings()),
+            countKeys: () => countKeysOf(target),
+            onProgress: say,
+          });
+        } finally {
+          client.disconnect();
+        }
+      });
       return restoredOutcome(services, log, {
         file,
         project: target.project.name,
@@ -202,17 +191,40 @@ export async function countKeysOf(target: Pick<StackTarget, 'connect'>): Promise
   }
 }
 
-/** The modal question before data is replaced (skipped when `confirm` is given); the outcome when it was not answered yes. */
+/** The modal question before data is replaced (skipped when `confirm` is given): the outcome when it was not answered yes; once it was, the answer is logged and the backup folder made. */
 export async function confirmReplace(
   args: RestoreArgs | undefined,
   question: string,
   detail: string,
+  folder: string,
+  log: Logger,
 ): Promise<RestoreOutcome | undefined> {
-  if (args?.confirm === true) return undefined;
-  const answer = await vscode.window.showWarningMessage(question, { modal: true, detail }, 'Replace Data');
-  return answer === 'Replace Data'
-    ? undefined
-    : { outcome: 'cancelled', message: 'The restore was cancelled; nothing was changed.' };
+  if (args?.confirm !== true) {
+    const answer = await vscode.window.showWarningMessage(question, { modal: true, detail }, 'Replace Data');
+    if (answer !== 'Replace Data') {
+      return { outcome: 'cancelled', message: 'The restore was cancelled; nothing was changed.' };
+    }
+  }
+  log.info(`${question} Confirmed.`);
+  ensureBackupFolder(folder);
+  return undefined;
+}
+
+/** Runs a confirmed restore as the stack's one operation, its steps shown in a notification and logged. */
+export function whileRestoring<T>(
+  services: ExtensionServices,
+  log: Logger,
+  title: string,
+  work: (say: (message: string) => void) => Promise<T>,
+): Promise<T> {
+  return services.stack.run('Restoring', async () =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (progress) =>
+      work((message) => {
+        progress.report({ message });
+        log.info(message);
+      }),
+    ),
+  );
 }
 
 async function inspect(target: StackTarget, file: string): Promise<{ inspection: BackupInspection; current: number }> {

@@ -5,9 +5,10 @@ import { formatKeyCount } from '../../redis/keyspace/format';
 import type { Logger } from '../../logger';
 import type { ExtensionServices } from '../context';
 import { stackTarget, StoppedStackRedis } from '../stackTarget';
-import { displayPath, ensureBackupFolder } from './folders';
+import { displayPath } from './folders';
 import {
   confirmReplace,
+  whileRestoring,
   countKeysOf,
   cutOffNote,
   restoredOutcome,
@@ -48,32 +49,25 @@ export async function restoreStopped(
       `${target.wouldNotStart ? 'Redis cannot read the current data' : 'Redis is not running to back the current data up'}, so it is kept as raw files, exactly as they are in the volume, at ${displayPath(rawFolder)}. The stack is then started with the backup.`,
       cutOff,
     ),
+    folder,
+    log,
   );
   if (declined) return declined;
-  log.info(`${question} Confirmed.`);
 
-  ensureBackupFolder(folder);
-  const result = await services.stack.run('Restoring', async () =>
-    vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Restoring ${project.name}` },
-      (progress) =>
-        restoreStoppedBackup({
-          docker: target.docker,
-          containerId: container.containerId,
-          file,
-          rawFolder,
-          prefix: project.name,
-          inspection,
-          stop: () => target.controller.stop(project),
-          start: () => target.controller.start(services.stack.settings()),
-          // Once it runs, the stack's Redis is reached as for any restore.
-          countKeys: async () => countKeysOf(await stackTarget(services)),
-          onProgress: (message) => {
-            progress.report({ message });
-            log.info(message);
-          },
-        }),
-    ),
+  const result = await whileRestoring(services, log, `Restoring ${project.name}`, (say) =>
+    restoreStoppedBackup({
+      docker: target.docker,
+      containerId: container.containerId,
+      file,
+      rawFolder,
+      prefix: project.name,
+      inspection,
+      stop: () => target.controller.stop(project),
+      start: () => target.controller.start(services.stack.settings()),
+      // Once it runs, the stack's Redis is reached as for any restore.
+      countKeys: async () => countKeysOf(await stackTarget(services)),
+      onProgress: say,
+    }),
   );
   return restoredOutcome(services, log, {
     file,
