@@ -4,7 +4,7 @@ import { connectsBeforeStack } from '../redis/connectBeforeStack';
 import { BinaryString, toBinary } from '../redis/keyspace/binary';
 import { formatKeyCount } from '../redis/keyspace/format';
 import { firstGlance, glanceNamespaces } from '../redis/keyspace/firstGlance';
-import { DEFAULT_CONNECTIONS, walkCallCount } from '../redis/keyspace/scanSource';
+import { DEFAULT_PARTS, walkCallCount } from '../redis/keyspace/scanSource';
 import type { RedisSecrets } from '../secrets';
 import { connectionBlocked, delimiterBytes, explicitlySet, readRedisEndpoint, settings } from '../settings';
 import { keysHereSoFar, namespaceItem, scopedRowId, shownOf } from './keysRowItems';
@@ -86,7 +86,7 @@ export async function firstKeysRows(
       db: endpoint.db,
       username: login?.username,
       password: login?.password,
-      count: walkCallCount(values.scanCount, DEFAULT_CONNECTIONS),
+      count: walkCallCount(values.scanCount, DEFAULT_PARTS),
       delimiter,
       connectionName: CONNECTION_NAME,
       timeoutMs: left,

@@ -35,7 +35,7 @@ import { repoRoot } from '../support/codeServer';
 import { runWithWebSocket } from './keysView/inspector';
 import { describeCpu } from './keysView/processCpu';
 import { BareWalk, bareWalk, UserPathRun, userPathRun } from './keysView/userPath';
-import { DEFAULT_CONNECTIONS, DEFAULT_SCAN_COUNT, walkCallCount } from '../../src/redis/keyspace/walker';
+import { DEFAULT_PARTS, DEFAULT_SCAN_COUNT, WALK_CONNECTIONS, walkCallCount } from '../../src/redis/keyspace/walker';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const SIZES = (process.env['BENCH_SIZES'] ?? '1M,5M,10M')
@@ -190,7 +190,7 @@ function section(sizes: Measured[], wide: Measured | undefined, seconds: number)
       `${ms(bare)} ÷ ${ms(bareServer)} = ${(bare / bareServer).toFixed(2)}`,
       m === base ? '≤ 1.15' : '—',
       m === base ? verdict(bare / bareServer <= 1.15) : '—',
-      `walkKeyspace in the bench process, ${DEFAULT_CONNECTIONS} connections, COUNT ${walkCallCount(DEFAULT_SCAN_COUNT, DEFAULT_CONNECTIONS)} each (the extension's defaults); ` +
+      `walkKeyspace in the bench process, ${DEFAULT_PARTS} parts on ${WALK_CONNECTIONS} connections, COUNT ${walkCallCount(DEFAULT_SCAN_COUNT, DEFAULT_PARTS)} each (the extension's defaults); ` +
         `the server's own CPU over the walk (INFO cpu) ${ms(bareServerCpu)}, ${(bareServerCpu / bareServer).toFixed(2)}× its SCAN time (reading requests, writing replies): no walk goes below that ratio, and the walk took ${(bare / bareServerCpu).toFixed(2)}× the server's CPU`,
     ]);
     rows.push([

@@ -8,7 +8,14 @@ import Redis from 'ioredis';
 import { RedisEndpoint } from '../../src/redis/endpoint';
 import { NamespaceModel } from '../../src/redis/keyspace/namespaceModel';
 import { NamespaceKeyPager } from '../../src/redis/keyspace/pager';
-import { DEFAULT_CONNECTIONS, DEFAULT_SCAN_COUNT, walkKeyspace, WalkOptions } from '../../src/redis/keyspace/walker';
+import {
+  DEFAULT_PARTS,
+  DEFAULT_SCAN_COUNT,
+  WALK_CONNECTIONS,
+  walkCallCount,
+  walkKeyspace,
+  WalkOptions,
+} from '../../src/redis/keyspace/walker';
 import { startRedisServer } from '../support/redisServer';
 import {
   BIG_NAMESPACE,
@@ -23,7 +30,7 @@ import { WIDE_IDS, wideModelFigures } from './keyspace/wide';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
 const GENTLE_RUNS = 5;
-const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? DEFAULT_CONNECTIONS) as 1 | 2 | 4 | 8;
+const PARTS = Number(process.env['BENCH_PARTS'] ?? DEFAULT_PARTS) as 1 | 2 | 4 | 8;
 const COUNT = Number(process.env['BENCH_COUNT'] ?? DEFAULT_SCAN_COUNT);
 const OUTPUT = process.env['BENCH_OUTPUT'] ?? 'test-results/bench-keyspace.md';
 
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
   await admin.connect();
   const endpoint: RedisEndpoint = { host: server.host, port: server.port, db: 0, tls: false };
   const target = { endpoint, credentials: {} };
-  const walkOptions: WalkOptions = { count: COUNT, connections: CONNECTIONS };
+  const walkOptions: WalkOptions = { count: COUNT, parts: PARTS };
   const rows: Row[] = [];
   const steals: number[] = [];
   const gentleSteals: number[] = [];
@@ -195,7 +202,7 @@ async function main(): Promise<void> {
         median: `${(median(walls) / 1000).toFixed(2)} s`,
         target: '—',
         result: '—',
-        method: `From the call to walkKeyspace (connecting its own connections, handshake, DBSIZE) until the complete model: ${CONNECTIONS === 1 ? `one connection, SCAN COUNT ${COUNT}` : `${CONNECTIONS} connections walking as many parts of the cursor space, SCAN COUNT ${Math.ceil(COUNT / CONNECTIONS)} each (scanCount ${COUNT})`}; every namespace count checked against the data written.`,
+        method: `From the call to walkKeyspace (connecting its own connections, handshake, DBSIZE) until the complete model: ${PARTS === 1 ? `one connection, SCAN COUNT ${COUNT}` : `${PARTS} parts of the cursor space walked side by side on ${WALK_CONNECTIONS} connections, SCAN COUNT ${walkCallCount(COUNT, PARTS)} each (scanCount ${COUNT})`}; every namespace count checked against the data written.`,
       },
       {
         figure: 'Walk wall time ÷ server time in SCAN',

@@ -2,7 +2,7 @@
 // server's own SCAN time in the same walk, optionally beside a baseline tree's walker.
 // Run: npm run compile-tests && node --expose-gc out/test/bench/keyspaceScale.bench.js
 // Knobs: BENCH_SIZES (default 1000000,5000000,10000000), BENCH_RUNS (3), BENCH_VARIANTS
-// (walks of this tree to compare, `connections x scanCount` each, e.g. `2x1000,4x1000`;
+// (walks of this tree to compare, `parts x scanCount` each, e.g. `2x1000,4x1000`;
 // default the walker's defaults), BENCH_BASELINE (a directory holding
 // another tree's compiled out/, e.g. main's, walked against the same server in the same
 // runs), BENCH_OUTPUT (default test-results/bench-keyspace-scale.md).
@@ -42,18 +42,18 @@ interface Variant {
 const variants: Variant[] = (process.env['BENCH_VARIANTS'] ?? 'default').split(',').map((spec) => {
   if (spec === 'default') {
     return {
-      name: `this tree (${current.DEFAULT_CONNECTIONS} × COUNT ${current.walkCallCount(current.DEFAULT_SCAN_COUNT, current.DEFAULT_CONNECTIONS)})`,
+      name: `this tree (${current.DEFAULT_PARTS} parts × COUNT ${current.walkCallCount(current.DEFAULT_SCAN_COUNT, current.DEFAULT_PARTS)} on ${current.WALK_CONNECTIONS} connections)`,
       walker: current,
       walkerPath: CURRENT_WALKER,
       options: {},
     };
   }
-  const [connections, count] = spec.split('x').map(Number) as [1 | 2 | 4 | 8, number];
+  const [parts, count] = spec.split('x').map(Number) as [1 | 2 | 4 | 8, number];
   return {
-    name: `this tree (${connections} × COUNT ${current.walkCallCount(count, connections)})`,
+    name: `this tree (${parts} parts × COUNT ${current.walkCallCount(count, parts)})`,
     walker: current,
     walkerPath: CURRENT_WALKER,
-    options: { connections, count },
+    options: { parts, count },
   };
 });
 if (BASELINE) {

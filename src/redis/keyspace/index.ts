@@ -55,7 +55,7 @@ export {
   keyLabel,
 } from './pager';
 export {
-  DEFAULT_CONNECTIONS,
+  DEFAULT_PARTS,
   DEFAULT_SCAN_COUNT,
   KeyspaceWalk,
   WalkOptions,

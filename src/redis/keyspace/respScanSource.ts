@@ -6,7 +6,7 @@ import { SERVER_FULL, tlsHandshakeTimeout } from '../errors';
 import { tlsConnectionOptions } from '../tls';
 import { KeyspaceCancelledError, keyspaceError, ServerReplyError } from './errors';
 import { encodeCommand, ReplyHandler, scanCommandEncoder, ScanReplyReader } from './resp';
-import { firstCursor, isLastCursor, ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
+import { firstCursor, isLastCursor, ScanJob, ScanRequest, scanArguments, ScanSink, ScanSource } from './scanSource';
 
 /**
  * A dedicated connection for one keyspace walk, speaking RESP2 itself (see resp.ts):
@@ -27,6 +27,8 @@ export class RespScanSource implements ScanSource {
   /** Why the socket broke while no command was out; the next exchange fails with it at once. */
   private broken: unknown;
   private closedByUs = false;
+  /** SCAN calls to send when the read being parsed is done: one write for all of them. */
+  private readonly outgoing: Buffer[] = [];
 
   private constructor(
     private readonly socket: net.Socket,
@@ -50,6 +52,7 @@ export class RespScanSource implements ScanSource {
       } catch (error) {
         this.fail(error);
       }
+      this.flush();
     };
     if (reads.ownBuffer) reads.deliver = (chunk) => feed(chunk, true);
     else socket.on('data', (chunk: Buffer) => feed(chunk, false));
@@ -132,27 +135,81 @@ export class RespScanSource implements ScanSource {
   }
 
   scanAll(request: ScanRequest, sink: ScanSink, signal?: AbortSignal): Promise<void> {
-    // The arguments after the cursor (COUNT, MATCH, TYPE) are the same for every call.
-    const scan = scanCommandEncoder(scanArguments('0', request).slice(1));
+    let taken = false;
+    return this.scanParts(() => (taken ? undefined : ((taken = true), { request, sink })), 1, signal);
+  }
+
+  /**
+   * Runs up to `inFlight` SCAN loops side by side on this one connection, their calls
+   * pipelined: each loop's next SCAN goes out as soon as its reply's cursor is read, and
+   * when a loop ends it takes the next job from `take` (undefined: none left). Resolves
+   * when every loop has ended.
+   *
+   * Why pipelined on one connection rather than a connection per loop: the SCANs that
+   * come in one read go back in one write, and the server, which runs a connection's
+   * queued commands together, sends their replies in one write too. Eight loops on two
+   * connections instead of eight took 1.13× the server's SCAN time instead of 1.18× at 1M
+   * keys, the server's own CPU 1.04× its SCAN time instead of 1.08× (keyspaceScale.bench).
+   * Other clients wait behind no more SCAN work than before: the loops outstanding at
+   * once are as many (see walkCallCount).
+   */
+  scanParts(take: () => ScanJob | undefined, inFlight: number, signal?: AbortSignal): Promise<void> {
     return this.exchange(signal, 'SCAN', (resolve, reject) => {
-      let last = false;
-      let cursor = '0';
+      interface Loop {
+        readonly job: ScanJob;
+        /** SCAN with this loop's arguments after the cursor (COUNT, MATCH, TYPE), encoded once. */
+        readonly scan: (cursor: string) => Buffer;
+        cursor: string;
+        last: boolean;
+      }
+      /** Loops with a SCAN out, in the order sent: the replies come in that order. */
+      const waiting: Loop[] = [];
+      let reading: Loop | undefined;
+      let running = 0;
+      // One loop: write at once (nothing else will come back in this read to share a write).
+      const send =
+        inFlight > 1 ? (bytes: Buffer) => this.outgoing.push(bytes) : (bytes: Buffer) => this.socket.write(bytes);
+      const startNext = (): boolean => {
+        const job = take();
+        if (job === undefined) return false;
+        const loop: Loop = {
+          job,
+          scan: scanCommandEncoder(scanArguments('0', job.request).slice(1)),
+          cursor: '0',
+          last: false,
+        };
+        waiting.push(loop);
+        running++;
+        send(loop.scan(firstCursor(job.request)));
+        return true;
+      };
       this.handler = {
         ...unexpected(reject),
         error: (message) => reject(new ServerReplyError(message)),
         scanCursor: (next) => {
-          cursor = next;
-          last = isLastCursor(next, request);
+          const loop = waiting.shift();
+          if (loop === undefined) return reject(new Error('unexpected reply'));
+          reading = loop;
+          loop.cursor = next;
+          loop.last = isLastCursor(next, loop.job.request);
           // The point of this class: ask for the next batch before reading this one.
-          if (!last) this.socket.write(scan(next));
+          if (!loop.last) {
+            waiting.push(loop);
+            send(loop.scan(next));
+          }
         },
-        scanKey: (chunk, start, end) => sink.key(chunk, start, end),
+        scanKey: (chunk, start, end) => (reading as Loop).job.sink.key(chunk, start, end),
         scanEnd: () => {
-          sink.batchEnd(cursor);
-          if (last) resolve();
+          const loop = reading as Loop;
+          loop.job.sink.batchEnd(loop.cursor);
+          if (!loop.last) return;
+          running--;
+          if (!startNext() && running === 0) resolve();
         },
       };
-      this.socket.write(scan(firstCursor(request)));
+      while (running < inFlight && startNext());
+      if (running === 0) resolve();
+      this.flush();
     });
   }
 
@@ -242,6 +299,15 @@ export class RespScanSource implements ScanSource {
         (error) => settle(error ?? new Error('failed')),
       );
     });
+  }
+
+  /** Writes the SCAN calls queued while a read was parsed, in one write. */
+  private flush(): void {
+    const queued = this.outgoing;
+    if (queued.length === 0) return;
+    const bytes = queued.length === 1 ? (queued[0] as Buffer) : Buffer.concat(queued);
+    queued.length = 0;
+    if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
   private send(args: readonly (string | Buffer | number)[]): void {

@@ -1,7 +1,12 @@
 /** Eight parts of the cursor space side by side, COUNT 250 each at the default scanCount
  * (see walkCallCount): eight outstanding calls keep the server busy while the client turns
  * each reply around (keyspaceScale.bench). */
-export const DEFAULT_CONNECTIONS = 8;
+export const DEFAULT_PARTS = 8;
+
+/** The connections a walk of several parts runs them on, half of the parts each (see
+ * RespScanSource.scanParts): two, so that the server answers one while the client reads
+ * the other's replies; on one, the server waited while the client read (1.9× its SCAN time). */
+export const WALK_CONNECTIONS = 2;
 
 /**
  * COUNT of each SCAN call of a walk in `parts` parts: together the parts ask for twice
@@ -91,6 +96,12 @@ export interface ScanSink {
   key(bytes: Buffer, start: number, end: number): void;
   /** A reply was read to its end; `cursor` is the one it returned ('0' at the end). */
   batchEnd(cursor: string): void;
+}
+
+/** One SCAN loop to run: its request (a part of the cursor space, COUNT …) and where its keys go. */
+export interface ScanJob {
+  readonly request: ScanRequest;
+  readonly sink: ScanSink;
 }
 
 /** Runs a whole SCAN loop, from cursor 0 until the server returns cursor 0. */

@@ -9,8 +9,10 @@ import { RespScanSource } from './respScanSource';
 import {
   CursorPart,
   cursorParts,
-  DEFAULT_CONNECTIONS,
+  DEFAULT_PARTS,
+  WALK_CONNECTIONS,
   isLastCursor,
+  ScanJob,
   ScanRequest,
   ScanSource,
   walkCallCount,
@@ -18,7 +20,7 @@ import {
 
 export const DEFAULT_SCAN_COUNT = 1000;
 // Where the first stage's glance (firstGlance.ts) reads them too, without the walker's imports.
-export { DEFAULT_CONNECTIONS, walkCallCount } from './scanSource';
+export { DEFAULT_PARTS, WALK_CONNECTIONS, walkCallCount } from './scanSource';
 
 /**
  * Where to walk: an endpoint, through a connection of the walk's own (the fast path,
@@ -58,14 +60,14 @@ export interface WalkOptions extends NamespaceModelOptions {
   readonly onProgress?: (progress: WalkProgress) => void;
   /** Default 100 ms. */
   readonly progressIntervalMs?: number;
-  /** Connections of the walk's own (an endpoint target; default 8): 2, 4 or 8 walk as
-   * many parts of the cursor space side by side (see CursorPart in scanSource.ts), so the
-   * server always has the next SCAN at hand when it finishes one, instead of idling
-   * for a round trip after each call; 1 is the plain loop. Several only on a server known
-   * to keep Redis's reverse-binary cursor order (Redis, Valkey: see cursorContract.ts);
-   * any other server, or a user who may not run INFO, walks with one. An ioredis client
-   * target always walks with one loop. */
-  readonly connections?: 1 | 2 | 4 | 8;
+  /** Parts of the cursor space walked side by side (an endpoint target; default 8): 2, 4
+   * or 8 SCAN loops (see CursorPart in scanSource.ts) on two connections of the walk's own
+   * (WALK_CONNECTIONS), so the server always has the next SCAN at hand when it finishes
+   * one, instead of idling for a round trip after each call; 1 is the plain loop on one
+   * connection. Several only on a server known to keep Redis's reverse-binary cursor
+   * order (Redis, Valkey: see cursorContract.ts); any other server, or a user who may not
+   * run INFO, walks with one. An ioredis client target always walks with one loop. */
+  readonly parts?: 1 | 2 | 4 | 8;
   /** Tests only: the source to walk with instead of one made from the target. */
   readonly source?: ScanSource;
 }
@@ -88,12 +90,12 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   const model = new NamespaceModel(options);
   const count = options.count ?? DEFAULT_SCAN_COUNT;
   if (!Number.isInteger(count) || count < 1) throw new RangeError('SCAN COUNT must be a positive integer.');
-  const connections = 'client' in target || options.source ? 1 : (options.connections ?? DEFAULT_CONNECTIONS);
-  if (connections !== 1 && connections !== 2 && connections !== 4 && connections !== 8) {
-    throw new RangeError('A walk uses 1, 2, 4 or 8 connections.');
+  const partCount = 'client' in target || options.source ? 1 : (options.parts ?? DEFAULT_PARTS);
+  if (partCount !== 1 && partCount !== 2 && partCount !== 4 && partCount !== 8) {
+    throw new RangeError('A walk has 1, 2, 4 or 8 parts.');
   }
-  if (connections > 1 && options.dedupe === false) {
-    throw new RangeError('Several connections need dedupe: their parts may overlap.');
+  if (partCount > 1 && options.dedupe === false) {
+    throw new RangeError('Several parts need dedupe: they may overlap.');
   }
   const request = (partsWalked: number): ScanRequest => ({
     count: walkCallCount(count, partsWalked),
@@ -111,7 +113,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   let fraction = 0;
   let expectedKeys = 0;
 
-  let parts: (CursorPart | undefined)[] = connections === 1 ? [undefined] : cursorParts(connections);
+  let parts: (CursorPart | undefined)[] = partCount === 1 ? [undefined] : cursorParts(partCount);
   /** Each part's request (as sent, once a connection takes it), and its newest cursor (none
    * before its first reply): turned into `fraction` only when progress is reported, not for
    * each of the thousands of replies. */
@@ -147,6 +149,8 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       let first: ScanSource;
       /** One Redis or Valkey server: SCAN returns keys in the order of a seeded hash of each whole key. */
       let hashOrder = false;
+      /** SCAN loops side by side on each connection (RespScanSource.scanParts). */
+      let partsPerConnection = parts.length > 1 ? parts.length / WALK_CONNECTIONS : 1;
       if (own) {
         // One connection first: a wrong password or a bad certificate then costs one attempt, not one per part.
         const opened = await RespScanSource.open(own.endpoint, own.credentials, own.tuning, signal);
@@ -154,7 +158,10 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
         const facts = await opened.facts(signal);
         hashOrder = keepsReverseBinaryCursor(facts.info ?? '');
         // The parts rely on Redis's cursor order: elsewhere (or unknown) one plain loop.
-        if (parts.length > 1 && !hashOrder) parts = [undefined];
+        if (parts.length > 1 && !hashOrder) {
+          partsPerConnection = 1;
+          parts = [undefined];
+        }
         expectedKeys = facts.dbsize;
         first = opened;
       } else {
@@ -174,36 +181,42 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       const stop = (): void => inner.abort();
       signal?.addEventListener('abort', stop, { once: true });
       inner.signal.addEventListener('abort', () => opening.abort(), { once: true });
-      // Each connection walks the next part nobody has taken, until none is left: the first
-      // starts at once, the others join as they open. A server near its client limit
-      // (maxclients) refuses some; the ones that opened walk every part between them, each
-      // part with the COUNT for the connections there are when it is taken.
+      // Each connection runs `partsPerConnection` loops side by side, each walking the next
+      // part nobody has taken until none is left: the first connection starts at once, the
+      // other joins when it opens. A server near its client limit (maxclients) may refuse
+      // it; the first then walks every part, each with the COUNT for the loops there are
+      // when it is taken.
       let nextPart = 0;
-      let stillOpening = own ? parts.length - 1 : 0;
-      const walkParts = async (source: ScanSource): Promise<void> => {
-        for (let i = nextPart++; i < parts.length; i = nextPart++) {
-          const taken: ScanRequest = { ...request(sources.length + stillOpening), part: parts[i] };
-          requestOf[i] = taken;
-          await source.scanAll(
-            taken,
-            {
-              key: (bytes, start, end) => model.addBytes(bytes, start, end),
-              batchEnd: (cursor) => {
-                model.settle();
-                batches++;
-                cursorOf[i] = cursor;
-                if (onProgress === undefined) return;
-                if (!shownAny) {
-                  if (model.totalKeys === 0) return;
-                  shownAny = true;
-                  emit(false);
-                } else if (performance.now() - lastEmit >= interval) {
-                  emit(false);
-                }
-              },
+      let stillOpening = own && parts.length > 1 ? WALK_CONNECTIONS - 1 : 0;
+      const take = (): ScanJob | undefined => {
+        const i = nextPart++;
+        if (i >= parts.length) return undefined;
+        const taken: ScanRequest = { ...request((sources.length + stillOpening) * partsPerConnection), part: parts[i] };
+        requestOf[i] = taken;
+        return {
+          request: taken,
+          sink: {
+            key: (bytes, start, end) => model.addBytes(bytes, start, end),
+            batchEnd: (cursor) => {
+              model.settle();
+              batches++;
+              cursorOf[i] = cursor;
+              if (onProgress === undefined) return;
+              if (!shownAny) {
+                if (model.totalKeys === 0) return;
+                shownAny = true;
+                emit(false);
+              } else if (performance.now() - lastEmit >= interval) {
+                emit(false);
+              }
             },
-            inner.signal,
-          );
+          },
+        };
+      };
+      const walkParts = async (source: ScanSource): Promise<void> => {
+        if (source instanceof RespScanSource) return source.scanParts(take, partsPerConnection, inner.signal);
+        for (let job = take(); job !== undefined; job = take()) {
+          await source.scanAll(job.request, job.sink, inner.signal);
         }
       };
       const walkers: Promise<void>[] = [];
@@ -218,20 +231,19 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
         );
       };
       join(first);
-      if (own) {
-        for (let i = 1; i < parts.length; i++) {
-          RespScanSource.open(own.endpoint, own.credentials, own.tuning, opening.signal).then(
-            (source) => {
-              stillOpening--;
-              if (opening.signal.aborted || nextPart >= parts.length) return source.close();
-              sources.push(source);
-              join(source);
-            },
-            () => {
-              stillOpening--;
-            },
-          );
-        }
+      const others = stillOpening;
+      for (let i = 0; own && i < others; i++) {
+        RespScanSource.open(own.endpoint, own.credentials, own.tuning, opening.signal).then(
+          (source) => {
+            stillOpening--;
+            if (opening.signal.aborted || nextPart >= parts.length) return source.close();
+            sources.push(source);
+            join(source);
+          },
+          () => {
+            stillOpening--;
+          },
+        );
       }
       try {
         // A walker ends only when no part is left to take: when every walker that joined has

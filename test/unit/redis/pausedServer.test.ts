@@ -51,19 +51,19 @@ describe('a Redis that stops answering (SIGSTOP) against a real redis-server', f
     await server.stop();
   });
 
-  for (const connections of [1, 2] as const) {
-    it(`fails a walk through ${connections} connection(s) of its own when the server is paused before it starts`, async () => {
+  for (const parts of [1, 2] as const) {
+    it(`fails a walk in ${parts} part(s) on connections of its own when the server is paused before it starts`, async () => {
       server.pause();
-      const walk = walkKeyspace({ endpoint: endpointOf(server), credentials: {}, tuning: TUNING }, { connections });
+      const walk = walkKeyspace({ endpoint: endpointOf(server), credentials: {}, tuning: TUNING }, { parts });
       assertTimeout(await settled(walk.done), server);
       assert.equal(walk.model.state, 'failed');
     });
 
-    it(`fails a walk through ${connections} connection(s) of its own when the server is paused mid-walk`, async () => {
+    it(`fails a walk in ${parts} part(s) on connections of its own when the server is paused mid-walk`, async () => {
       const walk = walkKeyspace(
         { endpoint: endpointOf(server), credentials: {}, tuning: TUNING },
         {
-          connections,
+          parts,
           count: 10,
           progressIntervalMs: 0,
           onProgress: (p) => {

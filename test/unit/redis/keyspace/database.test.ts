@@ -18,8 +18,8 @@ describe('the walk and the pager in the selected database (setting db)', functio
   });
 
   it('counts only the keys of db 3, on both walk paths', async () => {
-    for (const connections of [1, 2] as const) {
-      const model = await walkKeyspace({ endpoint: endpointOf(server, 3), credentials: {} }, { connections }).done;
+    for (const parts of [1, 2] as const) {
+      const model = await walkKeyspace({ endpoint: endpointOf(server, 3), credentials: {} }, { parts }).done;
       assert.equal(model.totalKeys, 2);
       assert.deepEqual(
         model.root.childNamespaces().map((n) => `${n.label()}=${n.count}`),

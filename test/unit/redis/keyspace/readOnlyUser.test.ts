@@ -46,11 +46,11 @@ describe('a read-only ACL user (~* +@read) against a real redis-server', functio
     await server?.stop();
   });
 
-  for (const connections of [1, 2] as const) {
-    it(`walks the keyspace through ${connections} connection(s) of the walk's own`, async () => {
+  for (const parts of [1, 2] as const) {
+    it(`walks the keyspace in ${parts} part(s) on connections of the walk's own`, async () => {
       const model = await walkKeyspace(
         { endpoint: reader(), credentials: { password: PASSWORD }, tuning: FAST },
-        { connections },
+        { parts },
       ).done;
       assert.equal(model.totalKeys, 301);
       assert.equal(model.findNamespace('auth')?.count, 300);

@@ -83,19 +83,19 @@ describe('walkKeyspace against a real redis-server', function () {
 
   const targets: [string, () => WalkTarget, WalkOptions][] = [
     [
-      'two connections of its own (the default)',
+      'eight parts on two connections of its own (the default)',
       () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }),
       {},
     ],
     [
-      'four connections of its own',
+      'four parts on two connections of its own',
       () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }),
-      { connections: 4 },
+      { parts: 4 },
     ],
     [
-      'one connection of its own',
+      'one loop on one connection of its own',
       () => ({ endpoint: endpointOf(server), credentials: {}, tuning: FAST }),
-      { connections: 1 },
+      { parts: 1 },
     ],
     ['an ioredis client', () => ({ client }), {}],
   ];
@@ -259,8 +259,8 @@ describe('walkKeyspace against a real redis-server', function () {
     }
   });
 
-  for (const connections of [1, 2, 4] as const) {
-    it(`counts each key present throughout exactly once while the table grows and shrinks under the walk (${connections} connection${connections === 1 ? '' : 's'})`, async () => {
+  for (const parts of [1, 2, 4] as const) {
+    it(`counts each key present throughout exactly once while the table grows and shrinks under the walk (${parts} part${parts === 1 ? '' : 's'})`, async () => {
       const scratch = await startRedisServer();
       const writer = await clientOf(scratch);
       try {
@@ -274,7 +274,7 @@ describe('walkKeyspace against a real redis-server', function () {
         const model = await walkKeyspace(
           { endpoint: endpointOf(scratch), credentials: {}, tuning: FAST },
           {
-            connections,
+            parts,
             count: 6,
             progressIntervalMs: 0,
             onProgress: (p) => {
@@ -429,14 +429,14 @@ describe('walkKeyspace against a real redis-server', function () {
     }
   });
 
-  it('walks an empty database and a one-key database to completion, through 1, 2, 4 or 8 connections', async () => {
+  it('walks an empty database and a one-key database to completion, in 1, 2, 4 or 8 parts', async () => {
     const tiny = await startRedisServer();
     try {
-      for (const connections of [1, 2, 4, 8] as const) {
+      for (const parts of [1, 2, 4, 8] as const) {
         const events: WalkProgress[] = [];
         const empty = await walkKeyspace(
           { endpoint: endpointOf(tiny), credentials: {}, tuning: FAST },
-          { connections, onProgress: (p) => events.push(p) },
+          { parts, onProgress: (p) => events.push(p) },
         ).done;
         assert.equal(empty.complete, true);
         assert.equal(empty.totalKeys, 0);
@@ -448,9 +448,8 @@ describe('walkKeyspace against a real redis-server', function () {
       const admin = await clientOf(tiny);
       await writeKeys(admin, [{ key: Buffer.from('only:one'), type: 'string', ttl: false }]);
       admin.disconnect();
-      for (const connections of [1, 2, 4, 8] as const) {
-        const one = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { connections })
-          .done;
+      for (const parts of [1, 2, 4, 8] as const) {
+        const one = await walkKeyspace({ endpoint: endpointOf(tiny), credentials: {}, tuning: FAST }, { parts }).done;
         assert.equal(one.totalKeys, 1);
         assert.equal(one.findNamespace('only')?.count, 1);
       }
@@ -460,14 +459,14 @@ describe('walkKeyspace against a real redis-server', function () {
   });
 
   it('walks with the connections a server near its client limit lets it open, and still counts every key once', async () => {
-    const crowded = await startRedisServer({ extraArgs: ['--maxclients', '3'] });
+    const crowded = await startRedisServer({ extraArgs: ['--maxclients', '2'] });
     try {
       const admin = await clientOf(crowded);
       await writeKeys(
         admin,
         stringKeys(3000, (i) => `near:${i % 3}:${i}`),
       );
-      // The admin connection stays open: 2 of the walk's 8 connections find room.
+      // The admin connection stays open: one of the walk's two connections finds room.
       const model = await walkKeyspace({ endpoint: endpointOf(crowded), credentials: {}, tuning: FAST }).done;
       admin.disconnect();
       assert.equal(model.totalKeys, 3000);
@@ -525,12 +524,10 @@ describe('walkKeyspace against a real redis-server', function () {
         admin,
         stringKeys(3000, (i) => `hid:${i % 3}:${i}`),
       );
-      for (const connections of [1, 8] as const) {
-        const model = await walkKeyspace(
-          { endpoint: endpointOf(hidden), credentials: {}, tuning: FAST },
-          { connections },
-        ).done;
-        assert.equal(model.totalKeys, 3000, `${connections} connection(s) asked`);
+      for (const parts of [1, 8] as const) {
+        const model = await walkKeyspace({ endpoint: endpointOf(hidden), credentials: {}, tuning: FAST }, { parts })
+          .done;
+        assert.equal(model.totalKeys, 3000, `${parts} part(s) asked`);
         for (let i = 0; i < 3; i++) assert.equal(model.findNamespace(`hid:${i}`)?.count, 1000);
       }
     } finally {
@@ -555,8 +552,8 @@ describe('walkKeyspace against a real redis-server', function () {
       });
       const model = await walkKeyspace({ endpoint: endpointOf(crowded), credentials: {}, tuning: FAST }).done;
       assert.equal(model.totalKeys, 40_000);
-      // 8 connections would ask 250 each; one alone asks the whole scanCount (1000) once it knows.
-      await eventually('the monitor saw a SCAN of COUNT 1000', () => counts.has('1000') || undefined, {
+      // Eight loops on two connections would ask 250 each; the four on the one that opened ask 500 once it knows.
+      await eventually('the monitor saw a SCAN of COUNT 500', () => counts.has('500') || undefined, {
         timeoutMs: 3000,
         intervalMs: 50,
       });
@@ -620,9 +617,9 @@ describe('walkKeyspace against a real redis-server', function () {
 
   it('refuses options that cannot give exact counts', () => {
     const target = { endpoint: endpointOf(server), credentials: {} };
-    assert.throws(() => walkKeyspace(target, { connections: 2, dedupe: false }), RangeError);
-    assert.throws(() => walkKeyspace(target, { connections: 4, dedupe: false }), RangeError);
-    assert.throws(() => walkKeyspace(target, { connections: 3 as never }), RangeError);
+    assert.throws(() => walkKeyspace(target, { parts: 2, dedupe: false }), RangeError);
+    assert.throws(() => walkKeyspace(target, { parts: 4, dedupe: false }), RangeError);
+    assert.throws(() => walkKeyspace(target, { parts: 3 as never }), RangeError);
     assert.throws(() => walkKeyspace(target, { count: 0 }), RangeError);
     assert.throws(() => walkKeyspace(target, { delimiter: '' }), RangeError);
   });

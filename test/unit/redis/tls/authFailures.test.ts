@@ -66,16 +66,13 @@ describe('wrong and missing passwords: one message, one connection attempt', fun
   it('a keyspace walk (Refresh Keys) with a wrong password is one attempt, though it walks on two connections', async () => {
     const walk = walkKeyspace(
       { endpoint: endpoint(), credentials: { password: 'not-it' }, tuning: FAST },
-      { connections: 2 },
+      { parts: 2 },
     );
     await assert.rejects(walk.done, (e: unknown) => e instanceof RedisConnectionError && e.kind === 'auth-failed');
     await sleep(1500);
     assert.equal(via.connections, 1);
     // With the right password it does open both.
-    const ok = walkKeyspace(
-      { endpoint: endpoint(), credentials: { password: PASSWORD }, tuning: FAST },
-      { connections: 2 },
-    );
+    const ok = walkKeyspace({ endpoint: endpoint(), credentials: { password: PASSWORD }, tuning: FAST }, { parts: 2 });
     await ok.done;
     assert.equal(via.connections, 3);
   });
