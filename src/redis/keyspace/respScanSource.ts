@@ -148,8 +148,9 @@ export class RespScanSource implements ScanSource {
    * Why pipelined on one connection rather than a connection per loop: the SCANs that
    * come in one read go back in one write, and the server, which runs a connection's
    * queued commands together, sends their replies in one write too. Eight loops on two
-   * connections instead of eight took 1.13× the server's SCAN time instead of 1.18× at 1M
-   * keys, the server's own CPU 1.04× its SCAN time instead of 1.08× (keyspaceScale.bench).
+   * connections instead of one on each of eight: the server's own CPU 1.04× its SCAN time
+   * instead of 1.07×, the walk of 1M keys 1.13–1.14× it instead of 1.14–1.16×
+   * (keyspaceScale.bench, docs/benchmarks.md).
    * Other clients wait behind no more SCAN work than before: the loops outstanding at
    * once are as many (see walkCallCount).
    */
