@@ -171,6 +171,53 @@ describe('Profiler (MONITOR) on a real Redis', function () {
     );
   });
 
+  it('credits a connection that logs in again while CLIENT LIST is asked (a client that sends AUTH per request) to its user, not to "unknown"', async function () {
+    // Connected before the profile starts, without ioredis's ready check: its first line is the GET.
+    const client = server.keep(
+      new Redis({
+        host: server.host,
+        port: server.port,
+        username: 'auth-service',
+        password: 'auth-pw',
+        enableReadyCheck: false,
+        lazyConnect: true,
+      }),
+    );
+    await client.connect();
+    let looks = 0;
+    const { profiler, commands } = await profile({
+      backlogCheckMs: 600_000, // only the lookups ask CLIENT LIST
+      listClients: async () => {
+        // The first three looks: the connection logs in again (same user) while the look is out,
+        // and its AUTH line reaches the profiler before the answer does.
+        if (++looks <= 3) {
+          await client.call('AUTH', 'auth-service', 'auth-pw');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        return listClients(admin);
+      },
+    });
+    await client.get('auth:per-request');
+    await eventually('the GET and the three logins profiled', () => commands.length >= 4 || undefined, {
+      timeoutMs: 10_000,
+    });
+    profiler.stop();
+    console.log(
+      looks,
+      commands.map((c) => [c.command, c.service]),
+    );
+    assert.ok(looks >= 3, `CLIENT LIST asked ${looks} times`);
+    assert.deepEqual(
+      commands.map((c) => [c.command, c.service]),
+      [
+        ['GET', 'auth-service'],
+        ['AUTH', 'auth-service'],
+        ['AUTH', 'auth-service'],
+        ['AUTH', 'auth-service'],
+      ],
+    );
+  });
+
   it("credits a connection that reuses a gone connection's address to its own user", async function () {
     const { profiler, commands } = await profile({ backlogCheckMs: 200 });
     const localPort = await freePort();
