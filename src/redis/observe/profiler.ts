@@ -447,7 +447,8 @@ export class Profiler {
       for (const source of asked) this.users.set(source, { user: undefined });
     }
     for (const source of asked) {
-      if (!this.unknown(source)) continue;
+      // One that logged in while the look was out is not missing: the next look names it.
+      if (!this.unknown(source) || this.loggedInSinceAsked.has(source)) continue;
       // Missing twice: gone before CLIENT LIST saw it (a one-off connection, a healthcheck).
       if (this.missedOnce.has(source)) this.users.set(source, { user: undefined });
       else this.missedOnce.add(source);
