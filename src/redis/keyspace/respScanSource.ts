@@ -141,9 +141,9 @@ export class RespScanSource implements ScanSource {
 
   /**
    * Runs up to `inFlight` SCAN loops side by side on this one connection, their calls
-   * pipelined: each loop's next SCAN goes out as soon as its reply's cursor is read, and
-   * when a loop ends it takes the next job from `take` (undefined: none left). Resolves
-   * when every loop has ended.
+   * pipelined: each loop's next SCAN goes out as soon as its reply's cursor is read (while
+   * the replies queued at the server stay small: see `room`), and when a loop ends it
+   * takes the next job from `take` (undefined: none left). Resolves when every loop has ended.
    *
    * Why pipelined on one connection rather than a connection per loop: the SCANs that
    * come in one read go back in one write, and the server, which runs a connection's
@@ -165,14 +165,42 @@ export class RespScanSource implements ScanSource {
       }
       /** Loops with a SCAN out, in the order sent: the replies come in that order. */
       const waiting: Loop[] = [];
+      /** Loops whose next SCAN waits for room in the pipeline (see `room`). */
+      const ready: Loop[] = [];
       let reading: Loop | undefined;
       let running = 0;
+      let jobsLeft = true;
+      /** Bytes of the reply being read, and of the largest read so far (-1: none yet). */
+      let replyBytes = 0;
+      let largest = -1;
       // One loop: write at once (nothing else will come back in this read to share a write).
       const send =
         inFlight > 1 ? (bytes: Buffer) => this.outgoing.push(bytes) : (bytes: Buffer) => this.socket.write(bytes);
-      const startNext = (): boolean => {
+      // The server queues the replies of pipelined SCANs for this one client, and a shared server
+      // may close a client whose queue passes its client-output-buffer-limit: one more SCAN
+      // goes out only while the replies it may queue, at the size of the largest yet, stay
+      // within PIPELINED_REPLY_BYTES (long key names: one at a time, as a loop alone sends).
+      const room = (): boolean =>
+        waiting.length === 0 || (largest >= 0 && (waiting.length + 1) * largest <= PIPELINED_REPLY_BYTES);
+      const pump = (): void => {
+        while (room()) {
+          const loop = ready.shift();
+          if (loop !== undefined) {
+            waiting.push(loop);
+            send(loop.scan(loop.cursor));
+          } else if (running < inFlight && jobsLeft) {
+            startNext();
+          } else {
+            return;
+          }
+        }
+      };
+      const startNext = (): void => {
         const job = take();
-        if (job === undefined) return false;
+        if (job === undefined) {
+          jobsLeft = false;
+          return;
+        }
         const loop: Loop = {
           job,
           scan: scanCommandEncoder(scanArguments('0', job.request).slice(1)),
@@ -182,7 +210,6 @@ export class RespScanSource implements ScanSource {
         waiting.push(loop);
         running++;
         send(loop.scan(firstCursor(job.request)));
-        return true;
       };
       this.handler = {
         ...unexpected(reject),
@@ -191,24 +218,28 @@ export class RespScanSource implements ScanSource {
           const loop = waiting.shift();
           if (loop === undefined) return reject(new Error('unexpected reply'));
           reading = loop;
+          replyBytes = 0;
           loop.cursor = next;
           loop.last = isLastCursor(next, loop.job.request);
           // The point of this class: ask for the next batch before reading this one.
-          if (!loop.last) {
-            waiting.push(loop);
-            send(loop.scan(next));
-          }
+          if (!loop.last) ready.push(loop);
+          pump();
         },
-        scanKey: (chunk, start, end) => (reading as Loop).job.sink.key(chunk, start, end),
+        scanKey: (chunk, start, end) => {
+          // The key and its `$<length>` line.
+          replyBytes += end - start + 8;
+          (reading as Loop).job.sink.key(chunk, start, end);
+        },
         scanEnd: () => {
           const loop = reading as Loop;
+          largest = Math.max(largest, replyBytes);
           loop.job.sink.batchEnd(loop.cursor);
-          if (!loop.last) return;
-          running--;
-          if (!startNext() && running === 0) resolve();
+          if (loop.last) running--;
+          pump();
+          if (running === 0 && !jobsLeft) resolve();
         },
       };
-      while (running < inFlight && startNext());
+      pump();
       if (running === 0) resolve();
       this.flush();
     });
@@ -357,6 +388,10 @@ interface SocketReads {
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
+
+/** The SCAN replies one walk connection may leave queued at the server, beyond the one being
+ * read: four of 250 keys of ~100 bytes (see scanParts). */
+const PIPELINED_REPLY_BYTES = 128 * 1024;
 
 /** A TCP socket, or with TLS on a TLS socket with the same certificates and checks as connectRedis. */
 function connectSocket(
