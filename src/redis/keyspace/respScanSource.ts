@@ -11,9 +11,10 @@ import { firstCursor, isLastCursor, ScanJob, ScanRequest, scanArguments, ScanSin
 /**
  * A dedicated connection for one keyspace walk, speaking RESP2 itself (see resp.ts):
  * as soon as a SCAN reply's cursor arrives, the next SCAN goes out, and the keys of the
- * current reply are read and counted while the server works on the next batch. Only
- * one SCAN is ever ahead, so the server still does bounded work per call and other
- * clients are served between calls exactly as with a plain SCAN loop.
+ * current reply are read and counted while the server works on the next batch. Each
+ * SCAN loop has one SCAN ahead; a walk runs up to four loops on one connection
+ * (scanParts), so the server does bounded work per call and another client waits
+ * behind at most the few calls outstanding (see walkCallCount).
  *
  * A connection of its own also keeps the walk from queueing in front of the commands
  * the tree sends on the main connection (TYPE, PTTL of an expanded namespace).

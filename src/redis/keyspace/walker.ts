@@ -48,10 +48,10 @@ export interface WalkProgress {
 }
 
 export interface WalkOptions extends NamespaceModelOptions {
-  /** The bound on the SCAN work another client's command can wait behind, in keys
-   * (default 1000; setting `scanCount`). With one connection it is each call's COUNT;
-   * with n, each connection's calls use COUNT ⌈count/n⌉, so that the n calls the
-   * server may run back to back before another client's command add up to `count`. */
+  /** The bound on the SCAN work per call, in keys (default 1000; setting `scanCount`).
+   * With one loop it is each call's COUNT; with n parts, each loop's calls use COUNT
+   * ⌈2·count/n⌉ (walkCallCount), so that the n calls the server may run back to back
+   * before another client's command add up to twice `count`, each call a short one. */
   readonly count?: number;
   readonly signal?: AbortSignal;
   /** Called while the walk runs: once as soon as the first keys are counted, then at
