@@ -261,6 +261,12 @@ export async function expireKeysWithoutTtl(
       }
       expired += changed;
     } catch (error) {
+      // A key refused (NOPERM) does not stop the rest of its pipeline: those TTLs were set.
+      const batchChanged = (error as { changed?: unknown }).changed;
+      if (typeof batchChanged === 'number') {
+        expired += batchChanged;
+        processed += batch.length;
+      }
       throw Object.assign(keyspaceError(error, endpoint, 'EXPIRE'), { partial: result(false) });
     }
     processed += batch.length;
@@ -269,7 +275,7 @@ export async function expireKeysWithoutTtl(
   return result(false);
 }
 
-/** Keys that got the TTL; undefined when the server refuses `NX` (Redis before 7). */
+/** Keys that got the TTL; undefined when the server refuses `NX` (Redis before 7). A key refused (NOPERM) rejects with `changed`, the keys that got it. */
 async function expireBatch(
   client: Redis,
   keys: readonly Buffer[],
@@ -285,12 +291,14 @@ async function expireBatch(
   const replies = await pipeline.exec();
   if (replies === null) throw new Error('the pipeline was not run');
   let changed = 0;
+  let refused: Error | undefined;
   for (const [error, value] of replies) {
     if (error) {
       if (nx && /syntax|wrong number|unsupported option/i.test(error.message)) return undefined;
-      throw error;
-    }
-    if (Number(value) === 1) changed++;
+      refused ??= error;
+    } else if (Number(value) === 1) changed++;
   }
+  // The keys the server took got their TTL all the same: the failure counts them.
+  if (refused) throw Object.assign(refused, { changed });
   return changed;
 }
