@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { ExpireResult, expireKeysWithoutTtl, planTtlForKeysWithoutOne } from '../../../../src/redis/checks/cacheTtl';
+import { toBinary } from '../../../../src/redis/keyspace/binary';
+import { moveNamespaceKeys, planNamespaceDeletion } from '../../../../src/redis/mutations';
 import { useRedisServer } from '../../../support/useRedisServer';
 
 /**
@@ -42,5 +44,37 @@ describe('bulk key operations: what they say they did', function () {
     for (let i = 0; i < 40; i++) if ((await client.ttl(`cache:own:${i}`)) > 0) withTtl++;
     assert.equal(withTtl, 40);
     assert.equal(partial?.expired, withTtl, 'the failure says how many keys got the TTL');
+  });
+
+  it('Move to Namespace into its own sub-namespace moves a key once, also when a counted key expired meanwhile', async () => {
+    await client.set('auth:1', 'one');
+    await client.set('auth:v1:1', 'cached', 'PX', 300);
+    const counted = await planNamespaceDeletion(client, Buffer.from('auth:'));
+    assert.equal(counted.count, 2);
+    // The order SCAN happened to return (any order is one it may return): auth:1 first.
+    const keys = [...counted.keys].sort((a, b) => a.length - b.length);
+    assert.deepEqual(keys, [toBinary(Buffer.from('auth:1')), toBinary(Buffer.from('auth:v1:1'))]);
+    while ((await client.exists('auth:v1:1')) === 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    const result = await moveNamespaceKeys(client, { ...counted, keys }, Buffer.from('auth:v1:'));
+    // auth:1 belongs at auth:v1:1, not moved on from there as if it were the key counted under that name.
+    assert.deepEqual((await client.keys('*')).sort(), ['auth:v1:1']);
+    assert.equal(await client.get('auth:v1:1'), 'one');
+    assert.equal(result.moved, 1);
+    assert.equal(result.gone, 1);
+  });
+
+  it('Move to Namespace out to its parent moves a key once, also when a counted key expired meanwhile', async () => {
+    await client.set('auth:v1:v1:1', 'one');
+    await client.set('auth:v1:1', 'cached', 'PX', 300);
+    const counted = await planNamespaceDeletion(client, Buffer.from('auth:v1:'));
+    // The order SCAN happened to return: the longer name first.
+    const keys = [...counted.keys].sort((a, b) => b.length - a.length);
+    assert.deepEqual(keys, [toBinary(Buffer.from('auth:v1:v1:1')), toBinary(Buffer.from('auth:v1:1'))]);
+    while ((await client.exists('auth:v1:1')) === 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    const result = await moveNamespaceKeys(client, { ...counted, keys }, Buffer.from('auth:'));
+    assert.deepEqual((await client.keys('*')).sort(), ['auth:v1:1']);
+    assert.equal(await client.get('auth:v1:1'), 'one');
+    assert.equal(result.moved, 1);
+    assert.equal(result.gone, 1);
   });
 });
