@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { RedisEndpoint } from '../endpoint';
-import { fromBinary } from '../keyspace/binary';
+import { BinaryString, fromBinary } from '../keyspace/binary';
 import { isReplyError } from '../errors';
 import { endpointOfClient, writeError } from '../keyspace/errors';
 import { formatKeyCount, groupThousands } from '../keyspace/format';
@@ -46,6 +46,7 @@ export async function moveNamespaceKeys(
   if (from.equals(to)) throw new RangeError('The namespace is moved onto itself.');
   const batchSize = options.batchSize ?? DEFAULT_UNLINK_BATCH;
   const endpoint = options.endpoint ?? endpointOfClient(client);
+  const keys = movingOrder(plan.keys, from, to);
   let moved = 0;
   let processed = 0;
   let gone = 0;
@@ -64,7 +65,7 @@ export async function moveNamespaceKeys(
   });
   while (processed < plan.count) {
     if (options.signal?.aborted) return result(true);
-    const batch = plan.keys.slice(processed, processed + batchSize).map(fromBinary);
+    const batch = keys.slice(processed, processed + batchSize).map(fromBinary);
     const pipeline = client.pipeline();
     for (const key of batch) pipeline.renamenx(key, movedName(key, from, to));
     let replies: [Error | null, unknown][] | null;
@@ -96,6 +97,21 @@ export async function moveNamespaceKeys(
     options.onProgress?.({ moved, processed, total: plan.count });
   }
   return result(false);
+}
+
+/**
+ * The plan's keys in an order in which no key is renamed after another was renamed onto its
+ * name. When one prefix starts with the other (auth: to auth:v1:), a key's new name may be a
+ * counted key's (auth:1 to auth:v1:1); were that key gone since (expired), auth:1 would take
+ * its name and then be moved on as it (to auth:v1:v1:1). A new name is longer (shorter) by
+ * the same bytes for every key: the longer (shorter) names go first.
+ */
+function movingOrder(keys: readonly BinaryString[], from: Buffer, to: Buffer): readonly BinaryString[] {
+  const nested =
+    to.length > from.length ? to.subarray(0, from.length).equals(from) : from.subarray(0, to.length).equals(to);
+  if (!nested) return keys;
+  const sign = to.length > from.length ? -1 : 1;
+  return [...keys].sort((a, b) => sign * (a.length - b.length));
 }
 
 /** `Moved 120 of 123 keys from auth: to legacy:auth: (1 key had already gone); 2 skipped (the new name exists); 1 failed (NOPERM …)`. */
