@@ -1,8 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { ExpireResult, expireKeysWithoutTtl, planTtlForKeysWithoutOne } from '../../../../src/redis/checks/cacheTtl';
 import { toBinary } from '../../../../src/redis/keyspace/binary';
 import { moveNamespaceKeys, planNamespaceDeletion } from '../../../../src/redis/mutations';
+import { ImportResult, exportNamespace, importNamespace, planImport } from '../../../../src/redis/transfer';
 import { useRedisServer } from '../../../support/useRedisServer';
 
 /**
@@ -76,5 +80,37 @@ describe('bulk key operations: what they say they did', function () {
     assert.equal(await client.get('auth:v1:1'), 'one');
     assert.equal(result.moved, 1);
     assert.equal(result.gone, 1);
+  });
+
+  it('Import Namespace that loses its connection mid-way says how many keys it had created', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shared-redis-bulk-'));
+    try {
+      const pipeline = client.pipeline();
+      for (let i = 0; i < 100; i++) pipeline.set(`src:${i}`, 'v');
+      await pipeline.exec();
+      const file = join(dir, 'src.jsonl');
+      await exportNamespace(client, Buffer.from('src:'), file, { delimiter: Buffer.from(':') });
+      const importer = await server.connect();
+      const plan = await planImport(importer, file, Buffer.from('dst:'));
+      assert.equal(plan.toCreate, 100);
+      let partial: ImportResult | undefined;
+      await assert.rejects(
+        importNamespace(importer, plan, {
+          batchSize: 10,
+          onProgress: ({ processed }) => {
+            if (processed === 30) importer.disconnect(); // the socket drops
+          },
+        }),
+        (error: Error & { partial?: ImportResult }) => {
+          partial = error.partial;
+          return true;
+        },
+      );
+      const created = (await planImport(client, file, Buffer.from('dst:'))).existing;
+      assert.equal(created, 30);
+      assert.equal(partial?.created, created, 'the failure says how many keys the import created');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
