@@ -188,9 +188,22 @@ export function transferCommands(
               progress.report({ increment: fraction - reported, message: `${formatKeyCount(created)} created` });
               reported = fraction;
             },
-          }).finally(() =>
-            services.keyChanges.keysChanged({ keys: [], kind: 'many', db: services.session.endpoint.db }),
-          );
+          })
+            .catch((error: unknown) => {
+              // Keys already created stay: say how many, as Delete Namespace does.
+              const partial = (error as { partial?: ImportResult }).partial;
+              if (!partial || partial.created === 0) throw error;
+              services.keyChanges.recordNotUndoable(
+                `Import into ${targetText}`,
+                'an import is not undone key by key: delete the namespace it created instead',
+              );
+              throw Object.assign(error as Error, {
+                message: `${(error as Error).message} (${describeImport(partial, targetText)} before the failure)`,
+              });
+            })
+            .finally(() =>
+              services.keyChanges.keysChanged({ keys: [], kind: 'many', db: services.session.endpoint.db }),
+            );
         },
       );
       if (result.created > 0) {

@@ -287,6 +287,17 @@ export async function importNamespace(
   };
 
   let cancelled = false;
+  const result = (): ImportResult => ({
+    cancelled,
+    total: plan.keys,
+    processed,
+    created,
+    existing,
+    fromReadableValue,
+    restoreNotAllowed,
+    failed,
+    failures: [...failures.values()].sort((a, b) => b.count - a.count),
+  });
   try {
     const check = await readExportFile(
       plan.file,
@@ -305,20 +316,13 @@ export async function importNamespace(
     if (!cancelled) await flush();
     // The dry run found the file valid; a line invalid now means it changed under us (same size and time).
     for (const invalid of check.invalid) fail({ line: invalid.line } as KeyRecord, invalid.reason);
+  } catch (error) {
+    // Keys written before the failure stay: `partial` says how many, as a namespace deletion's does.
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { partial: result() });
   } finally {
     writer?.disconnect();
   }
-  return {
-    cancelled,
-    total: plan.keys,
-    processed,
-    created,
-    existing,
-    fromReadableValue,
-    restoreNotAllowed,
-    failed,
-    failures: [...failures.values()].sort((a, b) => b.count - a.count),
-  };
+  return result();
 }
 
 /** A key written from its readable form, found existing, or refused by the server (nothing of it kept, or why it was). */
