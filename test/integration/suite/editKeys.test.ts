@@ -183,6 +183,40 @@ describe('editing keys: the write gate (readOnly, namespace owners) and the undo
     await shared.workspaceState.update('sharedRedis.writeWithoutAsking', undefined);
   });
 
+  it("Set TTL on Keys Without One asks the namespace's owner first; and Undo then names it, not an older change", async () => {
+    const namespaces = config().inspect<unknown[]>('namespaces')?.workspaceValue;
+    await config().update(
+      'namespaces',
+      [...(namespaces ?? []), { name: 'edttl', owner: 'Ttl Service' }],
+      vscode.ConfigurationTarget.Workspace,
+    );
+    try {
+      await redis.set('edttl:1', 'a');
+      await redis.set('edttl:2', 'b');
+      // Nothing answered: the owner's question is the first, and nothing gets a TTL.
+      modal.reset(() => undefined);
+      const declined = await run('sharedRedis.setTtlOnKeysWithoutTtl', 'edttl', '1h', { confirm: true });
+      assert.deepEqual(modal.questions, ['edttl:* belongs to Ttl Service. Set TTL on edttl:* keys without one?']);
+      assert.equal(declined.outcome, 'dismissed', declined.message);
+      assert.equal(await redis.ttl('edttl:1'), -1);
+      assert.equal(await redis.ttl('edttl:2'), -1);
+
+      modal.reset(() => WRITE);
+      const set = await run('sharedRedis.setTtlOnKeysWithoutTtl', 'edttl', '1h', { confirm: true });
+      assert.equal(set.outcome, 'done', set.message);
+      assert.ok((await redis.ttl('edttl:1')) > 3000);
+      // Undo does not offer whatever was changed before: it says this change is not undone.
+      modal.reset(() => 'Undo');
+      const undo = await run('sharedRedis.undoLastChange');
+      assert.deepEqual(modal.questions, []);
+      assert.equal(undo.outcome, 'unchanged', undo.message);
+      assert.match(undo.message, /^The last change, Set TTL on edttl:\* keys without one, cannot be undone/);
+      assert.ok((await redis.ttl('edttl:2')) > 3000);
+    } finally {
+      await config().update('namespaces', namespaces, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('with another delimiter, the owner question follows it', async () => {
     await config().update('delimiter', '/', vscode.ConfigurationTarget.Workspace);
     try {
