@@ -132,6 +132,13 @@ export function checkActionCommands(services: ExtensionServices): {
     if (answer.kind === 'dismissed') return dismissed;
     if (answer.kind === 'invalid') return { outcome: 'invalid', message: answer.message };
     const ttl = answer;
+    const action = `Set TTL on ${prefixText}* keys without one`;
+    // The owner's question, as Delete, Move and Import ask it: these keys will expire under that service.
+    const gate = await services.keyChanges.confirmWriteUnder(prefix, action);
+    if (!gate.allowed) return { outcome: gate.outcome, message: gate.message };
+    /** Undo Last Change names this change rather than offering an older one. */
+    const recordForUndo = (): void =>
+      services.keyChanges.recordNotUndoable(action, 'TTLs set on many keys are not recorded for undo');
     const scanCount = settings().scanCount;
     const endpoint = services.session.endpoint;
     const where = `${endpoint.host}:${endpoint.port}${endpoint.db ? ` db ${endpoint.db}` : ''}`;
@@ -212,12 +219,14 @@ export function checkActionCommands(services: ExtensionServices): {
         ? `Cancelled after setting a TTL of ${describeSeconds(ttl.seconds)} on ${groupThousands(result.expired)} of ${formatKeyCount(result.total)} under ${prefixText}${skipped}; ${formatKeyCount(result.remaining)} still have none.`
         : `Set a TTL of ${describeSeconds(ttl.seconds)} on ${formatKeyCount(result.expired)} under ${prefixText}${skipped}.`;
       log.info(message);
+      if (result.expired > 0) recordForUndo();
       services.keyBrowser.requestRefresh();
       rerun();
       return notify(result.cancelled ? 'cancelled' : 'done', message, { count: plan.count, expire: result });
     } catch (error) {
       const partial = (error as { partial?: ExpireResult }).partial;
       if (partial && partial.expired > 0) {
+        recordForUndo();
         services.keyBrowser.requestRefresh();
         rerun();
       }

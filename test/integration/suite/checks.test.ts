@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { BulkTtlResult, OpenKeysResult } from '../../../src/commands/health/actions';
 import type { RunOutcome } from '../../../src/checksRunner';
 import type { ChecksRow, ChecksView } from '../../../src/views/checksView';
+import { WRITE } from '../../../src/keyChanges';
 import type { KeysRow } from '../../../src/views/keysView';
 import { toBinary } from '../../../src/redis/keyspace/binary';
 import { suiteConfig } from './config';
@@ -289,12 +290,30 @@ describe('the Checks view: findings on real data, and their quick actions', func
       { confirm: true },
     );
     assert.equal(bad.outcome, 'invalid');
-    const result = await vscode.commands.executeCommand<BulkTtlResult>(
-      'sharedRedis.setTtlOnKeysWithoutTtl',
-      search,
-      '10m',
-      { confirm: true },
-    );
+    // user:search:* is the User Service's: its owner is asked first (answered here: a test cannot click).
+    const questions: string[] = [];
+    const original = vscode.window.showWarningMessage;
+    Object.assign(vscode.window, {
+      showWarningMessage: (message: string, ...rest: unknown[]): unknown => {
+        if (!(rest[0] as vscode.MessageOptions | undefined)?.modal) {
+          return (original as (...a: unknown[]) => unknown).apply(vscode.window, [message, ...rest]);
+        }
+        questions.push(message);
+        return Promise.resolve(WRITE);
+      },
+    });
+    let result: BulkTtlResult;
+    try {
+      result = await vscode.commands.executeCommand<BulkTtlResult>(
+        'sharedRedis.setTtlOnKeysWithoutTtl',
+        search,
+        '10m',
+        { confirm: true },
+      );
+    } finally {
+      Object.assign(vscode.window, { showWarningMessage: original });
+    }
+    assert.deepEqual(questions, ['user:search:* belongs to User Service. Set TTL on user:search:* keys without one?']);
     assert.equal(result.outcome, 'done', result.message);
     assert.equal(result.count, 5);
     assert.equal(result.message, 'Set a TTL of 10m on 5 keys under user:search:.');

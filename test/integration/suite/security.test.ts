@@ -294,7 +294,10 @@ describe('one Redis user per service on a real stack, and no secret in sight', f
     await run('sharedRedis.clearKeyFilter');
     await run('sharedRedis.deleteNamespace', 'sectest:empty:'); // nothing to delete: no confirmation
     await run('sharedRedis.checkNamespaces');
+    // user:* is the User Service's: its owner question answered for good beforehand, as above.
+    await shared.workspaceState.update(NOT_ASKING_KEY, ['user']);
     await run('sharedRedis.setTtlOnKeysWithoutTtl', 'user:profile', '10m', { confirm: true });
+    await shared.workspaceState.update(NOT_ASKING_KEY, undefined);
     await run('sharedRedis.refreshStack');
     await run('sharedRedis.openStackFile');
     assert.equal(await vscode.commands.executeCommand('sharedRedis.restart'), 'running');
