@@ -259,6 +259,25 @@ describe('the Checks view: findings on real data, and their quick actions', func
     }
   });
 
+  it('says there are no keys under a path that has none, instead of that every key there has a TTL', async () => {
+    // A typo, or a typed path with a trailing delimiter (`chkttl:gone:` looks under `chkttl:gone::`).
+    for (const [path, prefix] of [
+      ['chkttl:gone', 'chkttl:gone:'],
+      ['chkttl:gone:', 'chkttl:gone::'],
+    ]) {
+      const result = await vscode.commands.executeCommand<BulkTtlResult>(
+        'sharedRedis.setTtlOnKeysWithoutTtl',
+        path,
+        '10m',
+        {
+          confirm: true,
+        },
+      );
+      assert.equal(result.outcome, 'unchanged', result.message);
+      assert.equal(result.message, `There are no keys under ${prefix} (nothing to change).`);
+    }
+  });
+
   it('refuses the bulk TTL under readOnly and changes nothing', async () => {
     const view = await checksView();
     const search = await child(view, await child(view, undefined, 'Cache keys without a TTL'), 'user:search');
