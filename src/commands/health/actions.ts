@@ -171,6 +171,10 @@ export function checkActionCommands(services: ExtensionServices): {
         },
       );
       if (!plan) return notify('cancelled', `Cancelled counting the keys under ${prefixText}: nothing was changed.`);
+      if (plan.scanned === 0) {
+        // A typo, or a typed trailing delimiter: the prefix shown lets the user see which.
+        return notify('unchanged', `There are no keys under ${prefixText} (nothing to change).`, { count: 0 });
+      }
       if (plan.count === 0) {
         return notify(
           'unchanged',
