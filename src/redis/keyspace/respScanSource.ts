@@ -171,18 +171,27 @@ export class RespScanSource implements ScanSource {
       let reading: Loop | undefined;
       let running = 0;
       let jobsLeft = true;
-      /** Bytes of the reply being read, and of the largest read so far (-1: none yet). */
+      /** Bytes and keys of the reply being read, and the bytes of the largest read so far. */
       let replyBytes = 0;
-      let largest = -1;
+      let replyKeys = 0;
+      let largest = 0;
+      /** Keys of the replies read so far and their bytes, and the largest COUNT a loop asks for: a reply of few
+       * keys or none (a MATCH or TYPE filter, a stretch of deleted keys) says nothing of the next. */
+      let keysRead = 0;
+      let keyBytesRead = 0;
+      let countAsked = 0;
       // One loop: write at once (nothing else will come back in this read to share a write).
       const send =
         inFlight > 1 ? (bytes: Buffer) => this.outgoing.push(bytes) : (bytes: Buffer) => this.socket.write(bytes);
       // The server queues the replies of pipelined SCANs for this one client, and a shared server
       // may close a client whose queue passes its client-output-buffer-limit: one more SCAN
-      // goes out only while the replies it may queue, at the size of the largest yet, stay
-      // within PIPELINED_REPLY_BYTES (long key names: one at a time, as a loop alone sends).
+      // goes out only while the replies it may queue stay within PIPELINED_REPLY_BYTES, each
+      // at the size of the largest yet or of COUNT keys of the average size read, whichever is
+      // more (long key names: one at a time, as a loop alone sends; before any key: one at a time).
       const room = (): boolean =>
-        waiting.length === 0 || (largest >= 0 && (waiting.length + 1) * largest <= PIPELINED_REPLY_BYTES);
+        waiting.length === 0 ||
+        (keysRead > 0 &&
+          (waiting.length + 1) * Math.max(largest, (keyBytesRead / keysRead) * countAsked) <= PIPELINED_REPLY_BYTES);
       const pump = (): void => {
         while (room()) {
           const loop = ready.shift();
@@ -210,6 +219,7 @@ export class RespScanSource implements ScanSource {
         };
         waiting.push(loop);
         running++;
+        countAsked = Math.max(countAsked, job.request.count);
         send(loop.scan(firstCursor(job.request)));
       };
       this.handler = {
@@ -220,6 +230,7 @@ export class RespScanSource implements ScanSource {
           if (loop === undefined) return reject(new Error('unexpected reply'));
           reading = loop;
           replyBytes = 0;
+          replyKeys = 0;
           loop.cursor = next;
           loop.last = isLastCursor(next, loop.job.request);
           // The point of this class: ask for the next batch before reading this one.
@@ -229,11 +240,14 @@ export class RespScanSource implements ScanSource {
         scanKey: (chunk, start, end) => {
           // The key and its `$<length>` line.
           replyBytes += end - start + 8;
+          replyKeys++;
           (reading as Loop).job.sink.key(chunk, start, end);
         },
         scanEnd: () => {
           const loop = reading as Loop;
           largest = Math.max(largest, replyBytes);
+          keysRead += replyKeys;
+          keyBytesRead += replyBytes;
           loop.job.sink.batchEnd(loop.cursor);
           if (loop.last) running--;
           pump();
