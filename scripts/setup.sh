@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # strace: a test watches a backup copy reach the disk (fsync), as a crash cannot be made on demand.
-packages=(redis-server redis-tools docker.io docker-compose chromium libkrb5-dev ripgrep curl openssl strace)
+packages=(redis-server redis-tools docker.io docker-compose chromium libkrb5-dev ripgrep curl openssl strace xz-utils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -41,3 +41,4 @@ echo "setup: Docker engine $(docker version --format '{{.Server.Version}}')"
 
 bash scripts/build-redis-image.sh
 bash test/harness/install.sh
+bash scripts/install-newer-servers.sh

@@ -76,7 +76,15 @@ export interface RedisServerOptions {
   readonly config?: string;
   /** The port to listen on (a restart on the port of a stopped server); else a free one. */
   readonly port?: number;
+  /** Another server than Debian 12's `redis-server` (7.0): see NEWER_SERVERS. */
+  readonly binary?: string;
 }
+
+/** Redis 8.0 and Valkey 8.1 from Debian 13, unpacked by scripts/install-newer-servers.sh (setup). */
+export const NEWER_SERVERS = {
+  'Redis 8.0': join(__dirname, '../../../test/harness/servers/bin/redis-server-8'),
+  'Valkey 8.1': join(__dirname, '../../../test/harness/servers/bin/valkey-server-8'),
+} as const;
 
 /**
  * A free port for a cluster node: Redis opens its cluster bus at the port + 10,000, so the port
@@ -132,7 +140,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   ];
   // The password goes through a config on stdin, never on the command line.
   const config = (options.password ? `requirepass "${options.password}"\n` : '') + (options.config ?? '');
-  const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(options.binary ?? 'redis-server', ['-', ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin?.end(config);
   // Redis logs to stdout, where it says why it did not start: the last of it goes in the error.
   let stderr = '';
