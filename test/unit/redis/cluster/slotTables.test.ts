@@ -67,6 +67,9 @@ for (const [name, binary] of Object.entries(SERVERS)) {
       } finally {
         cluster.disconnect();
       }
+      // The walker of one server, as used when a node is reached without its cluster (CLUSTER refused).
+      const single = await walkKeyspace({ endpoint, credentials: {} }).done;
+      assert.equal(single.totalKeys, KEYS, `the one-server walk counted ${single.totalKeys} of ${KEYS} keys`);
     });
 
     it('counts every key of a standalone server in its eight parts', async () => {
