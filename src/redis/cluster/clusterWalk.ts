@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis';
 import { ConnectionTuning } from '../connection';
 import { describeEndpoint, RedisCredentials, RedisEndpoint } from '../endpoint';
 import { RedisConnectionError } from '../errors';
-import { keepsReverseBinaryCursor } from '../keyspace/cursorContract';
+import { cursorCarriesSlot, keepsReverseBinaryCursor } from '../keyspace/cursorContract';
 import { KeyspaceCancelledError, KeyspaceCommandError, keyspaceError } from '../keyspace/errors';
 import { RespScanSource } from '../keyspace/respScanSource';
 import { CursorHalf, isLastCursor, ScanRequest, ScanSink, ScanSource } from '../keyspace/scanSource';
@@ -208,9 +208,11 @@ async function openMaster(
   const first = await RespScanSource.open(master.endpoint, credentials, tuning, signal);
   const sources = [first];
   try {
-    // As the walker does: INFO and DBSIZE in one round trip, the halves only where the cursor order is Redis's.
+    // As the walker does: INFO and DBSIZE in one round trip, the halves only where the cursor order is Redis's
+    // and the cursor is the table's alone (not a slot's table and the slot: Redis 7.4+, Valkey 8+).
     const facts = await first.facts(signal);
-    if (keepsReverseBinaryCursor(facts.info ?? '')) {
+    const info = facts.info ?? '';
+    if (keepsReverseBinaryCursor(info) && !cursorCarriesSlot(info)) {
       sources.push(await RespScanSource.open(master.endpoint, credentials, tuning, signal));
       return { master, sources, halves: ['even', 'odd'], progress: [0, 0], size: facts.dbsize };
     }

@@ -24,3 +24,27 @@ export function keepsReverseBinaryCursor(infoServer: string): boolean {
     server['redis_version'] !== undefined && server['redis_build_id'] !== undefined && server['run_id'] !== undefined
   );
 }
+
+/**
+ * True for a cluster node that keeps its keys in one table per slot: Redis from 7.4 and
+ * Valkey from 8.0 (kvstore.c). SCAN's cursor then holds the slot in its low 14 bits and
+ * the table's own cursor above them, so a cursor's low bits no longer say which half of
+ * the walk it is in: the two halves would each stop after a slot or two, reporting a
+ * fraction of the keys as all of them. Such a node is walked with one loop.
+ */
+export function cursorCarriesSlot(infoServer: string): boolean {
+  const server = parseInfo(infoServer).get('server');
+  if (server === undefined) return true;
+  if ((server['server_mode'] ?? server['redis_mode']) !== 'cluster') return false;
+  const valkey = server['valkey_version'];
+  if (server['server_name'] === 'valkey' || valkey !== undefined) return !versionBelow(valkey ?? '', [8, 0]);
+  return !versionBelow(server['redis_version'] ?? '', [7, 4]);
+}
+
+/** True when `version` ("7.2.4") is a version below `[major, minor]`; false when it is not a version. */
+function versionBelow(version: string, [major, minor]: readonly [number, number]): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(version);
+  if (!match) return false;
+  const [have, haveMinor] = [Number(match[1]), Number(match[2])];
+  return have < major || (have === major && haveMinor < minor);
+}

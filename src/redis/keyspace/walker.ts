@@ -3,7 +3,7 @@ import { ConnectionTuning } from '../connection';
 import { RedisCredentials, RedisEndpoint } from '../endpoint';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './errors';
 import { IoredisScanSource } from './ioredisScanSource';
-import { keepsReverseBinaryCursor } from './cursorContract';
+import { cursorCarriesSlot, keepsReverseBinaryCursor } from './cursorContract';
 import { NamespaceModel, NamespaceModelOptions } from './namespaceModel';
 import { RespScanSource } from './respScanSource';
 import {
@@ -156,8 +156,9 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
         const opened = await RespScanSource.open(own.endpoint, own.credentials, own.tuning, signal);
         sources.push(opened);
         const facts = await opened.facts(signal);
-        hashOrder = keepsReverseBinaryCursor(facts.info ?? '');
-        // The parts rely on Redis's cursor order: elsewhere (or unknown) one plain loop.
+        const info = facts.info ?? '';
+        hashOrder = keepsReverseBinaryCursor(info) && !cursorCarriesSlot(info);
+        // The parts rely on Redis's cursor order, the table's alone: elsewhere (or unknown) one plain loop.
         if (parts.length > 1 && !hashOrder) {
           partsPerConnection = 1;
           parts = [undefined];

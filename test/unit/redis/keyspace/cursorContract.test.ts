@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { keepsReverseBinaryCursor } from '../../../../src/redis/keyspace/cursorContract';
+import { cursorCarriesSlot, keepsReverseBinaryCursor } from '../../../../src/redis/keyspace/cursorContract';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { RedisServer, startRedisServer } from '../../../support/redisServer';
 import { clientOf, endpointOf, stringKeys, writeKeys } from './support';
@@ -38,6 +38,28 @@ describe('which servers keep the reverse-binary SCAN cursor (two halves)', () =>
     })) {
       assert.equal(keepsReverseBinaryCursor(info), false, name);
     }
+  });
+});
+
+describe('which cluster nodes put the slot in the SCAN cursor (one table per slot)', () => {
+  const cluster = (info: string): string => info.replace('redis_mode:standalone', 'redis_mode:cluster');
+  it('Redis from 7.4 and Valkey from 8.0, in cluster mode only', () => {
+    assert.equal(cursorCarriesSlot(cluster(REDIS_7)), false);
+    assert.equal(cursorCarriesSlot(cluster(REDIS_7.replace('7.0.15', '7.2.5'))), false);
+    assert.equal(cursorCarriesSlot(cluster(REDIS_7.replace('7.0.15', '7.4.0'))), true);
+    assert.equal(cursorCarriesSlot(cluster(REDIS_7.replace('7.0.15', '8.0.2'))), true);
+    assert.equal(cursorCarriesSlot(REDIS_7.replace('7.0.15', '8.0.2')), false);
+    // Valkey 8 reports redis_version 7.2.4 and its own version beside it; without that line, the safe answer (one loop).
+    assert.equal(cursorCarriesSlot(cluster(VALKEY_8).replace('server_mode:standalone', 'server_mode:cluster')), true);
+    assert.equal(
+      cursorCarriesSlot(
+        cluster(VALKEY_8)
+          .replace('server_mode:standalone', 'server_mode:cluster')
+          .replace('valkey_version:8.0.1\r\n', ''),
+      ),
+      true,
+    );
+    assert.equal(cursorCarriesSlot(VALKEY_8), false);
   });
 });
 
