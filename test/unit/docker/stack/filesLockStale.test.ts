@@ -124,7 +124,7 @@ describe('The lock of a stack folder shared by windows (processes), left behind 
     assert.match(out, /^ERROR The folder of the locks shared by VS Code windows, .* is not a folder only you may use/, out);
   });
 
-  it('with six windows changing the files 200 times each and a dead window leaving its lock behind every third round, no two ever hold the lock at once', async () => {
+  it('with six windows changing the files 500 times each and a dead window leaving its lock behind every third round, no two ever hold the lock at once', async () => {
     const stackDir = join(tmp, 'stack');
     mkdirSync(stackDir);
     const { lock, deadPid } = await dieHoldingTheLock(stackDir, tmp);
@@ -135,7 +135,7 @@ describe('The lock of a stack folder shared by windows (processes), left behind 
          const { withStackFilesLock } = require(${JSON.stringify(filesLock)});
          (async () => {
            let overlaps = 0;
-           for (let round = 0; round < 200; round++) {
+           for (let round = 0; round < 500; round++) {
              await withStackFilesLock(${JSON.stringify(stackDir)}, async () => {
                try { fs.closeSync(fs.openSync(${JSON.stringify(marker)}, 'wx')); } catch { overlaps++; return; }
                await new Promise((done) => setTimeout(done, Math.random() * 3));
