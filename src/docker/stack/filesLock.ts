@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { processRuns } from '../../redis/localProcess';
@@ -94,44 +94,72 @@ interface StaleLock {
 }
 
 /**
- * Removes the lock judged `stale`, and only that one: renamed away first, so that of two
- * processes that found it stale at once only one removes it; when what was renamed away is not
- * the file judged stale (another process took the lock over and holds it anew), it is put back.
- * False when it was not removed.
+ * Removes the lock judged `stale`, and only that one. Under a guard file that one process at a
+ * time holds for the microseconds this takes: while it is held no other process removes the
+ * lock file (its holder is dead, or silent for `staleMs`), so the file at the lock's path, if
+ * it is still the one judged stale (its inode and content), is removed alone. The takeover
+ * before renamed the lock away and put back what it should not have taken, and a third
+ * process could create a lock in between: two windows held it at once
+ * (filesLockStale.test). False when it was not removed (the guard is held, the lock changed,
+ * or it may not be removed: another user's in sticky /tmp).
  */
 function takeOver(lock: string, stale: StaleLock): boolean {
-  const aside = `${lock}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const guard = `${lock}.takeover`;
+  const token = `${process.pid}\n${randomBytes(8).toString('hex')}\n`;
   try {
-    renameSync(lock, aside);
-  } catch {
-    // Another process took it over first, or it may not be removed (another user's).
+    const fd = openSync(guard, 'wx', 0o600);
+    writeSync(fd, token);
+    closeSync(fd);
+  } catch (error) {
+    // Held by another process: it may have died inside (killed in these microseconds).
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') removeDeadGuard(guard);
     return false;
   }
-  let same = false;
   try {
-    const fd = openSync(aside, 'r');
+    const now = lockFileAsIs(lock);
+    if (now === undefined || now.ino !== stale.ino || now.content !== stale.content) return false;
+    unlinkSync(lock);
+    return true;
+  } catch {
+    // Gone meanwhile, or it may not be removed.
+    return false;
+  } finally {
+    if (holds(guard, token)) {
+      try {
+        unlinkSync(guard);
+      } catch {
+        // Gone.
+      }
+    }
+  }
+}
+
+/** The lock file's inode and content now; undefined when there is none or it cannot be read. */
+function lockFileAsIs(lock: string): StaleLock | undefined {
+  try {
+    const fd = openSync(lock, 'r');
     try {
-      same = fstatSync(fd).ino === stale.ino && readFileSync(fd, 'utf8') === stale.content;
+      return { ino: fstatSync(fd).ino, content: readFileSync(fd, 'utf8') };
     } finally {
       closeSync(fd);
     }
   } catch {
-    // Unreadable: put back.
+    return undefined;
   }
-  if (!same) {
-    try {
-      // A link, not a rename: it never replaces a lock created meanwhile.
-      linkSync(aside, lock);
-    } catch {
-      // Another process created the lock meanwhile.
-    }
-  }
+}
+
+/** A takeover guard whose process died inside it (or held it a whole second, which it never does alive) is removed. */
+function removeDeadGuard(guard: string): void {
+  const left = staleLock(guard, 1000);
+  if (left === undefined) return;
   try {
-    unlinkSync(aside);
+    // Verified again just before: a guard made meanwhile by a live process is not removed
+    // (short of one made in the instant between this check and the unlink).
+    const now = lockFileAsIs(guard);
+    if (now?.ino === left.ino && now.content === left.content) unlinkSync(guard);
   } catch {
-    // Already gone.
+    // Gone meanwhile.
   }
-  return same;
 }
 
 /** Makes the folder of this user's locks; throws when it is not private to this user (another user made it, or its mode was changed). */

@@ -69,14 +69,15 @@ describe('The lock of a stack folder shared by windows (processes), left behind 
     const stackDir = join(tmp, 'stack');
     mkdirSync(stackDir);
     const { lock } = await dieHoldingTheLock(stackDir, tmp);
-    // Another user's lock in sticky /tmp cannot be renamed by us (EPERM). A process that is not
+    // Another user's lock in sticky /tmp cannot be removed by us (EPERM). A process that is not
     // root gets the same refusal for real from a folder it may not write to; root bypasses
-    // that, so under root (as on CI) the rename is made to fail as it fails in sticky /tmp: a
-    // FAKE renameSync throwing EPERM, installed in the child process only.
+    // that, so under root (as on CI) the removal is made to fail as it fails in sticky /tmp: a
+    // FAKE unlinkSync throwing EPERM for the lock file, installed in the child process only.
     const underRoot = process.getuid?.() === 0;
     if (!underRoot) chmodSync(join(lock, '..'), 0o500);
     const fakeRename = underRoot
-      ? `require('node:fs').renameSync = () => { throw Object.assign(new Error('EPERM: operation not permitted, rename'), { code: 'EPERM' }); };`
+      ? `const fs = require('node:fs'); const unlink = fs.unlinkSync;
+         fs.unlinkSync = (path) => { if (String(path).endsWith('.lock')) throw Object.assign(new Error('EPERM: operation not permitted, unlink'), { code: 'EPERM' }); return unlink(path); };`
       : '';
     const started = Date.now();
     const out = await run(
