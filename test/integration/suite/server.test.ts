@@ -55,6 +55,8 @@ async function namespaceStatsThroughList(filter: string): Promise<{
   offered: vscode.QuickPickItem[];
   inputs: vscode.InputBoxOptions[];
   rows: NamespaceStatsRow[] | undefined;
+  /** What happened, for a failure's message: the picks shown, what each accepted. */
+  story: string;
 }> {
   const window = vscode.window as unknown as Record<string, unknown>;
   const original = {
@@ -64,14 +66,21 @@ async function namespaceStatsThroughList(filter: string): Promise<{
   const created: vscode.QuickPick<vscode.QuickPickItem>[] = [];
   const offered: vscode.QuickPickItem[] = [];
   const inputs: vscode.InputBoxOptions[] = [];
+  const story: string[] = [];
+  const shared = await api();
+  const keysState = (): string => shared.keys.state.kind;
+  story.push(`Keys view ${keysState()} at the start`);
   try {
     window['createQuickPick'] = () => {
       const pick = original.create.call(vscode.window);
       created.push(pick);
+      story.push(`Keys view ${keysState()}; pick ${created.length} created`);
+      pick.onDidChangeSelection((items) => story.push(`selected ${items.map((item) => item.label).join(', ')}`));
       return pick;
     };
     window['showInputBox'] = (options: vscode.InputBoxOptions) => {
       inputs.push(options);
+      story.push(`input box ${inputs.length} opened`);
       return Promise.resolve('srvstats');
     };
     const running = vscode.commands.executeCommand<NamespaceStatsRow[] | undefined>('sharedRedis.namespaceStats');
@@ -88,9 +97,12 @@ async function namespaceStatsThroughList(filter: string): Promise<{
       await new Promise((resolve) => setTimeout(resolve, 300));
       pick.activeItems = [typeItem];
       await new Promise((resolve) => setTimeout(resolve, 300));
+      story.push(`accept sent (${pick.items.length} items)`);
       await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     }
-    return { offered, inputs, rows: await running };
+    const rows = await running;
+    story.push(`answered ${rows === undefined ? 'nothing' : `${rows.length} rows`}`);
+    return { offered, inputs, rows, story: story.join('; ') };
   } finally {
     window['createQuickPick'] = original.create;
     window['showInputBox'] = original.input;
@@ -306,18 +318,19 @@ describe('server commands: INFO view, namespace statistics, redis-cli terminal',
     });
 
     it('the namespace list offers every top-level namespace, says how many it does not list, and takes a typed path', async () => {
-      const { offered, inputs, rows } = await namespaceStatsThroughList('');
-      assert.equal(inputs.length, 1, `the input box opened ${inputs.length} times`);
+      const { offered, inputs, rows, story } = await namespaceStatsThroughList('');
+      assert.equal(inputs.length, 1, `the input box opened ${inputs.length} times (${story})`);
       assert.deepEqual(
         rows?.map((r) => r.namespace),
         ['srvstats', 'srvstats:a', 'srvstats:b'],
+        story,
       );
       const labels = offered.map((item) => item.label);
       for (const name of ['srvstats', 'srvwide', 'srvids', 'srvstatsx']) {
-        assert.ok(labels.includes(name), `${name} is not offered among ${labels.length} items`);
+        assert.ok(labels.includes(name), `${name} is not offered among ${labels.length} items (${story})`);
       }
       const more = offered.find((item) => /^\d[\d,]* more namespaces not listed/.test(item.label));
-      assert.ok(more, 'no item says how many namespaces are not listed');
+      assert.ok(more, `no item says how many namespaces are not listed (${story})`);
       assert.match(more.detail ?? more.description ?? '', /type/i);
     });
 
