@@ -57,7 +57,17 @@ for (const [name, binary] of Object.entries(SERVERS)) {
       const endpoint: RedisEndpoint = { host: node.host, port: node.port, db: 0, tls: false };
       const cluster = await connectCluster(endpoint, { password: undefined }, FAST);
       try {
-        const model = await walkCluster(cluster, endpoint, { password: undefined }).done;
+        const fractions: number[] = [];
+        const model = await walkCluster(
+          cluster,
+          endpoint,
+          { password: undefined },
+          { progressIntervalMs: 0, onProgress: (progress) => fractions.push(progress.fraction) },
+        ).done;
+        // What the Keys view shows as the walk's share done rises, as the walk goes on.
+        const falls = fractions.filter((fraction, i) => i > 0 && fraction < (fractions[i - 1] ?? 0));
+        assert.ok(fractions.length >= 5, `${fractions.length} progress events`);
+        assert.deepEqual(falls, [], `the share walked went back: ${fractions.map((f) => f.toFixed(3)).join(' ')}`);
         assert.equal(
           model.totalKeys,
           KEYS,
