@@ -8,7 +8,7 @@ import { RespScanSource } from '../keyspace/respScanSource';
 import { CursorHalf, isLastCursor, ScanRequest, ScanSink, ScanSource } from '../keyspace/scanSource';
 import { cursorFraction, KeyspaceWalk, walkKeyspace, WalkOptions } from '../keyspace/walker';
 import { MasterSlots, readSlotState } from './slotState';
-import { ClusterMaster, clusterMasters, formatSlotRanges, Topology } from './topology';
+import { ClusterMaster, clusterMasters, formatSlotRanges, SLOT_COUNT, Topology } from './topology';
 
 /**
  * Walks a Redis Cluster into one namespace model: every master at once, each with SCAN
@@ -88,6 +88,8 @@ interface MasterWalk {
   readonly size: number;
   /** How far each half is, 0 to 0.5 (halves) or 0 to 1 (one loop). */
   readonly progress: number[];
+  /** Its SCAN cursor holds the slot in its low 14 bits (a table per slot: cursorCarriesSlot). */
+  readonly slotCursor: boolean;
 }
 
 /**
@@ -133,7 +135,7 @@ class ClusterScanSource implements ScanSource {
                 {
                   key: sink.key,
                   batchEnd: (cursor) => {
-                    walk.progress[i] = halfProgress(cursor, own);
+                    walk.progress[i] = walk.slotCursor ? slotProgress(cursor, walk.master) : halfProgress(cursor, own);
                     report();
                   },
                 },
@@ -212,11 +214,12 @@ async function openMaster(
     // and the cursor is the table's alone (not a slot's table and the slot: Redis 7.4+, Valkey 8+).
     const facts = await first.facts(signal);
     const info = facts.info ?? '';
-    if (keepsReverseBinaryCursor(info) && !cursorCarriesSlot(info)) {
+    const slotCursor = cursorCarriesSlot(info);
+    if (keepsReverseBinaryCursor(info) && !slotCursor) {
       sources.push(await RespScanSource.open(master.endpoint, credentials, tuning, signal));
-      return { master, sources, halves: ['even', 'odd'], progress: [0, 0], size: facts.dbsize };
+      return { master, sources, halves: ['even', 'odd'], progress: [0, 0], size: facts.dbsize, slotCursor };
     }
-    return { master, sources, halves: [undefined], progress: [0], size: facts.dbsize };
+    return { master, sources, halves: [undefined], progress: [0], size: facts.dbsize, slotCursor };
   } catch (error) {
     for (const source of sources) source.close();
     throw error;
@@ -246,6 +249,28 @@ function halfProgress(cursor: string, request: ScanRequest): number {
   if (request.half === undefined) return cursor === '0' ? 1 : at;
   if (request.half === 'even') return isLastCursor(cursor, request) ? 0.5 : Math.min(at, 0.5);
   return cursor === '0' ? 0.5 : Math.max(at - 0.5, 0);
+}
+
+/**
+ * The share of a master walked with a cursor that holds the slot (cursorCarriesSlot): the
+ * server walks the slots in order, so the share of the master's slots before the cursor's.
+ */
+function slotProgress(cursor: string, master: ClusterMaster): number {
+  if (cursor === '0') return 1;
+  let slot: number;
+  try {
+    slot = Number(BigInt(cursor) & BigInt(SLOT_COUNT - 1));
+  } catch {
+    return 0;
+  }
+  let before = 0;
+  let all = 0;
+  for (const [from, to] of master.slots) {
+    all += to - from + 1;
+    if (to < slot) before += to - from + 1;
+    else if (from < slot) before += slot - from;
+  }
+  return all === 0 ? 0 : before / all;
 }
 
 /**
