@@ -80,6 +80,16 @@ export interface RedisServerOptions {
   readonly binary?: string;
 }
 
+/** The server a test starts unless it asks for one: SHARED_REDIS_TEST_SERVER=redis-8 or valkey-8
+ * runs a whole level against a newer server (NEWER_SERVERS) to see what it breaks. */
+const DEFAULT_BINARY = ((): string => {
+  const wanted = process.env['SHARED_REDIS_TEST_SERVER'];
+  if (wanted === undefined || wanted === '') return 'redis-server';
+  if (wanted === 'redis-8') return join(__dirname, '../../../test/harness/servers/bin/redis-server-8');
+  if (wanted === 'valkey-8') return join(__dirname, '../../../test/harness/servers/bin/valkey-server-8');
+  throw new Error(`SHARED_REDIS_TEST_SERVER=${wanted}: use redis-8 or valkey-8, or leave it unset for redis-server`);
+})();
+
 /** Redis 8.0 and Valkey 8.1 from Debian 13, unpacked by scripts/install-newer-servers.sh (setup). */
 export const NEWER_SERVERS = {
   'Redis 8.0': join(__dirname, '../../../test/harness/servers/bin/redis-server-8'),
@@ -140,7 +150,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   ];
   // The password goes through a config on stdin, never on the command line.
   const config = (options.password ? `requirepass "${options.password}"\n` : '') + (options.config ?? '');
-  const child: ChildProcess = spawn(options.binary ?? 'redis-server', ['-', ...args], {
+  const child: ChildProcess = spawn(options.binary ?? DEFAULT_BINARY, ['-', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin?.end(config);
