@@ -11,6 +11,8 @@ export type RedisFailureKind =
   | 'settings-invalid'
   /** The server serves its maxclients: it answers a new connection so, then closes it. */
   | 'server-full'
+  /** The server closed a connection that was working (CLIENT KILL, an output buffer limit) and still answers a new one. */
+  | 'connection-closed'
   | TlsFailureKind
   | SentinelFailureKind;
 

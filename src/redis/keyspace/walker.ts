@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { ConnectionTuning } from '../connection';
 import { RedisCredentials, RedisEndpoint } from '../endpoint';
+import { RedisConnectionError } from '../errors';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './errors';
 import { IoredisScanSource } from './ioredisScanSource';
 import { cursorCarriesSlot, keepsReverseBinaryCursor } from './cursorContract';
@@ -143,9 +144,9 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
     const sources: ScanSource[] = [];
     /** Stops the connections still opening: once every part is taken they are not needed. */
     const opening = new AbortController();
+    const own = !options.source && !('client' in target) ? target : undefined;
     try {
       if (signal?.aborted) throw new KeyspaceCancelledError();
-      const own = !options.source && !('client' in target) ? target : undefined;
       let first: ScanSource;
       /** One Redis or Valkey server: SCAN returns keys in the order of a seeded hash of each whole key. */
       let hashOrder = false;
@@ -263,7 +264,8 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
       emit(true);
       return model;
     } catch (error) {
-      const typed = signal?.aborted ? new KeyspaceCancelledError() : keyspaceError(error, endpoint, 'SCAN');
+      let typed = signal?.aborted ? new KeyspaceCancelledError() : keyspaceError(error, endpoint, 'SCAN');
+      if (own && batches > 0 && isClosedConnection(typed)) typed = await closedWhileAnswering(own, typed);
       model.finish(typed instanceof KeyspaceCancelledError ? 'cancelled' : 'failed', typed);
       throw typed;
     } finally {
@@ -273,6 +275,38 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
     }
   })();
   return { model, done };
+}
+
+/** "Unreachable (the connection was closed)": what a connection that worked and was then closed says. */
+function isClosedConnection(error: Error): error is RedisConnectionError {
+  return (
+    error instanceof RedisConnectionError && error.kind === 'unreachable' && /connection was closed/.test(error.reason)
+  );
+}
+
+/**
+ * A walk's connection that had been answering was closed: by the server going away, or by a
+ * server that goes on (another client's CLIENT KILL, as a "kill all clients" in another tool
+ * does; a client-output-buffer-limit). One new connection tells which: "unreachable" with
+ * its Start action would send the user to start a stack that runs.
+ */
+async function closedWhileAnswering(
+  own: { readonly endpoint: RedisEndpoint; readonly credentials: RedisCredentials; readonly tuning?: ConnectionTuning },
+  closed: RedisConnectionError,
+): Promise<Error> {
+  try {
+    const tuning = own.tuning && { ...own.tuning, timeoutMs: Math.min(own.tuning.timeoutMs, 2000) };
+    const probe = await RespScanSource.open(own.endpoint, own.credentials, tuning);
+    probe.close();
+  } catch {
+    return closed;
+  }
+  return new RedisConnectionError(
+    'connection-closed',
+    closed.endpoint,
+    'closed the connection of the walk and still answers',
+    'Another client may have closed it (CLIENT KILL, as "kill all clients" in another tool does), or the walk passed the server\'s client-output-buffer-limit. Refresh to walk again.',
+  );
 }
 
 /** How much of the whole table a loop over `request`'s part has walked when it returned
