@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connectRedis } from '../../../src/redis/connection';
 import { formatPing, pingServer } from '../../../src/redis/ping';
+import { NEWER_SERVERS, startRedisServer } from '../../support/redisServer';
 import { useRedisServer } from '../../support/useRedisServer';
 
 describe('ping', function () {
@@ -22,6 +23,19 @@ describe('ping', function () {
       );
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('names Valkey and its own version, not the Redis version it says it is compatible with', async () => {
+    const valkey = await startRedisServer({ binary: NEWER_SERVERS['Valkey 8.1'] });
+    const client = await connectRedis({ host: valkey.host, port: valkey.port, db: 0, tls: false }, {});
+    try {
+      const installed = /v=(\S+)/.exec(execFileSync(NEWER_SERVERS['Valkey 8.1'], ['--version']).toString())?.[1];
+      assert.match(installed ?? '', /^8\./);
+      assert.match(formatPing(await pingServer(client)), new RegExp(`· Valkey ${installed?.replace(/\./g, '\\.')}$`));
+    } finally {
+      client.disconnect();
+      await valkey.stop();
     }
   });
 

@@ -10,6 +10,7 @@ import {
   parseKeyspace,
   summarizeInfo,
 } from '../../../../src/redis/serverInfo';
+import { NEWER_SERVERS, startRedisServer } from '../../../support/redisServer';
 import { useRedisServer } from '../../../support/useRedisServer';
 
 describe('INFO summary', function () {
@@ -126,5 +127,23 @@ describe('keyspace hit ratio', () => {
     assert.equal(formatDuration(59), '59s');
     assert.equal(formatDuration(3599), '59m 59s');
     assert.equal(formatDuration(90_000), '1d 1h');
+  });
+});
+
+describe('INFO summary of a Valkey server', function () {
+  this.timeout(10_000);
+  it('shows Valkey and its own version in the Server section, not the Redis version it is compatible with', async () => {
+    const valkey = await startRedisServer({ binary: NEWER_SERVERS['Valkey 8.1'] });
+    const client = await connectRedis({ host: valkey.host, port: valkey.port, db: 0, tls: false }, {});
+    try {
+      const summary = summarizeInfo(parseInfo(await client.info()));
+      const version = describeSummary(summary)
+        .find((section) => section.title === 'Server')
+        ?.fields.find((field) => field.label === 'Version')?.value;
+      assert.match(version ?? '', /^Valkey 8\.\d+\.\d+$/);
+    } finally {
+      client.disconnect();
+      await valkey.stop();
+    }
   });
 });
