@@ -17,6 +17,16 @@ export function parseInfo(text: string): InfoSections {
   return sections;
 }
 
+/** The server's own version: Valkey's (`valkey_version`), not the Redis version it reports for compatibility (7.2.4). */
 export function serverVersion(info: InfoSections): string | undefined {
-  return info.get('server')?.['redis_version'];
+  const server = info.get('server');
+  return serverProduct(info) === 'Valkey'
+    ? (server?.['valkey_version'] ?? server?.['redis_version'])
+    : server?.['redis_version'];
+}
+
+/** What the server is, as a person names it: Valkey says so in INFO (`server_name`), anything else shows as Redis. */
+export function serverProduct(info: InfoSections): 'Redis' | 'Valkey' {
+  const server = info.get('server');
+  return server?.['server_name'] === 'valkey' || server?.['valkey_version'] !== undefined ? 'Valkey' : 'Redis';
 }

@@ -1,11 +1,13 @@
 import type Redis from 'ioredis';
-import { parseInfo, serverVersion } from './info';
+import { parseInfo, serverProduct, serverVersion } from './info';
 import { endpointOfClient, keyspaceError } from './keyspace/errors';
 
 export interface PingResult {
   readonly reply: string;
   readonly roundTripMs: number;
   readonly version: string | undefined;
+  /** Redis, or Valkey (whose `version` is then its own). */
+  readonly product?: 'Redis' | 'Valkey' | undefined;
 }
 
 /**
@@ -15,11 +17,11 @@ export interface PingResult {
  */
 export async function pingServer(client: Redis): Promise<PingResult> {
   try {
-    const version = await versionIfAllowed(client);
+    const { version, product } = await versionIfAllowed(client);
     const started = process.hrtime.bigint();
     const reply = await client.ping();
     const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
-    return { reply, roundTripMs, version };
+    return { reply, roundTripMs, version, product };
   } catch (error) {
     throw keyspaceError(error, endpointOfClient(client), 'PING');
   }
@@ -28,16 +30,17 @@ export async function pingServer(client: Redis): Promise<PingResult> {
 /** `PONG in 0.4 ms · Redis 7.0.15`; sub-10 ms times keep one decimal, larger ones none. */
 export function formatPing(result: PingResult): string {
   const ms = result.roundTripMs < 10 ? result.roundTripMs.toFixed(1) : Math.round(result.roundTripMs).toString();
-  const version = result.version ? ` · Redis ${result.version}` : '';
+  const version = result.version ? ` · ${result.product ?? 'Redis'} ${result.version}` : '';
   return `${result.reply} in ${ms} ms${version}`;
 }
 
 /** The server's version, or undefined for a user whose ACL forbids INFO (a read-only user). */
-async function versionIfAllowed(client: Redis): Promise<string | undefined> {
+async function versionIfAllowed(client: Redis): Promise<Pick<PingResult, 'version' | 'product'>> {
   try {
-    return serverVersion(parseInfo(await client.info('server')));
+    const info = parseInfo(await client.info('server'));
+    return { version: serverVersion(info), product: serverProduct(info) };
   } catch (error) {
-    if (error instanceof Error && /^NOPERM\b/.test(error.message)) return undefined;
+    if (error instanceof Error && /^NOPERM\b/.test(error.message)) return { version: undefined };
     throw error;
   }
 }

@@ -191,7 +191,7 @@ export function renderBody(content: InfoContent | undefined, error: string | und
   const header = `<header>
   <div>
     <h1>Redis INFO${content ? ` <span class="endpoint">${escapeHtml(content.endpoint)}</span>` : ''}</h1>
-    <p class="meta" id="meta">${content ? `Read at ${escapeHtml(content.readAt.toLocaleTimeString())}${content.summary.server.version ? ` · Redis ${escapeHtml(content.summary.server.version)}` : ''}` : ''}</p>
+    <p class="meta" id="meta">${content ? `Read at ${escapeHtml(content.readAt.toLocaleTimeString())}${content.summary.server.version ? ` · ${content.summary.server.product} ${escapeHtml(content.summary.server.version)}` : ''}` : ''}</p>
   </div>
   <button id="refresh" type="button" title="Read INFO again">Refresh</button>
 </header>`;

@@ -3,7 +3,7 @@ import { isNoAnswer, RedisConnectionError } from '../errors';
 import { keyspaceError } from '../keyspace/errors';
 import { parseInfo } from '../info';
 import { formatPing, pingServer, PingResult } from '../ping';
-import { InfoSummary, SummarySection, summarizeInfo } from '../serverInfo/summary';
+import { InfoSummary, productVersion, SummarySection, summarizeInfo } from '../serverInfo/summary';
 import { describeMaster } from './clusterWalk';
 import { reachEveryNode } from './everyNode';
 import { ClusterMaster, formatSlotRanges, Topology } from './topology';
@@ -41,13 +41,14 @@ export function formatMasterPings(pings: readonly MasterPing[]): string {
     const what = failed.map((ping) => `${describeMaster(ping.master)}: ${ping.error.message}`).join('; ');
     throw new Error(`${failed.length} of ${pings.length} cluster masters did not answer PING: ${what}`);
   }
-  const version = answered.find((ping) => ping.result.version)?.result.version;
+  const named = answered.find((ping) => ping.result.version)?.result;
+  const version = named && `${named.product ?? 'Redis'} ${named.version ?? ''}`;
   const times = answered
     .map(
       (ping) => `${ping.master.address} ${formatPing({ ...ping.result, version: undefined }).replace(/^\S+ in /, '')}`,
     )
     .join(', ');
-  return `PONG from ${answered.length} of ${pings.length} masters${version ? ` · Redis ${version}` : ''} · ${times}`;
+  return `PONG from ${answered.length} of ${pings.length} masters${version ? ` · ${version}` : ''} · ${times}`;
 }
 
 /** The error for a master whose connection the cluster client dropped. */
@@ -153,7 +154,7 @@ export function describeNodeInfos(nodes: readonly NodeInfo[]): SummarySection[] 
         },
         { label: 'Connected clients', value: groupThousands(summary.clients.connected ?? 0) },
         { label: 'Ops/sec', value: groupThousands(summary.stats.opsPerSec ?? 0) },
-        { label: 'Version', value: summary.server.version ?? '–' },
+        { label: 'Version', value: summary.server.version === undefined ? '–' : productVersion(summary.server) },
       ],
     };
   });

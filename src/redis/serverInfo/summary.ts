@@ -1,4 +1,4 @@
-import { InfoSections } from '../info';
+import { InfoSections, serverProduct, serverVersion } from '../info';
 import { formatBytes, groupThousands } from '../keyspace';
 
 /** One database line of INFO keyspace: `db0:keys=42,expires=30,avg_ttl=3599000`. */
@@ -12,7 +12,9 @@ export interface KeyspaceDb {
 /** What a person reads at a glance from INFO; a field the server did not report is undefined. */
 export interface InfoSummary {
   readonly server: {
+    /** The server's own version (Valkey's for Valkey). */
     readonly version: string | undefined;
+    readonly product: 'Redis' | 'Valkey';
     readonly mode: string | undefined;
     readonly os: string | undefined;
     readonly uptimeSeconds: number | undefined;
@@ -112,7 +114,8 @@ export function summarizeInfo(info: InfoSections): InfoSummary {
   const aof = num(persistence, 'aof_enabled');
   return {
     server: {
-      version: text(server, 'redis_version'),
+      version: serverVersion(info),
+      product: serverProduct(info),
       mode: text(server, 'redis_mode') ?? text(server, 'server_mode'),
       os: text(server, 'os'),
       uptimeSeconds: num(server, 'uptime_in_seconds'),
@@ -185,6 +188,11 @@ const count = (n: number | undefined): string => (n === undefined ? dash : group
 const bytes = (n: number | undefined): string => (n === undefined ? dash : formatBytes(n));
 
 /** The summary as text a person reads; `now` for the age of the last save. */
+/** `7.0.15` for Redis, `Valkey 8.1.1` for Valkey (its INFO also says `redis_version:7.2.4`). */
+export function productVersion(server: InfoSummary['server']): string {
+  return server.product === 'Redis' ? (server.version ?? '') : `${server.product} ${server.version ?? ''}`;
+}
+
 export function describeSummary(summary: InfoSummary, now: Date = new Date()): SummarySection[] {
   const { server, clients, memory, persistence, stats } = summary;
   const lastSave =
@@ -198,7 +206,7 @@ export function describeSummary(summary: InfoSummary, now: Date = new Date()): S
     {
       title: 'Server',
       fields: [
-        { label: 'Version', value: server.version ?? dash },
+        { label: 'Version', value: server.version === undefined ? dash : productVersion(server) },
         { label: 'Mode', value: server.mode ?? dash },
         { label: 'Uptime', value: server.uptimeSeconds === undefined ? dash : formatDuration(server.uptimeSeconds) },
         ...(server.os ? [{ label: 'OS', value: server.os }] : []),
