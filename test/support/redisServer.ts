@@ -82,7 +82,7 @@ export interface RedisServerOptions {
 
 /** The server a test starts unless it asks for one: SHARED_REDIS_TEST_SERVER=redis-8 or valkey-8
  * runs a whole level against a newer server (NEWER_SERVERS) to see what it breaks. */
-const DEFAULT_BINARY = ((): string => {
+export const DEFAULT_BINARY = ((): string => {
   const wanted = process.env['SHARED_REDIS_TEST_SERVER'];
   if (wanted === undefined || wanted === '') return 'redis-server';
   if (wanted === 'redis-8') return join(__dirname, '../../../test/harness/servers/bin/redis-server-8');

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connectRedis } from '../../../src/redis/connection';
 import { formatPing, pingServer } from '../../../src/redis/ping';
-import { NEWER_SERVERS, startRedisServer } from '../../support/redisServer';
+import { DEFAULT_BINARY, NEWER_SERVERS, startRedisServer } from '../../support/redisServer';
 import { useRedisServer } from '../../support/useRedisServer';
 
 describe('ping', function () {
@@ -13,13 +13,13 @@ describe('ping', function () {
     const client = await connectRedis({ host: server.host, port: server.port, db: 0, tls: false }, {});
     try {
       const result = await pingServer(client);
-      const installed = /v=(\S+)/.exec(execFileSync('redis-server', ['--version']).toString())?.[1];
+      const installed = /v=(\S+)/.exec(execFileSync(DEFAULT_BINARY, ['--version']).toString())?.[1];
       assert.equal(result.reply, 'PONG');
       assert.equal(result.version, installed);
       assert.ok(result.roundTripMs > 0 && result.roundTripMs < 1000, `round trip ${result.roundTripMs} ms`);
       assert.match(
         formatPing(result),
-        new RegExp(`^PONG in \\d+(\\.\\d)? ms · Redis ${installed?.replace(/\./g, '\\.')}$`),
+        new RegExp(`^PONG in \\d+(\\.\\d)? ms · (Redis|Valkey) ${installed?.replace(/\./g, '\\.')}$`),
       );
     } finally {
       client.disconnect();

@@ -293,7 +293,8 @@ describe("backup and restore of the stack's Redis on the real engine", function 
 
   it('checks each file for itself when two windows check backups at the same moment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shared-redis-two-checks-'));
-    const other = await startRedisServer({ extraArgs: ['--dir', dir] });
+    // Debian 12's Redis, as the stack's image runs: its dumps are ones the stack can load.
+    const other = await startRedisServer({ extraArgs: ['--dir', dir], binary: 'redis-server' });
     try {
       const writer = new Redis({ host: other.host, port: other.port, lazyConnect: true });
       writer.on('error', () => undefined);
@@ -487,7 +488,11 @@ describe("backup and restore of the stack's Redis on the real engine", function 
   it('restores a dump written by another Redis server, not by Back Up', async () => {
     const dir = join(folder, 'elsewhere');
     mkdirSync(dir);
-    const other = await startRedisServer({ extraArgs: ['--dir', dir, '--dbfilename', 'elsewhere.rdb'] });
+    // Debian 12's Redis, as the stack's image runs (a newer one's dump is refused, as it should be).
+    const other = await startRedisServer({
+      extraArgs: ['--dir', dir, '--dbfilename', 'elsewhere.rdb'],
+      binary: 'redis-server',
+    });
     try {
       const open = async (db: number): Promise<Redis> => {
         const c = new Redis({ host: other.host, port: other.port, db, lazyConnect: true, maxRetriesPerRequest: 1 });

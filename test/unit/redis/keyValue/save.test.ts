@@ -70,12 +70,9 @@ describe('saving an edited key document against a real redis-server', function (
       assert.deepEqual(await client.zrange('range:zset', 0, -1, 'WITHSCORES'), ['a', '1', 'keep', '2'], score);
     }
     assert.equal((await save('range:zset', (t) => t.replace('"a": 1', '"b": 5e-324'))).kind, 'saved');
-    assert.deepEqual(await client.zrange('range:zset', 0, -1, 'WITHSCORES'), [
-      'b',
-      '4.9406564584124654e-324',
-      'keep',
-      '2',
-    ]);
+    // The smallest double, however the server writes it (Redis 7.0: 4.9406564584124654e-324, 8.0: 5e-324).
+    const [first, score, ...rest] = await client.zrange('range:zset', 0, -1, 'WITHSCORES');
+    assert.deepEqual([first, Number(score), ...rest], ['b', 5e-324, 'keep', '2']);
   });
 
   it('a save Redis answers only after the command timeout says it may still be applied, and keeps the before-state for Undo', async () => {
