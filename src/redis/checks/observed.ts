@@ -1,4 +1,4 @@
-import { DeniedAccess, deniedAccessLine } from '../observe/aclLog';
+import { DeniedAccess, deniedAccessLine, isLibraryHandshake } from '../observe/aclLog';
 import { isExtensionConnection } from '../observe/clientList';
 import { commandText } from '../observe/commandText';
 import { formatMicros, SlowLog } from '../observe/slowLog';
@@ -51,6 +51,8 @@ export function deniedAccessFindings(entries: readonly DeniedAccess[]): Finding[
   for (const entry of entries) {
     // Refusals the extension provoked itself (Verify Namespace Isolation's probes) prove isolation; they are no problem.
     if (isExtensionConnection({ name: entry.clientName, service: entry.service })) continue;
+    // Nor is a client library's handshake the server refused: the service works without it.
+    if (isLibraryHandshake(entry)) continue;
     byUser.set(entry.username, [...(byUser.get(entry.username) ?? []), entry]);
   }
   return [...byUser.entries()].map(([user, list]) => {

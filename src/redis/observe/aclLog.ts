@@ -105,11 +105,23 @@ export function deniedTimes(entry: Pick<DeniedAccess, 'count' | 'ageSeconds'>): 
   return `${entry.count}×, last ${formatAge(entry.ageSeconds)} ago`;
 }
 
+/**
+ * A client library's handshake: ioredis 5, node-redis 4.7, redis-py 5 and go-redis 9 send
+ * CLIENT SETINFO (lib-name, lib-ver) on connecting, and connect on without it when refused.
+ * Redis 7.2 and later log the refusal for every connection of a user without @connection.
+ */
+export function isLibraryHandshake(entry: Pick<DeniedAccess, 'reason' | 'object'>): boolean {
+  return entry.reason === 'command' && entry.object.toLowerCase() === 'client|setinfo';
+}
+
 /** `user-service tried \`GET auth:session:42\`: no permission for the key (3×, last 2 min ago)`. */
 export function deniedAccessLine(entry: DeniedAccess): string {
   const who = entry.username || '(no user name)';
   const attempt = deniedAttempt(entry);
-  const reason = (REASONS[entry.reason] ?? entry.reason) + (CONTEXTS[entry.context] ?? '');
+  const handshake = isLibraryHandshake(entry)
+    ? ", a client library's handshake on connecting (it connects without it)"
+    : '';
+  const reason = (REASONS[entry.reason] ?? entry.reason) + (CONTEXTS[entry.context] ?? '') + handshake;
   if (entry.reason === 'auth') return `${who} failed ${attempt}: ${reason} (${deniedTimes(entry)})`;
   return `${who} tried \`${attempt}\`: ${reason} (${deniedTimes(entry)})`;
 }

@@ -36,6 +36,8 @@ describe('a client library handshake refused on Redis 8 (a real server)', functi
       username: 'reporting',
       password: 'pw',
       lazyConnect: true,
+      // ioredis's ready check runs INFO, which this user may not either: off, so that only the handshake is refused.
+      enableReadyCheck: false,
     });
     await quiet.connect();
     assert.equal(await quiet.get('report:x'), null);
@@ -45,7 +47,11 @@ describe('a client library handshake refused on Redis 8 (a real server)', functi
       entries.some((entry) => entry.object === 'client|setinfo'),
       `Redis 8 logged no CLIENT SETINFO refusal: ${JSON.stringify(entries)}`,
     );
-    assert.deepEqual(deniedAccessFindings(entries), [], 'a finding for a handshake the library goes on without');
+    assert.deepEqual(
+      deniedAccessFindings(entries).map((finding) => finding.detail),
+      [],
+      'a finding for a handshake the library goes on without',
+    );
     const report = deniedAccessesMarkdown(entries, 'the test server', new Date(0));
     const line = report.split('\n').find((text) => text.includes('CLIENT SETINFO'));
     assert.match(line ?? '', /client library's handshake/, report);
@@ -57,6 +63,8 @@ describe('a client library handshake refused on Redis 8 (a real server)', functi
       username: 'reporting',
       password: 'pw',
       lazyConnect: true,
+      // ioredis's ready check runs INFO, which this user may not either: off, so that only the handshake is refused.
+      enableReadyCheck: false,
     });
     await reaching.connect();
     await assert.rejects(reaching.get('auth:secret'), /NOPERM/);
