@@ -42,6 +42,36 @@ async function walkClosedBy(
   return error;
 }
 
+describe('a walk whose connections another client kills while SCANs are in flight (a real redis-server)', function () {
+  this.timeout(120_000);
+
+  it('says the server closed them and still answers, each of five times, also when the kill reaches the walk as a reset (ECONNRESET)', async () => {
+    const server = await startRedisServer();
+    const admin = await clientOf(server);
+    try {
+      const messages: string[] = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await admin.flushall();
+        // A server that closes a connection whose SCANs it has not read yet resets it (RST):
+        // the walk then sees ECONNRESET, not a plain close.
+        const error = await walkClosedBy(server, admin, undefined, () =>
+          admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'),
+        );
+        assert.ok(error instanceof RedisConnectionError, String(error));
+        messages.push(`${error.kind}: ${error.message}`);
+      }
+      assert.deepEqual(
+        messages.filter((message) => /unreachable|Start the shared Redis stack/.test(message)),
+        [],
+        messages.join('\n'),
+      );
+    } finally {
+      admin.disconnect();
+      await server.stop();
+    }
+  });
+});
+
 describe('a walk whose connection the server closes, and the server answers the probe with a refusal (real redis-servers)', function () {
   this.timeout(60_000);
 
