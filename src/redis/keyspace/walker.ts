@@ -277,10 +277,13 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
   return { model, done };
 }
 
-/** "Unreachable (the connection was closed)": what a connection that worked and was then closed says. */
+/** "Unreachable (the connection was closed)": what a connection that worked and was then closed says; or
+ * reset (ECONNRESET, EPIPE), as a server closes one whose SCANs it has not read yet. */
 function isClosedConnection(error: Error): error is RedisConnectionError {
   return (
-    error instanceof RedisConnectionError && error.kind === 'unreachable' && /connection was closed/.test(error.reason)
+    error instanceof RedisConnectionError &&
+    error.kind === 'unreachable' &&
+    /connection was closed|\b(ECONNRESET|EPIPE)\b/.test(error.reason)
   );
 }
 
