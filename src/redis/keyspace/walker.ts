@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { ConnectionTuning } from '../connection';
+import { connectRedis, ConnectionTuning, DEFAULT_TUNING } from '../connection';
 import { RedisCredentials, RedisEndpoint } from '../endpoint';
 import { RedisConnectionError } from '../errors';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './errors';
@@ -298,11 +298,20 @@ async function closedWhileAnswering(
   closed: RedisConnectionError,
 ): Promise<Error> {
   try {
-    const tuning = own.tuning && { ...own.tuning, timeoutMs: Math.min(own.tuning.timeoutMs, 2000) };
-    const probe = await RespScanSource.open(own.endpoint, own.credentials, tuning);
-    probe.close();
-  } catch {
-    return closed;
+    // The session's way of connecting: it reads a refusal the server sends before hanging up
+    // (maxclients, protected mode), which a plain socket sees only as a reset.
+    const tuning = own.tuning ?? DEFAULT_TUNING;
+    const probe = await connectRedis(own.endpoint, own.credentials, {
+      ...tuning,
+      timeoutMs: Math.min(tuning.timeoutMs, 2000),
+      maxReconnects: 0,
+    });
+    probe.disconnect();
+  } catch (error) {
+    // No answer: the server went away. A refusal (a changed password, a server at its
+    // maxclients) is the server answering: that failure, with its own fix.
+    const refused = error instanceof RedisConnectionError ? error : undefined;
+    return refused === undefined || refused.kind === 'unreachable' || refused.kind === 'timeout' ? closed : refused;
   }
   return new RedisConnectionError(
     'connection-closed',
