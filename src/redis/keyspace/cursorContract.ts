@@ -48,3 +48,26 @@ function versionBelow(version: string, [major, minor]: readonly [number, number]
   const [have, haveMinor] = [Number(match[1]), Number(match[2])];
   return have < major || (have === major && haveMinor < minor);
 }
+
+/**
+ * How far a SCAN cursor of a node whose cursor holds the slot (cursorCarriesSlot) is, 0 to 1:
+ * the server walks the slots in order, each slot's table in reverse-binary order above the
+ * slot's 14 bits. '0' is the end.
+ */
+export function slotCursorFraction(cursor: string): number {
+  if (cursor === '0') return 1;
+  let value: bigint;
+  try {
+    value = BigInt(cursor);
+  } catch {
+    return 0;
+  }
+  const slot = Number(value & 0x3fffn);
+  let table = value >> 14n;
+  let reversed = 0n;
+  for (let i = 0; i < 64; i++) {
+    reversed = (reversed << 1n) | (table & 1n);
+    table >>= 1n;
+  }
+  return (slot + Number(reversed) / 2 ** 64) / 16384;
+}

@@ -4,7 +4,7 @@ import { RedisCredentials, RedisEndpoint } from '../endpoint';
 import { RedisConnectionError } from '../errors';
 import { endpointOfClient, KeyspaceCancelledError, keyspaceError } from './errors';
 import { IoredisScanSource } from './ioredisScanSource';
-import { cursorCarriesSlot, keepsReverseBinaryCursor } from './cursorContract';
+import { cursorCarriesSlot, keepsReverseBinaryCursor, slotCursorFraction } from './cursorContract';
 import { NamespaceModel, NamespaceModelOptions } from './namespaceModel';
 import { RespScanSource } from './respScanSource';
 import {
@@ -120,10 +120,13 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
    * each of the thousands of replies. */
   let requestOf: ScanRequest[] = [];
   let cursorOf: (string | undefined)[] = [];
+  /** The cursor holds the slot in its low bits (cursorCarriesSlot): its reversed bits say nothing of the walk's share. */
+  let slotCursor = false;
   const walkedFraction = (): number =>
     requestOf.reduce((sum, own, i) => {
       const cursor = cursorOf[i];
-      return cursor === undefined ? sum : sum + partProgress(cursor, own);
+      if (cursor === undefined) return sum;
+      return sum + (slotCursor ? slotCursorFraction(cursor) : partProgress(cursor, own));
     }, 0);
 
   const emit = (done: boolean): void => {
@@ -158,7 +161,8 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
         sources.push(opened);
         const facts = await opened.facts(signal);
         const info = facts.info ?? '';
-        hashOrder = keepsReverseBinaryCursor(info) && !cursorCarriesSlot(info);
+        slotCursor = info !== '' && cursorCarriesSlot(info);
+        hashOrder = keepsReverseBinaryCursor(info) && !slotCursor;
         // The parts rely on Redis's cursor order, the table's alone: elsewhere (or unknown) one plain loop.
         if (parts.length > 1 && !hashOrder) {
           partsPerConnection = 1;
