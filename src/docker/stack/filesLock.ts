@@ -28,8 +28,9 @@ interface LockOptions {
  */
 async function withFileLock<T>(lock: string, work: () => T | Promise<T>, options: LockOptions): Promise<T> {
   privateFolder(dirname(lock));
-  // Whose lock it is: this process, and this holding of it (a pid alone may be reused).
-  const token = `${process.pid}\n${randomBytes(8).toString('hex')}\n`;
+  // Whose lock it is: this process (its pid, and when it started: a pid alone may be reused),
+  // and this holding of it.
+  const token = ownToken();
   const deadline = Date.now() + options.waitMs;
   let waiting = false;
   for (;;) {
@@ -105,7 +106,7 @@ interface StaleLock {
  */
 function takeOver(lock: string, stale: StaleLock): boolean {
   const guard = `${lock}.takeover`;
-  const token = `${process.pid}\n${randomBytes(8).toString('hex')}\n`;
+  const token = ownToken();
   try {
     const fd = openSync(guard, 'wx', 0o600);
     writeSync(fd, token);
@@ -148,7 +149,7 @@ function lockFileAsIs(lock: string): StaleLock | undefined {
   }
 }
 
-/** A takeover guard whose process died inside it (or held it a whole second, which it never does alive) is removed. */
+/** A takeover guard whose process died inside it (or, where that process cannot be told from one that reused its pid, held it a whole second, which it never does running) is removed. */
 function removeDeadGuard(guard: string): void {
   const left = staleLock(guard, 1000);
   if (left === undefined) return;
@@ -224,7 +225,13 @@ function staleLock(lock: string, staleMs: number): StaleLock | undefined {
       const file = fstatSync(fd);
       if (file.uid !== process.getuid?.()) return undefined;
       const content = readFileSync(fd, 'utf8');
-      return Date.now() - file.mtimeMs > staleMs || holderDied(content) ? { ino: file.ino, content } : undefined;
+      const holder = holderState(content);
+      // A holder known to live (its pid runs and started when the file says) is waited for, however
+      // long it was silent: a stopped one (SIGSTOP, a debugger, a host swapped out) still works on
+      // when it goes on, and a second holder would work beside it. The file's age decides only
+      // where the holder cannot be told apart from a process that reused its pid.
+      if (holder === 'alive') return undefined;
+      return holder === 'dead' || Date.now() - file.mtimeMs > staleMs ? { ino: file.ino, content } : undefined;
     } finally {
       closeSync(fd);
     }
@@ -233,9 +240,38 @@ function staleLock(lock: string, staleMs: number): StaleLock | undefined {
   }
 }
 
-/** The holder's process (its pid is the file's first line) is gone: a window that crashed or was closed mid-Start need not be waited out. */
-function holderDied(content: string): boolean {
-  const pid = Number.parseInt(content, 10);
-  if (!Number.isInteger(pid) || pid <= 0) return false; // not written yet
-  return !processRuns(pid);
+/**
+ * A lock's or guard's content: this process's pid, a random token of this holding, and when this
+ * process started (Linux: its start time in /proc; empty elsewhere), one a line.
+ */
+function ownToken(): string {
+  return `${process.pid}\n${randomBytes(8).toString('hex')}\n${processStart(process.pid) ?? ''}\n`;
+}
+
+/** When process `pid` started (field 22 of /proc/<pid>/stat, clock ticks since boot); undefined where unknown. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The name (field 2) is in parentheses and may hold spaces: fields 3 on follow the last ')'.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The holder whose pid is the content's first line: 'dead' (a window that crashed or was closed
+ * mid-Start need not be waited out; also a pid now another process's, told by its start time),
+ * 'alive' (that very process), or 'unknown' (not written yet, or no start time to compare).
+ */
+function holderState(content: string): 'dead' | 'alive' | 'unknown' {
+  const [pidLine, , startLine] = content.split('\n');
+  const pid = Number.parseInt(pidLine ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return 'unknown'; // not written yet
+  if (!processRuns(pid)) return 'dead';
+  if (!startLine) return 'unknown';
+  const start = processStart(pid);
+  if (start === undefined) return 'unknown';
+  return start === startLine ? 'alive' : 'dead';
 }
