@@ -1,14 +1,20 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
+import { walkCluster } from '../../../../src/redis/cluster/clusterWalk';
+import { connectCluster } from '../../../../src/redis/cluster/connection';
 import type { RedisEndpoint } from '../../../../src/redis/endpoint';
+import { RedisConnectionError } from '../../../../src/redis/errors';
 import { walkKeyspace } from '../../../../src/redis/keyspace/walker';
 import { NEWER_SERVERS, RedisServer, startRedisServer } from '../../../support/redisServer';
 
 const KEYS = 20_000;
 
 /** A one-node cluster owning every slot, filled with KEYS keys. */
-async function oneNodeCluster(binary: string, started: RedisServer[]): Promise<RedisServer> {
-  const node = await startRedisServer({ config: 'cluster-enabled yes\ncluster-announce-ip 127.0.0.1\n', binary });
+async function oneNodeCluster(binary: string | undefined, started: RedisServer[], keys = KEYS): Promise<RedisServer> {
+  const node = await startRedisServer({
+    config: 'cluster-enabled yes\ncluster-announce-ip 127.0.0.1\n',
+    ...(binary === undefined ? {} : { binary }),
+  });
   started.push(node);
   const admin = new Redis({ host: node.host, port: node.port, lazyConnect: true });
   await admin.connect();
@@ -19,9 +25,9 @@ async function oneNodeCluster(binary: string, started: RedisServer[]): Promise<R
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const pipeline = admin.pipeline();
-    for (let i = 0; i < KEYS; i++) pipeline.set(`user:${i}:profile`, 'p');
+    for (let i = 0; i < keys; i++) pipeline.set(`user:${i}:profile`, 'p');
     await pipeline.exec();
-    assert.equal(await admin.dbsize(), KEYS);
+    assert.equal(await admin.dbsize(), keys);
   } finally {
     admin.disconnect();
   }
@@ -59,3 +65,49 @@ for (const [name, binary] of Object.entries(NEWER_SERVERS)) {
     });
   });
 }
+
+describe('the cluster walk of a master whose connections another client kills (a real one-node cluster)', function () {
+  this.timeout(60_000);
+  const started: RedisServer[] = [];
+  after(async () => {
+    await Promise.all(started.map((server) => server.stop()));
+  });
+
+  it('says the master closed them and still answers, not that Redis is unreachable with a Start action', async () => {
+    const node = await oneNodeCluster(undefined, started, 200_000);
+    const endpoint: RedisEndpoint = { host: node.host, port: node.port, db: 0, tls: false };
+    const cluster = await connectCluster(
+      endpoint,
+      { password: undefined },
+      { timeoutMs: 3000, maxReconnects: 1, connectionName: 'shared-redis-unit' },
+    );
+    const admin = new Redis({ host: node.host, port: node.port, lazyConnect: true });
+    await admin.connect();
+    try {
+      let killed = false;
+      const error = await walkCluster(
+        cluster,
+        endpoint,
+        { password: undefined },
+        {
+          progressIntervalMs: 0,
+          onProgress: () => {
+            // A teammate's "kill all clients" in another tool, once the walk is under way.
+            if (killed) return;
+            killed = true;
+            void admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+          },
+        },
+      ).done.then(
+        () => assert.fail('the walk ended although its connections were killed'),
+        (failure: unknown) => failure,
+      );
+      assert.ok(error instanceof RedisConnectionError, String(error));
+      assert.doesNotMatch(error.message, /unreachable|Start the shared Redis stack/, error.message);
+      assert.equal(error.kind, 'connection-closed', error.message);
+    } finally {
+      admin.disconnect();
+      cluster.disconnect();
+    }
+  });
+});
