@@ -6,7 +6,14 @@ import { cursorCarriesSlot, keepsReverseBinaryCursor } from '../keyspace/cursorC
 import { KeyspaceCancelledError, KeyspaceCommandError, keyspaceError } from '../keyspace/errors';
 import { RespScanSource } from '../keyspace/respScanSource';
 import { CursorHalf, isLastCursor, ScanRequest, ScanSink, ScanSource } from '../keyspace/scanSource';
-import { cursorFraction, KeyspaceWalk, walkKeyspace, WalkOptions } from '../keyspace/walker';
+import {
+  closedWhileAnswering,
+  cursorFraction,
+  isClosedConnection,
+  KeyspaceWalk,
+  walkKeyspace,
+  WalkOptions,
+} from '../keyspace/walker';
 import { MasterSlots, readSlotState } from './slotState';
 import { ClusterMaster, clusterMasters, formatSlotRanges, SLOT_COUNT, Topology } from './topology';
 
@@ -130,17 +137,30 @@ class ClusterScanSource implements ScanSource {
             const half = walk.halves[i];
             const own: ScanRequest = { ...request, count: Math.ceil(request.count / walk.sources.length), half };
             return named(walk.master, () =>
-              source.scanAll(
-                own,
-                {
-                  key: sink.key,
-                  batchEnd: (cursor) => {
-                    walk.progress[i] = walk.slotCursor ? slotProgress(cursor, walk.master) : halfProgress(cursor, own);
-                    report();
+              source
+                .scanAll(
+                  own,
+                  {
+                    key: sink.key,
+                    batchEnd: (cursor) => {
+                      walk.progress[i] = walk.slotCursor
+                        ? slotProgress(cursor, walk.master)
+                        : halfProgress(cursor, own);
+                      report();
+                    },
                   },
-                },
-                inner.signal,
-              ),
+                  inner.signal,
+                )
+                .catch(async (error: unknown) => {
+                  // A master's connection closed while it answered: by the master going away, or
+                  // by another client (CLIENT KILL) on a master that goes on. One new connection tells.
+                  const typed = keyspaceError(error, walk.master.endpoint, 'SCAN');
+                  if (inner.signal.aborted || signal?.aborted || !isClosedConnection(typed)) throw error;
+                  throw await closedWhileAnswering(
+                    { endpoint: walk.master.endpoint, credentials: this.credentials, tuning: this.tuning },
+                    typed,
+                  );
+                }),
             ).catch((error: unknown) => {
               inner.abort();
               throw error;

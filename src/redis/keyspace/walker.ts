@@ -283,7 +283,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
 
 /** "Unreachable (the connection was closed)": what a connection that worked and was then closed says; or
  * reset (ECONNRESET, EPIPE), as a server closes one whose SCANs it has not read yet. */
-function isClosedConnection(error: Error): error is RedisConnectionError {
+export function isClosedConnection(error: Error): error is RedisConnectionError {
   return (
     error instanceof RedisConnectionError &&
     error.kind === 'unreachable' &&
@@ -297,8 +297,12 @@ function isClosedConnection(error: Error): error is RedisConnectionError {
  * does; a client-output-buffer-limit). One new connection tells which: "unreachable" with
  * its Start action would send the user to start a stack that runs.
  */
-async function closedWhileAnswering(
-  own: { readonly endpoint: RedisEndpoint; readonly credentials: RedisCredentials; readonly tuning?: ConnectionTuning },
+export async function closedWhileAnswering(
+  own: {
+    readonly endpoint: RedisEndpoint;
+    readonly credentials: RedisCredentials;
+    readonly tuning?: ConnectionTuning | undefined;
+  },
   closed: RedisConnectionError,
 ): Promise<Error> {
   try {
