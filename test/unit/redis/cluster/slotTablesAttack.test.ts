@@ -10,10 +10,16 @@ import { NEWER_SERVERS, RedisServer, startRedisServer } from '../../../support/r
 const KEYS = 20_000;
 
 /** A one-node cluster owning every slot, filled with KEYS keys. */
-async function oneNodeCluster(binary: string | undefined, started: RedisServer[], keys = KEYS): Promise<RedisServer> {
+async function oneNodeCluster(
+  binary: string | undefined,
+  started: RedisServer[],
+  keys = KEYS,
+  acl?: string,
+): Promise<RedisServer> {
   const node = await startRedisServer({
     config: 'cluster-enabled yes\ncluster-announce-ip 127.0.0.1\n',
     ...(binary === undefined ? {} : { binary }),
+    ...(acl === undefined ? {} : { acl }),
   });
   started.push(node);
   const admin = new Redis({ host: node.host, port: node.port, lazyConnect: true });
@@ -107,6 +113,48 @@ describe('the cluster walk of a master whose connections another client kills (a
       assert.equal(error.kind, 'connection-closed', error.message);
     } finally {
       admin.disconnect();
+      cluster.disconnect();
+    }
+  });
+});
+
+describe('the cluster walk of a Redis 7.0 master by a user who may not run INFO (a real one-node cluster)', function () {
+  this.timeout(60_000);
+  const started: RedisServer[] = [];
+  after(async () => {
+    await Promise.all(started.map((server) => server.stop()));
+  });
+
+  it("reports a share walked that only rises: its cursor is the table's alone, whatever INFO could not say", async () => {
+    // Redis 7.0 keeps one table per database: its cursor holds no slot. The user may run
+    // everything but INFO (an ACL a team gives its developers).
+    const node = await oneNodeCluster(undefined, started, KEYS, 'user default on nopass ~* &* +@all -info\n');
+    const endpoint: RedisEndpoint = { host: node.host, port: node.port, db: 0, tls: false };
+    const cluster = await connectCluster(
+      endpoint,
+      { password: undefined },
+      { timeoutMs: 3000, maxReconnects: 1, connectionName: 'shared-redis-unit' },
+    );
+    try {
+      const fractions: number[] = [];
+      const model = await walkCluster(
+        cluster,
+        endpoint,
+        { password: undefined },
+        { progressIntervalMs: 0, onProgress: (progress) => fractions.push(progress.fraction) },
+      ).done;
+      assert.equal(model.totalKeys, KEYS);
+      const falls = fractions.filter((fraction, i) => i > 0 && fraction < (fractions[i - 1] ?? 0));
+      assert.ok(fractions.length >= 5, `${fractions.length} progress events`);
+      assert.deepEqual(
+        falls,
+        [],
+        `the share walked went back: ${fractions
+          .slice(0, 40)
+          .map((f) => f.toFixed(3))
+          .join(' ')}`,
+      );
+    } finally {
       cluster.disconnect();
     }
   });
