@@ -41,4 +41,5 @@ echo "setup: Docker engine $(docker version --format '{{.Server.Version}}')"
 
 bash scripts/build-redis-image.sh
 bash test/harness/install.sh
-bash scripts/install-newer-servers.sh
+# Not fatal: without them only the tests that run Redis 8.0 / Valkey 8.1 fail, each naming the missing server.
+bash scripts/install-newer-servers.sh || echo "setup: Redis 8.0 and Valkey 8.1 could not be unpacked (see above): the tests that run them will fail"
