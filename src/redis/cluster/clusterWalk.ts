@@ -234,9 +234,7 @@ async function openMaster(
     // and the cursor is the table's alone (not a slot's table and the slot: Redis 7.4+, Valkey 8+).
     const facts = await first.facts(signal);
     const info = facts.info ?? '';
-    // An INFO the user may not run says nothing of the cursor: read as the table's alone (Redis
-    // before 7.4 and other products), not as the low 14 bits of a slot. One loop either way.
-    const slotCursor = info !== '' && cursorCarriesSlot(info);
+    const slotCursor = cursorCarriesSlot(info);
     if (keepsReverseBinaryCursor(info) && !slotCursor) {
       sources.push(await RespScanSource.open(master.endpoint, credentials, tuning, signal));
       return { master, sources, halves: ['even', 'odd'], progress: [0, 0], size: facts.dbsize, slotCursor };

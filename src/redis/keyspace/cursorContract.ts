@@ -34,7 +34,9 @@ export function keepsReverseBinaryCursor(infoServer: string): boolean {
  */
 export function cursorCarriesSlot(infoServer: string): boolean {
   const server = parseInfo(infoServer).get('server');
-  if (server === undefined) return true;
+  // Unknown (an INFO the user may not run): the table's cursor, as before 7.4. Such a server is
+  // walked with one loop anyway (keepsReverseBinaryCursor), so only its progress reads this.
+  if (server === undefined) return false;
   if ((server['server_mode'] ?? server['redis_mode']) !== 'cluster') return false;
   const valkey = server['valkey_version'];
   if (server['server_name'] === 'valkey' || valkey !== undefined) return !versionBelow(valkey ?? '', [8, 0]);

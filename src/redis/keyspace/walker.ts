@@ -161,7 +161,7 @@ export function walkKeyspace(target: WalkTarget, options: WalkOptions = {}): Key
         sources.push(opened);
         const facts = await opened.facts(signal);
         const info = facts.info ?? '';
-        slotCursor = info !== '' && cursorCarriesSlot(info);
+        slotCursor = cursorCarriesSlot(info);
         hashOrder = keepsReverseBinaryCursor(info) && !slotCursor;
         // The parts rely on Redis's cursor order, the table's alone: elsewhere (or unknown) one plain loop.
         if (parts.length > 1 && !hashOrder) {
