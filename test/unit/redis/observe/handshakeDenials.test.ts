@@ -26,11 +26,9 @@ describe('a client library handshake refused on Redis 8 (a real server)', functi
     await server?.stop();
   });
 
-  it('is not a Checks finding, and the report says what it is', async () => {
-    await operator.call('ACL', 'SETUSER', 'reporting', 'on', '>pw', '~report:*', '+get');
-    await operator.call('ACL', 'LOG', 'RESET');
-    // A service that only connects: its library's handshake is refused, nothing else.
-    const quiet = new Redis({
+  /** A connection of the restricted user, as its service's ioredis makes one (its handshake included). */
+  const asReporting = async (): Promise<Redis> => {
+    const client = new Redis({
       host: server.host,
       port: server.port,
       username: 'reporting',
@@ -39,7 +37,15 @@ describe('a client library handshake refused on Redis 8 (a real server)', functi
       // ioredis's ready check runs INFO, which this user may not either: off, so that only the handshake is refused.
       enableReadyCheck: false,
     });
-    await quiet.connect();
+    await client.connect();
+    return client;
+  };
+
+  it('is not a Checks finding, and the report says what it is', async () => {
+    await operator.call('ACL', 'SETUSER', 'reporting', 'on', '>pw', '~report:*', '+get');
+    await operator.call('ACL', 'LOG', 'RESET');
+    // A service that only connects: its library's handshake is refused, nothing else.
+    const quiet = await asReporting();
     assert.equal(await quiet.get('report:x'), null);
     quiet.disconnect();
     const entries = await readAclLog(operator, DEFAULT_DECLARED_NAMESPACES, ':');
@@ -57,16 +63,7 @@ describe('a client library handshake refused on Redis 8 (a real server)', functi
     assert.match(line ?? '', /client library's handshake/, report);
 
     // A real refusal of the same user is still a finding, counted without the handshakes.
-    const reaching = new Redis({
-      host: server.host,
-      port: server.port,
-      username: 'reporting',
-      password: 'pw',
-      lazyConnect: true,
-      // ioredis's ready check runs INFO, which this user may not either: off, so that only the handshake is refused.
-      enableReadyCheck: false,
-    });
-    await reaching.connect();
+    const reaching = await asReporting();
     await assert.rejects(reaching.get('auth:secret'), /NOPERM/);
     reaching.disconnect();
     const findings = deniedAccessFindings(await readAclLog(operator, DEFAULT_DECLARED_NAMESPACES, ':'));
