@@ -164,7 +164,7 @@ export async function snapshot(client: Redis, options: SnapshotOptions = {}): Pr
 
 /**
  * Why the last background save failed, in the server's words: the warnings (`#`) its child
- * logged after the last "Background saving started by pid N" (lines `N:C … # …`), e.g.
+ * logged, the child of the last "Background saving started by pid N" (lines `N:C … # …`), e.g.
  * "Failed opening the temp RDB file temp-N.rdb (in server root dir /data) for saving:
  * Permission denied" or "Write error saving DB on disk: No space left on device".
  * Undefined when the log cannot be read or says nothing about it.
@@ -179,18 +179,19 @@ export async function saveFailureReason(
   } catch {
     return undefined; // the log is a bonus: the failure is reported without it
   }
+  // By pid, wherever the line is: a child that fails at once may log before its parent logs the fork.
   let child: string | undefined;
-  let reasons: string[] = [];
+  const warnings = new Map<string, string[]>();
   for (const line of lines) {
     const started = /Background saving started by pid (\d+)/.exec(line);
     if (started) {
       child = started[1];
-      reasons = [];
       continue;
     }
     const warning = /^\s*(\d+):C [^#]*# (.+)$/.exec(line);
-    if (warning && warning[1] === child) reasons.push((warning[2] ?? '').trim());
+    if (warning?.[1]) warnings.set(warning[1], [...(warnings.get(warning[1]) ?? []), (warning[2] ?? '').trim()]);
   }
+  const reasons = child === undefined ? [] : (warnings.get(child) ?? []);
   const text = reasons.filter(Boolean).join('; ');
   return text ? (text.length > 500 ? `${text.slice(0, 500)}…` : text) : undefined;
 }
